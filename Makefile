@@ -1,0 +1,34 @@
+# exam-builder: the two commands are `make demo` and `make test`; each sets up what it needs.
+VENV   ?= .venv
+PYTHON ?= python3
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test install system-deps benchmarks clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole exam cycle on a made-up sample cohort, in ./demo-course (rebuilt each run).
+demo: $(STAMP)
+	$(VENV)/bin/exam-builder demo --dir demo-course
+
+## Debian packages the tests use: chromium (browser tests) and PostgreSQL.
+system-deps:
+	bash scripts/system-deps.sh
+
+## Every test: unit, corpus, property, nbgrader round trips, PostgreSQL and browser tests.
+test: $(STAMP) system-deps
+	bash scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --timeout 900 $(PYTEST_ARGS)
+
+benchmarks: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf demo-course .pytest_cache .hypothesis build

@@ -1,0 +1,58 @@
+"""The item bank: every item and scenario authored in the notebooks under ``source/``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Problem
+from .model import METADATA_KEY, Choice, Item, Kind, Scenario, Status, Where
+from .parse import ParsedNotebook, parse_notebook
+
+__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Scenario", "Status", "Where", "load_bank", "notebook_files"]
+
+
+def notebook_files(paths: list[Path]) -> list[Path]:
+    """Notebooks under the given files or folders, sorted, without checkpoints."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += [f for f in sorted(p.rglob("*.ipynb")) if ".ipynb_checkpoints" not in f.parts]
+        elif p.suffix == ".ipynb":
+            out.append(p)
+    return out
+
+
+@dataclass
+class Bank:
+    """Items and scenarios by id, in the order they were read, with the parse problems."""
+
+    items: dict[str, Item] = field(default_factory=dict)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    notebooks: list[ParsedNotebook] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def live(self) -> list[Item]:
+        return [i for i in self.items.values() if i.status is Status.live]
+
+    def scenario_items(self, scenario_id: str) -> list[Item]:
+        return [i for i in self.items.values() if i.scenario == scenario_id]
+
+
+def load_bank(paths: list[Path], label=lambda p: str(p)) -> Bank:
+    """Parse every notebook under ``paths``; generated forms are skipped.
+
+    Duplicate ids keep the first item; ``bank.validate`` reports the duplicates.
+    ``label`` turns a path into the name used in messages (relative to the course root).
+    """
+    bank = Bank()
+    for path in notebook_files(paths):
+        parsed = parse_notebook(path, label(path))
+        if parsed.generated:
+            continue
+        bank.notebooks.append(parsed)
+        bank.problems += parsed.problems
+        for item in parsed.items:
+            bank.items.setdefault(item.id, item)
+        for sc in parsed.scenarios:
+            bank.scenarios.setdefault(sc.id, sc)
+    return bank

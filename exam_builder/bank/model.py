@@ -1,0 +1,128 @@
+"""The item model: what an author writes in a notebook cell, as typed data.
+
+Construction is lenient (the parser must be able to represent a broken item so that the
+validator can report every problem at once); the rules live in ``bank.validate``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Namespace of exam-builder's own cell and notebook metadata (never inside metadata.nbgrader).
+METADATA_KEY = "exam_builder"
+
+_ANCHORED = re.compile(r"^\s*(all|none|both|neither)\s+of\s+the\s+(above|these)\b", re.IGNORECASE)
+
+
+class Kind(str, Enum):
+    true_false = "true_false"
+    multiple_choice = "multiple_choice"
+    open_response = "open_response"
+
+    @property
+    def tag(self) -> str:
+        return {"true_false": "TF", "multiple_choice": "MC", "open_response": "OR"}[self.value]
+
+    @property
+    def objective(self) -> bool:
+        return self is not Kind.open_response
+
+
+TAGS = {"TF": Kind.true_false, "MC": Kind.multiple_choice, "OR": Kind.open_response}
+SCENARIO_TAG = "SCENARIO"
+
+
+class Status(str, Enum):
+    draft = "draft"
+    reviewed = "reviewed"
+    live = "live"
+    retired = "retired"
+
+
+class Where(BaseModel):
+    """Where an item was read from; not part of its content or its hash."""
+
+    model_config = ConfigDict(frozen=True)
+    file: str = ""
+    cell: int = 0  # 1-based
+
+
+class Choice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    text: str
+    correct: bool = False
+
+    @property
+    def anchored(self) -> bool:
+        """'All/none of the above' choices keep their last place when choices are shuffled."""
+        return bool(_ANCHORED.match(self.text))
+
+
+class Scenario(BaseModel):
+    """A vignette shared by several items that follow it."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    title: str = ""
+    text: str = ""
+    where: Where = Field(default_factory=Where, exclude=True)
+
+    def content_hash(self) -> str:
+        return _hash(self.model_dump(mode="json"))
+
+
+class Item(BaseModel):
+    """One question: true/false, multiple choice (one key) or open response."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    kind: Kind
+    stem: str = ""
+    choices: tuple[Choice, ...] = ()
+    points: float = 1
+    competency: str = ""
+    module: int | None = None
+    difficulty: str = "medium"
+    status: Status = Status.draft
+    author: str = ""
+    reviewer: str = ""
+    rationale: str = ""
+    rubric: str | None = None  # open response: id of its rubric in rubrics/
+    scenario: str | None = None  # id of the scenario this item belongs to
+    where: Where = Field(default_factory=Where, exclude=True)
+
+    @property
+    def keys(self) -> list[int]:
+        """Indices of the choices marked correct (exactly one on a valid objective item)."""
+        return [i for i, c in enumerate(self.choices) if c.correct]
+
+    @property
+    def key(self) -> int:
+        """Index of the one correct choice; call only on a validated objective item."""
+        (k,) = self.keys
+        return k
+
+    @property
+    def rubric_id(self) -> str:
+        return self.rubric or self.id
+
+    def content(self) -> dict:
+        """The item's content as JSON-ready data (what the content hash covers)."""
+        return self.model_dump(mode="json")
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical content: a changed stem, choice, key or points changes it."""
+        return _hash(self.content())
+
+
+def _hash(data: dict) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def points_text(points: float) -> str:
+    return str(int(points)) if float(points).is_integer() else str(points)

@@ -1,0 +1,264 @@
+"""Read items from ordinary notebook markdown cells, and write them back.
+
+An item cell reads well as it is::
+
+    **[MC] core-07** · competency: change-agent · module: 7 · points: 1 · status: live · author: A. Rivera · reviewer: J. Chen
+    A peer specialist notices that a unit rule keeps people from ... What is the best response?
+    - [ ] Ignore it; rules are the staff's business.
+    - [x] Raise it with the team, bringing the people's own words.
+    > **Rationale:** A change agent ...
+
+``[TF]`` true/false (choices ``True`` and ``False``), ``[MC]`` multiple choice, ``[OR]`` open
+response (``rubric:`` names its rubric, by default the item id), ``[SCENARIO]`` a vignette that
+items join with ``scenario: <id>``. Markdown cells without such a header are notes and are
+skipped. The parser never raises on bad content: it returns what it could read and the problems.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from ..errors import Location, Problem
+from .model import METADATA_KEY, SCENARIO_TAG, TAGS, Choice, Item, Kind, Scenario, Status, Where, points_text
+
+HEADER = re.compile(r"^\s*\*\*\[(?P<tag>[^\]]*)\]\s*(?P<id>[^*]*?)\s*\*\*(?P<rest>.*)$")
+CHOICE = re.compile(r"^\s*[-*]\s+\[(?P<mark>[ xX])\]\s?(?P<text>.*)$")
+RATIONALE_LABEL = re.compile(r"^\*\*Rationale:?\*\*:?\s*", re.IGNORECASE)
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+FIELD_SEP = re.compile(r"\s+[·|]\s+|^\s*[·|]\s+")
+ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "author", "reviewer", "rubric", "scenario")
+SCENARIO_FIELDS = ("title",)
+
+
+@dataclass
+class ParsedNotebook:
+    """What one notebook holds: items and scenarios in cell order, and what was wrong."""
+
+    path: Path
+    items: list[Item] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    generated: bool = False  # a form rendered by the builder, not part of the bank
+
+
+def is_item_cell(source: str) -> bool:
+    first = source.lstrip().split("\n", 1)[0]
+    return bool(HEADER.match(first))
+
+
+def _split_fields(rest: str) -> list[str]:
+    rest = rest.strip()
+    if not rest:
+        return []
+    return [p.strip() for p in FIELD_SEP.split(rest) if p.strip()]
+
+
+def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[Problem]]:
+    """Parse one markdown cell; ``(None, [])`` for a cell that is not an item."""
+    problems: list[Problem] = []
+    lines = source.strip("\n").split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return None, []
+    m = HEADER.match(lines[0])
+    if not m:
+        return None, []
+    tag = m.group("tag").strip().upper()
+    item_id = m.group("id").strip()
+    loc = Location(where.file, cell=where.cell, item=item_id or None)
+
+    def bad(msg: str) -> None:
+        problems.append(Problem(loc, msg))
+
+    if not item_id:
+        bad("the header has no id; write it after the kind, e.g. **[MC] core-07**")
+        return None, problems
+    if not ID_PATTERN.match(item_id):
+        bad(f"id {item_id!r} may use only lower-case letters, digits, '.', '_' and '-'; rename it")
+
+    fields: dict[str, str] = {}
+    for part in _split_fields(m.group("rest")):
+        if ":" not in part:
+            bad(f"header field {part!r} is not 'name: value'; write it as e.g. 'points: 1'")
+            continue
+        name, value = (s.strip() for s in part.split(":", 1))
+        name = name.lower()
+        allowed = SCENARIO_FIELDS if tag == SCENARIO_TAG else ITEM_FIELDS
+        if name not in allowed:
+            bad(f"unknown header field {name!r}; use one of: {', '.join(allowed)}")
+            continue
+        if name in fields:
+            bad(f"header field {name!r} is given twice; keep one")
+        fields[name] = value
+    body = lines[1:]
+
+    if tag == SCENARIO_TAG:
+        text = "\n".join(body).strip()
+        return Scenario(id=item_id, title=fields.get("title", ""), text=text, where=where), problems
+
+    if tag not in TAGS:
+        bad(f"unknown item kind [{tag}]; use [TF], [MC], [OR] or [SCENARIO]")
+        return None, problems
+    kind = TAGS[tag]
+
+    stem_lines: list[str] = []
+    choices: list[Choice] = []
+    rationale_lines: list[str] = []
+    for line in body:
+        cm = CHOICE.match(line)
+        if line.lstrip().startswith(">"):
+            rationale_lines.append(line.lstrip()[1:].strip())
+        elif cm:
+            choices.append(Choice(text=cm.group("text").strip(), correct=cm.group("mark") in "xX"))
+        elif choices and line.strip():
+            bad(f"text after the choices ({line.strip()[:40]!r}); put the stem above the choices")
+        elif not choices:
+            stem_lines.append(line)
+    rationale = "\n".join(rationale_lines).strip()
+    rationale = RATIONALE_LABEL.sub("", rationale).strip()
+
+    data: dict = {
+        "id": item_id,
+        "kind": kind,
+        "stem": "\n".join(stem_lines).strip(),
+        "choices": tuple(choices),
+        "rationale": rationale,
+        "where": where,
+    }
+    for name in ("competency", "difficulty", "author", "reviewer"):
+        if name in fields:
+            data[name] = fields[name]
+    if "points" in fields:
+        try:
+            data["points"] = float(fields["points"])
+        except ValueError:
+            bad(f"points {fields['points']!r} is not a number; write e.g. 'points: 1'")
+            data["points"] = 0
+    if "module" in fields:
+        try:
+            data["module"] = int(fields["module"])
+        except ValueError:
+            bad(f"module {fields['module']!r} is not a module number; write e.g. 'module: 4'")
+    if "status" in fields:
+        try:
+            data["status"] = Status(fields["status"].lower())
+        except ValueError:
+            bad(f"status {fields['status']!r} is unknown; use draft, reviewed, live or retired")
+    if fields.get("rubric"):
+        data["rubric"] = fields["rubric"]
+    if fields.get("scenario"):
+        data["scenario"] = fields["scenario"]
+    return Item(**data), problems
+
+
+def render_item(item: Item) -> str:
+    """The markdown an author would write for this item; parsing it gives the item back."""
+    fields = [f"competency: {item.competency}"] if item.competency else []
+    if item.module is not None:
+        fields.append(f"module: {item.module}")
+    fields.append(f"points: {points_text(item.points)}")
+    fields.append(f"difficulty: {item.difficulty}")
+    fields.append(f"status: {item.status.value}")
+    for name in ("author", "reviewer", "rubric", "scenario"):
+        value = getattr(item, name)
+        if value:
+            fields.append(f"{name}: {value}")
+    lines = [f"**[{item.kind.tag}] {item.id}** · " + " · ".join(fields), ""]
+    if item.stem:
+        lines += [item.stem, ""]
+    lines += [f"- [{'x' if c.correct else ' '}] {c.text}" for c in item.choices]
+    if item.rationale:
+        rat = item.rationale.split("\n")
+        lines += ["", f"> **Rationale:** {rat[0]}"]
+        lines += [f"> {r}" for r in rat[1:]]
+    return "\n".join(lines)
+
+
+def render_scenario(scenario: Scenario) -> str:
+    head = f"**[{SCENARIO_TAG}] {scenario.id}**"
+    if scenario.title:
+        head += f" · title: {scenario.title}"
+    return head + ("\n\n" + scenario.text if scenario.text else "")
+
+
+def read_notebook(path: Path, label: str | None = None) -> tuple[nbformat.NotebookNode | None, list[Problem]]:
+    """Read a notebook, turning unreadable or malformed JSON into a located problem."""
+    label = label or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(Location(label), f"cannot read the file ({exc}); check it is a saved notebook")]
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, [
+            Problem(
+                Location(label, line=exc.lineno),
+                f"not valid notebook JSON ({exc.msg}, column {exc.colno}); "
+                "open it in JupyterLab or restore it from git",
+            )
+        ]
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises several kinds for malformed notebooks
+        msg = str(exc).strip().split("\n")[0][:200]
+        return None, [Problem(Location(label), f"not a valid notebook ({msg}); re-save it from JupyterLab")]
+    return nb, []
+
+
+def parse_notebook(path: Path, label: str | None = None) -> ParsedNotebook:
+    """Parse every item and scenario cell of a notebook."""
+    label = label or str(path)
+    result = ParsedNotebook(path=path)
+    nb, problems = read_notebook(path, label)
+    result.problems += problems
+    if nb is None:
+        return result
+    if nb.metadata.get(METADATA_KEY, {}).get("generated"):
+        result.generated = True
+        return result
+    for n, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "markdown":
+            continue
+        parsed, problems = parse_cell(cell.source, Where(file=label, cell=n))
+        result.problems += problems
+        if isinstance(parsed, Item):
+            result.items.append(parsed)
+        elif isinstance(parsed, Scenario):
+            result.scenarios.append(parsed)
+    return result
+
+
+def write_back(path: Path, items: list[Item], scenarios: list[Scenario], normalize: bool = False) -> bool:
+    """Store parsed items in each cell's ``metadata.exam_builder``; optionally normalize the text.
+
+    Returns whether the file changed. The write is atomic (a temporary file, then a rename).
+    """
+    nb = nbformat.read(str(path), as_version=4)
+    by_cell: dict[int, Item | Scenario] = {x.where.cell: x for x in [*items, *scenarios]}
+    changed = False
+    for n, cell in enumerate(nb.cells, start=1):
+        obj = by_cell.get(n)
+        if obj is None or cell.cell_type != "markdown":
+            continue
+        kind = "scenario" if isinstance(obj, Scenario) else "item"
+        meta = {kind: obj.model_dump(mode="json")}
+        if cell.metadata.get(METADATA_KEY) != meta:
+            cell.metadata[METADATA_KEY] = meta
+            changed = True
+        if normalize:
+            text = render_scenario(obj) if isinstance(obj, Scenario) else render_item(obj)
+            if cell.source != text:
+                cell.source = text
+                changed = True
+    if changed:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        nbformat.write(nb, str(tmp))
+        tmp.replace(path)
+    return changed

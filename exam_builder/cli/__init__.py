@@ -1,0 +1,65 @@
+"""The ``exam-builder`` command.
+
+Each domain adds its commands in its own module under ``exam_builder.cli`` (bank, records,
+assembly, delivery, grading), registered below. Errors the user can fix are printed without
+a traceback and exit non-zero.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+from rich.console import Console
+
+from ..course import Course
+from ..errors import ExamBuilderError
+
+console = Console()
+err_console = Console(stderr=True)
+
+COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "demo"]
+
+
+class ExamBuilderGroup(click.Group):
+    """A click group that turns ``ExamBuilderError`` into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ExamBuilderError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=ExamBuilderGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--course",
+    "course_root",
+    type=click.Path(file_okay=False, path_type=str),
+    envvar="EXAM_BUILDER_COURSE",
+    default=".",
+    show_default=True,
+    help="The nbgrader course directory (holds nbgrader_config.py).",
+)
+@click.option("--db-url", envvar="EXAM_BUILDER_DB_URL", default=None, help="Override the database URL.")
+@click.pass_context
+def cli(ctx: click.Context, course_root: str, db_url: str | None) -> None:
+    """Author, deliver and grade certification exams on nbgrader."""
+    ctx.obj = Course(course_root, db_url=db_url)
+
+
+pass_course = click.make_pass_decorator(Course)
+
+for _name in COMMAND_MODULES:
+    try:
+        _mod = importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as _exc:  # a domain not built yet
+        if _exc.name != f"{__name__}.{_name}":
+            raise
+        continue
+    _mod.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="exam-builder")

@@ -1,0 +1,271 @@
+"""exam-builder's own tables, beside nbgrader's gradebook tables in the same database.
+
+Table names start with ``eb_`` so they never collide with nbgrader's. Points of graded cells
+live in nbgrader's ``grade`` table; these tables hold everything else that happens. Times are
+naive UTC (SQLite has no time zones). No table has a place for a diagnosis.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from datetime import timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Now, as naive UTC: the one clock every table and the delivery app use."""
+    return dt.datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Candidate(Base):
+    """A person taking the exam; mirrored as an nbgrader student with the same id."""
+
+    __tablename__ = "eb_candidate"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    last_name: Mapped[str] = mapped_column(String(128), default="")
+    email: Mapped[str | None] = mapped_column(String(256))
+    cohort: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    accommodations: Mapped[list["Accommodation"]] = relationship(back_populates="candidate")
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Accommodation(Base):
+    """An approved change to how a candidate sits the exam. Only ``approved`` ones take effect.
+
+    A provider's letter is on file (its date); what it says is not stored here.
+    """
+
+    __tablename__ = "eb_accommodation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("eb_candidate.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # extended_time | scribe | separate_room | other
+    multiplier: Mapped[float | None] = mapped_column(Float)  # extended_time only
+    details: Mapped[str] = mapped_column(Text, default="")  # free text for "other" (no diagnosis)
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    letter_on_file: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="requested")  # requested | approved | revoked
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
+    revoked_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="accommodations")
+
+
+class Attendance(Base):
+    """Attendance at one module of one class: present, late or absent."""
+
+    __tablename__ = "eb_attendance"
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("eb_candidate.id"), primary_key=True)
+    class_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    module_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # present | late | absent
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Homework(Base):
+    """Homework turned in, for the participation grade (from a CSV or nbgrader assignments)."""
+
+    __tablename__ = "eb_homework"
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("eb_candidate.id"), primary_key=True)
+    assignment: Mapped[str] = mapped_column(String(128), primary_key=True)
+    class_no: Mapped[int | None] = mapped_column(Integer)
+    turned_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+
+
+class Exam(Base):
+    """An exam of the program (its items and blueprint are in ``source/<id>/``)."""
+
+    __tablename__ = "eb_exam"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(256), default="")
+    last_class_on: Mapped[dt.date | None] = mapped_column(Date)
+    exam_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Form(Base):
+    """One assembled version of an exam, frozen as a manifest; an nbgrader assignment.
+
+    The manifest holds keys: it is staff-side data and never leaves the server.
+    """
+
+    __tablename__ = "eb_form"
+    __table_args__ = (UniqueConstraint("exam_id", "label"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("eb_exam.id"), index=True)
+    label: Mapped[str] = mapped_column(String(8))  # "A", "B", ...
+    assignment: Mapped[str] = mapped_column(String(128), unique=True)  # nbgrader assignment name
+    seed: Mapped[int] = mapped_column(Integer)
+    manifest: Mapped[dict] = mapped_column(JSON)
+    manifest_hash: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    built_by: Mapped[str] = mapped_column(String(128), default="")
+    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Sitting(Base):
+    """One attempt of one candidate at one exam, on one form, with its clock.
+
+    ``attempt_no`` counts attempts; a voided sitting keeps ``seq`` but its ``attempt_no`` is
+    cleared, so it does not count. The unique constraint makes the attempt cap race-proof.
+    """
+
+    __tablename__ = "eb_sitting"
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "exam_id", "attempt_no", name="uq_eb_sitting_attempt"),
+        UniqueConstraint("candidate_id", "exam_id", "seq", name="uq_eb_sitting_seq"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("eb_candidate.id"), index=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("eb_exam.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # every sitting of this candidate at this exam, 1, 2, ...
+    attempt_no: Mapped[int | None] = mapped_column(Integer)  # None once voided
+    form_id: Mapped[int] = mapped_column(ForeignKey("eb_form.id"))
+    room: Mapped[str] = mapped_column(String(64), default="")
+    access_code_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|in_progress|submitted|voided
+    time_limit_minutes: Mapped[int] = mapped_column(Integer)  # personal limit, with accommodation
+    extra_minutes: Mapped[int] = mapped_column(Integer, default=0)  # added by a proctor, audited
+    scribe_name: Mapped[str | None] = mapped_column(String(128))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    opened_by: Mapped[str] = mapped_column(String(128), default="")
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    submit_reason: Mapped[str | None] = mapped_column(String(32))  # candidate | deadline | proctor
+    receipt_hash: Mapped[str | None] = mapped_column(String(64))
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(128))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    form: Mapped[Form] = relationship()
+    candidate: Mapped[Candidate] = relationship()
+
+    @property
+    def deadline(self) -> dt.datetime | None:
+        """The server's deadline: start + personal limit + added time."""
+        if self.started_at is None:
+            return None
+        return self.started_at + dt.timedelta(minutes=self.time_limit_minutes + self.extra_minutes)
+
+
+class Tutoring(Base):
+    """Tutoring offered (and attended) after a failed attempt."""
+
+    __tablename__ = "eb_tutoring"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("eb_candidate.id"), index=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("eb_exam.id"))
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"))
+    offered_on: Mapped[dt.date] = mapped_column(Date)
+    attended_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class Response(Base):
+    """One change of one answer, as the server received it. Append-only: the latest wins."""
+
+    __tablename__ = "eb_response"
+    __table_args__ = (Index("ix_eb_response_sitting_item", "sitting_id", "item_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)  # a choice label ("A") or open-response text
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    entered_by: Mapped[str] = mapped_column(String(128), default="candidate")  # or the scribe's name
+
+
+class SittingEvent(Base):
+    """What happened in a sitting: sign-in, start, reload, warning, refused change, submit."""
+
+    __tablename__ = "eb_sitting_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Rating(Base):
+    """One grader's rubric scoring of one open response: first, second or adjudication."""
+
+    __tablename__ = "eb_rating"
+    __table_args__ = (UniqueConstraint("sitting_id", "item_id", "role", name="uq_eb_rating_role"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # first | second | adjudication
+    rater: Mapped[str] = mapped_column(String(128))
+    levels: Mapped[dict] = mapped_column(JSON)  # criterion id -> chosen level's points
+    score: Mapped[float | None] = mapped_column(Float)  # None while only claimed
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rubric_id: Mapped[str] = mapped_column(String(64))
+    rubric_hash: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ScoreFlag(Base):
+    """Something odd found while scoring a submission (edited locked cell, junk answer...)."""
+
+    __tablename__ = "eb_score_flag"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment: Mapped[str] = mapped_column(String(128), index=True)
+    candidate_id: Mapped[str] = mapped_column(String(64), index=True)
+    grade_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained record of who changed what, when and why."""
+
+    __tablename__ = "eb_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,65 @@
+"""Shared fixtures: a throw-away course (authored files copied from the repo) and databases."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from exam_builder.course import Course
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _copy_course(target: Path, with_bank: bool = True) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", target / "nbgrader_config.py")
+    if with_bank:
+        for name in ("source", "rubrics"):
+            if (REPO / name).exists():
+                shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("*-[A-Z]", ".ipynb_checkpoints"))
+    else:
+        (target / "source").mkdir()
+        (target / "rubrics").mkdir()
+    return target
+
+
+@pytest.fixture
+def course_dir(tmp_path: Path) -> Path:
+    """A course folder with the sample bank, its own SQLite database, nothing else."""
+    return _copy_course(tmp_path / "course")
+
+
+@pytest.fixture
+def empty_course_dir(tmp_path: Path) -> Path:
+    return _copy_course(tmp_path / "course", with_bank=False)
+
+
+@pytest.fixture
+def course(course_dir: Path) -> Course:
+    c = Course(course_dir)
+    c.db.upgrade()
+    yield c
+    c.db.dispose()
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A fresh PostgreSQL database on the server that `make test` starts (skips without one)."""
+    base = os.environ.get("EXAM_BUILDER_PG_URL")
+    if not base:
+        pytest.skip("no PostgreSQL server (EXAM_BUILDER_PG_URL unset; `make test` starts one)")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = "eb_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
