@@ -116,6 +116,25 @@ class Database:
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
+    def head_revision(self) -> str | None:
+        """The newest revision of exam-builder's migrations (what ``upgrade`` reaches)."""
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+
+    def require_current(self) -> None:
+        """Refuse to work on a database that is missing tables or is at an older revision."""
+        try:
+            current = self.current_revision()
+        except Exception as exc:  # an unreachable server, a bad URL
+            raise ExamBuilderError(f"cannot open the database at {self.safe_url}: {exc}") from exc
+        head = self.head_revision()
+        if current != head:
+            state = "has no exam-builder tables" if current is None else f"is at revision {current}, not {head}"
+            raise ExamBuilderError(
+                f"the database at {self.safe_url} {state}. Run `exam-builder db upgrade` first."
+            )
+
     def has_table(self, name: str) -> bool:
         return inspect(self.engine).has_table(name)
 

@@ -173,6 +173,8 @@ class Sitting(Base):
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_by: Mapped[str | None] = mapped_column(String(128))
     void_reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(8))  # pass | fail | None (not graded yet)
+    outcome_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     form: Mapped[Form] = relationship()
     candidate: Mapped[Candidate] = relationship()
@@ -253,6 +255,36 @@ class ScoreFlag(Base):
     kind: Mapped[str] = mapped_column(String(64))
     details: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ItemScore(Base):
+    """The decided score of one open response, with its provenance: which ratings, which rule.
+
+    ``status``: pending (ratings missing), adjudication (two ratings too far apart), rerate (a
+    rubric edit removed a chosen level), final. Written by grading; mirrored into nbgrader's
+    ``grade.manual_score``.
+    """
+
+    __tablename__ = "eb_item_score"
+    __table_args__ = (UniqueConstraint("sitting_id", "item_id", name="uq_eb_item_score_response"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    score: Mapped[float | None] = mapped_column(Float)
+    rule: Mapped[str | None] = mapped_column(String(16))  # single|mean|lower|higher|adjudicated|no_response
+    rating_ids: Mapped[list] = mapped_column(JSON, default=list)
+    rubric_hash: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Secret(Base):
+    """A server-side secret, e.g. the key of graders' anonymous response ids. Never displayed."""
+
+    __tablename__ = "eb_secret"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AuditEntry(Base):

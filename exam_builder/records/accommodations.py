@@ -1,0 +1,269 @@
+"""Accommodations: requested with a provider's letter on file, approved by staff, revocable.
+
+Only approved accommodations take effect; the personal time limit that delivery uses is
+derived here (180 x 1.5 = 270 minutes). The letter's date is kept, never what it says: there
+is no place for a diagnosis, and free text that looks like one is refused. Every change is
+audited with who and why, in the same transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import ExamBuilderError, Problem
+from ..policy import ProgramPolicy
+from . import audit
+from .csvfile import Column, read_csv
+from .models import Accommodation, Candidate
+from .roster import get_candidate
+
+KINDS = ("extended_time", "scribe", "separate_room", "other")
+KIND_ALIASES = {
+    "extended_time": "extended_time", "extended time": "extended_time", "extra time": "extended_time",
+    "time and a half": "extended_time", "scribe": "scribe", "separate_room": "separate_room",
+    "separate room": "separate_room", "private room": "separate_room", "other": "other",
+}
+MAX_MULTIPLIER = 3.0
+NO_DIAGNOSIS = (
+    "Describe the arrangement only (e.g. 'seat near the door'); never write a diagnosis, "
+    "a condition or what the provider's letter says."
+)
+# Words that name a condition rather than an arrangement; such text is refused, not stored.
+_MEDICAL = re.compile(
+    r"\b(diagnos\w*|disorders?|diseases?|syndromes?|ptsd|adhd|bipolar|schizo\w*|depressi\w*|psychos[ie]s|"
+    r"psychotic|autis\w*|dyslexi\w*|anxiety|ocd|epilep\w*|diabet\w*|hiv|cancer|medications?|prescri\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def normalize_kind(kind: str) -> str:
+    value = KIND_ALIASES.get(kind.strip().lower().replace("-", "_")) or KIND_ALIASES.get(
+        kind.strip().lower().replace("_", " ").replace("-", " ")
+    )
+    if value is None:
+        raise ExamBuilderError(f"unknown accommodation kind {kind!r}; use one of: {', '.join(KINDS)}")
+    return value
+
+
+def check_details(details: str) -> str:
+    """Free text of an accommodation, refused if it looks like medical information."""
+    details = (details or "").strip()
+    if _MEDICAL.search(details):
+        raise ExamBuilderError(f"the details {details!r} look like medical information. {NO_DIAGNOSIS}")
+    return details
+
+
+def _get(session: Session, accommodation_id: int) -> Accommodation:
+    acc = session.execute(
+        select(Accommodation).where(Accommodation.id == accommodation_id).with_for_update()
+    ).scalar_one_or_none()
+    if acc is None:
+        raise ExamBuilderError(f"no accommodation {accommodation_id}; see `exam-builder accommodation list`")
+    return acc
+
+
+def request(
+    session: Session,
+    policy: ProgramPolicy,
+    candidate_id: str,
+    kind: str,
+    actor: str,
+    multiplier: float | None = None,
+    details: str = "",
+    letter_on_file: dt.date | None = None,
+    requested_on: dt.date | None = None,
+    reason: str = "",
+) -> Accommodation:
+    """Record a request; it takes effect only once approved."""
+    get_candidate(session, candidate_id)
+    kind = normalize_kind(kind)
+    details = check_details(details)
+    if kind == "extended_time":
+        multiplier = policy.extended_time_multiplier if multiplier is None else float(multiplier)
+        if not 1.0 < multiplier <= MAX_MULTIPLIER:
+            raise ExamBuilderError(f"the extended-time multiplier must be above 1 and at most {MAX_MULTIPLIER}, not {multiplier}")
+    elif multiplier is not None:
+        raise ExamBuilderError(f"a multiplier applies to extended_time only, not to {kind}")
+    if kind == "other" and not details:
+        raise ExamBuilderError(f"an 'other' accommodation needs --details saying what is arranged. {NO_DIAGNOSIS}")
+    today = dt.date.today()
+    requested_on = requested_on or today
+    if letter_on_file and letter_on_file > today:
+        raise ExamBuilderError(f"the letter date {letter_on_file} is in the future")
+    acc = Accommodation(
+        candidate_id=candidate_id, kind=kind, multiplier=multiplier, details=details,
+        requested_on=requested_on, letter_on_file=letter_on_file, status="requested",
+    )
+    session.add(acc)
+    session.flush()
+    audit.record(session, actor, "accommodation.request", "accommodation", acc.id, reason,
+                 candidate=candidate_id, kind=kind, multiplier=multiplier, details=details,
+                 letter_on_file=letter_on_file, requested_on=requested_on)
+    return acc
+
+
+def approve(
+    session: Session,
+    accommodation_id: int,
+    actor: str,
+    reason: str = "",
+    letter_on_file: dt.date | None = None,
+    approved_on: dt.date | None = None,
+) -> Accommodation:
+    """Approve a request; a provider's letter must be on file (its date)."""
+    acc = _get(session, accommodation_id)
+    if acc.status != "requested":
+        raise ExamBuilderError(f"accommodation {acc.id} is {acc.status}; only a requested one can be approved")
+    if letter_on_file:
+        acc.letter_on_file = letter_on_file
+    if acc.letter_on_file is None:
+        raise ExamBuilderError(
+            f"accommodation {acc.id} has no provider's letter on file; give its date with --letter-on-file YYYY-MM-DD"
+        )
+    acc.status = "approved"
+    acc.approved_by = actor
+    acc.approved_on = approved_on or dt.date.today()
+    audit.record(session, actor, "accommodation.approve", "accommodation", acc.id, reason,
+                 candidate=acc.candidate_id, kind=acc.kind, multiplier=acc.multiplier,
+                 letter_on_file=acc.letter_on_file)
+    return acc
+
+
+def revoke(session: Session, accommodation_id: int, actor: str, reason: str) -> Accommodation:
+    """Revoke a request or an approval; staff must say why."""
+    if not (reason or "").strip():
+        raise ExamBuilderError("say why the accommodation is revoked (--reason)")
+    acc = _get(session, accommodation_id)
+    if acc.status == "revoked":
+        raise ExamBuilderError(f"accommodation {acc.id} is already revoked")
+    before = acc.status
+    acc.status = "revoked"
+    acc.revoked_by = actor
+    acc.revoked_on = dt.date.today()
+    audit.record(session, actor, "accommodation.revoke", "accommodation", acc.id, reason.strip(),
+                 candidate=acc.candidate_id, kind=acc.kind, was=before)
+    return acc
+
+
+def list_accommodations(
+    session: Session, candidate_id: str | None = None, status: str | None = None
+) -> list[Accommodation]:
+    stmt = select(Accommodation).order_by(Accommodation.candidate_id, Accommodation.id)
+    if candidate_id:
+        stmt = stmt.where(Accommodation.candidate_id == candidate_id)
+    if status:
+        stmt = stmt.where(Accommodation.status == status)
+    return list(session.execute(stmt).scalars())
+
+
+def approved(session: Session, candidate_id: str) -> list[Accommodation]:
+    """The accommodations that take effect for a candidate."""
+    return list_accommodations(session, candidate_id, "approved")
+
+
+def personal_time_limit(session: Session, policy: ProgramPolicy, candidate_id: str) -> int:
+    """Minutes this candidate gets: the exam's limit times the largest approved multiplier."""
+    multipliers = [a.multiplier or policy.extended_time_multiplier
+                   for a in approved(session, candidate_id) if a.kind == "extended_time"]
+    return policy.personal_time_limit(max(multipliers) if multipliers else None)
+
+
+# -- a convenient import for many at once (the demo and a coordinator's sheet) --------------
+
+COLUMNS = (
+    Column("candidate id", ("candidate_id", "candidate", "id", "student id", "student")),
+    Column("kind", ("accommodation", "type")),
+    Column("multiplier", ("time multiplier", "factor"), required=False),
+    Column("details", ("notes", "description", "arrangement"), required=False),
+    Column("letter on file", ("letter_on_file", "letter", "letter date", "provider letter"), required=False),
+    Column("requested on", ("requested_on", "requested", "request date"), required=False),
+    Column("status", (), required=False),  # requested (default) or approved
+    Column("approved by", ("approved_by", "approver"), required=False),
+)
+
+
+@dataclass
+class AccommodationImport:
+    file: str
+    requested: list[int] = field(default_factory=list)
+    approved: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def import_accommodations(course, path: Path | str, actor: str) -> AccommodationImport:
+    """Request (and, where the sheet says so, approve) accommodations from a CSV file.
+
+    All or nothing; a row that matches a request in force (same candidate and kind, and the
+    same request date when the sheet gives one) is left alone, so importing the same sheet
+    twice changes nothing.
+    """
+    sheet = read_csv(path, COLUMNS, course.root)
+    policy = course.policy
+    parsed = []
+    for row in sheet.rows:
+        cid = sheet.required(row, "candidate id", "the candidate id")
+        kind = None
+        raw_kind = sheet.required(row, "kind", "the kind")
+        if raw_kind:
+            try:
+                kind = normalize_kind(raw_kind)
+            except ExamBuilderError as exc:
+                sheet.error(row.number, "kind", str(exc))
+        multiplier = None
+        if row.get("multiplier"):
+            try:
+                multiplier = float(row.get("multiplier").lower().rstrip("x"))
+            except ValueError:
+                sheet.error(row.number, "multiplier", f"{row.get('multiplier')!r} is not a number (e.g. 1.5)")
+        details = row.get("details")
+        try:
+            check_details(details)
+        except ExamBuilderError as exc:
+            sheet.error(row.number, "details", str(exc))
+        letter = sheet.date(row, "letter on file", "the letter date")
+        requested_on = sheet.date(row, "requested on", "the request date")
+        status = (row.get("status") or "requested").lower()
+        if status not in ("requested", "approved"):
+            sheet.error(row.number, "status", f"status must be requested or approved, not {status!r}")
+        if status == "approved" and letter is None:
+            sheet.error(row.number, "letter on file", "an approved accommodation needs the date of the provider's letter")
+        approver = row.get("approved by") or actor
+        parsed.append((row, cid, kind, multiplier, details, letter, requested_on, status, approver))
+    sheet.raise_if_errors()
+
+    report = AccommodationImport(file=sheet.label, warnings=sheet.warnings)
+    with course.db.transaction() as s:
+        for row, cid, kind, multiplier, details, letter, requested_on, status, approver in parsed:
+            if s.get(Candidate, cid) is None:
+                sheet.error(row.number, "candidate id", f"no candidate {cid!r}; import the roster first")
+                continue
+            same = select(Accommodation).where(Accommodation.candidate_id == cid, Accommodation.kind == kind,
+                                               Accommodation.status != "revoked")
+            if requested_on is not None:
+                same = same.where(Accommodation.requested_on == requested_on)
+            existing = s.execute(same.order_by(Accommodation.id)).scalars().first()
+            if existing is not None:
+                if status == "approved" and existing.status == "requested":
+                    approve(s, existing.id, approver, f"imported from {sheet.label} by {actor}", letter_on_file=letter)
+                    report.approved.append(existing.id)
+                else:
+                    report.unchanged += 1
+                continue
+            try:
+                acc = request(s, policy, cid, kind, actor, multiplier=multiplier, details=details,
+                              letter_on_file=letter, requested_on=requested_on, reason=f"imported from {sheet.label}")
+            except ExamBuilderError as exc:
+                sheet.error(row.number, None, str(exc))
+                continue
+            report.requested.append(acc.id)
+            if status == "approved":
+                approve(s, acc.id, approver, f"imported from {sheet.label} by {actor}")
+                report.approved.append(acc.id)
+        sheet.raise_if_errors()  # rolls the whole transaction back
+    return report

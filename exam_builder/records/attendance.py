@@ -1,0 +1,270 @@
+"""Attendance at each module of each class, and homework for the participation grade.
+
+Attendance decides eligibility (late for or missing ``ProgramPolicy.disqualify_late_or_absent``
+modules disqualifies), so imports are all or nothing, located by row, and every change of a
+recorded status is audited. Homework comes from a CSV or from the nbgrader homework
+assignments in the same gradebook; it counts toward participation, not eligibility.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import Problem
+from . import audit
+from .csvfile import Column, CsvFile, read_csv
+from .models import Attendance, Candidate, Form, Homework
+
+STATUS = {
+    "present": "present", "p": "present", "yes": "present", "attended": "present",
+    "late": "late", "l": "late", "tardy": "late",
+    "absent": "absent", "a": "absent", "no": "absent", "missed": "absent", "missing": "absent",
+}
+_CLASS_MODULE = re.compile(r"^\s*(\d+)\s*[.:/-]\s*(\d+)\s*$")
+
+ATTENDANCE_COLUMNS = (
+    Column("candidate id", ("candidate_id", "candidate", "id", "student id", "student")),
+    Column("class", ("class no", "class_no", "class number", "session", "day"), required=False),
+    Column("module", ("module no", "module_no", "module number")),
+    Column("status", ("attendance", "present/late/absent")),
+)
+
+HOMEWORK_COLUMNS = (
+    Column("candidate id", ("candidate_id", "candidate", "id", "student id", "student")),
+    Column("assignment", ("homework", "assignment name", "task")),
+    Column("class", ("class no", "class_no", "class number"), required=False),
+    Column("turned in", ("turned_in", "submitted", "done", "handed in"), required=False),
+    Column("score", ("points",), required=False),
+    Column("max score", ("max_score", "max points", "out of"), required=False),
+)
+
+YES = {"yes", "y", "true", "1", "x", "turned in", "submitted"}
+NO = {"no", "n", "false", "0", "", "missing"}
+
+
+def module_label(class_no: int, module_no: int) -> str:
+    """How the program names a module of a class: ``2.1`` is module 1 of class 2."""
+    return f"{class_no}.{module_no}"
+
+
+@dataclass
+class ImportReport:
+    file: str
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _check_candidates(session: Session, sheet: CsvFile, ids: dict[str, int]) -> None:
+    """Every candidate of the file must be on the roster (reported at its first row)."""
+    known = set(session.execute(select(Candidate.id).where(Candidate.id.in_(list(ids)))).scalars())
+    for cid, row in sorted(ids.items(), key=lambda kv: kv[1]):
+        if cid not in known:
+            sheet.error(row, "candidate id", f"no candidate {cid!r} on the roster; import the roster first or fix the id")
+
+
+def import_attendance(course, path: Path | str, actor: str) -> ImportReport:
+    """Record present/late/absent per candidate, class and module from a CSV file."""
+    sheet = read_csv(path, ATTENDANCE_COLUMNS, course.root)
+    per_class = course.policy.modules_per_class
+    records: dict[tuple[str, int, int], tuple[int, str]] = {}
+    first_row: dict[str, int] = {}
+    for row in sheet.rows:
+        cid = sheet.required(row, "candidate id", "the candidate id")
+        class_no = module_no = None
+        if "class" in sheet.headers and row.get("class"):
+            class_no = sheet.integer(row, "class", "the class number", low=1)
+            module_no = sheet.integer(row, "module", "the module number", low=1, high=per_class)
+        elif sheet.required(row, "module", "the module"):
+            both = _CLASS_MODULE.match(row.get("module"))
+            if both is None:
+                sheet.error(row.number, "module", f"{row.get('module')!r}: give the class in the class column "
+                                                  "or write the module as class.module (e.g. 2.1)")
+            elif not 1 <= int(both.group(2)) <= per_class:
+                sheet.error(row.number, "module", f"module {row.get('module')}: a class has modules 1 to {per_class}")
+            else:
+                class_no, module_no = int(both.group(1)), int(both.group(2))
+        raw_status = sheet.required(row, "status", "the attendance status")
+        status = STATUS.get(raw_status.lower()) if raw_status else None
+        if raw_status and status is None:
+            sheet.error(row.number, "status", f"{raw_status!r} is not present, late or absent")
+        if cid and class_no is not None and module_no is not None and status:
+            key = (cid, class_no, module_no)
+            if key in records:
+                earlier, earlier_status = records[key]
+                if earlier_status != status:
+                    sheet.error(row.number, "status",
+                                f"{cid} module {module_label(class_no, module_no)} is {earlier_status} on row "
+                                f"{earlier} and {status} here; keep one")
+            else:
+                records[key] = (row.number, status)
+                first_row.setdefault(cid, row.number)
+    sheet.raise_if_errors()
+
+    report = ImportReport(file=sheet.label, warnings=sheet.warnings)
+    with course.db.transaction() as s:
+        _check_candidates(s, sheet, first_row)
+        sheet.raise_if_errors()
+        existing = {
+            (a.candidate_id, a.class_no, a.module_no): a
+            for a in s.execute(select(Attendance).where(Attendance.candidate_id.in_(list(first_row)))).scalars()
+        }
+        changes = []
+        for (cid, class_no, module_no), (_row, status) in records.items():
+            current = existing.get((cid, class_no, module_no))
+            if current is None:
+                s.add(Attendance(candidate_id=cid, class_no=class_no, module_no=module_no, status=status))
+                report.created += 1
+            elif current.status != status:
+                changes.append([cid, module_label(class_no, module_no), current.status, status])
+                current.status = status
+                report.changed += 1
+            else:
+                report.unchanged += 1
+        if report.created or report.changed:
+            audit.record(s, actor, "attendance.import", "attendance", sheet.label,
+                         created=report.created, changed=changes)
+    return report
+
+
+def import_homework(course, path: Path | str, actor: str) -> ImportReport:
+    """Record homework turned in (and its score, if given) from a CSV file."""
+    sheet = read_csv(path, HOMEWORK_COLUMNS, course.root)
+    records: dict[tuple[str, str], dict] = {}
+    first_row: dict[str, int] = {}
+    for row in sheet.rows:
+        cid = sheet.required(row, "candidate id", "the candidate id")
+        name = sheet.required(row, "assignment", "the assignment")
+        class_no = sheet.integer(row, "class", "the class number", low=1) if row.get("class") else None
+        score = max_score = None
+        for key in ("score", "max score"):
+            if row.get(key):
+                try:
+                    value = float(row.get(key))
+                    if value < 0:
+                        raise ValueError
+                except ValueError:
+                    sheet.error(row.number, key, f"{row.get(key)!r} is not a number of points (0 or more)")
+                    continue
+                if key == "score":
+                    score = value
+                else:
+                    max_score = value
+        if score is not None and max_score is not None and score > max_score:
+            sheet.error(row.number, "score", f"score {score:g} is above the max score {max_score:g}")
+        raw = row.get("turned in").lower()
+        if "turned in" in sheet.headers and raw not in YES | NO:
+            sheet.error(row.number, "turned in", f"{row.get('turned in')!r}: write yes or no")
+        turned_in = raw in YES if "turned in" in sheet.headers and raw else score is not None
+        if cid and name:
+            if (cid, name) in records:
+                sheet.error(row.number, "assignment", f"{cid} / {name} is also on row {records[(cid, name)]['row']}")
+                continue
+            records[(cid, name)] = {"row": row.number, "class_no": class_no, "turned_in": turned_in,
+                                    "score": score, "max_score": max_score}
+            first_row.setdefault(cid, row.number)
+    sheet.raise_if_errors()
+
+    report = ImportReport(file=sheet.label, warnings=sheet.warnings)
+    with course.db.transaction() as s:
+        _check_candidates(s, sheet, first_row)
+        sheet.raise_if_errors()
+        for (cid, name), values in records.items():
+            values = {k: v for k, v in values.items() if k != "row"}
+            _upsert_homework(s, cid, name, values, report)
+        if report.created or report.changed:
+            audit.record(s, actor, "homework.import", "homework", sheet.label,
+                         created=report.created, changed=report.changed)
+    return report
+
+
+def _upsert_homework(s: Session, cid: str, name: str, values: dict, report: ImportReport) -> None:
+    hw = s.get(Homework, (cid, name))
+    if hw is None:
+        s.add(Homework(candidate_id=cid, assignment=name, **values))
+        report.created += 1
+    elif any(getattr(hw, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(hw, k, v)
+        report.changed += 1
+    else:
+        report.unchanged += 1
+
+
+def sync_homework_from_gradebook(course, actor: str) -> ImportReport:
+    """Read homework scores from nbgrader's gradebook: every assignment that is not an exam form.
+
+    A candidate without a submission of an assignment has not turned it in.
+    """
+    from nbgrader.api import MissingEntry
+
+    with course.db.read() as s:
+        forms = set(s.execute(select(Form.assignment)).scalars())
+        candidates = list(s.execute(select(Candidate.id).order_by(Candidate.id)).scalars())
+    found: dict[tuple[str, str], dict] = {}
+    gb = course.db.gradebook()
+    try:
+        for assignment in gb.assignments:
+            if assignment.name in forms:
+                continue
+            max_score = assignment.max_score
+            for cid in candidates:
+                try:
+                    sub = gb.find_submission(assignment.name, cid)
+                except MissingEntry:
+                    found[(cid, assignment.name)] = {"turned_in": False, "score": None, "max_score": max_score}
+                else:
+                    found[(cid, assignment.name)] = {"turned_in": True, "score": sub.score, "max_score": max_score}
+    finally:
+        gb.close()
+    report = ImportReport(file="nbgrader gradebook")
+    if not found:
+        return report
+    with course.db.transaction() as s:
+        for (cid, name), values in found.items():
+            _upsert_homework(s, cid, name, values, report)
+        if report.created or report.changed:
+            audit.record(s, actor, "homework.sync", "homework", "gradebook",
+                         created=report.created, changed=report.changed)
+    return report
+
+
+@dataclass(frozen=True)
+class Participation:
+    turned_in: int
+    assigned: int
+
+    @property
+    def share(self) -> float | None:
+        return self.turned_in / self.assigned if self.assigned else None
+
+    def __str__(self) -> str:
+        return f"{self.turned_in}/{self.assigned}" if self.assigned else "-"
+
+
+def participation(session: Session, candidate_ids: list[str]) -> dict[str, Participation]:
+    """Homework turned in out of every homework assignment known (missing rows count as not)."""
+    rows = list(session.execute(select(Homework)).scalars())
+    assigned = len({h.assignment for h in rows})
+    done: dict[str, int] = {}
+    for h in rows:
+        if h.turned_in:
+            done[h.candidate_id] = done.get(h.candidate_id, 0) + 1
+    return {cid: Participation(done.get(cid, 0), assigned) for cid in candidate_ids}
+
+
+def late_or_absent(session: Session, candidate_ids: list[str] | None = None) -> dict[str, list[tuple[int, int, str]]]:
+    """Per candidate, the modules they were late for or missed, in class order."""
+    stmt = select(Attendance).where(Attendance.status.in_(("late", "absent"))).order_by(
+        Attendance.candidate_id, Attendance.class_no, Attendance.module_no)
+    if candidate_ids is not None:
+        stmt = stmt.where(Attendance.candidate_id.in_(candidate_ids))
+    result: dict[str, list[tuple[int, int, str]]] = {}
+    for a in session.execute(stmt).scalars():
+        result.setdefault(a.candidate_id, []).append((a.class_no, a.module_no, a.status))
+    return result

@@ -1,0 +1,114 @@
+"""Who may sit an exam, and every reason why not.
+
+The rules are the program's (``ProgramPolicy``): late for or missing too many modules,
+attempts used up, a result still pending, the waiting period after a failed attempt and,
+where the program requires it, tutoring first. The ledger asks this module before it opens a
+sitting, and the coordinator sees the same reasons in ``exam-builder eligibility EXAM``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import ExamBuilderError
+from ..policy import ProgramPolicy
+from .attendance import Participation, late_or_absent, module_label, participation
+from .models import Candidate, Sitting, Tutoring
+
+
+@dataclass
+class Eligibility:
+    """One candidate's standing for one exam."""
+
+    candidate_id: str
+    name: str
+    eligible: bool
+    reasons: list[str]
+    attempts_used: int
+    attempts_left: int
+    next_allowed_on: dt.date | None
+    cohort: str = ""
+    late_or_absent: list[str] = field(default_factory=list)  # "2.1", "3.3", ...
+    participation: Participation | None = None
+
+
+def sitting_date(sitting: Sitting) -> dt.date:
+    """The day an attempt was taken (started, else opened)."""
+    return (sitting.started_at or sitting.opened_at).date()
+
+
+def evaluate(
+    session: Session,
+    policy: ProgramPolicy,
+    exam_id: str,
+    candidate_ids: list[str] | None = None,
+    today: dt.date | None = None,
+) -> list[Eligibility]:
+    """Every candidate (or the ones named), eligible or not, with every reason."""
+    today = today or dt.date.today()
+    stmt = select(Candidate).order_by(Candidate.id)
+    if candidate_ids is not None:
+        stmt = stmt.where(Candidate.id.in_(list(candidate_ids)))
+    candidates = list(session.execute(stmt).scalars())
+    if candidate_ids is not None:
+        missing = sorted(set(candidate_ids) - {c.id for c in candidates})
+        if missing:
+            raise ExamBuilderError(f"no candidate {', '.join(map(repr, missing))}; import the roster first")
+    ids = [c.id for c in candidates]
+    missed = late_or_absent(session, ids)
+    homework = participation(session, ids)
+    sittings: dict[str, list[Sitting]] = {}
+    for s in session.execute(
+        select(Sitting).where(Sitting.exam_id == exam_id, Sitting.candidate_id.in_(ids)).order_by(Sitting.seq)
+    ).scalars():
+        sittings.setdefault(s.candidate_id, []).append(s)
+    attended = {
+        t.sitting_id
+        for t in session.execute(
+            select(Tutoring).where(Tutoring.exam_id == exam_id, Tutoring.candidate_id.in_(ids))
+        ).scalars()
+        if t.attended_on is not None
+    }
+
+    result = []
+    for cand in candidates:
+        reasons: list[str] = []
+        modules = [module_label(c, m) for c, m, _status in missed.get(cand.id, [])]
+        if len(modules) >= policy.disqualify_late_or_absent:
+            reasons.append(f"late or absent for {len(modules)} modules: {', '.join(modules)}")
+        counted = [s for s in sittings.get(cand.id, []) if s.attempt_no is not None]
+        used = len(counted)
+        next_allowed = None
+        passed = [s for s in counted if s.outcome == "pass"]
+        if passed:
+            reasons.append(f"already passed (attempt {passed[0].attempt_no} on {sitting_date(passed[0])})")
+        elif used >= policy.max_attempts:
+            reasons.append(f"no attempts left ({used} of {policy.max_attempts} used)")
+        else:
+            pending = [s for s in counted if s.outcome is None]
+            for s in pending:
+                reasons.append(f"attempt {s.attempt_no} has no result yet ({s.status.replace('_', ' ')})")
+            last = counted[-1] if counted else None
+            if last is not None and last.outcome == "fail":
+                wait_until = sitting_date(last) + dt.timedelta(days=policy.waiting_period_days)
+                if today < wait_until:
+                    reasons.append(f"waiting period after a failed attempt: not before {wait_until.isoformat()}")
+                    next_allowed = wait_until
+                if policy.tutoring_after_failure == "required" and last.id not in attended:
+                    reasons.append("tutoring required before the next attempt")
+        result.append(Eligibility(
+            candidate_id=cand.id,
+            name=cand.name,
+            eligible=not reasons,
+            reasons=reasons,
+            attempts_used=used,
+            attempts_left=max(0, policy.max_attempts - used),
+            next_allowed_on=next_allowed,
+            cohort=cand.cohort,
+            late_or_absent=modules,
+            participation=homework.get(cand.id),
+        ))
+    return result

@@ -1,0 +1,160 @@
+"""The roster: candidates from the coordinator's CSV, mirrored as nbgrader students.
+
+A candidate is an nbgrader student with the same id, so nbgrader's formgrader, feedback and
+exports work on our data. Both rows are written in one transaction, through nbgrader's own
+``Student`` model on our session; a file with any bad row writes nothing. Importing the same
+file twice changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import ExamBuilderError, Problem
+from . import audit
+from .csvfile import CANDIDATE_ID, EMAIL, Column, CsvFile, read_csv
+from .models import Candidate
+
+COLUMNS = (
+    Column("candidate id", ("candidate_id", "candidate", "id", "student id", "student_id", "student", "cps id")),
+    Column("first name", ("first_name", "first", "firstname", "given name", "given_name", "forename")),
+    Column("last name", ("last_name", "last", "lastname", "surname", "family name", "family_name")),
+    Column("email", ("e-mail", "email address", "e-mail address", "mail"), required=False),
+    Column("cohort", ("class", "group", "section", "cohort id", "training"), required=False),
+)
+
+NBGRADER_EMAIL_MAX = 128  # nbgrader's student.email column
+
+
+@dataclass
+class RosterRow:
+    row: int
+    id: str
+    first_name: str
+    last_name: str
+    email: str | None
+    cohort: str
+
+
+@dataclass
+class RosterReport:
+    """What an import did, for the command's summary."""
+
+    file: str
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unchanged)
+
+
+def parse_roster(path: Path | str, root: Path | None = None) -> tuple[CsvFile, list[RosterRow]]:
+    """Read and check a roster file; every problem is located by row and column."""
+    sheet = read_csv(path, COLUMNS, root)
+    rows: list[RosterRow] = []
+    first_seen: dict[str, int] = {}
+    emails: dict[str, int] = {}
+    for row in sheet.rows:
+        cid = sheet.required(row, "candidate id", "the candidate id")
+        if cid is not None and not CANDIDATE_ID.match(cid):
+            sheet.error(row.number, "candidate id",
+                        f"candidate id {cid!r} may use only letters, digits, '.', '_' and '-' "
+                        "(at most 64, starting with a letter or digit)")
+            cid = None
+        if cid is not None:
+            key = cid.lower()
+            if key in first_seen:
+                sheet.error(row.number, "candidate id",
+                            f"candidate id {cid!r} is also on row {first_seen[key]}; each candidate once")
+                cid = None
+            else:
+                first_seen[key] = row.number
+        first = sheet.required(row, "first name", "the first name")
+        last = sheet.required(row, "last name", "the last name")
+        for key, value in (("first name", first), ("last name", last)):
+            if value is not None and len(value) > 128:
+                sheet.error(row.number, key, "longer than 128 characters")
+        email = row.get("email") or None
+        if email is not None:
+            if not EMAIL.match(email):
+                sheet.error(row.number, "email", f"{email!r} is not an email address (name@example.org)")
+            elif len(email) > NBGRADER_EMAIL_MAX:
+                sheet.error(row.number, "email", f"longer than {NBGRADER_EMAIL_MAX} characters")
+            elif email.lower() in emails:
+                sheet.warn(row.number, "email", f"the same email as row {emails[email.lower()]}")
+            else:
+                emails[email.lower()] = row.number
+        cohort = row.get("cohort")
+        if len(cohort) > 64:
+            sheet.error(row.number, "cohort", "longer than 64 characters")
+        if cid and first and last:
+            rows.append(RosterRow(row.number, cid, first, last, email, cohort))
+    return sheet, rows
+
+
+def import_roster(course, path: Path | str, actor: str) -> RosterReport:
+    """Create or update the candidates of a roster file and their nbgrader students.
+
+    All or nothing: the file is checked first, then written in one transaction.
+    """
+    sheet, rows = parse_roster(path, course.root)
+    sheet.raise_if_errors()
+    report = RosterReport(file=sheet.label, warnings=sheet.warnings)
+    with course.db.transaction() as s:
+        # An id that differs from an existing one only by case would share its folders.
+        lower = {r.id.lower(): r for r in rows}
+        clash = s.execute(
+            select(Candidate.id).where(func.lower(Candidate.id).in_(list(lower)))
+        ).scalars().all()
+        for existing in clash:
+            r = lower[existing.lower()]
+            if existing != r.id:
+                sheet.error(r.row, "candidate id",
+                            f"candidate {existing!r} already exists; {r.id!r} differs only by case")
+        sheet.raise_if_errors()
+
+        for r in rows:
+            fields = {"first_name": r.first_name, "last_name": r.last_name, "email": r.email, "cohort": r.cohort}
+            cand = s.get(Candidate, r.id)
+            if cand is None:
+                s.add(Candidate(id=r.id, **fields))
+                report.created.append(r.id)
+            elif any(getattr(cand, k) != v for k, v in fields.items()):
+                for k, v in fields.items():
+                    setattr(cand, k, v)
+                report.updated.append(r.id)
+            else:
+                report.unchanged.append(r.id)
+            _sync_student(s, r)
+        if report.created or report.updated:
+            audit.record(s, actor, "roster.import", "roster", sheet.label,
+                         created=report.created, updated=report.updated)
+    return report
+
+
+def _sync_student(s, r: RosterRow) -> None:
+    """Create or update the nbgrader student of a candidate (nbgrader's model, our transaction)."""
+    from nbgrader.api import Student  # importing nbgrader takes seconds; only the roster needs it
+
+    student = s.get(Student, r.id)
+    if student is None:
+        s.add(Student(id=r.id, first_name=r.first_name, last_name=r.last_name, email=r.email))
+        return
+    student.first_name, student.last_name, student.email = r.first_name, r.last_name, r.email
+
+
+def get_candidate(session: Session, candidate_id: str, lock: bool = False) -> Candidate:
+    """A candidate by id, or a clear error; ``lock`` takes the row lock (PostgreSQL)."""
+    stmt = select(Candidate).where(Candidate.id == candidate_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    cand = session.execute(stmt).scalar_one_or_none()
+    if cand is None:
+        raise ExamBuilderError(f"no candidate {candidate_id!r}; import the roster first (exam-builder roster import)")
+    return cand

@@ -1,0 +1,106 @@
+"""Migrations: from an empty database to head, and from 0001 (with data in it) to head, on
+SQLite and PostgreSQL; the models and the migrations describe the same tables."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from exam_builder.errors import ExamBuilderError
+from exam_builder.records.db import VERSION_TABLE, Database
+from exam_builder.records.ledger import record_outcome
+from exam_builder.records.models import Base, Sitting
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+def _model_drift(db: Database) -> list:
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={
+            "version_table": VERSION_TABLE,
+            "include_name": lambda name, type_, parents: type_ != "table" or name.startswith("eb_"),
+        })
+        return compare_metadata(ctx, Base.metadata)
+
+
+def test_empty_database_to_head(empty_url):
+    db = Database(empty_url)
+    try:
+        with pytest.raises(ExamBuilderError, match="has no exam-builder tables"):
+            db.require_current()
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+        db.require_current()
+        names = set(inspect(db.engine).get_table_names())
+        assert {"student", "assignment", "grade", "alembic_version"} <= names  # nbgrader's, by nbgrader
+        assert {t for t in Base.metadata.tables} <= names
+        assert {"outcome", "outcome_at"} <= {c["name"] for c in inspect(db.engine).get_columns("eb_sitting")}
+        assert _model_drift(db) == []
+        db.upgrade()  # again: nothing to do
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()
+
+
+def test_from_0001_with_data_to_head_and_back(empty_url, tmp_path):
+    db = Database(empty_url)
+    try:
+        db.upgrade("0001")
+        assert db.current_revision() == "0001"
+        with pytest.raises(ExamBuilderError, match="is at revision 0001"):
+            db.require_current()
+        now = dt.datetime(2026, 11, 20, 9, 0)
+        with db.engine.begin() as conn:  # rows as 0001 knew them (no outcome columns yet)
+            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, updated_at)"
+                              " VALUES ('c1', 'Ada', 'Example', 'ada@example.org', 'fall', :t, :t)"), {"t": now})
+            conn.execute(text("INSERT INTO eb_exam (id, title, created_at) VALUES ('cps', 'CPS', :t)"), {"t": now})
+            conn.execute(text("INSERT INTO eb_form (id, exam_id, label, assignment, seed, manifest, manifest_hash, "
+                              "built_at, built_by) VALUES (1, 'cps', 'A', 'cps-A', 1, '{}', 'h', :t, 'x')"), {"t": now})
+            conn.execute(text("INSERT INTO eb_sitting (id, candidate_id, exam_id, seq, attempt_no, form_id, room, "
+                              "status, time_limit_minutes, extra_minutes, opened_at, opened_by) VALUES "
+                              "(1, 'c1', 'cps', 1, 1, 1, '101', 'submitted', 270, 5, :t, 'proctor')"), {"t": now})
+            # rows of other tables that point at the sitting: a rebuilt table must keep them valid
+            conn.execute(text("INSERT INTO eb_response (sitting_id, item_id, value, flagged, recorded_at, entered_by)"
+                              " VALUES (1, 'tf-1', 'A', false, :t, 'candidate')"), {"t": now})
+            conn.execute(text("INSERT INTO eb_sitting_event (sitting_id, at, kind, details)"
+                              " VALUES (1, :t, 'submit', '{}')"), {"t": now})
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+        with db.read() as s:
+            sitting = s.get(Sitting, 1)
+            assert (sitting.candidate_id, sitting.attempt_no, sitting.time_limit_minutes, sitting.extra_minutes,
+                    sitting.room, sitting.outcome) == ("c1", 1, 270, 5, "101", None)
+        with db.transaction() as s:  # the new columns work on the old row
+            record_outcome(s, 1, False, "grading")
+        with db.read() as s:
+            assert s.get(Sitting, 1).outcome == "fail"
+        command.downgrade(db.alembic_config(), "0001")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT candidate_id, time_limit_minutes FROM eb_sitting")).all() == [("c1", 270)]
+            assert conn.execute(text("SELECT sitting_id, value FROM eb_response")).all() == [(1, "A")]
+        assert "outcome" not in {c["name"] for c in inspect(db.engine).get_columns("eb_sitting")}
+    finally:
+        db.dispose()
+
+
+def test_commands_refuse_an_old_database(tmp_path):
+    from click.testing import CliRunner
+
+    from exam_builder.cli import cli
+
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    result = CliRunner().invoke(cli, ["--course", str(root), "eligibility", "cps"])
+    assert result.exit_code == 1
+    assert "exam-builder db upgrade" in result.output
+    assert "Traceback" not in result.output
