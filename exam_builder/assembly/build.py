@@ -1,0 +1,304 @@
+"""``exam-builder build``: assemble, lint, render, release through nbgrader, store, export.
+
+Order matters for "nothing half-written": everything is validated and assembled in memory
+first; issued forms are checked before any file is touched; the changed forms' folders are
+backed up, written and released by nbgrader, the whole ``release/`` is scanned for keys, and
+only then are the forms stored in one audited transaction. Any failure restores the folders
+(and nbgrader's gradebook entries) as they were.
+"""
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from ..bank import Bank, Status, load_bank
+from ..course import Course
+from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..records import audit
+from ..records.models import Exam, Form, Sitting, utcnow
+from ..rubrics.model import Rubric, load_rubrics
+from .assemble import Assembly, assemble
+from .blueprint import BLUEPRINT_FILE, Blueprint, load_blueprint
+from .exports import write_comparison, write_key
+from .forms import issued_form_ids, load_forms, nbgrader_submissions
+from .lint import lint_manifests, lint_notebook, rationale_texts, scan_release
+from .manifest import Manifest
+from .release import generate_assignment, nbgrader_api, restorable, source_notebook, write_atomic
+from .render import notebook_text, render_form
+
+_IGNORED = ("bank_hash", "blueprint_hash")
+
+
+@dataclass
+class FormOutcome:
+    manifest: Manifest
+    status: str  # new | rebuilt | re-released | unchanged
+    text: str = ""  # the rendered source notebook
+
+
+@dataclass
+class BuildResult:
+    exam: str
+    blueprint: Blueprint
+    assembly: Assembly
+    outcomes: list[FormOutcome]
+    keys: list[tuple[Path, Path]] = field(default_factory=list)
+    comparison: Path | None = None
+
+    @property
+    def changed(self) -> list[FormOutcome]:
+        return [o for o in self.outcomes if o.status != "unchanged"]
+
+    @property
+    def assignments(self) -> list[str]:
+        return [o.manifest.assignment for o in self.outcomes]
+
+
+@dataclass(frozen=True)
+class _StoredForm:
+    """What the build needs of an ``eb_form`` row, read before any file is touched."""
+
+    id: int
+    label: str
+    assignment: str
+    manifest_hash: str
+
+
+def substance(m: Manifest) -> dict:
+    """What a candidate's form is made of: the hashes of the whole bank and blueprint aside, and
+    the rubric hashes (a rubric edit changes how graders score, not the form; grading re-applies it)."""
+    data = m.model_dump(mode="json", exclude=set(_IGNORED))
+    for item in data["items"]:
+        item.pop("rubric_hash", None)
+    return data
+
+
+def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blueprint]:
+    """The exam's bank, the rubrics and the blueprint, validated (every error at once)."""
+    exam_dir = course.exam_dir(exam)
+    label = lambda p: rel(p, course.root)  # noqa: E731
+    if not exam_dir.is_dir():
+        raise ExamBuilderError(f"{label(exam_dir)}: no such folder; the items and blueprint of exam {exam!r} go there")
+    bank = load_bank([exam_dir], label)
+    rubrics, rubric_problems = load_rubrics([course.rubrics_dir], label) if course.rubrics_dir.exists() else ({}, [])
+    from ..bank.validate import validate
+
+    errors = [p for p in bank.problems + rubric_problems + validate(bank, rubrics, course.policy) if p.is_error]
+    if errors:
+        raise ValidationFailed(errors)
+    bp = load_blueprint(exam_dir / BLUEPRINT_FILE, bank, rubrics, course.policy, label(exam_dir / BLUEPRINT_FILE))
+    return bank, rubrics, bp
+
+
+def read_item_stats(path: Path) -> dict[str, float]:
+    """Item statistics from past sittings: a CSV with columns ``item_id`` and ``p_value`` (0..1)."""
+    out: dict[str, float] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or not {"item_id", "p_value"} <= set(reader.fieldnames):
+                raise ValidationFailed([Problem(Location(str(path), row=0), "the header must name the columns item_id and p_value")])
+            problems = []
+            for n, row in enumerate(reader, start=1):
+                try:
+                    p = float(row["p_value"])
+                    if not 0 <= p <= 1:
+                        raise ValueError
+                except (TypeError, ValueError):
+                    problems.append(Problem(Location(str(path), row=n, column="p_value", item=row.get("item_id")),
+                                            f"p_value {row.get('p_value')!r} is not a proportion between 0 and 1"))
+                    continue
+                out[(row.get("item_id") or "").strip()] = p
+            if problems:
+                raise ValidationFailed(problems)
+    except OSError as exc:
+        raise ExamBuilderError(f"{path}: cannot read the item statistics ({exc})") from exc
+    return out
+
+
+def _refusal(course: Course, row: _StoredForm, old: Manifest, new: Manifest, bank: Bank, sittings: int,
+             submissions: int) -> str:
+    changed = []
+    for e in old.items:
+        item = bank.items.get(e.item_id)
+        if item is None:
+            changed.append(f"{e.item_id} (removed from the bank)")
+        elif item.content_hash() != e.content_hash:
+            where = f" in {item.where.file} cell {item.where.cell}" if item.where.file else ""
+            changed.append(f"{e.item_id} (edited{where})")
+        elif item.status is not Status.live:
+            changed.append(f"{e.item_id} (now {item.status.value})")
+    for sid, h in old.scenarios.items():
+        sc = bank.scenarios.get(sid)
+        if sc is None or sc.content_hash() != h:
+            changed.append(f"scenario {sid} (edited or removed)")
+    if changed:
+        why = "these items changed since it was built: " + ", ".join(changed)
+    else:
+        diff = [k for k in ("title", "time_limit_minutes", "total_points", "cut_score", "seed") if getattr(old, k) != getattr(new, k)]
+        why = ("the blueprint or the build options changed (" + ", ".join(diff) + ")") if diff else \
+            "the bank or blueprint changed, so the same seed now assembles a different form"
+    given = f"{sittings} sitting(s)" if sittings else f"{submissions} submission(s) in nbgrader's gradebook"
+    return (f"form {row.label} ({row.assignment}) was issued to candidates ({given}) and is frozen; {why}. "
+            "The build changed nothing.")
+
+
+def build(
+    course: Course,
+    exam: str,
+    *,
+    forms: int | None = None,
+    seed: int | None = None,
+    first_label: str = "A",
+    p_values: Mapping[str, float] | None = None,
+    actor: str | None = None,
+    reason: str = "",
+    console: Console | None = None,
+) -> BuildResult:
+    """Build, release and store the forms of ``exam``; see the module docstring for the order."""
+    console = console or Console(stderr=True)
+    actor = audit.current_actor(actor)
+    bank, rubrics, bp = load_inputs(course, exam)
+    with _progress(console) as progress:
+        task = progress.add_task("assembling forms", total=None)
+        result_assembly = assemble(exam, bp, bank, rubrics, course.policy, seed=seed, forms=forms,
+                                   first_label=first_label, p_values=p_values)
+        progress.update(task, total=1, completed=1)
+    problems = lint_manifests(result_assembly.manifests, bank, rubrics)
+    rendered: dict[str, str] = {}
+    for m in result_assembly.manifests:
+        nb = render_form(m, bank)
+        problems += lint_notebook(nb, rel(source_notebook(course, m.assignment), course.root))
+        rendered[m.assignment] = notebook_text(nb)
+    if any(p.is_error for p in problems):
+        raise ValidationFailed(problems)
+
+    course.db.require_current()
+    with course.db.read() as s:
+        stored = {f.label: (_StoredForm(f.id, f.label, f.assignment, f.manifest_hash), m) for f, m in load_forms(s, exam)}
+        issued = issued_form_ids(s, [f.id for f, _ in stored.values()])
+        sittings = {fid: s.query(Sitting).filter(Sitting.form_id == fid).count() for fid in issued}
+        submitted = nbgrader_submissions(s, [f.assignment for f, _ in stored.values()])
+        issued |= {f.id for f, _ in stored.values() if f.assignment in submitted}
+        taken = {a for (a,) in s.execute(select(Form.assignment).where(Form.exam_id != exam)).all()}
+
+    outcomes: list[FormOutcome] = []
+    refusals: list[str] = []
+    for m in result_assembly.manifests:
+        if m.assignment in taken:
+            raise ExamBuilderError(f"assignment {m.assignment} belongs to another exam; use another exam id or --first-label")
+        text = rendered[m.assignment]
+        row, old = stored.get(m.form, (None, None))
+        if row is not None and row.id in issued:
+            if substance(old) != substance(m):
+                refusals.append(_refusal(course, row, old, m, bank, sittings.get(row.id, 0), submitted.get(row.assignment, 0)))
+                continue
+            m = old  # frozen: keep the manifest exactly as issued
+            text = notebook_text(render_form(m, bank))
+        if row is not None and row.manifest_hash == m.hash():
+            src = source_notebook(course, m.assignment)
+            released = course.release_dir / m.assignment / f"{m.assignment}.ipynb"
+            fresh = src.exists() and src.read_text(encoding="utf-8") == text and released.exists()
+            outcomes.append(FormOutcome(m, "unchanged" if fresh else "re-released", text))
+        else:
+            outcomes.append(FormOutcome(m, "rebuilt" if row is not None else "new", text))
+    if refusals:
+        nxt = chr(min(ord("Z"), max(ord(label) for label in [*stored, *(m.form for m in result_assembly.manifests)]) + 1))
+        raise ExamBuilderError(
+            "\n".join(refusals)
+            + "\nWhat to do: to keep the issued forms, undo the edits (e.g. restore the item notebooks from git); "
+            f"to use the edited items, build new forms under other labels, e.g. `exam-builder build {exam} --first-label {nxt}` "
+            "(issued forms stay as they are), or copy the items under new ids."
+        )
+
+    result = BuildResult(exam, bp, result_assembly, outcomes)
+    if result.changed:
+        _release_and_store(course, exam, bp, bank, result, actor, reason, console)
+    for o in outcomes:
+        result.keys.append(write_key(course, o.manifest, bank))
+    max_overlap = bp.max_overlap if bp.max_overlap is not None else 0
+    result.comparison = write_comparison(course, exam, result_assembly, course.policy.competencies, max_overlap)
+    return result
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, result: BuildResult, actor: str,
+                       reason: str, console: Console) -> None:
+    todo = result.changed
+    folders = [p for o in todo for p in (course.source_dir / o.manifest.assignment, course.release_dir / o.manifest.assignment)]
+    existed = {o.manifest.assignment: source_notebook(course, o.manifest.assignment).exists() for o in todo}
+    api = nbgrader_api(course)
+    try:
+        with restorable(folders):
+            with _progress(console) as progress:
+                task = progress.add_task("releasing forms with nbgrader", total=len(todo))
+                for o in todo:
+                    progress.update(task, description=f"releasing {o.manifest.assignment} with nbgrader")
+                    write_atomic(source_notebook(course, o.manifest.assignment), o.text)
+                    generate_assignment(course, o.manifest.assignment, api)
+                    progress.advance(task)
+                progress.update(task, description="released")
+            findings = scan_release(course.release_dir, rationale_texts(bank), lambda p: rel(p, course.root))
+            if findings:
+                raise ValidationFailed(findings)
+            _store(course, exam, bp, result, actor, reason)
+    except BaseException:
+        _resync_gradebook(course, existed, api)
+        raise
+
+
+def _resync_gradebook(course: Course, existed: dict[str, bool], api) -> None:
+    """After a failed release, make nbgrader's gradebook match the restored folders again."""
+    for assignment, had_source in existed.items():
+        try:
+            if had_source:
+                api.generate_assignment(assignment, force=True, create=True)
+            else:
+                with course.db.gradebook() as gb:
+                    gb.remove_assignment(assignment)
+        except Exception:  # best effort: the original error is what the user must see
+            pass
+
+
+def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor: str, reason: str) -> None:
+    """Store the changed forms in one transaction, each change audited."""
+    now = utcnow()
+    with course.db.transaction() as s:
+        exam_row = s.get(Exam, exam)
+        if exam_row is None:
+            s.add(Exam(id=exam, title=bp.title))
+            s.flush()
+            audit.record(s, actor, "exam.created", "exam", exam, reason or "first build of its forms", title=bp.title)
+        elif exam_row.title != bp.title:
+            exam_row.title = bp.title
+        for o in result.changed:
+            m = o.manifest
+            row = s.execute(select(Form).where(Form.exam_id == exam, Form.label == m.form)).scalar_one_or_none()
+            if row is not None and s.query(Sitting).filter(Sitting.form_id == row.id).count() and o.status != "re-released":
+                raise ExamBuilderError(f"form {m.assignment} was issued while it was being rebuilt; nothing was changed")
+            previous = row.manifest_hash if row is not None else None
+            if row is None:
+                row = Form(exam_id=exam, label=m.form, assignment=m.assignment)
+                s.add(row)
+            row.seed = m.seed
+            row.manifest = m.model_dump(mode="json")
+            row.manifest_hash = m.hash()
+            row.built_by = actor
+            if o.status != "re-released":
+                row.built_at = now
+            row.released_at = now
+            s.flush()
+            action = {"new": "form.built", "rebuilt": "form.rebuilt", "re-released": "form.released"}[o.status]
+            audit.record(s, actor, action, "form", m.assignment, reason or f"exam-builder build {exam}",
+                         seed=m.seed, manifest_hash=m.hash(), previous_manifest_hash=previous,
+                         bank_hash=m.bank_hash, blueprint_hash=m.blueprint_hash, items=len(m.items))

@@ -1,0 +1,97 @@
+"""Outputs for authors, staff side (``exports/<exam>/``, git-ignored): keys and the form comparison."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from rich.table import Table
+
+from ..bank import Bank
+from ..course import Course
+from .assemble import Assembly
+from .manifest import LABELS, Manifest
+from .release import write_atomic
+
+KEY_COLUMNS = ["number", "grade_id", "item_id", "kind", "competency", "module", "points", "key", "key_text",
+               "rubric", "scenario", "difficulty", "anchor"]
+
+
+def _env() -> Environment:
+    return Environment(loader=PackageLoader("exam_builder.reports", "templates"),
+                       autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True)
+
+
+def exports_dir(course: Course, exam: str) -> Path:
+    return course.reports_dir / exam
+
+
+def key_rows(manifest: Manifest, bank: Bank) -> list[dict]:
+    rows = []
+    for e in manifest.items:
+        item = bank.items.get(e.item_id)
+        key_text = ""
+        if e.key and item is not None:
+            key_text = item.choices[e.option_order[LABELS.index(e.key)]].text
+        rows.append({
+            "number": e.number, "grade_id": e.grade_id, "item_id": e.item_id, "kind": e.kind.value,
+            "competency": e.competency, "module": "" if e.module is None else e.module,
+            "points": f"{e.points:g}", "key": e.key or "", "key_text": key_text, "rubric": e.rubric or "",
+            "scenario": e.scenario or "", "difficulty": e.difficulty, "anchor": "yes" if e.anchor else "",
+        })
+    return rows
+
+
+def write_key(course: Course, manifest: Manifest, bank: Bank) -> tuple[Path, Path]:
+    """The key of one form as CSV and as a printable HTML page."""
+    folder = exports_dir(course, manifest.exam) / "keys"
+    rows = key_rows(manifest, bank)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=KEY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    csv_path = folder / f"{manifest.assignment}-key.csv"
+    html_path = folder / f"{manifest.assignment}-key.html"
+    write_atomic(csv_path, buf.getvalue())
+    html = _env().get_template("form_key.html.j2").render(m=manifest, rows=rows, manifest_hash=manifest.hash())
+    write_atomic(html_path, html)
+    return csv_path, html_path
+
+
+def write_comparison(course: Course, exam: str, assembly: Assembly, competencies: dict[str, str],
+                     max_overlap: int) -> Path:
+    """The form comparison: points per competency, expected difficulty, overlap matrix."""
+    first = assembly.manifests[0]
+    labels = "".join(m.form for m in assembly.manifests)
+    path = exports_dir(course, exam) / f"{exam}-forms-{labels}.html"
+    used = sorted({c for b in assembly.balance for c in b.points_by_competency},
+                  key=lambda c: list(competencies).index(c) if c in competencies else len(competencies))
+    html = _env().get_template("form_comparison.html.j2").render(
+        title=first.title, seed=first.seed, balance=assembly.balance, overlap=assembly.overlap,
+        tolerance=assembly.tolerance, spread=assembly.spread, difficulty_source=assembly.difficulty_source,
+        competencies=[(c, competencies.get(c, c)) for c in used], max_overlap=max_overlap,
+    )
+    write_atomic(path, html)
+    return path
+
+
+def comparison_table(assembly: Assembly, competencies: dict[str, str]) -> Table:
+    """The balance report for the terminal."""
+    table = Table(title=f"Forms compared (difficulty: {assembly.difficulty_source})")
+    table.add_column("")
+    for b in assembly.balance:
+        table.add_column(f"Form {b.label}", justify="right")
+    table.add_row("Questions", *[str(b.items) for b in assembly.balance])
+    table.add_row("Total points", *[f"{b.points:g}" for b in assembly.balance])
+    comps = sorted({c for b in assembly.balance for c in b.points_by_competency},
+                   key=lambda c: list(competencies).index(c) if c in competencies else 99)
+    for c in comps:
+        table.add_row(competencies.get(c, c), *[f"{b.points_by_competency.get(c, 0):g}" for b in assembly.balance])
+    table.add_row("Expected score", *[f"{b.expected:.1%}" for b in assembly.balance])
+    for a in assembly.balance:
+        table.add_row(f"Shared with {a.label}", *[str(assembly.overlap[(a.label, b.label)]) if a.label != b.label else "·"
+                                                  for b in assembly.balance])
+    ok = "within" if assembly.spread <= assembly.tolerance + 1e-9 else "OUTSIDE"
+    table.caption = f"spread of expected scores {assembly.spread:.1%}, {ok} the tolerance of {assembly.tolerance:.1%}"
+    return table

@@ -1,0 +1,39 @@
+"""Stored forms: the ``eb_form`` rows of an exam with their manifests (staff side)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..records.models import Form, Sitting
+from .manifest import Manifest
+
+
+def load_forms(session: Session, exam_id: str) -> list[tuple[Form, Manifest]]:
+    """Every form of an exam, by label, with its manifest."""
+    rows = session.execute(select(Form).where(Form.exam_id == exam_id).order_by(Form.label)).scalars().all()
+    return [(row, Manifest.model_validate(row.manifest)) for row in rows]
+
+
+def issued_form_ids(session: Session, form_ids: list[int]) -> set[int]:
+    """Forms given to at least one candidate (a sitting exists): they are frozen."""
+    if not form_ids:
+        return set()
+    rows = session.execute(
+        select(Sitting.form_id, func.count(Sitting.id)).where(Sitting.form_id.in_(form_ids)).group_by(Sitting.form_id)
+    ).all()
+    return {fid for fid, n in rows if n}
+
+
+def nbgrader_submissions(session: Session, assignments: list[str]) -> dict[str, int]:
+    """Submissions nbgrader's gradebook holds per assignment (a form with any is frozen too)."""
+    from nbgrader.api import Assignment, SubmittedAssignment
+
+    if not assignments:
+        return {}
+    rows = session.execute(
+        select(Assignment.name, func.count(SubmittedAssignment.id))
+        .join(SubmittedAssignment, SubmittedAssignment.assignment_id == Assignment.id)
+        .where(Assignment.name.in_(assignments))
+        .group_by(Assignment.name)
+    ).all()
+    return {name: n for name, n in rows if n}

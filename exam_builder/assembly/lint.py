@@ -1,0 +1,249 @@
+"""Pre-flight lint of forms before release, and the scan proving ``release/`` holds no key.
+
+Manifest checks: every objective item keyed (exactly one key in the bank, a key label on the
+form), equal total points and equal points per competency across forms, unique grade ids,
+every open response with its rubric (same hash, same points). Release scan: every file under
+``release/`` (notebook source, metadata, outputs, attachments decoded, any other file) is
+searched for key material; any finding stops the release.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import nbformat
+
+from ..bank import Bank, Kind
+from ..errors import Location, Problem
+from ..rubrics.model import Rubric
+from .manifest import LABELS, Manifest
+
+#: Patterns that only key material matches; each with what it means.
+KEY_PATTERNS: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"BEGIN SOLUTION|END SOLUTION"), "an nbgrader solution region"),
+    (re.compile(r"BEGIN HIDDEN TESTS|END HIDDEN TESTS"), "an nbgrader hidden-test region"),
+    (re.compile(r"\bassert\b[^\n]{0,40}\bq\d{2,}\b"), "a check of an answer variable"),
+    (re.compile(r"\bq\d{2,}\s*==\s*\\?[\"'][A-Z]"), "a comparison of an answer with a key label"),
+    (re.compile(r"\bq\d{2,}\s*=\s*\\?[\"'][A-Z]\\?[\"']"), "a key label bound to a question"),
+    (re.compile(r"\"(correct|key|keys|option_order|content_hash|rationale|rubric_hash)\\?\"\s*:"), "a key field in data"),
+    (re.compile(r"'(correct|key|option_order|rationale)'\s*:"), "a key field in data"),
+    (re.compile(r"(?m)^\s*[-*]\s+\[[xX]\]"), "a choice marked correct in the author's format"),
+    (re.compile(r"\*\*Rationale:?\*\*", re.IGNORECASE), "an item rationale"),
+]
+_WS = re.compile(r"\s+")
+MIN_RATIONALE = 24  # shorter rationale text is too generic to prove a leak
+
+
+def _loc(manifest: Manifest, number: int | None = None, item: str | None = None) -> Location:
+    return Location(f"form {manifest.assignment}", column=f"q{number:02d}" if number else None, item=item)
+
+
+def lint_manifests(manifests: list[Manifest], bank: Bank, rubrics: Mapping[str, Rubric]) -> list[Problem]:
+    """Everything that must hold of the forms before they are rendered and released."""
+    problems: list[Problem] = []
+    for m in manifests:
+        numbers = [i.number for i in m.items]
+        if numbers != list(range(1, len(m.items) + 1)):
+            problems.append(Problem(_loc(m), "questions are not numbered 1, 2, ... in order"))
+        grade = [i.grade_id for i in m.items] + [i.answer_grade_id for i in m.items if i.kind.objective]
+        dup = sorted({g for g in grade if grade.count(g) > 1})
+        if dup:
+            problems.append(Problem(_loc(m), f"grade ids {', '.join(dup)} are used twice"))
+        ids = [i.item_id for i in m.items]
+        if len(set(ids)) != len(ids):
+            problems.append(Problem(_loc(m), "an item appears twice on the form"))
+        for e in m.items:
+            item = bank.items.get(e.item_id)
+            if item is None:
+                problems.append(Problem(_loc(m, e.number, e.item_id), "the item is not in the bank"))
+                continue
+            where = Location(item.where.file or f"form {m.assignment}", cell=item.where.cell or None, item=item.id)
+            if e.kind.objective:
+                n_keys = len(item.keys)
+                if n_keys != 1:
+                    problems.append(Problem(where, f"question {e.number} of {m.assignment} has {n_keys} choices marked "
+                                            "correct; mark exactly one with - [x]"))
+                elif not e.key or e.key not in LABELS[:len(item.choices)] or e.option_order[LABELS.index(e.key)] != item.key:
+                    problems.append(Problem(where, f"question {e.number} of {m.assignment}: the key label {e.key!r} does not "
+                                            "point at the item's correct choice; rebuild the form"))
+                if sorted(e.option_order) != list(range(len(item.choices))):
+                    problems.append(Problem(where, f"question {e.number} of {m.assignment}: the option order does not show every choice once"))
+                if e.kind is Kind.true_false and [item.choices[k].text.strip().lower() for k in e.option_order] != ["true", "false"]:
+                    problems.append(Problem(where, "a true/false item must have the choices True and False (shown as A and B)"))
+            else:
+                rubric = rubrics.get(e.rubric or item.rubric_id)
+                if rubric is None:
+                    problems.append(Problem(where, f"open response without its rubric: add rubrics/{item.rubric_id}.yaml"))
+                else:
+                    if e.rubric_hash != rubric.content_hash():
+                        problems.append(Problem(where, f"the rubric {rubric.id} changed after form {m.form} was built; "
+                                                "graders score with the current rubric", severity="warning"))
+                    if abs(rubric.max_points - e.points) > 1e-9:
+                        problems.append(Problem(Location(rubric.file or f"rubrics/{rubric.id}.yaml", item=rubric.id),
+                                                f"the rubric gives at most {rubric.max_points:g} points but item {item.id} is worth "
+                                                f"{e.points:g}; make them agree"))
+    if len(manifests) > 1:
+        first = manifests[0]
+
+        def by_comp(m: Manifest) -> dict[str, float]:
+            out: dict[str, float] = {}
+            for i in m.items:
+                out[i.competency] = out.get(i.competency, 0) + i.points
+            return dict(sorted(out.items()))
+
+        for m in manifests[1:]:
+            a, b = sum(i.points for i in first.items), sum(i.points for i in m.items)
+            if abs(a - b) > 1e-9:
+                problems.append(Problem(_loc(m), f"form {m.form} has {b:g} points, form {first.form} has {a:g}; forms must be equal"))
+            if by_comp(m) != by_comp(first):
+                problems.append(Problem(_loc(m), f"points per competency differ from form {first.form}: {by_comp(m)} vs {by_comp(first)}"))
+    for m in manifests:
+        if abs(sum(i.points for i in m.items) - m.total_points) > 1e-9:
+            problems.append(Problem(_loc(m), f"the items add up to {sum(i.points for i in m.items):g} points, the form says {m.total_points:g}"))
+    return problems
+
+
+def lint_notebook(nb: nbformat.NotebookNode, label: str) -> list[Problem]:
+    """Unique nbgrader grade ids in a rendered source notebook."""
+    seen: dict[str, int] = {}
+    problems = []
+    for n, cell in enumerate(nb.cells, start=1):
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid is None:
+            continue
+        if gid in seen:
+            problems.append(Problem(Location(label, cell=n), f"grade id {gid!r} is also used by cell {seen[gid]}"))
+        seen[gid] = n
+    return problems
+
+
+# -- the release scan -----------------------------------------------------------------------
+def _decoded(value: str) -> str:
+    """Text hidden in a base64 payload (attachments, outputs), if it decodes to text."""
+    try:
+        raw = base64.b64decode("".join(value.split()), validate=True)
+        return raw.decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return ""
+
+
+def _payloads(node) -> Iterable[str]:
+    """The JSON text of a structure, every string in it, and the text of every base64 string that decodes."""
+    yield json.dumps(node, ensure_ascii=False, sort_keys=True)
+    yield from _strings(node)
+
+
+def _strings(node) -> Iterable[str]:
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _strings(v)
+    elif isinstance(node, str):
+        yield node
+        if len(node) >= 8:
+            text = _decoded(node)
+            if text:
+                yield text
+
+
+def _find(text: str, rationales: Mapping[str, str]) -> list[str]:
+    found = []
+    for pattern, what in KEY_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            found.append(f"{what} ({m.group(0).strip()[:40]!r})")
+    if rationales:
+        flat = _WS.sub(" ", text)
+        for item_id, rat in rationales.items():
+            if rat in flat:
+                found.append(f"the rationale of item {item_id}")
+    return found
+
+
+def rationale_texts(bank: Bank, item_ids: Iterable[str] | None = None) -> dict[str, str]:
+    ids = item_ids if item_ids is not None else bank.items
+    out = {}
+    for iid in ids:
+        item = bank.items.get(iid)
+        if item and item.rationale:
+            text = _WS.sub(" ", item.rationale).strip()
+            if len(text) >= MIN_RATIONALE:
+                out[iid] = text
+    return out
+
+
+def scan_file(path: Path, label: str, rationales: Mapping[str, str]) -> list[Problem]:
+    """Key material in one file: per cell for notebooks, per line for anything else."""
+    problems: list[Problem] = []
+    data = path.read_bytes()
+    text = data.decode("utf-8", errors="replace")
+    nb = None
+    if path.suffix == ".ipynb":
+        try:
+            nb = json.loads(text)
+        except json.JSONDecodeError:
+            nb = None
+    if isinstance(nb, dict):
+        parts: list[tuple[Location, object]] = [(Location(label, column="metadata"), nb.get("metadata", {}))]
+        for n, cell in enumerate(nb.get("cells", []), start=1):
+            parts.append((Location(label, cell=n), cell))
+        rest = {k: v for k, v in nb.items() if k not in ("cells", "metadata")}
+        parts.append((Location(label), rest))
+        for loc, node in parts:
+            blob = "\n".join(_payloads(node))
+            for what in _find(blob, rationales):
+                problems.append(Problem(loc, f"key material in a released file: {what}"))
+        return problems
+    for n, line in enumerate(text.splitlines() or [text], start=1):
+        decoded = _decoded(line.strip()) if len(line.strip()) >= 16 else ""
+        for what in _find(line + ("\n" + decoded if decoded else ""), rationales):
+            problems.append(Problem(Location(label, line=n), f"key material in a released file: {what}"))
+    return problems
+
+
+def scan_release(release_dir: Path, rationales: Mapping[str, str], label=lambda p: str(p)) -> list[Problem]:
+    """Scan every file under ``release_dir`` (hidden files included) for key material."""
+    problems: list[Problem] = []
+    if not release_dir.exists():
+        return problems
+    for path in sorted(p for p in release_dir.rglob("*") if p.is_file()):
+        if path.name == ".gitkeep" and path.stat().st_size == 0:
+            continue
+        problems += scan_file(path, label(path), rationales)
+    return [Problem(p.location, p.message + "; the release was stopped: remove the file or fix the form, then build again")
+            for p in problems]
+
+
+def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
+    """Lint every stored form of an exam against the current bank and scan ``release/``.
+
+    Returns the problems, the number of forms and the number of released files scanned.
+    """
+    from ..errors import ExamBuilderError, rel
+    from .build import load_inputs
+    from .forms import load_forms
+    from .release import source_notebook
+
+    bank, rubrics, _ = load_inputs(course, exam)
+    with course.db.read() as s:
+        manifests = [m for _, m in load_forms(s, exam)]
+    if not manifests:
+        raise ExamBuilderError(f"exam {exam} has no forms yet; run `exam-builder build {exam}`")
+    problems = lint_manifests(manifests, bank, rubrics)
+    for m in manifests:
+        path = source_notebook(course, m.assignment)
+        if path.exists():
+            problems += lint_notebook(nbformat.read(str(path), as_version=4), rel(path, course.root))
+        released = course.release_dir / m.assignment / f"{m.assignment}.ipynb"
+        if not released.exists():
+            problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
+    label = lambda p: rel(p, course.root)  # noqa: E731
+    problems += scan_release(course.release_dir, rationale_texts(bank), label)
+    n_files = sum(1 for p in course.release_dir.rglob("*") if p.is_file()) if course.release_dir.exists() else 0
+    return problems, len(manifests), n_files

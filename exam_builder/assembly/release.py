@@ -1,0 +1,100 @@
+"""Where forms live on disk, and their release through nbgrader's own ``generate_assignment``.
+
+The source notebook (with keys) goes to ``source/<exam>-<F>/<exam>-<F>.ipynb``; nbgrader's
+GenerateAssignment, run through ``NbGraderAPI`` with the course's configuration, records the
+grade cells and hidden tests in the gradebook and writes the candidate copy to ``release/``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..course import Course
+from ..errors import ExamBuilderError
+
+
+def source_notebook(course: Course, assignment: str) -> Path:
+    """The nbgrader source notebook of a form (staff side: it holds the keys)."""
+    return course.source_dir / assignment / f"{assignment}.ipynb"
+
+
+def released_notebook(course: Course, assignment: str) -> Path:
+    """The released (candidate) notebook of a form; an error if it has not been released."""
+    path = course.release_dir / assignment / f"{assignment}.ipynb"
+    if not path.exists():
+        raise ExamBuilderError(
+            f"{path}: form {assignment} has not been released; run `exam-builder build {assignment.rsplit('-', 1)[0]}`"
+        )
+    return path
+
+
+def write_atomic(path: Path, text: str) -> bool:
+    """Write ``text`` through a temporary file and a rename; return whether the file changed."""
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+    return True
+
+
+@contextmanager
+def restorable(paths: list[Path]) -> Iterator[None]:
+    """Back up folders; put them back as they were if the block fails (nothing half-written)."""
+    backup = Path(tempfile.mkdtemp(prefix="eb-release-backup-"))
+    saved: list[tuple[Path, Path | None]] = []
+    try:
+        for n, p in enumerate(paths):
+            if p.exists():
+                copy = backup / str(n)
+                shutil.copytree(p, copy)
+                saved.append((p, copy))
+            else:
+                saved.append((p, None))
+        try:
+            yield
+        except BaseException:
+            for p, copy in saved:
+                if p.exists():
+                    shutil.rmtree(p)
+                if copy is not None:
+                    shutil.copytree(copy, p)
+            raise
+    finally:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def nbgrader_api(course: Course):
+    """nbgrader's Python API on this course and its database."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = course.nbgrader_config()
+    coursedir = CourseDirectory(config=config)
+    api = NbGraderAPI(coursedir=coursedir, config=config)
+    api.log.setLevel(logging.WARNING)
+    return api
+
+
+def generate_assignment(course: Course, assignment: str, api=None) -> None:
+    """Release one form with nbgrader's GenerateAssignment (gradebook + ``release/``)."""
+    api = api or nbgrader_api(course)
+    result = api.generate_assignment(assignment, force=True, create=True)
+    if not result.get("success"):
+        text = "\n".join([result.get("log") or "", result.get("error") or ""])
+        errors = [ln.strip() for ln in text.splitlines() if re.match(r"^\s*\w*(Error|Exception): ", ln)]
+        detail = errors[-1] if errors else " / ".join(text.strip().splitlines()[-2:])
+        raise ExamBuilderError(
+            f"{source_notebook(course, assignment)}: nbgrader could not release form {assignment}: {detail}\n"
+            "Nothing was changed. If the form has submissions in the gradebook, build new forms with another label."
+        )
+    if not (course.release_dir / assignment / f"{assignment}.ipynb").exists():
+        raise ExamBuilderError(f"nbgrader reported success but wrote no release/{assignment}/{assignment}.ipynb")

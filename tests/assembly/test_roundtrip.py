@@ -1,0 +1,76 @@
+"""The nbgrader round trip: a released form, filled in as delivery does, graded by stock autograde."""
+from __future__ import annotations
+
+import html
+
+import nbformat
+import pytest
+
+from exam_builder.assembly.manifest import LABELS
+from exam_builder.assembly.release import nbgrader_api, released_notebook
+
+pytestmark = pytest.mark.slow
+
+
+def fill(course, manifest, student: str, answer) -> dict[str, float | None]:
+    """Write a submission the way the Submission contract says; return the points expected per cell."""
+    nb = nbformat.read(str(released_notebook(course, manifest.assignment)), as_version=4)
+    by_number = {e.number: e for e in manifest.items}
+    expected: dict[str, float | None] = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("exam_builder", {})
+        if meta.get("role") != "answer":
+            continue
+        e = by_number[meta["number"]]
+        if e.kind.objective:
+            label = answer(e)
+            cell.source = f"{e.variable} = None" if label is None else f'{e.variable} = "{label}"'
+            expected[e.grade_id] = e.points if label == e.key else 0.0
+        else:
+            cell.source = html.escape("I would listen first, then ask what <they> want & need.")
+            expected[e.grade_id] = None  # rated by graders, not by autograde
+    folder = course.submitted_dir / student / manifest.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(folder / f"{manifest.assignment}.ipynb"))
+    (folder / "timestamp.txt").write_text("2025-05-14 13:05:00.000000 UTC")
+    return expected
+
+
+def grades(course, assignment: str, student: str) -> dict[str, tuple[float | None, float, bool]]:
+    gb = course.db.gradebook()
+    try:
+        sub = gb.find_submission_notebook(assignment, assignment, student)
+        return {g.name: (g.auto_score, g.max_score, g.needs_manual_grade) for g in sub.grades}
+    finally:
+        gb.close()
+
+
+def test_stock_autograde_gives_the_expected_points(built_course):
+    course, result = built_course
+    form_a, form_b = (o.manifest for o in result.outcomes)
+
+    def mixed(e):  # right, wrong, unanswered in turn
+        wrong = next(l for l in LABELS[: len(e.option_order)] if l != e.key)
+        return [None, e.key, wrong][e.number % 3]
+
+    cases = [(form_a, "cand-mixed", mixed), (form_b, "cand-right", lambda e: e.key)]
+    api = nbgrader_api(course)
+    for manifest, student, answer in cases:
+        expected = fill(course, manifest, student, answer)
+        outcome = api.autograde(manifest.assignment, student, force=True, create=True)
+        assert outcome["success"], outcome.get("error") or outcome.get("log")
+        got = grades(course, manifest.assignment, student)
+        assert set(got) == set(expected)
+        for gid, points in expected.items():
+            auto, max_score, manual = got[gid]
+            e = next(x for x in manifest.items if x.grade_id == gid)
+            assert max_score == e.points
+            if points is None:
+                assert manual and auto is None, gid
+            else:
+                assert auto == points, (student, gid, auto, points)
+    mixed_expected = {e.grade_id: e.points for e in form_a.objective() if e.number % 3 == 1}
+    got = grades(course, form_a.assignment, "cand-mixed")
+    assert sum(a or 0 for a, _, _ in got.values()) == sum(mixed_expected.values()) > 0
+    got = grades(course, form_b.assignment, "cand-right")
+    assert sum(a or 0 for a, _, _ in got.values()) == sum(e.points for e in form_b.objective())
