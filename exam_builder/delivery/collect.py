@@ -1,0 +1,135 @@
+"""Collect: each submitted sitting's journal becomes an nbgrader submission.
+
+``submitted/<candidate>/<exam>-<F>/<exam>-<F>.ipynb`` is a copy of the released notebook with
+the objective answer cells set to ``qNN = "B"`` (``qNN = None`` when unanswered; only a label
+that is one of the question's choices is ever written) and the open-response cells set to the
+candidate's text, HTML-escaped; ``timestamp.txt`` holds the server's submit time in nbgrader's
+format. Everything is validated first, then each file is written atomically; running it again
+rewrites nothing that is already the same.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import html
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from rich.progress import Progress
+from sqlalchemy import select
+
+from ..assembly.manifest import grade_ids
+from ..bank.model import METADATA_KEY
+from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
+from ..records.models import Form, Sitting
+from .form_view import FormView, load_form_view, released_notebook_path
+from .session import latest_responses
+
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"  # nbgrader's exchange format (UTC)
+
+
+@dataclass(frozen=True)
+class _Done:
+    id: int
+    candidate_id: str
+    form_id: int
+    submitted_at: dt.datetime
+
+
+@dataclass
+class Collected:
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    superseded: list[int] = field(default_factory=list)  # sittings replaced by a later one on the same form
+
+
+def submission_notebook(released: nbformat.NotebookNode, view: FormView, answers: dict[str, str | None],
+                        where: str) -> tuple[nbformat.NotebookNode, list[Problem]]:
+    """The released notebook with the candidate's answers written in (validated labels only)."""
+    nb = copy.deepcopy(released)
+    problems: list[Problem] = []
+    by_number = {it.number: it for it in view.items}
+    for n, cell in enumerate(nb.cells, start=1):
+        meta = cell.metadata.get(METADATA_KEY, {}) or {}
+        if meta.get("role") != "answer":
+            continue
+        item = by_number.get(int(meta.get("number", 0)))
+        if item is None:
+            problems.append(Problem(Location(where, cell=n), "answer cell of an unknown question"))
+            continue
+        value = answers.get(item.item_id)
+        var = grade_ids(item.number)["variable"]
+        if item.objective:
+            if value in (None, ""):
+                cell.source = f"{var} = None"
+            elif value in item.labels:
+                cell.source = f'{var} = "{value}"'
+            else:
+                problems.append(Problem(Location(where, cell=n, item=item.item_id),
+                                        f"journal holds {value!r}, not a choice label; the sitting needs review"))
+        else:
+            cell.source = html.escape(value or "")
+    return nb, problems
+
+
+def _write_atomic(path: Path, data: str) -> bool:
+    """Write ``data`` to ``path`` unless it already holds it; never a half-written file."""
+    if path.exists() and path.read_text(encoding="utf-8") == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return True
+
+
+def collect(course, exam: str, console=None) -> Collected:
+    """Turn every submitted sitting of ``exam`` into an nbgrader submission."""
+    with course.db.read() as s:
+        forms = {f.id: f.assignment for f in s.execute(select(Form.id, Form.assignment).where(Form.exam_id == exam))}
+        if not forms:
+            raise ExamBuilderError(f"no forms of exam {exam!r}; build them first (exam-builder build {exam})")
+        sittings = [_Done(*row) for row in s.execute(
+            select(Sitting.id, Sitting.candidate_id, Sitting.form_id, Sitting.submitted_at)
+            .where(Sitting.exam_id == exam, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))
+            .order_by(Sitting.submitted_at, Sitting.id))]
+        journals = {sit.id: {k: r.value for k, r in latest_responses(s, sit.id).items()} for sit in sittings}
+    result = Collected()
+    latest: dict[tuple[str, int], _Done] = {}
+    for sit in sittings:  # a later sitting on the same form wins (the folder names only the form)
+        key = (sit.candidate_id, sit.form_id)
+        if key in latest:
+            result.superseded.append(latest[key].id)
+        latest[key] = sit
+
+    released: dict[int, tuple[nbformat.NotebookNode, FormView, str]] = {}
+    problems: list[Problem] = []
+    planned: list[tuple[Path, str, str]] = []
+    for sit in latest.values():
+        if sit.form_id not in released:
+            path = released_notebook_path(course, forms[sit.form_id])
+            view = load_form_view(path, course.root)
+            released[sit.form_id] = (nbformat.read(str(path), as_version=4), view, forms[sit.form_id])
+        nb, view, assignment = released[sit.form_id]
+        where = f"sitting {sit.id} ({sit.candidate_id}, {assignment})"
+        sub, probs = submission_notebook(nb, view, journals[sit.id], where)
+        problems += probs
+        folder = course.submitted_dir / sit.candidate_id / assignment
+        planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub), sit.submitted_at.strftime(TIMESTAMP_FORMAT)))
+    if problems:
+        raise ValidationFailed(problems)
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("collecting submissions", total=len(planned))
+        for nb_path, nb_text, stamp in planned:
+            changed = _write_atomic(nb_path, nb_text)
+            changed |= _write_atomic(nb_path.parent / "timestamp.txt", stamp)
+            (result.written if changed else result.unchanged).append(nb_path)
+            progress.advance(task)
+    return result

@@ -1,0 +1,164 @@
+"""The candidate's view of a form, read from the *released* notebook only.
+
+The released notebook is key-free by construction (nbgrader strips solutions and hidden
+tests; the builder's lint scans it). Building the candidate's pages from it, and never from
+the manifest, means a key cannot reach a candidate's page or widget state by mistake.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+
+# The candidate's kernel imports this module; importing the bank package would pull in nbformat
+# and its JSON-schema machinery (seconds per page load), so the two names it needs are here,
+# checked equal to ``bank.model``'s by tests/delivery/test_session.py.
+METADATA_KEY = "exam_builder"
+KINDS = ("true_false", "multiple_choice", "open_response")
+
+#: Text that only a source (unreleased) notebook holds; its presence means keys could leak.
+SOURCE_MARKERS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    label: str  # "A", "B", ...
+    text: str
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One question as a candidate sees it: no key, no rationale."""
+
+    number: int
+    item_id: str
+    kind: str  # a bank Kind value: true_false | multiple_choice | open_response
+    points: float
+    stem: str  # markdown of the question cell, without its list of choices
+    choices: tuple[ChoiceView, ...] = ()
+    scenario: str | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.choices)
+
+    @property
+    def objective(self) -> bool:
+        return self.kind != "open_response"
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    id: str
+    title: str
+    text: str  # markdown of the vignette cell
+
+
+@dataclass
+class FormView:
+    assignment: str
+    header: str = ""
+    items: list[ItemView] = field(default_factory=list)
+    scenarios: dict[str, ScenarioView] = field(default_factory=dict)
+
+    def item(self, item_id: str) -> ItemView:
+        for it in self.items:
+            if it.item_id == item_id:
+                return it
+        raise KeyError(item_id)
+
+    def by_number(self, number: int) -> ItemView:
+        return self.items[number - 1]
+
+
+def released_notebook_path(course, assignment: str) -> Path:
+    """Where nbgrader released a form: the builder's helper when present, else nbgrader's layout."""
+    try:
+        from ..assembly.release import released_notebook
+    except ImportError:
+        return course.release_dir / assignment / f"{assignment}.ipynb"
+    return Path(released_notebook(course, assignment))
+
+
+_QUESTION_LINE = re.compile(r"^\s*\*\*Question\s+\d+\*\*.*$")
+
+
+def _strip_choices(source: str, choices: list[ChoiceView]) -> str:
+    """The stem only: drop the "**Question N** · P points" line (the app has its own heading) and
+    the lines that restate a choice (the widgets show the choices as controls)."""
+    lines = source.strip().split("\n")
+    if lines and _QUESTION_LINE.match(lines[0]):
+        source = "\n".join(lines[1:])
+    if not choices:
+        return source.strip()
+    texts = [(c.label, c.text.strip()) for c in choices if c.text.strip()]
+    kept = []
+    for line in source.split("\n"):
+        bare = re.sub(r"[*_`]", "", line).strip()
+        if any(text and text in bare and re.match(rf"^[-*]?\s*\(?{re.escape(lab)}[.):]", bare) for lab, text in texts):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def load_form_view(path: Path, root: Path | None = None) -> FormView:
+    """Read a released form notebook into a candidate view; every problem is reported at once."""
+    where = rel(path, root)
+    if not Path(path).exists():
+        raise ExamBuilderError(
+            f"{where}: the released form is missing. Build and release the forms first (exam-builder build)."
+        )
+    try:  # plain JSON (nbformat 4): the candidate's kernel starts faster without nbformat's schema
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        cells = nb["cells"]
+        if int(nb.get("nbformat", 0)) != 4:
+            raise ValueError(f"nbformat {nb.get('nbformat')}, expected 4")
+    except Exception as exc:  # not JSON, not a notebook
+        raise ExamBuilderError(f"{where}: not a readable notebook ({exc}). Release the form again.") from exc
+    view = FormView(assignment=Path(path).stem)
+    problems: list[Problem] = []
+    for n, cell in enumerate(cells, start=1):
+        src = cell.get("source", "")
+        src = src if isinstance(src, str) else "".join(src)
+        cell_type = cell.get("cell_type")
+        cell_meta = cell.get("metadata", {}) or {}
+        if any(m in src for m in SOURCE_MARKERS):
+            problems.append(Problem(Location(where, cell=n), "holds solution or hidden-test text: this is not a "
+                                    "released notebook; deliver only what nbgrader released"))
+            continue
+        grade_id = (cell_meta.get("nbgrader", {}) or {}).get("grade_id", "")
+        meta = cell_meta.get(METADATA_KEY, {}) or {}
+        if cell_type != "markdown":
+            continue
+        if grade_id == "header":
+            view.header = src.strip()
+        elif "scenario" in meta and "item" not in meta and grade_id.startswith("scenario-"):
+            view.scenarios[meta["scenario"]] = ScenarioView(meta["scenario"], str(meta.get("title", "")), src.strip())
+        elif grade_id.endswith("-question"):
+            try:
+                kind = str(meta.get("kind"))
+                if kind not in KINDS:
+                    raise ValueError(f"unknown kind {kind!r}")
+                number = int(meta["number"])
+                choices = [ChoiceView(str(c["label"]), str(c["text"])) for c in meta.get("choices", [])]
+                item_id = str(meta["item"])
+            except (KeyError, ValueError, TypeError) as exc:
+                problems.append(Problem(Location(where, cell=n), f"question cell metadata is incomplete ({exc}); "
+                                        "build and release the form again"))
+                continue
+            if kind != "open_response" and len(choices) < 2:
+                problems.append(Problem(Location(where, cell=n, item=item_id), "an objective question without choices"))
+                continue
+            view.items.append(ItemView(number, item_id, kind, float(meta.get("points", 1)),
+                                       _strip_choices(src, choices), tuple(choices), meta.get("scenario")))
+    if not view.items:
+        problems.append(Problem(Location(where), "no questions found; build and release the form again"))
+    numbers = [it.number for it in view.items]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(Problem(Location(where), f"questions are not numbered 1..{len(numbers)} in order"))
+    if problems:
+        raise ValidationFailed(problems)
+    return view

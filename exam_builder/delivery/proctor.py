@@ -1,0 +1,177 @@
+"""The proctor's dashboard (ipywidgets; JupyterLab or ``exam-builder proctor``, never the candidates' server).
+
+Who is in, how far along, how much time is left; and the proctor's audited actions: add time to
+one candidate, record a scribe, void a sitting. Every action goes through ``delivery.sittings``,
+which records who and why in the same transaction.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import os
+from dataclasses import dataclass
+
+import ipywidgets as w
+from sqlalchemy import func, select
+
+from ..errors import ExamBuilderError
+from ..records.audit import current_actor
+from ..records.models import Candidate, Form, Response, Sitting, utcnow
+from . import sittings as ops
+from .candidate_app import clock_text
+from .form_view import load_form_view, released_notebook_path
+
+
+@dataclass(frozen=True)
+class Row:
+    sitting_id: int
+    candidate_id: str
+    name: str
+    room: str
+    status: str
+    answered: int
+    total: int
+    time_left: dt.timedelta | None
+    extra_minutes: int
+    scribe: str | None
+    time_limit_minutes: int = 0
+
+
+def overview(course, exam: str, now: dt.datetime | None = None) -> list[Row]:
+    """One row per sitting of the exam, for the dashboard and the demo's table."""
+    now = now or utcnow()
+    with course.db.read() as s:
+        sits = s.execute(select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id)
+                         .where(Sitting.exam_id == exam).order_by(Sitting.room, Candidate.last_name, Sitting.id)).all()
+        last = (select(func.max(Response.id)).group_by(Response.sitting_id, Response.item_id).scalar_subquery())
+        answered = dict(s.execute(select(Response.sitting_id, func.count()).where(
+            Response.id.in_(last), Response.value.is_not(None), Response.value != "").group_by(Response.sitting_id)).all())
+        totals: dict[int, int] = {}
+        rows = []
+        for sit, cand in sits:
+            if sit.form_id not in totals:
+                assignment = s.execute(select(Form.assignment).where(Form.id == sit.form_id)).scalar_one()
+                try:
+                    totals[sit.form_id] = len(load_form_view(released_notebook_path(course, assignment)).items)
+                except ExamBuilderError:
+                    totals[sit.form_id] = 0
+            left = None
+            if sit.status == "in_progress" and sit.deadline is not None:
+                left = max(sit.deadline - now, dt.timedelta(0))
+            rows.append(Row(sit.id, cand.id, cand.name, sit.room, sit.status, answered.get(sit.id, 0),
+                            totals[sit.form_id], left, sit.extra_minutes, sit.scribe_name,
+                            sit.time_limit_minutes))
+    return rows
+
+
+class ProctorDashboard:
+    """A table that refreshes itself and three audited actions on the chosen sitting."""
+
+    def __init__(self, course, exam: str, actor: str | None = None, refresh_seconds: float = 5.0):
+        self.course, self.exam, self.refresh_seconds = course, exam, refresh_seconds
+        self.table = w.HTML()
+        self.message = w.HTML()
+        self.proctor = w.Text(value=current_actor(actor), description="Proctor name", style={"description_width": "initial"})
+        self.sitting = w.Dropdown(description="Sitting", options=[], style={"description_width": "initial"},
+                                  layout=w.Layout(width="30em"))
+        self.minutes = w.BoundedIntText(value=10, min=1, max=ops.MAX_ADDED_MINUTES, description="Minutes to add",
+                                        style={"description_width": "initial"})
+        self.reason = w.Text(description="Reason", placeholder="why (kept in the audit trail)",
+                             style={"description_width": "initial"}, layout=w.Layout(width="30em"))
+        self.scribe = w.Text(description="Scribe's name", style={"description_width": "initial"})
+        self.confirm_void = w.Checkbox(description="Yes, void this sitting", indent=False)
+        add = self._button("Add time", self._add_time, "primary")
+        scribe = self._button("Record scribe", self._record_scribe)
+        void = self._button("Void sitting", self._void, "danger")
+        refresh = self._button("Refresh", self.refresh)
+        self.root = w.VBox([
+            w.HTML(f"<h1 style='font-size:1.4em'>Proctor: {html.escape(exam)}</h1>"), self.message,
+            w.HBox([self.proctor, refresh]), self.table,
+            w.HTML("<h2 style='font-size:1.2em'>Act on one sitting</h2>"), self.sitting, self.reason,
+            w.HBox([self.minutes, add]), w.HBox([self.scribe, scribe]), w.HBox([self.confirm_void, void]),
+        ], layout=w.Layout(padding="1em"))
+        self.refresh()
+        self._task = None
+        try:
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+        except RuntimeError:
+            pass
+
+    def _button(self, label, fn, style=""):
+        b = w.Button(description=label, button_style=style, tooltip=label)
+        b.on_click(lambda _b: self._run(fn))
+        return b
+
+    def _run(self, fn) -> None:
+        try:
+            fn()
+        except ExamBuilderError as exc:
+            self.message.value = f"<p role='alert' style='color:#a11d1d'>{html.escape(str(exc))}</p>"
+
+    def _done(self, text: str) -> None:
+        self.message.value = f"<p role='status' style='color:#1d6b31'>{html.escape(text)}</p>"
+        self.reason.value = ""
+        self.refresh()
+
+    def _chosen(self) -> int:
+        if self.sitting.value is None:
+            raise ExamBuilderError("choose a sitting first")
+        return int(self.sitting.value)
+
+    def _add_time(self) -> None:
+        sid = self._chosen()
+        ops.add_time(self.course, sid, int(self.minutes.value), self.proctor.value, self.reason.value)
+        self._done(f"Added {self.minutes.value} minutes to sitting {sid}.")
+
+    def _record_scribe(self) -> None:
+        sid = self._chosen()
+        ops.record_scribe(self.course, sid, self.scribe.value, self.proctor.value, self.reason.value)
+        self._done(f"Scribe {self.scribe.value} recorded for sitting {sid}.")
+
+    def _void(self) -> None:
+        if not self.confirm_void.value:
+            raise ExamBuilderError("tick “Yes, void this sitting” first")
+        sid = self._chosen()
+        ops.void(self.course, sid, self.proctor.value, self.reason.value)
+        self.confirm_void.value = False
+        self._done(f"Sitting {sid} voided.")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_seconds)
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001 (a database hiccup: try again next time)
+                pass
+
+    def refresh(self) -> None:
+        rows = overview(self.course, self.exam)
+        cells = []
+        for r in rows:
+            left = clock_text(r.time_left) if r.time_left is not None else "—"
+            extra = f" (+{r.extra_minutes} min)" if r.extra_minutes else ""
+            cells.append(f"<tr><td>{r.sitting_id}</td><td>{html.escape(r.name)} ({html.escape(r.candidate_id)})</td>"
+                         f"<td>{html.escape(r.room)}</td><td>{r.status.replace('_', ' ')}</td>"
+                         f"<td>{r.answered} / {r.total}</td><td>{left}{extra}</td>"
+                         f"<td>{html.escape(r.scribe or '')}</td></tr>")
+        self.table.value = ("<table style='border-collapse:collapse' cellpadding='4'><caption>Sittings</caption>"
+                            "<thead><tr><th scope='col'>Sitting</th><th scope='col'>Candidate</th><th scope='col'>Room</th>"
+                            "<th scope='col'>Status</th><th scope='col'>Answered</th><th scope='col'>Time left</th>"
+                            "<th scope='col'>Scribe</th></tr></thead><tbody>" + "".join(cells) + "</tbody></table>")
+        current = self.sitting.value
+        self.sitting.options = [(f"{r.sitting_id}: {r.name} ({r.status.replace('_', ' ')})", r.sitting_id)
+                                for r in rows if r.status in ("scheduled", "in_progress")]
+        if current in [o[1] for o in self.sitting.options]:
+            self.sitting.value = current
+
+
+def launch(course_root: str | None = None, exam: str | None = None):
+    """The one code cell of ``proctor.ipynb`` (also usable in JupyterLab)."""
+    from IPython.display import display
+
+    from ..course import Course
+
+    dash = ProctorDashboard(Course(course_root), exam or os.environ.get("EXAM_BUILDER_EXAM", "cps"))
+    display(dash.root)
+    return dash

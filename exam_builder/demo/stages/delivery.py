@@ -1,0 +1,154 @@
+"""Demo stage: a proctored sitting in which scripted candidates answer through ``CandidateSession``.
+
+The same object the exam app's widgets call: sign in with the access code, confirm, start,
+answer, flag, submit. Nothing is written to the journal directly. The script (not the
+candidates) reads the forms' keys to decide who answers well: a seeded mix of strong and weak
+candidates and a few who leave items blank; the extended-time candidates get their longer
+clock; a scribe, recorded by the proctor, writes for the candidate with that accommodation;
+one sitting is voided with a reason; one candidate runs out of time (the server's clock,
+simulated by a later clock) and is submitted automatically, and their late change is refused.
+Then ``collect`` writes the nbgrader submissions.
+
+Reads ``ctx.state``: ``"eligible"`` (records stage; default every candidate) and
+``"accommodations"`` (candidate id -> approved kinds). Leaves ``ctx.state["sittings"]``:
+candidate id -> sitting id of every sitting opened (voided included), and
+``ctx.state["submissions"]``: the notebooks written to ``submitted/``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+
+from ...assembly.forms import load_forms
+from ...delivery import sittings as ops
+from ...delivery.collect import collect
+from ...delivery.proctor import overview
+from ...delivery.session import CandidateSession, SittingClosed, format_minutes
+from ...records.models import Candidate, Sitting, utcnow
+
+SEED = 20260301
+ROOM = "Room 101"
+PROCTOR = "demo-proctor"
+OPEN_TEXTS = {
+    "good": ("I would start by listening and asking what they want from our time together. I might share a "
+             "short part of my own story about feeling unheard, only if it helps them, and then ask what has "
+             "helped before. We would decide the next step together, and I would keep to what I promised."),
+    "fair": "I would listen to them and tell them my story so they know recovery is possible.",
+    "weak": "Tell them to follow the treatment plan.",
+}
+
+
+class LaterClock:
+    """The server clock, moved forward to simulate a long sitting in a short demo."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta(0)
+
+    def __call__(self) -> dt.datetime:
+        return utcnow() + self.offset
+
+
+def _profile(rng: random.Random) -> tuple[str, float, float]:
+    """(name, chance of a right answer, chance of leaving an item blank)."""
+    r = rng.random()
+    if r < 0.70:
+        return "strong", 0.88, 0.0
+    if r < 0.88:
+        return "weak", 0.50, 0.02
+    return "blanks", 0.80, 0.20
+
+
+def run(ctx) -> None:
+    course, console, exam = ctx.course, ctx.console, ctx.exam
+    rng = random.Random(SEED)
+    with course.db.read() as s:
+        keys = {m.assignment: {it.item_id: it.key for it in m.items} for _f, m in load_forms(s, exam)}
+        everyone = [c for (c,) in s.execute(select(Candidate.id).order_by(Candidate.id))]
+    if not keys:
+        console.print("[yellow]no forms were built; run the assembly stage first[/]")
+        return
+    eligible = ctx.state.get("eligible", everyone)
+    accommodations = ctx.state.get("accommodations", {})
+
+    opened = ops.open_sittings(course, exam, ROOM, PROCTOR, eligible)
+    console.print(f"sitting opened in {ROOM}: {len(opened.opened)} access codes; seat cards in "
+                  f"{opened.seat_cards.relative_to(course.root) if opened.seat_cards else '-'}")
+    for cid, _name, reasons in opened.refused:
+        console.print(f"  no code for {cid}: {'; '.join(reasons)}")
+
+    scribe_for = next((o for o in opened.opened if "scribe" in accommodations.get(o.candidate_id, [])), None)
+    plain = [o for o in opened.opened if o is not scribe_for and o.time_limit_minutes == course.policy.time_limit_minutes]
+    void_one = plain[0] if plain else None
+    late_one = plain[1] if len(plain) > 1 else None
+    notes: dict[str, str] = {}
+    sittings_by_candidate: dict[str, int] = {}
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("candidates answering", total=len(opened.opened))
+        for o in opened.opened:
+            sittings_by_candidate[o.candidate_id] = o.sitting_id
+            clock = LaterClock()
+            cs = CandidateSession(course, clock=clock).sign_in(o.code)
+            cs.confirm_identity()
+            if o is scribe_for:
+                ops.record_scribe(course, o.sitting_id, "Sam Scribe", PROCTOR, "approved scribe accommodation")
+                notes[o.candidate_id] = "scribe: Sam Scribe"
+            if o.time_limit_minutes != course.policy.time_limit_minutes:
+                notes[o.candidate_id] = f"extended time: {format_minutes(o.time_limit_minutes)}"
+            cs.start()
+            name, p_right, p_blank = _profile(rng)
+            key = keys[cs.form.assignment]
+            items = list(cs.form.items)
+            stop_at = len(items) // 2 if o in (void_one, late_one) else len(items)
+            for it in items[:stop_at]:
+                if rng.random() < p_blank:
+                    continue
+                if it.objective:
+                    right = key.get(it.item_id)
+                    wrong = [lab for lab in it.labels if lab != right]
+                    cs.answer(it.item_id, right if rng.random() < p_right else rng.choice(wrong))
+                else:
+                    quality = "good" if rng.random() < p_right else rng.choice(["fair", "weak"])
+                    cs.answer(it.item_id, OPEN_TEXTS[quality])
+                if rng.random() < 0.03:
+                    cs.flag(it.item_id)
+            if o is void_one:
+                ops.void(course, o.sitting_id, PROCTOR, "candidate felt unwell and left; may sit again")
+                notes[o.candidate_id] = "voided by the proctor"
+            elif o is late_one:
+                clock.offset = dt.timedelta(minutes=o.time_limit_minutes, seconds=1)  # the clock runs out
+                cs.check_deadline()
+                try:
+                    cs.answer(items[-1].item_id, items[-1].labels[0] if items[-1].objective else "too late")
+                except SittingClosed:
+                    notes[o.candidate_id] = "time ran out: submitted automatically; a late change was refused"
+            else:
+                cs.submit()
+            progress.advance(task)
+
+    result = collect(course, exam, console=console)
+    rows = overview(course, exam)
+    with course.db.read() as s:
+        reasons = dict(s.execute(select(Sitting.id, Sitting.submit_reason)).all())
+    counts: dict[str, int] = {}
+    for row in rows:
+        key = row.status + (f" ({reasons[row.sitting_id]})" if reasons.get(row.sitting_id) else "")
+        counts[key] = counts.get(key, 0) + 1
+    console.print("sittings: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    table = Table(title=f"{exam}: sittings worth a look (of {len(rows)})")
+    for col in ("sitting", "candidate", "status", "answered", "time", "note"):
+        table.add_column(col)
+    for row in rows:
+        if row.candidate_id in notes or row.answered < row.total:
+            status = row.status + (f" ({reasons[row.sitting_id]})" if reasons.get(row.sitting_id) else "")
+            table.add_row(str(row.sitting_id), row.candidate_id, status, f"{row.answered}/{row.total}",
+                          format_minutes(row.time_limit_minutes), notes.get(row.candidate_id, "left items blank"))
+    console.print(table)
+    console.print(f"collected {len(result.written)} nbgrader submissions into submitted/ "
+                  f"({len(result.unchanged)} already there)")
+    ctx.state["sittings"] = sittings_by_candidate
+    ctx.state["submissions"] = result.written + result.unchanged

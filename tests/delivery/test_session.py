@@ -1,0 +1,191 @@
+"""The candidate's sitting without a browser: journaling, resume, deadline, refusals, receipt."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import select
+
+import delivery_formkit as formkit
+from exam_builder.delivery.form_view import load_form_view, released_notebook_path
+from exam_builder.delivery.session import (CandidateSession, SignInFailed, SittingClosed, format_minutes,
+                                           hash_code)
+from exam_builder.errors import ExamBuilderError, ValidationFailed
+from exam_builder.records.models import Response, Sitting, SittingEvent, utcnow
+
+
+class Clock:
+    """A server clock the test moves forward."""
+
+    def __init__(self):
+        self.now = utcnow()
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kw) -> None:
+        self.now += dt.timedelta(**kw)
+
+
+def test_view_comes_from_the_released_notebook_without_keys(dcourse):
+    path = released_notebook_path(dcourse, formkit.ASSIGNMENT)
+    assert path == dcourse.root / "release" / formkit.ASSIGNMENT / f"{formkit.ASSIGNMENT}.ipynb"
+    view = load_form_view(path)
+    assert [it.item_id for it in view.items] == [i[1] for i in formkit.ITEMS]
+    assert view.items[2].scenario == "sc-dana" and "Dana" in view.scenarios["sc-dana"].text
+    assert view.items[1].labels == ("A", "B", "C")
+    assert "Both people learn" not in view.items[1].stem  # choices are controls, not repeated text
+    assert view.items[1].stem == "What makes peer support mutual?"  # no "**Question 2**" line either
+    assert "BEGIN SOLUTION" not in path.read_text()
+
+
+def test_the_candidate_kernel_stays_light():
+    """form_view keeps its own copy of two bank names (fast kernel start); they must agree."""
+    import subprocess
+    import sys
+
+    from exam_builder.bank.model import METADATA_KEY, Kind
+    from exam_builder.delivery import form_view
+
+    assert form_view.METADATA_KEY == METADATA_KEY and set(form_view.KINDS) == {k.value for k in Kind}
+    out = subprocess.run([sys.executable, "-c", "import sys, exam_builder.delivery.candidate_app; "
+                          "print(sorted(m for m in ('nbformat', 'nbgrader', 'exam_builder.assembly.manifest') if m in sys.modules))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"  # and never the manifest module: the candidate's kernel has no business with keys
+
+
+def test_a_source_notebook_is_refused(dcourse):
+    src = dcourse.source_dir / formkit.ASSIGNMENT / f"{formkit.ASSIGNMENT}.ipynb"
+    with pytest.raises(ValidationFailed) as exc:
+        load_form_view(src, dcourse.root)
+    assert "cell" in str(exc.value) and "not a released notebook" in str(exc.value)
+
+
+def test_sign_in_start_answer_journal_and_receipt(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c001", "ABCD-EFGH", form_id, minutes=270)
+    with pytest.raises(SignInFailed):
+        CandidateSession(dcourse).sign_in("ABCD-EFGX")
+    cs = CandidateSession(dcourse).sign_in("abcd efgh")  # typed loosely
+    assert cs.sitting_id == sid and cs.candidate_name == "Pat0 Example0"
+    assert cs.time_limit_text == "4 hours 30 minutes"
+    with pytest.raises(SittingClosed):
+        cs.answer("tf-hope", "A")  # not started yet
+    cs.confirm_identity()
+    first = cs.start()
+    assert cs.start() == first  # only once
+    cs.answer("tf-hope", "B")
+    cs.answer("tf-hope", "A")
+    cs.answer("or-story", "I'd <b>listen</b> first")
+    cs.flag("mc-mutual")
+    with pytest.raises(ExamBuilderError):
+        cs.answer("mc-mutual", "Z")  # not a label
+    with pytest.raises(ExamBuilderError):
+        cs.answer("no-such-item", "A")
+    with dcourse.db.read() as s:
+        rows = s.execute(select(Response).where(Response.sitting_id == sid).order_by(Response.id)).scalars().all()
+        journal = [(r.item_id, r.value, r.flagged) for r in rows]
+    assert journal == [
+        ("tf-hope", "B", False), ("tf-hope", "A", False), ("or-story", "I'd <b>listen</b> first", False),
+        ("mc-mutual", None, True)]
+    nav = {e.number: e for e in cs.navigator()}
+    assert nav[1].answered and not nav[2].answered and nav[2].flagged and nav[5].answered
+    assert [i.number for i in cs.unanswered()] == [2, 3, 4]
+    rec = cs.submit()
+    expected = hashlib.sha256(json.dumps({"sitting": sid, "answers": {"tf-hope": "A", "or-story": "I'd <b>listen</b> first",
+                                                                      "mc-mutual": None}}, sort_keys=True,
+                                         separators=(",", ":")).encode()).hexdigest()
+    assert rec.sha256 == expected and rec.reason == "candidate" and rec.answered == 2 and rec.total == 5
+    assert cs.submit() == rec  # idempotent
+
+
+def test_resume_with_a_new_session_object_keeps_every_answer(dcourse, form_id):
+    formkit.add_sitting(dcourse, "c002", "RESU-MEME", form_id)
+    a = CandidateSession(dcourse).sign_in("RESU-MEME")
+    a.start()
+    a.answer("sc-q1", "B")
+    a.answer("sc-q2", "C")
+    a.flag("sc-q2")
+    b = CandidateSession(dcourse).sign_in("RESU-MEME")  # a reload: a new kernel, a new object
+    assert b.started
+    assert {k: (v.value, v.flagged) for k, v in b.answers().items()} == {"sc-q1": ("B", False), "sc-q2": ("C", True)}
+    with dcourse.db.read() as s:
+        kinds = [e.kind for e in s.execute(select(SittingEvent).order_by(SittingEvent.id)).scalars()]
+    assert kinds[:2] == ["sign_in", "start"] and "resume" in kinds
+
+
+def test_deadline_submits_automatically_and_refuses_later_changes(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c003", "LATE-LATE", form_id, minutes=1)
+    clock = Clock()
+    cs = CandidateSession(dcourse, clock=clock).sign_in("LATE-LATE")
+    cs.start()
+    cs.answer("tf-hope", "A")
+    assert cs.time_left() == dt.timedelta(minutes=1)
+    clock.advance(seconds=30)
+    assert cs.check_deadline() is None
+    clock.advance(seconds=31)
+    with pytest.raises(SittingClosed):
+        cs.answer("tf-hope", "B")  # the deadline passed before the timer noticed
+    with dcourse.db.read() as s:
+        sit = s.get(Sitting, sid)
+        assert sit.status == "submitted" and sit.submit_reason == "deadline"
+        assert sit.submitted_at == sit.deadline  # the clock ran out at the deadline
+        events = s.execute(select(SittingEvent).where(SittingEvent.kind == "refused_change")).scalars().all()
+        assert [e.details["why"] for e in events] == ["after the deadline"]
+        assert [r.value for r in s.execute(select(Response).where(Response.sitting_id == sid)).scalars()] == ["A"]
+    assert cs.receipt().reason == "deadline"
+
+
+def test_check_deadline_is_the_timer(dcourse, form_id):
+    formkit.add_sitting(dcourse, "c004", "TIME-RUNS", form_id, minutes=1)
+    clock = Clock()
+    cs = CandidateSession(dcourse, clock=clock).sign_in("TIME-RUNS")
+    cs.start()
+    clock.advance(minutes=2)
+    rec = cs.check_deadline()
+    assert rec is not None and rec.reason == "deadline" and rec.answered == 0
+    with pytest.raises(SittingClosed):
+        cs.flag("tf-hope")
+
+
+def test_added_time_moves_the_deadline_and_scribe_is_recorded(dcourse, form_id):
+    from exam_builder.delivery import sittings
+    from exam_builder.records import audit
+    from exam_builder.records.models import AuditEntry
+
+    sid = formkit.add_sitting(dcourse, "c005", "MORE-TIME", form_id, minutes=1)
+    clock = Clock()
+    cs = CandidateSession(dcourse, clock=clock).sign_in("MORE-TIME")
+    cs.start()
+    with pytest.raises(ExamBuilderError, match="reason"):
+        sittings.add_time(dcourse, sid, 10, "proctor-kim", "")
+    sittings.add_time(dcourse, sid, 10, "proctor-kim", "fire alarm")
+    sittings.record_scribe(dcourse, sid, "Lee Scribe", "proctor-kim", "approved scribe")
+    clock.advance(minutes=5)
+    assert cs.check_deadline() is None
+    cs.answer("tf-hope", "B")
+    assert cs.time_left() == dt.timedelta(minutes=6)
+    with dcourse.db.read() as s:
+        r = s.execute(select(Response).where(Response.sitting_id == sid)).scalar_one()
+        assert r.entered_by == "Lee Scribe"
+        entries = s.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+        assert [(e.action, e.actor, e.reason) for e in entries] == [
+            ("add_time", "proctor-kim", "fire alarm"), ("record_scribe", "proctor-kim", "approved scribe")]
+        assert audit.verify(s).ok
+
+
+def test_voided_sitting_cannot_sign_in(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c006", "VOID-VOID", form_id)
+    with dcourse.db.transaction() as s:
+        s.get(Sitting, sid).status = "voided"
+    with pytest.raises(SignInFailed, match="proctor"):
+        CandidateSession(dcourse).sign_in("VOID-VOID")
+
+
+def test_format_minutes():
+    assert format_minutes(180) == "3 hours"
+    assert format_minutes(270) == "4 hours 30 minutes"
+    assert format_minutes(61) == "1 hour 1 minute"
+    assert format_minutes(0) == "0 minutes"
+    assert hash_code("ab-cd") == hash_code("ABCD") != hash_code("ABCE")
