@@ -17,19 +17,24 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from ..errors import Location, Problem
 from .model import METADATA_KEY, SCENARIO_TAG, TAGS, Choice, Item, Kind, Scenario, Status, Where, points_text
 
+if TYPE_CHECKING:  # nbformat is imported when a notebook is read: its import alone takes seconds
+    import nbformat
+
 HEADER = re.compile(r"^\s*\*\*\[(?P<tag>[^\]]*)\]\s*(?P<id>[^*]*?)\s*\*\*(?P<rest>.*)$")
 CHOICE = re.compile(r"^\s*[-*]\s+\[(?P<mark>[ xX])\]\s?(?P<text>.*)$")
+# A line that is meant as a choice but whose box is not "[ ]" or "[x]" ("- [v]", "- []", "- [xx]").
+ALMOST_CHOICE = re.compile(r"^\s*[-*]\s*\[(?P<mark>[^\]]{0,3})\]")
 RATIONALE_LABEL = re.compile(r"^\*\*Rationale:?\*\*:?\s*", re.IGNORECASE)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-FIELD_SEP = re.compile(r"\s+[·|]\s+|^\s*[·|]\s+")
+FIELD_SEP = re.compile(r"\s*[·|]\s*")
 ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "author", "reviewer", "rubric", "scenario")
 SCENARIO_FIELDS = ("title",)
 
@@ -50,6 +55,11 @@ def is_item_cell(source: str) -> bool:
     return bool(HEADER.match(first))
 
 
+def _header_id(source: str) -> str | None:
+    m = HEADER.match(source.lstrip().split("\n", 1)[0])
+    return (m.group("id").strip() or None) if m else None
+
+
 def _split_fields(rest: str) -> list[str]:
     rest = rest.strip()
     if not rest:
@@ -58,9 +68,13 @@ def _split_fields(rest: str) -> list[str]:
 
 
 def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[Problem]]:
-    """Parse one markdown cell; ``(None, [])`` for a cell that is not an item."""
+    """Parse one markdown cell; ``(None, [])`` for a cell that is not an item.
+
+    The cell reads top to bottom: header line, stem, choices, rationale. Anything out of that
+    order is reported rather than guessed at, so an author's slip never changes an item silently.
+    """
     problems: list[Problem] = []
-    lines = source.strip("\n").split("\n")
+    lines = source.replace("\r\n", "\n").strip("\n").split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines:
@@ -82,13 +96,16 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
         bad(f"id {item_id!r} may use only lower-case letters, digits, '.', '_' and '-'; rename it")
 
     fields: dict[str, str] = {}
+    allowed = SCENARIO_FIELDS if tag == SCENARIO_TAG else ITEM_FIELDS
     for part in _split_fields(m.group("rest")):
         if ":" not in part:
             bad(f"header field {part!r} is not 'name: value'; write it as e.g. 'points: 1'")
             continue
         name, value = (s.strip() for s in part.split(":", 1))
         name = name.lower()
-        allowed = SCENARIO_FIELDS if tag == SCENARIO_TAG else ITEM_FIELDS
+        if name == "key" and tag != SCENARIO_TAG:
+            bad(f"'key: {value}' does not go in the header; mark the key among the choices with '- [x]'")
+            continue
         if name not in allowed:
             bad(f"unknown header field {name!r}; use one of: {', '.join(allowed)}")
             continue
@@ -110,14 +127,28 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     choices: list[Choice] = []
     rationale_lines: list[str] = []
     for line in body:
-        cm = CHOICE.match(line)
-        if line.lstrip().startswith(">"):
-            rationale_lines.append(line.lstrip()[1:].strip())
-        elif cm:
-            choices.append(Choice(text=cm.group("text").strip(), correct=cm.group("mark") in "xX"))
-        elif choices and line.strip():
-            bad(f"text after the choices ({line.strip()[:40]!r}); put the stem above the choices")
-        elif not choices:
+        text = line.strip()
+        choice = CHOICE.match(line)
+        if text.startswith(">"):
+            rationale_lines.append(text[1:].strip())
+        elif choice:
+            if rationale_lines:
+                bad(f"choice {choice.group('text').strip()[:40]!r} is below the rationale; put every choice above it")
+            choices.append(Choice(text=choice.group("text").strip(), correct=choice.group("mark") in "xX"))
+        elif almost := ALMOST_CHOICE.match(line):
+            bad(
+                f"choice box '[{almost.group('mark')}]' in {text[:40]!r} is not understood; "
+                "write '- [ ]' for a distractor and '- [x]' for the key"
+            )
+            choices.append(Choice(text=line[almost.end():].strip()))  # counted, so no second complaint about the count
+        elif not text:
+            if not choices and not rationale_lines:
+                stem_lines.append(line)
+        elif rationale_lines:
+            bad(f"text after the rationale ({text[:40]!r}); start every rationale line with '>'")
+        elif choices:
+            bad(f"text after the choices ({text[:40]!r}); put the stem above the choices")
+        else:
             stem_lines.append(line)
     rationale = "\n".join(rationale_lines).strip()
     rationale = RATIONALE_LABEL.sub("", rationale).strip()
@@ -138,7 +169,6 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
             data["points"] = float(fields["points"])
         except ValueError:
             bad(f"points {fields['points']!r} is not a number; write e.g. 'points: 1'")
-            data["points"] = 0
     if "module" in fields:
         try:
             data["module"] = int(fields["module"])
@@ -203,9 +233,18 @@ def read_notebook(path: Path, label: str | None = None) -> tuple[nbformat.Notebo
                 "open it in JupyterLab or restore it from git",
             )
         ]
+    import nbformat
+
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
+        return None, [
+            Problem(Location(label), "not a notebook (the file has no list of cells); re-save it from JupyterLab")
+        ]
     try:
-        nb = nbformat.reads(json.dumps(raw), as_version=4)
-        nbformat.validate(nb)
+        with warnings.catch_warnings():  # nbformat warns about missing cell ids; not the author's problem
+            warnings.simplefilter("ignore")
+            # reads() would log "Notebook JSON is invalid" to stderr and validate twice: read, convert, validate once
+            nb = nbformat.convert(nbformat.reader.reads(text), 4)
+            nbformat.validate(nb)
     except Exception as exc:  # nbformat raises several kinds for malformed notebooks
         msg = str(exc).strip().split("\n")[0][:200]
         return None, [Problem(Location(label), f"not a valid notebook ({msg}); re-save it from JupyterLab")]
@@ -225,6 +264,14 @@ def parse_notebook(path: Path, label: str | None = None) -> ParsedNotebook:
         return result
     for n, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "markdown":
+            if is_item_cell(cell.source):
+                result.problems.append(
+                    Problem(
+                        Location(label, cell=n, item=_header_id(cell.source)),
+                        f"this {cell.cell_type} cell starts like an item, so the item is left out of the bank; "
+                        "change the cell type to Markdown",
+                    )
+                )
             continue
         parsed, problems = parse_cell(cell.source, Where(file=label, cell=n))
         result.problems += problems
@@ -235,18 +282,25 @@ def parse_notebook(path: Path, label: str | None = None) -> ParsedNotebook:
     return result
 
 
-def write_back(path: Path, items: list[Item], scenarios: list[Scenario], normalize: bool = False) -> bool:
-    """Store parsed items in each cell's ``metadata.exam_builder``; optionally normalize the text.
+def synced_notebook(
+    path: Path, items: list[Item], scenarios: list[Scenario], normalize: bool = False
+) -> nbformat.NotebookNode | None:
+    """The notebook with each item stored in its cell's ``metadata.exam_builder``; None if unchanged.
 
-    Returns whether the file changed. The write is atomic (a temporary file, then a rename).
+    The text stays the truth (authors edit it); the metadata is the parsed copy other tools can
+    read without parsing. ``normalize`` also rewrites each item cell in the canonical layout.
     """
-    nb = nbformat.read(str(path), as_version=4)
+    import nbformat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nb = nbformat.read(str(path), as_version=4)
     by_cell: dict[int, Item | Scenario] = {x.where.cell: x for x in [*items, *scenarios]}
     changed = False
     for n, cell in enumerate(nb.cells, start=1):
         obj = by_cell.get(n)
-        if obj is None or cell.cell_type != "markdown":
-            continue
+        if obj is None or cell.cell_type != "markdown" or _header_id(cell.source) != obj.id:
+            continue  # not the cell the item was read from (the notebook changed since)
         kind = "scenario" if isinstance(obj, Scenario) else "item"
         meta = {kind: obj.model_dump(mode="json")}
         if cell.metadata.get(METADATA_KEY) != meta:
@@ -257,8 +311,33 @@ def write_back(path: Path, items: list[Item], scenarios: list[Scenario], normali
             if cell.source != text:
                 cell.source = text
                 changed = True
-    if changed:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        nbformat.write(nb, str(tmp))
+    return nb if changed else None
+
+
+def write_notebooks(updates: dict[Path, nbformat.NotebookNode]) -> None:
+    """Write several notebooks all or nothing: every temporary file first, then the renames."""
+    import nbformat
+
+    written: list[tuple[Path, Path]] = []
+    try:
+        for path, nb in updates.items():
+            tmp = path.with_name(f".{path.name}.tmp")
+            written.append((tmp, path))
+            nbformat.write(nb, str(tmp))
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in written:
         tmp.replace(path)
-    return changed
+
+
+def write_back(path: Path, items: list[Item], scenarios: list[Scenario], normalize: bool = False) -> bool:
+    """Store parsed items in each cell's ``metadata.exam_builder``; optionally normalize the text.
+
+    Returns whether the file changed. The write is atomic (a temporary file, then a rename).
+    """
+    nb = synced_notebook(path, items, scenarios, normalize)
+    if nb is not None:
+        write_notebooks({path: nb})
+    return nb is not None

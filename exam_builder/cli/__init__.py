@@ -11,6 +11,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from ..course import Course
 from ..errors import ExamBuilderError
@@ -28,7 +29,8 @@ class ExamBuilderGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ExamBuilderError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            # escape: messages hold literal brackets ("[core-07]", "- [x]") that are not rich markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
             sys.exit(exc.exit_code)
 
 

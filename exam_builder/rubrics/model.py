@@ -5,12 +5,13 @@ the file and the line of the YAML node that is wrong.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import Location, Problem
 
@@ -59,14 +60,16 @@ class Rubric(BaseModel):
     notes: str = ""  # guidance for graders
     criteria: tuple[Criterion, ...] = Field(min_length=1)
     file: str = Field(default="", exclude=True)
+    line: int | None = Field(default=None, exclude=True)  # line of its ``id:`` key, for messages
 
-    @model_validator(mode="after")
-    def _unique_criteria(self) -> "Rubric":
-        ids = [c.id for c in self.criteria]
+    @field_validator("criteria")
+    @classmethod
+    def _unique_criteria(cls, criteria: tuple[Criterion, ...]) -> tuple[Criterion, ...]:
+        ids = [c.id for c in criteria]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"criterion id {dup[0]!r} is used twice; give each criterion its own id")
-        return self
+        return criteria
 
     @property
     def item_id(self) -> str:
@@ -90,7 +93,7 @@ class Rubric(BaseModel):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(yaml.SafeLoader):  # pure Python on purpose: libyaml words its errors differently
     """A safe YAML loader that remembers the line of every mapping key."""
 
 
@@ -116,8 +119,12 @@ def _strip_lines(data):
 
 
 def _line_of(data, loc: tuple) -> int | None:
-    """The YAML line of a pydantic error location, as close as it can be found."""
-    node, line = data, None
+    """The YAML line of a pydantic error location, as close as it can be found.
+
+    A missing key has no line of its own: the line of the mapping that should hold it is used.
+    """
+    node = data
+    line = data.get("__line__") if isinstance(data, dict) else None
     for part in loc:
         if isinstance(node, dict):
             line = node.get("__lines__", {}).get(str(part), line)
@@ -146,15 +153,72 @@ def load_yaml_with_lines(path: Path, label: str) -> tuple[object, list[Problem]]
         return None, [Problem(Location(label, line=line), f"not valid YAML ({what}); fix the indentation or quoting")]
 
 
-def pydantic_problems(exc: ValidationError, data, label: str, item: str | None = None) -> list[Problem]:
-    """Turn pydantic errors into located problems (file, line, key path)."""
-    out = []
-    for err in exc.errors():
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel]:
+    """The pydantic model whose field the error location ends in (for the list of valid keys)."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part)) if isinstance(part, str) else None
+        if field is None:
+            continue
+        for candidate in (Criterion, Level, Rubric):
+            if candidate.__name__ in str(field.annotation):
+                model = candidate
+                break
+    return model
+
+
+def _friendly(err: dict, model: type[BaseModel] | None) -> str:
+    """Say what is wrong and what to do, in the author's words rather than pydantic's."""
+    loc = tuple(err["loc"])
+    key = str(loc[-1]) if loc and isinstance(loc[-1], str) else (str(loc[-2]) if len(loc) > 1 else "value")
+    kind, ctx, got = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "missing":
+        return f"'{key}' is missing; add it"
+    if kind == "extra_forbidden":
+        allowed = [n for n, f in model.model_fields.items() if not f.exclude] if model else []
+        hint = f"; use one of: {', '.join(allowed)}" if allowed else "; remove it"
+        return f"unknown key '{key}' (a typo?){hint}"
+    if kind == "too_short":
+        n = ctx.get("min_length")
+        return f"'{key}' needs at least {n} {'entry' if n == 1 else 'entries'} (it has {ctx.get('actual_length', 0)}); add more"
+    if kind == "string_too_short":
+        return f"'{key}' is empty; write it"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"'{key}' must be {ctx.get('ge', ctx.get('gt')):g} or more (it is {got}); fix the number"
+    if kind.startswith(("float_", "int_")):
+        return f"'{key}' must be a number (it is {got!r}); write e.g. '{key}: 2'"
+    if kind == "string_type":
+        return f"'{key}' must be text (it is {got!r}); quote it"
+    if kind in ("tuple_type", "list_type"):
+        return f"'{key}' must be a list (one '- ' entry per line)"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"'{key}' must be a mapping of 'name: value' lines"
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, ")
+    return f"'{key}': {err['msg']}; fix it"
+
+
+def pydantic_problems(
+    exc: ValidationError, data, label: str, item: str | None = None, model: type[BaseModel] | None = None
+) -> list[Problem]:
+    """Turn pydantic errors into located problems (file, line, key path) that say what to do."""
+    out: list[tuple[tuple, Problem]] = []
+    errors_skipped: set[tuple] = set()
+    errors = exc.errors()
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    for err in errors:
         loc = tuple(err["loc"])
-        path = ".".join(str(p) for p in loc) or None
-        msg = err["msg"].removeprefix("Value error, ")
-        out.append(Problem(Location(label, line=_line_of(data, loc), column=path, item=item), msg))
-    return out
+        if err["type"] == "too_short" and any(len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc for e in errors):
+            continue  # a list "too short" only because one of its entries is wrong: report the entry
+        owner = _model_at(model, loc) if model else None
+        message = _friendly(err, owner)
+        if err["type"] == "extra_forbidden" and owner is not None:
+            # a misspelt key is reported once, as a typo, not also as the key that is missing
+            near = difflib.get_close_matches(str(loc[-1]), [n for n, f in owner.model_fields.items() if not f.exclude], n=1)
+            if near and loc[:-1] + (near[0],) in missing:
+                message = f"unknown key '{loc[-1]}' (a typo?); rename it to '{near[0]}'"
+                errors_skipped.add(loc[:-1] + (near[0],))
+        out.append((loc, Problem(Location(label, line=_line_of(data, loc), column=".".join(map(str, loc)) or None, item=item), message)))
+    return [problem for loc, problem in out if loc not in errors_skipped]
 
 
 def load_rubric(path: Path, label: str | None = None) -> tuple[Rubric | None, list[Problem]]:
@@ -164,13 +228,25 @@ def load_rubric(path: Path, label: str | None = None) -> tuple[Rubric | None, li
     if problems:
         return None, problems
     if not isinstance(data, dict):
-        return None, [Problem(Location(label, line=1), "a rubric file must be a mapping with id and criteria")]
+        return None, [Problem(Location(label, line=1), "a rubric file must be a mapping with 'id:' and 'criteria:'; start from another file in rubrics/")]
     rid = data.get("id") if isinstance(data.get("id"), str) else None
+    line = data["__lines__"].get("id", 1)
+    clean = _strip_lines(data)
+    clean.pop("file", None), clean.pop("line", None)  # not authored keys
     try:
-        rubric = Rubric.model_validate({**_strip_lines(data), "file": label})
+        rubric = Rubric.model_validate({**clean, "file": label, "line": line})
     except ValidationError as exc:
-        return None, pydantic_problems(exc, data, label, rid)
+        return None, pydantic_problems(exc, data, label, rid, Rubric)
     return rubric, []
+
+
+def rubric_files(folder: Path) -> list[Path]:
+    """YAML files under a folder, sorted, without checkpoints and blueprints (not rubrics)."""
+    return [
+        f
+        for f in sorted(folder.rglob("*.y*ml"))
+        if f.suffix in (".yaml", ".yml") and ".ipynb_checkpoints" not in f.parts and f.stem != "blueprint"
+    ]
 
 
 def load_rubrics(paths: list[Path], label=lambda p: str(p)) -> tuple[dict[str, Rubric], list[Problem]]:
@@ -179,7 +255,7 @@ def load_rubrics(paths: list[Path], label=lambda p: str(p)) -> tuple[dict[str, R
     problems: list[Problem] = []
     files: list[Path] = []
     for p in paths:
-        files += sorted(p.rglob("*.y*ml")) if p.is_dir() else [p]
+        files += rubric_files(p) if p.is_dir() else [p]
     for f in files:
         rubric, probs = load_rubric(f, label(f))
         problems += probs
@@ -188,7 +264,7 @@ def load_rubrics(paths: list[Path], label=lambda p: str(p)) -> tuple[dict[str, R
         if rubric.id in rubrics:
             problems.append(
                 Problem(
-                    Location(label(f), line=1, item=rubric.id),
+                    Location(label(f), line=rubric.line, item=rubric.id),
                     f"rubric id {rubric.id!r} is also used by {rubrics[rubric.id].file}; give each rubric its own id",
                 )
             )

@@ -1,0 +1,58 @@
+"""Benchmark: `exam-builder check` on a synthetic 1,000-item bank (20 notebooks, rubrics).
+
+The baseline, measured in the same run on the same files, is the time to merely open every
+notebook with nbformat (what any tool reading the bank pays). Printed: the median time of each
+and their ratio, i.e. what parsing and every validation rule cost on top of reading the files.
+Nothing here is a test; nothing asserts.
+"""
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import nbformat
+
+from exam_builder.assembly.synthetic import synthetic_bank, write_bank
+from exam_builder.bank import notebook_files
+from exam_builder.bank.check import check
+from exam_builder.course import Course
+
+REPO = Path(__file__).resolve().parents[1]
+RUNS = 5
+
+
+def main() -> int:
+    bank, rubrics = synthetic_bank(1000, 2024)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+        write_bank(bank, rubrics, root / "source" / "bench", root / "rubrics")
+        course = Course(root)
+        files = notebook_files([root / "source"])
+        baseline, work = [], []
+        for _ in range(RUNS):
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for f in files:
+                    nbformat.read(str(f), as_version=4)
+            baseline.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            report = check(course)
+            work.append(time.perf_counter() - t0)
+        assert report.checked["items"] == 1000, report.summary()
+    b, w = statistics.median(baseline), statistics.median(work)
+    print(f"bank check, 1,000 items in {len(files)} notebooks + {len(rubrics)} rubrics: {report.summary()}")
+    print(f"  baseline (nbformat.read of every notebook): {b:.3f} s")
+    print(f"  exam-builder check (read, parse, validate):  {w:.3f} s")
+    print(f"  ratio check / baseline: {w / b:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

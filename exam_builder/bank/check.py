@@ -1,0 +1,146 @@
+"""`exam-builder check`: read notebooks, rubrics and blueprints, validate, report every problem.
+
+The files named are checked against the whole course: the course's ``source/`` and ``rubrics/``
+are always read as context (so an item's rubric, a scenario in another notebook or a duplicate
+id is found), but only problems in the files named are reported.
+"""
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..course import Course
+from ..errors import ExamBuilderError, Location, Problem, rel
+from ..rubrics.model import Rubric, load_rubrics, rubric_files
+from . import Bank, load_bank, notebook_files
+from .validate import sort_key, validate
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def is_blueprint(path: Path) -> bool:
+    return path.suffix in YAML_SUFFIXES and path.stem == "blueprint"
+
+
+@dataclass
+class Targets:
+    """The files a check covers, sorted by kind; paths that could not be used are problems."""
+
+    notebooks: list[Path] = field(default_factory=list)
+    rubrics: list[Path] = field(default_factory=list)
+    blueprints: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, path: Path, label: str, explicit: bool) -> None:
+        if path.is_dir():
+            self.notebooks += notebook_files([path])
+            self.rubrics += rubric_files(path)
+            self.blueprints += [
+                f for f in sorted(path.rglob("blueprint.y*ml")) if is_blueprint(f) and ".ipynb_checkpoints" not in f.parts
+            ]
+        elif path.suffix == ".ipynb":
+            self.notebooks.append(path)
+        elif is_blueprint(path):
+            self.blueprints.append(path)
+        elif path.suffix in YAML_SUFFIXES:
+            self.rubrics.append(path)
+        elif explicit:
+            self.problems.append(
+                Problem(Location(label), "not a notebook (.ipynb), rubric (.yaml) or blueprint.yaml; check the path")
+            )
+
+
+@dataclass
+class CheckReport:
+    """What a check found: the problems to report and the bank and rubrics it read."""
+
+    problems: list[Problem]
+    bank: Bank
+    rubrics: dict[str, Rubric]
+    checked: Counter
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        c = self.checked
+        return (
+            f"checked {c['notebooks']} notebook(s) ({c['items']} items, {c['scenarios']} scenarios), "
+            f"{c['rubrics']} rubric(s), {c['blueprints']} blueprint(s): "
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+        )
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    seen, out = set(), []
+    for p in paths:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
+    """Check ``paths`` (default: the course's ``source/`` and ``rubrics/``) in the course's context."""
+    label = lambda p: rel(p, course.root)  # noqa: E731
+    explicit = bool(paths)
+    targets = Targets()
+    for path in paths or [course.source_dir, course.rubrics_dir]:
+        if not path.exists():
+            hint = "check the path" if explicit else f"is {course.root} the course folder? (see --course)"
+            targets.problems.append(Problem(Location(label(path)), f"no such file or folder; {hint}"))
+            continue
+        targets.add(path, label(path), explicit)
+
+    context = Targets()
+    for folder in (course.source_dir, course.rubrics_dir):
+        if folder.is_dir():
+            context.add(folder, label(folder), explicit=False)
+    bank = load_bank(_unique(targets.notebooks + context.notebooks), label)
+    rubrics, rubric_problems = load_rubrics(_unique(targets.rubrics + context.rubrics), label)
+
+    broken = {p.location.item: p.location.file for p in rubric_problems if p.location.item and p.location.item not in rubrics}
+    problems = bank.problems + rubric_problems + validate(bank, rubrics, course.policy, broken)
+    for path in _unique(targets.blueprints):
+        problems += _check_blueprint(path, bank, rubrics, course, label(path))
+
+    reported = {label(p) for p in [*targets.notebooks, *targets.rubrics, *targets.blueprints]}
+    shown = targets.problems + [p for p in problems if p.location.file in reported]
+    read = [nb for nb in bank.notebooks if nb.path.resolve() in {p.resolve() for p in targets.notebooks}]
+    checked = Counter(
+        notebooks=len(_unique(targets.notebooks)),
+        items=sum(len(nb.items) for nb in read),
+        scenarios=sum(len(nb.scenarios) for nb in read),
+        rubrics=len(_unique(targets.rubrics)),
+        blueprints=len(_unique(targets.blueprints)),
+    )
+    return CheckReport(sorted(set(shown), key=sort_key), bank, rubrics, checked)
+
+
+def _check_blueprint(path: Path, bank: Bank, rubrics: dict, course: Course, label: str) -> list[Problem]:
+    """Blueprints are the assembly domain's; its checker is used when it exists."""
+    try:
+        module = importlib.import_module("exam_builder.assembly.blueprint")
+    except ModuleNotFoundError as exc:
+        if exc.name != "exam_builder.assembly.blueprint":
+            raise
+        module = None
+    checker = getattr(module, "check_blueprint", None)
+    if checker is None:
+        return [Problem(Location(label), "blueprints cannot be checked by this version yet; skipped", "warning")]
+    try:
+        return list(checker(path, bank, rubrics, course.policy, label))
+    except ExamBuilderError as exc:
+        return [Problem(Location(label), str(exc))]

@@ -1,0 +1,287 @@
+"""Check the bank and its rubrics the way a careful reviewer would, and say what to fix.
+
+``validate`` is pure: it reads a parsed ``Bank``, the rubrics and the program's vocabulary
+(``ProgramPolicy``) and returns every problem at once, each located at the cell or line an
+author has to open. Errors stop a form from being built; warnings are advice.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections import defaultdict
+
+from ..errors import Location, Problem
+from ..policy import ProgramPolicy
+from ..rubrics.model import Rubric
+from . import Bank
+from .model import Item, Kind, Scenario, Status, points_text
+
+TRUE_FALSE = ("True", "False")
+MIN_MC_CHOICES = 3  # fewer is a warning (two) or an error (none or one)
+
+
+def _where(obj: Item | Scenario) -> str:
+    return f"{obj.where.file}:cell {obj.where.cell}"
+
+
+def _loc(obj: Item | Scenario) -> Location:
+    return Location(obj.where.file, cell=obj.where.cell, item=obj.id)
+
+
+def _label(index: int) -> str:
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
+
+
+def _norm(text: str) -> str:
+    """Text compared the way a reader would: case, spacing and end punctuation do not count."""
+    return re.sub(r"\s+", " ", text).strip().rstrip(".!?;:").casefold()
+
+
+def _one_of(values) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+class _Checker:
+    """Collects problems; one method per rule so each reads on its own."""
+
+    def __init__(self, bank: Bank, rubrics: dict[str, Rubric], policy: ProgramPolicy, broken_rubrics: dict[str, str]):
+        self.bank, self.rubrics, self.policy = bank, rubrics, policy
+        self.broken_rubrics = broken_rubrics
+        self.problems: list[Problem] = []
+        self.items = [i for nb in bank.notebooks for i in nb.items]
+        self.scenarios = [s for nb in bank.notebooks for s in nb.scenarios]
+        if not bank.notebooks:  # a bank built in memory, not read from notebooks
+            self.items, self.scenarios = list(bank.items.values()), list(bank.scenarios.values())
+        self.competencies = {str(k): str(v) for k, v in policy.competencies.items()}
+        self.modules = {str(k): str(v) for k, v in policy.modules.items()}
+
+    def error(self, loc: Location, msg: str) -> None:
+        self.problems.append(Problem(loc, msg))
+
+    def warn(self, loc: Location, msg: str) -> None:
+        self.problems.append(Problem(loc, msg, severity="warning"))
+
+    # -- the whole bank ----------------------------------------------------------------
+    def run(self) -> list[Problem]:
+        self.duplicate_ids()
+        for item in self.items:
+            self.header(item)
+            self.text(item)
+            if item.kind is Kind.true_false:
+                self.true_false(item)
+            elif item.kind is Kind.multiple_choice:
+                self.multiple_choice(item)
+            else:
+                self.open_response(item)
+            self.review(item)
+        self.scenario_links()
+        self.unused_rubrics()
+        self.copied_stems()
+        return self.problems
+
+    def duplicate_ids(self) -> None:
+        seen: dict[str, list[Item | Scenario]] = defaultdict(list)
+        for obj in [*self.items, *self.scenarios]:
+            seen[obj.id].append(obj)
+        for ident, objs in seen.items():
+            if len(objs) < 2:
+                continue
+            for obj in objs:
+                others = " and ".join(_where(o) for o in objs if o is not obj)
+                what = "scenario" if isinstance(obj, Scenario) else "item"
+                self.error(_loc(obj), f"{what} id {ident!r} is also used at {others}; give each item and scenario its own id")
+
+    # -- one item ---------------------------------------------------------------------
+    def header(self, item: Item) -> None:
+        loc = _loc(item)
+        if not math.isfinite(item.points) or item.points <= 0:
+            self.error(loc, f"points must be more than 0 (it is {points_text(item.points)}); write e.g. 'points: 1'")
+        if not item.competency:
+            self.error(loc, f"no competency; add 'competency: <one of {_one_of(self.competencies)}>' to the header")
+        elif item.competency not in self.competencies:
+            slug = next(
+                (k for k, v in self.competencies.items() if _norm(v) == _norm(item.competency) or _norm(k) == _norm(item.competency)),
+                None,
+            )
+            if slug:
+                self.error(loc, f"write the competency {item.competency!r} as its slug: 'competency: {slug}'")
+            else:
+                self.error(
+                    loc,
+                    f"unknown competency {item.competency!r}; use one of {_one_of(self.competencies)} "
+                    "(the vocabulary is c.ProgramPolicy.competencies)",
+                )
+        if item.module is None:
+            self.error(loc, f"no module; add 'module: <one of {_one_of(self.modules)}>' to the header")
+        elif str(item.module) not in self.modules:
+            self.error(
+                loc,
+                f"unknown module {item.module}; use one of {_one_of(self.modules)} (the vocabulary is c.ProgramPolicy.modules)",
+            )
+        if item.difficulty not in self.policy.difficulty_levels:
+            self.error(loc, f"unknown difficulty {item.difficulty!r}; use one of {_one_of(self.policy.difficulty_levels)}")
+        if item.rubric and item.kind.objective:
+            self.error(loc, f"only open-response items have a rubric; remove 'rubric: {item.rubric}' or make it [OR]")
+
+    def text(self, item: Item) -> None:
+        loc = _loc(item)
+        if not item.stem:
+            self.error(loc, "the item has no question (stem); write it on the lines below the header")
+        if not item.rationale:
+            self.warn(loc, "no rationale; add '> **Rationale:** why the key is right' (it is shown in feedback)")
+
+    def objective(self, item: Item) -> bool:
+        """Rules every objective item shares; False when there is no single key to check further."""
+        loc = _loc(item)
+        for i, choice in enumerate(item.choices):
+            if not choice.text:
+                self.error(loc, f"choice {_label(i)} is empty; write its text or remove the line")
+        first: dict[str, int] = {}
+        for i, choice in enumerate(item.choices):
+            if not choice.text:
+                continue
+            j = first.setdefault(_norm(choice.text), i)
+            if j != i:
+                self.error(loc, f"choices {_label(j)} and {_label(i)} are the same ({choice.text!r}); reword or remove one")
+        keys = item.keys
+        if not item.choices:
+            return False
+        if not keys:
+            self.error(loc, "no choice is marked as the key; mark the right answer '- [x]'")
+        elif len(keys) > 1:
+            marked = " and ".join(_label(k) for k in keys)
+            self.error(loc, f"{len(keys)} choices are marked as the key ({marked}); an item has one key: keep one '- [x]'")
+        return len(keys) == 1
+
+    def true_false(self, item: Item) -> None:
+        loc = _loc(item)
+        texts = tuple(c.text for c in item.choices)
+        if not texts:
+            self.error(loc, "no choices; write '- [ ] True' and '- [ ] False' and mark the key '- [x]'")
+            return
+        one_key = self.objective(item)
+        if texts == TRUE_FALSE:
+            return
+        if tuple(t.strip().rstrip(".").capitalize() for t in texts) == TRUE_FALSE[::-1]:
+            self.error(loc, "a true/false item lists True first, then False; swap the two choices")
+        else:
+            self.error(loc, f"a true/false item has exactly the choices True and False (it has {_one_of(map(repr, texts))}); "
+                            "use those two, or make it [MC]")
+        if one_key and item.choices[item.key].text.strip().rstrip(".").capitalize() not in TRUE_FALSE:
+            self.error(loc, f"the key {item.choices[item.key].text!r} is not True or False; mark True or False '- [x]'")
+
+    def multiple_choice(self, item: Item) -> None:
+        loc = _loc(item)
+        n = len(item.choices)
+        if n < 2:
+            self.error(loc, f"a multiple-choice item needs at least {MIN_MC_CHOICES} choices (it has {n}); "
+                            "write each as '- [ ] text' below the stem")
+            if n:
+                self.objective(item)
+            return
+        if n < MIN_MC_CHOICES:
+            self.warn(loc, f"only {n} choices; add a plausible distractor (at least {MIN_MC_CHOICES}) or make it [TF]")
+        self.objective(item)
+        anchored = [c.anchored for c in item.choices]
+        if any(anchored):
+            first = anchored.index(True)
+            if not all(anchored[first:]):
+                self.error(loc, f"choice {_label(first)} ({item.choices[first].text!r}) must come last; "
+                                "'all/none of the above' stays last when choices are shuffled")
+
+    def open_response(self, item: Item) -> None:
+        loc = _loc(item)
+        if item.choices:
+            self.error(loc, "an open-response item has no choices; remove the '- [ ]' lines or make it [MC]")
+        rubric = self.rubrics.get(item.rubric_id)
+        if rubric is None and item.rubric_id in self.broken_rubrics:
+            self.error(loc, f"rubric {item.rubric_id!r} has errors ({self.broken_rubrics[item.rubric_id]}); fix them first")
+            return
+        if rubric is None:
+            how = f"'rubric: {item.rubric}' names" if item.rubric else "by default the item's id names"
+            self.error(loc, f"no rubric {item.rubric_id!r} in rubrics/ ({how} it); "
+                            f"write rubrics/{item.rubric_id}.yaml with id: {item.rubric_id}")
+            return
+        if not math.isclose(rubric.max_points, item.points):
+            self.error(loc, f"rubric {rubric.id!r} ({rubric.file}) is worth {points_text(rubric.max_points)} points "
+                            f"but the item is worth {points_text(item.points)}; make them equal")
+        if rubric.item and rubric.item != item.id:
+            self.error(loc, f"rubric {rubric.id!r} ({rubric.file}) says it scores item {rubric.item!r}, not this one; "
+                            "fix 'item:' in the rubric or 'rubric:' in this item")
+
+    def review(self, item: Item) -> None:
+        loc = _loc(item)
+        if not item.author:
+            self.warn(loc, "no author; add 'author: <name>' to the header")
+        if item.status is Status.live and not item.reviewer:
+            self.error(loc, "a live item needs a reviewer; add 'reviewer: <name>' or set 'status: reviewed' until it is reviewed")
+        elif item.status is Status.reviewed and not item.reviewer:
+            self.warn(loc, "status is reviewed but no reviewer is named; add 'reviewer: <name>'")
+        if item.reviewer and item.author and _norm(item.reviewer) == _norm(item.author):
+            self.warn(loc, f"{item.author} is both author and reviewer; ask someone else to review it")
+
+    # -- across items -----------------------------------------------------------------
+    def scenario_links(self) -> None:
+        by_id = {s.id: s for s in self.scenarios}
+        members: dict[str, list[Item]] = defaultdict(list)
+        for item in self.items:
+            if not item.scenario:
+                continue
+            scenario = by_id.get(item.scenario)
+            if scenario is None:
+                near = difflib.get_close_matches(item.scenario, list(by_id), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                self.error(_loc(item), f"unknown scenario {item.scenario!r}{hint}; "
+                                       "write its [SCENARIO] cell or fix 'scenario:'")
+                continue
+            members[scenario.id].append(item)
+            if item.where.file != scenario.where.file or item.where.cell < scenario.where.cell:
+                self.warn(_loc(item), f"scenario {scenario.id!r} is at {_where(scenario)}; put its items right after it")
+        for scenario in self.scenarios:
+            loc = _loc(scenario)
+            if not scenario.text:
+                self.error(loc, "the scenario has no vignette; write it on the lines below the header")
+            if not members.get(scenario.id):
+                self.error(loc, f"no item uses scenario {scenario.id!r}; add 'scenario: {scenario.id}' "
+                                "to the header of each item that belongs to it, or remove the cell")
+            elif len(members[scenario.id]) == 1:
+                self.warn(loc, "only one item uses this scenario; a scenario is shared by several items "
+                               "(add another, or fold the vignette into the item's stem)")
+
+    def unused_rubrics(self) -> None:
+        used = {i.rubric_id for i in self.items if i.kind is Kind.open_response}
+        for rubric in self.rubrics.values():
+            if rubric.id not in used:
+                self.warn(
+                    Location(rubric.file, line=rubric.line, item=rubric.id),
+                    f"rubric {rubric.id!r} scores no item; give an [OR] item the id {rubric.id!r} "
+                    f"or 'rubric: {rubric.id}', or remove the file",
+                )
+
+    def copied_stems(self) -> None:
+        first: dict[str, Item] = {}
+        for item in self.items:
+            if not item.stem:
+                continue
+            other = first.setdefault(_norm(item.stem), item)
+            if other is not item and other.choices == item.choices:
+                self.warn(_loc(item), f"same question and choices as {other.id!r} at {_where(other)}; "
+                                      "a copied item not yet edited? change it or remove it")
+
+
+def validate(
+    bank: Bank, rubrics: dict[str, Rubric], policy: ProgramPolicy, broken_rubrics: dict[str, str] | None = None
+) -> list[Problem]:
+    """Every problem of the bank and its rubrics, besides the parse problems (``bank.problems``).
+
+    ``broken_rubrics`` (rubric id -> file) names rubrics that failed to load, so that their items
+    point at the rubric's own errors instead of saying the rubric does not exist.
+    """
+    return _Checker(bank, rubrics, policy, broken_rubrics or {}).run()
+
+
+def sort_key(problem: Problem) -> tuple:
+    """Order for reports: by file, then cell or line, then row."""
+    loc = problem.location
+    return (loc.file, loc.cell or 0, loc.line or 0, loc.row or 0, loc.item or "", problem.message)

@@ -1,0 +1,58 @@
+"""Demo stage 'bank': check the sample bank (the demo stops on any error) and summarize it.
+
+Puts in ``ctx.state``: ``bank`` (the parsed ``Bank``), ``rubrics`` (id -> ``Rubric``) and
+``bank_warnings`` (the warnings of the check). Reads nothing from earlier stages.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.table import Table
+
+from ...bank.check import check
+from ...bank.model import Kind, Status
+from ...errors import ValidationFailed
+
+KIND_NAMES = {Kind.true_false: "true/false", Kind.multiple_choice: "multiple choice", Kind.open_response: "open response"}
+
+
+def run(ctx) -> None:
+    course, console = ctx.course, ctx.console
+    report = check(course)
+    if report.errors:
+        raise ValidationFailed(report.problems)
+    console.print(report.summary(), highlight=False)
+    ctx.state.update(bank=report.bank, rubrics=report.rubrics, bank_warnings=report.warnings)
+
+    items = list(report.bank.items.values())
+    policy = course.policy
+    by_comp_kind = Counter((i.competency, i.kind) for i in items)
+    table = Table(title="Items by competency and kind")
+    table.add_column("competency")
+    for kind in Kind:
+        table.add_column(KIND_NAMES[kind], justify="right")
+    table.add_column("total", justify="right")
+    for slug, name in policy.competencies.items():
+        counts = [by_comp_kind[(slug, k)] for k in Kind]
+        table.add_row(name, *map(str, counts), str(sum(counts)))
+    table.add_row("[bold]all", *(str(sum(by_comp_kind[(c, k)] for c in policy.competencies)) for k in Kind),
+                  f"[bold]{len(items)}")
+    console.print(table)
+
+    by_status = Counter(i.status for i in items)
+    console.print("By status: " + ", ".join(f"{s.value} {by_status[s]}" for s in Status), highlight=False)
+    by_module = Counter(i.module for i in items)
+    modules = Table(title="Items by training module")
+    modules.add_column("module", justify="right")
+    modules.add_column("title")
+    modules.add_column("items", justify="right")
+    for number, title in sorted(policy.modules.items(), key=lambda kv: int(kv[0])):
+        modules.add_row(str(number), title, str(by_module[int(number)]))
+    console.print(modules)
+    in_scenarios = sum(1 for i in items if i.scenario)
+    share = in_scenarios / len(items) if items else 0.0
+    console.print(
+        f"Scenario items: {in_scenarios} of {len(items)} ({share:.0%}) in {len(report.bank.scenarios)} scenarios; "
+        f"{len(report.rubrics)} rubrics; {len(report.warnings)} warning(s)",
+        highlight=False,
+    )
