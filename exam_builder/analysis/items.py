@@ -1,0 +1,134 @@
+"""Item analysis per form: facility, discrimination, and reliability (KR-20 / coefficient alpha).
+
+From the gradebook's points of every candidate whose sitting is fully scored (pending scores
+are left out, never read as 0). Facility is the mean share of an item's points earned;
+discrimination is the correlation of the item with the rest of the form (the total without
+the item, so an item does not correlate with itself); reliability is Cronbach's alpha, which
+is KR-20 when every item is scored right or wrong.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+
+from rich.table import Table
+from sqlalchemy import select
+
+from ..assembly.manifest import grade_ids
+from ..grading.objective import load_exam_forms
+from ..records.models import Form, Sitting
+
+
+@dataclass
+class ItemStat:
+    number: int
+    item_id: str
+    kind: str
+    competency: str
+    points: float
+    n: int
+    facility: float | None
+    discrimination: float | None
+
+
+@dataclass
+class FormStats:
+    assignment: str
+    n: int  # fully scored candidates
+    mean: float | None
+    sd: float | None
+    reliability: float | None
+    dichotomous: bool
+    items: list[ItemStat] = field(default_factory=list)
+
+    @property
+    def reliability_name(self) -> str:
+        return "KR-20" if self.dichotomous else "alpha"
+
+
+def _var(xs: list[float]) -> float:
+    m = sum(xs) / len(xs)
+    return sum((x - m) ** 2 for x in xs) / (len(xs) - 1)
+
+
+def _corr(xs: list[float], ys: list[float]) -> float | None:
+    if len(xs) < 3:
+        return None
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sx = math.sqrt(sum((x - mx) ** 2 for x in xs))
+    sy = math.sqrt(sum((y - my) ** 2 for y in ys))
+    return None if sx == 0 or sy == 0 else sxy / (sx * sy)
+
+
+def form_stats(assignment: str, items, matrix: list[list[float]]) -> FormStats:
+    """Statistics of one form from a candidates x items score matrix (no missing values)."""
+    n, k = len(matrix), len(items)
+    totals = [sum(row) for row in matrix]
+    dich = all(it.kind.objective for it in items)
+    stats = FormStats(assignment, n, None, None, None, dich)
+    if n:
+        stats.mean = sum(totals) / n
+        stats.sd = math.sqrt(_var(totals)) if n > 1 else 0.0
+    if n > 1 and k > 1:
+        var_total = _var(totals)
+        if var_total > 0:
+            stats.reliability = k / (k - 1) * (1 - sum(_var([row[j] for row in matrix]) for j in range(k)) / var_total)
+    for j, it in enumerate(items):
+        col = [row[j] for row in matrix]
+        rest = [t - c for t, c in zip(totals, col)]
+        stats.items.append(ItemStat(it.number, it.item_id, it.kind.value, it.competency, it.points, n,
+                                    (sum(col) / n / it.points) if n and it.points else None, _corr(col, rest)))
+    return stats
+
+
+def analyse(course, exam: str) -> list[FormStats]:
+    from ..grading.results import _gradebook_scores
+
+    out = []
+    with course.db.read() as s:
+        for form, manifest in load_exam_forms(s, exam):
+            scores = _gradebook_scores(s.connection(), form.assignment)
+            cands = s.execute(select(Sitting.candidate_id).join(Form, Form.id == Sitting.form_id).where(
+                Form.id == form.id, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))).scalars().all()
+            matrix = []
+            for cand in cands:
+                row = [scores.get((cand, grade_ids(e.number)["grade"])) for e in manifest.items]
+                if all(v is not None for v in row):
+                    matrix.append(row)
+            out.append(form_stats(form.assignment, manifest.items, matrix))
+    return out
+
+
+def _f(v: float | None, fmt: str = "{:.2f}") -> str:
+    return "" if v is None else fmt.format(v)
+
+
+def analysis_tables(reports: list[FormStats]) -> list[Table]:
+    tables = []
+    for r in reports:
+        t = Table(title=f"{r.assignment}: {r.n} fully scored candidate(s), mean {_f(r.mean, '{:.1f}')}, "
+                        f"{r.reliability_name} {_f(r.reliability)}")
+        for col in ("#", "item", "kind", "facility", "discrimination"):
+            t.add_column(col, justify="right" if col in ("#", "facility", "discrimination") else "left")
+        for it in r.items:
+            low = it.discrimination is not None and it.discrimination < 0.1
+            t.add_row(str(it.number), it.item_id, it.kind, _f(it.facility),
+                      f"[yellow]{_f(it.discrimination)}[/]" if low else _f(it.discrimination))
+        tables.append(t)
+    return tables
+
+
+def analysis_csv(reports: list[FormStats]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["form", "number", "item", "kind", "competency", "points", "n", "facility", "discrimination",
+                "form_reliability", "reliability_kind"])
+    for r in reports:
+        for it in r.items:
+            w.writerow([r.assignment, it.number, it.item_id, it.kind, it.competency, f"{it.points:g}", it.n,
+                        _f(it.facility, "{:.4f}"), _f(it.discrimination, "{:.4f}"), _f(r.reliability, "{:.4f}"),
+                        r.reliability_name])
+    return buf.getvalue()

@@ -1,0 +1,386 @@
+"""The rating queue of one open-response item: blind, stable, double-rated, safe to share.
+
+Responses come in a stable pseudo-random order seeded by exam and item (never by name), under
+anonymous ids (a keyed hash; the key is a server secret). Each response gets a first rating,
+a second independent one for ``ProgramPolicy.double_rating_share`` of them (a deterministic
+draw), and an adjudication when the two differ by more than ``rating_tolerance``. A grader
+never holds two roles on one response and never sees another grader's score.
+
+A claim is a ``Rating`` row with no score yet; the unique (sitting, item, role) row is written
+in the same transaction that chose it (SQLite: write transactions are serialized; PostgreSQL:
+an advisory lock per item), so graders working at once never get the same response in the same
+role and never lose a score. A claim not scored within ``claim_timeout_minutes`` returns to the
+queue. Saving a rating resolves the response and writes the gradebook, audited.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import html
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..assembly.manifest import Manifest, grade_ids
+from ..errors import ExamBuilderError
+from ..records import audit
+from ..records.models import Form, ItemScore, Rating, Response, Secret, Sitting, utcnow
+from ..rubrics.model import Rubric, load_rubrics
+from .resolution import ROLES, Decision, record_no_response, resolve, second_needed
+from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
+from .settings import grading_settings
+
+SECRET_NAME = "anonymous-response-ids"
+
+
+@dataclass(frozen=True)
+class QueuedResponse:
+    """One response in the queue, as graders may know it (no candidate id, no name)."""
+
+    sitting_id: int
+    anon_id: str
+    order: str
+    text: str
+    blank: bool
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A response a grader holds in one role: what the grader app shows (no other scores)."""
+
+    rating_id: int
+    item_id: str
+    role: str
+    anon_id: str
+    text: str
+    levels: dict  # this grader's own chosen levels so far (a re-rating keeps what still applies)
+    comment: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A grader's own progress on one item."""
+
+    mine: int  # ratings this grader has saved on the item
+    open_for_me: int  # ratings still needed that this grader could take
+    needed: int  # ratings still needed by anyone
+    responses: int  # responses to rate (blank ones are scored 0 without rating)
+
+
+def anonymous_key(course) -> bytes:
+    """The server's secret for anonymous ids, created once and kept in the database."""
+    with course.db.read() as s:
+        row = s.get(Secret, SECRET_NAME)
+        if row is not None:
+            return row.value.encode()
+    try:
+        with course.db.transaction() as s:
+            if s.get(Secret, SECRET_NAME) is None:
+                s.add(Secret(name=SECRET_NAME, value=secrets.token_hex(32)))
+    except IntegrityError:  # another process created it first
+        pass
+    with course.db.read() as s:
+        return s.get(Secret, SECRET_NAME).value.encode()
+
+
+def anon_id(key: bytes, exam: str, item_id: str, sitting_id: int) -> str:
+    return "R-" + hmac.new(key, f"{exam}|{item_id}|{sitting_id}".encode(), hashlib.sha256).hexdigest()[:8].upper()
+
+
+def order_key(exam: str, item_id: str, sitting_id: int) -> str:
+    return hashlib.sha256(f"order|{exam}|{item_id}|{sitting_id}".encode()).hexdigest()
+
+
+def open_items(course, exam: str) -> list[tuple[str, str | None]]:
+    """The open-response items of an exam's forms: (item id, rubric id), in first-form order."""
+    from .objective import load_exam_forms
+
+    seen: dict[str, str | None] = {}
+    with course.db.read() as s:
+        for _form, manifest in load_exam_forms(s, exam):
+            for entry in manifest.open_response():
+                seen.setdefault(entry.item_id, entry.rubric or entry.item_id)
+    return list(seen.items())
+
+
+def load_rubric_for(course, rubric_id: str) -> Rubric:
+    rubrics, problems = load_rubrics([course.rubrics_dir], label=lambda p: str(p.relative_to(course.root)))
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        from ..errors import ValidationFailed
+
+        raise ValidationFailed(errors)
+    if rubric_id not in rubrics:
+        raise ExamBuilderError(f"no rubric {rubric_id!r} in {course.rubrics_dir}; add rubrics/{rubric_id}.yaml")
+    return rubrics[rubric_id]
+
+
+class RatingQueue:
+    """The queue of one item of one exam; every method is one short transaction."""
+
+    def __init__(self, course, exam: str, item_id: str, rubric: Rubric | None = None):
+        self.course = course
+        self.exam = exam
+        self.item_id = item_id
+        self.policy = course.policy
+        self.settings = grading_settings(course)
+        rubric_id = dict(open_items(course, exam)).get(item_id)
+        if rubric_id is None:
+            raise ExamBuilderError(f"item {item_id!r} is not an open-response item of exam {exam!r}")
+        self.rubric = rubric or load_rubric_for(course, rubric_id)
+        self._key = anonymous_key(course)
+        self._released: dict[str, tuple[str, str]] = {}
+
+    # -- the responses ----------------------------------------------------------------
+    def _sittings(self, s: Session) -> list[tuple[Sitting, Manifest]]:
+        rows = s.execute(
+            select(Sitting, Form).join(Form, Form.id == Sitting.form_id)
+            .where(Sitting.exam_id == self.exam, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))
+        ).all()
+        out = []
+        manifests: dict[int, Manifest] = {}
+        for sitting, form in rows:
+            if form.id not in manifests:
+                manifests[form.id] = Manifest.model_validate(form.manifest)
+            m = manifests[form.id]
+            if any(e.item_id == self.item_id for e in m.items):
+                out.append((sitting, m))
+        for _sitting, m in out:
+            entry = next(e for e in m.items if e.item_id == self.item_id)
+            check_fits(self.rubric, entry.points, m.assignment)
+        return out
+
+    def _notebook_text(self, candidate: str, manifest: Manifest) -> str:
+        """The answer in the collected notebook, when the journal has none (read as data)."""
+        number = next(e.number for e in manifest.items if e.item_id == self.item_id)
+        gid = grade_ids(number)["grade"]
+        path = self.course.submitted_dir / candidate / manifest.assignment / f"{manifest.notebook}.ipynb"
+        if manifest.assignment not in self._released:
+            from .objective import released_path
+
+            stub = ""
+            try:
+                rel_nb = json.loads(Path(released_path(self.course, manifest.assignment)).read_text(encoding="utf-8"))
+                stub = _cell_text(rel_nb, gid) or ""
+            except (OSError, ValueError, ExamBuilderError):
+                pass
+            self._released[manifest.assignment] = (gid, stub)
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return ""
+        found = _cell_text(nb, gid)
+        if found is None or found == self._released[manifest.assignment][1]:
+            return ""
+        return html.unescape(found)
+
+    def responses(self, s: Session | None = None) -> list[QueuedResponse]:
+        """Every response to this item in queue order (blank ones marked, not rated)."""
+        if s is None:
+            with self.course.db.read() as s2:
+                return self.responses(s2)
+        sittings = self._sittings(s)
+        ids = [sit.id for sit, _m in sittings]
+        texts: dict[int, str | None] = {}
+        if ids:
+            last = (select(func.max(Response.id)).where(Response.item_id == self.item_id, Response.sitting_id.in_(ids))
+                    .group_by(Response.sitting_id).scalar_subquery())
+            for sid, value in s.execute(select(Response.sitting_id, Response.value).where(Response.id.in_(last))):
+                texts[sid] = value
+        out = []
+        for sit, m in sittings:
+            value = texts[sit.id] if sit.id in texts else self._notebook_text(sit.candidate_id, m)
+            value = value or ""
+            out.append(QueuedResponse(sit.id, anon_id(self._key, self.exam, self.item_id, sit.id),
+                                      order_key(self.exam, self.item_id, sit.id), value, not value.strip()))
+        out.sort(key=lambda r: r.order)
+        return out
+
+    def settle_blanks(self, actor: str) -> int:
+        """Score blank responses 0 (rule "no_response"), once; returns how many were settled."""
+        n = 0
+        with self.course.db.transaction() as s:
+            self._lock(s)
+            decided = set(s.execute(select(ItemScore.sitting_id).where(ItemScore.item_id == self.item_id)).scalars())
+            for r in self.responses(s):
+                if r.blank and r.sitting_id not in decided:
+                    n += record_no_response(s, r.sitting_id, self.item_id, actor)
+        return n
+
+    # -- claims -----------------------------------------------------------------------
+    def _lock(self, s: Session) -> None:
+        """Serialize claims and saves on this item (SQLite already serializes write transactions)."""
+        if s.get_bind().dialect.name == "postgresql":
+            key = int(hashlib.sha256(f"queue|{self.exam}|{self.item_id}".encode()).hexdigest()[:15], 16)
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    def _ratings(self, s: Session) -> dict[int, dict[str, Rating]]:
+        out: dict[int, dict[str, Rating]] = {}
+        for r in s.execute(select(Rating).where(Rating.item_id == self.item_id)).scalars():
+            out.setdefault(r.sitting_id, {})[r.role] = r
+        return out
+
+    def _needed_roles(self, sitting_id: int, roles: dict[str, Rating]) -> list[str]:
+        needed = ["first"]
+        if second_needed(self.exam, self.item_id, sitting_id, self.policy.double_rating_share):
+            needed.append("second")
+            first, second = roles.get("first"), roles.get("second")
+            if (first is not None and second is not None and first.score is not None and second.score is not None
+                    and abs(first.score - second.score) > self.policy.rating_tolerance + 1e-9):
+                needed.append("adjudication")
+        return needed
+
+    def _expired(self, r: Rating, now: dt.datetime) -> bool:
+        return r.score is None and r.claimed_at < now - dt.timedelta(minutes=self.settings.claim_timeout_minutes)
+
+    def _claim_view(self, r: Rating, resp: QueuedResponse) -> Claim:
+        return Claim(r.id, self.item_id, r.role, resp.anon_id, resp.text, dict(r.levels or {}), r.comment or "")
+
+    def claim(self, rater: str, skip: set[str] | frozenset = frozenset()) -> Claim | None:
+        """The next response for ``rater`` (their own unfinished claim first); None when done.
+
+        ``skip``: anonymous ids the grader gave back in this session.
+        """
+        rater = _who(rater)
+        with self.course.db.transaction() as s:
+            self._lock(s)
+            return self._claim_in(s, rater, utcnow(), skip)
+
+    def _claim_in(self, s: Session, rater: str, now: dt.datetime, skip: set[str] | frozenset) -> Claim | None:
+        """The claim itself, in the caller's write transaction."""
+        responses = [r for r in self.responses(s) if not r.blank and r.anon_id not in skip]
+        ratings = self._ratings(s)
+        for resp in responses:  # resume an unfinished claim
+            for r in ratings.get(resp.sitting_id, {}).values():
+                if r.rater == rater and r.score is None:
+                    return self._claim_view(r, resp)
+        for resp in responses:
+            roles = ratings.get(resp.sitting_id, {})
+            if any(r.rater == rater for r in roles.values()):
+                continue  # never two roles on one response
+            for role in self._needed_roles(resp.sitting_id, roles):
+                held = roles.get(role)
+                if held is not None and not self._expired(held, now):
+                    continue
+                if held is not None:  # an abandoned claim: take it over
+                    audit.record(s, rater, "rating_claim_expired", "rating", held.id,
+                                 f"not scored within {self.settings.claim_timeout_minutes} minutes",
+                                 previous_rater=held.rater, role=role, sitting=resp.sitting_id, item=self.item_id)
+                    held.rater, held.claimed_at, held.levels, held.comment = rater, now, {}, ""
+                    s.flush()
+                    return self._claim_view(held, resp)
+                row = Rating(sitting_id=resp.sitting_id, item_id=self.item_id, role=role, rater=rater, levels={},
+                             score=None, comment="", rubric_id=self.rubric.id,
+                             rubric_hash=self.rubric.content_hash(), claimed_at=now)
+                s.add(row)
+                s.flush()  # the unique (sitting, item, role) row: a second claim of it fails here
+                return self._claim_view(row, resp)
+            # nothing this grader may take on this response; look further
+        return None
+
+    def release(self, rater: str, rating_id: int) -> None:
+        """Give back an unscored claim (e.g. the grader knows the candidate)."""
+        rater = _who(rater)
+        with self.course.db.transaction() as s:
+            self._lock(s)
+            r = s.get(Rating, rating_id)
+            if r is None or r.rater != rater or r.score is not None:
+                raise ExamBuilderError("only your own unscored claim can be given back")
+            s.delete(r)
+
+    def save(self, rater: str, rating_id: int, levels: dict[str, float], comment: str = "",
+             reason: str = "rubric rating") -> Decision:
+        """Save ``rater``'s rating (or change it) and resolve the response; audited."""
+        return self.save_and_next(rater, rating_id, levels, comment, reason, take_next=False)[0]
+
+    def save_and_next(self, rater: str, rating_id: int, levels: dict[str, float], comment: str = "",
+                      reason: str = "rubric rating", take_next: bool = True,
+                      skip: set[str] | frozenset = frozenset()) -> tuple[Decision, Claim | None]:
+        """Save a rating and claim the grader's next response, in one transaction."""
+        rater = _who(rater)
+        clean = check_levels(self.rubric, levels)
+        score = self.rubric.score(clean)
+        with self.course.db.transaction() as s:
+            self._lock(s)
+            r = s.get(Rating, rating_id, with_for_update=True)
+            if r is None or r.item_id != self.item_id:
+                raise ExamBuilderError(f"no claim {rating_id} on item {self.item_id}")
+            if r.rater != rater:
+                raise ExamBuilderError(
+                    f"this response is now held by another grader (your claim ran out after "
+                    f"{self.settings.claim_timeout_minutes} minutes); take the next one")
+            old = r.score
+            r.levels, r.score, r.comment = clean, score, (comment or "").strip()
+            r.rubric_id, r.rubric_hash, r.scored_at = self.rubric.id, self.rubric.content_hash(), utcnow()
+            s.flush()
+            audit.record(s, rater, "rating", "rating", r.id, reason if old is None else f"changed: {reason}",
+                         sitting=r.sitting_id, item=self.item_id, role=r.role, score=score, old_score=old,
+                         levels=clean, rubric_hash=r.rubric_hash)
+            decision = resolve(s, r.sitting_id, self.item_id, self.policy, self.rubric, rater, reason)
+            from .resolution import response_context
+
+            ctx = response_context(s, r.sitting_id, self.item_id)
+            clear_rerate_flag(s, ctx.assignment, ctx.sitting.candidate_id, ctx.grade_id)
+            return decision, (self._claim_in(s, rater, utcnow(), skip) if take_next else None)
+
+    # -- progress ---------------------------------------------------------------------
+    def progress(self, rater: str) -> Progress:
+        rater = _who(rater)
+        now = utcnow()
+        with self.course.db.read() as s:
+            responses = [r for r in self.responses(s) if not r.blank]
+            ratings = self._ratings(s)
+            return self._count(rater, responses, ratings, now)
+
+    def _count(self, rater: str, responses: list[QueuedResponse], ratings: dict[int, dict[str, Rating]],
+               now: dt.datetime) -> Progress:
+        mine = needed = open_for_me = 0
+        for resp in responses:
+            roles = ratings.get(resp.sitting_id, {})
+            mine += sum(1 for r in roles.values() if r.rater == rater and r.score is not None)
+            held_by_me = any(r.rater == rater for r in roles.values())
+            for role in self._needed_roles(resp.sitting_id, roles):
+                r = roles.get(role)
+                if r is None or r.score is None:
+                    needed += 1
+                    if not held_by_me and (r is None or self._expired(r, now)):
+                        open_for_me += 1
+                    elif r is not None and r.rater == rater:
+                        open_for_me += 1
+        return Progress(mine, open_for_me, needed, len(responses))
+
+    def status(self) -> dict[str, int]:
+        """Staff view: decisions by status (final, adjudication, pending, rerate)."""
+        with self.course.db.read() as s:
+            rows = s.execute(select(ItemScore.status, func.count()).where(ItemScore.item_id == self.item_id)
+                             .group_by(ItemScore.status)).all()
+        return {st: n for st, n in rows}
+
+
+def _who(rater: str) -> str:
+    rater = (rater or "").strip()
+    if not rater:
+        raise ExamBuilderError("sign in with your name first: every score records who gave it")
+    return rater
+
+
+def _cell_text(nb: dict, grade_id: str) -> str | None:
+    """The source of the last cell with ``grade_id`` in a notebook read as JSON (nbgrader's choice)."""
+    found = None
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        if not isinstance(cell, dict) or not isinstance(cell.get("metadata"), dict):
+            continue
+        nbg = cell["metadata"].get("nbgrader")
+        if isinstance(nbg, dict) and nbg.get("grade_id") == grade_id:
+            src = cell.get("source", "")
+            found = "".join(src) if isinstance(src, list) else str(src)
+    return found
+
+
+__all__ = ["RatingQueue", "Claim", "Progress", "QueuedResponse", "open_items", "ROLES"]

@@ -1,0 +1,225 @@
+"""Results: per sitting the total, subscores, pass or fail and the next step; score reports.
+
+Points are read from nbgrader's gradebook (one truth per fact): a cell's score is the grader's
+score when there is one, else the autograder's. A score not given yet is ``None`` and reads
+"pending", never 0, and so does any total or result that needs it. When a result is final its
+outcome is recorded through the records ledger (which audits it and offers tutoring after a
+fail). Candidate score reports never show items or keys: total, pass or fail, a subscore per
+competency and the next step.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+
+from ..assembly.manifest import Manifest, grade_ids
+from ..errors import ExamBuilderError
+from ..records.models import Candidate, Exam, Form, ScoreFlag, Sitting, utcnow
+from .gradebook_sync import BASE_CELL, GRADE, SUBMISSION, SUBMITTED_NB, ASSIGNMENT
+
+PENDING = "pending"
+
+
+@dataclass
+class Part:
+    """Points earned (None while pending) out of a maximum."""
+
+    score: float | None
+    max: float
+
+    def text(self) -> str:
+        return PENDING if self.score is None else f"{self.score:g}/{self.max:g}"
+
+
+def _add(parts: list[tuple[float | None, float]]) -> Part:
+    if any(s is None for s, _ in parts):
+        return Part(None, sum(m for _, m in parts))
+    return Part(sum(s for s, _ in parts), sum(m for _, m in parts))
+
+
+@dataclass
+class Result:
+    sitting_id: int
+    candidate_id: str
+    candidate_name: str
+    exam: str
+    assignment: str
+    attempt_no: int
+    objective: Part
+    open_response: Part
+    total: Part
+    cut_score: float
+    competencies: dict[str, Part] = field(default_factory=dict)
+    status: str = PENDING  # pass | fail | pending
+    next_step: str = ""
+    flags: int = 0
+
+    @property
+    def final(self) -> bool:
+        return self.status != PENDING
+
+
+def next_step(policy, passed: bool | None, attempt_no: int) -> str:
+    """What the candidate does next, in the program's words."""
+    if passed is None:
+        return "waiting for scores"
+    if passed:
+        return "certified"
+    left = policy.max_attempts - attempt_no
+    if left <= 0:
+        return "no attempts left"
+    tutoring = "tutoring offered" if policy.tutoring_after_failure == "offered" else "tutoring required first"
+    return f"may retake ({left} left), {tutoring}"
+
+
+def _gradebook_scores(conn, assignment: str) -> dict[tuple[str, str], float | None]:
+    """(student, grade cell) -> the cell's score by nbgrader's rule, None when not given."""
+    rows = conn.execute(
+        select(SUBMISSION.c.student_id, BASE_CELL.c.name, GRADE.c.auto_score, GRADE.c.manual_score, GRADE.c.extra_credit)
+        .select_from(GRADE)
+        .join(SUBMITTED_NB, SUBMITTED_NB.c.id == GRADE.c.notebook_id)
+        .join(SUBMISSION, SUBMISSION.c.id == SUBMITTED_NB.c.assignment_id)
+        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMISSION.c.assignment_id)
+        .join(BASE_CELL, BASE_CELL.c.id == GRADE.c.cell_id)
+        .where(ASSIGNMENT.c.name == assignment)
+    )
+    out = {}
+    for student, name, auto, manual, extra in rows:
+        base = manual if manual is not None else auto
+        out[(student, name)] = None if base is None else base + (extra or 0.0)
+    return out
+
+
+def compute_results(course, exam: str) -> list[Result]:
+    """The result of every submitted (not voided) sitting of ``exam``."""
+    policy = course.policy
+    with course.db.read() as s:
+        if s.get(Exam, exam) is None and not s.execute(select(Form.id).where(Form.exam_id == exam)).first():
+            raise ExamBuilderError(f"no exam {exam!r}; check the name (exam-builder build creates its forms)")
+        rows = s.execute(
+            select(Sitting, Form, Candidate).join(Form, Form.id == Sitting.form_id)
+            .join(Candidate, Candidate.id == Sitting.candidate_id)
+            .where(Sitting.exam_id == exam, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))
+            .order_by(Sitting.candidate_id, Sitting.attempt_no)
+        ).all()
+        conn = s.connection()
+        scores: dict[str, dict] = {}
+        manifests: dict[int, Manifest] = {}
+        flags: dict[tuple[str, str], int] = {}
+        for assignment, cand, n in s.execute(
+            select(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.id)
+        ):
+            flags[(assignment, cand)] = flags.get((assignment, cand), 0) + 1
+        results = []
+        for sitting, form, cand in rows:
+            if form.id not in manifests:
+                manifests[form.id] = Manifest.model_validate(form.manifest)
+                scores[form.assignment] = _gradebook_scores(conn, form.assignment)
+            m = manifests[form.id]
+            got = scores[form.assignment]
+            objective, open_, by_comp = [], [], {}
+            for entry in m.items:
+                value = got.get((sitting.candidate_id, grade_ids(entry.number)["grade"]))
+                (objective if entry.kind.objective else open_).append((value, entry.points))
+                by_comp.setdefault(entry.competency, []).append((value, entry.points))
+            total = _add(objective + open_)
+            if total.score is None:
+                status, passed = PENDING, None
+            else:
+                passed = total.score + 1e-9 >= m.cut_score
+                status = "pass" if passed else "fail"
+            results.append(Result(
+                sitting_id=sitting.id, candidate_id=sitting.candidate_id, candidate_name=cand.name, exam=exam,
+                assignment=form.assignment, attempt_no=sitting.attempt_no, objective=_add(objective),
+                open_response=_add(open_), total=total, cut_score=m.cut_score,
+                competencies={c: _add(v) for c, v in by_comp.items()}, status=status,
+                next_step=next_step(policy, passed, sitting.attempt_no),
+                flags=flags.get((form.assignment, sitting.candidate_id), 0),
+            ))
+    return results
+
+
+def record_outcomes(course, results: list[Result], actor: str, reason: str = "graded") -> int:
+    """Record pass or fail of every final result through the ledger (one transaction)."""
+    from ..records.ledger import record_outcome
+
+    final = [r for r in results if r.final]
+    if not final:
+        return 0
+    with course.db.transaction() as s:
+        for r in final:
+            record_outcome(s, r.sitting_id, r.status == "pass", actor,
+                           f"{reason}: {r.total.text()} (cut score {r.cut_score:g})")
+    return len(final)
+
+
+def competency_names(course, results: list[Result]) -> list[tuple[str, str]]:
+    names = course.policy.competencies
+    slugs = sorted({c for r in results for c in r.competencies}, key=lambda c: (list(names).index(c) if c in names else 99, c))
+    return [(c, names.get(c, c)) for c in slugs]
+
+
+def results_csv(course, results: list[Result]) -> str:
+    comps = competency_names(course, results)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["candidate", "name", "sitting", "form", "attempt", "objective", "open_response", "total", "max",
+                "cut_score", *[name for _, name in comps], "result", "next_step", "flags"])
+
+    def num(p: Part) -> str:
+        return PENDING if p.score is None else f"{p.score:g}"
+
+    for r in results:
+        w.writerow([r.candidate_id, r.candidate_name, r.sitting_id, r.assignment, r.attempt_no, num(r.objective),
+                    num(r.open_response), num(r.total), f"{r.total.max:g}", f"{r.cut_score:g}",
+                    *[num(r.competencies[c]) if c in r.competencies else "" for c, _ in comps],
+                    r.status, r.next_step, r.flags])
+    return buf.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+# -- candidate score reports ------------------------------------------------------------
+_ENV = Environment(loader=PackageLoader("exam_builder", "reports/templates"), autoescape=select_autoescape(["html", "j2"]))
+
+
+def render_report(course, result: Result, exam_title: str) -> str:
+    """A candidate's score report: no item, no key, no answer; only what DESIGN.md allows."""
+    comps = [(name, result.competencies[slug]) for slug, name in competency_names(course, [result])]
+    return _ENV.get_template("score_report.html.j2").render(
+        program=course.policy.program_name, exam_title=exam_title, result=result, competencies=comps,
+        pending=PENDING, generated=utcnow().strftime("%Y-%m-%d"),
+        attempts_left=max(0, course.policy.max_attempts - result.attempt_no),
+        tutoring=course.policy.tutoring_after_failure,
+    )
+
+
+def write_feedback(course, exam: str, results: list[Result] | None = None) -> list[Path]:
+    """``feedback/<candidate>/<assignment>/<assignment>.html`` for every sitting (nbgrader's layout,
+    so ``nbgrader release_feedback`` delivers this report instead of the stock one with keys)."""
+    results = compute_results(course, exam) if results is None else results
+    with course.db.read() as s:
+        ex = s.get(Exam, exam)
+        title = (ex.title if ex and ex.title else None)
+        if title is None:
+            form = s.execute(select(Form).where(Form.exam_id == exam)).scalars().first()
+            title = Manifest.model_validate(form.manifest).title if form else exam
+    written = []
+    for r in results:
+        path = course.feedback_dir / r.candidate_id / r.assignment / f"{r.assignment}.html"
+        write_atomic(path, render_report(course, r, title))
+        written.append(path)
+    return written

@@ -1,0 +1,320 @@
+"""Read one submitted notebook as data, score its objective answers, find tampering.
+
+This runs in worker processes, so it is pure: it gets the form's staff-side truth (a
+``FormTruth``: keys and points from the manifest, cell flags and checksums from nbgrader's
+gradebook, locked sources from the *released* notebook) and one submission folder, and returns
+plain data. Nothing from the submission is executed, evaluated or unpickled: the notebook is
+parsed as JSON and each objective answer is matched against one strict pattern.
+
+nbgrader's rules are followed where they decide points, so the result equals ``nbgrader
+autograde`` on an honest submission: the last cell with a grade id counts (its
+DeduplicateIds), a solution cell whose checksum is unchanged is "No response.", an open
+response left as released scores 0, anything else written waits for a grader.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbformat import NotebookNode
+from nbgrader.utils import compute_checksum, parse_utc
+
+NO_RESPONSE = "No response."
+
+#: Flag kinds written by objective scoring (re-running replaces exactly these).
+FLAG_KINDS = (
+    "missing_notebook",
+    "invalid_notebook",
+    "bad_timestamp",
+    "deleted_cell",
+    "duplicated_cell",
+    "unknown_cell",
+    "edited_locked_cell",
+    "changed_points",
+    "changed_cell_type",
+    "changed_metadata",
+    "junk_answer",
+    "unknown_label",
+)
+
+
+@dataclass(frozen=True)
+class CellTruth:
+    """What nbgrader's gradebook says a cell is (and the released source of a locked cell)."""
+
+    grade_id: str
+    cell_type: str
+    locked: bool
+    checksum: str | None
+    is_grade: bool = False
+    is_solution: bool = False
+    points: float | None = None
+    released_source: str | None = None  # locked cells: what the candidate was given (key-free)
+    unanswered_source: str | None = None  # solution cells: the released text, whose checksum is nbgrader's
+
+
+@dataclass(frozen=True)
+class ObjectiveKey:
+    """One true/false or multiple-choice question: where its answer is and what scores."""
+
+    number: int
+    item_id: str
+    answer_id: str  # grade id of the answer cell, "qNN-answer"
+    grade_id: str  # grade id of the check (grade) cell, "qNN"
+    pattern: str  # the one accepted answer source, as a regex
+    key: str  # the key's label on this form
+    labels: tuple[str, ...]  # labels shown on this form
+    points: float
+
+
+@dataclass(frozen=True)
+class FormTruth:
+    """Everything a worker needs to score one form's submissions (staff side only)."""
+
+    assignment: str
+    notebook: str
+    cells: dict[str, CellTruth]  # every gradebook source cell by grade id
+    objective: tuple[ObjectiveKey, ...]
+    open_ids: tuple[str, ...]  # grade ids of open-response answer cells
+    autograded_dir: str  # where key-free copies for the formgrader go ("" = none)
+
+    @property
+    def solution_ids(self) -> list[str]:
+        return [g for g, c in self.cells.items() if c.is_solution]
+
+
+@dataclass
+class Scored:
+    """The outcome for one submission folder: plain data, cheap to send between processes."""
+
+    student: str
+    timestamp: dt.datetime | None = None
+    auto: dict[str, float | None] = field(default_factory=dict)  # grade id -> auto_score
+    comments: dict[str, str | None] = field(default_factory=dict)  # solution grade id -> auto_comment
+    flags: list[tuple[str | None, str, str]] = field(default_factory=list)  # (grade id, kind, details)
+    answers: dict[int, str | None] = field(default_factory=dict)  # question number -> label read
+    missing: bool = False  # no notebook: nbgrader gives 0 and no manual grading
+
+
+def answer_pattern(variable: str) -> str:
+    """The only answer source accepted: ``qNN = "B"`` (or ``'B'``), or ``qNN = None``."""
+    return rf"""\A\s*{re.escape(variable)}\s*=\s*(?:"(?P<d>[A-Z])"|'(?P<s>[A-Z])'|(?P<none>None))\s*\Z"""
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    if isinstance(src, str):
+        return src
+    if isinstance(src, list):
+        try:
+            return "".join(src)
+        except TypeError:  # not all strings: tampered
+            return "".join(s for s in src if isinstance(s, str))
+    return ""
+
+
+def nbgrader_checksum(truth: CellTruth, source: str) -> str:
+    """nbgrader's checksum of ``source`` in a cell with the gradebook's (true) flags."""
+    meta = {"grade": truth.is_grade, "solution": truth.is_solution, "locked": truth.locked, "grade_id": truth.grade_id}
+    if truth.is_grade:
+        meta["points"] = truth.points
+    return compute_checksum(NotebookNode({"cell_type": truth.cell_type, "source": source, "metadata": NotebookNode({"nbgrader": NotebookNode(meta)})}))
+
+
+def unchanged(truth: CellTruth, source: str) -> bool:
+    """nbgrader's test for "No response.": the checksum of the cell equals the released one.
+
+    With the gradebook's flags fixed, the checksum depends only on the source, so comparing
+    with the released source (checked once against nbgrader's checksum) gives the same answer.
+    """
+    if truth.unanswered_source is not None:
+        return source == truth.unanswered_source
+    return nbgrader_checksum(truth, source) == truth.checksum
+
+
+def parse_timestamp(text: str) -> dt.datetime | None:
+    """nbgrader's ``parse_utc``, with a fast path for its own exchange format ("... UTC")."""
+    if not text:
+        return None
+    if text.endswith(" UTC") and len(text) == 30:
+        try:
+            return dt.datetime.strptime(text[:-4], "%Y-%m-%d %H:%M:%S.%f")
+        except ValueError:
+            pass
+    return parse_utc(text)
+
+
+def _read_timestamp(folder: Path, result: Scored) -> None:
+    path = folder / "timestamp.txt"
+    if not path.exists():
+        return
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        result.timestamp = parse_timestamp(text)
+    except (ValueError, OverflowError, OSError, UnicodeDecodeError) as exc:
+        result.flags.append((None, "bad_timestamp", f"timestamp.txt is not a time ({exc}); scored without one"))
+
+
+def _nothing_readable(truth: FormTruth, result: Scored) -> Scored:
+    """No usable notebook: every objective question scores 0, open responses wait for graders."""
+    for q in truth.objective:
+        result.auto[q.grade_id] = 0.0
+        result.answers[q.number] = None
+    for gid in truth.open_ids:
+        result.auto[gid] = 0.0 if result.missing else None
+    if not result.missing:
+        result.comments = {gid: None for gid in truth.solution_ids}
+    return result
+
+
+def score_submission(truth: FormTruth, folder: str) -> Scored:
+    """Score one ``submitted/<candidate>/<assignment>/`` folder; never raises on bad content."""
+    path = Path(folder)
+    result = Scored(student=path.parent.name)
+    _read_timestamp(path, result)
+    nb_path = path / f"{truth.notebook}.ipynb"
+    if not nb_path.exists():
+        result.missing = True
+        result.flags.append((None, "missing_notebook", f"no {nb_path.name} in the submission; every question scores 0"))
+        return _nothing_readable(truth, result)
+    try:
+        raw = nb_path.read_bytes()
+        nb = json.loads(raw)
+        cells = nb["cells"] if isinstance(nb, dict) else None
+        if not isinstance(cells, list):
+            raise ValueError("it has no list of cells")
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        result.flags.append((None, "invalid_notebook", f"{nb_path.name} is not a readable notebook ({exc}); "
+                             "objective questions score 0, open responses are rated from the journal"))
+        return _nothing_readable(truth, result)
+
+    # every occurrence of each grade id, as nbgrader would see it
+    seen: dict[str, list[tuple[int, dict, dict]]] = {}
+    for index, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            continue
+        meta = cell.get("metadata")
+        nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+        if not isinstance(nbg, dict) or not (nbg.get("grade") or nbg.get("solution") or nbg.get("locked")):
+            continue
+        gid = nbg.get("grade_id")
+        if not isinstance(gid, str):
+            continue
+        seen.setdefault(gid, []).append((index, cell, nbg))
+
+    tampered = False
+    chosen: dict[str, dict] = {}
+    for gid, occurrences in seen.items():
+        if gid not in truth.cells:
+            result.flags.append((gid, "unknown_cell", f"cell {occurrences[0][0]} has grade id {gid!r}, which the form does not have; ignored"))
+            tampered = True
+            continue
+        if len(occurrences) > 1:
+            where = ", ".join(str(i) for i, _, _ in occurrences)
+            result.flags.append((gid, "duplicated_cell", f"cells {where} share grade id {gid!r}; the last one counts (as in nbgrader)"))
+            tampered = True
+        index, cell, nbg = occurrences[-1]
+        chosen[gid] = cell
+        t = truth.cells[gid]
+        if cell.get("cell_type") != t.cell_type:
+            result.flags.append((gid, "changed_cell_type", f"cell {index} is {cell.get('cell_type')!r}, not {t.cell_type!r}"))
+            tampered = True
+        if t.is_grade:
+            try:
+                changed = float(nbg.get("points")) != t.points
+            except (TypeError, ValueError):
+                changed = True
+            if changed:
+                result.flags.append((gid, "changed_points", f"cell {index} claims {nbg.get('points')!r} points; the form gives {t.points:g}"))
+                tampered = True
+        if bool(nbg.get("solution")) != t.is_solution or bool(nbg.get("grade")) != t.is_grade:
+            result.flags.append((gid, "changed_metadata", f"cell {index}: its nbgrader flags were changed; the gradebook's are used"))
+            tampered = True
+        if t.locked and t.released_source is not None and _source(cell) != t.released_source:
+            result.flags.append((gid, "edited_locked_cell", f"cell {index}: a locked cell was edited; the released text is used"))
+            tampered = True
+    for gid, t in truth.cells.items():
+        if gid not in chosen:
+            result.flags.append((gid, "deleted_cell", f"the cell {gid!r} is missing from the submission"))
+            tampered = True
+
+    # solution cells: nbgrader's "No response." when the source is as released
+    same: dict[str, bool] = {}
+    for gid in truth.solution_ids:
+        cell = chosen.get(gid)
+        if cell is None:
+            result.comments[gid] = None
+            continue
+        same[gid] = unchanged(truth.cells[gid], _source(cell))
+        result.comments[gid] = NO_RESPONSE if same[gid] else None
+
+    for q in truth.objective:
+        cell = chosen.get(q.answer_id)
+        label: str | None = None
+        if cell is not None and not same.get(q.answer_id, False):
+            src = _source(cell)
+            m = re.match(q.pattern, src)
+            if m is None:
+                shown = src.strip().replace("\n", "\\n")
+                shown = shown[:60] + ("..." if len(shown) > 60 else "")
+                result.flags.append((q.grade_id, "junk_answer", f"question {q.number}: the answer cell holds {shown!r}, not a choice; scored 0"))
+                tampered = True
+            elif not m.group("none"):
+                label = m.group("d") or m.group("s")
+                if label not in q.labels:
+                    result.flags.append((q.grade_id, "unknown_label", f"question {q.number}: {label!r} is not one of {', '.join(q.labels)}; scored 0"))
+                    tampered = True
+                    label = None
+        result.answers[q.number] = label
+        result.auto[q.grade_id] = q.points if label == q.key else 0.0
+
+    for gid in truth.open_ids:
+        result.auto[gid] = 0.0 if same.get(gid, False) else None
+        if gid not in chosen:
+            result.auto[gid] = None
+
+    if truth.autograded_dir:
+        _write_autograded(truth, path, nb_path, nb, chosen if tampered else None, result.student)
+    return result
+
+
+def _write_autograded(truth: FormTruth, folder: Path, nb_path: Path, nb: dict, chosen: dict | None, student: str) -> None:
+    """A key-free copy for nbgrader's formgrader and feedback: as submitted, locked cells as released."""
+    dest = Path(truth.autograded_dir) / student / truth.assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    stamp = folder / "timestamp.txt"
+    if stamp.exists():
+        shutil.copyfile(stamp, dest / "timestamp.txt")
+    if chosen is None:  # honest submission: the file as it is
+        shutil.copyfile(nb_path, dest / nb_path.name)
+        return
+    keep_ids = {id(c) for c in chosen.values()}
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict):
+            continue
+        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        nbg = meta.get("nbgrader")
+        if not isinstance(nbg, dict) or "grade_id" not in nbg:
+            continue
+        t = truth.cells.get(nbg.get("grade_id"))
+        if t is None or id(cell) not in keep_ids:
+            meta["nbgrader"] = {}  # unknown or duplicate: no longer a graded cell (as nbgrader does)
+            continue
+        nbg.update({"grade": t.is_grade, "solution": t.is_solution, "locked": t.locked, "checksum": t.checksum})
+        if t.is_grade:
+            nbg["points"] = t.points
+        if cell.get("cell_type") != t.cell_type:
+            cell["cell_type"] = t.cell_type
+            if t.cell_type == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+            else:
+                cell.pop("outputs", None), cell.pop("execution_count", None)
+        if t.locked and t.released_source is not None:
+            cell["source"] = t.released_source
+    tmp = dest / f".{nb_path.name}.tmp"
+    tmp.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(dest / nb_path.name)

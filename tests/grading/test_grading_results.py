@@ -1,0 +1,140 @@
+"""Results arithmetic (pending is never 0), outcomes in the ledger, CSV, and key-free score reports."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+import gradingkit as kit
+from exam_builder.cli import cli
+from exam_builder.grading.objective import grade_exam
+from exam_builder.grading.queue import RatingQueue, open_items
+from exam_builder.grading.results import compute_results, next_step, record_outcomes, results_csv, write_feedback
+from exam_builder.policy import ProgramPolicy
+from exam_builder.records.models import AuditEntry, Sitting, Tutoring
+from test_grading_objective import gradebook_rows
+from test_grading_rating import rate_everything
+
+
+def test_next_step_follows_the_program_rules():
+    p = ProgramPolicy()
+    assert next_step(p, True, 1) == "certified"
+    assert next_step(p, False, 1) == "may retake (2 left), tutoring offered"
+    assert next_step(p, False, 2) == "may retake (1 left), tutoring offered"
+    assert next_step(p, False, 3) == "no attempts left"
+    assert next_step(p, None, 1) == "waiting for scores"
+    strict = ProgramPolicy(max_attempts=2, tutoring_after_failure="required")
+    assert next_step(strict, False, 1) == "may retake (1 left), tutoring required first"
+
+
+def test_results_are_pending_until_every_score_is_given(gcourse, manifests):
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+    res = compute_results(gcourse, kit.EXAM)
+    assert len(res) == 6
+    rows = gradebook_rows(gcourse)
+    for r in res:
+        m = manifests[r.assignment]
+        objective = sum(rows[(r.candidate_id, f"q{e.number:02d}", "grade")][0] for e in m.objective())
+        assert r.objective.score == objective and r.objective.max == sum(e.points for e in m.objective())
+        assert r.open_response.score is None and r.total.score is None  # written answers not rated yet
+        assert r.status == "pending" and r.next_step == "waiting for scores" and r.total.text() == "pending"
+        assert r.total.max == m.total_points and r.cut_score == m.cut_score
+    text = results_csv(gcourse, res)
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert all(row["total"] == "pending" and row["result"] == "pending" for row in table)
+    assert "Peer Support" in table[0]
+    assert record_outcomes(gcourse, res, "staff") == 0  # nothing final: nothing recorded
+
+
+def test_final_results_add_up_pass_or_fail_and_are_recorded(gcourse, manifests):
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item, levels=lambda r: {c.id: c.max_points for c in r.criteria})
+    res = compute_results(gcourse, kit.EXAM)
+    assert all(r.final for r in res)
+    for r in res:
+        assert r.total.score == r.objective.score + r.open_response.score
+        assert abs(sum(p.score for p in r.competencies.values()) - r.total.score) < 1e-9
+        assert set(r.competencies) == {"peer-support", "in-but-not-of", "change-agent"}
+        assert r.status == ("pass" if r.total.score >= r.cut_score else "fail")
+        assert r.next_step == ("certified" if r.status == "pass" else "may retake (2 left), tutoring offered")
+    assert record_outcomes(gcourse, res, "coordinator") == 6
+    with gcourse.db.read() as s:
+        outcomes = dict(s.execute(select(Sitting.id, Sitting.outcome)).all())
+        audited = s.execute(select(AuditEntry.entity_id).where(AuditEntry.action == "sitting.outcome")).scalars().all()
+        tutoring = s.execute(select(Tutoring.sitting_id)).scalars().all()
+    assert {outcomes[r.sitting_id] for r in res} <= {"pass", "fail"}
+    assert len(audited) == 6
+    assert sorted(tutoring) == sorted(r.sitting_id for r in res if r.status == "fail")
+    assert record_outcomes(gcourse, res, "coordinator") == 6  # idempotent: the ledger records no change
+    with gcourse.db.read() as s:
+        assert len(s.execute(select(AuditEntry.id).where(AuditEntry.action == "sitting.outcome")).all()) == 6
+
+
+def test_score_reports_never_show_items_or_keys(gcourse, manifests):
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    item = open_items(gcourse, kit.EXAM)[0][0]
+    rate_everything(gcourse, item)
+    paths = write_feedback(gcourse, kit.EXAM)
+    assert len(paths) == 6
+    src = "".join((gcourse.source_dir / a / f"{a}.ipynb").read_text() for a in manifests)
+    assert re.search(r'assert q\d\d == \\"[A-Z]\\"', src)  # the staff-side source does hold keys...
+    for p in paths:
+        html = p.read_text()
+        cand, assignment = p.parts[-3], p.parts[-2]
+        assert p.name == f"{assignment}.html"
+        assert "pending" in html and "Peer Support" in html and "Sample-" + cand in html
+        # ...and no report shows one, nor any item, stem, choice, answer or rationale
+        for bad in ("assert ", "BEGIN", "q01", "Made-up question", "Option ", "Rationale", "Because of reason",
+                    *[e.item_id for m in manifests.values() for e in m.items], *kit.OPEN_TEXTS[:2]):
+            assert bad not in html, (p, bad)
+        others = {f"Sample-c00{i}" for i in range(1, 7)} - {"Sample-" + cand}
+        assert not any(o in html for o in others)
+
+
+def test_results_command_prints_and_writes_csv(gcourse, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--course", str(gcourse.root), "grade", "cps", "--by", "staff"]).exit_code == 0
+    out = tmp_path / "results.csv"
+    res = runner.invoke(cli, ["--course", str(gcourse.root), "results", "cps", "--csv", str(out), "--by", "staff"])
+    assert res.exit_code == 0, res.output
+    assert "pending" in res.output and out.exists()
+    assert len(list(csv.DictReader(out.open()))) == 6
+    res = runner.invoke(cli, ["--course", str(gcourse.root), "results", "nope"])
+    assert res.exit_code == 1 and "no exam 'nope'" in res.output
+    res = runner.invoke(cli, ["--course", str(gcourse.root), "feedback", "cps"])
+    assert res.exit_code == 0 and "6 score report(s)" in res.output
+
+
+def test_item_statistics_on_a_known_matrix():
+    from exam_builder.analysis.items import form_stats
+    from exam_builder.assembly.manifest import ManifestItem
+    from exam_builder.bank.model import Kind
+
+    items = [ManifestItem(number=n, item_id=f"i{n}", kind=Kind.true_false, points=1, competency="peer-support",
+                          content_hash="0" * 64, key="A") for n in (1, 2, 3)]
+    matrix = [[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 0, 0], [1, 1, 1]]
+    st = form_stats("f", items, matrix)
+    assert [round(i.facility, 2) for i in st.items] == [0.8, 0.6, 0.4]
+    # KR-20 by hand: k=3, item variances (sample) .2, .3, .3; total variance 1.7
+    assert round(st.reliability, 4) == round(3 / 2 * (1 - 0.8 / 1.7), 4)
+    assert st.reliability_name == "KR-20" and st.items[0].discrimination > 0
+
+
+def test_item_analysis_leaves_pending_candidates_out(gcourse):
+    from exam_builder.analysis.items import analyse, analysis_csv
+
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    assert all(r.n == 0 for r in analyse(gcourse, kit.EXAM))  # written answers pending: nobody counted
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item)
+    reports = analyse(gcourse, kit.EXAM)
+    assert sorted(r.n for r in reports) == [3, 3] and all(len(r.items) == 18 for r in reports)
+    assert "facility" in analysis_csv(reports)
