@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from exam_builder.course import Course
+# Commands print rich tables; tests read them whole, so give them room not to wrap cells.
+os.environ["COLUMNS"] = "250"
+
+from exam_builder.course import Course  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

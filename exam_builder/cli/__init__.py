@@ -7,6 +7,7 @@ a traceback and exit non-zero.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -16,8 +17,16 @@ from rich.markup import escape
 from ..course import Course
 from ..errors import ExamBuilderError
 
-console = Console()
-err_console = Console(stderr=True)
+
+
+def _width(stream) -> int | None:
+    """Piped output (logs, CI, `make demo | tee`) gets wide tables instead of rich's 80
+    columns; a terminal, or $COLUMNS, decides otherwise."""
+    return None if stream.isatty() or os.environ.get("COLUMNS") else 150
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "demo"]
 

@@ -11,13 +11,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..bank.model import METADATA_KEY, Kind
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 
-# The candidate's kernel imports this module; importing the bank package would pull in nbformat
-# and its JSON-schema machinery (seconds per page load), so the two names it needs are here,
-# checked equal to ``bank.model``'s by tests/delivery/test_session.py.
-METADATA_KEY = "exam_builder"
-KINDS = ("true_false", "multiple_choice", "open_response")
+# The candidate's kernel imports this module: bank.model is cheap (nbformat is imported only
+# when a notebook is parsed), so the names come from the one place they are defined.
+KINDS = tuple(k.value for k in Kind)
 
 #: Text that only a source (unreleased) notebook holds; its presence means keys could leak.
 SOURCE_MARKERS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")

@@ -42,14 +42,10 @@ def test_view_comes_from_the_released_notebook_without_keys(dcourse):
 
 
 def test_the_candidate_kernel_stays_light():
-    """form_view keeps its own copy of two bank names (fast kernel start); they must agree."""
+    """The candidate's kernel imports neither nbformat, nbgrader nor the manifest (keys)."""
     import subprocess
     import sys
 
-    from exam_builder.bank.model import METADATA_KEY, Kind
-    from exam_builder.delivery import form_view
-
-    assert form_view.METADATA_KEY == METADATA_KEY and set(form_view.KINDS) == {k.value for k in Kind}
     out = subprocess.run([sys.executable, "-c", "import sys, exam_builder.delivery.candidate_app; "
                           "print(sorted(m for m in ('nbformat', 'nbgrader', 'exam_builder.assembly.manifest') if m in sys.modules))"],
                          capture_output=True, text=True, check=True).stdout.strip()
