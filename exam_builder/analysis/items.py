@@ -132,3 +132,32 @@ def analysis_csv(reports: list[FormStats]) -> str:
                         _f(it.facility, "{:.4f}"), _f(it.discrimination, "{:.4f}"), _f(r.reliability, "{:.4f}"),
                         r.reliability_name])
     return buf.getvalue()
+
+
+#: Fewer scored responses than this and an item's facility is too noisy to replace the author's estimate.
+MIN_RESPONSES_FOR_STATS = 30
+
+
+def pooled_facility(reports: list[FormStats], min_n: int = MIN_RESPONSES_FOR_STATS) -> dict[str, float]:
+    """Facility per item id, pooled over every form it appeared on (weighted by candidates).
+
+    This is what the builder balances forms on once an item has been sat often enough: the
+    observed share of points earned replaces the author's difficulty estimate.
+    """
+    earned: dict[str, float] = {}
+    seen: dict[str, int] = {}
+    for r in reports:
+        for it in r.items:
+            if it.facility is None or not it.n:
+                continue
+            earned[it.item_id] = earned.get(it.item_id, 0.0) + it.facility * it.n
+            seen[it.item_id] = seen.get(it.item_id, 0) + it.n
+    return {i: earned[i] / seen[i] for i in sorted(seen) if seen[i] >= min_n}
+
+
+def past_item_stats(course, exam: str, min_n: int = MIN_RESPONSES_FOR_STATS) -> dict[str, float]:
+    """Facility of the exam's items from past, fully scored sittings (empty before any)."""
+    with course.db.read() as s:
+        if not s.execute(select(Sitting.id).where(Sitting.exam_id == exam, Sitting.status == "submitted").limit(1)).first():
+            return {}
+    return pooled_facility(analyse(course, exam), min_n)

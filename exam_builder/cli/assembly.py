@@ -16,18 +16,29 @@ def register(cli: click.Group) -> None:
     @click.option("--first-label", default="A", show_default=True,
                   help="Label of the first form; use a later letter to build new forms beside issued ones.")
     @click.option("--item-stats", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-                  help="CSV (item_id,p_value) of item statistics from past sittings; replaces author estimates.")
+                  help="CSV (item_id,p_value) of item statistics; replaces author estimates "
+                       "(default: facility from this exam's past sittings, where an item has 30+ scored responses).")
+    @click.option("--author-estimates", is_flag=True, help="Balance on the authors' estimates only, ignoring past sittings.")
     @click.option("--by", "actor", default=None, help="Who builds (default: $EXAM_BUILDER_USER or the login name).")
     @click.option("--reason", default="", help="Why the forms are (re)built; kept in the audit trail.")
     @pass_course
     def build(course, exam: str, n_forms: int | None, seed: int | None, first_label: str, item_stats: Path | None,
-              actor: str | None, reason: str) -> None:
+              author_estimates: bool, actor: str | None, reason: str) -> None:
         """Assemble the forms of EXAM, release them with nbgrader and write the keys to exports/."""
         from ..assembly.build import build as run_build
         from ..assembly.build import read_item_stats
         from ..assembly.exports import comparison_table
 
-        p_values = read_item_stats(item_stats) if item_stats else None
+        if item_stats:
+            p_values = read_item_stats(item_stats)
+        elif author_estimates or not course.db.has_table("eb_sitting"):
+            p_values = None
+        else:
+            from ..analysis.items import past_item_stats
+
+            p_values = past_item_stats(course, exam) or None
+            if p_values:
+                console.print(f"balancing on past sittings' facility for {len(p_values)} item(s); authors' estimates for the rest")
         result = run_build(course, exam, forms=n_forms, seed=seed, first_label=first_label.upper(), p_values=p_values,
                            actor=actor, reason=reason, console=console)
         console.print(comparison_table(result.assembly, course.policy.competencies))

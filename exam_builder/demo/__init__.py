@@ -24,6 +24,7 @@ STAGES = [
     ("assembly", "Build and release parallel forms"),
     ("delivery", "Run a proctored sitting"),
     ("grading", "Grade: objective scoring, rubric ratings, adjudication, results"),
+    ("followup", "After the results: item analysis, a retake's rules, the audit trail"),
 ]
 
 EXAM = "cps"

@@ -127,6 +127,18 @@ def test_item_statistics_on_a_known_matrix():
     assert st.reliability_name == "KR-20" and st.items[0].discrimination > 0
 
 
+def test_pooled_facility_weights_forms_and_needs_enough_responses():
+    from exam_builder.analysis.items import FormStats, ItemStat, pooled_facility
+
+    def form(name, n, facilities):
+        items = [ItemStat(k, item, "true_false", "peer-support", 1, n, f, None) for k, (item, f) in enumerate(facilities, 1)]
+        return FormStats(name, n, None, None, None, True, items)
+
+    reports = [form("A", 20, [("anchor", 0.5), ("only-a", 0.9)]), form("B", 30, [("anchor", 0.8), ("only-b", 0.4)])]
+    pooled = pooled_facility(reports, min_n=30)
+    assert pooled == {"anchor": (0.5 * 20 + 0.8 * 30) / 50, "only-b": 0.4}  # only-a: 20 responses, too few
+
+
 def test_item_analysis_leaves_pending_candidates_out(gcourse):
     from exam_builder.analysis.items import analyse, analysis_csv
 
