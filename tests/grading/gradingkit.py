@@ -148,7 +148,7 @@ def populate(course: Course, manifests: dict[str, Manifest], n: int = 6, seed: i
     out = {}
     forms = sorted(manifests)
     for i in range(n):
-        cand = f"c{i + 1:03d}"
+        cand = f"cand{i + 1:03d}"  # not hex: ids must never match by chance inside widget ids
         assignment = forms[i % len(forms)]
         m = manifests[assignment]
         rel_nb = released(course, assignment)

@@ -83,7 +83,7 @@ def test_scores_every_objective_answer_from_the_key_and_is_idempotent(gcourse, m
         actors = s.execute(select(AuditEntry.actor).where(AuditEntry.action == "score_objective")).scalars().all()
     assert len(actors) == 4 and set(actors) == {"tester"}
     # key-free copies for nbgrader's formgrader and feedback
-    copy = gcourse.autograded_dir / "c001" / "cps-A" / "cps-A.ipynb"
+    copy = gcourse.autograded_dir / "cand001" / "cps-A" / "cps-A.ipynb"
     assert copy.exists() and "assert q" not in copy.read_text()
 
 
@@ -97,8 +97,8 @@ def test_gradebook_equals_stock_nbgrader_autograde(graded_template, tmp_path):
 
     base = Course(ours)
     rel_a = kit.released(base, "cps-A")
-    kit.write_submission(base, "c007", "cps-A", rel_a)
-    kit.write_submission(base, "c008", "cps-A", kit.fill(rel_a, {n: None for n in range(1, 19)}, {}))
+    kit.write_submission(base, "cand007", "cps-A", rel_a)
+    kit.write_submission(base, "cand008", "cps-A", kit.fill(rel_a, {n: None for n in range(1, 19)}, {}))
     base.db.dispose()
     shutil.copytree(ours, stock)
 
@@ -165,10 +165,10 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
     def invalid(nb):
         return '{"cells": [ this is not json'
 
-    # c001, c003, c005 sat form A; put every kind of tampering on them and one more copy
-    tamper(gcourse, "c001", "cps-A", edited_locked)
-    tamper(gcourse, "c003", "cps-A", changed_points)
-    tamper(gcourse, "c005", "cps-A", junk)
+    # cand001, cand003, cand005 sat form A; put every kind of tampering on them and one more copy
+    tamper(gcourse, "cand001", "cps-A", edited_locked)
+    tamper(gcourse, "cand003", "cps-A", changed_points)
+    tamper(gcourse, "cand005", "cps-A", junk)
     extra = {"t-dup": duplicated, "t-del": deleted, "t-bad": invalid}
     rel_nb = kit.released(gcourse, "cps-A")
     for cand, edit in extra.items():
@@ -183,27 +183,27 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
     rows = gradebook_rows(gcourse)
     with gcourse.db.read() as s:
         flags = {tuple(r) for r in s.execute(select(ScoreFlag.candidate_id, ScoreFlag.kind))}
-    expected = {("c001", "edited_locked_cell"), ("c003", "changed_points"), ("c005", "junk_answer"),
-                ("c005", "unknown_label"), ("t-dup", "duplicated_cell"), ("t-del", "deleted_cell"),
+    expected = {("cand001", "edited_locked_cell"), ("cand003", "changed_points"), ("cand005", "junk_answer"),
+                ("cand005", "unknown_label"), ("t-dup", "duplicated_cell"), ("t-del", "deleted_cell"),
                 ("t-bad", "invalid_notebook"), ("t-stamp", "missing_notebook"), ("t-stamp", "bad_timestamp")}
     assert expected <= flags
-    assert not {c for c, _k in flags} & {"c002", "c004", "c006"}  # honest candidates are not flagged
+    assert not {c for c, _k in flags} & {"cand002", "cand004", "cand006"}  # honest candidates are not flagged
 
     def auto(cand, gid):
         return rows[(cand, gid, "grade")][0]
 
-    assert auto("c003", "q01") == q1.points == 1.0  # the gradebook's points, not the claimed 100
-    assert auto("c005", "q01") == 0.0 and auto("c005", "q02") == 0.0  # junk and an unknown label
+    assert auto("cand003", "q01") == q1.points == 1.0  # the gradebook's points, not the claimed 100
+    assert auto("cand005", "q01") == 0.0 and auto("cand005", "q02") == 0.0  # junk and an unknown label
     assert auto("t-dup", "q01") == 0.0  # the last duplicate (a wrong answer) counts, as in nbgrader
     assert auto("t-dup", "q02") == 1.0 or m.items[1].kind.value == "open_response"
     assert auto("t-del", "q01") == 0.0 and auto("t-del", "q02") == m.items[1].points
     assert all(auto("t-bad", grade_ids(e.number)["grade"]) == 0.0 for e in m.objective())
     assert all(auto("t-stamp", grade_ids(e.number)["grade"]) == 0.0 for e in m.items)
-    # edited locked cells do not change the score: c001's answer is judged against the key
+    # edited locked cells do not change the score: cand001's answer is judged against the key
     answers = journal_answers(gcourse, 1)
-    assert auto("c001", "q01") == (1.0 if answers.get(q1.item_id) == q1.key else 0.0)
+    assert auto("cand001", "q01") == (1.0 if answers.get(q1.item_id) == q1.key else 0.0)
     # the formgrader's copy of a tampered submission has the released text back
-    copy = json.loads((gcourse.autograded_dir / "c001" / "cps-A" / "cps-A.ipynb").read_text())
+    copy = json.loads((gcourse.autograded_dir / "cand001" / "cps-A" / "cps-A.ipynb").read_text())
     assert src(cell(copy, "q01-question")) == src(cell(rel_nb, "q01-question"))
 
     # re-running replaces the flags instead of adding more

@@ -94,7 +94,7 @@ def test_score_reports_never_show_items_or_keys(gcourse, manifests):
         for bad in ("assert ", "BEGIN", "q01", "Made-up question", "Option ", "Rationale", "Because of reason",
                     *[e.item_id for m in manifests.values() for e in m.items], *kit.OPEN_TEXTS[:2]):
             assert bad not in html, (p, bad)
-        others = {f"Sample-c00{i}" for i in range(1, 7)} - {"Sample-" + cand}
+        others = {f"Sample-cand00{i}" for i in range(1, 7)} - {"Sample-" + cand}
         assert not any(o in html for o in others)
 
 
