@@ -28,7 +28,7 @@ import delivery_formkit as formkit  # noqa: E402
 
 from exam_builder.course import Course  # noqa: E402
 from exam_builder.delivery.session import CandidateSession  # noqa: E402
-from exam_builder.records.models import Candidate, Form  # noqa: E402
+from exam_builder.records.models import Candidate  # noqa: E402
 
 
 def make_course(where: Path, n: int, db_url: str | None) -> tuple[Course, int, list[tuple[str, str]]]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,33 +9,19 @@ import pytest
 # Commands print rich tables; tests read them whole, so give them room not to wrap cells.
 os.environ["COLUMNS"] = "250"
 
+from coursekit import new_course_dir  # noqa: E402
 from exam_builder.course import Course  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _copy_course(target: Path, with_bank: bool = True) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "nbgrader_config.py", target / "nbgrader_config.py")
-    if with_bank:
-        for name in ("source", "rubrics"):
-            if (REPO / name).exists():
-                shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("*-[A-Z]", ".ipynb_checkpoints"))
-    else:
-        (target / "source").mkdir()
-        (target / "rubrics").mkdir()
-    return target
 
 
 @pytest.fixture
 def course_dir(tmp_path: Path) -> Path:
     """A course folder with the sample bank, its own SQLite database, nothing else."""
-    return _copy_course(tmp_path / "course")
+    return new_course_dir(tmp_path / "course", with_bank=True)
 
 
 @pytest.fixture
 def empty_course_dir(tmp_path: Path) -> Path:
-    return _copy_course(tmp_path / "course", with_bank=False)
+    return new_course_dir(tmp_path / "course")
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import Location, Problem
-from .model import METADATA_KEY, SCENARIO_TAG, TAGS, Choice, Item, Kind, Scenario, Status, Where, points_text
+from .model import METADATA_KEY, SCENARIO_TAG, TAGS, Choice, Item, Scenario, Status, Where, points_text
 
 if TYPE_CHECKING:  # nbformat is imported when a notebook is read: its import alone takes seconds
     import nbformat

@@ -180,7 +180,7 @@ def _edit_item(course, item_id: str, new_stem: str) -> str:
     for path in sorted(course.exam_dir("syn").glob("*.ipynb")):
         nb = nbformat.read(str(path), as_version=4)
         for cell in nb.cells:
-            if cell.source.startswith(f"**[") and f"] {item_id}**" in cell.source.split("\n", 1)[0]:
+            if cell.source.startswith("**[") and f"] {item_id}**" in cell.source.split("\n", 1)[0]:
                 head, rest = cell.source.split("\n", 1)
                 body = rest.split("\n")
                 body[1] = new_stem  # the stem line follows the blank line after the header

@@ -1,7 +1,6 @@
 """Fixtures of the delivery tests: a course with one released form and a few candidates."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,22 +8,14 @@ import pytest
 from exam_builder.course import Course
 
 import delivery_formkit as formkit
+from coursekit import cloned, new_course_dir
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _empty_course(target: Path) -> Path:
-    target.mkdir(parents=True)
-    shutil.copy(REPO / "nbgrader_config.py", target / "nbgrader_config.py")
-    (target / "source").mkdir()
-    (target / "rubrics").mkdir()
-    return target
 
 
 @pytest.fixture(scope="session")
 def form_template(tmp_path_factory) -> Path:
     """Built once per run (nbgrader's generate_assignment takes a few seconds); copied per test."""
-    root = _empty_course(tmp_path_factory.mktemp("delivery-template") / "course")
+    root = new_course_dir(tmp_path_factory.mktemp("delivery-template") / "course")
     c = Course(root)
     c.db.upgrade()
     formkit.build_form(c)
@@ -35,11 +26,8 @@ def form_template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def dcourse(form_template: Path, tmp_path: Path) -> Course:
-    root = tmp_path / "course"
-    shutil.copytree(form_template, root)
-    c = Course(root)
-    yield c
-    c.db.dispose()
+    with cloned(form_template, tmp_path / "course") as c:
+        yield c
 
 
 @pytest.fixture

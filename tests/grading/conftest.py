@@ -5,7 +5,6 @@ few seconds) and copied for each test.
 """
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import gradingkit as kit  # noqa: E402
+from coursekit import cloned  # noqa: E402
 
 from exam_builder.course import Course  # noqa: E402
 
@@ -30,11 +30,8 @@ def graded_template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def gcourse(graded_template: Path, tmp_path: Path) -> Course:
-    root = tmp_path / "course"
-    shutil.copytree(graded_template, root)
-    c = Course(root)
-    yield c
-    c.db.dispose()
+    with cloned(graded_template, tmp_path / "course") as c:
+        yield c
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import datetime as dt
 import html
 import json
 import random
-import shutil
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,7 +20,6 @@ from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.course import Course
 from exam_builder.records.models import Candidate, Form, Response, Sitting, utcnow
 
-REPO = Path(__file__).resolve().parents[2]
 EXAM = "cps"
 BLUEPRINT = """title: CPS practice exam (made up)
 forms: 2
@@ -39,8 +37,9 @@ TIMESTAMP = "2026-11-20 14:03:00.123456 UTC"
 
 
 def empty_course(root: Path) -> Course:
-    root.mkdir(parents=True)
-    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    from coursekit import new_course_dir  # tests/ is on sys.path under pytest
+
+    new_course_dir(root)
     bank, rubrics = synthetic_bank(120, seed=3, open_share=0.12)
     write_bank(bank, rubrics, root / "source" / EXAM, root / "rubrics")
     (root / "source" / EXAM / "blueprint.yaml").write_text(BLUEPRINT, encoding="utf-8")

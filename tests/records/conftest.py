@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -10,24 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from coursekit import cloned, new_course_dir
 from exam_builder.course import Course
 from exam_builder.records.db import Database
 
 sys.path.insert(0, str(Path(__file__).parent))  # records_kit, records_race_worker (spawned processes too)
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _course_dir(target: Path) -> Path:
-    target.mkdir(parents=True)
-    shutil.copy(REPO / "nbgrader_config.py", target / "nbgrader_config.py")
-    return target
-
 
 @pytest.fixture(scope="session")
 def records_template(tmp_path_factory) -> Path:
     """A course folder whose SQLite database is migrated to head, built once per run."""
-    root = _course_dir(tmp_path_factory.mktemp("records-template") / "course")
+    root = new_course_dir(tmp_path_factory.mktemp("records-template") / "course")
     c = Course(root)
     c.db.upgrade()
     c.db.dispose()
@@ -37,11 +29,8 @@ def records_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def rcourse(records_template: Path, tmp_path: Path) -> Course:
     """A fresh course with an empty, migrated SQLite database."""
-    root = tmp_path / "course"
-    shutil.copytree(records_template, root)
-    c = Course(root)
-    yield c
-    c.db.dispose()
+    with cloned(records_template, tmp_path / "course") as c:
+        yield c
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +60,7 @@ def pg_course(tmp_path: Path, pg_template: tuple[str, str]) -> Course:
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    c = Course(_course_dir(tmp_path / "pgcourse"), db_url=base.rsplit("/", 1)[0] + "/" + name)
+    c = Course(new_course_dir(tmp_path / "pgcourse"), db_url=base.rsplit("/", 1)[0] + "/" + name)
     yield c
     c.db.dispose()
     with admin.connect() as conn:
