@@ -74,7 +74,7 @@ def render_form(manifest: Manifest, bank: Bank) -> nbformat.NotebookNode:
     header = (
         f"# {manifest.title}\n\n"
         f"**Form {manifest.form}** · {len(manifest.items)} questions · {_points(manifest.total_points)} · "
-        f"time limit {manifest.time_limit_minutes} minutes\n\n"
+        f"standard time limit {manifest.time_limit_minutes} minutes (longer with an approved accommodation)\n\n"
         "Choose one answer for each true/false and multiple-choice question. Answer each open-response "
         "question in your own words. You can change any answer until you submit."
     )
