@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from ..assembly.manifest import grade_ids
-from ..grading.objective import load_exam_forms
+from ..assembly.forms import require_forms
 from ..records.models import Form, Sitting
 
 
@@ -89,7 +89,7 @@ def analyse(course, exam: str) -> list[FormStats]:
 
     out = []
     with course.db.read() as s:
-        for form, manifest in load_exam_forms(s, exam):
+        for form, manifest in require_forms(s, exam):
             scores = _gradebook_scores(s.connection(), form.assignment)
             cands = s.execute(select(Sitting.candidate_id).join(Form, Form.id == Sitting.form_id).where(
                 Form.id == form.id, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))).scalars().all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..errors import ExamBuilderError
 from ..records.models import Form, Sitting
 from .manifest import Manifest
 
@@ -12,6 +13,17 @@ def load_forms(session: Session, exam_id: str) -> list[tuple[Form, Manifest]]:
     """Every form of an exam, by label, with its manifest."""
     rows = session.execute(select(Form).where(Form.exam_id == exam_id).order_by(Form.label)).scalars().all()
     return [(row, Manifest.model_validate(row.manifest)) for row in rows]
+
+
+def require_forms(session: Session, exam_id: str) -> list[tuple[Form, Manifest]]:
+    """The exam's forms; a clear error when it has none (an unknown name, or not built yet)."""
+    forms = load_forms(session, exam_id)
+    if not forms:
+        raise ExamBuilderError(
+            f"exam {exam_id!r} has no forms; check the name, or build and release them first "
+            f"(exam-builder build {exam_id})"
+        )
+    return forms
 
 
 def issued_form_ids(session: Session, form_ids: list[int]) -> set[int]:

@@ -225,16 +225,14 @@ def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
 
     Returns the problems, the number of forms and the number of released files scanned.
     """
-    from ..errors import ExamBuilderError, rel
+    from ..errors import rel
     from .build import load_inputs
-    from .forms import load_forms
+    from .forms import require_forms
     from .release import source_notebook
 
     bank, rubrics, _ = load_inputs(course, exam)
     with course.db.read() as s:
-        manifests = [m for _, m in load_forms(s, exam)]
-    if not manifests:
-        raise ExamBuilderError(f"exam {exam} has no forms yet; run `exam-builder build {exam}`")
+        manifests = [m for _, m in require_forms(s, exam)]
     problems = lint_manifests(manifests, bank, rubrics)
     for m in manifests:
         path = source_notebook(course, m.assignment)

@@ -60,11 +60,11 @@ def register(cli: click.Group) -> None:
         """What objective scoring and rubric edits flagged, per submission."""
         from sqlalchemy import select
 
-        from ..grading.objective import load_exam_forms
+        from ..assembly.forms import require_forms
         from ..records.models import ScoreFlag
 
         with course.db.read() as s:
-            assignments = [f.assignment for f, _m in load_exam_forms(s, exam)]
+            assignments = [f.assignment for f, _m in require_forms(s, exam)]
             rows = s.execute(select(ScoreFlag).where(ScoreFlag.assignment.in_(assignments))
                              .order_by(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.id)).scalars().all()
         t = Table(title=f"{exam}: flags")

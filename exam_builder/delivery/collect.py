@@ -21,10 +21,11 @@ import nbformat
 from rich.progress import Progress
 from sqlalchemy import select
 
+from ..assembly.forms import require_forms
 from ..assembly.manifest import grade_ids
 from ..bank.model import METADATA_KEY
-from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
-from ..records.models import Form, Sitting
+from ..errors import Location, Problem, ValidationFailed
+from ..records.models import Sitting
 from .form_view import FormView, load_form_view, released_notebook_path
 from .session import latest_responses
 
@@ -92,9 +93,7 @@ def _write_atomic(path: Path, data: str) -> bool:
 def collect(course, exam: str, console=None) -> Collected:
     """Turn every submitted sitting of ``exam`` into an nbgrader submission."""
     with course.db.read() as s:
-        forms = {f.id: f.assignment for f in s.execute(select(Form.id, Form.assignment).where(Form.exam_id == exam))}
-        if not forms:
-            raise ExamBuilderError(f"no forms of exam {exam!r}; build them first (exam-builder build {exam})")
+        forms = {f.id: f.assignment for f, _m in require_forms(s, exam)}
         sittings = [_Done(*row) for row in s.execute(
             select(Sitting.id, Sitting.candidate_id, Sitting.form_id, Sitting.submitted_at)
             .where(Sitting.exam_id == exam, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))

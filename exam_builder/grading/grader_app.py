@@ -78,15 +78,16 @@ class GraderSession:
         item = self.queue.item_id
         if item not in self._stems:
             from ..delivery.form_view import load_form_view
-            from .objective import load_exam_forms, released_path
+            from ..assembly.forms import load_forms
+            from ..assembly.release import released_notebook
 
             stem = ""
             with self.course.db.read() as s:
-                forms = load_exam_forms(s, self.exam)
+                forms = load_forms(s, self.exam)
             for _form, m in forms:
                 if any(e.item_id == item for e in m.items):
                     try:
-                        stem = load_form_view(released_path(self.course, m.assignment), self.course.root).item(item).stem
+                        stem = load_form_view(released_notebook(self.course, m.assignment), self.course.root).item(item).stem
                     except (ExamBuilderError, KeyError):
                         continue
                     break

@@ -16,12 +16,14 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 
+from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
+from ..assembly.release import released_notebook
 from ..errors import ExamBuilderError, rel
 from ..records import audit
-from ..records.models import Form, ScoreFlag, utcnow
+from ..records.models import ScoreFlag, utcnow
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .settings import grading_settings
 from .submission import FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, nbgrader_checksum, answer_pattern, score_submission
@@ -53,22 +55,7 @@ class GradeReport:
         return sum(len(f.flagged) for f in self.forms)
 
 
-def load_exam_forms(session, exam: str) -> list[tuple[Form, Manifest]]:
-    """The exam's forms with their manifests (the builder's loader when present)."""
-    try:
-        from ..assembly.forms import load_forms
-    except ImportError:  # the builder's module is not there yet
-        rows = session.execute(select(Form).where(Form.exam_id == exam).order_by(Form.label)).scalars()
-        return [(f, Manifest.model_validate(f.manifest)) for f in rows]
-    return list(load_forms(session, exam))
 
-
-def released_path(course, assignment: str) -> Path:
-    try:
-        from ..assembly.release import released_notebook
-    except ImportError:
-        return course.release_dir / assignment / f"{assignment}.ipynb"
-    return Path(released_notebook(course, assignment))
 
 
 def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> FormTruth:
@@ -77,7 +64,7 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
 
     assignment = manifest.assignment
     cells = notebook_cells(conn, assignment, manifest.notebook)
-    released = released_path(course, assignment)
+    released = released_notebook(course, assignment)
     view = load_form_view(released, course.root)
     import nbformat
 
@@ -221,9 +208,7 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
     write_copies = settings.formgrader_copies if write_copies is None else write_copies
     workers = workers or settings.workers or os.cpu_count() or 1
     with course.db.read() as s:
-        forms = load_exam_forms(s, exam)
-        if not forms:
-            raise ExamBuilderError(f"exam {exam!r} has no forms; build and release them first (exam-builder build {exam})")
+        forms = require_forms(s, exam)
         truths = [(form_truth(course, s.connection(), m, write_copies), m.hash()) for _f, m in forms]
     report = GradeReport(exam)
     console = console or Console(stderr=True)

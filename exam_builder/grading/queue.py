@@ -21,7 +21,6 @@ import html
 import json
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -99,11 +98,11 @@ def order_key(exam: str, item_id: str, sitting_id: int) -> str:
 
 def open_items(course, exam: str) -> list[tuple[str, str | None]]:
     """The open-response items of an exam's forms: (item id, rubric id), in first-form order."""
-    from .objective import load_exam_forms
+    from ..assembly.forms import require_forms
 
     seen: dict[str, str | None] = {}
     with course.db.read() as s:
-        for _form, manifest in load_exam_forms(s, exam):
+        for _form, manifest in require_forms(s, exam):
             for entry in manifest.open_response():
                 seen.setdefault(entry.item_id, entry.rubric or entry.item_id)
     return list(seen.items())
@@ -162,11 +161,11 @@ class RatingQueue:
         gid = grade_ids(number)["grade"]
         path = self.course.submitted_dir / candidate / manifest.assignment / f"{manifest.notebook}.ipynb"
         if manifest.assignment not in self._released:
-            from .objective import released_path
+            from ..assembly.release import released_notebook
 
             stub = ""
             try:
-                rel_nb = json.loads(Path(released_path(self.course, manifest.assignment)).read_text(encoding="utf-8"))
+                rel_nb = json.loads(released_notebook(self.course, manifest.assignment).read_text(encoding="utf-8"))
                 stub = _cell_text(rel_nb, gid) or ""
             except (OSError, ValueError, ExamBuilderError):
                 pass
