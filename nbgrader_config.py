@@ -23,3 +23,6 @@ c.ProgramPolicy.exam_offset_days = 14
 c.ProgramPolicy.tutoring_after_failure = "offered"
 c.ProgramPolicy.waiting_period_days = 14
 c.ProgramPolicy.double_rating_share = 1.0
+
+# The exam room's time zone: times shown to candidates (answer saved at, receipt).
+c.DeliverySettings.timezone = "America/New_York"

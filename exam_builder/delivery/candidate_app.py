@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ipywidgets as w
 import mistune
@@ -41,10 +42,15 @@ def md(text: str) -> str:
     return _markdown(text or "")
 
 
-def local_time(t: dt.datetime | None) -> str:
+def local_time(t: dt.datetime | None, zone: str = "UTC") -> str:
+    """A server time (naive UTC) as the room's wall clock, e.g. ``14:05:09 EST``."""
     if t is None:
         return ""
-    return t.replace(tzinfo=timezone.utc).astimezone().strftime("%H:%M:%S %Z")
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):  # a typo in the setting must not stop a sitting
+        tz = timezone.utc
+    return t.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%H:%M:%S %Z")
 
 
 def clock_text(left: dt.timedelta) -> str:
@@ -304,7 +310,7 @@ class CandidateApp:
                 b.remove_class("eb-current")
 
     def _saved(self, what: str) -> None:
-        self.save_state.value = f"<p role='status'>{html.escape(what)} saved at {local_time(self.clock())}.</p>"
+        self.save_state.value = f"<p role='status'>{html.escape(what)} saved at {local_time(self.clock(), self.settings.timezone)}.</p>"
 
     def _on_choice(self, it: ItemView, change) -> None:
         if self._loading:
@@ -393,7 +399,7 @@ class CandidateApp:
         why = {"deadline": "Time is up: your exam was submitted automatically.",
                "candidate": "Your exam was submitted.", "proctor": "The proctor submitted your exam."}.get(r.reason, "")
         self.body.children = [w.HTML(
-            f"<h2>Receipt</h2><p role='status'>{why}</p><p>Submitted at <b>{local_time(r.submitted_at)}</b>. "
+            f"<h2>Receipt</h2><p role='status'>{why}</p><p>Submitted at <b>{local_time(r.submitted_at, self.settings.timezone)}</b>. "
             f"Answered: {r.answered} of {r.total}.</p><p>Receipt code (SHA-256 of your answers):</p>"
             f"<p class='eb-hash'>{r.sha256}</p><p>You may close this page.</p>")]
         self.timer.value = ""

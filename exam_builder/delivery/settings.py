@@ -1,7 +1,7 @@
 """Delivery settings (traitlets), set in ``nbgrader_config.py`` like ``c.DeliverySettings.save_delay_seconds = 1``."""
 from __future__ import annotations
 
-from traitlets import Float, Int
+from traitlets import Float, Int, Unicode
 from traitlets.config import Configurable
 
 
@@ -16,4 +16,8 @@ class DeliverySettings(Configurable):
         1.0, help="An open response is saved this long after typing pauses (and at once on leaving the question)."
     ).tag(config=True)
     max_answer_chars = Int(20_000, help="Longest open response accepted.").tag(config=True)
+    timezone = Unicode(
+        "America/New_York",
+        help="IANA time zone of the exam room: times shown to candidates (saved at, receipt) are in it.",
+    ).tag(config=True)
     sign_in_delay_seconds = Float(1.0, help="Pause after a wrong access code, to slow down guessing.").tag(config=True)

@@ -83,3 +83,13 @@ def test_proctor_dashboard_actions_are_audited(dcourse, form_id):
         assert [(e.action, e.actor) for e in s.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()] == [
             ("add_time", "proctor-kim"), ("record_scribe", "proctor-kim"), ("sitting.void", "proctor-kim")]
     assert dash.sitting.options == ()
+
+
+def test_times_shown_to_candidates_are_the_rooms_wall_clock():
+    import datetime as dt
+
+    from exam_builder.delivery.candidate_app import local_time
+
+    noon_utc = dt.datetime(2026, 7, 1, 16, 0, 0)  # the server keeps naive UTC
+    assert local_time(noon_utc, "America/New_York") == "12:00:00 EDT"
+    assert local_time(noon_utc, "Not/AZone") == "16:00:00 UTC"  # a bad setting never stops a sitting
