@@ -8,7 +8,8 @@ if [ -z "$PGBIN" ]; then
   exec "$@"
 fi
 dir=$(mktemp -d /tmp/exam-builder-pg.XXXXXX)
-port=${EXAM_BUILDER_PG_PORT:-55432}
+# a free loopback port, so two runs on one machine never collide
+port=${EXAM_BUILDER_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 runas=()
 if [ "$(id -u)" -eq 0 ]; then
   chown postgres "$dir"

@@ -9,7 +9,7 @@ import pytest
 # Commands print rich tables; tests read them whole, so give them room not to wrap cells.
 os.environ["COLUMNS"] = "250"
 
-from coursekit import new_course_dir  # noqa: E402
+from coursekit import NO_PG, new_course_dir, pg_database, pg_server  # noqa: E402
 from exam_builder.course import Course  # noqa: E402
 
 
@@ -35,22 +35,10 @@ def course(course_dir: Path) -> Course:
 @pytest.fixture
 def pg_url() -> str:
     """A fresh PostgreSQL database on the server that `make test` starts (skips without one)."""
-    base = os.environ.get("EXAM_BUILDER_PG_URL")
-    if not base:
-        pytest.skip("no PostgreSQL server (EXAM_BUILDER_PG_URL unset; `make test` starts one)")
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    name = "eb_" + uuid.uuid4().hex[:12]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    if not pg_server():
+        pytest.skip(NO_PG)
+    with pg_database() as url:
+        yield url
 
 
 # In CI every real part is installed by `make test`; a test that would skip for want of one

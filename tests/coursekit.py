@@ -33,3 +33,34 @@ def cloned(template: Path, target: Path) -> Iterator[Course]:
         yield course
     finally:
         course.db.dispose()
+
+
+NO_PG = "no PostgreSQL server (EXAM_BUILDER_PG_URL unset; `make test` starts one)"
+
+
+def pg_server() -> str | None:
+    """The URL of the PostgreSQL server `make test` starts (scripts/with-postgres.sh), if any."""
+    import os
+
+    return os.environ.get("EXAM_BUILDER_PG_URL")
+
+
+@contextlib.contextmanager
+def pg_database(prefix: str = "eb_", template: str | None = None) -> Iterator[str]:
+    """A throw-away PostgreSQL database (optionally a copy of ``template``): its URL, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base = pg_server()
+    assert base, NO_PG
+    name = prefix + uuid.uuid4().hex[:12]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        yield base.rsplit("/", 1)[0] + "/" + name
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -1,15 +1,12 @@
 """Fixtures of the records tests: a migrated course database, copied per test (fast)."""
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from coursekit import cloned, new_course_dir
+from coursekit import NO_PG, cloned, new_course_dir, pg_database, pg_server
 from exam_builder.course import Course
 from exam_builder.records.db import Database
 
@@ -34,38 +31,24 @@ def rcourse(records_template: Path, tmp_path: Path) -> Course:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> tuple[str, str]:
+def pg_template() -> str:
     """A PostgreSQL database migrated to head once per run, cloned per test (skips without a server)."""
-    base = os.environ.get("EXAM_BUILDER_PG_URL")
-    if not base:
-        pytest.skip("no PostgreSQL server (EXAM_BUILDER_PG_URL unset; `make test` starts one)")
-    name = "eb_records_tmpl_" + uuid.uuid4().hex[:8]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(base.rsplit("/", 1)[0] + "/" + name)
-    db.upgrade()
-    db.dispose()
-    yield base, name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    if not pg_server():
+        pytest.skip(NO_PG)
+    with pg_database("eb_records_tmpl_") as url:
+        db = Database(url)
+        db.upgrade()
+        db.dispose()
+        yield url.rsplit("/", 1)[1]
 
 
 @pytest.fixture
-def pg_course(tmp_path: Path, pg_template: tuple[str, str]) -> Course:
+def pg_course(tmp_path: Path, pg_template: str) -> Course:
     """A course on a fresh PostgreSQL database (a clone of the migrated template)."""
-    base, template = pg_template
-    name = "eb_records_" + uuid.uuid4().hex[:12]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    c = Course(new_course_dir(tmp_path / "pgcourse"), db_url=base.rsplit("/", 1)[0] + "/" + name)
-    yield c
-    c.db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with pg_database("eb_records_", template=pg_template) as url:
+        c = Course(new_course_dir(tmp_path / "pgcourse"), db_url=url)
+        yield c
+        c.db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
