@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..bank import Bank, Item, Kind, Status
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..policy import ProgramPolicy
-from ..rubrics.model import Rubric, _line_of, _strip_lines, load_yaml_with_lines, pydantic_problems
+from ..rubrics.model import Rubric, line_of, strip_lines, load_yaml_with_lines, pydantic_problems
 
 BLUEPRINT_FILE = "blueprint.yaml"
 KIND_ORDER = (Kind.true_false, Kind.multiple_choice, Kind.open_response)
@@ -201,7 +201,7 @@ def parse_blueprint(path: Path, label: str) -> tuple[Blueprint | None, object, l
     if not isinstance(data, dict):
         return None, data, [Problem(Location(label, line=1), "a blueprint must be a mapping (title, counts, cut_score, ...)")]
     try:
-        return Blueprint.model_validate(_strip_lines(data)), data, []
+        return Blueprint.model_validate(strip_lines(data)), data, []
     except ValidationError as exc:
         return None, data, pydantic_problems(exc, data, label)
 
@@ -237,7 +237,7 @@ def check_against_bank(
     problems: list[Problem] = []
 
     def at(*path, item: str | None = None) -> Location:
-        return Location(label, line=_line_of(data, path) if data is not None else None,
+        return Location(label, line=line_of(data, path) if data is not None else None,
                         column=".".join(str(p) for p in path) or None, item=item)
 
     comps = policy.competencies

@@ -26,10 +26,10 @@ from ..rubrics.model import Rubric, load_rubrics
 from .assemble import Assembly, assemble
 from .blueprint import BLUEPRINT_FILE, Blueprint, load_blueprint
 from .exports import write_comparison, write_key
-from .forms import issued_form_ids, load_forms, nbgrader_submissions
+from .forms import load_forms, nbgrader_submissions, sitting_counts
 from .lint import lint_manifests, lint_notebook, rationale_texts, scan_release
 from .manifest import Manifest
-from .release import generate_assignment, nbgrader_api, restorable, source_notebook, write_atomic
+from .release import generate_assignment, nbgrader_api, release_path, restorable, source_notebook, write_atomic
 from .render import notebook_text, render_form
 
 _IGNORED = ("bank_hash", "blueprint_hash")
@@ -182,8 +182,8 @@ def build(
     course.db.require_current()
     with course.db.read() as s:
         stored = {f.label: (_StoredForm(f.id, f.label, f.assignment, f.manifest_hash), m) for f, m in load_forms(s, exam)}
-        issued = issued_form_ids(s, [f.id for f, _ in stored.values()])
-        sittings = {fid: s.query(Sitting).filter(Sitting.form_id == fid).count() for fid in issued}
+        sittings = sitting_counts(s, [f.id for f, _ in stored.values()])
+        issued = set(sittings)
         submitted = nbgrader_submissions(s, [f.assignment for f, _ in stored.values()])
         issued |= {f.id for f, _ in stored.values() if f.assignment in submitted}
         taken = {a for (a,) in s.execute(select(Form.assignment).where(Form.exam_id != exam)).all()}
@@ -203,8 +203,7 @@ def build(
             text = notebook_text(render_form(m, bank))
         if row is not None and row.manifest_hash == m.hash():
             src = source_notebook(course, m.assignment)
-            released = course.release_dir / m.assignment / f"{m.assignment}.ipynb"
-            fresh = src.exists() and src.read_text(encoding="utf-8") == text and released.exists()
+            fresh = src.exists() and src.read_text(encoding="utf-8") == text and release_path(course, m.assignment).exists()
             outcomes.append(FormOutcome(m, "unchanged" if fresh else "re-released", text))
         else:
             outcomes.append(FormOutcome(m, "rebuilt" if row is not None else "new", text))

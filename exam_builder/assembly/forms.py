@@ -26,14 +26,19 @@ def require_forms(session: Session, exam_id: str) -> list[tuple[Form, Manifest]]
     return forms
 
 
-def issued_form_ids(session: Session, form_ids: list[int]) -> set[int]:
-    """Forms given to at least one candidate (a sitting exists): they are frozen."""
+def sitting_counts(session: Session, form_ids: list[int]) -> dict[int, int]:
+    """Sittings per form, in one query; forms without a sitting are left out."""
     if not form_ids:
-        return set()
+        return {}
     rows = session.execute(
         select(Sitting.form_id, func.count(Sitting.id)).where(Sitting.form_id.in_(form_ids)).group_by(Sitting.form_id)
     ).all()
-    return {fid for fid, n in rows if n}
+    return {fid: n for fid, n in rows if n}
+
+
+def issued_form_ids(session: Session, form_ids: list[int]) -> set[int]:
+    """Forms given to at least one candidate (a sitting exists): they are frozen."""
+    return set(sitting_counts(session, form_ids))
 
 
 def nbgrader_submissions(session: Session, assignments: list[str]) -> dict[str, int]:

@@ -228,7 +228,7 @@ def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
     from ..errors import rel
     from .build import load_inputs
     from .forms import require_forms
-    from .release import source_notebook
+    from .release import release_path, source_notebook
 
     bank, rubrics, _ = load_inputs(course, exam)
     with course.db.read() as s:
@@ -238,7 +238,7 @@ def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
         path = source_notebook(course, m.assignment)
         if path.exists():
             problems += lint_notebook(nbformat.read(str(path), as_version=4), rel(path, course.root))
-        released = course.release_dir / m.assignment / f"{m.assignment}.ipynb"
+        released = release_path(course, m.assignment)
         if not released.exists():
             problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
     label = lambda p: rel(p, course.root)  # noqa: E731

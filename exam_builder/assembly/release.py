@@ -24,9 +24,14 @@ def source_notebook(course: Course, assignment: str) -> Path:
     return course.source_dir / assignment / f"{assignment}.ipynb"
 
 
+def release_path(course: Course, assignment: str) -> Path:
+    """Where nbgrader releases a form's candidate notebook (whether or not it is there yet)."""
+    return course.release_dir / assignment / f"{assignment}.ipynb"
+
+
 def released_notebook(course: Course, assignment: str) -> Path:
     """The released (candidate) notebook of a form; an error if it has not been released."""
-    path = course.release_dir / assignment / f"{assignment}.ipynb"
+    path = release_path(course, assignment)
     if not path.exists():
         raise ExamBuilderError(
             f"{path}: form {assignment} has not been released; run `exam-builder build {assignment.rsplit('-', 1)[0]}`"
@@ -42,6 +47,8 @@ def write_atomic(path: Path, text: str) -> bool:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())  # on disk before the rename: a crash leaves the old file or the new one
     os.replace(tmp, path)
     return True
 
@@ -96,5 +103,5 @@ def generate_assignment(course: Course, assignment: str, api=None) -> None:
             f"{source_notebook(course, assignment)}: nbgrader could not release form {assignment}: {detail}\n"
             "Nothing was changed. If the form has submissions in the gradebook, build new forms with another label."
         )
-    if not (course.release_dir / assignment / f"{assignment}.ipynb").exists():
+    if not release_path(course, assignment).exists():
         raise ExamBuilderError(f"nbgrader reported success but wrote no release/{assignment}/{assignment}.ipynb")

@@ -6,7 +6,6 @@ id is found), but only problems in the files named are reported.
 """
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +117,8 @@ def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
 
     reported = {label(p) for p in [*targets.notebooks, *targets.rubrics, *targets.blueprints]}
     shown = targets.problems + [p for p in problems if p.location.file in reported]
-    read = [nb for nb in bank.notebooks if nb.path.resolve() in {p.resolve() for p in targets.notebooks}]
+    named = {p.resolve() for p in targets.notebooks}
+    read = [nb for nb in bank.notebooks if nb.path.resolve() in named]
     checked = Counter(
         notebooks=len(_unique(targets.notebooks)),
         items=sum(len(nb.items) for nb in read),
@@ -130,17 +130,10 @@ def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
 
 
 def _check_blueprint(path: Path, bank: Bank, rubrics: dict, course: Course, label: str) -> list[Problem]:
-    """Blueprints are the assembly domain's; its checker is used when it exists."""
+    """Blueprints are the assembly domain's: its checker says what is wrong."""
+    from ..assembly.blueprint import check_blueprint  # assembly imports the bank: import it when needed
+
     try:
-        module = importlib.import_module("exam_builder.assembly.blueprint")
-    except ModuleNotFoundError as exc:
-        if exc.name != "exam_builder.assembly.blueprint":
-            raise
-        module = None
-    checker = getattr(module, "check_blueprint", None)
-    if checker is None:
-        return [Problem(Location(label), "blueprints cannot be checked by this version yet; skipped", "warning")]
-    try:
-        return list(checker(path, bank, rubrics, course.policy, label))
+        return list(check_blueprint(path, bank, rubrics, course.policy, label))
     except ExamBuilderError as exc:
         return [Problem(Location(label), str(exc))]

@@ -173,8 +173,11 @@ def register(cli: click.Group) -> None:
         table = _table("id", "candidate", "kind", "multiplier", "details", "letter on file", "status",
                        "approved by / on", "time limit")
         with _ready(course).read() as s:
+            limits: dict[str, int] = {}  # one lookup per candidate, not per row
             for a in accommodations.list_accommodations(s, candidate, status):
-                limit = accommodations.personal_time_limit(s, course.policy, a.candidate_id)
+                if a.candidate_id not in limits:
+                    limits[a.candidate_id] = accommodations.personal_time_limit(s, course.policy, a.candidate_id)
+                limit = limits[a.candidate_id]
                 table.add_row(str(a.id), a.candidate_id, a.kind, _fmt(a.multiplier), escape(a.details or "-"),
                               _fmt(a.letter_on_file), a.status,
                               escape(f"{a.approved_by} {a.approved_on}") if a.approved_by else "-", f"{limit} min")

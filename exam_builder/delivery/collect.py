@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import html
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,11 +21,12 @@ from sqlalchemy import select
 
 from ..assembly.forms import require_forms
 from ..assembly.manifest import grade_ids
+from ..assembly.release import write_atomic
 from ..bank.model import METADATA_KEY
 from ..errors import Location, Problem, ValidationFailed
 from ..records.models import Sitting
 from .form_view import FormView, load_form_view, released_notebook_path
-from .session import latest_responses
+from .session import latest_responses_of
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"  # nbgrader's exchange format (UTC)
 
@@ -76,20 +75,6 @@ def submission_notebook(released: nbformat.NotebookNode, view: FormView, answers
     return nb, problems
 
 
-def _write_atomic(path: Path, data: str) -> bool:
-    """Write ``data`` to ``path`` unless it already holds it; never a half-written file."""
-    if path.exists() and path.read_text(encoding="utf-8") == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return True
-
-
 def collect(course, exam: str, console=None) -> Collected:
     """Turn every submitted sitting of ``exam`` into an nbgrader submission."""
     with course.db.read() as s:
@@ -98,7 +83,8 @@ def collect(course, exam: str, console=None) -> Collected:
             select(Sitting.id, Sitting.candidate_id, Sitting.form_id, Sitting.submitted_at)
             .where(Sitting.exam_id == exam, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))
             .order_by(Sitting.submitted_at, Sitting.id))]
-        journals = {sit.id: {k: r.value for k, r in latest_responses(s, sit.id).items()} for sit in sittings}
+        journals = {sid: {k: r.value for k, r in rows.items()}
+                    for sid, rows in latest_responses_of(s, [sit.id for sit in sittings]).items()}
     result = Collected()
     latest: dict[tuple[str, int], _Done] = {}
     for sit in sittings:  # a later sitting on the same form wins (the folder names only the form)
@@ -127,8 +113,8 @@ def collect(course, exam: str, console=None) -> Collected:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("collecting submissions", total=len(planned))
         for nb_path, nb_text, stamp in planned:
-            changed = _write_atomic(nb_path, nb_text)
-            changed |= _write_atomic(nb_path.parent / "timestamp.txt", stamp)
+            changed = write_atomic(nb_path, nb_text)
+            changed |= write_atomic(nb_path.parent / "timestamp.txt", stamp)
             (result.written if changed else result.unchanged).append(nb_path)
             progress.advance(task)
     return result

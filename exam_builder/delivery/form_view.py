@@ -74,12 +74,10 @@ class FormView:
 
 
 def released_notebook_path(course, assignment: str) -> Path:
-    """Where nbgrader released a form: the builder's helper when present, else nbgrader's layout."""
-    try:
-        from ..assembly.release import released_notebook
-    except ImportError:
-        return course.release_dir / assignment / f"{assignment}.ipynb"
-    return Path(released_notebook(course, assignment))
+    """Where nbgrader released a form (the builder's ``released_notebook``; an error if it was not)."""
+    from ..assembly.release import released_notebook  # imported on use: the kernel's import stays light
+
+    return released_notebook(course, assignment)
 
 
 _QUESTION_LINE = re.compile(r"^\s*\*\*Question\s+\d+\*\*.*$")

@@ -42,16 +42,17 @@ def overview(course, exam: str, now: dt.datetime | None = None) -> list[Row]:
     """One row per sitting of the exam, for the dashboard and the demo's table."""
     now = now or utcnow()
     with course.db.read() as s:
-        sits = s.execute(select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id)
+        sits = s.execute(select(Sitting, Candidate, Form.assignment)
+                         .join(Candidate, Candidate.id == Sitting.candidate_id)
+                         .outerjoin(Form, Form.id == Sitting.form_id)
                          .where(Sitting.exam_id == exam).order_by(Sitting.room, Candidate.last_name, Sitting.id)).all()
         last = (select(func.max(Response.id)).group_by(Response.sitting_id, Response.item_id).scalar_subquery())
         answered = dict(s.execute(select(Response.sitting_id, func.count()).where(
             Response.id.in_(last), Response.value.is_not(None), Response.value != "").group_by(Response.sitting_id)).all())
         totals: dict[int, int] = {}
         rows = []
-        for sit, cand in sits:
-            if sit.form_id not in totals:
-                assignment = s.execute(select(Form.assignment).where(Form.id == sit.form_id)).scalar_one()
+        for sit, cand, assignment in sits:
+            if sit.form_id not in totals:  # each form's notebook is read once per refresh
                 try:
                     totals[sit.form_id] = len(load_form_view(released_notebook_path(course, assignment)).items)
                 except ExamBuilderError:

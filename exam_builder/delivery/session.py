@@ -60,6 +60,18 @@ def latest_responses(s: Session, sitting_id: int) -> dict[str, Response]:
     return {r.item_id: r for r in rows}
 
 
+def latest_responses_of(s: Session, sitting_ids: list[int]) -> dict[int, dict[str, Response]]:
+    """``latest_responses`` of many sittings in one query (collection, reports)."""
+    out: dict[int, dict[str, Response]] = {sid: {} for sid in sitting_ids}
+    if not sitting_ids:
+        return out
+    last = (select(func.max(Response.id)).where(Response.sitting_id.in_(sitting_ids))
+            .group_by(Response.sitting_id, Response.item_id).scalar_subquery())
+    for r in s.execute(select(Response).where(Response.id.in_(last))).scalars():
+        out[r.sitting_id][r.item_id] = r
+    return out
+
+
 def format_minutes(minutes: int) -> str:
     """180 -> "3 hours"; 270 -> "4 hours 30 minutes" (as the instructions say it)."""
     h, m = divmod(int(minutes), 60)

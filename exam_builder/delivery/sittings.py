@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from ..errors import ExamBuilderError
-from ..records import audit
+from ..records import audit, ledger
 from ..records.models import Candidate, Exam, Sitting, SittingEvent, utcnow
 from .session import CODE_ALPHABET, format_minutes, hash_code
 
@@ -47,18 +47,9 @@ class OpenResult:
     seat_cards: Path | None = None
 
 
-def _ledger():
-    try:
-        from ..records import ledger
-    except ImportError as exc:  # the records domain has not landed
-        raise ExamBuilderError("the sitting ledger (records/ledger.py) is not installed") from exc
-    return ledger
-
-
 def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str] | None = None,
                   today: dt.date | None = None, write_cards: bool = True) -> OpenResult:
     """Open a sitting for each eligible candidate (one transaction); codes are returned once."""
-    ledger = _ledger()
     result = OpenResult()
     if not room.strip():
         raise ExamBuilderError("give the room (--room), it is printed on the seat cards and shown to the proctor")
@@ -169,7 +160,6 @@ def record_scribe(course, sitting_id: int, scribe: str, actor: str, reason: str 
 def void(course, sitting_id: int, actor: str, reason: str) -> None:
     """Void a sitting through the ledger (it stops counting as an attempt; audited there)."""
     _need(reason, actor)
-    ledger = _ledger()
     with course.db.transaction() as s:
         if s.get(Sitting, sitting_id) is None:
             raise ExamBuilderError(f"no sitting {sitting_id}")

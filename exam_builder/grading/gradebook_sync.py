@@ -284,6 +284,19 @@ class GradebookWriter:
         return old
 
 
+def writer_for(session, assignment: str, notebook: str) -> GradebookWriter:
+    """The ``GradebookWriter`` of one assignment notebook, made once per session.
+
+    Its gradebook cells are read once per transaction instead of once per decision stored
+    (settling blanks or re-applying a rubric stores many decisions in one transaction).
+    """
+    cache = session.info.setdefault("eb_gradebook_writers", {})
+    key = (assignment, notebook)
+    if key not in cache:
+        cache[key] = GradebookWriter(session.connection(), assignment, notebook)
+    return cache[key]
+
+
 @contextlib.contextmanager
 def _large_cache(conn: Connection, kib: int = 262_144):
     """A bigger SQLite page cache while bulk-writing (the gradebook's indexes outgrow the default)."""

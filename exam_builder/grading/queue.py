@@ -31,7 +31,7 @@ from ..errors import ExamBuilderError
 from ..records import audit
 from ..records.models import Form, ItemScore, Rating, Response, Secret, Sitting, utcnow
 from ..rubrics.model import Rubric, load_rubrics
-from .resolution import ROLES, Decision, record_no_response, resolve, second_needed
+from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
 from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
 from .settings import grading_settings
 
@@ -322,8 +322,6 @@ class RatingQueue:
                          sitting=r.sitting_id, item=self.item_id, role=r.role, score=score, old_score=old,
                          levels=clean, rubric_hash=r.rubric_hash)
             decision = resolve(s, r.sitting_id, self.item_id, self.policy, self.rubric, rater, reason)
-            from .resolution import response_context
-
             ctx = response_context(s, r.sitting_id, self.item_id)
             clear_rerate_flag(s, ctx.assignment, ctx.sitting.candidate_id, ctx.grade_id)
             return decision, (self._claim_in(s, rater, utcnow(), skip) if take_next else None)

@@ -20,7 +20,7 @@ from ..policy import ProgramPolicy
 from ..records import audit
 from ..records.models import Form, ItemScore, Rating, Sitting, utcnow
 from ..rubrics.model import Rubric
-from .gradebook_sync import GradebookWriter
+from .gradebook_sync import writer_for
 
 ROLES = ("first", "second", "adjudication")
 EPS = 1e-9
@@ -86,8 +86,10 @@ def response_context(session: Session, sitting_id: int, item_id: str) -> Respons
     sitting = session.get(Sitting, sitting_id)
     if sitting is None:
         raise ExamBuilderError(f"no sitting {sitting_id}")
-    form = session.get(Form, sitting.form_id)
-    manifest = Manifest.model_validate(form.manifest)
+    manifests = session.info.setdefault("eb_manifests", {})  # parsed once per form and transaction
+    if sitting.form_id not in manifests:
+        manifests[sitting.form_id] = Manifest.model_validate(session.get(Form, sitting.form_id).manifest)
+    manifest = manifests[sitting.form_id]
     for entry in manifest.items:
         if entry.item_id == item_id:
             return ResponseContext(sitting, manifest, entry.number, entry.points)
@@ -160,7 +162,7 @@ def persist(session: Session, ctx: ResponseContext, item_id: str, decision: Deci
     row.decided_at = utcnow()
     session.flush()
     comment = gradebook_comment(decision, ratings, rubric, ctx.points)
-    writer = GradebookWriter(session.connection(), ctx.assignment, ctx.manifest.notebook)
+    writer = writer_for(session, ctx.assignment, ctx.manifest.notebook)
     old_score = writer.set_manual(ctx.sitting.candidate_id, ctx.grade_id, decision.score, comment)
     audit.record(session, actor, "item_score", "response", f"{ctx.sitting.id}:{item_id}", reason,
                  sitting=ctx.sitting.id, item=item_id, assignment=ctx.assignment, grade_id=ctx.grade_id,

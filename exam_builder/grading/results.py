@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..assembly.manifest import Manifest, grade_ids
+from ..assembly.release import write_atomic
 from ..errors import ExamBuilderError
 from ..records.models import Candidate, Exam, Form, ScoreFlag, Sitting, utcnow
 from .gradebook_sync import BASE_CELL, GRADE, SUBMISSION, SUBMITTED_NB, ASSIGNMENT
@@ -112,11 +111,13 @@ def compute_results(course, exam: str) -> list[Result]:
         conn = s.connection()
         scores: dict[str, dict] = {}
         manifests: dict[int, Manifest] = {}
-        flags: dict[tuple[str, str], int] = {}
-        for assignment, cand, n in s.execute(
-            select(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.id)
-        ):
-            flags[(assignment, cand)] = flags.get((assignment, cand), 0) + 1
+        assignments = {form.assignment for _sitting, form, _cand in rows}
+        flags: dict[tuple[str, str], int] = {
+            (assignment, cand): n for assignment, cand, n in s.execute(
+                select(ScoreFlag.assignment, ScoreFlag.candidate_id, func.count())
+                .where(ScoreFlag.assignment.in_(assignments))
+                .group_by(ScoreFlag.assignment, ScoreFlag.candidate_id))
+        }
         results = []
         for sitting, form, cand in rows:
             if form.id not in manifests:
@@ -182,14 +183,6 @@ def results_csv(course, results: list[Result]) -> str:
                     *[num(r.competencies[c]) if c in r.competencies else "" for c, _ in comps],
                     r.status, r.next_step, r.flags])
     return buf.getvalue()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 # -- candidate score reports ------------------------------------------------------------

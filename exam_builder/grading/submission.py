@@ -273,9 +273,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
         result.auto[q.grade_id] = q.points if label == q.key else 0.0
 
     for gid in truth.open_ids:
-        result.auto[gid] = 0.0 if same.get(gid, False) else None
-        if gid not in chosen:
-            result.auto[gid] = None
+        result.auto[gid] = 0.0 if same.get(gid, False) else None  # not in ``same`` when deleted: a grader decides
 
     if truth.autograded_dir:
         _write_autograded(truth, path, nb_path, nb, chosen if tampered else None, result.student)

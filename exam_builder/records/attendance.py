@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import Problem
@@ -174,17 +174,26 @@ def import_homework(course, path: Path | str, actor: str) -> ImportReport:
     with course.db.transaction() as s:
         _check_candidates(s, sheet, first_row)
         sheet.raise_if_errors()
+        existing = _existing_homework(s, first_row)
         for (cid, name), values in records.items():
             values = {k: v for k, v in values.items() if k != "row"}
-            _upsert_homework(s, cid, name, values, report)
+            _upsert_homework(s, existing, cid, name, values, report)
         if report.created or report.changed:
             audit.record(s, actor, "homework.import", "homework", sheet.label,
                          created=report.created, changed=report.changed)
     return report
 
 
-def _upsert_homework(s: Session, cid: str, name: str, values: dict, report: ImportReport) -> None:
-    hw = s.get(Homework, (cid, name))
+def _existing_homework(s: Session, candidate_ids) -> dict[tuple[str, str], Homework]:
+    """The homework rows of these candidates, by (candidate, assignment), in one query."""
+    rows = s.execute(select(Homework).where(Homework.candidate_id.in_(list(candidate_ids)))).scalars()
+    return {(h.candidate_id, h.assignment): h for h in rows}
+
+
+def _upsert_homework(
+    s: Session, existing: dict[tuple[str, str], Homework], cid: str, name: str, values: dict, report: ImportReport
+) -> None:
+    hw = existing.get((cid, name))
     if hw is None:
         s.add(Homework(candidate_id=cid, assignment=name, **values))
         report.created += 1
@@ -201,8 +210,6 @@ def sync_homework_from_gradebook(course, actor: str) -> ImportReport:
 
     A candidate without a submission of an assignment has not turned it in.
     """
-    from nbgrader.api import MissingEntry
-
     with course.db.read() as s:
         forms = set(s.execute(select(Form.assignment)).scalars())
         candidates = list(s.execute(select(Candidate.id).order_by(Candidate.id)).scalars())
@@ -213,21 +220,21 @@ def sync_homework_from_gradebook(course, actor: str) -> ImportReport:
             if assignment.name in forms:
                 continue
             max_score = assignment.max_score
+            submitted = {sub.student_id: sub for sub in assignment.submissions}  # one query, not one per candidate
             for cid in candidates:
-                try:
-                    sub = gb.find_submission(assignment.name, cid)
-                except MissingEntry:
-                    found[(cid, assignment.name)] = {"turned_in": False, "score": None, "max_score": max_score}
-                else:
-                    found[(cid, assignment.name)] = {"turned_in": True, "score": sub.score, "max_score": max_score}
+                sub = submitted.get(cid)
+                found[(cid, assignment.name)] = {"turned_in": sub is not None,
+                                                 "score": sub.score if sub is not None else None,
+                                                 "max_score": max_score}
     finally:
         gb.close()
     report = ImportReport(file="nbgrader gradebook")
     if not found:
         return report
     with course.db.transaction() as s:
+        existing = _existing_homework(s, candidates)
         for (cid, name), values in found.items():
-            _upsert_homework(s, cid, name, values, report)
+            _upsert_homework(s, existing, cid, name, values, report)
         if report.created or report.changed:
             audit.record(s, actor, "homework.sync", "homework", "gradebook",
                          created=report.created, changed=report.changed)
@@ -248,13 +255,17 @@ class Participation:
 
 
 def participation(session: Session, candidate_ids: list[str]) -> dict[str, Participation]:
-    """Homework turned in out of every homework assignment known (missing rows count as not)."""
-    rows = list(session.execute(select(Homework)).scalars())
-    assigned = len({h.assignment for h in rows})
-    done: dict[str, int] = {}
-    for h in rows:
-        if h.turned_in:
-            done[h.candidate_id] = done.get(h.candidate_id, 0) + 1
+    """Homework turned in out of every homework assignment known (missing rows count as not).
+
+    Two aggregate queries, not the whole table: the ledger asks this for one candidate each
+    time it opens a sitting.
+    """
+    assigned = session.execute(select(func.count(distinct(Homework.assignment)))).scalar_one()
+    done = dict(session.execute(
+        select(Homework.candidate_id, func.count())
+        .where(Homework.turned_in.is_(True), Homework.candidate_id.in_(list(candidate_ids)))
+        .group_by(Homework.candidate_id)
+    ).all())
     return {cid: Participation(done.get(cid, 0), assigned) for cid in candidate_ids}
 
 

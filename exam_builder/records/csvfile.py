@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 import re
 import tempfile
@@ -145,7 +146,9 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
             f"{label}: byte {exc.start} is not UTF-8 text; save the sheet as 'CSV UTF-8' and try again"
         ) from exc
     result = CsvFile(path=path, label=label)
-    reader = csv.reader(text.splitlines())
+    # newline="": a quoted cell keeps its line breaks (splitlines() would drop them and also
+    # split at characters such as U+2028 inside a cell)
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:

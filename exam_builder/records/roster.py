@@ -119,9 +119,14 @@ def import_roster(course, path: Path | str, actor: str) -> RosterReport:
                             f"candidate {existing!r} already exists; {r.id!r} differs only by case")
         sheet.raise_if_errors()
 
+        from nbgrader.api import Student  # importing nbgrader takes seconds; only the roster needs it
+
+        ids = [r.id for r in rows]  # two queries for the whole file, not two per row
+        candidates = {c.id: c for c in s.execute(select(Candidate).where(Candidate.id.in_(ids))).scalars()}
+        students = {st.id: st for st in s.execute(select(Student).where(Student.id.in_(ids))).scalars()}
         for r in rows:
             fields = {"first_name": r.first_name, "last_name": r.last_name, "email": r.email, "cohort": r.cohort}
-            cand = s.get(Candidate, r.id)
+            cand = candidates.get(r.id)
             if cand is None:
                 s.add(Candidate(id=r.id, **fields))
                 report.created.append(r.id)
@@ -131,18 +136,17 @@ def import_roster(course, path: Path | str, actor: str) -> RosterReport:
                 report.updated.append(r.id)
             else:
                 report.unchanged.append(r.id)
-            _sync_student(s, r)
+            _sync_student(s, students.get(r.id), r)
         if report.created or report.updated:
             audit.record(s, actor, "roster.import", "roster", sheet.label,
                          created=report.created, updated=report.updated)
     return report
 
 
-def _sync_student(s, r: RosterRow) -> None:
+def _sync_student(s, student, r: RosterRow) -> None:
     """Create or update the nbgrader student of a candidate (nbgrader's model, our transaction)."""
-    from nbgrader.api import Student  # importing nbgrader takes seconds; only the roster needs it
+    from nbgrader.api import Student
 
-    student = s.get(Student, r.id)
     if student is None:
         s.add(Student(id=r.id, first_name=r.first_name, last_name=r.last_name, email=r.email))
         return

@@ -110,15 +110,15 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _strip_lines(data):
+def strip_lines(data):
     if isinstance(data, dict):
-        return {k: _strip_lines(v) for k, v in data.items() if k not in ("__lines__", "__line__")}
+        return {k: strip_lines(v) for k, v in data.items() if k not in ("__lines__", "__line__")}
     if isinstance(data, list):
-        return [_strip_lines(v) for v in data]
+        return [strip_lines(v) for v in data]
     return data
 
 
-def _line_of(data, loc: tuple) -> int | None:
+def line_of(data, loc: tuple) -> int | None:
     """The YAML line of a pydantic error location, as close as it can be found.
 
     A missing key has no line of its own: the line of the mapping that should hold it is used.
@@ -217,7 +217,7 @@ def pydantic_problems(
             if near and loc[:-1] + (near[0],) in missing:
                 message = f"unknown key '{loc[-1]}' (a typo?); rename it to '{near[0]}'"
                 errors_skipped.add(loc[:-1] + (near[0],))
-        out.append((loc, Problem(Location(label, line=_line_of(data, loc), column=".".join(map(str, loc)) or None, item=item), message)))
+        out.append((loc, Problem(Location(label, line=line_of(data, loc), column=".".join(map(str, loc)) or None, item=item), message)))
     return [problem for loc, problem in out if loc not in errors_skipped]
 
 
@@ -231,7 +231,7 @@ def load_rubric(path: Path, label: str | None = None) -> tuple[Rubric | None, li
         return None, [Problem(Location(label, line=1), "a rubric file must be a mapping with 'id:' and 'criteria:'; start from another file in rubrics/")]
     rid = data.get("id") if isinstance(data.get("id"), str) else None
     line = data["__lines__"].get("id", 1)
-    clean = _strip_lines(data)
+    clean = strip_lines(data)
     clean.pop("file", None), clean.pop("line", None)  # not authored keys
     try:
         rubric = Rubric.model_validate({**clean, "file": label, "line": line})

@@ -80,16 +80,6 @@ def test_blueprints_go_to_the_assembly_checker(mini_course, monkeypatch):
     assert result.exit_code == 1 and "1 blueprint(s)" in result.stdout
 
 
-def test_blueprint_without_its_checker(mini_course, monkeypatch):
-    (mini_course / "source/cps/blueprint.yaml").write_text("items: 5\n")
-    monkeypatch.setitem(sys.modules, "exam_builder.assembly.blueprint", types.ModuleType("exam_builder.assembly.blueprint"))
-    result = run_cli(mini_course, "check")
-    assert result.exit_code == 0
-    assert problem_lines(result.stdout) == [
-        "source/cps/blueprint.yaml: warning: blueprints cannot be checked by this version yet; skipped"
-    ]
-
-
 def test_sync_writes_metadata(mini_course):
     path = mini_course / "source/cps/base.ipynb"
     result = run_cli(mini_course, "bank", "sync")

@@ -105,6 +105,29 @@ def test_collect_writes_nbgrader_submissions_atomically_and_idempotently(dcourse
     assert not list(folder.glob(".*tmp"))
 
 
+def test_collect_keeps_each_candidates_latest_answers_apart(dcourse, form_id):
+    """Journals of many sittings are read together: each submission gets its own latest answers."""
+    a = _sit(dcourse, form_id, "c001", "MANY-AAAA", {"tf-hope": "A", "sc-q2": "B"})
+    a.answer("tf-hope", "B")  # changed: the latest row wins
+    a.flag("sc-q2")  # a flag row repeats the value
+    a.submit()
+    b = _sit(dcourse, form_id, "c002", "MANY-BBBB", {"tf-hope": "A", "mc-mutual": "C"})
+    b.answer("mc-mutual", None)  # cleared
+    b.submit()
+    collect(dcourse, formkit.EXAM)
+
+    def answers(cand):
+        path = dcourse.root / "submitted" / cand / formkit.ASSIGNMENT / f"{formkit.ASSIGNMENT}.ipynb"
+        nb = nbformat.read(str(path), as_version=4)
+        return {c.metadata.nbgrader["grade_id"]: c.source for c in nb.cells
+                if c.metadata.get("exam_builder", {}).get("role") == "answer" and c.cell_type == "code"}
+
+    assert answers("c001") == {"q01-answer": 'q01 = "B"', "q02-answer": "q02 = None", "q03-answer": "q03 = None",
+                               "q04-answer": 'q04 = "B"'}
+    assert answers("c002") == {"q01-answer": 'q01 = "A"', "q02-answer": "q02 = None", "q03-answer": "q03 = None",
+                               "q04-answer": "q04 = None"}
+
+
 def test_collect_refuses_a_journal_value_that_is_not_a_label(dcourse, form_id):
     from exam_builder.errors import ValidationFailed
     from exam_builder.records.models import Response

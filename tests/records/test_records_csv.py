@@ -217,3 +217,46 @@ def test_accommodation_sheet(rcourse):
         assert (c001.approved_by, c001.requested_on, c001.letter_on_file) == (
             "Coordinator Lee", dt.date(2026, 1, 2), dt.date(2026, 1, 4))
     assert limits == [270, 180, 180]  # c002's request is not approved: no effect
+
+
+def test_a_quoted_cell_keeps_its_line_breaks_and_rows_count_records(rcourse):
+    from exam_builder.records.csvfile import Column, read_csv
+
+    path = _write(rcourse, "notes.csv", 'id,note\nc001,"seat near\nthe door"\nc002,"a\u2028b"\nc003,plain\n')
+    sheet = read_csv(path, (Column("id", ()), Column("note", ())), rcourse.root)
+    assert [(r.number, r.get("id"), r.get("note")) for r in sheet.rows] == [
+        (1, "c001", "seat near\nthe door"), (2, "c002", "a\u2028b"), (3, "c003", "plain")]
+
+
+def _statements(course, action) -> int:
+    """How many SQL statements ``action()`` sends to the course database."""
+    from sqlalchemy import event
+
+    seen = []
+    listener = lambda *args: seen.append(1)  # noqa: E731
+    event.listen(course.db.engine, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        event.remove(course.db.engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_imports_make_the_same_number_of_queries_for_3_rows_as_for_30(rcourse):
+    def roster(n: int, tag: str) -> str:
+        return "candidate id,first name,last name\n" + "".join(f"{tag}{k:03d},F{k},L{k}\n" for k in range(n))
+
+    def homework(n: int, tag: str) -> str:
+        return "candidate,assignment,turned in\n" + "".join(f"{tag}{k:03d},hw1,yes\n" for k in range(n))
+
+    counts = {}
+    for n, tag in ((3, "s"), (30, "m")):
+        counts[n] = (
+            _statements(rcourse, lambda: import_roster(rcourse, _write(rcourse, f"r{n}.csv", roster(n, tag)), "c")),
+            _statements(rcourse, lambda: import_homework(rcourse, _write(rcourse, f"h{n}.csv", homework(n, tag)), "c")),
+        )
+    assert counts[3] == counts[30]  # no query per row (N+1)
+    with rcourse.db.read() as s:
+        s.connection()  # BEGIN first, so only the queries are counted
+        assert _statements(rcourse, lambda: participation(s, ["s000"])) == 2  # aggregates, not the table
+        assert str(participation(s, ["s000", "m029", "nobody"])["m029"]) == "1/1"

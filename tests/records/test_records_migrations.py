@@ -92,6 +92,40 @@ def test_from_0001_with_data_to_head_and_back(empty_url, tmp_path):
         db.dispose()
 
 
+def test_from_the_previous_revision_with_data_to_head_and_back(empty_url):
+    """Whatever head is, a database one revision behind it, holding data, upgrades without loss."""
+    from alembic.script import ScriptDirectory
+
+    db = Database(empty_url)
+    try:
+        previous = ScriptDirectory.from_config(db.alembic_config()).get_revision(db.head_revision()).down_revision
+        assert previous, "head has no previous revision"
+        db.upgrade(previous)
+        now = dt.datetime(2026, 11, 20, 9, 0)
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, updated_at)"
+                              " VALUES ('c1', 'Ada', 'Example', NULL, 'fall', :t, :t)"), {"t": now})
+            conn.execute(text("INSERT INTO eb_exam (id, title, created_at) VALUES ('cps', 'CPS', :t)"), {"t": now})
+            conn.execute(text("INSERT INTO eb_form (id, exam_id, label, assignment, seed, manifest, manifest_hash, "
+                              "built_at, built_by) VALUES (1, 'cps', 'A', 'cps-A', 1, '{}', 'h', :t, 'x')"), {"t": now})
+            conn.execute(text("INSERT INTO eb_sitting (id, candidate_id, exam_id, seq, attempt_no, form_id, room, "
+                              "status, time_limit_minutes, extra_minutes, opened_at, opened_by) VALUES "
+                              "(1, 'c1', 'cps', 1, 1, 1, '101', 'submitted', 180, 0, :t, 'proctor')"), {"t": now})
+            conn.execute(text("INSERT INTO eb_rating (sitting_id, item_id, role, rater, levels, score, comment, "
+                              "rubric_id, rubric_hash, claimed_at) VALUES "
+                              "(1, 'or-1', 'first', 'Ann', '{\"c\": 2}', 2, '', 'or-1', 'h', :t)"), {"t": now})
+        db.upgrade()
+        assert db.current_revision() == db.head_revision() and _model_drift(db) == []
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT sitting_id, role, score FROM eb_rating")).all() == [(1, "first", 2.0)]
+        command.downgrade(db.alembic_config(), previous)
+        db.upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT candidate_id FROM eb_sitting")).all() == [("c1",)]
+    finally:
+        db.dispose()
+
+
 def test_commands_refuse_an_old_database(tmp_path):
     from click.testing import CliRunner
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 
 from ...cli.records import eligibility_table
-from ...records.accommodations import approved, import_accommodations
+from ...records.accommodations import import_accommodations, list_accommodations
 from ...records.attendance import import_homework, import_attendance
 from ...records.csvfile import write_csv_atomic
 from ...records.eligibility import evaluate
@@ -113,9 +113,11 @@ def run(ctx) -> None:
 
     with course.db.read() as s:
         rows = evaluate(s, course.policy, ctx.exam)
-        kinds = {r.candidate_id: sorted({a.kind for a in approved(s, r.candidate_id)}) for r in rows}
+        kinds: dict[str, set[str]] = {}  # one query for every approved accommodation
+        for a in list_accommodations(s, status="approved"):
+            kinds.setdefault(a.candidate_id, set()).add(a.kind)
     console.print(eligibility_table(rows, course.policy, ctx.exam))
     ctx.state["candidates"] = [r.candidate_id for r in rows]
     ctx.state["eligible"] = [r.candidate_id for r in rows if r.eligible]
-    ctx.state["accommodations"] = {k: v for k, v in kinds.items() if v}
+    ctx.state["accommodations"] = {k: sorted(v) for k, v in sorted(kinds.items())}
     ctx.state["rosters"] = folder
