@@ -67,6 +67,46 @@ class Course:
 
         return Database(self.db_url)
 
+    # -- the course's secret ----------------------------------------------------------
+    @property
+    def private_dir(self) -> Path:
+        """``<course>/.exam-builder/``: the course's own secrets (``0700``, git-ignored)."""
+        return self.root / ".exam-builder"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.private_dir / "secret"
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The course's key for access codes (HMAC), created ``0600`` on first need.
+
+        It lives with the course, never in the database: a copy of the database alone (a
+        backup, a PostgreSQL dump) cannot check a guessed code. Lose it and every code not yet
+        used stops working: reissue them (``exam-builder sitting reissue``).
+        """
+        import secrets
+
+        from .files import create_private_file, make_private
+
+        path = self.secret_path
+        if not path.exists():
+            try:
+                create_private_file(path, secrets.token_bytes(32))
+            except OSError as exc:
+                raise ExamBuilderError(
+                    f"cannot create the course's secret {path} ({exc.strerror}). Open the sittings from a staff "
+                    "account that can write to the course folder first.") from exc
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ExamBuilderError(f"cannot read the course's secret {path} ({exc.strerror}).") from exc
+        if len(data) < 32:
+            raise ExamBuilderError(f"the course's secret {path} is damaged (too short). Restore it from a backup, "
+                                   "or delete it and reissue every access code (exam-builder sitting reissue).")
+        make_private(path)
+        return data
+
     # -- nbgrader layout --------------------------------------------------------------
     @property
     def source_dir(self) -> Path:

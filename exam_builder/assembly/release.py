@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..course import Course
 from ..errors import ExamBuilderError
+from ..files import make_private, private_temp
 
 
 def source_notebook(course: Course, assignment: str) -> Path:
@@ -40,11 +41,15 @@ def released_notebook(course: Course, assignment: str) -> Path:
 
 
 def write_atomic(path: Path, text: str) -> bool:
-    """Write ``text`` through a temporary file and a rename; return whether the file changed."""
+    """Write ``text`` through a temporary file and a rename; return whether the file changed.
+
+    Everything written here is staff-side or candidate data (keys, form sources, seat cards,
+    submissions, results), so the file is ``0600`` and any folder made for it ``0700``.
+    """
     if path.exists() and path.read_text(encoding="utf-8") == text:
+        make_private(path)
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = private_temp(path.parent, path.name)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
         fh.flush()

@@ -28,7 +28,7 @@ def _width(stream) -> int | None:
 console = Console(width=_width(sys.stdout))
 err_console = Console(stderr=True, width=_width(sys.stderr))
 
-COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "demo"]
+COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "demo", "rehearse"]
 
 
 class ExamBuilderGroup(click.Group):

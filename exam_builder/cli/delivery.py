@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -14,37 +15,125 @@ from . import console, pass_course
 def register(cli: click.Group) -> None:
     @cli.group()
     def sitting() -> None:
-        """Open sittings with access codes; add time, record a scribe, void (audited)."""
+        """Open sittings with access codes; windows, time, scribe, void, new codes, unlock (audited)."""
+
+    def _print_codes(course, exam: str, room: str, res, verb: str) -> None:
+        from ..delivery import window
+        from ..delivery.session import format_minutes
+        from ..delivery.sittings import room_zone
+
+        zone = room_zone(course, strict=False)
+        if res.opened:
+            t = Table(title=f"{exam}: access codes for room {room} (shown once; only a keyed hash is kept)")
+            for col in ("sitting", "candidate", "name", "attempt", "time", "sign-in", "access code"):
+                t.add_column(col)
+            for o in res.opened:
+                t.add_row(str(o.sitting_id), o.candidate_id, o.name, str(o.attempt_no or ""),
+                          format_minutes(o.time_limit_minutes), window.window_text(o.opens_at, o.closes_at, zone), o.code)
+            console.print(t)
+        for cid, name, reasons in res.refused:
+            console.print(f"[yellow]no code for {cid} ({name}):[/] " + "; ".join(reasons), highlight=False)
+        if res.seat_cards:
+            console.print(f"seat cards: {rel(res.seat_cards, course.root)} (staff only; print, then delete)")
+        console.print(f"{len(res.opened)} sitting(s) {verb}"
+                      + (f", {len(res.refused)} candidate(s) without a code." if verb == "opened" else "."))
+
+    def _day(value) -> dt.date | None:
+        return value.date() if isinstance(value, dt.datetime) else None
 
     @sitting.command("open")
     @click.argument("exam")
     @click.option("--room", required=True, help="Room of the sitting (printed on the seat cards).")
     @click.option("--candidate", "candidates", multiple=True, help="Only these candidates (default: the roster).")
     @click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                  help="The exam date for eligibility (default: today).")
+                  help="The date the sittings are for: attempt rules are checked for it and codes work only on it "
+                       "(default: today in the room's time zone).")
+    @click.option("--opens", default=None, help="Sign-in opens at HH:MM on that date (default 00:00).")
+    @click.option("--closes", default=None, help="Sign-in closes at HH:MM on that date (default 24:00).")
     @click.option("--by", "actor", default=None, help="Who opens the sitting (default: $EXAM_BUILDER_USER or login).")
     @pass_course
-    def open_(course, exam, room, candidates, today, actor) -> None:
+    def open_(course, exam, room, candidates, today, opens, closes, actor) -> None:
         """Open a sitting for each eligible candidate and print one-time access codes."""
         from ..delivery.sittings import open_sittings
-        from ..delivery.session import format_minutes
 
         course.db.require_current()
         res = open_sittings(course, exam, room, current_actor(actor), list(candidates) or None,
-                            today=today.date() if isinstance(today, dt.datetime) else None)
-        if res.opened:
-            t = Table(title=f"{exam}: access codes for room {room} (shown once; only a hash is kept)")
-            for col in ("sitting", "candidate", "name", "attempt", "time", "access code"):
-                t.add_column(col)
-            for o in res.opened:
-                t.add_row(str(o.sitting_id), o.candidate_id, o.name, str(o.attempt_no or ""),
-                          format_minutes(o.time_limit_minutes), o.code)
-            console.print(t)
-        for cid, name, reasons in res.refused:
-            console.print(f"[yellow]no code for {cid} ({name}):[/] " + "; ".join(reasons), highlight=False)
-        if res.seat_cards:
-            console.print(f"seat cards: {rel(res.seat_cards, course.root)} (staff only; print, then delete)")
-        console.print(f"{len(res.opened)} sitting(s) opened, {len(res.refused)} candidate(s) without a code.")
+                            today=_day(today), opens=opens, closes=closes)
+        _print_codes(course, exam, room, res, "opened")
+
+    @sitting.command("window")
+    @click.argument("exam")
+    @click.option("--room", required=True, help="The room whose sittings change.")
+    @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                  help="The sittings' date (default: today in the room's time zone).")
+    @click.option("--opens", default=None, help="Sign-in opens at HH:MM (the room's time).")
+    @click.option("--closes", default=None, help="Sign-in closes at HH:MM (24:00: the end of the day).")
+    @click.option("--reason", required=True, help="Why (kept in the audit trail).")
+    @click.option("--by", "actor", default=None, help="Who changes it.")
+    @pass_course
+    def window_(course, exam, room, on, opens, closes, reason, actor) -> None:
+        """Move the sign-in window of a room's sittings for one date (sittings started carry on)."""
+        from ..delivery import window
+        from ..delivery.sittings import room_today, room_zone, set_window
+
+        course.db.require_current()
+        day = _day(on) or room_today(course)
+        zone = room_zone(course)
+        at = lambda text, what: window.to_utc(day, *window.parse_hhmm(text, what), zone) if text else None  # noqa: E731
+        changed = set_window(course, exam, room, current_actor(actor), reason, day,
+                             opens_at=at(opens, "opening time"), closes_at=at(closes, "closing time"))
+        first = changed[0]
+        console.print(f"room {room}, {day.isoformat()}: sign-in {window.window_text(first.opens_at, first.closes_at, zone)} "
+                      f"for {len(changed)} sitting(s)", highlight=False)
+
+    @sitting.command("reissue")
+    @click.argument("exam")
+    @click.option("--room", required=True, help="The room whose sittings get new codes.")
+    @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                  help="Only the sittings of this date (and those opened before sittings had a date).")
+    @click.option("--reason", required=True, help="Why (kept in the audit trail).")
+    @click.option("--by", "actor", default=None, help="Who reissues them.")
+    @pass_course
+    def reissue(course, exam, room, on, reason, actor) -> None:
+        """New access codes and seat cards for a room's sittings not yet started; the old codes stop working."""
+        from ..delivery.sittings import reissue_codes
+
+        course.db.require_current()
+        res = reissue_codes(course, exam, room, current_actor(actor), reason, _day(on))
+        _print_codes(course, exam, room, res, "given new codes")
+
+    @sitting.command("unlock")
+    @click.argument("source")
+    @click.option("--reason", required=True, help="Why (kept in the audit trail).")
+    @click.option("--by", "actor", default=None, help="Who unlocks it.")
+    @pass_course
+    def unlock(course, source, reason, actor) -> None:
+        """Let a computer (SOURCE, its address) sign in again after too many wrong access codes."""
+        from ..delivery.sittings import unlock_source
+
+        course.db.require_current()
+        unlock_source(course, source, current_actor(actor), reason)
+        console.print(f"{source} unlocked", highlight=False)
+
+    @sitting.command("lockouts")
+    @pass_course
+    def lockouts(course) -> None:
+        """Computers locked out now after too many wrong access codes."""
+        from ..delivery import window
+        from ..delivery.sittings import lockouts as current, room_zone
+
+        course.db.require_current()
+        zone = room_zone(course, strict=False)
+        locks = current(course)
+        if not locks:
+            console.print("no computer is locked out")
+            return
+        t = Table(title="locked out after wrong access codes")
+        for col in ("computer", "wrong codes", "locked at", "unlocks by itself at"):
+            t.add_column(col)
+        for lk in locks:
+            t.add_row(lk.source, str(lk.wrong_codes), window.when_text(lk.locked_at, zone), window.when_text(lk.until, zone))
+        console.print(t)
 
     @sitting.command("void")
     @click.argument("sitting_id", metavar="SITTING", type=int)
@@ -87,13 +176,21 @@ def register(cli: click.Group) -> None:
     @cli.command()
     @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
     @click.option("--port", default=8866, show_default=True, type=int, help="Port to listen on.")
+    @click.option("--seats", type=click.IntRange(0, 2000), default=None,
+                  help="Warm kernels to keep for candidates (default: the sittings open now, "
+                       "or c.ServerSettings.seats).")
+    @click.option("--certfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="TLS certificate (PEM) to serve HTTPS; with --keyfile.")
+    @click.option("--keyfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="TLS private key (PEM) of --certfile.")
     @pass_course
-    def serve(course, host, port) -> None:
-        """Start the candidates' exam app (Voila, one notebook only)."""
+    def serve(course, host, port, seats, certfile, keyfile) -> None:
+        """Start the candidates' exam app (Voila, one notebook only, a warm kernel for every seat)."""
+        from ..delivery.server import ServeOptions
         from ..delivery.server import serve as run
 
-        console.print(f"exam app for {course.root} on http://{host}:{port}/ (Ctrl-C to stop)")
-        run(course, host, port)
+        run(course, host, port, ServeOptions(seats=seats, certfile=certfile, keyfile=keyfile),
+            echo=lambda text: console.print(text, soft_wrap=True, highlight=False))
 
     @cli.command()
     @click.argument("exam")

@@ -82,15 +82,13 @@ def register(cli: click.Group) -> None:
     @pass_course
     def grader(course, exam, port, token) -> None:
         """Serve the grader app (Voila) to staff: 127.0.0.1 only, behind a token; never the candidates' server."""
-        from ..delivery.server import _run_voila, new_token, voila_config
+        from ..delivery.server import new_token, serve_staff
 
-        course.db.require_current()
         token = token or new_token()
         notebook = Path(__file__).resolve().parents[1] / "grading" / "grader.ipynb"
         console.print(f"Grader app: http://127.0.0.1:{port}/?token={token}", highlight=False)
         # widget messages only (the same websocket filter as the candidates' server): graders run no code
-        _run_voila(course, notebook, voila_config("127.0.0.1", port, token=token, candidate=True),
-                   {"EXAM_BUILDER_EXAM": exam})
+        serve_staff(course, notebook, port, token, {"EXAM_BUILDER_EXAM": exam}, candidate_filter=True)
 
     @cli.command("reapply-rubric")
     @click.argument("exam")

@@ -1,7 +1,10 @@
 """The candidate's exam app (ipywidgets), rendered by Voila from ``exam.ipynb``.
 
 The widgets only call ``CandidateSession``: every answer goes through the same code path as a
-scripted candidate's, and the server's database and clock decide. Nothing here reads a form's
+scripted candidate's, and the server's database and clock decide. Sign-in passes the page's
+source address (``pagesource.page_source``, read when the candidate signs in, not when a warm
+kernel starts). When the exam is opened on another screen (``TakenOver``) this page says so,
+stops its clock and disables its controls; its saved answers stay safe. Nothing here reads a form's
 manifest; the questions come from the released notebook. Candidates see questions and buttons,
 never code or tracebacks: an unexpected error is logged on the server and the candidate is told
 that their saved answers are safe.
@@ -24,7 +27,7 @@ import mistune
 from ..errors import ExamBuilderError
 from ..records.models import utcnow
 from .form_view import ItemView
-from .session import CandidateSession, Receipt, SignInFailed, SittingClosed
+from .session import CandidateSession, Receipt, SignInFailed, SittingClosed, TakenOver
 from .settings import DeliverySettings
 
 log = logging.getLogger("exam_builder.delivery.app")
@@ -36,6 +39,19 @@ if not log.handlers:  # the kernel's own stderr goes to the page; log to the ser
 
 _markdown = mistune.create_markdown(escape=True)
 TEXT_SIZES = {"Normal": 16, "Large": 20, "Larger": 25}
+
+
+def page_source() -> str:
+    """The page's remote address, as the server saw it ("unknown" where it cannot be told)."""
+    try:
+        from .pagesource import page_source as read
+    except ImportError:
+        return "unknown"
+    try:
+        return read() or "unknown"
+    except Exception:  # noqa: BLE001 (never stop a sign-in for want of an address)
+        log.exception("cannot read the page's source address")
+        return "unknown"
 
 
 def md(text: str) -> str:
@@ -127,6 +143,8 @@ class CandidateApp:
         def run(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
+            except TakenOver as exc:
+                self._taken_over(str(exc))
             except SittingClosed as exc:
                 self._say(str(exc), error=True)
                 self._after_close()
@@ -164,16 +182,13 @@ class CandidateApp:
 
     def _sign_in(self) -> None:
         try:
-            self.session.sign_in(self.code.value)
+            self.session.sign_in(self.code.value, source=page_source())
         except SignInFailed:
-            time.sleep(self.settings.sign_in_delay_seconds)  # slow down guessing
+            time.sleep(self.settings.sign_in_delay_seconds)  # slow down guessing (every refusal alike)
             raise
         self._say("")
-        status = self.session.status()
         info = (f"<p>Is this you?</p><p style='font-size:1.3em'><b>{html.escape(self.session.candidate_name)}</b> "
                 f"({html.escape(self.session.candidate_id)})</p><p>Exam: {html.escape(self.session.exam_title)}</p>")
-        if status == "submitted":
-            info += "<p>This exam was already submitted.</p>"
         self.body.children = [w.HTML(info), w.HBox([
             self._button("Yes, this is me", self._confirmed, "primary"),
             self._button("No, this is not me", self._not_me)])]
@@ -404,6 +419,16 @@ class CandidateApp:
             f"<p class='eb-hash'>{r.sha256}</p><p>You may close this page.</p>")]
         self.timer.value = ""
 
+    def _taken_over(self, text: str) -> None:
+        """Another screen signed in to this sitting: say so, stop the clock, accept nothing more."""
+        self._finish()
+        self._pending = {}
+        self.timer.value = ""
+        self._say(text, error=True)
+        for widget in walk(self.body):
+            if hasattr(widget, "disabled"):
+                widget.disabled = True
+
     def _finish(self) -> None:
         self._finished = True
         if self._pending_handle is not None:
@@ -427,11 +452,11 @@ class CandidateApp:
             return
         if self._deadline is None or time.monotonic() - self._last_refresh >= self.settings.refresh_seconds:
             self._last_refresh = time.monotonic()
-            status = self.session.status()
+            status, deadline = self.session.refresh()  # TakenOver once another screen signed in
             if status != "in_progress":
                 self._after_close()
                 return
-            self._deadline = self.session.deadline()
+            self._deadline = deadline
         left = max(self._deadline - self.clock(), dt.timedelta(0))
         self.timer.value = (f"<div class='eb-timer' role='timer' aria-live='off'>Time left: "
                             f"{clock_text(left)}</div>")
@@ -454,6 +479,13 @@ class CandidateApp:
             self._flush()
         except SittingClosed:
             pass
+
+
+def walk(widget: w.Widget):
+    """A widget and every widget inside it."""
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from walk(child)
 
 
 def _has_loop() -> bool:

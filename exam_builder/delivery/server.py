@@ -1,34 +1,159 @@
-"""Serving the candidates' exam app and the proctor's dashboard with Voila.
+"""Serving the candidates' exam app and the staff apps with Voila, fit for a room.
 
-Candidates: ``exam-builder serve`` runs Voila on the packaged ``exam.ipynb`` only (single-notebook
-mode: no tree, no other notebook, no files), on 127.0.0.1 by default. The course is passed to
-the kernels through ``EXAM_BUILDER_COURSE``. A Voila page's kernel websocket would forward
-whatever the browser sends; Voila's own allow-list already drops ``execute_request``, and
-``CandidateKernelConnection`` narrows it further to the widget messages, so a candidate can never
-run code (``tests/delivery/test_browser.py`` sends an ``execute_request`` and checks it is refused).
+``exam-builder serve`` runs Voila (``ExamVoila``) on the packaged ``exam.ipynb`` only
+(single-notebook mode: no tree, no other notebook, no files), on 127.0.0.1 by default. The
+course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server promises:
 
-Proctors: ``exam-builder proctor`` is a separate Voila server on 127.0.0.1 with a token.
+* **A warm kernel for every seat.** Voila's preheated kernels: a pool of ``seats + spare``
+  kernels that have already run the app, filled before the first candidate arrives, so a page is
+  served from a kernel whose sign-in screen exists (no "Executing" spinner). The pool is refilled
+  one kernel at a time and only when arrivals pause (``refill_quiet_seconds``), so a room opening
+  the page together does not compete with kernel start-ups for the CPU. ``serve`` refuses to
+  start when the machine's free memory cannot hold the pool (``kernel_memory_mb`` a seat).
+* **No leaked kernels.** A page's kernel is shut down by the page's unload beacon (the page gets
+  the ``_xsrf`` cookie the beacon needs), and otherwise by the culler: a handed-out kernel whose
+  websocket has been gone for ``reconnect_grace_seconds`` (long enough for a brief network
+  drop), or that never connected within ``unconnected_grace_seconds``. A kernel with an open
+  websocket is never culled, however long its candidate sits without typing. At most
+  ``max_pages`` pages hold kernels at once; past that a page says, in plain words, to tell the
+  proctor, so a loop of requests cannot exhaust the server's memory.
+* **Widget traffic only.** ``CandidateKernelConnection`` forwards widget messages only, so a
+  browser never runs code; every page's connection (``TrackedConnection``) refuses oversized
+  and too frequent messages and forwards to the browser only the message kinds a widget page
+  needs: kernel errors and output streams (tracebacks, server paths) stay in the server's log.
+* **Encrypted in the room**: ``certfile``/``keyfile`` serve HTTPS; ``behind_proxy`` trusts a TLS
+  proxy's ``X-Forwarded-For`` for the page's source address.
+* ``/exam-builder/status`` answers the pool's state as JSON (counts only), for the rehearsal
+  and for a proctor checking the machine before the room opens.
+
+Staff apps (``exam-builder proctor``, ``exam-builder grader``) run on 127.0.0.1 with a token and
+the same kernel lifecycle.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import secrets
+import shutil
+import ssl
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
-from traitlets.config import Config
+from traitlets import Bool, Float, Int
+from traitlets.config import Config, Configurable
+
+from ..errors import ExamBuilderError
+from .pagesource import ENV_DIR as PAGE_DIR_ENV
+from .pagesource import source_file
 
 HERE = Path(__file__).parent
 EXAM_NOTEBOOK = HERE / "exam.ipynb"
 PROCTOR_NOTEBOOK = HERE / "proctor.ipynb"
+STATUS_PATH = "exam-builder/status"
 
 #: What a candidate's browser may send to its kernel: widget traffic, nothing that runs code.
 ALLOWED_FROM_BROWSER = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_request", "kernel_info_request"})
+#: What a widget page may receive: widget traffic and the replies to the requests above. Never
+#: ``error`` or ``stream`` (kernel tracebacks, warnings with server paths) or execution echoes.
+ALLOWED_TO_BROWSER = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_reply", "kernel_info_reply",
+                                "status", "display_data", "update_display_data", "clear_output"})
 
 
-class CandidateKernelConnection(ZMQChannelsWebsocketConnection):
-    """A kernel websocket that drops every message but widget traffic (and logs the attempt)."""
+class ServerSettings(Configurable):
+    """How many kernels a server keeps, and when it lets them go (``c.ServerSettings.seats = 60``)."""
+
+    seats = Int(0, help="Warm kernels to keep for candidates; 0: the number of sittings open "
+                        "(scheduled or in progress) when the server starts.").tag(config=True)
+    spare_kernels = Int(2, help="Warm kernels beyond the seats, for reloads.").tag(config=True)
+    max_pages = Int(0, help="Most pages holding a kernel at once; 0: twice the pool, plus 4.").tag(config=True)
+    kernel_memory_mb = Int(100, help="Memory a candidate's kernel needs; serve refuses to start "
+                                     "when the free memory cannot hold the pool.").tag(config=True)
+    reconnect_grace_seconds = Float(120.0, help="How long a page's kernel waits for its websocket to come "
+                                                "back (a network drop) before it is shut down.").tag(config=True)
+    unconnected_grace_seconds = Float(30.0, help="How long a served page may take to connect before its "
+                                                 "kernel is shut down.").tag(config=True)
+    refill_quiet_seconds = Float(3.0, help="The pool is refilled only after arrivals pause this long "
+                                           "(or at once when it is empty).").tag(config=True)
+    cull_interval_seconds = Float(5.0, help="How often kernels of closed pages are looked for.").tag(config=True)
+    max_message_bytes = Int(256 * 1024, help="Largest websocket message a page may send.").tag(config=True)
+    max_messages_per_second = Float(30.0, help="Sustained messages a second one page may send "
+                                               "(bursts up to ten times that).").tag(config=True)
+    behind_proxy = Bool(False, help="Trust X-Forwarded-For/X-Real-IP from a TLS proxy in front.").tag(config=True)
+
+
+# -- the websocket between a page and its kernel ------------------------------------------------
+class PageTracker:
+    """Open websockets per kernel, in this server process (the culler reads it)."""
+
+    connections: dict[str, int] = {}
+    last_disconnect: dict[str, float] = {}
+
+    @classmethod
+    def opened(cls, kernel_id: str) -> None:
+        cls.connections[kernel_id] = cls.connections.get(kernel_id, 0) + 1
+
+    @classmethod
+    def closed(cls, kernel_id: str) -> None:
+        cls.connections[kernel_id] = max(cls.connections.get(kernel_id, 1) - 1, 0)
+        cls.last_disconnect[kernel_id] = time.monotonic()
+
+    @classmethod
+    def forget(cls, kernel_id: str) -> None:
+        cls.connections.pop(kernel_id, None)
+        cls.last_disconnect.pop(kernel_id, None)
+
+
+def _header(session, subprotocol: str | None, msg) -> dict | None:
+    """The header of a message in any framing the server uses; None if unreadable."""
+    try:
+        if isinstance(msg, dict):
+            return msg.get("header")
+        if subprotocol == "v1.kernel.websocket.jupyter.org":
+            return session.unpack(msg[0])
+        return session.unpack(msg[0]) if isinstance(msg, list) else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class TrackedConnection(ZMQChannelsWebsocketConnection):
+    """A page's kernel websocket: tracked for the culler, rate- and size-limited, filtered outbound."""
+
+    _tokens: float = 0.0
+    _refilled: float = 0.0
+
+    def _settings(self) -> ServerSettings:
+        return self.websocket_handler.settings.get("exam_builder_server") or ServerSettings()
+
+    async def prepare(self):
+        """Counted from the moment the page asks for its websocket, so the culler never takes a
+        kernel whose page is connecting (a slow phone may take seconds to start its scripts)."""
+        PageTracker.opened(self.kernel_id)
+        try:
+            await super().prepare()
+        except BaseException:
+            PageTracker.closed(self.kernel_id)
+            raise
+
+    def connect(self):
+        page_dir = os.environ.get(PAGE_DIR_ENV)
+        if page_dir:
+            try:
+                source_file(page_dir, self.kernel_id).write_text(
+                    json.dumps({"source": self.websocket_handler.request.remote_ip or "unknown"}), encoding="utf-8")
+            except OSError:
+                self.log.warning("exam-builder: cannot record the source of kernel %s", self.kernel_id)
+        self._tokens, self._refilled = self._burst(), time.monotonic()
+        return super().connect()
+
+    def disconnect(self):
+        PageTracker.closed(self.kernel_id)
+        return super().disconnect()
 
     def _msg_type(self, ws_msg) -> str | None:
         try:
@@ -45,12 +170,319 @@ class CandidateKernelConnection(ZMQChannelsWebsocketConnection):
         except Exception:  # noqa: BLE001 (anything unreadable is refused)
             return None
 
+    def _burst(self) -> float:
+        """A page asks for every widget's state when it loads: hundreds of messages at once."""
+        return max(self._settings().max_messages_per_second * 20, 500.0)
+
+    def _within_rate(self) -> bool:
+        """A token bucket: ``max_messages_per_second`` sustained, and a page load's burst."""
+        st = self._settings()
+        now = time.monotonic()
+        self._tokens = min(self._burst(), self._tokens + (now - self._refilled) * st.max_messages_per_second)
+        self._refilled = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def allowed_from_browser(self, msg_type: str | None) -> bool:
+        return msg_type is not None
+
     def handle_incoming_message(self, incoming_msg) -> None:
+        size = len(incoming_msg)
+        if size > self._settings().max_message_bytes:
+            self.log.warning("exam-builder: refused a %d-byte message from a page (kernel %s)", size, self.kernel_id)
+            return
+        if not self._within_rate():
+            self.log.warning("exam-builder: a page sends too fast; message dropped (kernel %s)", self.kernel_id)
+            return
         msg_type = self._msg_type(incoming_msg)
-        if msg_type not in ALLOWED_FROM_BROWSER:
-            self.log.warning("exam-builder: refused a %r message from a candidate's browser", msg_type)
+        if not self.allowed_from_browser(msg_type):
+            self.log.warning("exam-builder: refused a %r message from a page (kernel %s)", msg_type, self.kernel_id)
             return
         super().handle_incoming_message(incoming_msg)
+
+    def _on_zmq_reply(self, stream, msg_list):
+        header = _header(self.session, self.subprotocol, msg_list)
+        msg_type = (header or {}).get("msg_type")
+        if msg_type not in ALLOWED_TO_BROWSER:
+            self.log.info("exam-builder: kept a %r message from the page (kernel %s)", msg_type, self.kernel_id)
+            return
+        super()._on_zmq_reply(stream, msg_list)
+
+
+class CandidateKernelConnection(TrackedConnection):
+    """A kernel websocket that drops every message but widget traffic (and logs the attempt)."""
+
+    def allowed_from_browser(self, msg_type: str | None) -> bool:
+        return msg_type in ALLOWED_FROM_BROWSER
+
+
+# -- kernels: a paced pool, handed-out pages, the culler ---------------------------------------
+class KernelLifecycle:
+    """Mixed into Voila's kernel manager (preheated or not): pacing, a page cap and the culler."""
+
+    exam_settings: ServerSettings
+    _handed_out: dict[str, float]
+    _last_take: float
+    _pacer: asyncio.Task | None
+    _culler: asyncio.Task | None
+    _pool_target: int
+
+    def _lifecycle_init(self, settings: ServerSettings, pool_target: int) -> None:
+        self.exam_settings = settings
+        self._handed_out = {}
+        self._last_take = 0.0
+        self._pacer = None
+        self._culler = None
+        self._pool_target = pool_target
+
+    # pool ------------------------------------------------------------------------------------
+    def _pool(self, notebook_name: str | None = None) -> list:
+        pools = getattr(self, "_pools", {})
+        if notebook_name is not None:
+            return pools.get(notebook_name, [])
+        return [t for pool in pools.values() for t in pool]
+
+    def pool_kernel_ids(self) -> set[str]:
+        out = set()
+        for task in self._pool():
+            if task.done() and not task.cancelled() and task.exception() is None:
+                out.add(task.result()["kernel_id"])
+        return out
+
+    def pool_ready(self) -> int:
+        return len(self.pool_kernel_ids())
+
+    def pool_starting(self) -> int:
+        return sum(1 for t in self._pool() if not t.done())
+
+    def fill_if_needed(self, delay=None, notebook_name=None, **kwargs):  # noqa: ANN001 (Voila's signature)
+        """At start-up fill at once; afterwards one kernel at a time, when arrivals pause."""
+        if delay == 0 or not hasattr(self, "_pools"):
+            return super().fill_if_needed(delay=0, notebook_name=notebook_name, **kwargs)
+        if self._pacer is None or self._pacer.done():
+            self._pacer = asyncio.get_event_loop().create_task(self._refill(notebook_name, kwargs))
+        return None
+
+    async def _refill(self, notebook_name: str | None, kwargs: dict) -> None:
+        st = self.exam_settings
+        while len(self._pool(notebook_name)) < self._pool_target:
+            quiet = time.monotonic() - self._last_take >= st.refill_quiet_seconds
+            empty = self.pool_ready() == 0 and self.pool_starting() == 0
+            if self.pool_starting() or not (quiet or empty):
+                await asyncio.sleep(0.25)
+                continue
+            config = dict(self.kernel_pools_config.get("default", {}))
+            saved = self.kernel_pools_config
+            self.kernel_pools_config = {"default": {**config, "pool_size": len(self._pool(notebook_name)) + 1}}
+            try:
+                super().fill_if_needed(delay=0, notebook_name=notebook_name, **kwargs)
+            finally:
+                self.kernel_pools_config = saved
+            await asyncio.sleep(0.1)
+
+    async def get_rendered_notebook(self, *args, **kwargs):
+        self._last_take = time.monotonic()
+        render_task, cache, kernel_id = await super().get_rendered_notebook(*args, **kwargs)
+        self._handed_out[kernel_id] = time.monotonic()
+        self._ensure_culler()
+        return render_task, cache, kernel_id
+
+    async def start_kernel(self, *args, **kwargs):
+        """A page's own kernel (the pool was empty, or no pool): counted as handed out."""
+        self._last_take = time.monotonic()
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        self._handed_out[kernel_id] = time.monotonic()
+        self._ensure_culler()
+        return kernel_id
+
+    def pages(self) -> int:
+        return len(self._handed_out)
+
+    def full(self) -> bool:
+        """Pages holding a kernel, and pages being opened right now, reach ``max_pages``."""
+        return self.pages() + getattr(self, "opening", 0) >= self.max_pages()
+
+    def max_pages(self) -> int:
+        return self.exam_settings.max_pages or (2 * max(self._pool_target, 1) + 4)
+
+    # culler ------------------------------------------------------------------------------------
+    def _ensure_culler(self) -> None:
+        if self._culler is None or self._culler.done():
+            self._culler = asyncio.get_event_loop().create_task(self._cull_forever())
+
+    async def _cull_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.exam_settings.cull_interval_seconds)
+            try:
+                await self.cull_closed_pages()
+            except Exception:  # noqa: BLE001 (the culler must outlive one bad kernel)
+                self.log.exception("exam-builder: culling failed")
+
+    async def cull_closed_pages(self) -> list[str]:
+        """Shut down the kernels of pages that are gone; never one whose page is connected."""
+        st, now, culled = self.exam_settings, time.monotonic(), []
+        for kid, handed_at in list(self._handed_out.items()):
+            if kid not in self.list_kernel_ids():
+                self._forget(kid)
+                continue
+            if PageTracker.connections.get(kid, 0) > 0:
+                continue
+            gone = PageTracker.last_disconnect.get(kid)
+            grace = st.reconnect_grace_seconds if gone is not None else st.unconnected_grace_seconds
+            if now - (gone if gone is not None else handed_at) >= grace:
+                self.log.info("exam-builder: shutting down kernel %s (its page is gone)", kid)
+                culled.append(kid)
+                try:
+                    await self.shutdown_kernel(kid)
+                except Exception:  # noqa: BLE001 (already gone)
+                    self._forget(kid)
+        return culled
+
+    async def shutdown_kernel(self, kernel_id: str, *args, **kwargs):
+        self._forget(kernel_id)
+        return await super().shutdown_kernel(kernel_id, *args, **kwargs)
+
+    def _forget(self, kernel_id: str) -> None:
+        self._handed_out.pop(kernel_id, None)
+        PageTracker.forget(kernel_id)
+        page_dir = os.environ.get(PAGE_DIR_ENV)
+        if page_dir:
+            source_file(page_dir, kernel_id).unlink(missing_ok=True)
+
+    def status(self) -> dict:
+        return {"pool_ready": self.pool_ready(), "pool_starting": self.pool_starting(),
+                "pool_target": self._pool_target, "pages": self.pages(), "max_pages": self.max_pages(),
+                "kernels": len(self.list_kernel_ids()),
+                "connected": sum(1 for k in self._handed_out if PageTracker.connections.get(k, 0) > 0)}
+
+
+# -- the Voila application ----------------------------------------------------------------------
+def _page_handler(base):
+    """Voila's page handler, plus: the ``_xsrf`` cookie (for the unload beacon) and the page cap."""
+
+    class ExamPageHandler(base):
+        async def get(self, path=None):
+            km = self.kernel_manager
+            if getattr(km, "full", None) and km.full():
+                self.set_status(503)
+                self.set_header("Retry-After", "30")
+                self.finish(FULL_PAGE)
+                return
+            self.xsrf_token  # noqa: B018 (sets the cookie the page's unload beacon sends back)
+            km.opening = getattr(km, "opening", 0) + 1  # counted at once: a burst cannot slip past the cap
+            try:
+                return await super().get(path)
+            finally:
+                km.opening -= 1
+
+        def write(self, chunk):
+            if isinstance(chunk, str):
+                chunk = offline_page(chunk)
+            return super().write(chunk)
+
+    return ExamPageHandler
+
+
+#: What Voila's page template says or fetches that an exam page must not: stylesheets from a CDN
+#: (its own bundle already carries Font Awesome, and a room may have no internet) and a
+#: programmer's "Executing 1 of 1" while the page starts.
+_PAGE_REWRITES = (
+    (re.compile(r'<link rel="stylesheet" href="https?://[^"]*"[^>]*>'), ""),
+    (re.compile(r"`Executing \$\{cell_index\} of \$\{cell_count\}`"), "`Opening the exam…`"),
+)
+
+
+def offline_page(html: str) -> str:
+    """The page as Voila wrote it, less external stylesheets and execution wording."""
+    for pattern, repl in _PAGE_REWRITES:
+        html = pattern.sub(repl, html)
+    return html
+
+
+FULL_PAGE = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Exam</title></head><body>"
+             "<main><h1>Exam</h1><p>This computer cannot open another exam page right now. Please tell the proctor."
+             "</p></main></body></html>")
+
+
+def _status_handler():
+    from jupyter_server.base.handlers import JupyterHandler
+
+    class StatusHandler(JupyterHandler):
+        def get(self):
+            km = self.settings["kernel_manager"]
+            self.set_header("Content-Type", "application/json")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(json.dumps(km.status() if hasattr(km, "status") else {}))
+
+    return StatusHandler
+
+
+def exam_voila_class():
+    """``Voila`` with the kernel lifecycle, the page handler and HTTPS (imported late: Voila is heavy)."""
+    import voila.app as voila_app
+    from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    class ExamVoila(Voila):
+        exam_settings: ServerSettings = ServerSettings()
+        pool_target = 0
+        ssl_context: ssl.SSLContext | None = None
+
+        def init_settings(self):
+            original = voila_app.voila_kernel_manager_factory
+
+            def factory(base_class, preheat_kernel, default_pool_size, **kw):
+                cls = original(base_class, preheat_kernel, default_pool_size, **kw)
+                return type("ExamKernelManager", (KernelLifecycle, cls), {})
+
+            voila_app.voila_kernel_manager_factory = factory
+            try:
+                settings = super().init_settings()
+            finally:
+                voila_app.voila_kernel_manager_factory = original
+            self.kernel_manager._lifecycle_init(self.exam_settings, self.pool_target)
+            settings["exam_builder_server"] = self.exam_settings
+            settings["websocket_max_message_size"] = self.exam_settings.max_message_bytes
+            settings["xsrf_cookie_kwargs"] = {"samesite": "Strict", **({"secure": True} if self.ssl_context else {})}
+            return settings
+
+        def init_handlers(self):
+            from jupyter_server.utils import url_path_join
+
+            handlers = []
+            for spec in super().init_handlers():
+                if len(spec) >= 2 and spec[1] is TornadoVoilaHandler:
+                    spec = (spec[0], _page_handler(TornadoVoilaHandler), *spec[2:])
+                handlers.append(spec)
+            handlers.insert(0, (url_path_join(self.server_url or "/", STATUS_PATH), _status_handler()))
+            return handlers
+
+        def listen(self):
+            if self.ssl_context is not None or self.exam_settings.behind_proxy:
+                listen, extra = self.app.listen, {}
+                if self.ssl_context is not None:
+                    extra["ssl_options"] = self.ssl_context
+                if self.exam_settings.behind_proxy:
+                    extra["xheaders"] = True
+                self.app.listen = lambda port, address=None, **kw: listen(port, address, **extra, **kw)
+            return super().listen()
+
+        def _url(self, ip):
+            return super()._url(ip).replace("http://", "https://", 1) if self.ssl_context else super()._url(ip)
+
+    return ExamVoila
+
+
+@dataclass
+class ServeOptions:
+    """What one ``serve`` needs beyond the course: its pool and, for HTTPS, a certificate."""
+
+    seats: int | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    preheat: bool = True
 
 
 def voila_config(host: str, port: int, token: str | None = None, candidate: bool = True) -> Config:
@@ -64,36 +496,109 @@ def voila_config(host: str, port: int, token: str | None = None, candidate: bool
     cfg.VoilaConfiguration.file_allowlist = []
     cfg.VoilaConfiguration.file_denylist = [".*"]
     cfg.VoilaConfiguration.theme = "light"
-    if candidate:
-        cfg.Voila.kernel_websocket_connection_class = CandidateKernelConnection
+    cfg.Voila.kernel_websocket_connection_class = CandidateKernelConnection if candidate else TrackedConnection
+    cfg.KernelManager.transport = "ipc"  # kernels listen on files in the server's private folder, not on ports
     if token:
         cfg.Voila.token = token
     return cfg
 
 
-def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str]) -> None:
-    from voila.app import Voila
+def ssl_context(certfile: Path, keyfile: Path) -> ssl.SSLContext:
+    """A server TLS context from the program's certificate and key (PEM), with a located error."""
+    for label, path in (("certificate", certfile), ("key", keyfile)):
+        if not Path(path).is_file():
+            raise ExamBuilderError(f"{path}: the TLS {label} file does not exist")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        ctx.load_cert_chain(str(certfile), str(keyfile))
+    except (ssl.SSLError, OSError) as exc:
+        raise ExamBuilderError(f"{certfile}, {keyfile}: not a certificate and its key in PEM form ({exc})") from exc
+    return ctx
 
+
+def available_memory_mb() -> int:
+    import psutil
+
+    return int(psutil.virtual_memory().available / (1024 * 1024))
+
+
+def check_memory(kernels: int, settings: ServerSettings, available_mb: int | None = None) -> None:
+    """Refuse a pool the machine cannot hold, in numbers a person can act on."""
+    need = kernels * settings.kernel_memory_mb + 300
+    have = available_memory_mb() if available_mb is None else available_mb
+    if need > have:
+        raise ExamBuilderError(
+            f"this machine has {have} MB of free memory, but {kernels} warm kernels need about {need} MB "
+            f"({settings.kernel_memory_mb} MB each and 300 MB for the server). Serve fewer seats (--seats), "
+            "add memory, or spread the room over two machines sharing one PostgreSQL database (see the README).")
+
+
+def open_sittings_count(course) -> int:
+    """Sittings that may still be signed into: the seats a candidates' server should keep warm."""
+    from sqlalchemy import func, select
+
+    from ..records.models import Sitting
+
+    with course.db.read() as s:
+        return int(s.execute(select(func.count()).select_from(Sitting)
+                             .where(Sitting.status.in_(("scheduled", "in_progress")))).scalar_one())
+
+
+def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,
+               ssl_ctx: ssl.SSLContext | None = None) -> None:
+    """Run ``ExamVoila`` on one notebook until interrupted (kernels inherit the course's env)."""
+    page_dir = Path(tempfile.mkdtemp(prefix="exam-builder-pages-"))
+    os.chmod(page_dir, 0o700)
     os.environ["EXAM_BUILDER_COURSE"] = str(course.root)
     os.environ["EXAM_BUILDER_DB_URL"] = course.db_url
+    os.environ[PAGE_DIR_ENV] = str(page_dir)
     os.environ.update(extra_env)
-    Voila.launch_instance(argv=[str(notebook)], config=cfg)
+    settings = ServerSettings(config=course.config)
+    if pool > 0:
+        cfg.VoilaConfiguration.preheat_kernel = True
+        cfg.VoilaConfiguration.default_pool_size = pool
+    voila = exam_voila_class()
+    voila.exam_settings = settings
+    voila.pool_target = pool
+    voila.ssl_context = ssl_ctx
+    try:
+        voila.launch_instance(argv=[str(notebook)], config=cfg)
+    finally:
+        shutil.rmtree(page_dir, ignore_errors=True)
 
 
-def serve(course, host: str = "127.0.0.1", port: int = 8866) -> None:
-    """Run the candidates' exam app until interrupted."""
+def serve(course, host: str = "127.0.0.1", port: int = 8866, options: ServeOptions | None = None,
+          echo: Callable[[str], None] = print) -> None:
+    """Run the candidates' exam app until interrupted, with a warm kernel for every seat."""
+    options = options or ServeOptions()
     course.db.require_current()
-    _run_voila(course, EXAM_NOTEBOOK, voila_config(host, port), {})
+    settings = ServerSettings(config=course.config)
+    ctx = ssl_context(options.certfile, options.keyfile) if (options.certfile or options.keyfile) else None
+    if (options.certfile is None) != (options.keyfile is None):
+        raise ExamBuilderError("give both --certfile and --keyfile for HTTPS")
+    seats = options.seats if options.seats is not None else (settings.seats or open_sittings_count(course))
+    pool = (max(seats, 1) + settings.spare_kernels) if options.preheat else 0
+    check_memory(max(pool, 1), settings)
+    scheme = "https" if ctx else "http"
+    echo(f"exam app for {course.root} on {scheme}://{host}:{port}/ ({seats} seat(s), {pool} warm kernel(s); "
+         f"ready when {scheme}://{host}:{port}/{STATUS_PATH} shows pool_ready = {pool}; Ctrl-C to stop)")
+    _run_voila(course, EXAM_NOTEBOOK, voila_config(host, port), {}, pool=pool, ssl_ctx=ctx)
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def serve_staff(course, notebook: Path, port: int, token: str, extra_env: dict[str, str],
+                candidate_filter: bool = False) -> None:
+    """A staff app on 127.0.0.1 behind a token, one warm kernel, the same kernel lifecycle."""
+    course.db.require_current()
+    _run_voila(course, notebook, voila_config("127.0.0.1", port, token=token, candidate=candidate_filter),
+               extra_env, pool=1)
+
+
 def serve_proctor(course, exam: str, port: int = 8867, token: str | None = None, echo=print) -> None:
     """Run the proctor's dashboard on 127.0.0.1 only, behind a token."""
-    course.db.require_current()
     token = token or new_token()
     echo(f"Proctor's dashboard: http://127.0.0.1:{port}/?token={token}")
-    _run_voila(course, PROCTOR_NOTEBOOK, voila_config("127.0.0.1", port, token=token, candidate=False),
-               {"EXAM_BUILDER_EXAM": exam})
+    serve_staff(course, PROCTOR_NOTEBOOK, port, token, {"EXAM_BUILDER_EXAM": exam})

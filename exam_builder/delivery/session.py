@@ -1,10 +1,39 @@
 """The candidate's sitting, UI-free: sign in, start, answer, flag, time left, submit.
 
-The widgets (``candidate_app``) and scripted candidates (demo, tests, benchmark) call only
-this object, so both take the same code path. The server owns the truth: every answer is
-appended to ``eb_response`` and committed before ``answer`` returns; the clock is the
-server's (``started_at`` is set once, the deadline follows ``Sitting.deadline``); after the
+The widgets (``candidate_app``) and scripted candidates (demo, tests, benchmark, rehearsal)
+call only this object, so both take the same code path. The server owns the truth: every
+answer is appended to ``eb_response`` and committed before ``answer`` returns; the clock is
+the server's (``started_at`` is set once, the deadline follows ``Sitting.deadline``); after the
 deadline or the submit a change is refused and logged as a ``SittingEvent``.
+
+**Access codes are one-time and bound to their sitting.** The database keeps only an HMAC of
+each code, keyed with the course's secret (``Course.secret``, a file beside the course, not in
+the database). ``sign_in(code, source)`` refuses, in plain words and without showing a name, an
+id or a receipt: a code whose sitting is submitted or voided ("already used"); a sitting not
+started yet outside its date's window (``delivery.window``); a sitting whose candidate no
+longer meets every attempt rule on the day (eligibility, the attempt cap, the waiting period,
+tutoring when required: ``records.eligibility.evaluate``, the ledger's own rules, asked again
+with today's date). Wrong codes are counted in the database per source and for the whole
+server, i.e. every process sharing the database (``records.access``): a source with too many is locked out until a proctor lifts it or
+the lockout ends, and a flood from everywhere pauses every sign-in; those refusals do not
+depend on the code typed, so they never tell whether a code exists.
+
+**A second screen takes over; it is not refused.** Each successful sign-in gives this object a
+fresh lease (a random token stored on the sitting with its time and source, replacing the
+previous one). Every later action (confirm, start, answer, flag, submit, the deadline check,
+the app's periodic ``refresh``) checks the lease under the sitting's row lock; an object whose
+lease was replaced raises ``TakenOver`` and accepts nothing more, and the take-over is logged
+(``taken_over``, with both sources) for the proctor. Why take over rather than refuse the
+second sign-in: a candidate whose browser crashed, whose laptop froze or whose phone died
+must be able to continue at once on another screen, and the server cannot tell a dead page
+from a live one until its kernel is culled minutes later; refusing would cost that candidate
+exam time they cannot get back. A code shared with someone else is then visible at once:
+the first screen stops, says so, and the candidate raises a hand.
+
+**The journal is bounded.** At most ``max_journal_rows`` saved changes per sitting and
+``max_saves_per_minute`` in any minute, counted with one indexed query under the sitting's row
+lock (so several server processes agree); a refusal raises ``LimitReached`` with a plain
+message and logs a ``limit`` event (at most one a minute per sitting).
 
 The candidate's kernel never loads a form's manifest (it holds keys): the questions come from
 the released notebook (``form_view``) and a sitting's form is looked up by its assignment only.
@@ -13,36 +42,87 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
+from ..records import access
+from ..records.eligibility import evaluate
 from ..records.models import Candidate, Exam, Form, Response, Sitting, SittingEvent, utcnow
+from . import window
 from .form_view import FormView, ItemView, load_form_view, released_notebook_path
 from .settings import DeliverySettings
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
+
+TAKEN_OVER = ("Your exam was opened on another screen, so this screen no longer accepts answers. "
+              "Your saved answers are safe. If that was not you, raise your hand now.")
+WRONG_CODE = "That access code is not right. Check the code on your seat card, or ask the proctor."
+LOCKED = "Too many wrong access codes were typed on this computer. Please ask the proctor to unlock it."
+BUSY = ("Too many sign-in attempts are coming in right now. Please wait one minute, then try again, "
+        "or ask the proctor.")
+USED = "This code has already been used. Please ask the proctor."
+TIME_UP = "The time for this exam is over, and it was submitted automatically. Please ask the proctor."
+TOO_FAST = "Your answers are coming in faster than the exam can save them. Wait a moment, then try again."
+TOO_MANY = ("This exam cannot save any more changes. Your saved answers are safe. "
+            "Please raise your hand for the proctor.")
 
 
 class SittingClosed(ExamBuilderError):
     """A change after the deadline or the submit; it was refused and logged."""
 
 
+class TakenOver(SittingClosed):
+    """This screen's lease was replaced by a later sign-in: it accepts nothing more."""
+
+    def __init__(self, message: str = TAKEN_OVER):
+        super().__init__(message)
+
+
 class SignInFailed(ExamBuilderError):
-    """The access code is unknown, or its sitting was voided."""
+    """A sign-in refused; ``why`` says which rule (for tests, logs and the proctor), the message says it plainly.
+
+    ``why``: empty, wrong_code, locked, busy, used, time_up, window, not_eligible.
+    """
+
+    def __init__(self, message: str, why: str = "wrong_code"):
+        super().__init__(message)
+        self.why = why
+
+
+class LimitReached(ExamBuilderError):
+    """A save refused by a journal limit (``why``: rate, rows, size); logged as a ``limit`` event."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
 
 
 def normalize_code(code: str) -> str:
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())
 
 
-def hash_code(code: str) -> str:
-    """What the database keeps of an access code (never the code itself)."""
-    return hashlib.sha256(("eb-access:" + normalize_code(code)).encode("utf-8")).hexdigest()
+def hash_code(code: str, key: bytes) -> str:
+    """What the database keeps of an access code: an HMAC keyed with the course's secret."""
+    if not key:
+        raise ExamBuilderError("no key to check access codes with")
+    return hmac.new(key, ("eb-access:" + normalize_code(code)).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def code_hash(course, code: str) -> str:
+    """``hash_code`` with the course's own secret."""
+    return hash_code(code, course.secret)
+
+
+def clean_source(source: str | None) -> str:
+    """A page's source address as stored: trimmed, at most 64 characters, "unknown" when missing."""
+    return (str(source or "").strip() or "unknown")[:64]
 
 
 def receipt_hash(sitting_id: int, answers: dict[str, str | None]) -> str:
@@ -70,6 +150,14 @@ def latest_responses_of(s: Session, sitting_ids: list[int]) -> dict[int, dict[st
     for r in s.execute(select(Response).where(Response.id.in_(last))).scalars():
         out[r.sitting_id][r.item_id] = r
     return out
+
+
+def journal_counts(s: Session, sitting_id: int, since: dt.datetime) -> tuple[int, int]:
+    """(rows, rows after ``since``) of a sitting's journal: one query on ``ix_eb_response_sitting_recorded``."""
+    total, recent = s.execute(
+        select(func.count(), func.count(case((Response.recorded_at > since, 1))))
+        .where(Response.sitting_id == sitting_id)).one()
+    return int(total), int(recent)
 
 
 def format_minutes(minutes: int) -> str:
@@ -114,51 +202,128 @@ class CandidateSession:
         self.course = course
         self.db = course.db
         self.clock = clock
-        self.max_text = DeliverySettings(config=course.config).max_answer_chars
+        self.settings = DeliverySettings(config=course.config)
+        self.max_text = self.settings.max_answer_chars
+        self.zone = window.room_zone(self.settings.timezone)
+        self.limits = access.Limits.of(self.settings)
         self.sitting_id: int | None = None
         self.candidate_name = ""
         self.candidate_id = ""
         self.exam_title = ""
         self.time_limit_minutes = 0
+        self.source = "unknown"
         self.form: FormView | None = None
         self.confirmed = False
+        self._lease: str | None = None
         self._answers: dict[str, Answer] = {}
 
     # -- signing in -------------------------------------------------------------------
-    def sign_in(self, code: str) -> "CandidateSession":
-        """Find the sitting of an access code; a voided sitting or unknown code is refused."""
-        digest = hash_code(code)
+    def sign_in(self, code: str, source: str = "unknown") -> "CandidateSession":
+        """Open the sitting of an access code on this page, taking it over from any other page.
+
+        ``source`` is the page's remote address (``pagesource.page_source``): wrong codes are
+        counted, and sources locked out, by it. Every refusal raises ``SignInFailed``.
+        """
+        source = clean_source(source)
+        typed = normalize_code(code)
+        if not typed:
+            raise SignInFailed("Type the access code from your seat card, then press Sign in.", "empty")
+        digest = hash_code(typed, self.course.secret)
+        now = self.clock()
+        refused: SignInFailed | None = None
         with self.db.transaction() as s:
-            sitting = s.execute(select(Sitting).where(Sitting.access_code_hash == digest)).scalar_one_or_none()
-            if sitting is None or not normalize_code(code):
-                raise SignInFailed("That access code is not right. Check the code on your seat card, or ask the proctor.")
-            if sitting.status == "voided":
-                s.add(SittingEvent(sitting_id=sitting.id, at=self.clock(), kind="sign_in_refused",
-                                   details={"why": "voided"}))
-                raise SignInFailed("This sitting was closed by the proctor. Please ask the proctor.")
-            cand = s.get(Candidate, sitting.candidate_id)
-            exam = s.get(Exam, sitting.exam_id)
-            assignment = s.execute(select(Form.assignment).where(Form.id == sitting.form_id)).scalar_one()
-            s.add(SittingEvent(sitting_id=sitting.id, at=self.clock(),
-                               kind="resume" if sitting.started_at else "sign_in", details={}))
-            self.sitting_id = sitting.id
-            self.candidate_id = sitting.candidate_id
-            self.candidate_name = cand.name if cand else sitting.candidate_id
-            self.exam_title = (exam.title if exam and exam.title else sitting.exam_id)
-            self.time_limit_minutes = sitting.time_limit_minutes + sitting.extra_minutes
+            gate = access.gate(s, source, now, self.limits)
+            if gate is not None:
+                refused = SignInFailed(LOCKED if gate == "locked" else BUSY, gate)
+            else:
+                sit = s.execute(select(Sitting).where(Sitting.access_code_hash == digest)
+                                .with_for_update()).scalar_one_or_none()
+                if sit is None:
+                    locked = access.record_wrong_code(s, source, now, self.limits)
+                    refused = SignInFailed(LOCKED, "locked") if locked else SignInFailed(WRONG_CODE, "wrong_code")
+                else:
+                    refused = self._may_sign_in(s, sit, source, now)
+                    if refused is None:
+                        self._take_lease(s, sit, source, now)
+                        cand = s.get(Candidate, sit.candidate_id)
+                        exam = s.get(Exam, sit.exam_id)
+                        assignment = s.execute(select(Form.assignment).where(Form.id == sit.form_id)).scalar_one()
+                        self.sitting_id = sit.id
+                        self.candidate_id = sit.candidate_id
+                        self.candidate_name = cand.name if cand else sit.candidate_id
+                        self.exam_title = (exam.title if exam and exam.title else sit.exam_id)
+                        self.time_limit_minutes = sit.time_limit_minutes + sit.extra_minutes
+        if refused is not None:  # raised after the commit: wrong codes and refusals are kept
+            raise refused
         self.form = load_form_view(released_notebook_path(self.course, assignment), self.course.root)
         self.reload()
         return self
 
+    def _may_sign_in(self, s: Session, sit: Sitting, source: str, now: dt.datetime) -> SignInFailed | None:
+        """The refusal of a known code (logged on its sitting), or None when it may be signed into."""
+
+        def refuse(why: str, message: str, **details) -> SignInFailed:
+            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="sign_in_refused",
+                               details={"why": why, "source": source, **details}))
+            return SignInFailed(message, why)
+
+        if sit.status in ("submitted", "voided"):
+            return refuse("used", USED, status=sit.status)
+        if sit.status == "in_progress":  # resuming: the clock decides, not the window
+            if sit.deadline is not None and now >= sit.deadline:
+                self._submit(s, sit, "deadline")
+                return refuse("time_up", TIME_UP)
+            return None
+        bad = window.refusal(sit.opens_at, sit.closes_at, now, self.zone)
+        if bad is not None:
+            return refuse("window", bad[1], window=bad[0])
+        reasons = self._attempt_rules(s, sit, now)
+        if reasons:
+            return refuse("not_eligible", "You cannot start this exam today: " + "; ".join(reasons)
+                          + ". Please ask the proctor.", reasons=reasons)
+        return None
+
+    def _attempt_rules(self, s: Session, sit: Sitting, now: dt.datetime) -> list[str]:
+        """Every attempt rule asked again on the room's date today, as if this sitting were not open yet."""
+        [standing] = evaluate(s, self.course.policy, sit.exam_id, [sit.candidate_id],
+                              today=window.local_today(now, self.zone), ignore_sittings=[sit.id])
+        return list(standing.reasons)
+
+    def _take_lease(self, s: Session, sit: Sitting, source: str, now: dt.datetime) -> None:
+        """This page holds the sitting from now on; a page that held it before is told at its next action."""
+        if sit.lease_token is not None:
+            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="taken_over", details={
+                "source": source, "previous_source": sit.lease_source or "unknown",
+                "previous_since": sit.lease_at.isoformat(timespec="seconds") if sit.lease_at else None,
+                "same_source": source == (sit.lease_source or "unknown"), "started": sit.started_at is not None}))
+        self._lease = secrets.token_urlsafe(24)
+        sit.lease_token, sit.lease_at, sit.lease_source = self._lease, now, source
+        self.source = source
+        s.add(SittingEvent(sitting_id=sit.id, at=now, kind="resume" if sit.started_at else "sign_in",
+                           details={"source": source}))
+
+    def _check_lease(self, sit: Sitting) -> None:
+        if self._lease is None or sit.lease_token is None or not hmac.compare_digest(sit.lease_token, self._lease):
+            raise TakenOver()
+
     def confirm_identity(self) -> None:
-        self._event("identity_confirmed")
+        with self.db.transaction() as s:
+            sit = self._sitting(s, lock=True)
+            self._check_lease(sit)
+            s.add(SittingEvent(sitting_id=sit.id, at=self.clock(), kind="identity_confirmed", details={}))
         self.confirmed = True
 
     def reject_identity(self) -> None:
-        """The candidate says this is not them: logged so the proctor can sort it out."""
-        self._event("identity_rejected")
+        """The candidate says this is not them: logged so the proctor can sort it out; the page lets go."""
+        with self.db.transaction() as s:
+            sit = self._sitting(s, lock=True)
+            if self._lease is not None and sit.lease_token == self._lease:
+                sit.lease_token = None
+            s.add(SittingEvent(sitting_id=sit.id, at=self.clock(), kind="identity_rejected",
+                               details={"source": self.source}))
         self.sitting_id = None
         self.form = None
+        self._lease = None
 
     @property
     def time_limit_text(self) -> str:
@@ -173,6 +338,13 @@ class CandidateSession:
     def status(self) -> str:
         with self.db.read() as s:
             return self._sitting(s).status
+
+    def refresh(self) -> tuple[str, dt.datetime | None]:
+        """The app's periodic re-read: (status, deadline); ``TakenOver`` once another screen signed in."""
+        with self.db.read() as s:
+            sit = self._sitting(s)
+            self._check_lease(sit)
+            return sit.status, sit.deadline
 
     @property
     def started(self) -> bool:
@@ -212,13 +384,18 @@ class CandidateSession:
 
     # -- the clock ----------------------------------------------------------------------
     def start(self) -> dt.datetime:
-        """Start the clock from the server's time; only the first call sets it."""
+        """Start the clock from the server's time; only the first call sets it, inside the sitting's window."""
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
+            self._check_lease(sit)
             if sit.status in ("voided", "submitted"):
                 raise SittingClosed("This sitting is closed.")
             if sit.started_at is None:
-                sit.started_at = self.clock()
+                now = self.clock()
+                bad = window.refusal(sit.opens_at, sit.closes_at, now, self.zone)
+                if bad is not None:
+                    raise ExamBuilderError(bad[1])
+                sit.started_at = now
                 sit.status = "in_progress"
                 s.add(SittingEvent(sitting_id=sit.id, at=sit.started_at, kind="start", details={}))
             return sit.started_at
@@ -227,14 +404,16 @@ class CandidateSession:
         """Submit automatically once the deadline has passed; the receipt, if it did."""
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
+            self._check_lease(sit)
             if sit.status == "in_progress" and sit.deadline is not None and self.clock() >= sit.deadline:
                 return self._submit(s, sit, "deadline")
         return None
 
     # -- answering ----------------------------------------------------------------------
     def _open_for_change(self, s: Session) -> Sitting:
-        """The locked sitting if it takes changes now; else ``SittingClosed`` (logged by the caller)."""
+        """The locked sitting if this page may change it now; else ``TakenOver`` or ``SittingClosed``."""
         sit = self._sitting(s, lock=True)
+        self._check_lease(sit)
         if sit.status == "in_progress" and (sit.deadline is None or self.clock() < sit.deadline):
             return sit
         raise SittingClosed("Your change was not saved: the exam has ended.")
@@ -254,8 +433,9 @@ class CandidateSession:
         else:
             value = None if value is None else str(value)
             if value is not None and len(value) > self.max_text:
-                raise ExamBuilderError(f"the answer to question {item.number} is longer than {self.max_text} characters; "
-                                       "shorten it")
+                self._log_limit("size", item=item_id, chars=len(value))
+                raise LimitReached(f"Your answer to question {item.number} is longer than {self.max_text:,} "
+                                   "characters, so it was not saved. Please shorten it.", "size")
         prev = self._answers.get(item_id)
         return self._append(item_id, value, prev.flagged if prev else False, "answer")
 
@@ -265,19 +445,48 @@ class CandidateSession:
         prev = self._answers.get(item_id)
         return self._append(item_id, prev.value if prev else None, bool(flagged), "flag")
 
+    def _journal_limit(self, s: Session, sitting_id: int, now: dt.datetime) -> LimitReached | None:
+        """The refusal due now, if any; called under the sitting's row lock, so processes agree."""
+        total, recent = journal_counts(s, sitting_id, now - dt.timedelta(minutes=1))
+        if total >= self.settings.max_journal_rows:
+            return LimitReached(TOO_MANY, "rows")
+        if recent >= self.settings.max_saves_per_minute:
+            return LimitReached(TOO_FAST, "rate")
+        return None
+
     def _append(self, item_id: str, value: str | None, flagged: bool, what: str) -> Answer:
+        limit: LimitReached | None = None
         try:
             with self.db.transaction() as s:
                 sit = self._open_for_change(s)
-                s.add(Response(sitting_id=sit.id, item_id=item_id, value=value, flagged=flagged,
-                               recorded_at=self.clock(), entered_by=sit.scribe_name or "candidate"))
+                now = self.clock()
+                limit = self._journal_limit(s, sit.id, now)
+                if limit is None:
+                    s.add(Response(sitting_id=sit.id, item_id=item_id, value=value, flagged=flagged,
+                                   recorded_at=now, entered_by=sit.scribe_name or "candidate"))
+        except TakenOver:
+            self._event("refused_change", item=item_id, what=what, why="opened on another screen")
+            raise
         except SittingClosed:
             # the refusal (and an automatic submit) were committed by a second transaction
             self._log_refusal(item_id, what)
             raise
+        if limit is not None:
+            self._log_limit(limit.why, item=item_id, what=what)
+            raise limit
         ans = Answer(value, flagged)
         self._answers[item_id] = ans
         return ans
+
+    def _log_limit(self, why: str, **details) -> None:
+        """A ``limit`` event for the proctor, at most one a minute per sitting (a flood stays one line)."""
+        now = self.clock()
+        with self.db.transaction() as s:
+            recent = s.execute(select(SittingEvent.id).where(
+                SittingEvent.sitting_id == self.sitting_id, SittingEvent.kind == "limit",
+                SittingEvent.at > now - dt.timedelta(minutes=1)).limit(1)).first()
+            if recent is None:
+                s.add(SittingEvent(sitting_id=self.sitting_id, at=now, kind="limit", details={"limit": why, **details}))
 
     def _log_refusal(self, item_id: str, what: str) -> None:
         """The change's transaction rolled back; log the refusal (and submit if the deadline passed)."""
@@ -298,6 +507,7 @@ class CandidateSession:
         """The candidate submits; a second call returns the same receipt."""
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
+            self._check_lease(sit)
             if sit.status == "submitted":
                 return self._receipt(s, sit)
             if sit.status != "in_progress":

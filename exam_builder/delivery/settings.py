@@ -1,4 +1,8 @@
-"""Delivery settings (traitlets), set in ``nbgrader_config.py`` like ``c.DeliverySettings.save_delay_seconds = 1``."""
+"""Delivery settings (traitlets), set in ``nbgrader_config.py`` like ``c.DeliverySettings.save_delay_seconds = 1``.
+
+Limits on access codes and on a sitting's journal are here too, so a test, a rehearsal or a
+program with other needs changes them the same way.
+"""
 from __future__ import annotations
 
 from traitlets import Float, Int, Unicode
@@ -10,7 +14,8 @@ class DeliverySettings(Configurable):
 
     tick_seconds = Float(1.0, help="How often the countdown is redrawn from the server's clock.").tag(config=True)
     refresh_seconds = Float(
-        5.0, help="How often the app re-reads the sitting (time a proctor added, a void, a submit elsewhere)."
+        5.0, help="How often the app re-reads the sitting (time a proctor added, a void, a submit elsewhere, "
+                  "the exam opened on another screen)."
     ).tag(config=True)
     save_delay_seconds = Float(
         1.0, help="An open response is saved this long after typing pauses (and at once on leaving the question)."
@@ -18,6 +23,23 @@ class DeliverySettings(Configurable):
     max_answer_chars = Int(20_000, help="Longest open response accepted.").tag(config=True)
     timezone = Unicode(
         "America/New_York",
-        help="IANA time zone of the exam room: times shown to candidates (saved at, receipt) are in it.",
+        help="IANA time zone of the exam room: times shown to candidates (saved at, receipt) are in it, and a "
+             "sitting's date and sign-in window are the room's.",
     ).tag(config=True)
-    sign_in_delay_seconds = Float(1.0, help="Pause after a wrong access code, to slow down guessing.").tag(config=True)
+    sign_in_delay_seconds = Float(1.0, help="Pause after a refused access code, to slow down guessing.").tag(config=True)
+
+    # -- wrong access codes (recorded in the database, so every server process shares them) ----------
+    max_wrong_codes_per_source = Int(
+        5, help="Wrong access codes from one computer (source address), within wrong_code_window_minutes, "
+                "before that computer is locked out.").tag(config=True)
+    wrong_code_window_minutes = Float(15.0, help="The window in which wrong codes of one source add up.").tag(config=True)
+    lockout_minutes = Float(
+        30.0, help="How long a locked-out source stays locked, unless a proctor lifts it sooner "
+                   "(exam-builder sitting unlock, or the dashboard).").tag(config=True)
+    max_wrong_codes_per_minute = Int(
+        30, help="Wrong codes from all sources together in the last minute; above it every sign-in is refused "
+                 "until the minute has passed.").tag(config=True)
+
+    # -- a sitting's journal ---------------------------------------------------------------------
+    max_journal_rows = Int(5000, help="Most saved changes (answers and flags) one sitting may have.").tag(config=True)
+    max_saves_per_minute = Int(120, help="Most saved changes of one sitting in any minute.").tag(config=True)

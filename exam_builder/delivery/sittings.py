@@ -1,7 +1,10 @@
 """Opening sittings with one-time access codes, and the proctor's audited changes to them.
 
-A code is shown once (printed and on a seat card in the staff-side ``exports/`` folder); the
-database keeps only its hash. Adding time, recording a scribe and voiding are audited with who
+A code is shown once (printed and on a seat card in the staff-side ``exports/`` folder, ``0600``);
+the database keeps only its HMAC under the course's secret (``session.hash_code``). Each sitting
+is for one date (``--date``, default today in the room's time zone) and may be started only in
+its window (default: that whole date; ``set_window`` moves it). Adding time, recording a scribe,
+voiding, moving a window, reissuing codes and lifting a source's lockout are audited with who
 and why in the same transaction as the change.
 """
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +19,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from ..errors import ExamBuilderError
-from ..records import audit, ledger
+from ..files import PRIVATE_FILE, private_temp
+from ..records import access, audit, ledger
 from ..records.models import Candidate, Exam, Sitting, SittingEvent, utcnow
+from . import window
 from .session import CODE_ALPHABET, format_minutes, hash_code
+from .settings import DeliverySettings
 
 MAX_ADDED_MINUTES = 600
 
@@ -38,6 +43,9 @@ class Opened:
     attempt_no: int | None
     time_limit_minutes: int
     code: str
+    scheduled_on: dt.date | None = None
+    opens_at: dt.datetime | None = None
+    closes_at: dt.datetime | None = None
 
 
 @dataclass
@@ -47,12 +55,45 @@ class OpenResult:
     seat_cards: Path | None = None
 
 
+def room_zone(course, strict: bool = True) -> dt.tzinfo:
+    """The room's time zone (``DeliverySettings.timezone``); a typo is an error on the staff side."""
+    return window.room_zone(DeliverySettings(config=course.config).timezone, strict=strict)
+
+
+def room_today(course, now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the exam room."""
+    return window.local_today(now or utcnow(), room_zone(course))
+
+
+def window_for(course, on: dt.date, opens: str | None = None, closes: str | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The window of a date: HH:MM in the room's time zone (default the whole date), as naive UTC."""
+    zone = room_zone(course)
+    start, end = window.default_window(on, zone)
+    if opens:
+        start = window.to_utc(on, *window.parse_hhmm(opens, "opening time"), zone)
+    if closes:
+        end = window.to_utc(on, *window.parse_hhmm(closes, "closing time"), zone)
+    if end <= start:
+        raise ExamBuilderError(f"the window would close ({closes or '24:00'}) before it opens ({opens or '00:00'}); "
+                               "give a closing time after the opening time")
+    return start, end
+
+
 def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str] | None = None,
-                  today: dt.date | None = None, write_cards: bool = True) -> OpenResult:
-    """Open a sitting for each eligible candidate (one transaction); codes are returned once."""
+                  today: dt.date | None = None, write_cards: bool = True, opens: str | None = None,
+                  closes: str | None = None) -> OpenResult:
+    """Open a sitting for each eligible candidate (one transaction); codes are returned once.
+
+    ``today`` is the date the sittings are for (default: today in the room's time zone): the
+    attempt rules are checked for that date, and the codes work only in that date's window
+    (``opens``/``closes`` as HH:MM, default the whole date).
+    """
     result = OpenResult()
     if not room.strip():
         raise ExamBuilderError("give the room (--room), it is printed on the seat cards and shown to the proctor")
+    on = today or room_today(course)
+    opens_at, closes_at = window_for(course, on, opens, closes)
+    key = course.secret
     with course.db.transaction() as s:
         exam_row = s.get(Exam, exam)
         if exam_row is None:
@@ -67,32 +108,41 @@ def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str
         for person in people:
             try:
                 with s.begin_nested():
-                    sitting = ledger.open_sitting(s, course.policy, person.id, exam, actor, room=room, today=today)
+                    sitting = ledger.open_sitting(s, course.policy, person.id, exam, actor, room=room, today=on)
                     code = new_code()
-                    sitting.access_code_hash = hash_code(code)
+                    sitting.access_code_hash = hash_code(code, key)
+                    sitting.scheduled_on, sitting.opens_at, sitting.closes_at = on, opens_at, closes_at
                     s.flush()
             except ledger.NotEligible as exc:
                 reasons = list(getattr(exc, "reasons", None) or [str(exc)])
                 result.refused.append((person.id, person.name, [str(r) for r in reasons]))
                 continue
-            s.add(SittingEvent(sitting_id=sitting.id, at=utcnow(), kind="opened", details={"room": room, "by": actor}))
+            s.add(SittingEvent(sitting_id=sitting.id, at=utcnow(), kind="opened",
+                               details={"room": room, "by": actor, "date": on.isoformat()}))
             result.opened.append(Opened(person.id, person.name, sitting.id, sitting.attempt_no,
-                                        sitting.time_limit_minutes, code))
+                                        sitting.time_limit_minutes, code, on, opens_at, closes_at))
         # render the cards before committing: a template error leaves nothing half-written
-        html = render_seat_cards(course, exam_row, room, result.opened) if (write_cards and result.opened) else None
-        tmp = None
-        if html is not None:
-            course.reports_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=course.reports_dir, prefix=".seat-cards-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(html)
+        tmp = _cards_tmp(course, exam_row, room, result.opened) if (write_cards and result.opened) else None
     if tmp is not None:
-        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-        target = course.reports_dir / f"seat-cards-{exam}-{_slug(room)}-{stamp}.html"
-        os.replace(tmp, target)
-        os.chmod(target, 0o600)
-        result.seat_cards = target
+        result.seat_cards = _cards_in_place(course, tmp, exam, room)
     return result
+
+
+def _cards_tmp(course, exam_row: Exam, room: str, opened: list[Opened]) -> str:
+    """The seat cards rendered into a private temporary file in ``exports/`` (codes: owner only)."""
+    html = render_seat_cards(course, exam_row, room, opened)
+    fd, tmp = private_temp(course.reports_dir, "seat-cards")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(html)
+    return tmp
+
+
+def _cards_in_place(course, tmp: str, exam: str, room: str) -> Path:
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    target = course.reports_dir / f"seat-cards-{exam}-{_slug(room)}-{stamp}.html"
+    os.replace(tmp, target)
+    os.chmod(target, PRIVATE_FILE)
+    return target
 
 
 def _slug(text: str) -> str:
@@ -101,8 +151,12 @@ def _slug(text: str) -> str:
 
 def render_seat_cards(course, exam: Exam, room: str, opened: list[Opened]) -> str:
     env = Environment(loader=PackageLoader("exam_builder.delivery", "templates"), autoescape=select_autoescape())
+    zone = room_zone(course, strict=False)
     cards = [dict(name=o.name or o.candidate_id, candidate_id=o.candidate_id, attempt_no=o.attempt_no,
-                  time_text=format_minutes(o.time_limit_minutes), code=o.code) for o in opened]
+                  time_text=format_minutes(o.time_limit_minutes), code=o.code,
+                  date_text=f"{window.day_text(o.scheduled_on)} {o.scheduled_on.year}" if o.scheduled_on else "",
+                  window_text=window.window_text(o.opens_at, o.closes_at, zone) if o.opens_at else "")
+             for o in opened]
     return env.get_template("seat_cards.html.j2").render(
         program=course.policy.program_name, exam=exam.id, exam_title=exam.title or exam.id, room=room, cards=cards)
 
@@ -165,3 +219,123 @@ def void(course, sitting_id: int, actor: str, reason: str) -> None:
             raise ExamBuilderError(f"no sitting {sitting_id}")
         ledger.void_sitting(s, sitting_id, actor, reason)
         s.add(SittingEvent(sitting_id=sitting_id, at=utcnow(), kind="voided", details={"by": actor}))
+
+
+def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,
+               opens_at: dt.datetime | None = None, closes_at: dt.datetime | None = None) -> list[Sitting]:
+    """Move the window of a room's sittings for one date (naive UTC; None keeps that end); audited per sitting.
+
+    Sittings already submitted or voided are left alone; sittings in progress keep running (the
+    window only governs starting).
+    """
+    _need(reason, actor)
+    on = on or room_today(course)
+    if opens_at is None and closes_at is None:
+        raise ExamBuilderError("give the opening time, the closing time or both (--opens, --closes)")
+    changed = []
+    with course.db.transaction() as s:
+        sits = list(s.execute(select(Sitting).where(
+            Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
+            Sitting.status.in_(("scheduled", "in_progress"))).order_by(Sitting.id).with_for_update()).scalars())
+        if not sits:
+            raise ExamBuilderError(f"no open sitting of {exam} in room {room!r} on {on.isoformat()} "
+                                   "(check the room's name and the date; see the proctor's dashboard)")
+        day_start, day_end = window.default_window(on, room_zone(course))
+        for sit in sits:
+            before = (sit.opens_at, sit.closes_at)
+            new_opens = opens_at or sit.opens_at or day_start
+            new_closes = closes_at or sit.closes_at or day_end
+            if new_closes < new_opens:
+                raise ExamBuilderError("the window would close before it opens; give a closing time after the opening time")
+            sit.opens_at, sit.closes_at = new_opens, new_closes
+            audit.record(s, actor, "sitting.window", "sitting", sit.id, reason.strip(), candidate=sit.candidate_id,
+                         room=room, date=on, opens_before=before[0], closes_before=before[1],
+                         opens_after=new_opens, closes_after=new_closes)
+            s.add(SittingEvent(sitting_id=sit.id, at=utcnow(), kind="window",
+                               details={"by": actor, "opens": new_opens.isoformat(timespec="seconds"),
+                                        "closes": new_closes.isoformat(timespec="seconds")}))
+            changed.append(sit)
+    return changed
+
+
+def open_now(course, exam: str, room: str, actor: str, reason: str, now: dt.datetime | None = None) -> list[Sitting]:
+    """The proctor opens today's sign-in for a room now, until the end of today (or the later closing time)."""
+    now = now or utcnow()
+    on = room_today(course, now)
+    end_of_day = window.default_window(on, room_zone(course))[1]
+    with course.db.read() as s:
+        closes = s.execute(select(Sitting.closes_at).where(
+            Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
+            Sitting.status.in_(("scheduled", "in_progress")))).scalars().all()
+    later = max([c for c in closes if c is not None and c > now], default=end_of_day)
+    return set_window(course, exam, room, actor, reason, on, opens_at=now, closes_at=later)
+
+
+def close_now(course, exam: str, room: str, actor: str, reason: str, now: dt.datetime | None = None) -> list[Sitting]:
+    """The proctor closes today's sign-in for a room now (candidates already started carry on)."""
+    now = now or utcnow()
+    on = room_today(course, now)
+    with course.db.read() as s:
+        opens = s.execute(select(Sitting.opens_at).where(
+            Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
+            Sitting.status.in_(("scheduled", "in_progress")))).scalars().all()
+    earliest = min([o for o in opens if o is not None] + [now])
+    return set_window(course, exam, room, actor, reason, on, opens_at=earliest, closes_at=now)
+
+
+def reissue_codes(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,
+                  write_cards: bool = True) -> OpenResult:
+    """New codes (and seat cards) for a room's sittings not yet started; the old codes stop working. Audited.
+
+    For sittings opened before codes were keyed (revision 0004), or a lost seat card. ``on``
+    picks the sittings of that date; a sitting without a date gets ``on`` (default today in the
+    room's time zone) and that date's whole-day window.
+    """
+    _need(reason, actor)
+    key = course.secret
+    result = OpenResult()
+    zone = room_zone(course)
+    with course.db.transaction() as s:
+        exam_row = s.get(Exam, exam)
+        if exam_row is None:
+            raise ExamBuilderError(f"no exam {exam!r} in the database")
+        q = select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id).where(
+            Sitting.exam_id == exam, Sitting.room == room, Sitting.status == "scheduled")
+        if on is not None:
+            q = q.where((Sitting.scheduled_on == on) | Sitting.scheduled_on.is_(None))
+        rows = list(s.execute(q.order_by(Candidate.id).with_for_update(of=Sitting)).all())
+        if not rows:
+            raise ExamBuilderError(f"no sitting of {exam} in room {room!r} is waiting to start; nothing to reissue")
+        for sit, cand in rows:
+            code = new_code()
+            sit.access_code_hash = hash_code(code, key)
+            sit.lease_token = None
+            if sit.scheduled_on is None:
+                sit.scheduled_on = on or room_today(course)
+                sit.opens_at, sit.closes_at = window.default_window(sit.scheduled_on, zone)
+            audit.record(s, actor, "sitting.reissue_code", "sitting", sit.id, reason.strip(),
+                         candidate=sit.candidate_id, room=room, date=sit.scheduled_on)
+            s.add(SittingEvent(sitting_id=sit.id, at=utcnow(), kind="code_reissued", details={"by": actor}))
+            result.opened.append(Opened(cand.id, cand.name, sit.id, sit.attempt_no, sit.time_limit_minutes, code,
+                                        sit.scheduled_on, sit.opens_at, sit.closes_at))
+        tmp = _cards_tmp(course, exam_row, room, result.opened) if write_cards else None
+    if tmp is not None:
+        result.seat_cards = _cards_in_place(course, tmp, exam, room)
+    return result
+
+
+def unlock_source(course, source: str, actor: str, reason: str, now: dt.datetime | None = None) -> int:
+    """The proctor lifts a source's lockout after too many wrong codes (audited); how many lockouts were lifted."""
+    _need(reason, actor)
+    if not (source or "").strip():
+        raise ExamBuilderError("say which computer to unlock (its address, as the dashboard lists it)")
+    with course.db.transaction() as s:
+        return len(access.lift(s, source.strip(), actor, reason, now or utcnow()))
+
+
+def lockouts(course, now: dt.datetime | None = None) -> list[access.Lockout]:
+    """Sources locked out now (for the dashboard and ``sitting lockouts``)."""
+    with course.db.read() as s:
+        locks = access.current_lockouts(s, now or utcnow())
+        s.expunge_all()  # plain rows, still readable after the session ends
+        return locks

@@ -12,12 +12,12 @@ import datetime as dt
 import io
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..files import private_temp
 
 EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 #: Candidate ids become nbgrader student ids and folder names under submitted/.
@@ -192,8 +192,7 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
 
 def write_csv_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """Write a CSV file all at once: a temporary file beside it, renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = private_temp(path.parent, path.name)  # candidate records: owner only
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ExamBuilderError
+from ..files import make_private
 
 # nbgrader's Gradebook runs the `alembic` command of its own environment; make it findable
 # when exam-builder runs from a virtualenv that is not activated.
@@ -38,8 +39,44 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for an in-memory database or another engine)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:" or u.database.startswith("file:"):
+        return None
+    return Path(u.database)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file ``0600`` before SQLite (or nbgrader) does, so it is never world-readable.
+
+    The database holds every key (``eb_form.manifest``) and candidate records. An empty file is
+    a valid SQLite database; SQLite gives the ``-wal`` and ``-shm`` files the mode of the
+    database file, so they are private too.
+    """
+    path = sqlite_path(url)
+    if path is None or path.exists() or not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.chmod(path, 0o600)
+    except FileExistsError:
+        pass
+
+
+def make_private_sqlite(url: str) -> None:
+    """Narrow an existing SQLite file and its ``-wal``/``-shm`` to ``0600`` (``db upgrade`` does it)."""
+    path = sqlite_path(url)
+    if path is not None:
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            make_private(p)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         # Let SQLAlchemy, not the driver, issue BEGIN, so write transactions can be IMMEDIATE.
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -105,6 +142,7 @@ class Database:
         from nbgrader.api import Gradebook
 
         try:
+            make_private_sqlite(self.url)
             Gradebook(self.url).close()
             command.upgrade(self.alembic_config(), revision)
         except Exception as exc:  # a database we cannot reach or migrate

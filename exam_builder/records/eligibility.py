@@ -8,6 +8,7 @@ sitting, and the coordinator sees the same reasons in ``exam-builder eligibility
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -46,9 +47,15 @@ def evaluate(
     exam_id: str,
     candidate_ids: list[str] | None = None,
     today: dt.date | None = None,
+    ignore_sittings: Collection[int] = (),
 ) -> list[Eligibility]:
-    """Every candidate (or the ones named), eligible or not, with every reason."""
+    """Every candidate (or the ones named), eligible or not, with every reason.
+
+    ``ignore_sittings``: sittings left out, as if not opened yet: the one a candidate signs in to
+    (``delivery.session`` checks every rule again then, on the day it is taken).
+    """
     today = today or dt.date.today()
+    ignored = set(ignore_sittings)
     stmt = select(Candidate).order_by(Candidate.id)
     if candidate_ids is not None:
         stmt = stmt.where(Candidate.id.in_(list(candidate_ids)))
@@ -64,7 +71,8 @@ def evaluate(
     for s in session.execute(
         select(Sitting).where(Sitting.exam_id == exam_id, Sitting.candidate_id.in_(ids)).order_by(Sitting.seq)
     ).scalars():
-        sittings.setdefault(s.candidate_id, []).append(s)
+        if s.id not in ignored:
+            sittings.setdefault(s.candidate_id, []).append(s)
     attended = {
         t.sitting_id
         for t in session.execute(

@@ -175,6 +175,15 @@ class Sitting(Base):
     void_reason: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(8))  # pass | fail | None (not graded yet)
     outcome_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # the date it is for (the room's calendar) and the window in which it may be started (naive
+    # UTC; the proctor moves it, audited); None on sittings opened before revision 0004
+    scheduled_on: Mapped[dt.date | None] = mapped_column(Date)
+    opens_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # the page that may act on the sitting: each sign-in replaces it (delivery.session: take over)
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    lease_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lease_source: Mapped[str | None] = mapped_column(String(64))
 
     form: Mapped[Form] = relationship()
     candidate: Mapped[Candidate] = relationship()
@@ -204,7 +213,11 @@ class Response(Base):
     """One change of one answer, as the server received it. Append-only: the latest wins."""
 
     __tablename__ = "eb_response"
-    __table_args__ = (Index("ix_eb_response_sitting_item", "sitting_id", "item_id", "id"),)
+    __table_args__ = (
+        Index("ix_eb_response_sitting_item", "sitting_id", "item_id", "id"),
+        # the journal limits count a sitting's rows, and its rows of the last minute, from this index alone
+        Index("ix_eb_response_sitting_recorded", "sitting_id", "recorded_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"))
     item_id: Mapped[str] = mapped_column(String(64))
@@ -215,14 +228,46 @@ class Response(Base):
 
 
 class SittingEvent(Base):
-    """What happened in a sitting: sign-in, start, reload, warning, refused change, submit."""
+    """What happened in a sitting: sign-in, start, reload, warning, refused change, submit.
+
+    Kinds the proctor is shown (``delivery.proctor.ALERT_KINDS``): ``sign_in_refused``,
+    ``taken_over``, ``refused_change``, ``limit``.
+    """
 
     __tablename__ = "eb_sitting_event"
+    __table_args__ = (Index("ix_eb_sitting_event_kind_at", "kind", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(32))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class WrongCode(Base):
+    """One wrong access code typed at sign-in: when and from which source (never the code itself).
+
+    Kept in the database so that every server process counts the same wrong codes.
+    """
+
+    __tablename__ = "eb_wrong_code"
+    __table_args__ = (Index("ix_eb_wrong_code_source_at", "source", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    source: Mapped[str] = mapped_column(String(64))
+
+
+class Lockout(Base):
+    """A source locked out after too many wrong codes, until ``until`` or until a proctor lifts it."""
+
+    __tablename__ = "eb_lockout"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    locked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    until: Mapped[dt.datetime] = mapped_column(DateTime)
+    wrong_codes: Mapped[int] = mapped_column(Integer, default=0)
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lifted_by: Mapped[str | None] = mapped_column(String(128))
+    lift_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Rating(Base):

@@ -14,7 +14,7 @@ from traitlets.config import Config
 
 from exam_builder.assembly.manifest import Manifest, ManifestItem, grade_ids
 from exam_builder.bank.model import Kind
-from exam_builder.delivery.session import hash_code
+from exam_builder.delivery.session import code_hash
 from exam_builder.records.models import Candidate, Exam, Form, Sitting, utcnow
 
 EXAM = "cps"
@@ -123,12 +123,19 @@ def add_candidates(course, n: int = 6) -> list[str]:
 
 
 def add_sitting(course, candidate: str, code: str, form_id: int, minutes: int = 180, seq: int = 1,
-                started_ago: dt.timedelta | None = None) -> int:
-    """A scheduled sitting written directly (what ``ledger.open_sitting`` would leave)."""
+                started_ago: dt.timedelta | None = None, on: dt.date | None = None,
+                window: tuple[dt.datetime, dt.datetime] | None = None) -> int:
+    """A scheduled sitting written directly (what ``sittings.open_sittings`` would leave).
+
+    Its window is a day either side of now (``window`` to choose another), so a test never
+    depends on the hour it runs at.
+    """
+    now = utcnow()
+    opens, closes = window or (now - dt.timedelta(hours=12), now + dt.timedelta(hours=12))
     with course.db.transaction() as s:
         sit = Sitting(candidate_id=candidate, exam_id=EXAM, seq=seq, attempt_no=seq, form_id=form_id, room="101",
-                      access_code_hash=hash_code(code), status="scheduled", time_limit_minutes=minutes,
-                      opened_by="test")
+                      access_code_hash=code_hash(course, code), status="scheduled", time_limit_minutes=minutes,
+                      opened_by="test", scheduled_on=on or now.date(), opens_at=opens, closes_at=closes)
         if started_ago is not None:
             sit.started_at = utcnow() - started_ago
             sit.status = "in_progress"

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 import delivery_formkit as formkit
-from exam_builder.course import Course
+from serverkit import Server, make_site
 from exam_builder.delivery.session import receipt_hash
 from exam_builder.records.models import Form, Response, Sitting, SittingEvent, utcnow
 
@@ -31,60 +23,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-EXE = Path(sys.executable).parent / "exam-builder"
 LOAD = 90_000  # ms: a page starts a kernel and runs the app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`exam-builder serve` in its own process group (so its kernels die with it)."""
-
-    def __init__(self, root: Path):
-        self.root, self.port, self.proc = root, _free_port(), None
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = root / "serve.log"
-
-    def start(self) -> None:
-        env = {**os.environ, "EXAM_BUILDER_COURSE": str(self.root)}
-        env.pop("EXAM_BUILDER_DB_URL", None)
-        self.proc = subprocess.Popen([str(EXE), "serve", "--port", str(self.port)], env=env, cwd=self.root,
-                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "voila/files/x", timeout=2):
-                    pass
-            except urllib.error.HTTPError:
-                return  # the server answers (403 for files)
-            except OSError:
-                time.sleep(0.3)
-            assert self.proc.poll() is None, self.log.read_text()
-        raise AssertionError("the exam server did not start: " + self.log.read_text()[-2000:])
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
 
 
 @pytest.fixture(scope="module")
 def site(form_template, tmp_path_factory):
     root = tmp_path_factory.mktemp("browser") / "course"
-    shutil.copytree(form_template, root)
-    with open(root / "nbgrader_config.py", "a") as fh:
-        fh.write("\nc.DeliverySettings.refresh_seconds = 3600\nc.DeliverySettings.sign_in_delay_seconds = 0.1\n")
-    course = Course(root)
-    with course.db.read() as s:
-        form_id = s.execute(select(Form.id)).scalar_one()
-    codes = {}
-    for cid, minutes in [("c001", 270), ("c002", 180), ("c003", 180), ("c004", 1), ("c005", 180), ("c006", 180)]:
-        code = f"{cid.upper()}-TEST"
-        codes[cid] = (formkit.add_sitting(course, cid, code, form_id, minutes=minutes), code)
+    course, codes = make_site(form_template, root,
+                              [("c001", 270), ("c002", 180), ("c003", 180), ("c004", 1), ("c005", 180), ("c006", 180)],
+                              config="c.DeliverySettings.refresh_seconds = 3600\n"
+                                     "c.DeliverySettings.sign_in_delay_seconds = 0.1")
     server = Server(root)
     server.start()
     yield course, server, codes

@@ -184,4 +184,5 @@ def test_format_minutes():
     assert format_minutes(270) == "4 hours 30 minutes"
     assert format_minutes(61) == "1 hour 1 minute"
     assert format_minutes(0) == "0 minutes"
-    assert hash_code("ab-cd") == hash_code("ABCD") != hash_code("ABCE")
+    key = b"k" * 32
+    assert hash_code("ab-cd", key) == hash_code("ABCD", key) != hash_code("ABCE", key)

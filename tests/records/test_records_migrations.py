@@ -1,5 +1,5 @@
-"""Migrations: from an empty database to head, and from 0001 (with data in it) to head, on
-SQLite and PostgreSQL; the models and the migrations describe the same tables."""
+"""Migrations: from an empty database to head, and from 0001 and 0003 (with data in them) to
+head, on SQLite and PostgreSQL; the models and the migrations describe the same tables."""
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +43,9 @@ def test_empty_database_to_head(empty_url):
         names = set(inspect(db.engine).get_table_names())
         assert {"student", "assignment", "grade", "alembic_version"} <= names  # nbgrader's, by nbgrader
         assert {t for t in Base.metadata.tables} <= names
-        assert {"outcome", "outcome_at"} <= {c["name"] for c in inspect(db.engine).get_columns("eb_sitting")}
+        assert {"outcome", "outcome_at", "scheduled_on", "opens_at", "closes_at", "lease_token", "lease_at",
+                "lease_source"} <= {c["name"] for c in inspect(db.engine).get_columns("eb_sitting")}
+        assert {"eb_wrong_code", "eb_lockout"} <= names
         assert _model_drift(db) == []
         db.upgrade()  # again: nothing to do
         assert db.current_revision() == db.head_revision()
@@ -138,3 +140,63 @@ def test_commands_refuse_an_old_database(tmp_path):
     assert result.exit_code == 1
     assert "exam-builder db upgrade" in result.output
     assert "Traceback" not in result.output
+
+
+def test_from_0003_with_sittings_to_head_and_back(empty_url):
+    """0004: sittings keep every row; the new columns are empty; old unkeyed codes match nothing."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from exam_builder.delivery.session import hash_code
+    from exam_builder.records.models import Lockout, Response, SittingEvent, WrongCode
+
+    db = Database(empty_url)
+    try:
+        db.upgrade("0003")
+        now = dt.datetime(2026, 11, 20, 9, 0)
+        old_hash = hashlib.sha256(b"eb-access:ABCDEFGH").hexdigest()  # how 0003 kept a code
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, updated_at)"
+                              " VALUES ('c1', 'Ada', 'Example', NULL, 'fall', :t, :t)"), {"t": now})
+            conn.execute(text("INSERT INTO eb_exam (id, title, created_at) VALUES ('cps', 'CPS', :t)"), {"t": now})
+            conn.execute(text("INSERT INTO eb_form (id, exam_id, label, assignment, seed, manifest, manifest_hash, "
+                              "built_at, built_by) VALUES (1, 'cps', 'A', 'cps-A', 1, '{}', 'h', :t, 'x')"), {"t": now})
+            for sid, status in ((1, "in_progress"), (2, "scheduled")):
+                conn.execute(text("INSERT INTO eb_sitting (id, candidate_id, exam_id, seq, attempt_no, form_id, room, "
+                                  "access_code_hash, status, time_limit_minutes, extra_minutes, opened_at, opened_by, "
+                                  "started_at) VALUES (:id, 'c1', 'cps', :id, :id, 1, '101', :h, :st, 180, 0, :t, "
+                                  "'proctor', :started)"),
+                             {"id": sid, "h": old_hash if sid == 2 else None, "st": status, "t": now,
+                              "started": now if sid == 1 else None})
+            conn.execute(text("INSERT INTO eb_response (sitting_id, item_id, value, flagged, recorded_at, entered_by)"
+                              " VALUES (1, 'tf-1', 'A', false, :t, 'candidate')"), {"t": now})
+            conn.execute(text("INSERT INTO eb_sitting_event (sitting_id, at, kind, details)"
+                              " VALUES (1, :t, 'start', '{}')"), {"t": now})
+        db.upgrade()
+        assert db.current_revision() == db.head_revision() and _model_drift(db) == []
+        with db.read() as s:
+            sits = {x.id: x for x in s.execute(select(Sitting)).scalars()}
+            assert {i: (x.status, x.access_code_hash, x.scheduled_on, x.opens_at, x.closes_at, x.lease_token)
+                    for i, x in sits.items()} == {1: ("in_progress", None, None, None, None, None),
+                                                  2: ("scheduled", old_hash, None, None, None, None)}
+            assert s.execute(select(Response.value)).scalars().all() == ["A"]
+            assert s.execute(select(SittingEvent.kind)).scalars().all() == ["start"]
+            for key in (b"k" * 32, b"another key of 32 bytes.........."):  # a keyed hash never matches the old one
+                assert s.execute(select(Sitting).where(Sitting.access_code_hash == hash_code("ABCD-EFGH", key))).first() is None
+        with db.transaction() as s:  # the new tables work
+            s.add(WrongCode(at=now, source="10.0.0.1"))
+            s.add(Lockout(source="10.0.0.1", locked_at=now, until=now, wrong_codes=5))
+            s.get(Sitting, 2).scheduled_on = dt.date(2026, 12, 15)
+        command.downgrade(db.alembic_config(), "0003")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT id, access_code_hash FROM eb_sitting ORDER BY id")).all() == [
+                (1, None), (2, old_hash)]
+            assert conn.execute(text("SELECT sitting_id, value FROM eb_response")).all() == [(1, "A")]
+        names = set(inspect(db.engine).get_table_names())
+        assert "eb_wrong_code" not in names and "eb_lockout" not in names
+        assert "lease_token" not in {c["name"] for c in inspect(db.engine).get_columns("eb_sitting")}
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()

@@ -1,7 +1,9 @@
 """Demo stage: a proctored sitting in which scripted candidates answer through ``CandidateSession``.
 
-The same object the exam app's widgets call: sign in with the access code, confirm, start,
-answer, flag, submit. Nothing is written to the journal directly. The script (not the
+The same object the exam app's widgets call: sign in with the access code (each candidate from
+their own seat's address), confirm, start, answer, flag, submit. The sittings are for today,
+in the room's time zone, with the whole day as their sign-in window; once submitted, a code
+opens nothing (shown with one candidate's code). Nothing is written to the journal directly. The script (not the
 candidates) reads the forms' keys to decide who answers well: a seeded mix of strong and weak
 candidates and a few who leave items blank; the extended-time candidates get their longer
 clock; a scribe, recorded by the proctor, writes for the candidate with that accommodation;
@@ -27,7 +29,7 @@ from ...assembly.forms import load_forms
 from ...delivery import sittings as ops
 from ...delivery.collect import collect
 from ...delivery.proctor import overview
-from ...delivery.session import CandidateSession, SittingClosed, format_minutes
+from ...delivery.session import CandidateSession, SignInFailed, SittingClosed, format_minutes
 from ...records.models import Candidate, Sitting, utcnow
 
 SEED = 20260301
@@ -89,10 +91,10 @@ def run(ctx) -> None:
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("candidates answering", total=len(opened.opened))
-        for o in opened.opened:
+        for seat, o in enumerate(opened.opened, start=1):
             sittings_by_candidate[o.candidate_id] = o.sitting_id
             clock = LaterClock()
-            cs = CandidateSession(course, clock=clock).sign_in(o.code)
+            cs = CandidateSession(course, clock=clock).sign_in(o.code, source=f"10.0.101.{seat}")
             cs.confirm_identity()
             if o is scribe_for:
                 ops.record_scribe(course, o.sitting_id, "Sam Scribe", PROCTOR, "approved scribe accommodation")
@@ -129,6 +131,13 @@ def run(ctx) -> None:
             else:
                 cs.submit()
             progress.advance(task)
+
+    used = next((o for o in opened.opened if o not in (void_one, late_one)), None)
+    if used is not None:
+        try:
+            CandidateSession(course).sign_in(used.code, source="10.0.101.250")
+        except SignInFailed as exc:
+            console.print(f"{used.candidate_id}'s code typed again after the submit: \"{exc}\"", highlight=False)
 
     result = collect(course, exam, console=console)
     rows = overview(course, exam)

@@ -1,0 +1,46 @@
+"""Where a candidate's page comes from, as seen by the kernel that serves it.
+
+A kernel never sees its browser: the Voila server does. When a page's websocket opens, the
+server (``server.TrackedConnection``) writes the page's remote address to
+``$EXAM_BUILDER_PAGE_DIR/<kernel id>.json`` (a private folder of that server process); the
+kernel finds its own id in its connection file name (``kernel-<id>.json``, Jupyter's naming)
+and reads it here. Sign-in uses it to limit wrong codes per source. Anything missing reads
+``"unknown"``: a scripted candidate, or a kernel outside ``exam-builder serve``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+ENV_DIR = "EXAM_BUILDER_PAGE_DIR"
+_KERNEL_FILE = re.compile(r"kernel-([0-9a-fA-F-]{36})\.json$")
+
+
+def own_kernel_id() -> str | None:
+    """This kernel's id, from the connection file Jupyter started it with (None outside a kernel)."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        m = _KERNEL_FILE.search(get_connection_file())
+    except Exception:  # noqa: BLE001 (not in a kernel)
+        return None
+    return m.group(1) if m else None
+
+
+def source_file(page_dir: Path | str, kernel_id: str) -> Path:
+    return Path(page_dir) / f"{kernel_id}.json"
+
+
+def page_source() -> str:
+    """The remote address of this kernel's page (``"unknown"`` when it cannot be told)."""
+    page_dir, kid = os.environ.get(ENV_DIR), own_kernel_id()
+    if not page_dir or not kid:
+        return "unknown"
+    try:
+        data = json.loads(source_file(page_dir, kid).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "unknown"
+    src = str(data.get("source") or "unknown") if isinstance(data, dict) else "unknown"
+    return src[:64]

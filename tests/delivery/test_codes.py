@@ -1,0 +1,576 @@
+"""Access codes that are one-time and bound to their sitting, wrong-code limits, journal limits, private files.
+
+Every probe goes through ``CandidateSession`` (the exam app's code path) with an injected
+clock, and through the proctor's commands and dashboard; settings are changed the way a
+program would, in ``nbgrader_config.py``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import stat
+
+import ipywidgets as w
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+import delivery_formkit as formkit
+from exam_builder.cli import cli
+from exam_builder.course import Course
+from exam_builder.delivery import sittings as ops
+from exam_builder.delivery import window
+from exam_builder.delivery.candidate_app import CandidateApp, walk
+from exam_builder.delivery.proctor import ProctorDashboard, alerts
+from exam_builder.delivery.session import (BUSY, LOCKED, TAKEN_OVER, TOO_FAST, TOO_MANY, USED, WRONG_CODE,
+                                           CandidateSession, LimitReached, SignInFailed, SittingClosed, TakenOver,
+                                           hash_code, journal_counts)
+from exam_builder.records import audit, ledger
+from exam_builder.records.models import AuditEntry, Lockout, Response, Sitting, SittingEvent, WrongCode, utcnow
+
+ZONE = window.room_zone("America/New_York")
+
+
+class Clock:
+    """A server clock the test sets and moves forward."""
+
+    def __init__(self, now: dt.datetime | None = None):
+        self.now = now or utcnow()
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kw) -> None:
+        self.now += dt.timedelta(**kw)
+
+
+def run(course, *args):
+    return CliRunner().invoke(cli, ["--course", str(course.root), *args], catch_exceptions=False)
+
+
+def configured(course, **settings) -> Course:
+    """The course with ``c.DeliverySettings.<name> = value`` added to its nbgrader_config.py."""
+    with open(course.root / "nbgrader_config.py", "a") as fh:
+        for name, value in settings.items():
+            fh.write(f"\nc.DeliverySettings.{name} = {value!r}\n")
+    return Course(course.root)
+
+
+def events(course, sitting_id: int, kind: str) -> list[dict]:
+    with course.db.read() as s:
+        return [e.details for e in s.execute(select(SittingEvent).where(
+            SittingEvent.sitting_id == sitting_id, SittingEvent.kind == kind).order_by(SittingEvent.id)).scalars()]
+
+
+def refused(fn, *args, **kwargs) -> SignInFailed:
+    with pytest.raises(SignInFailed) as exc:
+        fn(*args, **kwargs)
+    return exc.value
+
+
+def button(root, label: str) -> w.Button:
+    found = [b for b in walk(root) if isinstance(b, w.Button) and b.description == label]
+    assert found, f"no button {label!r}"
+    return found[0]
+
+
+def local_noon(day: dt.date) -> dt.datetime:
+    return window.to_utc(day, 12, 0, ZONE)
+
+
+# -- one screen at a time: a second sign-in takes over -----------------------------------------
+def test_a_second_sign_in_takes_over_and_the_first_screen_accepts_nothing(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c001", "TAKE-OVER", form_id)
+    first = CandidateSession(dcourse).sign_in("TAKE-OVER", source="10.0.0.11")
+    first.confirm_identity()
+    first.start()
+    first.answer("tf-hope", "A")
+    second = CandidateSession(dcourse).sign_in("TAKE-OVER", source="10.0.0.12")  # the phone died: another screen
+    assert second.started and second.answers()["tf-hope"].value == "A"  # saved answers are safe
+    with pytest.raises(TakenOver) as exc:
+        first.answer("tf-hope", "B")
+    assert str(exc.value) == TAKEN_OVER and isinstance(exc.value, SittingClosed)
+    for action in (first.refresh, first.submit, first.check_deadline, lambda: first.flag("mc-mutual"),
+                   first.confirm_identity, first.start):
+        with pytest.raises(TakenOver):
+            action()
+    second.answer("tf-hope", "B")
+    assert second.refresh() == ("in_progress", second.deadline())
+    with dcourse.db.read() as s:
+        assert [r.value for r in s.execute(select(Response).where(Response.sitting_id == sid)
+                                           .order_by(Response.id)).scalars()] == ["A", "B"]
+    [took] = events(dcourse, sid, "taken_over")
+    assert (took["source"], took["previous_source"], took["same_source"], took["started"]) == (
+        "10.0.0.12", "10.0.0.11", False, True)
+    assert [e["why"] for e in events(dcourse, sid, "refused_change")] == ["opened on another screen"] * 2
+    assert [a.kind for a in alerts(dcourse, formkit.EXAM)][-1] == "taken_over"  # the proctor sees it
+    assert "another computer (10.0.0.12; before: 10.0.0.11)" in alerts(dcourse, formkit.EXAM)[-1].text
+    third = CandidateSession(dcourse).sign_in("TAKE-OVER", source="10.0.0.12")  # a reload of the same screen
+    assert events(dcourse, sid, "taken_over")[-1]["same_source"] is True
+    with pytest.raises(TakenOver):
+        second.answer("tf-hope", "A")
+    third.submit()
+
+
+def test_the_exam_app_says_it_was_taken_over_and_disables_its_controls(dcourse, form_id):
+    formkit.add_sitting(dcourse, "c002", "APPS-TAKE", form_id)
+    app = CandidateApp(dcourse)
+    app.code.value = "APPS-TAKE"
+    button(app.root, "Sign in").click()
+    button(app.root, "Yes, this is me").click()
+    button(app.root, "Start the exam").click()
+    radios = [r for r in walk(app.root) if isinstance(r, w.RadioButtons)]
+    radios[0].value = "A"
+    CandidateSession(dcourse).sign_in("APPS-TAKE", source="elsewhere")
+    app._deadline = None  # the next tick re-reads the sitting (as refresh_seconds does)
+    app._safe(app.tick)()  # as the app's timer runs it
+    assert TAKEN_OVER.split(",")[0] in app.message.value and "raise your hand now" in app.message.value
+    controls = [x for x in walk(app.body) if isinstance(x, (w.Button, w.RadioButtons, w.Checkbox, w.Textarea))]
+    assert controls and all(x.disabled for x in controls)
+    assert app._finished and app.timer.value == ""
+
+
+def test_an_answer_from_a_taken_over_app_is_refused_with_the_message(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c003", "APPS-ANSW", form_id)
+    app = CandidateApp(dcourse)
+    app.code.value = "APPS-ANSW"
+    button(app.root, "Sign in").click()
+    button(app.root, "Yes, this is me").click()
+    button(app.root, "Start the exam").click()
+    CandidateSession(dcourse).sign_in("APPS-ANSW", source="elsewhere")
+    [r for r in walk(app.root) if isinstance(r, w.RadioButtons)][0].value = "B"
+    assert "opened on another screen" in app.message.value
+    with dcourse.db.read() as s:
+        assert s.execute(select(Response).where(Response.sitting_id == sid)).first() is None
+
+
+# -- one time: a used code opens nothing ----------------------------------------------------------
+@pytest.mark.parametrize("how", ["submitted", "voided"])
+def test_a_used_code_is_refused_without_the_name_id_or_receipt(dcourse, form_id, how):
+    sid = formkit.add_sitting(dcourse, "c004", "USED-CODE", form_id)
+    cs = CandidateSession(dcourse).sign_in("USED-CODE")
+    cs.start()
+    cs.answer("tf-hope", "A")
+    if how == "submitted":
+        receipt = cs.submit().sha256
+    else:
+        ops.void(dcourse, sid, "proctor-kim", "fire alarm")
+        receipt = "no receipt"
+    exc = refused(CandidateSession(dcourse).sign_in, "USED-CODE", source="10.0.0.4")
+    assert str(exc) == USED and exc.why == "used"
+    assert not any(x in str(exc) for x in ("Pat3", "Example3", "c004", receipt))
+    assert events(dcourse, sid, "sign_in_refused") == [{"why": "used", "source": "10.0.0.4", "status": how}]
+    with dcourse.db.read() as s:  # a used code is not a guess
+        assert s.execute(select(WrongCode)).first() is None
+
+
+def test_a_sitting_past_its_deadline_is_submitted_at_sign_in_and_refused(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c005", "LATE-SIGN", form_id, minutes=1)
+    clock = Clock()
+    cs = CandidateSession(dcourse, clock=clock).sign_in("LATE-SIGN")
+    cs.start()
+    clock.advance(minutes=5)
+    exc = refused(CandidateSession(dcourse, clock=clock).sign_in, "LATE-SIGN")
+    assert exc.why == "time_up" and "submitted automatically" in str(exc)
+    with dcourse.db.read() as s:
+        sit = s.get(Sitting, sid)
+        assert sit.status == "submitted" and sit.submitted_at == sit.deadline
+
+
+# -- bound to its date and window --------------------------------------------------------------------
+def test_a_sitting_for_a_later_date_is_refused_today_and_opens_on_its_date(dcourse, form_id):
+    today = ops.room_today(dcourse)
+    later = today + dt.timedelta(days=14)
+    res = ops.open_sittings(dcourse, formkit.EXAM, "R1", "coordinator-lee", ["c001"], today=later)
+    [o] = res.opened
+    assert (o.scheduled_on, o.opens_at, o.closes_at) == (later, *window.default_window(later, ZONE))
+    exc = refused(CandidateSession(dcourse).sign_in, o.code)
+    assert exc.why == "window"
+    assert str(exc) == f"This exam opens on {window.day_text(later)}. Please wait for the proctor."
+    assert events(dcourse, o.sitting_id, "sign_in_refused")[0]["window"] == "before the window"
+    late_evening = Clock(window.to_utc(later, 23, 0, ZONE))
+    cs = CandidateSession(dcourse, clock=late_evening).sign_in(o.code)
+    assert cs.start() == late_evening.now
+    after_midnight = Clock(window.to_utc(later + dt.timedelta(days=1), 0, 30, ZONE))  # the window has closed
+    again = CandidateSession(dcourse, clock=after_midnight).sign_in(o.code)  # a crashed browser: the clock decides
+    assert again.started and again.time_left() == dt.timedelta(minutes=90)
+
+
+def test_the_window_opens_and_closes_at_the_proctors_times(dcourse, form_id):
+    day = dt.date(2026, 12, 15)  # a Tuesday
+    res = ops.open_sittings(dcourse, formkit.EXAM, "R2", "coordinator-lee", ["c002", "c003"], today=day,
+                            opens="09:00", closes="10:00")
+    code, other = res.opened[0].code, res.opened[1].code
+    early = refused(CandidateSession(dcourse, clock=Clock(window.to_utc(day, 8, 30, ZONE))).sign_in, code)
+    assert str(early) == "This exam opens at 9:00 AM on Tuesday 15 December. Please wait for the proctor."
+    late = refused(CandidateSession(dcourse, clock=Clock(window.to_utc(day, 10, 0, ZONE))).sign_in, code)
+    assert str(late) == "This exam closed at 10:00 AM on Tuesday 15 December. Please ask the proctor."
+    inside = Clock(window.to_utc(day, 9, 30, ZONE))
+    cs = CandidateSession(dcourse, clock=inside).sign_in(code)
+    inside.now = window.to_utc(day, 10, 5, ZONE)
+    with pytest.raises(Exception, match="closed at 10:00 AM"):
+        cs.start()  # a page left open on the instructions cannot start after the window
+    # the proctor moves the window (audited per sitting); candidates started before carry on
+    bad = CliRunner().invoke(cli, ["--course", str(dcourse.root), "sitting", "window", "cps", "--room", "R2",
+                                   "--date", "2026-12-15", "--opens", "9", "--reason", "x", "--by", "kim"])
+    assert bad.exit_code == 1 and "HH:MM" in bad.output
+    out = run(dcourse, "sitting", "window", "cps", "--room", "R2", "--date", "2026-12-15", "--opens", "08:00",
+              "--closes", "10:30", "--by", "proctor-kim", "--reason", "bus was late")
+    assert out.exit_code == 0 and "8:00 AM to 10:30 AM on Tuesday 15 December" in out.output
+    cs = CandidateSession(dcourse, clock=Clock(window.to_utc(day, 10, 10, ZONE))).sign_in(other)
+    cs.start()
+    with dcourse.db.read() as s:
+        entries = s.execute(select(AuditEntry).where(AuditEntry.action == "sitting.window")).scalars().all()
+        assert [(e.actor, e.reason) for e in entries] == [("proctor-kim", "bus was late")] * 2
+        assert entries[0].details["closes_after"] == window.to_utc(day, 10, 30, ZONE).isoformat(sep=" ")
+        assert audit.verify(s).ok
+
+
+def test_open_now_and_close_now_on_the_dashboard_are_audited(dcourse, form_id):
+    res = ops.open_sittings(dcourse, formkit.EXAM, "Room 7", "coordinator-lee", ["c004", "c005"])
+    dash = ProctorDashboard(dcourse, formkit.EXAM, actor="proctor-kim")
+    assert "Room 7: sign-in open (all day on" in dash.windows.value
+    dash.room.value = "Room 7"
+    button(dash.root, "Close sign-in now").click()
+    assert "reason" in dash.message.value  # no reason, no change
+    dash.room_reason.value = "everyone is seated"
+    button(dash.root, "Close sign-in now").click()
+    assert "Sign-in closed now for room Room 7 (2 sitting(s))" in dash.message.value
+    assert "Room 7: sign-in closed" in dash.windows.value
+    exc = refused(CandidateSession(dcourse).sign_in, res.opened[0].code)
+    assert exc.why == "window" and "This exam closed at" in str(exc)
+    dash.room_reason.value = "a late candidate with a doctor's note"
+    button(dash.root, "Open sign-in now").click()
+    CandidateSession(dcourse).sign_in(res.opened[0].code).start()
+    with dcourse.db.read() as s:
+        assert [(e.action, e.actor, e.reason) for e in s.execute(
+            select(AuditEntry).where(AuditEntry.action == "sitting.window").order_by(AuditEntry.id)).scalars()] == [
+            ("sitting.window", "proctor-kim", "everyone is seated")] * 2 + [
+            ("sitting.window", "proctor-kim", "a late candidate with a doctor's note")] * 2
+    assert "outside the sign-in window" in dash.alerts.value
+
+
+# -- every attempt rule again at sign-in -----------------------------------------------------------------
+def _failed_attempt(course, cid: str, form_id: int, on: dt.date) -> int:
+    """An earlier attempt, sat on ``on`` and then recorded as failed through the ledger."""
+    at = dt.datetime.combine(on, dt.time(14))
+    with course.db.transaction() as s:
+        sit = Sitting(candidate_id=cid, exam_id=formkit.EXAM, seq=2, attempt_no=2, form_id=form_id, room="old",
+                      status="submitted", time_limit_minutes=180, opened_at=at, started_at=at,
+                      submitted_at=at + dt.timedelta(hours=2))
+        s.add(sit)
+        s.flush()
+        ledger.record_outcome(s, sit.id, False, "grading")  # offers tutoring, as after any fail
+        return sit.id
+
+
+def test_the_waiting_period_is_checked_again_at_sign_in(dcourse, form_id):
+    res = ops.open_sittings(dcourse, formkit.EXAM, "R3", "coordinator-lee", ["c001"])
+    [o] = res.opened
+    today = ops.room_today(dcourse)
+    _failed_attempt(dcourse, "c001", form_id, today - dt.timedelta(days=3))
+    exc = refused(CandidateSession(dcourse).sign_in, o.code)
+    wait_until = today + dt.timedelta(days=11)
+    assert exc.why == "not_eligible"
+    assert str(exc) == (f"You cannot start this exam today: waiting period after a failed attempt: not before "
+                        f"{wait_until.isoformat()}. Please ask the proctor.")
+    assert "Pat0" not in str(exc)
+    [ev] = events(dcourse, o.sitting_id, "sign_in_refused")
+    assert ev["why"] == "not_eligible" and "waiting period" in ev["reasons"][0]
+    with dcourse.db.read() as s:
+        assert s.get(Sitting, o.sitting_id).lease_token is None  # refused: no page holds it
+
+
+def test_tutoring_required_and_the_attempt_cap_are_checked_again_at_sign_in(dcourse, form_id):
+    res = ops.open_sittings(dcourse, formkit.EXAM, "R4", "coordinator-lee", ["c002", "c003"])
+    codes = {o.candidate_id: o.code for o in res.opened}
+    today = ops.room_today(dcourse)
+    _failed_attempt(dcourse, "c002", form_id, today - dt.timedelta(days=30))  # waiting period over
+    assert CandidateSession(dcourse).sign_in(codes["c002"]).candidate_id == "c002"  # tutoring only offered
+    with open(dcourse.root / "nbgrader_config.py", "a") as fh:
+        fh.write('\nc.ProgramPolicy.tutoring_after_failure = "required"\n')
+    strict = Course(dcourse.root)
+    exc = refused(CandidateSession(strict).sign_in, codes["c002"])
+    assert "tutoring required before the next attempt" in str(exc)
+    with strict.db.transaction() as s:
+        for n in (2, 3, 4):  # three attempts recorded elsewhere since the sitting was opened
+            s.add(Sitting(candidate_id="c003", exam_id=formkit.EXAM, seq=n, attempt_no=n, form_id=form_id,
+                          status="voided" if n == 4 else "submitted", time_limit_minutes=180, outcome="fail",
+                          opened_at=utcnow() - dt.timedelta(days=60), started_at=utcnow() - dt.timedelta(days=60)))
+    exc = refused(CandidateSession(strict).sign_in, codes["c003"])
+    assert "no attempts left (3 of 3 used)" in str(exc)
+    strict.db.dispose()
+
+
+# -- wrong codes: per source, per server --------------------------------------------------------------------
+def test_wrong_codes_from_one_source_lock_it_until_the_proctor_unlocks_it(dcourse, form_id):
+    formkit.add_sitting(dcourse, "c001", "RIGH-TONE", form_id)
+    clock = Clock(utcnow() - dt.timedelta(minutes=2))  # behind the proctor's (real) clock, as time goes on
+    other_process = Course(dcourse.root)  # another server process: its own engine, the same database
+    for n in range(4):
+        session = CandidateSession(dcourse if n % 2 else other_process, clock=clock)
+        exc = refused(session.sign_in, f"WRON-G00{n}", source="10.0.0.66")
+        assert str(exc) == WRONG_CODE and exc.why == "wrong_code"
+        clock.advance(seconds=10)
+    fifth = refused(CandidateSession(dcourse, clock=clock).sign_in, "WRON-G005", source="10.0.0.66")
+    assert str(fifth) == LOCKED and fifth.why == "locked"
+    right = refused(CandidateSession(dcourse, clock=clock).sign_in, "RIGH-TONE", source="10.0.0.66")
+    wrong = refused(CandidateSession(dcourse, clock=clock).sign_in, "WRON-G006", source="10.0.0.66")
+    assert str(right) == str(wrong) == LOCKED  # a lockout never tells whether a code exists
+    with dcourse.db.read() as s:
+        assert s.execute(select(WrongCode)).scalars().all().__len__() == 5  # refused, not counted again
+        [lock] = s.execute(select(Lockout)).scalars().all()
+        assert (lock.source, lock.wrong_codes) == ("10.0.0.66", 5)
+    # the proctor sees it, and lifts it (audited)
+    dash = ProctorDashboard(dcourse, formkit.EXAM, actor="proctor-kim")
+    assert "10.0.0.66" in dash.lockouts.value and dash.locked.options == ("10.0.0.66",)
+    assert run(dcourse, "sitting", "lockouts").output.count("10.0.0.66") == 1
+    nothing = CliRunner().invoke(cli, ["--course", str(dcourse.root), "sitting", "unlock", "10.9.9.9",
+                                       "--by", "kim", "--reason", "x"])
+    assert nothing.exit_code == 1 and "not locked out" in nothing.output
+    out = run(dcourse, "sitting", "unlock", "10.0.0.66", "--by", "proctor-kim", "--reason", "candidate typed O for 0")
+    assert out.exit_code == 0, out.output
+    cs = CandidateSession(dcourse, clock=clock).sign_in("RIGH-TONE", source="10.0.0.66")
+    assert cs.candidate_id == "c001"
+    # the wrong codes before the unlock no longer count: one more wrong code does not lock it again
+    assert refused(CandidateSession(dcourse, clock=clock).sign_in, "WRON-G007", source="10.0.0.66").why == "wrong_code"
+    with dcourse.db.read() as s:
+        [entry] = s.execute(select(AuditEntry).where(AuditEntry.action == "sign_in.unlock")).scalars().all()
+        assert (entry.actor, entry.entity, entry.entity_id, entry.reason) == (
+            "proctor-kim", "source", "10.0.0.66", "candidate typed O for 0")
+        assert audit.verify(s).ok
+    other_process.db.dispose()
+
+
+def test_a_lockout_ends_by_itself_and_the_dashboard_button_lifts_one(dcourse, form_id):
+    formkit.add_sitting(dcourse, "c002", "RIGH-TTWO", form_id)
+    course = configured(dcourse, max_wrong_codes_per_source=2, lockout_minutes=30.0)
+    clock = Clock(utcnow() - dt.timedelta(minutes=40))
+    for n in range(2):
+        refused(CandidateSession(course, clock=clock).sign_in, f"NOPE-000{n}", source="A")
+        refused(CandidateSession(course).sign_in, f"NOPE-000{n}", source="B")  # now
+    assert refused(CandidateSession(course, clock=clock).sign_in, "RIGH-TTWO", source="A").why == "locked"
+    clock.advance(minutes=31)
+    assert CandidateSession(course, clock=clock).sign_in("RIGH-TTWO", source="A").candidate_id == "c002"
+    dash = ProctorDashboard(course, formkit.EXAM, actor="proctor-kim")
+    assert dash.locked.options == ("B",)  # A's lockout has ended by itself
+    dash.locked.value = "B"
+    dash.unlock_reason.value = "checked the candidate's card"
+    button(dash.root, "Unlock this computer").click()
+    assert "Computer B unlocked" in dash.message.value and dash.locked.options == ()
+    course.db.dispose()
+
+
+def test_a_flood_of_wrong_codes_pauses_every_sign_in_for_the_minute(dcourse, form_id):
+    formkit.add_sitting(dcourse, "c003", "RIGH-TTRE", form_id)
+    course = configured(dcourse, max_wrong_codes_per_minute=3)
+    clock = Clock()
+    for n in range(4):  # from four sources, none of them locked
+        assert refused(CandidateSession(course, clock=clock).sign_in, f"NOPE-100{n}", source=f"s{n}").why == "wrong_code"
+    busy = refused(CandidateSession(course, clock=clock).sign_in, "RIGH-TTRE", source="fresh")
+    assert str(busy) == BUSY and busy.why == "busy"
+    clock.advance(seconds=61)
+    assert CandidateSession(course, clock=clock).sign_in("RIGH-TTRE", source="fresh").candidate_id == "c003"
+    course.db.dispose()
+
+
+def test_the_app_pauses_after_a_refused_code(dcourse, form_id, monkeypatch):
+    slept = []
+    monkeypatch.setattr("exam_builder.delivery.candidate_app.time.sleep", slept.append)
+    monkeypatch.setattr("exam_builder.delivery.candidate_app.page_source", lambda: "10.1.1.1")
+    app = CandidateApp(dcourse)
+    app.code.value = "NOPE-NOPE"
+    button(app.root, "Sign in").click()
+    assert "not right" in app.message.value and slept == [app.settings.sign_in_delay_seconds]
+    with dcourse.db.read() as s:
+        assert s.execute(select(WrongCode.source)).scalars().all() == ["10.1.1.1"]
+
+
+def test_page_source_falls_back_to_unknown(monkeypatch):
+    import exam_builder.delivery.pagesource as ps
+    from exam_builder.delivery.candidate_app import page_source
+
+    monkeypatch.delenv(ps.ENV_DIR, raising=False)
+    assert page_source() == "unknown"
+    monkeypatch.setattr(ps, "page_source", lambda: 1 / 0)
+    assert page_source() == "unknown"
+
+
+# -- keyed hash ------------------------------------------------------------------------------------------
+def test_codes_are_kept_as_an_hmac_under_the_courses_secret(dcourse, form_id, tmp_path):
+    sid = formkit.add_sitting(dcourse, "c004", "KEYE-DHMA", form_id)
+    secret = dcourse.secret_path
+    assert len(dcourse.secret) == 32 and secret.read_bytes() == dcourse.secret
+    assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(secret.parent).st_mode) == 0o700
+    with dcourse.db.read() as s:
+        stored = s.get(Sitting, sid).access_code_hash
+    # the database alone cannot check a code: an unkeyed hash or another key does not match
+    assert stored == hash_code("KEYE-DHMA", dcourse.secret)
+    assert stored not in (hashlib.sha256(b"eb-access:KEYEDHMA").hexdigest(), hashlib.sha256(b"KEYEDHMA").hexdigest(),
+                          hash_code("KEYE-DHMA", os.urandom(32)))
+    copy = tmp_path / "copy"
+    shutil.copytree(dcourse.root, copy)
+    (copy / ".exam-builder" / "secret").write_bytes(os.urandom(32))  # same database, another secret
+    other = Course(copy)
+    assert refused(CandidateSession(other).sign_in, "KEYE-DHMA").why == "wrong_code"
+    other.db.dispose()
+    assert CandidateSession(dcourse).sign_in("KEYE-DHMA").sitting_id == sid
+    assert ".exam-builder/" in (formkit_repo() / ".gitignore").read_text().splitlines()
+
+
+def formkit_repo():
+    from coursekit import REPO
+
+    return REPO
+
+
+def test_sittings_with_old_unkeyed_hashes_get_new_codes_by_reissue(dcourse, form_id):
+    with dcourse.db.transaction() as s:  # as revision 0003 left it: unkeyed hash, no date, no window
+        old = Sitting(candidate_id="c005", exam_id=formkit.EXAM, seq=1, attempt_no=1, form_id=form_id, room="R9",
+                      access_code_hash=hashlib.sha256(b"eb-access:OLDCODE1").hexdigest(), status="scheduled",
+                      time_limit_minutes=180, opened_by="before")
+        s.add(old)
+        s.flush()
+        sid = old.id
+    assert refused(CandidateSession(dcourse).sign_in, "OLDC-ODE1").why == "wrong_code"
+    out = run(dcourse, "sitting", "reissue", "cps", "--room", "R9", "--by", "coordinator-lee",
+              "--reason", "codes from before keyed hashes")
+    assert out.exit_code == 0, out.output
+    [code] = re.findall(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b", out.output)
+    cs = CandidateSession(dcourse).sign_in(code)
+    assert cs.sitting_id == sid
+    with dcourse.db.read() as s:
+        sit = s.get(Sitting, sid)
+        assert sit.scheduled_on == ops.room_today(dcourse)
+        assert (sit.opens_at, sit.closes_at) == window.default_window(sit.scheduled_on, ZONE)
+        [entry] = s.execute(select(AuditEntry).where(AuditEntry.action == "sitting.reissue_code")).scalars().all()
+        assert (entry.actor, entry.entity_id) == ("coordinator-lee", str(sid))
+    cards = list((dcourse.root / "exports").glob("seat-cards-cps-R9-*.html"))
+    assert len(cards) == 1 and code in cards[0].read_text()
+    cs.start()
+    nothing = CliRunner().invoke(cli, ["--course", str(dcourse.root), "sitting", "reissue", "cps", "--room", "R9",
+                                       "--by", "lee", "--reason", "again"])
+    assert nothing.exit_code == 1 and "nothing to reissue" in nothing.output  # started: not reissued
+
+
+# -- the journal's limits ------------------------------------------------------------------------------------
+def test_saves_faster_than_the_limit_are_refused_and_shown_to_the_proctor(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c001", "FAST-FAST", form_id)
+    course = configured(dcourse, max_saves_per_minute=3)
+    clock = Clock()
+    cs = CandidateSession(course, clock=clock).sign_in("FAST-FAST")
+    cs.start()
+    for value in ("A", "B", "A"):
+        cs.answer("tf-hope", value)
+        clock.advance(seconds=5)
+    for _ in range(3):
+        with pytest.raises(LimitReached) as exc:
+            cs.flag("tf-hope")
+        assert str(exc.value) == TOO_FAST and exc.value.why == "rate"
+    assert events(course, sid, "limit") == [{"limit": "rate", "item": "tf-hope", "what": "flag"}]  # once a minute
+    assert cs.answers()["tf-hope"].flagged is False
+    clock.advance(seconds=50)  # the first save is now more than a minute old
+    cs.flag("tf-hope")
+    with course.db.read() as s:
+        assert journal_counts(s, sid, clock() - dt.timedelta(minutes=1)) == (4, 2)  # at 10 s and now
+    assert "Limit reached: too many saves in a minute." in alerts(course, formkit.EXAM)[0].text
+    course.db.dispose()
+
+
+def test_a_sitting_saves_at_most_max_journal_rows_changes(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c002", "FULL-FULL", form_id)
+    course = configured(dcourse, max_journal_rows=4)
+    clock = Clock()
+    cs = CandidateSession(course, clock=clock).sign_in("FULL-FULL")
+    cs.start()
+    for value in ("A", "B", "A", "B"):
+        cs.answer("tf-hope", value)
+        clock.advance(minutes=1)
+    with pytest.raises(LimitReached) as exc:
+        cs.answer("mc-mutual", "A")
+    assert str(exc.value) == TOO_MANY and exc.value.why == "rows"
+    assert events(course, sid, "limit")[0]["limit"] == "rows"
+    assert cs.submit().answered == 1  # the saved answers are safe and can be submitted
+    with pytest.raises(LimitReached, match="longer than 20,000 characters"):
+        cs.answer("or-story", "x" * 20_001)
+    course.db.dispose()
+
+
+# -- private files -----------------------------------------------------------------------------------------
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_database_and_every_file_with_keys_or_codes_is_private(tmp_path, dcourse, form_id):
+    from coursekit import new_course_dir
+
+    from exam_builder.assembly.release import write_atomic
+
+    root = new_course_dir(tmp_path / "fresh")
+    c = Course(root)
+    c.db.upgrade()
+    with c.db.transaction() as s:  # a write: the -wal and -shm files exist now
+        s.add(WrongCode(at=utcnow(), source="x"))
+    db = root / "gradebook.db"
+    for p in (db, db.with_name("gradebook.db-wal"), db.with_name("gradebook.db-shm")):
+        assert p.exists() and _mode(p) == 0o600, p
+    c.db.dispose()
+    # an older, world-readable database is narrowed by `db upgrade`
+    os.chmod(db, 0o644)
+    c = Course(root)
+    c.db.upgrade()
+    assert _mode(db) == 0o600
+    c.db.dispose()
+    # exports (keys), form sources, seat cards: files 0600 in folders made 0700
+    key = root / "exports" / "cps" / "keys" / "cps-A-key.csv"
+    write_atomic(key, "number,key\n1,A\n")
+    assert _mode(key) == 0o600
+    assert all(_mode(p) == 0o700 for p in (root / "exports", root / "exports" / "cps", key.parent))
+    write_atomic(key, "number,key\n1,A\n")  # unchanged: still private
+    src = root / "source" / "cps-Z" / "cps-Z.ipynb"
+    write_atomic(src, "{}")
+    assert _mode(src) == 0o600 and _mode(src.parent) == 0o700
+    res = ops.open_sittings(dcourse, formkit.EXAM, "R5", "coordinator-lee", ["c006"])
+    assert _mode(res.seat_cards) == 0o600 and _mode(res.seat_cards.parent) == 0o700
+    assert not [p for p in res.seat_cards.parent.iterdir() if p.name.endswith(".tmp")]
+    assert "Sign-in: all day on" in res.seat_cards.read_text()
+
+
+def test_the_rate_limit_holds_when_saves_arrive_at_once_through_separate_connections(dcourse, form_id):
+    """Four connections (as several server processes would) save to one sitting at the same moment."""
+    import threading
+
+    sid = formkit.add_sitting(dcourse, "c003", "RACE-SAVE", form_id)
+    course = configured(dcourse, max_saves_per_minute=10)
+    holder = CandidateSession(course).sign_in("RACE-SAVE")
+    holder.start()
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+    courses = [Course(course.root) for _ in range(4)]
+
+    def page(c: Course) -> None:
+        cs = CandidateSession(c)  # the same lease, another engine (white-box: one page is one kernel)
+        cs.sitting_id, cs.form, cs._lease = holder.sitting_id, holder.form, holder._lease
+        start.wait()
+        for k in range(5):
+            try:
+                cs.answer("or-story", f"text {k}")
+                outcomes.append("saved")
+            except LimitReached:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=page, args=(c,)) for c in courses]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in courses:
+        c.db.dispose()
+    assert sorted(outcomes).count("saved") == 10 and outcomes.count("refused") == 10
+    with course.db.read() as s:
+        assert journal_counts(s, sid, utcnow() - dt.timedelta(minutes=1)) == (10, 10)
+    course.db.dispose()

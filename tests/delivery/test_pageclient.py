@@ -1,0 +1,195 @@
+"""The page client (``delivery.pageclient``) against a live `exam-builder serve`: no browser.
+
+A whole sitting through the Voila page protocol (sign in, confirm, start, every question, a flag,
+submit) must leave in the database exactly what the client sent; a reload (beacon, new page,
+sign in again) finds the answers; and what a tampering page sends (code to run, malformed
+frames) is refused without a traceback or a server path in any frame.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+import delivery_formkit as formkit
+from exam_builder.delivery.pageclient import (V1, PageClient, current_number, current_question, encode_v1,
+                                                flag_box, question_number)
+from exam_builder.delivery.session import latest_responses, receipt_hash
+from exam_builder.records.models import Sitting
+from serverkit import Server, make_site
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+CONFIG = """
+c.DeliverySettings.sign_in_delay_seconds = 0.1
+c.ServerSettings.refill_quiet_seconds = 0.5
+"""
+TEXT = "I would listen first, & ask <what> helps."
+
+
+@pytest.fixture(scope="module")
+def site(form_template, tmp_path_factory):
+    root = tmp_path_factory.mktemp("pageclient") / "course"
+    course, codes = make_site(form_template, root, [("c001", 180), ("c002", 180), ("c003", 180)], config=CONFIG)
+    server = Server(root, seats=1)
+    server.start()
+    server.wait_ready()
+    yield course, server, codes
+    server.kill()
+    course.db.dispose()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 240))
+
+
+async def sign_in(page: PageClient, code: str) -> None:
+    await page.set_value(page.find(model_name="TextModel", description="Access code"), code)
+    await page.click("Sign in")
+    await page.wait_for(lambda: page.button("Yes, this is me") is not None, 30, "the identity screen")
+    await page.click("Yes, this is me")
+
+
+def clean(page: PageClient, course) -> None:
+    """Nothing the kernel or server should keep to itself reached the page."""
+    text = page.received_text()
+    assert "Traceback" not in text and str(course.root) not in text and "site-packages" not in text
+
+
+def test_a_whole_sitting_through_the_page_protocol(site):
+    course, server, codes = site
+    sid, code = codes["c001"]
+    sent: dict[int, str] = {}
+
+    async def sitting() -> tuple[PageClient, str]:
+        async with PageClient(server.url) as page:
+            await page.open()
+            assert page.selected_subprotocol == V1
+            assert set(page.timings) >= {"page", "websocket", "widgets", "usable"}
+            assert page.timings["page"] <= page.timings["usable"]
+            await sign_in(page, code)
+            await page.wait_for(lambda: page.button("Start the exam") is not None, 30, "the instructions")
+            await page.click("Start the exam")
+            while True:
+                await page.wait_for(lambda: current_question(page) is not None, 30, "a question")
+                q = current_question(page)
+                n = question_number(q)
+                if q.name == "RadioButtonsModel":
+                    label = q.labels[-1].split(". ", 1)[0]  # the last choice
+                    await page.choose(q, label)
+                    sent[n] = label
+                else:
+                    await page.type_text(q, TEXT, pieces=4)
+                    sent[n] = TEXT
+                await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 30, f"question {n} saved")
+                if n == 2:
+                    await page.tick(flag_box(page))
+                    await page.wait_for(lambda: page.button("2 ✓ ⚑") is not None, 30, "the flag on the navigator")
+                nxt = page.button("Next question ▶")
+                if nxt.state.get("disabled"):
+                    break
+                await page.click(nxt)
+                await page.wait_for(lambda: current_number(page) == n + 1, 30, "the next question")
+            await page.click("Review and submit")
+            await page.wait_for(lambda: page.button("Submit my exam now") is not None, 30, "the review")
+            assert page.shows("You have answered every question.") and page.shows("Flagged for review: 2.")
+            await page.click("Submit my exam now")
+            await page.wait_for(lambda: page.shows("Receipt"), 30, "the receipt")
+            receipt = next(m.text for m in page.visible() if "Receipt code" in m.text)
+            assert await page.unload() == 204
+            return page, receipt
+
+    page, receipt = run(sitting())
+    numbers = {it.number: it.item_id for it in formkit.manifest().items}
+    assert sorted(sent) == sorted(numbers)
+    with course.db.read() as s:
+        latest = latest_responses(s, sid)
+        sit = s.get(Sitting, sid)
+        assert sit.status == "submitted" and sit.submit_reason == "candidate"
+        assert {k: r.value for k, r in latest.items()} == {numbers[n]: v for n, v in sent.items()}
+        assert [k for k, r in latest.items() if r.flagged] == [numbers[2]]
+        assert sit.receipt_hash in receipt
+        assert sit.receipt_hash == receipt_hash(sid, {k: r.value for k, r in latest.items()})
+    clean(page, course)
+
+
+def test_a_reload_signs_in_again_and_the_beacon_frees_the_kernel(site):
+    course, server, codes = site
+    sid, code = codes["c002"]
+
+    async def go() -> tuple[int, int, str]:
+        async with PageClient(server.url) as page:
+            await page.open()
+            await sign_in(page, code)
+            await page.wait_for(lambda: page.button("Start the exam") is not None, 30)
+            await page.click("Start the exam")
+            await page.wait_for(lambda: current_question(page) is not None, 30)
+            await page.choose(current_question(page), "B")
+            await page.wait_for(lambda: page.shows("Answer to question 1 saved at"), 30)
+            first_kernel = page.kernel_id
+            await page.reload()
+            assert page.kernel_id != first_kernel
+            gone = (await page.fetch(f"api/kernels/{first_kernel}")).code
+            await sign_in(page, code)
+            await page.wait_for(lambda: page.shows("Welcome back. Your 1 saved answer(s) are here"), 30, "welcome back")
+            await page.wait_for(lambda: current_question(page) is not None, 30)
+            assert question_number(current_question(page)) == 2  # the first one not answered
+            await page.click("1 ✓")
+            await page.wait_for(lambda: current_number(page) == 1, 30)
+            q1 = current_question(page)
+            assert q1.labels[q1.state["index"]].startswith("B. ")  # the saved choice is shown
+            await page.unload()
+            return gone, len(page.frames), page.received_text()
+
+    gone, frames, _ = run(go())
+    assert gone == 404 and frames > 0
+    with course.db.read() as s:
+        assert {k: r.value for k, r in latest_responses(s, sid).items()} == {"tf-hope": "B"}
+
+
+def malformed_frames(page: PageClient) -> list[bytes | str]:
+    """Frames no page sends: too few parts, a header that is not JSON, JSON text on a v1 socket.
+
+    (Not here: a frame whose offset count is huge. jupyter_server's ``deserialize_msg_from_ws_v1``
+    loops over that count before any check, so such a frame stalls the server; see the report.)
+    """
+    short = (2).to_bytes(8, "little") + (24).to_bytes(8, "little") + (24).to_bytes(8, "little")
+    good = encode_v1(page.message("kernel_info_request", {}))
+    n = int.from_bytes(good[:8], "little")
+    offsets = [int.from_bytes(good[8 * (i + 1):8 * (i + 2)], "little") for i in range(n)]
+    not_json = good[:offsets[1]] + b"{" * (offsets[2] - offsets[1]) + good[offsets[2]:]
+    text = json.dumps({"header": {"msg_type": "execute_request"}, "content": {"code": "1"}, "channel": "shell"})
+    return [short, not_json, text]
+
+
+def test_what_a_tampering_page_sends_is_refused_quietly(site):
+    course, server, codes = site
+    marker = course.root / "executed.txt"
+
+    async def go() -> PageClient:
+        async with PageClient(server.url) as page:
+            await page.open()
+            ex = await page.send_raw("execute_request", {
+                "code": f"open({str(marker)!r}, 'w').write('ran')", "silent": False, "store_history": False,
+                "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+            for frame in malformed_frames(page):
+                await page.send_frame(frame)
+            await page.send_raw("comm_msg", {"comm_id": "no-such-comm", "data": {"method": "update", "state": {}}})
+            code_box = page.find(model_name="TextModel", description="Access code")
+            await page.send_raw("comm_msg", {"comm_id": code_box.id, "data": {"method": "update", "state": {"value": 42},
+                                                                                "buffer_paths": "x"}})
+            await page.send_raw("comm_msg", {"comm_id": page.button("Sign in").id,
+                                             "data": {"method": "custom", "content": {"event": "click"}}},
+                                metadata={"unexpected": True})
+            await asyncio.sleep(1.5)
+            info = await page.send_raw("kernel_info_request", {}, msg_id=str(uuid.uuid4()))
+            await page.wait_reply(info, timeout=30)  # the socket and the kernel still work
+            assert ex not in page.replies and ex not in page.idle_at  # the code was never run
+            await page.unload()
+            return page
+
+    page = run(go())
+    assert not marker.exists()
+    clean(page, course)

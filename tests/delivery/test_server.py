@@ -1,0 +1,270 @@
+"""The exam server at room scale, through the path a person takes: real pages, real kernels.
+
+A live `exam-builder serve` with a small pool and short grace periods (set in the course's
+``nbgrader_config.py``, as a program would) and Debian's chromium:
+
+* the sign-in screen comes from a warm kernel, never with "Executing" on the page, and the page
+  fetches nothing from outside the server;
+* 100 page loads and reloads (browser reloads, closed tabs, and bare requests that never open a
+  websocket) leave no more kernels than pages still open; a connected page that sits idle past
+  every grace period keeps its kernel;
+* past ``max_pages`` a page says plainly to tell the proctor, and recovers once kernels are freed;
+* ``serve`` refuses a pool the machine's memory cannot hold, and serves HTTPS with a certificate.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+EXE = Path(sys.executable).parent / "exam-builder"
+SETTINGS = """
+c.ServerSettings.unconnected_grace_seconds = 5
+c.ServerSettings.reconnect_grace_seconds = 6
+c.ServerSettings.cull_interval_seconds = 0.5
+c.ServerSettings.refill_quiet_seconds = 0.5
+c.ServerSettings.max_pages = 12
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Serve:
+    """`exam-builder serve` in its own process group; ``status()`` reads its pool."""
+
+    def __init__(self, root: Path, *args: str, scheme: str = "http"):
+        self.root, self.args, self.port = root, args, _free_port()
+        self.url = f"{scheme}://127.0.0.1:{self.port}/"
+        self.log = root / f"serve-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+        self.ctx = ssl._create_unverified_context() if scheme == "https" else None
+
+    def start(self, pool: int) -> "Serve":
+        env = {**os.environ, "EXAM_BUILDER_COURSE": str(self.root)}
+        env.pop("EXAM_BUILDER_DB_URL", None)
+        self.proc = subprocess.Popen([str(EXE), "serve", "--port", str(self.port), *self.args], env=env,
+                                     cwd=self.root, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            try:
+                if self.status()["pool_ready"] >= pool:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError("the pool did not fill: " + self.log.read_text()[-3000:])
+
+    def get(self, path: str = "") -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=30, context=self.ctx) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def status(self) -> dict:
+        code, body = self.get("exam-builder/status")
+        assert code == 200, body
+        return json.loads(body)
+
+    def kernel_processes(self) -> int:
+        return len([p for p in psutil.Process(self.proc.pid).children(recursive=True) if "ipykernel" in " ".join(p.cmdline())])
+
+    def wait_for(self, pred, timeout: float = 30) -> dict:
+        deadline = time.time() + timeout
+        while True:
+            st = self.status()
+            if pred(st) or time.time() > deadline:
+                return st
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def course_root(form_template, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("server") / "course"
+    shutil.copytree(form_template, root)
+    with open(root / "nbgrader_config.py", "a") as fh:
+        fh.write(SETTINGS)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(course_root):
+    srv = Serve(course_root, "--seats", "2").start(pool=4)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def offline_page(browser, **kw):
+    """A page whose every request off the loopback is blocked and recorded."""
+    ctx = browser.new_context(**kw)
+    outside: list[str] = []
+
+    def route(r):
+        outside.append(r.request.url)
+        r.abort()
+
+    ctx.route(lambda url: not url.startswith(("http://127.0.0.1", "https://127.0.0.1", "ws://127.0.0.1",
+                                              "wss://127.0.0.1", "data:", "blob:")), route)
+    page = ctx.new_page()
+    page.set_default_timeout(90_000)
+    return ctx, page, outside
+
+
+def test_sign_in_screen_comes_warm_and_from_this_server_only(server, browser):
+    ctx, page, outside = offline_page(browser)
+    seen: set[str] = set()
+    page.goto(server.url, wait_until="commit")
+    deadline = time.time() + 30
+    while not page.get_by_label("Access code").count():
+        seen.add(page.evaluate("document.body ? document.body.innerText : ''"))
+        assert time.time() < deadline, "no sign-in screen"
+        time.sleep(0.02)
+    assert not [t for t in seen if "Executing" in t], seen
+    assert page.get_by_role("button", name="Sign in").is_visible()
+    assert outside == []
+    ctx.close()
+
+
+def test_page_loads_and_reloads_leave_no_kernels(server, browser):
+    """100 loads: tabs reloaded and closed, and bare requests that never connect."""
+    loads = 0
+    ctx, page, _ = offline_page(browser)
+    for _ in range(30):  # a candidate reloading: the old page's beacon frees its kernel
+        page.reload() if loads else page.goto(server.url)
+        page.get_by_label("Access code").wait_for()
+        loads += 1
+    for _ in range(10):  # tabs opened and closed (closing runs the page's unload handler)
+        p2 = ctx.new_page()
+        p2.set_default_timeout(90_000)
+        p2.goto(server.url)
+        p2.get_by_label("Access code").wait_for()
+        p2.close(run_before_unload=True)
+        loads += 1
+    for _ in range(60):  # requests that never open the page's websocket (a script, a crawler)
+        code, _body = server.get()
+        assert code in (200, 503)
+        loads += 1
+        if code == 503:
+            server.wait_for(lambda st: st["pages"] < st["max_pages"])
+    assert loads == 100
+    # one page is still open: after the grace periods only its kernel (and the warm pool) remain
+    st = server.wait_for(lambda st: st["pages"] == 1 and st["pool_ready"] == st["pool_target"]
+                         and st["kernels"] == st["pool_target"] + 1, timeout=60)
+    assert st["pages"] == 1 and st["connected"] == 1, st
+    assert st["kernels"] == st["pool_target"] + 1, st
+    assert server.kernel_processes() == st["kernels"]
+    page.get_by_label("Access code").fill("NOT-A-CODE")  # the open page still works
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("not right").wait_for()
+    ctx.close()
+    st = server.wait_for(lambda st: st["pages"] == 0 and st["kernels"] == st["pool_target"], timeout=30)
+    assert st["pages"] == 0 and st["kernels"] == st["pool_target"], st
+
+
+def test_idle_connected_page_keeps_its_kernel(server, browser):
+    """A candidate who sits without typing past every grace period is never cut off."""
+    ctx, page, _ = offline_page(browser)
+    page.goto(server.url)
+    page.get_by_label("Access code").wait_for()
+    before = server.status()
+    time.sleep(13)  # twice the reconnect grace, more than twice the unconnected grace
+    after = server.status()
+    assert after["connected"] == 1 and after["pages"] == before["pages"] == 1, (before, after)
+    page.get_by_label("Access code").fill("STILL-HERE")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("not right").wait_for()
+    ctx.close()
+
+
+def test_too_many_pages_get_a_plain_message(server):
+    """Past max_pages a request gets words for a person, and the server recovers by itself."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(16) as pool:  # a burst of bare requests, as a script would send
+        answers = list(pool.map(lambda _: server.get(), range(16)))
+    codes = [code for code, _body in answers]
+    assert codes.count(200) <= 12 and codes.count(503) >= 4, codes
+    refused = next(body for code, body in answers if code == 503)
+    assert "Please tell the proctor" in refused and "Traceback" not in refused, refused
+    st = server.wait_for(lambda st: st["pages"] == 0, timeout=30)
+    assert st["pages"] == 0
+    assert server.wait_for(lambda st: st["pool_ready"] == st["pool_target"], timeout=60)
+    assert server.get()[0] == 200
+
+
+def test_serve_refuses_a_pool_the_memory_cannot_hold(course_root):
+    out = subprocess.run([str(EXE), "serve", "--port", str(_free_port()), "--seats", "2000"], cwd=course_root,
+                         env={**os.environ, "EXAM_BUILDER_COURSE": str(course_root)}, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    text = " ".join((out.stdout + out.stderr).split())
+    assert "MB of free memory" in text and "2002 warm kernels" in text and "Traceback" not in text
+
+
+def test_https_with_a_self_signed_certificate(course_root, browser, tmp_path):
+    cert, key = tmp_path / "room.pem", tmp_path / "room.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    srv = Serve(course_root, "--seats", "1", "--certfile", str(cert), "--keyfile", str(key), scheme="https")
+    try:
+        srv.start(pool=3)
+        with pytest.raises(OSError):  # no plain HTTP on that port
+            urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/exam-builder/status", timeout=5).read()
+        ctx, page, outside = offline_page(browser, ignore_https_errors=True)
+        page.goto(srv.url)
+        page.get_by_label("Access code").fill("NOT-A-CODE")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("not right").wait_for()  # the widgets talk over wss://
+        assert outside == []
+        ctx.close()
+    finally:
+        srv.stop()
+
+
+def test_serve_names_a_missing_certificate(course_root, tmp_path):
+    out = subprocess.run([str(EXE), "serve", "--seats", "1", "--certfile", str(tmp_path / "none.pem"),
+                          "--keyfile", str(tmp_path / "none.key")], cwd=course_root, capture_output=True, text=True,
+                         env={**os.environ, "EXAM_BUILDER_COURSE": str(course_root)}, timeout=120)
+    assert out.returncode == 1
+    assert "none.pem: the TLS certificate file does not exist" in " ".join((out.stdout + out.stderr).split())
