@@ -121,6 +121,30 @@ def _header(session, subprotocol: str | None, msg) -> dict | None:
         return None
 
 
+MAX_FRAME_PARTS = 64  # channel, header, parent, metadata, content and a widget's few buffers
+
+
+def well_formed(frame, subprotocol: str | None) -> bool:
+    """Whether a page's frame can be decoded safely, checked before anything decodes it.
+
+    jupyter_server's decoders trust the part count at the head of a binary frame and loop over
+    it: one 16-byte frame claiming 10^18 parts would hang the server and eat its memory.
+    """
+    if isinstance(frame, str):
+        return subprotocol != "v1.kernel.websocket.jupyter.org"
+    if subprotocol == "v1.kernel.websocket.jupyter.org":
+        head, width, least = 8, 8, 6  # v1: a count, then offsets of channel and the message parts
+        count = int.from_bytes(frame[:8], "little") if len(frame) >= 8 else 0
+    else:
+        head, width, least = 4, 4, 1  # legacy binary: a count, then one offset per buffer
+        count = int.from_bytes(frame[:4], "big", signed=True) if len(frame) >= 4 else 0
+    if not least <= count <= MAX_FRAME_PARTS or head + width * count > len(frame):
+        return False
+    offsets = [int.from_bytes(frame[head + width * i: head + width * (i + 1)],
+                              "little" if width == 8 else "big") for i in range(count)]
+    return offsets[0] >= head + width * count and offsets == sorted(offsets) and offsets[-1] <= len(frame)
+
+
 class TrackedConnection(ZMQChannelsWebsocketConnection):
     """A page's kernel websocket: tracked for the culler, rate- and size-limited, filtered outbound."""
 
@@ -193,6 +217,9 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
         if size > self._settings().max_message_bytes:
             self.log.warning("exam-builder: refused a %d-byte message from a page (kernel %s)", size, self.kernel_id)
             return
+        if not well_formed(incoming_msg, self.subprotocol):
+            self.log.warning("exam-builder: refused a malformed frame from a page (kernel %s)", self.kernel_id)
+            return
         if not self._within_rate():
             self.log.warning("exam-builder: a page sends too fast; message dropped (kernel %s)", self.kernel_id)
             return
@@ -258,29 +285,42 @@ class KernelLifecycle:
         return sum(1 for t in self._pool() if not t.done())
 
     def fill_if_needed(self, delay=None, notebook_name=None, **kwargs):  # noqa: ANN001 (Voila's signature)
-        """At start-up fill at once; afterwards one kernel at a time, when arrivals pause."""
+        """At start-up fill at once; afterwards a pacer keeps the pool, one kernel at a time."""
         if delay == 0 or not hasattr(self, "_pools"):
             return super().fill_if_needed(delay=0, notebook_name=notebook_name, **kwargs)
         if self._pacer is None or self._pacer.done():
-            self._pacer = asyncio.get_event_loop().create_task(self._refill(notebook_name, kwargs))
+            self._pacer = asyncio.get_event_loop().create_task(self._keep_pool(notebook_name, kwargs))
         return None
 
-    async def _refill(self, notebook_name: str | None, kwargs: dict) -> None:
+    async def _keep_pool(self, notebook_name: str | None, kwargs: dict) -> None:
+        """Start a kernel when the pool is short of ``wanted_in_pool``, one at a time, when arrivals
+        pause (``refill_quiet_seconds``) or at once when nothing is warm; for the server's life."""
         st = self.exam_settings
-        while len(self._pool(notebook_name)) < self._pool_target:
+        while True:
+            await asyncio.sleep(0.25)
+            pool = self._pool(notebook_name)
+            pool[:] = [t for t in pool if not (t.done() and (t.cancelled() or t.exception() is not None))]
+            if len(self._pool(notebook_name)) >= self.wanted_in_pool() or self.pool_starting():
+                continue
             quiet = time.monotonic() - self._last_take >= st.refill_quiet_seconds
-            empty = self.pool_ready() == 0 and self.pool_starting() == 0
-            if self.pool_starting() or not (quiet or empty):
-                await asyncio.sleep(0.25)
+            if not (quiet or self.pool_ready() == 0):
                 continue
             config = dict(self.kernel_pools_config.get("default", {}))
             saved = self.kernel_pools_config
             self.kernel_pools_config = {"default": {**config, "pool_size": len(self._pool(notebook_name)) + 1}}
             try:
                 super().fill_if_needed(delay=0, notebook_name=notebook_name, **kwargs)
+            except Exception:  # noqa: BLE001 (a failed start is retried on the next round)
+                self.log.exception("exam-builder: could not start a warm kernel")
             finally:
                 self.kernel_pools_config = saved
-            await asyncio.sleep(0.1)
+
+    def wanted_in_pool(self) -> int:
+        """Warm kernels to keep: the seats not yet taken (at least the spares).
+
+        Kernels handed to pages count against the pool, so a full room holds about seats plus
+        spares kernels, never twice that."""
+        return max(self.exam_settings.spare_kernels, self._pool_target - self.pages()) if self._pool_target else 0
 
     async def get_rendered_notebook(self, *args, **kwargs):
         self._last_take = time.monotonic()
@@ -353,7 +393,7 @@ class KernelLifecycle:
 
     def status(self) -> dict:
         return {"pool_ready": self.pool_ready(), "pool_starting": self.pool_starting(),
-                "pool_target": self._pool_target, "pages": self.pages(), "max_pages": self.max_pages(),
+                "pool_target": self._pool_target, "pool_wanted": self.wanted_in_pool(), "pages": self.pages(), "max_pages": self.max_pages(),
                 "kernels": len(self.list_kernel_ids()),
                 "connected": sum(1 for k in self._handed_out if PageTracker.connections.get(k, 0) > 0)}
 

@@ -1,0 +1,74 @@
+"""A room of 60 at the real exam server: do the exam-day bars hold?
+
+Runs ``exam-builder rehearse`` (``exam_builder.delivery.rehearse``) on a scratch copy of this
+repository's course: 60 made-up candidates, 30 of them opening the page within the first 10 s and
+the rest within 60 s, each signing in, answering every question of the sample CPS exam, reloading
+once and submitting, through the Voila page protocol (and ``--browsers K`` in chromium). The
+baseline is one candidate alone, measured in the same run. The bars:
+
+* the sign-in screen: p95 of the room at most 1.5 x the time alone;
+* no answer lost;
+* an answer durable: p99 under 250 ms;
+* memory: at most 100 MB a seat (peak RSS of the server and its kernels / seats);
+* no kernel left once every page is closed.
+
+It prints whether each bar holds and fails (exit 1) only when an answer was lost or a candidate
+could not finish, never on a time.
+
+    python benchmarks/rehearse.py [--candidates 60] [--browsers 0] [--pace 100] [--postgres URL] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from exam_builder.course import Course  # noqa: E402
+from exam_builder.delivery.rehearse import RehearsalOptions, rehearse  # noqa: E402
+
+
+def bars(f) -> list[tuple[str, bool, str]]:
+    alone, p95 = f.sign_in_alone_median, f.sign_in.get("p95")
+    p99 = f.durable.get("p99")
+    return [
+        ("sign-in p95 <= 1.5 x alone", p95 is not None and alone is not None and p95 <= 1.5 * alone,
+         f"p95 {p95:.2f} s, alone {alone:.2f} s, ratio {f.sign_in_ratio_p95_alone:.2f}" if p95 and alone else "no data"),
+        ("0 answers lost", f.answers_lost == 0, f"{f.answers_lost} of {f.answers_sent}"),
+        ("durable p99 < 250 ms", p99 is not None and p99 < 0.250, f"p99 {p99 * 1000:.0f} ms" if p99 is not None else "no data"),
+        ("<= 100 MB per seat", f.rss_per_seat_mb <= 100, f"{f.rss_per_seat_mb:.0f} MB ({f.rss_peak_mb:.0f} MB peak)"),
+        ("0 kernels left", f.kernels_left == 0, str(f.kernels_left)),
+    ]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--candidates", type=int, default=60)
+    ap.add_argument("--window", type=float, default=60.0)
+    ap.add_argument("--browsers", type=int, default=0, help="of the candidates, how many in chromium")
+    ap.add_argument("--pace", type=float, default=100.0, help="candidates act this many times faster than a person")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--postgres", default=None, help="a PostgreSQL server URL (a throw-away database is made there)")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    console = Console(width=None if sys.stdout.isatty() else 150)
+    opts = RehearsalOptions(exam="cps", candidates=args.candidates, window=args.window,
+                            first_wave=(0.5, min(10.0, args.window)), browsers=args.browsers, pace=args.pace,
+                            seed=args.seed, postgres=args.postgres, json_path=args.json)
+    f = rehearse(Course(ROOT), opts, console)
+    print(f"database: {f.database}; {f.candidates} candidates ({f.browsers} in chromium), "
+          f"{f.answers_sent} answers, {f.duration_seconds:.0f} s")
+    held = True
+    for name, ok, detail in bars(f):
+        held &= ok
+        print(f"{'holds' if ok else 'DOES NOT HOLD'}: {name} ({detail})")
+    print("every bar holds" if held else "SOME BARS DO NOT HOLD")
+    return 1 if (f.answers_lost or f.failed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

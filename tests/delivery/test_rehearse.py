@@ -1,0 +1,61 @@
+"""``exam-builder rehearse``: a small room end to end, and the arithmetic it reports with."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from exam_builder.delivery.rehearse import arrivals, parse_first_wave, percentile
+from exam_builder.errors import ExamBuilderError
+
+EXE = Path(sys.executable).parent / "exam-builder"
+
+
+def test_arrivals_follow_the_first_wave():
+    times = arrivals(60, 60.0, (0.5, 10.0), random.Random(3))
+    assert len(times) == 60 and times == sorted(times)
+    assert sum(1 for t in times if t <= 10) >= 30 and max(times) <= 60
+    assert arrivals(60, 60.0, (0.5, 10.0), random.Random(3)) == times  # seeded
+    assert all(t <= 2 for t in arrivals(5, 2.0, (0.5, 10.0), random.Random(1)))  # a window shorter than the wave
+
+
+def test_percentiles_and_the_first_wave_option():
+    assert percentile([], 95) is None
+    assert percentile([3.0], 99) == 3.0
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50) == 3.0
+    assert percentile(list(map(float, range(1, 101))), 95) == pytest.approx(95.05)
+    assert parse_first_wave("0.5:10") == (0.5, 10.0)
+    for bad in ("half", "2:10", "0.5:-1"):
+        with pytest.raises(ExamBuilderError):
+            parse_first_wave(bad)
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_a_small_room_loses_no_answer(course_dir, tmp_path):
+    if not EXE.exists():
+        pytest.skip("the exam-builder console script is not installed")
+    out = tmp_path / "figures.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("EXAM_BUILDER_DB_URL", "EXAM_BUILDER_COURSE")}
+    proc = subprocess.run([str(EXE), "--course", str(course_dir), "rehearse", "cps", "--candidates", "3", "--window", "4",
+                           "--first-wave", "0.5:1", "--pace", "1000", "--alone", "1", "--json", str(out)],
+                          capture_output=True, text=True, timeout=280, env={**env, "COLUMNS": "250"})
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-4000:]
+    for field in ("sign-in screen usable", "alone", "p50", "p95", "p99", "max", "p95/alone", "sign-in after a reload",
+                  "answer durable", "MB per seat", "kernels left", "answers lost", "0 of", "submitted", "3 of 3"):
+        assert field in text, (field, text[-3000:])
+    figures = json.loads(out.read_text())
+    assert figures["answers_lost"] == 0 and figures["answers_sent"] >= 3 * 40
+    assert figures["submitted"] == 3 and figures["failed"] == []
+    assert figures["kernels_left"] == 0
+    assert figures["sign_in"]["n"] == 3 and figures["reload_sign_in"]["n"] == 3
+    assert figures["sign_in_alone_median"] > 0 and figures["rss_peak_mb"] > 0
+    assert figures["durable"]["p99"] is not None
+    # the course's own folder was not used: no database, no forms, no sittings there
+    assert not (course_dir / "gradebook.db").exists() and not (course_dir / "release").exists()
