@@ -15,7 +15,7 @@ baseline is one candidate alone, measured in the same run. The bars:
 It prints whether each bar holds and fails (exit 1) only when an answer was lost or a candidate
 could not finish, never on a time.
 
-    python benchmarks/rehearse.py [--candidates 60] [--browsers 0] [--pace 100] [--postgres URL] [--json FILE]
+    python benchmarks/rehearse.py [--candidates 60] [--browsers 0] [--pace 10] [--postgres URL] [--json FILE]
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def main() -> int:
     ap.add_argument("--candidates", type=int, default=60)
     ap.add_argument("--window", type=float, default=60.0)
     ap.add_argument("--browsers", type=int, default=0, help="of the candidates, how many in chromium")
-    ap.add_argument("--pace", type=float, default=100.0, help="candidates act this many times faster than a person")
+    ap.add_argument("--pace", type=float, default=10.0, help="candidates act this many times faster than a person")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--postgres", default=None, help="a PostgreSQL server URL (a throw-away database is made there)")
     ap.add_argument("--json", type=Path, default=None)

@@ -21,7 +21,7 @@ def register(cli: click.Group) -> None:
                        "(0.5:10: half of the room in the first 10 s); the rest arrive evenly over the window.")
     @click.option("--browsers", default=0, show_default=True, type=click.IntRange(0),
                   help="How many of the candidates use a real chromium instead of the page client.")
-    @click.option("--pace", default=100.0, show_default=True, type=click.FloatRange(min=1e-3),
+    @click.option("--pace", default=10.0, show_default=True, type=click.FloatRange(min=1e-3),
                   help="Candidates act this many times faster than a person (reading, choosing, typing).")
     @click.option("--alone", default=3, show_default=True, type=click.IntRange(1, 20),
                   help="Times one candidate alone opens the page first (the baseline, median).")

@@ -79,6 +79,9 @@ _TAG_RE = re.compile(r"<[^>]+>")
 _HIDDEN_RE = re.compile(r"<(style|script)\b.*?</\1\s*>", re.S | re.I)
 
 
+_ERROR_BOX = re.compile(r"""<[^>]*\bclass=['"][^'"]*\beb-error\b""")  # the box, not the stylesheet naming it
+
+
 class PageError(Exception):
     """The page could not be loaded or used as a browser would (HTTP error, no kernel, timeout)."""
 
@@ -601,7 +604,7 @@ class PageClient:
     def alert(self) -> str:
         """The text of an error shown to the candidate (the app's ``eb-error`` box), or ""."""
         for m in self.visible():
-            if m.name == "HTMLModel" and "eb-error" in str(m.state.get("value") or ""):
+            if m.name == "HTMLModel" and _ERROR_BOX.search(str(m.state.get("value") or "")):
                 return m.text
         return ""
 
@@ -663,6 +666,14 @@ def sign_in_ready(page: PageClient) -> bool:
     """The sign-in screen is usable: the "Access code" Text and the "Sign in" button, state loaded."""
     code = page.find(model_name="TextModel", description="Access code")
     return code is not None and page.button("Sign in") is not None
+
+
+async def sign_in(page: PageClient, code: str) -> None:
+    """Type the code, press Sign in, and confirm the identity shown (a candidate's first steps)."""
+    await page.set_value(page.find(model_name="TextModel", description="Access code"), code)
+    await page.click("Sign in")
+    await page.wait_for(lambda: page.button("Yes, this is me") is not None, 30, "the identity screen")
+    await page.click("Yes, this is me")
 
 
 def current_question(page: PageClient) -> Model | None:

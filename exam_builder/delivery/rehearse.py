@@ -106,7 +106,7 @@ class RehearsalOptions:
     window: float = 60.0
     first_wave: tuple[float, float] = (0.5, 10.0)  # share of the candidates, within this many seconds
     browsers: int = 0
-    pace: float = 100.0
+    pace: float = 10.0
     seed: int = 1
     alone: int = 3
     postgres: str | None = None

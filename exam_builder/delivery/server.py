@@ -18,8 +18,9 @@ course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server prom
   ``max_pages`` pages hold kernels at once; past that a page says, in plain words, to tell the
   proctor, so a loop of requests cannot exhaust the server's memory.
 * **Widget traffic only.** ``CandidateKernelConnection`` forwards widget messages only, so a
-  browser never runs code; every page's connection (``TrackedConnection``) refuses oversized
-  and too frequent messages and forwards to the browser only the message kinds a widget page
+  browser never runs code; every page's connection (``TrackedConnection``) refuses malformed
+  and too frequent messages (tornado closes a socket that sends one over ``max_message_bytes``;
+  the page reconnects to its kernel) and forwards to the browser only the message kinds a widget page
   needs: kernel errors and output streams (tracebacks, server paths) stay in the server's log.
 * **Encrypted in the room**: ``certfile``/``keyfile`` serve HTTPS; ``behind_proxy`` trusts a TLS
   proxy's ``X-Forwarded-For`` for the page's source address.
@@ -150,6 +151,8 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
 
     _tokens: float = 0.0
     _refilled: float = 0.0
+    _dropped: int = 0
+    _dropped_logged: float = 0.0
 
     def _settings(self) -> ServerSettings:
         return self.websocket_handler.settings.get("exam_builder_server") or ServerSettings()
@@ -221,7 +224,12 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
             self.log.warning("exam-builder: refused a malformed frame from a page (kernel %s)", self.kernel_id)
             return
         if not self._within_rate():
-            self.log.warning("exam-builder: a page sends too fast; message dropped (kernel %s)", self.kernel_id)
+            self._dropped += 1
+            now = time.monotonic()
+            if now - self._dropped_logged >= 1.0:  # one line a second: a flood must not fill the disk
+                self.log.warning("exam-builder: a page sends too fast; %d message(s) dropped (kernel %s)",
+                                 self._dropped, self.kernel_id)
+                self._dropped, self._dropped_logged = 0, now
             return
         msg_type = self._msg_type(incoming_msg)
         if not self.allowed_from_browser(msg_type):
@@ -256,8 +264,9 @@ class KernelLifecycle:
     _culler: asyncio.Task | None
     _pool_target: int
 
-    def _lifecycle_init(self, settings: ServerSettings, pool_target: int) -> None:
+    def _lifecycle_init(self, settings: ServerSettings, pool_target: int, spare: int) -> None:
         self.exam_settings = settings
+        self._spare = spare
         self._handed_out = {}
         self._last_take = 0.0
         self._pacer = None
@@ -294,7 +303,8 @@ class KernelLifecycle:
 
     async def _keep_pool(self, notebook_name: str | None, kwargs: dict) -> None:
         """Start a kernel when the pool is short of ``wanted_in_pool``, one at a time, when arrivals
-        pause (``refill_quiet_seconds``) or at once when nothing is warm; for the server's life."""
+        pause (``refill_quiet_seconds``) or at once when fewer than the spares are warm; for the
+        server's life."""
         st = self.exam_settings
         while True:
             await asyncio.sleep(0.25)
@@ -303,7 +313,8 @@ class KernelLifecycle:
             if len(self._pool(notebook_name)) >= self.wanted_in_pool() or self.pool_starting():
                 continue
             quiet = time.monotonic() - self._last_take >= st.refill_quiet_seconds
-            if not (quiet or self.pool_ready() == 0):
+            low = self.pool_ready() < self._spare  # reloads must never wait for a cold kernel
+            if not (quiet or low):
                 continue
             config = dict(self.kernel_pools_config.get("default", {}))
             saved = self.kernel_pools_config
@@ -320,7 +331,7 @@ class KernelLifecycle:
 
         Kernels handed to pages count against the pool, so a full room holds about seats plus
         spares kernels, never twice that."""
-        return max(self.exam_settings.spare_kernels, self._pool_target - self.pages()) if self._pool_target else 0
+        return max(self._spare, self._pool_target - self.pages()) if self._pool_target else 0
 
     async def get_rendered_notebook(self, *args, **kwargs):
         self._last_take = time.monotonic()
@@ -468,6 +479,7 @@ def exam_voila_class():
     class ExamVoila(Voila):
         exam_settings: ServerSettings = ServerSettings()
         pool_target = 0
+        spare = 0
         ssl_context: ssl.SSLContext | None = None
 
         def init_settings(self):
@@ -482,7 +494,7 @@ def exam_voila_class():
                 settings = super().init_settings()
             finally:
                 voila_app.voila_kernel_manager_factory = original
-            self.kernel_manager._lifecycle_init(self.exam_settings, self.pool_target)
+            self.kernel_manager._lifecycle_init(self.exam_settings, self.pool_target, self.spare)
             settings["exam_builder_server"] = self.exam_settings
             settings["websocket_max_message_size"] = self.exam_settings.max_message_bytes
             settings["xsrf_cookie_kwargs"] = {"samesite": "Strict", **({"secure": True} if self.ssl_context else {})}
@@ -585,7 +597,7 @@ def open_sittings_count(course) -> int:
 
 
 def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,
-               ssl_ctx: ssl.SSLContext | None = None) -> None:
+               spare: int = 0, ssl_ctx: ssl.SSLContext | None = None) -> None:
     """Run ``ExamVoila`` on one notebook until interrupted (kernels inherit the course's env)."""
     page_dir = Path(tempfile.mkdtemp(prefix="exam-builder-pages-"))
     os.chmod(page_dir, 0o700)
@@ -600,6 +612,7 @@ def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], p
     voila = exam_voila_class()
     voila.exam_settings = settings
     voila.pool_target = pool
+    voila.spare = spare
     voila.ssl_context = ssl_ctx
     try:
         voila.launch_instance(argv=[str(notebook)], config=cfg)
@@ -622,7 +635,8 @@ def serve(course, host: str = "127.0.0.1", port: int = 8866, options: ServeOptio
     scheme = "https" if ctx else "http"
     echo(f"exam app for {course.root} on {scheme}://{host}:{port}/ ({seats} seat(s), {pool} warm kernel(s); "
          f"ready when {scheme}://{host}:{port}/{STATUS_PATH} shows pool_ready = {pool}; Ctrl-C to stop)")
-    _run_voila(course, EXAM_NOTEBOOK, voila_config(host, port), {}, pool=pool, ssl_ctx=ctx)
+    _run_voila(course, EXAM_NOTEBOOK, voila_config(host, port), {}, pool=pool,
+               spare=settings.spare_kernels if options.preheat else 0, ssl_ctx=ctx)
 
 
 def new_token() -> str:
@@ -634,7 +648,7 @@ def serve_staff(course, notebook: Path, port: int, token: str, extra_env: dict[s
     """A staff app on 127.0.0.1 behind a token, one warm kernel, the same kernel lifecycle."""
     course.db.require_current()
     _run_voila(course, notebook, voila_config("127.0.0.1", port, token=token, candidate=candidate_filter),
-               extra_env, pool=1)
+               extra_env, pool=1, spare=1)
 
 
 def serve_proctor(course, exam: str, port: int = 8867, token: str | None = None, echo=print) -> None:

@@ -23,6 +23,7 @@ STAGES = [
     ("records", "Import the cohort: roster, accommodations, attendance, eligibility"),
     ("assembly", "Build and release parallel forms"),
     ("delivery", "Run a proctored sitting"),
+    ("rehearsal", "Rehearse exam day: a small room against the real exam server"),
     ("grading", "Grade: objective scoring, rubric ratings, adjudication, results"),
     ("followup", "After the results: item analysis, a retake's rules, the audit trail"),
 ]

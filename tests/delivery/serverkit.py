@@ -7,12 +7,12 @@ delivery tests' course template and opens one sitting per candidate with a known
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
 from sqlalchemy import select
 
 import delivery_formkit as formkit
@@ -36,24 +37,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@functools.cache
-def serve_options() -> str:
-    """``exam-builder serve --help``: which options this version has (``--seats``, TLS, ...)."""
-    return subprocess.run([str(EXE), "serve", "--help"], capture_output=True, text=True, timeout=60).stdout
-
-
 class Server:
     """`exam-builder serve` in its own process group (so its kernels die with it)."""
 
-    def __init__(self, root: Path, seats: int | None = None, args: tuple[str, ...] = ()):
+    def __init__(self, root: Path, seats: int | None = None, args: tuple[str, ...] = (), scheme: str = "http"):
         self.root, self.port, self.proc = root, free_port(), None
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = root / "serve.log"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/"
+        self.log = root / f"serve-{self.port}.log"
         self.args = list(args)
-        if seats is not None and "--seats" in serve_options():
+        self.ssl = ssl._create_unverified_context() if scheme == "https" else None  # a self-signed test certificate
+        if seats is not None:
             self.args += ["--seats", str(seats)]
 
-    def start(self) -> None:
+    def start(self) -> "Server":
         env = {**os.environ, "EXAM_BUILDER_COURSE": str(self.root)}
         env.pop("EXAM_BUILDER_DB_URL", None)
         self.proc = subprocess.Popen([str(EXE), "serve", "--port", str(self.port), *self.args], env=env,
@@ -61,33 +57,45 @@ class Server:
                                      start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
             try:
-                with urllib.request.urlopen(self.url + "voila/files/x", timeout=2):
-                    pass
-            except urllib.error.HTTPError:
-                return  # the server answers (403 for files)
+                self.status()
+                return self
             except OSError:
                 time.sleep(0.3)
-            assert self.proc.poll() is None, self.log.read_text()
         raise AssertionError("the exam server did not start: " + self.log.read_text()[-2000:])
 
-    def status(self) -> dict | None:
-        """The pool's counts, or None when this server has no status URL."""
+    def get(self, path: str = "") -> tuple[int, str]:
+        """A plain request (no websocket): its status and body."""
         try:
-            with urllib.request.urlopen(self.url + STATUS, timeout=10) as r:
-                return json.loads(r.read().decode())
-        except urllib.error.HTTPError:
-            return None
+            with urllib.request.urlopen(self.url + path, timeout=30, context=self.ssl) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
 
-    def wait_ready(self, timeout: float = 120) -> dict | None:
-        """Until the pool of warm kernels is full (or at once, without a status URL)."""
+    def status(self) -> dict:
+        """The pool's counts (``/exam-builder/status``)."""
+        code, body = self.get(STATUS)
+        assert code == 200, body
+        return json.loads(body)
+
+    def wait_for(self, pred, timeout: float = 30) -> dict:
+        """The status once ``pred(status)`` holds, or the last one after ``timeout`` seconds."""
         deadline = time.time() + timeout
         while True:
             st = self.status()
-            if st is None or st.get("pool_ready", 0) >= st.get("pool_target", 0) or time.time() > deadline:
+            if pred(st) or time.time() > deadline:
                 return st
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
             time.sleep(0.3)
+
+    def wait_ready(self, timeout: float = 120) -> dict:
+        """Until the pool of warm kernels is full."""
+        return self.wait_for(lambda st: st["pool_ready"] >= st["pool_target"], timeout)
+
+    def kernel_processes(self) -> int:
+        return len([p for p in psutil.Process(self.proc.pid).children(recursive=True)
+                    if "ipykernel" in " ".join(p.cmdline())])
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -111,3 +119,23 @@ def make_site(form_template: Path, root: Path, sittings: list[tuple[str, int]],
         code = f"{cid.upper()}-TEST"
         codes[cid] = (formkit.add_sitting(course, cid, code, form_id, minutes=minutes), code)
     return course, codes
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+LOOPBACK = ("http://127.0.0.1", "https://127.0.0.1", "ws://127.0.0.1", "wss://127.0.0.1", "data:", "blob:")
+
+
+def offline_context(browser, **kw):
+    """A browser context as in a room with no internet: every request off the loopback is
+    blocked and recorded in the returned list (an exam page must load nothing from outside)."""
+    ctx = browser.new_context(**kw)
+    outside: list[str] = []
+
+    def refuse(route):
+        outside.append(route.request.url)
+        route.abort()
+
+    ctx.route(lambda url: not url.startswith(LOOPBACK), refuse)
+    return ctx, outside

@@ -14,15 +14,12 @@ import pytest
 from sqlalchemy import select
 
 import delivery_formkit as formkit
-from serverkit import Server, make_site
+from serverkit import offline_context, Server, make_site
 from exam_builder.delivery.session import receipt_hash
 from exam_builder.records.models import Form, Response, Sitting, SittingEvent, utcnow
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 LOAD = 90_000  # ms: a page starts a kernel and runs the app
 
 
@@ -40,24 +37,14 @@ def site(form_template, tmp_path_factory):
     course.db.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context()
+    """A page in a room with no internet: a request leaving the server fails the test."""
+    ctx, outside = offline_context(browser)
     pg = ctx.new_page()
     pg.set_default_timeout(30_000)
     yield pg
+    assert outside == [], f"the page fetched from outside the server: {outside}"
     ctx.close()
 
 

@@ -15,7 +15,7 @@ import pytest
 
 import delivery_formkit as formkit
 from exam_builder.delivery.pageclient import (V1, PageClient, current_number, current_question, encode_v1,
-                                                flag_box, question_number)
+                                                flag_box, question_number, sign_in)
 from exam_builder.delivery.session import latest_responses, receipt_hash
 from exam_builder.records.models import Sitting
 from serverkit import Server, make_site
@@ -43,13 +43,6 @@ def site(form_template, tmp_path_factory):
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 240))
-
-
-async def sign_in(page: PageClient, code: str) -> None:
-    await page.set_value(page.find(model_name="TextModel", description="Access code"), code)
-    await page.click("Sign in")
-    await page.wait_for(lambda: page.button("Yes, this is me") is not None, 30, "the identity screen")
-    await page.click("Yes, this is me")
 
 
 def clean(page: PageClient, course) -> None:

@@ -13,28 +13,18 @@ A live `exam-builder serve` with a small pool and short grace periods (set in th
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import socket
-import ssl
 import subprocess
-import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-import psutil
 import pytest
+from serverkit import offline_context, EXE, Server, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-EXE = Path(sys.executable).parent / "exam-builder"
 SETTINGS = """
 c.ServerSettings.unconnected_grace_seconds = 5
 c.ServerSettings.reconnect_grace_seconds = 6
@@ -42,68 +32,6 @@ c.ServerSettings.cull_interval_seconds = 0.5
 c.ServerSettings.refill_quiet_seconds = 0.5
 c.ServerSettings.max_pages = 12
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Serve:
-    """`exam-builder serve` in its own process group; ``status()`` reads its pool."""
-
-    def __init__(self, root: Path, *args: str, scheme: str = "http"):
-        self.root, self.args, self.port = root, args, _free_port()
-        self.url = f"{scheme}://127.0.0.1:{self.port}/"
-        self.log = root / f"serve-{self.port}.log"
-        self.proc: subprocess.Popen | None = None
-        self.ctx = ssl._create_unverified_context() if scheme == "https" else None
-
-    def start(self, pool: int) -> "Serve":
-        env = {**os.environ, "EXAM_BUILDER_COURSE": str(self.root)}
-        env.pop("EXAM_BUILDER_DB_URL", None)
-        self.proc = subprocess.Popen([str(EXE), "serve", "--port", str(self.port), *self.args], env=env,
-                                     cwd=self.root, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if self.status()["pool_ready"] >= pool:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError("the pool did not fill: " + self.log.read_text()[-3000:])
-
-    def get(self, path: str = "") -> tuple[int, str]:
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=30, context=self.ctx) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-
-    def status(self) -> dict:
-        code, body = self.get("exam-builder/status")
-        assert code == 200, body
-        return json.loads(body)
-
-    def kernel_processes(self) -> int:
-        return len([p for p in psutil.Process(self.proc.pid).children(recursive=True) if "ipykernel" in " ".join(p.cmdline())])
-
-    def wait_for(self, pred, timeout: float = 30) -> dict:
-        deadline = time.time() + timeout
-        while True:
-            st = self.status()
-            if pred(st) or time.time() > deadline:
-                return st
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -117,34 +45,14 @@ def course_root(form_template, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(course_root):
-    srv = Serve(course_root, "--seats", "2").start(pool=4)
+    srv = Server(course_root, seats=2).start()
+    srv.wait_ready()
     yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    srv.kill()
 
 
 def offline_page(browser, **kw):
-    """A page whose every request off the loopback is blocked and recorded."""
-    ctx = browser.new_context(**kw)
-    outside: list[str] = []
-
-    def route(r):
-        outside.append(r.request.url)
-        r.abort()
-
-    ctx.route(lambda url: not url.startswith(("http://127.0.0.1", "https://127.0.0.1", "ws://127.0.0.1",
-                                              "wss://127.0.0.1", "data:", "blob:")), route)
+    ctx, outside = offline_context(browser, **kw)
     page = ctx.new_page()
     page.set_default_timeout(90_000)
     return ctx, page, outside
@@ -258,7 +166,7 @@ def test_too_many_pages_get_a_plain_message(server):
 
 
 def test_serve_refuses_a_pool_the_memory_cannot_hold(course_root):
-    out = subprocess.run([str(EXE), "serve", "--port", str(_free_port()), "--seats", "2000"], cwd=course_root,
+    out = subprocess.run([str(EXE), "serve", "--port", str(free_port()), "--seats", "2000"], cwd=course_root,
                          env={**os.environ, "EXAM_BUILDER_COURSE": str(course_root)}, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 1, out.stdout + out.stderr
@@ -271,9 +179,9 @@ def test_https_with_a_self_signed_certificate(course_root, browser, tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
-    srv = Serve(course_root, "--seats", "1", "--certfile", str(cert), "--keyfile", str(key), scheme="https")
+    srv = Server(course_root, seats=1, args=("--certfile", str(cert), "--keyfile", str(key)), scheme="https")
     try:
-        srv.start(pool=3)
+        srv.start().wait_ready()
         with pytest.raises(OSError):  # no plain HTTP on that port
             urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/exam-builder/status", timeout=5).read()
         ctx, page, outside = offline_page(browser, ignore_https_errors=True)
@@ -284,7 +192,7 @@ def test_https_with_a_self_signed_certificate(course_root, browser, tmp_path):
         assert outside == []
         ctx.close()
     finally:
-        srv.stop()
+        srv.kill()
 
 
 def test_serve_names_a_missing_certificate(course_root, tmp_path):

@@ -39,6 +39,8 @@ def _free_port() -> int:
 def grader_site(graded_template, tmp_path_factory):
     root = tmp_path_factory.mktemp("grader-browser") / "course"
     shutil.copytree(graded_template, root)
+    with open(root / "nbgrader_config.py", "a") as fh:  # a closed page's kernel goes within seconds
+        fh.write("\nc.ServerSettings.reconnect_grace_seconds = 5\nc.ServerSettings.cull_interval_seconds = 1\n")
     port = _free_port()
     log = root / "grader.log"
     env = {**os.environ, "EXAM_BUILDER_COURSE": str(root)}
@@ -119,3 +121,34 @@ def test_a_grader_scores_by_keyboard_in_the_browser(grader_site):
     with course.db.read() as s:
         rows = s.execute(select(Rating.rater, Rating.score).where(Rating.item_id == item, Rating.score.is_not(None))).all()
     assert [r[0] for r in rows] == ["Dana Grader"]
+
+
+def test_grader_page_views_leave_no_kernels(grader_site):
+    """The staff apps share the exam server's kernel lifecycle: each page view's kernel goes with it."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    _course, url, _log = grader_site
+
+    def status() -> dict:
+        with urllib.request.urlopen(f"{url}exam-builder/status?token={TOKEN}", timeout=10) as r:
+            return json.loads(r.read().decode())
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(90_000)
+        for _ in range(10):  # ten page views: the first and nine reloads
+            page.goto(f"{url}?token={TOKEN}")
+            page.get_by_placeholder("Your name").wait_for()
+        assert status()["pages"] <= 2  # this page (and at most one whose beacon is on its way)
+        page.close(run_before_unload=True)
+        browser.close()
+    deadline = time.time() + 60
+    while (st := status())["pages"] or st["kernels"] != st["pool_wanted"]:
+        assert time.time() < deadline, st
+        time.sleep(0.5)
+    assert st["kernels"] == 1, st  # the one warm kernel for the next grader, nothing else
