@@ -139,3 +139,13 @@ def offline_context(browser, **kw):
 
     ctx.route(lambda url: not url.startswith(LOOPBACK), refuse)
     return ctx, outside
+
+
+def run_pages(coro, timeout: float = 300):
+    """Run a page-client coroutine to its end on a thread of its own: Playwright's sync API holds
+    the test thread's event loop, so ``asyncio.run`` cannot run there."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, timeout)).result()

@@ -18,7 +18,7 @@ from exam_builder.delivery.pageclient import (V1, PageClient, current_number, cu
                                                 flag_box, question_number, sign_in)
 from exam_builder.delivery.session import latest_responses, receipt_hash
 from exam_builder.records.models import Sitting
-from serverkit import Server, make_site
+from serverkit import Server, make_site, run_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -42,7 +42,7 @@ def site(form_template, tmp_path_factory):
 
 
 def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 240))
+    return run_pages(coro, 240)
 
 
 def clean(page: PageClient, course) -> None:

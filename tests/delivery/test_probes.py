@@ -25,7 +25,6 @@ limits are set low in the course's ``nbgrader_config.py``.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import json
@@ -44,7 +43,7 @@ from exam_builder.delivery.session import LOCKED, TAKEN_OVER, TOO_FAST, USED, WR
 from exam_builder.records import access, audit
 from exam_builder.records.models import (AuditEntry, Candidate, Form, Lockout, Response, Sitting, SittingEvent,
                                         WrongCode, utcnow)
-from serverkit import Server, make_site, offline_context
+from serverkit import run_pages, Server, make_site, offline_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -98,9 +97,7 @@ def site(form_template, tmp_path_factory):
 
 # -- helpers ---------------------------------------------------------------------------------------
 def run(coro):
-    """Run a page-client coroutine on its own thread (Playwright's sync API holds this one's loop)."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, asyncio.wait_for(coro, 300)).result()
+    return run_pages(coro)
 
 
 def name_of(cid: str) -> tuple[str, str]:

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from serverkit import offline_context, EXE, Server, free_port
+from serverkit import EXE, Server, free_port, offline_context, run_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -126,8 +126,6 @@ def test_idle_connected_page_keeps_its_kernel(server, browser):
 
 def test_a_malformed_frame_is_refused_and_the_server_carries_on(server):
     """A binary frame claiming 10^18 parts once hung the server's decoder; now it is dropped unread."""
-    import asyncio
-
     from exam_builder.delivery.pageclient import PageClient, sign_in_ready
 
     async def run() -> None:
@@ -142,10 +140,7 @@ def test_a_malformed_frame_is_refused_and_the_server_carries_on(server):
             await bad.click(bad.button("Sign in"))  # and the sender's own page still answers
         assert "Traceback" not in bad.received_text()
 
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:  # its own event loop: Playwright's sync API holds this thread's
-        pool.submit(asyncio.run, run()).result()
+    run_pages(run())
     assert "refused a malformed frame" in server.log.read_text()
 
 
