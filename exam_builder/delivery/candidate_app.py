@@ -178,7 +178,9 @@ class CandidateApp:
         self.code = w.Text(description="Access code", placeholder="ABCD-EFGH",
                            style={"description_width": "initial"}, continuous_update=False)
         intro = w.HTML("<p>Welcome. Type the access code from your seat card, then press <b>Sign in</b>.</p>")
-        self.body.children = [intro, w.HBox([self.code, self._button("Sign in", self._sign_in, "primary")])]
+        # the button wraps under the box on a phone instead of being cut off at the screen's edge
+        self.body.children = [intro, w.HBox([self.code, self._button("Sign in", self._sign_in, "primary")],
+                                            layout=w.Layout(flex_flow="row wrap", align_items="center"))]
 
     def _sign_in(self) -> None:
         try:

@@ -110,15 +110,11 @@ class PageTracker:
         cls.last_disconnect.pop(kernel_id, None)
 
 
-def _header(session, subprotocol: str | None, msg) -> dict | None:
-    """The header of a message in any framing the server uses; None if unreadable."""
+def _header(session, msg) -> dict | None:
+    """The header of a kernel reply (a deserialized dict, or ZMQ parts whose first is the header)."""
     try:
-        if isinstance(msg, dict):
-            return msg.get("header")
-        if subprotocol == "v1.kernel.websocket.jupyter.org":
-            return session.unpack(msg[0])
-        return session.unpack(msg[0]) if isinstance(msg, list) else None
-    except Exception:  # noqa: BLE001
+        return msg.get("header") if isinstance(msg, dict) else session.unpack(msg[0])
+    except Exception:  # noqa: BLE001 (unreadable: not forwarded)
         return None
 
 
@@ -238,7 +234,7 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
         super().handle_incoming_message(incoming_msg)
 
     def _on_zmq_reply(self, stream, msg_list):
-        header = _header(self.session, self.subprotocol, msg_list)
+        header = _header(self.session, msg_list)
         msg_type = (header or {}).get("msg_type")
         if msg_type not in ALLOWED_TO_BROWSER:
             self.log.info("exam-builder: kept a %r message from the page (kernel %s)", msg_type, self.kernel_id)
