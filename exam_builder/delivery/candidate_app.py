@@ -22,10 +22,11 @@ from datetime import timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ipywidgets as w
-import mistune
 
 from ..errors import ExamBuilderError
 from ..records.models import utcnow
+from ..ui.page import focus_on, heading, md, style_css
+from ..ui.widgets import Assist, ChoiceGroup, Navigator, TextForm
 from .form_view import ItemView
 from .session import CandidateSession, Receipt, SignInFailed, SittingClosed, TakenOver
 from .settings import DeliverySettings
@@ -37,7 +38,6 @@ if not log.handlers:  # the kernel's own stderr goes to the page; log to the ser
     log.addHandler(_h)
     log.setLevel(logging.INFO)
 
-_markdown = mistune.create_markdown(escape=True)
 TEXT_SIZES = {"Normal": 16, "Large": 20, "Larger": 25}
 
 
@@ -52,10 +52,6 @@ def page_source() -> str:
     except Exception:  # noqa: BLE001 (never stop a sign-in for want of an address)
         log.exception("cannot read the page's source address")
         return "unknown"
-
-
-def md(text: str) -> str:
-    return _markdown(text or "")
 
 
 def local_time(t: dt.datetime | None, zone: str = "UTC") -> str:
@@ -76,33 +72,11 @@ def clock_text(left: dt.timedelta) -> str:
     return f"{h}:{m:02d}:{s:02d}"
 
 
-def style_css(px: int) -> str:
-    """Text size and readable contrast (WCAG AA: dark text on white, dark button colors)."""
-    return f"""<style>
-.eb-app {{ --jp-widgets-font-size: {px}px; --jp-ui-font-size1: {px}px; --jp-content-font-size1: {px}px;
-  --jp-widgets-inline-height: {round(px * 2)}px; font-size: {px}px; line-height: 1.5; color: #111;
-  background: #fff; max-width: 60em; }}
-.eb-app .widget-html-content, .eb-app .widget-label, .eb-app label, .eb-app button, .eb-app input,
-.eb-app textarea {{ font-size: {px}px !important; color: #111; }}
-.eb-app .widget-html-content {{ line-height: 1.5; white-space: normal; }}
-.eb-app .widget-radio-box label {{ white-space: normal; height: auto; line-height: 1.5; margin: 0.3em 0; }}
-.eb-app .widget-radio-box input {{ width: 1.2em; height: 1.2em; }}
-.eb-app .jupyter-button {{ height: auto; min-height: {round(px * 2)}px; padding: 0.2em 0.8em; margin: 2px 6px 2px 0; }}
-.eb-app .jupyter-button.mod-primary {{ background: #0b4f8a; color: #fff; }}
-.eb-app .jupyter-button.mod-success {{ background: #1d6b31; color: #fff; }}
-.eb-app .jupyter-button.mod-warning {{ background: #8a4600; color: #fff; }}
-.eb-app .jupyter-button.mod-danger {{ background: #a11d1d; color: #fff; }}
-.eb-app .eb-current {{ outline: 3px solid #111; }}
-.eb-app :focus-visible {{ outline: 3px solid #b34700 !important; outline-offset: 2px; }}
-.eb-app .eb-alert {{ border: 2px solid #8a4600; background: #fff4e5; padding: 0.5em; }}
-.eb-app .eb-error {{ border: 2px solid #a11d1d; background: #fdecec; padding: 0.5em; }}
-.eb-app .eb-timer {{ font-weight: bold; font-variant-numeric: tabular-nums; }}
-.eb-app .eb-hash {{ font-family: monospace; word-break: break-all; }}
-</style>"""
-
-
 class CandidateApp:
-    """Screens: sign in -> confirm identity -> instructions -> questions -> review -> receipt."""
+    """Screens: sign in -> confirm identity -> instructions -> questions -> review -> receipt.
+
+    Each screen starts at its heading (focus moves there) and takes its messages away with it.
+    """
 
     def __init__(self, course, clock: Callable[[], dt.datetime] = utcnow):
         self.course = course
@@ -110,6 +84,7 @@ class CandidateApp:
         self.settings = DeliverySettings(config=course.config)
         self.session = CandidateSession(course, clock=clock)
         self.current = 1
+        self.screen = ""
         self._item_boxes: dict[int, w.Box] = {}
         self._controls: dict[str, w.Widget] = {}
         self._flags: dict[str, w.Checkbox] = {}
@@ -121,19 +96,34 @@ class CandidateApp:
         self._last_refresh = 0.0
         self._timer_task = None
         self._finished = False
+        self._left: dt.timedelta | None = None
 
         self.style = w.HTML(style_css(TEXT_SIZES["Normal"]))
-        self.text_size = w.ToggleButtons(options=list(TEXT_SIZES), value="Normal", description="Text size",
-                                         tooltips=["Normal text", "Large text", "Larger text"],
-                                         style={"description_width": "initial", "button_width": "auto"})
+        self.assist = Assist()
+        self.text_size = ChoiceGroup([(k, k) for k in TEXT_SIZES], legend="Text size", value="Normal",
+                                     appearance="buttons")
         self.text_size.observe(self._safe(self._on_text_size), names="value")
-        self.title = w.HTML(f"<h1 style='font-size:1.5em;margin:0'>{html.escape(course.policy.program_name)}</h1>")
-        self.timer = w.HTML("", layout=w.Layout(margin="0 0 0 auto"))
+        self.clock_choice = ChoiceGroup([("show", "Show"), ("hide", "Hide")], legend="Clock", value="show",
+                                        appearance="buttons")
+        self.clock_choice.observe(self._safe(lambda _ch: self._show_clock()), names="value")
+        self.title = w.HTML(f"<h1>{html.escape(course.policy.program_name)}</h1>")
+        self.timer = w.HTML("")
+        self.where = w.HTML("")
+        self.where.add_class("eb-where")
+        self.prev_btn = self._button("◀ Previous", lambda: self._go(self.current - 1), tooltip="Previous question")
+        self.next_btn = self._button("Next ▶", lambda: self._go(self.current + 1), "primary", tooltip="Next question")
+        self.review_btn = self._button("Review and submit", self._show_review, "warning")
+        self.exam_buttons = w.HBox([self.prev_btn, self.next_btn, self.review_btn])
+        self.exam_buttons.add_class("eb-buttons")
+        self.bar = w.HBox([self.timer])
+        self.bar.add_class("eb-bar")
+        self.options = w.HBox([self.text_size])
+        self.options.add_class("eb-options")
         self.message = w.HTML("")
         self.body = w.VBox([])
-        top = w.HBox([self.title, self.timer], layout=w.Layout(align_items="center", width="100%"))
-        self.root = w.VBox([self.style, top, self.text_size, self.message, self.body],
-                           layout=w.Layout(padding="1em"))
+        self.body.add_class("eb-body")
+        self.root = w.VBox([self.style, self.assist, self.title, self.options, self.bar, self.message, self.body],
+                           layout=w.Layout(padding="0.5em 1em"))
         self.root.add_class("eb-app")
         self._show_sign_in()
 
@@ -146,8 +136,8 @@ class CandidateApp:
             except TakenOver as exc:
                 self._taken_over(str(exc))
             except SittingClosed as exc:
-                self._say(str(exc), error=True)
-                self._after_close()
+                self._after_close()  # the screen that says why (receipt, closed)...
+                self._say(str(exc), error=True)  # ...with what was refused on it
             except ExamBuilderError as exc:
                 self._say(str(exc), error=True)
             except Exception:  # noqa: BLE001 (anything unexpected: log it, reassure the candidate)
@@ -157,12 +147,20 @@ class CandidateApp:
         return run
 
     def _say(self, text: str, error: bool = False, alert: bool = False) -> None:
+        """A message on this screen: errors interrupt (``role=alert``), news waits its turn."""
         if not text:
             self.message.value = ""
             return
         cls = "eb-error" if error else ("eb-alert" if alert else "")
-        role = "alert" if (error or alert) else "status"
+        role = "alert" if error else "status"
         self.message.value = f"<div class='{cls}' role='{role}'>{html.escape(text)}</div>"
+
+    def _screen(self, name: str, children: list[w.Widget], focus: str | None = None, message: str = "") -> None:
+        """Show a screen: its own message only, focus on its heading (``data-eb=name``)."""
+        self.screen = name
+        self._say(message)
+        self.body.children = children
+        self.assist.move_focus(focus_on(focus or name))
 
     def _button(self, label: str, on_click, style: str = "", tooltip: str = "") -> w.Button:
         b = w.Button(description=label, button_style=style, tooltip=tooltip or label,
@@ -171,69 +169,76 @@ class CandidateApp:
         return b
 
     def _on_text_size(self, change) -> None:
-        self.style.value = style_css(TEXT_SIZES[change["new"]])
+        if change["new"] in TEXT_SIZES:
+            self.style.value = style_css(TEXT_SIZES[change["new"]])
 
     # -- sign in, identity, instructions ----------------------------------------------------
-    def _show_sign_in(self) -> None:
-        self.code = w.Text(description="Access code", placeholder="ABCD-EFGH",
-                           style={"description_width": "initial"}, continuous_update=False)
-        intro = w.HTML("<p>Welcome. Type the access code from your seat card, then press <b>Sign in</b>.</p>")
-        # the button wraps under the box on a phone instead of being cut off at the screen's edge
-        self.body.children = [intro, w.HBox([self.code, self._button("Sign in", self._sign_in, "primary")],
-                                            layout=w.Layout(flex_flow="row wrap", align_items="center"))]
+    def _show_sign_in(self, message: str = "") -> None:
+        self.code = TextForm(label="Access code", button="Sign in", placeholder="ABCD-EFGH")
+        self.code.on_submit(self._safe(self._sign_in))  # Enter in the box, or the button
+        intro = w.HTML(heading("Sign in", "sign_in")
+                       + "<p>Type the access code from your seat card, then press <b>Sign in</b>.</p>")
+        self._screen("sign_in", [intro, self.code], message=message)
 
-    def _sign_in(self) -> None:
+    def _sign_in(self, code: str) -> None:
+        if self.screen != "sign_in":  # a second press while the first is handled signs in once
+            return
         try:
-            self.session.sign_in(self.code.value, source=page_source())
+            self.session.sign_in(code, source=page_source())
         except SignInFailed:
             time.sleep(self.settings.sign_in_delay_seconds)  # slow down guessing (every refusal alike)
             raise
-        self._say("")
-        info = (f"<p>Is this you?</p><p style='font-size:1.3em'><b>{html.escape(self.session.candidate_name)}</b> "
+        info = (heading("Is this you?", "identity")
+                + f"<p style='font-size:1.3em'><b>{html.escape(self.session.candidate_name)}</b> "
                 f"({html.escape(self.session.candidate_id)})</p><p>Exam: {html.escape(self.session.exam_title)}</p>")
-        self.body.children = [w.HTML(info), w.HBox([
+        self._screen("identity", [w.HTML(info), w.HBox([
             self._button("Yes, this is me", self._confirmed, "primary"),
-            self._button("No, this is not me", self._not_me)])]
+            self._button("No, this is not me", self._not_me)], layout=w.Layout(flex_flow="row wrap"))])
 
     def _not_me(self) -> None:
         self.session.reject_identity()
-        self._say("Please raise your hand: the proctor will check your seat card.", alert=True)
-        self._show_sign_in()
+        self._show_sign_in("Please raise your hand: the proctor will check your seat card.")
 
     def _confirmed(self) -> None:
+        if self.screen != "identity":
+            return
         self.session.confirm_identity()
         status = self.session.status()
         if status == "submitted":
             self._show_receipt(self.session.receipt())
         elif status == "in_progress":
             n = sum(1 for e in self.session.navigator() if e.answered)
-            self._say(f"Welcome back. Your {n} saved answer(s) are here; the clock kept running.", alert=False)
-            self._enter_exam()
+            self._enter_exam(f"Welcome back. Your {n} saved answer(s) are here; the clock kept running.")
         else:
             self._show_instructions()
 
     def _show_instructions(self) -> None:
         s = self.session
         n = len(s.form.items)
-        text = (f"{md(s.form.header)}<h2>Before you start</h2><ul>"
+        warnings = ", ".join(str(m) for m in sorted(self.course.policy.time_warnings_minutes, reverse=True))
+        text = (f"{md(s.form.header)}{heading('Before you start', 'instructions')}<ul>"
                 f"<li>You have <b>{s.time_limit_text}</b> for this exam. The clock starts when you press "
                 f"<b>Start the exam</b>, and it keeps running if the page is closed.</li>"
                 f"<li>There are {n} questions. Choose one answer for each true/false and multiple choice "
                 f"question; write your answer in the box for open-response questions.</li>"
                 f"<li>Every answer is saved as soon as you give it. You can change it until you submit.</li>"
-                f"<li>Use <b>Flag</b> to mark a question to come back to. The list of question numbers shows "
+                f"<li>Use <b>Flag</b> to mark a question to come back to. The list of questions shows "
                 f"which are answered (✓) and flagged (⚑).</li>"
-                f"<li>You will be warned when {', '.join(str(m) for m in sorted(self.course.policy.time_warnings_minutes, reverse=True))} "
-                f"minutes are left. At the end of the time your exam is submitted automatically.</li>"
-                f"<li>The <b>Text size</b> buttons at the top make the text larger.</li></ul>")
-        self.body.children = [w.HTML(text), self._button("Start the exam", self._start, "primary")]
+                f"<li>You will be warned when {warnings} minutes are left, even if you hide the clock. At the "
+                f"end of the time your exam is submitted automatically.</li>"
+                f"<li>The <b>Text size</b> buttons at the top make the text larger; the <b>Clock</b> buttons show or "
+                f"hide the time left.</li></ul>")
+        self.options.children = [self.text_size, self.clock_choice]
+        self._screen("instructions", [w.HTML(text), w.HBox([self._button("Start the exam", self._start, "primary")])])
 
     def _start(self) -> None:
+        if self.screen != "instructions":
+            return
         self.session.start()
         self._enter_exam()
 
     # -- the questions --------------------------------------------------------------------
-    def _enter_exam(self) -> None:
+    def _enter_exam(self, message: str = "") -> None:
         self._deadline = self.session.deadline()
         self._last_refresh = time.monotonic()
         left = self.session.time_left()
@@ -242,55 +247,41 @@ class CandidateApp:
         if self.session.check_deadline() is not None:
             self._show_receipt(self.session.receipt())
             return
-        self.nav_buttons: list[w.Button] = []
-        for it in self.session.form.items:
-            b = w.Button(layout=w.Layout(width="auto", min_width="3.5em"))
-            b.on_click(self._safe(lambda _b, n=it.number: self._go(n)))
-            self.nav_buttons.append(b)
-        self.navigator = w.Box(self.nav_buttons, layout=w.Layout(flex_flow="row wrap"))
-        legend = w.HTML("<p style='margin:0.2em 0'>Questions: ✓ answered · ⚑ flagged · no mark: not answered</p>")
+        self.navigator = Navigator(entries=[])
+        self.navigator.on_go(self._safe(self._go))
         self.item_area = w.VBox([])
         self.save_state = w.HTML("")
-        self.prev_btn = self._button("◀ Previous question", lambda: self._go(self.current - 1))
-        self.next_btn = self._button("Next question ▶", lambda: self._go(self.current + 1), "primary")
-        review = self._button("Review and submit", self._show_review, "warning")
-        self.exam_view = w.VBox([legend, self.navigator, self.item_area, self.save_state,
-                                 w.HBox([self.prev_btn, self.next_btn, review])])
+        self.exam_view = w.VBox([self.item_area, self.save_state, self.navigator])
+        self.options.children = [self.text_size, self.clock_choice]
         first_open = next((e.number for e in self.session.navigator() if not e.answered), 1)
-        self._go(first_open)
+        self._go(first_open, message)
         self._start_timer()
 
     def _item_box(self, it: ItemView) -> w.Box:
         if it.number in self._item_boxes:
             return self._item_boxes[it.number]
-        parts: list[w.Widget] = []
-        if it.scenario and it.scenario in self.session.form.scenarios:
-            sc = self.session.form.scenarios[it.scenario]
-            parts.append(w.HTML(f"<section aria-label='Scenario'><div style='border-left:4px solid #0b4f8a;"
-                                f"padding-left:0.8em'>{md(sc.text)}</div></section>"))
         total = len(self.session.form.items)
         pts = f"{it.points:g} point{'s' if it.points != 1 else ''}"
-        parts.append(w.HTML(f"<h2 style='font-size:1.2em'>Question {it.number} of {total} "
-                            f"<span style='font-weight:normal'>({pts})</span></h2>{md(it.stem)}"))
+        head = w.HTML(heading(f"Question {it.number} of {total}", f"q{it.number}",
+                               f" <span style='font-weight:normal'>({pts})</span>"))
+        question: list[w.Widget] = [w.HTML(md(it.stem))]
         saved = self.session.answers().get(it.item_id)
         self._loading = True
         try:
             if it.objective:
-                ctrl = w.RadioButtons(options=[(f"{c.label}. {c.text}", c.label) for c in it.choices],
-                                      value=saved.value if saved and saved.value in it.labels else None,
-                                      description=f"Answer to question {it.number}",
-                                      style={"description_width": "initial"}, layout=w.Layout(width="100%"))
+                ctrl = ChoiceGroup([(c.label, f"{c.label}. {c.text}") for c in it.choices],
+                                   legend=f"Answer to question {it.number}",
+                                   value=saved.value if saved and saved.value in it.labels else None)
                 ctrl.observe(self._safe(lambda ch, i=it: self._on_choice(i, ch)), names="value")
                 clear = self._button("Clear my answer", lambda i=it: self._clear(i),
                                      tooltip=f"Clear the answer to question {it.number}")
-                controls = [ctrl, w.HBox([clear])]
+                question += [ctrl, w.HBox([clear])]
             else:
                 ctrl = w.Textarea(value=(saved.value or "") if saved else "", rows=10,
                                   description=f"Answer to question {it.number}", placeholder="Write your answer here",
-                                  continuous_update=True, style={"description_width": "initial"},
-                                  layout=w.Layout(width="100%"))
+                                  continuous_update=True, layout=w.Layout(width="100%"))
                 ctrl.observe(self._safe(lambda ch, i=it: self._on_text(i, ch)), names="value")
-                controls = [ctrl]
+                question.append(ctrl)
             flag = w.Checkbox(value=bool(saved and saved.flagged), description="Flag this question to come back to it",
                               indent=False, layout=w.Layout(width="auto"))
             flag.observe(self._safe(lambda ch, i=it: self._on_flag(i, ch)), names="value")
@@ -298,33 +289,42 @@ class CandidateApp:
             self._loading = False
         self._controls[it.item_id] = ctrl
         self._flags[it.item_id] = flag
-        box = w.VBox(parts + controls + [flag])
+        question.append(flag)
+        if it.scenario and it.scenario in self.session.form.scenarios:
+            story = w.HTML(f"<section aria-label='Situation' class='eb-story'>"
+                           f"{md(self.session.form.scenarios[it.scenario].text)}</section>")
+            split = w.HBox([story, w.VBox(question)])  # side by side where there is room, else stacked
+            split.add_class("eb-split")
+            box = w.VBox([head, split])
+        else:
+            box = w.VBox([head, *question])
         self._item_boxes[it.number] = box
         return box
 
-    def _go(self, number: int) -> None:
+    def _go(self, number: int, message: str = "") -> None:
         items = self.session.form.items
-        if not 1 <= number <= len(items):
+        if not 1 <= number <= len(items) or self._finished:
             return
         self._flush()
         self.current = number
         self.item_area.children = [self._item_box(items[number - 1])]
         self.prev_btn.disabled = number == 1
         self.next_btn.disabled = number == len(items)
-        self.body.children = [self.exam_view]
+        self.where.value = f"<span>Question {number} of {len(items)}</span>"
+        self.save_state.value = ""
         self._refresh_nav()
+        if self.screen == "exam":
+            self._say(message)
+            self.assist.move_focus(focus_on(f"q{number}"))
+        else:
+            self.bar.children = [self.timer, self.where, self.exam_buttons]
+            self._screen("exam", [self.exam_view], focus=f"q{number}", message=message)
+        self.assist.announce(f"Question {number} of {len(items)}")
 
     def _refresh_nav(self) -> None:
-        for entry, b in zip(self.session.navigator(), self.nav_buttons):
-            marks = (" ✓" if entry.answered else "") + (" ⚑" if entry.flagged else "")
-            b.description = f"{entry.number}{marks}"
-            state = ", ".join(["answered" if entry.answered else "not answered"] + (["flagged"] if entry.flagged else []))
-            b.tooltip = f"Go to question {entry.number} ({state})"
-            b.button_style = "success" if entry.answered else ""
-            if entry.number == self.current:
-                b.add_class("eb-current")
-            else:
-                b.remove_class("eb-current")
+        self.navigator.entries = [{"n": e.number, "answered": e.answered, "flagged": e.flagged}
+                                  for e in self.session.navigator()]
+        self.navigator.current = self.current
 
     def _saved(self, what: str) -> None:
         self.save_state.value = f"<p role='status'>{html.escape(what)} saved at {local_time(self.clock(), self.settings.timezone)}.</p>"
@@ -369,7 +369,7 @@ class CandidateApp:
         for item_id, text in pending.items():
             self.session.answer(item_id, text)
             self._saved(f"Answer to question {self.session.form.item(item_id).number}")
-        if pending and hasattr(self, "nav_buttons"):
+        if pending and hasattr(self, "navigator"):
             self._refresh_nav()
 
     def _on_flag(self, it: ItemView, change) -> None:
@@ -381,22 +381,29 @@ class CandidateApp:
 
     # -- review, submit, receipt ------------------------------------------------------------
     def _show_review(self) -> None:
+        """The confirm step before the final submit (WCAG 3.3.4): what is unanswered or flagged."""
         self._flush()
-        missing = self.session.unanswered()
+        missing = [i.number for i in self.session.unanswered()]
         flagged = [e.number for e in self.session.navigator() if e.flagged]
+        total = len(self.session.form.items)
+        text = heading("Review and submit", "review")
         if missing:
-            lst = ", ".join(str(i.number) for i in missing)
-            text = f"<h2>Review</h2><p>You have not answered {len(missing)} question(s): <b>{lst}</b>.</p>"
+            text += (f"<p>You have answered {total - len(missing)} of {total} questions. "
+                     f"You have not answered {len(missing)} question(s): <b>{', '.join(map(str, missing))}</b>.</p>")
         else:
-            text = "<h2>Review</h2><p>You have answered every question.</p>"
+            text += f"<p>You have answered all {total} questions.</p>"
         if flagged:
             text += f"<p>Flagged for review: {', '.join(map(str, flagged))}.</p>"
-        text += "<p>After you submit you cannot change your answers.</p>"
-        self.body.children = [w.HTML(text), w.HBox([
+        text += "<p><b>After you submit you cannot change your answers.</b></p>"
+        go_to = [self._button(f"Go to question {n}", lambda n=n: self._go(n)) for n in sorted(set(missing + flagged))[:10]]
+        self.bar.children = [self.timer]
+        self._screen("review", [w.HTML(text), w.HBox(go_to, layout=w.Layout(flex_flow="row wrap")), w.HBox([
             self._button("Go back to the questions", lambda: self._go(self.current), "primary"),
-            self._button("Submit my exam now", self._submit, "danger")])]
+            self._button("Submit my exam now", self._submit, "danger")], layout=w.Layout(flex_flow="row wrap"))])
 
     def _submit(self) -> None:
+        if self.screen != "review":
+            return
         self._flush()
         self._show_receipt(self.session.submit())
 
@@ -407,7 +414,9 @@ class CandidateApp:
             self._show_receipt(self.session.receipt())
         elif status == "voided":
             self._finish()
-            self.body.children = [w.HTML("<p>The proctor closed this sitting. Please raise your hand.</p>")]
+            self.bar.children = []
+            self._screen("closed", [w.HTML(heading("This sitting is closed", "closed")
+                                           + "<p>The proctor closed this sitting. Please raise your hand.</p>")])
 
     def _show_receipt(self, r: Receipt | None) -> None:
         self._finish()
@@ -415,11 +424,19 @@ class CandidateApp:
             return
         why = {"deadline": "Time is up: your exam was submitted automatically.",
                "candidate": "Your exam was submitted.", "proctor": "The proctor submitted your exam."}.get(r.reason, "")
-        self.body.children = [w.HTML(
-            f"<h2>Receipt</h2><p role='status'>{why}</p><p>Submitted at <b>{local_time(r.submitted_at, self.settings.timezone)}</b>. "
-            f"Answered: {r.answered} of {r.total}.</p><p>Receipt code (SHA-256 of your answers):</p>"
-            f"<p class='eb-hash'>{r.sha256}</p><p>You may close this page.</p>")]
+        self.bar.children = []
         self.timer.value = ""
+        self.options.children = [self.text_size]
+        self._screen("receipt", [w.HTML(
+            heading("Your exam is in", "receipt")
+            + f"<p>{why} You answered {r.answered} of {r.total} questions.</p>"
+            f"<p>Submitted at <b>{local_time(r.submitted_at, self.settings.timezone)}</b>.</p>"
+            f"<p>Your confirmation number:</p><p class='eb-confirmation'>{r.confirmation}</p>"
+            "<p>Write it down or read it to the proctor if you want proof that your answers arrived; "
+            "the program keeps the full record.</p>"
+            "<h3>What happens next</h3><p>Your exam will be scored: the written answers by two trained "
+            "graders. The program will send you your score report, which tells you your result and, if "
+            "you need them, your next steps.</p><p>You may close this page and leave the room quietly.</p>")])
 
     def _taken_over(self, text: str) -> None:
         """Another screen signed in to this sitting: say so, stop the clock, accept nothing more."""
@@ -427,8 +444,8 @@ class CandidateApp:
         self._pending = {}
         self.timer.value = ""
         self._say(text, error=True)
-        for widget in walk(self.body):
-            if hasattr(widget, "disabled"):
+        for widget in walk(self.root):
+            if hasattr(widget, "disabled") and widget not in (self.text_size, self.clock_choice):
                 widget.disabled = True
 
     def _finish(self) -> None:
@@ -448,6 +465,14 @@ class CandidateApp:
             await asyncio.sleep(self.settings.tick_seconds)
             self._safe(self.tick)()
 
+    def _show_clock(self) -> None:
+        """The time left, or "Clock hidden" (WCAG 2.2.2); warnings come either way."""
+        if self._finished or self._left is None:
+            return
+        shown = (f"Time left: {clock_text(self._left)}" if self.clock_choice.value != "hide"
+                 else "Clock hidden")
+        self.timer.value = f"<div class='eb-timer' role='timer' aria-live='off'>{shown}</div>"
+
     def tick(self) -> None:
         """Update the countdown from the server's clock; warn; submit at the deadline."""
         if self._finished:
@@ -460,13 +485,14 @@ class CandidateApp:
                 return
             self._deadline = deadline
         left = max(self._deadline - self.clock(), dt.timedelta(0))
-        self.timer.value = (f"<div class='eb-timer' role='timer' aria-live='off'>Time left: "
-                            f"{clock_text(left)}</div>")
+        self._left = left
+        self._show_clock()
         for m in sorted(self.course.policy.time_warnings_minutes):
             if left.total_seconds() <= m * 60 and m not in self._warned and left.total_seconds() > 0:
                 self._warned.update(x for x in self.course.policy.time_warnings_minutes if x >= m)
-                self._say(f"{m} minutes left. Your answers are saved; at the end the exam is submitted automatically.",
-                          alert=True)
+                text = f"{m} minutes left. Your answers are saved; at the end the exam is submitted automatically."
+                self._say(text, alert=True)
+                self.assist.announce(text)
                 self.session.log_event("warning", minutes=m)
                 break
         if self._pending and left.total_seconds() <= self.settings.save_delay_seconds + 1:

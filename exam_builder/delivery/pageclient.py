@@ -25,16 +25,18 @@ ipywidgets 8, jupyter_server 2), minus drawing it:
    shell channel, metadata ``{}``): a Text/Textarea/Checkbox value is
    ``{"method": "update", "state": {"value": V}, "buffer_paths": []}``; a RadioButtons or
    ToggleButtons choice is ``{"method": "update", "state": {"index": I}, "buffer_paths": []}``
-   (the frontend syncs ``index``; ``value`` exists only in the kernel); a button click is
-   ``{"method": "custom", "content": {"event": "click"}}``. Like the widget manager, an
+   (the frontend syncs ``index``; ``value`` exists only in the kernel), a choice in the app's
+   ``ChoiceGroup`` (``exam_builder.ui``) is ``{"value": V}``; a button click is
+   ``{"method": "custom", "content": {"event": "click"}}`` and a press in the question list
+   ``{"method": "custom", "content": {"go": N}}``. Like the widget manager, an
    action on a model waits until the kernel is idle after the previous one on that model.
 5. Leaving: ``unload()`` posts Voila's beacon ``POST voila/api/shutdown/<kernel id>`` (multipart
    form with the ``_xsrf`` field from the ``_xsrf`` cookie) and closes the websocket, as the
    page's ``beforeunload`` handler does.
 
 Contract: ``await PageClient(url).open()`` returns once the sign-in screen is usable (the page
-has arrived, the websocket is open and the "Access code" Text and "Sign in" Button are in the
-model table with their state); ``timings`` holds seconds from the request's start to each step
+has arrived, the websocket is open and the "Access code" form with its "Sign in" button is in the
+model table with its state); ``timings`` holds seconds from the request's start to each step
 (``page``, ``kernel_model``, ``websocket``, ``kernel_info``, ``widgets``; ``usable`` is the
 sign-in screen). ``frames`` keeps every frame received, undecoded (``keep_frames=False`` not);
 ``send_raw`` sends any message type on any channel and ``send_frame`` any bytes, so tests can
@@ -143,7 +145,8 @@ class Model:
 
     @property
     def description(self) -> str:
-        return str(self.state.get("description") or "")
+        """An ipywidget's description, or the legend of an ``exam_builder.ui`` choice group."""
+        return str(self.state.get("description") or self.state.get("legend") or self.state.get("label") or "")
 
     @property
     def value(self) -> Any:
@@ -156,7 +159,14 @@ class Model:
 
     @property
     def labels(self) -> list[str]:
-        return list(self.state.get("_options_labels") or [])
+        if "_options_labels" in self.state:
+            return list(self.state["_options_labels"])
+        return [label for _value, label in self.state.get("options") or []]
+
+    @property
+    def is_choice(self) -> bool:
+        """One answer out of several: RadioButtons, or the app's accessible ``ChoiceGroup``."""
+        return self.name == "RadioButtonsModel" or (self.name == "AnyModel" and "options" in self.state)
 
     @property
     def text(self) -> str:
@@ -499,8 +509,17 @@ class PageClient:
         return msg_id
 
     async def choose(self, model: Model, choice: int | str, wait: bool = True) -> str:
-        """Choose an option of RadioButtons/ToggleButtons: an index, a label, or a label's prefix
-        before ". " (``"B"`` chooses ``"B. False"``)."""
+        """Choose an option of RadioButtons/ToggleButtons (the page syncs ``index``) or of a
+        ``ChoiceGroup`` (it syncs ``value``): an index, a value, a label, or a label's prefix before
+        ". " (``"B"`` chooses ``"B. False"``)."""
+        if model.name == "AnyModel":
+            options = [tuple(o) for o in model.state.get("options") or []]
+            found = [v for v, label in options if choice in (v, label) or label.split(". ", 1)[0] == choice]
+            if isinstance(choice, int) and not isinstance(choice, bool) and 0 <= choice < len(options):
+                found = [options[choice][0]]
+            if not found:
+                raise PageError(f"no option {choice!r} in {options}")
+            return await self.update(model, {"value": found[0]}, wait=wait)
         labels = model.labels
         if isinstance(choice, int):
             index = choice
@@ -662,26 +681,53 @@ class PageClient:
 
 
 # -- what the exam page shows ---------------------------------------------------------------------
+def code_form(page: PageClient) -> Model | None:
+    """The sign-in form (``exam_builder.ui.TextForm`` labelled "Access code")."""
+    return page.find(model_name="AnyModel", description="Access code")
+
+
 def sign_in_ready(page: PageClient) -> bool:
-    """The sign-in screen is usable: the "Access code" Text and the "Sign in" button, state loaded."""
-    code = page.find(model_name="TextModel", description="Access code")
-    return code is not None and page.button("Sign in") is not None
+    """The sign-in screen is usable: the "Access code" form with its "Sign in" button, state loaded."""
+    form = code_form(page)
+    return form is not None and form.state.get("button") == "Sign in"
+
+
+async def submit_code(page: PageClient, code: str, wait: bool = True) -> str:
+    """Type the code and press Sign in: the form sends ``{"submit": code}``."""
+    form = code_form(page)
+    if form is None:
+        raise PageError("no sign-in form on the screen")
+    await page.set_value(form, code, wait=False)
+    return await page.comm_msg(form, {"method": "custom", "content": {"submit": code}}, wait=wait)
 
 
 async def sign_in(page: PageClient, code: str) -> None:
     """Type the code, press Sign in, and confirm the identity shown (a candidate's first steps)."""
-    await page.set_value(page.find(model_name="TextModel", description="Access code"), code)
-    await page.click("Sign in")
+    await submit_code(page, code)
     await page.wait_for(lambda: page.button("Yes, this is me") is not None, 30, "the identity screen")
     await page.click("Yes, this is me")
 
 
 def current_question(page: PageClient) -> Model | None:
-    """The answer control on screen (RadioButtons or Textarea described "Answer to question N")."""
+    """The answer control on screen (a choice group or Textarea named "Answer to question N")."""
     for m in page.visible():
-        if m.name in ("RadioButtonsModel", "TextareaModel") and m.description.startswith("Answer to question "):
+        if (m.is_choice or m.name == "TextareaModel") and m.description.startswith("Answer to question "):
             return m
     return None
+
+
+def question_list(page: PageClient) -> list[dict]:
+    """The question list's entries as the page has them: ``{"n", "answered", "flagged"}``."""
+    nav = next((m for m in page.visible() if m.name == "AnyModel" and "entries" in m.state), None)
+    return list(nav.state["entries"]) if nav is not None else []
+
+
+async def go_to(page: PageClient, number: int, wait: bool = True) -> str:
+    """Press question ``number`` in the question list (the navigator sends ``{"go": N}``)."""
+    nav = next((m for m in page.visible() if m.name == "AnyModel" and "entries" in m.state), None)
+    if nav is None:
+        raise PageError("no question list on the screen")
+    return await page.comm_msg(nav, {"method": "custom", "content": {"go": number}}, wait=wait)
 
 
 def question_number(control: Model) -> int:

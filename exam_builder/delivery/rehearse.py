@@ -14,7 +14,7 @@ Then, through ``pageclient.PageClient`` (the Voila page protocol, no browser) an
 few real chromium pages (``--browsers``):
 
 1. **One candidate alone**, a few times: the time from requesting the page to a usable sign-in
-   screen (page arrived, websocket open, the "Access code" box and "Sign in" button in the
+   screen (page arrived, websocket open, the "Access code" form with its "Sign in" button in the
    widget state); the median is the baseline. A first page is discarded (the server's first
    page compiles its templates) and the pool is full again before each try.
 2. **The room**: N candidates arrive as a room does (by default half within the first 10 s, the
@@ -75,7 +75,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import ExamBuilderError
-from .pageclient import PageClient, PageError, current_question, flag_box, question_number
+from .pageclient import PageClient, PageError, current_question, flag_box, go_to, question_number, submit_code
 
 STATUS = "exam-builder/status"
 CHROMIUM = "/usr/bin/chromium"
@@ -409,10 +409,8 @@ class Person:
 async def _page_sign_in(page: PageClient, code: str, person: Person) -> None:
     await person.pause("sign_in")
     for attempt in range(3):
-        box = page.find(model_name="TextModel", description="Access code")
-        await page.set_value(box, code)
         t = time.perf_counter()
-        await page.click("Sign in")
+        await submit_code(page, code)
         await page.wait_for(lambda: page.button("Yes, this is me") is not None or bool(_alert_after(page, t)), WAIT,
                             "the identity screen")
         if page.button("Yes, this is me") is not None:
@@ -462,18 +460,14 @@ async def _page_candidate(run: CandidateRun, url: str, questions: int, save_dela
                 continue
             if len(run.sent) >= questions:
                 break
-            nxt = page.button("Next question ▶")
+            nxt = page.button("Next ▶")
             target = next((k for k in range(n + 1, questions + 1) if k not in run.sent), None)
             if target is None:
                 target = next(k for k in range(1, questions + 1) if k not in run.sent)
             if target == n + 1 and nxt is not None and not nxt.state.get("disabled"):
                 await page.click(nxt)
             else:
-                nav = next((m for m in page.find_all(model_name="ButtonModel")
-                            if m.description.split(" ")[0] == str(target)), None)
-                if nav is None:
-                    raise PageError(f"no way to question {target}")
-                await page.click(nav)
+                await go_to(page, target)
             await page.wait_for(lambda: (current_question(page) is not None
                                          and question_number(current_question(page)) == target), WAIT,
                                 f"question {target}")
@@ -481,8 +475,8 @@ async def _page_candidate(run: CandidateRun, url: str, questions: int, save_dela
         await page.wait_for(lambda: page.button("Submit my exam now") is not None, WAIT, "the review")
         t = time.perf_counter()
         await page.click("Submit my exam now")
-        await page.wait_for(lambda: page.shows("Receipt") or bool(_alert_after(page, t)), WAIT, "the receipt")
-        if not page.shows("Receipt"):
+        await page.wait_for(lambda: page.shows("Your exam is in") or bool(_alert_after(page, t)), WAIT, "the receipt")
+        if not page.shows("Your exam is in"):
             raise PageError("no receipt: " + _alert_after(page, t))
         run.submitted = True
         progress("submitted")
@@ -501,7 +495,7 @@ def _alert_after(page: PageClient, since: float) -> str:
 
 async def _answer(page: PageClient, q, n: int, run: CandidateRun, person: Person, save_delay: float) -> None:
     rng = person.rng
-    if q.name == "RadioButtonsModel":
+    if q.is_choice:
         await person.pause("choice")
         label = rng.choice(q.labels).split(". ", 1)[0]
         await person.before_save()
@@ -566,7 +560,7 @@ async def _browser_candidate(run: CandidateRun, url: str, questions: int, save_d
             saved = page.get_by_text(f"Answer to question {n} saved")
             if await radios.count():
                 await person.pause("choice")
-                labels = page.locator(".widget-radio-box label")
+                labels = page.locator("fieldset.eb-choices label")
                 i = person.rng.randrange(await labels.count())
                 label = (await labels.nth(i).inner_text()).strip().split(". ", 1)[0]
                 await person.before_save()
@@ -598,7 +592,7 @@ async def _browser_candidate(run: CandidateRun, url: str, questions: int, save_d
                 n += 1
                 continue  # the app opens the first question not answered
             if n < questions:
-                await page.get_by_role("button", name="Next question ▶").click()
+                await page.get_by_role("button", name="Next ▶").click()
             n += 1
         await page.get_by_role("button", name="Review and submit").click()
         await page.get_by_role("button", name="Submit my exam now").click()

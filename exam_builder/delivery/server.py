@@ -533,6 +533,10 @@ class ServeOptions:
     preheat: bool = True
 
 
+#: JupyterLab extensions the apps' pages never load (nbgrader's and Notebook's own front ends).
+UNUSED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
+
+
 def voila_config(host: str, port: int, token: str | None = None, candidate: bool = True) -> Config:
     """One notebook, no files, no tracebacks; candidates' kernels take widget messages only."""
     cfg = Config()
@@ -544,6 +548,9 @@ def voila_config(host: str, port: int, token: str | None = None, candidate: bool
     cfg.VoilaConfiguration.file_allowlist = []
     cfg.VoilaConfiguration.file_denylist = [".*"]
     cfg.VoilaConfiguration.theme = "light"
+    # JupyterLab extensions installed beside nbgrader have no place on an app's page: they fail to
+    # load there (console errors) and cost every phone their download
+    cfg.VoilaConfiguration.extension_denylist = list(UNUSED_EXTENSIONS)
     cfg.Voila.kernel_websocket_connection_class = CandidateKernelConnection if candidate else TrackedConnection
     cfg.KernelManager.transport = "ipc"  # kernels listen on files in the server's private folder, not on ports
     if token:

@@ -132,6 +132,18 @@ def receipt_hash(sitting_id: int, answers: dict[str, str | None]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+#: Crockford's base-32 digits: no I, L, O or U, so what is read aloud is written down right.
+_READABLE = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def confirmation_number(sha256_hex: str) -> str:
+    """The first 40 bits of a receipt hash as ``XXXX-XXXX``: short enough to read aloud or copy
+    onto a seat card, and it still names one sitting's answers (the full hash stays on record)."""
+    bits = int(sha256_hex[:10], 16)
+    digits = "".join(_READABLE[(bits >> (5 * i)) & 31] for i in reversed(range(8)))
+    return f"{digits[:4]}-{digits[4:]}"
+
+
 def latest_responses(s: Session, sitting_id: int) -> dict[str, Response]:
     """The answer to each item: the latest journal row per (sitting, item)."""
     last = (select(func.max(Response.id)).where(Response.sitting_id == sitting_id)
@@ -179,6 +191,11 @@ class Receipt:
     reason: str  # candidate | deadline | proctor
     answered: int
     total: int
+
+    @property
+    def confirmation(self) -> str:
+        """The receipt as a person can read it aloud: see ``confirmation_number``."""
+        return confirmation_number(self.sha256)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,14 @@ object, so scripted graders (tests, the demo) take exactly the app's code path.
 
 What a grader sees: the question (from the released, key-free notebook), the response under an
 anonymous id, the rubric's criteria, descriptors and anchor responses, their own choices. Never
-the candidate's id or name, never another grader's score. Candidate text is shown escaped.
+the candidate's id or name, never another grader's score. Candidate text is shown escaped; the
+question and the rubric's notes are markdown (rendered with the candidate app's ``md``, which
+escapes raw HTML).
+
+The scoring screen puts the response and the rubric side by side (stacked on narrow screens),
+keeps Save at the bottom of the screen, marks the chosen level in words as well as by look, and
+says what is left: "3 of 18 left for you" counts the responses ``RatingQueue.claim`` would still
+hand this grader (see ``RatingQueue._count``).
 """
 from __future__ import annotations
 
@@ -15,8 +22,10 @@ import html
 import os
 from dataclasses import dataclass
 
+from ..ui.page import focus_on, heading, md, style_css
 from ..errors import ExamBuilderError
-from ..rubrics.model import Rubric
+from ..rubrics.model import Criterion, Rubric
+from ..ui.widgets import Assist, ChoiceGroup
 from .queue import Claim, Progress, RatingQueue, open_items
 from .resolution import Decision
 
@@ -147,9 +156,10 @@ class GraderSession:
         return self.next()
 
     def progress(self) -> Progress | None:
+        """This grader's progress on the picked question (responses given back do not count as left)."""
         if self.queue is None or not self.rater:
             return None
-        return self.queue.progress(self.rater)
+        return self.queue.progress(self.rater, skip=self.skipped)
 
     def score_so_far(self) -> float | None:
         try:
@@ -159,52 +169,156 @@ class GraderSession:
 
 
 # -- widgets ----------------------------------------------------------------------------
-def _text_html(text: str) -> str:
-    return f"<div style='white-space:pre-wrap;border:1px solid #ccc;padding:8px;background:#fafafa'>{html.escape(text)}</div>"
+ROLE_NAMES = {"first": "first rating", "second": "second rating (independent: you do not see the first)",
+              "adjudication": "adjudication (the two ratings differ)"}
+
+#: The grader's desk on top of the candidate app's look (text size, contrast, labels above boxes):
+#: the response and the rubric side by side, stacked below 900 CSS px (a phone, 200% zoom); the
+#: bar with Save stays at the bottom of the screen (the output area around the app must not clip,
+#: or ``sticky`` has nothing to stick to); the chosen level is bold, framed and says so.
+GRADER_CSS = """<style>
+.jp-OutputArea:has(.eb-grader), .jp-OutputArea-child:has(.eb-grader), .jp-OutputArea-output:has(.eb-grader) {
+  overflow: visible !important; }
+html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: 8em; }
+.lm-BoxPanel-child:has(.eb-grader) { padding-bottom: 0 !important; }
+.eb-app.eb-grader { max-width: 96em; }
+.eb-grader h2 { font-size: 1.25em; margin: 0.4em 0; }
+.eb-grader h3 { font-size: 1.1em; margin: 0.8em 0 0.3em; }
+.eb-grader h4 { font-size: 1em; margin: 0 0 0.2em; }
+.eb-grader p { margin: 0.3em 0; }
+.eb-grader .widget-box.eb-columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+  gap: 0 2em; align-items: start; width: 100%; }
+@media (max-width: 900px) { .eb-grader .widget-box.eb-columns { grid-template-columns: minmax(0, 1fr); } }
+.eb-grader .eb-col { min-width: 0; width: auto; }
+.eb-grader .eb-question { border-left: 4px solid #0b4f8a; padding-left: 0.8em; }
+.eb-grader .eb-response { white-space: pre-wrap; overflow-wrap: anywhere; border: 2px solid #6b6b6b;
+  border-radius: 4px; padding: 0.6em; background: #fff; }
+.eb-grader .eb-criterion { border: 1px solid #6b6b6b; border-radius: 4px; padding: 0.4em 0.8em; margin: 0.4em 0; }
+.eb-grader fieldset.eb-choices { margin: 0.2em 0; }
+.eb-grader fieldset.eb-choices .eb-choice { margin: 0.15em 0; padding: 0.3em 0.5em; }
+.eb-grader fieldset.eb-choices .eb-choice.eb-chosen { font-weight: bold; border-color: #111; border-width: 3px; }
+.eb-grader fieldset.eb-choices .eb-choice.eb-chosen span::after { content: " ✓ chosen"; }
+.eb-grader .eb-chosen { font-weight: bold; }
+.eb-grader details.eb-anchors { margin: 0.3em 0; }
+.eb-grader details.eb-anchors summary { cursor: pointer; color: #0b4f8a; text-decoration: underline; padding: 0.2em 0; }
+.eb-grader details.eb-anchors blockquote { margin: 0.2em 0 0.6em 0; border-left: 4px solid #6b6b6b;
+  padding-left: 0.6em; white-space: pre-wrap; overflow-wrap: anywhere; }
+.eb-grader .eb-savebar { position: sticky; bottom: 0; z-index: 5; background: #fff; border-top: 2px solid #6b6b6b;
+  padding: 0.3em 0; }
+.eb-grader .eb-actions { flex-flow: row wrap; align-items: center; gap: 0.2em 1em; }
+.eb-grader .eb-top { flex-flow: row wrap; align-items: center; justify-content: space-between; gap: 0.2em 1em; }
+.eb-grader .widget-dropdown { flex-direction: column; align-items: stretch; width: 100%; max-width: 40em;
+  height: auto; }
+.eb-grader .widget-dropdown .widget-label { width: auto; max-width: none; text-align: left; white-space: normal;
+  height: auto; line-height: 1.5; font-weight: bold; margin-bottom: 0.2em; }
+.eb-grader .widget-dropdown select { width: 100%; height: auto; min-height: 2.2em; border: 2px solid #6b6b6b; }
+.eb-grader .eb-name { max-width: 30em; }
+.eb-grader .jupyter-button { width: auto; flex: none; }
+.eb-grader .eb-keys textarea { font-variant-numeric: tabular-nums; }
+</style>"""
+
+
+def _escaped_block(text: str, cls: str) -> str:
+    """Candidate text, escaped (never rendered: a response is data, not markup)."""
+    return f"<div class='{cls}'>{html.escape(text)}</div>"
+
+
+def _level_number(criterion: Criterion, points: float | None) -> int | None:
+    """The chosen level's number (1 = lowest), or None."""
+    return next((k for k, lv in enumerate(criterion.levels, start=1) if lv.points == points), None)
+
+
+def level_text(k: int, level) -> str:
+    """How a level reads in the rubric: its number (the shortcut key), name, points and descriptor."""
+    name = f" {level.label}" if level.label else ""
+    return f"{k}{name} ({level.points:g} pts): {level.descriptor}"
+
+
+def progress_text(p: Progress) -> str:
+    """One sentence a grader can trust: what is left for them, and what waits for others."""
+    parts = [f"you rated {p.mine}", f"{p.open_for_me} of {p.responses} left for you"]
+    parts.append(f"{p.waiting_second} waiting for a second rating")
+    if p.waiting_adjudication:
+        parts.append(f"{p.waiting_adjudication} waiting for adjudication")
+    return "Your progress on this question: " + "; ".join(parts) + "."
 
 
 class GraderApp:
-    """The ipywidgets front of ``GraderSession`` (JupyterLab or Voila)."""
+    """The ipywidgets front of ``GraderSession``: sign in -> choose a question -> score responses.
+
+    Scoring screen: the question and the response on the left, the rubric (levels, anchors,
+    comment, shortcut keys) on the right, stacked on narrow screens; Save stays in view.
+    """
 
     def __init__(self, session: GraderSession):
         import ipywidgets as w
 
         self.w = w
         self.session = session
+        self.style = w.HTML(style_css(16) + GRADER_CSS)
+        self.title = w.HTML("<h1>Grader's desk</h1>")
+        self.assist = Assist()
         self.message = w.HTML()
-        self.name = w.Text(placeholder="Your name", description="Grader")
+
+        self.name = w.Text(description="Your name")
+        self.name.add_class("eb-name")
+        self.name.on_msg(self._on_name_key)  # Enter in the box signs in
         self.sign_in_button = w.Button(description="Sign in", button_style="primary")
         self.sign_in_button.on_click(lambda _b: self._run(self._sign_in))
-        self.item = w.Dropdown(description="Question", options=[])
-        self.start = w.Button(description="Start scoring")
+        self.sign_in_panel = w.VBox([
+            w.HTML(f"{heading('Sign in', 'sign-in')}<p>Type your name: every score records who gave it.</p>"),
+            self.name, self.sign_in_button])
+
+        self.item = w.Dropdown(description="Written question", options=[])
+        self.start = w.Button(description="Start scoring", button_style="primary")
         self.start.on_click(lambda _b: self._run(self._pick))
+        self.pick_panel = w.VBox([
+            w.HTML(f"{heading('Choose a question', 'pick')}<p>You score one written question at a time, "
+                   "one response after another.</p>"), self.item, self.start])
+
         self.header = w.HTML()
+        self.other_question = w.Button(description="Choose another question")
+        self.other_question.on_click(lambda _b: self._run(self._to_pick))
+        self.progress_text = w.HTML()
         self.question = w.HTML()
         self.response = w.HTML()
+        self.rubric_head = w.HTML()
         self.criteria_box = w.VBox()
-        self.anchors = w.Accordion()
-        self.comment = w.Textarea(placeholder="Comment (optional)", layout=w.Layout(width="100%", height="4em"))
-        self.keybox = w.Textarea(placeholder="Shortcuts: type one level number per criterion (1 = lowest), then Enter to save",
-                                 continuous_update=True, rows=1, layout=w.Layout(width="100%"))
+        self.comment = w.Textarea(description="Comment for the record (optional)", rows=2)
+        self.keybox = w.Textarea(description="Shortcut keys: one level number per criterion (1 = lowest), "
+                                             "then Enter to save", continuous_update=True, rows=1)
+        self.keybox.add_class("eb-keys")
         self.keybox.observe(self._on_keys, "value")
-        self.save_button = w.Button(description="Save and next", button_style="success")
+        self.pickers: dict[str, ChoiceGroup] = {}
+        self.chosen: dict[str, w.HTML] = {}
+        left = w.VBox([self.question, self.response])
+        right = w.VBox([self.rubric_head, self.criteria_box, self.comment, self.keybox])
+        for col in (left, right):
+            col.add_class("eb-col")
+        self.columns = w.Box([left, right])
+        self.columns.add_class("eb-columns")
+        top = w.HBox([self.header, self.other_question])
+        top.add_class("eb-top")
+        self.work_panel = w.VBox([top, self.progress_text, self.columns])
+
+        self.save_button = w.Button(description="Save and next", button_style="primary")
         self.save_button.on_click(lambda _b: self._run(self._save))
-        self.give_back_button = w.Button(description="Give back")
+        self.give_back_button = w.Button(description="Give back", tooltip="Return this response to the queue "
+                                                                          "(for example, you know who wrote it)")
         self.give_back_button.on_click(lambda _b: self._run(self._give_back))
-        self.progress_bar = w.IntProgress(min=0, max=1, value=0, description="Yours")
-        self.progress_text = w.HTML()
-        self.toggles: dict[str, object] = {}
-        self.sign_in_panel = w.HBox([self.name, self.sign_in_button])
-        self.pick_panel = w.HBox([self.item, self.start])
-        self.work_panel = w.VBox([
-            self.header, self.question, self.response,
-            w.HTML("<b>Rubric</b>"), self.criteria_box, self.anchors,
-            self.comment, self.keybox, w.HBox([self.save_button, self.give_back_button]),
-            w.HBox([self.progress_bar, self.progress_text]),
-        ])
+        self.score_text = w.HTML()
+        self.actions = w.HBox([self.save_button, self.give_back_button, self.score_text])
+        self.actions.add_class("eb-actions")
+        self.bar = w.VBox([self.actions, self.message])
+        self.bar.add_class("eb-savebar")
+
         self.pick_panel.layout.display = "none"
         self.work_panel.layout.display = "none"
-        self.root = w.VBox([self.sign_in_panel, self.pick_panel, self.work_panel, self.message])
+        self.actions.layout.display = "none"
+        self.root = w.VBox([self.style, self.assist, self.title, self.sign_in_panel, self.pick_panel,
+                            self.work_panel, self.bar])
+        self.root.add_class("eb-app")
+        self.root.add_class("eb-grader")
 
     # -- actions ----------------------------------------------------------------------
     def _run(self, fn) -> None:
@@ -212,114 +326,161 @@ class GraderApp:
             self.message.value = ""
             fn()
         except ExamBuilderError as exc:
-            self.message.value = f"<span style='color:#9c2a00'>{html.escape(str(exc))}</span>"
+            self._error(exc)
+
+    def _error(self, exc: ExamBuilderError) -> None:
+        self.message.value = f"<div class='eb-error'>{html.escape(str(exc))}</div>"
+        self.assist.announce(str(exc))  # said at once, wherever focus is
+
+    def _on_name_key(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("event") == "submit":
+            self._run(self._sign_in)
 
     def _sign_in(self) -> None:
+        if self.sign_in_panel.layout.display == "none":  # Enter and a click at once sign in once
+            return
         self.session.sign_in(self.name.value)
-        self.item.options = [(c.label, c.item_id) for c in self.session.items()]
-        self.sign_in_panel.layout.display = "none"
-        self.pick_panel.layout.display = ""
+        self._to_pick()
         self.message.value = f"Signed in as {html.escape(self.session.rater or '')}."
+
+    def _to_pick(self) -> None:
+        choices = [(c.label, c.item_id) for c in self.session.items()]
+        self.item.options = choices
+        if choices and self.item.value is None:
+            self.item.value = choices[0][1]
+        self.sign_in_panel.layout.display = "none"
+        self.work_panel.layout.display = "none"
+        self.actions.layout.display = "none"
+        self.pick_panel.layout.display = ""
+        self.assist.move_focus(focus_on("pick"))
 
     def _pick(self) -> None:
         if not self.item.value:
             raise ExamBuilderError("choose a question")
         self.session.pick(self.item.value)
         self._build_rubric()
+        self.pick_panel.layout.display = "none"
         self.work_panel.layout.display = ""
         self._show()
+        self.assist.move_focus(focus_on("work"))
 
     def _save(self) -> None:
-        self.session.save(self.comment.value)
+        anon = self.session.current.anon_id if self.session.current else ""
+        decision = self.session.save(self.comment.value)
+        self._saved(anon, decision)
+        self.assist.move_focus(focus_on("work"))  # a click: start the next response at its top
+
+    def _saved(self, anon: str, decision: Decision) -> None:
+        """After a save: the next response (after keys, focus stays in the shortcut box for the next ones)."""
         self._show()
-        self.message.value = "Saved."
+        self.message.value = f"Saved. Your rating of response {html.escape(anon)} is recorded."
+        current = self.session.current
+        self.assist.announce(f"Saved. Next: response {current.anon_id}." if current else
+                             "Saved. Nothing left for you on this question.")
+        if current is None:
+            self.assist.move_focus(focus_on("work"))
 
     def _give_back(self) -> None:
         self.session.give_back()
         self._show()
+        self.message.value = "Given back: another grader will score that response."
+        self.assist.move_focus(focus_on("work"))
 
     def _on_keys(self, change) -> None:
         typed = change["new"]
         if not typed:
             return
+        anon = self.session.current.anon_id if self.session.current else ""
         try:
             saved = self.session.keys(typed)
         except ExamBuilderError as exc:
-            self.message.value = f"<span style='color:#9c2a00'>{html.escape(str(exc))}</span>"
+            self._error(exc)
             saved = False
             self.keybox.value = typed.replace("\n", "").replace("\r", "")
         if saved:
             self.keybox.value = ""
-            self._show()
-            self.message.value = "Saved."
+            self._saved(anon, self.session.last)
         else:
-            self._sync_toggles()
+            self._sync_pickers()
 
     # -- drawing ----------------------------------------------------------------------
     def _build_rubric(self) -> None:
         w = self.w
         rubric = self.session.rubric
-        rows, self.toggles, anchor_panels, titles = [], {}, [], []
+        rows, self.pickers, self.chosen = [], {}, {}
         for c in rubric.criteria:
-            options = [(f"{k}: {lv.label} ({lv.points:g})" if lv.label else f"{k}: {lv.points:g} pts", lv.points)
-                       for k, lv in enumerate(c.levels, start=1)]
-            toggle = w.ToggleButtons(options=options, value=None, style={"button_width": "auto"})
-            toggle.observe(lambda ch, cid=c.id: self._choose(cid, ch["new"]), "value")
-            self.toggles[c.id] = toggle
-            desc = "".join(f"<li><b>{k}</b> ({lv.points:g}): {html.escape(lv.descriptor)}</li>"
-                           for k, lv in enumerate(c.levels, start=1))
-            rows.append(w.VBox([w.HTML(f"<b>{html.escape(c.name)}</b> {html.escape(c.description)}<ul>{desc}</ul>"), toggle]))
-            for k, lv in enumerate(c.levels, start=1):
-                if lv.anchor:
-                    anchor_panels.append(w.HTML(_text_html(lv.anchor)))
-                    titles.append(f"Anchor: {c.name}, level {k} ({lv.points:g})")
+            about = f": {c.description}" if c.description else ""
+            picker = ChoiceGroup([(str(k), level_text(k, lv)) for k, lv in enumerate(c.levels, start=1)],
+                                 legend=f"{c.name} (up to {c.max_points:g} pts){about}")
+            picker.observe(lambda ch, c=c: self._choose(c, ch["new"]), "value")
+            self.pickers[c.id] = picker
+            self.chosen[c.id] = w.HTML()
+            parts = [picker, self.chosen[c.id]]
+            anchors = "".join(f"<p><b>Level {k}{(' ' + html.escape(lv.label)) if lv.label else ''} "
+                              f"({lv.points:g} pts)</b></p><blockquote>{html.escape(lv.anchor)}</blockquote>"
+                              for k, lv in enumerate(c.levels, start=1) if lv.anchor)
+            if anchors:
+                parts.append(w.HTML(f"<details class='eb-anchors'><summary>Anchor responses: {html.escape(c.name)}"
+                                    f"</summary>{anchors}</details>"))
+            box = w.VBox(parts)
+            box.add_class("eb-criterion")
+            rows.append(box)
         self.criteria_box.children = rows
-        self.anchors.children = anchor_panels
-        for i, t in enumerate(titles):
-            self.anchors.set_title(i, t)
-        notes = f"<p><i>{html.escape(rubric.notes)}</i></p>" if rubric.notes else ""
-        self.question.value = f"<b>Question</b>{_text_html(self.session.question())}{notes}"
+        notes = md(rubric.notes) if rubric.notes else ""
+        self.rubric_head.value = f"<h3>Rubric</h3>{notes}"
+        self.question.value = f"<h3>Question</h3><div class='eb-question'>{md(self.session.question())}</div>"
 
-    def _choose(self, criterion_id: str, points) -> None:
-        if points is None or self.session.current is None:
+    def _choose(self, criterion: Criterion, number: str | None) -> None:
+        """A level chosen on the page: its value is the level's number (the shortcut key)."""
+        if number is None or self.session.current is None:
             return
-        self._run(lambda: self.session.choose(criterion_id, points))
+        self._run(lambda: self.session.choose(criterion.id, criterion.levels[int(number) - 1].points))
         self._show_score()
 
-    def _sync_toggles(self) -> None:
-        for cid, toggle in self.toggles.items():
-            value = self.session.levels.get(cid)
-            if toggle.value != value:
-                toggle.value = value
+    def _sync_pickers(self) -> None:
+        for c in self.session.rubric.criteria:
+            k = _level_number(c, self.session.levels.get(c.id))
+            value = None if k is None else str(k)
+            if self.pickers[c.id].value != value:
+                self.pickers[c.id].value = value
         self._show_score()
 
     def _show_score(self) -> None:
+        for c in self.session.rubric.criteria:
+            k = _level_number(c, self.session.levels.get(c.id))
+            if k is None:
+                self.chosen[c.id].value = "<p>Not chosen yet.</p>"
+            else:
+                lv = c.levels[k - 1]
+                name = f" {html.escape(lv.label)}" if lv.label else ""
+                self.chosen[c.id].value = f"<p class='eb-chosen'>✔ Chosen: level {k}{name} ({lv.points:g} pts)</p>"
         score = self.session.score_so_far()
-        current = self.session.current
-        role = {"first": "first rating", "second": "second rating (independent)", "adjudication": "adjudication"}
-        if current is not None:
-            total = self.session.rubric.max_points
-            shown = "choose a level for every criterion" if score is None else f"{score:g} of {total:g}"
-            self.header.value = (f"<b>Response {html.escape(current.anon_id)}</b> · {role.get(current.role, current.role)}"
-                                 f" · score: {shown}")
+        if self.session.current is None:
+            self.score_text.value = ""
+        elif score is None:
+            self.score_text.value = "Score: choose a level for every criterion"
+        else:
+            self.score_text.value = f"<b>Score: {score:g} of {self.session.rubric.max_points:g}</b>"
 
     def _show(self) -> None:
         current = self.session.current
         self.comment.value = current.comment if current else ""
         if current is None:
-            self.header.value = "<b>Nothing left for you on this question.</b> Pick another question, or come back later."
+            self.header.value = heading("Nothing left for you on this question", "work")
             self.response.value = ""
-            self.save_button.disabled = self.give_back_button.disabled = True
+            self.columns.layout.display = "none"
+            self.actions.layout.display = "none"
         else:
-            self.response.value = f"<b>Response</b>{_text_html(current.text)}"
-            self.save_button.disabled = self.give_back_button.disabled = False
-        self._sync_toggles()
+            role = ROLE_NAMES.get(current.role, current.role)
+            self.header.value = heading(html.escape(f"Response {current.anon_id}: {role}"), "work")
+            self.response.value = f"<h3>Response</h3>{_escaped_block(current.text, 'eb-response')}"
+            self.columns.layout.display = ""
+            self.actions.layout.display = ""
+        self._sync_pickers()
         p = self.session.progress()
         if p is not None:
-            self.progress_bar.max = max(1, p.mine + p.open_for_me)
-            self.progress_bar.value = p.mine
-            self.progress_text.value = (f"you rated {p.mine} · {p.open_for_me} left for you · "
-                                        f"{p.needed} rating(s) still needed on this question")
+            done = "" if current else " Choose another question, or come back later."
+            self.progress_text.value = f"<p>{html.escape(progress_text(p))}{done}</p>"
 
     def display(self):
         from IPython.display import display

@@ -67,9 +67,11 @@ class Progress:
     """A grader's own progress on one item."""
 
     mine: int  # ratings this grader has saved on the item
-    open_for_me: int  # ratings still needed that this grader could take
+    open_for_me: int  # responses this grader can still be given (the one they hold included)
     needed: int  # ratings still needed by anyone
     responses: int  # responses to rate (blank ones are scored 0 without rating)
+    waiting_second: int = 0  # responses rated once that still need their second rating
+    waiting_adjudication: int = 0  # responses whose two ratings differ, not yet adjudicated
 
 
 def anonymous_key(course) -> bytes:
@@ -261,26 +263,34 @@ class RatingQueue:
                     return self._claim_view(r, resp)
         for resp in responses:
             roles = ratings.get(resp.sitting_id, {})
-            if any(r.rater == rater for r in roles.values()):
-                continue  # never two roles on one response
-            for role in self._needed_roles(resp.sitting_id, roles):
-                held = roles.get(role)
-                if held is not None and not self._expired(held, now):
-                    continue
-                if held is not None:  # an abandoned claim: take it over
-                    audit.record(s, rater, "rating_claim_expired", "rating", held.id,
-                                 f"not scored within {self.settings.claim_timeout_minutes} minutes",
-                                 previous_rater=held.rater, role=role, sitting=resp.sitting_id, item=self.item_id)
-                    held.rater, held.claimed_at, held.levels, held.comment = rater, now, {}, ""
-                    s.flush()
-                    return self._claim_view(held, resp)
-                row = Rating(sitting_id=resp.sitting_id, item_id=self.item_id, role=role, rater=rater, levels={},
-                             score=None, comment="", rubric_id=self.rubric.id,
-                             rubric_hash=self.rubric.content_hash(), claimed_at=now)
-                s.add(row)
-                s.flush()  # the unique (sitting, item, role) row: a second claim of it fails here
-                return self._claim_view(row, resp)
-            # nothing this grader may take on this response; look further
+            role = self._open_role(resp.sitting_id, roles, rater, now)
+            if role is None:
+                continue  # nothing this grader may take on this response; look further
+            held = roles.get(role)
+            if held is not None:  # an abandoned claim: take it over
+                audit.record(s, rater, "rating_claim_expired", "rating", held.id,
+                             f"not scored within {self.settings.claim_timeout_minutes} minutes",
+                             previous_rater=held.rater, role=role, sitting=resp.sitting_id, item=self.item_id)
+                held.rater, held.claimed_at, held.levels, held.comment = rater, now, {}, ""
+                s.flush()
+                return self._claim_view(held, resp)
+            row = Rating(sitting_id=resp.sitting_id, item_id=self.item_id, role=role, rater=rater, levels={},
+                         score=None, comment="", rubric_id=self.rubric.id,
+                         rubric_hash=self.rubric.content_hash(), claimed_at=now)
+            s.add(row)
+            s.flush()  # the unique (sitting, item, role) row: a second claim of it fails here
+            return self._claim_view(row, resp)
+        return None
+
+    def _open_role(self, sitting_id: int, roles: dict[str, Rating], rater: str, now: dt.datetime) -> str | None:
+        """The role ``rater`` could be given on this response now, if any: a needed role nobody
+        holds (or whose claim ran out), and never a second role on a response they already touch."""
+        if any(r.rater == rater for r in roles.values()):
+            return None
+        for role in self._needed_roles(sitting_id, roles):
+            held = roles.get(role)
+            if held is None or self._expired(held, now):
+                return role
         return None
 
     def release(self, rater: str, rating_id: int) -> None:
@@ -327,30 +337,35 @@ class RatingQueue:
             return decision, (self._claim_in(s, rater, utcnow(), skip) if take_next else None)
 
     # -- progress ---------------------------------------------------------------------
-    def progress(self, rater: str) -> Progress:
+    def progress(self, rater: str, skip: set[str] | frozenset = frozenset()) -> Progress:
+        """``rater``'s progress; ``skip`` as for ``claim`` (given back: not left for them)."""
         rater = _who(rater)
         now = utcnow()
         with self.course.db.read() as s:
             responses = [r for r in self.responses(s) if not r.blank]
             ratings = self._ratings(s)
-            return self._count(rater, responses, ratings, now)
+            return self._count(rater, responses, ratings, now, skip)
 
     def _count(self, rater: str, responses: list[QueuedResponse], ratings: dict[int, dict[str, Rating]],
-               now: dt.datetime) -> Progress:
-        mine = needed = open_for_me = 0
+               now: dt.datetime, skip: set[str] | frozenset = frozenset()) -> Progress:
+        """Counts per response, by the same rule ``claim`` follows: "left for you" is how many more
+        responses ``claim`` would hand this grader (the one they hold included) if nobody else moved."""
+        mine = needed = open_for_me = waiting_second = waiting_adjudication = 0
         for resp in responses:
             roles = ratings.get(resp.sitting_id, {})
             mine += sum(1 for r in roles.values() if r.rater == rater and r.score is not None)
-            held_by_me = any(r.rater == rater for r in roles.values())
-            for role in self._needed_roles(resp.sitting_id, roles):
-                r = roles.get(role)
-                if r is None or r.score is None:
-                    needed += 1
-                    if not held_by_me and (r is None or self._expired(r, now)):
-                        open_for_me += 1
-                    elif r is not None and r.rater == rater:
-                        open_for_me += 1
-        return Progress(mine, open_for_me, needed, len(responses))
+            roles_needed = self._needed_roles(resp.sitting_id, roles)
+            unscored = [role for role in roles_needed if roles.get(role) is None or roles[role].score is None]
+            needed += len(unscored)
+            first = roles.get("first")
+            if "second" in unscored and first is not None and first.score is not None:
+                waiting_second += 1
+            if "adjudication" in unscored:
+                waiting_adjudication += 1
+            holding = any(r.rater == rater and r.score is None for r in roles.values())
+            if resp.anon_id not in skip and (holding or self._open_role(resp.sitting_id, roles, rater, now)):
+                open_for_me += 1
+        return Progress(mine, open_for_me, needed, len(responses), waiting_second, waiting_adjudication)
 
     def status(self) -> dict[str, int]:
         """Staff view: decisions by status (final, adjudication, pending, rerate)."""

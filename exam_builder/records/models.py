@@ -231,7 +231,8 @@ class SittingEvent(Base):
     """What happened in a sitting: sign-in, start, reload, warning, refused change, submit.
 
     Kinds the proctor is shown (``delivery.proctor.ALERT_KINDS``): ``sign_in_refused``,
-    ``taken_over``, ``refused_change``, ``limit``.
+    ``taken_over``, ``refused_change``, ``limit``, ``identity_rejected`` (the candidate said the name
+    shown was not theirs).
     """
 
     __tablename__ = "eb_sitting_event"

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 import delivery_formkit as formkit
 from exam_builder.course import Course
-from exam_builder.records.models import Form
+from exam_builder.records.models import Candidate, Form
 
 EXE = Path(sys.executable).parent / "exam-builder"
 STATUS = "exam-builder/status"
@@ -105,15 +105,21 @@ class Server:
 
 def make_site(form_template: Path, root: Path, sittings: list[tuple[str, int]],
               config: str = "") -> tuple[Course, dict[str, tuple[int, str]]]:
-    """A copy of the template course with one sitting per (candidate, minutes), code ``C00N-TEST``;
+    """A copy of the template course with one sitting per (candidate, minutes), code ``C00N-TEST``
+    (a candidate the template lacks is added);
     ``config`` is appended to its ``nbgrader_config.py``. Returns the course and candidate -> (sitting, code)."""
     shutil.copytree(form_template, root)
     if config:
         with open(root / "nbgrader_config.py", "a") as fh:
             fh.write("\n" + config.strip() + "\n")
     course = Course(root)
-    with course.db.read() as s:
+    with course.db.transaction() as s:
         form_id = s.execute(select(Form.id)).scalar_one()
+        known = set(s.execute(select(Candidate.id)).scalars())
+        for cid, _minutes in sittings:  # candidates past the template's six are made up here
+            if cid not in known:
+                n = int(cid[1:]) - 1
+                s.add(Candidate(id=cid, first_name=f"Pat{n}", last_name=f"Example{n}", cohort="2026-spring"))
     codes = {}
     for cid, minutes in sittings:
         code = f"{cid.upper()}-TEST"
@@ -149,3 +155,42 @@ def run_pages(coro, timeout: float = 300):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, asyncio.wait_for(coro, timeout)).result()
+
+
+class StaffServer:
+    """A staff app (``exam-builder proctor EXAM``, ``grader``...) in its own process group, as staff start
+    it: ``url`` is the address with its token, read from what the command prints."""
+
+    def __init__(self, root: Path, *args: str):
+        self.root, self.port, self.proc, self.url = root, free_port(), None, ""
+        self.args = [*args, "--port", str(self.port)]
+        self.log = root / f"{args[0]}-{self.port}.log"
+
+    def start(self, timeout: float = 90) -> "StaffServer":
+        import re
+
+        env = {**os.environ, "EXAM_BUILDER_COURSE": str(self.root)}
+        env.pop("EXAM_BUILDER_DB_URL", None)
+        self.proc = subprocess.Popen([str(EXE), *self.args], env=env, cwd=self.root, stdout=open(self.log, "ab"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            found = re.search(rf"http://127\.0\.0\.1:{self.port}/\?token=[\w-]+", self.log.read_text())
+            if found:
+                try:  # it answers (a login page or 403 without the token: no kernel spent on the probe)
+                    urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=5).close()
+                except urllib.error.HTTPError:
+                    pass
+                except OSError:
+                    time.sleep(0.3)
+                    continue
+                self.url = found.group(0)
+                return self
+            time.sleep(0.3)
+        raise AssertionError("the staff server did not start: " + self.log.read_text()[-2000:])
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)

@@ -24,6 +24,7 @@ from exam_builder.course import Course
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery import window
 from exam_builder.delivery.candidate_app import CandidateApp, walk
+from exam_builder.ui.widgets import ChoiceGroup
 from exam_builder.delivery.proctor import ProctorDashboard, alerts
 from exam_builder.delivery.session import (BUSY, LOCKED, TAKEN_OVER, TOO_FAST, TOO_MANY, USED, WRONG_CODE,
                                            CandidateSession, LimitReached, SignInFailed, SittingClosed, TakenOver,
@@ -118,17 +119,16 @@ def test_a_second_sign_in_takes_over_and_the_first_screen_accepts_nothing(dcours
 def test_the_exam_app_says_it_was_taken_over_and_disables_its_controls(dcourse, form_id):
     formkit.add_sitting(dcourse, "c002", "APPS-TAKE", form_id)
     app = CandidateApp(dcourse)
-    app.code.value = "APPS-TAKE"
-    button(app.root, "Sign in").click()
+    app.code.submit("APPS-TAKE")
     button(app.root, "Yes, this is me").click()
     button(app.root, "Start the exam").click()
-    radios = [r for r in walk(app.root) if isinstance(r, w.RadioButtons)]
+    radios = [r for r in walk(app.body) if isinstance(r, ChoiceGroup)]
     radios[0].value = "A"
     CandidateSession(dcourse).sign_in("APPS-TAKE", source="elsewhere")
     app._deadline = None  # the next tick re-reads the sitting (as refresh_seconds does)
     app._safe(app.tick)()  # as the app's timer runs it
     assert TAKEN_OVER.split(",")[0] in app.message.value and "raise your hand now" in app.message.value
-    controls = [x for x in walk(app.body) if isinstance(x, (w.Button, w.RadioButtons, w.Checkbox, w.Textarea))]
+    controls = [x for x in walk(app.body) if isinstance(x, (w.Button, ChoiceGroup, w.Checkbox, w.Textarea))]
     assert controls and all(x.disabled for x in controls)
     assert app._finished and app.timer.value == ""
 
@@ -136,12 +136,11 @@ def test_the_exam_app_says_it_was_taken_over_and_disables_its_controls(dcourse, 
 def test_an_answer_from_a_taken_over_app_is_refused_with_the_message(dcourse, form_id):
     sid = formkit.add_sitting(dcourse, "c003", "APPS-ANSW", form_id)
     app = CandidateApp(dcourse)
-    app.code.value = "APPS-ANSW"
-    button(app.root, "Sign in").click()
+    app.code.submit("APPS-ANSW")
     button(app.root, "Yes, this is me").click()
     button(app.root, "Start the exam").click()
     CandidateSession(dcourse).sign_in("APPS-ANSW", source="elsewhere")
-    [r for r in walk(app.root) if isinstance(r, w.RadioButtons)][0].value = "B"
+    [r for r in walk(app.body) if isinstance(r, ChoiceGroup)][0].value = "B"
     assert "opened on another screen" in app.message.value
     with dcourse.db.read() as s:
         assert s.execute(select(Response).where(Response.sitting_id == sid)).first() is None
@@ -233,16 +232,16 @@ def test_open_now_and_close_now_on_the_dashboard_are_audited(dcourse, form_id):
     res = ops.open_sittings(dcourse, formkit.EXAM, "Room 7", "coordinator-lee", ["c004", "c005"])
     dash = ProctorDashboard(dcourse, formkit.EXAM, actor="proctor-kim")
     assert "Room 7: sign-in open (all day on" in dash.windows.value
-    dash.room.value = "Room 7"
+    dash.signin_room.value = "Room 7"
     button(dash.root, "Close sign-in now").click()
-    assert "reason" in dash.message.value  # no reason, no change
-    dash.room_reason.value = "everyone is seated"
+    assert "Not done: Write the reason" in dash.signin_message.value  # no reason, no change
+    dash.signin_reason.value = "everyone is seated"
     button(dash.root, "Close sign-in now").click()
-    assert "Sign-in closed now for room Room 7 (2 sitting(s))" in dash.message.value
+    assert "Sign-in is closed now in room Room 7 (2 candidate(s))" in dash.signin_message.value
     assert "Room 7: sign-in closed" in dash.windows.value
     exc = refused(CandidateSession(dcourse).sign_in, res.opened[0].code)
     assert exc.why == "window" and "This exam closed at" in str(exc)
-    dash.room_reason.value = "a late candidate with a doctor's note"
+    dash.signin_reason.value = "a late candidate with a doctor's note"
     button(dash.root, "Open sign-in now").click()
     CandidateSession(dcourse).sign_in(res.opened[0].code).start()
     with dcourse.db.read() as s:
@@ -360,7 +359,7 @@ def test_a_lockout_ends_by_itself_and_the_dashboard_button_lifts_one(dcourse, fo
     dash.locked.value = "B"
     dash.unlock_reason.value = "checked the candidate's card"
     button(dash.root, "Unlock this computer").click()
-    assert "Computer B unlocked" in dash.message.value and dash.locked.options == ()
+    assert "Computer B is unlocked" in dash.unlock_message.value and dash.locked.options == ()
     course.db.dispose()
 
 
@@ -382,8 +381,7 @@ def test_the_app_pauses_after_a_refused_code(dcourse, form_id, monkeypatch):
     monkeypatch.setattr("exam_builder.delivery.candidate_app.time.sleep", slept.append)
     monkeypatch.setattr("exam_builder.delivery.candidate_app.page_source", lambda: "10.1.1.1")
     app = CandidateApp(dcourse)
-    app.code.value = "NOPE-NOPE"
-    button(app.root, "Sign in").click()
+    app.code.submit("NOPE-NOPE")
     assert "not right" in app.message.value and slept == [app.settings.sign_in_delay_seconds]
     with dcourse.db.read() as s:
         assert s.execute(select(WrongCode.source)).scalars().all() == ["10.1.1.1"]

@@ -47,7 +47,7 @@ async def answer_until(page: PageClient, sent: dict[int, str], last: int) -> Non
         await page.wait_for(lambda: current_question(page) is not None, 60, "a question")
         q = current_question(page)
         n = question_number(q)
-        if q.name == "RadioButtonsModel":
+        if q.is_choice:
             await page.choose(q, "A")
             sent[n] = "A"
         else:
@@ -56,7 +56,7 @@ async def answer_until(page: PageClient, sent: dict[int, str], last: int) -> Non
         await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 60, f"question {n} saved")
         if n >= last:
             return
-        await page.click("Next question ▶")
+        await page.click("Next ▶")
         await page.wait_for(lambda: current_number(page) == n + 1, 60, "the next question")
 
 
@@ -73,7 +73,7 @@ async def finish(page: PageClient) -> None:
     await page.click("Review and submit")
     await page.wait_for(lambda: page.button("Submit my exam now") is not None, 60, "the review")
     await page.click("Submit my exam now")
-    await page.wait_for(lambda: page.shows("Receipt"), 60, "the receipt")
+    await page.wait_for(lambda: page.shows("Your exam is in"), 60, "the receipt")
 
 
 def test_a_server_dies_and_its_candidates_resume_on_another(pg_course):

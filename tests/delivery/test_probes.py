@@ -38,10 +38,12 @@ from sqlalchemy import func, select
 import delivery_formkit as formkit
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery import window
-from exam_builder.delivery.pageclient import V1, PageClient, current_number, current_question, sign_in
+from exam_builder.delivery.pageclient import go_to as press_question
+from exam_builder.delivery.pageclient import (V1, PageClient, code_form, current_number, current_question, sign_in,
+                                             submit_code)
 from exam_builder.delivery.session import LOCKED, TAKEN_OVER, TOO_FAST, USED, WRONG_CODE
 from exam_builder.records import access, audit
-from exam_builder.records.models import (AuditEntry, Candidate, Form, Lockout, Response, Sitting, SittingEvent,
+from exam_builder.records.models import (AuditEntry, Lockout, Response, Sitting, SittingEvent,
                                         WrongCode, utcnow)
 from serverkit import run_pages, Server, make_site, offline_context
 
@@ -71,16 +73,8 @@ LATER = dt.timedelta(days=7)
 def site(form_template, tmp_path_factory):
     """A course with a sitting per probe (the later and the closed ones through the sittings API)."""
     root = tmp_path_factory.mktemp("probes") / "course"
-    course, codes = make_site(form_template, root, [(c, 180) for c in ("c001", "c002", "c003", "c006")],
-                              config=CONFIG)
-    with course.db.transaction() as s:
-        for i in range(7, 11):
-            s.add(Candidate(id=f"c{i:03d}", first_name=f"Pat{i - 1}", last_name=f"Example{i - 1}", cohort="2026-spring"))
-    with course.db.read() as s:
-        form_id = s.execute(select(Form.id)).scalar_one()
-    for i in range(7, 11):
-        cid = f"c{i:03d}"
-        codes[cid] = (formkit.add_sitting(course, cid, f"{cid.upper()}-TEST", form_id), f"{cid.upper()}-TEST")
+    course, codes = make_site(form_template, root, [(c, 180) for c in ("c001", "c002", "c003", "c006", "c007", "c008",
+                                                                        "c009", "c010")], config=CONFIG)
     today = ops.room_today(course)
     for cid, room, on, hours in (("c004", "Later room", today + LATER, ("09:00", "17:00")),
                                  ("c005", "Closed room", today, (None, None))):
@@ -185,8 +179,7 @@ async def opened(url: str) -> PageClient:
 
 async def type_code(page: PageClient, code: str) -> str:
     """Type a code and press Sign in (the kernel has handled it when this returns); the alert shown."""
-    await page.set_value(page.find(model_name="TextModel", description="Access code"), code)
-    await page.click("Sign in")
+    await submit_code(page, code)
     return error_shown(page)
 
 
@@ -199,7 +192,7 @@ async def start_exam(page: PageClient, code: str) -> None:
 
 
 async def go_to(page: PageClient, number: int) -> None:
-    await page.click(str(number))
+    await press_question(page, number)
     await page.wait_for(lambda: current_number(page) == number, 60, f"question {number}")
 
 
@@ -215,7 +208,7 @@ def test_a_second_browser_takes_over_and_the_first_screen_is_refused(site, brows
 
         start_in_browser(b, server.url, code)  # the same code on another screen (another browser context)
         b.get_by_text("Welcome back. Your 1 saved answer(s) are here").wait_for()
-        b.get_by_role("button", name="1 ✓").click()
+        b.get_by_role("button", name="1 answered").click()
         assert b.get_by_role("radio", name="A. True").is_checked()  # the saved answer, on the new screen
         [took] = events(course, sid, "taken_over")
 
@@ -253,7 +246,7 @@ def test_a_used_code_is_refused_without_the_name_id_or_receipt(site):
             await first.click("Review and submit")
             await first.wait_for(lambda: first.button("Submit my exam now") is not None, 60, "the review")
             await first.click("Submit my exam now")
-            await first.wait_for(lambda: first.shows("Receipt code"), 60, "the receipt")
+            await first.wait_for(lambda: first.shows("Your confirmation number"), 60, "the receipt")
             await first.unload()
         async with await opened(server.url) as again:  # the same code in a new page
             alert = await type_code(again, code)
@@ -403,14 +396,14 @@ def test_code_and_malformed_messages_are_refused_quietly(site):
     async def go() -> tuple[PageClient, str, int]:
         async with await opened(server.url) as page:
             assert page.selected_subprotocol == V1
-            sizes = page.find(model_name="ToggleButtonsModel", description="Text size")
-            code_box = page.find(model_name="TextModel", description="Access code")
+            sizes = page.find(model_name="AnyModel", description="Text size")
+            code_box = code_form(page)
             ex = await page.send_raw("execute_request", {
                 "code": f"open({str(marker)!r}, 'w').write('ran')", "silent": False, "store_history": False,
                 "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
             probes = [
-                ("comm_msg", {"comm_id": sizes.id, "data": {"method": "update", "state": {"index": "not a number"}}}),
-                ("comm_msg", {"comm_id": sizes.id, "data": {"method": "update", "state": {"index": 99},
+                ("comm_msg", {"comm_id": sizes.id, "data": {"method": "update", "state": {"value": ["not text"]}}}),
+                ("comm_msg", {"comm_id": sizes.id, "data": {"method": "update", "state": {"value": "Huge"},
                                                             "buffer_paths": []}}),
                 ("comm_msg", {"data": {"method": "update", "state": {"value": "no comm id"}}}),
                 ("comm_msg", {"comm_id": "no-such-comm", "data": {"method": "update", "state": {}}}),
@@ -433,7 +426,7 @@ def test_code_and_malformed_messages_are_refused_quietly(site):
             assert ex not in page.replies and ex not in page.idle_at  # the code never reached the kernel
             assert sent[-1] not in page.replies  # nor the inspector (not widget traffic)
             await page.load_widgets()  # the kernel's own state (ipywidgets echoes an update before validating it)
-            assert page.models[sizes.id].state["index"] == 0  # nothing changed the text size
+            assert page.models[sizes.id].state["value"] == "Normal"  # nothing changed the text size
             # the page still works: sign in and answer
             await start_exam(page, code)
             await page.choose(current_question(page), "B")
@@ -458,7 +451,7 @@ def test_a_flood_of_messages_is_rate_limited_and_another_page_signs_in_quickly(s
 
     async def flood(page: PageClient, until: asyncio.Future) -> tuple[list[str], float]:
         """Small widget updates as fast as the socket takes them, until the other page has signed in."""
-        box = page.find(model_name="TextModel", description="Access code")
+        box = code_form(page)
         ids: list[str] = []
         t0 = time.monotonic()
         while (len(ids) < at_least or not until.done()) and len(ids) < 200_000:
@@ -482,7 +475,7 @@ def test_a_flood_of_messages_is_rate_limited_and_another_page_signs_in_quickly(s
             await asyncio.sleep(0.5)  # the page's token bucket refills (30 a second) for the next messages
             info = await flooder.send_raw("kernel_info_request", {})
             await flooder.wait_reply(info, timeout=120)  # the flooding page still works
-            last = await flooder.set_value(flooder.find(model_name="TextModel", description="Access code"), "end")
+            last = await flooder.set_value(code_form(flooder), "end")
             assert last in flooder.idle_at  # the kernel handles a page's messages in order: all before it are in
             handled = sum(1 for m in ids if m in flooder.idle_at)
             await flooder.unload()

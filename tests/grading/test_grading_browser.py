@@ -1,7 +1,16 @@
-"""The grader app in a real browser: Debian's chromium (Playwright) against `exam-builder grader`."""
+"""The grader's desk in a real browser: Debian's chromium (Playwright) against `exam-builder grader`.
+
+What a grader does, at the sizes people use (``a11y.SIZES``: a laptop, a phone, 200% zoom): sign
+in, choose a question, read the response beside the rubric (stacked on a phone), open an anchor,
+choose levels by click or by keys ("213" then Enter), save, run out. Every screen passes
+``a11y.check_screen`` (axe-core WCAG A/AA, nothing clipped; screenshots in screenshots/grader/).
+Two graders check the progress numbers. Each test works on its own question of the exam.
+"""
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,11 +22,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 
+import a11y
 import gradingkit as kit
 from exam_builder.course import Course
-from exam_builder.grading.queue import open_items
+from exam_builder.grading.grader_app import GraderSession
+from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.records.models import Candidate, Rating
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -27,6 +39,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 EXE = Path(sys.executable).parent / "exam-builder"
 TOKEN = "grader-test-token-1234"
+ANCHOR = "I'd ask what matters to her & keep to her own words <b>not mine</b>."
+DEVELOPER_TEXT = ("exam-builder grader", "Served to staff", "run the cell", "JupyterLab", "Traceback")
 
 
 def _free_port() -> int:
@@ -41,6 +55,11 @@ def grader_site(graded_template, tmp_path_factory):
     shutil.copytree(graded_template, root)
     with open(root / "nbgrader_config.py", "a") as fh:  # a closed page's kernel goes within seconds
         fh.write("\nc.ServerSettings.reconnect_grace_seconds = 5\nc.ServerSettings.cull_interval_seconds = 1\n")
+    for path in (root / "rubrics").glob("*.yaml"):  # anchors and notes, as real rubrics have (before any rating)
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["notes"] = "Score what the response *shows*, not spelling or length."
+        data["criteria"][0]["levels"][-1]["anchor"] = ANCHOR
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     port = _free_port()
     log = root / "grader.log"
     env = {**os.environ, "EXAM_BUILDER_COURSE": str(root)}
@@ -88,65 +107,209 @@ def test_grader_app_needs_the_token_and_listens_on_loopback_only(grader_site):
             assert s.connect_ex((addr, port)) != 0
 
 
-def test_a_grader_scores_by_keyboard_in_the_browser(grader_site):
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright (never a downloaded browser), one per test module."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make system-deps)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def questions(course) -> list[tuple[str, str, int]]:
+    """(item id, the label the picker shows, non-blank responses) of each written question."""
+    labels = {c.item_id: c.label for c in GraderSession(course, kit.EXAM).items()}
+    return [(item, labels[item], sum(not r.blank for r in RatingQueue(course, kit.EXAM, item).responses()))
+            for item, _rubric in open_items(course, kit.EXAM)]
+
+
+def open_desk(browser, url: str, size: str = "desktop"):
+    context = browser.new_context(**a11y.SIZES[size])
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(f"{url}?token={TOKEN}")
+    page.get_by_label("Your name").wait_for()
+    return context, page
+
+
+def sign_in(page, name: str, enter: bool = False) -> None:
+    page.get_by_label("Your name").fill(name)
+    if enter:
+        page.get_by_label("Your name").press("Enter")
+    else:
+        page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Choose a question").wait_for()
+
+
+def start(page, label: str) -> None:
+    page.get_by_label("Written question").select_option(label=label)
+    page.get_by_role("button", name="Start scoring").click()
+    page.get_by_role("heading", name=re.compile(r"^(Response R-|Nothing left)")).wait_for()
+
+
+def progress(page) -> str:
+    return page.get_by_text("Your progress on this question").inner_text()
+
+
+def wait_progress(page, text: str) -> None:
+    page.get_by_text(re.compile(re.escape(text))).wait_for()
+
+
+def in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    vp = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= vp["height"] + 0.5 and box["x"] >= 0 \
+        and box["x"] + box["width"] <= vp["width"] + 0.5
+
+
+def keyboard_save(page, levels: str, left: int, total: int) -> None:
+    keys = page.get_by_label("Shortcut keys")
+    keys.click()
+    keys.press_sequentially(levels)
+    keys.press("Enter")
+    wait_progress(page, f"{left} of {total} left for you")
+
+
+def test_two_graders_score_by_keyboard_and_progress_counts_what_is_left(grader_site, browser):
     course, url, log = grader_site
-    item = open_items(course, kit.EXAM)[0][0]
+    item, label, n = questions(course)[0]
     with course.db.read() as s:
         names = [c.last_name for c in s.execute(select(Candidate)).scalars()]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(90_000)
-        page.goto(f"{url}?token={TOKEN}")
-        page.get_by_placeholder("Your name").fill("Dana Grader")
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_text("Signed in as Dana Grader").wait_for()
-        page.get_by_role("combobox").select_option(value=None, label=next(
-            o for o in page.get_by_role("combobox").locator("option").all_inner_texts() if item in o))
-        page.get_by_role("button", name="Start scoring").click()
-        page.get_by_text("first rating").wait_for()
-        body = page.content()
-        assert "R-" in body and not any(n in body for n in names)  # anonymous ids only
-        keys = page.get_by_placeholder("Shortcuts", exact=False)
-        keys.click()
-        keys.press_sequentially("32")
-        keys.press("Enter")
-        page.get_by_text("Saved.").wait_for()
-        page.get_by_text("you rated 1").wait_for()
-        browser.close()
+    criteria = len(RatingQueue(course, kit.EXAM, item).rubric.criteria)
+    ctx_a, ann = open_desk(browser, url)
+    sign_in(ann, "Ann Grader")
+    ann.get_by_text("Signed in as Ann Grader").wait_for()
+    start(ann, label)
+    ann.get_by_role("heading", name=re.compile("first rating")).wait_for()
+    body = ann.content()
+    assert "R-" in body and not any(nm in body for nm in names)  # anonymous ids only
+    assert f"{n} of {n} left for you; 0 waiting for a second rating" in progress(ann)
+    # keyboard: level numbers mark the levels as they are typed, Enter saves and opens the next
+    keys = ann.get_by_label("Shortcut keys")
+    keys.click()
+    keys.press_sequentially("32")
+    first = ann.get_by_role("group").first
+    ann.get_by_text("✔ Chosen: level 3").wait_for()
+    assert first.get_by_role("radio").nth(2).is_checked()
+    keys.press("Enter")
+    ann.get_by_text("Saved.").wait_for()
+    wait_progress(ann, f"you rated 1; {n - 1} of {n} left for you; 1 waiting for a second rating")
+    seen = [n - 1]
+    while seen[-1]:  # every response offered to Ann counts down by one, to 0
+        keyboard_save(ann, "1" * criteria, seen[-1] - 1, n)
+        seen.append(seen[-1] - 1)
+    assert seen == list(range(n - 1, -1, -1))
+    ann.get_by_role("heading", name="Nothing left for you on this question").wait_for()
+    assert f"0 of {n} left for you; {n} waiting for a second rating" in progress(ann)
+    ctx_a.close()
+
+    ctx_b, ben = open_desk(browser, url)
+    sign_in(ben, "Ben Grader", enter=True)
+    start(ben, label)
+    ben.get_by_role("heading", name=re.compile("second rating")).wait_for()
+    assert f"{n} of {n} left for you; {n} waiting for a second rating" in progress(ben)
+    keyboard_save(ben, "1" * criteria, n - 1, n)
+    assert f"{n - 1} of {n} left for you; {n - 1} waiting for a second rating" in progress(ben)
+    ctx_b.close()
     with course.db.read() as s:
-        rows = s.execute(select(Rating.rater, Rating.score).where(Rating.item_id == item, Rating.score.is_not(None))).all()
-    assert [r[0] for r in rows] == ["Dana Grader"]
+        rows = s.execute(select(Rating.rater, Rating.role)
+                         .where(Rating.item_id == item, Rating.score.is_not(None))).all()
+    assert sorted(rows) == sorted([("Ann Grader", "first")] * n + [("Ben Grader", "second")])
 
 
-def test_grader_page_views_leave_no_kernels(grader_site):
+@pytest.mark.parametrize("size", list(a11y.SIZES))
+def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
+    """Sign-in, question choice, a response with its rubric, after a save, nothing left: usable and
+    clean (axe, no clipping) on a laptop, a phone and at 200% zoom."""
+    course, url, _log = grader_site
+    item, label, n = questions(course)[1 + list(a11y.SIZES).index(size)]  # a question of its own
+    assert n >= 2
+    rubric = RatingQueue(course, kit.EXAM, item).rubric
+    context, page = open_desk(browser, url, size)
+    try:
+        a11y.check_screen(page, "grader", size, "sign-in")
+        sign_in(page, f"Grader {size}")
+        a11y.check_screen(page, "grader", size, "item-choice")
+        start(page, label)
+        response, group = page.locator(".eb-response"), page.get_by_role("group").first
+        save = page.get_by_role("button", name="Save and next")
+        page.wait_for_timeout(300)  # the focus move to the heading has scrolled
+        assert in_view(page, save), (save.bounding_box(), page.viewport_size)  # Save in view, no scrolling
+        r, g, vw = response.bounding_box(), group.bounding_box(), page.viewport_size["width"]
+        if size == "desktop":  # side by side: the rubric beside the response, both on the first screen
+            assert g["x"] >= r["x"] + r["width"] and g["y"] < r["y"] + r["height"] + 200 and g["y"] < 768
+        else:  # stacked: the rubric under the response, each the width of the screen
+            assert g["y"] >= r["y"] + r["height"] and r["width"] > 0.8 * vw and g["width"] > 0.8 * vw
+        # the question is rendered markdown; no developer text anywhere on the page
+        question = page.locator(".eb-question")
+        assert "*" not in question.inner_text() and question.locator("em").count() >= 1
+        text = page.locator("body").inner_text()
+        assert not [d for d in DEVELOPER_TEXT if d in text]
+        # every field has a label
+        for field in ("Comment for the record (optional)", "Shortcut keys"):
+            assert page.get_by_label(field).count() == 1
+        a11y.check_screen(page, "grader", size, "response")
+
+        # an anchor is one click away
+        page.get_by_text(f"Anchor responses: {rubric.criteria[0].name}").click()
+        page.get_by_text(ANCHOR).wait_for()
+        assert page.get_by_text(ANCHOR).is_visible()  # shown as text, not markup
+        # choose by clicking: the chosen level says so in words and in state, not only by colour
+        for c in rubric.criteria:
+            choice = page.get_by_role("group", name=re.compile(re.escape(c.name))).get_by_role("radio").nth(1)
+            choice.check()
+            assert choice.is_checked()
+        page.get_by_text("✔ Chosen: level 2").nth(len(rubric.criteria) - 1).wait_for()  # said under each
+        assert "chosen" in page.locator("label.eb-chosen").first.evaluate(
+            "el => getComputedStyle(el.querySelector('span'), '::after').content")
+        page.get_by_label("Comment for the record (optional)").fill("Clear example.")
+        save.scroll_into_view_if_needed()
+        save.click()
+        page.get_by_text("Saved.").wait_for()
+        wait_progress(page, f"{n - 1} of {n} left for you")
+        page.get_by_text("Not chosen yet.").first.wait_for()  # the next response starts blank
+        assert in_view(page, save)
+        a11y.check_screen(page, "grader", size, "after-save")
+
+        for left in range(n - 2, -1, -1):
+            keyboard_save(page, "2" * len(rubric.criteria), left, n)
+        page.get_by_role("heading", name="Nothing left for you on this question").wait_for()
+        page.get_by_role("group").first.wait_for(state="hidden")  # no rubric, no Save: nothing to score
+        assert save.is_hidden() and page.get_by_role("button", name="Choose another question").is_visible()
+        a11y.check_screen(page, "grader", size, "nothing-left")
+    finally:
+        context.close()
+    with course.db.read() as s:
+        comments = s.execute(select(Rating.comment)
+                             .where(Rating.item_id == item, Rating.rater == f"Grader {size}")).scalars().all()
+    assert "Clear example." in comments
+
+
+def test_grader_page_views_leave_no_kernels(grader_site, browser):
     """The staff apps share the exam server's kernel lifecycle: each page view's kernel goes with it."""
-    import json
-
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
     _course, url, _log = grader_site
 
     def status() -> dict:
         with urllib.request.urlopen(f"{url}exam-builder/status?token={TOKEN}", timeout=10) as r:
             return json.loads(r.read().decode())
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(90_000)
-        for _ in range(10):  # ten page views: the first and nine reloads
-            page.goto(f"{url}?token={TOKEN}")
-            page.get_by_placeholder("Your name").wait_for()
-        assert status()["pages"] <= 2  # this page (and at most one whose beacon is on its way)
-        page.close(run_before_unload=True)
-        browser.close()
+    deadline = time.time() + 60
+    while status()["pages"]:  # the other tests' pages have gone (they close within seconds)
+        assert time.time() < deadline, status()
+        time.sleep(0.5)
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    for _ in range(10):  # ten page views: the first and nine reloads
+        page.goto(f"{url}?token={TOKEN}")
+        page.get_by_label("Your name").wait_for()
+    assert status()["pages"] <= 2  # this page (and at most one whose beacon is on its way)
+    page.close(run_before_unload=True)
+    context.close()
     deadline = time.time() + 60
     while (st := status())["pages"] or st["kernels"] != st["pool_wanted"]:
         assert time.time() < deadline, st

@@ -28,8 +28,8 @@ from sqlalchemy import select
 from ...assembly.forms import load_forms
 from ...delivery import sittings as ops
 from ...delivery.collect import collect
-from ...delivery.proctor import overview
-from ...delivery.session import CandidateSession, SignInFailed, SittingClosed, format_minutes
+from ...delivery.proctor import STATE_TEXT, overview, totals
+from ...delivery.session import CandidateSession, Receipt, SignInFailed, SittingClosed, format_minutes
 from ...records.models import Candidate, Sitting, utcnow
 
 SEED = 20260301
@@ -87,6 +87,7 @@ def run(ctx) -> None:
     void_one = plain[0] if plain else None
     late_one = plain[1] if len(plain) > 1 else None
     notes: dict[str, str] = {}
+    receipts: dict[str, tuple[str, Receipt]] = {}  # the first candidate to submit, for the demo
     sittings_by_candidate: dict[str, int] = {}
 
     with Progress(console=console, transient=True) as progress:
@@ -129,9 +130,14 @@ def run(ctx) -> None:
                 except SittingClosed:
                     notes[o.candidate_id] = "time ran out: submitted automatically; a late change was refused"
             else:
-                cs.submit()
+                receipt = cs.submit()
+                receipts.setdefault("first", (o.candidate_id, receipt))
             progress.advance(task)
 
+    if "first" in receipts:
+        cid, receipt = receipts["first"]
+        console.print(f"{cid}'s receipt: confirmation number {receipt.confirmation} "
+                      f"(the first 40 bits of the receipt hash, to read aloud)", highlight=False)
     used = next((o for o in opened.opened if o not in (void_one, late_one)), None)
     if used is not None:
         try:
@@ -148,6 +154,8 @@ def run(ctx) -> None:
         key = row.status + (f" ({reasons[row.sitting_id]})" if reasons.get(row.sitting_id) else "")
         counts[key] = counts.get(key, 0) + 1
     console.print("sittings: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    console.print("the proctor's room view would show: " + ", ".join(
+        f"{n} {STATE_TEXT[state].lower()}" for state, n in totals(rows).items()), highlight=False)
     table = Table(title=f"{exam}: sittings worth a look (of {len(rows)})")
     for col in ("sitting", "candidate", "status", "answered", "time", "note"):
         table.add_column(col)

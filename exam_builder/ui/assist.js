@@ -1,0 +1,39 @@
+// Focus and speech for the screens: moves focus to a new screen's heading (so a keyboard or
+// screen-reader user starts there, not at the top of the page), says short news in a polite
+// live region.
+function render({ model, el }) {
+  const live = document.createElement("div");
+  live.className = "eb-sr-only";
+  live.setAttribute("role", "status");
+  live.setAttribute("aria-live", "polite");
+  el.append(live);
+
+  function find(selector, tries, then) {
+    // widget views render asynchronously: wait for the element to exist and be visible
+    const node = document.querySelector(selector);
+    if (node && node.getClientRects().length) return then(node);
+    if (tries > 0) setTimeout(() => find(selector, tries - 1, then), 50);
+  }
+
+  const moveFocus = () => {
+    const { selector } = model.get("focus");
+    if (!selector) return;
+    find(selector, 60, (node) => {
+      if (!node.hasAttribute("tabindex") && !/^(BUTTON|INPUT|TEXTAREA|SELECT|A)$/.test(node.tagName)) {
+        node.setAttribute("tabindex", "-1");
+      }
+      node.focus({ preventScroll: true });
+      node.scrollIntoView({ block: "start" });
+    });
+  };
+  model.on("change:focus", moveFocus);
+  moveFocus();  // a screen drawn before this widget was
+
+  model.on("change:announcement", () => {
+    const { text } = model.get("announcement");
+    live.textContent = "";
+    setTimeout(() => { live.textContent = text || ""; }, 100);  // a repeated text is said again
+  });
+}
+
+export default { render };
