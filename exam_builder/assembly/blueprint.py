@@ -25,16 +25,27 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..bank import Bank, Item, Kind, Status
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..policy import ProgramPolicy
-from ..rubrics.model import Rubric, line_of, strip_lines, load_yaml_with_lines, pydantic_problems
+from ..rubrics.model import MAX_COUNT, MAX_ITEM_POINTS, OutOfRange, Rubric, in_range, line_of, pydantic_problems, strip_lines
+from ..safeload import load_yaml
 
 BLUEPRINT_FILE = "blueprint.yaml"
 KIND_ORDER = (Kind.true_false, Kind.multiple_choice, Kind.open_response)
+
+# Sane ranges (see rubrics.model): the error states the range, so '1e9' or '.inf' is fixed at once.
+MAX_FORM_POINTS = MAX_COUNT * MAX_ITEM_POINTS
+MAX_MINUTES = 24 * 60
+Count = Annotated[int, in_range(0, MAX_COUNT, "items", whole=True)]
+ItemPoints = Annotated[float, in_range(0, MAX_ITEM_POINTS, "points", above=True)]
+FormPoints = Annotated[float, in_range(0, MAX_FORM_POINTS, "points", above=True)]
+Minutes = Annotated[int, in_range(0, MAX_MINUTES, "minutes", above=True, whole=True)]
+ModuleNumber = Annotated[int, in_range(0, MAX_COUNT, whole=True)]
 
 
 class Shuffle(BaseModel):
@@ -51,28 +62,19 @@ class Blueprint(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     title: str = Field(min_length=1)
-    time_limit_minutes: int | None = Field(default=None, gt=0)  # None: ProgramPolicy.time_limit_minutes
-    forms: int = Field(default=3, ge=1, le=26)
-    seed: int = Field(ge=0, lt=2**31)
-    counts: dict[str, dict[Kind, int]] = Field(min_length=1)  # competency -> kind -> items per form
-    modules: dict[int, int] = {}  # module number -> at least this many items per form
-    points: dict[Kind, float] = {Kind.true_false: 1, Kind.multiple_choice: 1}  # points of one item
-    total_points: float | None = Field(default=None, gt=0)
-    cut_score: float | str  # points (42) or percent ("70%")
-    anchors: list[str] = []  # item ids on every form (a scenario item brings its whole set)
-    max_overlap: int | None = Field(default=None, ge=0)  # items two forms may share; None: anchors only
-    scenario_sets: int | None = Field(default=None, ge=0)  # scenario sets per form; None: any number
+    time_limit_minutes: Minutes | None = None  # None: ProgramPolicy.time_limit_minutes
+    forms: Annotated[int, in_range(1, 26, "forms (A to Z)", whole=True)] = 3
+    seed: Annotated[int, in_range(0, 2**31 - 1, whole=True)]
+    counts: dict[str, dict[Kind, Count]] = Field(min_length=1, max_length=MAX_COUNT)  # competency -> kind -> items per form
+    modules: dict[ModuleNumber, Count] = {}  # module number -> at least this many items per form
+    points: dict[Kind, ItemPoints] = {Kind.true_false: 1, Kind.multiple_choice: 1}  # points of one item
+    total_points: FormPoints | None = None
+    cut_score: float | str  # points (42) or percent ("70%"); checked below (a union would report both branches)
+    anchors: list[str] = Field(default=[], max_length=MAX_COUNT)  # item ids on every form (a scenario item brings its whole set)
+    max_overlap: Count | None = None  # items two forms may share; None: anchors only
+    scenario_sets: Annotated[int, in_range(0, MAX_COUNT, "sets", whole=True)] | None = None  # per form; None: any number
     shuffle: Shuffle = Shuffle()
-    difficulty_tolerance: float = Field(default=0.03, gt=0, le=1)  # max spread of expected score share
-
-    @field_validator("counts")
-    @classmethod
-    def _counts_not_negative(cls, counts: dict[str, dict[Kind, int]]) -> dict[str, dict[Kind, int]]:
-        for comp, kinds in counts.items():
-            for kind, n in kinds.items():
-                if n < 0:
-                    raise ValueError(f"{comp} / {kind.value}: a count cannot be negative")
-        return counts
+    difficulty_tolerance: Annotated[float, in_range(0, 1, above=True)] = 0.03  # max spread of expected score share
 
     @field_validator("cut_score")
     @classmethod
@@ -88,8 +90,8 @@ class Blueprint(BaseModel):
             if not 0 < pct <= 100:
                 raise ValueError("a percent cut score must be above 0% and at most 100%")
             return f"{pct:g}%"
-        if value <= 0:
-            raise ValueError("the cut score must be above 0 points")
+        if not (math.isfinite(value) and 0 < value <= MAX_FORM_POINTS):
+            raise OutOfRange(f"must be a number above 0 and at most {MAX_FORM_POINTS} points, or a percent ('70%')")
         return value
 
     @model_validator(mode="after")
@@ -195,7 +197,7 @@ def eligible_items(bp: Blueprint, bank: Bank, rubrics: Mapping[str, Rubric]) -> 
 
 def parse_blueprint(path: Path, label: str) -> tuple[Blueprint | None, object, list[Problem]]:
     """Read and validate the schema of a blueprint file (no bank checks)."""
-    data, problems = load_yaml_with_lines(path, label)
+    data, problems = load_yaml(path, label)
     if problems:
         return None, None, problems
     if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..bank import Bank, Status, load_bank
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..lock import scratch_dir
 from ..records import audit
 from ..records.models import Exam, Form, Sitting, utcnow
 from ..rubrics.model import Rubric, load_rubrics
@@ -31,8 +32,6 @@ from .lint import lint_manifests, lint_notebook, rationale_texts, scan_release
 from .manifest import Manifest
 from .release import generate_assignment, nbgrader_api, release_path, restorable, source_notebook, write_atomic
 from .render import notebook_text, render_form
-
-_IGNORED = ("bank_hash", "blueprint_hash")
 
 
 @dataclass
@@ -68,15 +67,6 @@ class _StoredForm:
     label: str
     assignment: str
     manifest_hash: str
-
-
-def substance(m: Manifest) -> dict:
-    """What a candidate's form is made of: the hashes of the whole bank and blueprint aside, and
-    the rubric hashes (a rubric edit changes how graders score, not the form; grading re-applies it)."""
-    data = m.model_dump(mode="json", exclude=set(_IGNORED))
-    for item in data["items"]:
-        item.pop("rubric_hash", None)
-    return data
 
 
 def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blueprint]:
@@ -122,8 +112,16 @@ def read_item_stats(path: Path) -> dict[str, float]:
     return out
 
 
-def _refusal(course: Course, row: _StoredForm, old: Manifest, new: Manifest, bank: Bank, sittings: int,
-             submissions: int) -> str:
+#: What the blueprint itself sets on a form (not what an assembly chose): an issued form must
+#: still agree with the blueprint on these, or the build is refused.
+BLUEPRINT_FIELDS = ("title", "time_limit_minutes", "cut_score")
+
+
+def issued_drift(old: Manifest, fresh: Manifest, bank: Bank) -> list[str]:
+    """How an issued form no longer matches its inputs: items or scenarios edited, removed or
+    retired since it was built, or the blueprint's own settings changed. Not whether a fresh
+    assembly would choose the same items today (past sittings' facility, another seed): an issued
+    form is never re-assembled, so an unchanged bank and blueprint are a no-op."""
     changed = []
     for e in old.items:
         item = bank.items.get(e.item_id)
@@ -138,15 +136,15 @@ def _refusal(course: Course, row: _StoredForm, old: Manifest, new: Manifest, ban
         sc = bank.scenarios.get(sid)
         if sc is None or sc.content_hash() != h:
             changed.append(f"scenario {sid} (edited or removed)")
-    if changed:
-        why = "these items changed since it was built: " + ", ".join(changed)
-    else:
-        diff = [k for k in ("title", "time_limit_minutes", "total_points", "cut_score", "seed") if getattr(old, k) != getattr(new, k)]
-        why = ("the blueprint or the build options changed (" + ", ".join(diff) + ")") if diff else \
-            "the bank or blueprint changed, so the same seed now assembles a different form"
+    changed += [f"the blueprint's {k.replace('_', ' ')} ({getattr(old, k)} when issued, {getattr(fresh, k)} now)"
+                for k in BLUEPRINT_FIELDS if getattr(old, k) != getattr(fresh, k)]
+    return changed
+
+
+def _refusal(row: _StoredForm, changed: list[str], sittings: int, submissions: int) -> str:
     given = f"{sittings} sitting(s)" if sittings else f"{submissions} submission(s) in nbgrader's gradebook"
-    return (f"form {row.label} ({row.assignment}) was issued to candidates ({given}) and is frozen; {why}. "
-            "The build changed nothing.")
+    return (f"form {row.label} ({row.assignment}) was issued to candidates ({given}) and is frozen; "
+            f"these changed since it was built: {', '.join(changed)}. The build changed nothing.")
 
 
 def build(
@@ -196,8 +194,9 @@ def build(
         text = rendered[m.assignment]
         row, old = stored.get(m.form, (None, None))
         if row is not None and row.id in issued:
-            if substance(old) != substance(m):
-                refusals.append(_refusal(course, row, old, m, bank, sittings.get(row.id, 0), submitted.get(row.assignment, 0)))
+            drift = issued_drift(old, m, bank)
+            if drift:
+                refusals.append(_refusal(row, drift, sittings.get(row.id, 0), submitted.get(row.assignment, 0)))
                 continue
             m = old  # frozen: keep the manifest exactly as issued
             text = notebook_text(render_form(m, bank))
@@ -238,7 +237,7 @@ def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, res
     existed = {o.manifest.assignment: source_notebook(course, o.manifest.assignment).exists() for o in todo}
     api = nbgrader_api(course)
     try:
-        with restorable(folders):
+        with restorable(folders, scratch_dir(course)):
             with _progress(console) as progress:
                 task = progress.add_task("releasing forms with nbgrader", total=len(todo))
                 for o in todo:

@@ -14,13 +14,16 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from ..bank import Bank, Kind
 from ..errors import Location, Problem
 from ..rubrics.model import Rubric
+from ..safeload import LoadError, read_json, read_notebook
 from .manifest import LABELS, Manifest
+
+if TYPE_CHECKING:
+    import nbformat
 
 #: Patterns that only key material matches; each with what it means.
 KEY_PATTERNS: list[tuple[re.Pattern, str]] = [
@@ -185,9 +188,9 @@ def scan_file(path: Path, label: str, rationales: Mapping[str, str]) -> list[Pro
     text = data.decode("utf-8", errors="replace")
     nb = None
     if path.suffix == ".ipynb":
-        try:
-            nb = json.loads(text)
-        except json.JSONDecodeError:
+        try:  # bounded in size and depth; a file that is not safe JSON is scanned line by line below
+            nb = read_json(data, label)
+        except LoadError:
             nb = None
     if isinstance(nb, dict):
         parts: list[tuple[Location, object]] = [(Location(label, column="metadata"), nb.get("metadata", {}))]
@@ -237,7 +240,10 @@ def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
     for m in manifests:
         path = source_notebook(course, m.assignment)
         if path.exists():
-            problems += lint_notebook(nbformat.read(str(path), as_version=4), rel(path, course.root))
+            try:
+                problems += lint_notebook(read_notebook(path, where=rel(path, course.root)), rel(path, course.root))
+            except LoadError as exc:
+                problems.append(exc.problem)
         released = release_path(course, m.assignment)
         if not released.exists():
             problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))

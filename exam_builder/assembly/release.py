@@ -59,9 +59,13 @@ def write_atomic(path: Path, text: str) -> bool:
 
 
 @contextmanager
-def restorable(paths: list[Path]) -> Iterator[None]:
-    """Back up folders; put them back as they were if the block fails (nothing half-written)."""
-    backup = Path(tempfile.mkdtemp(prefix="eb-release-backup-"))
+def restorable(paths: list[Path], scratch: Path) -> Iterator[None]:
+    """Back up folders; put them back as they were if the block fails (nothing half-written).
+
+    The backup lives in ``scratch`` (the course's scratch folder, ``lock.scratch_dir``), not in the
+    system's temporary folder: if the process is killed, the next command under the course lock
+    clears it instead of leaving copies of keyed forms behind."""
+    backup = Path(tempfile.mkdtemp(prefix="release-backup-", dir=scratch))
     saved: list[tuple[Path, Path | None]] = []
     try:
         for n, p in enumerate(paths):

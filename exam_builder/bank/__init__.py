@@ -5,21 +5,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem
+from ..safeload import walk_files
 from .model import METADATA_KEY, Choice, Item, Kind, Scenario, Status, Where
 from .parse import ParsedNotebook, parse_notebook
 
-__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Scenario", "Status", "Where", "load_bank", "notebook_files"]
+__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Scenario", "Status", "Where", "load_bank", "notebook_files", "notebook_walk"]
+
+
+def notebook_walk(paths: list[Path], label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
+    """Notebooks under the given files or folders, sorted, without checkpoints, and what was odd.
+
+    Folders are walked by ``safeload.walk_files``: link loops, links out of the folder, folders
+    named like notebooks and special files are problems, never a crash or a silent skip.
+    """
+    out: list[Path] = []
+    problems: list[Problem] = []
+    for p in paths:
+        if p.is_dir() and p.suffix != ".ipynb":
+            files, found = walk_files(p, (".ipynb",), label)
+            out += files
+            problems += found
+        elif p.suffix == ".ipynb":
+            out.append(p)  # a folder named x.ipynb too: the reader says what it is
+    return out, problems
 
 
 def notebook_files(paths: list[Path]) -> list[Path]:
     """Notebooks under the given files or folders, sorted, without checkpoints."""
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out += [f for f in sorted(p.rglob("*.ipynb")) if ".ipynb_checkpoints" not in f.parts]
-        elif p.suffix == ".ipynb":
-            out.append(p)
-    return out
+    return notebook_walk(paths)[0]
 
 
 @dataclass
@@ -45,7 +58,8 @@ def load_bank(paths: list[Path], label=lambda p: str(p)) -> Bank:
     ``label`` turns a path into the name used in messages (relative to the course root).
     """
     bank = Bank()
-    for path in notebook_files(paths):
+    files, bank.problems = notebook_walk(paths, label)
+    for path in files:
         parsed = parse_notebook(path, label(path))
         if parsed.generated:
             continue

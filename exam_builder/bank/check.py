@@ -7,13 +7,15 @@ id is found), but only problems in the files named are reported.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import Course
-from ..errors import ExamBuilderError, Location, Problem, rel
-from ..rubrics.model import Rubric, load_rubrics, rubric_files
-from . import Bank, load_bank, notebook_files
+from ..errors import ExamBuilderError, Location, Problem
+from ..rubrics.model import Rubric, load_rubrics
+from ..safeload import safe_rel, walk_files
+from . import Bank, load_bank
 from .validate import sort_key, validate
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -32,13 +34,18 @@ class Targets:
     blueprints: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, path: Path, label: str, explicit: bool) -> None:
+    def add(self, path: Path, label: Callable[[Path], str], explicit: bool) -> None:
+        if path.is_dir() and path.suffix in (".ipynb", *YAML_SUFFIXES):
+            kind = "notebook (.ipynb)" if path.suffix == ".ipynb" else "YAML (.yaml)"
+            self.problems.append(Problem(Location(label(path)), f"a folder named like a {kind} file; "
+                                                                 "rename the folder (only files are read)"))
         if path.is_dir():
-            self.notebooks += notebook_files([path])
-            self.rubrics += rubric_files(path)
-            self.blueprints += [
-                f for f in sorted(path.rglob("blueprint.y*ml")) if is_blueprint(f) and ".ipynb_checkpoints" not in f.parts
-            ]
+            # one walk for every kind: loops, links out of the folder and odd entries are reported once
+            files, problems = walk_files(path, (".ipynb", *YAML_SUFFIXES), label)
+            self.problems += problems
+            self.notebooks += [f for f in files if f.suffix == ".ipynb"]
+            self.blueprints += [f for f in files if is_blueprint(f)]
+            self.rubrics += [f for f in files if f.suffix in YAML_SUFFIXES and not is_blueprint(f)]
         elif path.suffix == ".ipynb":
             self.notebooks.append(path)
         elif is_blueprint(path):
@@ -47,7 +54,7 @@ class Targets:
             self.rubrics.append(path)
         elif explicit:
             self.problems.append(
-                Problem(Location(label), "not a notebook (.ipynb), rubric (.yaml) or blueprint.yaml; check the path")
+                Problem(Location(label(path)), "not a notebook (.ipynb), rubric (.yaml) or blueprint.yaml; check the path")
             )
 
 
@@ -93,20 +100,24 @@ def _unique(paths: list[Path]) -> list[Path]:
 
 def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
     """Check ``paths`` (default: the course's ``source/`` and ``rubrics/``) in the course's context."""
-    label = lambda p: rel(p, course.root)  # noqa: E731
+    label = lambda p: safe_rel(p, course.root)  # noqa: E731  # a looping link cannot be resolved
     explicit = bool(paths)
     targets = Targets()
     for path in paths or [course.source_dir, course.rubrics_dir]:
+        if path.is_symlink() and not path.exists():
+            targets.problems.append(Problem(Location(label(path)), "a symbolic link that loops or points nowhere; "
+                                                                   "remove it or point it at a file"))
+            continue
         if not path.exists():
             hint = "check the path" if explicit else f"is {course.root} the course folder? (see --course)"
             targets.problems.append(Problem(Location(label(path)), f"no such file or folder; {hint}"))
             continue
-        targets.add(path, label(path), explicit)
+        targets.add(path, label, explicit)
 
     context = Targets()
     for folder in (course.source_dir, course.rubrics_dir):
         if folder.is_dir():
-            context.add(folder, label(folder), explicit=False)
+            context.add(folder, label, explicit=False)
     bank = load_bank(_unique(targets.notebooks + context.notebooks), label)
     rubrics, rubric_problems = load_rubrics(_unique(targets.rubrics + context.rubrics), label)
 

@@ -15,13 +15,12 @@ skipped. The parser never raises on bad content: it returns what it could read a
 """
 from __future__ import annotations
 
-import json
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import safeload
 from ..errors import Location, Problem
 from .model import METADATA_KEY, SCENARIO_TAG, TAGS, Choice, Item, Scenario, Status, Where, points_text
 
@@ -217,38 +216,11 @@ def render_scenario(scenario: Scenario) -> str:
 
 
 def read_notebook(path: Path, label: str | None = None) -> tuple[nbformat.NotebookNode | None, list[Problem]]:
-    """Read a notebook, turning unreadable or malformed JSON into a located problem."""
-    label = label or str(path)
+    """Read a notebook through the safe reader: a located problem instead of any exception."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(Location(label), f"cannot read the file ({exc}); check it is a saved notebook")]
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, [
-            Problem(
-                Location(label, line=exc.lineno),
-                f"not valid notebook JSON ({exc.msg}, column {exc.colno}); "
-                "open it in JupyterLab or restore it from git",
-            )
-        ]
-    import nbformat
-
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
-        return None, [
-            Problem(Location(label), "not a notebook (the file has no list of cells); re-save it from JupyterLab")
-        ]
-    try:
-        with warnings.catch_warnings():  # nbformat warns about missing cell ids; not the author's problem
-            warnings.simplefilter("ignore")
-            # reads() would log "Notebook JSON is invalid" to stderr and validate twice: read, convert, validate once
-            nb = nbformat.convert(nbformat.reader.reads(text), 4)
-            nbformat.validate(nb)
-    except Exception as exc:  # nbformat raises several kinds for malformed notebooks
-        msg = str(exc).strip().split("\n")[0][:200]
-        return None, [Problem(Location(label), f"not a valid notebook ({msg}); re-save it from JupyterLab")]
-    return nb, []
+        return safeload.read_notebook(path, where=label or str(path)), []
+    except safeload.LoadError as exc:
+        return None, [exc.problem]
 
 
 def parse_notebook(path: Path, label: str | None = None) -> ParsedNotebook:
@@ -259,7 +231,7 @@ def parse_notebook(path: Path, label: str | None = None) -> ParsedNotebook:
     result.problems += problems
     if nb is None:
         return result
-    if nb.metadata.get(METADATA_KEY, {}).get("generated"):
+    if nb.metadata.get(METADATA_KEY, {}).get("generated"):  # safeload checked it is a mapping
         result.generated = True
         return result
     for n, cell in enumerate(nb.cells, start=1):
@@ -290,11 +262,7 @@ def synced_notebook(
     The text stays the truth (authors edit it); the metadata is the parsed copy other tools can
     read without parsing. ``normalize`` also rewrites each item cell in the canonical layout.
     """
-    import nbformat
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        nb = nbformat.read(str(path), as_version=4)
+    nb = safeload.read_notebook(path, validate=False)  # parsed moments ago; LoadError if it changed since
     by_cell: dict[int, Item | Scenario] = {x.where.cell: x for x in [*items, *scenarios]}
     changed = False
     for n, cell in enumerate(nb.cells, start=1):

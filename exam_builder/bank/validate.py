@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from ..errors import Location, Problem
 from ..policy import ProgramPolicy
-from ..rubrics.model import Rubric
+from ..rubrics.model import MAX_ITEM_POINTS, Rubric
 from . import Bank
 from .model import Item, Kind, Scenario, Status, points_text
 
@@ -95,8 +95,9 @@ class _Checker:
     # -- one item ---------------------------------------------------------------------
     def header(self, item: Item) -> None:
         loc = _loc(item)
-        if not math.isfinite(item.points) or item.points <= 0:
-            self.error(loc, f"points must be more than 0 (it is {points_text(item.points)}); write e.g. 'points: 1'")
+        if not math.isfinite(item.points) or not 0 < item.points <= MAX_ITEM_POINTS:
+            shown = points_text(item.points) if math.isfinite(item.points) and abs(item.points) < 1e15 else f"{item.points:g}"
+            self.error(loc, f"points must be above 0 and at most {MAX_ITEM_POINTS} (it is {shown}); write e.g. 'points: 1'")
         if not item.competency:
             self.error(loc, f"no competency; add 'competency: <one of {_one_of(self.competencies)}>' to the header")
         elif item.competency not in self.competencies:

@@ -6,6 +6,7 @@ a traceback and exit non-zero.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -16,6 +17,7 @@ from rich.markup import escape
 
 from ..course import Course
 from ..errors import ExamBuilderError
+from ..lock import course_lock
 
 
 
@@ -29,6 +31,15 @@ console = Console(width=_width(sys.stdout))
 err_console = Console(stderr=True, width=_width(sys.stderr))
 
 COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "demo", "rehearse"]
+
+#: Commands that change a course: they run one at a time (``exam_builder.lock``). The servers
+#: (serve, proctor, grader) change it a transaction at a time and are not serialized.
+CHANGES_COURSE = frozenset({
+    "bank sync", "db upgrade", "roster import", "accommodation request", "accommodation approve",
+    "accommodation revoke", "accommodation import", "attendance import", "homework import", "homework sync",
+    "tutoring", "build", "sitting open", "sitting window", "sitting reissue", "sitting unlock", "sitting void",
+    "sitting add-time", "sitting scribe", "collect", "grade", "reapply-rubric", "results", "feedback",
+})
 
 
 class ExamBuilderGroup(click.Group):
@@ -70,6 +81,30 @@ for _name in COMMAND_MODULES:
             raise
         continue
     _mod.register(cli)
+
+
+def _locked(callback, name: str):
+    """Run a command's body under the course lock (waiting, or naming the holder)."""
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        course = click.get_current_context().find_object(Course)
+        if course is None or not course.root.is_dir():  # the command says what is wrong with the path
+            return callback(*args, **kwargs)
+        what = " ".join(["exam-builder", name, *[str(kwargs[k]) for k in ("exam",) if kwargs.get(k)]])
+        with course_lock(course, what, say=lambda t: err_console.print(t, highlight=False, markup=False)):
+            return callback(*args, **kwargs)
+    return run
+
+
+def _serialize(group: click.Group, path: tuple[str, ...] = ()) -> None:
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            _serialize(cmd, (*path, name))
+        elif " ".join((*path, name)) in CHANGES_COURSE:
+            cmd.callback = _locked(cmd.callback, " ".join((*path, name)))
+
+
+_serialize(cli)
 
 
 def main() -> None:

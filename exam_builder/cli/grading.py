@@ -1,14 +1,20 @@
 """Commands of the grading domain: objective scoring, the grader app, rubric edits, results, reports."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import rel
 from ..records.audit import current_actor
 from . import console, err_console, pass_course
+
+#: ``grade`` finished everyone it could, but some submission folders were set aside (unreadable)
+#: or not graded (candidate not on the roster): staff must look. 1 stays "failed, nothing changed".
+EXIT_NEEDS_ATTENTION = 3
 
 
 def register(cli: click.Group) -> None:
@@ -26,7 +32,9 @@ def register(cli: click.Group) -> None:
         """Score every true/false and multiple-choice answer of EXAM's submissions (no code is run).
 
         Writes nbgrader's gradebook (as `nbgrader autograde` would), flags tampered submissions,
-        scores blank written answers 0 and opens the rating queues for the rest.
+        scores blank written answers 0 and opens the rating queues for the rest. A submission that
+        cannot be read is set aside and a folder of someone not on the roster is not graded; both
+        are flagged, everyone else is graded, and the exit code is 3 (0: everything graded).
         """
         from ..grading.objective import grade_exam
         from ..grading.queue import RatingQueue, open_items
@@ -36,22 +44,38 @@ def register(cli: click.Group) -> None:
         report = grade_exam(course, exam, actor, reason, console=err_console, workers=workers,
                             write_copies=formgrader_copies)
         t = Table(title=f"{exam}: objective scoring")
-        for col in ("form", "submissions", "new", "re-scored", "points changed", "flagged"):
+        for col in ("form", "submissions", "new", "re-scored", "points changed", "flagged", "set aside", "not on roster"):
             t.add_column(col, justify="right" if col != "form" else "left")
         for f in report.forms:
-            t.add_row(f.assignment, str(f.submissions), str(f.created), str(f.updated), str(len(f.changed)), str(len(f.flagged)))
+            t.add_row(f.assignment, str(f.submissions), str(f.created), str(f.updated), str(len(f.changed)),
+                      str(len(f.flagged)), str(len(f.set_aside)), str(len(f.unknown)))
         console.print(t)
         flagged = [(f.assignment, c, n) for f in report.forms for c, n in sorted(f.flagged.items())]
         if flagged:
             console.print(f"[yellow]{len(flagged)} submission(s) flagged[/] (scored from the manifest and gradebook; "
-                          "see `exam-builder flags " + exam + "`):", highlight=False)
+                          "see `exam-builder flags " + escape(exam) + "`):", highlight=False)
             for assignment, cand, n in flagged[:20]:
-                console.print(f"  {assignment} {cand}: {n} finding(s)", highlight=False)
+                console.print(f"  {escape(assignment)} {escape(cand)}: {n} finding(s)", highlight=False)
         blank = 0
         for item_id, _rubric in open_items(course, exam):
             blank += RatingQueue(course, exam, item_id).settle_blanks(actor)
         if blank:
             console.print(f"{blank} blank written answer(s) scored 0 (no response).")
+        needs_attention(report)
+
+    def needs_attention(report) -> None:
+        """Say what was set aside or not graded, each with its located message; exit 3 if any."""
+        if report.complete:
+            return
+        for _form, _cand, message in report.set_aside:
+            err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        for _form, _name, message in report.unknown:
+            err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"{len(report.set_aside)} submission(s) set aside and {len(report.unknown)} folder(s) of candidates not on "
+            f"the roster not graded; everyone else is graded (exit code {EXIT_NEEDS_ATTENTION}). "
+            f"See `exam-builder flags {escape(report.exam)}`.", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_NEEDS_ATTENTION)
 
     @cli.command()
     @click.argument("exam")
@@ -65,13 +89,14 @@ def register(cli: click.Group) -> None:
 
         with course.db.read() as s:
             assignments = [f.assignment for f, _m in require_forms(s, exam)]
-            rows = s.execute(select(ScoreFlag).where(ScoreFlag.assignment.in_(assignments))
-                             .order_by(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.id)).scalars().all()
+            rows = s.execute(select(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.grade_id, ScoreFlag.kind,
+                                    ScoreFlag.details).where(ScoreFlag.assignment.in_(assignments))
+                             .order_by(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.id)).all()
         t = Table(title=f"{exam}: flags")
         for col in ("form", "candidate", "cell", "kind", "details"):
-            t.add_column(col)
-        for f in rows:
-            t.add_row(f.assignment, f.candidate_id, f.grade_id or "", f.kind, f.details)
+            t.add_column(col, overflow="fold")
+        for assignment, candidate, grade_id, kind, details in rows:  # plain text: brackets are not markup
+            t.add_row(*(escape(v) for v in (assignment, candidate, grade_id or "", kind, details)))
         console.print(t)
         console.print(f"{len(rows)} flag(s).")
 
@@ -116,19 +141,26 @@ def register(cli: click.Group) -> None:
     @click.argument("exam")
     @pass_course
     def ratings(course, exam) -> None:
-        """Where rating stands, per written question: decided, waiting for adjudication, pending."""
+        """Where rating stands, per written question: decided, waiting for adjudication, pending, set aside."""
         from ..grading.queue import RatingQueue, open_items
 
         t = Table(title=f"{exam}: rating")
-        for col in ("item", "responses", "final", "adjudication", "re-rate", "pending"):
+        for col in ("item", "responses", "final", "adjudication", "re-rate", "pending", "set aside"):
             t.add_column(col, justify="right" if col != "item" else "left")
+        aside: dict[tuple[str, str], str] = {}
         for item_id, _r in open_items(course, exam):
             q = RatingQueue(course, exam, item_id)
             st = q.status()
-            n = len(q.responses())
+            responses = q.responses()
+            n = sum(1 for r in responses if not r.set_aside)
+            held = q.set_aside()
+            for where, message in held.items():
+                aside.setdefault(where, message)
             t.add_row(item_id, str(n), str(st.get("final", 0)), str(st.get("adjudication", 0)), str(st.get("rerate", 0)),
-                      str(n - st.get("final", 0) - st.get("adjudication", 0) - st.get("rerate", 0)))
+                      str(n - st.get("final", 0) - st.get("adjudication", 0) - st.get("rerate", 0)), str(len(held)))
         console.print(t)
+        for message in aside.values():
+            console.print(f"[yellow]set aside:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
     @cli.command()
     @click.argument("exam")

@@ -12,7 +12,22 @@ from rich.table import Table
 
 from . import console, err_console, pass_course
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+class _Date(click.DateTime):
+    """A date option (YYYY-MM-DD) in the range a record may carry (``records.csvfile``): no year 1 or 9999."""
+
+    def convert(self, value, param, ctx):
+        from ..records.csvfile import EARLIEST_DATE, LATEST_DATE
+
+        day = super().convert(value, param, ctx)
+        if not EARLIEST_DATE <= day.date() <= LATEST_DATE:
+            self.fail(f"{day.date()} is out of range; give a date from {EARLIEST_DATE} to {LATEST_DATE}", param, ctx)
+        return day
+
+
+DATE = _Date(formats=["%Y-%m-%d"])
+#: Row ids fit a 32-bit INTEGER (PostgreSQL); a longer number is a typo, refused by click with exit 2.
+ROW_ID = click.IntRange(1, 2**31 - 1)
 BY_HELP = "Who is acting (default: $EXAM_BUILDER_USER or the login name)."
 
 
@@ -133,7 +148,7 @@ def register(cli: click.Group) -> None:
                       f"`exam-builder accommodation approve {acc_id} --by NAME`")
 
     @accommodation.command("approve")
-    @click.argument("accommodation_id", type=int)
+    @click.argument("accommodation_id", type=ROW_ID)
     @click.option("--by", "by", required=True, help="The staff member approving.")
     @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter, if not yet given.")
     @click.option("--reason", default="", help="Why, for the audit trail.")
@@ -143,13 +158,14 @@ def register(cli: click.Group) -> None:
         from ..records import accommodations
 
         with _ready(course).transaction() as s:
-            acc = accommodations.approve(s, accommodation_id, by, reason, letter_on_file=_date(letter_on_file))
+            acc = accommodations.approve(s, accommodation_id, audit.current_actor(by), reason,
+                                         letter_on_file=_date(letter_on_file))
             cand, kind = acc.candidate_id, acc.kind
             limit = accommodations.personal_time_limit(s, course.policy, cand)
         console.print(f"accommodation {accommodation_id} ({kind}) approved for {cand}; time limit {limit} min")
 
     @accommodation.command("revoke")
-    @click.argument("accommodation_id", type=int)
+    @click.argument("accommodation_id", type=ROW_ID)
     @click.option("--by", "by", required=True, help="The staff member revoking.")
     @click.option("--reason", required=True, help="Why it is revoked (required).")
     @pass_course
@@ -158,7 +174,7 @@ def register(cli: click.Group) -> None:
         from ..records import accommodations
 
         with _ready(course).transaction() as s:
-            acc = accommodations.revoke(s, accommodation_id, by, reason)
+            acc = accommodations.revoke(s, accommodation_id, audit.current_actor(by), reason)
             cand = acc.candidate_id
         console.print(f"accommodation {accommodation_id} of {cand} revoked")
 
@@ -335,7 +351,8 @@ def register(cli: click.Group) -> None:
     @audit_group.command("log")
     @click.option("--entity", default=None, help="Only this kind of entity (accommodation, sitting, ...).")
     @click.option("--id", "entity_id", default=None, help="Only this entity id.")
-    @click.option("--limit", default=50, show_default=True, help="The newest N entries.")
+    @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
+                  help="The newest N entries.")
     @pass_course
     def audit_log(course, entity, entity_id, limit) -> None:
         """The newest audit entries, oldest first."""

@@ -5,13 +5,16 @@ the objective answer cells set to ``qNN = "B"`` (``qNN = None`` when unanswered;
 that is one of the question's choices is ever written) and the open-response cells set to the
 candidate's text, HTML-escaped; ``timestamp.txt`` holds the server's submit time in nbgrader's
 format. Everything is validated first, then each file is written atomically; running it again
-rewrites nothing that is already the same.
+rewrites nothing that is already the same, and removes the temporary files a killed run left
+in the folders it writes (``.<name>.*.tmp``, older than the run).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import html
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,8 +78,37 @@ def submission_notebook(released: nbformat.NotebookNode, view: FormView, answers
     return nb, problems
 
 
+def stale_temps(folder: Path, names: list[str], before: float) -> list[Path]:
+    """Temporary files of ``write_atomic`` for ``names`` in ``folder`` made before ``before`` (epoch s).
+
+    Only a killed run leaves one: a live write renames its file within milliseconds, and a run
+    of ``collect`` takes longer than that before it writes, so anything older is a leftover.
+    """
+    found = []
+    for name in names:
+        for tmp in folder.glob(f".{glob_escape(name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if tmp.is_file() and not tmp.is_symlink() and tmp.stat().st_mtime < before:
+                    found.append(tmp)
+    return found
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def write_submission(nb_path: Path, nb_text: str, stamp: str, started: float) -> bool:
+    """Write one submission folder atomically, clearing what a killed run left; whether it changed."""
+    for tmp in stale_temps(nb_path.parent, [nb_path.name, "timestamp.txt"], started):
+        tmp.unlink(missing_ok=True)
+    changed = write_atomic(nb_path, nb_text)
+    changed |= write_atomic(nb_path.parent / "timestamp.txt", stamp)
+    return changed
+
+
 def collect(course, exam: str, console=None) -> Collected:
     """Turn every submitted sitting of ``exam`` into an nbgrader submission."""
+    started = time.time()
     with course.db.read() as s:
         forms = {f.id: f.assignment for f, _m in require_forms(s, exam)}
         sittings = [_Done(*row) for row in s.execute(
@@ -100,7 +132,10 @@ def collect(course, exam: str, console=None) -> Collected:
         if sit.form_id not in released:
             path = released_notebook_path(course, forms[sit.form_id])
             view = load_form_view(path, course.root)
-            released[sit.form_id] = (nbformat.read(str(path), as_version=4), view, forms[sit.form_id])
+            from ..errors import rel
+            from ..safeload import read_notebook  # located error, never a parser exception
+
+            released[sit.form_id] = (read_notebook(path, where=rel(path, course.root)), view, forms[sit.form_id])
         nb, view, assignment = released[sit.form_id]
         where = f"sitting {sit.id} ({sit.candidate_id}, {assignment})"
         sub, probs = submission_notebook(nb, view, journals[sit.id], where)
@@ -113,8 +148,7 @@ def collect(course, exam: str, console=None) -> Collected:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("collecting submissions", total=len(planned))
         for nb_path, nb_text, stamp in planned:
-            changed = write_atomic(nb_path, nb_text)
-            changed |= write_atomic(nb_path.parent / "timestamp.txt", stamp)
+            changed = write_submission(nb_path, nb_text, stamp, started)
             (result.written if changed else result.unchanged).append(nb_path)
             progress.advance(task)
     return result

@@ -6,13 +6,13 @@ the manifest, means a key cannot reach a candidate's page or widget state by mis
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..bank.model import METADATA_KEY, Kind
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..safeload import LoadError, read_notebook_json
 
 # The candidate's kernel imports this module: bank.model is cheap (nbformat is imported only
 # when a notebook is parsed), so the names come from the one place they are defined.
@@ -109,12 +109,13 @@ def load_form_view(path: Path, root: Path | None = None) -> FormView:
             f"{where}: the released form is missing. Build and release the forms first (exam-builder build)."
         )
     try:  # plain JSON (nbformat 4): the candidate's kernel starts faster without nbformat's schema
-        nb = json.loads(Path(path).read_text(encoding="utf-8"))
-        cells = nb["cells"]
-        if int(nb.get("nbformat", 0)) != 4:
-            raise ValueError(f"nbformat {nb.get('nbformat')}, expected 4")
-    except Exception as exc:  # not JSON, not a notebook
-        raise ExamBuilderError(f"{where}: not a readable notebook ({exc}). Release the form again.") from exc
+        nb = read_notebook_json(Path(path), where=where)  # size, depth and structure types checked
+    except LoadError as exc:
+        raise ExamBuilderError(f"{exc}. Release the form again.") from None
+    if nb.get("nbformat") != 4:
+        raise ExamBuilderError(f"{where}: not a readable notebook (nbformat {nb.get('nbformat')!r}, expected 4). "
+                               "Release the form again.")
+    cells = nb["cells"]
     view = FormView(assignment=Path(path).stem)
     problems: list[Problem] = []
     for n, cell in enumerate(cells, start=1):

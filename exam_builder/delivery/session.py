@@ -55,6 +55,7 @@ from ..errors import ExamBuilderError
 from ..records import access
 from ..records.eligibility import evaluate
 from ..records.models import Candidate, Exam, Form, Response, Sitting, SittingEvent, utcnow
+from ..records.text import clean_answer, shown
 from . import window
 from .form_view import FormView, ItemView, load_form_view, released_notebook_path
 from .settings import DeliverySettings
@@ -442,13 +443,20 @@ class CandidateSession:
             raise ExamBuilderError(f"question {item_id!r} is not on this form") from None
 
     def answer(self, item_id: str, value: str | None) -> Answer:
-        """Record an answer: a choice label of the item, or open-response text; committed at once."""
+        """Record an answer: a choice label of the item, or open-response text; committed at once.
+
+        Open-response text is stored as the candidate typed it, less what nobody can see
+        (``records.text.clean_answer``): control characters (NUL included), noncharacters and
+        bidi overrides are removed, every line break becomes ``\\n``, tabs stay. Removed rather
+        than refused: a candidate mid-exam cannot tell why an invisible character blocks their
+        save, and what they can see is kept. The length limit counts the cleaned text.
+        """
         item = self._item(item_id)
         if item.objective:
             if value is not None and value not in item.labels:
-                raise ExamBuilderError(f"{value!r} is not one of the choices of question {item.number}")
+                raise ExamBuilderError(f"{shown(value)} is not one of the choices of question {item.number}")
         else:
-            value = None if value is None else str(value)
+            value = None if value is None else clean_answer(str(value))
             if value is not None and len(value) > self.max_text:
                 self._log_limit("size", item=item_id, chars=len(value))
                 raise LimitReached(f"Your answer to question {item.number} is longer than {self.max_text:,} "

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.rule import Rule
 
 from ..course import Course
+from ..errors import ExamBuilderError
 
 STAGES = [
     ("bank", "Check the item bank"),
@@ -42,8 +43,26 @@ class DemoContext:
     actor: str = "demo-coordinator"
 
 
+AUTHORED = ("source", "rubrics", "nbgrader_config.py")
+#: The checkout this package runs from (an editable install), whose sample course the demo uses
+#: when it is run from a folder that is not a course.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def find_origin(origin: Path) -> Path:
+    """The course whose authored files the demo copies: ``origin``, or else the checkout's."""
+    for candidate in (origin, CHECKOUT):
+        if all((candidate / name).exists() for name in AUTHORED):
+            return candidate
+    missing = ", ".join(name for name in AUTHORED if not (origin / name).exists())
+    raise ExamBuilderError(
+        f"{origin.resolve()}: not a course folder (no {missing}). The demo copies a course's authored files: run it "
+        "in the exam-builder checkout, or give one with --course DIR")
+
+
 def prepare(target: Path, origin: Path) -> Course:
-    """A fresh course folder with the authored files of ``origin``."""
+    """A fresh course folder with the authored files of ``origin`` (see ``find_origin``)."""
+    origin = find_origin(origin)
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)

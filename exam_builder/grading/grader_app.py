@@ -240,6 +240,8 @@ def progress_text(p: Progress) -> str:
     parts.append(f"{p.waiting_second} waiting for a second rating")
     if p.waiting_adjudication:
         parts.append(f"{p.waiting_adjudication} waiting for adjudication")
+    if p.set_aside:  # unreadable submissions: the coordinator has the file's name, graders need not
+        parts.append(f"{p.set_aside} set aside until the coordinator replaces an unreadable file")
     return "Your progress on this question: " + "; ".join(parts) + "."
 
 

@@ -3,30 +3,45 @@
 Scores come from the staff-side truth (the form's manifest key and points, nbgrader's gradebook
 cells), never from the submission's own cells; submissions are read as JSON data in worker
 processes (``grading.submission``) and the results written to nbgrader's gradebook in bulk
-(``grading.gradebook_sync``), a few transactions for the whole run. A tampered or unreadable
-submission is scored from that truth and flagged in ``eb_score_flag``; it never stops the
-others. Running it again gives the same rows (manual scores are kept, as nbgrader keeps them).
+(``grading.gradebook_sync``), a few transactions for the whole run. A tampered submission is
+scored from that truth and flagged in ``eb_score_flag``; one that cannot be read at all is set
+aside (flagged, every score pending); a folder of a candidate who is not on the roster is
+flagged and not graded (no nbgrader student is made for it). None of them stops the others.
+Running it again gives the same rows (manual scores are kept, as nbgrader keeps them).
+
+Worker processes die with the command (``_die_with_parent``): a ``kill -9`` of ``grade`` leaves
+no reader behind (nor the course lock, whose descriptor a forked worker inherits).
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import released_notebook
 from ..errors import ExamBuilderError, rel
 from ..records import audit
-from ..records.models import ScoreFlag, utcnow
+from ..records.models import Candidate, ScoreFlag, utcnow
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .settings import grading_settings
-from .submission import FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, nbgrader_checksum, answer_pattern, score_submission
+from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, nbgrader_checksum,
+                         score_submission, set_aside_message, where_of)
+
+UNKNOWN_CANDIDATE = "unknown_candidate"
 
 SERIAL_BELOW = 64  # fewer submissions than this are read in-process (a pool costs more)
 
@@ -39,6 +54,8 @@ class FormReport:
     updated: int = 0
     flagged: dict[str, int] = field(default_factory=dict)  # candidate -> number of flags
     changed: dict[str, tuple[float, float]] = field(default_factory=dict)
+    set_aside: dict[str, str] = field(default_factory=dict)  # candidate -> why the file could not be read
+    unknown: dict[str, str] = field(default_factory=dict)  # folder name -> the flag's message (not graded)
 
 
 @dataclass
@@ -54,8 +71,20 @@ class GradeReport:
     def flagged(self) -> int:
         return sum(len(f.flagged) for f in self.forms)
 
+    @property
+    def set_aside(self) -> list[tuple[str, str, str]]:
+        """(form, candidate, message) of every submission set aside."""
+        return [(f.assignment, c, m) for f in self.forms for c, m in sorted(f.set_aside.items())]
 
+    @property
+    def unknown(self) -> list[tuple[str, str, str]]:
+        """(form, folder, message) of every folder of a candidate not on the roster."""
+        return [(f.assignment, c, m) for f in self.forms for c, m in sorted(f.unknown.items())]
 
+    @property
+    def complete(self) -> bool:
+        """Every submission folder was graded (nothing set aside, nobody unknown)."""
+        return not self.set_aside and not self.unknown
 
 
 def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> FormTruth:
@@ -66,10 +95,10 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
     cells = notebook_cells(conn, assignment, manifest.notebook)
     released = released_notebook(course, assignment)
     view = load_form_view(released, course.root)
-    import nbformat
+    from ..safeload import read_notebook  # located error, never a parser exception
 
     released_src = {}
-    for cell in nbformat.read(str(released), as_version=4).cells:
+    for cell in read_notebook(released, where=rel(released, course.root)).cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid:
             released_src[gid] = cell.source
@@ -115,7 +144,7 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
             + "\n  ".join(problems) + "\nRelease the form again from its manifest (exam-builder build) before grading."
         )
     return FormTruth(assignment, manifest.notebook, truths, tuple(objective), tuple(open_ids),
-                     str(course.autograded_dir) if write_copies else "")
+                     str(course.autograded_dir) if write_copies else "", root=str(course.root), exam=manifest.exam)
 
 
 def submission_folders(course, assignment: str) -> list[Path]:
@@ -126,11 +155,79 @@ def submission_folders(course, assignment: str) -> list[Path]:
     return sorted(p / assignment for p in root.iterdir() if (p / assignment).is_dir() and not p.name.startswith("."))
 
 
+def flag_id(name: str, limit: int = 64) -> str:
+    """A folder name fit to store as a flag's candidate id: printable, UTF-8, at most ``limit`` long.
+
+    An unknown folder's name is whatever was on disk (control characters, undecodable bytes, any
+    length); the database column takes 64 characters of text.
+    """
+    if name.isprintable() and len(name) <= limit:
+        try:
+            name.encode("utf-8")
+            return name
+        except UnicodeEncodeError:
+            pass
+    text = repr(name)[1:-1]
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def split_roster(folders: list[Path], roster: set[str]) -> tuple[list[Path], list[Path]]:
+    """(folders of candidates on the roster, folders of anyone else)."""
+    known = [f for f in folders if f.parent.name in roster]
+    return known, [f for f in folders if f.parent.name not in roster]
+
+
+def unknown_message(truth: FormTruth, folder: Path) -> str:
+    exam = truth.exam_name
+    return (f"{where_of(truth, folder)}/: {flag_id(folder.parent.name, 200)!r} is not on the roster; not graded and no "
+            f"nbgrader student was made. Add the candidate (`exam-builder roster import`) and run `exam-builder grade "
+            f"{exam}` again, or remove the folder")
+
+
+# -- worker processes ----------------------------------------------------------------------
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCH_SECONDS = 0.5
+
 _TRUTH: FormTruth | None = None
 
 
-def _init_worker(truth: FormTruth) -> None:
+def _die_with_parent(parent: int) -> None:
+    """End this worker when ``grade`` ends, however it ends (``kill -9`` included).
+
+    Linux: the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``). Everywhere: a
+    thread checks twice a second that the parent is still there, which also covers the moment
+    before the ``prctl`` and a parent that is not the direct one (a fork server).
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    direct = os.getppid()
+
+    def gone() -> bool:
+        if os.getppid() != direct:  # reparented: the direct parent died
+            return True
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # exists, not ours to signal
+            pass
+        return False
+
+    if gone():
+        os._exit(1)
+
+    def watch() -> None:
+        while not gone():
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="eb-watch-parent", daemon=True).start()
+
+
+def _init_worker(truth: FormTruth, parent: int) -> None:
     global _TRUTH
+    _die_with_parent(parent)
     _TRUTH = truth
 
 
@@ -140,29 +237,41 @@ def _score_in_worker(folder: str) -> Scored:
 
 
 def _safe_score(truth: FormTruth, folder: str) -> Scored:
-    """Score one folder; an unexpected failure becomes a flag, never a crash of the run."""
+    """Score one folder; an unexpected failure sets it aside, never stops the run."""
     try:
         return score_submission(truth, folder)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
-        result = Scored(student=Path(folder).parent.name)
-        result.flags.append((None, "invalid_notebook", f"could not be read ({type(exc).__name__}: {exc}); "
-                             "objective questions score 0"))
-        for q in truth.objective:
-            result.auto[q.grade_id] = 0.0
-        for gid in truth.open_ids:
-            result.auto[gid] = None
-        return result
+        path = Path(folder) / f"{truth.notebook}.ipynb"
+        message = set_aside_message(truth.exam_name, f"{where_of(truth, path)}: could not be read ({type(exc).__name__})")
+        return Scored(student=Path(folder).parent.name).put_aside(truth, message)
 
 
-def _results(truth: FormTruth, folders: list[Path], workers: int):
+def _results(truth: FormTruth, folders: list[Path], workers: int) -> Iterator[Scored]:
+    """Scored folders in order; in a pool of workers that die with this process for a cohort."""
     jobs = [str(f) for f in folders]
     if len(jobs) < SERIAL_BELOW or workers <= 1:
         for job in jobs:
             yield _safe_score(truth, job)
         return
     chunk = max(8, min(256, len(jobs) // (workers * 8) or 1))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(truth,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(truth, os.getpid()))
+    try:
         yield from pool.map(_score_in_worker, jobs, chunksize=chunk)
+    finally:  # on an error (or Ctrl-C) do not read the rest of the cohort first
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _record_unknown(course, assignment: str, unknown: dict[str, str], actor: str, reason: str) -> None:
+    """Replace the form's unknown-candidate flags with this run's (one transaction, audited)."""
+    with course.db.transaction() as s:
+        s.execute(delete(ScoreFlag).where(ScoreFlag.assignment == assignment, ScoreFlag.kind == UNKNOWN_CANDIDATE))
+        now = utcnow()
+        for name, message in unknown.items():
+            s.add(ScoreFlag(assignment=assignment, candidate_id=flag_id(name), grade_id=None, kind=UNKNOWN_CANDIDATE,
+                            details=message, at=now))
+        if unknown:
+            audit.record(s, actor, "score_objective.unknown_candidates", "assignment", assignment, reason,
+                         not_graded=sorted(flag_id(n) for n in unknown))
 
 
 def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormReport, actor: str, reason: str,
@@ -185,6 +294,8 @@ def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormRepo
         for r in batch:
             if r.flags:
                 report.flagged[r.student] = len(r.flags)
+            if r.set_aside:
+                report.set_aside[r.student] = r.set_aside
         report.created += wr.created
         report.updated += wr.updated
         report.changed.update(wr.changed)
@@ -193,6 +304,7 @@ def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormRepo
             submissions=len(batch), created=wr.created, updated=wr.updated, manifest_hash=manifest_hash,
             changed={k: list(v) for k, v in wr.changed.items()},
             flagged=sorted({r.student for r in batch if r.flags}),
+            set_aside=sorted(r.student for r in batch if r.set_aside),
         )
 
 
@@ -210,22 +322,26 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
     with course.db.read() as s:
         forms = require_forms(s, exam)
         truths = [(form_truth(course, s.connection(), m, write_copies), m.hash()) for _f, m in forms]
+        roster = set(s.execute(select(Candidate.id)).scalars())
     report = GradeReport(exam)
     console = console or Console(stderr=True)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
         for truth, mhash in truths:
-            folders = submission_folders(course, truth.assignment)
+            folders, strangers = split_roster(submission_folders(course, truth.assignment), roster)
             fr = FormReport(truth.assignment, submissions=len(folders))
+            fr.unknown = {f.parent.name: unknown_message(truth, f) for f in strangers}
             report.forms.append(fr)
+            _record_unknown(course, truth.assignment, fr.unknown, actor, reason)
             task = progress.add_task(f"scoring {truth.assignment}", total=len(folders))
             batch: list[Scored] = []
-            for result in _results(truth, folders, workers):
-                batch.append(result)
-                progress.advance(task)
-                if len(batch) >= settings.batch_size:
-                    _write_batch(course, truth, batch, fr, actor, reason, mhash)
-                    batch = []
+            with contextlib.closing(_results(truth, folders, workers)) as results:
+                for result in results:
+                    batch.append(result)
+                    progress.advance(task)
+                    if len(batch) >= settings.batch_size:
+                        _write_batch(course, truth, batch, fr, actor, reason, mhash)
+                        batch = []
             if batch:
                 _write_batch(course, truth, batch, fr, actor, reason, mhash)
     return report

@@ -11,16 +11,22 @@ in the same transaction that chose it (SQLite: write transactions are serialized
 an advisory lock per item), so graders working at once never get the same response in the same
 role and never lose a score. A claim not scored within ``claim_timeout_minutes`` returns to the
 queue. Saving a rating resolves the response and writes the gradebook, audited.
+
+A response whose submission is set aside (``grade`` could not read the file, or the queue cannot
+read the notebook it needs for the text) is never handed to a grader nor settled as blank; the
+queue counts it as set aside and tells staff (``set_aside``) the located reason. One bad file
+never stops the queue for the others.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import html
-import json
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -29,11 +35,13 @@ from sqlalchemy.orm import Session
 from ..assembly.manifest import Manifest, grade_ids
 from ..errors import ExamBuilderError
 from ..records import audit
-from ..records.models import Form, ItemScore, Rating, Response, Secret, Sitting, utcnow
+from ..records.models import Form, ItemScore, Rating, Response, ScoreFlag, Secret, Sitting, utcnow
+from ..safeload import LoadError, read_json
 from ..rubrics.model import Rubric, load_rubrics
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
 from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
 from .settings import grading_settings
+from .submission import SET_ASIDE, not_a_notebook, set_aside_message
 
 SECRET_NAME = "anonymous-response-ids"
 
@@ -47,6 +55,7 @@ class QueuedResponse:
     order: str
     text: str
     blank: bool
+    set_aside: bool = False  # its submission cannot be read: not rated, not settled (staff: ``set_aside``)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class Progress:
     responses: int  # responses to rate (blank ones are scored 0 without rating)
     waiting_second: int = 0  # responses rated once that still need their second rating
     waiting_adjudication: int = 0  # responses whose two ratings differ, not yet adjudicated
+    set_aside: int = 0  # responses whose submission cannot be read (staff are told which)
 
 
 def anonymous_key(course) -> bytes:
@@ -137,6 +147,7 @@ class RatingQueue:
         self.rubric = rubric or load_rubric_for(course, rubric_id)
         self._key = anonymous_key(course)
         self._released: dict[str, tuple[str, str]] = {}
+        self._aside: dict[tuple[str, str], str] = {}  # (candidate, form) -> why set aside (staff only)
 
     # -- the responses ----------------------------------------------------------------
     def _sittings(self, s: Session) -> list[tuple[Sitting, Manifest]]:
@@ -157,8 +168,11 @@ class RatingQueue:
             check_fits(self.rubric, entry.points, m.assignment)
         return out
 
-    def _notebook_text(self, candidate: str, manifest: Manifest) -> str:
-        """The answer in the collected notebook, when the journal has none (read as data)."""
+    def _notebook_text(self, candidate: str, manifest: Manifest) -> tuple[str, str | None]:
+        """The answer in the collected notebook, when the journal has none (read as data).
+
+        ``(text, None)``, or ``("", why)`` when the notebook cannot be read: set aside.
+        """
         number = next(e.number for e in manifest.items if e.item_id == self.item_id)
         gid = grade_ids(number)["grade"]
         path = self.course.submitted_dir / candidate / manifest.assignment / f"{manifest.notebook}.ipynb"
@@ -167,22 +181,43 @@ class RatingQueue:
 
             stub = ""
             try:
-                rel_nb = json.loads(released_notebook(self.course, manifest.assignment).read_text(encoding="utf-8"))
-                stub = _cell_text(rel_nb, gid) or ""
-            except (OSError, ValueError, ExamBuilderError):
+                rel_path = released_notebook(self.course, manifest.assignment)
+                stub = _cell_text(read_json(rel_path, self._where(rel_path)), gid) or ""
+            except (OSError, ExamBuilderError):
                 pass
             self._released[manifest.assignment] = (gid, stub)
+        if not path.exists() and not path.is_symlink():
+            return "", None  # no submission: nothing written (grade scores it 0)
         try:
-            nb = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return ""
+            nb = read_json(path, self._where(path), what="notebook JSON", hint="the file is damaged")
+        except LoadError as exc:
+            return "", set_aside_message(self.exam, str(exc))
+        problem = not_a_notebook(nb, self._where(path))
+        if problem is not None:
+            return "", set_aside_message(self.exam, problem)
         found = _cell_text(nb, gid)
         if found is None or found == self._released[manifest.assignment][1]:
-            return ""
-        return html.unescape(found)
+            return "", None
+        return html.unescape(found), None
+
+    def _where(self, path: Path) -> str:
+        """A file as messages name it (no ``resolve``: a symlink loop must not raise here)."""
+        try:
+            return str(path.relative_to(self.course.root))
+        except ValueError:
+            return str(path)
+
+    def _flagged_aside(self, s: Session, sittings: list[tuple[Sitting, Manifest]]) -> dict[tuple[str, str], str]:
+        """Submissions ``grade`` set aside: (candidate, form) -> its located message."""
+        forms = {m.assignment for _sit, m in sittings}
+        if not forms:
+            return {}
+        rows = s.execute(select(ScoreFlag.candidate_id, ScoreFlag.assignment, ScoreFlag.details)
+                         .where(ScoreFlag.kind == SET_ASIDE, ScoreFlag.assignment.in_(forms)))
+        return {(c, a): d for c, a, d in rows}
 
     def responses(self, s: Session | None = None) -> list[QueuedResponse]:
-        """Every response to this item in queue order (blank ones marked, not rated)."""
+        """Every response to this item in queue order (blank ones and set-aside ones marked, not rated)."""
         if s is None:
             with self.course.db.read() as s2:
                 return self.responses(s2)
@@ -194,14 +229,31 @@ class RatingQueue:
                     .group_by(Response.sitting_id).scalar_subquery())
             for sid, value in s.execute(select(Response.sitting_id, Response.value).where(Response.id.in_(last))):
                 texts[sid] = value
+        flagged = self._flagged_aside(s, sittings)
+        aside: dict[tuple[str, str], str] = {}
         out = []
         for sit, m in sittings:
-            value = texts[sit.id] if sit.id in texts else self._notebook_text(sit.candidate_id, m)
-            value = value or ""
+            key = (sit.candidate_id, m.assignment)
+            why = flagged.get(key)
+            value = ""
+            if why is None:
+                if sit.id in texts:
+                    value = texts[sit.id] or ""
+                else:
+                    value, why = self._notebook_text(sit.candidate_id, m)
+            if why is not None:
+                aside[key] = why
             out.append(QueuedResponse(sit.id, anon_id(self._key, self.exam, self.item_id, sit.id),
-                                      order_key(self.exam, self.item_id, sit.id), value, not value.strip()))
+                                      order_key(self.exam, self.item_id, sit.id), value,
+                                      why is None and not value.strip(), why is not None))
+        self._aside = aside
         out.sort(key=lambda r: r.order)
         return out
+
+    def set_aside(self) -> dict[tuple[str, str], str]:
+        """Staff view: (candidate, form) -> why its response is set aside (names the file; not for graders)."""
+        self.responses()
+        return dict(self._aside)
 
     def settle_blanks(self, actor: str) -> int:
         """Score blank responses 0 (rule "no_response"), once; returns how many were settled."""
@@ -255,7 +307,7 @@ class RatingQueue:
 
     def _claim_in(self, s: Session, rater: str, now: dt.datetime, skip: set[str] | frozenset) -> Claim | None:
         """The claim itself, in the caller's write transaction."""
-        responses = [r for r in self.responses(s) if not r.blank and r.anon_id not in skip]
+        responses = [r for r in self.responses(s) if not r.blank and not r.set_aside and r.anon_id not in skip]
         ratings = self._ratings(s)
         for resp in responses:  # resume an unfinished claim
             for r in ratings.get(resp.sitting_id, {}).values():
@@ -342,9 +394,11 @@ class RatingQueue:
         rater = _who(rater)
         now = utcnow()
         with self.course.db.read() as s:
-            responses = [r for r in self.responses(s) if not r.blank]
+            every = self.responses(s)
+            responses = [r for r in every if not r.blank and not r.set_aside]
             ratings = self._ratings(s)
-            return self._count(rater, responses, ratings, now, skip)
+            progress = self._count(rater, responses, ratings, now, skip)
+            return dataclasses.replace(progress, set_aside=sum(1 for r in every if r.set_aside))
 
     def _count(self, rater: str, responses: list[QueuedResponse], ratings: dict[int, dict[str, Rating]],
                now: dt.datetime, skip: set[str] | frozenset = frozenset()) -> Progress:
@@ -391,7 +445,7 @@ def _cell_text(nb: dict, grade_id: str) -> str | None:
         nbg = cell["metadata"].get("nbgrader")
         if isinstance(nbg, dict) and nbg.get("grade_id") == grade_id:
             src = cell.get("source", "")
-            found = "".join(src) if isinstance(src, list) else str(src)
+            found = "".join(x for x in src if isinstance(x, str)) if isinstance(src, list) else str(src)
     return found
 
 

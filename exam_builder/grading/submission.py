@@ -4,7 +4,14 @@ This runs in worker processes, so it is pure: it gets the form's staff-side trut
 ``FormTruth``: keys and points from the manifest, cell flags and checksums from nbgrader's
 gradebook, locked sources from the *released* notebook) and one submission folder, and returns
 plain data. Nothing from the submission is executed, evaluated or unpickled: the notebook is
-parsed as JSON and each objective answer is matched against one strict pattern.
+parsed as JSON (through ``safeload``: size and depth limits, located messages) and each
+objective answer is matched against one strict pattern.
+
+A file that cannot be read at all (not JSON, too deep, binary, not a notebook's shape) is *set
+aside*: flagged ``invalid_notebook`` with a located message, every score left pending (never a 0
+the candidate did not earn), not rated, not settled as blank, until the file is replaced and
+graded again. A notebook that parses but has some cells of the wrong structure is scored from
+the cells that can be read, and flagged.
 
 nbgrader's rules are followed where they decide points, so the result equals ``nbgrader
 autograde`` on an honest submission: the last cell with a grade id counts (its
@@ -23,12 +30,20 @@ from pathlib import Path
 from nbformat import NotebookNode
 from nbgrader.utils import compute_checksum, parse_utc
 
+from ..assembly.release import write_atomic
+from ..errors import Location
+from ..safeload import LoadError, notebook_shape_problem, read_json
+
 NO_RESPONSE = "No response."
+#: The flag kind of a submission that could not be read at all: set aside, everything pending.
+SET_ASIDE = "invalid_notebook"
+MAX_TIMESTAMP_BYTES = 256  # nbgrader's timestamp is 30 characters
 
 #: Flag kinds written by objective scoring (re-running replaces exactly these).
 FLAG_KINDS = (
     "missing_notebook",
     "invalid_notebook",
+    "malformed_cell",
     "bad_timestamp",
     "deleted_cell",
     "duplicated_cell",
@@ -81,6 +96,12 @@ class FormTruth:
     objective: tuple[ObjectiveKey, ...]
     open_ids: tuple[str, ...]  # grade ids of open-response answer cells
     autograded_dir: str  # where key-free copies for the formgrader go ("" = none)
+    root: str = ""  # the course root: messages name files relative to it
+    exam: str = ""  # the exam's name, for the "what to do" in messages
+
+    @property
+    def exam_name(self) -> str:
+        return self.exam or self.assignment.rsplit("-", 1)[0]
 
     @property
     def solution_ids(self) -> list[str]:
@@ -98,11 +119,58 @@ class Scored:
     flags: list[tuple[str | None, str, str]] = field(default_factory=list)  # (grade id, kind, details)
     answers: dict[int, str | None] = field(default_factory=dict)  # question number -> label read
     missing: bool = False  # no notebook: nbgrader gives 0 and no manual grading
+    set_aside: str | None = None  # why the file could not be read (the located message), if so
+
+    def put_aside(self, truth: FormTruth, message: str) -> "Scored":
+        """Nothing readable: flag it and leave every score pending (see the module)."""
+        self.set_aside = message
+        self.flags.append((None, SET_ASIDE, message))
+        self.auto = {q.grade_id: None for q in truth.objective} | {gid: None for gid in truth.open_ids}
+        self.answers = {q.number: None for q in truth.objective}
+        self.comments = {gid: None for gid in truth.solution_ids}
+        return self
 
 
 def answer_pattern(variable: str) -> str:
     """The only answer source accepted: ``qNN = "B"`` (or ``'B'``), or ``qNN = None``."""
     return rf"""\A\s*{re.escape(variable)}\s*=\s*(?:"(?P<d>[A-Z])"|'(?P<s>[A-Z])'|(?P<none>None))\s*\Z"""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A value from a submission as it may appear in a message: repr'd (no control characters), short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+def not_a_notebook(nb: object, where: str) -> str | None:
+    """Why parsed JSON is no notebook at all (nothing in it can be scored), or None."""
+    if isinstance(nb, dict) and isinstance(nb.get("cells"), list):
+        return None
+    held = "a mapping with no list of cells" if isinstance(nb, dict) else _kind(nb)
+    return f"{where}: not a notebook (the file holds {held}); the file is damaged"
+
+
+def where_of(truth: FormTruth, path: Path) -> str:
+    """A submission file as messages name it: relative to the course root when it is under it."""
+    if truth.root:
+        try:
+            return str(path.relative_to(truth.root))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def set_aside_message(exam: str, problem: str) -> str:
+    """The located problem, and what it means and what to do (said the same way by grade and the queue)."""
+    return (f"{problem}. Set aside: no score is given (results stay pending) and its written answers are "
+            f"not rated until the file is replaced (`exam-builder collect {exam}` writes it again from the "
+            f"response journal) and `exam-builder grade {exam}` is run again")
 
 
 def _source(cell: dict) -> str:
@@ -153,10 +221,13 @@ def _read_timestamp(folder: Path, result: Scored) -> None:
     if not path.exists():
         return
     try:
-        text = path.read_text(encoding="utf-8").strip()
-        result.timestamp = parse_timestamp(text)
-    except (ValueError, OverflowError, OSError, UnicodeDecodeError) as exc:
-        result.flags.append((None, "bad_timestamp", f"timestamp.txt is not a time ({exc}); scored without one"))
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_TIMESTAMP_BYTES + 1)
+        if len(raw) > MAX_TIMESTAMP_BYTES:
+            raise ValueError(f"over {MAX_TIMESTAMP_BYTES} bytes")
+        result.timestamp = parse_timestamp(raw.decode("utf-8").strip())
+    except (ValueError, OverflowError, OSError, UnicodeDecodeError, TypeError) as exc:
+        result.flags.append((None, "bad_timestamp", f"timestamp.txt is not a time ({shown(str(exc), 120)}); scored without one"))
 
 
 def _nothing_readable(truth: FormTruth, result: Scored) -> Scored:
@@ -177,20 +248,25 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     result = Scored(student=path.parent.name)
     _read_timestamp(path, result)
     nb_path = path / f"{truth.notebook}.ipynb"
-    if not nb_path.exists():
+    if not nb_path.exists() and not nb_path.is_symlink():
         result.missing = True
         result.flags.append((None, "missing_notebook", f"no {nb_path.name} in the submission; every question scores 0"))
         return _nothing_readable(truth, result)
+    where = where_of(truth, nb_path)
     try:
-        raw = nb_path.read_bytes()
-        nb = json.loads(raw)
-        cells = nb["cells"] if isinstance(nb, dict) else None
-        if not isinstance(cells, list):
-            raise ValueError("it has no list of cells")
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        result.flags.append((None, "invalid_notebook", f"{nb_path.name} is not a readable notebook ({exc}); "
-                             "objective questions score 0, open responses are rated from the journal"))
-        return _nothing_readable(truth, result)
+        nb = read_json(nb_path, where, what="notebook JSON", hint="the file is damaged")
+    except LoadError as exc:
+        return result.put_aside(truth, set_aside_message(truth.exam_name, str(exc)))
+    problem = not_a_notebook(nb, where)
+    if problem is not None:
+        return result.put_aside(truth, set_aside_message(truth.exam_name, problem))
+    shape = notebook_shape_problem(nb)
+    cells = nb["cells"]
+    if shape is not None:  # some cells have the wrong structure: score what can be read, say which
+        cell_no, what = shape
+        what = what.split("; ")[0]
+        result.flags.append((None, "malformed_cell", f"{Location(where, cell=cell_no)}: {what}; "
+                             "scored from what can be read (a question whose cells cannot be read scores 0)"))
 
     # every occurrence of each grade id, as nbgrader would see it
     seen: dict[str, list[tuple[int, dict, dict]]] = {}
@@ -206,11 +282,11 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
             continue
         seen.setdefault(gid, []).append((index, cell, nbg))
 
-    tampered = False
+    tampered = shape is not None  # the formgrader's copy is rewritten from the gradebook's cells
     chosen: dict[str, dict] = {}
     for gid, occurrences in seen.items():
-        if gid not in truth.cells:
-            result.flags.append((gid, "unknown_cell", f"cell {occurrences[0][0]} has grade id {gid!r}, which the form does not have; ignored"))
+        if gid not in truth.cells:  # the id is the submission's text: only in the details, shortened
+            result.flags.append((None, "unknown_cell", f"cell {occurrences[0][0]} has grade id {shown(gid)}, which the form does not have; ignored"))
             tampered = True
             continue
         if len(occurrences) > 1:
@@ -221,7 +297,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
         chosen[gid] = cell
         t = truth.cells[gid]
         if cell.get("cell_type") != t.cell_type:
-            result.flags.append((gid, "changed_cell_type", f"cell {index} is {cell.get('cell_type')!r}, not {t.cell_type!r}"))
+            result.flags.append((gid, "changed_cell_type", f"cell {index} is {shown(cell.get('cell_type'))}, not {t.cell_type!r}"))
             tampered = True
         if t.is_grade:
             try:
@@ -229,7 +305,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
             except (TypeError, ValueError):
                 changed = True
             if changed:
-                result.flags.append((gid, "changed_points", f"cell {index} claims {nbg.get('points')!r} points; the form gives {t.points:g}"))
+                result.flags.append((gid, "changed_points", f"cell {index} claims {shown(nbg.get('points'))} points; the form gives {t.points:g}"))
                 tampered = True
         if bool(nbg.get("solution")) != t.is_solution or bool(nbg.get("grade")) != t.is_grade:
             result.flags.append((gid, "changed_metadata", f"cell {index}: its nbgrader flags were changed; the gradebook's are used"))
@@ -259,9 +335,9 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
             src = _source(cell)
             m = re.match(q.pattern, src)
             if m is None:
-                shown = src.strip().replace("\n", "\\n")
-                shown = shown[:60] + ("..." if len(shown) > 60 else "")
-                result.flags.append((q.grade_id, "junk_answer", f"question {q.number}: the answer cell holds {shown!r}, not a choice; scored 0"))
+                text = src.strip()
+                text = text[:60] + ("..." if len(text) > 60 else "")
+                result.flags.append((q.grade_id, "junk_answer", f"question {q.number}: the answer cell holds {text!r}, not a choice; scored 0"))
                 tampered = True
             elif not m.group("none"):
                 label = m.group("d") or m.group("s")
@@ -313,6 +389,4 @@ def _write_autograded(truth: FormTruth, folder: Path, nb_path: Path, nb: dict, c
                 cell.pop("outputs", None), cell.pop("execution_count", None)
         if t.locked and t.released_source is not None:
             cell["source"] = t.released_source
-    tmp = dest / f".{nb_path.name}.tmp"
-    tmp.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(dest / nb_path.name)
+    write_atomic(dest / nb_path.name, json.dumps(nb, ensure_ascii=False, indent=1))

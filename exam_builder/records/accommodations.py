@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from ..errors import ExamBuilderError, Problem
 from ..policy import ProgramPolicy
 from . import audit
-from .csvfile import Column, read_csv
+from .csvfile import CellError, Column, decimal, read_csv
 from .models import Accommodation, Candidate
 from .roster import get_candidate
+from .text import shown, text_problem
 
 KINDS = ("extended_time", "scribe", "separate_room", "other")
 KIND_ALIASES = {
@@ -29,6 +30,7 @@ KIND_ALIASES = {
     "separate room": "separate_room", "private room": "separate_room", "other": "other",
 }
 MAX_MULTIPLIER = 3.0
+MAX_DETAILS = 1000  # an arrangement in a sentence or two, not a letter
 NO_DIAGNOSIS = (
     "Describe the arrangement only (e.g. 'seat near the door'); never write a diagnosis, "
     "a condition or what the provider's letter says."
@@ -51,10 +53,14 @@ def normalize_kind(kind: str) -> str:
 
 
 def check_details(details: str) -> str:
-    """Free text of an accommodation, refused if it looks like medical information."""
+    """Free text of an accommodation, refused if it looks like medical information, holds hidden
+    characters or is longer than ``MAX_DETAILS`` (the same rules as a sheet's details column)."""
     details = (details or "").strip()
+    why = text_problem(details, MAX_DETAILS, multiline=True)
+    if why is not None:
+        raise ExamBuilderError(f"the details text {why}")
     if _MEDICAL.search(details):
-        raise ExamBuilderError(f"the details {details!r} look like medical information. {NO_DIAGNOSIS}")
+        raise ExamBuilderError(f"the details {shown(details)} look like medical information. {NO_DIAGNOSIS}")
     return details
 
 
@@ -86,7 +92,8 @@ def request(
     if kind == "extended_time":
         multiplier = policy.extended_time_multiplier if multiplier is None else float(multiplier)
         if not 1.0 < multiplier <= MAX_MULTIPLIER:
-            raise ExamBuilderError(f"the extended-time multiplier must be above 1 and at most {MAX_MULTIPLIER}, not {multiplier}")
+            raise ExamBuilderError(f"the extended-time multiplier must be above 1 and at most {MAX_MULTIPLIER:g}, "
+                                   f"not {multiplier:g}")
     elif multiplier is not None:
         raise ExamBuilderError(f"a multiplier applies to extended_time only, not to {kind}")
     if kind == "other" and not details:
@@ -179,11 +186,11 @@ COLUMNS = (
     Column("candidate id", ("candidate_id", "candidate", "id", "student id", "student")),
     Column("kind", ("accommodation", "type")),
     Column("multiplier", ("time multiplier", "factor"), required=False),
-    Column("details", ("notes", "description", "arrangement"), required=False),
+    Column("details", ("notes", "description", "arrangement"), required=False, max_chars=MAX_DETAILS, multiline=True),
     Column("letter on file", ("letter_on_file", "letter", "letter date", "provider letter"), required=False),
     Column("requested on", ("requested_on", "requested", "request date"), required=False),
     Column("status", (), required=False),  # requested (default) or approved
-    Column("approved by", ("approved_by", "approver"), required=False),
+    Column("approved by", ("approved_by", "approver"), required=False, max_chars=128),
 )
 
 
@@ -205,9 +212,10 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
     """
     sheet = read_csv(path, COLUMNS, course.root)
     policy = course.policy
+    today = dt.date.today()
     parsed = []
     for row in sheet.rows:
-        cid = sheet.required(row, "candidate id", "the candidate id")
+        cid = sheet.candidate_id(row)
         kind = None
         raw_kind = sheet.required(row, "kind", "the kind")
         if raw_kind:
@@ -217,22 +225,35 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                 sheet.error(row.number, "kind", str(exc))
         multiplier = None
         if row.get("multiplier"):
-            try:
-                multiplier = float(row.get("multiplier").lower().rstrip("x"))
-            except ValueError:
-                sheet.error(row.number, "multiplier", f"{row.get('multiplier')!r} is not a number (e.g. 1.5)")
+            if kind is not None and kind != "extended_time":
+                sheet.error(row.number, "multiplier", f"a multiplier applies to extended_time only, not to {kind}")
+            else:
+                try:  # "1.5x" and "1.5×" as spreadsheets write it
+                    multiplier = decimal(row.get("multiplier").lower().rstrip("x×").strip(),
+                                         "the extended-time multiplier", 1.0, MAX_MULTIPLIER, above_low=True)
+                except CellError as exc:
+                    sheet.error(row.number, "multiplier", str(exc))
         details = row.get("details")
         try:
             check_details(details)
         except ExamBuilderError as exc:
             sheet.error(row.number, "details", str(exc))
+        if kind == "other" and not details and "details" not in row.bad:
+            sheet.error(row.number, "details", f"an 'other' accommodation needs details saying what is arranged. "
+                                               f"{NO_DIAGNOSIS}")
         letter = sheet.date(row, "letter on file", "the letter date")
+        if letter is not None and letter > today:
+            sheet.error(row.number, "letter on file", f"the letter date {letter} is in the future")
         requested_on = sheet.date(row, "requested on", "the request date")
         status = (row.get("status") or "requested").lower()
         if status not in ("requested", "approved"):
-            sheet.error(row.number, "status", f"status must be requested or approved, not {status!r}")
-        if status == "approved" and letter is None:
+            sheet.error(row.number, "status", f"status must be requested or approved, not {shown(status)}")
+        if status == "approved" and not row.get("letter on file") and "letter on file" not in row.bad:
             sheet.error(row.number, "letter on file", "an approved accommodation needs the date of the provider's letter")
+        if status == "requested" and row.get("approved by"):
+            # never a silent drop: an approver on a request that stays a request is a mistake somewhere
+            sheet.error(row.number, "approved by", "an approver is given but the status is requested; "
+                                                   "write approved in the status column or clear the approver")
         approver = row.get("approved by") or actor
         parsed.append((row, cid, kind, multiplier, details, letter, requested_on, status, approver))
     sheet.raise_if_errors()
@@ -249,6 +270,11 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                 same = same.where(Accommodation.requested_on == requested_on)
             existing = s.execute(same.order_by(Accommodation.id)).scalars().first()
             if existing is not None:
+                if None not in (multiplier, existing.multiplier) and existing.multiplier != multiplier:
+                    sheet.warn(row.number, "multiplier",
+                               f"{cid} already has accommodation {existing.id} ({existing.status}, multiplier "
+                               f"{existing.multiplier:g}); this row's {multiplier:g} is not applied: revoke "
+                               f"{existing.id} first to change it")
                 if status == "approved" and existing.status == "requested":
                     approve(s, existing.id, approver, f"imported from {sheet.label} by {actor}", letter_on_file=letter)
                     report.approved.append(existing.id)
@@ -266,4 +292,5 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                 approve(s, acc.id, approver, f"imported from {sheet.label} by {actor}")
                 report.approved.append(acc.id)
         sheet.raise_if_errors()  # rolls the whole transaction back
+    report.warnings = sheet.warnings
     return report

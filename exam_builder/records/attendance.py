@@ -16,15 +16,20 @@ from sqlalchemy.orm import Session
 
 from ..errors import Problem
 from . import audit
-from .csvfile import Column, CsvFile, read_csv
+from .csvfile import CellError, Column, CsvFile, read_csv, whole_number
 from .models import Attendance, Candidate, Form, Homework
+from .text import shown
 
 STATUS = {
     "present": "present", "p": "present", "yes": "present", "attended": "present",
     "late": "late", "l": "late", "tardy": "late",
     "absent": "absent", "a": "absent", "no": "absent", "missed": "absent", "missing": "absent",
 }
-_CLASS_MODULE = re.compile(r"^\s*(\d+)\s*[.:/-]\s*(\d+)\s*$")
+_CLASS_MODULE = re.compile(r"([0-9]+)\s*[.:/-]\s*([0-9]+)")
+#: A program has a handful of classes; a class number above this is a typo, not a class.
+MAX_CLASS_NO = 999
+#: The most points a homework can be worth; a score above it (or above its max score) is a typo.
+MAX_HOMEWORK_POINTS = 1000.0
 
 ATTENDANCE_COLUMNS = (
     Column("candidate id", ("candidate_id", "candidate", "id", "student id", "student")),
@@ -35,7 +40,7 @@ ATTENDANCE_COLUMNS = (
 
 HOMEWORK_COLUMNS = (
     Column("candidate id", ("candidate_id", "candidate", "id", "student id", "student")),
-    Column("assignment", ("homework", "assignment name", "task")),
+    Column("assignment", ("homework", "assignment name", "task"), max_chars=128),
     Column("class", ("class no", "class_no", "class number"), required=False),
     Column("turned in", ("turned_in", "submitted", "done", "handed in"), required=False),
     Column("score", ("points",), required=False),
@@ -75,24 +80,27 @@ def import_attendance(course, path: Path | str, actor: str) -> ImportReport:
     records: dict[tuple[str, int, int], tuple[int, str]] = {}
     first_row: dict[str, int] = {}
     for row in sheet.rows:
-        cid = sheet.required(row, "candidate id", "the candidate id")
+        cid = sheet.candidate_id(row)
         class_no = module_no = None
         if "class" in sheet.headers and row.get("class"):
-            class_no = sheet.integer(row, "class", "the class number", low=1)
+            class_no = sheet.integer(row, "class", "the class number", low=1, high=MAX_CLASS_NO)
             module_no = sheet.integer(row, "module", "the module number", low=1, high=per_class)
-        elif sheet.required(row, "module", "the module"):
-            both = _CLASS_MODULE.match(row.get("module"))
+        elif "class" not in row.bad and sheet.required(row, "module", "the module"):
+            both = _CLASS_MODULE.fullmatch(row.get("module"))
             if both is None:
-                sheet.error(row.number, "module", f"{row.get('module')!r}: give the class in the class column "
+                sheet.error(row.number, "module", f"{shown(row.get('module'))}: give the class in the class column "
                                                   "or write the module as class.module (e.g. 2.1)")
-            elif not 1 <= int(both.group(2)) <= per_class:
-                sheet.error(row.number, "module", f"module {row.get('module')}: a class has modules 1 to {per_class}")
             else:
-                class_no, module_no = int(both.group(1)), int(both.group(2))
+                try:  # the same ranges as in two columns
+                    class_no = whole_number(both.group(1), "the class number", 1, MAX_CLASS_NO)
+                    module_no = whole_number(both.group(2), "the module number", 1, per_class)
+                except CellError as exc:
+                    sheet.error(row.number, "module", f"module {shown(row.get('module'))}: {exc}")
+                    class_no = module_no = None
         raw_status = sheet.required(row, "status", "the attendance status")
         status = STATUS.get(raw_status.lower()) if raw_status else None
         if raw_status and status is None:
-            sheet.error(row.number, "status", f"{raw_status!r} is not present, late or absent")
+            sheet.error(row.number, "status", f"{shown(raw_status)} is not present, late or absent")
         if cid and class_no is not None and module_no is not None and status:
             key = (cid, class_no, module_no)
             if key in records:
@@ -138,28 +146,16 @@ def import_homework(course, path: Path | str, actor: str) -> ImportReport:
     records: dict[tuple[str, str], dict] = {}
     first_row: dict[str, int] = {}
     for row in sheet.rows:
-        cid = sheet.required(row, "candidate id", "the candidate id")
+        cid = sheet.candidate_id(row)
         name = sheet.required(row, "assignment", "the assignment")
-        class_no = sheet.integer(row, "class", "the class number", low=1) if row.get("class") else None
-        score = max_score = None
-        for key in ("score", "max score"):
-            if row.get(key):
-                try:
-                    value = float(row.get(key))
-                    if value < 0:
-                        raise ValueError
-                except ValueError:
-                    sheet.error(row.number, key, f"{row.get(key)!r} is not a number of points (0 or more)")
-                    continue
-                if key == "score":
-                    score = value
-                else:
-                    max_score = value
+        class_no = sheet.integer(row, "class", "the class number", 1, MAX_CLASS_NO, required=False)
+        max_score = sheet.number(row, "max score", "the max score", 0.0, MAX_HOMEWORK_POINTS, required=False)
+        score = sheet.number(row, "score", "the score", 0.0, MAX_HOMEWORK_POINTS, required=False)
         if score is not None and max_score is not None and score > max_score:
             sheet.error(row.number, "score", f"score {score:g} is above the max score {max_score:g}")
         raw = row.get("turned in").lower()
         if "turned in" in sheet.headers and raw not in YES | NO:
-            sheet.error(row.number, "turned in", f"{row.get('turned in')!r}: write yes or no")
+            sheet.error(row.number, "turned in", f"{shown(row.get('turned in'))}: write yes or no")
         turned_in = raw in YES if "turned in" in sheet.headers and raw else score is not None
         if cid and name:
             if (cid, name) in records:

@@ -15,18 +15,25 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from ..errors import ExamBuilderError
 from .models import AuditEntry, utcnow
+from .text import text_problem
 
 GENESIS = "0" * 64
 
 
 def current_actor(explicit: str | None = None) -> str:
-    """Who is acting: ``--by``, else $EXAM_BUILDER_USER, else the login name."""
-    if explicit:
-        return explicit
-    env = os.environ.get("EXAM_BUILDER_USER")
-    if env:
-        return env
+    """Who is acting: ``--by``, else $EXAM_BUILDER_USER, else the login name.
+
+    A name typed by a person is checked like a name in a sheet (no hidden characters, at most
+    128): it is stored in every audit entry and printed in the log.
+    """
+    for given, where in ((explicit, "--by"), (os.environ.get("EXAM_BUILDER_USER"), "$EXAM_BUILDER_USER")):
+        if given and given.strip():
+            why = text_problem(given.strip(), 128)
+            if why is not None:
+                raise ExamBuilderError(f"the name given with {where} {why}")
+            return given.strip()
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers

@@ -4,12 +4,20 @@ Rosters, attendance sheets, homework lists and accommodation lists come from spr
 so headers are matched loosely ("Candidate ID", "candidate_id", "id" are one column) and
 every bad cell is collected before anything is written: the caller raises
 ``ValidationFailed`` with all of them, or writes the whole file in one transaction.
+
+Every cell of a known column is checked here once, for every importer: characters nobody
+types on purpose (``text.bad_character``) and the column's length limit. A bad cell reads as
+empty afterwards and is reported once, so no importer sees hostile text. Numbers and dates go
+through one set of parsers (``whole_number``, ``decimal``, ``calendar_date``) that always know
+their range: a 20-digit class number, ``nan``, ``inf`` or the year 9999 is refused with the
+range it should be in, never stored and never a traceback.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -18,10 +26,78 @@ from pathlib import Path
 
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..files import private_temp
+from .text import shown, text_problem
 
-EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z")
 #: Candidate ids become nbgrader student ids and folder names under submitted/.
-CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+CANDIDATE_ID_RULE = ("may use only letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit)")
+#: A records sheet is a few hundred rows; anything bigger is the wrong file.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+#: The dates a record may carry (a letter, a request): a typo such as 0026 or 9999 is refused.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+SHEET_FIX = "delete it and save the sheet again"
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: no "1_000", no other scripts' digits
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+_DATE_FORMATS = ((re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"), "%Y-%m-%d"),
+                 (re.compile(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}"), "%m/%d/%Y"))
+
+
+class CellError(ValueError):
+    """A cell that is not of its kind or not in its range; the message says what is expected."""
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}" if isinstance(number, float) else str(number)
+
+
+def whole_number(value: str, what: str, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` (ASCII digits, an optional sign), or ``CellError``."""
+    value = value.strip()
+    if not _WHOLE.fullmatch(value):
+        raise CellError(f"{what} must be a whole number from {low} to {high}, not {shown(value)}")
+    if len(value.lstrip("+-")) > 18 or not low <= int(value) <= high:  # no int() of a 5,000-digit cell
+        raise CellError(f"{what} must be from {low} to {high}, not {shown(value)}")
+    return int(value)
+
+
+def decimal(value: str, what: str, low: float, high: float, above_low: bool = False) -> float:
+    """A finite decimal number in ``[low, high]`` (``(low, high]`` with ``above_low``), or ``CellError``.
+
+    ``nan``, ``inf`` and ``1e309`` (infinite as a float) are out of every range.
+    """
+    value = value.strip()
+    span = f"{'above' if above_low else 'from'} {_fmt(low)} {'and at most' if above_low else 'to'} {_fmt(high)}"
+    if not _DECIMAL.fullmatch(value):
+        raise CellError(f"{what} must be a number {span}, not {shown(value)}")
+    number = float(value)
+    if not math.isfinite(number) or number > high or number < low or (above_low and number == low):
+        raise CellError(f"{what} must be {span}, not {shown(value)}")
+    return number + 0.0  # -0.0 -> 0.0
+
+
+def calendar_date(value: str, what: str, earliest: dt.date = EARLIEST_DATE, latest: dt.date = LATEST_DATE) -> dt.date:
+    """A date written YYYY-MM-DD (ISO) or MM/DD/YYYY (US spreadsheets), within a sane range."""
+    value = value.strip()
+    for pattern, fmt in _DATE_FORMATS:
+        if pattern.fullmatch(value):
+            try:
+                day = dt.datetime.strptime(value, fmt).date()
+            except ValueError:
+                break
+            if not earliest <= day <= latest:
+                raise CellError(f"{what} {day.isoformat()} is out of range; it must be from {earliest.isoformat()} "
+                                f"to {latest.isoformat()}")
+            return day
+    raise CellError(f"{what} {shown(value)} is not a date; write it as YYYY-MM-DD")
+
+
+def parse_date(value: str) -> dt.date:
+    """A date as YYYY-MM-DD (ISO) or MM/DD/YYYY (US spreadsheets); ``ValueError`` otherwise."""
+    return calendar_date(value, "the date")
 
 
 def _norm(header: str) -> str:
@@ -30,11 +106,17 @@ def _norm(header: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """A column the file may have, under any of its spellings."""
+    """A column the file may have, under any of its spellings, and what its cells may hold.
+
+    ``max_chars``: the longest value stored (the database column's width); ``multiline``:
+    free text that may hold tabs and line breaks.
+    """
 
     key: str
     aliases: tuple[str, ...]
     required: bool = True
+    max_chars: int = 64
+    multiline: bool = False
 
     def matches(self, header: str) -> bool:
         return _norm(header) in {_norm(a) for a in (self.key, *self.aliases)}
@@ -42,12 +124,18 @@ class Column:
 
 @dataclass
 class Row:
-    """One data row: its 1-based number (the header is row 0) and its cells by column key."""
+    """One data row: its 1-based number (the header is row 0) and its cells by column key.
+
+    ``bad`` holds the columns whose cell was refused (already reported): they read as empty.
+    """
 
     number: int
     cells: dict[str, str]
+    bad: set[str] = field(default_factory=set)
 
     def get(self, key: str) -> str:
+        if key in self.bad:
+            return ""
         return (self.cells.get(key) or "").strip()
 
 
@@ -86,65 +174,71 @@ class CsvFile:
     def required(self, row: Row, key: str, what: str) -> str | None:
         value = row.get(key)
         if not value:
-            self.error(row.number, key, f"{what} is missing; fill it in or remove the row")
+            if key not in row.bad:  # a refused cell was reported already
+                self.error(row.number, key, f"{what} is missing; fill it in or remove the row")
             return None
         return value
 
-    def integer(self, row: Row, key: str, what: str, low: int | None = None, high: int | None = None) -> int | None:
-        value = self.required(row, key, what)
+    def candidate_id(self, row: Row, key: str = "candidate id") -> str | None:
+        """A candidate id: required, and of the pattern nbgrader ids and folder names need."""
+        cid = self.required(row, key, "the candidate id")
+        if cid is not None and not CANDIDATE_ID.match(cid):
+            self.error(row.number, key, f"candidate id {shown(cid)} {CANDIDATE_ID_RULE}")
+            return None
+        return cid
+
+    def _typed(self, row: Row, key: str, parse, *args, required: bool = True, what: str = ""):
+        value = self.required(row, key, what) if required else (row.get(key) or None)
         if value is None:
             return None
         try:
-            number = int(value)
-        except ValueError:
-            self.error(row.number, key, f"{what} must be a whole number, not {value!r}")
+            return parse(value, what, *args)
+        except CellError as exc:
+            self.error(row.number, key, str(exc))
+            row.bad.add(key)
             return None
-        if (low is not None and number < low) or (high is not None and number > high):
-            span = f"between {low} and {high}" if high is not None else f"at least {low}"
-            self.error(row.number, key, f"{what} must be {span}, not {number}")
-            return None
-        return number
 
-    def date(self, row: Row, key: str, what: str, required: bool = False) -> dt.date | None:
-        value = row.get(key)
-        if not value:
-            if required:
+    def integer(self, row: Row, key: str, what: str, low: int, high: int, required: bool = True) -> int | None:
+        """A whole number from ``low`` to ``high`` (both bounds: every number has a range)."""
+        return self._typed(row, key, whole_number, low, high, required=required, what=what)
+
+    def number(self, row: Row, key: str, what: str, low: float, high: float, above_low: bool = False,
+               required: bool = True) -> float | None:
+        """A finite decimal number in its range."""
+        return self._typed(row, key, decimal, low, high, above_low, required=required, what=what)
+
+    def date(self, row: Row, key: str, what: str, required: bool = False,
+             earliest: dt.date = EARLIEST_DATE, latest: dt.date = LATEST_DATE) -> dt.date | None:
+        if required and not row.get(key):
+            if key not in row.bad:
                 self.error(row.number, key, f"{what} is missing; write it as YYYY-MM-DD")
             return None
-        try:
-            return parse_date(value)
-        except ValueError:
-            self.error(row.number, key, f"{what} {value!r} is not a date; write it as YYYY-MM-DD")
-            return None
-
-
-def parse_date(value: str) -> dt.date:
-    """A date as YYYY-MM-DD (ISO) or MM/DD/YYYY (US spreadsheets)."""
-    value = value.strip()
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
+        return self._typed(row, key, calendar_date, earliest, latest, required=False, what=what)
 
 
 def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = None) -> CsvFile:
     """Read ``path``, map its headers onto ``columns`` and keep the non-blank rows.
 
-    Problems with the file as a whole (unreadable, no header, a required column missing) are
-    raised at once; problems of single cells are for the caller to add and raise.
+    Problems with the file as a whole (unreadable, too big, no header, a required column
+    missing) are raised at once; every cell of a known column is checked for hidden characters
+    and length (recorded, the cell then reads as empty); the rest is for the caller to add and raise.
     """
     path = Path(path)
     label = rel(path, root)
     if not path.is_file():
         raise ExamBuilderError(f"{label}: no such file")
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ExamBuilderError(f"{label}: {size:,} bytes; a records sheet is at most {MAX_FILE_BYTES:,} bytes "
+                                   "(is this the right file?)")
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ExamBuilderError(
             f"{label}: byte {exc.start} is not UTF-8 text; save the sheet as 'CSV UTF-8' and try again"
         ) from exc
+    except OSError as exc:
+        raise ExamBuilderError(f"{label}: cannot be read ({exc.strerror or exc})") from exc
     result = CsvFile(path=path, label=label)
     # newline="": a quoted cell keeps its line breaks (splitlines() would drop them and also
     # split at characters such as U+2028 inside a cell)
@@ -158,22 +252,31 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
 
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
+        # a header is shown in every location of its column: refuse what cannot be shown
+        why = text_problem(name, 200, fix=SHEET_FIX)
+        if why is not None:
+            result.problems.append(Problem(Location(label, row=0, column=str(index + 1)), f"the header {why}"))
+            continue
         col = next((c for c in columns if c.matches(name)), None)
         if col is None:
             if name.strip():
-                result.warn(0, name, "unknown column, ignored")
+                result.warn(0, name.strip(), "unknown column, ignored")
             continue
         if col.key in positions:
-            result.error(0, name, f"a second {col.key!r} column (already column {positions[col.key] + 1}); keep one")
+            result.error(0, name.strip(), f"a second {col.key!r} column (already column {positions[col.key] + 1}); "
+                                          "keep one")
             continue
         positions[col.key] = index
         result.headers[col.key] = name.strip()
     for col in columns:
-        if col.required and col.key not in positions:
+        if col.required and col.key not in positions and not result.has_errors:
             spellings = ", ".join(repr(a) for a in (col.key, *col.aliases))
             result.error(0, None, f"the header has no {col.key!r} column (accepted spellings: {spellings})")
     result.raise_if_errors()
 
+    by_key = {c.key: c for c in columns}
+    ignored = [i for i, name in enumerate(header) if i not in positions.values()]
+    ignored_with_data: dict[int, int] = {}  # position -> first row with a value there
     try:
         for number, cells in enumerate(reader, start=1):
             if not any(c.strip() for c in cells):
@@ -181,10 +284,22 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
             if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
                 result.error(number, None, f"{len(cells)} cells but the header has {len(header)} columns; "
                                            "quote cells that contain commas")
-            values = {key: (cells[i] if i < len(cells) else "") for key, i in positions.items()}
-            result.rows.append(Row(number, values))
+            for i in ignored:
+                if i < len(cells) and cells[i].strip() and not header[i].strip():
+                    ignored_with_data.setdefault(i, number)
+            row = Row(number, {key: (cells[i] if i < len(cells) else "") for key, i in positions.items()})
+            for key, value in row.cells.items():
+                col = by_key[key]
+                # spaces and tabs around a value are trimmed; anything else invisible, even at the edges, is refused
+                why = text_problem(value.strip(" \t"), col.max_chars, col.multiline, SHEET_FIX)
+                if why is not None:
+                    result.error(number, key, f"the cell {why}")
+                    row.bad.add(key)
+            result.rows.append(row)
     except csv.Error as exc:
         raise ValidationFailed(problems=[Problem(Location(label, row=reader.line_num - 1), f"not a CSV file ({exc})")])
+    for i, first in sorted(ignored_with_data.items()):
+        result.warn(first, str(i + 1), "this column has no header, so its values are ignored; name it or clear it")
     if not result.rows:
         result.error(None, None, "the file has a header but no rows")
     return result

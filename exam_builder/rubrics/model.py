@@ -8,17 +8,71 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from pathlib import Path
+from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import Location, Problem
+from ..safeload import load_yaml, walk_files
+
+load_yaml_with_lines = load_yaml  # the name other modules import
+
+# What a certification program would accept; anything outside is a slip (1e9, .inf, a stray digit).
+MAX_ITEM_POINTS = 100  # one criterion level, or one item, is worth at most this
+MAX_COUNT = 1000  # items, criteria, levels, forms' overlap: no exam comes near it
+MAX_CRITERIA = 50
+MAX_LEVELS = 20
+
+
+def _shown(value: object) -> str:
+    """A number as the author would recognise it: 1e+09, inf, nan, -1 (text as written)."""
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:g}"
+    if isinstance(value, str):
+        try:
+            float(value)  # '1e9' reads as text in YAML 1.1: show it as written, it is meant as a number
+            return value
+        except ValueError:
+            return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**30:
+        return str(value)
+    text = str(value)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+class OutOfRange(ValueError):
+    """A number outside its sane range; the message states the range and why."""
+
+
+def in_range(lo: float, hi: float, unit: str = "", *, above: bool = False, whole: bool = False) -> AfterValidator:
+    """A pydantic check that a number is finite and within ``lo``..``hi`` (``above``: strictly above ``lo``).
+
+    Pydantic's own ge/le errors name one bound and let ``nan`` through; this names the whole
+    range ("a number from 0 to 100 points"), which is what an author needs to fix the number.
+    """
+    kind = "a whole number" if whole else "a number"
+    span = f"above {_shown(lo)} and at most {_shown(hi)}" if above else f"from {_shown(lo)} to {_shown(hi)}"
+    text = f"{kind} {span}" + (f" {unit}" if unit else "")
+
+    def check(value: float) -> float:
+        ok = math.isfinite(value) and (value > lo if above else value >= lo) and value <= hi
+        if not ok:
+            raise OutOfRange(f"must be {text}")
+        return value
+
+    return AfterValidator(check)
+
+
+LevelPoints = Annotated[float, in_range(0, MAX_ITEM_POINTS, "points")]
 
 
 class Level(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    points: float = Field(ge=0)
+    points: LevelPoints
     label: str = ""
     descriptor: str = Field(min_length=1)
     anchor: str | None = None  # an example response at this level, shown to graders
@@ -29,7 +83,7 @@ class Criterion(BaseModel):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     description: str = ""
-    levels: tuple[Level, ...] = Field(min_length=2)
+    levels: tuple[Level, ...] = Field(min_length=2, max_length=MAX_LEVELS)
 
     @field_validator("levels")
     @classmethod
@@ -58,7 +112,7 @@ class Rubric(BaseModel):
     title: str = ""
     item: str | None = None  # the item it scores (defaults to the rubric id)
     notes: str = ""  # guidance for graders
-    criteria: tuple[Criterion, ...] = Field(min_length=1)
+    criteria: tuple[Criterion, ...] = Field(min_length=1, max_length=MAX_CRITERIA)
     file: str = Field(default="", exclude=True)
     line: int | None = Field(default=None, exclude=True)  # line of its ``id:`` key, for messages
 
@@ -93,23 +147,6 @@ class Rubric(BaseModel):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-class _LineLoader(yaml.SafeLoader):  # pure Python on purpose: libyaml words its errors differently
-    """A safe YAML loader that remembers the line of every mapping key."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
-    lines = {}
-    for key_node, _ in node.value:
-        lines[str(key_node.value)] = key_node.start_mark.line + 1
-    mapping["__lines__"] = lines
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def strip_lines(data):
     if isinstance(data, dict):
         return {k: strip_lines(v) for k, v in data.items() if k not in ("__lines__", "__line__")}
@@ -136,21 +173,6 @@ def line_of(data, loc: tuple) -> int | None:
         else:
             break
     return line
-
-
-def load_yaml_with_lines(path: Path, label: str) -> tuple[object, list[Problem]]:
-    """Parse a YAML file safely, turning syntax errors into a located problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(Location(label), f"cannot read the file ({exc})")]
-    try:
-        return yaml.load(text, Loader=_LineLoader), []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        what = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(Location(label, line=line), f"not valid YAML ({what}); fix the indentation or quoting")]
 
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel]:
@@ -182,9 +204,23 @@ def _friendly(err: dict, model: type[BaseModel] | None) -> str:
         return f"'{key}' needs at least {n} {'entry' if n == 1 else 'entries'} (it has {ctx.get('actual_length', 0)}); add more"
     if kind == "string_too_short":
         return f"'{key}' is empty; write it"
+    if kind == "value_error" and isinstance(ctx.get("error"), OutOfRange):
+        subject = f"'{key}'" if not (len(loc) >= 3 and loc[-1] == "[key]") else f"the key of '{loc[-3]}'"
+        return f"{subject} {ctx['error']} (it is {_shown(got)}); fix the number"
     if kind in ("greater_than_equal", "greater_than"):
-        return f"'{key}' must be {ctx.get('ge', ctx.get('gt')):g} or more (it is {got}); fix the number"
-    if kind.startswith(("float_", "int_")):
+        return f"'{key}' must be {ctx.get('ge', ctx.get('gt')):g} or more (it is {_shown(got)}); fix the number"
+    if kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        word = "at most" if kind == "less_than_equal" else "below"
+        return f"'{key}' must be {word} {bound:g} (it is {_shown(got)}); fix the number"
+    if kind == "finite_number":
+        return f"'{key}' must be a finite number (it is {_shown(got)}); fix the number"
+    if kind == "too_long":
+        n = ctx.get("max_length")
+        return f"'{key}' may have at most {n} entries (it has {ctx.get('actual_length')}); is the file what you meant?"
+    if kind.startswith("int_"):
+        return f"'{key}' must be a whole number (it is {_shown(got)}); write e.g. '{key}: 2'"
+    if kind.startswith("float_"):
         return f"'{key}' must be a number (it is {got!r}); write e.g. '{key}: 2'"
     if kind == "string_type":
         return f"'{key}' must be text (it is {got!r}); quote it"
@@ -240,13 +276,15 @@ def load_rubric(path: Path, label: str | None = None) -> tuple[Rubric | None, li
     return rubric, []
 
 
+def rubric_walk(folder: Path, label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
+    """YAML files under a folder, sorted, without checkpoints and blueprints, and what was odd (see safeload.walk_files)."""
+    files, problems = walk_files(folder, (".yaml", ".yml"), label)
+    return [f for f in files if f.stem != "blueprint"], problems
+
+
 def rubric_files(folder: Path) -> list[Path]:
     """YAML files under a folder, sorted, without checkpoints and blueprints (not rubrics)."""
-    return [
-        f
-        for f in sorted(folder.rglob("*.y*ml"))
-        if f.suffix in (".yaml", ".yml") and ".ipynb_checkpoints" not in f.parts and f.stem != "blueprint"
-    ]
+    return rubric_walk(folder)[0]
 
 
 def load_rubrics(paths: list[Path], label=lambda p: str(p)) -> tuple[dict[str, Rubric], list[Problem]]:
@@ -255,7 +293,12 @@ def load_rubrics(paths: list[Path], label=lambda p: str(p)) -> tuple[dict[str, R
     problems: list[Problem] = []
     files: list[Path] = []
     for p in paths:
-        files += rubric_files(p) if p.is_dir() else [p]
+        if p.is_dir() and p.suffix not in (".yaml", ".yml"):
+            found, odd = rubric_walk(p, label)
+            files += found
+            problems += odd
+        else:
+            files.append(p)
     for f in files:
         rubric, probs = load_rubric(f, label(f))
         problems += probs

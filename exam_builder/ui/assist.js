@@ -15,10 +15,12 @@ function render({ model, el }) {
     if (tries > 0) setTimeout(() => find(selector, tries - 1, then), 50);
   }
 
-  const moveFocus = () => {
+  const moveFocus = (onlyIfIdle = false) => {
     const { selector } = model.get("focus");
     if (!selector) return;
     find(selector, 60, (node) => {
+      // on first drawing, never take focus from a box the person is already typing in
+      if (onlyIfIdle && document.activeElement && document.activeElement !== document.body) return;
       if (!node.hasAttribute("tabindex") && !/^(BUTTON|INPUT|TEXTAREA|SELECT|A)$/.test(node.tagName)) {
         node.setAttribute("tabindex", "-1");
       }
@@ -26,8 +28,8 @@ function render({ model, el }) {
       node.scrollIntoView({ block: "start" });
     });
   };
-  model.on("change:focus", moveFocus);
-  moveFocus();  // a screen drawn before this widget was
+  model.on("change:focus", () => moveFocus());
+  moveFocus(true);  // a screen drawn before this widget was
 
   model.on("change:announcement", () => {
     const { text } = model.get("announcement");

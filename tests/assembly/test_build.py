@@ -224,6 +224,27 @@ def test_issued_form_is_never_changed_silently(syn_course):
     assert stored(syn_course)["syn-A"] == ma.canonical_json()
 
 
+def test_an_issued_form_is_compared_with_what_was_issued_not_with_a_fresh_assembly(syn_course):
+    """Past sittings' facility or another seed would assemble other items today: an issued form is
+    never re-assembled, so a rebuild with the bank and blueprint unchanged is a no-op for it."""
+    build(syn_course, "syn", console=QUIET)
+    with syn_course.db.read() as s:
+        (fa, ma), _ = load_forms(s, "syn")
+    _issue(syn_course, "syn-A")
+    facility = {e.item_id: 0.05 for e in ma.items}  # every item of A now looks far too hard
+    result = build(syn_course, "syn", seed=987, p_values=facility, console=QUIET)
+    assert result.outcomes[0].status == "unchanged"
+    assert stored(syn_course)["syn-A"] == ma.canonical_json()
+    # the blueprint's own settings still bind it: a new cut score is refused, saying so
+    bp = syn_course.exam_dir("syn") / "blueprint.yaml"
+    bp.write_text(bp.read_text().replace("title: ", "title: Renamed ", 1))
+    before = snapshot(syn_course)
+    proc = run_cli(syn_course, "build", "syn")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "the blueprint's title (" in out and "Traceback" not in out, out
+    assert snapshot(syn_course) == before
+
+
 def test_key_found_in_release_stops_the_build_and_restores(syn_course):
     build(syn_course, "syn", forms=1, console=QUIET)
     before_db = stored(syn_course)

@@ -15,7 +15,7 @@ from bank_helpers import CORPUS, problem_lines, run_cli, run_script
 from exam_builder.bank.model import METADATA_KEY
 from exam_builder.course import Course
 from exam_builder.demo import DemoContext
-from exam_builder.errors import Location, Problem, ValidationFailed
+from exam_builder.errors import ExamBuilderError, Location, Problem, ValidationFailed
 
 
 def test_bank_list_json(mini_course):
@@ -138,3 +138,20 @@ def test_demo_stage_fails_on_errors(mini_course):
     ]
     assert "bank" not in ctx.state
 
+
+
+def test_demo_outside_a_course_uses_the_checkout_or_says_what_is_missing(tmp_path, monkeypatch):
+    """`exam-builder demo` run from a folder that is not a course: the checkout's sample course
+    (an editable install), or a located error, never a FileNotFoundError traceback."""
+    import exam_builder.demo as demo
+
+    empty = tmp_path / "not-a-course"
+    empty.mkdir()
+    assert demo.find_origin(empty) == demo.CHECKOUT
+    monkeypatch.setattr(demo, "CHECKOUT", tmp_path / "no-checkout")
+    with pytest.raises(ExamBuilderError) as exc:
+        demo.prepare(tmp_path / "demo-course", empty)
+    assert str(exc.value) == (f"{empty}: not a course folder (no source, rubrics, nbgrader_config.py). The demo "
+                              "copies a course's authored files: run it in the exam-builder checkout, or give one "
+                              "with --course DIR")
+    assert not (tmp_path / "demo-course").exists()

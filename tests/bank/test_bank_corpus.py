@@ -23,6 +23,9 @@ CASES = [
     ('bad-id.ipynb', 1, [
         "source/cps/bad-id.ipynb:cell 2 [Core 07]: id 'Core 07' may use only lower-case letters, digits, '.', '_' and '-'; rename it",
     ]),
+    ('cell-not-mapping.ipynb', 1, [
+        'source/cps/cell-not-mapping.ipynb:cell 2: the cell is text, not a mapping; re-save the notebook from JupyterLab',
+    ]),
     ('choice-box-typo.ipynb', 1, [
         'source/cps/choice-box-typo.ipynb:cell 2 [mc-box-typo]: choice box \'[]\' in "- [] Explain the program\'s rules" is not understood; write \'- [ ]\' for a distractor and \'- [x]\' for the key',
         "source/cps/choice-box-typo.ipynb:cell 2 [mc-box-typo]: choice box '[v]' in '- [v] Listen to what the person wants' is not understood; write '- [ ]' for a distractor and '- [x]' for the key",
@@ -39,6 +42,9 @@ CASES = [
     ]),
     ('copied-item.ipynb', 0, [
         "source/cps/copied-item.ipynb:cell 2 [base-mc-02]: warning: same question and choices as 'base-mc-01' at source/cps/base.ipynb:cell 3; a copied item not yet edited? change it or remove it",
+    ]),
+    ('deep-json.ipynb', 1, [
+        'source/cps/deep-json.ipynb:line 17: notebook JSON nested more than 100 levels deep, which no real file is; open it in JupyterLab or restore it from git',
     ]),
     ('difficulty-typo.ipynb', 1, [
         "source/cps/difficulty-typo.ipynb:cell 2 [mc-difficulty]: unknown difficulty 'moderate'; use one of easy, medium, hard",
@@ -58,6 +64,9 @@ CASES = [
     ]),
     ('empty-stem.ipynb', 1, [
         'source/cps/empty-stem.ipynb:cell 2 [mc-empty-stem]: the item has no question (stem); write it on the lines below the header',
+    ]),
+    ('exam-builder-metadata-text.ipynb', 1, [
+        "source/cps/exam-builder-metadata-text.ipynb: the notebook's metadata.exam_builder is text, not a mapping; re-save the notebook from JupyterLab",
     ]),
     ('header-typo.ipynb', 1, [
         "source/cps/header-typo.ipynb:cell 2 [mc-header-typo]: no competency; add 'competency: <one of peer-support, in-but-not-of, change-agent>' to the header",
@@ -79,17 +88,26 @@ CASES = [
     ('mc-with-rubric.ipynb', 1, [
         "source/cps/mc-with-rubric.ipynb:cell 2 [mc-with-rubric]: only open-response items have a rubric; remove 'rubric: base-or-01' or make it [OR]",
     ]),
+    ('metadata-list.ipynb', 1, [
+        "source/cps/metadata-list.ipynb:cell 2: the cell's metadata is a list, not a mapping; re-save the notebook from JupyterLab",
+    ]),
     ('missing-colon.ipynb', 1, [
         "source/cps/missing-colon.ipynb:cell 2 [mc-missing-colon]: header field 'points 1' is not 'name: value'; write it as e.g. 'points: 1'",
     ]),
     ('module-out-of-range.ipynb', 1, [
         'source/cps/module-out-of-range.ipynb:cell 2 [mc-module-12]: unknown module 12; use one of 1, 2, 3, 4, 5, 6, 7, 8, 9 (the vocabulary is c.ProgramPolicy.modules)',
     ]),
+    ('nbgrader-metadata-list.ipynb', 1, [
+        "source/cps/nbgrader-metadata-list.ipynb:cell 2: the cell's metadata.nbgrader is a list, not a mapping; re-save the notebook from JupyterLab",
+    ]),
     ('no-key.ipynb', 1, [
         "source/cps/no-key.ipynb:cell 2 [mc-no-key]: no choice is marked as the key; mark the right answer '- [x]'",
     ]),
     ('not-a-notebook.ipynb', 1, [
         'source/cps/not-a-notebook.ipynb: not a notebook (the file has no list of cells); re-save it from JupyterLab',
+    ]),
+    ('notebook-metadata-list.ipynb', 1, [
+        "source/cps/notebook-metadata-list.ipynb: the notebook's metadata is a list, not a mapping; re-save the notebook from JupyterLab",
     ]),
     ('or-no-rubric.ipynb', 1, [
         "source/cps/or-no-rubric.ipynb:cell 2 [or-no-rubric]: no rubric 'or-no-rubric' in rubrics/ (by default the item's id names it); write rubrics/or-no-rubric.yaml with id: or-no-rubric",
@@ -100,14 +118,38 @@ CASES = [
     ('or-with-choices.ipynb', 1, [
         "source/cps/or-with-choices.ipynb:cell 2 [base-or-choices]: an open-response item has no choices; remove the '- [ ]' lines or make it [MC]",
     ]),
+    ('points-huge.ipynb', 1, [
+        "source/cps/points-huge.ipynb:cell 2 [mc-points-huge]: points must be above 0 and at most 100 (it is 1000000000); write e.g. 'points: 1'",
+    ]),
+    ('points-inf.ipynb', 1, [
+        "source/cps/points-inf.ipynb:cell 2 [mc-points-inf]: points must be above 0 and at most 100 (it is inf); write e.g. 'points: 1'",
+    ]),
+    ('points-nan.ipynb', 1, [
+        "source/cps/points-nan.ipynb:cell 2 [mc-points-nan]: points must be above 0 and at most 100 (it is nan); write e.g. 'points: 1'",
+    ]),
     ('points-word.ipynb', 1, [
         "source/cps/points-word.ipynb:cell 2 [mc-points-word]: points 'one' is not a number; write e.g. 'points: 1'",
+    ]),
+    ('rubric-alias-bomb.yaml', 1, [
+        "rubrics/rubric-alias-bomb.yaml:line 8: anchor '&a' is not allowed; rubrics and blueprints do not use YAML anchors (&) or aliases (*): write the value out in full",
+    ]),
+    ('rubric-alias-reuse.yaml', 1, [
+        "rubrics/rubric-alias-reuse.yaml:line 5: anchor '&levels' is not allowed; rubrics and blueprints do not use YAML anchors (&) or aliases (*): write the value out in full",
+    ]),
+    ('rubric-deep.yaml', 1, [
+        'rubrics/rubric-deep.yaml:line 2: nested more than 50 levels deep; a rubric or blueprint needs fewer than 10',
     ]),
     ('rubric-duplicate-criterion.yaml', 1, [
         "rubrics/rubric-duplicate-criterion.yaml:line 2:column criteria [rubric-duplicate-criterion]: criterion id 'voice' is used twice; give each criterion its own id",
     ]),
     ('rubric-duplicate-id.yaml', 1, [
         "rubrics/rubric-duplicate-id.yaml:line 1 [base-or-01]: rubric id 'base-or-01' is also used by rubrics/base-or-01.yaml; give each rubric its own id",
+    ]),
+    ('rubric-duplicate-key.yaml', 1, [
+        "rubrics/rubric-duplicate-key.yaml:line 9: key 'criteria' is given twice (lines 2 and 9); YAML would keep only the second and silently drop the first: merge them into one",
+    ]),
+    ('rubric-duplicate-level-key.yaml', 1, [
+        "rubrics/rubric-duplicate-level-key.yaml:line 9: key 'points' is given twice (lines 7 and 9); YAML would keep only the second and silently drop the first: merge them into one",
     ]),
     ('rubric-empty-descriptor.yaml', 1, [
         "rubrics/rubric-empty-descriptor.yaml:line 6:column criteria.0.levels.0.descriptor [rubric-empty-descriptor]: 'descriptor' is empty; write it",
@@ -121,14 +163,26 @@ CASES = [
     ('rubric-list.yaml', 1, [
         "rubrics/rubric-list.yaml:line 1: a rubric file must be a mapping with 'id:' and 'criteria:'; start from another file in rubrics/",
     ]),
+    ('rubric-many-levels.yaml', 1, [
+        "rubrics/rubric-many-levels.yaml:line 5:column criteria.0.levels [rubric-many-levels]: 'levels' may have at most 20 entries (it has 25); is the file what you meant?",
+    ]),
     ('rubric-negative-points.yaml', 1, [
-        "rubrics/rubric-negative-points.yaml:line 6:column criteria.0.levels.0.points [rubric-negative-points]: 'points' must be 0 or more (it is -1); fix the number",
+        "rubrics/rubric-negative-points.yaml:line 6:column criteria.0.levels.0.points [rubric-negative-points]: 'points' must be a number from 0 to 100 points (it is -1); fix the number",
     ]),
     ('rubric-no-criteria.yaml', 1, [
         "rubrics/rubric-no-criteria.yaml:line 1:column criteria [rubric-no-criteria]: 'criteria' is missing; add it",
     ]),
     ('rubric-one-level.yaml', 1, [
         "rubrics/rubric-one-level.yaml:line 5:column criteria.0.levels [rubric-one-level]: 'levels' needs at least 2 entries (it has 1); add more",
+    ]),
+    ('rubric-points-huge.yaml', 1, [
+        "rubrics/rubric-points-huge.yaml:line 7:column criteria.0.levels.1.points [rubric-points-huge]: 'points' must be a number from 0 to 100 points (it is 1e9); fix the number",
+    ]),
+    ('rubric-points-inf.yaml', 1, [
+        "rubrics/rubric-points-inf.yaml:line 7:column criteria.0.levels.1.points [rubric-points-inf]: 'points' must be a number from 0 to 100 points (it is inf); fix the number",
+    ]),
+    ('rubric-points-nan.yaml', 1, [
+        "rubrics/rubric-points-nan.yaml:line 6:column criteria.0.levels.0.points [rubric-points-nan]: 'points' must be a number from 0 to 100 points (it is nan); fix the number",
     ]),
     ('rubric-points-word.yaml', 1, [
         "rubrics/rubric-points-word.yaml:line 6:column criteria.0.levels.0.points [rubric-points-word]: 'points' must be a number (it is 'zero'); write e.g. 'points: 2'",
@@ -154,6 +208,9 @@ CASES = [
     ('self-reviewed.ipynb', 0, [
         'source/cps/self-reviewed.ipynb:cell 2 [mc-self-reviewed]: warning: R. Alvarez is both author and reviewer; ask someone else to review it',
     ]),
+    ('source-number.ipynb', 1, [
+        "source/cps/source-number.ipynb:cell 2: the cell's source is a number, not text; re-save the notebook from JupyterLab",
+    ]),
     ('status-typo.ipynb', 1, [
         "source/cps/status-typo.ipynb:cell 2 [mc-status-typo]: status 'final' is unknown; use draft, reviewed, live or retired",
     ]),
@@ -177,12 +234,12 @@ CASES = [
         'source/cps/unknown-kind.ipynb:cell 2 [mc-unknown-kind]: unknown item kind [MCQ]; use [TF], [MC], [OR] or [SCENARIO]',
     ]),
     ('zero-points.ipynb', 1, [
-        "source/cps/zero-points.ipynb:cell 2 [mc-zero-points]: points must be more than 0 (it is 0); write e.g. 'points: 1'",
+        "source/cps/zero-points.ipynb:cell 2 [mc-zero-points]: points must be above 0 and at most 100 (it is 0); write e.g. 'points: 1'",
     ]),
 ]
 
 # a few cases also go through the installed console script, as an author would run it
-SCRIPT_CASES = {"truncated.ipynb", "two-keys.ipynb", "rubric-tab-indent.yaml", "self-reviewed.ipynb"}
+SCRIPT_CASES = {"truncated.ipynb", "two-keys.ipynb", "rubric-tab-indent.yaml", "self-reviewed.ipynb", "rubric-alias-bomb.yaml", "deep-json.ipynb"}
 
 
 def _place(course: Path, name: str) -> None:

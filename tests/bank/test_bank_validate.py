@@ -61,8 +61,8 @@ def test_valid_items_have_no_problems():
 @pytest.mark.parametrize(
     "over,expected",
     [
-        ({"points": -1}, "points must be more than 0 (it is -1); write e.g. 'points: 1'"),
-        ({"points": math.inf}, "points must be more than 0 (it is inf); write e.g. 'points: 1'"),
+        ({"points": -1}, "points must be above 0 and at most 100 (it is -1); write e.g. 'points: 1'"),
+        ({"points": math.inf}, "points must be above 0 and at most 100 (it is inf); write e.g. 'points: 1'"),
         ({"competency": ""}, "no competency; add 'competency: <one of peer-support, in-but-not-of, change-agent>' to the header"),
         ({"competency": "change agent"}, "write the competency 'change agent' as its slug: 'competency: change-agent'"),
         ({"module": None}, "no module; add 'module: <one of 1, 2, 3, 4, 5, 6, 7, 8, 9>' to the header"),

@@ -111,6 +111,17 @@ def test_resume_with_a_new_session_object_keeps_every_answer(dcourse, form_id):
     assert kinds[:2] == ["sign_in", "start"] and "resume" in kinds
 
 
+def test_a_typed_answer_is_kept_as_typed_without_invisible_characters(dcourse, form_id):
+    """NUL, other control characters and bidi overrides never reach the journal; the words,
+    tabs and line breaks (as "\n") do, and a reload shows exactly what was stored."""
+    formkit.add_sitting(dcourse, "c003", "TEXT-CLEN", form_id)
+    cs = CandidateSession(dcourse).sign_in("TEXT-CLEN")
+    cs.start()
+    cs.answer("or-story", "I would\x00 listen\r\nfirst\u202e\tthen ask 🙂")
+    again = CandidateSession(dcourse).sign_in("TEXT-CLEN")
+    assert again.answers()["or-story"].value == "I would listen\nfirst\tthen ask 🙂"
+
+
 def test_deadline_submits_automatically_and_refuses_later_changes(dcourse, form_id):
     sid = formkit.add_sitting(dcourse, "c003", "LATE-LATE", form_id, minutes=1)
     clock = Clock()

@@ -105,6 +105,7 @@ def test_gradebook_equals_stock_nbgrader_autograde(graded_template, tmp_path):
     rel_a = kit.released(base, "cps-A")
     kit.write_submission(base, "cand007", "cps-A", rel_a)
     kit.write_submission(base, "cand008", "cps-A", kit.fill(rel_a, {n: None for n in range(1, 19)}, {}))
+    kit.enrol(base, "cand007", "cand008")  # only candidates on the roster are graded
     base.db.dispose()
     shutil.copytree(ours, stock)
 
@@ -176,6 +177,7 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
     tamper(gcourse, "cand003", "cps-A", changed_points)
     tamper(gcourse, "cand005", "cps-A", junk)
     extra = {"t-dup": duplicated, "t-del": deleted, "t-bad": invalid}
+    kit.enrol(gcourse, *extra, "t-stamp")  # only candidates on the roster are graded
     rel_nb = kit.released(gcourse, "cps-A")
     for cand, edit in extra.items():
         kit.write_submission(gcourse, cand, "cps-A", kit.fill(rel_nb, {e.number: e.key for e in m.objective()}, {}))
@@ -213,7 +215,8 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
     assert auto("t-dup", "q01") == 0.0  # the last duplicate (a wrong answer) counts, as in nbgrader
     assert auto("t-dup", "q02") == 1.0 or m.items[1].kind.value == "open_response"
     assert auto("t-del", "q01") == 0.0 and auto("t-del", "q02") == m.items[1].points
-    assert all(auto("t-bad", grade_ids(e.number)["grade"]) == 0.0 for e in m.objective())
+    # an unreadable notebook is set aside: no score at all (pending), never a 0 it did not earn
+    assert all(auto("t-bad", grade_ids(e.number)["grade"]) is None for e in m.items)
     assert all(auto("t-stamp", grade_ids(e.number)["grade"]) == 0.0 for e in m.items)
     # edited locked cells do not change the score: cand001's answer is judged against the key
     answers = journal_answers(gcourse, 1)

@@ -122,8 +122,8 @@ def test_attendance_import_all_or_nothing_with_located_errors(rcourse):
     with pytest.raises(ValidationFailed) as exc:
         import_attendance(rcourse, bad, "coordinator")
     assert _problems(exc.value) == [
-        "rosters/att.csv:row 2:column module: the module number must be between 1 and 3, not 4",
-        "rosters/att.csv:row 3:column class: the class number must be a whole number, not 'one'",
+        "rosters/att.csv:row 2:column module: the module number must be from 1 to 3, not '4'",
+        "rosters/att.csv:row 3:column class: the class number must be a whole number from 1 to 999, not 'one'",
         "rosters/att.csv:row 4:column status: 'sick' is not present, late or absent",
         "rosters/att.csv:row 5:column status: c001 module 1.1 is present on row 1 and absent here; keep one",
     ]
@@ -223,9 +223,17 @@ def test_a_quoted_cell_keeps_its_line_breaks_and_rows_count_records(rcourse):
     from exam_builder.records.csvfile import Column, read_csv
 
     path = _write(rcourse, "notes.csv", 'id,note\nc001,"seat near\nthe door"\nc002,"a\u2028b"\nc003,plain\n')
-    sheet = read_csv(path, (Column("id", ()), Column("note", ())), rcourse.root)
+    sheet = read_csv(path, (Column("id", ()), Column("note", (), multiline=True)), rcourse.root)
     assert [(r.number, r.get("id"), r.get("note")) for r in sheet.rows] == [
         (1, "c001", "seat near\nthe door"), (2, "c002", "a\u2028b"), (3, "c003", "plain")]
+    assert not sheet.problems
+    single = read_csv(path, (Column("id", ()), Column("note", ())), rcourse.root)  # a one-line column refuses them
+    assert [str(p) for p in single.problems] == [
+        "rosters/notes.csv:row 1:column note: the cell has a line break (U+000A) at character 10; "
+        "delete it and save the sheet again",
+        "rosters/notes.csv:row 2:column note: the cell has a line break (U+2028) at character 2; "
+        "delete it and save the sheet again"]
+    assert [r.get("note") for r in single.rows] == ["", "", "plain"]  # a refused cell never reaches an importer
 
 
 def _statements(course, action) -> int:

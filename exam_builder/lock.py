@@ -1,0 +1,161 @@
+"""One command at a time changes a course: the course lock.
+
+Two ``build`` runs at once used to leave nbgrader rows and ``release/`` folders behind, or crash,
+or both "succeed" and write every audit entry twice. Every command that changes a course runs
+under ``course_lock``:
+
+* on one machine, an exclusive ``flock`` on ``<course>/.exam-builder/lock``; the file says who
+  holds it (command, process, host, since when), so a second command can say so plainly;
+* with PostgreSQL, also a session advisory lock on the database, held on its own connection for
+  the whole command: courses on several machines that share one database are serialized too,
+  and the holder is named from ``pg_stat_activity.application_name``.
+
+The second command waits (``EXAM_BUILDER_LOCK_WAIT`` seconds, 120 by default, saying once what
+it waits for), then gives up with a message naming the holder and changes nothing. A lock dies
+with its process (the kernel releases a ``flock`` and PostgreSQL a session's locks), so a
+killed command never leaves the course locked. Whoever holds the lock may clear the course's
+scratch folder (``scratch_dir``): anything left there belongs to a command that died.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from sqlalchemy import text
+
+from .errors import ExamBuilderError
+from .files import private_dir
+
+#: The advisory lock's key: one lock per database (a database is one course's gradebook).
+PG_LOCK_KEY = 0x6578616D  # "exam"
+DEFAULT_WAIT = 120.0
+POLL = 0.2
+
+
+def lock_path(course) -> Path:
+    return course.private_dir / "lock"
+
+
+def scratch_dir(course) -> Path:
+    """``<course>/.exam-builder/scratch``: backups and temporary folders of a running command."""
+    return private_dir(course.private_dir / "scratch")
+
+
+def wait_seconds() -> float:
+    raw = os.environ.get("EXAM_BUILDER_LOCK_WAIT", "")
+    try:
+        return max(float(raw), 0.0) if raw else DEFAULT_WAIT
+    except ValueError:
+        raise ExamBuilderError(f"EXAM_BUILDER_LOCK_WAIT={raw!r} is not a number of seconds") from None
+
+
+def _holder_text(info: dict) -> str:
+    since = info.get("since", "")
+    return (f"`{info.get('command', 'exam-builder')}` (process {info.get('pid', '?')} on {info.get('host', '?')}"
+            + (f", since {since}" if since else "") + ")")
+
+
+def _read_holder(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def _pg_holder(conn) -> str:
+    row = conn.execute(text(
+        "SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.objid = :key AND l.pid <> pg_backend_pid() LIMIT 1"), {"key": PG_LOCK_KEY}).first()
+    if row is None or not row[0]:
+        return "another command on another machine"
+    return f"`{row[0]}`"
+
+
+@contextlib.contextmanager
+def course_lock(course, command: str, *, wait: float | None = None,
+                say: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the course lock for ``command`` (e.g. ``"exam-builder build cps"``); see the module."""
+    wait = wait_seconds() if wait is None else wait
+    path = lock_path(course)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    told = False
+    deadline = time.monotonic() + wait
+    me = {"command": command, "pid": os.getpid(), "host": socket.gethostname(),
+          "since": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")}
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder_text(_read_holder(path))
+                if time.monotonic() >= deadline:
+                    raise ExamBuilderError(
+                        f"the course is busy: {holder} is changing it. Nothing was changed; run this again "
+                        "when that command has finished.") from None
+                if not told and say is not None:
+                    say(f"waiting for {holder} to finish (up to {wait:g} s)…")
+                    told = True
+                time.sleep(POLL)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
+        with _pg_lock(course, command, deadline, wait, say, told):
+            _clear_scratch(course)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextlib.contextmanager
+def _pg_lock(course, command: str, deadline: float, wait: float, say, told: bool) -> Iterator[None]:
+    """The advisory lock on a PostgreSQL database (nothing to do on SQLite: one machine)."""
+    engine = course.db.engine
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT set_config('application_name', :name, false)"),
+                     {"name": f"{command} (process {os.getpid()} on {socket.gethostname()})"[:63]})
+        conn.commit()
+        while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar():
+            conn.commit()
+            holder = _pg_holder(conn)
+            conn.commit()
+            if time.monotonic() >= deadline:
+                raise ExamBuilderError(f"the course is busy: {holder} is changing it through the same database. "
+                                       "Nothing was changed; run this again when that command has finished.")
+            if not told and say is not None:
+                say(f"waiting for {holder} to finish (up to {wait:g} s)…")
+                told = True
+            time.sleep(POLL)
+        conn.commit()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection has let go of its locks already
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
+                conn.commit()
+
+
+def _clear_scratch(course) -> None:
+    """Leftovers of a command that died (the lock is ours, so nothing else is using them)."""
+    folder = course.private_dir / "scratch"
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)

@@ -1,0 +1,468 @@
+"""One safe loader per input format: YAML (rubrics, blueprints), JSON and notebooks.
+
+Every file an author, a candidate or another tool hands us is read through here, so the limits
+and the wording are the same everywhere. The contract:
+
+* Nothing here raises anything but ``ExamBuilderError`` (JSON, notebooks) or returns located
+  ``Problem`` records (YAML); never a ``RecursionError``, ``MemoryError``, ``TypeError`` or a
+  traceback from a parser, whatever the bytes.
+* Size is checked before the file is parsed, and nesting depth is checked by an iterative scan
+  before ``json.loads`` (or while YAML is composed), so a hostile file costs at most one read.
+* YAML refuses aliases and anchors altogether (a rubric or blueprint has no use for them, and an
+  alias is what an expansion bomb is made of) and refuses a key given twice in one mapping
+  (YAML keeps the last one silently, so graders would score against a rubric nobody wrote).
+* A notebook is returned only when the structure its readers rely on has the right types: a
+  top-level mapping, ``cells`` a list of mappings, each ``source`` text or a list of text, every
+  ``metadata`` (and its ``nbgrader`` and ``exam_builder`` parts) a mapping. The error names the
+  file and the cell. ``read_notebook_json`` does the same without importing nbformat.
+* Only regular files are read (a folder named ``x.ipynb`` or a pipe is refused, never opened), and
+  ``walk_files`` lists a folder's files without going round a link loop or out of the folder.
+
+API: ``load_yaml(path, label) -> (data, problems)``; ``read_json(source, where)``,
+``read_notebook(path)``, ``read_notebook_json(path)`` raise ``LoadError`` (an ``ExamBuilderError``
+with ``.location`` and ``.problem``); ``walk_files(folder, suffixes, label) -> (files, problems)``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from .errors import ExamBuilderError, Location, Problem, rel
+
+if TYPE_CHECKING:  # nbformat's import alone takes seconds; it is imported when a notebook is read
+    import nbformat
+
+# A notebook of a 200-item exam with outputs is a few MB; 20 MB leaves room for embedded images
+# while refusing a file that would make the reader (and every grader's page) crawl.
+MAX_JSON_BYTES = 20 * 1024 * 1024
+# nbformat 4 nests about 6 levels deep and cell metadata a few more; 100 is far above any real
+# file and far below where Python's recursive json decoder (and anything walking the result) fails.
+MAX_JSON_DEPTH = 100
+# The largest real rubric or blueprint is a few KB.
+MAX_YAML_BYTES = 1024 * 1024
+# A blueprint nests section > item list > mapping: about 6 levels.
+MAX_YAML_DEPTH = 50
+
+
+# --------------------------------------------------------------------------------------- YAML
+
+
+class _LineLoader(yaml.SafeLoader):  # pure Python on purpose: libyaml words its errors differently
+    """A safe YAML loader that remembers the line of every mapping key and refuses aliases."""
+
+    max_depth = MAX_YAML_DEPTH
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        # An alias is refused when it is met, before anything is expanded: "*name" in the text.
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(
+                event.start_mark.line + 1,
+                f"alias '*{event.anchor}' is not allowed; rubrics and blueprints do not use YAML "
+                "anchors (&) or aliases (*): write the value out in full",
+            )
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise _Refused(
+                event.start_mark.line + 1,
+                f"anchor '&{anchor}' is not allowed; rubrics and blueprints do not use YAML "
+                "anchors (&) or aliases (*): write the value out in full",
+            )
+        self._depth += 1
+        try:
+            if self._depth > self.max_depth:
+                raise _Refused(
+                    event.start_mark.line + 1,
+                    f"nested more than {self.max_depth} levels deep; a rubric or blueprint needs fewer than 10",
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Refused(Exception):
+    """A YAML file we will not load, with the line to point at."""
+
+    def __init__(self, line: int | None, message: str, needs_hint: bool = False) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.needs_hint = needs_hint
+
+    def with_hint(self, hint: str) -> str:
+        return f"{self.message}; {hint}" if self.needs_hint else self.message
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    seen: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _Refused(key_node.start_mark.line + 1, "a key must be a plain name, not a list or a mapping")
+        key, line = str(key_node.value), key_node.start_mark.line + 1
+        if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+            raise _Refused(line, "merge keys ('<<') are not allowed; write the keys out in full")
+        if key in seen:
+            raise _Refused(
+                line,
+                f"key '{key}' is given twice (lines {seen[key]} and {line}); YAML would keep only the "
+                "second and silently drop the first: merge them into one",
+            )
+        seen[key] = line
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping["__lines__"] = seen
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES) -> tuple[object, list[Problem]]:
+    """Parse a YAML file safely: ``(data, [])`` or ``(None, [a located problem])``.
+
+    Mappings carry ``__lines__`` (key -> line) and ``__line__`` for located messages.
+    """
+    try:
+        text = _read_bounded(path, max_bytes).decode("utf-8")
+    except _Refused as exc:
+        return None, [Problem(Location(label), exc.with_hint("a rubric or blueprint is a few KB: is it the right file?"))]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(Location(label), f"cannot read the file ({_plain(exc)})")]
+    try:
+        return yaml.load(text, Loader=_LineLoader), []
+    except _Refused as exc:
+        return None, [Problem(Location(label, line=exc.line), exc.message)]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        what = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(Location(label, line=line), f"not valid YAML ({what}); fix the indentation or quoting")]
+    except (RecursionError, MemoryError, ValueError, OverflowError) as exc:  # belt and braces
+        return None, [Problem(Location(label), f"cannot read the YAML ({type(exc).__name__}); simplify the file")]
+
+
+# --------------------------------------------------------------------------------------- files
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; never reads a big file, never blocks on a pipe.
+
+    ``_Refused`` with a message that ends in what to do (``needs_hint``: the caller adds its own).
+    """
+    st = path.stat()
+    if stat.S_ISDIR(st.st_mode):
+        raise _Refused(None, "a folder named like a file; rename the folder (only files are read)")
+    if not stat.S_ISREG(st.st_mode):
+        raise _Refused(None, "not a regular file (a pipe or device?); remove it")
+    with path.open("rb") as fh:
+        data = fh.read(max_bytes + 1) if st.st_size <= max_bytes else b""
+    if st.st_size > max_bytes or len(data) > max_bytes:
+        raise _Refused(None, f"the file is {_mb(max(st.st_size, len(data)))}, over the {_mb(max_bytes)} limit",
+                       needs_hint=True)
+    return data
+
+
+# --------------------------------------------------------------------------------------- JSON
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def _plain(exc: OSError | UnicodeDecodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    return exc.strerror or type(exc).__name__
+
+
+def json_depth_over(text: str | bytes, limit: int) -> int | None:
+    """The 1-based line where ``[``/``{`` nesting first exceeds ``limit``, or None.
+
+    An iterative scan that skips strings, so the check itself cannot overflow the stack.
+    """
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    depth, line, in_str, escaped = 0, 1, False, False
+    for b in data:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:  # backslash
+                escaped = True
+            elif b == 0x22:
+                in_str = False
+        elif b == 0x22:
+            in_str = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return line
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+        if b == 0x0A:
+            line += 1
+    return None
+
+
+class LoadError(ExamBuilderError):
+    """A file that cannot be read safely, with where (file, line or cell) and what to do."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(f"{location}: {message}")
+        self.location = location
+        self.message = message
+
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.location, self.message)
+
+
+def read_json(
+    source: Path | str | bytes, where: str, *, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH,
+    what: str = "JSON", hint: str = "is it the right file?",
+) -> object:
+    """Parse JSON from a file (``Path``) or text/bytes; ``LoadError`` (an ``ExamBuilderError``) located at ``where``.
+
+    ``what`` names the content in messages ("notebook JSON"); ``hint`` says what to do.
+    """
+    if isinstance(source, Path):
+        try:
+            data: str | bytes = _read_bounded(source, max_bytes)
+        except _Refused as exc:
+            raise LoadError(Location(where), exc.with_hint(hint)) from None
+        except OSError as exc:
+            raise LoadError(Location(where), f"cannot read the file ({_plain(exc)}); {hint}") from None
+    else:
+        data = source
+    if len(data) > max_bytes:
+        raise LoadError(Location(where), f"{_mb(len(data))} of {what}, over the {_mb(max_bytes)} limit; {hint}")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LoadError(Location(where), f"cannot read the file (not UTF-8 text at byte {exc.start + 1}); {hint}") from None
+    deep = json_depth_over(data, max_depth)
+    if deep is not None:
+        raise LoadError(Location(where, line=deep), f"{what} nested more than {max_depth} levels deep, "
+                                                    f"which no real file is; {hint}")
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise LoadError(Location(where, line=exc.lineno), f"not valid {what} ({exc.msg}, column {exc.colno}); {hint}") from None
+    except (RecursionError, ValueError, OverflowError) as exc:  # the scan makes these unreachable; kept at the root
+        raise LoadError(Location(where), f"cannot read the {what} ({type(exc).__name__}); {hint}") from None
+
+
+# ----------------------------------------------------------------------------------- notebooks
+
+NOTEBOOK_HINT = "open it in JupyterLab or restore it from git"
+RESAVE = "re-save the notebook from JupyterLab"
+
+
+def notebook_shape_problem(raw: object) -> tuple[int | None, str] | None:
+    """``(cell or None, what is wrong)`` if parsed JSON lacks a notebook's structure types; else None."""
+    if not isinstance(raw, dict):
+        return None, "not a notebook (the file has no list of cells); re-save it from JupyterLab"
+    cells = raw.get("cells")
+    if not isinstance(cells, list) and not isinstance(raw.get("worksheets"), list):
+        return None, "not a notebook (the file has no list of cells); re-save it from JupyterLab"
+    version = raw.get("nbformat")
+    if not isinstance(version, int) or isinstance(version, bool) or not 3 <= version <= 4:
+        return None, f"not a notebook this tool reads (nbformat {version!r}, expected 4); re-save it from JupyterLab"
+    if not isinstance(cells, list):  # nbformat 3 keeps cells in worksheets: checked after conversion
+        return None
+    if not isinstance(raw.get("metadata", {}), dict):
+        return None, f"the notebook's metadata is {_kind(raw['metadata'])}, not a mapping; {RESAVE}"
+    for n, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            return n, f"the cell is {_kind(cell)}, not a mapping; {RESAVE}"
+        source = cell.get("source", "")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            return n, f"the cell's source is {_kind(source)}, not text; {RESAVE}"
+        if not isinstance(cell.get("metadata", {}), dict):
+            return n, f"the cell's metadata is {_kind(cell['metadata'])}, not a mapping; {RESAVE}"
+        for key, value in cell["metadata"].items() if isinstance(cell.get("metadata"), dict) else ():
+            if key in ("nbgrader", "exam_builder") and not isinstance(value, dict):
+                return n, f"the cell's metadata.{key} is {_kind(value)}, not a mapping; {RESAVE}"
+        if not isinstance(cell.get("cell_type", ""), str):
+            return n, f"the cell's cell_type is {_kind(cell['cell_type'])}, not text; {RESAVE}"
+    for key in ("exam_builder", "nbgrader"):
+        value = raw.get("metadata", {}).get(key, {})
+        if not isinstance(value, dict):
+            return None, f"the notebook's metadata.{key} is {_kind(value)}, not a mapping; {RESAVE}"
+    return None
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def read_notebook_json(
+    path: Path, *, where: str | None = None, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH,
+) -> dict:
+    """A notebook as plain parsed JSON with its structure types checked, without importing nbformat.
+
+    For readers that must start fast (the candidate's kernel); ``LoadError`` located at file and cell.
+    """
+    where = where or str(path)
+    raw = read_json(path, where, max_bytes=max_bytes, max_depth=max_depth, what="notebook JSON", hint=NOTEBOOK_HINT)
+    _check_shape(raw, where)
+    return raw  # type: ignore[return-value]  # _check_shape proved it is a mapping
+
+
+def read_notebook(
+    path: Path, *, where: str | None = None, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH,
+    validate: bool = True,
+) -> nbformat.NotebookNode:
+    """A notebook (nbformat 4) from a file, or ``LoadError`` located at the file and cell.
+
+    ``where`` is the file's name in messages (default: the path). ``validate`` also runs nbformat's
+    schema (slow on big notebooks; the structure checks here are what readers rely on).
+    """
+    where = where or str(path)
+    raw = read_notebook_json(path, where=where, max_bytes=max_bytes, max_depth=max_depth)
+    import nbformat
+
+    try:
+        with warnings.catch_warnings():  # nbformat warns about missing cell ids; not the author's problem
+            warnings.simplefilter("ignore")
+            # what nbformat.reads does (join multi-line strings, drop transient keys), without parsing again
+            major, minor = nbformat.reader.get_version(raw)
+            nb = nbformat.convert(nbformat.versions[major].to_notebook_json(raw, minor=minor), 4)
+            if validate:
+                nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises several kinds for malformed notebooks
+        msg = str(exc).strip().split("\n")[0][:200]
+        raise LoadError(Location(where), f"not a valid notebook ({msg}); re-save it from JupyterLab") from None
+    _check_shape(nb, where)  # a notebook converted from nbformat 3 brings its own structure
+    return nb
+
+
+def _check_shape(raw: object, where: str) -> None:
+    shape = notebook_shape_problem(raw)
+    if shape is not None:
+        cell, message = shape
+        raise LoadError(Location(where, cell=cell), message)
+
+
+# ---------------------------------------------------------------------------------- folders
+
+
+def safe_rel(path: Path, root: Path | None) -> str:
+    """``errors.rel`` for a path that may be a looping or dangling link (resolving it would raise)."""
+    try:
+        return rel(path, root)
+    except (RuntimeError, OSError):  # a symlink loop: name it by its folder, which resolves
+        return str(Path(safe_rel(path.parent, root)) / path.name) if path.parent != path else str(path)
+
+
+def walk_files(
+    folder: Path, suffixes: tuple[str, ...], label: Callable[[Path], str] = str, *,
+    skip: tuple[str, ...] = (".ipynb_checkpoints",),
+) -> tuple[list[Path], list[Problem]]:
+    """Regular files under ``folder`` whose name ends in one of ``suffixes``, sorted, and what was odd.
+
+    Iterative, each real folder once, so a link loop cannot make it go round. Symbolic links are
+    followed only to places inside ``folder`` (a link out of it, e.g. out of the course, is an
+    error: its content would change without the course changing). A link that loops or points
+    nowhere is an error when named like a file we read, else a warning; a folder named like a file
+    we read (``x.ipynb/``) is an error, and so is a special file (a pipe would block the reader).
+    Each file is listed once, by the first path that reaches it.
+    """
+    problems: list[Problem] = []
+    files: list[Path] = []
+    try:
+        top = folder.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return [], [Problem(Location(safe_rel(folder, None) if label is str else _label(label, folder)),
+                            "a folder that cannot be read (a symbolic link loop?); check the path")]
+    seen_dirs: set[Path] = {top}
+    seen_files: set[Path] = set()
+    stack: list[Path] = [folder]
+    matches = lambda name: name.endswith(suffixes)  # noqa: E731
+    while stack:
+        current = stack.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Problem(Location(_label(label, current)), f"cannot read the folder ({_plain(exc)}); check its permissions"))
+            continue
+        subdirs: list[Path] = []
+        for entry in entries:
+            if entry.name in skip:
+                continue
+            path = Path(entry.path)
+            where = str(Path(_label(label, current)) / entry.name)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    problems.append(Problem(
+                        Location(where),
+                        "a symbolic link that loops or points nowhere; it is not read: remove it or point it at a file",
+                        "error" if matches(entry.name) else "warning",
+                    ))
+                    continue
+                if target != top and top not in target.parents:
+                    if target.is_dir() or matches(entry.name):
+                        problems.append(Problem(
+                            Location(where),
+                            f"a symbolic link out of {_label(label, folder)}/ ({target}); links out of it are not "
+                            "followed: copy the files in instead",
+                        ))
+                    continue
+            else:
+                target = None
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError:
+                is_dir = is_file = False
+            if is_dir:
+                real = target or path.resolve()
+                if matches(entry.name):
+                    problems.append(Problem(Location(where), f"a folder named like a {_what(entry.name)} file; "
+                                                             "rename the folder (only files are read)"))
+                if real in seen_dirs:
+                    if target is not None:
+                        problems.append(Problem(Location(where), "a symbolic link back to a folder already read "
+                                                                 "(a loop); not followed", "warning"))
+                    continue
+                seen_dirs.add(real)
+                subdirs.append(path)
+            elif matches(entry.name):
+                if not is_file:
+                    problems.append(Problem(Location(where), "not a regular file (a pipe or device?); it is not read: remove it"))
+                    continue
+                real = target or path.resolve()
+                if real not in seen_files:
+                    seen_files.add(real)
+                    files.append(path)
+        stack.extend(reversed(subdirs))
+    return sorted(files), problems
+
+
+def _label(label: Callable[[Path], str], path: Path) -> str:
+    try:
+        return label(path)
+    except (RuntimeError, OSError):
+        return str(path)
+
+
+def _what(name: str) -> str:
+    return "notebook (.ipynb)" if name.endswith(".ipynb") else "YAML (.yaml)"
