@@ -30,7 +30,7 @@ def _width(stream) -> int | None:
 console = Console(width=_width(sys.stdout))
 err_console = Console(stderr=True, width=_width(sys.stderr))
 
-COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "demo", "rehearse"]
+COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analysis", "demo", "rehearse"]
 
 #: Commands that change a course: they run one at a time (``exam_builder.lock``). The servers
 #: (serve, proctor, grader) change it a transaction at a time and are not serialized.

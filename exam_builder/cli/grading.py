@@ -25,8 +25,8 @@ def register(cli: click.Group) -> None:
                   help="Why (kept in the audit trail).")
     @click.option("--workers", type=int, default=None, help="Processes reading submissions (default: one per CPU).")
     @click.option("--formgrader-copies/--no-formgrader-copies", default=None,
-                  help="Also write key-free copies to autograded/ for nbgrader's formgrader "
-                       "(default: GradingSettings.formgrader_copies).")
+                  help="Write key-free, staff-only copies to autograded/ so nbgrader's formgrader shows every score "
+                       "(on by default: GradingSettings.formgrader_copies).")
     @pass_course
     def grade(course, exam, actor, reason, workers, formgrader_copies) -> None:
         """Score every true/false and multiple-choice answer of EXAM's submissions (no code is run).

@@ -27,6 +27,7 @@ STAGES = [
     ("rehearsal", "Rehearse exam day: a small room against the real exam server"),
     ("grading", "Grade: objective scoring, rubric ratings, adjudication, results"),
     ("followup", "After the results: item analysis, a retake's rules, the audit trail"),
+    ("report", "The program's report for the oversight board"),
 ]
 
 EXAM = "cps"

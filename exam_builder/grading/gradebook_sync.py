@@ -146,7 +146,7 @@ class GradebookWriter:
     def _existing(self, students: list[str]) -> tuple[dict, dict, dict, dict]:
         subs: dict[str, str] = {}
         nbs: dict[str, str] = {}
-        grades: dict[tuple[str, str], tuple[str, float | None, float | None]] = {}
+        grades: dict[tuple[str, str], tuple[str, float | None, float | None, bool]] = {}
         comments: dict[tuple[str, str], str] = {}
         for chunk in _chunks(students, 500):
             for sid, student, nbid in self.conn.execute(
@@ -160,11 +160,12 @@ class GradebookWriter:
                     nbs[student] = nbid
         nb_ids = list(nbs.values())
         for chunk in _chunks(nb_ids, 500):
-            for gid, nbid, cid, auto, manual in self.conn.execute(
-                select(GRADE.c.id, GRADE.c.notebook_id, GRADE.c.cell_id, GRADE.c.auto_score, GRADE.c.manual_score)
+            for gid, nbid, cid, auto, manual, needs in self.conn.execute(
+                select(GRADE.c.id, GRADE.c.notebook_id, GRADE.c.cell_id, GRADE.c.auto_score, GRADE.c.manual_score,
+                       GRADE.c.needs_manual_grade)
                 .where(GRADE.c.notebook_id.in_(chunk))
             ):
-                grades[(nbid, cid)] = (gid, auto, manual)
+                grades[(nbid, cid)] = (gid, auto, manual, bool(needs))
             for mid, nbid, cid in self.conn.execute(
                 select(COMMENT.c.id, COMMENT.c.notebook_id, COMMENT.c.cell_id).where(COMMENT.c.notebook_id.in_(chunk))
             ):
@@ -219,7 +220,7 @@ class GradebookWriter:
                 old_auto = existing[1] if existing else None
                 if name in b.auto:
                     auto = b.auto[name]
-                    needs = False if b.missing else (manual is not None or auto is None)
+                    needs = needs_manual_grade(auto, manual, existing[3] if existing else None, b.missing)
                 else:
                     auto, needs = old_auto, None
                 old_total += old_auto or 0.0
@@ -275,7 +276,7 @@ class GradebookWriter:
             subs, nbs, grades, comments = self._existing([student])
         nbid = nbs[student]
         cid = self.cells.grade_cells[grade_name][0]
-        gid, _auto, old = grades[(nbid, cid)]
+        gid, _auto, old, _needs = grades[(nbid, cid)]
         self.conn.execute(update(GRADE).where(GRADE.c.id == gid)
                           .values(manual_score=score, needs_manual_grade=score is None))
         scid = self.cells.solution_cells.get(grade_name)
@@ -309,6 +310,23 @@ def _large_cache(conn: Connection, kib: int = 262_144):
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
+def needs_manual_grade(auto: float | None, manual: float | None, before: bool | None, missing: bool) -> bool:
+    """Whether the formgrader should show a grade as still to be graded by hand.
+
+    No notebook: nothing to grade (nbgrader's rule). No score at all (an open response nobody
+    has decided yet): to be graded. A manual score (a decision of the rating process, or a
+    score typed in the formgrader): as it was. nbgrader's ``autograde`` sets that last case
+    back to "needs manual grade" because it re-runs the notebook, which may change what the
+    grader saw; objective scoring runs nothing and the submitted file never changes, so a
+    decided rubric score stays decided and the formgrader does not ask for it again.
+    """
+    if missing:
+        return False
+    if manual is not None:
+        return bool(before) if before is not None else False
+    return auto is None
 
 
 def existing_total_differs(old: float, new: float) -> bool:

@@ -313,8 +313,9 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
                write_copies: bool | None = None) -> GradeReport:
     """Score every submission of every form of ``exam``; returns counts and flags.
 
-    ``write_copies``: also write key-free copies to ``autograded/`` for nbgrader's formgrader
-    (default: ``GradingSettings.formgrader_copies``).
+    ``write_copies``: write key-free copies to ``autograded/`` for nbgrader's formgrader
+    (default: ``GradingSettings.formgrader_copies``, on). They are the submitted files (locked
+    cells put back as released when tampered with), staff-side like ``submitted/``; no key.
     """
     settings = grading_settings(course)
     write_copies = settings.formgrader_copies if write_copies is None else write_copies

@@ -17,9 +17,12 @@ class GradingSettings(Configurable):
         2000, help="Submissions written to the gradebook per database transaction."
     ).tag(config=True)
     formgrader_copies = Bool(
-        False,
-        help="Also write key-free copies of the submissions to autograded/, so nbgrader's formgrader can open "
-        "them (its score lists need only the gradebook). Costs about as much as the scoring itself.",
+        True,
+        help="Write key-free copies of the submissions to autograded/<candidate>/<form>/ (staff-only, never "
+        "released), so nbgrader's formgrader lists every submission and opens it with its scores and comments. "
+        "Without them the formgrader shows each submission as '(file missing)' and leaves it out of its lists. "
+        "A copy is the submitted file itself (rewritten from the gradebook's cells only when it was tampered "
+        "with); it holds no key. Turn off only when nobody uses the formgrader.",
     ).tag(config=True)
     claim_timeout_minutes = Int(
         30, help="A response a grader claimed but did not score within this many minutes returns to the queue."

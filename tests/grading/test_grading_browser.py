@@ -196,7 +196,7 @@ def test_two_graders_score_by_keyboard_and_progress_counts_what_is_left(grader_s
     ann.get_by_text("✔ Chosen: level 3").wait_for()
     assert first.get_by_role("radio").nth(2).is_checked()
     keys.press("Enter")
-    ann.get_by_text("Saved.").wait_for()
+    ann.get_by_text("Saved. Your rating of response").wait_for()
     wait_progress(ann, f"you rated 1; {n - 1} of {n} left for you; 1 waiting for a second rating")
     seen = [n - 1]
     while seen[-1]:  # every response offered to Ann counts down by one, to 0
@@ -269,7 +269,7 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         page.get_by_label("Comment for the record (optional)").fill("Clear example.")
         save.scroll_into_view_if_needed()
         save.click()
-        page.get_by_text("Saved.").wait_for()
+        page.get_by_text("Saved. Your rating of response").wait_for()
         wait_progress(page, f"{n - 1} of {n} left for you")
         page.get_by_text("Not chosen yet.").first.wait_for()  # the next response starts blank
         assert in_view(page, save)

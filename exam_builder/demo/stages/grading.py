@@ -1,7 +1,8 @@
 """Demo stage 'grading': objective scoring, three scripted graders, adjudication, results, reports.
 
 1. ``grade_exam`` scores every collected submission from the forms' keys (no code is run),
-   with a progress bar, and blank written answers score 0.
+   with a progress bar, and blank written answers score 0. It also writes the key-free,
+   staff-only copies in ``autograded/`` that nbgrader's formgrader opens (the default).
 2. Three made-up graders work through the grader app's own code path (``GraderSession``, the
    object the widgets call), typing level numbers and Enter: Grader Ana and Grader Ben give
    every written answer two independent, blind ratings; where they are too far apart, Grader

@@ -1,0 +1,690 @@
+"""Pure statistics for the program's report: reliability, item and distractor analysis, rater
+agreement and form comparability.
+
+pandas / numpy in, dataclasses or DataFrames out: no database, no plotting. Candidates whose
+scores are pending (NaN) are left out listwise, never read as 0. Every figure that needs a
+minimum sample comes back as :class:`TooFew` (a whole result) or as NaN with a ``note`` /
+``conclusive`` text in a table, so the report says "too few candidates (n = 12; needs 30)"
+instead of printing a misleading number.
+
+Maintained packages do the standard statistics (pingouin: Cronbach's alpha with Feldt's
+interval and ICC; scikit-learn: quadratic-weighted kappa; statsmodels: Wilson interval;
+scipy: t and binomial distributions). Written here, each with formula and source in its
+docstring: Lord's conditional SEM, Subkoviak's single-administration decision consistency
+(with Livingston & Lewis's effective test length for items worth more than one point), and
+nominal-weights mean equating.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+MIN_N = 30
+
+INDEPENDENT_ROLES = ("first", "second")
+ADJUDICATION_ROLE = "adjudication"
+
+
+@dataclass(frozen=True)
+class TooFew:
+    """Returned instead of a figure when the sample is below what the statistic needs."""
+
+    n: int
+    needs: int = MIN_N
+
+    def __str__(self) -> str:
+        return f"too few candidates (n = {self.n}; needs {self.needs})"
+
+
+def _f(x) -> float | None:
+    """A plain float, or None for NaN / inf / None."""
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson correlation, None when either side has no variance or fewer than 3 values."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    return _f(np.corrcoef(x, y)[0, 1])
+
+
+def _complete(scores: pd.DataFrame, max_points: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    mp = pd.Series(max_points, dtype=float).reindex(scores.columns)
+    data = scores.apply(pd.to_numeric, errors="coerce").astype(float).dropna(how="any")
+    return data, mp
+
+
+def _is_dichotomous(data: pd.DataFrame, mp: pd.Series) -> bool:
+    return bool((mp == 1).all() and data.isin([0.0, 1.0]).all().all())
+
+
+# --------------------------------------------------------------------------------------------
+# Reliability, SEM, conditional SEM, decision consistency
+
+
+@dataclass
+class Reliability:
+    n: int                      # candidates with every item scored
+    k: int                      # items
+    max_points: float           # points on the form
+    mean: float
+    sd: float | None            # sample SD (ddof = 1) of total scores
+    alpha: float | None         # Cronbach's alpha (== KR-20 for 0/1 items); None without variance
+    alpha_ci: tuple[float, float] | None
+    confidence: float
+    alpha_name: str             # "KR-20" or "alpha"
+    sem: float | None           # sd * sqrt(1 - alpha)
+    cut: float
+    pass_rate: float            # observed share with total >= cut
+    csem_at_cut: float | None   # conditional SEM at the cut, raw points
+    csem_method: str
+    p0: float | None            # decision consistency: agreement of pass/fail on two parallel forms
+    kappa: float | None         # p0 corrected for chance
+    consistency_method: str
+    effective_length: float | None  # items (0/1) or Livingston-Lewis effective length
+    model_reliability: float | None  # reliability used by the binomial model (KR-21 or alpha)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def feldt_ci(alpha: float, n: int, k: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Feldt's confidence interval for coefficient alpha.
+
+    (1 - alpha) * F(n-1, (n-1)(k-1)) has the F distribution, so with F quantiles ``f_hi`` and
+    ``f_lo`` at 1 - (1-c)/2 and (1-c)/2:
+        lower = 1 - (1 - alpha) * f_hi,   upper = 1 - (1 - alpha) * f_lo.
+    Feldt, L. S. (1965). The approximate sampling distribution of Kuder-Richardson reliability
+    coefficient twenty. Psychometrika 30, 357-370; Feldt, Woodruff & Salih (1987), Applied
+    Psychological Measurement 11, 93-103. (This is also what pingouin.cronbach_alpha returns.)
+    """
+    a = 1 - confidence
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    return (float(1 - (1 - alpha) * stats.f.isf(a / 2, df1, df2)),
+            float(1 - (1 - alpha) * stats.f.isf(1 - a / 2, df1, df2)))
+
+
+def _alpha_with_ci(data: pd.DataFrame, confidence: float) -> tuple[float | None, tuple | None]:
+    try:
+        import pingouin as pg
+    except Exception:  # pragma: no cover - pingouin is a declared dependency
+        pg = None
+    n, k = data.shape
+    if pg is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            a, ci = pg.cronbach_alpha(data=data, ci=confidence)
+        a = _f(a)
+        return a, (None if a is None else (float(ci[0]), float(ci[1])))
+    cov = data.cov().to_numpy()  # pragma: no cover
+    a = _f(k / (k - 1) * (1 - np.trace(cov) / cov.sum()))  # pragma: no cover
+    return a, (None if a is None else feldt_ci(a, n, k, confidence))  # pragma: no cover
+
+
+def kr21(mean: float, var: float, k: int) -> float | None:
+    """KR-21 = k/(k-1) * (1 - mean (k - mean) / (k var)). Kuder & Richardson (1937)."""
+    if k < 2 or not var > 0:
+        return None
+    return _f(k / (k - 1) * (1 - mean * (k - mean) / (k * var)))
+
+
+def effective_length(mean: float, var: float, reliability: float, min_score: float,
+                     max_score: float) -> float | None:
+    """Livingston & Lewis's effective test length:
+
+        n = ((mean - min)(max - mean) - r var) / (var (1 - r))
+
+    Livingston, S. A. & Lewis, C. (1995). Estimating the consistency and accuracy of
+    classifications based on test scores. Journal of Educational Measurement 32(2), 179-197,
+    eq. 2. For k items scored 0/1 and r = KR-21 it gives exactly k.
+    """
+    if reliability is None or not var > 0 or reliability >= 1:
+        return None
+    n = ((mean - min_score) * (max_score - mean) - reliability * var) / (var * (1 - reliability))
+    return _f(n) if n >= 1 else None
+
+
+def lord_csem(x: float, n: float) -> float | None:
+    """Lord's binomial-error conditional SEM at number-correct score x on n items:
+    sqrt(x (n - x) / (n - 1)).  Lord, F. M. (1955), Estimating test reliability, Educational
+    and Psychological Measurement 15, 325-336; Lord & Novick (1968), ch. 23."""
+    if n is None or n <= 1 or x < 0 or x > n:
+        return None
+    return _f(math.sqrt(x * (n - x) / (n - 1)))
+
+
+def subkoviak(x: np.ndarray, n_items: int, cut: float, reliability: float) -> tuple[float, float | None]:
+    """Subkoviak's single-administration estimate of decision consistency (p0, kappa).
+
+    For number-correct scores x_i on n items and a cut c (pass when x >= c):
+      1. regress each proportion-correct toward the group mean (Kelley):
+             p_i = r * x_i / n + (1 - r) * mean(x) / n           (r clipped to [0, 1])
+      2. under the binomial error model the chance of passing a parallel form is
+             P_i = P(X >= c | X ~ Binomial(n, p_i))
+      3. the chance the two forms agree for candidate i is P_i^2 + (1 - P_i)^2, so
+             p0 = mean_i [P_i^2 + (1 - P_i)^2]
+             pc = Pbar^2 + (1 - Pbar)^2,   Pbar = mean_i P_i
+             kappa = (p0 - pc) / (1 - pc)
+    Subkoviak, M. J. (1976). Estimating reliability from a single administration of a
+    criterion-referenced test. Journal of Educational Measurement 13(4), 265-276 (which uses
+    KR-21 for r); Subkoviak, M. J. (1988), A practitioner's guide to computation and
+    interpretation of reliability indices for mastery tests, JEM 25(1), 47-55.
+    kappa is None when every candidate is certain to be classified the same way (pc = 1).
+    Plugging in point estimates of p_i makes the method conservative: against simulated
+    beta-binomial parallel forms (tests/analysis) it reads p0 0.01-0.04 and kappa 0.03-0.08
+    below the agreement actually observed, less so for longer tests.
+    """
+    x = np.asarray(x, float)
+    r = min(max(float(reliability), 0.0), 1.0)
+    p = np.clip(r * x / n_items + (1 - r) * x.mean() / n_items, 0.0, 1.0)
+    c = math.ceil(cut - 1e-9)
+    P = stats.binom.sf(c - 1, n_items, p)  # P(X >= c)
+    p0 = float(np.mean(P ** 2 + (1 - P) ** 2))
+    pbar = float(P.mean())
+    pc = pbar ** 2 + (1 - pbar) ** 2
+    kappa = None if 1 - pc < 1e-12 else _f((p0 - pc) / (1 - pc))
+    return p0, kappa
+
+
+def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
+                confidence: float = 0.95) -> Reliability | TooFew:
+    """Reliability of one form: alpha / KR-20 with its interval, SEM, CSEM at the cut and
+    decision consistency.
+
+    ``scores``: rows candidates, columns items, points earned (NaN = pending; such candidates
+    are left out). ``max_points``: item -> points. ``cut``: raw points to pass (total >= cut).
+
+    * alpha: pingouin.cronbach_alpha, with Feldt's interval (see :func:`feldt_ci`).
+    * SEM = sd * sqrt(1 - alpha).
+    * CSEM at the cut: Lord's binomial error model (:func:`lord_csem`). For k items scored 0/1,
+      sqrt(c (k - c) / (k - 1)). Otherwise the score is put on Livingston & Lewis's effective
+      length n (:func:`effective_length`, with r = alpha): c' = c n / max,
+      CSEM = (max / n) * sqrt(c' (n - c') / (n - 1)).
+    * p0 and kappa: Subkoviak's method (:func:`subkoviak`), on number-correct with r = KR-21
+      for 0/1 items (as Subkoviak 1976), else on the effective-length scale with r = alpha
+      (Livingston & Lewis 1995's rescaling) and the cut rounded up on that scale.
+    """
+    data, mp = _complete(scores, max_points)
+    n, k = data.shape
+    if n < MIN_N:
+        return TooFew(n, MIN_N)
+    notes: list[str] = []
+    total = data.sum(axis=1).to_numpy(float)
+    max_total = float(mp.sum())
+    mean = float(total.mean())
+    var = float(total.var(ddof=1))
+    sd = _f(math.sqrt(var))
+    dich = _is_dichotomous(data, mp)
+    alpha = ci = None
+    if k < 2:
+        notes.append("one item: no internal-consistency reliability")
+    elif not var > 0:
+        notes.append("every candidate has the same total: reliability undefined")
+    else:
+        alpha, ci = _alpha_with_ci(data, confidence)
+    sem = None if alpha is None else _f(sd * math.sqrt(max(0.0, 1 - alpha)))
+
+    if dich:
+        n_eff, r_model = float(k), kr21(mean, var, k)
+        csem = lord_csem(cut, k) if k >= 2 else None
+        csem_method = "Lord's binomial error model, sqrt(c(k-c)/(k-1)), k items scored 0/1"
+        cons_method = "Subkoviak (1976), binomial model, true scores regressed with KR-21"
+    else:
+        r_model = alpha
+        n_eff = effective_length(mean, var, alpha, 0.0, max_total) if alpha is not None else None
+        csem = None
+        if n_eff is not None and n_eff > 1 and 0 <= cut <= max_total:
+            c_eff = cut * n_eff / max_total
+            base = lord_csem(c_eff, n_eff)
+            csem = None if base is None else base * max_total / n_eff
+        csem_method = ("Lord's binomial error model on Livingston-Lewis effective test length "
+                       "(r = alpha), scaled back to points")
+        cons_method = ("Subkoviak (1976) on Livingston-Lewis (1995) effective test length, "
+                       "true scores regressed with alpha")
+    if not 0 <= cut <= max_total:
+        notes.append(f"cut {cut} outside 0..{max_total}")
+
+    p0 = kappa = None
+    if r_model is not None and n_eff is not None and n_eff >= 1:
+        n_int = max(1, int(round(n_eff)))
+        x_eff = total * n_int / max_total if not dich else total
+        c_eff = cut * n_int / max_total if not dich else cut
+        p0, kappa = subkoviak(x_eff, n_int, c_eff, r_model)
+    else:
+        notes.append("decision consistency undefined without score variance")
+    return Reliability(
+        n=n, k=k, max_points=max_total, mean=mean, sd=sd, alpha=alpha, alpha_ci=ci,
+        confidence=confidence, alpha_name="KR-20" if dich else "alpha", sem=sem, cut=float(cut),
+        pass_rate=float((total >= cut - 1e-9).mean()), csem_at_cut=csem, csem_method=csem_method,
+        p0=p0, kappa=kappa, consistency_method=cons_method, effective_length=n_eff,
+        model_reliability=r_model, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Items and distractors
+
+
+def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFrame | None = None,
+               keys: pd.Series | None = None) -> pd.DataFrame:
+    """One row per item.
+
+    Columns: item, max_points, n, mean, facility (mean share of the item's points),
+    discrimination (corrected point-biserial: Pearson r of the item with the total without the
+    item), key, for objective items ``share_<L>`` (share of candidates choosing option L) and
+    ``rpb_<L>`` (point-biserial of choosing L against the corrected total) for each label L,
+    ``share_blank``, flags ("; "-joined: too easy (> 0.95), too hard (< 0.20), negative
+    discrimination (< 0), distractor L chosen more by strong candidates (rpb_L > 0)) and note.
+
+    Candidates with a pending score (NaN) are left out. Under MIN_N the correlations are NaN,
+    no flag is raised and ``note`` says "too few candidates (...)". NaN also where an item or
+    option has no variance.
+    """
+    data, mp = _complete(scores, max_points)
+    n = len(data)
+    small = n < MIN_N
+    total = data.sum(axis=1)
+    keys = pd.Series(dtype=object) if keys is None else pd.Series(keys)
+    ch = None
+    labels: list[str] = []
+    if choices is not None:
+        ch = choices.reindex(index=data.index)
+        objective = [c for c in data.columns if c in ch.columns and pd.notna(keys.get(c))]
+        seen = set(pd.unique(ch[objective].to_numpy().ravel())) if objective else set()
+        seen |= {keys[c] for c in objective}
+        labels = sorted(str(v) for v in seen if pd.notna(v))
+    rows = []
+    for item in data.columns:
+        x = data[item].to_numpy(float)
+        rest = (total - data[item]).to_numpy(float)
+        pts = _f(mp.get(item))
+        mean = _f(x.mean()) if n else None
+        row: dict = {"item": item, "max_points": pts, "n": n, "mean": mean,
+                     "facility": (mean / pts) if (mean is not None and pts) else None,
+                     "discrimination": None if small else _corr(x, rest)}
+        key = keys.get(item) if ch is not None and item in ch.columns else None
+        row["key"] = key if pd.notna(key) else None
+        flags, distractor_flags, notes = [], [], []
+        if row["key"] is not None:
+            col = ch[item]
+            for lab in labels:
+                chose = (col.astype(object).map(lambda v: pd.notna(v) and str(v) == lab)).to_numpy(float)
+                row[f"share_{lab}"] = _f(chose.mean()) if n else None
+                rpb = None if small else _corr(chose, rest)
+                row[f"rpb_{lab}"] = rpb
+                if rpb is not None and rpb > 0 and lab != str(row["key"]) and not small:
+                    distractor_flags.append(f"distractor {lab} chosen more by strong candidates")
+            row["share_blank"] = _f(col.isna().mean()) if n else None
+        if small:
+            notes.append(str(TooFew(n, MIN_N)))
+        else:
+            fac, disc = row["facility"], row["discrimination"]
+            if fac is not None and fac > 0.95:
+                flags.append("too easy")
+            if fac is not None and fac < 0.20:
+                flags.append("too hard")
+            if disc is not None and disc < 0:
+                flags.append("negative discrimination")
+            flags += distractor_flags
+            if disc is None:
+                notes.append("no variance: discrimination undefined")
+        row["flags"] = "; ".join(flags)
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+    cols = ["item", "max_points", "n", "mean", "facility", "discrimination", "key"]
+    if labels:
+        cols += [c for lab in labels for c in (f"share_{lab}", f"rpb_{lab}")] + ["share_blank"]
+    cols += ["flags", "note"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# --------------------------------------------------------------------------------------------
+# Raters
+
+
+def icc2(a: np.ndarray, b: np.ndarray) -> tuple[float | None, tuple | None]:
+    """ICC(2,1) (two-way random effects, absolute agreement, single rater) for two raters.
+
+    pingouin.intraclass_corr ("ICC2" / "ICC(A,1)") when available, else Shrout & Fleiss (1979),
+    Psychological Bulletin 86, 420-428, Case 2:
+        ICC(2,1) = (MSR - MSE) / (MSR + (k-1) MSE + k (MSC - MSE) / n)
+    with MSR, MSC, MSE the two-way ANOVA mean squares of targets, raters and residual.
+    None when the scores have no variance.
+    """
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    n = len(a)
+    if n < 3 or np.ptp(np.concatenate([a, b])) == 0:
+        return None, None
+    try:
+        import pingouin as pg
+        long = pd.DataFrame({"t": np.r_[np.arange(n), np.arange(n)],
+                             "r": ["a"] * n + ["b"] * n, "s": np.r_[a, b]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = pg.intraclass_corr(data=long, targets="t", raters="r", ratings="s")
+        row = res[res["Type"].isin(["ICC2", "ICC(A,1)"])].iloc[0]
+        ci = row["CI95%"] if "CI95%" in row.index else row["CI95"]
+        return _f(row["ICC"]), (_f(ci[0]), _f(ci[1]))
+    except ImportError:  # pragma: no cover
+        pass
+    except Exception:
+        return None, None
+    x = np.c_[a, b]  # pragma: no cover
+    k = 2  # pragma: no cover
+    gm = x.mean()  # pragma: no cover
+    msr = k * ((x.mean(1) - gm) ** 2).sum() / (n - 1)  # pragma: no cover
+    msc = n * ((x.mean(0) - gm) ** 2).sum() / (k - 1)  # pragma: no cover
+    sse = ((x - x.mean(1, keepdims=True) - x.mean(0, keepdims=True) + gm) ** 2).sum()  # pragma: no cover
+    mse = sse / ((n - 1) * (k - 1))  # pragma: no cover
+    return _f((msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)), None  # pragma: no cover
+
+
+def _qwk(a: np.ndarray, b: np.ndarray, max_points: float, step: float) -> float | None:
+    """Quadratic-weighted kappa over every level 0, step, ..., max (so unused levels still
+    count in the distance), via sklearn.metrics.cohen_kappa_score."""
+    from sklearn.metrics import cohen_kappa_score
+
+    la = np.rint(np.asarray(a, float) / step).astype(int)
+    lb = np.rint(np.asarray(b, float) / step).astype(int)
+    top = max(int(round(max_points / step)), int(la.max()), int(lb.max()))
+    if len(set(la) | set(lb)) < 2:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = cohen_kappa_score(la, lb, labels=list(range(0, top + 1)), weights="quadratic")
+    return _f(k)
+
+
+def _pairs(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Each pair of independent ratings of the same response by two raters."""
+    r = ratings.copy()
+    r = r[pd.to_numeric(r["score"], errors="coerce").notna()]
+    r["score"] = r["score"].astype(float)
+    if "role" in r.columns:
+        r = r[r["role"].isin(INDEPENDENT_ROLES)]
+    if "step" not in r.columns:
+        r["step"] = 1.0
+    order = {role: i for i, role in enumerate(INDEPENDENT_ROLES)}
+    out = []
+    for (resp, item), g in r.groupby(["response", "item"], sort=False):
+        g = g.assign(_o=g["role"].map(order) if "role" in g.columns else 0).sort_values(["_o", "rater"])
+        recs = g.to_dict("records")
+        for x, y in combinations(recs, 2):
+            if x["rater"] == y["rater"]:
+                continue
+            out.append({"response": resp, "item": item, "first_rater": x["rater"], "second_rater": y["rater"],
+                        "first_score": x["score"], "second_score": y["score"],
+                        "max_points": float(x["max_points"]), "step": float(x["step"] or 1.0)})
+    return pd.DataFrame(out, columns=["response", "item", "first_rater", "second_rater", "first_score",
+                                      "second_score", "max_points", "step"])
+
+
+def _agreement_row(item, ra, rb, a, b, max_points, step) -> dict:
+    n = len(a)
+    row = {"item": item, "rater_a": ra, "rater_b": rb, "n": n, "exact": None, "adjacent": None,
+           "qwk": None, "icc": None, "icc_ci_low": None, "icc_ci_high": None, "note": ""}
+    if n == 0:
+        row["note"] = str(TooFew(0, MIN_N))
+        return row
+    d = np.abs(np.asarray(a) - np.asarray(b))
+    row["exact"] = float(np.mean(d < 1e-9))
+    row["adjacent"] = float(np.mean(d <= np.asarray(step) + 1e-9))
+    if n < MIN_N:
+        row["note"] = str(TooFew(n, MIN_N))
+        return row
+    row["qwk"] = _qwk(a, b, max_points, float(np.min(step)))
+    icc, ci = icc2(a, b)
+    row["icc"] = icc
+    if ci:
+        row["icc_ci_low"], row["icc_ci_high"] = ci
+    if row["qwk"] is None or icc is None:
+        row["note"] = "no variance in the scores: kappa / ICC undefined"
+    return row
+
+
+def adjudication_rate(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Per item: responses rated, responses that went to adjudication (an ``adjudication``
+    role rating exists), and their share. Columns: item, n_responses, adjudicated,
+    adjudication_rate."""
+    rows = []
+    for item, g in ratings.groupby("item", sort=True):
+        nresp = g["response"].nunique()
+        adj = g.loc[g["role"] == ADJUDICATION_ROLE, "response"].nunique() if "role" in g.columns else 0
+        rows.append({"item": item, "n_responses": nresp, "adjudicated": adj,
+                     "adjudication_rate": adj / nresp if nresp else None})
+    return pd.DataFrame(rows, columns=["item", "n_responses", "adjudicated", "adjudication_rate"])
+
+
+def rater_agreement(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Agreement of the independent (``first`` / ``second``) ratings.
+
+    ``ratings`` columns: response, item, rater, role, score, max_points, decided (and
+    optionally ``step``: the distance between two adjacent levels, default 1 point).
+
+    One row per item with rater_a = rater_b = "(all)" (every pair, first against second
+    rating), then one row per item and rater pair (names sorted). Columns: item, rater_a,
+    rater_b, n (responses both rated), exact (share identical), adjacent (share within one
+    step), qwk (quadratic-weighted kappa over all levels 0..max, scikit-learn), icc, icc_ci_low,
+    icc_ci_high (ICC(2,1), pingouin), n_responses, adjudicated, adjudication_rate (item rows
+    only) and note. kappa and ICC are NaN under MIN_N pairs (note says why) or without variance.
+    """
+    pairs = _pairs(ratings)
+    adj = adjudication_rate(ratings).set_index("item")
+    rows = []
+    for item in sorted(ratings["item"].unique(), key=str):
+        p = pairs[pairs["item"] == item]
+        mx = float(pd.to_numeric(ratings.loc[ratings["item"] == item, "max_points"]).max())
+        row = _agreement_row(item, "(all)", "(all)", p["first_score"].to_numpy(), p["second_score"].to_numpy(),
+                             mx, p["step"].to_numpy())
+        if item in adj.index:
+            row.update(adj.loc[item].to_dict())
+        rows.append(row)
+        if p.empty:
+            continue
+        lo_hi = [sorted([x, y], key=str) for x, y in zip(p["first_rater"], p["second_rater"])]
+        p = p.assign(_ra=[v[0] for v in lo_hi], _rb=[v[1] for v in lo_hi])
+        for (ra, rb), g in p.groupby(["_ra", "_rb"], sort=True):
+            swap = g["first_rater"] != ra
+            a = np.where(swap, g["second_score"], g["first_score"])
+            b = np.where(swap, g["first_score"], g["second_score"])
+            rows.append(_agreement_row(item, ra, rb, a, b, mx, g["step"].to_numpy()))
+    cols = ["item", "rater_a", "rater_b", "n", "exact", "adjacent", "qwk", "icc", "icc_ci_low", "icc_ci_high",
+            "n_responses", "adjudicated", "adjudication_rate", "note"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def rater_leniency(ratings: pd.DataFrame, by: str | list[str] | None = None,
+                   confidence: float = 0.95) -> pd.DataFrame:
+    """Each rater's mean of (own score - decided score) over their independent ratings with a
+    decided score; positive = lenient. ``by``: extra grouping column(s) (e.g. a month column,
+    so drift shows). Columns: rater, [by...], n, mean_score, mean_decided, leniency,
+    leniency_ci_low, leniency_ci_high (t interval), leniency_share (leniency / mean max
+    points), note (too few under MIN_N)."""
+    r = ratings.copy()
+    r["score"] = pd.to_numeric(r["score"], errors="coerce")
+    r["decided"] = pd.to_numeric(r["decided"], errors="coerce")
+    r = r.dropna(subset=["score", "decided"])
+    if "role" in r.columns:
+        r = r[r["role"].isin(INDEPENDENT_ROLES)]
+    keys = ["rater"] + ([by] if isinstance(by, str) else list(by or []))
+    rows = []
+    for key, g in r.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        d = (g["score"] - g["decided"]).to_numpy(float)
+        n = len(d)
+        row = dict(zip(keys, key))
+        lo = hi = None
+        if n >= 2:
+            se = d.std(ddof=1) / math.sqrt(n)
+            t = stats.t.ppf(0.5 + confidence / 2, n - 1)
+            lo, hi = d.mean() - t * se, d.mean() + t * se
+        mp = float(pd.to_numeric(g["max_points"]).mean())
+        row.update({"n": n, "mean_score": float(g["score"].mean()), "mean_decided": float(g["decided"].mean()),
+                    "leniency": float(d.mean()), "leniency_ci_low": lo, "leniency_ci_high": hi,
+                    "leniency_share": float(d.mean()) / mp if mp else None,
+                    "note": str(TooFew(n, MIN_N)) if n < MIN_N else ""})
+        rows.append(row)
+    cols = keys + ["n", "mean_score", "mean_decided", "leniency", "leniency_ci_low", "leniency_ci_high",
+                   "leniency_share", "note"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# --------------------------------------------------------------------------------------------
+# Forms
+
+
+def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """Wilson score interval for k of n (statsmodels proportion_confint, method="wilson")."""
+    if n <= 0:
+        return None, None
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(k, n, alpha=1 - confidence, method="wilson")
+    return float(lo), float(hi)
+
+
+def form_comparison(totals: pd.DataFrame, cut_by_form: dict, confidence: float = 0.95) -> pd.DataFrame:
+    """Per form: n, max_points, cut, mean with a t interval, sd, mean_share (mean / max
+    points), passed, pass_rate with a Wilson interval, and ``conclusive``: "yes", or
+    "too few candidates (n = 12; needs 30)" when n < MIN_N.
+
+    ``totals`` columns: form, total, max_points, passed; rows with no total (pending) are left
+    out. Columns: form, n, max_points, cut, mean, mean_ci_low, mean_ci_high, sd, mean_share,
+    passed, pass_rate, pass_ci_low, pass_ci_high, conclusive.
+    """
+    t = totals.copy()
+    t["total"] = pd.to_numeric(t["total"], errors="coerce")
+    t = t.dropna(subset=["total"])
+    forms = list(dict.fromkeys(list(cut_by_form) + sorted(t["form"].unique(), key=str)))
+    rows = []
+    for form in forms:
+        g = t[t["form"] == form]
+        x = g["total"].to_numpy(float)
+        n = len(x)
+        mp = _f(pd.to_numeric(g["max_points"]).max()) if n else None
+        mean = _f(x.mean()) if n else None
+        sd = _f(x.std(ddof=1)) if n >= 2 else None
+        lo = hi = None
+        if n >= 2:
+            se = sd / math.sqrt(n)
+            tq = stats.t.ppf(0.5 + confidence / 2, n - 1)
+            lo, hi = mean - tq * se, mean + tq * se
+        passed = g["passed"].dropna().astype(bool)
+        k = int(passed.sum())
+        plo, phi = wilson(k, len(passed), confidence)
+        rows.append({"form": form, "n": n, "max_points": mp, "cut": _f(cut_by_form.get(form)), "mean": mean,
+                     "mean_ci_low": lo, "mean_ci_high": hi, "sd": sd,
+                     "mean_share": mean / mp if (mean is not None and mp) else None,
+                     "passed": k, "pass_rate": k / len(passed) if len(passed) else None,
+                     "pass_ci_low": plo, "pass_ci_high": phi,
+                     "conclusive": "yes" if n >= MIN_N else str(TooFew(n, MIN_N))})
+    cols = ["form", "n", "max_points", "cut", "mean", "mean_ci_low", "mean_ci_high", "sd", "mean_share",
+            "passed", "pass_rate", "pass_ci_low", "pass_ci_high", "conclusive"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+@dataclass
+class Equating:
+    n_a: int
+    n_b: int
+    gamma_a: float        # max_a / max_common
+    gamma_b: float        # max_b / max_common
+    w_a: float            # n_a / (n_a + n_b)
+    w_b: float
+    synthetic_mean_a: float
+    synthetic_mean_b: float
+    constant: float       # add to a form-A score to put it on form B's scale
+    constant_ci: tuple[float, float] | None  # bootstrap percentile interval
+    common_mean_a: float
+    common_mean_b: float
+    method: str = "nominal-weights mean equating (Babcock, Albano & Raymond 2012)"
+
+    def equate(self, x):
+        """A form-A score on form B's scale."""
+        return x + self.constant
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _as_scores(s) -> pd.Series:
+    if isinstance(s, pd.DataFrame):
+        s = s.apply(pd.to_numeric, errors="coerce")
+        return s.sum(axis=1, min_count=s.shape[1])
+    return pd.to_numeric(pd.Series(s), errors="coerce")
+
+
+def _nominal_constant(va, xa, vb, yb, ga, gb) -> tuple[float, float, float]:
+    na, nb = len(xa), len(yb)
+    wa = na / (na + nb)
+    wb = 1 - wa
+    dv = va.mean() - vb.mean()
+    ms_x = xa.mean() - wb * ga * dv
+    ms_y = yb.mean() + wa * gb * dv
+    return ms_y - ms_x, ms_x, ms_y
+
+
+def mean_equating(common_scores_a, common_scores_b, totals_a, totals_b, *, max_a: float, max_b: float,
+                  max_common: float, confidence: float = 0.95, n_boot: int = 2000,
+                  seed: int = 0) -> Equating | TooFew:
+    """Nominal-weights mean equating of form A onto form B through their common items
+    (non-equivalent groups with anchor test).
+
+    Group 1 took form A (X), group 2 form B (Y); V is the score on the common items. Tucker's
+    synthetic-population means (Kolen & Brennan 2014, Test Equating, Scaling, and Linking,
+    3rd ed., eq. 4.17-4.18) with w1 = n1 / (n1 + n2), w2 = 1 - w1:
+        mu_s(X) = mu_1(X) - w2 * gamma1 * (mu_1(V) - mu_2(V))
+        mu_s(Y) = mu_2(Y) + w1 * gamma2 * (mu_1(V) - mu_2(V))
+    and, the nominal weights, gamma1 = K_X / K_V, gamma2 = K_Y / K_V (test length over anchor
+    length; here points, which is the number of items when items are 0/1). The mean equating
+    function is e_Y(x) = x - mu_s(X) + mu_s(Y), so ``constant`` = mu_s(Y) - mu_s(X).
+    Babcock, B., Albano, A. & Raymond, M. (2012). Nominal weights mean equating: A method for
+    very small samples. Educational and Psychological Measurement 72(4), 608-628.
+
+    ``common_scores_*``: per candidate, the score on the common items (a Series, or a
+    DataFrame of the common items' scores, summed); ``totals_*``: per candidate, the form total
+    (aligned by index). Candidates missing either are left out. ``constant_ci``: bootstrap
+    percentile interval (candidates resampled within each group, fixed ``seed``).
+    TooFew when either group is under MIN_N.
+    """
+    va, xa = _as_scores(common_scores_a), _as_scores(totals_a)
+    vb, yb = _as_scores(common_scores_b), _as_scores(totals_b)
+    a = pd.concat([va.rename("v"), xa.rename("x")], axis=1, join="inner").dropna()
+    b = pd.concat([vb.rename("v"), yb.rename("x")], axis=1, join="inner").dropna()
+    na, nb = len(a), len(b)
+    if min(na, nb) < MIN_N:
+        return TooFew(min(na, nb), MIN_N)
+    if not max_common or max_common <= 0:
+        raise ValueError("max_common must be positive")
+    ga, gb = max_a / max_common, max_b / max_common
+    A = a.to_numpy(float)
+    B = b.to_numpy(float)
+    const, ms_x, ms_y = _nominal_constant(A[:, 0], A[:, 1], B[:, 0], B[:, 1], ga, gb)
+    ci = None
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        ia = rng.integers(0, na, (n_boot, na))
+        ib = rng.integers(0, nb, (n_boot, nb))
+        wa = na / (na + nb)
+        dv = A[ia, 0].mean(1) - B[ib, 0].mean(1)
+        boot = (B[ib, 1].mean(1) + wa * gb * dv) - (A[ia, 1].mean(1) - (1 - wa) * ga * dv)
+        q = (1 - confidence) / 2
+        ci = (float(np.quantile(boot, q)), float(np.quantile(boot, 1 - q)))
+    return Equating(n_a=na, n_b=nb, gamma_a=ga, gamma_b=gb, w_a=na / (na + nb), w_b=nb / (na + nb),
+                    synthetic_mean_a=float(ms_x), synthetic_mean_b=float(ms_y), constant=float(const),
+                    constant_ci=ci, common_mean_a=float(A[:, 0].mean()), common_mean_b=float(B[:, 0].mean()))

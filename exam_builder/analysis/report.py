@@ -1,0 +1,388 @@
+"""``exam-builder report EXAM``: the program's report for the coordinator and the oversight board.
+
+One self-contained HTML file (figures embedded as PNG, no network) and, beside it, one CSV per
+table and ``report.json``, for a window of sittings: a class (cohort), a date range, or all time.
+
+The contract: ``gather`` reads the database once (the edge) into pandas frames; ``sections``
+turns them into tables and figures with the statistics of ``analysis.psychometrics`` (pure);
+``write_report`` renders and writes everything atomically. A number that needs a minimum sample
+says so ("too few candidates (n = 12; needs 30)") instead of a misleading figure. Scores not
+given yet are pending, never 0: a pending sitting counts as a sitting, not as a pass or a fail,
+and is left out of the statistics that need every item scored.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+
+from ..assembly.forms import require_forms
+from ..assembly.manifest import Manifest, grade_ids
+from ..assembly.release import write_atomic
+from ..records.models import Accommodation, Candidate, Exam, ItemScore, Rating, Response, Sitting, Tutoring
+from . import psychometrics as pm
+
+#: Ratings decided from two ratings per response: a rater pair is the two raters of one response.
+ROLES = ("first", "second")
+
+
+@dataclass
+class FormData:
+    """One form's score matrix (rows: sittings fully scored; columns: item numbers) and more."""
+
+    assignment: str
+    label: str
+    cut: float
+    max_total: float
+    scores: pd.DataFrame
+    max_points: pd.Series
+    choices: pd.DataFrame
+    keys: pd.Series
+    item_ids: dict[int, str]
+    kinds: dict[int, str]
+
+
+@dataclass
+class ReportData:
+    exam: str
+    title: str
+    window: str
+    results: pd.DataFrame  # one row per sitting in the window (voided included)
+    forms: list[FormData] = field(default_factory=list)
+    ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    accommodations: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))
+    tutoring: int = 0
+
+
+def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.date | None,
+               until: dt.date | None) -> bool:
+    day = (sitting.submitted_at or sitting.started_at or sitting.opened_at)
+    day = day.date() if day else None
+    if cohort and cand.cohort != cohort:
+        return False
+    if since and (day is None or day < since):
+        return False
+    return not (until and (day is None or day > until))
+
+
+def gather(course, exam: str, cohort: str | None = None, since: dt.date | None = None,
+           until: dt.date | None = None) -> ReportData:
+    """Everything the report shows, read once (sittings in the window only)."""
+    from ..grading.results import compute_results, _gradebook_scores
+
+    window = ", ".join([f"class {cohort}"] if cohort else []
+                       + ([f"from {since}"] if since else []) + ([f"to {until}"] if until else [])) or "all time"
+    results = {r.sitting_id: r for r in compute_results(course, exam)}
+    rows, forms_out = [], []
+    with course.db.read() as s:
+        exam_row = s.get(Exam, exam)
+        forms = require_forms(s, exam)
+        title = exam_row.title if exam_row is not None and getattr(exam_row, "title", None) else exam
+        manifests = {f.id: (f, m) for f, m in forms}
+        sittings = s.execute(select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id)
+                             .where(Sitting.exam_id == exam).order_by(Sitting.id)).all()
+        kept = [(sit, cand) for sit, cand in sittings if _in_window(sit, cohort, cand, since, until)]
+        ids = [sit.id for sit, _ in kept]
+        for sit, cand in kept:
+            form, m = manifests[sit.form_id]
+            r = results.get(sit.id)
+            rows.append({
+                "sitting": sit.id, "candidate": sit.candidate_id, "cohort": cand.cohort, "form": form.label,
+                "attempt": sit.attempt_no, "status": sit.status,
+                "result": r.status if r else ("voided" if sit.status == "voided" else "not submitted"),
+                "total": r.total.score if r else None, "max_total": m.total_points, "cut": m.cut_score,
+                "submitted_at": sit.submitted_at, "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
+                "scribe": bool(sit.scribe_name), "extra_minutes": sit.extra_minutes,
+                **{f"sub:{c}": (p.score / p.max if p.score is not None and p.max else None)
+                   for c, p in (r.competencies.items() if r else [])},
+            })
+        conn = s.connection()
+        answers = _latest_answers(s, ids)
+        for form, m in forms:
+            sits = [sit for sit, _ in kept if sit.form_id == form.id and results.get(sit.id)
+                    and results[sit.id].final]
+            got = _gradebook_scores(conn, form.assignment)
+            numbers = [e.number for e in m.items]
+            scores = pd.DataFrame([[got.get((sit.candidate_id, grade_ids(n)["grade"])) for n in numbers]
+                                   for sit in sits], index=[sit.id for sit in sits], columns=numbers, dtype=float)
+            choices = pd.DataFrame([[answers.get((sit.id, e.item_id)) if e.kind.objective else None
+                                     for e in m.items] for sit in sits],
+                                   index=[sit.id for sit in sits], columns=numbers, dtype=object)
+            forms_out.append(FormData(
+                form.assignment, form.label, m.cut_score, m.total_points, scores,
+                pd.Series({e.number: e.points for e in m.items}, dtype=float), choices,
+                pd.Series({e.number: e.key for e in m.items if e.kind.objective}, dtype=object),
+                {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items}))
+        ratings = _ratings(s, ids, {f.id: m for f, m in forms}, {sit.id: sit.form_id for sit, _ in kept})
+        acc = pd.Series([a.kind for a in s.execute(select(Accommodation).where(
+            Accommodation.candidate_id.in_({sit.candidate_id for sit, _ in kept}),
+            Accommodation.status == "approved")).scalars()], dtype=object).value_counts()
+        tutoring = len(s.execute(select(Tutoring.id).where(
+            Tutoring.exam_id == exam, Tutoring.sitting_id.in_(ids))).all())
+    return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring)
+
+
+def _latest_answers(s, sitting_ids: list[int]) -> dict[tuple[int, str], str | None]:
+    out: dict[tuple[int, str], str | None] = {}
+    if not sitting_ids:
+        return out
+    for sid, item, value in s.execute(select(Response.sitting_id, Response.item_id, Response.value)
+                                      .where(Response.sitting_id.in_(sitting_ids)).order_by(Response.id)):
+        out[(sid, item)] = value or None  # the latest row wins
+    return out
+
+
+def _ratings(s, sitting_ids: list[int], manifests: dict[int, Manifest], form_of: dict[int, int]) -> pd.DataFrame:
+    if not sitting_ids:
+        return pd.DataFrame(columns=["response", "item", "rater", "role", "score", "max_points", "decided", "at"])
+    decided = {(sid, item): score for sid, item, score in s.execute(
+        select(ItemScore.sitting_id, ItemScore.item_id, ItemScore.score).where(
+            ItemScore.sitting_id.in_(sitting_ids), ItemScore.status == "final"))}
+    rows = []
+    for r in s.execute(select(Rating).where(Rating.sitting_id.in_(sitting_ids), Rating.score.is_not(None))).scalars():
+        m = manifests[form_of[r.sitting_id]]
+        entry = next((e for e in m.items if e.item_id == r.item_id), None)
+        rows.append({"response": f"{r.sitting_id}:{r.item_id}", "item": r.item_id, "rater": r.rater, "role": r.role,
+                     "score": r.score, "max_points": entry.points if entry else None,
+                     "decided": decided.get((r.sitting_id, r.item_id)), "at": r.scored_at})
+    return pd.DataFrame(rows, columns=["response", "item", "rater", "role", "score", "max_points", "decided", "at"])
+
+
+# -- the report's sections (pure) ------------------------------------------------------------------------
+@dataclass
+class Section:
+    title: str
+    text: list[str] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (alt text, base64 PNG)
+
+
+def _rate(part: pd.Series) -> str:
+    n = len(part)
+    return "no candidates" if n == 0 else f"{(part == 'pass').sum()} of {n} ({(part == 'pass').mean():.0%})"
+
+
+def cohort_section(d: ReportData) -> Section:
+    sec = Section("Cohort")
+    r = d.results
+    if r.empty:
+        sec.text.append("No sittings in this window.")
+        return sec
+    decided = r[r.result.isin(["pass", "fail"])]
+    sec.text.append(f"{r.candidate.nunique()} candidate(s), {len(r)} sitting(s): "
+                    + ", ".join(f"{n} {k}" for k, n in r.result.value_counts().sort_index().items()) + ".")
+    firsts = decided[decided.attempt == 1]
+    eventual = decided.groupby("candidate").result.apply(lambda x: "pass" if (x == "pass").any() else "fail")
+    sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result)}; eventually (within the attempts "
+                    f"allowed): {_rate(eventual)}. Tutoring records: {d.tutoring}.")
+    by = decided.groupby(["cohort", "form"]).result.agg(
+        candidates="size", passed=lambda x: int((x == "pass").sum())).reset_index()
+    by["pass rate"] = (by.passed / by.candidates).round(3)
+    sec.tables.append(("Pass rate per class and form (decided sittings)", by))
+    attempts = decided.groupby("attempt").result.agg(sittings="size", passed=lambda x: int((x == "pass").sum())).reset_index()
+    sec.tables.append(("Results by attempt", attempts))
+    acc = pd.DataFrame({"accommodation": list(d.accommodations.index) + ["extended time used", "scribe used"],
+                        "candidates": [int(v) for v in d.accommodations.values]
+                        + [int(r.extended_time.sum()), int(r.scribe.sum())]})
+    sec.tables.append(("Accommodations (counts only)", acc))
+    if not by.empty:
+        sec.figures.append(_figure_bar(by, "Pass rate per class and form"))
+    return sec
+
+
+def scores_section(d: ReportData) -> Section:
+    sec = Section("Scores")
+    decided = d.results[d.results.result.isin(["pass", "fail"])] if not d.results.empty else d.results
+    if decided.empty:
+        sec.text.append("No fully scored sittings yet.")
+        return sec
+    summary = decided.groupby("form").agg(n=("total", "size"), mean=("total", "mean"), sd=("total", "std"),
+                                          min=("total", "min"), max=("total", "max"), cut=("cut", "first"),
+                                          out_of=("max_total", "first")).round(2).reset_index()
+    sec.tables.append(("Totals per form", summary))
+    subs = [c for c in decided.columns if c.startswith("sub:")]
+    if subs:
+        comp = decided.groupby("form")[subs].mean().round(3)
+        comp.columns = [c[4:] for c in comp.columns]
+        sec.tables.append(("Mean share of points per competency", comp.reset_index()))
+    sec.figures.append(_figure_hist(decided))
+    return sec
+
+
+def reliability_section(d: ReportData) -> Section:
+    sec = Section("Reliability and decision consistency")
+    rows = []
+    for f in d.forms:
+        rel = pm.reliability(f.scores.dropna(), f.max_points, f.cut)
+        if isinstance(rel, pm.TooFew):
+            rows.append({"form": f.label, "n": len(f.scores.dropna()), "note": str(rel)})
+        else:
+            keep = ("n", "k", "mean", "sd", "alpha_name", "alpha", "alpha_ci", "sem", "cut", "csem_at_cut", "p0",
+                    "kappa", "pass_rate")
+            values = rel.as_dict()
+            rows.append({"form": f.label, **{k: _round(values.get(k)) for k in keep},
+                         "note": "; ".join(values.get("notes") or [])})
+    sec.tables.append(("Per form", pd.DataFrame(rows)))
+    sec.text.append("Alpha is KR-20 when every item is scored right or wrong. SEM is the standard error of "
+                    "measurement; the conditional SEM is the error at the cut score (Lord's binomial model). "
+                    "Decision consistency (p0, kappa) estimates how often a second form would give the same pass "
+                    "or fail (Subkoviak's single-administration method).")
+    return sec
+
+
+def _round(v):
+    if isinstance(v, float):
+        return round(v, 3)
+    if isinstance(v, (tuple, list)):
+        return "–".join(f"{x:.3f}" for x in v if isinstance(x, (int, float)))
+    return v
+
+
+def items_section(d: ReportData) -> Section:
+    sec = Section("Items")
+    frames = []
+    for f in d.forms:
+        scored = f.scores.dropna()
+        if len(scored) < pm.MIN_N:
+            sec.text.append(f"Form {f.label}: {pm.TooFew(len(scored), pm.MIN_N)}.")
+            continue
+        stats = pm.item_stats(scored, f.max_points, f.choices.loc[scored.index], f.keys)
+        stats.insert(0, "item", [f.item_ids.get(n, n) for n in stats.index])
+        stats.insert(0, "form", f.label)
+        frames.append(stats.reset_index(names="number"))
+    if frames:
+        table = pd.concat(frames, ignore_index=True)
+        sec.tables.append(("Facility, discrimination, distractors and flags", table))
+        shared = table.groupby("item").form.nunique()
+        shared = shared[shared > 1].index
+        if len(shared):
+            cols = [c for c in ("facility", "discrimination") if c in table.columns]
+            sec.tables.append(("Items shared between forms", table[table.item.isin(shared)][["item", "form", *cols]]))
+    return sec
+
+
+def raters_section(d: ReportData) -> Section:
+    sec = Section("Raters")
+    if d.ratings.empty:
+        sec.text.append("No ratings in this window.")
+        return sec
+    sec.tables.append(("Agreement per item and rater pair", pm.rater_agreement(d.ratings)))
+    sec.tables.append(("Leniency: each rater's mean score minus the decided score", pm.rater_leniency(d.ratings)))
+    return sec
+
+
+def comparability_section(d: ReportData) -> Section:
+    sec = Section("Form comparability")
+    decided = d.results[d.results.result.isin(["pass", "fail"])] if not d.results.empty else d.results
+    if decided.empty:
+        sec.text.append("No fully scored sittings yet.")
+        return sec
+    totals = pd.DataFrame({"form": decided.form, "total": decided.total, "max_points": decided.max_total,
+                           "passed": decided.result == "pass"})
+    sec.tables.append(("Mean and pass rate per form, with 95% intervals",
+                       pm.form_comparison(totals, {f.label: f.cut for f in d.forms})))
+    return sec
+
+
+def sections(d: ReportData) -> list[Section]:
+    return [cohort_section(d), scores_section(d), reliability_section(d), items_section(d), raters_section(d),
+            comparability_section(d)]
+
+
+# -- figures ------------------------------------------------------------------------------------------
+def _plt():
+    """matplotlib without a screen (the report is written on servers)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    _plt().close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure_hist(decided: pd.DataFrame) -> tuple[str, str]:
+    plt = _plt()
+    forms = sorted(decided.form.unique())
+    fig, axes = plt.subplots(1, len(forms), figsize=(4 * len(forms), 3), squeeze=False, sharey=True)
+    for ax, form in zip(axes[0], forms):
+        part = decided[decided.form == form]
+        ax.hist(part.total.astype(float), bins=12, color="#0b4f8a", edgecolor="white")
+        cut = float(part.cut.iloc[0])
+        ax.axvline(cut, color="#a11d1d", linewidth=2, linestyle="--", label=f"cut {cut:g}")
+        ax.set_title(f"Form {form} (n = {len(part)})")
+        ax.set_xlabel(f"total points (of {float(part.max_total.iloc[0]):g})")
+        ax.legend()
+    axes[0][0].set_ylabel("candidates")
+    alt = "Score distribution per form with the cut score marked: " + "; ".join(
+        f"form {f}: n = {int((decided.form == f).sum())}, mean {decided[decided.form == f].total.mean():.1f}"
+        for f in forms)
+    return alt, _png(fig)
+
+
+def _figure_bar(by: pd.DataFrame, title: str) -> tuple[str, str]:
+    plt = _plt()
+    labels = [f"{c or '(no class)'} / {f}" for c, f in zip(by.cohort, by.form)]
+    fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(labels) + 2), 3))
+    ax.bar(labels, by["pass rate"], color="#1d6b31")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("pass rate")
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=30)
+    alt = title + ": " + "; ".join(f"{lab}: {p:.0%} of {n}" for lab, p, n in zip(labels, by["pass rate"], by.candidates))
+    return alt, _png(fig)
+
+
+# -- writing ---------------------------------------------------------------------------------------------
+def _jsonable(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        return _jsonable(v.item())
+    return v
+
+
+def render_html(d: ReportData, secs: list[Section], program: str) -> str:
+    env = Environment(loader=PackageLoader("exam_builder.reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    tables = [[(name, df.to_html(index=False, na_rep="", border=0, classes="t", float_format=lambda x: f"{x:.3g}"))
+               for name, df in s.tables] for s in secs]
+    return env.get_template("program_report.html.j2").render(
+        data=d, sections=list(zip(secs, tables)), program=program,
+        made=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
+
+
+def write_report(course, exam: str, out: Path, cohort: str | None = None, since: dt.date | None = None,
+                 until: dt.date | None = None) -> Path:
+    """Write ``out/report.html``, ``out/report.json`` and ``out/tables/*.csv``; the HTML's path."""
+    d = gather(course, exam, cohort, since, until)
+    secs = sections(d)
+    html = render_html(d, secs, course.policy.program_name)
+    out.mkdir(parents=True, exist_ok=True)
+    machine = {"exam": exam, "title": d.title, "window": d.window, "sections": []}
+    for s in secs:
+        entry = {"title": s.title, "text": s.text, "tables": []}
+        for name, df in s.tables:
+            slug = "".join(ch if ch.isalnum() else "-" for ch in f"{s.title}-{name}".lower()).strip("-")[:80]
+            write_atomic(out / "tables" / f"{slug}.csv", df.to_csv(index=False))
+            entry["tables"].append({"name": name, "csv": f"tables/{slug}.csv",
+                                    "rows": [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict("records")]})
+        machine["sections"].append(entry)
+    write_atomic(out / "report.json", json.dumps(machine, indent=1, default=str))
+    write_atomic(out / "report.html", html)
+    return out / "report.html"
