@@ -276,6 +276,9 @@ def raters_section(d: ReportData) -> Section:
         return sec
     sec.tables.append(("Agreement per item and rater pair", pm.rater_agreement(d.ratings)))
     sec.tables.append(("Leniency: each rater's mean score minus the decided score", pm.rater_leniency(d.ratings)))
+    dated = d.ratings.dropna(subset=["at"]).assign(month=lambda r: pd.to_datetime(r["at"]).dt.strftime("%Y-%m"))
+    if dated.month.nunique() > 1:  # drift shows only across months
+        sec.tables.append(("Leniency by month (drift)", pm.rater_leniency(dated, by="month")))
     return sec
 
 

@@ -9,7 +9,7 @@ import re
 from click.testing import CliRunner
 
 import gradingkit as kit
-from exam_builder.analysis.report import gather, sections, write_report
+from exam_builder.analysis.report import gather, render_html, sections, write_report
 from exam_builder.cli import cli
 from exam_builder.delivery import sittings as ops
 from exam_builder.grading.objective import grade_exam
@@ -89,3 +89,37 @@ def test_a_window_by_class(gcourse, tmp_path):
     assert d.results.empty and d.window == "class no-such-class"
     html = write_report(gcourse, kit.EXAM, tmp_path / "out", cohort="no-such-class").read_text()
     assert "No sittings in this window." in html
+
+
+def synthetic(results: list[dict]) -> "ReportData":
+    """A window's sittings as the report reads them, without forms or ratings (the pure sections)."""
+    import pandas as pd
+
+    from exam_builder.analysis.report import ReportData
+
+    base = {"cohort": "2026-fall", "form": "A", "attempt": 1, "status": "submitted", "max_total": 57.0, "cut": 40.0,
+            "submitted_at": None, "extended_time": False, "scribe": False, "extra_minutes": 0}
+    rows = [{**base, "sitting": n, "candidate": f"c{n:03d}", **r} for n, r in enumerate(results, start=1)]
+    return ReportData("cps", "CPS written exam", "all time", pd.DataFrame(rows))
+
+
+def test_all_passing_all_failing_and_one_candidate_read_plainly():
+    cases = {
+        "all pass": [{"result": "pass", "total": 50.0}] * 4,
+        "all fail": [{"result": "fail", "total": 20.0}] * 4,
+        "one": [{"result": "pass", "total": 45.0}],
+    }
+    for name, rows in cases.items():
+        secs = {s.title: s for s in sections(synthetic(rows))}
+        cohort = " ".join(secs["Cohort"].text)
+        n = len(rows)
+        passed = sum(r["result"] == "pass" for r in rows)
+        assert f"{n} candidate(s), {n} sitting(s)" in cohort, name
+        assert f"Pass rate on the first attempt: {passed} of {n} ({passed / n:.0%})" in cohort, name
+        totals = dict(secs["Scores"].tables)["Totals per form"]
+        assert totals.n.tolist() == [n] and totals["mean"].tolist() == [sum(r["total"] for r in rows) / n], name
+        comparison = dict(secs["Form comparability"].tables)["Mean and pass rate per form, with 95% intervals"]
+        assert comparison.conclusive.tolist() == [f"too few candidates (n = {n}; needs 30)"], name
+        html = render_html(synthetic(rows), list(secs.values()), "Program")
+        self_contained(html)
+        assert "nan" not in re.sub(r"<[^>]+>", " ", html).lower().split(), name
