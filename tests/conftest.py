@@ -9,6 +9,7 @@ import pytest
 # Commands print rich tables; tests read them whole, so give them room not to wrap cells.
 os.environ["COLUMNS"] = "250"
 
+from browserkit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from coursekit import NO_PG, new_course_dir, pg_database, pg_server  # noqa: E402
 from exam_builder.course import Course  # noqa: E402
 
@@ -55,3 +56,16 @@ def pytest_runtest_makereport(item, call):
         if any(marker in reason for marker in _REQUIRED_IN_CI):
             report.outcome = "failed"
             report.longrepr = f"CI must run this test, but it was skipped: {reason}"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -85,7 +85,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
     with course.db.read() as s:
         exam_row = s.get(Exam, exam)
         forms = require_forms(s, exam)
-        title = exam_row.title if exam_row is not None and getattr(exam_row, "title", None) else exam
+        title = (exam_row.title if exam_row is not None else "") or exam
         manifests = {f.id: (f, m) for f, m in forms}
         sittings = s.execute(select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id)
                              .where(Sitting.exam_id == exam).order_by(Sitting.id)).all()

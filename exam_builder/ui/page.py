@@ -57,6 +57,7 @@ def style_css(px: int) -> str:
 .eb-app .eb-bar {{ background: #fff; border-bottom: 2px solid #6b6b6b; padding: 0.3em 0; z-index: 5;
   flex-flow: row wrap; align-items: center; gap: 0.2em 1em; }}
 @media (min-height: 500px) {{ .eb-app .eb-bar {{ position: sticky; top: 0; }} }}
+.eb-app .eb-bar:empty {{ display: none; }}
 .eb-app .eb-where {{ font-weight: bold; }}
 .eb-app .eb-buttons {{ flex-flow: row wrap; align-items: center; }}
 .eb-app .eb-options {{ flex-flow: row wrap; align-items: center; gap: 0 1.5em; }}

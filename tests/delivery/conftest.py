@@ -9,7 +9,6 @@ from exam_builder.course import Course
 
 import delivery_formkit as formkit
 from coursekit import cloned, new_course_dir
-from serverkit import CHROMIUM, CHROMIUM_ARGS
 
 
 
@@ -40,15 +39,3 @@ def form_id(dcourse) -> int:
     with dcourse.db.read() as s:
         return s.execute(select(Form.id).where(Form.assignment == formkit.ASSIGNMENT)).scalar_one()
 
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium through Playwright (never a downloaded browser), one per test module."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()

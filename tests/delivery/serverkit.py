@@ -127,9 +127,6 @@ def make_site(form_template: Path, root: Path, sittings: list[tuple[str, int]],
     return course, codes
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 LOOPBACK = ("http://127.0.0.1", "https://127.0.0.1", "ws://127.0.0.1", "wss://127.0.0.1", "data:", "blob:")
 
 

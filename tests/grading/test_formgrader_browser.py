@@ -30,9 +30,7 @@ from exam_builder.grading.results import compute_results
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+from browserkit import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: E402
 TOKEN = "formgrader-test-token-5678"
 JUPYTER = Path(sys.executable).parent / "jupyter"
 

@@ -34,9 +34,6 @@ from exam_builder.records.models import Candidate, Rating
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 EXE = Path(sys.executable).parent / "exam-builder"
 TOKEN = "grader-test-token-1234"
 ANCHOR = "I'd ask what matters to her & keep to her own words <b>not mine</b>."
@@ -106,18 +103,6 @@ def test_grader_app_needs_the_token_and_listens_on_loopback_only(grader_site):
             s.settimeout(2)
             assert s.connect_ex((addr, port)) != 0
 
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium through Playwright (never a downloaded browser), one per test module."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def questions(course) -> list[tuple[str, str, int]]:

@@ -91,7 +91,7 @@ def test_a_window_by_class(gcourse, tmp_path):
     assert "No sittings in this window." in html
 
 
-def synthetic(results: list[dict]) -> "ReportData":
+def synthetic(results: list[dict]):
     """A window's sittings as the report reads them, without forms or ratings (the pure sections)."""
     import pandas as pd
 
