@@ -52,6 +52,7 @@ class Candidate(Base):
     last_name: Mapped[str] = mapped_column(String(128), default="")
     email: Mapped[str | None] = mapped_column(String(256))
     cohort: Mapped[str] = mapped_column(String(64), default="")
+    training_ended_on: Mapped[dt.date | None] = mapped_column(Date)  # the last class (roster's "training ended")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

@@ -7,6 +7,7 @@ file twice changes nothing.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,9 @@ COLUMNS = (
     Column("email", ("e-mail", "email address", "e-mail address", "mail"), required=False,
            max_chars=NBGRADER_EMAIL_MAX),
     Column("cohort", ("class", "group", "section", "cohort id", "training"), required=False),
+    # The day the candidate's training ended (the last class): the report measures time to certification from it.
+    Column("training ended", ("training end", "training_ended", "training ended on", "last class", "last class on",
+                              "class ended", "completed training"), required=False),
 )
 
 
@@ -40,6 +44,7 @@ class RosterRow:
     last_name: str
     email: str | None
     cohort: str
+    training_ended_on: dt.date | None = None
 
 
 @dataclass
@@ -84,8 +89,9 @@ def parse_roster(path: Path | str, root: Path | None = None) -> tuple[CsvFile, l
             else:
                 emails[email.lower()] = row.number
         cohort = row.get("cohort")
+        ended = sheet.date(row, "training ended", "the day training ended")
         if cid and first and last:
-            rows.append(RosterRow(row.number, cid, first, last, email, cohort))
+            rows.append(RosterRow(row.number, cid, first, last, email, cohort, ended))
     return sheet, rows
 
 
@@ -116,7 +122,8 @@ def import_roster(course, path: Path | str, actor: str) -> RosterReport:
         candidates = {c.id: c for c in s.execute(select(Candidate).where(Candidate.id.in_(ids))).scalars()}
         students = {st.id: st for st in s.execute(select(Student).where(Student.id.in_(ids))).scalars()}
         for r in rows:
-            fields = {"first_name": r.first_name, "last_name": r.last_name, "email": r.email, "cohort": r.cohort}
+            fields = {"first_name": r.first_name, "last_name": r.last_name, "email": r.email, "cohort": r.cohort,
+                      "training_ended_on": r.training_ended_on}
             cand = candidates.get(r.id)
             if cand is None:
                 s.add(Candidate(id=r.id, **fields))

@@ -268,3 +268,19 @@ def test_imports_make_the_same_number_of_queries_for_3_rows_as_for_30(rcourse):
         s.connection()  # BEGIN first, so only the queries are counted
         assert _statements(rcourse, lambda: participation(s, ["s000"])) == 2  # aggregates, not the table
         assert str(participation(s, ["s000", "m029", "nobody"])["m029"]) == "1/1"
+
+
+def test_roster_training_end_is_optional_dated_and_located(rcourse):
+    """The day training ended (for the report's time to certification): optional, a real date, located if not."""
+    path = _write(rcourse, "ended.csv", "id,first name,last name,last class\nc001,Ada,Ashgrove,2026-03-02\n"
+                                       "c002,Bea,Bellweather,\n")
+    import_roster(rcourse, path, "coordinator")
+    with rcourse.db.read() as s:
+        ended = dict(s.execute(select(Candidate.id, Candidate.training_ended_on)).all())
+    assert ended == {"c001": dt.date(2026, 3, 2), "c002": None}
+    bad = _write(rcourse, "ended-bad.csv", "id,first name,last name,training ended\nc003,Cal,Cobblestone,March 2\n")
+    with pytest.raises(ValidationFailed) as err:
+        import_roster(rcourse, bad, "coordinator")
+    assert _problems(err.value) == ["rosters/ended-bad.csv:row 1:column training ended: the day training ended "
+                                    "'March 2' is not a date; write it as YYYY-MM-DD"]
+    assert _count(rcourse, Candidate) == 2

@@ -15,6 +15,7 @@ Reads from ``ctx.state``: nothing. Leaves in ``ctx.state``:
 """
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 from ...cli.records import eligibility_table
@@ -52,8 +53,13 @@ def cid(n: int) -> str:
     return f"cps26-{n:03d}"
 
 
-def write_sheets(folder, n: int = 60, seed: int = SEED) -> dict[str, object]:
-    """The made-up cohort's four sheets; the same seed writes the same files."""
+def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date | None = None) -> dict[str, object]:
+    """The made-up cohort's four sheets; the same seed (and training end) writes the same files.
+
+    ``training_ended``: the cohort's last class; by default two weeks before today, the program's usual gap
+    before the exam (so the report's time to certification reads as the program's would).
+    """
+    ended = (training_ended or dt.date.today() - dt.timedelta(days=14)).isoformat()
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     names = set()
@@ -64,9 +70,9 @@ def write_sheets(folder, n: int = 60, seed: int = SEED) -> dict[str, object]:
             continue
         names.add((first, last))
         k = len(roster) + 1
-        roster.append([cid(k), first, last, f"{first}.{last}{k}@example.org".lower(), COHORT])
+        roster.append([cid(k), first, last, f"{first}.{last}{k}@example.org".lower(), COHORT, ended])
     paths = {name: folder / f"{name}.csv" for name in ("roster", "accommodations", "attendance", "homework")}
-    write_csv_atomic(paths["roster"], ["Candidate ID", "First Name", "Last Name", "Email", "Cohort"], roster)
+    write_csv_atomic(paths["roster"], ["Candidate ID", "First Name", "Last Name", "Email", "Cohort", "Training ended"], roster)
 
     acc = [[cid(k), "extended_time", m, "", "2026-01-15", "2026-01-10", "approved", "Coordinator Lee"]
            for k, m in EXTENDED.items()]
