@@ -35,6 +35,9 @@ _CLIPPED_JS = """() => {
   for (const el of document.querySelectorAll('button, label, .widget-label, h1, h2, h3, legend, th, td, input[type=text], textarea')) {
     const r = el.getBoundingClientRect();
     if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
+    // a wide data table may scroll inside its own keyboard-reachable region (WCAG 1.4.10's exception)
+    const region = el.closest('[role=region][tabindex]');
+    if (region && getComputedStyle(region).overflowX === 'auto') continue;
     const name = (el.innerText || el.getAttribute('aria-label') || el.tagName).trim().slice(0, 40);
     if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'auto' && !['INPUT', 'TEXTAREA'].includes(el.tagName))
       out.push(`cut off: ${el.tagName} "${name}" (${el.scrollWidth} > ${el.clientWidth})`);

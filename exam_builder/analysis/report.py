@@ -12,9 +12,7 @@ and is left out of the statistics that need every item scored.
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -28,10 +26,13 @@ from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..records.models import Accommodation, Candidate, Exam, ItemScore, Rating, Response, Sitting, Tutoring
+from ..reports.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
 from . import psychometrics as pm
 
 #: Ratings decided from two ratings per response: a rater pair is the two raters of one response.
 ROLES = ("first", "second")
+STANDING_COLUMNS = ["candidate", "cohort", "eligible", "barriers", "sat", "training_ended_on", "first_sat_on",
+                    "passed_on"]
 
 
 @dataclass
@@ -60,6 +61,10 @@ class ReportData:
     ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
     accommodations: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))
     tutoring: int = 0
+    #: one row per candidate in scope: today's standing (eligible, barriers) and the dates of training's end,
+    #: the first sitting and the pass (any time, so a pass before a date window still counts as certified)
+    standing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STANDING_COLUMNS))
+    standing_scope: str = ""
 
 
 def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.date | None,
@@ -96,7 +101,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
             r = results.get(sit.id)
             rows.append({
                 "sitting": sit.id, "candidate": sit.candidate_id, "cohort": cand.cohort, "form": form.label,
-                "attempt": sit.attempt_no, "status": sit.status,
+                "attempt": sit.attempt_no, "status": sit.status, "recorded": sit.outcome,
                 "result": r.status if r else ("voided" if sit.status == "voided" else "not submitted"),
                 "total": r.total.score if r else None, "max_total": m.total_points, "cut": m.cut_score,
                 "submitted_at": sit.submitted_at, "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
@@ -127,7 +132,43 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
             Accommodation.status == "approved")).scalars()], dtype=object).value_counts()
         tutoring = len(s.execute(select(Tutoring.id).where(
             Tutoring.exam_id == exam, Tutoring.sitting_id.in_(ids))).all())
-    return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring)
+        standing, scope = _standing(s, course.policy, exam, cohort, {cand.id for _, cand in kept},
+                                    everyone=not (cohort or since or until))
+    return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring, standing, scope)
+
+
+def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
+              everyone: bool) -> tuple[pd.DataFrame, str]:
+    """Today's standing of the candidates in scope: the class's candidates when a class is chosen, everyone
+    on the roster for all time, else those who sat in the date window (people who never sat have no date)."""
+    from ..records.eligibility import evaluate, sitting_date
+
+    stmt = select(Candidate.id)
+    if cohort:
+        stmt = stmt.where(Candidate.cohort == cohort)
+        scope = f"the {{n}} candidate(s) of class {cohort}"
+    elif everyone:
+        scope = "the {n} candidate(s) on the roster"
+    else:
+        stmt = stmt.where(Candidate.id.in_(sat_in_window))
+        scope = "the {n} candidate(s) who sat in this window"
+    ids = list(s.execute(stmt.order_by(Candidate.id)).scalars())
+    if not ids:
+        return pd.DataFrame(columns=STANDING_COLUMNS), scope.format(n=0)
+    ended = dict(s.execute(select(Candidate.id, Candidate.training_ended_on).where(Candidate.id.in_(ids))).all())
+    first, passed = {}, {}
+    for sit in s.execute(select(Sitting).where(Sitting.exam_id == exam, Sitting.candidate_id.in_(ids),
+                                               Sitting.attempt_no.is_not(None)).order_by(Sitting.seq)).scalars():
+        if sit.started_at or sit.opened_at:
+            first.setdefault(sit.candidate_id, sitting_date(sit))
+            if sit.outcome == "pass":
+                passed.setdefault(sit.candidate_id, sitting_date(sit))
+    rows = [{"candidate": e.candidate_id, "cohort": e.cohort, "eligible": e.eligible,
+             "barriers": tuple(b.value for b in e.barriers), "sat": e.candidate_id in first,
+             "training_ended_on": ended.get(e.candidate_id), "first_sat_on": first.get(e.candidate_id),
+             "passed_on": passed.get(e.candidate_id)}
+            for e in evaluate(s, policy, exam, ids)]
+    return pd.DataFrame(rows, columns=STANDING_COLUMNS), scope.format(n=len(ids))
 
 
 def _latest_answers(s, sitting_ids: list[int]) -> dict[tuple[int, str], str | None]:
@@ -198,6 +239,59 @@ def cohort_section(d: ReportData) -> Section:
     return sec
 
 
+def standing_section(d: ReportData) -> Section:
+    """Who may sit and why not, and how long from the end of training to certification."""
+    from ..records.eligibility import Barrier
+
+    sec = Section("Eligibility and time to certification")
+    st = d.standing
+    if st.empty:
+        sec.text.append("No candidates in this window.")
+        return sec
+    certified = st.passed_on.notna()
+    barred = ~st.eligible & ~certified
+    sec.text.append(f"Standing today of {d.standing_scope}: {int(certified.sum())} certified, "
+                    f"{int((st.eligible & ~certified).sum())} may sit, {int(barred.sum())} may not sit now; "
+                    f"{int((~st.sat).sum())} never sat this exam.")
+    r = d.results
+    if not r.empty and "recorded" in r.columns:
+        unrecorded = int((r.result.isin(["pass", "fail"]) & r.recorded.isna()).sum())
+        if unrecorded:
+            sec.text.append(f"{unrecorded} scored sitting(s) have no result in the candidates' records yet, so they "
+                            "count as pending here (exam-builder results records them).")
+    counts = []
+    for b in Barrier:
+        if b is Barrier.passed:
+            continue
+        has = st.barriers.apply(lambda bs, b=b: b.value in bs)
+        if has.any():
+            counts.append({"reason": b.plain, "candidates": int(has.sum()), "never sat": int((has & ~st.sat).sum())})
+    if counts:
+        sec.tables.append(("Why candidates may not sit now (a candidate may have more than one reason)",
+                           pd.DataFrame(counts)))
+    dated = st[st.training_ended_on.notna()]
+    if dated.empty:
+        sec.text.append("No training end dates on the roster, so the time to certification is not known "
+                        "(the roster's optional \"training ended\" column gives it).")
+        return sec
+    days = lambda col: (pd.to_datetime(dated[col]) - pd.to_datetime(dated.training_ended_on)).dt.days  # noqa: E731
+    dated = dated.assign(to_first=days("first_sat_on"), to_pass=days("passed_on"))
+    missing = int((certified & st.training_ended_on.isna()).sum())
+    done = dated.to_pass.dropna()
+    if done.empty:
+        sec.text.append("No candidate with a training end date has passed yet.")
+    else:
+        sec.text.append(f"From the end of training to certification: median {done.median():g} days "
+                        f"(from {done.min():g} to {done.max():g}; {len(done)} candidate(s))."
+                        + (f" {missing} certified candidate(s) have no training end date." if missing else ""))
+    per = dated.groupby("cohort").agg(
+        candidates=("candidate", "size"), sat=("to_first", "count"), certified=("to_pass", "count"),
+        median_days_to_first_sitting=("to_first", "median"), median_days_to_certification=("to_pass", "median"),
+        longest_days_to_certification=("to_pass", "max")).reset_index()
+    sec.tables.append(("Days from the end of training, per class", per))
+    return sec
+
+
 def scores_section(d: ReportData) -> Section:
     sec = Section("Scores")
     decided = d.results[d.results.result.isin(["pass", "fail"])] if not d.results.empty else d.results
@@ -214,6 +308,12 @@ def scores_section(d: ReportData) -> Section:
         comp.columns = [c[4:] for c in comp.columns]
         sec.tables.append(("Mean share of points per competency", comp.reset_index()))
     sec.figures.append(_figure_hist(decided))
+    share = decided.assign(share=decided.total / decided.max_total, passed=decided.result == "pass")
+    by_attempt = share.groupby("attempt").agg(sittings=("share", "size"), mean_share=("share", "mean"),
+                                              sd_share=("share", "std"), pass_rate=("passed", "mean")).round(3)
+    sec.tables.append(("Scores by attempt (share of the form's points)", by_attempt.reset_index()))
+    if share.attempt.nunique() > 1:
+        sec.figures.append(_figure_attempts(share))
     return sec
 
 
@@ -255,12 +355,14 @@ def items_section(d: ReportData) -> Section:
             sec.text.append(f"Form {f.label}: {pm.TooFew(len(scored), pm.MIN_N)}.")
             continue
         stats = pm.item_stats(scored, f.max_points, f.choices.loc[scored.index], f.keys)
-        stats.insert(0, "item", [f.item_ids.get(n, n) for n in stats.index])
+        stats = stats.rename(columns={"item": "number"})  # item_stats names items by the form's column (number)
+        stats.insert(1, "item", [f.item_ids.get(n, n) for n in stats.number])
         stats.insert(0, "form", f.label)
-        frames.append(stats.reset_index(names="number"))
+        frames.append(stats)
     if frames:
         table = pd.concat(frames, ignore_index=True)
         sec.tables.append(("Facility, discrimination, distractors and flags", table))
+        sec.figures.append(_figure_items(table))
         shared = table.groupby("item").form.nunique()
         shared = shared[shared > 1].index
         if len(shared):
@@ -275,7 +377,10 @@ def raters_section(d: ReportData) -> Section:
         sec.text.append("No ratings in this window.")
         return sec
     sec.tables.append(("Agreement per item and rater pair", pm.rater_agreement(d.ratings)))
-    sec.tables.append(("Leniency: each rater's mean score minus the decided score", pm.rater_leniency(d.ratings)))
+    leniency = pm.rater_leniency(d.ratings)
+    sec.tables.append(("Leniency: each rater's mean score minus the decided score", leniency))
+    if leniency.leniency.notna().any():
+        sec.figures.append(_figure_leniency(leniency))
     dated = d.ratings.dropna(subset=["at"]).assign(month=lambda r: pd.to_datetime(r["at"]).dt.strftime("%Y-%m"))
     if dated.month.nunique() > 1:  # drift shows only across months
         sec.tables.append(("Leniency by month (drift)", pm.rater_leniency(dated, by="month")))
@@ -292,32 +397,51 @@ def comparability_section(d: ReportData) -> Section:
                            "passed": decided.result == "pass"})
     sec.tables.append(("Mean and pass rate per form, with 95% intervals",
                        pm.form_comparison(totals, {f.label: f.cut for f in d.forms})))
+    rows = equating_rows(d.forms)
+    if rows:
+        sec.tables.append(("Equating check through the items the forms share", pd.DataFrame(rows)))
+        sec.text.append("The equating check puts the first form's scores on the second form's scale through the "
+                        "items both forms share (nominal-weights mean equating, for small samples). A constant "
+                        "whose interval includes 0 gives no evidence that the forms differ in difficulty.")
+    elif len(d.forms) > 1:
+        sec.text.append("The forms share no items, so no equating check is possible.")
     return sec
 
 
+def equating_rows(forms: list[FormData]) -> list[dict]:
+    """One row per pair of forms that share items: the mean-equating constant and what it says."""
+    rows = []
+    for i, a in enumerate(forms):
+        for b in forms[i + 1:]:
+            shared = sorted(set(a.item_ids.values()) & set(b.item_ids.values()))
+            if not shared:
+                continue
+            cols_a = [n for n, item in a.item_ids.items() if item in shared]
+            cols_b = [n for n, item in b.item_ids.items() if item in shared]
+            sa, sb = a.scores.dropna(), b.scores.dropna()
+            row = {"forms": f"{a.label} to {b.label}", "shared items": len(shared), "n": f"{len(sa)} and {len(sb)}"}
+            eq = pm.mean_equating(sa[cols_a], sb[cols_b], sa.sum(axis=1), sb.sum(axis=1), max_a=a.max_total,
+                                  max_b=b.max_total, max_common=float(a.max_points[cols_a].sum()))
+            if isinstance(eq, pm.TooFew):
+                rows.append({**row, "constant": None, "95% interval": "", "reading": str(eq)})
+                continue
+            low, high = eq.constant_ci or (math.nan, math.nan)
+            if low <= 0 <= high:
+                reading = "no evidence of a difference in difficulty"
+            else:
+                reading = (f"form {a.label} reads harder by about {abs(eq.constant):.1f} points" if eq.constant > 0
+                           else f"form {a.label} reads easier by about {abs(eq.constant):.1f} points")
+            rows.append({**row, "constant": round(eq.constant, 2), "95% interval": f"{low:.2f} to {high:.2f}",
+                         "reading": reading})
+    return rows
+
+
 def sections(d: ReportData) -> list[Section]:
-    return [cohort_section(d), scores_section(d), reliability_section(d), items_section(d), raters_section(d),
-            comparability_section(d)]
+    return [cohort_section(d), standing_section(d), scores_section(d), reliability_section(d), items_section(d),
+            raters_section(d), comparability_section(d)]
 
 
 # -- figures ------------------------------------------------------------------------------------------
-def _plt():
-    """matplotlib without a screen (the report is written on servers)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    _plt().close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _figure_hist(decided: pd.DataFrame) -> tuple[str, str]:
     plt = _plt()
     forms = sorted(decided.form.unique())
@@ -334,6 +458,64 @@ def _figure_hist(decided: pd.DataFrame) -> tuple[str, str]:
     alt = "Score distribution per form with the cut score marked: " + "; ".join(
         f"form {f}: n = {int((decided.form == f).sum())}, mean {decided[decided.form == f].total.mean():.1f}"
         for f in forms)
+    return alt, _png(fig)
+
+
+def _figure_attempts(share: pd.DataFrame) -> tuple[str, str]:
+    """Scores (share of the form's points) by attempt, with each form's cut as a share."""
+    plt = _plt()
+    attempts = sorted(share.attempt.unique())
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(attempts) + 2), 3))
+    ax.boxplot([share[share.attempt == a].share.astype(float) for a in attempts],
+               tick_labels=[str(a) for a in attempts])
+    cuts = sorted({round(c / m, 3) for c, m in zip(share.cut, share.max_total)})
+    for c in cuts:
+        ax.axhline(c, color="#a11d1d", linestyle="--", linewidth=1.5)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("attempt")
+    ax.set_ylabel("share of the points")
+    ax.set_title("Scores by attempt (dashed: the cut)")
+    alt = "Scores by attempt, as a share of the form's points, with the cut at " + ", ".join(f"{c:.0%}" for c in cuts) \
+        + ": " + "; ".join(f"attempt {a}: n = {int((share.attempt == a).sum())}, median "
+                           f"{share[share.attempt == a].share.median():.0%}" for a in attempts)
+    return alt, _png(fig)
+
+
+def _figure_leniency(leniency: pd.DataFrame) -> tuple[str, str]:
+    """Each rater's leniency with its 95% interval around 0 (no difference from the decided score)."""
+    plt = _plt()
+    rows = leniency.dropna(subset=["leniency"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(5, 0.5 * len(rows) + 1.2))
+    low = (rows.leniency - rows.leniency_ci_low).fillna(0).clip(lower=0)
+    high = (rows.leniency_ci_high - rows.leniency).fillna(0).clip(lower=0)
+    ax.errorbar(rows.leniency, range(len(rows)), xerr=[low, high], fmt="o", color="#0b4f8a", capsize=4)
+    ax.axvline(0, color="#333", linewidth=1)
+    ax.set_yticks(range(len(rows)), rows.rater.astype(str))
+    ax.invert_yaxis()
+    ax.set_xlabel("mean points above (+) or below (-) the decided score")
+    ax.set_title("Rater leniency with 95% intervals")
+    alt = "Rater leniency: " + "; ".join(f"{r.rater}: {r.leniency:+.2f} points (n = {int(r.n)})"
+                                         for r in rows.itertuples())
+    return alt, _png(fig)
+
+
+def _figure_items(table: pd.DataFrame) -> tuple[str, str]:
+    """Facility against discrimination per item: flagged items stand out by shape, not colour alone."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    flagged = table["flags"].fillna("").astype(str) != ""
+    for mask, marker, label, color in ((~flagged, "o", "no flag", "#0b4f8a"), (flagged, "X", "flagged", "#a11d1d")):
+        part = table[mask]
+        ax.scatter(part.facility, part.discrimination, marker=marker, label=f"{label} ({len(part)})", color=color)
+    ax.axhline(0, color="#333", linewidth=1)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("facility (share of the points)")
+    ax.set_ylabel("discrimination")
+    ax.set_title("Items: facility and discrimination")
+    ax.legend()
+    worst = table[flagged]
+    alt = (f"Facility against discrimination for {len(table)} items; {int(flagged.sum())} flagged"
+           + (": " + "; ".join(f"{r.form}/{r.item}: {r.flags}" for r in worst.itertuples()) if len(worst) else "."))
     return alt, _png(fig)
 
 

@@ -190,11 +190,19 @@ _ENV = Environment(loader=PackageLoader("exam_builder", "reports/templates"), au
 
 
 def render_report(course, result: Result, exam_title: str) -> str:
-    """A candidate's score report: no item, no key, no answer; only what DESIGN.md allows."""
+    """A candidate's score report: no item, no key, no answer; only what DESIGN.md allows
+    (total, pass or fail, a subscore per competency with its figure, the next step)."""
+    from . import score_report as sr
+
     comps = [(name, result.competencies[slug]) for slug, name in competency_names(course, [result])]
+    table = sr.rows(comps, result.total, result.cut_score)
     return _ENV.get_template("score_report.html.j2").render(
-        program=course.policy.program_name, exam_title=exam_title, result=result, competencies=comps,
-        pending=PENDING, generated=utcnow().strftime("%Y-%m-%d"),
+        program=course.policy.program_name, exam_title=exam_title, result=result, rows=table,
+        not_scored=sr.NOT_SCORED, num=sr.num, generated=utcnow().strftime("%Y-%m-%d"),
+        needed=sr.stated_cut(result.cut_score, result.total.score),
+        cut_sentence=sr.cut_sentence(result.cut_score, result.total),
+        rounding_note=sr.rounding_note(result.cut_score, result.total),
+        figure=sr.figure(table), alt=sr.alt_text(table),
         attempts_left=max(0, course.policy.max_attempts - result.attempt_no),
         tutoring=course.policy.tutoring_after_failure,
     )
@@ -202,7 +210,10 @@ def render_report(course, result: Result, exam_title: str) -> str:
 
 def write_feedback(course, exam: str, results: list[Result] | None = None) -> list[Path]:
     """``feedback/<candidate>/<assignment>/<assignment>.html`` for every sitting (nbgrader's layout,
-    so ``nbgrader release_feedback`` delivers this report instead of the stock one with keys)."""
+    so ``nbgrader release_feedback`` delivers this report instead of the stock one with keys).
+
+    Every report is rendered before any is written, and each is written through a temporary file:
+    a report that cannot be made leaves every earlier one as it was, none half-written."""
     results = compute_results(course, exam) if results is None else results
     with course.db.read() as s:
         ex = s.get(Exam, exam)
@@ -210,9 +221,8 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
         if title is None:
             form = s.execute(select(Form).where(Form.exam_id == exam)).scalars().first()
             title = Manifest.model_validate(form.manifest).title if form else exam
-    written = []
-    for r in results:
-        path = course.feedback_dir / r.candidate_id / r.assignment / f"{r.assignment}.html"
-        write_atomic(path, render_report(course, r, title))
-        written.append(path)
-    return written
+    pages = [(course.feedback_dir / r.candidate_id / r.assignment / f"{r.assignment}.html",
+              render_report(course, r, title)) for r in results]
+    for path, html in pages:
+        write_atomic(path, html)
+    return [path for path, _ in pages]

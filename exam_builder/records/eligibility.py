@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,25 @@ from ..errors import ExamBuilderError
 from ..policy import ProgramPolicy
 from .attendance import Participation, late_or_absent, module_label, participation
 from .models import Candidate, Sitting, Tutoring
+
+
+class Barrier(str, Enum):
+    """Why a candidate may not sit now: one per rule, so reports count reasons without reading their text."""
+
+    attendance = "attendance"        # late for or missed too many modules: may not sit at all
+    passed = "passed"                # already certified
+    no_attempts = "no_attempts"      # every attempt used
+    pending = "pending"              # an attempt without a result yet
+    waiting = "waiting"              # the waiting period after a failed attempt
+    tutoring = "tutoring"            # tutoring required before the next attempt
+
+    @property
+    def plain(self) -> str:
+        """The reason as the coordinator's report says it."""
+        return {"attendance": "late for or missed too many modules", "passed": "already passed",
+                "no_attempts": "no attempts left", "pending": "a result still pending",
+                "waiting": "in the waiting period after a failed attempt",
+                "tutoring": "tutoring required first"}[self.value]
 
 
 @dataclass
@@ -34,6 +54,7 @@ class Eligibility:
     cohort: str = ""
     late_or_absent: list[str] = field(default_factory=list)  # "2.1", "3.3", ...
     participation: Participation | None = None
+    barriers: list[Barrier] = field(default_factory=list)  # one per reason, in the same order
 
 
 def sitting_date(sitting: Sitting) -> dt.date:
@@ -84,29 +105,36 @@ def evaluate(
     result = []
     for cand in candidates:
         reasons: list[str] = []
+        barriers: list[Barrier] = []
         modules = [module_label(c, m) for c, m, _status in missed.get(cand.id, [])]
         if len(modules) >= policy.disqualify_late_or_absent:
             reasons.append(f"late or absent for {len(modules)} modules: {', '.join(modules)}")
+            barriers.append(Barrier.attendance)
         counted = [s for s in sittings.get(cand.id, []) if s.attempt_no is not None]
         used = len(counted)
         next_allowed = None
         passed = [s for s in counted if s.outcome == "pass"]
         if passed:
             reasons.append(f"already passed (attempt {passed[0].attempt_no} on {sitting_date(passed[0])})")
+            barriers.append(Barrier.passed)
         elif used >= policy.max_attempts:
             reasons.append(f"no attempts left ({used} of {policy.max_attempts} used)")
+            barriers.append(Barrier.no_attempts)
         else:
             pending = [s for s in counted if s.outcome is None]
             for s in pending:
                 reasons.append(f"attempt {s.attempt_no} has no result yet ({s.status.replace('_', ' ')})")
+                barriers.append(Barrier.pending)
             last = counted[-1] if counted else None
             if last is not None and last.outcome == "fail":
                 wait_until = sitting_date(last) + dt.timedelta(days=policy.waiting_period_days)
                 if today < wait_until:
                     reasons.append(f"waiting period after a failed attempt: not before {wait_until.isoformat()}")
+                    barriers.append(Barrier.waiting)
                     next_allowed = wait_until
                 if policy.tutoring_after_failure == "required" and last.id not in attended:
                     reasons.append("tutoring required before the next attempt")
+                    barriers.append(Barrier.tutoring)
         result.append(Eligibility(
             candidate_id=cand.id,
             name=cand.name,
@@ -118,5 +146,6 @@ def evaluate(
             cohort=cand.cohort,
             late_or_absent=modules,
             participation=homework.get(cand.id),
+            barriers=barriers,
         ))
     return result

@@ -123,3 +123,81 @@ def test_all_passing_all_failing_and_one_candidate_read_plainly():
         html = render_html(synthetic(rows), list(secs.values()), "Program")
         self_contained(html)
         assert "nan" not in re.sub(r"<[^>]+>", " ", html).lower().split(), name
+
+
+def test_eligibility_time_to_certification_attempts_and_equating_on_a_large_window():
+    """Every new number against a direct computation on the made-up window (tests/grading/report_synthetic.py)."""
+    import numpy as np
+    from report_synthetic import big_window
+
+    d = big_window()
+    secs = {s.title: s for s in sections(d)}
+    standing = secs["Eligibility and time to certification"]
+    st = d.standing
+    certified = int(st.passed_on.notna().sum())
+    assert f"Standing today of the 83 candidate(s) on the roster: {certified} certified, 0 may sit" in standing.text[0]
+    assert "3 never sat this exam" in standing.text[0]
+    reasons = dict(standing.tables)["Why candidates may not sit now (a candidate may have more than one reason)"]
+    assert reasons.set_index("reason").loc["late for or missed too many modules"].tolist() == [3, 3]
+    days = [(p - e).days for p, e in zip(st.passed_on, st.training_ended_on) if p is not None and e is not None]
+    assert f"median {np.median(days):g} days (from {min(days):g} to {max(days):g}; {len(days)} candidate(s))" \
+        in standing.text[1]
+    by_attempt = dict(secs["Scores"].tables)["Scores by attempt (share of the form's points)"]
+    decided = d.results
+    for row in by_attempt.itertuples():
+        part = decided[decided.attempt == row.attempt]
+        assert row.sittings == len(part) and row.mean_share == round((part.total / part.max_total).mean(), 3)
+    assert len(secs["Scores"].figures) == 2  # the distribution, and scores by attempt
+    eq = dict(secs["Form comparability"].tables)["Equating check through the items the forms share"]
+    a, b = d.forms
+    va, vb = a.scores[[1, 2, 3, 4]].sum(axis=1), b.scores[[1, 2, 3, 4]].sum(axis=1)  # the four shared items
+    xa, yb = a.scores.sum(axis=1), b.scores.sum(axis=1)
+    w1 = len(xa) / (len(xa) + len(yb))
+    g1, g2 = a.max_total / 4, b.max_total / 4  # Kolen & Brennan eq. 4.17-4.18, nominal weights
+    mu_x = xa.mean() - (1 - w1) * g1 * (va.mean() - vb.mean())
+    mu_y = yb.mean() + w1 * g2 * (va.mean() - vb.mean())
+    assert eq["shared items"].tolist() == [4] and eq.constant.tolist() == [round(mu_y - mu_x, 2)]
+    assert "reads" in eq.reading.iloc[0] or "no evidence" in eq.reading.iloc[0]
+    assert "too few" not in " ".join(eq.reading)
+
+
+def test_equating_with_too_few_candidates_says_so():
+    from report_synthetic import big_window
+
+    d = big_window(n=12)
+    eq = dict({s.title: s for s in sections(d)}["Form comparability"].tables)[
+        "Equating check through the items the forms share"]
+    assert eq.reading.tolist() == ["too few candidates (n = 12; needs 30)"] and eq.constant.isna().all()
+
+
+def test_standing_and_training_end_from_the_course(gcourse, tmp_path):
+    """The standing comes from the real eligibility rules; the training end from the roster's column."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from exam_builder.records.models import Candidate
+
+    from exam_builder.grading.results import compute_results, record_outcomes
+
+    grade_all(gcourse)
+    text = " ".join({s.title: s for s in sections(gather(gcourse, kit.EXAM))}[
+        "Eligibility and time to certification"].text)
+    assert "6 scored sitting(s) have no result in the candidates' records yet" in text
+    record_outcomes(gcourse, compute_results(gcourse, kit.EXAM), "coordinator")
+    d = gather(gcourse, kit.EXAM)
+    text = " ".join({s.title: s for s in sections(d)}["Eligibility and time to certification"].text)
+    assert "no result in the candidates' records" not in text
+    passed = int((d.results.result == "pass").sum())
+    assert len(d.standing) == 6 and int(d.standing.passed_on.notna().sum()) == passed
+    assert f"Standing today of the 6 candidate(s) on the roster: {passed} certified" in text
+    assert "No training end dates on the roster" in text
+    ended = dt.date.today() - dt.timedelta(days=14)
+    with gcourse.db.transaction() as s:
+        s.execute(update(Candidate).values(training_ended_on=ended))
+    text = " ".join({s.title: s for s in sections(gather(gcourse, kit.EXAM))}[
+        "Eligibility and time to certification"].text)
+    if passed:
+        assert f"median 14 days (from 14 to 14; {passed} candidate(s))" in text
+    else:
+        assert "No candidate with a training end date has passed yet." in text

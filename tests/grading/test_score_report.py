@@ -1,0 +1,206 @@
+"""The candidate's score report: the cut as candidates read it (whole points, rounded up), a figure
+of the subscores per competency with an alt text that states every number and a table beside it,
+"not scored yet" rather than 0, nothing half-written, and zero axe-core findings in chromium at a
+laptop, a phone and 200% zoom."""
+from __future__ import annotations
+
+import base64
+import html as htmllib
+import re
+import types
+from pathlib import Path
+
+import pytest
+
+import a11y
+import gradingkit as kit
+from exam_builder.grading import score_report as sr
+from exam_builder.grading.objective import grade_exam
+from exam_builder.grading.queue import RatingQueue, open_items
+from exam_builder.grading.results import Part, Result, compute_results, render_report, write_feedback
+from exam_builder.policy import ProgramPolicy
+from test_grading_rating import rate_everything
+
+COMPS = ProgramPolicy().competencies  # slug -> name
+
+
+def _course() -> types.SimpleNamespace:
+    """What ``render_report`` reads of a course: its policy."""
+    return types.SimpleNamespace(policy=ProgramPolicy())
+
+
+def _result(scores: list[float | None], cut: float = 39.9, each: float = 19) -> Result:
+    """A result of three competencies of ``each`` points; ``None`` is a score not given yet."""
+    total = None if any(s is None for s in scores) else sum(scores)
+    status = "pending" if total is None else ("pass" if total + 1e-9 >= cut else "fail")
+    return Result(sitting_id=1, candidate_id="c001", candidate_name="Sample Person", exam="cps", assignment="cps-a",
+                  attempt_no=1, objective=Part(total, each * len(scores)), open_response=Part(None if total is None else 0, 0),
+                  total=Part(total, each * len(scores)), cut_score=cut,
+                  competencies=dict(zip(COMPS, (Part(s, each) for s in scores))), status=status)
+
+
+def _text(page_html: str) -> str:
+    """The words of the page as a reader meets them (tags and the embedded image left out)."""
+    body = re.sub(r"<img[^>]*>", " ", page_html)
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def _alt(page_html: str) -> str:
+    return htmllib.unescape(re.search(r'<img [^>]*alt="([^"]*)"', page_html).group(1))
+
+
+# -- the cut as candidates read it -------------------------------------------------------------------
+def test_a_fractional_cut_reads_as_the_whole_point_to_reach():
+    assert sr.points_to_reach(39.9) == 40
+    assert sr.points_to_reach(40) == 40  # a whole cut stays
+    assert sr.points_to_reach(0.7 * 40) == 28  # 28.000000000000004: still 28, not 29
+    assert sr.points_to_reach(19.8) == 20
+    assert sr.cut_sentence(39.9, Part(43, 57)) == "You needed 40 of 57 points; you scored 43."
+    assert sr.cut_sentence(40, Part(43, 57)) == "You needed 40 of 57 points; you scored 43."
+    assert sr.cut_sentence(39.9, Part(None, 57)).startswith("You need 40 of 57 points to pass. Your total is not scored yet")
+    assert sr.rounding_note(40, Part(43, 57)) == ""  # nothing rounded, nothing to explain
+    assert "39.9" in sr.rounding_note(39.9, Part(43, 57)) and "40" in sr.rounding_note(39.9, Part(43, 57))
+
+
+def test_the_rounded_cut_never_contradicts_the_decision():
+    # 39.5 passes a cut of 39.4 (the decision is exact): "you needed 40" would be wrong, so the exact cut is stated
+    assert sr.stated_cut(39.4, 39.5) == 39.4
+    assert sr.cut_sentence(39.4, Part(39.5, 57)) == "You needed 39.4 of 57 points; you scored 39.5."
+    assert sr.stated_cut(39.4, 39.0) == 40 and sr.stated_cut(39.4, 41) == 40 and sr.stated_cut(39.4, None) == 40
+
+
+def test_the_report_states_one_cut_everywhere():
+    page = render_report(_course(), _result([15, 14, 14]), "CPS exam")
+    words = _text(page)
+    assert "You needed 40 of 57 points; you scored 43." in words
+    assert "Points needed to pass 40 of 57" in words
+    assert "Total 43 of 57 40 needed to pass" in words  # the table beside the figure
+    assert "Total: 43 of 57 points; needed to pass: 40 of 57 points." in _alt(page)
+    # the exact cut appears once, in the sentence that explains the rounding, and nowhere else
+    assert words.count("39.9") == 1 and "pass mark is 39.9 points. This report shows it as 40" in words
+    whole = _text(render_report(_course(), _result([15, 14, 14], cut=40), "CPS exam"))
+    assert "You needed 40 of 57 points; you scored 43." in whole and "rounded up" not in whole
+
+
+# -- the figure ------------------------------------------------------------------------------------------
+def test_the_figure_is_an_image_with_every_number_in_its_alt_text_and_a_table():
+    page = render_report(_course(), _result([15, 10, 18]), "CPS exam")
+    src = re.search(r'<img src="data:image/png;base64,([^"]+)"', page).group(1)
+    assert base64.b64decode(src).startswith(b"\x89PNG\r\n\x1a\n")
+    alt = _alt(page)
+    for name, got in zip(COMPS.values(), (15, 10, 18)):
+        assert f"{name}: {got} of 19 points; guide line at about 13.3 points." in alt  # 39.9 / 57 x 19 = 13.3
+    assert "Total: 43 of 57 points; needed to pass: 40 of 57 points." in alt
+    words = _text(page)
+    for name, got in zip(COMPS.values(), (15, 10, 18)):
+        assert f"{name} {got} of 19 about 13.3" in words  # the same numbers, as a table
+    assert "decided on your total alone" in words  # the per-competency line is a guide, and says so
+
+
+def test_pending_is_written_and_drawn_as_not_scored_never_as_zero(monkeypatch):
+    drawn = []
+    monkeypatch.setattr(sr, "png", lambda fig: drawn.append(fig) or "")
+    page = render_report(_course(), _result([15, None, 12]), "CPS exam")
+    alt, words = _alt(page), _text(page)
+    assert "In But Not Of the System: not scored yet (19 points available)" in alt
+    assert "Total: not scored yet (57 points available)" in alt
+    assert "In But Not Of the System not scored yet" in words and "Total not scored yet" in words
+    assert not re.search(r"(?<![\d.])0 of (19|57)", words + alt)  # nothing reads as a score of 0
+    assert "You need 40 of 57 points to pass. Your total is not scored yet" in words
+    (ax,) = drawn[0].axes
+    bars = [p for p in ax.patches if p.get_facecolor()[:3] == pytest.approx((11 / 255, 79 / 255, 138 / 255))]
+    assert len(bars) == 2  # Peer Support and Change Agent; none for the pending competency or the pending total
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("not scored yet") == 2 and "In But Not Of the System: not scored yet" in texts
+    import matplotlib.pyplot as plt
+
+    plt.close(drawn[0])
+
+
+def test_a_zero_is_a_zero_and_extra_credit_stays_in_the_bar():
+    page = render_report(_course(), _result([0, 19, 20.5]), "CPS exam")
+    alt = _alt(page)
+    assert "Peer Support: 0 of 19 points" in alt and "Change Agent: 20.5 of 19 points" in alt
+    assert "not scored yet" not in alt
+
+
+# -- in the course: nbgrader's feedback layout, real results ---------------------------------------------
+def test_reports_in_the_course_carry_the_figure_and_the_cut_as_read(gcourse, manifests):
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    items = open_items(gcourse, kit.EXAM)
+    rate_everything(gcourse, items[0][0])  # one written answer rated: the other competencies pending
+    results = {r.candidate_id: r for r in compute_results(gcourse, kit.EXAM)}
+    for path in write_feedback(gcourse, kit.EXAM):
+        page, r = path.read_text(), results[path.parts[-3]]
+        cut = manifests[r.assignment].cut_score
+        assert cut == pytest.approx(19.8)  # 60% of 33
+        alt, words = _alt(page), _text(page)
+        assert "You need 20 of 33 points to pass" in words and "Points needed to pass 20 of 33" in words
+        for slug, part in r.competencies.items():
+            name = COMPS[slug]
+            got = "not scored yet (11 points available)" if part.score is None else f"{sr.num(part.score)} of 11 points"
+            assert f"{name}: {got}; guide line at about 6.6 points." in alt  # 19.8 / 33 x 11
+        assert "not scored yet" in alt
+    for item, _rubric in items:
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item)
+    final = compute_results(gcourse, kit.EXAM)
+    assert all(r.final for r in final)
+    for path, r in zip(write_feedback(gcourse, kit.EXAM, final), final):
+        words = _text(path.read_text())
+        assert f"You needed 20 of 33 points; you scored {sr.num(r.total.score)}." in words
+        assert "not scored yet" not in words
+
+
+def test_a_report_that_cannot_be_made_leaves_every_report_as_it_was(gcourse, monkeypatch):
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    before = {p: p.read_bytes() for p in write_feedback(gcourse, kit.EXAM)}
+    assert len(before) == 6
+    for item, _rubric in open_items(gcourse, kit.EXAM):  # the results change: every report would change
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item)
+    real, calls = sr.figure, []
+
+    def breaks_on_the_fourth(rows):
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("no room left for the figure")
+        return real(rows)
+
+    monkeypatch.setattr(sr, "figure", breaks_on_the_fourth)
+    with pytest.raises(RuntimeError):
+        write_feedback(gcourse, kit.EXAM)
+    after = {p: p.read_bytes() for p in gcourse.feedback_dir.rglob("*") if p.is_file()}
+    assert after == before  # none rewritten, none half-written, no temporary file left behind
+
+
+# -- in a browser ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def report_pages(tmp_path_factory) -> dict[str, Path]:
+    """Score reports as files: passed with a rounded cut, pending, not passed."""
+    folder = tmp_path_factory.mktemp("score-reports")
+    out = {}
+    for name, result in (("passed", _result([15, 14, 14])), ("pending", _result([15, None, 12])),
+                         ("not-passed", _result([10, 13, 11], cut=40))):
+        out[name] = folder / f"{name}.html"
+        out[name].write_text(render_report(_course(), result, "Certified Peer Specialist exam"), encoding="utf-8")
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("size", list(a11y.SIZES))
+def test_score_reports_pass_axe_at_every_size(report_pages, browser, size):
+    ctx = browser.new_context(**a11y.SIZES[size])
+    try:
+        page = ctx.new_page()
+        for name, path in report_pages.items():
+            page.goto(path.as_uri())
+            img = page.get_by_role("img")
+            assert "Bar chart of your points by core competency" in img.get_attribute("alt")
+            assert page.evaluate("() => { const i = document.querySelector('figure img'); "
+                                 "return i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().right <= "
+                                 "document.documentElement.clientWidth; }"), f"{name}: the figure does not fit"
+            a11y.check_screen(page, "score-report", size, name)
+    finally:
+        ctx.close()
