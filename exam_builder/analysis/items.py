@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..assembly.manifest import grade_ids
 from ..assembly.forms import require_forms
 from ..records.models import Form, Sitting
+from ..records.states import SittingStatus
 
 
 @dataclass
@@ -92,7 +93,7 @@ def analyse(course, exam: str) -> list[FormStats]:
         for form, manifest in require_forms(s, exam):
             scores = _gradebook_scores(s.connection(), form.assignment)
             cands = s.execute(select(Sitting.candidate_id).join(Form, Form.id == Sitting.form_id).where(
-                Form.id == form.id, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))).scalars().all()
+                Form.id == form.id, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))).scalars().all()
             matrix = []
             for cand in cands:
                 row = [scores.get((cand, grade_ids(e.number)["grade"])) for e in manifest.items]
@@ -158,6 +159,6 @@ def pooled_facility(reports: list[FormStats], min_n: int = MIN_RESPONSES_FOR_STA
 def past_item_stats(course, exam: str, min_n: int = MIN_RESPONSES_FOR_STATS) -> dict[str, float]:
     """Facility of the exam's items from past, fully scored sittings (empty before any)."""
     with course.db.read() as s:
-        if not s.execute(select(Sitting.id).where(Sitting.exam_id == exam, Sitting.status == "submitted").limit(1)).first():
+        if not s.execute(select(Sitting.id).where(Sitting.exam_id == exam, Sitting.status == SittingStatus.submitted).limit(1)).first():
             return {}
     return pooled_facility(analyse(course, exam), min_n)

@@ -25,10 +25,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..records.states import INDEPENDENT_ROLES, RatingRole
+
 MIN_N = 30
 
-INDEPENDENT_ROLES = ("first", "second")
-ADJUDICATION_ROLE = "adjudication"
+#: The rating that decides when the two independent ones (``INDEPENDENT_ROLES``) differ too much.
+ADJUDICATION_ROLE = RatingRole.adjudication
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,15 @@ from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..records.models import Accommodation, Candidate, Exam, ItemScore, Rating, Response, Sitting, Tutoring
+from ..records.states import INDEPENDENT_ROLES, AccommodationStatus, ItemScoreStatus, Outcome, SittingStatus
 from ..reports.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
 from . import psychometrics as pm
 
 #: Ratings decided from two ratings per response: a rater pair is the two raters of one response.
-ROLES = ("first", "second")
+ROLES = INDEPENDENT_ROLES
+#: The results of decided sittings, as the frames hold them (plain strings).
+PASS, FAIL = Outcome.passed.value, Outcome.failed.value
+DECIDED = [PASS, FAIL]
 STANDING_COLUMNS = ["candidate", "cohort", "eligible", "barriers", "sat", "training_ended_on", "first_sat_on",
                     "passed_on"]
 
@@ -101,8 +105,11 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
             r = results.get(sit.id)
             rows.append({
                 "sitting": sit.id, "candidate": sit.candidate_id, "cohort": cand.cohort, "form": form.label,
-                "attempt": sit.attempt_no, "status": sit.status, "recorded": sit.outcome,
-                "result": r.status if r else ("voided" if sit.status == "voided" else "not submitted"),
+                # frames hold plain strings (a state's value): pandas never sees an enum
+                "attempt": sit.attempt_no, "status": str(sit.status),
+                "recorded": str(sit.outcome) if sit.outcome else None,
+                "result": str(r.status) if r else (
+                    SittingStatus.voided.value if sit.status == SittingStatus.voided else "not submitted"),
                 "total": r.total.score if r else None, "max_total": m.total_points, "cut": m.cut_score,
                 "submitted_at": sit.submitted_at, "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
                 "scribe": bool(sit.scribe_name), "extra_minutes": sit.extra_minutes,
@@ -127,9 +134,9 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 pd.Series({e.number: e.key for e in m.items if e.kind.objective}, dtype=object),
                 {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items}))
         ratings = _ratings(s, ids, {f.id: m for f, m in forms}, {sit.id: sit.form_id for sit, _ in kept})
-        acc = pd.Series([a.kind for a in s.execute(select(Accommodation).where(
+        acc = pd.Series([str(a.kind) for a in s.execute(select(Accommodation).where(
             Accommodation.candidate_id.in_({sit.candidate_id for sit, _ in kept}),
-            Accommodation.status == "approved")).scalars()], dtype=object).value_counts()
+            Accommodation.status == AccommodationStatus.approved)).scalars()], dtype=object).value_counts()
         tutoring = len(s.execute(select(Tutoring.id).where(
             Tutoring.exam_id == exam, Tutoring.sitting_id.in_(ids))).all())
         standing, scope = _standing(s, course.policy, exam, cohort, {cand.id for _, cand in kept},
@@ -161,7 +168,7 @@ def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
                                                Sitting.attempt_no.is_not(None)).order_by(Sitting.seq)).scalars():
         if sit.started_at or sit.opened_at:
             first.setdefault(sit.candidate_id, sitting_date(sit))
-            if sit.outcome == "pass":
+            if sit.outcome == Outcome.passed:
                 passed.setdefault(sit.candidate_id, sitting_date(sit))
     rows = [{"candidate": e.candidate_id, "cohort": e.cohort, "eligible": e.eligible,
              "barriers": tuple(b.value for b in e.barriers), "sat": e.candidate_id in first,
@@ -186,12 +193,12 @@ def _ratings(s, sitting_ids: list[int], manifests: dict[int, Manifest], form_of:
         return pd.DataFrame(columns=["response", "item", "rater", "role", "score", "max_points", "decided", "at"])
     decided = {(sid, item): score for sid, item, score in s.execute(
         select(ItemScore.sitting_id, ItemScore.item_id, ItemScore.score).where(
-            ItemScore.sitting_id.in_(sitting_ids), ItemScore.status == "final"))}
+            ItemScore.sitting_id.in_(sitting_ids), ItemScore.status == ItemScoreStatus.final))}
     rows = []
     for r in s.execute(select(Rating).where(Rating.sitting_id.in_(sitting_ids), Rating.score.is_not(None))).scalars():
         m = manifests[form_of[r.sitting_id]]
         entry = next((e for e in m.items if e.item_id == r.item_id), None)
-        rows.append({"response": f"{r.sitting_id}:{r.item_id}", "item": r.item_id, "rater": r.rater, "role": r.role,
+        rows.append({"response": f"{r.sitting_id}:{r.item_id}", "item": r.item_id, "rater": r.rater, "role": str(r.role),
                      "score": r.score, "max_points": entry.points if entry else None,
                      "decided": decided.get((r.sitting_id, r.item_id)), "at": r.scored_at})
     return pd.DataFrame(rows, columns=["response", "item", "rater", "role", "score", "max_points", "decided", "at"])
@@ -217,18 +224,18 @@ def cohort_section(d: ReportData) -> Section:
     if r.empty:
         sec.text.append("No sittings in this window.")
         return sec
-    decided = r[r.result.isin(["pass", "fail"])]
+    decided = r[r.result.isin(DECIDED)]
     sec.text.append(f"{r.candidate.nunique()} candidate(s), {len(r)} sitting(s): "
                     + ", ".join(f"{n} {k}" for k, n in r.result.value_counts().sort_index().items()) + ".")
     firsts = decided[decided.attempt == 1]
-    eventual = decided.groupby("candidate").result.apply(lambda x: "pass" if (x == "pass").any() else "fail")
+    eventual = decided.groupby("candidate").result.apply(lambda x: PASS if (x == PASS).any() else FAIL)
     sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result)}; eventually (within the attempts "
                     f"allowed): {_rate(eventual)}. Tutoring records: {d.tutoring}.")
     by = decided.groupby(["cohort", "form"]).result.agg(
-        candidates="size", passed=lambda x: int((x == "pass").sum())).reset_index()
+        candidates="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     by["pass rate"] = (by.passed / by.candidates).round(3)
     sec.tables.append(("Pass rate per class and form (decided sittings)", by))
-    attempts = decided.groupby("attempt").result.agg(sittings="size", passed=lambda x: int((x == "pass").sum())).reset_index()
+    attempts = decided.groupby("attempt").result.agg(sittings="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     sec.tables.append(("Results by attempt", attempts))
     acc = pd.DataFrame({"accommodation": list(d.accommodations.index) + ["extended time used", "scribe used"],
                         "candidates": [int(v) for v in d.accommodations.values]
@@ -255,7 +262,7 @@ def standing_section(d: ReportData) -> Section:
                     f"{int((~st.sat).sum())} never sat this exam.")
     r = d.results
     if not r.empty and "recorded" in r.columns:
-        unrecorded = int((r.result.isin(["pass", "fail"]) & r.recorded.isna()).sum())
+        unrecorded = int((r.result.isin(DECIDED) & r.recorded.isna()).sum())
         if unrecorded:
             sec.text.append(f"{unrecorded} scored sitting(s) have no result in the candidates' records yet, so they "
                             "count as pending here (exam-builder results records them).")
@@ -294,7 +301,7 @@ def standing_section(d: ReportData) -> Section:
 
 def scores_section(d: ReportData) -> Section:
     sec = Section("Scores")
-    decided = d.results[d.results.result.isin(["pass", "fail"])] if not d.results.empty else d.results
+    decided = d.results[d.results.result.isin(DECIDED)] if not d.results.empty else d.results
     if decided.empty:
         sec.text.append("No fully scored sittings yet.")
         return sec
@@ -308,7 +315,7 @@ def scores_section(d: ReportData) -> Section:
         comp.columns = [c[4:] for c in comp.columns]
         sec.tables.append(("Mean share of points per competency", comp.reset_index()))
     sec.figures.append(_figure_hist(decided))
-    share = decided.assign(share=decided.total / decided.max_total, passed=decided.result == "pass")
+    share = decided.assign(share=decided.total / decided.max_total, passed=decided.result == PASS)
     by_attempt = share.groupby("attempt").agg(sittings=("share", "size"), mean_share=("share", "mean"),
                                               sd_share=("share", "std"), pass_rate=("passed", "mean")).round(3)
     sec.tables.append(("Scores by attempt (share of the form's points)", by_attempt.reset_index()))
@@ -389,12 +396,12 @@ def raters_section(d: ReportData) -> Section:
 
 def comparability_section(d: ReportData) -> Section:
     sec = Section("Form comparability")
-    decided = d.results[d.results.result.isin(["pass", "fail"])] if not d.results.empty else d.results
+    decided = d.results[d.results.result.isin(DECIDED)] if not d.results.empty else d.results
     if decided.empty:
         sec.text.append("No fully scored sittings yet.")
         return sec
     totals = pd.DataFrame({"form": decided.form, "total": decided.total, "max_points": decided.max_total,
-                           "passed": decided.result == "pass"})
+                           "passed": decided.result == PASS})
     sec.tables.append(("Mean and pass rate per form, with 95% intervals",
                        pm.form_comparison(totals, {f.label: f.cut for f in d.forms})))
     rows = equating_rows(d.forms)

@@ -25,6 +25,7 @@ import ipywidgets as w
 
 from ..errors import ExamBuilderError
 from ..records.models import utcnow
+from ..records.states import SittingStatus
 from ..ui.page import focus_on, heading, md, style_css
 from ..ui.widgets import Assist, ChoiceGroup, Navigator, TextForm
 from .form_view import ItemView
@@ -204,9 +205,9 @@ class CandidateApp:
             return
         self.session.confirm_identity()
         status = self.session.status()
-        if status == "submitted":
+        if status == SittingStatus.submitted:
             self._show_receipt(self.session.receipt())
-        elif status == "in_progress":
+        elif status == SittingStatus.in_progress:
             n = sum(1 for e in self.session.navigator() if e.answered)
             self._enter_exam(f"Welcome back. Your {n} saved answer(s) are here; the clock kept running.")
         else:
@@ -410,9 +411,9 @@ class CandidateApp:
     def _after_close(self) -> None:
         """The sitting closed under us (deadline, submit elsewhere, void): show why."""
         status = self.session.status() if self.session.sitting_id else None
-        if status == "submitted":
+        if status == SittingStatus.submitted:
             self._show_receipt(self.session.receipt())
-        elif status == "voided":
+        elif status == SittingStatus.voided:
             self._finish()
             self.bar.children = []
             self._screen("closed", [w.HTML(heading("This sitting is closed", "closed")
@@ -480,7 +481,7 @@ class CandidateApp:
         if self._deadline is None or time.monotonic() - self._last_refresh >= self.settings.refresh_seconds:
             self._last_refresh = time.monotonic()
             status, deadline = self.session.refresh()  # TakenOver once another screen signed in
-            if status != "in_progress":
+            if status != SittingStatus.in_progress:
                 self._after_close()
                 return
             self._deadline = deadline

@@ -28,6 +28,7 @@ from ..assembly.release import write_atomic
 from ..bank.model import METADATA_KEY
 from ..errors import Location, Problem, ValidationFailed
 from ..records.models import Sitting
+from ..records.states import SittingStatus
 from .form_view import FormView, load_form_view, released_notebook_path
 from .session import latest_responses_of
 
@@ -113,7 +114,7 @@ def collect(course, exam: str, console=None) -> Collected:
         forms = {f.id: f.assignment for f, _m in require_forms(s, exam)}
         sittings = [_Done(*row) for row in s.execute(
             select(Sitting.id, Sitting.candidate_id, Sitting.form_id, Sitting.submitted_at)
-            .where(Sitting.exam_id == exam, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))
+            .where(Sitting.exam_id == exam, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))
             .order_by(Sitting.submitted_at, Sitting.id))]
         journals = {sid: {k: r.value for k, r in rows.items()}
                     for sid, rows in latest_responses_of(s, [sit.id for sit in sittings]).items()}

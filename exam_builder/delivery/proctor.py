@@ -50,6 +50,7 @@ from traitlets.config import Configurable
 
 from ..errors import ExamBuilderError
 from ..records.models import Candidate, Exam, Form, Response, Sitting, SittingEvent, utcnow
+from ..records.states import SITTING_OPEN, SittingStatus
 from . import sittings as ops
 from . import window
 from .candidate_app import clock_text
@@ -89,7 +90,7 @@ class Row:
     candidate_id: str
     name: str
     room: str
-    status: str
+    status: SittingStatus
     answered: int
     total: int
     time_left: dt.timedelta | None
@@ -107,20 +108,20 @@ class Row:
     @property
     def state(self) -> str:
         """``not_arrived``, ``signed_in``, ``writing``, ``submitted`` or ``voided`` (keys of ``STATE_TEXT``)."""
-        if self.status == "scheduled":
+        if self.status == SittingStatus.scheduled:
             return "signed_in" if self.signed_in_at is not None else "not_arrived"
-        return {"in_progress": "writing"}.get(self.status, self.status)
+        return {SittingStatus.in_progress: "writing"}.get(self.status, str(self.status))
 
     @property
     def open(self) -> bool:
         """Still changeable by the proctor (not submitted, not voided)."""
-        return self.status in ("scheduled", "in_progress")
+        return self.status in SITTING_OPEN
 
 
 def _where(exam: str, on: dt.date | None, room: str | None, live: bool) -> list:
     conds = [Sitting.exam_id == exam]
     if on is not None:
-        conds.append(or_(Sitting.scheduled_on == on, Sitting.status == "in_progress") if live
+        conds.append(or_(Sitting.scheduled_on == on, Sitting.status == SittingStatus.in_progress) if live
                      else Sitting.scheduled_on == on)
     if room is not None:
         conds.append(Sitting.room == room)
@@ -158,9 +159,9 @@ def overview(course, exam: str, now: dt.datetime | None = None, *, on: dt.date |
                 except ExamBuilderError:
                     counts[sit.form_id] = 0
             left = None
-            if sit.status == "in_progress" and sit.deadline is not None:
+            if sit.status == SittingStatus.in_progress and sit.deadline is not None:
                 left = max(sit.deadline - now, dt.timedelta(0))
-            signed_in = sit.lease_at if (sit.status == "scheduled" and sit.lease_token is not None) else None
+            signed_in = sit.lease_at if (sit.status == SittingStatus.scheduled and sit.lease_token is not None) else None
             rows.append(Row(sit.id, cand.id, cand.name, sit.room, sit.status, answered.get(sit.id, 0),
                             counts[sit.form_id], left, sit.extra_minutes, sit.scribe_name, sit.time_limit_minutes,
                             scheduled_on=sit.scheduled_on, opens_at=sit.opens_at, signed_in_at=signed_in,
@@ -271,7 +272,7 @@ def room_windows(course, exam: str, on: dt.date | None = None) -> dict[str, tupl
     with course.db.read() as s:
         for room, opens, closes in s.execute(select(Sitting.room, Sitting.opens_at, Sitting.closes_at).where(
                 Sitting.exam_id == exam, Sitting.scheduled_on == on,
-                Sitting.status.in_(("scheduled", "in_progress")))).all():
+                Sitting.status.in_(SITTING_OPEN))).all():
             o, c = out.get(room, (None, None))
             out[room] = (min((x for x in (o, opens) if x is not None), default=None),
                          max((x for x in (c, closes) if x is not None), default=None))

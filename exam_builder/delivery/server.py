@@ -593,10 +593,11 @@ def open_sittings_count(course) -> int:
     from sqlalchemy import func, select
 
     from ..records.models import Sitting
+    from ..records.states import SITTING_OPEN
 
     with course.db.read() as s:
         return int(s.execute(select(func.count()).select_from(Sitting)
-                             .where(Sitting.status.in_(("scheduled", "in_progress")))).scalar_one())
+                             .where(Sitting.status.in_(SITTING_OPEN))).scalar_one())
 
 
 def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,

@@ -55,6 +55,7 @@ from ..errors import ExamBuilderError
 from ..records import access
 from ..records.eligibility import evaluate
 from ..records.models import Candidate, Exam, Form, Response, Sitting, SittingEvent, utcnow
+from ..records.states import SITTING_FINISHED, SittingStatus
 from ..records.text import clean_answer, shown
 from . import window
 from .form_view import FormView, ItemView, load_form_view, released_notebook_path
@@ -285,9 +286,9 @@ class CandidateSession:
                                details={"why": why, "source": source, **details}))
             return SignInFailed(message, why)
 
-        if sit.status in ("submitted", "voided"):
+        if sit.status in SITTING_FINISHED:
             return refuse("used", USED, status=sit.status)
-        if sit.status == "in_progress":  # resuming: the clock decides, not the window
+        if sit.status == SittingStatus.in_progress:  # resuming: the clock decides, not the window
             if sit.deadline is not None and now >= sit.deadline:
                 self._submit(s, sit, "deadline")
                 return refuse("time_up", TIME_UP)
@@ -353,11 +354,11 @@ class CandidateSession:
             raise ExamBuilderError("not signed in")
         return s.get(Sitting, self.sitting_id, with_for_update=lock, populate_existing=True)
 
-    def status(self) -> str:
+    def status(self) -> SittingStatus:
         with self.db.read() as s:
             return self._sitting(s).status
 
-    def refresh(self) -> tuple[str, dt.datetime | None]:
+    def refresh(self) -> tuple[SittingStatus, dt.datetime | None]:
         """The app's periodic re-read: (status, deadline); ``TakenOver`` once another screen signed in."""
         with self.db.read() as s:
             sit = self._sitting(s)
@@ -406,7 +407,7 @@ class CandidateSession:
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
             self._check_lease(sit)
-            if sit.status in ("voided", "submitted"):
+            if sit.status in SITTING_FINISHED:
                 raise SittingClosed("This sitting is closed.")
             if sit.started_at is None:
                 now = self.clock()
@@ -414,7 +415,7 @@ class CandidateSession:
                 if bad is not None:
                     raise ExamBuilderError(bad[1])
                 sit.started_at = now
-                sit.status = "in_progress"
+                sit.status = SittingStatus.in_progress
                 s.add(SittingEvent(sitting_id=sit.id, at=sit.started_at, kind="start", details={}))
             return sit.started_at
 
@@ -423,7 +424,7 @@ class CandidateSession:
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
             self._check_lease(sit)
-            if sit.status == "in_progress" and sit.deadline is not None and self.clock() >= sit.deadline:
+            if sit.status == SittingStatus.in_progress and sit.deadline is not None and self.clock() >= sit.deadline:
                 return self._submit(s, sit, "deadline")
         return None
 
@@ -432,7 +433,7 @@ class CandidateSession:
         """The locked sitting if this page may change it now; else ``TakenOver`` or ``SittingClosed``."""
         sit = self._sitting(s, lock=True)
         self._check_lease(sit)
-        if sit.status == "in_progress" and (sit.deadline is None or self.clock() < sit.deadline):
+        if sit.status == SittingStatus.in_progress and (sit.deadline is None or self.clock() < sit.deadline):
             return sit
         raise SittingClosed("Your change was not saved: the exam has ended.")
 
@@ -518,12 +519,12 @@ class CandidateSession:
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
             now = self.clock()
-            if sit.status == "in_progress" and sit.deadline is not None and now >= sit.deadline:
+            if sit.status == SittingStatus.in_progress and sit.deadline is not None and now >= sit.deadline:
                 self._submit(s, sit, "deadline")
-            if sit.status == "submitted":
+            if sit.status == SittingStatus.submitted:
                 why = "after the deadline" if sit.submit_reason == "deadline" else "after the submit"
             else:
-                why = {"voided": "after the sitting was voided"}.get(sit.status, "before the start")
+                why = {SittingStatus.voided: "after the sitting was voided"}.get(sit.status, "before the start")
             s.add(SittingEvent(sitting_id=sit.id, at=now, kind="refused_change",
                                details={"item": item_id, "what": what, "why": why}))
 
@@ -533,9 +534,9 @@ class CandidateSession:
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
             self._check_lease(sit)
-            if sit.status == "submitted":
+            if sit.status == SittingStatus.submitted:
                 return self._receipt(s, sit)
-            if sit.status != "in_progress":
+            if sit.status != SittingStatus.in_progress:
                 raise SittingClosed("This sitting cannot be submitted: it is " + sit.status.replace("_", " ") + ".")
             late = sit.deadline is not None and self.clock() >= sit.deadline
             return self._submit(s, sit, "deadline" if late else "candidate")
@@ -543,14 +544,14 @@ class CandidateSession:
     def receipt(self) -> Receipt | None:
         with self.db.read() as s:
             sit = self._sitting(s)
-            return self._receipt(s, sit) if sit.status == "submitted" else None
+            return self._receipt(s, sit) if sit.status == SittingStatus.submitted else None
 
     def _submit(self, s: Session, sit: Sitting, reason: str) -> Receipt:
         now = self.clock()
         if reason == "deadline" and sit.deadline is not None:
             now = min(now, sit.deadline)  # the clock ran out at the deadline, whenever we noticed
         answers = {k: r.value for k, r in latest_responses(s, sit.id).items()}
-        sit.status = "submitted"
+        sit.status = SittingStatus.submitted
         sit.submitted_at = now
         sit.submit_reason = reason
         sit.receipt_hash = receipt_hash(sit.id, answers)

@@ -22,6 +22,7 @@ from ..errors import ExamBuilderError
 from ..files import PRIVATE_FILE, private_temp
 from ..records import access, audit, ledger
 from ..records.models import Candidate, Exam, Sitting, SittingEvent, utcnow
+from ..records.states import SITTING_FINISHED, SITTING_OPEN, SittingStatus
 from . import window
 from .session import CODE_ALPHABET, format_minutes, hash_code
 from .settings import DeliverySettings
@@ -173,7 +174,7 @@ def _open_sitting_row(s, sitting_id: int) -> Sitting:
     sit = s.get(Sitting, sitting_id, with_for_update=True, populate_existing=True)
     if sit is None:
         raise ExamBuilderError(f"no sitting {sitting_id}")
-    if sit.status in ("submitted", "voided"):
+    if sit.status in SITTING_FINISHED:
         raise ExamBuilderError(f"sitting {sitting_id} is {sit.status}; it can no longer be changed")
     return sit
 
@@ -236,7 +237,7 @@ def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.dat
     with course.db.transaction() as s:
         sits = list(s.execute(select(Sitting).where(
             Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
-            Sitting.status.in_(("scheduled", "in_progress"))).order_by(Sitting.id).with_for_update()).scalars())
+            Sitting.status.in_(SITTING_OPEN)).order_by(Sitting.id).with_for_update()).scalars())
         if not sits:
             raise ExamBuilderError(f"no open sitting of {exam} in room {room!r} on {on.isoformat()} "
                                    "(check the room's name and the date; see the proctor's dashboard)")
@@ -266,7 +267,7 @@ def open_now(course, exam: str, room: str, actor: str, reason: str, now: dt.date
     with course.db.read() as s:
         closes = s.execute(select(Sitting.closes_at).where(
             Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
-            Sitting.status.in_(("scheduled", "in_progress")))).scalars().all()
+            Sitting.status.in_(SITTING_OPEN))).scalars().all()
     later = max([c for c in closes if c is not None and c > now], default=end_of_day)
     return set_window(course, exam, room, actor, reason, on, opens_at=now, closes_at=later)
 
@@ -278,7 +279,7 @@ def close_now(course, exam: str, room: str, actor: str, reason: str, now: dt.dat
     with course.db.read() as s:
         opens = s.execute(select(Sitting.opens_at).where(
             Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
-            Sitting.status.in_(("scheduled", "in_progress")))).scalars().all()
+            Sitting.status.in_(SITTING_OPEN))).scalars().all()
     earliest = min([o for o in opens if o is not None] + [now])
     return set_window(course, exam, room, actor, reason, on, opens_at=earliest, closes_at=now)
 
@@ -300,7 +301,7 @@ def reissue_codes(course, exam: str, room: str, actor: str, reason: str, on: dt.
         if exam_row is None:
             raise ExamBuilderError(f"no exam {exam!r} in the database")
         q = select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id).where(
-            Sitting.exam_id == exam, Sitting.room == room, Sitting.status == "scheduled")
+            Sitting.exam_id == exam, Sitting.room == room, Sitting.status == SittingStatus.scheduled)
         if on is not None:
             q = q.where((Sitting.scheduled_on == on) | Sitting.scheduled_on.is_(None))
         rows = list(s.execute(q.order_by(Candidate.id).with_for_update(of=Sitting)).all())

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ..ui.page import focus_on, heading, md, style_css
 from ..errors import ExamBuilderError
+from ..records.states import RatingRole
 from ..rubrics.model import Criterion, Rubric
 from ..ui.widgets import Assist, ChoiceGroup
 from .queue import Claim, Progress, RatingQueue, open_items
@@ -169,8 +170,9 @@ class GraderSession:
 
 
 # -- widgets ----------------------------------------------------------------------------
-ROLE_NAMES = {"first": "first rating", "second": "second rating (independent: you do not see the first)",
-              "adjudication": "adjudication (the two ratings differ)"}
+ROLE_NAMES = {RatingRole.first: "first rating",
+              RatingRole.second: "second rating (independent: you do not see the first)",
+              RatingRole.adjudication: "adjudication (the two ratings differ)"}
 
 #: The grader's desk on top of the candidate app's look (text size, contrast, labels above boxes):
 #: the response and the rubric side by side, stacked below 900 CSS px (a phone, 200% zoom); the

@@ -36,12 +36,13 @@ from ..assembly.release import released_notebook
 from ..errors import ExamBuilderError, rel
 from ..records import audit
 from ..records.models import Candidate, ScoreFlag, utcnow
+from ..records.states import ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .settings import grading_settings
 from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, nbgrader_checksum,
                          score_submission, set_aside_message, where_of)
 
-UNKNOWN_CANDIDATE = "unknown_candidate"
+UNKNOWN_CANDIDATE = ScoreFlagKind.unknown_candidate
 
 SERIAL_BELOW = 64  # fewer submissions than this are read in-process (a pool costs more)
 

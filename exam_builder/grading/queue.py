@@ -36,6 +36,7 @@ from ..assembly.manifest import Manifest, grade_ids
 from ..errors import ExamBuilderError
 from ..records import audit
 from ..records.models import Form, ItemScore, Rating, Response, ScoreFlag, Secret, Sitting, utcnow
+from ..records.states import ItemScoreStatus, RatingRole, SittingStatus
 from ..safeload import LoadError, read_json
 from ..rubrics.model import Rubric, load_rubrics
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
@@ -64,7 +65,7 @@ class Claim:
 
     rating_id: int
     item_id: str
-    role: str
+    role: RatingRole
     anon_id: str
     text: str
     levels: dict  # this grader's own chosen levels so far (a re-rating keeps what still applies)
@@ -153,7 +154,7 @@ class RatingQueue:
     def _sittings(self, s: Session) -> list[tuple[Sitting, Manifest]]:
         rows = s.execute(
             select(Sitting, Form).join(Form, Form.id == Sitting.form_id)
-            .where(Sitting.exam_id == self.exam, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))
+            .where(Sitting.exam_id == self.exam, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))
         ).all()
         out = []
         manifests: dict[int, Manifest] = {}
@@ -273,20 +274,20 @@ class RatingQueue:
             key = int(hashlib.sha256(f"queue|{self.exam}|{self.item_id}".encode()).hexdigest()[:15], 16)
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
-    def _ratings(self, s: Session) -> dict[int, dict[str, Rating]]:
-        out: dict[int, dict[str, Rating]] = {}
+    def _ratings(self, s: Session) -> dict[int, dict[RatingRole, Rating]]:
+        out: dict[int, dict[RatingRole, Rating]] = {}
         for r in s.execute(select(Rating).where(Rating.item_id == self.item_id)).scalars():
             out.setdefault(r.sitting_id, {})[r.role] = r
         return out
 
-    def _needed_roles(self, sitting_id: int, roles: dict[str, Rating]) -> list[str]:
-        needed = ["first"]
+    def _needed_roles(self, sitting_id: int, roles: dict[RatingRole, Rating]) -> list[RatingRole]:
+        needed = [RatingRole.first]
         if second_needed(self.exam, self.item_id, sitting_id, self.policy.double_rating_share):
-            needed.append("second")
-            first, second = roles.get("first"), roles.get("second")
+            needed.append(RatingRole.second)
+            first, second = roles.get(RatingRole.first), roles.get(RatingRole.second)
             if (first is not None and second is not None and first.score is not None and second.score is not None
                     and abs(first.score - second.score) > self.policy.rating_tolerance + 1e-9):
-                needed.append("adjudication")
+                needed.append(RatingRole.adjudication)
         return needed
 
     def _expired(self, r: Rating, now: dt.datetime) -> bool:
@@ -334,7 +335,8 @@ class RatingQueue:
             return self._claim_view(row, resp)
         return None
 
-    def _open_role(self, sitting_id: int, roles: dict[str, Rating], rater: str, now: dt.datetime) -> str | None:
+    def _open_role(self, sitting_id: int, roles: dict[RatingRole, Rating], rater: str,
+                   now: dt.datetime) -> RatingRole | None:
         """The role ``rater`` could be given on this response now, if any: a needed role nobody
         holds (or whose claim ran out), and never a second role on a response they already touch."""
         if any(r.rater == rater for r in roles.values()):
@@ -411,17 +413,17 @@ class RatingQueue:
             roles_needed = self._needed_roles(resp.sitting_id, roles)
             unscored = [role for role in roles_needed if roles.get(role) is None or roles[role].score is None]
             needed += len(unscored)
-            first = roles.get("first")
-            if "second" in unscored and first is not None and first.score is not None:
+            first = roles.get(RatingRole.first)
+            if RatingRole.second in unscored and first is not None and first.score is not None:
                 waiting_second += 1
-            if "adjudication" in unscored:
+            if RatingRole.adjudication in unscored:
                 waiting_adjudication += 1
             holding = any(r.rater == rater and r.score is None for r in roles.values())
             if resp.anon_id not in skip and (holding or self._open_role(resp.sitting_id, roles, rater, now)):
                 open_for_me += 1
         return Progress(mine, open_for_me, needed, len(responses), waiting_second, waiting_adjudication)
 
-    def status(self) -> dict[str, int]:
+    def status(self) -> dict[ItemScoreStatus, int]:
         """Staff view: decisions by status (final, adjudication, pending, rerate)."""
         with self.course.db.read() as s:
             rows = s.execute(select(ItemScore.status, func.count()).where(ItemScore.item_id == self.item_id)

@@ -19,16 +19,17 @@ from ..errors import ExamBuilderError
 from ..policy import ProgramPolicy
 from ..records import audit
 from ..records.models import Form, ItemScore, Rating, Sitting, utcnow
+from ..records.states import ItemScoreStatus, RatingRole
 from ..rubrics.model import Rubric
 from .gradebook_sync import writer_for
 
-ROLES = ("first", "second", "adjudication")
+ROLES: tuple[RatingRole, ...] = tuple(RatingRole)
 EPS = 1e-9
 
 
 @dataclass(frozen=True)
 class Decision:
-    status: str  # pending | adjudication | rerate | final
+    status: ItemScoreStatus
     score: float | None = None
     rule: str | None = None  # single | mean | lower | higher | adjudicated | no_response
     rating_ids: tuple[int, ...] = ()
@@ -47,21 +48,22 @@ def second_needed(exam: str, item_id: str, sitting_id: int, share: float) -> boo
 def decide(ratings: dict[str, Rating], needs_second: bool, policy: ProgramPolicy) -> Decision:
     """The decision for one response from its ratings (pure)."""
     scored = {role: r for role, r in ratings.items() if r.score is not None}
-    first, second, adj = scored.get("first"), scored.get("second"), scored.get("adjudication")
+    first, second = scored.get(RatingRole.first), scored.get(RatingRole.second)
+    adj = scored.get(RatingRole.adjudication)
     if adj is not None:
         ids = tuple(r.id for r in (first, second, adj) if r is not None)
-        return Decision("final", adj.score, "adjudicated", ids)
+        return Decision(ItemScoreStatus.final, adj.score, "adjudicated", ids)
     if first is not None and not needs_second:
-        return Decision("final", first.score, "single", (first.id,))
+        return Decision(ItemScoreStatus.final, first.score, "single", (first.id,))
     if first is not None and second is not None:
         ids = (first.id, second.id)
         if abs(first.score - second.score) <= policy.rating_tolerance + EPS:
             rule = policy.rating_resolution
             value = {"mean": (first.score + second.score) / 2, "lower": min(first.score, second.score),
                      "higher": max(first.score, second.score)}[rule]
-            return Decision("final", value, rule, ids)
-        return Decision("adjudication", None, None, ids)
-    return Decision("pending", None, None, tuple(r.id for r in scored.values()))
+            return Decision(ItemScoreStatus.final, value, rule, ids)
+        return Decision(ItemScoreStatus.adjudication, None, None, ids)
+    return Decision(ItemScoreStatus.pending, None, None, tuple(r.id for r in scored.values()))
 
 
 @dataclass
@@ -123,7 +125,7 @@ RULE_TEXT = {
 
 def gradebook_comment(decision: Decision, ratings: list[Rating], rubric: Rubric | None, points: float) -> str | None:
     """The comment nbgrader shows with the score: the rule and the rubric levels of each rating."""
-    if decision.status != "final":
+    if decision.status != ItemScoreStatus.final:
         return None
     if decision.rule == "no_response":
         return "No response."
@@ -131,7 +133,7 @@ def gradebook_comment(decision: Decision, ratings: list[Rating], rubric: Rubric 
     by_id = {r.id: r for r in ratings}
     used = [by_id[i] for i in decision.rating_ids if i in by_id]
     if decision.rule == "adjudicated":
-        used = [r for r in used if r.role == "adjudication"]
+        used = [r for r in used if r.role == RatingRole.adjudication]
     for n, r in enumerate(used, start=1):
         text = f"Rating {n}: {_level_text(rubric, r)}"
         if r.comment:
@@ -140,7 +142,7 @@ def gradebook_comment(decision: Decision, ratings: list[Rating], rubric: Rubric 
     return "\n".join(lines)
 
 
-def ratings_of(session: Session, sitting_id: int, item_id: str) -> dict[str, Rating]:
+def ratings_of(session: Session, sitting_id: int, item_id: str) -> dict[RatingRole, Rating]:
     rows = session.execute(select(Rating).where(Rating.sitting_id == sitting_id, Rating.item_id == item_id)).scalars()
     return {r.role: r for r in rows}
 
@@ -177,7 +179,7 @@ def resolve(session: Session, sitting_id: int, item_id: str, policy: ProgramPoli
     ctx = response_context(session, sitting_id, item_id)
     ratings = ratings_of(session, sitting_id, item_id)
     if rerate:
-        decision = Decision("rerate", None, None, tuple(r.id for r in ratings.values() if r.score is not None))
+        decision = Decision(ItemScoreStatus.rerate, None, None, tuple(r.id for r in ratings.values() if r.score is not None))
     else:
         needs = second_needed(ctx.sitting.exam_id, item_id, sitting_id, policy.double_rating_share)
         decision = decide(ratings, needs, policy)
@@ -188,5 +190,5 @@ def resolve(session: Session, sitting_id: int, item_id: str, policy: ProgramPoli
 def record_no_response(session: Session, sitting_id: int, item_id: str, actor: str) -> bool:
     """A blank open response scores 0 without rating (as nbgrader does for an untouched cell)."""
     ctx = response_context(session, sitting_id, item_id)
-    return persist(session, ctx, item_id, Decision("final", 0.0, "no_response", ()), None, [], actor,
+    return persist(session, ctx, item_id, Decision(ItemScoreStatus.final, 0.0, "no_response", ()), None, [], actor,
                    "no response was given")

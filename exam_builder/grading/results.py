@@ -21,6 +21,7 @@ from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..errors import ExamBuilderError
 from ..records.models import Candidate, Exam, Form, ScoreFlag, Sitting, utcnow
+from ..records.states import Outcome, SittingStatus
 from .gradebook_sync import BASE_CELL, GRADE, SUBMISSION, SUBMITTED_NB, ASSIGNMENT
 
 PENDING = "pending"
@@ -56,7 +57,7 @@ class Result:
     total: Part
     cut_score: float
     competencies: dict[str, Part] = field(default_factory=dict)
-    status: str = PENDING  # pass | fail | pending
+    status: str = PENDING  # an Outcome (pass | fail) once final, else PENDING
     next_step: str = ""
     flags: int = 0
 
@@ -105,7 +106,7 @@ def compute_results(course, exam: str) -> list[Result]:
         rows = s.execute(
             select(Sitting, Form, Candidate).join(Form, Form.id == Sitting.form_id)
             .join(Candidate, Candidate.id == Sitting.candidate_id)
-            .where(Sitting.exam_id == exam, Sitting.status == "submitted", Sitting.attempt_no.is_not(None))
+            .where(Sitting.exam_id == exam, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))
             .order_by(Sitting.candidate_id, Sitting.attempt_no)
         ).all()
         conn = s.connection()
@@ -135,7 +136,7 @@ def compute_results(course, exam: str) -> list[Result]:
                 status, passed = PENDING, None
             else:
                 passed = total.score + 1e-9 >= m.cut_score
-                status = "pass" if passed else "fail"
+                status = Outcome.passed if passed else Outcome.failed
             results.append(Result(
                 sitting_id=sitting.id, candidate_id=sitting.candidate_id, candidate_name=cand.name, exam=exam,
                 assignment=form.assignment, attempt_no=sitting.attempt_no, objective=_add(objective),
@@ -156,7 +157,7 @@ def record_outcomes(course, results: list[Result], actor: str, reason: str = "gr
         return 0
     with course.db.transaction() as s:
         for r in final:
-            record_outcome(s, r.sitting_id, r.status == "pass", actor,
+            record_outcome(s, r.sitting_id, r.status == Outcome.passed, actor,
                            f"{reason}: {r.total.text()} (cut score {r.cut_score:g})")
     return len(final)
 

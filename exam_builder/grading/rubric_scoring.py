@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from ..errors import ExamBuilderError
 from ..records import audit
 from ..records.models import Rating, ScoreFlag, Sitting, utcnow
+from ..records.states import ScoreFlagKind
 from ..rubrics.model import Rubric
 from .resolution import resolve, response_context
 
@@ -116,7 +117,7 @@ def reapply(course, exam: str, rubric: Rubric, actor: str, reason: str = "rubric
                 result.rerate.append(r.id)
                 names = ", ".join(c.name for c in rubric.criteria if c.id in missing)
                 s.add(ScoreFlag(assignment=ctx.assignment, candidate_id=ctx.sitting.candidate_id, grade_id=ctx.grade_id,
-                                kind="rerate", details=f"rubric {rubric.id} was edited: re-rate {names} ({r.role} rating by {r.rater})"))
+                                kind=ScoreFlagKind.rerate, details=f"rubric {rubric.id} was edited: re-rate {names} ({r.role} rating by {r.rater})"))
                 audit.record(s, actor, "rating_rerate", "rating", r.id, reason, sitting=r.sitting_id, item=r.item_id,
                              role=r.role, rater=r.rater, old_score=old, missing=missing, old_rubric=old_hash, rubric=new_hash)
                 touched[(r.sitting_id, r.item_id)] = True
@@ -139,4 +140,4 @@ def reapply(course, exam: str, rubric: Rubric, actor: str, reason: str = "rubric
 def clear_rerate_flag(session, assignment: str, candidate_id: str, grade_id: str) -> None:
     """A re-rated response is no longer waiting: drop its flag."""
     session.execute(delete(ScoreFlag).where(ScoreFlag.assignment == assignment, ScoreFlag.candidate_id == candidate_id,
-                                            ScoreFlag.grade_id == grade_id, ScoreFlag.kind == "rerate"))
+                                            ScoreFlag.grade_id == grade_id, ScoreFlag.kind == ScoreFlagKind.rerate))

@@ -32,29 +32,16 @@ from nbgrader.utils import compute_checksum, parse_utc
 
 from ..assembly.release import write_atomic
 from ..errors import Location
+from ..records.states import OBJECTIVE_FLAG_KINDS, ScoreFlagKind
 from ..safeload import LoadError, notebook_shape_problem, read_json
 
 NO_RESPONSE = "No response."
 #: The flag kind of a submission that could not be read at all: set aside, everything pending.
-SET_ASIDE = "invalid_notebook"
+SET_ASIDE = ScoreFlagKind.invalid_notebook
 MAX_TIMESTAMP_BYTES = 256  # nbgrader's timestamp is 30 characters
 
 #: Flag kinds written by objective scoring (re-running replaces exactly these).
-FLAG_KINDS = (
-    "missing_notebook",
-    "invalid_notebook",
-    "malformed_cell",
-    "bad_timestamp",
-    "deleted_cell",
-    "duplicated_cell",
-    "unknown_cell",
-    "edited_locked_cell",
-    "changed_points",
-    "changed_cell_type",
-    "changed_metadata",
-    "junk_answer",
-    "unknown_label",
-)
+FLAG_KINDS = OBJECTIVE_FLAG_KINDS
 
 
 @dataclass(frozen=True)
@@ -116,7 +103,7 @@ class Scored:
     timestamp: dt.datetime | None = None
     auto: dict[str, float | None] = field(default_factory=dict)  # grade id -> auto_score
     comments: dict[str, str | None] = field(default_factory=dict)  # solution grade id -> auto_comment
-    flags: list[tuple[str | None, str, str]] = field(default_factory=list)  # (grade id, kind, details)
+    flags: list[tuple[str | None, ScoreFlagKind, str]] = field(default_factory=list)  # (grade id, kind, details)
     answers: dict[int, str | None] = field(default_factory=dict)  # question number -> label read
     missing: bool = False  # no notebook: nbgrader gives 0 and no manual grading
     set_aside: str | None = None  # why the file could not be read (the located message), if so
@@ -227,7 +214,7 @@ def _read_timestamp(folder: Path, result: Scored) -> None:
             raise ValueError(f"over {MAX_TIMESTAMP_BYTES} bytes")
         result.timestamp = parse_timestamp(raw.decode("utf-8").strip())
     except (ValueError, OverflowError, OSError, UnicodeDecodeError, TypeError) as exc:
-        result.flags.append((None, "bad_timestamp", f"timestamp.txt is not a time ({shown(str(exc), 120)}); scored without one"))
+        result.flags.append((None, ScoreFlagKind.bad_timestamp, f"timestamp.txt is not a time ({shown(str(exc), 120)}); scored without one"))
 
 
 def _nothing_readable(truth: FormTruth, result: Scored) -> Scored:
@@ -250,7 +237,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     nb_path = path / f"{truth.notebook}.ipynb"
     if not nb_path.exists() and not nb_path.is_symlink():
         result.missing = True
-        result.flags.append((None, "missing_notebook", f"no {nb_path.name} in the submission; every question scores 0"))
+        result.flags.append((None, ScoreFlagKind.missing_notebook, f"no {nb_path.name} in the submission; every question scores 0"))
         return _nothing_readable(truth, result)
     where = where_of(truth, nb_path)
     try:
@@ -265,7 +252,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     if shape is not None:  # some cells have the wrong structure: score what can be read, say which
         cell_no, what = shape
         what = what.split("; ")[0]
-        result.flags.append((None, "malformed_cell", f"{Location(where, cell=cell_no)}: {what}; "
+        result.flags.append((None, ScoreFlagKind.malformed_cell, f"{Location(where, cell=cell_no)}: {what}; "
                              "scored from what can be read (a question whose cells cannot be read scores 0)"))
 
     # every occurrence of each grade id, as nbgrader would see it
@@ -286,18 +273,18 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     chosen: dict[str, dict] = {}
     for gid, occurrences in seen.items():
         if gid not in truth.cells:  # the id is the submission's text: only in the details, shortened
-            result.flags.append((None, "unknown_cell", f"cell {occurrences[0][0]} has grade id {shown(gid)}, which the form does not have; ignored"))
+            result.flags.append((None, ScoreFlagKind.unknown_cell, f"cell {occurrences[0][0]} has grade id {shown(gid)}, which the form does not have; ignored"))
             tampered = True
             continue
         if len(occurrences) > 1:
             where = ", ".join(str(i) for i, _, _ in occurrences)
-            result.flags.append((gid, "duplicated_cell", f"cells {where} share grade id {gid!r}; the last one counts (as in nbgrader)"))
+            result.flags.append((gid, ScoreFlagKind.duplicated_cell, f"cells {where} share grade id {gid!r}; the last one counts (as in nbgrader)"))
             tampered = True
         index, cell, nbg = occurrences[-1]
         chosen[gid] = cell
         t = truth.cells[gid]
         if cell.get("cell_type") != t.cell_type:
-            result.flags.append((gid, "changed_cell_type", f"cell {index} is {shown(cell.get('cell_type'))}, not {t.cell_type!r}"))
+            result.flags.append((gid, ScoreFlagKind.changed_cell_type, f"cell {index} is {shown(cell.get('cell_type'))}, not {t.cell_type!r}"))
             tampered = True
         if t.is_grade:
             try:
@@ -305,17 +292,17 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
             except (TypeError, ValueError):
                 changed = True
             if changed:
-                result.flags.append((gid, "changed_points", f"cell {index} claims {shown(nbg.get('points'))} points; the form gives {t.points:g}"))
+                result.flags.append((gid, ScoreFlagKind.changed_points, f"cell {index} claims {shown(nbg.get('points'))} points; the form gives {t.points:g}"))
                 tampered = True
         if bool(nbg.get("solution")) != t.is_solution or bool(nbg.get("grade")) != t.is_grade:
-            result.flags.append((gid, "changed_metadata", f"cell {index}: its nbgrader flags were changed; the gradebook's are used"))
+            result.flags.append((gid, ScoreFlagKind.changed_metadata, f"cell {index}: its nbgrader flags were changed; the gradebook's are used"))
             tampered = True
         if t.locked and t.released_source is not None and _source(cell) != t.released_source:
-            result.flags.append((gid, "edited_locked_cell", f"cell {index}: a locked cell was edited; the released text is used"))
+            result.flags.append((gid, ScoreFlagKind.edited_locked_cell, f"cell {index}: a locked cell was edited; the released text is used"))
             tampered = True
     for gid, t in truth.cells.items():
         if gid not in chosen:
-            result.flags.append((gid, "deleted_cell", f"the cell {gid!r} is missing from the submission"))
+            result.flags.append((gid, ScoreFlagKind.deleted_cell, f"the cell {gid!r} is missing from the submission"))
             tampered = True
 
     # solution cells: nbgrader's "No response." when the source is as released
@@ -337,12 +324,12 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
             if m is None:
                 text = src.strip()
                 text = text[:60] + ("..." if len(text) > 60 else "")
-                result.flags.append((q.grade_id, "junk_answer", f"question {q.number}: the answer cell holds {text!r}, not a choice; scored 0"))
+                result.flags.append((q.grade_id, ScoreFlagKind.junk_answer, f"question {q.number}: the answer cell holds {text!r}, not a choice; scored 0"))
                 tampered = True
             elif not m.group("none"):
                 label = m.group("d") or m.group("s")
                 if label not in q.labels:
-                    result.flags.append((q.grade_id, "unknown_label", f"question {q.number}: {label!r} is not one of {', '.join(q.labels)}; scored 0"))
+                    result.flags.append((q.grade_id, ScoreFlagKind.unknown_label, f"question {q.number}: {label!r} is not one of {', '.join(q.labels)}; scored 0"))
                     tampered = True
                     label = None
         result.answers[q.number] = label

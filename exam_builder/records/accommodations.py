@@ -20,14 +20,17 @@ from ..policy import ProgramPolicy
 from . import audit
 from .csvfile import CellError, Column, decimal, read_csv
 from .models import Accommodation, Candidate
+from .states import AccommodationKind, AccommodationStatus
 from .roster import get_candidate
 from .text import shown, text_problem
 
-KINDS = ("extended_time", "scribe", "separate_room", "other")
+KINDS = AccommodationKind.values()
 KIND_ALIASES = {
-    "extended_time": "extended_time", "extended time": "extended_time", "extra time": "extended_time",
-    "time and a half": "extended_time", "scribe": "scribe", "separate_room": "separate_room",
-    "separate room": "separate_room", "private room": "separate_room", "other": "other",
+    "extended_time": AccommodationKind.extended_time, "extended time": AccommodationKind.extended_time,
+    "extra time": AccommodationKind.extended_time, "time and a half": AccommodationKind.extended_time,
+    "scribe": AccommodationKind.scribe, "separate_room": AccommodationKind.separate_room,
+    "separate room": AccommodationKind.separate_room, "private room": AccommodationKind.separate_room,
+    "other": AccommodationKind.other,
 }
 MAX_MULTIPLIER = 3.0
 MAX_DETAILS = 1000  # an arrangement in a sentence or two, not a letter
@@ -43,7 +46,7 @@ _MEDICAL = re.compile(
 )
 
 
-def normalize_kind(kind: str) -> str:
+def normalize_kind(kind: str) -> AccommodationKind:
     value = KIND_ALIASES.get(kind.strip().lower().replace("-", "_")) or KIND_ALIASES.get(
         kind.strip().lower().replace("_", " ").replace("-", " ")
     )
@@ -89,14 +92,14 @@ def request(
     get_candidate(session, candidate_id)
     kind = normalize_kind(kind)
     details = check_details(details)
-    if kind == "extended_time":
+    if kind == AccommodationKind.extended_time:
         multiplier = policy.extended_time_multiplier if multiplier is None else float(multiplier)
         if not 1.0 < multiplier <= MAX_MULTIPLIER:
             raise ExamBuilderError(f"the extended-time multiplier must be above 1 and at most {MAX_MULTIPLIER:g}, "
                                    f"not {multiplier:g}")
     elif multiplier is not None:
         raise ExamBuilderError(f"a multiplier applies to extended_time only, not to {kind}")
-    if kind == "other" and not details:
+    if kind == AccommodationKind.other and not details:
         raise ExamBuilderError(f"an 'other' accommodation needs --details saying what is arranged. {NO_DIAGNOSIS}")
     today = dt.date.today()
     requested_on = requested_on or today
@@ -104,7 +107,7 @@ def request(
         raise ExamBuilderError(f"the letter date {letter_on_file} is in the future")
     acc = Accommodation(
         candidate_id=candidate_id, kind=kind, multiplier=multiplier, details=details,
-        requested_on=requested_on, letter_on_file=letter_on_file, status="requested",
+        requested_on=requested_on, letter_on_file=letter_on_file, status=AccommodationStatus.requested,
     )
     session.add(acc)
     session.flush()
@@ -124,7 +127,7 @@ def approve(
 ) -> Accommodation:
     """Approve a request; a provider's letter must be on file (its date)."""
     acc = _get(session, accommodation_id)
-    if acc.status != "requested":
+    if acc.status != AccommodationStatus.requested:
         raise ExamBuilderError(f"accommodation {acc.id} is {acc.status}; only a requested one can be approved")
     if letter_on_file:
         acc.letter_on_file = letter_on_file
@@ -132,7 +135,7 @@ def approve(
         raise ExamBuilderError(
             f"accommodation {acc.id} has no provider's letter on file; give its date with --letter-on-file YYYY-MM-DD"
         )
-    acc.status = "approved"
+    acc.status = AccommodationStatus.approved
     acc.approved_by = actor
     acc.approved_on = approved_on or dt.date.today()
     audit.record(session, actor, "accommodation.approve", "accommodation", acc.id, reason,
@@ -146,10 +149,10 @@ def revoke(session: Session, accommodation_id: int, actor: str, reason: str) -> 
     if not (reason or "").strip():
         raise ExamBuilderError("say why the accommodation is revoked (--reason)")
     acc = _get(session, accommodation_id)
-    if acc.status == "revoked":
+    if acc.status == AccommodationStatus.revoked:
         raise ExamBuilderError(f"accommodation {acc.id} is already revoked")
     before = acc.status
-    acc.status = "revoked"
+    acc.status = AccommodationStatus.revoked
     acc.revoked_by = actor
     acc.revoked_on = dt.date.today()
     audit.record(session, actor, "accommodation.revoke", "accommodation", acc.id, reason.strip(),
@@ -158,7 +161,7 @@ def revoke(session: Session, accommodation_id: int, actor: str, reason: str) -> 
 
 
 def list_accommodations(
-    session: Session, candidate_id: str | None = None, status: str | None = None
+    session: Session, candidate_id: str | None = None, status: AccommodationStatus | str | None = None
 ) -> list[Accommodation]:
     stmt = select(Accommodation).order_by(Accommodation.candidate_id, Accommodation.id)
     if candidate_id:
@@ -170,13 +173,13 @@ def list_accommodations(
 
 def approved(session: Session, candidate_id: str) -> list[Accommodation]:
     """The accommodations that take effect for a candidate."""
-    return list_accommodations(session, candidate_id, "approved")
+    return list_accommodations(session, candidate_id, AccommodationStatus.approved)
 
 
 def personal_time_limit(session: Session, policy: ProgramPolicy, candidate_id: str) -> int:
     """Minutes this candidate gets: the exam's limit times the largest approved multiplier."""
     multipliers = [a.multiplier or policy.extended_time_multiplier
-                   for a in approved(session, candidate_id) if a.kind == "extended_time"]
+                   for a in approved(session, candidate_id) if a.kind == AccommodationKind.extended_time]
     return policy.personal_time_limit(max(multipliers) if multipliers else None)
 
 
@@ -225,7 +228,7 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                 sheet.error(row.number, "kind", str(exc))
         multiplier = None
         if row.get("multiplier"):
-            if kind is not None and kind != "extended_time":
+            if kind is not None and kind != AccommodationKind.extended_time:
                 sheet.error(row.number, "multiplier", f"a multiplier applies to extended_time only, not to {kind}")
             else:
                 try:  # "1.5x" and "1.5×" as spreadsheets write it
@@ -238,19 +241,19 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
             check_details(details)
         except ExamBuilderError as exc:
             sheet.error(row.number, "details", str(exc))
-        if kind == "other" and not details and "details" not in row.bad:
+        if kind == AccommodationKind.other and not details and "details" not in row.bad:
             sheet.error(row.number, "details", f"an 'other' accommodation needs details saying what is arranged. "
                                                f"{NO_DIAGNOSIS}")
         letter = sheet.date(row, "letter on file", "the letter date")
         if letter is not None and letter > today:
             sheet.error(row.number, "letter on file", f"the letter date {letter} is in the future")
         requested_on = sheet.date(row, "requested on", "the request date")
-        status = (row.get("status") or "requested").lower()
-        if status not in ("requested", "approved"):
+        status = (row.get("status") or AccommodationStatus.requested).lower()
+        if status not in (AccommodationStatus.requested, AccommodationStatus.approved):
             sheet.error(row.number, "status", f"status must be requested or approved, not {shown(status)}")
-        if status == "approved" and not row.get("letter on file") and "letter on file" not in row.bad:
+        if status == AccommodationStatus.approved and not row.get("letter on file") and "letter on file" not in row.bad:
             sheet.error(row.number, "letter on file", "an approved accommodation needs the date of the provider's letter")
-        if status == "requested" and row.get("approved by"):
+        if status == AccommodationStatus.requested and row.get("approved by"):
             # never a silent drop: an approver on a request that stays a request is a mistake somewhere
             sheet.error(row.number, "approved by", "an approver is given but the status is requested; "
                                                    "write approved in the status column or clear the approver")
@@ -265,7 +268,7 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                 sheet.error(row.number, "candidate id", f"no candidate {cid!r}; import the roster first")
                 continue
             same = select(Accommodation).where(Accommodation.candidate_id == cid, Accommodation.kind == kind,
-                                               Accommodation.status != "revoked")
+                                               Accommodation.status != AccommodationStatus.revoked)
             if requested_on is not None:
                 same = same.where(Accommodation.requested_on == requested_on)
             existing = s.execute(same.order_by(Accommodation.id)).scalars().first()
@@ -275,7 +278,7 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                                f"{cid} already has accommodation {existing.id} ({existing.status}, multiplier "
                                f"{existing.multiplier:g}); this row's {multiplier:g} is not applied: revoke "
                                f"{existing.id} first to change it")
-                if status == "approved" and existing.status == "requested":
+                if status == AccommodationStatus.approved and existing.status == AccommodationStatus.requested:
                     approve(s, existing.id, approver, f"imported from {sheet.label} by {actor}", letter_on_file=letter)
                     report.approved.append(existing.id)
                 else:
@@ -288,7 +291,7 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                 sheet.error(row.number, None, str(exc))
                 continue
             report.requested.append(acc.id)
-            if status == "approved":
+            if status == AccommodationStatus.approved:
                 approve(s, acc.id, approver, f"imported from {sheet.label} by {actor}")
                 report.approved.append(acc.id)
         sheet.raise_if_errors()  # rolls the whole transaction back

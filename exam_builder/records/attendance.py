@@ -18,12 +18,15 @@ from ..errors import Problem
 from . import audit
 from .csvfile import CellError, Column, CsvFile, read_csv, whole_number
 from .models import Attendance, Candidate, Form, Homework
+from .states import ATTENDANCE_MISSED, AttendanceStatus
 from .text import shown
 
+_PRESENT, _LATE, _ABSENT = AttendanceStatus.present, AttendanceStatus.late, AttendanceStatus.absent
+#: What a sheet may write in its status column (lowercased), and the state it stands for.
 STATUS = {
-    "present": "present", "p": "present", "yes": "present", "attended": "present",
-    "late": "late", "l": "late", "tardy": "late",
-    "absent": "absent", "a": "absent", "no": "absent", "missed": "absent", "missing": "absent",
+    "present": _PRESENT, "p": _PRESENT, "yes": _PRESENT, "attended": _PRESENT,
+    "late": _LATE, "l": _LATE, "tardy": _LATE,
+    "absent": _ABSENT, "a": _ABSENT, "no": _ABSENT, "missed": _ABSENT, "missing": _ABSENT,
 }
 _CLASS_MODULE = re.compile(r"([0-9]+)\s*[.:/-]\s*([0-9]+)")
 #: A program has a handful of classes; a class number above this is a typo, not a class.
@@ -265,13 +268,15 @@ def participation(session: Session, candidate_ids: list[str]) -> dict[str, Parti
     return {cid: Participation(done.get(cid, 0), assigned) for cid in candidate_ids}
 
 
-def late_or_absent(session: Session, candidate_ids: list[str] | None = None) -> dict[str, list[tuple[int, int, str]]]:
+def late_or_absent(
+    session: Session, candidate_ids: list[str] | None = None
+) -> dict[str, list[tuple[int, int, AttendanceStatus]]]:
     """Per candidate, the modules they were late for or missed, in class order."""
-    stmt = select(Attendance).where(Attendance.status.in_(("late", "absent"))).order_by(
+    stmt = select(Attendance).where(Attendance.status.in_(ATTENDANCE_MISSED)).order_by(
         Attendance.candidate_id, Attendance.class_no, Attendance.module_no)
     if candidate_ids is not None:
         stmt = stmt.where(Attendance.candidate_id.in_(candidate_ids))
-    result: dict[str, list[tuple[int, int, str]]] = {}
+    result: dict[str, list[tuple[int, int, AttendanceStatus]]] = {}
     for a in session.execute(stmt).scalars():
         result.setdefault(a.candidate_id, []).append((a.class_no, a.module_no, a.status))
     return result

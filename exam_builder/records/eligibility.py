@@ -19,6 +19,7 @@ from ..errors import ExamBuilderError
 from ..policy import ProgramPolicy
 from .attendance import Participation, late_or_absent, module_label, participation
 from .models import Candidate, Sitting, Tutoring
+from .states import Outcome
 
 
 class Barrier(str, Enum):
@@ -113,7 +114,7 @@ def evaluate(
         counted = [s for s in sittings.get(cand.id, []) if s.attempt_no is not None]
         used = len(counted)
         next_allowed = None
-        passed = [s for s in counted if s.outcome == "pass"]
+        passed = [s for s in counted if s.outcome == Outcome.passed]
         if passed:
             reasons.append(f"already passed (attempt {passed[0].attempt_no} on {sitting_date(passed[0])})")
             barriers.append(Barrier.passed)
@@ -126,7 +127,7 @@ def evaluate(
                 reasons.append(f"attempt {s.attempt_no} has no result yet ({s.status.replace('_', ' ')})")
                 barriers.append(Barrier.pending)
             last = counted[-1] if counted else None
-            if last is not None and last.outcome == "fail":
+            if last is not None and last.outcome == Outcome.failed:
                 wait_until = sitting_date(last) + dt.timedelta(days=policy.waiting_period_days)
                 if today < wait_until:
                     reasons.append(f"waiting period after a failed attempt: not before {wait_until.isoformat()}")

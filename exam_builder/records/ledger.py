@@ -24,6 +24,7 @@ from .accommodations import personal_time_limit
 from .eligibility import evaluate
 from .models import Candidate, Form, Sitting, Tutoring, utcnow
 from .roster import get_candidate
+from .states import Outcome, SittingStatus
 
 
 class NotEligible(ExamBuilderError):
@@ -92,7 +93,7 @@ def open_sitting(
         attempt_no=attempt_no,
         form_id=form.id,
         room=room or "",
-        status="scheduled",
+        status=SittingStatus.scheduled,
         time_limit_minutes=personal_time_limit(session, policy, candidate_id),
         extra_minutes=0,
         opened_at=utcnow(),
@@ -131,10 +132,10 @@ def void_sitting(session: Session, sitting_id: int, actor: str, reason: str) -> 
     sitting = _sitting(session, sitting_id)
     if session.get(Candidate, actor) is not None:
         raise ExamBuilderError(f"{actor!r} is a candidate; only staff can void a sitting")
-    if sitting.status == "voided":
+    if sitting.status == SittingStatus.voided:
         raise ExamBuilderError(f"sitting {sitting_id} is already voided ({sitting.void_reason})")
     was = sitting.attempt_no
-    sitting.status = "voided"
+    sitting.status = SittingStatus.voided
     sitting.attempt_no = None
     sitting.voided_at = utcnow()
     sitting.voided_by = actor
@@ -146,7 +147,7 @@ def void_sitting(session: Session, sitting_id: int, actor: str, reason: str) -> 
 
 def _latest_failed(session: Session, candidate_id: str, exam_id: str) -> Sitting | None:
     counted = [s for s in _sittings(session, candidate_id, exam_id) if s.attempt_no is not None]
-    failed = [s for s in counted if s.outcome == "fail"]
+    failed = [s for s in counted if s.outcome == Outcome.failed]
     return failed[-1] if failed else None
 
 
@@ -194,9 +195,9 @@ def record_tutoring(
 def record_outcome(session: Session, sitting_id: int, passed: bool, actor: str, reason: str = "") -> None:
     """Record pass or fail of a sitting (from grading's results); tutoring is offered after a fail."""
     sitting = _sitting(session, sitting_id)
-    if sitting.status == "voided":
+    if sitting.status == SittingStatus.voided:
         raise ExamBuilderError(f"sitting {sitting_id} was voided; it has no outcome")
-    outcome = "pass" if passed else "fail"
+    outcome = Outcome.passed if passed else Outcome.failed
     if sitting.outcome == outcome:
         return
     was = sitting.outcome
@@ -205,7 +206,7 @@ def record_outcome(session: Session, sitting_id: int, passed: bool, actor: str, 
     audit.record(session, actor, "sitting.outcome", "sitting", sitting.id, reason,
                  candidate=sitting.candidate_id, exam=sitting.exam_id, attempt_no=sitting.attempt_no,
                  outcome=outcome, was=was)
-    if outcome == "fail":
+    if outcome == Outcome.failed:
         offered = session.execute(select(Tutoring).where(Tutoring.sitting_id == sitting.id)).scalars().first()
         if offered is None:
             record_tutoring(session, sitting.candidate_id, sitting.exam_id, actor=actor, sitting_id=sitting.id,
@@ -221,14 +222,14 @@ class HistoryEntry:
     seq: int
     attempt_no: int | None
     form: str
-    status: str
+    status: SittingStatus
     room: str
     time_limit_minutes: int
     extra_minutes: int
     opened_at: dt.datetime
     started_at: dt.datetime | None
     submitted_at: dt.datetime | None
-    outcome: str | None
+    outcome: Outcome | None
     outcome_at: dt.datetime | None
     voided_by: str | None
     void_reason: str | None

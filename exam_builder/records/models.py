@@ -3,6 +3,10 @@
 Table names start with ``eb_`` so they never collide with nbgrader's. Points of graded cells
 live in nbgrader's ``grade`` table; these tables hold everything else that happens. Times are
 naive UTC (SQLite has no time zones). No table has a place for a diagnosis.
+
+Lifecycle states (a sitting's status, a rating's role, ...) are typed with the enums of
+``records.states`` (``state_type``): stored as their string value, refused by a CHECK
+constraint ``ck_<table>_<column>`` when they are not one of the enum's values.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Enum,
     Float,
     ForeignKey,
     Index,
@@ -24,6 +29,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .states import (
+    AccommodationKind,
+    AccommodationStatus,
+    AttendanceStatus,
+    ItemScoreStatus,
+    Outcome,
+    RatingRole,
+    ScoreFlagKind,
+    SittingStatus,
+    State,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -37,6 +54,15 @@ NAMING = {
 def utcnow() -> dt.datetime:
     """Now, as naive UTC: the one clock every table and the delivery app use."""
     return dt.datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def state_type(enum: type[State], length: int, column: str) -> Enum:
+    """A column of ``enum``'s states: a VARCHAR of ``length`` (the width it always had) with a CHECK
+    constraint named ``ck_<table>_<column>`` by ``NAMING``, as migration 0006 creates it."""
+    return Enum(
+        enum, native_enum=False, create_constraint=True, length=length, validate_strings=True,
+        values_callable=lambda e: [m.value for m in e], name=column,
+    )
 
 
 class Base(DeclarativeBase):
@@ -72,12 +98,13 @@ class Accommodation(Base):
     __tablename__ = "eb_accommodation"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidate_id: Mapped[str] = mapped_column(ForeignKey("eb_candidate.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # extended_time | scribe | separate_room | other
+    kind: Mapped[AccommodationKind] = mapped_column(state_type(AccommodationKind, 32, "kind"))
     multiplier: Mapped[float | None] = mapped_column(Float)  # extended_time only
     details: Mapped[str] = mapped_column(Text, default="")  # free text for "other" (no diagnosis)
     requested_on: Mapped[dt.date] = mapped_column(Date)
     letter_on_file: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="requested")  # requested | approved | revoked
+    status: Mapped[AccommodationStatus] = mapped_column(
+        state_type(AccommodationStatus, 16, "status"), default=AccommodationStatus.requested)
     approved_by: Mapped[str | None] = mapped_column(String(128))
     approved_on: Mapped[dt.date | None] = mapped_column(Date)
     revoked_by: Mapped[str | None] = mapped_column(String(128))
@@ -94,7 +121,7 @@ class Attendance(Base):
     candidate_id: Mapped[str] = mapped_column(ForeignKey("eb_candidate.id"), primary_key=True)
     class_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     module_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str] = mapped_column(String(16))  # present | late | absent
+    status: Mapped[AttendanceStatus] = mapped_column(state_type(AttendanceStatus, 16, "status"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -161,7 +188,8 @@ class Sitting(Base):
     form_id: Mapped[int] = mapped_column(ForeignKey("eb_form.id"))
     room: Mapped[str] = mapped_column(String(64), default="")
     access_code_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|in_progress|submitted|voided
+    status: Mapped[SittingStatus] = mapped_column(state_type(SittingStatus, 16, "status"),
+                                                  default=SittingStatus.scheduled)
     time_limit_minutes: Mapped[int] = mapped_column(Integer)  # personal limit, with accommodation
     extra_minutes: Mapped[int] = mapped_column(Integer, default=0)  # added by a proctor, audited
     scribe_name: Mapped[str | None] = mapped_column(String(128))
@@ -174,7 +202,7 @@ class Sitting(Base):
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_by: Mapped[str | None] = mapped_column(String(128))
     void_reason: Mapped[str | None] = mapped_column(Text)
-    outcome: Mapped[str | None] = mapped_column(String(8))  # pass | fail | None (not graded yet)
+    outcome: Mapped[Outcome | None] = mapped_column(state_type(Outcome, 8, "outcome"))  # None: not graded yet
     outcome_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # the date it is for (the room's calendar) and the window in which it may be started (naive
     # UTC; the proctor moves it, audited); None on sittings opened before revision 0004
@@ -280,7 +308,7 @@ class Rating(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16))  # first | second | adjudication
+    role: Mapped[RatingRole] = mapped_column(state_type(RatingRole, 16, "role"))
     rater: Mapped[str] = mapped_column(String(128))
     levels: Mapped[dict] = mapped_column(JSON)  # criterion id -> chosen level's points
     score: Mapped[float | None] = mapped_column(Float)  # None while only claimed
@@ -299,7 +327,7 @@ class ScoreFlag(Base):
     assignment: Mapped[str] = mapped_column(String(128), index=True)
     candidate_id: Mapped[str] = mapped_column(String(64), index=True)
     grade_id: Mapped[str | None] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[ScoreFlagKind] = mapped_column(state_type(ScoreFlagKind, 64, "kind"))
     details: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -317,7 +345,8 @@ class ItemScore(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[ItemScoreStatus] = mapped_column(state_type(ItemScoreStatus, 16, "status"),
+                                                    default=ItemScoreStatus.pending)
     score: Mapped[float | None] = mapped_column(Float)
     rule: Mapped[str | None] = mapped_column(String(16))  # single|mean|lower|higher|adjudicated|no_response
     rating_ids: Mapped[list] = mapped_column(JSON, default=list)

@@ -200,3 +200,160 @@ def test_from_0003_with_sittings_to_head_and_back(empty_url):
         assert db.current_revision() == db.head_revision()
     finally:
         db.dispose()
+
+
+# -- 0006: typed states ---------------------------------------------------------------------
+
+def _rows_at_0005(conn, sittings: list[tuple[str, str | None]], attendance: list[str], accommodations: list[tuple[str, str]],
+                  roles: list[str], item_statuses: list[str], flag_kinds: list[str]) -> None:
+    """Rows as revision 0005 stored them, states given as raw strings (no CHECK yet)."""
+    now = dt.datetime(2026, 11, 20, 9, 0)
+    conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, updated_at)"
+                      " VALUES ('c1', 'Ada', 'Example', NULL, 'fall', :t, :t)"), {"t": now})
+    conn.execute(text("INSERT INTO eb_exam (id, title, created_at) VALUES ('cps', 'CPS', :t)"), {"t": now})
+    conn.execute(text("INSERT INTO eb_form (id, exam_id, label, assignment, seed, manifest, manifest_hash, "
+                      "built_at, built_by) VALUES (1, 'cps', 'A', 'cps-A', 1, '{}', 'h', :t, 'x')"), {"t": now})
+    for i, (status, outcome) in enumerate(sittings, 1):
+        conn.execute(text("INSERT INTO eb_sitting (id, candidate_id, exam_id, seq, attempt_no, form_id, room, status, "
+                          "time_limit_minutes, extra_minutes, opened_at, opened_by, outcome) VALUES "
+                          "(:i, 'c1', 'cps', :i, :i, 1, '101', :st, 180, 0, :t, 'proctor', :o)"),
+                     {"i": i, "st": status, "o": outcome, "t": now})
+    for i, status in enumerate(attendance, 1):
+        conn.execute(text("INSERT INTO eb_attendance (candidate_id, class_no, module_no, status, recorded_at) "
+                          "VALUES ('c1', 1, :i, :st, :t)"), {"i": i, "st": status, "t": now})
+    for i, (kind, status) in enumerate(accommodations, 1):
+        conn.execute(text("INSERT INTO eb_accommodation (id, candidate_id, kind, details, requested_on, status, "
+                          "created_at) VALUES (:i, 'c1', :k, '', :d, :st, :t)"),
+                     {"i": i, "k": kind, "st": status, "d": now.date(), "t": now})
+    for i, role in enumerate(roles, 1):
+        conn.execute(text("INSERT INTO eb_rating (sitting_id, item_id, role, rater, levels, score, comment, rubric_id, "
+                          "rubric_hash, claimed_at) VALUES (1, :item, :r, 'Ann', '{}', 1, '', 'or-1', 'h', :t)"),
+                     {"item": f"or-{i}", "r": role, "t": now})
+    for i, status in enumerate(item_statuses, 1):
+        conn.execute(text("INSERT INTO eb_item_score (sitting_id, item_id, status, rating_ids, decided_at) "
+                          "VALUES (1, :item, :st, '[]', :t)"), {"item": f"or-{i}", "st": status, "t": now})
+    for kind in flag_kinds:
+        conn.execute(text("INSERT INTO eb_score_flag (assignment, candidate_id, kind, details, at) "
+                          "VALUES ('cps-A', 'c1', :k, '', :t)"), {"k": kind, "t": now})
+
+
+def _every_state() -> dict:
+    from exam_builder.records import states as st
+
+    return dict(
+        sittings=[(s.value, o) for s, o in zip(st.SittingStatus, ("pass", "fail", None, None))],
+        attendance=list(st.AttendanceStatus.values()),
+        accommodations=[(k, s) for k, s in zip(st.AccommodationKind.values(), st.AccommodationStatus.values() * 2)],
+        roles=list(st.RatingRole.values()),
+        item_statuses=list(st.ItemScoreStatus.values()),
+        flag_kinds=list(st.ScoreFlagKind.values()),
+    )
+
+
+def test_0006_from_0005_with_every_state_and_old_spellings(empty_url):
+    """Every state survives; odd case, spaces and the spellings imports accept become states."""
+    from sqlalchemy import select
+
+    from exam_builder.records import states as st
+    from exam_builder.records.models import Accommodation, Attendance, ItemScore, Rating, ScoreFlag
+
+    db = Database(empty_url)
+    try:
+        db.upgrade("0005")
+        rows = _every_state()
+        rows["sittings"] += [(" In Progress ", "PASS"), ("Submitted", " fail")]
+        rows["attendance"] += ["Tardy", "P", "missed"]
+        rows["accommodations"] += [("Extra time", "Approved"), ("separate-room", " revoked")]
+        rows["roles"] += ["Second "]
+        rows["item_statuses"] += ["FINAL"]
+        rows["flag_kinds"] += ["Junk Answer"]
+        with db.engine.begin() as conn:
+            _rows_at_0005(conn, **rows)
+        db.upgrade()
+        assert db.current_revision() == db.head_revision() and _model_drift(db) == []
+        with db.read() as s:
+            sittings = s.execute(select(Sitting.status, Sitting.outcome).order_by(Sitting.id)).all()
+            assert sittings == [("scheduled", "pass"), ("in_progress", "fail"), ("submitted", None), ("voided", None),
+                                ("in_progress", "pass"), ("submitted", "fail")]
+            assert all(type(x) is st.SittingStatus for x, _ in sittings)
+            assert {type(o) for _, o in sittings} == {st.Outcome, type(None)}
+            assert s.execute(select(Attendance.status).order_by(Attendance.module_no)).scalars().all() == [
+                "present", "late", "absent", "late", "present", "absent"]
+            assert s.execute(select(Accommodation.kind, Accommodation.status).order_by(Accommodation.id)).all() == [
+                ("extended_time", "requested"), ("scribe", "approved"), ("separate_room", "revoked"),
+                ("other", "requested"), ("extended_time", "approved"), ("separate_room", "revoked")]
+            assert sorted(s.execute(select(Rating.role)).scalars()) == ["adjudication", "first", "second", "second"]
+            assert sorted(s.execute(select(ItemScore.status)).scalars()) == sorted(
+                list(st.ItemScoreStatus.values()) + ["final"])
+            assert sorted(s.execute(select(ScoreFlag.kind)).scalars()) == sorted(
+                list(st.ScoreFlagKind.values()) + ["junk_answer"])
+        command.downgrade(db.alembic_config(), "0005")
+        with db.engine.begin() as conn:  # no CHECK any more at 0005
+            conn.execute(text("UPDATE eb_sitting SET status = 'anything' WHERE id = 1"))
+            conn.execute(text("UPDATE eb_sitting SET status = 'scheduled' WHERE id = 1"))
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()
+
+
+def test_0006_stops_on_a_value_that_is_no_state(empty_url):
+    """A value no rule converts stops the upgrade, naming table, column and values; nothing changes."""
+    db = Database(empty_url)
+    try:
+        db.upgrade("0005")
+        rows = _every_state()
+        rows["sittings"] += [("Submitted ", None), ("banana", None), ("banana", None)]
+        rows["roles"] += ["third"]
+        with db.engine.begin() as conn:
+            _rows_at_0005(conn, **rows)
+        with pytest.raises(ExamBuilderError) as err:
+            db.upgrade()
+        msg = str(err.value)
+        assert "eb_sitting.status holds 'banana' (2 rows)" in msg
+        assert "eb_rating.role holds 'third' (1 row)" in msg
+        assert "its states are scheduled, in_progress, submitted, voided" in msg
+        assert "exam-builder db upgrade" in msg
+        assert db.current_revision() == "0005"
+        with db.engine.connect() as conn:  # rolled back: not even the convertible value was touched
+            assert conn.execute(text("SELECT status FROM eb_sitting WHERE id = 5")).scalar_one() == "Submitted "
+            assert "ck_eb_sitting_status" not in {c["name"] for c in inspect(db.engine).get_check_constraints("eb_sitting")}
+        with db.engine.begin() as conn:  # the person fixes the rows; the upgrade then goes through
+            conn.execute(text("UPDATE eb_sitting SET status = 'voided' WHERE status = 'banana'"))
+            conn.execute(text("DELETE FROM eb_rating WHERE role = 'third'"))
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()
+
+
+def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
+    """At head, raw SQL can store every state and nothing else; the constraints are named alike
+    whether the migrations or the models made the tables."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import IntegrityError
+
+    from exam_builder.records.states import COLUMNS
+
+    db = Database(empty_url)
+    try:
+        db.upgrade()
+        with db.engine.begin() as conn:
+            _rows_at_0005(conn, **_every_state())
+        for (table, column), enum in COLUMNS.items():
+            for value in enum.values():
+                with db.engine.begin() as conn:
+                    conn.execute(text(f"UPDATE {table} SET {column} = :v"), {"v": value})
+            for bad in ("bogus", value.upper(), f" {value}", ""):
+                with pytest.raises(IntegrityError, match=f"ck_{table}_{column}"):
+                    with db.engine.begin() as conn:
+                        conn.execute(text(f"UPDATE {table} SET {column} = :v"), {"v": bad})
+        insp = inspect(db.engine)
+        migrated = {t: {c["name"] for c in insp.get_check_constraints(t)} for t, _ in COLUMNS}
+        assert migrated == {t: {f"ck_{t}_{c}" for tt, c in COLUMNS if tt == t} for t, _ in COLUMNS}
+        other = create_engine(f"sqlite:///{tmp_path / 'models.db'}")
+        Base.metadata.create_all(other)
+        assert {t: {c["name"] for c in inspect(other).get_check_constraints(t)} for t, _ in COLUMNS} == migrated
+        other.dispose()
+    finally:
+        db.dispose()

@@ -1,0 +1,176 @@
+"""Every lifecycle state a table stores, as one typed enum per column (cf. PrairieLearn's db-types.ts).
+
+Contract:
+
+- One ``State`` enum per lifecycle column of ``records.models``; the column is typed with it
+  (``models.state_type``) and the database refuses any other value with a CHECK constraint
+  named ``ck_<table>_<column>`` (migration 0006). Reading a row gives the member, writing
+  accepts the member or its value.
+- A ``State`` is a ``str``: it compares, hashes, sorts and serialises (JSON, CSV, audit
+  hashes) exactly as its value, and ``str()``, f-strings and ``format()`` give the value
+  (``f"{SittingStatus.in_progress}"`` is ``in_progress``), so text shown to people and the
+  audit chain read as they did when states were plain strings.
+- Only states the code writes are here. To add one: add the member here, then a migration
+  that drops and re-creates the column's CHECK constraint with the new value list (see
+  ``docs/architecture.md``); an old constraint would refuse the new state.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class State(str, Enum):
+    """A stored state: a string that is its value wherever text is made from it.
+
+    Members are declared as ``name = "value", "what the state means"``; the meaning is the
+    member's ``__doc__``.
+    """
+
+    def __new__(cls, value: str, doc: str = "") -> "State":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.__doc__ = doc
+        return member
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """The values the database accepts, in declaration order (the CHECK constraint's list)."""
+        return tuple(m.value for m in cls)
+
+
+class SittingStatus(State):
+    """Where a sitting (``eb_sitting.status``) is in its life; the clock is in its columns."""
+
+    scheduled = "scheduled", "Opened by a proctor with an access code; the candidate has not started."
+    in_progress = "in_progress", "Started: the clock runs until submitted by the candidate or at the deadline."
+    submitted = "submitted", "Handed in (``submit_reason`` says by whom); answers can no longer change. Graded."
+    voided = "voided", "Cancelled by a proctor or the records office; it does not count as an attempt."
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be taken or being taken: answers, time and windows may change."""
+        return self in SITTING_OPEN
+
+    @property
+    def is_finished(self) -> bool:
+        """Submitted or voided: nothing about it can change any more."""
+        return self in SITTING_FINISHED
+
+
+#: Sittings still to be taken or being taken (the proctor's live view, window moves).
+SITTING_OPEN: tuple[SittingStatus, ...] = (SittingStatus.scheduled, SittingStatus.in_progress)
+#: Sittings that can no longer change.
+SITTING_FINISHED: tuple[SittingStatus, ...] = (SittingStatus.submitted, SittingStatus.voided)
+
+
+class Outcome(State):
+    """The result of a graded sitting (``eb_sitting.outcome``); NULL until grading records one."""
+
+    passed = "pass", "At or above the cut score."
+    failed = "fail", "Below the cut score: tutoring is offered before another attempt."
+
+
+class AttendanceStatus(State):
+    """Attendance at one module of one class (``eb_attendance.status``)."""
+
+    present = "present", "There for the module."
+    late = "late", "There, but arrived late; counts with absences towards the program's limit."
+    absent = "absent", "Not there."
+
+
+#: Attendance that counts towards the limit of eligibility (late or absent).
+ATTENDANCE_MISSED: tuple[AttendanceStatus, ...] = (AttendanceStatus.late, AttendanceStatus.absent)
+
+
+class AccommodationStatus(State):
+    """Where an accommodation request is (``eb_accommodation.status``); only approved ones act."""
+
+    requested = "requested", "Asked for; not in effect until approved."
+    approved = "approved", "In effect: it changes how the candidate sits the exam (a provider's letter is on file)."
+    revoked = "revoked", "Withdrawn; kept for the record, no longer in effect."
+
+
+class AccommodationKind(State):
+    """What an accommodation changes (``eb_accommodation.kind``)."""
+
+    extended_time = "extended_time", "More time: the time limit is multiplied by its ``multiplier``."
+    scribe = "scribe", "Someone enters the answers the candidate dictates (responses record the scribe's name)."
+    separate_room = "separate_room", "The candidate sits in a room of their own."
+    other = "other", "Another arrangement, described in ``details`` (never a diagnosis)."
+
+
+class RatingRole(State):
+    """Which rating of an open response a row is (``eb_rating.role``)."""
+
+    first = "first", "The first rating; every open response gets one."
+    second = "second", "An independent second rating (the rater does not see the first), for a share of responses."
+    adjudication = "adjudication", "A third rating when the first two are too far apart; its score decides."
+
+
+#: The independent ratings, whose agreement the report measures.
+INDEPENDENT_ROLES: tuple[RatingRole, ...] = (RatingRole.first, RatingRole.second)
+
+
+class ItemScoreStatus(State):
+    """Whether an open response's score is decided (``eb_item_score.status``)."""
+
+    pending = "pending", "Ratings are missing: no score yet."
+    adjudication = "adjudication", "Two ratings too far apart: waiting for an adjudication."
+    rerate = "rerate", "A rubric edit removed a level a rating chose: waiting for a re-rating."
+    final = "final", "Decided: the score stands and is mirrored into nbgrader's gradebook."
+
+
+class ScoreFlagKind(State):
+    """Something odd found while scoring a submission (``eb_score_flag.kind``)."""
+
+    missing_notebook = "missing_notebook", "No notebook in the submission: every question scores 0."
+    invalid_notebook = "invalid_notebook", "The notebook could not be read: set aside, everything stays pending."
+    malformed_cell = "malformed_cell", "A cell is not shaped as a notebook cell."
+    bad_timestamp = "bad_timestamp", "timestamp.txt is not a time; scored without one."
+    deleted_cell = "deleted_cell", "A graded cell is missing from the submission."
+    duplicated_cell = "duplicated_cell", "Two cells share a grade id; the last one counts (as in nbgrader)."
+    unknown_cell = "unknown_cell", "A cell has a grade id the form does not have; ignored."
+    edited_locked_cell = "edited_locked_cell", "A locked cell was edited; the released text is used."
+    changed_points = "changed_points", "A cell claims other points than the form gives."
+    changed_cell_type = "changed_cell_type", "A cell's type was changed."
+    changed_metadata = "changed_metadata", "A cell's nbgrader flags were changed; the gradebook's are used."
+    junk_answer = "junk_answer", "An answer cell holds something other than a choice; scored 0."
+    unknown_label = "unknown_label", "An answer names a label the form does not show; scored 0."
+    unknown_candidate = "unknown_candidate", "A submission folder that names no candidate of the course: not graded."
+    rerate = "rerate", "A rubric edit removed a level a rating chose: the response must be re-rated."
+
+
+#: The flag kinds objective scoring writes; re-running it replaces exactly these.
+OBJECTIVE_FLAG_KINDS: tuple[ScoreFlagKind, ...] = (
+    ScoreFlagKind.missing_notebook,
+    ScoreFlagKind.invalid_notebook,
+    ScoreFlagKind.malformed_cell,
+    ScoreFlagKind.bad_timestamp,
+    ScoreFlagKind.deleted_cell,
+    ScoreFlagKind.duplicated_cell,
+    ScoreFlagKind.unknown_cell,
+    ScoreFlagKind.edited_locked_cell,
+    ScoreFlagKind.changed_points,
+    ScoreFlagKind.changed_cell_type,
+    ScoreFlagKind.changed_metadata,
+    ScoreFlagKind.junk_answer,
+    ScoreFlagKind.unknown_label,
+)
+
+#: Every stored state: ``(table, column)`` -> its enum (what migration 0006 and its test check).
+COLUMNS: dict[tuple[str, str], type[State]] = {
+    ("eb_sitting", "status"): SittingStatus,
+    ("eb_sitting", "outcome"): Outcome,
+    ("eb_attendance", "status"): AttendanceStatus,
+    ("eb_accommodation", "status"): AccommodationStatus,
+    ("eb_accommodation", "kind"): AccommodationKind,
+    ("eb_rating", "role"): RatingRole,
+    ("eb_item_score", "status"): ItemScoreStatus,
+    ("eb_score_flag", "kind"): ScoreFlagKind,
+}
