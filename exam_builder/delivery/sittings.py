@@ -339,3 +339,16 @@ def lockouts(course, now: dt.datetime | None = None) -> list[access.Lockout]:
         locks = access.current_lockouts(s, now or utcnow())
         s.expunge_all()  # plain rows, still readable after the session ends
         return locks
+
+
+def set_window_at(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,
+                  opens: str | None = None, closes: str | None = None) -> tuple[dt.date, list[Sitting]]:
+    """``set_window`` with the times as staff type them (HH:MM, the room's time); returns the date too."""
+    day = on or room_today(course)
+    zone = room_zone(course)
+
+    def at(text: str | None, what: str) -> dt.datetime | None:
+        return window.to_utc(day, *window.parse_hhmm(text, what), zone) if text else None
+
+    return day, set_window(course, exam, room, actor, reason, day,
+                           opens_at=at(opens, "opening time"), closes_at=at(closes, "closing time"))
