@@ -97,7 +97,8 @@ def flags(course, exam) -> None:
 
 
 @click.command()
-@click.option("--exam", default="cps", show_default=True, help="The exam whose written answers are scored.")
+@click.option("--exam", default=None,
+              help="The exam whose written answers are scored (default: the course's one exam).")
 @click.option("--port", default=8868, show_default=True, type=int, help="Port on 127.0.0.1.")
 @click.option("--token", default=None, help="Access token (default: a new random one, printed).")
 @pass_course_db
@@ -105,6 +106,7 @@ def grader(course, exam, port, token) -> None:
     """Serve the grader app (Voila) to staff: 127.0.0.1 only, behind a token; never the candidates' server."""
     from ..delivery.server import new_token, serve_staff
 
+    exam = course.exam_name(exam)
     token = token or new_token()
     notebook = Path(__file__).resolve().parents[1] / "grading" / "grader.ipynb"
     console.print(f"Grader app: http://127.0.0.1:{port}/?token={token}", highlight=False)

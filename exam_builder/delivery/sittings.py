@@ -24,7 +24,6 @@ from ..records import access, audit, ledger
 from ..records.models import Candidate, Exam, Sitting, SittingEvent, utcnow
 from . import window
 from .session import CODE_ALPHABET, format_minutes, hash_code
-from .settings import DeliverySettings
 
 MAX_ADDED_MINUTES = 600
 
@@ -57,7 +56,7 @@ class OpenResult:
 
 def room_zone(course, strict: bool = True) -> dt.tzinfo:
     """The room's time zone (``DeliverySettings.timezone``); a typo is an error on the staff side."""
-    return window.room_zone(DeliverySettings(config=course.config).timezone, strict=strict)
+    return window.room_zone(course.delivery_settings.timezone, strict=strict)
 
 
 def room_today(course, now: dt.datetime | None = None) -> dt.date:

@@ -212,7 +212,7 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
             title = Manifest.model_validate(form.manifest).title if form else exam
     written = []
     for r in results:
-        path = course.feedback_dir / r.candidate_id / r.assignment / f"{r.assignment}.html"
+        path = course.feedback_path(r.candidate_id, r.assignment) / f"{r.assignment}.html"
         write_atomic(path, render_report(course, r, title))
         written.append(path)
     return written
