@@ -1,7 +1,11 @@
 """The course: an nbgrader course directory with exam-builder's settings and database.
 
 Every command works on one ``Course``; it reads ``nbgrader_config.py`` once (traitlets, as
-nbgrader does), knows the nbgrader directory layout, and opens the one database.
+nbgrader does) and opens the one database. Its folders come from nbgrader's own
+``CourseDirectory`` (``c.CourseDirectory.submitted_directory``, ``directory_structure``, ...),
+so exam-builder and nbgrader's apps always agree on where things are. Every settings object
+(``ProgramPolicy``, ``GradingSettings``, ``DeliverySettings``, ``ProctorSettings``,
+``ServerSettings``) is read once from the same config and hung on the course.
 """
 from __future__ import annotations
 
@@ -10,16 +14,46 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from traitlets.config import Config
+from traitlets.config import Config, Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
 from .errors import ExamBuilderError
 from .policy import ProgramPolicy
 
 if TYPE_CHECKING:
+    from nbgrader.coursedir import CourseDirectory
+
+    from .delivery.proctor import ProctorSettings
+    from .delivery.server import ServerSettings
+    from .delivery.settings import DeliverySettings
+    from .grading.settings import GradingSettings
     from .records.db import Database
 
 DEFAULT_DB_URL = "sqlite:///gradebook.db"
+
+#: Every settings class of exam-builder (a traitlets ``Configurable`` read from
+#: ``nbgrader_config.py`` as ``c.<Class>.<name>``), by the ``Course`` property that holds it.
+#: The reference (``scripts/docs_reference.py``) and ``tests/test_docs.py`` read this too.
+SETTINGS = {
+    "policy": "exam_builder.policy:ProgramPolicy",
+    "grading_settings": "exam_builder.grading.settings:GradingSettings",
+    "delivery_settings": "exam_builder.delivery.settings:DeliverySettings",
+    "proctor_settings": "exam_builder.delivery.proctor:ProctorSettings",
+    "server_settings": "exam_builder.delivery.server:ServerSettings",
+}
+
+
+def settings_class(prop: str) -> type[Configurable]:
+    """The class of one ``SETTINGS`` entry, imported only when needed (the server's is slow to import)."""
+    import importlib
+
+    module, name = SETTINGS[prop].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def settings_classes() -> dict[str, type[Configurable]]:
+    """Every class of ``SETTINGS``, by property."""
+    return {prop: settings_class(prop) for prop in SETTINGS}
 
 
 def load_config(root: Path) -> Config:
@@ -47,6 +81,32 @@ class Course:
     @cached_property
     def policy(self) -> ProgramPolicy:
         return ProgramPolicy(config=self.config)
+
+    @cached_property
+    def grading_settings(self) -> "GradingSettings":
+        return self._settings("grading_settings")
+
+    @cached_property
+    def delivery_settings(self) -> "DeliverySettings":
+        return self._settings("delivery_settings")
+
+    @cached_property
+    def proctor_settings(self) -> "ProctorSettings":
+        return self._settings("proctor_settings")
+
+    @cached_property
+    def server_settings(self) -> "ServerSettings":
+        return self._settings("server_settings")
+
+    def _settings(self, name: str):
+        return settings_class(name)(config=self.config)
+
+    @cached_property
+    def coursedir(self) -> "CourseDirectory":
+        """nbgrader's ``CourseDirectory`` of this course: the folder names and layout nbgrader uses."""
+        from nbgrader.coursedir import CourseDirectory
+
+        return CourseDirectory(config=self.nbgrader_config())
 
     @property
     def course_id(self) -> str:
@@ -107,26 +167,43 @@ class Course:
         make_private(path)
         return data
 
-    # -- nbgrader layout --------------------------------------------------------------
+    # -- nbgrader layout (asked of nbgrader's CourseDirectory) ---------------------------
+    def format_path(self, step: str, student_id: str, assignment_id: str) -> Path:
+        """nbgrader's path of one step's folder (``CourseDirectory.format_path``), normalized.
+
+        ``step`` is a folder name setting's value (``self.coursedir.submitted_directory``...);
+        ``"."`` as the student id gives the steps without students (source, release).
+        """
+        return Path(os.path.normpath(self.coursedir.format_path(step, student_id, assignment_id)))
+
     @property
     def source_dir(self) -> Path:
-        return self.root / "source"
+        return self.format_path(self.coursedir.source_directory, ".", "")
 
     @property
     def release_dir(self) -> Path:
-        return self.root / "release"
+        return self.format_path(self.coursedir.release_directory, ".", "")
 
     @property
     def submitted_dir(self) -> Path:
-        return self.root / "submitted"
+        """Every candidate's submissions (nbgrader's ``submitted_directory``)."""
+        return self.format_path(self.coursedir.submitted_directory, ".", "")
 
     @property
     def autograded_dir(self) -> Path:
-        return self.root / "autograded"
+        return self.format_path(self.coursedir.autograded_directory, ".", "")
 
     @property
     def feedback_dir(self) -> Path:
-        return self.root / "feedback"
+        return self.format_path(self.coursedir.feedback_directory, ".", "")
+
+    def submission_dir(self, candidate: str, assignment: str) -> Path:
+        """Where nbgrader keeps one candidate's submission of one form."""
+        return self.format_path(self.coursedir.submitted_directory, candidate, assignment)
+
+    def feedback_path(self, candidate: str, assignment: str) -> Path:
+        """Where one candidate's score report of one form goes (nbgrader's feedback folder)."""
+        return self.format_path(self.coursedir.feedback_directory, candidate, assignment)
 
     @property
     def rubrics_dir(self) -> Path:
@@ -139,7 +216,28 @@ class Course:
 
     def exam_dir(self, exam: str) -> Path:
         """Where an exam's items and blueprint live: ``source/<exam>/``."""
-        return self.source_dir / exam
+        return self.format_path(self.coursedir.source_directory, ".", exam)
+
+    # -- exams ------------------------------------------------------------------------
+    def exams(self) -> list[str]:
+        """The exams of the course: the folders of ``source/`` that hold a blueprint."""
+        from .assembly.blueprint import BLUEPRINT_FILE
+
+        if not self.source_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.source_dir.iterdir() if (p / BLUEPRINT_FILE).is_file())
+
+    def exam_name(self, exam: str | None = None) -> str:
+        """The exam named, or the course's only exam when none is; a clear error otherwise."""
+        if exam:
+            return exam
+        exams = self.exams()
+        if len(exams) == 1:
+            return exams[0]
+        if not exams:
+            raise ExamBuilderError(f"no exam in {self.source_dir} (a folder with a blueprint.yaml); "
+                                   "name the exam, or author one first")
+        raise ExamBuilderError(f"the course has {len(exams)} exams ({', '.join(exams)}); name the one you mean")
 
     def nbgrader_config(self) -> Config:
         """Config for nbgrader's own apps and API, pointing at this course and database."""

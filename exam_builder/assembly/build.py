@@ -117,6 +117,24 @@ def read_item_stats(path: Path) -> dict[str, float]:
 BLUEPRINT_FIELDS = ("title", "time_limit_minutes", "cut_score")
 
 
+def balancing_stats(course: Course, exam: str, item_stats: Path | None = None,
+                    author_estimates: bool = False) -> tuple[dict[str, float] | None, bool]:
+    """The facilities forms are balanced on, and whether they come from past sittings.
+
+    A CSV of item statistics wins; else past sittings' facility (items with enough scored
+    responses), unless ``author_estimates`` or the course has no sittings yet: ``None`` then,
+    and the authors' estimates are used.
+    """
+    if item_stats:
+        return read_item_stats(item_stats), False
+    if author_estimates or not course.db.has_table("eb_sitting"):
+        return None, False
+    from ..analysis.items import past_item_stats
+
+    p_values = past_item_stats(course, exam) or None
+    return p_values, p_values is not None
+
+
 def issued_drift(old: Manifest, fresh: Manifest, bank: Bank) -> list[str]:
     """How an issued form no longer matches its inputs: items or scenarios edited, removed or
     retired since it was built, or the blueprint's own settings changed. Not whether a fresh

@@ -1,34 +1,25 @@
 """The ``exam-builder`` command.
 
-Each domain adds its commands in its own module under ``exam_builder.cli`` (bank, records,
-assembly, delivery, grading), registered below. Errors the user can fix are printed without
-a traceback and exit non-zero.
+Each domain defines its commands at module level in its own module under ``exam_builder.cli``
+(bank, records, assembly, delivery, grading, ...), each a thin call into the domain, and lists
+them in its ``COMMANDS``; ``COMMAND_MODULES`` below adds them to the root group. A command
+that touches the database takes its course with ``common.pass_course_db`` (the revision check);
+those named in ``CHANGES_COURSE`` run under the course lock. Errors the user can fix are printed
+without a traceback and exit non-zero.
 """
 from __future__ import annotations
 
 import functools
 import importlib
-import os
 import sys
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from ..course import Course
 from ..errors import ExamBuilderError
 from ..lock import course_lock
-
-
-
-def _width(stream) -> int | None:
-    """Piped output (logs, CI, `make demo | tee`) gets wide tables instead of rich's 80
-    columns; a terminal, or $COLUMNS, decides otherwise."""
-    return None if stream.isatty() or os.environ.get("COLUMNS") else 150
-
-
-console = Console(width=_width(sys.stdout))
-err_console = Console(stderr=True, width=_width(sys.stderr))
+from .common import console, err_console, pass_course, pass_course_db  # noqa: F401  (the modules' shared API)
 
 COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analysis", "demo", "rehearse"]
 
@@ -71,18 +62,6 @@ def cli(ctx: click.Context, course_root: str, db_url: str | None) -> None:
     ctx.obj = Course(course_root, db_url=db_url)
 
 
-pass_course = click.make_pass_decorator(Course)
-
-for _name in COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _exc:  # a domain not built yet
-        if _exc.name != f"{__name__}.{_name}":
-            raise
-        continue
-    _mod.register(cli)
-
-
 def _locked(callback, name: str):
     """Run a command's body under the course lock (waiting, or naming the holder)."""
     @functools.wraps(callback)
@@ -97,6 +76,7 @@ def _locked(callback, name: str):
 
 
 def _serialize(group: click.Group, path: tuple[str, ...] = ()) -> None:
+    """Put every command named in ``CHANGES_COURSE`` under the course lock."""
     for name, cmd in group.commands.items():
         if isinstance(cmd, click.Group):
             _serialize(cmd, (*path, name))
@@ -104,6 +84,9 @@ def _serialize(group: click.Group, path: tuple[str, ...] = ()) -> None:
             cmd.callback = _locked(cmd.callback, " ".join((*path, name)))
 
 
+for _name in COMMAND_MODULES:
+    for _command in importlib.import_module(f"{__name__}.{_name}").COMMANDS:
+        cli.add_command(_command)
 _serialize(cli)
 
 

@@ -1,29 +1,31 @@
-"""`exam-builder report`: the program's report (see ``analysis.report``)."""
+"""`exam-builder report`: the program's report (see ``analysis.report``), from a database at the
+current revision (``pass_course_db``)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from . import console, pass_course
+from .common import console, pass_course_db
 
 
-def register(cli: click.Group) -> None:
-    @cli.command()
-    @click.argument("exam")
-    @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-                  help="Folder for report.html, report.json and tables/ (default: reports/out/EXAM).")
-    @click.option("--class", "cohort", default=None, help="Only the candidates of this class (their cohort).")
-    @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sittings on or after this date.")
-    @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sittings on or before this date.")
-    @pass_course
-    def report(course, exam, out, cohort, since, until) -> None:
-        """Write the program's report: cohort, scores, reliability, items, raters, form comparability."""
-        from ..analysis.report import write_report
+@click.command()
+@click.argument("exam")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for report.html, report.json and tables/ (default: reports/out/EXAM).")
+@click.option("--class", "cohort", default=None, help="Only the candidates of this class (their cohort).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sittings on or after this date.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sittings on or before this date.")
+@pass_course_db
+def report(course, exam, out, cohort, since, until) -> None:
+    """Write the program's report: cohort, scores, reliability, items, raters, form comparability."""
+    from ..analysis.report import write_report
 
-        course.db.require_current()
-        out = out or course.root / "reports" / "out" / exam
-        with console.status("reading sittings, scores and ratings…"):
-            path = write_report(course, exam, out, cohort, since.date() if since else None,
-                                until.date() if until else None)
-        console.print(f"report written to {path} (tables in {path.parent / 'tables'}, report.json beside it)")
+    out = out or course.root / "reports" / "out" / exam
+    with console.status("reading sittings, scores and ratings…"):
+        path = write_report(course, exam, out, cohort, since.date() if since else None,
+                            until.date() if until else None)
+    console.print(f"report written to {path} (tables in {path.parent / 'tables'}, report.json beside it)")
+
+
+COMMANDS = [report]

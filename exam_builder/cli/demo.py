@@ -1,21 +1,23 @@
-"""`exam-builder demo`: the whole exam cycle on a made-up sample cohort."""
+"""`exam-builder demo`: the whole exam cycle on a made-up sample cohort (its own course and database)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from . import console
+from .common import console
 
 
-def register(cli: click.Group) -> None:
-    @cli.command()
-    @click.option("--dir", "target", default="demo-course", show_default=True, type=click.Path(path_type=Path),
-                  help="Folder for the demo course (deleted and rebuilt).")
-    @click.option("--stage", "only", multiple=True, help="Run only these stages (bank, records, assembly, delivery, grading).")
-    @click.pass_obj
-    def demo(course, target: Path, only: tuple[str, ...]) -> None:
-        """Run the whole exam cycle on a made-up sample cohort."""
-        from ..demo import run
+@click.command()
+@click.option("--dir", "target", default="demo-course", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for the demo course (deleted and rebuilt).")
+@click.option("--stage", "only", multiple=True, help="Run only these stages (bank, records, assembly, delivery, grading).")
+@click.pass_obj
+def demo(course, target: Path, only: tuple[str, ...]) -> None:
+    """Run the whole exam cycle on a made-up sample cohort."""
+    from ..demo import run
 
-        run(target.resolve(), course.root, console, list(only) or None)
+    run(target.resolve(), course.root, console, list(only) or None)
+
+
+COMMANDS = [demo]

@@ -1,4 +1,8 @@
-"""Commands of the grading domain: objective scoring, the grader app, rubric edits, results, reports."""
+"""Commands of the grading domain: objective scoring, the grader app, rubric edits, results, reports.
+
+Every command takes a database at the current revision (``pass_course_db``); the work is in
+``exam_builder.grading`` (``grading.overview`` for the exam-wide views) and ``exam_builder.analysis``.
+"""
 from __future__ import annotations
 
 import sys
@@ -10,207 +14,195 @@ from rich.table import Table
 
 from ..errors import rel
 from ..records.audit import current_actor
-from . import console, err_console, pass_course
+from .common import console, err_console, pass_course_db
 
 #: ``grade`` finished everyone it could, but some submission folders were set aside (unreadable)
 #: or not graded (candidate not on the roster): staff must look. 1 stays "failed, nothing changed".
 EXIT_NEEDS_ATTENTION = 3
 
 
-def register(cli: click.Group) -> None:
-    @cli.command()
-    @click.argument("exam")
-    @click.option("--by", "actor", default=None, help="Who grades (default: $EXAM_BUILDER_USER or login).")
-    @click.option("--reason", default="objective scoring from the manifest key", show_default=True,
-                  help="Why (kept in the audit trail).")
-    @click.option("--workers", type=int, default=None, help="Processes reading submissions (default: one per CPU).")
-    @click.option("--formgrader-copies/--no-formgrader-copies", default=None,
-                  help="Write key-free, staff-only copies to autograded/ so nbgrader's formgrader shows every score "
-                       "(on by default: GradingSettings.formgrader_copies).")
-    @pass_course
-    def grade(course, exam, actor, reason, workers, formgrader_copies) -> None:
-        """Score every true/false and multiple-choice answer of EXAM's submissions (no code is run).
+@click.command()
+@click.argument("exam")
+@click.option("--by", "actor", default=None, help="Who grades (default: $EXAM_BUILDER_USER or login).")
+@click.option("--reason", default="objective scoring from the manifest key", show_default=True,
+              help="Why (kept in the audit trail).")
+@click.option("--workers", type=int, default=None, help="Processes reading submissions (default: one per CPU).")
+@click.option("--formgrader-copies/--no-formgrader-copies", default=None,
+              help="Write key-free, staff-only copies to autograded/ so nbgrader's formgrader shows every score "
+                   "(on by default: GradingSettings.formgrader_copies).")
+@pass_course_db
+def grade(course, exam, actor, reason, workers, formgrader_copies) -> None:
+    """Score every true/false and multiple-choice answer of EXAM's submissions (no code is run).
 
-        Writes nbgrader's gradebook (as `nbgrader autograde` would), flags tampered submissions,
-        scores blank written answers 0 and opens the rating queues for the rest. A submission that
-        cannot be read is set aside and a folder of someone not on the roster is not graded; both
-        are flagged, everyone else is graded, and the exit code is 3 (0: everything graded).
-        """
-        from ..grading.objective import grade_exam
-        from ..grading.queue import RatingQueue, open_items
+    Writes nbgrader's gradebook (as `nbgrader autograde` would), flags tampered submissions,
+    scores blank written answers 0 and opens the rating queues for the rest. A submission that
+    cannot be read is set aside and a folder of someone not on the roster is not graded; both
+    are flagged, everyone else is graded, and the exit code is 3 (0: everything graded).
+    """
+    from ..grading.objective import grade_exam
+    from ..grading.overview import settle_blanks
 
-        course.db.require_current()
-        actor = current_actor(actor)
-        report = grade_exam(course, exam, actor, reason, console=err_console, workers=workers,
-                            write_copies=formgrader_copies)
-        t = Table(title=f"{exam}: objective scoring")
-        for col in ("form", "submissions", "new", "re-scored", "points changed", "flagged", "set aside", "not on roster"):
-            t.add_column(col, justify="right" if col != "form" else "left")
-        for f in report.forms:
-            t.add_row(f.assignment, str(f.submissions), str(f.created), str(f.updated), str(len(f.changed)),
-                      str(len(f.flagged)), str(len(f.set_aside)), str(len(f.unknown)))
-        console.print(t)
-        flagged = [(f.assignment, c, n) for f in report.forms for c, n in sorted(f.flagged.items())]
-        if flagged:
-            console.print(f"[yellow]{len(flagged)} submission(s) flagged[/] (scored from the manifest and gradebook; "
-                          "see `exam-builder flags " + escape(exam) + "`):", highlight=False)
-            for assignment, cand, n in flagged[:20]:
-                console.print(f"  {escape(assignment)} {escape(cand)}: {n} finding(s)", highlight=False)
-        blank = 0
-        for item_id, _rubric in open_items(course, exam):
-            blank += RatingQueue(course, exam, item_id).settle_blanks(actor)
-        if blank:
-            console.print(f"{blank} blank written answer(s) scored 0 (no response).")
-        needs_attention(report)
+    actor = current_actor(actor)
+    report = grade_exam(course, exam, actor, reason, console=err_console, workers=workers,
+                        write_copies=formgrader_copies)
+    t = Table(title=f"{exam}: objective scoring")
+    for col in ("form", "submissions", "new", "re-scored", "points changed", "flagged", "set aside", "not on roster"):
+        t.add_column(col, justify="right" if col != "form" else "left")
+    for f in report.forms:
+        t.add_row(f.assignment, str(f.submissions), str(f.created), str(f.updated), str(len(f.changed)),
+                  str(len(f.flagged)), str(len(f.set_aside)), str(len(f.unknown)))
+    console.print(t)
+    flagged = [(f.assignment, c, n) for f in report.forms for c, n in sorted(f.flagged.items())]
+    if flagged:
+        console.print(f"[yellow]{len(flagged)} submission(s) flagged[/] (scored from the manifest and gradebook; "
+                      "see `exam-builder flags " + escape(exam) + "`):", highlight=False)
+        for assignment, cand, n in flagged[:20]:
+            console.print(f"  {escape(assignment)} {escape(cand)}: {n} finding(s)", highlight=False)
+    blank = settle_blanks(course, exam, actor)
+    if blank:
+        console.print(f"{blank} blank written answer(s) scored 0 (no response).")
+    needs_attention(report)
 
-    def needs_attention(report) -> None:
-        """Say what was set aside or not graded, each with its located message; exit 3 if any."""
-        if report.complete:
-            return
-        for _form, _cand, message in report.set_aside:
-            err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
-        for _form, _name, message in report.unknown:
-            err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
-        err_console.print(
-            f"{len(report.set_aside)} submission(s) set aside and {len(report.unknown)} folder(s) of candidates not on "
-            f"the roster not graded; everyone else is graded (exit code {EXIT_NEEDS_ATTENTION}). "
-            f"See `exam-builder flags {escape(report.exam)}`.", highlight=False, soft_wrap=True)
-        sys.exit(EXIT_NEEDS_ATTENTION)
 
-    @cli.command()
-    @click.argument("exam")
-    @pass_course
-    def flags(course, exam) -> None:
-        """What objective scoring and rubric edits flagged, per submission."""
-        from sqlalchemy import select
+def needs_attention(report) -> None:
+    """Say what was set aside or not graded, each with its located message; exit 3 if any."""
+    if report.complete:
+        return
+    for _form, _cand, message in report.set_aside:
+        err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    for _form, _name, message in report.unknown:
+        err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print(
+        f"{len(report.set_aside)} submission(s) set aside and {len(report.unknown)} folder(s) of candidates not on "
+        f"the roster not graded; everyone else is graded (exit code {EXIT_NEEDS_ATTENTION}). "
+        f"See `exam-builder flags {escape(report.exam)}`.", highlight=False, soft_wrap=True)
+    sys.exit(EXIT_NEEDS_ATTENTION)
 
-        from ..assembly.forms import require_forms
-        from ..records.models import ScoreFlag
 
-        with course.db.read() as s:
-            assignments = [f.assignment for f, _m in require_forms(s, exam)]
-            rows = s.execute(select(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.grade_id, ScoreFlag.kind,
-                                    ScoreFlag.details).where(ScoreFlag.assignment.in_(assignments))
-                             .order_by(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.id)).all()
-        t = Table(title=f"{exam}: flags")
-        for col in ("form", "candidate", "cell", "kind", "details"):
-            t.add_column(col, overflow="fold")
-        for assignment, candidate, grade_id, kind, details in rows:  # plain text: brackets are not markup
-            t.add_row(*(escape(v) for v in (assignment, candidate, grade_id or "", kind, details)))
-        console.print(t)
-        console.print(f"{len(rows)} flag(s).")
+@click.command()
+@click.argument("exam")
+@pass_course_db
+def flags(course, exam) -> None:
+    """What objective scoring and rubric edits flagged, per submission."""
+    from ..grading.overview import score_flags
 
-    @cli.command()
-    @click.option("--exam", default="cps", show_default=True, help="The exam whose written answers are scored.")
-    @click.option("--port", default=8868, show_default=True, type=int, help="Port on 127.0.0.1.")
-    @click.option("--token", default=None, help="Access token (default: a new random one, printed).")
-    @pass_course
-    def grader(course, exam, port, token) -> None:
-        """Serve the grader app (Voila) to staff: 127.0.0.1 only, behind a token; never the candidates' server."""
-        from ..delivery.server import new_token, serve_staff
+    rows = score_flags(course, exam)
+    t = Table(title=f"{exam}: flags")
+    for col in ("form", "candidate", "cell", "kind", "details"):
+        t.add_column(col, overflow="fold")
+    for assignment, candidate, grade_id, kind, details in rows:  # plain text: brackets are not markup
+        t.add_row(*(escape(v) for v in (assignment, candidate, grade_id or "", kind, details)))
+    console.print(t)
+    console.print(f"{len(rows)} flag(s).")
 
-        token = token or new_token()
-        notebook = Path(__file__).resolve().parents[1] / "grading" / "grader.ipynb"
-        console.print(f"Grader app: http://127.0.0.1:{port}/?token={token}", highlight=False)
-        # widget messages only (the same websocket filter as the candidates' server): graders run no code
-        serve_staff(course, notebook, port, token, {"EXAM_BUILDER_EXAM": exam}, candidate_filter=True)
 
-    @cli.command("reapply-rubric")
-    @click.argument("exam")
-    @click.option("--rubric", "rubric_ids", multiple=True, help="Only these rubric ids (default: every edited rubric).")
-    @click.option("--reason", required=True, help="Why the rubric was edited (kept in the audit trail).")
-    @click.option("--by", "actor", default=None, help="Who applies the edit.")
-    @pass_course
-    def reapply_rubric(course, exam, rubric_ids, reason, actor) -> None:
-        """Re-apply edited rubrics to every rating of EXAM made with an older version."""
-        from ..grading.queue import load_rubric_for, open_items
-        from ..grading.rubric_scoring import reapply
+@click.command()
+@click.option("--exam", default=None,
+              help="The exam whose written answers are scored (default: the course's one exam).")
+@click.option("--port", default=8868, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--token", default=None, help="Access token (default: a new random one, printed).")
+@pass_course_db
+def grader(course, exam, port, token) -> None:
+    """Serve the grader app (Voila) to staff: 127.0.0.1 only, behind a token; never the candidates' server."""
+    from ..delivery.server import new_token, serve_staff
 
-        course.db.require_current()
-        actor = current_actor(actor)
-        ids = list(rubric_ids) or sorted({r for _i, r in open_items(course, exam) if r})
-        t = Table(title=f"{exam}: rubric edits re-applied")
-        for col in ("rubric", "re-scored", "sent back for re-rating", "unchanged"):
-            t.add_column(col)
-        for rid in ids:
-            res = reapply(course, exam, load_rubric_for(course, rid), actor, reason)
-            t.add_row(rid, str(len(res.rescored)), str(len(res.rerate)), str(res.unchanged))
-        console.print(t)
+    exam = course.exam_name(exam)
+    token = token or new_token()
+    notebook = Path(__file__).resolve().parents[1] / "grading" / "grader.ipynb"
+    console.print(f"Grader app: http://127.0.0.1:{port}/?token={token}", highlight=False)
+    # widget messages only (the same websocket filter as the candidates' server): graders run no code
+    serve_staff(course, notebook, port, token, {"EXAM_BUILDER_EXAM": exam}, candidate_filter=True)
 
-    @cli.command()
-    @click.argument("exam")
-    @pass_course
-    def ratings(course, exam) -> None:
-        """Where rating stands, per written question: decided, waiting for adjudication, pending, set aside."""
-        from ..grading.queue import RatingQueue, open_items
 
-        t = Table(title=f"{exam}: rating")
-        for col in ("item", "responses", "final", "adjudication", "re-rate", "pending", "set aside"):
-            t.add_column(col, justify="right" if col != "item" else "left")
-        aside: dict[tuple[str, str], str] = {}
-        for item_id, _r in open_items(course, exam):
-            q = RatingQueue(course, exam, item_id)
-            st = q.status()
-            responses = q.responses()
-            n = sum(1 for r in responses if not r.set_aside)
-            held = q.set_aside()
-            for where, message in held.items():
-                aside.setdefault(where, message)
-            t.add_row(item_id, str(n), str(st.get("final", 0)), str(st.get("adjudication", 0)), str(st.get("rerate", 0)),
-                      str(n - st.get("final", 0) - st.get("adjudication", 0) - st.get("rerate", 0)), str(len(held)))
-        console.print(t)
-        for message in aside.values():
-            console.print(f"[yellow]set aside:[/] {escape(message)}", highlight=False, soft_wrap=True)
+@click.command("reapply-rubric")
+@click.argument("exam")
+@click.option("--rubric", "rubric_ids", multiple=True, help="Only these rubric ids (default: every edited rubric).")
+@click.option("--reason", required=True, help="Why the rubric was edited (kept in the audit trail).")
+@click.option("--by", "actor", default=None, help="Who applies the edit.")
+@pass_course_db
+def reapply_rubric(course, exam, rubric_ids, reason, actor) -> None:
+    """Re-apply edited rubrics to every rating of EXAM made with an older version."""
+    from ..grading.overview import reapply_rubrics
 
-    @cli.command()
-    @click.argument("exam")
-    @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="Also write the results to this CSV file (candidate data: keep it out of git, e.g. exports/).")
-    @click.option("--by", "actor", default=None, help="Who records the outcomes.")
-    @click.option("--record/--no-record", default=True, show_default=True,
-                  help="Record pass or fail of final results in the candidates' records.")
-    @pass_course
-    def results(course, exam, csv_path, actor, record) -> None:
-        """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored)."""
-        from ..grading.results import competency_names, compute_results, record_outcomes, results_csv, write_atomic
+    t = Table(title=f"{exam}: rubric edits re-applied")
+    for col in ("rubric", "re-scored", "sent back for re-rating", "unchanged"):
+        t.add_column(col)
+    for res in reapply_rubrics(course, exam, list(rubric_ids), current_actor(actor), reason):
+        t.add_row(res.rubric, str(len(res.rescored)), str(len(res.rerate)), str(res.unchanged))
+    console.print(t)
 
-        course.db.require_current()
-        res = compute_results(course, exam)
-        console.print(results_table(course, exam, res, competency_names(course, res)))
-        if record:
-            n = record_outcomes(course, res, current_actor(actor))
-            console.print(f"{n} outcome(s) recorded; {sum(1 for r in res if not r.final)} result(s) pending.")
-        if csv_path is not None:
-            write_atomic(csv_path, results_csv(course, res))
-            console.print(f"results written to {rel(csv_path, course.root)}")
 
-    @cli.command()
-    @click.argument("exam")
-    @pass_course
-    def feedback(course, exam) -> None:
-        """Write each candidate's score report (HTML, no items or keys) to feedback/<candidate>/<form>/."""
-        from ..grading.results import write_feedback
+@click.command()
+@click.argument("exam")
+@pass_course_db
+def ratings(course, exam) -> None:
+    """Where rating stands, per written question: decided, waiting for adjudication, pending, set aside."""
+    from ..grading.overview import rating_overview
 
-        course.db.require_current()
-        paths = write_feedback(course, exam)
-        console.print(f"{len(paths)} score report(s) written under {rel(course.feedback_dir, course.root)}/")
+    rows, aside = rating_overview(course, exam)
+    t = Table(title=f"{exam}: rating")
+    for col in ("item", "responses", "final", "adjudication", "re-rate", "pending", "set aside"):
+        t.add_column(col, justify="right" if col != "item" else "left")
+    for r in rows:
+        t.add_row(r.item_id, str(r.responses), str(r.final), str(r.adjudication), str(r.rerate), str(r.pending),
+                  str(r.set_aside))
+    console.print(t)
+    for message in aside:
+        console.print(f"[yellow]set aside:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
-    @cli.command("item-analysis")
-    @click.argument("exam")
-    @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="Also write the statistics to this CSV file.")
-    @pass_course
-    def item_analysis(course, exam, csv_path) -> None:
-        """Facility and discrimination per item, KR-20 / coefficient alpha per form."""
-        from ..analysis.items import analyse, analysis_csv, analysis_tables
-        from ..grading.results import write_atomic
 
-        reports = analyse(course, exam)
-        for table in analysis_tables(reports):
-            console.print(table)
-        if csv_path is not None:
-            write_atomic(csv_path, analysis_csv(reports))
-            console.print(f"item statistics written to {rel(csv_path, course.root)}")
+@click.command()
+@click.argument("exam")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the results to this CSV file (candidate data: keep it out of git, e.g. exports/).")
+@click.option("--by", "actor", default=None, help="Who records the outcomes.")
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Record pass or fail of final results in the candidates' records.")
+@pass_course_db
+def results(course, exam, csv_path, actor, record) -> None:
+    """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored)."""
+    from ..grading.results import competency_names, compute_results, record_outcomes, results_csv, write_atomic
+
+    res = compute_results(course, exam)
+    console.print(results_table(course, exam, res, competency_names(course, res)))
+    if record:
+        n = record_outcomes(course, res, current_actor(actor))
+        console.print(f"{n} outcome(s) recorded; {sum(1 for r in res if not r.final)} result(s) pending.")
+    if csv_path is not None:
+        write_atomic(csv_path, results_csv(course, res))
+        console.print(f"results written to {rel(csv_path, course.root)}")
+
+
+@click.command()
+@click.argument("exam")
+@pass_course_db
+def feedback(course, exam) -> None:
+    """Write each candidate's score report (HTML, no items or keys) to feedback/<candidate>/<form>/."""
+    from ..grading.results import write_feedback
+
+    paths = write_feedback(course, exam)
+    console.print(f"{len(paths)} score report(s) written under {rel(course.feedback_dir, course.root)}/")
+
+
+@click.command("item-analysis")
+@click.argument("exam")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the statistics to this CSV file.")
+@pass_course_db
+def item_analysis(course, exam, csv_path) -> None:
+    """Facility and discrimination per item, KR-20 / coefficient alpha per form."""
+    from ..analysis.items import analyse, analysis_csv, analysis_tables
+    from ..grading.results import write_atomic
+
+    reports = analyse(course, exam)
+    for table in analysis_tables(reports):
+        console.print(table)
+    if csv_path is not None:
+        write_atomic(csv_path, analysis_csv(reports))
+        console.print(f"item statistics written to {rel(csv_path, course.root)}")
+
+
+COMMANDS = [grade, flags, grader, reapply_rubric, ratings, results, feedback, item_analysis]
 
 
 def results_table(course, exam: str, res, comps, wide: bool | None = None) -> Table:

@@ -1,5 +1,9 @@
 """Commands of the records domain: the database, roster, accommodations, attendance,
-homework, eligibility, the attempt ledger and the audit trail."""
+homework, eligibility, the attempt ledger and the audit trail.
+
+Every command but ``db upgrade`` takes a database at the current revision (``pass_course_db``);
+the work is in ``exam_builder.records``.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +14,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from . import console, err_console, pass_course
+from ..records import audit
+from ..records.states import AccommodationStatus
+from .common import console, err_console, pass_course, pass_course_db
 
 
 class _Date(click.DateTime):
@@ -29,12 +35,6 @@ DATE = _Date(formats=["%Y-%m-%d"])
 #: Row ids fit a 32-bit INTEGER (PostgreSQL); a longer number is a typo, refused by click with exit 2.
 ROW_ID = click.IntRange(1, 2**31 - 1)
 BY_HELP = "Who is acting (default: $EXAM_BUILDER_USER or the login name)."
-
-
-def _ready(course):
-    """The course database, refusing one that is not at the current revision."""
-    course.db.require_current()
-    return course.db
 
 
 def _table(*columns: str, **kw) -> Table:
@@ -62,319 +62,317 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def register(cli: click.Group) -> None:
-    from ..records import audit
+# -- database -----------------------------------------------------------------------
+@click.group()
+def db() -> None:
+    """The course database (nbgrader's gradebook and exam-builder's tables)."""
 
-    # -- database -----------------------------------------------------------------------
-    @cli.group()
-    def db() -> None:
-        """The course database (nbgrader's gradebook and exam-builder's tables)."""
 
-    @db.command("upgrade")
-    @pass_course
-    def upgrade(course) -> None:
-        """Create or migrate every table to the current revision."""
-        course.db.upgrade()
-        console.print(f"database ready at {course.db.safe_url} (revision {course.db.current_revision()})")
+@db.command("upgrade")
+@pass_course
+def upgrade(course) -> None:
+    """Create or migrate every table to the current revision."""
+    course.db.upgrade()
+    console.print(f"database ready at {course.db.safe_url} (revision {course.db.current_revision()})")
 
-    # -- roster ---------------------------------------------------------------------------
-    @cli.group()
-    def roster() -> None:
-        """Candidates (each is also an nbgrader student with the same id)."""
 
-    @roster.command("import")
-    @click.argument("file", type=click.Path(path_type=Path))
-    @click.option("--by", "by", default=None, help=BY_HELP)
-    @pass_course
-    def roster_import(course, file: Path, by: str | None) -> None:
-        """Create or update candidates from FILE.csv (candidate id, first name, last name, email, cohort).
+# -- roster ---------------------------------------------------------------------------
+@click.group()
+def roster() -> None:
+    """Candidates (each is also an nbgrader student with the same id)."""
 
-        All or nothing: a file with a bad row writes nothing. Importing it again changes nothing.
-        """
-        from ..records.roster import import_roster
 
-        _ready(course)
-        report = import_roster(course, file, audit.current_actor(by))
-        _warnings(report.warnings)
-        console.print(f"{report.file}: {report.total} candidates: {len(report.created)} new, "
-                      f"{len(report.updated)} updated, {len(report.unchanged)} unchanged")
+@roster.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", "by", default=None, help=BY_HELP)
+@pass_course_db
+def roster_import(course, file: Path, by: str | None) -> None:
+    """Create or update candidates from FILE.csv (candidate id, first name, last name, email, cohort).
 
-    @roster.command("list")
-    @pass_course
-    def roster_list(course) -> None:
-        """Every candidate on the roster."""
-        from sqlalchemy import select
+    All or nothing: a file with a bad row writes nothing. Importing it again changes nothing.
+    """
+    from ..records.roster import import_roster
 
-        from ..records.models import Candidate
+    report = import_roster(course, file, audit.current_actor(by))
+    _warnings(report.warnings)
+    console.print(f"{report.file}: {report.total} candidates: {len(report.created)} new, "
+                  f"{len(report.updated)} updated, {len(report.unchanged)} unchanged")
 
-        table = _table("candidate", "name", "email", "cohort")
-        with _ready(course).read() as s:
-            for c in s.execute(select(Candidate).order_by(Candidate.id)).scalars():
-                table.add_row(c.id, escape(c.name), c.email or "-", escape(c.cohort or "-"))
-        console.print(table)
 
-    # -- accommodations -------------------------------------------------------------------
-    @cli.group()
-    def accommodation() -> None:
-        """Accommodations: requested with a provider's letter on file, approved by staff.
+@roster.command("list")
+@pass_course_db
+def roster_list(course) -> None:
+    """Every candidate on the roster."""
+    from ..records.roster import list_candidates
 
-        Never record a diagnosis, a condition or what the letter says: only the arrangement
-        and the letter's date.
-        """
+    table = _table("candidate", "name", "email", "cohort")
+    with course.db.read() as s:
+        for c in list_candidates(s):
+            table.add_row(c.id, escape(c.name), c.email or "-", escape(c.cohort or "-"))
+    console.print(table)
 
-    @accommodation.command("request")
-    @click.argument("candidate")
-    @click.option("--kind", required=True, type=click.Choice(["extended_time", "scribe", "separate_room", "other"]))
-    @click.option("--multiplier", type=float, default=None,
-                  help="extended_time only (default: ProgramPolicy.extended_time_multiplier, 1.5).")
-    @click.option("--details", default="", help="What is arranged ('other' needs it). NO diagnosis, "
-                                                 "condition or medical information.")
-    @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter (YYYY-MM-DD).")
-    @click.option("--requested-on", type=DATE, default=None, help="Date of the request (default: today).")
-    @click.option("--by", "by", default=None, help=BY_HELP)
-    @click.option("--reason", default="", help="Why, for the audit trail.")
-    @pass_course
-    def acc_request(course, candidate, kind, multiplier, details, letter_on_file, requested_on, by, reason) -> None:
-        """Record a request; it takes effect only once approved."""
-        from ..records import accommodations
 
-        with _ready(course).transaction() as s:
-            acc = accommodations.request(s, course.policy, candidate, kind, audit.current_actor(by),
-                                         multiplier=multiplier, details=details,
-                                         letter_on_file=_date(letter_on_file), requested_on=_date(requested_on),
-                                         reason=reason)
-            acc_id = acc.id
-        console.print(f"accommodation {acc_id} requested for {candidate} ({kind}); approve it with "
-                      f"`exam-builder accommodation approve {acc_id} --by NAME`")
+@click.group()
+def accommodation() -> None:
+    """Accommodations: requested with a provider's letter on file, approved by staff.
 
-    @accommodation.command("approve")
-    @click.argument("accommodation_id", type=ROW_ID)
-    @click.option("--by", "by", required=True, help="The staff member approving.")
-    @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter, if not yet given.")
-    @click.option("--reason", default="", help="Why, for the audit trail.")
-    @pass_course
-    def acc_approve(course, accommodation_id, by, letter_on_file, reason) -> None:
-        """Approve a requested accommodation (a provider's letter must be on file)."""
-        from ..records import accommodations
+    Never record a diagnosis, a condition or what the letter says: only the arrangement
+    and the letter's date.
+    """
 
-        with _ready(course).transaction() as s:
-            acc = accommodations.approve(s, accommodation_id, audit.current_actor(by), reason,
-                                         letter_on_file=_date(letter_on_file))
-            cand, kind = acc.candidate_id, acc.kind
-            limit = accommodations.personal_time_limit(s, course.policy, cand)
-        console.print(f"accommodation {accommodation_id} ({kind}) approved for {cand}; time limit {limit} min")
 
-    @accommodation.command("revoke")
-    @click.argument("accommodation_id", type=ROW_ID)
-    @click.option("--by", "by", required=True, help="The staff member revoking.")
-    @click.option("--reason", required=True, help="Why it is revoked (required).")
-    @pass_course
-    def acc_revoke(course, accommodation_id, by, reason) -> None:
-        """Revoke an accommodation (requested or approved)."""
-        from ..records import accommodations
+@accommodation.command("request")
+@click.argument("candidate")
+@click.option("--kind", required=True, type=click.Choice(["extended_time", "scribe", "separate_room", "other"]))
+@click.option("--multiplier", type=float, default=None,
+              help="extended_time only (default: ProgramPolicy.extended_time_multiplier, 1.5).")
+@click.option("--details", default="", help="What is arranged ('other' needs it). NO diagnosis, "
+                                             "condition or medical information.")
+@click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter (YYYY-MM-DD).")
+@click.option("--requested-on", type=DATE, default=None, help="Date of the request (default: today).")
+@click.option("--by", "by", default=None, help=BY_HELP)
+@click.option("--reason", default="", help="Why, for the audit trail.")
+@pass_course_db
+def acc_request(course, candidate, kind, multiplier, details, letter_on_file, requested_on, by, reason) -> None:
+    """Record a request; it takes effect only once approved."""
+    from ..records import accommodations
 
-        with _ready(course).transaction() as s:
-            acc = accommodations.revoke(s, accommodation_id, audit.current_actor(by), reason)
-            cand = acc.candidate_id
-        console.print(f"accommodation {accommodation_id} of {cand} revoked")
+    with course.db.transaction() as s:
+        acc = accommodations.request(s, course.policy, candidate, kind, audit.current_actor(by),
+                                     multiplier=multiplier, details=details,
+                                     letter_on_file=_date(letter_on_file), requested_on=_date(requested_on),
+                                     reason=reason)
+        acc_id = acc.id
+    console.print(f"accommodation {acc_id} requested for {candidate} ({kind}); approve it with "
+                  f"`exam-builder accommodation approve {acc_id} --by NAME`")
 
-    @accommodation.command("list")
-    @click.option("--candidate", default=None)
-    @click.option("--status", type=click.Choice(["requested", "approved", "revoked"]), default=None)
-    @pass_course
-    def acc_list(course, candidate, status) -> None:
-        """Accommodations, with who approved them and each candidate's time limit."""
-        from ..records import accommodations
 
-        table = _table("id", "candidate", "kind", "multiplier", "details", "letter on file", "status",
-                       "approved by / on", "time limit")
-        with _ready(course).read() as s:
-            limits: dict[str, int] = {}  # one lookup per candidate, not per row
-            for a in accommodations.list_accommodations(s, candidate, status):
-                if a.candidate_id not in limits:
-                    limits[a.candidate_id] = accommodations.personal_time_limit(s, course.policy, a.candidate_id)
-                limit = limits[a.candidate_id]
-                table.add_row(str(a.id), a.candidate_id, a.kind, _fmt(a.multiplier), escape(a.details or "-"),
-                              _fmt(a.letter_on_file), a.status,
-                              escape(f"{a.approved_by} {a.approved_on}") if a.approved_by else "-", f"{limit} min")
-        console.print(table)
+@accommodation.command("approve")
+@click.argument("accommodation_id", type=ROW_ID)
+@click.option("--by", "by", required=True, help="The staff member approving.")
+@click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter, if not yet given.")
+@click.option("--reason", default="", help="Why, for the audit trail.")
+@pass_course_db
+def acc_approve(course, accommodation_id, by, letter_on_file, reason) -> None:
+    """Approve a requested accommodation (a provider's letter must be on file)."""
+    from ..records import accommodations
 
-    @accommodation.command("import")
-    @click.argument("file", type=click.Path(path_type=Path))
-    @click.option("--by", "by", default=None, help=BY_HELP)
-    @pass_course
-    def acc_import(course, file: Path, by) -> None:
-        """Request (and approve where status says approved) accommodations from FILE.csv.
+    with course.db.transaction() as s:
+        acc = accommodations.approve(s, accommodation_id, audit.current_actor(by), reason,
+                                     letter_on_file=_date(letter_on_file))
+        cand, kind = acc.candidate_id, acc.kind
+        limit = accommodations.personal_time_limit(s, course.policy, cand)
+    console.print(f"accommodation {accommodation_id} ({kind}) approved for {cand}; time limit {limit} min")
 
-        Columns: candidate id, kind, multiplier, details, letter on file, requested on,
-        status (requested|approved), approved by. All or nothing. No diagnosis in details.
-        """
-        from ..records.accommodations import import_accommodations
 
-        _ready(course)
-        report = import_accommodations(course, file, audit.current_actor(by))
-        _warnings(report.warnings)
-        console.print(f"{report.file}: {len(report.requested)} requested, {len(report.approved)} approved, "
-                      f"{report.unchanged} unchanged")
+@accommodation.command("revoke")
+@click.argument("accommodation_id", type=ROW_ID)
+@click.option("--by", "by", required=True, help="The staff member revoking.")
+@click.option("--reason", required=True, help="Why it is revoked (required).")
+@pass_course_db
+def acc_revoke(course, accommodation_id, by, reason) -> None:
+    """Revoke an accommodation (requested or approved)."""
+    from ..records import accommodations
 
-    # -- attendance and homework ----------------------------------------------------------
-    @cli.group()
-    def attendance() -> None:
-        """Attendance per class and module (present, late, absent)."""
+    with course.db.transaction() as s:
+        acc = accommodations.revoke(s, accommodation_id, audit.current_actor(by), reason)
+        cand = acc.candidate_id
+    console.print(f"accommodation {accommodation_id} of {cand} revoked")
 
-    @attendance.command("import")
-    @click.argument("file", type=click.Path(path_type=Path))
-    @click.option("--by", "by", default=None, help=BY_HELP)
-    @pass_course
-    def att_import(course, file: Path, by) -> None:
-        """Record attendance from FILE.csv (candidate, class, module, present/late/absent). All or nothing."""
-        from ..records.attendance import import_attendance
 
-        _ready(course)
-        report = import_attendance(course, file, audit.current_actor(by))
-        _warnings(report.warnings)
-        console.print(f"{report.file}: {report.created} new, {report.changed} changed, {report.unchanged} unchanged")
+@accommodation.command("list")
+@click.option("--candidate", default=None)
+@click.option("--status", type=click.Choice(AccommodationStatus.values()), default=None)
+@pass_course_db
+def acc_list(course, candidate, status) -> None:
+    """Accommodations, with who approved them and each candidate's time limit."""
+    from ..records import accommodations
 
-    @cli.group()
-    def homework() -> None:
-        """Homework, toward the participation grade (a CSV or nbgrader homework assignments)."""
+    table = _table("id", "candidate", "kind", "multiplier", "details", "letter on file", "status",
+                   "approved by / on", "time limit")
+    with course.db.read() as s:
+        limits: dict[str, int] = {}  # one lookup per candidate, not per row
+        for a in accommodations.list_accommodations(s, candidate, status):
+            if a.candidate_id not in limits:
+                limits[a.candidate_id] = accommodations.personal_time_limit(s, course.policy, a.candidate_id)
+            limit = limits[a.candidate_id]
+            table.add_row(str(a.id), a.candidate_id, a.kind, _fmt(a.multiplier), escape(a.details or "-"),
+                          _fmt(a.letter_on_file), a.status,
+                          escape(f"{a.approved_by} {a.approved_on}") if a.approved_by else "-", f"{limit} min")
+    console.print(table)
 
-    @homework.command("import")
-    @click.argument("file", type=click.Path(path_type=Path))
-    @click.option("--by", "by", default=None, help=BY_HELP)
-    @pass_course
-    def hw_import(course, file: Path, by) -> None:
-        """Record homework from FILE.csv (candidate, assignment, class, turned in, score, max score)."""
-        from ..records.attendance import import_homework
 
-        _ready(course)
-        report = import_homework(course, file, audit.current_actor(by))
-        _warnings(report.warnings)
-        console.print(f"{report.file}: {report.created} new, {report.changed} changed, {report.unchanged} unchanged")
+@accommodation.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", "by", default=None, help=BY_HELP)
+@pass_course_db
+def acc_import(course, file: Path, by) -> None:
+    """Request (and approve where status says approved) accommodations from FILE.csv.
 
-    @homework.command("sync")
-    @click.option("--by", "by", default=None, help=BY_HELP)
-    @pass_course
-    def hw_sync(course, by) -> None:
-        """Read homework scores of every nbgrader assignment that is not an exam form."""
-        from ..records.attendance import sync_homework_from_gradebook
+    Columns: candidate id, kind, multiplier, details, letter on file, requested on,
+    status (requested|approved), approved by. All or nothing. No diagnosis in details.
+    """
+    from ..records.accommodations import import_accommodations
 
-        _ready(course)
-        report = sync_homework_from_gradebook(course, audit.current_actor(by))
-        console.print(f"gradebook: {report.created} new, {report.changed} changed, {report.unchanged} unchanged")
+    report = import_accommodations(course, file, audit.current_actor(by))
+    _warnings(report.warnings)
+    console.print(f"{report.file}: {len(report.requested)} requested, {len(report.approved)} approved, "
+                  f"{report.unchanged} unchanged")
 
-    # -- eligibility and attempts ---------------------------------------------------------
-    @cli.command()
-    @click.argument("exam")
-    @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="Also write the table to this CSV file (it holds candidate names: keep it out of git).")
-    @click.option("--date", "on", type=DATE, default=None, help="Evaluate as of this date (default: today).")
-    @pass_course
-    def eligibility(course, exam: str, csv_path: Path | None, on) -> None:
-        """Every candidate: eligible for EXAM or not, with every reason."""
-        from ..records.eligibility import evaluate
 
-        with _ready(course).read() as s:
-            rows = evaluate(s, course.policy, exam, today=_date(on))
-        console.print(eligibility_table(rows, course.policy, exam))
-        if csv_path is not None:
-            from ..records.csvfile import write_csv_atomic
+# -- attendance and homework ----------------------------------------------------------
+@click.group()
+def attendance() -> None:
+    """Attendance per class and module (present, late, absent)."""
 
-            write_csv_atomic(csv_path, ["candidate id", "name", "cohort", "eligible", "late or absent",
-                                        "homework", "attempts used", "attempts left", "next allowed on", "reasons"],
-                             [[e.candidate_id, e.name, e.cohort, "yes" if e.eligible else "no",
-                               " ".join(e.late_or_absent), str(e.participation or "-"), e.attempts_used,
-                               e.attempts_left, _fmt(e.next_allowed_on), "; ".join(e.reasons)] for e in rows])
-            console.print(f"written to {csv_path}")
 
-    @cli.command()
-    @click.argument("candidate")
-    @click.option("--exam", default=None, help="Only this exam.")
-    @pass_course
-    def attempts(course, candidate: str, exam: str | None) -> None:
-        """A candidate's sittings: forms, outcomes, voids, tutoring, and their standing."""
-        from ..records import accommodations, ledger
-        from ..records.roster import get_candidate
+@attendance.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", "by", default=None, help=BY_HELP)
+@pass_course_db
+def att_import(course, file: Path, by) -> None:
+    """Record attendance from FILE.csv (candidate, class, module, present/late/absent). All or nothing."""
+    from ..records.attendance import import_attendance
 
-        with _ready(course).read() as s:
-            cand = get_candidate(s, candidate)
-            who = f"[bold]{cand.id}[/] {escape(cand.name)} ({escape(cand.cohort or 'no cohort')})"
-            entries = ledger.history(s, candidate, exam)
-            limit = accommodations.personal_time_limit(s, course.policy, candidate)
-            kinds = sorted({a.kind for a in accommodations.approved(s, candidate)})
-        console.print(f"{who}; time limit {limit} min" + (f"; approved: {', '.join(kinds)}" if kinds else ""))
-        table = _table("sitting", "exam", "seq", "attempt", "form", "status", "opened", "submitted", "limit",
-                       "outcome", "void", "tutoring offered / attended")
+    report = import_attendance(course, file, audit.current_actor(by))
+    _warnings(report.warnings)
+    console.print(f"{report.file}: {report.created} new, {report.changed} changed, {report.unchanged} unchanged")
+
+
+@click.group()
+def homework() -> None:
+    """Homework, toward the participation grade (a CSV or nbgrader homework assignments)."""
+
+
+@homework.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", "by", default=None, help=BY_HELP)
+@pass_course_db
+def hw_import(course, file: Path, by) -> None:
+    """Record homework from FILE.csv (candidate, assignment, class, turned in, score, max score)."""
+    from ..records.attendance import import_homework
+
+    report = import_homework(course, file, audit.current_actor(by))
+    _warnings(report.warnings)
+    console.print(f"{report.file}: {report.created} new, {report.changed} changed, {report.unchanged} unchanged")
+
+
+@homework.command("sync")
+@click.option("--by", "by", default=None, help=BY_HELP)
+@pass_course_db
+def hw_sync(course, by) -> None:
+    """Read homework scores of every nbgrader assignment that is not an exam form."""
+    from ..records.attendance import sync_homework_from_gradebook
+
+    report = sync_homework_from_gradebook(course, audit.current_actor(by))
+    console.print(f"gradebook: {report.created} new, {report.changed} changed, {report.unchanged} unchanged")
+
+
+# -- eligibility and attempts ---------------------------------------------------------
+@click.command()
+@click.argument("exam")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the table to this CSV file (it holds candidate names: keep it out of git).")
+@click.option("--date", "on", type=DATE, default=None, help="Evaluate as of this date (default: today).")
+@pass_course_db
+def eligibility(course, exam: str, csv_path: Path | None, on) -> None:
+    """Every candidate: eligible for EXAM or not, with every reason."""
+    from ..records.eligibility import evaluate, write_eligibility_csv
+
+    with course.db.read() as s:
+        rows = evaluate(s, course.policy, exam, today=_date(on))
+    console.print(eligibility_table(rows, course.policy, exam))
+    if csv_path is not None:
+        write_eligibility_csv(csv_path, rows)
+        console.print(f"written to {csv_path}")
+
+
+@click.command()
+@click.argument("candidate")
+@click.option("--exam", default=None, help="Only this exam.")
+@pass_course_db
+def attempts(course, candidate: str, exam: str | None) -> None:
+    """A candidate's sittings: forms, outcomes, voids, tutoring, and their standing."""
+    from ..records import accommodations, ledger
+    from ..records.roster import get_candidate
+
+    with course.db.read() as s:
+        cand = get_candidate(s, candidate)
+        who = f"[bold]{cand.id}[/] {escape(cand.name)} ({escape(cand.cohort or 'no cohort')})"
+        entries = ledger.history(s, candidate, exam)
+        limit = accommodations.personal_time_limit(s, course.policy, candidate)
+        kinds = sorted({a.kind for a in accommodations.approved(s, candidate)})
+    console.print(f"{who}; time limit {limit} min" + (f"; approved: {', '.join(kinds)}" if kinds else ""))
+    table = _table("sitting", "exam", "seq", "attempt", "form", "status", "opened", "submitted", "limit",
+                   "outcome", "void", "tutoring offered / attended")
+    for e in entries:
+        table.add_row(str(e.sitting_id), e.exam_id, str(e.seq), _fmt(e.attempt_no), e.form, e.status,
+                      _fmt(e.opened_at), _fmt(e.submitted_at),
+                      f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
+                      e.outcome or "pending", escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
+                      f"{_fmt(e.tutoring_offered_on)} / {_fmt(e.tutoring_attended_on)}"
+                      if e.tutoring_offered_on else "-")
+    console.print(table if entries else "no sittings yet")
+
+
+@click.command()
+@click.argument("candidate")
+@click.argument("exam")
+@click.option("--offered", type=DATE, default=None, help="Date tutoring was offered (default: today).")
+@click.option("--attended", type=DATE, default=None, help="Date the candidate attended tutoring.")
+@click.option("--by", "by", default=None, help=BY_HELP)
+@pass_course_db
+def tutoring(course, candidate: str, exam: str, offered, attended, by) -> None:
+    """Record tutoring offered or attended after the candidate's latest failed attempt."""
+    from ..records.ledger import record_tutoring
+
+    with course.db.transaction() as s:
+        t = record_tutoring(s, candidate, exam, offered_on=_date(offered), attended_on=_date(attended),
+                            actor=audit.current_actor(by))
+        offered_on, attended_on = t.offered_on, t.attended_on
+    console.print(f"tutoring of {candidate} for {exam}: offered {offered_on}, attended {_fmt(attended_on)}")
+
+
+# -- audit ----------------------------------------------------------------------------
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail: who changed what, when and why (hash-chained)."""
+
+
+@audit_group.command("verify")
+@pass_course_db
+def audit_verify(course) -> None:
+    """Check the hash chain; exit 1 at the first entry that was changed or removed."""
+    with course.db.read() as s:
+        report = audit.verify(s)
+    if not report.ok:
+        err_console.print(f"[bold red]audit trail broken:[/] {report.problem} "
+                          f"(checked {report.entries} entries)", highlight=False)
+        sys.exit(1)
+    console.print(f"audit trail intact: {report.entries} entries")
+
+
+@audit_group.command("log")
+@click.option("--entity", default=None, help="Only this kind of entity (accommodation, sitting, ...).")
+@click.option("--id", "entity_id", default=None, help="Only this entity id.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
+              help="The newest N entries.")
+@pass_course_db
+def audit_log(course, entity, entity_id, limit) -> None:
+    """The newest audit entries, oldest first."""
+    with course.db.read() as s:
+        entries = audit.newest(s, entity, entity_id, limit)
         for e in entries:
-            table.add_row(str(e.sitting_id), e.exam_id, str(e.seq), _fmt(e.attempt_no), e.form, e.status,
-                          _fmt(e.opened_at), _fmt(e.submitted_at),
-                          f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
-                          e.outcome or "pending", escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
-                          f"{_fmt(e.tutoring_offered_on)} / {_fmt(e.tutoring_attended_on)}"
-                          if e.tutoring_offered_on else "-")
-        console.print(table if entries else "no sittings yet")
+            details = ", ".join(f"{k}={v}" for k, v in sorted((e.details or {}).items()))
+            console.print(f"[bold]#{e.id}[/] {_fmt(e.at)} UTC  {escape(e.actor)}  [cyan]{e.action}[/] "
+                          f"{escape(e.entity)} {escape(e.entity_id)}"
+                          + (f"  [italic]why:[/] {escape(e.reason)}" if e.reason else "")
+                          + (f"\n    [dim]{escape(details)}[/]" if details else ""), soft_wrap=False)
+    if not entries:
+        console.print("no audit entries")
 
-    @cli.command()
-    @click.argument("candidate")
-    @click.argument("exam")
-    @click.option("--offered", type=DATE, default=None, help="Date tutoring was offered (default: today).")
-    @click.option("--attended", type=DATE, default=None, help="Date the candidate attended tutoring.")
-    @click.option("--by", "by", default=None, help=BY_HELP)
-    @pass_course
-    def tutoring(course, candidate: str, exam: str, offered, attended, by) -> None:
-        """Record tutoring offered or attended after the candidate's latest failed attempt."""
-        from ..records.ledger import record_tutoring
 
-        with _ready(course).transaction() as s:
-            t = record_tutoring(s, candidate, exam, offered_on=_date(offered), attended_on=_date(attended),
-                                actor=audit.current_actor(by))
-            offered_on, attended_on = t.offered_on, t.attended_on
-        console.print(f"tutoring of {candidate} for {exam}: offered {offered_on}, attended {_fmt(attended_on)}")
-
-    # -- audit ----------------------------------------------------------------------------
-    @cli.group("audit")
-    def audit_group() -> None:
-        """The audit trail: who changed what, when and why (hash-chained)."""
-
-    @audit_group.command("verify")
-    @pass_course
-    def audit_verify(course) -> None:
-        """Check the hash chain; exit 1 at the first entry that was changed or removed."""
-        with _ready(course).read() as s:
-            report = audit.verify(s)
-        if not report.ok:
-            err_console.print(f"[bold red]audit trail broken:[/] {report.problem} "
-                              f"(checked {report.entries} entries)", highlight=False)
-            sys.exit(1)
-        console.print(f"audit trail intact: {report.entries} entries")
-
-    @audit_group.command("log")
-    @click.option("--entity", default=None, help="Only this kind of entity (accommodation, sitting, ...).")
-    @click.option("--id", "entity_id", default=None, help="Only this entity id.")
-    @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
-                  help="The newest N entries.")
-    @pass_course
-    def audit_log(course, entity, entity_id, limit) -> None:
-        """The newest audit entries, oldest first."""
-        from sqlalchemy import select
-
-        from ..records.models import AuditEntry
-
-        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        if entity:
-            stmt = stmt.where(AuditEntry.entity == entity)
-        if entity_id:
-            stmt = stmt.where(AuditEntry.entity_id == entity_id)
-        with _ready(course).read() as s:
-            entries = list(reversed(list(s.execute(stmt).scalars())))
-            for e in entries:
-                details = ", ".join(f"{k}={v}" for k, v in sorted((e.details or {}).items()))
-                console.print(f"[bold]#{e.id}[/] {_fmt(e.at)} UTC  {escape(e.actor)}  [cyan]{e.action}[/] "
-                              f"{escape(e.entity)} {escape(e.entity_id)}"
-                              + (f"  [italic]why:[/] {escape(e.reason)}" if e.reason else "")
-                              + (f"\n    [dim]{escape(details)}[/]" if details else ""), soft_wrap=False)
-        if not entries:
-            console.print("no audit entries")
+COMMANDS = [db, roster, accommodation, attendance, homework, eligibility, attempts, tutoring, audit_group]
 
 
 def eligibility_table(rows, policy, exam: str) -> Table:

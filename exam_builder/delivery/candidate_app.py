@@ -30,7 +30,6 @@ from ..ui.page import focus_on, heading, md, style_css
 from ..ui.widgets import Assist, ChoiceGroup, Navigator, TextForm
 from .form_view import ItemView
 from .session import CandidateSession, Receipt, SignInFailed, SittingClosed, TakenOver
-from .settings import DeliverySettings
 
 log = logging.getLogger("exam_builder.delivery.app")
 if not log.handlers:  # the kernel's own stderr goes to the page; log to the server's instead
@@ -82,7 +81,7 @@ class CandidateApp:
     def __init__(self, course, clock: Callable[[], dt.datetime] = utcnow):
         self.course = course
         self.clock = clock
-        self.settings = DeliverySettings(config=course.config)
+        self.settings = course.delivery_settings
         self.session = CandidateSession(course, clock=clock)
         self.current = 1
         self.screen = ""

@@ -141,7 +141,7 @@ def collect(course, exam: str, console=None) -> Collected:
         where = f"sitting {sit.id} ({sit.candidate_id}, {assignment})"
         sub, probs = submission_notebook(nb, view, journals[sit.id], where)
         problems += probs
-        folder = course.submitted_dir / sit.candidate_id / assignment
+        folder = course.submission_dir(sit.candidate_id, assignment)
         planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub), sit.submitted_at.strftime(TIMESTAMP_FORMAT)))
     if problems:
         raise ValidationFailed(problems)

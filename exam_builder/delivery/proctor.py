@@ -394,7 +394,7 @@ class ProctorDashboard:
     def __init__(self, course, exam: str, actor: str | None = None, refresh_seconds: float | None = None,
                  clock: Callable[[], dt.datetime] = utcnow):
         self.course, self.exam, self.clock = course, exam, clock
-        self.settings = ProctorSettings(config=course.config)
+        self.settings = course.proctor_settings
         self.refresh_seconds = refresh_seconds or self.settings.refresh_seconds
         self.zone = ops.room_zone(course, strict=False)
         self.selected: int | None = None
@@ -819,6 +819,7 @@ def launch(course_root: str | None = None, exam: str | None = None):
 
     from ..course import Course
 
-    dash = ProctorDashboard(Course(course_root), exam or os.environ.get("EXAM_BUILDER_EXAM", "cps"))
+    course = Course(course_root)
+    dash = ProctorDashboard(course, course.exam_name(exam or os.environ.get("EXAM_BUILDER_EXAM")))
     display(dash.root)
     return dash

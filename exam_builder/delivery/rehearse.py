@@ -693,11 +693,7 @@ async def _measure_alone(server: ServerProcess, times: int) -> list[float]:
 
 def _server_settings(course) -> dict[str, float]:
     """The server's grace periods from the course's settings (defaults if the server has none)."""
-    try:
-        from .server import ServerSettings  # type: ignore[attr-defined]
-    except ImportError:
-        return {"grace": 30.0}
-    st = ServerSettings(config=course.config)
+    st = course.server_settings
     return {"grace": float(max(getattr(st, "reconnect_grace_seconds", 0), getattr(st, "unconnected_grace_seconds", 0))
                            + getattr(st, "cull_interval_seconds", 5) + 5)}
 
@@ -740,9 +736,7 @@ def check_answers(scratch: Scratch, runs: list[CandidateRun]) -> tuple[int, int,
 
 async def _crowd(scratch: Scratch, server: ServerProcess, options: RehearsalOptions,
                  console: Console) -> list[CandidateRun]:
-    from .settings import DeliverySettings
-
-    settings = DeliverySettings(config=scratch.course.config)
+    settings = scratch.course.delivery_settings
     save_delay = float(getattr(settings, "save_delay_seconds", 1.0))
     per_minute = getattr(settings, "max_saves_per_minute", None)
     min_gap = 60.0 / per_minute * 1.25 if per_minute else 0.0

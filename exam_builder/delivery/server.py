@@ -609,7 +609,7 @@ def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], p
     os.environ["EXAM_BUILDER_DB_URL"] = course.db_url
     os.environ[PAGE_DIR_ENV] = str(page_dir)
     os.environ.update(extra_env)
-    settings = ServerSettings(config=course.config)
+    settings = course.server_settings
     if pool > 0:
         cfg.VoilaConfiguration.preheat_kernel = True
         cfg.VoilaConfiguration.default_pool_size = pool
@@ -629,7 +629,7 @@ def serve(course, host: str = "127.0.0.1", port: int = 8866, options: ServeOptio
     """Run the candidates' exam app until interrupted, with a warm kernel for every seat."""
     options = options or ServeOptions()
     course.db.require_current()
-    settings = ServerSettings(config=course.config)
+    settings = course.server_settings
     ctx = ssl_context(options.certfile, options.keyfile) if (options.certfile or options.keyfile) else None
     if (options.certfile is None) != (options.keyfile is None):
         raise ExamBuilderError("give both --certfile and --keyfile for HTTPS")

@@ -59,7 +59,6 @@ from ..records.states import SITTING_FINISHED, SittingStatus
 from ..records.text import clean_answer, shown
 from . import window
 from .form_view import FormView, ItemView, load_form_view, released_notebook_path
-from .settings import DeliverySettings
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 
@@ -221,7 +220,7 @@ class CandidateSession:
         self.course = course
         self.db = course.db
         self.clock = clock
-        self.settings = DeliverySettings(config=course.config)
+        self.settings = course.delivery_settings
         self.max_text = self.settings.max_answer_chars
         self.zone = window.room_zone(self.settings.timezone)
         self.limits = access.Limits.of(self.settings)

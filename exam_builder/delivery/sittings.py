@@ -25,7 +25,6 @@ from ..records.models import Candidate, Exam, Sitting, SittingEvent, utcnow
 from ..records.states import SITTING_FINISHED, SITTING_OPEN, SittingStatus
 from . import window
 from .session import CODE_ALPHABET, format_minutes, hash_code
-from .settings import DeliverySettings
 
 MAX_ADDED_MINUTES = 600
 
@@ -58,7 +57,7 @@ class OpenResult:
 
 def room_zone(course, strict: bool = True) -> dt.tzinfo:
     """The room's time zone (``DeliverySettings.timezone``); a typo is an error on the staff side."""
-    return window.room_zone(DeliverySettings(config=course.config).timezone, strict=strict)
+    return window.room_zone(course.delivery_settings.timezone, strict=strict)
 
 
 def room_today(course, now: dt.datetime | None = None) -> dt.date:
@@ -340,3 +339,16 @@ def lockouts(course, now: dt.datetime | None = None) -> list[access.Lockout]:
         locks = access.current_lockouts(s, now or utcnow())
         s.expunge_all()  # plain rows, still readable after the session ends
         return locks
+
+
+def set_window_at(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,
+                  opens: str | None = None, closes: str | None = None) -> tuple[dt.date, list[Sitting]]:
+    """``set_window`` with the times as staff type them (HH:MM, the room's time); returns the date too."""
+    day = on or room_today(course)
+    zone = room_zone(course)
+
+    def at(text: str | None, what: str) -> dt.datetime | None:
+        return window.to_utc(day, *window.parse_hhmm(text, what), zone) if text else None
+
+    return day, set_window(course, exam, room, actor, reason, day,
+                           opens_at=at(opens, "opening time"), closes_at=at(closes, "closing time"))

@@ -498,5 +498,5 @@ def app_from_environment() -> GraderApp:
     from ..course import Course
 
     course = Course(os.environ.get("EXAM_BUILDER_COURSE", "."))
-    exam = os.environ.get("EXAM_BUILDER_EXAM", "cps")
+    exam = course.exam_name(os.environ.get("EXAM_BUILDER_EXAM"))
     return GraderApp(GraderSession(course, exam))

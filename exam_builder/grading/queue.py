@@ -176,7 +176,7 @@ class RatingQueue:
         """
         number = next(e.number for e in manifest.items if e.item_id == self.item_id)
         gid = grade_ids(number)["grade"]
-        path = self.course.submitted_dir / candidate / manifest.assignment / f"{manifest.notebook}.ipynb"
+        path = self.course.submission_dir(candidate, manifest.assignment) / f"{manifest.notebook}.ipynb"
         if manifest.assignment not in self._released:
             from ..assembly.release import released_notebook
 

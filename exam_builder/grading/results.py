@@ -222,7 +222,7 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
         if title is None:
             form = s.execute(select(Form).where(Form.exam_id == exam)).scalars().first()
             title = Manifest.model_validate(form.manifest).title if form else exam
-    pages = [(course.feedback_dir / r.candidate_id / r.assignment / f"{r.assignment}.html",
+    pages = [(course.feedback_path(r.candidate_id, r.assignment) / f"{r.assignment}.html",
               render_report(course, r, title)) for r in results]
     for path, html in pages:
         write_atomic(path, html)

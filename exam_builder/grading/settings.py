@@ -30,4 +30,4 @@ class GradingSettings(Configurable):
 
 
 def grading_settings(course) -> GradingSettings:
-    return GradingSettings(config=course.config)
+    return course.grading_settings

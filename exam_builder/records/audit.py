@@ -118,3 +118,14 @@ def verify(session: Session) -> ChainReport:
 
 def count(session: Session) -> int:
     return session.execute(select(func.count(AuditEntry.id))).scalar_one()
+
+
+def newest(session: Session, entity: str | None = None, entity_id: str | None = None,
+           limit: int = 50) -> list[AuditEntry]:
+    """The newest ``limit`` entries (of one kind of entity, or one entity), oldest first."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if entity:
+        stmt = stmt.where(AuditEntry.entity == entity)
+    if entity_id:
+        stmt = stmt.where(AuditEntry.entity_id == entity_id)
+    return list(reversed(list(session.execute(stmt).scalars())))

@@ -150,3 +150,15 @@ def evaluate(
             barriers=barriers,
         ))
     return result
+
+
+def write_eligibility_csv(path, rows: list[Eligibility]) -> None:
+    """The eligibility table as CSV, every reason in one column (it holds names: keep it out of git)."""
+    from .csvfile import write_csv_atomic
+
+    write_csv_atomic(path, ["candidate id", "name", "cohort", "eligible", "late or absent",
+                            "homework", "attempts used", "attempts left", "next allowed on", "reasons"],
+                     [[e.candidate_id, e.name, e.cohort, "yes" if e.eligible else "no",
+                       " ".join(e.late_or_absent), str(e.participation or "-"), e.attempts_used,
+                       e.attempts_left, "-" if e.next_allowed_on is None else str(e.next_allowed_on),
+                       "; ".join(e.reasons)] for e in rows])

@@ -160,3 +160,8 @@ def get_candidate(session: Session, candidate_id: str, lock: bool = False) -> Ca
     if cand is None:
         raise ExamBuilderError(f"no candidate {candidate_id!r}; import the roster first (exam-builder roster import)")
     return cand
+
+
+def list_candidates(session: Session) -> list[Candidate]:
+    """Every candidate on the roster, by id."""
+    return list(session.execute(select(Candidate).order_by(Candidate.id)).scalars())

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ...analysis.items import analyse, pooled_facility
 from ...records.eligibility import evaluate
+from ...records.states import Outcome
 
 
 def _invoke(ctx, *args: str) -> None:
@@ -44,7 +45,7 @@ def run(ctx) -> None:
                   "balances forms on their observed facility: "
                   + ", ".join(f"{i} {p:.2f}" for i, p in list(stats.items())[:6]) + (" ..." if len(stats) > 6 else ""))
 
-    failed = [r for r in ctx.state.get("results", []) if r.status == "fail"]
+    failed = [r for r in ctx.state.get("results", []) if r.status == Outcome.failed]
     if failed:
         who = failed[0].candidate_id
         console.print(f"\n[bold]A candidate who did not pass:[/] exam-builder attempts {who}")

@@ -26,7 +26,10 @@ from ...cli.grading import results_table
 from ...grading.grader_app import GraderSession
 from ...grading.objective import grade_exam
 from ...grading.queue import RatingQueue, open_items
-from ...grading.results import competency_names, compute_results, record_outcomes, results_csv, write_atomic, write_feedback
+
+from ...grading.results import (competency_names, compute_results, record_outcomes, results_csv, write_atomic,
+                                write_feedback)
+from ...records.states import ItemScoreStatus
 
 GRADERS = ("Grader Ana", "Grader Ben")
 ADJUDICATOR = "Grader Cy"
@@ -81,10 +84,10 @@ def run(ctx) -> None:
         if not n:
             continue
         two = _rate(course, exam, item, GRADERS)
-        waiting = q.status().get("adjudication", 0)
+        waiting = q.status().get(ItemScoreStatus.adjudication, 0)
         third = _rate(course, exam, item, (ADJUDICATOR,)) if waiting else 0
         adjudicated += third
-        t.add_row(item, str(n), str(two), str(third), str(q.status().get("final", 0)))
+        t.add_row(item, str(n), str(two), str(third), str(q.status().get(ItemScoreStatus.final, 0)))
     console.print(t)
     if not adjudicated:
         console.print("[yellow]no two ratings were far enough apart to need an adjudication this time[/]")

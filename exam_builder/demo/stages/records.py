@@ -24,6 +24,7 @@ from ...records.attendance import import_homework, import_attendance
 from ...records.csvfile import write_csv_atomic
 from ...records.eligibility import evaluate
 from ...records.roster import import_roster
+from ...records.states import AccommodationStatus
 
 SEED = 2026
 COHORT = "2026-spring"
@@ -120,7 +121,7 @@ def run(ctx) -> None:
     with course.db.read() as s:
         rows = evaluate(s, course.policy, ctx.exam)
         kinds: dict[str, set[str]] = {}  # one query for every approved accommodation
-        for a in list_accommodations(s, status="approved"):
+        for a in list_accommodations(s, status=AccommodationStatus.approved):
             kinds.setdefault(a.candidate_id, set()).add(a.kind)
     console.print(eligibility_table(rows, course.policy, ctx.exam))
     ctx.state["candidates"] = [r.candidate_id for r in rows]

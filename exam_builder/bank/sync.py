@@ -1,0 +1,78 @@
+"""`exam-builder bank sync` and `bank list`: the bank as stored in the notebooks' metadata, and as rows.
+
+``sync_bank`` writes each parsed item into its cell's metadata, all notebooks or none: nothing
+is written while the course has errors (``ValidationFailed``) or when one file cannot be written.
+``item_rows`` is the bank as plain rows (what ``bank list --json`` prints).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..course import Course
+from ..errors import ExamBuilderError, ValidationFailed, rel
+from . import Bank, load_bank
+from .check import check
+from .parse import synced_notebook, write_notebooks
+
+
+def named(path: Path, paths: tuple[Path, ...] | list[Path]) -> bool:
+    """Whether ``path`` is one of the files named, or inside one of the folders named."""
+    path = path.resolve()
+    for p in paths:
+        p = p.resolve()
+        if path == p or p in path.parents:
+            return True
+    return False
+
+
+def sync_bank(course: Course, paths: list[Path], normalize: bool = False) -> list[Path]:
+    """Store each parsed item of the notebooks named (default: all) in its cell's metadata.
+
+    Returns the notebooks rewritten. The rest of the course is read as context only.
+    """
+    report = check(course, list(paths) or None)
+    if report.errors:
+        raise ValidationFailed(report.problems)
+    updates = {}
+    for nb in report.bank.notebooks:
+        if paths and not named(nb.path, paths):
+            continue  # read as context only
+        updated = synced_notebook(nb.path, nb.items, nb.scenarios, normalize=normalize)
+        if updated is not None:
+            updates[nb.path] = updated
+    try:
+        write_notebooks(updates)
+    except OSError as exc:
+        raise ExamBuilderError(f"cannot write {exc.filename}: {exc.strerror}; nothing was changed") from exc
+    return list(updates)
+
+
+def list_bank(course: Course, paths: list[Path]) -> Bank:
+    """The bank of the files or folders named (default: every notebook under source/)."""
+    targets = list(paths) or [course.source_dir]
+    for path in targets:
+        if not path.exists():
+            raise ExamBuilderError(f"{rel(path, course.root)}: no such file or folder; check the path")
+    return load_bank(targets, lambda p: rel(p, course.root))
+
+
+def item_rows(bank: Bank) -> list[dict]:
+    """One plain row per item, in the bank's order (the JSON of ``bank list``)."""
+    return [
+        {
+            "id": item.id,
+            "kind": item.kind.value,
+            "competency": item.competency,
+            "module": item.module,
+            "points": int(item.points) if float(item.points).is_integer() else item.points,
+            "status": item.status.value,
+            "difficulty": item.difficulty,
+            "scenario": item.scenario,
+            "rubric": item.rubric_id if not item.kind.objective else None,
+            "author": item.author,
+            "reviewer": item.reviewer,
+            "file": item.where.file,
+            "cell": item.where.cell,
+        }
+        for item in bank.items.values()
+    ]
