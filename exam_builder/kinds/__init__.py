@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 from ..bank.model import Kind
-from . import multiple_choice, open_response, true_false
+from . import multiple_choice, multiple_select, open_response, true_false
 from .base import CellSpec, Checker, ItemKind, ReadAnswer
 
-_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, open_response)}
+_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select, open_response)}
 
 
 def kind_for(kind: Kind | str) -> ItemKind:

@@ -171,6 +171,10 @@ class ItemKind:
         """Made-up choices of synthetic item ``n`` (``assembly.synthetic``: tests and benchmarks)."""
         return ()
 
+    def sample_fields(self, rng: random.Random) -> dict[str, Any]:
+        """Made-up values of this kind's own fields for a synthetic item."""
+        return {}
+
     # -- assembly -------------------------------------------------------------------------
     def choice_order(self, item: Item, shuffle: bool, rng: random.Random) -> tuple[int, ...]:
         """Original choice index at each position on a form: anchored choices ('none of the above') last."""
