@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from ..assembly.manifest import grade_ids
 from ..assembly.forms import require_forms
+from ..kinds import kind_for
 from ..records.models import Form, Sitting
 from ..records.states import SittingStatus
 
@@ -68,7 +69,7 @@ def form_stats(assignment: str, items, matrix: list[list[float]]) -> FormStats:
     """Statistics of one form from a candidates x items score matrix (no missing values)."""
     n, k = len(matrix), len(items)
     totals = [sum(row) for row in matrix]
-    dich = all(it.kind.objective for it in items)
+    dich = all(kind_for(it.kind).dichotomous(getattr(it, "scoring", None)) for it in items)
     stats = FormStats(assignment, n, None, None, None, dich)
     if n:
         stats.mean = sum(totals) / n

@@ -281,6 +281,11 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
 # Items and distractors
 
 
+def _labels(value) -> tuple[str, ...]:
+    """The option labels an answer or key names: "B", or several joined by "," ("A,C": select all that apply)."""
+    return tuple(str(value).split(","))
+
+
 def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFrame | None = None,
                keys: pd.Series | None = None) -> pd.DataFrame:
     """One row per item.
@@ -288,7 +293,9 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
     Columns: item, max_points, n, mean, facility (mean share of the item's points),
     discrimination (corrected point-biserial: Pearson r of the item with the total without the
     item), key, for objective items ``share_<L>`` (share of candidates choosing option L) and
-    ``rpb_<L>`` (point-biserial of choosing L against the corrected total) for each label L,
+    ``rpb_<L>`` (point-biserial of choosing L against the corrected total) for each label L
+    (``choices`` and ``keys`` hold labels as stored: "B", or "A,C" when several may be chosen,
+    so an option's share counts every answer that chose it),
     ``share_blank``, flags ("; "-joined: too easy (> 0.95), too hard (< 0.20), negative
     discrimination (< 0), distractor L chosen more by strong candidates (rpb_L > 0)) and note.
 
@@ -308,7 +315,7 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
         objective = [c for c in data.columns if c in ch.columns and pd.notna(keys.get(c))]
         seen = set(pd.unique(ch[objective].to_numpy().ravel())) if objective else set()
         seen |= {keys[c] for c in objective}
-        labels = sorted(str(v) for v in seen if pd.notna(v))
+        labels = sorted({lab for v in seen if pd.notna(v) for lab in _labels(v)})
     rows = []
     for item in data.columns:
         x = data[item].to_numpy(float)
@@ -324,11 +331,11 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
         if row["key"] is not None:
             col = ch[item]
             for lab in labels:
-                chose = (col.astype(object).map(lambda v: pd.notna(v) and str(v) == lab)).to_numpy(float)
+                chose = (col.astype(object).map(lambda v, lab=lab: pd.notna(v) and lab in _labels(v))).to_numpy(float)
                 row[f"share_{lab}"] = _f(chose.mean()) if n else None
                 rpb = None if small else _corr(chose, rest)
                 row[f"rpb_{lab}"] = rpb
-                if rpb is not None and rpb > 0 and lab != str(row["key"]) and not small:
+                if rpb is not None and rpb > 0 and lab not in _labels(row["key"]) and not small:
                     distractor_flags.append(f"distractor {lab} chosen more by strong candidates")
             row["share_blank"] = _f(col.isna().mean()) if n else None
         if small:

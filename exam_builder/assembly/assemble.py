@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ..bank import Bank, Item, Kind
 from ..errors import ExamBuilderError
+from ..kinds import kind_for
 from ..policy import ProgramPolicy
 from ..rubrics.model import Rubric
 from .blueprint import Blueprint, category, eligible_items, expected_p
@@ -315,17 +316,8 @@ def _balance(
 
 
 def _choice_order(item: Item, bp: Blueprint, rng: random.Random) -> tuple[int, ...]:
-    """Original choice index at each position: True/False fixed, anchored choices last."""
-    n = len(item.choices)
-    if item.kind is Kind.true_false:
-        return tuple(sorted(range(n), key=lambda k: (item.choices[k].text.strip().lower() != "true", k)))
-    if item.kind is not Kind.multiple_choice:
-        return ()
-    movable = [k for k in range(n) if not item.choices[k].anchored]
-    anchored = [k for k in range(n) if item.choices[k].anchored]
-    if bp.shuffle.choices:
-        rng.shuffle(movable)
-    return tuple(movable + anchored)
+    """Original choice index at each position, as the item's kind orders them (``kinds``)."""
+    return kind_for(item.kind).choice_order(item, bp.shuffle.choices, rng)
 
 
 def _order_units(units: list[Unit], bp: Blueprint, rng: random.Random) -> list[Unit]:
@@ -395,8 +387,9 @@ def assemble(
                 number = len(m_items) + 1
                 order = _choice_order(item, bp, rng)
                 # an item without exactly one key gets none here; lint stops its release
-                key = LABELS[order.index(item.keys[0])] if item.kind.objective and len(item.keys) == 1 else None
-                rubric = rubrics.get(item.rubric_id) if item.kind is Kind.open_response else None
+                kind = kind_for(item.kind)
+                key = kind.form_key(item, order)
+                rubric = rubrics.get(item.rubric_id) if kind.rubric else None
                 if item.scenario:
                     scenarios[item.scenario] = scen_hashes[item.scenario]
                 m_items.append(ManifestItem(
@@ -404,7 +397,7 @@ def assemble(
                     competency=item.competency, module=item.module, scenario=item.scenario,
                     content_hash=hashes[item.id], difficulty=item.difficulty, option_order=order, key=key,
                     rubric=rubric.id if rubric else None, rubric_hash=rubric.content_hash() if rubric else None,
-                    anchor=unit.anchor,
+                    anchor=unit.anchor, **kind.manifest_fields(item),
                 ))
         manifest = Manifest(
             exam=exam, form=label, assignment=f"{exam}-{label}", title=bp.title, seed=seed,

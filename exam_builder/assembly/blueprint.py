@@ -31,12 +31,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..bank import Bank, Item, Kind, Status
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
+from ..kinds import all_kinds, kind_for
 from ..policy import ProgramPolicy
 from ..rubrics.model import MAX_COUNT, MAX_ITEM_POINTS, OutOfRange, Rubric, in_range, line_of, pydantic_problems, strip_lines
 from ..safeload import load_yaml
 
 BLUEPRINT_FILE = "blueprint.yaml"
-KIND_ORDER = (Kind.true_false, Kind.multiple_choice, Kind.open_response)
+KIND_ORDER = tuple(k.kind for k in all_kinds())  # the order of categories and messages
+#: What one item of a kind is worth when the blueprint's ``points`` does not say (the kind decides).
+DEFAULT_POINTS = {k.kind: k.default_points for k in all_kinds() if k.default_points is not None}
 
 # Sane ranges (see rubrics.model): the error states the range, so '1e9' or '.inf' is fixed at once.
 MAX_FORM_POINTS = MAX_COUNT * MAX_ITEM_POINTS
@@ -67,7 +70,7 @@ class Blueprint(BaseModel):
     seed: Annotated[int, in_range(0, 2**31 - 1, whole=True)]
     counts: dict[str, dict[Kind, Count]] = Field(min_length=1, max_length=MAX_COUNT)  # competency -> kind -> items per form
     modules: dict[ModuleNumber, Count] = {}  # module number -> at least this many items per form
-    points: dict[Kind, ItemPoints] = {Kind.true_false: 1, Kind.multiple_choice: 1}  # points of one item
+    points: dict[Kind, ItemPoints] = dict(DEFAULT_POINTS)  # points of one item
     total_points: FormPoints | None = None
     cut_score: float | str  # points (42) or percent ("70%"); checked below (a union would report both branches)
     anchors: list[str] = Field(default=[], max_length=MAX_COUNT)  # item ids on every form (a scenario item brings its whole set)
@@ -179,7 +182,7 @@ def eligible_items(bp: Blueprint, bank: Bank, rubrics: Mapping[str, Rubric]) -> 
             excluded[item.id] = "its competency and kind are not in the blueprint"
         elif item.points != bp.points.get(item.kind):
             excluded[item.id] = f"it is worth {item.points:g} points; the blueprint's {item.kind.value} items are worth {bp.points[item.kind]:g}"
-        elif item.kind is Kind.open_response and item.rubric_id not in rubrics:
+        elif kind_for(item.kind).rubric and item.rubric_id not in rubrics:
             excluded[item.id] = f"its rubric {item.rubric_id!r} is not in rubrics/"
         elif item.scenario and item.scenario not in bank.scenarios:
             excluded[item.id] = f"its scenario {item.scenario!r} is not in the bank"

@@ -10,8 +10,9 @@ from rich.table import Table
 
 from ..bank import Bank
 from ..course import Course
+from ..kinds import kind_for
 from .assemble import Assembly
-from .manifest import LABELS, Manifest
+from .manifest import Manifest
 from .release import write_atomic
 
 KEY_COLUMNS = ["number", "grade_id", "item_id", "kind", "competency", "module", "points", "key", "key_text",
@@ -33,7 +34,7 @@ def key_rows(manifest: Manifest, bank: Bank) -> list[dict]:
         item = bank.items.get(e.item_id)
         key_text = ""
         if e.key and item is not None:
-            key_text = item.choices[e.option_order[LABELS.index(e.key)]].text
+            key_text = kind_for(e.kind).key_text(e, item)
         rows.append({
             "number": e.number, "grade_id": e.grade_id, "item_id": e.item_id, "kind": e.kind.value,
             "competency": e.competency, "module": "" if e.module is None else e.module,

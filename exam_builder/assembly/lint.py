@@ -16,11 +16,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..bank import Bank, Kind
+from ..bank import Bank
 from ..errors import Location, Problem
+from ..kinds import kind_for
 from ..rubrics.model import Rubric
 from ..safeload import LoadError, read_json, read_notebook
-from .manifest import LABELS, Manifest
+from .manifest import Manifest
 
 if TYPE_CHECKING:
     import nbformat
@@ -65,30 +66,7 @@ def lint_manifests(manifests: list[Manifest], bank: Bank, rubrics: Mapping[str, 
                 problems.append(Problem(_loc(m, e.number, e.item_id), "the item is not in the bank"))
                 continue
             where = Location(item.where.file or f"form {m.assignment}", cell=item.where.cell or None, item=item.id)
-            if e.kind.objective:
-                n_keys = len(item.keys)
-                if n_keys != 1:
-                    problems.append(Problem(where, f"question {e.number} of {m.assignment} has {n_keys} choices marked "
-                                            "correct; mark exactly one with - [x]"))
-                elif not e.key or e.key not in LABELS[:len(item.choices)] or e.option_order[LABELS.index(e.key)] != item.key:
-                    problems.append(Problem(where, f"question {e.number} of {m.assignment}: the key label {e.key!r} does not "
-                                            "point at the item's correct choice; rebuild the form"))
-                if sorted(e.option_order) != list(range(len(item.choices))):
-                    problems.append(Problem(where, f"question {e.number} of {m.assignment}: the option order does not show every choice once"))
-                if e.kind is Kind.true_false and [item.choices[k].text.strip().lower() for k in e.option_order] != ["true", "false"]:
-                    problems.append(Problem(where, "a true/false item must have the choices True and False (shown as A and B)"))
-            else:
-                rubric = rubrics.get(e.rubric or item.rubric_id)
-                if rubric is None:
-                    problems.append(Problem(where, f"open response without its rubric: add rubrics/{item.rubric_id}.yaml"))
-                else:
-                    if e.rubric_hash != rubric.content_hash():
-                        problems.append(Problem(where, f"the rubric {rubric.id} changed after form {m.form} was built; "
-                                                "graders score with the current rubric", severity="warning"))
-                    if abs(rubric.max_points - e.points) > 1e-9:
-                        problems.append(Problem(Location(rubric.file or f"rubrics/{rubric.id}.yaml", item=rubric.id),
-                                                f"the rubric gives at most {rubric.max_points:g} points but item {item.id} is worth "
-                                                f"{e.points:g}; make them agree"))
+            problems += kind_for(e.kind).lint(e, item, where, m.assignment, rubrics)
     if len(manifests) > 1:
         first = manifests[0]
 

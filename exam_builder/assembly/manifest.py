@@ -9,7 +9,7 @@ import hashlib
 import json
 import string
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from ..bank.model import Kind
 
@@ -34,10 +34,19 @@ class ManifestItem(BaseModel):
     content_hash: str
     difficulty: str = "medium"
     option_order: tuple[int, ...] = ()  # original choice index shown at each position
-    key: str | None = None  # the key's label on this form ("A", "B", ...); objective items only
+    key: str | None = None  # the key as this form's labels ("B"; "A,C" for several); objective items only
     rubric: str | None = None  # open response: rubric id
     rubric_hash: str | None = None
     anchor: bool = False  # an anchor item, shared by every form
+    scoring: str | None = None  # the item's authored scoring rule, for kinds that have one
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler):
+        """No ``scoring`` key when there is none: manifests (and their hashes) of kinds without one are unchanged."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("scoring") is None:
+            data.pop("scoring", None)
+        return data
 
     @property
     def grade_id(self) -> str:

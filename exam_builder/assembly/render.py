@@ -12,9 +12,10 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from ..bank import Bank, Item, Kind
+from ..bank import Bank, Item
 from ..bank.model import METADATA_KEY, points_text
 from ..errors import ExamBuilderError
+from ..kinds import CellSpec, kind_for
 from .manifest import LABELS, Manifest, ManifestItem, grade_ids
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -44,13 +45,16 @@ def scenario_grade_id(scenario_id: str) -> str:
 
 def question_source(entry: ManifestItem, item: Item) -> str:
     """The markdown a candidate reads: number, points, stem and the labelled choices (no key)."""
-    head = f"**Question {entry.number}** · {_points(entry.points)}"
-    if entry.kind is Kind.open_response:
-        return f"{head} · written answer\n\n{item.stem}\n\n*Write your answer in your own words.*"
-    lines = [head, "", item.stem, ""]
-    for pos, original in enumerate(entry.option_order):
-        lines.append(f"- **{LABELS[pos]}.** {item.choices[original].text}")
-    return "\n".join(lines)
+    return kind_for(entry.kind).question_source(entry, item)
+
+
+def _cell(spec: CellSpec, number: int) -> nbformat.NotebookNode:
+    """A kind's cell (``kinds.CellSpec``) as an nbgrader cell with our metadata."""
+    meta = {"nbgrader": _nbgrader(spec.grade_id, grade=spec.grade, solution=spec.solution, locked=spec.locked,
+                                  points=spec.points),
+            METADATA_KEY: {"number": number, "role": spec.role}}
+    make = new_code_cell if spec.cell_type == "code" else new_markdown_cell
+    return make(spec.source, id=spec.grade_id, metadata=meta)
 
 
 def render_form(manifest: Manifest, bank: Bank) -> nbformat.NotebookNode:
@@ -101,25 +105,11 @@ def render_form(manifest: Manifest, bank: Bank) -> nbformat.NotebookNode:
                            "points": entry.points, "competency": entry.competency,
                            "scenario": entry.scenario, "choices": choices},
         }))
-        if entry.kind.objective:
-            if not entry.key:
-                raise ExamBuilderError(f"form {manifest.assignment}: question {entry.number} ({entry.item_id}) has no key")
-            var = ids["variable"]
-            cells.append(new_code_cell(
-                f'### BEGIN SOLUTION\n{var} = "{entry.key}"\n### END SOLUTION', id=ids["answer"],
-                metadata={"nbgrader": _nbgrader(ids["answer"], solution=True),
-                          METADATA_KEY: {"number": entry.number, "role": "answer"}},
-            ))
-            cells.append(new_code_cell(
-                f'### BEGIN HIDDEN TESTS\nassert {var} == "{entry.key}"\n### END HIDDEN TESTS', id=ids["grade"],
-                metadata={"nbgrader": _nbgrader(ids["grade"], grade=True, locked=True, points=entry.points),
-                          METADATA_KEY: {"number": entry.number, "role": "check"}},
-            ))
-        else:
-            cells.append(new_markdown_cell("", id=ids["grade"], metadata={
-                "nbgrader": _nbgrader(ids["grade"], grade=True, solution=True, points=entry.points),
-                METADATA_KEY: {"number": entry.number, "role": "answer"},
-            }))
+        kind = kind_for(entry.kind)
+        if kind.objective and not entry.key:
+            raise ExamBuilderError(f"form {manifest.assignment}: question {entry.number} ({entry.item_id}) has no key")
+        cells += [_cell(spec, entry.number)
+                  for spec in kind.answer_cells(entry, ids["variable"], ids["answer"], ids["grade"])]
     nb.cells = cells
     return nb
 

@@ -12,8 +12,9 @@ import nbformat
 import yaml
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from ..bank import Bank, Choice, Item, Kind, Scenario, Status, Where
+from ..bank import Bank, Item, Scenario, Status, Where
 from ..bank.parse import render_item, render_scenario
+from ..kinds import kind_for, kind_for_tag
 from ..rubrics.model import Criterion, Level, Rubric
 
 COMPETENCIES = ("peer-support", "in-but-not-of", "change-agent")
@@ -39,8 +40,12 @@ def synthetic_bank(
     tf_share: float = 0.25,
     draft_share: float = 0.05,
     or_points: float = 6,
+    ms_share: float = 0.0,
 ) -> tuple[Bank, dict[str, Rubric]]:
-    """A bank of about ``n_items`` items over the CPS competencies, with scenarios and rubrics."""
+    """A bank of about ``n_items`` items over the CPS competencies, with scenarios and rubrics.
+
+    ``ms_share`` of the items are multiple select (none by default, so existing seeds give the
+    same banks)."""
     rng = random.Random(seed)
     bank = Bank()
     rubrics: dict[str, Rubric] = {}
@@ -63,44 +68,40 @@ def synthetic_bank(
                 n += 1
                 cell += 1
                 add(_item(rng, n, rng.choice(COMPETENCIES), scenario=sid, cell=cell, tf_share=tf_share,
-                          open_share=0, draft_share=0))
+                          open_share=0, draft_share=0, ms_share=ms_share))
             continue
         n += 1
         cell += 1
         item = _item(rng, n, comp, cell=cell, tf_share=tf_share, open_share=open_share,
-                     draft_share=draft_share, or_points=or_points)
+                     draft_share=draft_share, or_points=or_points, ms_share=ms_share)
         add(item)
-        if item.kind is Kind.open_response:
+        if kind_for(item.kind).rubric:
             rubrics[item.id] = synthetic_rubric(item.id, or_points)
     return bank, rubrics
 
 
 def _item(rng: random.Random, n: int, comp: str, *, cell: int, tf_share: float, open_share: float,
-          draft_share: float, scenario: str | None = None, or_points: float = 6) -> Item:
+          draft_share: float, scenario: str | None = None, or_points: float = 6, ms_share: float = 0.0) -> Item:
     r = rng.random()
-    kind = Kind.open_response if r < open_share else Kind.true_false if r < open_share + tf_share else Kind.multiple_choice
+    mix = ((kind_for_tag("OR"), open_share), (kind_for_tag("TF"), tf_share), (kind_for_tag("MS"), ms_share))
+    kind, edge = kind_for_tag("MC"), 0.0
+    for candidate, share in mix:  # the first kind whose share the draw falls in; else multiple choice
+        edge += share
+        if r < edge:
+            kind = candidate
+            break
     iid = f"it-{n:04d}"
-    if kind is Kind.true_false:
-        key = rng.randrange(2)
-        choices = (Choice(text="True", correct=key == 0), Choice(text="False", correct=key == 1))
-    elif kind is Kind.multiple_choice:
-        k = rng.choice((3, 4, 4, 5))
-        key = rng.randrange(k)
-        texts = [f"Option {j + 1} of item {n}" for j in range(k)]
-        if rng.random() < 0.2:
-            texts[-1] = "None of the above"
-        choices = tuple(Choice(text=t, correct=j == key) for j, t in enumerate(texts))
-    else:
-        choices = ()
+    choices = kind.sample_choices(rng, n)
+    own = kind.sample_fields(rng)
     # it-0001 is always live, so a test blueprint can name it as an anchor
     status = Status.draft if rng.random() < draft_share and n > 1 else Status.live
     return Item(
-        id=iid, kind=kind, stem=f"Made-up question {n} about {comp}?", choices=choices,
-        points=or_points if kind is Kind.open_response else 1, competency=comp, module=rng.randint(1, 9),
+        id=iid, kind=kind.kind, stem=f"Made-up question {n} about {comp}?", choices=choices,
+        points=or_points if kind.rubric else 1, competency=comp, module=rng.randint(1, 9),
         difficulty=rng.choice(DIFFICULTIES), status=status, author="Sample Author", reviewer="Sample Reviewer",
         rationale=f"Because of reason {n}-{rng.randrange(10**6)} in the made-up training notes.",
-        rubric=iid if kind is Kind.open_response else None, scenario=scenario,
-        where=Where(file="synthetic.ipynb", cell=cell),
+        rubric=iid if kind.rubric else None, scenario=scenario,
+        where=Where(file="synthetic.ipynb", cell=cell), **own,
     )
 
 

@@ -10,7 +10,7 @@ import json
 import re
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 #: Namespace of exam-builder's own cell and notebook metadata (never inside metadata.nbgrader).
 METADATA_KEY = "exam_builder"
@@ -19,20 +19,25 @@ _ANCHORED = re.compile(r"^\s*(all|none|both|neither)\s+of\s+the\s+(above|these)\
 
 
 class Kind(str, Enum):
+    """The kinds of item, in the order blueprints and reports list them; each kind's rules live in
+    ``exam_builder.kinds`` (ask ``kinds.kind_for(kind)``, never branch on a member elsewhere)."""
+
     true_false = "true_false"
     multiple_choice = "multiple_choice"
+    multiple_select = "multiple_select"
     open_response = "open_response"
 
     @property
     def tag(self) -> str:
-        return {"true_false": "TF", "multiple_choice": "MC", "open_response": "OR"}[self.value]
+        return TAGS_BY_VALUE[self.value]
 
     @property
     def objective(self) -> bool:
         return self is not Kind.open_response
 
 
-TAGS = {"TF": Kind.true_false, "MC": Kind.multiple_choice, "OR": Kind.open_response}
+TAGS_BY_VALUE = {"true_false": "TF", "multiple_choice": "MC", "multiple_select": "MS", "open_response": "OR"}
+TAGS = {tag: Kind(value) for value, tag in TAGS_BY_VALUE.items()}
 SCENARIO_TAG = "SCENARIO"
 
 
@@ -76,7 +81,7 @@ class Scenario(BaseModel):
 
 
 class Item(BaseModel):
-    """One question: true/false, multiple choice (one key) or open response."""
+    """One question: true/false, multiple choice (one key), multiple select (several) or open response."""
 
     model_config = ConfigDict(frozen=True)
     id: str
@@ -93,11 +98,20 @@ class Item(BaseModel):
     rationale: str = ""
     rubric: str | None = None  # open response: id of its rubric in rubrics/
     scenario: str | None = None  # id of the scenario this item belongs to
+    scoring: str | None = None  # multiple select: "all-or-nothing" (None) or "partial"
     where: Where = Field(default_factory=Where, exclude=True)
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler):
+        """No ``scoring`` key when there is none: other items' content (and hash) is unchanged."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("scoring") is None:
+            data.pop("scoring", None)
+        return data
 
     @property
     def keys(self) -> list[int]:
-        """Indices of the choices marked correct (exactly one on a valid objective item)."""
+        """Indices of the choices marked correct (one on a valid single-key item, two or more on multiple select)."""
         return [i for i, c in enumerate(self.choices) if c.correct]
 
     @property

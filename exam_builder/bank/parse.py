@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from .. import safeload
 from ..errors import Location, Problem
-from .model import METADATA_KEY, SCENARIO_TAG, TAGS, Choice, Item, Scenario, Status, Where, points_text
+from .model import METADATA_KEY, SCENARIO_TAG, Choice, Item, Scenario, Status, Where, points_text
 
 if TYPE_CHECKING:  # nbformat is imported when a notebook is read: its import alone takes seconds
     import nbformat
@@ -94,8 +94,11 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     if not ID_PATTERN.match(item_id):
         bad(f"id {item_id!r} may use only lower-case letters, digits, '.', '_' and '-'; rename it")
 
+    from ..kinds import all_kinds, kind_for_tag  # here: the kinds import bank.model, which imports this module
+
+    item_kind = kind_for_tag(tag)
     fields: dict[str, str] = {}
-    allowed = SCENARIO_FIELDS if tag == SCENARIO_TAG else ITEM_FIELDS
+    allowed = SCENARIO_FIELDS if tag == SCENARIO_TAG else ITEM_FIELDS + (item_kind.header_fields if item_kind else ())
     for part in _split_fields(m.group("rest")):
         if ":" not in part:
             bad(f"header field {part!r} is not 'name: value'; write it as e.g. 'points: 1'")
@@ -117,10 +120,11 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
         text = "\n".join(body).strip()
         return Scenario(id=item_id, title=fields.get("title", ""), text=text, where=where), problems
 
-    if tag not in TAGS:
-        bad(f"unknown item kind [{tag}]; use [TF], [MC], [OR] or [SCENARIO]")
+    if item_kind is None:
+        tags = [f"[{k.tag}]" for k in all_kinds()]
+        bad(f"unknown item kind [{tag}]; use {', '.join(tags)} or [SCENARIO]")
         return None, problems
-    kind = TAGS[tag]
+    kind = item_kind.kind
 
     stem_lines: list[str] = []
     choices: list[Choice] = []
@@ -182,6 +186,10 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
         data["rubric"] = fields["rubric"]
     if fields.get("scenario"):
         data["scenario"] = fields["scenario"]
+    own, messages = item_kind.parse_fields(fields)
+    data.update(own)
+    for msg in messages:
+        bad(msg)
     return Item(**data), problems
 
 
@@ -193,6 +201,9 @@ def render_item(item: Item) -> str:
     fields.append(f"points: {points_text(item.points)}")
     fields.append(f"difficulty: {item.difficulty}")
     fields.append(f"status: {item.status.value}")
+    from ..kinds import kind_for
+
+    fields += kind_for(item.kind).author_fields(item)
     for name in ("author", "reviewer", "rubric", "scenario"):
         value = getattr(item, name)
         if value:

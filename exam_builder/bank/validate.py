@@ -12,13 +12,14 @@ import re
 from collections import defaultdict
 
 from ..errors import Location, Problem
+from ..kinds import kind_for
 from ..policy import ProgramPolicy
 from ..rubrics.model import MAX_ITEM_POINTS, Rubric
 from . import Bank
-from .model import Item, Kind, Scenario, Status, points_text
+from .model import Item, Scenario, Status, points_text
 
-TRUE_FALSE = ("True", "False")
-MIN_MC_CHOICES = 3  # fewer is a warning (two) or an error (none or one)
+from ..kinds.multiple_choice import MIN_MC_CHOICES  # noqa: F401 (named here before the kinds had modules)
+from ..kinds.true_false import TRUE_FALSE  # noqa: F401
 
 
 def _where(obj: Item | Scenario) -> str:
@@ -29,10 +30,6 @@ def _loc(obj: Item | Scenario) -> Location:
     return Location(obj.where.file, cell=obj.where.cell, item=obj.id)
 
 
-def _label(index: int) -> str:
-    return chr(ord("A") + index) if index < 26 else str(index + 1)
-
-
 def _norm(text: str) -> str:
     """Text compared the way a reader would: case, spacing and end punctuation do not count."""
     return re.sub(r"\s+", " ", text).strip().rstrip(".!?;:").casefold()
@@ -40,6 +37,20 @@ def _norm(text: str) -> str:
 
 def _one_of(values) -> str:
     return ", ".join(str(v) for v in values)
+
+
+class _ItemReport:
+    """The ``kinds.Checker`` a kind's ``validate`` reports through: located at one item."""
+
+    def __init__(self, checker: "_Checker", loc: Location):
+        self._checker, self._loc = checker, loc
+        self.rubrics, self.broken_rubrics = checker.rubrics, checker.broken_rubrics
+
+    def error(self, msg: str) -> None:
+        self._checker.error(self._loc, msg)
+
+    def warn(self, msg: str) -> None:
+        self._checker.warn(self._loc, msg)
 
 
 class _Checker:
@@ -68,12 +79,7 @@ class _Checker:
         for item in self.items:
             self.header(item)
             self.text(item)
-            if item.kind is Kind.true_false:
-                self.true_false(item)
-            elif item.kind is Kind.multiple_choice:
-                self.multiple_choice(item)
-            else:
-                self.open_response(item)
+            kind_for(item.kind).validate(item, _ItemReport(self, _loc(item)))
             self.review(item)
         self.scenario_links()
         self.unused_rubrics()
@@ -122,7 +128,7 @@ class _Checker:
             )
         if item.difficulty not in self.policy.difficulty_levels:
             self.error(loc, f"unknown difficulty {item.difficulty!r}; use one of {_one_of(self.policy.difficulty_levels)}")
-        if item.rubric and item.kind.objective:
+        if item.rubric and not kind_for(item.kind).rubric:
             self.error(loc, f"only open-response items have a rubric; remove 'rubric: {item.rubric}' or make it [OR]")
 
     def text(self, item: Item) -> None:
@@ -131,85 +137,6 @@ class _Checker:
             self.error(loc, "the item has no question (stem); write it on the lines below the header")
         if not item.rationale:
             self.warn(loc, "no rationale; add '> **Rationale:** why the key is right' (it is shown in feedback)")
-
-    def objective(self, item: Item) -> bool:
-        """Rules every objective item shares; False when there is no single key to check further."""
-        loc = _loc(item)
-        for i, choice in enumerate(item.choices):
-            if not choice.text:
-                self.error(loc, f"choice {_label(i)} is empty; write its text or remove the line")
-        first: dict[str, int] = {}
-        for i, choice in enumerate(item.choices):
-            if not choice.text:
-                continue
-            j = first.setdefault(_norm(choice.text), i)
-            if j != i:
-                self.error(loc, f"choices {_label(j)} and {_label(i)} are the same ({choice.text!r}); reword or remove one")
-        keys = item.keys
-        if not item.choices:
-            return False
-        if not keys:
-            self.error(loc, "no choice is marked as the key; mark the right answer '- [x]'")
-        elif len(keys) > 1:
-            marked = " and ".join(_label(k) for k in keys)
-            self.error(loc, f"{len(keys)} choices are marked as the key ({marked}); an item has one key: keep one '- [x]'")
-        return len(keys) == 1
-
-    def true_false(self, item: Item) -> None:
-        loc = _loc(item)
-        texts = tuple(c.text for c in item.choices)
-        if not texts:
-            self.error(loc, "no choices; write '- [ ] True' and '- [ ] False' and mark the key '- [x]'")
-            return
-        one_key = self.objective(item)
-        if texts == TRUE_FALSE:
-            return
-        if tuple(t.strip().rstrip(".").capitalize() for t in texts) == TRUE_FALSE[::-1]:
-            self.error(loc, "a true/false item lists True first, then False; swap the two choices")
-        else:
-            self.error(loc, f"a true/false item has exactly the choices True and False (it has {_one_of(map(repr, texts))}); "
-                            "use those two, or make it [MC]")
-        if one_key and item.choices[item.key].text.strip().rstrip(".").capitalize() not in TRUE_FALSE:
-            self.error(loc, f"the key {item.choices[item.key].text!r} is not True or False; mark True or False '- [x]'")
-
-    def multiple_choice(self, item: Item) -> None:
-        loc = _loc(item)
-        n = len(item.choices)
-        if n < 2:
-            self.error(loc, f"a multiple-choice item needs at least {MIN_MC_CHOICES} choices (it has {n}); "
-                            "write each as '- [ ] text' below the stem")
-            if n:
-                self.objective(item)
-            return
-        if n < MIN_MC_CHOICES:
-            self.warn(loc, f"only {n} choices; add a plausible distractor (at least {MIN_MC_CHOICES}) or make it [TF]")
-        self.objective(item)
-        anchored = [c.anchored for c in item.choices]
-        if any(anchored):
-            first = anchored.index(True)
-            if not all(anchored[first:]):
-                self.error(loc, f"choice {_label(first)} ({item.choices[first].text!r}) must come last; "
-                                "'all/none of the above' stays last when choices are shuffled")
-
-    def open_response(self, item: Item) -> None:
-        loc = _loc(item)
-        if item.choices:
-            self.error(loc, "an open-response item has no choices; remove the '- [ ]' lines or make it [MC]")
-        rubric = self.rubrics.get(item.rubric_id)
-        if rubric is None and item.rubric_id in self.broken_rubrics:
-            self.error(loc, f"rubric {item.rubric_id!r} has errors ({self.broken_rubrics[item.rubric_id]}); fix them first")
-            return
-        if rubric is None:
-            how = f"'rubric: {item.rubric}' names" if item.rubric else "by default the item's id names"
-            self.error(loc, f"no rubric {item.rubric_id!r} in rubrics/ ({how} it); "
-                            f"write rubrics/{item.rubric_id}.yaml with id: {item.rubric_id}")
-            return
-        if not math.isclose(rubric.max_points, item.points):
-            self.error(loc, f"rubric {rubric.id!r} ({rubric.file}) is worth {points_text(rubric.max_points)} points "
-                            f"but the item is worth {points_text(item.points)}; make them equal")
-        if rubric.item and rubric.item != item.id:
-            self.error(loc, f"rubric {rubric.id!r} ({rubric.file}) says it scores item {rubric.item!r}, not this one; "
-                            "fix 'item:' in the rubric or 'rubric:' in this item")
 
     def review(self, item: Item) -> None:
         loc = _loc(item)
@@ -251,7 +178,7 @@ class _Checker:
                                "(add another, or fold the vignette into the item's stem)")
 
     def unused_rubrics(self) -> None:
-        used = {i.rubric_id for i in self.items if i.kind is Kind.open_response}
+        used = {i.rubric_id for i in self.items if kind_for(i.kind).rubric}
         for rubric in self.rubrics.values():
             if rubric.id not in used:
                 self.warn(

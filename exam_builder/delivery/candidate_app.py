@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import ipywidgets as w
 
 from ..errors import ExamBuilderError
+from ..kinds import kind_for
 from ..records.models import utcnow
 from ..records.states import SittingStatus
 from ..ui.page import focus_on, heading, md, style_css
@@ -269,9 +270,9 @@ class CandidateApp:
         self._loading = True
         try:
             if it.objective:
-                ctrl = ChoiceGroup([(c.label, f"{c.label}. {c.text}") for c in it.choices],
-                                   legend=f"Answer to question {it.number}",
-                                   value=saved.value if saved and saved.value in it.labels else None)
+                ctrl = kind_for(it.kind).control([(c.label, f"{c.label}. {c.text}") for c in it.choices],
+                                                 f"Answer to question {it.number}", saved.value if saved else None,
+                                                 it.labels)
                 ctrl.observe(self._safe(lambda ch, i=it: self._on_choice(i, ch)), names="value")
                 clear = self._button("Clear my answer", lambda i=it: self._clear(i),
                                      tooltip=f"Clear the answer to question {it.number}")
@@ -332,7 +333,7 @@ class CandidateApp:
     def _on_choice(self, it: ItemView, change) -> None:
         if self._loading:
             return
-        self.session.answer(it.item_id, change["new"])
+        self.session.answer(it.item_id, kind_for(it.kind).control_answer(change["new"]))
         self._saved(f"Answer to question {it.number}")
         self._refresh_nav()
 
@@ -340,7 +341,7 @@ class CandidateApp:
         self.session.answer(it.item_id, None)
         self._loading = True
         try:
-            self._controls[it.item_id].value = None
+            self._controls[it.item_id].value = kind_for(it.kind).control_value(None)
         finally:
             self._loading = False
         self._saved(f"Cleared answer to question {it.number}")

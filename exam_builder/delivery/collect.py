@@ -27,6 +27,7 @@ from ..assembly.manifest import grade_ids
 from ..assembly.release import write_atomic
 from ..bank.model import METADATA_KEY
 from ..errors import Location, Problem, ValidationFailed
+from ..kinds import kind_for
 from ..records.models import Sitting
 from ..records.states import SittingStatus
 from .form_view import FormView, load_form_view, released_notebook_path
@@ -67,10 +68,15 @@ def submission_notebook(released: nbformat.NotebookNode, view: FormView, answers
         value = answers.get(item.item_id)
         var = grade_ids(item.number)["variable"]
         if item.objective:
-            if value in (None, ""):
+            kind = kind_for(item.kind)
+            try:
+                answer = None if value in (None, "") else kind.clean_answer(value, item.labels)
+            except ValueError:
+                answer = False
+            if answer is None:
                 cell.source = f"{var} = None"
-            elif value in item.labels:
-                cell.source = f'{var} = "{value}"'
+            elif answer == value:  # only the answer's one stored spelling is written
+                cell.source = kind.answer_source(var, answer)
             else:
                 problems.append(Problem(Location(where, cell=n, item=item.item_id),
                                         f"journal holds {value!r}, not a choice label; the sitting needs review"))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..bank.model import METADATA_KEY, Kind
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..kinds import kind_for
 from ..safeload import LoadError, read_notebook_json
 
 # The candidate's kernel imports this module: bank.model is cheap (nbformat is imported only
@@ -46,7 +47,12 @@ class ItemView:
 
     @property
     def objective(self) -> bool:
-        return self.kind != "open_response"
+        return kind_for(self.kind).objective
+
+    @property
+    def multiple(self) -> bool:
+        """The candidate may choose several options (select all that apply)."""
+        return kind_for(self.kind).multiple
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,7 @@ def load_form_view(path: Path, root: Path | None = None) -> FormView:
                 problems.append(Problem(Location(where, cell=n), f"question cell metadata is incomplete ({exc}); "
                                         "build and release the form again"))
                 continue
-            if kind != "open_response" and len(choices) < 2:
+            if kind_for(kind).objective and len(choices) < 2:
                 problems.append(Problem(Location(where, cell=n, item=item_id), "an objective question without choices"))
                 continue
             view.items.append(ItemView(number, item_id, kind, float(meta.get("points", 1)),

@@ -511,7 +511,7 @@ class PageClient:
     async def choose(self, model: Model, choice: int | str, wait: bool = True) -> str:
         """Choose an option of RadioButtons/ToggleButtons (the page syncs ``index``) or of a
         ``ChoiceGroup`` (it syncs ``value``): an index, a value, a label, or a label's prefix before
-        ". " (``"B"`` chooses ``"B. False"``)."""
+        ". " (``"B"`` chooses ``"B. False"``). In a ``multiple`` group it toggles that checkbox."""
         if model.name == "AnyModel":
             options = [tuple(o) for o in model.state.get("options") or []]
             found = [v for v, label in options if choice in (v, label) or label.split(". ", 1)[0] == choice]
@@ -519,6 +519,9 @@ class PageClient:
                 found = [options[choice][0]]
             if not found:
                 raise PageError(f"no option {choice!r} in {options}")
+            if model.state.get("multiple"):  # checkboxes: choosing an option toggles it, as a click does
+                now = set(model.state.get("value") or []) ^ {found[0]}
+                return await self.update(model, {"value": [v for v, _ in options if v in now]}, wait=wait)
             return await self.update(model, {"value": found[0]}, wait=wait)
         labels = model.labels
         if isinstance(choice, int):

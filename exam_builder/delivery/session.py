@@ -52,6 +52,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
+from ..kinds import kind_for
 from ..records import access
 from ..records.eligibility import evaluate
 from ..records.models import Candidate, Exam, Form, Response, Sitting, SittingEvent, utcnow
@@ -453,8 +454,10 @@ class CandidateSession:
         """
         item = self._item(item_id)
         if item.objective:
-            if value is not None and value not in item.labels:
-                raise ExamBuilderError(f"{shown(value)} is not one of the choices of question {item.number}")
+            try:  # the kind says what a valid answer is, and its one stored spelling
+                value = kind_for(item.kind).clean_answer(value, item.labels) if value is not None else None
+            except ValueError:
+                raise ExamBuilderError(f"{shown(value)} is not one of the choices of question {item.number}") from None
         else:
             value = None if value is None else clean_answer(str(value))
             if value is not None and len(value) > self.max_text:

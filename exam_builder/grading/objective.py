@@ -34,6 +34,7 @@ from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import released_notebook
 from ..errors import ExamBuilderError, rel
+from ..kinds import kind_for
 from ..records import audit
 from ..records.models import Candidate, ScoreFlag, utcnow
 from ..records.states import ScoreFlagKind
@@ -133,10 +134,11 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
                 labels = view.by_number(item.number).labels
             except IndexError:
                 labels = ()
-            if item.key not in labels:
+            if not set(kind_for(item.kind).key_labels(item.key)) <= set(labels):
                 problems.append(f"question {item.number} ({item.item_id}): key {item.key!r} is not among the released choices")
             objective.append(ObjectiveKey(item.number, item.item_id, ids["answer"], ids["grade"],
-                                          answer_pattern(ids["variable"]), item.key, tuple(labels), grade[1]))
+                                          answer_pattern(ids["variable"], item.kind.value), item.key, tuple(labels),
+                                          grade[1], item.kind.value, item.scoring))
         else:
             open_ids.append(ids["grade"])
     if problems:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from nbgrader.utils import compute_checksum, parse_utc
 
 from ..assembly.release import write_atomic
 from ..errors import Location
+from ..kinds import kind_for
 from ..records.states import OBJECTIVE_FLAG_KINDS, ScoreFlagKind
 from ..safeload import LoadError, notebook_shape_problem, read_json
 
@@ -61,7 +61,7 @@ class CellTruth:
 
 @dataclass(frozen=True)
 class ObjectiveKey:
-    """One true/false or multiple-choice question: where its answer is and what scores."""
+    """One question scored from a key: where its answer is and what scores (its kind decides how)."""
 
     number: int
     item_id: str
@@ -71,6 +71,8 @@ class ObjectiveKey:
     key: str  # the key's label on this form
     labels: tuple[str, ...]  # labels shown on this form
     points: float
+    kind: str  # a bank Kind value: its ``kinds`` module reads and scores the answer
+    scoring: str | None = None  # the item's authored scoring rule, for kinds that have one
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,9 @@ class Scored:
         return self
 
 
-def answer_pattern(variable: str) -> str:
-    """The only answer source accepted: ``qNN = "B"`` (or ``'B'``), or ``qNN = None``."""
-    return rf"""\A\s*{re.escape(variable)}\s*=\s*(?:"(?P<d>[A-Z])"|'(?P<s>[A-Z])'|(?P<none>None))\s*\Z"""
+def answer_pattern(variable: str, kind: str) -> str:
+    """The only answer sources a kind accepts, e.g. ``qNN = "B"`` (or ``'B'``), or ``qNN = None``."""
+    return kind_for(kind).answer_pattern(variable)
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -316,24 +318,17 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
         result.comments[gid] = NO_RESPONSE if same[gid] else None
 
     for q in truth.objective:
+        kind = kind_for(q.kind)
         cell = chosen.get(q.answer_id)
-        label: str | None = None
+        answer: str | None = None
         if cell is not None and not same.get(q.answer_id, False):
-            src = _source(cell)
-            m = re.match(q.pattern, src)
-            if m is None:
-                text = src.strip()
-                text = text[:60] + ("..." if len(text) > 60 else "")
-                result.flags.append((q.grade_id, ScoreFlagKind.junk_answer, f"question {q.number}: the answer cell holds {text!r}, not a choice; scored 0"))
+            read = kind.read_answer(_source(cell), q.pattern, q.labels, q.number)
+            answer = read.answer
+            if read.flag:
+                result.flags.append((q.grade_id, read.flag, read.message))
                 tampered = True
-            elif not m.group("none"):
-                label = m.group("d") or m.group("s")
-                if label not in q.labels:
-                    result.flags.append((q.grade_id, ScoreFlagKind.unknown_label, f"question {q.number}: {label!r} is not one of {', '.join(q.labels)}; scored 0"))
-                    tampered = True
-                    label = None
-        result.answers[q.number] = label
-        result.auto[q.grade_id] = q.points if label == q.key else 0.0
+        result.answers[q.number] = answer
+        result.auto[q.grade_id] = kind.score(answer, q.key, q.points, q.scoring)
 
     for gid in truth.open_ids:
         result.auto[gid] = 0.0 if same.get(gid, False) else None  # not in ``same`` when deleted: a grader decides

@@ -19,24 +19,39 @@ _CSS = (_HERE / "widgets.css").read_text()
 
 
 class ChoiceGroup(anywidget.AnyWidget):
-    """One answer out of several: a named radio group, or toggle buttons saying ``aria-pressed``."""
+    """One answer out of several: a named radio group, or toggle buttons saying ``aria-pressed``.
+
+    With ``multiple=True`` ("select all that apply") it is a named group of native checkboxes and
+    ``value`` is the list of values checked, in option order (``[]``: none).
+    """
 
     _esm = _HERE / "choice.js"
     _css = _CSS
     options = t.List(t.Tuple(t.Unicode(), t.Unicode())).tag(sync=True)  # (value, label shown)
-    value = t.Unicode(None, allow_none=True).tag(sync=True)
+    value = t.Union([t.Unicode(), t.List(t.Unicode())], default_value=None, allow_none=True).tag(sync=True)
     legend = t.Unicode("").tag(sync=True)
     appearance = t.Enum(["radios", "buttons"], "radios").tag(sync=True)
+    multiple = t.Bool(False).tag(sync=True)
     disabled = t.Bool(False).tag(sync=True)
 
-    def __init__(self, options: Sequence[tuple[str, str]], legend: str, value: str | None = None, **kwargs):
-        super().__init__(options=[tuple(o) for o in options], legend=legend, value=value, **kwargs)
+    def __init__(self, options: Sequence[tuple[str, str]], legend: str, value: str | list[str] | None = None,
+                 multiple: bool = False, **kwargs):
+        # options and multiple first: the value is checked against them
+        super().__init__(options=[tuple(o) for o in options], multiple=multiple, legend=legend,
+                         value=([] if value is None else value) if multiple else value, **kwargs)
 
     @t.validate("value")
     def _known(self, proposal):
-        """A value the page sends must be one of the options (anything else is refused)."""
+        """A value the page sends must be one of the options, or in ``multiple`` mode a list of
+        distinct options (kept in option order); anything else is refused."""
         v = proposal["value"]
-        if v is not None and v not in {o[0] for o in self.options}:
+        known = [o[0] for o in self.options]
+        if self.multiple:
+            v = [] if v is None else v
+            if not isinstance(v, list) or len(set(v)) != len(v) or not set(v) <= set(known):
+                raise t.TraitError(f"not a selection of the options: {v!r}")
+            return [o for o in known if o in v]
+        if v is not None and (not isinstance(v, str) or v not in known):
             raise t.TraitError(f"not an option: {v!r}")
         return v
 

@@ -26,11 +26,12 @@ max_overlap: 4
 """
 
 
-def make_course(root: Path, *, n_items: int = 120, seed: int = 5, blueprint: str = BLUEPRINT, exam: str = "syn") -> Course:
+def make_course(root: Path, *, n_items: int = 120, seed: int = 5, blueprint: str = BLUEPRINT, exam: str = "syn",
+                ms_share: float = 0.0) -> Course:
     """A course folder with a made-up bank in ``source/<exam>/``, its rubrics and a blueprint."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    bank, rubrics = synthetic_bank(n_items, seed)
+    bank, rubrics = synthetic_bank(n_items, seed, ms_share=ms_share)
     write_bank(bank, rubrics, root / "source" / exam, root / "rubrics")
     (root / "source" / exam / "blueprint.yaml").write_text(blueprint, encoding="utf-8")
     course = Course(root)
@@ -65,6 +66,12 @@ def course_factory(tmp_path: Path, course_template: Path):
     yield factory
     for c in made:
         c.db.dispose()
+
+
+@pytest.fixture
+def course_factory_with(tmp_path: Path):
+    """A fresh course from ``make_course``'s options (a bank or blueprint the template has not)."""
+    return lambda **options: make_course(tmp_path / "course", **options)
 
 
 @pytest.fixture

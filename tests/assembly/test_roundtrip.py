@@ -74,3 +74,62 @@ def test_stock_autograde_gives_the_expected_points(built_course):
     assert sum(a or 0 for a, _, _ in got.values()) == sum(mixed_expected.values()) > 0
     got = grades(course, form_b.assignment, "cand-right")
     assert sum(a or 0 for a, _, _ in got.values()) == sum(e.points for e in form_b.objective())
+
+
+MS_BLUEPRINT = """\
+title: Synthetic exam with multiple select
+forms: 1
+seed: 11
+cut_score: 70%
+points: {true_false: 1, multiple_choice: 1, multiple_select: 1}
+counts:
+  peer-support: {multiple_choice: 1, multiple_select: 3}
+  in-but-not-of: {multiple_select: 3}
+  change-agent: {true_false: 1, multiple_select: 2}
+"""
+
+
+def ms_variants(e) -> list[str | None]:
+    """All right, partial (a key missing; a wrong pick too), all wrong, empty, and invalid answers."""
+    labels = list(LABELS[: len(e.option_order)])
+    keys = e.key.split(",")
+    wrong = [lab for lab in labels if lab not in keys]
+    return [e.key, keys[0], ",".join(sorted(keys + wrong[:1])), ",".join(wrong), None,
+            ",".join(reversed(keys)), f"{keys[0]},Z", ",".join(labels)]
+
+
+def test_stock_autograde_gives_multiple_select_points_as_the_kind_scores(course_factory_with):
+    """Every kind of multiple-select answer, graded by stock nbgrader autograde and by ``kinds``."""
+    from rich.console import Console
+
+    from exam_builder.assembly.build import build
+    from exam_builder.kinds import kind_for
+
+    course = course_factory_with(n_items=150, blueprint=MS_BLUEPRINT, ms_share=0.3)
+    try:
+        (manifest,) = (o.manifest for o in build(course, "syn", console=Console(quiet=True), actor="t").outcomes)
+        ms = [e for e in manifest.items if e.kind.value == "multiple_select"]
+        assert len(ms) == 8 and {e.scoring for e in ms} == {"all-or-nothing", "partial"}
+        api = nbgrader_api(course)
+        for shift, student in enumerate(["ms-one", "ms-two"]):
+            cells: dict[str, str] = {}
+
+            def answer(e, shift=shift):
+                if e.kind.value != "multiple_select":
+                    return e.key
+                value = ms_variants(e)[(ms.index(e) + 4 * shift) % 8]
+                cells[e.grade_id] = f"{e.variable} = None" if value is None else f'{e.variable} = "{value}"'
+                return value
+
+            fill(course, manifest, student, answer)
+            outcome = api.autograde(manifest.assignment, student, force=True, create=True)
+            assert outcome["success"], outcome.get("error") or outcome.get("log")
+            got = grades(course, manifest.assignment, student)
+            for e in ms:
+                kind = kind_for(e.kind)
+                labels = tuple(LABELS[: len(e.option_order)])
+                read = kind.read_answer(cells[e.grade_id], kind.answer_pattern(e.variable), labels, e.number)
+                ours = kind.score(read.answer, e.key, e.points, e.scoring)
+                assert got[e.grade_id][0] == ours, (student, e.number, e.scoring, cells[e.grade_id], got[e.grade_id], ours)
+    finally:
+        course.db.dispose()

@@ -43,11 +43,16 @@ def items(draw, item_id=None, scenario: str | None = None) -> Item:
     kind = draw(st.sampled_from(list(Kind)))
     if kind is Kind.true_false:
         texts = ["True", "False"]
-    elif kind is Kind.multiple_choice:
+    elif kind in (Kind.multiple_choice, Kind.multiple_select):
         texts = draw(st.lists(line, min_size=3, max_size=6, unique_by=lambda s: s.casefold()))
     else:
         texts = []
-    key = draw(st.integers(0, len(texts) - 1)) if texts else -1
+    if kind is Kind.multiple_select:  # two or more keys, and a scoring rule or the default
+        keys = draw(st.sets(st.integers(0, len(texts) - 1), min_size=2, max_size=len(texts)))
+        scoring = draw(st.sampled_from([None, "all-or-nothing", "partial"]))
+    else:
+        keys = {draw(st.integers(0, len(texts) - 1))} if texts else set()
+        scoring = None
     status = draw(st.sampled_from(list(Status)))
     author = draw(name)
     reviewer = draw(name.filter(lambda r: r.casefold() != author.casefold()))
@@ -55,7 +60,7 @@ def items(draw, item_id=None, scenario: str | None = None) -> Item:
         id=item_id or draw(ident),
         kind=kind,
         stem=draw(stem),
-        choices=tuple(Choice(text=t, correct=(i == key)) for i, t in enumerate(texts)),
+        choices=tuple(Choice(text=t, correct=(i in keys)) for i, t in enumerate(texts)),
         points=draw(points),
         competency=draw(st.sampled_from(sorted(POLICY.competencies))),
         module=draw(st.sampled_from(sorted(POLICY.modules))),
@@ -66,6 +71,7 @@ def items(draw, item_id=None, scenario: str | None = None) -> Item:
         rationale=draw(rationale),
         rubric=draw(st.one_of(st.none(), ident)) if kind is Kind.open_response else None,
         scenario=scenario,
+        scoring=scoring,
     )
 
 

@@ -147,3 +147,32 @@ def test_times_shown_to_candidates_are_the_rooms_wall_clock():
     noon_utc = dt.datetime(2026, 7, 1, 16, 0, 0)  # the server keeps naive UTC
     assert local_time(noon_utc, "America/New_York") == "12:00:00 EDT"
     assert local_time(noon_utc, "Not/AZone") == "16:00:00 UTC"  # a bad setting never stops a sitting
+
+
+def test_choice_group_multiple_is_a_group_of_checkboxes_whose_value_is_a_list():
+    """Select all that apply: the page sends a list; order is the options' and nothing else passes."""
+    import pytest
+    import traitlets
+
+    from exam_builder.kinds import kind_for
+
+    kind = kind_for("multiple_select")
+    group = kind.control([("A", "A. One"), ("B", "B. Two"), ("C", "C. Three")], "Answer to question 2", "C,A",
+                         ("A", "B", "C"))
+    assert isinstance(group, ChoiceGroup) and group.multiple and group.value == ["A", "C"]
+    assert group.legend == "Answer to question 2"
+    group.value = ["C", "B"]
+    assert group.value == ["B", "C"] and kind.control_answer(group.value) == "B,C"
+    for bad in (["Z"], ["A", "A"], "A"):
+        with pytest.raises(traitlets.TraitError):
+            group.value = bad
+    group.value = kind.control_value(None)
+    assert group.value == [] and kind.control_answer(group.value) is None
+    single = ChoiceGroup([("A", "A"), ("B", "B")], legend="One")
+    assert single.value is None and not single.multiple
+    with pytest.raises(traitlets.TraitError):
+        single.value = ["A"]
+    from pathlib import Path
+
+    js = (Path(__import__("exam_builder.ui.widgets").ui.widgets.__file__).parent / "choice.js").read_text()
+    assert 'model.get("multiple") ? "checkbox" : "radio"' in js and "legend" in js and "fieldset" in js

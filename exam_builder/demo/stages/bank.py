@@ -12,8 +12,8 @@ from rich.table import Table
 from ...bank.check import check
 from ...bank.model import Kind, Status
 from ...errors import ValidationFailed
+from ...kinds import kind_for
 
-KIND_NAMES = {Kind.true_false: "true/false", Kind.multiple_choice: "multiple choice", Kind.open_response: "open response"}
 
 
 def run(ctx) -> None:
@@ -30,7 +30,7 @@ def run(ctx) -> None:
     table = Table(title="Items by competency and kind")
     table.add_column("competency")
     for kind in Kind:
-        table.add_column(KIND_NAMES[kind], justify="right")
+        table.add_column(kind_for(kind).name, justify="right")
     table.add_column("total", justify="right")
     for slug, name in policy.competencies.items():
         counts = [by_comp_kind[(slug, k)] for k in Kind]

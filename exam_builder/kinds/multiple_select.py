@@ -1,0 +1,187 @@
+"""Multiple select ("select all that apply"): two or more keys among three or more choices.
+
+Authoring::
+
+    **[MS] ps-ms-01** · competency: peer-support · module: 2 · points: 2 · scoring: partial · status: live · ...
+    Which of these are signs that a conversation is mutual? Select all that apply.
+    - [x] Both people decide what to talk about.
+    - [ ] The specialist steers toward the treatment plan.
+    - [x] Each person can say no to a question.
+    > **Rationale:** ...
+
+``scoring:`` is ``all-or-nothing`` (the default: full points only for exactly the keys) or
+``partial``: ``points × max(0, (right picks − wrong picks) / number of keys)``, capped at the
+item's points, so a wrong pick cancels a right one and the floor is 0.
+
+The stored answer (``eb_response.value``) and the form's answer cell hold the chosen labels sorted
+and joined by ",": ``q05 = "A,C"``; nothing chosen is no answer (``q05 = None``). The hidden test
+nbgrader runs asserts the key (all-or-nothing) or, for partial credit, refuses an answer that is
+not sorted, distinct offered labels and prints the points as its last value (nbgrader's partial
+credit), computed by the very expression ``score`` uses, so both give the same float.
+"""
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..bank.model import Choice, Item, Kind
+from ..records.states import ScoreFlagKind
+from .base import LABELS, Checker, ItemKind, ReadAnswer, label
+
+if TYPE_CHECKING:
+    from ..assembly.manifest import ManifestItem
+
+ALL_OR_NOTHING = "all-or-nothing"
+PARTIAL = "partial"
+SCORING = (ALL_OR_NOTHING, PARTIAL)
+MIN_MS_CHOICES = 3
+MIN_MS_KEYS = 2
+
+
+def partial_points(points: float, right: int, wrong: int, n_keys: int) -> float:
+    """Partial credit: ``min(points, points * max(0, right - wrong) / n_keys)`` (floor 0, never above points).
+
+    The hidden test cell evaluates this same expression, so nbgrader's float equals ours.
+    """
+    return min(points, points * max(0, right - wrong) / n_keys)
+
+
+def split_answer(answer: str | None) -> list[str]:
+    return answer.split(",") if answer else []
+
+
+class MultipleSelect(ItemKind):
+    kind = Kind.multiple_select
+    name = "multiple select"
+    header_fields = ("scoring",)
+    question_note = "select all that apply"
+    multiple = True
+    default_points = None  # a blueprint says what one is worth
+    key_rule = f"mark at least {MIN_MS_KEYS} with - [x]"
+
+    # -- authoring ------------------------------------------------------------------------
+    def parse_fields(self, fields: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+        if "scoring" not in fields:
+            return {}, []
+        value = fields["scoring"].strip().lower()
+        if value not in SCORING:
+            return {}, [f"scoring {fields['scoring']!r} is unknown; write 'scoring: {ALL_OR_NOTHING}' (the default) "
+                        f"or 'scoring: {PARTIAL}'"]
+        return {"scoring": value}, []
+
+    def author_fields(self, item: Item) -> list[str]:
+        return [f"scoring: {item.scoring}"] if item.scoring else []
+
+    def validate(self, item: Item, check: Checker) -> None:
+        n = len(item.choices)
+        if n < MIN_MS_CHOICES:
+            check.error(f"a multiple-select item needs at least {MIN_MS_CHOICES} choices (it has {n}); "
+                        "write each as '- [ ] text' below the stem")
+        if any(c.anchored for c in item.choices):
+            first = next(i for i, c in enumerate(item.choices) if c.anchored)
+            check.error(f"choice {label(first)} ({item.choices[first].text!r}) does not fit 'select all that apply'; "
+                        "the candidate selects the choices themselves: remove it")
+        if self.check_choices(item, check) and len(item.keys) == n:
+            check.warn("every choice is marked correct; add a plausible distractor")
+
+    def key_count_problem(self, keys: list[int], n_choices: int) -> str | None:
+        if len(keys) < MIN_MS_KEYS:
+            return (f"{len(keys)} choice{'' if len(keys) == 1 else 's'} marked correct; a multiple-select item has "
+                    f"at least {MIN_MS_KEYS} keys: mark each right answer '- [x]' (one right answer: make it [MC])")
+        return None
+
+    def key_count_ok(self, n_keys: int) -> bool:
+        return n_keys >= MIN_MS_KEYS
+
+    def sample_choices(self, rng: random.Random, n: int) -> tuple[Choice, ...]:
+        k = rng.choice((4, 5))
+        keys = set(rng.sample(range(k), rng.randint(MIN_MS_KEYS, k - 1)))
+        return tuple(Choice(text=f"Option {j + 1} of item {n}", correct=j in keys) for j in range(k))
+
+    def sample_fields(self, rng: random.Random) -> dict[str, Any]:
+        return {"scoring": rng.choice(SCORING)}
+
+    # -- assembly -------------------------------------------------------------------------
+    def manifest_fields(self, item: Item) -> dict[str, Any]:
+        """The scoring rule travels with the form: grading and analysis read it from the manifest."""
+        return {"scoring": item.scoring or ALL_OR_NOTHING}
+
+    # -- the form notebook ----------------------------------------------------------------
+    def test_source(self, entry: ManifestItem, variable: str) -> str:
+        if (entry.scoring or ALL_OR_NOTHING) == ALL_OR_NOTHING:
+            return f'assert {variable} == "{entry.key}"'
+        offered = tuple(LABELS[:len(entry.option_order)])
+        key = tuple(split_answer(entry.key))
+        return "\n".join([
+            f"_picked = {variable}.split(',') if isinstance({variable}, str) else None",
+            f"assert _picked is not None and _picked == sorted(set(_picked)) and set(_picked) <= set({offered!r})",
+            f"_right = len(set(_picked) & set({key!r}))",
+            "_wrong = len(_picked) - _right",
+            f"min({float(entry.points)!r}, {float(entry.points)!r} * max(0, _right - _wrong) / {len(key)})",
+        ])
+
+    # -- delivery -------------------------------------------------------------------------
+    def clean_answer(self, value: object, labels: tuple[str, ...]) -> str | None:
+        """Labels (a list, or a string "C,A") as stored: sorted, joined by ","; none chosen is None."""
+        if value is None:
+            return None
+        picked = split_answer(value) if isinstance(value, str) else value
+        if not isinstance(picked, Iterable) or isinstance(picked, (bytes, Mapping)):
+            raise ValueError(f"{value!r} is not a selection of choices")
+        picked = list(picked)
+        if not all(isinstance(p, str) and p in labels for p in picked) or len(set(picked)) != len(picked):
+            raise ValueError(f"{value!r} is not a selection of the choices {', '.join(labels)}")
+        return ",".join(sorted(picked)) or None
+
+    def control(self, options: list[tuple[str, str]], legend: str, saved: str | None, labels: tuple[str, ...]):
+        """A named group of native checkboxes (``ChoiceGroup`` in its ``multiple`` mode)."""
+        from ..ui.widgets import ChoiceGroup
+
+        try:
+            value = split_answer(self.clean_answer(saved, labels))
+        except ValueError:
+            value = []
+        return ChoiceGroup(options, legend=legend, value=value, multiple=True)
+
+    def control_answer(self, value: object) -> str | None:
+        return (",".join(sorted(value)) or None) if value else None
+
+    def control_value(self, answer: str | None) -> object:
+        return split_answer(answer)
+
+    # -- grading --------------------------------------------------------------------------
+    def answer_pattern(self, variable: str) -> str:
+        """``qNN = "A,C"`` (or single quotes), or ``qNN = None``."""
+        labels = r"[A-Z](?:,[A-Z])*"
+        return rf"""\A\s*{re.escape(variable)}\s*=\s*(?:"(?P<d>{labels})"|'(?P<s>{labels})'|(?P<none>None))\s*\Z"""
+
+    def check_labels(self, answer: str, labels: tuple[str, ...], number: int) -> ReadAnswer:
+        try:
+            if self.clean_answer(answer, labels) == answer:
+                return ReadAnswer(answer)
+        except ValueError:
+            pass
+        return ReadAnswer(None, ScoreFlagKind.unknown_label, f"question {number}: {answer!r} is not distinct labels of "
+                                                 f"{', '.join(labels)} in order; scored 0")
+
+    def score(self, answer: str | None, key: str, points: float, scoring: str | None = None) -> float:
+        """All-or-nothing: points for exactly the keys. Partial: ``partial_points`` (floor 0)."""
+        if not answer:  # no answer (or one refused): nbgrader's test fails its assert
+            return 0.0
+        if (scoring or ALL_OR_NOTHING) == ALL_OR_NOTHING:
+            return points if answer == key else 0.0
+        picked, keys = split_answer(answer), split_answer(key)
+        right = len(set(picked) & set(keys))
+        return partial_points(float(points), right, len(picked) - right, len(keys))
+
+    # -- analysis -------------------------------------------------------------------------
+    def dichotomous(self, scoring: str | None = None) -> bool:
+        return (scoring or ALL_OR_NOTHING) == ALL_OR_NOTHING
+
+    def picks(self, answer: str | None) -> tuple[str, ...]:
+        return tuple(split_answer(answer))
+
+
+KIND = MultipleSelect()
