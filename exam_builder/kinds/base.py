@@ -29,6 +29,11 @@ grading
 analysis
     ``dichotomous`` (is every score 0 or full points?) and ``picks`` (the options an answer chose,
     for option shares and distractor analysis).
+interchange (QTI 3.0, ``exam_builder.qti``)
+    ``qti_item`` (the response declaration with the key, the interaction and the response
+    processing, written through a ``qti.xml.ItemWriter``), ``qti_fits`` (how well an imported
+    interaction fits the kind: the importer takes the best) and ``from_qti`` (the kind's fields
+    back from a ``qti.xml.Found``, with what could not be carried over).
 
 A kind is a stateless singleton; every hook is a pure function of its arguments. The candidate's
 kernel imports this package, so nothing heavy (nbformat, nbgrader, widgets) is imported at module
@@ -49,6 +54,7 @@ from ..records.states import ScoreFlagKind
 
 if TYPE_CHECKING:
     from ..assembly.manifest import ManifestItem
+    from ..qti.xml import Found, ItemWriter
     from ..rubrics.model import Rubric
 
 LABELS = string.ascii_uppercase
@@ -321,3 +327,26 @@ class ItemKind:
     def picks(self, answer: str | None) -> tuple[str, ...]:
         """The options an answer chose, for option shares."""
         return (answer,) if answer else ()
+
+    # -- interchange (QTI 3.0) ------------------------------------------------------------
+    qti_shuffle: ClassVar[bool] = True  # choices may be shuffled; anchored ones are written fixed
+
+    def qti_item(self, item: Item, w: ItemWriter) -> None:
+        """One key among the choices: ``single`` cardinality, ``max-choices=1``, ``match_correct``."""
+        from ..qti.xml import MATCH_CORRECT, choice_id
+
+        w.declare_response("single", "identifier", [choice_id(k) for k in item.keys])
+        w.choice_interaction([c.text for c in item.choices], 1, self.qti_shuffle, [c.anchored for c in item.choices])
+        w.template(MATCH_CORRECT)
+
+    def qti_fits(self, found: Found) -> int:
+        """How well an imported interaction fits this kind (0: not at all)."""
+        return int(found.interaction == "qti-choice-interaction" and found.cardinality == "single")
+
+    def from_qti(self, found: Found) -> tuple[dict[str, Any], list[str]]:
+        """The item's choices (keys from ``qti-correct-response``), and what was not carried over."""
+        correct = set(found.correct)
+        msgs = []
+        if found.mapping is not None:
+            msgs.append("the choices are scored by a mapping; exam-builder scores this kind all or nothing on the key")
+        return {"choices": tuple(Choice(text=t, correct=i in correct) for i, t, _ in found.choices)}, msgs

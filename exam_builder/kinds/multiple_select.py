@@ -32,6 +32,7 @@ from .base import LABELS, Checker, ItemKind, ReadAnswer, label
 
 if TYPE_CHECKING:
     from ..assembly.manifest import ManifestItem
+    from ..qti.xml import Found, ItemWriter
 
 ALL_OR_NOTHING = "all-or-nothing"
 PARTIAL = "partial"
@@ -175,6 +176,39 @@ class MultipleSelect(ItemKind):
         picked, keys = split_answer(answer), split_answer(key)
         right = len(set(picked) & set(keys))
         return partial_points(float(points), right, len(picked) - right, len(keys))
+
+    # -- interchange (QTI 3.0) ------------------------------------------------------------
+    def qti_item(self, item: Item, w: ItemWriter) -> None:
+        """``multiple`` cardinality, ``max-choices=0``; all-or-nothing: ``match_correct``; partial: a
+        ``qti-mapping`` of +1/keys per key and -1/keys per distractor, bounds 0 and 1, and ``map_response``
+        (the SCORE fraction equals ``partial_points / points``)."""
+        from ..qti.xml import MAP_RESPONSE, MATCH_CORRECT, choice_id
+
+        w.declare_response("multiple", "identifier", [choice_id(k) for k in item.keys])
+        w.choice_interaction([c.text for c in item.choices], 0, True, [c.anchored for c in item.choices])
+        if item.scoring == PARTIAL:
+            step = 1 / len(item.keys)
+            w.mapping({choice_id(i): step if c.correct else -step for i, c in enumerate(item.choices)}, 0, 1)
+            w.template(MAP_RESPONSE)
+        else:
+            w.template(MATCH_CORRECT)
+
+    def qti_fits(self, found: Found) -> int:
+        return int(found.interaction == "qti-choice-interaction" and found.cardinality == "multiple")
+
+    def from_qti(self, found: Found) -> tuple[dict[str, Any], list[str]]:
+        """Keys from ``qti-correct-response``; a mapping means partial credit (exam-builder's rule)."""
+        correct = set(found.correct)
+        fields: dict[str, Any] = {"choices": tuple(Choice(text=t, correct=i in correct) for i, t, _ in found.choices)}
+        if found.mapping is None:
+            return fields, []
+        fields["scoring"] = PARTIAL
+        k = len(correct) or 1
+        ours = {i: (1 / k if i in correct else -1 / k) for i, _, _ in found.choices}
+        if any(abs(found.mapping.get(i, 0) - v) > 1e-6 for i, v in ours.items()):
+            return fields, ["the mapping's values differ from exam-builder's partial credit (+1/keys right, "
+                            "-1/keys wrong, floor 0); scored with exam-builder's rule"]
+        return fields, []
 
     # -- analysis -------------------------------------------------------------------------
     def dichotomous(self, scoring: str | None = None) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..bank.model import Item, Kind, points_text
 from ..errors import Location, Problem
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ..assembly.manifest import ManifestItem
+    from ..qti.xml import Found, ItemWriter
     from ..rubrics.model import Rubric
 
 
@@ -88,6 +89,21 @@ class OpenResponse(ItemKind):
 
     def picks(self, answer: str | None) -> tuple[str, ...]:
         return ()
+
+    # -- interchange (QTI 3.0) ------------------------------------------------------------
+    def qti_item(self, item: Item, w: ItemWriter) -> None:
+        """A string response in a ``qti-extended-text-interaction``, rated by people (SCORE is
+        ``external-scored="human"``), the rubric before the stem in ``qti-rubric-block view="scorer"``."""
+        w.declare_response("single", "string")
+        w.rubric_block("scorer", w.rubric_text(item.rubric_id))
+        w.extended_text()
+        w.human_scored = True
+
+    def qti_fits(self, found: Found) -> int:
+        return int(found.interaction == "qti-extended-text-interaction")
+
+    def from_qti(self, found: Found) -> tuple[dict[str, Any], list[str]]:
+        return {}, []
 
 
 def entry_form(assignment: str) -> str:

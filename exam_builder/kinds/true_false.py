@@ -52,6 +52,12 @@ class TrueFalse(ItemKind):
         n = len(item.choices)
         return tuple(sorted(range(n), key=lambda k: (item.choices[k].text.strip().lower() != "true", k)))
 
+    qti_shuffle = False  # True is A, False B on every form
+
+    def qti_fits(self, found) -> int:
+        """Better than multiple choice for a single choice of exactly True and False."""
+        return 2 * super().qti_fits(found) if tuple(found.texts()) == TRUE_FALSE else 0
+
     def lint(self, entry: ManifestItem, item: Item, where: Location, assignment: str,
              rubrics: Mapping[str, Rubric]) -> list[Problem]:
         out = super().lint(entry, item, where, assignment, rubrics)

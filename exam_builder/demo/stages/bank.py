@@ -1,4 +1,5 @@
-"""Demo stage 'bank': check the sample bank (the demo stops on any error) and summarize it.
+"""Demo stage 'bank': check the sample bank (the demo stops on any error), summarize it, and export
+it as a QTI 3.0 package (a staff file: exports/qti/bank.zip, validated against the IMS schemas).
 
 Puts in ``ctx.state``: ``bank`` (the parsed ``Bank``), ``rubrics`` (id -> ``Rubric``) and
 ``bank_warnings`` (the warnings of the check). Reads nothing from earlier stages.
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from ...bank.check import check
 from ...bank.model import Kind, Status
-from ...errors import ValidationFailed
+from ...errors import ValidationFailed, rel
 from ...kinds import kind_for
 
 
@@ -56,3 +57,10 @@ def run(ctx) -> None:
         f"{len(report.rubrics)} rubrics; {len(report.warnings)} warning(s)",
         highlight=False,
     )
+
+    from ...qti.export import build_package, select_items, write_zip
+
+    pkg = build_package(report.bank, report.rubrics, select_items(report.bank))
+    path = write_zip(pkg, course.reports_dir / "qti" / "bank.zip")
+    console.print(f"QTI 3.0 export (staff only, it holds the keys): {pkg.items} items and {pkg.stimuli} stimuli, "
+                  f"valid against the IMS schemas, in {rel(path, course.root)}", highlight=False)

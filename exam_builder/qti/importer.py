@@ -1,0 +1,461 @@
+"""`exam-builder import qti PACKAGE`: QTI items into an item notebook of drafts awaiting review.
+
+Reads a QTI 3.0 content package (a zip or a folder with ``imsmanifest.xml``; without a manifest,
+every item file in it), and simple QTI 2.1/2.2 items (``assessmentItem``, ``choiceInteraction``,
+``extendedTextInteraction``, ``correctResponse``, ``mapping``, ``modalFeedback``), whose names are
+rewritten to QTI 3.0's before reading. Each interaction goes to the kind that fits it best
+(``ItemKind.qti_fits``; the exported LOM 'kind' wins), which reads its own fields (``from_qti``).
+exam-builder's own fields come back from the manifest's LOM (``export.metadata_lom``).
+
+Every imported item is a draft with no reviewer: a review elsewhere is not a review here
+(``bank review``). Every construct that is not carried over is a ``Problem`` located at the file
+and XML line: an error when the item would mean something else without it (another interaction,
+an image, a template, custom response processing), a warning when only its look is lost
+(inline formatting). The notebook is written only when there is no error (``skip_problems``:
+the items with errors are left out instead), to a temporary file renamed into place; an existing
+notebook or an id already in the bank is an error, never overwritten.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
+
+from ..bank.model import Item, Kind, Scenario, Status
+from ..bank.parse import ID_PATTERN, render_item, render_scenario
+from ..errors import Location, Problem
+from ..kinds import all_kinds, kind_for
+from .export import CLASSIFIED
+from .xml import CATALOG, CP, LOM, QTI, QTI21, QTI22, Found, read_text
+
+V2 = {QTI21: "2.1", QTI22: "2.2"}
+ITEM_TYPES = {"imsqti_item_xmlv3p0", "imsqti_item_xmlv2p1", "imsqti_item_xmlv2p2"}
+#: Elements read (QTI 3.0 names); anything else in an item is reported.
+KNOWN = {
+    "qti-assessment-item", "qti-response-declaration", "qti-correct-response", "qti-value", "qti-mapping",
+    "qti-map-entry", "qti-outcome-declaration", "qti-default-value", "qti-item-body", "p", "br", "div",
+    "qti-choice-interaction", "qti-simple-choice", "qti-prompt", "qti-extended-text-interaction",
+    "qti-response-processing", "qti-modal-feedback", "qti-content-body", "qti-rubric-block",
+    "qti-assessment-stimulus-ref",
+}
+#: Inline markup read as its text: only the look is lost.
+INLINE = {"strong", "em", "b", "i", "span", "code", "sub", "sup", "u", "small", "big", "q", "cite", "abbr"}
+#: QTI 2.x names that are HTML, not QTI (kept as they are when renamed).
+HTML = INLINE | {"p", "br", "div", "ul", "ol", "li", "img", "table", "tr", "td", "th", "thead", "tbody", "a",
+                 "object", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "dl", "dt", "dd", "caption",
+                 "col", "colgroup", "tfoot", "address", "kbd", "samp", "var", "dfn", "acronym"}
+
+
+@dataclass
+class Imported:
+    """What a package gave: items and scenarios (in package order), and what was not carried over."""
+
+    items: list[Item] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    rubrics: dict[str, str] = field(default_factory=dict)  # item id -> the scorer rubric's text
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _to_v3(root: etree._Element) -> None:
+    """Rename a QTI 2.x tree to QTI 3.0 names in place (``choiceInteraction`` -> ``qti-choice-interaction``,
+    ``maxChoices`` -> ``max-choices``); HTML elements keep their names. Source lines are kept."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        qn = etree.QName(el)
+        if qn.namespace not in V2:
+            continue
+        local = qn.localname if qn.localname in HTML else "qti-" + _kebab(qn.localname)
+        el.tag = f"{{{QTI}}}{local}"
+        for name in list(el.attrib):
+            if not name.startswith("{") and _kebab(name) != name:
+                el.set(_kebab(name), el.attrib.pop(name))
+
+
+class _Source:
+    """The package's files: a zip or a folder, read by relative path."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip = zipfile.ZipFile(path) if path.is_file() else None
+
+    def names(self) -> list[str]:
+        if self.zip:
+            return [n for n in self.zip.namelist() if not n.endswith("/")]
+        return sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file())
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return self.zip.read(name) if self.zip else (self.path / name).read_bytes()
+        except (KeyError, OSError):
+            return None
+
+
+def _parse(data: bytes, label: str, problems: list[Problem]) -> etree._Element | None:
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, remove_comments=True, remove_pis=True)
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        problems.append(Problem(Location(label, line=exc.lineno), f"not well-formed XML: {exc.msg}"))
+        return None
+
+
+def _lom_fields(lom: etree._Element | None) -> dict[str, str]:
+    """exam-builder's fields from a resource's LOM (what ``export.metadata_lom`` wrote)."""
+    if lom is None:
+        return {}
+    L = f"{{{LOM}}}"
+    out: dict[str, str] = {}
+    for ident in lom.iterfind(f"{L}general/{L}identifier"):
+        if ident.findtext(f"{L}catalog") == CATALOG and ident.findtext(f"{L}entry"):
+            out["id"] = ident.findtext(f"{L}entry")
+    title = lom.findtext(f"{L}general/{L}title/{L}string")
+    out["title"] = title or ""
+    status = lom.find(f"{L}lifeCycle/{L}status")
+    if status is not None and status.findtext(f"{L}source") == CATALOG:
+        out["status"] = status.findtext(f"{L}value") or ""
+    for c in lom.iterfind(f"{L}lifeCycle/{L}contribute"):
+        role = c.findtext(f"{L}role/{L}value")
+        m = re.search(r"^FN:(.*)$", c.findtext(f"{L}entity") or "", re.MULTILINE)
+        if m and role in ("author", "validator"):
+            out["author" if role == "author" else "reviewer"] = re.sub(r"\\(.)", lambda g: "\n" if g[1] == "n" else g[1], m[1])
+    diff = lom.find(f"{L}educational/{L}difficulty")
+    if diff is not None and diff.findtext(f"{L}source") == CATALOG:
+        out["difficulty"] = diff.findtext(f"{L}value") or ""
+    for cl in lom.iterfind(f"{L}classification"):
+        purpose = cl.find(f"{L}purpose")
+        if purpose is None or purpose.findtext(f"{L}source") != CATALOG:
+            continue
+        name = purpose.findtext(f"{L}value")
+        if name in CLASSIFIED:
+            out[name] = cl.findtext(f"{L}taxonPath/{L}taxon/{L}entry/{L}string") or ""
+    return out
+
+
+def _bank_id(ident: str, label: str, line: int | None, problems: list[Problem]) -> str:
+    """A QTI identifier as a bank id (lower-case letters, digits, '.', '_', '-'), with a warning if changed."""
+    new = re.sub(r"[^a-z0-9._-]+", "-", ident.lower()).strip("-._") or "item"
+    if not ID_PATTERN.match(new):
+        new = "i-" + new
+    if new != ident:
+        problems.append(Problem(Location(label, line=line, item=new), f"identifier {ident!r} is written as the id {new!r}",
+                                severity="warning"))
+    return new
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: dict[str, str],
+              problems: list[Problem]) -> tuple[Item | None, str]:
+    """One item (or None when it has errors) and its scorer rubric's text; problems are appended."""
+    start = len(problems)
+
+    def bad(el: etree._Element, msg: str, severity: str = "error") -> None:
+        problems.append(Problem(Location(label, line=el.sourceline, item=item_id), msg, severity=severity))
+
+    item_id = meta.get("id") or _bank_id(root.get("identifier", ""), label, root.sourceline, problems)
+    for el in root.iter():
+        name = _local(el)
+        if not name or name in KNOWN:
+            continue
+        if name in INLINE:
+            bad(el, f"<{name}> is read as plain text (its formatting is not carried over)", "warning")
+        elif name.endswith("-interaction"):
+            continue  # reported below, with the kinds there are
+        else:
+            bad(el, f"<{name}> is not carried over: exam-builder items are text, choices and a rationale")
+    body = root.find(q("qti-item-body"))
+    interactions = [el for el in (body.iter() if body is not None else []) if _local(el).endswith("-interaction")]
+    if len(interactions) != 1:
+        bad(body if body is not None else root, f"{len(interactions)} interactions; an exam-builder item has exactly one")
+        return None, ""
+    inter = interactions[0]
+    found = Found(interaction=_local(inter), max_choices=int(inter.get("max-choices", "1") or 1))
+    decl = next((d for d in root.iterfind(q("qti-response-declaration")) if d.get("identifier") == inter.get("response-identifier")), None)
+    if decl is not None:
+        found.cardinality, found.base_type = decl.get("cardinality", "single"), decl.get("base-type", "")
+        found.correct = [v.text or "" for v in decl.iterfind(f"{q('qti-correct-response')}/{q('qti-value')}")]
+        mapping = decl.find(q("qti-mapping"))
+        if mapping is not None:
+            found.mapping = {e.get("map-key"): float(e.get("mapped-value", "0")) for e in mapping.iterfind(q("qti-map-entry"))}
+    found.choices = [(c.get("identifier", ""), read_text_inline(c), c.get("fixed") == "true")
+                     for c in inter.iterfind(q("qti-simple-choice"))]
+    rp = root.find(q("qti-response-processing"))
+    if rp is not None:
+        template = rp.get("template", "")
+        if len(rp):
+            found.template = "custom"
+            bad(rp, "custom response processing is not carried over; the item is scored by its kind's rule")
+        else:
+            found.template = next((t for t in ("match_correct", "map_response") if t in template), "other")
+            if found.template == "other":
+                bad(rp, f"response processing template {template!r} is not carried over")
+    fits = {k: k.qti_fits(found) for k in all_kinds()}
+    kind = kind_for(meta["kind"]) if meta.get("kind") in {k.value for k in Kind} else None
+    if kind is None or not fits[kind]:
+        kind = max(fits, key=fits.get)
+        if not fits[kind]:
+            bad(inter, f"<{found.interaction}> is not carried over; exam-builder has {', '.join(k.name for k in all_kinds())} items "
+                       "(choice and extended-text interactions)")
+            return None, ""
+    fields, messages = kind.from_qti(found)
+    for msg in messages:
+        bad(inter, msg)
+    stem_parts = [el for el in (body if body is not None else []) if _local(el) not in ("qti-rubric-block",) and el is not inter
+                  and inter not in el.iterdescendants()]
+    stem = read_text(_wrap(stem_parts))
+    prompt = inter.find(q("qti-prompt"))
+    if prompt is not None:
+        stem = "\n\n".join(s for s in (stem, read_text_inline(prompt)) if s)
+    rubric = "\n\n".join(read_text(_content(b)) for b in (body.iterfind(q("qti-rubric-block")) if body is not None else []))
+    feedback = list(root.iterfind(q("qti-modal-feedback")))
+    if len(feedback) > 1:
+        bad(feedback[1], f"{len(feedback)} modal feedbacks; the first is kept as the rationale", "warning")
+    rationale = read_text(_content(feedback[0])) if feedback else ""
+    if meta.get("points"):
+        points = float(meta["points"])
+    else:
+        maxscore = next((o for o in root.iterfind(q("qti-outcome-declaration")) if o.get("identifier") == "MAXSCORE"), None)
+        value = maxscore.findtext(f"{q('qti-default-value')}/{q('qti-value')}") if maxscore is not None else None
+        points = float(value) if value and not kind.objective else 1.0
+    ref = root.find(q("qti-assessment-stimulus-ref"))
+    scenario = meta.get("scenario") or (stimuli.get(ref.get("identifier", "")) if ref is not None else None) or None
+    data = dict(id=item_id, kind=kind.kind, stem=stem.strip(), rationale=rationale.strip(), points=points,
+                competency=meta.get("competency", ""), difficulty=meta.get("difficulty") or "medium",
+                status=Status.draft, author=meta.get("author", ""), reviewer="", scenario=scenario,
+                rubric=meta.get("rubric") or None, **fields)
+    if meta.get("module", "").isdigit():
+        data["module"] = int(meta["module"])
+    if "scoring" in meta:
+        data["scoring"] = meta["scoring"] or None
+    if any(p.is_error for p in problems[start:]):
+        return None, rubric
+    return Item(**data), rubric
+
+
+def q(tag: str) -> str:
+    return f"{{{QTI}}}{tag}"
+
+
+def read_text_inline(el: etree._Element) -> str:
+    """An element's text as ``read_text`` reads a paragraph (``<br/>`` a line break), outside markup
+    that is not a paragraph (``qti-prompt``, choices)."""
+    wrapper = etree.Element("w")
+    copy = etree.fromstring(etree.tostring(el))
+    copy.tail = None
+    wrapper.append(copy)
+    return read_text(wrapper)
+
+
+def _wrap(parts: list[etree._Element]) -> etree._Element:
+    """Paragraph-level elements under one parent for ``read_text``; a ``div`` counts by its children."""
+    wrapper = etree.Element("w")
+    for el in parts:
+        if _local(el) == "div":
+            for child in el:
+                wrapper.append(etree.fromstring(etree.tostring(child)))
+        else:
+            wrapper.append(etree.fromstring(etree.tostring(el)))
+    for child in wrapper:
+        child.tail = None
+    return wrapper
+
+
+def _content(el: etree._Element) -> etree._Element:
+    """A feedback's or rubric block's paragraphs: its ``qti-content-body``, or (QTI 2.x) the element itself."""
+    body = el.find(q("qti-content-body"))
+    if body is not None:
+        return body
+    if len(el) == 0 or all(_local(c) in INLINE | {"br"} for c in el):  # 2.x: inline text straight in the element
+        return _wrap([el])
+    return el
+
+
+def read_package(path: Path, label: str | None = None) -> Imported:
+    """Every item and scenario of a package (zip or folder), with every problem located."""
+    label = label or str(path)
+    out = Imported()
+    try:
+        src = _Source(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        out.problems.append(Problem(Location(label), f"not a QTI package (a zip or a folder): {exc}"))
+        return out
+    item_files: list[tuple[str, dict[str, str]]] = []
+    stim_files: list[tuple[str, dict[str, str]]] = []
+    manifest = src.read("imsmanifest.xml")
+    if manifest is not None:
+        mroot = _parse(manifest, f"{label}/imsmanifest.xml", out.problems)
+        if mroot is None:
+            return out
+        for res in mroot.iter(f"{{{CP}}}resource", "{http://www.imscp.org/xsd/imscp_v1p1}resource",
+                              "{http://www.imsglobal.org/xsd/imscp_v1p1}resource"):
+            rtype, href = res.get("type", ""), res.get("href", "")
+            lom = next(res.iter(f"{{{LOM}}}lom"), None)
+            if rtype in ITEM_TYPES:
+                item_files.append((href, _lom_fields(lom)))
+            elif rtype.startswith("imsqti_stimulus"):
+                stim_files.append((href, _lom_fields(lom)))
+            elif rtype.startswith("imsqti_"):
+                out.problems.append(Problem(Location(f"{label}/imsmanifest.xml", line=res.sourceline),
+                                            f"resource of type {rtype!r} ({href}) is not carried over; "
+                                            "exam-builder imports items and stimuli"))
+    else:
+        for name in src.names():
+            if name.endswith(".xml"):
+                item_files.append((name, {}))  # stimuli are found through their references
+    stimuli: dict[str, str] = {}  # QTI identifier -> scenario id
+    for href, meta in stim_files:
+        root = _parse(src.read(href) or b"", f"{label}/{href}", out.problems)
+        if root is None:
+            continue
+        ident = root.get("identifier", "")
+        sid = meta.get("id") or _bank_id(ident, f"{label}/{href}", root.sourceline, out.problems)
+        body = root.find(q("qti-stimulus-body"))
+        title = meta["title"] if "title" in meta else root.get("title", "")
+        out.scenarios.append(Scenario(id=sid, title=title, text=read_text(body) if body is not None else ""))
+        stimuli[ident] = sid
+    for href, meta in item_files:
+        name = f"{label}/{href}"
+        data = src.read(href)
+        if data is None:
+            out.problems.append(Problem(Location(f"{label}/imsmanifest.xml"), f"the manifest names {href}, which is not in the package"))
+            continue
+        root = _parse(data, name, out.problems)
+        if root is None:
+            continue
+        ns = etree.QName(root).namespace
+        if ns in V2:
+            _to_v3(root)
+        elif ns != QTI:
+            if manifest is None:
+                continue  # another XML file of a folder without a manifest
+            out.problems.append(Problem(Location(name, line=root.sourceline), f"<{root.tag}> is not a QTI 2.1, 2.2 or 3.0 item"))
+            continue
+        if _local(root) == "qti-assessment-stimulus":
+            continue
+        if _local(root) != "qti-assessment-item":
+            out.problems.append(Problem(Location(name, line=root.sourceline), f"<{_local(root)}> is not carried over; "
+                                        "exam-builder imports items"))
+            continue
+        for ref in root.iterfind(q("qti-assessment-stimulus-ref")):
+            if ref.get("identifier") not in stimuli:
+                _stimulus_from_ref(src, href, ref, label, stimuli, out)
+        item, rubric = read_item(root, name, meta, stimuli, out.problems)
+        if item is not None:
+            out.items.append(item)
+            if rubric:
+                out.rubrics[item.id] = rubric
+    return out
+
+
+def _stimulus_from_ref(src: _Source, item_href: str, ref: etree._Element, label: str, stimuli: dict[str, str],
+                       out: Imported) -> None:
+    """A stimulus the manifest did not list, read from the item's reference."""
+    href = str(PurePosixPath(item_href).parent / ref.get("href", ""))
+    parts: list[str] = []
+    for part in href.split("/"):
+        if part == "..":
+            parts = parts[:-1]
+        elif part not in ("", "."):
+            parts.append(part)
+    href = "/".join(parts)
+    data = src.read(href)
+    if data is None:
+        out.problems.append(Problem(Location(f"{label}/{item_href}", line=ref.sourceline),
+                                    f"the stimulus {ref.get('href')} is not in the package"))
+        return
+    root = _parse(data, f"{label}/{href}", out.problems)
+    if root is None:
+        return
+    if etree.QName(root).namespace in V2:
+        _to_v3(root)
+    sid = _bank_id(root.get("identifier", ""), f"{label}/{href}", root.sourceline, out.problems)
+    body = root.find(q("qti-stimulus-body"))
+    out.scenarios.append(Scenario(id=sid, title=root.get("title", ""), text=read_text(body) if body is not None else ""))
+    stimuli[ref.get("identifier", "")] = sid
+
+
+def notebook_cells(imported: Imported, source: str) -> list[str]:
+    """The markdown cells of the notebook: a note, then each scenario before its first item, each item,
+    and after an open response the scorer rubric the package carried (a note the bank parser skips)."""
+    cells = [f"# Imported from {source}\n\nDrafts awaiting review: every item here has status draft. "
+             "Review each one before it goes live."]
+    scenarios = {s.id: s for s in imported.scenarios}
+    written: set[str] = set()
+    for item in imported.items:
+        if item.scenario and item.scenario in scenarios and item.scenario not in written:
+            written.add(item.scenario)
+            cells.append(render_scenario(scenarios[item.scenario]))
+        cells.append(render_item(item))
+        if item.id in imported.rubrics:
+            text = "\n".join(f"> {line}" if line else ">" for line in imported.rubrics[item.id].split("\n"))
+            cells.append(f"Rubric for scorers as the package gave it (write rubrics/{item.rubric_id}.yaml from it):\n\n{text}")
+    for sid, sc in scenarios.items():
+        if sid not in written:
+            cells.append(render_scenario(sc))
+    return cells
+
+
+def write_notebook(cells: list[str], path: Path) -> None:
+    """The notebook at ``path``, all or nothing (a temporary file in the folder, then a rename)."""
+    import nbformat
+
+    from ..bank.parse import write_notebooks
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(c) for c in cells]
+    for n, c in enumerate(nb.cells):
+        c["id"] = f"c{n:04d}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_notebooks({path: nb})
+
+
+@dataclass
+class ImportResult:
+    notebook: Path | None
+    imported: Imported
+    skipped: int = 0  # items left out for their errors (``skip_problems``)
+
+
+def import_package(package: Path, into: Path, existing_ids: set[str], label: str | None = None,
+                   skip_problems: bool = False) -> ImportResult:
+    """Read ``package`` and write ``into/<package name>.ipynb``; ``ValidationFailed`` (nothing written)
+    on any error, unless ``skip_problems`` (the items with errors are left out and reported)."""
+    from ..errors import ExamBuilderError, ValidationFailed
+
+    label = label or str(package)
+    if not package.exists():
+        raise ExamBuilderError(f"{label}: no such file or folder; give a QTI package (.zip) or its folder")
+    imported = read_package(package, label)
+    seen: set[str] = set()
+    for item in list(imported.items):
+        if item.id in existing_ids or item.id in seen:
+            where = "the bank" if item.id in existing_ids else "this package"
+            imported.problems.append(Problem(Location(label, item=item.id), f"item id {item.id!r} is already in {where}; "
+                                             "rename it in the package or in the bank"))
+            imported.items.remove(item)
+        seen.add(item.id)
+    n_items = len(imported.items)
+    errors = imported.errors
+    if errors and not skip_problems:
+        raise ValidationFailed(imported.problems)
+    path = into / f"{re.sub(r'[^A-Za-z0-9._-]+', '-', package.stem) or 'qti'}.ipynb"
+    if path.exists():
+        raise ExamBuilderError(f"{path} already exists; import into another folder (--into) or move it away")
+    if not imported.items:
+        raise ValidationFailed(imported.problems + [Problem(Location(label), "no item could be imported")])
+    write_notebook(notebook_cells(imported, package.name), path)
+    return ImportResult(path, imported, skipped=len({p.location.item for p in errors}) if errors else 0)
