@@ -235,7 +235,8 @@ def cohort_section(d: ReportData) -> Section:
         candidates="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     by["pass rate"] = (by.passed / by.candidates).round(3)
     sec.tables.append(("Pass rate per class and form (decided sittings)", by))
-    attempts = decided.groupby("attempt").result.agg(sittings="size", passed=lambda x: int((x == PASS).sum())).reset_index()
+    attempts = decided.groupby("attempt").result.agg(
+        sittings="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     sec.tables.append(("Results by attempt", attempts))
     acc = pd.DataFrame({"accommodation": list(d.accommodations.index) + ["extended time used", "scribe used"],
                         "candidates": [int(v) for v in d.accommodations.values]

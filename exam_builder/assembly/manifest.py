@@ -11,7 +11,7 @@ import string
 
 from pydantic import BaseModel, ConfigDict, model_serializer
 
-from ..bank.model import Kind
+from ..bank.model import Kind, without_empty_scoring
 
 LABELS = string.ascii_uppercase
 
@@ -43,10 +43,7 @@ class ManifestItem(BaseModel):
     @model_serializer(mode="wrap")
     def _without_unset(self, handler):
         """No ``scoring`` key when there is none: manifests (and their hashes) of kinds without one are unchanged."""
-        data = handler(self)
-        if isinstance(data, dict) and data.get("scoring") is None:
-            data.pop("scoring", None)
-        return data
+        return without_empty_scoring(handler(self))
 
     @property
     def grade_id(self) -> str:

@@ -104,10 +104,7 @@ class Item(BaseModel):
     @model_serializer(mode="wrap")
     def _without_unset(self, handler):
         """No ``scoring`` key when there is none: other items' content (and hash) is unchanged."""
-        data = handler(self)
-        if isinstance(data, dict) and data.get("scoring") is None:
-            data.pop("scoring", None)
-        return data
+        return without_empty_scoring(handler(self))
 
     @property
     def keys(self) -> list[int]:
@@ -131,6 +128,14 @@ class Item(BaseModel):
     def content_hash(self) -> str:
         """SHA-256 of the canonical content: a changed stem, choice, key or points changes it."""
         return _hash(self.content())
+
+
+def without_empty_scoring(data):
+    """Serialized data without a ``scoring`` of None, so the content and hashes of items (and manifests) of
+    kinds that have no scoring rule stay byte-identical to those written before the rule existed."""
+    if isinstance(data, dict) and data.get("scoring") is None:
+        data.pop("scoring", None)
+    return data
 
 
 def _hash(data: dict) -> str:
