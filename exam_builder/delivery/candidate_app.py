@@ -222,6 +222,9 @@ class CandidateApp:
                 f"<b>Start the exam</b>, and it keeps running if the page is closed.</li>"
                 f"<li>There are {n} questions. Choose one answer for each true/false and multiple choice "
                 f"question; write your answer in the box for open-response questions.</li>"
+                + ("<li>A question that says <b>select all that apply</b> has a box for each choice: tick every "
+                   "choice that is right. It counts as answered when at least one box is ticked.</li>"
+                   if any(it.multiple for it in s.form.items) else "") +
                 f"<li>Every answer is saved as soon as you give it. You can change it until you submit.</li>"
                 f"<li>Use <b>Flag</b> to mark a question to come back to. The list of questions shows "
                 f"which are answered (✓) and flagged (⚑).</li>"
@@ -266,13 +269,16 @@ class CandidateApp:
         head = w.HTML(heading(f"Question {it.number} of {total}", f"q{it.number}",
                                f" <span style='font-weight:normal'>({pts})</span>"))
         question: list[w.Widget] = [w.HTML(md(it.stem))]
+        note = kind_for(it.kind).question_note  # "select all that apply": said in words, and in the group's name
+        if note:
+            question.append(w.HTML(f"<p><b>{html.escape(note[:1].upper() + note[1:])}.</b></p>"))
         saved = self.session.answers().get(it.item_id)
         self._loading = True
         try:
             if it.objective:
+                legend = f"Answer to question {it.number}" + (f" ({note})" if note else "")
                 ctrl = kind_for(it.kind).control([(c.label, f"{c.label}. {c.text}") for c in it.choices],
-                                                 f"Answer to question {it.number}", saved.value if saved else None,
-                                                 it.labels)
+                                                 legend, saved.value if saved else None, it.labels)
                 ctrl.observe(self._safe(lambda ch, i=it: self._on_choice(i, ch)), names="value")
                 clear = self._button("Clear my answer", lambda i=it: self._clear(i),
                                      tooltip=f"Clear the answer to question {it.number}")

@@ -351,8 +351,6 @@ def test_the_question_passes_axe_and_reflows(site, browser, size):
     ctx.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="product bug: the candidate app drops the kind's question_note "
-                                       "('select all that apply'); see the report")
 def test_the_question_says_select_all_that_apply(site, browser):
     """WCAG 3.3.2: the instruction is on the question screen in words, not only implied by checkboxes."""
     course, server, codes, manifest = site
