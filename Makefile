@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test install system-deps benchmarks clean
+.PHONY: demo test install system-deps node-deps benchmarks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/exam-builder demo --dir demo-course
 
-## Debian packages the tests use: chromium (browser tests) and PostgreSQL.
+## Debian packages the tests use: chromium (browser tests), PostgreSQL and npm.
 system-deps:
 	bash scripts/system-deps.sh
 
-## Every test: unit, corpus, property, nbgrader round trips, PostgreSQL and browser tests.
-test: $(STAMP) system-deps
-	bash scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --timeout 900 $(PYTEST_ARGS)
+## JupyterHub's configurable-http-proxy (npm) into .cache/node, for the hub tests.
+node-deps: system-deps
+	bash scripts/node-deps.sh
+
+## Every test: unit, corpus, property, nbgrader round trips, PostgreSQL, browser and JupyterHub tests.
+test: $(STAMP) system-deps node-deps
+	PATH="$(CURDIR)/.cache/node/node_modules/.bin:$$PATH" bash scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --timeout 900 $(PYTEST_ARGS)
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/run_all.py

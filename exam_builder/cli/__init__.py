@@ -21,7 +21,8 @@ from ..errors import ExamBuilderError
 from ..lock import course_lock
 from .common import console, err_console, pass_course, pass_course_db  # noqa: F401  (the modules' shared API)
 
-COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analysis", "demo", "rehearse", "qti"]
+COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analysis", "demo", "rehearse", "qti",
+                   "hub"]
 
 #: Commands that change a course: they run one at a time (``exam_builder.lock``). The servers
 #: (serve, proctor, grader) change it a transaction at a time and are not serialized.

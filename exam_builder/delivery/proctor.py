@@ -23,7 +23,9 @@ What it promises the proctor:
   have their own sections, each with its message beside its buttons.
 * **Who acts is asked once**: the "Your name" box starts empty (never the computer's login name)
   and must be filled before any change; every change goes through ``delivery.sittings``, which
-  records who and why in the same transaction.
+  records who and why in the same transaction. Signed in through JupyterHub, the proctor is the
+  hub user the server put into the kernel (``records.identity``): the box shows that name, cannot
+  be changed, and whatever a page sends, changes are recorded under the hub user only.
 * It refreshes itself every ``ProctorSettings.refresh_seconds`` (an asyncio task on the kernel's
   loop); widgets are updated in place, so a box being typed in keeps its focus.
 * It reflows: cards wrap their fields on a phone (390 px) and at 200% zoom, with nothing cut off
@@ -49,6 +51,7 @@ from traitlets import Float, Int
 from traitlets.config import Configurable
 
 from ..errors import ExamBuilderError
+from ..records import identity
 from ..records.models import Candidate, Exam, Form, Response, Sitting, SittingEvent, utcnow
 from ..records.states import SITTING_OPEN, SittingStatus
 from . import sittings as ops
@@ -407,8 +410,13 @@ class ProctorDashboard:
 
         label = {"description_width": "initial"}
         # who acts, asked once (never the computer's login name)
-        self.proctor = w.Text(value=actor or "", description="Your name", style=label, layout=w.Layout(width="28em"),
-                              placeholder="as it should appear in the audit trail")
+        ident = identity.current()
+        hub_name = ident.name if ident is not None and ident.fixed else None
+        self.proctor = w.Text(value=hub_name or actor or "", description="Your name", style=label,
+                              layout=w.Layout(width="28em"), placeholder="as it should appear in the audit trail",
+                              disabled=hub_name is not None)
+        who_help = (f"Signed in through JupyterHub as {_e(hub_name)}; recorded with every change you make."
+                    if hub_name else "Type your name once; it is recorded with every change you make.")
         # what is shown
         today = ops.room_today(course, clock())
         self.date = w.DatePicker(value=today, description="Date", style=label)
@@ -458,8 +466,7 @@ class ProctorDashboard:
         self.root = w.VBox([
             w.HTML(style_css()),
             w.HTML(f"<h1>Proctor's room view: {_e(exam_title(course, exam))}</h1>"),
-            self._line(self.proctor, w.HTML("<p class='eb-help'>Type your name once; it is recorded with every "
-                                            "change you make.</p>")),
+            self._line(self.proctor, w.HTML(f"<p class='eb-help'>{who_help}</p>")),
             self._line(self.date, self.room, self.show, refresh),
             self.totals, self.updated,
             w.HTML("<h2>Candidates</h2>"), self.cards,
@@ -504,7 +511,7 @@ class ProctorDashboard:
                                "was saved) before you try again.", "refused")
 
     def _who(self) -> str:
-        name = (self.proctor.value or "").strip()
+        name = identity.actor(self.proctor.value)  # signed in through the hub: the hub user, whatever was typed
         if not name:
             raise ExamBuilderError("Type your name in “Your name” at the top first; it is recorded with every change.")
         return name
@@ -820,6 +827,8 @@ def launch(course_root: str | None = None, exam: str | None = None):
     from ..course import Course
 
     course = Course(course_root)
+    if identity.current() is None:  # the standalone token mode: names are typed
+        identity.self_declared()
     dash = ProctorDashboard(course, course.exam_name(exam or os.environ.get("EXAM_BUILDER_EXAM")))
     display(dash.root)
     return dash

@@ -28,7 +28,8 @@ course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server prom
   and for a proctor checking the machine before the room opens.
 
 Staff apps (``exam-builder proctor``, ``exam-builder grader``) run on 127.0.0.1 with a token and
-the same kernel lifecycle.
+the same kernel lifecycle; names typed there are recorded as self-declared. Behind JupyterHub
+they run as hub services instead (``exam_builder.hub.service``), signed in as hub users.
 """
 from __future__ import annotations
 
@@ -337,7 +338,10 @@ class KernelLifecycle:
         return render_task, cache, kernel_id
 
     async def start_kernel(self, *args, **kwargs):
-        """A page's own kernel (the pool was empty, or no pool): counted as handed out."""
+        """A page's own kernel (the pool was empty, or no pool): counted as handed out. A hub
+        service's credentials (``JUPYTERHUB_*``: its API token) never reach a kernel."""
+        if isinstance(kwargs.get("env"), dict):
+            kwargs["env"] = {k: v for k, v in kwargs["env"].items() if not k.startswith("JUPYTERHUB_")}
         self._last_take = time.monotonic()
         kernel_id = await super().start_kernel(*args, **kwargs)
         self._handed_out[kernel_id] = time.monotonic()

@@ -11,6 +11,10 @@ the candidate's id or name, never another grader's score. Candidate text is show
 question and the rubric's notes are markdown (rendered with the candidate app's ``md``, which
 escapes raw HTML).
 
+Who rates: signed in through JupyterHub (``exam_builder.hub``), the grader is the hub user the
+server put into the kernel (``records.identity``): no name box, and no way to rate as anyone
+else. In the standalone token mode the grader types a name, recorded as self-declared.
+
 The scoring screen puts the response and the rubric side by side (stacked on narrow screens),
 keeps Save at the bottom of the screen, marks the chosen level in words as well as by look, and
 says what is left: "3 of 18 left for you" counts the responses ``RatingQueue.claim`` would still
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 
 from ..ui.page import focus_on, heading, md, style_css
 from ..errors import ExamBuilderError
+from ..records import identity
 from ..records.states import RatingRole
 from ..rubrics.model import Criterion, Rubric
 from ..ui.widgets import Assist, ChoiceGroup
@@ -50,15 +55,32 @@ class GraderSession:
         self.skipped: set[str] = set()  # anonymous ids given back in this session
         self.last: Decision | None = None
         self._stems: dict[str, str] = {}
+        ident = identity.current()
+        if ident is not None and ident.fixed:
+            self.rater = ident.name
 
     # -- sign in and pick -------------------------------------------------------------
+    @property
+    def hub_signed(self) -> bool:
+        """Signed in through JupyterHub: the name is the server's, never typed."""
+        ident = identity.current()
+        return ident is not None and ident.fixed
+
     def sign_in(self, name: str) -> None:
+        if self.hub_signed:
+            raise ExamBuilderError(f"you are signed in through JupyterHub as {self.rater}; "
+                                   "scores are recorded under that name only")
         name = (name or "").strip()
         if len(name) < 2:
             raise ExamBuilderError("type your name to sign in: every score records who gave it")
+        if identity.current() is not None:  # the standalone app: the audit trail says it was typed
+            identity.self_declared(name)
         self.rater = name
 
     def _need_rater(self) -> str:
+        ident = identity.current()
+        if ident is not None and ident.fixed:  # whatever a page's message may have changed
+            return ident.name
         if not self.rater:
             raise ExamBuilderError("sign in first")
         return self.rater
@@ -323,6 +345,10 @@ class GraderApp:
                             self.work_panel, self.bar])
         self.root.add_class("eb-app")
         self.root.add_class("eb-grader")
+        if session.hub_signed:  # the hub said who this is: straight to the questions
+            self.sign_in_panel.children = ()
+            self._to_pick()
+            self.message.value = f"Signed in through JupyterHub as {html.escape(session.rater or '')}."
 
     # -- actions ----------------------------------------------------------------------
     def _run(self, fn) -> None:
@@ -494,8 +520,12 @@ class GraderApp:
 
 
 def app_from_environment() -> GraderApp:
-    """The app for the notebook that ``exam-builder grader`` serves (course and exam from env)."""
+    """The app for the notebook that ``exam-builder grader`` (a typed, self-declared name) or the
+    hub service (the hub user, set by the server before this runs) serves; course and exam from env."""
     from ..course import Course
+
+    if identity.current() is None:
+        identity.self_declared()
 
     course = Course(os.environ.get("EXAM_BUILDER_COURSE", "."))
     exam = course.exam_name(os.environ.get("EXAM_BUILDER_EXAM"))

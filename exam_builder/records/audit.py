@@ -3,6 +3,10 @@
 Each entry's hash covers its own fields and the hash of the entry before it, so editing or
 deleting any row breaks the chain that ``verify`` walks. Record an entry in the same
 transaction as the change it describes.
+
+In a staff app's process, every entry also says how its actor's name was established
+(``details["identity"]``: ``hub`` when JupyterHub signed them in, ``self-declared`` in the
+standalone token mode; see ``records.identity``). A hub-signed app records only its hub user.
 """
 from __future__ import annotations
 
@@ -71,7 +75,14 @@ def record(
     reason: str = "",
     **details,
 ) -> AuditEntry:
-    """Append one entry (in the caller's transaction)."""
+    """Append one entry (in the caller's transaction), with how the actor is known in a staff app."""
+    from . import identity
+
+    ident = identity.current()
+    if ident is not None:
+        if ident.fixed and actor != ident.name:  # a hub-signed app acts only as its hub user
+            raise ExamBuilderError(f"you are signed in as {ident.name}; a change cannot be recorded as {actor}")
+        details.setdefault("identity", str(ident.source))
     _lock_chain(session)
     last = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one_or_none()
     prev = last.hash if last else GENESIS

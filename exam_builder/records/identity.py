@@ -1,0 +1,93 @@
+"""Who a staff app acts as, and how that was established: the identity every audit entry carries.
+
+A staff app's kernel (the grader's desk, the proctor's room view) serves one person. How the
+person is known is recorded with every change they make (``audit.record`` adds the ``identity``
+field while an identity is established in the process):
+
+* ``hub`` (``IdentitySource.hub``): JupyterHub signed the person in. The server, never the page,
+  puts the hub user's name into the kernel (``exam_builder.hub.service`` inserts a first cell
+  calling ``from_hub``); the name is then fixed for the kernel's life: ``sign_in`` and typed
+  names cannot change it, and ``actor`` refuses any other name.
+* ``self-declared`` (``IdentitySource.self_declared``): the standalone token mode (one shared
+  token on one machine): the person typed their name, and the audit trail says so.
+
+Only the process that serves one person uses this; command-line tools record ``--by`` as before.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ..errors import ExamBuilderError
+from .text import text_problem
+
+
+class IdentitySource(str, enum.Enum):
+    """How a staff member's name was established (the audit field ``identity``)."""
+
+    hub = "hub"
+    self_declared = "self-declared"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """One staff member, as this process knows them: ``name`` is None until a self-declared
+    sign-in; ``groups`` are the hub groups (roles) the hub reported at sign-in."""
+
+    source: IdentitySource
+    name: str | None = None
+    groups: tuple[str, ...] = ()
+
+    @property
+    def fixed(self) -> bool:
+        """The name came from the server (the hub): nothing typed on the page may replace it."""
+        return self.source is IdentitySource.hub
+
+
+_current: StaffIdentity | None = None
+
+
+def current() -> StaffIdentity | None:
+    """The identity established in this process, if any."""
+    return _current
+
+
+def from_hub(name: str, groups: list[str] | tuple[str, ...] = ()) -> StaffIdentity:
+    """Called once, by the server-inserted first cell of a hub-served staff app's kernel."""
+    global _current
+    if _current is not None and _current.fixed and _current.name != name:
+        raise ExamBuilderError("this page already belongs to another signed-in person; reload it")
+    problem = text_problem(name, 128) if name else "is empty"
+    if problem is not None:
+        raise ExamBuilderError(f"the hub user's name {problem}")
+    _current = StaffIdentity(IdentitySource.hub, name, tuple(groups))
+    return _current
+
+
+def self_declared(name: str | None = None) -> StaffIdentity:
+    """The standalone token mode: the name (once typed) is whatever the person says it is."""
+    global _current
+    if _current is not None and _current.fixed:
+        raise ExamBuilderError(f"you are signed in through JupyterHub as {_current.name}; "
+                               "the name cannot be changed here")
+    _current = StaffIdentity(IdentitySource.self_declared, name)
+    return _current
+
+
+def actor(typed: str | None = None) -> str | None:
+    """The name to record: the hub's when signed in through the hub (whatever was typed),
+    else the typed one (self-declared). None when nobody is known."""
+    ident = _current
+    if ident is not None and ident.fixed:
+        return ident.name
+    typed = (typed or "").strip()
+    return typed or None
+
+
+def reset() -> None:
+    """Forget the identity (tests, which run several apps in one process)."""
+    global _current
+    _current = None

@@ -1,0 +1,201 @@
+"""A real JupyterHub for the hub tests: configurable-http-proxy, PostgreSQL, the staff services (fixtures in conftest.py).
+
+``hub_site`` (once per module) builds the grading tests' made-up exam on PostgreSQL, starts the
+candidates' ``exam-builder serve`` on its own, then ``jupyterhub -f deploy/jupyterhub_config.py``
+(the deployment's file, settings from ``EXAM_HUB_*``) on loopback with JupyterHub's
+DummyAuthenticator (one password) and staff as hub users in their groups: two graders, a proctor,
+a coordinator and an author. Host routing: the hub on ``hub.localhost``, services on
+``<name>--service.hub.localhost``, candidates on ``exam.localhost`` (browsers resolve every
+``*.localhost`` to the loopback; plain HTTP requests here send the ``Host`` header).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+for sub in ("grading", "delivery"):
+    sys.path.insert(0, str(HERE.parent / sub))
+
+import gradingkit as kit  # noqa: E402
+import serverkit  # noqa: E402
+from browserkit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from coursekit import NO_PG, new_course_dir, pg_database, pg_server  # noqa: E402
+from exam_builder.course import Course  # noqa: E402
+
+PASSWORD = "hub-test-password-4821"
+GRADERS, PROCTORS, COORDINATORS, AUTHORS = ("grace", "gus"), ("pat",), ("cora",), ("ada",)
+
+
+def proxy_bin() -> Path | None:
+    """configurable-http-proxy from `make test`'s npm install (scripts/node-deps.sh), else PATH."""
+    local = REPO / ".cache" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
+    if local.exists():
+        return local.parent
+    found = shutil.which("configurable-http-proxy")
+    return Path(found).parent if found else None
+
+
+@dataclass
+class HubSite:
+    course: Course
+    port: int
+    candidate: serverkit.Server
+    log: Path
+
+    def url(self, host: str, path: str = "/") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    @property
+    def hub(self) -> str:
+        return self.url("hub.localhost", "/hub/")
+
+    def service(self, name: str) -> str:
+        return self.url(f"{name}--service.hub.localhost", f"/services/{name}/")
+
+    @property
+    def exam(self) -> str:
+        return self.url("exam.localhost")
+
+    def get(self, host: str, path: str, **kw):
+        """A request through the proxy as a browser on ``host`` would send it (no redirects followed)."""
+        import requests
+
+        return requests.get(f"http://127.0.0.1:{self.port}{path}", headers={"Host": f"{host}:{self.port}"},
+                            allow_redirects=False, timeout=30, **kw)
+
+
+def pg_course(root: Path, db_url: str) -> Course:
+    """The grading tests' exam (two forms, six submissions), its database on PostgreSQL."""
+    from exam_builder.assembly.synthetic import synthetic_bank, write_bank
+
+    new_course_dir(root)
+    with open(root / "nbgrader_config.py", "a") as fh:
+        fh.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
+    bank, rubrics = synthetic_bank(120, seed=3, open_share=0.12)
+    write_bank(bank, rubrics, root / "source" / kit.EXAM, root / "rubrics")
+    (root / "source" / kit.EXAM / "blueprint.yaml").write_text(kit.BLUEPRINT, encoding="utf-8")
+    course = Course(root)
+    course.db.upgrade()
+    kit.populate(course, kit.build_forms(course))
+    return course
+
+
+def _services_of(root: Path) -> list:
+    """The hub's service processes working in this course (the grader, proctor and formgrader)."""
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["cmdline", "cwd"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        if p.info["cwd"] == str(root) and ("hub-service" in cmd or "jupyterhub.singleuser" in cmd):
+            out.append(p)
+    return out
+
+
+def _wait(site: HubSite, proc, host: str, path: str, ok, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        assert proc.poll() is None, site.log.read_text()[-4000:]
+        try:
+            last = site.get(host, path)
+            if ok(last.status_code):
+                return
+        except OSError as exc:
+            last = exc
+        time.sleep(0.5)
+    raise AssertionError(f"{host}{path} not ready ({last}): " + site.log.read_text()[-4000:])
+
+
+@pytest.fixture(scope="module")
+def hub_site(tmp_path_factory):
+    if not pg_server():
+        pytest.skip(NO_PG)
+    bin_dir = proxy_bin()
+    if bin_dir is None:
+        pytest.skip("configurable-http-proxy is not installed (make test runs scripts/node-deps.sh)")
+    if not serverkit.EXE.exists():
+        pytest.skip("the exam-builder console script is not installed")
+    with pg_database("eb_hubcourse_") as course_db, pg_database("eb_hub_") as hub_db:
+        root = tmp_path_factory.mktemp("hub") / "course"
+        course = pg_course(root, course_db)
+        with open(root / "nbgrader_config.py", "a") as fh:  # the proxy is in front; closed pages go soon
+            fh.write("\nc.ServerSettings.behind_proxy = True\nc.ServerSettings.reconnect_grace_seconds = 5\n")
+        candidate = serverkit.Server(root, seats=1).start()
+        port = serverkit.free_port()
+        state = root.parent / "hub-state"
+        log = root.parent / "hub.log"
+        env = {**os.environ,
+               "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+               "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+               "EXAM_BUILDER_COURSE": str(root), "EXAM_BUILDER_EXAM": kit.EXAM,
+               "EXAM_HUB_PUBLIC_URL": f"http://hub.localhost:{port}", "EXAM_HUB_PORT": str(port),
+               "EXAM_HUB_CANDIDATE_HOST": "exam.localhost", "EXAM_HUB_CANDIDATE_URL": candidate.url.rstrip("/"),
+               "EXAM_HUB_HUB_PORT": str(serverkit.free_port()), "EXAM_HUB_PROXY_API_PORT": str(serverkit.free_port()),
+               "EXAM_HUB_GRADER_PORT": str(serverkit.free_port()), "EXAM_HUB_PROCTOR_PORT": str(serverkit.free_port()),
+               "EXAM_HUB_FORMGRADER_PORT": str(serverkit.free_port()),
+               "EXAM_HUB_DB_URL": hub_db, "EXAM_HUB_STATE_DIR": str(state), "EXAM_HUB_DUMMY_PASSWORD": PASSWORD,
+               "EXAM_HUB_GRADERS": ",".join(GRADERS), "EXAM_HUB_PROCTORS": ",".join(PROCTORS),
+               "EXAM_HUB_COORDINATORS": ",".join(COORDINATORS), "EXAM_HUB_AUTHORS": ",".join(AUTHORS)}
+        env.pop("EXAM_BUILDER_DB_URL", None)
+        proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(REPO / "deploy" / "jupyterhub_config.py")],
+                                env=env, cwd=root.parent, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        site = HubSite(course, port, candidate, log)
+        try:
+            _wait(site, proc, "hub.localhost", "/hub/health", lambda c: c == 200)
+            for name in ("grader", "proctor", "formgrader"):  # up: it sends a stranger to the hub's OAuth
+                _wait(site, proc, f"{name}--service.hub.localhost", f"/services/{name}/", lambda c: c in (302, 303))
+            yield site
+        finally:
+            services = _services_of(root)  # in sessions of their own: the hub's group does not hold them
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            for p in services + _services_of(root):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(p.pid, signal.SIGKILL)
+            candidate.kill()
+            course.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def hub_browser():
+    """Debian's chromium; ``*.localhost`` mapped to the loopback whatever the resolver does."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.localhost 127.0.0.1"])
+        yield b
+        b.close()
+
+
+def sign_in(browser, site: HubSite, user: str):
+    """A browser context signed in to the hub as ``user`` (the hub's own login form)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(site.url("hub.localhost", "/hub/login"))
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/hub/home**")
+    return ctx, page

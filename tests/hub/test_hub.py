@@ -1,0 +1,185 @@
+"""The staff apps behind a real JupyterHub, in a real browser (Debian's chromium through Playwright).
+
+What the issue asks, checked end to end through configurable-http-proxy and PostgreSQL:
+sign-in through the hub; each role opens only its app (403 elsewhere, decided on the server);
+ratings and proctor changes carry the hub user, with ``identity: hub`` in the audit trail; two
+graders rating one queue at once; the candidates' host reaches no hub page, staff page or token;
+the staff kernels hold no hub credential.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import psutil
+import pytest
+from sqlalchemy import select
+
+import gradingkit as kit
+from hubkit import sign_in
+from exam_builder.grading.queue import RatingQueue, open_items
+from exam_builder.records.audit import verify
+from exam_builder.records.models import AuditEntry, Rating, Sitting
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.timeout(600)]
+
+HUB_MARKS = ("jupyterhub", "JupyterHub", "/hub/login", "_xsrf", "api_token", "Sign in")
+
+
+def test_a_stranger_is_sent_to_the_hub_and_the_candidates_host_is_not_the_hubs(hub_site):
+    for name, path in (("grader", ""), ("proctor", ""), ("formgrader", "formgrader")):
+        r = hub_site.get(f"{name}--service.hub.localhost", f"/services/{name}/{path}")
+        assert r.status_code in (302, 303) and "/hub/api/oauth2/authorize" in r.headers["Location"]
+    # every path on the candidates' host is their app: Voila's 404, never the hub's pages
+    for path in ("/hub/login", "/hub/", "/hub/api/user", "/hub/api/", "/services/grader/", "/services/proctor/",
+                 "/services/formgrader/", "/user/grace/", "/hub/oauth_login"):
+        r = hub_site.get("exam.localhost", path)
+        while r.status_code in (301, 302, 303, 307):  # Voila sends unknown paths to its (empty) files
+            location = r.headers["Location"]
+            assert location.startswith("/") and not location.startswith(("/hub", "/services")), (path, location)
+            r = hub_site.get("exam.localhost", location)
+        assert r.status_code in (403, 404), (path, r.status_code)
+        assert not any(m in r.text for m in HUB_MARKS), path
+        assert not any(k.lower().startswith(("jupyterhub", "_xsrf")) for k in r.cookies.keys()), path
+
+
+def _open_service(ctx, site, name: str):
+    page = ctx.new_page()
+    page.set_default_timeout(90_000)
+    response = page.goto(site.service(name))
+    return page, response
+
+
+@pytest.mark.parametrize("user, allowed", [
+    ("grace", {"grader"}), ("pat", {"proctor"}), ("cora", {"proctor", "formgrader"}), ("ada", {"formgrader"})])
+def test_each_role_opens_only_its_apps(hub_site, hub_browser, user, allowed):
+    ctx, _home = sign_in(hub_browser, hub_site, user)
+    try:
+        for name in ("grader", "proctor", "formgrader"):
+            page, response = _open_service(ctx, hub_site, name)
+            if name in allowed:
+                assert response.status == 200, (user, name, response.status)
+            else:
+                assert response.status == 403, (user, name, response.status)
+                assert "Rubric" not in page.content() and "room view" not in page.content()
+            page.close()
+    finally:
+        ctx.close()
+
+
+def _desk(ctx, site):
+    page, response = _open_service(ctx, site, "grader")
+    assert response.status == 200
+    page.get_by_role("heading", name="Choose a question").wait_for()
+    return page
+
+
+def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_browser):
+    course = hub_site.course
+    item, _rubric = open_items(course, kit.EXAM)[0]
+    label = next(c for c in __import__("exam_builder.grading.grader_app", fromlist=["x"])
+                 .GraderSession(course, kit.EXAM).items() if c.item_id == item).label
+    criteria = len(RatingQueue(course, kit.EXAM, item).rubric.criteria)
+    desks = {}
+    for user in ("grace", "gus"):
+        ctx, _home = sign_in(hub_browser, hub_site, user)
+        page = _desk(ctx, hub_site)
+        page.get_by_text(f"Signed in through JupyterHub as {user}").wait_for()
+        assert page.get_by_label("Your name").count() == 0  # nothing to type: the hub said who this is
+        page.get_by_label("Written question").select_option(label=label)
+        page.get_by_role("button", name="Start scoring").click()
+        desks[user] = (ctx, page)
+    heading = re.compile(r"^(Response R-|Nothing left)")
+    saved = defaultdict(int)
+    active = dict(desks)
+    while active:  # turn about: each saves one response, both desks open on the same queue
+        for user, (_ctx, page) in list(active.items()):
+            h = page.get_by_role("heading", name=heading)
+            h.wait_for()
+            if h.inner_text().startswith("Nothing left"):
+                del active[user]
+                continue
+            before = h.inner_text()
+            keys = page.get_by_label("Shortcut keys")
+            keys.click()
+            keys.press_sequentially("1" * criteria)
+            keys.press("Enter")
+            page.get_by_text("Saved. Your rating of response").wait_for()
+            page.wait_for_function("t => ![...document.querySelectorAll('h2')].some(h => h.innerText === t)", arg=before)
+            saved[user] += 1
+    for ctx, _page in desks.values():
+        ctx.close()
+    assert saved["grace"] and saved["gus"], saved
+    with course.db.read() as s:
+        rows = s.execute(select(Rating.sitting_id, Rating.role, Rating.rater, Rating.score)
+                         .where(Rating.item_id == item)).all()
+        entries = s.execute(select(AuditEntry.actor, AuditEntry.details).where(AuditEntry.action == "rating")).all()
+        assert verify(s).ok
+    assert rows and all(r.score is not None for r in rows)
+    assert {r.rater for r in rows} == {"grace", "gus"}
+    by_sitting = defaultdict(list)
+    for sid, role, rater, _score in rows:
+        by_sitting[sid].append(rater)
+    assert all(len(raters) == len(set(raters)) for raters in by_sitting.values())  # never both roles
+    assert len(entries) == sum(saved.values())
+    assert {actor for actor, _d in entries} == {"grace", "gus"}
+    assert all(details.get("identity") == "hub" for _a, details in entries)
+
+
+def test_the_proctor_acts_as_the_hub_user_and_cannot_rate(hub_site, hub_browser):
+    import datetime as dt
+
+    from exam_builder.records.models import Candidate, utcnow
+
+    course = hub_site.course
+    now = utcnow()
+    with course.db.transaction() as s:  # a second attempt in progress today, for the room view to act on
+        first = s.execute(select(Sitting).order_by(Sitting.id)).scalars().first()
+        cand = s.get(Candidate, first.candidate_id)
+        sit = Sitting(candidate_id=first.candidate_id, exam_id=first.exam_id, seq=2, attempt_no=2, form_id=first.form_id,
+                      room="Hall A", access_code_hash="x" * 64, status="in_progress", time_limit_minutes=90,
+                      opened_by="test", scheduled_on=now.date(), opens_at=now - dt.timedelta(hours=1),
+                      closes_at=now + dt.timedelta(hours=8), started_at=now - dt.timedelta(minutes=5))
+        s.add(sit)
+        s.flush()
+        sid, name = sit.id, cand.name
+    ctx, _home = sign_in(hub_browser, hub_site, "pat")
+    try:
+        page, response = _open_service(ctx, hub_site, "proctor")
+        assert response.status == 200
+        name_box = page.get_by_label("Your name")
+        name_box.wait_for()
+        assert name_box.input_value() == "pat" and name_box.is_disabled()
+        page.get_by_text("Signed in through JupyterHub as pat").wait_for()
+        page.get_by_role("button", name=f"Actions for {name}").click()
+        page.get_by_label("Reason", exact=True).fill("computer froze")
+        page.get_by_role("button", name="Add time").click()
+        page.get_by_text(re.compile(f"Added 10 minutes for {re.escape(name)}")).wait_for()
+        grader, response = _open_service(ctx, hub_site, "grader")  # a proctor cannot rate
+        assert response.status == 403 and "Rubric" not in grader.content()
+    finally:
+        ctx.close()
+    with course.db.read() as s:
+        entry = s.execute(select(AuditEntry.actor, AuditEntry.details).where(
+            AuditEntry.action == "add_time", AuditEntry.entity_id == str(sid))).one()
+    assert entry.actor == "pat" and entry.details["identity"] == "hub" and entry.details["minutes"] == 10
+
+
+def test_staff_kernels_hold_no_hub_credentials(hub_site, hub_browser):
+    ctx, _home = sign_in(hub_browser, hub_site, "gus")
+    try:
+        _desk(ctx, hub_site)
+        kernels = [p for p in psutil.process_iter(["cmdline"])
+                   if "ipykernel" in " ".join(p.info["cmdline"] or []) and _under_service(p)]
+        assert kernels
+        for k in kernels:
+            assert not [v for v in k.environ() if v.startswith("JUPYTERHUB_")], k.pid
+    finally:
+        ctx.close()
+
+
+def _under_service(p: psutil.Process) -> bool:
+    try:
+        return any("hub-service" in " ".join(a.cmdline()) for a in p.parents())
+    except psutil.Error:
+        return False
