@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 S = TypeVar("S", bound=Select)
+M = TypeVar("M")
 
 # pg_advisory_xact_lock keys of exam-builder (the course lock's key is lock.PG_LOCK_KEY)
 AUDIT_CHAIN_LOCK = 7316001
@@ -37,6 +38,13 @@ def for_update(stmt: S, of: Any = None) -> S:
     """Lock the rows read (PostgreSQL ``FOR UPDATE [OF table]``; SQLAlchemy leaves it out on
     SQLite, whose write transactions already run one at a time)."""
     return stmt.with_for_update(of=of) if of is not None else stmt.with_for_update()
+
+
+def get_for_update(s: Session, model: type[M], pk: Any, lock: bool = True, fresh: bool = False) -> M | None:
+    """``session.get`` that row-locks when ``lock`` (and re-reads the row when ``fresh``)."""
+    if fresh:
+        return s.get(model, pk, with_for_update=lock, populate_existing=True)
+    return s.get(model, pk, with_for_update=lock)
 
 
 def lock_transaction(s: Session, key: int) -> None:

@@ -7,11 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Rating, Sitting
+from .dialect import get_for_update
 
 
 def select_rating(s: Session, rating_id: int, lock: bool = True) -> Rating | None:
     """One rating, row-locked by default (a save decides on it)."""
-    return s.get(Rating, rating_id, with_for_update=lock)
+    return get_for_update(s, Rating, rating_id, lock)
 
 
 def select_ratings_of_item(s: Session, item_id: str) -> list[Rating]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Candidate, Form, Sitting, SittingEvent
 from ..states import SITTING_OPEN, SittingStatus
-from .dialect import for_update
+from .dialect import for_update, get_for_update
 
 
 # -- one sitting -------------------------------------------------------------------------------
@@ -27,7 +27,7 @@ def select_sitting(s: Session, sitting_id: int, lock: bool = True) -> Sitting | 
 
 def select_sitting_fresh(s: Session, sitting_id: int, lock: bool = False) -> Sitting | None:
     """One sitting re-read from the database (not the session's copy), row-locked when ``lock``."""
-    return s.get(Sitting, sitting_id, with_for_update=lock, populate_existing=True)
+    return get_for_update(s, Sitting, sitting_id, lock, fresh=True)
 
 
 def select_sitting_by_code(s: Session, code_hash: str) -> Sitting | None:
