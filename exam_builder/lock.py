@@ -29,10 +29,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sqlalchemy import text
-
 from .errors import ExamBuilderError
 from .files import private_dir
+from .records.queries import dialect
 
 #: The advisory lock's key: one lock per database (a database is one course's gradebook).
 PG_LOCK_KEY = 0x6578616D  # "exam"
@@ -71,13 +70,10 @@ def _read_holder(path: Path) -> dict:
 
 
 def _pg_holder(conn) -> str:
-    row = conn.execute(text(
-        "SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
-        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-        "AND l.objid = :key AND l.pid <> pg_backend_pid() LIMIT 1"), {"key": PG_LOCK_KEY}).first()
-    if row is None or not row[0]:
+    name = dialect.select_advisory_holder(conn, PG_LOCK_KEY)
+    if name is None:
         return "another command on another machine"
-    return f"`{row[0]}`"
+    return f"`{name}`"
 
 
 @contextlib.contextmanager
@@ -123,14 +119,13 @@ def course_lock(course, command: str, *, wait: float | None = None,
 def _pg_lock(course, command: str, deadline: float, wait: float, say, told: bool) -> Iterator[None]:
     """The advisory lock on a PostgreSQL database (nothing to do on SQLite: one machine)."""
     engine = course.db.engine
-    if engine.dialect.name != "postgresql":
+    if not dialect.is_postgresql(engine):
         yield
         return
     with engine.connect() as conn:
-        conn.execute(text("SELECT set_config('application_name', :name, false)"),
-                     {"name": f"{command} (process {os.getpid()} on {socket.gethostname()})"[:63]})
+        dialect.set_application_name(conn, f"{command} (process {os.getpid()} on {socket.gethostname()})"[:63])
         conn.commit()
-        while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar():
+        while not dialect.lock_try_advisory(conn, PG_LOCK_KEY):
             conn.commit()
             holder = _pg_holder(conn)
             conn.commit()
@@ -146,7 +141,7 @@ def _pg_lock(course, command: str, deadline: float, wait: float, say, told: bool
             yield
         finally:
             with contextlib.suppress(Exception):  # a broken connection has let go of its locks already
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
+                dialect.unlock_advisory(conn, PG_LOCK_KEY)
                 conn.commit()
 
 

@@ -14,13 +14,11 @@ import math
 from dataclasses import dataclass, field
 
 from rich.table import Table
-from sqlalchemy import select
 
 from ..assembly.manifest import grade_ids
 from ..assembly.forms import require_forms
 from ..kinds import kind_for
-from ..records.models import Form, Sitting
-from ..records.states import SittingStatus
+from ..records.queries import sittings as sittings_q
 
 
 @dataclass
@@ -93,8 +91,7 @@ def analyse(course, exam: str) -> list[FormStats]:
     with course.db.read() as s:
         for form, manifest in require_forms(s, exam):
             scores = _gradebook_scores(s.connection(), form.assignment)
-            cands = s.execute(select(Sitting.candidate_id).join(Form, Form.id == Sitting.form_id).where(
-                Form.id == form.id, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))).scalars().all()
+            cands = sittings_q.select_submitted_candidates_of_form(s, form.id)
             matrix = []
             for cand in cands:
                 row = [scores.get((cand, grade_ids(e.number)["grade"])) for e in manifest.items]
@@ -160,6 +157,6 @@ def pooled_facility(reports: list[FormStats], min_n: int = MIN_RESPONSES_FOR_STA
 def past_item_stats(course, exam: str, min_n: int = MIN_RESPONSES_FOR_STATS) -> dict[str, float]:
     """Facility of the exam's items from past, fully scored sittings (empty before any)."""
     with course.db.read() as s:
-        if not s.execute(select(Sitting.id).where(Sitting.exam_id == exam, Sitting.status == SittingStatus.submitted).limit(1)).first():
+        if not sittings_q.select_any_submitted(s, exam):
             return {}
     return pooled_facility(analyse(course, exam), min_n)

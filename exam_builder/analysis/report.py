@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import select
 
 from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
-from ..records.models import Accommodation, Candidate, Exam, ItemScore, Rating, Response, Sitting, Tutoring
-from ..records.states import INDEPENDENT_ROLES, AccommodationStatus, ItemScoreStatus, Outcome, SittingStatus
+from ..records.models import Candidate, Exam, Sitting
+from ..records.queries import accommodations as accommodations_q, candidates as candidates_q, item_scores as item_scores_q
+from ..records.queries import ratings as ratings_q, responses as responses_q, sittings as sittings_q, tutoring as tutoring_q
+from ..records.states import INDEPENDENT_ROLES, Outcome, SittingStatus
 from ..reports.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
 from . import psychometrics as pm
 
@@ -96,8 +97,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         forms = require_forms(s, exam)
         title = (exam_row.title if exam_row is not None else "") or exam
         manifests = {f.id: (f, m) for f, m in forms}
-        sittings = s.execute(select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id)
-                             .where(Sitting.exam_id == exam).order_by(Sitting.id)).all()
+        sittings = sittings_q.select_sittings_with_candidates(s, exam)
         kept = [(sit, cand) for sit, cand in sittings if _in_window(sit, cohort, cand, since, until)]
         ids = [sit.id for sit, _ in kept]
         for sit, cand in kept:
@@ -134,11 +134,9 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 pd.Series({e.number: e.key for e in m.items if e.kind.objective}, dtype=object),
                 {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items}))
         ratings = _ratings(s, ids, {f.id: m for f, m in forms}, {sit.id: sit.form_id for sit, _ in kept})
-        acc = pd.Series([str(a.kind) for a in s.execute(select(Accommodation).where(
-            Accommodation.candidate_id.in_({sit.candidate_id for sit, _ in kept}),
-            Accommodation.status == AccommodationStatus.approved)).scalars()], dtype=object).value_counts()
-        tutoring = len(s.execute(select(Tutoring.id).where(
-            Tutoring.exam_id == exam, Tutoring.sitting_id.in_(ids))).all())
+        acc = pd.Series([str(a.kind) for a in accommodations_q.select_approved_of(
+            s, {sit.candidate_id for sit, _ in kept})], dtype=object).value_counts()
+        tutoring = len(tutoring_q.select_tutoring_ids(s, exam, ids))
         standing, scope = _standing(s, course.policy, exam, cohort, {cand.id for _, cand in kept},
                                     everyone=not (cohort or since or until))
     return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring, standing, scope)
@@ -150,22 +148,20 @@ def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
     on the roster for all time, else those who sat in the date window (people who never sat have no date)."""
     from ..records.eligibility import evaluate, sitting_date
 
-    stmt = select(Candidate.id)
+    only: set[str] | None = None
     if cohort:
-        stmt = stmt.where(Candidate.cohort == cohort)
         scope = f"the {{n}} candidate(s) of class {cohort}"
     elif everyone:
         scope = "the {n} candidate(s) on the roster"
     else:
-        stmt = stmt.where(Candidate.id.in_(sat_in_window))
+        only = sat_in_window
         scope = "the {n} candidate(s) who sat in this window"
-    ids = list(s.execute(stmt.order_by(Candidate.id)).scalars())
+    ids = candidates_q.select_candidate_ids(s, only, cohort or None)
     if not ids:
         return pd.DataFrame(columns=STANDING_COLUMNS), scope.format(n=0)
-    ended = dict(s.execute(select(Candidate.id, Candidate.training_ended_on).where(Candidate.id.in_(ids))).all())
+    ended = candidates_q.select_training_ended(s, ids)
     first, passed = {}, {}
-    for sit in s.execute(select(Sitting).where(Sitting.exam_id == exam, Sitting.candidate_id.in_(ids),
-                                               Sitting.attempt_no.is_not(None)).order_by(Sitting.seq)).scalars():
+    for sit in sittings_q.select_sittings_of_candidates(s, exam, ids, counted_only=True):
         if sit.started_at or sit.opened_at:
             first.setdefault(sit.candidate_id, sitting_date(sit))
             if sit.outcome == Outcome.passed:
@@ -182,20 +178,18 @@ def _latest_answers(s, sitting_ids: list[int]) -> dict[tuple[int, str], str | No
     out: dict[tuple[int, str], str | None] = {}
     if not sitting_ids:
         return out
-    for sid, item, value in s.execute(select(Response.sitting_id, Response.item_id, Response.value)
-                                      .where(Response.sitting_id.in_(sitting_ids)).order_by(Response.id)):
-        out[(sid, item)] = value or None  # the latest row wins
+    for sid, rows in responses_q.select_latest_responses(s, sitting_ids).items():
+        for item, r in rows.items():
+            out[(sid, item)] = r.value or None
     return out
 
 
 def _ratings(s, sitting_ids: list[int], manifests: dict[int, Manifest], form_of: dict[int, int]) -> pd.DataFrame:
     if not sitting_ids:
         return pd.DataFrame(columns=["response", "item", "rater", "role", "score", "max_points", "decided", "at"])
-    decided = {(sid, item): score for sid, item, score in s.execute(
-        select(ItemScore.sitting_id, ItemScore.item_id, ItemScore.score).where(
-            ItemScore.sitting_id.in_(sitting_ids), ItemScore.status == ItemScoreStatus.final))}
+    decided = item_scores_q.select_final_scores(s, sitting_ids)
     rows = []
-    for r in s.execute(select(Rating).where(Rating.sitting_id.in_(sitting_ids), Rating.score.is_not(None))).scalars():
+    for r in ratings_q.select_scored_ratings(s, sitting_ids):
         m = manifests[form_of[r.sitting_id]]
         entry = next((e for e in m.items if e.item_id == r.item_id), None)
         rows.append({"response": f"{r.sitting_id}:{r.item_id}", "item": r.item_id, "rater": r.rater, "role": str(r.role),

@@ -15,14 +15,14 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 
 from ..bank import Bank, Status, load_bank
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..lock import scratch_dir
 from ..records import audit
-from ..records.models import Exam, Form, Sitting, utcnow
+from ..records.models import Exam, Form, utcnow
+from ..records.queries import forms as forms_q, sittings as sittings_q
 from ..rubrics.model import Rubric, load_rubrics
 from .assemble import Assembly, assemble
 from .blueprint import BLUEPRINT_FILE, Blueprint, load_blueprint
@@ -202,7 +202,7 @@ def build(
         issued = set(sittings)
         submitted = nbgrader_submissions(s, [f.assignment for f, _ in stored.values()])
         issued |= {f.id for f, _ in stored.values() if f.assignment in submitted}
-        taken = {a for (a,) in s.execute(select(Form.assignment).where(Form.exam_id != exam)).all()}
+        taken = set(forms_q.select_assignments(s, other_than_exam=exam))
 
     outcomes: list[FormOutcome] = []
     refusals: list[str] = []
@@ -299,8 +299,8 @@ def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor:
             exam_row.title = bp.title
         for o in result.changed:
             m = o.manifest
-            row = s.execute(select(Form).where(Form.exam_id == exam, Form.label == m.form)).scalar_one_or_none()
-            if row is not None and s.query(Sitting).filter(Sitting.form_id == row.id).count() and o.status != "re-released":
+            row = forms_q.select_form(s, exam, m.form)
+            if row is not None and sittings_q.select_form_sitting_count(s, row.id) and o.status != "re-released":
                 raise ExamBuilderError(f"form {m.assignment} was issued while it was being rebuilt; nothing was changed")
             previous = row.manifest_hash if row is not None else None
             if row is None:

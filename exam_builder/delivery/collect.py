@@ -20,7 +20,6 @@ from pathlib import Path
 
 import nbformat
 from rich.progress import Progress
-from sqlalchemy import select
 
 from ..assembly.forms import require_forms
 from ..assembly.manifest import grade_ids
@@ -28,8 +27,7 @@ from ..assembly.release import write_atomic
 from ..bank.model import METADATA_KEY
 from ..errors import Location, Problem, ValidationFailed
 from ..kinds import kind_for
-from ..records.models import Sitting
-from ..records.states import SittingStatus
+from ..records.queries import sittings as sittings_q
 from .form_view import FormView, load_form_view, released_notebook_path
 from .session import latest_responses_of
 
@@ -118,10 +116,7 @@ def collect(course, exam: str, console=None) -> Collected:
     started = time.time()
     with course.db.read() as s:
         forms = {f.id: f.assignment for f, _m in require_forms(s, exam)}
-        sittings = [_Done(*row) for row in s.execute(
-            select(Sitting.id, Sitting.candidate_id, Sitting.form_id, Sitting.submitted_at)
-            .where(Sitting.exam_id == exam, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))
-            .order_by(Sitting.submitted_at, Sitting.id))]
+        sittings = [_Done(*row) for row in sittings_q.select_submitted(s, exam)]
         journals = {sid: {k: r.value for k, r in rows.items()}
                     for sid, rows in latest_responses_of(s, [sit.id for sit in sittings]).items()}
     result = Collected()

@@ -46,13 +46,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as w
-from sqlalchemy import func, or_, select
 from traitlets import Float, Int
 from traitlets.config import Configurable
 
 from ..errors import ExamBuilderError
 from ..records import identity
-from ..records.models import Candidate, Exam, Form, Response, Sitting, SittingEvent, utcnow
+from ..records.models import Exam, utcnow
+from ..records.queries import responses as responses_q, sittings as sittings_q
 from ..records.states import SITTING_OPEN, SittingStatus
 from . import sittings as ops
 from . import window
@@ -122,13 +122,7 @@ class Row:
 
 
 def _where(exam: str, on: dt.date | None, room: str | None, live: bool) -> list:
-    conds = [Sitting.exam_id == exam]
-    if on is not None:
-        conds.append(or_(Sitting.scheduled_on == on, Sitting.status == SittingStatus.in_progress) if live
-                     else Sitting.scheduled_on == on)
-    if room is not None:
-        conds.append(Sitting.room == room)
-    return conds
+    return sittings_q.room_filter(exam, on, room, live)
 
 
 def overview(course, exam: str, now: dt.datetime | None = None, *, on: dt.date | None = None,
@@ -142,18 +136,10 @@ def overview(course, exam: str, now: dt.datetime | None = None, *, on: dt.date |
     conds = _where(exam, on, room, live)
     counts = item_counts if item_counts is not None else {}
     with course.db.read() as s:
-        sits = s.execute(select(Sitting, Candidate, Form.assignment)
-                         .join(Candidate, Candidate.id == Sitting.candidate_id)
-                         .outerjoin(Form, Form.id == Sitting.form_id)
-                         .where(*conds)
-                         .order_by(Sitting.room, Candidate.last_name, Candidate.first_name, Sitting.id)).all()
-        ids = select(Sitting.id).where(*conds)
-        last = (select(func.max(Response.id)).where(Response.sitting_id.in_(ids))
-                .group_by(Response.sitting_id, Response.item_id).scalar_subquery())
-        answered = dict(s.execute(select(Response.sitting_id, func.count()).where(
-            Response.id.in_(last), Response.value.is_not(None), Response.value != "").group_by(Response.sitting_id)).all())
-        last_at = dict(s.execute(select(Response.sitting_id, func.max(Response.recorded_at))
-                                 .where(Response.sitting_id.in_(ids)).group_by(Response.sitting_id)).all())
+        sits = sittings_q.select_room_overview(s, conds)
+        ids = sittings_q.select_room_ids(conds)
+        answered = responses_q.select_answered_counts(s, ids)
+        last_at = responses_q.select_last_answer_times(s, ids)
         rows = []
         for sit, cand, assignment in sits:
             if sit.form_id not in counts:  # each form's notebook is read once
@@ -176,7 +162,7 @@ def overview(course, exam: str, now: dt.datetime | None = None, *, on: dt.date |
 def rooms_on(course, exam: str, on: dt.date | None, live: bool = False) -> list[str]:
     """The rooms with sittings of ``on`` (every date: None; and, when ``live``, sittings in progress), sorted."""
     with course.db.read() as s:
-        return sorted(s.execute(select(Sitting.room).where(*_where(exam, on, None, live)).distinct()).scalars())
+        return sorted(sittings_q.select_rooms(s, _where(exam, on, None, live)))
 
 
 def totals(rows: list[Row]) -> dict[str, int]:
@@ -260,11 +246,7 @@ def describe(kind: str, details: dict) -> str:
 def alerts(course, exam: str, limit: int = 20) -> list[Alert]:
     """The latest alert events of an exam's sittings, newest first."""
     with course.db.read() as s:
-        rows = s.execute(select(SittingEvent, Sitting.candidate_id, Candidate)
-                         .join(Sitting, Sitting.id == SittingEvent.sitting_id)
-                         .join(Candidate, Candidate.id == Sitting.candidate_id)
-                         .where(Sitting.exam_id == exam, SittingEvent.kind.in_(ALERT_KINDS))
-                         .order_by(SittingEvent.id.desc()).limit(limit)).all()
+        rows = sittings_q.select_alerts(s, exam, ALERT_KINDS, limit)
         return [Alert(e.at, e.sitting_id, cid, cand.name, e.kind, describe(e.kind, e.details)) for e, cid, cand in rows]
 
 
@@ -273,9 +255,7 @@ def room_windows(course, exam: str, on: dt.date | None = None) -> dict[str, tupl
     on = on or ops.room_today(course)
     out: dict[str, tuple[dt.datetime | None, dt.datetime | None]] = {}
     with course.db.read() as s:
-        for room, opens, closes in s.execute(select(Sitting.room, Sitting.opens_at, Sitting.closes_at).where(
-                Sitting.exam_id == exam, Sitting.scheduled_on == on,
-                Sitting.status.in_(SITTING_OPEN))).all():
+        for room, opens, closes in sittings_q.select_open_room_windows(s, exam, on):
             o, c = out.get(room, (None, None))
             out[room] = (min((x for x in (o, opens) if x is not None), default=None),
                          max((x for x in (c, closes) if x is not None), default=None))

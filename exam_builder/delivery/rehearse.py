@@ -177,16 +177,18 @@ class Scratch:
 
 def _pg_database(server_url: str) -> tuple[str, Any]:
     """A throw-away database on a PostgreSQL server; its URL and a function that drops it."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
+
+    from ..records.queries.dialect import create_database, drop_database
 
     name = "eb_rehearse_" + uuid.uuid4().hex[:12]
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        create_database(conn, name)
 
     def drop() -> None:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(conn, name)
         admin.dispose()
 
     return server_url.rsplit("/", 1)[0] + "/" + name, drop
@@ -194,12 +196,10 @@ def _pg_database(server_url: str) -> tuple[str, Any]:
 
 def make_scratch(origin, options: RehearsalOptions, where: Path, console: Console) -> Scratch:
     """A course made of the authored files only, a made-up roster, built forms and open sittings."""
-    from sqlalchemy import select
-
     from ..assembly.build import build
     from ..course import Course
     from ..records.csvfile import write_csv_atomic
-    from ..records.models import Form, Sitting
+    from ..records.queries import forms as forms_q, sittings as sittings_q
     from ..records.roster import import_roster
     from .sittings import open_sittings
 
@@ -244,8 +244,8 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
             raise ExamBuilderError(f"no sitting for made-up candidate {cid}: {'; '.join(reasons)}")
         numbers: dict[int, dict[int, str]] = {}
         with course.db.read() as s:
-            manifests = {f.id: f.manifest for f in s.execute(select(Form)).scalars()}
-            for sit in s.execute(select(Sitting)).scalars():
+            manifests = {f.id: f.manifest for f in forms_q.select_forms(s)}
+            for sit in sittings_q.select_all_sittings(s):
                 numbers[sit.id] = {it["number"]: it["item_id"] for it in manifests[sit.form_id]["items"]}
         questions = max(len(v) for v in numbers.values())
         return Scratch(root, db_url, course, res.opened, numbers, questions, drop)

@@ -594,14 +594,10 @@ def check_memory(kernels: int, settings: ServerSettings, available_mb: int | Non
 
 def open_sittings_count(course) -> int:
     """Sittings that may still be signed into: the seats a candidates' server should keep warm."""
-    from sqlalchemy import func, select
-
-    from ..records.models import Sitting
-    from ..records.states import SITTING_OPEN
+    from ..records.queries.sittings import select_open_count
 
     with course.db.read() as s:
-        return int(s.execute(select(func.count()).select_from(Sitting)
-                             .where(Sitting.status.in_(SITTING_OPEN))).scalar_one())
+        return select_open_count(s)
 
 
 def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,

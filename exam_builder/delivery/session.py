@@ -48,14 +48,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..records import access
 from ..records.eligibility import evaluate
-from ..records.models import Candidate, Exam, Form, Response, Sitting, SittingEvent, utcnow
+from ..records.models import Candidate, Exam, Response, Sitting, SittingEvent, utcnow
+from ..records.queries import forms as forms_q, responses as responses_q, sittings as sittings_q
 from ..records.states import SITTING_FINISHED, SittingStatus
 from ..records.text import clean_answer, shown
 from . import window
@@ -148,30 +148,17 @@ def confirmation_number(sha256_hex: str) -> str:
 
 def latest_responses(s: Session, sitting_id: int) -> dict[str, Response]:
     """The answer to each item: the latest journal row per (sitting, item)."""
-    last = (select(func.max(Response.id)).where(Response.sitting_id == sitting_id)
-            .group_by(Response.item_id).scalar_subquery())
-    rows = s.execute(select(Response).where(Response.id.in_(last))).scalars()
-    return {r.item_id: r for r in rows}
+    return responses_q.select_latest_responses(s, [sitting_id])[sitting_id]
 
 
 def latest_responses_of(s: Session, sitting_ids: list[int]) -> dict[int, dict[str, Response]]:
     """``latest_responses`` of many sittings in one query (collection, reports)."""
-    out: dict[int, dict[str, Response]] = {sid: {} for sid in sitting_ids}
-    if not sitting_ids:
-        return out
-    last = (select(func.max(Response.id)).where(Response.sitting_id.in_(sitting_ids))
-            .group_by(Response.sitting_id, Response.item_id).scalar_subquery())
-    for r in s.execute(select(Response).where(Response.id.in_(last))).scalars():
-        out[r.sitting_id][r.item_id] = r
-    return out
+    return responses_q.select_latest_responses(s, sitting_ids)
 
 
 def journal_counts(s: Session, sitting_id: int, since: dt.datetime) -> tuple[int, int]:
     """(rows, rows after ``since``) of a sitting's journal: one query on ``ix_eb_response_sitting_recorded``."""
-    total, recent = s.execute(
-        select(func.count(), func.count(case((Response.recorded_at > since, 1))))
-        .where(Response.sitting_id == sitting_id)).one()
-    return int(total), int(recent)
+    return responses_q.select_journal_counts(s, sitting_id, since)
 
 
 def format_minutes(minutes: int) -> str:
@@ -255,8 +242,7 @@ class CandidateSession:
             if gate is not None:
                 refused = SignInFailed(LOCKED if gate == "locked" else BUSY, gate)
             else:
-                sit = s.execute(select(Sitting).where(Sitting.access_code_hash == digest)
-                                .with_for_update()).scalar_one_or_none()
+                sit = sittings_q.select_sitting_by_code(s, digest)
                 if sit is None:
                     locked = access.record_wrong_code(s, source, now, self.limits)
                     refused = SignInFailed(LOCKED, "locked") if locked else SignInFailed(WRONG_CODE, "wrong_code")
@@ -266,7 +252,7 @@ class CandidateSession:
                         self._take_lease(s, sit, source, now)
                         cand = s.get(Candidate, sit.candidate_id)
                         exam = s.get(Exam, sit.exam_id)
-                        assignment = s.execute(select(Form.assignment).where(Form.id == sit.form_id)).scalar_one()
+                        assignment = forms_q.select_assignment(s, sit.form_id)
                         self.sitting_id = sit.id
                         self.candidate_id = sit.candidate_id
                         self.candidate_name = cand.name if cand else sit.candidate_id
@@ -352,7 +338,7 @@ class CandidateSession:
     def _sitting(self, s: Session, lock: bool = False) -> Sitting:
         if self.sitting_id is None:
             raise ExamBuilderError("not signed in")
-        return s.get(Sitting, self.sitting_id, with_for_update=lock, populate_existing=True)
+        return sittings_q.select_sitting_fresh(s, self.sitting_id, lock)
 
     def status(self) -> SittingStatus:
         with self.db.read() as s:
@@ -510,9 +496,7 @@ class CandidateSession:
         """A ``limit`` event for the proctor, at most one a minute per sitting (a flood stays one line)."""
         now = self.clock()
         with self.db.transaction() as s:
-            recent = s.execute(select(SittingEvent.id).where(
-                SittingEvent.sitting_id == self.sitting_id, SittingEvent.kind == "limit",
-                SittingEvent.at > now - dt.timedelta(minutes=1)).limit(1)).first()
+            recent = sittings_q.select_recent_event(s, self.sitting_id, "limit", now - dt.timedelta(minutes=1))
             if recent is None:
                 s.add(SittingEvent(sitting_id=self.sitting_id, at=now, kind="limit", details={"limit": why, **details}))
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import select
 
 from ..errors import ExamBuilderError
 from ..files import PRIVATE_FILE, private_temp
 from ..records import access, audit, ledger
-from ..records.models import Candidate, Exam, Sitting, SittingEvent, utcnow
-from ..records.states import SITTING_FINISHED, SITTING_OPEN, SittingStatus
+from ..records.models import Exam, Sitting, SittingEvent, utcnow
+from ..records.queries import candidates as candidates_q, sittings as sittings_q
+from ..records.states import SITTING_FINISHED
 from . import window
 from .session import CODE_ALPHABET, format_minutes, hash_code
 
@@ -98,10 +98,7 @@ def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str
         exam_row = s.get(Exam, exam)
         if exam_row is None:
             raise ExamBuilderError(f"no exam {exam!r} in the database; build its forms first (exam-builder build {exam})")
-        q = select(Candidate).order_by(Candidate.id)
-        if candidates:
-            q = q.where(Candidate.id.in_(candidates))
-        people = list(s.execute(q).scalars())
+        people = candidates_q.select_candidates(s, candidates or None)
         missing = sorted(set(candidates or []) - {p.id for p in people})
         if missing:
             raise ExamBuilderError(f"not on the roster: {', '.join(missing)}; import the roster first")
@@ -170,7 +167,7 @@ def _need(reason: str, actor: str) -> None:
 
 
 def _open_sitting_row(s, sitting_id: int) -> Sitting:
-    sit = s.get(Sitting, sitting_id, with_for_update=True, populate_existing=True)
+    sit = sittings_q.select_sitting_fresh(s, sitting_id, lock=True)
     if sit is None:
         raise ExamBuilderError(f"no sitting {sitting_id}")
     if sit.status in SITTING_FINISHED:
@@ -234,9 +231,7 @@ def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.dat
         raise ExamBuilderError("give the opening time, the closing time or both (--opens, --closes)")
     changed = []
     with course.db.transaction() as s:
-        sits = list(s.execute(select(Sitting).where(
-            Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
-            Sitting.status.in_(SITTING_OPEN)).order_by(Sitting.id).with_for_update()).scalars())
+        sits = sittings_q.select_room_sittings(s, exam, room, on)
         if not sits:
             raise ExamBuilderError(f"no open sitting of {exam} in room {room!r} on {on.isoformat()} "
                                    "(check the room's name and the date; see the proctor's dashboard)")
@@ -264,9 +259,7 @@ def open_now(course, exam: str, room: str, actor: str, reason: str, now: dt.date
     on = room_today(course, now)
     end_of_day = window.default_window(on, room_zone(course))[1]
     with course.db.read() as s:
-        closes = s.execute(select(Sitting.closes_at).where(
-            Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
-            Sitting.status.in_(SITTING_OPEN))).scalars().all()
+        closes = sittings_q.select_room_closing_times(s, exam, room, on)
     later = max([c for c in closes if c is not None and c > now], default=end_of_day)
     return set_window(course, exam, room, actor, reason, on, opens_at=now, closes_at=later)
 
@@ -276,9 +269,7 @@ def close_now(course, exam: str, room: str, actor: str, reason: str, now: dt.dat
     now = now or utcnow()
     on = room_today(course, now)
     with course.db.read() as s:
-        opens = s.execute(select(Sitting.opens_at).where(
-            Sitting.exam_id == exam, Sitting.room == room, Sitting.scheduled_on == on,
-            Sitting.status.in_(SITTING_OPEN))).scalars().all()
+        opens = sittings_q.select_room_opening_times(s, exam, room, on)
     earliest = min([o for o in opens if o is not None] + [now])
     return set_window(course, exam, room, actor, reason, on, opens_at=earliest, closes_at=now)
 
@@ -299,11 +290,7 @@ def reissue_codes(course, exam: str, room: str, actor: str, reason: str, on: dt.
         exam_row = s.get(Exam, exam)
         if exam_row is None:
             raise ExamBuilderError(f"no exam {exam!r} in the database")
-        q = select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id).where(
-            Sitting.exam_id == exam, Sitting.room == room, Sitting.status == SittingStatus.scheduled)
-        if on is not None:
-            q = q.where((Sitting.scheduled_on == on) | Sitting.scheduled_on.is_(None))
-        rows = list(s.execute(q.order_by(Candidate.id).with_for_update(of=Sitting)).all())
+        rows = sittings_q.select_waiting_with_candidates(s, exam, room, on)
         if not rows:
             raise ExamBuilderError(f"no sitting of {exam} in room {room!r} is waiting to start; nothing to reissue")
         for sit, cand in rows:

@@ -8,31 +8,21 @@ SQLAlchemy core on nbgrader's tables, many per statement, in the caller's transa
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from nbgrader import api as nb
-from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..errors import ExamBuilderError
-
-ASSIGNMENT = nb.Assignment.__table__
-NOTEBOOK = nb.Notebook.__table__
-BASE_CELL = nb.BaseCell.__table__
-GRADE_CELL = nb.GradeCell.__table__
-SOLUTION_CELL = nb.SolutionCell.__table__
-TASK_CELL = nb.TaskCell.__table__
-SOURCE_CELL = nb.SourceCell.__table__
-STUDENT = nb.Student.__table__
-SUBMISSION = nb.SubmittedAssignment.__table__
-SUBMITTED_NB = nb.SubmittedNotebook.__table__
-GRADE = nb.Grade.__table__
-COMMENT = nb.Comment.__table__
+from ..records.queries import gradebook as q
+from ..records.queries.dialect import large_cache
+from ..records.queries.gradebook import (  # noqa: F401  (nbgrader's tables, where callers find them)
+    ASSIGNMENT, BASE_CELL, COMMENT, GRADE, GRADE_CELL, NOTEBOOK, SOLUTION_CELL, SOURCE_CELL, STUDENT, SUBMISSION,
+    SUBMITTED_NB, TASK_CELL,
+)
 
 
 def new_ids(n: int) -> Iterator[str]:
@@ -45,24 +35,6 @@ def new_ids(n: int) -> Iterator[str]:
     base = time.time_ns()
     rand = os.urandom(8 * n).hex()
     return (f"{base + i:016x}{rand[16 * i:16 * i + 16]}" for i in range(n))
-
-
-def executemany(conn: Connection, stmt, rows: list[dict]) -> None:
-    """Run ``stmt`` for many rows, handing the rows to the database driver directly.
-
-    SQLAlchemy's per-row parameter processing costs several times the insert itself on SQLite
-    (80 against 13 microseconds a row here). The statement is still SQLAlchemy's, compiled for
-    the connection's dialect; the values are plain str, float, bool and None, which every
-    driver takes as they are (datetimes go through SQLAlchemy, see ``write``).
-    """
-    if not rows:
-        return
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-    if compiled.positional:
-        order = compiled.positiontup
-        conn.exec_driver_sql(str(compiled), [tuple(r[k] for k in order) for r in rows])
-    else:
-        conn.exec_driver_sql(str(compiled), rows)
 
 
 @dataclass
@@ -79,39 +51,20 @@ class NotebookCells:
 
 def notebook_cells(conn: Connection, assignment: str, notebook: str) -> NotebookCells:
     """The gradebook's cells of ``assignment``/``notebook``; an error if it was never released."""
-    row = conn.execute(
-        select(ASSIGNMENT.c.id, NOTEBOOK.c.id)
-        .join(NOTEBOOK, NOTEBOOK.c.assignment_id == ASSIGNMENT.c.id)
-        .where(ASSIGNMENT.c.name == assignment, NOTEBOOK.c.name == notebook)
-    ).first()
+    row = q.select_notebook_ids(conn, assignment, notebook)
     if row is None:
         raise ExamBuilderError(
             f"the gradebook has no notebook {notebook!r} in assignment {assignment!r}: the form was not "
             "released with nbgrader. Release it first (exam-builder build / nbgrader generate_assignment)."
         )
     cells = NotebookCells(row[0], row[1])
-    for cid, name, mx, ctype in conn.execute(
-        select(BASE_CELL.c.id, BASE_CELL.c.name, GRADE_CELL.c.max_score, GRADE_CELL.c.cell_type)
-        .join(GRADE_CELL, GRADE_CELL.c.id == BASE_CELL.c.id)
-        .where(BASE_CELL.c.notebook_id == cells.notebook_id)
-    ):
+    for cid, name, mx, ctype in q.select_grade_cells(conn, cells.notebook_id):
         cells.grade_cells[name] = (cid, float(mx), ctype)
-    for cid, name in conn.execute(
-        select(BASE_CELL.c.id, BASE_CELL.c.name)
-        .join(SOLUTION_CELL, SOLUTION_CELL.c.id == BASE_CELL.c.id)
-        .where(BASE_CELL.c.notebook_id == cells.notebook_id)
-    ):
+    for cid, name in q.select_solution_cells(conn, cells.notebook_id):
         cells.solution_cells[name] = cid
-    for cid, name in conn.execute(
-        select(BASE_CELL.c.id, BASE_CELL.c.name)
-        .join(TASK_CELL, TASK_CELL.c.id == BASE_CELL.c.id)
-        .where(BASE_CELL.c.notebook_id == cells.notebook_id)
-    ):
+    for cid, name in q.select_task_cells(conn, cells.notebook_id):
         cells.task_cells[name] = cid
-    for name, ctype, locked, checksum, source in conn.execute(
-        select(SOURCE_CELL.c.name, SOURCE_CELL.c.cell_type, SOURCE_CELL.c.locked, SOURCE_CELL.c.checksum, SOURCE_CELL.c.source)
-        .where(SOURCE_CELL.c.notebook_id == cells.notebook_id)
-    ):
+    for name, ctype, locked, checksum, source in q.select_source_cells(conn, cells.notebook_id):
         cells.source_cells[name] = (ctype, bool(locked), checksum, source)
     return cells
 
@@ -148,42 +101,28 @@ class GradebookWriter:
         nbs: dict[str, str] = {}
         grades: dict[tuple[str, str], tuple[str, float | None, float | None, bool]] = {}
         comments: dict[tuple[str, str], str] = {}
-        for chunk in _chunks(students, 500):
-            for sid, student, nbid in self.conn.execute(
-                select(SUBMISSION.c.id, SUBMISSION.c.student_id, SUBMITTED_NB.c.id)
-                .outerjoin(SUBMITTED_NB, (SUBMITTED_NB.c.assignment_id == SUBMISSION.c.id)
-                           & (SUBMITTED_NB.c.notebook_id == self.cells.notebook_id))
-                .where(SUBMISSION.c.assignment_id == self.cells.assignment_id, SUBMISSION.c.student_id.in_(chunk))
-            ):
-                subs[student] = sid
-                if nbid:
-                    nbs[student] = nbid
-        nb_ids = list(nbs.values())
-        for chunk in _chunks(nb_ids, 500):
-            for gid, nbid, cid, auto, manual, needs in self.conn.execute(
-                select(GRADE.c.id, GRADE.c.notebook_id, GRADE.c.cell_id, GRADE.c.auto_score, GRADE.c.manual_score,
-                       GRADE.c.needs_manual_grade)
-                .where(GRADE.c.notebook_id.in_(chunk))
-            ):
-                grades[(nbid, cid)] = (gid, auto, manual, bool(needs))
-            for mid, nbid, cid in self.conn.execute(
-                select(COMMENT.c.id, COMMENT.c.notebook_id, COMMENT.c.cell_id).where(COMMENT.c.notebook_id.in_(chunk))
-            ):
-                comments[(nbid, cid)] = mid
+        for sid, student, nbid in q.select_submissions(self.conn, self.cells.assignment_id,
+                                                       self.cells.notebook_id, students):
+            subs[student] = sid
+            if nbid:
+                nbs[student] = nbid
+        grade_rows, comment_rows = q.select_grades_and_comments(self.conn, list(nbs.values()))
+        for gid, nbid, cid, auto, manual, needs in grade_rows:
+            grades[(nbid, cid)] = (gid, auto, manual, bool(needs))
+        for mid, nbid, cid in comment_rows:
+            comments[(nbid, cid)] = mid
         return subs, nbs, grades, comments
 
     def ensure_students(self, students: list[str]) -> None:
-        known: set[str] = set()
-        for chunk in _chunks(students, 500):
-            known |= set(self.conn.execute(select(STUDENT.c.id).where(STUDENT.c.id.in_(chunk))).scalars())
-        executemany(self.conn, insert(STUDENT), [{"id": s} for s in dict.fromkeys(students) if s not in known])
+        known = q.select_known_students(self.conn, students)
+        q.insert_students(self.conn, [s for s in dict.fromkeys(students) if s not in known])
 
     # -- writes --------------------------------------------------------------------------
     def write(self, batch: list[SubmissionScores]) -> WriteReport:
         """Upsert every submission of ``batch`` (nbgrader's rows and rules) in a few statements."""
         if not batch:
             return WriteReport()
-        with _large_cache(self.conn):
+        with large_cache(self.conn):
             return self._write(batch)
 
     def _write(self, batch: list[SubmissionScores]) -> WriteReport:
@@ -245,21 +184,8 @@ class GradebookWriter:
             if existing_total_differs(old_total, new_total) and b.student in subs:
                 report.changed[b.student] = (old_total, new_total)
 
-        c = self.conn
-        if new_subs:
-            c.execute(insert(SUBMISSION), new_subs)
-        executemany(c, insert(SUBMITTED_NB), new_nbs)
-        executemany(c, insert(GRADE), new_grades)
-        executemany(c, insert(COMMENT), new_comments)
-        if upd_subs:
-            c.execute(update(SUBMISSION).where(SUBMISSION.c.id == bindparam("_id")).values(timestamp=bindparam("timestamp")), upd_subs)
-        # nbgrader's AssignLatePenalties resets the penalty on every run
-        executemany(c, update(SUBMITTED_NB).where(SUBMITTED_NB.c.id == bindparam("_id"))
-                    .values(late_submission_penalty=bindparam("penalty")), upd_nbs)
-        executemany(c, update(GRADE).where(GRADE.c.id == bindparam("_id"))
-                    .values(auto_score=bindparam("auto_score"), needs_manual_grade=bindparam("needs_manual_grade")), upd_grades)
-        executemany(c, update(COMMENT).where(COMMENT.c.id == bindparam("_id"))
-                    .values(auto_comment=bindparam("auto_comment")), upd_comments)
+        q.insert_submission_rows(self.conn, new_subs, new_nbs, new_grades, new_comments)
+        q.update_submission_rows(self.conn, upd_subs, upd_nbs, upd_grades, upd_comments)
         return report
 
     # -- one manual score ----------------------------------------------------------------
@@ -277,11 +203,10 @@ class GradebookWriter:
         nbid = nbs[student]
         cid = self.cells.grade_cells[grade_name][0]
         gid, _auto, old, _needs = grades[(nbid, cid)]
-        self.conn.execute(update(GRADE).where(GRADE.c.id == gid)
-                          .values(manual_score=score, needs_manual_grade=score is None))
+        q.update_manual_grade(self.conn, gid, score)
         scid = self.cells.solution_cells.get(grade_name)
         if scid is not None and (nbid, scid) in comments:
-            self.conn.execute(update(COMMENT).where(COMMENT.c.id == comments[(nbid, scid)]).values(manual_comment=comment))
+            q.update_manual_comment(self.conn, comments[(nbid, scid)], comment)
         return old
 
 
@@ -296,20 +221,6 @@ def writer_for(session, assignment: str, notebook: str) -> GradebookWriter:
     if key not in cache:
         cache[key] = GradebookWriter(session.connection(), assignment, notebook)
     return cache[key]
-
-
-@contextlib.contextmanager
-def _large_cache(conn: Connection, kib: int = 262_144):
-    """A bigger SQLite page cache while bulk-writing (the gradebook's indexes outgrow the default)."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{kib}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
 def needs_manual_grade(auto: float | None, manual: float | None, before: bool | None, missing: bool) -> bool:
@@ -332,7 +243,3 @@ def needs_manual_grade(auto: float | None, manual: float | None, before: bool | 
 def existing_total_differs(old: float, new: float) -> bool:
     return abs(old - new) > 1e-9
 
-
-def _chunks(seq: list, n: int):
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]

@@ -28,7 +28,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import delete, insert, select
 
 from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
@@ -36,7 +35,8 @@ from ..assembly.release import released_notebook
 from ..errors import ExamBuilderError, rel
 from ..kinds import kind_for
 from ..records import audit
-from ..records.models import Candidate, ScoreFlag, utcnow
+from ..records.models import ScoreFlag, utcnow
+from ..records.queries import candidates as candidates_q, score_flags as score_flags_q
 from ..records.states import ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .settings import grading_settings
@@ -267,7 +267,7 @@ def _results(truth: FormTruth, folders: list[Path], workers: int) -> Iterator[Sc
 def _record_unknown(course, assignment: str, unknown: dict[str, str], actor: str, reason: str) -> None:
     """Replace the form's unknown-candidate flags with this run's (one transaction, audited)."""
     with course.db.transaction() as s:
-        s.execute(delete(ScoreFlag).where(ScoreFlag.assignment == assignment, ScoreFlag.kind == UNKNOWN_CANDIDATE))
+        score_flags_q.delete_flags_of_kind(s, assignment, UNKNOWN_CANDIDATE)
         now = utcnow()
         for name, message in unknown.items():
             s.add(ScoreFlag(assignment=assignment, candidate_id=flag_id(name), grade_id=None, kind=UNKNOWN_CANDIDATE,
@@ -285,15 +285,11 @@ def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormRepo
         writer = GradebookWriter(conn, truth.assignment, truth.notebook)
         wr = writer.write([SubmissionScores(r.student, r.timestamp, r.auto, r.comments, r.missing) for r in batch])
         students = [r.student for r in batch]
-        for i in range(0, len(students), 500):
-            conn.execute(delete(ScoreFlag.__table__).where(
-                ScoreFlag.assignment == truth.assignment, ScoreFlag.candidate_id.in_(students[i:i + 500]),
-                ScoreFlag.kind.in_(FLAG_KINDS)))
+        score_flags_q.delete_flags_of_candidates(conn, truth.assignment, students, FLAG_KINDS)
         now = utcnow()
         flags = [{"assignment": truth.assignment, "candidate_id": r.student, "grade_id": g, "kind": k, "details": d, "at": now}
                  for r in batch for (g, k, d) in r.flags]
-        if flags:
-            conn.execute(insert(ScoreFlag.__table__), flags)
+        score_flags_q.insert_flags(conn, flags)
         for r in batch:
             if r.flags:
                 report.flagged[r.student] = len(r.flags)
@@ -326,7 +322,7 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
     with course.db.read() as s:
         forms = require_forms(s, exam)
         truths = [(form_truth(course, s.connection(), m, write_copies), m.hash()) for _f, m in forms]
-        roster = set(s.execute(select(Candidate.id)).scalars())
+        roster = set(candidates_q.select_candidate_ids(s, ordered=False))
     report = GradeReport(exam)
     console = console or Console(stderr=True)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 
 from ..records.states import ItemScoreStatus
 
@@ -39,14 +38,11 @@ def settle_blanks(course, exam: str, actor: str) -> int:
 def score_flags(course, exam: str) -> list[tuple[str, str, str | None, str, str]]:
     """What objective scoring and rubric edits flagged: (form, candidate, cell, kind, details) rows."""
     from ..assembly.forms import require_forms
-    from ..records.models import ScoreFlag
+    from ..records.queries.score_flags import select_flags
 
     with course.db.read() as s:
         assignments = [f.assignment for f, _m in require_forms(s, exam)]
-        return [tuple(row) for row in s.execute(
-            select(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.grade_id, ScoreFlag.kind, ScoreFlag.details)
-            .where(ScoreFlag.assignment.in_(assignments))
-            .order_by(ScoreFlag.assignment, ScoreFlag.candidate_id, ScoreFlag.id)).all()]
+        return [tuple(row) for row in select_flags(s, assignments)]
 
 
 def rating_overview(course, exam: str) -> tuple[list[ItemRating], list[str]]:

@@ -28,15 +28,17 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..assembly.manifest import Manifest, grade_ids
 from ..errors import ExamBuilderError
 from ..records import audit
-from ..records.models import Form, ItemScore, Rating, Response, ScoreFlag, Secret, Sitting, utcnow
-from ..records.states import ItemScoreStatus, RatingRole, SittingStatus
+from ..records.models import Rating, Secret, Sitting, utcnow
+from ..records.queries import item_scores as item_scores_q, ratings as ratings_q, responses as responses_q
+from ..records.queries import score_flags as score_flags_q, sittings as sittings_q
+from ..records.queries.dialect import lock_transaction
+from ..records.states import ItemScoreStatus, RatingRole
 from ..safeload import LoadError, read_json
 from ..rubrics.model import Rubric, load_rubrics
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
@@ -152,10 +154,7 @@ class RatingQueue:
 
     # -- the responses ----------------------------------------------------------------
     def _sittings(self, s: Session) -> list[tuple[Sitting, Manifest]]:
-        rows = s.execute(
-            select(Sitting, Form).join(Form, Form.id == Sitting.form_id)
-            .where(Sitting.exam_id == self.exam, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))
-        ).all()
+        rows = sittings_q.select_submitted_with_forms(s, self.exam)
         out = []
         manifests: dict[int, Manifest] = {}
         for sitting, form in rows:
@@ -213,9 +212,7 @@ class RatingQueue:
         forms = {m.assignment for _sit, m in sittings}
         if not forms:
             return {}
-        rows = s.execute(select(ScoreFlag.candidate_id, ScoreFlag.assignment, ScoreFlag.details)
-                         .where(ScoreFlag.kind == SET_ASIDE, ScoreFlag.assignment.in_(forms)))
-        return {(c, a): d for c, a, d in rows}
+        return score_flags_q.select_flag_details(s, SET_ASIDE, forms)
 
     def responses(self, s: Session | None = None) -> list[QueuedResponse]:
         """Every response to this item in queue order (blank ones and set-aside ones marked, not rated)."""
@@ -226,10 +223,9 @@ class RatingQueue:
         ids = [sit.id for sit, _m in sittings]
         texts: dict[int, str | None] = {}
         if ids:
-            last = (select(func.max(Response.id)).where(Response.item_id == self.item_id, Response.sitting_id.in_(ids))
-                    .group_by(Response.sitting_id).scalar_subquery())
-            for sid, value in s.execute(select(Response.sitting_id, Response.value).where(Response.id.in_(last))):
-                texts[sid] = value
+            for sid, rows in responses_q.select_latest_responses(s, ids, self.item_id).items():
+                if self.item_id in rows:
+                    texts[sid] = rows[self.item_id].value
         flagged = self._flagged_aside(s, sittings)
         aside: dict[tuple[str, str], str] = {}
         out = []
@@ -261,7 +257,7 @@ class RatingQueue:
         n = 0
         with self.course.db.transaction() as s:
             self._lock(s)
-            decided = set(s.execute(select(ItemScore.sitting_id).where(ItemScore.item_id == self.item_id)).scalars())
+            decided = item_scores_q.select_decided_sittings(s, self.item_id)
             for r in self.responses(s):
                 if r.blank and r.sitting_id not in decided:
                     n += record_no_response(s, r.sitting_id, self.item_id, actor)
@@ -270,13 +266,12 @@ class RatingQueue:
     # -- claims -----------------------------------------------------------------------
     def _lock(self, s: Session) -> None:
         """Serialize claims and saves on this item (SQLite already serializes write transactions)."""
-        if s.get_bind().dialect.name == "postgresql":
-            key = int(hashlib.sha256(f"queue|{self.exam}|{self.item_id}".encode()).hexdigest()[:15], 16)
-            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        key = int(hashlib.sha256(f"queue|{self.exam}|{self.item_id}".encode()).hexdigest()[:15], 16)
+        lock_transaction(s, key)
 
     def _ratings(self, s: Session) -> dict[int, dict[RatingRole, Rating]]:
         out: dict[int, dict[RatingRole, Rating]] = {}
-        for r in s.execute(select(Rating).where(Rating.item_id == self.item_id)).scalars():
+        for r in ratings_q.select_ratings_of_item(s, self.item_id):
             out.setdefault(r.sitting_id, {})[r.role] = r
         return out
 
@@ -371,7 +366,7 @@ class RatingQueue:
         score = self.rubric.score(clean)
         with self.course.db.transaction() as s:
             self._lock(s)
-            r = s.get(Rating, rating_id, with_for_update=True)
+            r = ratings_q.select_rating(s, rating_id, lock=True)
             if r is None or r.item_id != self.item_id:
                 raise ExamBuilderError(f"no claim {rating_id} on item {self.item_id}")
             if r.rater != rater:
@@ -426,8 +421,7 @@ class RatingQueue:
     def status(self) -> dict[ItemScoreStatus, int]:
         """Staff view: decisions by status (final, adjudication, pending, rerate)."""
         with self.course.db.read() as s:
-            rows = s.execute(select(ItemScore.status, func.count()).where(ItemScore.item_id == self.item_id)
-                             .group_by(ItemScore.status)).all()
+            rows = item_scores_q.select_status_counts(s, self.item_id)
         return {st: n for st, n in rows}
 
 

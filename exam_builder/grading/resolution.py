@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..assembly.manifest import Manifest, grade_ids
@@ -19,6 +18,7 @@ from ..errors import ExamBuilderError
 from ..policy import ProgramPolicy
 from ..records import audit
 from ..records.models import Form, ItemScore, Rating, Sitting, utcnow
+from ..records.queries import item_scores as item_scores_q, ratings as ratings_q
 from ..records.states import ItemScoreStatus, RatingRole
 from ..rubrics.model import Rubric
 from .gradebook_sync import writer_for
@@ -143,15 +143,14 @@ def gradebook_comment(decision: Decision, ratings: list[Rating], rubric: Rubric 
 
 
 def ratings_of(session: Session, sitting_id: int, item_id: str) -> dict[RatingRole, Rating]:
-    rows = session.execute(select(Rating).where(Rating.sitting_id == sitting_id, Rating.item_id == item_id)).scalars()
+    rows = ratings_q.select_ratings_of_response(session, sitting_id, item_id)
     return {r.role: r for r in rows}
 
 
 def persist(session: Session, ctx: ResponseContext, item_id: str, decision: Decision, rubric: Rubric | None,
             ratings: list[Rating], actor: str, reason: str) -> bool:
     """Store the decision, mirror it into nbgrader's gradebook; audit when the score changes."""
-    row = session.execute(select(ItemScore).where(ItemScore.sitting_id == ctx.sitting.id,
-                                                  ItemScore.item_id == item_id)).scalar_one_or_none()
+    row = item_scores_q.select_item_score(session, ctx.sitting.id, item_id)
     old = (row.status, row.score, row.rule, tuple(row.rating_ids or ())) if row else None
     new = (decision.status, decision.score, decision.rule, tuple(decision.rating_ids))
     if old == new:

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import func, select
 
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..errors import ExamBuilderError
-from ..records.models import Candidate, Exam, Form, ScoreFlag, Sitting, utcnow
-from ..records.states import Outcome, SittingStatus
-from .gradebook_sync import BASE_CELL, GRADE, SUBMISSION, SUBMITTED_NB, ASSIGNMENT
+from ..records.models import Exam, utcnow
+from ..records.states import Outcome
+from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
+from ..records.queries.gradebook import select_cell_scores
 
 PENDING = "pending"
 
@@ -81,15 +81,7 @@ def next_step(policy, passed: bool | None, attempt_no: int) -> str:
 
 def _gradebook_scores(conn, assignment: str) -> dict[tuple[str, str], float | None]:
     """(student, grade cell) -> the cell's score by nbgrader's rule, None when not given."""
-    rows = conn.execute(
-        select(SUBMISSION.c.student_id, BASE_CELL.c.name, GRADE.c.auto_score, GRADE.c.manual_score, GRADE.c.extra_credit)
-        .select_from(GRADE)
-        .join(SUBMITTED_NB, SUBMITTED_NB.c.id == GRADE.c.notebook_id)
-        .join(SUBMISSION, SUBMISSION.c.id == SUBMITTED_NB.c.assignment_id)
-        .join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMISSION.c.assignment_id)
-        .join(BASE_CELL, BASE_CELL.c.id == GRADE.c.cell_id)
-        .where(ASSIGNMENT.c.name == assignment)
-    )
+    rows = select_cell_scores(conn, assignment)
     out = {}
     for student, name, auto, manual, extra in rows:
         base = manual if manual is not None else auto
@@ -101,24 +93,14 @@ def compute_results(course, exam: str) -> list[Result]:
     """The result of every submitted (not voided) sitting of ``exam``."""
     policy = course.policy
     with course.db.read() as s:
-        if s.get(Exam, exam) is None and not s.execute(select(Form.id).where(Form.exam_id == exam)).first():
+        if s.get(Exam, exam) is None and not forms_q.select_exam_has_forms(s, exam):
             raise ExamBuilderError(f"no exam {exam!r}; check the name (exam-builder build creates its forms)")
-        rows = s.execute(
-            select(Sitting, Form, Candidate).join(Form, Form.id == Sitting.form_id)
-            .join(Candidate, Candidate.id == Sitting.candidate_id)
-            .where(Sitting.exam_id == exam, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))
-            .order_by(Sitting.candidate_id, Sitting.attempt_no)
-        ).all()
+        rows = sittings_q.select_submitted_with_candidates(s, exam)
         conn = s.connection()
         scores: dict[str, dict] = {}
         manifests: dict[int, Manifest] = {}
         assignments = {form.assignment for _sitting, form, _cand in rows}
-        flags: dict[tuple[str, str], int] = {
-            (assignment, cand): n for assignment, cand, n in s.execute(
-                select(ScoreFlag.assignment, ScoreFlag.candidate_id, func.count())
-                .where(ScoreFlag.assignment.in_(assignments))
-                .group_by(ScoreFlag.assignment, ScoreFlag.candidate_id))
-        }
+        flags: dict[tuple[str, str], int] = score_flags_q.select_flag_counts(s, assignments)
         results = []
         for sitting, form, cand in rows:
             if form.id not in manifests:
@@ -220,7 +202,7 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
         ex = s.get(Exam, exam)
         title = (ex.title if ex and ex.title else None)
         if title is None:
-            form = s.execute(select(Form).where(Form.exam_id == exam)).scalars().first()
+            form = forms_q.select_first_form(s, exam)
             title = Manifest.model_validate(form.manifest).title if form else exam
     pages = [(course.feedback_path(r.candidate_id, r.assignment) / f"{r.assignment}.html",
               render_report(course, r, title)) for r in results]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
 
 from ..errors import ExamBuilderError
 from ..records import audit
-from ..records.models import Rating, ScoreFlag, Sitting, utcnow
+from ..records.models import ScoreFlag, utcnow
+from ..records.queries import ratings as ratings_q, score_flags as score_flags_q
 from ..records.states import ScoreFlagKind
 from ..rubrics.model import Rubric
 from .resolution import resolve, response_context
@@ -90,11 +90,7 @@ def reapply(course, exam: str, rubric: Rubric, actor: str, reason: str = "rubric
     result = Reapplied(rubric.id)
     policy = course.policy
     with course.db.transaction() as s:
-        ratings = s.execute(
-            select(Rating).join(Sitting, Sitting.id == Rating.sitting_id)
-            .where(Sitting.exam_id == exam, Rating.rubric_id == rubric.id, Rating.rubric_hash != new_hash)
-            .order_by(Rating.id)
-        ).scalars().all()
+        ratings = ratings_q.select_ratings_on_older_rubric(s, exam, rubric.id, new_hash)
         if not ratings:
             return result
         contexts = {}
@@ -139,5 +135,4 @@ def reapply(course, exam: str, rubric: Rubric, actor: str, reason: str = "rubric
 
 def clear_rerate_flag(session, assignment: str, candidate_id: str, grade_id: str) -> None:
     """A re-rated response is no longer waiting: drop its flag."""
-    session.execute(delete(ScoreFlag).where(ScoreFlag.assignment == assignment, ScoreFlag.candidate_id == candidate_id,
-                                            ScoreFlag.grade_id == grade_id, ScoreFlag.kind == ScoreFlagKind.rerate))
+    score_flags_q.delete_cell_flag(session, assignment, candidate_id, grade_id, ScoreFlagKind.rerate)

@@ -15,14 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from . import audit
 from .models import Lockout, WrongCode
+from .queries import access as q
 
-WRONG_CODE_LOCK = 7316002  # pg_advisory_xact_lock key (audit's chain uses 7316001)
 
 
 @dataclass(frozen=True)
@@ -41,20 +40,17 @@ class Limits:
 
 
 def _serialize(s: Session) -> None:
-    if s.get_bind().dialect.name == "postgresql":
-        s.execute(text(f"SELECT pg_advisory_xact_lock({WRONG_CODE_LOCK})"))
+    q.lock_wrong_codes(s)
 
 
 def active_lockout(s: Session, source: str, now: dt.datetime) -> Lockout | None:
     """The source's lockout in force at ``now``, if any."""
-    return s.execute(select(Lockout).where(Lockout.source == source, Lockout.lifted_at.is_(None),
-                                           Lockout.until > now).order_by(Lockout.id.desc()).limit(1)).scalar_one_or_none()
+    return q.select_active_lockout(s, source, now)
 
 
 def wrong_codes_last_minute(s: Session, now: dt.datetime) -> int:
     """Wrong codes from every source in the minute before ``now``."""
-    return s.execute(select(func.count()).select_from(WrongCode)
-                     .where(WrongCode.at > now - dt.timedelta(minutes=1))).scalar_one()
+    return q.select_wrong_code_count(s, now - dt.timedelta(minutes=1))
 
 
 def gate(s: Session, source: str, now: dt.datetime, limits: Limits) -> str | None:
@@ -70,11 +66,10 @@ def gate(s: Session, source: str, now: dt.datetime, limits: Limits) -> str | Non
 def wrong_codes_of(s: Session, source: str, now: dt.datetime, limits: Limits) -> int:
     """The source's wrong codes that count now: within the window, and since a proctor last lifted it."""
     since = now - dt.timedelta(minutes=limits.window_minutes)
-    lifted = s.execute(select(func.max(Lockout.lifted_at)).where(Lockout.source == source)).scalar_one()
+    lifted = q.select_last_lift(s, source)
     if lifted is not None and lifted > since:
         since = lifted
-    return s.execute(select(func.count()).select_from(WrongCode)
-                     .where(WrongCode.source == source, WrongCode.at > since)).scalar_one()
+    return q.select_wrong_code_count(s, since, source)
 
 
 def record_wrong_code(s: Session, source: str, now: dt.datetime, limits: Limits) -> Lockout | None:
@@ -94,8 +89,7 @@ def record_wrong_code(s: Session, source: str, now: dt.datetime, limits: Limits)
 
 def current_lockouts(s: Session, now: dt.datetime) -> list[Lockout]:
     """Every source locked out at ``now``, the newest first (for the proctor)."""
-    return list(s.execute(select(Lockout).where(Lockout.lifted_at.is_(None), Lockout.until > now)
-                          .order_by(Lockout.locked_at.desc())).scalars())
+    return q.select_current_lockouts(s, now)
 
 
 def lift(s: Session, source: str, actor: str, reason: str, now: dt.datetime) -> list[Lockout]:

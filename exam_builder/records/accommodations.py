@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
@@ -20,6 +19,7 @@ from ..policy import ProgramPolicy
 from . import audit
 from .csvfile import CellError, Column, decimal, read_csv
 from .models import Accommodation, Candidate
+from .queries import accommodations as accommodations_q
 from .states import AccommodationKind, AccommodationStatus
 from .roster import get_candidate
 from .text import shown, text_problem
@@ -68,9 +68,7 @@ def check_details(details: str) -> str:
 
 
 def _get(session: Session, accommodation_id: int) -> Accommodation:
-    acc = session.execute(
-        select(Accommodation).where(Accommodation.id == accommodation_id).with_for_update()
-    ).scalar_one_or_none()
+    acc = accommodations_q.select_accommodation(session, accommodation_id)
     if acc is None:
         raise ExamBuilderError(f"no accommodation {accommodation_id}; see `exam-builder accommodation list`")
     return acc
@@ -163,12 +161,7 @@ def revoke(session: Session, accommodation_id: int, actor: str, reason: str) -> 
 def list_accommodations(
     session: Session, candidate_id: str | None = None, status: AccommodationStatus | str | None = None
 ) -> list[Accommodation]:
-    stmt = select(Accommodation).order_by(Accommodation.candidate_id, Accommodation.id)
-    if candidate_id:
-        stmt = stmt.where(Accommodation.candidate_id == candidate_id)
-    if status:
-        stmt = stmt.where(Accommodation.status == status)
-    return list(session.execute(stmt).scalars())
+    return accommodations_q.select_accommodations(session, candidate_id, status)
 
 
 def approved(session: Session, candidate_id: str) -> list[Accommodation]:
@@ -267,11 +260,7 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
             if s.get(Candidate, cid) is None:
                 sheet.error(row.number, "candidate id", f"no candidate {cid!r}; import the roster first")
                 continue
-            same = select(Accommodation).where(Accommodation.candidate_id == cid, Accommodation.kind == kind,
-                                               Accommodation.status != AccommodationStatus.revoked)
-            if requested_on is not None:
-                same = same.where(Accommodation.requested_on == requested_on)
-            existing = s.execute(same.order_by(Accommodation.id)).scalars().first()
+            existing = accommodations_q.select_same_accommodation(s, cid, kind, requested_on)
             if existing is not None:
                 if None not in (multiplier, existing.multiplier) and existing.multiplier != multiplier:
                     sheet.warn(row.number, "multiplier",

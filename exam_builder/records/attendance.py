@@ -11,14 +11,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import Problem
 from . import audit
 from .csvfile import CellError, Column, CsvFile, read_csv, whole_number
-from .models import Attendance, Candidate, Form, Homework
-from .states import ATTENDANCE_MISSED, AttendanceStatus
+from .models import Attendance, Homework
+from .queries import attendance as attendance_q, candidates as candidates_q, forms as forms_q
+from .states import AttendanceStatus
 from .text import shown
 
 _PRESENT, _LATE, _ABSENT = AttendanceStatus.present, AttendanceStatus.late, AttendanceStatus.absent
@@ -70,7 +70,7 @@ class ImportReport:
 
 def _check_candidates(session: Session, sheet: CsvFile, ids: dict[str, int]) -> None:
     """Every candidate of the file must be on the roster (reported at its first row)."""
-    known = set(session.execute(select(Candidate.id).where(Candidate.id.in_(list(ids)))).scalars())
+    known = set(candidates_q.select_candidate_ids(session, ids, ordered=False))
     for cid, row in sorted(ids.items(), key=lambda kv: kv[1]):
         if cid not in known:
             sheet.error(row, "candidate id", f"no candidate {cid!r} on the roster; import the roster first or fix the id")
@@ -123,7 +123,7 @@ def import_attendance(course, path: Path | str, actor: str) -> ImportReport:
         sheet.raise_if_errors()
         existing = {
             (a.candidate_id, a.class_no, a.module_no): a
-            for a in s.execute(select(Attendance).where(Attendance.candidate_id.in_(list(first_row)))).scalars()
+            for a in attendance_q.select_attendance_of(s, first_row)
         }
         changes = []
         for (cid, class_no, module_no), (_row, status) in records.items():
@@ -185,7 +185,7 @@ def import_homework(course, path: Path | str, actor: str) -> ImportReport:
 
 def _existing_homework(s: Session, candidate_ids) -> dict[tuple[str, str], Homework]:
     """The homework rows of these candidates, by (candidate, assignment), in one query."""
-    rows = s.execute(select(Homework).where(Homework.candidate_id.in_(list(candidate_ids)))).scalars()
+    rows = attendance_q.select_homework_of(s, candidate_ids)
     return {(h.candidate_id, h.assignment): h for h in rows}
 
 
@@ -210,8 +210,8 @@ def sync_homework_from_gradebook(course, actor: str) -> ImportReport:
     A candidate without a submission of an assignment has not turned it in.
     """
     with course.db.read() as s:
-        forms = set(s.execute(select(Form.assignment)).scalars())
-        candidates = list(s.execute(select(Candidate.id).order_by(Candidate.id)).scalars())
+        forms = set(forms_q.select_assignments(s))
+        candidates = candidates_q.select_candidate_ids(s)
     found: dict[tuple[str, str], dict] = {}
     gb = course.db.gradebook()
     try:
@@ -259,12 +259,8 @@ def participation(session: Session, candidate_ids: list[str]) -> dict[str, Parti
     Two aggregate queries, not the whole table: the ledger asks this for one candidate each
     time it opens a sitting.
     """
-    assigned = session.execute(select(func.count(distinct(Homework.assignment)))).scalar_one()
-    done = dict(session.execute(
-        select(Homework.candidate_id, func.count())
-        .where(Homework.turned_in.is_(True), Homework.candidate_id.in_(list(candidate_ids)))
-        .group_by(Homework.candidate_id)
-    ).all())
+    assigned = attendance_q.select_homework_assigned(session)
+    done = attendance_q.select_homework_done(session, candidate_ids)
     return {cid: Participation(done.get(cid, 0), assigned) for cid in candidate_ids}
 
 
@@ -272,11 +268,7 @@ def late_or_absent(
     session: Session, candidate_ids: list[str] | None = None
 ) -> dict[str, list[tuple[int, int, AttendanceStatus]]]:
     """Per candidate, the modules they were late for or missed, in class order."""
-    stmt = select(Attendance).where(Attendance.status.in_(ATTENDANCE_MISSED)).order_by(
-        Attendance.candidate_id, Attendance.class_no, Attendance.module_no)
-    if candidate_ids is not None:
-        stmt = stmt.where(Attendance.candidate_id.in_(candidate_ids))
     result: dict[str, list[tuple[int, int, AttendanceStatus]]] = {}
-    for a in session.execute(stmt).scalars():
+    for a in attendance_q.select_missed(session, candidate_ids):
         result.setdefault(a.candidate_id, []).append((a.class_no, a.module_no, a.status))
     return result

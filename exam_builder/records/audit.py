@@ -16,11 +16,11 @@ import json
 import os
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from .models import AuditEntry, utcnow
+from .queries import audit as q
 from .text import text_problem
 
 GENESIS = "0" * 64
@@ -61,8 +61,7 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
 
 def _lock_chain(session: Session) -> None:
     """Serialize appends so two writers never chain onto the same predecessor."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7316001)"))
+    q.lock_chain(session)
     # SQLite: write transactions begin IMMEDIATE, which already serializes writers.
 
 
@@ -84,7 +83,7 @@ def record(
             raise ExamBuilderError(f"you are signed in as {ident.name}; a change cannot be recorded as {actor}")
         details.setdefault("identity", str(ident.source))
     _lock_chain(session)
-    last = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one_or_none()
+    last = q.select_last_entry(session)
     prev = last.hash if last else GENESIS
     entry = AuditEntry(
         at=utcnow(),
@@ -117,7 +116,7 @@ def verify(session: Session) -> ChainReport:
     """Walk the chain from the first entry; report the first entry that does not verify."""
     prev = GENESIS
     n = 0
-    for entry in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars():
+    for entry in q.select_entries(session):
         n += 1
         if entry.prev_hash != prev:
             return ChainReport(n, entry.id, f"entry {entry.id} does not follow the entry before it (a row was removed or reordered)")
@@ -128,15 +127,10 @@ def verify(session: Session) -> ChainReport:
 
 
 def count(session: Session) -> int:
-    return session.execute(select(func.count(AuditEntry.id))).scalar_one()
+    return q.select_count(session)
 
 
 def newest(session: Session, entity: str | None = None, entity_id: str | None = None,
            limit: int = 50) -> list[AuditEntry]:
     """The newest ``limit`` entries (of one kind of entity, or one entity), oldest first."""
-    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    if entity:
-        stmt = stmt.where(AuditEntry.entity == entity)
-    if entity_id:
-        stmt = stmt.where(AuditEntry.entity_id == entity_id)
-    return list(reversed(list(session.execute(stmt).scalars())))
+    return list(reversed(q.select_newest(session, entity, entity_id, limit)))

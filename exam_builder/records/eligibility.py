@@ -12,13 +12,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from ..policy import ProgramPolicy
 from .attendance import Participation, late_or_absent, module_label, participation
-from .models import Candidate, Sitting, Tutoring
+from .models import Sitting
+from .queries import candidates as candidates_q, sittings as sittings_q, tutoring as tutoring_q
 from .states import Outcome
 
 
@@ -78,10 +78,7 @@ def evaluate(
     """
     today = today or dt.date.today()
     ignored = set(ignore_sittings)
-    stmt = select(Candidate).order_by(Candidate.id)
-    if candidate_ids is not None:
-        stmt = stmt.where(Candidate.id.in_(list(candidate_ids)))
-    candidates = list(session.execute(stmt).scalars())
+    candidates = candidates_q.select_candidates(session, candidate_ids)
     if candidate_ids is not None:
         missing = sorted(set(candidate_ids) - {c.id for c in candidates})
         if missing:
@@ -90,16 +87,12 @@ def evaluate(
     missed = late_or_absent(session, ids)
     homework = participation(session, ids)
     sittings: dict[str, list[Sitting]] = {}
-    for s in session.execute(
-        select(Sitting).where(Sitting.exam_id == exam_id, Sitting.candidate_id.in_(ids)).order_by(Sitting.seq)
-    ).scalars():
+    for s in sittings_q.select_sittings_of_candidates(session, exam_id, ids):
         if s.id not in ignored:
             sittings.setdefault(s.candidate_id, []).append(s)
     attended = {
         t.sitting_id
-        for t in session.execute(
-            select(Tutoring).where(Tutoring.exam_id == exam_id, Tutoring.candidate_id.in_(ids))
-        ).scalars()
+        for t in tutoring_q.select_tutoring(session, ids, exam_id)
         if t.attended_on is not None
     }
 

@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from itertools import count
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +22,7 @@ from . import audit
 from .accommodations import personal_time_limit
 from .eligibility import evaluate
 from .models import Candidate, Form, Sitting, Tutoring, utcnow
+from .queries import forms as forms_q, sittings as sittings_q, tutoring as tutoring_q
 from .roster import get_candidate
 from .states import Outcome, SittingStatus
 
@@ -38,14 +38,12 @@ class NotEligible(ExamBuilderError):
 
 
 def _sittings(session: Session, candidate_id: str, exam_id: str) -> list[Sitting]:
-    return list(session.execute(
-        select(Sitting).where(Sitting.candidate_id == candidate_id, Sitting.exam_id == exam_id).order_by(Sitting.seq)
-    ).scalars())
+    return sittings_q.select_sittings_of(session, candidate_id, exam_id)
 
 
 def _pick_form(session: Session, candidate_id: str, exam_id: str, seen: set[int], form_id: int | None) -> Form:
     """A form of the exam this candidate has not sat: the least used so far, then by label."""
-    forms = list(session.execute(select(Form).where(Form.exam_id == exam_id).order_by(Form.label)).scalars())
+    forms = forms_q.select_forms(session, exam_id)
     if not forms:
         raise ExamBuilderError(f"exam {exam_id!r} has no forms yet; build and release its forms first")
     if form_id is not None:
@@ -60,9 +58,7 @@ def _pick_form(session: Session, candidate_id: str, exam_id: str, seen: set[int]
         labels = ", ".join(f.label for f in forms)
         raise NotEligible(candidate_id, exam_id, [
             f"every form of {exam_id} already sat ({labels}); build another form before the next attempt"])
-    usage = dict(session.execute(
-        select(Sitting.form_id, func.count(Sitting.id)).where(Sitting.exam_id == exam_id).group_by(Sitting.form_id)
-    ).all())
+    usage = sittings_q.select_form_usage(session, exam_id)
     return min(fresh, key=lambda f: (usage.get(f.id, 0), f.label))
 
 
@@ -114,7 +110,7 @@ def open_sitting(
 
 
 def _sitting(session: Session, sitting_id: int) -> Sitting:
-    sitting = session.execute(select(Sitting).where(Sitting.id == sitting_id).with_for_update()).scalar_one_or_none()
+    sitting = sittings_q.select_sitting(session, sitting_id, lock=True)
     if sitting is None:
         raise ExamBuilderError(f"no sitting {sitting_id}; see `exam-builder attempts CANDIDATE`")
     return sitting
@@ -172,7 +168,7 @@ def record_tutoring(
         sitting = _sitting(session, sitting_id)
         if (sitting.candidate_id, sitting.exam_id) != (candidate_id, exam_id):
             raise ExamBuilderError(f"sitting {sitting_id} is not a sitting of {candidate_id} at {exam_id}")
-    tutoring = session.execute(select(Tutoring).where(Tutoring.sitting_id == sitting.id)).scalars().first()
+    tutoring = tutoring_q.select_tutoring_of_sitting(session, sitting.id)
     created = tutoring is None
     if created:
         tutoring = Tutoring(candidate_id=candidate_id, exam_id=exam_id, sitting_id=sitting.id,
@@ -207,7 +203,7 @@ def record_outcome(session: Session, sitting_id: int, passed: bool, actor: str, 
                  candidate=sitting.candidate_id, exam=sitting.exam_id, attempt_no=sitting.attempt_no,
                  outcome=outcome, was=was)
     if outcome == Outcome.failed:
-        offered = session.execute(select(Tutoring).where(Tutoring.sitting_id == sitting.id)).scalars().first()
+        offered = tutoring_q.select_tutoring_of_sitting(session, sitting.id)
         if offered is None:
             record_tutoring(session, sitting.candidate_id, sitting.exam_id, actor=actor, sitting_id=sitting.id,
                             reason="offered after a failed attempt")
@@ -240,13 +236,8 @@ class HistoryEntry:
 def history(session: Session, candidate_id: str, exam_id: str | None = None) -> list[HistoryEntry]:
     """Every sitting of a candidate (voided ones included), oldest first."""
     get_candidate(session, candidate_id)
-    stmt = select(Sitting, Form.label).join(Form, Form.id == Sitting.form_id).where(
-        Sitting.candidate_id == candidate_id).order_by(Sitting.exam_id, Sitting.seq)
-    if exam_id:
-        stmt = stmt.where(Sitting.exam_id == exam_id)
-    rows = session.execute(stmt).all()
-    tutoring = {t.sitting_id: t for t in session.execute(
-        select(Tutoring).where(Tutoring.candidate_id == candidate_id)).scalars()}
+    rows = sittings_q.select_history(session, candidate_id, exam_id)
+    tutoring = {t.sitting_id: t for t in tutoring_q.select_tutoring(session, candidate_id=candidate_id)}
     entries = []
     for s, label in rows:
         t = tutoring.get(s.id)

@@ -11,13 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
 from . import audit
 from .csvfile import EMAIL, Column, CsvFile, read_csv
 from .models import Candidate
+from .queries import candidates as candidates_q
 from .text import shown
 
 NBGRADER_EMAIL_MAX = 128  # nbgrader's student.email column
@@ -106,9 +106,7 @@ def import_roster(course, path: Path | str, actor: str) -> RosterReport:
     with course.db.transaction() as s:
         # An id that differs from an existing one only by case would share its folders.
         lower = {r.id.lower(): r for r in rows}
-        clash = s.execute(
-            select(Candidate.id).where(func.lower(Candidate.id).in_(list(lower)))
-        ).scalars().all()
+        clash = candidates_q.select_ids_case_insensitive(s, lower)
         for existing in clash:
             r = lower[existing.lower()]
             if existing != r.id:
@@ -116,11 +114,11 @@ def import_roster(course, path: Path | str, actor: str) -> RosterReport:
                             f"candidate {existing!r} already exists; {r.id!r} differs only by case")
         sheet.raise_if_errors()
 
-        from nbgrader.api import Student  # importing nbgrader takes seconds; only the roster needs it
+        from .queries import gradebook as gradebook_q  # importing nbgrader takes seconds; only the roster needs it
 
         ids = [r.id for r in rows]  # two queries for the whole file, not two per row
-        candidates = {c.id: c for c in s.execute(select(Candidate).where(Candidate.id.in_(ids))).scalars()}
-        students = {st.id: st for st in s.execute(select(Student).where(Student.id.in_(ids))).scalars()}
+        candidates = {c.id: c for c in candidates_q.select_candidates(s, ids)}
+        students = {st.id: st for st in gradebook_q.select_students(s, ids)}
         for r in rows:
             fields = {"first_name": r.first_name, "last_name": r.last_name, "email": r.email, "cohort": r.cohort,
                       "training_ended_on": r.training_ended_on}
@@ -153,10 +151,7 @@ def _sync_student(s, student, r: RosterRow) -> None:
 
 def get_candidate(session: Session, candidate_id: str, lock: bool = False) -> Candidate:
     """A candidate by id, or a clear error; ``lock`` takes the row lock (PostgreSQL)."""
-    stmt = select(Candidate).where(Candidate.id == candidate_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    cand = session.execute(stmt).scalar_one_or_none()
+    cand = candidates_q.select_candidate(session, candidate_id, lock)
     if cand is None:
         raise ExamBuilderError(f"no candidate {candidate_id!r}; import the roster first (exam-builder roster import)")
     return cand
@@ -164,4 +159,4 @@ def get_candidate(session: Session, candidate_id: str, lock: bool = False) -> Ca
 
 def list_candidates(session: Session) -> list[Candidate]:
     """Every candidate on the roster, by id."""
-    return list(session.execute(select(Candidate).order_by(Candidate.id)).scalars())
+    return candidates_q.select_candidates(session)

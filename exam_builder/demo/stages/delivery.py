@@ -23,14 +23,15 @@ import random
 
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import select
 
 from ...assembly.forms import load_forms
 from ...delivery import sittings as ops
 from ...delivery.collect import collect
 from ...delivery.proctor import STATE_TEXT, overview, totals
 from ...delivery.session import CandidateSession, Receipt, SignInFailed, SittingClosed, format_minutes
-from ...records.models import Candidate, Sitting, utcnow
+from ...records.models import utcnow
+from ...records.queries.candidates import select_candidate_ids
+from ...records.queries.sittings import select_submit_reasons
 
 SEED = 20260301
 ROOM = "Room 101"
@@ -69,7 +70,7 @@ def run(ctx) -> None:
     rng = random.Random(SEED)
     with course.db.read() as s:
         keys = {m.assignment: {it.item_id: it.key for it in m.items} for _f, m in load_forms(s, exam)}
-        everyone = [c for (c,) in s.execute(select(Candidate.id).order_by(Candidate.id))]
+        everyone = select_candidate_ids(s)
     if not keys:
         console.print("[yellow]no forms were built; run the assembly stage first[/]")
         return
@@ -148,7 +149,7 @@ def run(ctx) -> None:
     result = collect(course, exam, console=console)
     rows = overview(course, exam)
     with course.db.read() as s:
-        reasons = dict(s.execute(select(Sitting.id, Sitting.submit_reason)).all())
+        reasons = select_submit_reasons(s)
     counts: dict[str, int] = {}
     for row in rows:
         key = row.status + (f" ({reasons[row.sitting_id]})" if reasons.get(row.sitting_id) else "")
