@@ -1,7 +1,13 @@
-"""Demo stage 'bank': check the sample bank (the demo stops on any error) and summarize it.
+"""Demo stage 'bank': check the sample bank (the demo stops on any error), summarize it, and review it.
 
-Puts in ``ctx.state``: ``bank`` (the parsed ``Bank``), ``rubrics`` (id -> ``Rubric``) and
-``bank_warnings`` (the warnings of the check). Reads nothing from earlier stages.
+The review is the recorded workflow of ``bank.review`` (``exam-builder bank review``): an
+author's own review is refused, one draft item gets a 'revise' decision with what to change,
+and a made-up reviewer who wrote none of the items approves every item whose header says
+live, so that the assembly stage may draw them.
+
+Puts in ``ctx.state``: ``bank`` (the parsed ``Bank``), ``rubrics`` (id -> ``Rubric``),
+``bank_warnings`` (the warnings of the check) and ``approved`` (the ids approved). Reads
+nothing from earlier stages.
 """
 from __future__ import annotations
 
@@ -11,9 +17,12 @@ from rich.table import Table
 
 from ...bank.check import check
 from ...bank.model import Kind, Status
+from ...bank.review import approve_offered, list_reviews, review
 from ...errors import ValidationFailed
 from ...kinds import kind_for
 
+#: The demo's reviewer: a made-up name, the author of none of the sample items.
+REVIEWER = "J. Demo-Reviewer"
 
 
 def run(ctx) -> None:
@@ -56,3 +65,27 @@ def run(ctx) -> None:
         f"{len(report.rubrics)} rubrics; {len(report.warnings)} warning(s)",
         highlight=False,
     )
+    show_review(ctx, report.bank)
+
+
+def show_review(ctx, bank) -> None:
+    """One refused self-review, one 'revise' decision, then the live items approved (all audited)."""
+    course, console = ctx.course, ctx.console
+    live = [i for i in bank.items.values() if i.status is Status.live and i.author]
+    author = live[0]
+    try:
+        review(course, author.id, "approve", author.author, "looks right to me")
+    except ValidationFailed as exc:
+        console.print(f"Self-review refused: {exc.problems[0]}", highlight=False, markup=False, soft_wrap=True)
+    draft = next((i for i in bank.items.values() if i.status is Status.draft and i.author), None)
+    if draft is not None:
+        out = review(course, draft.id, "revise", REVIEWER,
+                     "two distractors are plausible; make the key the only defensible answer, then ask again")
+        console.print(f"exam-builder bank review {draft.id} --decision revise --by \"{REVIEWER}\": "
+                      f"{out.after.label} (audit entry {out.audit_id})", highlight=False, soft_wrap=True)
+    approved = approve_offered(course, bank, REVIEWER, "demo: reviewed for the spring forms")
+    states = list_reviews(course, bank) or {}
+    waiting = sum(1 for st in states.values() if st.waiting)
+    console.print(f"{REVIEWER} approved the current content of {len(approved)} live items (one audited decision "
+                  f"each); {waiting} item(s) wait for review (exam-builder bank list --waiting).", highlight=False)
+    ctx.state["approved"] = approved
