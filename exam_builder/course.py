@@ -5,7 +5,7 @@ nbgrader does) and opens the one database. Its folders come from nbgrader's own
 ``CourseDirectory`` (``c.CourseDirectory.submitted_directory``, ``directory_structure``, ...),
 so exam-builder and nbgrader's apps always agree on where things are. Every settings object
 (``ProgramPolicy``, ``GradingSettings``, ``DeliverySettings``, ``ProctorSettings``,
-``ServerSettings``) is read once from the same config and hung on the course.
+``ServerSettings``, ``BankSettings``) is read once from the same config and hung on the course.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .policy import ProgramPolicy
 if TYPE_CHECKING:
     from nbgrader.coursedir import CourseDirectory
 
+    from .bank.settings import BankSettings
     from .delivery.proctor import ProctorSettings
     from .delivery.server import ServerSettings
     from .delivery.settings import DeliverySettings
@@ -40,6 +41,7 @@ SETTINGS = {
     "delivery_settings": "exam_builder.delivery.settings:DeliverySettings",
     "proctor_settings": "exam_builder.delivery.proctor:ProctorSettings",
     "server_settings": "exam_builder.delivery.server:ServerSettings",
+    "bank_settings": "exam_builder.bank.settings:BankSettings",
 }
 
 
@@ -97,6 +99,10 @@ class Course:
     @cached_property
     def server_settings(self) -> "ServerSettings":
         return self._settings("server_settings")
+
+    @cached_property
+    def bank_settings(self) -> "BankSettings":
+        return self._settings("bank_settings")
 
     def _settings(self, name: str):
         return settings_class(name)(config=self.config)

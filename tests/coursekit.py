@@ -24,6 +24,20 @@ def new_course_dir(target: Path, with_bank: bool = False) -> Path:
     return target
 
 
+#: The made-up reviewer the kits record approvals by (never an author of the sample or synthetic banks).
+KIT_REVIEWER = "Kit Reviewer"
+
+
+def approve_offered_items(course: Course, *folders: Path) -> list[str]:
+    """Record an approval of every item whose header says live, as forms are drawn only from
+    approved items (``bank.review``): the one place the test kits that build forms do it."""
+    from exam_builder.bank import load_bank
+    from exam_builder.bank.review import approve_offered
+
+    bank = load_bank(list(folders) or [course.source_dir])
+    return approve_offered(course, bank, KIT_REVIEWER, "approved by the test kit")
+
+
 @contextlib.contextmanager
 def cloned(template: Path, target: Path) -> Iterator[Course]:
     """A private copy of a template course (database included), disposed of afterwards."""

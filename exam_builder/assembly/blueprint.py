@@ -23,7 +23,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -168,17 +168,26 @@ class Eligibility:
 
     items: list[Item]  # eligible, bank order
     excluded: dict[str, str]  # item id -> reason (live items only)
+    #: items whose header says live but that are not live (waiting for review, retired: ``bank.review``) -> why;
+    #: like drafts, they are not part of their scenario's set
+    unreviewed: dict[str, str] = field(default_factory=dict)
 
 
 def eligible_items(bp: Blueprint, bank: Bank, rubrics: Mapping[str, Rubric]) -> Eligibility:
     """Live items of a blueprint category with the blueprint's points (open responses need a rubric).
 
-    A scenario is drawn whole: if one of its live items cannot be drawn, none of them can.
+    Live is ``Bank.live``: the header says live and, when the course requires recorded review,
+    a reviewer other than the author approved the item's current content. A scenario is drawn
+    whole: if one of its live items cannot be drawn, none of them can.
     """
     ok: list[Item] = []
     excluded: dict[str, str] = {}
-    for item in bank.live():
-        if bp.count(item.competency, item.kind) <= 0:
+    unreviewed: dict[str, str] = {}
+    for item in bank.offered():
+        why_not = bank.not_live_because(item)
+        if why_not is not None:
+            unreviewed[item.id] = why_not
+        elif bp.count(item.competency, item.kind) <= 0:
             excluded[item.id] = "its competency and kind are not in the blueprint"
         elif item.points != bp.points.get(item.kind):
             excluded[item.id] = f"it is worth {item.points:g} points; the blueprint's {item.kind.value} items are worth {bp.points[item.kind]:g}"
@@ -195,7 +204,7 @@ def eligible_items(bp: Blueprint, bank: Bank, rubrics: Mapping[str, Rubric]) -> 
             excluded[item.id] = f"another live item of its scenario {item.scenario!r} cannot be drawn"
         else:
             kept.append(item)
-    return Eligibility(kept, excluded)
+    return Eligibility(kept, excluded, unreviewed)
 
 
 def parse_blueprint(path: Path, label: str) -> tuple[Blueprint | None, object, list[Problem]]:
@@ -278,6 +287,9 @@ def check_against_bank(
             problems.append(Problem(loc, f"anchor {aid!r} is not an item of the bank; list live item ids"))
         elif item.status is not Status.live:
             problems.append(Problem(loc, f"anchor {aid!r} is {item.status.value}, not live; make it live or choose another anchor"))
+        elif aid in elig.unreviewed:
+            problems.append(Problem(loc, f"anchor {aid!r} is not approved ({elig.unreviewed[aid]}); record a review "
+                                         f"(`exam-builder bank review {aid} --decision approve`) or choose another anchor"))
         elif aid not in eligible:
             problems.append(Problem(loc, f"anchor {aid!r} cannot be drawn: {elig.excluded.get(aid, 'not eligible')}"))
         else:
@@ -301,7 +313,9 @@ def check_against_bank(
         have = sum(1 for i in elig.items if i.competency == comp and i.kind is kind)
         need = bp.count(comp, kind)
         if have < need:
-            problems.append(Problem(at("counts", comp, kind.value), f"{category(comp, kind)}: the blueprint needs {need}, the bank has {have} live items"))
+            waiting = sum(1 for i in elig.unreviewed if bank.items[i].competency == comp and bank.items[i].kind is kind)
+            more = f" ({waiting} more are not approved: `exam-builder bank list --waiting`)" if waiting else ""
+            problems.append(Problem(at("counts", comp, kind.value), f"{category(comp, kind)}: the blueprint needs {need}, the bank has {have} live items{more}"))
     if not problems and bp.forms > 1:
         pairs = bp.forms * (bp.forms - 1) // 2
         need_distinct = bp.forms * per_form - pairs * overlap
@@ -313,6 +327,11 @@ def check_against_bank(
         have = sum(1 for i in elig.items if i.module == module)
         if have < minimum:
             problems.append(Problem(at("modules", module), f"module {module}: the blueprint needs at least {minimum} items, the bank has {have} that can be drawn"))
+    in_blueprint = [i for i in elig.unreviewed if bp.count(bank.items[i].competency, bank.items[i].kind) > 0]
+    if in_blueprint:
+        problems.append(Problem(Location(label), f"{len(in_blueprint)} item(s) of the blueprint's categories say "
+                                "'status: live' but are not approved, and are not drawn (`exam-builder bank list --waiting`)",
+                                severity="warning"))
     for item_id, why in sorted(elig.excluded.items()):
         item = bank.items[item_id]
         if bp.count(item.competency, item.kind) > 0:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..bank import Bank, Status, load_bank
+from ..bank.review import Review, gate
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..lock import scratch_dir
@@ -70,12 +71,14 @@ class _StoredForm:
 
 
 def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blueprint]:
-    """The exam's bank, the rubrics and the blueprint, validated (every error at once)."""
+    """The exam's bank (with its recorded reviews: ``bank.review.gate``), the rubrics and the
+    blueprint, validated (every error at once)."""
     exam_dir = course.exam_dir(exam)
     label = lambda p: rel(p, course.root)  # noqa: E731
     if not exam_dir.is_dir():
         raise ExamBuilderError(f"{label(exam_dir)}: no such folder; the items and blueprint of exam {exam!r} go there")
     bank = load_bank([exam_dir], label)
+    bank = gate(course, bank)  # live: approved by a reviewer other than the author (c.BankSettings)
     rubrics, rubric_problems = load_rubrics([course.rubrics_dir], label) if course.rubrics_dir.exists() else ({}, [])
     from ..bank.validate import validate
 
@@ -150,6 +153,9 @@ def issued_drift(old: Manifest, fresh: Manifest, bank: Bank) -> list[str]:
             changed.append(f"{e.item_id} (edited{where})")
         elif item.status is not Status.live:
             changed.append(f"{e.item_id} (now {item.status.value})")
+        elif bank.reviews is not None and e.item_id in bank.reviews and bank.reviews[e.item_id].state is Review.retired:
+            # waiting for review is no drift (the issued content is unchanged); a recorded retire is
+            changed.append(f"{e.item_id} ({bank.reviews[e.item_id].label})")
     for sid, h in old.scenarios.items():
         sc = bank.scenarios.get(sid)
         if sc is None or sc.content_hash() != h:

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import Problem
 from ..safeload import walk_files
 from .model import METADATA_KEY, Choice, Item, Kind, Scenario, Status, Where
 from .parse import ParsedNotebook, parse_notebook
+
+if TYPE_CHECKING:
+    from .review import ReviewState
 
 __all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Scenario", "Status", "Where", "load_bank", "notebook_files", "notebook_walk"]
 
@@ -37,15 +41,39 @@ def notebook_files(paths: list[Path]) -> list[Path]:
 
 @dataclass
 class Bank:
-    """Items and scenarios by id, in the order they were read, with the parse problems."""
+    """Items and scenarios by id, in the order they were read, with the parse problems.
+
+    ``reviews`` (item id -> ``bank.review.ReviewState``) is set by ``bank.review.gate`` when the
+    course requires recorded review: an item is then live only when its header says live and
+    its recorded review approves its current content. ``None``: the header alone decides.
+    """
 
     items: dict[str, Item] = field(default_factory=dict)
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     notebooks: list[ParsedNotebook] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    reviews: dict[str, ReviewState] | None = None
+
+    def offered(self) -> list[Item]:
+        """Items whose author offers them for use ('status: live' in the header), reviewed or not."""
+        return [i for i in self.items.values() if i.status is Status.live]
+
+    def not_live_because(self, item: Item) -> str | None:
+        """Why an item may not be drawn on a certification form, or None when it may."""
+        if item.status is not Status.live:
+            return f"its header says status: {item.status.value}"
+        if self.reviews is not None:
+            state = self.reviews.get(item.id)
+            if state is None or not state.approved:
+                return state.label if state is not None else "it waits for review"
+        return None
+
+    def is_live(self, item: Item) -> bool:
+        return self.not_live_because(item) is None
 
     def live(self) -> list[Item]:
-        return [i for i in self.items.values() if i.status is Status.live]
+        """Items that may be drawn on certification forms (see ``reviews``)."""
+        return [i for i in self.offered() if self.is_live(i)]
 
     def scenario_items(self, scenario_id: str) -> list[Item]:
         return [i for i in self.items.values() if i.scenario == scenario_id]

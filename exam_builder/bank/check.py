@@ -3,6 +3,11 @@
 The files named are checked against the whole course: the course's ``source/`` and ``rubrics/``
 are always read as context (so an item's rubric, a scenario in another notebook or a duplicate
 id is found), but only problems in the files named are reported.
+
+A notebook that shares ``COPY_MIN`` or more ids with another notebook is taken for a copy: its
+duplicate-id errors (and "same question" warnings) about those ids become one line, "24 items
+have the same ids as in source/cps/x.ipynb: is this a copy?", reported after the notebook's
+own problems, so that its real mistakes are not buried.
 """
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from . import Bank, load_bank
 from .validate import sort_key, validate
 
 YAML_SUFFIXES = (".yaml", ".yml")
+#: Shared ids from which a notebook is taken for a copy of another (fewer: each duplicate is reported).
+COPY_MIN = 3
 
 
 def is_blueprint(path: Path) -> bool:
@@ -128,6 +135,7 @@ def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
 
     reported = {label(p) for p in [*targets.notebooks, *targets.rubrics, *targets.blueprints]}
     shown = targets.problems + [p for p in problems if p.location.file in reported]
+    shown, summaries = collapse_copies(shown, bank, reported)
     named = {p.resolve() for p in targets.notebooks}
     read = [nb for nb in bank.notebooks if nb.path.resolve() in named]
     checked = Counter(
@@ -137,7 +145,52 @@ def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
         rubrics=len(_unique(targets.rubrics)),
         blueprints=len(_unique(targets.blueprints)),
     )
-    return CheckReport(sorted(set(shown), key=sort_key), bank, rubrics, checked)
+    ordered = sorted(set(shown) | set(summaries), key=lambda p: (p.location.file, p in summaries, sort_key(p)))
+    return CheckReport(ordered, bank, rubrics, checked)
+
+
+def _ids(nb) -> dict[str, str]:
+    """A notebook's item and scenario ids -> 'item' or 'scenario'."""
+    return {**{i.id: "item" for i in nb.items}, **{s.id: "scenario" for s in nb.scenarios}}
+
+
+def _label(nb) -> str | None:
+    """The name a notebook's problems carry (None for a notebook with no item or scenario)."""
+    return next((x.where.file for x in [*nb.items, *nb.scenarios]), None)
+
+
+def collapse_copies(problems: list[Problem], bank: Bank, reported: set[str]) -> tuple[list[Problem], set[Problem]]:
+    """Problems without what a copied notebook causes (duplicate ids, copied stems, scenarios
+    found in the other notebook: problems of a shared id that name the other notebook), and one
+    summary line per such pair of notebooks."""
+    summaries: set[Problem] = set()
+    drop: set[Problem] = set()
+    labels = {nb.path: _label(nb) for nb in bank.notebooks}
+    for nb in bank.notebooks:
+        mine = labels.get(nb.path)
+        if mine not in reported:
+            continue
+        ids = _ids(nb)
+        for other in bank.notebooks:
+            theirs = labels.get(other.path)
+            if other is nb or theirs is None:
+                continue
+            shared = {i: what for i, what in ids.items() if i in _ids(other)}
+            if len(shared) < COPY_MIN:
+                continue
+            mentions = [f"'{i}'" for i in shared]
+            for p in problems:  # what the copy causes: duplicate ids, same questions, scenarios "at" the other
+                if p.location.file == mine and p.location.item in shared and theirs in p.message:
+                    drop.add(p)
+            n_items = sum(1 for w in shared.values() if w == "item")
+            n_scen = len(shared) - n_items
+            what = " and ".join(x for x in (f"{n_items} items" if n_items else "",
+                                            f"{n_scen} scenarios" if n_scen else "") if x)
+            one_of = "is one of the two a copy" if theirs in reported else "is this a copy"
+            summaries.add(Problem(Location(mine), f"{what} have the same ids as in {theirs}: {one_of}? "
+                                                  f"Give the copy's items and scenarios ids of their own, or remove "
+                                                  f"it ({', '.join(mentions[:3])}{', ...' if len(mentions) > 3 else ''})"))
+    return [p for p in problems if p not in drop], summaries
 
 
 def _check_blueprint(path: Path, bank: Bank, rubrics: dict, course: Course, label: str) -> list[Problem]:

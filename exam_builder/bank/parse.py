@@ -38,6 +38,45 @@ ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "author
 SCENARIO_FIELDS = ("title",)
 
 
+# What a broken header still looks like: a kind tag near the start of the first line ("[TF] x",
+# "**[MC x**", "*[OR] x*"), or choice boxes with a key in a cell whose first line is no header.
+LOOSE_TAG = re.compile(r"^\s*[*_]{0,3}\s*\[\s*(?P<tag>[A-Za-z]{2,8})\s*[\]*\s]", re.IGNORECASE)
+KEY_CHOICE = re.compile(r"^\s*[-*]\s+\[[xX]\]")
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _unfenced(lines: list[str]) -> list[str]:
+    """The lines outside code fences (an author's notes show item syntax in fences on purpose)."""
+    out, fenced = [], False
+    for line in lines:
+        if FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and not line.startswith("    "):
+            out.append(line)
+    return out
+
+
+def looks_like_item(source: str) -> str | None:
+    """Why a markdown cell that is not an item looks like one (a lost ``**``, a stray space), or None.
+
+    Without this an item whose header an author broke vanishes from the bank without a word.
+    """
+    from ..kinds import all_kinds  # here: the kinds import bank.model, which imports this module
+
+    lines = _unfenced(source.replace("\r\n", "\n").strip("\n").split("\n"))
+    first = next((line for line in lines if line.strip()), "")
+    if HEADER.match(first):
+        return None
+    tags = {k.tag for k in all_kinds()} | {SCENARIO_TAG}
+    m = LOOSE_TAG.match(first)
+    if m and m.group("tag").upper() in tags:
+        return f"its first line starts with [{m.group('tag')}]"
+    choices = [line for line in lines if CHOICE.match(line)]
+    if len(choices) >= 2 and any(KEY_CHOICE.match(line) for line in choices):
+        return f"it has {len(choices)} choices with a key ('- [x]')"
+    return None
+
+
 @dataclass
 class ParsedNotebook:
     """What one notebook holds: items and scenarios in cell order, and what was wrong."""
@@ -258,6 +297,14 @@ def parse_notebook(path: Path, label: str | None = None) -> ParsedNotebook:
             continue
         parsed, problems = parse_cell(cell.source, Where(file=label, cell=n))
         result.problems += problems
+        if parsed is None and not problems and (why := looks_like_item(cell.source)):
+            result.problems.append(Problem(
+                Location(label, cell=n),
+                f"this cell looks like an item ({why}) but its first line is not an item header, so it is not "
+                "in the bank; start the cell with a header such as '**[MC] item-id** · competency: ...' "
+                "(the kind in brackets and the id between two pairs of asterisks)",
+                severity="warning",
+            ))
         if isinstance(parsed, Item):
             result.items.append(parsed)
         elif isinstance(parsed, Scenario):

@@ -56,8 +56,20 @@ def list_bank(course: Course, paths: list[Path]) -> Bank:
     return load_bank(targets, lambda p: rel(p, course.root))
 
 
-def item_rows(bank: Bank) -> list[dict]:
-    """One plain row per item, in the bank's order (the JSON of ``bank list``)."""
+def item_rows(bank: Bank, reviews: dict | None = None) -> list[dict]:
+    """One plain row per item, in the bank's order (the JSON of ``bank list``).
+
+    ``reviews`` (item id -> ``bank.review.ReviewState``) adds each item's recorded review;
+    without it (no database) the review fields are None.
+    """
+    def review_fields(item_id: str) -> dict:
+        state = (reviews or {}).get(item_id)
+        if state is None:
+            return {"review": None, "review_state": None, "waiting_for_review": None, "reviewed_by": None, "reviewed_on": None}
+        d = state.decision
+        return {"review": state.label, "review_state": state.state.value, "waiting_for_review": state.waiting,
+                "reviewed_by": d.reviewer if d else None, "reviewed_on": d.when if d else None}
+
     return [
         {
             "id": item.id,
@@ -73,6 +85,7 @@ def item_rows(bank: Bank) -> list[dict]:
             "reviewer": item.reviewer,
             "file": item.where.file,
             "cell": item.where.cell,
+            **review_fields(item.id),
         }
         for item in bank.items.values()
     ]

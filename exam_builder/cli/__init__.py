@@ -27,7 +27,7 @@ COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analys
 #: Commands that change a course: they run one at a time (``exam_builder.lock``). The servers
 #: (serve, proctor, grader) change it a transaction at a time and are not serialized.
 CHANGES_COURSE = frozenset({
-    "bank sync", "db upgrade", "roster import", "accommodation request", "accommodation approve",
+    "bank sync", "bank review", "db upgrade", "roster import", "accommodation request", "accommodation approve",
     "accommodation revoke", "accommodation import", "attendance import", "homework import", "homework sync",
     "tutoring", "build", "sitting open", "sitting window", "sitting reissue", "sitting unlock", "sitting void",
     "sitting add-time", "sitting scribe", "collect", "grade", "reapply-rubric", "results", "feedback",

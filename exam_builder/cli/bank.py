@@ -1,6 +1,8 @@
-"""Commands of the bank domain: check the authored files, list the bank, sync item metadata.
+"""Commands of the bank domain: check the authored files, list the bank, sync item metadata, review items.
 
-None of them touches the database; the work is in ``bank.check`` and ``bank.sync``.
+``check`` and ``bank sync`` never touch the database; ``bank list`` reads the recorded reviews
+when the database is there (and says so when it is not); ``bank review`` records a decision.
+The work is in ``bank.check``, ``bank.sync`` and ``bank.review``.
 """
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from rich.table import Table
 
 from ..bank.check import CheckReport, check
 from ..bank.sync import item_rows, list_bank, sync_bank
-from ..errors import rel
-from .common import console, err_console, pass_course
+from ..bank.review import list_reviews, review
+from ..errors import ExamBuilderError, rel
+from ..records.states import ReviewDecision
+from .common import console, err_console, pass_course, pass_course_db
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
@@ -51,29 +55,46 @@ def bank() -> None:
 @bank.command("list")
 @PATHS
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array of items.")
+@click.option("--waiting", is_flag=True, help="Only the items that wait for a review (never reviewed, a revision "
+              "asked for, or changed since their approval).")
 @pass_course
-def list_cmd(course, paths: tuple[Path, ...], as_json: bool) -> None:
-    """List the items of the bank (default: every notebook under source/)."""
+def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> None:
+    """List the items of the bank (default: every notebook under source/) with their review state."""
     items = list_bank(course, list(paths))
-    rows = item_rows(items)
+    reviews = list_reviews(course, items)
+    rows = item_rows(items, reviews)
     if items.problems:
         err_console.print(
             f"[yellow]{len(items.problems)} problem(s) in the bank; run 'exam-builder check' to see them[/]",
             highlight=False,
         )
+    if reviews is None and waiting:
+        raise ExamBuilderError("--waiting needs the course database, which holds the reviews; it is missing or "
+                               "not current (run 'exam-builder db upgrade')")
+    if reviews is None:
+        err_console.print("[yellow]no current database: review states are not known (run 'exam-builder db upgrade')[/]",
+                          highlight=False)
+    pairs = list(zip(items.items.values(), rows))
+    if waiting:
+        pairs = [(item, r) for item, r in pairs if r["waiting_for_review"]]
     if as_json:
-        click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        click.echo(json.dumps([r for _, r in pairs], indent=1, ensure_ascii=False))
         return
-    table = Table(title=f"{len(rows)} items", show_lines=False)
+    title = f"{len(pairs)} items" + (" waiting for review" if waiting else "")
+    table = Table(title=title, show_lines=False)
     table.add_column("id", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     for name in ("competency", "module", "points", "status"):
         table.add_column(name, justify="right" if name in ("module", "points") else "left")
+    table.add_column("review", overflow="fold")
     table.add_column("file:cell", overflow="fold")
-    for item, r in zip(items.items.values(), rows):
+    for item, r in pairs:
         table.add_row(escape(r["id"]), item.kind.tag, escape(r["competency"]), str(r["module"] or ""),
-                      str(r["points"]), r["status"], escape(f"{r['file']}:{r['cell']}"))
+                      str(r["points"]), r["status"], escape(r["review"] or "unknown"), escape(f"{r['file']}:{r['cell']}"))
     console.print(table)
+    if reviews is not None and not waiting:
+        n = sum(1 for _, r in pairs if r["waiting_for_review"])
+        console.print(f"{n} item(s) wait for review (exam-builder bank list --waiting)", highlight=False)
 
 
 @bank.command("sync")
@@ -86,6 +107,29 @@ def sync_cmd(course, paths: tuple[Path, ...], normalize: bool) -> None:
     for path in updated:
         click.echo(f"updated {rel(path, course.root)}")
     console.print(f"{len(updated)} notebook(s) updated", highlight=False)
+
+
+@bank.command("review")
+@click.argument("item")
+@click.option("--decision", required=True, type=click.Choice(ReviewDecision.values()),
+              help="approve: may be used on certification forms as it is now; revise: the author must change it; "
+                   "retire: taken out of use for good.")
+@click.option("--by", "by", default=None, help="The reviewer (never the item's author); default $EXAM_BUILDER_USER "
+                                               "or the login name.")
+@click.option("--comment", default="", help="Why; required for revise (what to change) and retire.")
+@PATHS
+@pass_course_db
+def review_cmd(course, item: str, decision: str, by: str | None, comment: str, paths: tuple[Path, ...]) -> None:
+    """Record a review of ITEM's current content: who decided what, when, on which version (audited).
+
+    An item is drawn on certification forms only when a reviewer other than its author approved its
+    current content; an edit after the approval sends it back to review. PATHS: where the bank is
+    (default: source/).
+    """
+    out = review(course, item, decision, by, comment, list(paths))
+    console.print(f"{escape(out.item.id)} ({escape(out.item.where.file)}:cell {out.item.where.cell}): "
+                  f"{escape(out.after.label)} (was: {escape(out.before.label)}); audit entry {out.audit_id}",
+                  highlight=False, soft_wrap=True)
 
 
 COMMANDS = [check_cmd, bank]

@@ -222,7 +222,9 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
     config = (origin.root / "nbgrader_config.py").read_text(encoding="utf-8") \
         if (origin.root / "nbgrader_config.py").exists() else ""
     config += ("\n\n# exam-builder rehearse: a scratch copy of the course; never the course's own database\n"
-               f"c.CourseDirectory.root = {str(root)!r}\nc.CourseDirectory.db_url = {db_url!r}\n")
+               f"c.CourseDirectory.root = {str(root)!r}\nc.CourseDirectory.db_url = {db_url!r}\n"
+               "# its database holds no reviews, and its forms reach no candidate: the headers' 'status: live' decide\n"
+               "c.BankSettings.require_recorded_review = False\n")
     (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
     course = Course(root, db_url=db_url)
     if course.db_url == origin.db_url:  # belt and braces: the scratch copy must have its own database

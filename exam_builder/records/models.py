@@ -37,6 +37,7 @@ from .states import (
     ItemScoreStatus,
     Outcome,
     RatingRole,
+    ReviewDecision,
     ScoreFlagKind,
     SittingStatus,
     State,
@@ -351,6 +352,28 @@ class ItemScore(Base):
     rule: Mapped[str | None] = mapped_column(String(16))  # single|mean|lower|higher|adjudicated|no_response
     rating_ids: Mapped[list] = mapped_column(JSON, default=list)
     rubric_hash: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ItemReview(Base):
+    """One reviewer's decision on one version of an authored item. Append-only: the newest row on
+    the item's current content decides (``bank.review``); a retire decision holds for good.
+
+    ``content_hash`` is ``bank.review.reviewed_hash`` of the item as reviewed, so any later edit
+    of what the item says or scores sends it back to review. ``author`` is the item's author at
+    the time (the reviewer was someone else). Written with an audit entry in the same transaction.
+    """
+
+    __tablename__ = "eb_item_review"
+    __table_args__ = (Index("ix_eb_item_review_item", "item_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[ReviewDecision] = mapped_column(state_type(ReviewDecision, 16, "decision"))
+    reviewer: Mapped[str] = mapped_column(String(128))
+    author: Mapped[str] = mapped_column(String(128), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    file: Mapped[str] = mapped_column(String(512), default="")  # where the item was read (for people, not identity)
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -163,7 +163,15 @@ OBJECTIVE_FLAG_KINDS: tuple[ScoreFlagKind, ...] = (
     ScoreFlagKind.unknown_label,
 )
 
-#: Every stored state: ``(table, column)`` -> its enum (what migration 0006 and its test check).
+class ReviewDecision(State):
+    """A reviewer's decision on one version of an item (``eb_item_review.decision``, ``bank.review``)."""
+
+    approve = "approve", "The item may be used on certification forms, as long as its content stays as reviewed."
+    revise = "revise", "The author must change the item; it waits for another review."
+    retire = "retire", "The item is taken out of use for good, whatever its content becomes."
+
+
+#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006 and 0007 and their tests check).
 COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_sitting", "status"): SittingStatus,
     ("eb_sitting", "outcome"): Outcome,
@@ -173,4 +181,5 @@ COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_rating", "role"): RatingRole,
     ("eb_item_score", "status"): ItemScoreStatus,
     ("eb_score_flag", "kind"): ScoreFlagKind,
+    ("eb_item_review", "decision"): ReviewDecision,
 }

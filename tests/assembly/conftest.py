@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from coursekit import approve_offered_items
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.course import Course
 
@@ -36,6 +37,7 @@ def make_course(root: Path, *, n_items: int = 120, seed: int = 5, blueprint: str
     (root / "source" / exam / "blueprint.yaml").write_text(blueprint, encoding="utf-8")
     course = Course(root)
     course.db.upgrade()
+    approve_offered_items(course)
     return course
 
 

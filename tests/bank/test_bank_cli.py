@@ -118,8 +118,12 @@ def _demo(course_root):
 
 def test_demo_stage_summarizes(mini_course):
     ctx, out, stage = _demo(mini_course)
+    ctx.course.db.upgrade()  # the stage records the demo's reviews
     stage.run(ctx)
     text = out.getvalue()
+    assert "Self-review refused: source/cps/base.ipynb:cell 2 [base-tf-01]: " in text
+    assert "J. Demo-Reviewer approved the current content of 5 live items" in text
+    assert sorted(ctx.state["approved"]) == sorted(ctx.state["bank"].items)
     assert "checked 1 notebook(s) (5 items, 1 scenarios), 1 rubric(s), 0 blueprint(s): 0 error(s), 0 warning(s)" in text
     assert "Items by competency and kind" in text and "Items by training module" in text
     assert "By status: draft 0, reviewed 0, live 5, retired 0" in text

@@ -37,7 +37,7 @@ TIMESTAMP = "2026-11-20 14:03:00.123456 UTC"
 
 
 def empty_course(root: Path) -> Course:
-    from coursekit import new_course_dir  # tests/ is on sys.path under pytest
+    from coursekit import approve_offered_items, new_course_dir  # tests/ is on sys.path under pytest
 
     new_course_dir(root)
     bank, rubrics = synthetic_bank(120, seed=3, open_share=0.12)
@@ -45,6 +45,7 @@ def empty_course(root: Path) -> Course:
     (root / "source" / EXAM / "blueprint.yaml").write_text(BLUEPRINT, encoding="utf-8")
     course = Course(root)
     course.db.upgrade()
+    approve_offered_items(course)
     return course
 
 

@@ -340,6 +340,7 @@ def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
         db.upgrade()
         with db.engine.begin() as conn:
             _rows_at_0005(conn, **_every_state())
+            _review_row(conn)
         for (table, column), enum in COLUMNS.items():
             for value in enum.values():
                 with db.engine.begin() as conn:
@@ -355,5 +356,53 @@ def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
         Base.metadata.create_all(other)
         assert {t: {c["name"] for c in inspect(other).get_check_constraints(t)} for t, _ in COLUMNS} == migrated
         other.dispose()
+    finally:
+        db.dispose()
+
+
+# -- 0007: item reviews ---------------------------------------------------------------------
+
+def _review_row(conn, decision: str = "approve") -> None:
+    conn.execute(text("INSERT INTO eb_item_review (item_id, content_hash, decision, reviewer, author, comment, file, "
+                      "decided_at) VALUES ('ps-mc-01', :h, :d, 'T. Nguyen', 'R. Okafor', '', 'source/cps/x.ipynb', :t)"),
+                 {"h": "a" * 64, "d": decision, "t": dt.datetime(2026, 12, 8, 9, 0)})
+
+
+def test_0007_from_0006_with_data_to_head_and_back(empty_url):
+    """0007 adds the review table and changes nothing else; its decisions are states; down drops it."""
+    from sqlalchemy.exc import IntegrityError
+
+    from exam_builder.records.models import ItemReview
+    from exam_builder.records.queries.reviews import insert_review, select_reviews
+    from exam_builder.records.states import ReviewDecision
+
+    db = Database(empty_url)
+    try:
+        db.upgrade("0006")
+        with db.engine.begin() as conn:
+            _rows_at_0005(conn, **_every_state())
+        assert "eb_item_review" not in inspect(db.engine).get_table_names()
+        db.upgrade("0007")
+        assert db.current_revision() == "0007" and _model_drift(db) == []
+        with db.engine.connect() as conn:  # the rows of 0006 are untouched
+            assert conn.execute(text("SELECT count(*) FROM eb_sitting")).scalar_one() == 4
+        with db.transaction() as s:
+            row = insert_review(s, item_id="ps-mc-01", content_hash="b" * 64, decision=ReviewDecision.revise,
+                                reviewer="T. Nguyen", author="R. Okafor", comment="the key is arguable")
+            assert row.id and row.decided_at
+        with db.engine.begin() as conn:
+            _review_row(conn, "retire")
+        with pytest.raises(IntegrityError, match="ck_eb_item_review_decision"):
+            with db.engine.begin() as conn:
+                _review_row(conn, "approved")
+        with db.read() as s:
+            rows = select_reviews(s, ["ps-mc-01", "other"])
+            assert [(r.decision, type(r.decision)) for r in rows] == [("revise", ReviewDecision), ("retire", ReviewDecision)]
+            assert select_reviews(s, []) == [] and len(select_reviews(s)) == 2
+            assert isinstance(rows[0], ItemReview)
+        command.downgrade(db.alembic_config(), "0006")
+        assert "eb_item_review" not in inspect(db.engine).get_table_names()
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
     finally:
         db.dispose()

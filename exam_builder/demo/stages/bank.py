@@ -1,8 +1,15 @@
-"""Demo stage 'bank': check the sample bank (the demo stops on any error), summarize it, and export
-it as a QTI 3.0 package (a staff file: exports/qti/bank.zip, validated against the IMS schemas).
+"""Demo stage 'bank': check the sample bank (the demo stops on any error), summarize it, export
+it as a QTI 3.0 package (a staff file: exports/qti/bank.zip, validated against the IMS schemas), and
+review it.
 
-Puts in ``ctx.state``: ``bank`` (the parsed ``Bank``), ``rubrics`` (id -> ``Rubric``) and
-``bank_warnings`` (the warnings of the check). Reads nothing from earlier stages.
+The review is the recorded workflow of ``bank.review`` (``exam-builder bank review``): an
+author's own review is refused, one draft item gets a 'revise' decision with what to change,
+and a made-up reviewer who wrote none of the items approves every item whose header says
+live, so that the assembly stage may draw them.
+
+Puts in ``ctx.state``: ``bank`` (the parsed ``Bank``), ``rubrics`` (id -> ``Rubric``),
+``bank_warnings`` (the warnings of the check) and ``approved`` (the ids approved). Reads
+nothing from earlier stages.
 """
 from __future__ import annotations
 
@@ -12,9 +19,12 @@ from rich.table import Table
 
 from ...bank.check import check
 from ...bank.model import Kind, Status
+from ...bank.review import approve_offered, list_reviews, review
 from ...errors import ValidationFailed, rel
 from ...kinds import kind_for
 
+#: The demo's reviewer: a made-up name, the author of none of the sample items.
+REVIEWER = "J. Demo-Reviewer"
 
 
 def run(ctx) -> None:
@@ -64,3 +74,4 @@ def run(ctx) -> None:
     path = write_zip(pkg, course.reports_dir / "qti" / "bank.zip")
     console.print(f"QTI 3.0 export (staff only, it holds the keys): {pkg.items} items and {pkg.stimuli} stimuli, "
                   f"valid against the IMS schemas, in {rel(path, course.root)}", highlight=False)
+    show_review(ctx, report.bank)

@@ -1,0 +1,314 @@
+"""Item review as a recorded workflow: who decided what on which version of an item, and what that makes it.
+
+Contract:
+
+- A review is a row of ``eb_item_review`` (``records.queries.reviews``): the item, the hash of
+  its content as reviewed (``reviewed_hash``), the decision (``ReviewDecision``: approve,
+  revise, retire), the reviewer, their comment and the time, written with an audit entry in
+  the same transaction (``review``). Rows are never changed: a new decision is a new row.
+- Nobody reviews their own item: the reviewer's name is compared with the header's
+  ``author:`` as a person reads names (``same_person``); an approval needs an author to compare.
+- The pure core (``reviewed_hash``, ``same_person``, ``review_state``, ``review_states``) reads
+  items and decisions, never the database. What a decision makes an item (``ReviewState``):
+  **retired** once any retire decision exists; **approved** when the newest decision on its
+  current content is an approval by someone other than its author; **changed since approval**
+  when an approval exists but the content changed after it (an edit sends it back to review);
+  otherwise **waiting for review** (never reviewed, or a revision was asked for).
+- The header's ``status:`` stays the author's: what they offer (draft ... live). An item may be
+  drawn on a certification form only when its header says live *and* its review is approved
+  (``gate`` hangs the states on the ``Bank``; ``Bank.live`` asks them), unless
+  ``c.BankSettings.require_recorded_review`` is off. ``reviewed_hash`` leaves out ``status``
+  and ``reviewer`` (the review's outcome, which an author may write in the header after it);
+  any other edit, the author's name included, changes it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from ..course import Course
+from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..records.states import ReviewDecision
+from ..records.text import text_problem
+from . import Bank
+from .model import Item, _hash
+
+#: Header fields that record a review's outcome, not what the item says: left out of ``reviewed_hash``.
+REVIEW_FIELDS = ("status", "reviewer")
+MAX_COMMENT = 4000
+
+
+# -- the pure core ------------------------------------------------------------------------
+
+def reviewed_hash(item: Item) -> str:
+    """SHA-256 of what a reviewer judges: the item's content without ``REVIEW_FIELDS``."""
+    content = {k: v for k, v in item.content().items() if k not in REVIEW_FIELDS}
+    return _hash(content)
+
+
+def normal_name(name: str) -> str:
+    """A name as people compare it: case, accents' forms, dots, commas and spacing do not count."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(re.sub(r"[.,;'`\u2019]", " ", text).split())
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two typed names are the same person's ('A. Rivera' and 'a rivera')."""
+    return bool(normal_name(a)) and normal_name(a) == normal_name(b)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One recorded decision, as the core reads it (a row of ``eb_item_review``)."""
+
+    item_id: str
+    content_hash: str
+    decision: ReviewDecision
+    reviewer: str
+    decided_at: dt.datetime
+    comment: str = ""
+    author: str = ""
+
+    @property
+    def when(self) -> str:
+        return self.decided_at.date().isoformat()
+
+
+class Review(str, Enum):
+    """What the recorded decisions make an item (derived, never stored)."""
+
+    waiting = "waiting"  # never reviewed
+    revise = "revise"  # the newest decision on its content asks for a revision
+    changed = "changed"  # approved once, edited since
+    approved = "approved"
+    retired = "retired"
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """An item's review state and the decision it comes from (None: never reviewed)."""
+
+    state: Review
+    decision: Decision | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.state is Review.approved
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the item waits for a (new) review."""
+        return self.state in (Review.waiting, Review.revise, Review.changed)
+
+    @property
+    def label(self) -> str:
+        d = self.decision
+        if d is None:
+            return "waiting for review"
+        return {
+            Review.waiting: f"waiting for review (edited since {d.reviewer} asked for a revision on {d.when})",
+            Review.revise: f"waiting for review ({d.reviewer} asked for a revision on {d.when})",
+            Review.changed: f"changed since approval by {d.reviewer} on {d.when}: waiting for review",
+            Review.approved: f"approved by {d.reviewer} on {d.when}",
+            Review.retired: f"retired by {d.reviewer} on {d.when}",
+        }[self.state]
+
+
+WAITING = ReviewState(Review.waiting)
+
+
+def review_state(item: Item, decisions: Iterable[Decision]) -> ReviewState:
+    """What the decisions on one item (oldest first) make it now; see the module docstring."""
+    decisions = [d for d in decisions if d.item_id == item.id]
+    retired = [d for d in decisions if d.decision is ReviewDecision.retire]
+    if retired:
+        return ReviewState(Review.retired, retired[-1])
+    current = reviewed_hash(item)
+    on_current = [d for d in decisions if d.content_hash == current]
+    if on_current:
+        newest = on_current[-1]
+        if newest.decision is ReviewDecision.approve and not same_person(newest.reviewer, item.author):
+            return ReviewState(Review.approved, newest)
+        if newest.decision is ReviewDecision.revise:
+            return ReviewState(Review.revise, newest)
+    approvals = [d for d in decisions if d.decision is ReviewDecision.approve and not same_person(d.reviewer, item.author)]
+    if approvals:
+        return ReviewState(Review.changed, approvals[-1])
+    return ReviewState(Review.waiting, decisions[-1]) if decisions else WAITING
+
+
+def review_states(bank: Bank, decisions: Iterable[Decision]) -> dict[str, ReviewState]:
+    """Every item's review state, by id, in the bank's order."""
+    by_item: dict[str, list[Decision]] = defaultdict(list)
+    for d in decisions:
+        by_item[d.item_id].append(d)
+    return {item_id: review_state(item, by_item.get(item_id, [])) for item_id, item in bank.items.items()}
+
+
+def with_reviews(bank: Bank, states: dict[str, ReviewState] | None) -> Bank:
+    """The same bank, whose ``live()`` asks the review states (None: the header alone)."""
+    bank.reviews = states
+    return bank
+
+
+# -- the database edge --------------------------------------------------------------------
+
+def _decision(row) -> Decision:
+    return Decision(row.item_id, row.content_hash, ReviewDecision(row.decision), row.reviewer, row.decided_at,
+                    row.comment or "", row.author or "")
+
+
+def recorded(course: Course, item_ids: Iterable[str] | None = None) -> list[Decision]:
+    """The recorded decisions (of the items named, or all), oldest first."""
+    from ..records.queries.reviews import select_reviews
+
+    course.db.require_current()
+    with course.db.read() as s:
+        return [_decision(r) for r in select_reviews(s, item_ids)]
+
+
+def _no_database(course: Course) -> bool:
+    """Whether the course's SQLite file does not exist: then nothing was ever reviewed (never creates it)."""
+    from ..records.db import sqlite_path
+
+    path = sqlite_path(course.db_url)
+    return path is not None and not path.exists()
+
+
+def gate(course: Course, bank: Bank) -> Bank:
+    """The bank as certification forms may draw from it: with its recorded reviews when the
+    course requires them (``c.BankSettings.require_recorded_review``), else unchanged."""
+    if not course.bank_settings.require_recorded_review:
+        return with_reviews(bank, None)
+    return with_reviews(bank, review_states(bank, recorded(course, bank.items)))
+
+
+@dataclass
+class ReviewOutcome:
+    item: Item
+    decision: ReviewDecision
+    reviewer: str
+    before: ReviewState
+    after: ReviewState
+    audit_id: int
+
+
+def _unknown_item(item_id: str, bank: Bank, where: str) -> ExamBuilderError:
+    near = difflib.get_close_matches(item_id, list(bank.items), n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    return ValidationFailed([Problem(Location(where, item=item_id),
+                                     f"no item {item_id!r} in the bank{hint}; give the id of an item's header "
+                                     "(`exam-builder bank list` shows them)")])
+
+
+def _duplicates(item_id: str, bank: Bank) -> list[Item]:
+    return [i for nb in bank.notebooks for i in nb.items if i.id == item_id]
+
+
+def review(course: Course, item_id: str, decision: str | ReviewDecision, by: str | None, comment: str = "",
+           paths: list[Path] | None = None) -> ReviewOutcome:
+    """Record one reviewer's decision on the current content of one item (audited).
+
+    Refused, with the item's location: an unknown item, an id used twice, the item's author as
+    reviewer, an approval of an item with no author or with errors, a revise or retire without
+    a comment saying why.
+    """
+    from ..records import audit
+    from ..records.queries.reviews import insert_review, select_reviews
+    from .check import check
+
+    try:
+        decision = ReviewDecision(decision)
+    except ValueError:
+        raise ExamBuilderError(f"unknown decision {decision!r}; use one of {', '.join(ReviewDecision.values())}") from None
+    reviewer = audit.current_actor(by)
+    comment = (comment or "").strip()
+    targets = list(paths or []) or [course.source_dir]
+    report = check(course, targets)
+    bank = report.bank
+    where = ", ".join(rel(p, course.root) for p in targets)
+    item = bank.items.get(item_id)
+    if item is None:
+        raise _unknown_item(item_id, bank, where)
+    loc = Location(item.where.file, cell=item.where.cell, item=item.id)
+    copies = _duplicates(item_id, bank)
+    if len(copies) > 1:
+        others = " and ".join(f"{i.where.file}:cell {i.where.cell}" for i in copies[1:])
+        raise ValidationFailed([Problem(loc, f"item id {item_id!r} is also used at {others}; give each item its own "
+                                             "id before reviewing it (which one would the review be of?)")])
+    if same_person(reviewer, item.author):
+        raise ValidationFailed([Problem(loc, f"{reviewer} is the item's author; a review is by someone else "
+                                             "(give the reviewer's name with --by)")])
+    if decision is ReviewDecision.approve:
+        if not item.author.strip():
+            raise ValidationFailed([Problem(loc, "the item names no author, so nobody can tell its reviewer is "
+                                                 "someone else; add 'author: <name>' to the header, then approve it")])
+        errors = [p for p in report.errors if p.location.item == item.id]
+        if errors:
+            raise ValidationFailed(errors + [Problem(loc, "an item with errors cannot be approved; fix them first "
+                                                          "(or decide 'revise' with what to change)")])
+    elif not comment:
+        raise ExamBuilderError(f"{loc}: say why with --comment (a '{decision}' decision tells the author what to do)")
+    why = text_problem(comment, MAX_COMMENT, multiline=True)
+    if why is not None:
+        raise ExamBuilderError(f"the comment {why}")
+
+    content_hash = reviewed_hash(item)
+    course.db.require_current()
+    with course.db.transaction() as s:
+        before = review_state(item, [_decision(r) for r in select_reviews(s, [item.id])])
+        row = insert_review(s, item_id=item.id, content_hash=content_hash, decision=decision, reviewer=reviewer,
+                            author=item.author, comment=comment, file=item.where.file)
+        after = review_state(item, [_decision(r) for r in select_reviews(s, [item.id])])
+        entry = audit.record(s, reviewer, "item.reviewed", "item", item.id, comment, decision=str(decision),
+                             content_hash=content_hash, author=item.author, file=item.where.file,
+                             cell=item.where.cell, before=before.state.value, after=after.state.value,
+                             review_id=row.id)
+        audit_id = entry.id
+    return ReviewOutcome(item, decision, reviewer, before, after, audit_id)
+
+
+def list_reviews(course: Course, bank: Bank) -> dict[str, ReviewState] | None:
+    """The review state of every item of ``bank``: all waiting when the course has no database
+    file yet; None when its database cannot be read or is not current (unknown, not "waiting")."""
+    if _no_database(course):
+        return review_states(bank, [])
+    try:
+        return review_states(bank, recorded(course, bank.items))
+    except ExamBuilderError:
+        return None
+
+
+def approve_offered(course: Course, bank: Bank, by: str, comment: str) -> list[str]:
+    """Approve, in one audited transaction, every item whose header says live and that is not
+    approved yet (the demo's and the test kits' bulk review). Items by ``by`` are skipped.
+
+    Returns the ids approved.
+    """
+    from ..records import audit
+    from ..records.queries.reviews import insert_review, select_reviews
+
+    reviewer = audit.current_actor(by)
+    course.db.require_current()
+    with course.db.transaction() as s:
+        states = review_states(bank, [_decision(r) for r in select_reviews(s, bank.items)])
+        done = []
+        for item in bank.offered():
+            if states[item.id].state in (Review.approved, Review.retired) or same_person(reviewer, item.author) \
+                    or not item.author.strip():
+                continue
+            content_hash = reviewed_hash(item)
+            row = insert_review(s, item_id=item.id, content_hash=content_hash, decision=ReviewDecision.approve,
+                                reviewer=reviewer, author=item.author, comment=comment, file=item.where.file)
+            audit.record(s, reviewer, "item.reviewed", "item", item.id, comment, decision="approve",
+                         content_hash=content_hash, author=item.author, file=item.where.file, cell=item.where.cell,
+                         before=states[item.id].state.value, after=Review.approved.value, review_id=row.id)
+            done.append(item.id)
+    return done
