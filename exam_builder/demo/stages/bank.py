@@ -75,3 +75,26 @@ def run(ctx) -> None:
     console.print(f"QTI 3.0 export (staff only, it holds the keys): {pkg.items} items and {pkg.stimuli} stimuli, "
                   f"valid against the IMS schemas, in {rel(path, course.root)}", highlight=False)
     show_review(ctx, report.bank)
+
+
+def show_review(ctx, bank) -> None:
+    """One refused self-review, one 'revise' decision, then the live items approved (all audited)."""
+    course, console = ctx.course, ctx.console
+    live = [i for i in bank.items.values() if i.status is Status.live and i.author]
+    author = live[0]
+    try:
+        review(course, author.id, "approve", author.author, "looks right to me")
+    except ValidationFailed as exc:
+        console.print(f"Self-review refused: {exc.problems[0]}", highlight=False, markup=False, soft_wrap=True)
+    draft = next((i for i in bank.items.values() if i.status is Status.draft and i.author), None)
+    if draft is not None:
+        out = review(course, draft.id, "revise", REVIEWER,
+                     "two distractors are plausible; make the key the only defensible answer, then ask again")
+        console.print(f"exam-builder bank review {draft.id} --decision revise --by \"{REVIEWER}\": "
+                      f"{out.after.label} (audit entry {out.audit_id})", highlight=False, soft_wrap=True)
+    approved = approve_offered(course, bank, REVIEWER, "demo: reviewed for the spring forms")
+    states = list_reviews(course, bank) or {}
+    waiting = sum(1 for st in states.values() if st.waiting)
+    console.print(f"{REVIEWER} approved the current content of {len(approved)} live items (one audited decision "
+                  f"each); {waiting} item(s) wait for review (exam-builder bank list --waiting).", highlight=False)
+    ctx.state["approved"] = approved
