@@ -191,3 +191,27 @@ class StaffServer:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+
+# -- the candidate's page -----------------------------------------------------------------------
+def new_page(browser, **kw):
+    """A page in an offline context (see ``offline_context``): (context, page, requests that left the server)."""
+    ctx, outside = offline_context(browser, **kw)
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    return ctx, page, outside
+
+
+def open_sign_in(browser, url: str, size: dict, load: int = 90_000):
+    """A new page at the sign-in screen: (context, page, requests that left the server)."""
+    ctx, page, outside = new_page(browser, **size)
+    page.goto(url)
+    page.get_by_label("Access code").wait_for(timeout=load)
+    return ctx, page, outside
+
+
+def focused(page) -> str:
+    """The focused element as a person would name it: its tag, and its accessible text."""
+    return page.evaluate("""() => { const e = document.activeElement;
+        const text = e.getAttribute('aria-label') || (e.labels && e.labels[0] && e.labels[0].innerText) || e.innerText || '';
+        return `${e.tagName.toLowerCase()}${e.tagName === 'INPUT' ? ':' + e.type : ''} ${text.trim().replace(/\\s+/g, ' ')}`; }""")

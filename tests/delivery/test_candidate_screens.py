@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 import a11y
-from serverkit import Server, make_site, offline_context
+from serverkit import Server, focused, make_site, open_sign_in
 from exam_builder.records.models import Response, Sitting
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
@@ -36,28 +36,6 @@ def site(form_template, tmp_path_factory):
     yield course, server, codes
     server.kill()
     course.db.dispose()
-
-
-def new_page(browser, **kw):
-    ctx, outside = offline_context(browser, **kw)
-    page = ctx.new_page()
-    page.set_default_timeout(30_000)
-    return ctx, page, outside
-
-
-def open_sign_in(browser, url: str, size: dict):
-    """A new page at the sign-in screen: (context, page, requests that left the server)."""
-    ctx, page, outside = new_page(browser, **size)
-    page.goto(url)
-    page.get_by_label("Access code").wait_for(timeout=LOAD)
-    return ctx, page, outside
-
-
-def focused(page) -> str:
-    """The focused element as a person would name it: its tag, and its accessible text."""
-    return page.evaluate("""() => { const e = document.activeElement;
-        const text = e.getAttribute('aria-label') || (e.labels && e.labels[0] && e.labels[0].innerText) || e.innerText || '';
-        return `${e.tagName.toLowerCase()}${e.tagName === 'INPUT' ? ':' + e.type : ''} ${text.trim().replace(/\\s+/g, ' ')}`; }""")
 
 
 def heading(page, text: str):

@@ -26,8 +26,8 @@ from rich.console import Console
 from sqlalchemy import select
 
 import a11y
-from coursekit import new_course_dir
-from serverkit import Server, make_site, offline_context
+from coursekit import approve_offered_items, new_course_dir
+from serverkit import Server, focused, make_site, open_sign_in
 from exam_builder.assembly.build import build
 from exam_builder.assembly.forms import load_forms
 from exam_builder.assembly.manifest import LABELS, Manifest, ManifestItem
@@ -95,6 +95,7 @@ def ms_template(tmp_path_factory):
     write_bank(root)
     course = Course(root)
     course.db.upgrade()
+    approve_offered_items(course)
     build(course, EXAM, actor="test-author", console=Console(file=io.StringIO()))
     course.db.dispose()
     return root
@@ -131,22 +132,6 @@ def choice_texts(course, entry: ManifestItem) -> list[str]:
 
 
 # -- the page -----------------------------------------------------------------------------
-def open_sign_in(browser, url: str, size: dict):
-    ctx, outside = offline_context(browser, **size)
-    page = ctx.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url)
-    page.get_by_label("Access code").wait_for(timeout=LOAD)
-    return ctx, page, outside
-
-
-def focused(page) -> str:
-    """The focused element as a person would name it: its tag, and its accessible text."""
-    return page.evaluate("""() => { const e = document.activeElement;
-        const text = e.getAttribute('aria-label') || (e.labels && e.labels[0] && e.labels[0].innerText) || e.innerText || '';
-        return `${e.tagName.toLowerCase()}${e.tagName === 'INPUT' ? ':' + e.type : ''} ${text.trim().replace(/\\s+/g, ' ')}`; }""")
-
-
 def wait_focus_on(page, text: str) -> None:
     page.wait_for_function("t => document.activeElement.tagName === 'H2' && "
                            "document.activeElement.innerText.trim().startsWith(t)", arg=text)

@@ -77,6 +77,7 @@ class HubSite:
 
 def pg_course(root: Path, db_url: str) -> Course:
     """The grading tests' exam (two forms, six submissions), its database on PostgreSQL."""
+    from coursekit import approve_offered_items
     from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 
     new_course_dir(root)
@@ -87,6 +88,7 @@ def pg_course(root: Path, db_url: str) -> Course:
     (root / "source" / kit.EXAM / "blueprint.yaml").write_text(kit.BLUEPRINT, encoding="utf-8")
     course = Course(root)
     course.db.upgrade()
+    approve_offered_items(course)
     kit.populate(course, kit.build_forms(course))
     return course
 
