@@ -3,9 +3,9 @@
 What the issue asks, checked end to end through configurable-http-proxy and PostgreSQL:
 sign-in through the hub; each role opens only its app (403 elsewhere, decided on the server);
 ratings, proctor changes and a coordinator's accommodation decision carry the hub user, with
-``identity: hub`` in the audit trail; two
-graders rating one queue at once; the candidates' host reaches no hub page, staff page or token;
-the staff kernels hold no hub credential.
+``identity: hub`` in the audit trail; two graders rating one queue at once; the candidates' host
+reaches no hub page, staff page or token; the staff kernels hold no hub credential; the shared
+formgrader shows the course's PostgreSQL gradebook.
 """
 from __future__ import annotations
 
@@ -219,3 +219,28 @@ def _under_service(p: psutil.Process) -> bool:
     except psutil.Error:
         return False
 
+
+def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site, hub_browser):
+    """After scoring on PostgreSQL, the shared formgrader (as cora) lists a submission with the
+    gradebook's score: the service reads the course's own database, not a gradebook of its own."""
+    from exam_builder.grading.objective import grade_exam
+
+    course = hub_site.course
+    grade_exam(course, kit.EXAM, actor="tester", workers=1)
+    with course.db.gradebook() as gb:
+        form = next(a.name for a in gb.assignments if any(s.student_id == "cand001" for s in a.submissions))
+        sub = gb.find_submission(form, "cand001")
+        expected = f"{round(sub.score, 2):g} / {round(sub.max_score, 2):g}"
+    ctx, _home = sign_in(hub_browser, hub_site, "cora")
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(90_000)
+        response = page.goto(hub_site.service("formgrader") + f"formgrader/manage_submissions/{form}")
+        assert response.status == 200
+        page.wait_for_function("document.querySelectorAll('table tbody tr td').length >= 2")
+        page.wait_for_timeout(300)
+        table = page.eval_on_selector_all("table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))")
+    finally:
+        ctx.close()
+    row = " | ".join(next(r for r in table if len(r) > 1 and r[1] == "cand001"))
+    assert expected in row, (expected, table)
