@@ -372,7 +372,27 @@ def audit_log(course, entity, entity_id, limit) -> None:
         console.print("no audit entries")
 
 
-COMMANDS = [db, roster, accommodation, attendance, homework, eligibility, attempts, tutoring, audit_group]
+@click.command()
+@click.option("--exam", default=None, help="The exam whose accommodations and eligibility are shown (default: the "
+                                           "course's one exam).")
+@click.option("--port", default=8869, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--token", default=None, help="Access token (default: a new random one, printed).")
+@pass_course_db
+def coordinator(course, exam, port, token) -> None:
+    """Serve the coordinator's desk (Voila) to staff: accommodation decisions, who may not sit, the
+    program's report. 127.0.0.1 only, behind a token; the name typed in it is recorded as self-declared."""
+    from ..delivery.server import new_token, serve_staff
+    from ..records.coordinator_app import NOTEBOOK
+
+    exam = course.exam_name(exam)
+    token = token or new_token()
+    console.print(f"Coordinator's desk: http://127.0.0.1:{port}/?token={token}", highlight=False)
+    # widget messages only (the candidates' websocket filter): the coordinator runs no code
+    serve_staff(course, NOTEBOOK, port, token, {"EXAM_BUILDER_EXAM": exam}, candidate_filter=True)
+
+
+COMMANDS = [db, roster, accommodation, attendance, homework, eligibility, attempts, tutoring, audit_group,
+            coordinator]
 
 
 def eligibility_table(rows, policy, exam: str) -> Table:

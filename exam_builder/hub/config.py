@@ -11,11 +11,12 @@ the tests (``deploy/jupyterhub_config.py``; ``exam-builder hub-config`` prints i
   path on the candidates' host goes to their app: no hub login, staff page or token is on
   their origin, and no staff cookie is ever sent there.
 * **Services** (hub-managed, each with a ``url``, so JupyterHub routes it and gives it OAuth):
-  ``grader`` and ``proctor`` (``exam-builder hub-service``), and ``formgrader`` (nbgrader's
+  ``grader``, ``proctor`` and ``coordinator`` (``exam-builder hub-service``), and ``formgrader`` (nbgrader's
   formgrader in a shared Jupyter server for the course, as nbgrader documents for several graders:
   the same ``nbgrader_config.py``, so the same PostgreSQL gradebook).
 * **Roles from groups**: ``graders`` may open the grader app, ``proctors`` the proctor's room view,
-  ``coordinators`` the room view and the formgrader, ``authors`` the formgrader
+  ``coordinators`` the coordinator's desk (accommodation decisions, eligibility, the report), the
+  room view and the formgrader, ``authors`` the formgrader
   (``access:services!service=<name>`` scopes in ``load_roles``; members from ``EXAM_HUB_GRADERS``…
   when given, else managed by the program's authenticator or the hub's admin page).
 * **No culling of services, long proxy timeouts**: a sitting or a grading session runs for hours.
@@ -39,7 +40,7 @@ from ..errors import ExamBuilderError
 GROUP_SERVICES = {
     "graders": ("grader",),
     "proctors": ("proctor",),
-    "coordinators": ("proctor", "formgrader"),
+    "coordinators": ("coordinator", "proctor", "formgrader"),
     "authors": ("formgrader",),
 }
 #: The proxy's timeouts: longer than a sitting (4.5 hours at most).
@@ -73,7 +74,7 @@ class HubSettings:
     hub_port: int = 8081
     proxy_api_port: int = 8001
     service_ports: dict[str, int] = field(default_factory=lambda: {"grader": 8871, "proctor": 8872,
-                                                                   "formgrader": 8873})
+                                                                   "formgrader": 8873, "coordinator": 8874})
     exam: str | None = None
     hub_db_url: str | None = None
     state_dir: Path = Path("hub-state")
@@ -108,7 +109,8 @@ class HubSettings:
             hub_port=port("EXAM_HUB_HUB_PORT", cls.hub_port),
             proxy_api_port=port("EXAM_HUB_PROXY_API_PORT", cls.proxy_api_port),
             service_ports={"grader": port("EXAM_HUB_GRADER_PORT", 8871), "proctor": port("EXAM_HUB_PROCTOR_PORT", 8872),
-                           "formgrader": port("EXAM_HUB_FORMGRADER_PORT", 8873)},
+                           "formgrader": port("EXAM_HUB_FORMGRADER_PORT", 8873),
+                           "coordinator": port("EXAM_HUB_COORDINATOR_PORT", 8874)},
             exam=env.get("EXAM_BUILDER_EXAM") or None,
             hub_db_url=env.get("EXAM_HUB_DB_URL") or None,
             state_dir=Path(env.get("EXAM_HUB_STATE_DIR", "hub-state")).resolve(),
@@ -149,9 +151,9 @@ def _service_env(s: HubSettings) -> dict[str, str]:
 
 
 def services(s: HubSettings) -> list[dict]:
-    """The hub-managed services: the two staff apps and, if wanted, the course's formgrader."""
+    """The hub-managed services: the three staff apps and, if wanted, the course's formgrader."""
     out = []
-    for app in ("grader", "proctor"):
+    for app in ("grader", "proctor", "coordinator"):
         out.append({
             "name": app,
             "url": f"http://127.0.0.1:{s.service_ports[app]}",

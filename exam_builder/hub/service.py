@@ -1,4 +1,4 @@
-"""A staff app (the grader's desk, the proctor's room view) as a JupyterHub-managed service.
+"""A staff app (the grader's desk, the proctor's room view, the coordinator's desk) as a JupyterHub-managed service.
 
 JupyterHub starts ``exam-builder hub-service APP`` with its service environment
 (``JUPYTERHUB_SERVICE_URL``, ``JUPYTERHUB_SERVICE_PREFIX``, the service's API token and OAuth
@@ -32,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 APPS = {
     "grader": HERE.parent / "grading" / "grader.ipynb",
     "proctor": HERE.parent / "delivery" / "proctor.ipynb",
+    "coordinator": HERE.parent / "records" / "coordinator.ipynb",
 }
 
 

@@ -122,11 +122,24 @@ def approve(
     reason: str = "",
     letter_on_file: dt.date | None = None,
     approved_on: dt.date | None = None,
+    multiplier: float | None = None,
 ) -> Accommodation:
-    """Approve a request; a provider's letter must be on file (its date)."""
+    """Approve a request; a provider's letter must be on file (its date).
+
+    ``multiplier`` (extended time only): the approver's own figure, when it differs from the one
+    requested (the coordinator's app offers the request's, which defaulted to the policy's).
+    """
     acc = _get(session, accommodation_id)
     if acc.status != AccommodationStatus.requested:
         raise ExamBuilderError(f"accommodation {acc.id} is {acc.status}; only a requested one can be approved")
+    if multiplier is not None:
+        if acc.kind != AccommodationKind.extended_time:
+            raise ExamBuilderError(f"a multiplier applies to extended_time only, not to {acc.kind}")
+        multiplier = float(multiplier)
+        if not 1.0 < multiplier <= MAX_MULTIPLIER:
+            raise ExamBuilderError(f"the extended-time multiplier must be above 1 and at most {MAX_MULTIPLIER:g}, "
+                                   f"not {multiplier:g}")
+        acc.multiplier = multiplier
     if letter_on_file:
         acc.letter_on_file = letter_on_file
     if acc.letter_on_file is None:

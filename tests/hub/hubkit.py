@@ -94,7 +94,7 @@ def pg_course(root: Path, db_url: str) -> Course:
 
 
 def _services_of(root: Path) -> list:
-    """The hub's service processes working in this course (the grader, proctor and formgrader)."""
+    """The hub's service processes working in this course (the grader, proctor, coordinator and formgrader)."""
     import psutil
 
     out = []
@@ -147,6 +147,7 @@ def hub_site(tmp_path_factory):
                "EXAM_HUB_HUB_PORT": str(serverkit.free_port()), "EXAM_HUB_PROXY_API_PORT": str(serverkit.free_port()),
                "EXAM_HUB_GRADER_PORT": str(serverkit.free_port()), "EXAM_HUB_PROCTOR_PORT": str(serverkit.free_port()),
                "EXAM_HUB_FORMGRADER_PORT": str(serverkit.free_port()),
+               "EXAM_HUB_COORDINATOR_PORT": str(serverkit.free_port()),
                "EXAM_HUB_DB_URL": hub_db, "EXAM_HUB_STATE_DIR": str(state), "EXAM_HUB_DUMMY_PASSWORD": PASSWORD,
                "EXAM_HUB_GRADERS": ",".join(GRADERS), "EXAM_HUB_PROCTORS": ",".join(PROCTORS),
                "EXAM_HUB_COORDINATORS": ",".join(COORDINATORS), "EXAM_HUB_AUTHORS": ",".join(AUTHORS)}
@@ -157,7 +158,7 @@ def hub_site(tmp_path_factory):
         site = HubSite(course, port, candidate, log)
         try:
             _wait(site, proc, "hub.localhost", "/hub/health", lambda c: c == 200)
-            for name in ("grader", "proctor", "formgrader"):  # up: it sends a stranger to the hub's OAuth
+            for name in ("grader", "proctor", "coordinator", "formgrader"):  # up: it sends a stranger to the hub's OAuth
                 _wait(site, proc, f"{name}--service.hub.localhost", f"/services/{name}/", lambda c: c in (302, 303))
             yield site
         finally:

@@ -2,9 +2,10 @@
 
 What the issue asks, checked end to end through configurable-http-proxy and PostgreSQL:
 sign-in through the hub; each role opens only its app (403 elsewhere, decided on the server);
-ratings and proctor changes carry the hub user, with ``identity: hub`` in the audit trail; two
-graders rating one queue at once; the candidates' host reaches no hub page, staff page or token;
-the staff kernels hold no hub credential.
+ratings, proctor changes and a coordinator's accommodation decision carry the hub user, with
+``identity: hub`` in the audit trail; two graders rating one queue at once; the candidates' host
+reaches no hub page, staff page or token; the staff kernels hold no hub credential; the shared
+formgrader shows the course's PostgreSQL gradebook.
 """
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ HUB_MARKS = ("jupyterhub", "JupyterHub", "/hub/login", "_xsrf", "api_token", "Si
 
 
 def test_a_stranger_is_sent_to_the_hub_and_the_candidates_host_is_not_the_hubs(hub_site):
-    for name, path in (("grader", ""), ("proctor", ""), ("formgrader", "formgrader")):
+    for name, path in (("grader", ""), ("proctor", ""), ("coordinator", ""), ("formgrader", "formgrader")):
         r = hub_site.get(f"{name}--service.hub.localhost", f"/services/{name}/{path}")
         assert r.status_code in (302, 303) and "/hub/api/oauth2/authorize" in r.headers["Location"]
     # every path on the candidates' host is their app: Voila's 404, never the hub's pages
     for path in ("/hub/login", "/hub/", "/hub/api/user", "/hub/api/", "/services/grader/", "/services/proctor/",
+                 "/services/coordinator/",
                  "/services/formgrader/", "/user/grace/", "/hub/oauth_login"):
         r = hub_site.get("exam.localhost", path)
         while r.status_code in (301, 302, 303, 307):  # Voila sends unknown paths to its (empty) files
@@ -51,17 +53,18 @@ def _open_service(ctx, site, name: str):
 
 
 @pytest.mark.parametrize("user, allowed", [
-    ("grace", {"grader"}), ("pat", {"proctor"}), ("cora", {"proctor", "formgrader"}), ("ada", {"formgrader"})])
+    ("grace", {"grader"}), ("pat", {"proctor"}), ("cora", {"coordinator", "proctor", "formgrader"}),
+    ("ada", {"formgrader"})])
 def test_each_role_opens_only_its_apps(hub_site, hub_browser, user, allowed):
     ctx, _home = sign_in(hub_browser, hub_site, user)
     try:
-        for name in ("grader", "proctor", "formgrader"):
+        for name in ("grader", "proctor", "coordinator", "formgrader"):
             page, response = _open_service(ctx, hub_site, name)
             if name in allowed:
                 assert response.status == 200, (user, name, response.status)
             else:
                 assert response.status == 403, (user, name, response.status)
-                assert "Rubric" not in page.content() and "room view" not in page.content()
+                assert not any(t in page.content() for t in ("Rubric", "room view", "Coordinator's desk"))
             page.close()
     finally:
         ctx.close()
@@ -165,6 +168,38 @@ def test_the_proctor_acts_as_the_hub_user_and_cannot_rate(hub_site, hub_browser)
     assert entry.actor == "pat" and entry.details["identity"] == "hub" and entry.details["minutes"] == 10
 
 
+def test_the_coordinator_decides_an_accommodation_as_the_hub_user(hub_site, hub_browser):
+    import datetime as dt
+
+    from exam_builder.records import accommodations
+    from exam_builder.records.models import Accommodation
+
+    course = hub_site.course
+    with course.db.transaction() as s:
+        cid = s.execute(select(Sitting.candidate_id).order_by(Sitting.id)).scalars().first()
+        acc = accommodations.request(s, course.policy, cid, "extended_time", "intake", letter_on_file=dt.date.today(),
+                                     details="seat near the door")
+        acc_id, name = acc.id, acc.candidate.name
+    ctx, _home = sign_in(hub_browser, hub_site, "cora")
+    try:
+        page, response = _open_service(ctx, hub_site, "coordinator")
+        assert response.status == 200
+        page.get_by_text("Signed in through JupyterHub as cora").wait_for()
+        assert page.get_by_label("Your name").count() == 0  # nothing to type: the hub said who this is
+        page.get_by_role("radio", name=re.compile(re.escape(name))).check()
+        page.get_by_label("Reason (kept with your decision)").fill("letter seen")
+        page.get_by_role("button", name="Approve").click()
+        page.get_by_text(re.compile(f"Approved extra time for {re.escape(name)}")).wait_for()
+    finally:
+        ctx.close()
+    with course.db.read() as s:
+        assert s.get(Accommodation, acc_id).approved_by == "cora"
+        entry = s.execute(select(AuditEntry.actor, AuditEntry.details).where(
+            AuditEntry.action == "accommodation.approve", AuditEntry.entity_id == str(acc_id))).one()
+        assert verify(s).ok
+    assert entry.actor == "cora" and entry.details["identity"] == "hub"
+
+
 def test_staff_kernels_hold_no_hub_credentials(hub_site, hub_browser):
     ctx, _home = sign_in(hub_browser, hub_site, "gus")
     try:
@@ -183,3 +218,29 @@ def _under_service(p: psutil.Process) -> bool:
         return any("hub-service" in " ".join(a.cmdline()) for a in p.parents())
     except psutil.Error:
         return False
+
+
+def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site, hub_browser):
+    """After scoring on PostgreSQL, the shared formgrader (as cora) lists a submission with the
+    gradebook's score: the service reads the course's own database, not a gradebook of its own."""
+    from exam_builder.grading.objective import grade_exam
+
+    course = hub_site.course
+    grade_exam(course, kit.EXAM, actor="tester", workers=1)
+    with course.db.gradebook() as gb:
+        form = next(a.name for a in gb.assignments if any(s.student_id == "cand001" for s in a.submissions))
+        sub = gb.find_submission(form, "cand001")
+        expected = f"{round(sub.score, 2):g} / {round(sub.max_score, 2):g}"
+    ctx, _home = sign_in(hub_browser, hub_site, "cora")
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(90_000)
+        response = page.goto(hub_site.service("formgrader") + f"formgrader/manage_submissions/{form}")
+        assert response.status == 200
+        page.wait_for_function("document.querySelectorAll('table tbody tr td').length >= 2")
+        page.wait_for_timeout(300)
+        table = page.eval_on_selector_all("table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))")
+    finally:
+        ctx.close()
+    row = " | ".join(next(r for r in table if len(r) > 1 and r[1] == "cand001"))
+    assert expected in row, (expected, table)

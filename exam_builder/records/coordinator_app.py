@@ -1,0 +1,405 @@
+"""The coordinator's desk: accommodation decisions, who may not sit, the program's report (Voila, staff only).
+
+``CoordinatorSession`` is everything a coordinator does, without widgets, through the domain
+functions only (``records.accommodations``, ``records.eligibility``, ``analysis.report``): no SQL
+here. ``CoordinatorApp`` draws it with ipywidgets and the accessible widgets of ``exam_builder.ui``
+and calls the same object, so tests and scripts take the app's code path.
+
+What it promises:
+
+* **Who decides is never typed in hub mode.** Signed in through JupyterHub (``exam_builder.hub``),
+  the coordinator is the hub user the server put into the kernel (``records.identity``): every
+  approval, revocation and audit entry carries that name with ``identity: hub``. In the standalone
+  token mode (``exam-builder coordinator``) a name is asked once and recorded as self-declared.
+* **A reason with every decision**, kept in the audit trail (``audit.record``, same transaction).
+* **No diagnosis, ever.** An accommodation holds the arrangement and the letter's date only; the
+  screen says so, and the domain refuses details that look medical.
+* **Plain words** for a non-programmer: the kinds and eligibility barriers as sentences
+  (``KIND_TEXT``, ``Barrier.plain``), screens with a heading that takes focus, every box labelled.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ExamBuilderError
+from ..ui.page import focus_on, heading, style_css
+from ..ui.widgets import Assist, ChoiceGroup, TextForm
+from . import accommodations as acc_domain
+from . import identity
+from .eligibility import Barrier, evaluate
+from .states import AccommodationKind, AccommodationStatus
+from .text import text_problem
+
+#: An accommodation kind as the coordinator reads it.
+KIND_TEXT = {AccommodationKind.extended_time: "Extra time", AccommodationKind.scribe: "A scribe",
+             AccommodationKind.separate_room: "A separate room", AccommodationKind.other: "Another arrangement"}
+#: Said on the requests screen: the record never holds a diagnosis.
+NO_DIAGNOSIS_TEXT = ("An accommodation records the arrangement and the date of the provider's letter only. "
+                     "Never write a diagnosis, a condition or what the letter says; the details below are "
+                     "the arrangement, not a diagnosis.")
+#: The screens, in the order of the switcher at the top.
+SCREENS = {"requests": "Accommodation requests", "eligibility": "Who may not sit", "report": "Program report"}
+MAX_REASON = 500
+#: The notebook Voila serves (``exam-builder coordinator``, ``exam-builder hub-service coordinator``).
+NOTEBOOK = Path(__file__).resolve().parent / "coordinator.ipynb"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One accommodation request waiting for a decision, as the screen shows it."""
+
+    id: int
+    candidate_id: str
+    name: str
+    kind: AccommodationKind
+    multiplier: float | None
+    details: str
+    letter_on_file: dt.date | None
+    requested_on: dt.date | None
+
+    @property
+    def kind_text(self) -> str:
+        text = KIND_TEXT.get(self.kind, str(self.kind))
+        return f"{text} (time × {self.multiplier:g})" if self.multiplier else text
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.candidate_id}): {self.kind_text}"
+
+
+@dataclass(frozen=True)
+class NotEligible:
+    """A candidate who may not sit now, and every reason (``eligibility.evaluate``)."""
+
+    candidate_id: str
+    name: str
+    cohort: str
+    reasons: list[str]
+    barriers: list[Barrier] = field(default_factory=list)
+
+
+class CoordinatorSession:
+    """One coordinator's session on one exam; the widgets and scripts call these methods."""
+
+    def __init__(self, course, exam: str):
+        self.course = course
+        self.exam = exam
+        ident = identity.current()
+        self.name: str | None = ident.name if ident is not None and ident.fixed else None
+
+    # -- who acts ---------------------------------------------------------------------
+    @property
+    def hub_signed(self) -> bool:
+        """Signed in through JupyterHub: the name is the server's, never typed."""
+        ident = identity.current()
+        return ident is not None and ident.fixed
+
+    def sign_in(self, name: str) -> None:
+        """Token mode: the name typed once, recorded as self-declared."""
+        if self.hub_signed:
+            raise ExamBuilderError(f"you are signed in through JupyterHub as {self.name}; "
+                                   "decisions are recorded under that name only")
+        name = (name or "").strip()
+        problem = text_problem(name, 128) if len(name) >= 2 else "is too short"
+        if problem is not None:
+            raise ExamBuilderError(f"type your name to sign in (your name {problem}): every decision records who made it")
+        if identity.current() is not None:
+            identity.self_declared(name)
+        self.name = name
+
+    def _actor(self) -> str:
+        name = identity.actor(self.name)  # the hub user whatever a page sent
+        if not name:
+            raise ExamBuilderError("sign in first: every decision records who made it")
+        return name
+
+    @staticmethod
+    def _reason(reason: str, required: bool) -> str:
+        reason = (reason or "").strip()
+        if required and not reason:
+            raise ExamBuilderError("say why in the Reason box: it is kept with your decision")
+        problem = text_problem(reason, MAX_REASON) if reason else None
+        if problem is not None:
+            raise ExamBuilderError(f"the reason {problem}")
+        return reason
+
+    # -- accommodation requests -------------------------------------------------------
+    def waiting(self) -> list[Request]:
+        """Requests waiting for a decision, by candidate."""
+        with self.course.db.read() as s:
+            return [Request(a.id, a.candidate_id, a.candidate.name, AccommodationKind(a.kind), a.multiplier,
+                            a.details or "", a.letter_on_file, a.requested_on)
+                    for a in acc_domain.list_accommodations(s, status=AccommodationStatus.requested)]
+
+    def default_multiplier(self, request: Request) -> float | None:
+        """What the approve form offers: the request's figure, else the program's (policy)."""
+        if request.kind != AccommodationKind.extended_time:
+            return None
+        return request.multiplier or self.course.policy.extended_time_multiplier
+
+    def approve(self, accommodation_id: int, reason: str, letter_on_file: dt.date | None = None,
+                multiplier: float | None = None) -> str:
+        """Approve a request; returns what to tell the coordinator (with the new time limit)."""
+        actor, reason = self._actor(), self._reason(reason, required=True)
+        with self.course.db.transaction() as s:
+            acc = acc_domain.approve(s, accommodation_id, actor, reason, letter_on_file=letter_on_file,
+                                     multiplier=multiplier)
+            cand, name, kind = acc.candidate_id, acc.candidate.name, AccommodationKind(acc.kind)
+            limit = acc_domain.personal_time_limit(s, self.course.policy, cand)
+        return f"Approved {KIND_TEXT[kind].lower()} for {name} ({cand}). Their time limit is now {limit} minutes."
+
+    def revoke(self, accommodation_id: int, reason: str) -> str:
+        """Turn a request (or an approval) down; the reason is required."""
+        actor, reason = self._actor(), self._reason(reason, required=True)
+        with self.course.db.transaction() as s:
+            acc = acc_domain.revoke(s, accommodation_id, actor, reason)
+            cand, name, kind = acc.candidate_id, acc.candidate.name, AccommodationKind(acc.kind)
+        return f"Turned down {KIND_TEXT[kind].lower()} for {name} ({cand})."
+
+    # -- eligibility and the report ---------------------------------------------------
+    def not_eligible(self, today: dt.date | None = None) -> list[NotEligible]:
+        """Candidates who may not sit now, with every reason (the same rules as the ledger)."""
+        with self.course.db.read() as s:
+            rows = evaluate(s, self.course.policy, self.exam, today=today)
+        return [NotEligible(e.candidate_id, e.name, e.cohort, list(e.reasons), list(e.barriers))
+                for e in rows if not e.eligible]
+
+    def report_folder(self) -> Path:
+        """Where the report goes: the course's reports/ folder, as `exam-builder report` writes it."""
+        return self.course.root / "reports" / "out" / self.exam
+
+    def write_report(self) -> Path:
+        from ..analysis.report import write_report
+
+        return write_report(self.course, self.exam, self.report_folder())
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _say(text: str, kind: str) -> str:
+    """A message in words (not colour only): ``done`` (a status) or ``refused`` (an alert)."""
+    if kind == "refused":
+        return f"<p role='alert' class='eb-error'>Not done: {_e(text)}</p>"
+    return f"<p role='status' class='eb-ok'>{_e(text)}</p>"
+
+
+COORDINATOR_CSS = """<style>
+.eb-coord table { border-collapse: collapse; width: 100%; }
+.eb-coord th, .eb-coord td { border: 1px solid #6b6b6b; padding: 0.3em 0.5em; text-align: left; vertical-align: top;
+  overflow-wrap: anywhere; }
+.eb-coord .eb-note { border-left: 4px solid #0b4f8a; padding-left: 0.8em; }
+.eb-coord .eb-ok { border: 2px solid #1d6b2f; background: #eaf6ec; padding: 0.5em; }
+@media (max-width: 40em) {
+  .eb-coord thead { position: absolute; left: -9999px; }
+  .eb-coord tr, .eb-coord td { display: block; }
+  .eb-coord td::before { content: attr(data-label) ": "; font-weight: bold; }
+}
+</style>"""
+
+
+class CoordinatorApp:
+    """The ipywidgets front of ``CoordinatorSession``: sign in (token mode), then three screens."""
+
+    def __init__(self, session: CoordinatorSession):
+        import ipywidgets as w
+
+        self.w = w
+        self.session = session
+        label = {"description_width": "initial"}
+        self.assist = Assist()
+        self.message = w.HTML()
+        self.title = w.HTML("<h1>Coordinator's desk</h1>")
+        self.who = w.HTML()
+
+        self.name = TextForm(label="Your name", button="Sign in")
+        self.name.on_submit(lambda text: self._run(lambda: self._sign_in(text), self.message))
+        self.sign_in_panel = w.VBox([
+            w.HTML(f"{heading('Sign in', 'sign-in')}<p>Type your name once: every decision records who made "
+                   "it.</p>"), self.name])
+
+        self.screen = ChoiceGroup(list(SCREENS.items()), "Show", value="requests", appearance="buttons")
+        self.screen.observe(lambda _c: self._run(self._show_screen, self.message), "value")
+
+        # requests
+        self.requests_head = w.HTML()
+        self.requests_table = w.HTML()
+        self.choice = ChoiceGroup([], "Choose a request")
+        self.choice.observe(lambda _c: self._run(self._on_choice, self.decision_message), "value")
+        self.multiplier = w.BoundedFloatText(value=1.5, min=1.05, max=acc_domain.MAX_MULTIPLIER, step=0.05,
+                                             description="Extra time: the exam's time multiplied by",
+                                             style=label, layout=w.Layout(width="auto"))
+        self.letter = w.DatePicker(description="Date of the provider's letter", style=label)
+        self.reason = w.Text(description="Reason (kept with your decision)", style=label,
+                             layout=w.Layout(width="auto"))
+        self.approve_button = w.Button(description="Approve", button_style="primary")
+        self.approve_button.on_click(lambda _b: self._run(self._approve, self.decision_message))
+        self.revoke_button = w.Button(description="Turn down", button_style="warning")
+        self.revoke_button.on_click(lambda _b: self._run(self._revoke, self.decision_message))
+        self.decision_message = w.HTML()
+        buttons = w.HBox([self.approve_button, self.revoke_button])
+        buttons.add_class("eb-buttons")
+        self.decision = w.VBox([self.choice, self.multiplier, self.letter, self.reason, buttons])
+        self.requests_panel = w.VBox([self.requests_head, w.HTML(f"<p class='eb-note'>{_e(NO_DIAGNOSIS_TEXT)}</p>"),
+                                      self.requests_table, self.decision, self.decision_message])
+
+        # eligibility
+        self.eligibility_panel = w.VBox([w.HTML()])
+
+        # report
+        self.report_button = w.Button(description="Write the program's report", button_style="primary")
+        self.report_button.on_click(lambda _b: self._run(self._report, self.report_message))
+        self.report_message = w.HTML()
+        self.report_panel = w.VBox([
+            w.HTML(f"{heading('Program report', 'report')}<p>The report on this exam: the class, scores, "
+                   f"how reliable the exam was, the questions and the graders. It is written to the "
+                   f"course's reports folder ({_e(self.session.report_folder())}).</p>"),
+            self.report_button, self.report_message])
+
+        self.main = w.VBox([self.who, self.screen, self.requests_panel, self.eligibility_panel, self.report_panel])
+        self.root = w.VBox([w.HTML(style_css(16) + COORDINATOR_CSS), self.assist, self.title, self.sign_in_panel,
+                            self.main, self.message])
+        self.root.add_class("eb-app")
+        self.root.add_class("eb-coord")
+        self.main.layout.display = "none"
+        if session.hub_signed:  # the hub said who this is: nothing to type
+            self.sign_in_panel.children = ()
+            self.sign_in_panel.layout.display = "none"
+            self._open(f"Signed in through JupyterHub as {session.name}.")
+
+    # -- actions ----------------------------------------------------------------------
+    def _run(self, fn, where) -> None:
+        try:
+            fn()
+        except ExamBuilderError as exc:
+            where.value = _say(str(exc), "refused")
+            self.assist.announce(f"Not done: {exc}")
+
+    def _sign_in(self, text: str) -> None:
+        self.session.sign_in(text)
+        self.sign_in_panel.layout.display = "none"
+        self._open(f"Signed in as {self.session.name}. Your name is recorded with every decision "
+                   "(typed here, not checked by a sign-in service).")
+
+    def _open(self, who: str) -> None:
+        self.who.value = f"<p>{_e(who)}</p>"
+        self.main.layout.display = ""
+        self._show_screen()
+
+    def _show_screen(self) -> None:
+        current = self.screen.value or "requests"
+        for key, panel in (("requests", self.requests_panel), ("eligibility", self.eligibility_panel),
+                           ("report", self.report_panel)):
+            panel.layout.display = "" if key == current else "none"
+        if current == "requests":
+            self.refresh_requests()
+        elif current == "eligibility":
+            self.refresh_eligibility()
+        self.assist.move_focus(focus_on(current))
+
+    def refresh_requests(self) -> None:
+        self._requests = {str(r.id): r for r in self.session.waiting()}
+        n = len(self._requests)
+        self.requests_head.value = heading(f"Accommodation requests waiting for a decision: {n}", "requests")
+        if not n:
+            self.requests_table.value = "<p>No request is waiting. Requests come from the accommodations sheet or " \
+                                        "<code>exam-builder accommodation request</code>.</p>"
+        else:
+            rows = "".join(
+                f"<tr><td data-label='Candidate'>{_e(r.name)} ({_e(r.candidate_id)})</td>"
+                f"<td data-label='Asked for'>{_e(r.kind_text)}</td>"
+                f"<td data-label='Arrangement (no diagnosis)'>{_e(r.details or 'none given')}</td>"
+                f"<td data-label='Provider letter dated'>{_e(r.letter_on_file or 'not on file yet')}</td>"
+                f"<td data-label='Requested on'>{_e(r.requested_on or '')}</td></tr>" for r in self._requests.values())
+            self.requests_table.value = (
+                "<table><thead><tr><th scope='col'>Candidate</th><th scope='col'>Asked for</th>"
+                "<th scope='col'>Arrangement (no diagnosis)</th><th scope='col'>Provider letter dated</th>"
+                "<th scope='col'>Requested on</th></tr></thead><tbody>" + rows + "</tbody></table>")
+        options = [(k, r.label) for k, r in self._requests.items()]
+        current = self.choice.value
+        if options != list(self.choice.options):
+            self.choice.value = None
+            self.choice.options = options
+        self.choice.value = current if current in self._requests else (options[0][0] if options else None)
+        self.decision.layout.display = "" if options else "none"
+        self._on_choice()
+
+    def _chosen(self) -> Request:
+        r = self._requests.get(self.choice.value or "")
+        if r is None:
+            raise ExamBuilderError("choose a request first")
+        return r
+
+    def _on_choice(self) -> None:
+        r = self._requests.get(self.choice.value or "")
+        extended = r is not None and r.kind == AccommodationKind.extended_time
+        self.multiplier.layout.display = "" if extended else "none"
+        if extended:
+            self.multiplier.value = self.session.default_multiplier(r)
+        needs_letter = r is not None and r.letter_on_file is None
+        self.letter.layout.display = "" if needs_letter else "none"
+        self.letter.value = None
+
+    def _approve(self) -> None:
+        r = self._chosen()
+        multiplier = self.multiplier.value if r.kind == AccommodationKind.extended_time else None
+        if r.kind == AccommodationKind.extended_time and multiplier == r.multiplier:
+            multiplier = None  # as requested: nothing changed
+        text = self.session.approve(r.id, self.reason.value, letter_on_file=self.letter.value, multiplier=multiplier)
+        self._decided(text)
+
+    def _revoke(self) -> None:
+        self._decided(self.session.revoke(self._chosen().id, self.reason.value))
+
+    def _decided(self, text: str) -> None:
+        self.reason.value = ""
+        self.refresh_requests()
+        self.decision_message.value = _say(text, "done")
+        self.assist.announce(text)
+
+    def refresh_eligibility(self) -> None:
+        rows = self.session.not_eligible()
+        head = heading(f"Who may not sit the exam now: {len(rows)}", "eligibility")
+        if not rows:
+            body = "<p>Every candidate on the roster may sit the exam.</p>"
+        else:
+            body = ("<table><thead><tr><th scope='col'>Candidate</th><th scope='col'>Class</th>"
+                    "<th scope='col'>Why not</th></tr></thead><tbody>" + "".join(
+                        f"<tr><td data-label='Candidate'>{_e(e.name)} ({_e(e.candidate_id)})</td>"
+                        f"<td data-label='Class'>{_e(e.cohort or '-')}</td>"
+                        f"<td data-label='Why not'><ul>{''.join(f'<li>{_e(t)}</li>' for t in e.reasons)}</ul></td></tr>"
+                        for e in rows) + "</tbody></table>")
+        self.eligibility_panel.children[0].value = (
+            f"{head}<p>The program's rules (attendance, attempts, waiting periods, tutoring) as they stand "
+            f"today. The same reasons stop a candidate at sign-in.</p>{body}")
+
+    def _report(self) -> None:
+        self.report_message.value = "<p role='status'>Writing the report…</p>"
+        path = self.session.write_report()
+        text = f"The report is written: {path}"
+        self.report_message.value = (f"<p role='status' class='eb-ok'>The report is written. Open it from the "
+                                     f"course folder: <code>{_e(path)}</code> (its tables are in "
+                                     f"<code>{_e(path.parent / 'tables')}</code>).</p>")
+        self.assist.announce(text)
+
+    def display(self):
+        from IPython.display import display
+
+        display(self.root)
+        return self
+
+
+def app_from_environment() -> CoordinatorApp:
+    """The app for the notebook that ``exam-builder coordinator`` (a typed, self-declared name) or
+    the hub service (the hub user, set by the server before this runs) serves; course and exam from env."""
+    from ..course import Course
+
+    if identity.current() is None:
+        identity.self_declared()
+    course = Course(os.environ.get("EXAM_BUILDER_COURSE", "."))
+    return CoordinatorApp(CoordinatorSession(course, course.exam_name(os.environ.get("EXAM_BUILDER_EXAM"))))
