@@ -237,8 +237,10 @@ def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site,
         page.set_default_timeout(90_000)
         response = page.goto(hub_site.service("formgrader") + f"formgrader/manage_submissions/{form}")
         assert response.status == 200
-        page.wait_for_function("document.querySelectorAll('table tbody tr td').length >= 2")
-        page.wait_for_timeout(300)
+        # the list fills in by AJAX, row by row: wait for cand001's row with its score, not for any row
+        page.wait_for_function("""want => [...document.querySelectorAll('table tbody tr')].some(r =>
+            r.cells.length > 1 && r.cells[1].innerText.trim() === 'cand001' && r.innerText.includes(want))""",
+                               arg=expected)
         table = page.eval_on_selector_all("table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))")
     finally:
         ctx.close()
