@@ -71,6 +71,11 @@ class ReportData:
     standing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STANDING_COLUMNS))
     standing_scope: str = ""
 
+    @property
+    def decided(self) -> pd.DataFrame:
+        """The sittings with a pass or a fail (pending and voided ones left out)."""
+        return self.results[self.results.result.isin(DECIDED)] if not self.results.empty else self.results
+
 
 def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.date | None,
                until: dt.date | None) -> bool:
@@ -218,7 +223,7 @@ def cohort_section(d: ReportData) -> Section:
     if r.empty:
         sec.text.append("No sittings in this window.")
         return sec
-    decided = r[r.result.isin(DECIDED)]
+    decided = d.decided
     sec.text.append(f"{r.candidate.nunique()} candidate(s), {len(r)} sitting(s): "
                     + ", ".join(f"{n} {k}" for k, n in r.result.value_counts().sort_index().items()) + ".")
     firsts = decided[decided.attempt == 1]
@@ -296,7 +301,7 @@ def standing_section(d: ReportData) -> Section:
 
 def scores_section(d: ReportData) -> Section:
     sec = Section("Scores")
-    decided = d.results[d.results.result.isin(DECIDED)] if not d.results.empty else d.results
+    decided = d.decided
     if decided.empty:
         sec.text.append("No fully scored sittings yet.")
         return sec
@@ -391,7 +396,7 @@ def raters_section(d: ReportData) -> Section:
 
 def comparability_section(d: ReportData) -> Section:
     sec = Section("Form comparability")
-    decided = d.results[d.results.result.isin(DECIDED)] if not d.results.empty else d.results
+    decided = d.decided
     if decided.empty:
         sec.text.append("No fully scored sittings yet.")
         return sec

@@ -390,8 +390,7 @@ class ProctorDashboard:
 
         label = {"description_width": "initial"}
         # who acts, asked once (never the computer's login name)
-        ident = identity.current()
-        hub_name = ident.name if ident is not None and ident.fixed else None
+        hub_name = identity.hub_name()
         self.proctor = w.Text(value=hub_name or actor or "", description="Your name", style=label,
                               layout=w.Layout(width="28em"), placeholder="as it should appear in the audit trail",
                               disabled=hub_name is not None)

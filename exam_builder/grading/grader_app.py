@@ -55,16 +55,14 @@ class GraderSession:
         self.skipped: set[str] = set()  # anonymous ids given back in this session
         self.last: Decision | None = None
         self._stems: dict[str, str] = {}
-        ident = identity.current()
-        if ident is not None and ident.fixed:
-            self.rater = ident.name
+        if identity.hub_name() is not None:
+            self.rater = identity.hub_name()
 
     # -- sign in and pick -------------------------------------------------------------
     @property
     def hub_signed(self) -> bool:
         """Signed in through JupyterHub: the name is the server's, never typed."""
-        ident = identity.current()
-        return ident is not None and ident.fixed
+        return identity.hub_name() is not None
 
     def sign_in(self, name: str) -> None:
         if self.hub_signed:

@@ -88,15 +88,13 @@ class CoordinatorSession:
     def __init__(self, course, exam: str):
         self.course = course
         self.exam = exam
-        ident = identity.current()
-        self.name: str | None = ident.name if ident is not None and ident.fixed else None
+        self.name: str | None = identity.hub_name()
 
     # -- who acts ---------------------------------------------------------------------
     @property
     def hub_signed(self) -> bool:
         """Signed in through JupyterHub: the name is the server's, never typed."""
-        ident = identity.current()
-        return ident is not None and ident.fixed
+        return identity.hub_name() is not None
 
     def sign_in(self, name: str) -> None:
         """Token mode: the name typed once, recorded as self-declared."""

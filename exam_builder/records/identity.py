@@ -77,12 +77,17 @@ def self_declared(name: str | None = None) -> StaffIdentity:
     return _current
 
 
+def hub_name() -> str | None:
+    """The hub user's name when this process was signed in through JupyterHub, else None (the one
+    test the staff apps make before offering a name box)."""
+    return _current.name if _current is not None and _current.fixed else None
+
+
 def actor(typed: str | None = None) -> str | None:
     """The name to record: the hub's when signed in through the hub (whatever was typed),
     else the typed one (self-declared). None when nobody is known."""
-    ident = _current
-    if ident is not None and ident.fixed:
-        return ident.name
+    if hub_name() is not None:
+        return hub_name()
     typed = (typed or "").strip()
     return typed or None
 
