@@ -220,6 +220,11 @@ class Course:
         """Staff-side outputs: keys, form comparisons, seat cards, results (never in git)."""
         return self.root / "exports"
 
+    @property
+    def practice_dir(self) -> Path:
+        """Practice sets (``practice/<name>.json``): practice items with their keys, for the practice app."""
+        return self.root / "practice"
+
     def exam_dir(self, exam: str) -> Path:
         """Where an exam's items and blueprint live: ``source/<exam>/``."""
         return self.format_path(self.coursedir.source_directory, ".", exam)

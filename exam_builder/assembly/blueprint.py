@@ -185,7 +185,9 @@ def eligible_items(bp: Blueprint, bank: Bank, rubrics: Mapping[str, Rubric]) -> 
     unreviewed: dict[str, str] = {}
     for item in bank.offered():
         why_not = bank.not_live_because(item)
-        if why_not is not None:
+        if item.practice:  # never on a certification form, approved or not
+            excluded[item.id] = why_not or "it is a practice item"
+        elif why_not is not None:
             unreviewed[item.id] = why_not
         elif bp.count(item.competency, item.kind) <= 0:
             excluded[item.id] = "its competency and kind are not in the blueprint"
@@ -334,7 +336,7 @@ def check_against_bank(
                                 severity="warning"))
     for item_id, why in sorted(elig.excluded.items()):
         item = bank.items[item_id]
-        if bp.count(item.competency, item.kind) > 0:
+        if bp.count(item.competency, item.kind) > 0 and not item.practice:  # practice items are never drawn
             problems.append(Problem(Location(item.where.file or label, cell=item.where.cell or None, item=item_id),
                                     f"this live item is not drawn: {why}", severity="warning"))
     return problems

@@ -70,9 +70,9 @@ class _StoredForm:
     manifest_hash: str
 
 
-def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blueprint]:
-    """The exam's bank (with its recorded reviews: ``bank.review.gate``), the rubrics and the
-    blueprint, validated (every error at once)."""
+def load_checked_bank(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric]]:
+    """The exam's bank (with its recorded reviews: ``bank.review.gate``) and the rubrics,
+    validated (every error at once): what certification forms and practice sets are drawn from."""
     exam_dir = course.exam_dir(exam)
     label = lambda p: rel(p, course.root)  # noqa: E731
     if not exam_dir.is_dir():
@@ -82,10 +82,19 @@ def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blu
     rubrics, rubric_problems = load_rubrics([course.rubrics_dir], label) if course.rubrics_dir.exists() else ({}, [])
     from ..bank.validate import validate
 
-    errors = [p for p in bank.problems + rubric_problems + validate(bank, rubrics, course.policy) if p.is_error]
+    errors = [p for p in bank.problems + rubric_problems
+              + validate(bank, rubrics, course.policy, recorded_review=course.bank_settings.require_recorded_review)
+              if p.is_error]
     if errors:
         raise ValidationFailed(errors)
-    bp = load_blueprint(exam_dir / BLUEPRINT_FILE, bank, rubrics, course.policy, label(exam_dir / BLUEPRINT_FILE))
+    return bank, rubrics
+
+
+def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blueprint]:
+    """``load_checked_bank`` and the exam's blueprint, validated against them."""
+    bank, rubrics = load_checked_bank(course, exam)
+    path = course.exam_dir(exam) / BLUEPRINT_FILE
+    bp = load_blueprint(path, bank, rubrics, course.policy, rel(path, course.root))
     return bank, rubrics, bp
 
 

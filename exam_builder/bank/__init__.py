@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from ..errors import Problem
 from ..safeload import walk_files
-from .model import METADATA_KEY, Choice, Item, Kind, Scenario, Status, Where
+from .model import METADATA_KEY, Choice, Item, Kind, Pool, Scenario, Status, Where
 from .parse import ParsedNotebook, parse_notebook
 
 if TYPE_CHECKING:
     from .review import ReviewState
 
-__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Scenario", "Status", "Where", "load_bank", "notebook_files", "notebook_walk"]
+__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Pool", "Scenario", "Status", "Where", "load_bank", "notebook_files", "notebook_walk"]
 
 
 def notebook_walk(paths: list[Path], label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
@@ -60,6 +60,18 @@ class Bank:
 
     def not_live_because(self, item: Item) -> str | None:
         """Why an item may not be drawn on a certification form, or None when it may."""
+        if item.practice:
+            return "it is a practice item (pool: practice)"
+        return self._not_ready_because(item)
+
+    def not_practice_because(self, item: Item) -> str | None:
+        """Why an item may not be drawn on a practice set, or None when it may."""
+        if not item.practice:
+            return "it is a certification item (its header has no 'pool: practice')"
+        return self._not_ready_because(item)
+
+    def _not_ready_because(self, item: Item) -> str | None:
+        """Live in its header and, where review is recorded, approved as it reads now."""
         if item.status is not Status.live:
             return f"its header says status: {item.status.value}"
         if self.reviews is not None:
@@ -74,6 +86,10 @@ class Bank:
     def live(self) -> list[Item]:
         """Items that may be drawn on certification forms (see ``reviews``)."""
         return [i for i in self.offered() if self.is_live(i)]
+
+    def practice(self) -> list[Item]:
+        """Items that may be drawn on practice sets: live, approved, and marked 'pool: practice'."""
+        return [i for i in self.offered() if self.not_practice_because(i) is None]
 
     def scenario_items(self, scenario_id: str) -> list[Item]:
         return [i for i in self.items.values() if i.scenario == scenario_id]

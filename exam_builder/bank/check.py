@@ -129,7 +129,8 @@ def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
     rubrics, rubric_problems = load_rubrics(_unique(targets.rubrics + context.rubrics), label)
 
     broken = {p.location.item: p.location.file for p in rubric_problems if p.location.item and p.location.item not in rubrics}
-    problems = bank.problems + rubric_problems + validate(bank, rubrics, course.policy, broken)
+    problems = bank.problems + rubric_problems + validate(bank, rubrics, course.policy, broken,
+                                                          course.bank_settings.require_recorded_review)
     for path in _unique(targets.blueprints):
         problems += _check_blueprint(path, bank, rubrics, course, label(path))
 

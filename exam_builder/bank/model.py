@@ -48,6 +48,15 @@ class Status(str, Enum):
     retired = "retired"
 
 
+class Pool(str, Enum):
+    """Which exams an item serves. A practice item shows its key and rationale to whoever takes it,
+    so it is never drawn on a certification form, and a certification item never on a practice set
+    (``practice.sets`` proves the two pools share no item, id or question)."""
+
+    certification = "certification"
+    practice = "practice"
+
+
 class Where(BaseModel):
     """Where an item was read from; not part of its content or its hash."""
 
@@ -99,12 +108,21 @@ class Item(BaseModel):
     rubric: str | None = None  # open response: id of its rubric in rubrics/
     scenario: str | None = None  # id of the scenario this item belongs to
     scoring: str | None = None  # multiple select: "all-or-nothing" (None) or "partial"
+    pool: Pool = Pool.certification  # 'pool: practice' in the header: for practice sets only
     where: Where = Field(default_factory=Where, exclude=True)
 
     @model_serializer(mode="wrap")
     def _without_unset(self, handler):
-        """No ``scoring`` key when there is none: other items' content (and hash) is unchanged."""
-        return without_empty_scoring(handler(self))
+        """No ``scoring`` key when there is none and no ``pool`` key for a certification item: the
+        content (and hash) of items written before those fields existed is unchanged."""
+        data = without_empty_scoring(handler(self))
+        if isinstance(data, dict) and data.get("pool") in (Pool.certification, Pool.certification.value):
+            data.pop("pool")
+        return data
+
+    @property
+    def practice(self) -> bool:
+        return self.pool is Pool.practice
 
     @property
     def keys(self) -> list[int]:

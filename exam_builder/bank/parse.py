@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from .. import safeload
 from ..errors import Location, Problem
-from .model import METADATA_KEY, SCENARIO_TAG, Choice, Item, Scenario, Status, Where, points_text
+from .model import METADATA_KEY, SCENARIO_TAG, Choice, Item, Pool, Scenario, Status, Where, points_text
 
 if TYPE_CHECKING:  # nbformat is imported when a notebook is read: its import alone takes seconds
     import nbformat
@@ -34,7 +34,7 @@ ALMOST_CHOICE = re.compile(r"^\s*[-*]\s*\[(?P<mark>[^\]]{0,3})\]")
 RATIONALE_LABEL = re.compile(r"^\*\*Rationale:?\*\*:?\s*", re.IGNORECASE)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 FIELD_SEP = re.compile(r"\s*[·|]\s*")
-ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "author", "reviewer", "rubric", "scenario")
+ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "pool", "author", "reviewer", "rubric", "scenario")
 SCENARIO_FIELDS = ("title",)
 
 
@@ -221,6 +221,11 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
             data["status"] = Status(fields["status"].lower())
         except ValueError:
             bad(f"status {fields['status']!r} is unknown; use draft, reviewed, live or retired")
+    if "pool" in fields:
+        try:
+            data["pool"] = Pool(fields["pool"].lower())
+        except ValueError:
+            bad(f"pool {fields['pool']!r} is unknown; write 'pool: practice' for a practice item, or leave it out")
     if fields.get("rubric"):
         data["rubric"] = fields["rubric"]
     if fields.get("scenario"):
@@ -240,6 +245,8 @@ def render_item(item: Item) -> str:
     fields.append(f"points: {points_text(item.points)}")
     fields.append(f"difficulty: {item.difficulty}")
     fields.append(f"status: {item.status.value}")
+    if item.practice:
+        fields.append(f"pool: {item.pool.value}")
     from ..kinds import kind_for
 
     fields += kind_for(item.kind).author_fields(item)

@@ -78,6 +78,7 @@ def item_rows(bank: Bank, reviews: dict | None = None) -> list[dict]:
             "module": item.module,
             "points": int(item.points) if float(item.points).is_integer() else item.points,
             "status": item.status.value,
+            "pool": item.pool.value,
             "difficulty": item.difficulty,
             "scenario": item.scenario,
             "rubric": item.rubric_id if not item.kind.objective else None,

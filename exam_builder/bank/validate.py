@@ -56,8 +56,10 @@ class _ItemReport:
 class _Checker:
     """Collects problems; one method per rule so each reads on its own."""
 
-    def __init__(self, bank: Bank, rubrics: dict[str, Rubric], policy: ProgramPolicy, broken_rubrics: dict[str, str]):
+    def __init__(self, bank: Bank, rubrics: dict[str, Rubric], policy: ProgramPolicy, broken_rubrics: dict[str, str],
+                 recorded_review: bool = False):
         self.bank, self.rubrics, self.policy = bank, rubrics, policy
+        self.recorded_review = recorded_review
         self.broken_rubrics = broken_rubrics
         self.problems: list[Problem] = []
         self.items = [i for nb in bank.notebooks for i in nb.items]
@@ -84,6 +86,7 @@ class _Checker:
         self.scenario_links()
         self.unused_rubrics()
         self.copied_stems()
+        self.pools_apart()
         return self.problems
 
     def duplicate_ids(self) -> None:
@@ -142,7 +145,9 @@ class _Checker:
         loc = _loc(item)
         if not item.author:
             self.warn(loc, "no author; add 'author: <name>' to the header")
-        if item.status is Status.live and not item.reviewer:
+        if self.recorded_review:
+            pass  # the review is a record (bank.review), not the header's reviewer: field
+        elif item.status is Status.live and not item.reviewer:
             self.error(loc, "a live item needs a reviewer; add 'reviewer: <name>' or set 'status: reviewed' until it is reviewed")
         elif item.status is Status.reviewed and not item.reviewer:
             self.warn(loc, "status is reviewed but no reviewer is named; add 'reviewer: <name>'")
@@ -198,15 +203,35 @@ class _Checker:
                                       "a copied item not yet edited? change it or remove it")
 
 
+    def pools_apart(self) -> None:
+        """A practice item shows its key to anyone: it may not share a scenario with, or repeat the
+        question of, a certification item (``practice.sets`` proves it again against issued forms)."""
+        from ..practice.overlap import overlaps  # the one rule, shared with the practice builder
+
+        practice = [i for i in self.items if i.practice]
+        certification = [i for i in self.items if not i.practice]
+        cert_scenarios = {i.scenario for i in certification if i.scenario}
+        for item in practice:
+            if item.scenario and item.scenario in cert_scenarios:
+                self.error(_loc(item), f"scenario {item.scenario!r} is used by certification items; a practice item "
+                                       "needs a scenario of its own")
+        for item, other, why in overlaps(practice, certification):
+            self.error(_loc(item), f"this practice item {why} certification item {other.id!r} at {_where(other)}; "
+                                   "practice answers are shown to candidates, so write a different question")
+
+
 def validate(
-    bank: Bank, rubrics: dict[str, Rubric], policy: ProgramPolicy, broken_rubrics: dict[str, str] | None = None
+    bank: Bank, rubrics: dict[str, Rubric], policy: ProgramPolicy, broken_rubrics: dict[str, str] | None = None,
+    recorded_review: bool = False,
 ) -> list[Problem]:
     """Every problem of the bank and its rubrics, besides the parse problems (``bank.problems``).
 
     ``broken_rubrics`` (rubric id -> file) names rubrics that failed to load, so that their items
-    point at the rubric's own errors instead of saying the rubric does not exist.
+    point at the rubric's own errors instead of saying the rubric does not exist. With
+    ``recorded_review`` (``c.BankSettings.require_recorded_review``) a live item needs no
+    ``reviewer:`` in its header: its approval is recorded (``bank.review``).
     """
-    return _Checker(bank, rubrics, policy, broken_rubrics or {}).run()
+    return _Checker(bank, rubrics, policy, broken_rubrics or {}, recorded_review).run()
 
 
 def sort_key(problem: Problem) -> tuple:

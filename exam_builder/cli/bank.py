@@ -84,13 +84,13 @@ def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> N
     table = Table(title=title, show_lines=False)
     table.add_column("id", no_wrap=True)
     table.add_column("kind", no_wrap=True)
-    for name in ("competency", "module", "points", "status"):
+    for name in ("competency", "module", "points", "status", "pool"):
         table.add_column(name, justify="right" if name in ("module", "points") else "left")
     table.add_column("review", overflow="fold")
     table.add_column("file:cell", overflow="fold")
     for item, r in pairs:
         table.add_row(escape(r["id"]), item.kind.tag, escape(r["competency"]), str(r["module"] or ""),
-                      str(r["points"]), r["status"], escape(r["review"] or "unknown"), escape(f"{r['file']}:{r['cell']}"))
+                      str(r["points"]), r["status"], r["pool"], escape(r["review"] or "unknown"), escape(f"{r['file']}:{r['cell']}"))
     console.print(table)
     if reviews is not None and not waiting:
         n = sum(1 for _, r in pairs if r["waiting_for_review"])

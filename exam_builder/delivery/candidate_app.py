@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
-import logging
-import sys
 import time
 from collections.abc import Callable
 from datetime import timezone
@@ -27,20 +25,13 @@ from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..records.models import utcnow
 from ..records.states import SittingStatus
-from ..ui.page import focus_on, heading, md, style_css
-from ..ui.widgets import Assist, ChoiceGroup, Navigator, TextForm
+from ..ui.page import focus_on, heading, md
+from ..ui.screens import ScreenApp, has_loop, kernel_log, launch_app, walk
+from ..ui.widgets import ChoiceGroup, Navigator, TextForm
 from .form_view import ItemView
 from .session import CandidateSession, Receipt, SignInFailed, SittingClosed, TakenOver
 
-log = logging.getLogger("exam_builder.delivery.app")
-if not log.handlers:  # the kernel's own stderr goes to the page; log to the server's instead
-    _h = logging.StreamHandler(sys.__stderr__)
-    _h.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    log.addHandler(_h)
-    log.setLevel(logging.INFO)
-
-TEXT_SIZES = {"Normal": 16, "Large": 20, "Larger": 25}
-
+log = kernel_log("exam_builder.delivery.app")
 
 def page_source() -> str:
     """The page's remote address, as the server saw it ("unknown" where it cannot be told)."""
@@ -73,7 +64,7 @@ def clock_text(left: dt.timedelta) -> str:
     return f"{h}:{m:02d}:{s:02d}"
 
 
-class CandidateApp:
+class CandidateApp(ScreenApp):
     """Screens: sign in -> confirm identity -> instructions -> questions -> review -> receipt.
 
     Each screen starts at its heading (focus moves there) and takes its messages away with it.
@@ -85,7 +76,6 @@ class CandidateApp:
         self.settings = course.delivery_settings
         self.session = CandidateSession(course, clock=clock)
         self.current = 1
-        self.screen = ""
         self._item_boxes: dict[int, w.Box] = {}
         self._controls: dict[str, w.Widget] = {}
         self._flags: dict[str, w.Checkbox] = {}
@@ -99,16 +89,10 @@ class CandidateApp:
         self._finished = False
         self._left: dt.timedelta | None = None
 
-        self.style = w.HTML(style_css(TEXT_SIZES["Normal"]))
-        self.assist = Assist()
-        self.text_size = ChoiceGroup([(k, k) for k in TEXT_SIZES], legend="Text size", value="Normal",
-                                     appearance="buttons")
-        self.text_size.observe(self._safe(self._on_text_size), names="value")
+        super().__init__(course.policy.program_name)
         self.clock_choice = ChoiceGroup([("show", "Show"), ("hide", "Hide")], legend="Clock", value="show",
                                         appearance="buttons")
         self.clock_choice.observe(self._safe(lambda _ch: self._show_clock()), names="value")
-        self.title = w.HTML(f"<h1>{html.escape(course.policy.program_name)}</h1>")
-        self.timer = w.HTML("")
         self.where = w.HTML("")
         self.where.add_class("eb-where")
         self.prev_btn = self._button("◀ Previous", lambda: self._go(self.current - 1), tooltip="Previous question")
@@ -116,62 +100,25 @@ class CandidateApp:
         self.review_btn = self._button("Review and submit", self._show_review, "warning")
         self.exam_buttons = w.HBox([self.prev_btn, self.next_btn, self.review_btn])
         self.exam_buttons.add_class("eb-buttons")
-        self.bar = w.HBox([self.timer])
-        self.bar.add_class("eb-bar")
-        self.options = w.HBox([self.text_size])
-        self.options.add_class("eb-options")
-        self.message = w.HTML("")
-        self.body = w.VBox([])
-        self.body.add_class("eb-body")
-        self.root = w.VBox([self.style, self.assist, self.title, self.options, self.bar, self.message, self.body],
-                           layout=w.Layout(padding="0.5em 1em"))
-        self.root.add_class("eb-app")
         self._show_sign_in()
 
     # -- plumbing -------------------------------------------------------------------------
-    def _safe(self, fn):
-        """Run a callback; errors become a message for the candidate, never a traceback."""
-        def run(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except TakenOver as exc:
-                self._taken_over(str(exc))
-            except SittingClosed as exc:
-                self._after_close()  # the screen that says why (receipt, closed)...
-                self._say(str(exc), error=True)  # ...with what was refused on it
-            except ExamBuilderError as exc:
-                self._say(str(exc), error=True)
-            except Exception:  # noqa: BLE001 (anything unexpected: log it, reassure the candidate)
-                log.exception("candidate app error (sitting %s)", self.session.sitting_id)
-                self._say("Something went wrong on this screen. Your saved answers are safe. "
-                          "Please raise your hand for the proctor.", error=True)
-        return run
+    unexpected = ("Something went wrong on this screen. Your saved answers are safe. "
+                  "Please raise your hand for the proctor.")
+    log = log
 
-    def _say(self, text: str, error: bool = False, alert: bool = False) -> None:
-        """A message on this screen: errors interrupt (``role=alert``), news waits its turn."""
-        if not text:
-            self.message.value = ""
-            return
-        cls = "eb-error" if error else ("eb-alert" if alert else "")
-        role = "alert" if error else "status"
-        self.message.value = f"<div class='{cls}' role='{role}'>{html.escape(text)}</div>"
+    def _handled(self, exc: ExamBuilderError) -> bool:
+        if isinstance(exc, TakenOver):
+            self._taken_over(str(exc))
+            return True
+        if isinstance(exc, SittingClosed):
+            self._after_close()  # the screen that says why (receipt, closed)...
+            self._say(str(exc), error=True)  # ...with what was refused on it
+            return True
+        return False
 
-    def _screen(self, name: str, children: list[w.Widget], focus: str | None = None, message: str = "") -> None:
-        """Show a screen: its own message only, focus on its heading (``data-eb=name``)."""
-        self.screen = name
-        self._say(message)
-        self.body.children = children
-        self.assist.move_focus(focus_on(focus or name))
-
-    def _button(self, label: str, on_click, style: str = "", tooltip: str = "") -> w.Button:
-        b = w.Button(description=label, button_style=style, tooltip=tooltip or label,
-                     layout=w.Layout(width="auto"))
-        b.on_click(self._safe(lambda _b: on_click()))
-        return b
-
-    def _on_text_size(self, change) -> None:
-        if change["new"] in TEXT_SIZES:
-            self.style.value = style_css(TEXT_SIZES[change["new"]])
+    def _context(self) -> str:
+        return f"sitting {self.session.sitting_id}"
 
     # -- sign in, identity, instructions ----------------------------------------------------
     def _show_sign_in(self, message: str = "") -> None:
@@ -464,7 +411,7 @@ class CandidateApp:
     # -- the clock --------------------------------------------------------------------------
     def _start_timer(self) -> None:
         self.tick()
-        if _has_loop() and self._timer_task is None:
+        if has_loop() and self._timer_task is None:
             self._timer_task = asyncio.ensure_future(self._run_timer())
 
     async def _run_timer(self) -> None:
@@ -516,33 +463,8 @@ class CandidateApp:
             pass
 
 
-def walk(widget: w.Widget):
-    """A widget and every widget inside it."""
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from walk(child)
-
-
-def _has_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-        return True
-    except RuntimeError:
-        return False
-
-
 def launch(course_root: str | None = None):
     """Build and display the app (the one code cell of ``exam.ipynb``)."""
-    from IPython.display import display
-
     from ..course import Course
 
-    course = Course(course_root)
-    try:
-        app = CandidateApp(course)
-    except Exception:  # noqa: BLE001 (a misconfigured server: log it, show a plain sentence)
-        log.exception("cannot start the exam app")
-        display(w.HTML("<p role='alert'>The exam is not ready on this computer. Please tell the proctor.</p>"))
-        return None
-    display(app.root)
-    return app
+    return launch_app(lambda: CandidateApp(Course(course_root)), log, "The exam is not ready on this computer. Please tell the proctor.")

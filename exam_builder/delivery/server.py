@@ -27,6 +27,9 @@ course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server prom
 * ``/exam-builder/status`` answers the pool's state as JSON (counts only), for the rehearsal
   and for a proctor checking the machine before the room opens.
 
+``exam-builder practice serve`` (``serve_practice``) runs the same server, with the same limits, on
+``practice.ipynb``: no code, no database, pages worded for practice (``PRACTICE_WORDS``).
+
 Staff apps (``exam-builder proctor``, ``exam-builder grader``) run on 127.0.0.1 with a token and
 the same kernel lifecycle; names typed there are recorded as self-declared. Behind JupyterHub
 they run as hub services instead (``exam_builder.hub.service``), signed in as hub users.
@@ -57,6 +60,9 @@ from .pagesource import source_file
 HERE = Path(__file__).parent
 EXAM_NOTEBOOK = HERE / "exam.ipynb"
 PROCTOR_NOTEBOOK = HERE / "proctor.ipynb"
+PRACTICE_NOTEBOOK = HERE / "practice.ipynb"
+#: Warm kernels of the practice app by default: a study group opening its link together.
+PRACTICE_SEATS = 4
 STATUS_PATH = "exam-builder/status"
 
 #: What a candidate's browser may send to its kernel: widget traffic, nothing that runs code.
@@ -419,7 +425,7 @@ def _page_handler(base):
             if getattr(km, "full", None) and km.full():
                 self.set_status(503)
                 self.set_header("Retry-After", "30")
-                self.finish(FULL_PAGE)
+                self.finish(full_page(self._words()))
                 return
             self.xsrf_token  # noqa: B018 (sets the cookie the page's unload beacon sends back)
             km.opening = getattr(km, "opening", 0) + 1  # counted at once: a burst cannot slip past the cap
@@ -428,33 +434,48 @@ def _page_handler(base):
             finally:
                 km.opening -= 1
 
+        def _words(self) -> PageWords:
+            return self.settings.get("exam_builder_words") or EXAM_WORDS
+
         def write(self, chunk):
             if isinstance(chunk, str):
-                chunk = offline_page(chunk)
+                chunk = offline_page(chunk, self._words())
             return super().write(chunk)
 
     return ExamPageHandler
 
 
+@dataclass(frozen=True)
+class PageWords:
+    """What a served page says of itself before its app is drawn, and when the server is full."""
+
+    title: str
+    opening: str
+    full: str
+
+
+EXAM_WORDS = PageWords("Exam", "Opening the exam…",
+                       "This computer cannot open another exam page right now. Please tell the proctor.")
+PRACTICE_WORDS = PageWords("Practice", "Opening practice…",
+                           "The practice server is busy right now. Please try again in a few minutes.")
+
 #: What Voila's page template says or fetches that an exam page must not: stylesheets from a CDN
 #: (its own bundle already carries Font Awesome, and a room may have no internet) and a
 #: programmer's "Executing 1 of 1" while the page starts.
-_PAGE_REWRITES = (
-    (re.compile(r'<link rel="stylesheet" href="https?://[^"]*"[^>]*>'), ""),
-    (re.compile(r"`Executing \$\{cell_index\} of \$\{cell_count\}`"), "`Opening the exam…`"),
-)
+_CDN_STYLESHEET = re.compile(r'<link rel="stylesheet" href="https?://[^"]*"[^>]*>')
+_EXECUTING = re.compile(r"`Executing \$\{cell_index\} of \$\{cell_count\}`")
 
 
-def offline_page(html: str) -> str:
+def offline_page(html: str, words: PageWords | None = None) -> str:
     """The page as Voila wrote it, less external stylesheets and execution wording."""
-    for pattern, repl in _PAGE_REWRITES:
-        html = pattern.sub(repl, html)
-    return html
+    words = words or EXAM_WORDS
+    return _EXECUTING.sub(f"`{words.opening}`", _CDN_STYLESHEET.sub("", html))
 
 
-FULL_PAGE = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Exam</title></head><body>"
-             "<main><h1>Exam</h1><p>This computer cannot open another exam page right now. Please tell the proctor."
-             "</p></main></body></html>")
+def full_page(words: PageWords) -> str:
+    """The page a visitor gets when the server holds ``max_pages`` pages already."""
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{words.title}</title></head><body>"
+            f"<main><h1>{words.title}</h1><p>{words.full}</p></main></body></html>")
 
 
 def _status_handler():
@@ -478,6 +499,7 @@ def exam_voila_class():
 
     class ExamVoila(Voila):
         exam_settings: ServerSettings = ServerSettings()
+        words: PageWords = EXAM_WORDS
         pool_target = 0
         spare = 0
         ssl_context: ssl.SSLContext | None = None
@@ -496,6 +518,7 @@ def exam_voila_class():
                 voila_app.voila_kernel_manager_factory = original
             self.kernel_manager._lifecycle_init(self.exam_settings, self.pool_target, self.spare)
             settings["exam_builder_server"] = self.exam_settings
+            settings["exam_builder_words"] = self.words
             settings["websocket_max_message_size"] = self.exam_settings.max_message_bytes
             settings["xsrf_cookie_kwargs"] = {"samesite": "Strict", **({"secure": True} if self.ssl_context else {})}
             return settings
@@ -601,7 +624,7 @@ def open_sittings_count(course) -> int:
 
 
 def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,
-               spare: int = 0, ssl_ctx: ssl.SSLContext | None = None) -> None:
+               spare: int = 0, ssl_ctx: ssl.SSLContext | None = None, words: PageWords = EXAM_WORDS) -> None:
     """Run ``ExamVoila`` on one notebook until interrupted (kernels inherit the course's env)."""
     page_dir = Path(tempfile.mkdtemp(prefix="exam-builder-pages-"))
     os.chmod(page_dir, 0o700)
@@ -618,6 +641,7 @@ def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], p
     voila.pool_target = pool
     voila.spare = spare
     voila.ssl_context = ssl_ctx
+    voila.words = words
     try:
         voila.launch_instance(argv=[str(notebook)], config=cfg)
     finally:
@@ -629,18 +653,42 @@ def serve(course, host: str = "127.0.0.1", port: int = 8866, options: ServeOptio
     """Run the candidates' exam app until interrupted, with a warm kernel for every seat."""
     options = options or ServeOptions()
     course.db.require_current()
+    seats = options.seats if options.seats is not None else (course.server_settings.seats or open_sittings_count(course))
+    _serve_candidates(course, EXAM_NOTEBOOK, "exam app", host, port, seats, options, echo, words=EXAM_WORDS)
+
+
+def serve_practice(course, host: str = "127.0.0.1", port: int = 8868, options: ServeOptions | None = None,
+                   echo: Callable[[str], None] = print) -> None:
+    """Run the practice app until interrupted: no code, no database, one link per practice set."""
+    from ..practice.sets import list_sets
+
+    options = options or ServeOptions()
+    sets = list_sets(course)
+    if not sets:
+        raise ExamBuilderError(f"{course.root} has no practice set; build one first "
+                               "(exam-builder practice build NAME --module N or --competency SLUG)")
+    _serve_candidates(course, PRACTICE_NOTEBOOK, "practice app", host, port,
+                      options.seats if options.seats is not None else PRACTICE_SEATS, options, echo,
+                      links=[f"?set={p.name}" for p in sets], words=PRACTICE_WORDS)
+
+
+def _serve_candidates(course, notebook: Path, what: str, host: str, port: int, seats: int, options: ServeOptions,
+                      echo: Callable[[str], None], links: list[str] = (), words: PageWords = EXAM_WORDS) -> None:
+    """A candidates' app on ``host``: warm kernels for ``seats`` (with ``options.preheat``), HTTPS
+    when a certificate is given, the kernel lifecycle of ``KernelLifecycle``."""
     settings = course.server_settings
     ctx = ssl_context(options.certfile, options.keyfile) if (options.certfile or options.keyfile) else None
     if (options.certfile is None) != (options.keyfile is None):
         raise ExamBuilderError("give both --certfile and --keyfile for HTTPS")
-    seats = options.seats if options.seats is not None else (settings.seats or open_sittings_count(course))
     pool = (max(seats, 1) + settings.spare_kernels) if options.preheat else 0
     check_memory(max(pool, 1), settings)
     scheme = "https" if ctx else "http"
-    echo(f"exam app for {course.root} on {scheme}://{host}:{port}/ ({seats} seat(s), {pool} warm kernel(s); "
+    echo(f"{what} for {course.root} on {scheme}://{host}:{port}/ ({seats} seat(s), {pool} warm kernel(s); "
          f"ready when {scheme}://{host}:{port}/{STATUS_PATH} shows pool_ready = {pool}; Ctrl-C to stop)")
-    _run_voila(course, EXAM_NOTEBOOK, voila_config(host, port), {}, pool=pool,
-               spare=settings.spare_kernels if options.preheat else 0, ssl_ctx=ctx)
+    for link in links:
+        echo(f"  {scheme}://{host}:{port}/{link}")
+    _run_voila(course, notebook, voila_config(host, port), {}, pool=pool,
+               spare=settings.spare_kernels if options.preheat else 0, ssl_ctx=ctx, words=words)
 
 
 def new_token() -> str:

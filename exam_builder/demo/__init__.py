@@ -24,6 +24,7 @@ STAGES = [
     ("records", "Import the cohort: roster, accommodations, attendance, eligibility"),
     ("assembly", "Build and release parallel forms"),
     ("delivery", "Run a proctored sitting"),
+    ("practice", "Practice for study groups: a practice set taken by a scripted candidate"),
     ("rehearsal", "Rehearse exam day: a small room against the real exam server"),
     ("grading", "Grade: objective scoring, rubric ratings, adjudication, results"),
     ("followup", "After the results: item analysis, a retake's rules, the audit trail"),

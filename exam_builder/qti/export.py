@@ -33,7 +33,7 @@ from .xml import (CATALOG, CP, CP_XSD, LOM, LOM_XSD, QTI, QTI_XSD, XML_NS, XSI, 
                   write_text)
 
 #: exam-builder fields written as LOM classifications (purpose = the field's name), read back by import.
-CLASSIFIED = ("kind", "competency", "module", "points", "scoring", "rubric", "scenario")
+CLASSIFIED = ("kind", "competency", "module", "points", "scoring", "rubric", "scenario", "pool")
 
 
 @dataclass
@@ -144,7 +144,8 @@ def metadata_lom(obj: Item | Scenario) -> etree._Element:
     _vocab(etree.SubElement(lom, f"{{{LOM}}}educational"), "difficulty", obj.difficulty)
     values = {"kind": obj.kind.value, "competency": obj.competency, "points": points_text(obj.points),
               "module": "" if obj.module is None else str(obj.module), "scoring": obj.scoring or "",
-              "rubric": obj.rubric or "", "scenario": obj.scenario or ""}
+              "rubric": obj.rubric or "", "scenario": obj.scenario or "",
+              "pool": "practice" if obj.practice else ""}  # a practice item stays one where it is imported
     for name in CLASSIFIED:
         if values[name]:
             cl = etree.SubElement(lom, f"{{{LOM}}}classification")

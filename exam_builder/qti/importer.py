@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
-from ..bank.model import Item, Kind, Scenario, Status
+from ..bank.model import Item, Kind, Pool, Scenario, Status
 from ..bank.parse import ID_PATTERN, render_item, render_scenario
 from ..errors import Location, Problem
 from ..kinds import all_kinds, kind_for
@@ -241,6 +241,8 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         data["module"] = int(meta["module"])
     if "scoring" in meta:
         data["scoring"] = meta["scoring"] or None
+    if meta.get("pool") == Pool.practice.value:
+        data["pool"] = Pool.practice
     if any(p.is_error for p in problems[start:]):
         return None, rubric
     return Item(**data), rubric

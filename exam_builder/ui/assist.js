@@ -28,6 +28,13 @@ function render({ model, el }) {
       node.scrollIntoView({ block: "start" });
     });
   };
+  // tell the kernel which link opened this page (a study group's ?set=...): it cannot see the URL
+  const query = window.location.search.slice(0, 512);
+  if (query && model.get("page_query") !== query) {
+    model.set("page_query", query);
+    model.save_changes();
+  }
+
   model.on("change:focus", () => moveFocus());
   moveFocus(true);  // a screen drawn before this widget was
 

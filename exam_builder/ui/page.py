@@ -67,6 +67,13 @@ def style_css(px: int) -> str:
 .eb-app .eb-alert {{ border: 2px solid #8a4600; background: #fff4e5; padding: 0.5em; }}
 .eb-app .eb-error {{ border: 2px solid #a11d1d; background: #fdecec; padding: 0.5em; }}
 .eb-app .eb-timer {{ font-weight: bold; font-variant-numeric: tabular-nums; }}
+.eb-app .eb-feedback {{ border: 2px solid #6b6b6b; padding: 0.2em 0.8em; margin: 0.5em 0; }}
+.eb-app .eb-right {{ border-color: #1a6b2f; background: #eaf6ec; }}
+.eb-app .eb-wrong {{ border-color: #a11d1d; background: #fdecec; }}
+.eb-app .eb-table {{ border-collapse: collapse; margin: 0.5em 0; }}
+.eb-app .eb-table caption {{ text-align: left; font-weight: bold; }}
+.eb-app .eb-table th, .eb-app .eb-table td {{ border: 1px solid #6b6b6b; padding: 0.2em 0.5em; text-align: left;
+  overflow-wrap: normal; }}
 .eb-app .eb-confirmation {{ font-size: 1.6em; font-weight: bold; letter-spacing: 0.12em; }}
 </style>"""
 

@@ -131,7 +131,18 @@ class Assist(anywidget.AnyWidget):
     _css = _CSS
     focus = t.Dict({"selector": "", "n": 0}).tag(sync=True)
     announcement = t.Dict({"text": "", "n": 0}).tag(sync=True)
+    #: The page's query string (``location.search``), as the browser that draws this widget reports
+    #: it: how a page tells its kernel which link it was opened with (the practice app's ``?set=``).
+    page_query = t.Unicode("").tag(sync=True)
     _serial = itertools.count(1)
+
+    @t.validate("page_query")
+    def _short(self, proposal):
+        """A query string the page sends is text of at most 512 characters; anything else is refused."""
+        v = proposal["value"]
+        if not isinstance(v, str) or len(v) > 512:
+            raise t.TraitError("not a query string")
+        return v
 
     def move_focus(self, selector: str) -> None:
         """Focus (and scroll to) the first element matching ``selector`` once it is on the page."""

@@ -1,5 +1,8 @@
 """The sample CPS bank in source/cps/ and rubrics/ is rich enough to build real exams from.
 
+The certification items (``items``) are held to the blueprint's needs; the practice items of
+``source/cps/practice.ipynb`` (``practice``) to the same writing rules, two for every module.
+
 These tests guard the promises other domains rely on: the blueprint's live counts per
 competency and kind, open-response items with usable rubrics, enough scenario-based items,
 every training module covered, and a bank that `exam-builder check` accepts with no
@@ -44,7 +47,13 @@ def bank() -> Bank:
 
 @pytest.fixture(scope="module")
 def items(bank: Bank) -> list[Item]:
-    return list(bank.items.values())
+    """The certification items."""
+    return [i for i in bank.items.values() if not i.practice]
+
+
+@pytest.fixture(scope="module")
+def practice(bank: Bank) -> list[Item]:
+    return [i for i in bank.items.values() if i.practice]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +64,7 @@ def rubrics() -> dict[str, Rubric]:
 
 
 def test_bank_parses_cleanly(bank: Bank, items: list[Item]) -> None:
-    assert len(bank.notebooks) == 9
+    assert len(bank.notebooks) == 10
     assert not bank.problems, "\n".join(map(str, bank.problems))
     all_ids = [i.id for nb in bank.notebooks for i in nb.items] + [s.id for nb in bank.notebooks for s in nb.scenarios]
     assert len(all_ids) == len(set(all_ids)), "duplicate item or scenario ids"
@@ -100,12 +109,13 @@ def test_scenario_share_and_set_sizes(bank: Bank, items: list[Item]) -> None:
     in_sets = [i for i in items if i.scenario]
     assert len(in_sets) / len(items) >= 0.40, f"{len(in_sets)} of {len(items)} items are in scenario sets"
     sizes = Counter(i.scenario for i in in_sets)
-    assert set(sizes) == set(bank.scenarios)
+    practice_scenarios = {i.scenario for i in bank.items.values() if i.practice and i.scenario}
+    assert set(sizes) == set(bank.scenarios) - practice_scenarios
     assert all(2 <= n <= 4 for n in sizes.values()), sizes
     assert len(bank.scenarios) >= 15
     # a set comes right after its vignette, in the same notebook, with nothing in between
     for sid, scenario in bank.scenarios.items():
-        members = [i for i in in_sets if i.scenario == sid]
+        members = [i for i in bank.items.values() if i.scenario == sid]
         assert {i.where.file for i in members} == {scenario.where.file}, sid
         cells = sorted(i.where.cell for i in members)
         assert cells == list(range(scenario.where.cell + 1, scenario.where.cell + 1 + len(members))), sid
@@ -117,6 +127,20 @@ def test_item_ids_name_competency_and_kind(items: list[Item]) -> None:
         assert m, item.id
         assert COMP_PREFIX[m["comp"]] == item.competency, item.id
         assert m["kind"] == item.kind.tag.lower(), item.id
+
+
+def test_practice_items_cover_every_module_apart_from_the_certification_items(practice: list[Item]) -> None:
+    assert Counter(i.module for i in practice) == {m: 2 for m in CPS_MODULES}
+    assert {i.competency for i in practice} == set(CPS_COMPETENCIES)
+    assert {i.where.file for i in practice} == {"source/cps/practice.ipynb"}
+    for item in practice:
+        assert re.match(rf"^pr-{item.kind.tag.lower()}-\d{{2}}$", item.id), item.id
+        assert item.status is Status.live and item.rationale and len(item.rationale) >= 60, item.id
+        assert item.reviewer and item.reviewer != item.author, item.id
+    mc = [i for i in practice if i.kind is Kind.multiple_choice]
+    for item in mc:
+        longest_distractor = max(len(c.text) for c in item.choices if not c.correct)
+        assert len(item.choices[item.key].text) / longest_distractor <= 1.3, item.id
 
 
 def test_objective_items_are_well_formed(items: list[Item]) -> None:
@@ -179,9 +203,10 @@ def test_review_fields_difficulty_and_rationale(items: list[Item]) -> None:
     assert all(spread[d] >= 0.15 * len(items) for d in levels), spread
 
 
-def test_open_response_items_have_usable_rubrics(items: list[Item], rubrics: dict[str, Rubric]) -> None:
+def test_open_response_items_have_usable_rubrics(bank: Bank, rubrics: dict[str, Rubric]) -> None:
+    items = list(bank.items.values())  # the practice item's rubric too: practice shows its criteria
     ors = [i for i in items if i.kind is Kind.open_response]
-    assert Counter(i.competency for i in ors if i.status is Status.live) == {c: 3 for c in CPS_COMPETENCIES}
+    assert Counter(i.competency for i in ors if i.status is Status.live and not i.practice) == {c: 3 for c in CPS_COMPETENCIES}
     assert {i.rubric_id for i in ors} == set(rubrics), "one rubric per open-response item"
     for item in ors:
         rubric = rubrics[item.rubric_id]
@@ -233,7 +258,7 @@ def test_check_passes_with_no_problems(tmp_path: Path) -> None:
     run = subprocess.run([str(exe), "check", "source/", "rubrics/"], cwd=course, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 error(s), 0 warning(s)" in run.stdout, run.stdout
-    assert "checked 9 notebook(s)" in run.stdout and "9 rubric(s)" in run.stdout, run.stdout
+    assert "checked 10 notebook(s)" in run.stdout and "10 rubric(s)" in run.stdout, run.stdout
 
 
 def test_check_passes_on_the_repository_itself() -> None:

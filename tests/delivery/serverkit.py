@@ -40,6 +40,8 @@ def free_port() -> int:
 class Server:
     """`exam-builder serve` in its own process group (so its kernels die with it)."""
 
+    command: tuple[str, ...] = ("serve",)  # the exam-builder command that runs this server
+
     def __init__(self, root: Path, seats: int | None = None, args: tuple[str, ...] = (), scheme: str = "http"):
         self.root, self.port, self.proc = root, free_port(), None
         self.url = f"{scheme}://127.0.0.1:{self.port}/"
@@ -52,10 +54,10 @@ class Server:
     def start(self) -> "Server":
         env = {**os.environ, "EXAM_BUILDER_COURSE": str(self.root)}
         env.pop("EXAM_BUILDER_DB_URL", None)
-        self.proc = subprocess.Popen([str(EXE), "serve", "--port", str(self.port), *self.args], env=env,
+        self.proc = subprocess.Popen([str(EXE), *self.command, "--port", str(self.port), *self.args], env=env,
                                      cwd=self.root, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        deadline = time.time() + 60
+        deadline = time.time() + 90
         while time.time() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
             try:
@@ -63,7 +65,7 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.3)
-        raise AssertionError("the exam server did not start: " + self.log.read_text()[-2000:])
+        raise AssertionError(f"`exam-builder {' '.join(self.command)}` did not start: " + self.log.read_text()[-2000:])
 
     def get(self, path: str = "") -> tuple[int, str]:
         """A plain request (no websocket): its status and body."""

@@ -55,3 +55,8 @@ def select_journal_counts(s: Session, sitting_id: int, since: dt.datetime) -> tu
         select(func.count(), func.count(case((Response.recorded_at > since, 1))))
         .where(Response.sitting_id == sitting_id)).one()
     return int(total), int(recent)
+
+
+def select_count(s: Session) -> int:
+    """How many journal rows exist, every sitting's (the demo shows practice adds none)."""
+    return s.execute(select(func.count(Response.id))).scalar_one()

@@ -228,3 +228,8 @@ def select_alerts(s: Session, exam_id: str, kinds: Collection[str], limit: int) 
                           .join(Candidate, Candidate.id == Sitting.candidate_id)
                           .where(Sitting.exam_id == exam_id, SittingEvent.kind.in_(kinds))
                           .order_by(SittingEvent.id.desc()).limit(limit)).all())
+
+
+def select_count(s: Session) -> int:
+    """How many sittings exist, of every exam (the demo shows practice adds none)."""
+    return s.execute(select(func.count(Sitting.id))).scalar_one()

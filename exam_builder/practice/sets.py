@@ -1,0 +1,239 @@
+"""Practice sets: practice items drawn by competency or module, with the proof that none is a
+certification item.
+
+Contract:
+
+- ``assemble_set`` is pure: from a checked ``Bank`` (its reviews gated), the rubrics, the
+  program's vocabulary and the manifests of every stored form, it picks the items that
+  ``Bank.practice`` allows (header ``status: live`` and ``pool: practice``, approved by a reviewer
+  other than the author when review is recorded) matching the competencies and modules asked
+  for, keeping a scenario's items together, and proves the pools apart (``practice.overlap``):
+  against every certification item of the bank (drafts and retired ones too), by id and by
+  question, and against every item of every stored form, by id. Any overlap is a located error and no set
+  is written. What was compared is kept in the set (``Proof``), for the oversight board.
+- A set is one JSON file, ``practice/<name>.json`` (``Course.practice_dir``), written atomically
+  (0600) with one audit entry. It holds its items' keys and rationales: they are practice keys,
+  shown to the candidate after each answer. It never holds a certification item, so the practice
+  app, which reads only this file, cannot reveal a certification key.
+- ``load_set``/``list_sets`` read sets back, with a located error for a broken file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..bank import Bank
+from ..bank.model import Item, Scenario
+from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..policy import ProgramPolicy
+from ..rubrics.model import Rubric
+from .overlap import SIMILAR, overlaps
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+#: Below this share right in a competency, the summary suggests studying it next.
+STUDY_BELOW = 0.8
+
+
+class Proof(BaseModel):
+    """What the builder compared the set's items with, and found apart."""
+
+    model_config = ConfigDict(frozen=True)
+    certification_items: int  # certification items of the bank (any status)
+    forms: tuple[str, ...]  # assignments of every stored form
+    form_items: int  # item entries on those forms
+    rule: str = f"no shared id and no question {SIMILAR:.0%} or more alike"
+    overlap: tuple[str, ...] = ()  # always empty in a written set: an overlap stops the build
+
+
+class PracticeSet(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    title: str
+    exam: str
+    competencies: tuple[str, ...] = ()  # asked for (empty: all)
+    modules: tuple[int, ...] = ()
+    minutes: int | None = None  # a suggested time; the candidate may also take it with no clock
+    built_at: dt.datetime
+    built_by: str = ""
+    items: tuple[Item, ...]
+    scenarios: dict[str, Scenario] = {}
+    guides: dict[str, tuple[str, ...]] = {}  # open response: what graders look for, one line per criterion
+    competency_names: dict[str, str] = {}
+    module_titles: dict[int, str] = {}
+    proof: Proof
+    study_below: float = STUDY_BELOW
+
+    def competency_name(self, slug: str) -> str:
+        return self.competency_names.get(slug, slug)
+
+
+def check_name(name: str) -> None:
+    if not NAME.match(name or ""):
+        raise ExamBuilderError(f"practice set name {name!r}: use lower-case letters, digits and '-' "
+                               "(at most 48), e.g. module-3 or boundaries")
+
+
+def _units(items: Sequence[Item]) -> list[list[Item]]:
+    """Items grouped so that a scenario's items stay together, in bank order."""
+    groups: dict[str, list[Item]] = {}
+    for it in items:
+        groups.setdefault(it.scenario or f"item:{it.id}", []).append(it)
+    return list(groups.values())
+
+
+def guide(rubric: Rubric) -> tuple[str, ...]:
+    """An open response's rubric as a candidate can use it: each criterion and its top level."""
+    out = []
+    for c in rubric.criteria:
+        top = max(c.levels, key=lambda lv: lv.points)
+        out.append(f"{c.name}: {top.descriptor}")
+    return tuple(out)
+
+
+def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolicy, forms: Sequence,
+                 name: str, exam: str, competencies: Sequence[str] = (), modules: Sequence[int] = (),
+                 count: int | None = None, minutes: int | None = None, title: str = "", seed: int = 0,
+                 built_by: str = "", now: dt.datetime | None = None) -> PracticeSet:
+    """The practice set asked for, or ``ValidationFailed`` naming every problem (pure).
+
+    ``forms`` are stored manifests (``assembly.manifest.Manifest``) of every exam.
+    """
+    check_name(name)
+    names = {str(k): str(v) for k, v in policy.competencies.items()}
+    titles = {int(k): str(v) for k, v in policy.modules.items()}
+    problems = [Problem(Location("practice", column="competency"), f"unknown competency {c!r}; use one of {', '.join(names)}")
+                for c in competencies if c not in names]
+    problems += [Problem(Location("practice", column="module"), f"unknown module {m}; use one of {', '.join(map(str, titles))}")
+                 for m in modules if m not in titles]
+    if minutes is not None and not 1 <= minutes <= 600:
+        problems.append(Problem(Location("practice", column="minutes"), f"{minutes} minutes: give 1 to 600, or no time"))
+    if problems:
+        raise ValidationFailed(problems)
+
+    wanted = [i for i in bank.practice()
+              if (not competencies or i.competency in competencies) and (not modules or i.module in modules)]
+    if not wanted:
+        asked = " and ".join(filter(None, [", ".join(competencies) and f"competency {', '.join(competencies)}",
+                                           ", ".join(map(str, modules)) and f"module {', '.join(map(str, modules))}"]))
+        waiting = [i.id for i in bank.items.values() if i.practice and bank.not_practice_because(i)]
+        hint = (f"; {len(waiting)} practice item(s) are not live and approved yet ({', '.join(waiting[:5])})"
+                if waiting else "; mark items 'pool: practice' and 'status: live' and record their review")
+        raise ExamBuilderError(f"no practice item{(' of ' + asked) if asked else ''} may be used{hint}")
+    units = _units(wanted)
+    if count is not None and count < len(wanted):
+        rng = random.Random(seed)
+        rng.shuffle(units)
+        picked: list[Item] = []
+        for unit in units:
+            if len(picked) >= count:
+                break
+            picked += unit
+        keep = {i.id for i in picked}
+        wanted = [i for i in wanted if i.id in keep]  # back in bank order
+
+    certification = [i for i in bank.items.values() if not i.practice]
+    problems = [Problem(Location(p.where.file, cell=p.where.cell, item=p.id),
+                        f"practice item {p.id!r} {how} certification item {c.id!r} "
+                        f"({c.where.file} cell {c.where.cell}); practice keys are shown to candidates, so it cannot be used")
+                for p, c, how in overlaps(wanted, certification)]
+    form_items = 0
+    for m in forms:
+        for e in m.items:
+            form_items += 1
+            for p in wanted:
+                if p.id == e.item_id:
+                    problems.append(Problem(Location(p.where.file, cell=p.where.cell, item=p.id),
+                                            f"practice item {p.id!r} was on certification form {m.assignment} "
+                                            f"(question {e.number}); it cannot be used for practice"))
+    if problems:
+        raise ValidationFailed(problems)
+
+    scenarios = {i.scenario: bank.scenarios[i.scenario] for i in wanted if i.scenario and i.scenario in bank.scenarios}
+    guides = {i.id: guide(rubrics[i.rubric_id]) for i in wanted if i.rubric_id in rubrics and not _objective(i)}
+    if not title:
+        parts = [names[c] for c in competencies] + [f"Module {m}: {titles[m]}" for m in modules]
+        title = "Practice: " + (" · ".join(parts) if parts else "all topics")
+    return PracticeSet(
+        name=name, title=title, exam=exam, competencies=tuple(competencies), modules=tuple(modules), minutes=minutes,
+        built_at=now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), built_by=built_by,
+        items=tuple(wanted), scenarios=scenarios, guides=guides,
+        competency_names={c: n for c, n in names.items() if any(i.competency == c for i in wanted)},
+        module_titles={m: titles[m] for m in sorted({i.module for i in wanted if i.module in titles})},
+        proof=Proof(certification_items=len(certification), forms=tuple(sorted(m.assignment for m in forms)),
+                    form_items=form_items),
+    )
+
+
+def _objective(item: Item) -> bool:
+    from ..kinds import kind_for
+
+    return kind_for(item.kind).objective
+
+
+# -- files ------------------------------------------------------------------------------------
+def set_path(course, name: str) -> Path:
+    check_name(name)
+    return course.practice_dir / f"{name}.json"
+
+
+def set_json(pset: PracticeSet) -> str:
+    return json.dumps(pset.model_dump(mode="json"), indent=1, ensure_ascii=False) + "\n"
+
+
+def read_set(path: Path, label: str) -> PracticeSet:
+    """A set file as data; a broken one is a located error (never a traceback on a candidate's page)."""
+    try:
+        return PracticeSet.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise ExamBuilderError(f"{label}: no such practice set; build it with exam-builder practice build") from None
+    except (OSError, ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0][:200]
+        raise ValidationFailed([Problem(Location(label), f"not a practice set file ({first}); build it again")]) from None
+
+
+def load_set(course, name: str) -> PracticeSet:
+    path = set_path(course, name)
+    return read_set(path, rel(path, course.root))
+
+
+def list_sets(course) -> list[PracticeSet]:
+    """Every readable set of the course, by name (a broken file is skipped here; ``load_set`` names it)."""
+    out = []
+    if course.practice_dir.is_dir():
+        for path in sorted(course.practice_dir.glob("*.json")):
+            if NAME.match(path.stem):
+                try:
+                    out.append(read_set(path, rel(path, course.root)))
+                except ExamBuilderError:
+                    continue
+    return out
+
+
+def build_practice(course, name: str, exam: str | None = None, competencies: Sequence[str] = (),
+                   modules: Sequence[int] = (), count: int | None = None, minutes: int | None = None,
+                   title: str = "", seed: int = 0, actor: str = "") -> tuple[PracticeSet, Path]:
+    """Check the bank, assemble and prove the set, write it and audit it (one transaction)."""
+    from ..assembly.build import load_checked_bank
+    from ..assembly.manifest import Manifest
+    from ..assembly.release import write_atomic
+    from ..records import audit
+    from ..records.queries import forms as forms_q
+
+    exam = course.exam_name(exam)
+    path = set_path(course, name)
+    bank, rubrics = load_checked_bank(course, exam)
+    actor = audit.current_actor(actor or None)
+    with course.db.transaction() as s:
+        manifests = [Manifest.model_validate(f.manifest) for f in forms_q.select_forms(s)]
+        pset = assemble_set(bank, rubrics, course.policy, manifests, name, exam, competencies, modules, count,
+                            minutes, title, seed, built_by=actor)
+        audit.record(s, actor, "practice_set_built", "practice_set", name, items=[i.id for i in pset.items],
+                     forms_compared=len(pset.proof.forms), certification_items_compared=pset.proof.certification_items)
+        write_atomic(path, set_json(pset))  # last: a failed write rolls the audit entry back
+    return pset, path

@@ -1,0 +1,212 @@
+"""Practice sets and runs: items marked for practice never reach a certification form, a practice
+set never holds a certification item (the builder proves it, against the bank and stored forms),
+and a run gives right or wrong with the rationale and a summary with what to study next."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from coursekit import approve_offered_items
+from exam_builder.assembly.blueprint import eligible_items, load_blueprint
+from exam_builder.bank import Pool, Where, load_bank
+from exam_builder.bank.parse import parse_cell, render_item
+from exam_builder.bank.validate import validate
+from exam_builder.cli import cli
+from exam_builder.course import Course
+from exam_builder.errors import ExamBuilderError, ValidationFailed
+from exam_builder.practice.run import PracticeRun, TimeUp
+from exam_builder.practice.sets import assemble_set, build_practice, load_set
+from exam_builder.records.models import AuditEntry, Response, Sitting
+from exam_builder.rubrics.model import load_rubrics
+
+PRACTICE_NB = "source/cps/practice.ipynb"
+
+
+def run_cli(course: Course, *args: str):
+    return CliRunner().invoke(cli, ["--course", str(course.root), *args], catch_exceptions=False)
+
+
+def sample(course: Course):
+    bank = load_bank([course.source_dir], lambda p: str(p.relative_to(course.root)))
+    rubrics, _ = load_rubrics([course.rubrics_dir])
+    return bank, rubrics
+
+
+def counts(course: Course) -> tuple[int, int, int]:
+    with course.db.read() as s:
+        return tuple(s.execute(select(func.count()).select_from(m)).scalar_one() for m in (Sitting, Response, AuditEntry))
+
+
+# -- the bank: a practice pool apart -----------------------------------------------------------
+def test_the_sample_bank_has_a_practice_pool_that_certification_forms_never_draw(course):
+    bank, rubrics = sample(course)
+    practice = [i for i in bank.items.values() if i.practice]
+    assert len(practice) == 18 and {i.module for i in practice} == set(range(1, 10))
+    assert all(i.where.file == PRACTICE_NB for i in practice)
+    assert not [p for p in validate(bank, rubrics, course.policy) if p.is_error]
+    # approved or not, a practice item is never eligible for a certification form
+    bp = load_blueprint(course.exam_dir("cps") / "blueprint.yaml", bank, rubrics, course.policy, "blueprint.yaml")
+    elig = eligible_items(bp, bank, rubrics)
+    assert not {i.id for i in elig.items} & {i.id for i in practice}
+    assert all("practice item" in elig.excluded[i.id] for i in practice if i.id in elig.excluded)
+    assert bank.practice() == practice and not set(bank.live()) & set(practice)
+
+
+def test_a_certification_items_content_and_hash_do_not_mention_the_pool(course):
+    bank, _ = sample(course)
+    item = bank.items["ps-mc-01"]
+    assert "pool" not in item.content()
+    moved = item.model_copy(update={"pool": Pool.practice})
+    assert moved.content()["pool"] == "practice" and moved.content_hash() != item.content_hash()
+    again, problems = parse_cell(render_item(moved), item.where)
+    assert not problems and again.pool is Pool.practice and again.content_hash() == moved.content_hash()
+
+
+def test_a_practice_copy_of_a_certification_question_is_an_error_located_at_the_copy(course):
+    bank, rubrics = sample(course)
+    original = bank.items["ps-mc-17"]  # uses scenario sc-bound-gift
+    nb = course.root / PRACTICE_NB
+    data = json.loads(nb.read_text())
+    header = render_item(original.model_copy(update={"id": "pr-copy-01", "pool": Pool.practice,
+                                                      "stem": original.stem.replace("best", "most")}))
+    data["cells"].append({"cell_type": "markdown", "id": "copy01", "metadata": {}, "source": header})
+    nb.write_text(json.dumps(data))
+    bank, rubrics = sample(course)
+    problems = [p for p in validate(bank, rubrics, course.policy) if p.is_error and p.location.item == "pr-copy-01"]
+    text = "\n".join(map(str, problems))
+    assert f"{PRACTICE_NB}:cell {len(data['cells'])}" in text
+    assert "nearly repeats" in text and "'ps-mc-17'" in text
+    assert "scenario 'sc-bound-gift' is used by certification items" in text
+    result = run_cli(course, "check", PRACTICE_NB)
+    assert result.exit_code != 0 and "pr-copy-01" in result.output
+
+
+def test_an_unknown_pool_is_refused_in_words(course):
+    item, problems = parse_cell("**[TF] pr-x** · competency: peer-support · module: 1 · pool: study\n\nA claim.\n\n"
+                                "- [x] True\n- [ ] False", Where(file="f.ipynb", cell=2))
+    assert any("pool 'study' is unknown" in str(p) for p in problems)
+
+
+# -- building a set ---------------------------------------------------------------------------
+def test_practice_build_writes_a_proven_set_of_practice_items_only_and_audits_it(course):
+    before = run_cli(course, "practice", "build", "peer", "--competency", "peer-support")
+    assert before.exit_code != 0 and "not live and approved yet" in before.output  # waiting for review
+    approve_offered_items(course)
+    audits = counts(course)[2]
+    result = run_cli(course, "practice", "build", "peer", "--competency", "peer-support", "--minutes", "20",
+                     "--by", "A. Coordinator")
+    assert result.exit_code == 0, result.output
+    assert "overlap: none" in result.output and "/?set=peer" in result.output
+    pset = load_set(course, "peer")
+    bank, _ = sample(course)
+    practice_ids = {i.id for i in bank.items.values() if i.practice}
+    assert {i.id for i in pset.items} == {i.id for i in bank.items.values() if i.practice and i.competency == "peer-support"}
+    assert pset.minutes == 20 and pset.built_by == "A. Coordinator"
+    assert pset.proof.certification_items == len(bank.items) - len(practice_ids) and pset.proof.overlap == ()
+    text = (course.practice_dir / "peer.json").read_text()
+    leaked = [i.id for i in bank.items.values() if not i.practice and (f'"{i.id}"' in text or i.stem in text)]
+    assert leaked == []
+    assert counts(course)[2] == audits + 1
+    listed = run_cli(course, "practice", "list")
+    assert "peer" in listed.output and "/?set=peer" in listed.output
+
+
+def test_an_item_that_was_on_a_stored_form_is_refused(course):
+    approve_offered_items(course)
+    bank, rubrics = sample(course)
+    from exam_builder.bank.review import gate
+
+    bank = gate(course, bank)
+    form = SimpleNamespace(assignment="cps-A", items=[SimpleNamespace(item_id="pr-mc-03", number=12)])
+    with pytest.raises(ValidationFailed) as exc:
+        assemble_set(bank, rubrics, course.policy, [form], "m3", "cps", modules=[3])
+    assert "source/cps/practice.ipynb:cell" in str(exc.value)
+    assert "'pr-mc-03' was on certification form cps-A (question 12)" in str(exc.value)
+
+
+def test_bad_requests_are_refused_before_anything_is_written(course):
+    approve_offered_items(course)
+    for args, words in ((["Bad Name"], "practice set name"), (["x", "--competency", "nope"], "unknown competency 'nope'"),
+                        (["x", "--module", "42"], "unknown module 42")):
+        result = run_cli(course, "practice", "build", *args)
+        assert result.exit_code != 0 and words in result.output
+    assert not course.practice_dir.exists() or not list(course.practice_dir.iterdir())
+
+
+def test_a_broken_set_file_is_named(course):
+    course.practice_dir.mkdir()
+    (course.practice_dir / "broken.json").write_text("{not json")
+    with pytest.raises(ValidationFailed) as exc:
+        load_set(course, "broken")
+    assert "practice/broken.json" in str(exc.value)
+
+
+# -- a run ---------------------------------------------------------------------------------------
+@pytest.fixture
+def every_set(course):
+    approve_offered_items(course)
+    pset, _ = build_practice(course, "all", "cps", actor="t")
+    return pset
+
+
+def test_a_run_says_right_or_wrong_with_the_rationale_and_never_changes_a_checked_answer(course, every_set):
+    before = counts(course)
+    run = PracticeRun(every_set, seed=3)
+    assert sorted(q.item.id for q in run.questions) == sorted(i.id for i in every_set.items)
+    door = [q.number for q in run.questions if q.item.scenario == "sc-pr-door"]
+    assert door == list(range(door[0], door[0] + len(door)))  # a scenario's items stay together
+    tf = next(q for q in run.questions if q.item.kind.value == "true_false")
+    right = run.check(tf.number, tf.key)
+    assert right.right and right.headline == "Right." and right.rationale == tf.item.rationale
+    mc = next(q for q in run.questions if q.item.kind.value == "multiple_choice")
+    wrong_label = next(lab for lab in mc.labels if lab != mc.key)
+    wrong = run.check(mc.number, wrong_label)
+    assert wrong.verdict == "not right" and wrong.key_labels == (mc.key,)
+    assert wrong.key_text.startswith(f"{mc.key}. ") and mc.item.choices[mc.item.key].text in wrong.key_text
+    assert run.check(mc.number, mc.key) == wrong  # checked is final for this run
+    ms = next(q for q in run.questions if q.item.kind.value == "multiple_select")
+    one_key = ms.key.split(",")[0]
+    partly = run.check(ms.number, one_key)
+    assert partly.verdict == "partly right" and 0 < partly.earned < ms.item.points
+    orq = next(q for q in run.questions if not q.objective)
+    written = run.check(orq.number, "I would ask her what she needs.")
+    assert written.verdict == "written" and written.guide and all(":" in g for g in written.guide)
+    with pytest.raises(ExamBuilderError):
+        run.check(next(q.number for q in run.questions if q.objective and q.number not in run.feedback), "Z")
+    summary = run.summary()
+    assert summary.right == 1 and summary.checked == 3
+    assert [r.name for r in summary.rows] == list(every_set.competency_names.values())
+    assert summary.study_next and all(r.share is None or r.share < 0.8 for r in summary.study_next)
+    missed = next(r for r in summary.rows if r.slug == mc.item.competency)
+    assert f"module {mc.item.module}" in " ".join(missed.missed_modules)
+    assert counts(course) == before  # nothing stored: no sitting, no response, no audit entry
+
+
+def test_a_chosen_clock_ends_the_run(every_set):
+    now = [0.0]
+    run = PracticeRun(every_set, seed=1, minutes=10, clock=lambda: now[0])
+    assert run.time_left() == dt.timedelta(minutes=10)
+    now[0] = 601.0
+    assert run.time_up
+    with pytest.raises(TimeUp):
+        run.check(1, run.questions[0].key)
+    assert PracticeRun(every_set).time_left() is None
+
+
+def test_two_runs_come_in_different_orders(every_set):
+    orders = {tuple(q.item.id for q in PracticeRun(every_set, seed=s).questions) for s in range(5)}
+    assert len(orders) > 1
+
+
+def test_the_practice_notebook_is_packaged_beside_the_exam_app():
+    from exam_builder.delivery.server import EXAM_NOTEBOOK, PRACTICE_NOTEBOOK
+
+    nb = json.loads(Path(PRACTICE_NOTEBOOK).read_text())
+    assert PRACTICE_NOTEBOOK.parent == EXAM_NOTEBOOK.parent
+    assert "practice_app import launch" in "".join(nb["cells"][0]["source"])
