@@ -37,6 +37,7 @@ they run as hub services instead (``exam_builder.hub.service``), signed in as hu
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import os
 import re
@@ -64,6 +65,9 @@ PRACTICE_NOTEBOOK = HERE / "practice.ipynb"
 #: Warm kernels of the practice app by default: a study group opening its link together.
 PRACTICE_SEATS = 4
 STATUS_PATH = "exam-builder/status"
+#: The page request being served in this task (``ExamPageHandler.get``), so that the kernel manager
+#: stops counting it as "opening" once it holds a kernel: a page never counts twice toward the cap.
+OPENING: contextvars.ContextVar[object] = contextvars.ContextVar("exam_builder_opening")
 
 #: What a candidate's browser may send to its kernel: widget traffic, nothing that runs code.
 ALLOWED_FROM_BROWSER = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_request", "kernel_info_request"})
@@ -340,6 +344,7 @@ class KernelLifecycle:
         self._last_take = time.monotonic()
         render_task, cache, kernel_id = await super().get_rendered_notebook(*args, **kwargs)
         self._handed_out[kernel_id] = time.monotonic()
+        self._took_kernel()
         self._ensure_culler()
         return render_task, cache, kernel_id
 
@@ -351,6 +356,7 @@ class KernelLifecycle:
         self._last_take = time.monotonic()
         kernel_id = await super().start_kernel(*args, **kwargs)
         self._handed_out[kernel_id] = time.monotonic()
+        self._took_kernel()
         self._ensure_culler()
         return kernel_id
 
@@ -359,7 +365,11 @@ class KernelLifecycle:
 
     def full(self) -> bool:
         """Pages holding a kernel, and pages being opened right now, reach ``max_pages``."""
-        return self.pages() + getattr(self, "opening", 0) >= self.max_pages()
+        return self.pages() + len(getattr(self, "opening", ())) >= self.max_pages()
+
+    def _took_kernel(self) -> None:
+        """The page being opened in this request holds a kernel now: it counts once, in ``pages``."""
+        getattr(self, "opening", set()).discard(OPENING.get(None))
 
     def max_pages(self) -> int:
         return self.exam_settings.max_pages or (2 * max(self._pool_target, 1) + 4)
@@ -428,11 +438,16 @@ def _page_handler(base):
                 self.finish(full_page(self._words()))
                 return
             self.xsrf_token  # noqa: B018 (sets the cookie the page's unload beacon sends back)
-            km.opening = getattr(km, "opening", 0) + 1  # counted at once: a burst cannot slip past the cap
+            # counted at once (a burst cannot slip past the cap) until it holds a kernel (``_took_kernel``)
+            token = object()
+            if not isinstance(getattr(km, "opening", None), set):
+                km.opening = set()
+            km.opening.add(token)
+            OPENING.set(token)
             try:
                 return await super().get(path)
             finally:
-                km.opening -= 1
+                km.opening.discard(token)
 
         def _words(self) -> PageWords:
             return self.settings.get("exam_builder_words") or EXAM_WORDS

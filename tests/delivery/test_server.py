@@ -51,6 +51,10 @@ def server(course_root):
     srv.kill()
 
 
+#: A page whose kernel had to start cold, on a loaded two-core machine (the wait, not the claim).
+SLOW_LOAD = 180_000
+
+
 def offline_page(browser, **kw):
     ctx, outside = offline_context(browser, **kw)
     page = ctx.new_page()
@@ -79,7 +83,7 @@ def test_page_loads_and_reloads_leave_no_kernels(server, browser):
     ctx, page, _ = offline_page(browser)
     for _ in range(30):  # a candidate reloading: the old page's beacon frees its kernel
         page.reload() if loads else page.goto(server.url)
-        page.get_by_label("Access code").wait_for()
+        page.get_by_label("Access code").wait_for(timeout=SLOW_LOAD)
         loads += 1
     for _ in range(10):  # tabs opened and closed (closing runs the page's unload handler)
         p2 = ctx.new_page()
@@ -181,6 +185,7 @@ def test_https_with_a_self_signed_certificate(course_root, browser, tmp_path):
             urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/exam-builder/status", timeout=5).read()
         ctx, page, outside = offline_page(browser, ignore_https_errors=True)
         page.goto(srv.url)
+        page.get_by_label("Access code").wait_for(timeout=SLOW_LOAD)
         page.get_by_label("Access code").fill("NOT-A-CODE")
         page.get_by_role("button", name="Sign in").click()
         page.get_by_text("not right").wait_for()  # the widgets talk over wss://
