@@ -275,6 +275,7 @@ class KernelLifecycle:
         self.exam_settings = settings
         self._spare = spare
         self._handed_out = {}
+        self._page_kernel: dict[object, str] = {}  # a page request being served -> the kernel it took
         self._last_take = 0.0
         self._pacer = None
         self._culler = None
@@ -344,7 +345,7 @@ class KernelLifecycle:
         self._last_take = time.monotonic()
         render_task, cache, kernel_id = await super().get_rendered_notebook(*args, **kwargs)
         self._handed_out[kernel_id] = time.monotonic()
-        self._took_kernel()
+        self._took_kernel(kernel_id)
         self._ensure_culler()
         return render_task, cache, kernel_id
 
@@ -356,7 +357,7 @@ class KernelLifecycle:
         self._last_take = time.monotonic()
         kernel_id = await super().start_kernel(*args, **kwargs)
         self._handed_out[kernel_id] = time.monotonic()
-        self._took_kernel()
+        self._took_kernel(kernel_id)
         self._ensure_culler()
         return kernel_id
 
@@ -367,9 +368,19 @@ class KernelLifecycle:
         """Pages holding a kernel, and pages being opened right now, reach ``max_pages``."""
         return self.pages() + len(getattr(self, "opening", ())) >= self.max_pages()
 
-    def _took_kernel(self) -> None:
+    def _took_kernel(self, kernel_id: str) -> None:
         """The page being opened in this request holds a kernel now: it counts once, in ``pages``."""
-        getattr(self, "opening", set()).discard(OPENING.get(None))
+        token = OPENING.get(None)
+        if token in getattr(self, "opening", ()):
+            self.opening.discard(token)
+            self._page_kernel[token] = kernel_id
+
+    def page_sent(self, token: object) -> None:
+        """The page of this request is sent: its browser can connect from now, so the kernel's
+        ``unconnected_grace_seconds`` counts from here, not from when rendering began."""
+        kernel_id = self._page_kernel.pop(token, None)
+        if kernel_id in self._handed_out:
+            self._handed_out[kernel_id] = time.monotonic()
 
     def max_pages(self) -> int:
         return self.exam_settings.max_pages or (2 * max(self._pool_target, 1) + 4)
@@ -448,6 +459,8 @@ def _page_handler(base):
                 return await super().get(path)
             finally:
                 km.opening.discard(token)
+                if hasattr(km, "page_sent"):
+                    km.page_sent(token)
 
         def _words(self) -> PageWords:
             return self.settings.get("exam_builder_words") or EXAM_WORDS

@@ -26,7 +26,7 @@ from serverkit import EXE, Server, free_port, offline_context, run_pages
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 SETTINGS = """
-c.ServerSettings.unconnected_grace_seconds = 5
+c.ServerSettings.unconnected_grace_seconds = 10
 c.ServerSettings.reconnect_grace_seconds = 6
 c.ServerSettings.cull_interval_seconds = 0.5
 c.ServerSettings.refill_quiet_seconds = 0.5
@@ -119,7 +119,7 @@ def test_idle_connected_page_keeps_its_kernel(server, browser):
     page.goto(server.url)
     page.get_by_label("Access code").wait_for()
     before = server.status()
-    time.sleep(13)  # twice the reconnect grace, more than twice the unconnected grace
+    time.sleep(21)  # three times the reconnect grace, more than twice the unconnected grace
     after = server.status()
     assert after["connected"] == 1 and after["pages"] == before["pages"] == 1, (before, after)
     page.get_by_label("Access code").fill("STILL-HERE")
