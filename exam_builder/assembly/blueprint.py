@@ -185,8 +185,8 @@ def eligible_items(bp: Blueprint, bank: Bank, rubrics: Mapping[str, Rubric]) -> 
     unreviewed: dict[str, str] = {}
     for item in bank.offered():
         why_not = bank.not_live_because(item)
-        if item.practice:  # never on a certification form, approved or not
-            excluded[item.id] = why_not or "it is a practice item"
+        if item.practice:  # never on a certification form, approved or not (not "waiting for review")
+            excluded[item.id] = why_not
         elif why_not is not None:
             unreviewed[item.id] = why_not
         elif bp.count(item.competency, item.kind) <= 0:

@@ -47,6 +47,16 @@ def pass_course_db(f: F) -> F:
     return pass_course(run)  # type: ignore[return-value]
 
 
+def tls_options(f: F) -> F:
+    """``--certfile``/``--keyfile``: serve a candidates' app over HTTPS (``serve``, ``practice serve``)."""
+    from pathlib import Path
+
+    f = click.option("--keyfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="TLS private key (PEM) of --certfile.")(f)
+    return click.option("--certfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="TLS certificate (PEM) to serve HTTPS; with --keyfile.")(f)
+
+
 def say(text: str) -> None:
     """Print a server's plain message (no markup, no highlighting, never cut)."""
     console.print(text, soft_wrap=True, highlight=False)

@@ -6,14 +6,13 @@ Every command takes a database at the current revision (``pass_course_db``); the
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import click
 from rich.table import Table
 
 from ..errors import rel
 from ..records.audit import current_actor
-from .common import console, pass_course_db, say
+from .common import console, pass_course_db, say, tls_options
 
 
 @click.group()
@@ -185,10 +184,7 @@ def scribe(course, sitting_id, scribe, reason, actor) -> None:
 @click.option("--seats", type=click.IntRange(0, 2000), default=None,
               help="Warm kernels to keep for candidates (default: the sittings open now, "
                    "or c.ServerSettings.seats).")
-@click.option("--certfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TLS certificate (PEM) to serve HTTPS; with --keyfile.")
-@click.option("--keyfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TLS private key (PEM) of --certfile.")
+@tls_options
 @pass_course_db
 def serve(course, host, port, seats, certfile, keyfile) -> None:
     """Start the candidates' exam app (Voila, one notebook only, a warm kernel for every seat)."""

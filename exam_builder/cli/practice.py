@@ -6,13 +6,11 @@ writes into the course (practice/ and the audit trail), so it runs under the cou
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from rich.table import Table
 
 from ..errors import rel
-from .common import console, pass_course, pass_course_db, say
+from .common import console, pass_course, pass_course_db, say, tls_options
 
 
 @click.group("practice")
@@ -71,10 +69,7 @@ def list_cmd(course) -> None:
 @click.option("--port", default=8868, show_default=True, type=int, help="Port to listen on.")
 @click.option("--seats", type=click.IntRange(0, 500), default=None,
               help="Warm kernels to keep (default: 4, a study group opening its link together).")
-@click.option("--certfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TLS certificate (PEM) to serve HTTPS; with --keyfile.")
-@click.option("--keyfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TLS private key (PEM) of --certfile.")
+@tls_options
 @pass_course
 def serve(course, host, port, seats, certfile, keyfile) -> None:
     """Start the practice app: one link per set, no access code, nothing recorded about the candidate."""

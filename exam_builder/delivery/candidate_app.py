@@ -93,8 +93,6 @@ class CandidateApp(ScreenApp):
         self.clock_choice = ChoiceGroup([("show", "Show"), ("hide", "Hide")], legend="Clock", value="show",
                                         appearance="buttons")
         self.clock_choice.observe(self._safe(lambda _ch: self._show_clock()), names="value")
-        self.where = w.HTML("")
-        self.where.add_class("eb-where")
         self.prev_btn = self._button("◀ Previous", lambda: self._go(self.current - 1), tooltip="Previous question")
         self.next_btn = self._button("Next ▶", lambda: self._go(self.current + 1), "primary", tooltip="Next question")
         self.review_btn = self._button("Review and submit", self._show_review, "warning")

@@ -41,7 +41,7 @@ TICK_SECONDS = 1.0
 
 def set_from_query(query: str | None) -> str | None:
     """The set a link names: ``set=<name>`` in its query string."""
-    values = urllib.parse.parse_qs(query or "").get("set")
+    values = urllib.parse.parse_qs((query or "").lstrip("?")).get("set")
     return values[0] if values else None
 
 
@@ -57,15 +57,13 @@ class PracticeApp(ScreenApp):
         self._timer_task = None
         self._controls: dict[int, w.Widget] = {}
         super().__init__(f"{course.policy.program_name}: practice")
-        self.where = w.HTML("")
-        self.where.add_class("eb-where")
         self._followed = False
         self.assist.observe(self._safe(self._on_page_query), names="page_query")
         self._show_sets()
 
     def _on_page_query(self, change) -> None:
         """The page reports its link once drawn: open the link's set, once, if nothing was chosen yet."""
-        name = set_from_query(change["new"].lstrip("?"))
+        name = set_from_query(change["new"])
         if name and not self._followed and self.screen == "sets":
             self._followed = True
             self.open_set(name)

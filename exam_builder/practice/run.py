@@ -30,7 +30,7 @@ from ..bank.model import Item
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..kinds.base import LABELS
-from .sets import PracticeSet
+from .sets import PracticeSet, scenario_units
 
 
 class TimeUp(ExamBuilderError):
@@ -126,10 +126,7 @@ class PracticeRun:
 
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)
-        units: dict[str, list[Item]] = {}
-        for it in self.pset.items:
-            units.setdefault(it.scenario or f"item:{it.id}", []).append(it)
-        order = list(units.values())
+        order = scenario_units(self.pset.items)
         rng.shuffle(order)
         items = [it for unit in order for it in unit]
         self.questions = [Question(n, it, kind_for(it.kind).choice_order(it, True, rng))

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..bank import Bank
 from ..bank.model import Item, Scenario
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..kinds import kind_for
 from ..policy import ProgramPolicy
 from ..rubrics.model import Rubric
 from .overlap import SIMILAR, overlaps
@@ -47,8 +48,7 @@ class Proof(BaseModel):
     certification_items: int  # certification items of the bank (any status)
     forms: tuple[str, ...]  # assignments of every stored form
     form_items: int  # item entries on those forms
-    rule: str = f"no shared id and no question {SIMILAR:.0%} or more alike"
-    overlap: tuple[str, ...] = ()  # always empty in a written set: an overlap stops the build
+    rule: str = f"no shared id and no question {SIMILAR:.0%} or more alike"  # an overlap stops the build
 
 
 class PracticeSet(BaseModel):
@@ -79,7 +79,7 @@ def check_name(name: str) -> None:
                                "(at most 48), e.g. module-3 or boundaries")
 
 
-def _units(items: Sequence[Item]) -> list[list[Item]]:
+def scenario_units(items: Sequence[Item]) -> list[list[Item]]:
     """Items grouped so that a scenario's items stay together, in bank order."""
     groups: dict[str, list[Item]] = {}
     for it in items:
@@ -125,7 +125,7 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
         hint = (f"; {len(waiting)} practice item(s) are not live and approved yet ({', '.join(waiting[:5])})"
                 if waiting else "; mark items 'pool: practice' and 'status: live' and record their review")
         raise ExamBuilderError(f"no practice item{(' of ' + asked) if asked else ''} may be used{hint}")
-    units = _units(wanted)
+    units = scenario_units(wanted)
     if count is not None and count < len(wanted):
         rng = random.Random(seed)
         rng.shuffle(units)
@@ -142,20 +142,18 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
                         f"practice item {p.id!r} {how} certification item {c.id!r} "
                         f"({c.where.file} cell {c.where.cell}); practice keys are shown to candidates, so it cannot be used")
                 for p, c, how in overlaps(wanted, certification)]
-    form_items = 0
-    for m in forms:
-        for e in m.items:
-            form_items += 1
-            for p in wanted:
-                if p.id == e.item_id:
-                    problems.append(Problem(Location(p.where.file, cell=p.where.cell, item=p.id),
-                                            f"practice item {p.id!r} was on certification form {m.assignment} "
-                                            f"(question {e.number}); it cannot be used for practice"))
+    by_id = {p.id: p for p in wanted}
+    form_items = sum(len(m.items) for m in forms)
+    problems += [Problem(Location(p.where.file, cell=p.where.cell, item=p.id),
+                         f"practice item {p.id!r} was on certification form {m.assignment} "
+                         f"(question {e.number}); it cannot be used for practice")
+                 for m in forms for e in m.items if (p := by_id.get(e.item_id)) is not None]
     if problems:
         raise ValidationFailed(problems)
 
     scenarios = {i.scenario: bank.scenarios[i.scenario] for i in wanted if i.scenario and i.scenario in bank.scenarios}
-    guides = {i.id: guide(rubrics[i.rubric_id]) for i in wanted if i.rubric_id in rubrics and not _objective(i)}
+    guides = {i.id: guide(rubrics[i.rubric_id]) for i in wanted
+              if i.rubric_id in rubrics and not kind_for(i.kind).objective}
     if not title:
         parts = [names[c] for c in competencies] + [f"Module {m}: {titles[m]}" for m in modules]
         title = "Practice: " + (" · ".join(parts) if parts else "all topics")
@@ -168,12 +166,6 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
         proof=Proof(certification_items=len(certification), forms=tuple(sorted(m.assignment for m in forms)),
                     form_items=form_items),
     )
-
-
-def _objective(item: Item) -> bool:
-    from ..kinds import kind_for
-
-    return kind_for(item.kind).objective
 
 
 # -- files ------------------------------------------------------------------------------------

@@ -59,6 +59,8 @@ class ScreenApp:
         self.text_size.observe(self._safe(self._on_text_size), names="value")
         self.title = w.HTML(f"<h1>{html.escape(title)}</h1>")
         self.timer = w.HTML("")
+        self.where = w.HTML("")  # "Question 3 of 18", beside the timer in the bar
+        self.where.add_class("eb-where")
         self.bar = w.HBox([self.timer])
         self.bar.add_class("eb-bar")
         self.options = w.HBox([self.text_size])

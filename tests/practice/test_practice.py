@@ -108,7 +108,7 @@ def test_practice_build_writes_a_proven_set_of_practice_items_only_and_audits_it
     practice_ids = {i.id for i in bank.items.values() if i.practice}
     assert {i.id for i in pset.items} == {i.id for i in bank.items.values() if i.practice and i.competency == "peer-support"}
     assert pset.minutes == 20 and pset.built_by == "A. Coordinator"
-    assert pset.proof.certification_items == len(bank.items) - len(practice_ids) and pset.proof.overlap == ()
+    assert pset.proof.certification_items == len(bank.items) - len(practice_ids) and pset.proof.form_items == 0
     text = (course.practice_dir / "peer.json").read_text()
     leaked = [i.id for i in bank.items.values() if not i.practice and (f'"{i.id}"' in text or i.stem in text)]
     assert leaked == []

@@ -14,6 +14,8 @@ Reads ``ctx.state["bank"]`` (the bank stage's parse). Leaves ``ctx.state["practi
 """
 from __future__ import annotations
 
+import dataclasses
+
 from rich.table import Table
 
 from ...bank.model import Pool
@@ -52,13 +54,11 @@ def show_refusal(ctx, pset) -> None:
     bank = ctx.state["bank"]
     original = next(i for i in bank.live() if not i.practice)
     copy = original.model_copy(update={"id": "pr-copied-01", "pool": Pool.practice})
-    bank.items[copy.id] = copy
+    with_copy = dataclasses.replace(bank, items={**bank.items, copy.id: copy})  # in memory: the bank is untouched
     try:
-        assemble_set(bank, {}, ctx.course.policy, [], "refused", ctx.exam, competencies=[copy.competency])
+        assemble_set(with_copy, {}, ctx.course.policy, [], "refused", ctx.exam, competencies=[copy.competency])
     except ValidationFailed as exc:
         ctx.console.print(f"Refused: {exc.problems[0]}", highlight=False, markup=False, soft_wrap=True)
-    finally:
-        del bank.items[copy.id]
 
 
 def take(ctx, pset) -> None:
