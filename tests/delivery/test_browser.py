@@ -136,7 +136,10 @@ def test_a_reload_mid_exam_keeps_the_answers(site, page):
     page.get_by_role("radio", name="B. False").check()
     wait_saved(page, 1)
     page.get_by_role("button", name="5", exact=True).click()
-    page.get_by_role("textbox", name="Answer to question 5").press_sequentially("typed, then reloaded", delay=5)
+    wait_question(page, 5)  # the app has moved focus to the new question's heading: typing now stays in the box
+    box = page.get_by_role("textbox", name="Answer to question 5")
+    box.press_sequentially("typed, then reloaded", delay=5)
+    assert box.input_value() == "typed, then reloaded"
     wait_saved(page, 5)  # saved after typing paused, no button pressed
     until(lambda: journal(course, sid).get("or-story") == "typed, then reloaded")  # a slow machine saves in pieces
     page.reload()
