@@ -215,7 +215,7 @@ class _Checker:
             if item.scenario and item.scenario in cert_scenarios:
                 self.error(_loc(item), f"scenario {item.scenario!r} is used by certification items; a practice item "
                                        "needs a scenario of its own")
-        for item, other, why in overlaps(practice, certification):
+        for item, other, why in overlaps(practice, certification, self.bank.scenarios):
             self.error(_loc(item), f"this practice item {why} certification item {other.id!r} at {_where(other)}; "
                                    "practice answers are shown to candidates, so write a different question")
 

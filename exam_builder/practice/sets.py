@@ -34,7 +34,7 @@ from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..kinds import kind_for
 from ..policy import ProgramPolicy
 from ..rubrics.model import Rubric
-from .overlap import SIMILAR, overlaps
+from .overlap import RETOLD, RUN, SIMILAR, overlaps
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 #: Below this share right in a competency, the summary suggests studying it next.
@@ -48,7 +48,8 @@ class Proof(BaseModel):
     certification_items: int  # certification items of the bank (any status)
     forms: tuple[str, ...]  # assignments of every stored form
     form_items: int  # item entries on those forms
-    rule: str = f"no shared id and no question {SIMILAR:.0%} or more alike"  # an overlap stops the build
+    rule: str = (f"no shared id, no question {SIMILAR:.0%} or more alike, and no certification story retold "
+                 f"({RETOLD:.0%} of its words in runs of {RUN} or more)")  # an overlap stops the build
 
 
 class PracticeSet(BaseModel):
@@ -141,7 +142,7 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
     problems = [Problem(Location(p.where.file, cell=p.where.cell, item=p.id),
                         f"practice item {p.id!r} {how} certification item {c.id!r} "
                         f"({c.where.file} cell {c.where.cell}); practice keys are shown to candidates, so it cannot be used")
-                for p, c, how in overlaps(wanted, certification)]
+                for p, c, how in overlaps(wanted, certification, bank.scenarios)]
     by_id = {p.id: p for p in wanted}
     form_items = sum(len(m.items) for m in forms)
     problems += [Problem(Location(p.where.file, cell=p.where.cell, item=p.id),

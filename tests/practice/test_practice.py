@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from coursekit import approve_offered_items
 from exam_builder.assembly.blueprint import eligible_items, load_blueprint
-from exam_builder.bank import Pool, Where, load_bank
+from exam_builder.bank import Kind, Pool, Where, load_bank
 from exam_builder.bank.parse import parse_cell, render_item
 from exam_builder.bank.validate import validate
 from exam_builder.cli import cli
@@ -85,6 +85,47 @@ def test_a_practice_copy_of_a_certification_question_is_an_error_located_at_the_
     assert "scenario 'sc-bound-gift' is used by certification items" in text
     result = run_cli(course, "check", PRACTICE_NB)
     assert result.exit_code != 0 and "pr-copy-01" in result.output
+
+
+def test_a_certification_vignette_retold_in_a_practice_stem_is_an_error_and_stops_the_build(course):
+    """Pasted into the practice item's own stem, under no scenario and with a name changed, the story
+    shares no scenario id and the stems are not alike; its words in long runs give it away."""
+    bank, _ = sample(course)
+    story = bank.scenarios["sc-bound-gift"]
+    user = next(i for i in bank.items.values() if i.scenario == story.id and not i.practice)
+    first = story.text.split()[0]
+    retelling = story.text.replace(first, "Jordan", 1) + "\n\nWhat would you say first?"
+    nb = course.root / PRACTICE_NB
+    data = json.loads(nb.read_text())
+    own = next(i for i in bank.items.values() if i.practice and i.kind is Kind.multiple_choice and not i.scenario)
+    header = render_item(own.model_copy(update={"id": "pr-told-01", "stem": retelling, "scenario": None}))
+    data["cells"].append({"cell_type": "markdown", "id": "told01", "metadata": {}, "source": header})
+    nb.write_text(json.dumps(data))
+    bank, rubrics = sample(course)
+    assert "sc-bound-gift" not in {i.scenario for i in bank.practice()}
+    text = "\n".join(str(p) for p in validate(bank, rubrics, course.policy)
+                     if p.is_error and p.location.item == "pr-told-01")
+    assert f"{PRACTICE_NB}:cell {len(data['cells'])}" in text, text
+    assert "retells scenario 'sc-bound-gift'" in text and f"{user.id!r}" in text
+    # the builder refuses it too, naming the item, and writes nothing
+    approve_offered_items(course)
+    result = run_cli(course, "practice", "build", "told", "--module", str(own.module))
+    assert result.exit_code != 0 and "pr-told-01" in result.output and "retells scenario" in result.output
+    assert not (course.practice_dir / "told.json").exists()
+    from exam_builder.bank.review import gate
+
+    with pytest.raises(ValidationFailed) as exc:  # its own proof, as when the bank was checked before the edit
+        assemble_set(gate(course, bank), rubrics, course.policy, [], "told", "cps", modules=[own.module])
+    assert "practice item 'pr-told-01' retells scenario 'sc-bound-gift'" in str(exc.value)
+
+
+def test_an_ordinary_practice_item_shares_phrases_not_stories():
+    from exam_builder.practice.overlap import RETOLD, plain, retold
+    story = plain("Dana has been sober for a year. At a group she says she wants to quit her job and move to be near her sister.")
+    assert retold(story, plain("Dana has been sober for a year. At a group she says she wants to move near "
+                               "her sister. What do you say?")) >= RETOLD
+    assert retold(story, plain("A person says she wants to quit her job. What is the best next step?")) < RETOLD
+    assert retold(plain("too short"), plain("too short")) == 0.0
 
 
 def test_an_unknown_pool_is_refused_in_words(course):
