@@ -31,6 +31,7 @@ from ..ui.page import heading, md
 from ..ui.screens import ScreenApp, has_loop, kernel_log, launch_app, walk
 from ..ui.widgets import ChoiceGroup
 from .candidate_app import clock_text
+from .session import format_minutes
 
 log = kernel_log("exam_builder.delivery.practice")
 
@@ -93,7 +94,9 @@ class PracticeApp(ScreenApp):
             self._screen("sets", [w.HTML(text + "<p>No practice sets are ready yet. Ask the program.</p>")],
                          message=message)
             return
-        buttons = [self._button(f"{s.title} ({len(s.items)} questions)", lambda s=s: self.open_set(s.name))
+        buttons = [self._button(f"{s.title} ({len(s.items)} questions"
+                                + (f", {format_minutes(s.minutes)} suggested)" if s.minutes else ")"),
+                                lambda s=s: self.open_set(s.name))
                    for s in self.sets.values()]
         self._screen("sets", [w.HTML(text + "<p>Choose a practice set:</p>"),
                               w.VBox(buttons, layout=w.Layout(align_items="flex-start"))], message=message)
@@ -109,10 +112,9 @@ class PracticeApp(ScreenApp):
         s = self.pset
         topics = ", ".join(s.competency_names.values())
         modules = ", ".join(f"module {m} ({t})" for m, t in s.module_titles.items())
-        choices = [("none", "No clock")]
-        if s.minutes and s.minutes not in CLOCKS:
-            choices.append((str(s.minutes), f"{s.minutes} minutes (suggested)"))
-        choices += [(str(m), f"{m} minutes" + (" (suggested)" if m == s.minutes else "")) for m in CLOCKS]
+        offered = ([s.minutes] if s.minutes and s.minutes not in CLOCKS else []) + list(CLOCKS)
+        choices = [("none", "No clock")] + [(str(m), format_minutes(m) + (" (suggested)" if m == s.minutes else ""))
+                                            for m in offered]
         self.clock_pick = ChoiceGroup(choices, legend="Time yourself?", value="none")
         text = (heading(html.escape(s.title), "start")
                 + f"<p>{len(s.items)} questions on {html.escape(topics)}.</p>"

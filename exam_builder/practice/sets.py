@@ -226,6 +226,10 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
         manifests = [Manifest.model_validate(f.manifest) for f in forms_q.select_forms(s)]
         pset = assemble_set(bank, rubrics, course.policy, manifests, name, exam, competencies, modules, count,
                             minutes, title, seed, built_by=actor)
+        same = [o.name for o in list_sets(course) if o.name != name and o.title == pset.title]
+        if same:  # the practice page lists sets by title: two alike cannot be told apart
+            raise ExamBuilderError(f"practice set {same[0]!r} already has the title {pset.title!r}; give this set "
+                                   "a title of its own with --title")
         audit.record(s, actor, "practice_set_built", "practice_set", name, items=[i.id for i in pset.items],
                      forms_compared=len(pset.proof.forms), certification_items_compared=pset.proof.certification_items)
         write_atomic(path, set_json(pset))  # last: a failed write rolls the audit entry back

@@ -47,6 +47,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 EXAM = "cps"
 SMALL = "module-3"  # two questions of module 3: one true/false, one multiple choice
 ALL = "all-topics"  # every practice item of the bank
+TIMED = "timed"  # module 3 again, with a suggested clock of one minute
 LOAD = 90_000  # ms: a page takes a kernel and runs the app
 WAIT = 30_000  # ms: one round trip to the page's kernel, on a busy two-core machine
 #: The server's own config for the module: closed pages give their kernels back soon, so the
@@ -81,7 +82,7 @@ def site(tmp_path_factory):
     course.db.upgrade()
     approve_offered_items(course)
     build(course, EXAM, actor="test-author", console=Console(file=io.StringIO()))
-    for args in ((SMALL, "--module", "3"), (ALL,)):
+    for args in ((SMALL, "--module", "3"), (ALL,), (TIMED, "--module", "3", "--minutes", "1", "--title", "Module 3 against the clock")):
         out = cli(root, "practice", "build", *args, "--by", "Study Group Lead")
         assert "overlap: none" in out and f"/?set={args[0]}" in out, out
         assert re.search(r"items on [1-9]\d* stored form\(s\)", out), out  # compared with real forms
@@ -324,6 +325,31 @@ def test_a_study_group_link_opens_its_set_without_a_code(site, browser):
         expect(page.get_by_text("nothing was recorded, and it does not count as an exam attempt")).to_be_visible()
 
 
+def test_a_chosen_clock_runs_out_into_the_summary(site, browser):
+    """The set suggests one minute; the candidate takes it, answers one question, and the clock ends
+    the run: the questions go, and the summary says time is up and counts what was answered."""
+    course, server = site
+    pset = set_file(course, TIMED)
+    assert pset["minutes"] == 1
+    with opened(browser, server, f"?set={TIMED}") as page:
+        start_screen(page, pset)
+        page.get_by_role("radio", name="1 minute (suggested)", exact=True).check()
+        page.get_by_role("button", name="Start practice").click()
+        question_screen(page, 1, 2)
+        expect(page.get_by_role("timer")).to_have_text(re.compile(r"^Time left: 0:0[01]:\d\d$"))
+        first = shown_item(page, pset["items"])
+        choice(page, 1, next(c["text"] for c in first["choices"] if c["correct"])).click()
+        check_and_see(page, 1, first, right=True)
+        page.get_by_text("Time is up. Here is how you did.").wait_for(timeout=LOAD)
+        wait_summary(page)
+        expect(page.get_by_role("button", name="Check my answer")).to_have_count(0)
+        expect(page.get_by_role("timer")).to_have_count(0)
+        rows = summary_rows(page)
+        assert sum(r[0] for r in rows.values()) == 1 and sum(r[1] for r in rows.values()) == 1, rows
+        assert sum(r[2] for r in rows.values()) == len(pset["items"]), rows
+        page.get_by_text(f"You got 1 of 1 answered questions right (1 of {len(pset['items'])} answered)").wait_for()
+
+
 def row_counts(course: Course) -> dict[str, int]:
     """Rows of every table of the course's database (eb_sitting, eb_response, eb_audit and the rest)."""
     with course.db.read() as s:
@@ -489,6 +515,8 @@ def test_an_unknown_set_lists_the_sets(site, browser):
         wait_focus(page, "Practice questions")
         for title in titles:
             expect(page.get_by_role("button", name=re.compile(rf"^{re.escape(title)} \(\d+ questions\)$"))).to_be_visible()
+        timed = set_file(course, TIMED)["title"]  # a suggested clock is said with the set
+        expect(page.get_by_role("button", name=f"{timed} (2 questions, 1 minute suggested)", exact=True)).to_be_visible()
         expect(page.get_by_label("Access code")).to_have_count(0)
         page.get_by_role("button", name=re.compile(rf"^{re.escape(titles[1])} \(")).click()  # and one can be chosen
         start_screen(page, set_file(course, SMALL))

@@ -180,6 +180,20 @@ def test_bad_requests_are_refused_before_anything_is_written(course):
     assert not course.practice_dir.exists() or not list(course.practice_dir.iterdir())
 
 
+def test_a_second_set_with_the_same_title_is_refused_and_a_rebuild_is_not(course):
+    """Candidates choose sets by title: a second set that would look the same is refused, naming the first."""
+    approve_offered_items(course)
+    assert run_cli(course, "practice", "build", "m3", "--module", "3").exit_code == 0
+    audits = counts(course)[2]
+    again = run_cli(course, "practice", "build", "m3-timed", "--module", "3", "--minutes", "10")
+    assert again.exit_code != 0
+    assert "practice set 'm3' already has the title 'Practice: Module 3: " in again.output and "--title" in again.output
+    assert not (course.practice_dir / "m3-timed.json").exists() and counts(course)[2] == audits
+    assert run_cli(course, "practice", "build", "m3", "--module", "3", "--minutes", "10").exit_code == 0  # same set
+    titled = run_cli(course, "practice", "build", "m3-timed", "--module", "3", "--title", "Module 3, timed")
+    assert titled.exit_code == 0 and load_set(course, "m3-timed").title == "Module 3, timed"
+
+
 def test_a_broken_set_file_is_named(course):
     course.practice_dir.mkdir()
     (course.practice_dir / "broken.json").write_text("{not json")
