@@ -47,11 +47,10 @@ def set_from_query(query: str | None) -> str | None:
 
 
 class PracticeApp(ScreenApp):
-    def __init__(self, course, sets: list[PracticeSet] | None = None, clock=time.monotonic, seed: int | None = None):
+    def __init__(self, course, clock=time.monotonic):
         self.course = course
         self.clock = clock
-        self.seed = seed
-        self.sets = {s.name: s for s in (list_sets(course) if sets is None else sets)}
+        self.sets: dict[str, PracticeSet] = {}
         self.pset: PracticeSet | None = None
         self.run: PracticeRun | None = None
         self.current = 1
@@ -82,8 +81,14 @@ class PracticeApp(ScreenApp):
         return f"practice set {self.pset.name if self.pset else None}"
 
     # -- choose a set, start ----------------------------------------------------------------
+    def _read_sets(self) -> None:
+        """The sets as they are on disk now, not when this kernel was warmed (a preheated kernel may
+        wait days for its page): a set built or rebuilt while the server runs is served at once."""
+        self.sets = {s.name: s for s in list_sets(self.course)}
+
     def _show_sets(self, message: str = "") -> None:
         self._stop_timer()
+        self._read_sets()
         self.bar.children = [self.timer]
         self.timer.value = ""
         text = (heading("Practice questions", "sets")
@@ -105,6 +110,7 @@ class PracticeApp(ScreenApp):
         """Show a set's start screen (a link's set, or one chosen from the list)."""
         if not name:
             return
+        self._read_sets()
         if name not in self.sets:
             self._show_sets(f"There is no practice set called {name!r}. Choose one below.")
             return
@@ -131,7 +137,7 @@ class PracticeApp(ScreenApp):
             return
         pick = self.clock_pick.value
         minutes = None if pick in (None, "none") else int(pick)
-        self.run = PracticeRun(self.pset, seed=self.seed, minutes=minutes, clock=self.clock)
+        self.run = PracticeRun(self.pset, minutes=minutes, clock=self.clock)
         log.info("practice run started (set %s, %s)", self.pset.name, f"{minutes} min" if minutes else "no clock")
         self._controls = {}
         self.prev_btn = self._button("◀ Previous", lambda: self._go(self.current - 1), tooltip="Previous question")
@@ -249,14 +255,9 @@ class PracticeApp(ScreenApp):
         log.info("practice run finished (set %s: %d of %d right, %d answered of %d)",
                  self.pset.name, s.right, s.checked, s.checked, s.total)
         self._screen("summary", [w.HTML(text), w.HBox([
-            self._button("Practise this set again", self._start_again, "primary"),
+            self._button("Practise this set again", lambda: self.open_set(self.pset.name), "primary"),
             self._button("Choose another set", self._show_sets)], layout=w.Layout(flex_flow="row wrap"))],
             message=message)
-
-    def _start_again(self) -> None:
-        if self.pset is not None:
-            self.seed = None if self.seed is None else self.seed + 1  # a new order each run
-            self.open_set(self.pset.name)
 
     # -- the clock the candidate chose ------------------------------------------------------
     def _start_timer(self) -> None:
