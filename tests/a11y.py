@@ -47,6 +47,40 @@ _CLIPPED_JS = """() => {
 }"""
 
 
+#: The focused control's ring (its outline, or its choice's: a radio's ring is drawn on its row), cut
+#: by a box that hides overflow. A scrolling box only counts sideways: it scrolls its content into view.
+_RING_CUT_JS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return [];
+  const out = [];
+  for (const ring of [el, el.closest('.eb-choice')].filter(Boolean)) {
+    const cs = getComputedStyle(ring);
+    const grow = parseFloat(cs.outlineWidth) + parseFloat(cs.outlineOffset || 0);
+    if (cs.outlineStyle === 'none' || !parseFloat(cs.outlineWidth)) continue;
+    const r = ring.getBoundingClientRect();
+    const box = {l: r.left - grow, t: r.top - grow, r: r.right + grow, b: r.bottom + grow};
+    for (let a = ring.parentElement; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      const c = a.getBoundingClientRect();
+      const hides = v => v === 'hidden' || v === 'clip';
+      const sideways = s.overflowX !== 'visible' && (box.l < c.left - 0.5 || box.r > c.right + 0.5);
+      const upDown = hides(s.overflowY) && (box.t < c.top - 0.5 || box.b > c.bottom + 0.5);
+      if (sideways || upDown) {
+        out.push(`focus ring cut off: ${ring.tagName} "${(ring.innerText || ring.value || '').trim().slice(0, 30)}" ` +
+                 `by ${a.tagName}.${String(a.className).split(' ').slice(0, 3).join('.')}`);
+        break;
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def ring_cut(page) -> list[str]:
+    """Whether the focused control's ring is whole (WCAG 2.4.7 and 2.4.11): what cuts it, if anything."""
+    return page.evaluate(_RING_CUT_JS)
+
+
 def violations(page) -> list[dict]:
     """axe-core's WCAG A/AA violations on the page as it is now."""
     result = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})

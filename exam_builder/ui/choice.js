@@ -4,6 +4,7 @@
 let serial = 0;
 
 function render({ model, el }) {
+  el.classList.add("eb-host"); // its box must not clip the focus ring drawn outside the control
   const group = document.createElement("fieldset");
   group.className = "eb-choices";
   const name = `eb-choice-${++serial}-${Math.random().toString(36).slice(2, 8)}`;

@@ -1,6 +1,7 @@
 // The question list: a <nav> of buttons, the current one aria-current="step", each saying in
 // words whether it is answered or flagged. On narrow screens it folds behind a "Questions" button.
 function render({ model, el }) {
+  el.classList.add("eb-host"); // its box must not clip the focus ring drawn outside the control
   const nav = document.createElement("nav");
   nav.className = "eb-nav";
   nav.setAttribute("aria-label", "Questions");

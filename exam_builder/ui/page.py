@@ -30,6 +30,8 @@ def style_css(px: int) -> str:
   font-size: {px}px; line-height: 1.5; color: #111; background: #fff; max-width: 78em; overflow: visible;
   box-sizing: border-box; }}
 .eb-app, .eb-app .widget-box {{ overflow: visible !important; }}
+/* a checkbox's ring is drawn outside it: its widget and label boxes must not clip it */
+.eb-app .widget-checkbox, .eb-app .widget-checkbox .widget-label-basic {{ overflow: visible !important; }}
 .eb-app .widget-html-content, .eb-app .widget-label, .eb-app label, .eb-app button, .eb-app input,
 .eb-app textarea, .eb-app legend {{ font-size: {px}px !important; color: #111; font-family: inherit !important; }}
 .eb-app .widget-html-content {{ line-height: 1.5; white-space: normal; overflow-wrap: anywhere; }}

@@ -4,6 +4,7 @@
 let serial = 0;
 
 function render({ model, el }) {
+  el.classList.add("eb-host"); // its box must not clip the focus ring drawn outside the control
   const form = document.createElement("form");
   form.className = "eb-textform";
   form.noValidate = true;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -210,6 +211,19 @@ def open_sign_in(browser, url: str, size: dict, load: int = 90_000):
     page.goto(url)
     page.get_by_label("Access code").wait_for(timeout=load)
     return ctx, page, outside
+
+
+def tab_until(page, pattern: str, limit: int = 12, key: str = "Tab") -> int:
+    """Press ``key`` (Tab or Shift+Tab) until the focused element matches ``pattern`` (its tag and
+    accessible text); the number of presses. At every stop the focus ring must be whole."""
+    import a11y
+
+    for n in range(1, limit + 1):
+        page.keyboard.press(key)
+        assert not (cut := a11y.ring_cut(page)), cut
+        if re.search(pattern, focused(page)):
+            return n
+    raise AssertionError(f"{pattern!r} not reached in {limit} presses of {key} (at {focused(page)!r})")
 
 
 def focused(page) -> str:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 import a11y
-from serverkit import Server, focused, make_site, open_sign_in
+from serverkit import Server, make_site, open_sign_in, tab_until
 from exam_builder.records.models import Response, Sitting
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
@@ -58,15 +58,6 @@ def question_ready(page, n: int) -> None:
     wait_focus_on(page, f"Question {n} of 5")
     page.locator("fieldset.eb-choices legend, textarea").filter(has_text=f"Answer to question {n}").or_(
         page.get_by_role("textbox", name=f"Answer to question {n}")).first.wait_for()
-
-
-def tab_until(page, pattern: str, limit: int, back: bool = False) -> int:
-    """Press Tab (or Shift+Tab) until the focused element matches; the number of presses."""
-    for n in range(1, limit + 1):
-        page.keyboard.press("Shift+Tab" if back else "Tab")
-        if re.search(pattern, focused(page)):
-            return n
-    raise AssertionError(f"{pattern!r} not reached in {limit} presses (at {focused(page)!r})")
 
 
 def answers(course, sitting_id: int) -> dict[str, str | None]:
@@ -168,7 +159,7 @@ def test_a_keyboard_only_sitting_from_code_to_receipt(site, browser):
     page.keyboard.press("ArrowDown")  # a radio group: the arrow moves to B and chooses it
     page.get_by_text("Answer to question 1 saved").wait_for()
     for n, key in ((2, "ArrowDown"), (3, "ArrowDown")):
-        tab_until(page, r"^button Next", 6, back=True)
+        tab_until(page, r"^button Next", 6, key="Shift+Tab")
         page.keyboard.press("Enter")
         question_ready(page, n)
         assert "step" == page.locator("nav.eb-nav [aria-current]").get_attribute("aria-current")
@@ -176,7 +167,7 @@ def test_a_keyboard_only_sitting_from_code_to_receipt(site, browser):
         tab_until(page, r"^input:radio", 3)
         page.keyboard.press(key)
         page.get_by_text(f"Answer to question {n} saved").wait_for()
-    tab_until(page, r"^button Next", 6, back=True)
+    tab_until(page, r"^button Next", 6, key="Shift+Tab")
     page.keyboard.press("Enter")
     question_ready(page, 4)
     tab_until(page, r"^input:radio", 3)
@@ -185,13 +176,13 @@ def test_a_keyboard_only_sitting_from_code_to_receipt(site, browser):
     tab_until(page, r"^input:checkbox Flag", 4)
     page.keyboard.press("Space")
     page.get_by_role("button", name="4 answered flagged").wait_for()
-    tab_until(page, r"^button Next", 8, back=True)
+    tab_until(page, r"^button Next", 8, key="Shift+Tab")
     page.keyboard.press("Enter")
     question_ready(page, 5)
     tab_until(page, r"^textarea", 3)
     page.keyboard.type("Listen first.")
     page.get_by_text("Answer to question 5 saved").wait_for()
-    tab_until(page, r"^button Review and submit", 8, back=True)
+    tab_until(page, r"^button Review and submit", 8, key="Shift+Tab")
     page.keyboard.press("Enter")
     wait_focus_on(page, "Review and submit")
     tab_until(page, r"^button Submit my exam now", 6)

@@ -36,7 +36,7 @@ from sqlalchemy import func, inspect, select, table
 
 import a11y
 from coursekit import approve_offered_items, new_course_dir
-from serverkit import EXE, Server, focused, new_page
+from serverkit import EXE, Server, focused, new_page, tab_until
 from exam_builder.assembly.build import build
 from exam_builder.bank import load_bank
 from exam_builder.course import Course
@@ -481,15 +481,6 @@ def test_every_practice_screen_passes_axe_and_reflows(site, browser, size):
     assert sorted(done) == sorted(SCREENS)
 
 
-def tab_to(page, pattern: str, limit: int = 12, key: str = "Tab") -> None:
-    """Press ``key`` until the focused element matches ``pattern`` (its tag and accessible text)."""
-    for _ in range(limit):
-        page.keyboard.press(key)
-        if re.search(pattern, focused(page)):
-            return
-    raise AssertionError(f"{pattern!r} not reached in {limit} presses of {key} (at {focused(page)!r})")
-
-
 def test_a_keyboard_only_practice_run(site, browser):
     """No mouse: from the list to the set, started with no clock, a question answered with Space
     and checked with Enter, then the summary; focus lands on each new screen's heading."""
@@ -498,10 +489,10 @@ def test_a_keyboard_only_practice_run(site, browser):
     with opened(browser, server) as page:
         page.get_by_role("heading", name="Practice questions").wait_for(timeout=LOAD)
         wait_focus(page, "Practice questions")
-        tab_to(page, rf"^button {re.escape(pset['title'])} \(")
+        tab_until(page, rf"^button {re.escape(pset['title'])} \(")
         page.keyboard.press("Enter")
         start_screen(page, pset)
-        tab_to(page, r"^input:radio No clock$", 3)  # the clock choice comes first, no clock chosen
+        tab_until(page, r"^input:radio No clock$", 3)  # the clock choice comes first, no clock chosen
         assert page.get_by_role("radio", name="No clock", exact=True).is_checked()
         page.keyboard.press("Tab")
         assert focused(page) == "button Start practice"
