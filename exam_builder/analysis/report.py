@@ -91,11 +91,13 @@ def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.
 def gather(course, exam: str, cohort: str | None = None, since: dt.date | None = None,
            until: dt.date | None = None) -> ReportData:
     """Everything the report shows, read once (sittings in the window only)."""
-    from ..grading.results import compute_results, _gradebook_scores
+    from ..grading.results import compute_results, _gradebook_scores, refuse_tampered
 
     window = ", ".join([f"class {cohort}"] if cohort else []
                        + ([f"from {since}"] if since else []) + ([f"to {until}"] if until else [])) or "all time"
-    results = {r.sitting_id: r for r in compute_results(course, exam)}
+    computed = compute_results(course, exam)
+    refuse_tampered(computed)  # the report never prints a score that exam-builder did not write
+    results = {r.sitting_id: r for r in computed}
     rows, forms_out = [], []
     with course.db.read() as s:
         exam_row = s.get(Exam, exam)

@@ -100,18 +100,18 @@ def flags(course, exam) -> None:
 @click.option("--exam", default=None,
               help="The exam whose written answers are scored (default: the course's one exam).")
 @click.option("--port", default=8868, show_default=True, type=int, help="Port on 127.0.0.1.")
-@click.option("--token", default=None, help="Access token (default: a new random one, printed).")
+@click.option("--token", default=None, help="Access token (default: a new random one, printed on a terminal, else "
+                                         "written to a file only you can read).")
 @pass_course_db
 def grader(course, exam, port, token) -> None:
     """Serve the grader app (Voila) to staff: 127.0.0.1 only, behind a token; never the candidates' server."""
-    from ..delivery.server import new_token, serve_staff
+    from ..delivery.server import serve_staff
 
     exam = course.exam_name(exam)
-    token = token or new_token()
     notebook = Path(__file__).resolve().parents[1] / "grading" / "grader.ipynb"
-    console.print(f"Grader app: http://127.0.0.1:{port}/?token={token}", highlight=False)
     # widget messages only (the same websocket filter as the candidates' server): graders run no code
-    serve_staff(course, notebook, port, token, {"EXAM_BUILDER_EXAM": exam}, candidate_filter=True)
+    serve_staff(course, notebook, "Grader app", port, token, {"EXAM_BUILDER_EXAM": exam},
+                lambda line: console.print(line, highlight=False))
 
 
 @click.command("reapply-rubric")
@@ -161,10 +161,12 @@ def ratings(course, exam) -> None:
 @pass_course_db
 def results(course, exam, csv_path, actor, record) -> None:
     """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored)."""
-    from ..grading.results import competency_names, compute_results, record_outcomes, results_csv, write_atomic
+    from ..grading.results import (competency_names, compute_results, record_outcomes, refuse_tampered, results_csv,
+                                   write_atomic)
 
     res = compute_results(course, exam)
     console.print(results_table(course, exam, res, competency_names(course, res)))
+    refuse_tampered(res)  # named, and nothing recorded or written
     if record:
         n = record_outcomes(course, res, current_actor(actor))
         console.print(f"{n} outcome(s) recorded; {sum(1 for r in res if not r.final)} result(s) pending.")

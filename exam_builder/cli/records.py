@@ -376,19 +376,19 @@ def audit_log(course, entity, entity_id, limit) -> None:
 @click.option("--exam", default=None, help="The exam whose accommodations and eligibility are shown (default: the "
                                            "course's one exam).")
 @click.option("--port", default=8869, show_default=True, type=int, help="Port on 127.0.0.1.")
-@click.option("--token", default=None, help="Access token (default: a new random one, printed).")
+@click.option("--token", default=None, help="Access token (default: a new random one, printed on a terminal, else "
+                                         "written to a file only you can read).")
 @pass_course_db
 def coordinator(course, exam, port, token) -> None:
     """Serve the coordinator's desk (Voila) to staff: accommodation decisions, who may not sit, the
     program's report. 127.0.0.1 only, behind a token; the name typed in it is recorded as self-declared."""
-    from ..delivery.server import new_token, serve_staff
+    from ..delivery.server import serve_staff
     from ..records.coordinator_app import NOTEBOOK
 
     exam = course.exam_name(exam)
-    token = token or new_token()
-    console.print(f"Coordinator's desk: http://127.0.0.1:{port}/?token={token}", highlight=False)
     # widget messages only (the candidates' websocket filter): the coordinator runs no code
-    serve_staff(course, NOTEBOOK, port, token, {"EXAM_BUILDER_EXAM": exam}, candidate_filter=True)
+    serve_staff(course, NOTEBOOK, "Coordinator's desk", port, token, {"EXAM_BUILDER_EXAM": exam},
+                lambda line: console.print(line, highlight=False))
 
 
 COMMANDS = [db, roster, accommodation, attendance, homework, eligibility, attempts, tutoring, audit_group,

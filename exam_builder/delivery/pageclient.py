@@ -193,8 +193,8 @@ class PageClient:
     def __init__(self, url: str, *, ssl: ssllib.SSLContext | None = None, verify: bool = True,
                  timeout: float = 300.0, subprotocol: str | None = V1, origin: str | None = None,
                  get_kernel_model: bool = True, keep_frames: bool = True):
-        self.url = url if url.endswith("/") else url + "/"
-        parts = urlsplit(self.url)
+        parts = urlsplit(url)  # a staff app's address carries its token in the query: keep it
+        self.url = parts._replace(path=parts.path if parts.path.endswith("/") else parts.path + "/").geturl()
         self.base = f"{parts.scheme}://{parts.netloc}/"
         self.origin = origin or f"{parts.scheme}://{parts.netloc}"
         self.ssl_context = ssl

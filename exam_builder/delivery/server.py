@@ -44,6 +44,7 @@ import re
 import secrets
 import shutil
 import ssl
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -101,10 +102,13 @@ class ServerSettings(Configurable):
 
 # -- the websocket between a page and its kernel ------------------------------------------------
 class PageTracker:
-    """Open websockets per kernel, in this server process (the culler reads it)."""
+    """Open websockets per kernel, in this server process (the culler reads it), and each kernel's
+    message budget (a token bucket per kernel, not per socket: a page that reconnects gets no
+    fresh burst)."""
 
     connections: dict[str, int] = {}
     last_disconnect: dict[str, float] = {}
+    budgets: dict[str, tuple[float, float]] = {}  # kernel -> (tokens, when last refilled)
 
     @classmethod
     def opened(cls, kernel_id: str) -> None:
@@ -119,6 +123,17 @@ class PageTracker:
     def forget(cls, kernel_id: str) -> None:
         cls.connections.pop(kernel_id, None)
         cls.last_disconnect.pop(kernel_id, None)
+        cls.budgets.pop(kernel_id, None)
+
+    @classmethod
+    def spend(cls, kernel_id: str, rate: float, burst: float) -> bool:
+        """Take one message from the kernel's bucket: ``rate`` a second sustained, ``burst`` at once."""
+        now = time.monotonic()
+        tokens, refilled = cls.budgets.get(kernel_id, (burst, now))
+        tokens = min(burst, tokens + (now - refilled) * rate)
+        ok = tokens >= 1
+        cls.budgets[kernel_id] = (tokens - 1 if ok else tokens, now)
+        return ok
 
 
 def _header(session, msg) -> dict | None:
@@ -156,25 +171,21 @@ def well_formed(frame, subprotocol: str | None) -> bool:
 class TrackedConnection(ZMQChannelsWebsocketConnection):
     """A page's kernel websocket: tracked for the culler, rate- and size-limited, filtered outbound."""
 
-    _tokens: float = 0.0
-    _refilled: float = 0.0
     _dropped: int = 0
     _dropped_logged: float = 0.0
+    _counted: bool = False
 
     def _settings(self) -> ServerSettings:
         return self.websocket_handler.settings.get("exam_builder_server") or ServerSettings()
 
-    async def prepare(self):
-        """Counted from the moment the page asks for its websocket, so the culler never takes a
-        kernel whose page is connecting (a slow phone may take seconds to start its scripts)."""
-        PageTracker.opened(self.kernel_id)
-        try:
-            await super().prepare()
-        except BaseException:
-            PageTracker.closed(self.kernel_id)
-            raise
-
     def connect(self):
+        """The websocket is open (tornado accepted the upgrade): only now does the page count as
+        connected. A channels request that is refused (no ``Upgrade``, a foreign ``Origin``, a
+        failed handshake) never gets here, so it never holds its kernel past the culler's
+        unconnected grace. ``disconnect`` undoes the count exactly once, on every way out."""
+        if not self._counted:
+            self._counted = True
+            PageTracker.opened(self.kernel_id)
         page_dir = os.environ.get(PAGE_DIR_ENV)
         if page_dir:
             try:
@@ -182,11 +193,12 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
                     json.dumps({"source": self.websocket_handler.request.remote_ip or "unknown"}), encoding="utf-8")
             except OSError:
                 self.log.warning("exam-builder: cannot record the source of kernel %s", self.kernel_id)
-        self._tokens, self._refilled = self._burst(), time.monotonic()
         return super().connect()
 
     def disconnect(self):
-        PageTracker.closed(self.kernel_id)
+        if self._counted:  # jupyter_server may call this twice (a failed stream, then on_close)
+            self._counted = False
+            PageTracker.closed(self.kernel_id)
         return super().disconnect()
 
     def _msg_type(self, ws_msg) -> str | None:
@@ -204,20 +216,11 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
         except Exception:  # noqa: BLE001 (anything unreadable is refused)
             return None
 
-    def _burst(self) -> float:
-        """A page asks for every widget's state when it loads: hundreds of messages at once."""
-        return max(self._settings().max_messages_per_second * 20, 500.0)
-
     def _within_rate(self) -> bool:
-        """A token bucket: ``max_messages_per_second`` sustained, and a page load's burst."""
+        """The kernel's token bucket: ``max_messages_per_second`` sustained, and a page load's burst
+        (a page asks for every widget's state when it loads: hundreds of messages at once)."""
         st = self._settings()
-        now = time.monotonic()
-        self._tokens = min(self._burst(), self._tokens + (now - self._refilled) * st.max_messages_per_second)
-        self._refilled = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
+        return PageTracker.spend(self.kernel_id, st.max_messages_per_second, max(st.max_messages_per_second * 20, 500.0))
 
     def allowed_from_browser(self, msg_type: str | None) -> bool:
         return msg_type is not None
@@ -592,8 +595,9 @@ class ServeOptions:
 UNUSED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
 
 
-def voila_config(host: str, port: int, token: str | None = None, candidate: bool = True) -> Config:
-    """One notebook, no files, no tracebacks; candidates' kernels take widget messages only."""
+def voila_config(host: str, port: int, token: str | None = None) -> Config:
+    """One notebook, no files, no tracebacks; every app's kernels (candidates' and staff's alike)
+    take widget messages only: a page never runs code, whoever holds its token."""
     cfg = Config()
     cfg.Voila.ip = host
     cfg.Voila.port = port
@@ -606,7 +610,7 @@ def voila_config(host: str, port: int, token: str | None = None, candidate: bool
     # JupyterLab extensions installed beside nbgrader have no place on an app's page: they fail to
     # load there (console errors) and cost every phone their download
     cfg.VoilaConfiguration.extension_denylist = list(UNUSED_EXTENSIONS)
-    cfg.Voila.kernel_websocket_connection_class = CandidateKernelConnection if candidate else TrackedConnection
+    cfg.Voila.kernel_websocket_connection_class = CandidateKernelConnection
     cfg.KernelManager.transport = "ipc"  # kernels listen on files in the server's private folder, not on ports
     if token:
         cfg.Voila.token = token
@@ -723,16 +727,34 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def serve_staff(course, notebook: Path, port: int, token: str, extra_env: dict[str, str],
-                candidate_filter: bool = False) -> None:
-    """A staff app on 127.0.0.1 behind a token, one warm kernel, the same kernel lifecycle."""
+def staff_address(course, title: str, port: int, token: str, terminal: bool | None = None) -> str:
+    """What a standalone staff app says of its address. On a terminal: the address with its token,
+    for the person who started it. Otherwise (output sent to a log file, a service manager's
+    journal, a shared folder) the token never enters that output: the address with its token is
+    written to ``<course>/.exam-builder/<app>-<port>.url`` (``0600``, in the course's private
+    folder) and the line names that file."""
+    from ..assembly.release import write_atomic
+    from ..files import private_dir
+
+    url = f"http://127.0.0.1:{port}/"
+    if terminal if terminal is not None else sys.stdout.isatty():
+        return f"{title}: {url}?token={token}"
+    slug = re.sub(r"[^a-z]+", "-", title.lower()).strip("-")
+    path = private_dir(course.private_dir) / f"{slug}-{port}.url"
+    write_atomic(path, f"{url}?token={token}\n")
+    return f"{title}: {url} (the address with its token is in {path}, readable by this account only)"
+
+
+def serve_staff(course, notebook: Path, title: str, port: int, token: str | None, extra_env: dict[str, str],
+                echo: Callable[[str], None] = print) -> None:
+    """A staff app on 127.0.0.1 behind a token, one warm kernel, the same kernel lifecycle and the
+    same widget-only websocket as the candidates' (the token opens the app, never a kernel)."""
     course.db.require_current()
-    _run_voila(course, notebook, voila_config("127.0.0.1", port, token=token, candidate=candidate_filter),
-               extra_env, pool=1, spare=1)
+    token = token or new_token()
+    echo(staff_address(course, title, port, token))
+    _run_voila(course, notebook, voila_config("127.0.0.1", port, token=token), extra_env, pool=1, spare=1)
 
 
 def serve_proctor(course, exam: str, port: int = 8867, token: str | None = None, echo=print) -> None:
     """Run the proctor's dashboard on 127.0.0.1 only, behind a token."""
-    token = token or new_token()
-    echo(f"Proctor's dashboard: http://127.0.0.1:{port}/?token={token}")
-    serve_staff(course, PROCTOR_NOTEBOOK, port, token, {"EXAM_BUILDER_EXAM": exam})
+    serve_staff(course, PROCTOR_NOTEBOOK, "Proctor's dashboard", port, token, {"EXAM_BUILDER_EXAM": exam}, echo)

@@ -219,14 +219,16 @@ def void(course, sitting_id: int, actor: str, reason: str) -> None:
 
 
 def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,
-               opens_at: dt.datetime | None = None, closes_at: dt.datetime | None = None) -> list[Sitting]:
+               opens_at: dt.datetime | None = None, closes_at: dt.datetime | None = None,
+               now: dt.datetime | None = None) -> list[Sitting]:
     """Move the window of a room's sittings for one date (naive UTC; None keeps that end); audited per sitting.
 
     Sittings already submitted or voided are left alone; sittings in progress keep running (the
     window only governs starting).
     """
     _need(reason, actor)
-    on = on or room_today(course)
+    now = now or utcnow()  # one time source: the events say the time the caller acted at
+    on = on or room_today(course, now)
     if opens_at is None and closes_at is None:
         raise ExamBuilderError("give the opening time, the closing time or both (--opens, --closes)")
     changed = []
@@ -246,7 +248,7 @@ def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.dat
             audit.record(s, actor, "sitting.window", "sitting", sit.id, reason.strip(), candidate=sit.candidate_id,
                          room=room, date=on, opens_before=before[0], closes_before=before[1],
                          opens_after=new_opens, closes_after=new_closes)
-            s.add(SittingEvent(sitting_id=sit.id, at=utcnow(), kind="window",
+            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="window",
                                details={"by": actor, "opens": new_opens.isoformat(timespec="seconds"),
                                         "closes": new_closes.isoformat(timespec="seconds")}))
             changed.append(sit)
@@ -261,7 +263,7 @@ def open_now(course, exam: str, room: str, actor: str, reason: str, now: dt.date
     with course.db.read() as s:
         closes = sittings_q.select_room_closing_times(s, exam, room, on)
     later = max([c for c in closes if c is not None and c > now], default=end_of_day)
-    return set_window(course, exam, room, actor, reason, on, opens_at=now, closes_at=later)
+    return set_window(course, exam, room, actor, reason, on, opens_at=now, closes_at=later, now=now)
 
 
 def close_now(course, exam: str, room: str, actor: str, reason: str, now: dt.datetime | None = None) -> list[Sitting]:
@@ -271,7 +273,7 @@ def close_now(course, exam: str, room: str, actor: str, reason: str, now: dt.dat
     with course.db.read() as s:
         opens = sittings_q.select_room_opening_times(s, exam, room, on)
     earliest = min([o for o in opens if o is not None] + [now])
-    return set_window(course, exam, room, actor, reason, on, opens_at=earliest, closes_at=now)
+    return set_window(course, exam, room, actor, reason, on, opens_at=earliest, closes_at=now, now=now)
 
 
 def reissue_codes(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,

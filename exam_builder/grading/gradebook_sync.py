@@ -4,7 +4,9 @@ Points live in nbgrader's ``grade`` table (one truth per fact), so the formgrade
 export`` and ``generate_feedback`` see exam-builder's scores. ``nbgrader autograde`` writes one
 row at a time through its ORM; here the same rows (submission, submitted notebook, a grade per
 grade cell, a comment per solution cell, with nbgrader's defaults and rules) are written with
-SQLAlchemy core on nbgrader's tables, many per statement, in the caller's transaction.
+SQLAlchemy core on nbgrader's tables, many per statement, in the caller's transaction. Every
+write is sealed (``seal.seal``) in the same transaction, so ``results`` can tell a score that
+exam-builder wrote from one changed by another route.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from sqlalchemy.engine import Connection
 from ..errors import ExamBuilderError
 from ..records.queries import gradebook as q
 from ..records.queries.dialect import large_cache
+from .seal import AUTO, MANUAL, seal
 from ..records.queries.gradebook import (  # noqa: F401  (nbgrader's tables, where callers find them)
     ASSIGNMENT, BASE_CELL, COMMENT, GRADE, GRADE_CELL, NOTEBOOK, SOLUTION_CELL, SOURCE_CELL, STUDENT, SUBMISSION,
     SUBMITTED_NB, TASK_CELL,
@@ -90,8 +93,9 @@ class WriteReport:
 class GradebookWriter:
     """Creates or updates nbgrader submissions of one assignment notebook, many at a time."""
 
-    def __init__(self, conn: Connection, assignment: str, notebook: str):
+    def __init__(self, conn: Connection, assignment: str, notebook: str, key: bytes):
         self.conn = conn
+        self.key = key  # the seals' key (``seal.seal_key``): what this writer writes, it seals
         self.assignment = assignment
         self.cells = notebook_cells(conn, assignment, notebook)
 
@@ -123,7 +127,11 @@ class GradebookWriter:
         if not batch:
             return WriteReport()
         with large_cache(self.conn):
-            return self._write(batch)
+            report = self._write(batch)
+            seal(self.conn, self.key, self.assignment,
+                 {(b.student, name): ({AUTO} if name in b.auto else set())
+                  for b in batch for name in self.cells.grade_cells})
+            return report
 
     def _write(self, batch: list[SubmissionScores]) -> WriteReport:
         report = WriteReport()
@@ -207,19 +215,21 @@ class GradebookWriter:
         scid = self.cells.solution_cells.get(grade_name)
         if scid is not None and (nbid, scid) in comments:
             q.update_manual_comment(self.conn, comments[(nbid, scid)], comment)
+        seal(self.conn, self.key, self.assignment, {(student, grade_name): {MANUAL}})
         return old
 
 
-def writer_for(session, assignment: str, notebook: str) -> GradebookWriter:
+def writer_for(session, assignment: str, notebook: str, key: bytes) -> GradebookWriter:
     """The ``GradebookWriter`` of one assignment notebook, made once per session.
 
     Its gradebook cells are read once per transaction instead of once per decision stored
     (settling blanks or re-applying a rubric stores many decisions in one transaction).
     """
+    seal_key = key
     cache = session.info.setdefault("eb_gradebook_writers", {})
     key = (assignment, notebook)
     if key not in cache:
-        cache[key] = GradebookWriter(session.connection(), assignment, notebook)
+        cache[key] = GradebookWriter(session.connection(), assignment, notebook, seal_key)
     return cache[key]
 
 

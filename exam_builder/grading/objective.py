@@ -39,6 +39,7 @@ from ..records.models import ScoreFlag, utcnow
 from ..records.queries import candidates as candidates_q, score_flags as score_flags_q
 from ..records.states import ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
+from .seal import course_key
 from .settings import grading_settings
 from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, nbgrader_checksum,
                          score_submission, set_aside_message, where_of)
@@ -282,7 +283,7 @@ def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormRepo
     """One transaction: gradebook rows, replaced flags and one audit entry for the batch."""
     with course.db.transaction() as s:
         conn = s.connection()
-        writer = GradebookWriter(conn, truth.assignment, truth.notebook)
+        writer = GradebookWriter(conn, truth.assignment, truth.notebook, course_key(course))
         wr = writer.write([SubmissionScores(r.student, r.timestamp, r.auto, r.comments, r.missing) for r in batch])
         students = [r.student for r in batch]
         score_flags_q.delete_flags_of_candidates(conn, truth.assignment, students, FLAG_KINDS)

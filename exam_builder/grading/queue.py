@@ -41,6 +41,7 @@ from ..records.queries.dialect import lock_transaction
 from ..records.states import ItemScoreStatus, RatingRole
 from ..safeload import LoadError, read_json
 from ..rubrics.model import Rubric, load_rubrics
+from .seal import course_key
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
 from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
 from .settings import grading_settings
@@ -149,6 +150,7 @@ class RatingQueue:
             raise ExamBuilderError(f"item {item_id!r} is not an open-response item of exam {exam!r}")
         self.rubric = rubric or load_rubric_for(course, rubric_id)
         self._key = anonymous_key(course)
+        self._seal_key = course_key(course)
         self._released: dict[str, tuple[str, str]] = {}
         self._aside: dict[tuple[str, str], str] = {}  # (candidate, form) -> why set aside (staff only)
 
@@ -260,7 +262,7 @@ class RatingQueue:
             decided = item_scores_q.select_decided_sittings(s, self.item_id)
             for r in self.responses(s):
                 if r.blank and r.sitting_id not in decided:
-                    n += record_no_response(s, r.sitting_id, self.item_id, actor)
+                    n += record_no_response(s, r.sitting_id, self.item_id, actor, self._seal_key)
         return n
 
     # -- claims -----------------------------------------------------------------------
@@ -380,7 +382,7 @@ class RatingQueue:
             audit.record(s, rater, "rating", "rating", r.id, reason if old is None else f"changed: {reason}",
                          sitting=r.sitting_id, item=self.item_id, role=r.role, score=score, old_score=old,
                          levels=clean, rubric_hash=r.rubric_hash)
-            decision = resolve(s, r.sitting_id, self.item_id, self.policy, self.rubric, rater, reason)
+            decision = resolve(s, r.sitting_id, self.item_id, self.policy, self.rubric, rater, reason, self._seal_key)
             ctx = response_context(s, r.sitting_id, self.item_id)
             clear_rerate_flag(s, ctx.assignment, ctx.sitting.candidate_id, ctx.grade_id)
             return decision, (self._claim_in(s, rater, utcnow(), skip) if take_next else None)

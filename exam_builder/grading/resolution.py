@@ -148,7 +148,7 @@ def ratings_of(session: Session, sitting_id: int, item_id: str) -> dict[RatingRo
 
 
 def persist(session: Session, ctx: ResponseContext, item_id: str, decision: Decision, rubric: Rubric | None,
-            ratings: list[Rating], actor: str, reason: str) -> bool:
+            ratings: list[Rating], actor: str, reason: str, key: bytes) -> bool:
     """Store the decision, mirror it into nbgrader's gradebook; audit when the score changes."""
     row = item_scores_q.select_item_score(session, ctx.sitting.id, item_id)
     old = (row.status, row.score, row.rule, tuple(row.rating_ids or ())) if row else None
@@ -163,7 +163,7 @@ def persist(session: Session, ctx: ResponseContext, item_id: str, decision: Deci
     row.decided_at = utcnow()
     session.flush()
     comment = gradebook_comment(decision, ratings, rubric, ctx.points)
-    writer = writer_for(session, ctx.assignment, ctx.manifest.notebook)
+    writer = writer_for(session, ctx.assignment, ctx.manifest.notebook, key)
     old_score = writer.set_manual(ctx.sitting.candidate_id, ctx.grade_id, decision.score, comment)
     audit.record(session, actor, "item_score", "response", f"{ctx.sitting.id}:{item_id}", reason,
                  sitting=ctx.sitting.id, item=item_id, assignment=ctx.assignment, grade_id=ctx.grade_id,
@@ -173,7 +173,7 @@ def persist(session: Session, ctx: ResponseContext, item_id: str, decision: Deci
 
 
 def resolve(session: Session, sitting_id: int, item_id: str, policy: ProgramPolicy, rubric: Rubric | None,
-            actor: str, reason: str, rerate: bool = False) -> Decision:
+            actor: str, reason: str, key: bytes, rerate: bool = False) -> Decision:
     """Decide one response from its current ratings and store the decision (caller's transaction)."""
     ctx = response_context(session, sitting_id, item_id)
     ratings = ratings_of(session, sitting_id, item_id)
@@ -182,12 +182,12 @@ def resolve(session: Session, sitting_id: int, item_id: str, policy: ProgramPoli
     else:
         needs = second_needed(ctx.sitting.exam_id, item_id, sitting_id, policy.double_rating_share)
         decision = decide(ratings, needs, policy)
-    persist(session, ctx, item_id, decision, rubric, list(ratings.values()), actor, reason)
+    persist(session, ctx, item_id, decision, rubric, list(ratings.values()), actor, reason, key)
     return decision
 
 
-def record_no_response(session: Session, sitting_id: int, item_id: str, actor: str) -> bool:
+def record_no_response(session: Session, sitting_id: int, item_id: str, actor: str, key: bytes) -> bool:
     """A blank open response scores 0 without rating (as nbgrader does for an untouched cell)."""
     ctx = response_context(session, sitting_id, item_id)
     return persist(session, ctx, item_id, Decision(ItemScoreStatus.final, 0.0, "no_response", ()), None, [], actor,
-                   "no response was given")
+                   "no response was given", key)

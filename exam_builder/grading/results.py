@@ -2,7 +2,9 @@
 
 Points are read from nbgrader's gradebook (one truth per fact): a cell's score is the grader's
 score when there is one, else the autograder's. A score not given yet is ``None`` and reads
-"pending", never 0, and so does any total or result that needs it. When a result is final its
+"pending", never 0, and so does any total or result that needs it. A score that exam-builder did
+not write (the gradebook differs from its seal, ``grading.seal``) makes its result pending and
+is named; ``record_outcomes`` and the program's report refuse to go on while any exists. When a result is final its
 outcome is recorded through the records ledger (which audits it and offers tutoring after a
 fail). Candidate score reports never show items or keys: total, pass or fail, a subscore per
 competency and the next step.
@@ -23,8 +25,23 @@ from ..records.models import Exam, utcnow
 from ..records.states import Outcome
 from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
 from ..records.queries.gradebook import select_cell_scores
+from . import seal
 
 PENDING = "pending"
+TAMPERED_STEP = "a score was changed outside exam-builder"
+
+
+def refuse_tampered(results: list["Result"]) -> None:
+    """Stop before anything is recorded or reported when the gradebook holds a score that
+    exam-builder did not write (``seal``): each one named, with both values."""
+    changed = [m for r in results for m in r.tampered]
+    if changed:
+        raise ExamBuilderError(
+            f"{len(changed)} score(s) in nbgrader's gradebook were changed outside exam-builder, so no result was "
+            "recorded:\n  " + "\n  ".join(changed) + "\nScores are given and changed only by exam-builder's scoring "
+            "and the grader's desk, which record who and why. Put each score back to the value exam-builder "
+            "recorded (from a backup, or by whoever changed it), then run results again; to change a score, rate "
+            "the response again in the grader's desk.")
 
 
 @dataclass
@@ -60,6 +77,7 @@ class Result:
     status: str = PENDING  # an Outcome (pass | fail) once final, else PENDING
     next_step: str = ""
     flags: int = 0
+    tampered: list[str] = field(default_factory=list)  # scores changed outside exam-builder (``seal``)
 
     @property
     def final(self) -> bool:
@@ -101,6 +119,12 @@ def compute_results(course, exam: str) -> list[Result]:
         manifests: dict[int, Manifest] = {}
         assignments = {form.assignment for _sitting, form, _cand in rows}
         flags: dict[tuple[str, str], int] = score_flags_q.select_flag_counts(s, assignments)
+        key = seal.course_key(course) if rows else b""
+        tampered: dict[tuple[str, str], list[str]] = {}
+        for assignment in sorted(assignments):
+            for t in seal.check(conn, key, assignment, [sit.candidate_id for sit, f, _c in rows
+                                                        if f.assignment == assignment]):
+                tampered.setdefault((assignment, t.candidate_id), []).append(t.message())
         results = []
         for sitting, form, cand in rows:
             if form.id not in manifests:
@@ -114,7 +138,8 @@ def compute_results(course, exam: str) -> list[Result]:
                 (objective if entry.kind.objective else open_).append((value, entry.points))
                 by_comp.setdefault(entry.competency, []).append((value, entry.points))
             total = _add(objective + open_)
-            if total.score is None:
+            changed = tampered.get((form.assignment, sitting.candidate_id), [])
+            if total.score is None or changed:  # a score exam-builder did not write decides nothing
                 status, passed = PENDING, None
             else:
                 passed = total.score + 1e-9 >= m.cut_score
@@ -124,16 +149,18 @@ def compute_results(course, exam: str) -> list[Result]:
                 assignment=form.assignment, attempt_no=sitting.attempt_no, objective=_add(objective),
                 open_response=_add(open_), total=total, cut_score=m.cut_score,
                 competencies={c: _add(v) for c, v in by_comp.items()}, status=status,
-                next_step=next_step(policy, passed, sitting.attempt_no),
-                flags=flags.get((form.assignment, sitting.candidate_id), 0),
+                next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no),
+                flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
             ))
     return results
 
 
 def record_outcomes(course, results: list[Result], actor: str, reason: str = "graded") -> int:
-    """Record pass or fail of every final result through the ledger (one transaction)."""
+    """Record pass or fail of every final result through the ledger (one transaction); nothing at
+    all while any score was changed outside exam-builder (``refuse_tampered``)."""
     from ..records.ledger import record_outcome
 
+    refuse_tampered(results)
     final = [r for r in results if r.final]
     if not final:
         return 0

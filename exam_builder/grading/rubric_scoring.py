@@ -18,6 +18,7 @@ from ..records.queries import ratings as ratings_q, score_flags as score_flags_q
 from ..records.states import ScoreFlagKind
 from ..rubrics.model import Rubric
 from .resolution import resolve, response_context
+from .seal import course_key
 
 EPS = 1e-9
 
@@ -89,6 +90,7 @@ def reapply(course, exam: str, rubric: Rubric, actor: str, reason: str = "rubric
     new_hash = rubric.content_hash()
     result = Reapplied(rubric.id)
     policy = course.policy
+    seal_key = course_key(course)
     with course.db.transaction() as s:
         ratings = ratings_q.select_ratings_on_older_rubric(s, exam, rubric.id, new_hash)
         if not ratings:
@@ -129,7 +131,7 @@ def reapply(course, exam: str, rubric: Rubric, actor: str, reason: str = "rubric
             touched.setdefault((r.sitting_id, r.item_id), False)
         s.flush()
         for (sitting_id, item_id), rerate in touched.items():
-            resolve(s, sitting_id, item_id, policy, rubric, actor, reason, rerate=rerate)
+            resolve(s, sitting_id, item_id, policy, rubric, actor, reason, seal_key, rerate=rerate)
     return result
 
 

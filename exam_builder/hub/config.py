@@ -13,10 +13,12 @@ the tests (``deploy/jupyterhub_config.py``; ``exam-builder hub-config`` prints i
 * **Services** (hub-managed, each with a ``url``, so JupyterHub routes it and gives it OAuth):
   ``grader``, ``proctor`` and ``coordinator`` (``exam-builder hub-service``), and ``formgrader`` (nbgrader's
   formgrader in a shared Jupyter server for the course, as nbgrader documents for several graders:
-  the same ``nbgrader_config.py``, so the same PostgreSQL gradebook).
+  the same ``nbgrader_config.py``, so the same PostgreSQL gradebook), read-only behind
+  ``hub.formgrader``'s allowlist: no kernel, terminal, contents API or score change.
 * **Roles from groups**: ``graders`` may open the grader app, ``proctors`` the proctor's room view,
   ``coordinators`` the coordinator's desk (accommodation decisions, eligibility, the report), the
-  room view and the formgrader, ``authors`` the formgrader
+  room view and the formgrader (read-only: ``hub.formgrader``), ``authors`` none of them (they
+  write items and never reach candidates' answers, scores or the course's secret)
   (``access:services!service=<name>`` scopes in ``load_roles``; members from ``EXAM_HUB_GRADERS``…
   when given, else managed by the program's authenticator or the hub's admin page).
 * **No culling of services, long proxy timeouts**: a sitting or a grading session runs for hours.
@@ -41,7 +43,21 @@ GROUP_SERVICES = {
     "graders": ("grader",),
     "proctors": ("proctor",),
     "coordinators": ("coordinator", "proctor", "formgrader"),
-    "authors": ("formgrader",),
+    # authors write items; they never reach candidates' answers, scores or the course's secret
+    "authors": (),
+}
+#: The formgrader service's Jupyter server extensions: the read-only rule and nbgrader's formgrader only.
+FORMGRADER_EXTENSIONS = {
+    "exam_builder.hub.formgrader": True,
+    "nbgrader.server_extensions.formgrader": True,
+    "nbgrader.server_extensions.validate_assignment": False,  # runs a notebook
+    "nbgrader.server_extensions.assignment_list": False,
+    "nbgrader.server_extensions.course_list": False,
+    "jupyterlab": False,
+    "jupyter_lsp": False,
+    "jupyter_server_terminals": False,
+    "notebook": False,
+    "voila.server_extension": False,
 }
 #: The proxy's timeouts: longer than a sitting (4.5 hours at most).
 PROXY_TIMEOUT_MS = 5 * 3600 * 1000
@@ -167,10 +183,13 @@ def services(s: HubSettings) -> list[dict]:
         out.append({
             "name": "formgrader",
             "url": f"http://127.0.0.1:{s.service_ports['formgrader']}",
-            # nbgrader's documented shared grading server: jupyterhub-singleuser as a service, in the
-            # course folder, with the formgrader only (no other nbgrader extensions, no terminals)
+            # nbgrader's documented shared grading server (jupyterhub-singleuser as a service, in the
+            # course folder), read-only: exam_builder.hub.formgrader refuses every request but a read
+            # of the formgrader (no kernels, terminals, contents or score changes); nbgrader's other
+            # extensions and JupyterLab are not loaded
             "command": [s.python, "-m", "jupyterhub.singleuser", "--ServerApp.terminals_enabled=False",
                         "--ServerApp.root_dir=" + str(s.course), "--SingleUserNotebookApp.default_url=/formgrader",
+                        *[f"--ServerApp.jpserver_extensions={ext}={on}" for ext, on in FORMGRADER_EXTENSIONS.items()],
                         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
             "environment": {**_service_env(s), "JUPYTERHUB_DEFAULT_URL": "/formgrader"},
             "cwd": str(s.course),

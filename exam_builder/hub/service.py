@@ -147,7 +147,7 @@ def run(course, app: str, exam: str, echo=print) -> None:
         raise ExamBuilderError(f"no staff app {app!r}; one of: {', '.join(APPS)}")
     host, port, prefix = service_address()
     course.db.require_current()
-    cfg = voila_config(host, port, candidate=True)  # widget messages only: staff run no code
+    cfg = voila_config(host, port)  # widget messages only: staff run no code
     cfg.Voila.base_url = prefix
     cfg.Voila.identity_provider_class = identity_provider_class()
     cfg.VoilaConfiguration.prelaunch_hook = prelaunch_hook

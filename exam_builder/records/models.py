@@ -355,6 +355,22 @@ class ItemScore(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class GradeSeal(Base):
+    """What exam-builder last wrote into one grade of nbgrader's gradebook, sealed (HMAC under the
+    course's secret, which the database never holds). ``results`` compares the gradebook with its
+    seals: a score changed by any other route (the formgrader, SQL) is named, never used."""
+
+    __tablename__ = "eb_grade_seal"
+    assignment: Mapped[str] = mapped_column(String(128), primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    grade_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    auto_score: Mapped[float | None] = mapped_column(Float)
+    manual_score: Mapped[float | None] = mapped_column(Float)
+    extra_credit: Mapped[float | None] = mapped_column(Float)
+    mac: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class ItemReview(Base):
     """One reviewer's decision on one version of an authored item. Append-only: the newest row on
     the item's current content decides (``bank.review``); a retire decision holds for good.

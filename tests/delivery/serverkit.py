@@ -159,7 +159,8 @@ def run_pages(coro, timeout: float = 300):
 
 class StaffServer:
     """A staff app (``exam-builder proctor EXAM``, ``grader``...) in its own process group, as staff start
-    it: ``url`` is the address with its token, read from what the command prints."""
+    it with its output sent to a log file: ``url`` is the address with its token, read from the
+    private file that the log names (the token itself never enters the log)."""
 
     def __init__(self, root: Path, *args: str):
         self.root, self.port, self.proc, self.url = root, free_port(), None, ""
@@ -176,8 +177,14 @@ class StaffServer:
         deadline = time.time() + timeout
         while time.time() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            found = re.search(rf"http://127\.0\.0\.1:{self.port}/\?token=[\w-]+", self.log.read_text())
+            # not a terminal: the log names the private file that holds the address with its token
+            named = re.search(rf"http://127\.0\.0\.1:{self.port}/ \(the address with its token is in (\S+),",
+                              self.log.read_text())
+            found = named and re.search(rf"http://127\.0\.0\.1:{self.port}/\?token=[\w-]+",
+                                        Path(named.group(1)).read_text())
             if found:
+                token = found.group(0).split("token=", 1)[1]
+                assert token not in self.log.read_text(), "a staff app wrote its token into a log"
                 try:  # it answers (a login page or 403 without the token: no kernel spent on the probe)
                     urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=5).close()
                 except urllib.error.HTTPError:

@@ -252,6 +252,19 @@ def test_open_now_and_close_now_on_the_dashboard_are_audited(dcourse, form_id):
     assert "outside the sign-in window" in dash.alerts.value
 
 
+def test_open_now_and_close_now_stamp_their_events_with_the_callers_time(dcourse, form_id):
+    """One time source: the window's events carry the time the proctor acted at, not the wall clock."""
+    res = ops.open_sittings(dcourse, formkit.EXAM, "Room 8", "coordinator-lee", ["c004"])
+    sid = res.opened[0].sitting_id
+    base = dt.datetime.combine(ops.room_today(dcourse), dt.time(15, 0))  # naive UTC, as the records keep it
+    ops.close_now(dcourse, formkit.EXAM, "Room 8", "proctor-kim", "everyone is seated", now=base)
+    ops.open_now(dcourse, formkit.EXAM, "Room 8", "proctor-kim", "a late candidate", now=base + dt.timedelta(minutes=7))
+    with dcourse.db.read() as s:
+        stamps = [e.at for e in s.execute(select(SittingEvent).where(
+            SittingEvent.sitting_id == sid, SittingEvent.kind == "window").order_by(SittingEvent.id)).scalars()]
+    assert stamps == [base, base + dt.timedelta(minutes=7)]
+
+
 # -- every attempt rule again at sign-in -----------------------------------------------------------------
 def _failed_attempt(course, cid: str, form_id: int, on: dt.date) -> int:
     """An earlier attempt, sat on ``on`` and then recorded as failed through the ledger."""

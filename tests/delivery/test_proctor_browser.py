@@ -197,3 +197,30 @@ def test_the_room_view_reflows_on_a_phone_and_at_200_percent(browser, room, size
     page.locator(".eb-panel").wait_for()
     a11y.check_screen(page, "proctor", size, "actions")
     ctx.close()
+
+
+def test_the_token_opens_the_room_view_but_never_runs_code(room):
+    """The standalone proctor's app has the candidates' widget-only websocket: a script holding the
+    token sends an ``execute_request`` through the page's kernel websocket, and nothing runs."""
+    from exam_builder.delivery.pageclient import PageClient
+    from serverkit import run_pages
+
+    course, server, _codes = room
+    marker = course.root / "proctor-executed.txt"
+
+    async def go() -> tuple[bool, bool]:
+        async with PageClient(server.url) as page:  # the address with its token, as the proctor has it
+            await page.open(lambda p: p.shows("Proctor's room view"))
+            ex = await page.send_raw("execute_request", {
+                "code": f"open({str(marker)!r}, 'w').write('ran')", "silent": False, "store_history": False,
+                "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+            info = await page.send_raw("kernel_info_request", {})
+            await page.wait_reply(info, timeout=60)  # the kernel answers widget-page traffic, in order
+            refused = ex not in page.replies and ex not in page.idle_at
+            await page.unload()
+            return refused, "proctor-executed" in page.received_text()
+
+    refused, echoed = run_pages(go())
+    assert refused and not echoed
+    assert not marker.exists()
+    assert "refused a 'execute_request' message" in server.log.read_text()

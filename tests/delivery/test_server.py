@@ -148,6 +148,76 @@ def test_a_malformed_frame_is_refused_and_the_server_carries_on(server):
     assert "refused a malformed frame" in server.log.read_text()
 
 
+def test_refused_websocket_requests_never_pin_a_kernel(server):
+    """A page whose kernel websocket is refused (no ``Upgrade``: 400; a foreign ``Origin``: 403; a
+    websocket version the server does not speak: 426) never counts as connected: its kernel goes
+    after the unconnected grace, as a script that loads pages and never connects would have it."""
+    from exam_builder.delivery.pageclient import PageClient, PageError
+
+    async def refused() -> list[str]:
+        kernels, answers = [], []
+        for how in ("no upgrade", "foreign origin", "bad version"):
+            page = PageClient(server.url, origin="http://elsewhere.example" if how == "foreign origin" else None)
+            await page.open_page()  # the page, its cookies and its kernel: no websocket yet
+            kernels.append(page.kernel_id)
+            channels = f"api/kernels/{page.kernel_id}/channels?session_id={page.client_id}"
+            if how == "no upgrade":
+                answers.append((await page.fetch(channels)).code)
+            elif how == "bad version":
+                answers.append((await page.fetch(channels, headers={
+                    "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "7",
+                    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": page.origin})).code)
+            else:
+                with pytest.raises(PageError, match="403"):
+                    await page.connect()
+                answers.append(403)
+            await page.close()
+        assert answers == [400, 403, 426], answers
+        return kernels
+
+    kernels = run_pages(refused())
+    st = server.status()
+    assert st["connected"] == 0, st  # refused requests are never counted as connected
+    st = server.wait_for(lambda st: st["pages"] == 0, timeout=60)  # the unconnected grace (10 s), then the culler
+    assert st["pages"] == 0 and st["connected"] == 0, st
+    log = server.log.read_text()
+    assert all(f"shutting down kernel {k} (its page is gone)" in log for k in kernels)
+
+
+def test_the_message_budget_is_the_kernels_not_the_sockets(server):
+    """A page that floods its kernel and reconnects gets no fresh burst: the budget (a page load's
+    burst, then ``max_messages_per_second``) belongs to the kernel, not to the websocket."""
+    from exam_builder.delivery.pageclient import PageClient, sign_in_ready
+
+    async def flood(page: PageClient, n: int) -> int:
+        """Send ``n`` requests at once; how many the kernel answered (all answered before a later reply)."""
+        ids = [await page.send_raw("comm_info_request", {"target_name": "jupyter.widget"}) for _ in range(n)]
+        while True:  # a probe gets through once the bucket has refilled a little (a state, not a time)
+            probe = await page.send_raw("kernel_info_request", {})
+            try:
+                await page.wait_reply(probe, timeout=1)
+                break
+            except Exception:  # noqa: BLE001 (dropped: try again)
+                continue
+        return sum(1 for i in ids if i in page.replies)
+
+    async def go() -> tuple[int, int, float]:
+        async with PageClient(server.url) as page:
+            await page.open(sign_in_ready)
+            first = await flood(page, 1000)
+            drained = time.monotonic()
+            await page.close()  # the page drops its websocket and comes straight back (a script would)
+            await page.connect()
+            second = await flood(page, 1000)
+            spent = time.monotonic() - drained
+            await page.unload()
+            return first, second, spent
+
+    first, second, spent = run_pages(go())
+    assert 0 < first < 1000, first  # the burst (600), then 30 a second
+    assert second <= 30 * (spent + 1), (second, spent)  # only what the kernel's bucket refilled: no new burst
+
+
 def test_too_many_pages_get_a_plain_message(server):
     """Past max_pages a request gets words for a person, and the server recovers by itself."""
     from concurrent.futures import ThreadPoolExecutor

@@ -150,3 +150,89 @@ def test_item_analysis_leaves_pending_candidates_out(gcourse):
     reports = analyse(gcourse, kit.EXAM)
     assert sorted(r.n for r in reports) == [3, 3] and all(len(r.items) == 18 for r in reports)
     assert "facility" in analysis_csv(reports)
+
+
+def _scored_and_rated(gcourse) -> None:
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item, levels=lambda r: {c.id: c.max_points for c in r.criteria})
+
+
+def _sql(gcourse, statement: str, **params) -> int:
+    """A person with the database's password, changing nbgrader's tables by hand (no exam-builder code)."""
+    from sqlalchemy import text
+
+    with gcourse.db.engine.begin() as conn:
+        return conn.execute(text(statement), params).rowcount
+
+
+GRADE_OF = """UPDATE grade SET {set} WHERE id = (
+    SELECT g.id FROM grade g JOIN submitted_notebook n ON n.id = g.notebook_id
+    JOIN submitted_assignment a ON a.id = n.assignment_id JOIN grade_cells c ON c.id = g.cell_id
+    JOIN base_cell b ON b.id = c.id WHERE a.student_id = :cand AND b.name = :cell)"""
+
+
+def test_a_score_changed_by_sql_is_caught_by_results_and_nothing_is_recorded(gcourse, manifests):
+    """Every score that reaches results is one exam-builder wrote (and audited): a manual score typed
+    over an objective answer, and a written answer's score changed, straight in the gradebook's
+    tables, are named by `results` (candidate, grade, both values), which records nothing."""
+    _scored_and_rated(gcourse)
+    m = manifests[compute_results(gcourse, kit.EXAM)[0].assignment]
+    objective = f"q{m.objective()[0].number:02d}"
+    written = f"q{next(e for e in m.items if not e.kind.objective).number:02d}"
+    cand = next(r.candidate_id for r in compute_results(gcourse, kit.EXAM) if r.assignment == m.assignment)
+    rows = gradebook_rows(gcourse)
+    auto = rows[(cand, objective, "grade")][0]
+    assert _sql(gcourse, GRADE_OF.format(set="manual_score = :v"), v=auto + 1, cand=cand, cell=objective) == 1
+    assert _sql(gcourse, GRADE_OF.format(set="manual_score = 0, extra_credit = 2"), cand=cand, cell=written) == 1
+    with gcourse.db.read() as s:
+        audit_before = s.execute(select(AuditEntry)).scalars().all().__len__()
+    out = CliRunner().invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM, "--by", "staff"])
+    assert out.exit_code != 0, out.output
+    text = " ".join(out.output.split())
+    assert "2 score(s) in nbgrader's gradebook were changed outside exam-builder" in text
+    assert f"{m.assignment}, candidate {cand}, grade {objective}: the gradebook holds {auto + 1:g}" in text
+    assert f"exam-builder recorded {auto:g}" in text
+    assert f"grade {written}: the gradebook holds 0 (typed over" not in text  # a written answer has no automatic score
+    assert f"grade {written}: the gradebook holds 0 plus 2 extra credit" in text
+    with gcourse.db.read() as s:
+        assert all(sit.outcome is None for sit in s.execute(select(Sitting)).scalars())
+        assert len(s.execute(select(AuditEntry)).scalars().all()) == audit_before
+    res = {r.candidate_id: r for r in compute_results(gcourse, kit.EXAM) if r.assignment == m.assignment}
+    assert res[cand].status == "pending" and len(res[cand].tampered) == 2
+    # scoring again never launders a changed score: both are still named
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    res = {r.candidate_id: r for r in compute_results(gcourse, kit.EXAM) if r.assignment == m.assignment}
+    assert len(res[cand].tampered) == 2
+    # put back as exam-builder recorded them: the results go through
+    assert _sql(gcourse, GRADE_OF.format(set="manual_score = NULL"), cand=cand, cell=objective) == 1
+    recorded = rows[(cand, written, "grade")][1]
+    assert _sql(gcourse, GRADE_OF.format(set="manual_score = :v, extra_credit = NULL"), v=recorded, cand=cand,
+                cell=written) == 1
+    out = CliRunner().invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM, "--by", "staff"])
+    assert out.exit_code == 0, out.output
+
+
+def test_a_forged_seal_is_caught(gcourse, manifests):
+    """Changing the gradebook and the seal together (without the course's secret) is caught too."""
+    _scored_and_rated(gcourse)
+    r0 = compute_results(gcourse, kit.EXAM)[0]
+    m = manifests[r0.assignment]
+    cell = f"q{m.objective()[0].number:02d}"
+    assert _sql(gcourse, GRADE_OF.format(set="manual_score = 99"), cand=r0.candidate_id, cell=cell) == 1
+    assert _sql(gcourse, "UPDATE eb_grade_seal SET manual_score = 99 WHERE assignment = :a AND candidate_id = :c "
+                         "AND grade_id = :g", a=r0.assignment, c=r0.candidate_id, g=cell) == 1
+    [r] = [r for r in compute_results(gcourse, kit.EXAM) if r.sitting_id == r0.sitting_id]
+    assert r.status == "pending" and "its record does not verify" in r.tampered[0]
+    assert record_outcomes_refused(gcourse)
+
+
+def record_outcomes_refused(gcourse) -> bool:
+    import pytest
+
+    from exam_builder.errors import ExamBuilderError
+
+    with pytest.raises(ExamBuilderError, match="changed outside exam-builder"):
+        record_outcomes(gcourse, compute_results(gcourse, kit.EXAM), "staff")
+    return True

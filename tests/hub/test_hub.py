@@ -54,7 +54,7 @@ def _open_service(ctx, site, name: str):
 
 @pytest.mark.parametrize("user, allowed", [
     ("grace", {"grader"}), ("pat", {"proctor"}), ("cora", {"coordinator", "proctor", "formgrader"}),
-    ("ada", {"formgrader"})])
+    ("ada", set())])
 def test_each_role_opens_only_its_apps(hub_site, hub_browser, user, allowed):
     ctx, _home = sign_in(hub_browser, hub_site, user)
     try:
@@ -246,3 +246,61 @@ def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site,
         ctx.close()
     row = " | ".join(next(r for r in table if len(r) > 1 and r[1] == "cand001"))
     assert expected in row, (expected, table)
+
+
+#: What a Jupyter server offers beyond the formgrader: none of it answers through the formgrader service.
+NOT_THE_FORMGRADER = [("GET", "api/kernels"), ("POST", "api/kernels"), ("GET", "api/sessions"),
+                      ("GET", "api/contents"), ("GET", "api/contents/.exam-builder/secret"),
+                      ("GET", "files/nbgrader_config.py"), ("GET", "api/terminals"), ("POST", "api/terminals"),
+                      ("GET", "terminals/1"), ("GET", "lab"), ("GET", "tree"), ("GET", "api/kernelspecs"),
+                      ("GET", "formgrader/%2e%2e/api/contents"), ("POST", "formgrader/api/assignment/x/autograde")]
+
+
+def _fetch_in_page(page, method: str, url: str, body: str | None = None) -> int:
+    """A request from the signed-in page itself (its cookies and ``_xsrf``), as a script in it would send."""
+    return page.evaluate("""async ([method, url, body]) => {
+        const xsrf = (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || '';
+        const r = await fetch(url, {method, body, credentials: 'same-origin',
+            headers: {'X-XSRFToken': decodeURIComponent(xsrf), 'Content-Type': 'application/json'}});
+        return r.status; }""", [method, url, body])
+
+
+def test_the_formgrader_is_read_only_and_runs_no_code(hub_site, hub_browser):
+    """cora (a coordinator) reads the gradebook through the formgrader, and nothing else answers:
+    no kernel, terminal, contents or file, and a score typed into the formgrader is refused with the
+    gradebook unchanged. ada (an author) is refused the whole service by the hub."""
+    from exam_builder.grading.objective import grade_exam
+
+    course = hub_site.course
+    grade_exam(course, kit.EXAM, actor="tester", workers=1)
+    with course.db.gradebook() as gb:
+        form = next(a.name for a in gb.assignments if any(s.student_id == "cand001" for s in a.submissions))
+        sub = gb.find_submission(form, "cand001")
+        grade = next(g for nb in sub.notebooks for g in nb.grades)
+        grade_id, before = grade.id, (grade.auto_score, grade.manual_score, grade.extra_credit)
+    base = hub_site.service("formgrader")
+    ctx, _home = sign_in(hub_browser, hub_site, "cora")
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(90_000)
+        assert page.goto(base + f"formgrader/manage_submissions/{form}").status == 200
+        for method, path in NOT_THE_FORMGRADER:
+            assert _fetch_in_page(page, method, base + path) == 403, (method, path)
+        assert _fetch_in_page(page, "GET", base + f"formgrader/api/grade/{grade_id}") == 200  # reading is fine
+        for method in ("PUT", "POST", "DELETE"):
+            assert _fetch_in_page(page, method, base + f"formgrader/api/grade/{grade_id}",
+                                  '{"manual_score": 0, "extra_credit": 5}') == 403, method
+    finally:
+        ctx.close()
+    with course.db.gradebook() as gb:
+        g = next(g for nb in gb.find_submission(form, "cand001").notebooks for g in nb.grades if g.id == grade_id)
+        assert (g.auto_score, g.manual_score, g.extra_credit) == before
+    ctx, _home = sign_in(hub_browser, hub_site, "ada")
+    try:
+        page = ctx.new_page()
+        for path in ("formgrader", "api/contents", "api/kernels", f"formgrader/submissions/{sub.notebooks[0].id}"):
+            response = page.goto(base + path)
+            assert response.status == 403, (path, response.status)
+            assert "cand001" not in page.content()
+    finally:
+        ctx.close()
