@@ -85,14 +85,17 @@ def import_qti(course, package: Path, into: Path | None, skip_problems: bool) ->
     """Read a QTI 3.0 package (or simple QTI 2.1/2.2 items) into an item notebook of drafts.
 
     Every construct that is not carried over is reported with its file and XML line; on any
-    error nothing is written (unless --skip-problems).
+    error nothing is written (unless --skip-problems). The package is read as hostile: a file over
+    the size limits, a path or link out of the package, or a DOCTYPE is refused, and then nothing is
+    written even with --skip-problems (docs/qti.md).
     """
     from ..bank import load_bank
     from ..qti.importer import import_package
+    from ..safeload import safe_rel
 
     existing = set(load_bank([course.source_dir]).items) if course.source_dir.is_dir() else set()
     result = import_package(package, into or course.source_dir / "imported", existing,
-                            label=rel(package, course.root), skip_problems=skip_problems)
+                            label=safe_rel(package, course.root), skip_problems=skip_problems)
     for problem in result.imported.problems:
         err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     skipped = f"; {result.skipped} item(s) left out for their errors" if result.skipped else ""

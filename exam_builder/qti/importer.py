@@ -7,6 +7,11 @@ rewritten to QTI 3.0's before reading. Each interaction goes to the kind that fi
 (``ItemKind.qti_fits``; the exported LOM 'kind' wins), which reads its own fields (``from_qti``).
 exam-builder's own fields come back from the manifest's LOM (``export.metadata_lom``).
 
+Every file of the package is read through ``package.Package`` (zip and folder alike): its limits
+on size and compression, paths kept inside the package, no DTD. A package it refuses (a zip bomb,
+a file outside the package, a DOCTYPE) writes nothing, ``skip_problems`` or not; every refusal is
+a located problem, and so is any other lxml error while reading.
+
 Every imported item is a draft with no reviewer: a review elsewhere is not a review here
 (``bank review``). Every construct that is not carried over is a ``Problem`` located at the file
 and XML line: an error when the item would mean something else without it (another interaction,
@@ -17,10 +22,11 @@ notebook or an id already in the bank is an error, never overwritten.
 """
 from __future__ import annotations
 
+import copy
+import math
 import re
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from lxml import etree
 
@@ -29,6 +35,7 @@ from ..bank.parse import ID_PATTERN, render_item, render_scenario
 from ..errors import Location, Problem
 from ..kinds import all_kinds, kind_for
 from .export import CLASSIFIED
+from .package import Package, Refused
 from .xml import CATALOG, CP, LOM, QTI, QTI21, QTI22, Found, read_text
 
 V2 = {QTI21: "2.1", QTI22: "2.2"}
@@ -57,6 +64,11 @@ class Imported:
     scenarios: list[Scenario] = field(default_factory=list)
     rubrics: dict[str, str] = field(default_factory=dict)  # item id -> the scorer rubric's text
     problems: list[Problem] = field(default_factory=list)
+    refused: bool = False  # the package, or a file of it, was refused (``package``): nothing is written
+
+    def refuse(self, exc: Refused) -> None:
+        self.problems.extend(exc.problems)
+        self.refused = True
 
     @property
     def errors(self) -> list[Problem]:
@@ -81,34 +93,6 @@ def _to_v3(root: etree._Element) -> None:
         for name in list(el.attrib):
             if not name.startswith("{") and _kebab(name) != name:
                 el.set(_kebab(name), el.attrib.pop(name))
-
-
-class _Source:
-    """The package's files: a zip or a folder, read by relative path."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.zip = zipfile.ZipFile(path) if path.is_file() else None
-
-    def names(self) -> list[str]:
-        if self.zip:
-            return [n for n in self.zip.namelist() if not n.endswith("/")]
-        return sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file())
-
-    def read(self, name: str) -> bytes | None:
-        try:
-            return self.zip.read(name) if self.zip else (self.path / name).read_bytes()
-        except (KeyError, OSError):
-            return None
-
-
-def _parse(data: bytes, label: str, problems: list[Problem]) -> etree._Element | None:
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, remove_comments=True, remove_pis=True)
-    try:
-        return etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        problems.append(Problem(Location(label, line=exc.lineno), f"not well-formed XML: {exc.msg}"))
-        return None
 
 
 def _lom_fields(lom: etree._Element | None) -> dict[str, str]:
@@ -166,7 +150,8 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     def bad(el: etree._Element, msg: str, severity: str = "error") -> None:
         problems.append(Problem(Location(label, line=el.sourceline, item=item_id), msg, severity=severity))
 
-    item_id = meta.get("id") or _bank_id(root.get("identifier", ""), label, root.sourceline, problems)
+    item_id = meta.get("id") if ID_PATTERN.fullmatch(meta.get("id", "")) else \
+        _bank_id(meta.get("id") or root.get("identifier", ""), label, root.sourceline, problems)
     for el in root.iter():
         name = _local(el)
         if not name or name in KNOWN:
@@ -183,14 +168,16 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         bad(body if body is not None else root, f"{len(interactions)} interactions; an exam-builder item has exactly one")
         return None, ""
     inter = interactions[0]
-    found = Found(interaction=_local(inter), max_choices=int(inter.get("max-choices", "1") or 1))
+    max_choices = _number(inter, "max-choices", inter.get("max-choices") or "1", bad, whole=True)
+    found = Found(interaction=_local(inter), max_choices=int(max_choices if max_choices is not None else 1))
     decl = next((d for d in root.iterfind(q("qti-response-declaration")) if d.get("identifier") == inter.get("response-identifier")), None)
     if decl is not None:
         found.cardinality, found.base_type = decl.get("cardinality", "single"), decl.get("base-type", "")
         found.correct = [v.text or "" for v in decl.iterfind(f"{q('qti-correct-response')}/{q('qti-value')}")]
         mapping = decl.find(q("qti-mapping"))
         if mapping is not None:
-            found.mapping = {e.get("map-key"): float(e.get("mapped-value", "0")) for e in mapping.iterfind(q("qti-map-entry"))}
+            found.mapping = {e.get("map-key"): _number(e, "mapped-value", e.get("mapped-value", "0"), bad) or 0.0
+                             for e in mapping.iterfind(q("qti-map-entry"))}  # None (reported) as 0
     found.choices = [(c.get("identifier", ""), read_text_inline(c), c.get("fixed") == "true")
                      for c in inter.iterfind(q("qti-simple-choice"))]
     rp = root.find(q("qti-response-processing"))
@@ -226,18 +213,20 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         bad(feedback[1], f"{len(feedback)} modal feedbacks; the first is kept as the rationale", "warning")
     rationale = read_text(_content(feedback[0])) if feedback else ""
     if meta.get("points"):
-        points = float(meta["points"])
+        points = _number(root, "points (in the manifest)", meta["points"], bad)
     else:
         maxscore = next((o for o in root.iterfind(q("qti-outcome-declaration")) if o.get("identifier") == "MAXSCORE"), None)
         value = maxscore.findtext(f"{q('qti-default-value')}/{q('qti-value')}") if maxscore is not None else None
-        points = float(value) if value and not kind.objective else 1.0
+        points = _number(maxscore, "MAXSCORE", value, bad) if value and not kind.objective else 1.0
+    if points is None:  # reported by _number
+        points = 1.0
     ref = root.find(q("qti-assessment-stimulus-ref"))
     scenario = meta.get("scenario") or (stimuli.get(ref.get("identifier", "")) if ref is not None else None) or None
     data = dict(id=item_id, kind=kind.kind, stem=stem.strip(), rationale=rationale.strip(), points=points,
                 competency=meta.get("competency", ""), difficulty=meta.get("difficulty") or "medium",
                 status=Status.draft, author=meta.get("author", ""), reviewer="", scenario=scenario,
                 rubric=meta.get("rubric") or None, **fields)
-    if meta.get("module", "").isdigit():
+    if re.fullmatch(r"[0-9]{1,6}", meta.get("module", "")):
         data["module"] = int(meta["module"])
     if "scoring" in meta:
         data["scoring"] = meta["scoring"] or None
@@ -252,13 +241,25 @@ def q(tag: str) -> str:
     return f"{{{QTI}}}{tag}"
 
 
+def _number(el: etree._Element, name: str, text: str, bad, whole: bool = False) -> float | None:
+    """A number the package gives, or None with an error at its element (``bad``): never a traceback."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or (whole and not value.is_integer()):
+        bad(el, f"{name} {text!r} is not a {'whole ' if whole else ''}number")
+        return None
+    return value
+
+
 def read_text_inline(el: etree._Element) -> str:
     """An element's text as ``read_text`` reads a paragraph (``<br/>`` a line break), outside markup
     that is not a paragraph (``qti-prompt``, choices)."""
     wrapper = etree.Element("w")
-    copy = etree.fromstring(etree.tostring(el))
-    copy.tail = None
-    wrapper.append(copy)
+    dup = copy.deepcopy(el)  # a copy, never a re-parse of serialised text
+    dup.tail = None
+    wrapper.append(dup)
     return read_text(wrapper)
 
 
@@ -268,9 +269,9 @@ def _wrap(parts: list[etree._Element]) -> etree._Element:
     for el in parts:
         if _local(el) == "div":
             for child in el:
-                wrapper.append(etree.fromstring(etree.tostring(child)))
+                wrapper.append(copy.deepcopy(child))
         else:
-            wrapper.append(etree.fromstring(etree.tostring(el)))
+            wrapper.append(copy.deepcopy(el))
     for child in wrapper:
         child.tail = None
     return wrapper
@@ -287,104 +288,143 @@ def _content(el: etree._Element) -> etree._Element:
 
 
 def read_package(path: Path, label: str | None = None) -> Imported:
-    """Every item and scenario of a package (zip or folder), with every problem located."""
+    """Every item and scenario of a package (zip or folder), with every problem located.
+
+    Every file is read through ``Package``; what it refuses is reported and marks the result
+    ``refused`` (the other files are still read and reported, unless a limit for the whole package
+    was passed).
+    """
     label = label or str(path)
     out = Imported()
     try:
-        src = _Source(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        out.problems.append(Problem(Location(label), f"not a QTI package (a zip or a folder): {exc}"))
-        return out
-    item_files: list[tuple[str, dict[str, str]]] = []
-    stim_files: list[tuple[str, dict[str, str]]] = []
-    manifest = src.read("imsmanifest.xml")
-    if manifest is not None:
-        mroot = _parse(manifest, f"{label}/imsmanifest.xml", out.problems)
+        with Package.open(path, label) as pkg:
+            _read_package(pkg, out)
+    except Refused as exc:  # the package as a whole, or a limit for all of it
+        out.refuse(exc)
+    return out
+
+
+def _xml(pkg: Package, name: str, out: Imported) -> etree._Element | None:
+    """A member's XML, or None (its problem reported; a refusal marks ``out`` refused)."""
+    try:
+        return pkg.read_xml(name, out.problems)
+    except Refused as exc:
+        if exc.fatal:
+            raise
+        out.refuse(exc)
+        return None
+
+
+def _resolve(pkg: Package, href: str, base: str, where: Location, out: Imported) -> str | None:
+    """The member an href names, or None (refused: it leaves the package)."""
+    try:
+        return pkg.resolve(href, base, where)
+    except Refused as exc:
+        out.refuse(exc)
+        return None
+
+
+def _read_package(pkg: Package, out: Imported) -> None:
+    label = pkg.label
+    item_files: list[tuple[str, str, dict[str, str]]] = []  # (member, href as written, LOM fields)
+    stim_files: list[tuple[str, str, dict[str, str]]] = []
+    has_manifest = pkg.exists("imsmanifest.xml")
+    manifest_where = pkg.where("imsmanifest.xml")
+    if has_manifest:
+        mroot = _xml(pkg, "imsmanifest.xml", out)
         if mroot is None:
-            return out
+            return
         for res in mroot.iter(f"{{{CP}}}resource", "{http://www.imscp.org/xsd/imscp_v1p1}resource",
                               "{http://www.imsglobal.org/xsd/imscp_v1p1}resource"):
             rtype, href = res.get("type", ""), res.get("href", "")
             lom = next(res.iter(f"{{{LOM}}}lom"), None)
-            if rtype in ITEM_TYPES:
-                item_files.append((href, _lom_fields(lom)))
-            elif rtype.startswith("imsqti_stimulus"):
-                stim_files.append((href, _lom_fields(lom)))
+            if rtype in ITEM_TYPES or rtype.startswith("imsqti_stimulus"):
+                name = _resolve(pkg, href, "", Location(manifest_where, line=res.sourceline), out)
+                if name is not None:
+                    (item_files if rtype in ITEM_TYPES else stim_files).append((name, href, _lom_fields(lom)))
             elif rtype.startswith("imsqti_"):
-                out.problems.append(Problem(Location(f"{label}/imsmanifest.xml", line=res.sourceline),
+                out.problems.append(Problem(Location(manifest_where, line=res.sourceline),
                                             f"resource of type {rtype!r} ({href}) is not carried over; "
                                             "exam-builder imports items and stimuli"))
     else:
-        for name in src.names():
-            if name.endswith(".xml"):
-                item_files.append((name, {}))  # stimuli are found through their references
+        names, listed = pkg.names()
+        errors = [p for p in listed if p.is_error]
+        out.problems.extend(p for p in listed if not p.is_error)
+        if errors:
+            out.refuse(Refused(errors))
+        item_files = [(n, n, {}) for n in names if n.endswith(".xml")]  # stimuli are found through their references
     stimuli: dict[str, str] = {}  # QTI identifier -> scenario id
-    for href, meta in stim_files:
-        root = _parse(src.read(href) or b"", f"{label}/{href}", out.problems)
+    for name, href, meta in stim_files:
+        where = pkg.where(name)
+        if not pkg.exists(name):
+            out.problems.append(Problem(Location(manifest_where), f"the manifest names {href}, which is not in the package"))
+            continue
+        root = _xml(pkg, name, out)
         if root is None:
             continue
         ident = root.get("identifier", "")
-        sid = meta.get("id") or _bank_id(ident, f"{label}/{href}", root.sourceline, out.problems)
+        sid = meta.get("id") if ID_PATTERN.fullmatch(meta.get("id", "")) else \
+            _bank_id(meta.get("id") or ident, where, root.sourceline, out.problems)
         body = root.find(q("qti-stimulus-body"))
         title = meta["title"] if "title" in meta else root.get("title", "")
         out.scenarios.append(Scenario(id=sid, title=title, text=read_text(body) if body is not None else ""))
         stimuli[ident] = sid
-    for href, meta in item_files:
-        name = f"{label}/{href}"
-        data = src.read(href)
-        if data is None:
-            out.problems.append(Problem(Location(f"{label}/imsmanifest.xml"), f"the manifest names {href}, which is not in the package"))
+    for name, href, meta in item_files:
+        where = pkg.where(name)
+        if not pkg.exists(name):
+            out.problems.append(Problem(Location(manifest_where), f"the manifest names {href}, which is not in the package"))
             continue
-        root = _parse(data, name, out.problems)
+        root = _xml(pkg, name, out)
         if root is None:
             continue
-        ns = etree.QName(root).namespace
-        if ns in V2:
-            _to_v3(root)
-        elif ns != QTI:
-            if manifest is None:
-                continue  # another XML file of a folder without a manifest
-            out.problems.append(Problem(Location(name, line=root.sourceline), f"<{root.tag}> is not a QTI 2.1, 2.2 or 3.0 item"))
-            continue
-        if _local(root) == "qti-assessment-stimulus":
-            continue
-        if _local(root) != "qti-assessment-item":
-            out.problems.append(Problem(Location(name, line=root.sourceline), f"<{_local(root)}> is not carried over; "
-                                        "exam-builder imports items"))
-            continue
-        for ref in root.iterfind(q("qti-assessment-stimulus-ref")):
-            if ref.get("identifier") not in stimuli:
-                _stimulus_from_ref(src, href, ref, label, stimuli, out)
-        item, rubric = read_item(root, name, meta, stimuli, out.problems)
-        if item is not None:
-            out.items.append(item)
-            if rubric:
-                out.rubrics[item.id] = rubric
-    return out
+        try:
+            _read_item_file(pkg, name, root, meta, has_manifest, stimuli, out)
+        except etree.LxmlError as exc:  # belt and braces: any lxml error is a located problem, never a traceback
+            out.problems.append(Problem(Location(where, line=getattr(exc, "lineno", None)), f"cannot read the XML: {exc}"))
 
 
-def _stimulus_from_ref(src: _Source, item_href: str, ref: etree._Element, label: str, stimuli: dict[str, str],
-                       out: Imported) -> None:
-    """A stimulus the manifest did not list, read from the item's reference."""
-    href = str(PurePosixPath(item_href).parent / ref.get("href", ""))
-    parts: list[str] = []
-    for part in href.split("/"):
-        if part == "..":
-            parts = parts[:-1]
-        elif part not in ("", "."):
-            parts.append(part)
-    href = "/".join(parts)
-    data = src.read(href)
-    if data is None:
-        out.problems.append(Problem(Location(f"{label}/{item_href}", line=ref.sourceline),
-                                    f"the stimulus {ref.get('href')} is not in the package"))
+def _read_item_file(pkg: Package, name: str, root: etree._Element, meta: dict[str, str], has_manifest: bool,
+                    stimuli: dict[str, str], out: Imported) -> None:
+    where = pkg.where(name)
+    ns = etree.QName(root).namespace
+    if ns in V2:
+        _to_v3(root)
+    elif ns != QTI:
+        if not has_manifest:
+            return  # another XML file of a package without a manifest
+        out.problems.append(Problem(Location(where, line=root.sourceline), f"<{root.tag}> is not a QTI 2.1, 2.2 or 3.0 item"))
         return
-    root = _parse(data, f"{label}/{href}", out.problems)
+    if _local(root) == "qti-assessment-stimulus":
+        return
+    if _local(root) != "qti-assessment-item":
+        out.problems.append(Problem(Location(where, line=root.sourceline), f"<{_local(root)}> is not carried over; "
+                                    "exam-builder imports items"))
+        return
+    for ref in root.iterfind(q("qti-assessment-stimulus-ref")):
+        if ref.get("identifier") not in stimuli:
+            _stimulus_from_ref(pkg, name, ref, stimuli, out)
+    item, rubric = read_item(root, where, meta, stimuli, out.problems)
+    if item is not None:
+        out.items.append(item)
+        if rubric:
+            out.rubrics[item.id] = rubric
+
+
+def _stimulus_from_ref(pkg: Package, item_name: str, ref: etree._Element, stimuli: dict[str, str], out: Imported) -> None:
+    """A stimulus the manifest did not list, read from the item's reference (relative to the item)."""
+    at = Location(pkg.where(item_name), line=ref.sourceline)
+    name = _resolve(pkg, ref.get("href", ""), item_name, at, out)
+    if name is None:
+        return
+    if not pkg.exists(name):
+        out.problems.append(Problem(at, f"the stimulus {ref.get('href')} is not in the package"))
+        return
+    root = _xml(pkg, name, out)
     if root is None:
         return
     if etree.QName(root).namespace in V2:
         _to_v3(root)
-    sid = _bank_id(root.get("identifier", ""), f"{label}/{href}", root.sourceline, out.problems)
+    sid = _bank_id(root.get("identifier", ""), pkg.where(name), root.sourceline, out.problems)
     body = root.find(q("qti-stimulus-body"))
     out.scenarios.append(Scenario(id=sid, title=root.get("title", ""), text=read_text(body) if body is not None else ""))
     stimuli[ref.get("identifier", "")] = sid
@@ -450,9 +490,8 @@ def import_package(package: Path, into: Path, existing_ids: set[str], label: str
                                              "rename it in the package or in the bank"))
             imported.items.remove(item)
         seen.add(item.id)
-    n_items = len(imported.items)
     errors = imported.errors
-    if errors and not skip_problems:
+    if imported.refused or (errors and not skip_problems):  # a refused package is never written, even in part
         raise ValidationFailed(imported.problems)
     path = into / f"{re.sub(r'[^A-Za-z0-9._-]+', '-', package.stem) or 'qti'}.ipynb"
     if path.exists():
