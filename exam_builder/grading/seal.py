@@ -21,11 +21,11 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from ..records.models import GradeSeal, utcnow
+from ..records.models import utcnow
 from ..records.queries.gradebook import select_cell_scores
+from ..records.queries.seals import replace_seals, select_seals
 
 Values = tuple[float | None, float | None, float | None]  # auto, manual, extra credit
 
@@ -109,15 +109,13 @@ def differences(key: bytes, assignment: str, gradebook: dict[tuple[str, str], Va
 
 
 def _gradebook(conn: Connection, assignment: str, candidates: set[str] | None) -> dict[tuple[str, str], Values]:
-    return {(st, name): (auto, manual, extra) for st, name, auto, manual, extra in select_cell_scores(conn, assignment)
-            if candidates is None or st in candidates}
+    return {(st, name): (auto, manual, extra)
+            for st, name, auto, manual, extra in select_cell_scores(conn, assignment, candidates)}
 
 
 def _seals(conn: Connection, assignment: str, candidates: set[str] | None) -> dict[tuple[str, str], tuple[Values, str]]:
-    t = GradeSeal.__table__
-    return {(r.candidate_id, r.grade_id): ((r.auto_score, r.manual_score, r.extra_credit), r.mac)
-            for r in conn.execute(select(t).where(t.c.assignment == assignment))
-            if candidates is None or r.candidate_id in candidates}
+    rows = select_seals(conn, assignment, candidates)
+    return {(r.candidate_id, r.grade_id): ((r.auto_score, r.manual_score, r.extra_credit), r.mac) for r in rows}
 
 
 AUTO, MANUAL = 0, 1  # the fields of ``Values`` that exam-builder writes
@@ -146,10 +144,7 @@ def seal(conn: Connection, key: bytes, assignment: str, written: dict[tuple[str,
             tag = mac(key, assignment, c, g, new)
         rows.append({"assignment": assignment, "candidate_id": c, "grade_id": g, "auto_score": new[0],
                      "manual_score": new[1], "extra_credit": new[2], "mac": tag, "sealed_at": now})
-    conn.execute(delete(GradeSeal.__table__).where(GradeSeal.assignment == assignment,
-                                                   GradeSeal.candidate_id.in_(sorted(cands))))
-    if rows:
-        conn.execute(GradeSeal.__table__.insert(), rows)
+    replace_seals(conn, assignment, cands, rows)
     return len(rows)
 
 
