@@ -1,7 +1,8 @@
 """Where a candidate's page comes from, as seen by the kernel that serves it.
 
 A kernel never sees its browser: the Voila server does. When a page's websocket opens, the
-server (``server.TrackedConnection``) writes the page's remote address to
+server (``server.TrackedConnection``) writes the page's address (``clientaddr.client_address``: the
+connection's, or the hop trusted proxies appended to ``X-Forwarded-For``) to
 ``$EXAM_BUILDER_PAGE_DIR/<kernel id>.json`` (a private folder of that server process); the
 kernel finds its own id in its connection file name (``kernel-<id>.json``, Jupyter's naming)
 and reads it here. Sign-in uses it to limit wrong codes per source. Anything missing reads

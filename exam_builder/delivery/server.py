@@ -22,8 +22,12 @@ course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server prom
   and too frequent messages (tornado closes a socket that sends one over ``max_message_bytes``;
   the page reconnects to its kernel) and forwards to the browser only the message kinds a widget page
   needs: kernel errors and output streams (tracebacks, server paths) stay in the server's log.
-* **Encrypted in the room**: ``certfile``/``keyfile`` serve HTTPS; ``behind_proxy`` trusts a TLS
-  proxy's ``X-Forwarded-For`` for the page's source address.
+* **Encrypted in the room**: ``certfile``/``keyfile`` serve HTTPS, or a TLS proxy in front does.
+* **A source address a page cannot choose**: a page's address (what the wrong-code limits count)
+  is the TCP peer's, or, when the peer is one of ``trusted_proxies``, the hop those proxies
+  appended to ``X-Forwarded-For`` (``clientaddr``); ``X-Real-Ip`` is never read and tornado's
+  ``xheaders`` is not used. ``behind_proxy = True`` alone (the setting before) trusts a proxy on
+  this machine (``127.0.0.1``, ``::1``) and says so in the log.
 * ``/exam-builder/status`` answers the pool's state as JSON (counts only), for the rehearsal
   and for a proctor checking the machine before the room opens.
 
@@ -52,10 +56,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
-from traitlets import Bool, Float, Int
+from traitlets import Bool, Float, Int, List, Unicode, validate
 from traitlets.config import Config, Configurable
 
 from ..errors import ExamBuilderError
+from .clientaddr import LOOPBACK, Trusted, client_address, trusted_networks
 from .pagesource import ENV_DIR as PAGE_DIR_ENV
 from .pagesource import source_file
 
@@ -97,7 +102,38 @@ class ServerSettings(Configurable):
     max_message_bytes = Int(256 * 1024, help="Largest websocket message a page may send.").tag(config=True)
     max_messages_per_second = Float(30.0, help="Sustained messages a second one page may send "
                                                "(bursts up to ten times that).").tag(config=True)
-    behind_proxy = Bool(False, help="Trust X-Forwarded-For/X-Real-IP from a TLS proxy in front.").tag(config=True)
+    trusted_proxies = List(Unicode(), help="Addresses or CIDR networks of the proxies in front of the server "
+                                           "(['127.0.0.1', '::1']: a proxy on this machine). A page whose "
+                                           "connection comes from one of them counts as the first address of "
+                                           "X-Forwarded-For, read from the right, that is not one of them "
+                                           "(X-Real-Ip is never read); empty: the connection's own address, "
+                                           "every forwarding header ignored.").tag(config=True)
+    behind_proxy = Bool(False, help="Replaced by trusted_proxies. True with trusted_proxies empty trusts a proxy "
+                                    "on this machine (127.0.0.1, ::1) and says so in the log.").tag(config=True)
+
+    @validate("trusted_proxies")
+    def _valid_proxies(self, proposal):
+        try:
+            trusted_networks(proposal["value"])
+        except ValueError as exc:
+            raise ExamBuilderError(f"c.ServerSettings.trusted_proxies in nbgrader_config.py: {exc}") from None
+        return proposal["value"]
+
+    def proxies(self) -> Trusted:
+        """The proxies whose X-Forwarded-For is read (``behind_proxy`` alone: this machine's loopback)."""
+        return trusted_networks(self.trusted_proxies or (LOOPBACK if self.behind_proxy else ()))
+
+    def proxy_notice(self) -> str | None:
+        """What the server's log says at start about ``behind_proxy``, the setting being replaced."""
+        if not self.behind_proxy:
+            return None
+        if self.trusted_proxies:
+            return ("c.ServerSettings.behind_proxy is ignored: c.ServerSettings.trusted_proxies names the "
+                    "proxies; remove behind_proxy from nbgrader_config.py")
+        return ("c.ServerSettings.behind_proxy is replaced by c.ServerSettings.trusted_proxies: X-Forwarded-For "
+                "is read only from a proxy on this machine (127.0.0.1, ::1), and X-Real-Ip never. Set "
+                "c.ServerSettings.trusted_proxies = ['127.0.0.1', '::1'] (or your proxy's address) and remove "
+                "behind_proxy in nbgrader_config.py")
 
 
 # -- the websocket between a page and its kernel ------------------------------------------------
@@ -178,6 +214,11 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
     def _settings(self) -> ServerSettings:
         return self.websocket_handler.settings.get("exam_builder_server") or ServerSettings()
 
+    def _client_address(self) -> str:
+        """The page's address: the connection's, or the hop a trusted proxy appended (``clientaddr``)."""
+        request = self.websocket_handler.request
+        return client_address(request.remote_ip, request.headers.get_list("X-Forwarded-For"), self._settings().proxies())
+
     def connect(self):
         """The websocket is open (tornado accepted the upgrade): only now does the page count as
         connected. A channels request that is refused (no ``Upgrade``, a foreign ``Origin``, a
@@ -190,7 +231,7 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
         if page_dir:
             try:
                 source_file(page_dir, self.kernel_id).write_text(
-                    json.dumps({"source": self.websocket_handler.request.remote_ip or "unknown"}), encoding="utf-8")
+                    json.dumps({"source": self._client_address()}), encoding="utf-8")
             except OSError:
                 self.log.warning("exam-builder: cannot record the source of kernel %s", self.kernel_id)
         return super().connect()
@@ -566,13 +607,18 @@ def exam_voila_class():
             return handlers
 
         def listen(self):
-            if self.ssl_context is not None or self.exam_settings.behind_proxy:
-                listen, extra = self.app.listen, {}
-                if self.ssl_context is not None:
-                    extra["ssl_options"] = self.ssl_context
-                if self.exam_settings.behind_proxy:
-                    extra["xheaders"] = True
-                self.app.listen = lambda port, address=None, **kw: listen(port, address, **extra, **kw)
+            # never tornado's xheaders: it believes X-Real-Ip from anyone (the page's address is
+            # ``clientaddr``'s, in TrackedConnection.connect)
+            notice = self.exam_settings.proxy_notice()
+            if notice:
+                self.log.warning("exam-builder: %s", notice)
+            proxies = self.exam_settings.proxies()
+            if proxies:
+                self.log.info("exam-builder: a page's address is the hop X-Forwarded-For names past the trusted "
+                              "proxies %s", ", ".join(map(str, proxies)))
+            if self.ssl_context is not None:
+                listen, ctx = self.app.listen, self.ssl_context
+                self.app.listen = lambda port, address=None, **kw: listen(port, address, ssl_options=ctx, **kw)
             return super().listen()
 
         def _url(self, ip):

@@ -133,7 +133,8 @@ def hub_site(tmp_path_factory):
         root = tmp_path_factory.mktemp("hub") / "course"
         course = pg_course(root, course_db)
         with open(root / "nbgrader_config.py", "a") as fh:  # the proxy is in front; closed pages go soon
-            fh.write("\nc.ServerSettings.behind_proxy = True\nc.ServerSettings.reconnect_grace_seconds = 5\n")
+            fh.write("\nc.ServerSettings.trusted_proxies = ['127.0.0.1', '::1']"
+                     "\nc.ServerSettings.reconnect_grace_seconds = 5\n")
         candidate = serverkit.Server(root, seats=1).start()
         port = serverkit.free_port()
         state = root.parent / "hub-state"
