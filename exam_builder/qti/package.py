@@ -415,29 +415,31 @@ def _doctype_line(data: bytes) -> int | None:
     return text.count(b"\n", 0, pos) + 1 if pos >= 0 else None
 
 
+def _parsed(data: bytes, where: str, problems: list[Problem], parser: etree.XMLParser) -> etree._Element | None:
+    """The tree, or None and a located problem when the bytes are not well-formed XML."""
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        problems.append(Problem(Location(where, line=exc.lineno), f"not well-formed XML: {exc.msg}"))
+    except etree.LxmlError as exc:
+        problems.append(Problem(Location(where), f"cannot read the XML: {exc}"))
+    return None
+
+
 def parse_xml(data: bytes, where: str, problems: list[Problem]) -> etree._Element | None:
     """Untrusted XML as a tree: ``Refused`` for a DOCTYPE (never read further), None and a located problem
     when the bytes are not well-formed XML."""
+    seen: list[Problem] = []
     try:
-        etree.fromstring(data, _parser(target=_NoDoctype()))  # a first pass: stops at a DOCTYPE
+        _parsed(data, where, seen, _parser(target=_NoDoctype()))  # a first pass: stops at a DOCTYPE
     except _Doctype as exc:
         raise _refuse(where, f"the XML declares a document type (<!DOCTYPE {exc.name}"
                              f"{' SYSTEM ...' if exc.system else ''}>): DTDs and entity declarations are not read "
                              "(QTI does not use them); remove the DOCTYPE", line=_doctype_line(data)) from None
-    except etree.XMLSyntaxError as exc:
-        problems.append(Problem(Location(where, line=exc.lineno), f"not well-formed XML: {exc.msg}"))
+    if seen:
+        problems.extend(seen)
         return None
-    except etree.LxmlError as exc:
-        problems.append(Problem(Location(where), f"cannot read the XML: {exc}"))
-        return None
-    try:
-        root = etree.fromstring(data, _parser(remove_comments=True, remove_pis=True))
-    except etree.XMLSyntaxError as exc:
-        problems.append(Problem(Location(where, line=exc.lineno), f"not well-formed XML: {exc.msg}"))
-        return None
-    except etree.LxmlError as exc:
-        problems.append(Problem(Location(where), f"cannot read the XML: {exc}"))
-        return None
-    if root.getroottree().docinfo.doctype:  # the first pass makes this unreachable; kept at the root
+    root = _parsed(data, where, problems, _parser(remove_comments=True, remove_pis=True))
+    if root is not None and root.getroottree().docinfo.doctype:  # the first pass makes this unreachable
         raise _refuse(where, "the XML declares a document type (<!DOCTYPE>): DTDs are not read; remove it")
     return root
