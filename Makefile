@@ -4,6 +4,7 @@ PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+BENCH_ARGS  ?=
 
 .PHONY: demo test install system-deps node-deps benchmarks clean
 
@@ -31,8 +32,9 @@ node-deps: system-deps
 test: $(STAMP) system-deps node-deps
 	PATH="$(CURDIR)/.cache/node/node_modules/.bin:$$PATH" bash scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --timeout 900 $(PYTEST_ARGS)
 
+## Every benchmark, with its figures (BENCH_ARGS=--smoke: each at a small size, to see it works).
 benchmarks: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf demo-course .pytest_cache .hypothesis build

@@ -7,7 +7,9 @@ time for the answer to become durable. Afterwards every candidate's answers are 
 from a fresh connection and compared with the last value each sent. The baseline is one
 candidate alone, measured in the same run; the ratio is p99(50 at once) / p99(alone).
 
-    python benchmarks/delivery_load.py [--candidates 50] [--answers 40] [--db-url URL]
+    python benchmarks/delivery_load.py [--candidates 50] [--answers 40] [--db-url URL] [--smoke]
+
+``--smoke``: 4 candidates x 5 answers, quick pauses (tests/test_benchmarks.py: it works, figures not to quote).
 """
 from __future__ import annotations
 
@@ -101,7 +103,11 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=0.5,
                     help="longest pause between two answers of a candidate, seconds (a person takes 30 s or more)")
     ap.add_argument("--db-url", default=None, help="a PostgreSQL URL (default: SQLite in a temporary course)")
+    ap.add_argument("--smoke", action="store_true", help="a small run that proves the benchmark works (no figures to quote)")
     args = ap.parse_args()
+    if args.smoke:
+        args.candidates, args.answers, args.think = 4, 5, 0.05
+        print("smoke run (small, figures not to quote)")
     tmp = Path(tempfile.mkdtemp(prefix="eb-delivery-load-"))
     try:
         course, _form, people = make_course(tmp / "course", args.candidates, args.db_url)

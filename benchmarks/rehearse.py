@@ -15,7 +15,10 @@ baseline is one candidate alone, measured in the same run. The bars:
 It prints whether each bar holds and fails (exit 1) only when an answer was lost or a candidate
 could not finish, never on a time.
 
-    python benchmarks/rehearse.py [--candidates 60] [--browsers 0] [--pace 10] [--postgres URL] [--json FILE]
+    python benchmarks/rehearse.py [--candidates 60] [--browsers 0] [--pace 10] [--postgres URL] [--json FILE] [--smoke]
+
+``--smoke``: 2 candidates within 2 s, one of them in chromium, at pace x200, one try alone
+(tests/test_benchmarks.py: the server, the page protocol and a browser work; figures not to quote).
 """
 from __future__ import annotations
 
@@ -54,11 +57,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--postgres", default=None, help="a PostgreSQL server URL (a throw-away database is made there)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--smoke", action="store_true", help="a small run that proves the benchmark works (no figures to quote)")
     args = ap.parse_args()
+    alone = 3
+    if args.smoke:
+        args.candidates, args.window, args.browsers, args.pace, alone = 2, 2.0, 1, 200.0, 1
+        print("smoke run (small, figures not to quote)")
     console = Console(width=None if sys.stdout.isatty() else 150)
     opts = RehearsalOptions(exam="cps", candidates=args.candidates, window=args.window,
                             first_wave=(0.5, min(10.0, args.window)), browsers=args.browsers, pace=args.pace,
-                            seed=args.seed, postgres=args.postgres, json_path=args.json)
+                            seed=args.seed, alone=alone, postgres=args.postgres, json_path=args.json)
     f = rehearse(Course(ROOT), opts, console)
     print(f"database: {f.database}; {f.candidates} candidates ({f.browsers} in chromium), "
           f"{f.answers_sent} answers, {f.duration_seconds:.0f} s")

@@ -10,6 +10,7 @@ import pytest
 os.environ["COLUMNS"] = "250"
 
 from browserkit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from ci_skips import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401 (in CI a skip fails)
 from coursekit import NO_PG, new_course_dir, pg_database, pg_server  # noqa: E402
 from exam_builder.course import Course  # noqa: E402
 
@@ -40,22 +41,6 @@ def pg_url() -> str:
         pytest.skip(NO_PG)
     with pg_database() as url:
         yield url
-
-
-# In CI every real part is installed by `make test`; a test that would skip for want of one
-# (chromium, PostgreSQL, the console script) fails there instead, so a green CI means it ran.
-_REQUIRED_IN_CI = ("not installed", "no PostgreSQL server")
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.skipped and os.environ.get("CI") and isinstance(report.longrepr, tuple):
-        reason = str(report.longrepr[2])
-        if any(marker in reason for marker in _REQUIRED_IN_CI):
-            report.outcome = "failed"
-            report.longrepr = f"CI must run this test, but it was skipped: {reason}"
 
 
 @pytest.fixture(scope="module")

@@ -557,7 +557,7 @@ async def _browser_candidate(run: CandidateRun, url: str, questions: int, save_d
         n = 1
         reloaded = False
         while n <= questions:
-            await page.get_by_text(re.compile(rf"Question {n} of \d+")).wait_for()
+            await page.get_by_role("heading", name=re.compile(rf"^Question {n} of \d+\b")).wait_for()
             radios = page.get_by_role("radio")
             saved = page.get_by_text(f"Answer to question {n} saved")
             if await radios.count():

@@ -2,16 +2,24 @@
 
 The demo copies the course's authored files (source/, rubrics/, nbgrader_config.py) into a
 fresh folder and runs each stage there, in order: check the bank, import the cohort, build
-forms, run a sitting, grade and report. Each stage is a module in ``demo/stages`` with a
-``run(ctx)`` function; a stage not built yet is skipped and said so.
+forms, run a sitting, practice, rehearse exam day, grade, follow up and report.
+
+Contract: ``STAGES`` lists every stage, in order; each is a module ``demo/stages/<name>.py`` with
+a ``run(ctx)`` function, and every module there is a stage. ``run`` checks that (``check_stages``)
+before it touches anything: a listed stage without its module, a module not listed, or a module
+without ``run`` is an ``ExamBuilderError`` (exit 1) naming them, never a stage quietly left out.
+"demo complete" is printed only after every stage asked for ran; a stage that fails stops the
+demo with its error.
 """
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from rich.console import Console
 from rich.rule import Rule
@@ -32,6 +40,7 @@ STAGES = [
 ]
 
 EXAM = "cps"
+STAGE_NAMES = tuple(name for name, _title in STAGES)
 
 
 @dataclass
@@ -80,23 +89,49 @@ def prepare(target: Path, origin: Path) -> Course:
     return course
 
 
+def check_stages() -> dict[str, ModuleType]:
+    """Every stage's module, by name, once ``STAGES`` and ``demo/stages/`` agree (see the contract)."""
+    from . import stages as package
+
+    listed = [name for name, _title in STAGES]
+    found = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
+    folder = "exam_builder/demo/stages"
+    problems = [f"stage '{name}' is in the demo's stage list but {folder}/{name}.py does not exist"
+                for name in listed if name not in found]
+    problems += [f"{folder}/{name}.py is not in the demo's stage list (STAGES in exam_builder/demo/__init__.py)"
+                 for name in found if name not in listed]
+    problems += [f"stage '{name}' is listed {listed.count(name)} times" for name in sorted(set(listed))
+                 if listed.count(name) > 1]
+    modules = {}
+    for name in listed:
+        if name not in found:
+            continue
+        module = importlib.import_module(f"{__name__}.stages.{name}")
+        if not callable(getattr(module, "run", None)):
+            problems.append(f"{folder}/{name}.py has no run(ctx) function")
+        modules[name] = module
+    if problems:
+        raise ExamBuilderError("the demo is incomplete: " + "; ".join(problems) + ". Nothing was run.")
+    return modules
+
+
 def run(target: Path, origin: Path, console: Console, only: list[str] | None = None) -> DemoContext:
+    """Every stage (or those in ``only``) in order, on a fresh copy of ``origin`` at ``target``."""
+    modules = check_stages()
+    unknown = [name for name in only or () if name not in modules]
+    if unknown:
+        raise ExamBuilderError(f"no demo stage {', '.join(map(repr, unknown))}; the stages are "
+                               + ", ".join(modules))
     course = prepare(target, origin)
     ctx = DemoContext(course=course, console=console)
-    for name, title in STAGES:
-        if only and name not in only:
-            continue
+    chosen = [(name, title) for name, title in STAGES if not only or name in only]
+    began = time.perf_counter()
+    for name, title in chosen:
         console.print(Rule(f"[bold]{title}"))
-        try:
-            stage = importlib.import_module(f"{__name__}.stages.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.stages.{name}":
-                raise
-            console.print(f"[yellow]stage '{name}' is not built yet; skipped[/]")
-            continue
         started = time.perf_counter()
-        stage.run(ctx)
+        modules[name].run(ctx)
         console.print(f"[dim]{name}: {time.perf_counter() - started:.1f} s[/]")
-    console.print(Rule("[bold green]demo complete"))
+    console.print(Rule(f"[bold green]demo complete: {len(chosen)} of {len(STAGES)} stages "
+                       f"in {time.perf_counter() - began:.0f} s"))
     console.print(f"The demo course is in {target}/ (database: {course.db.safe_url}).")
     return ctx

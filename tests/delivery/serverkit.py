@@ -2,7 +2,9 @@
 
 ``Server`` runs the console script in its own process group, so SIGKILL takes its kernels with
 it; ``start()`` returns once the server answers HTTP, ``wait_ready()`` once its pool of warm
-kernels is full (``/exam-builder/status``, when the server has it). ``make_site`` copies the
+kernels is full (``/exam-builder/status``, when the server has it). A wait returns the state it
+waited for or raises (``AssertionError`` naming what it awaited, with the last status): it never
+returns on a timeout, so no caller can go on as if the state had come. ``make_site`` copies the
 delivery tests' course template and opens one sitting per candidate with a known code.
 """
 from __future__ import annotations
@@ -82,19 +84,24 @@ class Server:
         assert code == 200, body
         return json.loads(body)
 
-    def wait_for(self, pred, timeout: float = 30) -> dict:
-        """The status once ``pred(status)`` holds, or the last one after ``timeout`` seconds."""
-        deadline = time.time() + timeout
+    def wait_for(self, pred, what: str, timeout: float = 30) -> dict:
+        """The status once ``pred(status)`` holds; raises after ``timeout`` seconds, or when the
+        server exits, saying ``what`` was awaited."""
+        deadline = time.monotonic() + timeout
         while True:
             st = self.status()
-            if pred(st) or time.time() > deadline:
+            if pred(st):
                 return st
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the server exited while waiting for {what}: " + self.log.read_text()[-3000:])
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; the last status: {st}")
             time.sleep(0.3)
 
     def wait_ready(self, timeout: float = 120) -> dict:
-        """Until the pool of warm kernels is full."""
-        return self.wait_for(lambda st: st["pool_ready"] >= st["pool_target"], timeout)
+        """The status once the pool of warm kernels is full (raises as ``wait_for``)."""
+        return self.wait_for(lambda st: st["pool_ready"] >= st["pool_target"], "the pool of warm kernels to fill",
+                             timeout)
 
     def kernel_processes(self) -> int:
         return len([p for p in psutil.Process(self.proc.pid).children(recursive=True)

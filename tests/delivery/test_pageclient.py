@@ -118,21 +118,21 @@ def test_a_reload_signs_in_again_and_the_beacon_frees_the_kernel(site):
         async with PageClient(server.url) as page:
             await page.open()
             await sign_in(page, code)
-            await page.wait_for(lambda: page.button("Start the exam") is not None, 30)
+            await page.wait_for(lambda: page.button("Start the exam") is not None, 30, "the instructions")
             await page.click("Start the exam")
-            await page.wait_for(lambda: current_question(page) is not None, 30)
+            await page.wait_for(lambda: current_question(page) is not None, 30, "a question")
             await page.choose(current_question(page), "B")
-            await page.wait_for(lambda: page.shows("Answer to question 1 saved at"), 30)
+            await page.wait_for(lambda: page.shows("Answer to question 1 saved at"), 30, "question 1 saved")
             first_kernel = page.kernel_id
             await page.reload()
             assert page.kernel_id != first_kernel
             gone = (await page.fetch(f"api/kernels/{first_kernel}")).code
             await sign_in(page, code)
             await page.wait_for(lambda: page.shows("Welcome back. Your 1 saved answer(s) are here"), 30, "welcome back")
-            await page.wait_for(lambda: current_question(page) is not None, 30)
+            await page.wait_for(lambda: current_question(page) is not None, 30, "a question")
             assert question_number(current_question(page)) == 2  # the first one not answered
             await go_to(page, 1)
-            await page.wait_for(lambda: current_number(page) == 1, 30)
+            await page.wait_for(lambda: current_number(page) == 1, 30, "question 1 again")
             q1 = current_question(page)
             assert q1.value == "B"  # the saved choice is shown
             await page.unload()

@@ -97,11 +97,11 @@ def test_page_loads_and_reloads_leave_no_kernels(server, browser):
         assert code in (200, 503)
         loads += 1
         if code == 503:
-            server.wait_for(lambda st: st["pages"] < st["max_pages"])
+            server.wait_for(lambda st: st["pages"] < st["max_pages"], "a page to close below the cap")
     assert loads == 100
     # one page is still open: after the grace periods only its kernel (and the warm pool) remain
     st = server.wait_for(lambda st: st["pages"] == 1 and st["pool_ready"] == st["pool_wanted"]
-                         and st["kernels"] == st["pool_wanted"] + 1, timeout=60)
+                         and st["kernels"] == st["pool_wanted"] + 1, "only the open page and the warm pool", timeout=60)
     assert st["pages"] == 1 and st["connected"] == 1, st
     assert st["kernels"] == st["pool_wanted"] + 1 == st["pool_target"], st  # the open page's seat is taken
     assert server.kernel_processes() == st["kernels"]
@@ -109,8 +109,16 @@ def test_page_loads_and_reloads_leave_no_kernels(server, browser):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("not right").wait_for()
     ctx.close()
-    st = server.wait_for(lambda st: st["pages"] == 0 and st["kernels"] == st["pool_target"], timeout=30)
-    assert st["pages"] == 0 and st["kernels"] == st["pool_target"], st
+    server.wait_for(lambda st: st["pages"] == 0 and st["kernels"] == st["pool_target"],
+                    "no page and only the warm pool's kernels", timeout=30)
+
+
+def test_a_wait_that_times_out_raises_and_names_what_it_awaited(server):
+    """serverkit's waits never hand back a status on a timeout, so no test can go on as if it came."""
+    with pytest.raises(AssertionError, match=r"^timed out after 1 s waiting for a state that never comes; "
+                                             r"the last status: \{'"):
+        server.wait_for(lambda st: False, "a state that never comes", timeout=1)
+    assert server.wait_ready()["pool_ready"] >= 1  # the state it waits for: the status, at once
 
 
 def test_idle_connected_page_keeps_its_kernel(server, browser):
@@ -228,9 +236,8 @@ def test_too_many_pages_get_a_plain_message(server):
     assert codes.count(200) <= 12 and codes.count(503) >= 4, codes
     refused = next(body for code, body in answers if code == 503)
     assert "Please tell the proctor" in refused and "Traceback" not in refused, refused
-    st = server.wait_for(lambda st: st["pages"] == 0, timeout=30)
-    assert st["pages"] == 0
-    assert server.wait_for(lambda st: st["pool_ready"] == st["pool_target"], timeout=60)
+    server.wait_for(lambda st: st["pages"] == 0, "the refused pages to be gone", timeout=30)
+    server.wait_for(lambda st: st["pool_ready"] == st["pool_target"], "the pool to fill again", timeout=60)
     assert server.get()[0] == 200
 
 

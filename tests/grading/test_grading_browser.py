@@ -8,6 +8,7 @@ Two graders check the progress numbers. Each test works on its own question of t
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -64,17 +65,20 @@ def grader_site(graded_template, tmp_path_factory):
     proc = subprocess.Popen([str(EXE), "grader", "--exam", kit.EXAM, "--port", str(port), "--token", TOKEN], env=env,
                             cwd=root, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
-    while time.time() < deadline:
+    deadline = time.monotonic() + 90
+    while True:  # until it answers (403 without the token): the tests never start without it
         try:
             urllib.request.urlopen(url, timeout=2)
+            break
         except urllib.error.HTTPError:
-            break  # it answers (403 without the token)
-        except OSError:
+            break
+        except OSError as exc:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                raise AssertionError(f"the grader app never answered at {url} within 90 s ({exc}): "
+                                     + log.read_text()[-3000:]) from None
             time.sleep(0.3)
-            assert proc.poll() is None, log.read_text()
-            continue
-        break
     course = Course(root)
     yield course, url, log
     os.killpg(proc.pid, signal.SIGKILL)
