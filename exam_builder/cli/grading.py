@@ -39,9 +39,11 @@ def grade(course, exam, actor, reason, workers, formgrader_copies) -> None:
     cannot be read is set aside and a folder of someone not on the roster is not graded; both
     are flagged, everyone else is graded, and the exit code is 3 (0: everything graded).
     """
+    from ..grading.adjudication import AdjudicationRule
     from ..grading.objective import grade_exam
     from ..grading.overview import settle_blanks
 
+    AdjudicationRule.from_settings(course.grading_settings)  # a rule nobody could follow stops here, before any write
     actor = current_actor(actor)
     report = grade_exam(course, exam, actor, reason, console=err_console, workers=workers,
                         write_copies=formgrader_copies)
@@ -99,7 +101,7 @@ def flags(course, exam) -> None:
 @click.command()
 @click.option("--exam", default=None,
               help="The exam whose written answers are scored (default: the course's one exam).")
-@click.option("--port", default=8868, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--port", default=8870, show_default=True, type=int, help="Port on 127.0.0.1.")
 @click.option("--token", default=None, help="Access token (default: a new random one, printed on a terminal, else "
                                          "written to a file only you can read).")
 @pass_course_db
@@ -136,8 +138,9 @@ def reapply_rubric(course, exam, rubric_ids, reason, actor) -> None:
 @click.argument("exam")
 @pass_course_db
 def ratings(course, exam) -> None:
-    """Where rating stands, per written question: decided, waiting for adjudication, pending, set aside."""
-    from ..grading.overview import rating_overview
+    """Where rating stands, per written question: decided, waiting for adjudication, pending, set aside;
+    then which responses still wait, for what and for whom."""
+    from ..grading.overview import rating_overview, waiting_overview
 
     rows, aside = rating_overview(course, exam)
     t = Table(title=f"{exam}: rating")
@@ -149,6 +152,17 @@ def ratings(course, exam) -> None:
     console.print(t)
     for message in aside:
         console.print(f"[yellow]set aside:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    groups, note = waiting_overview(course, exam)
+    if not groups:
+        console.print("Nothing waits: every written answer is decided.")
+        return
+    w = Table(title=f"{exam}: still waiting ({escape(note)})")
+    for col in ("item", "waits for", "by whom", "responses"):
+        w.add_column(col, overflow="fold")
+    for g in groups:
+        shown = ", ".join(g.responses[:6]) + (f" and {len(g.responses) - 6} more" if len(g.responses) > 6 else "")
+        w.add_row(escape(g.item_id), escape(g.step), escape(g.who), f"{len(g.responses)}: {escape(shown)}")
+    console.print(w)
 
 
 @click.command()
@@ -218,5 +232,5 @@ def results_table(course, exam: str, res, comps, wide: bool | None = None) -> Ta
     for r in res:
         t.add_row(r.candidate_id, r.assignment, str(r.attempt_no), r.objective.text(), r.open_response.text(), r.total.text(),
                   *[r.competencies[c].text() if c in r.competencies else "" for c, _n in comps],
-                  f"[{style[r.status]}]{r.status}[/]", r.next_step)
+                  f"[{style[r.status]}]{r.status}[/]", escape(r.next_step))
     return t

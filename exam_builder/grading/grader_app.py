@@ -5,11 +5,14 @@ next response of the queue, choose a level per criterion (or type level numbers:
 Enter), save, see one's own progress. ``GraderApp`` draws it with ipywidgets and calls the same
 object, so scripted graders (tests, the demo) take exactly the app's code path.
 
-What a grader sees: the question (from the released, key-free notebook), the response under an
-anonymous id, the rubric's criteria, descriptors and anchor responses, their own choices. Never
-the candidate's id or name, never another grader's score. Candidate text is shown escaped; the
-question and the rubric's notes are markdown (rendered with the candidate app's ``md``, which
-escapes raw HTML).
+What a grader sees: the question and, for a question that follows a scenario, the scenario
+above it under a heading "Scenario" (both from the released, key-free notebook through
+``delivery.form_view``, as the candidate read them), the response under an anonymous id, the
+rubric's criteria, descriptors and anchor responses, their own choices. Never the candidate's id
+or name, never another grader's score, with one exception: an adjudicator who gave one of the two
+ratings (a coordinator or senior grader, ``grading.adjudication``) sees both. Candidate text is
+shown escaped; the scenario, the question and the rubric's notes are markdown (rendered with the
+candidate app's ``md``, which escapes raw HTML, in its ``eb-story`` look for the scenario).
 
 Who rates: signed in through JupyterHub (``exam_builder.hub``), the grader is the hub user the
 server put into the kernel (``records.identity``): no name box, and no way to rate as anyone
@@ -18,13 +21,18 @@ else. In the standalone token mode the grader types a name, recorded as self-dec
 The scoring screen puts the response and the rubric side by side (stacked on narrow screens),
 keeps Save at the bottom of the screen, marks the chosen level in words as well as by look, and
 says what is left: "3 of 18 left for you" counts the responses ``RatingQueue.claim`` would still
-hand this grader (see ``RatingQueue._count``).
+hand this grader (see ``RatingQueue._count``), and what waits for whom ("2 responses wait for
+adjudication by a third grader: you rated them, so someone else must"). The shortcut-keys box
+stays clear of the Save bar: the work area leaves room under it (the page's ``scroll-padding``
+can then lift a focused box above the bar) and the bar's message sits beside its buttons, so a
+save does not make the bar taller over the box the grader is typing in.
 """
 from __future__ import annotations
 
 import html
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..ui.page import focus_on, heading, md, style_css
 from ..errors import ExamBuilderError
@@ -32,8 +40,12 @@ from ..records import identity
 from ..records.states import RatingRole
 from ..rubrics.model import Criterion, Rubric
 from ..ui.widgets import Assist, ChoiceGroup
+from .adjudication import AdjudicationRule
 from .queue import Claim, Progress, RatingQueue, open_items
 from .resolution import Decision
+
+if TYPE_CHECKING:
+    from ..delivery.form_view import ScenarioView
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ class GraderSession:
         self.levels: dict[str, float] = {}
         self.skipped: set[str] = set()  # anonymous ids given back in this session
         self.last: Decision | None = None
-        self._stems: dict[str, str] = {}
+        self._views: dict[str, tuple[str, ScenarioView | None]] = {}
         if identity.hub_name() is not None:
             self.rater = identity.hub_name()
 
@@ -103,26 +115,37 @@ class GraderSession:
 
     def question(self) -> str:
         """The question as candidates saw it (read from the released notebook: no key)."""
+        return self._view()[0]
+
+    def scenario(self) -> ScenarioView | None:
+        """The scenario the question belongs to, as candidates read it beside the question (the
+        released notebook's vignette cell); None for a question without one."""
+        return self._view()[1]
+
+    def _view(self) -> tuple[str, ScenarioView | None]:
+        """The picked item's stem and scenario from the first released form that holds it."""
         if self.queue is None:
-            return ""
+            return "", None
         item = self.queue.item_id
-        if item not in self._stems:
+        if item not in self._views:
             from ..delivery.form_view import load_form_view
             from ..assembly.forms import load_forms
             from ..assembly.release import released_notebook
 
-            stem = ""
+            found: tuple[str, ScenarioView | None] = ("", None)
             with self.course.db.read() as s:
                 forms = load_forms(s, self.exam)
             for _form, m in forms:
                 if any(e.item_id == item for e in m.items):
                     try:
-                        stem = load_form_view(released_notebook(self.course, m.assignment), self.course.root).item(item).stem
+                        view = load_form_view(released_notebook(self.course, m.assignment), self.course.root)
+                        it = view.item(item)
                     except (ExamBuilderError, KeyError):
                         continue
+                    found = (it.stem, view.scenarios.get(it.scenario) if it.scenario else None)
                     break
-            self._stems[item] = stem
-        return self._stems[item]
+            self._views[item] = found
+        return self._views[item]
 
     # -- the queue --------------------------------------------------------------------
     def next(self) -> Claim | None:
@@ -192,7 +215,9 @@ class GraderSession:
 # -- widgets ----------------------------------------------------------------------------
 ROLE_NAMES = {RatingRole.first: "first rating",
               RatingRole.second: "second rating (independent: you do not see the first)",
-              RatingRole.adjudication: "adjudication (the two ratings differ)"}
+              RatingRole.adjudication: "adjudication (the two ratings differ; yours decides)"}
+#: An adjudication by one of the two raters (a coordinator or the senior grader): both ratings are shown.
+ROLE_SHOWN = "adjudication (the two ratings differ: yours and the other are shown; yours decides)"
 
 #: The grader's desk on top of the candidate app's look (text size, contrast, labels above boxes):
 #: the response and the rubric side by side, stacked below 900 CSS px (a phone, 200% zoom); the
@@ -225,8 +250,12 @@ html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: 8em; }
 .eb-grader details.eb-anchors summary { cursor: pointer; color: #0b4f8a; text-decoration: underline; padding: 0.2em 0; }
 .eb-grader details.eb-anchors blockquote { margin: 0.2em 0 0.6em 0; border-left: 4px solid #6b6b6b;
   padding-left: 0.6em; white-space: pre-wrap; overflow-wrap: anywhere; }
-.eb-grader .eb-savebar { position: sticky; bottom: 0; z-index: 5; background: #fff; border-top: 2px solid #6b6b6b;
-  padding: 0.3em 0; }
+.eb-grader .widget-box.eb-savebar { position: sticky; bottom: 0; z-index: 5; background: #fff; border-top: 2px solid #6b6b6b;
+  padding: 0.3em 0; flex-flow: row wrap; align-items: center; gap: 0 1em; }
+.eb-grader .eb-savebar > .eb-bar-message { flex: 1 1 20em; min-width: 0; }
+.eb-grader .eb-work { padding-bottom: 5em; }
+.eb-grader .eb-shown { border: 1px solid #6b6b6b; border-radius: 4px; padding: 0.4em 0.8em; margin: 0.4em 0; }
+.eb-grader .eb-shown ul { margin: 0.2em 0; padding-left: 1.4em; }
 .eb-grader .eb-actions { flex-flow: row wrap; align-items: center; gap: 0.2em 1em; }
 .eb-grader .eb-top { flex-flow: row wrap; align-items: center; justify-content: space-between; gap: 0.2em 1em; }
 .eb-grader .widget-dropdown { flex-direction: column; align-items: stretch; width: 100%; max-width: 40em;
@@ -256,15 +285,47 @@ def level_text(k: int, level) -> str:
     return f"{k}{name} ({level.points:g} pts): {level.descriptor}"
 
 
-def progress_text(p: Progress) -> str:
-    """One sentence a grader can trust: what is left for them, and what waits for others."""
+def progress_text(p: Progress, rule: AdjudicationRule | None = None) -> str:
+    """What a grader can trust: what is left for them, and what waits for others and for whom
+    (with the course's ``rule``, a sentence per reason an adjudication waits)."""
     parts = [f"you rated {p.mine}", f"{p.open_for_me} of {p.responses} left for you"]
     parts.append(f"{p.waiting_second} waiting for a second rating")
-    if p.waiting_adjudication:
+    if p.waiting_adjudication and (rule is None or not p.adjudication):
         parts.append(f"{p.waiting_adjudication} waiting for adjudication")
     if p.set_aside:  # unreadable submissions: the coordinator has the file's name, graders need not
         parts.append(f"{p.set_aside} set aside until the coordinator replaces an unreadable file")
-    return "Your progress on this question: " + "; ".join(parts) + "."
+    text = "Your progress on this question: " + "; ".join(parts) + "."
+    if rule is not None:
+        text += "".join(f" {rule.desk_sentence(why, n)}." for why, n in p.adjudication)
+    return text
+
+
+def scenario_html(scenario: ScenarioView) -> str:
+    """The scenario as the candidate app shows it beside its questions (the released vignette
+    cell through the same ``md`` and the page's ``eb-story`` look), under a heading of its own."""
+    return (f"<section class='eb-story eb-scenario' aria-label='Scenario'><h3>Scenario</h3>"
+            f"{md(scenario.text)}</section>")
+
+
+def shown_html(rubric: Rubric, shown) -> str:
+    """The two ratings an adjudicator who gave one of them sees (escaped; never who gave the other)."""
+    if not shown:
+        return ""
+    blocks = []
+    for r in shown:
+        rows = []
+        for c in rubric.criteria:
+            k = _level_number(c, r.levels.get(c.id))
+            if k is None:
+                rows.append(f"<li>{html.escape(c.name)}: not chosen</li>")
+            else:
+                lv = c.levels[k - 1]
+                name = f" {html.escape(lv.label)}" if lv.label else ""
+                rows.append(f"<li>{html.escape(c.name)}: level {k}{name} ({lv.points:g} pts)</li>")
+        comment = f"<p>Comment: {html.escape(r.comment)}</p>" if r.comment else ""
+        blocks.append(f"<div class='eb-shown'><h4>{html.escape(r.label)} ({html.escape(str(r.role))} rating): "
+                      f"{r.score:g} of {rubric.max_points:g} points</h4><ul>{''.join(rows)}</ul>{comment}</div>")
+    return "<h3>The two ratings</h3>" + "".join(blocks)
 
 
 class GraderApp:
@@ -307,6 +368,7 @@ class GraderApp:
         self.question = w.HTML()
         self.response = w.HTML()
         self.rubric_head = w.HTML()
+        self.shown = w.HTML()
         self.criteria_box = w.VBox()
         self.comment = w.Textarea(description="Comment for the record (optional)", rows=2)
         self.keybox = w.Textarea(description="Shortcut keys: one level number per criterion (1 = lowest), "
@@ -316,7 +378,7 @@ class GraderApp:
         self.pickers: dict[str, ChoiceGroup] = {}
         self.chosen: dict[str, w.HTML] = {}
         left = w.VBox([self.question, self.response])
-        right = w.VBox([self.rubric_head, self.criteria_box, self.comment, self.keybox])
+        right = w.VBox([self.shown, self.rubric_head, self.criteria_box, self.comment, self.keybox])
         for col in (left, right):
             col.add_class("eb-col")
         self.columns = w.Box([left, right])
@@ -324,6 +386,7 @@ class GraderApp:
         top = w.HBox([self.header, self.other_question])
         top.add_class("eb-top")
         self.work_panel = w.VBox([top, self.progress_text, self.columns])
+        self.work_panel.add_class("eb-work")  # room below the last box: focus scrolls it clear of the Save bar
 
         self.save_button = w.Button(description="Save and next", button_style="primary")
         self.save_button.on_click(lambda _b: self._run(self._save))
@@ -333,6 +396,7 @@ class GraderApp:
         self.score_text = w.HTML()
         self.actions = w.HBox([self.save_button, self.give_back_button, self.score_text])
         self.actions.add_class("eb-actions")
+        self.message.add_class("eb-bar-message")  # beside the buttons where it fits: a save does not grow the bar
         self.bar = w.VBox([self.actions, self.message])
         self.bar.add_class("eb-savebar")
 
@@ -456,7 +520,9 @@ class GraderApp:
         self.criteria_box.children = rows
         notes = md(rubric.notes) if rubric.notes else ""
         self.rubric_head.value = f"<h3>Rubric</h3>{notes}"
-        self.question.value = f"<h3>Question</h3><div class='eb-question'>{md(self.session.question())}</div>"
+        scenario = self.session.scenario()
+        story = scenario_html(scenario) if scenario is not None else ""
+        self.question.value = f"{story}<h3>Question</h3><div class='eb-question'>{md(self.session.question())}</div>"
 
     def _choose(self, criterion: Criterion, number: str | None) -> None:
         """A level chosen on the page: its value is the level's number (the shortcut key)."""
@@ -499,16 +565,22 @@ class GraderApp:
             self.columns.layout.display = "none"
             self.actions.layout.display = "none"
         else:
-            role = ROLE_NAMES.get(current.role, current.role)
+            role = ROLE_SHOWN if current.shown else ROLE_NAMES.get(current.role, current.role)
             self.header.value = heading(html.escape(f"Response {current.anon_id}: {role}"), "work")
             self.response.value = f"<h3>Response</h3>{_escaped_block(current.text, 'eb-response')}"
             self.columns.layout.display = ""
             self.actions.layout.display = ""
+        self.shown.value = shown_html(self.session.rubric, current.shown) if current else ""
         self._sync_pickers()
         p = self.session.progress()
         if p is not None:
-            done = "" if current else " Choose another question, or come back later."
-            self.progress_text.value = f"<p>{html.escape(progress_text(p))}{done}</p>"
+            done = ""
+            if current is None:
+                done = (" Every response to this question has the ratings it needs." if not p.needed else
+                        " Nothing more is yours to rate here; the rest waits for others, as said above. "
+                        "Choose another question.")
+            text = progress_text(p, self.session.queue.rule if self.session.queue else None)
+            self.progress_text.value = f"<p>{html.escape(text)}{done}</p>"
 
     def display(self):
         from IPython.display import display

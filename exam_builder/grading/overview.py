@@ -1,4 +1,5 @@
-"""Staff's overview of an exam's grading: flags, where rating stands, blank answers, rubric edits.
+"""Staff's overview of an exam's grading: flags, where rating stands and who it waits for, blank
+answers, rubric edits.
 
 What ``exam-builder grade``, ``flags``, ``ratings`` and ``reapply-rubric`` do beyond one item's
 queue: each walks every form or every written item of an exam and returns plain rows to print.
@@ -59,6 +60,30 @@ def rating_overview(course, exam: str) -> tuple[list[ItemRating], list[str]]:
         rows.append(ItemRating(item_id, n, st.get(ItemScoreStatus.final, 0), st.get(ItemScoreStatus.adjudication, 0),
                                st.get(ItemScoreStatus.rerate, 0), len(held)))
     return rows, list(aside.values())
+
+
+@dataclass
+class WaitingGroup:
+    """Responses of one written item that wait for the same next step from the same people."""
+
+    item_id: str
+    step: str
+    who: str
+    responses: list[str]  # anonymous ids, in queue order
+
+
+def waiting_overview(course, exam: str) -> tuple[list[WaitingGroup], str]:
+    """What every undecided response of ``exam`` waits for and from whom (``RatingQueue.waiting``),
+    grouped; and one sentence on who adjudicates in this course."""
+    groups: dict[tuple[str, str, str], WaitingGroup] = {}
+    note = ""
+    for item_id, _r in open_items(course, exam):
+        q = RatingQueue(course, exam, item_id)
+        note = q.rule.setup_note()
+        for w in q.waiting():
+            key = (item_id, w.step, w.who)
+            groups.setdefault(key, WaitingGroup(item_id, w.step, w.who, [])).responses.append(w.anon_id)
+    return list(groups.values()), note
 
 
 def reapply_rubrics(course, exam: str, rubric_ids: list[str], actor: str, reason: str) -> list[Reapplied]:

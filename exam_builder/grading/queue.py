@@ -4,7 +4,12 @@ Responses come in a stable pseudo-random order seeded by exam and item (never by
 anonymous ids (a keyed hash; the key is a server secret). Each response gets a first rating,
 a second independent one for ``ProgramPolicy.double_rating_share`` of them (a deterministic
 draw), and an adjudication when the two differ by more than ``rating_tolerance``. A grader
-never holds two roles on one response and never sees another grader's score.
+never holds two roles on one response and never sees another grader's score, with one exception
+the course chooses: who adjudicates is ``GradingSettings.adjudicator`` (``grading.adjudication``),
+and a coordinator or senior grader who gave one of the two ratings adjudicates it, shown the other
+rating (``Claim.shown``). A response waiting for adjudication is offered before new ratings to a
+grader who may adjudicate it: it finishes a response. ``Progress.adjudication`` and ``waiting``
+say what waits and for whom (the grader's desk, ``exam-builder ratings`` and ``results``).
 
 A claim is a ``Rating`` row with no score yet; the unique (sitting, item, role) row is written
 in the same transaction that chose it (SQLite: write transactions are serialized; PostgreSQL:
@@ -33,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from ..assembly.manifest import Manifest, grade_ids
 from ..errors import ExamBuilderError
-from ..records import audit
+from ..records import audit, identity
 from ..records.models import Rating, Secret, Sitting, utcnow
 from ..records.queries import item_scores as item_scores_q, ratings as ratings_q, responses as responses_q
 from ..records.queries import score_flags as score_flags_q, sittings as sittings_q
@@ -41,6 +46,8 @@ from ..records.queries.dialect import lock_transaction
 from ..records.states import ItemScoreStatus, RatingRole
 from ..safeload import LoadError, read_json
 from ..rubrics.model import Rubric, load_rubrics
+from . import adjudication as adj
+from .adjudication import AdjudicationRule
 from .seal import course_key
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
 from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
@@ -63,8 +70,20 @@ class QueuedResponse:
 
 
 @dataclass(frozen=True)
+class ShownRating:
+    """A rating shown to an adjudicator who gave one of the two (never who gave the other)."""
+
+    label: str  # "Your rating" | "The other rating"
+    role: RatingRole
+    levels: dict
+    score: float
+    comment: str
+
+
+@dataclass(frozen=True)
 class Claim:
-    """A response a grader holds in one role: what the grader app shows (no other scores)."""
+    """A response a grader holds in one role: what the grader app shows (no other scores, except
+    the two ratings to an adjudicator who gave one of them: ``shown``)."""
 
     rating_id: int
     item_id: str
@@ -73,6 +92,7 @@ class Claim:
     text: str
     levels: dict  # this grader's own chosen levels so far (a re-rating keeps what still applies)
     comment: str
+    shown: tuple[ShownRating, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,18 @@ class Progress:
     waiting_second: int = 0  # responses rated once that still need their second rating
     waiting_adjudication: int = 0  # responses whose two ratings differ, not yet adjudicated
     set_aside: int = 0  # responses whose submission cannot be read (staff are told which)
+    #: the adjudications waiting, by why as this grader sees it (``adjudication.YOURS``...): (why, count)
+    adjudication: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Staff's view of one undecided response: the next rating it needs and who may give it."""
+
+    sitting_id: int
+    anon_id: str
+    step: str  # "first rating" | "second rating" | "adjudication" | "re-rating" | "set aside" | "no response"
+    who: str  # in words, with names (staff only)
 
 
 def anonymous_key(course) -> bytes:
@@ -149,6 +181,7 @@ class RatingQueue:
         if rubric_id is None:
             raise ExamBuilderError(f"item {item_id!r} is not an open-response item of exam {exam!r}")
         self.rubric = rubric or load_rubric_for(course, rubric_id)
+        self.rule = AdjudicationRule.from_settings(self.settings)
         self._key = anonymous_key(course)
         self._seal_key = course_key(course)
         self._released: dict[str, tuple[str, str]] = {}
@@ -290,8 +323,30 @@ class RatingQueue:
     def _expired(self, r: Rating, now: dt.datetime) -> bool:
         return r.score is None and r.claimed_at < now - dt.timedelta(minutes=self.settings.claim_timeout_minutes)
 
-    def _claim_view(self, r: Rating, resp: QueuedResponse) -> Claim:
-        return Claim(r.id, self.item_id, r.role, resp.anon_id, resp.text, dict(r.levels or {}), r.comment or "")
+    def _claim_view(self, r: Rating, resp: QueuedResponse, roles: dict[RatingRole, Rating]) -> Claim:
+        shown: tuple[ShownRating, ...] = ()
+        rated = [roles[role] for role in (RatingRole.first, RatingRole.second)
+                 if role in roles and roles[role].score is not None]
+        if r.role == RatingRole.adjudication and self.rule.sees_other_rating(r.rater, [x.rater for x in rated]):
+            mine = [x for x in rated if adj.norm(x.rater) == adj.norm(r.rater)]
+            others = [x for x in rated if x not in mine]
+            shown = tuple(ShownRating(label, x.role, dict(x.levels or {}), x.score, x.comment or "")
+                          for label, group in (("Your rating", mine), ("The other rating", others)) for x in group)
+        return Claim(r.id, self.item_id, r.role, resp.anon_id, resp.text, dict(r.levels or {}), r.comment or "", shown)
+
+    @staticmethod
+    def _raters(roles: dict[RatingRole, Rating]) -> list[str]:
+        """Who gave the response's first and second ratings (scored ones)."""
+        return [roles[role].rater for role in (RatingRole.first, RatingRole.second)
+                if role in roles and roles[role].score is not None]
+
+    @staticmethod
+    def _groups(rater: str) -> tuple[str, ...]:
+        """The hub groups of ``rater`` when this process was signed in as them through JupyterHub."""
+        ident = identity.current()
+        if ident is not None and ident.fixed and ident.name == rater:
+            return ident.groups
+        return ()
 
     def claim(self, rater: str, skip: set[str] | frozenset = frozenset()) -> Claim | None:
         """The next response for ``rater`` (their own unfinished claim first); None when done.
@@ -310,12 +365,17 @@ class RatingQueue:
         for resp in responses:  # resume an unfinished claim
             for r in ratings.get(resp.sitting_id, {}).values():
                 if r.rater == rater and r.score is None:
-                    return self._claim_view(r, resp)
-        for resp in responses:
+                    return self._claim_view(r, resp, ratings.get(resp.sitting_id, {}))
+        chosen: tuple[QueuedResponse, RatingRole] | None = None
+        for resp in responses:  # an adjudication first (it finishes a response), else the first free rating
+            role = self._open_role(resp.sitting_id, ratings.get(resp.sitting_id, {}), rater, now)
+            if role is not None and (chosen is None or role == RatingRole.adjudication):
+                chosen = (resp, role)
+                if role == RatingRole.adjudication:
+                    break
+        if chosen is not None:
+            resp, role = chosen
             roles = ratings.get(resp.sitting_id, {})
-            role = self._open_role(resp.sitting_id, roles, rater, now)
-            if role is None:
-                continue  # nothing this grader may take on this response; look further
             held = roles.get(role)
             if held is not None:  # an abandoned claim: take it over
                 audit.record(s, rater, "rating_claim_expired", "rating", held.id,
@@ -323,25 +383,29 @@ class RatingQueue:
                              previous_rater=held.rater, role=role, sitting=resp.sitting_id, item=self.item_id)
                 held.rater, held.claimed_at, held.levels, held.comment = rater, now, {}, ""
                 s.flush()
-                return self._claim_view(held, resp)
+                return self._claim_view(held, resp, roles)
             row = Rating(sitting_id=resp.sitting_id, item_id=self.item_id, role=role, rater=rater, levels={},
                          score=None, comment="", rubric_id=self.rubric.id,
                          rubric_hash=self.rubric.content_hash(), claimed_at=now)
             s.add(row)
             s.flush()  # the unique (sitting, item, role) row: a second claim of it fails here
-            return self._claim_view(row, resp)
+            return self._claim_view(row, resp, roles)
         return None
 
     def _open_role(self, sitting_id: int, roles: dict[RatingRole, Rating], rater: str,
                    now: dt.datetime) -> RatingRole | None:
         """The role ``rater`` could be given on this response now, if any: a needed role nobody
-        holds (or whose claim ran out), and never a second role on a response they already touch."""
-        if any(r.rater == rater for r in roles.values()):
-            return None
+        holds (or whose claim ran out). A first or second rating never goes to a grader who already
+        touches the response; an adjudication goes to whom ``self.rule`` allows."""
+        me = adj.norm(rater)
+        touching = any(adj.norm(r.rater) == me for role, r in roles.items() if role != RatingRole.adjudication)
         for role in self._needed_roles(sitting_id, roles):
             held = roles.get(role)
             if held is None or self._expired(held, now):
-                return role
+                if role == RatingRole.adjudication:
+                    may = self.rule.may(rater, self._raters(roles), self._groups(rater))
+                    return role if may else None
+                return None if touching else role
         return None
 
     def release(self, rater: str, rating_id: int) -> None:
@@ -404,6 +468,7 @@ class RatingQueue:
         """Counts per response, by the same rule ``claim`` follows: "left for you" is how many more
         responses ``claim`` would hand this grader (the one they hold included) if nobody else moved."""
         mine = needed = open_for_me = waiting_second = waiting_adjudication = 0
+        why_counts: dict[str, int] = {}
         for resp in responses:
             roles = ratings.get(resp.sitting_id, {})
             mine += sum(1 for r in roles.values() if r.rater == rater and r.score is not None)
@@ -413,12 +478,79 @@ class RatingQueue:
             first = roles.get(RatingRole.first)
             if RatingRole.second in unscored and first is not None and first.score is not None:
                 waiting_second += 1
+            holding = any(r.rater == rater and r.score is None for r in roles.values())
+            free = self._open_role(resp.sitting_id, roles, rater, now)
             if RatingRole.adjudication in unscored:
                 waiting_adjudication += 1
-            holding = any(r.rater == rater and r.score is None for r in roles.values())
-            if resp.anon_id not in skip and (holding or self._open_role(resp.sitting_id, roles, rater, now)):
+                why = self._adjudication_why(rater, roles, now, resp.anon_id in skip)
+                why_counts[why] = why_counts.get(why, 0) + 1
+            if resp.anon_id not in skip and (holding or free):
                 open_for_me += 1
-        return Progress(mine, open_for_me, needed, len(responses), waiting_second, waiting_adjudication)
+        order = (adj.YOURS, adj.HELD, adj.YOU_RATED, adj.NOT_YOU, adj.GIVEN_BACK)
+        return Progress(mine, open_for_me, needed, len(responses), waiting_second, waiting_adjudication,
+                        adjudication=tuple((w, why_counts[w]) for w in order if w in why_counts))
+
+    def _adjudication_why(self, rater: str, roles: dict[RatingRole, Rating], now: dt.datetime,
+                          given_back: bool) -> str:
+        """Why a waiting adjudication is, or is not, ``rater``'s to do (an ``adjudication`` constant)."""
+        held = roles.get(RatingRole.adjudication)
+        if held is not None and held.score is None and held.rater == rater:
+            return adj.YOURS
+        if not self.rule.may(rater, self._raters(roles), self._groups(rater)):
+            return self.rule.why_not()
+        if given_back:
+            return adj.GIVEN_BACK
+        if held is not None and not self._expired(held, now):
+            return adj.HELD
+        return adj.YOURS
+
+    def waiting(self) -> list[Waiting]:
+        """Staff view: every response still without a final decision, in queue order, with the next
+        rating it needs and who may give it, names and all (a set-aside or unsettled blank one says
+        what it needs instead)."""
+        now = utcnow()
+        out = []
+        with self.course.db.read() as s:
+            ratings = self._ratings(s)
+            statuses = item_scores_q.select_statuses(s, self.item_id)
+            for resp in self.responses(s):
+                status = statuses.get(resp.sitting_id)
+                if status == ItemScoreStatus.final:
+                    continue
+                if resp.set_aside:
+                    out.append(Waiting(resp.sitting_id, resp.anon_id, "set aside",
+                                       "the coordinator, who replaces the unreadable file (exam-builder flags)"))
+                    continue
+                if resp.blank:
+                    out.append(Waiting(resp.sitting_id, resp.anon_id, "no response",
+                                       "exam-builder grade, which scores a blank answer 0"))
+                    continue
+                roles = ratings.get(resp.sitting_id, {})
+                for role in self._needed_roles(resp.sitting_id, roles):
+                    r = roles.get(role)
+                    if r is not None and r.score is not None:
+                        continue
+                    out.append(self._waiting_for(resp, role, r, roles, now, status == ItemScoreStatus.rerate))
+                    break
+        return out
+
+    def _waiting_for(self, resp: QueuedResponse, role: RatingRole, held: Rating | None,
+                     roles: dict[RatingRole, Rating], now: dt.datetime, rerate: bool) -> Waiting:
+        if rerate and held is not None:  # scored once, then sent back to its grader by a rubric edit
+            return Waiting(resp.sitting_id, resp.anon_id, "re-rating", f"{held.rater} (after a rubric edit)")
+        step = {RatingRole.first: "first rating", RatingRole.second: "second rating",
+                RatingRole.adjudication: "adjudication"}[role]
+        if held is not None and not self._expired(held, now):
+            return Waiting(resp.sitting_id, resp.anon_id, step, f"{held.rater} (taken, not saved yet)")
+        if role == RatingRole.adjudication:
+            who = self.rule.who(self._raters(roles))
+        elif role == RatingRole.second:
+            first = roles.get(RatingRole.first)
+            who = f"any grader but {first.rater}" if first is not None else "any grader"
+        else:
+            others = [r.rater for r in roles.values() if r.score is not None]
+            who = f"any grader but {' or '.join(others)}" if others else "any grader"
+        return Waiting(resp.sitting_id, resp.anon_id, step, who)
 
     def status(self) -> dict[ItemScoreStatus, int]:
         """Staff view: decisions by status (final, adjudication, pending, rerate)."""
@@ -447,4 +579,4 @@ def _cell_text(nb: dict, grade_id: str) -> str | None:
     return found
 
 
-__all__ = ["RatingQueue", "Claim", "Progress", "QueuedResponse", "open_items", "ROLES"]
+__all__ = ["RatingQueue", "Claim", "Progress", "QueuedResponse", "ShownRating", "Waiting", "open_items", "ROLES"]

@@ -8,6 +8,10 @@ is named; ``record_outcomes`` and the program's report refuse to go on while any
 outcome is recorded through the records ledger (which audits it and offers tutoring after a
 fail). Candidate score reports never show items or keys: total, pass or fail, a subscore per
 competency and the next step.
+
+A pending result's next step says what it waits for and from whom, per question ("waiting for
+Q7 adjudication by the coordinator (Carla Coordinator)"), from the rating queues
+(``RatingQueue.waiting``): staff read it in ``exam-builder results`` and the CSV.
 """
 from __future__ import annotations
 
@@ -126,6 +130,7 @@ def compute_results(course, exam: str) -> list[Result]:
                                                         if f.assignment == assignment]):
                 tampered.setdefault((assignment, t.candidate_id), []).append(t.message())
         results = []
+        missing: dict[int, list] = {}  # sitting -> the form's entries without a score yet
         for sitting, form, cand in rows:
             if form.id not in manifests:
                 manifests[form.id] = Manifest.model_validate(form.manifest)
@@ -135,6 +140,8 @@ def compute_results(course, exam: str) -> list[Result]:
             objective, open_, by_comp = [], [], {}
             for entry in m.items:
                 value = got.get((sitting.candidate_id, grade_ids(entry.number)["grade"]))
+                if value is None:
+                    missing.setdefault(sitting.id, []).append(entry)
                 (objective if entry.kind.objective else open_).append((value, entry.points))
                 by_comp.setdefault(entry.competency, []).append((value, entry.points))
             total = _add(objective + open_)
@@ -152,7 +159,38 @@ def compute_results(course, exam: str) -> list[Result]:
                 next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no),
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
             ))
+    waiting = [r for r in results if not r.final and not r.tampered and r.sitting_id in missing]
+    if waiting:
+        steps = pending_steps(course, exam, {r.sitting_id: missing[r.sitting_id] for r in waiting})
+        for r in waiting:
+            r.next_step = steps.get(r.sitting_id, r.next_step)
     return results
+
+
+def pending_steps(course, exam: str, missing: dict[int, list]) -> dict[int, str]:
+    """sitting -> what its result waits for, in staff's words: per question without a score, the
+    next rating it needs and who may give it (``RatingQueue.waiting``), or objective scoring."""
+    from .queue import RatingQueue, open_items
+
+    wanted = {e.item_id for entries in missing.values() for e in entries if not e.kind.objective}
+    waits = {}
+    for item_id, _rubric in open_items(course, exam):
+        if item_id in wanted:
+            for w in RatingQueue(course, exam, item_id).waiting():
+                waits[(w.sitting_id, item_id)] = w
+    out = {}
+    for sitting_id, entries in missing.items():
+        parts = []
+        if any(e.kind.objective for e in entries):
+            parts.append("objective scoring (exam-builder grade)")
+        for e in entries:
+            w = waits.get((sitting_id, e.item_id))
+            if w is not None:
+                parts.append(f"Q{e.number} {w.step} by {w.who}")
+            elif not e.kind.objective:
+                parts.append(f"Q{e.number} score")
+        out[sitting_id] = "waiting for " + "; ".join(parts)
+    return out
 
 
 def record_outcomes(course, results: list[Result], actor: str, reason: str = "graded") -> int:

@@ -17,7 +17,8 @@ the tests (``deploy/jupyterhub_config.py``; ``exam-builder hub-config`` prints i
   ``hub.formgrader``'s allowlist: no kernel, terminal, contents API or score change.
 * **Roles from groups**: ``graders`` may open the grader app, ``proctors`` the proctor's room view,
   ``coordinators`` the coordinator's desk (accommodation decisions, eligibility, the report), the
-  room view and the formgrader (read-only: ``hub.formgrader``), ``authors`` none of them (they
+  room view, the grader's desk (where they adjudicate when the program says so) and the formgrader
+  (read-only: ``hub.formgrader``), ``authors`` none of them (they
   write items and never reach candidates' answers, scores or the course's secret)
   (``access:services!service=<name>`` scopes in ``load_roles``; members from ``EXAM_HUB_GRADERS``…
   when given, else managed by the program's authenticator or the hub's admin page).
@@ -42,7 +43,8 @@ from ..errors import ExamBuilderError
 GROUP_SERVICES = {
     "graders": ("grader",),
     "proctors": ("proctor",),
-    "coordinators": ("coordinator", "proctor", "formgrader"),
+    # the grader's desk too: with c.GradingSettings.adjudicator = "coordinator" they finish adjudications
+    "coordinators": ("coordinator", "proctor", "formgrader", "grader"),
     # authors write items; they never reach candidates' answers, scores or the course's secret
     "authors": (),
 }

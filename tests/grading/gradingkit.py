@@ -36,11 +36,27 @@ max_overlap: 18
 TIMESTAMP = "2026-11-20 14:03:00.123456 UTC"
 
 
+#: Written questions that follow a scenario, as most of the sample bank's do: item -> (title, text).
+#: The grader's desk must show the scenario beside the question (tests/grading/test_grading_browser.py).
+SCENARIOS = {
+    "it-0081": ("Theo's first week", "Theo has been in recovery for *two years*. On his first day at the drop-in "
+                "centre he tells you he feels like a fraud.\n\nHe asks whether he should quit."),
+    "it-0112": ("Ana and the team", "Ana, a peer worker, hears staff call a client *non-compliant* in a meeting."),
+    "it-0006": ("A long wait", "Sam has waited **three hours** for an appointment and is about to leave."),
+}
+
+
 def empty_course(root: Path) -> Course:
     from coursekit import approve_offered_items, new_course_dir  # tests/ is on sys.path under pytest
 
+    from exam_builder.bank.model import Scenario
+
     new_course_dir(root)
     bank, rubrics = synthetic_bank(120, seed=3, open_share=0.12)
+    for n, (item_id, (title, text)) in enumerate(SCENARIOS.items(), start=1):
+        sid = f"sc-or-{n}"
+        bank.scenarios[sid] = Scenario(id=sid, title=title, text=text)
+        bank.items[item_id] = bank.items[item_id].model_copy(update={"scenario": sid})
     write_bank(bank, rubrics, root / "source" / EXAM, root / "rubrics")
     (root / "source" / EXAM / "blueprint.yaml").write_text(BLUEPRINT, encoding="utf-8")
     course = Course(root)

@@ -1,10 +1,13 @@
 """The grader's desk in a real browser: Debian's chromium (Playwright) against `exam-builder grader`.
 
 What a grader does, at the sizes people use (``a11y.SIZES``: a laptop, a phone, 200% zoom): sign
-in, choose a question, read the response beside the rubric (stacked on a phone), open an anchor,
-choose levels by click or by keys ("213" then Enter), save, run out. Every screen passes
-``a11y.check_screen`` (axe-core WCAG A/AA, nothing clipped; screenshots in screenshots/grader/).
-Two graders check the progress numbers. Each test works on its own question of the exam.
+in, choose a question, read the scenario and the question (as the candidate's app renders them)
+and the response beside the rubric (stacked on a phone), open an anchor, choose levels by click
+or by keys ("213" then Enter), save, run out. Every screen passes ``a11y.check_screen`` (axe-core
+WCAG A/AA, nothing clipped; screenshots in screenshots/grader/). Two graders check the progress
+numbers; the shortcut box stays clear of the Save bar on a laptop; in a course whose coordinator
+adjudicates, a third grader is told whom the responses wait for and the coordinator finishes them.
+Each test works on its own question of the exam.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 EXE = Path(sys.executable).parent / "exam-builder"
 TOKEN = "grader-test-token-1234"
 ANCHOR = "I'd ask what matters to her & keep to her own words <b>not mine</b>."
+COORDINATOR = "Carla Coordinator"
 DEVELOPER_TEXT = ("exam-builder grader", "Served to staff", "run the cell", "JupyterLab", "Traceback")
 
 
@@ -47,12 +51,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def grader_site(graded_template, tmp_path_factory):
-    root = tmp_path_factory.mktemp("grader-browser") / "course"
-    shutil.copytree(graded_template, root)
+def _start_grader(template: Path, root: Path, config: str = ""):
+    """A copy of the course with rubric notes and anchors, and ``exam-builder grader`` serving it."""
+    shutil.copytree(template, root)
     with open(root / "nbgrader_config.py", "a") as fh:  # a closed page's kernel goes within seconds
-        fh.write("\nc.ServerSettings.reconnect_grace_seconds = 5\nc.ServerSettings.cull_interval_seconds = 1\n")
+        fh.write("\nc.ServerSettings.reconnect_grace_seconds = 5\nc.ServerSettings.cull_interval_seconds = 1\n"
+                 + config)
     for path in (root / "rubrics").glob("*.yaml"):  # anchors and notes, as real rubrics have (before any rating)
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         data["notes"] = "Score what the response *shows*, not spelling or length."
@@ -79,11 +83,31 @@ def grader_site(graded_template, tmp_path_factory):
                 raise AssertionError(f"the grader app never answered at {url} within 90 s ({exc}): "
                                      + log.read_text()[-3000:]) from None
             time.sleep(0.3)
-    course = Course(root)
-    yield course, url, log
+    return proc, Course(root), url, log
+
+
+def _stop(proc, course) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
     course.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def grader_site(graded_template, tmp_path_factory):
+    proc, course, url, log = _start_grader(graded_template, tmp_path_factory.mktemp("grader-browser") / "course")
+    yield course, url, log
+    _stop(proc, course)
+
+
+@pytest.fixture(scope="module")
+def coordinator_site(graded_template, tmp_path_factory):
+    """The same desk in a course whose coordinator adjudicates (``c.GradingSettings.adjudicator``)."""
+    config = ("c.GradingSettings.adjudicator = 'coordinator'\n"
+              f"c.GradingSettings.coordinators = [{COORDINATOR!r}]\n")
+    proc, course, url, log = _start_grader(graded_template, tmp_path_factory.mktemp("grader-coordinator") / "course",
+                                           config)
+    yield course, url, log
+    _stop(proc, course)
 
 
 def test_grader_app_needs_the_token_and_listens_on_loopback_only(grader_site):
@@ -233,6 +257,8 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
             assert g["x"] >= r["x"] + r["width"] and g["y"] < r["y"] + r["height"] + 200 and g["y"] < 768
         else:  # stacked: the rubric under the response, each the width of the screen
             assert g["y"] >= r["y"] + r["height"] and r["width"] > 0.8 * vw and g["width"] > 0.8 * vw
+        # the scenario is beside the question, as the candidate read it
+        scenario_shown(page, course, item)
         # the question is rendered markdown; no developer text anywhere on the page
         question = page.locator(".eb-question")
         assert "*" not in question.inner_text() and question.locator("em").count() >= 1
@@ -276,6 +302,153 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         comments = s.execute(select(Rating.comment)
                              .where(Rating.item_id == item, Rating.rater == f"Grader {size}")).scalars().all()
     assert "Clear example." in comments
+
+
+def candidate_scenario(course, item: str) -> str:
+    """The scenario before ``item`` as the candidate app shows it: the released form read through
+    ``delivery.form_view`` (the candidate's own reader) and rendered with the candidate app's ``md``."""
+    from exam_builder.assembly.forms import load_forms
+    from exam_builder.assembly.release import released_notebook
+    from exam_builder.delivery.form_view import load_form_view
+    from exam_builder.ui.page import md
+
+    with course.db.read() as s:
+        forms = [m for _f, m in load_forms(s, kit.EXAM) if any(e.item_id == item for e in m.items)]
+    view = load_form_view(released_notebook(course, forms[0].assignment), course.root)
+    return md(view.scenarios[view.item(item).scenario].text)
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def scenario_shown(page, course, item: str) -> None:
+    """The scenario has a heading and a named region, reads as the candidate's rendering does, and
+    sits above the question in the same column (beside it, as the candidate saw them together)."""
+    assert item in kit.SCENARIOS
+    region = page.get_by_role("region", name="Scenario")
+    region.wait_for()
+    assert region.get_by_role("heading", name="Scenario").is_visible()
+    other = page.context.new_page()  # the candidate's rendering of the same cell, as plain text
+    try:
+        other.set_content(candidate_scenario(course, item))
+        expected = words(other.locator("body").inner_text())
+    finally:
+        other.close()
+    assert kit.SCENARIOS[item][0] in expected  # its title, as the candidate read it
+    assert words(region.inner_text()) == "Scenario " + expected
+    assert region.locator("em, strong").count() >= 1  # markdown rendered, not shown as asterisks
+    s, q = region.bounding_box(), page.locator(".eb-question").bounding_box()
+    assert s["y"] + s["height"] <= q["y"] + 1 and abs(s["x"] - q["x"]) < 40, (s, q)
+
+
+def uncovered(page, locator) -> list[str]:
+    """What covers ``locator`` (its box and its focus ring) on screen, if anything: the Save bar or
+    the window's edge. Checked by asking the browser which element is on top at its corners."""
+    return page.evaluate("""(el) => {
+      const out = [];
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      const ring = parseFloat(cs.outlineWidth || 0) + parseFloat(cs.outlineOffset || 0);
+      const bar = document.querySelector('.eb-savebar').getBoundingClientRect();
+      if (r.bottom + ring > bar.top + 0.5) out.push(`box bottom ${r.bottom + ring} below the Save bar's top ${bar.top}`);
+      if (r.top - ring < 0) out.push(`box top ${r.top - ring} above the window`);
+      for (const [x, y] of [[r.left + 3, r.top + 3], [r.right - 3, r.top + 3], [r.left + 3, r.bottom - 3],
+                            [r.right - 3, r.bottom - 3]]) {
+        const top = document.elementFromPoint(x, y);
+        if (!top || !(el === top || el.contains(top))) out.push(`(${x}, ${y}) is covered by ${top && top.className}`);
+      }
+      return out;
+    }""", locator.element_handle())
+
+
+def test_the_shortcut_box_stays_clear_of_the_save_bar_on_a_laptop(grader_site, browser):
+    """At 1366x768 the box the grader types level numbers in is never under the Save bar: when it
+    takes focus (click or Tab), and after Enter saved and the bar said so."""
+    course, url, _log = grader_site
+    item, label, n = questions(course)[4]
+    criteria = len(RatingQueue(course, kit.EXAM, item).rubric.criteria)
+    context, page = open_desk(browser, url, "desktop")
+    try:
+        sign_in(page, "Kim Keys")
+        start(page, label)
+        keys = page.get_by_label("Shortcut keys")
+        page.wait_for_function("() => document.activeElement && document.activeElement.dataset.eb === 'work'")
+        page.get_by_label("Comment for the record (optional)").focus()  # focus has moved to the heading: go on
+        page.keyboard.press("Tab")  # by keyboard
+        page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'TEXTAREA' "
+                               "&& document.activeElement.closest('.eb-keys')")
+        assert not uncovered(page, keys), uncovered(page, keys)
+        for left in range(n - 1, max(n - 3, -1), -1):
+            keys.click()
+            assert not uncovered(page, keys), uncovered(page, keys)
+            keys.press_sequentially("2" * criteria)
+            keys.press("Enter")
+            wait_progress(page, f"{left} of {n} left for you")
+            page.get_by_text("Saved. Your rating of response").wait_for()
+            if left:
+                assert not uncovered(page, keys), uncovered(page, keys)  # the bar's message did not grow over it
+    finally:
+        context.close()
+
+
+def rate_all_as(course, item: str, rater: str, role: str, levels, comment: str) -> int:
+    from test_grading_adjudication import rate_as
+
+    return rate_as(course, item, rater, role, levels, comment)
+
+
+@pytest.mark.parametrize("size", list(a11y.SIZES))
+def test_the_coordinator_finishes_adjudication_and_everyone_is_told_who_it_waits_for(coordinator_site, browser, size):
+    """Ann and Ben's ratings differ too much: a third grader is told the responses wait for the
+    coordinator; the coordinator, who also rated them, sees the scenario, the question and both
+    ratings, adjudicates every one by keyboard, and the responses are decided."""
+    from test_grading_adjudication import zero
+    from test_grading_rating import top
+
+    course, url, _log = coordinator_site
+    item, label, n = questions(course)[1 + list(a11y.SIZES).index(size)]
+    assert rate_all_as(course, item, COORDINATOR, "first", top, "Full marks: listens first.") == n
+    assert rate_all_as(course, item, "Ben Grader", "second", zero, "Nothing relevant.") == n
+    assert RatingQueue(course, kit.EXAM, item).status() == {"adjudication": n}
+    criteria = len(RatingQueue(course, kit.EXAM, item).rubric.criteria)
+
+    context, page = open_desk(browser, url, size)
+    try:  # a third grader: nothing for them, and the desk says for whom it waits
+        sign_in(page, f"Cy {size}")
+        start(page, label)
+        page.get_by_role("heading", name="Nothing left for you on this question").wait_for()
+        page.get_by_text(f"{n} responses wait for adjudication by the coordinator ({COORDINATOR}).").wait_for()
+        assert "come back later" not in page.locator("body").inner_text()
+        a11y.check_screen(page, "grader", size, "waiting-for-the-coordinator")
+    finally:
+        context.close()
+
+    context, page = open_desk(browser, url, size)
+    try:
+        sign_in(page, COORDINATOR)
+        start(page, label)
+        page.get_by_role("heading", name=re.compile(r"adjudication \(the two ratings differ: yours and the other")).wait_for()
+        assert f"{n} responses wait for adjudication by you: you are the adjudicator (the coordinator)" in progress(page)
+        scenario_shown(page, course, item)  # the adjudicator reads the scenario too
+        page.get_by_role("heading", name="The two ratings", exact=True).wait_for()
+        page.get_by_role("heading", name=re.compile(r"^Your rating \(first rating\): 6 of 6 points")).wait_for()
+        page.get_by_role("heading", name=re.compile(r"^The other rating \(second rating\): 0 of 6 points")).wait_for()
+        page.get_by_text("Comment: Nothing relevant.").wait_for()
+        assert "Ben Grader" not in page.locator("body").inner_text()
+        a11y.check_screen(page, "grader", size, "adjudication")
+        for left in range(n - 1, -1, -1):
+            keyboard_save(page, "2" * criteria, left, n)
+        page.get_by_role("heading", name="Nothing left for you on this question").wait_for()
+        page.get_by_text("Every response to this question has the ratings it needs.").wait_for()
+    finally:
+        context.close()
+    with course.db.read() as s:
+        rows = s.execute(select(Rating.rater, Rating.score).where(Rating.item_id == item,
+                                                                  Rating.role == "adjudication")).all()
+    assert sorted(rows) == [(COORDINATOR, 3.0)] * n
+    assert RatingQueue(course, kit.EXAM, item).status() == {"final": n}
+    assert {w.step for w in RatingQueue(course, kit.EXAM, item).waiting()} <= {"no response"}  # blank ones only
 
 
 def test_grader_page_views_leave_no_kernels(grader_site, browser):

@@ -365,3 +365,22 @@ def test_two_grader_processes_on_one_queue_lose_nothing_and_never_share_a_role(g
     # a third grader settles the wide gaps; then every response is decided
     rate_everything(course, item, graders=("Cat Grader",))
     assert RatingQueue(course, kit.EXAM, item).status() == {"final": n_responses}
+
+
+def test_the_grader_has_a_port_of_its_own():
+    """`exam-builder grader` and the other apps can run on one machine with their default ports."""
+    import click
+
+    from exam_builder.cli import cli
+    from exam_builder.hub.config import HubSettings
+
+    def port(cmd) -> int:
+        return next(p.default for p in cmd.params if isinstance(p, click.Option) and p.name == "port")
+
+    grader = port(cli.commands["grader"])
+    commands = [*cli.commands.items(), *((f"practice {n}", c) for n, c in cli.commands["practice"].commands.items())]
+    others = {name: port(cmd) for name, cmd in commands
+              if name != "grader" and any(isinstance(p, click.Option) and p.name == "port" for p in cmd.params)}
+    assert grader == 8870 and {"serve", "proctor", "coordinator", "practice serve"} <= set(others), others
+    assert grader not in others.values(), others  # the practice app is on 8868
+    assert grader not in HubSettings(course=".").service_ports.values()

@@ -42,7 +42,11 @@ def test_results_are_pending_until_every_score_is_given(gcourse, manifests):
         objective = sum(rows[(r.candidate_id, f"q{e.number:02d}", "grade")][0] for e in m.objective())
         assert r.objective.score == objective and r.objective.max == sum(e.points for e in m.objective())
         assert r.open_response.score is None and r.total.score is None  # written answers not rated yet
-        assert r.status == "pending" and r.next_step == "waiting for scores" and r.total.text() == "pending"
+        assert r.status == "pending" and r.total.text() == "pending"
+        # what it waits for, per written question and from whom
+        waits = [f"Q{e.number} first rating by any grader" for e in m.open_response()
+                 if rows[(r.candidate_id, f"q{e.number:02d}", "grade")][1] is None]
+        assert waits and r.next_step == "waiting for " + "; ".join(waits), r.next_step
         assert r.total.max == m.total_points and r.cut_score == m.cut_score
     text = results_csv(gcourse, res)
     table = list(csv.DictReader(io.StringIO(text)))

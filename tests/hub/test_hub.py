@@ -53,7 +53,7 @@ def _open_service(ctx, site, name: str):
 
 
 @pytest.mark.parametrize("user, allowed", [
-    ("grace", {"grader"}), ("pat", {"proctor"}), ("cora", {"coordinator", "proctor", "formgrader"}),
+    ("grace", {"grader"}), ("pat", {"proctor"}), ("cora", {"coordinator", "proctor", "formgrader", "grader"}),
     ("ada", set())])
 def test_each_role_opens_only_its_apps(hub_site, hub_browser, user, allowed):
     ctx, _home = sign_in(hub_browser, hub_site, user)

@@ -21,6 +21,11 @@ def select_decided_sittings(s: Session, item_id: str) -> set[int]:
     return set(s.execute(select(ItemScore.sitting_id).where(ItemScore.item_id == item_id)).scalars())
 
 
+def select_statuses(s: Session, item_id: str) -> dict[int, ItemScoreStatus]:
+    """sitting -> the status of its decision on ``item_id`` (who a response waits for)."""
+    return dict(s.execute(select(ItemScore.sitting_id, ItemScore.status).where(ItemScore.item_id == item_id)).all())
+
+
 def select_status_counts(s: Session, item_id: str) -> list[Row]:
     """(status, count) of an item's decisions."""
     return list(s.execute(select(ItemScore.status, func.count()).where(ItemScore.item_id == item_id)
