@@ -58,11 +58,21 @@ def settings_classes() -> dict[str, type[Configurable]]:
     return {prop: settings_class(prop) for prop in SETTINGS}
 
 
+#: nbgrader_config.py holds a few settings (the sample course's is 2 KB).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def load_config(root: Path) -> Config:
     """Read ``nbgrader_config.py`` from the course root (an empty config if there is none)."""
     path = root / "nbgrader_config.py"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return Config()
+    from .safeload import LoadError, read_bytes
+
+    try:  # a regular file of sane size first: traitlets would wait on a pipe or read /dev/zero without end
+        read_bytes(path, str(path), max_bytes=MAX_CONFIG_BYTES, hint="it holds a few settings")
+    except LoadError as exc:
+        raise ExamBuilderError(f"{exc}. Fix the file and run again.") from None
     try:
         return PyFileConfigLoader(path.name, path=str(root)).load_config()
     except Exception as exc:  # a syntax error in the user's config file
@@ -163,10 +173,12 @@ class Course:
                 raise ExamBuilderError(
                     f"cannot create the course's secret {path} ({exc.strerror}). Open the sittings from a staff "
                     "account that can write to the course folder first.") from exc
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ExamBuilderError(f"cannot read the course's secret {path} ({exc.strerror}).") from exc
+        from .safeload import LoadError, read_bytes
+
+        try:  # a regular file of a few bytes: a pipe or a link to a device in its place is refused, not read
+            data = read_bytes(path, str(path), max_bytes=4096, hint="restore it from a backup")
+        except LoadError as exc:
+            raise ExamBuilderError(f"cannot read the course's secret: {exc}.") from None
         if len(data) < 32:
             raise ExamBuilderError(f"the course's secret {path} is damaged (too short). Restore it from a backup, "
                                    "or delete it and reissue every access code (exam-builder sitting reissue).")

@@ -1,29 +1,41 @@
-"""One safe loader per input format: YAML (rubrics, blueprints), JSON and notebooks.
+"""One safe loader per input format: YAML (rubrics, blueprints), JSON, notebooks and small text files.
 
-Every file an author, a candidate or another tool hands us is read through here, so the limits
-and the wording are the same everywhere. The contract:
+Every file an author, a candidate, a coordinator or another tool hands us is read through here,
+so the limits and the wording are the same everywhere (``tests/test_one_loader.py`` fails when a
+module opens a file any other way). The contract:
 
-* Nothing here raises anything but ``ExamBuilderError`` (JSON, notebooks) or returns located
-  ``Problem`` records (YAML); never a ``RecursionError``, ``MemoryError``, ``TypeError`` or a
-  traceback from a parser, whatever the bytes.
-* Size is checked before the file is parsed, and nesting depth is checked by an iterative scan
-  before ``json.loads`` (or while YAML is composed), so a hostile file costs at most one read.
+* Nothing here raises anything but ``ExamBuilderError`` (JSON, notebooks, text, bytes) or returns
+  located ``Problem`` records (YAML); never a ``RecursionError``, ``MemoryError``, ``TypeError``
+  or a traceback from a parser, whatever the bytes.
+* Only regular files are read: a folder named like a file, a pipe, a socket or a device (a link
+  to ``/dev/zero``) is refused by its type, never opened for reading; the file is opened without
+  blocking and its type checked again on the open descriptor, so a file swapped for a pipe
+  between the check and the open cannot hang the reader either.
+* Size is checked before the file is parsed (and while it is read: at most one byte over the
+  limit is ever read), and nesting depth is checked by an iterative scan before ``json.loads``
+  (or while YAML is composed), so a hostile file costs at most one bounded read.
+* Text is UTF-8 (a UTF-8 byte-order mark is allowed where spreadsheets write one); anything else
+  is refused with the line and byte where it stops being UTF-8 (UTF-16 is named as such).
 * YAML refuses aliases and anchors altogether (a rubric or blueprint has no use for them, and an
   alias is what an expansion bomb is made of) and refuses a key given twice in one mapping
   (YAML keeps the last one silently, so graders would score against a rubric nobody wrote).
-* A notebook is returned only when the structure its readers rely on has the right types: a
-  top-level mapping, ``cells`` a list of mappings, each ``source`` text or a list of text, every
-  ``metadata`` (and its ``nbgrader`` and ``exam_builder`` parts) a mapping. The error names the
-  file and the cell. ``read_notebook_json`` does the same without importing nbformat.
-* Only regular files are read (a folder named ``x.ipynb`` or a pipe is refused, never opened), and
-  ``walk_files`` lists a folder's files without going round a link loop or out of the folder.
+* A notebook is returned only when it is nbformat 4 and the structure its readers rely on has
+  the right types: a top-level mapping, ``cells`` a list of mappings, each ``source`` text or a
+  list of text, every ``metadata`` (and its ``nbgrader`` and ``exam_builder`` parts) a mapping.
+  The error names the file and the cell (nbformat's own schema errors too).
+  ``read_notebook_json`` does the same without importing nbformat.
+* ``walk_files`` lists a folder's files without going round a link loop or out of the folder;
+  ``copy_tree`` copies a folder through the same walk and the same bounded reads.
 
-API: ``load_yaml(path, label) -> (data, problems)``; ``read_json(source, where)``,
-``read_notebook(path)``, ``read_notebook_json(path)`` raise ``LoadError`` (an ``ExamBuilderError``
-with ``.location`` and ``.problem``); ``walk_files(folder, suffixes, label) -> (files, problems)``.
+API: ``load_yaml(path, label) -> (data, problems)``; ``read_bytes(path, where, max_bytes=...)``,
+``read_text(path, where, max_bytes=...)``, ``read_json(source, where)``, ``read_notebook(path)``,
+``read_notebook_json(path)`` raise ``LoadError`` (an ``ExamBuilderError`` with ``.location`` and
+``.problem``); ``holds(path, data)`` (whether a file already holds these bytes: never blocks);
+``walk_files(folder, suffixes, label) -> (files, problems)``; ``copy_tree(src, dest, label)``.
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import stat
@@ -156,22 +168,105 @@ def load_yaml(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES) -> tup
 # --------------------------------------------------------------------------------------- files
 
 
+#: Open for reading without blocking (a pipe swapped in after the type check), without making a
+#: terminal ours, and not into a child process.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 def _read_bounded(path: Path, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most ``max_bytes``; never reads a big file, never blocks on a pipe.
 
     ``_Refused`` with a message that ends in what to do (``needs_hint``: the caller adds its own).
+    The type is checked on the path (a folder is named as such) and again on the open descriptor:
+    a path swapped for a pipe or a device in between is refused too, without a blocking read.
     """
     st = path.stat()
     if stat.S_ISDIR(st.st_mode):
         raise _Refused(None, "a folder named like a file; rename the folder (only files are read)")
     if not stat.S_ISREG(st.st_mode):
         raise _Refused(None, "not a regular file (a pipe or device?); remove it")
-    with path.open("rb") as fh:
-        data = fh.read(max_bytes + 1) if st.st_size <= max_bytes else b""
-    if st.st_size > max_bytes or len(data) > max_bytes:
-        raise _Refused(None, f"the file is {_mb(max(st.st_size, len(data)))}, over the {_mb(max_bytes)} limit",
-                       needs_hint=True)
-    return data
+    if st.st_size > max_bytes:
+        raise _Refused(None, f"the file is {_mb(st.st_size)}, over the {_mb(max_bytes)} limit", needs_hint=True)
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Refused(None, "not a regular file (a pipe or device?); remove it")
+        chunks: list[bytes] = []
+        got = 0
+        while True:  # a file that grows while it is read stops at one byte over the limit
+            chunk = os.read(fd, min(1024 * 1024, max_bytes + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+            if got > max_bytes:
+                raise _Refused(None, f"the file is over the {_mb(max_bytes)} limit", needs_hint=True)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def read_bytes(path: Path, where: str, *, max_bytes: int, hint: str = "is it the right file?") -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, or ``LoadError`` located at ``where``."""
+    try:
+        return _read_bounded(Path(path), max_bytes)
+    except _Refused as exc:
+        raise LoadError(Location(where), exc.with_hint(hint)) from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a link loop, as pathlib words it on some versions
+        raise LoadError(Location(where), f"cannot read the file ({_plain(exc)}); {hint}") from None
+
+
+def decode_text(data: bytes, where: str, *, hint: str = "is it the right file?", bom: bool = False) -> str:
+    """UTF-8 text (without a leading byte-order mark when ``bom``), or ``LoadError`` at the line and byte."""
+    if bom and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise LoadError(Location(where), f"cannot read the file (UTF-16 text, not UTF-8); {hint}") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise LoadError(Location(where, line=line),
+                        f"cannot read the file (not UTF-8 text at byte {exc.start + 1}); {hint}") from None
+
+
+def read_text(path: Path, where: str, *, max_bytes: int, hint: str = "is it the right file?", bom: bool = False) -> str:
+    """A small UTF-8 text file (``timestamp.txt``, a CSV sheet, a config file), or ``LoadError``."""
+    return decode_text(read_bytes(path, where, max_bytes=max_bytes, hint=hint), where, hint=hint, bom=bom)
+
+
+def holds(path: Path, data: bytes | str) -> bool:
+    """Whether ``path`` is a regular file (not a link) holding exactly ``data``: "nothing to write".
+
+    Reads at most ``len(data) + 1`` bytes and never blocks: anything but a regular file of that
+    size (a link, a pipe, a device, a folder, a file that is not there) is "no", so the caller
+    replaces it instead of reading through it.
+    """
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+    except UnicodeEncodeError:  # text no file can hold as UTF-8: the write that follows says so
+        return False
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(raw):
+            return False
+        fd = os.open(path, _READ_FLAGS | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        got = bytearray()
+        while len(got) <= len(raw):
+            chunk = os.read(fd, min(1024 * 1024, len(raw) + 1 - len(got)))
+            if not chunk:
+                break
+            got += chunk
+        return bytes(got) == raw
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------------------- JSON
@@ -181,10 +276,10 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
-def _plain(exc: OSError | UnicodeDecodeError) -> str:
+def _plain(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "it is not UTF-8 text"
-    return exc.strerror or type(exc).__name__
+    return getattr(exc, "strerror", None) or type(exc).__name__
 
 
 def json_depth_over(text: str | bytes, limit: int) -> int | None:
@@ -236,22 +331,11 @@ def read_json(
 
     ``what`` names the content in messages ("notebook JSON"); ``hint`` says what to do.
     """
-    if isinstance(source, Path):
-        try:
-            data: str | bytes = _read_bounded(source, max_bytes)
-        except _Refused as exc:
-            raise LoadError(Location(where), exc.with_hint(hint)) from None
-        except OSError as exc:
-            raise LoadError(Location(where), f"cannot read the file ({_plain(exc)}); {hint}") from None
-    else:
-        data = source
+    data: str | bytes = read_bytes(source, where, max_bytes=max_bytes, hint=hint) if isinstance(source, Path) else source
     if len(data) > max_bytes:
         raise LoadError(Location(where), f"{_mb(len(data))} of {what}, over the {_mb(max_bytes)} limit; {hint}")
     if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise LoadError(Location(where), f"cannot read the file (not UTF-8 text at byte {exc.start + 1}); {hint}") from None
+        data = decode_text(data, where, hint=hint)
     deep = json_depth_over(data, max_depth)
     if deep is not None:
         raise LoadError(Location(where, line=deep), f"{what} nested more than {max_depth} levels deep, "
@@ -270,18 +354,32 @@ NOTEBOOK_HINT = "open it in JupyterLab or restore it from git"
 RESAVE = "re-save the notebook from JupyterLab"
 
 
+def old_notebook_format(raw: object) -> str | None:
+    """What to say of a notebook saved in nbformat 3 or older (cells in ``worksheets``), or None.
+
+    Refused by one rule for every reader: the candidate's kernel and grading read plain JSON and
+    cannot convert, so converting in some readers would score and show different notebooks.
+    """
+    version = raw.get("nbformat") if isinstance(raw, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version < 4 and "worksheets" in raw:
+        return (f"an nbformat {version} notebook (saved by IPython 2 or older); this tool reads nbformat 4: "
+                "open it in JupyterLab and save it, which converts it")
+    return None
+
+
 def notebook_shape_problem(raw: object) -> tuple[int | None, str] | None:
     """``(cell or None, what is wrong)`` if parsed JSON lacks a notebook's structure types; else None."""
     if not isinstance(raw, dict):
         return None, "not a notebook (the file has no list of cells); re-save it from JupyterLab"
     cells = raw.get("cells")
-    if not isinstance(cells, list) and not isinstance(raw.get("worksheets"), list):
-        return None, "not a notebook (the file has no list of cells); re-save it from JupyterLab"
     version = raw.get("nbformat")
-    if not isinstance(version, int) or isinstance(version, bool) or not 3 <= version <= 4:
+    old = old_notebook_format(raw)
+    if old is not None:
+        return None, old
+    if not isinstance(cells, list):
+        return None, "not a notebook (the file has no list of cells); re-save it from JupyterLab"
+    if not isinstance(version, int) or isinstance(version, bool) or version != 4:
         return None, f"not a notebook this tool reads (nbformat {version!r}, expected 4); re-save it from JupyterLab"
-    if not isinstance(cells, list):  # nbformat 3 keeps cells in worksheets: checked after conversion
-        return None
     if not isinstance(raw.get("metadata", {}), dict):
         return None, f"the notebook's metadata is {_kind(raw['metadata'])}, not a mapping; {RESAVE}"
     for n, cell in enumerate(cells, start=1):
@@ -339,18 +437,42 @@ def read_notebook(
     import nbformat
 
     try:
-        with warnings.catch_warnings():  # nbformat warns about missing cell ids; not the author's problem
-            warnings.simplefilter("ignore")
-            # what nbformat.reads does (join multi-line strings, drop transient keys), without parsing again
-            major, minor = nbformat.reader.get_version(raw)
-            nb = nbformat.convert(nbformat.versions[major].to_notebook_json(raw, minor=minor), 4)
-            if validate:
-                nbformat.validate(nb)
+        return _nbformat_notebook(raw, validate)
     except Exception as exc:  # nbformat raises several kinds for malformed notebooks
         msg = str(exc).strip().split("\n")[0][:200]
-        raise LoadError(Location(where), f"not a valid notebook ({msg}); re-save it from JupyterLab") from None
-    _check_shape(nb, where)  # a notebook converted from nbformat 3 brings its own structure
+        cell = _schema_cell(exc) or _failing_cell(raw, validate)
+        raise LoadError(Location(where, cell=cell), f"not a valid notebook ({msg}); re-save it from JupyterLab") from None
+
+
+def _nbformat_notebook(raw: dict, validate: bool) -> nbformat.NotebookNode:
+    """What ``nbformat.reads`` does (join multi-line strings, drop transient keys), without parsing again."""
+    import nbformat
+
+    with warnings.catch_warnings():  # nbformat warns about missing cell ids; not the author's problem
+        warnings.simplefilter("ignore")
+        major, minor = nbformat.reader.get_version(raw)
+        nb = nbformat.convert(nbformat.versions[major].to_notebook_json(raw, minor=minor), 4)
+        if validate:
+            nbformat.validate(nb)
     return nb
+
+
+def _schema_cell(exc: Exception) -> int | None:
+    """The 1-based cell a schema error of nbformat is about (its JSON path starts ``cells, N``), if any."""
+    path = list(getattr(exc, "absolute_path", None) or getattr(exc, "path", None) or [])
+    if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+        return path[1] + 1
+    return None
+
+
+def _failing_cell(raw: dict, validate: bool) -> int | None:
+    """The first cell nbformat fails on alone (when its error does not say which): only on failure."""
+    for n, cell in enumerate(raw.get("cells", []), start=1):
+        try:
+            _nbformat_notebook({**raw, "metadata": {}, "cells": [cell]}, validate)
+        except Exception:  # noqa: BLE001 - any failure of this cell alone names it
+            return n
+    return None
 
 
 def _check_shape(raw: object, where: str) -> None:
@@ -373,7 +495,7 @@ def safe_rel(path: Path, root: Path | None) -> str:
 
 def walk_files(
     folder: Path, suffixes: tuple[str, ...], label: Callable[[Path], str] = str, *,
-    skip: tuple[str, ...] = (".ipynb_checkpoints",),
+    skip: tuple[str, ...] = (".ipynb_checkpoints",), folders_named_like_files: bool = True,
 ) -> tuple[list[Path], list[Problem]]:
     """Regular files under ``folder`` whose name ends in one of ``suffixes``, sorted, and what was odd.
 
@@ -382,7 +504,9 @@ def walk_files(
     error: its content would change without the course changing). A link that loops or points
     nowhere is an error when named like a file we read, else a warning; a folder named like a file
     we read (``x.ipynb/``) is an error, and so is a special file (a pipe would block the reader).
-    Each file is listed once, by the first path that reaches it.
+    Each file is listed once, by the first path that reaches it. ``skip``: names (or ``fnmatch``
+    patterns) of entries left out; ``folders_named_like_files=False`` when every name matches
+    (``suffixes=("",)``: every file), so no folder is an error for its name.
     """
     problems: list[Problem] = []
     files: list[Path] = []
@@ -404,7 +528,7 @@ def walk_files(
             continue
         subdirs: list[Path] = []
         for entry in entries:
-            if entry.name in skip:
+            if entry.name in skip or any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in skip):
                 continue
             path = Path(entry.path)
             where = str(Path(_label(label, current)) / entry.name)
@@ -435,7 +559,7 @@ def walk_files(
                 is_dir = is_file = False
             if is_dir:
                 real = target or path.resolve()
-                if matches(entry.name):
+                if folders_named_like_files and matches(entry.name):
                     problems.append(Problem(Location(where), f"a folder named like a {_what(entry.name)} file; "
                                                              "rename the folder (only files are read)"))
                 if real in seen_dirs:
@@ -466,3 +590,33 @@ def _label(label: Callable[[Path], str], path: Path) -> str:
 
 def _what(name: str) -> str:
     return "notebook (.ipynb)" if name.endswith(".ipynb") else "YAML (.yaml)"
+
+
+#: One file of a copied folder (an image, a data file next to the items): far above any real one.
+MAX_COPY_BYTES = 64 * 1024 * 1024
+
+
+def copy_tree(src: Path, dest: Path, label: Callable[[Path], str] = str, *, skip: tuple[str, ...] = (".ipynb_checkpoints",),
+              max_bytes: int = MAX_COPY_BYTES) -> list[Path]:
+    """Copy the regular files under ``src`` to ``dest`` (made here) through ``walk_files`` and bounded reads.
+
+    What ``shutil.copytree`` would read through is refused first, all of it at once, and nothing
+    is copied then (``ValidationFailed``): a link loop, a link out of ``src``, a pipe or a device
+    (a link to ``/dev/zero`` would make a copy without end). Returns the files written.
+    """
+    from .errors import ValidationFailed
+
+    files, problems = walk_files(src, ("",), label, skip=skip, folders_named_like_files=False)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise ValidationFailed(errors)
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in files:
+        data = read_bytes(path, _label(label, path), max_bytes=max_bytes,
+                          hint="copy only the files a course needs (items, rubrics, images)")
+        out = dest / path.relative_to(src)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        written.append(out)
+    return written

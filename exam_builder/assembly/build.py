@@ -8,7 +8,6 @@ only then are the forms stored in one audited transaction. Any failure restores 
 """
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,11 @@ from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..lock import scratch_dir
 from ..records import audit
 from ..records.models import Exam, Form, utcnow
+from ..records.csvfile import CellError, Column, decimal, read_csv
 from ..records.queries import forms as forms_q, sittings as sittings_q
+from ..records.text import shown
 from ..rubrics.model import Rubric, load_rubrics
+from ..safeload import holds
 from .assemble import Assembly, assemble
 from .blueprint import BLUEPRINT_FILE, Blueprint, load_blueprint
 from .exports import write_comparison, write_key
@@ -98,29 +100,37 @@ def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blu
     return bank, rubrics, bp
 
 
-def read_item_stats(path: Path) -> dict[str, float]:
-    """Item statistics from past sittings: a CSV with columns ``item_id`` and ``p_value`` (0..1)."""
+ITEM_STATS_COLUMNS = (Column("item_id", ("item", "item id")), Column("p_value", ("p", "p value", "facility")))
+
+
+def read_item_stats(path: Path, root: Path | None = None) -> dict[str, float]:
+    """Item statistics from past sittings: a CSV with columns ``item_id`` and ``p_value`` (0..1).
+
+    Read by ``records.csvfile.read_csv`` (``safeload``: a regular UTF-8 file, size limit; the
+    header matched loosely, every cell checked), with every bad row located, all at once.
+    """
+    sheet = read_csv(path, ITEM_STATS_COLUMNS, root)
     out: dict[str, float] = {}
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if not reader.fieldnames or not {"item_id", "p_value"} <= set(reader.fieldnames):
-                raise ValidationFailed([Problem(Location(str(path), row=0), "the header must name the columns item_id and p_value")])
-            problems = []
-            for n, row in enumerate(reader, start=1):
-                try:
-                    p = float(row["p_value"])
-                    if not 0 <= p <= 1:
-                        raise ValueError
-                except (TypeError, ValueError):
-                    problems.append(Problem(Location(str(path), row=n, column="p_value", item=row.get("item_id")),
-                                            f"p_value {row.get('p_value')!r} is not a proportion between 0 and 1"))
-                    continue
-                out[(row.get("item_id") or "").strip()] = p
-            if problems:
-                raise ValidationFailed(problems)
-    except OSError as exc:
-        raise ExamBuilderError(f"{path}: cannot read the item statistics ({exc})") from exc
+    first: dict[str, int] = {}
+    for row in sheet.rows:
+        item = sheet.required(row, "item_id", "the item id")
+        raw = row.get("p_value")
+        try:
+            p = decimal(raw, "p_value", 0.0, 1.0)
+        except CellError:
+            if "p_value" not in row.bad:
+                where = Location(sheet.label, row=row.number, column=sheet.headers.get("p_value"), item=item)
+                sheet.problems.append(Problem(where, f"p_value {shown(raw)} is not a proportion between 0 and 1"))
+            continue
+        if item is None:
+            continue
+        if item in first:  # two values for one item: which one would count is nobody's decision
+            sheet.error(row.number, "item_id", f"item {shown(item)} is given twice (rows {first[item]} and "
+                                               f"{row.number}); keep one")
+            continue
+        first[item] = row.number
+        out[item] = p
+    sheet.raise_if_errors()
     return out
 
 
@@ -138,7 +148,7 @@ def balancing_stats(course: Course, exam: str, item_stats: Path | None = None,
     and the authors' estimates are used.
     """
     if item_stats:
-        return read_item_stats(item_stats), False
+        return read_item_stats(item_stats, course.root), False
     if author_estimates or not course.db.has_table("eb_sitting"):
         return None, False
     from ..analysis.items import past_item_stats
@@ -235,7 +245,7 @@ def build(
             text = notebook_text(render_form(m, bank))
         if row is not None and row.manifest_hash == m.hash():
             src = source_notebook(course, m.assignment)
-            fresh = src.exists() and src.read_text(encoding="utf-8") == text and release_path(course, m.assignment).exists()
+            fresh = holds(src, text) and release_path(course, m.assignment).exists()
             outcomes.append(FormOutcome(m, "unchanged" if fresh else "re-released", text))
         else:
             outcomes.append(FormOutcome(m, "rebuilt" if row is not None else "new", text))

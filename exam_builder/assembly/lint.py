@@ -20,7 +20,7 @@ from ..bank import Bank
 from ..errors import Location, Problem
 from ..kinds import kind_for
 from ..rubrics.model import Rubric
-from ..safeload import LoadError, read_json, read_notebook
+from ..safeload import MAX_COPY_BYTES, LoadError, read_bytes, read_json, read_notebook, walk_files
 from .manifest import Manifest
 
 if TYPE_CHECKING:
@@ -162,7 +162,10 @@ def rationale_texts(bank: Bank, item_ids: Iterable[str] | None = None) -> dict[s
 def scan_file(path: Path, label: str, rationales: Mapping[str, str]) -> list[Problem]:
     """Key material in one file: per cell for notebooks, per line for anything else."""
     problems: list[Problem] = []
-    data = path.read_bytes()
+    try:  # a file that cannot be scanned (a pipe, a link to a device, too big) cannot be released either
+        data = read_bytes(path, label, max_bytes=MAX_COPY_BYTES, hint="a released file cannot hold that")
+    except LoadError as exc:
+        return [exc.problem]
     text = data.decode("utf-8", errors="replace")
     nb = None
     if path.suffix == ".ipynb":
@@ -190,15 +193,22 @@ def scan_file(path: Path, label: str, rationales: Mapping[str, str]) -> list[Pro
 
 def scan_release(release_dir: Path, rationales: Mapping[str, str], label=lambda p: str(p)) -> list[Problem]:
     """Scan every file under ``release_dir`` (hidden files included) for key material."""
-    problems: list[Problem] = []
     if not release_dir.exists():
-        return problems
-    for path in sorted(p for p in release_dir.rglob("*") if p.is_file()):
+        return []
+    # every file once, no link loop, no link out of release/; a pipe or a device is an error, not a hang
+    files, problems = released_files(release_dir, label)
+    for path in files:
         if path.name == ".gitkeep" and path.stat().st_size == 0:
             continue
         problems += scan_file(path, label(path), rationales)
     return [Problem(p.location, p.message + "; the release was stopped: remove the file or fix the form, then build again")
             for p in problems]
+
+
+def released_files(release_dir: Path, label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
+    """Every regular file under ``release_dir`` (``safeload.walk_files``) and the errors of what is not one."""
+    files, problems = walk_files(release_dir, ("",), label, skip=(), folders_named_like_files=False)
+    return files, [p for p in problems if p.is_error]
 
 
 def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
@@ -227,5 +237,5 @@ def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
             problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
     label = lambda p: rel(p, course.root)  # noqa: E731
     problems += scan_release(course.release_dir, rationale_texts(bank), label)
-    n_files = sum(1 for p in course.release_dir.rglob("*") if p.is_file()) if course.release_dir.exists() else 0
+    n_files = len(released_files(course.release_dir)[0]) if course.release_dir.exists() else 0
     return problems, len(manifests), n_files

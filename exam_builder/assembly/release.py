@@ -18,6 +18,7 @@ from pathlib import Path
 from ..course import Course
 from ..errors import ExamBuilderError
 from ..files import make_private, private_temp
+from ..safeload import holds
 
 
 def source_notebook(course: Course, assignment: str) -> Path:
@@ -46,7 +47,7 @@ def write_atomic(path: Path, text: str) -> bool:
     Everything written here is staff-side or candidate data (keys, form sources, seat cards,
     submissions, results), so the file is ``0600`` and any folder made for it ``0700``.
     """
-    if path.exists() and path.read_text(encoding="utf-8") == text:
+    if holds(path, text):  # a regular file already holding it; a pipe or a link to a device is replaced, never read
         make_private(path)
         return False
     fd, tmp = private_temp(path.parent, path.name)
@@ -71,7 +72,7 @@ def restorable(paths: list[Path], scratch: Path) -> Iterator[None]:
         for n, p in enumerate(paths):
             if p.exists():
                 copy = backup / str(n)
-                shutil.copytree(p, copy)
+                _backup_tree(p, copy)
                 saved.append((p, copy))
             else:
                 saved.append((p, None))
@@ -82,10 +83,23 @@ def restorable(paths: list[Path], scratch: Path) -> Iterator[None]:
                 if p.exists():
                     shutil.rmtree(p)
                 if copy is not None:
-                    shutil.copytree(copy, p)
+                    _backup_tree(copy, p)
             raise
     finally:
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def _backup_tree(src: Path, dest: Path) -> None:
+    """Copy a form folder this program generated, exactly: links as links (never read through them).
+
+    A pipe or a device in it (which nothing here writes) is a located error before anything changed.
+    """
+    try:
+        shutil.copytree(src, dest, symlinks=True)
+    except shutil.Error as exc:
+        where = "; ".join(f"{a}: {why}" for a, _b, why in exc.args[0][:3]) if exc.args and isinstance(exc.args[0], list) else str(exc)
+        raise ExamBuilderError(f"{src}: cannot back up the form's folder ({where}); remove what is not a file "
+                               "or a folder from it and build again") from None
 
 
 def nbgrader_api(course: Course):

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import rel
+from ..safeload import safe_rel
 from ..records.audit import current_actor
 from .common import console, err_console, pass_course_db
 
@@ -63,10 +64,10 @@ def grade(course, exam, actor, reason, workers, formgrader_copies) -> None:
     blank = settle_blanks(course, exam, actor)
     if blank:
         console.print(f"{blank} blank written answer(s) scored 0 (no response).")
-    needs_attention(report)
+    needs_attention(report, safe_rel(course.submitted_dir, course.root))
 
 
-def needs_attention(report) -> None:
+def needs_attention(report, submitted: str = "submitted") -> None:
     """Say what was set aside or not graded, each with its located message; exit 3 if any."""
     if report.complete:
         return
@@ -75,8 +76,9 @@ def needs_attention(report) -> None:
     for _form, _name, message in report.unknown:
         err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
     err_console.print(
-        f"{len(report.set_aside)} submission(s) set aside and {len(report.unknown)} folder(s) of candidates not on "
-        f"the roster not graded; everyone else is graded (exit code {EXIT_NEEDS_ATTENTION}). "
+        f"{len(report.set_aside)} submission(s) set aside and {len(report.unknown)} entr(ies) under "
+        f"{escape(submitted)}/ not graded (not on the roster, or no candidate's folder); "
+        f"everyone else is graded (exit code {EXIT_NEEDS_ATTENTION}). "
         f"See `exam-builder flags {escape(report.exam)}`.", highlight=False, soft_wrap=True)
     sys.exit(EXIT_NEEDS_ATTENTION)
 

@@ -7,6 +7,7 @@ writes into the course (practice/ and the audit trail), so it runs under the cou
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import rel
@@ -48,20 +49,24 @@ def build(course, name, exam, competencies, modules, count, minutes, title, seed
 @practice_group.command("list")
 @pass_course
 def list_cmd(course) -> None:
-    """The practice sets of the course, with their questions and links."""
-    from ..practice.sets import list_sets
+    """The practice sets of the course, with their questions and links (exit 1 if a set file is broken)."""
+    from ..errors import ValidationFailed
+    from ..practice.sets import scan_sets
 
-    sets = list_sets(course)
+    sets, problems = scan_sets(course)
     if not sets:
-        say("no practice sets yet (exam-builder practice build NAME --module N)")
-        return
-    table = Table(title="Practice sets")
-    for col in ("name", "title", "questions", "minutes", "built", "link"):
-        table.add_column(col)
-    for s in sets:
-        table.add_row(s.name, s.title, str(len(s.items)), str(s.minutes or "no clock"),
-                      f"{s.built_at:%Y-%m-%d} by {s.built_by}", f"/?set={s.name}")
-    console.print(table)
+        say("no practice sets yet (exam-builder practice build NAME --module N)" if not problems
+            else "no readable practice set")
+    else:
+        table = Table(title="Practice sets")
+        for col in ("name", "title", "questions", "minutes", "built", "link"):
+            table.add_column(col)
+        for s in sets:  # plain text: a title's brackets are not markup
+            table.add_row(*(escape(v) for v in (s.name, s.title, str(len(s.items)), str(s.minutes or "no clock"),
+                                                f"{s.built_at:%Y-%m-%d} by {s.built_by}", f"/?set={s.name}")))
+        console.print(table)
+    if problems:  # named, never skipped: candidates are not offered these sets
+        raise ValidationFailed(problems)
 
 
 @practice_group.command("serve")

@@ -6,7 +6,9 @@ that is one of the question's choices is ever written) and the open-response cel
 candidate's text, HTML-escaped; ``timestamp.txt`` holds the server's submit time in nbgrader's
 format. Everything is validated first, then each file is written atomically; running it again
 rewrites nothing that is already the same, and removes the temporary files a killed run left
-in the folders it writes (``.<name>.*.tmp``, older than the run).
+in the folders it writes (``.<name>.*.tmp``, older than the run). Whatever stands in a submission's
+place (a file or a link loop where a folder should be, a folder where a file should be) is named
+and nothing is written; a pipe or a link to a device in place of a file is replaced, never read.
 """
 from __future__ import annotations
 
@@ -111,6 +113,25 @@ def write_submission(nb_path: Path, nb_text: str, stamp: str, started: float) ->
     return changed
 
 
+def unwritable(course, nb_path: Path) -> list[Problem]:
+    """What stands in the way of writing one submission: a file, a link loop or a pipe where a folder
+    of ``submitted/`` should be, or a folder where the notebook or ``timestamp.txt`` should be."""
+    folder = nb_path.parent
+    where = lambda p: str(p.relative_to(course.root)) if p.is_relative_to(course.root) else str(p)  # noqa: E731
+    chain = [folder]
+    while chain[-1] != course.submitted_dir and chain[-1].parent != chain[-1] and course.submitted_dir in chain[-1].parents:
+        chain.append(chain[-1].parent)
+    for path in reversed(chain):  # submitted/ first, then the candidate's folder, then the form's
+        if (path.exists() or path.is_symlink()) and not path.is_dir():
+            what = ("a symbolic link that loops or points nowhere" if path.is_symlink() and not path.exists()
+                    else "a file" if path.is_file() else "a pipe, socket or device")
+            return [Problem(Location(where(path)), f"{what} where a folder should be; remove it and collect again "
+                                                   "(nothing was written)")]
+    return [Problem(Location(where(f)), "a folder where the file should be; remove it and collect again "
+                                        "(nothing was written)")
+            for f in (nb_path, folder / "timestamp.txt") if f.is_dir() and not f.is_symlink()]
+
+
 def collect(course, exam: str, console=None) -> Collected:
     """Turn every submitted sitting of ``exam`` into an nbgrader submission."""
     started = time.time()
@@ -144,6 +165,8 @@ def collect(course, exam: str, console=None) -> Collected:
         problems += probs
         folder = course.submission_dir(sit.candidate_id, assignment)
         planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub), sit.submitted_at.strftime(TIMESTAMP_FORMAT)))
+    for nb_path, _text, _stamp in planned:  # before anything is written: nothing half-collected
+        problems += [p for p in unwritable(course, nb_path) if p not in problems]
     if problems:
         raise ValidationFailed(problems)
 

@@ -10,10 +10,11 @@ and reads it here. Sign-in uses it to limit wrong codes per source. Anything mis
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
+
+from ..safeload import LoadError, read_json
 
 ENV_DIR = "EXAM_BUILDER_PAGE_DIR"
 _KERNEL_FILE = re.compile(r"kernel-([0-9a-fA-F-]{36})\.json$")
@@ -39,9 +40,9 @@ def page_source() -> str:
     page_dir, kid = os.environ.get(ENV_DIR), own_kernel_id()
     if not page_dir or not kid:
         return "unknown"
-    try:
-        data = json.loads(source_file(page_dir, kid).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:  # the server wrote it; read like any other file (bounded, a regular file only)
+        data = read_json(source_file(page_dir, kid), "page source", max_bytes=4096)
+    except LoadError:
         return "unknown"
     src = str(data.get("source") or "unknown") if isinstance(data, dict) else "unknown"
     return src[:64]

@@ -74,8 +74,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import ExamBuilderError
+from ..errors import ExamBuilderError, rel
+from ..safeload import copy_tree, read_text
 from .pageclient import PageClient, PageError, current_question, flag_box, go_to, question_number, submit_code
+
+#: nbgrader_config.py of a course is a few KB of settings.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 STATUS = "exam-builder/status"
 CHROMIUM = "/usr/bin/chromium"
@@ -209,9 +213,11 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
                                "give an exam whose items are in source/<EXAM>/")
     root = where / "course"
     (root / "source").mkdir(parents=True)
-    shutil.copytree(src, root / "source" / options.exam, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    label = lambda p: rel(p, origin.root)  # noqa: E731
+    # through safeload: a link loop, a link out of the course, a pipe or a device is named, never read
+    copy_tree(src, root / "source" / options.exam, label)
     if (origin.root / "rubrics").exists():
-        shutil.copytree(origin.root / "rubrics", root / "rubrics", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        copy_tree(origin.root / "rubrics", root / "rubrics", label)
     else:
         (root / "rubrics").mkdir()
     drop = None
@@ -219,8 +225,9 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
         db_url, drop = _pg_database(options.postgres)
     else:
         db_url = f"sqlite:///{root / 'gradebook.db'}"
-    config = (origin.root / "nbgrader_config.py").read_text(encoding="utf-8") \
-        if (origin.root / "nbgrader_config.py").exists() else ""
+    config_path = origin.root / "nbgrader_config.py"
+    config = read_text(config_path, label(config_path), max_bytes=MAX_CONFIG_BYTES) \
+        if config_path.exists() or config_path.is_symlink() else ""
     config += ("\n\n# exam-builder rehearse: a scratch copy of the course; never the course's own database\n"
                f"c.CourseDirectory.root = {str(root)!r}\nc.CourseDirectory.db_url = {db_url!r}\n"
                "# its database holds no reviews, and its forms reach no candidate: the headers' 'status: live' decide\n"

@@ -738,10 +738,12 @@ def serve(course, host: str = "127.0.0.1", port: int = 8866, options: ServeOptio
 def serve_practice(course, host: str = "127.0.0.1", port: int = 8868, options: ServeOptions | None = None,
                    echo: Callable[[str], None] = print) -> None:
     """Run the practice app until interrupted: no code, no database, one link per practice set."""
-    from ..practice.sets import list_sets
+    from ..practice.sets import scan_sets
 
     options = options or ServeOptions()
-    sets = list_sets(course)
+    sets, problems = scan_sets(course)
+    for problem in problems:  # served without them, and said so
+        echo(f"warning: {problem}; this set is not offered")
     if not sets:
         raise ExamBuilderError(f"{course.root} has no practice set; build one first "
                                "(exam-builder practice build NAME --module N or --competency SLUG)")

@@ -25,7 +25,8 @@ from rich.console import Console
 from rich.rule import Rule
 
 from ..course import Course
-from ..errors import ExamBuilderError
+from ..errors import ExamBuilderError, rel
+from ..safeload import copy_tree, read_text
 
 STAGES = [
     ("bank", "Check the item bank"),
@@ -77,13 +78,11 @@ def prepare(target: Path, origin: Path) -> Course:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    for name in ("source", "rubrics"):
-        shutil.copytree(
-            origin / name,
-            target / name,
-            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*-[A-Z]"),
-        )
-    shutil.copy(origin / "nbgrader_config.py", target / "nbgrader_config.py")
+    label = lambda p: rel(p, origin)  # noqa: E731
+    for name in ("source", "rubrics"):  # through safeload: no link loop, no link out, no pipe or device read
+        copy_tree(origin / name, target / name, label, skip=(".ipynb_checkpoints", "*-[A-Z]"))
+    config = origin / "nbgrader_config.py"
+    (target / "nbgrader_config.py").write_text(read_text(config, label(config), max_bytes=1024 * 1024), encoding="utf-8")
     course = Course(target)
     course.db.upgrade()
     return course

@@ -7,6 +7,11 @@ processes (``grading.submission``) and the results written to nbgrader's gradebo
 scored from that truth and flagged in ``eb_score_flag``; one that cannot be read at all is set
 aside (flagged, every score pending); a folder of a candidate who is not on the roster is
 flagged and not graded (no nbgrader student is made for it). None of them stops the others.
+Every entry of ``submitted/`` is accounted for (``scan_submitted``), never skipped: a file, a
+link loop or a pipe where a candidate's form folder should be sets that submission aside (its
+earlier scores become pending, never kept silently); one where the candidate's own folder should
+be sets aside the forms the candidate sat or has scores of, and is flagged as not graded when no
+form claims it.
 Running it again gives the same rows (manual scores are kept, as nbgrader keeps them).
 
 Worker processes die with the command (``_die_with_parent``): a ``kill -9`` of ``grade`` leaves
@@ -18,6 +23,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -151,12 +157,97 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
                      str(course.autograded_dir) if write_copies else "", root=str(course.root), exam=manifest.exam)
 
 
-def submission_folders(course, assignment: str) -> list[Path]:
-    """``submitted/<candidate>/<assignment>/`` folders, sorted by candidate."""
+@dataclass
+class Submitted:
+    """What ``submitted/`` holds for one exam's forms, every entry accounted for (nothing skipped).
+
+    ``folders``: form -> ``submitted/<candidate>/<form>/`` folders to score, by candidate.
+    ``odd``: form -> candidate -> the located problem of what stands where that folder should be
+    (a file, a link loop, a pipe, a folder that cannot be read). ``loose``: entries of
+    ``submitted/`` itself that are no folder (name -> located problem); which form they belong to
+    is for the caller to find (the candidate's sittings and gradebook). Names starting with ``.``
+    are staff's own (e.g. a folder set aside by hand) and are not read.
+    """
+
+    folders: dict[str, list[Path]] = field(default_factory=dict)
+    odd: dict[str, dict[str, str]] = field(default_factory=dict)
+    loose: dict[str, str] = field(default_factory=dict)
+
+
+def not_a_folder(path: Path) -> str | None:
+    """Why ``path`` (which exists, or is a link) cannot be read as a folder, with what to do; None if it can."""
+    try:
+        st = path.stat()
+    except (OSError, RuntimeError) as exc:
+        if path.is_symlink():
+            return "a symbolic link that loops or points nowhere, where a folder should be; remove it"
+        return f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__}); check its permissions"
+    if stat.S_ISDIR(st.st_mode):
+        if not os.access(path, os.R_OK | os.X_OK):
+            return "a folder that cannot be read (permission denied); check its permissions"
+        return None
+    if stat.S_ISREG(st.st_mode):
+        return "a file where a folder should be; remove it"
+    return "a pipe, socket or device where a folder should be; remove it"
+
+
+def scan_submitted(course, assignments: list[str]) -> Submitted:
+    """Every entry of ``submitted/`` for these forms (see ``Submitted``); an error if ``submitted/`` cannot be read."""
+    out = Submitted({a: [] for a in assignments}, {a: {} for a in assignments})
     root = course.submitted_dir
-    if not root.is_dir():
-        return []
-    return sorted(p / assignment for p in root.iterdir() if (p / assignment).is_dir() and not p.name.startswith("."))
+    if not root.exists() and not root.is_symlink():
+        return out
+    where = lambda p: _lexical(p, course.root)  # noqa: E731 - never resolved: a link loop must not raise here
+    why = not_a_folder(root)
+    if why is not None:
+        raise ExamBuilderError(f"{where(root)}: {why}. Submissions are read from {where(root)}/<candidate>/<form>/; "
+                               "nothing was graded")
+    try:
+        names = sorted(e.name for e in os.scandir(root))
+    except OSError as exc:
+        raise ExamBuilderError(f"{where(root)}: cannot be read ({exc.strerror}); nothing was graded") from None
+    for name in names:
+        if name.startswith("."):
+            continue
+        folder = root / name
+        why = not_a_folder(folder)
+        if why is not None:
+            out.loose[name] = f"{where(folder)}: {why}"
+            continue
+        for assignment in assignments:
+            sub = folder / assignment
+            if not sub.exists() and not sub.is_symlink():
+                continue  # this candidate has no submission of this form
+            why = not_a_folder(sub)
+            if why is None:
+                out.folders[assignment].append(sub)
+            else:
+                out.odd[assignment][name] = f"{where(sub)}: {why}"
+    return out
+
+
+def _lexical(path: Path, root: Path) -> str:
+    """``path`` relative to the course root as written (a link in it is not followed), fit for a message."""
+    try:
+        return printable(str(path.relative_to(root)))
+    except ValueError:
+        return printable(str(path))
+
+
+def printable(text: str) -> str:
+    """A name from disk as a message may hold it: control characters and undecodable bytes escaped."""
+    try:
+        text.encode("utf-8")
+        if text.isprintable():
+            return text
+    except UnicodeEncodeError:
+        pass
+    return repr(text)[1:-1]
+
+
+def submission_folders(course, assignment: str) -> list[Path]:
+    """``submitted/<candidate>/<assignment>/`` folders that can be read, sorted by candidate."""
+    return scan_submitted(course, [assignment]).folders[assignment]
 
 
 def flag_id(name: str, limit: int = 64) -> str:
@@ -181,11 +272,38 @@ def split_roster(folders: list[Path], roster: set[str]) -> tuple[list[Path], lis
     return known, [f for f in folders if f.parent.name not in roster]
 
 
-def unknown_message(truth: FormTruth, folder: Path) -> str:
+def loose_message(problem: str) -> str:
+    """An entry of ``submitted/`` that is no folder and that no sitting or score of the exam claims."""
+    return (f"{problem}, or rename it to start with '.' to keep it: it is no candidate's submission folder (no "
+            "submitted sitting or earlier score of this exam has that name), so nothing in it is graded")
+
+
+def claimed_forms(s, exam: str, assignments: list[str], names: list[str]) -> dict[str, list[str]]:
+    """Of these names under ``submitted/``: candidate -> the exam's forms they sat or have scores of."""
+    if not names:
+        return {}
+    from ..records.queries import gradebook as gradebook_q
+    from ..records.queries import sittings as sittings_q
+
+    wanted = set(names)
+    form_of = {f.id: f.assignment for f, _m in require_forms(s, exam)}
+    out: dict[str, set[str]] = {}
+    for _sid, cand, form_id, _at in sittings_q.select_submitted(s, exam):
+        if cand in wanted and form_of.get(form_id) in assignments:
+            out.setdefault(cand, set()).add(form_of[form_id])
+    for assignment in assignments:
+        for cand in gradebook_q.select_submitted_students(s.connection(), assignment, sorted(wanted)):
+            out.setdefault(cand, set()).add(assignment)
+    return {c: sorted(a) for c, a in out.items()}
+
+
+def unknown_message(truth: FormTruth, folder: Path, why: str | None = None) -> str:
     exam = truth.exam_name
-    return (f"{where_of(truth, folder)}/: {flag_id(folder.parent.name, 200)!r} is not on the roster; not graded and no "
-            f"nbgrader student was made. Add the candidate (`exam-builder roster import`) and run `exam-builder grade "
-            f"{exam}` again, or remove the folder")
+    odd = f" ({why.split(': ', 1)[-1]})" if why else ""
+    return (f"{printable(where_of(truth, folder))}/: {flag_id(folder.parent.name, 200)!r} is not on the roster{odd}; not graded "
+            f"and no nbgrader student was made. Add the candidate (`exam-builder roster import`) and run "
+            f"`exam-builder grade {exam}` again, or remove the folder")
+
 
 
 # -- worker processes ----------------------------------------------------------------------
@@ -324,18 +442,29 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
         forms = require_forms(s, exam)
         truths = [(form_truth(course, s.connection(), m, write_copies), m.hash()) for _f, m in forms]
         roster = set(candidates_q.select_candidate_ids(s, ordered=False))
+        assignments = [t.assignment for t, _h in truths]
+        found = scan_submitted(course, assignments)  # every entry accounted for: nobody vanishes from the counts
+        claims = claimed_forms(s, exam, assignments, [n for n in found.loose if n in roster])
     report = GradeReport(exam)
     console = console or Console(stderr=True)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        for truth, mhash in truths:
-            folders, strangers = split_roster(submission_folders(course, truth.assignment), roster)
-            fr = FormReport(truth.assignment, submissions=len(folders))
+        for n, (truth, mhash) in enumerate(truths):
+            folders, strangers = split_roster(found.folders[truth.assignment], roster)
+            # what stands where a candidate's folder should be: set aside (scores pending), named
+            aside = {c: why for c, why in found.odd[truth.assignment].items() if c in roster}
+            aside |= {c: why for c, why in found.loose.items() if truth.assignment in claims.get(c, ())}
+            fr = FormReport(truth.assignment, submissions=len(folders) + len(aside))
             fr.unknown = {f.parent.name: unknown_message(truth, f) for f in strangers}
+            fr.unknown |= {c: unknown_message(truth, course.submitted_dir / c / truth.assignment, why)
+                           for c, why in found.odd[truth.assignment].items() if c not in roster}
+            if n == 0:  # claimed by no form: said once, with the first form's flags
+                fr.unknown |= {c: loose_message(why) for c, why in found.loose.items() if c not in claims}
             report.forms.append(fr)
             _record_unknown(course, truth.assignment, fr.unknown, actor, reason)
-            task = progress.add_task(f"scoring {truth.assignment}", total=len(folders))
-            batch: list[Scored] = []
+            task = progress.add_task(f"scoring {truth.assignment}", total=len(folders) + len(aside))
+            batch: list[Scored] = [Scored(student=c).put_aside(truth, set_aside_message(truth.exam_name, why))
+                                   for c, why in sorted(aside.items())]
             with contextlib.closing(_results(truth, folders, workers)) as results:
                 for result in results:
                     batch.append(result)

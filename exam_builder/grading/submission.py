@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,12 +32,14 @@ from ..assembly.release import write_atomic
 from ..errors import Location
 from ..kinds import kind_for
 from ..records.states import OBJECTIVE_FLAG_KINDS, ScoreFlagKind
-from ..safeload import LoadError, notebook_shape_problem, read_json
+from ..safeload import (MAX_JSON_BYTES, LoadError, notebook_shape_problem, old_notebook_format, read_bytes, read_json,
+                        read_text)
 
 NO_RESPONSE = "No response."
 #: The flag kind of a submission that could not be read at all: set aside, everything pending.
 SET_ASIDE = ScoreFlagKind.invalid_notebook
 MAX_TIMESTAMP_BYTES = 256  # nbgrader's timestamp is 30 characters
+DAMAGED = "the file is damaged"
 
 #: Flag kinds written by objective scoring (re-running replaces exactly these).
 FLAG_KINDS = OBJECTIVE_FLAG_KINDS
@@ -134,13 +135,17 @@ def shown(value: object, limit: int = 60) -> str:
 def _kind(value: object) -> str:
     if value is None:
         return "null"
-    return {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(type(value), type(value).__name__)
+    return {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(
+        type(value), type(value).__name__)
 
 
 def not_a_notebook(nb: object, where: str) -> str | None:
     """Why parsed JSON is no notebook at all (nothing in it can be scored), or None."""
     if isinstance(nb, dict) and isinstance(nb.get("cells"), list):
         return None
+    old = old_notebook_format(nb)
+    if old is not None:
+        return f"{where}: {old}"
     held = "a mapping with no list of cells" if isinstance(nb, dict) else _kind(nb)
     return f"{where}: not a notebook (the file holds {held}); the file is damaged"
 
@@ -205,18 +210,28 @@ def parse_timestamp(text: str) -> dt.datetime | None:
     return parse_utc(text)
 
 
-def _read_timestamp(folder: Path, result: Scored) -> None:
+def _read_timestamp(truth: FormTruth, folder: Path, result: Scored) -> str | None:
+    """The text of ``timestamp.txt`` (None when absent or unreadable: flagged, scored without one).
+
+    Through ``safeload``: a pipe, a folder or a link to a device in its place is refused by its
+    type, never waited on or read without end.
+    """
     path = folder / "timestamp.txt"
-    if not path.exists():
-        return
+    if not path.exists() and not path.is_symlink():
+        return None
+    where = where_of(truth, path)
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_TIMESTAMP_BYTES + 1)
-        if len(raw) > MAX_TIMESTAMP_BYTES:
-            raise ValueError(f"over {MAX_TIMESTAMP_BYTES} bytes")
-        result.timestamp = parse_timestamp(raw.decode("utf-8").strip())
-    except (ValueError, OverflowError, OSError, UnicodeDecodeError, TypeError) as exc:
-        result.flags.append((None, ScoreFlagKind.bad_timestamp, f"timestamp.txt is not a time ({shown(str(exc), 120)}); scored without one"))
+        text = read_text(path, where, max_bytes=MAX_TIMESTAMP_BYTES, hint="a timestamp is one short line")
+    except LoadError as exc:
+        result.flags.append((None, ScoreFlagKind.bad_timestamp, f"{exc}; scored without a submission time"))
+        return None
+    try:
+        result.timestamp = parse_timestamp(text.strip())
+    except (ValueError, OverflowError, TypeError) as exc:
+        result.flags.append((None, ScoreFlagKind.bad_timestamp, f"{where}: not a time ({shown(str(exc), 120)}); "
+                                                                 "scored without a submission time"))
+        return None
+    return text
 
 
 def _nothing_readable(truth: FormTruth, result: Scored) -> Scored:
@@ -235,15 +250,16 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     """Score one ``submitted/<candidate>/<assignment>/`` folder; never raises on bad content."""
     path = Path(folder)
     result = Scored(student=path.parent.name)
-    _read_timestamp(path, result)
+    stamp = _read_timestamp(truth, path, result)
     nb_path = path / f"{truth.notebook}.ipynb"
     if not nb_path.exists() and not nb_path.is_symlink():
         result.missing = True
         result.flags.append((None, ScoreFlagKind.missing_notebook, f"no {nb_path.name} in the submission; every question scores 0"))
         return _nothing_readable(truth, result)
     where = where_of(truth, nb_path)
-    try:
-        nb = read_json(nb_path, where, what="notebook JSON", hint="the file is damaged")
+    try:  # the bytes once (the formgrader's copy is made of these, never of the path again)
+        raw = read_bytes(nb_path, where, max_bytes=MAX_JSON_BYTES, hint=DAMAGED)
+        nb = read_json(raw, where, what="notebook JSON", hint=DAMAGED)
     except LoadError as exc:
         return result.put_aside(truth, set_aside_message(truth.exam_name, str(exc)))
     problem = not_a_notebook(nb, where)
@@ -259,6 +275,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
 
     # every occurrence of each grade id, as nbgrader would see it
     seen: dict[str, list[tuple[int, dict, dict]]] = {}
+    tampered = shape is not None  # the formgrader's copy is rewritten from the gradebook's cells
     for index, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
             continue
@@ -267,11 +284,14 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
         if not isinstance(nbg, dict) or not (nbg.get("grade") or nbg.get("solution") or nbg.get("locked")):
             continue
         gid = nbg.get("grade_id")
-        if not isinstance(gid, str):
+        if not isinstance(gid, str):  # one malformed cell: named, not scored; the rest still counts
+            result.flags.append((None, ScoreFlagKind.malformed_cell, f"{Location(where, cell=index)}: the cell's grade "
+                                 f"id is {_kind(gid)} ({shown(gid)}), not text; the cell is not scored (its question, "
+                                 "if any, scores as if the cell were missing)"))
+            tampered = True
             continue
         seen.setdefault(gid, []).append((index, cell, nbg))
 
-    tampered = shape is not None  # the formgrader's copy is rewritten from the gradebook's cells
     chosen: dict[str, dict] = {}
     for gid, occurrences in seen.items():
         if gid not in truth.cells:  # the id is the submission's text: only in the details, shortened
@@ -291,7 +311,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
         if t.is_grade:
             try:
                 changed = float(nbg.get("points")) != t.points
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: a 400-digit whole number
                 changed = True
             if changed:
                 result.flags.append((gid, ScoreFlagKind.changed_points, f"cell {index} claims {shown(nbg.get('points'))} points; the form gives {t.points:g}"))
@@ -334,19 +354,25 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
         result.auto[gid] = 0.0 if same.get(gid, False) else None  # not in ``same`` when deleted: a grader decides
 
     if truth.autograded_dir:
-        _write_autograded(truth, path, nb_path, nb, chosen if tampered else None, result.student)
+        _write_autograded(truth, nb_path.name, raw, stamp, nb, chosen if tampered else None, result.student)
     return result
 
 
-def _write_autograded(truth: FormTruth, folder: Path, nb_path: Path, nb: dict, chosen: dict | None, student: str) -> None:
-    """A key-free copy for nbgrader's formgrader and feedback: as submitted, locked cells as released."""
+def _write_autograded(truth: FormTruth, name: str, raw: bytes, stamp: str | None, nb: dict, chosen: dict | None,
+                      student: str) -> None:
+    """A key-free copy for nbgrader's formgrader and feedback: as submitted, locked cells as released.
+
+    Made of what was read (the notebook's bytes, the timestamp's text), never copied from the
+    submission's paths again: what the formgrader shows is what was scored.
+    """
     dest = Path(truth.autograded_dir) / student / truth.assignment
     dest.mkdir(parents=True, exist_ok=True)
-    stamp = folder / "timestamp.txt"
-    if stamp.exists():
-        shutil.copyfile(stamp, dest / "timestamp.txt")
-    if chosen is None:  # honest submission: the file as it is
-        shutil.copyfile(nb_path, dest / nb_path.name)
+    if stamp is not None:
+        write_atomic(dest / "timestamp.txt", stamp)
+    elif (dest / "timestamp.txt").is_file():  # an earlier run's copy would claim a time this one could not read
+        (dest / "timestamp.txt").unlink()
+    if chosen is None:  # honest submission: the file as it is (read_json proved it UTF-8)
+        write_atomic(dest / name, raw.decode("utf-8"))
         return
     keep_ids = {id(c) for c in chosen.values()}
     for cell in nb["cells"]:
@@ -356,7 +382,7 @@ def _write_autograded(truth: FormTruth, folder: Path, nb_path: Path, nb: dict, c
         nbg = meta.get("nbgrader")
         if not isinstance(nbg, dict) or "grade_id" not in nbg:
             continue
-        t = truth.cells.get(nbg.get("grade_id"))
+        t = truth.cells.get(nbg["grade_id"]) if isinstance(nbg["grade_id"], str) else None
         if t is None or id(cell) not in keep_ids:
             meta["nbgrader"] = {}  # unknown or duplicate: no longer a graded cell (as nbgrader does)
             continue
@@ -371,4 +397,5 @@ def _write_autograded(truth: FormTruth, folder: Path, nb_path: Path, nb: dict, c
                 cell.pop("outputs", None), cell.pop("execution_count", None)
         if t.locked and t.released_source is not None:
             cell["source"] = t.released_source
-    write_atomic(dest / nb_path.name, json.dumps(nb, ensure_ascii=False, indent=1))
+    # ASCII escapes: a lone surrogate typed into a cell is valid JSON but cannot be written as UTF-8
+    write_atomic(dest / name, json.dumps(nb, ensure_ascii=True, indent=1))

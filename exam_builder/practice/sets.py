@@ -15,7 +15,8 @@ Contract:
   (0600) with one audit entry. It holds its items' keys and rationales: they are practice keys,
   shown to the candidate after each answer. It never holds a certification item, so the practice
   app, which reads only this file, cannot reveal a certification key.
-- ``load_set``/``list_sets`` read sets back, with a located error for a broken file.
+- ``load_set``/``list_sets``/``scan_sets`` read sets back through ``safeload`` (a regular file, size and
+  depth limits), with a located error for every broken file; ``practice list`` names each one.
 """
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..bank import Bank
 from ..bank.model import Item, Scenario
-from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..kinds import kind_for
 from ..policy import ProgramPolicy
 from ..rubrics.model import Rubric
+from ..safeload import LoadError, read_json, safe_rel
 from .overlap import RETOLD, RUN, SIMILAR, overlaps
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
@@ -179,33 +181,74 @@ def set_json(pset: PracticeSet) -> str:
     return json.dumps(pset.model_dump(mode="json"), indent=1, ensure_ascii=False) + "\n"
 
 
+#: A set of 500 questions with rationales is well under 2 MB.
+MAX_SET_BYTES = 8 * 1024 * 1024
+REBUILD = "build it again with exam-builder practice build"
+
+
 def read_set(path: Path, label: str) -> PracticeSet:
-    """A set file as data; a broken one is a located error (never a traceback on a candidate's page)."""
-    try:
-        return PracticeSet.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
+    """A set file as data; a broken one is a located error (never a traceback on a candidate's page).
+
+    Read through ``safeload`` (a regular file, size and depth limits): a pipe, a folder named
+    ``x.json`` or a deeply nested file is refused, never opened or recursed into.
+    """
+    if not path.exists() and not path.is_symlink():
         raise ExamBuilderError(f"{label}: no such practice set; build it with exam-builder practice build") from None
-    except (OSError, ValueError, ValidationError) as exc:
-        first = str(exc).splitlines()[0][:200]
-        raise ValidationFailed([Problem(Location(label), f"not a practice set file ({first}); build it again")]) from None
+    try:
+        data = read_json(path, label, max_bytes=MAX_SET_BYTES, what="practice set JSON", hint=REBUILD)
+    except LoadError as exc:
+        raise ValidationFailed([exc.problem]) from None
+    try:
+        return PracticeSet.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "the file"
+        raise ValidationFailed([Problem(Location(label, column=where[:120]),
+                                        f"not a practice set file ({first.get('msg', 'invalid')[:200]}); {REBUILD}")]) from None
 
 
 def load_set(course, name: str) -> PracticeSet:
     path = set_path(course, name)
-    return read_set(path, rel(path, course.root))
+    return read_set(path, f"{safe_rel(course.practice_dir, course.root)}/{path.name}")  # the link, not its target
 
 
 def list_sets(course) -> list[PracticeSet]:
-    """Every readable set of the course, by name (a broken file is skipped here; ``load_set`` names it)."""
-    out = []
-    if course.practice_dir.is_dir():
-        for path in sorted(course.practice_dir.glob("*.json")):
-            if NAME.match(path.stem):
-                try:
-                    out.append(read_set(path, rel(path, course.root)))
-                except ExamBuilderError:
-                    continue
-    return out
+    """Every readable set of the course, by name (what candidates are offered; see ``scan_sets``)."""
+    return scan_sets(course)[0]
+
+
+def scan_sets(course) -> tuple[list[PracticeSet], list[Problem]]:
+    """Every readable set of the course, and a located problem for every ``practice/*.json`` that is not one.
+
+    Nothing is skipped without a word: a file that cannot be read, a name that is not a set's
+    name, a ``practice`` that is not a folder are each a problem (``practice list`` shows them).
+    """
+    sets: list[PracticeSet] = []
+    problems: list[Problem] = []
+    folder = course.practice_dir
+    where = safe_rel(folder, course.root)  # a link loop in its place must not raise here
+    if not folder.is_dir():
+        if folder.exists() or folder.is_symlink():
+            problems.append(Problem(Location(where), "not a folder (practice sets are files in the folder "
+                                                     "practice/); remove it, then build the sets again"))
+        return sets, problems
+    try:
+        paths = sorted(folder.glob("*.json"))
+    except OSError as exc:
+        return sets, [Problem(Location(where), f"cannot read the folder ({exc.strerror or exc}); check its permissions")]
+    for path in paths:
+        label = f"{where}/{path.name}"
+        if not NAME.match(path.stem):
+            problems.append(Problem(Location(label), "not a practice set's name (lower-case letters, digits and '-', "
+                                                     "at most 48); it is not offered: rename or remove it"))
+            continue
+        try:
+            sets.append(read_set(path, label))
+        except ValidationFailed as exc:
+            problems += exc.problems
+        except ExamBuilderError as exc:
+            problems.append(Problem(Location(label), str(exc).removeprefix(f"{label}: ")))
+    return sets, problems
 
 
 def build_practice(course, name: str, exam: str | None = None, competencies: Sequence[str] = (),

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..files import private_temp
+from ..safeload import read_text
 from .text import shown, text_problem
 
 EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z")
@@ -225,20 +226,17 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
     """
     path = Path(path)
     label = rel(path, root)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ExamBuilderError(f"{label}: no such file")
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ExamBuilderError(f"{label}: {size:,} bytes; a records sheet is at most {MAX_FILE_BYTES:,} bytes "
-                                   "(is this the right file?)")
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExamBuilderError(
-            f"{label}: byte {exc.start} is not UTF-8 text; save the sheet as 'CSV UTF-8' and try again"
-        ) from exc
-    except OSError as exc:
-        raise ExamBuilderError(f"{label}: cannot be read ({exc.strerror or exc})") from exc
+    except OSError:
+        size = 0  # a link that loops or points nowhere: safeload names it
+    if size > MAX_FILE_BYTES:
+        raise ExamBuilderError(f"{label}: {size:,} bytes; a records sheet is at most {MAX_FILE_BYTES:,} bytes "
+                               "(is this the right file?)")
+    # safeload: a regular file only (a pipe swapped in is refused, never waited on), bounded, UTF-8
+    text = read_text(path, label, max_bytes=MAX_FILE_BYTES, bom=True, hint="save the sheet as 'CSV UTF-8' and try again")
     result = CsvFile(path=path, label=label)
     # newline="": a quoted cell keeps its line breaks (splitlines() would drop them and also
     # split at characters such as U+2028 inside a cell)

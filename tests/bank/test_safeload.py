@@ -156,7 +156,7 @@ def test_read_json_errors_are_located():
     assert str(exc.value) == "x.json: 52 bytes of JSON, over the 10 bytes limit; is it the right file?"
     with pytest.raises(LoadError) as exc:
         read_json(b'"\xff"', "x.json")
-    assert str(exc.value) == "x.json: cannot read the file (not UTF-8 text at byte 2); is it the right file?"
+    assert str(exc.value) == "x.json:line 1: cannot read the file (not UTF-8 text at byte 2); is it the right file?"
     assert read_json(b'{"a": [1, 2]}', "x.json") == {"a": [1, 2]}
 
 
@@ -214,3 +214,103 @@ def test_walk_files_lists_each_real_file_once(tmp_path):
     files, problems = walk_files(tmp_path, (".ipynb",), lambda p: str(p.relative_to(tmp_path)) if p != tmp_path else ".")
     assert [str(f.relative_to(tmp_path)) for f in files] == ["link/x.ipynb"]
     assert problems == []  # the real folder, reached second, is simply not read again
+
+
+# -- issue 23: every reader through the one loader ----------------------------------------------------
+def _v3(cells: list[dict]) -> dict:
+    return {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""}, "worksheets": [{"cells": cells}]}
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda nb: _v3([{"cell_type": "markdown", "metadata": {}, "source": nb["cells"][1]["source"]}]),
+     "source/cps/old.ipynb: an nbformat 3 notebook (saved by IPython 2 or older); this tool reads nbformat 4: open it "
+     "in JupyterLab and save it, which converts it"),
+    (lambda nb: _v3([{"cell_type": "markdown", "metadata": [], "source": "x"}]),  # broken inside too: same one rule
+     "source/cps/old.ipynb: an nbformat 3 notebook (saved by IPython 2 or older); this tool reads nbformat 4: open it "
+     "in JupyterLab and save it, which converts it"),
+    (lambda nb: {**nb, "cells": [*nb["cells"][:2], {"cell_type": "code", "id": "c3", "metadata": {}, "source": "",
+                                                    "execution_count": None, "outputs": [{"output_type": "bogus"}]}]},
+     "source/cps/old.ipynb:cell 3: not a valid notebook ({'output_type': 'bogus'} is not valid under any of the given "
+     "schemas); re-save it from JupyterLab"),
+    (lambda nb: {**nb, "cells": [nb["cells"][0], {**nb["cells"][1], "attachments": 5}]},
+     "source/cps/old.ipynb:cell 2: not a valid notebook ('int' object has no attribute 'values'); re-save it from "
+     "JupyterLab"),
+], ids=["nbformat-3", "nbformat-3-broken", "v4-bad-output", "v4-attachments-number"])
+def test_a_notebook_nbformat_refuses_is_refused_by_our_rule_and_names_the_cell(mini_course, make, expected):
+    nb = json.loads((CORPUS / "two-keys.ipynb").read_text())
+    (mini_course / "source/cps/old.ipynb").write_text(json.dumps(make(nb)))
+    code, lines, _ = _check(mini_course)
+    assert code == 1 and lines == [expected]
+
+
+@pytest.mark.timeout(60)
+def test_the_small_readers_refuse_what_is_no_regular_file_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "gone").symlink_to("nowhere")
+    (tmp_path / "ok").write_text("2026-11-20 14:03:00.123456 UTC\n")
+    (tmp_path / "big").write_bytes(b"x" * 300)
+    (tmp_path / "bom").write_bytes("\ufeffid\n".encode("utf-8"))
+    for name, message in [("pipe", "pipe: not a regular file (a pipe or device?); remove it"),
+                          ("zero", "zero: not a regular file (a pipe or device?); remove it"),
+                          ("dir", "dir: a folder named like a file; rename the folder (only files are read)"),
+                          ("gone", "gone: cannot read the file (No such file or directory); fix it"),
+                          ("big", "big: the file is 300 bytes, over the 256 bytes limit; fix it")]:
+        with pytest.raises(LoadError) as exc:
+            safeload.read_text(tmp_path / name, name, max_bytes=256, hint="fix it")
+        assert str(exc.value) == message
+    assert safeload.read_text(tmp_path / "ok", "ok", max_bytes=256) == "2026-11-20 14:03:00.123456 UTC\n"
+    assert safeload.read_text(tmp_path / "bom", "bom", max_bytes=256, bom=True) == "id\n"
+    # holds: "already written?" never reads through a pipe, a device or a link
+    assert safeload.holds(tmp_path / "ok", "2026-11-20 14:03:00.123456 UTC\n")
+    assert not safeload.holds(tmp_path / "ok", "2026-11-20")
+    (tmp_path / "link").symlink_to("ok")
+    assert not any(safeload.holds(tmp_path / n, "") for n in ("pipe", "zero", "dir", "gone", "link", "missing"))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("odd, message", [
+    ("pipe", "src/sub/odd.png: not a regular file (a pipe or device?); it is not read: remove it"),
+    ("zero", "src/sub/odd.png: a symbolic link out of src/ (/dev/zero); links out of it are not followed: copy the "
+             "files in instead"),
+    ("loop", "src/sub/odd.png: a symbolic link that loops or points nowhere; it is not read: remove it or point it at "
+             "a file"),
+    ("out", "src/sub/odd.png: a symbolic link out of src/ ({out}); links out of it are not followed: copy the files in "
+            "instead"),
+], ids=["pipe", "dev-zero", "loop", "out"])
+def test_copy_tree_refuses_what_a_copy_would_read_through_and_copies_nothing(tmp_path, odd, message):
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "items.ipynb").write_text("{}")
+    (src / "sub" / "figure.png").write_bytes(b"\x89PNG")
+    (src / "zz-again").symlink_to("sub")  # a folder reached twice: copied once (the first way), not an error
+    odd_path = src / "sub" / "odd.png"
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not the course's")
+    {"pipe": lambda: os.mkfifo(odd_path), "zero": lambda: odd_path.symlink_to("/dev/zero"),
+     "loop": lambda: odd_path.symlink_to("odd.png"), "out": lambda: odd_path.symlink_to(outside)}[odd]()
+    label = lambda p: str(p.relative_to(tmp_path))  # noqa: E731
+    with pytest.raises(ExamBuilderError) as exc:
+        safeload.copy_tree(src, tmp_path / "dest", label)
+    assert str(exc.value).splitlines()[0] == message.format(out=outside)
+    assert not (tmp_path / "dest").exists()
+    odd_path.unlink()
+    written = safeload.copy_tree(src, tmp_path / "dest", label)
+    assert sorted(str(p.relative_to(tmp_path / "dest")) for p in written) == ["items.ipynb", "sub/figure.png"]
+    assert (tmp_path / "dest" / "sub" / "figure.png").read_bytes() == b"\x89PNG"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("odd", ["pipe", "dev-zero", "folder"])
+def test_a_course_configuration_that_is_no_file_is_named_not_waited_on(mini_course, odd):
+    from hostilekit import endless, fifo, run_cmd
+
+    config = mini_course / "nbgrader_config.py"
+    config.unlink()
+    {"pipe": lambda: fifo(config), "dev-zero": lambda: endless(config), "folder": config.mkdir}[odd]()
+    out = run_cmd(mini_course, "check")  # every command reads it first: a pipe used to hang them all
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    what = ("a folder named like a file; rename the folder (only files are read)" if odd == "folder"
+            else "not a regular file (a pipe or device?); remove it")
+    assert f"error: {config}: {what}. Fix the file and run again." in out.stderr

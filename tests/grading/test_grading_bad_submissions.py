@@ -59,7 +59,7 @@ def damaged(released: dict) -> dict[str, tuple[bytes, str]]:
                       "the file is damaged"),
         "bad-trunc": (cut.encode(), f"{where('bad-trunc')}:{trunc}; the file is damaged"),
         "bad-bin": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
-                    f"{where('bad-bin')}: cannot read the file (not UTF-8 text at byte 1); the file is damaged"),
+                    f"{where('bad-bin')}:line 1: cannot read the file (not UTF-8 text at byte 1); the file is damaged"),
     }
 
 
@@ -126,8 +126,8 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
     assert "Traceback" not in res.output
     for cand, message in expected.items():  # each located message, in full
         assert f"warning: {message}" in res.stderr, cand
-    assert ("6 submission(s) set aside and 0 folder(s) of candidates not on the roster not graded; everyone else "
-            "is graded (exit code 3). See `exam-builder flags cps`.") in res.stderr
+    assert ("6 submission(s) set aside and 0 entr(ies) under submitted/ not graded (not on the roster, or no "
+            "candidate's folder); everyone else is graded (exit code 3). See `exam-builder flags cps`.") in res.stderr
 
     # recorded: exactly one set-aside flag each, with the message (what `flags` and the coordinator see)
     flags = flags_of(gcourse)
@@ -226,7 +226,7 @@ def test_a_submission_of_someone_not_on_the_roster_is_flagged_and_not_graded(gco
                "made. Add the candidate (`exam-builder roster import`) and run `exam-builder grade cps` again, or "
                "remove the folder")
     assert f"warning: {message}" in res.stderr
-    assert "0 submission(s) set aside and 2 folder(s) of candidates not on the roster not graded" in res.stderr
+    assert "0 submission(s) set aside and 2 entr(ies) under submitted/ not graded" in res.stderr
     flags = flags_of(gcourse)
     assert flags["stranger"] == [(None, "unknown_candidate", message)]
     odd_flag = next(c for c in flags if c.startswith("x\\nnew line"))

@@ -392,9 +392,9 @@ def test_a_cleaned_answer_holds_no_hidden_character_and_cleaning_twice_changes_n
 
 @pytest.mark.parametrize("command", ["roster", "accommodation", "attendance", "homework"])
 @pytest.mark.parametrize("name, content, message", [
-    ("a-folder.csv", None, "in/a-folder.csv: no such file"),
+    ("a-folder.csv", None, "in/a-folder.csv: a folder named like a file; rename the folder (only files are read)"),
     ("latin1.csv", "candidate,x\nJos\xe9\n".encode("latin-1"),
-     "in/latin1.csv: byte 15 is not UTF-8 text; save the sheet as 'CSV UTF-8' and try again"),
+     "in/latin1.csv:line 2: cannot read the file (not UTF-8 text at byte 16); save the sheet as 'CSV UTF-8' and try again"),
     ("empty.csv", b"", "in/empty.csv:row 0: the file is empty; it needs a header row\n"
                        "1 error(s); nothing was written. Fix them and run the command again."),
     ("huge.csv", b"x" * (16 * 1024 * 1024 + 1),

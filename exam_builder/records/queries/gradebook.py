@@ -186,6 +186,16 @@ def select_cell_scores(conn: Connection, assignment: str, students: Collection[s
     return out
 
 
+def select_submitted_students(conn: Connection, assignment: str, students: list[str]) -> set[str]:
+    """Which of ``students`` have a submission of ``assignment`` in the gradebook, 500 per statement."""
+    found: set[str] = set()
+    query = (select(SUBMISSION.c.student_id).join(ASSIGNMENT, ASSIGNMENT.c.id == SUBMISSION.c.assignment_id)
+             .where(ASSIGNMENT.c.name == assignment))
+    for chunk in _chunks(students, 500):
+        found |= set(conn.execute(query.where(SUBMISSION.c.student_id.in_(chunk))).scalars())
+    return found
+
+
 def select_submission_counts(s: Session, assignments: Collection[str]) -> dict[str, int]:
     """Submissions nbgrader holds per assignment (a form with any is frozen)."""
     rows = s.execute(
