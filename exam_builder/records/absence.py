@@ -77,7 +77,6 @@ def _make_absent(session: Session, policy: ProgramPolicy, sitting: Sitting, acto
     sitting.status = SittingStatus.absent
     if not policy.absent_counts_as_attempt:
         sitting.attempt_no = None
-    sitting.lease_token = None
     session.add(SittingEvent(sitting_id=sitting.id, at=now, kind="absent",
                              details={"by": actor, "reason": reason, **{k: str(v) for k, v in details.items()}}))
     audit.record(session, actor, "sitting.absent", "sitting", sitting.id, reason,

@@ -682,3 +682,25 @@ def test_eligibility_after_a_no_show_follows_the_policy(dcourse, form_id):
     assert "(absent)" not in out and out.count("has no result yet") == 2
     c005 = next(line for line in out.splitlines() if "c005" in line)
     assert "2 of 3" in c005 and "attempt 2 has no result yet (scheduled)" in c005
+
+
+def test_a_signed_in_candidate_marked_absent_cannot_start_and_is_not_told_of_another_screen(dcourse, form_id):
+    res = ops.open_sittings(dcourse, formkit.EXAM, "Room 14", "coordinator-lee", ["c004"])
+    cs = CandidateSession(dcourse).sign_in(res.opened[0].code)
+    ops.mark_absent(dcourse, res.opened[0].sitting_id, "proctor-kim", "wrong exam day, sent home")
+    assert cs.refresh()[0] == "absent"
+    with pytest.raises(SittingClosed):
+        cs.start()
+
+
+def test_the_exam_app_of_a_candidate_marked_absent_says_the_sign_in_has_closed(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c002", "APPS-ABSN", form_id)
+    app = CandidateApp(dcourse)
+    app.code.submit("APPS-ABSN")
+    button(app.root, "Yes, this is me").click()
+    ops.mark_absent(dcourse, sid, "proctor-kim", "sent home: wrong exam day")
+    button(app.root, "Start the exam").click()
+    assert app.screen == "closed"
+    assert "The sign-in for this sitting has closed. Please ask the proctor." in "".join(
+        x.value for x in walk(app.body) if isinstance(x, w.HTML))
+    assert "another screen" not in app.message.value
