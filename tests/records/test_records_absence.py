@@ -144,3 +144,30 @@ def test_a_proctor_marks_absent_early_with_a_reason(any_course):
         assert entries == [("proctor-kim", "sitting.absent", "called in sick", True)]
         # a proctor's absence is not one the window made: reopening the sign-in does not bring it back
         assert not absence.absent_by_window(s, s.get(Sitting, sid))
+
+
+def test_a_hub_signed_app_settles_no_shows_as_exam_builder_noticed_by_its_user(rcourse):
+    """The window's close is exam-builder's decision even in an app where only the hub user may act;
+    the entry says who noticed it, and a person still acts only as themself."""
+    from exam_builder.records import identity
+
+    pol = policy()
+    with rcourse.db.transaction() as s:
+        add_exam(s)
+        add_candidates(s, "gus", "hal")
+        sid = _scheduled(s, pol, "gus").id
+        other = _scheduled(s, pol, "hal").id
+    identity.reset()
+    identity.from_hub("cora", ["coordinators"])
+    try:
+        with rcourse.db.transaction() as s:
+            absence.settle(s, pol, ZONE, CLOSES, candidate_ids=["gus"])
+        with pytest.raises(ExamBuilderError, match="signed in as cora"):
+            with rcourse.db.transaction() as s:
+                absence.mark_absent(s, pol, other, "kim", "not coming", now=OPENS)
+    finally:
+        identity.reset()
+    with rcourse.db.read() as s:
+        [entry] = [a for a in s.query(AuditEntry).all() if a.action == "sitting.absent"]
+        assert (entry.actor, entry.entity_id, entry.details["noticed_by"]) == ("exam-builder", str(sid), "cora")
+        assert s.get(Sitting, other).status == SittingStatus.scheduled
