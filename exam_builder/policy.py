@@ -66,6 +66,10 @@ class ProgramPolicy(Configurable):
         default_value="offered",
         help="After a failed attempt tutoring is offered, or required before the next attempt.",
     ).tag(config=True)
+    absent_counts_as_attempt = Bool(
+        False, help="A no-show (a sitting whose sign-in window closed unstarted, or that a proctor marked absent) "
+                    "uses up an attempt. CPS: it does not.",
+    ).tag(config=True)
     waiting_period_days = Int(14, help="Days between a failed attempt and the next one.").tag(config=True)
 
     # attendance

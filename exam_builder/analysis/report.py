@@ -8,7 +8,8 @@ turns them into tables and figures with the statistics of ``analysis.psychometri
 ``write_report`` renders and writes everything atomically. A number that needs a minimum sample
 says so ("too few candidates (n = 12; needs 30)") instead of a misleading figure. Scores not
 given yet are pending, never 0: a pending sitting counts as a sitting, not as a pass or a fail,
-and is left out of the statistics that need every item scored.
+and is left out of the statistics that need every item scored. A no-show is ``absent`` (made so
+by ``records.absence.settle`` when the report is gathered), counted as absent, never as pending.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
+from ..records.absence import settle_course
 from ..records.models import Candidate, Exam, Sitting
 from ..records.queries import accommodations as accommodations_q, candidates as candidates_q, item_scores as item_scores_q
 from ..records.queries import ratings as ratings_q, responses as responses_q, sittings as sittings_q, tutoring as tutoring_q
@@ -61,7 +63,7 @@ class ReportData:
     exam: str
     title: str
     window: str
-    results: pd.DataFrame  # one row per sitting in the window (voided included)
+    results: pd.DataFrame  # one row per sitting in the window (voided and absent included)
     forms: list[FormData] = field(default_factory=list)
     ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
     accommodations: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))
@@ -73,7 +75,7 @@ class ReportData:
 
     @property
     def decided(self) -> pd.DataFrame:
-        """The sittings with a pass or a fail (pending and voided ones left out)."""
+        """The sittings with a pass or a fail (pending, voided and absent ones left out)."""
         return self.results[self.results.result.isin(DECIDED)] if not self.results.empty else self.results
 
 
@@ -95,6 +97,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
 
     window = ", ".join([f"class {cohort}"] if cohort else []
                        + ([f"from {since}"] if since else []) + ([f"to {until}"] if until else [])) or "all time"
+    settle_course(course, exam_id=exam)  # no-shows past their window: absent, stored and audited
     computed = compute_results(course, exam)
     refuse_tampered(computed)  # the report never prints a score that exam-builder did not write
     results = {r.sitting_id: r for r in computed}
@@ -116,7 +119,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 "attempt": sit.attempt_no, "status": str(sit.status),
                 "recorded": str(sit.outcome) if sit.outcome else None,
                 "result": str(r.status) if r else (
-                    SittingStatus.voided.value if sit.status == SittingStatus.voided else "not submitted"),
+                    str(sit.status) if sit.status in (SittingStatus.voided, SittingStatus.absent) else "not submitted"),
                 "total": r.total.score if r else None, "max_total": m.total_points, "cut": m.cut_score,
                 "submitted_at": sit.submitted_at, "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
                 "scribe": bool(sit.scribe_name), "extra_minutes": sit.extra_minutes,

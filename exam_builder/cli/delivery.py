@@ -17,7 +17,7 @@ from .common import console, pass_course_db, say, tls_options
 
 @click.group()
 def sitting() -> None:
-    """Open sittings with access codes; windows, time, scribe, void, new codes, unlock (audited)."""
+    """Open sittings with access codes; windows, time, scribe, absent, void, new codes, unlock (audited)."""
 
 
 def _print_codes(course, exam: str, room: str, res, verb: str) -> None:
@@ -148,6 +148,24 @@ def void(course, sitting_id, reason, actor) -> None:
 
     do_void(course, sitting_id, current_actor(actor), reason)
     console.print(f"sitting {sitting_id} voided")
+
+
+@sitting.command("absent")
+@click.argument("sitting_id", metavar="SITTING", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit trail), e.g. 'called in sick'.")
+@click.option("--by", "actor", default=None, help="Who marks the candidate absent.")
+@pass_course_db
+def absent(course, sitting_id, reason, actor) -> None:
+    """Mark a candidate who is not coming absent before the sign-in closes (their code stops working).
+
+    A sitting still not started when its sign-in window closes becomes absent by itself. Whether
+    an absent sitting uses an attempt is c.ProgramPolicy.absent_counts_as_attempt (CPS: it does not).
+    """
+    from ..delivery.sittings import mark_absent
+
+    sit = mark_absent(course, sitting_id, current_actor(actor), reason)
+    counts = "counts as an attempt" if course.policy.absent_counts_as_attempt else "does not count as an attempt"
+    console.print(f"sitting {sitting_id} ({sit.candidate_id}) marked absent; it {counts}")
 
 
 @sitting.command("add-time")

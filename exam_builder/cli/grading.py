@@ -180,8 +180,16 @@ def results(course, exam, csv_path, actor, record) -> None:
     from ..grading.results import (competency_names, compute_results, record_outcomes, refuse_tampered, results_csv,
                                    write_atomic)
 
+    from ..records.absence import absent_sittings, settle_course
+
+    settle_course(course, exam_id=exam)  # no-shows past their window: absent, stored and audited
     res = compute_results(course, exam)
     console.print(results_table(course, exam, res, competency_names(course, res)))
+    with course.db.read() as s:
+        absent = [(a.id, a.candidate_id) for a in absent_sittings(s, exam)]
+    if absent:
+        shown = ", ".join(f"{cid} (sitting {sid})" for sid, cid in absent)
+        console.print(f"{len(absent)} absent sitting(s), no-shows with no result: {shown}", highlight=False)
     refuse_tampered(res)  # named, and nothing recorded or written
     if record:
         n = record_outcomes(course, res, current_actor(actor))

@@ -277,14 +277,25 @@ def hw_sync(course, by) -> None:
 @pass_course_db
 def eligibility(course, exam: str, csv_path: Path | None, on) -> None:
     """Every candidate: eligible for EXAM or not, with every reason."""
+    from ..records.absence import settle_course
     from ..records.eligibility import evaluate, write_eligibility_csv
 
+    settle_course(course, exam_id=exam)  # no-shows past their window are absent, not "pending"
     with course.db.read() as s:
         rows = evaluate(s, course.policy, exam, today=_date(on))
     console.print(eligibility_table(rows, course.policy, exam))
     if csv_path is not None:
         write_eligibility_csv(csv_path, rows)
         console.print(f"written to {csv_path}")
+
+
+def _outcome_text(e, policy) -> str:
+    """The outcome column: pass/fail, "pending" only for a sitting that will have a result."""
+    if e.outcome:
+        return str(e.outcome)
+    if e.status == "absent":
+        return "absent (" + ("counts as an attempt" if e.attempt_no is not None else "not an attempt") + ")"
+    return "-" if e.status == "voided" else "pending"
 
 
 @click.command()
@@ -294,8 +305,10 @@ def eligibility(course, exam: str, csv_path: Path | None, on) -> None:
 def attempts(course, candidate: str, exam: str | None) -> None:
     """A candidate's sittings: forms, outcomes, voids, tutoring, and their standing."""
     from ..records import accommodations, ledger
+    from ..records.absence import settle_course
     from ..records.roster import get_candidate
 
+    settle_course(course, exam_id=exam)  # no-shows past their window are absent, stored and audited
     with course.db.read() as s:
         cand = get_candidate(s, candidate)
         who = f"[bold]{cand.id}[/] {escape(cand.name)} ({escape(cand.cohort or 'no cohort')})"
@@ -309,7 +322,7 @@ def attempts(course, candidate: str, exam: str | None) -> None:
         table.add_row(str(e.sitting_id), e.exam_id, str(e.seq), _fmt(e.attempt_no), e.form, e.status,
                       _fmt(e.opened_at), _fmt(e.submitted_at),
                       f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
-                      e.outcome or "pending", escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
+                      _outcome_text(e, course.policy), escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
                       f"{_fmt(e.tutoring_offered_on)} / {_fmt(e.tutoring_attended_on)}"
                       if e.tutoring_offered_on else "-")
     console.print(table if entries else "no sittings yet")

@@ -369,6 +369,11 @@ class CandidateApp(ScreenApp):
             self.bar.children = []
             self._screen("closed", [w.HTML(heading("This sitting is closed", "closed")
                                            + "<p>The proctor closed this sitting. Please raise your hand.</p>")])
+        elif status == SittingStatus.absent:  # the sign-in closed (or the proctor marked absent) before the start
+            self._finish()
+            self.bar.children = []
+            self._screen("closed", [w.HTML(heading("This sitting is closed", "closed")
+                                           + "<p>The sign-in for this sitting has closed. Please ask the proctor.</p>")])
 
     def _show_receipt(self, r: Receipt | None) -> None:
         self._finish()

@@ -8,16 +8,17 @@ What it promises the proctor:
   date", the latest date first), never in the way. Cards keep a steady order (room, then last
   name), so a card does not move under the proctor's hand while candidates come and go; "Not
   finished yet" and "Late or idle only" narrow the list (the chosen candidate always stays).
-* **Totals at the top**: not arrived, signed in (not started), writing, submitted, voided, and
-  how many are late or idle.
+* **Totals at the top**: not arrived, signed in (not started), writing, submitted, voided,
+  absent, and how many are late or idle. A no-show whose sign-in window has closed is absent
+  (``records.absence.settle`` runs at every refresh, so the state is stored, not only shown).
 * **One card per candidate**: a status in words (``STATE_TEXT``; colour only repeats it), the
   sign-in or start time, time left, answers given, the last answer's time, and a *late* mark (not
   arrived ``ProctorSettings.late_after_minutes`` after the sign-in window opened at a set time;
   a whole-day window has no start to be late for) or an *idle* mark (writing, nothing saved for
   ``idle_after_minutes``). "Signed in" is a sitting not started whose code has been used on a
   page that still holds it (``Sitting.lease_token``; "This is not me" lets go of it).
-* **Actions on the row**: "Actions for <name>" opens, under that card, add time, record a scribe
-  and void; the confirmation (or the reason it was refused, in plain words) appears there, the
+* **Actions on the row**: "Actions for <name>" opens, under that card, add time, record a scribe,
+  mark absent (a no-show the room knows of, before the window closes) and void; the confirmation (or the reason it was refused, in plain words) appears there, the
   chosen person stays chosen after a void, and the reason stays in its box until the proctor
   changes it. A room's sign-in (open now / close now) and computers locked out after wrong codes
   have their own sections, each with its message beside its buttons.
@@ -50,7 +51,7 @@ from traitlets import Float, Int
 from traitlets.config import Configurable
 
 from ..errors import ExamBuilderError
-from ..records import identity
+from ..records import absence, identity
 from ..records.models import Exam, utcnow
 from ..records.queries import responses as responses_q, sittings as sittings_q
 from ..records.states import SITTING_OPEN, SittingStatus
@@ -67,7 +68,7 @@ ALERT_KINDS = ("taken_over", "sign_in_refused", "refused_change", "limit", "iden
 
 #: A sitting's state as the proctor reads it, in the order of the totals.
 STATE_TEXT = {"not_arrived": "Not arrived", "signed_in": "Signed in, not started", "writing": "Writing",
-              "submitted": "Submitted", "voided": "Voided"}
+              "submitted": "Submitted", "voided": "Voided", "absent": "Absent"}
 
 #: The "Show" filter: which cards of the room and date are listed.
 SHOW = {"all": "Everyone on this date", "open": "Not finished yet", "attention": "Late or idle only",
@@ -110,7 +111,7 @@ class Row:
 
     @property
     def state(self) -> str:
-        """``not_arrived``, ``signed_in``, ``writing``, ``submitted`` or ``voided`` (keys of ``STATE_TEXT``)."""
+        """``not_arrived``, ``signed_in``, ``writing``, ``submitted``, ``voided`` or ``absent`` (keys of ``STATE_TEXT``)."""
         if self.status == SittingStatus.scheduled:
             return "signed_in" if self.signed_in_at is not None else "not_arrived"
         return {SittingStatus.in_progress: "writing"}.get(self.status, str(self.status))
@@ -228,6 +229,7 @@ def describe(kind: str, details: dict) -> str:
         text = {"used": "Sign-in refused: the code was already used",
                 "time_up": "Sign-in refused: the time was over (submitted automatically)",
                 "window": "Sign-in refused: outside the sign-in window",
+                "absent": "Sign-in refused: the sitting is absent (its sign-in had closed)",
                 "not_eligible": "Sign-in refused: " + "; ".join(d.get("reasons") or ["not eligible today"])}.get(
             why, f"Sign-in refused ({why})")
         return f"{text} (from {d.get('source', 'unknown')})."
@@ -321,12 +323,14 @@ def style_css() -> str:
 .eb-proctor .eb-st-writing { background: #e3f3e6; color: #14532d; }
 .eb-proctor .eb-st-submitted { background: #ececec; color: #222; }
 .eb-proctor .eb-st-voided { background: #fdecec; color: #7a1414; }
+.eb-proctor .eb-st-absent { background: #f3ecfa; color: #4b2470; }
 .eb-proctor .eb-st-late, .eb-proctor .eb-st-idle { background: #fff1dc; color: #6b3600; }
 .eb-proctor .eb-card.eb-c-not_arrived { border-left-color: #767676; }
 .eb-proctor .eb-card.eb-c-signed_in { border-left-color: #1c64a8; }
 .eb-proctor .eb-card.eb-c-writing { border-left-color: #1d7a3a; }
 .eb-proctor .eb-card.eb-c-submitted { border-left-color: #444; }
 .eb-proctor .eb-card.eb-c-voided { border-left-color: #a11d1d; }
+.eb-proctor .eb-card.eb-c-absent { border-left-color: #6a3d9a; }
 .eb-proctor .eb-card.eb-c-attention { border-left-color: #b35c00; background: #fffaf2; }
 .eb-proctor .eb-card.eb-chosen { outline: 3px solid #0b4f8a; }
 .eb-proctor .eb-panel { border-top: 1px solid #767676; margin-top: 0.3em; padding-top: 0.3em; width: 100%; }
@@ -423,6 +427,8 @@ class ProctorDashboard:
                    "for your next change until you change it.</p>"), self.reason,
             self._line(self.minutes, self._button("Add time", self._add_time, self.message, "primary")),
             self._line(self.scribe, self._button("Record scribe", self._record_scribe, self.message)),
+            self._line(self._button("Mark absent", self._mark_absent, self.message, "warning"),
+                       w.HTML("<span class='eb-help'>Not arrived and not coming: their code stops working.</span>")),
             self._line(self.confirm_void, self._button("Void sitting", self._void, self.message, "danger")),
         ])
         self.panel = w.VBox([self.panel_title, self.controls, self.message])
@@ -562,6 +568,14 @@ class ProctorDashboard:
         ops.record_scribe(self.course, r.sitting_id, name, who, why)
         self._done(self.message, f"{name} is recorded as the scribe for {r.name}; answers from now on say so.")
 
+    def _mark_absent(self) -> None:
+        r = self._chosen()
+        who, why = self._who(), self._why(self.reason)
+        ops.mark_absent(self.course, r.sitting_id, who, why, now=self.clock())
+        counts = ("it counts as an attempt" if self.course.policy.absent_counts_as_attempt
+                  else "it does not count as an attempt")
+        self._done(self.message, f"{r.name} is marked absent: their code no longer works, and {counts}.")
+
     def _void(self) -> None:
         r = self._chosen()
         who, why = self._who(), self._why(self.reason)
@@ -634,6 +648,7 @@ class ProctorDashboard:
             self._quiet = False
         on = self.date.value or today
         room = self._room_filter()
+        absence.settle_course(self.course, now, exam_id=self.exam)  # no-shows past their window: absent, stored
         if self.show.value == "every_date":
             self.rows = overview(self.course, self.exam, now, room=room, item_counts=self._item_counts)
             self.rows.sort(key=lambda r: r.scheduled_on or dt.date.min, reverse=True)  # the latest date first

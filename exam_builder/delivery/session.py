@@ -9,7 +9,8 @@ deadline or the submit a change is refused and logged as a ``SittingEvent``.
 **Access codes are one-time and bound to their sitting.** The database keeps only an HMAC of
 each code, keyed with the course's secret (``Course.secret``, a file beside the course, not in
 the database). ``sign_in(code, source)`` refuses, in plain words and without showing a name, an
-id or a receipt: a code whose sitting is submitted or voided ("already used"); a sitting not
+id or a receipt: a code whose sitting is submitted or voided ("already used"); a code whose
+sitting is absent ("no longer valid: the sign-in has closed", ``records.absence``); a sitting not
 started yet outside its date's window (``delivery.window``); a sitting whose candidate no
 longer meets every attempt rule on the day (eligibility, the attempt cap, the waiting period,
 tutoring when required: ``records.eligibility.evaluate``, the ledger's own rules, asked again
@@ -70,6 +71,7 @@ LOCKED = "Too many wrong access codes were typed on this computer. Please ask th
 BUSY = ("Too many sign-in attempts are coming in right now. Please wait one minute, then try again, "
         "or ask the proctor.")
 USED = "This code has already been used. Please ask the proctor."
+ABSENT = "This code is no longer valid: the sign-in for this sitting has closed. Please ask the proctor."
 TIME_UP = "The time for this exam is over, and it was submitted automatically. Please ask the proctor."
 TOO_FAST = "Your answers are coming in faster than the exam can save them. Wait a moment, then try again."
 TOO_MANY = ("This exam cannot save any more changes. Your saved answers are safe. "
@@ -272,6 +274,8 @@ class CandidateSession:
                                details={"why": why, "source": source, **details}))
             return SignInFailed(message, why)
 
+        if sit.status == SittingStatus.absent:  # a no-show: the window closed, or the proctor marked it
+            return refuse("absent", ABSENT, status=sit.status)
         if sit.status in SITTING_FINISHED:
             return refuse("used", USED, status=sit.status)
         if sit.status == SittingStatus.in_progress:  # resuming: the clock decides, not the window

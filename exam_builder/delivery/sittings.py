@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..errors import ExamBuilderError
 from ..files import PRIVATE_FILE, private_temp
-from ..records import access, audit, ledger
+from ..records import absence, access, audit, ledger
 from ..records.models import Exam, Sitting, SittingEvent, utcnow
 from ..records.queries import candidates as candidates_q, sittings as sittings_q
 from ..records.states import SITTING_FINISHED
@@ -105,7 +105,8 @@ def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str
         for person in people:
             try:
                 with s.begin_nested():
-                    sitting = ledger.open_sitting(s, course.policy, person.id, exam, actor, room=room, today=on)
+                    sitting = ledger.open_sitting(s, course.policy, person.id, exam, actor, room=room, today=on,
+                                                  zone=room_zone(course))
                     code = new_code()
                     sitting.access_code_hash = hash_code(code, key)
                     sitting.scheduled_on, sitting.opens_at, sitting.closes_at = on, opens_at, closes_at
@@ -208,6 +209,13 @@ def record_scribe(course, sitting_id: int, scribe: str, actor: str, reason: str 
         return sit
 
 
+def mark_absent(course, sitting_id: int, actor: str, reason: str, now: dt.datetime | None = None) -> Sitting:
+    """The proctor marks a candidate absent before the window closes (a no-show the room knows of); audited."""
+    _need(reason, actor)
+    with course.db.transaction() as s:
+        return absence.mark_absent(s, course.policy, sitting_id, actor, reason, now)
+
+
 def void(course, sitting_id: int, actor: str, reason: str) -> None:
     """Void a sitting through the ledger (it stops counting as an attempt; audited there)."""
     _need(reason, actor)
@@ -224,7 +232,8 @@ def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.dat
     """Move the window of a room's sittings for one date (naive UTC; None keeps that end); audited per sitting.
 
     Sittings already submitted or voided are left alone; sittings in progress keep running (the
-    window only governs starting).
+    window only governs starting). Sittings the window's close made absent come back when the new
+    window has not closed yet (``records.absence.reopen``, audited); ones a proctor marked absent stay.
     """
     _need(reason, actor)
     now = now or utcnow()  # one time source: the events say the time the caller acted at
@@ -234,10 +243,13 @@ def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.dat
     changed = []
     with course.db.transaction() as s:
         sits = sittings_q.select_room_sittings(s, exam, room, on)
+        day_start, day_end = window.default_window(on, room_zone(course))
+        for sit in sittings_q.select_room_absent(s, exam, room, on):
+            if (closes_at or sit.closes_at or day_end) > now and absence.absent_by_window(s, sit):
+                sits.append(absence.reopen(s, sit, actor, f"sign-in reopened: {reason.strip()}", now))
         if not sits:
             raise ExamBuilderError(f"no open sitting of {exam} in room {room!r} on {on.isoformat()} "
                                    "(check the room's name and the date; see the proctor's dashboard)")
-        day_start, day_end = window.default_window(on, room_zone(course))
         for sit in sits:
             before = (sit.opens_at, sit.closes_at)
             new_opens = opens_at or sit.opens_at or day_start

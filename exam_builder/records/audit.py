@@ -65,6 +65,11 @@ def _lock_chain(session: Session) -> None:
     # SQLite: write transactions begin IMMEDIATE, which already serializes writers.
 
 
+#: The actor of decisions exam-builder takes by itself (a no-show made absent when its window closed):
+#: recorded as it whoever's app noticed it first, even a hub-signed one.
+SYSTEM = "exam-builder"
+
+
 def record(
     session: Session,
     actor: str,
@@ -78,7 +83,9 @@ def record(
     from . import identity
 
     ident = identity.current()
-    if ident is not None:
+    if ident is not None and actor == SYSTEM:
+        details.setdefault("noticed_by", ident.name)
+    elif ident is not None:
         if ident.fixed and actor != ident.name:  # a hub-signed app acts only as its hub user
             raise ExamBuilderError(f"you are signed in as {ident.name}; a change cannot be recorded as {actor}")
         details.setdefault("identity", str(ident.source))

@@ -161,6 +161,9 @@ class CoordinatorSession:
     # -- eligibility and the report ---------------------------------------------------
     def not_eligible(self, today: dt.date | None = None) -> list[NotEligible]:
         """Candidates who may not sit now, with every reason (the same rules as the ledger)."""
+        from .absence import settle_course
+
+        settle_course(self.course, exam_id=self.exam)  # a no-show is absent, never "a result still pending"
         with self.course.db.read() as s:
             rows = evaluate(s, self.course.policy, self.exam, today=today)
         return [NotEligible(e.candidate_id, e.name, e.cohort, list(e.reasons), list(e.barriers))

@@ -1,7 +1,8 @@
 """Who may sit an exam, and every reason why not.
 
 The rules are the program's (``ProgramPolicy``): late for or missing too many modules,
-attempts used up, a result still pending, the waiting period after a failed attempt and,
+attempts used up (an absent sitting, a no-show, uses one only when ``absent_counts_as_attempt``
+says so), a result still pending (never for an absent sitting: it has no result to wait for), the waiting period after a failed attempt and,
 where the program requires it, tutoring first. The ledger asks this module before it opens a
 sitting, and the coordinator sees the same reasons in ``exam-builder eligibility EXAM``.
 """
@@ -19,7 +20,7 @@ from ..policy import ProgramPolicy
 from .attendance import Participation, late_or_absent, module_label, participation
 from .models import Sitting
 from .queries import candidates as candidates_q, sittings as sittings_q, tutoring as tutoring_q
-from .states import Outcome
+from .states import Outcome, SittingStatus
 
 
 class Barrier(str, Enum):
@@ -63,6 +64,13 @@ def sitting_date(sitting: Sitting) -> dt.date:
     return (sitting.started_at or sitting.opened_at).date()
 
 
+def counts_as_attempt(sitting: Sitting, policy: ProgramPolicy) -> bool:
+    """Whether a sitting uses one of the candidate's attempts: not voided, and not absent unless the policy says so."""
+    if sitting.attempt_no is None:
+        return False
+    return sitting.status != SittingStatus.absent or policy.absent_counts_as_attempt
+
+
 def evaluate(
     session: Session,
     policy: ProgramPolicy,
@@ -104,7 +112,7 @@ def evaluate(
         if len(modules) >= policy.disqualify_late_or_absent:
             reasons.append(f"late or absent for {len(modules)} modules: {', '.join(modules)}")
             barriers.append(Barrier.attendance)
-        counted = [s for s in sittings.get(cand.id, []) if s.attempt_no is not None]
+        counted = [s for s in sittings.get(cand.id, []) if counts_as_attempt(s, policy)]
         used = len(counted)
         next_allowed = None
         passed = [s for s in counted if s.outcome == Outcome.passed]
@@ -115,7 +123,7 @@ def evaluate(
             reasons.append(f"no attempts left ({used} of {policy.max_attempts} used)")
             barriers.append(Barrier.no_attempts)
         else:
-            pending = [s for s in counted if s.outcome is None]
+            pending = [s for s in counted if s.outcome is None and s.status != SittingStatus.absent]
             for s in pending:
                 reasons.append(f"attempt {s.attempt_no} has no result yet ({s.status.replace('_', ' ')})")
                 barriers.append(Barrier.pending)

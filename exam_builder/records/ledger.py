@@ -5,7 +5,9 @@ personal time limit. Opening one locks the candidate's row (PostgreSQL ``FOR UPD
 SQLite write transactions begin IMMEDIATE and so already run one at a time), re-reads the
 attempts and only then decides; the unique constraints on ``(candidate, exam, attempt_no)``
 and ``(candidate, exam, seq)`` back this up, so two processes starting an attempt for the
-same candidate at the same moment can never exceed the cap. Every change is audited.
+same candidate at the same moment can never exceed the cap. Every change is audited. Before it
+decides, a no-show of the candidate whose window has closed is made absent (``records.absence``)
+when the caller gives the room's time zone.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from ..policy import ProgramPolicy
-from . import audit
+from . import absence, audit
 from .accommodations import personal_time_limit
 from .eligibility import evaluate
 from .models import Candidate, Form, Sitting, Tutoring, utcnow
@@ -72,14 +74,23 @@ def open_sitting(
     form_id: int | None = None,
     today: dt.date | None = None,
     reason: str = "",
+    zone: dt.tzinfo | None = None,
+    now: dt.datetime | None = None,
 ) -> Sitting:
-    """Open the candidate's next attempt, or raise ``NotEligible`` with every reason."""
+    """Open the candidate's next attempt, or raise ``NotEligible`` with every reason.
+
+    ``zone`` (the room's time zone): earlier sittings whose window closed unstarted at ``now``
+    become absent first, so a no-show does not block the next attempt as "pending".
+    """
     get_candidate(session, candidate_id, lock=True)  # serializes attempts of this candidate
+    if zone is not None:
+        absence.settle(session, policy, zone, now, exam_id=exam_id, candidate_ids=[candidate_id])
     [standing] = evaluate(session, policy, exam_id, [candidate_id], today=today)
     if not standing.eligible:
         raise NotEligible(candidate_id, exam_id, standing.reasons)
     earlier = _sittings(session, candidate_id, exam_id)
-    form = _pick_form(session, candidate_id, exam_id, {s.form_id for s in earlier}, form_id)
+    seen = {s.form_id for s in earlier if s.status != SittingStatus.absent}  # a no-show never saw their form
+    form = _pick_form(session, candidate_id, exam_id, seen, form_id)
     used = {s.attempt_no for s in earlier if s.attempt_no is not None}
     attempt_no = next(n for n in count(1) if n not in used)
     sitting = Sitting(
@@ -193,6 +204,8 @@ def record_outcome(session: Session, sitting_id: int, passed: bool, actor: str, 
     sitting = _sitting(session, sitting_id)
     if sitting.status == SittingStatus.voided:
         raise ExamBuilderError(f"sitting {sitting_id} was voided; it has no outcome")
+    if sitting.status == SittingStatus.absent:
+        raise ExamBuilderError(f"sitting {sitting_id} is absent (the candidate never started); it has no outcome")
     outcome = Outcome.passed if passed else Outcome.failed
     if sitting.outcome == outcome:
         return

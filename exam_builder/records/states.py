@@ -51,6 +51,8 @@ class SittingStatus(State):
     in_progress = "in_progress", "Started: the clock runs until submitted by the candidate or at the deadline."
     submitted = "submitted", "Handed in (``submit_reason`` says by whom); answers can no longer change. Graded."
     voided = "voided", "Cancelled by a proctor or the records office; it does not count as an attempt."
+    absent = "absent", ("A no-show: the sign-in window closed unstarted, or a proctor marked it absent. It counts as an "
+                        "attempt only when ``ProgramPolicy.absent_counts_as_attempt`` says so; never a result.")
 
     @property
     def is_open(self) -> bool:
@@ -59,14 +61,14 @@ class SittingStatus(State):
 
     @property
     def is_finished(self) -> bool:
-        """Submitted or voided: nothing about it can change any more."""
+        """Submitted, voided or absent: nothing about it can change any more (an absent one may still be voided)."""
         return self in SITTING_FINISHED
 
 
 #: Sittings still to be taken or being taken (the proctor's live view, window moves).
 SITTING_OPEN: tuple[SittingStatus, ...] = (SittingStatus.scheduled, SittingStatus.in_progress)
 #: Sittings that can no longer change.
-SITTING_FINISHED: tuple[SittingStatus, ...] = (SittingStatus.submitted, SittingStatus.voided)
+SITTING_FINISHED: tuple[SittingStatus, ...] = (SittingStatus.submitted, SittingStatus.voided, SittingStatus.absent)
 
 
 class Outcome(State):
@@ -171,7 +173,7 @@ class ReviewDecision(State):
     retire = "retire", "The item is taken out of use for good, whatever its content becomes."
 
 
-#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006 and 0007 and their tests check).
+#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007 and 0009 and their tests check).
 COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_sitting", "status"): SittingStatus,
     ("eb_sitting", "outcome"): Outcome,

@@ -238,18 +238,22 @@ def test_open_now_and_close_now_on_the_dashboard_are_audited(dcourse, form_id):
     dash.signin_reason.value = "everyone is seated"
     button(dash.root, "Close sign-in now").click()
     assert "Sign-in is closed now in room Room 7 (2 candidate(s))" in dash.signin_message.value
-    assert "Room 7: sign-in closed" in dash.windows.value
+    # the window closed unstarted: both are absent at once (stored by the view's refresh), the code refused
+    assert "<strong>2</strong> absent" in dash.totals.value and "Room 7: sign-in closed" in dash.windows.value
     exc = refused(CandidateSession(dcourse).sign_in, res.opened[0].code)
-    assert exc.why == "window" and "This exam closed at" in str(exc)
+    assert exc.why == "absent" and str(exc) == ("This code is no longer valid: the sign-in for this sitting has "
+                                                "closed. Please ask the proctor.")
     dash.signin_reason.value = "a late candidate with a doctor's note"
-    button(dash.root, "Open sign-in now").click()
+    button(dash.root, "Open sign-in now").click()  # reopening brings back the ones the close made absent
+    assert "Sign-in is open now in room Room 7 (2 candidate(s))" in dash.signin_message.value
+    assert "<strong>0</strong> absent" in dash.totals.value
     CandidateSession(dcourse).sign_in(res.opened[0].code).start()
     with dcourse.db.read() as s:
         assert [(e.action, e.actor, e.reason) for e in s.execute(
             select(AuditEntry).where(AuditEntry.action == "sitting.window").order_by(AuditEntry.id)).scalars()] == [
             ("sitting.window", "proctor-kim", "everyone is seated")] * 2 + [
             ("sitting.window", "proctor-kim", "a late candidate with a doctor's note")] * 2
-    assert "outside the sign-in window" in dash.alerts.value
+    assert "the sitting is absent (its sign-in had closed)" in dash.alerts.value
 
 
 def test_open_now_and_close_now_stamp_their_events_with_the_callers_time(dcourse, form_id):
@@ -585,3 +589,118 @@ def test_the_rate_limit_holds_when_saves_arrive_at_once_through_separate_connect
     with course.db.read() as s:
         assert journal_counts(s, sid, utcnow() - dt.timedelta(minutes=1)) == (10, 10)
     course.db.dispose()
+
+
+# -- no-shows: absent -----------------------------------------------------------------------
+
+def test_a_no_show_becomes_absent_when_the_window_closes_and_the_room_view_says_so(dcourse, form_id):
+    """The room view's refresh stores the state; the code is refused with a plain sentence; `attempts` shows it."""
+    day = ops.room_today(dcourse)
+    res = ops.open_sittings(dcourse, formkit.EXAM, "Room 11", "coordinator-lee", ["c004", "c005"], today=day,
+                            opens="09:00", closes="12:00")
+    clock = Clock(window.to_utc(day, 11, 59, ZONE))
+    CandidateSession(dcourse, clock=clock).sign_in(res.opened[1].code).start()  # c005 came
+    dash = ProctorDashboard(dcourse, formkit.EXAM, actor="proctor-kim", clock=clock)
+    assert "<strong>0</strong> absent" in dash.totals.value
+    clock.now = window.to_utc(day, 12, 0, ZONE)  # the window closes: c004 never started
+    dash.refresh()
+    assert "<strong>1</strong> absent" in dash.totals.value
+    card = dash._cards[res.opened[0].sitting_id].info.value
+    assert "eb-st-absent" in card and ">Absent<" in card
+    with dcourse.db.read() as s:
+        sit = s.get(Sitting, res.opened[0].sitting_id)
+        assert sit.status == "absent" and sit.attempt_no is None
+        [entry] = s.execute(select(AuditEntry).where(AuditEntry.action == "sitting.absent")).scalars().all()
+        assert (entry.actor, entry.entity_id) == ("exam-builder", str(sit.id))
+        assert entry.reason == "the sign-in window closed at " + window.local(
+            window.to_utc(day, 12, 0, ZONE), ZONE).strftime("%Y-%m-%d %H:%M %Z") + " and the candidate never started"
+        assert s.get(Sitting, res.opened[1].sitting_id).status == "in_progress"
+    exc = refused(CandidateSession(dcourse, clock=clock).sign_in, res.opened[0].code)
+    assert exc.why == "absent"
+    assert str(exc) == "This code is no longer valid: the sign-in for this sitting has closed. Please ask the proctor."
+    out = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["--course", str(dcourse.root), "attempts", "c004"],
+                                                   catch_exceptions=False).output
+    assert "absent" in out and "absent (not an attempt)" in out and "pending" not in out
+
+
+def test_the_proctor_marks_absent_early_on_the_dashboard_and_in_the_cli(dcourse, form_id):
+    res = ops.open_sittings(dcourse, formkit.EXAM, "Room 12", "coordinator-lee", ["c004", "c005", "c006"])
+    ann, bo, cy = (o.sitting_id for o in res.opened)
+    CandidateSession(dcourse).sign_in(res.opened[2].code).start()  # cy is writing
+    dash = ProctorDashboard(dcourse, formkit.EXAM, actor="proctor-kim")
+    dash.choose(ann)
+    dash.reason.value = ""
+    button(dash.root, "Mark absent").click()
+    assert "Not done: Write the reason" in dash.message.value
+    dash.reason.value = "called the office: ill today"
+    button(dash.root, "Mark absent").click()
+    assert "is marked absent: their code no longer works, and it does not count as an attempt" in dash.message.value
+    assert "<strong>1</strong> absent" in dash.totals.value
+    dash.choose(cy)
+    button(dash.root, "Mark absent").click()
+    assert "the candidate has started, so they are not absent" in dash.message.value
+    # the CLI: refused without a reason, refused for a started sitting, done with one
+    bad = run(dcourse, "sitting", "absent", str(bo), "--by", "proctor-kim", "--reason", " ")
+    assert bad.exit_code != 0 and "give a reason" in bad.output
+    assert "Missing option '--reason'" in CliRunner().invoke(
+        cli, ["--course", str(dcourse.root), "sitting", "absent", str(bo), "--by", "proctor-kim"]).output
+    started = run(dcourse, "sitting", "absent", str(cy), "--by", "proctor-kim", "--reason", "left")
+    assert started.exit_code != 0 and "in progress" in started.output
+    ok = run(dcourse, "sitting", "absent", str(bo), "--by", "proctor-kim", "--reason", "no-show, phoned")
+    assert ok.exit_code == 0, ok.output
+    assert f"sitting {bo} (c005) marked absent; it does not count as an attempt" in ok.output
+    with dcourse.db.read() as s:
+        assert [s.get(Sitting, i).status for i in (ann, bo, cy)] == ["absent", "absent", "in_progress"]
+        rows = s.execute(select(AuditEntry).where(AuditEntry.action == "sitting.absent").order_by(AuditEntry.id)).scalars()
+        assert [(e.actor, e.entity_id, e.reason) for e in rows] == [
+            ("proctor-kim", str(ann), "called the office: ill today"), ("proctor-kim", str(bo), "no-show, phoned")]
+        assert audit.verify(s).ok
+    exc = refused(CandidateSession(dcourse).sign_in, res.opened[0].code)
+    assert exc.why == "absent"
+    # reopening the room's sign-in does not bring back someone a proctor marked absent
+    ops.open_now(dcourse, formkit.EXAM, "Room 12", "proctor-kim", "late bus")
+    with dcourse.db.read() as s:
+        assert s.get(Sitting, ann).status == "absent"
+
+
+def test_eligibility_after_a_no_show_follows_the_policy(dcourse, form_id):
+    """CPS: absent is not an attempt, and does not block; a program that counts it gets attempt 2 next."""
+    day = ops.room_today(dcourse)
+    yesterday = day - dt.timedelta(days=1)
+    ops.open_sittings(dcourse, formkit.EXAM, "Room 13", "coordinator-lee", ["c004"], today=yesterday)
+    again = ops.open_sittings(dcourse, formkit.EXAM, "Room 13", "coordinator-lee", ["c004"], today=day)
+    assert [o.attempt_no for o in again.opened] == [1] and not again.refused
+    with open(dcourse.root / "nbgrader_config.py", "a") as fh:
+        fh.write("\nc.ProgramPolicy.absent_counts_as_attempt = True\n")
+    counting = Course(dcourse.root)
+    ops.open_sittings(counting, formkit.EXAM, "Room 13", "coordinator-lee", ["c005"], today=yesterday)
+    later = ops.open_sittings(counting, formkit.EXAM, "Room 13", "coordinator-lee", ["c005"], today=day)
+    assert [o.attempt_no for o in later.opened] == [2] and not later.refused
+    out = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["--course", str(counting.root), "eligibility",
+                                                         formkit.EXAM], catch_exceptions=False).output
+    # only today's sittings wait for a result; the no-shows never read as pending
+    assert "(absent)" not in out and out.count("has no result yet") == 2
+    c005 = next(line for line in out.splitlines() if "c005" in line)
+    assert "2 of 3" in c005 and "attempt 2 has no result yet (scheduled)" in c005
+
+
+def test_a_signed_in_candidate_marked_absent_cannot_start_and_is_not_told_of_another_screen(dcourse, form_id):
+    res = ops.open_sittings(dcourse, formkit.EXAM, "Room 14", "coordinator-lee", ["c004"])
+    cs = CandidateSession(dcourse).sign_in(res.opened[0].code)
+    ops.mark_absent(dcourse, res.opened[0].sitting_id, "proctor-kim", "wrong exam day, sent home")
+    assert cs.refresh()[0] == "absent"
+    with pytest.raises(SittingClosed):
+        cs.start()
+
+
+def test_the_exam_app_of_a_candidate_marked_absent_says_the_sign_in_has_closed(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c002", "APPS-ABSN", form_id)
+    app = CandidateApp(dcourse)
+    app.code.submit("APPS-ABSN")
+    button(app.root, "Yes, this is me").click()
+    ops.mark_absent(dcourse, sid, "proctor-kim", "sent home: wrong exam day")
+    button(app.root, "Start the exam").click()
+    assert app.screen == "closed"
+    assert "The sign-in for this sitting has closed. Please ask the proctor." in "".join(
+        x.value for x in walk(app.body) if isinstance(x, w.HTML))
+    assert "another screen" not in app.message.value

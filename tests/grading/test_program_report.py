@@ -201,3 +201,31 @@ def test_standing_and_training_end_from_the_course(gcourse, tmp_path):
         assert f"median 14 days (from 14 to 14; {passed} candidate(s))" in text
     else:
         assert "No candidate with a training end date has passed yet." in text
+
+
+def test_a_no_show_is_absent_in_the_report_and_results_not_pending(gcourse, tmp_path):
+    """A candidate whose sitting's window closed unstarted: absent in the report's counts and standing, and
+    named as no result by `exam-builder results`, never "a result still pending"."""
+    import datetime as dt
+
+    grade_all(gcourse)
+    kit.enrol(gcourse, "c099")
+    yesterday = ops.room_today(gcourse) - dt.timedelta(days=1)
+    opened = ops.open_sittings(gcourse, kit.EXAM, "R1", "coordinator-lee", ["c099"], today=yesterday,
+                               write_cards=False)
+    [sid] = [o.sitting_id for o in opened.opened]
+    d = gather(gcourse, kit.EXAM)
+    row = d.results[d.results.sitting == sid].iloc[0]
+    assert (row.status, row.result) == ("absent", "absent")
+    secs = {s.title: s for s in sections(d)}
+    cohort = " ".join(secs["Cohort"].text)
+    assert "7 candidate(s), 7 sitting(s)" in cohort and "1 absent" in cohort and "pending" not in cohort
+    c099 = d.standing[d.standing.candidate == "c099"].iloc[0]
+    assert c099.eligible and c099.barriers == ()  # not held back by "a result still pending"
+    reasons = dict(secs["Eligibility and time to certification"].tables)[
+        "Why candidates may not sit now (a candidate may have more than one reason)"]
+    assert reasons[reasons.reason == "a result still pending"].candidates.tolist() == [6]  # the six scored, unrecorded
+    out = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM],
+                                                   catch_exceptions=False).output
+    assert f"1 absent sitting(s), no-shows with no result: c099 (sitting {sid})" in out
+    assert "c099" not in out.split("absent sitting(s)")[0]  # not a row of the results table

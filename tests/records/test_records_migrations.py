@@ -406,3 +406,42 @@ def test_0007_from_0006_with_data_to_head_and_back(empty_url):
         assert db.current_revision() == db.head_revision()
     finally:
         db.dispose()
+
+
+# -- 0009: absent sittings ------------------------------------------------------------------
+
+def test_0009_accepts_absent_and_refuses_to_downgrade_over_it(empty_url):
+    """0009 lets eb_sitting.status be ``absent`` (and still nothing that is not a state); down refuses while
+    an absent sitting exists, then restores 0008's constraint."""
+    from sqlalchemy.exc import IntegrityError
+
+    db = Database(empty_url)
+    try:
+        db.upgrade("0008")
+        with db.engine.begin() as conn:
+            _rows_at_0005(conn, **_every_state())
+        with pytest.raises(IntegrityError, match="ck_eb_sitting_status"):
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE eb_sitting SET status = 'absent' WHERE id = 1"))
+        db.upgrade("0009")
+        assert db.current_revision() == "0009" and _model_drift(db) == []
+        with db.engine.connect() as conn:  # nothing changed on the way up
+            assert conn.execute(text("SELECT count(*) FROM eb_sitting")).scalar_one() == 4
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE eb_sitting SET status = 'absent' WHERE id = 1"))
+        with pytest.raises(IntegrityError, match="ck_eb_sitting_status"):
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE eb_sitting SET status = 'no_show' WHERE id = 1"))
+        with pytest.raises(RuntimeError, match="1 sitting is absent"):
+            command.downgrade(db.alembic_config(), "0008")
+        assert db.current_revision() == "0009"
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE eb_sitting SET status = 'voided' WHERE id = 1"))
+        command.downgrade(db.alembic_config(), "0008")
+        with pytest.raises(IntegrityError, match="ck_eb_sitting_status"):
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE eb_sitting SET status = 'absent' WHERE id = 1"))
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()

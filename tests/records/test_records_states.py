@@ -41,6 +41,6 @@ def test_every_state_column_is_typed_and_listed():
 
 def test_sitting_helpers():
     assert [s for s in st.SittingStatus if s.is_open] == list(st.SITTING_OPEN) == ["scheduled", "in_progress"]
-    assert [s for s in st.SittingStatus if s.is_finished] == list(st.SITTING_FINISHED) == ["submitted", "voided"]
+    assert [s for s in st.SittingStatus if s.is_finished] == list(st.SITTING_FINISHED) == ["submitted", "voided", "absent"]
     assert "in_progress" in st.SITTING_OPEN
     assert st.Outcome("pass") is st.Outcome.passed and st.Outcome.failed == "fail"

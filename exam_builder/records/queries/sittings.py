@@ -35,6 +35,24 @@ def select_sitting_by_code(s: Session, code_hash: str) -> Sitting | None:
     return s.execute(for_update(select(Sitting).where(Sitting.access_code_hash == code_hash))).scalar_one_or_none()
 
 
+# -- no-shows (records.absence) -----------------------------------------------------------------
+def select_not_started(s: Session, exam_id: str | None = None,
+                       candidate_ids: Collection[str] | None = None) -> list[Sitting]:
+    """Scheduled sittings never started (the ones a closed window may make absent), by id."""
+    stmt = select(Sitting).where(Sitting.status == SittingStatus.scheduled, Sitting.started_at.is_(None))
+    if exam_id is not None:
+        stmt = stmt.where(Sitting.exam_id == exam_id)
+    if candidate_ids is not None:
+        stmt = stmt.where(Sitting.candidate_id.in_(list(candidate_ids)))
+    return list(s.execute(stmt.order_by(Sitting.id)).scalars())
+
+
+def select_absent(s: Session, exam_id: str) -> list[Sitting]:
+    """The absent sittings (no-shows) of an exam, by id."""
+    return list(s.execute(select(Sitting).where(Sitting.exam_id == exam_id, Sitting.status == SittingStatus.absent)
+                          .order_by(Sitting.id)).scalars())
+
+
 # -- a candidate's sittings ---------------------------------------------------------------------
 def select_sittings_of(s: Session, candidate_id: str, exam_id: str) -> list[Sitting]:
     """A candidate's sittings of an exam, in order (the ledger counts attempts on them)."""
@@ -155,6 +173,20 @@ def select_room_sittings(s: Session, exam_id: str, room: str, on: dt.date) -> li
                                      .order_by(Sitting.id))).scalars())
 
 
+def select_room_absent(s: Session, exam_id: str, room: str, on: dt.date) -> list[Sitting]:
+    """A room's absent sittings of a date, by id, row-locked (reopening the sign-in may bring them back)."""
+    return list(s.execute(for_update(select(Sitting).where(
+        Sitting.exam_id == exam_id, Sitting.room == room, Sitting.scheduled_on == on,
+        Sitting.status == SittingStatus.absent).order_by(Sitting.id))).scalars())
+
+
+def select_last_event_details(s: Session, sitting_id: int, kind: str) -> dict | None:
+    """The details of a sitting's latest event of ``kind``, or None."""
+    row = s.execute(select(SittingEvent.details).where(SittingEvent.sitting_id == sitting_id, SittingEvent.kind == kind)
+                    .order_by(SittingEvent.id.desc()).limit(1)).first()
+    return None if row is None else dict(row[0] or {})
+
+
 def select_room_closing_times(s: Session, exam_id: str, room: str, on: dt.date) -> list[dt.datetime | None]:
     """When a room's open sittings of a date close (opening now keeps the latest)."""
     return list(s.execute(select(Sitting.closes_at).where(*_room_open(exam_id, room, on))).scalars().all())
@@ -206,10 +238,11 @@ def select_rooms(s: Session, conds: list[Any]) -> list[str]:
 
 
 def select_open_room_windows(s: Session, exam_id: str, on: dt.date) -> list[Row]:
-    """(room, opens, closes) of an exam's sittings of a date not finished."""
+    """(room, opens, closes) of an exam's sittings of a date not finished, or absent (a reopened sign-in brings
+    back the sittings its close made absent)."""
     return list(s.execute(select(Sitting.room, Sitting.opens_at, Sitting.closes_at).where(
         Sitting.exam_id == exam_id, Sitting.scheduled_on == on,
-        Sitting.status.in_(SITTING_OPEN))).all())
+        Sitting.status.in_((*SITTING_OPEN, SittingStatus.absent)))).all())
 
 
 # -- events ------------------------------------------------------------------------------------
