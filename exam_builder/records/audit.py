@@ -37,6 +37,9 @@ def current_actor(explicit: str | None = None) -> str:
             why = text_problem(given.strip(), 128)
             if why is not None:
                 raise ExamBuilderError(f"the name given with {where} {why}")
+            if given.strip().casefold() == SYSTEM:
+                raise ExamBuilderError(f"the name given with {where} is {SYSTEM!r}, the name of the program's own "
+                                       "decisions in the audit trail; give your own name")
             return given.strip()
     try:
         return getpass.getuser()

@@ -67,3 +67,17 @@ def test_audit_commands(rcourse):
     bad = runner.invoke(cli, ["--course", str(rcourse.root), "audit", "verify"])
     assert bad.exit_code == 1
     assert "entry 2 was changed after it was written" in bad.output
+
+
+def test_nobody_signs_as_the_program_itself():
+    """``exam-builder`` is the actor of the program's own decisions (a no-show made absent): a person
+    giving it with --by or $EXAM_BUILDER_USER is refused, in any case."""
+    import pytest
+
+    from exam_builder.errors import ExamBuilderError
+    from exam_builder.records.audit import current_actor
+
+    for name in ("exam-builder", " Exam-Builder "):
+        with pytest.raises(ExamBuilderError, match="the program's own decisions"):
+            current_actor(name)
+    assert current_actor("Pat Proctor") == "Pat Proctor"
