@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .. import numbers
 from ..bank import Bank, Status, load_bank
 from ..bank.review import Review, gate
 from ..course import Course
@@ -108,11 +109,9 @@ def read_item_stats(path: Path) -> dict[str, float]:
                 raise ValidationFailed([Problem(Location(str(path), row=0), "the header must name the columns item_id and p_value")])
             problems = []
             for n, row in enumerate(reader, start=1):
-                try:
-                    p = float(row["p_value"])
-                    if not 0 <= p <= 1:
-                        raise ValueError
-                except (TypeError, ValueError):
+                try:  # the one number rule: "0_5" or "٠٫٥" is not 0.5
+                    p = numbers.decimal(row["p_value"] or "", "p_value", 0, 1)
+                except (TypeError, numbers.NumberError):
                     problems.append(Problem(Location(str(path), row=n, column="p_value", item=row.get("item_id")),
                                             f"p_value {row.get('p_value')!r} is not a proportion between 0 and 1"))
                     continue
