@@ -241,6 +241,7 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
             data["module"] = numbers.whole_number(fields["module"], "module", 1, MAX_COUNT)
         except numbers.NumberError as exc:
             bad(f"{exc}; write e.g. 'module: 4'")
+            data["unread"] = frozenset({"module"})
     if "status" in fields:
         try:
             data["status"] = Status(fields["status"].lower())

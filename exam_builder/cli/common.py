@@ -10,7 +10,8 @@ shows every character the one text rule refuses (``exam_builder.text``: escape s
 overrides, lone surrogates) as an escape, so a stored value (an old audit entry, an item's stem)
 cannot drive the terminal, reorder a line or fail to encode. What comes in is checked by the root
 group (``cli.ExamBuilderGroup``): every argument by the text rule, every number option by the
-number rule (``strict_number``), ``--by`` and ``--reason`` by the audit trail's rules (``TEXT_OPTIONS``).
+number rule (``strict_number``), ``--by``, ``--reason`` and ``--room`` by the rules of what stores them
+(``TEXT_OPTIONS``).
 """
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ class TextOption(click.ParamType):
 TEXT_OPTIONS = {
     "--by": TextOption("the name", MAX_ACTOR),
     "--reason": TextOption("the reason", MAX_REASON),
+    "--room": TextOption("the room", 64),  # a sitting's room column; printed on seat cards
 }
 
 
@@ -141,8 +143,8 @@ def strict_number(kind: click.ParamType) -> click.ParamType:
 
 
 def check_parameters(group: click.Group) -> None:
-    """Give every parameter of every command its rule: numbers by ``strict_number``, ``--by`` and
-    ``--reason`` by ``TEXT_OPTIONS``. Done once for the whole tree, so a new command cannot miss it."""
+    """Give every parameter of every command its rule: numbers by ``strict_number``, the stored texts of
+    ``TEXT_OPTIONS`` by theirs. Done once for the whole tree, so a new command cannot miss it."""
     for cmd in group.commands.values():
         if isinstance(cmd, click.Group):
             check_parameters(cmd)
@@ -154,6 +156,7 @@ def check_parameters(group: click.Group) -> None:
                 rule = next((TEXT_OPTIONS[o] for o in param.opts if o in TEXT_OPTIONS), None)
                 if rule is not None:
                     param.type = rule
+
 
 #: Pass the ``Course`` the root group made as the command's first argument.
 pass_course = click.make_pass_decorator(Course)

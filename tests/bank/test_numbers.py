@@ -160,3 +160,71 @@ def test_yaml_numbers(tmp_path: Path, text, expected):
     data, problems = load_yaml(path, "x.yaml")
     assert problems == [] and data["v"] == expected and type(data["v"]) is type(expected)
     assert yaml_number(text) == (expected if not isinstance(expected, str) else None)
+
+
+# -- the rule cannot be missed: every number and yes/no an author writes in YAML is strict -------------
+
+def _leaves(annotation):
+    """The int/float/bool leaves of a field's type, each with the metadata of its ``Annotated`` wrapper."""
+    import typing
+
+    from pydantic import BaseModel
+
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *meta = typing.get_args(annotation)
+        if base in (int, float, bool):
+            yield base, meta
+            return
+        yield from _leaves(base)
+        return
+    if annotation in (int, float, bool):
+        yield annotation, []
+        return
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return  # a nested model is walked as a model of its own
+    for arg in typing.get_args(annotation):
+        yield from _leaves(arg)
+
+
+def test_every_number_and_yes_no_of_a_rubric_or_blueprint_is_strict():
+    """A lax field would take ``yes`` for 1 or ``"1"`` for 1 again; every schema read from a file is listed here.
+
+    A field read by a validator of its own (mode "plain", e.g. ``cut_score``: points or a percent) does the
+    reading itself; the blueprint tests give it ``yes`` and ``6_5%``.
+    """
+    import typing
+
+    from pydantic import Strict
+
+    from exam_builder.assembly.blueprint import Blueprint, Shuffle
+    from exam_builder.rubrics.model import Criterion, Level, RubricContent
+
+    lax = []
+    for model in (Blueprint, Shuffle, RubricContent, Criterion, Level):
+        hints = typing.get_type_hints(model, include_extras=True)
+        plain = {name for dec in model.__pydantic_decorators__.field_validators.values() if dec.info.mode == "plain"
+                 for name in dec.info.fields}
+        for name, field in model.model_fields.items():
+            if name in plain:
+                continue
+            for base, meta in _leaves(hints[name]):
+                if not any(isinstance(m, Strict) and m.strict for m in [*meta, *field.metadata]):
+                    lax.append(f"{model.__name__}.{name} ({base.__name__})")
+    assert lax == []
+    assert "cut_score" in {n for d in Blueprint.__pydantic_decorators__.field_validators.values()
+                           if d.info.mode == "plain" for n in d.info.fields}
+
+
+def test_the_text_rules_character_classes_are_the_rule_itself():
+    """``text.REFUSED`` (the fast search) refuses exactly what ``bad_character`` says: every code point of the
+    basic plane, and the edges (noncharacters) of every other plane."""
+    from exam_builder.text import REFUSED, REFUSED_MULTILINE, bad_character, visible
+
+    edges = [p * 0x10000 + x for p in range(1, 17) for x in (0, 1, 0xFFFD, 0xFFFE, 0xFFFF)]
+    for code in [*range(0x10000), *edges]:
+        ch = chr(code)
+        assert (REFUSED.match(ch) is not None) == (bad_character(ch) is not None), hex(code)
+        assert (REFUSED_MULTILINE.match(ch) is not None) == (bad_character(ch, multiline=True) is not None), hex(code)
+    assert visible("a\tb\nc\rd\x1b\u202e\ud800") == "a\\tb\\nc\\rd\\x1b\\u202e\\ud800"
+    assert visible("a\tb\nc\rd\u2028", multiline=True) == "a\tb\nc\\rd\\u2028"
+    assert visible("Ada \u05e9\u200f \U0001f600") == "Ada \u05e9\u200f \U0001f600"
