@@ -145,6 +145,7 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
         return None, problems
     if not is_id(item_id):
         bad(id_problem(item_id))
+        item_id = visible(item_id)  # a hidden character in the id is kept escaped, like any refused text
 
     def checked(what: str, value: str, multiline: bool = False) -> str:
         """``value`` if it obeys the text rule; else the problem is reported and only its escaped form kept."""

@@ -103,18 +103,21 @@ def test_header_numbers_in_their_plain_forms_still_read(mini_course):
      "header field 'author' has a bidirectional-text override (U+202D) at character 4; delete it"),
     ("**[TF] base-tf-01**", "**[TF] base-tf-01\u202e**",
      f"id 'base-tf-01\\u202e' {RULE}, not '\\u202e' (U+202E) at character 11; rename it"),
+    ("**[TF] base-tf-01**", "**[TF] base-tf-01\udcff**",
+     f"id 'base-tf-01\\udcff' {RULE}, not '\\udcff' (U+DCFF) at character 11; rename it"),
 ], ids=["stem-lone-surrogate", "stem-escape-sequence", "stem-c1-csi", "rationale-bidi-isolate", "choice-bidi-override",
-        "choice-noncharacter", "author-bidi", "id-bidi"])
+        "choice-noncharacter", "author-bidi", "id-bidi", "id-lone-surrogate"])
 def test_hidden_characters_in_an_item_are_located_and_never_reach_a_command(mini_course, old, new, message):
     edit_notebook(mini_course, old, new)
-    item = "base-tf-01\\u202e" if "**[TF]" in old else "base-mc-01" if "- [ ]" in old else "base-tf-01"
+    item = (new.split("**")[1].split("] ")[1].encode("ascii", "backslashreplace").decode() if "**[TF]" in old
+            else "base-mc-01" if "- [ ]" in old else "base-tf-01")
     cell = 3 if item == "base-mc-01" else 2
     assert check(mini_course) == (1, [f"{NB}:cell {cell} [{item}]: {message}"])
     before = snapshot(mini_course)
     listed = run_cli(mini_course, "bank", "list")  # the issue: a lone surrogate crashed bank list
     assert listed.exit_code == 0 and "Traceback" not in listed.stdout + listed.stderr
     assert "1 problem(s) in the bank" in listed.stderr
-    assert not any(ch in listed.stdout for ch in "\x1b\x9b\u202e\u202d\u2067\ufffe")
+    assert not any(ch in listed.stdout for ch in "\x1b\x9b\u202e\u202d\u2067\ufffe\udcff")
     as_json = run_cli(mini_course, "bank", "list", "--json")
     assert as_json.exit_code == 0 and json.loads(as_json.stdout)
     synced = run_cli(mini_course, "bank", "sync")  # ... and bank sync
