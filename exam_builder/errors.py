@@ -3,11 +3,17 @@
 Every user-facing failure is an ``ExamBuilderError``; the CLI prints it without a traceback
 and exits non-zero. Validation collects ``Problem`` records so that every problem of a file
 is reported at once.
+
+A location and a problem are written with ``text.visible``: a file name, an id or a message that
+quotes a hostile value (an escape sequence, a bidi override, a lone surrogate) is shown escaped,
+so printing a problem can never drive a terminal, reorder a line or fail to encode.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .text import visible
 
 
 @dataclass(frozen=True, order=True)
@@ -34,7 +40,7 @@ class Location:
         text = ":".join(parts)
         if self.item:
             text += f" [{self.item}]"
-        return text
+        return visible(text)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class Problem:
 
     def __str__(self) -> str:
         tag = "" if self.severity == "error" else "warning: "
-        return f"{self.location}: {tag}{self.message}"
+        return f"{self.location}: {tag}{visible(self.message, multiline=True)}"
 
     @property
     def is_error(self) -> bool:

@@ -17,8 +17,11 @@ module opens a file any other way). The contract:
 * Text is UTF-8 (a UTF-8 byte-order mark is allowed where spreadsheets write one); anything else
   is refused with the line and byte where it stops being UTF-8 (UTF-16 is named as such).
 * YAML refuses aliases and anchors altogether (a rubric or blueprint has no use for them, and an
-  alias is what an expansion bomb is made of) and refuses a key given twice in one mapping
-  (YAML keeps the last one silently, so graders would score against a rubric nobody wrote).
+  alias is what an expansion bomb is made of) and refuses a key given twice in one mapping,
+  compared by the value it reads as (``1`` and ``01``, ``true`` and ``True``): YAML keeps the last
+  one silently, so graders would score against a rubric nobody wrote. A plain scalar is a number
+  only when the one number rule (``numbers``) spells it so: ``0x1F``, ``1_000`` and ``1:30`` are text.
+  Where each key is (``YamlMap.lines``) is kept beside the data, never as keys in it.
 * A notebook is returned only when it is nbformat 4 and the structure its readers rely on has
   the right types: a top-level mapping, ``cells`` a list of mappings, each ``source`` text or a
   list of text, every ``metadata`` (and its ``nbgrader`` and ``exam_builder`` parts) a mapping.
@@ -27,17 +30,19 @@ module opens a file any other way). The contract:
 * ``walk_files`` lists a folder's files without going round a link loop or out of the folder;
   ``copy_tree`` copies a folder through the same walk and the same bounded reads.
 
-API: ``load_yaml(path, label) -> (data, problems)``; ``read_bytes(path, where, max_bytes=...)``,
-``read_text(path, where, max_bytes=...)``, ``read_json(source, where)``, ``read_notebook(path)``,
-``read_notebook_json(path)`` raise ``LoadError`` (an ``ExamBuilderError`` with ``.location`` and
-``.problem``); ``holds(path, data)`` (whether a file already holds these bytes: never blocks);
-``walk_files(folder, suffixes, label) -> (files, problems)``; ``copy_tree(src, dest, label)``.
+API: ``load_yaml(path, label) -> (data, problems)`` (mappings are ``YamlMap``); ``read_bytes(path, where,
+max_bytes=...)``, ``read_text(path, where, max_bytes=...)``, ``read_json(source, where)``,
+``read_notebook(path)``, ``read_notebook_json(path)`` raise ``LoadError`` (an ``ExamBuilderError``
+with ``.location`` and ``.problem``); ``holds(path, data)`` (whether a file already holds these
+bytes: never blocks); ``walk_files(folder, suffixes, label) -> (files, problems)``;
+``copy_tree(src, dest, label)``.
 """
 from __future__ import annotations
 
 import fnmatch
 import json
 import os
+import re
 import stat
 import warnings
 from collections.abc import Callable
@@ -46,6 +51,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from . import numbers
 from .errors import ExamBuilderError, Location, Problem, rel
 
 if TYPE_CHECKING:  # nbformat's import alone takes seconds; it is imported when a notebook is read
@@ -117,34 +123,73 @@ class _Refused(Exception):
         return f"{self.message}; {hint}" if self.needs_hint else self.message
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    seen: dict[str, int] = {}
-    for key_node, _ in node.value:
+class YamlMap(dict):
+    """A YAML mapping that knows where it is: ``line`` (its first line) and ``lines`` (key -> the line
+    of that key). Kept beside the data, never in it, so an author's own ``line:`` or ``__line__:``
+    key is an ordinary key to the schema (unknown: an error), not the loader's bookkeeping."""
+
+    __slots__ = ("line", "lines")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.line: int | None = None
+        self.lines: dict = {}
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> YamlMap:
+    """A mapping whose keys are compared by the value they read as, not by their spelling: ``1`` and
+    ``01``, ``1`` and ``1.0``, ``true`` and ``True`` are one key, and a key given twice is refused."""
+    mapping = YamlMap()
+    spelled: dict = {}
+    for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise _Refused(key_node.start_mark.line + 1, "a key must be a plain name, not a list or a mapping")
-        key, line = str(key_node.value), key_node.start_mark.line + 1
-        if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+        spelling, line = str(key_node.value), key_node.start_mark.line + 1
+        if spelling == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
             raise _Refused(line, "merge keys ('<<') are not allowed; write the keys out in full")
-        if key in seen:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping.lines:
+            first, before = spelled[key], mapping.lines[key]
+            at = f"lines {before} and {line}" if before != line else f"line {line}"
+            same = "" if first == spelling else f": '{first}' and '{spelling}' are the same key"
             raise _Refused(
                 line,
-                f"key '{key}' is given twice (lines {seen[key]} and {line}); YAML would keep only the "
-                "second and silently drop the first: merge them into one",
+                f"key '{spelling}' is given twice ({at}{same}); YAML would keep "
+                "only the second and silently drop the first: merge them into one",
             )
-        seen[key] = line
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
-    mapping["__lines__"] = seen
-    mapping["__line__"] = node.start_mark.line + 1
+        mapping.lines[key], spelled[key] = line, spelling
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    mapping.line = node.start_mark.line + 1
     return mapping
 
 
+def _construct_number(loader: _LineLoader, node: yaml.ScalarNode) -> int | float | str:
+    """A scalar the resolver took for a number, read by the one number rule (``numbers.yaml_number``);
+    a spelling that is not a number by that rule (an explicit ``!!int 0x1F``) stays text."""
+    value = loader.construct_scalar(node)
+    number = numbers.yaml_number(value)
+    return value if number is None else number
+
+
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+# YAML 1.1 reads 0x1F, 017 (octal), 0b11, 1_000 and 1:30 (base 60) as numbers: here only what the one
+# number rule spells is a number (``1e9`` and ``.inf`` included); the rest is text, refused by the schema.
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LineLoader.add_implicit_resolver(_INT, re.compile(rf"^(?:{numbers.WHOLE.pattern})\Z"), list("+-0123456789"))
+_LineLoader.add_implicit_resolver(
+    _FLOAT, re.compile(rf"^(?:{numbers.DECIMAL.pattern}|{numbers.YAML_NONFINITE.pattern})\Z"), list("+-.0123456789"))
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(_INT, _construct_number)
+_LineLoader.add_constructor(_FLOAT, _construct_number)
 
 
 def load_yaml(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES) -> tuple[object, list[Problem]]:
     """Parse a YAML file safely: ``(data, [])`` or ``(None, [a located problem])``.
 
-    Mappings carry ``__lines__`` (key -> line) and ``__line__`` for located messages.
+    Every mapping is a ``YamlMap``: its ``lines`` (key -> line) and ``line`` locate messages, outside the data.
     """
     try:
         text = _read_bounded(path, max_bytes).decode("utf-8")

@@ -25,15 +25,16 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..bank import Bank, Item, Kind, Status
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..kinds import all_kinds, kind_for
+from ..numbers import NumberError, fmt, in_range as within, percentage
 from ..policy import ProgramPolicy
-from ..rubrics.model import MAX_COUNT, MAX_ITEM_POINTS, OutOfRange, Rubric, in_range, line_of, pydantic_problems, strip_lines
+from ..rubrics.model import (MAX_COUNT, MAX_ITEM_POINTS, Ident, Line, OutOfRange, Rubric, YesNo, line_of, number,
+                             pydantic_problems, whole)
 from ..safeload import load_yaml
 
 BLUEPRINT_FILE = "blueprint.yaml"
@@ -41,61 +42,67 @@ KIND_ORDER = tuple(k.kind for k in all_kinds())  # the order of categories and m
 #: What one item of a kind is worth when the blueprint's ``points`` does not say (the kind decides).
 DEFAULT_POINTS = {k.kind: k.default_points for k in all_kinds() if k.default_points is not None}
 
-# Sane ranges (see rubrics.model): the error states the range, so '1e9' or '.inf' is fixed at once.
+# Sane ranges (see rubrics.model): the error states the range, so '1e9' or '.inf' is fixed at once. Every
+# number and yes/no is strict (rubrics.model.number/whole/YesNo): 'cut_score: yes' or 'time_limit_minutes: on'
+# is refused, never read as 1.
 MAX_FORM_POINTS = MAX_COUNT * MAX_ITEM_POINTS
 MAX_MINUTES = 24 * 60
-Count = Annotated[int, in_range(0, MAX_COUNT, "items", whole=True)]
-ItemPoints = Annotated[float, in_range(0, MAX_ITEM_POINTS, "points", above=True)]
-FormPoints = Annotated[float, in_range(0, MAX_FORM_POINTS, "points", above=True)]
-Minutes = Annotated[int, in_range(0, MAX_MINUTES, "minutes", above=True, whole=True)]
-ModuleNumber = Annotated[int, in_range(0, MAX_COUNT, whole=True)]
+Count = whole(0, MAX_COUNT, "items")
+ItemPoints = number(0, MAX_ITEM_POINTS, "points", above=True)
+FormPoints = number(0, MAX_FORM_POINTS, "points", above=True)
+Minutes = whole(0, MAX_MINUTES, "minutes", above=True)
+ModuleNumber = whole(0, MAX_COUNT)
+Forms = whole(1, 26, "forms (A to Z)")
+Seed = whole(0, 2**31 - 1)
+Sets = whole(0, MAX_COUNT, "sets")
+Tolerance = number(0, 1, above=True)
+CUT_RULE = f"a number above 0 and at most {MAX_FORM_POINTS} points, or a percent ('70%')"
 
 
 class Shuffle(BaseModel):
     """Order rules applied per form, with the form's seeded random generator."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    items: bool = True  # shuffle question order (scenario sets stay together, vignette first)
-    choices: bool = True  # shuffle multiple-choice options; true/false keeps True=A, False=B
-    open_response_last: bool = True  # questions with an open response come after the others
+    items: YesNo = True  # shuffle question order (scenario sets stay together, vignette first)
+    choices: YesNo = True  # shuffle multiple-choice options; true/false keeps True=A, False=B
+    open_response_last: YesNo = True  # questions with an open response come after the others
 
 
 class Blueprint(BaseModel):
     """The blueprint of one exam (see the module docstring for the file format)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    title: str = Field(min_length=1)
+    title: Line = Field(min_length=1)
     time_limit_minutes: Minutes | None = None  # None: ProgramPolicy.time_limit_minutes
-    forms: Annotated[int, in_range(1, 26, "forms (A to Z)", whole=True)] = 3
-    seed: Annotated[int, in_range(0, 2**31 - 1, whole=True)]
-    counts: dict[str, dict[Kind, Count]] = Field(min_length=1, max_length=MAX_COUNT)  # competency -> kind -> items per form
+    forms: Forms = 3
+    seed: Seed
+    counts: dict[Line, dict[Kind, Count]] = Field(min_length=1, max_length=MAX_COUNT)  # competency -> kind -> items per form
     modules: dict[ModuleNumber, Count] = {}  # module number -> at least this many items per form
     points: dict[Kind, ItemPoints] = dict(DEFAULT_POINTS)  # points of one item
     total_points: FormPoints | None = None
     cut_score: float | str  # points (42) or percent ("70%"); checked below (a union would report both branches)
-    anchors: list[str] = Field(default=[], max_length=MAX_COUNT)  # item ids on every form (a scenario item brings its whole set)
+    anchors: list[Ident] = Field(default=[], max_length=MAX_COUNT)  # item ids on every form (a scenario item brings its whole set)
     max_overlap: Count | None = None  # items two forms may share; None: anchors only
-    scenario_sets: Annotated[int, in_range(0, MAX_COUNT, "sets", whole=True)] | None = None  # per form; None: any number
+    scenario_sets: Sets | None = None  # per form; None: any number
     shuffle: Shuffle = Shuffle()
-    difficulty_tolerance: Annotated[float, in_range(0, 1, above=True)] = 0.03  # max spread of expected score share
+    difficulty_tolerance: Tolerance = 0.03  # max spread of expected score share
 
-    @field_validator("cut_score")
+    @field_validator("cut_score", mode="plain")
     @classmethod
-    def _cut_score_form(cls, value: float | str) -> float | str:
+    def _cut_score_form(cls, value: object) -> float | str:
+        """Points (a YAML number) or a percent (text ending in '%', read by the one number rule); a
+        yes/no value or anything else is refused, never taken for 1."""
         if isinstance(value, str):
-            text = value.strip()
-            if not text.endswith("%"):
-                raise ValueError("write the cut score as points (42) or a percent ('70%')")
+            if not value.strip().endswith("%"):
+                raise ValueError(f"write the cut score as points (42) or a percent ('70%'), not {value.strip()!r}")
             try:
-                pct = float(text[:-1])
-            except ValueError:
-                raise ValueError(f"cut score {value!r} is not a percent; write e.g. '70%'") from None
-            if not 0 < pct <= 100:
-                raise ValueError("a percent cut score must be above 0% and at most 100%")
-            return f"{pct:g}%"
-        if not (math.isfinite(value) and 0 < value <= MAX_FORM_POINTS):
-            raise OutOfRange(f"must be a number above 0 and at most {MAX_FORM_POINTS} points, or a percent ('70%')")
-        return value
+                pct = percentage(value, "'cut_score'", 0, 100, above_low=True)
+                return f"{fmt(pct)}%"
+            except NumberError as exc:
+                raise ValueError(f"{exc}; write e.g. '70%'") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not within(value, 0, MAX_FORM_POINTS, above_low=True):
+            raise OutOfRange(f"must be {CUT_RULE}")
+        return float(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Blueprint":
@@ -217,9 +224,9 @@ def parse_blueprint(path: Path, label: str) -> tuple[Blueprint | None, object, l
     if not isinstance(data, dict):
         return None, data, [Problem(Location(label, line=1), "a blueprint must be a mapping (title, counts, cut_score, ...)")]
     try:
-        return Blueprint.model_validate(strip_lines(data)), data, []
+        return Blueprint.model_validate(data), data, []
     except ValidationError as exc:
-        return None, data, pydantic_problems(exc, data, label)
+        return None, data, pydantic_problems(exc, data, label, model=Blueprint)
 
 
 def check_blueprint(path: Path, bank: Bank, rubrics: dict, policy: ProgramPolicy, label: str) -> list[Problem]:

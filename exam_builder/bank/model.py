@@ -110,6 +110,8 @@ class Item(BaseModel):
     scoring: str | None = None  # multiple select: "all-or-nothing" (None) or "partial"
     pool: Pool = Pool.certification  # 'pool: practice' in the header: for practice sets only
     where: Where = Field(default_factory=Where, exclude=True)
+    #: header fields the parser refused (and reported): the validator does not call them missing too
+    unread: frozenset[str] = Field(default=frozenset(), exclude=True)
 
     @model_serializer(mode="wrap")
     def _without_unset(self, handler):

@@ -12,6 +12,12 @@ An item cell reads well as it is::
 response (``rubric:`` names its rubric, by default the item id), ``[SCENARIO]`` a vignette that
 items join with ``scenario: <id>``. Markdown cells without such a header are notes and are
 skipped. The parser never raises on bad content: it returns what it could read and the problems.
+
+Every value obeys the program's one rule for its kind: ids (the item's, ``rubric:``, ``scenario:``)
+the id rule and every text (header values, stem, choices, rationale, vignette) the text rule of
+``exam_builder.text``; ``points`` and ``module`` the number rule of ``exam_builder.numbers`` (``0_5``,
+``٣`` or ``inf`` is an error, never 5, 3 or infinity). A refused text is kept only in its escaped,
+visible form (``text.visible``), so nothing that lists or saves the bank ever meets it raw.
 """
 from __future__ import annotations
 
@@ -20,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import safeload
+from .. import numbers, safeload
 from ..errors import Location, Problem
+from ..rubrics.model import MAX_COUNT, MAX_ITEM_POINTS
+from ..text import ID, id_problem, is_id, text_problem, visible
 from .model import METADATA_KEY, SCENARIO_TAG, Choice, Item, Pool, Scenario, Status, Where, points_text
 
 if TYPE_CHECKING:  # nbformat is imported when a notebook is read: its import alone takes seconds
@@ -32,7 +40,7 @@ CHOICE = re.compile(r"^\s*[-*]\s+\[(?P<mark>[ xX])\]\s?(?P<text>.*)$")
 # A line that is meant as a choice but whose box is not "[ ]" or "[x]" ("- [v]", "- []", "- [xx]").
 ALMOST_CHOICE = re.compile(r"^\s*[-*]\s*\[(?P<mark>[^\]]{0,3})\]")
 RATIONALE_LABEL = re.compile(r"^\*\*Rationale:?\*\*:?\s*", re.IGNORECASE)
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+ID_PATTERN = ID  # the one id rule (exam_builder.text): use ``text.is_id``, which also bounds the length
 FIELD_SEP = re.compile(r"\s*[·|]\s*")
 ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "pool", "author", "reviewer", "rubric", "scenario")
 SCENARIO_FIELDS = ("title",)
@@ -88,6 +96,11 @@ class ParsedNotebook:
     generated: bool = False  # a form rendered by the builder, not part of the bank
 
 
+def _letter(index: int) -> str:
+    """A choice's name in messages (``kinds.base.label``: the kinds import this module)."""
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
+
+
 def is_item_cell(source: str) -> bool:
     first = source.lstrip().split("\n", 1)[0]
     return bool(HEADER.match(first))
@@ -130,8 +143,17 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     if not item_id:
         bad("the header has no id; write it after the kind, e.g. **[MC] core-07**")
         return None, problems
-    if not ID_PATTERN.match(item_id):
-        bad(f"id {item_id!r} may use only lower-case letters, digits, '.', '_' and '-'; rename it")
+    if not is_id(item_id):
+        bad(id_problem(item_id))
+        item_id = visible(item_id)  # a hidden character in the id is kept escaped, like any refused text
+
+    def checked(what: str, value: str, multiline: bool = False) -> str:
+        """``value`` if it obeys the text rule; else the problem is reported and only its escaped form kept."""
+        why = text_problem(value, None, multiline, fix="delete it")
+        if why is None:
+            return value
+        bad(f"{what} {why}")
+        return visible(value, multiline)
 
     from ..kinds import all_kinds, kind_for_tag  # here: the kinds import bank.model, which imports this module
 
@@ -152,12 +174,15 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
             continue
         if name in fields:
             bad(f"header field {name!r} is given twice; keep one")
-        fields[name] = value
+        fields[name] = checked(f"header field {name!r}", value)
+        if name in ("rubric", "scenario") and value and not is_id(value):
+            bad(id_problem(value, name))
+            del fields[name]  # reported once here, not again as a rubric or scenario that is not there
     body = lines[1:]
 
     if tag == SCENARIO_TAG:
-        text = "\n".join(body).strip()
-        return Scenario(id=item_id, title=fields.get("title", ""), text=text, where=where), problems
+        vignette = checked("the vignette", "\n".join(body).strip(), multiline=True)
+        return Scenario(id=item_id, title=fields.get("title", ""), text=vignette, where=where), problems
 
     if item_kind is None:
         tags = [f"[{k.tag}]" for k in all_kinds()]
@@ -176,7 +201,8 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
         elif choice:
             if rationale_lines:
                 bad(f"choice {choice.group('text').strip()[:40]!r} is below the rationale; put every choice above it")
-            choices.append(Choice(text=choice.group("text").strip(), correct=choice.group("mark") in "xX"))
+            choices.append(Choice(text=checked(f"choice {_letter(len(choices))}", choice.group("text").strip()),
+                                  correct=choice.group("mark") in "xX"))
         elif almost := ALMOST_CHOICE.match(line):
             bad(
                 f"choice box '[{almost.group('mark')}]' in {text[:40]!r} is not understood; "
@@ -198,9 +224,9 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     data: dict = {
         "id": item_id,
         "kind": kind,
-        "stem": "\n".join(stem_lines).strip(),
+        "stem": checked("the stem", "\n".join(stem_lines).strip(), multiline=True),
         "choices": tuple(choices),
-        "rationale": rationale,
+        "rationale": checked("the rationale", rationale, multiline=True),
         "where": where,
     }
     for name in ("competency", "difficulty", "author", "reviewer"):
@@ -208,14 +234,15 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
             data[name] = fields[name]
     if "points" in fields:
         try:
-            data["points"] = float(fields["points"])
-        except ValueError:
-            bad(f"points {fields['points']!r} is not a number; write e.g. 'points: 1'")
+            data["points"] = numbers.decimal(fields["points"], "points", 0, MAX_ITEM_POINTS, above_low=True)
+        except numbers.NumberError as exc:
+            bad(f"{exc}; write e.g. 'points: 1'")
     if "module" in fields:
         try:
-            data["module"] = int(fields["module"])
-        except ValueError:
-            bad(f"module {fields['module']!r} is not a module number; write e.g. 'module: 4'")
+            data["module"] = numbers.whole_number(fields["module"], "module", 1, MAX_COUNT)
+        except numbers.NumberError as exc:
+            bad(f"{exc}; write e.g. 'module: 4'")
+            data["unread"] = frozenset({"module"})
     if "status" in fields:
         try:
             data["status"] = Status(fields["status"].lower())

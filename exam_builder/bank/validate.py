@@ -123,7 +123,8 @@ class _Checker:
                     "(the vocabulary is c.ProgramPolicy.competencies)",
                 )
         if item.module is None:
-            self.error(loc, f"no module; add 'module: <one of {_one_of(self.modules)}>' to the header")
+            if "module" not in item.unread:  # a module the parser refused is reported there, not again here
+                self.error(loc, f"no module; add 'module: <one of {_one_of(self.modules)}>' to the header")
         elif str(item.module) not in self.modules:
             self.error(
                 loc,

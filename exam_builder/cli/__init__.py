@@ -6,6 +6,10 @@ them in its ``COMMANDS``; ``COMMAND_MODULES`` below adds them to the root group.
 that touches the database takes its course with ``common.pass_course_db`` (the revision check);
 those named in ``CHANGES_COURSE`` run under the course lock. Errors the user can fix are printed
 without a traceback and exit non-zero.
+
+Every argument is checked before any command runs (``common.check_arguments``: the one text rule)
+and every parameter gets its rule once for the whole tree (``common.check_parameters``: number
+options by the one number rule, ``--by`` and ``--reason`` by the audit trail's).
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from rich.markup import escape
 from ..course import Course
 from ..errors import ExamBuilderError
 from ..lock import course_lock
-from .common import console, err_console, pass_course, pass_course_db  # noqa: F401  (the modules' shared API)
+from .common import (console, err_console, pass_course, pass_course_db,  # noqa: F401  (the modules' shared API)
+                     check_arguments, check_parameters)
 
 COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analysis", "demo", "rehearse", "qti",
                    "practice", "hub"]
@@ -36,7 +41,12 @@ CHANGES_COURSE = frozenset({
 
 
 class ExamBuilderGroup(click.Group):
-    """A click group that turns ``ExamBuilderError`` into a message and an exit code."""
+    """A click group that refuses a hostile command line and turns ``ExamBuilderError`` into a message
+    and an exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        check_arguments(args)  # the root group sees every argument of every command
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -90,6 +100,7 @@ for _name in COMMAND_MODULES:
     for _command in importlib.import_module(f"{__name__}.{_name}").COMMANDS:
         cli.add_command(_command)
 _serialize(cli)
+check_parameters(cli)
 
 
 def main() -> None:

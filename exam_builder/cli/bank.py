@@ -19,6 +19,7 @@ from ..bank.sync import item_rows, list_bank, sync_bank
 from ..bank.review import list_reviews, review
 from ..errors import ExamBuilderError, rel
 from ..records.states import ReviewDecision
+from ..text import visible
 from .common import console, err_console, pass_course, pass_course_db
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -105,7 +106,7 @@ def sync_cmd(course, paths: tuple[Path, ...], normalize: bool) -> None:
     """Store each parsed item in its cell's metadata (exam_builder); nothing is written on errors."""
     updated = sync_bank(course, list(paths), normalize=normalize)
     for path in updated:
-        click.echo(f"updated {rel(path, course.root)}")
+        click.echo(f"updated {visible(rel(path, course.root))}")
     console.print(f"{len(updated)} notebook(s) updated", highlight=False)
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ..records import audit
 from ..records.states import AccommodationStatus
+from ..text import visible
 from .common import console, err_console, pass_course, pass_course_db
 
 
@@ -365,6 +366,11 @@ def audit_verify(course) -> None:
     console.print(f"audit trail intact: {report.entries} entries")
 
 
+def _field(value: object) -> str:
+    """A stored value for one line of the log: markup and every character the text rule refuses escaped."""
+    return escape(visible(str(value)))
+
+
 @audit_group.command("log")
 @click.option("--entity", default=None, help="Only this kind of entity (accommodation, sitting, ...).")
 @click.option("--id", "entity_id", default=None, help="Only this entity id.")
@@ -376,11 +382,14 @@ def audit_log(course, entity, entity_id, limit) -> None:
     with course.db.read() as s:
         entries = audit.newest(s, entity, entity_id, limit)
         for e in entries:
+            # one line per field whatever an entry holds: an entry stored before the text rule (or
+            # written around it) may carry escape sequences, bidi overrides or line breaks that would
+            # drive the terminal or fake another entry; each is shown escaped (text.visible)
             details = ", ".join(f"{k}={v}" for k, v in sorted((e.details or {}).items()))
-            console.print(f"[bold]#{e.id}[/] {_fmt(e.at)} UTC  {escape(e.actor)}  [cyan]{e.action}[/] "
-                          f"{escape(e.entity)} {escape(e.entity_id)}"
-                          + (f"  [italic]why:[/] {escape(e.reason)}" if e.reason else "")
-                          + (f"\n    [dim]{escape(details)}[/]" if details else ""), soft_wrap=False)
+            console.print(f"[bold]#{e.id}[/] {_fmt(e.at)} UTC  {_field(e.actor)}  [cyan]{_field(e.action)}[/] "
+                          f"{_field(e.entity)} {_field(e.entity_id)}"
+                          + (f"  [italic]why:[/] {_field(e.reason)}" if e.reason else "")
+                          + (f"\n    [dim]{_field(details)}[/]" if details else ""), soft_wrap=False)
     if not entries:
         console.print("no audit entries")
 

@@ -74,6 +74,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import numbers
 from ..errors import ExamBuilderError, rel
 from ..safeload import copy_tree, read_text
 from .pageclient import PageClient, PageError, current_question, flag_box, go_to, question_number, submit_code
@@ -936,11 +937,11 @@ def rehearse(course, options: RehearsalOptions, console: Console) -> Figures:
 
 def parse_first_wave(text: str) -> tuple[float, float]:
     """``"0.5:10"`` -> (0.5, 10.0): that share of the candidates arrives within that many seconds."""
-    try:
-        share, secs = (float(x) for x in text.split(":"))
-    except ValueError:
-        raise ExamBuilderError(f"--first-wave {text!r}: give SHARE:SECONDS, e.g. 0.5:10") from None
-    if not (0 <= share <= 1 and secs >= 0):
+    parts = text.split(":")
+    if len(parts) != 2 or not all(numbers.is_decimal(x) for x in parts):  # the one number rule: no "1_0", no "inf"
+        raise ExamBuilderError(f"--first-wave {text!r}: give SHARE:SECONDS, e.g. 0.5:10")
+    share, secs = (float(x) for x in parts)
+    if not (0 <= share <= 1 and 0 <= secs < 1e9):
         raise ExamBuilderError(f"--first-wave {text!r}: the share is between 0 and 1, the seconds not negative")
     return share, secs
 

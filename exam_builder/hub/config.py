@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .. import numbers
 from ..errors import ExamBuilderError
 
 #: Hub group -> the services its members may open.
@@ -111,10 +112,12 @@ class HubSettings:
             raise ExamBuilderError("set EXAM_BUILDER_COURSE to the course folder (it holds nbgrader_config.py)")
 
         def port(name: str, default: int) -> int:
+            if name not in env:
+                return default
             try:
-                return int(env.get(name, default))
-            except ValueError:
-                raise ExamBuilderError(f"{name}={env[name]!r} is not a port number") from None
+                return numbers.whole_number(env[name], name, 1, 65535)
+            except numbers.NumberError:
+                raise ExamBuilderError(f"{name}={env[name]!r} is not a port number (1 to 65535)") from None
 
         groups = {g: _users(env.get(var)) for g, var in GROUP_ENV.items() if env.get(var) is not None}
         return cls(

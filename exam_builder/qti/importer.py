@@ -12,6 +12,13 @@ on size and compression, paths kept inside the package, no DTD. A package it ref
 a file outside the package, a DOCTYPE) writes nothing, ``skip_problems`` or not; every refusal is
 a located problem, and so is any other lxml error while reading.
 
+What a package says obeys the program's own rules, as if an author had typed it: ids from the
+LOM (``scenario``, ``rubric``) the id rule and every text (title, author, stem, choices, rationale,
+vignette) the text rule (``exam_builder.text``), numbers (points, module, max-choices, mapped
+values) the number rule (``exam_builder.numbers``); a value that breaks one is an error located at
+its line, never imported as it came. An item must also read back from its notebook cell exactly as
+imported (``render_item`` then ``parse_cell``), so no value can change the header's meaning.
+
 Every imported item is a draft with no reviewer: a review elsewhere is not a review here
 (``bank review``). Every construct that is not carried over is a ``Problem`` located at the file
 and XML line: an error when the item would mean something else without it (another interaction,
@@ -30,10 +37,13 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..bank.model import Item, Kind, Pool, Scenario, Status
-from ..bank.parse import ID_PATTERN, render_item, render_scenario
+from .. import numbers
+from ..bank.model import Item, Kind, Pool, Scenario, Status, Where
+from ..bank.parse import parse_cell, render_item, render_scenario
 from ..errors import Location, Problem
 from ..kinds import all_kinds, kind_for
+from ..rubrics.model import MAX_COUNT, MAX_ITEM_POINTS
+from ..text import id_problem, is_id, text_problem, visible
 from .export import CLASSIFIED
 from .package import Package, Refused
 from .xml import CATALOG, CP, LOM, QTI, QTI21, QTI22, Found, read_text
@@ -95,46 +105,84 @@ def _to_v3(root: etree._Element) -> None:
                 el.set(_kebab(name), el.attrib.pop(name))
 
 
-def _lom_fields(lom: etree._Element | None) -> dict[str, str]:
-    """exam-builder's fields from a resource's LOM (what ``export.metadata_lom`` wrote)."""
+class LomFields(dict):
+    """exam-builder's fields from a resource's LOM, and where each was (``where``: the manifest, ``lines``)."""
+
+    def __init__(self, where: str = "") -> None:
+        super().__init__()
+        self.where = where
+        self.lines: dict[str, int | None] = {}
+
+    def at(self, name: str) -> Location:
+        return Location(self.where, line=self.lines.get(name))
+
+
+def _lom_fields(lom: etree._Element | None, where: str = "") -> LomFields:
+    """exam-builder's fields from a resource's LOM (what ``export.metadata_lom`` wrote), with their lines."""
+    out = LomFields(where)
     if lom is None:
-        return {}
+        return out
     L = f"{{{LOM}}}"
-    out: dict[str, str] = {}
+
+    def put(name: str, value: str, el: etree._Element | None) -> None:
+        out[name] = value
+        out.lines[name] = el.sourceline if el is not None else lom.sourceline
+
     for ident in lom.iterfind(f"{L}general/{L}identifier"):
         if ident.findtext(f"{L}catalog") == CATALOG and ident.findtext(f"{L}entry"):
-            out["id"] = ident.findtext(f"{L}entry")
-    title = lom.findtext(f"{L}general/{L}title/{L}string")
-    out["title"] = title or ""
+            put("id", ident.findtext(f"{L}entry"), ident)
+    title = lom.find(f"{L}general/{L}title/{L}string")
+    put("title", (title.text if title is not None else "") or "", title)
     status = lom.find(f"{L}lifeCycle/{L}status")
     if status is not None and status.findtext(f"{L}source") == CATALOG:
-        out["status"] = status.findtext(f"{L}value") or ""
+        put("status", status.findtext(f"{L}value") or "", status)
     for c in lom.iterfind(f"{L}lifeCycle/{L}contribute"):
         role = c.findtext(f"{L}role/{L}value")
         m = re.search(r"^FN:(.*)$", c.findtext(f"{L}entity") or "", re.MULTILINE)
         if m and role in ("author", "validator"):
-            out["author" if role == "author" else "reviewer"] = re.sub(r"\\(.)", lambda g: "\n" if g[1] == "n" else g[1], m[1])
+            put("author" if role == "author" else "reviewer",
+                re.sub(r"\\(.)", lambda g: "\n" if g[1] == "n" else g[1], m[1]), c)
     diff = lom.find(f"{L}educational/{L}difficulty")
     if diff is not None and diff.findtext(f"{L}source") == CATALOG:
-        out["difficulty"] = diff.findtext(f"{L}value") or ""
+        put("difficulty", diff.findtext(f"{L}value") or "", diff)
     for cl in lom.iterfind(f"{L}classification"):
         purpose = cl.find(f"{L}purpose")
         if purpose is None or purpose.findtext(f"{L}source") != CATALOG:
             continue
         name = purpose.findtext(f"{L}value")
         if name in CLASSIFIED:
-            out[name] = cl.findtext(f"{L}taxonPath/{L}taxon/{L}entry/{L}string") or ""
+            put(name, cl.findtext(f"{L}taxonPath/{L}taxon/{L}entry/{L}string") or "", cl)
     return out
+
+
+def _meta_problems(meta: dict[str, str], item: str | None, label: str) -> list[Problem]:
+    """What breaks the program's rules in the LOM fields: ids (``scenario``, ``rubric``) the id rule, every
+    value one line of the text rule. Located at the manifest's line of the field (else at ``label``)."""
+    def at(name: str) -> Location:
+        return meta.at(name) if isinstance(meta, LomFields) and meta.where else Location(label)
+
+    problems: list[Problem] = []
+    for name, value in meta.items():
+        why = text_problem(value, 500, fix="fix it in the package")
+        if why is not None:
+            problems.append(Problem(_with_item(at(name), item), f"the manifest's {name} {why}"))
+        elif name in ("scenario", "rubric") and value and not is_id(value):
+            problems.append(Problem(_with_item(at(name), item), id_problem(value, f"the manifest's {name}")))
+    return problems
+
+
+def _with_item(loc: Location, item: str | None) -> Location:
+    return Location(loc.file, line=loc.line, item=item)
 
 
 def _bank_id(ident: str, label: str, line: int | None, problems: list[Problem]) -> str:
     """A QTI identifier as a bank id (lower-case letters, digits, '.', '_', '-'), with a warning if changed."""
-    new = re.sub(r"[^a-z0-9._-]+", "-", ident.lower()).strip("-._") or "item"
-    if not ID_PATTERN.match(new):
+    new = re.sub(r"[^a-z0-9._-]+", "-", ident.lower()).strip("-._")[:90] or "item"
+    if not is_id(new):
         new = "i-" + new
     if new != ident:
-        problems.append(Problem(Location(label, line=line, item=new), f"identifier {ident!r} is written as the id {new!r}",
-                                severity="warning"))
+        problems.append(Problem(Location(label, line=line, item=new), f"identifier {visible(repr(ident))} is written "
+                                f"as the id {new!r}", severity="warning"))
     return new
 
 
@@ -150,8 +198,9 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     def bad(el: etree._Element, msg: str, severity: str = "error") -> None:
         problems.append(Problem(Location(label, line=el.sourceline, item=item_id), msg, severity=severity))
 
-    item_id = meta.get("id") if ID_PATTERN.fullmatch(meta.get("id", "")) else \
+    item_id = meta.get("id") if is_id(meta.get("id", "")) else \
         _bank_id(meta.get("id") or root.get("identifier", ""), label, root.sourceline, problems)
+    problems.extend(_meta_problems(meta, item_id, label))
     for el in root.iter():
         name = _local(el)
         if not name or name in KNOWN:
@@ -168,7 +217,7 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         bad(body if body is not None else root, f"{len(interactions)} interactions; an exam-builder item has exactly one")
         return None, ""
     inter = interactions[0]
-    max_choices = _number(inter, "max-choices", inter.get("max-choices") or "1", bad, whole=True)
+    max_choices = _number(inter, "max-choices", inter.get("max-choices") or "1", bad, 0, MAX_COUNT, whole=True)
     found = Found(interaction=_local(inter), max_choices=int(max_choices if max_choices is not None else 1))
     decl = next((d for d in root.iterfind(q("qti-response-declaration")) if d.get("identifier") == inter.get("response-identifier")), None)
     if decl is not None:
@@ -176,7 +225,8 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         found.correct = [v.text or "" for v in decl.iterfind(f"{q('qti-correct-response')}/{q('qti-value')}")]
         mapping = decl.find(q("qti-mapping"))
         if mapping is not None:
-            found.mapping = {e.get("map-key"): _number(e, "mapped-value", e.get("mapped-value", "0"), bad) or 0.0
+            found.mapping = {e.get("map-key"): _number(e, "mapped-value", e.get("mapped-value", "0"), bad,
+                                                       -MAX_ITEM_POINTS, MAX_ITEM_POINTS) or 0.0
                              for e in mapping.iterfind(q("qti-map-entry"))}  # None (reported) as 0
     found.choices = [(c.get("identifier", ""), read_text_inline(c), c.get("fixed") == "true")
                      for c in inter.iterfind(q("qti-simple-choice"))]
@@ -213,11 +263,12 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         bad(feedback[1], f"{len(feedback)} modal feedbacks; the first is kept as the rationale", "warning")
     rationale = read_text(_content(feedback[0])) if feedback else ""
     if meta.get("points"):
-        points = _number(root, "points (in the manifest)", meta["points"], bad)
+        points = _number(root, "points (in the manifest)", meta["points"], bad, 0, MAX_ITEM_POINTS, above=True)
     else:
         maxscore = next((o for o in root.iterfind(q("qti-outcome-declaration")) if o.get("identifier") == "MAXSCORE"), None)
         value = maxscore.findtext(f"{q('qti-default-value')}/{q('qti-value')}") if maxscore is not None else None
-        points = _number(maxscore, "MAXSCORE", value, bad) if value and not kind.objective else 1.0
+        points = _number(maxscore, "MAXSCORE", value, bad, 0, MAX_ITEM_POINTS, above=True) \
+            if value and not kind.objective else 1.0
     if points is None:  # reported by _number
         points = 1.0
     ref = root.find(q("qti-assessment-stimulus-ref"))
@@ -226,31 +277,45 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
                 competency=meta.get("competency", ""), difficulty=meta.get("difficulty") or "medium",
                 status=Status.draft, author=meta.get("author", ""), reviewer="", scenario=scenario,
                 rubric=meta.get("rubric") or None, **fields)
-    if re.fullmatch(r"[0-9]{1,6}", meta.get("module", "")):
-        data["module"] = int(meta["module"])
+    if meta.get("module"):
+        module = _number(root, "module (in the manifest)", meta["module"], bad, 1, MAX_COUNT, whole=True)
+        if module is not None:
+            data["module"] = int(module)
     if "scoring" in meta:
         data["scoring"] = meta["scoring"] or None
     if meta.get("pool") == Pool.practice.value:
         data["pool"] = Pool.practice
+    for what, value in (("the stem", data["stem"]), ("the rationale", data["rationale"]), ("the rubric", rubric),
+                        *((f"choice {chr(65 + n) if n < 26 else n + 1}", c.text) for n, c in enumerate(data.get("choices", ())))):
+        why = text_problem(value, None, multiline=True, fix="fix it in the package")
+        if why is not None:
+            bad(root, f"{what} {why}")
     if any(p.is_error for p in problems[start:]):
         return None, rubric
-    return Item(**data), rubric
+    item = Item(**data)
+    again, _ = parse_cell(render_item(item), Where(file=label))
+    if not isinstance(again, Item) or again.content() != item.content():
+        bad(root, "the item would not read back from its notebook cell as imported (a field holding '·', '|', "
+                  "'**' or a line break?); fix the package")
+        return None, rubric
+    return item, rubric
 
 
 def q(tag: str) -> str:
     return f"{{{QTI}}}{tag}"
 
 
-def _number(el: etree._Element, name: str, text: str, bad, whole: bool = False) -> float | None:
-    """A number the package gives, or None with an error at its element (``bad``): never a traceback."""
+def _number(el: etree._Element, name: str, text: str | None, bad, low: float, high: float, *, above: bool = False,
+            whole: bool = False) -> float | None:
+    """A number the package gives, read by the one number rule within its range, or None with an error at
+    its element (``bad``): never a traceback, never ``1_0`` read as 10."""
     try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not math.isfinite(value) or (whole and not value.is_integer()):
-        bad(el, f"{name} {text!r} is not a {'whole ' if whole else ''}number")
+        if whole:
+            return float(numbers.whole_number(text or "", name, int(low), int(high)))
+        return numbers.decimal(text or "", name, low, high, above)
+    except numbers.NumberError as exc:
+        bad(el, str(exc))
         return None
-    return value
 
 
 def read_text_inline(el: etree._Element) -> str:
@@ -341,7 +406,8 @@ def _read_package(pkg: Package, out: Imported) -> None:
             if rtype in ITEM_TYPES or rtype.startswith("imsqti_stimulus"):
                 name = _resolve(pkg, href, "", Location(manifest_where, line=res.sourceline), out)
                 if name is not None:
-                    (item_files if rtype in ITEM_TYPES else stim_files).append((name, href, _lom_fields(lom)))
+                    (item_files if rtype in ITEM_TYPES else stim_files).append(
+                        (name, href, _lom_fields(lom, manifest_where)))
             elif rtype.startswith("imsqti_"):
                 out.problems.append(Problem(Location(manifest_where, line=res.sourceline),
                                             f"resource of type {rtype!r} ({href}) is not carried over; "
@@ -352,7 +418,7 @@ def _read_package(pkg: Package, out: Imported) -> None:
         out.problems.extend(p for p in listed if not p.is_error)
         if errors:
             out.refuse(Refused(errors))
-        item_files = [(n, n, {}) for n in names if n.endswith(".xml")]  # stimuli are found through their references
+        item_files = [(n, n, LomFields()) for n in names if n.endswith(".xml")]  # stimuli are found through their references
     stimuli: dict[str, str] = {}  # QTI identifier -> scenario id
     for name, href, meta in stim_files:
         where = pkg.where(name)
@@ -363,11 +429,13 @@ def _read_package(pkg: Package, out: Imported) -> None:
         if root is None:
             continue
         ident = root.get("identifier", "")
-        sid = meta.get("id") if ID_PATTERN.fullmatch(meta.get("id", "")) else \
+        sid = meta.get("id") if is_id(meta.get("id", "")) else \
             _bank_id(meta.get("id") or ident, where, root.sourceline, out.problems)
         body = root.find(q("qti-stimulus-body"))
         title = meta["title"] if "title" in meta else root.get("title", "")
-        out.scenarios.append(Scenario(id=sid, title=title, text=read_text(body) if body is not None else ""))
+        out.problems.extend(_meta_problems(meta, sid, where))
+        _add_scenario(out, Scenario(id=sid, title=title, text=read_text(body) if body is not None else ""),
+                      where, root.sourceline)
         stimuli[ident] = sid
     for name, href, meta in item_files:
         where = pkg.where(name)
@@ -426,8 +494,22 @@ def _stimulus_from_ref(pkg: Package, item_name: str, ref: etree._Element, stimul
         _to_v3(root)
     sid = _bank_id(root.get("identifier", ""), pkg.where(name), root.sourceline, out.problems)
     body = root.find(q("qti-stimulus-body"))
-    out.scenarios.append(Scenario(id=sid, title=root.get("title", ""), text=read_text(body) if body is not None else ""))
+    _add_scenario(out, Scenario(id=sid, title=root.get("title", ""), text=read_text(body) if body is not None else ""),
+                  pkg.where(name), root.sourceline)
     stimuli[ref.get("identifier", "")] = sid
+
+
+def _add_scenario(out: Imported, scenario: Scenario, where: str, line: int | None) -> None:
+    """A scenario whose title (one line) and vignette obey the text rule; else an error at its element (and
+    the scenario is left out, with ``skip_problems`` too)."""
+    ok = True
+    for what, value, multiline in (("title", scenario.title, False), ("vignette", scenario.text, True)):
+        why = text_problem(value, 500 if not multiline else None, multiline, fix="fix it in the package")
+        if why is not None:
+            out.problems.append(Problem(Location(where, line=line, item=scenario.id), f"the scenario's {what} {why}"))
+            ok = False
+    if ok:
+        out.scenarios.append(scenario)
 
 
 def notebook_cells(imported: Imported, source: str) -> list[str]:

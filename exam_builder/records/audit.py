@@ -24,6 +24,10 @@ from .queries import audit as q
 from .text import text_problem
 
 GENESIS = "0" * 64
+#: The longest actor name and reason an entry stores; both one line of text by the one text rule
+#: (``exam_builder.text``), whichever door they come through (the command line, a staff app, a sheet).
+MAX_ACTOR = 128
+MAX_REASON = 500
 
 
 def current_actor(explicit: str | None = None) -> str:
@@ -34,7 +38,7 @@ def current_actor(explicit: str | None = None) -> str:
     """
     for given, where in ((explicit, "--by"), (os.environ.get("EXAM_BUILDER_USER"), "$EXAM_BUILDER_USER")):
         if given and given.strip():
-            why = text_problem(given.strip(), 128)
+            why = text_problem(given.strip(), MAX_ACTOR)
             if why is not None:
                 raise ExamBuilderError(f"the name given with {where} {why}")
             if given.strip().casefold() == SYSTEM:
@@ -82,8 +86,18 @@ def record(
     reason: str = "",
     **details,
 ) -> AuditEntry:
-    """Append one entry (in the caller's transaction), with how the actor is known in a staff app."""
+    """Append one entry (in the caller's transaction), with how the actor is known in a staff app.
+
+    The actor and the reason must obey the text rule (one line, no control or bidi characters): the
+    log prints them, so nothing a caller forgot to check is stored (``ExamBuilderError``; the
+    caller's transaction is rolled back).
+    """
     from . import identity
+
+    for what, value, limit in (("the name", actor, MAX_ACTOR), ("the reason", reason or "", MAX_REASON)):
+        why = text_problem(value, limit)
+        if why is not None:
+            raise ExamBuilderError(f"{what} {why}")
 
     ident = identity.current()
     if ident is not None and actor == SYSTEM:

@@ -30,6 +30,7 @@ from ..ui.page import focus_on, heading, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
 from . import accommodations as acc_domain
 from . import identity
+from .audit import MAX_REASON
 from .eligibility import Barrier, evaluate
 from .states import AccommodationKind, AccommodationStatus
 from .text import text_problem
@@ -43,7 +44,6 @@ NO_DIAGNOSIS_TEXT = ("An accommodation records the arrangement and the date of t
                      "the arrangement, not a diagnosis.")
 #: The screens, in the order of the switcher at the top.
 SCREENS = {"requests": "Accommodation requests", "eligibility": "Who may not sit", "report": "Program report"}
-MAX_REASON = 500
 #: The notebook Voila serves (``exam-builder coordinator``, ``exam-builder hub-service coordinator``).
 NOTEBOOK = Path(__file__).resolve().parent / "coordinator.ipynb"
 

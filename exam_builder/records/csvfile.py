@@ -8,8 +8,8 @@ every bad cell is collected before anything is written: the caller raises
 Every cell of a known column is checked here once, for every importer: characters nobody
 types on purpose (``text.bad_character``) and the column's length limit. A bad cell reads as
 empty afterwards and is reported once, so no importer sees hostile text. Numbers and dates go
-through one set of parsers (``whole_number``, ``decimal``, ``calendar_date``) that always know
-their range: a 20-digit class number, ``nan``, ``inf`` or the year 9999 is refused with the
+through one set of parsers (``whole_number``, ``decimal``: the program's one number rule,
+``exam_builder.numbers``; ``calendar_date``) that always know their range: a 20-digit class number, ``nan``, ``inf`` or the year 9999 is refused with the
 range it should be in, never stored and never a traceback.
 """
 from __future__ import annotations
@@ -17,15 +17,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import numbers
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..files import private_temp
+from ..numbers import NumberError
 from ..safeload import read_text
 from .text import shown, text_problem
 
@@ -41,43 +42,22 @@ LATEST_DATE = dt.date(2100, 12, 31)
 
 SHEET_FIX = "delete it and save the sheet again"
 
-_WHOLE = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: no "1_000", no other scripts' digits
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
 _DATE_FORMATS = ((re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"), "%Y-%m-%d"),
                  (re.compile(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}"), "%m/%d/%Y"))
 
-
-class CellError(ValueError):
-    """A cell that is not of its kind or not in its range; the message says what is expected."""
-
-
-def _fmt(number: float) -> str:
-    return f"{number:g}" if isinstance(number, float) else str(number)
+#: A cell that is not of its kind or not in its range; the message says what is expected.
+#: The numbers' rule is the one every reader uses (``exam_builder.numbers``).
+CellError = NumberError
 
 
 def whole_number(value: str, what: str, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high`` (ASCII digits, an optional sign), or ``CellError``."""
-    value = value.strip()
-    if not _WHOLE.fullmatch(value):
-        raise CellError(f"{what} must be a whole number from {low} to {high}, not {shown(value)}")
-    if len(value.lstrip("+-")) > 18 or not low <= int(value) <= high:  # no int() of a 5,000-digit cell
-        raise CellError(f"{what} must be from {low} to {high}, not {shown(value)}")
-    return int(value)
+    return numbers.whole_number(value, what, low, high)
 
 
 def decimal(value: str, what: str, low: float, high: float, above_low: bool = False) -> float:
-    """A finite decimal number in ``[low, high]`` (``(low, high]`` with ``above_low``), or ``CellError``.
-
-    ``nan``, ``inf`` and ``1e309`` (infinite as a float) are out of every range.
-    """
-    value = value.strip()
-    span = f"{'above' if above_low else 'from'} {_fmt(low)} {'and at most' if above_low else 'to'} {_fmt(high)}"
-    if not _DECIMAL.fullmatch(value):
-        raise CellError(f"{what} must be a number {span}, not {shown(value)}")
-    number = float(value)
-    if not math.isfinite(number) or number > high or number < low or (above_low and number == low):
-        raise CellError(f"{what} must be {span}, not {shown(value)}")
-    return number + 0.0  # -0.0 -> 0.0
+    """A finite decimal number in ``[low, high]`` (``(low, high]`` with ``above_low``), or ``CellError``."""
+    return numbers.decimal(value, what, low, high, above_low)
 
 
 def calendar_date(value: str, what: str, earliest: dt.date = EARLIEST_DATE, latest: dt.date = LATEST_DATE) -> dt.date:

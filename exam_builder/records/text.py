@@ -14,51 +14,9 @@ Two policies, one table of characters:
 """
 from __future__ import annotations
 
-import re
-
-#: Line breaks of every convention (CR LF, CR, VT, FF, NEL, LINE/PARAGRAPH SEPARATOR).
-_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
-#: Bidi embeddings, overrides and isolates: they reorder what a reader sees (Trojan Source).
-#: The zero-width marks LRM, RLM and ALM are not here: they are typed in right-to-left text.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _is_noncharacter(code: int) -> bool:
-    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
-
-
-def bad_character(ch: str, multiline: bool = False) -> str | None:
-    """What is wrong with one character in a text field, or None when it may be stored.
-
-    ``multiline``: tab and line breaks are allowed (free text); elsewhere they are refused.
-    """
-    code = ord(ch)
-    if ch in "\n\t" or _BREAKS.fullmatch(ch):
-        return None if multiline else ("a tab" if ch == "\t" else "a line break")
-    if code < 0x20 or code == 0x7F or 0x80 <= code <= 0x9F:
-        return "a control character"
-    if ch in BIDI_CONTROLS:
-        return "a bidirectional-text override"
-    if _is_noncharacter(code) or 0xD800 <= code <= 0xDFFF:
-        return "a Unicode noncharacter"
-    return None
-
-
-def text_problem(
-    value: str, max_chars: int, multiline: bool = False, fix: str = "delete it and try again"
-) -> str | None:
-    """Why ``value`` may not be stored as a text field (the first bad character, or its length), or None.
-
-    The message reads after its subject ("the cell has a control character (U+0000) at
-    character 3; ..."); ``fix`` says what to do about a character.
-    """
-    for index, ch in enumerate(value):
-        what = bad_character(ch, multiline)
-        if what is not None:
-            return f"has {what} (U+{ord(ch):04X}) at character {index + 1}; {fix}"
-    if len(value) > max_chars:
-        return f"is {len(value):,} characters long; at most {max_chars:,} fit"
-    return None
+# The rule itself is the bottom layer's (``exam_builder.text``): bank, rubrics, QTI and the command
+# line apply the same one. Re-exported here for the records modules that name it.
+from ..text import BIDI_CONTROLS, BREAKS as _BREAKS, bad_character, shown, text_problem  # noqa: F401
 
 
 def clean_answer(value: str) -> str:
@@ -72,11 +30,3 @@ def clean_answer(value: str) -> str:
     if all(bad_character(ch, multiline=True) is None for ch in value):  # the usual case: nothing to do
         return value
     return "".join(ch for ch in value if bad_character(ch, multiline=True) is None)
-
-
-def shown(value: object, limit: int = 40) -> str:
-    """A value for a message: quoted, invisible characters escaped (repr), cut short when long."""
-    text = str(value)
-    if len(text) > limit:
-        return repr(text[:limit]) + f"... ({len(text):,} characters)"
-    return repr(text)

@@ -2,20 +2,30 @@
 
 A response is scored by choosing one level per criterion; the score is the sum. Errors carry
 the file and the line of the YAML node that is wrong.
+
+Every value an author writes is read strictly (the schema types of this module, also used by the
+blueprint): a number is a YAML number spelled by the one number rule (``numbers``), never
+``yes``/``on`` (true) or text such as ``"1"``; a yes/no is a YAML boolean, never 1; an id follows
+the one id rule and free text the one text rule (``exam_builder.text``). Where a key was written
+comes from the loader's ``YamlMap`` beside the data, so ``file:``, ``line:`` or ``__line__:`` in a
+rubric are unknown keys like any other (``RubricContent`` is what an author may write; ``Rubric``
+adds the file and line it was read from).
 """
 from __future__ import annotations
 
 import difflib
 import hashlib
 import json
-import math
+import typing
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
+from .. import numbers
 from ..errors import Location, Problem
 from ..safeload import load_yaml, walk_files
+from ..text import id_fault, is_id, shown, text_problem
 
 load_yaml_with_lines = load_yaml  # the name other modules import
 
@@ -27,19 +37,13 @@ MAX_LEVELS = 20
 
 
 def _shown(value: object) -> str:
-    """A number as the author would recognise it: 1e+09, inf, nan, -1 (text as written)."""
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return f"{value:g}"
+    """A value as the author would recognise it: 1e9, inf, nan, -1, a yes/no value; text quoted."""
+    if isinstance(value, bool):
+        return f"a yes/no value, {'true' if value else 'false'}"
+    if isinstance(value, (int, float)):
+        return numbers.fmt(value)
     if isinstance(value, str):
-        try:
-            float(value)  # '1e9' reads as text in YAML 1.1: show it as written, it is meant as a number
-            return value
-        except ValueError:
-            return repr(value)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**30:
-        return str(value)
+        return shown(value)
     text = str(value)
     return text if len(text) <= 30 else text[:27] + "..."
 
@@ -48,41 +52,79 @@ class OutOfRange(ValueError):
     """A number outside its sane range; the message states the range and why."""
 
 
+class BadText(ValueError):
+    """Text that breaks the one text or id rule; the message reads after the key ("'name' has ...")."""
+
+
 def in_range(lo: float, hi: float, unit: str = "", *, above: bool = False, whole: bool = False) -> AfterValidator:
     """A pydantic check that a number is finite and within ``lo``..``hi`` (``above``: strictly above ``lo``).
 
     Pydantic's own ge/le errors name one bound and let ``nan`` through; this names the whole
     range ("a number from 0 to 100 points"), which is what an author needs to fix the number.
     """
-    kind = "a whole number" if whole else "a number"
-    span = f"above {_shown(lo)} and at most {_shown(hi)}" if above else f"from {_shown(lo)} to {_shown(hi)}"
-    text = f"{kind} {span}" + (f" {unit}" if unit else "")
+    text = f"{'a whole number' if whole else 'a number'} {numbers.span(lo, hi, above_low=above, unit=unit)}"
 
     def check(value: float) -> float:
-        ok = math.isfinite(value) and (value > lo if above else value >= lo) and value <= hi
-        if not ok:
+        if not numbers.in_range(value, lo, hi, above_low=above):
             raise OutOfRange(f"must be {text}")
         return value
 
     return AfterValidator(check)
 
 
-LevelPoints = Annotated[float, in_range(0, MAX_ITEM_POINTS, "points")]
+def number(lo: float, hi: float, unit: str = "", *, above: bool = False):
+    """The schema type of a number an author writes: strict (a YAML number; an int is fine, never a
+    yes/no value or text), finite and in its range."""
+    return Annotated[float, Strict(), in_range(lo, hi, unit, above=above)]
+
+
+def whole(lo: int, hi: int, unit: str = "", *, above: bool = False):
+    """The schema type of a whole number an author writes: strict (never 2.0, a yes/no value or text), in range."""
+    return Annotated[int, Strict(), in_range(lo, hi, unit, above=above, whole=True)]
+
+
+def _text_rule(multiline: bool, max_chars: int):
+    def check(value: str) -> str:
+        why = text_problem(value, max_chars, multiline, fix="delete it")
+        if why is not None:
+            raise BadText(why)
+        return value
+
+    return AfterValidator(check)
+
+
+def _id_rule(value: str) -> str:
+    fault = id_fault(value)
+    if fault is not None:
+        raise BadText(f"is {shown(value)}, which {fault}" if fault.startswith("may") else fault)
+    return value
+
+
+#: An identifier (rubric, criterion, item, anchor ids): the one id rule.
+Ident = Annotated[str, Strict(), AfterValidator(_id_rule)]
+#: One line of free text (a name, a title, a label): the one text rule, no line breaks.
+Line = Annotated[str, Strict(), _text_rule(False, 500)]
+#: Free text that may run over several lines (a descriptor, notes, an anchor response).
+Prose = Annotated[str, Strict(), _text_rule(True, 20_000)]
+#: A yes/no value: a YAML boolean (true/false, yes/no, on/off), never 1 or "true".
+YesNo = Annotated[bool, Strict()]
+
+LevelPoints = number(0, MAX_ITEM_POINTS, "points")
 
 
 class Level(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     points: LevelPoints
-    label: str = ""
-    descriptor: str = Field(min_length=1)
-    anchor: str | None = None  # an example response at this level, shown to graders
+    label: Line = ""
+    descriptor: Prose = Field(min_length=1)
+    anchor: Prose | None = None  # an example response at this level, shown to graders
 
 
 class Criterion(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    description: str = ""
+    id: Ident = Field(min_length=1)
+    name: Line = Field(min_length=1)
+    description: Prose = ""
     levels: tuple[Level, ...] = Field(min_length=2, max_length=MAX_LEVELS)
 
     @field_validator("levels")
@@ -104,17 +146,15 @@ class Criterion(BaseModel):
         raise KeyError(points)
 
 
-class Rubric(BaseModel):
-    """Criteria x levels for one open-response item."""
+class RubricContent(BaseModel):
+    """What a rubric file may say: criteria x levels for one open-response item (nothing else)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    id: str = Field(min_length=1)
-    title: str = ""
-    item: str | None = None  # the item it scores (defaults to the rubric id)
-    notes: str = ""  # guidance for graders
+    id: Ident = Field(min_length=1)
+    title: Line = ""
+    item: Ident | None = None  # the item it scores (defaults to the rubric id)
+    notes: Prose = ""  # guidance for graders
     criteria: tuple[Criterion, ...] = Field(min_length=1, max_length=MAX_CRITERIA)
-    file: str = Field(default="", exclude=True)
-    line: int | None = Field(default=None, exclude=True)  # line of its ``id:`` key, for messages
 
     @field_validator("criteria")
     @classmethod
@@ -147,29 +187,31 @@ class Rubric(BaseModel):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def strip_lines(data):
-    if isinstance(data, dict):
-        return {k: strip_lines(v) for k, v in data.items() if k not in ("__lines__", "__line__")}
-    if isinstance(data, list):
-        return [strip_lines(v) for v in data]
-    return data
+class Rubric(RubricContent):
+    """A rubric as the program holds it: the content, and the file and line it was read from (never
+    authored: a ``file:`` or ``line:`` key in a rubric file is an unknown key)."""
+
+    file: str = Field(default="", exclude=True)
+    line: int | None = Field(default=None, exclude=True)  # line of its ``id:`` key, for messages
 
 
 def line_of(data, loc: tuple) -> int | None:
     """The YAML line of a pydantic error location, as close as it can be found.
 
     A missing key has no line of its own: the line of the mapping that should hold it is used.
+    Lines come from the loader's ``YamlMap`` (``line``, ``lines``), never from keys in the data.
     """
     node = data
-    line = data.get("__line__") if isinstance(data, dict) else None
+    line = getattr(data, "line", None)
     for part in loc:
         if isinstance(node, dict):
-            line = node.get("__lines__", {}).get(str(part), line)
-            node = node.get(part)
+            lines = getattr(node, "lines", {})
+            key = part if part in node else next((k for k in node if str(k) == str(part)), part)
+            line = lines.get(key, line)
+            node = node.get(key)
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-            if isinstance(node, dict):
-                line = node.get("__line__", line)
+            line = getattr(node, "line", None) or line
         else:
             break
     return line
@@ -178,59 +220,81 @@ def line_of(data, loc: tuple) -> int | None:
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel]:
     """The pydantic model whose field the error location ends in (for the list of valid keys)."""
     for part in loc[:-1]:
-        field = model.model_fields.get(str(part)) if isinstance(part, str) else None
-        if field is None:
-            continue
-        for candidate in (Criterion, Level, Rubric):
-            if candidate.__name__ in str(field.annotation):
-                model = candidate
-                break
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        inner = _model_in(field.annotation) if field is not None else None
+        if inner is not None:
+            model = inner
     return model
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    """The model a field holds (``Shuffle``, ``tuple[Criterion, ...]``, ``Level | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _subject(loc: tuple) -> str:
+    """The key an error is about, as the author wrote it: 'points', or "the key of 'modules'"."""
+    if len(loc) >= 2 and loc[-1] == "[key]":
+        return f"the key of '{loc[-3]}'" if len(loc) >= 3 else "a key"
+    key = str(loc[-1]) if loc and isinstance(loc[-1], str) else (str(loc[-2]) if len(loc) > 1 else "value")
+    return f"'{key}'"
 
 
 def _friendly(err: dict, model: type[BaseModel] | None) -> str:
     """Say what is wrong and what to do, in the author's words rather than pydantic's."""
     loc = tuple(err["loc"])
-    key = str(loc[-1]) if loc and isinstance(loc[-1], str) else (str(loc[-2]) if len(loc) > 1 else "value")
+    subject = _subject(loc)
+    key = subject.strip("'") if subject.startswith("'") else "value"
     kind, ctx, got = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "missing":
-        return f"'{key}' is missing; add it"
+        return f"{subject} is missing; add it"
     if kind == "extra_forbidden":
         allowed = [n for n, f in model.model_fields.items() if not f.exclude] if model else []
         hint = f"; use one of: {', '.join(allowed)}" if allowed else "; remove it"
-        return f"unknown key '{key}' (a typo?){hint}"
+        return f"unknown key {shown(str(loc[-1]))} (a typo?){hint}"
     if kind == "too_short":
         n = ctx.get("min_length")
-        return f"'{key}' needs at least {n} {'entry' if n == 1 else 'entries'} (it has {ctx.get('actual_length', 0)}); add more"
+        return f"{subject} needs at least {n} {'entry' if n == 1 else 'entries'} (it has {ctx.get('actual_length', 0)}); add more"
     if kind == "string_too_short":
-        return f"'{key}' is empty; write it"
+        return f"{subject} is empty; write it"
     if kind == "value_error" and isinstance(ctx.get("error"), OutOfRange):
-        subject = f"'{key}'" if not (len(loc) >= 3 and loc[-1] == "[key]") else f"the key of '{loc[-3]}'"
         return f"{subject} {ctx['error']} (it is {_shown(got)}); fix the number"
+    if kind == "value_error" and isinstance(ctx.get("error"), BadText):
+        return f"{subject} {ctx['error']}"
     if kind in ("greater_than_equal", "greater_than"):
-        return f"'{key}' must be {ctx.get('ge', ctx.get('gt')):g} or more (it is {_shown(got)}); fix the number"
+        return f"{subject} must be {ctx.get('ge', ctx.get('gt')):g} or more (it is {_shown(got)}); fix the number"
     if kind in ("less_than_equal", "less_than"):
         bound = ctx.get("le", ctx.get("lt"))
         word = "at most" if kind == "less_than_equal" else "below"
-        return f"'{key}' must be {word} {bound:g} (it is {_shown(got)}); fix the number"
+        return f"{subject} must be {word} {bound:g} (it is {_shown(got)}); fix the number"
     if kind == "finite_number":
-        return f"'{key}' must be a finite number (it is {_shown(got)}); fix the number"
+        return f"{subject} must be a finite number (it is {_shown(got)}); fix the number"
     if kind == "too_long":
         n = ctx.get("max_length")
-        return f"'{key}' may have at most {n} entries (it has {ctx.get('actual_length')}); is the file what you meant?"
+        return f"{subject} may have at most {n} entries (it has {ctx.get('actual_length')}); is the file what you meant?"
+    hint = f"write e.g. '{key}: 2'" if not subject.startswith("the key") else "fix the key"
     if kind.startswith("int_"):
-        return f"'{key}' must be a whole number (it is {_shown(got)}); write e.g. '{key}: 2'"
+        was = repr(got) if isinstance(got, float) else _shown(got)  # 2.0, not 2: the point is the problem
+        return f"{subject} must be a whole number (it is {was}); {hint}"
     if kind.startswith("float_"):
-        return f"'{key}' must be a number (it is {got!r}); write e.g. '{key}: 2'"
+        return f"{subject} must be a number (it is {_shown(got)}); {hint}"
+    if kind.startswith("bool_"):
+        return f"{subject} must be true or false (it is {_shown(got)}); write e.g. '{key}: true'"
     if kind == "string_type":
-        return f"'{key}' must be text (it is {got!r}); quote it"
+        return f"{subject} must be text (it is {_shown(got)}); quote it"
     if kind in ("tuple_type", "list_type"):
-        return f"'{key}' must be a list (one '- ' entry per line)"
+        return f"{subject} must be a list (one '- ' entry per line)"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"'{key}' must be a mapping of 'name: value' lines"
+        return f"{subject} must be a mapping of 'name: value' lines"
     if kind == "value_error":
         return err["msg"].removeprefix("Value error, ")
-    return f"'{key}': {err['msg']}; fix it"
+    return f"{subject}: {err['msg']}; fix it"
 
 
 def pydantic_problems(
@@ -265,15 +329,13 @@ def load_rubric(path: Path, label: str | None = None) -> tuple[Rubric | None, li
         return None, problems
     if not isinstance(data, dict):
         return None, [Problem(Location(label, line=1), "a rubric file must be a mapping with 'id:' and 'criteria:'; start from another file in rubrics/")]
-    rid = data.get("id") if isinstance(data.get("id"), str) else None
-    line = data["__lines__"].get("id", 1)
-    clean = strip_lines(data)
-    clean.pop("file", None), clean.pop("line", None)  # not authored keys
+    rid = data.get("id") if is_id(data.get("id")) else None
+    line = getattr(data, "lines", {}).get("id", 1)
     try:
-        rubric = Rubric.model_validate({**clean, "file": label, "line": line})
+        content = RubricContent.model_validate(data)  # only what an author may write: file/line are unknown keys
     except ValidationError as exc:
-        return None, pydantic_problems(exc, data, label, rid, Rubric)
-    return rubric, []
+        return None, pydantic_problems(exc, data, label, rid, RubricContent)
+    return Rubric(**dict(content), file=label, line=line), []
 
 
 def rubric_walk(folder: Path, label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:

@@ -21,7 +21,7 @@ CASES = [
         "source/cps/all-of-the-above-first.ipynb:cell 2 [mc-aota-first]: choice A ('All of the above') must come last; 'all/none of the above' stays last when choices are shuffled",
     ]),
     ('bad-id.ipynb', 1, [
-        "source/cps/bad-id.ipynb:cell 2 [Core 07]: id 'Core 07' may use only lower-case letters, digits, '.', '_' and '-'; rename it",
+        "source/cps/bad-id.ipynb:cell 2 [Core 07]: id 'Core 07' may use only lower-case letters, digits, '.', '_' and '-' (starting with a letter or digit), not 'C' (U+0043) at character 1; rename it",
     ]),
     ('cell-not-mapping.ipynb', 1, [
         'source/cps/cell-not-mapping.ipynb:cell 2: the cell is text, not a mapping; re-save the notebook from JupyterLab',
@@ -116,16 +116,16 @@ CASES = [
         "source/cps/or-with-choices.ipynb:cell 2 [base-or-choices]: an open-response item has no choices; remove the '- [ ]' lines or make it [MC]",
     ]),
     ('points-huge.ipynb', 1, [
-        "source/cps/points-huge.ipynb:cell 2 [mc-points-huge]: points must be above 0 and at most 100 (it is 1000000000); write e.g. 'points: 1'",
+        "source/cps/points-huge.ipynb:cell 2 [mc-points-huge]: points must be above 0 and at most 100, not '1e9'; write e.g. 'points: 1'",
     ]),
     ('points-inf.ipynb', 1, [
-        "source/cps/points-inf.ipynb:cell 2 [mc-points-inf]: points must be above 0 and at most 100 (it is inf); write e.g. 'points: 1'",
+        "source/cps/points-inf.ipynb:cell 2 [mc-points-inf]: points must be a number above 0 and at most 100, not 'inf'; write e.g. 'points: 1'",
     ]),
     ('points-nan.ipynb', 1, [
-        "source/cps/points-nan.ipynb:cell 2 [mc-points-nan]: points must be above 0 and at most 100 (it is nan); write e.g. 'points: 1'",
+        "source/cps/points-nan.ipynb:cell 2 [mc-points-nan]: points must be a number above 0 and at most 100, not 'nan'; write e.g. 'points: 1'",
     ]),
     ('points-word.ipynb', 1, [
-        "source/cps/points-word.ipynb:cell 2 [mc-points-word]: points 'one' is not a number; write e.g. 'points: 1'",
+        "source/cps/points-word.ipynb:cell 2 [mc-points-word]: points must be a number above 0 and at most 100, not 'one'; write e.g. 'points: 1'",
     ]),
     ('rubric-alias-bomb.yaml', 1, [
         "rubrics/rubric-alias-bomb.yaml:line 8: anchor '&a' is not allowed; rubrics and blueprints do not use YAML anchors (&) or aliases (*): write the value out in full",
@@ -231,7 +231,7 @@ CASES = [
         'source/cps/unknown-kind.ipynb:cell 2 [mc-unknown-kind]: unknown item kind [MCQ]; use [TF], [MC], [MS], [OR] or [SCENARIO]',
     ]),
     ('zero-points.ipynb', 1, [
-        "source/cps/zero-points.ipynb:cell 2 [mc-zero-points]: points must be above 0 and at most 100 (it is 0); write e.g. 'points: 1'",
+        "source/cps/zero-points.ipynb:cell 2 [mc-zero-points]: points must be above 0 and at most 100, not '0'; write e.g. 'points: 1'",
     ]),
 ]
 

@@ -15,15 +15,18 @@ from exam_builder.bank.parse import ALMOST_CHOICE, CHOICE, parse_cell, parse_not
 from exam_builder.bank.validate import validate
 from exam_builder.policy import ProgramPolicy
 from exam_builder.rubrics.model import Rubric
+from exam_builder.text import BIDI_CONTROLS, text_problem
 
 POLICY = ProgramPolicy()
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
-# one line of author text: no line breaks, no header separators, trimmed (the parser trims)
+# one line of author text: no line breaks, no header separators, trimmed (the parser trims), and
+# nothing the one text rule refuses (bidi controls, noncharacters: issue 23)
 line = (
-    st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="·|"), min_size=1, max_size=30)
+    st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="·|" + "".join(BIDI_CONTROLS)),
+            min_size=1, max_size=30)
     .map(str.strip)
-    .filter(bool)
+    .filter(lambda s: bool(s) and text_problem(s) is None)
 )
 # a stem line must not read as a choice or as the rationale
 stem_line = line.filter(lambda s: not s.startswith(">") and not CHOICE.match(s) and not ALMOST_CHOICE.match(s))

@@ -202,7 +202,8 @@ def test_yaml_refuses_aliases_duplicates_depth(tmp_path):
     ]
     assert _yaml(tmp_path, "? [a]\n: 1\n")[1] == ["rubrics/r.yaml:line 1: a key must be a plain name, not a list or a mapping"]
     data, problems = _yaml(tmp_path, "a: 1\nb: [1, {c: 2}]\n")
-    assert problems == [] and data["__lines__"] == {"a": 1, "b": 2} and data["b"][1]["c"] == 2
+    assert problems == [] and data == {"a": 1, "b": [1, {"c": 2}]}  # the lines are beside the data, not in it
+    assert data.lines == {"a": 1, "b": 2} and data.line == 1 and data["b"][1].lines == {"c": 2}
 
 
 def test_walk_files_lists_each_real_file_once(tmp_path):

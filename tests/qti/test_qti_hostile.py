@@ -274,7 +274,7 @@ def test_a_doctype_in_the_manifest_is_refused(site):
 def test_numbers_that_are_not_numbers_are_located_not_a_traceback(site):
     item = QTI21_ITEM.replace('maxChoices="1"', 'maxChoices="one"')
     pkg = folder_of(site / "pkg", {"q1.xml": item})
-    refused(site, pkg, f"{pkg}/q1.xml:line 10 [peer_q1]: max-choices 'one' is not a whole number")
+    refused(site, pkg, f"{pkg}/q1.xml:line 10 [peer_q1]: max-choices must be a whole number from 0 to 1000, not 'one'")
 
 
 def test_a_clean_package_still_imports(site):
