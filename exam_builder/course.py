@@ -61,8 +61,15 @@ def settings_classes() -> dict[str, type[Configurable]]:
 def load_config(root: Path) -> Config:
     """Read ``nbgrader_config.py`` from the course root (an empty config if there is none)."""
     path = root / "nbgrader_config.py"
-    if not path.exists():
+    if not os.path.lexists(path):
         return Config()
+    from .safeload import linked_out
+
+    why = linked_out(path, [(root, "the course")])  # the link rule of every course file
+    if why is None and not path.is_file():  # a folder or a pipe (reading one would block every command)
+        why = "not a regular file (a folder, a pipe or a device?); the course's configuration is a Python file"
+    if why is not None:
+        raise ExamBuilderError(f"{path}: {why}")
     try:
         return PyFileConfigLoader(path.name, path=str(root)).load_config()
     except Exception as exc:  # a syntax error in the user's config file
@@ -153,25 +160,38 @@ class Course:
         """
         import secrets
 
-        from .files import create_private_file, make_private
+        from .files import create_private_file, make_private, read_owned
 
         path = self.secret_path
-        if not path.exists():
-            try:
-                create_private_file(path, secrets.token_bytes(32))
-            except OSError as exc:
-                raise ExamBuilderError(
-                    f"cannot create the course's secret {path} ({exc.strerror}). Open the sittings from a staff "
-                    "account that can write to the course folder first.") from exc
         try:
-            data = path.read_bytes()
+            data = read_owned(path, self.root, 4096)  # never through a link, never a pipe: the course's own file
+            if data is None:
+                create_private_file(path, secrets.token_bytes(32), self.root)
+                data = read_owned(path, self.root, 4096)
         except OSError as exc:
-            raise ExamBuilderError(f"cannot read the course's secret {path} ({exc.strerror}).") from exc
-        if len(data) < 32:
+            raise ExamBuilderError(
+                f"cannot create or read the course's secret {path} ({exc.strerror}). Open the sittings from a staff "
+                "account that can write to the course folder first.") from exc
+        if data is None or len(data) < 32:
             raise ExamBuilderError(f"the course's secret {path} is damaged (too short). Restore it from a backup, "
                                    "or delete it and reissue every access code (exam-builder sitting reissue).")
         make_private(path)
         return data
+
+    # -- the link rule ----------------------------------------------------------------
+    def folders(self) -> list[tuple[Path, str]]:
+        """The course's folders for the link rule (``safeload.linked_out``), most specific first."""
+        return [(self.source_dir, "source/"), (self.rubrics_dir, "rubrics/"), (self.practice_dir, "practice/"),
+                (self.root, "the course")]
+
+    def require_inside(self, path: Path, where: str | None = None) -> Path:
+        """``path`` if a command may read it as a course file: not through a link out of its folder or
+        out of the course (``safeload.require_inside``; ``LoadError`` naming the path otherwise)."""
+        from .files import shown
+        from .safeload import require_inside
+
+        require_inside(Path(path), self.folders(), where or shown(path, self.root))
+        return Path(path)
 
     # -- nbgrader layout (asked of nbgrader's CourseDirectory) ---------------------------
     def format_path(self, step: str, student_id: str, assignment_id: str) -> Path:

@@ -17,10 +17,16 @@ and the wording are the same everywhere. The contract:
   file and the cell. ``read_notebook_json`` does the same without importing nbformat.
 * Only regular files are read (a folder named ``x.ipynb`` or a pipe is refused, never opened), and
   ``walk_files`` lists a folder's files without going round a link loop or out of the folder.
+* The link rule, the same for every command: a course file is read only where it resolves inside
+  the course folder that holds it (``source/``, ``rubrics/``, ``practice/``, else the course), so
+  its content cannot change without the course changing. ``walk_files`` applies it below the
+  folder it lists; ``linked_out``/``require_inside`` to a folder or file a command reads by name (a
+  blueprint, the exam's and the rubrics' folders, a sheet inside the course, a path named to ``check``).
 
 API: ``load_yaml(path, label) -> (data, problems)``; ``read_json(source, where)``,
 ``read_notebook(path)``, ``read_notebook_json(path)`` raise ``LoadError`` (an ``ExamBuilderError``
-with ``.location`` and ``.problem``); ``walk_files(folder, suffixes, label) -> (files, problems)``.
+with ``.location`` and ``.problem``); ``walk_files(folder, suffixes, label) -> (files, problems)``;
+``linked_out(path, tops) -> message | None``, ``require_inside(path, tops, where)`` (``LoadError``).
 """
 from __future__ import annotations
 
@@ -28,13 +34,14 @@ import json
 import os
 import stat
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
 
 from .errors import ExamBuilderError, Location, Problem, rel
+from .files import absolute
 
 if TYPE_CHECKING:  # nbformat's import alone takes seconds; it is imported when a notebook is read
     import nbformat
@@ -369,6 +376,45 @@ def safe_rel(path: Path, root: Path | None) -> str:
         return rel(path, root)
     except (RuntimeError, OSError):  # a symlink loop: name it by its folder, which resolves
         return str(Path(safe_rel(path.parent, root)) / path.name) if path.parent != path else str(path)
+
+
+def linked_out(path: Path, tops: Sequence[tuple[Path, str]]) -> str | None:
+    """Why a course file may not be read through ``path`` (a link out of its folder, a loop), or None.
+
+    ``tops`` are the course's folders with their names for messages, most specific first
+    (``source/``, ``rubrics/``, ..., the course root last); the first that holds ``path`` as written
+    is its folder. A path outside all of them is not a course file (a sheet a person named
+    elsewhere): None. Inside, the path must resolve to a place inside that folder, as
+    ``walk_files`` requires of what it lists, and inside the course (the last of ``tops``).
+    """
+    p = absolute(path)  # as written, from the real working folder: never resolving a link
+    course = absolute(tops[-1][0]) if tops else None
+    for top, name in tops:
+        top = absolute(top)
+        if top != p and top not in p.parents:
+            continue
+        try:
+            target = p.resolve(strict=True)
+        except FileNotFoundError:
+            if os.path.islink(p):
+                return "a symbolic link that points nowhere; it is not read: remove it or point it at a file"
+            return None  # missing: the reader says so
+        except (OSError, RuntimeError):
+            return "a symbolic link that loops; it is not read: remove it or point it at a file"
+        for folder, what in ((top, name), (course, "the course")):
+            real = folder.resolve()
+            if target != real and real not in target.parents:
+                return (f"a symbolic link out of {what} ({target}); links out of it are not followed: "
+                        "copy the file in instead")
+        return None
+    return None
+
+
+def require_inside(path: Path, tops: Sequence[tuple[Path, str]], where: str) -> None:
+    """``linked_out`` as an error: ``LoadError`` located at ``where`` when the file may not be read."""
+    why = linked_out(path, tops)
+    if why is not None:
+        raise LoadError(Location(where), why)
 
 
 def walk_files(

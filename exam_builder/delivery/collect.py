@@ -26,6 +26,7 @@ from ..assembly.manifest import grade_ids
 from ..assembly.release import write_atomic
 from ..bank.model import METADATA_KEY
 from ..errors import Location, Problem, ValidationFailed
+from ..files import check_owned, remove_file
 from ..kinds import kind_for
 from ..records.queries import sittings as sittings_q
 from .form_view import FormView, load_form_view, released_notebook_path
@@ -102,13 +103,20 @@ def glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
-def write_submission(nb_path: Path, nb_text: str, stamp: str, started: float) -> bool:
+def write_submission(nb_path: Path, nb_text: str, stamp: str, started: float, root: Path) -> bool:
     """Write one submission folder atomically, clearing what a killed run left; whether it changed."""
+    check_submission_target(nb_path, root)
     for tmp in stale_temps(nb_path.parent, [nb_path.name, "timestamp.txt"], started):
-        tmp.unlink(missing_ok=True)
-    changed = write_atomic(nb_path, nb_text)
-    changed |= write_atomic(nb_path.parent / "timestamp.txt", stamp)
+        remove_file(tmp, root)
+    changed = write_atomic(nb_path, nb_text, root=root)
+    changed |= write_atomic(nb_path.parent / "timestamp.txt", stamp, root=root)
     return changed
+
+
+def check_submission_target(nb_path: Path, root: Path) -> None:
+    """The submission's notebook and timestamp are the program's to write (``files.check_owned``)."""
+    check_owned(nb_path, root)
+    check_owned(nb_path.parent / "timestamp.txt", root)
 
 
 def collect(course, exam: str, console=None) -> Collected:
@@ -146,11 +154,13 @@ def collect(course, exam: str, console=None) -> Collected:
         planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub), sit.submitted_at.strftime(TIMESTAMP_FORMAT)))
     if problems:
         raise ValidationFailed(problems)
+    for nb_path, _text, _stamp in planned:  # every target checked before the first write
+        check_submission_target(nb_path, course.root)
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("collecting submissions", total=len(planned))
         for nb_path, nb_text, stamp in planned:
-            changed = write_submission(nb_path, nb_text, stamp, started)
+            changed = write_submission(nb_path, nb_text, stamp, started, course.root)
             (result.written if changed else result.unchanged).append(nb_path)
             progress.advance(task)
     return result

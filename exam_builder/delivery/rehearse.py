@@ -236,7 +236,7 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
                  f"rehearsal{i:03d}@example.org", "rehearsal"] for i in range(1, options.candidates + 1)]
         roster = root / "rosters" / "roster.csv"
         roster.parent.mkdir()
-        write_csv_atomic(roster, ["Candidate ID", "First Name", "Last Name", "Email", "Cohort"], rows)
+        write_csv_atomic(roster, ["Candidate ID", "First Name", "Last Name", "Email", "Cohort"], rows, root=course.root)
         import_roster(course, roster, ACTOR)
         with console.status("building and releasing the forms (nbgrader)"):
             build(course, options.exam, actor=ACTOR, reason="rehearsal", console=Console(quiet=True))
@@ -916,7 +916,10 @@ def rehearse(course, options: RehearsalOptions, console: Console) -> Figures:
         for line in figures.failed[:10] + figures.lost[:10] + figures.refused_on_screen[:10]:
             console.print(f"  {line}", highlight=False, markup=False)
         if options.json_path:
-            options.json_path.write_text(json.dumps(figures.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
+            from ..files import replace_file
+
+            replace_file(options.json_path, json.dumps(figures.to_json(), indent=2, default=str) + "\n", course.root,
+                         public=True)
         return figures
     finally:
         if scratch is not None:

@@ -41,8 +41,8 @@ from ..records.states import ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .seal import course_key
 from .settings import grading_settings
-from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, nbgrader_checksum,
-                         score_submission, set_aside_message, where_of)
+from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, check_copy_targets,
+                         nbgrader_checksum, score_submission, set_aside_message, where_of)
 
 UNKNOWN_CANDIDATE = ScoreFlagKind.unknown_candidate
 
@@ -326,10 +326,13 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
         roster = set(candidates_q.select_candidate_ids(s, ordered=False))
     report = GradeReport(exam)
     console = console or Console(stderr=True)
+    planned = [(truth, mhash, *split_roster(submission_folders(course, truth.assignment), roster))
+               for truth, mhash in truths]
+    for truth, _mhash, folders, _strangers in planned:  # every copy's path checked before the first score is stored
+        check_copy_targets(truth, folders)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        for truth, mhash in truths:
-            folders, strangers = split_roster(submission_folders(course, truth.assignment), roster)
+        for truth, mhash, folders, strangers in planned:
             fr = FormReport(truth.assignment, submissions=len(folders))
             fr.unknown = {f.parent.name: unknown_message(truth, f) for f in strangers}
             report.forms.append(fr)

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
+from ..files import check_owned
 from ..errors import ExamBuilderError
 from ..records.models import Exam, utcnow
 from ..records.states import Outcome
@@ -224,6 +225,7 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
 
     Every report is rendered before any is written, and each is written through a temporary file:
     a report that cannot be made leaves every earlier one as it was, none half-written."""
+    check_owned(course.feedback_dir, course.root, "dir")  # the folder first: before the seals' key is needed
     results = compute_results(course, exam) if results is None else results
     with course.db.read() as s:
         ex = s.get(Exam, exam)
@@ -233,6 +235,8 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
             title = Manifest.model_validate(form.manifest).title if form else exam
     pages = [(course.feedback_path(r.candidate_id, r.assignment) / f"{r.assignment}.html",
               render_report(course, r, title)) for r in results]
+    for path, _html in pages:  # every report's path checked before the first is written
+        check_owned(path, course.root)
     for path, html in pages:
-        write_atomic(path, html)
+        write_atomic(path, html, root=course.root)
     return [path for path, _ in pages]

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +30,10 @@ from nbgrader.utils import compute_checksum, parse_utc
 
 from ..assembly.release import write_atomic
 from ..errors import Location
+from ..files import check_owned, copy_file, private_dir
 from ..kinds import kind_for
 from ..records.states import OBJECTIVE_FLAG_KINDS, ScoreFlagKind
-from ..safeload import LoadError, notebook_shape_problem, read_json
+from ..safeload import MAX_JSON_BYTES, LoadError, notebook_shape_problem, read_json
 
 NO_RESPONSE = "No response."
 #: The flag kind of a submission that could not be read at all: set aside, everything pending.
@@ -338,15 +338,28 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     return result
 
 
+def check_copy_targets(truth: FormTruth, folders: list[Path]) -> None:
+    """Refuse, before anything is scored, an ``autograded/`` copy's path that is not the program's to
+    write (``files.check_owned``: a link, a file in place of a folder, ...)."""
+    if not truth.autograded_dir:
+        return
+    root = Path(truth.root) if truth.root else None
+    for folder in folders:
+        dest = Path(truth.autograded_dir) / folder.parent.name / truth.assignment
+        check_owned(dest, root, "dir")
+        for name in ("timestamp.txt", f"{truth.notebook}.ipynb"):
+            check_owned(dest / name, root)
+
+
 def _write_autograded(truth: FormTruth, folder: Path, nb_path: Path, nb: dict, chosen: dict | None, student: str) -> None:
     """A key-free copy for nbgrader's formgrader and feedback: as submitted, locked cells as released."""
     dest = Path(truth.autograded_dir) / student / truth.assignment
-    dest.mkdir(parents=True, exist_ok=True)
-    stamp = folder / "timestamp.txt"
-    if stamp.exists():
-        shutil.copyfile(stamp, dest / "timestamp.txt")
-    if chosen is None:  # honest submission: the file as it is
-        shutil.copyfile(nb_path, dest / nb_path.name)
+    root = Path(truth.root) if truth.root else None
+    private_dir(dest, root)  # checked (files): no link, folders only, inside the course
+    copy_file(folder / "timestamp.txt", dest / "timestamp.txt", root, max_bytes=MAX_TIMESTAMP_BYTES)
+    if chosen is None:  # honest submission: the file as it is (through a link: what was read)
+        if not copy_file(nb_path, dest / nb_path.name, root, max_bytes=MAX_JSON_BYTES):
+            write_atomic(dest / nb_path.name, json.dumps(nb, ensure_ascii=False, indent=1), root=root)
         return
     keep_ids = {id(c) for c in chosen.values()}
     for cell in nb["cells"]:
@@ -371,4 +384,4 @@ def _write_autograded(truth: FormTruth, folder: Path, nb_path: Path, nb: dict, c
                 cell.pop("outputs", None), cell.pop("execution_count", None)
         if t.locked and t.released_source is not None:
             cell["source"] = t.released_source
-    write_atomic(dest / nb_path.name, json.dumps(nb, ensure_ascii=False, indent=1))
+    write_atomic(dest / nb_path.name, json.dumps(nb, ensure_ascii=False, indent=1), root=root)

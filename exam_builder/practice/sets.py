@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..bank import Bank
 from ..bank.model import Item, Scenario
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..files import check_owned
 from ..kinds import kind_for
 from ..policy import ProgramPolicy
 from ..rubrics.model import Rubric
@@ -192,6 +193,7 @@ def read_set(path: Path, label: str) -> PracticeSet:
 
 def load_set(course, name: str) -> PracticeSet:
     path = set_path(course, name)
+    check_owned(path, course.root)  # the program's own file (practice build writes it): never through a link
     return read_set(path, rel(path, course.root))
 
 
@@ -202,6 +204,7 @@ def list_sets(course) -> list[PracticeSet]:
         for path in sorted(course.practice_dir.glob("*.json")):
             if NAME.match(path.stem):
                 try:
+                    check_owned(path, course.root)
                     out.append(read_set(path, rel(path, course.root)))
                 except ExamBuilderError:
                     continue
@@ -221,6 +224,7 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
     exam = course.exam_name(exam)
     path = set_path(course, name)
     bank, rubrics = load_checked_bank(course, exam)
+    check_owned(path, course.root)  # before anything is recorded: a refused command changes nothing
     actor = audit.current_actor(actor or None)
     with course.db.transaction() as s:
         manifests = [Manifest.model_validate(f.manifest) for f in forms_q.select_forms(s)]
@@ -232,5 +236,5 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
                                    "a title of its own with --title")
         audit.record(s, actor, "practice_set_built", "practice_set", name, items=[i.id for i in pset.items],
                      forms_compared=len(pset.proof.forms), certification_items_compared=pset.proof.certification_items)
-        write_atomic(path, set_json(pset))  # last: a failed write rolls the audit entry back
+        write_atomic(path, set_json(pset), root=course.root)  # last: a failed write rolls the audit entry back
     return pset, path
