@@ -177,9 +177,12 @@ def ratings(course, exam) -> None:
 @pass_course_db
 def results(course, exam, csv_path, actor, record) -> None:
     """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored)."""
+    from ..files import check_owned
     from ..grading.results import (competency_names, compute_results, record_outcomes, refuse_tampered, results_csv,
                                    write_atomic)
 
+    if csv_path is not None:
+        check_owned(csv_path, course.root)  # before anything is recorded: a refused command changes nothing
     res = compute_results(course, exam)
     console.print(results_table(course, exam, res, competency_names(course, res)))
     refuse_tampered(res)  # named, and nothing recorded or written
@@ -187,7 +190,7 @@ def results(course, exam, csv_path, actor, record) -> None:
         n = record_outcomes(course, res, current_actor(actor))
         console.print(f"{n} outcome(s) recorded; {sum(1 for r in res if not r.final)} result(s) pending.")
     if csv_path is not None:
-        write_atomic(csv_path, results_csv(course, res))
+        write_atomic(csv_path, results_csv(course, res), root=course.root)
         console.print(f"results written to {rel(csv_path, course.root)}")
 
 
@@ -216,7 +219,7 @@ def item_analysis(course, exam, csv_path) -> None:
     for table in analysis_tables(reports):
         console.print(table)
     if csv_path is not None:
-        write_atomic(csv_path, analysis_csv(reports))
+        write_atomic(csv_path, analysis_csv(reports), root=course.root)
         console.print(f"item statistics written to {rel(csv_path, course.root)}")
 
 
