@@ -65,11 +65,14 @@ MAX_CONFIG_BYTES = 1024 * 1024
 def load_config(root: Path) -> Config:
     """Read ``nbgrader_config.py`` from the course root (an empty config if there is none)."""
     path = root / "nbgrader_config.py"
-    if not path.exists() and not path.is_symlink():
+    if not os.path.lexists(path):
         return Config()
-    from .safeload import LoadError, read_bytes
+    from .safeload import LoadError, linked_out, read_bytes
 
-    try:  # a regular file of sane size first: traitlets would wait on a pipe or read /dev/zero without end
+    why = linked_out(path, [(root, "the course")])  # the link rule of every course file, before anything is read
+    if why is not None:
+        raise ExamBuilderError(f"{path}: {why}")
+    try:  # a regular file of sane size: traitlets would wait on a pipe or read /dev/zero without end
         read_bytes(path, str(path), max_bytes=MAX_CONFIG_BYTES, hint="it holds a few settings")
     except LoadError as exc:
         raise ExamBuilderError(f"{exc}. Fix the file and run again.") from None
@@ -163,27 +166,40 @@ class Course:
         """
         import secrets
 
-        from .files import create_private_file, make_private
-
-        path = self.secret_path
-        if not path.exists():
-            try:
-                create_private_file(path, secrets.token_bytes(32))
-            except OSError as exc:
-                raise ExamBuilderError(
-                    f"cannot create the course's secret {path} ({exc.strerror}). Open the sittings from a staff "
-                    "account that can write to the course folder first.") from exc
+        from .files import check_owned, create_private_file, make_private
         from .safeload import LoadError, read_bytes
 
-        try:  # a regular file of a few bytes: a pipe or a link to a device in its place is refused, not read
+        path = self.secret_path
+        try:  # the course's own file: no link anywhere on its path (files), a regular file of a few bytes (safeload)
+            if not check_owned(path, self.root):
+                create_private_file(path, secrets.token_bytes(32), self.root)
             data = read_bytes(path, str(path), max_bytes=4096, hint="restore it from a backup")
         except LoadError as exc:
             raise ExamBuilderError(f"cannot read the course's secret: {exc}.") from None
+        except OSError as exc:
+            raise ExamBuilderError(
+                f"cannot create the course's secret {path} ({exc.strerror}). Open the sittings from a staff "
+                "account that can write to the course folder first.") from exc
         if len(data) < 32:
             raise ExamBuilderError(f"the course's secret {path} is damaged (too short). Restore it from a backup, "
                                    "or delete it and reissue every access code (exam-builder sitting reissue).")
         make_private(path)
         return data
+
+    # -- the link rule ----------------------------------------------------------------
+    def folders(self) -> list[tuple[Path, str]]:
+        """The course's folders for the link rule (``safeload.linked_out``), most specific first."""
+        return [(self.source_dir, "source/"), (self.rubrics_dir, "rubrics/"), (self.practice_dir, "practice/"),
+                (self.root, "the course")]
+
+    def require_inside(self, path: Path, where: str | None = None) -> Path:
+        """``path`` if a command may read it as a course file: not through a link out of its folder or
+        out of the course (``safeload.require_inside``; ``LoadError`` naming the path otherwise)."""
+        from .files import shown
+        from .safeload import require_inside
+
+        require_inside(Path(path), self.folders(), where or shown(path, self.root))
+        return Path(path)
 
     # -- nbgrader layout (asked of nbgrader's CourseDirectory) ---------------------------
     def format_path(self, step: str, student_id: str, assignment_id: str) -> Path:

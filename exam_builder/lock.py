@@ -15,6 +15,13 @@ it waits for), then gives up with a message naming the holder and changes nothin
 with its process (the kernel releases a ``flock`` and PostgreSQL a session's locks), so a
 killed command never leaves the course locked. Whoever holds the lock may clear the course's
 scratch folder (``scratch_dir``): anything left there belongs to a command that died.
+
+The course's private folder is the program's own, and nothing in it is trusted blindly
+(``files``): before the lock is taken, ``.exam-builder/`` must be a folder, nothing at its top
+level and nothing in ``scratch/`` may be a symbolic link, the lock must be a regular file with one
+name and ``scratch`` a folder. Anything else is refused with its path before anything is opened
+for writing, so a lock or scratch folder that links to ``rubrics/`` is named, never truncated or
+emptied, and the command changes nothing.
 """
 from __future__ import annotations
 
@@ -23,15 +30,15 @@ import datetime as dt
 import fcntl
 import json
 import os
-import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import ExamBuilderError
-from .files import private_dir
+from .files import check_owned, check_tree, clear_dir, open_in_place, private_dir
 from .records.queries import dialect
+from .safeload import read_bytes
 
 #: The advisory lock's key: one lock per database (a database is one course's gradebook).
 PG_LOCK_KEY = 0x6578616D  # "exam"
@@ -44,8 +51,8 @@ def lock_path(course) -> Path:
 
 
 def scratch_dir(course) -> Path:
-    """``<course>/.exam-builder/scratch``: backups and temporary folders of a running command."""
-    return private_dir(course.private_dir / "scratch")
+    """``<course>/.exam-builder/scratch``: backups and temporary folders of a running command (checked, made ``0700``)."""
+    return private_dir(course.private_dir / "scratch", course.root)
 
 
 def wait_seconds() -> float:
@@ -62,11 +69,39 @@ def _holder_text(info: dict) -> str:
             + (f", since {since}" if since else "") + ")")
 
 
-def _read_holder(path: Path) -> dict:
+def _read_holder(course) -> dict:
+    """Who holds the lock, from its record: the program's own file (``files.check_owned``), read by ``safeload``."""
+    path = lock_path(course)
     try:
-        return json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
+        if not check_owned(path, course.root):
+            return {}
+        data = json.loads(read_bytes(path, str(path), max_bytes=4096).decode("utf-8") or "{}")
+    except (OSError, ValueError, ExamBuilderError):
         return {}
+    return data if isinstance(data, dict) else {}
+
+
+def check_private_folder(course) -> None:
+    """Refuse a course whose private folder holds what the program would write or clear through.
+
+    ``.exam-builder`` a folder (not a link, not a file), no link at its top level, the lock a
+    regular file, ``scratch`` a folder holding no link (``files.check_tree``): ``UnsafePath``
+    naming the path otherwise. Nothing is changed.
+    """
+    folder = course.private_dir
+    if not check_owned(folder, course.root, "dir"):
+        return
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise ExamBuilderError(f"{folder}: cannot read the course's private folder ({exc.strerror}); "
+                               "check its permissions") from None
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_symlink():  # refused, named with where it points
+            check_owned(path, course.root, "dir" if entry.name == "scratch" else "file")
+    check_owned(lock_path(course), course.root, "file")
+    check_tree(course.private_dir / "scratch", course.root)
 
 
 def _pg_holder(conn) -> str:
@@ -81,9 +116,8 @@ def course_lock(course, command: str, *, wait: float | None = None,
                 say: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the course lock for ``command`` (e.g. ``"exam-builder build cps"``); see the module."""
     wait = wait_seconds() if wait is None else wait
-    path = lock_path(course)
-    private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    check_private_folder(course)
+    fd = open_in_place(lock_path(course), course.root)
     told = False
     deadline = time.monotonic() + wait
     me = {"command": command, "pid": os.getpid(), "host": socket.gethostname(),
@@ -94,7 +128,7 @@ def course_lock(course, command: str, *, wait: float | None = None,
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                holder = _holder_text(_read_holder(path))
+                holder = _holder_text(_read_holder(course))
                 if time.monotonic() >= deadline:
                     raise ExamBuilderError(
                         f"the course is busy: {holder} is changing it. Nothing was changed; run this again "
@@ -146,11 +180,5 @@ def _pg_lock(course, command: str, deadline: float, wait: float, say, told: bool
 
 
 def _clear_scratch(course) -> None:
-    """Leftovers of a command that died (the lock is ours, so nothing else is using them)."""
-    folder = course.private_dir / "scratch"
-    if folder.is_dir():
-        for entry in folder.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+    """Leftovers of a command that died (the lock is ours, so nothing else is using them); no link is followed."""
+    clear_dir(course.private_dir / "scratch", course.root)

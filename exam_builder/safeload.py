@@ -27,15 +27,25 @@ module opens a file any other way). The contract:
   list of text, every ``metadata`` (and its ``nbgrader`` and ``exam_builder`` parts) a mapping.
   The error names the file and the cell (nbformat's own schema errors too).
   ``read_notebook_json`` does the same without importing nbformat.
-* ``walk_files`` lists a folder's files without going round a link loop or out of the folder;
-  ``copy_tree`` copies a folder through the same walk and the same bounded reads.
+* ``walk_files`` lists a folder's files without going round a link loop or out of the folder.
+* The link rule, the same for every command: a course file is read only where it resolves inside
+  the course folder that holds it (``source/``, ``rubrics/``, ``practice/``, else the course), so
+  its content cannot change without the course changing. ``walk_files`` applies it below the
+  folder it lists; ``linked_out``/``require_inside`` to a folder or file a command reads by name (a
+  blueprint, the exam's and the rubrics' folders, a sheet inside the course, a path named to ``check``).
+  The program's own files (``.exam-builder/``, form sources, released notebooks, practice sets) are
+  stricter: no link at all, checked by ``files.check_owned`` before they are read here.
+
+Reading is here, writing is in ``files`` (which uses ``holds`` and these readers: a folder is
+copied by ``files.copy_tree`` through ``walk_files`` and ``read_bytes``).
 
 API: ``load_yaml(path, label) -> (data, problems)`` (mappings are ``YamlMap``); ``read_bytes(path, where,
 max_bytes=...)``, ``read_text(path, where, max_bytes=...)``, ``read_json(source, where)``,
 ``read_notebook(path)``, ``read_notebook_json(path)`` raise ``LoadError`` (an ``ExamBuilderError``
 with ``.location`` and ``.problem``); ``holds(path, data)`` (whether a file already holds these
 bytes: never blocks); ``walk_files(folder, suffixes, label) -> (files, problems)``;
-``copy_tree(src, dest, label)``.
+``linked_out(path, tops) -> message | None``, ``require_inside(path, tops, where)``
+(``LoadError``); ``absolute(path)`` (a path made absolute without resolving a link).
 """
 from __future__ import annotations
 
@@ -45,7 +55,7 @@ import os
 import re
 import stat
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -538,6 +548,53 @@ def safe_rel(path: Path, root: Path | None) -> str:
         return str(Path(safe_rel(path.parent, root)) / path.name) if path.parent != path else str(path)
 
 
+def absolute(path: Path) -> Path:
+    """``path`` made absolute without following links (a relative path from the real working folder)."""
+    p = Path(path)
+    if not p.is_absolute():
+        p = Path(os.path.realpath(os.getcwd())) / p
+    return Path(os.path.normpath(p))
+
+
+def linked_out(path: Path, tops: Sequence[tuple[Path, str]]) -> str | None:
+    """Why a course file may not be read through ``path`` (a link out of its folder, a loop), or None.
+
+    ``tops`` are the course's folders with their names for messages, most specific first
+    (``source/``, ``rubrics/``, ..., the course root last); the first that holds ``path`` as written
+    is its folder. A path outside all of them is not a course file (a sheet a person named
+    elsewhere): None. Inside, the path must resolve to a place inside that folder, as
+    ``walk_files`` requires of what it lists, and inside the course (the last of ``tops``).
+    """
+    p = absolute(path)  # as written, from the real working folder: never resolving a link
+    course = absolute(tops[-1][0]) if tops else None
+    for top, name in tops:
+        top = absolute(top)
+        if top != p and top not in p.parents:
+            continue
+        try:
+            target = p.resolve(strict=True)
+        except FileNotFoundError:
+            if os.path.islink(p):
+                return "a symbolic link that points nowhere; it is not read: remove it or point it at a file"
+            return None  # missing: the reader says so
+        except (OSError, RuntimeError):
+            return "a symbolic link that loops; it is not read: remove it or point it at a file"
+        for folder, what in ((top, name), (course, "the course")):
+            real = folder.resolve()
+            if target != real and real not in target.parents:
+                return (f"a symbolic link out of {what} ({target}); links out of it are not followed: "
+                        "copy the file in instead")
+        return None
+    return None
+
+
+def require_inside(path: Path, tops: Sequence[tuple[Path, str]], where: str) -> None:
+    """``linked_out`` as an error: ``LoadError`` located at ``where`` when the file may not be read."""
+    why = linked_out(path, tops)
+    if why is not None:
+        raise LoadError(Location(where), why)
+
+
 def walk_files(
     folder: Path, suffixes: tuple[str, ...], label: Callable[[Path], str] = str, *,
     skip: tuple[str, ...] = (".ipynb_checkpoints",), folders_named_like_files: bool = True,
@@ -639,29 +696,3 @@ def _what(name: str) -> str:
 
 #: One file of a copied folder (an image, a data file next to the items): far above any real one.
 MAX_COPY_BYTES = 64 * 1024 * 1024
-
-
-def copy_tree(src: Path, dest: Path, label: Callable[[Path], str] = str, *, skip: tuple[str, ...] = (".ipynb_checkpoints",),
-              max_bytes: int = MAX_COPY_BYTES) -> list[Path]:
-    """Copy the regular files under ``src`` to ``dest`` (made here) through ``walk_files`` and bounded reads.
-
-    What ``shutil.copytree`` would read through is refused first, all of it at once, and nothing
-    is copied then (``ValidationFailed``): a link loop, a link out of ``src``, a pipe or a device
-    (a link to ``/dev/zero`` would make a copy without end). Returns the files written.
-    """
-    from .errors import ValidationFailed
-
-    files, problems = walk_files(src, ("",), label, skip=skip, folders_named_like_files=False)
-    errors = [p for p in problems if p.is_error]
-    if errors:
-        raise ValidationFailed(errors)
-    dest.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in files:
-        data = read_bytes(path, _label(label, path), max_bytes=max_bytes,
-                          hint="copy only the files a course needs (items, rubrics, images)")
-        out = dest / path.relative_to(src)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-        written.append(out)
-    return written

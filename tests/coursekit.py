@@ -49,6 +49,51 @@ def cloned(template: Path, target: Path) -> Iterator[Course]:
         course.db.dispose()
 
 
+#: SQLite's files: compared row by row (``rows_of``), as reading may checkpoint the WAL into the file.
+DB_FILES = ("gradebook.db", "gradebook.db-wal", "gradebook.db-shm")
+
+
+def tree_of(top: Path) -> dict[str, tuple]:
+    """Every entry under ``top``, never following a link: its type, mode and bytes (a link: its target).
+
+    What "a refused command changes nothing" compares, with ``rows_of`` for the database."""
+    import hashlib
+    import os
+    import stat
+
+    out: dict[str, tuple] = {}
+    for folder, dirs, files in os.walk(top, followlinks=False):
+        for name in sorted(dirs + files):
+            p = Path(folder) / name
+            if name in DB_FILES:
+                continue
+            st = os.lstat(p)
+            mode = stat.S_IMODE(st.st_mode)
+            if stat.S_ISLNK(st.st_mode):
+                entry: tuple = ("link", os.readlink(p))
+            elif stat.S_ISDIR(st.st_mode):
+                entry = ("folder", mode)
+            elif stat.S_ISREG(st.st_mode):
+                entry = ("file", mode, st.st_nlink, hashlib.sha256(p.read_bytes()).hexdigest())
+            else:
+                entry = (stat.S_IFMT(st.st_mode), mode)
+            out[str(p.relative_to(top))] = entry
+    return out
+
+
+def rows_of(url: str) -> dict[str, list[str]]:
+    """Every row of every table of a database (nbgrader's and exam-builder's), sorted."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')).all()))
+                    for t in sorted(inspect(engine).get_table_names())}
+    finally:
+        engine.dispose()
+
+
 NO_PG = "no PostgreSQL server (EXAM_BUILDER_PG_URL unset; `make test` starts one)"
 
 

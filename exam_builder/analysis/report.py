@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
+from ..files import check_owned
 from ..records.absence import settle_course
 from ..records.models import Candidate, Exam, Sitting
 from ..records.queries import accommodations as accommodations_q, candidates as candidates_q, item_scores as item_scores_q
@@ -570,16 +571,20 @@ def write_report(course, exam: str, out: Path, cohort: str | None = None, since:
     d = gather(course, exam, cohort, since, until)
     secs = sections(d)
     html = render_html(d, secs, course.policy.program_name)
-    out.mkdir(parents=True, exist_ok=True)
     machine = {"exam": exam, "title": d.title, "window": d.window, "sections": []}
+    files: dict[Path, str] = {}
     for s in secs:
         entry = {"title": s.title, "text": s.text, "tables": []}
         for name, df in s.tables:
             slug = "".join(ch if ch.isalnum() else "-" for ch in f"{s.title}-{name}".lower()).strip("-")[:80]
-            write_atomic(out / "tables" / f"{slug}.csv", df.to_csv(index=False))
+            files[out / "tables" / f"{slug}.csv"] = df.to_csv(index=False)
             entry["tables"].append({"name": name, "csv": f"tables/{slug}.csv",
                                     "rows": [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict("records")]})
         machine["sections"].append(entry)
-    write_atomic(out / "report.json", json.dumps(machine, indent=1, default=str))
-    write_atomic(out / "report.html", html)
+    files[out / "report.json"] = json.dumps(machine, indent=1, default=str)
+    files[out / "report.html"] = html
+    for path in files:  # every path checked (no link, the right type) before the first is written
+        check_owned(path, course.root)
+    for path, text in files.items():
+        write_atomic(path, text, root=course.root)
     return out / "report.html"

@@ -19,6 +19,7 @@ from ..bank import Bank, Status, load_bank
 from ..bank.review import Review, gate
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..files import check_owned
 from ..lock import scratch_dir
 from ..records import audit
 from ..records.models import Exam, Form, utcnow
@@ -29,11 +30,12 @@ from ..rubrics.model import Rubric, load_rubrics
 from ..safeload import holds
 from .assemble import Assembly, assemble
 from .blueprint import BLUEPRINT_FILE, Blueprint, load_blueprint
-from .exports import write_comparison, write_key
+from .exports import comparison_path, key_paths, write_comparison, write_key
 from .forms import load_forms, nbgrader_submissions, sitting_counts
 from .lint import lint_manifests, lint_notebook, rationale_texts, scan_release
 from .manifest import Manifest
-from .release import generate_assignment, nbgrader_api, release_path, restorable, source_notebook, write_atomic
+from .release import (check_release_targets, generate_assignment, nbgrader_api, release_path, restorable,
+                      source_notebook, write_atomic)
 from .render import notebook_text, render_form
 
 
@@ -77,6 +79,8 @@ def load_checked_bank(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric
     validated (every error at once): what certification forms and practice sets are drawn from."""
     exam_dir = course.exam_dir(exam)
     label = lambda p: rel(p, course.root)  # noqa: E731
+    course.require_inside(exam_dir)  # the link rule of `check`, for the folders walked as well as the files
+    course.require_inside(course.rubrics_dir)
     if not exam_dir.is_dir():
         raise ExamBuilderError(f"{label(exam_dir)}: no such folder; the items and blueprint of exam {exam!r} go there")
     bank = load_bank([exam_dir], label)
@@ -96,6 +100,7 @@ def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blu
     """``load_checked_bank`` and the exam's blueprint, validated against them."""
     bank, rubrics = load_checked_bank(course, exam)
     path = course.exam_dir(exam) / BLUEPRINT_FILE
+    course.require_inside(path)  # the link rule of `check`: never a blueprint from out of the course
     bp = load_blueprint(path, bank, rubrics, course.policy, rel(path, course.root))
     return bank, rubrics, bp
 
@@ -245,7 +250,9 @@ def build(
             text = notebook_text(render_form(m, bank))
         if row is not None and row.manifest_hash == m.hash():
             src = source_notebook(course, m.assignment)
-            fresh = holds(src, text) and release_path(course, m.assignment).exists()
+            # the program's own file (no link anywhere: check_owned), holding exactly this (safeload.holds)
+            fresh = (check_owned(src, course.root) and holds(src, text)
+                     and check_owned(release_path(course, m.assignment), course.root))
             outcomes.append(FormOutcome(m, "unchanged" if fresh else "re-released", text))
         else:
             outcomes.append(FormOutcome(m, "rebuilt" if row is not None else "new", text))
@@ -259,6 +266,12 @@ def build(
         )
 
     result = BuildResult(exam, bp, result_assembly, outcomes)
+    # every path the build writes is checked before the first change: a refused build changes nothing
+    check_release_targets(course, [o.manifest.assignment for o in result.changed])
+    for o in outcomes:
+        for p in key_paths(course, o.manifest):
+            check_owned(p, course.root)
+    check_owned(comparison_path(course, exam, result_assembly), course.root)
     if result.changed:
         _release_and_store(course, exam, bp, bank, result, actor, reason, console)
     for o in outcomes:
@@ -280,12 +293,12 @@ def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, res
     existed = {o.manifest.assignment: source_notebook(course, o.manifest.assignment).exists() for o in todo}
     api = nbgrader_api(course)
     try:
-        with restorable(folders, scratch_dir(course)):
+        with restorable(folders, scratch_dir(course), course.root):
             with _progress(console) as progress:
                 task = progress.add_task("releasing forms with nbgrader", total=len(todo))
                 for o in todo:
                     progress.update(task, description=f"releasing {o.manifest.assignment} with nbgrader")
-                    write_atomic(source_notebook(course, o.manifest.assignment), o.text)
+                    write_atomic(source_notebook(course, o.manifest.assignment), o.text, root=course.root)
                     generate_assignment(course, o.manifest.assignment, api)
                     progress.advance(task)
                 progress.update(task, description="released")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..bank import Bank
 from ..course import Course
+from ..files import check_owned
 from ..kinds import kind_for
 from .assemble import Assembly
 from .manifest import Manifest
@@ -44,19 +45,31 @@ def key_rows(manifest: Manifest, bank: Bank) -> list[dict]:
     return rows
 
 
+def key_paths(course: Course, manifest: Manifest) -> tuple[Path, Path]:
+    """Where the key of one form goes: CSV and HTML in ``exports/<exam>/keys/``."""
+    folder = exports_dir(course, manifest.exam) / "keys"
+    return folder / f"{manifest.assignment}-key.csv", folder / f"{manifest.assignment}-key.html"
+
+
+def comparison_path(course: Course, exam: str, assembly: Assembly) -> Path:
+    """Where the form comparison of an assembly goes."""
+    labels = "".join(m.form for m in assembly.manifests)
+    return exports_dir(course, exam) / f"{exam}-forms-{labels}.html"
+
+
 def write_key(course: Course, manifest: Manifest, bank: Bank) -> tuple[Path, Path]:
     """The key of one form as CSV and as a printable HTML page."""
-    folder = exports_dir(course, manifest.exam) / "keys"
     rows = key_rows(manifest, bank)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=KEY_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    csv_path = folder / f"{manifest.assignment}-key.csv"
-    html_path = folder / f"{manifest.assignment}-key.html"
-    write_atomic(csv_path, buf.getvalue())
+    csv_path, html_path = key_paths(course, manifest)
     html = _env().get_template("form_key.html.j2").render(m=manifest, rows=rows, manifest_hash=manifest.hash())
-    write_atomic(html_path, html)
+    check_owned(csv_path, course.root)  # both checked before either is written
+    check_owned(html_path, course.root)
+    write_atomic(csv_path, buf.getvalue(), root=course.root)
+    write_atomic(html_path, html, root=course.root)
     return csv_path, html_path
 
 
@@ -64,8 +77,7 @@ def write_comparison(course: Course, exam: str, assembly: Assembly, competencies
                      max_overlap: int) -> Path:
     """The form comparison: points per competency, expected difficulty, overlap matrix."""
     first = assembly.manifests[0]
-    labels = "".join(m.form for m in assembly.manifests)
-    path = exports_dir(course, exam) / f"{exam}-forms-{labels}.html"
+    path = comparison_path(course, exam, assembly)
     used = sorted({c for b in assembly.balance for c in b.points_by_competency},
                   key=lambda c: list(competencies).index(c) if c in competencies else len(competencies))
     html = _env().get_template("form_comparison.html.j2").render(
@@ -73,7 +85,7 @@ def write_comparison(course: Course, exam: str, assembly: Assembly, competencies
         tolerance=assembly.tolerance, spread=assembly.spread, difficulty_source=assembly.difficulty_source,
         competencies=[(c, competencies.get(c, c)) for c in used], max_overlap=max_overlap,
     )
-    write_atomic(path, html)
+    write_atomic(path, html, root=course.root)
     return path
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..bank import Bank
 from ..errors import Location, Problem
+from ..files import check_owned
 from ..kinds import kind_for
 from ..rubrics.model import Rubric
 from ..safeload import MAX_COPY_BYTES, LoadError, read_bytes, read_json, read_notebook, walk_files
@@ -227,13 +228,13 @@ def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
     problems = lint_manifests(manifests, bank, rubrics)
     for m in manifests:
         path = source_notebook(course, m.assignment)
-        if path.exists():
+        if check_owned(path, course.root):  # the program's own file: never read through a link
             try:
                 problems += lint_notebook(read_notebook(path, where=rel(path, course.root)), rel(path, course.root))
             except LoadError as exc:
                 problems.append(exc.problem)
         released = release_path(course, m.assignment)
-        if not released.exists():
+        if not check_owned(released, course.root):
             problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
     label = lambda p: rel(p, course.root)  # noqa: E731
     problems += scan_release(course.release_dir, rationale_texts(bank), label)

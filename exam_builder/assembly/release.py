@@ -7,18 +7,14 @@ grade cells and hidden tests in the gradebook and writes the candidate copy to `
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
-import tempfile
 from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..course import Course
 from ..errors import ExamBuilderError
-from ..files import make_private, private_temp
-from ..safeload import holds
+from ..files import check_owned, check_tree, copy_tree, private_temp_dir, remove_tree, replace_file
 
 
 def source_notebook(course: Course, assignment: str) -> Path:
@@ -34,45 +30,42 @@ def release_path(course: Course, assignment: str) -> Path:
 def released_notebook(course: Course, assignment: str) -> Path:
     """The released (candidate) notebook of a form; an error if it has not been released."""
     path = release_path(course, assignment)
-    if not path.exists():
+    if not check_owned(path, course.root, "file"):  # never through a link, never a folder or a pipe
         raise ExamBuilderError(
             f"{path}: form {assignment} has not been released; run `exam-builder build {assignment.rsplit('-', 1)[0]}`"
         )
     return path
 
 
-def write_atomic(path: Path, text: str) -> bool:
+def write_atomic(path: Path, text: str, *, root: Path | None) -> bool:
     """Write ``text`` through a temporary file and a rename; return whether the file changed.
 
     Everything written here is staff-side or candidate data (keys, form sources, seat cards,
-    submissions, results), so the file is ``0600`` and any folder made for it ``0700``.
+    submissions, results), so the file is ``0600`` and any folder made for it ``0700``. ``root`` is
+    the course's root: the path is checked first (``files.check_owned``: no link, the right type).
     """
-    if holds(path, text):  # a regular file already holding it; a pipe or a link to a device is replaced, never read
-        make_private(path)
-        return False
-    fd, tmp = private_temp(path.parent, path.name)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())  # on disk before the rename: a crash leaves the old file or the new one
-    os.replace(tmp, path)
-    return True
+    return replace_file(path, text, root)
 
 
 @contextmanager
-def restorable(paths: list[Path], scratch: Path) -> Iterator[None]:
+def restorable(paths: list[Path], scratch: Path, root: Path) -> Iterator[None]:
     """Back up folders; put them back as they were if the block fails (nothing half-written).
 
     The backup lives in ``scratch`` (the course's scratch folder, ``lock.scratch_dir``), not in the
     system's temporary folder: if the process is killed, the next command under the course lock
-    clears it instead of leaving copies of keyed forms behind."""
-    backup = Path(tempfile.mkdtemp(prefix="release-backup-", dir=scratch))
+    clears it instead of leaving copies of keyed forms behind. Every folder is checked first
+    (``files.check_tree``: no link in it, only files and folders), so nothing is copied from, or
+    restored through, a link; the copies are ``files.copy_tree``'s (bounded reads through
+    ``safeload``, every file, hidden ones and checkpoints included)."""
+    for p in paths:
+        check_tree(p, root)
+    backup = private_temp_dir(scratch, "release-backup-", root)
     saved: list[tuple[Path, Path | None]] = []
     try:
         for n, p in enumerate(paths):
             if p.exists():
                 copy = backup / str(n)
-                _backup_tree(p, copy)
+                copy_tree(p, copy, root, skip=())
                 saved.append((p, copy))
             else:
                 saved.append((p, None))
@@ -80,26 +73,21 @@ def restorable(paths: list[Path], scratch: Path) -> Iterator[None]:
             yield
         except BaseException:
             for p, copy in saved:
-                if p.exists():
-                    shutil.rmtree(p)
+                remove_tree(p, root)
                 if copy is not None:
-                    _backup_tree(copy, p)
+                    copy_tree(copy, p, root, skip=())
             raise
     finally:
-        shutil.rmtree(backup, ignore_errors=True)
+        remove_tree(backup, root)
 
 
-def _backup_tree(src: Path, dest: Path) -> None:
-    """Copy a form folder this program generated, exactly: links as links (never read through them).
-
-    A pipe or a device in it (which nothing here writes) is a located error before anything changed.
-    """
-    try:
-        shutil.copytree(src, dest, symlinks=True)
-    except shutil.Error as exc:
-        where = "; ".join(f"{a}: {why}" for a, _b, why in exc.args[0][:3]) if exc.args and isinstance(exc.args[0], list) else str(exc)
-        raise ExamBuilderError(f"{src}: cannot back up the form's folder ({where}); remove what is not a file "
-                               "or a folder from it and build again") from None
+def check_release_targets(course: Course, assignments: list[str]) -> None:
+    """Refuse before any change the folders a release writes (``source/<form>/``, ``release/<form>/``,
+    nbgrader writing the second from the first): ``files.check_tree`` on each."""
+    for assignment in assignments:
+        check_owned(source_notebook(course, assignment), course.root, "file")
+        for folder in (course.source_dir / assignment, course.release_dir / assignment):
+            check_tree(folder, course.root)
 
 
 def nbgrader_api(course: Course):

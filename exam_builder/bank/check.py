@@ -19,7 +19,8 @@ from pathlib import Path
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem
 from ..rubrics.model import Rubric, load_rubrics
-from ..safeload import safe_rel, walk_files
+from ..files import shown
+from ..safeload import linked_out, safe_rel, walk_files
 from . import Bank, load_bank
 from .validate import sort_key, validate
 
@@ -119,11 +120,13 @@ def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
             hint = "check the path" if explicit else f"is {course.root} the course folder? (see --course)"
             targets.problems.append(Problem(Location(label(path)), f"no such file or folder; {hint}"))
             continue
+        if _linked_out(course, path, targets):
+            continue
         targets.add(path, label, explicit)
 
     context = Targets()
     for folder in (course.source_dir, course.rubrics_dir):
-        if folder.is_dir():
+        if folder.is_dir() and not _linked_out(course, folder, targets):
             context.add(folder, label, explicit=False)
     bank = load_bank(_unique(targets.notebooks + context.notebooks), label)
     rubrics, rubric_problems = load_rubrics(_unique(targets.rubrics + context.rubrics), label)
@@ -148,6 +151,18 @@ def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
     )
     ordered = sorted(set(shown) | set(summaries), key=lambda p: (p.location.file, p in summaries, sort_key(p)))
     return CheckReport(ordered, bank, rubrics, checked)
+
+
+def _linked_out(course: Course, path: Path, targets: Targets) -> bool:
+    """The link rule of every command (``safeload.linked_out``) for a file or folder read by name:
+    a link out of its course folder is a problem (reported once), and it is not read."""
+    why = linked_out(path, course.folders())
+    if why is None:
+        return False
+    problem = Problem(Location(shown(path, course.root)), why)
+    if problem not in targets.problems:
+        targets.problems.append(problem)
+    return True
 
 
 def _ids(nb) -> dict[str, str]:

@@ -374,30 +374,27 @@ def synced_notebook(
     return nb if changed else None
 
 
-def write_notebooks(updates: dict[Path, nbformat.NotebookNode]) -> None:
-    """Write several notebooks all or nothing: every temporary file first, then the renames."""
+def write_notebooks(updates: dict[Path, nbformat.NotebookNode], root: Path | None) -> None:
+    """Write several notebooks all or nothing (``files.replace_files``: every path checked and every
+    temporary file written first, then the renames); authored files keep their mode."""
     import nbformat
 
-    written: list[tuple[Path, Path]] = []
-    try:
-        for path, nb in updates.items():
-            tmp = path.with_name(f".{path.name}.tmp")
-            written.append((tmp, path))
-            nbformat.write(nb, str(tmp))
-    except BaseException:
-        for tmp, _ in written:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, path in written:
-        tmp.replace(path)
+    from ..files import replace_files
+
+    texts = {}
+    for path, nb in updates.items():
+        text = nbformat.writes(nb)
+        texts[path] = text if text.endswith("\n") else text + "\n"  # as nbformat.write
+    replace_files(texts, root, public=True)
 
 
-def write_back(path: Path, items: list[Item], scenarios: list[Scenario], normalize: bool = False) -> bool:
+def write_back(path: Path, items: list[Item], scenarios: list[Scenario], normalize: bool = False,
+               root: Path | None = None) -> bool:
     """Store parsed items in each cell's ``metadata.exam_builder``; optionally normalize the text.
 
     Returns whether the file changed. The write is atomic (a temporary file, then a rename).
     """
     nb = synced_notebook(path, items, scenarios, normalize)
     if nb is not None:
-        write_notebooks({path: nb})
+        write_notebooks({path: nb}, root)
     return nb is not None

@@ -41,7 +41,7 @@ def sync_bank(course: Course, paths: list[Path], normalize: bool = False) -> lis
         if updated is not None:
             updates[nb.path] = updated
     try:
-        write_notebooks(updates)
+        write_notebooks(updates, course.root)
     except OSError as exc:
         raise ExamBuilderError(f"cannot write {exc.filename}: {exc.strerror}; nothing was changed") from exc
     return list(updates)
@@ -53,6 +53,7 @@ def list_bank(course: Course, paths: list[Path]) -> Bank:
     for path in targets:
         if not path.exists():
             raise ExamBuilderError(f"{rel(path, course.root)}: no such file or folder; check the path")
+        course.require_inside(path)  # the link rule of `check`
     return load_bank(targets, lambda p: rel(p, course.root))
 
 

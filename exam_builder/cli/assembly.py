@@ -34,6 +34,8 @@ def build(course, exam: str, n_forms: int | None, seed: int | None, first_label:
     from ..assembly.build import build as run_build
     from ..assembly.exports import comparison_table
 
+    if item_stats is not None:
+        course.require_inside(item_stats)  # the link rule of every command, for a sheet kept in the course
     p_values, from_past = balancing_stats(course, exam, item_stats, author_estimates)
     if from_past:
         console.print(f"balancing on past sittings' facility for {len(p_values)} item(s); authors' estimates for the rest")

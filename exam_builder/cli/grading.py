@@ -177,11 +177,13 @@ def ratings(course, exam) -> None:
 @pass_course_db
 def results(course, exam, csv_path, actor, record) -> None:
     """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored)."""
+    from ..files import check_owned
     from ..grading.results import (competency_names, compute_results, record_outcomes, refuse_tampered, results_csv,
                                    write_atomic)
-
     from ..records.absence import absent_sittings, settle_course
 
+    if csv_path is not None:
+        check_owned(csv_path, course.root)  # before anything is recorded: a refused command changes nothing
     settle_course(course, exam_id=exam)  # no-shows past their window: absent, stored and audited
     res = compute_results(course, exam)
     console.print(results_table(course, exam, res, competency_names(course, res)))
@@ -195,7 +197,7 @@ def results(course, exam, csv_path, actor, record) -> None:
         n = record_outcomes(course, res, current_actor(actor))
         console.print(f"{n} outcome(s) recorded; {sum(1 for r in res if not r.final)} result(s) pending.")
     if csv_path is not None:
-        write_atomic(csv_path, results_csv(course, res))
+        write_atomic(csv_path, results_csv(course, res), root=course.root)
         console.print(f"results written to {rel(csv_path, course.root)}")
 
 
@@ -224,7 +226,7 @@ def item_analysis(course, exam, csv_path) -> None:
     for table in analysis_tables(reports):
         console.print(table)
     if csv_path is not None:
-        write_atomic(csv_path, analysis_csv(reports))
+        write_atomic(csv_path, analysis_csv(reports), root=course.root)
         console.print(f"item statistics written to {rel(csv_path, course.root)}")
 
 

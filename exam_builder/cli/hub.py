@@ -31,12 +31,13 @@ def hub_service(course, app, exam) -> None:
               help="Write the file here instead of printing it.")
 def hub_config(target) -> None:
     """Print (or write) a jupyterhub_config.py whose settings come from EXAM_HUB_* variables (deploy/README.md)."""
+    from ..files import replace_file
     from ..hub.config import CONFIG_TEMPLATE
 
     if target is None:
         click.echo(CONFIG_TEMPLATE, nl=False)
         return
-    target.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    replace_file(target, CONFIG_TEMPLATE, None, public=True)  # never through a link or into a pipe
     console.print(f"wrote {target}; start the hub with: jupyterhub -f {target}", highlight=False)
 
 

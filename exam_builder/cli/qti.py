@@ -61,7 +61,7 @@ def export_qti(course, item_ids: str | None, exam: str | None, form_label: str |
     if errors:
         raise ValidationFailed(errors)
     pkg = build_package(report.bank, report.rubrics, items, label=name)
-    path = write_zip(pkg, out or course.reports_dir / "qti" / f"{name}.zip")
+    path = write_zip(pkg, out or course.reports_dir / "qti" / f"{name}.zip", root=course.root)
     for old, new in pkg.identifiers.items():
         console.print(f"  item {old} has the QTI identifier {new} (ids must be XML names; import restores {old})",
                       highlight=False, markup=False)
@@ -95,7 +95,7 @@ def import_qti(course, package: Path, into: Path | None, skip_problems: bool) ->
 
     existing = set(load_bank([course.source_dir]).items) if course.source_dir.is_dir() else set()
     result = import_package(package, into or course.source_dir / "imported", existing,
-                            label=safe_rel(package, course.root), skip_problems=skip_problems)
+                            label=safe_rel(package, course.root), skip_problems=skip_problems, root=course.root)
     for problem in result.imported.problems:
         err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     skipped = f"; {result.skipped} item(s) left out for their errors" if result.skipped else ""

@@ -286,7 +286,7 @@ def eligibility(course, exam: str, csv_path: Path | None, on) -> None:
         rows = evaluate(s, course.policy, exam, today=_date(on))
     console.print(eligibility_table(rows, course.policy, exam))
     if csv_path is not None:
-        write_eligibility_csv(csv_path, rows)
+        write_eligibility_csv(csv_path, rows, course.root)
         console.print(f"written to {csv_path}")
 
 

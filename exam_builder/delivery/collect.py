@@ -6,9 +6,10 @@ that is one of the question's choices is ever written) and the open-response cel
 candidate's text, HTML-escaped; ``timestamp.txt`` holds the server's submit time in nbgrader's
 format. Everything is validated first, then each file is written atomically; running it again
 rewrites nothing that is already the same, and removes the temporary files a killed run left
-in the folders it writes (``.<name>.*.tmp``, older than the run). Whatever stands in a submission's
-place (a file or a link loop where a folder should be, a folder where a file should be) is named
-and nothing is written; a pipe or a link to a device in place of a file is replaced, never read.
+in the folders it writes (``.<name>.*.tmp``, older than the run). Every path it writes is the
+program's own (``files.check_owned``), checked for every submission before the first write: whatever
+stands in a submission's place (a file, a link, a pipe or a device where a folder should be;
+a folder, a link or a pipe where a file should be) is named, all at once, and nothing is written.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ..assembly.manifest import grade_ids
 from ..assembly.release import write_atomic
 from ..bank.model import METADATA_KEY
 from ..errors import Location, Problem, ValidationFailed
+from ..files import UnsafePath, check_owned, remove_file
 from ..kinds import kind_for
 from ..records.queries import sittings as sittings_q
 from .form_view import FormView, load_form_view, released_notebook_path
@@ -104,32 +106,30 @@ def glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
-def write_submission(nb_path: Path, nb_text: str, stamp: str, started: float) -> bool:
-    """Write one submission folder atomically, clearing what a killed run left; whether it changed."""
+def write_submission(nb_path: Path, nb_text: str, stamp: str, started: float, root: Path) -> bool:
+    """Write one submission folder atomically, clearing what a killed run left; whether it changed.
+
+    Its paths were checked (``unwritable``) before the first write; ``files`` checks each again as it writes."""
     for tmp in stale_temps(nb_path.parent, [nb_path.name, "timestamp.txt"], started):
-        tmp.unlink(missing_ok=True)
-    changed = write_atomic(nb_path, nb_text)
-    changed |= write_atomic(nb_path.parent / "timestamp.txt", stamp)
+        remove_file(tmp, root)
+    changed = write_atomic(nb_path, nb_text, root=root)
+    changed |= write_atomic(nb_path.parent / "timestamp.txt", stamp, root=root)
     return changed
 
 
 def unwritable(course, nb_path: Path) -> list[Problem]:
-    """What stands in the way of writing one submission: a file, a link loop or a pipe where a folder
-    of ``submitted/`` should be, or a folder where the notebook or ``timestamp.txt`` should be."""
-    folder = nb_path.parent
-    where = lambda p: str(p.relative_to(course.root)) if p.is_relative_to(course.root) else str(p)  # noqa: E731
-    chain = [folder]
-    while chain[-1] != course.submitted_dir and chain[-1].parent != chain[-1] and course.submitted_dir in chain[-1].parents:
-        chain.append(chain[-1].parent)
-    for path in reversed(chain):  # submitted/ first, then the candidate's folder, then the form's
-        if (path.exists() or path.is_symlink()) and not path.is_dir():
-            what = ("a symbolic link that loops or points nowhere" if path.is_symlink() and not path.exists()
-                    else "a file" if path.is_file() else "a pipe, socket or device")
-            return [Problem(Location(where(path)), f"{what} where a folder should be; remove it and collect again "
-                                                   "(nothing was written)")]
-    return [Problem(Location(where(f)), "a folder where the file should be; remove it and collect again "
-                                        "(nothing was written)")
-            for f in (nb_path, folder / "timestamp.txt") if f.is_dir() and not f.is_symlink()]
+    """What stands in the way of writing one submission, located: ``files.check_owned`` on the
+    notebook and ``timestamp.txt`` (from ``submitted/`` down every part a folder and no link, each
+    file a regular file or not there yet). A file, a link, a pipe or a device where a folder
+    should be, or anything but a regular file where a file should be, is named, never written through."""
+    problems: list[Problem] = []
+    for path in (nb_path, nb_path.parent / "timestamp.txt"):
+        try:
+            check_owned(path, course.root)
+        except UnsafePath as exc:
+            if exc.problem not in problems:  # the same folder in the way of both files: named once
+                problems.append(exc.problem)
+    return problems
 
 
 def collect(course, exam: str, console=None) -> Collected:
@@ -173,7 +173,7 @@ def collect(course, exam: str, console=None) -> Collected:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("collecting submissions", total=len(planned))
         for nb_path, nb_text, stamp in planned:
-            changed = write_submission(nb_path, nb_text, stamp, started)
+            changed = write_submission(nb_path, nb_text, stamp, started, course.root)
             (result.written if changed else result.unchanged).append(nb_path)
             progress.advance(task)
     return result

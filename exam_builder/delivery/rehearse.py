@@ -76,7 +76,8 @@ from rich.table import Table
 
 from .. import numbers
 from ..errors import ExamBuilderError, rel
-from ..safeload import copy_tree, read_text
+from ..files import copy_tree, private_dir, replace_file
+from ..safeload import read_text
 from .pageclient import PageClient, PageError, current_question, flag_box, go_to, question_number, submit_code
 
 #: nbgrader_config.py of a course is a few KB of settings.
@@ -213,14 +214,13 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
         raise ExamBuilderError(f"{src}/blueprint.yaml: no blueprint for exam {options.exam!r}; "
                                "give an exam whose items are in source/<EXAM>/")
     root = where / "course"
-    (root / "source").mkdir(parents=True)
     label = lambda p: rel(p, origin.root)  # noqa: E731
-    # through safeload: a link loop, a link out of the course, a pipe or a device is named, never read
-    copy_tree(src, root / "source" / options.exam, label)
+    # read through safeload: a link loop, a link out of the course, a pipe or a device is named, never read
+    copy_tree(src, root / "source" / options.exam, root, label)
     if (origin.root / "rubrics").exists():
-        copy_tree(origin.root / "rubrics", root / "rubrics", label)
+        copy_tree(origin.root / "rubrics", root / "rubrics", root, label)
     else:
-        (root / "rubrics").mkdir()
+        private_dir(root / "rubrics", root)
     drop = None
     if options.postgres:
         db_url, drop = _pg_database(options.postgres)
@@ -233,7 +233,7 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
                f"c.CourseDirectory.root = {str(root)!r}\nc.CourseDirectory.db_url = {db_url!r}\n"
                "# its database holds no reviews, and its forms reach no candidate: the headers' 'status: live' decide\n"
                "c.BankSettings.require_recorded_review = False\n")
-    (root / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    replace_file(root / "nbgrader_config.py", config, root)
     course = Course(root, db_url=db_url)
     if course.db_url == origin.db_url:  # belt and braces: the scratch copy must have its own database
         raise ExamBuilderError("the rehearsal's database would be the course's own; refusing")
@@ -242,9 +242,8 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
         rng = random.Random(options.seed)
         rows = [[f"rh-{i:03d}", FIRST[rng.randrange(len(FIRST))], f"Rehearsal{i:03d}",
                  f"rehearsal{i:03d}@example.org", "rehearsal"] for i in range(1, options.candidates + 1)]
-        roster = root / "rosters" / "roster.csv"
-        roster.parent.mkdir()
-        write_csv_atomic(roster, ["Candidate ID", "First Name", "Last Name", "Email", "Cohort"], rows)
+        roster = root / "rosters" / "roster.csv"  # write_csv_atomic makes its folder
+        write_csv_atomic(roster, ["Candidate ID", "First Name", "Last Name", "Email", "Cohort"], rows, root=course.root)
         import_roster(course, roster, ACTOR)
         with console.status("building and releasing the forms (nbgrader)"):
             build(course, options.exam, actor=ACTOR, reason="rehearsal", console=Console(quiet=True))
@@ -924,7 +923,8 @@ def rehearse(course, options: RehearsalOptions, console: Console) -> Figures:
         for line in figures.failed[:10] + figures.lost[:10] + figures.refused_on_screen[:10]:
             console.print(f"  {line}", highlight=False, markup=False)
         if options.json_path:
-            options.json_path.write_text(json.dumps(figures.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
+            replace_file(options.json_path, json.dumps(figures.to_json(), indent=2, default=str) + "\n", course.root,
+                         public=True)
         return figures
     finally:
         if scratch is not None:

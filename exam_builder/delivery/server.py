@@ -781,15 +781,14 @@ def staff_address(course, title: str, port: int, token: str, terminal: bool | No
     journal, a shared folder) the token never enters that output: the address with its token is
     written to ``<course>/.exam-builder/<app>-<port>.url`` (``0600``, in the course's private
     folder) and the line names that file."""
-    from ..assembly.release import write_atomic
-    from ..files import private_dir
+    from ..files import replace_file
 
     url = f"http://127.0.0.1:{port}/"
     if terminal if terminal is not None else sys.stdout.isatty():
         return f"{title}: {url}?token={token}"
     slug = re.sub(r"[^a-z]+", "-", title.lower()).strip("-")
-    path = private_dir(course.private_dir) / f"{slug}-{port}.url"
-    write_atomic(path, f"{url}?token={token}\n")
+    path = course.private_dir / f"{slug}-{port}.url"
+    replace_file(path, f"{url}?token={token}\n", course.root)  # checked: never through a link
     return f"{title}: {url} (the address with its token is in {path}, readable by this account only)"
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..errors import ExamBuilderError
-from ..files import PRIVATE_FILE, private_temp
+from ..files import check_owned, place_temp, private_temp
 from ..records import absence, access, audit, ledger
 from ..records.models import Exam, Sitting, SittingEvent, utcnow
 from ..records.queries import candidates as candidates_q, sittings as sittings_q
@@ -93,7 +93,8 @@ def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str
         raise ExamBuilderError("give the room (--room), it is printed on the seat cards and shown to the proctor")
     on = today or room_today(course)
     opens_at, closes_at = window_for(course, on, opens, closes)
-    key = course.secret
+    if write_cards:  # the seat cards' folder checked (files) before anything is made or recorded
+        check_owned(course.reports_dir, course.root, "dir")
     with course.db.transaction() as s:
         exam_row = s.get(Exam, exam)
         if exam_row is None:
@@ -102,6 +103,7 @@ def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str
         missing = sorted(set(candidates or []) - {p.id for p in people})
         if missing:
             raise ExamBuilderError(f"not on the roster: {', '.join(missing)}; import the roster first")
+        key = course.secret  # made on first need: not by a command refused above
         for person in people:
             try:
                 with s.begin_nested():
@@ -122,25 +124,32 @@ def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str
         # render the cards before committing: a template error leaves nothing half-written
         tmp = _cards_tmp(course, exam_row, room, result.opened) if (write_cards and result.opened) else None
     if tmp is not None:
-        result.seat_cards = _cards_in_place(course, tmp, exam, room)
+        result.seat_cards = _cards_in_place(course, tmp)
     return result
 
 
-def _cards_tmp(course, exam_row: Exam, room: str, opened: list[Opened]) -> str:
-    """The seat cards rendered into a private temporary file in ``exports/`` (codes: owner only)."""
+def _cards_tmp(course, exam_row: Exam, room: str, opened: list[Opened]) -> tuple[str, Path]:
+    """The seat cards rendered into a private temporary file in ``exports/`` (codes: owner only), and
+    where they go; both checked (``files``) before the sittings are committed."""
     html = render_seat_cards(course, exam_row, room, opened)
-    fd, tmp = private_temp(course.reports_dir, "seat-cards")
+    target = cards_path(course, exam_row.id, room)
+    check_owned(target, course.root)
+    fd, tmp = private_temp(course.reports_dir, "seat-cards", course.root)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(html)
-    return tmp
+    return tmp, target
 
 
-def _cards_in_place(course, tmp: str, exam: str, room: str) -> Path:
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-    target = course.reports_dir / f"seat-cards-{exam}-{_slug(room)}-{stamp}.html"
-    os.replace(tmp, target)
-    os.chmod(target, PRIVATE_FILE)
+def _cards_in_place(course, cards: tuple[str, Path]) -> Path:
+    tmp, target = cards
+    place_temp(tmp, target, course.root)  # made exclusively in the checked folder: never through a link
     return target
+
+
+def cards_path(course, exam: str, room: str) -> Path:
+    """Where the seat cards of a room opened now go (``exports/``)."""
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    return course.reports_dir / f"seat-cards-{exam}-{_slug(room)}-{stamp}.html"
 
 
 def _slug(text: str) -> str:
@@ -297,7 +306,8 @@ def reissue_codes(course, exam: str, room: str, actor: str, reason: str, on: dt.
     room's time zone) and that date's whole-day window.
     """
     _need(reason, actor)
-    key = course.secret
+    if write_cards:  # the seat cards' folder checked (files) before anything is made or recorded
+        check_owned(course.reports_dir, course.root, "dir")
     result = OpenResult()
     zone = room_zone(course)
     with course.db.transaction() as s:
@@ -307,6 +317,7 @@ def reissue_codes(course, exam: str, room: str, actor: str, reason: str, on: dt.
         rows = sittings_q.select_waiting_with_candidates(s, exam, room, on)
         if not rows:
             raise ExamBuilderError(f"no sitting of {exam} in room {room!r} is waiting to start; nothing to reissue")
+        key = course.secret  # made on first need: not by a command refused above
         for sit, cand in rows:
             code = new_code()
             sit.access_code_hash = hash_code(code, key)
@@ -321,7 +332,7 @@ def reissue_codes(course, exam: str, room: str, actor: str, reason: str, on: dt.
                                         sit.scheduled_on, sit.opens_at, sit.closes_at))
         tmp = _cards_tmp(course, exam_row, room, result.opened) if write_cards else None
     if tmp is not None:
-        result.seat_cards = _cards_in_place(course, tmp, exam, room)
+        result.seat_cards = _cards_in_place(course, tmp)
     return result
 
 

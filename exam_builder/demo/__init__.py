@@ -26,7 +26,8 @@ from rich.rule import Rule
 
 from ..course import Course
 from ..errors import ExamBuilderError, rel
-from ..safeload import copy_tree, read_text
+from ..files import copy_tree, replace_file
+from ..safeload import read_text
 
 STAGES = [
     ("bank", "Check the item bank"),
@@ -79,10 +80,10 @@ def prepare(target: Path, origin: Path) -> Course:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     label = lambda p: rel(p, origin)  # noqa: E731
-    for name in ("source", "rubrics"):  # through safeload: no link loop, no link out, no pipe or device read
-        copy_tree(origin / name, target / name, label, skip=(".ipynb_checkpoints", "*-[A-Z]"))
+    for name in ("source", "rubrics"):  # read through safeload: no link loop, no link out, no pipe or device read
+        copy_tree(origin / name, target / name, None, label, skip=(".ipynb_checkpoints", "*-[A-Z]"), public=True)
     config = origin / "nbgrader_config.py"
-    (target / "nbgrader_config.py").write_text(read_text(config, label(config), max_bytes=1024 * 1024), encoding="utf-8")
+    replace_file(target / "nbgrader_config.py", read_text(config, label(config), max_bytes=1024 * 1024), None, public=True)
     course = Course(target)
     course.db.upgrade()
     return course

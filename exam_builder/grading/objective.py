@@ -47,8 +47,8 @@ from ..records.states import ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .seal import course_key
 from .settings import grading_settings
-from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, nbgrader_checksum,
-                         score_submission, set_aside_message, where_of)
+from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, check_copy_targets,
+                         nbgrader_checksum, score_submission, set_aside_message, where_of)
 
 UNKNOWN_CANDIDATE = ScoreFlagKind.unknown_candidate
 
@@ -447,10 +447,12 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
         claims = claimed_forms(s, exam, assignments, [n for n in found.loose if n in roster])
     report = GradeReport(exam)
     console = console or Console(stderr=True)
+    planned = [(truth, mhash, *split_roster(found.folders[truth.assignment], roster)) for truth, mhash in truths]
+    for truth, _mhash, folders, _strangers in planned:  # every copy's path checked before the first score is stored
+        check_copy_targets(truth, folders)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        for n, (truth, mhash) in enumerate(truths):
-            folders, strangers = split_roster(found.folders[truth.assignment], roster)
+        for n, (truth, mhash, folders, strangers) in enumerate(planned):
             # what stands where a candidate's folder should be: set aside (scores pending), named
             aside = {c: why for c, why in found.odd[truth.assignment].items() if c in roster}
             aside |= {c: why for c, why in found.loose.items() if truth.assignment in claims.get(c, ())}

@@ -157,6 +157,7 @@ def open_items(course, exam: str) -> list[tuple[str, str | None]]:
 
 
 def load_rubric_for(course, rubric_id: str) -> Rubric:
+    course.require_inside(course.rubrics_dir)  # the link rule of `check`: never rubrics from out of the course
     rubrics, problems = load_rubrics([course.rubrics_dir], label=lambda p: str(p.relative_to(course.root)))
     errors = [p for p in problems if p.is_error]
     if errors:

@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
+from ..files import check_owned
 from ..errors import ExamBuilderError
 from ..records.models import Exam, utcnow
 from ..records.states import Outcome
@@ -262,7 +263,15 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
 
     Every report is rendered before any is written, and each is written through a temporary file:
     a report that cannot be made leaves every earlier one as it was, none half-written."""
-    results = compute_results(course, exam) if results is None else results
+    check_owned(course.feedback_dir, course.root, "dir")  # the folder first: before the seals' key is needed
+    if results is None:
+        # every report's path before the results are computed: computing them may store a key on first
+        # need (the rating queue's), and a refused command changes nothing, the database included
+        with course.db.read() as s:
+            for sitting, form, _cand in sittings_q.select_submitted_with_candidates(s, exam):
+                check_owned(course.feedback_path(sitting.candidate_id, form.assignment) / f"{form.assignment}.html",
+                            course.root)
+        results = compute_results(course, exam)
     with course.db.read() as s:
         ex = s.get(Exam, exam)
         title = (ex.title if ex and ex.title else None)
@@ -271,6 +280,8 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
             title = Manifest.model_validate(form.manifest).title if form else exam
     pages = [(course.feedback_path(r.candidate_id, r.assignment) / f"{r.assignment}.html",
               render_report(course, r, title)) for r in results]
+    for path, _html in pages:  # every report's path checked before the first is written
+        check_owned(path, course.root)
     for path, html in pages:
-        write_atomic(path, html)
+        write_atomic(path, html, root=course.root)
     return [path for path, _ in pages]

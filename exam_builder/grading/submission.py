@@ -30,6 +30,7 @@ from nbgrader.utils import compute_checksum, parse_utc
 
 from ..assembly.release import write_atomic
 from ..errors import Location
+from ..files import check_owned, private_dir, remove_file
 from ..kinds import kind_for
 from ..records.states import OBJECTIVE_FLAG_KINDS, ScoreFlagKind
 from ..safeload import (MAX_JSON_BYTES, LoadError, notebook_shape_problem, old_notebook_format, read_bytes, read_json,
@@ -358,21 +359,36 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     return result
 
 
+def check_copy_targets(truth: FormTruth, folders: list[Path]) -> None:
+    """Refuse, before anything is scored, an ``autograded/`` copy's path that is not the program's to
+    write (``files.check_owned``: a link, a file in place of a folder, ...)."""
+    if not truth.autograded_dir:
+        return
+    root = Path(truth.root) if truth.root else None
+    for folder in folders:
+        dest = Path(truth.autograded_dir) / folder.parent.name / truth.assignment
+        check_owned(dest, root, "dir")
+        for name in ("timestamp.txt", f"{truth.notebook}.ipynb"):
+            check_owned(dest / name, root)
+
+
 def _write_autograded(truth: FormTruth, name: str, raw: bytes, stamp: str | None, nb: dict, chosen: dict | None,
                       student: str) -> None:
     """A key-free copy for nbgrader's formgrader and feedback: as submitted, locked cells as released.
 
     Made of what was read (the notebook's bytes, the timestamp's text), never copied from the
-    submission's paths again: what the formgrader shows is what was scored.
+    submission's paths again: what the formgrader shows is what was scored. Written through
+    ``files`` (checked before anything was scored: ``check_copy_targets``; and again here).
     """
     dest = Path(truth.autograded_dir) / student / truth.assignment
-    dest.mkdir(parents=True, exist_ok=True)
+    root = Path(truth.root) if truth.root else None
+    private_dir(dest, root)  # checked (files): no link, folders only, inside the course
     if stamp is not None:
-        write_atomic(dest / "timestamp.txt", stamp)
-    elif (dest / "timestamp.txt").is_file():  # an earlier run's copy would claim a time this one could not read
-        (dest / "timestamp.txt").unlink()
+        write_atomic(dest / "timestamp.txt", stamp, root=root)
+    else:  # an earlier run's copy would claim a time this one could not read
+        remove_file(dest / "timestamp.txt", root)
     if chosen is None:  # honest submission: the file as it is (read_json proved it UTF-8)
-        write_atomic(dest / name, raw.decode("utf-8"))
+        write_atomic(dest / name, raw.decode("utf-8"), root=root)
         return
     keep_ids = {id(c) for c in chosen.values()}
     for cell in nb["cells"]:
@@ -398,4 +414,4 @@ def _write_autograded(truth: FormTruth, name: str, raw: bytes, stamp: str | None
         if t.locked and t.released_source is not None:
             cell["source"] = t.released_source
     # ASCII escapes: a lone surrogate typed into a cell is valid JSON but cannot be written as UTF-8
-    write_atomic(dest / name, json.dumps(nb, ensure_ascii=True, indent=1))
+    write_atomic(dest / name, json.dumps(nb, ensure_ascii=True, indent=1), root=root)

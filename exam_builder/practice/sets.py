@@ -15,8 +15,9 @@ Contract:
   (0600) with one audit entry. It holds its items' keys and rationales: they are practice keys,
   shown to the candidate after each answer. It never holds a certification item, so the practice
   app, which reads only this file, cannot reveal a certification key.
-- ``load_set``/``list_sets``/``scan_sets`` read sets back through ``safeload`` (a regular file, size and
-  depth limits), with a located error for every broken file; ``practice list`` names each one.
+- ``load_set``/``list_sets``/``scan_sets`` read sets back as the program's own files (``files.check_owned``:
+  no link on the way, a regular file) through ``safeload`` (size and depth limits), with a located
+  error for every broken file; ``practice list`` names each one.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..bank import Bank
 from ..bank.model import Item, Scenario
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
+from ..files import UnsafePath, check_owned
 from ..kinds import kind_for
 from ..policy import ProgramPolicy
 from ..rubrics.model import Rubric
@@ -209,6 +211,7 @@ def read_set(path: Path, label: str) -> PracticeSet:
 
 def load_set(course, name: str) -> PracticeSet:
     path = set_path(course, name)
+    check_owned(path, course.root)  # the program's own file (practice build writes it): never through a link
     return read_set(path, f"{safe_rel(course.practice_dir, course.root)}/{path.name}")  # the link, not its target
 
 
@@ -233,7 +236,10 @@ def scan_sets(course) -> tuple[list[PracticeSet], list[Problem]]:
                                                      "practice/); remove it, then build the sets again"))
         return sets, problems
     try:
+        check_owned(folder, course.root, "dir")  # a link to a folder: named, its files are not the program's own
         paths = sorted(folder.glob("*.json"))
+    except UnsafePath as exc:
+        return sets, [exc.problem]
     except OSError as exc:
         return sets, [Problem(Location(where), f"cannot read the folder ({exc.strerror or exc}); check its permissions")]
     for path in paths:
@@ -243,9 +249,12 @@ def scan_sets(course) -> tuple[list[PracticeSet], list[Problem]]:
                                                      "at most 48); it is not offered: rename or remove it"))
             continue
         try:
+            check_owned(path, course.root)  # never through a link (files), then the loader's type and size checks
             sets.append(read_set(path, label))
         except ValidationFailed as exc:
             problems += exc.problems
+        except UnsafePath as exc:
+            problems.append(exc.problem)
         except ExamBuilderError as exc:
             problems.append(Problem(Location(label), str(exc).removeprefix(f"{label}: ")))
     return sets, problems
@@ -264,6 +273,7 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
     exam = course.exam_name(exam)
     path = set_path(course, name)
     bank, rubrics = load_checked_bank(course, exam)
+    check_owned(path, course.root)  # before anything is recorded: a refused command changes nothing
     actor = audit.current_actor(actor or None)
     with course.db.transaction() as s:
         manifests = [Manifest.model_validate(f.manifest) for f in forms_q.select_forms(s)]
@@ -275,5 +285,5 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
                                    "a title of its own with --title")
         audit.record(s, actor, "practice_set_built", "practice_set", name, items=[i.id for i in pset.items],
                      forms_compared=len(pset.proof.forms), certification_items_compared=pset.proof.certification_items)
-        write_atomic(path, set_json(pset))  # last: a failed write rolls the audit entry back
+        write_atomic(path, set_json(pset), root=course.root)  # last: a failed write rolls the audit entry back
     return pset, path

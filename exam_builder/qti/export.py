@@ -11,11 +11,11 @@ importer reads back.
 A QTI package carries the keys by nature: it is a staff export, written under ``exports/``
 like the form keys, never under ``release/``. Every file is validated against the IMS schemas
 (``qti.schema``) before anything is written; the zip is written to a temporary file and renamed,
-``0600`` in folders made ``0700`` whatever the umask (``files.private_temp``).
+``0600`` in folders made ``0700`` whatever the umask (``files.replace_file``).
 """
 from __future__ import annotations
 
-import os
+import io
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from lxml import etree
 from ..bank import Bank
 from ..bank.model import Item, Scenario, points_text
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
-from ..files import private_temp
+from ..files import replace_file
 from ..kinds import kind_for
 from ..rubrics.model import Rubric
 from . import schema
@@ -220,22 +220,19 @@ def _safe(build, obj: Item | Scenario, problems: list[Problem]) -> bytes:
         return b""
 
 
-def write_zip(pkg: Package, out: Path) -> Path:
+def write_zip(pkg: Package, out: Path, *, root: Path | None = None) -> Path:
     """The package as a zip at ``out``, all or nothing (a temporary file in the same folder, renamed).
 
     It holds every key: the file is ``0600`` and every folder made for it ``0700`` (``files``), like
-    the other staff exports; a folder that exists already is left as it is."""
-    fd, tmp = private_temp(out.parent, out.name)  # folders made 0700, the file 0600, whatever the umask
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in pkg.files.items():
-                info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))  # reproducible bytes
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    the other staff exports; a folder that exists already is left as it is. ``root``: the course's,
+    so the path is checked first (``files.check_owned``: no link, the right type)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in pkg.files.items():
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))  # reproducible bytes
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    replace_file(out, buf.getvalue(), root)
     return out
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -533,7 +534,7 @@ def notebook_cells(imported: Imported, source: str) -> list[str]:
     return cells
 
 
-def write_notebook(cells: list[str], path: Path) -> None:
+def write_notebook(cells: list[str], path: Path, root: Path | None) -> None:
     """The notebook at ``path``, all or nothing (a temporary file in the folder, then a rename)."""
     import nbformat
 
@@ -543,8 +544,7 @@ def write_notebook(cells: list[str], path: Path) -> None:
     nb.cells = [nbformat.v4.new_markdown_cell(c) for c in cells]
     for n, c in enumerate(nb.cells):
         c["id"] = f"c{n:04d}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_notebooks({path: nb})
+    write_notebooks({path: nb}, root)  # checked (files): no link, folders made as needed
 
 
 @dataclass
@@ -555,7 +555,7 @@ class ImportResult:
 
 
 def import_package(package: Path, into: Path, existing_ids: set[str], label: str | None = None,
-                   skip_problems: bool = False) -> ImportResult:
+                   skip_problems: bool = False, root: Path | None = None) -> ImportResult:
     """Read ``package`` and write ``into/<package name>.ipynb``; ``ValidationFailed`` (nothing written)
     on any error, unless ``skip_problems`` (the items with errors are left out and reported)."""
     from ..errors import ExamBuilderError, ValidationFailed
@@ -576,9 +576,9 @@ def import_package(package: Path, into: Path, existing_ids: set[str], label: str
     if imported.refused or (errors and not skip_problems):  # a refused package is never written, even in part
         raise ValidationFailed(imported.problems)
     path = into / f"{re.sub(r'[^A-Za-z0-9._-]+', '-', package.stem) or 'qti'}.ipynb"
-    if path.exists():
+    if os.path.lexists(path):
         raise ExamBuilderError(f"{path} already exists; import into another folder (--into) or move it away")
     if not imported.items:
         raise ValidationFailed(imported.problems + [Problem(Location(label), "no item could be imported")])
-    write_notebook(notebook_cells(imported, package.name), path)
+    write_notebook(notebook_cells(imported, package.name), path, root)
     return ImportResult(path, imported, skipped=len({p.location.item for p in errors}) if errors else 0)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +24,9 @@ from pathlib import Path
 
 from .. import numbers
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
-from ..files import private_temp
+from ..files import replace_file
 from ..numbers import NumberError
-from ..safeload import read_text
+from ..safeload import read_text, require_inside
 from .text import shown, text_problem
 
 EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z")
@@ -206,6 +205,8 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
     """
     path = Path(path)
     label = rel(path, root)
+    if root is not None:  # the link rule of every command: a sheet in the course is never read from out of it
+        require_inside(path, [(root, "the course")], label)
     if not path.exists() and not path.is_symlink():
         raise ExamBuilderError(f"{label}: no such file")
     try:
@@ -283,15 +284,11 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
     return result
 
 
-def write_csv_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Write a CSV file all at once: a temporary file beside it, renamed into place."""
-    fd, tmp = private_temp(path.parent, path.name)  # candidate records: owner only
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_csv_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, root: Path | None) -> None:
+    """Write a CSV file all at once: a temporary file beside it, renamed into place (``files.replace_file``:
+    ``0600``, candidate records; ``root``, the course's, has the path checked first)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    replace_file(path, buf.getvalue(), root)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ExamBuilderError
-from ..files import make_private
+from ..files import create_private_file, make_private
 
 # nbgrader's Gradebook runs the `alembic` command of its own environment; make it findable
 # when exam-builder runs from a virtualenv that is not activated.
@@ -57,13 +57,9 @@ def _private_sqlite_file(url: str) -> None:
     database file, so they are private too.
     """
     path = sqlite_path(url)
-    if path is None or path.exists() or not path.parent.is_dir():
+    if path is None or os.path.lexists(path) or not path.parent.is_dir():
         return
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        os.chmod(path, 0o600)
-    except FileExistsError:
-        pass
+    create_private_file(path, b"", None)  # exclusively: never through a link, never over another process's
 
 
 def make_private_sqlite(url: str) -> None:

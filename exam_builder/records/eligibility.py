@@ -153,7 +153,7 @@ def evaluate(
     return result
 
 
-def write_eligibility_csv(path, rows: list[Eligibility]) -> None:
+def write_eligibility_csv(path, rows: list[Eligibility], root) -> None:
     """The eligibility table as CSV, every reason in one column (it holds names: keep it out of git)."""
     from .csvfile import write_csv_atomic
 
@@ -162,4 +162,4 @@ def write_eligibility_csv(path, rows: list[Eligibility]) -> None:
                      [[e.candidate_id, e.name, e.cohort, "yes" if e.eligible else "no",
                        " ".join(e.late_or_absent), str(e.participation or "-"), e.attempts_used,
                        e.attempts_left, "-" if e.next_allowed_on is None else str(e.next_allowed_on),
-                       "; ".join(e.reasons)] for e in rows])
+                       "; ".join(e.reasons)] for e in rows], root=root)

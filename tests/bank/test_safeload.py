@@ -15,7 +15,7 @@ import pytest
 
 from bank_helpers import CORPUS, problem_lines, run_cli
 
-from exam_builder import safeload
+from exam_builder import files, safeload
 from exam_builder.bank import load_bank
 from exam_builder.errors import ExamBuilderError
 from exam_builder.safeload import LoadError, json_depth_over, load_yaml, read_json, read_notebook, walk_files
@@ -293,11 +293,16 @@ def test_copy_tree_refuses_what_a_copy_would_read_through_and_copies_nothing(tmp
      "loop": lambda: odd_path.symlink_to("odd.png"), "out": lambda: odd_path.symlink_to(outside)}[odd]()
     label = lambda p: str(p.relative_to(tmp_path))  # noqa: E731
     with pytest.raises(ExamBuilderError) as exc:
-        safeload.copy_tree(src, tmp_path / "dest", label)
+        files.copy_tree(src, tmp_path / "dest", tmp_path, label)
     assert str(exc.value).splitlines()[0] == message.format(out=outside)
     assert not (tmp_path / "dest").exists()
     odd_path.unlink()
-    written = safeload.copy_tree(src, tmp_path / "dest", label)
+    # the copy is written through files: never through a link planted where it goes
+    (tmp_path / "dest").symlink_to(outside.parent / "src")
+    with pytest.raises(files.UnsafePath, match="^dest: a symbolic link"):
+        files.copy_tree(src, tmp_path / "dest", tmp_path, label)
+    (tmp_path / "dest").unlink()
+    written = files.copy_tree(src, tmp_path / "dest", tmp_path, label)
     assert sorted(str(p.relative_to(tmp_path / "dest")) for p in written) == ["items.ipynb", "sub/figure.png"]
     assert (tmp_path / "dest" / "sub" / "figure.png").read_bytes() == b"\x89PNG"
 
@@ -312,6 +317,9 @@ def test_a_course_configuration_that_is_no_file_is_named_not_waited_on(mini_cour
     {"pipe": lambda: fifo(config), "dev-zero": lambda: endless(config), "folder": config.mkdir}[odd]()
     out = run_cmd(mini_course, "check")  # every command reads it first: a pipe used to hang them all
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    what = ("a folder named like a file; rename the folder (only files are read)" if odd == "folder"
-            else "not a regular file (a pipe or device?); remove it")
-    assert f"error: {config}: {what}. Fix the file and run again." in out.stderr
+    what = {"folder": "a folder named like a file; rename the folder (only files are read). Fix the file and run again.",
+            "pipe": "not a regular file (a pipe or device?); remove it. Fix the file and run again.",
+            # the link rule of every command comes first: a link to a device is a link out of the course
+            "dev-zero": "a symbolic link out of the course (/dev/zero); links out of it are not followed: copy the "
+                        "file in instead"}[odd]
+    assert f"error: {config}: {what}" in out.stderr

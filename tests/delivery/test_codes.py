@@ -542,12 +542,12 @@ def test_the_database_and_every_file_with_keys_or_codes_is_private(tmp_path, dco
     c.db.dispose()
     # exports (keys), form sources, seat cards: files 0600 in folders made 0700
     key = root / "exports" / "cps" / "keys" / "cps-A-key.csv"
-    write_atomic(key, "number,key\n1,A\n")
+    write_atomic(key, "number,key\n1,A\n", root=c.root)
     assert _mode(key) == 0o600
     assert all(_mode(p) == 0o700 for p in (root / "exports", root / "exports" / "cps", key.parent))
-    write_atomic(key, "number,key\n1,A\n")  # unchanged: still private
+    write_atomic(key, "number,key\n1,A\n", root=c.root)  # unchanged: still private
     src = root / "source" / "cps-Z" / "cps-Z.ipynb"
-    write_atomic(src, "{}")
+    write_atomic(src, "{}", root=c.root)
     assert _mode(src) == 0o600 and _mode(src.parent) == 0o700
     res = ops.open_sittings(dcourse, formkit.EXAM, "R5", "coordinator-lee", ["c006"])
     assert _mode(res.seat_cards) == 0o600 and _mode(res.seat_cards.parent) == 0o700

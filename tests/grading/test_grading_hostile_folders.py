@@ -5,8 +5,9 @@ Through the real commands in a process of their own (``hostilekit.run_cmd``: a h
 a pipe, a link to ``/dev/zero``, a folder or foreign bytes as ``timestamp.txt`` are flagged and the
 notebook scored (and the formgrader's copy is what was read); a file, a link loop, a pipe or a
 device where a candidate's folder should be is set aside and named (earlier scores withdrawn,
-never kept silently), `collect` refuses it by name and changes nothing; malformed cells are named
-and the rest of the notebook is scored.
+never kept silently); `collect` refuses what stands where it writes (anything but a folder where a
+folder goes, anything but a regular file where a file goes, any link: ``files.check_owned``), names
+every one and changes nothing; malformed cells are named and the rest of the notebook is scored.
 """
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ def scores(course, cand: str) -> dict[str, float | None]:
     """Grade cell -> auto score of one candidate (objective and open cells)."""
     return {name: v[0] for (student, name, table), v in gradebook_rows(course).items()
             if student == cand and table == "grade"}
+
+
+def lines_of(stderr: str) -> list[str]:
+    """The lines of a command's errors, without the ``error: `` the first one starts with."""
+    return [line.removeprefix("error: ") for line in stderr.splitlines()]
 
 
 def folder(course, cand: str):
@@ -103,15 +109,26 @@ def test_a_timestamp_that_is_no_small_text_file_is_flagged_and_the_notebook_scor
         for cand in TIMESTAMPS:
             assert scores(gcourse, cand) == scores(clean, cand), cand
 
-    # collect writes every timestamp again as a regular file: a pipe or a link to a device is
-    # replaced, never read; a folder in its place is named and nothing at all is written
+    # collect writes only where the program may (files.check_owned, issue 23: no link, the type expected):
+    # a pipe, a link (to a device, to nothing) or a folder in a timestamp's place is named, all at once,
+    # and nothing at all is written; once they are removed, collect writes every timestamp again
     before = snapshot(gcourse.submitted_dir)
     refused = run_cmd(gcourse.root, "collect", "cps")
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert ("submitted/cand003/cps-A/timestamp.txt: a folder where the file should be; remove it and collect "
-            "again (nothing was written)") in refused.stderr
+    link = ("where exam-builder writes a file; it never writes or clears anything through a link: remove the link "
+            "(exam-builder makes the file itself)")
+    for cand, what in [("cand001", "a pipe where exam-builder writes a file; move it away (exam-builder writes the "
+                                   "file itself)"),
+                       ("cand002", f"a symbolic link (to /dev/zero) {link}"),
+                       ("cand003", "a folder where exam-builder writes a file; move it away (exam-builder writes the "
+                                   "file itself)"),
+                       ("cand006", f"a symbolic link (to gone.txt) {link}")]:
+        assert f"submitted/{cand}/{FORM_OF[cand]}/timestamp.txt: {what}" in lines_of(refused.stderr), refused.stderr
+    assert "4 error(s); nothing was written" in refused.stderr
     assert snapshot(gcourse.submitted_dir) == before
     shutil.rmtree(folder(gcourse, "cand003") / "timestamp.txt")
+    for cand in ("cand001", "cand002", "cand006"):
+        (folder(gcourse, cand) / "timestamp.txt").unlink()
     done = run_cmd(gcourse.root, "collect", "cps")
     assert done.returncode == 0, done.stderr
     for cand in TIMESTAMPS:
@@ -191,16 +208,20 @@ def test_anything_in_a_submissions_place_is_set_aside_and_named_never_skipped(gc
     shown = CliRunner().invoke(cli, ["--course", str(gcourse.root), "flags", "cps"])
     assert shown.exit_code == 0 and all(c in shown.output for c in [*aside, "notes.txt", "stranger", "cand007"])
 
-    # collect cannot write into them: named, and nothing is written
+    # collect cannot write into them (files.check_owned): each named, and nothing is written
     before = snapshot(sub)
     refused = run_cmd(gcourse.root, "collect", "cps")
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    for where, what in [("submitted/cand001/cps-A", "a file"), ("submitted/cand002/cps-B",
-                        "a symbolic link that loops or points nowhere"), ("submitted/cand003", "a file"),
-                        ("submitted/cand004/cps-B", "a pipe, socket or device"),
-                        ("submitted/cand005", "a pipe, socket or device")]:
-        assert f"{where}: {what} where a folder should be; remove it and collect again (nothing was written)" \
-            in refused.stderr, where
+    moved = "where exam-builder makes a folder; move it away (exam-builder makes the folder itself)"
+    link = ("where exam-builder writes a folder; it never writes or clears anything through a link: remove the link "
+            "(exam-builder makes the folder itself)")
+    for where, what in [("submitted/cand001/cps-A", f"a file {moved}"),
+                        ("submitted/cand002/cps-B", f"a symbolic link (to cps-B) {link}"),
+                        ("submitted/cand003", f"a file {moved}"),
+                        ("submitted/cand004/cps-B", f"a pipe {moved}"),
+                        ("submitted/cand005", f"a symbolic link (to /dev/zero) {link}")]:
+        assert f"{where}: {what}" in lines_of(refused.stderr), refused.stderr
+    assert "5 error(s); nothing was written" in refused.stderr, refused.stderr
     assert snapshot(sub) == before
 
     # removed: collected again from the journal, graded, nothing left to look at

@@ -37,6 +37,7 @@ def test_practice_list_names_every_broken_set_file_and_lists_the_good_one(with_a
     endless(folder / "zero.json")
     (folder / "folder.json").mkdir()
     (folder / "loop.json").symlink_to("loop.json")
+    (folder / "alias.json").symlink_to(good.name)  # a link to a good set: sets are the program's own, never linked
     (folder / "deep.json").write_text('{"name": "deep", "items": ' + "[" * 50_000 + "]" * 50_000 + "}")
     (folder / "latin.json").write_bytes('{"name": "latin", "title": "Pr\xe1ctica"}'.encode("latin-1"))
     (folder / "wide.json").write_bytes(json.dumps(data).encode("utf-16"))
@@ -52,28 +53,36 @@ def test_practice_list_names_every_broken_set_file_and_lists_the_good_one(with_a
     assert "Traceback" not in out.stdout + out.stderr
     assert "good" in out.stdout and pset.title in out.stdout  # the readable set is still listed
     errors = out.stderr
+    # practice sets are the program's own files (practice build writes them): any link, or anything
+    # but a regular file, is named by files.check_owned; what is in a file, by safeload
     expected = [
+        "practice/alias.json: a symbolic link (to good.json) where exam-builder writes a file; it never writes or "
+        "clears anything through a link: remove the link (exam-builder makes the file itself)",
         "practice/Bad Name.json: not a practice set's name (lower-case letters, digits and '-', at most 48); it is "
         "not offered: rename or remove it",
         "practice/deep.json:line 1: practice set JSON nested more than 100 levels deep, which no real file is; " + REBUILD,
-        "practice/folder.json: a folder named like a file; rename the folder (only files are read)",
+        "practice/folder.json: a folder where exam-builder writes a file; move it away (exam-builder writes the file "
+        "itself)",
         "practice/huge.json: the file is 9.0 MB, over the 8.0 MB limit; " + REBUILD,
         "practice/latin.json:line 1: cannot read the file (not UTF-8 text at byte 31); " + REBUILD,
-        "practice/loop.json: cannot read the file (Too many levels of symbolic links); " + REBUILD,
+        "practice/loop.json: a symbolic link (to loop.json) where exam-builder writes a file; it never writes or "
+        "clears anything through a link: remove the link (exam-builder makes the file itself)",
         f"practice/no-stem.json:column items.1.points: not a practice set file (Input should be a valid number, unable "
         f"to parse string as a number); {REBUILD}",
-        "practice/pipe.json: not a regular file (a pipe or device?); remove it",
+        "practice/pipe.json: a pipe where exam-builder writes a file; move it away (exam-builder writes the file "
+        "itself)",
         "practice/wide.json: cannot read the file (UTF-16 text, not UTF-8); " + REBUILD,
-        "practice/zero.json: not a regular file (a pipe or device?); remove it",
+        "practice/zero.json: a symbolic link (to /dev/zero) where exam-builder writes a file; it never writes or "
+        "clears anything through a link: remove the link (exam-builder makes the file itself)",
     ]
     for line in expected:
         assert line in errors, (line, errors)
-    assert "10 error(s)" in errors
+    assert "11 error(s)" in errors
     assert snapshot(course.root / "practice") == before  # a listing changes nothing
 
     # the practice app offers only the readable set; the broken ones are named by load_set too
     sets, problems = scan_sets(course)
-    assert [s.name for s in sets] == ["good"] and len(problems) == 10
+    assert [s.name for s in sets] == ["good"] and len(problems) == 11
     with pytest.raises(ValidationFailed) as exc:
         load_set(course, "deep")
     assert str(exc.value).startswith("practice/deep.json:line 1: practice set JSON nested more than 100 levels deep")

@@ -99,7 +99,7 @@ def run(ctx) -> None:
     console.print(f"{counts['pass']} passed, {counts['fail']} did not pass, {counts['pending']} pending; "
                   f"{recorded} outcome(s) recorded in the candidates' records", highlight=False)
     out = course.reports_dir / exam / "results.csv"
-    write_atomic(out, results_csv(course, results))
+    write_atomic(out, results_csv(course, results), root=course.root)
     paths = write_feedback(course, exam, results)
     console.print(f"results: {out.relative_to(course.root)}; {len(paths)} score report(s) under feedback/ "
                   "(total, pass or fail, a subscore per competency, next step; no items or keys)", highlight=False)

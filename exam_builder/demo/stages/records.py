@@ -73,7 +73,7 @@ def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date 
         k = len(roster) + 1
         roster.append([cid(k), first, last, f"{first}.{last}{k}@example.org".lower(), COHORT, ended])
     paths = {name: folder / f"{name}.csv" for name in ("roster", "accommodations", "attendance", "homework")}
-    write_csv_atomic(paths["roster"], ["Candidate ID", "First Name", "Last Name", "Email", "Cohort", "Training ended"], roster)
+    write_csv_atomic(paths["roster"], ["Candidate ID", "First Name", "Last Name", "Email", "Cohort", "Training ended"], roster, root=None)
 
     acc = [[cid(k), "extended_time", m, "", "2026-01-15", "2026-01-10", "approved", "Coordinator Lee"]
            for k, m in EXTENDED.items()]
@@ -82,7 +82,7 @@ def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date 
     acc.append([cid(SEPARATE_ROOM), "separate_room", "", "", "2026-01-18", "2026-01-11", "approved", "Coordinator Lee"])
     acc.append([cid(REQUESTED_ONLY), "extended_time", "", "", "", "2026-02-02", "requested", ""])
     write_csv_atomic(paths["accommodations"], ["candidate id", "kind", "multiplier", "details", "letter on file",
-                                               "requested on", "status", "approved by"], acc)
+                                               "requested on", "status", "approved by"], acc, root=None)
 
     attendance = []
     for k in range(1, n + 1):
@@ -93,7 +93,7 @@ def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date 
         for c in range(1, CLASSES + 1):
             for m in range(1, 4):
                 attendance.append([cid(k), c, m, misses.get((c, m), "present")])
-    write_csv_atomic(paths["attendance"], ["candidate", "class", "module", "status"], attendance)
+    write_csv_atomic(paths["attendance"], ["candidate", "class", "module", "status"], attendance, root=None)
 
     homework = []
     for k in range(1, n + 1):
@@ -101,7 +101,7 @@ def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date 
             done = rng.random() < 0.9
             homework.append([cid(k), f"homework-{c}", c, "yes" if done else "no", 10 if done else "", 10])
     write_csv_atomic(paths["homework"], ["candidate", "assignment", "class", "turned in", "score", "max score"],
-                     homework)
+                     homework, root=None)
     return paths
 
 
