@@ -153,10 +153,13 @@ def void(course, sitting_id, reason, actor) -> None:
 @sitting.command("absent")
 @click.argument("sitting_id", metavar="SITTING", type=int)
 @click.option("--reason", required=True, help="Why (kept in the audit trail), e.g. 'called in sick'.")
-@click.option("--by", "actor", default=None, help="Who marks the candidate absent.")
+@click.option("--by", "actor", required=True, help="Who marks the candidate absent (kept in the audit trail).")
 @pass_course_db
 def absent(course, sitting_id, reason, actor) -> None:
     """Mark a candidate who is not coming absent before the sign-in closes (their code stops working).
+
+    SITTING is the sitting's number: the "sitting" column of `exam-builder attempts CANDIDATE`,
+    or the proctor's view ("Actions for NAME (CANDIDATE, sitting N)" under the candidate's card).
 
     A sitting still not started when its sign-in window closes becomes absent by itself. Whether
     an absent sitting uses an attempt is c.ProgramPolicy.absent_counts_as_attempt (CPS: it does not).

@@ -178,8 +178,7 @@ def ratings(course, exam) -> None:
 def results(course, exam, csv_path, actor, record) -> None:
     """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored)."""
     from ..files import check_owned
-    from ..grading.results import (competency_names, compute_results, record_outcomes, refuse_tampered, results_csv,
-                                   write_atomic)
+    from ..grading.results import competency_names, compute_results, record_outcomes, results_csv, write_atomic
     from ..records.absence import absent_sittings, settle_course
 
     if csv_path is not None:
@@ -192,9 +191,9 @@ def results(course, exam, csv_path, actor, record) -> None:
     if absent:
         shown = ", ".join(f"{cid} (sitting {sid})" for sid, cid in absent)
         console.print(f"{len(absent)} absent sitting(s), no-shows with no result: {shown}", highlight=False)
-    refuse_tampered(res)  # named, and nothing recorded or written
+    # a score changed outside exam-builder: named, and nothing recorded or written (with --no-record too)
+    n = record_outcomes(course, res, current_actor(actor), write=record)
     if record:
-        n = record_outcomes(course, res, current_actor(actor))
         console.print(f"{n} outcome(s) recorded; {sum(1 for r in res if not r.final)} result(s) pending.")
     if csv_path is not None:
         write_atomic(csv_path, results_csv(course, res), root=course.root)
@@ -240,9 +239,10 @@ def results_table(course, exam: str, res, comps, wide: bool | None = None) -> Ta
     t = Table(title=f"{exam}: results" + ("" if wide else " (subscores per competency: --csv, or a wider terminal)"))
     for col in ("candidate", "form", "try", "objective", "written", "total", *[n for _c, n in comps], "result", "next step"):
         t.add_column(col, no_wrap=col not in ("next step",))
-    style = {"pass": "green", "fail": "red", "pending": "dim"}
+    style = {"pass": "green", "fail": "red", "pending": "dim", "withheld": "bold red"}
     for r in res:
+        status = "withheld" if r.tampered else r.status  # a changed score's figures are never shown as if real
         t.add_row(r.candidate_id, r.assignment, str(r.attempt_no), r.objective.text(), r.open_response.text(), r.total.text(),
                   *[r.competencies[c].text() if c in r.competencies else "" for c, _n in comps],
-                  f"[{style[r.status]}]{r.status}[/]", escape(r.next_step))
+                  f"[{style[status]}]{status}[/]", escape(r.next_step))
     return t

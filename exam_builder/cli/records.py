@@ -305,6 +305,7 @@ def _outcome_text(e, policy) -> str:
 @pass_course_db
 def attempts(course, candidate: str, exam: str | None) -> None:
     """A candidate's sittings: forms, outcomes, voids, tutoring, and their standing."""
+    from ..grading.results import outcomes_in_question
     from ..records import accommodations, ledger
     from ..records.absence import settle_course
     from ..records.roster import get_candidate
@@ -319,14 +320,22 @@ def attempts(course, candidate: str, exam: str | None) -> None:
     console.print(f"{who}; time limit {limit} min" + (f"; approved: {', '.join(kinds)}" if kinds else ""))
     table = _table("sitting", "exam", "seq", "attempt", "form", "status", "opened", "submitted", "limit",
                    "outcome", "void", "tutoring offered / attended")
+    in_question = outcomes_in_question(course, candidate, exam)  # a score changed after the outcome was recorded
     for e in entries:
         table.add_row(str(e.sitting_id), e.exam_id, str(e.seq), _fmt(e.attempt_no), e.form, e.status,
                       _fmt(e.opened_at), _fmt(e.submitted_at),
                       f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
-                      _outcome_text(e, course.policy), escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
+                      _outcome_text(e, course.policy) + (" [bold red](in question)[/]" if e.sitting_id in in_question
+                                                         else ""), escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
                       f"{_fmt(e.tutoring_offered_on)} / {_fmt(e.tutoring_attended_on)}"
                       if e.tutoring_offered_on else "-")
     console.print(table if entries else "no sittings yet")
+    for sid, changed in sorted(in_question.items()):
+        console.print(f"[bold red]sitting {sid}: the outcome recorded rests on a score changed outside exam-builder "
+                      f"after it was recorded[/] (put the score back, then run `exam-builder results` again):",
+                      highlight=False, soft_wrap=True)
+        for line in changed:
+            console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @click.command()

@@ -103,7 +103,7 @@ class GradebookWriter:
     def _existing(self, students: list[str]) -> tuple[dict, dict, dict, dict]:
         subs: dict[str, str] = {}
         nbs: dict[str, str] = {}
-        grades: dict[tuple[str, str], tuple[str, float | None, float | None, bool]] = {}
+        grades: dict[tuple[str, str], tuple[str, float | None, float | None, bool, float | None]] = {}
         comments: dict[tuple[str, str], str] = {}
         for sid, student, nbid in q.select_submissions(self.conn, self.cells.assignment_id,
                                                        self.cells.notebook_id, students):
@@ -111,8 +111,8 @@ class GradebookWriter:
             if nbid:
                 nbs[student] = nbid
         grade_rows, comment_rows = q.select_grades_and_comments(self.conn, list(nbs.values()))
-        for gid, nbid, cid, auto, manual, needs in grade_rows:
-            grades[(nbid, cid)] = (gid, auto, manual, bool(needs))
+        for gid, nbid, cid, auto, manual, needs, extra in grade_rows:
+            grades[(nbid, cid)] = (gid, auto, manual, bool(needs), extra)
         for mid, nbid, cid in comment_rows:
             comments[(nbid, cid)] = mid
         return subs, nbs, grades, comments
@@ -127,14 +127,16 @@ class GradebookWriter:
         if not batch:
             return WriteReport()
         with large_cache(self.conn):
-            report = self._write(batch)
-            seal(self.conn, self.key, self.assignment,
+            report, values = self._write(batch)
+            seal(self.conn, self.key, self.assignment,  # sealed from what was written, not read back
                  {(b.student, name): ({AUTO} if name in b.auto else set())
-                  for b in batch for name in self.cells.grade_cells})
+                  for b in batch for name in self.cells.grade_cells}, values)
             return report
 
-    def _write(self, batch: list[SubmissionScores]) -> WriteReport:
+    def _write(self, batch: list[SubmissionScores]) -> tuple[WriteReport, dict]:
+        """The rows written, and every grade of the batch as it now stands ((student, cell) -> values)."""
         report = WriteReport()
+        values: dict[tuple[str, str], tuple[float | None, float | None, float | None]] = {}
         students = [b.student for b in batch]
         self.ensure_students(students)
         subs, nbs, grades, comments = self._existing(students)
@@ -172,6 +174,7 @@ class GradebookWriter:
                     auto, needs = old_auto, None
                 old_total += old_auto or 0.0
                 new_total += auto or 0.0
+                values[(b.student, name)] = (auto, manual, existing[4] if existing else None)
                 if existing is None:
                     new_grades.append({"id": next(ids), "notebook_id": nbid, "cell_id": cid, "auto_score": auto,
                                        "manual_score": None, "extra_credit": None,
@@ -186,7 +189,9 @@ class GradebookWriter:
                 elif name in b.comments:
                     upd_comments.append({"_id": existing_c, "auto_comment": b.comments[name]})
             for name, (cid, _mx, _t) in self.cells.task_cells.items():  # nbgrader grades task cells too
-                if (nbid, cid) not in grades:
+                task = grades.get((nbid, cid))
+                values[(b.student, name)] = (task[1], task[2], task[4]) if task else (None, None, None)
+                if task is None:
                     new_grades.append({"id": next(ids), "notebook_id": nbid, "cell_id": cid, "auto_score": None,
                                        "manual_score": None, "extra_credit": None, "needs_manual_grade": True})
             if existing_total_differs(old_total, new_total) and b.student in subs:
@@ -194,7 +199,7 @@ class GradebookWriter:
 
         q.insert_submission_rows(self.conn, new_subs, new_nbs, new_grades, new_comments)
         q.update_submission_rows(self.conn, upd_subs, upd_nbs, upd_grades, upd_comments)
-        return report
+        return report, values
 
     # -- one manual score ----------------------------------------------------------------
     def set_manual(self, student: str, grade_name: str, score: float | None, comment: str | None) -> float | None:
@@ -210,7 +215,7 @@ class GradebookWriter:
             subs, nbs, grades, comments = self._existing([student])
         nbid = nbs[student]
         cid = self.cells.grade_cells[grade_name][0]
-        gid, _auto, old, _needs = grades[(nbid, cid)]
+        gid, _auto, old, _needs, _extra = grades[(nbid, cid)]
         q.update_manual_grade(self.conn, gid, score)
         scid = self.cells.solution_cells.get(grade_name)
         if scid is not None and (nbid, scid) in comments:
@@ -219,18 +224,16 @@ class GradebookWriter:
         return old
 
 
-def writer_for(session, assignment: str, notebook: str, key: bytes) -> GradebookWriter:
+def writer_for(session, assignment: str, notebook: str, seal_key: bytes) -> GradebookWriter:
     """The ``GradebookWriter`` of one assignment notebook, made once per session.
 
     Its gradebook cells are read once per transaction instead of once per decision stored
     (settling blanks or re-applying a rubric stores many decisions in one transaction).
     """
-    seal_key = key
     cache = session.info.setdefault("eb_gradebook_writers", {})
-    key = (assignment, notebook)
-    if key not in cache:
-        cache[key] = GradebookWriter(session.connection(), assignment, notebook, seal_key)
-    return cache[key]
+    if (assignment, notebook) not in cache:
+        cache[(assignment, notebook)] = GradebookWriter(session.connection(), assignment, notebook, seal_key)
+    return cache[(assignment, notebook)]
 
 
 def needs_manual_grade(auto: float | None, manual: float | None, before: bool | None, missing: bool) -> bool:

@@ -397,11 +397,11 @@ def _record_unknown(course, assignment: str, unknown: dict[str, str], actor: str
 
 
 def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormReport, actor: str, reason: str,
-                 manifest_hash: str) -> None:
+                 manifest_hash: str, seal_key: bytes) -> None:
     """One transaction: gradebook rows, replaced flags and one audit entry for the batch."""
     with course.db.transaction() as s:
         conn = s.connection()
-        writer = GradebookWriter(conn, truth.assignment, truth.notebook, course_key(course))
+        writer = GradebookWriter(conn, truth.assignment, truth.notebook, seal_key)
         wr = writer.write([SubmissionScores(r.student, r.timestamp, r.auto, r.comments, r.missing) for r in batch])
         students = [r.student for r in batch]
         score_flags_q.delete_flags_of_candidates(conn, truth.assignment, students, FLAG_KINDS)
@@ -450,6 +450,7 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
     planned = [(truth, mhash, *split_roster(found.folders[truth.assignment], roster)) for truth, mhash in truths]
     for truth, _mhash, folders, _strangers in planned:  # every copy's path checked before the first score is stored
         check_copy_targets(truth, folders)
+    seal_key = course_key(course)  # once per run, not per batch (after every check: a refused run stores nothing)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
         for n, (truth, mhash, folders, strangers) in enumerate(planned):
@@ -472,8 +473,8 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
                     batch.append(result)
                     progress.advance(task)
                     if len(batch) >= settings.batch_size:
-                        _write_batch(course, truth, batch, fr, actor, reason, mhash)
+                        _write_batch(course, truth, batch, fr, actor, reason, mhash, seal_key)
                         batch = []
             if batch:
-                _write_batch(course, truth, batch, fr, actor, reason, mhash)
+                _write_batch(course, truth, batch, fr, actor, reason, mhash, seal_key)
     return report

@@ -3,8 +3,11 @@
 Points are read from nbgrader's gradebook (one truth per fact): a cell's score is the grader's
 score when there is one, else the autograder's. A score not given yet is ``None`` and reads
 "pending", never 0, and so does any total or result that needs it. A score that exam-builder did
-not write (the gradebook differs from its seal, ``grading.seal``) makes its result pending and
-is named; ``record_outcomes`` and the program's report refuse to go on while any exists. When a result is final its
+not write (the gradebook differs from its seal, ``grading.seal``) makes its result pending, its
+points withheld (never shown as if real: "withheld") and is named; ``record_outcomes`` (the one
+place that refuses, for ``results`` and the demo) and the program's report refuse to go on while
+any exists. An outcome recorded before such a change is named too (``Result.recorded``,
+``outcomes_in_question``): the recorded pass or fail rests on a score exam-builder did not write. When a result is final its
 outcome is recorded through the records ledger (which audits it and offers tutoring after a
 fail). Candidate score reports never show items or keys: total, pass or fail, a subscore per
 competency and the next step.
@@ -33,7 +36,8 @@ from ..records.queries.gradebook import select_cell_scores
 from . import seal
 
 PENDING = "pending"
-TAMPERED_STEP = "a score was changed outside exam-builder"
+WITHHELD = "withheld"
+TAMPERED_STEP = "withheld: score changed outside exam-builder"
 
 
 def refuse_tampered(results: list["Result"]) -> None:
@@ -41,7 +45,10 @@ def refuse_tampered(results: list["Result"]) -> None:
     exam-builder did not write (``seal``): each one named, with both values."""
     changed = [m for r in results for m in r.tampered]
     if changed:
+        doubted = [f"sitting {r.sitting_id} ({r.candidate_id}): {recorded_before_change(r)}"
+                   for r in results if r.tampered and r.recorded]
         raise ExamBuilderError(
+            "".join(f"{line}\n" for line in doubted) +
             f"{len(changed)} score(s) in nbgrader's gradebook were changed outside exam-builder, so no result was "
             "recorded:\n  " + "\n  ".join(changed) + "\nScores are given and changed only by exam-builder's scoring "
             "and the grader's desk, which record who and why. Put each score back to the value exam-builder "
@@ -55,9 +62,16 @@ class Part:
 
     score: float | None
     max: float
+    withheld: bool = False  # a score in it was changed outside exam-builder: no figure is shown
 
     def text(self) -> str:
+        if self.withheld:
+            return WITHHELD
         return PENDING if self.score is None else f"{self.score:g}/{self.max:g}"
+
+
+def _withheld(p: Part) -> Part:
+    return Part(None, p.max, withheld=True)
 
 
 def _add(parts: list[tuple[float | None, float]]) -> Part:
@@ -83,6 +97,7 @@ class Result:
     next_step: str = ""
     flags: int = 0
     tampered: list[str] = field(default_factory=list)  # scores changed outside exam-builder (``seal``)
+    recorded: str | None = None  # the outcome already in the candidate's record (pass | fail), if any
 
     @property
     def final(self) -> bool:
@@ -104,12 +119,21 @@ def next_step(policy, passed: bool | None, attempt_no: int) -> str:
 
 def _gradebook_scores(conn, assignment: str) -> dict[tuple[str, str], float | None]:
     """(student, grade cell) -> the cell's score by nbgrader's rule, None when not given."""
-    rows = select_cell_scores(conn, assignment)
+    return _cell_scores(select_cell_scores(conn, assignment))
+
+
+def _cell_scores(rows) -> dict[tuple[str, str], float | None]:
     out = {}
     for student, name, auto, manual, extra in rows:
         base = manual if manual is not None else auto
         out[(student, name)] = None if base is None else base + (extra or 0.0)
     return out
+
+
+def recorded_before_change(r: "Result") -> str:
+    """The words for an outcome recorded before a score was changed outside exam-builder."""
+    return (f"the {r.recorded} recorded for this sitting rests on a score changed outside exam-builder "
+            "after it was recorded")
 
 
 def compute_results(course, exam: str) -> list[Result]:
@@ -126,16 +150,17 @@ def compute_results(course, exam: str) -> list[Result]:
         flags: dict[tuple[str, str], int] = score_flags_q.select_flag_counts(s, assignments)
         key = seal.course_key(course) if rows else b""
         tampered: dict[tuple[str, str], list[str]] = {}
-        for assignment in sorted(assignments):
-            for t in seal.check(conn, key, assignment, [sit.candidate_id for sit, f, _c in rows
-                                                        if f.assignment == assignment]):
+        for assignment in sorted(assignments):  # the gradebook read once: scores and their seals
+            cells = select_cell_scores(conn, assignment)
+            scores[assignment] = _cell_scores(cells)
+            whose = {sit.candidate_id for sit, f, _c in rows if f.assignment == assignment}
+            for t in seal.check(conn, key, assignment, whose, rows=cells):
                 tampered.setdefault((assignment, t.candidate_id), []).append(t.message())
         results = []
         missing: dict[int, list] = {}  # sitting -> the form's entries without a score yet
         for sitting, form, cand in rows:
             if form.id not in manifests:
                 manifests[form.id] = Manifest.model_validate(form.manifest)
-                scores[form.assignment] = _gradebook_scores(conn, form.assignment)
             m = manifests[form.id]
             got = scores[form.assignment]
             objective, open_, by_comp = [], [], {}
@@ -152,14 +177,20 @@ def compute_results(course, exam: str) -> list[Result]:
             else:
                 passed = total.score + 1e-9 >= m.cut_score
                 status = Outcome.passed if passed else Outcome.failed
-            results.append(Result(
+            parts = {"objective": _add(objective), "open_response": _add(open_), "total": total,
+                     "competencies": {c: _add(v) for c, v in by_comp.items()}}
+            if changed:  # never shown as if real: withheld, every figure of it
+                parts = {k: ({c: _withheld(p) for c, p in v.items()} if k == "competencies" else _withheld(v))
+                         for k, v in parts.items()}
+            r = Result(
                 sitting_id=sitting.id, candidate_id=sitting.candidate_id, candidate_name=cand.name, exam=exam,
-                assignment=form.assignment, attempt_no=sitting.attempt_no, objective=_add(objective),
-                open_response=_add(open_), total=total, cut_score=m.cut_score,
-                competencies={c: _add(v) for c, v in by_comp.items()}, status=status,
+                assignment=form.assignment, attempt_no=sitting.attempt_no, cut_score=m.cut_score, status=status,
                 next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no),
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
-            ))
+                recorded=str(sitting.outcome) if sitting.outcome else None, **parts)
+            if changed and r.recorded:
+                r.next_step = f"{TAMPERED_STEP}; {recorded_before_change(r)}"
+            results.append(r)
     waiting = [r for r in results if not r.final and not r.tampered and r.sitting_id in missing]
     if waiting:
         steps = pending_steps(course, exam, {r.sitting_id: missing[r.sitting_id] for r in waiting})
@@ -194,14 +225,15 @@ def pending_steps(course, exam: str, missing: dict[int, list]) -> dict[int, str]
     return out
 
 
-def record_outcomes(course, results: list[Result], actor: str, reason: str = "graded") -> int:
+def record_outcomes(course, results: list[Result], actor: str, reason: str = "graded", *, write: bool = True) -> int:
     """Record pass or fail of every final result through the ledger (one transaction); nothing at
-    all while any score was changed outside exam-builder (``refuse_tampered``)."""
+    all while any score was changed outside exam-builder (``refuse_tampered``: the one place that
+    refuses, so ``write=False``, results without recording, still refuses)."""
     from ..records.ledger import record_outcome
 
     refuse_tampered(results)
     final = [r for r in results if r.final]
-    if not final:
+    if not final or not write:
         return 0
     with course.db.transaction() as s:
         for r in final:
@@ -224,13 +256,13 @@ def results_csv(course, results: list[Result]) -> str:
                 "cut_score", *[name for _, name in comps], "result", "next_step", "flags"])
 
     def num(p: Part) -> str:
-        return PENDING if p.score is None else f"{p.score:g}"
+        return WITHHELD if p.withheld else PENDING if p.score is None else f"{p.score:g}"
 
     for r in results:
         w.writerow([r.candidate_id, r.candidate_name, r.sitting_id, r.assignment, r.attempt_no, num(r.objective),
                     num(r.open_response), num(r.total), f"{r.total.max:g}", f"{r.cut_score:g}",
                     *[num(r.competencies[c]) if c in r.competencies else "" for c, _ in comps],
-                    r.status, r.next_step, r.flags])
+                    WITHHELD if r.tampered else r.status, r.next_step, r.flags])
     return buf.getvalue()
 
 
@@ -285,3 +317,20 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
     for path, html in pages:
         write_atomic(path, html, root=course.root)
     return [path for path, _ in pages]
+
+
+def outcomes_in_question(course, candidate: str, exam: str | None = None) -> dict[int, list[str]]:
+    """sitting -> the scores changed outside exam-builder under an outcome already recorded for it
+    (the candidate's record, ``exam-builder attempts``): empty when every recorded outcome stands."""
+    with course.db.read() as s:
+        rows = sittings_q.select_decided_of_candidate(s, candidate, exam)
+        if not rows:
+            return {}
+        key = seal.course_key(course)
+        conn = s.connection()
+        out: dict[int, list[str]] = {}
+        for sit, form in rows:
+            changed = [t.message() for t in seal.check(conn, key, form.assignment, [candidate])]
+            if changed:
+                out[sit.id] = changed
+        return out

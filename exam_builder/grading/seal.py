@@ -28,6 +28,10 @@ from ..records.queries.gradebook import select_cell_scores
 from ..records.queries.seals import replace_seals, select_seals
 
 Values = tuple[float | None, float | None, float | None]  # auto, manual, extra credit
+AUTO, MANUAL = 0, 1  # the fields of ``Values`` that exam-builder writes
+#: Each field of ``Values``: its name for people (with its article), nbgrader's column, the formgrader's box.
+FIELDS = (("an automatic score", "auto_score", None), ("a manual score", "manual_score", "score"),
+          ("extra credit", "extra_credit", "extra credit"))
 
 
 def seal_key(secret: bytes) -> bytes:
@@ -78,15 +82,41 @@ class Tampered:
             out += f" plus {extra:g} extra credit"
         return out
 
+    def changes(self) -> list[tuple[str, str]]:
+        """Per field that differs from what exam-builder recorded: what the gradebook holds, in words,
+        and how to put it back (empty the field, or the exact value to restore)."""
+        now, rec = self.gradebook, self.recorded
+        if now is None or rec is None:
+            return []
+        out = []
+        for i, (named, column, box) in enumerate(FIELDS):
+            a, b = now[i], rec[i]
+            if (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9):
+                continue
+            name = named.split(" ", 1)[1] if named.startswith(("a ", "an ")) else named
+            held = f"no {name}" if a is None else f"{named} of {a:g}"
+            was = "none" if b is None else f"{b:g}"
+            where = f"`{column}` in the gradebook" + ("" if box is None else f", the formgrader's {box} box")
+            fix = f"empty the {name} ({where})" if b is None else f"set the {name} back to {b:g} ({where})"
+            out.append((f"{held} where exam-builder recorded {was}", fix))
+        return out
+
     def message(self) -> str:
         where = f"{self.assignment}, candidate {self.candidate_id}, grade {self.grade_id}"
         if self.broken:
             return f"{where}: the seal of this score was changed outside exam-builder (its record does not verify)"
         if self.recorded is None:
             return (f"{where}: the gradebook holds {self._text(self.gradebook)}, which exam-builder never wrote "
-                    "(changed outside exam-builder: in the formgrader or the database)")
-        return (f"{where}: the gradebook holds {self._text(self.gradebook)}, but exam-builder recorded "
-                f"{self._text(self.recorded)} (changed outside exam-builder: in the formgrader or the database)")
+                    "(changed outside exam-builder: in the formgrader or the database); to restore, empty "
+                    "this grade's scores")
+        changes = self.changes()
+        if not changes:  # the grade is gone from the gradebook
+            return (f"{where}: the gradebook holds {self._text(self.gradebook)}, but exam-builder recorded "
+                    f"{self._text(self.recorded)} (changed outside exam-builder: in the formgrader or the "
+                    "database); to restore, put the grade back from a backup")
+        return (f"{where}: the gradebook holds " + "; ".join(h for h, _f in changes)
+                + " (changed outside exam-builder: in the formgrader or the database); to restore, "
+                + "; ".join(f for _h, f in changes))
 
 
 def differences(key: bytes, assignment: str, gradebook: dict[tuple[str, str], Values],
@@ -118,19 +148,22 @@ def _seals(conn: Connection, assignment: str, candidates: set[str] | None) -> di
     return {(r.candidate_id, r.grade_id): ((r.auto_score, r.manual_score, r.extra_credit), r.mac) for r in rows}
 
 
-AUTO, MANUAL = 0, 1  # the fields of ``Values`` that exam-builder writes
 
 
-def seal(conn: Connection, key: bytes, assignment: str, written: dict[tuple[str, str], set[int]]) -> int:
+def seal(conn: Connection, key: bytes, assignment: str, written: dict[tuple[str, str], set[int]],
+         current: dict[tuple[str, str], Values] | None = None) -> int:
     """Seal what this write put into the gradebook: ``written`` maps (candidate, grade cell) to the
     fields written (``AUTO``, ``MANUAL``). Only those fields take the gradebook's new values; every
     other field keeps its sealed value, so a score changed outside exam-builder stays named after
     a later write (re-scoring never launders it), and a seal that does not verify is left as it is.
-    A grade with no seal yet (a new submission's rows) is sealed as the gradebook holds it."""
+    A grade with no seal yet (a new submission's rows) is sealed as the gradebook holds it.
+    ``current``: every grade of these candidates as the write left it, when the writer knows it
+    (``GradebookWriter.write`` builds it in memory), else read back from the gradebook."""
     cands = {c for c, _g in written}
     if not cands:
         return 0
-    current = _gradebook(conn, assignment, cands)
+    if current is None:
+        current = _gradebook(conn, assignment, cands)
     old = _seals(conn, assignment, cands)
     now = utcnow()
     rows = []
@@ -148,7 +181,15 @@ def seal(conn: Connection, key: bytes, assignment: str, written: dict[tuple[str,
     return len(rows)
 
 
-def check(conn: Connection, key: bytes, assignment: str, candidates: Iterable[str] | None = None) -> list[Tampered]:
-    """The grades of ``assignment`` (of these candidates) that differ from what exam-builder wrote."""
+def check(conn: Connection, key: bytes, assignment: str, candidates: Iterable[str] | None = None,
+          rows: Iterable[tuple] | None = None) -> list[Tampered]:
+    """The grades of ``assignment`` (of these candidates) that differ from what exam-builder wrote.
+    ``rows``: the assignment's ``select_cell_scores`` rows when the caller has read them already
+    (``results``), so the gradebook is read once."""
     wanted = None if candidates is None else set(candidates)
-    return differences(key, assignment, _gradebook(conn, assignment, wanted), _seals(conn, assignment, wanted))
+    if rows is None:
+        gradebook = _gradebook(conn, assignment, wanted)
+    else:
+        gradebook = {(st, name): (auto, manual, extra) for st, name, auto, manual, extra in rows
+                     if wanted is None or st in wanted}
+    return differences(key, assignment, gradebook, _seals(conn, assignment, wanted))

@@ -644,6 +644,11 @@ def test_the_proctor_marks_absent_early_on_the_dashboard_and_in_the_cli(dcourse,
     assert bad.exit_code != 0 and "give a reason" in bad.output
     assert "Missing option '--reason'" in CliRunner().invoke(
         cli, ["--course", str(dcourse.root), "sitting", "absent", str(bo), "--by", "proctor-kim"]).output
+    assert "Missing option '--by'" in CliRunner().invoke(  # who marks absent is always said, never a login name
+        cli, ["--course", str(dcourse.root), "sitting", "absent", str(bo), "--reason", "phoned"]).output
+    helped = " ".join(CliRunner().invoke(cli, ["sitting", "absent", "--help"]).output.split())
+    assert "SITTING is the sitting's number: the \"sitting\" column of `exam-builder attempts CANDIDATE`" in helped
+    assert "proctor's view" in helped and "--by TEXT Who marks the candidate absent (kept in the audit trail). [required]" in helped
     started = run(dcourse, "sitting", "absent", str(cy), "--by", "proctor-kim", "--reason", "left")
     assert started.exit_code != 0 and "in progress" in started.output
     ok = run(dcourse, "sitting", "absent", str(bo), "--by", "proctor-kim", "--reason", "no-show, phoned")

@@ -196,10 +196,13 @@ def test_a_score_changed_by_sql_is_caught_by_results_and_nothing_is_recorded(gco
     assert out.exit_code != 0, out.output
     text = " ".join(out.output.split())
     assert "2 score(s) in nbgrader's gradebook were changed outside exam-builder" in text
-    assert f"{m.assignment}, candidate {cand}, grade {objective}: the gradebook holds {auto + 1:g}" in text
-    assert f"exam-builder recorded {auto:g}" in text
-    assert f"grade {written}: the gradebook holds 0 (typed over" not in text  # a written answer has no automatic score
-    assert f"grade {written}: the gradebook holds 0 plus 2 extra credit" in text
+    assert (f"{m.assignment}, candidate {cand}, grade {objective}: the gradebook holds a manual score of "
+            f"{auto + 1:g} where exam-builder recorded none") in text
+    assert "to restore, empty the manual score" in text
+    recorded = rows[(cand, written, "grade")][1]
+    assert (f"grade {written}: the gradebook holds a manual score of 0 where exam-builder recorded {recorded:g}; "
+            "extra credit of 2 where exam-builder recorded none") in text
+    assert f"set the manual score back to {recorded:g}" in text
     with gcourse.db.read() as s:
         assert all(sit.outcome is None for sit in s.execute(select(Sitting)).scalars())
         assert len(s.execute(select(AuditEntry)).scalars().all()) == audit_before
@@ -216,6 +219,62 @@ def test_a_score_changed_by_sql_is_caught_by_results_and_nothing_is_recorded(gco
                 cell=written) == 1
     out = CliRunner().invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM, "--by", "staff"])
     assert out.exit_code == 0, out.output
+
+
+def _result_row(output: str, cand: str) -> str:
+    return next(line for line in output.splitlines() if f" {cand} " in line or line.startswith(cand))
+
+
+def test_a_changed_score_is_withheld_never_shown_as_a_total(gcourse, manifests, tmp_path):
+    """`results` marks the row of a changed score "withheld" and shows none of its figures (the
+    changed total read as if real); the CSV with --no-record withholds them too and exits non-zero."""
+    _scored_and_rated(gcourse)
+    [r0] = [r for r in compute_results(gcourse, kit.EXAM)][:1]
+    cell = f"q{manifests[r0.assignment].objective()[0].number:02d}"
+    assert _sql(gcourse, GRADE_OF.format(set="manual_score = 99"), cand=r0.candidate_id, cell=cell) == 1
+    [r] = [r for r in compute_results(gcourse, kit.EXAM) if r.sitting_id == r0.sitting_id]
+    assert r.total.text() == r.objective.text() == "withheld" and r.total.score is None
+    assert all(p.text() == "withheld" for p in r.competencies.values())
+    assert r.next_step == "withheld: score changed outside exam-builder"
+    out = CliRunner().invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM, "--no-record",
+                                   "--csv", str(tmp_path / "r.csv")])
+    assert out.exit_code != 0
+    row = _result_row(out.output, r0.candidate_id)
+    assert row.count("withheld") >= 4 and "99" not in row and "pending" not in row, row
+    assert f"{r0.total.score:g}/" not in row  # not even the true total: nothing of this row is a figure
+    others = [r for r in compute_results(gcourse, kit.EXAM) if r.candidate_id != r0.candidate_id]
+    assert all(f"{o.total.score:g}/{o.total.max:g}" in _result_row(out.output, o.candidate_id) for o in others)
+    assert not (tmp_path / "r.csv").exists()  # refused: nothing written
+
+
+def test_an_outcome_recorded_before_a_score_changed_is_flagged(gcourse, manifests):
+    """A pass recorded, then a score changed by SQL: the candidate's record (`attempts`) flags the
+    outcome as in question with the change named, and `results` says the recorded outcome rests on it."""
+    _scored_and_rated(gcourse)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM, "--by", "staff"]).exit_code == 0
+    r0 = compute_results(gcourse, kit.EXAM)[0]
+    cand = r0.candidate_id
+    out = runner.invoke(cli, ["--course", str(gcourse.root), "attempts", cand])
+    assert out.exit_code == 0 and "in question" not in out.output, out.output
+    cell = f"q{manifests[r0.assignment].objective()[0].number:02d}"
+    assert _sql(gcourse, GRADE_OF.format(set="manual_score = 99"), cand=cand, cell=cell) == 1
+    out = runner.invoke(cli, ["--course", str(gcourse.root), "attempts", cand])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert f"{r0.status} (in question)" in text
+    assert (f"sitting {r0.sitting_id}: the outcome recorded rests on a score changed outside exam-builder after it "
+            "was recorded") in text
+    assert f"candidate {cand}, grade {cell}: the gradebook holds a manual score of 99 where exam-builder recorded none" in text
+    [r] = [r for r in compute_results(gcourse, kit.EXAM) if r.sitting_id == r0.sitting_id]
+    assert r.recorded == r0.status and r.next_step == (
+        f"withheld: score changed outside exam-builder; the {r0.status} recorded for this sitting rests on a score "
+        "changed outside exam-builder after it was recorded")
+    out = runner.invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM, "--by", "staff"])
+    assert out.exit_code != 0 and "rests on a score changed outside exam-builder" in " ".join(out.output.split())
+    assert _sql(gcourse, GRADE_OF.format(set="manual_score = NULL"), cand=cand, cell=cell) == 1  # put back
+    out = runner.invoke(cli, ["--course", str(gcourse.root), "attempts", cand])
+    assert "in question" not in out.output
 
 
 def test_a_forged_seal_is_caught(gcourse, manifests):

@@ -30,9 +30,11 @@ def test_each_way_a_score_can_change_is_named_with_both_values():
     found = {(t.candidate_id, t.grade_id): t for t in differences(KEY, A, gb, seals)}
     assert set(found) == {("c1", "q01"), ("c1", "q02"), ("c2", "q01"), ("c3", "q01"), ("c4", "q01")}
     assert found[("c1", "q01")].message() == (
-        "cps-A, candidate c1, grade q01: the gradebook holds 2 (typed over the automatic 1), but exam-builder "
-        "recorded 1 (changed outside exam-builder: in the formgrader or the database)")
-    assert "holds 3 plus 1.5 extra credit, but exam-builder recorded 3 " in found[("c1", "q02")].message()
+        "cps-A, candidate c1, grade q01: the gradebook holds a manual score of 2 where exam-builder recorded none "
+        "(changed outside exam-builder: in the formgrader or the database); to restore, empty the manual score "
+        "(`manual_score` in the gradebook, the formgrader's score box)")
+    assert ("holds extra credit of 1.5 where exam-builder recorded none (changed outside exam-builder: in the "
+            "formgrader or the database); to restore, empty the extra credit (") in found[("c1", "q02")].message()
     assert "holds 0, which exam-builder never wrote" in found[("c2", "q01")].message()
     assert found[("c3", "q01")].broken and "does not verify" in found[("c3", "q01")].message()
     assert found[("c4", "q01")] == Tampered(A, "c4", "q01", None, (1.0, None, None))
@@ -46,3 +48,22 @@ def test_a_seal_is_bound_to_its_assignment_candidate_and_grade():
     assert tag != mac(seal_key(b"t" * 32), A, "c1", "q01", values)
     moved = {("c2", "q01"): (values, tag)}  # a valid seal copied onto another candidate's grade
     assert differences(KEY, A, {("c2", "q01"): values}, moved)[0].broken
+
+
+def test_the_message_names_the_field_that_differs_and_the_value_to_restore():
+    """A manual score typed equal to the automatic one still changes the grade's record: the message
+    names the manual score (never "holds 1 ... but exam-builder recorded 1") and how to put it back."""
+    gb = {("c1", "q01"): (1.0, 1.0, None),  # the same number typed into the score box
+          ("c1", "q02"): (None, 0.0, None),  # a rated written answer lowered
+          ("c1", "q03"): (0.0, None, None)}  # the automatic score itself changed by SQL
+    seals = {("c1", "q01"): sealed("c1", "q01", (1.0, None, None)),
+             ("c1", "q02"): sealed("c1", "q02", (None, 2.5, None)),
+             ("c1", "q03"): sealed("c1", "q03", (1.0, None, None))}
+    found = {t.grade_id: t.message() for t in differences(KEY, A, gb, seals)}
+    assert "holds a manual score of 1 where exam-builder recorded none" in found["q01"]
+    assert "to restore, empty the manual score (`manual_score` in the gradebook, the formgrader's score box)" in found["q01"]
+    assert "recorded 1 (" not in found["q01"] and "typed over" not in found["q01"]
+    assert "holds a manual score of 0 where exam-builder recorded 2.5" in found["q02"]
+    assert "to restore, set the manual score back to 2.5 (" in found["q02"]
+    assert "holds an automatic score of 0 where exam-builder recorded 1" in found["q03"]
+    assert "set the automatic score back to 1 (`auto_score` in the gradebook)" in found["q03"]

@@ -115,14 +115,14 @@ def select_submissions(conn: Connection, assignment_id: str, notebook_id: str, s
 
 
 def select_grades_and_comments(conn: Connection, notebook_ids: list[str]) -> tuple[list[Row], list[Row]]:
-    """The grade rows (id, notebook, cell, auto, manual, needs manual) and comment rows (id, notebook,
-    cell) of these submitted notebooks, 500 notebooks per statement."""
+    """The grade rows (id, notebook, cell, auto, manual, needs manual, extra credit) and comment rows
+    (id, notebook, cell) of these submitted notebooks, 500 notebooks per statement."""
     grades: list[Row] = []
     comments: list[Row] = []
     for chunk in _chunks(notebook_ids, 500):
         grades.extend(conn.execute(
             select(GRADE.c.id, GRADE.c.notebook_id, GRADE.c.cell_id, GRADE.c.auto_score, GRADE.c.manual_score,
-                   GRADE.c.needs_manual_grade)
+                   GRADE.c.needs_manual_grade, GRADE.c.extra_credit)
             .where(GRADE.c.notebook_id.in_(chunk))
         ))
         comments.extend(conn.execute(

@@ -127,6 +127,13 @@ def select_submitted_with_candidates(s: Session, exam_id: str) -> list[Row]:
     ).all())
 
 
+def select_decided_of_candidate(s: Session, candidate_id: str, exam_id: str | None = None) -> list[Row]:
+    """(sitting, form) of a candidate's sittings with an outcome recorded (checked against the seals)."""
+    q = (select(Sitting, Form).join(Form, Form.id == Sitting.form_id)
+         .where(Sitting.candidate_id == candidate_id, Sitting.outcome.is_not(None)).order_by(Sitting.id))
+    return list(s.execute(q if exam_id is None else q.where(Sitting.exam_id == exam_id)).all())
+
+
 def select_submitted_candidates_of_form(s: Session, form_id: int) -> list[str]:
     """The candidates with a submitted sitting of one form (item analysis rows)."""
     return list(s.execute(select(Sitting.candidate_id).join(Form, Form.id == Sitting.form_id).where(
