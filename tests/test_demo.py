@@ -48,6 +48,19 @@ def test_the_whole_demo_runs_every_stage(tmp_path):
     assert any((target / "feedback").iterdir())
     assert (target / "reports" / "out" / "cps" / "report.html").stat().st_size > 0
     assert "audit trail intact" in out and "answers lost" in out
+    flat = " ".join(out.split())
+    # a no-show: absent at the window's close, not an attempt (CPS), and eligible with no attempt used
+    assert re.search(r"cps26-\d+ never arrived: when the sign-in closed \(.+?\) sitting \d+ became absent "
+                     r"\(decided by exam-builder, audited\); under the CPS policy it is not an attempt", flat), flat
+    assert re.search(r"cps26-\d+'s eligibility now: eligible, 0 attempt\(s\) used, 3 left", flat)
+    assert re.search(r"the proctor's room view would show: .*, 1 absent", flat)
+    # adjudications finished by the configured person (the demo course's coordinator) at the grader's desk
+    assert "who adjudicates: adjudications are done by the coordinator (Carla Coordinator)" in flat
+    assert re.search(r"Grader Ana's desk says: .*responses? waits? for adjudication by the coordinator "
+                     r"\(Carla Coordinator\)", flat)
+    done = re.search(r"Carla Coordinator \(the coordinator\) finished (\d+) of (\d+) waiting adjudication\(s\) at "
+                     r"the grader's desk; nothing waits now", flat)
+    assert done and done.group(1) == done.group(2) != "0", flat
 
 
 def _invoke(*args: str):
@@ -81,3 +94,15 @@ def test_stage_help_lists_every_stage_and_refuses_others(tmp_path):
         demo.run(tmp_path / "d", REPO, Console(file=io.StringIO()), ["bank", "debrief"])
     assert str(err.value) == "no demo stage 'debrief'; the stages are " + ", ".join(demo.STAGE_NAMES)
     assert not (tmp_path / "d").exists()
+
+
+def test_demo_dir_is_the_course_itself_as_the_readme_says(tmp_path):
+    """`exam-builder demo --dir DIR` makes DIR the demo course (no demo-course/ inside it)."""
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert "`exam-builder demo --dir DIR` puts the demo course directly in DIR" in readme
+    mine = tmp_path / "mine"
+    result = _invoke("--course", str(REPO), "demo", "--dir", str(mine), "--stage", "bank")
+    assert result.exit_code == 0, result.output
+    assert (mine / "source").is_dir() and (mine / "nbgrader_config.py").is_file()
+    assert not (mine / "demo-course").exists()
+    assert 'c.GradingSettings.adjudicator = "coordinator"' in (mine / "nbgrader_config.py").read_text()

@@ -62,6 +62,17 @@ AUTHORED = ("source", "rubrics", "nbgrader_config.py")
 CHECKOUT = Path(__file__).resolve().parents[2]
 
 
+#: Added to the demo course's nbgrader_config.py: a small program's staffing, where the coordinator
+#: finishes the adjudications (the grading stage shows it).
+DEMO_COORDINATOR = "Carla Coordinator"
+DEMO_SETTINGS = f"""
+
+# exam-builder demo: the coordinator adjudicates (a program with two graders can finish).
+c.GradingSettings.adjudicator = "coordinator"
+c.GradingSettings.coordinators = [{DEMO_COORDINATOR!r}]
+"""
+
+
 def find_origin(origin: Path) -> Path:
     """The course whose authored files the demo copies: ``origin``, or else the checkout's."""
     for candidate in (origin, CHECKOUT):
@@ -83,7 +94,8 @@ def prepare(target: Path, origin: Path) -> Course:
     for name in ("source", "rubrics"):  # read through safeload: no link loop, no link out, no pipe or device read
         copy_tree(origin / name, target / name, None, label, skip=(".ipynb_checkpoints", "*-[A-Z]"), public=True)
     config = origin / "nbgrader_config.py"
-    replace_file(target / "nbgrader_config.py", read_text(config, label(config), max_bytes=1024 * 1024), None, public=True)
+    replace_file(target / "nbgrader_config.py", read_text(config, label(config), max_bytes=1024 * 1024) + DEMO_SETTINGS,
+                 None, public=True)
     course = Course(target)
     course.db.upgrade()
     return course

@@ -9,7 +9,10 @@ candidates and a few who leave items blank; the extended-time candidates get the
 clock; a scribe, recorded by the proctor, writes for the candidate with that accommodation;
 one sitting is voided with a reason; one candidate runs out of time (the server's clock,
 simulated by a later clock) and is submitted automatically, and their late change is refused.
-Then ``collect`` writes the nbgrader submissions.
+One candidate never arrives: when the sign-in window closes (the end of the day in the room's
+time zone, the clock moved there as ``records.absence.settle_course`` is told), the sitting
+becomes absent by itself, audited; under the CPS policy it is not an attempt, which their
+eligibility shows. Then ``collect`` writes the nbgrader submissions.
 
 Reads ``ctx.state``: ``"eligible"`` (records stage; default every candidate) and
 ``"accommodations"`` (candidate id -> approved kinds). Leaves ``ctx.state["sittings"]``:
@@ -87,6 +90,7 @@ def run(ctx) -> None:
     plain = [o for o in opened.opened if o is not scribe_for and o.time_limit_minutes == course.policy.time_limit_minutes]
     void_one = plain[0] if plain else None
     late_one = plain[1] if len(plain) > 1 else None
+    no_show = plain[-1] if len(plain) > 2 else None  # never arrives: absent when the window closes
     notes: dict[str, str] = {}
     receipts: dict[str, tuple[str, Receipt]] = {}  # the first candidate to submit, for the demo
     sittings_by_candidate: dict[str, int] = {}
@@ -95,6 +99,9 @@ def run(ctx) -> None:
         task = progress.add_task("candidates answering", total=len(opened.opened))
         for seat, o in enumerate(opened.opened, start=1):
             sittings_by_candidate[o.candidate_id] = o.sitting_id
+            if o is no_show:
+                progress.advance(task)
+                continue
             clock = LaterClock()
             cs = CandidateSession(course, clock=clock).sign_in(o.code, source=f"10.0.101.{seat}")
             cs.confirm_identity()
@@ -146,6 +153,8 @@ def run(ctx) -> None:
         except SignInFailed as exc:
             console.print(f"{used.candidate_id}'s code typed again after the submit: \"{exc}\"", highlight=False)
 
+    if no_show is not None:
+        notes[no_show.candidate_id] = _no_show(course, console, exam, no_show.candidate_id, no_show.sitting_id)
     result = collect(course, exam, console=console)
     rows = overview(course, exam)
     with course.db.read() as s:
@@ -170,3 +179,29 @@ def run(ctx) -> None:
                   f"({len(result.unchanged)} already there)")
     ctx.state["sittings"] = sittings_by_candidate
     ctx.state["submissions"] = result.written + result.unchanged
+
+
+def _no_show(course, console, exam: str, candidate: str, sitting_id: int) -> str:
+    """The window of a sitting nobody started closes: absent (audited), counted as the policy says."""
+    from ...records.absence import closed_at, settle_course, zone_named
+    from ...records.eligibility import evaluate
+    from ...records.models import Sitting
+
+    zone = zone_named(course.delivery_settings.timezone)
+    with course.db.read() as s:
+        closes = closed_at(s.get(Sitting, sitting_id), zone)
+    settle_course(course, now=closes, exam_id=exam)  # the clock moved to the window's close
+    with course.db.read() as s:
+        sit = s.get(Sitting, sitting_id)
+        status, attempt = str(sit.status), sit.attempt_no
+        [e] = evaluate(s, course.policy, exam, [candidate], today=ops.room_today(course, closes))
+    counts = "counts as an attempt" if attempt is not None else "is not an attempt"
+    local = closes.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+    console.print(f"{candidate} never arrived: when the sign-in closed ({local:%Y-%m-%d %H:%M %Z}) sitting "
+                  f"{sitting_id} became {status} (decided by exam-builder, audited); under the CPS policy it "
+                  f"{counts}", highlight=False)
+    console.print(f"{candidate}'s eligibility now: {'eligible' if e.eligible else 'not eligible'}, "
+                  f"{e.attempts_used} attempt(s) used, {e.attempts_left} left"
+                  + (f" ({'; '.join(e.reasons)})" if e.reasons else ""), highlight=False)
+    return "never arrived: absent when the sign-in closed, not an attempt" if attempt is None else \
+        "never arrived: absent when the sign-in closed, counts as an attempt"

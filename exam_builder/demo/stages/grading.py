@@ -3,10 +3,13 @@
 1. ``grade_exam`` scores every collected submission from the forms' keys (no code is run),
    with a progress bar, and blank written answers score 0. It also writes the key-free,
    staff-only copies in ``autograded/`` that nbgrader's formgrader opens (the default).
-2. Three made-up graders work through the grader app's own code path (``GraderSession``, the
+2. Two made-up graders work through the grader app's own code path (``GraderSession``, the
    object the widgets call), typing level numbers and Enter: Grader Ana and Grader Ben give
-   every written answer two independent, blind ratings; where they are too far apart, Grader
-   Cy adjudicates. Each grader's levels come from a seeded draw (a stand-in for judgment).
+   every written answer two independent, blind ratings. Where they are too far apart, the
+   response waits for the adjudicator the demo course configures
+   (``c.GradingSettings.adjudicator = "coordinator"``, ``demo.DEMO_SETTINGS``): the grader's
+   desk says what waits and for whom, and the coordinator signs in to the same desk and
+   finishes every waiting adjudication. Levels come from a seeded draw (a stand-in for judgment).
 3. The results table (pass, fail, pending, next step), outcomes recorded in the candidates'
    records, ``exports/<exam>/results.csv`` and one score report per candidate in
    ``feedback/<candidate>/<form>/`` (no items, no keys).
@@ -23,7 +26,9 @@ import random
 from rich.table import Table
 
 from ...cli.grading import results_table
-from ...grading.grader_app import GraderSession
+from ...grading.adjudication import AdjudicationRule
+from ...grading.grader_app import GraderSession, progress_text
+from ...grading.overview import waiting_overview
 from ...grading.objective import grade_exam
 from ...grading.queue import RatingQueue, open_items
 
@@ -32,7 +37,6 @@ from ...grading.results import (competency_names, compute_results, record_outcom
 from ...records.states import ItemScoreStatus
 
 GRADERS = ("Grader Ana", "Grader Ben")
-ADJUDICATOR = "Grader Cy"
 
 
 def _levels_for(session: GraderSession, rng: random.Random, leaning: int) -> str:
@@ -63,6 +67,17 @@ def _rate(course, exam: str, item: str, names: tuple[str, ...]) -> int:
     return saved
 
 
+def _desk_line(course, exam: str, grader: str, items: list[str]) -> str:
+    """What the grader's desk tells ``grader`` about adjudications waiting on the first such item."""
+    if not items:
+        return ""
+    s = GraderSession(course, exam)
+    s.sign_in(grader)
+    s.pick(items[0])  # she rated everything she may: nothing is open for her
+    p = s.progress()
+    return progress_text(p, s.queue.rule) if p is not None else ""
+
+
 def run(ctx) -> None:
     course, console, exam = ctx.course, ctx.console, ctx.exam
     sittings = ctx.state.get("sittings", {})
@@ -74,22 +89,40 @@ def run(ctx) -> None:
     blank = sum(RatingQueue(course, exam, item).settle_blanks(ctx.actor) for item, _r in items)
     console.print(f"{blank} blank written answer(s) scored 0 without rating")
 
+    rule = AdjudicationRule.from_settings(course.grading_settings)
+    coordinator = rule.coordinators[0] if rule.coordinators else "the coordinator"
+    console.print(f"who adjudicates: {rule.setup_note()}", highlight=False)
     t = Table(title="Rating written answers (blind, double-rated, adjudicated when too far apart)")
-    for col in ("item", "responses", "ratings by Ana and Ben", "adjudications by Cy", "decided"):
+    for col in ("item", "responses", "ratings by Ana and Ben", "waiting for adjudication",
+                f"adjudications by {coordinator}", "decided"):
         t.add_column(col, justify="right" if col != "item" else "left")
-    adjudicated = 0
+    rated = []
     for item, _rubric in items:
         q = RatingQueue(course, exam, item)
         n = sum(1 for r in q.responses() if not r.blank)
-        if not n:
-            continue
-        two = _rate(course, exam, item, GRADERS)
-        waiting = q.status().get(ItemScoreStatus.adjudication, 0)
-        third = _rate(course, exam, item, (ADJUDICATOR,)) if waiting else 0
-        adjudicated += third
-        t.add_row(item, str(n), str(two), str(third), str(q.status().get(ItemScoreStatus.final, 0)))
+        if n:
+            rated.append((item, q, n, _rate(course, exam, item, GRADERS)))
+    waits, _note = waiting_overview(course, exam)
+    waiting = sum(len(g.responses) for g in waits if g.step == "adjudication")
+    desk = _desk_line(course, exam, GRADERS[0], [item for item, q, _n, _t in rated
+                                                 if q.status().get(ItemScoreStatus.adjudication, 0)])
+    if desk:
+        console.print(f"{GRADERS[0]}'s desk says: {desk}", highlight=False)
+    for g in waits:
+        console.print(f"  {g.item_id}: {len(g.responses)} waiting for {g.step} by {g.who}", highlight=False)
+    adjudicated = 0
+    for item, q, n, two in rated:
+        before = q.status().get(ItemScoreStatus.adjudication, 0)
+        done = _rate(course, exam, item, (coordinator,)) if before else 0  # the configured person, at the desk
+        adjudicated += done
+        t.add_row(item, str(n), str(two), str(before), str(done), str(q.status().get(ItemScoreStatus.final, 0)))
     console.print(t)
-    if not adjudicated:
+    left, _note = waiting_overview(course, exam)
+    if waiting:
+        console.print(f"{coordinator} (the coordinator) finished {adjudicated} of {waiting} waiting adjudication(s) "
+                      f"at the grader's desk; {'nothing waits now' if not left else f'{len(left)} group(s) still wait'}",
+                      highlight=False)
+    else:
         console.print("[yellow]no two ratings were far enough apart to need an adjudication this time[/]")
 
     results = compute_results(course, exam)
