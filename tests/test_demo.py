@@ -61,6 +61,9 @@ def test_the_whole_demo_runs_every_stage(tmp_path):
     done = re.search(r"Carla Coordinator \(the coordinator\) finished (\d+) of (\d+) waiting adjudication\(s\) at "
                      r"the grader's desk; nothing waits now", flat)
     assert done and done.group(1) == done.group(2) != "0", flat
+    # the delivery stage's fire alarm: the room paused and resumed, the time kept to the second
+    assert re.search(r"room paused \(fire alarm\) for 12 minutes: \d+ sitting\(s\) paused, \d+ resumed; an answer "
+                     r"given while paused was refused; c\d+ resumed with \d:\d\d:\d\d left, as at the pause", out), out[-6000:]
 
 
 def _invoke(*args: str):

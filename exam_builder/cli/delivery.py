@@ -17,7 +17,7 @@ from .common import console, pass_course_db, say, tls_options
 
 @click.group()
 def sitting() -> None:
-    """Open sittings with access codes; windows, time, scribe, absent, void, new codes, unlock (audited)."""
+    """Open sittings with access codes; windows, time, scribe, pause, absent, void, new codes, unlock (audited)."""
 
 
 def _print_codes(course, exam: str, room: str, res, verb: str) -> None:
@@ -183,6 +183,66 @@ def add_time(course, sitting_id, minutes, reason, actor) -> None:
 
     sit = do_add(course, sitting_id, minutes, current_actor(actor), reason)
     console.print(f"sitting {sitting_id}: +{minutes} min (added in total: {sit.extra_minutes} min)")
+
+
+@sitting.command("pause")
+@click.argument("sitting_id", metavar="SITTING", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit trail and shown on the candidate's screen).")
+@click.option("--by", "actor", default=None, help="Who pauses it.")
+@pass_course_db
+def pause(course, sitting_id, reason, actor) -> None:
+    """Pause one candidate: their clock stops and their screen accepts no answers until resumed."""
+    from ..delivery.sittings import pause as do_pause
+
+    sit = do_pause(course, sitting_id, current_actor(actor), reason)
+    console.print(f"sitting {sitting_id} ({sit.candidate_id}) paused: the clock has stopped; "
+                  f"resume it with `exam-builder sitting resume {sitting_id}`")
+
+
+@sitting.command("resume")
+@click.argument("sitting_id", metavar="SITTING", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option("--by", "actor", default=None, help="Who resumes it.")
+@pass_course_db
+def resume(course, sitting_id, reason, actor) -> None:
+    """Resume a paused candidate (their own pause or their room's): the time it stood still is added back."""
+    from ..delivery.session import format_seconds
+    from ..delivery.sittings import resume as do_resume
+
+    sit, stood = do_resume(course, sitting_id, current_actor(actor), reason)
+    console.print(f"sitting {sitting_id} ({sit.candidate_id}) resumed; {format_seconds(stood)} added to its time")
+
+
+@sitting.command("pause-room")
+@click.argument("exam")
+@click.option("--room", required=True, help="The room to pause.")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The sittings of this date (default: today in the room's time zone).")
+@click.option("--reason", required=True, help="Why, e.g. 'fire alarm' (audit trail; shown on every screen).")
+@click.option("--by", "actor", default=None, help="Who pauses the room.")
+@pass_course_db
+def pause_room(course, exam, room, on, reason, actor) -> None:
+    """Pause a whole room (a fire alarm): every open sitting's clock stops until `sitting resume-room`."""
+    from ..delivery.sittings import pause_room as do_pause
+
+    paused = do_pause(course, exam, room, current_actor(actor), reason, _day(on))
+    console.print(f"room {room}: {len(paused)} sitting(s) paused; the clocks have stopped")
+
+
+@sitting.command("resume-room")
+@click.argument("exam")
+@click.option("--room", required=True, help="The room to resume.")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The sittings of this date (default: today in the room's time zone).")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option("--by", "actor", default=None, help="Who resumes the room.")
+@pass_course_db
+def resume_room(course, exam, room, on, reason, actor) -> None:
+    """Resume a paused room (a candidate paused on their own stays paused): each gets back the time it stood."""
+    from ..delivery.sittings import resume_room as do_resume
+
+    resumed = do_resume(course, exam, room, current_actor(actor), reason, _day(on))
+    console.print(f"room {room}: {len(resumed)} sitting(s) resumed; the time paused is added back")
 
 
 @sitting.command("scribe")

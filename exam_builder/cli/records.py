@@ -124,9 +124,12 @@ def accommodation() -> None:
 
 @accommodation.command("request")
 @click.argument("candidate")
-@click.option("--kind", required=True, type=click.Choice(["extended_time", "scribe", "separate_room", "other"]))
+@click.option("--kind", required=True, type=click.Choice(["extended_time", "scribe", "separate_room", "breaks", "other"]))
 @click.option("--multiplier", type=float, default=None,
               help="extended_time only (default: ProgramPolicy.extended_time_multiplier, 1.5).")
+@click.option("--breaks", "break_count", type=int, default=None,
+              help="breaks only: how many stop-the-clock breaks the candidate may take in a sitting.")
+@click.option("--break-minutes", type=int, default=None, help="breaks only: the longest each break may last.")
 @click.option("--details", default="", help="What is arranged ('other' needs it). NO diagnosis, "
                                              "condition or medical information.")
 @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter (YYYY-MM-DD).")
@@ -134,7 +137,8 @@ def accommodation() -> None:
 @click.option("--by", "by", default=None, help=BY_HELP)
 @click.option("--reason", default="", help="Why, for the audit trail.")
 @pass_course_db
-def acc_request(course, candidate, kind, multiplier, details, letter_on_file, requested_on, by, reason) -> None:
+def acc_request(course, candidate, kind, multiplier, break_count, break_minutes, details, letter_on_file,
+                requested_on, by, reason) -> None:
     """Record a request; it takes effect only once approved."""
     from ..records import accommodations
 
@@ -142,7 +146,7 @@ def acc_request(course, candidate, kind, multiplier, details, letter_on_file, re
         acc = accommodations.request(s, course.policy, candidate, kind, audit.current_actor(by),
                                      multiplier=multiplier, details=details,
                                      letter_on_file=_date(letter_on_file), requested_on=_date(requested_on),
-                                     reason=reason)
+                                     reason=reason, break_count=break_count, break_minutes=break_minutes)
         acc_id = acc.id
     console.print(f"accommodation {acc_id} requested for {candidate} ({kind}); approve it with "
                   f"`exam-builder accommodation approve {acc_id} --by NAME`")
@@ -197,7 +201,8 @@ def acc_list(course, candidate, status) -> None:
             if a.candidate_id not in limits:
                 limits[a.candidate_id] = accommodations.personal_time_limit(s, course.policy, a.candidate_id)
             limit = limits[a.candidate_id]
-            table.add_row(str(a.id), a.candidate_id, a.kind, _fmt(a.multiplier), escape(a.details or "-"),
+            kind = f"{a.kind} ({accommodations.breaks_text(a.break_count, a.break_minutes)})" if a.break_count else a.kind
+            table.add_row(str(a.id), a.candidate_id, kind, _fmt(a.multiplier), escape(a.details or "-"),
                           _fmt(a.letter_on_file), a.status,
                           escape(f"{a.approved_by} {a.approved_on}") if a.approved_by else "-", f"{limit} min")
     console.print(table)
@@ -210,8 +215,8 @@ def acc_list(course, candidate, status) -> None:
 def acc_import(course, file: Path, by) -> None:
     """Request (and approve where status says approved) accommodations from FILE.csv.
 
-    Columns: candidate id, kind, multiplier, details, letter on file, requested on,
-    status (requested|approved), approved by. All or nothing. No diagnosis in details.
+    Columns: candidate id, kind, multiplier, breaks, break minutes, details, letter on file,
+    requested on, status (requested|approved), approved by. All or nothing. No diagnosis in details.
     """
     from ..records.accommodations import import_accommodations
 

@@ -4,7 +4,10 @@ The widgets only call ``CandidateSession``: every answer goes through the same c
 scripted candidate's, and the server's database and clock decide. Sign-in passes the page's
 source address (``pagesource.page_source``, read when the candidate signs in, not when a warm
 kernel starts). When the exam is opened on another screen (``TakenOver``) this page says so,
-stops its clock and disables its controls; its saved answers stay safe. Nothing here reads a form's
+stops its clock and disables its controls; its saved answers stay safe. While the clock is
+stopped (``SittingPaused``: a proctor's pause, or a break the candidate took with "Take a
+break") the page shows a screen that says so, and why, instead of the questions, and goes back to
+them when the clock runs again (the proctor resumes, "Back to the exam", or the break's end). Nothing here reads a form's
 manifest; the questions come from the released notebook. Candidates see questions and buttons,
 never code or tracebacks: an unexpected error is logged on the server and the candidate is told
 that their saved answers are safe.
@@ -29,7 +32,7 @@ from ..ui.page import focus_on, heading, md
 from ..ui.screens import ScreenApp, has_loop, kernel_log, launch_app, walk
 from ..ui.widgets import ChoiceGroup, Navigator, TextForm
 from .form_view import ItemView
-from .session import CandidateSession, Receipt, SignInFailed, SittingClosed, TakenOver
+from .session import CandidateSession, Receipt, SignInFailed, SittingClosed, SittingPaused, Stopped, TakenOver
 
 log = kernel_log("exam_builder.delivery.app")
 
@@ -88,6 +91,8 @@ class CandidateApp(ScreenApp):
         self._timer_task = None
         self._finished = False
         self._left: dt.timedelta | None = None
+        self._stop: Stopped | None = None  # the clock's stop shown now (pause or break)
+        self.break_box = w.HBox([])
 
         super().__init__(course.policy.program_name)
         self.clock_choice = ChoiceGroup([("show", "Show"), ("hide", "Hide")], legend="Clock", value="show",
@@ -108,6 +113,9 @@ class CandidateApp(ScreenApp):
     def _handled(self, exc: ExamBuilderError) -> bool:
         if isinstance(exc, TakenOver):
             self._taken_over(str(exc))
+            return True
+        if isinstance(exc, SittingPaused):
+            self._show_stopped(exc.stop)
             return True
         if isinstance(exc, SittingClosed):
             self._after_close()  # the screen that says why (receipt, closed)...
@@ -200,7 +208,8 @@ class CandidateApp(ScreenApp):
         self.navigator.on_go(self._safe(self._go))
         self.item_area = w.VBox([])
         self.save_state = w.HTML("")
-        self.exam_view = w.VBox([self.item_area, self.save_state, self.navigator])
+        self.exam_view = w.VBox([self.item_area, self.save_state, self.break_box, self.navigator])
+        self._refresh_break()
         self.options.children = [self.text_size, self.clock_choice]
         first_open = next((e.number for e in self.session.navigator() if not e.answered), 1)
         self._go(first_open, message)
@@ -318,8 +327,13 @@ class CandidateApp(ScreenApp):
             self._pending_handle.cancel()
             self._pending_handle = None
         pending, self._pending = self._pending, {}
-        for item_id, text in pending.items():
-            self.session.answer(item_id, text)
+        for item_id, text in list(pending.items()):
+            try:
+                self.session.answer(item_id, text)
+            except SittingPaused:  # kept for when the clock runs again
+                self._pending = {**pending, **self._pending}
+                raise
+            del pending[item_id]
             self._saved(f"Answer to question {self.session.form.item(item_id).number}")
         if pending and hasattr(self, "navigator"):
             self._refresh_nav()
@@ -424,7 +438,7 @@ class CandidateApp(ScreenApp):
 
     def _show_clock(self) -> None:
         """The time left, or "Clock hidden" (WCAG 2.2.2); warnings come either way."""
-        if self._finished or self._left is None:
+        if self._finished or self._left is None or self.screen == "stopped":
             return
         shown = (f"Time left: {clock_text(self._left)}" if self.clock_choice.value != "hide"
                  else "Clock hidden")
@@ -441,6 +455,12 @@ class CandidateApp(ScreenApp):
                 self._after_close()
                 return
             self._deadline = deadline
+            if self._follow_stop(self.session.stopped):
+                return
+        if self.screen == "stopped":  # the clock stands still until the next re-read says otherwise
+            if self._stop is not None and self._stop.until is not None and self.clock() >= self._stop.until:
+                self._last_refresh = 0.0  # the break is over: re-read at the next tick
+            return
         left = max(self._deadline - self.clock(), dt.timedelta(0))
         self._left = left
         self._show_clock()
@@ -458,6 +478,69 @@ class CandidateApp(ScreenApp):
             self._flush_quietly()
             receipt = self.session.check_deadline()
             self._show_receipt(receipt or self.session.receipt())
+
+    # -- a stopped clock: the proctor's pause, the candidate's break -----------------------------
+    def _follow_stop(self, stop: Stopped | None) -> bool:
+        """Show the stop the server reports (True), or go back to the questions once the clock runs again."""
+        if stop is not None:
+            if self.screen != "stopped" or stop != self._stop:
+                self._show_stopped(stop)
+            return True
+        if self.screen == "stopped":
+            self._stop = None
+            self._go(self.current, "The exam goes on: the clock is running again.")
+            self._refresh_break()
+        return False
+
+    def _show_stopped(self, stop: Stopped) -> None:
+        """The screen of a stopped clock: what happened and why, the time kept, and when it goes on."""
+        self._stop = stop
+        left = clock_text(stop.left) if stop.left is not None else ""
+        if stop.kind == "break":
+            title = "You are on a break"
+            text = (f"<p>The clock has stopped with <b>{left}</b> left. Your saved answers are safe.</p>"
+                    f"<p>Your break ends at <b>{local_time(stop.until, self.settings.timezone)}</b> at the latest; "
+                    "then the exam comes back by itself. Come back sooner with the button below.</p>")
+            actions = [self._button("Back to the exam", self._end_break, "primary")]
+        else:
+            title = "The exam is paused"
+            reason = f"<p>Reason: <b>{html.escape(stop.reason)}</b></p>" if stop.reason else ""
+            kept = (f"The clock has stopped with <b>{left}</b> left: you will have all of it when the exam goes on."
+                    if left else "The exam has not started yet: nobody starts while it is paused.")
+            text = (f"{reason}<p>{kept} Your saved answers are safe, and no answer can be given or changed "
+                    "while the exam is paused.</p><p>Please wait for the proctor. This screen goes back to "
+                    "your questions by itself when the proctor resumes the exam.</p>")
+            actions = [] if left else [self._button("Back to the instructions", self._show_instructions)]
+        self.bar.children = [self.timer]
+        self.timer.value = (f"<div class='eb-timer' role='timer' aria-live='off'>Clock stopped"
+                            f"{f': {left} left' if left else ''}</div>")
+        self._screen("stopped", [w.HTML(heading(title, "stopped") + text), w.HBox(actions)])
+        self.assist.announce(f"{title}. {stop.message}")
+
+    def _refresh_break(self) -> None:
+        """"Take a break" while approved breaks remain (how many, and how long each)."""
+        count, minutes = self.session.breaks_left()
+        if not count:
+            self.break_box.children = []
+            return
+        help_text = w.HTML(f"<span>The clock stops for up to {minutes} minutes; "
+                           f"{count} break{'s' if count != 1 else ''} left.</span>")
+        self.break_box.children = [self._button("Take a break", self._take_break), help_text]
+
+    def _take_break(self) -> None:
+        if self.screen != "exam":
+            return
+        self._flush()
+        self._show_stopped(self.session.take_break())
+        self._refresh_break()
+
+    def _end_break(self) -> None:
+        if self.screen != "stopped":
+            return
+        self.session.end_break()
+        self._last_refresh = time.monotonic()
+        status, self._deadline = self.session.refresh()
+        self._follow_stop(self.session.stopped)
 
     def _flush_quietly(self) -> None:
         try:

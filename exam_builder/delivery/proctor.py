@@ -33,6 +33,12 @@ What it promises the proctor:
   and no sideways scrolling (``style_css``); every field has a visible label; text and badges
   keep WCAG AA contrast.
 
+**Pauses** (``delivery.sittings.pause``): "Pause" / "Resume" among a candidate's actions, and
+"Pause room" / "Resume room" in their own section (a fire alarm: every open sitting of the room
+today). A paused candidate's card says "Paused" with the reason and since when, and their time
+left stands still; one on a stop-the-clock break says "On a break" until when. Both are counted
+in the totals.
+
 Alerts list what needs the proctor's eyes: a sitting opened on another screen, refused sign-ins
 and changes, journal limits, a candidate who said the name shown was not theirs.
 """
@@ -59,7 +65,7 @@ from . import sittings as ops
 from . import window
 from .candidate_app import clock_text
 from .form_view import load_form_view, released_notebook_path
-from .session import format_minutes
+from .session import Stopped, format_minutes, format_seconds, stopped_of
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,7 @@ ALERT_KINDS = ("taken_over", "sign_in_refused", "refused_change", "limit", "iden
 
 #: A sitting's state as the proctor reads it, in the order of the totals.
 STATE_TEXT = {"not_arrived": "Not arrived", "signed_in": "Signed in, not started", "writing": "Writing",
-              "submitted": "Submitted", "voided": "Voided", "absent": "Absent"}
+              "paused": "Paused", "on_break": "On a break", "submitted": "Submitted", "voided": "Voided", "absent": "Absent"}
 
 #: The "Show" filter: which cards of the room and date are listed.
 SHOW = {"all": "Everyone on this date", "open": "Not finished yet", "attention": "Late or idle only",
@@ -108,12 +114,16 @@ class Row:
     finished_at: dt.datetime | None = None  # submitted or voided
     last_answer_at: dt.datetime | None = None
     submit_reason: str | None = None
+    stop: Stopped | None = None  # the clock stopped now: a pause (and why) or a break
 
     @property
     def state(self) -> str:
-        """``not_arrived``, ``signed_in``, ``writing``, ``submitted``, ``voided`` or ``absent`` (keys of ``STATE_TEXT``)."""
+        """``not_arrived``, ``signed_in``, ``writing``, ``paused``, ``on_break``, ``submitted``, ``voided`` or
+        ``absent`` (keys of ``STATE_TEXT``)."""
         if self.status == SittingStatus.scheduled:
             return "signed_in" if self.signed_in_at is not None else "not_arrived"
+        if self.status == SittingStatus.in_progress and self.stop is not None:
+            return "paused" if self.stop.kind == "pause" else "on_break"
         return {SittingStatus.in_progress: "writing"}.get(self.status, str(self.status))
 
     @property
@@ -148,15 +158,19 @@ def overview(course, exam: str, now: dt.datetime | None = None, *, on: dt.date |
                     counts[sit.form_id] = len(load_form_view(released_notebook_path(course, assignment)).items)
                 except ExamBuilderError:
                     counts[sit.form_id] = 0
-            left = None
-            if sit.status == SittingStatus.in_progress and sit.deadline is not None:
-                left = max(sit.deadline - now, dt.timedelta(0))
+            left, stop = None, None
+            deadline = sit.deadline_at(now)  # stands still while the clock is stopped
+            if sit.status == SittingStatus.in_progress and deadline is not None:
+                left = max(deadline - now, dt.timedelta(0))
+                stop = stopped_of(sit, now)
+            elif sit.status == SittingStatus.scheduled and sit.paused_at is not None:  # a room paused before the start
+                stop = stopped_of(sit, now)
             signed_in = sit.lease_at if (sit.status == SittingStatus.scheduled and sit.lease_token is not None) else None
             rows.append(Row(sit.id, cand.id, cand.name, sit.room, sit.status, answered.get(sit.id, 0),
                             counts[sit.form_id], left, sit.extra_minutes, sit.scribe_name, sit.time_limit_minutes,
                             scheduled_on=sit.scheduled_on, opens_at=sit.opens_at, signed_in_at=signed_in,
                             started_at=sit.started_at, finished_at=sit.submitted_at or sit.voided_at,
-                            last_answer_at=last_at.get(sit.id), submit_reason=sit.submit_reason))
+                            last_answer_at=last_at.get(sit.id), submit_reason=sit.submit_reason, stop=stop))
     return rows
 
 
@@ -324,6 +338,7 @@ def style_css() -> str:
 .eb-proctor .eb-st-submitted { background: #ececec; color: #222; }
 .eb-proctor .eb-st-voided { background: #fdecec; color: #7a1414; }
 .eb-proctor .eb-st-absent { background: #f3ecfa; color: #4b2470; }
+.eb-proctor .eb-st-paused, .eb-proctor .eb-st-on_break { background: #fff4c2; color: #4d3b00; }
 .eb-proctor .eb-st-late, .eb-proctor .eb-st-idle { background: #fff1dc; color: #6b3600; }
 .eb-proctor .eb-card.eb-c-not_arrived { border-left-color: #767676; }
 .eb-proctor .eb-card.eb-c-signed_in { border-left-color: #1c64a8; }
@@ -331,6 +346,7 @@ def style_css() -> str:
 .eb-proctor .eb-card.eb-c-submitted { border-left-color: #444; }
 .eb-proctor .eb-card.eb-c-voided { border-left-color: #a11d1d; }
 .eb-proctor .eb-card.eb-c-absent { border-left-color: #6a3d9a; }
+.eb-proctor .eb-card.eb-c-paused, .eb-proctor .eb-card.eb-c-on_break { border-left-color: #8a6d00; }
 .eb-proctor .eb-card.eb-c-attention { border-left-color: #b35c00; background: #fffaf2; }
 .eb-proctor .eb-card.eb-chosen { outline: 3px solid #0b4f8a; }
 .eb-proctor .eb-panel { border-top: 1px solid #767676; margin-top: 0.3em; padding-top: 0.3em; width: 100%; }
@@ -427,6 +443,7 @@ class ProctorDashboard:
                    "for your next change until you change it.</p>"), self.reason,
             self._line(self.minutes, self._button("Add time", self._add_time, self.message, "primary")),
             self._line(self.scribe, self._button("Record scribe", self._record_scribe, self.message)),
+            self._pause_line(),
             self._line(self._button("Mark absent", self._mark_absent, self.message, "warning"),
                        w.HTML("<span class='eb-help'>Not arrived and not coming: their code stops working.</span>")),
             self._line(self.confirm_void, self._button("Void sitting", self._void, self.message, "danger")),
@@ -459,6 +476,7 @@ class ProctorDashboard:
             self._line(self._button("Open sign-in now", self._open_now, self.signin_message, "primary"),
                        self._button("Close sign-in now", self._close_now, self.signin_message, "warning")),
             self.signin_message,
+            *self._pause_room_section(label),
             w.HTML("<h2>Computers locked out after wrong access codes</h2>"), self.lockouts,
             self.locked, self.unlock_reason,
             self._line(self._button("Unlock this computer", self._unlock, self.unlock_message)),
@@ -586,6 +604,73 @@ class ProctorDashboard:
         self._done(self.message, f"{r.name}'s sitting is voided: it no longer counts as an attempt, and their "
                                  "screen stops accepting answers.")
 
+    # -- pauses: one candidate, or a whole room ------------------------------------------------------------
+    def _pause_line(self) -> w.HBox:
+        return self._line(self._button("Pause", self._pause, self.message, "warning"),
+                          self._button("Resume", self._resume, self.message, "primary"),
+                          w.HTML("<span class='eb-help'>Pause stops this candidate's clock; their screen says the "
+                                 "exam is paused, with your reason, until you resume.</span>"))
+
+    def _pause_room_section(self, label: dict) -> list[w.Widget]:
+        """"Pause room" / "Resume room": every open sitting of the chosen room today (a fire alarm)."""
+        self.pause_room = w.Dropdown(description="Room to pause or resume", options=[], style=label)
+        self.pause_room_reason = w.Text(description="Reason for the pause", placeholder="e.g. fire alarm",
+                                        style=label, layout=w.Layout(width="32em"))
+        self.pause_room_message = w.HTML()
+        return [w.HTML("<h2>Pause a room</h2><p class='eb-help'>Every candidate's clock in the room stops and "
+                       "their screens say the exam is paused, with your reason; Resume room gives each the time "
+                       "they had.</p>"), self.pause_room, self.pause_room_reason,
+                self._line(self._button("Pause room", self._pause_room, self.pause_room_message, "warning"),
+                           self._button("Resume room", self._resume_room, self.pause_room_message, "primary")),
+                self.pause_room_message]
+
+    def _stop_field(self, r: Row, field, at) -> str:
+        if r.stop.kind == "pause":
+            why = f"{_e(r.stop.reason)}, " if r.stop.reason else ""
+            return field("Paused", f"{why}since {_e(at(r.stop.since))}", wide=True)
+        return field("On a break", f"until {_e(at(r.stop.until))} at the latest", wide=True)
+
+    def _pause(self) -> None:
+        r = self._chosen()
+        who, why = self._who(), self._why(self.reason)
+        ops.pause(self.course, r.sitting_id, who, why, now=self.clock())
+        self._done(self.message, f"{r.name} is paused: their clock has stopped and their screen says why.")
+
+    def _resume(self) -> None:
+        r = self._chosen()
+        who, why = self._who(), self._why(self.reason)
+        _sit, stood = ops.resume(self.course, r.sitting_id, who, why, now=self.clock())
+        self._done(self.message, f"{r.name} is back: {format_seconds(stood)} paused, added to their time.")
+
+    def _pause_room_name(self) -> str:
+        if self.pause_room.value is None:
+            raise ExamBuilderError("Choose a room first.")
+        return str(self.pause_room.value)
+
+    def _pause_room(self) -> None:
+        room = self._pause_room_name()
+        who, why = self._who(), self._why(self.pause_room_reason)
+        paused = ops.pause_room(self.course, self.exam, room, who, why, now=self.clock())
+        self._done(self.pause_room_message, f"Room {room} is paused ({len(paused)} candidate(s)): the clocks "
+                                            "have stopped.")
+
+    def _resume_room(self) -> None:
+        room = self._pause_room_name()
+        who, why = self._who(), self._why(self.pause_room_reason)
+        resumed = ops.resume_room(self.course, self.exam, room, who, why, now=self.clock())
+        self._done(self.pause_room_message, f"Room {room} is resumed ({len(resumed)} candidate(s)); each has "
+                                            "the time they had when it was paused.")
+
+    def _refresh_pause_rooms(self, now: dt.datetime) -> None:
+        rooms = tuple(room_windows(self.course, self.exam, ops.room_today(self.course, now)))
+        current = self.pause_room.value
+        if rooms != tuple(self.pause_room.options):
+            self.pause_room.options = rooms
+        if current in rooms:
+            self.pause_room.value = current
+        elif self._room_filter() in rooms:
+            self.pause_room.value = self._room_filter()
+
     # -- a room's sign-in, locked computers ------------------------------------------------------------
     def _signin_room(self) -> str:
         if self.signin_room.value is None:
@@ -667,6 +752,7 @@ class ProctorDashboard:
         self.updated.value = (f"<p class='eb-help'>Updated at {_e(stamp)}; "
                               f"this page refreshes itself every {self.refresh_seconds:g} seconds.</p>")
         self._refresh_rooms(now)
+        self._refresh_pause_rooms(now)
         self._refresh_lockouts(now)
         self._refresh_alerts()
 
@@ -756,6 +842,8 @@ class ProctorDashboard:
             parts.append(field("Room", place, wide=True))
         if r.scribe:
             parts.append(field("Scribe", _e(r.scribe)))
+        if r.stop is not None:
+            parts.append(self._stop_field(r, field, at))
         return f"<div class='eb-fields'>{''.join(parts)}</div>"
 
     def _refresh_rooms(self, now: dt.datetime) -> None:

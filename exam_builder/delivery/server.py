@@ -332,18 +332,28 @@ class KernelLifecycle:
             return pools.get(notebook_name, [])
         return [t for pool in pools.values() for t in pool]
 
+    @staticmethod
+    def _warm(task) -> bool:
+        """A pool entry is warm once its kernel has started *and* has run the app (Voila's render task
+        is done): until then a page handed that kernel waits for the app's imports and first screen,
+        which is what made the first page after a start take seconds while later ones took
+        milliseconds. A render that failed leaves the entry cold (the page would fail too)."""
+        if not task.done() or task.cancelled() or task.exception() is not None:
+            return False
+        render = task.result().get("task")
+        return render is None or (render.done() and not render.cancelled() and render.exception() is None)
+
     def pool_kernel_ids(self) -> set[str]:
-        out = set()
-        for task in self._pool():
-            if task.done() and not task.cancelled() and task.exception() is None:
-                out.add(task.result()["kernel_id"])
-        return out
+        """The kernels of the pool that are warm (``_warm``): only those count as ready."""
+        return {task.result()["kernel_id"] for task in self._pool() if self._warm(task)}
 
     def pool_ready(self) -> int:
         return len(self.pool_kernel_ids())
 
     def pool_starting(self) -> int:
-        return sum(1 for t in self._pool() if not t.done())
+        """Pool entries still starting their kernel or running the app in it."""
+        return sum(1 for t in self._pool() if not self._warm(t) and not (t.done() and (
+            t.cancelled() or t.exception() is not None)))
 
     def fill_if_needed(self, delay=None, notebook_name=None, **kwargs):  # noqa: ANN001 (Voila's signature)
         """At start-up fill at once; afterwards a pacer keeps the pool, one kernel at a time."""

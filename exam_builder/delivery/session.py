@@ -36,6 +36,14 @@ the first screen stops, says so, and the candidate raises a hand.
 lock (so several server processes agree); a refusal raises ``LimitReached`` with a plain
 message and logs a ``limit`` event (at most one a minute per sitting).
 
+**The clock can stop** (revision 0010): a proctor pauses the sitting or its whole room
+(``sittings.pause``), or a candidate with an approved breaks accommodation takes a break
+(``take_break``, at most ``break_minutes``, ending on ``end_break`` or by itself). While it is
+stopped, ``answer``, ``flag``, ``submit`` and ``start`` raise ``SittingPaused`` (a refused change
+is logged), the deadline moves on with the time (``Sitting.deadline_at``: start + limit + added +
+stopped time, all in the database, so every server agrees to the second) and the sitting is never
+submitted at its old deadline. ``refresh`` says whether the clock is stopped (``stopped``).
+
 The candidate's kernel never loads a form's manifest (it holds keys): the questions come from
 the released notebook (``form_view``) and a sitting's form is looked up by its assignment only.
 """
@@ -53,7 +61,8 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
-from ..records import access
+from ..records import access, audit
+from ..records.accommodations import break_allowance, breaks_text
 from ..records.eligibility import evaluate
 from ..records.models import Candidate, Exam, Response, Sitting, SittingEvent, utcnow
 from ..records.queries import forms as forms_q, responses as responses_q, sittings as sittings_q
@@ -74,6 +83,8 @@ USED = "This code has already been used. Please ask the proctor."
 ABSENT = "This code is no longer valid: the sign-in for this sitting has closed. Please ask the proctor."
 TIME_UP = "The time for this exam is over, and it was submitted automatically. Please ask the proctor."
 TOO_FAST = "Your answers are coming in faster than the exam can save them. Wait a moment, then try again."
+PAUSED = "The exam is paused{why}. The clock has stopped and your saved answers are safe. Please wait for the proctor."
+ON_BREAK = "You are on a break: the clock has stopped. Press “Back to the exam” to go on answering."
 TOO_MANY = ("This exam cannot save any more changes. Your saved answers are safe. "
             "Please raise your hand for the proctor.")
 
@@ -87,6 +98,69 @@ class TakenOver(SittingClosed):
 
     def __init__(self, message: str = TAKEN_OVER):
         super().__init__(message)
+
+
+class SittingPaused(ExamBuilderError):
+    """A change while the clock is stopped (a proctor's pause or the candidate's break); refused, logged.
+
+    ``stop`` says which stop and why, for the screen.
+    """
+
+    def __init__(self, stop: "Stopped"):
+        super().__init__(stop.message)
+        self.stop = stop
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The clock stopped now: ``kind`` pause or break, the proctor's reason, since when, a break's end, time left."""
+
+    kind: str
+    reason: str
+    since: dt.datetime
+    until: dt.datetime | None
+    left: dt.timedelta | None
+
+    @property
+    def message(self) -> str:
+        if self.kind == "break":
+            return ON_BREAK
+        return PAUSED.format(why=f": {self.reason}" if self.reason else "")
+
+
+def stopped_of(sit: Sitting, now: dt.datetime) -> Stopped | None:
+    """The stop of a sitting's clock at ``now``, or None while it runs."""
+    kind = sit.clock_stopped(now)
+    if kind is None:
+        return None
+    deadline = sit.deadline_at(now)
+    left = None if deadline is None else max(deadline - now, dt.timedelta(0))
+    if kind == "pause":
+        return Stopped("pause", (sit.pause_reason or "").strip(), sit.paused_at, None, left)
+    return Stopped("break", "", sit.break_started_at, sit.break_ends_at, left)
+
+
+def settle_break(s: Session, sit: Sitting, now: dt.datetime, why: str = "time") -> bool:
+    """End a sitting's break: its time joins ``paused_seconds`` (up to the break's end) and it is logged.
+
+    ``why``: ``time`` (it ran out; only then is anything done), ``candidate`` (back early) or ``paused``
+    (the proctor paused the sitting during the break). Called under the sitting's row lock.
+    """
+    if sit.break_started_at is None:
+        return False
+    if why == "time" and (sit.break_ends_at is None or now < sit.break_ends_at):
+        return False
+    ended = min(now, sit.break_ends_at or now)
+    taken = max((ended - sit.break_started_at).total_seconds(), 0.0)
+    sit.paused_seconds = (sit.paused_seconds or 0.0) + taken
+    s.add(SittingEvent(sitting_id=sit.id, at=ended, kind="break_ended",
+                       details={"why": why, "seconds": round(taken, 3)}))
+    audit.record(s, sit.candidate_id if why == "candidate" else audit.SYSTEM, "sitting.break_end", "sitting",
+                 sit.id, {"candidate": "back to the exam", "time": "the break's time ran out",
+                          "paused": "the proctor paused the exam"}[why],
+                 candidate=sit.candidate_id, seconds=round(taken, 3))
+    sit.break_started_at = sit.break_ends_at = None
+    return True
 
 
 class SignInFailed(ExamBuilderError):
@@ -174,6 +248,13 @@ def format_minutes(minutes: int) -> str:
     return " ".join(parts)
 
 
+def format_seconds(seconds: float) -> str:
+    """1061.4 -> "17 minutes 41 seconds" (a pause's length, as staff read it)."""
+    m, sec = divmod(int(round(seconds)), 60)
+    text = format_minutes(m) if m else ""
+    return (text + " " if text else "") + (f"{sec} second{'s' if sec != 1 else ''}" if sec or not m else "")
+
+
 @dataclass(frozen=True)
 class Receipt:
     sitting_id: int
@@ -224,6 +305,7 @@ class CandidateSession:
         self.confirmed = False
         self._lease: str | None = None
         self._answers: dict[str, Answer] = {}
+        self.stopped: Stopped | None = None  # as of the last ``refresh``
 
     # -- signing in -------------------------------------------------------------------
     def sign_in(self, code: str, source: str = "unknown") -> "CandidateSession":
@@ -279,7 +361,8 @@ class CandidateSession:
         if sit.status in SITTING_FINISHED:
             return refuse("used", USED, status=sit.status)
         if sit.status == SittingStatus.in_progress:  # resuming: the clock decides, not the window
-            if sit.deadline is not None and now >= sit.deadline:
+            deadline = sit.deadline_at(now)  # a stopped clock moves it on
+            if deadline is not None and now >= deadline:
                 self._submit(s, sit, "deadline")
                 return refuse("time_up", TIME_UP)
             return None
@@ -349,11 +432,16 @@ class CandidateSession:
             return self._sitting(s).status
 
     def refresh(self) -> tuple[SittingStatus, dt.datetime | None]:
-        """The app's periodic re-read: (status, deadline); ``TakenOver`` once another screen signed in."""
+        """The app's periodic re-read: (status, deadline now); ``TakenOver`` once another screen signed in.
+
+        Also sets ``stopped``: the clock's stop (pause or break) now, or None.
+        """
+        now = self.clock()
         with self.db.read() as s:
             sit = self._sitting(s)
             self._check_lease(sit)
-            return sit.status, sit.deadline
+            self.stopped = stopped_of(sit, now) if sit.status == SittingStatus.in_progress else None
+            return sit.status, sit.deadline_at(now)
 
     @property
     def started(self) -> bool:
@@ -361,15 +449,20 @@ class CandidateSession:
             return self._sitting(s).started_at is not None
 
     def deadline(self) -> dt.datetime | None:
+        """The deadline now (it moves on while the clock is stopped)."""
+        now = self.clock()
         with self.db.read() as s:
-            return self._sitting(s).deadline
+            return self._sitting(s).deadline_at(now)
 
     def time_left(self) -> dt.timedelta | None:
-        """Server clock: time until the deadline (follows time a proctor adds); None before start."""
-        d = self.deadline()
+        """Server clock: time until the deadline (follows time a proctor adds; stands still while the clock is
+        stopped); None before start."""
+        now = self.clock()
+        with self.db.read() as s:
+            d = self._sitting(s).deadline_at(now)
         if d is None:
             return None
-        return max(d - self.clock(), dt.timedelta(0))
+        return max(d - now, dt.timedelta(0))
 
     def reload(self) -> dict[str, Answer]:
         """Read every latest answer from the database (after a reload or a restart)."""
@@ -401,6 +494,8 @@ class CandidateSession:
                 raise SittingClosed("This sitting is closed.")
             if sit.started_at is None:
                 now = self.clock()
+                if sit.paused_at is not None:  # the room is paused: nobody starts now
+                    raise SittingPaused(stopped_of(sit, now))
                 bad = window.refusal(sit.opens_at, sit.closes_at, now, self.zone)
                 if bad is not None:
                     raise ExamBuilderError(bad[1])
@@ -410,21 +505,72 @@ class CandidateSession:
             return sit.started_at
 
     def check_deadline(self) -> Receipt | None:
-        """Submit automatically once the deadline has passed; the receipt, if it did."""
+        """Submit automatically once the deadline has passed; the receipt, if it did. Never while the clock is
+        stopped (the deadline moves on with it); a break whose time ran out ends here."""
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
             self._check_lease(sit)
-            if sit.status == SittingStatus.in_progress and sit.deadline is not None and self.clock() >= sit.deadline:
+            now = self.clock()
+            if sit.status != SittingStatus.in_progress:
+                return None
+            settle_break(s, sit, now)
+            deadline = sit.deadline_at(now)
+            if sit.clock_stopped(now) is None and deadline is not None and now >= deadline:
                 return self._submit(s, sit, "deadline")
         return None
+
+    # -- breaks (an approved accommodation) -----------------------------------------------
+    def breaks_left(self) -> tuple[int, int]:
+        """(breaks still to take, minutes each) in this sitting: (0, 0) without an approved breaks accommodation."""
+        with self.db.read() as s:
+            sit = self._sitting(s)
+            count, minutes = break_allowance(s, sit.candidate_id)
+            return max(count - (sit.breaks_taken or 0), 0), minutes
+
+    def take_break(self) -> Stopped:
+        """Stop the clock for at most the approved break's length; refused without a break left. Audited."""
+        with self.db.transaction() as s:
+            sit = self._open_for_change(s)
+            now = self.clock()
+            count, minutes = break_allowance(s, sit.candidate_id)
+            if not count:
+                raise ExamBuilderError("You have no breaks with the clock stopped. Please ask the proctor.")
+            if (sit.breaks_taken or 0) >= count:
+                raise ExamBuilderError(f"You have taken all your breaks ({breaks_text(count, minutes)}).")
+            sit.break_started_at, sit.break_ends_at = now, now + dt.timedelta(minutes=minutes)
+            sit.breaks_taken = (sit.breaks_taken or 0) + 1
+            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="break_started",
+                               details={"minutes": minutes, "break": sit.breaks_taken, "of": count}))
+            audit.record(s, sit.candidate_id, "sitting.break", "sitting", sit.id,
+                         f"break {sit.breaks_taken} of {count} (approved: {breaks_text(count, minutes)})",
+                         candidate=sit.candidate_id, minutes=minutes, until=sit.break_ends_at)
+            self.stopped = stopped_of(sit, now)
+            return self.stopped
+
+    def end_break(self) -> bool:
+        """Back to the exam before the break's end (after it, the break is already over): the clock runs again."""
+        with self.db.transaction() as s:
+            sit = self._sitting(s, lock=True)
+            self._check_lease(sit)
+            now = self.clock()
+            ended = settle_break(s, sit, now, "candidate" if sit.clock_stopped(now) == "break" else "time")
+            self.stopped = stopped_of(sit, now)
+            return ended
 
     # -- answering ----------------------------------------------------------------------
     def _open_for_change(self, s: Session) -> Sitting:
         """The locked sitting if this page may change it now; else ``TakenOver`` or ``SittingClosed``."""
         sit = self._sitting(s, lock=True)
         self._check_lease(sit)
-        if sit.status == SittingStatus.in_progress and (sit.deadline is None or self.clock() < sit.deadline):
-            return sit
+        now = self.clock()
+        if sit.status == SittingStatus.in_progress:
+            settle_break(s, sit, now)
+            stop = stopped_of(sit, now)
+            if stop is not None:
+                raise SittingPaused(stop)
+            deadline = sit.deadline_at(now)
+            if deadline is None or now < deadline:
+                return sit
         raise SittingClosed("Your change was not saved: the exam has ended.")
 
     def _item(self, item_id: str) -> ItemView:
@@ -485,6 +631,11 @@ class CandidateSession:
         except TakenOver:
             self._event("refused_change", item=item_id, what=what, why="opened on another screen")
             raise
+        except SittingPaused as exc:
+            self.stopped = exc.stop
+            self._event("refused_change", item=item_id, what=what,
+                        why="on a break" if exc.stop.kind == "break" else "while paused")
+            raise
         except SittingClosed:
             # the refusal (and an automatic submit) were committed by a second transaction
             self._log_refusal(item_id, what)
@@ -509,7 +660,9 @@ class CandidateSession:
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
             now = self.clock()
-            if sit.status == SittingStatus.in_progress and sit.deadline is not None and now >= sit.deadline:
+            deadline = sit.deadline_at(now)
+            if (sit.status == SittingStatus.in_progress and sit.clock_stopped(now) is None and deadline is not None
+                    and now >= deadline):
                 self._submit(s, sit, "deadline")
             if sit.status == SittingStatus.submitted:
                 why = "after the deadline" if sit.submit_reason == "deadline" else "after the submit"
@@ -528,7 +681,13 @@ class CandidateSession:
                 return self._receipt(s, sit)
             if sit.status != SittingStatus.in_progress:
                 raise SittingClosed("This sitting cannot be submitted: it is " + sit.status.replace("_", " ") + ".")
-            late = sit.deadline is not None and self.clock() >= sit.deadline
+            now = self.clock()
+            settle_break(s, sit, now)
+            stop = stopped_of(sit, now)
+            if stop is not None:
+                raise SittingPaused(stop)
+            deadline = sit.deadline_at(now)
+            late = deadline is not None and now >= deadline
             return self._submit(s, sit, "deadline" if late else "candidate")
 
     def receipt(self) -> Receipt | None:
@@ -538,8 +697,9 @@ class CandidateSession:
 
     def _submit(self, s: Session, sit: Sitting, reason: str) -> Receipt:
         now = self.clock()
-        if reason == "deadline" and sit.deadline is not None:
-            now = min(now, sit.deadline)  # the clock ran out at the deadline, whenever we noticed
+        deadline = sit.deadline_at(now)
+        if reason == "deadline" and deadline is not None:
+            now = min(now, deadline)  # the clock ran out at the deadline, whenever we noticed
         answers = {k: r.value for k, r in latest_responses(s, sit.id).items()}
         sit.status = SittingStatus.submitted
         sit.submitted_at = now

@@ -6,6 +6,12 @@ is for one date (``--date``, default today in the room's time zone) and may be s
 its window (default: that whole date; ``set_window`` moves it). Adding time, recording a scribe,
 voiding, moving a window, reissuing codes and lifting a source's lockout are audited with who
 and why in the same transaction as the change.
+
+Pausing (``pause``, ``pause_room``) stops a sitting's clock until ``resume``/``resume_room``: the
+pause's start is stored on the sitting and, on resume, its length joins ``paused_seconds``, so the
+deadline moves on by exactly the time it was paused (``Sitting.deadline_at``), whichever server
+asks. A room pause is one pause per open sitting of that exam, room and date (each audited and
+logged); resuming the room resumes those, not a candidate paused on their own.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from ..records.models import Exam, Sitting, SittingEvent, utcnow
 from ..records.queries import candidates as candidates_q, sittings as sittings_q
 from ..records.states import SITTING_FINISHED
 from . import window
-from .session import CODE_ALPHABET, format_minutes, hash_code
+from .session import CODE_ALPHABET, format_minutes, hash_code, settle_break
 
 MAX_ADDED_MINUTES = 600
 
@@ -223,6 +229,105 @@ def mark_absent(course, sitting_id: int, actor: str, reason: str, now: dt.dateti
     _need(reason, actor)
     with course.db.transaction() as s:
         return absence.mark_absent(s, course.policy, sitting_id, actor, reason, now)
+
+
+# -- pauses: the clock stops, for one candidate or a whole room (audited) ----------------------------
+def _pause_row(s, sit: Sitting, actor: str, reason: str, now: dt.datetime, room: bool) -> bool:
+    """Stop one sitting's clock (under its row lock); False when it was already paused or its time is over."""
+    if sit.paused_at is not None:
+        return False
+    deadline = sit.deadline_at(now)
+    if deadline is not None and now >= deadline:  # over already: it is submitted, not paused
+        return False
+    settle_break(s, sit, now, "paused")  # a break running now ends here; the pause takes over
+    sit.paused_at, sit.paused_by, sit.pause_reason = now, actor, reason
+    audit.record(s, actor, "sitting.pause", "sitting", sit.id, reason, candidate=sit.candidate_id,
+                 room=sit.room, whole_room=room, started=sit.started_at is not None)
+    s.add(SittingEvent(sitting_id=sit.id, at=now, kind="paused", details={"by": actor, "reason": reason, "room": room}))
+    return True
+
+
+def _resume_row(s, sit: Sitting, actor: str, reason: str, now: dt.datetime, room: bool) -> float | None:
+    """Run a paused sitting's clock again; the seconds it stood still (added to its deadline), or None."""
+    if sit.paused_at is None:
+        return None
+    stood = 0.0
+    if sit.started_at is not None:  # a sitting paused before it started has no clock to move
+        stood = max((now - max(sit.paused_at, sit.started_at)).total_seconds(), 0.0)
+    sit.paused_seconds = (sit.paused_seconds or 0.0) + stood
+    audit.record(s, actor, "sitting.resume", "sitting", sit.id, reason, candidate=sit.candidate_id, room=sit.room,
+                 whole_room=room, paused_at=sit.paused_at, paused_by=sit.paused_by, pause_reason=sit.pause_reason,
+                 seconds=round(stood, 3))
+    s.add(SittingEvent(sitting_id=sit.id, at=now, kind="resumed",
+                       details={"by": actor, "reason": reason, "room": room, "seconds": round(stood, 3)}))
+    sit.paused_at = sit.paused_by = sit.pause_reason = None
+    return stood
+
+
+def pause(course, sitting_id: int, actor: str, reason: str, now: dt.datetime | None = None) -> Sitting:
+    """Pause one candidate: their clock stops and their screen accepts no answers until ``resume``."""
+    _need(reason, actor)
+    now = now or utcnow()
+    with course.db.transaction() as s:
+        sit = _open_sitting_row(s, sitting_id)
+        if sit.paused_at is not None:
+            raise ExamBuilderError(f"sitting {sitting_id} is already paused (since {_when(course, sit.paused_at)}, "
+                                   f"by {sit.paused_by}); resume it first")
+        if not _pause_row(s, sit, actor, reason.strip(), now, room=False):
+            raise ExamBuilderError(f"sitting {sitting_id}'s time is already over; it is submitted, not paused")
+        return sit
+
+
+def resume(course, sitting_id: int, actor: str, reason: str, now: dt.datetime | None = None) -> tuple[Sitting, float]:
+    """Resume one paused candidate (theirs or their room's pause): (the sitting, seconds it was paused)."""
+    _need(reason, actor)
+    now = now or utcnow()
+    with course.db.transaction() as s:
+        sit = _open_sitting_row(s, sitting_id)
+        stood = _resume_row(s, sit, actor, reason.strip(), now, room=False)
+        if stood is None:
+            raise ExamBuilderError(f"sitting {sitting_id} is not paused")
+        return sit, stood
+
+
+def pause_room(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,
+               now: dt.datetime | None = None) -> list[Sitting]:
+    """Pause every open sitting of a room on a date (a fire alarm); the ones paused now (one pause each)."""
+    _need(reason, actor)
+    now = now or utcnow()
+    on = on or room_today(course, now)
+    with course.db.transaction() as s:
+        sits = sittings_q.select_room_sittings(s, exam, room, on)
+        if not sits:
+            raise ExamBuilderError(f"no open sitting of {exam} in room {room!r} on {on.isoformat()} to pause "
+                                   "(check the room's name and the date; see the proctor's room view)")
+        paused = [sit for sit in sits if _pause_row(s, sit, actor, reason.strip(), now, room=True)]
+        if not paused:
+            raise ExamBuilderError(f"every open sitting of {exam} in room {room!r} on {on.isoformat()} "
+                                   "is paused already")
+        return paused
+
+
+def resume_room(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,
+                now: dt.datetime | None = None) -> list[Sitting]:
+    """Resume the sittings a room pause stopped (a candidate paused on their own stays paused)."""
+    _need(reason, actor)
+    now = now or utcnow()
+    on = on or room_today(course, now)
+    with course.db.transaction() as s:
+        resumed = []
+        for sit in sittings_q.select_room_sittings(s, exam, room, on):
+            last = sittings_q.select_last_event_details(s, sit.id, "paused") if sit.paused_at is not None else None
+            if last is not None and last.get("room") and _resume_row(s, sit, actor, reason.strip(), now, room=True) \
+                    is not None:
+                resumed.append(sit)
+        if not resumed:
+            raise ExamBuilderError(f"room {room!r} of {exam} on {on.isoformat()} is not paused")
+        return resumed
+
+
+def _when(course, at: dt.datetime) -> str:
+    return window.clock_12h(window.local(at, room_zone(course, strict=False)))
 
 
 def void(course, sitting_id: int, actor: str, reason: str) -> None:

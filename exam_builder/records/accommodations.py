@@ -1,7 +1,8 @@
 """Accommodations: requested with a provider's letter on file, approved by staff, revocable.
 
 Only approved accommodations take effect; the personal time limit that delivery uses is
-derived here (180 x 1.5 = 270 minutes). The letter's date is kept, never what it says: there
+derived here (180 x 1.5 = 270 minutes), and so are stop-the-clock breaks (``breaks``: a number
+of breaks of at most so many minutes each, e.g. 2 breaks of 10 minutes; ``break_allowance``). The letter's date is kept, never what it says: there
 is no place for a diagnosis, and free text that looks like one is refused. Every change is
 audited with who and why, in the same transaction.
 """
@@ -31,8 +32,12 @@ KIND_ALIASES = {
     "scribe": AccommodationKind.scribe, "separate_room": AccommodationKind.separate_room,
     "separate room": AccommodationKind.separate_room, "private room": AccommodationKind.separate_room,
     "other": AccommodationKind.other,
+    "breaks": AccommodationKind.breaks, "break": AccommodationKind.breaks, "rest breaks": AccommodationKind.breaks,
+    "stop the clock breaks": AccommodationKind.breaks, "stop_the_clock_breaks": AccommodationKind.breaks,
 }
 MAX_MULTIPLIER = 3.0
+MAX_BREAKS = 10  # breaks in one sitting
+MAX_BREAK_MINUTES = 60  # the longest one break may last
 MAX_DETAILS = 1000  # an arrangement in a sentence or two, not a letter
 NO_DIAGNOSIS = (
     "Describe the arrangement only (e.g. 'seat near the door'); never write a diagnosis, "
@@ -67,6 +72,30 @@ def check_details(details: str) -> str:
     return details
 
 
+def check_breaks(count, minutes) -> tuple[int, int]:
+    """How many breaks and how long each may last (whole numbers, 1..``MAX_BREAKS`` and 1..``MAX_BREAK_MINUTES``)."""
+    def whole(value, what: str, high: int) -> int:
+        try:
+            n = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise ExamBuilderError(f"give {what} as a whole number from 1 to {high}, not {shown(str(value))}") from None
+        if not 1 <= n <= high:
+            raise ExamBuilderError(f"{what} must be from 1 to {high}, not {n}")
+        return n
+
+    if count is None or minutes is None:
+        raise ExamBuilderError("a breaks accommodation needs how many breaks (--breaks) and how long each may "
+                               "last (--break-minutes), e.g. 2 breaks of 10 minutes")
+    return whole(count, "the number of breaks", MAX_BREAKS), whole(minutes, "the minutes of a break", MAX_BREAK_MINUTES)
+
+
+def breaks_text(count: int | None, minutes: int | None) -> str:
+    """2, 10 -> "2 breaks of 10 minutes" (as staff and the candidate read it)."""
+    if not count or not minutes:
+        return ""
+    return f"{count} break{'s' if count != 1 else ''} of {minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def _get(session: Session, accommodation_id: int) -> Accommodation:
     acc = accommodations_q.select_accommodation(session, accommodation_id)
     if acc is None:
@@ -85,8 +114,13 @@ def request(
     letter_on_file: dt.date | None = None,
     requested_on: dt.date | None = None,
     reason: str = "",
+    break_count: int | None = None,
+    break_minutes: int | None = None,
 ) -> Accommodation:
-    """Record a request; it takes effect only once approved."""
+    """Record a request; it takes effect only once approved.
+
+    ``breaks`` needs ``break_count`` and ``break_minutes``; no other kind takes them.
+    """
     get_candidate(session, candidate_id)
     kind = normalize_kind(kind)
     details = check_details(details)
@@ -97,6 +131,10 @@ def request(
                                    f"not {multiplier:g}")
     elif multiplier is not None:
         raise ExamBuilderError(f"a multiplier applies to extended_time only, not to {kind}")
+    if kind == AccommodationKind.breaks:
+        break_count, break_minutes = check_breaks(break_count, break_minutes)
+    elif break_count is not None or break_minutes is not None:
+        raise ExamBuilderError(f"a number and length of breaks apply to breaks only, not to {kind}")
     if kind == AccommodationKind.other and not details:
         raise ExamBuilderError(f"an 'other' accommodation needs --details saying what is arranged. {NO_DIAGNOSIS}")
     today = dt.date.today()
@@ -105,13 +143,14 @@ def request(
         raise ExamBuilderError(f"the letter date {letter_on_file} is in the future")
     acc = Accommodation(
         candidate_id=candidate_id, kind=kind, multiplier=multiplier, details=details,
-        requested_on=requested_on, letter_on_file=letter_on_file, status=AccommodationStatus.requested,
+        break_count=break_count, break_minutes=break_minutes, requested_on=requested_on, letter_on_file=letter_on_file, status=AccommodationStatus.requested,
     )
     session.add(acc)
     session.flush()
     audit.record(session, actor, "accommodation.request", "accommodation", acc.id, reason,
                  candidate=candidate_id, kind=kind, multiplier=multiplier, details=details,
-                 letter_on_file=letter_on_file, requested_on=requested_on)
+                 letter_on_file=letter_on_file, requested_on=requested_on,
+                 **({"breaks": break_count, "break_minutes": break_minutes} if break_count else {}))
     return acc
 
 
@@ -151,7 +190,8 @@ def approve(
     acc.approved_on = approved_on or dt.date.today()
     audit.record(session, actor, "accommodation.approve", "accommodation", acc.id, reason,
                  candidate=acc.candidate_id, kind=acc.kind, multiplier=acc.multiplier,
-                 letter_on_file=acc.letter_on_file)
+                 letter_on_file=acc.letter_on_file,
+                 **({"breaks": acc.break_count, "break_minutes": acc.break_minutes} if acc.break_count else {}))
     return acc
 
 
@@ -189,12 +229,23 @@ def personal_time_limit(session: Session, policy: ProgramPolicy, candidate_id: s
     return policy.personal_time_limit(max(multipliers) if multipliers else None)
 
 
+def break_allowance(session: Session, candidate_id: str) -> tuple[int, int]:
+    """(breaks, minutes each) a candidate may take in a sitting: the approved breaks accommodation giving the
+    most time in all (0, 0 without one). Read at the moment of the break, so an approval made after the
+    sitting was opened counts, and a revoked one stops counting."""
+    offers = [(a.break_count or 0, a.break_minutes or 0) for a in approved(session, candidate_id)
+              if a.kind == AccommodationKind.breaks and a.break_count and a.break_minutes]
+    return max(offers, key=lambda o: (o[0] * o[1], o[1]), default=(0, 0))
+
+
 # -- a convenient import for many at once (the demo and a coordinator's sheet) --------------
 
 COLUMNS = (
     Column("candidate id", ("candidate_id", "candidate", "id", "student id", "student")),
     Column("kind", ("accommodation", "type")),
     Column("multiplier", ("time multiplier", "factor"), required=False),
+    Column("breaks", ("number of breaks", "break count"), required=False),  # breaks only: how many
+    Column("break minutes", ("break_minutes", "minutes per break", "break length"), required=False),
     Column("details", ("notes", "description", "arrangement"), required=False, max_chars=MAX_DETAILS, multiline=True),
     Column("letter on file", ("letter_on_file", "letter", "letter date", "provider letter"), required=False),
     Column("requested on", ("requested_on", "requested", "request date"), required=False),
@@ -242,6 +293,20 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                                          "the extended-time multiplier", 1.0, MAX_MULTIPLIER, above_low=True)
                 except CellError as exc:
                     sheet.error(row.number, "multiplier", str(exc))
+        breaks = (None, None)
+        if row.get("breaks") or row.get("break minutes"):
+            if kind is not None and kind != AccommodationKind.breaks:
+                sheet.error(row.number, "breaks" if row.get("breaks") else "break minutes",
+                            f"a number and length of breaks apply to breaks only, not to {kind}")
+            else:
+                try:
+                    breaks = check_breaks(row.get("breaks") or None, row.get("break minutes") or None)
+                except ExamBuilderError as exc:
+                    sheet.error(row.number, "breaks" if not row.get("breaks") or "number" in str(exc)
+                                else "break minutes", str(exc))
+        elif kind == AccommodationKind.breaks:
+            sheet.error(row.number, "breaks", "a breaks accommodation needs the number of breaks (breaks) and "
+                                              "the minutes each may last (break minutes), e.g. 2 and 10")
         details = row.get("details")
         try:
             check_details(details)
@@ -264,12 +329,12 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
             sheet.error(row.number, "approved by", "an approver is given but the status is requested; "
                                                    "write approved in the status column or clear the approver")
         approver = row.get("approved by") or actor
-        parsed.append((row, cid, kind, multiplier, details, letter, requested_on, status, approver))
+        parsed.append((row, cid, kind, multiplier, details, letter, requested_on, status, approver, breaks))
     sheet.raise_if_errors()
 
     report = AccommodationImport(file=sheet.label, warnings=sheet.warnings)
     with course.db.transaction() as s:
-        for row, cid, kind, multiplier, details, letter, requested_on, status, approver in parsed:
+        for row, cid, kind, multiplier, details, letter, requested_on, status, approver, breaks in parsed:
             if s.get(Candidate, cid) is None:
                 sheet.error(row.number, "candidate id", f"no candidate {cid!r}; import the roster first")
                 continue
@@ -288,7 +353,8 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                 continue
             try:
                 acc = request(s, policy, cid, kind, actor, multiplier=multiplier, details=details,
-                              letter_on_file=letter, requested_on=requested_on, reason=f"imported from {sheet.label}")
+                              letter_on_file=letter, requested_on=requested_on, reason=f"imported from {sheet.label}",
+                              break_count=breaks[0], break_minutes=breaks[1])
             except ExamBuilderError as exc:
                 sheet.error(row.number, None, str(exc))
                 continue

@@ -101,6 +101,8 @@ class Accommodation(Base):
     candidate_id: Mapped[str] = mapped_column(ForeignKey("eb_candidate.id"), index=True)
     kind: Mapped[AccommodationKind] = mapped_column(state_type(AccommodationKind, 32, "kind"))
     multiplier: Mapped[float | None] = mapped_column(Float)  # extended_time only
+    break_count: Mapped[int | None] = mapped_column(Integer)  # breaks only: how many per sitting
+    break_minutes: Mapped[int | None] = mapped_column(Integer)  # breaks only: the longest each may last
     details: Mapped[str] = mapped_column(Text, default="")  # free text for "other" (no diagnosis)
     requested_on: Mapped[dt.date] = mapped_column(Date)
     letter_on_file: Mapped[dt.date | None] = mapped_column(Date)
@@ -214,16 +216,50 @@ class Sitting(Base):
     lease_token: Mapped[str | None] = mapped_column(String(64))
     lease_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     lease_source: Mapped[str | None] = mapped_column(String(64))
+    # a stopped clock (revision 0010): a proctor's pause (of the sitting or its whole room) runs from
+    # ``paused_at`` until resumed; a break from ``break_started_at`` until ended, at ``break_ends_at``
+    # at the latest. Stopped time already over is summed in ``paused_seconds`` and moves the deadline.
+    paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    paused_by: Mapped[str | None] = mapped_column(String(128))
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    break_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    break_ends_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    breaks_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     form: Mapped[Form] = relationship()
     candidate: Mapped[Candidate] = relationship()
 
     @property
     def deadline(self) -> dt.datetime | None:
-        """The server's deadline: start + personal limit + added time."""
+        """The deadline as stored: start + personal limit + added time + stopped time already over.
+
+        While the clock is stopped the deadline moves with the time: use ``deadline_at(now)``."""
         if self.started_at is None:
             return None
-        return self.started_at + dt.timedelta(minutes=self.time_limit_minutes + self.extra_minutes)
+        return (self.started_at + dt.timedelta(minutes=self.time_limit_minutes + self.extra_minutes)
+                + dt.timedelta(seconds=self.paused_seconds or 0.0))
+
+    def stopped_now(self, now: dt.datetime) -> dt.timedelta:
+        """The clock's current stop so far (a pause, or a break up to its end), not yet in ``paused_seconds``."""
+        if self.paused_at is not None:
+            return max(now - self.paused_at, dt.timedelta(0))
+        if self.break_started_at is not None and self.break_ends_at is not None:
+            return max(min(now, self.break_ends_at) - self.break_started_at, dt.timedelta(0))
+        return dt.timedelta(0)
+
+    def deadline_at(self, now: dt.datetime) -> dt.datetime | None:
+        """The deadline as of ``now``: the stored one, moved on by the stop running now (every server agrees)."""
+        base = self.deadline
+        return None if base is None else base + self.stopped_now(now)
+
+    def clock_stopped(self, now: dt.datetime) -> str | None:
+        """``pause`` or ``break`` while the clock is stopped at ``now``, else None (a break past its end is over)."""
+        if self.paused_at is not None:
+            return "pause"
+        if self.break_started_at is not None and self.break_ends_at is not None and now < self.break_ends_at:
+            return "break"
+        return None
 
 
 class Tutoring(Base):

@@ -104,6 +104,8 @@ class AccommodationKind(State):
     extended_time = "extended_time", "More time: the time limit is multiplied by its ``multiplier``."
     scribe = "scribe", "Someone enters the answers the candidate dictates (responses record the scribe's name)."
     separate_room = "separate_room", "The candidate sits in a room of their own."
+    breaks = "breaks", ("Stop-the-clock breaks: ``break_count`` breaks of at most ``break_minutes`` each, taken "
+                        "from the exam screen.")
     other = "other", "Another arrangement, described in ``details`` (never a diagnosis)."
 
 
@@ -173,7 +175,7 @@ class ReviewDecision(State):
     retire = "retire", "The item is taken out of use for good, whatever its content becomes."
 
 
-#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007 and 0009 and their tests check).
+#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009 and 0010 and their tests check).
 COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_sitting", "status"): SittingStatus,
     ("eb_sitting", "outcome"): Outcome,

@@ -116,3 +116,72 @@ def test_a_server_dies_and_its_candidates_resume_on_another(pg_course):
             assert sit.status == "submitted", (cid, sit.status)
             latest = {k: r.value for k, r in latest_responses(s, sid).items()}
             assert latest == {numbers[n]: v for n, v in sent[cid].items()}, cid  # nothing lost, nothing extra
+
+
+def test_two_servers_agree_on_a_pause(pg_course):
+    """A room paused on the shared database stops both servers' candidates; one of them, opening the exam on
+    the other server while paused, sees the same pause and the same time kept; after the resume both have
+    exactly the time they had at the pause."""
+    from exam_builder.delivery import sittings as ops
+    from exam_builder.delivery.candidate_app import clock_text
+    from exam_builder.records.models import utcnow
+
+    course, codes = pg_course
+    first = Server(course.root, seats=1).start()
+    second = Server(course.root, seats=2).start()
+    with course.db.read() as s:
+        on = s.get(Sitting, codes["c001"][0]).scheduled_on
+
+    def kept(sid: int):
+        with course.db.read() as s:
+            sit = s.get(Sitting, sid)
+            return sit.deadline - sit.paused_at
+
+    try:
+        first.wait_ready()
+        second.wait_ready()
+
+        async def room() -> dict:
+            a = await start_sitting(first.url, codes["c001"][1])
+            b = await start_sitting(second.url, codes["c002"][1])
+            await answer_until(a, {}, 1)
+            await answer_until(b, {}, 1)
+            ops.pause_room(course, formkit.EXAM, "101", "Kim Proctor", "fire alarm", on=on)
+            left = {cid: clock_text(kept(sid)) for cid, (sid, _code) in codes.items()}
+            for page in (a, b):
+                await page.wait_for(lambda p=page: p.shows("The exam is paused"), 60, "the paused screen")
+                assert page.shows("Reason: fire alarm") and current_question(page) is None
+            assert a.shows(f"Clock stopped: {left['c001']} left") and b.shows(f"Clock stopped: {left['c002']} left")
+            await a.aclose()
+            again = PageClient(second.url)  # c001 opens the exam on the other server while paused
+            await again.open()
+            await sign_in(again, codes["c001"][1])
+            await again.wait_for(lambda: again.shows("The exam is paused"), 60, "the paused screen on the other server")
+            assert again.shows(f"Clock stopped: {left['c001']} left")
+            ops.resume_room(course, formkit.EXAM, "101", "Kim Proctor", "all clear", on=on)
+            for page in (again, b):
+                await page.wait_for(lambda p=page: current_question(p) is not None, 60, "the questions again")
+            await answer_until(again, {}, 2)
+            await again.aclose()
+            await b.aclose()
+            return left
+
+        asyncio.run(asyncio.wait_for(room(), 400))
+    finally:
+        first.kill()
+        second.kill()
+    with course.db.read() as s:
+        for _cid, (sid, _code) in codes.items():
+            sit = s.get(Sitting, sid)
+            at = max(e.at for e in sit_events(s, sid, "resumed"))
+            paused = max(e.at for e in sit_events(s, sid, "paused"))
+            assert sit.paused_at is None and abs(sit.paused_seconds - (at - paused).total_seconds()) < 1e-3
+            assert sit.deadline > utcnow()
+
+
+def sit_events(s, sid: int, kind: str):
+    from sqlalchemy import select
+
+    from exam_builder.records.models import SittingEvent
+
+    return s.execute(select(SittingEvent).where(SittingEvent.sitting_id == sid, SittingEvent.kind == kind)).scalars().all()

@@ -243,7 +243,9 @@ def _every_state() -> dict:
     return dict(
         sittings=[(s.value, o) for s, o in zip(st.SittingStatus, ("pass", "fail", None, None))],
         attendance=list(st.AttendanceStatus.values()),
-        accommodations=[(k, s) for k, s in zip(st.AccommodationKind.values(), st.AccommodationStatus.values() * 2)],
+        # the kinds revision 0006 knew (0010 adds breaks: see its own test)
+        accommodations=[(k, s) for k, s in zip([k for k in st.AccommodationKind.values() if k != "breaks"],
+                                               st.AccommodationStatus.values() * 2)],
         roles=list(st.RatingRole.values()),
         item_statuses=list(st.ItemScoreStatus.values()),
         flag_kinds=list(st.ScoreFlagKind.values()),
@@ -424,7 +426,7 @@ def test_0009_accepts_absent_and_refuses_to_downgrade_over_it(empty_url):
             with db.engine.begin() as conn:
                 conn.execute(text("UPDATE eb_sitting SET status = 'absent' WHERE id = 1"))
         db.upgrade("0009")
-        assert db.current_revision() == "0009" and _model_drift(db) == []
+        assert db.current_revision() == "0009"  # (the models are at head: 0010 adds columns)
         with db.engine.connect() as conn:  # nothing changed on the way up
             assert conn.execute(text("SELECT count(*) FROM eb_sitting")).scalar_one() == 4
         with db.engine.begin() as conn:
@@ -443,5 +445,48 @@ def test_0009_accepts_absent_and_refuses_to_downgrade_over_it(empty_url):
                 conn.execute(text("UPDATE eb_sitting SET status = 'absent' WHERE id = 1"))
         db.upgrade()
         assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()
+
+
+# -- 0010: pauses and breaks ----------------------------------------------------------------
+
+def test_0010_adds_the_stopped_clock_and_breaks_and_refuses_to_downgrade_over_them(empty_url):
+    """0010 adds the stopped clock (zero for existing sittings) and the ``breaks`` kind; down refuses while a
+    breaks accommodation or an unfinished sitting with stopped time exists, then restores 0009."""
+    from sqlalchemy.exc import IntegrityError
+
+    db = Database(empty_url)
+    try:
+        db.upgrade("0009")
+        with db.engine.begin() as conn:
+            _rows_at_0005(conn, **_every_state())
+        with pytest.raises(IntegrityError, match="ck_eb_accommodation_kind"):
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE eb_accommodation SET kind = 'breaks' WHERE id = 1"))
+        db.upgrade("0010")
+        assert db.current_revision() == "0010" and _model_drift(db) == []
+        with db.engine.connect() as conn:  # nothing changed on the way up: no stopped time, no breaks taken
+            assert conn.execute(text("SELECT count(*), sum(paused_seconds), sum(breaks_taken) FROM eb_sitting")
+                                ).one() == (4, 0, 0)
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE eb_accommodation SET kind = 'breaks', break_count = 2, break_minutes = 10 "
+                              "WHERE id = 1"))
+            conn.execute(text("UPDATE eb_sitting SET paused_seconds = 61.5 WHERE status = 'in_progress'"))
+        with pytest.raises(IntegrityError, match="ck_eb_accommodation_kind"):
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE eb_accommodation SET kind = 'rest' WHERE id = 1"))
+        with pytest.raises(RuntimeError, match="1 accommodation is breaks.*1 sitting not finished had its clock"):
+            command.downgrade(db.alembic_config(), "0009")
+        assert db.current_revision() == "0010"
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE eb_accommodation SET kind = 'other', break_count = NULL WHERE id = 1"))
+            conn.execute(text("UPDATE eb_sitting SET status = 'submitted' WHERE status = 'in_progress'"))
+        command.downgrade(db.alembic_config(), "0009")
+        with pytest.raises(IntegrityError, match="ck_eb_accommodation_kind"):
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE eb_accommodation SET kind = 'breaks' WHERE id = 1"))
+        db.upgrade()
+        assert db.current_revision() == db.head_revision() and _model_drift(db) == []
     finally:
         db.dispose()

@@ -8,7 +8,9 @@ candidates) reads the forms' keys to decide who answers well: a seeded mix of st
 candidates and a few who leave items blank; the extended-time candidates get their longer
 clock; a scribe, recorded by the proctor, writes for the candidate with that accommodation;
 one sitting is voided with a reason; one candidate runs out of time (the server's clock,
-simulated by a later clock) and is submitted automatically, and their late change is refused.
+simulated by a later clock) and is submitted automatically, and their late change is refused;
+mid-sitting the proctor pauses the room (a fire alarm, with its reason), an answer given while
+paused is refused, and the resume gives back exactly the time left at the pause.
 One candidate never arrives: when the sign-in window closes (the end of the day in the room's
 time zone, the clock moved there as ``records.absence.settle_course`` is told), the sitting
 becomes absent by itself, audited; under the CPS policy it is not an attempt, which their
@@ -31,7 +33,9 @@ from ...assembly.forms import load_forms
 from ...delivery import sittings as ops
 from ...delivery.collect import collect
 from ...delivery.proctor import STATE_TEXT, overview, totals
-from ...delivery.session import CandidateSession, Receipt, SignInFailed, SittingClosed, format_minutes
+from ...delivery.candidate_app import clock_text
+from ...delivery.session import (CandidateSession, Receipt, SignInFailed, SittingClosed, SittingPaused,
+                                 format_minutes)
 from ...records.models import utcnow
 from ...records.queries.candidates import select_candidate_ids
 from ...records.queries.sittings import select_submit_reasons
@@ -56,6 +60,23 @@ class LaterClock:
 
     def __call__(self) -> dt.datetime:
         return utcnow() + self.offset
+
+
+def _fire_alarm(course, exam: str, cs: CandidateSession, clock: LaterClock, item) -> str:
+    """The proctor pauses the room for 12 minutes mid-sitting; what happened, in one line."""
+    before = cs.time_left()
+    paused = ops.pause_room(course, exam, ROOM, PROCTOR, "fire alarm: everyone left the room", now=clock())
+    clock.offset += dt.timedelta(minutes=12)  # the room is outside for 12 minutes
+    try:
+        cs.answer(item.item_id, item.labels[0] if item.objective else "while paused")
+        refused = "an answer given while paused was SAVED"
+    except SittingPaused:
+        refused = "an answer given while paused was refused"
+    resumed = ops.resume_room(course, exam, ROOM, PROCTOR, "all clear: back in the room", now=clock())
+    after = cs.time_left()
+    same = "as at the pause" if after == before else f"NOT as at the pause ({clock_text(before)})"
+    return (f"room paused (fire alarm) for 12 minutes: {len(paused)} sitting(s) paused, {len(resumed)} resumed; "
+            f"{refused}; {cs.candidate_id} resumed with {clock_text(after)} left, {same}")
 
 
 def _profile(rng: random.Random) -> tuple[str, float, float]:
@@ -90,7 +111,9 @@ def run(ctx) -> None:
     plain = [o for o in opened.opened if o is not scribe_for and o.time_limit_minutes == course.policy.time_limit_minutes]
     void_one = plain[0] if plain else None
     late_one = plain[1] if len(plain) > 1 else None
-    no_show = plain[-1] if len(plain) > 2 else None  # never arrives: absent when the window closes
+    pause_at = plain[2] if len(plain) > 2 else None  # the room is paused while this candidate writes
+    paused_line = ""
+    no_show = plain[-1] if len(plain) > 3 else None  # never arrives: absent when the window closes
     notes: dict[str, str] = {}
     receipts: dict[str, tuple[str, Receipt]] = {}  # the first candidate to submit, for the demo
     sittings_by_candidate: dict[str, int] = {}
@@ -115,7 +138,9 @@ def run(ctx) -> None:
             key = keys[cs.form.assignment]
             items = list(cs.form.items)
             stop_at = len(items) // 2 if o in (void_one, late_one) else len(items)
-            for it in items[:stop_at]:
+            for n, it in enumerate(items[:stop_at]):
+                if o is pause_at and n == stop_at // 2:
+                    paused_line = _fire_alarm(course, exam, cs, clock, it)
                 if rng.random() < p_blank:
                     continue
                 if it.objective:
@@ -142,6 +167,8 @@ def run(ctx) -> None:
                 receipts.setdefault("first", (o.candidate_id, receipt))
             progress.advance(task)
 
+    if paused_line:
+        console.print(paused_line, highlight=False)
     if "first" in receipts:
         cid, receipt = receipts["first"]
         console.print(f"{cid}'s receipt: confirmation number {receipt.confirmation} "
