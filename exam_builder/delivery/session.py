@@ -163,6 +163,36 @@ def confirmation_prefix(number: str) -> str | None:
     return f"{bits:010x}"
 
 
+@dataclass(frozen=True)
+class ConfirmationMatch:
+    """A submitted sitting found by its confirmation number (what staff are shown)."""
+
+    number: str
+    sitting_id: int
+    candidate_id: str
+    candidate_name: str
+    exam_id: str
+    room: str
+    submitted_at: dt.datetime
+    submit_reason: str
+    receipt_hash: str
+
+
+def find_confirmation(db, number: str) -> list[ConfirmationMatch]:
+    """The submitted sittings a confirmation number names (one, in practice; none if it is wrong).
+
+    Raises ``ExamBuilderError`` when ``number`` is not shaped like one (8 letters and digits)."""
+    prefix = confirmation_prefix(number)
+    if prefix is None:
+        raise ExamBuilderError(f"{shown(number)} is not a confirmation number: it has 8 letters and digits, "
+                               "like K7Q4-9MZX")
+    with db.read() as s:
+        return [ConfirmationMatch(confirmation_number(sit.receipt_hash), sit.id, sit.candidate_id, cand.name,
+                                  sit.exam_id, sit.room or "", sit.submitted_at, sit.submit_reason or "",
+                                  sit.receipt_hash)
+                for sit, cand in sittings_q.select_by_receipt_prefix(s, prefix)]
+
+
 def latest_responses(s: Session, sitting_id: int) -> dict[str, Response]:
     """The answer to each item: the latest journal row per (sitting, item)."""
     return responses_q.select_latest_responses(s, [sitting_id])[sitting_id]

@@ -121,3 +121,37 @@ def test_time_added_by_the_proctor_is_said_once_on_screen_and_aloud(dcourse, for
     app.tick()  # said once
     assert kinds(dcourse, sid, "time_added_shown") == [{"minutes": 15}]
     assert added_text(1, sit.deadline).startswith("The proctor added 1 minute. ")
+
+
+# -- staff look a confirmation number up ----------------------------------------------------------------
+def test_staff_find_a_confirmation_number_in_the_room_view_and_the_cli(dcourse, form_id):
+    from click.testing import CliRunner
+
+    from exam_builder.cli import cli
+    from exam_builder.delivery.proctor import ProctorDashboard
+
+    sid = formkit.add_sitting(dcourse, "c004", "LOOK-MEUP", form_id)
+    cs = CandidateSession(dcourse).sign_in("LOOK-MEUP")
+    cs.start()
+    cs.answer("tf-hope", "A")
+    number = cs.submit().confirmation
+    dash = ProctorDashboard(dcourse, formkit.EXAM)
+    dash.find.submit(number.lower().replace("-", ""))  # typed as heard
+    assert f"{number}: Pat3 Example3 (c004)" in dash.find_message.value and "by the candidate" in dash.find_message.value
+    dash.find.submit("ZZZZ-ZZZZ")
+    assert "No submitted sitting has confirmation number ZZZZ-ZZZZ" in dash.find_message.value
+    dash.find.submit("K7Q4-9MZ")  # a letter short
+    assert "is not a confirmation number" in dash.find_message.value and "eb-error" in dash.find_message.value
+
+    run = lambda *a: CliRunner().invoke(cli, ["--course", str(dcourse.root), *a])  # noqa: E731
+    got = run("attempts", "--confirmation", number)
+    assert got.exit_code == 0, got.output
+    assert number in got.output and "c004" in got.output and "Pat3 Example3" in got.output and str(sid) in got.output
+    got = run("attempts", "c004")
+    assert got.exit_code == 0 and "confirmation" in got.output and number in got.output
+    got = run("attempts", "--confirmation", "ZZZZ-ZZZZ")
+    assert got.exit_code == 1 and "no submitted sitting has confirmation number ZZZZ-ZZZZ" in got.output
+    got = run("attempts", "--confirmation", "K7Q4")
+    assert got.exit_code != 0 and "is not a confirmation number" in got.output
+    got = run("attempts")
+    assert got.exit_code == 2 and "give a CANDIDATE" in got.output
