@@ -305,16 +305,28 @@ def _outcome_text(e, policy) -> str:
 
 
 @click.command()
-@click.argument("candidate")
+@click.argument("candidate", required=False)
 @click.option("--exam", default=None, help="Only this exam.")
+@click.option("--confirmation", default=None, metavar="NUMBER",
+              help="Find the submitted sitting of a receipt's confirmation number (e.g. K7Q4-9MZX) instead.")
 @pass_course_db
-def attempts(course, candidate: str, exam: str | None) -> None:
-    """A candidate's sittings: forms, outcomes, voids, tutoring, and their standing."""
+def attempts(course, candidate: str | None, exam: str | None, confirmation: str | None) -> None:
+    """A candidate's sittings: forms, outcomes, voids, tutoring, confirmation numbers, and their standing.
+
+    With --confirmation, the sitting a candidate's receipt names: who, which exam and room, when."""
+    from ..delivery.session import confirmation_number
     from ..grading.results import outcomes_in_question
     from ..records import accommodations, ledger
     from ..records.absence import settle_course
     from ..records.roster import get_candidate
 
+    if confirmation is not None:
+        if candidate is not None:
+            raise click.UsageError("give a CANDIDATE or --confirmation, not both")
+        _find_confirmation(course, confirmation)
+        return
+    if candidate is None:
+        raise click.UsageError("give a CANDIDATE (or --confirmation NUMBER)")
     settle_course(course, exam_id=exam)  # no-shows past their window are absent, stored and audited
     with course.db.read() as s:
         cand = get_candidate(s, candidate)
@@ -323,12 +335,13 @@ def attempts(course, candidate: str, exam: str | None) -> None:
         limit = accommodations.personal_time_limit(s, course.policy, candidate)
         kinds = sorted({a.kind for a in accommodations.approved(s, candidate)})
     console.print(f"{who}; time limit {limit} min" + (f"; approved: {', '.join(kinds)}" if kinds else ""))
-    table = _table("sitting", "exam", "seq", "attempt", "form", "status", "opened", "submitted", "limit",
-                   "outcome", "void", "tutoring offered / attended")
+    table = _table("sitting", "exam", "seq", "attempt", "form", "status", "opened", "submitted", "confirmation",
+                   "limit", "outcome", "void", "tutoring offered / attended")
     in_question = outcomes_in_question(course, candidate, exam)  # a score changed after the outcome was recorded
     for e in entries:
         table.add_row(str(e.sitting_id), e.exam_id, str(e.seq), _fmt(e.attempt_no), e.form, e.status,
                       _fmt(e.opened_at), _fmt(e.submitted_at),
+                      confirmation_number(e.receipt_hash) if e.receipt_hash and e.status == "submitted" else "-",
                       f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
                       _outcome_text(e, course.policy) + (" [bold red](in question)[/]" if e.sitting_id in in_question
                                                          else ""), escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
@@ -341,6 +354,22 @@ def attempts(course, candidate: str, exam: str | None) -> None:
                       highlight=False, soft_wrap=True)
         for line in changed:
             console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+
+
+def _find_confirmation(course, number: str) -> None:
+    """``attempts --confirmation``: the submitted sitting a receipt names; exit 1 when none does."""
+    from ..delivery.session import find_confirmation
+
+    found = find_confirmation(course.db, number)
+    if not found:
+        err_console.print(f"no submitted sitting has confirmation number {escape(number.strip().upper())}; "
+                          "check it letter by letter (it has no I, L, O or U)", highlight=False)
+        sys.exit(1)
+    table = _table("confirmation", "sitting", "candidate", "name", "exam", "room", "submitted", "by", "receipt hash")
+    for m in found:
+        table.add_row(m.number, str(m.sitting_id), m.candidate_id, escape(m.candidate_name), m.exam_id, m.room,
+                      _fmt(m.submitted_at), m.submit_reason, m.receipt_hash)
+    console.print(table)
 
 
 @click.command()

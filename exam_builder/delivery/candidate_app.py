@@ -11,6 +11,14 @@ them when the clock runs again (the proctor resumes, "Back to the exam", or the 
 manifest; the questions come from the released notebook. Candidates see questions and buttons,
 never code or tracebacks: an unexpected error is logged on the server and the candidate is told
 that their saved answers are safe.
+
+On every screen a compact bar stays in view (``eb-compact``: the clock, "Question N of M" and the
+**Display** button that folds the text size and clock settings away); **◀ Previous**, **Next ▶**
+and **Review and submit** sit below the answer. Nothing typed is lost: ``Drafts`` keeps written
+answers in the page until the server confirms them, saves at once when the page is hidden or
+unloaded, and a new page (reload, crash, restart) hands back what the server has not got and
+the question the candidate was on. Time a proctor adds is said on the screen and through the
+live region. Signing in after the submit shows the receipt again.
 """
 from __future__ import annotations
 
@@ -30,7 +38,8 @@ from ..records.models import utcnow
 from ..records.states import SittingStatus
 from ..ui.page import focus_on, heading, md
 from ..ui.screens import ScreenApp, has_loop, kernel_log, launch_app, walk
-from ..ui.widgets import ChoiceGroup, Navigator, TextForm
+from ..ui.widgets import ChoiceGroup, Disclosure, Drafts, Navigator, TextForm
+from . import window
 from .form_view import ItemView
 from .session import CandidateSession, Receipt, SignInFailed, SittingClosed, SittingPaused, Stopped, TakenOver
 
@@ -58,6 +67,23 @@ def local_time(t: dt.datetime | None, zone: str = "UTC") -> str:
     except (ZoneInfoNotFoundError, ValueError):  # a typo in the setting must not stop a sitting
         tz = timezone.utc
     return t.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%H:%M:%S %Z")
+
+
+def local_hm(t: dt.datetime, zone: str = "UTC") -> str:
+    """A server time (naive UTC) as the room's hour and minute, e.g. ``12:45 EST``."""
+    return window.local(t, window.room_zone(zone)).strftime("%H:%M %Z")
+
+
+def receipt_day(t: dt.datetime, zone: str = "UTC") -> str:
+    """The room's date of a server time, e.g. ``Sunday 6 December 2026``."""
+    d = window.local(t, window.room_zone(zone)).date()
+    return f"{window.day_text(d)} {d.year}"
+
+
+def added_text(minutes: int, deadline: dt.datetime, zone: str = "UTC") -> str:
+    """What the candidate is told when a proctor adds time."""
+    return (f"The proctor added {minutes} minute{'s' if minutes != 1 else ''}. "
+            f"New end time {local_hm(deadline, zone)}.")
 
 
 def clock_text(left: dt.timedelta) -> str:
@@ -93,8 +119,19 @@ class CandidateApp(ScreenApp):
         self._left: dt.timedelta | None = None
         self._stop: Stopped | None = None  # the clock's stop shown now (pause or break)
         self.break_box = w.HBox([])
+        self._extra = 0  # time a proctor added, as this page last told the candidate
 
         super().__init__(course.policy.program_name)
+        self.drafts = Drafts()
+        self.drafts.on_flush(self._safe(self._flush_quietly))
+        self.drafts.on_resend(self._safe(self._restore))
+        # the display settings fold behind one button, so a small screen starts with the question
+        self.display = Disclosure(label="Display", controls=".eb-app .eb-options")
+        self.display.observe(self._safe(lambda _ch: self._show_options()), names="expanded")
+        self.options.layout.display = "none"
+        self.bar.add_class("eb-compact")
+        self.root.children = [self.style, self.assist, self.drafts, self.title, self.bar, self.options, self.message,
+                              self.body]
         self.clock_choice = ChoiceGroup([("show", "Show"), ("hide", "Hide")], legend="Clock", value="show",
                                         appearance="buttons")
         self.clock_choice.observe(self._safe(lambda _ch: self._show_clock()), names="value")
@@ -103,6 +140,7 @@ class CandidateApp(ScreenApp):
         self.review_btn = self._button("Review and submit", self._show_review, "warning")
         self.exam_buttons = w.HBox([self.prev_btn, self.next_btn, self.review_btn])
         self.exam_buttons.add_class("eb-buttons")
+        self._set_bar()
         self._show_sign_in()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -126,6 +164,17 @@ class CandidateApp(ScreenApp):
     def _context(self) -> str:
         return f"sitting {self.session.sitting_id}"
 
+    def _set_bar(self, *widgets: w.Widget) -> None:
+        """The compact bar: what this screen keeps in view, then the Display button."""
+        self.bar.children = [*widgets, self.display]
+
+    def _show_options(self) -> None:
+        self.options.layout.display = "flex" if self.display.expanded else "none"
+
+    @property
+    def _draft_key(self) -> str:
+        return f"s{self.session.sitting_id}"
+
     # -- sign in, identity, instructions ----------------------------------------------------
     def _show_sign_in(self, message: str = "") -> None:
         self.code = TextForm(label="Access code", button="Sign in", placeholder="ABCD-EFGH")
@@ -142,6 +191,9 @@ class CandidateApp(ScreenApp):
         except SignInFailed:
             time.sleep(self.settings.sign_in_delay_seconds)  # slow down guessing (every refusal alike)
             raise
+        if self.session.receipt_only:  # signed in again after the submit: the receipt, nothing else
+            self._show_receipt(self.session.receipt(), again=True)
+            return
         info = (heading("Is this you?", "identity")
                 + f"<p style='font-size:1.3em'><b>{html.escape(self.session.candidate_name)}</b> "
                 f"({html.escape(self.session.candidate_id)})</p><p>Exam: {html.escape(self.session.exam_title)}</p>")
@@ -183,8 +235,9 @@ class CandidateApp(ScreenApp):
                 f"which are answered (✓) and flagged (⚑).</li>"
                 f"<li>You will be warned when {warnings} minutes are left, even if you hide the clock. At the "
                 f"end of the time your exam is submitted automatically.</li>"
-                f"<li>The <b>Text size</b> buttons at the top make the text larger; the <b>Clock</b> buttons show or "
-                f"hide the time left.</li></ul>")
+                f"<li>The <b>Display</b> button at the top opens the <b>Text size</b> buttons, which make the "
+                f"text larger, and the <b>Clock</b> buttons, which show or hide the time left.</li>"
+                f"<li><b>Next</b> and <b>Previous</b> are below each answer.</li></ul>")
         self.options.children = [self.text_size, self.clock_choice]
         self._screen("instructions", [w.HTML(text), w.HBox([self._button("Start the exam", self._start, "primary")])])
 
@@ -196,7 +249,8 @@ class CandidateApp(ScreenApp):
 
     # -- the questions --------------------------------------------------------------------
     def _enter_exam(self, message: str = "") -> None:
-        self._deadline = self.session.deadline()
+        _status, self._deadline = self.session.refresh()
+        self._extra = self.session.extra_minutes
         self._last_refresh = time.monotonic()
         left = self.session.time_left()
         crossed = [m for m in self.course.policy.time_warnings_minutes if left is not None and left.total_seconds() <= m * 60]
@@ -208,12 +262,51 @@ class CandidateApp(ScreenApp):
         self.navigator.on_go(self._safe(self._go))
         self.item_area = w.VBox([])
         self.save_state = w.HTML("")
-        self.exam_view = w.VBox([self.item_area, self.save_state, self.break_box, self.navigator])
+        self.exam_view = w.VBox([self.item_area, self.save_state, self.break_box, self.exam_buttons, self.navigator])
         self._refresh_break()
         self.options.children = [self.text_size, self.clock_choice]
+        self.drafts.sitting = self._draft_key
+        kept, at = self.drafts.kept(self._draft_key)
+        if self._restore(kept):
+            message = (message + " " if message else "") + "What you typed last was restored and saved."
+        total = len(self.session.form.items)
         first_open = next((e.number for e in self.session.navigator() if not e.answered), 1)
-        self._go(first_open, message)
+        self._go(at if at and 1 <= at <= total else first_open, message)
         self._start_timer()
+
+    def _restore(self, kept: dict[int, dict[str, str]]) -> int:
+        """Save the page's kept drafts the server has not got; how many were saved.
+
+        A draft is saved only when the server still holds the text it was typed over (``base``):
+        an answer saved since on another screen wins, and the draft is dropped (logged).
+        """
+        saved = 0
+        answers = self.session.answers()
+        for number, draft in sorted(kept.items()):
+            if not 1 <= number <= len(self.session.form.items):
+                continue
+            it = self.session.form.items[number - 1]
+            if it.objective:
+                continue
+            held = (answers[it.item_id].value or "") if it.item_id in answers else ""
+            text = draft["text"]
+            if text != held and draft.get("base", "") == held:
+                self.session.answer(it.item_id, text)
+                held = text
+                saved += 1
+                ctrl = self._controls.get(it.item_id)
+                if ctrl is not None and ctrl.value != text:  # the box on screen shows it too
+                    self._loading = True
+                    try:
+                        ctrl.value = text
+                    finally:
+                        self._loading = False
+            elif text != held:
+                self.session.log_event("draft_dropped", item=it.item_id, why="changed on another screen")
+            self.drafts.confirm(number, held)
+        if saved and hasattr(self, "navigator"):
+            self._refresh_nav()
+        return saved
 
     def _item_box(self, it: ItemView) -> w.Box:
         if it.number in self._item_boxes:
@@ -241,7 +334,9 @@ class CandidateApp(ScreenApp):
                 ctrl = w.Textarea(value=(saved.value or "") if saved else "", rows=10,
                                   description=f"Answer to question {it.number}", placeholder="Write your answer here",
                                   continuous_update=True, layout=w.Layout(width="100%"))
+                ctrl.add_class(f"eb-answer-q{it.number}")  # the page keeps what is typed here (``Drafts``)
                 ctrl.observe(self._safe(lambda ch, i=it: self._on_text(i, ch)), names="value")
+                self.drafts.confirm(it.number, ctrl.value)  # what the server holds: a draft's base
                 question.append(ctrl)
             flag = w.Checkbox(value=bool(saved and saved.flagged), description="Flag this question to come back to it",
                               indent=False, layout=w.Layout(width="auto"))
@@ -273,12 +368,13 @@ class CandidateApp(ScreenApp):
         self.next_btn.disabled = number == len(items)
         self.where.value = f"<span>Question {number} of {len(items)}</span>"
         self.save_state.value = ""
+        self.drafts.at = number  # a reload comes back here
         self._refresh_nav()
         if self.screen == "exam":
             self._say(message)
             self.assist.move_focus(focus_on(f"q{number}"))
         else:
-            self.bar.children = [self.timer, self.where, self.exam_buttons]
+            self._set_bar(self.timer, self.where)
             self._screen("exam", [self.exam_view], focus=f"q{number}", message=message)
         self.assist.announce(f"Question {number} of {len(items)}")
 
@@ -328,13 +424,17 @@ class CandidateApp(ScreenApp):
             self._pending_handle = None
         pending, self._pending = self._pending, {}
         for item_id, text in list(pending.items()):
+            number = self.session.form.item(item_id).number
+            held = self.session.answers().get(item_id)
             try:
-                self.session.answer(item_id, text)
-            except SittingPaused:  # kept for when the clock runs again
+                if held is None or held.value != text:  # the same text again (a resent draft) adds no row
+                    self.session.answer(item_id, text)
+            except SittingPaused:  # kept (here and in the page's drafts) for when the clock runs again
                 self._pending = {**pending, **self._pending}
                 raise
             del pending[item_id]
-            self._saved(f"Answer to question {self.session.form.item(item_id).number}")
+            self.drafts.confirm(number, text)
+            self._saved(f"Answer to question {number}")
         if pending and hasattr(self, "navigator"):
             self._refresh_nav()
 
@@ -362,7 +462,7 @@ class CandidateApp(ScreenApp):
             text += f"<p>Flagged for review: {', '.join(map(str, flagged))}.</p>"
         text += "<p><b>After you submit you cannot change your answers.</b></p>"
         go_to = [self._button(f"Go to question {n}", lambda n=n: self._go(n)) for n in sorted(set(missing + flagged))[:10]]
-        self.bar.children = [self.timer]
+        self._set_bar(self.timer)
         self._screen("review", [w.HTML(text), w.HBox(go_to, layout=w.Layout(flex_flow="row wrap")), w.HBox([
             self._button("Go back to the questions", lambda: self._go(self.current), "primary"),
             self._button("Submit my exam now", self._submit, "danger")], layout=w.Layout(flex_flow="row wrap"))])
@@ -380,28 +480,39 @@ class CandidateApp(ScreenApp):
             self._show_receipt(self.session.receipt())
         elif status == SittingStatus.voided:
             self._finish()
-            self.bar.children = []
+            self._set_bar()
             self._screen("closed", [w.HTML(heading("This sitting is closed", "closed")
                                            + "<p>The proctor closed this sitting. Please raise your hand.</p>")])
         elif status == SittingStatus.absent:  # the sign-in closed (or the proctor marked absent) before the start
             self._finish()
-            self.bar.children = []
+            self._set_bar()
             self._screen("closed", [w.HTML(heading("This sitting is closed", "closed")
                                            + "<p>The sign-in for this sitting has closed. Please ask the proctor.</p>")])
 
-    def _show_receipt(self, r: Receipt | None) -> None:
+    def _show_receipt(self, r: Receipt | None, again: bool = False) -> None:
+        """The receipt: exam, date, time, confirmation number and what happens next; never the answers.
+
+        ``again``: signed in after the submit (a reload, or the code typed again)."""
         self._finish()
         if r is None:
             return
+        if self.session.sitting_id is not None:
+            self.drafts.sitting = self._draft_key
+            self.drafts.forget()  # nothing typed is waiting any more
         why = {"deadline": "Time is up: your exam was submitted automatically.",
                "candidate": "Your exam was submitted.", "proctor": "The proctor submitted your exam."}.get(r.reason, "")
-        self.bar.children = []
+        if again:
+            why = "This exam was already submitted; here is its receipt again. Answers can no longer be changed."
+        zone = self.settings.timezone
+        self._set_bar()
         self.timer.value = ""
         self.options.children = [self.text_size]
         self._screen("receipt", [w.HTML(
             heading("Your exam is in", "receipt")
             + f"<p>{why} You answered {r.answered} of {r.total} questions.</p>"
-            f"<p>Submitted at <b>{local_time(r.submitted_at, self.settings.timezone)}</b>.</p>"
+            f"<p>Exam: <b>{html.escape(r.exam_title)}</b>.</p>"
+            f"<p>Submitted on <b>{receipt_day(r.submitted_at, zone)}</b> at "
+            f"<b>{local_time(r.submitted_at, zone)}</b>.</p>"
             f"<p>Your confirmation number:</p><p class='eb-confirmation'>{r.confirmation}</p>"
             "<p>Write it down or read it to the proctor if you want proof that your answers arrived; "
             "the program keeps the full record.</p>"
@@ -413,6 +524,7 @@ class CandidateApp(ScreenApp):
         """Another screen signed in to this sitting: say so, stop the clock, accept nothing more."""
         self._finish()
         self._pending = {}
+        self.drafts.forget()  # this screen accepts nothing more: nothing of it is handed over later
         self.timer.value = ""
         self._say(text, error=True)
         for widget in walk(self.root):
@@ -455,6 +567,12 @@ class CandidateApp(ScreenApp):
                 self._after_close()
                 return
             self._deadline = deadline
+            if self.session.extra_minutes > self._extra and deadline is not None:
+                text = added_text(self.session.extra_minutes - self._extra, deadline, self.settings.timezone)
+                self._say(text, alert=True)
+                self.assist.announce(text)
+                self.session.log_event("time_added_shown", minutes=self.session.extra_minutes - self._extra)
+            self._extra = self.session.extra_minutes
             if self._follow_stop(self.session.stopped):
                 return
         if self.screen == "stopped":  # the clock stands still until the next re-read says otherwise
@@ -463,6 +581,7 @@ class CandidateApp(ScreenApp):
             return
         left = max(self._deadline - self.clock(), dt.timedelta(0))
         self._left = left
+        self._warned = {m for m in self._warned if left.total_seconds() <= m * 60}  # added time: warn again later
         self._show_clock()
         for m in sorted(self.course.policy.time_warnings_minutes):
             if left.total_seconds() <= m * 60 and m not in self._warned and left.total_seconds() > 0:

@@ -39,6 +39,9 @@ today). A paused candidate's card says "Paused" with the reason and since when, 
 left stands still; one on a stop-the-clock break says "On a break" until when. Both are counted
 in the totals.
 
+**Find a confirmation number**: the sitting a candidate's receipt names (who, exam, room, when),
+typed as read aloud (``session.find_confirmation``).
+
 Alerts list what needs the proctor's eyes: a sitting opened on another screen, refused sign-ins
 and changes, journal limits, a candidate who said the name shown was not theirs.
 """
@@ -63,7 +66,9 @@ from ..records.queries import responses as responses_q, sittings as sittings_q
 from ..records.states import SITTING_OPEN, SittingStatus
 from . import sittings as ops
 from . import window
+from ..ui.widgets import TextForm
 from .candidate_app import clock_text
+from .session import find_confirmation
 from .form_view import load_form_view, released_notebook_path
 from .session import Stopped, format_minutes, format_seconds, stopped_of
 
@@ -464,6 +469,10 @@ class ProctorDashboard:
                                     style=label, layout=w.Layout(width="32em"))
         self.unlock_message = w.HTML()
         self.alerts = w.HTML()
+        # a receipt's confirmation number, looked up
+        self.find = TextForm(label="Confirmation number", button="Find", placeholder="K7Q4-9MZX")
+        self.find_message = w.HTML()
+        self.find.on_submit(lambda text: self._run(lambda: self._find(text), self.find_message))
 
         self.root = w.VBox([
             w.HTML(style_css()),
@@ -481,6 +490,7 @@ class ProctorDashboard:
             self.locked, self.unlock_reason,
             self._line(self._button("Unlock this computer", self._unlock, self.unlock_message)),
             self.unlock_message,
+            w.HTML("<h2>Find a confirmation number</h2>"), self.find, self.find_message,
             w.HTML("<h2>Alerts</h2>"), self.alerts,
         ], layout=w.Layout(padding="0.5em", width="100%"))
         self.root.add_class("eb-proctor")
@@ -698,6 +708,17 @@ class ProctorDashboard:
         ops.unlock_source(self.course, source, who, why)
         self._done(self.unlock_message, f"Computer {source} is unlocked; its candidate can sign in again.")
 
+    def _find(self, text: str) -> None:
+        found = find_confirmation(self.course.db, text)
+        if not found:
+            self.find_message.value = _say(f"No submitted sitting has confirmation number {text.strip().upper()}. "
+                                           "Check it letter by letter (it has no I, L, O or U).", "note")
+            return
+        self.find_message.value = "".join(_say(
+            f"{m.number}: {m.candidate_name} ({m.candidate_id}), exam {m.exam_id}, room {m.room or '-'}, "
+            f"submitted at {window.when_text(m.submitted_at, self.zone)} "
+            f"({SUBMITTED_BY.get(m.submit_reason, m.submit_reason)}).", "note") for m in found)
+
     # -- refreshing -------------------------------------------------------------------------------------
     async def _loop(self) -> None:
         while True:
@@ -892,6 +913,10 @@ class ProctorDashboard:
                                  f"<td data-label='Candidate'>{_e(a.name)} ({_e(a.candidate_id)}, sitting {a.sitting_id})</td>"
                                  f"<td data-label='What happened'>{_e(a.text)}</td></tr>" for a in items)
                              + "</tbody></table>")
+
+
+SUBMITTED_BY = {"candidate": "by the candidate", "deadline": "automatically at the deadline",
+                "proctor": "by a proctor"}
 
 
 def _say(text: str, kind: str) -> str:

@@ -8,8 +8,11 @@ deadline or the submit a change is refused and logged as a ``SittingEvent``.
 
 **Access codes are one-time and bound to their sitting.** The database keeps only an HMAC of
 each code, keyed with the course's secret (``Course.secret``, a file beside the course, not in
-the database). ``sign_in(code, source)`` refuses, in plain words and without showing a name, an
-id or a receipt: a code whose sitting is submitted or voided ("already used"); a code whose
+the database). A code whose sitting is submitted (or whose time ran out: it is submitted then)
+opens the receipt again, read-only (``receipt_only``: no lease, no change, no answers shown;
+logged as ``receipt_shown``), so a reload after the submit finds the receipt, not an error.
+``sign_in(code, source)`` refuses, in plain words and without showing a name, an
+id or a receipt: a code whose sitting is voided ("already used"); a code whose
 sitting is absent ("no longer valid: the sign-in has closed", ``records.absence``); a sitting not
 started yet outside its date's window (``delivery.window``); a sitting whose candidate no
 longer meets every attempt rule on the day (eligibility, the attempt cap, the waiting period,
@@ -81,7 +84,6 @@ BUSY = ("Too many sign-in attempts are coming in right now. Please wait one minu
         "or ask the proctor.")
 USED = "This code has already been used. Please ask the proctor."
 ABSENT = "This code is no longer valid: the sign-in for this sitting has closed. Please ask the proctor."
-TIME_UP = "The time for this exam is over, and it was submitted automatically. Please ask the proctor."
 TOO_FAST = "Your answers are coming in faster than the exam can save them. Wait a moment, then try again."
 PAUSED = "The exam is paused{why}. The clock has stopped and your saved answers are safe. Please wait for the proctor."
 ON_BREAK = "You are on a break: the clock has stopped. Press “Back to the exam” to go on answering."
@@ -166,7 +168,7 @@ def settle_break(s: Session, sit: Sitting, now: dt.datetime, why: str = "time") 
 class SignInFailed(ExamBuilderError):
     """A sign-in refused; ``why`` says which rule (for tests, logs and the proctor), the message says it plainly.
 
-    ``why``: empty, wrong_code, locked, busy, used, time_up, window, not_eligible.
+    ``why``: empty, wrong_code, locked, busy, used (a voided sitting), absent, window, not_eligible.
     """
 
     def __init__(self, message: str, why: str = "wrong_code"):
@@ -222,6 +224,49 @@ def confirmation_number(sha256_hex: str) -> str:
     return f"{digits[:4]}-{digits[4:]}"
 
 
+def confirmation_prefix(number: str) -> str | None:
+    """The receipt-hash prefix (10 hex digits) a confirmation number stands for, or None if it is
+    not one; read as a person would type it (any case, with or without the dash; I and L read as
+    1, O as 0)."""
+    digits = "".join(ch for ch in (number or "").upper() if ch.isalnum()).translate(str.maketrans("ILO", "110"))
+    if len(digits) != 8 or any(ch not in _READABLE for ch in digits):
+        return None
+    bits = 0
+    for ch in digits:
+        bits = bits * 32 + _READABLE.index(ch)
+    return f"{bits:010x}"
+
+
+@dataclass(frozen=True)
+class ConfirmationMatch:
+    """A submitted sitting found by its confirmation number (what staff are shown)."""
+
+    number: str
+    sitting_id: int
+    candidate_id: str
+    candidate_name: str
+    exam_id: str
+    room: str
+    submitted_at: dt.datetime
+    submit_reason: str
+    receipt_hash: str
+
+
+def find_confirmation(db, number: str) -> list[ConfirmationMatch]:
+    """The submitted sittings a confirmation number names (one, in practice; none if it is wrong).
+
+    Raises ``ExamBuilderError`` when ``number`` is not shaped like one (8 letters and digits)."""
+    prefix = confirmation_prefix(number)
+    if prefix is None:
+        raise ExamBuilderError(f"{shown(number)} is not a confirmation number: it has 8 letters and digits, "
+                               "like K7Q4-9MZX")
+    with db.read() as s:
+        return [ConfirmationMatch(confirmation_number(sit.receipt_hash), sit.id, sit.candidate_id, cand.name,
+                                  sit.exam_id, sit.room or "", sit.submitted_at, sit.submit_reason or "",
+                                  sit.receipt_hash)
+                for sit, cand in sittings_q.select_by_receipt_prefix(s, prefix)]
+
+
 def latest_responses(s: Session, sitting_id: int) -> dict[str, Response]:
     """The answer to each item: the latest journal row per (sitting, item)."""
     return responses_q.select_latest_responses(s, [sitting_id])[sitting_id]
@@ -263,6 +308,7 @@ class Receipt:
     reason: str  # candidate | deadline | proctor
     answered: int
     total: int
+    exam_title: str = ""
 
     @property
     def confirmation(self) -> str:
@@ -303,6 +349,8 @@ class CandidateSession:
         self.source = "unknown"
         self.form: FormView | None = None
         self.confirmed = False
+        self.receipt_only = False  # signed in after the submit: the receipt, nothing else
+        self.extra_minutes = 0  # time a proctor added, as of the last ``refresh``
         self._lease: str | None = None
         self._answers: dict[str, Answer] = {}
         self.stopped: Stopped | None = None  # as of the last ``refresh``
@@ -332,8 +380,12 @@ class CandidateSession:
                     refused = SignInFailed(LOCKED, "locked") if locked else SignInFailed(WRONG_CODE, "wrong_code")
                 else:
                     refused = self._may_sign_in(s, sit, source, now)
-                    if refused is None:
+                    if refused is None and sit.status == SittingStatus.submitted:  # the receipt again
+                        self.receipt_only = True
+                        s.add(SittingEvent(sitting_id=sit.id, at=now, kind="receipt_shown", details={"source": source}))
+                    elif refused is None:
                         self._take_lease(s, sit, source, now)
+                    if refused is None:
                         cand = s.get(Candidate, sit.candidate_id)
                         exam = s.get(Exam, sit.exam_id)
                         assignment = forms_q.select_assignment(s, sit.form_id)
@@ -342,6 +394,7 @@ class CandidateSession:
                         self.candidate_name = cand.name if cand else sit.candidate_id
                         self.exam_title = (exam.title if exam and exam.title else sit.exam_id)
                         self.time_limit_minutes = sit.time_limit_minutes + sit.extra_minutes
+                        self.extra_minutes = sit.extra_minutes
         if refused is not None:  # raised after the commit: wrong codes and refusals are kept
             raise refused
         self.form = load_form_view(released_notebook_path(self.course, assignment), self.course.root)
@@ -358,13 +411,14 @@ class CandidateSession:
 
         if sit.status == SittingStatus.absent:  # a no-show: the window closed, or the proctor marked it
             return refuse("absent", ABSENT, status=sit.status)
+        if sit.status == SittingStatus.submitted:  # shown its receipt, read-only
+            return None
         if sit.status in SITTING_FINISHED:
             return refuse("used", USED, status=sit.status)
         if sit.status == SittingStatus.in_progress:  # resuming: the clock decides, not the window
             deadline = sit.deadline_at(now)  # a stopped clock moves it on
             if deadline is not None and now >= deadline:
-                self._submit(s, sit, "deadline")
-                return refuse("time_up", TIME_UP)
+                self._submit(s, sit, "deadline")  # then shown its receipt
             return None
         bad = window.refusal(sit.opens_at, sit.closes_at, now, self.zone)
         if bad is not None:
@@ -434,13 +488,15 @@ class CandidateSession:
     def refresh(self) -> tuple[SittingStatus, dt.datetime | None]:
         """The app's periodic re-read: (status, deadline now); ``TakenOver`` once another screen signed in.
 
-        Also sets ``stopped``: the clock's stop (pause or break) now, or None.
+        Also sets ``stopped``: the clock's stop (pause or break) now, or None; and ``extra_minutes``,
+        the time a proctor added.
         """
         now = self.clock()
         with self.db.read() as s:
             sit = self._sitting(s)
             self._check_lease(sit)
             self.stopped = stopped_of(sit, now) if sit.status == SittingStatus.in_progress else None
+            self.extra_minutes = sit.extra_minutes
             return sit.status, sit.deadline_at(now)
 
     @property
@@ -714,7 +770,9 @@ class CandidateSession:
         rows = latest_responses(s, sit.id)
         total = len(self.form.items) if self.form else len(rows)
         answered = sum(1 for r in rows.values() if r.value not in (None, ""))
-        return Receipt(sit.id, sit.submitted_at, sit.receipt_hash, sit.submit_reason or "", answered, total)
+        exam = s.get(Exam, sit.exam_id)
+        return Receipt(sit.id, sit.submitted_at, sit.receipt_hash, sit.submit_reason or "", answered, total,
+                       exam.title if exam and exam.title else sit.exam_id)
 
     # -- events -------------------------------------------------------------------------
     def _event(self, kind: str, **details) -> None:

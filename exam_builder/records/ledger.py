@@ -244,6 +244,7 @@ class HistoryEntry:
     void_reason: str | None
     tutoring_offered_on: dt.date | None
     tutoring_attended_on: dt.date | None
+    receipt_hash: str | None = None  # a submitted sitting's (its confirmation number is read from it)
 
 
 def history(session: Session, candidate_id: str, exam_id: str | None = None) -> list[HistoryEntry]:
@@ -260,5 +261,6 @@ def history(session: Session, candidate_id: str, exam_id: str | None = None) -> 
             opened_at=s.opened_at, started_at=s.started_at, submitted_at=s.submitted_at, outcome=s.outcome,
             outcome_at=s.outcome_at, voided_by=s.voided_by, void_reason=s.void_reason,
             tutoring_offered_on=t.offered_on if t else None, tutoring_attended_on=t.attended_on if t else None,
+            receipt_hash=s.receipt_hash,
         ))
     return entries

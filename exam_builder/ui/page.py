@@ -21,7 +21,9 @@ def style_css(px: int) -> str:
     """Text size, reflow and contrast (WCAG 2.2 AA: 1.4.3, 1.4.4, 1.4.10, 2.4.7, 2.4.11).
 
     The bar with the clock, the question number and the main buttons stays in view where the
-    screen is tall enough to keep room for the question (not at 200% zoom on a laptop); labels sit
+    screen is tall enough to keep room for the question (not at 200% zoom on a laptop); the
+    candidate's compact bar (``eb-compact``: clock, question number, Display) stays in view at
+    200% zoom too, and only a screen under 300 CSS pixels tall (400% zoom) lets it scroll; labels sit
     above full-width boxes; buttons wrap their words instead of cutting them off.
     """
     return f"""<style>
@@ -59,6 +61,17 @@ def style_css(px: int) -> str:
 .eb-app .eb-bar {{ background: #fff; border-bottom: 2px solid #6b6b6b; padding: 0.3em 0; z-index: 5;
   flex-flow: row wrap; align-items: center; gap: 0.2em 1em; }}
 @media (min-height: 500px) {{ .eb-app .eb-bar {{ position: sticky; top: 0; }} }}
+/* the candidate's compact bar (clock, question number, Display) stays in view down to 200% zoom */
+@media (min-height: 300px) {{ .eb-app .eb-bar.eb-compact {{ position: sticky; top: 0; }} }}
+.eb-app .eb-bar.eb-compact {{ gap: 0 0.8em; padding: 0.15em 0; }}
+.eb-app .eb-bar.eb-compact .widget-html-content, .eb-app .eb-bar.eb-compact button {{
+  font-size: {max(16, round(px * 0.8))}px !important; }}
+.eb-app:has(.eb-compact) h2 {{ scroll-margin-top: 4.5em; }}
+.eb-app .eb-bar.eb-compact > :last-child {{ margin-left: auto; }}
+/* JupyterLab's output area clips and scrolls on its own (overflow hidden/auto), which would make it,
+   not the page, the box the bar sticks in: the page is the only scroller */
+.jp-OutputArea:has(.eb-compact), .jp-OutputArea-child:has(.eb-compact),
+.jp-OutputArea-output:has(.eb-compact) {{ overflow: visible !important; }}
 .eb-app .eb-bar:empty {{ display: none; }}
 .eb-app .eb-where {{ font-weight: bold; }}
 .eb-app .eb-buttons {{ flex-flow: row wrap; align-items: center; }}

@@ -1,4 +1,4 @@
-"""``ChoiceGroup``, ``Navigator``, ``TextForm`` and ``Assist``: the accessible widgets (see the package docstring).
+"""``ChoiceGroup``, ``Navigator``, ``TextForm``, ``Assist``, ``Disclosure`` and ``Drafts``: the page's own widgets (see the package docstring).
 
 Each is an ``anywidget.AnyWidget`` whose ES module and CSS are files beside this one. Their state
 is synced traits (``value``, ``entries``, ``current``...); clicks in the navigator come to the
@@ -151,3 +151,112 @@ class Assist(anywidget.AnyWidget):
     def announce(self, text: str) -> None:
         """Say ``text`` to a screen reader without moving focus (said again if repeated)."""
         self.announcement = {"text": text, "n": next(self._serial)}
+
+
+class Disclosure(anywidget.AnyWidget):
+    """A button that shows or hides a part of the page (``aria-expanded``): the display settings
+    folded into one control, so a small screen starts with the question, not with settings."""
+
+    _esm = _HERE / "disclosure.js"
+    _css = _CSS
+    label = t.Unicode("").tag(sync=True)
+    expanded = t.Bool(False).tag(sync=True)
+    #: The CSS selector of what it shows or hides (named by ``aria-controls`` once it is on the page).
+    controls = t.Unicode("").tag(sync=True)
+
+    @property
+    def description(self) -> str:
+        return self.label
+
+
+#: What a page may hand its kernel of kept drafts: under the server's largest websocket message.
+DRAFTS_MAX_CHARS = 60_000  # drafts.js hands over no more (UTF-8: at most 180 kB)
+
+
+def clean_stored(v) -> dict:
+    """What a page says it kept, as plain bounded data: ``{"drafts": {key: {"text", "base"}}, "at": {key: n}}``."""
+    out: dict = {"drafts": {}, "at": {}}
+    if not isinstance(v, dict):
+        return out
+    budget = DRAFTS_MAX_CHARS
+    drafts = v.get("drafts") if isinstance(v.get("drafts"), dict) else {}
+    for key, d in drafts.items():
+        if (isinstance(key, str) and len(key) <= 64 and isinstance(d, dict)
+                and isinstance(d.get("text"), str) and isinstance(d.get("base", ""), str)):
+            budget -= len(d["text"]) + len(d.get("base", ""))
+            if budget < 0:
+                break
+            out["drafts"][key] = {"text": d["text"], "base": d.get("base", "")}
+    at = v.get("at") if isinstance(v.get("at"), dict) else {}
+    for key, n in at.items():
+        if isinstance(key, str) and len(key) <= 64 and isinstance(n, int) and not isinstance(n, bool):
+            out["at"][key] = n
+    return out
+
+
+class Drafts(anywidget.AnyWidget):
+    """Typed text the server has not confirmed yet, kept in the page (``sessionStorage``).
+
+    The kernel names the sitting (``sitting``) and each written-answer box carries the class
+    ``eb-answer-qN``; the page keeps what is typed in such a box under ``sitting`` and N, with the
+    last text the server confirmed for it (``base``), until the kernel says the server holds that
+    text (``confirm``). When the page is hidden or unloaded it asks the kernel to save at once
+    (``on_flush``). A new page (a reload, a crash, a restart) hands its kept drafts and the
+    question each sitting was on to the kernel as soon as it is drawn (``stored``), before anyone
+    can sign in; the app saves those the server has not got. After being offline, the page
+    hands them over again (``on_resend``). A page without JavaScript (the rehearsal's page
+    client) simply sends nothing.
+    """
+
+    _esm = _HERE / "drafts.js"
+    _css = _CSS
+    sitting = t.Unicode("").tag(sync=True)  # kernel -> page: whose drafts are kept now ("" none)
+    at = t.Int(0).tag(sync=True)  # kernel -> page: the question on screen, kept for a reload
+    #: page -> kernel: {"drafts": {"SITTING:N": {"text": ..., "base": ...}}, "at": {"SITTING": N}}
+    stored = t.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._flush: list[Callable[[], None]] = []
+        self._resend: list[Callable[[dict[int, dict[str, str]]], None]] = []
+        self.on_msg(self._on_page)
+
+    @t.validate("stored")
+    def _plain(self, proposal):
+        """Only well-formed drafts of bounded size reach the app; anything else is dropped."""
+        return clean_stored(proposal["value"])
+
+    def kept(self, sitting: str) -> tuple[dict[int, dict[str, str]], int | None]:
+        """The page's drafts of ``sitting`` by question number, and the question it was on."""
+        drafts = {}
+        for key, d in self.stored.get("drafts", {}).items():
+            name, _, n = key.rpartition(":")
+            if name == sitting and n.isdigit():
+                drafts[int(n)] = d
+        return drafts, self.stored.get("at", {}).get(sitting)
+
+    def confirm(self, number: int, text: str) -> None:
+        """The server holds ``text`` as the answer to question ``number``: the page stops keeping it."""
+        self.send({"confirm": number, "text": text})
+
+    def forget(self) -> None:
+        """Drop every draft of the current sitting (submitted, or taken over by another screen)."""
+        self.send({"forget": True})
+
+    def on_flush(self, callback: Callable[[], None]) -> None:
+        self._flush.append(callback)
+
+    def on_resend(self, callback: Callable[[dict[int, dict[str, str]]], None]) -> None:
+        self._resend.append(callback)
+
+    def _on_page(self, _widget, content, _buffers) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get("flush") is True:
+            for callback in self._flush:
+                callback()
+        elif isinstance(content.get("resend"), dict):
+            drafts = clean_stored({"drafts": {f"x:{k}": d for k, d in content["resend"].items()}})
+            kept = {int(k[2:]): d for k, d in drafts["drafts"].items() if k[2:].isdigit()}
+            for callback in self._resend:
+                callback(kept)

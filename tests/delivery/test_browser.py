@@ -225,6 +225,7 @@ def test_every_control_has_an_accessible_name_and_text_can_grow(site, page):
         assert _ax_unnamed(page) == [], q
     size = lambda: page.get_by_role("heading", name=re.compile("^Question 5 of 5")).evaluate("e => parseFloat(getComputedStyle(e).fontSize)")  # noqa: E731
     before = size()
+    page.get_by_role("button", name="Display").click()
     page.get_by_role("button", name="Larger").click()
     page.wait_for_function(f"() => parseFloat(getComputedStyle([...document.querySelectorAll('h2')].find(h => h.textContent.includes('Question 5'))).fontSize) > {before * 1.3}")
 

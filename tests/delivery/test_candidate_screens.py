@@ -159,7 +159,7 @@ def test_a_keyboard_only_sitting_from_code_to_receipt(site, browser):
     page.keyboard.press("ArrowDown")  # a radio group: the arrow moves to B and chooses it
     page.get_by_text("Answer to question 1 saved").wait_for()
     for n, key in ((2, "ArrowDown"), (3, "ArrowDown")):
-        tab_until(page, r"^button Next", 6, key="Shift+Tab")
+        tab_until(page, r"^button Next", 6)  # Next is below the answer: Clear, Flag, (Previous), Next
         page.keyboard.press("Enter")
         question_ready(page, n)
         assert "step" == page.locator("nav.eb-nav [aria-current]").get_attribute("aria-current")
@@ -167,7 +167,7 @@ def test_a_keyboard_only_sitting_from_code_to_receipt(site, browser):
         tab_until(page, r"^input:radio", 3)
         page.keyboard.press(key)
         page.get_by_text(f"Answer to question {n} saved").wait_for()
-    tab_until(page, r"^button Next", 6, key="Shift+Tab")
+    tab_until(page, r"^button Next", 6)
     page.keyboard.press("Enter")
     question_ready(page, 4)
     tab_until(page, r"^input:radio", 3)
@@ -176,13 +176,13 @@ def test_a_keyboard_only_sitting_from_code_to_receipt(site, browser):
     tab_until(page, r"^input:checkbox Flag", 4)
     page.keyboard.press("Space")
     page.get_by_role("button", name="4 answered flagged").wait_for()
-    tab_until(page, r"^button Next", 8, key="Shift+Tab")
+    tab_until(page, r"^button Next", 4)
     page.keyboard.press("Enter")
     question_ready(page, 5)
     tab_until(page, r"^textarea", 3)
     page.keyboard.type("Listen first.")
     page.get_by_text("Answer to question 5 saved").wait_for()
-    tab_until(page, r"^button Review and submit", 8, key="Shift+Tab")
+    tab_until(page, r"^button Review and submit", 5)
     page.keyboard.press("Enter")
     wait_focus_on(page, "Review and submit")
     tab_until(page, r"^button Submit my exam now", 6)
@@ -202,7 +202,8 @@ def test_question_changes_are_announced_and_marked(site, browser):
     page.get_by_label("Access code").fill(code)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Yes, this is me").click()
-    # text size: a named group of toggles that say which is chosen
+    # text size: a named group of toggles that say which is chosen, behind the Display button
+    page.get_by_role("button", name="Display").click()
     normal = page.get_by_role("button", name="Normal", exact=True)
     larger = page.get_by_role("button", name="Larger", exact=True)
     assert normal.get_attribute("aria-pressed") == "true" and larger.get_attribute("aria-pressed") == "false"
@@ -219,14 +220,14 @@ def test_question_changes_are_announced_and_marked(site, browser):
     page.wait_for_function("() => document.querySelector('.eb-sr-only[role=status]').innerText === 'Question 2 of 5'")
     assert page.get_by_role("button", name="2", exact=True).get_attribute("aria-current") == "step"
     assert page.get_by_role("button", name="1", exact=True).get_attribute("aria-current") is None
-    # the bar with the clock and the buttons stays in view when the page scrolls
-    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    # the compact bar (clock, question number) stays in view when the page scrolls; Next is below the answer
     page.set_viewport_size({"width": 1366, "height": 500})
-    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
-    for name in ("Next ▶", "Review and submit"):
-        b = page.get_by_role("button", name=name).bounding_box()
-        assert 0 <= b["y"] and b["y"] + b["height"] <= 500, f"{name} scrolled away"
-    assert page.get_by_text(re.compile(r"^Time left: \d")).is_visible()
+    page.get_by_role("button", name=re.compile(r"^Questions|^5")).last.scroll_into_view_if_needed()
+    for shown in (page.get_by_text(re.compile(r"^Time left: \d")), page.locator(".eb-bar").get_by_text("Question 2 of 5")):
+        b = shown.bounding_box()
+        assert 0 <= b["y"] and b["y"] + b["height"] <= 500, "the bar scrolled away"
+    nxt = page.get_by_role("button", name="Next ▶").bounding_box()
+    assert nxt["y"] > page.get_by_role("group", name="Answer to question 2").bounding_box()["y"]
     # a welcome-back message belongs to the question screen, not the review
     page.reload()
     page.get_by_label("Access code").fill(code)
@@ -249,6 +250,7 @@ def test_the_clock_can_be_hidden_and_still_warns(site, browser):
     page.get_by_label("Access code").fill(code)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Yes, this is me").click()
+    page.get_by_role("button", name="Display").click()
     page.get_by_role("group", name="Clock").get_by_role("button", name="Hide").click()
     page.get_by_role("button", name="Start the exam").click()
     page.get_by_text("Clock hidden").wait_for()

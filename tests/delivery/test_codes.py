@@ -146,34 +146,70 @@ def test_an_answer_from_a_taken_over_app_is_refused_with_the_message(dcourse, fo
         assert s.execute(select(Response).where(Response.sitting_id == sid)).first() is None
 
 
-# -- one time: a used code opens nothing ----------------------------------------------------------
-@pytest.mark.parametrize("how", ["submitted", "voided"])
-def test_a_used_code_is_refused_without_the_name_id_or_receipt(dcourse, form_id, how):
+# -- one time: a used code opens nothing but its receipt ----------------------------------------------
+def test_a_voided_sittings_code_is_refused_without_the_name_or_id(dcourse, form_id):
     sid = formkit.add_sitting(dcourse, "c004", "USED-CODE", form_id)
     cs = CandidateSession(dcourse).sign_in("USED-CODE")
     cs.start()
     cs.answer("tf-hope", "A")
-    if how == "submitted":
-        receipt = cs.submit().sha256
-    else:
-        ops.void(dcourse, sid, "proctor-kim", "fire alarm")
-        receipt = "no receipt"
+    ops.void(dcourse, sid, "proctor-kim", "fire alarm")
     exc = refused(CandidateSession(dcourse).sign_in, "USED-CODE", source="10.0.0.4")
     assert str(exc) == USED and exc.why == "used"
-    assert not any(x in str(exc) for x in ("Pat3", "Example3", "c004", receipt))
-    assert events(dcourse, sid, "sign_in_refused") == [{"why": "used", "source": "10.0.0.4", "status": how}]
+    assert not any(x in str(exc) for x in ("Pat3", "Example3", "c004"))
+    assert events(dcourse, sid, "sign_in_refused") == [{"why": "used", "source": "10.0.0.4", "status": "voided"}]
     with dcourse.db.read() as s:  # a used code is not a guess
         assert s.execute(select(WrongCode)).first() is None
 
 
-def test_a_sitting_past_its_deadline_is_submitted_at_sign_in_and_refused(dcourse, form_id):
+def test_a_submitted_sittings_code_opens_its_receipt_read_only(dcourse, form_id):
+    """A reload after the submit finds the receipt again: no lease taken, nothing can change."""
+    sid = formkit.add_sitting(dcourse, "c004", "DONE-CODE", form_id)
+    cs = CandidateSession(dcourse).sign_in("DONE-CODE")
+    cs.start()
+    cs.answer("tf-hope", "A")
+    first = cs.submit()
+    with dcourse.db.read() as s:
+        lease = s.get(Sitting, sid).lease_token
+    again = CandidateSession(dcourse).sign_in("DONE-CODE", source="10.0.0.4")
+    assert again.receipt_only
+    r = again.receipt()
+    assert (r.confirmation, r.submitted_at, r.answered, r.total) == (first.confirmation, first.submitted_at, 1, 5)
+    assert r.exam_title == first.exam_title and r.exam_title
+    with pytest.raises(TakenOver):  # it holds no lease: any change is refused
+        again.answer("tf-hope", "B")
+    with dcourse.db.read() as s:
+        sit = s.get(Sitting, sid)
+        assert sit.lease_token == lease and sit.status == "submitted"
+    assert events(dcourse, sid, "receipt_shown") == [{"source": "10.0.0.4"}]
+    assert events(dcourse, sid, "sign_in_refused") == [] and events(dcourse, sid, "taken_over") == []
+    with dcourse.db.read() as s:
+        assert s.execute(select(WrongCode)).first() is None
+        assert [r.value for r in s.execute(select(Response).where(Response.sitting_id == sid)).scalars()] == ["A"]
+
+
+def test_the_app_shows_the_receipt_again_with_the_exam_and_date_and_no_answers(dcourse, form_id):
+    sid = formkit.add_sitting(dcourse, "c004", "DONE-APPS", form_id)
+    cs = CandidateSession(dcourse).sign_in("DONE-APPS")
+    cs.start()
+    cs.answer("or-story", "My private words")
+    r = cs.submit()
+    app = CandidateApp(dcourse)
+    app.code.submit("DONE-APPS")
+    assert app.screen == "receipt"
+    shown = re.sub(r"<[^>]+>", "", " ".join(x.value for x in walk(app.body) if isinstance(x, w.HTML)))
+    assert r.confirmation in shown and "already submitted" in shown and "What happens next" in shown
+    assert re.search(r"Submitted on \w+day \d+ \w+ \d{4} at \d\d:\d\d:\d\d", shown) and f"Exam: {r.exam_title}." in shown
+    assert "My private words" not in shown and "Is this you" not in shown
+
+
+def test_a_sitting_past_its_deadline_is_submitted_at_sign_in_and_shows_its_receipt(dcourse, form_id):
     sid = formkit.add_sitting(dcourse, "c005", "LATE-SIGN", form_id, minutes=1)
     clock = Clock()
     cs = CandidateSession(dcourse, clock=clock).sign_in("LATE-SIGN")
     cs.start()
     clock.advance(minutes=5)
-    exc = refused(CandidateSession(dcourse, clock=clock).sign_in, "LATE-SIGN")
-    assert exc.why == "time_up" and "submitted automatically" in str(exc)
+    late = CandidateSession(dcourse, clock=clock).sign_in("LATE-SIGN")
+    assert late.receipt_only and late.receipt().reason == "deadline"
     with dcourse.db.read() as s:
         sit = s.get(Sitting, sid)
         assert sit.status == "submitted" and sit.submitted_at == sit.deadline

@@ -41,7 +41,7 @@ from exam_builder.delivery import window
 from exam_builder.delivery.pageclient import go_to as press_question
 from exam_builder.delivery.pageclient import (V1, PageClient, code_form, current_number, current_question, sign_in,
                                              submit_code)
-from exam_builder.delivery.session import LOCKED, TAKEN_OVER, TOO_FAST, USED, WRONG_CODE
+from exam_builder.delivery.session import LOCKED, TAKEN_OVER, TOO_FAST, USED, WRONG_CODE, confirmation_number
 from exam_builder.records import access, audit
 from exam_builder.records.models import (AuditEntry, Lockout, Response, Sitting, SittingEvent,
                                         WrongCode, utcnow)
@@ -238,8 +238,8 @@ def test_a_second_browser_takes_over_and_the_first_screen_is_refused(site, brows
         ("tf-hope", "opened on another screen")]
 
 
-# -- 2. a used code ---------------------------------------------------------------------------------
-def test_a_used_code_is_refused_without_the_name_id_or_receipt(site):
+# -- 2. a used code: its receipt again, nothing else --------------------------------------------------
+def test_a_submitted_code_shows_its_receipt_again_without_the_name_id_or_answers(site):
     course, server, codes = site
     sid, code = codes["c002"]
     before = wrong_codes(course)
@@ -256,20 +256,22 @@ def test_a_used_code_is_refused_without_the_name_id_or_receipt(site):
             await first.unload()
         async with await opened(server.url) as again:  # the same code in a new page
             alert = await type_code(again, code)
+            await again.wait_for(lambda: again.shows("Your confirmation number"), 60, "the receipt again")
             identity = again.button("Yes, this is me") is not None
             await again.unload()
             return alert, again.text(), again.received_text(), identity
 
     alert, text, received, identity = run(go())
-    assert alert == USED and not identity
+    assert alert == "" and not identity
     with course.db.read() as s:
         sit = s.get(Sitting, sid)
         assert sit.status == "submitted" and sit.receipt_hash
         receipt = sit.receipt_hash
-    for secret in (*name_of("c002"), "c002", receipt):
+    assert confirmation_number(receipt) in text and "already submitted" in text
+    for secret in (*name_of("c002"), "c002", receipt, "A. True"):
         assert not shows(secret, text + received), secret
-    refused = events(course, sid, "sign_in_refused")
-    assert [e.details for e in refused] == [{"why": "used", "source": SOURCE, "status": "submitted"}]
+    assert events(course, sid, "sign_in_refused") == []
+    assert [e.details for e in events(course, sid, "receipt_shown")] == [{"source": SOURCE}]
     assert rows(course, sid) == [("tf-hope", "A")]
     assert wrong_codes(course) == before  # a used code is not a guess
 

@@ -273,3 +273,12 @@ def select_alerts(s: Session, exam_id: str, kinds: Collection[str], limit: int) 
 def select_count(s: Session) -> int:
     """How many sittings exist, of every exam (the demo shows practice adds none)."""
     return s.execute(select(func.count(Sitting.id))).scalar_one()
+
+
+def select_by_receipt_prefix(s: Session, prefix: str) -> list[Row]:
+    """(sitting, candidate) of the submitted sittings whose receipt hash starts with ``prefix``
+    (a confirmation number's 10 hex digits), oldest first."""
+    return list(s.execute(select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id)
+                          .where(Sitting.status == SittingStatus.submitted,
+                                 Sitting.receipt_hash.like(prefix.lower() + "%"))
+                          .order_by(Sitting.id)).all())

@@ -1,0 +1,102 @@
+// Nothing typed is lost: what is typed in a written-answer box (class eb-answer-qN) is kept in
+// this tab's sessionStorage until the kernel says the server holds it; a hidden or closing page
+// asks the kernel to save at once; a new page hands its kept drafts (and the question each
+// sitting was on) to its kernel when drawn; a page back online hands them over again.
+const PREFIX = "eb-draft:";
+const AT = "eb-at:";
+const BUDGET = 60000;  // characters handed over at once: under the server's largest websocket message
+
+function read(key) {
+  try { return JSON.parse(sessionStorage.getItem(key)); } catch (e) { return null; }
+}
+function write(key, value) {
+  try { sessionStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* storage full or off */ }
+}
+
+function render({ model, el }) {
+  el.classList.add("eb-sr-only");
+  const confirmed = new Map();  // question number -> the text the server holds (as this page knows it)
+
+  function kept(sitting) {
+    const drafts = {};
+    let left = BUDGET;
+    for (let i = 0; i < sessionStorage.length; i++) {
+      const key = sessionStorage.key(i);
+      if (!key || !key.startsWith(PREFIX)) continue;
+      const name = key.slice(PREFIX.length);
+      if (sitting && !name.startsWith(sitting + ":")) continue;
+      const d = read(key);
+      if (!d || typeof d.text !== "string") continue;
+      left -= d.text.length + (d.base || "").length;
+      if (left < 0) break;
+      drafts[name] = { text: d.text, base: d.base || "" };
+    }
+    return drafts;
+  }
+
+  // a new page: hand over what this tab kept, before anyone can sign in
+  const at = {};
+  for (let i = 0; i < sessionStorage.length; i++) {
+    const key = sessionStorage.key(i);
+    if (key && key.startsWith(AT)) at[key.slice(AT.length)] = Number(sessionStorage.getItem(key)) || 0;
+  }
+  const drafts = kept("");
+  if (Object.keys(drafts).length || Object.keys(at).length) {
+    model.set("stored", { drafts, at });
+    model.save_changes();
+  }
+
+  function numberOf(box) {
+    const host = box.closest("[class*='eb-answer-q']");
+    const m = host && /(?:^|\s)eb-answer-q(\d+)(?:\s|$)/.exec(host.className);
+    return m ? Number(m[1]) : null;
+  }
+
+  document.addEventListener("input", (event) => {
+    const sitting = model.get("sitting");
+    const box = event.target;
+    if (!sitting || !box || box.tagName !== "TEXTAREA") return;
+    const n = numberOf(box);
+    if (n === null) return;
+    const key = `${PREFIX}${sitting}:${n}`;
+    const before = read(key);
+    write(key, { text: box.value, base: before ? before.base : (confirmed.get(n) ?? "") });
+  }, true);
+
+  model.on("msg:custom", (msg) => {
+    const sitting = model.get("sitting");
+    if (!sitting || !msg) return;
+    if (typeof msg.confirm === "number") {
+      confirmed.set(msg.confirm, msg.text);
+      const key = `${PREFIX}${sitting}:${msg.confirm}`;
+      const d = read(key);
+      if (d && d.text === msg.text) sessionStorage.removeItem(key);
+      else if (d) write(key, { text: d.text, base: msg.text });  // still ahead of the server, which now holds msg.text
+    } else if (msg.forget) {
+      for (const name of Object.keys(kept(sitting))) sessionStorage.removeItem(PREFIX + name);
+      sessionStorage.removeItem(AT + sitting);
+    }
+  });
+
+  model.on("change:at", () => {
+    const sitting = model.get("sitting");
+    if (sitting && model.get("at") > 0) sessionStorage.setItem(AT + sitting, String(model.get("at")));
+  });
+
+  // save at once when the page is hidden or unloaded, not a moment later (the debounce)
+  const flush = () => { if (model.get("sitting")) model.send({ flush: true }); };
+  window.addEventListener("beforeunload", flush, { capture: true });
+  window.addEventListener("pagehide", flush, { capture: true });
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flush(); });
+
+  // back online: hand over again what the server has not confirmed
+  window.addEventListener("online", () => {
+    const sitting = model.get("sitting");
+    if (!sitting) return;
+    const resend = {};
+    for (const [name, d] of Object.entries(kept(sitting))) resend[name.slice(sitting.length + 1)] = d;
+    if (Object.keys(resend).length) model.send({ resend });
+  });
+}
+
+export default { render };

@@ -1,0 +1,233 @@
+"""The candidate's screen on the day, in chromium through the real exam server (issue 22, part 3).
+
+The compact bar (clock, "Question N of M", **Display**) stays in view on a phone and at 200%
+zoom, the display settings fold behind one button, Next is below the answer; time a proctor
+adds is said on the screen and through the live region; a reload 0.3 s after typing and a page
+offline for 30 s lose nothing, and a reload comes back to the question the candidate was on;
+after the submit, the same code shows the receipt again (never the answers).
+
+One server and one browser for the module; each test has its own candidate and code. The app
+re-reads the sitting every second here (``refresh_seconds``), so time a proctor adds shows
+quickly. Waits wait for a state (a text on the page, a row in ``eb_response``); the 0.3 s and
+the 30 s are the situations under test, not waits for something to happen.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import pytest
+from sqlalchemy import select
+
+import a11y
+from serverkit import Server, make_site, open_sign_in
+from exam_builder.delivery import sittings as ops
+from exam_builder.delivery.candidate_app import local_hm
+from exam_builder.delivery.session import confirmation_number
+from exam_builder.records.models import Response, Sitting, SittingEvent
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
+
+ZONE = "America/New_York"
+
+
+@pytest.fixture(scope="module")
+def site(form_template, tmp_path_factory):
+    root = tmp_path_factory.mktemp("day") / "course"
+    course, codes = make_site(form_template, root, [(f"c00{n}", 180) for n in range(1, 8)],
+                              config="c.DeliverySettings.sign_in_delay_seconds = 0.1\n"
+                                     "c.DeliverySettings.refresh_seconds = 1")
+    server = Server(root)
+    server.start()
+    yield course, server, codes
+    server.kill()
+    course.db.dispose()
+
+
+def sign_in(page, code: str) -> None:
+    page.get_by_label("Access code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def start(page, code: str) -> None:
+    sign_in(page, code)
+    page.get_by_role("button", name="Yes, this is me").click()
+    page.get_by_role("button", name="Start the exam").click()
+    wait_question(page, 1)
+
+
+def wait_question(page, n: int) -> None:
+    page.wait_for_function("n => document.activeElement.tagName === 'H2' && "
+                           "document.activeElement.innerText.startsWith(`Question ${n} of`)", arg=n)
+
+
+def journal(course, sitting_id: int) -> dict[str, str | None]:
+    with course.db.read() as s:
+        rows = s.execute(select(Response).where(Response.sitting_id == sitting_id).order_by(Response.id)).scalars()
+        return {r.item_id: r.value for r in rows}
+
+
+def until(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def box_of(page, selector_or_locator):
+    loc = page.locator(selector_or_locator) if isinstance(selector_or_locator, str) else selector_or_locator
+    return loc.bounding_box()
+
+
+def in_view(page, locator) -> bool:
+    b = locator.bounding_box()
+    h = page.viewport_size["height"]
+    return b is not None and b["y"] >= -0.5 and b["y"] + b["height"] <= h + 0.5
+
+
+# -- 1. the compact bar, the Display button, Next below the answer ------------------------------------
+@pytest.mark.parametrize("size, cid", [("phone", "c001"), ("zoom200", "c002")])
+def test_the_compact_bar_stays_in_view_and_the_question_comes_first(site, browser, size, cid):
+    course, server, codes = site
+    sid, code = codes[cid]
+    ctx, page, outside = open_sign_in(browser, server.url, a11y.SIZES[size])
+    sign_in(page, code)
+    page.get_by_role("button", name="Yes, this is me").click()
+    display = page.get_by_role("button", name="Display")
+    assert display.get_attribute("aria-expanded") == "false"
+    assert page.get_by_role("group", name="Text size").count() == 0  # folded away
+    display.click()
+    assert display.get_attribute("aria-expanded") == "true"
+    page.get_by_role("group", name="Text size").get_by_role("button", name="Larger").click()
+    page.wait_for_function("() => parseFloat(getComputedStyle(document.querySelector('.eb-app h1')).fontSize) > 30")
+    a11y.check_screen(page, "candidate", size, "12-display-open")
+    display.click()
+    page.get_by_role("group", name="Text size").wait_for(state="hidden")
+    page.get_by_role("button", name="Start the exam").click()
+    wait_question(page, 1)
+    bar = page.locator(".eb-bar.eb-compact")
+    where = bar.get_by_text("Question 1 of 5")
+    question = page.get_by_role("heading", name=re.compile(r"^Question 1 of 5"))
+    first_choice = page.get_by_role("radio", name="A. True")
+    # with Larger text the first screen shows the question (on a phone its first choice too), not settings
+    assert in_view(page, bar) and in_view(page, where) and in_view(page, question)
+    assert in_view(page, page.get_by_text("Answer to question 1")) or size != "phone"
+    assert in_view(page, first_choice) or size != "phone"
+    assert box_of(page, bar)["y"] >= -0.5, "the bar is cut at the top"
+    a11y.check_screen(page, "candidate", size, "13-larger-question")
+    # Next (and Previous, Review and submit) sit below the answer
+    nxt = page.get_by_role("button", name="Next ▶")
+    assert nxt.bounding_box()["y"] > page.get_by_role("radio", name="B. False").bounding_box()["y"]
+    page.get_by_role("radio", name="B. False").check()
+    page.get_by_text("Answer to question 1 saved").wait_for()
+    nxt.click()
+    wait_question(page, 2)
+    # scrolled to the end, the bar (clock and question number) is still in view, whole
+    page.evaluate("() => { window.scrollTo(0, 1e6); for (const e of document.querySelectorAll('*')) "
+                  "if (e.scrollHeight > e.clientHeight + 5) e.scrollTop = 1e6; }")
+    page.get_by_role("button", name="Review and submit").scroll_into_view_if_needed()
+    assert in_view(page, bar.get_by_text("Question 2 of 5")), "the question number scrolled away"
+    assert in_view(page, bar.get_by_text(re.compile(r"^Time left: \d"))), "the clock scrolled away"
+    b = box_of(page, bar)
+    assert b["y"] >= -0.5 and b["height"] < page.viewport_size["height"] / 3, b
+    a11y.check_screen(page, "candidate", size, "14-scrolled-bar")
+    assert outside == []
+    ctx.close()
+
+
+# -- 2. time added by the proctor --------------------------------------------------------------------
+def test_time_added_by_the_proctor_is_said_on_screen_and_aloud(site, browser):
+    course, server, codes = site
+    sid, code = codes["c003"]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES["phone"])
+    start(page, code)
+    page.get_by_text(re.compile(r"^Time left: 2:59:")).wait_for()
+    sit = ops.add_time(course, sid, 15, "proctor-kim", "fire alarm")
+    said = f"The proctor added 15 minutes. New end time {local_hm(sit.deadline, ZONE)}."
+    page.locator(".eb-alert").get_by_text(said).wait_for()
+    page.wait_for_function("t => document.querySelector('.eb-sr-only[role=status]').innerText === t", arg=said)
+    page.get_by_text(re.compile(r"^Time left: 3:1[45]:")).wait_for()
+    a11y.check_screen(page, "candidate", "phone", "15-time-added")
+    with course.db.read() as s:
+        shown = [e.details for e in s.execute(select(SittingEvent).where(
+            SittingEvent.sitting_id == sid, SittingEvent.kind == "time_added_shown")).scalars()]
+    assert shown == [{"minutes": 15}]
+    ctx.close()
+
+
+# -- 3. nothing typed lost -------------------------------------------------------------------------------
+def test_a_reload_just_after_typing_loses_nothing_and_comes_back_to_the_question(site, browser):
+    course, server, codes = site
+    sid, code = codes["c004"]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES["desktop"])
+    start(page, code)
+    page.get_by_role("button", name="5", exact=True).click()
+    wait_question(page, 5)
+    box = page.get_by_role("textbox", name="Answer to question 5")
+    box.press_sequentially("First I would listen. Then I would ask what helps.", delay=5)
+    page.wait_for_timeout(300)  # the situation under test: a reload 0.3 s after the last key (the save waits 1 s)
+    page.reload()
+    page.get_by_label("Access code").wait_for(timeout=90_000)
+    sign_in(page, code)
+    page.get_by_role("button", name="Yes, this is me").click()
+    wait_question(page, 5)  # back on the question the candidate was on
+    box = page.get_by_role("textbox", name="Answer to question 5")
+    assert box.input_value() == "First I would listen. Then I would ask what helps."
+    until(lambda: journal(course, sid).get("or-story") == "First I would listen. Then I would ask what helps.",
+          "the text in eb_response")
+    until(lambda: page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('eb-draft:')).length") == 0,
+          "the page to stop keeping the confirmed text")
+    ctx.close()
+
+
+def test_thirty_seconds_offline_while_typing_loses_nothing(site, browser):
+    course, server, codes = site
+    sid, code = codes["c005"]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES["desktop"])
+    start(page, code)
+    page.get_by_role("button", name="5", exact=True).click()
+    wait_question(page, 5)
+    box = page.get_by_role("textbox", name="Answer to question 5")
+    box.press_sequentially("Online words. ", delay=5)
+    until(lambda: journal(course, sid).get("or-story") == "Online words. ", "the first words saved")
+    ctx.set_offline(True)
+    box.press_sequentially("Offline words, typed with the network gone.", delay=5)
+    page.wait_for_timeout(30_000)  # the situation under test: thirty seconds without a network
+    ctx.set_offline(False)
+    full = "Online words. Offline words, typed with the network gone."
+    until(lambda: journal(course, sid).get("or-story") == full, "the offline words in eb_response", 90)
+    page.get_by_text("Answer to question 5 saved").wait_for()
+    ctx.close()
+
+
+# -- 4. the receipt after a reload -------------------------------------------------------------------------
+def test_after_the_submit_the_same_code_shows_the_receipt_again(site, browser):
+    course, server, codes = site
+    sid, code = codes["c006"]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES["phone"])
+    start(page, code)
+    page.get_by_role("radio", name="A. True").check()
+    page.get_by_text("Answer to question 1 saved").wait_for()
+    page.get_by_role("button", name="Review and submit").click()
+    page.get_by_role("button", name="Submit my exam now").click()
+    page.get_by_role("heading", name="Your exam is in").wait_for()
+    first = page.locator(".eb-confirmation").inner_text().strip()
+    page.reload()
+    page.get_by_label("Access code").wait_for(timeout=90_000)
+    sign_in(page, code)
+    page.get_by_role("heading", name="Your exam is in").wait_for()
+    assert page.get_by_text("This code has already been used").count() == 0
+    assert page.locator(".eb-confirmation").inner_text().strip() == first
+    with course.db.read() as s:
+        sit = s.get(Sitting, sid)
+        assert first == confirmation_number(sit.receipt_hash)
+    text = page.locator(".eb-app").inner_text()
+    assert "already submitted" in text and "What happens next" in text
+    assert re.search(r"Exam: \S", text) and re.search(r"Submitted on \w+day \d+ \w+ \d{4} at \d\d:\d\d:\d\d", text)
+    assert "True" not in text and page.get_by_role("button", name="Yes, this is me").count() == 0  # never the answers
+    a11y.check_screen(page, "candidate", "phone", "16-receipt-again")
+    with course.db.read() as s:
+        kinds = [e.kind for e in s.execute(select(SittingEvent).where(SittingEvent.sitting_id == sid)).scalars()]
+    assert kinds.count("receipt_shown") == 1 and "sign_in_refused" not in kinds
+    ctx.close()
