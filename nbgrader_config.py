@@ -24,5 +24,8 @@ c.ProgramPolicy.tutoring_after_failure = "offered"
 c.ProgramPolicy.waiting_period_days = 14
 c.ProgramPolicy.double_rating_share = 1.0
 
-# The exam room's time zone: times shown to candidates (answer saved at, receipt).
+# The exam room's time zone: every time shown (candidate screens, the proctor's view, attempts,
+# the audit log, reports, seat cards) is in it and names it ("10:04 EST").
 c.DeliverySettings.timezone = "America/New_York"
+# The address candidates type in the room, printed on every seat card (set it before `sitting open`):
+# c.DeliverySettings.exam_address = "http://10.0.0.5:8866/"

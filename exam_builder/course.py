@@ -9,6 +9,7 @@ so exam-builder and nbgrader's apps always agree on where things are. Every sett
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import cached_property
 from pathlib import Path
@@ -119,6 +120,13 @@ class Course:
 
     def _settings(self, name: str):
         return settings_class(name)(config=self.config)
+
+    @cached_property
+    def zone(self) -> "dt.tzinfo":
+        """The room's time zone (``c.DeliverySettings.timezone``): every time shown to a person is in it (``clock``)."""
+        from . import clock
+
+        return clock.zone(self.delivery_settings.timezone)
 
     @cached_property
     def coursedir(self) -> "CourseDirectory":

@@ -26,7 +26,6 @@ emptied, and the command changes nothing.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import json
 import os
@@ -35,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from . import clock
 from .errors import ExamBuilderError
 from .files import check_owned, check_tree, clear_dir, open_in_place, private_dir
 from .records.queries import dialect
@@ -121,7 +121,7 @@ def course_lock(course, command: str, *, wait: float | None = None,
     told = False
     deadline = time.monotonic() + wait
     me = {"command": command, "pid": os.getpid(), "host": socket.gethostname(),
-          "since": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")}
+          "since": clock.now_shown(course.zone, seconds=True)}  # the room's clock, named, as every time shown
     try:
         while True:
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -27,14 +28,25 @@ EXE = Path(sys.executable).parent / "exam-builder"
 STAGE_LINE = re.compile(r"^(\w+): \d+\.\d s$", re.M)  # what the demo prints after each stage
 
 
-def test_the_whole_demo_runs_every_stage(tmp_path):
-    """Bank to report, the rehearsal's real exam server included; exit 0 only when all nine ran."""
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One whole `exam-builder demo`, shared by the tests that read what it did and left behind.
+
+    Run with umask 000, the most permissive a person could have: whatever is private is private
+    because the program made it so, not because of the umask."""
     if not EXE.exists():
         pytest.skip("the exam-builder console script is not installed next to this Python")
-    target = tmp_path / "demo-course"
+    target = tmp_path_factory.mktemp("demo") / "demo-course"
     env = {k: v for k, v in os.environ.items() if k not in ("EXAM_BUILDER_COURSE", "EXAM_BUILDER_DB_URL")}
     proc = subprocess.run([str(EXE), "demo", "--dir", str(target)], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=840)  # under `make test`'s --timeout 900
+                          text=True, timeout=840,  # under `make test`'s --timeout 900
+                          preexec_fn=lambda: os.umask(0))
+    return target, proc
+
+
+def test_the_whole_demo_runs_every_stage(demo_run):
+    """Bank to report, the rehearsal's real exam server included; exit 0 only when all nine ran."""
+    target, proc = demo_run
     out = proc.stdout
     assert proc.returncode == 0, (out + proc.stderr)[-6000:]
     assert "Traceback" not in out + proc.stderr
@@ -64,6 +76,47 @@ def test_the_whole_demo_runs_every_stage(tmp_path):
     # the delivery stage's fire alarm: the room paused and resumed, the time kept to the second
     assert re.search(r"room paused \(fire alarm\) for 12 minutes: \d+ sitting\(s\) paused, \d+ resumed; an answer "
                      r"given while paused was refused; c\d+ resumed with \d:\d\d:\d\d left, as at the pause", out), out[-6000:]
+
+
+def _public(rel_path: Path, exams: set[str]) -> bool:
+    """What is not private by design: the authored files (the bank's notebooks in source/<exam>/, the
+    rubrics, nbgrader_config.py: the author's, in git, with the author's modes), the released forms
+    (what candidates receive: no key), and the course folder and source/ that hold them."""
+    parts = rel_path.parts
+    if not parts or parts == ("source",) or parts == ("nbgrader_config.py",):
+        return True
+    if parts[0] in ("rubrics", "release"):
+        return True
+    return parts[0] == "source" and parts[1] in exams
+
+
+def test_the_demo_leaves_every_private_file_0600_in_a_0700_folder(demo_run):
+    """Candidate data, keys and codes (submitted/, autograded/, feedback/, exports/ with exports/qti/ and
+    the seat cards, reports/, rosters/, assembled forms in source/<form>/, .exam-builder/, the database):
+    every folder 0700 and every file 0600 after a whole demo run under umask 000. Anything not on the
+    short list of what is public by design (``_public``) is held to it, so a new producer is caught too."""
+    target, proc = demo_run
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    exams = {p.parent.name for p in (target / "source").glob("*/blueprint.yaml")}
+    assert exams == {"cps"}
+    checked, offenders = 0, []
+    for top, dirs, files in os.walk(target):
+        for name in [*dirs, *files]:
+            path = Path(top) / name
+            rel_path = path.relative_to(target)
+            if _public(rel_path, exams):
+                continue
+            st = path.lstat()
+            want = 0o700 if stat.S_ISDIR(st.st_mode) else 0o600
+            checked += 1
+            if stat.S_IMODE(st.st_mode) != want or stat.S_ISLNK(st.st_mode):
+                offenders.append(f"{rel_path} {stat.S_IMODE(st.st_mode):04o} (want {want:04o})")
+    assert not offenders, "not private:\n" + "\n".join(sorted(offenders))
+    for folder in ("submitted", "autograded", "feedback", "exports", "exports/qti", "exports/cps", "reports",
+                   "rosters", ".exam-builder", "source/cps-A"):  # each was walked, not skipped
+        assert stat.S_IMODE((target / folder).stat().st_mode) == 0o700, folder
+    assert any((target / "exports").glob("seat-cards-*.html")) and any((target / "autograded").iterdir())
+    assert checked > 300, checked
 
 
 def _invoke(*args: str):

@@ -320,7 +320,6 @@ WRITES = re.compile(
 ALLOWED = {
     ("demo/__init__.py", "shutil.rmtree(target)"): "the demo makes its own fresh course folder",
     ("demo/__init__.py", "target.mkdir(parents=True)"): "the demo makes its own fresh course folder",
-    ("demo/stages/records.py", "folder.mkdir(parents=True, exist_ok=True)"): "the demo's made-up sheets",
     ("delivery/rehearse.py", 'stdout=open(self.log, "ab")'): "the rehearsal's server log in its scratch folder",
     ("delivery/rehearse.py", 'tempfile.mkdtemp(prefix="eb-rehearse-")'): "a new folder of the system's",
     ("delivery/rehearse.py", "shutil.rmtree(where, ignore_errors=True)"): "the rehearsal's own temporary folder",
@@ -329,7 +328,6 @@ ALLOWED = {
     ("delivery/server.py", 'tempfile.mkdtemp(prefix="exam-builder-pages-")'): "a new folder of the system's",
     ("delivery/server.py", "shutil.rmtree(page_dir, ignore_errors=True)"): "the server's own temporary folder",
     ("delivery/server.py", "os.chmod(page_dir, 0o700)"): "the server's own temporary folder",
-    ("hub/config.py", "s.state_dir.mkdir(parents=True, exist_ok=True)"): "the hub's state folder, not a course's",
     ("hub/config.py", "os.chmod(s.state_dir, 0o700)"): "the hub's state folder, not a course's",
     ("lock.py", "os.ftruncate(fd, 0)"): "the lock's own descriptor, from files.open_in_place (checked, one name)",
     ("assembly/synthetic.py", "folder.mkdir(parents=True, exist_ok=True)"): "made-up banks for tests and benchmarks",

@@ -1,7 +1,7 @@
 """``exam-builder report EXAM``: the program's report for the coordinator and the oversight board.
 
 One self-contained HTML file (figures embedded as PNG, no network) and, beside it, one CSV per
-table and ``report.json``, for a window of sittings: a class (cohort), a date range, or all time.
+table and ``report.json``, for a window of sittings: a cohort, a date range, or all time.
 
 The contract: ``gather`` reads the database once (the edge) into pandas frames; ``sections``
 turns them into tables and figures with the statistics of ``analysis.psychometrics`` (pure);
@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from .. import clock
 from ..assembly.forms import require_forms
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
@@ -96,7 +97,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
     """Everything the report shows, read once (sittings in the window only)."""
     from ..grading.results import compute_results, _gradebook_scores, refuse_tampered
 
-    window = ", ".join([f"class {cohort}"] if cohort else []
+    window = ", ".join([f"cohort {cohort}"] if cohort else []
                        + ([f"from {since}"] if since else []) + ([f"to {until}"] if until else [])) or "all time"
     settle_course(course, exam_id=exam)  # no-shows past their window: absent, stored and audited
     computed = compute_results(course, exam)
@@ -155,13 +156,13 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
 
 def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
               everyone: bool) -> tuple[pd.DataFrame, str]:
-    """Today's standing of the candidates in scope: the class's candidates when a class is chosen, everyone
+    """Today's standing of the candidates in scope: the cohort's candidates when a cohort is chosen, everyone
     on the roster for all time, else those who sat in the date window (people who never sat have no date)."""
     from ..records.eligibility import evaluate, sitting_date
 
     only: set[str] | None = None
     if cohort:
-        scope = f"the {{n}} candidate(s) of class {cohort}"
+        scope = f"the {{n}} candidate(s) of cohort {cohort}"
     elif everyone:
         scope = "the {n} candidate(s) on the roster"
     else:
@@ -239,7 +240,7 @@ def cohort_section(d: ReportData) -> Section:
     by = decided.groupby(["cohort", "form"]).result.agg(
         candidates="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     by["pass rate"] = (by.passed / by.candidates).round(3)
-    sec.tables.append(("Pass rate per class and form (decided sittings)", by))
+    sec.tables.append(("Pass rate per cohort and form (decided sittings)", by))
     attempts = decided.groupby("attempt").result.agg(
         sittings="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     sec.tables.append(("Results by attempt", attempts))
@@ -248,7 +249,7 @@ def cohort_section(d: ReportData) -> Section:
                         + [int(r.extended_time.sum()), int(r.scribe.sum())]})
     sec.tables.append(("Accommodations (counts only)", acc))
     if not by.empty:
-        sec.figures.append(_figure_bar(by, "Pass rate per class and form"))
+        sec.figures.append(_figure_bar(by, "Pass rate per cohort and form"))
     return sec
 
 
@@ -301,7 +302,7 @@ def standing_section(d: ReportData) -> Section:
         candidates=("candidate", "size"), sat=("to_first", "count"), certified=("to_pass", "count"),
         median_days_to_first_sitting=("to_first", "median"), median_days_to_certification=("to_pass", "median"),
         longest_days_to_certification=("to_pass", "max")).reset_index()
-    sec.tables.append(("Days from the end of training, per class", per))
+    sec.tables.append(("Days from the end of training, per cohort", per))
     return sec
 
 
@@ -534,7 +535,7 @@ def _figure_items(table: pd.DataFrame) -> tuple[str, str]:
 
 def _figure_bar(by: pd.DataFrame, title: str) -> tuple[str, str]:
     plt = _plt()
-    labels = [f"{c or '(no class)'} / {f}" for c, f in zip(by.cohort, by.form)]
+    labels = [f"{c or '(no cohort)'} / {f}" for c, f in zip(by.cohort, by.form)]
     fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(labels) + 2), 3))
     ax.bar(labels, by["pass rate"], color="#1d6b31")
     ax.set_ylim(0, 1)
@@ -556,13 +557,13 @@ def _jsonable(v):
     return v
 
 
-def render_html(d: ReportData, secs: list[Section], program: str) -> str:
+def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinfo | None = None) -> str:
     env = Environment(loader=PackageLoader("exam_builder.reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
     tables = [[(name, df.to_html(index=False, na_rep="", border=0, classes="t", float_format=lambda x: f"{x:.3g}"))
                for name, df in s.tables] for s in secs]
     return env.get_template("program_report.html.j2").render(
         data=d, sections=list(zip(secs, tables)), program=program,
-        made=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
+        made=clock.now_shown(zone))  # the room's zone, named, as every time shown
 
 
 def write_report(course, exam: str, out: Path, cohort: str | None = None, since: dt.date | None = None,
@@ -570,7 +571,7 @@ def write_report(course, exam: str, out: Path, cohort: str | None = None, since:
     """Write ``out/report.html``, ``out/report.json`` and ``out/tables/*.csv``; the HTML's path."""
     d = gather(course, exam, cohort, since, until)
     secs = sections(d)
-    html = render_html(d, secs, course.policy.program_name)
+    html = render_html(d, secs, course.policy.program_name, course.zone)
     machine = {"exam": exam, "title": d.title, "window": d.window, "sections": []}
     files: dict[Path, str] = {}
     for s in secs:

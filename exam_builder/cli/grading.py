@@ -202,13 +202,30 @@ def results(course, exam, csv_path, actor, record) -> None:
 
 @click.command()
 @click.argument("exam")
+@click.option("--pdf", is_flag=True,
+              help="Also print each report to a PDF in exports/EXAM/score-reports/ (staff only), to hand or e-mail "
+                   "to candidates who have no Jupyter account.")
 @pass_course_db
-def feedback(course, exam) -> None:
-    """Write each candidate's score report (HTML, no items or keys) to feedback/<candidate>/<form>/."""
+def feedback(course, exam, pdf: bool) -> None:
+    """Write each candidate's score report (HTML, no items or keys) to feedback/<candidate>/<form>/.
+
+    Candidates with a Jupyter account get it with nbgrader release_feedback; for the others, --pdf prints
+    one PDF per candidate (named <candidate>-<form>.pdf) for staff to print or e-mail.
+    """
     from ..grading.results import write_feedback
 
+    if pdf:
+        from ..reports.pdf import chromium
+
+        chromium()  # no browser to print with: said before anything is written
     paths = write_feedback(course, exam)
     console.print(f"{len(paths)} score report(s) written under {rel(course.feedback_dir, course.root)}/")
+    if pdf:
+        from ..reports.pdf import pdf_folder, print_score_reports
+
+        pdfs = print_score_reports(course, exam, paths)
+        console.print(f"{len(pdfs)} printable score report(s) (PDF, staff only) written under "
+                      f"{rel(pdf_folder(course, exam), course.root)}/")
 
 
 @click.command("item-analysis")

@@ -14,6 +14,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from .. import clock
 from ..records import audit
 from ..records.states import AccommodationStatus
 from ..text import visible
@@ -55,11 +56,12 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
 
-def _fmt(value) -> str:
+def _fmt(value, zone: dt.tzinfo | None = None) -> str:
+    """A value for a table cell; a stored time (naive UTC) in the room's zone, named (``clock.shown``)."""
     if value is None:
         return "-"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return clock.shown(value, zone)
     return str(value)
 
 
@@ -83,21 +85,41 @@ def roster() -> None:
     """Candidates (each is also an nbgrader student with the same id)."""
 
 
+DRY_RUN_HELP = "Show what would change, and write nothing."
+_DRY = " (dry run: nothing written)"
+
+
+def _changes(changes, dry_run: bool) -> None:
+    """Every stored value an import changes (or would change), one a line: never a silent update."""
+    if changes:
+        console.print(("would change" if dry_run else "changed") + f" ({len(changes)}):", highlight=False)
+    for c in changes:
+        console.print(f"  {escape(str(c))}", highlight=False)
+
+
 @roster.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--by", "by", default=None, help=BY_HELP)
+@click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
-def roster_import(course, file: Path, by: str | None) -> None:
-    """Create or update candidates from FILE.csv (candidate id, first name, last name, email, cohort).
+def roster_import(course, file: Path, by: str | None, dry_run: bool) -> None:
+    """Create or update candidates from FILE.csv (candidate id, first name, last name; optional: email, cohort,
+    training ended).
 
-    All or nothing: a file with a bad row writes nothing. Importing it again changes nothing.
+    All or nothing: a file with a bad row writes nothing. Importing it again changes nothing. A column the
+    file lacks leaves the stored values alone; every value that changes is listed (old -> new).
     """
     from ..records.roster import import_roster
 
-    report = import_roster(course, file, audit.current_actor(by))
+    report = import_roster(course, file, audit.current_actor(by), dry_run=dry_run)
     _warnings(report.warnings)
+    _changes(report.changes, dry_run)
+    if report.kept and (report.updated or report.unchanged):
+        console.print(f"not in the file, kept as stored: {', '.join(report.kept)}", highlight=False)
+    verb = "would be" if dry_run else ""
     console.print(f"{report.file}: {report.total} candidates: {len(report.created)} new, "
-                  f"{len(report.updated)} updated, {len(report.unchanged)} unchanged")
+                  f"{len(report.updated)} {verb + ' ' if verb else ''}updated, {len(report.unchanged)} unchanged"
+                  + (_DRY if dry_run else ""), highlight=False)
 
 
 @roster.command("list")
@@ -211,8 +233,9 @@ def acc_list(course, candidate, status) -> None:
 @accommodation.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--by", "by", default=None, help=BY_HELP)
+@click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
-def acc_import(course, file: Path, by) -> None:
+def acc_import(course, file: Path, by, dry_run: bool) -> None:
     """Request (and approve where status says approved) accommodations from FILE.csv.
 
     Columns: candidate id, kind, multiplier, breaks, break minutes, details, letter on file,
@@ -220,10 +243,10 @@ def acc_import(course, file: Path, by) -> None:
     """
     from ..records.accommodations import import_accommodations
 
-    report = import_accommodations(course, file, audit.current_actor(by))
+    report = import_accommodations(course, file, audit.current_actor(by), dry_run=dry_run)
     _warnings(report.warnings)
     console.print(f"{report.file}: {len(report.requested)} requested, {len(report.approved)} approved, "
-                  f"{report.unchanged} unchanged")
+                  f"{report.unchanged} unchanged" + (_DRY if dry_run else ""), highlight=False)
 
 
 # -- attendance and homework ----------------------------------------------------------
@@ -235,14 +258,17 @@ def attendance() -> None:
 @attendance.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--by", "by", default=None, help=BY_HELP)
+@click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
-def att_import(course, file: Path, by) -> None:
+def att_import(course, file: Path, by, dry_run: bool) -> None:
     """Record attendance from FILE.csv (candidate, class, module, present/late/absent). All or nothing."""
     from ..records.attendance import import_attendance
 
-    report = import_attendance(course, file, audit.current_actor(by))
+    report = import_attendance(course, file, audit.current_actor(by), dry_run=dry_run)
     _warnings(report.warnings)
-    console.print(f"{report.file}: {report.created} new, {report.changed} changed, {report.unchanged} unchanged")
+    _changes(report.changes, dry_run)
+    console.print(f"{report.file}: {report.created} new, {report.changed} changed, {report.unchanged} unchanged"
+                  + (_DRY if dry_run else ""), highlight=False)
 
 
 @click.group()
@@ -253,14 +279,17 @@ def homework() -> None:
 @homework.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--by", "by", default=None, help=BY_HELP)
+@click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
-def hw_import(course, file: Path, by) -> None:
+def hw_import(course, file: Path, by, dry_run: bool) -> None:
     """Record homework from FILE.csv (candidate, assignment, class, turned in, score, max score)."""
     from ..records.attendance import import_homework
 
-    report = import_homework(course, file, audit.current_actor(by))
+    report = import_homework(course, file, audit.current_actor(by), dry_run=dry_run)
     _warnings(report.warnings)
-    console.print(f"{report.file}: {report.created} new, {report.changed} changed, {report.unchanged} unchanged")
+    _changes(report.changes, dry_run)
+    console.print(f"{report.file}: {report.created} new, {report.changed} changed, {report.unchanged} unchanged"
+                  + (_DRY if dry_run else ""), highlight=False)
 
 
 @homework.command("sync")
@@ -340,7 +369,7 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
     in_question = outcomes_in_question(course, candidate, exam)  # a score changed after the outcome was recorded
     for e in entries:
         table.add_row(str(e.sitting_id), e.exam_id, str(e.seq), _fmt(e.attempt_no), e.form, e.status,
-                      _fmt(e.opened_at), _fmt(e.submitted_at),
+                      _fmt(e.opened_at, course.zone), _fmt(e.submitted_at, course.zone),
                       confirmation_number(e.receipt_hash) if e.receipt_hash and e.status == "submitted" else "-",
                       f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
                       _outcome_text(e, course.policy) + (" [bold red](in question)[/]" if e.sitting_id in in_question
@@ -368,7 +397,7 @@ def _find_confirmation(course, number: str) -> None:
     table = _table("confirmation", "sitting", "candidate", "name", "exam", "room", "submitted", "by", "receipt hash")
     for m in found:
         table.add_row(m.number, str(m.sitting_id), m.candidate_id, escape(m.candidate_name), m.exam_id, m.room,
-                      _fmt(m.submitted_at), m.submit_reason, m.receipt_hash)
+                      _fmt(m.submitted_at, course.zone), m.submit_reason, m.receipt_hash)
     console.print(table)
 
 
@@ -429,7 +458,7 @@ def audit_log(course, entity, entity_id, limit) -> None:
             # written around it) may carry escape sequences, bidi overrides or line breaks that would
             # drive the terminal or fake another entry; each is shown escaped (text.visible)
             details = ", ".join(f"{k}={v}" for k, v in sorted((e.details or {}).items()))
-            console.print(f"[bold]#{e.id}[/] {_fmt(e.at)} UTC  {_field(e.actor)}  [cyan]{_field(e.action)}[/] "
+            console.print(f"[bold]#{e.id}[/] {clock.shown(e.at, course.zone, seconds=True)}  {_field(e.actor)}  [cyan]{_field(e.action)}[/] "
                           f"{_field(e.entity)} {_field(e.entity_id)}"
                           + (f"  [italic]why:[/] {_field(e.reason)}" if e.reason else "")
                           + (f"\n    [dim]{_field(details)}[/]" if details else ""), soft_wrap=False)

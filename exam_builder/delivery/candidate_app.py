@@ -27,11 +27,10 @@ import datetime as dt
 import html
 import time
 from collections.abc import Callable
-from datetime import timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ipywidgets as w
 
+from .. import clock
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..records.models import utcnow
@@ -60,13 +59,7 @@ def page_source() -> str:
 
 def local_time(t: dt.datetime | None, zone: str = "UTC") -> str:
     """A server time (naive UTC) as the room's wall clock, e.g. ``14:05:09 EST``."""
-    if t is None:
-        return ""
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):  # a typo in the setting must not stop a sitting
-        tz = timezone.utc
-    return t.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%H:%M:%S %Z")
+    return clock.shown(t, zone, date=False, seconds=True, empty="")  # a typo in the setting: UTC, never a stop
 
 
 def local_hm(t: dt.datetime, zone: str = "UTC") -> str:

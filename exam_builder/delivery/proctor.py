@@ -59,6 +59,7 @@ import ipywidgets as w
 from traitlets import Float, Int
 from traitlets.config import Configurable
 
+from .. import clock
 from ..errors import ExamBuilderError
 from ..records import absence, identity
 from ..records.models import Exam, utcnow
@@ -769,7 +770,7 @@ class ProctorDashboard:
                 "attention": lambda r: marks[r.sitting_id] is not None}[self.show.value]
         shown = [r for r in self.rows if keep(r) or r.sitting_id == self.selected]
         self._refresh_cards(shown, marks, now, several_rooms=room is None)
-        stamp = window.local(now, self.zone).strftime("%I:%M:%S %p").lstrip("0")
+        stamp = clock.clock_12h(now, self.zone, seconds=True)
         self.updated.value = (f"<p class='eb-help'>Updated at {_e(stamp)}; "
                               f"this page refreshes itself every {self.refresh_seconds:g} seconds.</p>")
         self._refresh_rooms(now)

@@ -60,6 +60,7 @@ from traitlets import Bool, Float, Int, List, Unicode, validate
 from traitlets.config import Config, Configurable
 
 from ..errors import ExamBuilderError
+from ..safeload import read_notebook
 from .clientaddr import LOOPBACK, Trusted, client_address, trusted_networks
 from .pagesource import ENV_DIR as PAGE_DIR_ENV
 from .pagesource import source_file
@@ -599,6 +600,7 @@ def exam_voila_class():
             finally:
                 voila_app.voila_kernel_manager_factory = original
             self.kernel_manager._lifecycle_init(self.exam_settings, self.pool_target, self.spare)
+            trust_app_notebook(self.contents_manager, self.notebook_path)
             settings["exam_builder_server"] = self.exam_settings
             settings["exam_builder_words"] = self.words
             settings["websocket_max_message_size"] = self.exam_settings.max_message_bytes
@@ -651,6 +653,16 @@ class ServeOptions:
 UNUSED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
 
 
+def trust_app_notebook(contents_manager, notebook_path: str) -> None:
+    """Sign the app's own notebook (shipped with exam-builder) in the server's notary, so Jupyter's
+    contents manager does not warn "Notebook ... is not trusted" at every page a candidate opens.
+
+    The notary keeps its signatures in memory under a secret of this process (``voila_config``):
+    nothing is written to the account's Jupyter folder, and no other notebook is trusted."""
+    if notebook_path:
+        contents_manager.notary.sign(read_notebook(Path(notebook_path), validate=False))
+
+
 def voila_config(host: str, port: int, token: str | None = None) -> Config:
     """One notebook, no files, no tracebacks; every app's kernels (candidates' and staff's alike)
     take widget messages only: a page never runs code, whoever holds its token."""
@@ -668,6 +680,9 @@ def voila_config(host: str, port: int, token: str | None = None) -> Config:
     cfg.VoilaConfiguration.extension_denylist = list(UNUSED_EXTENSIONS)
     cfg.Voila.kernel_websocket_connection_class = CandidateKernelConnection
     cfg.KernelManager.transport = "ipc"  # kernels listen on files in the server's private folder, not on ports
+    # the app notebook is signed at start (trust_app_notebook) in a notary of this process only
+    cfg.NotebookNotary.db_file = ":memory:"
+    cfg.NotebookNotary.secret = secrets.token_bytes(32)
     if token:
         cfg.Voila.token = token
     return cfg
@@ -777,6 +792,13 @@ def _serve_candidates(course, notebook: Path, what: str, host: str, port: int, s
          f"ready when {scheme}://{host}:{port}/{STATUS_PATH} shows pool_ready = {pool}; Ctrl-C to stop)")
     for link in links:
         echo(f"  {scheme}://{host}:{port}/{link}")
+    if words is EXAM_WORDS:
+        from .sittings import exam_address
+
+        address = exam_address(course)
+        echo(f"candidates type {address} (printed on the seat cards)" if address else
+             "seat cards carry no address: set c.DeliverySettings.exam_address to the address candidates type "
+             f"(e.g. {scheme}://<this computer's name or address>:{port}/) in nbgrader_config.py")
     _run_voila(course, notebook, voila_config(host, port), {}, pool=pool,
                spare=settings.spare_kernels if options.preheat else 0, ssl_ctx=ctx, words=words)
 

@@ -23,8 +23,14 @@ class DeliverySettings(Configurable):
     max_answer_chars = Int(20_000, help="Longest open response accepted.").tag(config=True)
     timezone = Unicode(
         "America/New_York",
-        help="IANA time zone of the exam room: times shown to candidates (saved at, receipt) are in it, and a "
+        help="IANA time zone of the exam room: every time shown (candidate screens, the proctor's view, attempts, the audit log, reports, seat cards) is in it, with its name (10:04 EST), and a "
              "sitting's date and sign-in window are the room's.",
+    ).tag(config=True)
+    exam_address = Unicode(
+        "",
+        help="The exam's address as candidates type it in the room (e.g. 'http://10.0.0.5:8866/' or "
+             "'https://exam.example.org/'): printed on every seat card, and by serve. Empty: seat cards say "
+             "'the exam page the proctor shows you'.",
     ).tag(config=True)
     sign_in_delay_seconds = Float(1.0, help="Pause after a refused access code, to slow down guessing.").tag(config=True)
 

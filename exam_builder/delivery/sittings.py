@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,7 +172,20 @@ def render_seat_cards(course, exam: Exam, room: str, opened: list[Opened]) -> st
                   window_text=window.window_text(o.opens_at, o.closes_at, zone) if o.opens_at else "")
              for o in opened]
     return env.get_template("seat_cards.html.j2").render(
-        program=course.policy.program_name, exam=exam.id, exam_title=exam.title or exam.id, room=room, cards=cards)
+        program=course.policy.program_name, exam=exam.id, exam_title=exam.title or exam.id, room=room, cards=cards,
+        address=exam_address(course))
+
+
+_ADDRESS = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/[^\s<>\"']*)?\Z")
+
+
+def exam_address(course) -> str:
+    """The address candidates type (``c.DeliverySettings.exam_address``), checked; "" when unset."""
+    address = (course.delivery_settings.exam_address or "").strip()
+    if address and not _ADDRESS.match(address):
+        raise ExamBuilderError(f"c.DeliverySettings.exam_address = {address!r} is not a web address; write it as "
+                               "candidates type it, e.g. 'http://10.0.0.5:8866/', in nbgrader_config.py")
+    return address
 
 
 # -- the proctor's changes (audited) ---------------------------------------------------------

@@ -13,28 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from datetime import timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .. import clock
 from ..errors import ExamBuilderError
 
 _HHMM = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 
 
 def room_zone(name: str, strict: bool = False) -> dt.tzinfo:
-    """The room's time zone; a typo falls back to UTC for display, and is an error when ``strict``."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        if strict:
-            raise ExamBuilderError(
-                f"c.DeliverySettings.timezone = {name!r} is not a time zone; use a name such as "
-                "'America/New_York' in nbgrader_config.py") from None
-        return timezone.utc
+    """The room's time zone; a typo falls back to UTC for display, and is an error when ``strict`` (``clock.zone``)."""
+    return clock.zone(name, strict)
 
 
 def local(t: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
-    """A naive UTC time as the room's wall clock."""
-    return t.replace(tzinfo=timezone.utc).astimezone(zone)
+    """A naive UTC time as the room's wall clock (``clock.wall``)."""
+    return clock.wall(t, zone)
 
 
 def local_today(now: dt.datetime, zone: dt.tzinfo) -> dt.date:
@@ -66,8 +59,8 @@ def default_window(day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datet
 
 
 def clock_12h(t: dt.datetime) -> str:
-    """``9:00 AM``, ``12:30 PM`` (no leading zero, as people say it)."""
-    return t.strftime("%I:%M %p").lstrip("0")
+    """``9:00 AM EST``, ``12:30 PM EST`` of a wall-clock time (``local``): ``clock.clock_12h``, saying which zone."""
+    return clock.clock_12h(t)
 
 
 def day_text(d: dt.date) -> str:
@@ -87,7 +80,8 @@ def window_text(opens: dt.datetime | None, closes: dt.datetime | None, zone: dt.
         return "no window"
     lo, lc = local(opens, zone), local(closes, zone)
     if lo.date() == lc.date():
-        return f"{clock_12h(lo)} to {clock_12h(lc)} on {day_text(lo.date())}"
+        both = lo.utcoffset() == lc.utcoffset()  # one zone name for both, unless the clocks change between
+        return f"{clock.clock_12h(lo, named=not both)} to {clock_12h(lc)} on {day_text(lo.date())}"
     if lo.time() == dt.time(0) and lc.time() == dt.time(0) and lc.date() - lo.date() == dt.timedelta(days=1):
         return f"all day on {day_text(lo.date())}"
     return f"{when_text(opens, zone)} to {when_text(closes, zone)}"

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from .. import clock
 from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..files import check_owned
@@ -279,7 +280,7 @@ def render_report(course, result: Result, exam_title: str) -> str:
     table = sr.rows(comps, result.total, result.cut_score)
     return _ENV.get_template("score_report.html.j2").render(
         program=course.policy.program_name, exam_title=exam_title, result=result, rows=table,
-        not_scored=sr.NOT_SCORED, num=sr.num, generated=utcnow().strftime("%Y-%m-%d"),
+        not_scored=sr.NOT_SCORED, num=sr.num, generated=clock.wall(utcnow(), course.zone).date().isoformat(),
         needed=sr.stated_cut(result.cut_score, result.total.score),
         cut_sentence=sr.cut_sentence(result.cut_score, result.total),
         rounding_note=sr.rounding_note(result.cut_score, result.total),

@@ -39,6 +39,7 @@ from urllib.parse import urlparse
 
 from .. import numbers
 from ..errors import ExamBuilderError
+from ..files import private_dir
 
 #: Hub group -> the services its members may open.
 GROUP_SERVICES = {
@@ -219,7 +220,7 @@ def configure(c, settings: HubSettings | None = None) -> HubSettings:
     """Fill JupyterHub's config ``c``; returns the settings used."""
     s = settings or HubSettings.from_env()
     s.check()
-    s.state_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(s.state_dir, None)  # made 0700 whatever the umask (files.py); one that exists is narrowed too
     os.chmod(s.state_dir, 0o700)
 
     c.JupyterHub.subdomain_host = s.public_url.rstrip("/")

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..errors import ExamBuilderError
 from ..policy import ProgramPolicy
 from . import audit
@@ -41,11 +41,8 @@ SYSTEM_ACTOR = audit.SYSTEM
 
 
 def zone_named(name: str) -> dt.tzinfo:
-    """The room's time zone by its IANA name (``DeliverySettings.timezone``); UTC if it is not one."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+    """The room's time zone by its IANA name (``DeliverySettings.timezone``); UTC if it is not one (``clock.zone``)."""
+    return clock.zone(name)
 
 
 def closed_at(sitting: Sitting, zone: dt.tzinfo) -> dt.datetime | None:
@@ -67,8 +64,7 @@ def is_no_show(sitting: Sitting, now: dt.datetime, zone: dt.tzinfo) -> bool:
 
 
 def _wall(t: dt.datetime, zone: dt.tzinfo) -> str:
-    lt = t.replace(tzinfo=timezone.utc).astimezone(zone)
-    return f"{lt:%Y-%m-%d %H:%M} {lt.tzname() or ''}".strip()
+    return clock.shown(t, zone)
 
 
 def _make_absent(session: Session, policy: ProgramPolicy, sitting: Sitting, actor: str, reason: str,

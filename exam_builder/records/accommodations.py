@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..errors import ExamBuilderError, Problem
 from ..policy import ProgramPolicy
 from . import audit
-from .csvfile import CellError, Column, decimal, read_csv
+from .csvfile import CellError, Column, DryRun, decimal, read_csv
 from .models import Accommodation, Candidate
 from .queries import accommodations as accommodations_q
 from .states import AccommodationKind, AccommodationStatus
@@ -263,12 +263,14 @@ class AccommodationImport:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def import_accommodations(course, path: Path | str, actor: str) -> AccommodationImport:
+def import_accommodations(course, path: Path | str, actor: str, dry_run: bool = False) -> AccommodationImport:
     """Request (and, where the sheet says so, approve) accommodations from a CSV file.
 
     All or nothing; a row that matches a request in force (same candidate and kind, and the
     same request date when the sheet gives one) is left alone, so importing the same sheet
-    twice changes nothing.
+    twice changes nothing, and a column the sheet lacks never clears a stored value (an
+    existing request is never rewritten: it is approved, or revoked and requested again).
+    ``dry_run``: the same report, nothing written.
     """
     sheet = read_csv(path, COLUMNS, course.root)
     policy = course.policy
@@ -333,6 +335,15 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
     sheet.raise_if_errors()
 
     report = AccommodationImport(file=sheet.label, warnings=sheet.warnings)
+    try:
+        _write_import(course, sheet, parsed, actor, policy, report, dry_run)
+    except DryRun:
+        pass
+    report.warnings = sheet.warnings
+    return report
+
+
+def _write_import(course, sheet, parsed, actor: str, policy, report: AccommodationImport, dry_run: bool) -> None:
     with course.db.transaction() as s:
         for row, cid, kind, multiplier, details, letter, requested_on, status, approver, breaks in parsed:
             if s.get(Candidate, cid) is None:
@@ -363,5 +374,5 @@ def import_accommodations(course, path: Path | str, actor: str) -> Accommodation
                 approve(s, acc.id, approver, f"imported from {sheet.label} by {actor}")
                 report.approved.append(acc.id)
         sheet.raise_if_errors()  # rolls the whole transaction back
-    report.warnings = sheet.warnings
-    return report
+        if dry_run:
+            raise DryRun

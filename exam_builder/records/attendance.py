@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Problem
 from . import audit
-from .csvfile import CellError, Column, CsvFile, read_csv, whole_number
+from .csvfile import CellError, Change, Column, CsvFile, DryRun, read_csv, whole_number
 from .models import Attendance, Homework
 from .queries import attendance as attendance_q, candidates as candidates_q, forms as forms_q
 from .states import AttendanceStatus
@@ -66,6 +66,8 @@ class ImportReport:
     changed: int = 0
     unchanged: int = 0
     warnings: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # every stored value changed, listed
+    dry_run: bool = False
 
 
 def _check_candidates(session: Session, sheet: CsvFile, ids: dict[str, int]) -> None:
@@ -76,8 +78,17 @@ def _check_candidates(session: Session, sheet: CsvFile, ids: dict[str, int]) -> 
             sheet.error(row, "candidate id", f"no candidate {cid!r} on the roster; import the roster first or fix the id")
 
 
-def import_attendance(course, path: Path | str, actor: str) -> ImportReport:
-    """Record present/late/absent per candidate, class and module from a CSV file."""
+def _dry(report: ImportReport, write) -> ImportReport:
+    """Run ``write`` (a transaction); under ``dry_run`` it raises ``DryRun`` at its end and is rolled back."""
+    try:
+        write()
+    except DryRun:
+        pass
+    return report
+
+
+def import_attendance(course, path: Path | str, actor: str, dry_run: bool = False) -> ImportReport:
+    """Record present/late/absent per candidate, class and module from a CSV file (``dry_run``: write nothing)."""
     sheet = read_csv(path, ATTENDANCE_COLUMNS, course.root)
     per_class = course.policy.modules_per_class
     records: dict[tuple[str, int, int], tuple[int, str]] = {}
@@ -117,7 +128,12 @@ def import_attendance(course, path: Path | str, actor: str) -> ImportReport:
                 first_row.setdefault(cid, row.number)
     sheet.raise_if_errors()
 
-    report = ImportReport(file=sheet.label, warnings=sheet.warnings)
+    report = ImportReport(file=sheet.label, warnings=sheet.warnings, dry_run=dry_run)
+    return _dry(report, lambda: _write_attendance(course, sheet, records, first_row, actor, report))
+
+
+def _write_attendance(course, sheet: CsvFile, records: dict, first_row: dict, actor: str,
+                      report: ImportReport) -> None:
     with course.db.transaction() as s:
         _check_candidates(s, sheet, first_row)
         sheet.raise_if_errors()
@@ -133,18 +149,24 @@ def import_attendance(course, path: Path | str, actor: str) -> ImportReport:
                 report.created += 1
             elif current.status != status:
                 changes.append([cid, module_label(class_no, module_no), current.status, status])
+                report.changes.append(Change(f"{cid} module {module_label(class_no, module_no)}", "status",
+                                             str(current.status), str(status)))
                 current.status = status
                 report.changed += 1
             else:
                 report.unchanged += 1
+        if report.dry_run:
+            raise DryRun
         if report.created or report.changed:
             audit.record(s, actor, "attendance.import", "attendance", sheet.label,
                          created=report.created, changed=changes)
-    return report
 
 
-def import_homework(course, path: Path | str, actor: str) -> ImportReport:
-    """Record homework turned in (and its score, if given) from a CSV file."""
+def import_homework(course, path: Path | str, actor: str, dry_run: bool = False) -> ImportReport:
+    """Record homework turned in (and its score, if given) from a CSV file (``dry_run``: write nothing).
+
+    A column the sheet lacks (class, score, max score) leaves the stored value alone; without a
+    turned-in column a score given means turned in, and no score column keeps what is stored."""
     sheet = read_csv(path, HOMEWORK_COLUMNS, course.root)
     records: dict[tuple[str, str], dict] = {}
     first_row: dict[str, int] = {}
@@ -169,18 +191,33 @@ def import_homework(course, path: Path | str, actor: str) -> ImportReport:
             first_row.setdefault(cid, row.number)
     sheet.raise_if_errors()
 
-    report = ImportReport(file=sheet.label, warnings=sheet.warnings)
+    report = ImportReport(file=sheet.label, warnings=sheet.warnings, dry_run=dry_run)
+    # the stored fields this sheet speaks for; turned in follows the score when there is no turned-in column
+    present = {k for k, col in HOMEWORK_FIELDS.items() if col in sheet.headers}
+    if "score" in sheet.headers:
+        present.add("turned_in")
+    return _dry(report, lambda: _write_homework(course, sheet, records, first_row, present, actor, report))
+
+
+#: The stored homework fields, by the column that sets them.
+HOMEWORK_FIELDS = {"class_no": "class", "turned_in": "turned in", "score": "score", "max_score": "max score"}
+
+
+def _write_homework(course, sheet: CsvFile, records: dict, first_row: dict, present: set, actor: str,
+                    report: ImportReport) -> None:
     with course.db.transaction() as s:
         _check_candidates(s, sheet, first_row)
         sheet.raise_if_errors()
         existing = _existing_homework(s, first_row)
         for (cid, name), values in records.items():
             values = {k: v for k, v in values.items() if k != "row"}
-            _upsert_homework(s, existing, cid, name, values, report)
+            _upsert_homework(s, existing, cid, name, values, report, present)
+        if report.dry_run:
+            raise DryRun
         if report.created or report.changed:
             audit.record(s, actor, "homework.import", "homework", sheet.label,
-                         created=report.created, changed=report.changed)
-    return report
+                         created=report.created, changed=report.changed,
+                         changes=[[c.who, c.field, c.old, c.new] for c in report.changes])
 
 
 def _existing_homework(s: Session, candidate_ids) -> dict[tuple[str, str], Homework]:
@@ -190,15 +227,20 @@ def _existing_homework(s: Session, candidate_ids) -> dict[tuple[str, str], Homew
 
 
 def _upsert_homework(
-    s: Session, existing: dict[tuple[str, str], Homework], cid: str, name: str, values: dict, report: ImportReport
+    s: Session, existing: dict[tuple[str, str], Homework], cid: str, name: str, values: dict, report: ImportReport,
+    present: set[str] | None = None,
 ) -> None:
+    """Create the row, or change the fields in ``present`` (default: all), each change listed."""
     hw = existing.get((cid, name))
     if hw is None:
         s.add(Homework(candidate_id=cid, assignment=name, **values))
         report.created += 1
-    elif any(getattr(hw, k) != v for k, v in values.items()):
-        for k, v in values.items():
-            setattr(hw, k, v)
+        return
+    changed = [k for k, v in values.items() if (present is None or k in present) and getattr(hw, k) != v]
+    for k in changed:
+        report.changes.append(Change(f"{cid} / {name}", HOMEWORK_FIELDS[k], getattr(hw, k), values[k]))
+        setattr(hw, k, values[k])
+    if changed:
         report.changed += 1
     else:
         report.unchanged += 1

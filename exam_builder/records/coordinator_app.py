@@ -257,7 +257,7 @@ class CoordinatorApp:
         self.report_button.on_click(lambda _b: self._run(self._report, self.report_message))
         self.report_message = w.HTML()
         self.report_panel = w.VBox([
-            w.HTML(f"{heading('Program report', 'report')}<p>The report on this exam: the class, scores, "
+            w.HTML(f"{heading('Program report', 'report')}<p>The report on this exam: the cohort, scores, "
                    f"how reliable the exam was, the questions and the graders. It is written to the "
                    f"course's reports folder ({_e(self.session.report_folder())}).</p>"),
             self.report_button, self.report_message])

@@ -85,6 +85,33 @@ def _norm(header: str) -> str:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One stored value an import changes: listed to the coordinator, never silent."""
+
+    who: str  # the candidate (and, for attendance or homework, what of theirs)
+    field: str  # as the sheet names it
+    old: object
+    new: object
+
+    def __str__(self) -> str:
+        return f"{self.who}: {self.field} {_value(self.old)} -> {_value(self.new)}"
+
+
+def _value(v: object) -> str:
+    if v is None or v == "":
+        return "(empty)"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+class DryRun(Exception):
+    """Raised inside an import's transaction under ``--dry-run``: everything is rolled back."""
+
+
+@dataclass(frozen=True)
 class Column:
     """A column the file may have, under any of its spellings, and what its cells may hold.
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
 from . import audit
-from .csvfile import EMAIL, Column, CsvFile, read_csv
+from .csvfile import EMAIL, Change, Column, CsvFile, DryRun, read_csv
 from .models import Candidate
 from .queries import candidates as candidates_q
 from .text import shown
@@ -55,7 +55,10 @@ class RosterReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # optional columns the sheet lacks: stored values kept
+    dry_run: bool = False
 
     @property
     def total(self) -> int:
@@ -95,14 +98,29 @@ def parse_roster(path: Path | str, root: Path | None = None) -> tuple[CsvFile, l
     return sheet, rows
 
 
-def import_roster(course, path: Path | str, actor: str) -> RosterReport:
+#: The candidate's stored fields, by the roster column that sets them.
+FIELDS = {"first_name": "first name", "last_name": "last name", "email": "email", "cohort": "cohort",
+          "training_ended_on": "training ended"}
+
+
+def import_roster(course, path: Path | str, actor: str, dry_run: bool = False) -> RosterReport:
     """Create or update the candidates of a roster file and their nbgrader students.
 
-    All or nothing: the file is checked first, then written in one transaction.
+    All or nothing: the file is checked first, then written in one transaction. Only the columns
+    the sheet has are written; ``dry_run``: the report of what would change, nothing written.
     """
     sheet, rows = parse_roster(path, course.root)
     sheet.raise_if_errors()
-    report = RosterReport(file=sheet.label, warnings=sheet.warnings)
+    report = RosterReport(file=sheet.label, warnings=sheet.warnings, dry_run=dry_run,
+                          kept=[col for col in FIELDS.values() if col not in sheet.headers])
+    try:
+        _import(course, sheet, rows, actor, report)
+    except DryRun:
+        pass
+    return report
+
+
+def _import(course, sheet: CsvFile, rows: list[RosterRow], actor: str, report: RosterReport) -> None:
     with course.db.transaction() as s:
         # An id that differs from an existing one only by case would share its folders.
         lower = {r.id.lower(): r for r in rows}
@@ -119,34 +137,43 @@ def import_roster(course, path: Path | str, actor: str) -> RosterReport:
         ids = [r.id for r in rows]  # two queries for the whole file, not two per row
         candidates = {c.id: c for c in candidates_q.select_candidates(s, ids)}
         students = {st.id: st for st in gradebook_q.select_students(s, ids)}
+        present = {k for k, col in FIELDS.items() if col in sheet.headers}
         for r in rows:
-            fields = {"first_name": r.first_name, "last_name": r.last_name, "email": r.email, "cohort": r.cohort,
-                      "training_ended_on": r.training_ended_on}
+            fields = {"first_name": r.first_name, "last_name": r.last_name, "email": r.email or None,
+                      "cohort": r.cohort or "", "training_ended_on": r.training_ended_on}
             cand = candidates.get(r.id)
             if cand is None:
                 s.add(Candidate(id=r.id, **fields))
                 report.created.append(r.id)
-            elif any(getattr(cand, k) != v for k, v in fields.items()):
-                for k, v in fields.items():
-                    setattr(cand, k, v)
-                report.updated.append(r.id)
             else:
-                report.unchanged.append(r.id)
-            _sync_student(s, students.get(r.id), r)
+                changed = [k for k, v in fields.items() if k in present and (getattr(cand, k) or None) != (v or None)]
+                for k in changed:
+                    report.changes.append(Change(r.id, FIELDS[k], getattr(cand, k), fields[k]))
+                    setattr(cand, k, fields[k])
+                (report.updated if changed else report.unchanged).append(r.id)
+                fields = {k: getattr(cand, k) for k in fields}
+            _sync_student(s, students.get(r.id), fields, r.id)
+        if report.dry_run:
+            raise DryRun  # rolls the transaction back: nothing written, nothing audited
         if report.created or report.updated:
             audit.record(s, actor, "roster.import", "roster", sheet.label,
-                         created=report.created, updated=report.updated)
-    return report
+                         created=report.created, updated=report.updated,
+                         changed=[[c.who, c.field, _plain(c.old), _plain(c.new)] for c in report.changes])
 
 
-def _sync_student(s, student, r: RosterRow) -> None:
-    """Create or update the nbgrader student of a candidate (nbgrader's model, our transaction)."""
+def _plain(value):
+    """A value as the audit trail's JSON holds it."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _sync_student(s, student, fields: dict, cid: str) -> None:
+    """Create or update the nbgrader student of a candidate (nbgrader's model, our transaction), as stored."""
     from nbgrader.api import Student
 
     if student is None:
-        s.add(Student(id=r.id, first_name=r.first_name, last_name=r.last_name, email=r.email))
+        s.add(Student(id=cid, first_name=fields["first_name"], last_name=fields["last_name"], email=fields["email"]))
         return
-    student.first_name, student.last_name, student.email = r.first_name, r.last_name, r.email
+    student.first_name, student.last_name, student.email = fields["first_name"], fields["last_name"], fields["email"]
 
 
 def get_candidate(session: Session, candidate_id: str, lock: bool = False) -> Candidate:

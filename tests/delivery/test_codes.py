@@ -240,13 +240,13 @@ def test_the_window_opens_and_closes_at_the_proctors_times(dcourse, form_id):
                             opens="09:00", closes="10:00")
     code, other = res.opened[0].code, res.opened[1].code
     early = refused(CandidateSession(dcourse, clock=Clock(window.to_utc(day, 8, 30, ZONE))).sign_in, code)
-    assert str(early) == "This exam opens at 9:00 AM on Tuesday 15 December. Please wait for the proctor."
+    assert str(early) == "This exam opens at 9:00 AM EST on Tuesday 15 December. Please wait for the proctor."
     late = refused(CandidateSession(dcourse, clock=Clock(window.to_utc(day, 10, 0, ZONE))).sign_in, code)
-    assert str(late) == "This exam closed at 10:00 AM on Tuesday 15 December. Please ask the proctor."
+    assert str(late) == "This exam closed at 10:00 AM EST on Tuesday 15 December. Please ask the proctor."
     inside = Clock(window.to_utc(day, 9, 30, ZONE))
     cs = CandidateSession(dcourse, clock=inside).sign_in(code)
     inside.now = window.to_utc(day, 10, 5, ZONE)
-    with pytest.raises(Exception, match="closed at 10:00 AM"):
+    with pytest.raises(Exception, match="closed at 10:00 AM EST"):
         cs.start()  # a page left open on the instructions cannot start after the window
     # the proctor moves the window (audited per sitting); candidates started before carry on
     bad = CliRunner().invoke(cli, ["--course", str(dcourse.root), "sitting", "window", "cps", "--room", "R2",
@@ -254,7 +254,7 @@ def test_the_window_opens_and_closes_at_the_proctors_times(dcourse, form_id):
     assert bad.exit_code == 1 and "HH:MM" in bad.output
     out = run(dcourse, "sitting", "window", "cps", "--room", "R2", "--date", "2026-12-15", "--opens", "08:00",
               "--closes", "10:30", "--by", "proctor-kim", "--reason", "bus was late")
-    assert out.exit_code == 0 and "8:00 AM to 10:30 AM on Tuesday 15 December" in out.output
+    assert out.exit_code == 0 and "8:00 AM to 10:30 AM EST on Tuesday 15 December" in out.output
     cs = CandidateSession(dcourse, clock=Clock(window.to_utc(day, 10, 10, ZONE))).sign_in(other)
     cs.start()
     with dcourse.db.read() as s:
@@ -745,3 +745,23 @@ def test_the_exam_app_of_a_candidate_marked_absent_says_the_sign_in_has_closed(d
     assert "The sign-in for this sitting has closed. Please ask the proctor." in "".join(
         x.value for x in walk(app.body) if isinstance(x, w.HTML))
     assert "another screen" not in app.message.value
+
+
+def test_seat_cards_carry_the_exam_address_candidates_type(dcourse, form_id):
+    """`sitting open` prints the address of c.DeliverySettings.exam_address on every card; a setting that is
+    no web address is refused by name before any sitting is opened."""
+    config = dcourse.root / "nbgrader_config.py"
+    original = config.read_text()
+    config.write_text(original + '\nc.DeliverySettings.exam_address = "exam.example.org"\n')
+    bad = run(Course(dcourse.root), "sitting", "open", "cps", "--room", "R6", "--candidate", "c005", "--by", "lee")
+    assert bad.exit_code == 1 and "c.DeliverySettings.exam_address = 'exam.example.org' is not a web address" \
+        in " ".join(bad.output.split()), bad.output
+    with dcourse.db.read() as s:
+        assert not s.execute(select(Sitting).where(Sitting.room == "R6")).scalars().all()  # nothing opened
+    config.write_text(original + '\nc.DeliverySettings.exam_address = "http://10.0.0.5:8866/"\n')
+    out = run(Course(dcourse.root), "sitting", "open", "cps", "--room", "R6", "--candidate", "c005", "--by", "lee")
+    assert out.exit_code == 0, out.output
+    card = next((dcourse.root / "exports").glob("seat-cards-cps-R6-*.html")).read_text()
+    assert "Exam address: <strong class=\"address\">http://10.0.0.5:8866/</strong>" in card
+    assert "Type this address in the browser" in card and "the exam page the proctor shows you" not in card
+    config.write_text(original)

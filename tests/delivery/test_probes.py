@@ -306,7 +306,9 @@ def test_a_later_sitting_and_a_closed_window_are_refused_today(site, browser):
     with course.db.read() as s:
         later, closed = s.get(Sitting, later_sid), s.get(Sitting, closed_sid)
         assert later.scheduled_on == ops.room_today(course) + LATER
-        opens_text = f"This exam opens at 9:00 AM on {window.day_text(later.scheduled_on)}. Please wait for the proctor."
+        nine = window.to_utc(later.scheduled_on, 9, 0, zone)
+        opens_text = f"This exam opens at {window.when_text(nine, zone)}. Please wait for the proctor."
+        assert f"9:00 AM {window.local(nine, zone).tzname()} on" in opens_text  # the zone is said
         closed_text = f"This exam closed at {window.when_text(closed.closes_at, zone)}. Please ask the proctor."
     with screen(browser) as page:
         type_code_in_browser(page, server.url, later_code)

@@ -9,7 +9,9 @@ A live `exam-builder serve` with a small pool and short grace periods (set in th
   websocket) leave no more kernels than pages still open; a connected page that sits idle past
   every grace period keeps its kernel;
 * past ``max_pages`` a page says plainly to tell the proctor, and recovers once kernels are freed;
-* ``serve`` refuses a pool the machine's memory cannot hold, and serves HTTPS with a certificate.
+* ``serve`` refuses a pool the machine's memory cannot hold, and serves HTTPS with a certificate;
+* ``serve`` prints the address candidates type (the seat cards' ``exam_address``) and no
+  "Notebook ... is not trusted" warning, however many pages open.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from serverkit import EXE, Server, free_port, offline_context, run_pages
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 SETTINGS = """
+c.DeliverySettings.exam_address = "http://exam.example.org:8866/"
 c.ServerSettings.unconnected_grace_seconds = 10
 c.ServerSettings.reconnect_grace_seconds = 6
 c.ServerSettings.cull_interval_seconds = 0.5
@@ -94,6 +97,20 @@ def test_sign_in_screen_comes_warm_and_from_this_server_only(server, browser):
     assert page.get_by_role("button", name="Sign in").is_visible()
     assert outside == []
     ctx.close()
+
+
+def test_serve_prints_the_exam_address_and_no_trust_warning(server, browser):
+    """Voila loads the app notebook through Jupyter's contents manager at every page: it used to log
+    "Notebook exam.ipynb is not trusted" each time, alarming a coordinator reading the console."""
+    ctx, page, _outside = offline_page(browser)
+    for _ in range(2):  # two page loads: each reads the notebook again
+        page.goto(server.url, wait_until="commit")
+        page.get_by_label("Access code").wait_for()
+    ctx.close()
+    log = server.log.read_text()
+    assert "candidates type http://exam.example.org:8866/ (printed on the seat cards)" in log
+    assert "GET /" in log or "200 GET" in log or "exam app for" in log  # the log is the server's own
+    assert "not trusted" not in log, [line for line in log.splitlines() if "trusted" in line]
 
 
 def test_page_loads_and_reloads_leave_no_kernels(server, browser):

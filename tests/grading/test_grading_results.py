@@ -299,3 +299,35 @@ def record_outcomes_refused(gcourse) -> bool:
     with pytest.raises(ExamBuilderError, match="changed outside exam-builder"):
         record_outcomes(gcourse, compute_results(gcourse, kit.EXAM), "staff")
     return True
+
+
+def test_feedback_pdf_prints_one_private_pdf_per_candidate(gcourse, manifests):
+    """`feedback --pdf`: each candidate's score report as a PDF in a staff-only folder, its text the report's."""
+    import os
+    import stat
+
+    import pypdf
+
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    rate_everything(gcourse, open_items(gcourse, kit.EXAM)[0][0])
+    old = os.umask(0o022)  # a permissive umask: the PDFs are private anyway
+    try:
+        res = CliRunner().invoke(cli, ["--course", str(gcourse.root), "feedback", "cps", "--pdf"])
+    finally:
+        os.umask(old)
+    assert res.exit_code == 0, res.output
+    assert "6 printable score report(s) (PDF, staff only) written under exports/cps/score-reports/" in res.output
+    folder = gcourse.root / "exports" / "cps" / "score-reports"
+    pdfs = sorted(folder.iterdir())
+    assert len(pdfs) == 6
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE((folder.parent).stat().st_mode) == 0o700
+    for pdf in pdfs:
+        assert stat.S_IMODE(pdf.stat().st_mode) == 0o600, pdf
+        cand = pdf.name.split("-")[0]
+        text = " ".join("".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages).split())
+        assert "Sample-" + cand in text and "Peer Support" in text, (pdf, text[:300])
+        for bad in ("assert ", "Rationale", *kit.OPEN_TEXTS[:2]):
+            assert bad not in text
+        others = {f"Sample-cand00{i}" for i in range(1, 7)} - {"Sample-" + cand}
+        assert not any(o in text for o in others)
+    assert not any((gcourse.root / ".exam-builder" / "scratch").iterdir())  # the printing folder is gone

@@ -86,7 +86,7 @@ def test_a_decided_cohort_with_a_voided_sitting(gcourse, tmp_path):
 def test_a_window_by_class(gcourse, tmp_path):
     grade_all(gcourse)
     d = gather(gcourse, kit.EXAM, cohort="no-such-class")
-    assert d.results.empty and d.window == "class no-such-class"
+    assert d.results.empty and d.window == "cohort no-such-class"
     html = write_report(gcourse, kit.EXAM, tmp_path / "out", cohort="no-such-class").read_text()
     assert "No sittings in this window." in html
 

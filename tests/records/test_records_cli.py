@@ -118,3 +118,108 @@ def test_demo_stage_imports_the_made_up_cohort(rcourse):
     stage.run(DemoContext(course=rcourse, console=Console(file=open("/dev/null", "w"))))  # again: idempotent
     with rcourse.db.read() as s:
         assert len(s.execute(select(Accommodation)).all()) == 7
+
+
+def _stored(course):
+    from exam_builder.records.models import Candidate
+
+    with course.db.read() as s:
+        return {c.id: (c.email, c.cohort, c.training_ended_on) for c in s.execute(select(Candidate)).scalars()}
+
+
+def _audits(course, action):
+    with course.db.read() as s:
+        return [e.details for e in s.execute(select(AuditEntry).where(AuditEntry.action == action)).scalars()]
+
+
+def test_roster_reimport_keeps_absent_columns_and_lists_every_change(rcourse, monkeypatch):
+    """A sheet with fewer columns never blanks stored values; every change is listed; --dry-run writes nothing."""
+    monkeypatch.chdir(rcourse.root)
+    (rcourse.root / "roster.csv").write_text(ROSTER)
+    assert _run(rcourse, "roster", "import", "roster.csv").exit_code == 0
+    before = _stored(rcourse)
+    # names only (no email, no cohort): nothing stored is blanked, and it says so
+    (rcourse.root / "names.csv").write_text("candidate id,first name,last name\nc1,Ada,Ashgrove\nc2,Bea,Bellweather\n")
+    out = _run(rcourse, "roster", "import", "names.csv")
+    assert out.exit_code == 0, out.output
+    assert "0 updated, 2 unchanged" in out.output and "kept as stored: email, cohort, training ended" in out.output
+    assert _stored(rcourse) == before
+    # a real change: listed old -> new, first in a dry run that writes nothing
+    (rcourse.root / "moved.csv").write_text("candidate id,first name,last name,email\n"
+                                            "c1,Ada,Ashgrove,ada@new.example.org\nc2,Bea,Bellweather,\n")
+    audited = len(_audits(rcourse, "roster.import"))
+    out = _run(rcourse, "roster", "import", "moved.csv", "--dry-run")
+    assert out.exit_code == 0, out.output
+    assert "would change (2):" in out.output
+    assert "c1: email 'ada@example.org' -> 'ada@new.example.org'" in out.output
+    assert "c2: email 'bea@example.org' -> (empty)" in out.output
+    assert "dry run: nothing written" in out.output
+    assert _stored(rcourse) == before and len(_audits(rcourse, "roster.import")) == audited
+    out = _run(rcourse, "roster", "import", "moved.csv")
+    assert out.exit_code == 0 and "changed (2):" in out.output and "2 updated" in out.output
+    after = _stored(rcourse)
+    assert after["c1"] == ("ada@new.example.org", "s26", None) and after["c2"] == (None, "s26", None)
+    assert after["c3"] == before["c3"]
+    details = _audits(rcourse, "roster.import")[-1]
+    assert ["c1", "email", "ada@example.org", "ada@new.example.org"] in details["changed"]
+    # the nbgrader student follows what is stored
+    gb = rcourse.db.gradebook()
+    try:
+        assert gb.find_student("c1").email == "ada@new.example.org"
+    finally:
+        gb.close()
+
+
+def test_homework_and_attendance_reimport_list_changes_and_keep_absent_columns(rcourse, monkeypatch):
+    monkeypatch.chdir(rcourse.root)
+    (rcourse.root / "roster.csv").write_text(ROSTER)
+    _run(rcourse, "roster", "import", "roster.csv")
+    (rcourse.root / "hw.csv").write_text("candidate id,assignment,class,score,max score\nc1,hw1,1,8,10\nc2,hw1,1,9,10\n")
+    assert "2 new" in _run(rcourse, "homework", "import", "hw.csv").output
+    # a list of who turned it in, without scores: the scores and class stay
+    (rcourse.root / "turned.csv").write_text("candidate id,assignment,turned in\nc1,hw1,yes\nc2,hw1,yes\n")
+    out = _run(rcourse, "homework", "import", "turned.csv")
+    assert out.exit_code == 0 and "0 changed, 2 unchanged" in out.output, out.output
+    from exam_builder.records.models import Homework
+
+    def hw():
+        with rcourse.db.read() as s:
+            return {h.candidate_id: (h.class_no, h.turned_in, h.score, h.max_score)
+                    for h in s.execute(select(Homework)).scalars()}
+
+    assert hw() == {"c1": (1, True, 8.0, 10.0), "c2": (1, True, 9.0, 10.0)}
+    (rcourse.root / "fix.csv").write_text("candidate id,assignment,score\nc1,hw1,7\n")
+    out = _run(rcourse, "homework", "import", "fix.csv", "--dry-run")
+    assert out.exit_code == 0 and "c1 / hw1: score 8 -> 7" in out.output and "nothing written" in out.output
+    assert hw()["c1"] == (1, True, 8.0, 10.0)
+    out = _run(rcourse, "homework", "import", "fix.csv")
+    assert "changed (1):" in out.output and hw()["c1"] == (1, True, 7.0, 10.0)
+
+    (rcourse.root / "att.csv").write_text("candidate,class,module,status\nc1,1,1,present\n")
+    _run(rcourse, "attendance", "import", "att.csv")
+    (rcourse.root / "att2.csv").write_text("candidate,module,status\nc1,1.1,late\n")
+    out = _run(rcourse, "attendance", "import", "att2.csv", "--dry-run")
+    assert out.exit_code == 0 and "c1 module 1.1: status 'present' -> 'late'" in out.output, out.output
+    out = _run(rcourse, "attendance", "import", "att2.csv")
+    assert "1 changed" in out.output and "changed (1):" in out.output
+
+
+def test_attempts_and_the_audit_log_show_times_in_the_rooms_zone_and_name_it(rcourse, monkeypatch):
+    """A room in another zone than the server's: `attempts` and `audit log` say the room's wall clock and its zone."""
+    monkeypatch.chdir(rcourse.root)
+    with open(rcourse.root / "nbgrader_config.py", "a") as fh:
+        fh.write('\nc.DeliverySettings.timezone = "Asia/Kolkata"\n')  # UTC+5:30 all year: no daylight saving
+    (rcourse.root / "roster.csv").write_text(ROSTER)
+    _run(rcourse, "roster", "import", "roster.csv")
+    with rcourse.db.transaction() as s:
+        add_exam(s, labels="AB")
+        sitting = open_sitting(s, policy(waiting_period_days=0), "c1", EXAM, "proctor", room="101")
+        opened = sitting.opened_at
+    with rcourse.db.read() as s:
+        stamped = s.execute(select(AuditEntry.at).order_by(AuditEntry.id.desc())).scalars().first()
+    ist = dt.timedelta(hours=5, minutes=30)
+    out = _run(rcourse, "attempts", "c1")
+    assert out.exit_code == 0 and f"{(opened + ist):%Y-%m-%d %H:%M} IST" in out.output, out.output
+    out = _run(rcourse, "audit", "log")
+    assert out.exit_code == 0 and f"{(stamped + ist):%Y-%m-%d %H:%M:%S} IST" in out.output, out.output
+    assert " UTC " not in out.output

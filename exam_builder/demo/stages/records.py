@@ -19,6 +19,7 @@ import datetime as dt
 import random
 
 from ...cli.records import eligibility_table
+from ...files import private_dir
 from ...records.accommodations import import_accommodations, list_accommodations
 from ...records.attendance import import_homework, import_attendance
 from ...records.csvfile import write_csv_atomic
@@ -62,7 +63,7 @@ def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date 
     """
     ended = (training_ended or dt.date.today() - dt.timedelta(days=14)).isoformat()
     rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder, None)  # candidate data: 0700, whatever the umask (files.py, the one write door)
     names = set()
     roster = []
     while len(roster) < n:

@@ -30,7 +30,7 @@ def select_candidates(s: Session, ids: Collection[str] | None = None, cohort: st
 
 def select_candidate_ids(s: Session, ids: Collection[str] | None = None, cohort: str | None = None,
                          ordered: bool = True) -> list[str]:
-    """The ids of every candidate (or of those named, or of one class), without loading rows."""
+    """The ids of every candidate (or of those named, or of one cohort), without loading rows."""
     stmt = select(Candidate.id)
     if cohort:
         stmt = stmt.where(Candidate.cohort == cohort)

@@ -1,0 +1,76 @@
+"""Times as people read them: the room's wall clock, always saying which zone.
+
+The contract: every time the program stores is naive UTC (``records.models.utcnow``); every
+time it shows a person (candidate screens, the proctor's view, ``attempts``, ``audit log``,
+the reports, seat cards) goes through ``shown`` or ``wall`` here, in the room's time zone
+(``c.DeliverySettings.timezone``, an IANA name, ``Course.zone``) and with the zone's name
+beside it (``10:04 EST``), so a coordinator in another zone never misreads one.
+A name that is not a time zone falls back to UTC for display (a typo must not stop an exam
+day) and is an error only where the setting is checked (``zone(name, strict=True)``).
+
+The lowest layer: nothing here imports the rest of the program but ``errors``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from datetime import timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ExamBuilderError
+
+#: The default room zone (``DeliverySettings.timezone``'s default).
+DEFAULT_ZONE = "America/New_York"
+
+
+def zone(name: str | dt.tzinfo | None, strict: bool = False) -> dt.tzinfo:
+    """The time zone named ``name`` (an IANA name); UTC for a name that is none, an error when ``strict``."""
+    if isinstance(name, dt.tzinfo):
+        return name
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        if strict:
+            raise ExamBuilderError(
+                f"c.DeliverySettings.timezone = {name!r} is not a time zone; use a name such as "
+                "'America/New_York' in nbgrader_config.py") from None
+        return timezone.utc
+
+
+def wall(t: dt.datetime, tz: dt.tzinfo | str | None) -> dt.datetime:
+    """A stored time (naive UTC, or aware) as the room's wall clock (aware, in ``tz``)."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(zone(tz))
+
+
+def shown(t: dt.datetime | None, tz: dt.tzinfo | str | None, *, date: bool = True, seconds: bool = False,
+          empty: str = "-") -> str:
+    """``2026-12-06 10:04 EST`` (``date=False``: ``10:04 EST``; ``seconds``: ``10:04:09 EST``); ``empty`` for None."""
+    if t is None:
+        return empty
+    lt = wall(t, tz)
+    fmt = ("%Y-%m-%d " if date else "") + ("%H:%M:%S" if seconds else "%H:%M")
+    return f"{lt.strftime(fmt)} {zone_name(lt)}"
+
+
+def zone_name(lt: dt.datetime) -> str:
+    """The zone's short name at that moment (``EST``/``EDT``; ``UTC``); a numeric offset when it has none."""
+    name = lt.tzname() or ""
+    return name if name else lt.strftime("UTC%z")
+
+
+def now_shown(tz: dt.tzinfo | str | None, **kw) -> str:
+    """The time now, ``shown`` (for 'made at' lines)."""
+    return shown(dt.datetime.now(timezone.utc), tz, **kw)
+
+
+def clock_12h(t: dt.datetime, tz: dt.tzinfo | str | None = None, *, seconds: bool = False,
+              named: bool = True) -> str:
+    """``9:00 AM EST``, as people say it (no leading zero), for candidates' and proctors' screens.
+
+    ``t`` naive UTC with ``tz`` the room's zone, or an aware wall-clock time (``tz`` None).
+    ``named=False`` leaves the zone out, for the first of two times said together
+    (``8:00 AM to 10:30 AM EST``)."""
+    lt = wall(t, tz) if tz is not None or t.tzinfo is None else t
+    text = lt.strftime("%I:%M:%S %p" if seconds else "%I:%M %p").lstrip("0")
+    return f"{text} {zone_name(lt)}" if named else text
