@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import ExamBuilderError
@@ -73,14 +74,16 @@ def print_score_reports(course, exam: str, reports: list[Path]) -> list[Path]:
     check_owned(folder, course.root, "dir")  # before anything is printed: a refused command changes nothing
     work = private_temp_dir(scratch_dir(course), "score-pdf-", course.root)
     try:
-        printed: dict[Path, bytes] = {}
+        jobs = []
         for n, html in enumerate(reports):
-            candidate, form = html.parent.parent.name, html.parent.name
             page = work / f"{n}.html"
             replace_file(page, read_bytes(html, str(html), max_bytes=MAX_PDF_BYTES), course.root)  # a private copy
-            out = work / f"{n}.pdf"
-            _print(browser, page, out, work / "profile")
-            printed[folder / f"{candidate}-{form}.pdf"] = read_bytes(out, str(out), max_bytes=MAX_PDF_BYTES)
+            jobs.append((html, page, work / f"{n}.pdf", work / f"profile-{n}"))
+        # two browsers at a time at most: a browser start is most of a PDF's time, and the machine is shared
+        with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+            list(pool.map(lambda job: _print(browser, *job[1:]), jobs))
+        printed = {folder / f"{html.parent.parent.name}-{html.parent.name}.pdf":
+                   read_bytes(out, str(out), max_bytes=MAX_PDF_BYTES) for html, _page, out, _profile in jobs}
         replace_files(printed, course.root)  # 0600 files in a 0700 folder, all or nothing
         return list(printed)
     finally:
