@@ -64,7 +64,7 @@ def local_time(t: dt.datetime | None, zone: str = "UTC") -> str:
 
 def local_hm(t: dt.datetime, zone: str = "UTC") -> str:
     """A server time (naive UTC) as the room's hour and minute, e.g. ``12:45 EST``."""
-    return window.local(t, window.room_zone(zone)).strftime("%H:%M %Z")
+    return clock.shown(t, zone, date=False, empty="")
 
 
 def receipt_day(t: dt.datetime, zone: str = "UTC") -> str:

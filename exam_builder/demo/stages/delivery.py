@@ -29,6 +29,7 @@ import random
 from rich.progress import Progress
 from rich.table import Table
 
+from ...clock import shown as shown_time
 from ...assembly.forms import load_forms
 from ...delivery import sittings as ops
 from ...delivery.collect import collect
@@ -223,8 +224,7 @@ def _no_show(course, console, exam: str, candidate: str, sitting_id: int) -> str
         status, attempt = str(sit.status), sit.attempt_no
         [e] = evaluate(s, course.policy, exam, [candidate], today=ops.room_today(course, closes))
     counts = "counts as an attempt" if attempt is not None else "is not an attempt"
-    local = closes.replace(tzinfo=dt.timezone.utc).astimezone(zone)
-    console.print(f"{candidate} never arrived: when the sign-in closed ({local:%Y-%m-%d %H:%M %Z}) sitting "
+    console.print(f"{candidate} never arrived: when the sign-in closed ({shown_time(closes, zone)}) sitting "
                   f"{sitting_id} became {status} (decided by exam-builder, audited); under the CPS policy it "
                   f"{counts}", highlight=False)
     console.print(f"{candidate}'s eligibility now: {'eligible' if e.eligible else 'not eligible'}, "
