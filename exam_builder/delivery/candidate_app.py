@@ -532,6 +532,7 @@ class CandidateApp(ScreenApp):
 
     # -- the clock --------------------------------------------------------------------------
     def _start_timer(self) -> None:
+        self._last_refresh = 0.0  # re-read at once: a sitting opened while paused shows it from the start
         self.tick()
         if has_loop() and self._timer_task is None:
             self._timer_task = asyncio.ensure_future(self._run_timer())

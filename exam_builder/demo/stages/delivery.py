@@ -58,16 +58,18 @@ class LaterClock:
 
     def __init__(self) -> None:
         self.offset = dt.timedelta(0)
+        self.stopped_at: dt.datetime | None = None  # held still (the fire alarm's minutes, read to the second)
 
     def __call__(self) -> dt.datetime:
-        return utcnow() + self.offset
+        return self.stopped_at if self.stopped_at is not None else utcnow() + self.offset
 
 
 def _fire_alarm(course, exam: str, cs: CandidateSession, clock: LaterClock, item) -> str:
     """The proctor pauses the room for 12 minutes mid-sitting; what happened, in one line."""
+    clock.stopped_at = clock()
     before = cs.time_left()
     paused = ops.pause_room(course, exam, ROOM, PROCTOR, "fire alarm: everyone left the room", now=clock())
-    clock.offset += dt.timedelta(minutes=12)  # the room is outside for 12 minutes
+    clock.stopped_at += dt.timedelta(minutes=12)  # the room is outside for 12 minutes
     try:
         cs.answer(item.item_id, item.labels[0] if item.objective else "while paused")
         refused = "an answer given while paused was SAVED"
@@ -75,6 +77,7 @@ def _fire_alarm(course, exam: str, cs: CandidateSession, clock: LaterClock, item
         refused = "an answer given while paused was refused"
     resumed = ops.resume_room(course, exam, ROOM, PROCTOR, "all clear: back in the room", now=clock())
     after = cs.time_left()
+    clock.offset, clock.stopped_at = clock.stopped_at - utcnow(), None
     same = "as at the pause" if after == before else f"NOT as at the pause ({clock_text(before)})"
     return (f"room paused (fire alarm) for 12 minutes: {len(paused)} sitting(s) paused, {len(resumed)} resumed; "
             f"{refused}; {cs.candidate_id} resumed with {clock_text(after)} left, {same}")
