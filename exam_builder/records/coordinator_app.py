@@ -37,7 +37,8 @@ from .text import text_problem
 
 #: An accommodation kind as the coordinator reads it.
 KIND_TEXT = {AccommodationKind.extended_time: "Extra time", AccommodationKind.scribe: "A scribe",
-             AccommodationKind.separate_room: "A separate room", AccommodationKind.other: "Another arrangement"}
+             AccommodationKind.separate_room: "A separate room", AccommodationKind.other: "Another arrangement",
+             AccommodationKind.breaks: "Breaks with the clock stopped"}
 #: Said on the requests screen: the record never holds a diagnosis.
 NO_DIAGNOSIS_TEXT = ("An accommodation records the arrangement and the date of the provider's letter only. "
                      "Never write a diagnosis, a condition or what the letter says; the details below are "
@@ -60,10 +61,13 @@ class Request:
     details: str
     letter_on_file: dt.date | None
     requested_on: dt.date | None
+    breaks: str = ""  # breaks only: "2 breaks of 10 minutes"
 
     @property
     def kind_text(self) -> str:
         text = KIND_TEXT.get(self.kind, str(self.kind))
+        if self.breaks:
+            return f"{text} ({self.breaks})"
         return f"{text} (time × {self.multiplier:g})" if self.multiplier else text
 
     @property
@@ -130,7 +134,8 @@ class CoordinatorSession:
         """Requests waiting for a decision, by candidate."""
         with self.course.db.read() as s:
             return [Request(a.id, a.candidate_id, a.candidate.name, AccommodationKind(a.kind), a.multiplier,
-                            a.details or "", a.letter_on_file, a.requested_on)
+                            a.details or "", a.letter_on_file, a.requested_on,
+                            acc_domain.breaks_text(a.break_count, a.break_minutes))
                     for a in acc_domain.list_accommodations(s, status=AccommodationStatus.requested)]
 
     def default_multiplier(self, request: Request) -> float | None:

@@ -185,6 +185,15 @@ def test_breaks_accommodation_needs_a_number_and_a_length(dcourse):
             accommodations.request(s, dcourse.policy, "c001", "scribe", "A. Coordinator", break_count=2)
 
 
+def test_the_coordinator_sees_a_breaks_request_with_its_number_and_length(dcourse):
+    from exam_builder.records.coordinator_app import CoordinatorSession
+
+    with dcourse.db.transaction() as s:
+        accommodations.request(s, dcourse.policy, "c001", "breaks", "A. Coordinator", break_count=2, break_minutes=10)
+    [request] = CoordinatorSession(dcourse, formkit.EXAM).waiting()
+    assert request.label == "Pat0 Example0 (c001): Breaks with the clock stopped (2 breaks of 10 minutes)"
+
+
 def test_the_accommodations_sheet_takes_breaks(dcourse, tmp_path):
     sheet = tmp_path / "acc.csv"
     sheet.write_text("candidate id,kind,breaks,break minutes,letter on file,status,approved by\n"
@@ -193,6 +202,8 @@ def test_the_accommodations_sheet_takes_breaks(dcourse, tmp_path):
     assert len(report.approved) == 1
     with dcourse.db.read() as s:
         assert accommodations.break_allowance(s, "c001") == (2, 10)
+    listed = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["--course", str(dcourse.root), "accommodation", "list"])
+    assert listed.exit_code == 0 and "breaks (2 breaks of 10 minutes)" in listed.output, listed.output
     bad = tmp_path / "bad.csv"
     bad.write_text("candidate id,kind,breaks,break minutes\nc002,breaks,two,10\nc003,scribe,1,5\n")
     with pytest.raises(ExamBuilderError) as exc:
