@@ -23,10 +23,12 @@ import pytest
 
 import gradingkit as kit
 from exam_builder.course import Course
-from exam_builder.demo.stages.grading import ADJUDICATOR, GRADERS, _rate
+from exam_builder.demo.stages.grading import GRADERS, _rate
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import compute_results
+
+ADJUDICATOR = "Grader Cy"  # a third grader: this course keeps the default adjudicator (third_grader)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

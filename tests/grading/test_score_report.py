@@ -18,6 +18,7 @@ from exam_builder.grading import score_report as sr
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import Part, Result, compute_results, render_report, write_feedback
+from exam_builder import clock
 from exam_builder.policy import ProgramPolicy
 from test_grading_rating import rate_everything
 
@@ -25,8 +26,8 @@ COMPS = ProgramPolicy().competencies  # slug -> name
 
 
 def _course() -> types.SimpleNamespace:
-    """What ``render_report`` reads of a course: its policy."""
-    return types.SimpleNamespace(policy=ProgramPolicy())
+    """What ``render_report`` reads of a course: its policy and the room's time zone (the report's date)."""
+    return types.SimpleNamespace(policy=ProgramPolicy(), zone=clock.zone(clock.DEFAULT_ZONE))
 
 
 def _result(scores: list[float | None], cut: float = 39.9, each: float = 19) -> Result:
