@@ -12,8 +12,9 @@ that their saved answers are safe.
 On every screen a compact bar stays in view (``eb-compact``: the clock, "Question N of M" and the
 **Display** button that folds the text size and clock settings away); **◀ Previous**, **Next ▶**
 and **Review and submit** sit below the answer. Nothing typed is lost: ``Drafts`` keeps written
-answers in the page until the server confirms them, saves at once when the page is hidden or
-unloaded, and a new page (reload, crash, restart) hands back what the server has not got and
+answers in the page until the server confirms them, saves at once when the page is hidden (and
+asks to when it is unloaded, though Voila's unload beacon may shut the kernel down first), and a
+new page (reload, crash, restart) hands back what the server has not got and
 the question the candidate was on. Time a proctor adds is said on the screen and through the
 live region. Signing in after the submit shows the receipt again.
 """
