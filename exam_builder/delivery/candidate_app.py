@@ -15,8 +15,9 @@ that their saved answers are safe.
 On every screen a compact bar stays in view (``eb-compact``: the clock, "Question N of M" and the
 **Display** button that folds the text size and clock settings away); **◀ Previous**, **Next ▶**
 and **Review and submit** sit below the answer. Nothing typed is lost: ``Drafts`` keeps written
-answers in the page until the server confirms them, saves at once when the page is hidden or
-unloaded, and a new page (reload, crash, restart) hands back what the server has not got and
+answers in the page until the server confirms them, saves at once when the page is hidden (and
+asks to when it is unloaded, though Voila's unload beacon may shut the kernel down first), and a
+new page (reload, crash, restart) hands back what the server has not got and
 the question the candidate was on. Time a proctor adds is said on the screen and through the
 live region. Signing in after the submit shows the receipt again.
 """
@@ -117,7 +118,7 @@ class CandidateApp(ScreenApp):
         super().__init__(course.policy.program_name)
         self.drafts = Drafts()
         self.drafts.on_flush(self._safe(self._flush_quietly))
-        self.drafts.on_resend(self._safe(self._restore))
+        self.drafts.on_resend(self._safe(lambda kept: self._restore(kept, live=True)))
         # the display settings fold behind one button, so a small screen starts with the question
         self.display = Disclosure(label="Display", controls=".eb-app .eb-options")
         self.display.observe(self._safe(lambda _ch: self._show_options()), names="expanded")
@@ -267,13 +268,17 @@ class CandidateApp(ScreenApp):
         self._go(at if at and 1 <= at <= total else first_open, message)
         self._start_timer()
 
-    def _restore(self, kept: dict[int, dict[str, str]]) -> int:
+    def _restore(self, kept: dict[int, dict[str, str]], live: bool = False) -> int:
         """Save the page's kept drafts the server has not got; how many were saved.
 
-        A draft is saved only when the server still holds the text it was typed over (``base``):
-        an answer saved since on another screen wins, and the draft is dropped (logged).
+        From a new page (a reload), a draft is saved only when the server still holds the text it
+        was typed over (``base``): an answer saved since on another screen wins, and the draft is
+        dropped (logged). From this page while it holds the sitting (``live``: hidden, unloaded,
+        back online) the draft is the newest text there is: nobody else can have changed it.
         """
         saved = 0
+        if self._finished or self.session.form is None or self.session.receipt_only:
+            return saved
         answers = self.session.answers()
         for number, draft in sorted(kept.items()):
             if not 1 <= number <= len(self.session.form.items):
@@ -283,10 +288,13 @@ class CandidateApp(ScreenApp):
                 continue
             held = (answers[it.item_id].value or "") if it.item_id in answers else ""
             text = draft["text"]
-            if text != held and draft.get("base", "") == held:
+            if text != held and (live or draft.get("base", "") == held):
                 self.session.answer(it.item_id, text)
+                self._pending.pop(it.item_id, None)  # the page's newest text: an older pending one must not follow
                 held = text
                 saved += 1
+                if hasattr(self, "save_state"):
+                    self._saved(f"Answer to question {number}")
                 ctrl = self._controls.get(it.item_id)
                 if ctrl is not None and ctrl.value != text:  # the box on screen shows it too
                     self._loading = True

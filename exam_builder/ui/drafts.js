@@ -83,8 +83,18 @@ function render({ model, el }) {
     if (sitting && model.get("at") > 0) sessionStorage.setItem(AT + sitting, String(model.get("at")));
   });
 
-  // save at once when the page is hidden or unloaded, not a moment later (the debounce)
-  const flush = () => { if (model.get("sitting")) model.send({ flush: true }); };
+  function ofSitting(sitting) {
+    const out = {};
+    for (const [name, d] of Object.entries(kept(sitting))) out[name.slice(sitting.length + 1)] = d;
+    return out;
+  }
+
+  // save at once when the page is hidden or unloaded, not a moment later (the debounce); the text
+  // travels with the message (the box's own update may still wait its turn in the page)
+  const flush = () => {
+    const sitting = model.get("sitting");
+    if (sitting) model.send({ flush: true, drafts: ofSitting(sitting) });
+  };
   window.addEventListener("beforeunload", flush, { capture: true });
   window.addEventListener("pagehide", flush, { capture: true });
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flush(); });
@@ -93,8 +103,7 @@ function render({ model, el }) {
   window.addEventListener("online", () => {
     const sitting = model.get("sitting");
     if (!sitting) return;
-    const resend = {};
-    for (const [name, d] of Object.entries(kept(sitting))) resend[name.slice(sitting.length + 1)] = d;
+    const resend = ofSitting(sitting);
     if (Object.keys(resend).length) model.send({ resend });
   });
 }

@@ -201,7 +201,8 @@ class Drafts(anywidget.AnyWidget):
     ``eb-answer-qN``; the page keeps what is typed in such a box under ``sitting`` and N, with the
     last text the server confirmed for it (``base``), until the kernel says the server holds that
     text (``confirm``). When the page is hidden or unloaded it asks the kernel to save at once
-    (``on_flush``). A new page (a reload, a crash, a restart) hands its kept drafts and the
+    (``on_flush``), with its drafts (handed to ``on_resend`` first: the box's own update may still
+    wait its turn in the page). A new page (a reload, a crash, a restart) hands its kept drafts and the
     question each sitting was on to the kernel as soon as it is drawn (``stored``), before anyone
     can sign in; the app saves those the server has not got. After being offline, the page
     hands them over again (``on_resend``). A page without JavaScript (the rehearsal's page
@@ -252,11 +253,12 @@ class Drafts(anywidget.AnyWidget):
     def _on_page(self, _widget, content, _buffers) -> None:
         if not isinstance(content, dict):
             return
-        if content.get("flush") is True:
-            for callback in self._flush:
-                callback()
-        elif isinstance(content.get("resend"), dict):
-            drafts = clean_stored({"drafts": {f"x:{k}": d for k, d in content["resend"].items()}})
+        handed = content.get("drafts") if content.get("flush") is True else content.get("resend")
+        if isinstance(handed, dict) and handed:
+            drafts = clean_stored({"drafts": {f"x:{k}": d for k, d in handed.items()}})
             kept = {int(k[2:]): d for k, d in drafts["drafts"].items() if k[2:].isdigit()}
             for callback in self._resend:
                 callback(kept)
+        if content.get("flush") is True:
+            for callback in self._flush:
+                callback()

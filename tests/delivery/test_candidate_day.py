@@ -231,3 +231,40 @@ def test_after_the_submit_the_same_code_shows_the_receipt_again(site, browser):
         kinds = [e.kind for e in s.execute(select(SittingEvent).where(SittingEvent.sitting_id == sid)).scalars()]
     assert kinds.count("receipt_shown") == 1 and "sign_in_refused" not in kinds
     ctx.close()
+
+
+# -- 5. saved at once when the page is hidden, not after the pause that typing waits for --------------------
+@pytest.fixture(scope="module")
+def slow_save(form_template, tmp_path_factory):
+    """A server whose typing waits 120 s to be saved: only the page's own flush can save sooner."""
+    root = tmp_path_factory.mktemp("slow-save") / "course"
+    course, codes = make_site(form_template, root, [("c001", 180)],
+                              config="c.DeliverySettings.sign_in_delay_seconds = 0.1\n"
+                                     "c.DeliverySettings.save_delay_seconds = 120")
+    server = Server(root)
+    server.start()
+    yield course, server, codes
+    server.kill()
+    course.db.dispose()
+
+
+def test_typing_is_saved_at_once_when_the_page_is_hidden(slow_save, browser):
+    """A phone's home button, another app in front: the page says it is hidden and the kernel saves
+    at once. (A page being left, reloaded or closed asks the same, but Voila's unload beacon shuts
+    its kernel down at that moment, so there the text kept in the page is what saves it: see the
+    reload test above.)"""
+    course, server, codes = slow_save
+    sid, code = codes["c001"]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES["desktop"])
+    start(page, code)
+    page.get_by_role("button", name="5", exact=True).click()
+    wait_question(page, 5)
+    page.get_by_role("textbox", name="Answer to question 5").press_sequentially("Words before the page went.", delay=5)
+    page.get_by_text("Saving…").wait_for()
+    # the kernel holds every keystroke (the box syncs as it is typed) before the page goes
+    page.wait_for_function("() => Object.keys(sessionStorage).some(k => k.startsWith('eb-draft:'))")
+    page.evaluate("() => { Object.defineProperty(document, 'visibilityState', {configurable: true, "
+                  "get: () => 'hidden'}); document.dispatchEvent(new Event('visibilitychange')); }")
+    until(lambda: journal(course, sid).get("or-story") == "Words before the page went.",
+          "the words saved long before the 120 s pause", 60)
+    ctx.close()

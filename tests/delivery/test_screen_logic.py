@@ -77,6 +77,13 @@ def test_a_reloaded_page_hands_back_its_draft_and_its_question(dcourse, form_id)
     app.drafts._on_page(app.drafts, {"resend": {"5": {"text": "Listen first.", "base": "Listen"}}}, [])
     app.drafts._on_page(app.drafts, {"flush": True}, [])
     assert rows(dcourse, sid) == [("or-story", "Listen"), ("or-story", "Listen first.")]
+    # the page hidden while the kernel still waits to save: the text the page sends with it is saved
+    # at once, and the older text the kernel held back does not follow it
+    app._pending["or-story"] = "Listen first. And"
+    app.drafts._on_page(app.drafts, {"flush": True, "drafts": {"5": {"text": "Listen first. And ask.",
+                                                                     "base": "stale"}}}, [])
+    assert rows(dcourse, sid)[-1] == ("or-story", "Listen first. And ask.") and app._pending == {}
+    assert "Answer to question 5 saved at" in app.save_state.value
 
 
 def test_a_draft_typed_over_an_answer_changed_elsewhere_is_dropped_not_saved(dcourse, form_id):
