@@ -65,6 +65,7 @@ from traitlets.config import Config, Configurable
 
 from ..errors import ExamBuilderError
 from .clientaddr import LOOPBACK, Trusted, client_address, trusted_networks
+from .form_view import RELEASE_DIR_ENV
 from .pagesource import ENV_DIR as PAGE_DIR_ENV
 from .pagesource import released_file, source_file
 
@@ -728,6 +729,7 @@ def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], p
     os.chmod(page_dir, 0o700)
     os.environ["EXAM_BUILDER_COURSE"] = str(course.root)
     os.environ["EXAM_BUILDER_DB_URL"] = course.db_url
+    os.environ[RELEASE_DIR_ENV] = str(course.release_dir)  # a kernel never imports nbgrader for it (100 MB)
     os.environ[PAGE_DIR_ENV] = str(page_dir)
     os.environ.update(extra_env)
     settings = course.server_settings
