@@ -679,6 +679,10 @@ def voila_config(host: str, port: int, token: str | None = None) -> Config:
     cfg.VoilaConfiguration.extension_denylist = list(UNUSED_EXTENSIONS)
     cfg.Voila.kernel_websocket_connection_class = CandidateKernelConnection
     cfg.KernelManager.transport = "ipc"  # kernels listen on files in the server's private folder, not on ports
+    # a warm kernel's app is drawn once; nbclient waits 4 s by default for its output after the
+    # cell's reply and then renders the page without it: on a busy machine (a room's kernels
+    # refilling) that served a page with no sign-in screen, for ever (the rehearsal: 18 of 60)
+    cfg.VoilaExecutor.iopub_timeout = 120
     if token:
         cfg.Voila.token = token
     return cfg
