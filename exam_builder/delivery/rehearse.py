@@ -334,7 +334,16 @@ class ServerProcess:
                 await asyncio.sleep(0.3)
                 continue
             break
-        has_status = await asyncio.to_thread(self.status) is not None
+        while True:  # a server busy filling its pool may not answer at once: that is not "no status URL"
+            try:
+                code, _body = await asyncio.to_thread(self.get, STATUS)
+                break
+            except OSError:
+                self.alive()
+                if time.monotonic() > deadline:
+                    raise ExamBuilderError(f"the exam server did not answer within {timeout:.0f} s (see {self.log})")
+                await asyncio.sleep(0.3)
+        has_status = code == 200
         if not has_status:
             page = PageClient(self.url, timeout=timeout)
             try:
