@@ -68,8 +68,12 @@ FIGURES = {
     "rehearse.py": [
         rf"database: sqlite; 2 candidates \(1 in chromium\), {N} answers, {N} s",
         rf"(holds|DOES NOT HOLD): sign-in p95 <= 1.5 x alone \(p95 {N} s, alone {N} s, ratio {N}\)",
+        rf"(holds|DOES NOT HOLD): reload sign-in p95 <= 1.5 x first sign-in p95 \(reload p95 {N} s, first p95 {N} s, "
+        rf"1 reloads within {N} s\)",
+        r"holds: every candidate finishes \(2 of 2 submitted, 0 failed\)",
         r"holds: 0 answers lost \(0 of \d+\)",
         rf"(holds|DOES NOT HOLD): durable p99 < 250 ms \(p99 {N} ms\)",
+        rf"(holds|DOES NOT HOLD): durable p99 < 250 ms while the room reloads \((p99 {N} ms over \d+ saves|no data)\)",
         rf"(holds|DOES NOT HOLD): <= 100 MB per seat \({N} MB \({N} MB peak\)\)",
         r"(holds|DOES NOT HOLD): 0 kernels left \(\d+\)",
         r"^(every bar holds|SOME BARS DO NOT HOLD)$",

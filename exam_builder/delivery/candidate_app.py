@@ -58,6 +58,15 @@ def page_source() -> str:
         return "unknown"
 
 
+def release_page() -> None:
+    """This page's sitting was taken over: the server need not keep its kernel for a reconnect."""
+    try:
+        from .pagesource import release_page as release
+        release()
+    except Exception:  # noqa: BLE001 (the culler lets the kernel go after its grace anyway)
+        log.exception("cannot tell the server this page was taken over")
+
+
 def local_time(t: dt.datetime | None, zone: str = "UTC") -> str:
     """A server time (naive UTC) as the room's wall clock, e.g. ``14:05:09 EST``."""
     return clock.shown(t, zone, date=False, seconds=True, empty="")  # a typo in the setting: UTC, never a stop
@@ -522,8 +531,10 @@ class CandidateApp(ScreenApp):
             "you need them, your next steps.</p><p>You may close this page and leave the room quietly.</p>")])
 
     def _taken_over(self, text: str) -> None:
-        """Another screen signed in to this sitting: say so, stop the clock, accept nothing more."""
+        """Another screen signed in to this sitting: say so, stop the clock, accept nothing more; the
+        server may let this kernel go as soon as no page is connected to it (``pagesource.release_page``)."""
         self._finish()
+        release_page()
         self._pending = {}
         self.drafts.forget()  # this screen accepts nothing more: nothing of it is handed over later
         self.timer.value = ""

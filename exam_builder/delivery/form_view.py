@@ -79,8 +79,28 @@ class FormView:
         return self.items[number - 1]
 
 
+#: The course's release folder as the exam server read it from nbgrader's layout, for its kernels:
+#: asking nbgrader in a kernel imports all of nbgrader (its apps, jupyter_server, jsonschema's
+#: grammars), about 100 MB in every candidate's kernel at sign-in.
+RELEASE_DIR_ENV = "EXAM_BUILDER_RELEASE_DIR"
+
+
 def released_notebook_path(course, assignment: str) -> Path:
-    """Where nbgrader released a form (the builder's ``released_notebook``; an error if it was not)."""
+    """Where nbgrader released a form (the builder's ``released_notebook``; an error if it was not).
+
+    In the exam server's kernels the release folder comes from ``EXAM_BUILDER_RELEASE_DIR`` (set by
+    the server for this course's root only), checked the same way; elsewhere from nbgrader."""
+    import os
+
+    known = os.environ.get(RELEASE_DIR_ENV, "")
+    if known and os.environ.get("EXAM_BUILDER_COURSE") == str(course.root):
+        from ..files import check_owned
+
+        path = Path(known) / assignment / f"{assignment}.ipynb"
+        if not check_owned(path, course.root, "file"):  # never through a link, never a folder or a pipe
+            raise ExamBuilderError(f"{path}: form {assignment} has not been released; "
+                                   f"run `exam-builder build {assignment.rsplit('-', 1)[0]}`")
+        return path
     from ..assembly.release import released_notebook  # imported on use: the kernel's import stays light
 
     return released_notebook(course, assignment)

@@ -7,6 +7,11 @@ connection's, or the hop trusted proxies appended to ``X-Forwarded-For``) to
 kernel finds its own id in its connection file name (``kernel-<id>.json``, Jupyter's naming)
 and reads it here. Sign-in uses it to limit wrong codes per source. Anything missing reads
 ``"unknown"``: a scripted candidate, or a kernel outside ``exam-builder serve``.
+
+The other way: a kernel whose sitting was taken over by another page (a reload whose unload
+beacon never arrived, a second screen) can never act again, so ``release_page`` leaves
+``<kernel id>.released`` in the same folder; the server shuts such a kernel down at its culler's
+next round once no websocket is open to it, instead of keeping it for the reconnect grace.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import os
 import re
 from pathlib import Path
 
+from ..errors import ExamBuilderError
 from ..safeload import LoadError, read_json
 
 ENV_DIR = "EXAM_BUILDER_PAGE_DIR"
@@ -33,6 +39,24 @@ def own_kernel_id() -> str | None:
 
 def source_file(page_dir: Path | str, kernel_id: str) -> Path:
     return Path(page_dir) / f"{kernel_id}.json"
+
+
+def released_file(page_dir: Path | str, kernel_id: str) -> Path:
+    return Path(page_dir) / f"{kernel_id}.released"
+
+
+def release_page() -> bool:
+    """Tell the server this kernel's page is done for (its sitting was taken over); whether it could."""
+    from ..files import create_private_file
+
+    page_dir, kid = os.environ.get(ENV_DIR), own_kernel_id()
+    if not page_dir or not kid:
+        return False
+    try:
+        create_private_file(released_file(page_dir, kid), b"", None)
+    except (OSError, ExamBuilderError):
+        return False
+    return True
 
 
 def page_source() -> str:

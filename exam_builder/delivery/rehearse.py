@@ -131,6 +131,8 @@ class CandidateRun:
     phases: dict[str, float] = field(default_factory=dict)  # the first page's PageClient.timings
     reload_sign_in: float | None = None
     durable: list[tuple[str, float]] = field(default_factory=list)  # (choice|text, seconds)
+    durable_at: list[float] = field(default_factory=list)  # when each of those saves was sent (perf_counter)
+    reloading: tuple[float, float] | None = None  # when the reload began and its sign-in screen was usable
     sent: dict[int, str] = field(default_factory=dict)  # question number -> last value sent
     refused: list[str] = field(default_factory=list)  # errors the app showed after a save
     submitted: bool = False
@@ -332,7 +334,16 @@ class ServerProcess:
                 await asyncio.sleep(0.3)
                 continue
             break
-        has_status = await asyncio.to_thread(self.status) is not None
+        while True:  # a server busy filling its pool may not answer at once: that is not "no status URL"
+            try:
+                code, _body = await asyncio.to_thread(self.get, STATUS)
+                break
+            except OSError:
+                self.alive()
+                if time.monotonic() > deadline:
+                    raise ExamBuilderError(f"the exam server did not answer within {timeout:.0f} s (see {self.log})")
+                await asyncio.sleep(0.3)
+        has_status = code == 200
         if not has_status:
             page = PageClient(self.url, timeout=timeout)
             try:
@@ -462,7 +473,9 @@ async def _page_candidate(run: CandidateRun, url: str, questions: int, save_dela
                         await page.tick(box)
             if not reloaded and len(run.sent) >= reload_after:
                 reloaded = True
+                began = time.perf_counter()
                 await page.reload()
+                run.reloading = (began, time.perf_counter())
                 run.reload_sign_in = page.timings["usable"]
                 run.no_kernel_info += page.kernel_info_missing
                 await _page_sign_in(page, run.code, person)
@@ -514,6 +527,7 @@ async def _answer(page: PageClient, q, n: int, run: CandidateRun, person: Person
         sent_at = page.sent_at[msg_id]
         if page.shows(f"Answer to question {n} saved at"):
             run.durable.append(("choice", took))
+            run.durable_at.append(sent_at)
     else:
         text = rng.choice(TEXTS)
         lo, hi = PAUSES["typing"]
@@ -527,6 +541,7 @@ async def _answer(page: PageClient, q, n: int, run: CandidateRun, person: Person
         line = next((m for m in page.visible() if f"Answer to question {n} saved at" in m.text), None)
         if line is not None:
             run.durable.append(("text", max(line.updated_at - sent_at - save_delay, 0.0)))
+            run.durable_at.append(sent_at)
     refused = _alert_after(page, sent_at)
     if refused:
         run.refused.append(f"question {n}: {refused}")
@@ -638,6 +653,8 @@ class Figures:
     durable: dict = field(default_factory=dict)
     durable_choice: dict = field(default_factory=dict)
     durable_text: dict = field(default_factory=dict)
+    durable_reloading: dict = field(default_factory=dict)  # saves sent while the room was reloading
+    reload_window_seconds: float = 0.0  # from the first page-client reload to the last one's sign-in screen
     chromium_sign_in: dict = field(default_factory=dict)
     chromium_reload_sign_in: dict = field(default_factory=dict)
     chromium_durable: dict = field(default_factory=dict)
@@ -846,6 +863,12 @@ def _fill(figures: Figures, runs: list[CandidateRun], scratch: Scratch) -> None:
     figures.durable = spread([t for r in pages for _k, t in r.durable])
     figures.durable_choice = spread([t for r in pages for k, t in r.durable if k == "choice"])
     figures.durable_text = spread([t for r in pages for k, t in r.durable if k == "text"])
+    timed = [(at, t) for r in pages for (_k, t), at in zip(r.durable, r.durable_at)]
+    windows = [r.reloading for r in pages if r.reloading]
+    if windows:
+        lo, hi = min(w[0] for w in windows), max(w[1] for w in windows)
+        figures.reload_window_seconds = hi - lo
+        figures.durable_reloading = spread([t for at, t in timed if lo <= at <= hi])
     if chromium:
         figures.chromium_sign_in = spread([r.sign_in for r in chromium if r.sign_in is not None])
         figures.chromium_reload_sign_in = spread([r.reload_sign_in for r in chromium if r.reload_sign_in is not None])
@@ -878,8 +901,9 @@ def table(f: Figures) -> Table:
     for label, d in (("  of which the page", f.sign_in_page), ("  then socket + widgets", f.sign_in_socket)):
         t.add_row(label, "", _s(d.get("p50")), _s(d.get("p95")), _s(d.get("p99")), _s(d.get("max")), "")
     t.add_row("sign-in after a reload", "", _s(rl.get("p50")), _s(rl.get("p95")), _s(rl.get("p99")), _s(rl.get("max")),
-              f"{rl.get('n', 0)} reloads")
-    for label, d in (("answer durable", f.durable), ("  a choice", f.durable_choice), ("  typed text", f.durable_text)):
+              f"{rl.get('n', 0)} reloads within {f.reload_window_seconds:.0f} s")
+    for label, d in (("answer durable", f.durable), ("  a choice", f.durable_choice), ("  typed text", f.durable_text),
+                     ("  while the room reloads", f.durable_reloading)):
         t.add_row(label, "", _ms(d.get("p50")), _ms(d.get("p95")), _ms(d.get("p99")), _ms(d.get("max")),
                   f"{d.get('n', 0)} saves")
     if f.chromium_sign_in:

@@ -9,9 +9,13 @@ course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server prom
   served from a kernel whose sign-in screen exists (no "Executing" spinner). The pool is refilled
   one kernel at a time and only when arrivals pause (``refill_quiet_seconds``), so a room opening
   the page together does not compete with kernel start-ups for the CPU. ``serve`` refuses to
-  start when the machine's free memory cannot hold the pool (``kernel_memory_mb`` a seat).
+  start when the machine's free memory cannot hold the pool (``kernel_memory_mb`` a seat). The
+  spares (``ServerSettings.spares``: one for every ten seats, at least 2) are what a reloading
+  room takes while the pool refills behind it, two kernels at a time while it is short of them.
 * **No leaked kernels.** A page's kernel is shut down by the page's unload beacon (the page gets
-  the ``_xsrf`` cookie the beacon needs), and otherwise by the culler: a handed-out kernel whose
+  the ``_xsrf`` cookie the beacon needs); a kernel whose sitting was taken over by another page
+  (a reload whose beacon was lost) and whose websocket is gone, at the culler's next round
+  (``pagesource.release_page``); and otherwise by the culler: a handed-out kernel whose
   websocket has been gone for ``reconnect_grace_seconds`` (long enough for a brief network
   drop), or that never connected within ``unconnected_grace_seconds``. A kernel with an open
   websocket is never culled, however long its candidate sits without typing. At most
@@ -62,8 +66,9 @@ from traitlets.config import Config, Configurable
 from ..errors import ExamBuilderError
 from ..safeload import read_notebook
 from .clientaddr import LOOPBACK, Trusted, client_address, trusted_networks
+from .form_view import RELEASE_DIR_ENV
 from .pagesource import ENV_DIR as PAGE_DIR_ENV
-from .pagesource import source_file
+from .pagesource import released_file, source_file
 
 HERE = Path(__file__).parent
 EXAM_NOTEBOOK = HERE / "exam.ipynb"
@@ -89,7 +94,9 @@ class ServerSettings(Configurable):
 
     seats = Int(0, help="Warm kernels to keep for candidates; 0: the number of sittings open "
                         "(scheduled or in progress) when the server starts.").tag(config=True)
-    spare_kernels = Int(2, help="Warm kernels beyond the seats, for reloads.").tag(config=True)
+    spare_kernels = Int(None, allow_none=True,
+                        help="Warm kernels beyond the seats, for reloads; unset: one for every ten seats, at least "
+                             "2 (a room reloading together, one page every two seconds, finds them warm).").tag(config=True)
     max_pages = Int(0, help="Most pages holding a kernel at once; 0: twice the pool, plus 4.").tag(config=True)
     kernel_memory_mb = Int(100, help="Memory a candidate's kernel needs; serve refuses to start "
                                      "when the free memory cannot hold the pool.").tag(config=True)
@@ -119,6 +126,10 @@ class ServerSettings(Configurable):
         except ValueError as exc:
             raise ExamBuilderError(f"c.ServerSettings.trusted_proxies in nbgrader_config.py: {exc}") from None
         return proposal["value"]
+
+    def spares(self, seats: int) -> int:
+        """Warm kernels kept beyond the seats: ``spare_kernels``, or one for every ten seats (at least 2)."""
+        return self.spare_kernels if self.spare_kernels is not None else max(2, -(-seats // 10))
 
     def proxies(self) -> Trusted:
         """The proxies whose X-Forwarded-For is read (``behind_proxy`` alone: this machine's loopback)."""
@@ -306,6 +317,13 @@ class CandidateKernelConnection(TrackedConnection):
 
 
 # -- kernels: a paced pool, handed-out pages, the culler ---------------------------------------
+def _released(kernel_id: str) -> bool:
+    """The kernel's app said its sitting was taken over (``pagesource.release_page``): no page of it
+    will ever act again, so it need not wait out the reconnect grace."""
+    page_dir = os.environ.get(PAGE_DIR_ENV)
+    return bool(page_dir) and released_file(page_dir, kernel_id).exists()
+
+
 class KernelLifecycle:
     """Mixed into Voila's kernel manager (preheated or not): pacing, a page cap and the culler."""
 
@@ -365,19 +383,20 @@ class KernelLifecycle:
         return None
 
     async def _keep_pool(self, notebook_name: str | None, kwargs: dict) -> None:
-        """Start a kernel when the pool is short of ``wanted_in_pool``, one at a time, when arrivals
-        pause (``refill_quiet_seconds``) or at once when fewer than the spares are warm; for the
-        server's life."""
+        """Start a kernel when the pool is short of ``wanted_in_pool``: one at a time when arrivals
+        pause (``refill_quiet_seconds``), and two at once while fewer than the spares are warm (a
+        room reloading together takes them faster than one start at a time brings them back); for
+        the server's life."""
         st = self.exam_settings
         while True:
             await asyncio.sleep(0.25)
             pool = self._pool(notebook_name)
             pool[:] = [t for t in pool if not (t.done() and (t.cancelled() or t.exception() is not None))]
-            if len(self._pool(notebook_name)) >= self.wanted_in_pool() or self.pool_starting():
+            if len(self._pool(notebook_name)) >= self.wanted_in_pool():
                 continue
             quiet = time.monotonic() - self._last_take >= st.refill_quiet_seconds
             low = self.pool_ready() < self._spare  # reloads must never wait for a cold kernel
-            if not (quiet or low):
+            if self.pool_starting() >= (min(2, os.cpu_count() or 1) if low else 1) or not (quiet or low):
                 continue
             config = dict(self.kernel_pools_config.get("default", {}))
             saved = self.kernel_pools_config
@@ -464,8 +483,9 @@ class KernelLifecycle:
                 continue
             gone = PageTracker.last_disconnect.get(kid)
             grace = st.reconnect_grace_seconds if gone is not None else st.unconnected_grace_seconds
-            if now - (gone if gone is not None else handed_at) >= grace:
-                self.log.info("exam-builder: shutting down kernel %s (its page is gone)", kid)
+            if _released(kid) or now - (gone if gone is not None else handed_at) >= grace:
+                self.log.info("exam-builder: shutting down kernel %s (its page is gone%s)", kid,
+                              ", its sitting taken over" if _released(kid) else "")
                 culled.append(kid)
                 try:
                     await self.shutdown_kernel(kid)
@@ -483,6 +503,7 @@ class KernelLifecycle:
         page_dir = os.environ.get(PAGE_DIR_ENV)
         if page_dir:
             source_file(page_dir, kernel_id).unlink(missing_ok=True)
+            released_file(page_dir, kernel_id).unlink(missing_ok=True)
 
     def status(self) -> dict:
         return {"pool_ready": self.pool_ready(), "pool_starting": self.pool_starting(),
@@ -683,6 +704,10 @@ def voila_config(host: str, port: int, token: str | None = None) -> Config:
     # the app notebook is signed at start (trust_app_notebook) in a notary of this process only
     cfg.NotebookNotary.db_file = ":memory:"
     cfg.NotebookNotary.secret = secrets.token_bytes(32)
+    # a warm kernel's app is drawn once; nbclient waits 4 s by default for its output after the
+    # cell's reply and then renders the page without it: on a busy machine (a room's kernels
+    # refilling) that served a page with no sign-in screen, for ever (the rehearsal: 18 of 60)
+    cfg.VoilaExecutor.iopub_timeout = 120
     if token:
         cfg.Voila.token = token
     return cfg
@@ -733,6 +758,7 @@ def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], p
     os.chmod(page_dir, 0o700)
     os.environ["EXAM_BUILDER_COURSE"] = str(course.root)
     os.environ["EXAM_BUILDER_DB_URL"] = course.db_url
+    os.environ[RELEASE_DIR_ENV] = str(course.release_dir)  # a kernel never imports nbgrader for it (100 MB)
     os.environ[PAGE_DIR_ENV] = str(page_dir)
     os.environ.update(extra_env)
     settings = course.server_settings
@@ -785,7 +811,8 @@ def _serve_candidates(course, notebook: Path, what: str, host: str, port: int, s
     ctx = ssl_context(options.certfile, options.keyfile) if (options.certfile or options.keyfile) else None
     if (options.certfile is None) != (options.keyfile is None):
         raise ExamBuilderError("give both --certfile and --keyfile for HTTPS")
-    pool = (max(seats, 1) + settings.spare_kernels) if options.preheat else 0
+    spare = settings.spares(max(seats, 1)) if options.preheat else 0
+    pool = (max(seats, 1) + spare) if options.preheat else 0
     check_memory(max(pool, 1), settings)
     scheme = "https" if ctx else "http"
     echo(f"{what} for {course.root} on {scheme}://{host}:{port}/ ({seats} seat(s), {pool} warm kernel(s); "
@@ -800,7 +827,7 @@ def _serve_candidates(course, notebook: Path, what: str, host: str, port: int, s
              "seat cards carry no address: set c.DeliverySettings.exam_address to the address candidates type "
              f"(e.g. {scheme}://<this computer's name or address>:{port}/) in nbgrader_config.py")
     _run_voila(course, notebook, voila_config(host, port), {}, pool=pool,
-               spare=settings.spare_kernels if options.preheat else 0, ssl_ctx=ctx, words=words)
+               spare=spare, ssl_ctx=ctx, words=words)
 
 
 def new_token() -> str:

@@ -4,12 +4,24 @@ nbgrader's gradebook tables and exam-builder's ``eb_*`` tables share one URL. Ev
 one transaction (``Database.transaction``); on SQLite a write transaction takes the write lock
 at its start (``BEGIN IMMEDIATE``), on PostgreSQL callers lock the rows they decide on, so two
 processes can never both act on the same stale read.
+
+**SQLite writers queue; they do not poll.** SQLite has one writer at a time, and a writer that
+finds the lock taken sleeps and retries (1, 2, 5 ... 100 ms steps): with a room of kernels saving
+at once, a save could sleep through several free moments and a few took over a second. So a
+write transaction first takes an exclusive POSIX record lock (``lockf``) on ``<database>.lock``
+(a file beside the database, ``0600``), which the operating system hands to the next waiting
+process the moment it is released, and only then ``BEGIN IMMEDIATE``. The lock only orders
+the queue: SQLite's own lock still decides, and its busy timeout stays for writers outside this
+module (nbgrader, alembic) and for a second ``Database`` of the same file in one process (a
+process never waits on its own record lock). Nothing is kept in the lock file.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ExamBuilderError
-from ..files import create_private_file, make_private
+from ..files import create_private_file, make_private, open_in_place
 
 # nbgrader's Gradebook runs the `alembic` command of its own environment; make it findable
 # when exam-builder runs from a virtualenv that is not activated.
@@ -102,6 +114,27 @@ class Database:
         )
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
 
+        path = sqlite_path(url)
+        self._writers_path = path.with_name(path.name + ".lock") if path is not None else None
+        self._writers_fd: int | None = None
+        self._writers_local = threading.RLock()  # threads of this process; the record lock queues the processes
+
+    @contextlib.contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """This process's turn to write a SQLite file: the threads queue on a lock, the processes on
+        ``lockf`` (woken as soon as the writer before them commits). Other engines: nothing to wait for."""
+        if self._writers_path is None:
+            yield
+            return
+        with self._writers_local:
+            if self._writers_fd is None:
+                self._writers_fd = open_in_place(self._writers_path, None)
+            fcntl.lockf(self._writers_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.lockf(self._writers_fd, fcntl.LOCK_UN)
+
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
@@ -118,7 +151,7 @@ class Database:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
         """One write transaction: committed at the end, rolled back on any error."""
-        with self._write_sessions() as s:
+        with self._writer_turn(), self._write_sessions() as s:
             with s.begin():
                 yield s
 
@@ -185,3 +218,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        with self._writers_local:
+            if self._writers_fd is not None:
+                os.close(self._writers_fd)
+                self._writers_fd = None

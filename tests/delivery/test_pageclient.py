@@ -144,6 +144,60 @@ def test_a_reload_signs_in_again_and_the_beacon_frees_the_kernel(site):
         assert {k: r.value for k, r in latest_responses(s, sid).items()} == {"tf-hope": "B"}
 
 
+def test_a_reload_whose_beacon_never_came_hands_the_old_kernel_back_at_once(site):
+    """A candidate reloads while the network is down: no beacon reaches the server, and the old
+    page's socket is simply gone. Once the new page signs in to the same sitting, the old kernel
+    (its sitting taken over) is shut down at the culler's next round, long before the reconnect
+    grace (120 s here), and the pool is warm again; when the new page closes, no kernel is left."""
+    course, server, codes = site
+    sid, code = codes["c003"]
+    baseline = server.wait_for(lambda st: st["pages"] == 0 and st["pool_ready"] == st["pool_target"]
+                               and st["kernels"] == st["pool_target"], "only the warm pool", timeout=120)
+    grace = course.server_settings.reconnect_grace_seconds
+
+    async def started(page: PageClient) -> None:
+        await page.open()
+        await sign_in(page, code)
+        await page.wait_for(lambda: page.button("Start the exam") is not None or current_question(page) is not None,
+                            30, "the instructions or a question")
+        if page.button("Start the exam") is not None:
+            await page.click("Start the exam")
+        await page.wait_for(lambda: current_question(page) is not None, 30, "a question")
+
+    async def go() -> tuple[dict, dict, float]:
+        old = PageClient(server.url)
+        try:
+            await started(old)
+            await old.choose(current_question(old), "A")
+            await old.wait_for(lambda: old.shows("Answer to question 1 saved at"), 30, "question 1 saved")
+            await old.close()  # the socket drops; no beacon
+            both = await asyncio.to_thread(server.wait_for, lambda st: st["pages"] == 1 and st["connected"] == 0,
+                                           "the old page, disconnected")
+            async with PageClient(server.url) as new:
+                await started(new)
+                t0 = asyncio.get_running_loop().time()
+                after = await asyncio.to_thread(
+                    server.wait_for, lambda st: st["pages"] == 1 and st["connected"] == 1,
+                    "the old kernel gone, the new page's kept", timeout=grace / 2)
+                while (await new.fetch(f"api/kernels/{old.kernel_id}")).code != 404:  # shutting down: a moment
+                    assert asyncio.get_running_loop().time() - t0 < grace / 2, "the old kernel is still there"
+                    await asyncio.sleep(0.2)
+                took = asyncio.get_running_loop().time() - t0
+                assert current_question(new) is not None and not new.alert()  # the new page carries on
+                await new.unload()
+            return both, after, took
+        finally:
+            await old.aclose()
+
+    both, after, took = run(go())
+    assert both["pages"] == 1 and after["pages"] == 1 and took < grace / 2, (both, after, took)
+    end = server.wait_for(lambda st: st["pages"] == 0 and st["kernels"] == st["pool_target"]
+                          and st["pool_ready"] == st["pool_target"], "no page and a full warm pool", timeout=120)
+    assert server.kernel_processes() == end["kernels"] == baseline["kernels"], (baseline, end)
+    with course.db.read() as s:
+        assert {k: r.value for k, r in latest_responses(s, sid).items()} == {"tf-hope": "A"}
+
+
 def malformed_frames(page: PageClient) -> list[bytes | str]:
     """Frames no page sends: too few parts, a header that is not JSON, JSON text on a v1 socket.
 
