@@ -39,7 +39,7 @@ from ..errors import ExamBuilderError
 from ..records import identity
 from ..records.states import RatingRole
 from ..rubrics.model import Criterion, Rubric
-from ..ui.widgets import Assist, ChoiceGroup
+from ..ui.widgets import Assist, ChoiceGroup, TextForm
 from .adjudication import AdjudicationRule
 from .queue import Claim, Progress, RatingQueue, open_items
 from .resolution import Decision
@@ -345,14 +345,14 @@ class GraderApp:
         self.assist = Assist()
         self.message = w.HTML()
 
-        self.name = w.Text(description="Your name")
+        # Enter or Sign in sends the name inside the submit message itself: an ipywidgets Text's
+        # value may still be on its way when Enter arrives (fast typing signed "Ben" in as "Be")
+        self.name = TextForm(label="Your name", button="Sign in")
         self.name.add_class("eb-name")
-        self.name.on_msg(self._on_name_key)  # Enter in the box signs in
-        self.sign_in_button = w.Button(description="Sign in", button_style="primary")
-        self.sign_in_button.on_click(lambda _b: self._run(self._sign_in))
+        self.name.on_submit(lambda text: self._run(lambda: self._sign_in(text)))
         self.sign_in_panel = w.VBox([
             w.HTML(f"{heading('Sign in', 'sign-in')}<p>Type your name: every score records who gave it.</p>"),
-            self.name, self.sign_in_button])
+            self.name])
 
         self.item = w.Dropdown(description="Written question", options=[])
         self.start = w.Button(description="Start scoring", button_style="primary")
@@ -424,14 +424,10 @@ class GraderApp:
         self.message.value = f"<div class='eb-error'>{html.escape(str(exc))}</div>"
         self.assist.announce(str(exc))  # said at once, wherever focus is
 
-    def _on_name_key(self, _widget, content, _buffers) -> None:
-        if isinstance(content, dict) and content.get("event") == "submit":
-            self._run(self._sign_in)
-
-    def _sign_in(self) -> None:
-        if self.sign_in_panel.layout.display == "none":  # Enter and a click at once sign in once
+    def _sign_in(self, name: str) -> None:
+        if self.sign_in_panel.layout.display == "none":  # signed in already: a second submit does nothing
             return
-        self.session.sign_in(self.name.value)
+        self.session.sign_in(name)
         self._to_pick()
         self.message.value = f"Signed in as {html.escape(self.session.rater or '')}."
 

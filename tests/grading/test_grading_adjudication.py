@@ -115,8 +115,7 @@ def test_the_coordinator_adjudicates_and_a_third_grader_may_not(gcourse):
     assert "by the coordinator (Carla Coordinator)" in progress_text(ann.progress(), ann.queue.rule)
 
     app = GraderApp(GraderSession(course, kit.EXAM))  # the coordinator at the desk, her name typed her way
-    app.name.value = "carla  coordinator"
-    app.sign_in_button.click()
+    app.name.submit("carla  coordinator")
     app.item.value = item
     app.start.click()
     carla = app.session
@@ -138,8 +137,7 @@ def test_a_coordinator_who_rated_adjudicates_shown_the_other_rating(gcourse):
     n = disagree(course, item, "Carla Coordinator", "Ben Grader")
     assert signed_in(course, "Ben Grader", item).current is None
     app = GraderApp(GraderSession(course, kit.EXAM))  # Carla back at the desk
-    app.name.value = "Carla Coordinator"
-    app.sign_in_button.click()
+    app.name.submit("Carla Coordinator")
     app.item.value = item
     app.start.click()
     carla = app.session

@@ -90,8 +90,7 @@ def test_the_app_says_what_is_left_in_words(gcourse):
     assert "1 waiting for adjudication" in progress_text(Progress(0, 0, 1, 4, 0, 1))
     item, n = busiest_item(gcourse)
     app = GraderApp(GraderSession(gcourse, kit.EXAM))
-    app.name.value = "Ann Grader"
-    app.sign_in_button.click()
+    app.name.submit("Ann Grader")
     app.item.value = item
     app.start.click()
     assert f"{n} of {n} left for you; 0 waiting for a second rating" in app.progress_text.value
@@ -103,8 +102,7 @@ def test_the_app_says_what_is_left_in_words(gcourse):
 def test_keys_outside_the_levels_change_nothing(gcourse, typed):
     item, _n = busiest_item(gcourse)
     app = GraderApp(GraderSession(gcourse, kit.EXAM))
-    app.name.value = "Ann Grader"
-    app.sign_in_button.click()
+    app.name.submit("Ann Grader")
     app.item.value = item
     app.start.click()
     app.keybox.value = typed

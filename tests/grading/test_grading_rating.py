@@ -162,8 +162,7 @@ def test_blind_anonymous_stable_order_and_one_role_per_grader(gcourse):
     # Ben's app: the widgets never hold Ann's score, comment or name
     ben = GraderSession(course, kit.EXAM)
     app = GraderApp(ben)
-    app.name.value = "Ben Grader"
-    app.sign_in_button.click()
+    app.name.submit("Ben Grader")
     app.item.value = item
     app.start.click()
     assert ben.current.anon_id == first.anon_id and ben.current.role == "second"
