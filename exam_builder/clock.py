@@ -13,6 +13,7 @@ The lowest layer: nothing here imports the rest of the program but ``errors``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,6 +52,28 @@ def shown(t: dt.datetime | None, tz: dt.tzinfo | str | None, *, date: bool = Tru
     lt = wall(t, tz)
     fmt = ("%Y-%m-%d " if date else "") + ("%H:%M:%S" if seconds else "%H:%M")
     return f"{lt.strftime(fmt)} {zone_name(lt)}"
+
+
+#: A stored time as a value in a record's details: ``2026-12-06 11:59:36.615525`` or ``2026-12-07T05:00:00``.
+_STORED = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+
+
+def shown_value(value: object, tz: dt.tzinfo | str | None) -> object:
+    """A detail of a record as a person reads it: a stored time (naive UTC text) ``shown`` in the
+    room's zone with seconds; anything else unchanged (the record itself is never rewritten)."""
+    if isinstance(value, str) and _STORED.fullmatch(value.strip()):
+        try:
+            t = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value
+        return shown(t, tz, seconds=True)
+    return value
+
+
+def stamp(t: dt.datetime, tz: dt.tzinfo | str | None) -> str:
+    """A file name's stamp in the room's wall clock (``20261206T065911``), so a file made at 06:59
+    in the room is not named 11:59."""
+    return wall(t, tz).strftime("%Y%m%dT%H%M%S")
 
 
 def zone_name(lt: dt.datetime) -> str:

@@ -47,3 +47,24 @@ def test_every_time_of_day_is_formatted_in_clock_only():
             if FORMATTING.search(line) and not any(ok in line for ok in NOT_SHOWN):
                 offenders.append(f"{path.relative_to(PACKAGE.parent)}:{n}: {line.strip()}")
     assert not offenders, "format times with exam_builder.clock:\n" + "\n".join(offenders)
+
+
+def test_stored_times_inside_a_records_details_are_shown_in_the_rooms_zone():
+    """``audit log`` prints each entry's details: a stored time there (naive UTC text, as JSON keeps
+    it) reads in the room's zone, named, like the entry's own time; other values are left alone."""
+    assert clock.shown_value("2026-12-15 15:04:09.615525", "America/New_York") == "2026-12-15 10:04:09 EST"
+    assert clock.shown_value("2026-12-16T05:00:00", "America/New_York") == "2026-12-16 00:00:00 EST"
+    for other in ("fire alarm", "2026-12-15", 42, None, "2026-12-15 15:04 and later"):
+        assert clock.shown_value(other, "America/New_York") == other
+
+
+def test_a_file_names_stamp_is_the_rooms_wall_clock():
+    assert clock.stamp(WINTER, "America/New_York") == "20261215T100409"
+
+
+def test_an_all_day_window_names_its_zone():
+    from exam_builder.delivery import window
+
+    zone = clock.zone("America/New_York")
+    opens = dt.datetime(2026, 12, 15, 5, 0)  # midnight EST, stored as naive UTC
+    assert window.window_text(opens, opens + dt.timedelta(days=1), zone) == "all day on Tuesday 15 December (EST)"

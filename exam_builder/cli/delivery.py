@@ -196,7 +196,7 @@ def pause(course, sitting_id, reason, actor) -> None:
 
     sit = do_pause(course, sitting_id, current_actor(actor), reason)
     console.print(f"sitting {sitting_id} ({sit.candidate_id}) paused: the clock has stopped; "
-                  f"resume it with `exam-builder sitting resume {sitting_id}`")
+                  f"resume it with `exam-builder sitting resume {sitting_id} --by NAME --reason \"...\"`")
 
 
 @sitting.command("resume")

@@ -457,7 +457,7 @@ def audit_log(course, entity, entity_id, limit) -> None:
             # one line per field whatever an entry holds: an entry stored before the text rule (or
             # written around it) may carry escape sequences, bidi overrides or line breaks that would
             # drive the terminal or fake another entry; each is shown escaped (text.visible)
-            details = ", ".join(f"{k}={v}" for k, v in sorted((e.details or {}).items()))
+            details = ", ".join(f"{k}={clock.shown_value(v, course.zone)}" for k, v in sorted((e.details or {}).items()))
             console.print(f"[bold]#{e.id}[/] {clock.shown(e.at, course.zone, seconds=True)}  {_field(e.actor)}  [cyan]{_field(e.action)}[/] "
                           f"{_field(e.entity)} {_field(e.entity_id)}"
                           + (f"  [italic]why:[/] {_field(e.reason)}" if e.reason else "")

@@ -620,7 +620,8 @@ class ProctorDashboard:
         return self._line(self._button("Pause", self._pause, self.message, "warning"),
                           self._button("Resume", self._resume, self.message, "primary"),
                           w.HTML("<span class='eb-help'>Pause stops this candidate's clock; their screen says the "
-                                 "exam is paused, with your reason, until you resume.</span>"))
+                                 "exam is paused, with your reason (the candidate reads it: nothing private), until you resume."
+                                 "</span>"))
 
     def _pause_room_section(self, label: dict) -> list[w.Widget]:
         """"Pause room" / "Resume room": every open sitting of the chosen room today (a fire alarm)."""
@@ -629,8 +630,8 @@ class ProctorDashboard:
                                         style=label, layout=w.Layout(width="32em"))
         self.pause_room_message = w.HTML()
         return [w.HTML("<h2>Pause a room</h2><p class='eb-help'>Every candidate's clock in the room stops and "
-                       "their screens say the exam is paused, with your reason; Resume room gives each the time "
-                       "they had.</p>"), self.pause_room, self.pause_room_reason,
+                       "their screens say the exam is paused, with your reason (every candidate reads it: nothing "
+                       "private); Resume room gives each the time they had.</p>"), self.pause_room, self.pause_room_reason,
                 self._line(self._button("Pause room", self._pause_room, self.pause_room_message, "warning"),
                            self._button("Resume room", self._resume_room, self.pause_room_message, "primary")),
                 self.pause_room_message]

@@ -838,14 +838,14 @@ def staff_address(course, title: str, port: int, token: str, terminal: bool | No
     """What a standalone staff app says of its address. On a terminal: the address with its token,
     for the person who started it. Otherwise (output sent to a log file, a service manager's
     journal, a shared folder) the token never enters that output: the address with its token is
-    written to ``<course>/.exam-builder/<app>-<port>.url`` (``0600``, in the course's private
+    written to ``<course>/.exam-builder/<command>-<port>.url`` (``grader-8870.url``) (``0600``, in the course's private
     folder) and the line names that file."""
     from ..files import replace_file
 
     url = f"http://127.0.0.1:{port}/"
     if terminal if terminal is not None else sys.stdout.isatty():
         return f"{title}: {url}?token={token}"
-    slug = re.sub(r"[^a-z]+", "-", title.lower()).strip("-")
+    slug = re.sub(r"[^a-z]", "", title.lower().split()[0].split("'")[0])  # the command's name: grader, proctor...
     path = course.private_dir / f"{slug}-{port}.url"
     replace_file(path, f"{url}?token={token}\n", course.root)  # checked: never through a link
     return f"{title}: {url} (the address with its token is in {path}, readable by this account only)"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from .. import clock
 from ..errors import ExamBuilderError
 from ..files import check_owned, place_temp, private_temp
 from ..records import absence, access, audit, ledger
@@ -155,7 +156,7 @@ def _cards_in_place(course, cards: tuple[str, Path]) -> Path:
 
 def cards_path(course, exam: str, room: str) -> Path:
     """Where the seat cards of a room opened now go (``exports/``)."""
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    stamp = clock.stamp(utcnow(), course.zone)
     return course.reports_dir / f"seat-cards-{exam}-{_slug(room)}-{stamp}.html"
 
 

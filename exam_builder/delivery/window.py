@@ -83,7 +83,7 @@ def window_text(opens: dt.datetime | None, closes: dt.datetime | None, zone: dt.
         both = lo.utcoffset() == lc.utcoffset()  # one zone name for both, unless the clocks change between
         return f"{clock.clock_12h(lo, named=not both)} to {clock_12h(lc)} on {day_text(lo.date())}"
     if lo.time() == dt.time(0) and lc.time() == dt.time(0) and lc.date() - lo.date() == dt.timedelta(days=1):
-        return f"all day on {day_text(lo.date())}"
+        return f"all day on {day_text(lo.date())} ({clock.zone_name(lo)})"
     return f"{when_text(opens, zone)} to {when_text(closes, zone)}"
 
 
