@@ -108,7 +108,7 @@ class AdjudicationRule:
         raters = [r for r in raters if r]
         if self.mode == "coordinator":
             named = f" ({_names(self.coordinators)})" if self.coordinators else ""
-            return f"the coordinator{named}, or a member of the hub's coordinators group"
+            return f"the coordinator{named} (or, where staff sign in through JupyterHub, a member of its coordinators group)"
         if self.mode == "senior":
             seniors = [r for r in raters if self.is_senior(r)]
             if seniors:

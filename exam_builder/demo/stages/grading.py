@@ -93,8 +93,8 @@ def run(ctx) -> None:
     coordinator = rule.coordinators[0] if rule.coordinators else "the coordinator"
     console.print(f"who adjudicates: {rule.setup_note()}", highlight=False)
     t = Table(title="Rating written answers (blind, double-rated, adjudicated when too far apart)")
-    for col in ("item", "responses", "ratings by Ana and Ben", "waiting for adjudication",
-                f"adjudications by {coordinator}", "decided"):
+    for col in ("item", "written responses", "ratings by Ana and Ben", "waiting for adjudication",
+                f"adjudications by {coordinator}", "decided (blanks scored 0 included)"):
         t.add_column(col, justify="right" if col != "item" else "left")
     rated = []
     for item, _rubric in items:
