@@ -224,7 +224,8 @@ class CandidateApp(ScreenApp):
     def _show_instructions(self) -> None:
         s = self.session
         n = len(s.form.items)
-        warnings = ", ".join(str(m) for m in sorted(self.course.policy.time_warnings_minutes, reverse=True))
+        marks = [str(m) for m in sorted(self.course.policy.time_warnings_minutes, reverse=True)]
+        warnings = " and ".join([", ".join(marks[:-1]), marks[-1]] if len(marks) > 1 else marks)  # "30 and 5"
         text = (f"{md(s.form.header)}{heading('Before you start', 'instructions')}<ul>"
                 f"<li>You have <b>{s.time_limit_text}</b> for this exam. The clock starts when you press "
                 f"<b>Start the exam</b>, and it keeps running if the page is closed.</li>"
