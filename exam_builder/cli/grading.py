@@ -167,6 +167,16 @@ def ratings(course, exam) -> None:
     console.print(w)
 
 
+def _again(later) -> str:
+    """An absent sitting's later one, as the results' absent line names it ("; sat again: sitting 58"):
+    a coordinator chasing no-shows skips those who came back."""
+    if later is None:
+        return ""
+    if later.status == "submitted":
+        return f"; sat again: sitting {later.id}"
+    return f"; booked again: sitting {later.id}, {later.status.replace('_', ' ')}"
+
+
 @click.command()
 @click.argument("exam")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -179,7 +189,7 @@ def results(course, exam, csv_path, actor, record) -> None:
     """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored)."""
     from ..files import check_owned
     from ..grading.results import competency_names, compute_results, record_outcomes, results_csv, write_atomic
-    from ..records.absence import absent_sittings, settle_course
+    from ..records.absence import absent_sittings, later_sittings, settle_course
 
     if csv_path is not None:
         check_owned(csv_path, course.root)  # before anything is recorded: a refused command changes nothing
@@ -187,9 +197,11 @@ def results(course, exam, csv_path, actor, record) -> None:
     res = compute_results(course, exam)
     console.print(results_table(course, exam, res, competency_names(course, res)))
     with course.db.read() as s:
-        absent = [(a.id, a.candidate_id) for a in absent_sittings(s, exam)]
+        rows = absent_sittings(s, exam)
+        later = later_sittings(s, exam, rows)
+        absent = [(a.id, a.candidate_id, _again(later.get(a.id))) for a in rows]
     if absent:
-        shown = ", ".join(f"{cid} (sitting {sid})" for sid, cid in absent)
+        shown = ", ".join(f"{cid} (sitting {sid}{again})" for sid, cid, again in absent)
         console.print(f"{len(absent)} absent sitting(s), no-shows with no result: {shown}", highlight=False)
     # a score changed outside exam-builder: named, and nothing recorded or written (with --no-record too)
     n = record_outcomes(course, res, current_actor(actor), write=record)

@@ -347,6 +347,7 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
     from ..grading.results import outcomes_in_question
     from ..records import accommodations, ledger
     from ..records.absence import settle_course
+    from ..records.eligibility import evaluate, standing
     from ..records.roster import get_candidate
 
     if confirmation is not None:
@@ -363,6 +364,9 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
         entries = ledger.history(s, candidate, exam)
         limit = accommodations.personal_time_limit(s, course.policy, candidate)
         kinds = sorted({a.kind for a in accommodations.approved(s, candidate)})
+        exams = [exam] if exam else list(dict.fromkeys(e.exam_id for e in entries))
+        standings = [standing(row, x, course.policy)
+                     for x in exams for row in evaluate(s, course.policy, x, candidate_ids=[candidate])]
     console.print(f"{who}; time limit {limit} min" + (f"; approved: {', '.join(kinds)}" if kinds else ""))
     table = _table("sitting", "exam", "seq", "attempt", "form", "status", "opened", "submitted", "confirmation",
                    "limit", "outcome", "void", "tutoring offered / attended")
@@ -377,6 +381,8 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
                       f"{_fmt(e.tutoring_offered_on)} / {_fmt(e.tutoring_attended_on)}"
                       if e.tutoring_offered_on else "-")
     console.print(table if entries else "no sittings yet")
+    for line in standings:  # the eligibility rules themselves (records.eligibility), as of today
+        console.print(escape(line), highlight=False, soft_wrap=True)
     for sid, changed in sorted(in_question.items()):
         console.print(f"[bold red]sitting {sid}: the outcome recorded rests on a score changed outside exam-builder "
                       f"after it was recorded[/] (put the score back, then run `exam-builder results` again):",

@@ -19,6 +19,7 @@ Q7 adjudication by the coordinator (Carla Coordinator)"), from the rating queues
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from ..assembly.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..files import check_owned
 from ..errors import ExamBuilderError
+from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
 from ..records.states import Outcome
 from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
@@ -99,14 +101,17 @@ class Result:
     flags: int = 0
     tampered: list[str] = field(default_factory=list)  # scores changed outside exam-builder (``seal``)
     recorded: str | None = None  # the outcome already in the candidate's record (pass | fail), if any
+    sat_at: dt.datetime | None = None  # when the exam was taken (stored UTC; the report shows the room's date)
+    retake_on: dt.date | None = None  # after a fail: the first day of another attempt (eligibility.retake_on)
 
     @property
     def final(self) -> bool:
         return self.status != PENDING
 
 
-def next_step(policy, passed: bool | None, attempt_no: int) -> str:
-    """What the candidate does next, in the program's words."""
+def next_step(policy, passed: bool | None, attempt_no: int, retake: dt.date | None = None) -> str:
+    """What the candidate does next, in the program's words; ``retake``: the first day of another
+    attempt after a fail (the waiting period, ``records.eligibility.retake_on``)."""
     if passed is None:
         return "waiting for scores"
     if passed:
@@ -115,7 +120,8 @@ def next_step(policy, passed: bool | None, attempt_no: int) -> str:
     if left <= 0:
         return "no attempts left"
     tutoring = "tutoring offered" if policy.tutoring_after_failure == "offered" else "tutoring required first"
-    return f"may retake ({left} left), {tutoring}"
+    when = f" from {retake.isoformat()}" if retake is not None else ""
+    return f"may retake{when} ({left} left), {tutoring}"
 
 
 def _gradebook_scores(conn, assignment: str) -> dict[tuple[str, str], float | None]:
@@ -178,6 +184,7 @@ def compute_results(course, exam: str) -> list[Result]:
             else:
                 passed = total.score + 1e-9 >= m.cut_score
                 status = Outcome.passed if passed else Outcome.failed
+            retake = retake_on(sitting, policy) if passed is False else None
             parts = {"objective": _add(objective), "open_response": _add(open_), "total": total,
                      "competencies": {c: _add(v) for c, v in by_comp.items()}}
             if changed:  # never shown as if real: withheld, every figure of it
@@ -186,9 +193,10 @@ def compute_results(course, exam: str) -> list[Result]:
             r = Result(
                 sitting_id=sitting.id, candidate_id=sitting.candidate_id, candidate_name=cand.name, exam=exam,
                 assignment=form.assignment, attempt_no=sitting.attempt_no, cut_score=m.cut_score, status=status,
-                next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no),
+                next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no, retake),
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
-                recorded=str(sitting.outcome) if sitting.outcome else None, **parts)
+                recorded=str(sitting.outcome) if sitting.outcome else None,
+                sat_at=sitting.started_at or sitting.opened_at, retake_on=retake, **parts)
             if changed and r.recorded:
                 r.next_step = f"{TAMPERED_STEP}; {recorded_before_change(r)}"
             results.append(r)
@@ -286,6 +294,8 @@ def render_report(course, result: Result, exam_title: str) -> str:
         rounding_note=sr.rounding_note(result.cut_score, result.total),
         figure=sr.figure(table), alt=sr.alt_text(table),
         attempts_left=max(0, course.policy.max_attempts - result.attempt_no),
+        sat_on=clock.wall(result.sat_at, course.zone).date().isoformat() if result.sat_at else None,
+        retake_on=result.retake_on.isoformat() if result.retake_on else None,
         tutoring=course.policy.tutoring_after_failure,
     )
 

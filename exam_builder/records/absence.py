@@ -131,6 +131,19 @@ def absent_sittings(session: Session, exam_id: str) -> list[Sitting]:
     return sittings_q.select_absent(session, exam_id)
 
 
+def later_sittings(session: Session, exam_id: str, absent: list[Sitting]) -> dict[int, Sitting]:
+    """absent sitting -> a later sitting of the candidate's for the exam that is not absent (one they
+    sat, else the latest booked), for results: a no-show who came back is not one who is missing."""
+    later = sittings_q.select_sittings_of_candidates(session, exam_id, {a.candidate_id for a in absent})
+    out = {}
+    for a in absent:
+        after = [s for s in later if s.candidate_id == a.candidate_id and s.seq > a.seq
+                 and s.status != SittingStatus.absent]
+        if after:  # one they sat, else the latest booked
+            out[a.id] = next((s for s in after if s.status == SittingStatus.submitted), after[-1])
+    return out
+
+
 def settle_course(course, now: dt.datetime | None = None, exam_id: str | None = None) -> list[int]:
     """``settle`` in a transaction of its own, with the course's policy and room time zone; the sittings changed."""
     zone = zone_named(course.delivery_settings.timezone)

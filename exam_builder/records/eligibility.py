@@ -5,6 +5,10 @@ attempts used up (an absent sitting, a no-show, uses one only when ``absent_coun
 says so), a result still pending (never for an absent sitting: it has no result to wait for), the waiting period after a failed attempt and,
 where the program requires it, tutoring first. The ledger asks this module before it opens a
 sitting, and the coordinator sees the same reasons in ``exam-builder eligibility EXAM``.
+
+``retake_on`` is the one place the waiting period is counted (eligibility, results' next step and
+the score report); ``standing`` is the one sentence of a candidate's standing (``exam-builder
+attempts``, the demo).
 """
 from __future__ import annotations
 
@@ -57,11 +61,21 @@ class Eligibility:
     late_or_absent: list[str] = field(default_factory=list)  # "2.1", "3.3", ...
     participation: Participation | None = None
     barriers: list[Barrier] = field(default_factory=list)  # one per reason, in the same order
+    sat_before: bool = False  # any attempt counted (the standing says "again")
+    last_failed: bool = False  # the latest counted attempt failed (tutoring follows it)
+    tutoring_offered_on: dt.date | None = None  # tutoring after that failed attempt
+    tutoring_attended_on: dt.date | None = None
 
 
 def sitting_date(sitting: Sitting) -> dt.date:
     """The day an attempt was taken (started, else opened)."""
     return (sitting.started_at or sitting.opened_at).date()
+
+
+def retake_on(sitting: Sitting, policy: ProgramPolicy) -> dt.date:
+    """The first day a candidate may sit again after this failed attempt: the waiting period,
+    counted from the day it was taken."""
+    return sitting_date(sitting) + dt.timedelta(days=policy.waiting_period_days)
 
 
 def counts_as_attempt(sitting: Sitting, policy: ProgramPolicy) -> bool:
@@ -98,11 +112,8 @@ def evaluate(
     for s in sittings_q.select_sittings_of_candidates(session, exam_id, ids):
         if s.id not in ignored:
             sittings.setdefault(s.candidate_id, []).append(s)
-    attended = {
-        t.sitting_id
-        for t in tutoring_q.select_tutoring(session, ids, exam_id)
-        if t.attended_on is not None
-    }
+    tutoring = {t.sitting_id: t for t in tutoring_q.select_tutoring(session, ids, exam_id)}
+    attended = {sid for sid, t in tutoring.items() if t.attended_on is not None}
 
     result = []
     for cand in candidates:
@@ -115,6 +126,7 @@ def evaluate(
         counted = [s for s in sittings.get(cand.id, []) if counts_as_attempt(s, policy)]
         used = len(counted)
         next_allowed = None
+        last_failed, tutor = False, None
         passed = [s for s in counted if s.outcome == Outcome.passed]
         if passed:
             reasons.append(f"already passed (attempt {passed[0].attempt_no} on {sitting_date(passed[0])})")
@@ -129,7 +141,8 @@ def evaluate(
                 barriers.append(Barrier.pending)
             last = counted[-1] if counted else None
             if last is not None and last.outcome == Outcome.failed:
-                wait_until = sitting_date(last) + dt.timedelta(days=policy.waiting_period_days)
+                last_failed, tutor = True, tutoring.get(last.id)
+                wait_until = retake_on(last, policy)
                 if today < wait_until:
                     reasons.append(f"waiting period after a failed attempt: not before {wait_until.isoformat()}")
                     barriers.append(Barrier.waiting)
@@ -149,8 +162,41 @@ def evaluate(
             late_or_absent=modules,
             participation=homework.get(cand.id),
             barriers=barriers,
+            sat_before=bool(counted),
+            last_failed=last_failed,
+            tutoring_offered_on=tutor.offered_on if tutor else None,
+            tutoring_attended_on=tutor.attended_on if tutor else None,
         ))
     return result
+
+
+def standing(row: Eligibility, exam_id: str, policy: ProgramPolicy) -> str:
+    """A candidate's standing for an exam in one line: whether and when they may sit (again),
+    attempts left, tutoring ("may sit cps again: not before 2026-12-20 (waiting period after a
+    failed attempt); 2 attempts left; tutoring offered 2026-12-06, not yet attended")."""
+    head = f"may sit {exam_id}" + (" again" if row.sat_before else "") + ": "
+    if row.eligible:
+        head += "yes"
+    else:
+        others = [r for b, r in zip(row.barriers, row.reasons) if b != Barrier.waiting]
+        if Barrier.waiting in row.barriers:
+            head += f"not before {row.next_allowed_on.isoformat()} (waiting period after a failed attempt)"
+            head += "".join(f"; {r}" for r in others)
+        else:
+            head += "no (" + "; ".join(others) + ")"
+    parts = [head]
+    if Barrier.passed not in row.barriers:
+        parts.append(f"{row.attempts_left} attempt{'s' if row.attempts_left != 1 else ''} left")
+    if row.last_failed:
+        tutoring = "tutoring " + ("required, " if policy.tutoring_after_failure == "required" else "")
+        if row.tutoring_offered_on is None:
+            tutoring += "not offered yet"
+        else:
+            tutoring += f"offered {row.tutoring_offered_on.isoformat()}, " + (
+                f"attended {row.tutoring_attended_on.isoformat()}" if row.tutoring_attended_on
+                else "not yet attended")
+        parts.append(tutoring)
+    return "; ".join(parts)
 
 
 def write_eligibility_csv(path, rows: list[Eligibility], root) -> None:

@@ -28,6 +28,8 @@ def test_next_step_follows_the_program_rules():
     assert next_step(p, None, 1) == "waiting for scores"
     strict = ProgramPolicy(max_attempts=2, tutoring_after_failure="required")
     assert next_step(strict, False, 1) == "may retake (1 left), tutoring required first"
+    import datetime as dt
+    assert next_step(strict, False, 1, dt.date(2026, 12, 20)) == "may retake from 2026-12-20 (1 left), tutoring required first"
 
 
 def test_results_are_pending_until_every_score_is_given(gcourse, manifests):
@@ -67,7 +69,8 @@ def test_final_results_add_up_pass_or_fail_and_are_recorded(gcourse, manifests):
         assert abs(sum(p.score for p in r.competencies.values()) - r.total.score) < 1e-9
         assert set(r.competencies) == {"peer-support", "in-but-not-of", "change-agent"}
         assert r.status == ("pass" if r.total.score >= r.cut_score else "fail")
-        assert r.next_step == ("certified" if r.status == "pass" else "may retake (2 left), tutoring offered")
+        assert r.next_step == ("certified" if r.status == "pass" else "may retake from "
+                               f"{r.retake_on.isoformat()} (2 left), tutoring offered")
     assert record_outcomes(gcourse, res, "coordinator") == 6
     with gcourse.db.read() as s:
         outcomes = dict(s.execute(select(Sitting.id, Sitting.outcome)).all())
@@ -331,3 +334,33 @@ def test_feedback_pdf_prints_one_private_pdf_per_candidate(gcourse, manifests):
         others = {f"Sample-cand00{i}" for i in range(1, 7)} - {"Sample-" + cand}
         assert not any(o in text for o in others)
     assert not any((gcourse.root / ".exam-builder" / "scratch").iterdir())  # the printing folder is gone
+
+
+def test_a_failed_candidates_next_step_and_report_give_the_waiting_period_and_the_exam_date(gcourse, tmp_path):
+    """`results`, the score report and `attempts` (the eligibility rules) name the same first day of
+    another attempt; the report says the day the exam was sat, in the room's time zone."""
+    import datetime as dt
+
+    runner = CliRunner(env={"COLUMNS": "200"})
+    course = ["--course", str(gcourse.root)]
+    assert runner.invoke(cli, [*course, "grade", "cps", "--by", "staff"]).exit_code == 0
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item, levels=lambda r: {c.id: 0 for c in r.criteria})  # every written answer 0
+    with gcourse.db.transaction() as s:  # sat late in the evening in New York: already the next day in UTC
+        for sit in s.execute(select(Sitting)).scalars():
+            sit.started_at = dt.datetime(2026, 12, 7, 2, 30)
+    out = tmp_path / "results.csv"
+    res = runner.invoke(cli, [*course, "results", "cps", "--csv", str(out), "--by", "staff"])
+    assert res.exit_code == 0, res.output
+    failed = [row for row in csv.DictReader(out.open()) if row["result"] == "fail"]
+    assert failed, "no candidate failed"
+    row = failed[0]
+    standing = runner.invoke(cli, [*course, "attempts", row["candidate"], "--exam", "cps"]).output
+    when = re.search(r"may sit cps again: not before (\d{4}-\d\d-\d\d) \(waiting period", standing).group(1)
+    assert row["next_step"] == f"may retake from {when} (2 left), tutoring offered"
+    assert runner.invoke(cli, [*course, "feedback", "cps"]).exit_code == 0
+    page = (gcourse.feedback_path(row["candidate"], row["form"]) / f"{row['form']}.html").read_text()
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "exam taken on 2026-12-06" in words  # the room's date (America/New_York), not UTC's 12-07
+    assert f"You can take the exam again from {when}, after the waiting period (2 attempts left)." in words

@@ -229,3 +229,16 @@ def test_a_no_show_is_absent_in_the_report_and_results_not_pending(gcourse, tmp_
                                                    catch_exceptions=False).output
     assert f"1 absent sitting(s), no-shows with no result: c099 (sitting {sid})" in out
     assert "c099" not in out.split("absent sitting(s)")[0]  # not a row of the results table
+    # they come back: booked again, then sat again; the coordinator chasing no-shows sees who came back
+    [again] = [o.sitting_id for o in ops.open_sittings(gcourse, kit.EXAM, "R1", "coordinator-lee", ["c099"],
+                                                        write_cards=False).opened]
+    run = lambda: CliRunner(env={"COLUMNS": "200"}).invoke(  # noqa: E731
+        cli, ["--course", str(gcourse.root), "results", kit.EXAM, "--no-record"], catch_exceptions=False).output
+    assert f"c099 (sitting {sid}; booked again: sitting {again}, scheduled)" in run()
+    ops.void(gcourse, again, "coordinator-lee", "wrong room")
+    from exam_builder.records.models import Form, Sitting
+
+    with gcourse.db.read() as s:
+        assignment = s.get(Form, s.get(Sitting, again).form_id).assignment
+    sat = kit.add_sitting(gcourse, "c099", assignment, {}, {}, attempt=3)  # what delivery leaves of a sitting
+    assert f"c099 (sitting {sid}; sat again: sitting {sat})" in run()

@@ -88,6 +88,13 @@ def test_attempts_void_and_tutoring_commands(rcourse, monkeypatch):
     assert out.exit_code == 0
     for text in ("Ada Ashgrove", "fail", "voided", "fire alarm", dt.date.today().isoformat()):
         assert text in out.output, text
+    # then their standing, by the eligibility rules (the course's policy: 14 days' wait after a fail)
+    today = dt.date.today()
+    assert (f"may sit {EXAM} again: not before {(today + dt.timedelta(days=14)).isoformat()} (waiting period after "
+            f"a failed attempt); 2 attempts left; tutoring offered {today.isoformat()}, attended {today.isoformat()}"
+            ) in out.output, out.output
+    out = _run(rcourse, "attempts", "c2", "--exam", EXAM)
+    assert "no sittings yet" in out.output and f"may sit {EXAM}: yes; 3 attempts left" in out.output, out.output
     out = _run(rcourse, "attempts", "nobody")
     assert out.exit_code == 1 and "no candidate 'nobody'" in out.output
     with rcourse.db.read() as s:

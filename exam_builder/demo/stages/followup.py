@@ -11,12 +11,9 @@ Reads ``ctx.state["results"]`` (grading stage).
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from rich.table import Table
 
 from ...analysis.items import analyse, pooled_facility
-from ...records.eligibility import evaluate
 from ...records.states import Outcome
 
 
@@ -49,11 +46,7 @@ def run(ctx) -> None:
     if failed:
         who = failed[0].candidate_id
         console.print(f"\n[bold]A candidate who did not pass:[/] exam-builder attempts {who}")
-        _invoke(ctx, "attempts", who, "--exam", exam)
-        with course.db.read() as s:
-            (row,) = evaluate(s, course.policy, exam, candidate_ids=[who], today=dt.date.today())
-        console.print(f"may sit {exam} again today: {'yes' if row.eligible else 'no'}; "
-                      + ("; ".join(row.reasons) or "-"))
+        _invoke(ctx, "attempts", who, "--exam", exam)  # ends with their standing (records.eligibility.standing)
 
     console.print("\n[bold]The audit trail:[/] exam-builder audit verify")
     _invoke(ctx, "audit", "verify")
