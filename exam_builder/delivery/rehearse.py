@@ -613,8 +613,8 @@ async def _browser_candidate(run: CandidateRun, url: str, questions: int, save_d
                 await page.get_by_role("button", name="Sign in").wait_for()
                 run.reload_sign_in = time.perf_counter() - t0
                 await sign_in()
-                n += 1
-                continue  # the app opens the first question not answered
+                # the app returns to the question the candidate was on (the page kept it)
+                await page.get_by_role("heading", name=re.compile(rf"^Question {n} of \d+\b")).wait_for()
             if n < questions:
                 await page.get_by_role("button", name="Next ▶").click()
             n += 1

@@ -127,7 +127,8 @@ def test_proctor_view_tells_the_states_apart_and_marks_late_and_idle(dcourse, fo
     writer.answer("tf-hope", "A")
     dash.refresh()
     assert [r.state for r in dash.rows] == ["not_arrived", "signed_in", "writing"]
-    assert totals(dash.rows) == {"not_arrived": 1, "signed_in": 1, "writing": 1, "submitted": 0, "voided": 0,
+    assert totals(dash.rows) == {"not_arrived": 1, "signed_in": 1, "writing": 1, "paused": 0, "on_break": 0,
+                                 "submitted": 0, "voided": 0,
                                  "absent": 0}
     text = [c.children[0].children[0].value for c in dash.cards.children]
     assert "Not arrived" in text[0] and "Late by 30 min" in text[0]
