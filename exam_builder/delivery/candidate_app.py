@@ -433,21 +433,19 @@ class CandidateApp(ScreenApp):
             self._pending_handle.cancel()
             self._pending_handle = None
         pending, self._pending = self._pending, {}
-        saved = False
         for item_id, text in list(pending.items()):
             number = self.session.form.item(item_id).number
             held = self.session.answer_of(item_id)  # what the session holds: no copy, no database read
             try:
                 if held is None or held.value != text:  # the same text again (a resent draft) adds no row
                     self.session.answer(item_id, text)
-                    saved = True
             except SittingPaused:  # kept (here and in the page's drafts) for when the clock runs again
                 self._pending = {**pending, **self._pending}
                 raise
             del pending[item_id]
             self.drafts.confirm(number, text)
             self._saved(f"Answer to question {number}")
-        if saved and hasattr(self, "navigator"):  # an answered mark can change; an unchanged list sends nothing
+        if pending and hasattr(self, "navigator"):
             self._refresh_nav()
 
     def _on_flag(self, it: ItemView, change) -> None:
