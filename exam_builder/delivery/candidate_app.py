@@ -289,14 +289,14 @@ class CandidateApp(ScreenApp):
         saved = 0
         if self._finished or self.session.form is None or self.session.receipt_only:
             return saved
-        answers = self.session.answers()
         for number, draft in sorted(kept.items()):
             if not 1 <= number <= len(self.session.form.items):
                 continue
             it = self.session.form.items[number - 1]
             if it.objective:
                 continue
-            held = (answers[it.item_id].value or "") if it.item_id in answers else ""
+            a = self.session.answer_of(it.item_id)
+            held = (a.value or "") if a is not None else ""
             text = draft["text"]
             if text != held and (live or draft.get("base", "") == held):
                 self.session.answer(it.item_id, text)
@@ -330,7 +330,7 @@ class CandidateApp(ScreenApp):
         note = kind_for(it.kind).question_note  # "select all that apply": said in words, and in the group's name
         if note:
             question.append(w.HTML(f"<p><b>{html.escape(note[:1].upper() + note[1:])}.</b></p>"))
-        saved = self.session.answers().get(it.item_id)
+        saved = self.session.answer_of(it.item_id)
         self._loading = True
         try:
             if it.objective:
@@ -436,7 +436,7 @@ class CandidateApp(ScreenApp):
         pending, self._pending = self._pending, {}
         for item_id, text in list(pending.items()):
             number = self.session.form.item(item_id).number
-            held = self.session.answers().get(item_id)
+            held = self.session.answer_of(item_id)  # what the session holds: no copy, no database read
             try:
                 if held is None or held.value != text:  # the same text again (a resent draft) adds no row
                     self.session.answer(item_id, text)

@@ -102,8 +102,8 @@ class ServerSettings(Configurable):
                                      "when the free memory cannot hold the pool.").tag(config=True)
     reconnect_grace_seconds = Float(120.0, help="How long a page's kernel waits for its websocket to come "
                                                 "back (a network drop) before it is shut down.").tag(config=True)
-    unconnected_grace_seconds = Float(30.0, help="How long a served page may take to connect before its "
-                                                 "kernel is shut down.").tag(config=True)
+    unconnected_grace_seconds = Float(120.0, help="How long a served page may take to connect before its "
+                                                  "kernel is shut down.").tag(config=True)
     refill_quiet_seconds = Float(3.0, help="The pool is refilled only after arrivals pause this long "
                                            "(or at once when it is empty).").tag(config=True)
     cull_interval_seconds = Float(5.0, help="How often kernels of closed pages are looked for.").tag(config=True)

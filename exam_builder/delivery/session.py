@@ -529,6 +529,10 @@ class CandidateSession:
     def answers(self) -> dict[str, Answer]:
         return dict(self._answers)
 
+    def answer_of(self, item_id: str) -> Answer | None:
+        """The latest answer to one item as this session holds it (no copy of the others, no database read)."""
+        return self._answers.get(item_id)
+
     def navigator(self) -> list[NavEntry]:
         out = []
         for it in self.form.items:
