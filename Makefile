@@ -30,7 +30,7 @@ node-deps: system-deps
 
 ## Every test: unit, corpus, property, nbgrader round trips, PostgreSQL, browser and JupyterHub tests.
 test: $(STAMP) system-deps node-deps
-	PATH="$(CURDIR)/.cache/node/node_modules/.bin:$$PATH" bash scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --timeout 900 $(PYTEST_ARGS)
+	PATH="$(CURDIR)/.cache/node/node_modules/.bin:$$PATH" bash scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --timeout 900 --durations=25 $(PYTEST_ARGS)
 
 ## Every benchmark, with its figures (BENCH_ARGS=--smoke: each at a small size, to see it works).
 benchmarks: $(STAMP)

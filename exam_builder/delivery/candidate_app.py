@@ -434,6 +434,7 @@ class CandidateApp(ScreenApp):
             self._pending_handle.cancel()
             self._pending_handle = None
         pending, self._pending = self._pending, {}
+        saved = bool(pending)
         for item_id, text in list(pending.items()):
             number = self.session.form.item(item_id).number
             held = self.session.answer_of(item_id)  # what the session holds: no copy, no database read
@@ -446,7 +447,7 @@ class CandidateApp(ScreenApp):
             del pending[item_id]
             self.drafts.confirm(number, text)
             self._saved(f"Answer to question {number}")
-        if pending and hasattr(self, "navigator"):
+        if saved and hasattr(self, "navigator"):  # a typed answer's ✓ shows at once, not on the next move
             self._refresh_nav()
 
     def _on_flag(self, it: ItemView, change) -> None:

@@ -146,6 +146,21 @@ def test_an_answer_from_a_taken_over_app_is_refused_with_the_message(dcourse, fo
         assert s.execute(select(Response).where(Response.sitting_id == sid)).first() is None
 
 
+def test_a_typed_answer_is_marked_answered_in_the_question_list_once_saved(dcourse, form_id):
+    """The ✓ of a written answer shows when the save lands, not only after the next move."""
+    formkit.add_sitting(dcourse, "c004", "APPS-TYPE", form_id)
+    app = CandidateApp(dcourse)
+    app.code.submit("APPS-TYPE")
+    button(app.root, "Yes, this is me").click()
+    button(app.root, "Start the exam").click()
+    written = next(it for it in app.session.form.items if not it.objective)
+    app._go(written.number)
+    box = next(x for x in walk(app.body) if isinstance(x, w.Textarea))
+    box.value = "I would listen first."  # no event loop here: the save runs at once
+    entry = next(e for e in app.navigator.entries if e["n"] == written.number)
+    assert entry["answered"] is True
+
+
 # -- one time: a used code opens nothing but its receipt ----------------------------------------------
 def test_a_voided_sittings_code_is_refused_without_the_name_or_id(dcourse, form_id):
     sid = formkit.add_sitting(dcourse, "c004", "USED-CODE", form_id)
