@@ -325,6 +325,7 @@ ALLOWED = {
     ("delivery/rehearse.py", "shutil.rmtree(where, ignore_errors=True)"): "the rehearsal's own temporary folder",
     ("delivery/server.py", "source_file(page_dir, self.kernel_id).write_text("): "the server's own temporary folder",
     ("delivery/server.py", "source_file(page_dir, kernel_id).unlink("): "the server's own temporary folder",
+    ("delivery/server.py", "released_file(page_dir, kernel_id).unlink("): "the server's own temporary folder",
     ("delivery/server.py", 'tempfile.mkdtemp(prefix="exam-builder-pages-")'): "a new folder of the system's",
     ("delivery/server.py", "shutil.rmtree(page_dir, ignore_errors=True)"): "the server's own temporary folder",
     ("delivery/server.py", "os.chmod(page_dir, 0o700)"): "the server's own temporary folder",

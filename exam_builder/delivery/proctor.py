@@ -619,9 +619,8 @@ class ProctorDashboard:
     def _pause_line(self) -> w.HBox:
         return self._line(self._button("Pause", self._pause, self.message, "warning"),
                           self._button("Resume", self._resume, self.message, "primary"),
-                          w.HTML("<span class='eb-help'>Pause stops this candidate's clock; their screen says the "
-                                 "exam is paused, with your reason (the candidate reads it: nothing private), until you resume."
-                                 "</span>"))
+                          w.HTML("<span class='eb-help'>Pause stops this candidate's clock until you resume; they "
+                                 "read your reason.</span>"))
 
     def _pause_room_section(self, label: dict) -> list[w.Widget]:
         """"Pause room" / "Resume room": every open sitting of the chosen room today (a fire alarm)."""
