@@ -19,7 +19,7 @@ from exam_builder.assembly.assemble import assemble
 from exam_builder.assembly.blueprint import Blueprint
 from exam_builder.assembly.synthetic import COMPETENCIES, synthetic_bank, write_bank
 from exam_builder.bank import Kind, load_bank
-from exam_builder.policy import ProgramPolicy
+from exam_builder.settings.policy import ProgramPolicy
 
 BAR_SECONDS = 2.0
 RUNS = 5

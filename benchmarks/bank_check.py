@@ -22,6 +22,7 @@ import nbformat
 
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.bank import notebook_files
+from exam_builder.assembly.blueprint import check_blueprint
 from exam_builder.bank.check import check
 from exam_builder.course import Course
 
@@ -50,7 +51,7 @@ def main() -> int:
                     nbformat.read(str(f), as_version=4)
             baseline.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            report = check(course)
+            report = check(course, blueprint_check=check_blueprint)
             work.append(time.perf_counter() - t0)
         if report.checked["items"] != size or report.errors:
             print(f"the check did not read the {size}-item bank cleanly: {report.summary()}")

@@ -5,7 +5,9 @@ nbgrader does) and opens the one database. Its folders come from nbgrader's own
 ``CourseDirectory`` (``c.CourseDirectory.submitted_directory``, ``directory_structure``, ...),
 so exam-builder and nbgrader's apps always agree on where things are. Every settings object
 (``ProgramPolicy``, ``GradingSettings``, ``DeliverySettings``, ``ProctorSettings``,
-``ServerSettings``, ``BankSettings``) is read once from the same config and hung on the course.
+``ServerSettings``, ``BankSettings``: ``exam_builder.settings``) is read once from the same config
+and hung on the course. Layer 2 (docs/architecture.md): it imports the settings and the records'
+database, nothing of assembly, delivery or grading.
 """
 from __future__ import annotations
 
@@ -15,48 +17,27 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from traitlets.config import Config, Configurable
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from .errors import ExamBuilderError
-from .policy import ProgramPolicy
+from .settings import (
+    BankSettings,
+    DeliverySettings,
+    GradingSettings,
+    ProctorSettings,
+    ProgramPolicy,
+    ServerSettings,
+)
 
 if TYPE_CHECKING:
     from nbgrader.coursedir import CourseDirectory
 
-    from .bank.settings import BankSettings
-    from .delivery.proctor import ProctorSettings
-    from .delivery.server import ServerSettings
-    from .delivery.settings import DeliverySettings
-    from .grading.settings import GradingSettings
     from .records.db import Database
 
 DEFAULT_DB_URL = "sqlite:///gradebook.db"
-
-#: Every settings class of exam-builder (a traitlets ``Configurable`` read from
-#: ``nbgrader_config.py`` as ``c.<Class>.<name>``), by the ``Course`` property that holds it.
-#: The reference (``scripts/docs_reference.py``) and ``tests/test_docs.py`` read this too.
-SETTINGS = {
-    "policy": "exam_builder.policy:ProgramPolicy",
-    "grading_settings": "exam_builder.grading.settings:GradingSettings",
-    "delivery_settings": "exam_builder.delivery.settings:DeliverySettings",
-    "proctor_settings": "exam_builder.delivery.proctor:ProctorSettings",
-    "server_settings": "exam_builder.delivery.server:ServerSettings",
-    "bank_settings": "exam_builder.bank.settings:BankSettings",
-}
-
-
-def settings_class(prop: str) -> type[Configurable]:
-    """The class of one ``SETTINGS`` entry, imported only when needed (the server's is slow to import)."""
-    import importlib
-
-    module, name = SETTINGS[prop].split(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def settings_classes() -> dict[str, type[Configurable]]:
-    """Every class of ``SETTINGS``, by property."""
-    return {prop: settings_class(prop) for prop in SETTINGS}
+#: The file that makes a folder of ``source/`` an exam (its blueprint, read by ``assembly.blueprint``).
+BLUEPRINT_FILE = "blueprint.yaml"
 
 
 #: nbgrader_config.py holds a few settings (the sample course's is 2 KB).
@@ -99,27 +80,24 @@ class Course:
         return ProgramPolicy(config=self.config)
 
     @cached_property
-    def grading_settings(self) -> "GradingSettings":
-        return self._settings("grading_settings")
+    def grading_settings(self) -> GradingSettings:
+        return GradingSettings(config=self.config)
 
     @cached_property
-    def delivery_settings(self) -> "DeliverySettings":
-        return self._settings("delivery_settings")
+    def delivery_settings(self) -> DeliverySettings:
+        return DeliverySettings(config=self.config)
 
     @cached_property
-    def proctor_settings(self) -> "ProctorSettings":
-        return self._settings("proctor_settings")
+    def proctor_settings(self) -> ProctorSettings:
+        return ProctorSettings(config=self.config)
 
     @cached_property
-    def server_settings(self) -> "ServerSettings":
-        return self._settings("server_settings")
+    def server_settings(self) -> ServerSettings:
+        return ServerSettings(config=self.config)
 
     @cached_property
-    def bank_settings(self) -> "BankSettings":
-        return self._settings("bank_settings")
-
-    def _settings(self, name: str):
-        return settings_class(name)(config=self.config)
+    def bank_settings(self) -> BankSettings:
+        return BankSettings(config=self.config)
 
     @cached_property
     def zone(self) -> "dt.tzinfo":
@@ -256,6 +234,19 @@ class Course:
         """Staff-side outputs: keys, form comparisons, seat cards, results (never in git)."""
         return self.root / "exports"
 
+    def exports_dir(self, exam: str) -> Path:
+        """One exam's staff-side outputs: ``exports/<exam>/`` (keys, form comparisons, results, score reports)."""
+        return self.reports_dir / exam
+
+    def report_dir(self, exam: str) -> Path:
+        """Where the program's report of an exam is written: ``reports/out/<exam>/`` (``exam-builder report``,
+        the coordinator's desk, the demo)."""
+        return self.root / "reports" / "out" / exam
+
+    def blueprint_path(self, exam: str) -> Path:
+        """An exam's blueprint: ``source/<exam>/blueprint.yaml``."""
+        return self.exam_dir(exam) / BLUEPRINT_FILE
+
     @property
     def practice_dir(self) -> Path:
         """Practice sets (``practice/<name>.json``): practice items with their keys, for the practice app."""
@@ -268,8 +259,6 @@ class Course:
     # -- exams ------------------------------------------------------------------------
     def exams(self) -> list[str]:
         """The exams of the course: the folders of ``source/`` that hold a blueprint."""
-        from .assembly.blueprint import BLUEPRINT_FILE
-
         if not self.source_dir.is_dir():
             return []
         return sorted(p.name for p in self.source_dir.iterdir() if (p / BLUEPRINT_FILE).is_file())

@@ -1,7 +1,7 @@
 """Write docs/reference.md: every command with its options, and every setting, from the code itself.
 
 The commands come from the click group (``exam_builder.cli.cli``), the settings from the traitlets
-classes the course reads (``exam_builder.course.SETTINGS``), so the reference cannot drift from
+classes the course reads (``exam_builder.settings.SETTINGS``), so the reference cannot drift from
 the code: ``tests/test_docs.py`` fails when docs/reference.md is not what this script writes.
 
     python scripts/docs_reference.py          # rewrite docs/reference.md
@@ -39,9 +39,9 @@ def option_names(opt: click.Option) -> list[str]:
 
 def settings() -> Iterator[tuple[type, str, object]]:
     """(class, name, trait) of every ``config=True`` trait of exam-builder's settings classes."""
-    from exam_builder.course import settings_classes
+    from exam_builder.settings import SETTINGS
 
-    for cls in settings_classes().values():
+    for cls in SETTINGS.values():
         for name, trait in sorted(cls.class_traits(config=True).items()):
             yield cls, name, trait
 

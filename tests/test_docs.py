@@ -2,7 +2,7 @@
 
 After datasette's tests/test_docs.py: the lists come from the code, never from this file. Every
 command and subcommand of the click group, every option of each, and every ``config=True``
-setting of exam-builder's settings classes (``exam_builder.course.SETTINGS``) must appear in
+setting of exam-builder's settings classes (``exam_builder.settings.SETTINGS``) must appear in
 README.md or docs/*.md in code form (`exam-builder sitting open EXAM --room R`,
 `c.ProgramPolicy.max_attempts`); every such mention must name a command, option or setting that
 exists; and docs/reference.md must be what ``scripts/docs_reference.py`` writes.
@@ -19,7 +19,7 @@ import pytest
 from traitlets.config import Configurable
 
 from exam_builder.cli import cli
-from exam_builder.course import settings_classes
+from exam_builder.settings import SETTINGS as SETTINGS_CLASSES
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -156,7 +156,7 @@ def _configurables() -> dict[str, type[Configurable]]:
             yield from subclasses(sub)
 
     found = {c.__name__: c for c in subclasses(Configurable) if c.__module__.startswith("nbgrader.")}
-    return {**found, **{c.__name__: c for c in settings_classes().values()}}
+    return {**found, **{c.__name__: c for c in SETTINGS_CLASSES.values()}}
 
 
 def test_every_documented_setting_exists():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from rich.table import Table
 
-from ..assembly.manifest import grade_ids
+from ..model.manifest import grade_ids
 from ..assembly.forms import require_forms
 from ..kinds import kind_for
 from ..records.queries import sittings as sittings_q

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..records.states import INDEPENDENT_ROLES, RatingRole
+from ..model.states import INDEPENDENT_ROLES, RatingRole
 
 MIN_N = 30
 

@@ -24,15 +24,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import clock
 from ..assembly.forms import require_forms
-from ..assembly.manifest import Manifest, grade_ids
+from ..model.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..files import check_owned
 from ..records.absence import settle_course
 from ..records.models import Candidate, Exam, Sitting
 from ..records.queries import accommodations as accommodations_q, candidates as candidates_q, item_scores as item_scores_q
 from ..records.queries import ratings as ratings_q, responses as responses_q, sittings as sittings_q, tutoring as tutoring_q
-from ..records.states import INDEPENDENT_ROLES, Outcome, SittingStatus
-from ..reports.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
+from ..model.states import INDEPENDENT_ROLES, Outcome, SittingStatus
+from ..grading.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
 from . import psychometrics as pm
 
 #: Ratings decided from two ratings per response: a rater pair is the two raters of one response.

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from ..bank import Bank, Item, Kind
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
-from ..policy import ProgramPolicy
-from ..rubrics.model import Rubric
+from ..settings.policy import ProgramPolicy
+from ..model.rubric import Rubric
 from .blueprint import Blueprint, category, eligible_items, expected_p
-from .manifest import LABELS, Manifest, ManifestItem
+from ..model.item import LABELS
+from ..model.manifest import Manifest, ManifestItem
 
 Cat = tuple[str, Kind]
 ATTEMPTS_PER_FORM = 40

@@ -32,18 +32,28 @@ from ..bank import Bank, Item, Kind, Status
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..kinds import all_kinds, kind_for
 from ..numbers import NumberError, fmt, in_range as within, percentage
-from ..policy import ProgramPolicy
-from ..rubrics.model import (MAX_COUNT, MAX_ITEM_POINTS, Ident, Line, OutOfRange, Rubric, YesNo, line_of, number,
-                             pydantic_problems, whole)
+from ..settings.policy import ProgramPolicy
+from ..model.rubric import (
+    MAX_COUNT,
+    MAX_ITEM_POINTS,
+    Ident,
+    Line,
+    OutOfRange,
+    Rubric,
+    YesNo,
+    line_of,
+    number,
+    pydantic_problems,
+    whole,
+)
 from ..safeload import load_yaml
 
-BLUEPRINT_FILE = "blueprint.yaml"
 KIND_ORDER = tuple(k.kind for k in all_kinds())  # the order of categories and messages
 #: What one item of a kind is worth when the blueprint's ``points`` does not say (the kind decides).
 DEFAULT_POINTS = {k.kind: k.default_points for k in all_kinds() if k.default_points is not None}
 
-# Sane ranges (see rubrics.model): the error states the range, so '1e9' or '.inf' is fixed at once. Every
-# number and yes/no is strict (rubrics.model.number/whole/YesNo): 'cut_score: yes' or 'time_limit_minutes: on'
+# Sane ranges (see model.rubric): the error states the range, so '1e9' or '.inf' is fixed at once. Every
+# number and yes/no is strict (model.rubric.number/whole/YesNo): 'cut_score: yes' or 'time_limit_minutes: on'
 # is refused, never read as 1.
 MAX_FORM_POINTS = MAX_COUNT * MAX_ITEM_POINTS
 MAX_MINUTES = 24 * 60

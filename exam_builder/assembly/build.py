@@ -26,14 +26,14 @@ from ..records.models import Exam, Form, utcnow
 from ..records.csvfile import CellError, Column, decimal, read_csv
 from ..records.queries import forms as forms_q, sittings as sittings_q
 from ..records.text import shown
-from ..rubrics.model import Rubric, load_rubrics
-from ..safeload import holds
+from ..model.rubric import Rubric, load_rubrics
+from ..safeload import LoadError, holds, read_notebook
 from .assemble import Assembly, assemble
-from .blueprint import BLUEPRINT_FILE, Blueprint, load_blueprint
+from .blueprint import Blueprint, load_blueprint
 from .exports import comparison_path, key_paths, write_comparison, write_key
-from .forms import load_forms, nbgrader_submissions, sitting_counts
-from .lint import lint_manifests, lint_notebook, rationale_texts, scan_release
-from .manifest import Manifest
+from .forms import load_forms, nbgrader_submissions, require_forms, sitting_counts
+from .lint import lint_manifests, lint_notebook, rationale_texts, released_files, scan_release
+from ..model.manifest import Manifest
 from .release import (check_release_targets, generate_assignment, nbgrader_api, release_path, restorable,
                       source_notebook, write_atomic)
 from .render import notebook_text, render_form
@@ -99,7 +99,7 @@ def load_checked_bank(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric
 def load_inputs(course: Course, exam: str) -> tuple[Bank, dict[str, Rubric], Blueprint]:
     """``load_checked_bank`` and the exam's blueprint, validated against them."""
     bank, rubrics = load_checked_bank(course, exam)
-    path = course.exam_dir(exam) / BLUEPRINT_FILE
+    path = course.blueprint_path(exam)
     course.require_inside(path)  # the link rule of `check`: never a blueprint from out of the course
     bp = load_blueprint(path, bank, rubrics, course.policy, rel(path, course.root))
     return bank, rubrics, bp
@@ -142,24 +142,6 @@ def read_item_stats(path: Path, root: Path | None = None) -> dict[str, float]:
 #: What the blueprint itself sets on a form (not what an assembly chose): an issued form must
 #: still agree with the blueprint on these, or the build is refused.
 BLUEPRINT_FIELDS = ("title", "time_limit_minutes", "cut_score")
-
-
-def balancing_stats(course: Course, exam: str, item_stats: Path | None = None,
-                    author_estimates: bool = False) -> tuple[dict[str, float] | None, bool]:
-    """The facilities forms are balanced on, and whether they come from past sittings.
-
-    A CSV of item statistics wins; else past sittings' facility (items with enough scored
-    responses), unless ``author_estimates`` or the course has no sittings yet: ``None`` then,
-    and the authors' estimates are used.
-    """
-    if item_stats:
-        return read_item_stats(item_stats, course.root), False
-    if author_estimates or not course.db.has_table("eb_sitting"):
-        return None, False
-    from ..analysis.items import past_item_stats
-
-    p_values = past_item_stats(course, exam) or None
-    return p_values, p_values is not None
 
 
 def issued_drift(old: Manifest, fresh: Manifest, bank: Bank) -> list[str]:
@@ -356,3 +338,28 @@ def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor:
             audit.record(s, actor, action, "form", m.assignment, reason or f"exam-builder build {exam}",
                          seed=m.seed, manifest_hash=m.hash(), previous_manifest_hash=previous,
                          bank_hash=m.bank_hash, blueprint_hash=m.blueprint_hash, items=len(m.items))
+
+
+def lint_stored(course: Course, exam: str) -> tuple[list[Problem], int, int]:
+    """Lint every stored form of an exam against the current bank and scan ``release/``.
+
+    Returns the problems, the number of forms and the number of released files scanned.
+    """
+    bank, rubrics, _ = load_inputs(course, exam)
+    with course.db.read() as s:
+        manifests = [m for _, m in require_forms(s, exam)]
+    problems = lint_manifests(manifests, bank, rubrics)
+    for m in manifests:
+        path = source_notebook(course, m.assignment)
+        if check_owned(path, course.root):  # the program's own file: never read through a link
+            try:
+                problems += lint_notebook(read_notebook(path, where=rel(path, course.root)), rel(path, course.root))
+            except LoadError as exc:
+                problems.append(exc.problem)
+        released = release_path(course, m.assignment)
+        if not check_owned(released, course.root):
+            problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
+    label = lambda p: rel(p, course.root)  # noqa: E731
+    problems += scan_release(course.release_dir, rationale_texts(bank), label)
+    n_files = len(released_files(course.release_dir)[0]) if course.release_dir.exists() else 0
+    return problems, len(manifests), n_files

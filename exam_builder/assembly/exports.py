@@ -13,7 +13,7 @@ from ..course import Course
 from ..files import check_owned
 from ..kinds import kind_for
 from .assemble import Assembly
-from .manifest import Manifest
+from ..model.manifest import Manifest
 from .release import write_atomic
 
 KEY_COLUMNS = ["number", "grade_id", "item_id", "kind", "competency", "module", "points", "key", "key_text",
@@ -21,12 +21,8 @@ KEY_COLUMNS = ["number", "grade_id", "item_id", "kind", "competency", "module", 
 
 
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("exam_builder.reports", "templates"),
+    return Environment(loader=PackageLoader("exam_builder.assembly", "templates"),
                        autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True)
-
-
-def exports_dir(course: Course, exam: str) -> Path:
-    return course.reports_dir / exam
 
 
 def key_rows(manifest: Manifest, bank: Bank) -> list[dict]:
@@ -47,14 +43,14 @@ def key_rows(manifest: Manifest, bank: Bank) -> list[dict]:
 
 def key_paths(course: Course, manifest: Manifest) -> tuple[Path, Path]:
     """Where the key of one form goes: CSV and HTML in ``exports/<exam>/keys/``."""
-    folder = exports_dir(course, manifest.exam) / "keys"
+    folder = course.exports_dir(manifest.exam) / "keys"
     return folder / f"{manifest.assignment}-key.csv", folder / f"{manifest.assignment}-key.html"
 
 
 def comparison_path(course: Course, exam: str, assembly: Assembly) -> Path:
     """Where the form comparison of an assembly goes."""
     labels = "".join(m.form for m in assembly.manifests)
-    return exports_dir(course, exam) / f"{exam}-forms-{labels}.html"
+    return course.exports_dir(exam) / f"{exam}-forms-{labels}.html"
 
 
 def write_key(course: Course, manifest: Manifest, bank: Bank) -> tuple[Path, Path]:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from ..errors import ExamBuilderError
 from ..records.models import Form
 from ..records.queries import forms as forms_q, sittings as sittings_q
-from .manifest import Manifest
+from ..model.manifest import Manifest
 
 
 def load_forms(session: Session, exam_id: str) -> list[tuple[Form, Manifest]]:

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING
 
 from ..bank import Bank
 from ..errors import Location, Problem
-from ..files import check_owned
 from ..kinds import kind_for
-from ..rubrics.model import Rubric
-from ..safeload import MAX_COPY_BYTES, LoadError, read_bytes, read_json, read_notebook, walk_files
-from .manifest import Manifest
+from ..model.rubric import Rubric
+from ..safeload import MAX_COPY_BYTES, LoadError, read_bytes, read_json, walk_files
+from ..model.manifest import Manifest
 
 if TYPE_CHECKING:
     import nbformat
@@ -210,33 +209,3 @@ def released_files(release_dir: Path, label=lambda p: str(p)) -> tuple[list[Path
     """Every regular file under ``release_dir`` (``safeload.walk_files``) and the errors of what is not one."""
     files, problems = walk_files(release_dir, ("",), label, skip=(), folders_named_like_files=False)
     return files, [p for p in problems if p.is_error]
-
-
-def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
-    """Lint every stored form of an exam against the current bank and scan ``release/``.
-
-    Returns the problems, the number of forms and the number of released files scanned.
-    """
-    from ..errors import rel
-    from .build import load_inputs
-    from .forms import require_forms
-    from .release import release_path, source_notebook
-
-    bank, rubrics, _ = load_inputs(course, exam)
-    with course.db.read() as s:
-        manifests = [m for _, m in require_forms(s, exam)]
-    problems = lint_manifests(manifests, bank, rubrics)
-    for m in manifests:
-        path = source_notebook(course, m.assignment)
-        if check_owned(path, course.root):  # the program's own file: never read through a link
-            try:
-                problems += lint_notebook(read_notebook(path, where=rel(path, course.root)), rel(path, course.root))
-            except LoadError as exc:
-                problems.append(exc.problem)
-        released = release_path(course, m.assignment)
-        if not check_owned(released, course.root):
-            problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
-    label = lambda p: rel(p, course.root)  # noqa: E731
-    problems += scan_release(course.release_dir, rationale_texts(bank), label)
-    n_files = len(released_files(course.release_dir)[0]) if course.release_dir.exists() else 0
-    return problems, len(manifests), n_files

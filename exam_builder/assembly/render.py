@@ -13,10 +13,11 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..bank import Bank, Item
-from ..bank.model import METADATA_KEY, points_text
+from ..model.item import METADATA_KEY, points_text
 from ..errors import ExamBuilderError
 from ..kinds import CellSpec, kind_for
-from .manifest import LABELS, Manifest, ManifestItem, grade_ids
+from ..model.item import LABELS
+from ..model.manifest import Manifest, ManifestItem, grade_ids
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 _CELL_ID = re.compile(r"[^a-zA-Z0-9_-]")

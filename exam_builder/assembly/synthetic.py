@@ -15,7 +15,7 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 from ..bank import Bank, Item, Scenario, Status, Where
 from ..bank.parse import render_item, render_scenario
 from ..kinds import kind_for, kind_for_tag
-from ..rubrics.model import Criterion, Level, Rubric
+from ..model.rubric import Criterion, Level, Rubric
 
 COMPETENCIES = ("peer-support", "in-but-not-of", "change-agent")
 DIFFICULTIES = ("easy", "medium", "hard")

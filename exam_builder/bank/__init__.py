@@ -3,15 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import Problem
 from ..safeload import walk_files
-from .model import METADATA_KEY, Choice, Item, Kind, Pool, Scenario, Status, Where
+from ..model.item import METADATA_KEY, Choice, Item, Kind, Pool, Scenario, Status, Where
+from ..model.review import ReviewState
 from .parse import ParsedNotebook, parse_notebook
-
-if TYPE_CHECKING:
-    from .review import ReviewState
 
 __all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Pool", "Scenario", "Status", "Where", "load_bank", "notebook_files", "notebook_walk"]
 
@@ -43,7 +40,7 @@ def notebook_files(paths: list[Path]) -> list[Path]:
 class Bank:
     """Items and scenarios by id, in the order they were read, with the parse problems.
 
-    ``reviews`` (item id -> ``bank.review.ReviewState``) is set by ``bank.review.gate`` when the
+    ``reviews`` (item id -> ``model.review.ReviewState``) is set by ``bank.review.gate`` when the
     course requires recorded review: an item is then live only when its header says live and
     its recorded review approves its current content. ``None``: the header alone decides.
     """

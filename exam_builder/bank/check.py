@@ -8,25 +8,34 @@ A notebook that shares ``COPY_MIN`` or more ids with another notebook is taken f
 duplicate-id errors (and "same question" warnings) about those ids become one line, "24 items
 have the same ids as in source/cps/x.ipynb: is this a copy?", reported after the notebook's
 own problems, so that its real mistakes are not buried.
+
+Blueprints are the assembly domain's (a layer above the bank, docs/architecture.md): the caller
+passes their checker (``blueprint_check=assembly.blueprint.check_blueprint``, as the CLI, the demo
+and ``bank sync`` through the CLI do). Without one, blueprints are neither checked nor counted
+(``bank review`` needs only its item's problems).
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem
-from ..rubrics.model import Rubric, load_rubrics
+from ..model.rubric import Rubric, load_rubrics
 from ..files import shown
 from ..safeload import linked_out, safe_rel, walk_files
+from ..settings.policy import ProgramPolicy
 from . import Bank, load_bank
 from .validate import sort_key, validate
 
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Shared ids from which a notebook is taken for a copy of another (fewer: each duplicate is reported).
 COPY_MIN = 3
+
+#: Every problem of one blueprint file (path, bank, rubrics, policy, its label): ``assembly.blueprint.check_blueprint``.
+BlueprintCheck = Callable[[Path, Bank, dict[str, Rubric], ProgramPolicy, str], Iterable[Problem]]
 
 
 def is_blueprint(path: Path) -> bool:
@@ -106,8 +115,9 @@ def _unique(paths: list[Path]) -> list[Path]:
     return out
 
 
-def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
-    """Check ``paths`` (default: the course's ``source/`` and ``rubrics/``) in the course's context."""
+def check(course: Course, paths: list[Path] | None = None, blueprint_check: BlueprintCheck | None = None) -> CheckReport:
+    """Check ``paths`` (default: the course's ``source/`` and ``rubrics/``) in the course's context;
+    blueprints too with ``blueprint_check``."""
     label = lambda p: safe_rel(p, course.root)  # noqa: E731  # a looping link cannot be resolved
     explicit = bool(paths)
     targets = Targets()
@@ -134,8 +144,10 @@ def check(course: Course, paths: list[Path] | None = None) -> CheckReport:
     broken = {p.location.item: p.location.file for p in rubric_problems if p.location.item and p.location.item not in rubrics}
     problems = bank.problems + rubric_problems + validate(bank, rubrics, course.policy, broken,
                                                           course.bank_settings.require_recorded_review)
+    if blueprint_check is None:
+        targets.blueprints = []
     for path in _unique(targets.blueprints):
-        problems += _check_blueprint(path, bank, rubrics, course, label(path))
+        problems += _check_blueprint(blueprint_check, path, bank, rubrics, course.policy, label(path))
 
     reported = {label(p) for p in [*targets.notebooks, *targets.rubrics, *targets.blueprints]}
     shown = targets.problems + [p for p in problems if p.location.file in reported]
@@ -209,11 +221,10 @@ def collapse_copies(problems: list[Problem], bank: Bank, reported: set[str]) -> 
     return [p for p in problems if p not in drop], summaries
 
 
-def _check_blueprint(path: Path, bank: Bank, rubrics: dict, course: Course, label: str) -> list[Problem]:
-    """Blueprints are the assembly domain's: its checker says what is wrong."""
-    from ..assembly.blueprint import check_blueprint  # assembly imports the bank: import it when needed
-
+def _check_blueprint(blueprint_check: BlueprintCheck, path: Path, bank: Bank, rubrics: dict[str, Rubric],
+                     policy: ProgramPolicy, label: str) -> list[Problem]:
+    """Blueprints are the assembly domain's: its checker (passed in) says what is wrong."""
     try:
-        return list(check_blueprint(path, bank, rubrics, course.policy, label))
+        return list(blueprint_check(path, bank, rubrics, policy, label))
     except ExamBuilderError as exc:
         return [Problem(Location(label), str(exc))]

@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING
 
 from .. import numbers, safeload
 from ..errors import Location, Problem
-from ..rubrics.model import MAX_COUNT, MAX_ITEM_POINTS
+from ..kinds import all_kinds, kind_for_tag
+from ..model.rubric import MAX_COUNT, MAX_ITEM_POINTS
 from ..text import ID, id_problem, is_id, text_problem, visible
-from .model import METADATA_KEY, SCENARIO_TAG, Choice, Item, Pool, Scenario, Status, Where, points_text
+from ..model.item import METADATA_KEY, SCENARIO_TAG, Choice, Item, Pool, Scenario, Status, Where, points_text
 
 if TYPE_CHECKING:  # nbformat is imported when a notebook is read: its import alone takes seconds
     import nbformat
@@ -69,8 +70,6 @@ def looks_like_item(source: str) -> str | None:
 
     Without this an item whose header an author broke vanishes from the bank without a word.
     """
-    from ..kinds import all_kinds  # here: the kinds import bank.model, which imports this module
-
     lines = _unfenced(source.replace("\r\n", "\n").strip("\n").split("\n"))
     first = next((line for line in lines if line.strip()), "")
     if HEADER.match(first):
@@ -154,8 +153,6 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
             return value
         bad(f"{what} {why}")
         return visible(value, multiline)
-
-    from ..kinds import all_kinds, kind_for_tag  # here: the kinds import bank.model, which imports this module
 
     item_kind = kind_for_tag(tag)
     fields: dict[str, str] = {}

@@ -23,22 +23,21 @@ Contract:
 """
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
-from ..records.states import ReviewDecision
+from ..model.review import WAITING, Decision, Review, ReviewState
+from ..model.states import ReviewDecision
 from ..records.text import text_problem
 from . import Bank
-from .model import Item, _hash
+from ..model.item import Item, _hash
 
 #: Header fields that record a review's outcome, not what the item says: left out of ``reviewed_hash``.
 REVIEW_FIELDS = ("status", "reviewer")
@@ -62,66 +61,6 @@ def normal_name(name: str) -> str:
 def same_person(a: str, b: str) -> bool:
     """Whether two typed names are the same person's ('A. Rivera' and 'a rivera')."""
     return bool(normal_name(a)) and normal_name(a) == normal_name(b)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One recorded decision, as the core reads it (a row of ``eb_item_review``)."""
-
-    item_id: str
-    content_hash: str
-    decision: ReviewDecision
-    reviewer: str
-    decided_at: dt.datetime
-    comment: str = ""
-    author: str = ""
-
-    @property
-    def when(self) -> str:
-        return self.decided_at.date().isoformat()
-
-
-class Review(str, Enum):
-    """What the recorded decisions make an item (derived, never stored)."""
-
-    waiting = "waiting"  # never reviewed
-    revise = "revise"  # the newest decision on its content asks for a revision
-    changed = "changed"  # approved once, edited since
-    approved = "approved"
-    retired = "retired"
-
-
-@dataclass(frozen=True)
-class ReviewState:
-    """An item's review state and the decision it comes from (None: never reviewed)."""
-
-    state: Review
-    decision: Decision | None = None
-
-    @property
-    def approved(self) -> bool:
-        return self.state is Review.approved
-
-    @property
-    def waiting(self) -> bool:
-        """Whether the item waits for a (new) review."""
-        return self.state in (Review.waiting, Review.revise, Review.changed)
-
-    @property
-    def label(self) -> str:
-        d = self.decision
-        if d is None:
-            return "waiting for review"
-        return {
-            Review.waiting: f"waiting for review (edited since {d.reviewer} asked for a revision on {d.when})",
-            Review.revise: f"waiting for review ({d.reviewer} asked for a revision on {d.when})",
-            Review.changed: f"changed since approval by {d.reviewer} on {d.when}: waiting for review",
-            Review.approved: f"approved by {d.reviewer} on {d.when}",
-            Review.retired: f"retired by {d.reviewer} on {d.when}",
-        }[self.state]
-
-
-WAITING = ReviewState(Review.waiting)
 
 
 def review_state(item: Item, decisions: Iterable[Decision]) -> ReviewState:

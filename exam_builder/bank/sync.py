@@ -11,7 +11,7 @@ from pathlib import Path
 from ..course import Course
 from ..errors import ExamBuilderError, ValidationFailed, rel
 from . import Bank, load_bank
-from .check import check
+from .check import BlueprintCheck, check
 from .parse import synced_notebook, write_notebooks
 
 
@@ -25,12 +25,16 @@ def named(path: Path, paths: tuple[Path, ...] | list[Path]) -> bool:
     return False
 
 
-def sync_bank(course: Course, paths: list[Path], normalize: bool = False) -> list[Path]:
+def sync_bank(course: Course, paths: list[Path], normalize: bool = False,
+              blueprint_check: BlueprintCheck | None = None) -> list[Path]:
     """Store each parsed item of the notebooks named (default: all) in its cell's metadata.
+
+    Nothing is written while ``check`` finds an error (blueprints too with ``blueprint_check``,
+    which the CLI passes).
 
     Returns the notebooks rewritten. The rest of the course is read as context only.
     """
-    report = check(course, list(paths) or None)
+    report = check(course, list(paths) or None, blueprint_check)
     if report.errors:
         raise ValidationFailed(report.problems)
     updates = {}

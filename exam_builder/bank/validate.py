@@ -13,10 +13,10 @@ from collections import defaultdict
 
 from ..errors import Location, Problem
 from ..kinds import kind_for
-from ..policy import ProgramPolicy
-from ..rubrics.model import MAX_ITEM_POINTS, Rubric
+from ..settings.policy import ProgramPolicy
+from ..model.rubric import MAX_ITEM_POINTS, Rubric
 from . import Bank
-from .model import Item, Scenario, Status, points_text
+from ..model.item import Item, Scenario, Status, points_text
 
 from ..kinds.multiple_choice import MIN_MC_CHOICES  # noqa: F401 (named here before the kinds had modules)
 from ..kinds.true_false import TRUE_FALSE  # noqa: F401
@@ -207,7 +207,7 @@ class _Checker:
     def pools_apart(self) -> None:
         """A practice item shows its key to anyone: it may not share a scenario with, or repeat the
         question of, a certification item (``practice.sets`` proves it again against issued forms)."""
-        from ..practice.overlap import overlaps  # the one rule, shared with the practice builder
+        from .overlap import overlaps  # the one rule, shared with the practice builder
 
         practice = [i for i in self.items if i.practice]
         certification = [i for i in self.items if not i.practice]

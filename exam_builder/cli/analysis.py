@@ -27,7 +27,7 @@ def report(course, exam, out, cohort, cohort_old, since, until) -> None:
         raise click.UsageError("give --cohort once (--class is its old spelling)")
     cohort = cohort if cohort is not None else cohort_old
 
-    out = out or course.root / "reports" / "out" / exam
+    out = out or course.report_dir(exam)
     with console.status("reading sittings, scores and ratings…"):
         path = write_report(course, exam, out, cohort, since.date() if since else None,
                             until.date() if until else None)

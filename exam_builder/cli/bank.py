@@ -14,11 +14,12 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from ..assembly.blueprint import check_blueprint
 from ..bank.check import CheckReport, check
 from ..bank.sync import item_rows, list_bank, sync_bank
 from ..bank.review import list_reviews, review
 from ..errors import ExamBuilderError, rel
-from ..records.states import ReviewDecision
+from ..model.states import ReviewDecision
 from ..text import visible
 from .common import console, err_console, pass_course, pass_course_db
 
@@ -42,7 +43,7 @@ def check_cmd(course, paths: tuple[Path, ...]) -> None:
     PATHS are files or folders (default: the course's source/ and rubrics/). Exit 1 on any
     error, 0 when there are only warnings.
     """
-    report = check(course, list(paths) or None)
+    report = check(course, list(paths) or None, blueprint_check=check_blueprint)
     _print_report(report)
     if report.errors:
         sys.exit(1)
@@ -104,7 +105,7 @@ def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> N
 @pass_course
 def sync_cmd(course, paths: tuple[Path, ...], normalize: bool) -> None:
     """Store each parsed item in its cell's metadata (exam_builder); nothing is written on errors."""
-    updated = sync_bank(course, list(paths), normalize=normalize)
+    updated = sync_bank(course, list(paths), normalize=normalize, blueprint_check=check_blueprint)
     for path in updated:
         click.echo(f"updated {visible(rel(path, course.root))}")
     console.print(f"{len(updated)} notebook(s) updated", highlight=False)

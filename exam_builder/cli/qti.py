@@ -32,13 +32,14 @@ def export_qti(course, item_ids: str | None, exam: str | None, form_label: str |
     scorers' rubrics, like the key exports; it goes under exports/ and must never reach candidates.
     Every file is validated against the IMS QTI 3.0 schemas before the zip is written.
     """
+    from ..assembly.blueprint import check_blueprint
     from ..bank.check import check
     from ..kinds import kind_for
     from ..qti.export import build_package, select_items, write_zip
 
     if item_ids and form_label:
         raise ExamBuilderError("give --items or --form, not both")
-    report = check(course)
+    report = check(course, blueprint_check=check_blueprint)
     form_ids, name = None, "bank"
     if form_label:
         from ..assembly.forms import require_forms

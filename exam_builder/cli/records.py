@@ -16,7 +16,7 @@ from rich.table import Table
 
 from .. import clock
 from ..records import audit
-from ..records.states import AccommodationStatus
+from ..model.states import AccommodationStatus
 from ..text import visible
 from .common import console, err_console, pass_course, pass_course_db
 
@@ -483,7 +483,7 @@ def coordinator(course, exam, port, token) -> None:
     """Serve the coordinator's desk (Voila) to staff: accommodation decisions, who may not sit, the
     program's report. 127.0.0.1 only, behind a token; the name typed in it is recorded as self-declared."""
     from ..delivery.server import serve_staff
-    from ..records.coordinator_app import NOTEBOOK
+    from ..desks.coordinator_app import NOTEBOOK
 
     exam = course.exam_name(exam)
     # widget messages only (the candidates' websocket filter): the coordinator runs no code

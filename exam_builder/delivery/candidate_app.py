@@ -35,7 +35,7 @@ from .. import clock
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..records.models import utcnow
-from ..records.states import SittingStatus
+from ..model.states import SittingStatus
 from ..ui.page import focus_on, heading, md
 from ..ui.screens import ScreenApp, has_loop, kernel_log, launch_app, walk
 from ..ui.widgets import ChoiceGroup, Disclosure, Drafts, Navigator, TextForm

@@ -25,9 +25,9 @@ import nbformat
 from rich.progress import Progress
 
 from ..assembly.forms import require_forms
-from ..assembly.manifest import grade_ids
+from ..model.manifest import grade_ids
 from ..assembly.release import write_atomic
-from ..bank.model import METADATA_KEY
+from ..model.item import METADATA_KEY
 from ..errors import Location, Problem, ValidationFailed
 from ..files import UnsafePath, check_owned, remove_file
 from ..kinds import kind_for

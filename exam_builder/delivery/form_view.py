@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..bank.model import METADATA_KEY, Kind
+from ..model.item import METADATA_KEY, Kind
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..kinds import kind_for
 from ..safeload import LoadError, read_notebook_json
 
-# The candidate's kernel imports this module: bank.model is cheap (nbformat is imported only
+# The candidate's kernel imports this module: model.item is cheap (nbformat is imported only
 # when a notebook is parsed), so the names come from the one place they are defined.
 KINDS = tuple(k.value for k in Kind)
 

@@ -56,17 +56,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as w
-from traitlets import Float, Int
-from traitlets.config import Configurable
 
 from .. import clock
 from ..errors import ExamBuilderError
 from ..records import absence, identity
 from ..records.models import Exam, utcnow
 from ..records.queries import responses as responses_q, sittings as sittings_q
-from ..records.states import SITTING_OPEN, SittingStatus
+from ..model.states import SITTING_OPEN, SittingStatus
 from . import sittings as ops
 from . import window
+from ..settings.proctor import ProctorSettings
 from ..ui.widgets import TextForm
 from .candidate_app import clock_text
 from .session import find_confirmation
@@ -87,17 +86,6 @@ SHOW = {"all": "Everyone on this date", "open": "Not finished yet", "attention":
         "every_date": "Every date (past sittings too)"}
 
 ALL_ROOMS = ""
-
-
-class ProctorSettings(Configurable):
-    """When the room view marks a candidate, and how often it re-reads the room (``c.ProctorSettings.…``)."""
-
-    refresh_seconds = Float(3.0, help="How often the proctor's room view re-reads the sittings.").tag(config=True)
-    late_after_minutes = Int(
-        10, help="A candidate not arrived this many minutes after the room's sign-in opened (at a set time, "
-                 "not a whole-day window) is marked late.").tag(config=True)
-    idle_after_minutes = Int(
-        15, help="A candidate writing with no answer saved for this many minutes is marked idle.").tag(config=True)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ from ..records.accommodations import break_allowance, breaks_text
 from ..records.eligibility import evaluate
 from ..records.models import Candidate, Exam, Response, Sitting, SittingEvent, utcnow
 from ..records.queries import forms as forms_q, responses as responses_q, sittings as sittings_q
-from ..records.states import SITTING_FINISHED, SittingStatus
+from ..model.states import SITTING_FINISHED, SittingStatus
 from ..records.text import clean_answer, shown
 from . import window
 from .form_view import FormView, ItemView, load_form_view, released_notebook_path

@@ -30,7 +30,7 @@ from ..files import check_owned, place_temp, private_temp
 from ..records import absence, access, audit, ledger
 from ..records.models import Exam, Sitting, SittingEvent, utcnow
 from ..records.queries import candidates as candidates_q, sittings as sittings_q
-from ..records.states import SITTING_FINISHED
+from ..model.states import SITTING_FINISHED
 from . import window
 from .session import CODE_ALPHABET, format_minutes, hash_code, settle_break
 

@@ -27,7 +27,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..errors import ExamBuilderError
-from .settings import GradingSettings
+from ..settings.grading import GradingSettings
 
 #: The hub group whose members are coordinators (``hub.config.GROUP_SERVICES``).
 COORDINATORS_GROUP = "coordinators"

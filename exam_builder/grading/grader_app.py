@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 from ..ui.page import focus_on, heading, md, style_css
 from ..errors import ExamBuilderError
 from ..records import identity
-from ..records.states import RatingRole
-from ..rubrics.model import Criterion, Rubric
+from ..model.states import RatingRole
+from ..model.rubric import Criterion, Rubric
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
 from .adjudication import AdjudicationRule
 from .queue import Claim, Progress, RatingQueue, open_items

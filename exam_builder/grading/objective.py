@@ -36,17 +36,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..assembly.forms import require_forms
-from ..assembly.manifest import Manifest, grade_ids
+from ..model.manifest import Manifest, grade_ids
 from ..assembly.release import released_notebook
 from ..errors import ExamBuilderError, rel
 from ..kinds import kind_for
 from ..records import audit
 from ..records.models import ScoreFlag, utcnow
 from ..records.queries import candidates as candidates_q, score_flags as score_flags_q
-from ..records.states import ScoreFlagKind
+from ..model.states import ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .seal import course_key
-from .settings import grading_settings
+from ..settings.grading import grading_settings
 from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, check_copy_targets,
                          nbgrader_checksum, score_submission, set_aside_message, where_of)
 

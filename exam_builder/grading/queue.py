@@ -36,22 +36,22 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..assembly.manifest import Manifest, grade_ids
+from ..model.manifest import Manifest, grade_ids
 from ..errors import ExamBuilderError
 from ..records import audit, identity
 from ..records.models import Rating, Secret, Sitting, utcnow
 from ..records.queries import item_scores as item_scores_q, ratings as ratings_q, responses as responses_q
 from ..records.queries import score_flags as score_flags_q, sittings as sittings_q
 from ..records.queries.dialect import lock_transaction
-from ..records.states import ItemScoreStatus, RatingRole
+from ..model.states import ItemScoreStatus, RatingRole
 from ..safeload import LoadError, read_json
-from ..rubrics.model import Rubric, load_rubrics
+from ..model.rubric import Rubric, load_rubrics
 from . import adjudication as adj
 from .adjudication import AdjudicationRule
 from .seal import course_key
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
 from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
-from .settings import grading_settings
+from ..settings.grading import grading_settings
 from .submission import SET_ASIDE, not_a_notebook, set_aside_message
 
 SECRET_NAME = "anonymous-response-ids"

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ..assembly.manifest import Manifest, grade_ids
+from ..model.manifest import Manifest, grade_ids
 from ..errors import ExamBuilderError
-from ..policy import ProgramPolicy
+from ..settings.policy import ProgramPolicy
 from ..records import audit
 from ..records.models import Form, ItemScore, Rating, Sitting, utcnow
 from ..records.queries import item_scores as item_scores_q, ratings as ratings_q
-from ..records.states import ItemScoreStatus, RatingRole
-from ..rubrics.model import Rubric
+from ..model.states import ItemScoreStatus, RatingRole
+from ..model.rubric import Rubric
 from .gradebook_sync import writer_for
 
 ROLES: tuple[RatingRole, ...] = tuple(RatingRole)

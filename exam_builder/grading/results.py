@@ -27,13 +27,13 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import clock
-from ..assembly.manifest import Manifest, grade_ids
+from ..model.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..files import check_owned
 from ..errors import ExamBuilderError
 from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
-from ..records.states import Outcome
+from ..model.states import Outcome
 from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
 from ..records.queries.gradebook import select_cell_scores
 from . import seal
@@ -276,7 +276,7 @@ def results_csv(course, results: list[Result]) -> str:
 
 
 # -- candidate score reports ------------------------------------------------------------
-_ENV = Environment(loader=PackageLoader("exam_builder", "reports/templates"), autoescape=select_autoescape(["html", "j2"]))
+_ENV = Environment(loader=PackageLoader("exam_builder.grading", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
 
 def render_report(course, result: Result, exam_title: str) -> str:

@@ -15,8 +15,8 @@ from ..errors import ExamBuilderError
 from ..records import audit
 from ..records.models import ScoreFlag, utcnow
 from ..records.queries import ratings as ratings_q, score_flags as score_flags_q
-from ..records.states import ScoreFlagKind
-from ..rubrics.model import Rubric
+from ..model.states import ScoreFlagKind
+from ..model.rubric import Rubric
 from .resolution import resolve, response_context
 from .seal import course_key
 

@@ -13,7 +13,7 @@ import math
 import textwrap
 from dataclasses import dataclass
 
-from ..reports.figures import png, pyplot
+from .figures import png, pyplot
 
 NOT_SCORED = "not scored yet"
 

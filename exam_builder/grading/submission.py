@@ -32,7 +32,7 @@ from ..assembly.release import write_atomic
 from ..errors import Location
 from ..files import check_owned, private_dir, remove_file
 from ..kinds import kind_for
-from ..records.states import OBJECTIVE_FLAG_KINDS, ScoreFlagKind
+from ..model.states import OBJECTIVE_FLAG_KINDS, ScoreFlagKind
 from ..safeload import (MAX_JSON_BYTES, LoadError, notebook_shape_problem, old_notebook_format, read_bytes, read_json,
                         read_text)
 

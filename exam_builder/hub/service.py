@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 APPS = {
     "grader": HERE.parent / "grading" / "grader.ipynb",
     "proctor": HERE.parent / "delivery" / "proctor.ipynb",
-    "coordinator": HERE.parent / "records" / "coordinator.ipynb",
+    "coordinator": HERE.parent / "desks" / "coordinator.ipynb",
 }
 
 

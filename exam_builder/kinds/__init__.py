@@ -2,11 +2,11 @@
 
 ``kind_for(Kind.multiple_choice)`` (or its value ``"multiple_choice"``, or its tag ``"MC"`` via
 ``kind_for_tag``) gives the kind's hooks. Adding a kind: a module with a ``KIND`` instance of an
-``ItemKind`` subclass, a member of ``bank.model.Kind`` (value and tag), and a line in ``_KINDS``.
+``ItemKind`` subclass, a member of ``model.item.Kind`` (value and tag), and a line in ``_KINDS``.
 """
 from __future__ import annotations
 
-from ..bank.model import Kind
+from ..model.item import Kind
 from . import multiple_choice, multiple_select, open_response, true_false
 from .base import CellSpec, Checker, ItemKind, ReadAnswer
 

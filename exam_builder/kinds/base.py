@@ -31,9 +31,9 @@ analysis
     for option shares and distractor analysis).
 interchange (QTI 3.0, ``exam_builder.qti``)
     ``qti_item`` (the response declaration with the key, the interaction and the response
-    processing, written through a ``qti.xml.ItemWriter``), ``qti_fits`` (how well an imported
+    processing, written through a ``model.qti.ItemWriter``), ``qti_fits`` (how well an imported
     interaction fits the kind: the importer takes the best) and ``from_qti`` (the kind's fields
-    back from a ``qti.xml.Found``, with what could not be carried over).
+    back from a ``model.qti.Found``, with what could not be carried over).
 
 A kind is a stateless singleton; every hook is a pure function of its arguments. The candidate's
 kernel imports this package, so nothing heavy (nbformat, nbgrader, widgets) is imported at module
@@ -43,21 +43,19 @@ from __future__ import annotations
 
 import random
 import re
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ..bank.model import Choice, Item, Kind
+from ..model.item import LABELS, Choice, Item, Kind
 from ..errors import Location, Problem
-from ..records.states import ScoreFlagKind
+from ..model.states import ScoreFlagKind
 
 if TYPE_CHECKING:
-    from ..assembly.manifest import ManifestItem
-    from ..qti.xml import Found, ItemWriter
-    from ..rubrics.model import Rubric
+    from ..model.manifest import ManifestItem
+    from ..model.qti import Found, ItemWriter
+    from ..model.rubric import Rubric
 
-LABELS = string.ascii_uppercase
 
 
 class Checker(Protocol):
@@ -104,7 +102,7 @@ def norm(text: str) -> str:
 
 
 def points_phrase(points: float) -> str:
-    from ..bank.model import points_text
+    from ..model.item import points_text
 
     return f"{points_text(points)} point{'' if points == 1 else 's'}"
 
@@ -333,7 +331,7 @@ class ItemKind:
 
     def qti_item(self, item: Item, w: ItemWriter) -> None:
         """One key among the choices: ``single`` cardinality, ``max-choices=1``, ``match_correct``."""
-        from ..qti.xml import MATCH_CORRECT, choice_id
+        from ..model.qti import MATCH_CORRECT, choice_id
 
         w.declare_response("single", "identifier", [choice_id(k) for k in item.keys])
         w.choice_interaction([c.text for c in item.choices], 1, self.qti_shuffle, [c.anchored for c in item.choices])

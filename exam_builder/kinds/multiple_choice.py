@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from ..bank.model import Choice, Item, Kind
+from ..model.item import Choice, Item, Kind
 from .base import Checker, ItemKind
 
 MIN_MC_CHOICES = 3  # fewer is a warning (two) or an error (none or one)

@@ -26,13 +26,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..bank.model import Choice, Item, Kind
-from ..records.states import ScoreFlagKind
-from .base import LABELS, Checker, ItemKind, ReadAnswer, label
+from ..model.item import Choice, Item, Kind
+from ..model.states import ScoreFlagKind
+from ..model.item import LABELS
+from .base import Checker, ItemKind, ReadAnswer, label
 
 if TYPE_CHECKING:
-    from ..assembly.manifest import ManifestItem
-    from ..qti.xml import Found, ItemWriter
+    from ..model.manifest import ManifestItem
+    from ..model.qti import Found, ItemWriter
 
 ALL_OR_NOTHING = "all-or-nothing"
 PARTIAL = "partial"
@@ -182,7 +183,7 @@ class MultipleSelect(ItemKind):
         """``multiple`` cardinality, ``max-choices=0``; all-or-nothing: ``match_correct``; partial: a
         ``qti-mapping`` of +1/keys per key and -1/keys per distractor, bounds 0 and 1, and ``map_response``
         (the SCORE fraction equals ``partial_points / points``)."""
-        from ..qti.xml import MAP_RESPONSE, MATCH_CORRECT, choice_id
+        from ..model.qti import MAP_RESPONSE, MATCH_CORRECT, choice_id
 
         w.declare_response("multiple", "identifier", [choice_id(k) for k in item.keys])
         w.choice_interaction([c.text for c in item.choices], 0, True, [c.anchored for c in item.choices])

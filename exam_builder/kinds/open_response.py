@@ -10,16 +10,16 @@ import math
 import random
 from typing import TYPE_CHECKING, Any
 
-from ..bank.model import Item, Kind, points_text
+from ..model.item import Item, Kind, points_text
 from ..errors import Location, Problem
 from .base import CellSpec, Checker, ItemKind, points_phrase
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ..assembly.manifest import ManifestItem
-    from ..qti.xml import Found, ItemWriter
-    from ..rubrics.model import Rubric
+    from ..model.manifest import ManifestItem
+    from ..model.qti import Found, ItemWriter
+    from ..model.rubric import Rubric
 
 
 class OpenResponse(ItemKind):

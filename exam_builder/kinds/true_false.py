@@ -9,15 +9,15 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from ..bank.model import Choice, Item, Kind
+from ..model.item import Choice, Item, Kind
 from ..errors import Location, Problem
 from .base import Checker, ItemKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ..assembly.manifest import ManifestItem
-    from ..rubrics.model import Rubric
+    from ..model.manifest import ManifestItem
+    from ..model.rubric import Rubric
 
 TRUE_FALSE = ("True", "False")
 

@@ -26,10 +26,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..bank.model import Item
+from ..model.item import Item
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
-from ..kinds.base import LABELS
+from ..model.item import LABELS
 from .sets import PracticeSet, scenario_units
 
 

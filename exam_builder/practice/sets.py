@@ -7,7 +7,7 @@ Contract:
   program's vocabulary and the manifests of every stored form, it picks the items that
   ``Bank.practice`` allows (header ``status: live`` and ``pool: practice``, approved by a reviewer
   other than the author when review is recorded) matching the competencies and modules asked
-  for, keeping a scenario's items together, and proves the pools apart (``practice.overlap``):
+  for, keeping a scenario's items together, and proves the pools apart (``bank.overlap``):
   against every certification item of the bank (drafts and retired ones too), by id and by
   question, and against every item of every stored form, by id. Any overlap is a located error and no set
   is written. What was compared is kept in the set (``Proof``), for the oversight board.
@@ -31,14 +31,14 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..bank import Bank
-from ..bank.model import Item, Scenario
+from ..model.item import Item, Scenario
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..files import UnsafePath, check_owned
 from ..kinds import kind_for
-from ..policy import ProgramPolicy
-from ..rubrics.model import Rubric
+from ..settings.policy import ProgramPolicy
+from ..model.rubric import Rubric
 from ..safeload import LoadError, read_json, safe_rel
-from .overlap import RETOLD, RUN, SIMILAR, overlaps
+from ..bank.overlap import RETOLD, RUN, SIMILAR, overlaps
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 #: Below this share right in a competency, the summary suggests studying it next.
@@ -107,7 +107,7 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
                  built_by: str = "", now: dt.datetime | None = None) -> PracticeSet:
     """The practice set asked for, or ``ValidationFailed`` naming every problem (pure).
 
-    ``forms`` are stored manifests (``assembly.manifest.Manifest``) of every exam.
+    ``forms`` are stored manifests (``model.manifest.Manifest``) of every exam.
     """
     check_name(name)
     names = {str(k): str(v) for k, v in policy.competencies.items()}
@@ -265,7 +265,7 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
                    title: str = "", seed: int = 0, actor: str = "") -> tuple[PracticeSet, Path]:
     """Check the bank, assemble and prove the set, write it and audit it (one transaction)."""
     from ..assembly.build import load_checked_bank
-    from ..assembly.manifest import Manifest
+    from ..model.manifest import Manifest
     from ..assembly.release import write_atomic
     from ..records import audit
     from ..records.queries import forms as forms_q

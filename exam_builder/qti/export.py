@@ -24,14 +24,28 @@ from pathlib import Path
 from lxml import etree
 
 from ..bank import Bank
-from ..bank.model import Item, Scenario, points_text
+from ..model.item import Item, Scenario, points_text
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..files import replace_file
 from ..kinds import kind_for
-from ..rubrics.model import Rubric
+from ..model.rubric import Rubric
 from . import schema
-from .xml import (CATALOG, CP, CP_XSD, LOM, LOM_XSD, QTI, QTI_XSD, XML_NS, XSI, ItemWriter, ncnames, q, sub,
-                  write_text)
+from ..model.qti import (
+    CATALOG,
+    CP,
+    CP_XSD,
+    LOM,
+    LOM_XSD,
+    QTI,
+    QTI_XSD,
+    XML_NS,
+    XSI,
+    ItemWriter,
+    ncnames,
+    q,
+    sub,
+    write_text,
+)
 
 #: exam-builder fields written as LOM classifications (purpose = the field's name), read back by import.
 CLASSIFIED = ("kind", "competency", "module", "points", "scoring", "rubric", "scenario", "pool")

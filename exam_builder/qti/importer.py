@@ -39,15 +39,15 @@ from pathlib import Path
 from lxml import etree
 
 from .. import numbers
-from ..bank.model import Item, Kind, Pool, Scenario, Status, Where
+from ..model.item import Item, Kind, Pool, Scenario, Status, Where
 from ..bank.parse import parse_cell, render_item, render_scenario
 from ..errors import Location, Problem
 from ..kinds import all_kinds, kind_for
-from ..rubrics.model import MAX_COUNT, MAX_ITEM_POINTS
+from ..model.rubric import MAX_COUNT, MAX_ITEM_POINTS
 from ..text import id_problem, is_id, text_problem, visible
 from .export import CLASSIFIED
 from .package import Package, Refused
-from .xml import CATALOG, CP, LOM, QTI, QTI21, QTI22, Found, read_text
+from ..model.qti import CATALOG, CP, LOM, QTI, QTI21, QTI22, Found, read_text
 
 V2 = {QTI21: "2.1", QTI22: "2.2"}
 ITEM_TYPES = {"imsqti_item_xmlv3p0", "imsqti_item_xmlv2p1", "imsqti_item_xmlv2p2"}

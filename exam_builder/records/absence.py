@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import ExamBuilderError
-from ..policy import ProgramPolicy
+from ..settings.policy import ProgramPolicy
 from . import audit
 from .models import Candidate, Sitting, SittingEvent, utcnow
 from .queries import sittings as sittings_q
-from .states import SittingStatus
+from ..model.states import SittingStatus
 
 #: Who the audit trail names for an absence the window's close decided.
 SYSTEM_ACTOR = audit.SYSTEM

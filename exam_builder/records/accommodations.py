@@ -16,12 +16,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
-from ..policy import ProgramPolicy
+from ..settings.policy import ProgramPolicy
 from . import audit
 from .csvfile import CellError, Column, DryRun, decimal, read_csv
 from .models import Accommodation, Candidate
 from .queries import accommodations as accommodations_q
-from .states import AccommodationKind, AccommodationStatus
+from ..model.states import AccommodationKind, AccommodationStatus
 from .roster import get_candidate
 from .text import shown, text_problem
 

@@ -18,7 +18,7 @@ from . import audit
 from .csvfile import CellError, Change, Column, CsvFile, DryRun, read_csv, whole_number
 from .models import Attendance, Homework
 from .queries import attendance as attendance_q, candidates as candidates_q, forms as forms_q
-from .states import AttendanceStatus
+from ..model.states import AttendanceStatus
 from .text import shown
 
 _PRESENT, _LATE, _ABSENT = AttendanceStatus.present, AttendanceStatus.late, AttendanceStatus.absent

@@ -20,11 +20,11 @@ from enum import Enum
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
-from ..policy import ProgramPolicy
+from ..settings.policy import ProgramPolicy
 from .attendance import Participation, late_or_absent, module_label, participation
 from .models import Sitting
 from .queries import candidates as candidates_q, sittings as sittings_q, tutoring as tutoring_q
-from .states import Outcome, SittingStatus
+from ..model.states import Outcome, SittingStatus
 
 
 class Barrier(str, Enum):

@@ -19,14 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
-from ..policy import ProgramPolicy
+from ..settings.policy import ProgramPolicy
 from . import absence, audit
 from .accommodations import personal_time_limit
 from .eligibility import evaluate
 from .models import Candidate, Form, Sitting, Tutoring, utcnow
 from .queries import forms as forms_q, sittings as sittings_q, tutoring as tutoring_q
 from .roster import get_candidate
-from .states import Outcome, SittingStatus
+from ..model.states import Outcome, SittingStatus
 
 
 class NotEligible(ExamBuilderError):

@@ -5,7 +5,7 @@ live in nbgrader's ``grade`` table; these tables hold everything else that happe
 naive UTC (SQLite has no time zones). No table has a place for a diagnosis.
 
 Lifecycle states (a sitting's status, a rating's role, ...) are typed with the enums of
-``records.states`` (``state_type``): stored as their string value, refused by a CHECK
+``model.states`` (``state_type``): stored as their string value, refused by a CHECK
 constraint ``ck_<table>_<column>`` when they are not one of the enum's values.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .states import (
+from ..model.states import (
     AccommodationKind,
     AccommodationStatus,
     AttendanceStatus,

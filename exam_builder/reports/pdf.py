@@ -32,7 +32,7 @@ MAX_PDF_BYTES = 32 * 1024 * 1024
 
 def pdf_folder(course, exam: str) -> Path:
     """Where the printable score reports of ``exam`` go: staff-only, beside its keys."""
-    return course.reports_dir / exam / "score-reports"
+    return course.exports_dir(exam) / "score-reports"
 
 
 def chromium() -> str:

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from exam_builder.assembly.assemble import Infeasible, assemble
 from exam_builder.assembly.blueprint import Blueprint, eligible_items
-from exam_builder.assembly.manifest import LABELS
+from exam_builder.model.item import LABELS
 from exam_builder.assembly.synthetic import COMPETENCIES, synthetic_bank
 from exam_builder.bank import Kind
-from exam_builder.policy import ProgramPolicy
+from exam_builder.settings.policy import ProgramPolicy
 
 POLICY = ProgramPolicy()
 KINDS = (Kind.true_false, Kind.multiple_choice, Kind.open_response)

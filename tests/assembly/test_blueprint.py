@@ -12,7 +12,7 @@ from exam_builder.assembly.blueprint import Blueprint, check_blueprint, load_blu
 from exam_builder.assembly.synthetic import synthetic_bank
 from exam_builder.bank import Kind, Status
 from exam_builder.errors import ValidationFailed
-from exam_builder.policy import ProgramPolicy
+from exam_builder.settings.policy import ProgramPolicy
 
 POLICY = ProgramPolicy()
 

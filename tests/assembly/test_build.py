@@ -18,7 +18,7 @@ from exam_builder.bank import load_bank
 from exam_builder.errors import ValidationFailed
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry, Candidate, Sitting
-from exam_builder.rubrics.model import load_rubrics
+from exam_builder.model.rubric import load_rubrics
 
 QUIET = Console(quiet=True)
 

@@ -6,7 +6,7 @@ import html
 import nbformat
 import pytest
 
-from exam_builder.assembly.manifest import LABELS
+from exam_builder.model.item import LABELS
 from exam_builder.assembly.release import nbgrader_api, released_notebook
 
 pytestmark = pytest.mark.slow

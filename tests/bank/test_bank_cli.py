@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from bank_helpers import CORPUS, problem_lines, run_cli, run_script
-from exam_builder.bank.model import METADATA_KEY
+from exam_builder.model.item import METADATA_KEY
 from exam_builder.course import Course
 from exam_builder.demo import DemoContext
 from exam_builder.errors import ExamBuilderError, Location, Problem, ValidationFailed

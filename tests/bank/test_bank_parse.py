@@ -8,7 +8,7 @@ import pytest
 
 from bank_helpers import write_notebook
 from exam_builder.bank import load_bank
-from exam_builder.bank.model import METADATA_KEY, Item, Kind, Scenario, Status, Where
+from exam_builder.model.item import METADATA_KEY, Item, Kind, Scenario, Status, Where
 from exam_builder.bank.parse import parse_cell, parse_notebook, read_notebook, render_item, render_scenario, write_back
 
 W = Where(file="source/cps/x.ipynb", cell=3)

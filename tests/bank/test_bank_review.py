@@ -28,7 +28,7 @@ from exam_builder.course import Course
 from exam_builder.errors import ExamBuilderError, ValidationFailed
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry, ItemReview
-from exam_builder.records.states import ReviewDecision
+from exam_builder.model.states import ReviewDecision
 
 ITEM = "ps-mc-01"  # source/cps/01-recovery-and-hope.ipynb, author R. Okafor, status live
 NOTEBOOK = "source/cps/01-recovery-and-hope.ipynb"

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from bank_helpers import write_notebook
 from exam_builder.bank import Bank
-from exam_builder.bank.model import METADATA_KEY, Choice, Item, Kind, Scenario, Status, Where
+from exam_builder.model.item import METADATA_KEY, Choice, Item, Kind, Scenario, Status, Where
 from exam_builder.bank.parse import ALMOST_CHOICE, CHOICE, parse_cell, parse_notebook, render_item, render_scenario, write_back
 from exam_builder.bank.validate import validate
-from exam_builder.policy import ProgramPolicy
-from exam_builder.rubrics.model import Rubric
+from exam_builder.settings.policy import ProgramPolicy
+from exam_builder.model.rubric import Rubric
 from exam_builder.text import BIDI_CONTROLS, text_problem
 
 POLICY = ProgramPolicy()

@@ -8,10 +8,10 @@ from traitlets.config import Config
 
 from bank_helpers import problem_lines, run_cli
 from exam_builder.bank import Bank
-from exam_builder.bank.model import Choice, Item, Kind, Scenario, Status, Where
+from exam_builder.model.item import Choice, Item, Kind, Scenario, Status, Where
 from exam_builder.bank.validate import validate
-from exam_builder.policy import ProgramPolicy
-from exam_builder.rubrics.model import Rubric
+from exam_builder.settings.policy import ProgramPolicy
+from exam_builder.model.rubric import Rubric
 
 POLICY = ProgramPolicy()
 

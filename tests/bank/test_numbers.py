@@ -205,7 +205,7 @@ def test_every_number_and_yes_no_of_a_rubric_or_blueprint_is_strict():
     from pydantic import Strict
 
     from exam_builder.assembly.blueprint import Blueprint, Shuffle
-    from exam_builder.rubrics.model import Criterion, Level, RubricContent
+    from exam_builder.model.rubric import Criterion, Level, RubricContent
 
     lax = []
     for model in (Blueprint, Shuffle, RubricContent, Criterion, Level):

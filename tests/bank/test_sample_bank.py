@@ -23,8 +23,8 @@ from click.testing import CliRunner
 
 from exam_builder.bank import Bank, Item, Kind, Status, load_bank
 from exam_builder.cli import cli
-from exam_builder.policy import CPS_COMPETENCIES, CPS_MODULES, ProgramPolicy
-from exam_builder.rubrics.model import Rubric, load_rubrics
+from exam_builder.settings.policy import CPS_COMPETENCIES, CPS_MODULES, ProgramPolicy
+from exam_builder.model.rubric import Rubric, load_rubrics
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "source" / "cps"

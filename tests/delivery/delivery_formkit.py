@@ -12,8 +12,8 @@ import nbformat
 from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
-from exam_builder.assembly.manifest import Manifest, ManifestItem, grade_ids
-from exam_builder.bank.model import Kind
+from exam_builder.model.manifest import Manifest, ManifestItem, grade_ids
+from exam_builder.model.item import Kind
 from exam_builder.delivery.session import code_hash
 from exam_builder.records.models import Candidate, Exam, Form, Sitting, utcnow
 

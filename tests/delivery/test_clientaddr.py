@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from traitlets.config import Config
 
-from exam_builder.delivery.clientaddr import LOOPBACK, client_address, trusted_networks
+from exam_builder.clientaddr import LOOPBACK, client_address, trusted_networks
 from exam_builder.errors import ExamBuilderError
 
 LOCAL = trusted_networks(LOOPBACK)                      # a proxy on this machine
@@ -86,7 +86,7 @@ def test_a_bad_trusted_entry_is_named(entry, why):
 
 # -- the settings -------------------------------------------------------------------------------
 def settings(**values):
-    from exam_builder.delivery.server import ServerSettings
+    from exam_builder.settings.server import ServerSettings
 
     cfg = Config()
     for name, value in values.items():

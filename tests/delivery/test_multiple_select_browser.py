@@ -30,8 +30,9 @@ from coursekit import approve_offered_items, new_course_dir
 from serverkit import Server, focused, make_site, open_sign_in
 from exam_builder.assembly.build import build
 from exam_builder.assembly.forms import load_forms
-from exam_builder.assembly.manifest import LABELS, Manifest, ManifestItem
-from exam_builder.bank.model import Kind
+from exam_builder.model.item import LABELS
+from exam_builder.model.manifest import Manifest, ManifestItem
+from exam_builder.model.item import Kind
 from exam_builder.course import Course
 from exam_builder.delivery.collect import collect
 from exam_builder.grading.objective import grade_exam

@@ -186,7 +186,7 @@ def test_breaks_accommodation_needs_a_number_and_a_length(dcourse):
 
 
 def test_the_coordinator_sees_a_breaks_request_with_its_number_and_length(dcourse):
-    from exam_builder.records.coordinator_app import CoordinatorSession
+    from exam_builder.desks.coordinator_app import CoordinatorSession
 
     with dcourse.db.transaction() as s:
         accommodations.request(s, dcourse.policy, "c001", "breaks", "A. Coordinator", break_count=2, break_minutes=10)

@@ -40,7 +40,7 @@ from serverkit import EXE, Server, focused, new_page, tab_until
 from exam_builder.assembly.build import build
 from exam_builder.bank import load_bank
 from exam_builder.course import Course
-from exam_builder.practice.overlap import plain
+from exam_builder.bank.overlap import plain
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from exam_builder.assembly.build import build
 from exam_builder.assembly.forms import load_forms
-from exam_builder.assembly.manifest import Manifest, grade_ids
+from exam_builder.model.manifest import Manifest, grade_ids
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.course import Course
 from exam_builder.records.models import Candidate, Form, Response, Sitting, utcnow
@@ -49,7 +49,7 @@ SCENARIOS = {
 def empty_course(root: Path) -> Course:
     from coursekit import approve_offered_items, new_course_dir  # tests/ is on sys.path under pytest
 
-    from exam_builder.bank.model import Scenario
+    from exam_builder.model.item import Scenario
 
     new_course_dir(root)
     bank, rubrics = synthetic_bank(120, seed=3, open_share=0.12)

@@ -15,7 +15,7 @@ from coursekit import cloned
 from sqlalchemy import select
 
 import gradingkit as kit
-from exam_builder.assembly.manifest import grade_ids
+from exam_builder.model.manifest import grade_ids
 from exam_builder.cli import cli
 from exam_builder.grading.gradebook_sync import STUDENT
 from exam_builder.grading.queue import RatingQueue, open_items

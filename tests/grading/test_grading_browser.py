@@ -32,7 +32,7 @@ from sqlalchemy import select
 import a11y
 import gradingkit as kit
 from exam_builder.course import Course
-from exam_builder.delivery.server import ServerSettings
+from exam_builder.settings.server import ServerSettings
 from exam_builder.grading.grader_app import GraderSession
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.records.models import Candidate, Rating

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import gradingkit as kit
-from exam_builder.assembly.manifest import grade_ids
+from exam_builder.model.manifest import grade_ids
 from exam_builder.cli import cli
 from exam_builder.records.models import ScoreFlag
 from hostilekit import endless, fifo, run_cmd, snapshot

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 import gradingkit as kit
-from exam_builder.assembly.manifest import grade_ids
+from exam_builder.model.manifest import grade_ids
 from exam_builder.cli import cli
 from exam_builder.grading.gradebook_sync import BASE_CELL, COMMENT, GRADE, SUBMISSION, SUBMITTED_NB
 from exam_builder.grading.objective import grade_exam

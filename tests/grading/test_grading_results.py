@@ -13,7 +13,7 @@ from exam_builder.cli import cli
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import compute_results, next_step, record_outcomes, results_csv, write_feedback
-from exam_builder.policy import ProgramPolicy
+from exam_builder.settings.policy import ProgramPolicy
 from exam_builder.records.models import AuditEntry, Sitting, Tutoring
 from test_grading_objective import gradebook_rows
 from test_grading_rating import rate_everything
@@ -121,8 +121,8 @@ def test_results_command_prints_and_writes_csv(gcourse, tmp_path):
 
 def test_item_statistics_on_a_known_matrix():
     from exam_builder.analysis.items import form_stats
-    from exam_builder.assembly.manifest import ManifestItem
-    from exam_builder.bank.model import Kind
+    from exam_builder.model.manifest import ManifestItem
+    from exam_builder.model.item import Kind
 
     items = [ManifestItem(number=n, item_id=f"i{n}", kind=Kind.true_false, points=1, competency="peer-support",
                           content_hash="0" * 64, key="A") for n in (1, 2, 3)]

@@ -19,7 +19,7 @@ from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import Part, Result, compute_results, render_report, write_feedback
 from exam_builder import clock
-from exam_builder.policy import ProgramPolicy
+from exam_builder.settings.policy import ProgramPolicy
 from test_grading_rating import rate_everything
 
 COMPS = ProgramPolicy().competencies  # slug -> name

@@ -5,14 +5,14 @@ import random
 
 import pytest
 
-from exam_builder.assembly.manifest import ManifestItem, grade_ids
+from exam_builder.model.manifest import ManifestItem, grade_ids
 from exam_builder.bank import Bank
-from exam_builder.bank.model import Item, Where
+from exam_builder.model.item import Item, Where
 from exam_builder.bank.parse import parse_cell, render_item
 from exam_builder.bank.validate import validate
 from exam_builder.kinds import kind_for
-from exam_builder.policy import ProgramPolicy
-from exam_builder.rubrics.model import Rubric
+from exam_builder.settings.policy import ProgramPolicy
+from exam_builder.model.rubric import Rubric
 
 W = Where(file="source/x.ipynb", cell=2)
 HEAD = "competency: peer-support · module: 1 · status: live · author: A. Rivera · reviewer: J. Chen"

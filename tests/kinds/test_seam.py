@@ -1,4 +1,4 @@
-"""The seam: outside ``exam_builder/kinds/`` (and the enum in bank/model.py) no module names a kind.
+"""The seam: outside ``exam_builder/kinds/`` (and the enum in model/item.py) no module names a kind.
 
 Branching on ``Kind.true_false`` and friends anywhere else is how one kind's rules spread over a
 dozen modules; every other module asks ``kinds.kind_for(kind)`` instead.
@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from exam_builder.bank.model import Kind
+from exam_builder.model.item import Kind
 from exam_builder.kinds import all_kinds, kind_for, kind_for_tag
 
 PACKAGE = Path(__file__).resolve().parents[2] / "exam_builder"
-ALLOWED = {PACKAGE / "bank" / "model.py"}
+ALLOWED = {PACKAGE / "model" / "item.py"}
 
 
 def test_no_module_outside_kinds_branches_on_a_kind_member():

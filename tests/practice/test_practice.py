@@ -23,7 +23,7 @@ from exam_builder.errors import ExamBuilderError, ValidationFailed
 from exam_builder.practice.run import PracticeRun, TimeUp
 from exam_builder.practice.sets import assemble_set, build_practice, load_set
 from exam_builder.records.models import AuditEntry, Response, Sitting
-from exam_builder.rubrics.model import load_rubrics
+from exam_builder.model.rubric import load_rubrics
 
 PRACTICE_NB = "source/cps/practice.ipynb"
 
@@ -120,7 +120,7 @@ def test_a_certification_vignette_retold_in_a_practice_stem_is_an_error_and_stop
 
 
 def test_an_ordinary_practice_item_shares_phrases_not_stories():
-    from exam_builder.practice.overlap import RETOLD, plain, retold
+    from exam_builder.bank.overlap import RETOLD, plain, retold
     story = plain("Dana has been sober for a year. At a group she says she wants to quit her job and move to be near her sister.")
     assert retold(story, plain("Dana has been sober for a year. At a group she says she wants to move near "
                                "her sister. What do you say?")) >= RETOLD

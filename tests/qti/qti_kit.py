@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from exam_builder.bank import Bank
-from exam_builder.bank.model import Choice, Item, Kind, Scenario, Status, Where
-from exam_builder.rubrics.model import Rubric
+from exam_builder.model.item import Choice, Item, Kind, Scenario, Status, Where
+from exam_builder.model.rubric import Rubric
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,12 +7,13 @@ import pytest
 from lxml import etree
 
 from qti_kit import REPO, every_kind
+from exam_builder.assembly.blueprint import check_blueprint
 from exam_builder.bank.check import check
 from exam_builder.course import Course
 from exam_builder.errors import ValidationFailed
 from exam_builder.qti import schema
 from exam_builder.qti.export import build_package, select_items, write_zip
-from exam_builder.qti.xml import QTI, is_ncname, ncnames
+from exam_builder.model.qti import QTI, is_ncname, ncnames
 
 
 def test_every_kind_exports_valid_files(tmp_path):
@@ -64,7 +65,7 @@ def test_ids_that_are_not_ncnames_get_unique_identifiers():
 
 
 def test_the_sample_bank_exports_and_validates():
-    report = check(Course(REPO))
+    report = check(Course(REPO), blueprint_check=check_blueprint)
     assert not report.errors
     pkg = build_package(report.bank, report.rubrics, select_items(report.bank))
     assert pkg.items == len(report.bank.items) and pkg.stimuli == len({i.scenario for i in report.bank.items.values() if i.scenario})

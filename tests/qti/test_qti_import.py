@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from exam_builder.bank.model import Kind, Status
+from exam_builder.model.item import Kind, Status
 from exam_builder.bank.parse import parse_notebook
 from exam_builder.errors import ValidationFailed
 from exam_builder.qti.importer import import_package

@@ -2,8 +2,9 @@
 sets (status draft, no reviewer: imported items await review here)."""
 from __future__ import annotations
 
-from exam_builder.bank.model import Status
+from exam_builder.model.item import Status
 from exam_builder.bank.parse import parse_notebook
+from exam_builder.assembly.blueprint import check_blueprint
 from exam_builder.bank.check import check
 from exam_builder.course import Course
 from exam_builder.qti.export import build_package, select_items, write_zip
@@ -32,7 +33,7 @@ def test_export_then_import_gives_back_every_kind(tmp_path):
 
 
 def test_the_sample_bank_round_trips(tmp_path):
-    report = check(Course(REPO))
+    report = check(Course(REPO), blueprint_check=check_blueprint)
     bank = report.bank
     pkg = write_zip(build_package(bank, report.rubrics, select_items(bank)), tmp_path / "bank.zip")
     imported = read_package(pkg)

@@ -5,9 +5,9 @@ import datetime as dt
 
 from traitlets.config import Config
 
-from exam_builder.assembly.manifest import Manifest, ManifestItem
-from exam_builder.bank.model import Kind
-from exam_builder.policy import ProgramPolicy
+from exam_builder.model.manifest import Manifest, ManifestItem
+from exam_builder.model.item import Kind
+from exam_builder.settings.policy import ProgramPolicy
 from exam_builder.records.models import Attendance, Candidate, Exam, Form, Sitting
 
 EXAM = "cps"

@@ -12,7 +12,7 @@ from exam_builder.errors import ExamBuilderError
 def serve(course_root: str, db_url: str, barrier, tasks, results) -> None:
     from traitlets.config import Config
 
-    from exam_builder.policy import ProgramPolicy
+    from exam_builder.settings.policy import ProgramPolicy
     from exam_builder.records.ledger import NotEligible, open_sitting
 
     course = Course(course_root, db_url=db_url)

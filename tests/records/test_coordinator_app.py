@@ -12,7 +12,7 @@ import records_kit as rk
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records import accommodations, identity
 from exam_builder.records.audit import verify
-from exam_builder.records.coordinator_app import NO_DIAGNOSIS_TEXT, CoordinatorApp, CoordinatorSession
+from exam_builder.desks.coordinator_app import NO_DIAGNOSIS_TEXT, CoordinatorApp, CoordinatorSession
 from exam_builder.records.eligibility import Barrier
 from exam_builder.records.models import Accommodation, AuditEntry
 
@@ -139,5 +139,5 @@ def test_the_program_report_goes_into_the_courses_reports_folder(course, monkeyp
     app = CoordinatorApp(CoordinatorSession(course, rk.EXAM))
     assert "Signed in through JupyterHub as cora" in app.who.value
     app.report_button.click()
-    path = course.root / "reports" / "out" / rk.EXAM / "report.html"
+    path = course.report_dir(rk.EXAM) / "report.html"
     assert written == [(rk.EXAM, path.parent)] and str(path) in app.report_message.value

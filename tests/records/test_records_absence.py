@@ -12,7 +12,7 @@ from exam_builder.records import absence, audit
 from exam_builder.records.eligibility import evaluate
 from exam_builder.records.ledger import open_sitting, record_outcome
 from exam_builder.records.models import AuditEntry, Sitting, SittingEvent
-from exam_builder.records.states import SittingStatus
+from exam_builder.model.states import SittingStatus
 
 from records_kit import EXAM, add_candidates, add_exam, policy
 

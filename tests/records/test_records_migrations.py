@@ -238,7 +238,7 @@ def _rows_at_0005(conn, sittings: list[tuple[str, str | None]], attendance: list
 
 
 def _every_state() -> dict:
-    from exam_builder.records import states as st
+    from exam_builder.model import states as st
 
     return dict(
         sittings=[(s.value, o) for s, o in zip(st.SittingStatus, ("pass", "fail", None, None))],
@@ -256,7 +256,7 @@ def test_0006_from_0005_with_every_state_and_old_spellings(empty_url):
     """Every state survives; odd case, spaces and the spellings imports accept become states."""
     from sqlalchemy import select
 
-    from exam_builder.records import states as st
+    from exam_builder.model import states as st
     from exam_builder.records.models import Accommodation, Attendance, ItemScore, Rating, ScoreFlag
 
     db = Database(empty_url)
@@ -335,7 +335,7 @@ def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
     from sqlalchemy import create_engine
     from sqlalchemy.exc import IntegrityError
 
-    from exam_builder.records.states import COLUMNS
+    from exam_builder.model.states import COLUMNS
 
     db = Database(empty_url)
     try:
@@ -376,7 +376,7 @@ def test_0007_from_0006_with_data_to_head_and_back(empty_url):
 
     from exam_builder.records.models import ItemReview
     from exam_builder.records.queries.reviews import insert_review, select_reviews
-    from exam_builder.records.states import ReviewDecision
+    from exam_builder.model.states import ReviewDecision
 
     db = Database(empty_url)
     try:

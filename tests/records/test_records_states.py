@@ -1,4 +1,4 @@
-"""records.states: each state reads, compares and serialises as its value; every lifecycle column
+"""model.states: each state reads, compares and serialises as its value; every lifecycle column
 of the models is typed with its enum and listed in ``COLUMNS``."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import Enum
 
-from exam_builder.records import states as st
+from exam_builder.model import states as st
 from exam_builder.records.models import Base
 
 ENUMS = sorted(set(st.COLUMNS.values()), key=lambda e: e.__name__)

@@ -17,8 +17,9 @@ from collections import Counter
 
 from rich.table import Table
 
+from ...assembly.blueprint import check_blueprint
 from ...bank.check import check
-from ...bank.model import Kind, Status
+from ...model.item import Kind, Status
 from ...bank.review import approve_offered, list_reviews, review
 from ...errors import ValidationFailed, rel
 from ...kinds import kind_for
@@ -29,7 +30,7 @@ REVIEWER = "J. Demo-Reviewer"
 
 def run(ctx) -> None:
     course, console = ctx.course, ctx.console
-    report = check(course)
+    report = check(course, blueprint_check=check_blueprint)
     if report.errors:
         raise ValidationFailed(report.problems)
     console.print(report.summary(), highlight=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from ...analysis.items import analyse, pooled_facility
-from ...records.states import Outcome
+from ...model.states import Outcome
 
 
 def _invoke(ctx, *args: str) -> None:

@@ -34,7 +34,7 @@ from ...grading.queue import RatingQueue, open_items
 
 from ...grading.results import (competency_names, compute_results, record_outcomes, results_csv, write_atomic,
                                 write_feedback)
-from ...records.states import ItemScoreStatus
+from ...model.states import ItemScoreStatus
 
 GRADERS = ("Grader Ana", "Grader Ben")
 
@@ -131,7 +131,7 @@ def run(ctx) -> None:
     counts = {k: sum(1 for r in results if r.status == k) for k in ("pass", "fail", "pending")}
     console.print(f"{counts['pass']} passed, {counts['fail']} did not pass, {counts['pending']} pending; "
                   f"{recorded} outcome(s) recorded in the candidates' records", highlight=False)
-    out = course.reports_dir / exam / "results.csv"
+    out = course.exports_dir(exam) / "results.csv"
     write_atomic(out, results_csv(course, results), root=course.root)
     paths = write_feedback(course, exam, results)
     console.print(f"results: {out.relative_to(course.root)}; {len(paths)} score report(s) under feedback/ "

@@ -18,7 +18,7 @@ import dataclasses
 
 from rich.table import Table
 
-from ...bank.model import Pool
+from ...model.item import Pool
 from ...errors import ValidationFailed, rel
 from ...records.queries import audit as audit_q, responses as responses_q, sittings as sittings_q
 from ...practice.run import PracticeRun

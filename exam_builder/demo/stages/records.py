@@ -25,7 +25,7 @@ from ...records.attendance import import_homework, import_attendance
 from ...records.csvfile import write_csv_atomic
 from ...records.eligibility import evaluate
 from ...records.roster import import_roster
-from ...records.states import AccommodationStatus
+from ...model.states import AccommodationStatus
 
 SEED = 2026
 COHORT = "2026-spring"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Accommodation
-from ..states import AccommodationStatus
+from ...model.states import AccommodationStatus
 from .dialect import for_update
 
 

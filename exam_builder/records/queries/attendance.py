@@ -7,7 +7,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Attendance, Homework
-from ..states import ATTENDANCE_MISSED
+from ...model.states import ATTENDANCE_MISSED
 
 
 def select_attendance_of(s: Session, candidate_ids: Collection[str]) -> list[Attendance]:

@@ -7,7 +7,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from ..models import ItemScore
-from ..states import ItemScoreStatus
+from ...model.states import ItemScoreStatus
 
 
 def select_item_score(s: Session, sitting_id: int, item_id: str) -> ItemScore | None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import ItemReview
-from ..states import ReviewDecision
+from ...model.states import ReviewDecision
 
 
 def insert_review(

@@ -12,7 +12,7 @@ from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Candidate, Form, Sitting, SittingEvent
-from ..states import SITTING_OPEN, SittingStatus
+from ...model.states import SITTING_OPEN, SittingStatus
 from .dialect import for_update, get_for_update
 
 

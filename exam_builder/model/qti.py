@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 if TYPE_CHECKING:
-    from ..rubrics.model import Rubric
+    from .rubric import Rubric
 
 QTI = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 QTI21 = "http://www.imsglobal.org/xsd/imsqti_v2p1"

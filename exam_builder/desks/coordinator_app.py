@@ -28,12 +28,12 @@ from pathlib import Path
 from ..errors import ExamBuilderError
 from ..ui.page import focus_on, heading, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
-from . import accommodations as acc_domain
-from . import identity
-from .audit import MAX_REASON
-from .eligibility import Barrier, evaluate
-from .states import AccommodationKind, AccommodationStatus
-from .text import text_problem
+from ..records import accommodations as acc_domain
+from ..records import identity
+from ..records.audit import MAX_REASON
+from ..records.eligibility import Barrier, evaluate
+from ..model.states import AccommodationKind, AccommodationStatus
+from ..records.text import text_problem
 
 #: An accommodation kind as the coordinator reads it.
 KIND_TEXT = {AccommodationKind.extended_time: "Extra time", AccommodationKind.scribe: "A scribe",
@@ -166,7 +166,7 @@ class CoordinatorSession:
     # -- eligibility and the report ---------------------------------------------------
     def not_eligible(self, today: dt.date | None = None) -> list[NotEligible]:
         """Candidates who may not sit now, with every reason (the same rules as the ledger)."""
-        from .absence import settle_course
+        from ..records.absence import settle_course
 
         settle_course(self.course, exam_id=self.exam)  # a no-show is absent, never "a result still pending"
         with self.course.db.read() as s:
@@ -176,7 +176,7 @@ class CoordinatorSession:
 
     def report_folder(self) -> Path:
         """Where the report goes: the course's reports/ folder, as `exam-builder report` writes it."""
-        return self.course.root / "reports" / "out" / self.exam
+        return self.course.report_dir(self.exam)
 
     def write_report(self) -> Path:
         from ..analysis.report import write_report

@@ -24,7 +24,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 
-from ..bank.model import Item, Scenario
+from ..model.item import Item, Scenario
 
 #: Stems at least this alike (``difflib.SequenceMatcher.ratio``) count as the same question.
 SIMILAR = 0.85

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import string
 
 from pydantic import BaseModel, ConfigDict, model_serializer
 
-from ..bank.model import Kind, without_empty_scoring
-
-LABELS = string.ascii_uppercase
+from .item import Kind, without_empty_scoring
 
 
 def grade_ids(number: int) -> dict[str, str]:

@@ -8,9 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import string
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
+
+#: Choice labels, in order: the first choice on a form is "A" (the one definition; kinds, forms, reports use it).
+LABELS = string.ascii_uppercase
 
 #: Namespace of exam-builder's own cell and notebook metadata (never inside metadata.nbgrader).
 METADATA_KEY = "exam_builder"
