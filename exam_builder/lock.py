@@ -33,6 +33,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import clock
 from .errors import ExamBuilderError
@@ -40,17 +41,20 @@ from .files import check_owned, check_tree, clear_dir, open_in_place, private_di
 from .records.queries import dialect
 from .safeload import read_bytes
 
+if TYPE_CHECKING:
+    from .course import Course
+
 #: The advisory lock's key: one lock per database (a database is one course's gradebook).
 PG_LOCK_KEY = 0x6578616D  # "exam"
 DEFAULT_WAIT = 120.0
 POLL = 0.2
 
 
-def lock_path(course) -> Path:
+def lock_path(course: Course) -> Path:
     return course.private_dir / "lock"
 
 
-def scratch_dir(course) -> Path:
+def scratch_dir(course: Course) -> Path:
     """``<course>/.exam-builder/scratch``: backups and temporary folders of a running command (checked, made ``0700``)."""
     return private_dir(course.private_dir / "scratch", course.root)
 
@@ -69,7 +73,7 @@ def _holder_text(info: dict) -> str:
             + (f", since {since}" if since else "") + ")")
 
 
-def _read_holder(course) -> dict:
+def _read_holder(course: Course) -> dict:
     """Who holds the lock, from its record: the program's own file (``files.check_owned``), read by ``safeload``."""
     path = lock_path(course)
     try:
@@ -81,7 +85,7 @@ def _read_holder(course) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def check_private_folder(course) -> None:
+def check_private_folder(course: Course) -> None:
     """Refuse a course whose private folder holds what the program would write or clear through.
 
     ``.exam-builder`` a folder (not a link, not a file), no link at its top level, the lock a
@@ -112,7 +116,7 @@ def _pg_holder(conn) -> str:
 
 
 @contextlib.contextmanager
-def course_lock(course, command: str, *, wait: float | None = None,
+def course_lock(course: Course, command: str, *, wait: float | None = None,
                 say: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the course lock for ``command`` (e.g. ``"exam-builder build cps"``); see the module."""
     wait = wait_seconds() if wait is None else wait
@@ -150,7 +154,7 @@ def course_lock(course, command: str, *, wait: float | None = None,
 
 
 @contextlib.contextmanager
-def _pg_lock(course, command: str, deadline: float, wait: float, say, told: bool) -> Iterator[None]:
+def _pg_lock(course: Course, command: str, deadline: float, wait: float, say, told: bool) -> Iterator[None]:
     """The advisory lock on a PostgreSQL database (nothing to do on SQLite: one machine)."""
     engine = course.db.engine
     if not dialect.is_postgresql(engine):
@@ -179,6 +183,6 @@ def _pg_lock(course, command: str, deadline: float, wait: float, say, told: bool
                 conn.commit()
 
 
-def _clear_scratch(course) -> None:
+def _clear_scratch(course: Course) -> None:
     """Leftovers of a command that died (the lock is ours, so nothing else is using them); no link is followed."""
     clear_dir(course.private_dir / "scratch", course.root)

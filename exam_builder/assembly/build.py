@@ -251,15 +251,16 @@ def build(
     # every path the build writes is checked before the first change: a refused build changes nothing
     check_release_targets(course, [o.manifest.assignment for o in result.changed])
     for o in outcomes:
-        for p in key_paths(course, o.manifest):
+        for p in key_paths(course.exports_dir(exam), o.manifest):
             check_owned(p, course.root)
-    check_owned(comparison_path(course, exam, result_assembly), course.root)
+    check_owned(comparison_path(course.exports_dir(exam), exam, result_assembly), course.root)
     if result.changed:
         _release_and_store(course, exam, bp, bank, result, actor, reason, console)
     for o in outcomes:
-        result.keys.append(write_key(course, o.manifest, bank))
+        result.keys.append(write_key(course.exports_dir(exam), course.root, o.manifest, bank))
     max_overlap = bp.max_overlap if bp.max_overlap is not None else 0
-    result.comparison = write_comparison(course, exam, result_assembly, course.policy.competencies, max_overlap)
+    result.comparison = write_comparison(course.exports_dir(exam), course.root, exam, result_assembly,
+                                         course.policy.competencies, max_overlap)
     return result
 
 

@@ -9,7 +9,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.table import Table
 
 from ..bank import Bank
-from ..course import Course
 from ..files import check_owned
 from ..kinds import kind_for
 from .assemble import Assembly
@@ -41,39 +40,41 @@ def key_rows(manifest: Manifest, bank: Bank) -> list[dict]:
     return rows
 
 
-def key_paths(course: Course, manifest: Manifest) -> tuple[Path, Path]:
-    """Where the key of one form goes: CSV and HTML in ``exports/<exam>/keys/``."""
-    folder = course.exports_dir(manifest.exam) / "keys"
-    return folder / f"{manifest.assignment}-key.csv", folder / f"{manifest.assignment}-key.html"
+def key_paths(folder: Path, manifest: Manifest) -> tuple[Path, Path]:
+    """Where the key of one form goes: CSV and HTML in ``keys/`` of the exam's exports folder
+    (``Course.exports_dir``: ``exports/<exam>/``)."""
+    keys = folder / "keys"
+    return keys / f"{manifest.assignment}-key.csv", keys / f"{manifest.assignment}-key.html"
 
 
-def comparison_path(course: Course, exam: str, assembly: Assembly) -> Path:
-    """Where the form comparison of an assembly goes."""
+def comparison_path(folder: Path, exam: str, assembly: Assembly) -> Path:
+    """Where the form comparison of an assembly goes, in the exam's exports folder."""
     labels = "".join(m.form for m in assembly.manifests)
-    return course.exports_dir(exam) / f"{exam}-forms-{labels}.html"
+    return folder / f"{exam}-forms-{labels}.html"
 
 
-def write_key(course: Course, manifest: Manifest, bank: Bank) -> tuple[Path, Path]:
-    """The key of one form as CSV and as a printable HTML page."""
+def write_key(folder: Path, root: Path, manifest: Manifest, bank: Bank) -> tuple[Path, Path]:
+    """The key of one form as CSV and as a printable HTML page, in the exam's exports ``folder`` of the
+    course at ``root``."""
     rows = key_rows(manifest, bank)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=KEY_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    csv_path, html_path = key_paths(course, manifest)
+    csv_path, html_path = key_paths(folder, manifest)
     html = _env().get_template("form_key.html.j2").render(m=manifest, rows=rows, manifest_hash=manifest.hash())
-    check_owned(csv_path, course.root)  # both checked before either is written
-    check_owned(html_path, course.root)
-    write_atomic(csv_path, buf.getvalue(), root=course.root)
-    write_atomic(html_path, html, root=course.root)
+    check_owned(csv_path, root)  # both checked before either is written
+    check_owned(html_path, root)
+    write_atomic(csv_path, buf.getvalue(), root=root)
+    write_atomic(html_path, html, root=root)
     return csv_path, html_path
 
 
-def write_comparison(course: Course, exam: str, assembly: Assembly, competencies: dict[str, str],
+def write_comparison(folder: Path, root: Path, exam: str, assembly: Assembly, competencies: dict[str, str],
                      max_overlap: int) -> Path:
     """The form comparison: points per competency, expected difficulty, overlap matrix."""
     first = assembly.manifests[0]
-    path = comparison_path(course, exam, assembly)
+    path = comparison_path(folder, exam, assembly)
     used = sorted({c for b in assembly.balance for c in b.points_by_competency},
                   key=lambda c: list(competencies).index(c) if c in competencies else len(competencies))
     html = _env().get_template("form_comparison.html.j2").render(
@@ -81,7 +82,7 @@ def write_comparison(course: Course, exam: str, assembly: Assembly, competencies
         tolerance=assembly.tolerance, spread=assembly.spread, difficulty_source=assembly.difficulty_source,
         competencies=[(c, competencies.get(c, c)) for c in used], max_overlap=max_overlap,
     )
-    write_atomic(path, html, root=course.root)
+    write_atomic(path, html, root=root)
     return path
 
 

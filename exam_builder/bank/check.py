@@ -120,6 +120,7 @@ def check(course: Course, paths: list[Path] | None = None, blueprint_check: Blue
     blueprints too with ``blueprint_check``."""
     label = lambda p: safe_rel(p, course.root)  # noqa: E731  # a looping link cannot be resolved
     explicit = bool(paths)
+    folders = course.folders()
     targets = Targets()
     for path in paths or [course.source_dir, course.rubrics_dir]:
         if path.is_symlink() and not path.exists():
@@ -130,13 +131,13 @@ def check(course: Course, paths: list[Path] | None = None, blueprint_check: Blue
             hint = "check the path" if explicit else f"is {course.root} the course folder? (see --course)"
             targets.problems.append(Problem(Location(label(path)), f"no such file or folder; {hint}"))
             continue
-        if _linked_out(course, path, targets):
+        if _linked_out(folders, course.root, path, targets):
             continue
         targets.add(path, label, explicit)
 
     context = Targets()
     for folder in (course.source_dir, course.rubrics_dir):
-        if folder.is_dir() and not _linked_out(course, folder, targets):
+        if folder.is_dir() and not _linked_out(folders, course.root, folder, targets):
             context.add(folder, label, explicit=False)
     bank = load_bank(_unique(targets.notebooks + context.notebooks), label)
     rubrics, rubric_problems = load_rubrics(_unique(targets.rubrics + context.rubrics), label)
@@ -165,13 +166,13 @@ def check(course: Course, paths: list[Path] | None = None, blueprint_check: Blue
     return CheckReport(ordered, bank, rubrics, checked)
 
 
-def _linked_out(course: Course, path: Path, targets: Targets) -> bool:
+def _linked_out(folders: list[tuple[Path, str]], root: Path, path: Path, targets: Targets) -> bool:
     """The link rule of every command (``safeload.linked_out``) for a file or folder read by name:
     a link out of its course folder is a problem (reported once), and it is not read."""
-    why = linked_out(path, course.folders())
+    why = linked_out(path, folders)
     if why is None:
         return False
-    problem = Problem(Location(shown(path, course.root)), why)
+    problem = Problem(Location(shown(path, root)), why)
     if problem not in targets.problems:
         targets.problems.append(problem)
     return True

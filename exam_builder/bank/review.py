@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
@@ -38,6 +39,9 @@ from ..model.states import ReviewDecision
 from ..records.text import text_problem
 from . import Bank
 from ..model.item import Item, _hash
+
+if TYPE_CHECKING:
+    from ..records.db import Database
 
 #: Header fields that record a review's outcome, not what the item says: left out of ``reviewed_hash``.
 REVIEW_FIELDS = ("status", "reviewer")
@@ -104,20 +108,20 @@ def _decision(row) -> Decision:
                     row.comment or "", row.author or "")
 
 
-def recorded(course: Course, item_ids: Iterable[str] | None = None) -> list[Decision]:
+def recorded(db: Database, item_ids: Iterable[str] | None = None) -> list[Decision]:
     """The recorded decisions (of the items named, or all), oldest first."""
     from ..records.queries.reviews import select_reviews
 
-    course.db.require_current()
-    with course.db.read() as s:
+    db.require_current()
+    with db.read() as s:
         return [_decision(r) for r in select_reviews(s, item_ids)]
 
 
-def _no_database(course: Course) -> bool:
+def _no_database(db_url: str) -> bool:
     """Whether the course's SQLite file does not exist: then nothing was ever reviewed (never creates it)."""
     from ..records.db import sqlite_path
 
-    path = sqlite_path(course.db_url)
+    path = sqlite_path(db_url)
     return path is not None and not path.exists()
 
 
@@ -126,7 +130,7 @@ def gate(course: Course, bank: Bank) -> Bank:
     course requires them (``c.BankSettings.require_recorded_review``), else unchanged."""
     if not course.bank_settings.require_recorded_review:
         return with_reviews(bank, None)
-    return with_reviews(bank, review_states(bank, recorded(course, bank.items)))
+    return with_reviews(bank, review_states(bank, recorded(course.db, bank.items)))
 
 
 @dataclass
@@ -217,10 +221,10 @@ def review(course: Course, item_id: str, decision: str | ReviewDecision, by: str
 def list_reviews(course: Course, bank: Bank) -> dict[str, ReviewState] | None:
     """The review state of every item of ``bank``: all waiting when the course has no database
     file yet; None when its database cannot be read or is not current (unknown, not "waiting")."""
-    if _no_database(course):
+    if _no_database(course.db_url):
         return review_states(bank, [])
     try:
-        return review_states(bank, recorded(course, bank.items))
+        return review_states(bank, recorded(course.db, bank.items))
     except ExamBuilderError:
         return None
 

@@ -46,7 +46,6 @@ from ..records.queries import candidates as candidates_q, score_flags as score_f
 from ..model.states import ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .seal import course_key
-from ..settings.grading import grading_settings
 from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, check_copy_targets,
                          nbgrader_checksum, score_submission, set_aside_message, where_of)
 
@@ -435,7 +434,7 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
     (default: ``GradingSettings.formgrader_copies``, on). They are the submitted files (locked
     cells put back as released when tampered with), staff-side like ``submitted/``; no key.
     """
-    settings = grading_settings(course)
+    settings = course.grading_settings
     write_copies = settings.formgrader_copies if write_copies is None else write_copies
     workers = workers or settings.workers or os.cpu_count() or 1
     with course.db.read() as s:

@@ -51,7 +51,6 @@ from .adjudication import AdjudicationRule
 from .seal import course_key
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
 from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
-from ..settings.grading import grading_settings
 from .submission import SET_ASIDE, not_a_notebook, set_aside_message
 
 SECRET_NAME = "anonymous-response-ids"
@@ -177,7 +176,7 @@ class RatingQueue:
         self.exam = exam
         self.item_id = item_id
         self.policy = course.policy
-        self.settings = grading_settings(course)
+        self.settings = course.grading_settings
         rubric_id = dict(open_items(course, exam)).get(item_id)
         if rubric_id is None:
             raise ExamBuilderError(f"item {item_id!r} is not an open-response item of exam {exam!r}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,9 @@ from . import audit
 from .models import Candidate, Sitting, SittingEvent, utcnow
 from .queries import sittings as sittings_q
 from ..model.states import SittingStatus
+
+if TYPE_CHECKING:
+    from ..course import Course
 
 #: Who the audit trail names for an absence the window's close decided.
 SYSTEM_ACTOR = audit.SYSTEM
@@ -144,7 +148,7 @@ def later_sittings(session: Session, exam_id: str, absent: list[Sitting]) -> dic
     return out
 
 
-def settle_course(course, now: dt.datetime | None = None, exam_id: str | None = None) -> list[int]:
+def settle_course(course: Course, now: dt.datetime | None = None, exam_id: str | None = None) -> list[int]:
     """``settle`` in a transaction of its own, with the course's policy and room time zone; the sittings changed."""
     zone = zone_named(course.delivery_settings.timezone)
     with course.db.transaction() as s:

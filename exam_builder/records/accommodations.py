@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,10 @@ from .queries import accommodations as accommodations_q
 from ..model.states import AccommodationKind, AccommodationStatus
 from .roster import get_candidate
 from .text import shown, text_problem
+
+if TYPE_CHECKING:
+    from ..course import Course
+    from .db import Database
 
 KINDS = AccommodationKind.values()
 KIND_ALIASES = {
@@ -263,7 +268,7 @@ class AccommodationImport:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def import_accommodations(course, path: Path | str, actor: str, dry_run: bool = False) -> AccommodationImport:
+def import_accommodations(course: Course, path: Path | str, actor: str, dry_run: bool = False) -> AccommodationImport:
     """Request (and, where the sheet says so, approve) accommodations from a CSV file.
 
     All or nothing; a row that matches a request in force (same candidate and kind, and the
@@ -336,15 +341,16 @@ def import_accommodations(course, path: Path | str, actor: str, dry_run: bool = 
 
     report = AccommodationImport(file=sheet.label, warnings=sheet.warnings)
     try:
-        _write_import(course, sheet, parsed, actor, policy, report, dry_run)
+        _write_import(course.db, sheet, parsed, actor, policy, report, dry_run)
     except DryRun:
         pass
     report.warnings = sheet.warnings
     return report
 
 
-def _write_import(course, sheet, parsed, actor: str, policy, report: AccommodationImport, dry_run: bool) -> None:
-    with course.db.transaction() as s:
+def _write_import(db: Database, sheet, parsed, actor: str, policy: ProgramPolicy, report: AccommodationImport,
+                  dry_run: bool) -> None:
+    with db.transaction() as s:
         for row, cid, kind, multiplier, details, letter, requested_on, status, approver, breaks in parsed:
             if s.get(Candidate, cid) is None:
                 sheet.error(row.number, "candidate id", f"no candidate {cid!r}; import the roster first")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,10 @@ from .models import Attendance, Homework
 from .queries import attendance as attendance_q, candidates as candidates_q, forms as forms_q
 from ..model.states import AttendanceStatus
 from .text import shown
+
+if TYPE_CHECKING:
+    from ..course import Course
+    from .db import Database
 
 _PRESENT, _LATE, _ABSENT = AttendanceStatus.present, AttendanceStatus.late, AttendanceStatus.absent
 #: What a sheet may write in its status column (lowercased), and the state it stands for.
@@ -87,7 +92,7 @@ def _dry(report: ImportReport, write) -> ImportReport:
     return report
 
 
-def import_attendance(course, path: Path | str, actor: str, dry_run: bool = False) -> ImportReport:
+def import_attendance(course: Course, path: Path | str, actor: str, dry_run: bool = False) -> ImportReport:
     """Record present/late/absent per candidate, class and module from a CSV file (``dry_run``: write nothing)."""
     sheet = read_csv(path, ATTENDANCE_COLUMNS, course.root)
     per_class = course.policy.modules_per_class
@@ -129,12 +134,12 @@ def import_attendance(course, path: Path | str, actor: str, dry_run: bool = Fals
     sheet.raise_if_errors()
 
     report = ImportReport(file=sheet.label, warnings=sheet.warnings, dry_run=dry_run)
-    return _dry(report, lambda: _write_attendance(course, sheet, records, first_row, actor, report))
+    return _dry(report, lambda: _write_attendance(course.db, sheet, records, first_row, actor, report))
 
 
-def _write_attendance(course, sheet: CsvFile, records: dict, first_row: dict, actor: str,
+def _write_attendance(db: Database, sheet: CsvFile, records: dict, first_row: dict, actor: str,
                       report: ImportReport) -> None:
-    with course.db.transaction() as s:
+    with db.transaction() as s:
         _check_candidates(s, sheet, first_row)
         sheet.raise_if_errors()
         existing = {
@@ -162,7 +167,7 @@ def _write_attendance(course, sheet: CsvFile, records: dict, first_row: dict, ac
                          created=report.created, changed=changes)
 
 
-def import_homework(course, path: Path | str, actor: str, dry_run: bool = False) -> ImportReport:
+def import_homework(course: Course, path: Path | str, actor: str, dry_run: bool = False) -> ImportReport:
     """Record homework turned in (and its score, if given) from a CSV file (``dry_run``: write nothing).
 
     A column the sheet lacks (class, score, max score) leaves the stored value alone; without a
@@ -196,16 +201,16 @@ def import_homework(course, path: Path | str, actor: str, dry_run: bool = False)
     present = {k for k, col in HOMEWORK_FIELDS.items() if col in sheet.headers}
     if "score" in sheet.headers:
         present.add("turned_in")
-    return _dry(report, lambda: _write_homework(course, sheet, records, first_row, present, actor, report))
+    return _dry(report, lambda: _write_homework(course.db, sheet, records, first_row, present, actor, report))
 
 
 #: The stored homework fields, by the column that sets them.
 HOMEWORK_FIELDS = {"class_no": "class", "turned_in": "turned in", "score": "score", "max_score": "max score"}
 
 
-def _write_homework(course, sheet: CsvFile, records: dict, first_row: dict, present: set, actor: str,
+def _write_homework(db: Database, sheet: CsvFile, records: dict, first_row: dict, present: set, actor: str,
                     report: ImportReport) -> None:
-    with course.db.transaction() as s:
+    with db.transaction() as s:
         _check_candidates(s, sheet, first_row)
         sheet.raise_if_errors()
         existing = _existing_homework(s, first_row)
@@ -246,7 +251,7 @@ def _upsert_homework(
         report.unchanged += 1
 
 
-def sync_homework_from_gradebook(course, actor: str) -> ImportReport:
+def sync_homework_from_gradebook(course: Course, actor: str) -> ImportReport:
     """Read homework scores from nbgrader's gradebook: every assignment that is not an exam form.
 
     A candidate without a submission of an assignment has not turned it in.

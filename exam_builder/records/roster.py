@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,10 @@ from .csvfile import EMAIL, Change, Column, CsvFile, DryRun, read_csv
 from .models import Candidate
 from .queries import candidates as candidates_q
 from .text import shown
+
+if TYPE_CHECKING:
+    from ..course import Course
+    from .db import Database
 
 NBGRADER_EMAIL_MAX = 128  # nbgrader's student.email column
 
@@ -103,7 +108,7 @@ FIELDS = {"first_name": "first name", "last_name": "last name", "email": "email"
           "training_ended_on": "training ended"}
 
 
-def import_roster(course, path: Path | str, actor: str, dry_run: bool = False) -> RosterReport:
+def import_roster(course: Course, path: Path | str, actor: str, dry_run: bool = False) -> RosterReport:
     """Create or update the candidates of a roster file and their nbgrader students.
 
     All or nothing: the file is checked first, then written in one transaction. Only the columns
@@ -114,14 +119,14 @@ def import_roster(course, path: Path | str, actor: str, dry_run: bool = False) -
     report = RosterReport(file=sheet.label, warnings=sheet.warnings, dry_run=dry_run,
                           kept=[col for col in FIELDS.values() if col not in sheet.headers])
     try:
-        _import(course, sheet, rows, actor, report)
+        _import(course.db, sheet, rows, actor, report)
     except DryRun:
         pass
     return report
 
 
-def _import(course, sheet: CsvFile, rows: list[RosterRow], actor: str, report: RosterReport) -> None:
-    with course.db.transaction() as s:
+def _import(db: Database, sheet: CsvFile, rows: list[RosterRow], actor: str, report: RosterReport) -> None:
+    with db.transaction() as s:
         # An id that differs from an existing one only by case would share its folders.
         lower = {r.id.lower(): r for r in rows}
         clash = candidates_q.select_ids_case_insensitive(s, lower)

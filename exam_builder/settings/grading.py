@@ -69,7 +69,3 @@ class GradingSettings(Configurable):
                                        f"{name!r} is not a name (graders sign in with at least 2 characters)")
             names.append(name)
         return names
-
-
-def grading_settings(course) -> GradingSettings:
-    return course.grading_settings

@@ -216,7 +216,7 @@ def test_same_manifests_in_processes_with_different_hash_seeds():
         "from exam_builder.assembly.assemble import assemble\n"
         "from exam_builder.assembly.blueprint import Blueprint\n"
         "from exam_builder.assembly.synthetic import synthetic_bank\n"
-        "from exam_builder.policy import ProgramPolicy\n"
+        "from exam_builder.settings.policy import ProgramPolicy\n"
         "bank, rubrics = synthetic_bank(1000, 21)\n"
         "kinds = {'true_false': 5, 'multiple_choice': 14, 'open_response': 1}\n"
         "bp = Blueprint(title='x', seed=4, forms=3, cut_score='70%', max_overlap=3, difficulty_tolerance=0.005,\n"

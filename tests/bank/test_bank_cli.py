@@ -4,8 +4,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sys
-import types
 
 import nbformat
 import pytest
@@ -13,6 +11,7 @@ from rich.console import Console
 
 from bank_helpers import CORPUS, problem_lines, run_cli, run_script
 from exam_builder.model.item import METADATA_KEY
+from exam_builder.bank.check import check
 from exam_builder.course import Course
 from exam_builder.demo import DemoContext
 from exam_builder.errors import ExamBuilderError, Location, Problem, ValidationFailed
@@ -61,8 +60,9 @@ def test_check_course_without_source(tmp_path):
     assert proc.stdout.splitlines()[0] == f"rubrics: no such file or folder; is {tmp_path} the course folder? (see --course)"
 
 
-def test_blueprints_go_to_the_assembly_checker(mini_course, monkeypatch):
-    """A blueprint.yaml is handed to assembly.blueprint.check_blueprint with the bank and rubrics."""
+def test_blueprints_go_to_the_checker_the_caller_gives(mini_course):
+    """bank.check reads no blueprint itself (assembly is a layer above): a blueprint.yaml is handed, with
+    the bank, the rubrics and the policy, to the checker its caller passes; without one it is not read."""
     (mini_course / "source/cps/blueprint.yaml").write_text("items: 5\n")
     calls = []
 
@@ -70,13 +70,21 @@ def test_blueprints_go_to_the_assembly_checker(mini_course, monkeypatch):
         calls.append((path.name, sorted(bank.items), sorted(rubrics), type(policy).__name__, label))
         return [Problem(Location(label, line=1), "needs 6 live items, the bank has 5", "error")]
 
-    fake = types.ModuleType("exam_builder.assembly.blueprint")
-    fake.check_blueprint = check_blueprint
-    monkeypatch.setitem(sys.modules, "exam_builder.assembly.blueprint", fake)
-    result = run_cli(mini_course, "check")
+    report = check(Course(mini_course), blueprint_check=check_blueprint)
     assert calls == [("blueprint.yaml", ["base-mc-01", "base-or-01", "base-sc-01a", "base-sc-01b", "base-tf-01"],
                       ["base-or-01"], "ProgramPolicy", "source/cps/blueprint.yaml")]
-    assert problem_lines(result.stdout) == ["source/cps/blueprint.yaml:line 1: needs 6 live items, the bank has 5"]
+    assert [str(p) for p in report.errors] == ["source/cps/blueprint.yaml:line 1: needs 6 live items, the bank has 5"]
+    assert report.checked["blueprints"] == 1
+    unread = check(Course(mini_course))
+    assert unread.errors == [] and unread.checked["blueprints"] == 0 and len(calls) == 1
+
+
+def test_the_check_command_checks_blueprints_with_the_assembly_checker(mini_course):
+    """`exam-builder check` passes assembly.blueprint.check_blueprint: a blueprint's problems are reported."""
+    (mini_course / "source/cps/blueprint.yaml").write_text("items: 5\n")
+    result = run_cli(mini_course, "check")
+    lines = problem_lines(result.stdout)
+    assert lines and all(line.startswith("source/cps/blueprint.yaml") for line in lines), result.stdout
     assert result.exit_code == 1 and "1 blueprint(s)" in result.stdout
 
 
