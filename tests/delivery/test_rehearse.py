@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from exam_builder.delivery.rehearse import arrivals, parse_first_wave, percentile
+from exam_builder.loadtest.rehearse import arrivals, parse_first_wave, percentile
 from exam_builder.errors import ExamBuilderError
 
 EXE = Path(sys.executable).parent / "exam-builder"
