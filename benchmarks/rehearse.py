@@ -1,6 +1,6 @@
 """A room of 60 at the real exam server: do the exam-day bars hold?
 
-Runs ``exam-builder rehearse`` (``exam_builder.delivery.rehearse``) on a scratch copy of this
+Runs ``exam-builder rehearse`` (``exam_builder.loadtest.rehearse``) on a scratch copy of this
 repository's course: 60 made-up candidates, 30 of them opening the page within the first 10 s and
 the rest within 60 s, each signing in, answering every question of the sample CPS exam, reloading
 once and submitting, through the Voila page protocol (and ``--browsers K`` in chromium). The
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from exam_builder.course import Course  # noqa: E402
-from exam_builder.delivery.rehearse import RehearsalOptions, rehearse  # noqa: E402
+from exam_builder.loadtest.rehearse import RehearsalOptions, rehearse  # noqa: E402
 
 
 def bars(f) -> list[tuple[str, bool, str]]:

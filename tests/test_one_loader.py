@@ -48,7 +48,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "the QTI 3.0 XML schemas packaged with exam-builder (exam_builder/qti/schemas), never a course file",
     ("ui/widgets.py", "<module>", ".read_text()"):
         "widgets.css packaged next to the module, never a course file",
-    ("delivery/rehearse.py", "ServerProcess.alive", ".read_text()"):
+    ("loadtest/rehearse.py", "ServerProcess.alive", ".read_text()"):
         "the rehearsal server's own log in its scratch folder (written by this process), shown on a crash",
     ("course.py", "load_config", "config loader"):
         "nbgrader_config.py is loaded as nbgrader loads it (traitlets executes it); safeload.read_bytes checks "

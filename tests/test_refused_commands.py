@@ -320,9 +320,9 @@ WRITES = re.compile(
 ALLOWED = {
     ("demo/__init__.py", "shutil.rmtree(target)"): "the demo makes its own fresh course folder",
     ("demo/__init__.py", "target.mkdir(parents=True)"): "the demo makes its own fresh course folder",
-    ("delivery/rehearse.py", 'stdout=open(self.log, "ab")'): "the rehearsal's server log in its scratch folder",
-    ("delivery/rehearse.py", 'tempfile.mkdtemp(prefix="eb-rehearse-")'): "a new folder of the system's",
-    ("delivery/rehearse.py", "shutil.rmtree(where, ignore_errors=True)"): "the rehearsal's own temporary folder",
+    ("loadtest/rehearse.py", 'stdout=open(self.log, "ab")'): "the rehearsal's server log in its scratch folder",
+    ("loadtest/rehearse.py", 'tempfile.mkdtemp(prefix="eb-rehearse-")'): "a new folder of the system's",
+    ("loadtest/rehearse.py", "shutil.rmtree(where, ignore_errors=True)"): "the rehearsal's own temporary folder",
     ("delivery/server.py", "source_file(page_dir, self.kernel_id).write_text("): "the server's own temporary folder",
     ("delivery/server.py", "source_file(page_dir, kernel_id).unlink("): "the server's own temporary folder",
     ("delivery/server.py", "released_file(page_dir, kernel_id).unlink("): "the server's own temporary folder",

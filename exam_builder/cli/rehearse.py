@@ -1,6 +1,6 @@
 """``exam-builder rehearse``: a room of made-up candidates against the real exam server, on a scratch copy.
 
-It works on its own scratch database (``delivery.rehearse``), never the course's: ``pass_course``.
+It works on its own scratch database (``loadtest.rehearse``), never the course's: ``pass_course``.
 """
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def rehearse(course, exam, candidates, window, first_wave, browsers, pace, alone
     be saved, the server's memory per seat, the kernels left over and the answers lost. The course's own
     records are never touched. Exits 1 when an answer was lost or a candidate could not finish.
     """
-    from ..delivery.rehearse import RehearsalOptions, parse_first_wave
-    from ..delivery.rehearse import rehearse as run
+    from ..loadtest.rehearse import RehearsalOptions, parse_first_wave
+    from ..loadtest.rehearse import rehearse as run
 
     opts = RehearsalOptions(exam=exam, candidates=candidates, window=window, first_wave=parse_first_wave(first_wave),
                             browsers=browsers, pace=pace, seed=seed, alone=alone, postgres=postgres, keep=keep,

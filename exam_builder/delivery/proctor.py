@@ -1,5 +1,8 @@
 """The proctor's room view (ipywidgets; JupyterLab or ``exam-builder proctor``, never the candidates' server).
 
+The widgets draw a ``proctor_session.ProctorSession`` (the room's state and every action, UI-free) and
+call it for each reading and change; nothing here reads or writes the database itself.
+
 What it promises the proctor:
 
 * **The live room first.** The room and the date are chosen at the top (default: today in the
@@ -53,230 +56,21 @@ import html
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import ipywidgets as w
 
 from .. import clock
 from ..errors import ExamBuilderError
-from ..records import absence, identity
-from ..records.models import Exam, utcnow
-from ..records.queries import responses as responses_q, sittings as sittings_q
-from ..model.states import SITTING_OPEN, SittingStatus
+from ..records import identity
+from ..records.models import utcnow
 from . import sittings as ops
 from . import window
-from ..settings.proctor import ProctorSettings
 from ..ui.widgets import TextForm
 from .candidate_app import clock_text
-from .session import find_confirmation
-from .form_view import load_form_view, released_notebook_path
-from .session import Stopped, format_minutes, format_seconds, stopped_of
+from .proctor_session import (ALL_ROOMS, CONFIRM_VOID, NAME, PAUSE_REASON, REASON, SHOW, SIGNIN_REASON, STATE_TEXT,
+                              UNLOCK_REASON, Mark, ProctorSession, RoomState, Row)
 
 log = logging.getLogger(__name__)
-
-#: Sitting events the proctor is shown as alerts.
-ALERT_KINDS = ("taken_over", "sign_in_refused", "refused_change", "limit", "identity_rejected")
-
-#: A sitting's state as the proctor reads it, in the order of the totals.
-STATE_TEXT = {"not_arrived": "Not arrived", "signed_in": "Signed in, not started", "writing": "Writing",
-              "paused": "Paused", "on_break": "On a break", "submitted": "Submitted", "voided": "Voided", "absent": "Absent"}
-
-#: The "Show" filter: which cards of the room and date are listed.
-SHOW = {"all": "Everyone on this date", "open": "Not finished yet", "attention": "Late or idle only",
-        "every_date": "Every date (past sittings too)"}
-
-ALL_ROOMS = ""
-
-
-@dataclass(frozen=True)
-class Row:
-    sitting_id: int
-    candidate_id: str
-    name: str
-    room: str
-    status: SittingStatus
-    answered: int
-    total: int
-    time_left: dt.timedelta | None
-    extra_minutes: int
-    scribe: str | None
-    time_limit_minutes: int = 0
-    scheduled_on: dt.date | None = None
-    opens_at: dt.datetime | None = None
-    signed_in_at: dt.datetime | None = None  # a page holds the sitting since (not started yet)
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None  # submitted or voided
-    last_answer_at: dt.datetime | None = None
-    submit_reason: str | None = None
-    stop: Stopped | None = None  # the clock stopped now: a pause (and why) or a break
-
-    @property
-    def state(self) -> str:
-        """``not_arrived``, ``signed_in``, ``writing``, ``paused``, ``on_break``, ``submitted``, ``voided`` or
-        ``absent`` (keys of ``STATE_TEXT``)."""
-        if self.status == SittingStatus.scheduled:
-            return "signed_in" if self.signed_in_at is not None else "not_arrived"
-        if self.status == SittingStatus.in_progress and self.stop is not None:
-            return "paused" if self.stop.kind == "pause" else "on_break"
-        return {SittingStatus.in_progress: "writing"}.get(self.status, str(self.status))
-
-    @property
-    def open(self) -> bool:
-        """Still changeable by the proctor (not submitted, not voided)."""
-        return self.status in SITTING_OPEN
-
-
-def _where(exam: str, on: dt.date | None, room: str | None, live: bool) -> list:
-    return sittings_q.room_filter(exam, on, room, live)
-
-
-def overview(course, exam: str, now: dt.datetime | None = None, *, on: dt.date | None = None,
-             room: str | None = None, live: bool = False, item_counts: dict[int, int] | None = None) -> list[Row]:
-    """One row per sitting of the exam (of date ``on`` and ``room`` when given), by room then name.
-
-    ``live`` adds the sittings in progress of any date (today's room). ``item_counts`` caches each
-    form's number of questions across refreshes (its notebook is read once).
-    """
-    now = now or utcnow()
-    conds = _where(exam, on, room, live)
-    counts = item_counts if item_counts is not None else {}
-    with course.db.read() as s:
-        sits = sittings_q.select_room_overview(s, conds)
-        ids = sittings_q.select_room_ids(conds)
-        answered = responses_q.select_answered_counts(s, ids)
-        last_at = responses_q.select_last_answer_times(s, ids)
-        rows = []
-        for sit, cand, assignment in sits:
-            if sit.form_id not in counts:  # each form's notebook is read once
-                try:
-                    counts[sit.form_id] = len(load_form_view(released_notebook_path(course, assignment)).items)
-                except ExamBuilderError:
-                    counts[sit.form_id] = 0
-            left, stop = None, None
-            deadline = sit.deadline_at(now)  # stands still while the clock is stopped
-            if sit.status == SittingStatus.in_progress and deadline is not None:
-                left = max(deadline - now, dt.timedelta(0))
-                stop = stopped_of(sit, now)
-            elif sit.status == SittingStatus.scheduled and sit.paused_at is not None:  # a room paused before the start
-                stop = stopped_of(sit, now)
-            signed_in = sit.lease_at if (sit.status == SittingStatus.scheduled and sit.lease_token is not None) else None
-            rows.append(Row(sit.id, cand.id, cand.name, sit.room, sit.status, answered.get(sit.id, 0),
-                            counts[sit.form_id], left, sit.extra_minutes, sit.scribe_name, sit.time_limit_minutes,
-                            scheduled_on=sit.scheduled_on, opens_at=sit.opens_at, signed_in_at=signed_in,
-                            started_at=sit.started_at, finished_at=sit.submitted_at or sit.voided_at,
-                            last_answer_at=last_at.get(sit.id), submit_reason=sit.submit_reason, stop=stop))
-    return rows
-
-
-def rooms_on(course, exam: str, on: dt.date | None, live: bool = False) -> list[str]:
-    """The rooms with sittings of ``on`` (every date: None; and, when ``live``, sittings in progress), sorted."""
-    with course.db.read() as s:
-        return sorted(sittings_q.select_rooms(s, _where(exam, on, None, live)))
-
-
-def totals(rows: list[Row]) -> dict[str, int]:
-    """How many sittings are in each state (every key of ``STATE_TEXT``, zeros included)."""
-    out = dict.fromkeys(STATE_TEXT, 0)
-    for r in rows:
-        out[r.state] += 1
-    return out
-
-
-@dataclass(frozen=True)
-class Mark:
-    kind: str  # late | idle
-    minutes: int
-    text: str
-
-
-def mark(row: Row, now: dt.datetime, settings: ProctorSettings, zone: dt.tzinfo) -> Mark | None:
-    """A row's *late* or *idle* mark, or None.
-
-    Late: not arrived N minutes after the window opened, when it opened at a set time (a window
-    that opens at midnight is the whole-day default: no start to be late for). Idle: writing,
-    nothing saved (or started, if nothing was saved) for N minutes.
-    """
-    if row.state == "not_arrived" and row.opens_at is not None:
-        if window.local(row.opens_at, zone).time() != dt.time(0):
-            late = int((now - row.opens_at).total_seconds() // 60)
-            if late >= settings.late_after_minutes:
-                return Mark("late", late, f"Late by {_minutes(late)}")
-    if row.state == "writing":
-        since = row.last_answer_at or row.started_at
-        if since is not None:
-            idle = int((now - since).total_seconds() // 60)
-            if idle >= settings.idle_after_minutes:
-                return Mark("idle", idle, f"Idle for {_minutes(idle)}")
-    return None
-
-
-def _minutes(n: int) -> str:
-    """``25 min``, ``1 h 05 min``: short enough for a badge."""
-    return f"{n} min" if n < 60 else f"{n // 60} h {n % 60:02d} min"
-
-
-@dataclass(frozen=True)
-class Alert:
-    at: dt.datetime
-    sitting_id: int
-    candidate_id: str
-    name: str
-    kind: str
-    text: str
-
-
-def describe(kind: str, details: dict) -> str:
-    """An alert in plain words for the proctor."""
-    d = details or {}
-    if kind == "taken_over":
-        where = ("again on the same computer" if d.get("same_source")
-                 else f"on another computer ({d.get('source', 'unknown')}; before: {d.get('previous_source', 'unknown')})")
-        return f"Exam opened {where}; the earlier screen no longer accepts answers."
-    if kind == "sign_in_refused":
-        why = d.get("why")
-        text = {"used": "Sign-in refused: the code was already used",
-                "time_up": "Sign-in refused: the time was over (submitted automatically)",
-                "window": "Sign-in refused: outside the sign-in window",
-                "absent": "Sign-in refused: the sitting is absent (its sign-in had closed)",
-                "not_eligible": "Sign-in refused: " + "; ".join(d.get("reasons") or ["not eligible today"])}.get(
-            why, f"Sign-in refused ({why})")
-        return f"{text} (from {d.get('source', 'unknown')})."
-    if kind == "refused_change":
-        return f"A change to {d.get('item', '?')} was refused ({d.get('why', '')})."
-    if kind == "limit":
-        what = {"rate": "too many saves in a minute", "rows": "the most changes a sitting may save",
-                "size": "an answer longer than allowed"}.get(d.get("limit"), str(d.get("limit")))
-        return f"Limit reached: {what}."
-    if kind == "identity_rejected":
-        return (f"The candidate said the name shown was not theirs (on {d.get('source', 'unknown')}); "
-                "check their seat card.")
-    return kind
-
-
-def alerts(course, exam: str, limit: int = 20) -> list[Alert]:
-    """The latest alert events of an exam's sittings, newest first."""
-    with course.db.read() as s:
-        rows = sittings_q.select_alerts(s, exam, ALERT_KINDS, limit)
-        return [Alert(e.at, e.sitting_id, cid, cand.name, e.kind, describe(e.kind, e.details)) for e, cid, cand in rows]
-
-
-def room_windows(course, exam: str, on: dt.date | None = None) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
-    """Each room with sittings of ``on`` (default today in the room) not finished: its window (the widest)."""
-    on = on or ops.room_today(course)
-    out: dict[str, tuple[dt.datetime | None, dt.datetime | None]] = {}
-    with course.db.read() as s:
-        for room, opens, closes in sittings_q.select_open_room_windows(s, exam, on):
-            o, c = out.get(room, (None, None))
-            out[room] = (min((x for x in (o, opens) if x is not None), default=None),
-                         max((x for x in (c, closes) if x is not None), default=None))
-    return dict(sorted(out.items()))
-
-
-def exam_title(course, exam: str) -> str:
-    """The exam's title for the page's heading (its id when it has none)."""
-    with course.db.read() as s:
-        row = s.get(Exam, exam)
-        return (row.title if row is not None and row.title else exam)
 
 
 # -- the page -------------------------------------------------------------------------------------
@@ -386,33 +180,31 @@ class _Card:
 
 
 class ProctorDashboard:
-    """The room view: totals and cards that refresh themselves, audited actions under the chosen card."""
+    """The room view: totals and cards that refresh themselves, audited actions under the chosen card.
+
+    It draws a ``ProctorSession`` (``self.session``) and calls it for every reading and change."""
 
     def __init__(self, course, exam: str, actor: str | None = None, refresh_seconds: float | None = None,
                  clock: Callable[[], dt.datetime] = utcnow):
+        self.session = ProctorSession(course, exam, actor, clock)
         self.course, self.exam, self.clock = course, exam, clock
         self.settings = course.proctor_settings
         self.refresh_seconds = refresh_seconds or self.settings.refresh_seconds
-        self.zone = ops.room_zone(course, strict=False)
-        self.selected: int | None = None
-        self.rows: list[Row] = []
+        self.zone = self.session.zone
         self._cards: dict[int, _Card] = {}
-        self._item_counts: dict[int, int] = {}
         self._quiet = False  # set while the view itself changes its selectors
-        self._date_is_today = True  # until the proctor picks a date: follows today (a page left open overnight)
-        self._room_is_auto = True  # until the proctor picks a room: the one room of the date, else all rooms
 
         label = {"description_width": "initial"}
         # who acts, asked once (never the computer's login name)
-        hub_name = identity.hub_name()
-        self.proctor = w.Text(value=hub_name or actor or "", description="Your name", style=label,
+        hub_name = self.session.hub_name
+        self.proctor = w.Text(value=self.session.name, description=NAME, style=label,
                               layout=w.Layout(width="28em"), placeholder="as it should appear in the audit trail",
                               disabled=hub_name is not None)
+        self.proctor.observe(self._on_name, names="value")
         who_help = (f"Signed in through JupyterHub as {_e(hub_name)}; recorded with every change you make."
                     if hub_name else "Type your name once; it is recorded with every change you make.")
         # what is shown
-        today = ops.room_today(course, clock())
-        self.date = w.DatePicker(value=today, description="Date", style=label)
+        self.date = w.DatePicker(value=self.session.on, description="Date", style=label)
         self.room = w.Dropdown(description="Room", options=[("All rooms", ALL_ROOMS)], value=ALL_ROOMS, style=label)
         self.show = w.Dropdown(description="Show", options=[(v, k) for k, v in SHOW.items()], value="all", style=label)
         refresh = w.Button(description="Refresh now", layout=w.Layout(width="auto"))
@@ -425,12 +217,12 @@ class ProctorDashboard:
 
         # the actions, under the chosen card
         self.panel_title = w.HTML()
-        self.reason = w.Text(description="Reason", placeholder="e.g. computer froze for 10 minutes", style=label,
+        self.reason = w.Text(description=REASON, placeholder="e.g. computer froze for 10 minutes", style=label,
                              layout=w.Layout(width="32em"))
         self.minutes = w.BoundedIntText(value=10, min=1, max=ops.MAX_ADDED_MINUTES, description="Minutes to add",
                                         style=label, layout=w.Layout(width="auto"))
         self.scribe = w.Text(description="Scribe's name", style=label, layout=w.Layout(width="24em"))
-        self.confirm_void = w.Checkbox(description="Yes, void this sitting", indent=False)
+        self.confirm_void = w.Checkbox(description=CONFIRM_VOID, indent=False)
         self.message = w.HTML()
         self.controls = w.VBox([
             w.HTML("<p class='eb-help'>The reason is kept in the audit trail with your name; it stays here "
@@ -448,13 +240,13 @@ class ProctorDashboard:
         # a room's sign-in today
         self.windows = w.HTML()
         self.signin_room = w.Dropdown(description="Room for sign-in", options=[], style=label)
-        self.signin_reason = w.Text(description="Reason for the sign-in change", placeholder="e.g. everyone is seated",
+        self.signin_reason = w.Text(description=SIGNIN_REASON, placeholder="e.g. everyone is seated",
                                     style=label, layout=w.Layout(width="32em"))
         self.signin_message = w.HTML()
         # computers locked out after wrong codes
         self.lockouts = w.HTML()
         self.locked = w.Dropdown(description="Computer", options=[], style=label)
-        self.unlock_reason = w.Text(description="Reason for unlocking", placeholder="e.g. checked the seat card",
+        self.unlock_reason = w.Text(description=UNLOCK_REASON, placeholder="e.g. checked the seat card",
                                     style=label, layout=w.Layout(width="32em"))
         self.unlock_message = w.HTML()
         self.alerts = w.HTML()
@@ -465,7 +257,7 @@ class ProctorDashboard:
 
         self.root = w.VBox([
             w.HTML(style_css()),
-            w.HTML(f"<h1>Proctor's room view: {_e(exam_title(course, exam))}</h1>"),
+            w.HTML(f"<h1>Proctor's room view: {_e(self.session.title())}</h1>"),
             self._line(self.proctor, w.HTML(f"<p class='eb-help'>{who_help}</p>")),
             self._line(self.date, self.room, self.show, refresh),
             self.totals, self.updated,
@@ -512,32 +304,28 @@ class ProctorDashboard:
             where.value = _say("Something went wrong on this page. Check the candidate's card (it shows what "
                                "was saved) before you try again.", "refused")
 
-    def _who(self) -> str:
-        name = identity.actor(self.proctor.value)  # signed in through the hub: the hub user, whatever was typed
-        if not name:
-            raise ExamBuilderError("Type your name in “Your name” at the top first; it is recorded with every change.")
-        return name
-
-    @staticmethod
-    def _why(box: w.Text) -> str:
-        reason = (box.value or "").strip()
-        if not reason:
-            raise ExamBuilderError(f"Write the reason in “{box.description}” first; it is kept in the audit trail.")
-        return reason
+    def _on_name(self, change) -> None:
+        self.session.name = change["new"] or ""  # signed in through the hub, the session records the hub user
 
     # -- choosing a candidate -----------------------------------------------------------------------
+    @property
+    def selected(self) -> int | None:
+        return self.session.selected
+
+    @property
+    def rows(self) -> list[Row]:
+        return self.session.rows
+
     def row(self, sitting_id: int) -> Row | None:
-        return next((r for r in self.rows if r.sitting_id == sitting_id), None)
+        return self.session.row(sitting_id)
 
     def choose(self, sitting_id: int | None) -> None:
         """Open the actions under a candidate's card (again on the chosen one: close them)."""
-        if sitting_id == self.selected:
-            sitting_id = None
         old = self._cards.get(self.selected) if self.selected is not None else None
         if old is not None:
             old.box.children = (old.line,)
             old.box.remove_class("eb-chosen")
-        self.selected = sitting_id
+        self.session.choose(sitting_id)
         self.message.value = ""  # a message about the previous person leaves with them
         self.confirm_void.value = False
         self.refresh()
@@ -557,51 +345,23 @@ class ProctorDashboard:
         card.box.add_class("eb-chosen")
 
     # -- actions on the chosen sitting ---------------------------------------------------------------
-    def _chosen(self) -> Row:
-        r = self.row(self.selected) if self.selected is not None else None
-        if r is None:
-            raise ExamBuilderError("Choose a candidate first: press “Actions” on their card.")
-        return r
-
     def _done(self, where: w.HTML, text: str) -> None:
         self.refresh()
         where.value = _say(text, "done")
 
     def _add_time(self) -> None:
-        r = self._chosen()
-        who, why = self._who(), self._why(self.reason)
-        minutes = int(self.minutes.value)
-        sit = ops.add_time(self.course, r.sitting_id, minutes, who, why)
-        self._done(self.message, f"Added {minutes} minutes for {r.name}; their time is now "
-                                 f"{format_minutes(sit.time_limit_minutes + sit.extra_minutes)} "
-                                 f"({format_minutes(sit.extra_minutes)} added in all).")
+        self._done(self.message, self.session.add_time(int(self.minutes.value), self.reason.value))
 
     def _record_scribe(self) -> None:
-        r = self._chosen()
-        who, why = self._who(), self._why(self.reason)
-        name = (self.scribe.value or "").strip()
-        if not name:
-            raise ExamBuilderError("Type the scribe's name first.")
-        ops.record_scribe(self.course, r.sitting_id, name, who, why)
-        self._done(self.message, f"{name} is recorded as the scribe for {r.name}; answers from now on say so.")
+        self._done(self.message, self.session.record_scribe(self.scribe.value, self.reason.value))
 
     def _mark_absent(self) -> None:
-        r = self._chosen()
-        who, why = self._who(), self._why(self.reason)
-        ops.mark_absent(self.course, r.sitting_id, who, why, now=self.clock())
-        counts = ("it counts as an attempt" if self.course.policy.absent_counts_as_attempt
-                  else "it does not count as an attempt")
-        self._done(self.message, f"{r.name} is marked absent: their code no longer works, and {counts}.")
+        self._done(self.message, self.session.mark_absent(self.reason.value))
 
     def _void(self) -> None:
-        r = self._chosen()
-        who, why = self._who(), self._why(self.reason)
-        if not self.confirm_void.value:
-            raise ExamBuilderError(f"Tick “Yes, void this sitting” first, to void {r.name}'s sitting.")
-        ops.void(self.course, r.sitting_id, who, why)
+        text = self.session.void(self.reason.value, bool(self.confirm_void.value))
         self.confirm_void.value = False
-        self._done(self.message, f"{r.name}'s sitting is voided: it no longer counts as an attempt, and their "
-                                 "screen stops accepting answers.")
+        self._done(self.message, text)
 
     # -- pauses: one candidate, or a whole room ------------------------------------------------------------
     def _pause_line(self) -> w.HBox:
@@ -613,7 +373,7 @@ class ProctorDashboard:
     def _pause_room_section(self, label: dict) -> list[w.Widget]:
         """"Pause room" / "Resume room": every open sitting of the chosen room today (a fire alarm)."""
         self.pause_room = w.Dropdown(description="Room to pause or resume", options=[], style=label)
-        self.pause_room_reason = w.Text(description="Reason for the pause", placeholder="e.g. fire alarm",
+        self.pause_room_reason = w.Text(description=PAUSE_REASON, placeholder="e.g. fire alarm",
                                         style=label, layout=w.Layout(width="32em"))
         self.pause_room_message = w.HTML()
         return [w.HTML("<h2>Pause a room</h2><p class='eb-help'>Every candidate's clock in the room stops and "
@@ -630,83 +390,41 @@ class ProctorDashboard:
         return field("On a break", f"until {_e(at(r.stop.until))} at the latest", wide=True)
 
     def _pause(self) -> None:
-        r = self._chosen()
-        who, why = self._who(), self._why(self.reason)
-        ops.pause(self.course, r.sitting_id, who, why, now=self.clock())
-        self._done(self.message, f"{r.name} is paused: their clock has stopped and their screen says why.")
+        self._done(self.message, self.session.pause(self.reason.value))
 
     def _resume(self) -> None:
-        r = self._chosen()
-        who, why = self._who(), self._why(self.reason)
-        _sit, stood = ops.resume(self.course, r.sitting_id, who, why, now=self.clock())
-        self._done(self.message, f"{r.name} is back: {format_seconds(stood)} paused, added to their time.")
-
-    def _pause_room_name(self) -> str:
-        if self.pause_room.value is None:
-            raise ExamBuilderError("Choose a room first.")
-        return str(self.pause_room.value)
+        self._done(self.message, self.session.resume(self.reason.value))
 
     def _pause_room(self) -> None:
-        room = self._pause_room_name()
-        who, why = self._who(), self._why(self.pause_room_reason)
-        paused = ops.pause_room(self.course, self.exam, room, who, why, now=self.clock())
-        self._done(self.pause_room_message, f"Room {room} is paused ({len(paused)} candidate(s)): the clocks "
-                                            "have stopped.")
+        text = self.session.pause_room(self.pause_room.value, self.pause_room_reason.value)
+        self._done(self.pause_room_message, text)
 
     def _resume_room(self) -> None:
-        room = self._pause_room_name()
-        who, why = self._who(), self._why(self.pause_room_reason)
-        resumed = ops.resume_room(self.course, self.exam, room, who, why, now=self.clock())
-        self._done(self.pause_room_message, f"Room {room} is resumed ({len(resumed)} candidate(s)); each has "
-                                            "the time they had when it was paused.")
+        text = self.session.resume_room(self.pause_room.value, self.pause_room_reason.value)
+        self._done(self.pause_room_message, text)
 
-    def _refresh_pause_rooms(self, now: dt.datetime) -> None:
-        rooms = tuple(room_windows(self.course, self.exam, ops.room_today(self.course, now)))
+    def _refresh_pause_rooms(self, st: RoomState) -> None:
+        rooms = tuple(st.windows)
         current = self.pause_room.value
         if rooms != tuple(self.pause_room.options):
             self.pause_room.options = rooms
         if current in rooms:
             self.pause_room.value = current
-        elif self._room_filter() in rooms:
-            self.pause_room.value = self._room_filter()
+        elif st.room in rooms:
+            self.pause_room.value = st.room
 
     # -- a room's sign-in, locked computers ------------------------------------------------------------
-    def _signin_room(self) -> str:
-        if self.signin_room.value is None:
-            raise ExamBuilderError("Choose a room first.")
-        return str(self.signin_room.value)
-
     def _open_now(self) -> None:
-        room = self._signin_room()
-        who, why = self._who(), self._why(self.signin_reason)
-        changed = ops.open_now(self.course, self.exam, room, who, why)
-        self._done(self.signin_message, f"Sign-in is open now in room {room} ({len(changed)} candidate(s)).")
+        self._done(self.signin_message, self.session.open_now(self.signin_room.value, self.signin_reason.value))
 
     def _close_now(self) -> None:
-        room = self._signin_room()
-        who, why = self._who(), self._why(self.signin_reason)
-        changed = ops.close_now(self.course, self.exam, room, who, why)
-        self._done(self.signin_message, f"Sign-in is closed now in room {room} ({len(changed)} candidate(s)); "
-                                        "candidates already started carry on.")
+        self._done(self.signin_message, self.session.close_now(self.signin_room.value, self.signin_reason.value))
 
     def _unlock(self) -> None:
-        if self.locked.value is None:
-            raise ExamBuilderError("Choose a locked computer first.")
-        who, why = self._who(), self._why(self.unlock_reason)
-        source = str(self.locked.value)
-        ops.unlock_source(self.course, source, who, why)
-        self._done(self.unlock_message, f"Computer {source} is unlocked; its candidate can sign in again.")
+        self._done(self.unlock_message, self.session.unlock(self.locked.value, self.unlock_reason.value))
 
     def _find(self, text: str) -> None:
-        found = find_confirmation(self.course.db, text)
-        if not found:
-            self.find_message.value = _say(f"No submitted sitting has confirmation number {text.strip().upper()}. "
-                                           "Check it letter by letter (it has no I, L, O or U).", "note")
-            return
-        self.find_message.value = "".join(_say(
-            f"{m.number}: {m.candidate_name} ({m.candidate_id}), exam {m.exam_id}, room {m.room or '-'}, "
-            f"submitted at {window.when_text(m.submitted_at, self.zone)} "
-            f"({SUBMITTED_BY.get(m.submit_reason, m.submit_reason)}).", "note") for m in found)
+        self.find_message.value = "".join(_say(line, "note") for line in self.session.find(text).lines)
 
     # -- refreshing -------------------------------------------------------------------------------------
     async def _loop(self) -> None:
@@ -721,78 +439,47 @@ class ProctorDashboard:
         if self._quiet:
             return
         if change["owner"] is self.date:
-            self._date_is_today = change["new"] == ops.room_today(self.course, self.clock())
+            self.session.set_date(change["new"])
         if change["owner"] is self.room:
-            self._room_is_auto = False
+            self.session.set_room(change["new"])
+        if change["owner"] is self.show:
+            self.session.set_show(change["new"])
         self.refresh()
-
-    def _room_filter(self) -> str | None:
-        return None if self.room.value in (ALL_ROOMS, None) else str(self.room.value)
 
     def refresh(self) -> None:
         """Re-read the room; widgets change in place (a box being typed in keeps its focus)."""
-        now = self.clock()
-        today = ops.room_today(self.course, now)
+        st = self.session.refresh()
         self._quiet = True
         try:
-            if self._date_is_today and self.date.value != today:  # the page was left open past midnight
-                self.date.value = today
-            on = self.date.value or today
-            self._refresh_rooms_choice(None if self.show.value == "every_date" else on, live=on == today)
+            if self.session.follows_today and self.date.value != st.on:  # the page was left open past midnight
+                self.date.value = st.on
+            options = [(f"All rooms ({len(st.rooms)})", ALL_ROOMS)] + [(r, r) for r in st.rooms]
+            if tuple(options) != tuple(self.room.options):
+                self.room.options = options
+            self.room.value = ALL_ROOMS if st.room is None else st.room
         finally:
             self._quiet = False
-        on = self.date.value or today
-        room = self._room_filter()
-        absence.settle_course(self.course, now, exam_id=self.exam)  # no-shows past their window: absent, stored
-        if self.show.value == "every_date":
-            self.rows = overview(self.course, self.exam, now, room=room, item_counts=self._item_counts)
-            self.rows.sort(key=lambda r: r.scheduled_on or dt.date.min, reverse=True)  # the latest date first
-            counted = [r for r in self.rows if r.scheduled_on == on]
-        else:
-            self.rows = overview(self.course, self.exam, now, on=on, room=room, live=on == today,
-                                 item_counts=self._item_counts)
-            counted = self.rows
-        marks = {r.sitting_id: mark(r, now, self.settings, self.zone) for r in self.rows}
-        self._refresh_totals(counted, marks, on, room)
-        keep = {"all": lambda r: True, "every_date": lambda r: True, "open": lambda r: r.open,
-                "attention": lambda r: marks[r.sitting_id] is not None}[self.show.value]
-        shown = [r for r in self.rows if keep(r) or r.sitting_id == self.selected]
-        self._refresh_cards(shown, marks, now, several_rooms=room is None)
-        stamp = clock.clock_12h(now, self.zone, seconds=True)
+        self._refresh_totals(st)
+        self._refresh_cards(st)
+        stamp = clock.clock_12h(st.now, self.zone, seconds=True)
         self.updated.value = (f"<p class='eb-help'>Updated at {_e(stamp)}; "
                               f"this page refreshes itself every {self.refresh_seconds:g} seconds.</p>")
-        self._refresh_rooms(now)
-        self._refresh_pause_rooms(now)
-        self._refresh_lockouts(now)
-        self._refresh_alerts()
+        self._refresh_rooms(st)
+        self._refresh_pause_rooms(st)
+        self._refresh_lockouts(st)
+        self._refresh_alerts(st)
 
-    def _refresh_rooms_choice(self, on: dt.date | None, live: bool) -> None:
-        rooms = rooms_on(self.course, self.exam, on, live)
-        options = [(f"All rooms ({len(rooms)})", ALL_ROOMS)] + [(r, r) for r in rooms]
-        current = self.room.value
-        if tuple(options) != tuple(self.room.options):
-            self.room.options = options
-        if self._room_is_auto:
-            self.room.value = rooms[0] if len(rooms) == 1 else ALL_ROOMS
-        else:
-            self.room.value = current if current in rooms else ALL_ROOMS
-
-    def _refresh_totals(self, rows: list[Row], marks: dict[int, Mark | None], on: dt.date, room: str | None) -> None:
-        counts = totals(rows)
-        late = sum(1 for r in rows if (m := marks.get(r.sitting_id)) and m.kind == "late")
-        idle = sum(1 for r in rows if (m := marks.get(r.sitting_id)) and m.kind == "idle")
-        where = f"room {_e(room)}" if room is not None else "all rooms"
+    def _refresh_totals(self, st: RoomState) -> None:
+        where = f"room {_e(st.room)}" if st.room is not None else "all rooms"
         items = "".join(f"<li class='eb-st-{k}'><strong>{n}</strong> {_e(STATE_TEXT[k].lower())}</li>"
-                        for k, n in counts.items())
-        items += (f"<li class='eb-st-late'><strong>{late}</strong> late</li>"
-                  f"<li class='eb-st-idle'><strong>{idle}</strong> idle</li>")
-        self.totals.value = (f"<h2>{_e(window.day_text(on))}, {where}: {len(rows)} candidate(s)</h2>"
+                        for k, n in st.totals.items())
+        items += (f"<li class='eb-st-late'><strong>{st.marked('late')}</strong> late</li>"
+                  f"<li class='eb-st-idle'><strong>{st.marked('idle')}</strong> idle</li>")
+        self.totals.value = (f"<h2>{_e(window.day_text(st.on))}, {where}: {len(st.counted)} candidate(s)</h2>"
                              f"<ul class='eb-totals' aria-label='Totals'>{items}</ul>")
 
-    def _refresh_cards(self, shown: list[Row], marks: dict[int, Mark | None], now: dt.datetime,
-                       several_rooms: bool) -> None:
-        if self.selected is not None and self.row(self.selected) is None:
-            self.selected = None  # gone from every filter (another date chosen)
+    def _refresh_cards(self, st: RoomState) -> None:
+        shown, marks, now, several_rooms = st.shown, st.marks, st.now, st.room is None
         for r in shown:
             card = self._cards.get(r.sitting_id)
             if card is None:
@@ -845,9 +532,9 @@ class ProctorDashboard:
         parts = [f"<h3>{_e(r.name)} <span class='eb-id'>{_e(r.candidate_id)}</span></h3>",
                  field("Status", state, wide=True), when, field("Time left", left),
                  field("Answered", f"{r.answered} of {r.total}"), field("Last answer", last, wide=True)]
-        if several_rooms or self.show.value == "every_date":
+        if several_rooms or self.session.show == "every_date":
             place = _e(r.room or "no room")
-            if self.show.value == "every_date" and r.scheduled_on is not None:
+            if self.session.show == "every_date" and r.scheduled_on is not None:
                 place += f", {_e(window.day_text(r.scheduled_on))} {r.scheduled_on.year}"
             parts.append(field("Room", place, wide=True))
         if r.scribe:
@@ -856,8 +543,8 @@ class ProctorDashboard:
             parts.append(self._stop_field(r, field, at))
         return f"<div class='eb-fields'>{''.join(parts)}</div>"
 
-    def _refresh_rooms(self, now: dt.datetime) -> None:
-        wins = room_windows(self.course, self.exam, ops.room_today(self.course, now))
+    def _refresh_rooms(self, st: RoomState) -> None:
+        wins, now = st.windows, st.now
         lines = []
         for room, (opens, closes) in wins.items():
             state = "open" if (opens and closes and opens <= now < closes) else "closed"
@@ -868,11 +555,11 @@ class ProctorDashboard:
             self.signin_room.options = list(wins)
         if current in wins:
             self.signin_room.value = current
-        elif self._room_filter() in wins:
-            self.signin_room.value = self._room_filter()
+        elif st.room in wins:
+            self.signin_room.value = st.room
 
-    def _refresh_lockouts(self, now: dt.datetime) -> None:
-        locks = ops.lockouts(self.course, now)
+    def _refresh_lockouts(self, st: RoomState) -> None:
+        locks = st.lockouts
         if locks:
             rows = "".join(f"<tr><td data-label='Computer'>{_e(lk.source)}</td>"
                            f"<td data-label='Wrong codes'>{lk.wrong_codes}</td>"
@@ -891,8 +578,8 @@ class ProctorDashboard:
         if current in sources:
             self.locked.value = current
 
-    def _refresh_alerts(self) -> None:
-        items = alerts(self.course, self.exam)
+    def _refresh_alerts(self, st: RoomState) -> None:
+        items = st.alerts
         if not items:
             self.alerts.value = "<p>No alerts.</p>"
             return
@@ -902,10 +589,6 @@ class ProctorDashboard:
                                  f"<td data-label='Candidate'>{_e(a.name)} ({_e(a.candidate_id)}, sitting {a.sitting_id})</td>"
                                  f"<td data-label='What happened'>{_e(a.text)}</td></tr>" for a in items)
                              + "</tbody></table>")
-
-
-SUBMITTED_BY = {"candidate": "by the candidate", "deadline": "automatically at the deadline",
-                "proctor": "by a proctor"}
 
 
 def _say(text: str, kind: str) -> str:

@@ -296,8 +296,10 @@ def format_minutes(minutes: int) -> str:
 def format_seconds(seconds: float) -> str:
     """1061.4 -> "17 minutes 41 seconds" (a pause's length, as staff read it)."""
     m, sec = divmod(int(round(seconds)), 60)
-    text = format_minutes(m) if m else ""
-    return (text + " " if text else "") + (f"{sec} second{'s' if sec != 1 else ''}" if sec or not m else "")
+    parts = [format_minutes(m)] if m else []
+    if sec or not m:
+        parts.append(f"{sec} second{'s' if sec != 1 else ''}")
+    return " ".join(parts)  # whole minutes: no trailing space
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from exam_builder.delivery import sittings as ops
 from exam_builder.delivery import window
 from exam_builder.delivery.candidate_app import CandidateApp, walk
 from exam_builder.ui.widgets import ChoiceGroup
-from exam_builder.delivery.proctor import ProctorDashboard, alerts
+from exam_builder.delivery.proctor import ProctorDashboard
+from exam_builder.delivery.proctor_session import alerts
 from exam_builder.delivery.session import (BUSY, LOCKED, TAKEN_OVER, TOO_FAST, TOO_MANY, USED, WRONG_CODE,
                                            CandidateSession, LimitReached, SignInFailed, SittingClosed, TakenOver,
                                            hash_code, journal_counts)

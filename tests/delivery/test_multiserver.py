@@ -14,7 +14,7 @@ import pytest
 import delivery_formkit as formkit
 from coursekit import new_course_dir, pg_database, pg_server
 from exam_builder.course import Course
-from exam_builder.delivery.pageclient import PageClient, current_number, current_question, question_number, sign_in
+from exam_builder.loadtest.pageclient import PageClient, current_number, current_question, question_number, sign_in
 from exam_builder.delivery.session import latest_responses
 from exam_builder.records.models import Sitting
 from serverkit import Server

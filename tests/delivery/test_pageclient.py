@@ -1,4 +1,4 @@
-"""The page client (``delivery.pageclient``) against a live `exam-builder serve`: no browser.
+"""The page client (``loadtest.pageclient``) against a live `exam-builder serve`: no browser.
 
 A whole sitting through the Voila page protocol (sign in, confirm, start, every question, a flag,
 submit) must leave in the database exactly what the client sent; a reload (beacon, new page,
@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 import delivery_formkit as formkit
-from exam_builder.delivery.pageclient import (V1, code_form, current_number, current_question, encode_v1,
+from exam_builder.loadtest.pageclient import (V1, code_form, current_number, current_question, encode_v1,
                                               flag_box, go_to, PageClient, question_list, question_number,
                                               sign_in)
 from exam_builder.delivery.session import confirmation_number, latest_responses, receipt_hash

@@ -38,8 +38,8 @@ from sqlalchemy import func, select
 import delivery_formkit as formkit
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery import window
-from exam_builder.delivery.pageclient import go_to as press_question
-from exam_builder.delivery.pageclient import (V1, PageClient, code_form, current_number, current_question, sign_in,
+from exam_builder.loadtest.pageclient import go_to as press_question
+from exam_builder.loadtest.pageclient import (V1, PageClient, code_form, current_number, current_question, sign_in,
                                              submit_code)
 from exam_builder.delivery.session import LOCKED, TAKEN_OVER, TOO_FAST, USED, WRONG_CODE, confirmation_number
 from exam_builder.records import access, audit

@@ -202,7 +202,7 @@ def test_the_room_view_reflows_on_a_phone_and_at_200_percent(browser, room, size
 def test_the_token_opens_the_room_view_but_never_runs_code(room):
     """The standalone proctor's app has the candidates' widget-only websocket: a script holding the
     token sends an ``execute_request`` through the page's kernel websocket, and nothing runs."""
-    from exam_builder.delivery.pageclient import PageClient
+    from exam_builder.loadtest.pageclient import PageClient
     from serverkit import run_pages
 
     course, server, _codes = room

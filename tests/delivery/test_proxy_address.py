@@ -38,7 +38,7 @@ import pytest
 from sqlalchemy import select
 from tornado.httputil import HTTPHeaders
 
-from exam_builder.delivery.pageclient import PageClient, submit_code
+from exam_builder.loadtest.pageclient import PageClient, submit_code
 from exam_builder.delivery.session import LOCKED, WRONG_CODE
 from exam_builder.records.models import Lockout, WrongCode
 from serverkit import EXE, Server, free_port, make_site, run_pages

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from exam_builder.delivery.rehearse import arrivals, parse_first_wave, percentile
+from exam_builder.loadtest.rehearse import arrivals, parse_first_wave, percentile
 from exam_builder.errors import ExamBuilderError
 
 EXE = Path(sys.executable).parent / "exam-builder"
@@ -33,6 +33,28 @@ def test_percentiles_and_the_first_wave_option():
     for bad in ("half", "2:10", "0.5:-1"):
         with pytest.raises(ExamBuilderError):
             parse_first_wave(bad)
+
+
+def test_the_candidates_server_never_imports_the_load_testing_tools():
+    """``loadtest`` sits above ``delivery`` (beside the CLI): no module of delivery imports it, not even inside
+    a function or under TYPE_CHECKING."""
+    import ast
+
+    package = Path(__file__).resolve().parents[2] / "exam_builder"
+    upward = []
+    for path in sorted((package / "delivery").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")] + [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            if any("loadtest" in n for n in names):
+                upward.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert upward == []
+    assert (package / "loadtest" / "rehearse.py").is_file() and (package / "loadtest" / "pageclient.py").is_file()
+    assert not (package / "delivery" / "rehearse.py").exists() and not (package / "delivery" / "pageclient.py").exists()
 
 
 @pytest.mark.browser

@@ -174,7 +174,7 @@ def test_idle_connected_page_keeps_its_kernel(server, browser):
 
 def test_a_malformed_frame_is_refused_and_the_server_carries_on(server):
     """A binary frame claiming 10^18 parts once hung the server's decoder; now it is dropped unread."""
-    from exam_builder.delivery.pageclient import PageClient, sign_in_ready
+    from exam_builder.loadtest.pageclient import PageClient, sign_in_ready
 
     async def run() -> None:
         async with PageClient(server.url) as bad:
@@ -196,7 +196,7 @@ def test_refused_websocket_requests_never_pin_a_kernel(server):
     """A page whose kernel websocket is refused (no ``Upgrade``: 400; a foreign ``Origin``: 403; a
     websocket version the server does not speak: 426) never counts as connected: its kernel goes
     after the unconnected grace, as a script that loads pages and never connects would have it."""
-    from exam_builder.delivery.pageclient import PageClient, PageError
+    from exam_builder.loadtest.pageclient import PageClient, PageError
 
     async def refused() -> list[str]:
         kernels, answers = [], []
@@ -231,7 +231,7 @@ def test_refused_websocket_requests_never_pin_a_kernel(server):
 def test_the_message_budget_is_the_kernels_not_the_sockets(server):
     """A page that floods its kernel and reconnects gets no fresh burst: the budget (a page load's
     burst, then ``max_messages_per_second``) belongs to the kernel, not to the websocket."""
-    from exam_builder.delivery.pageclient import PageClient, sign_in_ready
+    from exam_builder.loadtest.pageclient import PageClient, sign_in_ready
 
     async def flood(page: PageClient, n: int) -> int:
         """Send ``n`` requests at once; how many the kernel answered (all answered before a later reply)."""

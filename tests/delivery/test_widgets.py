@@ -107,7 +107,7 @@ def test_proctor_view_tells_the_states_apart_and_marks_late_and_idle(dcourse, fo
     import datetime as dt
 
     from exam_builder.delivery import sittings as ops
-    from exam_builder.delivery.proctor import totals
+    from exam_builder.delivery.proctor_session import totals
     from exam_builder.delivery.session import CandidateSession
     from exam_builder.records.models import utcnow
 

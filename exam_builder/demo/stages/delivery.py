@@ -33,7 +33,7 @@ from ...clock import shown as shown_time
 from ...assembly.forms import load_forms
 from ...delivery import sittings as ops
 from ...delivery.collect import collect
-from ...delivery.proctor import STATE_TEXT, overview, totals
+from ...delivery.proctor_session import STATE_TEXT, overview, totals
 from ...delivery.candidate_app import clock_text
 from ...delivery.session import (CandidateSession, Receipt, SignInFailed, SittingClosed, SittingPaused,
                                  format_minutes)

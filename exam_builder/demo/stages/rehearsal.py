@@ -11,7 +11,7 @@ Reads nothing from ``ctx.state``; leaves ``ctx.state["rehearsal"]``: the figures
 """
 from __future__ import annotations
 
-from ...delivery.rehearse import RehearsalOptions, rehearse
+from ...loadtest.rehearse import RehearsalOptions, rehearse
 
 
 def run(ctx) -> None:

@@ -209,7 +209,7 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
     from ..records.csvfile import write_csv_atomic
     from ..records.queries import forms as forms_q, sittings as sittings_q
     from ..records.roster import import_roster
-    from .sittings import open_sittings
+    from ..delivery.sittings import open_sittings
 
     src = origin.root / "source" / options.exam
     if not (src / "blueprint.yaml").exists():
@@ -739,7 +739,7 @@ async def _kernels_left(server: ServerProcess, grace: float) -> int:
 
 def check_answers(scratch: Scratch, runs: list[CandidateRun]) -> tuple[int, int, list[str]]:
     """Every candidate's last sent value per question against the latest ``eb_response`` row."""
-    from .session import latest_responses_of
+    from ..delivery.session import latest_responses_of
 
     with scratch.course.db.read() as s:
         latest = {sid: {item: row.value for item, row in rows.items()}
