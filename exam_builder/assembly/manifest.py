@@ -12,6 +12,7 @@ import string
 from pydantic import BaseModel, ConfigDict, model_serializer
 
 from ..bank.model import Kind, without_empty_scoring
+from ..kinds import kind_for
 
 LABELS = string.ascii_uppercase
 
@@ -80,10 +81,10 @@ class Manifest(BaseModel):
         return self.assignment
 
     def objective(self) -> list[ManifestItem]:
-        return [i for i in self.items if i.kind.objective]
+        return [i for i in self.items if not kind_for(i.kind).rated]
 
     def open_response(self) -> list[ManifestItem]:
-        return [i for i in self.items if not i.kind.objective]
+        return [i for i in self.items if kind_for(i.kind).rated]
 
     def canonical_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -284,7 +284,7 @@ def render_item(item: Item) -> str:
     lines = [f"**[{item.kind.tag}] {item.id}** · " + " · ".join(fields), ""]
     if item.stem:
         lines += [item.stem, ""]
-    lines += [f"- [{'x' if c.correct else ' '}] {c.text}" for c in item.choices]
+    lines += kind_for(item.kind).author_body(item)
     if item.rationale:
         rat = item.rationale.split("\n")
         lines += ["", f"> **Rationale:** {rat[0]}"]

@@ -269,7 +269,7 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         maxscore = next((o for o in root.iterfind(q("qti-outcome-declaration")) if o.get("identifier") == "MAXSCORE"), None)
         value = maxscore.findtext(f"{q('qti-default-value')}/{q('qti-value')}") if maxscore is not None else None
         points = _number(maxscore, "MAXSCORE", value, bad, 0, MAX_ITEM_POINTS, above=True) \
-            if value and not kind.objective else 1.0
+            if value and kind.rated else 1.0
     if points is None:  # reported by _number
         points = 1.0
     ref = root.find(q("qti-assessment-stimulus-ref"))

@@ -19,6 +19,7 @@ from exam_builder.errors import ValidationFailed
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry, Candidate, Sitting
 from exam_builder.rubrics.model import load_rubrics
+from exam_builder.kinds import kind_for
 
 QUIET = Console(quiet=True)
 
@@ -81,7 +82,7 @@ def test_build_releases_through_nbgrader(built_course):
                 meta = q.metadata["exam_builder"]
                 assert meta["item"] == e.item_id and meta["number"] == e.number
                 assert "key" not in meta and "correct" not in json.dumps(meta)
-                if e.kind.objective:
+                if not kind_for(e.kind).rated:
                     assert [c["label"] for c in meta["choices"]] == list("ABCDEFG"[: len(e.option_order)])
                     assert "BEGIN" not in by_gid[e.answer_grade_id].source
                     assert by_gid[e.grade_id].source.strip() == ""

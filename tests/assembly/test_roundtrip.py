@@ -8,6 +8,7 @@ import pytest
 
 from exam_builder.assembly.manifest import LABELS
 from exam_builder.assembly.release import nbgrader_api, released_notebook
+from exam_builder.kinds import kind_for
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +23,7 @@ def fill(course, manifest, student: str, answer) -> dict[str, float | None]:
         if meta.get("role") != "answer":
             continue
         e = by_number[meta["number"]]
-        if e.kind.objective:
+        if not kind_for(e.kind).rated:
             label = answer(e)
             cell.source = f"{e.variable} = None" if label is None else f'{e.variable} = "{label}"'
             expected[e.grade_id] = e.points if label == e.key else 0.0

@@ -19,6 +19,7 @@ from exam_builder.assembly.manifest import Manifest, grade_ids
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.course import Course
 from exam_builder.records.models import Candidate, Form, Response, Sitting, utcnow
+from exam_builder.kinds import kind_for
 
 EXAM = "cps"
 BLUEPRINT = """title: CPS practice exam (made up)
@@ -152,7 +153,7 @@ def add_sitting(course: Course, candidate: str, assignment: str, answers: dict[i
         s.add(sit)
         s.flush()
         for e in m.items:
-            value = answers.get(e.number) if e.kind.objective else texts.get(e.number)
+            value = answers.get(e.number) if not kind_for(e.kind).rated else texts.get(e.number)
             if value is not None:
                 s.add(Response(sitting_id=sit.id, item_id=e.item_id, value=value))
         return sit.id

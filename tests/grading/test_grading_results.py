@@ -15,6 +15,7 @@ from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import compute_results, next_step, record_outcomes, results_csv, write_feedback
 from exam_builder.policy import ProgramPolicy
 from exam_builder.records.models import AuditEntry, Sitting, Tutoring
+from exam_builder.kinds import kind_for
 from test_grading_objective import gradebook_rows
 from test_grading_rating import rate_everything
 
@@ -187,7 +188,7 @@ def test_a_score_changed_by_sql_is_caught_by_results_and_nothing_is_recorded(gco
     _scored_and_rated(gcourse)
     m = manifests[compute_results(gcourse, kit.EXAM)[0].assignment]
     objective = f"q{m.objective()[0].number:02d}"
-    written = f"q{next(e for e in m.items if not e.kind.objective).number:02d}"
+    written = f"q{next(e for e in m.items if kind_for(e.kind).rated).number:02d}"
     cand = next(r.candidate_id for r in compute_results(gcourse, kit.EXAM) if r.assignment == m.assignment)
     rows = gradebook_rows(gcourse)
     auto = rows[(cand, objective, "grade")][0]

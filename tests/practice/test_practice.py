@@ -229,11 +229,11 @@ def test_a_run_says_right_or_wrong_with_the_rationale_and_never_changes_a_checke
     one_key = ms.key.split(",")[0]
     partly = run.check(ms.number, one_key)
     assert partly.verdict == "partly right" and 0 < partly.earned < ms.item.points
-    orq = next(q for q in run.questions if not q.objective)
+    orq = next(q for q in run.questions if q.rated)
     written = run.check(orq.number, "I would ask her what she needs.")
     assert written.verdict == "written" and written.guide and all(":" in g for g in written.guide)
     with pytest.raises(ExamBuilderError):
-        run.check(next(q.number for q in run.questions if q.objective and q.number not in run.feedback), "Z")
+        run.check(next(q.number for q in run.questions if not q.rated and q.number not in run.feedback), "Z")
     summary = run.summary()
     assert summary.right == 1 and summary.checked == 3
     assert [r.name for r in summary.rows] == list(every_set.competency_names.values())

@@ -66,14 +66,14 @@ def take(ctx, pset) -> None:
     console = ctx.console
     run = PracticeRun(pset, seed=7, minutes=pset.minutes)
     for q in run.questions:
-        if not q.objective:
+        if q.rated:
             fb = run.check(q.number, "I would listen first and ask what she wants, then offer choices.")
         else:
             answer = q.key if q.number % 3 else next(lab for lab in q.labels if lab not in (q.key or "").split(","))
             fb = run.check(q.number, answer)
-        shown = f"answer {fb.answer}" if q.objective else "a written answer"
+        shown = "a written answer" if q.rated else f"answer {fb.answer}"
         answer = short(fb.key_text, 60)
-        key = "" if fb.right or not q.objective else f" The answer: {answer}{'' if answer.endswith('…') else '.'}"
+        key = "" if fb.right or q.rated else f" The answer: {answer}{'' if answer.endswith('…') else '.'}"
         console.print(f"  Q{q.number} [{q.item.id}]: {shown} -> {fb.headline}{key} Why: {short(fb.rationale, 90)}",
                       highlight=False, markup=False, soft_wrap=True)
     s = run.summary()
