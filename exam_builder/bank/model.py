@@ -27,13 +27,15 @@ class Kind(str, Enum):
     multiple_choice = "multiple_choice"
     multiple_select = "multiple_select"
     open_response = "open_response"
+    short_answer = "short_answer"
 
     @property
     def tag(self) -> str:
         return TAGS_BY_VALUE[self.value]
 
 
-TAGS_BY_VALUE = {"true_false": "TF", "multiple_choice": "MC", "multiple_select": "MS", "open_response": "OR"}
+TAGS_BY_VALUE = {"true_false": "TF", "multiple_choice": "MC", "multiple_select": "MS", "open_response": "OR",
+                 "short_answer": "SA"}
 TAGS = {tag: Kind(value) for value, tag in TAGS_BY_VALUE.items()}
 SCENARIO_TAG = "SCENARIO"
 

@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 from ..bank.model import Kind
-from . import multiple_choice, multiple_select, open_response, true_false
-from .base import CellSpec, Checker, ItemKind, ReadAnswer
+from . import multiple_choice, multiple_select, open_response, short_answer, true_false
+from .base import CellSpec, Checker, ItemKind, ReadAnswer, ScoringMode
 
-_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select, open_response)}
+_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select, open_response,
+                                                            short_answer)}
 
 
 def kind_for(kind: Kind | str) -> ItemKind:
@@ -28,4 +29,4 @@ def all_kinds() -> list[ItemKind]:
     return [_KINDS[k] for k in Kind if k in _KINDS]
 
 
-__all__ = ["CellSpec", "Checker", "ItemKind", "ReadAnswer", "all_kinds", "kind_for", "kind_for_tag"]
+__all__ = ["CellSpec", "Checker", "ItemKind", "ReadAnswer", "ScoringMode", "all_kinds", "kind_for", "kind_for_tag"]

@@ -32,6 +32,7 @@ NOT_A_KIND = {
     ("cli/grading.py", "r.objective"): "a result's subtotal of keyed questions",
     ("assembly/assemble.py", "bp.shuffle.choices"): "the blueprint's shuffle setting",
     ("qti/importer.py", "found.choices"): "a QTI interaction as read, handed to the kind's from_qti",
+    ("qti/importer.py", "found.tolerance"): "a QTI qti-equal's tolerance as read, handed to the kind's from_qti",
     ("qti/xml.py", "self.choices"): "a QTI interaction as read (qti.xml.Found)",
     ("analysis/report.py", "f.choices"): "the form's answers frame for distractor analysis",
     ("grading/grader_app.py", "Textarea"): "the grader's comment and shortcut boxes, not a candidate's answer",
