@@ -130,8 +130,9 @@ class Item(BaseModel):
             if extra:
                 data = {k: v for k, v in data.items() if k in cls.model_fields}
                 data["own"] = {**dict(data.get("own") or {}), **extra}
-            if data.get("own"):  # lists read back from JSON are the tuples the kind wrote
-                data["own"] = {k: tuple(v) if isinstance(v, list) else v for k, v in data["own"].items()}
+            if "own" in data:  # None is unset (as written); lists read back from JSON are the kind's tuples
+                data["own"] = {k: tuple(v) if isinstance(v, list) else v for k, v in dict(data["own"]).items()
+                               if v is not None}
         return data
 
     def __hash__(self) -> int:

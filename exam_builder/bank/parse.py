@@ -258,7 +258,10 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     if fields.get("scenario"):
         data["scenario"] = fields["scenario"]
     own, messages = item_kind.parse_fields(fields)
-    data.update(own)
+    refused = frozenset(name for name, value in own.items() if value is None)  # reported below, not missing too
+    data.update({name: value for name, value in own.items() if value is not None})
+    if refused:
+        data["unread"] = data.get("unread", frozenset()) | refused
     for msg in messages:
         bad(msg)
     return Item(**data), problems

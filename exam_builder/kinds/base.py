@@ -169,6 +169,12 @@ class ItemKind:
         words = dict(self.options(item, order))
         return "; ".join(f"{lab}. {words[lab]}" for lab in self.key_labels(key) if lab in words)
 
+    def scripted_answer(self, key: str, labels: tuple[str, ...], right: bool) -> str | None:
+        """An answer a scripted candidate gives (the demo): the key, or an offered label not in it."""
+        if right:
+            return key
+        return next((lab for lab in labels if lab not in self.key_labels(key)), None)
+
     def said(self, answer: str) -> str:
         """What the candidate answered, in feedback: "You chose A, C."."""
         return f"You chose {answer.replace(',', ', ')}."

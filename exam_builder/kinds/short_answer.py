@@ -133,7 +133,7 @@ class ShortAnswer(ItemKind):
                     what = "a number of 0 or more" if name == "tolerance" else "a number"
                     msgs.append(f"{name} {fields[name]!r} is not {what}; write e.g. '{name}: "
                                 f"{'0.5' if name == 'tolerance' else '42'}' (digits and a decimal point)")
-                    own[name] = None  # given, refused and reported: validate does not call it missing
+                    own[name] = None  # given, refused and reported: the parser marks it unread
                 else:
                     own[name] = value
         return own, msgs
@@ -156,7 +156,7 @@ class ShortAnswer(ItemKind):
         if item.choices:
             check.error("a short-answer item has no choices; remove the '- [ ]' lines and write the accepted "
                         "answers in the header ('accept: answer; other answer'), or make it [MC]")
-        given = {name for name in ("accept", "number", "tolerance") if name in own}
+        given = {name for name in ("accept", "number", "tolerance") if name in own or name in item.unread}
         if "accept" in given and "number" in given:
             check.error("write either 'accept:' (accepted words) or 'number:' (a number and its tolerance), not both")
         elif not given & {"accept", "number"}:
@@ -307,6 +307,13 @@ class ShortAnswer(ItemKind):
 
     def key_words(self, item: Item, order: tuple[int, ...], key: str) -> str:
         return self.rule_words(key)
+
+    def scripted_answer(self, key: str, labels: tuple[str, ...], right: bool) -> str | None:
+        """The first accepted answer in capitals with a full stop (normalised, it matches), or a wrong word."""
+        if not right:
+            return "I am not sure"
+        rule = json.loads(key)
+        return f"{rule['accept'][0].upper()}." if "accept" in rule else _num(rule["number"])
 
     def said(self, answer: str) -> str:
         return f"You wrote “{answer}”."

@@ -125,3 +125,25 @@ def test_key_in_words_and_lint():
     assert "does not match" in SA.lint(entry, other, Location("m.json"), "x-A", {})[0].message
     num = parsed(NUMBER)
     assert SA.key_text(entry_for(num, ()), num) == "988 ± 0.5"
+
+
+def test_collect_writes_a_typed_answer_as_a_literal_that_grading_reads_back():
+    """The submission ``collect`` writes: the stored answer as a string literal, read back as data."""
+    import nbformat
+
+    from exam_builder.delivery.collect import submission_notebook
+    from exam_builder.delivery.form_view import FormView, ItemView
+
+    released = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "# YOUR CODE HERE\nraise NotImplementedError()", metadata={"exam_builder": {"role": "answer", "number": 1}})])
+    view = FormView("x-A", items=[ItemView(1, "sa-1", "short_answer", 1.0, "What is it called?")])
+    hostile = "peer support'); import os; os.system('false'); ('"
+    for stored in ("Peer Support.", hostile, None):
+        nb, problems = submission_notebook(released, view, {"sa-1": stored}, "x.ipynb")
+        assert problems == []
+        source = nb.cells[0].source
+        assert source == ("q01 = None" if stored is None else f"q01 = {stored!r}")
+        assert SA.read_answer(source, SA.answer_pattern("q01"), (), 1).answer == stored
+    # a journal value the kind would not have stored (two lines) is not written: the sitting needs review
+    nb, problems = submission_notebook(released, view, {"sa-1": "two\nlines"}, "x.ipynb")
+    assert problems and "not a valid answer" in problems[0].message
