@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from exam_builder.kinds import keyed_entries
 
 REPO = Path(__file__).resolve().parents[1]
 EXAM = "cps"
@@ -148,7 +149,7 @@ def main() -> int:
         t = time.perf_counter()
         course, manifest = make_course(work / "pristine")
         print(f"form {manifest.assignment}: {len(manifest.items)} items "
-              f"({len(manifest.objective())} objective), built and released in {time.perf_counter() - t:.1f} s")
+              f"({len(keyed_entries(manifest))} objective), built and released in {time.perf_counter() - t:.1f} s")
         names = [f"b{i:05d}" for i in range(n)]
         copies = max(1, args.big // n)  # the big run: copy k of each name is NAME-k
         enrol(course, names + [f"{name}-{k}" for k in range(1, copies) for name in names])

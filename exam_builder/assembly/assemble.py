@@ -327,8 +327,8 @@ def _order_units(units: list[Unit], bp: Blueprint, rng: random.Random) -> list[U
     if bp.shuffle.items:
         rng.shuffle(ordered)
     if bp.shuffle.open_response_last:
-        ordered = [u for u in ordered if all(i.kind.objective for i in u.items)] + [
-            u for u in ordered if not all(i.kind.objective for i in u.items)
+        ordered = [u for u in ordered if not any(kind_for(i.kind).rated for i in u.items)] + [
+            u for u in ordered if any(kind_for(i.kind).rated for i in u.items)
         ]
     return ordered
 

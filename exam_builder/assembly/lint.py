@@ -53,7 +53,7 @@ def lint_manifests(manifests: list[Manifest], bank: Bank, rubrics: Mapping[str, 
         numbers = [i.number for i in m.items]
         if numbers != list(range(1, len(m.items) + 1)):
             problems.append(Problem(_loc(m), "questions are not numbered 1, 2, ... in order"))
-        grade = [i.grade_id for i in m.items] + [i.answer_grade_id for i in m.items if i.kind.objective]
+        grade = [i.grade_id for i in m.items] + [i.answer_grade_id for i in m.items if not kind_for(i.kind).rated]
         dup = sorted({g for g in grade if grade.count(g) > 1})
         if dup:
             problems.append(Problem(_loc(m), f"grade ids {', '.join(dup)} are used twice"))

@@ -99,15 +99,15 @@ def render_form(manifest: Manifest, bank: Bank) -> nbformat.NotebookNode:
                 "nbgrader": _nbgrader(gid, locked=True),
                 METADATA_KEY: {"scenario": sc.id, "title": sc.title},
             }))
-        choices = [{"label": LABELS[pos], "text": item.choices[k].text} for pos, k in enumerate(entry.option_order)]
+        kind = kind_for(entry.kind)
+        choices = [{"label": lab, "text": text} for lab, text in kind.options(item, tuple(entry.option_order))]
         cells.append(new_markdown_cell(question_source(entry, item), id=ids["question"], metadata={
             "nbgrader": _nbgrader(ids["question"], locked=True),
             METADATA_KEY: {"number": entry.number, "item": entry.item_id, "kind": entry.kind.value,
                            "points": entry.points, "competency": entry.competency,
                            "scenario": entry.scenario, "choices": choices},
         }))
-        kind = kind_for(entry.kind)
-        if kind.objective and not entry.key:
+        if not kind.rated and not entry.key:
             raise ExamBuilderError(f"form {manifest.assignment}: question {entry.number} ({entry.item_id}) has no key")
         cells += [_cell(spec, entry.number)
                   for spec in kind.answer_cells(entry, ids["variable"], ids["answer"], ids["grade"])]

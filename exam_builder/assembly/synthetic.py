@@ -41,11 +41,12 @@ def synthetic_bank(
     draft_share: float = 0.05,
     or_points: float = 6,
     ms_share: float = 0.0,
+    sa_share: float = 0.0,
 ) -> tuple[Bank, dict[str, Rubric]]:
     """A bank of about ``n_items`` items over the CPS competencies, with scenarios and rubrics.
 
-    ``ms_share`` of the items are multiple select (none by default, so existing seeds give the
-    same banks)."""
+    ``ms_share`` of the items are multiple select and ``sa_share`` short answer (none by default,
+    so existing seeds give the same banks)."""
     rng = random.Random(seed)
     bank = Bank()
     rubrics: dict[str, Rubric] = {}
@@ -68,12 +69,12 @@ def synthetic_bank(
                 n += 1
                 cell += 1
                 add(_item(rng, n, rng.choice(COMPETENCIES), scenario=sid, cell=cell, tf_share=tf_share,
-                          open_share=0, draft_share=0, ms_share=ms_share))
+                          open_share=0, draft_share=0, ms_share=ms_share, sa_share=sa_share))
             continue
         n += 1
         cell += 1
         item = _item(rng, n, comp, cell=cell, tf_share=tf_share, open_share=open_share,
-                     draft_share=draft_share, or_points=or_points, ms_share=ms_share)
+                     draft_share=draft_share, or_points=or_points, ms_share=ms_share, sa_share=sa_share)
         add(item)
         if kind_for(item.kind).rubric:
             rubrics[item.id] = synthetic_rubric(item.id, or_points)
@@ -81,9 +82,11 @@ def synthetic_bank(
 
 
 def _item(rng: random.Random, n: int, comp: str, *, cell: int, tf_share: float, open_share: float,
-          draft_share: float, scenario: str | None = None, or_points: float = 6, ms_share: float = 0.0) -> Item:
+          draft_share: float, scenario: str | None = None, or_points: float = 6, ms_share: float = 0.0,
+          sa_share: float = 0.0) -> Item:
     r = rng.random()
-    mix = ((kind_for_tag("OR"), open_share), (kind_for_tag("TF"), tf_share), (kind_for_tag("MS"), ms_share))
+    mix = ((kind_for_tag("OR"), open_share), (kind_for_tag("TF"), tf_share), (kind_for_tag("MS"), ms_share),
+           (kind_for_tag("SA"), sa_share))
     kind, edge = kind_for_tag("MC"), 0.0
     for candidate, share in mix:  # the first kind whose share the draw falls in; else multiple choice
         edge += share

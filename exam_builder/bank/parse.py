@@ -255,7 +255,10 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     if fields.get("scenario"):
         data["scenario"] = fields["scenario"]
     own, messages = item_kind.parse_fields(fields)
-    data.update(own)
+    refused = frozenset(name for name, value in own.items() if value is None)  # reported below, not missing too
+    data.update({name: value for name, value in own.items() if value is not None})
+    if refused:
+        data["unread"] = data.get("unread", frozenset()) | refused
     for msg in messages:
         bad(msg)
     return Item(**data), problems
@@ -281,7 +284,7 @@ def render_item(item: Item) -> str:
     lines = [f"**[{item.kind.tag}] {item.id}** · " + " · ".join(fields), ""]
     if item.stem:
         lines += [item.stem, ""]
-    lines += [f"- [{'x' if c.correct else ' '}] {c.text}" for c in item.choices]
+    lines += kind_for(item.kind).author_body(item)
     if item.rationale:
         rat = item.rationale.split("\n")
         lines += ["", f"> **Rationale:** {rat[0]}"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..course import Course
 from ..errors import ExamBuilderError, ValidationFailed, rel
+from ..kinds import kind_for
 from . import Bank, load_bank
 from .check import BlueprintCheck, check
 from .parse import synced_notebook, write_notebooks
@@ -86,7 +87,7 @@ def item_rows(bank: Bank, reviews: dict | None = None) -> list[dict]:
             "pool": item.pool.value,
             "difficulty": item.difficulty,
             "scenario": item.scenario,
-            "rubric": item.rubric_id if not item.kind.objective else None,
+            "rubric": item.rubric_id if kind_for(item.kind).rated else None,
             "author": item.author,
             "reviewer": item.reviewer,
             "file": item.where.file,

@@ -199,7 +199,7 @@ class _Checker:
             if not item.stem:
                 continue
             other = first.setdefault(_norm(item.stem), item)
-            if other is not item and other.choices == item.choices:
+            if other is not item and kind_for(item.kind).same_answers(other, item):
                 self.warn(_loc(item), f"same question and choices as {other.id!r} at {_where(other)}; "
                                       "a copied item not yet edited? change it or remove it")
 

@@ -293,7 +293,7 @@ class CandidateApp(ScreenApp):
             if not 1 <= number <= len(self.session.form.items):
                 continue
             it = self.session.form.items[number - 1]
-            if it.objective:
+            if not kind_for(it.kind).typed:
                 continue
             a = self.session.answer_of(it.item_id)
             held = (a.value or "") if a is not None else ""
@@ -333,22 +333,18 @@ class CandidateApp(ScreenApp):
         saved = self.session.answer_of(it.item_id)
         self._loading = True
         try:
-            if it.objective:
-                legend = f"Answer to question {it.number}" + (f" ({note})" if note else "")
-                ctrl = kind_for(it.kind).control([(c.label, f"{c.label}. {c.text}") for c in it.choices],
-                                                 legend, saved.value if saved else None, it.labels)
-                ctrl.observe(self._safe(lambda ch, i=it: self._on_choice(i, ch)), names="value")
-                clear = self._button("Clear my answer", lambda i=it: self._clear(i),
-                                     tooltip=f"Clear the answer to question {it.number}")
-                question += [ctrl, w.HBox([clear])]
-            else:
-                ctrl = w.Textarea(value=(saved.value or "") if saved else "", rows=10,
-                                  description=f"Answer to question {it.number}", placeholder="Write your answer here",
-                                  continuous_update=True, layout=w.Layout(width="100%"))
+            kind = kind_for(it.kind)  # the kind's whole control: choices, a text box or a text input
+            ctrl = kind.control(it.number, it.options, saved.value if saved else None)
+            if kind.typed:
                 ctrl.add_class(f"eb-answer-q{it.number}")  # the page keeps what is typed here (``Drafts``)
                 ctrl.observe(self._safe(lambda ch, i=it: self._on_text(i, ch)), names="value")
                 self.drafts.confirm(it.number, ctrl.value)  # what the server holds: a draft's base
                 question.append(ctrl)
+            else:
+                ctrl.observe(self._safe(lambda ch, i=it: self._on_choice(i, ch)), names="value")
+                clear = self._button("Clear my answer", lambda i=it: self._clear(i),
+                                     tooltip=f"Clear the answer to question {it.number}")
+                question += [ctrl, w.HBox([clear])]
             flag = w.Checkbox(value=bool(saved and saved.flagged), description="Flag this question to come back to it",
                               indent=False, layout=w.Layout(width="auto"))
             flag.observe(self._safe(lambda ch, i=it: self._on_flag(i, ch)), names="value")

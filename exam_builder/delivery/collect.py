@@ -69,21 +69,22 @@ def submission_notebook(released: nbformat.NotebookNode, view: FormView, answers
             continue
         value = answers.get(item.item_id)
         var = grade_ids(item.number)["variable"]
-        if item.objective:
-            kind = kind_for(item.kind)
-            try:
-                answer = None if value in (None, "") else kind.clean_answer(value, item.labels)
-            except ValueError:
-                answer = False
-            if answer is None:
-                cell.source = f"{var} = None"
-            elif answer == value:  # only the answer's one stored spelling is written
-                cell.source = kind.answer_source(var, answer)
-            else:
-                problems.append(Problem(Location(where, cell=n, item=item.item_id),
-                                        f"journal holds {value!r}, not a choice label; the sitting needs review"))
-        else:
+        kind = kind_for(item.kind)
+        if kind.rated:  # a written answer is markdown a grader reads: escaped, never run
             cell.source = html.escape(value or "")
+            continue
+        try:
+            answer = None if value in (None, "") else kind.clean_answer(value, item.labels)
+        except ValueError:
+            answer = False
+        if answer is None:
+            cell.source = f"{var} = None"
+        elif answer == value:  # only the answer's one stored spelling is written, as a literal (never code)
+            cell.source = kind.answer_source(var, answer)
+        else:
+            problems.append(Problem(Location(where, cell=n, item=item.item_id),
+                                    f"journal holds {value!r}, not a "
+                                    f"{'choice label' if item.labels else 'valid answer'}; the sitting needs review"))
     return nb, problems
 
 

@@ -35,19 +35,20 @@ class ItemView:
 
     number: int
     item_id: str
-    kind: str  # a bank Kind value: true_false | multiple_choice | open_response
+    kind: str  # a bank Kind value: its hooks are ``kinds.kind_for(kind)``
     points: float
     stem: str  # markdown of the question cell, without its list of choices
-    choices: tuple[ChoiceView, ...] = ()
+    offered: tuple[ChoiceView, ...] = ()  # the labelled options of a kind with choices
     scenario: str | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return tuple(c.label for c in self.choices)
+        return tuple(c.label for c in self.offered)
 
     @property
-    def objective(self) -> bool:
-        return kind_for(self.kind).objective
+    def options(self) -> list[tuple[str, str]]:
+        """(label, text) of each option shown, for the kind's ``control``."""
+        return [(c.label, c.text) for c in self.offered]
 
     @property
     def multiple(self) -> bool:
@@ -173,8 +174,8 @@ def load_form_view(path: Path, root: Path | None = None) -> FormView:
                 problems.append(Problem(Location(where, cell=n), f"question cell metadata is incomplete ({exc}); "
                                         "build and release the form again"))
                 continue
-            if kind_for(kind).objective and len(choices) < 2:
-                problems.append(Problem(Location(where, cell=n, item=item_id), "an objective question without choices"))
+            if kind_for(kind).min_options > len(choices):
+                problems.append(Problem(Location(where, cell=n, item=item_id), "a question of choices without its choices"))
                 continue
             view.items.append(ItemView(number, item_id, kind, float(meta.get("points", 1)),
                                        _strip_choices(src, choices), tuple(choices), meta.get("scenario")))

@@ -173,15 +173,8 @@ class PracticeApp(ScreenApp):
         if note:
             parts.append(w.HTML(f"<p><b>{html.escape(note[:1].upper() + note[1:])}.</b></p>"))
         fb = self.run.feedback.get(q.number)
-        if q.objective:
-            legend = f"Answer to question {q.number}" + (f" ({note})" if note else "")
-            ctrl = kind.control([(lab, f"{lab}. {text}") for lab, text in q.choices], legend,
-                                fb.answer if fb else None, q.labels)
-            check_label = "Check my answer"
-        else:
-            ctrl = w.Textarea(value=(fb.answer or "") if fb else "", rows=8, description=f"Answer to question {q.number}",
-                              placeholder="Write your answer here", layout=w.Layout(width="100%"))
-            check_label = "Compare with what graders look for"
+        ctrl = kind.control(q.number, q.options, fb.answer if fb else None, rows=8)  # the kind's whole control
+        check_label = "Compare with what graders look for" if kind.rated else "Check my answer"
         self._controls[q.number] = ctrl
         check = self._button(check_label, lambda: self._check(q.number), "primary",
                              tooltip=f"{check_label} (question {q.number})")
@@ -200,12 +193,12 @@ class PracticeApp(ScreenApp):
     def _check(self, number: int) -> None:
         q = self.run.question(number)
         ctrl = self._controls[number]
-        value = kind_for(q.item.kind).control_answer(ctrl.value) if q.objective else ctrl.value
-        if q.objective and value is None:
-            self._say("Choose an answer first, then press Check my answer.", error=True)
-            return
-        if not q.objective and not (value or "").strip():  # an empty box would fix the question unanswered
-            self._say("Write your answer first, then press Compare with what graders look for.", error=True)
+        kind = kind_for(q.item.kind)
+        value = kind.control_answer(ctrl.value)
+        if value is None or not value.strip():  # an empty answer would fix the question unanswered
+            first = "Write your answer" if kind.typed else "Choose an answer"
+            check_label = "Compare with what graders look for" if kind.rated else "Check my answer"
+            self._say(f"{first} first, then press {check_label}.", error=True)
             return
         fb = self.run.check(number, value)
         self._go(number)  # the question again, checked: the answer fixed and the feedback below it
@@ -220,7 +213,7 @@ class PracticeApp(ScreenApp):
             return f"<div class='eb-feedback' role='status'>{body}</div>"
         cls = "eb-right" if fb.right else "eb-wrong"
         mark = "✓ " if fb.right else "✗ "
-        chose = f" You chose {html.escape(fb.answer.replace(',', ', '))}." if fb.answer and not fb.right else ""
+        chose = f" {html.escape(fb.said)}" if fb.said and not fb.right else ""
         key = "" if fb.right else f"<p>The answer: <b>{html.escape(fb.key_text)}</b></p>"
         why = f"<p><b>Why:</b> {html.escape(fb.rationale)}</p>" if fb.rationale else ""
         return (f"<div class='eb-feedback {cls}' role='status'><p><b>{mark}{fb.headline}</b>{chose}</p>"

@@ -642,26 +642,28 @@ class CandidateSession:
             raise ExamBuilderError(f"question {item_id!r} is not on this form") from None
 
     def answer(self, item_id: str, value: str | None) -> Answer:
-        """Record an answer: a choice label of the item, or open-response text; committed at once.
+        """Record an answer as the item's kind stores it (``clean_answer``); committed at once.
 
-        Open-response text is stored as the candidate typed it, less what nobody can see
-        (``records.text.clean_answer``): control characters (NUL included), noncharacters and
+        Typed text (a ``typed`` kind's: open response, short answer) is stored as the candidate
+        typed it, less what nobody can see (``records.text.clean_answer``): control characters (NUL included), noncharacters and
         bidi overrides are removed, every line break becomes ``\\n``, tabs stay. Removed rather
         than refused: a candidate mid-exam cannot tell why an invisible character blocks their
         save, and what they can see is kept. The length limit counts the cleaned text.
         """
         item = self._item(item_id)
-        if item.objective:
-            try:  # the kind says what a valid answer is, and its one stored spelling
-                value = kind_for(item.kind).clean_answer(value, item.labels) if value is not None else None
-            except ValueError:
-                raise ExamBuilderError(f"{shown(value)} is not one of the choices of question {item.number}") from None
-        else:
-            value = None if value is None else clean_answer(str(value))
-            if value is not None and len(value) > self.max_text:
+        kind = kind_for(item.kind)
+        if kind.typed and value is not None:  # typed text: what nobody can see goes, then the size limit
+            value = clean_answer(str(value))
+            if len(value) > self.max_text:
                 self._log_limit("size", item=item_id, chars=len(value))
                 raise LimitReached(f"Your answer to question {item.number} is longer than {self.max_text:,} "
                                    "characters, so it was not saved. Please shorten it.", "size")
+        try:  # the kind says what a valid answer is, and its one stored spelling
+            value = kind.clean_answer(value, item.labels) if value is not None else None
+        except ValueError as exc:
+            what = "one of the choices" if item.labels else "an answer"
+            raise ExamBuilderError(f"{shown(value)} is not {what} of question {item.number}"
+                                   + ("" if item.labels else f" ({exc})")) from None
         prev = self._answers.get(item_id)
         return self._append(item_id, value, prev.flagged if prev else False, "answer")
 

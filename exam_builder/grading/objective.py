@@ -132,7 +132,7 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
         if abs(grade[1] - item.points) > 1e-9:
             problems.append(f"question {item.number} ({item.item_id}) is worth {item.points:g} in the manifest "
                             f"but {grade[1]:g} in the gradebook")
-        if item.kind.objective:
+        if not kind_for(item.kind).rated:
             if ids["answer"] not in cells.solution_cells or not item.key:
                 problems.append(f"question {item.number} ({item.item_id}) has no answer cell or no key")
                 continue

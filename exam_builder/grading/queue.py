@@ -52,6 +52,7 @@ from .seal import course_key
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
 from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
 from .submission import SET_ASIDE, not_a_notebook, set_aside_message
+from ..kinds import rated_entries
 
 SECRET_NAME = "anonymous-response-ids"
 
@@ -150,7 +151,7 @@ def open_items(course, exam: str) -> list[tuple[str, str | None]]:
     seen: dict[str, str | None] = {}
     with course.db.read() as s:
         for _form, manifest in require_forms(s, exam):
-            for entry in manifest.open_response():
+            for entry in rated_entries(manifest):
                 seen.setdefault(entry.item_id, entry.rubric or entry.item_id)
     return list(seen.items())
 

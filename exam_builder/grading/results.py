@@ -30,6 +30,7 @@ from .. import clock
 from ..model.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..files import check_owned
+from ..kinds import kind_for
 from ..errors import ExamBuilderError
 from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
@@ -175,7 +176,7 @@ def compute_results(course, exam: str) -> list[Result]:
                 value = got.get((sitting.candidate_id, grade_ids(entry.number)["grade"]))
                 if value is None:
                     missing.setdefault(sitting.id, []).append(entry)
-                (objective if entry.kind.objective else open_).append((value, entry.points))
+                (objective if not kind_for(entry.kind).rated else open_).append((value, entry.points))
                 by_comp.setdefault(entry.competency, []).append((value, entry.points))
             total = _add(objective + open_)
             changed = tampered.get((form.assignment, sitting.candidate_id), [])
@@ -213,7 +214,7 @@ def pending_steps(course, exam: str, missing: dict[int, list]) -> dict[int, str]
     next rating it needs and who may give it (``RatingQueue.waiting``), or objective scoring."""
     from .queue import RatingQueue, open_items
 
-    wanted = {e.item_id for entries in missing.values() for e in entries if not e.kind.objective}
+    wanted = {e.item_id for entries in missing.values() for e in entries if kind_for(e.kind).rated}
     waits = {}
     for item_id, _rubric in open_items(course, exam):
         if item_id in wanted:
@@ -222,13 +223,13 @@ def pending_steps(course, exam: str, missing: dict[int, list]) -> dict[int, str]
     out = {}
     for sitting_id, entries in missing.items():
         parts = []
-        if any(e.kind.objective for e in entries):
+        if any(not kind_for(e.kind).rated for e in entries):
             parts.append("objective scoring (exam-builder grade)")
         for e in entries:
             w = waits.get((sitting_id, e.item_id))
             if w is not None:
                 parts.append(f"Q{e.number} {w.step} by {w.who}")
-            elif not e.kind.objective:
+            elif kind_for(e.kind).rated:
                 parts.append(f"Q{e.number} score")
         out[sitting_id] = "waiting for " + "; ".join(parts)
     return out

@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 from ..model.item import Kind
-from . import multiple_choice, multiple_select, open_response, true_false
-from .base import CellSpec, Checker, ItemKind, ReadAnswer
+from ..model.manifest import Manifest, ManifestItem
+from . import multiple_choice, multiple_select, open_response, short_answer, true_false
+from .base import CellSpec, Checker, ItemKind, ReadAnswer, ScoringMode
 
-_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select, open_response)}
+_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select, open_response,
+                                                            short_answer)}
 
 
 def kind_for(kind: Kind | str) -> ItemKind:
@@ -23,9 +25,20 @@ def kind_for_tag(tag: str) -> ItemKind | None:
     return next((k for k in _KINDS.values() if k.tag == tag), None)
 
 
+def keyed_entries(manifest: Manifest) -> list[ManifestItem]:
+    """A form's questions scored from a key (every kind that is not rated), in form order."""
+    return [e for e in manifest.items if not kind_for(e.kind).rated]
+
+
+def rated_entries(manifest: Manifest) -> list[ManifestItem]:
+    """A form's questions rated by graders with a rubric, in form order."""
+    return [e for e in manifest.items if kind_for(e.kind).rated]
+
+
 def all_kinds() -> list[ItemKind]:
     """Every registered kind, in ``Kind`` order (the blueprint's and reports' order)."""
     return [_KINDS[k] for k in Kind if k in _KINDS]
 
 
-__all__ = ["CellSpec", "Checker", "ItemKind", "ReadAnswer", "all_kinds", "kind_for", "kind_for_tag"]
+__all__ = ["CellSpec", "Checker", "ItemKind", "ReadAnswer", "ScoringMode", "all_kinds", "keyed_entries", "kind_for", "kind_for_tag",
+           "rated_entries"]

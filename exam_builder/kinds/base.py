@@ -5,10 +5,16 @@ outside ``exam_builder.kinds`` asks the item's kind (``kinds.kind_for(item.kind)
 branching on ``Kind`` members, so adding a kind means one new module here and one registry line
 (``tests/kinds/test_seam.py`` holds that seam). A kind owns, hook by hook:
 
+what it is
+    ``tag``/``name``; ``scoring_mode`` (``ScoringMode.keyed``: scored from the form's key by
+    ``score``, exactly as nbgrader autogrades; ``ScoringMode.rated``: rated by graders with a
+    rubric), asked as ``rated``. Nothing outside this package asks anything else (no ``Kind``
+    member, no ``objective`` flag).
 authoring (bank)
-    ``tag``/``name``/``objective``; ``header_fields`` it accepts beyond the common ones,
-    ``parse_fields`` (their text into ``Item`` fields, with located problems), ``author_fields``
-    (writing them back), ``validate`` (its rules, reported through a ``Checker``).
+    ``header_fields`` it accepts beyond the common ones, ``parse_fields`` (their text into the
+    item's own fields, ``Item.own``, with located problems), ``author_fields`` (writing them back),
+    ``validate`` (its rules, reported through a ``Checker``). Only the kind reads ``Item.own`` and
+    ``Item.choices``; ``choice_texts`` gives the choices' words to whoever shows them.
 assembly (manifest)
     ``choice_order`` (option order on one form), ``form_key`` (the key as this form's labels: the
     manifest's ``key`` string, ``None`` when the item has no valid key), ``manifest_fields``
@@ -18,10 +24,12 @@ form notebook (render)
     ``question_source`` (the markdown a candidate reads) and ``answer_cells`` (the nbgrader cells:
     an answer cell and its autograded hidden test, or the graded written answer).
 delivery
-    ``control`` (the candidate app's widget for an objective question), ``control_answer`` (its
+    ``control`` (the candidate's whole answer widget, a radio or checkbox group, a text box or a
+    one-line text input, labelled "Answer to question N"), ``typed`` (the candidate types the
+    answer: the page keeps drafts and the session cleans the text first), ``control_answer`` (its
     value as a stored answer), ``clean_answer`` (an answer as stored in ``eb_response.value``,
     always a string; refused with ``ValueError`` if not valid), ``answer_source`` (the answer cell
-    ``collect`` writes).
+    ``collect`` writes: a literal, never code).
 grading
     ``answer_pattern``/``read_answer`` (a submitted answer cell as data, never executed) and
     ``score`` (pure: the points an answer earns). ``score`` gives exactly what nbgrader's
@@ -45,6 +53,7 @@ import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..model.item import LABELS, Choice, Item, Kind
@@ -56,6 +65,13 @@ if TYPE_CHECKING:
     from ..model.qti import Found, ItemWriter
     from ..model.rubric import Rubric
 
+
+
+class ScoringMode(str, Enum):
+    """How a kind's answers are scored; the kind says which (``ItemKind.scoring_mode``)."""
+
+    keyed = "objective"  # from the form's key by ``score``, equal to nbgrader's autograde
+    rated = "rated"  # by graders, with the item's rubric
 
 
 class Checker(Protocol):
@@ -112,25 +128,75 @@ class ItemKind:
 
     kind: ClassVar[Kind]
     name: ClassVar[str]  # in words, for people: "multiple choice"
-    objective: ClassVar[bool] = True  # scored from a key (else rated by graders with a rubric)
+    scoring_mode: ClassVar[ScoringMode] = ScoringMode.keyed
     rubric: ClassVar[bool] = False  # rated with a rubric (rubrics/<id>.yaml)
     default_points: ClassVar[float | None] = 1  # what a blueprint assumes one item is worth (None: it must say)
     header_fields: ClassVar[tuple[str, ...]] = ()
     #: The instruction under the question on the form (after the points).
     question_note: ClassVar[str] = ""
 
+    #: How many labelled options a released question of this kind must show (0: it shows none).
+    min_options: ClassVar[int] = 2
+    #: The candidate types the answer (a text box or input): the page keeps drafts of it and the
+    #: session cleans the typed text (``records.text.clean_answer``) before ``clean_answer``.
+    typed: ClassVar[bool] = False
+
     @property
     def tag(self) -> str:
         return self.kind.tag
+
+    @property
+    def rated(self) -> bool:
+        """Rated by graders with a rubric (else scored from the key, by ``score``)."""
+        return self.scoring_mode is ScoringMode.rated
+
+    def choice_texts(self, item: Item) -> tuple[str, ...]:
+        """The words of the item's choices, in authored order (none for a kind without choices)."""
+        return tuple(c.text for c in item.choices)
+
+    def options(self, item: Item, order: tuple[int, ...]) -> list[tuple[str, str]]:
+        """(label, text) of the options in ``order`` (the original index at each position), as shown."""
+        return [(LABELS[pos], item.choices[k].text) for pos, k in enumerate(order)]
+
+    def rule(self, item: Item) -> str | None:
+        """The scoring rule ``score`` takes for this item (the manifest entry's ``scoring``)."""
+        return self.manifest_fields(item).get("scoring")
+
+    def key_words(self, item: Item, order: tuple[int, ...], key: str) -> str:
+        """The key as a candidate reads it in practice feedback: "B. Thank Tanya warmly"."""
+        words = dict(self.options(item, order))
+        return "; ".join(f"{lab}. {words[lab]}" for lab in self.key_labels(key) if lab in words)
+
+    def scripted_answer(self, key: str, labels: tuple[str, ...], right: bool) -> str | None:
+        """An answer a scripted candidate gives (the demo): the key, or an offered label not in it."""
+        if right:
+            return key
+        return next((lab for lab in labels if lab not in self.key_labels(key)), None)
+
+    def said(self, answer: str) -> str:
+        """What the candidate answered, in feedback: "You chose A, C."."""
+        return f"You chose {answer.replace(',', ', ')}."
+
+    def same_answers(self, a: Item, b: Item) -> bool:
+        """Two items offer the same answers (the bank warns about duplicate items)."""
+        return a.choices == b.choices and a.own == b.own
 
     # -- authoring ------------------------------------------------------------------------
     def parse_fields(self, fields: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
         """Item fields from this kind's own header fields, and what was wrong (messages)."""
         return {}, []
 
+    def own_text(self, item: Item) -> dict[str, str]:
+        """The item's own fields as an author writes their values (name -> text; unset ones left out)."""
+        return {}
+
     def author_fields(self, item: Item) -> list[str]:
         """This kind's header fields as an author writes them ("name: value")."""
-        return []
+        return [f"{name}: {value}" for name, value in self.own_text(item).items()]
+
+    def author_body(self, item: Item) -> list[str]:
+        """The lines below the stem as an author writes them: the choices, the key marked '- [x]'."""
+        return [f"- [{'x' if c.correct else ' '}] {c.text}" for c in item.choices]
 
     def validate(self, item: Item, check: Checker) -> None:
         """Report every rule of this kind the item breaks."""
@@ -197,7 +263,7 @@ class ItemKind:
         """The key as this form's labels ("B"; several joined sorted: "A,C"); None when the item
         has no valid key (lint stops its release)."""
         keys = item.keys
-        if not self.objective or not self.key_count_ok(len(keys)):
+        if self.rated or not self.key_count_ok(len(keys)):
             return None
         return ",".join(sorted(LABELS[order.index(k)] for k in keys))
 
@@ -272,11 +338,18 @@ class ItemKind:
             raise ValueError(f"{value!r} is not one of the choices")
         return value
 
-    def control(self, options: list[tuple[str, str]], legend: str, saved: str | None, labels: tuple[str, ...]):
-        """The candidate app's widget: a named radio group (a ``ui.ChoiceGroup``)."""
+    def legend(self, number: int) -> str:
+        """The control's accessible name: "Answer to question N" and the kind's note."""
+        return f"Answer to question {number}" + (f" ({self.question_note})" if self.question_note else "")
+
+    def control(self, number: int, options: list[tuple[str, str]], saved: str | None, rows: int = 10):
+        """The candidate's widget for question ``number``: a named radio group (a ``ui.ChoiceGroup``)
+        of the (label, text) ``options``, showing the ``saved`` answer. ``rows``: a text box's height."""
         from ..ui.widgets import ChoiceGroup
 
-        return ChoiceGroup(options, legend=legend, value=saved if saved in labels else None)
+        labels = tuple(lab for lab, _ in options)
+        return ChoiceGroup([(lab, f"{lab}. {text}") for lab, text in options], legend=self.legend(number),
+                           value=saved if saved in labels else None)
 
     def control_answer(self, value: object) -> str | None:
         """The widget's value as the answer to store."""
@@ -320,7 +393,7 @@ class ItemKind:
     # -- analysis -------------------------------------------------------------------------
     def dichotomous(self, scoring: str | None = None) -> bool:
         """Every score is 0 or the item's points (KR-20 applies when every item is)."""
-        return self.objective
+        return not self.rated
 
     def picks(self, answer: str | None) -> tuple[str, ...]:
         """The options an answer chose, for option shares."""

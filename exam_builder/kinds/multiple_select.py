@@ -73,8 +73,8 @@ class MultipleSelect(ItemKind):
                         f"or 'scoring: {PARTIAL}'"]
         return {"scoring": value}, []
 
-    def author_fields(self, item: Item) -> list[str]:
-        return [f"scoring: {item.scoring}"] if item.scoring else []
+    def own_text(self, item: Item) -> dict[str, str]:
+        return {"scoring": item.own["scoring"]} if item.own.get("scoring") else {}
 
     def validate(self, item: Item, check: Checker) -> None:
         n = len(item.choices)
@@ -108,7 +108,7 @@ class MultipleSelect(ItemKind):
     # -- assembly -------------------------------------------------------------------------
     def manifest_fields(self, item: Item) -> dict[str, Any]:
         """The scoring rule travels with the form: grading and analysis read it from the manifest."""
-        return {"scoring": item.scoring or ALL_OR_NOTHING}
+        return {"scoring": item.own.get("scoring") or ALL_OR_NOTHING}
 
     # -- the form notebook ----------------------------------------------------------------
     def test_source(self, entry: ManifestItem, variable: str) -> str:
@@ -137,15 +137,17 @@ class MultipleSelect(ItemKind):
             raise ValueError(f"{value!r} is not a selection of the choices {', '.join(labels)}")
         return ",".join(sorted(picked)) or None
 
-    def control(self, options: list[tuple[str, str]], legend: str, saved: str | None, labels: tuple[str, ...]):
+    def control(self, number: int, options: list[tuple[str, str]], saved: str | None, rows: int = 10):
         """A named group of native checkboxes (``ChoiceGroup`` in its ``multiple`` mode)."""
         from ..ui.widgets import ChoiceGroup
 
+        labels = tuple(lab for lab, _ in options)
         try:
             value = split_answer(self.clean_answer(saved, labels))
         except ValueError:
             value = []
-        return ChoiceGroup(options, legend=legend, value=value, multiple=True)
+        return ChoiceGroup([(lab, f"{lab}. {text}") for lab, text in options], legend=self.legend(number),
+                           value=value, multiple=True)
 
     def control_answer(self, value: object) -> str | None:
         return (",".join(sorted(value)) or None) if value else None
@@ -187,7 +189,7 @@ class MultipleSelect(ItemKind):
 
         w.declare_response("multiple", "identifier", [choice_id(k) for k in item.keys])
         w.choice_interaction([c.text for c in item.choices], 0, True, [c.anchored for c in item.choices])
-        if item.scoring == PARTIAL:
+        if item.own.get("scoring") == PARTIAL:
             step = 1 / len(item.keys)
             w.mapping({choice_id(i): step if c.correct else -step for i, c in enumerate(item.choices)}, 0, 1)
             w.template(MAP_RESPONSE)

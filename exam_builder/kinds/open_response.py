@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.item import Item, Kind, points_text
 from ..errors import Location, Problem
-from .base import CellSpec, Checker, ItemKind, points_phrase
+from .base import CellSpec, Checker, ItemKind, ScoringMode, points_phrase
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 class OpenResponse(ItemKind):
     kind = Kind.open_response
     name = "open response"
-    objective = False
+    scoring_mode = ScoringMode.rated
+    typed = True
+    min_options = 0
     rubric = True
     default_points = None
 
@@ -81,8 +83,22 @@ class OpenResponse(ItemKind):
         return [CellSpec("markdown", "", grade_id, "answer", grade=True, solution=True, points=entry.points)]
 
     def clean_answer(self, value: object, labels: tuple[str, ...]) -> str | None:
-        """Open text is cleaned by the session (``records.text.clean_answer``), not here."""
+        """Open text is cleaned by the session (``records.text.clean_answer``, it is ``typed``), not here."""
         return None if value is None else str(value)
+
+    def control(self, number: int, options: list[tuple[str, str]], saved: str | None, rows: int = 10):
+        """A text box for the written answer, named "Answer to question N", as wide as the page."""
+        import ipywidgets as w
+
+        return w.Textarea(value=saved or "", rows=rows, description=self.legend(number),
+                          placeholder="Write your answer here", continuous_update=True,
+                          layout=w.Layout(width="100%"))
+
+    def control_answer(self, value: object) -> str | None:
+        return None if value is None else str(value)
+
+    def control_value(self, answer: str | None) -> object:
+        return answer or ""
 
     def score(self, answer: str | None, key: str, points: float, scoring: str | None = None) -> float:
         raise TypeError("open responses are rated by graders, not scored from a key")

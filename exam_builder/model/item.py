@@ -10,8 +10,9 @@ import json
 import re
 import string
 from enum import Enum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 #: Choice labels, in order: the first choice on a form is "A" (the one definition; kinds, forms, reports use it).
 LABELS = string.ascii_uppercase
@@ -30,17 +31,15 @@ class Kind(str, Enum):
     multiple_choice = "multiple_choice"
     multiple_select = "multiple_select"
     open_response = "open_response"
+    short_answer = "short_answer"
 
     @property
     def tag(self) -> str:
         return TAGS_BY_VALUE[self.value]
 
-    @property
-    def objective(self) -> bool:
-        return self is not Kind.open_response
 
-
-TAGS_BY_VALUE = {"true_false": "TF", "multiple_choice": "MC", "multiple_select": "MS", "open_response": "OR"}
+TAGS_BY_VALUE = {"true_false": "TF", "multiple_choice": "MC", "multiple_select": "MS", "open_response": "OR",
+                 "short_answer": "SA"}
 TAGS = {tag: Kind(value) for value, tag in TAGS_BY_VALUE.items()}
 SCENARIO_TAG = "SCENARIO"
 
@@ -94,7 +93,15 @@ class Scenario(BaseModel):
 
 
 class Item(BaseModel):
-    """One question: true/false, multiple choice (one key), multiple select (several) or open response."""
+    """One question of any kind: the fields every kind shares, and ``own``, the kind's own fields.
+
+    ``own`` holds what only one kind has (multiple select's ``scoring``, short answer's ``accept``,
+    ``number`` and ``tolerance``): the kind's ``parse_fields`` makes it, its ``validate`` checks it,
+    and only the kind reads it (``tests/kinds/test_seam.py``). It is written flat, next to the
+    shared fields, so the content (and hash) of items written before ``own`` existed is unchanged;
+    a key that is not a shared field is read back into ``own``. ``choices`` are shared by the kinds
+    that offer choices; ``rubric`` by the kinds graders rate.
+    """
 
     model_config = ConfigDict(frozen=True)
     id: str
@@ -111,17 +118,39 @@ class Item(BaseModel):
     rationale: str = ""
     rubric: str | None = None  # open response: id of its rubric in rubrics/
     scenario: str | None = None  # id of the scenario this item belongs to
-    scoring: str | None = None  # multiple select: "all-or-nothing" (None) or "partial"
     pool: Pool = Pool.certification  # 'pool: practice' in the header: for practice sets only
     where: Where = Field(default_factory=Where, exclude=True)
+    #: the kind's own fields (see the class), by name; values are str, float or tuple[str, ...]
+    own: dict[str, Any] = Field(default_factory=dict)
     #: header fields the parser refused (and reported): the validator does not call them missing too
     unread: frozenset[str] = Field(default=frozenset(), exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_own(cls, data: Any) -> Any:
+        """Keys that are not shared fields are the kind's own (``Item(scoring="partial")`` too)."""
+        if isinstance(data, dict):
+            extra = {k: v for k, v in data.items() if k not in cls.model_fields}
+            if extra:
+                data = {k: v for k, v in data.items() if k in cls.model_fields}
+                data["own"] = {**dict(data.get("own") or {}), **extra}
+            if "own" in data:  # None is unset (as written); lists read back from JSON are the kind's tuples
+                data["own"] = {k: tuple(v) if isinstance(v, list) else v for k, v in dict(data["own"]).items()
+                               if v is not None}
+        return data
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.content_hash()))
+
     @model_serializer(mode="wrap")
     def _without_unset(self, handler):
-        """No ``scoring`` key when there is none and no ``pool`` key for a certification item: the
-        content (and hash) of items written before those fields existed is unchanged."""
-        data = without_empty_scoring(handler(self))
+        """The kind's own fields flat (none of value None), and no ``pool`` key for a certification item:
+        the content (and hash) of items written before those fields existed is unchanged."""
+        data = handler(self)
+        if isinstance(data, dict):
+            own = data.pop("own", None) or {}
+            data.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in own.items() if v is not None})
+        data = without_empty_scoring(data)
         if isinstance(data, dict) and data.get("pool") in (Pool.certification, Pool.certification.value):
             data.pop("pool")
         return data

@@ -76,12 +76,6 @@ class Manifest(BaseModel):
         """The nbgrader notebook name (without .ipynb): one notebook per form."""
         return self.assignment
 
-    def objective(self) -> list[ManifestItem]:
-        return [i for i in self.items if i.kind.objective]
-
-    def open_response(self) -> list[ManifestItem]:
-        return [i for i in self.items if not i.kind.objective]
-
     def canonical_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

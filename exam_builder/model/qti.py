@@ -146,12 +146,14 @@ class ItemWriter:
         self.declaration = decl
         return decl
 
-    def mapping(self, values: dict[str, float], lower: float, upper: float, default: float = 0) -> None:
-        """A ``qti-mapping`` (per-choice values, bounds) for ``map_response``."""
+    def mapping(self, values: dict[str, float], lower: float, upper: float, default: float = 0,
+                case_sensitive: bool | None = None) -> None:
+        """A ``qti-mapping`` (per-choice or per-text values, bounds) for ``map_response``."""
         m = sub(self.declaration, "qti-mapping", lower_bound=_num(lower), upper_bound=_num(upper),
                 default_value=_num(default))
         for key, value in values.items():
-            sub(m, "qti-map-entry", map_key=key, mapped_value=_num(value))
+            extra = {} if case_sensitive is None else {"case_sensitive": "true" if case_sensitive else "false"}
+            sub(m, "qti-map-entry", map_key=key, mapped_value=_num(value), **extra)
 
     def template(self, uri: str) -> None:
         self.processing = etree.Element(q("qti-response-processing"), {"template": uri})
@@ -165,6 +167,21 @@ class ItemWriter:
                 attrs["fixed"] = "true"
             sub(ci, "qti-simple-choice", text, **attrs)
         return ci
+
+    def text_entry(self, expected_length: int) -> etree._Element:
+        """A one-line ``qti-text-entry-interaction`` (inline: in its own paragraph after the stem)."""
+        return sub(sub(self.stem_parent, "p"), "qti-text-entry-interaction", response_identifier="RESPONSE",
+                   expected_length=str(expected_length))
+
+    def tolerance_processing(self, tolerance: float) -> None:
+        """SCORE 1 when the response equals the correct one within an absolute ``tolerance``, else 0."""
+        rp = etree.Element(q("qti-response-processing"))
+        branch = sub(sub(rp, "qti-response-condition"), "qti-response-if")
+        eq = sub(branch, "qti-equal", tolerance_mode="absolute", tolerance=f"{_num(tolerance)} {_num(tolerance)}")
+        sub(eq, "qti-variable", identifier="RESPONSE")
+        sub(eq, "qti-correct", identifier="RESPONSE")
+        sub(sub(branch, "qti-set-outcome-value", identifier="SCORE"), "qti-base-value", "1", base_type="float")
+        self.processing = rp
 
     def extended_text(self) -> etree._Element:
         return sub(self.stem_parent, "qti-extended-text-interaction", response_identifier="RESPONSE")
@@ -180,7 +197,7 @@ class ItemWriter:
 class Found:
     """What the importer read of one item's response and interaction, for ``ItemKind.from_qti``."""
 
-    interaction: str  # local name: "qti-choice-interaction", "qti-extended-text-interaction", ...
+    interaction: str  # local name: "qti-choice-interaction", "qti-text-entry-interaction", ...
     cardinality: str = "single"
     base_type: str = ""
     choices: list[tuple[str, str, bool]] = field(default_factory=list)  # (identifier, text, fixed)
@@ -189,6 +206,7 @@ class Found:
     template: str = ""  # "match_correct" | "map_response" | "" (none) | "custom"
     max_choices: int = 1
     rubric: str = ""  # the scorer rubric block's text
+    tolerance: float | None = None  # a number's absolute tolerance (``ItemWriter.tolerance_processing``)
 
     def texts(self) -> list[str]:
         return [t for _, t, _ in self.choices]

@@ -6,7 +6,7 @@ counts as an attempt and never reaches results or item statistics. The practice 
 scripted candidates (the demo, the tests) call only this object, so both take one path.
 
 - Questions come in a new order each run (a scenario's items stay together, in order), with
-  choices shuffled the way a form shuffles them (``Kind.choice_order``: true/false never).
+  choices shuffled the way a form shuffles them (the kind's ``choice_order``: true/false never).
 - ``check(number, answer)`` takes the answer as the exam app stores one (``Kind.clean_answer``),
   scores it with the kind's own ``score`` and returns ``Feedback``: right, partly right or not,
   the key in this run's labels and words, and the author's rationale. An open response is not
@@ -48,13 +48,14 @@ class Question:
         return tuple(LABELS[:len(self.order)])
 
     @property
-    def choices(self) -> list[tuple[str, str]]:
-        """(label, text) in this run's order."""
-        return [(LABELS[pos], self.item.choices[k].text) for pos, k in enumerate(self.order)]
+    def options(self) -> list[tuple[str, str]]:
+        """(label, text) in this run's order (none for a kind without choices)."""
+        return kind_for(self.item.kind).options(self.item, self.order)
 
     @property
-    def objective(self) -> bool:
-        return kind_for(self.item.kind).objective
+    def rated(self) -> bool:
+        """Rated by graders (an open response): practice shows what graders look for, not a score."""
+        return kind_for(self.item.kind).rated
 
     @property
     def key(self) -> str | None:
@@ -71,6 +72,7 @@ class Feedback:
     key_labels: tuple[str, ...] = ()
     key_text: str = ""  # the key's label(s) and words: "B. Thank Tanya warmly, ..."
     rationale: str = ""
+    said: str = ""  # what the candidate answered, in words: "You chose A, C."
     guide: tuple[str, ...] = ()  # open response: what graders look for
 
     @property
@@ -157,7 +159,7 @@ class PracticeRun:
         if self.time_up:
             raise TimeUp("Time is up for this practice. See your summary below.")
         kind = kind_for(q.item.kind)
-        if not q.objective:
+        if q.rated:
             text = (str(answer) if answer is not None else "").strip()
             fb = Feedback(number, text or None, "written" if text else "not answered", 0.0, q.item.points,
                           rationale=q.item.rationale, guide=self.pset.guides.get(q.item.id, ()))
@@ -167,13 +169,12 @@ class PracticeRun:
             except ValueError as exc:
                 raise ExamBuilderError(f"question {number}: {exc}") from None
             key = q.key or ""
-            earned = kind.score(clean, key, q.item.points, q.item.scoring) if clean is not None else 0.0
+            earned = kind.score(clean, key, q.item.points, kind.rule(q.item)) if clean is not None else 0.0
             verdict = ("not answered" if clean is None else "right" if earned >= q.item.points
                        else "partly right" if earned > 0 else "not right")
-            labels = kind.key_labels(key)
-            words = {lab: text for lab, text in q.choices}
-            fb = Feedback(number, clean, verdict, earned, q.item.points, labels,
-                          "; ".join(f"{lab}. {words[lab]}" for lab in labels), q.item.rationale)
+            fb = Feedback(number, clean, verdict, earned, q.item.points, kind.key_labels(key),
+                          kind.key_words(q.item, q.order, key), q.item.rationale,
+                          kind.said(clean) if clean is not None else "")
         self.feedback[number] = fb
         return fb
 
@@ -183,13 +184,13 @@ class PracticeRun:
         used = {q.item.competency for q in self.questions}
         for slug in [c for c in self.pset.competency_names if c in used] + sorted(used - set(self.pset.competency_names)):
             qs = [q for q in self.questions if q.item.competency == slug]
-            objective = [q for q in qs if q.objective]
+            objective = [q for q in qs if not q.rated]
             checked = [q for q in objective if q.number in self.feedback and self.feedback[q.number].answer is not None]
             right = [q for q in checked if self.feedback[q.number].right]
             missed = sorted({q.item.module for q in checked if not self.feedback[q.number].right and q.item.module is not None})
             rows.append(CompetencyRow(
                 slug, self.pset.competency_name(slug), len(right), len(checked), len(objective),
-                written=sum(1 for q in qs if not q.objective and q.number in self.feedback
+                written=sum(1 for q in qs if q.rated and q.number in self.feedback
                             and self.feedback[q.number].verdict == "written"),
                 missed_modules=tuple(f"module {m} ({self.pset.module_titles.get(m, '')})".replace(" ()", "")
                                      for m in missed)))

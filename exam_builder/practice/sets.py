@@ -158,7 +158,7 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
 
     scenarios = {i.scenario: bank.scenarios[i.scenario] for i in wanted if i.scenario and i.scenario in bank.scenarios}
     guides = {i.id: guide(rubrics[i.rubric_id]) for i in wanted
-              if i.rubric_id in rubrics and not kind_for(i.kind).objective}
+              if i.rubric_id in rubrics and kind_for(i.kind).rated}
     if not title:
         parts = [names[c] for c in competencies] + [f"Module {m}: {titles[m]}" for m in modules]
         title = "Practice: " + (" · ".join(parts) if parts else "all topics")

@@ -57,8 +57,11 @@ KNOWN = {
     "qti-map-entry", "qti-outcome-declaration", "qti-default-value", "qti-item-body", "p", "br", "div",
     "qti-choice-interaction", "qti-simple-choice", "qti-prompt", "qti-extended-text-interaction",
     "qti-response-processing", "qti-modal-feedback", "qti-content-body", "qti-rubric-block",
-    "qti-assessment-stimulus-ref",
+    "qti-assessment-stimulus-ref", "qti-text-entry-interaction",
 }
+#: A number's tolerance as ``qti.xml.ItemWriter.tolerance_processing`` writes it: read, not reported.
+TOLERANCE_RP = ["qti-response-processing", "qti-response-condition", "qti-response-if", "qti-equal", "qti-variable",
+                "qti-correct", "qti-set-outcome-value", "qti-base-value"]
 #: Inline markup read as its text: only the look is lost.
 INLINE = {"strong", "em", "b", "i", "span", "code", "sub", "sup", "u", "small", "big", "q", "cite", "abbr"}
 #: QTI 2.x names that are HTML, not QTI (kept as they are when renamed).
@@ -187,6 +190,21 @@ def _bank_id(ident: str, label: str, line: int | None, problems: list[Problem]) 
     return new
 
 
+def _tolerance(rp: etree._Element | None) -> float | None:
+    """The absolute tolerance of a number's response processing in exam-builder's one shape, or None."""
+    if rp is None or [_local(el) for el in rp.iter() if isinstance(el.tag, str)] != TOLERANCE_RP:
+        return None
+    eq = rp.find(f".//{q('qti-equal')}")
+    parts = (eq.get("tolerance") or "").split()
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        return None
+    if eq.get("tolerance-mode") != "absolute" or not values or len(set(values)) != 1 or not 0 <= values[0] < 1e15:
+        return None
+    return values[0]
+
+
 def _local(el: etree._Element) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
@@ -202,9 +220,11 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     item_id = meta.get("id") if is_id(meta.get("id", "")) else \
         _bank_id(meta.get("id") or root.get("identifier", ""), label, root.sourceline, problems)
     problems.extend(_meta_problems(meta, item_id, label))
+    rp = root.find(q("qti-response-processing"))
+    tolerance = _tolerance(rp)
     for el in root.iter():
         name = _local(el)
-        if not name or name in KNOWN:
+        if not name or name in KNOWN or (tolerance is not None and rp is not None and el in rp.iter()):
             continue
         if name in INLINE:
             bad(el, f"<{name}> is read as plain text (its formatting is not carried over)", "warning")
@@ -231,8 +251,9 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
                              for e in mapping.iterfind(q("qti-map-entry"))}  # None (reported) as 0
     found.choices = [(c.get("identifier", ""), read_text_inline(c), c.get("fixed") == "true")
                      for c in inter.iterfind(q("qti-simple-choice"))]
-    rp = root.find(q("qti-response-processing"))
-    if rp is not None:
+    if tolerance is not None:
+        found.template, found.tolerance = "tolerance", tolerance
+    elif rp is not None:
         template = rp.get("template", "")
         if len(rp):
             found.template = "custom"
@@ -247,7 +268,7 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         kind = max(fits, key=fits.get)
         if not fits[kind]:
             bad(inter, f"<{found.interaction}> is not carried over; exam-builder has {', '.join(k.name for k in all_kinds())} items "
-                       "(choice and extended-text interactions)")
+                       "(choice, text-entry and extended-text interactions)")
             return None, ""
     fields, messages = kind.from_qti(found)
     for msg in messages:
@@ -269,7 +290,7 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
         maxscore = next((o for o in root.iterfind(q("qti-outcome-declaration")) if o.get("identifier") == "MAXSCORE"), None)
         value = maxscore.findtext(f"{q('qti-default-value')}/{q('qti-value')}") if maxscore is not None else None
         points = _number(maxscore, "MAXSCORE", value, bad, 0, MAX_ITEM_POINTS, above=True) \
-            if value and not kind.objective else 1.0
+            if value and kind.rated else 1.0
     if points is None:  # reported by _number
         points = 1.0
     ref = root.find(q("qti-assessment-stimulus-ref"))

@@ -55,7 +55,7 @@ function render({ model, el }) {
   document.addEventListener("input", (event) => {
     const sitting = model.get("sitting");
     const box = event.target;
-    if (!sitting || !box || box.tagName !== "TEXTAREA") return;
+    if (!sitting || !box || !(box.tagName === "TEXTAREA" || (box.tagName === "INPUT" && box.type === "text"))) return;
     const n = numberOf(box);
     if (n === null) return;
     const key = `${PREFIX}${sitting}:${n}`;

@@ -28,11 +28,11 @@ max_overlap: 4
 
 
 def make_course(root: Path, *, n_items: int = 120, seed: int = 5, blueprint: str = BLUEPRINT, exam: str = "syn",
-                ms_share: float = 0.0) -> Course:
+                ms_share: float = 0.0, sa_share: float = 0.0) -> Course:
     """A course folder with a made-up bank in ``source/<exam>/``, its rubrics and a blueprint."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    bank, rubrics = synthetic_bank(n_items, seed, ms_share=ms_share)
+    bank, rubrics = synthetic_bank(n_items, seed, ms_share=ms_share, sa_share=sa_share)
     write_bank(bank, rubrics, root / "source" / exam, root / "rubrics")
     (root / "source" / exam / "blueprint.yaml").write_text(blueprint, encoding="utf-8")
     course = Course(root)

@@ -19,6 +19,8 @@ from exam_builder.errors import ValidationFailed
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry, Candidate, Sitting
 from exam_builder.model.rubric import load_rubrics
+from exam_builder.kinds import kind_for
+from exam_builder.kinds import keyed_entries
 
 QUIET = Console(quiet=True)
 
@@ -71,7 +73,7 @@ def test_build_releases_through_nbgrader(built_course):
             assert set(cells) == {e.grade_id for e in m.items}
             for e in m.items:
                 assert cells[e.grade_id].max_score == e.points
-            for e in m.objective():
+            for e in keyed_entries(m):
                 src = gb.find_source_cell(e.grade_id, m.assignment, m.assignment).source
                 assert f'assert {e.variable} == "{e.key}"' in src
             # the released copy follows the form notebook contract, with no key
@@ -81,7 +83,7 @@ def test_build_releases_through_nbgrader(built_course):
                 meta = q.metadata["exam_builder"]
                 assert meta["item"] == e.item_id and meta["number"] == e.number
                 assert "key" not in meta and "correct" not in json.dumps(meta)
-                if e.kind.objective:
+                if not kind_for(e.kind).rated:
                     assert [c["label"] for c in meta["choices"]] == list("ABCDEFG"[: len(e.option_order)])
                     assert "BEGIN" not in by_gid[e.answer_grade_id].source
                     assert by_gid[e.grade_id].source.strip() == ""
@@ -266,7 +268,7 @@ def test_key_found_in_release_stops_the_build_and_restores(syn_course):
         ((_, manifest),) = load_forms(s, "syn")
     gb = syn_course.db.gradebook()
     try:
-        for e in manifest.objective():
+        for e in keyed_entries(manifest):
             src = gb.find_source_cell(e.grade_id, "syn-A", "syn-A").source
             assert f'assert {e.variable} == "{e.key}"' in src
     finally:

@@ -228,7 +228,7 @@ CASES = [
         "source/cps/two-keys.ipynb:cell 2 [mc-two-keys]: 2 choices are marked as the key (A and C); an item has one key: keep one '- [x]'",
     ]),
     ('unknown-kind.ipynb', 1, [
-        'source/cps/unknown-kind.ipynb:cell 2 [mc-unknown-kind]: unknown item kind [MCQ]; use [TF], [MC], [MS], [OR] or [SCENARIO]',
+        'source/cps/unknown-kind.ipynb:cell 2 [mc-unknown-kind]: unknown item kind [MCQ]; use [TF], [MC], [MS], [OR], [SA] or [SCENARIO]',
     ]),
     ('zero-points.ipynb', 1, [
         "source/cps/zero-points.ipynb:cell 2 [mc-zero-points]: points must be above 0 and at most 100, not '0'; write e.g. 'points: 1'",

@@ -16,6 +16,7 @@ from exam_builder.model.manifest import Manifest, ManifestItem, grade_ids
 from exam_builder.model.item import Kind
 from exam_builder.delivery.session import code_hash
 from exam_builder.records.models import Candidate, Exam, Form, Sitting, utcnow
+from exam_builder.kinds import kind_for
 
 EXAM = "cps"
 ASSIGNMENT = "cps-A"
@@ -57,13 +58,13 @@ def source_notebook() -> nbformat.NotebookNode:
                                {"scenario": scenario, "title": "Dana"}, locked=True))
         labels = "ABCDEFG"
         chs = [{"label": labels[i], "text": t} for i, t in enumerate(choices)]
-        body = f"**Question {number}** ({'1 point' if kind.objective else '4 points'})\n\n{stem}\n\n"
+        body = f"**Question {number}** ({'1 point' if not kind_for(kind).rated else '4 points'})\n\n{stem}\n\n"
         body += "\n".join(f"- **{c['label']}.** {c['text']}" for c in chs)
-        pts = 1 if kind.objective else 4
+        pts = 1 if not kind_for(kind).rated else 4
         cells.append(_cell("markdown", body.strip(), q["question"],
                            {"number": number, "item": item, "kind": kind.value, "points": pts,
                             "competency": "peer-support", "scenario": scenario, "choices": chs}, locked=True))
-        if kind.objective:
+        if not kind_for(kind).rated:
             cells.append(_cell("code", f'### BEGIN SOLUTION\n{q["variable"]} = "{key}"\n### END SOLUTION',
                                q["answer"], {"number": number, "role": "answer"}, solution=True))
             cells.append(_cell("code", f'### BEGIN HIDDEN TESTS\nassert {q["variable"]} == "{key}"\n### END HIDDEN TESTS',
@@ -79,11 +80,11 @@ def source_notebook() -> nbformat.NotebookNode:
 def manifest() -> Manifest:
     items = []
     for number, item, kind, stem, choices, key, scenario in ITEMS:
-        items.append(ManifestItem(number=number, item_id=item, kind=kind, points=1 if kind.objective else 4,
+        items.append(ManifestItem(number=number, item_id=item, kind=kind, points=1 if not kind_for(kind).rated else 4,
                                   competency="peer-support", scenario=scenario,
                                   content_hash=hashlib.sha256(stem.encode()).hexdigest(),
                                   option_order=tuple(range(len(choices))), key=key,
-                                  rubric=None if kind.objective else item, rubric_hash=None if kind.objective else "0" * 64))
+                                  rubric=None if not kind_for(kind).rated else item, rubric_hash=None if not kind_for(kind).rated else "0" * 64))
     return Manifest(exam=EXAM, form="A", assignment=ASSIGNMENT, title="CPS written exam", seed=7,
                     time_limit_minutes=180, total_points=8, cut_score=6, bank_hash="0" * 64,
                     blueprint_hash="0" * 64, items=tuple(items))

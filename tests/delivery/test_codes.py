@@ -32,6 +32,7 @@ from exam_builder.delivery.session import (BUSY, LOCKED, TAKEN_OVER, TOO_FAST, T
                                            hash_code, journal_counts)
 from exam_builder.records import audit, ledger
 from exam_builder.records.models import AuditEntry, Lockout, Response, Sitting, SittingEvent, WrongCode, utcnow
+from exam_builder.kinds import kind_for
 
 ZONE = window.room_zone("America/New_York")
 
@@ -154,7 +155,7 @@ def test_a_typed_answer_is_marked_answered_in_the_question_list_once_saved(dcour
     app.code.submit("APPS-TYPE")
     button(app.root, "Yes, this is me").click()
     button(app.root, "Start the exam").click()
-    written = next(it for it in app.session.form.items if not it.objective)
+    written = next(it for it in app.session.form.items if kind_for(it.kind).rated)
     app._go(written.number)
     box = next(x for x in walk(app.body) if isinstance(x, w.Textarea))
     box.value = "I would listen first."  # no event loop here: the save runs at once

@@ -1,7 +1,7 @@
 """The practice app as a study group meets it: a real `exam-builder practice serve` (Voila) and
 Debian's chromium driven by Playwright.
 
-The course is the sample bank (its 18 ``pool: practice`` items and its certification items,
+The course is the sample bank (its 19 ``pool: practice`` items and its certification items,
 approved by the test kit's reviewer) with its certification forms built and stored, so that
 `exam-builder practice build` proves each set apart from the bank and from real forms. Two sets
 are built by the command itself: ``module-3`` (two questions, for the walks that must know the
@@ -236,6 +236,12 @@ def walk_every_question(page, pset: dict, on_screen=None) -> list[dict]:
         if group.count():
             group.get_by_role("radio").or_(group.get_by_role("checkbox")).first.check()
             page.get_by_role("button", name="Check my answer").click()
+        elif item["kind"] == "short_answer":  # a labelled one-line field, typed into and checked
+            field = page.get_by_role("textbox", name=f"Answer to question {n} (type your answer)", exact=True)
+            expect(field).to_have_js_property("tagName", "INPUT")
+            field.fill(f"  {item['accept'][0].upper()}. ")  # right once case, spacing and the full stop are ignored
+            page.get_by_role("button", name="Check my answer").click()
+            expect(feedback(page)).to_contain_text("Right.")
         else:
             page.get_by_role("textbox", name=f"Answer to question {n}").fill("I would listen first, then ask what she wants.")
             page.get_by_role("button", name="Compare with what graders look for").click()
@@ -417,7 +423,7 @@ def test_no_certification_text_reaches_the_page(site, browser):
     cert = [i for i in bank.items.values() if not i.practice]
     practice_scenarios = {i.scenario for i in bank.items.values() if i.practice and i.scenario}
     cert_scenarios = [sc for sid, sc in bank.scenarios.items() if sid not in practice_scenarios]
-    assert len(practice_ids) == 18 and len(cert) > 100 and cert_scenarios
+    assert len(practice_ids) == 19 and len(cert) > 100 and cert_scenarios
 
     # the set file holds every practice item and nothing else
     assert {it["id"] for it in pset["items"]} == practice_ids
@@ -449,7 +455,7 @@ def test_no_certification_text_reaches_the_page(site, browser):
     assert leaks == []
 
 
-SCREENS = ("true_false", "multiple_choice", "multiple_select", "open_response", "scenario")
+SCREENS = ("true_false", "multiple_choice", "multiple_select", "short_answer", "open_response", "scenario")
 
 
 @pytest.mark.parametrize("size", list(a11y.SIZES))

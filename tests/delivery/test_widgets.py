@@ -159,10 +159,9 @@ def test_choice_group_multiple_is_a_group_of_checkboxes_whose_value_is_a_list():
     from exam_builder.kinds import kind_for
 
     kind = kind_for("multiple_select")
-    group = kind.control([("A", "A. One"), ("B", "B. Two"), ("C", "C. Three")], "Answer to question 2", "C,A",
-                         ("A", "B", "C"))
+    group = kind.control(2, [("A", "One"), ("B", "Two"), ("C", "Three")], "C,A")
     assert isinstance(group, ChoiceGroup) and group.multiple and group.value == ["A", "C"]
-    assert group.legend == "Answer to question 2"
+    assert group.legend == "Answer to question 2 (select all that apply)"
     group.value = ["C", "B"]
     assert group.value == ["B", "C"] and kind.control_answer(group.value) == "B,C"
     for bad in (["Z"], ["A", "A"], "A"):

@@ -19,6 +19,8 @@ from exam_builder.model.manifest import Manifest, grade_ids
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.course import Course
 from exam_builder.records.models import Candidate, Form, Response, Sitting, utcnow
+from exam_builder.kinds import kind_for
+from exam_builder.kinds import keyed_entries, rated_entries
 
 EXAM = "cps"
 BLUEPRINT = """title: CPS practice exam (made up)
@@ -117,7 +119,7 @@ def labels_of(released_nb: dict) -> dict[int, list[str]]:
 def random_answers(rng: random.Random, manifest: Manifest, released_nb: dict, right: float = 0.7) -> dict[int, str | None]:
     labels = labels_of(released_nb)
     out: dict[int, str | None] = {}
-    for e in manifest.objective():
+    for e in keyed_entries(manifest):
         r = rng.random()
         if r < right:
             out[e.number] = e.key
@@ -152,7 +154,7 @@ def add_sitting(course: Course, candidate: str, assignment: str, answers: dict[i
         s.add(sit)
         s.flush()
         for e in m.items:
-            value = answers.get(e.number) if e.kind.objective else texts.get(e.number)
+            value = answers.get(e.number) if not kind_for(e.kind).rated else texts.get(e.number)
             if value is not None:
                 s.add(Response(sitting_id=sit.id, item_id=e.item_id, value=value))
         return sit.id
@@ -177,7 +179,7 @@ def populate(course: Course, manifests: dict[str, Manifest], n: int = 6, seed: i
         m = manifests[assignment]
         rel_nb = released(course, assignment)
         answers = random_answers(rng, m, rel_nb)
-        texts = {e.number: OPEN_TEXTS[(i + j) % len(OPEN_TEXTS)] for j, e in enumerate(m.open_response())}
+        texts = {e.number: OPEN_TEXTS[(i + j) % len(OPEN_TEXTS)] for j, e in enumerate(rated_entries(m))}
         sid = add_sitting(course, cand, assignment, answers, texts)
         write_submission(course, cand, assignment, fill(rel_nb, answers, texts))
         out[cand] = (sid, assignment)

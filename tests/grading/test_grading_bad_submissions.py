@@ -22,6 +22,7 @@ from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import compute_results
 from exam_builder.records.models import ItemScore, ScoreFlag
 from test_grading_objective import gradebook_rows
+from exam_builder.kinds import keyed_entries, rated_entries
 
 HONEST = [f"cand{i:03d}" for i in range(1, 7)]
 FORM = "cps-A"
@@ -73,8 +74,8 @@ def add_damaged(course, manifests, with_journal: set[str]) -> dict[str, str]:
     rel_nb = kit.released(course, FORM)
     out = {}
     for cand, (data, problem) in damaged(rel_nb).items():
-        texts = {e.number: "A written answer." for e in m.open_response()} if cand in with_journal else {}
-        kit.add_sitting(course, cand, FORM, {e.number: e.key for e in m.objective()}, texts)
+        texts = {e.number: "A written answer." for e in rated_entries(m)} if cand in with_journal else {}
+        kit.add_sitting(course, cand, FORM, {e.number: e.key for e in keyed_entries(m)}, texts)
         path = kit.write_submission(course, cand, FORM, "")
         path.write_bytes(data)
         out[cand] = problem + SET_ASIDE
@@ -85,12 +86,12 @@ def add_odd_cell(course, manifests) -> None:
     """A notebook whose first answer cell has metadata of the wrong type: scored from the rest."""
     m = manifests[FORM]
     rel_nb = kit.released(course, FORM)
-    nb = kit.fill(rel_nb, {e.number: e.key for e in m.objective()}, {})
-    q1 = m.objective()[0]
+    nb = kit.fill(rel_nb, {e.number: e.key for e in keyed_entries(m)}, {})
+    q1 = keyed_entries(m)[0]
     for cell in nb["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_ids(q1.number)["answer"]:
             cell["metadata"] = ["not", "a", "mapping"]
-    kit.add_sitting(course, "odd-cell", FORM, {e.number: e.key for e in m.objective()}, {})
+    kit.add_sitting(course, "odd-cell", FORM, {e.number: e.key for e in keyed_entries(m)}, {})
     kit.write_submission(course, "odd-cell", FORM, nb)
 
 
@@ -116,7 +117,7 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
     # the queue before `grade` has run: it reads the damaged notebooks itself and must not raise
     expected = add_damaged(gcourse, manifests, with_journal={"bad-json", "bad-bin"})
     add_odd_cell(gcourse, manifests)
-    items_a = [e.item_id for e in manifests[FORM].open_response()]
+    items_a = [e.item_id for e in rated_entries(manifests[FORM])]
     q = RatingQueue(gcourse, kit.EXAM, items_a[0])
     early = q.set_aside()
     assert early == {(c, FORM): msg for c, msg in expected.items() if c not in {"bad-json", "bad-bin"}}
@@ -134,7 +135,7 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
     for cand, message in expected.items():
         assert flags[cand] == [(None, "invalid_notebook", message)], cand
     odd = {kind: details for _g, kind, details in flags["odd-cell"]}
-    q1 = manifests[FORM].objective()[0]
+    q1 = keyed_entries(manifests[FORM])[0]
     assert odd["malformed_cell"] == (f"submitted/odd-cell/{FORM}/{NB}:cell {_cell_no(gcourse, q1)}: the cell's metadata is "
                                      "a list, not a mapping; scored from what can be read (a question whose cells "
                                      "cannot be read scores 0)")
@@ -148,7 +149,7 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
     for cand in expected:
         assert all(rows[(cand, grade_ids(e.number)["grade"], "grade")][0] is None for e in m.items), cand
     assert rows[("odd-cell", grade_ids(q1.number)["grade"], "grade")][0] == 0.0  # its cell could not be read
-    assert all(rows[("odd-cell", grade_ids(e.number)["grade"], "grade")][0] == e.points for e in m.objective()[1:])
+    assert all(rows[("odd-cell", grade_ids(e.number)["grade"], "grade")][0] == e.points for e in keyed_entries(m)[1:])
     results = {r.candidate_id: r for r in compute_results(gcourse, kit.EXAM)}
     assert all(results[c].status == "pending" and results[c].flags == 1 for c in expected)
 
@@ -192,11 +193,11 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
 
     # fixed (the honest file back): graded on the next run, the flag gone
     for cand in expected:
-        kit.write_submission(gcourse, cand, FORM, kit.fill(kit.released(gcourse, FORM), {e.number: e.key for e in m.objective()}, {}))
+        kit.write_submission(gcourse, cand, FORM, kit.fill(kit.released(gcourse, FORM), {e.number: e.key for e in keyed_entries(m)}, {}))
     again = run(gcourse, "grade", "cps", "--by", "tester", "--workers", "1")
     assert again.exit_code == 0, again.output
     rows = gradebook_rows(gcourse)
-    assert all(rows[("bad-deep", grade_ids(e.number)["grade"], "grade")][0] == e.points for e in m.objective())
+    assert all(rows[("bad-deep", grade_ids(e.number)["grade"], "grade")][0] == e.points for e in keyed_entries(m))
     assert not any(k == "invalid_notebook" for c in expected for _g, k, _d in flags_of(gcourse).get(c, []))
 
 
@@ -216,7 +217,7 @@ def _sittings_of(course, cands) -> set[int]:
 def test_a_submission_of_someone_not_on_the_roster_is_flagged_and_not_graded(gcourse, manifests):
     rel_nb = kit.released(gcourse, FORM)
     m = manifests[FORM]
-    kit.write_submission(gcourse, "stranger", FORM, kit.fill(rel_nb, {e.number: e.key for e in m.objective()}, {}))
+    kit.write_submission(gcourse, "stranger", FORM, kit.fill(rel_nb, {e.number: e.key for e in keyed_entries(m)}, {}))
     odd_name = "x\nnew line " + "y" * 80  # any folder name must be safe to show and store
     kit.write_submission(gcourse, odd_name, FORM, kit.fill(rel_nb, {}, {}))
 
@@ -245,7 +246,7 @@ def test_a_submission_of_someone_not_on_the_roster_is_flagged_and_not_graded(gco
     assert again.exit_code == 0, again.output
     assert "stranger" not in flags_of(gcourse) and not any(c.startswith("x\\n") for c in flags_of(gcourse))
     rows = gradebook_rows(gcourse)
-    assert all(rows[("stranger", grade_ids(e.number)["grade"], "grade")][0] == e.points for e in m.objective())
+    assert all(rows[("stranger", grade_ids(e.number)["grade"], "grade")][0] == e.points for e in keyed_entries(m))
 
 
 @pytest.mark.parametrize("kind", ["metadata", "source", "cell"])
@@ -255,8 +256,8 @@ def test_cells_of_the_wrong_type_are_scored_from_what_can_be_read(gcourse, manif
 
     m = manifests[FORM]
     rel_nb = kit.released(gcourse, FORM)
-    nb = kit.fill(rel_nb, {e.number: e.key for e in m.objective()}, {})
-    q1 = m.objective()[0]
+    nb = kit.fill(rel_nb, {e.number: e.key for e in keyed_entries(m)}, {})
+    q1 = keyed_entries(m)[0]
     index = next(i for i, c in enumerate(nb["cells"])
                  if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_ids(q1.number)["answer"])
     if kind == "metadata":
@@ -270,7 +271,7 @@ def test_cells_of_the_wrong_type_are_scored_from_what_can_be_read(gcourse, manif
     assert report.complete
     rows = gradebook_rows(gcourse)
     assert rows[("cand001", grade_ids(q1.number)["grade"], "grade")][0] == 0.0
-    assert all(rows[("cand001", grade_ids(e.number)["grade"], "grade")][0] == e.points for e in m.objective()[1:])
+    assert all(rows[("cand001", grade_ids(e.number)["grade"], "grade")][0] == e.points for e in keyed_entries(m)[1:])
     kinds = {k for _g, k, _d in flags_of(gcourse)["cand001"]}
     assert "malformed_cell" in kinds and "invalid_notebook" not in kinds
 
@@ -283,7 +284,7 @@ def test_a_folder_or_a_link_loop_named_like_the_notebook_is_set_aside(gcourse, m
 
     m = manifests[FORM]
     for cand in ("bad-dir", "bad-loop"):
-        kit.add_sitting(gcourse, cand, FORM, {e.number: e.key for e in m.objective()}, {})
+        kit.add_sitting(gcourse, cand, FORM, {e.number: e.key for e in keyed_entries(m)}, {})
         path = kit.write_submission(gcourse, cand, FORM, "")
         path.unlink()
         if cand == "bad-dir":
@@ -298,7 +299,7 @@ def test_a_folder_or_a_link_loop_named_like_the_notebook_is_set_aside(gcourse, m
     for cand, msg in aside.items():
         assert msg.startswith(f"submitted/{cand}/{FORM}/{NB}: ") and msg.endswith(SET_ASIDE), msg
     assert "folder" in aside["bad-dir"]
-    item = m.open_response()[0].item_id
+    item = rated_entries(m)[0].item_id
     queue = RatingQueue(gcourse, kit.EXAM, item)
     assert set(queue.set_aside()) == {("bad-dir", FORM), ("bad-loop", FORM)}
     rows = gradebook_rows(gcourse)

@@ -25,6 +25,7 @@ from exam_builder.cli import cli
 from exam_builder.records.models import ScoreFlag
 from hostilekit import endless, fifo, run_cmd, snapshot
 from test_grading_objective import gradebook_rows
+from exam_builder.kinds import keyed_entries
 
 FORM_OF = {f"cand{i:03d}": ("cps-A" if i % 2 else "cps-B") for i in range(1, 7)}
 SET_ASIDE = (". Set aside: no score is given (results stay pending) and its written answers are not rated until "
@@ -233,7 +234,7 @@ def test_anything_in_a_submissions_place_is_set_aside_and_named_never_skipped(gc
     done = run_cmd(gcourse.root, "grade", "cps", "--by", "tester", "--workers", "1")
     assert done.returncode == 0, done.stderr
     for cand in FORM_OF:
-        objective = [grade_ids(e.number)["grade"] for e in manifests[FORM_OF[cand]].objective()]
+        objective = [grade_ids(e.number)["grade"] for e in keyed_entries(manifests[FORM_OF[cand]])]
         assert [scores(gcourse, cand)[g] for g in objective] == [earlier[cand][g] for g in objective], cand
     assert not [k for f in flags_of(gcourse).values() for _g, k, _d in f if k in ("invalid_notebook", "unknown_candidate")]
 
@@ -269,8 +270,8 @@ MALFORMED = ["gid-list", "gid-mapping", "gid-number", "points-400-digits", "lone
 def test_one_malformed_cell_is_named_and_the_rest_of_the_notebook_is_scored(gcourse, manifests):
     m = manifests["cps-A"]
     rel_nb = kit.released(gcourse, "cps-A")
-    keys = {e.number: e.key for e in m.objective()}
-    q1 = m.objective()[0]
+    keys = {e.number: e.key for e in keyed_entries(m)}
+    q1 = keyed_entries(m)[0]
     cell_no = {}
     for case in MALFORMED:
         cand = f"odd-{case}"
@@ -316,7 +317,7 @@ def test_one_malformed_cell_is_named_and_the_rest_of_the_notebook_is_scored(gcou
         assert "invalid_notebook" not in kinds, (case, flags[cand])
         got = scores(gcourse, cand)
         # every other objective question scores its points: one bad cell costs at most its question
-        assert all(got[grade_ids(e.number)["grade"]] == e.points for e in m.objective()[1:]), case
+        assert all(got[grade_ids(e.number)["grade"]] == e.points for e in keyed_entries(m)[1:]), case
         # read as the gradebook says (points, flags, type): scored; no answer that can be read: 0
         scored = case in ("points-400-digits", "solution-list", "cell-type-list")
         assert got[q1_grade] == (q1.points if scored else 0.0), case

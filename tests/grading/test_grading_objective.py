@@ -17,6 +17,7 @@ from exam_builder.cli import cli
 from exam_builder.grading.gradebook_sync import BASE_CELL, COMMENT, GRADE, SUBMISSION, SUBMITTED_NB
 from exam_builder.grading.objective import grade_exam
 from exam_builder.records.models import AuditEntry, Response, ScoreFlag, Sitting
+from exam_builder.kinds import keyed_entries, rated_entries
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -64,12 +65,12 @@ def test_scores_every_objective_answer_from_the_key_and_is_idempotent(gcourse, m
     for sid, cand, assignment in sittings:
         m = manifests[assignment]
         answers = journal_answers(gcourse, sid)
-        for e in m.objective():
+        for e in keyed_entries(m):
             auto, manual, needs = rows[(cand, grade_ids(e.number)["grade"], "grade")]
             assert auto == (e.points if answers.get(e.item_id) == e.key else 0.0), (cand, e.number)
             assert manual is None and needs is False
             checked += 1
-        for e in m.open_response():  # written answers wait for graders (blank ones score 0 later)
+        for e in rated_entries(m):  # written answers wait for graders (blank ones score 0 later)
             auto, _manual, needs = rows[(cand, grade_ids(e.number)["grade"], "grade")]
             assert auto is None and needs is True
     assert checked == 6 * 15
@@ -180,7 +181,7 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
     kit.enrol(gcourse, *extra, "t-stamp")  # only candidates on the roster are graded
     rel_nb = kit.released(gcourse, "cps-A")
     for cand, edit in extra.items():
-        kit.write_submission(gcourse, cand, "cps-A", kit.fill(rel_nb, {e.number: e.key for e in m.objective()}, {}))
+        kit.write_submission(gcourse, cand, "cps-A", kit.fill(rel_nb, {e.number: e.key for e in keyed_entries(m)}, {}))
         tamper(gcourse, cand, "cps-A", edit)
     (gcourse.submitted_dir / "t-stamp" / "cps-A").mkdir(parents=True)
     (gcourse.submitted_dir / "t-stamp" / "cps-A" / "timestamp.txt").write_text("not a time")  # and no notebook
@@ -204,7 +205,7 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
         with gcourse.db.read() as s:
             sid = s.execute(select(Sitting.id).where(Sitting.candidate_id == cand)).scalar_one()
         answers = journal_answers(gcourse, sid)
-        for e in manifests["cps-B"].objective():
+        for e in keyed_entries(manifests["cps-B"]):
             assert rows[(cand, grade_ids(e.number)["grade"], "grade")][0] == (e.points if answers.get(e.item_id) == e.key else 0.0)
 
     def auto(cand, gid):

@@ -15,8 +15,10 @@ from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import compute_results, next_step, record_outcomes, results_csv, write_feedback
 from exam_builder.settings.policy import ProgramPolicy
 from exam_builder.records.models import AuditEntry, Sitting, Tutoring
+from exam_builder.kinds import kind_for
 from test_grading_objective import gradebook_rows
 from test_grading_rating import rate_everything
+from exam_builder.kinds import keyed_entries, rated_entries
 
 
 def test_next_step_follows_the_program_rules():
@@ -41,12 +43,12 @@ def test_results_are_pending_until_every_score_is_given(gcourse, manifests):
     rows = gradebook_rows(gcourse)
     for r in res:
         m = manifests[r.assignment]
-        objective = sum(rows[(r.candidate_id, f"q{e.number:02d}", "grade")][0] for e in m.objective())
-        assert r.objective.score == objective and r.objective.max == sum(e.points for e in m.objective())
+        objective = sum(rows[(r.candidate_id, f"q{e.number:02d}", "grade")][0] for e in keyed_entries(m))
+        assert r.objective.score == objective and r.objective.max == sum(e.points for e in keyed_entries(m))
         assert r.open_response.score is None and r.total.score is None  # written answers not rated yet
         assert r.status == "pending" and r.total.text() == "pending"
         # what it waits for, per written question and from whom
-        waits = [f"Q{e.number} first rating by any grader" for e in m.open_response()
+        waits = [f"Q{e.number} first rating by any grader" for e in rated_entries(m)
                  if rows[(r.candidate_id, f"q{e.number:02d}", "grade")][1] is None]
         assert waits and r.next_step == "waiting for " + "; ".join(waits), r.next_step
         assert r.total.max == m.total_points and r.cut_score == m.cut_score
@@ -186,8 +188,8 @@ def test_a_score_changed_by_sql_is_caught_by_results_and_nothing_is_recorded(gco
     tables, are named by `results` (candidate, grade, both values), which records nothing."""
     _scored_and_rated(gcourse)
     m = manifests[compute_results(gcourse, kit.EXAM)[0].assignment]
-    objective = f"q{m.objective()[0].number:02d}"
-    written = f"q{next(e for e in m.items if not e.kind.objective).number:02d}"
+    objective = f"q{keyed_entries(m)[0].number:02d}"
+    written = f"q{next(e for e in m.items if kind_for(e.kind).rated).number:02d}"
     cand = next(r.candidate_id for r in compute_results(gcourse, kit.EXAM) if r.assignment == m.assignment)
     rows = gradebook_rows(gcourse)
     auto = rows[(cand, objective, "grade")][0]
@@ -233,7 +235,7 @@ def test_a_changed_score_is_withheld_never_shown_as_a_total(gcourse, manifests, 
     changed total read as if real); the CSV with --no-record withholds them too and exits non-zero."""
     _scored_and_rated(gcourse)
     [r0] = [r for r in compute_results(gcourse, kit.EXAM)][:1]
-    cell = f"q{manifests[r0.assignment].objective()[0].number:02d}"
+    cell = f"q{keyed_entries(manifests[r0.assignment])[0].number:02d}"
     assert _sql(gcourse, GRADE_OF.format(set="manual_score = 99"), cand=r0.candidate_id, cell=cell) == 1
     [r] = [r for r in compute_results(gcourse, kit.EXAM) if r.sitting_id == r0.sitting_id]
     assert r.total.text() == r.objective.text() == "withheld" and r.total.score is None
@@ -260,7 +262,7 @@ def test_an_outcome_recorded_before_a_score_changed_is_flagged(gcourse, manifest
     cand = r0.candidate_id
     out = runner.invoke(cli, ["--course", str(gcourse.root), "attempts", cand])
     assert out.exit_code == 0 and "in question" not in out.output, out.output
-    cell = f"q{manifests[r0.assignment].objective()[0].number:02d}"
+    cell = f"q{keyed_entries(manifests[r0.assignment])[0].number:02d}"
     assert _sql(gcourse, GRADE_OF.format(set="manual_score = 99"), cand=cand, cell=cell) == 1
     out = runner.invoke(cli, ["--course", str(gcourse.root), "attempts", cand])
     assert out.exit_code == 0, out.output
@@ -285,7 +287,7 @@ def test_a_forged_seal_is_caught(gcourse, manifests):
     _scored_and_rated(gcourse)
     r0 = compute_results(gcourse, kit.EXAM)[0]
     m = manifests[r0.assignment]
-    cell = f"q{m.objective()[0].number:02d}"
+    cell = f"q{keyed_entries(m)[0].number:02d}"
     assert _sql(gcourse, GRADE_OF.format(set="manual_score = 99"), cand=r0.candidate_id, cell=cell) == 1
     assert _sql(gcourse, "UPDATE eb_grade_seal SET manual_score = 99 WHERE assignment = :a AND candidate_id = :c "
                          "AND grade_id = :g", a=r0.assignment, c=r0.candidate_id, g=cell) == 1

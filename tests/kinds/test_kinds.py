@@ -90,7 +90,7 @@ def test_true_false_keeps_true_first_and_multiple_choice_keeps_none_of_the_above
 def test_open_response_has_one_graded_written_cell_and_no_key():
     item = parsed(CELLS["OR"])
     kind = kind_for(item.kind)
-    assert not kind.objective and kind.rubric and kind.form_key(item, ()) is None
+    assert kind.rated and kind.rubric and kind.form_key(item, ()) is None
     (cell,) = kind.answer_cells(entry_for(item, ()), "q03", "q03-answer", "q03")
     assert cell.cell_type == "markdown" and cell.grade and cell.solution and cell.points == 2
     assert problems_of(parsed(CELLS["OR"].replace("or-1", "or-2"))) != []  # no rubric or-2
@@ -125,10 +125,10 @@ def run_test_cell(source: str, variable: str, answer: str | None, points: float)
 
 def test_multiple_select_parses_validates_and_round_trips():
     item = parsed(MS)
-    assert item.keys == [0, 2] and item.scoring == "partial" and item.points == 2
+    assert item.keys == [0, 2] and item.own["scoring"] == "partial" and item.points == 2
     assert parse_cell(render_item(item), W)[0] == item and problems_of(item) == []
     plain = parsed(MS.replace(" · scoring: partial", ""))
-    assert plain.scoring is None and "scoring" not in plain.content()  # all-or-nothing by default
+    assert "scoring" not in plain.own and "scoring" not in plain.content()  # all-or-nothing by default
     assert kind_for(plain.kind).manifest_fields(plain) == {"scoring": "all-or-nothing"}
 
 

@@ -47,7 +47,7 @@ def counts(course: Course) -> tuple[int, int, int]:
 def test_the_sample_bank_has_a_practice_pool_that_certification_forms_never_draw(course):
     bank, rubrics = sample(course)
     practice = [i for i in bank.items.values() if i.practice]
-    assert len(practice) == 18 and {i.module for i in practice} == set(range(1, 10))
+    assert len(practice) == 19 and {i.module for i in practice} == set(range(1, 10))
     assert all(i.where.file == PRACTICE_NB for i in practice)
     assert not [p for p in validate(bank, rubrics, course.policy) if p.is_error]
     # approved or not, a practice item is never eligible for a certification form
@@ -229,11 +229,11 @@ def test_a_run_says_right_or_wrong_with_the_rationale_and_never_changes_a_checke
     one_key = ms.key.split(",")[0]
     partly = run.check(ms.number, one_key)
     assert partly.verdict == "partly right" and 0 < partly.earned < ms.item.points
-    orq = next(q for q in run.questions if not q.objective)
+    orq = next(q for q in run.questions if q.rated)
     written = run.check(orq.number, "I would ask her what she needs.")
     assert written.verdict == "written" and written.guide and all(":" in g for g in written.guide)
     with pytest.raises(ExamBuilderError):
-        run.check(next(q.number for q in run.questions if q.objective and q.number not in run.feedback), "Z")
+        run.check(next(q.number for q in run.questions if q.labels and q.number not in run.feedback), "Z")
     summary = run.summary()
     assert summary.right == 1 and summary.checked == 3
     assert [r.name for r in summary.rows] == list(every_set.competency_names.values())
@@ -241,6 +241,22 @@ def test_a_run_says_right_or_wrong_with_the_rationale_and_never_changes_a_checke
     missed = next(r for r in summary.rows if r.slug == mc.item.competency)
     assert f"module {mc.item.module}" in " ".join(missed.missed_modules)
     assert counts(course) == before  # nothing stored: no sitting, no response, no audit entry
+
+
+def test_a_short_answer_is_checked_against_its_accepted_answers(every_set):
+    """Typed words, normalised (case, spacing, end punctuation); the accepted answers in words when not right."""
+    run = PracticeRun(every_set, seed=3)
+    sa = next(q for q in run.questions if q.item.kind.value == "short_answer")
+    assert sa.labels == () and sa.options == [] and not sa.rated
+    right = run.check(sa.number, "  wellness recovery   ACTION plan. ")
+    assert right.right and right.earned == sa.item.points and right.answer == "wellness recovery   ACTION plan."
+    run = PracticeRun(every_set, seed=3)
+    wrong = run.check(sa.number, "Wellness Plan")
+    assert wrong.verdict == "not right" and wrong.said == "You wrote “Wellness Plan”."
+    assert wrong.key_text == "Wellness Recovery Action Plan; Wellness Recovery Action Planning"
+    assert wrong.key_labels == () and wrong.rationale == sa.item.rationale
+    with pytest.raises(ExamBuilderError):
+        PracticeRun(every_set, seed=3).check(sa.number, "x" * 201)
 
 
 def test_a_chosen_clock_ends_the_run(every_set):

@@ -36,6 +36,11 @@ def every_kind() -> tuple[Bank, dict[str, Rubric]]:
              choices=(Choice(text="x", correct=True), Choice(text="y", correct=True), Choice(text="z")), **common),
         Item(id="ms-default", kind=Kind.multiple_select, stem="Which two, by default?", points=2,
              choices=(Choice(text="x", correct=True), Choice(text="y", correct=True), Choice(text="z")), **common),
+        Item(id="sa-words", kind=Kind.short_answer, stem="What is support from a peer called?",
+             accept=("peer support", "Peer-Support", "mutual support"), rationale="Lived experience.", **common),
+        Item(id="sa-number", kind=Kind.short_answer, stem="Which number is the crisis line?", number=988.0,
+             tolerance=0.5, **common),
+        Item(id="sa-exact", kind=Kind.short_answer, stem="How many stages?", number=5.0, **common),
         Item(id="or-01", kind=Kind.open_response, stem="Describe a plan.", points=4, rubric="plan-rubric",
              rationale="Look for voices.", **{**common, "status": Status.draft, "reviewer": ""}),
     ]

@@ -19,7 +19,7 @@ from exam_builder.model.qti import QTI, is_ncname, ncnames
 def test_every_kind_exports_valid_files(tmp_path):
     bank, rubrics = every_kind()
     pkg = build_package(bank, rubrics, select_items(bank))
-    assert pkg.items == 6 and pkg.stimuli == 1
+    assert pkg.items == 9 and pkg.stimuli == 1
     assert pkg.identifiers == {"7-mc": "i-7-mc"}  # not an NCName: mapped
     for name, data in pkg.files.items():
         assert schema.validate(data, name) == [], name
@@ -34,6 +34,19 @@ def test_every_kind_exports_valid_files(tmp_path):
     orx = etree.fromstring(pkg.files["items/or-01.xml"])
     assert orx.find(f".//{{{QTI}}}qti-rubric-block").get("view") == "scorer"
     assert orx.find(f".//{{{QTI}}}qti-extended-text-interaction") is not None
+    words = etree.fromstring(pkg.files["items/sa-words.xml"])  # short answer: a text entry, mapped case-insensitively
+    assert words.find(f".//{{{QTI}}}qti-text-entry-interaction").getparent().tag == f"{{{QTI}}}p"
+    assert words.find(f"{{{QTI}}}qti-response-declaration").get("base-type") == "string"
+    entries = words.findall(f".//{{{QTI}}}qti-map-entry")
+    assert [(e.get("map-key"), e.get("mapped-value"), e.get("case-sensitive")) for e in entries] == [
+        ("peer support", "1", "false"), ("Peer-Support", "1", "false"), ("mutual support", "1", "false")]
+    assert words.find(f"{{{QTI}}}qti-response-processing").get("template").endswith("map_response.xml")
+    number = etree.fromstring(pkg.files["items/sa-number.xml"])
+    assert number.find(f"{{{QTI}}}qti-response-declaration").get("base-type") == "float"
+    equal = number.find(f".//{{{QTI}}}qti-equal")
+    assert equal.get("tolerance-mode") == "absolute" and equal.get("tolerance") == "0.5 0.5"
+    exact = etree.fromstring(pkg.files["items/sa-exact.xml"])
+    assert exact.find(f"{{{QTI}}}qti-response-processing").get("template").endswith("match_correct.xml")
     out = write_zip(pkg, tmp_path / "exports" / "qti" / "bank.zip")
     with zipfile.ZipFile(out) as zf:
         assert set(zf.namelist()) == set(pkg.files)

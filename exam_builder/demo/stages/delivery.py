@@ -71,7 +71,7 @@ def _fire_alarm(course, exam: str, cs: CandidateSession, clock: LaterClock, item
     paused = ops.pause_room(course, exam, ROOM, PROCTOR, "fire alarm: everyone left the room", now=clock())
     clock.stopped_at += dt.timedelta(minutes=12)  # the room is outside for 12 minutes
     try:
-        cs.answer(item.item_id, item.labels[0] if item.objective else "while paused")
+        cs.answer(item.item_id, item.labels[0] if item.labels else "while paused")
         refused = "an answer given while paused was SAVED"
     except SittingPaused:
         refused = "an answer given while paused was refused"
@@ -147,7 +147,7 @@ def run(ctx) -> None:
                     paused_line = _fire_alarm(course, exam, cs, clock, it)
                 if rng.random() < p_blank:
                     continue
-                if it.objective:
+                if it.labels:  # a question of choices (the scripted candidates write the rest)
                     right = key.get(it.item_id)
                     wrong = [lab for lab in it.labels if lab != right]
                     cs.answer(it.item_id, right if rng.random() < p_right else rng.choice(wrong))
@@ -163,7 +163,7 @@ def run(ctx) -> None:
                 clock.offset = dt.timedelta(minutes=o.time_limit_minutes, seconds=1)  # the clock runs out
                 cs.check_deadline()
                 try:
-                    cs.answer(items[-1].item_id, items[-1].labels[0] if items[-1].objective else "too late")
+                    cs.answer(items[-1].item_id, items[-1].labels[0] if items[-1].labels else "too late")
                 except SittingClosed:
                     notes[o.candidate_id] = "time ran out: submitted automatically; a late change was refused"
             else:

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from ...model.item import Pool
 from ...errors import ValidationFailed, rel
+from ...kinds import kind_for
 from ...records.queries import audit as audit_q, responses as responses_q, sittings as sittings_q
 from ...practice.run import PracticeRun
 from ...practice.sets import assemble_set, build_practice
@@ -66,14 +67,13 @@ def take(ctx, pset) -> None:
     console = ctx.console
     run = PracticeRun(pset, seed=7, minutes=pset.minutes)
     for q in run.questions:
-        if not q.objective:
+        if q.rated:
             fb = run.check(q.number, "I would listen first and ask what she wants, then offer choices.")
         else:
-            answer = q.key if q.number % 3 else next(lab for lab in q.labels if lab not in (q.key or "").split(","))
-            fb = run.check(q.number, answer)
-        shown = f"answer {fb.answer}" if q.objective else "a written answer"
+            fb = run.check(q.number, kind_for(q.item.kind).scripted_answer(q.key or "", q.labels, bool(q.number % 3)))
+        shown = "a written answer" if q.rated else f"answer {fb.answer!r}" if kind_for(q.item.kind).typed else f"answer {fb.answer}"
         answer = short(fb.key_text, 60)
-        key = "" if fb.right or not q.objective else f" The answer: {answer}{'' if answer.endswith('…') else '.'}"
+        key = "" if fb.right or q.rated else f" The answer: {answer}{'' if answer.endswith('…') else '.'}"
         console.print(f"  Q{q.number} [{q.item.id}]: {shown} -> {fb.headline}{key} Why: {short(fb.rationale, 90)}",
                       highlight=False, markup=False, soft_wrap=True)
     s = run.summary()
