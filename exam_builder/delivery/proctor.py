@@ -64,7 +64,7 @@ from ..errors import ExamBuilderError
 from ..records import absence, identity
 from ..records.models import Exam, utcnow
 from ..records.queries import responses as responses_q, sittings as sittings_q
-from ..records.states import SITTING_OPEN, SittingStatus
+from ..records.states import ALERT_KINDS, SITTING_OPEN, EventKind, SittingStatus, SubmitReason
 from . import sittings as ops
 from . import window
 from ..ui.widgets import TextForm
@@ -75,8 +75,6 @@ from .session import Stopped, format_minutes, format_seconds, stopped_of
 
 log = logging.getLogger(__name__)
 
-#: Sitting events the proctor is shown as alerts.
-ALERT_KINDS = ("taken_over", "sign_in_refused", "refused_change", "limit", "identity_rejected")
 
 #: A sitting's state as the proctor reads it, in the order of the totals.
 STATE_TEXT = {"not_arrived": "Not arrived", "signed_in": "Signed in, not started", "writing": "Writing",
@@ -237,14 +235,14 @@ class Alert:
     text: str
 
 
-def describe(kind: str, details: dict) -> str:
+def describe(kind: EventKind, details: dict) -> str:
     """An alert in plain words for the proctor."""
     d = details or {}
-    if kind == "taken_over":
+    if kind == EventKind.taken_over:
         where = ("again on the same computer" if d.get("same_source")
                  else f"on another computer ({d.get('source', 'unknown')}; before: {d.get('previous_source', 'unknown')})")
         return f"Exam opened {where}; the earlier screen no longer accepts answers."
-    if kind == "sign_in_refused":
+    if kind == EventKind.sign_in_refused:
         why = d.get("why")
         text = {"used": "Sign-in refused: the code was already used",
                 "time_up": "Sign-in refused: the time was over (submitted automatically)",
@@ -253,13 +251,13 @@ def describe(kind: str, details: dict) -> str:
                 "not_eligible": "Sign-in refused: " + "; ".join(d.get("reasons") or ["not eligible today"])}.get(
             why, f"Sign-in refused ({why})")
         return f"{text} (from {d.get('source', 'unknown')})."
-    if kind == "refused_change":
+    if kind == EventKind.refused_change:
         return f"A change to {d.get('item', '?')} was refused ({d.get('why', '')})."
-    if kind == "limit":
+    if kind == EventKind.limit:
         what = {"rate": "too many saves in a minute", "rows": "the most changes a sitting may save",
                 "size": "an answer longer than allowed"}.get(d.get("limit"), str(d.get("limit")))
         return f"Limit reached: {what}."
-    if kind == "identity_rejected":
+    if kind == EventKind.identity_rejected:
         return (f"The candidate said the name shown was not theirs (on {d.get('source', 'unknown')}); "
                 "check their seat card.")
     return kind
@@ -916,8 +914,8 @@ class ProctorDashboard:
                              + "</tbody></table>")
 
 
-SUBMITTED_BY = {"candidate": "by the candidate", "deadline": "automatically at the deadline",
-                "proctor": "by a proctor"}
+SUBMITTED_BY = {SubmitReason.candidate: "by the candidate", SubmitReason.deadline: "automatically at the deadline",
+                SubmitReason.proctor: "by a proctor"}
 
 
 def _say(text: str, kind: str) -> str:

@@ -268,6 +268,7 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
     from ..assembly.manifest import Manifest
     from ..assembly.release import write_atomic
     from ..records import audit
+    from ..records.states import AuditAction
     from ..records.queries import forms as forms_q
 
     exam = course.exam_name(exam)
@@ -283,7 +284,7 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
         if same:  # the practice page lists sets by title: two alike cannot be told apart
             raise ExamBuilderError(f"practice set {same[0]!r} already has the title {pset.title!r}; give this set "
                                    "a title of its own with --title")
-        audit.record(s, actor, "practice_set_built", "practice_set", name, items=[i.id for i in pset.items],
+        audit.record(s, actor, AuditAction.practice_set_built, "practice_set", name, items=[i.id for i in pset.items],
                      forms_compared=len(pset.proof.forms), certification_items_compared=pset.proof.certification_items)
         write_atomic(path, set_json(pset), root=course.root)  # last: a failed write rolls the audit entry back
     return pset, path

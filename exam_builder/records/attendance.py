@@ -18,7 +18,7 @@ from . import audit
 from .csvfile import CellError, Change, Column, CsvFile, DryRun, read_csv, whole_number
 from .models import Attendance, Homework
 from .queries import attendance as attendance_q, candidates as candidates_q, forms as forms_q
-from .states import AttendanceStatus
+from .states import AttendanceStatus, AuditAction
 from .text import shown
 
 _PRESENT, _LATE, _ABSENT = AttendanceStatus.present, AttendanceStatus.late, AttendanceStatus.absent
@@ -158,7 +158,7 @@ def _write_attendance(course, sheet: CsvFile, records: dict, first_row: dict, ac
         if report.dry_run:
             raise DryRun
         if report.created or report.changed:
-            audit.record(s, actor, "attendance.import", "attendance", sheet.label,
+            audit.record(s, actor, AuditAction.attendance_import, "attendance", sheet.label,
                          created=report.created, changed=changes)
 
 
@@ -215,7 +215,7 @@ def _write_homework(course, sheet: CsvFile, records: dict, first_row: dict, pres
         if report.dry_run:
             raise DryRun
         if report.created or report.changed:
-            audit.record(s, actor, "homework.import", "homework", sheet.label,
+            audit.record(s, actor, AuditAction.homework_import, "homework", sheet.label,
                          created=report.created, changed=report.changed,
                          changes=[[c.who, c.field, c.old, c.new] for c in report.changes])
 
@@ -277,7 +277,7 @@ def sync_homework_from_gradebook(course, actor: str) -> ImportReport:
         for (cid, name), values in found.items():
             _upsert_homework(s, existing, cid, name, values, report)
         if report.created or report.changed:
-            audit.record(s, actor, "homework.sync", "homework", "gradebook",
+            audit.record(s, actor, AuditAction.homework_sync, "homework", "gradebook",
                          created=report.created, changed=report.changed)
     return report
 

@@ -34,6 +34,8 @@ from .states import (
     AccommodationKind,
     AccommodationStatus,
     AttendanceStatus,
+    AuditAction,
+    EventKind,
     ItemScoreStatus,
     Outcome,
     RatingRole,
@@ -41,6 +43,7 @@ from .states import (
     ScoreFlagKind,
     SittingStatus,
     State,
+    SubmitReason,
 )
 
 NAMING = {
@@ -200,7 +203,7 @@ class Sitting(Base):
     opened_by: Mapped[str] = mapped_column(String(128), default="")
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    submit_reason: Mapped[str | None] = mapped_column(String(32))  # candidate | deadline | proctor
+    submit_reason: Mapped[SubmitReason | None] = mapped_column(state_type(SubmitReason, 32, "submit_reason"))
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_by: Mapped[str | None] = mapped_column(String(128))
@@ -296,9 +299,8 @@ class Response(Base):
 class SittingEvent(Base):
     """What happened in a sitting: sign-in, start, reload, warning, refused change, submit.
 
-    Kinds the proctor is shown (``delivery.proctor.ALERT_KINDS``): ``sign_in_refused``,
-    ``taken_over``, ``refused_change``, ``limit``, ``identity_rejected`` (the candidate said the name
-    shown was not theirs).
+    Its kind is an ``EventKind`` (``records.states``); kinds the proctor is shown are
+    ``states.ALERT_KINDS``. Written only by ``records.events.record_event``.
     """
 
     __tablename__ = "eb_sitting_event"
@@ -306,7 +308,7 @@ class SittingEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[EventKind] = mapped_column(state_type(EventKind, 32, "kind"))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
@@ -445,7 +447,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(64))
+    action: Mapped[AuditAction] = mapped_column(state_type(AuditAction, 64, "action"))
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text, default="")

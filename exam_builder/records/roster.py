@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
 from . import audit
+from .states import AuditAction
 from .csvfile import EMAIL, Change, Column, CsvFile, DryRun, read_csv
 from .models import Candidate
 from .queries import candidates as candidates_q
@@ -156,7 +157,7 @@ def _import(course, sheet: CsvFile, rows: list[RosterRow], actor: str, report: R
         if report.dry_run:
             raise DryRun  # rolls the transaction back: nothing written, nothing audited
         if report.created or report.updated:
-            audit.record(s, actor, "roster.import", "roster", sheet.label,
+            audit.record(s, actor, AuditAction.roster_import, "roster", sheet.label,
                          created=report.created, updated=report.updated,
                          changed=[[c.who, c.field, _plain(c.old), _plain(c.new)] for c in report.changes])
 
