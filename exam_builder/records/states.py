@@ -10,6 +10,10 @@ Contract:
   hashes) exactly as its value, and ``str()``, f-strings and ``format()`` give the value
   (``f"{SittingStatus.in_progress}"`` is ``in_progress``), so text shown to people and the
   audit chain read as they did when states were plain strings.
+- The stored words that were free text are typed the same way (migration 0011): a sitting
+  event's kind (``EventKind``, written only by ``records.events.record_event``), a sitting's
+  submit reason (``SubmitReason``) and an audit entry's action (``AuditAction``, whose values
+  are the words the hash chain has always covered).
 - Only states the code writes are here. To add one: add the member here, then a migration
   that drops and re-creates the column's CHECK constraint with the new value list (see
   ``docs/architecture.md``); an old constraint would refuse the new state.
