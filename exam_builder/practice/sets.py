@@ -31,6 +31,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..bank import Bank
+from ..clock import utcnow
 from ..bank.model import Item, Scenario
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..files import UnsafePath, check_owned
@@ -164,7 +165,7 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
         title = "Practice: " + (" · ".join(parts) if parts else "all topics")
     return PracticeSet(
         name=name, title=title, exam=exam, competencies=tuple(competencies), modules=tuple(modules), minutes=minutes,
-        built_at=now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), built_by=built_by,
+        built_at=now or utcnow().replace(microsecond=0), built_by=built_by,
         items=tuple(wanted), scenarios=scenarios, guides=guides,
         competency_names={c: n for c, n in names.items() if any(i.competency == c for i in wanted)},
         module_titles={m: titles[m] for m in sorted({i.module for i in wanted if i.module in titles})},

@@ -4,7 +4,7 @@ Contract: every event of a sitting is added through ``record_event``, in the cal
 transaction, with an ``EventKind`` (``records.states``; the database refuses any other word)
 and its time from one clock: ``at`` when the caller's clock gave it (a ``DeliverySession``'s
 injectable ``clock``, or a moment the event stands for, such as a break's end), else
-``models.utcnow``, the clock every table uses.
+``clock.utcnow``, the one clock every table uses.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from .models import SittingEvent, utcnow
+from ..clock import utcnow
+from .models import SittingEvent
 from .states import EventKind
 
 

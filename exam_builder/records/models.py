@@ -11,7 +11,6 @@ constraint ``ck_<table>_<column>`` when they are not one of the enum's values.
 from __future__ import annotations
 
 import datetime as dt
-from datetime import timezone
 
 from sqlalchemy import (
     JSON,
@@ -29,6 +28,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ..clock import utcnow  # the one clock every table and the delivery app use (re-exported here)
 
 from .states import (
     AccommodationKind,
@@ -53,11 +54,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> dt.datetime:
-    """Now, as naive UTC: the one clock every table and the delivery app use."""
-    return dt.datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def state_type(enum: type[State], length: int, column: str) -> Enum:
