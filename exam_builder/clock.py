@@ -1,6 +1,8 @@
 """Times as people read them: the room's wall clock, always saying which zone.
 
-The contract: every time the program stores is naive UTC (``records.models.utcnow``); every
+The contract: every time the program stores is naive UTC, taken from the one clock here,
+``utcnow`` (``records.models.utcnow`` is the same function; a ``DeliverySession`` takes it as its
+injectable ``clock``, and ``records.events.record_event`` stamps events with it); every
 time it shows a person (candidate screens, the proctor's view, ``attempts``, ``audit log``,
 the reports, seat cards) goes through ``shown`` or ``wall`` here, in the room's time zone
 (``c.DeliverySettings.timezone``, an IANA name, ``Course.zone``) and with the zone's name
@@ -21,6 +23,11 @@ from .errors import ExamBuilderError
 
 #: The default room zone (``DeliverySettings.timezone``'s default).
 DEFAULT_ZONE = "America/New_York"
+
+
+def utcnow() -> dt.datetime:
+    """Now, as naive UTC: the one time source every table, event and app reads."""
+    return dt.datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def zone(name: str | dt.tzinfo | None, strict: bool = False) -> dt.tzinfo:
@@ -84,7 +91,7 @@ def zone_name(lt: dt.datetime) -> str:
 
 def now_shown(tz: dt.tzinfo | str | None, **kw) -> str:
     """The time now, ``shown`` (for 'made at' lines)."""
-    return shown(dt.datetime.now(timezone.utc), tz, **kw)
+    return shown(utcnow(), tz, **kw)
 
 
 def clock_12h(t: dt.datetime, tz: dt.tzinfo | str | None = None, *, seconds: bool = False,

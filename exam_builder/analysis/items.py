@@ -1,24 +1,29 @@
-"""Item analysis per form: facility, discrimination, and reliability (KR-20 / coefficient alpha).
+"""Item analysis per form (``exam-builder item-analysis``, the builder's past facilities): facility,
+discrimination, and reliability (KR-20 / coefficient alpha).
 
-From the gradebook's points of every candidate whose sitting is fully scored (pending scores
-are left out, never read as 0). Facility is the mean share of an item's points earned;
-discrimination is the correlation of the item with the rest of the form (the total without
-the item, so an item does not correlate with itself); reliability is Cronbach's alpha, which
-is KR-20 when every item is scored right or wrong.
+From the gradebook's score matrix (``records.queries.gradebook.select_score_matrix``) of every
+candidate whose sitting is fully scored (pending scores are left out, never read as 0). The
+numbers come from the one psychometrics engine, ``analysis.psychometrics`` (the program
+report's): facility is the mean share of an item's points earned; discrimination is the
+correlation of the item with the rest of the form (the total without the item, so an item does
+not correlate with itself), from 3 candidates on (the report waits for ``MIN_N``); reliability is
+Cronbach's alpha, which is KR-20 when every item is scored right or wrong. This module shapes
+them into the command's tables and CSV and pools facilities for the builder.
 """
 from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass, field
 
+import pandas as pd
 from rich.table import Table
 
 from ..model.manifest import grade_ids
 from ..assembly.forms import require_forms
 from ..kinds import kind_for
 from ..records.queries import sittings as sittings_q
+from . import psychometrics as pm
 
 
 @dataclass
@@ -48,55 +53,38 @@ class FormStats:
         return "KR-20" if self.dichotomous else "alpha"
 
 
-def _var(xs: list[float]) -> float:
-    m = sum(xs) / len(xs)
-    return sum((x - m) ** 2 for x in xs) / (len(xs) - 1)
-
-
-def _corr(xs: list[float], ys: list[float]) -> float | None:
-    if len(xs) < 3:
-        return None
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
-    sx = math.sqrt(sum((x - mx) ** 2 for x in xs))
-    sy = math.sqrt(sum((y - my) ** 2 for y in ys))
-    return None if sx == 0 or sy == 0 else sxy / (sx * sy)
-
-
 def form_stats(assignment: str, items, matrix: list[list[float]]) -> FormStats:
     """Statistics of one form from a candidates x items score matrix (no missing values)."""
-    n, k = len(matrix), len(items)
-    totals = [sum(row) for row in matrix]
+    k = len(items)
+    scores = pd.DataFrame(matrix, columns=range(k), dtype=float) if matrix else pd.DataFrame(columns=range(k),
+                                                                                                dtype=float)
+    points = pd.Series([float(it.points) for it in items], index=range(k), dtype=float)
     dich = all(kind_for(it.kind).dichotomous(getattr(it, "scoring", None)) for it in items)
-    stats = FormStats(assignment, n, None, None, None, dich)
-    if n:
-        stats.mean = sum(totals) / n
-        stats.sd = math.sqrt(_var(totals)) if n > 1 else 0.0
-    if n > 1 and k > 1:
-        var_total = _var(totals)
-        if var_total > 0:
-            stats.reliability = k / (k - 1) * (1 - sum(_var([row[j] for row in matrix]) for j in range(k)) / var_total)
-    for j, it in enumerate(items):
-        col = [row[j] for row in matrix]
-        rest = [t - c for t, c in zip(totals, col)]
-        stats.items.append(ItemStat(it.number, it.item_id, it.kind.value, it.competency, it.points, n,
-                                    (sum(col) / n / it.points) if n and it.points else None, _corr(col, rest)))
+    summary = pm.form_summary(scores, points)
+    stats = FormStats(assignment, summary.n, summary.mean, summary.sd, summary.alpha, dich)
+    table = pm.item_stats(scores, points, min_n=0)
+    for it, row in zip(items, table.itertuples(index=False)):
+        stats.items.append(ItemStat(it.number, it.item_id, it.kind.value, it.competency, it.points, summary.n,
+                                    _plain(row.facility), _plain(row.discrimination)))
     return stats
 
 
+def _plain(v) -> float | None:
+    """A table's figure as a plain float, None where the engine has none (NaN in a frame)."""
+    return None if v is None or pd.isna(v) else float(v)
+
+
 def analyse(course, exam: str) -> list[FormStats]:
-    from ..grading.results import _gradebook_scores
+    """Every form's statistics from its fully scored candidates."""
+    from ..records.queries.gradebook import select_score_matrix  # imports nbgrader: only when reading
 
     out = []
     with course.db.read() as s:
         for form, manifest in require_forms(s, exam):
-            scores = _gradebook_scores(s.connection(), form.assignment)
+            scores = select_score_matrix(s.connection(), form.assignment)
             cands = sittings_q.select_submitted_candidates_of_form(s, form.id)
-            matrix = []
-            for cand in cands:
-                row = [scores.get((cand, grade_ids(e.number)["grade"])) for e in manifest.items]
-                if all(v is not None for v in row):
-                    matrix.append(row)
+            cells = [grade_ids(e.number)["grade"] for e in manifest.items]
+            matrix = [row for row in scores.matrix(cands, cells) if all(v is not None for v in row)]
             out.append(form_stats(form.assignment, manifest.items, matrix))
     return out
 

@@ -133,9 +133,51 @@ def _alpha_with_ci(data: pd.DataFrame, confidence: float) -> tuple[float | None,
             a, ci = pg.cronbach_alpha(data=data, ci=confidence)
         a = _f(a)
         return a, (None if a is None else (float(ci[0]), float(ci[1])))
-    cov = data.cov().to_numpy()  # pragma: no cover
-    a = _f(k / (k - 1) * (1 - np.trace(cov) / cov.sum()))  # pragma: no cover
+    a = coefficient_alpha(data)  # pragma: no cover
     return a, (None if a is None else feldt_ci(a, n, k, confidence))  # pragma: no cover
+
+
+def coefficient_alpha(data: pd.DataFrame) -> float | None:
+    """Cronbach's alpha (KR-20 for items scored 0/1) of a complete candidates x items matrix:
+    k / (k - 1) * (1 - sum of the items' variances / variance of the totals), sample variances
+    (ddof = 1). None with fewer than two candidates or items, or when every total is the same.
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests. Psychometrika 16."""
+    n, k = data.shape
+    if n < 2 or k < 2:
+        return None
+    rows = data.to_numpy(float).tolist()
+    var_total = _sample_var([sum(row) for row in rows])
+    if not var_total > 0:
+        return None
+    return _f(k / (k - 1) * (1 - sum(_sample_var([row[j] for row in rows]) for j in range(k)) / var_total))
+
+
+def _sample_var(xs: list[float]) -> float:
+    """The sample variance (ddof = 1), summed in order in plain floats: the same figure to the last bit
+    wherever it is asked for (numpy's pairwise sums can differ in it, turning a 0 into -0.00)."""
+    m = sum(xs) / len(xs)
+    return sum((x - m) ** 2 for x in xs) / (len(xs) - 1)
+
+
+@dataclass(frozen=True)
+class FormSummary:
+    """A form's totals over its complete candidates, at any sample size (the item analysis's heading)."""
+
+    n: int                      # candidates with every item scored
+    mean: float | None          # mean total; None without candidates
+    sd: float | None            # sample SD (ddof = 1) of the totals; 0 for one candidate
+    alpha: float | None         # ``coefficient_alpha``
+
+
+def form_summary(scores: pd.DataFrame, max_points: pd.Series) -> FormSummary:
+    """Totals and coefficient alpha of one form, pending candidates (NaN) left out; no minimum sample
+    (``reliability`` is the report's, with its interval and the minimum)."""
+    data, _mp = _complete(scores, max_points)
+    n = len(data)
+    totals = [sum(row) for row in data.to_numpy(float).tolist()]
+    mean = sum(totals) / n if n else None
+    sd = (math.sqrt(_sample_var(totals)) if n > 1 else 0.0) if n else None
+    return FormSummary(n, mean, sd, coefficient_alpha(data))
 
 
 def kr21(mean: float, var: float, k: int) -> float | None:
@@ -287,7 +329,7 @@ def _labels(value) -> tuple[str, ...]:
 
 
 def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFrame | None = None,
-               keys: pd.Series | None = None) -> pd.DataFrame:
+               keys: pd.Series | None = None, min_n: int = MIN_N) -> pd.DataFrame:
     """One row per item.
 
     Columns: item, max_points, n, mean, facility (mean share of the item's points),
@@ -299,13 +341,14 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
     ``share_blank``, flags ("; "-joined: too easy (> 0.95), too hard (< 0.20), negative
     discrimination (< 0), distractor L chosen more by strong candidates (rpb_L > 0)) and note.
 
-    Candidates with a pending score (NaN) are left out. Under MIN_N the correlations are NaN,
-    no flag is raised and ``note`` says "too few candidates (...)". NaN also where an item or
-    option has no variance.
+    Candidates with a pending score (NaN) are left out. Under ``min_n`` (the report's MIN_N; the
+    item analysis of ``exam-builder analyse`` asks for every figure, with 0) the correlations are
+    NaN, no flag is raised and ``note`` says "too few candidates (...)". NaN also where an item or
+    option has no variance (and for correlations of fewer than 3 candidates).
     """
     data, mp = _complete(scores, max_points)
     n = len(data)
-    small = n < MIN_N
+    small = n < min_n
     total = data.sum(axis=1)
     keys = pd.Series(dtype=object) if keys is None else pd.Series(keys)
     ch = None
@@ -339,7 +382,7 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
                     distractor_flags.append(f"distractor {lab} chosen more by strong candidates")
             row["share_blank"] = _f(col.isna().mean()) if n else None
         if small:
-            notes.append(str(TooFew(n, MIN_N)))
+            notes.append(str(TooFew(n, min_n)))
         else:
             fac, disc = row["facility"], row["discrimination"]
             if fac is not None and fac > 0.95:

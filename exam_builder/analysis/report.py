@@ -96,7 +96,8 @@ def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.
 def gather(course, exam: str, cohort: str | None = None, since: dt.date | None = None,
            until: dt.date | None = None) -> ReportData:
     """Everything the report shows, read once (sittings in the window only)."""
-    from ..grading.results import compute_results, _gradebook_scores, refuse_tampered
+    from ..grading.results import compute_results, refuse_tampered
+    from ..records.queries.gradebook import select_score_matrix  # imports nbgrader: only when reading
 
     window = ", ".join([f"cohort {cohort}"] if cohort else []
                        + ([f"from {since}"] if since else []) + ([f"to {until}"] if until else [])) or "all time"
@@ -134,10 +135,10 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         for form, m in forms:
             sits = [sit for sit, _ in kept if sit.form_id == form.id and results.get(sit.id)
                     and results[sit.id].final]
-            got = _gradebook_scores(conn, form.assignment)
+            got = select_score_matrix(conn, form.assignment)
             numbers = [e.number for e in m.items]
-            scores = pd.DataFrame([[got.get((sit.candidate_id, grade_ids(n)["grade"])) for n in numbers]
-                                   for sit in sits], index=[sit.id for sit in sits], columns=numbers, dtype=float)
+            scores = pd.DataFrame(got.matrix([sit.candidate_id for sit in sits], [grade_ids(n)["grade"] for n in numbers]),
+                                  index=[sit.id for sit in sits], columns=numbers, dtype=float)
             choices = pd.DataFrame([[answers.get((sit.id, e.item_id)) if not kind_for(e.kind).rated else None
                                      for e in m.items] for sit in sits],
                                    index=[sit.id for sit in sits], columns=numbers, dtype=object)

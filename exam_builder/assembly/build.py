@@ -22,6 +22,7 @@ from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..files import check_owned
 from ..lock import scratch_dir
 from ..records import audit
+from ..model.states import AuditAction
 from ..records.models import Exam, Form, utcnow
 from ..records.csvfile import CellError, Column, decimal, read_csv
 from ..records.queries import forms as forms_q, sittings as sittings_q
@@ -315,7 +316,7 @@ def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor:
         if exam_row is None:
             s.add(Exam(id=exam, title=bp.title))
             s.flush()
-            audit.record(s, actor, "exam.created", "exam", exam, reason or "first build of its forms", title=bp.title)
+            audit.record(s, actor, AuditAction.exam_created, "exam", exam, reason or "first build of its forms", title=bp.title)
         elif exam_row.title != bp.title:
             exam_row.title = bp.title
         for o in result.changed:
@@ -335,7 +336,8 @@ def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor:
                 row.built_at = now
             row.released_at = now
             s.flush()
-            action = {"new": "form.built", "rebuilt": "form.rebuilt", "re-released": "form.released"}[o.status]
+            action = {"new": AuditAction.form_built, "rebuilt": AuditAction.form_rebuilt,
+                      "re-released": AuditAction.form_released}[o.status]
             audit.record(s, actor, action, "form", m.assignment, reason or f"exam-builder build {exam}",
                          seed=m.seed, manifest_hash=m.hash(), previous_manifest_hash=previous,
                          bank_hash=m.bank_hash, blueprint_hash=m.blueprint_hash, items=len(m.items))

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..model.review import WAITING, Decision, Review, ReviewState
-from ..model.states import ReviewDecision
+from ..model.states import AuditAction, ReviewDecision
 from ..records.text import text_problem
 from . import Bank
 from ..model.item import Item, _hash
@@ -210,7 +210,7 @@ def review(course: Course, item_id: str, decision: str | ReviewDecision, by: str
         row = insert_review(s, item_id=item.id, content_hash=content_hash, decision=decision, reviewer=reviewer,
                             author=item.author, comment=comment, file=item.where.file)
         after = review_state(item, [_decision(r) for r in select_reviews(s, [item.id])])
-        entry = audit.record(s, reviewer, "item.reviewed", "item", item.id, comment, decision=str(decision),
+        entry = audit.record(s, reviewer, AuditAction.item_reviewed, "item", item.id, comment, decision=str(decision),
                              content_hash=content_hash, author=item.author, file=item.where.file,
                              cell=item.where.cell, before=before.state.value, after=after.state.value,
                              review_id=row.id)
@@ -250,7 +250,7 @@ def approve_offered(course: Course, bank: Bank, by: str, comment: str) -> list[s
             content_hash = reviewed_hash(item)
             row = insert_review(s, item_id=item.id, content_hash=content_hash, decision=ReviewDecision.approve,
                                 reviewer=reviewer, author=item.author, comment=comment, file=item.where.file)
-            audit.record(s, reviewer, "item.reviewed", "item", item.id, comment, decision="approve",
+            audit.record(s, reviewer, AuditAction.item_reviewed, "item", item.id, comment, decision="approve",
                          content_hash=content_hash, author=item.author, file=item.where.file, cell=item.where.cell,
                          before=states[item.id].state.value, after=Review.approved.value, review_id=row.id)
             done.append(item.id)

@@ -35,7 +35,7 @@ from .. import clock
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..records.models import utcnow
-from ..model.states import SittingStatus
+from ..model.states import EventKind, SittingStatus, SubmitReason
 from ..ui.page import focus_on, heading, md
 from ..ui.screens import ScreenApp, has_loop, kernel_log, launch_app, walk
 from ..ui.widgets import ChoiceGroup, Disclosure, Drafts, Navigator, TextForm
@@ -313,7 +313,7 @@ class CandidateApp(ScreenApp):
                     finally:
                         self._loading = False
             elif text != held:
-                self.session.log_event("draft_dropped", item=it.item_id, why="changed on another screen")
+                self.session.log_event(EventKind.draft_dropped, item=it.item_id, why="changed on another screen")
             self.drafts.confirm(number, held)
         if saved and hasattr(self, "navigator"):
             self._refresh_nav()
@@ -507,8 +507,9 @@ class CandidateApp(ScreenApp):
         if self.session.sitting_id is not None:
             self.drafts.sitting = self._draft_key
             self.drafts.forget()  # nothing typed is waiting any more
-        why = {"deadline": "Time is up: your exam was submitted automatically.",
-               "candidate": "Your exam was submitted.", "proctor": "The proctor submitted your exam."}.get(r.reason, "")
+        why = {SubmitReason.deadline: "Time is up: your exam was submitted automatically.",
+               SubmitReason.candidate: "Your exam was submitted.",
+               SubmitReason.proctor: "The proctor submitted your exam."}.get(r.reason, "")
         if again:
             why = "This exam was already submitted; here is its receipt again. Answers can no longer be changed."
         zone = self.settings.timezone
@@ -582,7 +583,7 @@ class CandidateApp(ScreenApp):
                 text = added_text(self.session.extra_minutes - self._extra, deadline, self.settings.timezone)
                 self._say(text, alert=True)
                 self.assist.announce(text)
-                self.session.log_event("time_added_shown", minutes=self.session.extra_minutes - self._extra)
+                self.session.log_event(EventKind.time_added_shown, minutes=self.session.extra_minutes - self._extra)
             self._extra = self.session.extra_minutes
             if self._follow_stop(self.session.stopped):
                 return
@@ -600,7 +601,7 @@ class CandidateApp(ScreenApp):
                 text = f"{m} minutes left. Your answers are saved; at the end the exam is submitted automatically."
                 self._say(text, alert=True)
                 self.assist.announce(text)
-                self.session.log_event("warning", minutes=m)
+                self.session.log_event(EventKind.warning, minutes=m)
                 break
         if self._pending and left.total_seconds() <= self.settings.save_delay_seconds + 1:
             self._flush_quietly()  # do not let the debounce lose the last words

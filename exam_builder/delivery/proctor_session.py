@@ -43,14 +43,11 @@ from ..records import absence, identity
 from ..records.access import Lockout
 from ..records.models import Exam, utcnow
 from ..records.queries import responses as responses_q, sittings as sittings_q
-from ..model.states import SITTING_OPEN, SittingStatus
+from ..model.states import ALERT_KINDS, SITTING_OPEN, EventKind, SittingStatus, SubmitReason
 from . import sittings as ops
 from . import window
 from .form_view import load_form_view, released_notebook_path
 from .session import ConfirmationMatch, Stopped, find_confirmation, format_minutes, format_seconds, stopped_of
-
-#: Sitting events the proctor is shown as alerts.
-ALERT_KINDS = ("taken_over", "sign_in_refused", "refused_change", "limit", "identity_rejected")
 
 #: A sitting's state as the proctor reads it, in the order of the totals.
 STATE_TEXT = {"not_arrived": "Not arrived", "signed_in": "Signed in, not started", "writing": "Writing",
@@ -63,8 +60,8 @@ SHOW = {"all": "Everyone on this date", "open": "Not finished yet", "attention":
 ALL_ROOMS = ""
 
 #: How a sitting was submitted, in the words of a found confirmation number.
-SUBMITTED_BY = {"candidate": "by the candidate", "deadline": "automatically at the deadline",
-                "proctor": "by a proctor"}
+SUBMITTED_BY = {SubmitReason.candidate: "by the candidate", SubmitReason.deadline: "automatically at the deadline",
+                SubmitReason.proctor: "by a proctor"}
 
 #: The boxes the proctor fills, as the room view labels them: a refusal names the one to fill.
 NAME = "Your name"
@@ -220,14 +217,14 @@ class Alert:
     text: str
 
 
-def describe(kind: str, details: dict) -> str:
+def describe(kind: EventKind, details: dict) -> str:
     """An alert in plain words for the proctor."""
     d = details or {}
-    if kind == "taken_over":
+    if kind == EventKind.taken_over:
         where = ("again on the same computer" if d.get("same_source")
                  else f"on another computer ({d.get('source', 'unknown')}; before: {d.get('previous_source', 'unknown')})")
         return f"Exam opened {where}; the earlier screen no longer accepts answers."
-    if kind == "sign_in_refused":
+    if kind == EventKind.sign_in_refused:
         why = d.get("why")
         text = {"used": "Sign-in refused: the code was already used",
                 "time_up": "Sign-in refused: the time was over (submitted automatically)",
@@ -236,13 +233,13 @@ def describe(kind: str, details: dict) -> str:
                 "not_eligible": "Sign-in refused: " + "; ".join(d.get("reasons") or ["not eligible today"])}.get(
             why, f"Sign-in refused ({why})")
         return f"{text} (from {d.get('source', 'unknown')})."
-    if kind == "refused_change":
+    if kind == EventKind.refused_change:
         return f"A change to {d.get('item', '?')} was refused ({d.get('why', '')})."
-    if kind == "limit":
+    if kind == EventKind.limit:
         what = {"rate": "too many saves in a minute", "rows": "the most changes a sitting may save",
                 "size": "an answer longer than allowed"}.get(d.get("limit"), str(d.get("limit")))
         return f"Limit reached: {what}."
-    if kind == "identity_rejected":
+    if kind == EventKind.identity_rejected:
         return (f"The candidate said the name shown was not theirs (on {d.get('source', 'unknown')}); "
                 "check their seat card.")
     return kind

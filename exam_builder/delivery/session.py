@@ -67,9 +67,10 @@ from ..kinds import kind_for
 from ..records import access, audit
 from ..records.accommodations import break_allowance, breaks_text
 from ..records.eligibility import evaluate
-from ..records.models import Candidate, Exam, Response, Sitting, SittingEvent, utcnow
+from ..records.events import record_event
+from ..records.models import Candidate, Exam, Response, Sitting, utcnow
 from ..records.queries import forms as forms_q, responses as responses_q, sittings as sittings_q
-from ..model.states import SITTING_FINISHED, SittingStatus
+from ..model.states import SITTING_FINISHED, AuditAction, EventKind, SittingStatus, SubmitReason
 from ..records.text import clean_answer, shown
 from . import window
 from .form_view import FormView, ItemView, load_form_view, released_notebook_path
@@ -155,9 +156,8 @@ def settle_break(s: Session, sit: Sitting, now: dt.datetime, why: str = "time") 
     ended = min(now, sit.break_ends_at or now)
     taken = max((ended - sit.break_started_at).total_seconds(), 0.0)
     sit.paused_seconds = (sit.paused_seconds or 0.0) + taken
-    s.add(SittingEvent(sitting_id=sit.id, at=ended, kind="break_ended",
-                       details={"why": why, "seconds": round(taken, 3)}))
-    audit.record(s, sit.candidate_id if why == "candidate" else audit.SYSTEM, "sitting.break_end", "sitting",
+    record_event(s, sit.id, EventKind.break_ended, {"why": why, "seconds": round(taken, 3)}, at=ended)
+    audit.record(s, sit.candidate_id if why == "candidate" else audit.SYSTEM, AuditAction.sitting_break_end, "sitting",
                  sit.id, {"candidate": "back to the exam", "time": "the break's time ran out",
                           "paused": "the proctor paused the exam"}[why],
                  candidate=sit.candidate_id, seconds=round(taken, 3))
@@ -384,7 +384,7 @@ class CandidateSession:
                     refused = self._may_sign_in(s, sit, source, now)
                     if refused is None and sit.status == SittingStatus.submitted:  # the receipt again
                         self.receipt_only = True
-                        s.add(SittingEvent(sitting_id=sit.id, at=now, kind="receipt_shown", details={"source": source}))
+                        record_event(s, sit.id, EventKind.receipt_shown, {"source": source}, at=now)
                     elif refused is None:
                         self._take_lease(s, sit, source, now)
                     if refused is None:
@@ -407,8 +407,7 @@ class CandidateSession:
         """The refusal of a known code (logged on its sitting), or None when it may be signed into."""
 
         def refuse(why: str, message: str, **details) -> SignInFailed:
-            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="sign_in_refused",
-                               details={"why": why, "source": source, **details}))
+            record_event(s, sit.id, EventKind.sign_in_refused, {"why": why, "source": source, **details}, at=now)
             return SignInFailed(message, why)
 
         if sit.status == SittingStatus.absent:  # a no-show: the window closed, or the proctor marked it
@@ -420,7 +419,7 @@ class CandidateSession:
         if sit.status == SittingStatus.in_progress:  # resuming: the clock decides, not the window
             deadline = sit.deadline_at(now)  # a stopped clock moves it on
             if deadline is not None and now >= deadline:
-                self._submit(s, sit, "deadline")  # then shown its receipt
+                self._submit(s, sit, SubmitReason.deadline)  # then shown its receipt
             return None
         bad = window.refusal(sit.opens_at, sit.closes_at, now, self.zone)
         if bad is not None:
@@ -440,15 +439,14 @@ class CandidateSession:
     def _take_lease(self, s: Session, sit: Sitting, source: str, now: dt.datetime) -> None:
         """This page holds the sitting from now on; a page that held it before is told at its next action."""
         if sit.lease_token is not None:
-            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="taken_over", details={
+            record_event(s, sit.id, EventKind.taken_over, at=now, details={
                 "source": source, "previous_source": sit.lease_source or "unknown",
                 "previous_since": sit.lease_at.isoformat(timespec="seconds") if sit.lease_at else None,
-                "same_source": source == (sit.lease_source or "unknown"), "started": sit.started_at is not None}))
+                "same_source": source == (sit.lease_source or "unknown"), "started": sit.started_at is not None})
         self._lease = secrets.token_urlsafe(24)
         sit.lease_token, sit.lease_at, sit.lease_source = self._lease, now, source
         self.source = source
-        s.add(SittingEvent(sitting_id=sit.id, at=now, kind="resume" if sit.started_at else "sign_in",
-                           details={"source": source}))
+        record_event(s, sit.id, EventKind.resume if sit.started_at else EventKind.sign_in, {"source": source}, at=now)
 
     def _check_lease(self, sit: Sitting) -> None:
         if self._lease is None or sit.lease_token is None or not hmac.compare_digest(sit.lease_token, self._lease):
@@ -458,7 +456,7 @@ class CandidateSession:
         with self.db.transaction() as s:
             sit = self._sitting(s, lock=True)
             self._check_lease(sit)
-            s.add(SittingEvent(sitting_id=sit.id, at=self.clock(), kind="identity_confirmed", details={}))
+            record_event(s, sit.id, EventKind.identity_confirmed, at=self.clock())
         self.confirmed = True
 
     def reject_identity(self) -> None:
@@ -467,8 +465,7 @@ class CandidateSession:
             sit = self._sitting(s, lock=True)
             if self._lease is not None and sit.lease_token == self._lease:
                 sit.lease_token = None
-            s.add(SittingEvent(sitting_id=sit.id, at=self.clock(), kind="identity_rejected",
-                               details={"source": self.source}))
+            record_event(s, sit.id, EventKind.identity_rejected, {"source": self.source}, at=self.clock())
         self.sitting_id = None
         self.form = None
         self._lease = None
@@ -563,7 +560,7 @@ class CandidateSession:
                     raise ExamBuilderError(bad[1])
                 sit.started_at = now
                 sit.status = SittingStatus.in_progress
-                s.add(SittingEvent(sitting_id=sit.id, at=sit.started_at, kind="start", details={}))
+                record_event(s, sit.id, EventKind.start, at=sit.started_at)
             return sit.started_at
 
     def check_deadline(self) -> Receipt | None:
@@ -578,7 +575,7 @@ class CandidateSession:
             settle_break(s, sit, now)
             deadline = sit.deadline_at(now)
             if sit.clock_stopped(now) is None and deadline is not None and now >= deadline:
-                return self._submit(s, sit, "deadline")
+                return self._submit(s, sit, SubmitReason.deadline)
         return None
 
     # -- breaks (an approved accommodation) -----------------------------------------------
@@ -601,9 +598,9 @@ class CandidateSession:
                 raise ExamBuilderError(f"You have taken all your breaks ({breaks_text(count, minutes)}).")
             sit.break_started_at, sit.break_ends_at = now, now + dt.timedelta(minutes=minutes)
             sit.breaks_taken = (sit.breaks_taken or 0) + 1
-            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="break_started",
-                               details={"minutes": minutes, "break": sit.breaks_taken, "of": count}))
-            audit.record(s, sit.candidate_id, "sitting.break", "sitting", sit.id,
+            record_event(s, sit.id, EventKind.break_started, {"minutes": minutes, "break": sit.breaks_taken, "of": count},
+                         at=now)
+            audit.record(s, sit.candidate_id, AuditAction.sitting_break, "sitting", sit.id,
                          f"break {sit.breaks_taken} of {count} (approved: {breaks_text(count, minutes)})",
                          candidate=sit.candidate_id, minutes=minutes, until=sit.break_ends_at)
             self.stopped = stopped_of(sit, now)
@@ -693,11 +690,11 @@ class CandidateSession:
                     s.add(Response(sitting_id=sit.id, item_id=item_id, value=value, flagged=flagged,
                                    recorded_at=now, entered_by=sit.scribe_name or "candidate"))
         except TakenOver:
-            self._event("refused_change", item=item_id, what=what, why="opened on another screen")
+            self._event(EventKind.refused_change, item=item_id, what=what, why="opened on another screen")
             raise
         except SittingPaused as exc:
             self.stopped = exc.stop
-            self._event("refused_change", item=item_id, what=what,
+            self._event(EventKind.refused_change, item=item_id, what=what,
                         why="on a break" if exc.stop.kind == "break" else "while paused")
             raise
         except SittingClosed:
@@ -715,9 +712,9 @@ class CandidateSession:
         """A ``limit`` event for the proctor, at most one a minute per sitting (a flood stays one line)."""
         now = self.clock()
         with self.db.transaction() as s:
-            recent = sittings_q.select_recent_event(s, self.sitting_id, "limit", now - dt.timedelta(minutes=1))
+            recent = sittings_q.select_recent_event(s, self.sitting_id, EventKind.limit, now - dt.timedelta(minutes=1))
             if recent is None:
-                s.add(SittingEvent(sitting_id=self.sitting_id, at=now, kind="limit", details={"limit": why, **details}))
+                record_event(s, self.sitting_id, EventKind.limit, {"limit": why, **details}, at=now)
 
     def _log_refusal(self, item_id: str, what: str) -> None:
         """The change's transaction rolled back; log the refusal (and submit if the deadline passed)."""
@@ -727,13 +724,12 @@ class CandidateSession:
             deadline = sit.deadline_at(now)
             if (sit.status == SittingStatus.in_progress and sit.clock_stopped(now) is None and deadline is not None
                     and now >= deadline):
-                self._submit(s, sit, "deadline")
+                self._submit(s, sit, SubmitReason.deadline)
             if sit.status == SittingStatus.submitted:
-                why = "after the deadline" if sit.submit_reason == "deadline" else "after the submit"
+                why = "after the deadline" if sit.submit_reason == SubmitReason.deadline else "after the submit"
             else:
                 why = {SittingStatus.voided: "after the sitting was voided"}.get(sit.status, "before the start")
-            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="refused_change",
-                               details={"item": item_id, "what": what, "why": why}))
+            record_event(s, sit.id, EventKind.refused_change, {"item": item_id, "what": what, "why": why}, at=now)
 
     # -- submitting ---------------------------------------------------------------------
     def submit(self) -> Receipt:
@@ -752,25 +748,24 @@ class CandidateSession:
                 raise SittingPaused(stop)
             deadline = sit.deadline_at(now)
             late = deadline is not None and now >= deadline
-            return self._submit(s, sit, "deadline" if late else "candidate")
+            return self._submit(s, sit, SubmitReason.deadline if late else SubmitReason.candidate)
 
     def receipt(self) -> Receipt | None:
         with self.db.read() as s:
             sit = self._sitting(s)
             return self._receipt(s, sit) if sit.status == SittingStatus.submitted else None
 
-    def _submit(self, s: Session, sit: Sitting, reason: str) -> Receipt:
+    def _submit(self, s: Session, sit: Sitting, reason: SubmitReason) -> Receipt:
         now = self.clock()
         deadline = sit.deadline_at(now)
-        if reason == "deadline" and deadline is not None:
+        if reason == SubmitReason.deadline and deadline is not None:
             now = min(now, deadline)  # the clock ran out at the deadline, whenever we noticed
         answers = {k: r.value for k, r in latest_responses(s, sit.id).items()}
         sit.status = SittingStatus.submitted
         sit.submitted_at = now
         sit.submit_reason = reason
         sit.receipt_hash = receipt_hash(sit.id, answers)
-        s.add(SittingEvent(sitting_id=sit.id, at=self.clock(), kind="submit",
-                           details={"reason": reason, "receipt": sit.receipt_hash}))
+        record_event(s, sit.id, EventKind.submit, {"reason": reason, "receipt": sit.receipt_hash}, at=self.clock())
         s.flush()
         return self._receipt(s, sit)
 
@@ -783,10 +778,10 @@ class CandidateSession:
                        exam.title if exam and exam.title else sit.exam_id)
 
     # -- events -------------------------------------------------------------------------
-    def _event(self, kind: str, **details) -> None:
+    def _event(self, kind: EventKind, **details) -> None:
         with self.db.transaction() as s:
-            s.add(SittingEvent(sitting_id=self.sitting_id, at=self.clock(), kind=kind, details=details))
+            record_event(s, self.sitting_id, kind, details, at=self.clock())
 
-    def log_event(self, kind: str, **details) -> None:
+    def log_event(self, kind: EventKind, **details) -> None:
         """For the app: warnings shown, text size changed, and the like."""
         self._event(kind, **details)

@@ -28,9 +28,10 @@ from .. import clock
 from ..errors import ExamBuilderError
 from ..files import check_owned, place_temp, private_temp
 from ..records import absence, access, audit, ledger
-from ..records.models import Exam, Sitting, SittingEvent, utcnow
+from ..records.events import record_event
+from ..records.models import Exam, Sitting, utcnow
 from ..records.queries import candidates as candidates_q, sittings as sittings_q
-from ..model.states import SITTING_FINISHED
+from ..model.states import SITTING_FINISHED, AuditAction, EventKind
 from . import window
 from .session import CODE_ALPHABET, format_minutes, hash_code, settle_break
 
@@ -125,8 +126,7 @@ def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str
                 reasons = list(getattr(exc, "reasons", None) or [str(exc)])
                 result.refused.append((person.id, person.name, [str(r) for r in reasons]))
                 continue
-            s.add(SittingEvent(sitting_id=sitting.id, at=utcnow(), kind="opened",
-                               details={"room": room, "by": actor, "date": on.isoformat()}))
+            record_event(s, sitting.id, EventKind.opened, {"room": room, "by": actor, "date": on.isoformat()})
             result.opened.append(Opened(person.id, person.name, sitting.id, sitting.attempt_no,
                                         sitting.time_limit_minutes, code, on, opens_at, closes_at))
         # render the cards before committing: a template error leaves nothing half-written
@@ -215,11 +215,10 @@ def add_time(course, sitting_id: int, minutes: int, actor: str, reason: str) -> 
         sit = _open_sitting_row(s, sitting_id)
         before = sit.extra_minutes
         sit.extra_minutes = before + int(minutes)
-        audit.record(s, actor, "add_time", "sitting", sit.id, reason, minutes=int(minutes),
+        audit.record(s, actor, AuditAction.add_time, "sitting", sit.id, reason, minutes=int(minutes),
                      extra_minutes_before=before, extra_minutes_after=sit.extra_minutes,
                      candidate=sit.candidate_id)
-        s.add(SittingEvent(sitting_id=sit.id, at=utcnow(), kind="time_added",
-                           details={"minutes": int(minutes), "by": actor}))
+        record_event(s, sit.id, EventKind.time_added, {"minutes": int(minutes), "by": actor})
         return sit
 
 
@@ -232,10 +231,9 @@ def record_scribe(course, sitting_id: int, scribe: str, actor: str, reason: str 
         sit = _open_sitting_row(s, sitting_id)
         before = sit.scribe_name
         sit.scribe_name = scribe.strip()
-        audit.record(s, actor, "record_scribe", "sitting", sit.id, reason, scribe=sit.scribe_name,
+        audit.record(s, actor, AuditAction.record_scribe, "sitting", sit.id, reason, scribe=sit.scribe_name,
                      scribe_before=before, candidate=sit.candidate_id)
-        s.add(SittingEvent(sitting_id=sit.id, at=utcnow(), kind="scribe", details={"scribe": sit.scribe_name,
-                                                                                   "by": actor}))
+        record_event(s, sit.id, EventKind.scribe, {"scribe": sit.scribe_name, "by": actor})
         return sit
 
 
@@ -256,9 +254,9 @@ def _pause_row(s, sit: Sitting, actor: str, reason: str, now: dt.datetime, room:
         return False
     settle_break(s, sit, now, "paused")  # a break running now ends here; the pause takes over
     sit.paused_at, sit.paused_by, sit.pause_reason = now, actor, reason
-    audit.record(s, actor, "sitting.pause", "sitting", sit.id, reason, candidate=sit.candidate_id,
+    audit.record(s, actor, AuditAction.sitting_pause, "sitting", sit.id, reason, candidate=sit.candidate_id,
                  room=sit.room, whole_room=room, started=sit.started_at is not None)
-    s.add(SittingEvent(sitting_id=sit.id, at=now, kind="paused", details={"by": actor, "reason": reason, "room": room}))
+    record_event(s, sit.id, EventKind.paused, {"by": actor, "reason": reason, "room": room}, at=now)
     return True
 
 
@@ -270,11 +268,11 @@ def _resume_row(s, sit: Sitting, actor: str, reason: str, now: dt.datetime, room
     if sit.started_at is not None:  # a sitting paused before it started has no clock to move
         stood = max((now - max(sit.paused_at, sit.started_at)).total_seconds(), 0.0)
     sit.paused_seconds = (sit.paused_seconds or 0.0) + stood
-    audit.record(s, actor, "sitting.resume", "sitting", sit.id, reason, candidate=sit.candidate_id, room=sit.room,
+    audit.record(s, actor, AuditAction.sitting_resume, "sitting", sit.id, reason, candidate=sit.candidate_id, room=sit.room,
                  whole_room=room, paused_at=sit.paused_at, paused_by=sit.paused_by, pause_reason=sit.pause_reason,
                  seconds=round(stood, 3))
-    s.add(SittingEvent(sitting_id=sit.id, at=now, kind="resumed",
-                       details={"by": actor, "reason": reason, "room": room, "seconds": round(stood, 3)}))
+    record_event(s, sit.id, EventKind.resumed, {"by": actor, "reason": reason, "room": room,
+                                                "seconds": round(stood, 3)}, at=now)
     sit.paused_at = sit.paused_by = sit.pause_reason = None
     return stood
 
@@ -332,7 +330,7 @@ def resume_room(course, exam: str, room: str, actor: str, reason: str, on: dt.da
     with course.db.transaction() as s:
         resumed = []
         for sit in sittings_q.select_room_sittings(s, exam, room, on):
-            last = sittings_q.select_last_event_details(s, sit.id, "paused") if sit.paused_at is not None else None
+            last = sittings_q.select_last_event_details(s, sit.id, EventKind.paused) if sit.paused_at is not None else None
             if last is not None and last.get("room") and _resume_row(s, sit, actor, reason.strip(), now, room=True) \
                     is not None:
                 resumed.append(sit)
@@ -352,7 +350,7 @@ def void(course, sitting_id: int, actor: str, reason: str) -> None:
         if s.get(Sitting, sitting_id) is None:
             raise ExamBuilderError(f"no sitting {sitting_id}")
         ledger.void_sitting(s, sitting_id, actor, reason)
-        s.add(SittingEvent(sitting_id=sitting_id, at=utcnow(), kind="voided", details={"by": actor}))
+        record_event(s, sitting_id, EventKind.voided, {"by": actor})
 
 
 def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.date | None = None,
@@ -386,12 +384,11 @@ def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.dat
             if new_closes < new_opens:
                 raise ExamBuilderError("the window would close before it opens; give a closing time after the opening time")
             sit.opens_at, sit.closes_at = new_opens, new_closes
-            audit.record(s, actor, "sitting.window", "sitting", sit.id, reason.strip(), candidate=sit.candidate_id,
+            audit.record(s, actor, AuditAction.sitting_window, "sitting", sit.id, reason.strip(), candidate=sit.candidate_id,
                          room=room, date=on, opens_before=before[0], closes_before=before[1],
                          opens_after=new_opens, closes_after=new_closes)
-            s.add(SittingEvent(sitting_id=sit.id, at=now, kind="window",
-                               details={"by": actor, "opens": new_opens.isoformat(timespec="seconds"),
-                                        "closes": new_closes.isoformat(timespec="seconds")}))
+            record_event(s, sit.id, EventKind.window, {"by": actor, "opens": new_opens.isoformat(timespec="seconds"),
+                                                       "closes": new_closes.isoformat(timespec="seconds")}, at=now)
             changed.append(sit)
     return changed
 
@@ -445,9 +442,9 @@ def reissue_codes(course, exam: str, room: str, actor: str, reason: str, on: dt.
             if sit.scheduled_on is None:
                 sit.scheduled_on = on or room_today(course)
                 sit.opens_at, sit.closes_at = window.default_window(sit.scheduled_on, zone)
-            audit.record(s, actor, "sitting.reissue_code", "sitting", sit.id, reason.strip(),
+            audit.record(s, actor, AuditAction.sitting_reissue_code, "sitting", sit.id, reason.strip(),
                          candidate=sit.candidate_id, room=room, date=sit.scheduled_on)
-            s.add(SittingEvent(sitting_id=sit.id, at=utcnow(), kind="code_reissued", details={"by": actor}))
+            record_event(s, sit.id, EventKind.code_reissued, {"by": actor})
             result.opened.append(Opened(cand.id, cand.name, sit.id, sit.attempt_no, sit.time_limit_minutes, code,
                                         sit.scheduled_on, sit.opens_at, sit.closes_at))
         tmp = _cards_tmp(course, exam_row, room, result.opened) if write_cards else None

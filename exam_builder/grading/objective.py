@@ -43,7 +43,7 @@ from ..kinds import kind_for
 from ..records import audit
 from ..records.models import ScoreFlag, utcnow
 from ..records.queries import candidates as candidates_q, score_flags as score_flags_q
-from ..model.states import ScoreFlagKind
+from ..model.states import AuditAction, ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .seal import course_key
 from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, check_copy_targets,
@@ -391,7 +391,7 @@ def _record_unknown(course, assignment: str, unknown: dict[str, str], actor: str
             s.add(ScoreFlag(assignment=assignment, candidate_id=flag_id(name), grade_id=None, kind=UNKNOWN_CANDIDATE,
                             details=message, at=now))
         if unknown:
-            audit.record(s, actor, "score_objective.unknown_candidates", "assignment", assignment, reason,
+            audit.record(s, actor, AuditAction.score_objective_unknown, "assignment", assignment, reason,
                          not_graded=sorted(flag_id(n) for n in unknown))
 
 
@@ -417,7 +417,7 @@ def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormRepo
         report.updated += wr.updated
         report.changed.update(wr.changed)
         audit.record(
-            s, actor, "score_objective", "assignment", truth.assignment, reason,
+            s, actor, AuditAction.score_objective, "assignment", truth.assignment, reason,
             submissions=len(batch), created=wr.created, updated=wr.updated, manifest_hash=manifest_hash,
             changed={k: list(v) for k, v in wr.changed.items()},
             flagged=sorted({r.student for r in batch if r.flags}),

@@ -43,7 +43,7 @@ from ..records.models import Rating, Secret, Sitting, utcnow
 from ..records.queries import item_scores as item_scores_q, ratings as ratings_q, responses as responses_q
 from ..records.queries import score_flags as score_flags_q, sittings as sittings_q
 from ..records.queries.dialect import lock_transaction
-from ..model.states import ItemScoreStatus, RatingRole
+from ..model.states import AuditAction, ItemScoreStatus, RatingRole
 from ..safeload import LoadError, read_json
 from ..model.rubric import Rubric, load_rubrics
 from . import adjudication as adj
@@ -379,7 +379,7 @@ class RatingQueue:
             roles = ratings.get(resp.sitting_id, {})
             held = roles.get(role)
             if held is not None:  # an abandoned claim: take it over
-                audit.record(s, rater, "rating_claim_expired", "rating", held.id,
+                audit.record(s, rater, AuditAction.rating_claim_expired, "rating", held.id,
                              f"not scored within {self.settings.claim_timeout_minutes} minutes",
                              previous_rater=held.rater, role=role, sitting=resp.sitting_id, item=self.item_id)
                 held.rater, held.claimed_at, held.levels, held.comment = rater, now, {}, ""
@@ -444,7 +444,7 @@ class RatingQueue:
             r.levels, r.score, r.comment = clean, score, (comment or "").strip()
             r.rubric_id, r.rubric_hash, r.scored_at = self.rubric.id, self.rubric.content_hash(), utcnow()
             s.flush()
-            audit.record(s, rater, "rating", "rating", r.id, reason if old is None else f"changed: {reason}",
+            audit.record(s, rater, AuditAction.rating, "rating", r.id, reason if old is None else f"changed: {reason}",
                          sitting=r.sitting_id, item=self.item_id, role=r.role, score=score, old_score=old,
                          levels=clean, rubric_hash=r.rubric_hash)
             decision = resolve(s, r.sitting_id, self.item_id, self.policy, self.rubric, rater, reason, self._seal_key)

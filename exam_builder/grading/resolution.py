@@ -19,7 +19,7 @@ from ..settings.policy import ProgramPolicy
 from ..records import audit
 from ..records.models import Form, ItemScore, Rating, Sitting, utcnow
 from ..records.queries import item_scores as item_scores_q, ratings as ratings_q
-from ..model.states import ItemScoreStatus, RatingRole
+from ..model.states import AuditAction, ItemScoreStatus, RatingRole
 from ..model.rubric import Rubric
 from .gradebook_sync import writer_for
 
@@ -165,7 +165,7 @@ def persist(session: Session, ctx: ResponseContext, item_id: str, decision: Deci
     comment = gradebook_comment(decision, ratings, rubric, ctx.points)
     writer = writer_for(session, ctx.assignment, ctx.manifest.notebook, key)
     old_score = writer.set_manual(ctx.sitting.candidate_id, ctx.grade_id, decision.score, comment)
-    audit.record(session, actor, "item_score", "response", f"{ctx.sitting.id}:{item_id}", reason,
+    audit.record(session, actor, AuditAction.item_score, "response", f"{ctx.sitting.id}:{item_id}", reason,
                  sitting=ctx.sitting.id, item=item_id, assignment=ctx.assignment, grade_id=ctx.grade_id,
                  status=decision.status, score=decision.score, old_score=old_score, rule=decision.rule,
                  ratings=list(decision.rating_ids))

@@ -36,7 +36,7 @@ from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
 from ..model.states import Outcome
 from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
-from ..records.queries.gradebook import select_cell_scores
+from ..records.queries.gradebook import ScoreMatrix, select_score_matrix
 from . import seal
 
 PENDING = "pending"
@@ -125,19 +125,6 @@ def next_step(policy, passed: bool | None, attempt_no: int, retake: dt.date | No
     return f"may retake{when} ({left} left), {tutoring}"
 
 
-def _gradebook_scores(conn, assignment: str) -> dict[tuple[str, str], float | None]:
-    """(student, grade cell) -> the cell's score by nbgrader's rule, None when not given."""
-    return _cell_scores(select_cell_scores(conn, assignment))
-
-
-def _cell_scores(rows) -> dict[tuple[str, str], float | None]:
-    out = {}
-    for student, name, auto, manual, extra in rows:
-        base = manual if manual is not None else auto
-        out[(student, name)] = None if base is None else base + (extra or 0.0)
-    return out
-
-
 def recorded_before_change(r: "Result") -> str:
     """The words for an outcome recorded before a score was changed outside exam-builder."""
     return (f"the {r.recorded} recorded for this sitting rests on a score changed outside exam-builder "
@@ -152,17 +139,16 @@ def compute_results(course, exam: str) -> list[Result]:
             raise ExamBuilderError(f"no exam {exam!r}; check the name (exam-builder build creates its forms)")
         rows = sittings_q.select_submitted_with_candidates(s, exam)
         conn = s.connection()
-        scores: dict[str, dict] = {}
+        scores: dict[str, ScoreMatrix] = {}
         manifests: dict[int, Manifest] = {}
         assignments = {form.assignment for _sitting, form, _cand in rows}
         flags: dict[tuple[str, str], int] = score_flags_q.select_flag_counts(s, assignments)
         key = seal.course_key(course) if rows else b""
         tampered: dict[tuple[str, str], list[str]] = {}
         for assignment in sorted(assignments):  # the gradebook read once: scores and their seals
-            cells = select_cell_scores(conn, assignment)
-            scores[assignment] = _cell_scores(cells)
+            scores[assignment] = select_score_matrix(conn, assignment)
             whose = {sit.candidate_id for sit, f, _c in rows if f.assignment == assignment}
-            for t in seal.check(conn, key, assignment, whose, rows=cells):
+            for t in seal.check(conn, key, assignment, whose, rows=scores[assignment].rows):
                 tampered.setdefault((assignment, t.candidate_id), []).append(t.message())
         results = []
         missing: dict[int, list] = {}  # sitting -> the form's entries without a score yet
@@ -173,7 +159,7 @@ def compute_results(course, exam: str) -> list[Result]:
             got = scores[form.assignment]
             objective, open_, by_comp = [], [], {}
             for entry in m.items:
-                value = got.get((sitting.candidate_id, grade_ids(entry.number)["grade"]))
+                value = got.get(sitting.candidate_id, grade_ids(entry.number)["grade"])
                 if value is None:
                     missing.setdefault(sitting.id, []).append(entry)
                 (objective if not kind_for(entry.kind).rated else open_).append((value, entry.points))

@@ -15,7 +15,7 @@ from ..errors import ExamBuilderError
 from ..records import audit
 from ..records.models import ScoreFlag, utcnow
 from ..records.queries import ratings as ratings_q, score_flags as score_flags_q
-from ..model.states import ScoreFlagKind
+from ..model.states import AuditAction, ScoreFlagKind
 from ..model.rubric import Rubric
 from .resolution import resolve, response_context
 from .seal import course_key
@@ -116,14 +116,14 @@ def reapply(course, exam: str, rubric: Rubric, actor: str, reason: str = "rubric
                 names = ", ".join(c.name for c in rubric.criteria if c.id in missing)
                 s.add(ScoreFlag(assignment=ctx.assignment, candidate_id=ctx.sitting.candidate_id, grade_id=ctx.grade_id,
                                 kind=ScoreFlagKind.rerate, details=f"rubric {rubric.id} was edited: re-rate {names} ({r.role} rating by {r.rater})"))
-                audit.record(s, actor, "rating_rerate", "rating", r.id, reason, sitting=r.sitting_id, item=r.item_id,
+                audit.record(s, actor, AuditAction.rating_rerate, "rating", r.id, reason, sitting=r.sitting_id, item=r.item_id,
                              role=r.role, rater=r.rater, old_score=old, missing=missing, old_rubric=old_hash, rubric=new_hash)
                 touched[(r.sitting_id, r.item_id)] = True
                 continue
             new = rubric.score(kept)
             if abs(new - r.score) > EPS or kept != r.levels:
                 result.rescored.append((r.id, r.score, new))
-                audit.record(s, actor, "rating_reapplied", "rating", r.id, reason, sitting=r.sitting_id, item=r.item_id,
+                audit.record(s, actor, AuditAction.rating_reapplied, "rating", r.id, reason, sitting=r.sitting_id, item=r.item_id,
                              role=r.role, rater=r.rater, old_score=r.score, score=new, old_rubric=old_hash, rubric=new_hash)
                 r.levels, r.score = kept, new
             else:

@@ -10,6 +10,10 @@ Contract:
   hashes) exactly as its value, and ``str()``, f-strings and ``format()`` give the value
   (``f"{SittingStatus.in_progress}"`` is ``in_progress``), so text shown to people and the
   audit chain read as they did when states were plain strings.
+- The stored words that were free text are typed the same way (migration 0011): a sitting
+  event's kind (``EventKind``, written only by ``records.events.record_event``), a sitting's
+  submit reason (``SubmitReason``) and an audit entry's action (``AuditAction``, whose values
+  are the words the hash chain has always covered).
 - Only states the code writes are here. To add one: add the member here, then a migration
   that drops and re-creates the column's CHECK constraint with the new value list (see
   ``docs/architecture.md``); an old constraint would refuse the new state.
@@ -175,7 +179,92 @@ class ReviewDecision(State):
     retire = "retire", "The item is taken out of use for good, whatever its content becomes."
 
 
-#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009 and 0010 and their tests check).
+class SubmitReason(State):
+    """Who or what handed a sitting in (``eb_sitting.submit_reason``); NULL until it is submitted."""
+
+    candidate = "candidate", "The candidate pressed Submit."
+    deadline = "deadline", "The clock ran out: submitted automatically, at the deadline."
+    proctor = "proctor", "A proctor submitted it."
+
+
+class EventKind(State):
+    """What happened in a sitting (``eb_sitting_event.kind``); written only by ``records.events.record_event``."""
+
+    opened = "opened", "A proctor opened the sitting with an access code (details: room, by, date)."
+    sign_in = "sign_in", "The candidate signed in for the first time (details: source)."
+    resume = "resume", "The candidate signed in again to a started sitting (details: source)."
+    sign_in_refused = "sign_in_refused", "A sign-in was refused (details: why, source); shown to the proctor."
+    taken_over = "taken_over", "The sitting was opened on another screen, which took it over; shown to the proctor."
+    receipt_shown = "receipt_shown", "A submitted sitting's receipt was shown again at sign-in (details: source)."
+    identity_confirmed = "identity_confirmed", "The candidate confirmed the name shown was theirs."
+    identity_rejected = "identity_rejected", "The candidate said the name shown was not theirs; shown to the proctor."
+    start = "start", "The candidate started the exam: the clock runs."
+    refused_change = "refused_change", "A change to an answer was refused (details: item, what, why); shown to the proctor."
+    limit = "limit", "A save limit was reached (rate, rows or size); once a minute at most; shown to the proctor."
+    warning = "warning", "The candidate was warned that time is running out (details: minutes)."
+    time_added_shown = "time_added_shown", "The candidate was shown that time was added (details: minutes)."
+    draft_dropped = "draft_dropped", "A draft answer was dropped: the answer changed on another screen."
+    submit = "submit", "The sitting was handed in (details: reason, receipt)."
+    time_added = "time_added", "A proctor added time (details: minutes, by)."
+    scribe = "scribe", "A proctor recorded the scribe (details: scribe, by)."
+    paused = "paused", "A proctor paused the sitting or its room (details: by, reason, room)."
+    resumed = "resumed", "A proctor resumed it (details: by, reason, room, seconds stopped)."
+    break_started = "break_started", "The candidate started a break (details: minutes, break, of)."
+    break_ended = "break_ended", "A break ended (details: why, seconds)."
+    voided = "voided", "The sitting was voided (details: by)."
+    window = "window", "Its sign-in window was moved (details: by, opens, closes)."
+    code_reissued = "code_reissued", "A new access code was issued (details: by)."
+    absent = "absent", "The sitting was made absent (details: by, reason)."
+    absent_undone = "absent_undone", "An absent sitting was opened again (details: by, reason)."
+
+
+#: Sitting events the proctor is shown as alerts.
+ALERT_KINDS: tuple[EventKind, ...] = (EventKind.taken_over, EventKind.sign_in_refused, EventKind.refused_change,
+                                      EventKind.limit, EventKind.identity_rejected)
+
+
+class AuditAction(State):
+    """What an audit entry records (``eb_audit.action``): the change, named as the entry's hash has always read it."""
+
+    accommodation_request = "accommodation.request", "An accommodation was requested."
+    accommodation_approve = "accommodation.approve", "An accommodation was approved (in effect from now)."
+    accommodation_revoke = "accommodation.revoke", "An accommodation was revoked."
+    sign_in_unlock = "sign_in.unlock", "A source locked out after wrong access codes was let in again."
+    roster_import = "roster.import", "A roster sheet was imported."
+    attendance_import = "attendance.import", "An attendance sheet was imported."
+    homework_import = "homework.import", "A homework sheet was imported."
+    homework_sync = "homework.sync", "Homework was read from the gradebook."
+    sitting_open = "sitting.open", "A sitting was opened (or scheduled) for a candidate."
+    sitting_void = "sitting.void", "A sitting was voided."
+    sitting_outcome = "sitting.outcome", "A sitting's outcome (pass or fail) was recorded."
+    sitting_absent = "sitting.absent", "A sitting was made absent (a no-show)."
+    sitting_absent_undone = "sitting.absent_undone", "An absent sitting was opened again."
+    sitting_pause = "sitting.pause", "A proctor paused a sitting."
+    sitting_resume = "sitting.resume", "A proctor resumed a paused sitting."
+    sitting_window = "sitting.window", "A sitting's sign-in window was moved."
+    sitting_reissue_code = "sitting.reissue_code", "A sitting's access code was issued again."
+    sitting_break = "sitting.break", "The candidate started a break."
+    sitting_break_end = "sitting.break_end", "A break ended (the candidate came back or its time ran out)."
+    add_time = "add_time", "A proctor added time to a sitting."
+    record_scribe = "record_scribe", "A proctor recorded a sitting's scribe."
+    tutoring_offer = "tutoring.offer", "Tutoring was offered after a fail."
+    tutoring_attend = "tutoring.attend", "Tutoring was attended."
+    exam_created = "exam.created", "An exam was created by the first build of its forms."
+    form_built = "form.built", "A form was built."
+    form_rebuilt = "form.rebuilt", "A form was built again (not yet issued)."
+    form_released = "form.released", "A form was released again, unchanged."
+    item_reviewed = "item.reviewed", "A reviewer decided on an item's version."
+    practice_set_built = "practice_set_built", "A practice set was built."
+    score_objective = "score_objective", "Objective scoring of an assignment's submissions."
+    score_objective_unknown = "score_objective.unknown_candidates", "Submissions naming no candidate were not graded."
+    rating = "rating", "A rater scored an open response (or changed the score)."
+    rating_claim_expired = "rating_claim_expired", "A rater's claim on a response expired unrated."
+    rating_rerate = "rating_rerate", "A rubric edit removed a level a rating chose: the rating must be redone."
+    rating_reapplied = "rating_reapplied", "A rubric edit changed points: the rating's score was computed again."
+    item_score = "item_score", "An open response's score was decided."
+
+
+#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009, 0010 and 0011 and their tests check).
 COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_sitting", "status"): SittingStatus,
     ("eb_sitting", "outcome"): Outcome,
@@ -186,4 +275,7 @@ COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_item_score", "status"): ItemScoreStatus,
     ("eb_score_flag", "kind"): ScoreFlagKind,
     ("eb_item_review", "decision"): ReviewDecision,
+    ("eb_sitting", "submit_reason"): SubmitReason,
+    ("eb_sitting_event", "kind"): EventKind,
+    ("eb_audit", "action"): AuditAction,
 }

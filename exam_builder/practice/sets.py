@@ -31,6 +31,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..bank import Bank
+from ..clock import utcnow
 from ..model.item import Item, Scenario
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..files import UnsafePath, check_owned
@@ -164,7 +165,7 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
         title = "Practice: " + (" · ".join(parts) if parts else "all topics")
     return PracticeSet(
         name=name, title=title, exam=exam, competencies=tuple(competencies), modules=tuple(modules), minutes=minutes,
-        built_at=now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), built_by=built_by,
+        built_at=now or utcnow().replace(microsecond=0), built_by=built_by,
         items=tuple(wanted), scenarios=scenarios, guides=guides,
         competency_names={c: n for c, n in names.items() if any(i.competency == c for i in wanted)},
         module_titles={m: titles[m] for m in sorted({i.module for i in wanted if i.module in titles})},
@@ -268,6 +269,7 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
     from ..model.manifest import Manifest
     from ..assembly.release import write_atomic
     from ..records import audit
+    from ..model.states import AuditAction
     from ..records.queries import forms as forms_q
 
     exam = course.exam_name(exam)
@@ -283,7 +285,7 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
         if same:  # the practice page lists sets by title: two alike cannot be told apart
             raise ExamBuilderError(f"practice set {same[0]!r} already has the title {pset.title!r}; give this set "
                                    "a title of its own with --title")
-        audit.record(s, actor, "practice_set_built", "practice_set", name, items=[i.id for i in pset.items],
+        audit.record(s, actor, AuditAction.practice_set_built, "practice_set", name, items=[i.id for i in pset.items],
                      forms_compared=len(pset.proof.forms), certification_items_compared=pset.proof.certification_items)
         write_atomic(path, set_json(pset), root=course.root)  # last: a failed write rolls the audit entry back
     return pset, path

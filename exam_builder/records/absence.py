@@ -33,9 +33,10 @@ from .. import clock
 from ..errors import ExamBuilderError
 from ..settings.policy import ProgramPolicy
 from . import audit
-from .models import Candidate, Sitting, SittingEvent, utcnow
+from .events import record_event
+from .models import Candidate, Sitting, utcnow
 from .queries import sittings as sittings_q
-from ..model.states import SittingStatus
+from ..model.states import AuditAction, EventKind, SittingStatus
 
 if TYPE_CHECKING:
     from ..course import Course
@@ -77,9 +78,9 @@ def _make_absent(session: Session, policy: ProgramPolicy, sitting: Sitting, acto
     sitting.status = SittingStatus.absent
     if not policy.absent_counts_as_attempt:
         sitting.attempt_no = None
-    session.add(SittingEvent(sitting_id=sitting.id, at=now, kind="absent",
-                             details={"by": actor, "reason": reason, **{k: str(v) for k, v in details.items()}}))
-    audit.record(session, actor, "sitting.absent", "sitting", sitting.id, reason,
+    record_event(session, sitting.id, EventKind.absent,
+                 {"by": actor, "reason": reason, **{k: str(v) for k, v in details.items()}}, at=now)
+    audit.record(session, actor, AuditAction.sitting_absent, "sitting", sitting.id, reason,
                  candidate=sitting.candidate_id, exam=sitting.exam_id, seq=sitting.seq, attempt_no=was,
                  counts_as_attempt=bool(policy.absent_counts_as_attempt), **details)
 
@@ -109,7 +110,7 @@ def absent_by_window(session: Session, sitting: Sitting) -> bool:
     """Absent because its window closed (exam-builder decided), not because a proctor marked it."""
     if sitting.status != SittingStatus.absent:
         return False
-    details = sittings_q.select_last_event_details(session, sitting.id, "absent") or {}
+    details = sittings_q.select_last_event_details(session, sitting.id, EventKind.absent) or {}
     return details.get("by") == SYSTEM_ACTOR
 
 
@@ -123,8 +124,8 @@ def reopen(session: Session, sitting: Sitting, actor: str, reason: str, now: dt.
                 if s.attempt_no is not None}
         sitting.attempt_no = next(n for n in range(1, len(used) + 2) if n not in used)
     sitting.status = SittingStatus.scheduled
-    session.add(SittingEvent(sitting_id=sitting.id, at=now, kind="absent_undone", details={"by": actor, "reason": reason}))
-    audit.record(session, actor, "sitting.absent_undone", "sitting", sitting.id, reason,
+    record_event(session, sitting.id, EventKind.absent_undone, {"by": actor, "reason": reason}, at=now)
+    audit.record(session, actor, AuditAction.sitting_absent_undone, "sitting", sitting.id, reason,
                  candidate=sitting.candidate_id, exam=sitting.exam_id, seq=sitting.seq, attempt_no=sitting.attempt_no)
     session.flush()
     return sitting

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from . import audit
+from ..model.states import AuditAction
 from .models import Lockout, WrongCode
 from .queries import access as q
 
@@ -99,7 +100,7 @@ def lift(s: Session, source: str, actor: str, reason: str, now: dt.datetime) -> 
         raise ExamBuilderError(f"{source} is not locked out (see the proctor's dashboard for the locked sources)")
     for lock in locks:
         lock.lifted_at, lock.lifted_by, lock.lift_reason = now, actor, reason.strip()
-        audit.record(s, actor, "sign_in.unlock", "source", source, reason.strip(), lockout=lock.id,
+        audit.record(s, actor, AuditAction.sign_in_unlock, "source", source, reason.strip(), lockout=lock.id,
                      locked_at=lock.locked_at, until=lock.until, wrong_codes=lock.wrong_codes)
     s.flush()
     return locks

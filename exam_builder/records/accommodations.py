@@ -22,7 +22,7 @@ from . import audit
 from .csvfile import CellError, Column, DryRun, decimal, read_csv
 from .models import Accommodation, Candidate
 from .queries import accommodations as accommodations_q
-from ..model.states import AccommodationKind, AccommodationStatus
+from ..model.states import AccommodationKind, AccommodationStatus, AuditAction
 from .roster import get_candidate
 from .text import shown, text_problem
 
@@ -152,7 +152,7 @@ def request(
     )
     session.add(acc)
     session.flush()
-    audit.record(session, actor, "accommodation.request", "accommodation", acc.id, reason,
+    audit.record(session, actor, AuditAction.accommodation_request, "accommodation", acc.id, reason,
                  candidate=candidate_id, kind=kind, multiplier=multiplier, details=details,
                  letter_on_file=letter_on_file, requested_on=requested_on,
                  **({"breaks": break_count, "break_minutes": break_minutes} if break_count else {}))
@@ -193,7 +193,7 @@ def approve(
     acc.status = AccommodationStatus.approved
     acc.approved_by = actor
     acc.approved_on = approved_on or dt.date.today()
-    audit.record(session, actor, "accommodation.approve", "accommodation", acc.id, reason,
+    audit.record(session, actor, AuditAction.accommodation_approve, "accommodation", acc.id, reason,
                  candidate=acc.candidate_id, kind=acc.kind, multiplier=acc.multiplier,
                  letter_on_file=acc.letter_on_file,
                  **({"breaks": acc.break_count, "break_minutes": acc.break_minutes} if acc.break_count else {}))
@@ -211,7 +211,7 @@ def revoke(session: Session, accommodation_id: int, actor: str, reason: str) -> 
     acc.status = AccommodationStatus.revoked
     acc.revoked_by = actor
     acc.revoked_on = dt.date.today()
-    audit.record(session, actor, "accommodation.revoke", "accommodation", acc.id, reason.strip(),
+    audit.record(session, actor, AuditAction.accommodation_revoke, "accommodation", acc.id, reason.strip(),
                  candidate=acc.candidate_id, kind=acc.kind, was=before)
     return acc
 

@@ -19,7 +19,7 @@ from . import audit
 from .csvfile import CellError, Change, Column, CsvFile, DryRun, read_csv, whole_number
 from .models import Attendance, Homework
 from .queries import attendance as attendance_q, candidates as candidates_q, forms as forms_q
-from ..model.states import AttendanceStatus
+from ..model.states import AttendanceStatus, AuditAction
 from .text import shown
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _write_attendance(db: Database, sheet: CsvFile, records: dict, first_row: di
         if report.dry_run:
             raise DryRun
         if report.created or report.changed:
-            audit.record(s, actor, "attendance.import", "attendance", sheet.label,
+            audit.record(s, actor, AuditAction.attendance_import, "attendance", sheet.label,
                          created=report.created, changed=changes)
 
 
@@ -220,7 +220,7 @@ def _write_homework(db: Database, sheet: CsvFile, records: dict, first_row: dict
         if report.dry_run:
             raise DryRun
         if report.created or report.changed:
-            audit.record(s, actor, "homework.import", "homework", sheet.label,
+            audit.record(s, actor, AuditAction.homework_import, "homework", sheet.label,
                          created=report.created, changed=report.changed,
                          changes=[[c.who, c.field, c.old, c.new] for c in report.changes])
 
@@ -282,7 +282,7 @@ def sync_homework_from_gradebook(course: Course, actor: str) -> ImportReport:
         for (cid, name), values in found.items():
             _upsert_homework(s, existing, cid, name, values, report)
         if report.created or report.changed:
-            audit.record(s, actor, "homework.sync", "homework", "gradebook",
+            audit.record(s, actor, AuditAction.homework_sync, "homework", "gradebook",
                          created=report.created, changed=report.changed)
     return report
 

@@ -1,6 +1,7 @@
 """The audit trail: append-only, who changed what, when and why, hash-chained.
 
-Each entry's hash covers its own fields and the hash of the entry before it, so editing or
+Each entry says what it records with an ``AuditAction`` (``records.states``; the database refuses
+any other word). Each entry's hash covers its own fields and the hash of the entry before it, so editing or
 deleting any row breaks the chain that ``verify`` walks. Record an entry in the same
 transaction as the change it describes.
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..errors import ExamBuilderError
 from .models import AuditEntry, utcnow
 from .queries import audit as q
+from ..model.states import AuditAction
 from .text import text_problem
 
 GENESIS = "0" * 64
@@ -80,7 +82,7 @@ SYSTEM = "exam-builder"
 def record(
     session: Session,
     actor: str,
-    action: str,
+    action: AuditAction,
     entity: str,
     entity_id: str | int,
     reason: str = "",
@@ -90,9 +92,12 @@ def record(
 
     The actor and the reason must obey the text rule (one line, no control or bidi characters): the
     log prints them, so nothing a caller forgot to check is stored (``ExamBuilderError``; the
-    caller's transaction is rolled back).
+    caller's transaction is rolled back). ``action`` is an ``AuditAction`` (an unknown word is a
+    ValueError here, before the database's CHECK constraint would refuse it).
     """
     from . import identity
+
+    action = AuditAction(action)
 
     for what, value, limit in (("the name", actor, MAX_ACTOR), ("the reason", reason or "", MAX_REASON)):
         why = text_problem(value, limit)

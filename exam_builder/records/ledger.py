@@ -26,7 +26,7 @@ from .eligibility import evaluate
 from .models import Candidate, Form, Sitting, Tutoring, utcnow
 from .queries import forms as forms_q, sittings as sittings_q, tutoring as tutoring_q
 from .roster import get_candidate
-from ..model.states import Outcome, SittingStatus
+from ..model.states import AuditAction, Outcome, SittingStatus
 
 
 class NotEligible(ExamBuilderError):
@@ -114,7 +114,7 @@ def open_sitting(
             f"another attempt of {candidate_id} at {exam_id} was opened at the same moment; nothing was opened by "
             "this request. Check `exam-builder attempts` and try again if needed."
         ) from exc
-    audit.record(session, actor, "sitting.open", "sitting", sitting.id, reason,
+    audit.record(session, actor, AuditAction.sitting_open, "sitting", sitting.id, reason,
                  candidate=candidate_id, exam=exam_id, seq=sitting.seq, attempt_no=attempt_no,
                  form=form.label, time_limit_minutes=sitting.time_limit_minutes, room=sitting.room)
     return sitting
@@ -147,7 +147,7 @@ def void_sitting(session: Session, sitting_id: int, actor: str, reason: str) -> 
     sitting.voided_at = utcnow()
     sitting.voided_by = actor
     sitting.void_reason = reason.strip()
-    audit.record(session, actor, "sitting.void", "sitting", sitting.id, reason.strip(),
+    audit.record(session, actor, AuditAction.sitting_void, "sitting", sitting.id, reason.strip(),
                  candidate=sitting.candidate_id, exam=sitting.exam_id, seq=sitting.seq, attempt_no=was)
     return sitting
 
@@ -193,7 +193,7 @@ def record_tutoring(
         raise ExamBuilderError(f"tutoring attended on {tutoring.attended_on} is before it was offered ({tutoring.offered_on})")
     tutoring.recorded_by = actor
     session.flush()
-    action = "tutoring.attend" if attended_on else "tutoring.offer"
+    action = AuditAction.tutoring_attend if attended_on else AuditAction.tutoring_offer
     audit.record(session, actor, action, "tutoring", tutoring.id, reason, candidate=candidate_id, exam=exam_id,
                  sitting=sitting.id, offered_on=tutoring.offered_on, attended_on=tutoring.attended_on)
     return tutoring
@@ -212,7 +212,7 @@ def record_outcome(session: Session, sitting_id: int, passed: bool, actor: str, 
     was = sitting.outcome
     sitting.outcome = outcome
     sitting.outcome_at = utcnow()
-    audit.record(session, actor, "sitting.outcome", "sitting", sitting.id, reason,
+    audit.record(session, actor, AuditAction.sitting_outcome, "sitting", sitting.id, reason,
                  candidate=sitting.candidate_id, exam=sitting.exam_id, attempt_no=sitting.attempt_no,
                  outcome=outcome, was=was)
     if outcome == Outcome.failed:

@@ -11,7 +11,6 @@ constraint ``ck_<table>_<column>`` when they are not one of the enum's values.
 from __future__ import annotations
 
 import datetime as dt
-from datetime import timezone
 
 from sqlalchemy import (
     JSON,
@@ -30,10 +29,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ..clock import utcnow  # the one clock every table and the delivery app use (re-exported here)
+
 from ..model.states import (
     AccommodationKind,
     AccommodationStatus,
     AttendanceStatus,
+    AuditAction,
+    EventKind,
     ItemScoreStatus,
     Outcome,
     RatingRole,
@@ -41,6 +44,7 @@ from ..model.states import (
     ScoreFlagKind,
     SittingStatus,
     State,
+    SubmitReason,
 )
 
 NAMING = {
@@ -50,11 +54,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> dt.datetime:
-    """Now, as naive UTC: the one clock every table and the delivery app use."""
-    return dt.datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def state_type(enum: type[State], length: int, column: str) -> Enum:
@@ -200,7 +199,7 @@ class Sitting(Base):
     opened_by: Mapped[str] = mapped_column(String(128), default="")
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    submit_reason: Mapped[str | None] = mapped_column(String(32))  # candidate | deadline | proctor
+    submit_reason: Mapped[SubmitReason | None] = mapped_column(state_type(SubmitReason, 32, "submit_reason"))
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided_by: Mapped[str | None] = mapped_column(String(128))
@@ -296,9 +295,8 @@ class Response(Base):
 class SittingEvent(Base):
     """What happened in a sitting: sign-in, start, reload, warning, refused change, submit.
 
-    Kinds the proctor is shown (``delivery.proctor.ALERT_KINDS``): ``sign_in_refused``,
-    ``taken_over``, ``refused_change``, ``limit``, ``identity_rejected`` (the candidate said the name
-    shown was not theirs).
+    Its kind is an ``EventKind`` (``records.states``); kinds the proctor is shown are
+    ``states.ALERT_KINDS``. Written only by ``records.events.record_event``.
     """
 
     __tablename__ = "eb_sitting_event"
@@ -306,7 +304,7 @@ class SittingEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[EventKind] = mapped_column(state_type(EventKind, 32, "kind"))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
@@ -445,7 +443,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(64))
+    action: Mapped[AuditAction] = mapped_column(state_type(AuditAction, 64, "action"))
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
 from . import audit
+from ..model.states import AuditAction
 from .csvfile import EMAIL, Change, Column, CsvFile, DryRun, read_csv
 from .models import Candidate
 from .queries import candidates as candidates_q
@@ -161,7 +162,7 @@ def _import(db: Database, sheet: CsvFile, rows: list[RosterRow], actor: str, rep
         if report.dry_run:
             raise DryRun  # rolls the transaction back: nothing written, nothing audited
         if report.created or report.updated:
-            audit.record(s, actor, "roster.import", "roster", sheet.label,
+            audit.record(s, actor, AuditAction.roster_import, "roster", sheet.label,
                          created=report.created, updated=report.updated,
                          changed=[[c.who, c.field, _plain(c.old), _plain(c.new)] for c in report.changes])
 

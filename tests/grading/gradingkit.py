@@ -19,8 +19,8 @@ from exam_builder.model.manifest import Manifest, grade_ids
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.course import Course
 from exam_builder.records.models import Candidate, Form, Response, Sitting, utcnow
-from exam_builder.kinds import kind_for
-from exam_builder.kinds import keyed_entries, rated_entries
+from exam_builder.model.states import SubmitReason
+from exam_builder.kinds import keyed_entries, kind_for, rated_entries
 
 EXAM = "cps"
 BLUEPRINT = """title: CPS practice exam (made up)
@@ -150,7 +150,7 @@ def add_sitting(course: Course, candidate: str, assignment: str, answers: dict[i
         now = utcnow()
         sit = Sitting(candidate_id=candidate, exam_id=EXAM, seq=attempt, attempt_no=attempt, form_id=form.id,
                       status="submitted", time_limit_minutes=180, opened_at=now - dt.timedelta(hours=3),
-                      started_at=now - dt.timedelta(hours=3), submitted_at=now, submit_reason="candidate")
+                      started_at=now - dt.timedelta(hours=3), submitted_at=now, submit_reason=SubmitReason.candidate)
         s.add(sit)
         s.flush()
         for e in m.items:

@@ -13,6 +13,7 @@ from exam_builder.errors import ExamBuilderError
 from exam_builder.hub.service import identity_cell_source
 from exam_builder.records import audit, identity
 from exam_builder.records.models import AuditEntry
+from exam_builder.model.states import AuditAction
 
 
 @pytest.fixture(autouse=True)
@@ -32,9 +33,9 @@ def test_a_hub_identity_is_fixed_and_recorded(course):
     with pytest.raises(ExamBuilderError, match="already belongs"):
         identity.from_hub("gus")
     with course.db.transaction() as s:
-        audit.record(s, "grace", "test", "thing", 1, "why")
+        audit.record(s, "grace", AuditAction.roster_import, "thing", 1, "why")
         with pytest.raises(ExamBuilderError, match="cannot be recorded as mallory"):
-            audit.record(s, "mallory", "test", "thing", 2, "why")
+            audit.record(s, "mallory", AuditAction.roster_import, "thing", 2, "why")
     with course.db.read() as s:
         assert s.execute(select(AuditEntry.details)).scalar_one()["identity"] == "hub"
 
@@ -67,13 +68,13 @@ def test_the_standalone_mode_records_self_declared_names(course):
     session.sign_in("Ann Grader")
     assert session.rater == "Ann Grader" and identity.current().name == "Ann Grader"
     with course.db.transaction() as s:
-        audit.record(s, "Ann Grader", "test", "thing", 1, "why")
+        audit.record(s, "Ann Grader", AuditAction.roster_import, "thing", 1, "why")
     with course.db.read() as s:
         assert s.execute(select(AuditEntry.details)).scalar_one()["identity"] == "self-declared"
 
 
 def test_command_line_entries_are_unchanged(course):
     with course.db.transaction() as s:
-        audit.record(s, "staff", "test", "thing", 1, "why", n=1)
+        audit.record(s, "staff", AuditAction.roster_import, "thing", 1, "why", n=1)
     with course.db.read() as s:
         assert s.execute(select(AuditEntry.details)).scalar_one() == {"n": 1}

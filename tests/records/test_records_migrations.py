@@ -343,6 +343,7 @@ def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
         with db.engine.begin() as conn:
             _rows_at_0005(conn, **_every_state())
             _review_row(conn)
+            _word_rows(conn)
         for (table, column), enum in COLUMNS.items():
             for value in enum.values():
                 with db.engine.begin() as conn:
@@ -488,5 +489,145 @@ def test_0010_adds_the_stopped_clock_and_breaks_and_refuses_to_downgrade_over_th
                 conn.execute(text("UPDATE eb_accommodation SET kind = 'breaks' WHERE id = 1"))
         db.upgrade()
         assert db.current_revision() == db.head_revision() and _model_drift(db) == []
+    finally:
+        db.dispose()
+
+
+# -- 0011: typed words ------------------------------------------------------------------------
+
+def _word_rows(conn, kinds: tuple[str, ...] = ("submit",), actions: tuple[str, ...] = ("sitting.void",),
+               reason: str | None = "deadline") -> None:
+    """Event, audit and submit-reason rows as any revision since 0001 stored them (raw words; sitting 1 exists)."""
+    now = dt.datetime(2026, 11, 20, 9, 0)
+    conn.execute(text("UPDATE eb_sitting SET submit_reason = :r WHERE id = 1"), {"r": reason})
+    for kind in kinds:
+        conn.execute(text("INSERT INTO eb_sitting_event (sitting_id, at, kind, details) VALUES (1, :t, :k, '{}')"),
+                     {"t": now, "k": kind})
+    for i, action in enumerate(actions):
+        conn.execute(text("INSERT INTO eb_audit (at, actor, action, entity, entity_id, reason, details, prev_hash, hash) "
+                          "VALUES (:t, 'Lee', :a, 'sitting', '1', '', '{}', :p, :h)"),
+                     {"t": now, "a": action, "p": f"{i:064d}", "h": f"{i + 1:064d}"})
+
+
+def _sittings_at_0010(db: Database, n: int = 2) -> None:
+    with db.engine.begin() as conn:
+        _rows_at_0005(conn, **{**_every_state(), "sittings": [("submitted", None)] * n})
+
+
+def test_0011_from_0010_with_real_rows_to_head_and_back(empty_url):
+    """Every word the program writes survives 0011 unchanged (rows written by the real writers at 0010, the audit
+    chain still verifies); the words come back typed; down drops the constraints and 0011 goes up again."""
+    from sqlalchemy import select
+
+    from exam_builder.records import audit
+    from exam_builder.records.events import record_event
+    from exam_builder.records.models import AuditEntry, SittingEvent
+    from exam_builder.model.states import AuditAction, EventKind, SubmitReason
+
+    db = Database(empty_url)
+    try:
+        db.upgrade("0010")
+        _sittings_at_0010(db, n=len(SubmitReason))
+        with db.transaction() as s:  # the program's own writers, at 0010 (no constraint yet)
+            for i, reason in enumerate(SubmitReason, 1):
+                s.get(Sitting, i).submit_reason = reason
+            for kind in EventKind:
+                record_event(s, 1, kind, {"n": kind.value}, at=dt.datetime(2026, 11, 20, 9, 0))
+            for action in AuditAction:
+                audit.record(s, "Lee", action, "sitting", 1, "why")
+        with db.engine.connect() as conn:
+            before = {t: conn.execute(text(f"SELECT * FROM {t} ORDER BY id")).all()
+                      for t in ("eb_sitting", "eb_sitting_event", "eb_audit")}
+        db.upgrade("0011")
+        assert db.current_revision() == "0011"
+        if db.head_revision() == "0011":
+            assert _model_drift(db) == []
+        with db.engine.connect() as conn:
+            assert {t: conn.execute(text(f"SELECT * FROM {t} ORDER BY id")).all() for t in before} == before
+        with db.read() as s:
+            assert audit.verify(s).ok and audit.count(s) == len(AuditAction)
+            kinds = s.execute(select(SittingEvent.kind).order_by(SittingEvent.id)).scalars().all()
+            assert kinds == list(EventKind) and all(type(k) is EventKind for k in kinds)
+            actions = s.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
+            assert actions == list(AuditAction) and all(type(a) is AuditAction for a in actions)
+            reasons = s.execute(select(Sitting.submit_reason).order_by(Sitting.id)).scalars().all()
+            assert reasons == list(SubmitReason) and all(type(r) is SubmitReason for r in reasons)
+        command.downgrade(db.alembic_config(), "0010")
+        assert not {c["name"] for c in inspect(db.engine).get_check_constraints("eb_sitting_event")}
+        with db.engine.connect() as conn:
+            assert {t: conn.execute(text(f"SELECT * FROM {t} ORDER BY id")).all() for t in before} == before
+        db.upgrade()
+        assert db.current_revision() == db.head_revision() and _model_drift(db) == []
+    finally:
+        db.dispose()
+
+
+def test_0011_refuses_a_word_outside_its_list_naming_table_row_and_value(empty_url):
+    """A row holding a word no writer writes stops 0011 before anything changes, naming the table, the row id and the
+    value; once a person corrects the rows, it goes through."""
+    db = Database(empty_url)
+    try:
+        db.upgrade("0010")
+        _sittings_at_0010(db)
+        with db.engine.begin() as conn:
+            _word_rows(conn, kinds=("submit", "reload", "start", "reload"), actions=("sitting.void", "note"),
+                       reason="Candidate")
+        with pytest.raises(ExamBuilderError) as err:
+            db.upgrade()
+        msg = str(err.value)
+        assert "revision 0011" in msg and "changed nothing" in msg
+        assert "eb_sitting_event rows 2, 4: kind = 'reload'" in msg
+        assert "eb_audit row 2: action = 'note'" in msg
+        assert "eb_sitting row 1: submit_reason = 'Candidate'" in msg
+        assert "exam-builder db upgrade" in msg
+        assert db.current_revision() == "0010"
+        insp = inspect(db.engine)
+        for table in ("eb_sitting_event", "eb_audit"):
+            assert not {c["name"] for c in insp.get_check_constraints(table)}
+        assert "ck_eb_sitting_submit_reason" not in {c["name"] for c in insp.get_check_constraints("eb_sitting")}
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM eb_sitting_event")).scalar_one() == 4
+            conn.execute(text("UPDATE eb_sitting_event SET kind = 'resume' WHERE kind = 'reload'"))
+            conn.execute(text("DELETE FROM eb_audit WHERE action = 'note'"))
+            conn.execute(text("UPDATE eb_sitting SET submit_reason = 'candidate' WHERE id = 1"))
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()
+
+
+def test_the_database_refuses_an_unknown_word_at_insert(empty_url):
+    """At head an unknown event kind, audit action or submit reason is refused by the CHECK constraint, whoever
+    writes it (raw SQL); the program's writers refuse it before the database does."""
+    from sqlalchemy.exc import IntegrityError
+
+    from exam_builder.records import audit
+    from exam_builder.records.events import record_event
+
+    db = Database(empty_url)
+    try:
+        db.upgrade()
+        _sittings_at_0010(db)
+        with db.engine.begin() as conn:
+            _word_rows(conn)
+        for bad_rows, constraint in (({"kinds": ("reload",), "actions": ()}, "ck_eb_sitting_event_kind"),
+                                     ({"kinds": (), "actions": ("note",)}, "ck_eb_audit_action"),
+                                     ({"kinds": (), "actions": (), "reason": "timeout"}, "ck_eb_sitting_submit_reason")):
+            with pytest.raises(IntegrityError, match=constraint):
+                with db.engine.begin() as conn:
+                    _word_rows(conn, **bad_rows)
+        with pytest.raises(IntegrityError, match="ck_eb_sitting_event_kind"):
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO eb_sitting_event (sitting_id, at, kind, details) "
+                                  "VALUES (1, CURRENT_TIMESTAMP, 'Submit', '{}')"))
+        with pytest.raises(ValueError, match="'reload' is not a valid EventKind"):
+            with db.transaction() as s:
+                record_event(s, 1, "reload")
+        with pytest.raises(ValueError, match="'note' is not a valid AuditAction"):
+            with db.transaction() as s:
+                audit.record(s, "Lee", "note", "sitting", 1)
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM eb_sitting_event")).scalar_one() == 1
+            assert conn.execute(text("SELECT count(*) FROM eb_audit")).scalar_one() == 1
     finally:
         db.dispose()

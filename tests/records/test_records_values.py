@@ -19,6 +19,7 @@ from exam_builder.cli import cli
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry
+from exam_builder.model.states import AuditAction
 
 ROSTER = "candidate id,first name,last name,email,cohort\nc1,Ada,Ashgrove,,s26\nc2,Bea,Bell,,s26\n"
 FIX = "delete it and try again"
@@ -112,10 +113,10 @@ def test_the_audit_trail_refuses_hostile_text_from_any_caller(values_course):
     """The backstop under every door: ``audit.record`` stores no reason or name the text rule refuses."""
     with pytest.raises(ExamBuilderError, match=r"^the reason has a control character \(U\+001B\) at character 3"):
         with values_course.db.transaction() as s:
-            audit.record(s, "Lee", "note", "candidate", "c1", reason="ok\x1b[2J")
+            audit.record(s, "Lee", AuditAction.roster_import, "candidate", "c1", reason="ok\x1b[2J")
     with pytest.raises(ExamBuilderError, match=r"^the name has a line break"):
         with values_course.db.transaction() as s:
-            audit.record(s, "Lee\nroot", "note", "candidate", "c1")
+            audit.record(s, "Lee\nroot", AuditAction.roster_import, "candidate", "c1")
 
 
 # -- sheets: numbers by the one rule -----------------------------------------------------------------
@@ -149,7 +150,7 @@ def _store_raw(course, **fields) -> None:
     with course.db.transaction() as s:
         last = s.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
         prev = last.hash if last else audit.GENESIS
-        entry = AuditEntry(**{"at": dt.datetime(2025, 1, 2, 3, 4, 5), "action": "void", "entity": "sitting",
+        entry = AuditEntry(**{"at": dt.datetime(2025, 1, 2, 3, 4, 5), "action": AuditAction.sitting_void, "entity": "sitting",
                               "entity_id": "1", "reason": "", "details": {}, "prev_hash": prev, **fields})
         entry.hash = audit._digest(prev, entry)
         s.add(entry)

@@ -4,10 +4,14 @@ Points live in nbgrader's ``grade`` table; ``grading/gradebook_sync.py`` keeps n
 (which rows, which defaults) and calls these for the statements. Reads of many students or
 notebooks go 500 ids per statement; writes go many rows per statement (``dialect.executemany``).
 Importing this module imports nbgrader (seconds): import it where it is needed.
+
+The score matrix (candidates x grade cells, points by nbgrader's rule) comes from one query,
+``select_score_matrix``: results, item analysis and the program's report all read it there.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 
 from nbgrader import api as nb
 from sqlalchemy import Row, bindparam, func, insert, select, update
@@ -184,6 +188,40 @@ def select_cell_scores(conn: Connection, assignment: str, students: Collection[s
     for chunk in _chunks(sorted(set(students)), 500):
         out += conn.execute(query.where(SUBMISSION.c.student_id.in_(chunk))).all()
     return out
+
+
+def cell_points(auto: float | None, manual: float | None, extra: float | None) -> float | None:
+    """A cell's points by nbgrader's rule: the manual score over the automatic one, plus extra credit;
+    None when neither is given (pending, never 0)."""
+    base = manual if manual is not None else auto
+    return None if base is None else base + (extra or 0.0)
+
+
+@dataclass(frozen=True)
+class ScoreMatrix:
+    """The points of an assignment's grade cells: (candidate, grade cell name) -> points, None when not given.
+
+    ``rows`` keeps the gradebook rows it was made from (``select_cell_scores``'s), so a caller that
+    also checks the seals (``grading.seal.check(rows=...)``) reads the gradebook once."""
+
+    assignment: str
+    points: dict[tuple[str, str], float | None]
+    rows: list[Row]
+
+    def get(self, candidate: str, cell: str) -> float | None:
+        """The points of one candidate's cell (None: not given, or no such cell)."""
+        return self.points.get((candidate, cell))
+
+    def matrix(self, candidates: Sequence[str], cells: Sequence[str]) -> list[list[float | None]]:
+        """Candidates x cells, in the order given (None where a cell has no score)."""
+        return [[self.points.get((c, cell)) for cell in cells] for c in candidates]
+
+
+def select_score_matrix(conn: Connection, assignment: str, students: Collection[str] | None = None) -> ScoreMatrix:
+    """The gradebook's score matrix of ``assignment`` (of these students only, when given), by nbgrader's rule."""
+    rows = select_cell_scores(conn, assignment, students)
+    return ScoreMatrix(assignment, {(st, name): cell_points(auto, manual, extra)
+                                    for st, name, auto, manual, extra in rows}, rows)
 
 
 def select_submitted_students(conn: Connection, assignment: str, students: list[str]) -> set[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Candidate, Form, Sitting, SittingEvent
-from ...model.states import SITTING_OPEN, SittingStatus
+from ...model.states import SITTING_OPEN, EventKind, SittingStatus, SubmitReason
 from .dialect import for_update, get_for_update
 
 
@@ -157,7 +157,7 @@ def select_all_sittings(s: Session) -> list[Sitting]:
     return list(s.execute(select(Sitting)).scalars())
 
 
-def select_submit_reasons(s: Session) -> dict[int, str | None]:
+def select_submit_reasons(s: Session) -> dict[int, SubmitReason | None]:
     """Why each sitting was submitted (the demo's summary)."""
     return dict(s.execute(select(Sitting.id, Sitting.submit_reason)).all())
 
@@ -187,7 +187,7 @@ def select_room_absent(s: Session, exam_id: str, room: str, on: dt.date) -> list
         Sitting.status == SittingStatus.absent).order_by(Sitting.id))).scalars())
 
 
-def select_last_event_details(s: Session, sitting_id: int, kind: str) -> dict | None:
+def select_last_event_details(s: Session, sitting_id: int, kind: EventKind) -> dict | None:
     """The details of a sitting's latest event of ``kind``, or None."""
     row = s.execute(select(SittingEvent.details).where(SittingEvent.sitting_id == sitting_id, SittingEvent.kind == kind)
                     .order_by(SittingEvent.id.desc()).limit(1)).first()
@@ -253,7 +253,7 @@ def select_open_room_windows(s: Session, exam_id: str, on: dt.date) -> list[Row]
 
 
 # -- events ------------------------------------------------------------------------------------
-def select_recent_event(s: Session, sitting_id: int, kind: str, since: dt.datetime) -> int | None:
+def select_recent_event(s: Session, sitting_id: int, kind: EventKind, since: dt.datetime) -> int | None:
     """The id of an event of ``kind`` after ``since`` (a flood of limits stays one line)."""
     row = s.execute(select(SittingEvent.id).where(
         SittingEvent.sitting_id == sitting_id, SittingEvent.kind == kind,
@@ -261,7 +261,7 @@ def select_recent_event(s: Session, sitting_id: int, kind: str, since: dt.dateti
     return None if row is None else row[0]
 
 
-def select_alerts(s: Session, exam_id: str, kinds: Collection[str], limit: int) -> list[Row]:
+def select_alerts(s: Session, exam_id: str, kinds: Collection[EventKind], limit: int) -> list[Row]:
     """(event, candidate id, candidate) of an exam's newest alert events, newest first."""
     return list(s.execute(select(SittingEvent, Sitting.candidate_id, Candidate)
                           .join(Sitting, Sitting.id == SittingEvent.sitting_id)
