@@ -15,6 +15,22 @@ from coursekit import NO_PG, new_course_dir, pg_database, pg_server  # noqa: E40
 from exam_builder.course import Course  # noqa: E402
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under ``--dist loadgroup`` (``make test``), the tests of a module that shares anything per
+    module (a server, a browser, a built course) run on one worker, so that setup runs once, not
+    once per worker; every other test goes alone to whichever worker is free. A module is grouped
+    by what its tests use, so a new module-scoped fixture groups its module with no mark to add."""
+    def module(item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    shared = {module(item) for item in items if any(
+        defs[-1].scope == "module" for defs in getattr(item, "_fixtureinfo").name2fixturedefs.values())}
+    for item in items:
+        if module(item) in shared:
+            item.add_marker(pytest.mark.xdist_group(module(item)))
+
+
 @pytest.fixture
 def course_dir(tmp_path: Path) -> Path:
     """A course folder with the sample bank, its own SQLite database, nothing else."""
