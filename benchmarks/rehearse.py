@@ -20,7 +20,8 @@ could not finish, never on a time.
 
     python benchmarks/rehearse.py [--candidates 60] [--browsers 0] [--pace 10] [--postgres URL] [--json FILE] [--smoke]
 
-``--smoke``: 2 candidates within 2 s, one of them in chromium, at pace x200, one try alone
+``--smoke``: 2 candidates within 2 s, one of them in chromium, at pace x200, one try alone, saves not
+paced to the course's cap
 (tests/test_benchmarks.py: the server, the page protocol and a browser work; figures not to quote).
 """
 from __future__ import annotations
@@ -71,14 +72,16 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--smoke", action="store_true", help="a small run that proves the benchmark works (no figures to quote)")
     args = ap.parse_args()
-    alone = 3
+    alone, settings = 3, ""
     if args.smoke:
         args.candidates, args.window, args.browsers, args.pace, alone = 2, 2.0, 1, 200.0, 1
+        settings = "c.DeliverySettings.max_saves_per_minute = 1200\n"  # no pacing to the cap: it runs, fast
         print("smoke run (small, figures not to quote)")
     console = Console(width=None if sys.stdout.isatty() else 150)
     opts = RehearsalOptions(exam="cps", candidates=args.candidates, window=args.window,
                             first_wave=(0.5, min(10.0, args.window)), browsers=args.browsers, pace=args.pace,
-                            seed=args.seed, alone=alone, postgres=args.postgres, json_path=args.json)
+                            seed=args.seed, alone=alone, postgres=args.postgres, json_path=args.json,
+                            settings=settings)
     f = rehearse(Course(ROOT), opts, console)
     print(f"database: {f.database}; {f.candidates} candidates ({f.browsers} in chromium), "
           f"{f.answers_sent} answers, {f.duration_seconds:.0f} s")

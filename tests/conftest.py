@@ -15,6 +15,27 @@ from coursekit import NO_PG, new_course_dir, pg_database, pg_server  # noqa: E40
 from exam_builder.course import Course  # noqa: E402
 
 
+#: The longest modules, longest first (measured with ``--durations``): ``make test`` hands out whole modules
+#: (``--dist loadfile``, so a module's servers, browsers and built courses start once, on one worker) in
+#: collection order, and a long module handed out last would leave one worker running it alone.
+SLOW_FIRST = (
+    "tests/delivery/test_server.py", "tests/grading/test_grading_browser.py", "tests/delivery/test_practice_browser.py",
+    "tests/test_demo.py", "tests/test_benchmarks.py", "tests/delivery/test_candidate_day.py",
+    "tests/delivery/test_noshow_browser.py", "tests/delivery/test_browser.py", "tests/delivery/test_rehearse.py",
+    "tests/delivery/test_multiserver.py", "tests/delivery/test_pause_browser.py", "tests/hub/test_hub.py",
+    "tests/delivery/test_candidate_screens.py", "tests/grading/test_grading_bad_submissions.py",
+    "tests/assembly/test_course_lock.py", "tests/delivery/test_proctor_browser.py",
+    "tests/delivery/test_multiple_select_browser.py", "tests/grading/test_formgrader_browser.py",
+    "tests/grading/test_grading_hostile_folders.py", "tests/delivery/test_pageclient.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The modules of ``SLOW_FIRST`` first, in its order; the others after them, as collected."""
+    rank = {path: n for n, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(SLOW_FIRST)))
+
+
 @pytest.fixture
 def course_dir(tmp_path: Path) -> Path:
     """A course folder with the sample bank, its own SQLite database, nothing else."""

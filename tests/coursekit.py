@@ -3,8 +3,10 @@ a course built once per run (nbgrader's Gradebook and generate_assignment take s
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from exam_builder.course import Course
@@ -47,6 +49,28 @@ def cloned(template: Path, target: Path) -> Iterator[Course]:
         yield course
     finally:
         course.db.dispose()
+
+
+def shared_template(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """``build(root)`` once per test run, for every xdist worker: the first worker to ask builds the course
+    (nbgrader takes seconds) under a lock, the others wait for it and read it. Tests copy it, never change it.
+
+    The folder is the run's own (the workers' base folder's parent is the run's), so two runs never share one."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        root = tmp_path_factory.mktemp(name) / "course"
+        build(root)
+        return root
+    base = tmp_path_factory.getbasetemp().parent / "shared"
+    base.mkdir(exist_ok=True)
+    root, done = base / name / "course", base / f"{name}.done"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when a worker dies
+        if not done.exists():
+            shutil.rmtree(root.parent, ignore_errors=True)  # what a worker that failed to build left
+            root.parent.mkdir()
+            build(root)
+            done.touch()
+    return root
 
 
 #: SQLite's files: compared row by row (``rows_of``), as reading may checkpoint the WAL into the file.

@@ -118,6 +118,7 @@ class RehearsalOptions:
     postgres: str | None = None
     keep: bool = False
     json_path: Path | None = None
+    settings: str = ""  # nbgrader_config lines appended to the scratch copy's (a smoke run lifts the save cap)
 
 
 @dataclass
@@ -234,7 +235,7 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
     config += ("\n\n# exam-builder rehearse: a scratch copy of the course; never the course's own database\n"
                f"c.CourseDirectory.root = {str(root)!r}\nc.CourseDirectory.db_url = {db_url!r}\n"
                "# its database holds no reviews, and its forms reach no candidate: the headers' 'status: live' decide\n"
-               "c.BankSettings.require_recorded_review = False\n")
+               "c.BankSettings.require_recorded_review = False\n") + options.settings
     replace_file(root / "nbgrader_config.py", config, root)
     course = Course(root, db_url=db_url)
     if course.db_url == origin.db_url:  # belt and braces: the scratch copy must have its own database

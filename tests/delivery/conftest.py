@@ -8,20 +8,23 @@ import pytest
 from exam_builder.course import Course
 
 import delivery_formkit as formkit
-from coursekit import cloned, new_course_dir
+from coursekit import cloned, new_course_dir, shared_template
 
 
 
 @pytest.fixture(scope="session")
 def form_template(tmp_path_factory) -> Path:
     """Built once per run (nbgrader's generate_assignment takes a few seconds); copied per test."""
-    root = new_course_dir(tmp_path_factory.mktemp("delivery-template") / "course")
-    c = Course(root)
-    c.db.upgrade()
-    formkit.build_form(c)
-    formkit.add_candidates(c)
-    c.db.dispose()
-    return root
+
+    def build(root: Path) -> None:
+        new_course_dir(root)
+        c = Course(root)
+        c.db.upgrade()
+        formkit.build_form(c)
+        formkit.add_candidates(c)
+        c.db.dispose()
+
+    return shared_template(tmp_path_factory, "delivery-template", build)
 
 
 @pytest.fixture

@@ -13,19 +13,20 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import gradingkit as kit  # noqa: E402
-from coursekit import cloned  # noqa: E402
+from coursekit import cloned, shared_template  # noqa: E402
 
 from exam_builder.course import Course  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def graded_template(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("grading-template") / "course"
-    course = kit.empty_course(root)
-    manifests = kit.build_forms(course)
-    kit.populate(course, manifests)
-    course.db.dispose()
-    return root
+    def build(root: Path) -> None:
+        course = kit.empty_course(root)
+        manifests = kit.build_forms(course)
+        kit.populate(course, manifests)
+        course.db.dispose()
+
+    return shared_template(tmp_path_factory, "grading-template", build)
 
 
 @pytest.fixture
