@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
 from . import audit
-from .states import AuditAction
 from .csvfile import EMAIL, Change, Column, CsvFile, DryRun, read_csv
 from .models import Candidate
 from .queries import candidates as candidates_q
+from .states import AuditAction
 from .text import shown
 
 NBGRADER_EMAIL_MAX = 128  # nbgrader's student.email column
