@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from . import audit
-from ..model.states import AuditAction
 from .models import Lockout, WrongCode
 from .queries import access as q
+from ..model.states import AuditAction
 
 
 

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
 from . import audit
-from ..model.states import AuditAction
 from .csvfile import EMAIL, Change, Column, CsvFile, DryRun, read_csv
 from .models import Candidate
 from .queries import candidates as candidates_q
+from ..model.states import AuditAction
 from .text import shown
 
 if TYPE_CHECKING:
