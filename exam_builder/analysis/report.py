@@ -139,13 +139,13 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
             numbers = [e.number for e in m.items]
             scores = pd.DataFrame(got.matrix([sit.candidate_id for sit in sits], [grade_ids(n)["grade"] for n in numbers]),
                                   index=[sit.id for sit in sits], columns=numbers, dtype=float)
-            choices = pd.DataFrame([[answers.get((sit.id, e.item_id)) if not kind_for(e.kind).rated else None
+            choices = pd.DataFrame([[answers.get((sit.id, e.item_id)) if kind_for(e.kind).offers_options else None
                                      for e in m.items] for sit in sits],
                                    index=[sit.id for sit in sits], columns=numbers, dtype=object)
             forms_out.append(FormData(
                 form.assignment, form.label, m.cut_score, m.total_points, scores,
                 pd.Series({e.number: e.points for e in m.items}, dtype=float), choices,
-                pd.Series({e.number: e.key for e in m.items if not kind_for(e.kind).rated}, dtype=object),
+                pd.Series({e.number: e.key for e in m.items if kind_for(e.kind).offers_options}, dtype=object),
                 {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items}))
         ratings = _ratings(s, ids, {f.id: m for f, m in forms}, {sit.id: sit.form_id for sit, _ in kept})
         acc = pd.Series([str(a.kind) for a in accommodations_q.select_approved_of(

@@ -150,6 +150,11 @@ class ItemKind:
         """Rated by graders with a rubric (else scored from the key, by ``score``)."""
         return self.scoring_mode is ScoringMode.rated
 
+    @property
+    def offers_options(self) -> bool:
+        """The candidate picks among labelled options (option shares and distractor analysis apply)."""
+        return self.min_options > 0
+
     def choice_texts(self, item: Item) -> tuple[str, ...]:
         """The words of the item's choices, in authored order (none for a kind without choices)."""
         return tuple(c.text for c in item.choices)

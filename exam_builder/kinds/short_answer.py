@@ -79,7 +79,11 @@ def _sa_right(answer, rule):
     return abs(value - rule["number"]) <= rule["tolerance"] + 1e-9 * max(1.0, abs(rule["number"]))
 
 
-RULES_SOURCE = inspect.getsource(_sa_norm) + "\n\n" + inspect.getsource(_sa_right)
+def rules_source() -> str:
+    """The two matching functions' own source, for the hidden test (read when a form is rendered)."""
+    return inspect.getsource(_sa_norm) + "\n\n" + inspect.getsource(_sa_right)
+
+
 normalise = _sa_norm
 matches = _sa_right
 
@@ -230,10 +234,10 @@ class ShortAnswer(ItemKind):
 
     def answer_cells(self, entry: ManifestItem, variable: str, answer_id: str, grade_id: str) -> list[CellSpec]:
         """The answer cell (solution: the first accepted answer, or the number) and the hidden test,
-        which carries the matching rules themselves (``RULES_SOURCE``) and asserts a match."""
+        which carries the matching rules themselves (``rules_source``) and asserts a match."""
         rule = json.loads(entry.key or "{}")
         solution = rule["accept"][0] if "accept" in rule else _num(rule.get("number", 0))
-        test = f"{RULES_SOURCE}\n\nassert _sa_right({variable}, {rule!r})"
+        test = f"{rules_source()}\n\nassert _sa_right({variable}, {rule!r})"
         return [
             CellSpec("code", f"### BEGIN SOLUTION\n{self.answer_source(variable, solution)}\n### END SOLUTION",
                      answer_id, "answer", solution=True),

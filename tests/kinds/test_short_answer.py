@@ -147,3 +147,24 @@ def test_collect_writes_a_typed_answer_as_a_literal_that_grading_reads_back():
     # a journal value the kind would not have stored (two lines) is not written: the sitting needs review
     nb, problems = submission_notebook(released, view, {"sa-1": "two\nlines"}, "x.ipynb")
     assert problems and "not a valid answer" in problems[0].message
+
+
+def test_item_statistics_of_short_answer_are_dichotomous():
+    """0 or full points: KR-20 applies, facility is the share right; no options, so no option shares."""
+    import pandas as pd
+
+    from exam_builder.analysis.items import form_stats
+    from exam_builder.analysis.psychometrics import item_stats
+    from test_kinds import CELLS
+
+    sa = entry_for(parsed(WORDS), (), number=1)
+    mc = entry_for(parsed(CELLS["MC"]), (0, 1, 2), number=2)
+    stats = form_stats("x-A", [sa, mc], [[1.0, 1.0], [0.0, 0.0], [1.0, 0.0], [1.0, 1.0]])
+    assert stats.reliability_name == "KR-20" and stats.items[0].facility == 0.75
+    assert SA.dichotomous() and SA.picks("peer support") == () and not SA.offers_options
+    scores = pd.DataFrame({1: [1.0, 0.0, 1.0, 1.0], 2: [1.0, 0.0, 0.0, 1.0]})
+    choices = pd.DataFrame({1: [None] * 4, 2: ["B", "A", "C", "B"]}, dtype=object)  # as the report passes them
+    out = item_stats(scores, pd.Series({1: 1.0, 2: 1.0}), choices, pd.Series({2: "B"}, dtype=object))
+    row = out.set_index("item").loc[1]
+    assert row["facility"] == 0.75 and pd.isna(row["key"])
+    assert "share_B" in out.columns and out.set_index("item").loc[2]["share_B"] == 0.5
