@@ -5,6 +5,10 @@ first; issued forms are checked before any file is touched; the changed forms' f
 backed up, written and released by nbgrader, the whole ``release/`` is scanned for keys, and
 only then are the forms stored in one audited transaction. Any failure restores the folders
 (and nbgrader's gradebook entries) as they were.
+
+The build balances forms on the facilities it is given (``p_values``): reading them from past
+sittings is analysis, a layer above (the CLI does it). ``lint_stored`` is ``exam-builder lint``:
+the stored forms against today's bank, and the release scan (the pure checks are ``lint``).
 """
 from __future__ import annotations
 

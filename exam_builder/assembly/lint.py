@@ -4,7 +4,8 @@ Manifest checks: every objective item keyed (exactly one key in the bank, a key 
 form), equal total points and equal points per competency across forms, unique grade ids,
 every open response with its rubric (same hash, same points). Release scan: every file under
 ``release/`` (notebook source, metadata, outputs, attachments decoded, any other file) is
-searched for key material; any finding stops the release.
+searched for key material; any finding stops the release. Pure: the workflow that loads
+the stored forms and runs these (``exam-builder lint``) is ``build.lint_stored``.
 """
 from __future__ import annotations
 
