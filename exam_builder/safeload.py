@@ -489,7 +489,6 @@ def read_notebook(
     """
     where = where or str(path)
     raw = read_notebook_json(path, where=where, max_bytes=max_bytes, max_depth=max_depth)
-    import nbformat
 
     try:
         return _nbformat_notebook(raw, validate)

@@ -57,7 +57,7 @@ def _corr(xs: list[float], ys: list[float]) -> float | None:
     if len(xs) < 3:
         return None
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
     sx = math.sqrt(sum((x - mx) ** 2 for x in xs))
     sy = math.sqrt(sum((y - my) ** 2 for y in ys))
     return None if sx == 0 or sy == 0 else sxy / (sx * sy)
@@ -78,7 +78,7 @@ def form_stats(assignment: str, items, matrix: list[list[float]]) -> FormStats:
             stats.reliability = k / (k - 1) * (1 - sum(_var([row[j] for row in matrix]) for j in range(k)) / var_total)
     for j, it in enumerate(items):
         col = [row[j] for row in matrix]
-        rest = [t - c for t, c in zip(totals, col)]
+        rest = [t - c for t, c in zip(totals, col, strict=True)]
         stats.items.append(ItemStat(it.number, it.item_id, it.kind.value, it.competency, it.points, n,
                                     (sum(col) / n / it.points) if n and it.points else None, _corr(col, rest)))
     return stats

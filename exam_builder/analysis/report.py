@@ -460,7 +460,7 @@ def _figure_hist(decided: pd.DataFrame) -> tuple[str, str]:
     plt = _plt()
     forms = sorted(decided.form.unique())
     fig, axes = plt.subplots(1, len(forms), figsize=(4 * len(forms), 3), squeeze=False, sharey=True)
-    for ax, form in zip(axes[0], forms):
+    for ax, form in zip(axes[0], forms, strict=False):
         part = decided[decided.form == form]
         ax.hist(part.total.astype(float), bins=12, color="#0b4f8a", edgecolor="white")
         cut = float(part.cut.iloc[0])
@@ -482,7 +482,7 @@ def _figure_attempts(share: pd.DataFrame) -> tuple[str, str]:
     fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(attempts) + 2), 3))
     ax.boxplot([share[share.attempt == a].share.astype(float) for a in attempts],
                tick_labels=[str(a) for a in attempts])
-    cuts = sorted({round(c / m, 3) for c, m in zip(share.cut, share.max_total)})
+    cuts = sorted({round(c / m, 3) for c, m in zip(share.cut, share.max_total, strict=True)})
     for c in cuts:
         ax.axhline(c, color="#a11d1d", linestyle="--", linewidth=1.5)
     ax.set_ylim(0, 1)
@@ -535,14 +535,14 @@ def _figure_items(table: pd.DataFrame) -> tuple[str, str]:
 
 def _figure_bar(by: pd.DataFrame, title: str) -> tuple[str, str]:
     plt = _plt()
-    labels = [f"{c or '(no cohort)'} / {f}" for c, f in zip(by.cohort, by.form)]
+    labels = [f"{c or '(no cohort)'} / {f}" for c, f in zip(by.cohort, by.form, strict=True)]
     fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(labels) + 2), 3))
     ax.bar(labels, by["pass rate"], color="#1d6b31")
     ax.set_ylim(0, 1)
     ax.set_ylabel("pass rate")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
-    alt = title + ": " + "; ".join(f"{lab}: {p:.0%} of {n}" for lab, p, n in zip(labels, by["pass rate"], by.candidates))
+    alt = title + ": " + "; ".join(f"{lab}: {p:.0%} of {n}" for lab, p, n in zip(labels, by["pass rate"], by.candidates, strict=True))
     return alt, _png(fig)
 
 
@@ -562,7 +562,7 @@ def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinf
     tables = [[(name, df.to_html(index=False, na_rep="", border=0, classes="t", float_format=lambda x: f"{x:.3g}"))
                for name, df in s.tables] for s in secs]
     return env.get_template("program_report.html.j2").render(
-        data=d, sections=list(zip(secs, tables)), program=program,
+        data=d, sections=list(zip(secs, tables, strict=False)), program=program,
         made=clock.now_shown(zone))  # the room's zone, named, as every time shown
 
 

@@ -181,7 +181,7 @@ class _Filler:
                 return False
             if u.scenario and bp.scenario_sets is not None and sets >= bp.scenario_sets:
                 return False
-            return all(o + s <= self.max_overlap for o, s in zip(overlap, shared(u)))
+            return all(o + s <= self.max_overlap for o, s in zip(overlap, shared(u), strict=False))
 
         taken: set[int] = set()
 
@@ -378,7 +378,7 @@ def assemble(
     total = bp.form_points
     manifests: list[Manifest] = []
     balance: list[FormBalance] = []
-    for label, units_f in zip(labels, planned):
+    for label, units_f in zip(labels, planned, strict=False):
         ordered = _order_units(units_f, bp, rng)
         m_items: list[ManifestItem] = []
         scenarios: dict[str, str] = {}

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import ExamBuilderError
-from .common import console, pass_course, pass_course_db
+from .common import by_option, console, pass_course, pass_course_db, reason_option
 
 
 @click.command()
@@ -24,8 +24,8 @@ from .common import console, pass_course, pass_course_db
               help="CSV (item_id,p_value) of item statistics; replaces author estimates "
                    "(default: facility from this exam's past sittings, where an item has 30+ scored responses).")
 @click.option("--author-estimates", is_flag=True, help="Balance on the authors' estimates only, ignoring past sittings.")
-@click.option("--by", "actor", default=None, help="Who builds (default: $EXAM_BUILDER_USER or the login name).")
-@click.option("--reason", default="", help="Why the forms are (re)built; kept in the audit trail.")
+@by_option("Who builds (default: $EXAM_BUILDER_USER or the login name).")
+@reason_option("Why the forms are (re)built; kept in the audit trail.", required=False, default="")
 @pass_course
 def build(course, exam: str, n_forms: int | None, seed: int | None, first_label: str, item_stats: Path | None,
           author_estimates: bool, actor: str | None, reason: str) -> None:

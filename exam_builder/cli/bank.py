@@ -20,7 +20,7 @@ from ..bank.review import list_reviews, review
 from ..errors import ExamBuilderError, rel
 from ..records.states import ReviewDecision
 from ..text import visible
-from .common import console, err_console, pass_course, pass_course_db
+from .common import by_option, console, err_console, pass_course, pass_course_db
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
@@ -75,7 +75,7 @@ def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> N
     if reviews is None:
         err_console.print("[yellow]no current database: review states are not known (run 'exam-builder db upgrade')[/]",
                           highlight=False)
-    pairs = list(zip(items.items.values(), rows))
+    pairs = list(zip(items.items.values(), rows, strict=False))
     if waiting:
         pairs = [(item, r) for item, r in pairs if r["waiting_for_review"]]
     if as_json:
@@ -115,8 +115,7 @@ def sync_cmd(course, paths: tuple[Path, ...], normalize: bool) -> None:
 @click.option("--decision", required=True, type=click.Choice(ReviewDecision.values()),
               help="approve: may be used on certification forms as it is now; revise: the author must change it; "
                    "retire: taken out of use for good.")
-@click.option("--by", "by", default=None, help="The reviewer (never the item's author); default $EXAM_BUILDER_USER "
-                                               "or the login name.")
+@by_option("The reviewer (never the item's author); default $EXAM_BUILDER_USER or the login name.", dest="by")
 @click.option("--comment", default="", help="Why; required for revise (what to change) and retire.")
 @PATHS
 @pass_course_db

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import rel
-from .common import console, pass_course, pass_course_db, say, tls_options
+from .common import by_option, console, pass_course, pass_course_db, say, tls_options
 
 
 @click.group("practice")
@@ -28,7 +28,7 @@ def practice_group() -> None:
 @click.option("--minutes", type=click.IntRange(1, 600), default=None, help="A suggested time; candidates may still choose no clock.")
 @click.option("--title", default="", help="The title candidates see (default: from the competencies and modules).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which items --items picks.")
-@click.option("--by", "actor", default=None, help="Who builds it (recorded in the audit trail).")
+@by_option("Who builds it (recorded in the audit trail).")
 @pass_course_db
 def build(course, name, exam, competencies, modules, count, minutes, title, seed, actor) -> None:
     """Build practice set NAME from live, approved items marked 'pool: practice'.

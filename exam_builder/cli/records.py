@@ -18,7 +18,7 @@ from .. import clock
 from ..records import audit
 from ..records.states import AccommodationStatus
 from ..text import visible
-from .common import console, err_console, pass_course, pass_course_db
+from .common import by_option, console, err_console, pass_course, pass_course_db, reason_option
 
 
 class _Date(click.DateTime):
@@ -36,7 +36,6 @@ class _Date(click.DateTime):
 DATE = _Date(formats=["%Y-%m-%d"])
 #: Row ids fit a 32-bit INTEGER (PostgreSQL); a longer number is a typo, refused by click with exit 2.
 ROW_ID = click.IntRange(1, 2**31 - 1)
-BY_HELP = "Who is acting (default: $EXAM_BUILDER_USER or the login name)."
 
 
 def _table(*columns: str, **kw) -> Table:
@@ -99,7 +98,7 @@ def _changes(changes, dry_run: bool) -> None:
 
 @roster.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
 def roster_import(course, file: Path, by: str | None, dry_run: bool) -> None:
@@ -156,8 +155,8 @@ def accommodation() -> None:
                                              "condition or medical information.")
 @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter (YYYY-MM-DD).")
 @click.option("--requested-on", type=DATE, default=None, help="Date of the request (default: today).")
-@click.option("--by", "by", default=None, help=BY_HELP)
-@click.option("--reason", default="", help="Why, for the audit trail.")
+@by_option(dest="by")
+@reason_option("Why, for the audit trail.", required=False, default="")
 @pass_course_db
 def acc_request(course, candidate, kind, multiplier, break_count, break_minutes, details, letter_on_file,
                 requested_on, by, reason) -> None:
@@ -176,9 +175,9 @@ def acc_request(course, candidate, kind, multiplier, break_count, break_minutes,
 
 @accommodation.command("approve")
 @click.argument("accommodation_id", type=ROW_ID)
-@click.option("--by", "by", required=True, help="The staff member approving.")
+@by_option("The staff member approving.", dest="by", required=True)
 @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter, if not yet given.")
-@click.option("--reason", default="", help="Why, for the audit trail.")
+@reason_option("Why, for the audit trail.", required=False, default="")
 @pass_course_db
 def acc_approve(course, accommodation_id, by, letter_on_file, reason) -> None:
     """Approve a requested accommodation (a provider's letter must be on file)."""
@@ -194,8 +193,8 @@ def acc_approve(course, accommodation_id, by, letter_on_file, reason) -> None:
 
 @accommodation.command("revoke")
 @click.argument("accommodation_id", type=ROW_ID)
-@click.option("--by", "by", required=True, help="The staff member revoking.")
-@click.option("--reason", required=True, help="Why it is revoked (required).")
+@by_option("The staff member revoking.", dest="by", required=True)
+@reason_option("Why it is revoked (required).")
 @pass_course_db
 def acc_revoke(course, accommodation_id, by, reason) -> None:
     """Revoke an accommodation (requested or approved)."""
@@ -232,7 +231,7 @@ def acc_list(course, candidate, status) -> None:
 
 @accommodation.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
 def acc_import(course, file: Path, by, dry_run: bool) -> None:
@@ -257,7 +256,7 @@ def attendance() -> None:
 
 @attendance.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
 def att_import(course, file: Path, by, dry_run: bool) -> None:
@@ -278,7 +277,7 @@ def homework() -> None:
 
 @homework.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
 def hw_import(course, file: Path, by, dry_run: bool) -> None:
@@ -293,7 +292,7 @@ def hw_import(course, file: Path, by, dry_run: bool) -> None:
 
 
 @homework.command("sync")
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @pass_course_db
 def hw_sync(course, by) -> None:
     """Read homework scores of every nbgrader assignment that is not an exam form."""
@@ -412,7 +411,7 @@ def _find_confirmation(course, number: str) -> None:
 @click.argument("exam")
 @click.option("--offered", type=DATE, default=None, help="Date tutoring was offered (default: today).")
 @click.option("--attended", type=DATE, default=None, help="Date the candidate attended tutoring.")
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @pass_course_db
 def tutoring(course, candidate: str, exam: str, offered, attended, by) -> None:
     """Record tutoring offered or attended after the candidate's latest failed attempt."""

@@ -179,7 +179,7 @@ class Model:
 
 
 def _apply_buffers(state: dict, paths: Iterable, buffers: list[bytes]) -> None:
-    for path, buf in zip(paths or [], buffers or []):
+    for path, buf in zip(paths or [], buffers or [], strict=False):
         obj = state
         for key in path[:-1]:
             obj = obj[key]
@@ -434,7 +434,7 @@ class PageClient:
 
     def _load_states(self, data: dict, buffers: list[bytes], t: float) -> None:
         by_model: dict[str, list] = {}
-        for path, buf in zip(data.get("buffer_paths") or [], buffers):
+        for path, buf in zip(data.get("buffer_paths") or [], buffers, strict=False):
             by_model.setdefault(path[0], []).append((path[1:], buf))
         for mid, entry in (data.get("states") or {}).items():
             state = dict(entry.get("state") or {})

@@ -935,8 +935,7 @@ def launch(course_root: str | None = None, exam: str | None = None):
     from ..course import Course
 
     course = Course(course_root)
-    if identity.current() is None:  # the standalone token mode: names are typed
-        identity.self_declared()
+    identity.standalone()  # the standalone token mode: names are typed
     dash = ProctorDashboard(course, course.exam_name(exam or os.environ.get("EXAM_BUILDER_EXAM")))
     display(dash.root)
     return dash

@@ -341,7 +341,7 @@ class ServerProcess:
             except OSError:
                 self.alive()
                 if time.monotonic() > deadline:
-                    raise ExamBuilderError(f"the exam server did not answer within {timeout:.0f} s (see {self.log})")
+                    raise ExamBuilderError(f"the exam server did not answer within {timeout:.0f} s (see {self.log})") from None
                 await asyncio.sleep(0.3)
         has_status = code == 200
         if not has_status:
@@ -431,7 +431,7 @@ async def _page_sign_in(page: PageClient, code: str, person: Person) -> None:
     for attempt in range(3):
         t = time.perf_counter()
         await submit_code(page, code)
-        await page.wait_for(lambda: page.button("Yes, this is me") is not None or bool(_alert_after(page, t)), WAIT,
+        await page.wait_for(lambda: page.button("Yes, this is me") is not None or bool(_alert_after(page, t)), WAIT,  # noqa: B023 (awaited here)
                             "the identity screen")
         if page.button("Yes, this is me") is not None:
             await page.click("Yes, this is me")
@@ -491,7 +491,7 @@ async def _page_candidate(run: CandidateRun, url: str, questions: int, save_dela
             else:
                 await go_to(page, target)
             await page.wait_for(lambda: (current_question(page) is not None
-                                         and question_number(current_question(page)) == target), WAIT,
+                                         and question_number(current_question(page)) == target), WAIT,  # noqa: B023 (awaited here)
                                 f"question {target}")
         await page.click("Review and submit")
         await page.wait_for(lambda: page.button("Submit my exam now") is not None, WAIT, "the review")
@@ -772,7 +772,7 @@ async def _crowd(scratch: Scratch, server: ServerProcess, options: RehearsalOpti
     rng.shuffle(order)
     browser_ids = {o.candidate_id for o in order[:max(0, min(options.browsers, len(order)))]}
     runs = [CandidateRun(o.candidate_id, o.code, o.sitting_id, o.candidate_id in browser_ids, t)
-            for o, t in zip(order, times)]
+            for o, t in zip(order, times, strict=False)]
     q = scratch.questions
 
     with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -863,7 +863,7 @@ def _fill(figures: Figures, runs: list[CandidateRun], scratch: Scratch) -> None:
     figures.durable = spread([t for r in pages for _k, t in r.durable])
     figures.durable_choice = spread([t for r in pages for k, t in r.durable if k == "choice"])
     figures.durable_text = spread([t for r in pages for k, t in r.durable if k == "text"])
-    timed = [(at, t) for r in pages for (_k, t), at in zip(r.durable, r.durable_at)]
+    timed = [(at, t) for r in pages for (_k, t), at in zip(r.durable, r.durable_at, strict=False)]
     windows = [r.reloading for r in pages if r.reloading]
     if windows:
         lo, hi = min(w[0] for w in windows), max(w[1] for w in windows)

@@ -60,40 +60,34 @@ class GraderSession:
     def __init__(self, course, exam: str):
         self.course = course
         self.exam = exam
-        self.rater: str | None = None
+        self.signin = identity.StaffSignIn("scores", "every score records who gave it")
         self.queue: RatingQueue | None = None
         self.current: Claim | None = None
         self.levels: dict[str, float] = {}
         self.skipped: set[str] = set()  # anonymous ids given back in this session
         self.last: Decision | None = None
         self._views: dict[str, tuple[str, ScenarioView | None]] = {}
-        if identity.hub_name() is not None:
-            self.rater = identity.hub_name()
 
     # -- sign in and pick -------------------------------------------------------------
     @property
+    def rater(self) -> str | None:
+        """Who rates: the hub user, else the name typed (None before a sign-in)."""
+        return self.signin.name
+
+    @rater.setter
+    def rater(self, typed: str | None) -> None:  # what a page may send: never replaces the hub user
+        self.signin.typed = typed
+
+    @property
     def hub_signed(self) -> bool:
         """Signed in through JupyterHub: the name is the server's, never typed."""
-        return identity.hub_name() is not None
+        return self.signin.hub_signed
 
     def sign_in(self, name: str) -> None:
-        if self.hub_signed:
-            raise ExamBuilderError(f"you are signed in through JupyterHub as {self.rater}; "
-                                   "scores are recorded under that name only")
-        name = (name or "").strip()
-        if len(name) < 2:
-            raise ExamBuilderError("type your name to sign in: every score records who gave it")
-        if identity.current() is not None:  # the standalone app: the audit trail says it was typed
-            identity.self_declared(name)
-        self.rater = name
+        self.signin.sign_in(name)
 
     def _need_rater(self) -> str:
-        ident = identity.current()
-        if ident is not None and ident.fixed:  # whatever a page's message may have changed
-            return ident.name
-        if not self.rater:
-            raise ExamBuilderError("sign in first")
-        return self.rater
+        return self.signin.require()
 
     def items(self) -> list[ItemChoice]:
         out = []
@@ -172,7 +166,7 @@ class GraderSession:
         if self.current is None:
             return False
         digits = [ch for ch in typed if ch.isdigit()]
-        for criterion, ch in zip(self.rubric.criteria, digits):
+        for criterion, ch in zip(self.rubric.criteria, digits, strict=False):
             k = int(ch)
             if 1 <= k <= len(criterion.levels):
                 self.levels[criterion.id] = criterion.levels[k - 1].points
@@ -590,8 +584,7 @@ def app_from_environment() -> GraderApp:
     hub service (the hub user, set by the server before this runs) serves; course and exam from env."""
     from ..course import Course
 
-    if identity.current() is None:
-        identity.self_declared()
+    identity.standalone()
 
     course = Course(os.environ.get("EXAM_BUILDER_COURSE", "."))
     exam = course.exam_name(os.environ.get("EXAM_BUILDER_EXAM"))

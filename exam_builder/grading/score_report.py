@@ -135,14 +135,14 @@ def figure(table: list[Row]) -> str:
               for r in table]
     # Each row: its label lines, then the bar; the total sits apart, after a gap.
     ys, y = [], 0.0
-    for r, lines in zip(table, labels):
+    for r, lines in zip(table, labels, strict=False):
         y -= 0.35 * len(lines) + (0.5 if r.total else 0.0)
         ys.append(y - 0.3)
         y -= 0.75
     height = -y
     fig, ax = plt.subplots(figsize=(5.6, 0.45 * height + 1.1))
     edge = [pe.withStroke(linewidth=5, foreground="white")]
-    for r, lines, yc in zip(table, labels, ys):
+    for r, lines, yc in zip(table, labels, ys, strict=False):
         ax.text(0, yc + 0.34, "\n".join(lines), ha="left", va="bottom", fontsize=11,
                 fontweight="bold" if r.total else "normal", color="#222222")
         ax.barh(yc, 1, height=0.5, color=TRACK, edgecolor=OUTLINE, linewidth=1)

@@ -55,7 +55,7 @@ def mac(key: bytes, assignment: str, candidate: str, grade: str, values: Values)
 
 def _same(a: Values, b: Values) -> bool:
     return all((x is None and y is None) or (x is not None and y is not None and abs(x - y) < 1e-9)
-               for x, y in zip(a, b))
+               for x, y in zip(a, b, strict=False))
 
 
 @dataclass(frozen=True)

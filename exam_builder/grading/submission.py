@@ -323,7 +323,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
         if t.locked and t.released_source is not None and _source(cell) != t.released_source:
             result.flags.append((gid, ScoreFlagKind.edited_locked_cell, f"cell {index}: a locked cell was edited; the released text is used"))
             tampered = True
-    for gid, t in truth.cells.items():
+    for gid in truth.cells:
         if gid not in chosen:
             result.flags.append((gid, ScoreFlagKind.deleted_cell, f"the cell {gid!r} is missing from the submission"))
             tampered = True

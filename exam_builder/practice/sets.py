@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..bank import Bank
 from ..bank.model import Item, Scenario

@@ -30,7 +30,7 @@ from ..files import replace_file
 from ..kinds import kind_for
 from ..rubrics.model import Rubric
 from . import schema
-from .xml import (CATALOG, CP, CP_XSD, LOM, LOM_XSD, QTI, QTI_XSD, XML_NS, XSI, ItemWriter, ncnames, q, sub,
+from .xml import (CATALOG, CP, CP_XSD, LOM, LOM_XSD, QTI, QTI_XSD, XSI, ItemWriter, ncnames, q, sub,
                   write_text)
 
 #: exam-builder fields written as LOM classifications (purpose = the field's name), read back by import.
@@ -185,7 +185,7 @@ def build_package(bank: Bank, rubrics: Mapping[str, Rubric], items: list[Item], 
         if scenario is None:
             continue  # the bank check reports an item joining an unknown scenario
         href = f"stimuli/{scen_ids[sid]}.xml"
-        pkg.files[href] = _safe(lambda: stimulus_xml(scenario, scen_ids[sid]), scenario, problems)
+        pkg.files[href] = _safe(lambda: stimulus_xml(scenario, scen_ids[sid]), scenario, problems)  # noqa: B023 (called at once)
         resource(f"stimulus-{scen_ids[sid]}", "imsqti_stimulus_xmlv3p0", href, scenario)
         pkg.stimuli += 1
     for item in items:
@@ -195,7 +195,7 @@ def build_package(bank: Bank, rubrics: Mapping[str, Rubric], items: list[Item], 
         if item.scenario and item.scenario in bank.scenarios:
             sc = bank.scenarios[item.scenario]
             stim = (scen_ids[item.scenario], f"../stimuli/{scen_ids[item.scenario]}.xml", sc.title or sc.id)
-        pkg.files[href] = _safe(lambda: item_xml(item, ident, rubrics, stim), item, problems)
+        pkg.files[href] = _safe(lambda: item_xml(item, ident, rubrics, stim), item, problems)  # noqa: B023 (called at once)
         resource(f"item-{ident}", "imsqti_item_xmlv3p0", href, item,
                  depends=f"stimulus-{stim[0]}" if stim else None)
         pkg.items += 1

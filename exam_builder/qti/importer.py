@@ -30,7 +30,6 @@ notebook or an id already in the bank is an error, never overwritten.
 from __future__ import annotations
 
 import copy
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -391,7 +390,6 @@ def _resolve(pkg: Package, href: str, base: str, where: Location, out: Imported)
 
 
 def _read_package(pkg: Package, out: Imported) -> None:
-    label = pkg.label
     item_files: list[tuple[str, str, dict[str, str]]] = []  # (member, href as written, LOM fields)
     stim_files: list[tuple[str, str, dict[str, str]]] = []
     has_manifest = pkg.exists("imsmanifest.xml")

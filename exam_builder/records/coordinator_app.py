@@ -92,32 +92,29 @@ class CoordinatorSession:
     def __init__(self, course, exam: str):
         self.course = course
         self.exam = exam
-        self.name: str | None = identity.hub_name()
+        self.signin = identity.StaffSignIn("decisions", "every decision records who made it")
 
     # -- who acts ---------------------------------------------------------------------
     @property
+    def name(self) -> str | None:
+        """Who decides: the hub user, else the name typed (None before a sign-in)."""
+        return self.signin.name
+
+    @name.setter
+    def name(self, typed: str | None) -> None:  # what a page may send: never replaces the hub user
+        self.signin.typed = typed
+
+    @property
     def hub_signed(self) -> bool:
         """Signed in through JupyterHub: the name is the server's, never typed."""
-        return identity.hub_name() is not None
+        return self.signin.hub_signed
 
     def sign_in(self, name: str) -> None:
         """Token mode: the name typed once, recorded as self-declared."""
-        if self.hub_signed:
-            raise ExamBuilderError(f"you are signed in through JupyterHub as {self.name}; "
-                                   "decisions are recorded under that name only")
-        name = (name or "").strip()
-        problem = text_problem(name, 128) if len(name) >= 2 else "is too short"
-        if problem is not None:
-            raise ExamBuilderError(f"type your name to sign in (your name {problem}): every decision records who made it")
-        if identity.current() is not None:
-            identity.self_declared(name)
-        self.name = name
+        self.signin.sign_in(name)
 
     def _actor(self) -> str:
-        name = identity.actor(self.name)  # the hub user whatever a page sent
-        if not name:
-            raise ExamBuilderError("sign in first: every decision records who made it")
-        return name
+        return self.signin.require()  # the hub user whatever a page sent
 
     @staticmethod
     def _reason(reason: str, required: bool) -> str:
@@ -405,7 +402,6 @@ def app_from_environment() -> CoordinatorApp:
     the hub service (the hub user, set by the server before this runs) serves; course and exam from env."""
     from ..course import Course
 
-    if identity.current() is None:
-        identity.self_declared()
+    identity.standalone()
     course = Course(os.environ.get("EXAM_BUILDER_COURSE", "."))
     return CoordinatorApp(CoordinatorSession(course, course.exam_name(os.environ.get("EXAM_BUILDER_EXAM"))))

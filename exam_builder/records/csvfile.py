@@ -252,9 +252,9 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
     try:
         header = next(reader)
     except StopIteration:
-        raise ValidationFailed(problems=[Problem(Location(label, row=0), "the file is empty; it needs a header row")])
+        raise ValidationFailed(problems=[Problem(Location(label, row=0), "the file is empty; it needs a header row")]) from None
     except csv.Error as exc:
-        raise ValidationFailed(problems=[Problem(Location(label, row=0), f"not a CSV file ({exc})")])
+        raise ValidationFailed(problems=[Problem(Location(label, row=0), f"not a CSV file ({exc})")]) from exc
 
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -303,7 +303,7 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
                     row.bad.add(key)
             result.rows.append(row)
     except csv.Error as exc:
-        raise ValidationFailed(problems=[Problem(Location(label, row=reader.line_num - 1), f"not a CSV file ({exc})")])
+        raise ValidationFailed(problems=[Problem(Location(label, row=reader.line_num - 1), f"not a CSV file ({exc})")]) from exc
     for i, first in sorted(ignored_with_data.items()):
         result.warn(first, str(i + 1), "this column has no header, so its values are ignored; name it or clear it")
     if not result.rows:

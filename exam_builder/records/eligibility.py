@@ -178,7 +178,7 @@ def standing(row: Eligibility, exam_id: str, policy: ProgramPolicy) -> str:
     if row.eligible:
         head += "yes"
     else:
-        others = [r for b, r in zip(row.barriers, row.reasons) if b != Barrier.waiting]
+        others = [r for b, r in zip(row.barriers, row.reasons, strict=False) if b != Barrier.waiting]
         if Barrier.waiting in row.barriers:
             head += f"not before {row.next_allowed_on.isoformat()} (waiting period after a failed attempt)"
             head += "".join(f"; {r}" for r in others)

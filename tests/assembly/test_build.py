@@ -297,7 +297,7 @@ def test_lint_finds_unkeyed_items_unequal_points_and_missing_rubrics(built_cours
     # a key that no longer points at the correct choice, an open response without rubric,
     # a form worth a point more, and a duplicated grade id
     obj = next(e for e in a.items if e.kind.value == "multiple_choice")
-    wrong = next(l for l in "ABCD" if l != obj.key)
+    wrong = next(x for x in "ABCD" if x != obj.key)
     orr = next(e for e in a.items if e.kind.value == "open_response")
     items = [e.model_copy(update={"key": wrong}) if e is obj else e for e in a.items]
     bad_a = a.model_copy(update={"items": tuple(items)})

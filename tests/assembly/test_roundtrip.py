@@ -50,7 +50,7 @@ def test_stock_autograde_gives_the_expected_points(built_course):
     form_a, form_b = (o.manifest for o in result.outcomes)
 
     def mixed(e):  # right, wrong, unanswered in turn
-        wrong = next(l for l in LABELS[: len(e.option_order)] if l != e.key)
+        wrong = next(x for x in LABELS[: len(e.option_order)] if x != e.key)
         return [None, e.key, wrong][e.number % 3]
 
     cases = [(form_a, "cand-mixed", mixed), (form_b, "cand-right", lambda e: e.key)]
@@ -114,7 +114,7 @@ def test_stock_autograde_gives_multiple_select_points_as_the_kind_scores(course_
         for shift, student in enumerate(["ms-one", "ms-two"]):
             cells: dict[str, str] = {}
 
-            def answer(e, shift=shift):
+            def answer(e, shift=shift, cells=cells):
                 if e.kind.value != "multiple_select":
                     return e.key
                 value = ms_variants(e)[(ms.index(e) + 4 * shift) % 8]

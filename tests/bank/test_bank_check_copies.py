@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from bank_helpers import REPO, run_cli
+from bank_helpers import run_cli
 from coursekit import new_course_dir
 from exam_builder.bank.parse import looks_like_item
 

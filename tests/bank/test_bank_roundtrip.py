@@ -126,7 +126,7 @@ def test_notebook_write_back_round_trip(data):
         again = parse_notebook(path, "bank.ipynb")
         assert again.items == first.items and again.scenarios == first.scenarios
         nb = nbformat.read(str(path), as_version=4)
-        for cell, item in zip(nb.cells[2:], first.items):
+        for cell, item in zip(nb.cells[2:], first.items, strict=False):
             assert Item.model_validate(cell.metadata[METADATA_KEY]["item"]) == item.model_copy(update={"where": Where()})
         # the text was already canonical: normalizing changes nothing more
         assert write_back(path, again.items, again.scenarios, normalize=True) is False

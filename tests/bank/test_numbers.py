@@ -104,7 +104,7 @@ def test_the_range_is_finite_and_inclusive_as_stated(value, above):
         decimal(text, "points", 0, 100, above_low=above)
     except NumberError as exc:
         assert not inside
-        if not (text in ("nan", "inf", "-inf")):
+        if text not in ("nan", "inf", "-inf"):
             assert ("above 0 and at most 100" if above else "from 0 to 100") in str(exc)
         return
     assert inside

@@ -13,7 +13,6 @@ the 30 s are the situations under test, not waits for something to happen.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 

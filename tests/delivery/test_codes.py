@@ -203,7 +203,7 @@ def test_a_submitted_sittings_code_opens_its_receipt_read_only(dcourse, form_id)
 
 
 def test_the_app_shows_the_receipt_again_with_the_exam_and_date_and_no_answers(dcourse, form_id):
-    sid = formkit.add_sitting(dcourse, "c004", "DONE-APPS", form_id)
+    formkit.add_sitting(dcourse, "c004", "DONE-APPS", form_id)
     cs = CandidateSession(dcourse).sign_in("DONE-APPS")
     cs.start()
     cs.answer("or-story", "My private words")

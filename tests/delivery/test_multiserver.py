@@ -53,11 +53,11 @@ async def answer_until(page: PageClient, sent: dict[int, str], last: int) -> Non
         else:
             await page.type_text(q, f"my answer to question {n}", pieces=2)
             sent[n] = f"my answer to question {n}"
-        await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 60, f"question {n} saved")
+        await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 60, f"question {n} saved")  # noqa: B023 (awaited here)
         if n >= last:
             return
         await page.click("Next ▶")
-        await page.wait_for(lambda: current_number(page) == n + 1, 60, "the next question")
+        await page.wait_for(lambda: current_number(page) == n + 1, 60, "the next question")  # noqa: B023 (awaited here)
 
 
 async def start_sitting(url: str, code: str) -> PageClient:

@@ -77,7 +77,7 @@ def test_a_whole_sitting_through_the_page_protocol(site):
                 else:
                     await page.type_text(q, TEXT, pieces=4)
                     sent[n] = TEXT
-                await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 30, f"question {n} saved")
+                await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 30, f"question {n} saved")  # noqa: B023 (awaited here)
                 if n == 2:
                     await page.tick(flag_box(page))
                     await page.wait_for(lambda: {"n": 2, "answered": True, "flagged": True} in question_list(page), 30,
@@ -86,7 +86,7 @@ def test_a_whole_sitting_through_the_page_protocol(site):
                 if nxt.state.get("disabled"):
                     break
                 await page.click(nxt)
-                await page.wait_for(lambda: current_number(page) == n + 1, 30, "the next question")
+                await page.wait_for(lambda: current_number(page) == n + 1, 30, "the next question")  # noqa: B023 (awaited here)
             await page.click("Review and submit")
             await page.wait_for(lambda: page.button("Submit my exam now") is not None, 30, "the review")
             assert page.shows("You have answered all 5 questions.") and page.shows("Flagged for review: 2.")

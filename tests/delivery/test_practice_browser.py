@@ -257,7 +257,7 @@ def frame_strings(frame: bytes | str) -> list[str]:
         try:
             n = int.from_bytes(frame[:8], "little")
             offsets = [int.from_bytes(frame[8 + 8 * i:16 + 8 * i], "little") for i in range(n)] + [len(frame)]
-            parts = [frame[a:b].decode("utf-8", "replace") for a, b in zip(offsets, offsets[1:]) if b > a]
+            parts = [frame[a:b].decode("utf-8", "replace") for a, b in zip(offsets, offsets[1:], strict=False) if b > a]
         except (ValueError, OverflowError):
             parts = []
         if not parts:

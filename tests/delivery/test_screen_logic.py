@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import ipywidgets as w
-import pytest
 from sqlalchemy import select
 
 import delivery_formkit as formkit

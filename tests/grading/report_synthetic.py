@@ -34,7 +34,7 @@ def big_window(n: int = 40, seed: int = 7) -> ReportData:
                                index=ids, columns=numbers, dtype=object)
         frame = pd.DataFrame(scores, index=ids, columns=numbers)
         forms.append(FormData(f"cps-{label}", label, 8.0, float(max_points.sum()), frame, max_points, choices, keys,
-                              dict(zip(numbers, items)), {num: ("open_response" if num == numbers[-1] else
+                              dict(zip(numbers, items, strict=False)), {num: ("open_response" if num == numbers[-1] else
                                                                 "multiple_choice") for num in numbers}))
         for k, sid in enumerate(ids):
             total = float(frame.loc[sid].sum())

@@ -243,9 +243,9 @@ def test_rules_that_cannot_be_followed_are_refused_naming_the_setting(gcourse):
     assert not gradebook_rows(course)  # refused before anything was scored
     with pytest.raises(ExamBuilderError, match=r"c.GradingSettings.adjudicator = 'chair' in nbgrader_config.py: "
                                                r"choose one of 'third_grader', 'coordinator', 'senior'"):
-        configured(gcourse, adjudicator="chair").grading_settings
+        configured(gcourse, adjudicator="chair").grading_settings  # noqa: B018 (reading it raises)
     with pytest.raises(ExamBuilderError, match=r"c.GradingSettings.coordinators in nbgrader_config.py: '' is not"):
-        Course(configured(gcourse, adjudicator="coordinator", coordinators=[" "]).root).grading_settings
+        Course(configured(gcourse, adjudicator="coordinator", coordinators=[" "]).root).grading_settings  # noqa: B018
 
 
 def test_rule_in_words():

@@ -121,7 +121,7 @@ def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_bro
     assert rows and all(r.score is not None for r in rows)
     assert {r.rater for r in rows} == {"grace", "gus"}
     by_sitting = defaultdict(list)
-    for sid, role, rater, _score in rows:
+    for sid, _role, rater, _score in rows:
         by_sitting[sid].append(rater)
     assert all(len(raters) == len(set(raters)) for raters in by_sitting.values())  # never both roles
     assert len(entries) == sum(saved.values())

@@ -11,7 +11,6 @@ and in a stimulus title.
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from pathlib import Path
 

@@ -260,8 +260,8 @@ def test_imports_make_the_same_number_of_queries_for_3_rows_as_for_30(rcourse):
     counts = {}
     for n, tag in ((3, "s"), (30, "m")):
         counts[n] = (
-            _statements(rcourse, lambda: import_roster(rcourse, _write(rcourse, f"r{n}.csv", roster(n, tag)), "c")),
-            _statements(rcourse, lambda: import_homework(rcourse, _write(rcourse, f"h{n}.csv", homework(n, tag)), "c")),
+            _statements(rcourse, lambda: import_roster(rcourse, _write(rcourse, f"r{n}.csv", roster(n, tag)), "c")),  # noqa: B023 (called at once)
+            _statements(rcourse, lambda: import_homework(rcourse, _write(rcourse, f"h{n}.csv", homework(n, tag)), "c")),  # noqa: B023 (called at once)
         )
     assert counts[3] == counts[30]  # no query per row (N+1)
     with rcourse.db.read() as s:

@@ -241,11 +241,11 @@ def _every_state() -> dict:
     from exam_builder.records import states as st
 
     return dict(
-        sittings=[(s.value, o) for s, o in zip(st.SittingStatus, ("pass", "fail", None, None))],
+        sittings=[(s.value, o) for s, o in zip(st.SittingStatus, ("pass", "fail", None, None), strict=False)],
         attendance=list(st.AttendanceStatus.values()),
         # the kinds revision 0006 knew (0010 adds breaks: see its own test)
         accommodations=[(k, s) for k, s in zip([k for k in st.AccommodationKind.values() if k != "breaks"],
-                                               st.AccommodationStatus.values() * 2)],
+                                               st.AccommodationStatus.values() * 2, strict=False)],
         roles=list(st.RatingRole.values()),
         item_statuses=list(st.ItemScoreStatus.values()),
         flag_kinds=list(st.ScoreFlagKind.values()),

@@ -40,4 +40,4 @@ def run(ctx) -> None:
         raise ExamBuilderError("a second build of an unchanged bank changed forms; the build is not deterministic")
     console.print("Built again with nothing changed: a no-op (same manifests, same files).", highlight=False)
     ctx.state["forms"] = result.assignments
-    ctx.state["form_keys"] = {m.assignment: str(csv) for m, (csv, _) in zip((o.manifest for o in result.outcomes), result.keys)}
+    ctx.state["form_keys"] = {m.assignment: str(csv) for m, (csv, _) in zip((o.manifest for o in result.outcomes), result.keys, strict=False)}

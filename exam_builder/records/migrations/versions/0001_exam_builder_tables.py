@@ -1,7 +1,7 @@
 """exam-builder tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 18:18:07.559351
 """
 from alembic import op
