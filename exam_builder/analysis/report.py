@@ -29,8 +29,10 @@ from ..assembly.release import write_atomic
 from ..files import check_owned
 from ..records.absence import settle_course
 from ..records.models import Candidate, Exam, Sitting
-from ..records.queries import accommodations as accommodations_q, candidates as candidates_q, item_scores as item_scores_q
-from ..records.queries import ratings as ratings_q, responses as responses_q, sittings as sittings_q, tutoring as tutoring_q
+from ..records.queries import (accommodations as accommodations_q, candidates as candidates_q,
+                               item_scores as item_scores_q)
+from ..records.queries import (ratings as ratings_q, responses as responses_q, sittings as sittings_q,
+                               tutoring as tutoring_q)
 from ..records.states import INDEPENDENT_ROLES, Outcome, SittingStatus
 from ..reports.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
 from . import psychometrics as pm
@@ -204,7 +206,8 @@ def _ratings(s, sitting_ids: list[int], manifests: dict[int, Manifest], form_of:
     for r in ratings_q.select_scored_ratings(s, sitting_ids):
         m = manifests[form_of[r.sitting_id]]
         entry = next((e for e in m.items if e.item_id == r.item_id), None)
-        rows.append({"response": f"{r.sitting_id}:{r.item_id}", "item": r.item_id, "rater": r.rater, "role": str(r.role),
+        rows.append({"response": f"{r.sitting_id}:{r.item_id}", "item": r.item_id, "rater": r.rater,
+                     "role": str(r.role),
                      "score": r.score, "max_points": entry.points if entry else None,
                      "decided": decided.get((r.sitting_id, r.item_id)), "at": r.scored_at})
     return pd.DataFrame(rows, columns=["response", "item", "rater", "role", "score", "max_points", "decided", "at"])
@@ -542,7 +545,8 @@ def _figure_bar(by: pd.DataFrame, title: str) -> tuple[str, str]:
     ax.set_ylabel("pass rate")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
-    alt = title + ": " + "; ".join(f"{lab}: {p:.0%} of {n}" for lab, p, n in zip(labels, by["pass rate"], by.candidates, strict=True))
+    alt = title + ": " + "; ".join(f"{lab}: {p:.0%} of {n}" for lab, p,
+                                   n in zip(labels, by["pass rate"], by.candidates, strict=True))
     return alt, _png(fig)
 
 
@@ -558,7 +562,8 @@ def _jsonable(v):
 
 
 def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinfo | None = None) -> str:
-    env = Environment(loader=PackageLoader("exam_builder.reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(loader=PackageLoader("exam_builder.reports", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]))
     tables = [[(name, df.to_html(index=False, na_rep="", border=0, classes="t", float_format=lambda x: f"{x:.3g}"))
                for name, df in s.tables] for s in secs]
     return env.get_template("program_report.html.j2").render(
@@ -580,7 +585,8 @@ def write_report(course, exam: str, out: Path, cohort: str | None = None, since:
             slug = "".join(ch if ch.isalnum() else "-" for ch in f"{s.title}-{name}".lower()).strip("-")[:80]
             files[out / "tables" / f"{slug}.csv"] = df.to_csv(index=False)
             entry["tables"].append({"name": name, "csv": f"tables/{slug}.csv",
-                                    "rows": [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict("records")]})
+                                    "rows": [{k: _jsonable(v) for k,
+                                              v in row.items()} for row in df.to_dict("records")]})
         machine["sections"].append(entry)
     files[out / "report.json"] = json.dumps(machine, indent=1, default=str)
     files[out / "report.html"] = html

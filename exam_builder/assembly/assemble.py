@@ -117,7 +117,8 @@ def check_feasible(bp: Blueprint, items: list[Item]) -> None:
     for comp, kind in bp.categories():
         have = sum(1 for i in items if i.competency == comp and i.kind is kind)
         if have < bp.count(comp, kind):
-            msgs.append(f"{category(comp, kind)}: the blueprint needs {bp.count(comp, kind)}, the bank has {have} live items")
+            msgs.append(f"{category(comp, kind)}: the blueprint needs {bp.count(comp, kind)}, the bank has {have} "
+                        "live items")
     missing = [a for a in bp.anchors if a not in {i.id for i in items}]
     if missing:
         msgs.append(f"anchors {', '.join(missing)} are not live items that can be drawn")
@@ -207,8 +208,10 @@ class _Filler:
                 if u.scenario and fits(u):
                     take(k, u)
             if sets < bp.scenario_sets:
-                self.last_failure = (f"form {label}: only {sets} of the {bp.scenario_sets} scenario sets fit the counts "
-                                     f"and the overlap limit ({self.max_overlap}); lower scenario_sets or raise max_overlap")
+                self.last_failure = (f"form {label}: only {sets} of the {bp.scenario_sets} scenario sets fit the "
+                                     "counts "
+                                     f"and the overlap limit ({self.max_overlap}); lower scenario_sets or raise "
+                                     "max_overlap")
                 return None
         for module, minimum in sorted(bp.modules.items()):
             for k, u in enumerate(order):
@@ -408,7 +411,8 @@ def assemble(
         balance.append(form_balance(manifest, p))
     result = Assembly(
         manifests=manifests, balance=balance, tolerance=bp.difficulty_tolerance,
-        difficulty_source=f"item statistics for {stats_used} items, author estimates for the rest" if stats_used else "author estimates",
+        difficulty_source=f"item statistics for {stats_used} items, author estimates for the "
+                          "rest" if stats_used else "author estimates",
         overlap=overlap_matrix(manifests),
     )
     if result.spread > bp.difficulty_tolerance + 1e-9:

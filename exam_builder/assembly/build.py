@@ -227,7 +227,8 @@ def build(
 
     course.db.require_current()
     with course.db.read() as s:
-        stored = {f.label: (_StoredForm(f.id, f.label, f.assignment, f.manifest_hash), m) for f, m in load_forms(s, exam)}
+        stored = {f.label: (_StoredForm(f.id, f.label, f.assignment, f.manifest_hash), m) for f,
+                  m in load_forms(s, exam)}
         sittings = sitting_counts(s, [f.id for f, _ in stored.values()])
         issued = set(sittings)
         submitted = nbgrader_submissions(s, [f.assignment for f, _ in stored.values()])
@@ -238,7 +239,8 @@ def build(
     refusals: list[str] = []
     for m in result_assembly.manifests:
         if m.assignment in taken:
-            raise ExamBuilderError(f"assignment {m.assignment} belongs to another exam; use another exam id or --first-label")
+            raise ExamBuilderError(f"assignment {m.assignment} belongs to another exam; use another exam id or "
+                                   "--first-label")
         text = rendered[m.assignment]
         row, old = stored.get(m.form, (None, None))
         if row is not None and row.id in issued:
@@ -257,11 +259,13 @@ def build(
         else:
             outcomes.append(FormOutcome(m, "rebuilt" if row is not None else "new", text))
     if refusals:
-        nxt = chr(min(ord("Z"), max(ord(label) for label in [*stored, *(m.form for m in result_assembly.manifests)]) + 1))
+        nxt = chr(min(ord("Z"),
+                      max(ord(label) for label in [*stored, *(m.form for m in result_assembly.manifests)]) + 1))
         raise ExamBuilderError(
             "\n".join(refusals)
             + "\nWhat to do: to keep the issued forms, undo the edits (e.g. restore the item notebooks from git); "
-            f"to use the edited items, build new forms under other labels, e.g. `exam-builder build {exam} --first-label {nxt}` "
+            f"to use the edited items, build new forms under other labels, e.g. `exam-builder build {exam} "
+            f"--first-label {nxt}` "
             "(issued forms stay as they are), or copy the items under new ids."
         )
 
@@ -289,7 +293,8 @@ def _progress(console: Console) -> Progress:
 def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, result: BuildResult, actor: str,
                        reason: str, console: Console) -> None:
     todo = result.changed
-    folders = [p for o in todo for p in (course.source_dir / o.manifest.assignment, course.release_dir / o.manifest.assignment)]
+    folders = [p for o in todo for p in (course.source_dir / o.manifest.assignment,
+                                         course.release_dir / o.manifest.assignment)]
     existed = {o.manifest.assignment: source_notebook(course, o.manifest.assignment).exists() for o in todo}
     api = nbgrader_api(course)
     try:
@@ -339,7 +344,8 @@ def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor:
             m = o.manifest
             row = forms_q.select_form(s, exam, m.form)
             if row is not None and sittings_q.select_form_sitting_count(s, row.id) and o.status != "re-released":
-                raise ExamBuilderError(f"form {m.assignment} was issued while it was being rebuilt; nothing was changed")
+                raise ExamBuilderError(f"form {m.assignment} was issued while it was being rebuilt; nothing was "
+                                       "changed")
             previous = row.manifest_hash if row is not None else None
             if row is None:
                 row = Form(exam_id=exam, label=m.form, assignment=m.assignment)

@@ -34,7 +34,8 @@ KEY_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\bassert\b[^\n]{0,40}\bq\d{2,}\b"), "a check of an answer variable"),
     (re.compile(r"\bq\d{2,}\s*==\s*\\?[\"'][A-Z]"), "a comparison of an answer with a key label"),
     (re.compile(r"\bq\d{2,}\s*=\s*\\?[\"'][A-Z]\\?[\"']"), "a key label bound to a question"),
-    (re.compile(r"\"(correct|key|keys|option_order|content_hash|rationale|rubric_hash)\\?\"\s*:"), "a key field in data"),
+    (re.compile(r"\"(correct|key|keys|option_order|content_hash|rationale|rubric_hash)\\?\"\s*:"),
+     "a key field in data"),
     (re.compile(r"'(correct|key|option_order|rationale)'\s*:"), "a key field in data"),
     (re.compile(r"(?m)^\s*[-*]\s+\[[xX]\]"), "a choice marked correct in the author's format"),
     (re.compile(r"\*\*Rationale:?\*\*", re.IGNORECASE), "an item rationale"),
@@ -80,12 +81,18 @@ def lint_manifests(manifests: list[Manifest], bank: Bank, rubrics: Mapping[str, 
         for m in manifests[1:]:
             a, b = sum(i.points for i in first.items), sum(i.points for i in m.items)
             if abs(a - b) > 1e-9:
-                problems.append(Problem(_loc(m), f"form {m.form} has {b:g} points, form {first.form} has {a:g}; forms must be equal"))
+                problems.append(Problem(_loc(m),
+                                        f"form {m.form} has {b:g} points, form {first.form} has {a:g}; forms must be "
+                                        "equal"))
             if by_comp(m) != by_comp(first):
-                problems.append(Problem(_loc(m), f"points per competency differ from form {first.form}: {by_comp(m)} vs {by_comp(first)}"))
+                problems.append(Problem(_loc(m),
+                                        f"points per competency differ from form {first.form}: {by_comp(m)} vs "
+                                        f"{by_comp(first)}"))
     for m in manifests:
         if abs(sum(i.points for i in m.items) - m.total_points) > 1e-9:
-            problems.append(Problem(_loc(m), f"the items add up to {sum(i.points for i in m.items):g} points, the form says {m.total_points:g}"))
+            problems.append(Problem(_loc(m),
+                                    f"the items add up to {sum(i.points for i in m.items):g} points, the form says "
+                                    f"{m.total_points:g}"))
     return problems
 
 
@@ -202,7 +209,8 @@ def scan_release(release_dir: Path, rationales: Mapping[str, str], label=lambda 
         if path.name == ".gitkeep" and path.stat().st_size == 0:
             continue
         problems += scan_file(path, label(path), rationales)
-    return [Problem(p.location, p.message + "; the release was stopped: remove the file or fix the form, then build again")
+    return [Problem(p.location,
+                    p.message + "; the release was stopped: remove the file or fix the form, then build again")
             for p in problems]
 
 
@@ -235,7 +243,8 @@ def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
                 problems.append(exc.problem)
         released = release_path(course, m.assignment)
         if not check_owned(released, course.root):
-            problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
+            problems.append(Problem(Location(rel(released, course.root)),
+                                    f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
     label = lambda p: rel(p, course.root)  # noqa: E731
     problems += scan_release(course.release_dir, rationale_texts(bank), label)
     n_files = len(released_files(course.release_dir)[0]) if course.release_dir.exists() else 0

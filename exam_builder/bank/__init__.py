@@ -13,7 +13,8 @@ from .parse import ParsedNotebook, parse_notebook
 if TYPE_CHECKING:
     from .review import ReviewState
 
-__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Pool", "Scenario", "Status", "Where", "load_bank", "notebook_files", "notebook_walk"]
+__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Pool", "Scenario", "Status", "Where", "load_bank",
+           "notebook_files", "notebook_walk"]
 
 
 def notebook_walk(paths: list[Path], label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:

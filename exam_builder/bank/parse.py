@@ -2,7 +2,8 @@
 
 An item cell reads well as it is::
 
-    **[MC] core-07** · competency: change-agent · module: 7 · points: 1 · status: live · author: A. Rivera · reviewer: J. Chen
+    **[MC] core-07** · competency: change-agent · module: 7 · points: 1 · status: live · author: A. Rivera · reviewer:
+    J. Chen
     A peer specialist notices that a unit rule keeps people from ... What is the best response?
     - [ ] Ignore it; rules are the staff's business.
     - [x] Raise it with the team, bringing the people's own words.
@@ -42,7 +43,8 @@ ALMOST_CHOICE = re.compile(r"^\s*[-*]\s*\[(?P<mark>[^\]]{0,3})\]")
 RATIONALE_LABEL = re.compile(r"^\*\*Rationale:?\*\*:?\s*", re.IGNORECASE)
 ID_PATTERN = ID  # the one id rule (exam_builder.text): use ``text.is_id``, which also bounds the length
 FIELD_SEP = re.compile(r"\s*[·|]\s*")
-ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "pool", "author", "reviewer", "rubric", "scenario")
+ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "pool", "author", "reviewer", "rubric",
+               "scenario")
 SCENARIO_FIELDS = ("title",)
 
 

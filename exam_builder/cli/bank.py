@@ -91,7 +91,8 @@ def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> N
     table.add_column("file:cell", overflow="fold")
     for item, r in pairs:
         table.add_row(escape(r["id"]), item.kind.tag, escape(r["competency"]), str(r["module"] or ""),
-                      str(r["points"]), r["status"], r["pool"], escape(r["review"] or "unknown"), escape(f"{r['file']}:{r['cell']}"))
+                      str(r["points"]), r["status"], r["pool"], escape(r["review"] or "unknown"),
+                      escape(f"{r['file']}:{r['cell']}"))
     console.print(table)
     if reviews is not None and not waiting:
         n = sum(1 for _, r in pairs if r["waiting_for_review"])

@@ -86,7 +86,8 @@ def window_(course, exam, room, on, opens, closes, reason, actor) -> None:
     day, changed = set_window_at(course, exam, room, current_actor(actor), reason, _day(on), opens, closes)
     zone = room_zone(course)
     first = changed[0]
-    console.print(f"room {room}, {day.isoformat()}: sign-in {window.window_text(first.opens_at, first.closes_at, zone)} "
+    console.print(f"room {room}, {day.isoformat()}: sign-in "
+                  f"{window.window_text(first.opens_at, first.closes_at, zone)} "
                   f"for {len(changed)} sitting(s)", highlight=False)
 
 
@@ -134,7 +135,8 @@ def lockouts(course) -> None:
     for col in ("computer", "wrong codes", "locked at", "unlocks by itself at"):
         t.add_column(col)
     for lk in locks:
-        t.add_row(lk.source, str(lk.wrong_codes), window.when_text(lk.locked_at, zone), window.when_text(lk.until, zone))
+        t.add_row(lk.source, str(lk.wrong_codes), window.when_text(lk.locked_at, zone),
+                  window.when_text(lk.until, zone))
     console.print(t)
 
 
@@ -293,7 +295,8 @@ def collect(course, exam) -> None:
 
     res = do_collect(course, exam, console=console)
     console.print(f"{len(res.written)} submission(s) written, {len(res.unchanged)} already up to date"
-                  + (f", {len(res.superseded)} superseded by a later sitting on the same form" if res.superseded else ""))
+                  + (f", {len(res.superseded)} superseded by a later sitting on the same form" if res.superseded
+                     else ""))
 
 
 COMMANDS = [sitting, serve, proctor, collect]

@@ -265,12 +265,14 @@ def results_table(course, exam: str, res, comps, wide: bool | None = None) -> Ta
     wide = console.width >= 150 if wide is None else wide
     comps = comps if wide else []
     t = Table(title=f"{exam}: results" + ("" if wide else " (subscores per competency: --csv, or a wider terminal)"))
-    for col in ("candidate", "form", "try", "objective", "written", "total", *[n for _c, n in comps], "result", "next step"):
+    for col in ("candidate", "form", "try", "objective", "written", "total", *[n for _c, n in comps], "result",
+                "next step"):
         t.add_column(col, no_wrap=col not in ("next step",))
     style = {"pass": "green", "fail": "red", "pending": "dim", "withheld": "bold red"}
     for r in res:
         status = "withheld" if r.tampered else r.status  # a changed score's figures are never shown as if real
-        t.add_row(r.candidate_id, r.assignment, str(r.attempt_no), r.objective.text(), r.open_response.text(), r.total.text(),
+        t.add_row(r.candidate_id, r.assignment, str(r.attempt_no), r.objective.text(), r.open_response.text(),
+                  r.total.text(),
                   *[r.competencies[c].text() if c in r.competencies else "" for c, _n in comps],
                   f"[{style[status]}]{status}[/]", escape(r.next_step))
     return t

@@ -22,10 +22,14 @@ def practice_group() -> None:
 @practice_group.command("build")
 @click.argument("name")
 @click.option("--exam", default=None, help="The exam whose bank to draw from (default: the course's only exam).")
-@click.option("--competency", "competencies", multiple=True, help="Draw practice items of this competency (slug); repeat for several.")
-@click.option("--module", "modules", multiple=True, type=int, help="Draw practice items of this training module; repeat for several.")
-@click.option("--items", "count", type=click.IntRange(1, 500), default=None, help="At most this many questions (a scenario's items stay together).")
-@click.option("--minutes", type=click.IntRange(1, 600), default=None, help="A suggested time; candidates may still choose no clock.")
+@click.option("--competency", "competencies", multiple=True,
+              help="Draw practice items of this competency (slug); repeat for several.")
+@click.option("--module", "modules", multiple=True, type=int,
+              help="Draw practice items of this training module; repeat for several.")
+@click.option("--items", "count", type=click.IntRange(1, 500), default=None,
+              help="At most this many questions (a scenario's items stay together).")
+@click.option("--minutes", type=click.IntRange(1, 600), default=None,
+              help="A suggested time; candidates may still choose no clock.")
 @click.option("--title", default="", help="The title candidates see (default: from the competencies and modules).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which items --items picks.")
 @by_option("Who builds it (recorded in the audit trail).")

@@ -145,7 +145,8 @@ def accommodation() -> None:
 
 @accommodation.command("request")
 @click.argument("candidate")
-@click.option("--kind", required=True, type=click.Choice(["extended_time", "scribe", "separate_room", "breaks", "other"]))
+@click.option("--kind", required=True,
+              type=click.Choice(["extended_time", "scribe", "separate_room", "breaks", "other"]))
 @click.option("--multiplier", type=float, default=None,
               help="extended_time only (default: ProgramPolicy.extended_time_multiplier, 1.5).")
 @click.option("--breaks", "break_count", type=int, default=None,
@@ -222,7 +223,8 @@ def acc_list(course, candidate, status) -> None:
             if a.candidate_id not in limits:
                 limits[a.candidate_id] = accommodations.personal_time_limit(s, course.policy, a.candidate_id)
             limit = limits[a.candidate_id]
-            kind = f"{a.kind} ({accommodations.breaks_text(a.break_count, a.break_minutes)})" if a.break_count else a.kind
+            kind = (f"{a.kind} "
+                    f"({accommodations.breaks_text(a.break_count, a.break_minutes)})") if a.break_count else a.kind
             table.add_row(str(a.id), a.candidate_id, kind, _fmt(a.multiplier), escape(a.details or "-"),
                           _fmt(a.letter_on_file), a.status,
                           escape(f"{a.approved_by} {a.approved_on}") if a.approved_by else "-", f"{limit} min")
@@ -376,7 +378,8 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
                       confirmation_number(e.receipt_hash) if e.receipt_hash and e.status == "submitted" else "-",
                       f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
                       _outcome_text(e, course.policy) + (" [bold red](in question)[/]" if e.sitting_id in in_question
-                                                         else ""), escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
+                                                         else ""),
+                      escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
                       f"{_fmt(e.tutoring_offered_on)} / {_fmt(e.tutoring_attended_on)}"
                       if e.tutoring_offered_on else "-")
     console.print(table if entries else "no sittings yet")
@@ -462,8 +465,10 @@ def audit_log(course, entity, entity_id, limit) -> None:
             # one line per field whatever an entry holds: an entry stored before the text rule (or
             # written around it) may carry escape sequences, bidi overrides or line breaks that would
             # drive the terminal or fake another entry; each is shown escaped (text.visible)
-            details = ", ".join(f"{k}={clock.shown_value(v, course.zone)}" for k, v in sorted((e.details or {}).items()))
-            console.print(f"[bold]#{e.id}[/] {clock.shown(e.at, course.zone, seconds=True)}  {_field(e.actor)}  [cyan]{_field(e.action)}[/] "
+            details = ", ".join(f"{k}={clock.shown_value(v, course.zone)}" for k,
+                                v in sorted((e.details or {}).items()))
+            console.print(f"[bold]#{e.id}[/] {clock.shown(e.at, course.zone, seconds=True)}  {_field(e.actor)}  "
+                          f"[cyan]{_field(e.action)}[/] "
                           f"{_field(e.entity)} {_field(e.entity_id)}"
                           + (f"  [italic]why:[/] {_field(e.reason)}" if e.reason else "")
                           + (f"\n    [dim]{_field(details)}[/]" if details else ""), soft_wrap=False)

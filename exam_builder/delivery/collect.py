@@ -164,7 +164,8 @@ def collect(course, exam: str, console=None) -> Collected:
         sub, probs = submission_notebook(nb, view, journals[sit.id], where)
         problems += probs
         folder = course.submission_dir(sit.candidate_id, assignment)
-        planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub), sit.submitted_at.strftime(TIMESTAMP_FORMAT)))
+        planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub),
+                        sit.submitted_at.strftime(TIMESTAMP_FORMAT)))
     for nb_path, _text, _stamp in planned:  # before anything is written: nothing half-collected
         problems += [p for p in unwritable(course, nb_path) if p not in problems]
     if problems:

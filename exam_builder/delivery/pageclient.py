@@ -569,7 +569,8 @@ class PageClient:
 
     async def wait_idle(self, msg_id: str, timeout: float | None = None) -> float:
         """Wait until the kernel went idle after ``msg_id``; seconds from sending it."""
-        await self.wait_for(lambda: msg_id in self.idle_at, timeout or self.timeout, what=f"the kernel to handle {msg_id}")
+        await self.wait_for(lambda: msg_id in self.idle_at, timeout or self.timeout,
+                            what=f"the kernel to handle {msg_id}")
         return self.idle_at[msg_id] - self.sent_at.get(msg_id, self.idle_at[msg_id])
 
     async def wait_reply(self, msg_id: str, timeout: float | None = None) -> dict[str, Any]:

@@ -179,7 +179,8 @@ class PracticeApp(ScreenApp):
                                 fb.answer if fb else None, q.labels)
             check_label = "Check my answer"
         else:
-            ctrl = w.Textarea(value=(fb.answer or "") if fb else "", rows=8, description=f"Answer to question {q.number}",
+            ctrl = w.Textarea(value=(fb.answer or "") if fb else "", rows=8,
+                              description=f"Answer to question {q.number}",
                               placeholder="Write your answer here", layout=w.Layout(width="100%"))
             check_label = "Compare with what graders look for"
         self._controls[q.number] = ctrl
@@ -292,4 +293,5 @@ def launch(course_root: str | None = None):
     """Build and display the app (the one code cell of ``practice.ipynb``)."""
     from ..course import Course
 
-    return launch_app(lambda: PracticeApp(Course(course_root)), log, "Practice is not ready on this computer. Please tell the program.")
+    return launch_app(lambda: PracticeApp(Course(course_root)), log,
+                      "Practice is not ready on this computer. Please tell the program.")

@@ -18,7 +18,8 @@ What it promises the proctor:
   ``idle_after_minutes``). "Signed in" is a sitting not started whose code has been used on a
   page that still holds it (``Sitting.lease_token``; "This is not me" lets go of it).
 * **Actions on the row**: "Actions for <name>" opens, under that card, add time, record a scribe,
-  mark absent (a no-show the room knows of, before the window closes) and void; the confirmation (or the reason it was refused, in plain words) appears there, the
+  mark absent (a no-show the room knows of, before the window closes) and void; the confirmation (or the reason it was
+  refused, in plain words) appears there, the
   chosen person stays chosen after a void, and the reason stays in its box until the proctor
   changes it. A room's sign-in (open now / close now) and computers locked out after wrong codes
   have their own sections, each with its message beside its buttons.
@@ -80,7 +81,8 @@ ALERT_KINDS = ("taken_over", "sign_in_refused", "refused_change", "limit", "iden
 
 #: A sitting's state as the proctor reads it, in the order of the totals.
 STATE_TEXT = {"not_arrived": "Not arrived", "signed_in": "Signed in, not started", "writing": "Writing",
-              "paused": "Paused", "on_break": "On a break", "submitted": "Submitted", "voided": "Voided", "absent": "Absent"}
+              "paused": "Paused", "on_break": "On a break", "submitted": "Submitted", "voided": "Voided",
+              "absent": "Absent"}
 
 #: The "Show" filter: which cards of the room and date are listed.
 SHOW = {"all": "Everyone on this date", "open": "Not finished yet", "attention": "Late or idle only",
@@ -171,7 +173,8 @@ def overview(course, exam: str, now: dt.datetime | None = None, *, on: dt.date |
                 stop = stopped_of(sit, now)
             elif sit.status == SittingStatus.scheduled and sit.paused_at is not None:  # a room paused before the start
                 stop = stopped_of(sit, now)
-            signed_in = sit.lease_at if (sit.status == SittingStatus.scheduled and sit.lease_token is not None) else None
+            signed_in = sit.lease_at if (sit.status == SittingStatus.scheduled
+                                         and sit.lease_token is not None) else None
             rows.append(Row(sit.id, cand.id, cand.name, sit.room, sit.status, answered.get(sit.id, 0),
                             counts[sit.form_id], left, sit.extra_minutes, sit.scribe_name, sit.time_limit_minutes,
                             scheduled_on=sit.scheduled_on, opens_at=sit.opens_at, signed_in_at=signed_in,
@@ -242,7 +245,8 @@ def describe(kind: str, details: dict) -> str:
     d = details or {}
     if kind == "taken_over":
         where = ("again on the same computer" if d.get("same_source")
-                 else f"on another computer ({d.get('source', 'unknown')}; before: {d.get('previous_source', 'unknown')})")
+                 else f"on another computer ({d.get('source', 'unknown')}; before: "
+                      f"{d.get('previous_source', 'unknown')})")
         return f"Exam opened {where}; the earlier screen no longer accepts answers."
     if kind == "sign_in_refused":
         why = d.get("why")
@@ -272,7 +276,8 @@ def alerts(course, exam: str, limit: int = 20) -> list[Alert]:
         return [Alert(e.at, e.sitting_id, cid, cand.name, e.kind, describe(e.kind, e.details)) for e, cid, cand in rows]
 
 
-def room_windows(course, exam: str, on: dt.date | None = None) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
+def room_windows(course, exam: str, on: dt.date | None = None) -> dict[str,
+                                                                       tuple[dt.datetime | None, dt.datetime | None]]:
     """Each room with sittings of ``on`` (default today in the room) not finished: its window (the widest)."""
     on = on or ops.room_today(course)
     out: dict[str, tuple[dt.datetime | None, dt.datetime | None]] = {}
@@ -357,8 +362,10 @@ def style_css() -> str:
 .eb-proctor .eb-card.eb-chosen { outline: 3px solid #0b4f8a; }
 .eb-proctor .eb-panel { border-top: 1px solid #767676; margin-top: 0.3em; padding-top: 0.3em; width: 100%; }
 .eb-proctor .eb-panel h4 { font-size: 1em; margin: 0; }
-.eb-proctor .eb-ok { border: 2px solid #1d6b31; background: #e3f3e6; color: #0f3d1c; padding: 0.3em 0.5em; margin: 0.2em 0; }
-.eb-proctor .eb-error { border: 2px solid #a11d1d; background: #fdecec; color: #6b1010; padding: 0.3em 0.5em; margin: 0.2em 0; }
+.eb-proctor .eb-ok { border: 2px solid #1d6b31; background: #e3f3e6; color: #0f3d1c; padding: 0.3em 0.5em;
+  margin: 0.2em 0; }
+.eb-proctor .eb-error { border: 2px solid #a11d1d; background: #fdecec; color: #6b1010; padding: 0.3em 0.5em;
+  margin: 0.2em 0; }
 .eb-proctor table { border-collapse: collapse; }
 .eb-proctor th, .eb-proctor td { text-align: left; padding: 0.2em 0.6em 0.2em 0; vertical-align: top; }
 @media (max-width: 44em) {
@@ -630,7 +637,8 @@ class ProctorDashboard:
         self.pause_room_message = w.HTML()
         return [w.HTML("<h2>Pause a room</h2><p class='eb-help'>Every candidate's clock in the room stops and "
                        "their screens say the exam is paused, with your reason (every candidate reads it: nothing "
-                       "private); Resume room gives each the time they had.</p>"), self.pause_room, self.pause_room_reason,
+                       "private); Resume room gives each the time they had.</p>"), self.pause_room,
+                self.pause_room_reason,
                 self._line(self._button("Pause room", self._pause_room, self.pause_room_message, "warning"),
                            self._button("Resume room", self._resume_room, self.pause_room_message, "primary")),
                 self.pause_room_message]
@@ -889,11 +897,13 @@ class ProctorDashboard:
             rows = "".join(f"<tr><td data-label='Computer'>{_e(lk.source)}</td>"
                            f"<td data-label='Wrong codes'>{lk.wrong_codes}</td>"
                            f"<td data-label='Locked at'>{_e(window.when_text(lk.locked_at, self.zone))}</td>"
-                           f"<td data-label='Unlocks by itself at'>{_e(window.when_text(lk.until, self.zone))}</td></tr>"
+                           "<td data-label='Unlocks by itself "
+                           f"at'>{_e(window.when_text(lk.until, self.zone))}</td></tr>"
                            for lk in locks)
             self.lockouts.value = ("<table><thead><tr><th scope='col'>Computer</th>"
                                    "<th scope='col'>Wrong codes</th><th scope='col'>Locked at</th>"
-                                   "<th scope='col'>Unlocks by itself at</th></tr></thead><tbody>" + rows + "</tbody></table>")
+                                   "<th scope='col'>Unlocks by itself "
+                                   "at</th></tr></thead><tbody>" + rows + "</tbody></table>")
         else:
             self.lockouts.value = "<p>No computer is locked out.</p>"
         current = self.locked.value
@@ -911,7 +921,8 @@ class ProctorDashboard:
         self.alerts.value = ("<table><thead><tr><th scope='col'>Time</th><th scope='col'>Candidate</th>"
                              "<th scope='col'>What happened</th></tr></thead><tbody>" + "".join(
                                  f"<tr><td data-label='Time'>{_e(window.clock_12h(window.local(a.at, self.zone)))}</td>"
-                                 f"<td data-label='Candidate'>{_e(a.name)} ({_e(a.candidate_id)}, sitting {a.sitting_id})</td>"
+                                 f"<td data-label='Candidate'>{_e(a.name)} ({_e(a.candidate_id)}, sitting "
+                                 f"{a.sitting_id})</td>"
                                  f"<td data-label='What happened'>{_e(a.text)}</td></tr>" for a in items)
                              + "</tbody></table>")
 

@@ -294,7 +294,8 @@ class ServerProcess:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("EXAM_BUILDER_DB_URL", "EXAM_BUILDER_COURSE")}
-        cmd = [sys.executable, "-m", "exam_builder", "--course", str(self.scratch.root), "--db-url", self.scratch.db_url,
+        cmd = [sys.executable, "-m", "exam_builder", "--course", str(self.scratch.root), "--db-url",
+               self.scratch.db_url,
                "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         if _serve_has("--seats"):
             cmd += ["--seats", str(self.seats)]
@@ -341,7 +342,8 @@ class ServerProcess:
             except OSError:
                 self.alive()
                 if time.monotonic() > deadline:
-                    raise ExamBuilderError(f"the exam server did not answer within {timeout:.0f} s (see {self.log})") from None
+                    raise ExamBuilderError(f"the exam server did not answer within {timeout:.0f} s (see "
+                                           f"{self.log})") from None
                 await asyncio.sleep(0.3)
         has_status = code == 200
         if not has_status:

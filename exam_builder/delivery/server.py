@@ -96,7 +96,8 @@ class ServerSettings(Configurable):
                         "(scheduled or in progress) when the server starts.").tag(config=True)
     spare_kernels = Int(None, allow_none=True,
                         help="Warm kernels beyond the seats, for reloads; unset: one for every ten seats, at least "
-                             "2 (a room reloading together, one page every two seconds, finds them warm).").tag(config=True)
+                             "2 (a room reloading together, one page every two seconds, finds them "
+                             "warm).").tag(config=True)
     max_pages = Int(0, help="Most pages holding a kernel at once; 0: twice the pool, plus 4.").tag(config=True)
     kernel_memory_mb = Int(100, help="Memory a candidate's kernel needs; serve refuses to start "
                                      "when the free memory cannot hold the pool.").tag(config=True)
@@ -229,7 +230,8 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
     def _client_address(self) -> str:
         """The page's address: the connection's, or the hop a trusted proxy appended (``clientaddr``)."""
         request = self.websocket_handler.request
-        return client_address(request.remote_ip, request.headers.get_list("X-Forwarded-For"), self._settings().proxies())
+        return client_address(request.remote_ip, request.headers.get_list("X-Forwarded-For"),
+                              self._settings().proxies())
 
     def connect(self):
         """The websocket is open (tornado accepted the upgrade): only now does the page count as
@@ -273,7 +275,8 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
         """The kernel's token bucket: ``max_messages_per_second`` sustained, and a page load's burst
         (a page asks for every widget's state when it loads: hundreds of messages at once)."""
         st = self._settings()
-        return PageTracker.spend(self.kernel_id, st.max_messages_per_second, max(st.max_messages_per_second * 20, 500.0))
+        return PageTracker.spend(self.kernel_id, st.max_messages_per_second,
+                                 max(st.max_messages_per_second * 20, 500.0))
 
     def allowed_from_browser(self, msg_type: str | None) -> bool:
         return msg_type is not None
@@ -507,7 +510,8 @@ class KernelLifecycle:
 
     def status(self) -> dict:
         return {"pool_ready": self.pool_ready(), "pool_starting": self.pool_starting(),
-                "pool_target": self._pool_target, "pool_wanted": self.wanted_in_pool(), "pages": self.pages(), "max_pages": self.max_pages(),
+                "pool_target": self._pool_target, "pool_wanted": self.wanted_in_pool(), "pages": self.pages(),
+                "max_pages": self.max_pages(),
                 "kernels": len(self.list_kernel_ids()),
                 "connected": sum(1 for k in self._handed_out if PageTracker.connections.get(k, 0) > 0)}
 
@@ -782,7 +786,8 @@ def serve(course, host: str = "127.0.0.1", port: int = 8866, options: ServeOptio
     """Run the candidates' exam app until interrupted, with a warm kernel for every seat."""
     options = options or ServeOptions()
     course.db.require_current()
-    seats = options.seats if options.seats is not None else (course.server_settings.seats or open_sittings_count(course))
+    seats = options.seats if options.seats is not None else (course.server_settings.seats
+                                                             or open_sittings_count(course))
     _serve_candidates(course, EXAM_NOTEBOOK, "exam app", host, port, seats, options, echo, words=EXAM_WORDS)
 
 

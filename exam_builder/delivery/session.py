@@ -18,7 +18,8 @@ started yet outside its date's window (``delivery.window``); a sitting whose can
 longer meets every attempt rule on the day (eligibility, the attempt cap, the waiting period,
 tutoring when required: ``records.eligibility.evaluate``, the ledger's own rules, asked again
 with today's date). Wrong codes are counted in the database per source and for the whole
-server, i.e. every process sharing the database (``records.access``): a source with too many is locked out until a proctor lifts it or
+server, i.e. every process sharing the database (``records.access``): a source with too many is locked out until a
+proctor lifts it or
 the lockout ends, and a flood from everywhere pauses every sign-in; those refusals do not
 depend on the code typed, so they never tell whether a code exists.
 

@@ -49,7 +49,8 @@ class NotebookCells:
     grade_cells: dict[str, tuple[str, float, str]] = field(default_factory=dict)  # name -> (cell id, max, type)
     solution_cells: dict[str, str] = field(default_factory=dict)  # name -> cell id
     task_cells: dict[str, str] = field(default_factory=dict)  # name -> cell id
-    source_cells: dict[str, tuple[str, bool, str | None, str | None]] = field(default_factory=dict)  # name -> (type, locked, checksum, source)
+    # name -> (type, locked, checksum, source)
+    source_cells: dict[str, tuple[str, bool, str | None, str | None]] = field(default_factory=dict)
 
 
 def notebook_cells(conn: Connection, assignment: str, notebook: str) -> NotebookCells:

@@ -244,8 +244,8 @@ html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: 8em; }
 .eb-grader details.eb-anchors summary { cursor: pointer; color: #0b4f8a; text-decoration: underline; padding: 0.2em 0; }
 .eb-grader details.eb-anchors blockquote { margin: 0.2em 0 0.6em 0; border-left: 4px solid #6b6b6b;
   padding-left: 0.6em; white-space: pre-wrap; overflow-wrap: anywhere; }
-.eb-grader .widget-box.eb-savebar { position: sticky; bottom: 0; z-index: 5; background: #fff; border-top: 2px solid #6b6b6b;
-  padding: 0.3em 0; flex-flow: row wrap; align-items: center; gap: 0 1em; }
+.eb-grader .widget-box.eb-savebar { position: sticky; bottom: 0; z-index: 5; background: #fff;
+  border-top: 2px solid #6b6b6b; padding: 0.3em 0; flex-flow: row wrap; align-items: center; gap: 0 1em; }
 .eb-grader .eb-savebar > .eb-bar-message { flex: 1 1 20em; min-width: 0; }
 .eb-grader .eb-work { padding-bottom: 5em; }
 .eb-grader .eb-shown { border: 1px solid #6b6b6b; border-radius: 4px; padding: 0.4em 0.8em; margin: 0.4em 0; }

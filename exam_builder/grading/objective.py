@@ -142,7 +142,8 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
             except IndexError:
                 labels = ()
             if not set(kind_for(item.kind).key_labels(item.key)) <= set(labels):
-                problems.append(f"question {item.number} ({item.item_id}): key {item.key!r} is not among the released choices")
+                problems.append(f"question {item.number} ({item.item_id}): key {item.key!r} is not among the released "
+                                "choices")
             objective.append(ObjectiveKey(item.number, item.item_id, ids["answer"], ids["grade"],
                                           answer_pattern(ids["variable"], item.kind.value), item.key, tuple(labels),
                                           grade[1], item.kind.value, item.scoring))
@@ -300,7 +301,8 @@ def claimed_forms(s, exam: str, assignments: list[str], names: list[str]) -> dic
 def unknown_message(truth: FormTruth, folder: Path, why: str | None = None) -> str:
     exam = truth.exam_name
     odd = f" ({why.split(': ', 1)[-1]})" if why else ""
-    return (f"{printable(where_of(truth, folder))}/: {flag_id(folder.parent.name, 200)!r} is not on the roster{odd}; not graded "
+    return (f"{printable(where_of(truth, folder))}/: {flag_id(folder.parent.name, 200)!r} is not on the roster{odd}; "
+            "not graded "
             f"and no nbgrader student was made. Add the candidate (`exam-builder roster import`) and run "
             f"`exam-builder grade {exam}` again, or remove the folder")
 
@@ -364,7 +366,8 @@ def _safe_score(truth: FormTruth, folder: str) -> Scored:
         return score_submission(truth, folder)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
         path = Path(folder) / f"{truth.notebook}.ipynb"
-        message = set_aside_message(truth.exam_name, f"{where_of(truth, path)}: could not be read ({type(exc).__name__})")
+        message = set_aside_message(truth.exam_name,
+                                    f"{where_of(truth, path)}: could not be read ({type(exc).__name__})")
         return Scored(student=Path(folder).parent.name).put_aside(truth, message)
 
 
@@ -406,7 +409,8 @@ def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormRepo
         students = [r.student for r in batch]
         score_flags_q.delete_flags_of_candidates(conn, truth.assignment, students, FLAG_KINDS)
         now = utcnow()
-        flags = [{"assignment": truth.assignment, "candidate_id": r.student, "grade_id": g, "kind": k, "details": d, "at": now}
+        flags = [{"assignment": truth.assignment, "candidate_id": r.student, "grade_id": g, "kind": k, "details": d,
+                  "at": now}
                  for r in batch for (g, k, d) in r.flags]
         score_flags_q.insert_flags(conn, flags)
         for r in batch:

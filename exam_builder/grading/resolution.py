@@ -158,7 +158,8 @@ def persist(session: Session, ctx: ResponseContext, item_id: str, decision: Deci
     if row is None:
         row = ItemScore(sitting_id=ctx.sitting.id, item_id=item_id)
         session.add(row)
-    row.status, row.score, row.rule, row.rating_ids = decision.status, decision.score, decision.rule, list(decision.rating_ids)
+    row.status, row.score, row.rule = decision.status, decision.score, decision.rule
+    row.rating_ids = list(decision.rating_ids)
     row.rubric_hash = rubric.content_hash() if rubric else None
     row.decided_at = utcnow()
     session.flush()
@@ -178,7 +179,8 @@ def resolve(session: Session, sitting_id: int, item_id: str, policy: ProgramPoli
     ctx = response_context(session, sitting_id, item_id)
     ratings = ratings_of(session, sitting_id, item_id)
     if rerate:
-        decision = Decision(ItemScoreStatus.rerate, None, None, tuple(r.id for r in ratings.values() if r.score is not None))
+        decision = Decision(ItemScoreStatus.rerate, None, None,
+                            tuple(r.id for r in ratings.values() if r.score is not None))
     else:
         needs = second_needed(ctx.sitting.exam_id, item_id, sitting_id, policy.double_rating_share)
         decision = decide(ratings, needs, policy)

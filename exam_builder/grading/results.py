@@ -7,7 +7,8 @@ not write (the gradebook differs from its seal, ``grading.seal``) makes its resu
 points withheld (never shown as if real: "withheld") and is named; ``record_outcomes`` (the one
 place that refuses, for ``results`` and the demo) and the program's report refuse to go on while
 any exists. An outcome recorded before such a change is named too (``Result.recorded``,
-``outcomes_in_question``): the recorded pass or fail rests on a score exam-builder did not write. When a result is final its
+``outcomes_in_question``): the recorded pass or fail rests on a score exam-builder did not write. When a result is final
+its
 outcome is recorded through the records ledger (which audits it and offers tutoring after a
 fail). Candidate score reports never show items or keys: total, pass or fail, a subscore per
 competency and the next step.
@@ -253,7 +254,8 @@ def record_outcomes(course, results: list[Result], actor: str, reason: str = "gr
 
 def competency_names(course, results: list[Result]) -> list[tuple[str, str]]:
     names = course.policy.competencies
-    slugs = sorted({c for r in results for c in r.competencies}, key=lambda c: (list(names).index(c) if c in names else 99, c))
+    slugs = sorted({c for r in results for c in r.competencies},
+                   key=lambda c: (list(names).index(c) if c in names else 99, c))
     return [(c, names.get(c, c)) for c in slugs]
 
 
@@ -276,7 +278,8 @@ def results_csv(course, results: list[Result]) -> str:
 
 
 # -- candidate score reports ------------------------------------------------------------
-_ENV = Environment(loader=PackageLoader("exam_builder", "reports/templates"), autoescape=select_autoescape(["html", "j2"]))
+_ENV = Environment(loader=PackageLoader("exam_builder", "reports/templates"),
+                   autoescape=select_autoescape(["html", "j2"]))
 
 
 def render_report(course, result: Result, exam_title: str) -> str:

@@ -10,7 +10,8 @@ from ..bank.model import Kind
 from . import multiple_choice, multiple_select, open_response, true_false
 from .base import CellSpec, Checker, ItemKind, ReadAnswer
 
-_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select, open_response)}
+_KINDS: dict[Kind,
+             ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select, open_response)}
 
 
 def kind_for(kind: Kind | str) -> ItemKind:

@@ -34,7 +34,8 @@ class OpenResponse(ItemKind):
             check.error("an open-response item has no choices; remove the '- [ ]' lines or make it [MC]")
         rubric = check.rubrics.get(item.rubric_id)
         if rubric is None and item.rubric_id in check.broken_rubrics:
-            check.error(f"rubric {item.rubric_id!r} has errors ({check.broken_rubrics[item.rubric_id]}); fix them first")
+            check.error(f"rubric {item.rubric_id!r} has errors ({check.broken_rubrics[item.rubric_id]}); fix them "
+                        "first")
             return
         if rubric is None:
             how = f"'rubric: {item.rubric}' names" if item.rubric else "by default the item's id names"

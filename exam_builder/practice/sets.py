@@ -112,12 +112,15 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
     check_name(name)
     names = {str(k): str(v) for k, v in policy.competencies.items()}
     titles = {int(k): str(v) for k, v in policy.modules.items()}
-    problems = [Problem(Location("practice", column="competency"), f"unknown competency {c!r}; use one of {', '.join(names)}")
+    problems = [Problem(Location("practice", column="competency"),
+                        f"unknown competency {c!r}; use one of {', '.join(names)}")
                 for c in competencies if c not in names]
-    problems += [Problem(Location("practice", column="module"), f"unknown module {m}; use one of {', '.join(map(str, titles))}")
+    problems += [Problem(Location("practice", column="module"),
+                         f"unknown module {m}; use one of {', '.join(map(str, titles))}")
                  for m in modules if m not in titles]
     if minutes is not None and not 1 <= minutes <= 600:
-        problems.append(Problem(Location("practice", column="minutes"), f"{minutes} minutes: give 1 to 600, or no time"))
+        problems.append(Problem(Location("practice", column="minutes"),
+                                f"{minutes} minutes: give 1 to 600, or no time"))
     if problems:
         raise ValidationFailed(problems)
 
@@ -145,7 +148,8 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
     certification = [i for i in bank.items.values() if not i.practice]
     problems = [Problem(Location(p.where.file, cell=p.where.cell, item=p.id),
                         f"practice item {p.id!r} {how} certification item {c.id!r} "
-                        f"({c.where.file} cell {c.where.cell}); practice keys are shown to candidates, so it cannot be used")
+                        f"({c.where.file} cell {c.where.cell}); practice keys are shown to candidates, so it cannot "
+                        "be used")
                 for p, c, how in overlaps(wanted, certification, bank.scenarios)]
     by_id = {p.id: p for p in wanted}
     form_items = sum(len(m.items) for m in forms)
@@ -206,7 +210,8 @@ def read_set(path: Path, label: str) -> PracticeSet:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "the file"
         raise ValidationFailed([Problem(Location(label, column=where[:120]),
-                                        f"not a practice set file ({first.get('msg', 'invalid')[:200]}); {REBUILD}")]) from None
+                                        f"not a practice set file ({first.get('msg', 'invalid')[:200]}); "
+                                        f"{REBUILD}")]) from None
 
 
 def load_set(course, name: str) -> PracticeSet:
@@ -241,7 +246,8 @@ def scan_sets(course) -> tuple[list[PracticeSet], list[Problem]]:
     except UnsafePath as exc:
         return sets, [exc.problem]
     except OSError as exc:
-        return sets, [Problem(Location(where), f"cannot read the folder ({exc.strerror or exc}); check its permissions")]
+        return sets, [Problem(Location(where),
+                              f"cannot read the folder ({exc.strerror or exc}); check its permissions")]
     for path in paths:
         label = f"{where}/{path.name}"
         if not NAME.match(path.stem):

@@ -60,7 +60,8 @@ def _root(tag: str, identifier: str, title: str) -> etree._Element:
 
 
 def _outcome(root: etree._Element, identifier: str, base_type: str, default: str, **attrs: str) -> None:
-    decl = sub(root, "qti-outcome-declaration", identifier=identifier, cardinality="single", base_type=base_type, **attrs)
+    decl = sub(root, "qti-outcome-declaration", identifier=identifier, cardinality="single", base_type=base_type,
+               **attrs)
     sub(sub(decl, "qti-default-value"), "qti-value", default)
 
 

@@ -119,7 +119,8 @@ def reopen(session: Session, sitting: Sitting, actor: str, reason: str, now: dt.
                 if s.attempt_no is not None}
         sitting.attempt_no = next(n for n in range(1, len(used) + 2) if n not in used)
     sitting.status = SittingStatus.scheduled
-    session.add(SittingEvent(sitting_id=sitting.id, at=now, kind="absent_undone", details={"by": actor, "reason": reason}))
+    session.add(SittingEvent(sitting_id=sitting.id, at=now, kind="absent_undone",
+                             details={"by": actor, "reason": reason}))
     audit.record(session, actor, "sitting.absent_undone", "sitting", sitting.id, reason,
                  candidate=sitting.candidate_id, exam=sitting.exam_id, seq=sitting.seq, attempt_no=sitting.attempt_no)
     session.flush()

@@ -75,7 +75,8 @@ def _check_candidates(session: Session, sheet: CsvFile, ids: dict[str, int]) -> 
     known = set(candidates_q.select_candidate_ids(session, ids, ordered=False))
     for cid, row in sorted(ids.items(), key=lambda kv: kv[1]):
         if cid not in known:
-            sheet.error(row, "candidate id", f"no candidate {cid!r} on the roster; import the roster first or fix the id")
+            sheet.error(row, "candidate id",
+                        f"no candidate {cid!r} on the roster; import the roster first or fix the id")
 
 
 def _dry(report: ImportReport, write) -> ImportReport:

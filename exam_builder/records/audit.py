@@ -143,7 +143,8 @@ def verify(session: Session) -> ChainReport:
     for entry in q.select_entries(session):
         n += 1
         if entry.prev_hash != prev:
-            return ChainReport(n, entry.id, f"entry {entry.id} does not follow the entry before it (a row was removed or reordered)")
+            return ChainReport(n, entry.id,
+                               f"entry {entry.id} does not follow the entry before it (a row was removed or reordered)")
         if _digest(prev, entry) != entry.hash:
             return ChainReport(n, entry.id, f"entry {entry.id} was changed after it was written")
         prev = entry.hash

@@ -2,7 +2,8 @@
 
 The rules are the program's (``ProgramPolicy``): late for or missing too many modules,
 attempts used up (an absent sitting, a no-show, uses one only when ``absent_counts_as_attempt``
-says so), a result still pending (never for an absent sitting: it has no result to wait for), the waiting period after a failed attempt and,
+says so), a result still pending (never for an absent sitting: it has no result to wait for), the waiting period after a
+failed attempt and,
 where the program requires it, tutoring first. The ledger asks this module before it opens a
 sitting, and the coordinator sees the same reasons in ``exam-builder eligibility EXAM``.
 

@@ -53,7 +53,8 @@ def _pick_form(session: Session, candidate_id: str, exam_id: str, seen: set[int]
         if form is None:
             raise ExamBuilderError(f"form {form_id} is not a form of exam {exam_id!r}")
         if form.id in seen:
-            raise ExamBuilderError(f"{candidate_id} has already sat form {form.label} of {exam_id}; choose another form")
+            raise ExamBuilderError(f"{candidate_id} has already sat form {form.label} of {exam_id}; choose another "
+                                   "form")
         return form
     fresh = [f for f in forms if f.id not in seen]
     if not fresh:
@@ -174,7 +175,8 @@ def record_tutoring(
     if sitting_id is None:
         sitting = _latest_failed(session, candidate_id, exam_id)
         if sitting is None:
-            raise ExamBuilderError(f"{candidate_id} has no failed attempt at {exam_id}; tutoring follows a failed attempt")
+            raise ExamBuilderError(f"{candidate_id} has no failed attempt at {exam_id}; tutoring follows a failed "
+                                   "attempt")
     else:
         sitting = _sitting(session, sitting_id)
         if (sitting.candidate_id, sitting.exam_id) != (candidate_id, exam_id):
@@ -190,7 +192,8 @@ def record_tutoring(
     if attended_on:
         tutoring.attended_on = attended_on
     if tutoring.attended_on and tutoring.attended_on < tutoring.offered_on:
-        raise ExamBuilderError(f"tutoring attended on {tutoring.attended_on} is before it was offered ({tutoring.offered_on})")
+        raise ExamBuilderError(f"tutoring attended on {tutoring.attended_on} is before it was offered "
+                               f"({tutoring.offered_on})")
     tutoring.recorded_by = actor
     session.flush()
     action = "tutoring.attend" if attended_on else "tutoring.offer"

@@ -51,7 +51,8 @@ class SittingStatus(State):
     in_progress = "in_progress", "Started: the clock runs until submitted by the candidate or at the deadline."
     submitted = "submitted", "Handed in (``submit_reason`` says by whom); answers can no longer change. Graded."
     voided = "voided", "Cancelled by a proctor or the records office; it does not count as an attempt."
-    absent = "absent", ("A no-show: the sign-in window closed unstarted, or a proctor marked it absent. It counts as an "
+    absent = "absent", ("A no-show: the sign-in window closed unstarted, or a proctor marked it absent. It counts as "
+                        "an "
                         "attempt only when ``ProgramPolicy.absent_counts_as_attempt`` says so; never a result.")
 
     @property
@@ -175,7 +176,8 @@ class ReviewDecision(State):
     retire = "retire", "The item is taken out of use for good, whatever its content becomes."
 
 
-#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009 and 0010 and their tests check).
+#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009 and 0010 and their tests
+# check).
 COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_sitting", "status"): SittingStatus,
     ("eb_sitting", "outcome"): Outcome,

@@ -322,7 +322,8 @@ def test_form_comparison():
     assert df.loc["C", "n"] == 0 and pd.isna(df.loc["C", "mean"]) and pd.isna(df.loc["C", "pass_rate"])
     assert df.loc["A", "mean"] == pytest.approx(ta.mean())
     half = stats.t.ppf(0.975, 44) * ta.std(ddof=1) / math.sqrt(45)
-    assert (df.loc["A", "mean_ci_low"], df.loc["A", "mean_ci_high"]) == pytest.approx((ta.mean() - half, ta.mean() + half))
+    assert (df.loc["A", "mean_ci_low"],
+            df.loc["A", "mean_ci_high"]) == pytest.approx((ta.mean() - half, ta.mean() + half))
     k = int((ta >= 40).sum())
     assert df.loc["A", "pass_rate"] == pytest.approx(k / 45)
     assert (df.loc["A", "pass_ci_low"], df.loc["A", "pass_ci_high"]) == pytest.approx(wilson_direct(k, 45))

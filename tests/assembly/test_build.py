@@ -308,7 +308,8 @@ def test_lint_finds_unkeyed_items_unequal_points_and_missing_rubrics(built_cours
     bad_b = b.model_copy(update={"items": tuple(b_items)})
     msgs = [str(p) for p in lint_manifests([bad_a, bad_b], bank, rubrics_less)]
     text = "\n".join(msgs)
-    assert f"question {obj.number} of syn-A: the key label {wrong!r} does not point at the item's correct choice" in text
+    assert (f"question {obj.number} of syn-A: the key label {wrong!r} does not point at the item's correct "
+            "choice") in text
     assert f"open response without its rubric: add rubrics/{orr.rubric}.yaml" in text
     assert "form B has" in text and "form A has" in text
     assert "grade ids" in text and "used twice" in text

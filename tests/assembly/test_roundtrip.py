@@ -130,6 +130,7 @@ def test_stock_autograde_gives_multiple_select_points_as_the_kind_scores(course_
                 labels = tuple(LABELS[: len(e.option_order)])
                 read = kind.read_answer(cells[e.grade_id], kind.answer_pattern(e.variable), labels, e.number)
                 ours = kind.score(read.answer, e.key, e.points, e.scoring)
-                assert got[e.grade_id][0] == ours, (student, e.number, e.scoring, cells[e.grade_id], got[e.grade_id], ours)
+                assert got[e.grade_id][0] == ours, (student, e.number, e.scoring, cells[e.grade_id], got[e.grade_id],
+                                                    ours)
     finally:
         course.db.dispose()

@@ -58,7 +58,8 @@ def test_check_bad_paths(mini_course):
 def test_check_course_without_source(tmp_path):
     proc = run_script(tmp_path, "check")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stdout.splitlines()[0] == f"rubrics: no such file or folder; is {tmp_path} the course folder? (see --course)"
+    assert proc.stdout.splitlines()[0] == (f"rubrics: no such file or folder; is {tmp_path} the course folder? (see "
+                                           "--course)")
 
 
 def test_blueprints_go_to_the_assembly_checker(mini_course, monkeypatch):

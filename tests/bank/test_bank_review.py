@@ -105,7 +105,8 @@ def test_review_state_rules(course_dir):
     assert review_state(item, [d("approve"), d("revise", minutes=1)]).state is Review.revise
     assert review_state(item, [d("revise"), d("approve", minutes=1)]).state is Review.approved
     changed = review_state(item, [d("approve", content_hash="0" * 64)])
-    assert changed.state is Review.changed and changed.waiting and "changed since approval by T. Nguyen" in changed.label
+    assert changed.state is Review.changed and changed.waiting and ("changed since approval by T. "
+                                                                    "Nguyen") in changed.label
     assert review_state(item, [d("retire"), d("approve", minutes=1)]).state is Review.retired  # for good
     assert review_state(item, [d("revise", content_hash="0" * 64)]).label.startswith("waiting for review (edited since")
 
@@ -129,7 +130,8 @@ def test_a_review_is_recorded_and_audited(rc):
 
 
 def test_refusals_are_located_and_write_nothing(rc):
-    with pytest.raises(ValidationFailed, match=r"01-recovery-and-hope.ipynb:cell 3 \[ps-mc-01\]: r okafor is the item's author"):
+    with pytest.raises(ValidationFailed,
+                       match=r"01-recovery-and-hope.ipynb:cell 3 \[ps-mc-01\]: r okafor is the item's author"):
         review(rc, ITEM, "approve", "r okafor")
     with pytest.raises(ValidationFailed, match=r"source \[ps-mc-1\]: no item 'ps-mc-1' in the bank \(did you mean"):
         review(rc, "ps-mc-1", "approve", "T. Nguyen")

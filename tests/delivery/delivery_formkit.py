@@ -66,7 +66,8 @@ def source_notebook() -> nbformat.NotebookNode:
         if kind.objective:
             cells.append(_cell("code", f'### BEGIN SOLUTION\n{q["variable"]} = "{key}"\n### END SOLUTION',
                                q["answer"], {"number": number, "role": "answer"}, solution=True))
-            cells.append(_cell("code", f'### BEGIN HIDDEN TESTS\nassert {q["variable"]} == "{key}"\n### END HIDDEN TESTS',
+            cells.append(_cell("code",
+                               f'### BEGIN HIDDEN TESTS\nassert {q["variable"]} == "{key}"\n### END HIDDEN TESTS',
                                q["grade"], {"number": number, "role": "check"}, grade=True, locked=True, points=pts))
         else:
             cells.append(_cell("markdown", "YOUR ANSWER HERE", q["grade"], {"number": number, "role": "answer"},
@@ -83,7 +84,8 @@ def manifest() -> Manifest:
                                   competency="peer-support", scenario=scenario,
                                   content_hash=hashlib.sha256(stem.encode()).hexdigest(),
                                   option_order=tuple(range(len(choices))), key=key,
-                                  rubric=None if kind.objective else item, rubric_hash=None if kind.objective else "0" * 64))
+                                  rubric=None if kind.objective else item,
+                                  rubric_hash=None if kind.objective else "0" * 64))
     return Manifest(exam=EXAM, form="A", assignment=ASSIGNMENT, title="CPS written exam", seed=7,
                     time_limit_minutes=180, total_points=8, cut_score=6, bank_hash="0" * 64,
                     blueprint_hash="0" * 64, items=tuple(items))

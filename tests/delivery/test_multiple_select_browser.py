@@ -83,7 +83,8 @@ CANDIDATES = {"keyboard": "c001", "desktop": "c002", "phone": "c003", "zoom200":
 def write_bank(root) -> None:
     folder = root / "source" / EXAM
     folder.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text, id=f"c{i}") for i, text in enumerate(BANK)])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text, id=f"c{i}") for i,
+                                         text in enumerate(BANK)])
     nbformat.write(nb, str(folder / "items.ipynb"))
     (folder / "blueprint.yaml").write_text(BLUEPRINT, encoding="utf-8")
 
@@ -176,7 +177,8 @@ def journal(course, sitting_id: int, item_id: str) -> list[str | None]:
     """Every value ``eb_response`` holds for one question of a sitting, oldest first."""
     with course.db.read() as s:
         return list(s.execute(select(Response.value).where(Response.sitting_id == sitting_id,
-                                                           Response.item_id == item_id).order_by(Response.id)).scalars())
+                                                           Response.item_id == item_id)
+                              .order_by(Response.id)).scalars())
 
 
 def wait_saved(course, sitting_id: int, item_id: str, rows_before: int, expected: str | None) -> list[str | None]:
@@ -350,6 +352,7 @@ def test_the_question_says_select_all_that_apply(site, browser):
             page.get_by_text(re.compile("select all that apply", re.I)).first.wait_for(timeout=10_000)
         except PlaywrightTimeout:
             raise AssertionError("the question screen does not say 'select all that apply'") from None
-        assert "select all that apply" in group(page, aon.number).locator("legend").inner_text()  # said on entering the group
+        # said on entering the group
+        assert "select all that apply" in group(page, aon.number).locator("legend").inner_text()
     finally:
         ctx.close()

@@ -184,4 +184,5 @@ def sit_events(s, sid: int, kind: str):
 
     from exam_builder.records.models import SittingEvent
 
-    return s.execute(select(SittingEvent).where(SittingEvent.sitting_id == sid, SittingEvent.kind == kind)).scalars().all()
+    return s.execute(select(SittingEvent).where(SittingEvent.sitting_id == sid,
+                                                SittingEvent.kind == kind)).scalars().all()

@@ -227,7 +227,8 @@ def test_what_a_tampering_page_sends_is_refused_quietly(site):
                 await page.send_frame(frame)
             await page.send_raw("comm_msg", {"comm_id": "no-such-comm", "data": {"method": "update", "state": {}}})
             code_box = code_form(page)
-            await page.send_raw("comm_msg", {"comm_id": code_box.id, "data": {"method": "update", "state": {"value": 42},
+            await page.send_raw("comm_msg",
+                                {"comm_id": code_box.id, "data": {"method": "update", "state": {"value": 42},
                                                                                 "buffer_paths": "x"}})
             await page.send_raw("comm_msg", {"comm_id": code_box.id,
                                              "data": {"method": "custom", "content": {"submit": ["not", "text"]}}},

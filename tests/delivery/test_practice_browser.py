@@ -82,7 +82,8 @@ def site(tmp_path_factory):
     course.db.upgrade()
     approve_offered_items(course)
     build(course, EXAM, actor="test-author", console=Console(file=io.StringIO()))
-    for args in ((SMALL, "--module", "3"), (ALL,), (TIMED, "--module", "3", "--minutes", "1", "--title", "Module 3 against the clock")):
+    for args in ((SMALL, "--module", "3"), (ALL,),
+                 (TIMED, "--module", "3", "--minutes", "1", "--title", "Module 3 against the clock")):
         out = cli(root, "practice", "build", *args, "--by", "Study Group Lead")
         assert "overlap: none" in out and f"/?set={args[0]}" in out, out
         assert re.search(r"items on [1-9]\d* stored form\(s\)", out), out  # compared with real forms
@@ -139,7 +140,8 @@ def question_screen(page, number: int, total: int) -> None:
     group renders a moment after the heading: a person tabs to it once they see it)."""
     page.get_by_role("heading", name=f"Question {number} of {total}", exact=True).wait_for(timeout=WAIT)
     wait_focus(page, f"Question {number} of {total}")
-    answer_group(page, number).or_(page.get_by_role("textbox", name=f"Answer to question {number}")).wait_for(timeout=WAIT)
+    answer_group(page,
+                 number).or_(page.get_by_role("textbox", name=f"Answer to question {number}")).wait_for(timeout=WAIT)
 
 
 def answer_group(page, number: int):
@@ -237,7 +239,8 @@ def walk_every_question(page, pset: dict, on_screen=None) -> list[dict]:
             group.get_by_role("radio").or_(group.get_by_role("checkbox")).first.check()
             page.get_by_role("button", name="Check my answer").click()
         else:
-            page.get_by_role("textbox", name=f"Answer to question {n}").fill("I would listen first, then ask what she wants.")
+            page.get_by_role("textbox",
+                             name=f"Answer to question {n}").fill("I would listen first, then ask what she wants.")
             page.get_by_role("button", name="Compare with what graders look for").click()
         feedback(page)
         shown.append(item)
@@ -434,7 +437,8 @@ def test_no_certification_text_reaches_the_page(site, browser):
         shown = walk_every_question(page, pset, lambda item, n: pages.append(page.content()))
         pages.append(page.content())
         for path in ("tree", "api/contents", "voila/render/x.ipynb", "voila/files/gradebook.db",
-                     f"voila/files/{Path(cert[0].where.file).relative_to(course.root)}", f"voila/files/practice/{ALL}.json"):
+                     f"voila/files/{Path(cert[0].where.file).relative_to(course.root)}",
+                     f"voila/files/practice/{ALL}.json"):
             resp = page.request.get(server.url + path)
             assert resp.status in (403, 404), (path, resp.status)
     assert sorted(it["id"] for it in shown) == sorted(practice_ids)  # every question was on a screen
@@ -528,15 +532,18 @@ def test_an_unknown_set_lists_the_sets(site, browser):
         expect(page.get_by_role("heading", name="Practice questions")).to_be_visible()
         wait_focus(page, "Practice questions")
         for title in titles:
-            expect(page.get_by_role("button", name=re.compile(rf"^{re.escape(title)} \(\d+ questions\)$"))).to_be_visible()
+            expect(page.get_by_role("button",
+                                    name=re.compile(rf"^{re.escape(title)} \(\d+ questions\)$"))).to_be_visible()
         timed = set_file(course, TIMED)["title"]  # a suggested clock is said with the set
-        expect(page.get_by_role("button", name=f"{timed} (2 questions, 1 minute suggested)", exact=True)).to_be_visible()
+        expect(page.get_by_role("button", name=f"{timed} (2 questions, 1 minute suggested)",
+                                exact=True)).to_be_visible()
         expect(page.get_by_label("Access code")).to_have_count(0)
         page.get_by_role("button", name=re.compile(rf"^{re.escape(titles[1])} \(")).click()  # and one can be chosen
         start_screen(page, set_file(course, SMALL))
     # a link's name is shown as text, never as markup
     with opened(browser, server, "?set=%3Cb%20id%3Dx%3Enope%3C%2Fb%3E") as page:
-        page.get_by_role("status").filter(has_text="There is no practice set called '<b id=x>nope</b>'").wait_for(timeout=LOAD)
+        page.get_by_role("status").filter(has_text="There is no practice set called '<b "
+                                                   "id=x>nope</b>'").wait_for(timeout=LOAD)
         expect(page.locator("b#x")).to_have_count(0)
 
 

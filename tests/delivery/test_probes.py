@@ -432,7 +432,8 @@ def test_code_and_malformed_messages_are_refused_quietly(site):
                 await page.send_frame(frame)
             info = await page.send_raw("kernel_info_request", {})
             await page.wait_reply(info, timeout=60)  # the socket and the kernel still answer
-            await page.wait_for(lambda: all(m in page.idle_at for m in sent[:-1]), 60, "the kernel to handle the probes")
+            await page.wait_for(lambda: all(m in page.idle_at for m in sent[:-1]), 60,
+                                "the kernel to handle the probes")
             assert ex not in page.replies and ex not in page.idle_at  # the code never reached the kernel
             assert sent[-1] not in page.replies  # nor the inspector (not widget traffic)
             await page.load_widgets()  # the kernel's own state (ipywidgets echoes an update before validating it)
@@ -518,7 +519,8 @@ def test_wrong_codes_lock_the_source_until_a_proctor_lifts_it(site):
     alerts, identity = run(typed([*wrong, code]))
     assert alerts == [WRONG_CODE] * (MAX_WRONG - 1) + [LOCKED, LOCKED] and not identity
     with course.db.read() as s:
-        assert s.execute(select(WrongCode.source)).scalars().all() == [SOURCE] * MAX_WRONG  # the right code is not counted
+        # the right code is not counted
+        assert s.execute(select(WrongCode.source)).scalars().all() == [SOURCE] * MAX_WRONG
         [lock] = s.execute(select(Lockout)).scalars().all()
         assert (lock.source, lock.wrong_codes, lock.lifted_at) == (SOURCE, MAX_WRONG, None)
     assert events(course, sid) == []  # a locked source never reaches the code's sitting

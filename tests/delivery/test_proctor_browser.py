@@ -161,7 +161,8 @@ def test_actions_on_a_row_say_so_beside_it_and_keep_the_reason_and_the_person(br
     assert reason.input_value() == "fire alarm: the room left for 10 minutes"  # kept for the next change
     row, msg = pat2.bounding_box(), panel.get_by_role("status").bounding_box()
     add = panel.get_by_role("button", name="Add time").bounding_box()
-    assert row["y"] < msg["y"] < row["y"] + row["height"] and abs(msg["y"] - add["y"]) < 250  # in the row, by the button
+    # in the row, by the button
+    assert row["y"] < msg["y"] < row["y"] + row["height"] and abs(msg["y"] - add["y"]) < 250
     panel.get_by_role("button", name="Add time").click()  # a second action, nothing asked again
     expect_text(panel, "3 hours 20 minutes (20 minutes added in all)")
     expect_text(pat2, "3:20:00 (+20 min)")

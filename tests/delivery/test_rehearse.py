@@ -42,7 +42,8 @@ def test_a_small_room_loses_no_answer(course_dir, tmp_path):
         pytest.skip("the exam-builder console script is not installed")
     out = tmp_path / "figures.json"
     env = {k: v for k, v in os.environ.items() if k not in ("EXAM_BUILDER_DB_URL", "EXAM_BUILDER_COURSE")}
-    proc = subprocess.run([str(EXE), "--course", str(course_dir), "rehearse", "cps", "--candidates", "3", "--window", "4",
+    proc = subprocess.run([str(EXE), "--course", str(course_dir), "rehearse", "cps", "--candidates", "3", "--window",
+                           "4",
                            "--first-wave", "0.5:1", "--pace", "1000", "--alone", "1", "--json", str(out)],
                           capture_output=True, text=True, timeout=280, env={**env, "COLUMNS": "250"})
     text = proc.stdout + proc.stderr

@@ -47,7 +47,8 @@ def test_the_candidate_kernel_stays_light():
     import sys
 
     out = subprocess.run([sys.executable, "-c", "import sys, exam_builder.delivery.candidate_app; "
-                          "print(sorted(m for m in ('nbformat', 'nbgrader', 'exam_builder.assembly.manifest') if m in sys.modules))"],
+                          "print(sorted(m for m in ('nbformat', 'nbgrader', 'exam_builder.assembly.manifest') if m in "
+                          "sys.modules))"],
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"  # and never the manifest module: the candidate's kernel has no business with keys
 
@@ -89,7 +90,8 @@ def test_sign_in_start_answer_journal_and_receipt(dcourse, form_id):
     assert nav[1].answered and not nav[2].answered and nav[2].flagged and nav[5].answered
     assert [i.number for i in cs.unanswered()] == [2, 3, 4]
     rec = cs.submit()
-    expected = hashlib.sha256(json.dumps({"sitting": sid, "answers": {"tf-hope": "A", "or-story": "I'd <b>listen</b> first",
+    expected = hashlib.sha256(json.dumps({"sitting": sid,
+                                          "answers": {"tf-hope": "A", "or-story": "I'd <b>listen</b> first",
                                                                       "mc-mutual": None}}, sort_keys=True,
                                          separators=(",", ":")).encode()).hexdigest()
     assert rec.sha256 == expected and rec.reason == "candidate" and rec.answered == 2 and rec.total == 5

@@ -114,7 +114,8 @@ def labels_of(released_nb: dict) -> dict[int, list[str]]:
     return out
 
 
-def random_answers(rng: random.Random, manifest: Manifest, released_nb: dict, right: float = 0.7) -> dict[int, str | None]:
+def random_answers(rng: random.Random, manifest: Manifest, released_nb: dict,
+                   right: float = 0.7) -> dict[int, str | None]:
     labels = labels_of(released_nb)
     out: dict[int, str | None] = {}
     for e in manifest.objective():

@@ -38,7 +38,8 @@ def big_window(n: int = 40, seed: int = 7) -> ReportData:
                                                                 "multiple_choice") for num in numbers}))
         for k, sid in enumerate(ids):
             total = float(frame.loc[sid].sum())
-            results.append({"sitting": sid, "candidate": f"c{sid:03d}", "cohort": f"2026-{'spring' if k % 2 else 'fall'}",
+            results.append({"sitting": sid, "candidate": f"c{sid:03d}",
+                            "cohort": f"2026-{'spring' if k % 2 else 'fall'}",
                             "form": label, "attempt": 1 + (k % 3 == 0), "status": "submitted",
                             "result": "pass" if total >= 8 else "fail", "total": total,
                             "max_total": float(max_points.sum()), "cut": 8.0,

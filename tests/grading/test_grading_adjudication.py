@@ -255,7 +255,9 @@ def test_rule_in_words():
     coord = AdjudicationRule("coordinator", ("Carla",))
     assert coord.may("carla", ["carla", "Ben"]) and not coord.may("Cy", ["Ann", "Ben"])
     assert coord.may("Dana", [], groups=("coordinators",))
-    assert coord.who(["Ann", "Ben"]) == "the coordinator (Carla) (or, where staff sign in through JupyterHub, a member of its coordinators group)"
+    assert coord.who(["Ann",
+                      "Ben"]) == ("the coordinator (Carla) (or, where staff sign in through JupyterHub, a member of "
+                                  "its coordinators group)")
     senior = AdjudicationRule("senior", seniors=("Ann", "Sam"))
     assert senior.may("Ann", ["Ann", "Ben"]) and not senior.may("Sam", ["Ann", "Ben"])  # the senior OF THE TWO
     assert senior.may("Sam", ["Ben", "Cy"]) and not senior.may("Ben", ["Ben", "Cy"])
@@ -273,7 +275,8 @@ def test_ratings_and_results_say_which_responses_wait_for_whom(gcourse):
     item, _n = busiest_item(course)
     n = disagree(course, item, "Ann Grader", "Ben Grader")
     waits = RatingQueue(course, kit.EXAM, item).waiting()
-    coordinator = "the coordinator (Carla Coordinator) (or, where staff sign in through JupyterHub, a member of its coordinators group)"
+    coordinator = ("the coordinator (Carla Coordinator) (or, where staff sign in through JupyterHub, a member of its "
+                   "coordinators group)")
     assert [(w.step, w.who) for w in waits] == [("adjudication", coordinator)] * n
     groups, note = waiting_overview(course, kit.EXAM)
     assert note.startswith("adjudications are done by the coordinator (Carla Coordinator)")

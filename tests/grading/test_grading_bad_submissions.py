@@ -49,7 +49,8 @@ def damaged(released: dict) -> dict[str, tuple[bytes, str]]:
 
     return {
         "bad-json": (b'{"cells": [ this is not json',
-                     f"{where('bad-json')}:line 1: not valid notebook JSON (Expecting value, column 13); the file is damaged"),
+                     f"{where('bad-json')}:line 1: not valid notebook JSON (Expecting value, column 13); the file is "
+                     "damaged"),
         "bad-deep": (b'{"cells": ' + b"[" * 5000 + b"]" * 5000 + b"}",
                      f"{where('bad-deep')}:line 1: notebook JSON nested more than 100 levels deep, which no real file "
                      "is; the file is damaged"),
@@ -135,7 +136,8 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
         assert flags[cand] == [(None, "invalid_notebook", message)], cand
     odd = {kind: details for _g, kind, details in flags["odd-cell"]}
     q1 = manifests[FORM].objective()[0]
-    assert odd["malformed_cell"] == (f"submitted/odd-cell/{FORM}/{NB}:cell {_cell_no(gcourse, q1)}: the cell's metadata is "
+    assert odd["malformed_cell"] == (f"submitted/odd-cell/{FORM}/{NB}:cell {_cell_no(gcourse, q1)}: the cell's "
+                                     "metadata is "
                                      "a list, not a mapping; scored from what can be read (a question whose cells "
                                      "cannot be read scores 0)")
     assert "deleted_cell" in odd and "invalid_notebook" not in odd
@@ -192,7 +194,8 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
 
     # fixed (the honest file back): graded on the next run, the flag gone
     for cand in expected:
-        kit.write_submission(gcourse, cand, FORM, kit.fill(kit.released(gcourse, FORM), {e.number: e.key for e in m.objective()}, {}))
+        kit.write_submission(gcourse, cand, FORM,
+                             kit.fill(kit.released(gcourse, FORM), {e.number: e.key for e in m.objective()}, {}))
     again = run(gcourse, "grade", "cps", "--by", "tester", "--workers", "1")
     assert again.exit_code == 0, again.output
     rows = gradebook_rows(gcourse)
@@ -338,7 +341,8 @@ def _cohort(root: Path) -> None:
     course = Course(root)
     ids = [f"coh{i:05d}" for i in range(COHORT)]
     with course.db.transaction() as s:
-        s.execute(insert(Candidate.__table__), [{"id": c, "first_name": "Co", "last_name": c, "cohort": "load"} for c in ids])
+        s.execute(insert(Candidate.__table__),
+                  [{"id": c, "first_name": "Co", "last_name": c, "cohort": "load"} for c in ids])
     for i, cand in enumerate(ids):
         model = HONEST[i % len(HONEST)]
         form = "cps-A" if int(model[-3:]) % 2 else "cps-B"

@@ -235,7 +235,8 @@ def test_anything_in_a_submissions_place_is_set_aside_and_named_never_skipped(gc
     for cand in FORM_OF:
         objective = [grade_ids(e.number)["grade"] for e in manifests[FORM_OF[cand]].objective()]
         assert [scores(gcourse, cand)[g] for g in objective] == [earlier[cand][g] for g in objective], cand
-    assert not [k for f in flags_of(gcourse).values() for _g, k, _d in f if k in ("invalid_notebook", "unknown_candidate")]
+    assert not [k for f in flags_of(gcourse).values() for _g, k,
+                _d in f if k in ("invalid_notebook", "unknown_candidate")]
 
 
 @pytest.mark.timeout(120)
@@ -327,7 +328,8 @@ def test_one_malformed_cell_is_named_and_the_rest_of_the_notebook_is_scored(gcou
     answer = grade_ids(q1.number)["answer"]
     assert f"{at('gid-list')}the cell's grade id is a list (['{answer}']), not text; the cell is not scored" \
         in details["gid-list"]
-    assert f"{at('gid-mapping')}the cell's grade id is a mapping ({{'id': '{answer}'}}), not text" in details["gid-mapping"]
+    assert (f"{at('gid-mapping')}the cell's grade id is a mapping ({{'id': '{answer}'}}), not "
+            "text") in details["gid-mapping"]
     assert f"{at('gid-number')}the cell's grade id is a number (7), not text" in details["gid-number"]
     assert f"cell {cell_no['points-400-digits']} claims 1000000" in details["points-400-digits"]
     assert f"{at('cell-type-list')}the cell's cell_type is a list, not text" in details["cell-type-list"]

@@ -48,7 +48,8 @@ def gradebook_rows(course) -> dict:
 
 def journal_answers(course, sitting_id: int) -> dict[str, str | None]:
     with course.db.read() as s:
-        return {r.item_id: r.value for r in s.execute(select(Response).where(Response.sitting_id == sitting_id)).scalars()}
+        return {r.item_id: r.value
+                for r in s.execute(select(Response).where(Response.sitting_id == sitting_id)).scalars()}
 
 
 def test_scores_every_objective_answer_from_the_key_and_is_idempotent(gcourse, manifests):
@@ -205,7 +206,8 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
             sid = s.execute(select(Sitting.id).where(Sitting.candidate_id == cand)).scalar_one()
         answers = journal_answers(gcourse, sid)
         for e in manifests["cps-B"].objective():
-            assert rows[(cand, grade_ids(e.number)["grade"], "grade")][0] == (e.points if answers.get(e.item_id) == e.key else 0.0)
+            assert rows[(cand, grade_ids(e.number)["grade"],
+                         "grade")][0] == (e.points if answers.get(e.item_id) == e.key else 0.0)
 
     def auto(cand, gid):
         return rows[(cand, gid, "grade")][0]
@@ -228,7 +230,8 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
     # re-running replaces the flags instead of adding more
     def flag_rows():
         with gcourse.db.read() as s:
-            return sorted(s.execute(select(ScoreFlag.candidate_id, ScoreFlag.kind, ScoreFlag.grade_id, ScoreFlag.details)).all())
+            return sorted(s.execute(select(ScoreFlag.candidate_id, ScoreFlag.kind, ScoreFlag.grade_id,
+                                           ScoreFlag.details)).all())
 
     first_run = flag_rows()
     grade_exam(gcourse, kit.EXAM, actor="tester", workers=1)

@@ -29,7 +29,8 @@ def test_next_step_follows_the_program_rules():
     strict = ProgramPolicy(max_attempts=2, tutoring_after_failure="required")
     assert next_step(strict, False, 1) == "may retake (1 left), tutoring required first"
     import datetime as dt
-    assert next_step(strict, False, 1, dt.date(2026, 12, 20)) == "may retake from 2026-12-20 (1 left), tutoring required first"
+    assert next_step(strict, False, 1,
+                     dt.date(2026, 12, 20)) == "may retake from 2026-12-20 (1 left), tutoring required first"
 
 
 def test_results_are_pending_until_every_score_is_given(gcourse, manifests):
@@ -138,7 +139,8 @@ def test_pooled_facility_weights_forms_and_needs_enough_responses():
     from exam_builder.analysis.items import FormStats, ItemStat, pooled_facility
 
     def form(name, n, facilities):
-        items = [ItemStat(k, item, "true_false", "peer-support", 1, n, f, None) for k, (item, f) in enumerate(facilities, 1)]
+        items = [ItemStat(k, item, "true_false", "peer-support", 1, n, f, None) for k,
+                 (item, f) in enumerate(facilities, 1)]
         return FormStats(name, n, None, None, None, True, items)
 
     reports = [form("A", 20, [("anchor", 0.5), ("only-a", 0.9)]), form("B", 30, [("anchor", 0.8), ("only-b", 0.4)])]
@@ -268,7 +270,8 @@ def test_an_outcome_recorded_before_a_score_changed_is_flagged(gcourse, manifest
     assert f"{r0.status} (in question)" in text
     assert (f"sitting {r0.sitting_id}: the outcome recorded rests on a score changed outside exam-builder after it "
             "was recorded") in text
-    assert f"candidate {cand}, grade {cell}: the gradebook holds a manual score of 99 where exam-builder recorded none" in text
+    assert (f"candidate {cand}, grade {cell}: the gradebook holds a manual score of 99 where exam-builder recorded "
+            "none") in text
     [r] = [r for r in compute_results(gcourse, kit.EXAM) if r.sitting_id == r0.sitting_id]
     assert r.recorded == r0.status and r.next_step == (
         f"withheld: score changed outside exam-builder; the {r0.status} recorded for this sitting rests on a score "

@@ -139,7 +139,8 @@ def test_eligibility_time_to_certification_attempts_and_equating_on_a_large_wind
     assert "3 never sat this exam" in standing.text[0]
     reasons = dict(standing.tables)["Why candidates may not sit now (a candidate may have more than one reason)"]
     assert reasons.set_index("reason").loc["late for or missed too many modules"].tolist() == [3, 3]
-    days = [(p - e).days for p, e in zip(st.passed_on, st.training_ended_on, strict=True) if p is not None and e is not None]
+    days = [(p - e).days for p,
+            e in zip(st.passed_on, st.training_ended_on, strict=True) if p is not None and e is not None]
     assert f"median {np.median(days):g} days (from {min(days):g} to {max(days):g}; {len(days)} candidate(s))" \
         in standing.text[1]
     by_attempt = dict(secs["Scores"].tables)["Scores by attempt (share of the form's points)"]

@@ -35,7 +35,8 @@ def _result(scores: list[float | None], cut: float = 39.9, each: float = 19) -> 
     total = None if any(s is None for s in scores) else sum(scores)
     status = "pending" if total is None else ("pass" if total + 1e-9 >= cut else "fail")
     return Result(sitting_id=1, candidate_id="c001", candidate_name="Sample Person", exam="cps", assignment="cps-a",
-                  attempt_no=1, objective=Part(total, each * len(scores)), open_response=Part(None if total is None else 0, 0),
+                  attempt_no=1, objective=Part(total, each * len(scores)),
+                  open_response=Part(None if total is None else 0, 0),
                   total=Part(total, each * len(scores)), cut_score=cut,
                   competencies=dict(zip(COMPS, (Part(s, each) for s in scores), strict=False)), status=status)
 
@@ -58,7 +59,8 @@ def test_a_fractional_cut_reads_as_the_whole_point_to_reach():
     assert sr.points_to_reach(19.8) == 20
     assert sr.cut_sentence(39.9, Part(43, 57)) == "You needed 40 of 57 points; you scored 43."
     assert sr.cut_sentence(40, Part(43, 57)) == "You needed 40 of 57 points; you scored 43."
-    assert sr.cut_sentence(39.9, Part(None, 57)).startswith("You need 40 of 57 points to pass. Your total is not scored yet")
+    assert sr.cut_sentence(39.9,
+                           Part(None, 57)).startswith("You need 40 of 57 points to pass. Your total is not scored yet")
     assert sr.rounding_note(40, Part(43, 57)) == ""  # nothing rounded, nothing to explain
     assert "39.9" in sr.rounding_note(39.9, Part(43, 57)) and "40" in sr.rounding_note(39.9, Part(43, 57))
 

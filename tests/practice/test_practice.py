@@ -40,7 +40,8 @@ def sample(course: Course):
 
 def counts(course: Course) -> tuple[int, int, int]:
     with course.db.read() as s:
-        return tuple(s.execute(select(func.count()).select_from(m)).scalar_one() for m in (Sitting, Response, AuditEntry))
+        return tuple(s.execute(select(func.count()).select_from(m)).scalar_one()
+                     for m in (Sitting, Response, AuditEntry))
 
 
 # -- the bank: a practice pool apart -----------------------------------------------------------
@@ -121,7 +122,8 @@ def test_a_certification_vignette_retold_in_a_practice_stem_is_an_error_and_stop
 
 def test_an_ordinary_practice_item_shares_phrases_not_stories():
     from exam_builder.practice.overlap import RETOLD, plain, retold
-    story = plain("Dana has been sober for a year. At a group she says she wants to quit her job and move to be near her sister.")
+    story = plain("Dana has been sober for a year. At a group she says she wants to quit her job and move to be near "
+                  "her sister.")
     assert retold(story, plain("Dana has been sober for a year. At a group she says she wants to move near "
                                "her sister. What do you say?")) >= RETOLD
     assert retold(story, plain("A person says she wants to quit her job. What is the best next step?")) < RETOLD
@@ -147,7 +149,8 @@ def test_practice_build_writes_a_proven_set_of_practice_items_only_and_audits_it
     pset = load_set(course, "peer")
     bank, _ = sample(course)
     practice_ids = {i.id for i in bank.items.values() if i.practice}
-    assert {i.id for i in pset.items} == {i.id for i in bank.items.values() if i.practice and i.competency == "peer-support"}
+    assert {i.id for i in pset.items} == {i.id for i in bank.items.values() if i.practice
+                                          and i.competency == "peer-support"}
     assert pset.minutes == 20 and pset.built_by == "A. Coordinator"
     assert pset.proof.certification_items == len(bank.items) - len(practice_ids) and pset.proof.form_items == 0
     text = (course.practice_dir / "peer.json").read_text()
@@ -173,7 +176,8 @@ def test_an_item_that_was_on_a_stored_form_is_refused(course):
 
 def test_bad_requests_are_refused_before_anything_is_written(course):
     approve_offered_items(course)
-    for args, words in ((["Bad Name"], "practice set name"), (["x", "--competency", "nope"], "unknown competency 'nope'"),
+    for args, words in ((["Bad Name"], "practice set name"),
+                        (["x", "--competency", "nope"], "unknown competency 'nope'"),
                         (["x", "--module", "42"], "unknown module 42")):
         result = run_cli(course, "practice", "build", *args)
         assert result.exit_code != 0 and words in result.output

@@ -51,7 +51,9 @@ def test_a_schema_error_is_located_and_stops_the_export():
 def test_schema_refuses_what_qti_does_not_allow():
     bank, rubrics = every_kind()
     data = build_package(bank, rubrics, select_items(bank, ["tf-01"])).files["items/tf-01.xml"]
-    (problem,) = schema.validate(data.replace(b'<qti-simple-choice identifier="A"', b'<qti-simple-choice bogus="1" identifier="A"'), "tf.xml")
+    (problem,
+     ) = schema.validate(data.replace(b'<qti-simple-choice identifier="A"',
+                                      b'<qti-simple-choice bogus="1" identifier="A"'), "tf.xml")
     assert problem.location.file == "tf.xml" and problem.location.line and "bogus" in problem.message
 
 
@@ -67,6 +69,7 @@ def test_the_sample_bank_exports_and_validates():
     report = check(Course(REPO))
     assert not report.errors
     pkg = build_package(report.bank, report.rubrics, select_items(report.bank))
-    assert pkg.items == len(report.bank.items) and pkg.stimuli == len({i.scenario for i in report.bank.items.values() if i.scenario})
+    assert pkg.items == len(report.bank.items) and pkg.stimuli == len({i.scenario for i in report.bank.items.values()
+                                                                       if i.scenario})
     for name, data in pkg.files.items():
         assert schema.validate(data, name) == [], name

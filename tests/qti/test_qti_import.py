@@ -27,7 +27,8 @@ QTI21_ITEM = """<?xml version="1.0" encoding="UTF-8"?>
     </choiceInteraction>
   </itemBody>
   <responseProcessing template="http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct"/>
-  <modalFeedback outcomeIdentifier="FEEDBACK" identifier="F" showHide="show">Lived experience, shared with purpose.</modalFeedback>
+  <modalFeedback outcomeIdentifier="FEEDBACK" identifier="F"
+      showHide="show">Lived experience, shared with purpose.</modalFeedback>
 </assessmentItem>
 """
 

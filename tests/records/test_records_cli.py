@@ -181,7 +181,8 @@ def test_homework_and_attendance_reimport_list_changes_and_keep_absent_columns(r
     monkeypatch.chdir(rcourse.root)
     (rcourse.root / "roster.csv").write_text(ROSTER)
     _run(rcourse, "roster", "import", "roster.csv")
-    (rcourse.root / "hw.csv").write_text("candidate id,assignment,class,score,max score\nc1,hw1,1,8,10\nc2,hw1,1,9,10\n")
+    (rcourse.root / "hw.csv").write_text("candidate id,assignment,class,score,max "
+                                         "score\nc1,hw1,1,8,10\nc2,hw1,1,9,10\n")
     assert "2 new" in _run(rcourse, "homework", "import", "hw.csv").output
     # a list of who turned it in, without scores: the scores and class stay
     (rcourse.root / "turned.csv").write_text("candidate id,assignment,turned in\nc1,hw1,yes\nc2,hw1,yes\n")

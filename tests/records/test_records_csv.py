@@ -100,7 +100,9 @@ def test_roster_file_level_errors(rcourse, text, message):
 
 def test_roster_that_is_not_utf8_is_refused_with_advice(rcourse):
     path = _write(rcourse, "latin.csv", "id,first name,last name\nc1,José,Núñez\n", encoding="latin-1")
-    with pytest.raises(ExamBuilderError, match=r"latin.csv:line 2: cannot read the file \(not UTF-8 text at byte \d+\); save the sheet as 'CSV UTF-8'"):
+    with pytest.raises(ExamBuilderError,
+                       match=r"latin.csv:line 2: cannot read the file \(not UTF-8 text at byte \d+\); save the sheet "
+                             r"as 'CSV UTF-8'"):
         import_roster(rcourse, path, "coordinator")
 
 

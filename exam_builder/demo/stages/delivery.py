@@ -112,7 +112,8 @@ def run(ctx) -> None:
         console.print(f"  no code for {cid}: {'; '.join(reasons)}")
 
     scribe_for = next((o for o in opened.opened if "scribe" in accommodations.get(o.candidate_id, [])), None)
-    plain = [o for o in opened.opened if o is not scribe_for and o.time_limit_minutes == course.policy.time_limit_minutes]
+    plain = [o for o in opened.opened if o is not scribe_for
+             and o.time_limit_minutes == course.policy.time_limit_minutes]
     void_one = plain[0] if plain else None
     late_one = plain[1] if len(plain) > 1 else None
     pause_at = plain[2] if len(plain) > 2 else None  # the room is paused while this candidate writes

@@ -120,7 +120,8 @@ def run(ctx) -> None:
     left, _note = waiting_overview(course, exam)
     if waiting:
         console.print(f"{coordinator} (the coordinator) finished {adjudicated} of {waiting} waiting adjudication(s) "
-                      f"at the grader's desk; {'nothing waits now' if not left else f'{len(left)} group(s) still wait'}",
+                      "at the grader's desk; "
+                      f"{'nothing waits now' if not left else f'{len(left)} group(s) still wait'}",
                       highlight=False)
     else:
         console.print("[yellow]no two ratings were far enough apart to need an adjudication this time[/]")
