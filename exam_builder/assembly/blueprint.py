@@ -25,6 +25,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -47,15 +48,26 @@ DEFAULT_POINTS = {k.kind: k.default_points for k in all_kinds() if k.default_poi
 # is refused, never read as 1.
 MAX_FORM_POINTS = MAX_COUNT * MAX_ITEM_POINTS
 MAX_MINUTES = 24 * 60
-Count = whole(0, MAX_COUNT, "items")
-ItemPoints = number(0, MAX_ITEM_POINTS, "points", above=True)
-FormPoints = number(0, MAX_FORM_POINTS, "points", above=True)
-Minutes = whole(0, MAX_MINUTES, "minutes", above=True)
-ModuleNumber = whole(0, MAX_COUNT)
-Forms = whole(1, 26, "forms (A to Z)")
-Seed = whole(0, 2**31 - 1)
-Sets = whole(0, MAX_COUNT, "sets")
-Tolerance = number(0, 1, above=True)
+if TYPE_CHECKING:  # mypy reads the plain numbers; pydantic reads the range-checked types below
+    Count = int
+    ItemPoints = float
+    FormPoints = float
+    Minutes = int
+    ModuleNumber = int
+    Forms = int
+    Seed = int
+    Sets = int
+    Tolerance = float
+else:
+    Count = whole(0, MAX_COUNT, "items")
+    ItemPoints = number(0, MAX_ITEM_POINTS, "points", above=True)
+    FormPoints = number(0, MAX_FORM_POINTS, "points", above=True)
+    Minutes = whole(0, MAX_MINUTES, "minutes", above=True)
+    ModuleNumber = whole(0, MAX_COUNT)
+    Forms = whole(1, 26, "forms (A to Z)")
+    Seed = whole(0, 2**31 - 1)
+    Sets = whole(0, MAX_COUNT, "sets")
+    Tolerance = number(0, 1, above=True)
 CUT_RULE = f"a number above 0 and at most {MAX_FORM_POINTS} points, or a percent ('70%')"
 
 
@@ -196,7 +208,7 @@ def eligible_items(bp: Blueprint, bank: Bank, rubrics: Mapping[str, Rubric]) -> 
     for item in bank.offered():
         why_not = bank.not_live_because(item)
         if item.practice:  # never on a certification form, approved or not (not "waiting for review")
-            excluded[item.id] = why_not
+            excluded[item.id] = why_not or "it is a practice item"
         elif why_not is not None:
             unreviewed[item.id] = why_not
         elif bp.count(item.competency, item.kind) <= 0:
@@ -260,11 +272,11 @@ def exam_bank(bank: Bank, folder: Path) -> Bank:
 
 
 def check_against_bank(
-    bp: Blueprint, data, bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolicy, label: str
+    bp: Blueprint, data: object, bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolicy, label: str
 ) -> list[Problem]:
     problems: list[Problem] = []
 
-    def at(*path, item: str | None = None) -> Location:
+    def at(*path: str | int, item: str | None = None) -> Location:
         return Location(label, line=line_of(data, path) if data is not None else None,
                         column=".".join(str(p) for p in path) or None, item=item)
 

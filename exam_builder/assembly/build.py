@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -244,6 +245,7 @@ def build(
         text = rendered[m.assignment]
         row, old = stored.get(m.form, (None, None))
         if row is not None and row.id in issued:
+            assert old is not None  # stored with its row
             drift = issued_drift(old, m, bank)
             if drift:
                 refusals.append(_refusal(row, drift, sittings.get(row.id, 0), submitted.get(row.assignment, 0)))
@@ -316,7 +318,7 @@ def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, res
         raise
 
 
-def _resync_gradebook(course: Course, existed: dict[str, bool], api) -> None:
+def _resync_gradebook(course: Course, existed: dict[str, bool], api: Any) -> None:
     """After a failed release, make nbgrader's gradebook match the restored folders again."""
     for assignment, had_source in existed.items():
         try:

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,8 @@ from .manifest import Manifest
 
 if TYPE_CHECKING:
     import nbformat
+
+    from ..course import Course
 
 #: Patterns that only key material matches; each with what it means.
 KEY_PATTERNS: list[tuple[re.Pattern, str]] = [
@@ -120,13 +122,13 @@ def _decoded(value: str) -> str:
         return ""
 
 
-def _payloads(node) -> Iterable[str]:
+def _payloads(node: object) -> Iterable[str]:
     """The JSON text of a structure, every string in it, and the text of every base64 string that decodes."""
     yield json.dumps(node, ensure_ascii=False, sort_keys=True)
     yield from _strings(node)
 
 
-def _strings(node) -> Iterable[str]:
+def _strings(node: object) -> Iterable[str]:
     if isinstance(node, dict):
         for v in node.values():
             yield from _strings(v)
@@ -199,7 +201,8 @@ def scan_file(path: Path, label: str, rationales: Mapping[str, str]) -> list[Pro
     return problems
 
 
-def scan_release(release_dir: Path, rationales: Mapping[str, str], label=lambda p: str(p)) -> list[Problem]:
+def scan_release(release_dir: Path, rationales: Mapping[str, str],
+                 label: Callable[[Path], str] = lambda p: str(p)) -> list[Problem]:
     """Scan every file under ``release_dir`` (hidden files included) for key material."""
     if not release_dir.exists():
         return []
@@ -214,13 +217,14 @@ def scan_release(release_dir: Path, rationales: Mapping[str, str], label=lambda 
             for p in problems]
 
 
-def released_files(release_dir: Path, label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
+def released_files(release_dir: Path,
+                   label: Callable[[Path], str] = lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
     """Every regular file under ``release_dir`` (``safeload.walk_files``) and the errors of what is not one."""
     files, problems = walk_files(release_dir, ("",), label, skip=(), folders_named_like_files=False)
     return files, [p for p in problems if p.is_error]
 
 
-def lint_stored(course, exam: str) -> tuple[list[Problem], int, int]:
+def lint_stored(course: Course, exam: str) -> tuple[list[Problem], int, int]:
     """Lint every stored form of an exam against the current bank and scan ``release/``.
 
     Returns the problems, the number of forms and the number of released files scanned.

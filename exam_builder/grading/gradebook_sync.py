@@ -189,7 +189,7 @@ class GradebookWriter:
                                          "auto_comment": b.comments.get(name), "manual_comment": None})
                 elif name in b.comments:
                     upd_comments.append({"_id": existing_c, "auto_comment": b.comments[name]})
-            for name, (cid, _mx, _t) in self.cells.task_cells.items():  # nbgrader grades task cells too
+            for name, cid in self.cells.task_cells.items():  # nbgrader grades task cells too
                 task = grades.get((nbid, cid))
                 values[(b.student, name)] = (task[1], task[2], task[4]) if task else (None, None, None)
                 if task is None:

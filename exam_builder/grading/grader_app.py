@@ -452,7 +452,7 @@ class GraderApp:
         self._saved(anon, decision)
         self.assist.move_focus(focus_on("work"))  # a click: start the next response at its top
 
-    def _saved(self, anon: str, decision: Decision) -> None:
+    def _saved(self, anon: str, decision: Decision | None) -> None:
         """After a save: the next response (after keys, focus stays in the shortcut box for the next ones)."""
         self._show()
         self.message.value = f"Saved. Your rating of response {html.escape(anon)} is recorded."

@@ -27,7 +27,7 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -371,7 +371,7 @@ def _safe_score(truth: FormTruth, folder: str) -> Scored:
         return Scored(student=Path(folder).parent.name).put_aside(truth, message)
 
 
-def _results(truth: FormTruth, folders: list[Path], workers: int) -> Iterator[Scored]:
+def _results(truth: FormTruth, folders: list[Path], workers: int) -> Generator[Scored, None, None]:
     """Scored folders in order; in a pool of workers that die with this process for a cohort."""
     jobs = [str(f) for f in folders]
     if len(jobs) < SERIAL_BELOW or workers <= 1:

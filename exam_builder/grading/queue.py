@@ -76,7 +76,7 @@ class ShownRating:
     label: str  # "Your rating" | "The other rating"
     role: RatingRole
     levels: dict
-    score: float
+    score: float | None  # always a score: only scored ratings are shown
     comment: str
 
 
@@ -464,7 +464,7 @@ class RatingQueue:
             progress = self._count(rater, responses, ratings, now, skip)
             return dataclasses.replace(progress, set_aside=sum(1 for r in every if r.set_aside))
 
-    def _count(self, rater: str, responses: list[QueuedResponse], ratings: dict[int, dict[str, Rating]],
+    def _count(self, rater: str, responses: list[QueuedResponse], ratings: dict[int, dict[RatingRole, Rating]],
                now: dt.datetime, skip: set[str] | frozenset = frozenset()) -> Progress:
         """Counts per response, by the same rule ``claim`` follows: "left for you" is how many more
         responses ``claim`` would hand this grader (the one they hold included) if nobody else moved."""
@@ -567,7 +567,7 @@ def _who(rater: str) -> str:
     return rater
 
 
-def _cell_text(nb: dict, grade_id: str) -> str | None:
+def _cell_text(nb: object, grade_id: str) -> str | None:
     """The source of the last cell with ``grade_id`` in a notebook read as JSON (nbgrader's choice)."""
     found = None
     for cell in nb.get("cells", []) if isinstance(nb, dict) else []:

@@ -45,7 +45,7 @@ def second_needed(exam: str, item_id: str, sitting_id: int, share: float) -> boo
     return int(digest[:15], 16) / 16**15 < share
 
 
-def decide(ratings: dict[str, Rating], needs_second: bool, policy: ProgramPolicy) -> Decision:
+def decide(ratings: dict[RatingRole, Rating], needs_second: bool, policy: ProgramPolicy) -> Decision:
     """The decision for one response from its ratings (pure)."""
     scored = {role: r for role, r in ratings.items() if r.score is not None}
     first, second = scored.get(RatingRole.first), scored.get(RatingRole.second)
@@ -57,10 +57,11 @@ def decide(ratings: dict[str, Rating], needs_second: bool, policy: ProgramPolicy
         return Decision(ItemScoreStatus.final, first.score, "single", (first.id,))
     if first is not None and second is not None:
         ids = (first.id, second.id)
-        if abs(first.score - second.score) <= policy.rating_tolerance + EPS:
+        a, b = first.score, second.score
+        assert a is not None and b is not None  # ``scored`` holds scored ratings only
+        if abs(a - b) <= policy.rating_tolerance + EPS:
             rule = policy.rating_resolution
-            value = {"mean": (first.score + second.score) / 2, "lower": min(first.score, second.score),
-                     "higher": max(first.score, second.score)}[rule]
+            value = {"mean": (a + b) / 2, "lower": min(a, b), "higher": max(a, b)}[rule]
             return Decision(ItemScoreStatus.final, value, rule, ids)
         return Decision(ItemScoreStatus.adjudication, None, None, ids)
     return Decision(ItemScoreStatus.pending, None, None, tuple(r.id for r in scored.values()))
@@ -90,7 +91,9 @@ def response_context(session: Session, sitting_id: int, item_id: str) -> Respons
         raise ExamBuilderError(f"no sitting {sitting_id}")
     manifests = session.info.setdefault("eb_manifests", {})  # parsed once per form and transaction
     if sitting.form_id not in manifests:
-        manifests[sitting.form_id] = Manifest.model_validate(session.get(Form, sitting.form_id).manifest)
+        form = session.get(Form, sitting.form_id)
+        assert form is not None  # a sitting's form is never deleted
+        manifests[sitting.form_id] = Manifest.model_validate(form.manifest)
     manifest = manifests[sitting.form_id]
     for entry in manifest.items:
         if entry.item_id == item_id:

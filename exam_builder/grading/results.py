@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -81,7 +82,7 @@ def _withheld(p: Part) -> Part:
 def _add(parts: list[tuple[float | None, float]]) -> Part:
     if any(s is None for s, _ in parts):
         return Part(None, sum(m for _, m in parts))
-    return Part(sum(s for s, _ in parts), sum(m for _, m in parts))
+    return Part(sum(s for s, _ in parts if s is not None), sum(m for _, m in parts))
 
 
 @dataclass
@@ -171,7 +172,9 @@ def compute_results(course, exam: str) -> list[Result]:
                 manifests[form.id] = Manifest.model_validate(form.manifest)
             m = manifests[form.id]
             got = scores[form.assignment]
-            objective, open_, by_comp = [], [], {}
+            objective: list[tuple[float | None, float]] = []
+            open_: list[tuple[float | None, float]] = []
+            by_comp: dict[str, list[tuple[float | None, float]]] = {}
             for entry in m.items:
                 value = got.get((sitting.candidate_id, grade_ids(entry.number)["grade"]))
                 if value is None:
@@ -186,7 +189,7 @@ def compute_results(course, exam: str) -> list[Result]:
                 passed = total.score + 1e-9 >= m.cut_score
                 status = Outcome.passed if passed else Outcome.failed
             retake = retake_on(sitting, policy) if passed is False else None
-            parts = {"objective": _add(objective), "open_response": _add(open_), "total": total,
+            parts: dict[str, Any] = {"objective": _add(objective), "open_response": _add(open_), "total": total,
                      "competencies": {c: _add(v) for c, v in by_comp.items()}}
             if changed:  # never shown as if real: withheld, every figure of it
                 parts = {k: ({c: _withheld(p) for c, p in v.items()} if k == "competencies" else _withheld(v))
@@ -226,9 +229,9 @@ def pending_steps(course, exam: str, missing: dict[int, list]) -> dict[int, str]
         if any(e.kind.objective for e in entries):
             parts.append("objective scoring (exam-builder grade)")
         for e in entries:
-            w = waits.get((sitting_id, e.item_id))
-            if w is not None:
-                parts.append(f"Q{e.number} {w.step} by {w.who}")
+            waiting = waits.get((sitting_id, e.item_id))
+            if waiting is not None:
+                parts.append(f"Q{e.number} {waiting.step} by {waiting.who}")
             elif not e.kind.objective:
                 parts.append(f"Q{e.number} score")
         out[sitting_id] = "waiting for " + "; ".join(parts)

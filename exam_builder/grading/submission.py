@@ -116,7 +116,7 @@ class Scored:
         """Nothing readable: flag it and leave every score pending (see the module)."""
         self.set_aside = message
         self.flags.append((None, SET_ASIDE, message))
-        self.auto = {q.grade_id: None for q in truth.objective} | {gid: None for gid in truth.open_ids}
+        self.auto = dict.fromkeys([q.grade_id for q in truth.objective] + list(truth.open_ids))
         self.answers = {q.number: None for q in truth.objective}
         self.comments = {gid: None for gid in truth.solution_ids}
         return self
@@ -268,6 +268,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     problem = not_a_notebook(nb, where)
     if problem is not None:
         return result.put_aside(truth, set_aside_message(truth.exam_name, problem))
+    assert isinstance(nb, dict)  # ``not_a_notebook`` said it is one
     shape = notebook_shape_problem(nb)
     cells = nb["cells"]
     if shape is not None:  # some cells have the wrong structure: score what can be read, say which
@@ -317,7 +318,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
             tampered = True
         if t.is_grade:
             try:
-                changed = float(nbg.get("points")) != t.points
+                changed = float(nbg.get("points")) != t.points  # type: ignore[arg-type]  # None: caught below
             except (TypeError, ValueError, OverflowError):  # OverflowError: a 400-digit whole number
                 changed = True
             if changed:
@@ -404,7 +405,9 @@ def _write_autograded(truth: FormTruth, name: str, raw: bytes, stamp: str | None
     for cell in nb["cells"]:
         if not isinstance(cell, dict):
             continue
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        meta = cell.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
         nbg = meta.get("nbgrader")
         if not isinstance(nbg, dict) or "grade_id" not in nbg:
             continue

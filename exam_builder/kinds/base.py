@@ -286,7 +286,7 @@ class ItemKind:
 
     def control_answer(self, value: object) -> str | None:
         """The widget's value as the answer to store."""
-        return value if value else None
+        return str(value) if value else None
 
     def control_value(self, answer: str | None) -> object:
         """The widget's value showing a stored answer (None: nothing chosen)."""

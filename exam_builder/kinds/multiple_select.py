@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..bank.model import Choice, Item, Kind
 from ..records.states import ScoreFlagKind
@@ -147,7 +147,7 @@ class MultipleSelect(ItemKind):
         return ChoiceGroup(options, legend=legend, value=value, multiple=True)
 
     def control_answer(self, value: object) -> str | None:
-        return (",".join(sorted(value)) or None) if value else None
+        return (",".join(sorted(cast(Iterable[str], value))) or None) if value else None
 
     def control_value(self, answer: str | None) -> object:
         return split_answer(answer)

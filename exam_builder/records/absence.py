@@ -92,6 +92,7 @@ def settle(session: Session, policy: ProgramPolicy, zone: dt.tzinfo, now: dt.dat
         if sitting is None or not is_no_show(sitting, now, zone):  # started or changed meanwhile by another process
             continue
         closes = closed_at(sitting, zone)
+        assert closes is not None  # a no-show's sign-in window has closed
         _make_absent(session, policy, sitting, SYSTEM_ACTOR,
                      f"the sign-in window closed at {_wall(closes, zone)} and the candidate never started",
                      now, closed_at=closes.isoformat(timespec="seconds"))

@@ -297,7 +297,7 @@ def import_accommodations(course, path: Path | str, actor: str, dry_run: bool = 
                                          "the extended-time multiplier", 1.0, MAX_MULTIPLIER, above_low=True)
                 except CellError as exc:
                     sheet.error(row.number, "multiplier", str(exc))
-        breaks = (None, None)
+        breaks: tuple[int | None, int | None] = (None, None)
         if row.get("breaks") or row.get("break minutes"):
             if kind is not None and kind != AccommodationKind.breaks:
                 sheet.error(row.number, "breaks" if row.get("breaks") else "break minutes",

@@ -230,6 +230,7 @@ class CoordinatorApp:
         self.screen.observe(lambda _c: self._run(self._show_screen, self.message), "value")
 
         # requests
+        self.decision_message = w.HTML()
         self.requests_head = w.HTML()
         self.requests_table = w.HTML()
         self.choice = ChoiceGroup([], "Choose a request")
@@ -244,7 +245,6 @@ class CoordinatorApp:
         self.approve_button.on_click(lambda _b: self._run(self._approve, self.decision_message))
         self.revoke_button = w.Button(description="Turn down", button_style="warning")
         self.revoke_button.on_click(lambda _b: self._run(self._revoke, self.decision_message))
-        self.decision_message = w.HTML()
         buttons = w.HBox([self.approve_button, self.revoke_button])
         buttons.add_class("eb-buttons")
         self.decision = w.VBox([self.choice, self.multiplier, self.letter, self.reason, buttons])
@@ -256,8 +256,8 @@ class CoordinatorApp:
 
         # report
         self.report_button = w.Button(description="Write the program's report", button_style="primary")
-        self.report_button.on_click(lambda _b: self._run(self._report, self.report_message))
         self.report_message = w.HTML()
+        self.report_button.on_click(lambda _b: self._run(self._report, self.report_message))
         self.report_panel = w.VBox([
             w.HTML(f"{heading('Program report', 'report')}<p>The report on this exam: the cohort, scores, "
                    f"how reliable the exam was, the questions and the graders. It is written to the "
@@ -342,7 +342,7 @@ class CoordinatorApp:
         r = self._requests.get(self.choice.value or "")
         extended = r is not None and r.kind == AccommodationKind.extended_time
         self.multiplier.layout.display = "" if extended else "none"
-        if extended:
+        if r is not None and extended:
             self.multiplier.value = self.session.default_multiplier(r)
         needs_letter = r is not None and r.letter_on_file is None
         self.letter.layout.display = "" if needs_letter else "none"

@@ -181,6 +181,7 @@ def standing(row: Eligibility, exam_id: str, policy: ProgramPolicy) -> str:
     else:
         others = [r for b, r in zip(row.barriers, row.reasons, strict=False) if b != Barrier.waiting]
         if Barrier.waiting in row.barriers:
+            assert row.next_allowed_on is not None  # a waiting period ends on a date
             head += f"not before {row.next_allowed_on.isoformat()} (waiting period after a failed attempt)"
             head += "".join(f"; {r}" for r in others)
         else:

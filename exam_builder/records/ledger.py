@@ -182,8 +182,7 @@ def record_tutoring(
         if (sitting.candidate_id, sitting.exam_id) != (candidate_id, exam_id):
             raise ExamBuilderError(f"sitting {sitting_id} is not a sitting of {candidate_id} at {exam_id}")
     tutoring = tutoring_q.select_tutoring_of_sitting(session, sitting.id)
-    created = tutoring is None
-    if created:
+    if tutoring is None:
         tutoring = Tutoring(candidate_id=candidate_id, exam_id=exam_id, sitting_id=sitting.id,
                             offered_on=offered_on or dt.date.today(), recorded_by=actor)
         session.add(tutoring)
