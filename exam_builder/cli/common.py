@@ -195,15 +195,21 @@ DAY = click.DateTime(["%Y-%m-%d"])
 
 
 def by_option(help: str = BY_HELP, *, dest: str = "actor", required: bool = False) -> Callable[[F], F]:
-    """``--by``: who acts, kept in the audit trail. Optional unless ``required`` (then ``current_actor``
+    """``--by``: who acts, kept in the audit trail. Optional unless ``required`` (else ``current_actor``
     fills it from $EXAM_BUILDER_USER or the login name); its text rule is ``TEXT_OPTIONS``'s."""
-    return click.option("--by", dest, default=None, required=required, help=help)
+    if required:  # no default at all: click 8.3 takes an explicit None as a value given
+        return click.option("--by", dest, required=True, help=help)
+    return click.option("--by", dest, default=None, help=help)
 
 
 def reason_option(help: str = REASON_HELP, *, required: bool = True, default: str | None = None,
                   show_default: bool = False) -> Callable[[F], F]:
     """``--reason``: why, kept in the audit trail; required unless the command has a ``default``."""
-    return click.option("--reason", default=default, required=required, show_default=show_default, help=help)
+    if required:  # no default at all: click 8.3 takes an explicit None as a value given
+        return click.option("--reason", required=True, help=help)
+    if show_default:
+        return click.option("--reason", default=default, show_default=True, help=help)
+    return click.option("--reason", default=default, help=help)
 
 
 def room_options(room_help: str, date_help: str) -> Callable[[F], F]:
