@@ -217,13 +217,12 @@ def test_a_manifest_href_out_of_the_package_is_refused(site, href, form):
 
 def test_a_stimulus_reference_out_of_the_package_is_refused(site):
     item = """<?xml version="1.0" encoding="UTF-8"?>
-<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="s1" title="S" adaptive="false"
-    time-dependent="false">
+<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="s1" title="S" adaptive="false" time-dependent="false">
   <qti-response-declaration identifier="RESPONSE" cardinality="single" base-type="identifier"/>
   <qti-assessment-stimulus-ref identifier="st" href="../%2e%2e/secret.txt"/>
   <qti-item-body><qti-extended-text-interaction response-identifier="RESPONSE"/></qti-item-body>
 </qti-assessment-item>
-"""
+"""  # noqa: E501 (the file's lines as written: the message below names line 4)
     pkg = folder_of(site / "pkg", {"items/s1.xml": item})
     refused(site, pkg, f"{pkg}/items/s1.xml:line 4: the href '../%2e%2e/secret.txt' points outside the package")
 
