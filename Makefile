@@ -6,7 +6,7 @@ STAMP   = $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: demo test install system-deps node-deps benchmarks clean
+.PHONY: demo test lint install system-deps node-deps benchmarks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,14 @@ system-deps:
 node-deps: system-deps
 	bash scripts/node-deps.sh
 
+## The style gate: ruff (pyflakes, pycodestyle, bugbear, isort) on every file, mypy on the domain packages
+## (both configured in pyproject.toml). `make test` runs it first.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
 ## Every test: unit, corpus, property, nbgrader round trips, PostgreSQL, browser and JupyterHub tests.
-test: $(STAMP) system-deps node-deps
+test: $(STAMP) lint system-deps node-deps
 	PATH="$(CURDIR)/.cache/node/node_modules/.bin:$$PATH" bash scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --timeout 900 --durations=25 $(PYTEST_ARGS)
 
 ## Every benchmark, with its figures (BENCH_ARGS=--smoke: each at a small size, to see it works).

@@ -27,7 +27,8 @@ RUNS = 5
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--smoke", action="store_true", help="a small run that proves the benchmark works (no figures to quote)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a small run that proves the benchmark works (no figures to quote)")
     args = ap.parse_args()
     size, runs = (400, 1) if args.smoke else (1000, RUNS)
     policy = ProgramPolicy()
@@ -55,7 +56,8 @@ def main() -> int:
             total.append(t2 - t0)
     items = sum(len(m.items) for m in result.manifests)
     b, w, t = statistics.median(baseline), statistics.median(work), statistics.median(total)
-    print(f"{'smoke run (small, figures not to quote); ' if args.smoke else ''}bank: {len(bank.items)} items ({len(bank.live())} live); forms: {len(result.manifests)} x "
+    print(f"{'smoke run (small, figures not to quote); ' if args.smoke else ''}bank: {len(bank.items)} items "
+          f"({len(bank.live())} live); forms: {len(result.manifests)} x "
           f"{len(result.manifests[0].items)} items ({items} placed); expected-score spread {result.spread:.2%}")
     print(f"baseline (read the bank's notebooks and hash every item): {b:.3f} s")
     print(f"assemble 3 forms of 60 items:                             {w:.3f} s  ({w / b:.2f}x the baseline)")

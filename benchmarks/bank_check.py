@@ -20,9 +20,9 @@ from pathlib import Path
 
 import nbformat
 
+from exam_builder.assembly.blueprint import check_blueprint
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.bank import notebook_files
-from exam_builder.assembly.blueprint import check_blueprint
 from exam_builder.bank.check import check
 from exam_builder.course import Course
 
@@ -32,7 +32,8 @@ RUNS = 5
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--smoke", action="store_true", help="a small run that proves the benchmark works (no figures to quote)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a small run that proves the benchmark works (no figures to quote)")
     args = ap.parse_args()
     size, runs = (100, 1) if args.smoke else (1000, RUNS)
     bank, rubrics = synthetic_bank(size, 2024)
@@ -57,7 +58,8 @@ def main() -> int:
             print(f"the check did not read the {size}-item bank cleanly: {report.summary()}")
             return 1
     b, w = statistics.median(baseline), statistics.median(work)
-    print(f"{'smoke run (small, figures not to quote); ' if args.smoke else ''}bank check, {size:,} items in {len(files)} notebooks + {len(rubrics)} rubrics: {report.summary()}")
+    print(f"{'smoke run (small, figures not to quote); ' if args.smoke else ''}bank check, {size:,} items in "
+          f"{len(files)} notebooks + {len(rubrics)} rubrics: {report.summary()}")
     print(f"  baseline (nbformat.read of every notebook): {b:.3f} s")
     print(f"  exam-builder check (read, parse, validate):  {w:.3f} s")
     print(f"  ratio check / baseline: {w / b:.2f}x")

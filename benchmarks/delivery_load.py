@@ -82,7 +82,8 @@ def run(course: Course, db_url: str | None, people: list[tuple[str, str]], answe
     sent: dict = {}
     errors: list = []
     start = threading.Barrier(len(people))
-    threads = [threading.Thread(target=candidate, args=(course.root, db_url, code, answers, think, i, start, latencies, sent,
+    threads = [threading.Thread(target=candidate,
+                                args=(course.root, db_url, code, answers, think, i, start, latencies, sent,
                                                        errors))
                for i, (_cid, code) in enumerate(people)]
     for t in threads:
@@ -103,7 +104,8 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=0.5,
                     help="longest pause between two answers of a candidate, seconds (a person takes 30 s or more)")
     ap.add_argument("--db-url", default=None, help="a PostgreSQL URL (default: SQLite in a temporary course)")
-    ap.add_argument("--smoke", action="store_true", help="a small run that proves the benchmark works (no figures to quote)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a small run that proves the benchmark works (no figures to quote)")
     args = ap.parse_args()
     if args.smoke:
         args.candidates, args.answers, args.think = 4, 5, 0.05

@@ -7,7 +7,8 @@ filled submissions, times exam-builder's objective scoring on all of them and st
 `nbgrader autograde` on a sample of them (autograde runs every notebook in a kernel, about 2 s
 each, so all 1,000 would take most of an hour: its time is measured on the sample and
 extrapolated per notebook, as printed), checks that the gradebook points are identical on the
-sample, then times 10,000 submissions. Prints ratios and times and whether each bar is met; it fails only when points differ or a run
+sample, then times 10,000 submissions. Prints ratios and times and whether each bar is met; it fails only when points
+differ or a run
 is incomplete, never on a time.
 
     .venv/bin/python benchmarks/grade.py [--sample 8] [--submissions 1000] [--big 10000] [--keep] [--smoke]
@@ -32,6 +33,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+
 from exam_builder.kinds import keyed_entries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,7 +136,8 @@ def main() -> int:
     ap.add_argument("--submissions", type=int, default=1000, help="graded by exam-builder and compared with the sample")
     ap.add_argument("--big", type=int, default=10_000, help="submissions in the last run (copies of the first ones)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
-    ap.add_argument("--smoke", action="store_true", help="a small run that proves the benchmark works (no figures to quote)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a small run that proves the benchmark works (no figures to quote)")
     args = ap.parse_args()
     if args.smoke:
         args.submissions, args.sample, args.big = 20, 1, 100

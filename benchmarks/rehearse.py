@@ -45,14 +45,17 @@ def bars(f) -> list[tuple[str, bool, str]]:
     p99, p99_reloading = f.durable.get("p99"), f.durable_reloading.get("p99")
     return [
         ("sign-in p95 <= 1.5 x alone", p95 is not None and alone is not None and p95 <= 1.5 * alone,
-         f"p95 {p95:.2f} s, alone {alone:.2f} s, ratio {f.sign_in_ratio_p95_alone:.2f}" if p95 and alone else "no data"),
-        ("reload sign-in p95 <= 1.5 x first sign-in p95", reload95 is not None and p95 is not None and reload95 <= 1.5 * p95,
+         f"p95 {p95:.2f} s, alone {alone:.2f} s, ratio {f.sign_in_ratio_p95_alone:.2f}" if p95 and alone
+         else "no data"),
+        ("reload sign-in p95 <= 1.5 x first sign-in p95",
+         reload95 is not None and p95 is not None and reload95 <= 1.5 * p95,
          f"reload p95 {reload95:.2f} s, first p95 {p95:.2f} s, {f.reload_sign_in.get('n', 0)} reloads within "
          f"{f.reload_window_seconds:.0f} s" if reload95 is not None and p95 else "no data"),
         ("every candidate finishes", f.submitted == f.candidates and not f.failed,
          f"{f.submitted} of {f.candidates} submitted, {len(f.failed)} failed"),
         ("0 answers lost", f.answers_lost == 0, f"{f.answers_lost} of {f.answers_sent}"),
-        ("durable p99 < 250 ms", p99 is not None and p99 < 0.250, f"p99 {p99 * 1000:.0f} ms" if p99 is not None else "no data"),
+        ("durable p99 < 250 ms", p99 is not None and p99 < 0.250,
+         f"p99 {p99 * 1000:.0f} ms" if p99 is not None else "no data"),
         ("durable p99 < 250 ms while the room reloads", p99_reloading is not None and p99_reloading < 0.250,
          f"p99 {p99_reloading * 1000:.0f} ms over {f.durable_reloading.get('n', 0)} saves" if p99_reloading is not None
          else "no data"),
@@ -70,7 +73,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--postgres", default=None, help="a PostgreSQL server URL (a throw-away database is made there)")
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--smoke", action="store_true", help="a small run that proves the benchmark works (no figures to quote)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a small run that proves the benchmark works (no figures to quote)")
     args = ap.parse_args()
     alone, settings = 3, ""
     if args.smoke:

@@ -326,7 +326,8 @@ def open_in_place(path: Path, root: Path | None) -> int:
         if exc.errno == errno.EISDIR:
             raise UnsafePath(path, root, "a folder where exam-builder writes a file; move it away "
                                          "(exam-builder writes the file itself)") from None
-        raise ExamBuilderError(f"{shown(path, root)}: cannot be opened ({exc.strerror}); check its permissions") from None
+        raise ExamBuilderError(f"{shown(path, root)}: cannot be opened ({exc.strerror}); check its "
+                               "permissions") from None
     finally:
         os.close(dfd)
     st = os.fstat(fd)
@@ -343,7 +344,8 @@ def open_in_place(path: Path, root: Path | None) -> int:
 
 
 def clear_dir(path: Path, root: Path | None) -> None:
-    """Empty the program's folder at ``path`` (checked), never following a link in it: a link is removed, not its target."""
+    """Empty the program's folder at ``path`` (checked), never following a link in it: a link is removed, not its
+    target."""
     if not check_owned(path, root, "dir"):
         return
     dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)

@@ -204,7 +204,8 @@ def load_yaml(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES) -> tup
     try:
         text = _read_bounded(path, max_bytes).decode("utf-8")
     except _Refused as exc:
-        return None, [Problem(Location(label), exc.with_hint("a rubric or blueprint is a few KB: is it the right file?"))]
+        return None, [Problem(Location(label),
+                              exc.with_hint("a rubric or blueprint is a few KB: is it the right file?"))]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(Location(label), f"cannot read the file ({_plain(exc)})")]
     try:
@@ -386,7 +387,8 @@ def read_json(
 
     ``what`` names the content in messages ("notebook JSON"); ``hint`` says what to do.
     """
-    data: str | bytes = read_bytes(source, where, max_bytes=max_bytes, hint=hint) if isinstance(source, Path) else source
+    data: str | bytes = (read_bytes(source, where, max_bytes=max_bytes, hint=hint) if isinstance(source, Path)
+                         else source)
     if len(data) > max_bytes:
         raise LoadError(Location(where), f"{_mb(len(data))} of {what}, over the {_mb(max_bytes)} limit; {hint}")
     if isinstance(data, bytes):
@@ -398,7 +400,8 @@ def read_json(
     try:
         return json.loads(data)
     except json.JSONDecodeError as exc:
-        raise LoadError(Location(where, line=exc.lineno), f"not valid {what} ({exc.msg}, column {exc.colno}); {hint}") from None
+        raise LoadError(Location(where, line=exc.lineno),
+                        f"not valid {what} ({exc.msg}, column {exc.colno}); {hint}") from None
     except (RecursionError, ValueError, OverflowError) as exc:  # the scan makes these unreachable; kept at the root
         raise LoadError(Location(where), f"cannot read the {what} ({type(exc).__name__}); {hint}") from None
 
@@ -489,14 +492,14 @@ def read_notebook(
     """
     where = where or str(path)
     raw = read_notebook_json(path, where=where, max_bytes=max_bytes, max_depth=max_depth)
-    import nbformat
 
     try:
         return _nbformat_notebook(raw, validate)
     except Exception as exc:  # nbformat raises several kinds for malformed notebooks
         msg = str(exc).strip().split("\n")[0][:200]
         cell = _schema_cell(exc) or _failing_cell(raw, validate)
-        raise LoadError(Location(where, cell=cell), f"not a valid notebook ({msg}); re-save it from JupyterLab") from None
+        raise LoadError(Location(where, cell=cell),
+                        f"not a valid notebook ({msg}); re-save it from JupyterLab") from None
 
 
 def _nbformat_notebook(raw: dict, validate: bool) -> nbformat.NotebookNode:
@@ -626,7 +629,8 @@ def walk_files(
         try:
             entries = sorted(os.scandir(current), key=lambda e: e.name)
         except OSError as exc:
-            problems.append(Problem(Location(_label(label, current)), f"cannot read the folder ({_plain(exc)}); check its permissions"))
+            problems.append(Problem(Location(_label(label, current)),
+                                    f"cannot read the folder ({_plain(exc)}); check its permissions"))
             continue
         subdirs: list[Path] = []
         for entry in entries:
@@ -673,7 +677,8 @@ def walk_files(
                 subdirs.append(path)
             elif matches(entry.name):
                 if not is_file:
-                    problems.append(Problem(Location(where), "not a regular file (a pipe or device?); it is not read: remove it"))
+                    problems.append(Problem(Location(where),
+                                            "not a regular file (a pipe or device?); it is not read: remove it"))
                     continue
                 real = target or path.resolve()
                 if real not in seen_files:

@@ -31,17 +31,21 @@ _axe = Axe()
 _CLIPPED_JS = """() => {
   const out = [];
   const vw = document.documentElement.clientWidth;
-  if (document.documentElement.scrollWidth > vw + 1) out.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${vw}`);
-  for (const el of document.querySelectorAll('button, label, .widget-label, h1, h2, h3, legend, th, td, input[type=text], textarea')) {
+  if (document.documentElement.scrollWidth > vw + 1)
+    out.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${vw}`);
+  const shown = 'button, label, .widget-label, h1, h2, h3, legend, th, td, input[type=text], textarea';
+  for (const el of document.querySelectorAll(shown)) {
     const r = el.getBoundingClientRect();
     if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
     // a wide data table may scroll inside its own keyboard-reachable region (WCAG 1.4.10's exception)
     const region = el.closest('[role=region][tabindex]');
     if (region && getComputedStyle(region).overflowX === 'auto') continue;
     const name = (el.innerText || el.getAttribute('aria-label') || el.tagName).trim().slice(0, 40);
-    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'auto' && !['INPUT', 'TEXTAREA'].includes(el.tagName))
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'auto'
+        && !['INPUT', 'TEXTAREA'].includes(el.tagName))
       out.push(`cut off: ${el.tagName} "${name}" (${el.scrollWidth} > ${el.clientWidth})`);
-    if (r.right > vw + 1) out.push(`past the right edge: ${el.tagName} "${name}" (right ${Math.round(r.right)} > ${vw})`);
+    if (r.right > vw + 1)
+      out.push(`past the right edge: ${el.tagName} "${name}" (right ${Math.round(r.right)} > ${vw})`);
   }
   return out;
 }"""

@@ -12,8 +12,8 @@ os.environ["COLUMNS"] = "250"
 from browserkit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from ci_skips import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401 (in CI a skip fails)
 from coursekit import NO_PG, new_course_dir, pg_database, pg_server  # noqa: E402
-from exam_builder.course import Course  # noqa: E402
 
+from exam_builder.course import Course  # noqa: E402
 
 #: The longest modules, longest first (measured with ``--durations``): ``make test`` hands out whole modules
 #: (``--dist loadfile``, so a module's servers, browsers and built courses start once, on one worker) in

@@ -20,7 +20,8 @@ def run_cmd(root: Path, *args: str, timeout: float = 60) -> subprocess.Completed
     A command that blocks (on a pipe) or reads without end (``/dev/zero``) fails the test at
     ``timeout`` with ``subprocess.TimeoutExpired`` instead of hanging the run.
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
            "COLUMNS": "250", "EXAM_BUILDER_LOCK_WAIT": "5"}
     return subprocess.run([sys.executable, "-m", "exam_builder", "--course", str(root), *args], capture_output=True,
                           text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL, cwd=root)

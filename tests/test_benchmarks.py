@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from browserkit import CHROMIUM
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +47,8 @@ FIGURES = {
         rf"ratio check / baseline: {N}x",
     ],
     "delivery_load.py": [
-        rf"database: sqlite; 4 candidates x 5 answers at once \(20 answers, {N} per second\), baseline 1 candidate x 15",
+        rf"database: sqlite; 4 candidates x 5 answers at once \(20 answers, {N} per second\), baseline 1 candidate x "
+        r"15",
         r"lost answers: 0 of 35 \(every last answer read back from the database\)",
         rf"durable within: p50 {N} ms, p99 {N} ms, max {N} ms \(bar: p99 under 1000 ms\)",
         rf"baseline alone: p50 {N} ms, p99 {N} ms",

@@ -51,7 +51,8 @@ def test_a_renamed_submitted_directory_is_honoured(tmp_path):
 
 
 def test_a_changed_directory_structure_is_honoured(tmp_path):
-    course = make_course(tmp_path / "c", 'c.CourseDirectory.directory_structure = "{nbgrader_step}/{assignment_id}/{student_id}"\n')
+    course = make_course(tmp_path / "c",
+                         'c.CourseDirectory.directory_structure = "{nbgrader_step}/{assignment_id}/{student_id}"\n')
     assert course.submission_dir("c1", "cps-A") == course.root / "submitted" / "cps-A" / "c1"
     assert course.submitted_dir == course.root / "submitted"
 

@@ -75,7 +75,8 @@ def test_the_whole_demo_runs_every_stage(demo_run):
     assert done and done.group(1) == done.group(2) != "0", flat
     # the delivery stage's fire alarm: the room paused and resumed, the time kept to the second
     assert re.search(r"room paused \(fire alarm\) for 12 minutes: \d+ sitting\(s\) paused, \d+ resumed; an answer "
-                     r"given while paused was refused; \S+ resumed with \d:\d\d:\d\d left, as at the pause", " ".join(out.split())), out[-6000:]
+                     r"given while paused was refused; \S+ resumed with \d:\d\d:\d\d left, as at the pause",
+                     " ".join(out.split())), out[-6000:]
 
 
 def _public(rel_path: Path, exams: set[str]) -> bool:

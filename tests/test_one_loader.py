@@ -137,7 +137,8 @@ def door(call: ast.Call) -> str | None:
         arg = call.args[0] if call.args else None
         in_memory = isinstance(arg, ast.Call) and _dotted(arg.func) in ("io.StringIO", "StringIO")
         return None if in_memory else name
-    if attr in ("parse", "iterparse") and name.split(".")[0] in ("etree", "ET", "ElementTree", "lxml", "minidom", "xml"):
+    if attr in ("parse", "iterparse") and name.split(".")[0] in ("etree", "ET", "ElementTree", "lxml", "minidom",
+                                                                 "xml"):
         return "etree.parse"
     if name.startswith("shutil.") and attr in COPIES:
         return f"shutil.{attr}"
@@ -182,7 +183,8 @@ def all_reads() -> list[Read]:
 def test_every_file_is_read_through_the_one_loader():
     stray = [r for r in all_reads() if (r.module, r.function, r.door) not in ALLOWED]
     assert not stray, ("read these through exam_builder.safeload (read_bytes, read_text, read_json, read_notebook, "
-                       "load_yaml; files.copy_tree for a folder) or records.csvfile.read_csv, or add an entry to ALLOWED that says why:\n  "
+                       "load_yaml; files.copy_tree for a folder) or records.csvfile.read_csv, or add an entry to "
+                       "ALLOWED that says why:\n  "
                        + "\n  ".join(map(str, stray)))
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from coursekit import REPO, approve_offered_items, rows_of, tree_of
+
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.cli import cli
 from exam_builder.course import Course
@@ -180,9 +180,11 @@ CASES: list[tuple[str, Callable[[Path, Path], None], tuple[str, ...], str]] = [
     ("rubrics-folder-links-out", lambda c, o: (shutil.copytree(c / "rubrics", o / "rubrics"),
                                                link(c / "rubrics", o / "rubrics")),
      ("build", "syn"), "rubrics"),
-    ("exam-folder-links-out", lambda c, o: (shutil.copytree(c / "source/syn", o / "syn"), link(c / "source/syn", o / "syn")),
+    ("exam-folder-links-out", lambda c,
+     o: (shutil.copytree(c / "source/syn", o / "syn"), link(c / "source/syn", o / "syn")),
      ("build", "syn"), "source/syn"),
-    ("exports-links-out", lambda c, o: (shutil.copytree(c / "exports", o / "exports"), link(c / "exports", o / "exports")),
+    ("exports-links-out", lambda c,
+     o: (shutil.copytree(c / "exports", o / "exports"), link(c / "exports", o / "exports")),
      ("build", "syn"), "exports"),
     ("exports-links-to-rubrics", lambda c, o: link(c / "exports", "rubrics"),
      ("build", "syn", "--seed", "99"), "exports"),
@@ -332,7 +334,8 @@ ALLOWED = {
     ("hub/config.py", "os.chmod(s.state_dir, 0o700)"): "the hub's state folder, not a course's",
     ("lock.py", "os.ftruncate(fd, 0)"): "the lock's own descriptor, from files.open_in_place (checked, one name)",
     ("assembly/synthetic.py", "folder.mkdir(parents=True, exist_ok=True)"): "made-up banks for tests and benchmarks",
-    ("assembly/synthetic.py", "rubrics_dir.mkdir(parents=True, exist_ok=True)"): "made-up banks for tests and benchmarks",
+    ("assembly/synthetic.py",
+     "rubrics_dir.mkdir(parents=True, exist_ok=True)"): "made-up banks for tests and benchmarks",
     ("assembly/synthetic.py", '(rubrics_dir / f"{rid}.yaml").write_text('): "made-up banks for tests and benchmarks",
     ("assembly/synthetic.py", "nbformat.write("): "made-up banks for tests and benchmarks",
 }
@@ -360,8 +363,10 @@ def test_no_module_writes_around_files():
 
 def test_the_scan_finds_a_write():
     """The scan above is not blind: each way of writing it knows is found."""
-    for line in ('p.write_text("x")', 'open(p, "w")', 'open(log, mode="ab")', "shutil.rmtree(p)", "os.replace(a, b)", "p.unlink()",
+    for line in ('p.write_text("x")', 'open(p, "w")', 'open(log, mode="ab")', "shutil.rmtree(p)", "os.replace(a, b)",
+                 "p.unlink()",
                  "p.mkdir()", "os.open(p, os.O_RDWR | os.O_CREAT)", "tempfile.mkstemp(dir=d)", "nbformat.write(nb, f)"):
         assert WRITES.search(line), line
-    for line in ('open(p, "rb")', "os.open(p, os.O_RDONLY)", 'def open(self, ready: Callable[["PageClient"]]):', 'text.replace("a", "b")', "df.rename(columns=x)"):
+    for line in ('open(p, "rb")', "os.open(p, os.O_RDONLY)", 'def open(self, ready: Callable[["PageClient"]]):',
+                 'text.replace("a", "b")', "df.rename(columns=x)"):
         assert not WRITES.search(line), line

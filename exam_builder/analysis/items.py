@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rich.table import Table
 
-from ..model.manifest import grade_ids
 from ..assembly.forms import require_forms
 from ..kinds import kind_for
+from ..model.manifest import grade_ids
 from ..records.queries import sittings as sittings_q
 from . import psychometrics as pm
 

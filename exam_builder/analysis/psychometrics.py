@@ -548,7 +548,7 @@ def rater_agreement(ratings: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
         if p.empty:
             continue
-        lo_hi = [sorted([x, y], key=str) for x, y in zip(p["first_rater"], p["second_rater"])]
+        lo_hi = [sorted([x, y], key=str) for x, y in zip(p["first_rater"], p["second_rater"], strict=True)]
         p = p.assign(_ra=[v[0] for v in lo_hi], _rb=[v[1] for v in lo_hi])
         for (ra, rb), g in p.groupby(["_ra", "_rb"], sort=True):
             swap = g["first_rater"] != ra
@@ -579,7 +579,7 @@ def rater_leniency(ratings: pd.DataFrame, by: str | list[str] | None = None,
         key = key if isinstance(key, tuple) else (key,)
         d = (g["score"] - g["decided"]).to_numpy(float)
         n = len(d)
-        row = dict(zip(keys, key))
+        row = dict(zip(keys, key, strict=True))
         lo = hi = None
         if n >= 2:
             se = d.std(ddof=1) / math.sqrt(n)

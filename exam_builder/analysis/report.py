@@ -24,16 +24,23 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import clock
 from ..assembly.forms import require_forms
-from ..model.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
 from ..files import check_owned
+from ..grading.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
 from ..kinds import kind_for
+from ..model.manifest import Manifest, grade_ids
+from ..model.states import INDEPENDENT_ROLES, Outcome, SittingStatus
 from ..records.absence import settle_course
 from ..records.models import Candidate, Exam, Sitting
-from ..records.queries import accommodations as accommodations_q, candidates as candidates_q, item_scores as item_scores_q
-from ..records.queries import ratings as ratings_q, responses as responses_q, sittings as sittings_q, tutoring as tutoring_q
-from ..model.states import INDEPENDENT_ROLES, Outcome, SittingStatus
-from ..grading.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
+from ..records.queries import (
+    accommodations as accommodations_q,
+    candidates as candidates_q,
+    item_scores as item_scores_q,
+    ratings as ratings_q,
+    responses as responses_q,
+    sittings as sittings_q,
+    tutoring as tutoring_q,
+)
 from . import psychometrics as pm
 
 #: Ratings decided from two ratings per response: a rater pair is the two raters of one response.
@@ -206,7 +213,8 @@ def _ratings(s, sitting_ids: list[int], manifests: dict[int, Manifest], form_of:
     for r in ratings_q.select_scored_ratings(s, sitting_ids):
         m = manifests[form_of[r.sitting_id]]
         entry = next((e for e in m.items if e.item_id == r.item_id), None)
-        rows.append({"response": f"{r.sitting_id}:{r.item_id}", "item": r.item_id, "rater": r.rater, "role": str(r.role),
+        rows.append({"response": f"{r.sitting_id}:{r.item_id}", "item": r.item_id, "rater": r.rater,
+                     "role": str(r.role),
                      "score": r.score, "max_points": entry.points if entry else None,
                      "decided": decided.get((r.sitting_id, r.item_id)), "at": r.scored_at})
     return pd.DataFrame(rows, columns=["response", "item", "rater", "role", "score", "max_points", "decided", "at"])
@@ -462,7 +470,7 @@ def _figure_hist(decided: pd.DataFrame) -> tuple[str, str]:
     plt = _plt()
     forms = sorted(decided.form.unique())
     fig, axes = plt.subplots(1, len(forms), figsize=(4 * len(forms), 3), squeeze=False, sharey=True)
-    for ax, form in zip(axes[0], forms):
+    for ax, form in zip(axes[0], forms, strict=False):
         part = decided[decided.form == form]
         ax.hist(part.total.astype(float), bins=12, color="#0b4f8a", edgecolor="white")
         cut = float(part.cut.iloc[0])
@@ -484,7 +492,7 @@ def _figure_attempts(share: pd.DataFrame) -> tuple[str, str]:
     fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(attempts) + 2), 3))
     ax.boxplot([share[share.attempt == a].share.astype(float) for a in attempts],
                tick_labels=[str(a) for a in attempts])
-    cuts = sorted({round(c / m, 3) for c, m in zip(share.cut, share.max_total)})
+    cuts = sorted({round(c / m, 3) for c, m in zip(share.cut, share.max_total, strict=True)})
     for c in cuts:
         ax.axhline(c, color="#a11d1d", linestyle="--", linewidth=1.5)
     ax.set_ylim(0, 1)
@@ -537,14 +545,15 @@ def _figure_items(table: pd.DataFrame) -> tuple[str, str]:
 
 def _figure_bar(by: pd.DataFrame, title: str) -> tuple[str, str]:
     plt = _plt()
-    labels = [f"{c or '(no cohort)'} / {f}" for c, f in zip(by.cohort, by.form)]
+    labels = [f"{c or '(no cohort)'} / {f}" for c, f in zip(by.cohort, by.form, strict=True)]
     fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(labels) + 2), 3))
     ax.bar(labels, by["pass rate"], color="#1d6b31")
     ax.set_ylim(0, 1)
     ax.set_ylabel("pass rate")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
-    alt = title + ": " + "; ".join(f"{lab}: {p:.0%} of {n}" for lab, p, n in zip(labels, by["pass rate"], by.candidates))
+    alt = title + ": " + "; ".join(f"{lab}: {p:.0%} of {n}" for lab, p,
+                                   n in zip(labels, by["pass rate"], by.candidates, strict=True))
     return alt, _png(fig)
 
 
@@ -560,11 +569,12 @@ def _jsonable(v):
 
 
 def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinfo | None = None) -> str:
-    env = Environment(loader=PackageLoader("exam_builder.reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(loader=PackageLoader("exam_builder.reports", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]))
     tables = [[(name, df.to_html(index=False, na_rep="", border=0, classes="t", float_format=lambda x: f"{x:.3g}"))
                for name, df in s.tables] for s in secs]
     return env.get_template("program_report.html.j2").render(
-        data=d, sections=list(zip(secs, tables)), program=program,
+        data=d, sections=list(zip(secs, tables, strict=False)), program=program,
         made=clock.now_shown(zone))  # the room's zone, named, as every time shown
 
 
@@ -582,7 +592,8 @@ def write_report(course, exam: str, out: Path, cohort: str | None = None, since:
             slug = "".join(ch if ch.isalnum() else "-" for ch in f"{s.title}-{name}".lower()).strip("-")[:80]
             files[out / "tables" / f"{slug}.csv"] = df.to_csv(index=False)
             entry["tables"].append({"name": name, "csv": f"tables/{slug}.csv",
-                                    "rows": [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict("records")]})
+                                    "rows": [{k: _jsonable(v) for k,
+                                              v in row.items()} for row in df.to_dict("records")]})
         machine["sections"].append(entry)
     files[out / "report.json"] = json.dumps(machine, indent=1, default=str)
     files[out / "report.html"] = html

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from ..bank import Bank, Item, Kind
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
-from ..settings.policy import ProgramPolicy
-from ..model.rubric import Rubric
-from .blueprint import Blueprint, category, eligible_items, expected_p
 from ..model.item import LABELS
 from ..model.manifest import Manifest, ManifestItem
+from ..model.rubric import Rubric
+from ..settings.policy import ProgramPolicy
+from .blueprint import Blueprint, category, eligible_items, expected_p
 
 Cat = tuple[str, Kind]
 ATTEMPTS_PER_FORM = 40
@@ -118,7 +118,8 @@ def check_feasible(bp: Blueprint, items: list[Item]) -> None:
     for comp, kind in bp.categories():
         have = sum(1 for i in items if i.competency == comp and i.kind is kind)
         if have < bp.count(comp, kind):
-            msgs.append(f"{category(comp, kind)}: the blueprint needs {bp.count(comp, kind)}, the bank has {have} live items")
+            msgs.append(f"{category(comp, kind)}: the blueprint needs {bp.count(comp, kind)}, the bank has {have} "
+                        "live items")
     missing = [a for a in bp.anchors if a not in {i.id for i in items}]
     if missing:
         msgs.append(f"anchors {', '.join(missing)} are not live items that can be drawn")
@@ -182,7 +183,7 @@ class _Filler:
                 return False
             if u.scenario and bp.scenario_sets is not None and sets >= bp.scenario_sets:
                 return False
-            return all(o + s <= self.max_overlap for o, s in zip(overlap, shared(u)))
+            return all(o + s <= self.max_overlap for o, s in zip(overlap, shared(u), strict=False))
 
         taken: set[int] = set()
 
@@ -208,8 +209,10 @@ class _Filler:
                 if u.scenario and fits(u):
                     take(k, u)
             if sets < bp.scenario_sets:
-                self.last_failure = (f"form {label}: only {sets} of the {bp.scenario_sets} scenario sets fit the counts "
-                                     f"and the overlap limit ({self.max_overlap}); lower scenario_sets or raise max_overlap")
+                self.last_failure = (f"form {label}: only {sets} of the {bp.scenario_sets} scenario sets fit the "
+                                     "counts "
+                                     f"and the overlap limit ({self.max_overlap}); lower scenario_sets or raise "
+                                     "max_overlap")
                 return None
         for module, minimum in sorted(bp.modules.items()):
             for k, u in enumerate(order):
@@ -379,7 +382,7 @@ def assemble(
     total = bp.form_points
     manifests: list[Manifest] = []
     balance: list[FormBalance] = []
-    for label, units_f in zip(labels, planned):
+    for label, units_f in zip(labels, planned, strict=False):
         ordered = _order_units(units_f, bp, rng)
         m_items: list[ManifestItem] = []
         scenarios: dict[str, str] = {}
@@ -409,7 +412,8 @@ def assemble(
         balance.append(form_balance(manifest, p))
     result = Assembly(
         manifests=manifests, balance=balance, tolerance=bp.difficulty_tolerance,
-        difficulty_source=f"item statistics for {stats_used} items, author estimates for the rest" if stats_used else "author estimates",
+        difficulty_source=f"item statistics for {stats_used} items, author estimates for the "
+                          "rest" if stats_used else "author estimates",
         overlap=overlap_matrix(manifests),
     )
     if result.spread > bp.difficulty_tolerance + 1e-9:

@@ -25,14 +25,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..bank import Bank, Item, Kind, Status
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..kinds import all_kinds, kind_for
-from ..numbers import NumberError, fmt, in_range as within, percentage
-from ..settings.policy import ProgramPolicy
 from ..model.rubric import (
     MAX_COUNT,
     MAX_ITEM_POINTS,
@@ -46,7 +45,9 @@ from ..model.rubric import (
     pydantic_problems,
     whole,
 )
+from ..numbers import NumberError, fmt, in_range as within, percentage
 from ..safeload import load_yaml
+from ..settings.policy import ProgramPolicy
 
 KIND_ORDER = tuple(k.kind for k in all_kinds())  # the order of categories and messages
 #: What one item of a kind is worth when the blueprint's ``points`` does not say (the kind decides).
@@ -57,15 +58,26 @@ DEFAULT_POINTS = {k.kind: k.default_points for k in all_kinds() if k.default_poi
 # is refused, never read as 1.
 MAX_FORM_POINTS = MAX_COUNT * MAX_ITEM_POINTS
 MAX_MINUTES = 24 * 60
-Count = whole(0, MAX_COUNT, "items")
-ItemPoints = number(0, MAX_ITEM_POINTS, "points", above=True)
-FormPoints = number(0, MAX_FORM_POINTS, "points", above=True)
-Minutes = whole(0, MAX_MINUTES, "minutes", above=True)
-ModuleNumber = whole(0, MAX_COUNT)
-Forms = whole(1, 26, "forms (A to Z)")
-Seed = whole(0, 2**31 - 1)
-Sets = whole(0, MAX_COUNT, "sets")
-Tolerance = number(0, 1, above=True)
+if TYPE_CHECKING:  # mypy reads the plain numbers; pydantic reads the range-checked types below
+    Count = int
+    ItemPoints = float
+    FormPoints = float
+    Minutes = int
+    ModuleNumber = int
+    Forms = int
+    Seed = int
+    Sets = int
+    Tolerance = float
+else:
+    Count = whole(0, MAX_COUNT, "items")
+    ItemPoints = number(0, MAX_ITEM_POINTS, "points", above=True)
+    FormPoints = number(0, MAX_FORM_POINTS, "points", above=True)
+    Minutes = whole(0, MAX_MINUTES, "minutes", above=True)
+    ModuleNumber = whole(0, MAX_COUNT)
+    Forms = whole(1, 26, "forms (A to Z)")
+    Seed = whole(0, 2**31 - 1)
+    Sets = whole(0, MAX_COUNT, "sets")
+    Tolerance = number(0, 1, above=True)
 CUT_RULE = f"a number above 0 and at most {MAX_FORM_POINTS} points, or a percent ('70%')"
 
 
@@ -86,12 +98,14 @@ class Blueprint(BaseModel):
     time_limit_minutes: Minutes | None = None  # None: ProgramPolicy.time_limit_minutes
     forms: Forms = 3
     seed: Seed
-    counts: dict[Line, dict[Kind, Count]] = Field(min_length=1, max_length=MAX_COUNT)  # competency -> kind -> items per form
+    # competency -> kind -> items per form
+    counts: dict[Line, dict[Kind, Count]] = Field(min_length=1, max_length=MAX_COUNT)
     modules: dict[ModuleNumber, Count] = {}  # module number -> at least this many items per form
     points: dict[Kind, ItemPoints] = dict(DEFAULT_POINTS)  # points of one item
     total_points: FormPoints | None = None
     cut_score: float | str  # points (42) or percent ("70%"); checked below (a union would report both branches)
-    anchors: list[Ident] = Field(default=[], max_length=MAX_COUNT)  # item ids on every form (a scenario item brings its whole set)
+    # item ids on every form (a scenario item brings its whole set)
+    anchors: list[Ident] = Field(default=[], max_length=MAX_COUNT)
     max_overlap: Count | None = None  # items two forms may share; None: anchors only
     scenario_sets: Sets | None = None  # per form; None: any number
     shuffle: Shuffle = Shuffle()
@@ -110,7 +124,8 @@ class Blueprint(BaseModel):
                 return f"{fmt(pct)}%"
             except NumberError as exc:
                 raise ValueError(f"{exc}; write e.g. '70%'") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not within(value, 0, MAX_FORM_POINTS, above_low=True):
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not within(value, 0, MAX_FORM_POINTS, above_low=True)):
             raise OutOfRange(f"must be {CUT_RULE}")
         return float(value)
 
@@ -203,13 +218,14 @@ def eligible_items(bp: Blueprint, bank: Bank, rubrics: Mapping[str, Rubric]) -> 
     for item in bank.offered():
         why_not = bank.not_live_because(item)
         if item.practice:  # never on a certification form, approved or not (not "waiting for review")
-            excluded[item.id] = why_not
+            excluded[item.id] = why_not or "it is a practice item"
         elif why_not is not None:
             unreviewed[item.id] = why_not
         elif bp.count(item.competency, item.kind) <= 0:
             excluded[item.id] = "its competency and kind are not in the blueprint"
         elif item.points != bp.points.get(item.kind):
-            excluded[item.id] = f"it is worth {item.points:g} points; the blueprint's {item.kind.value} items are worth {bp.points[item.kind]:g}"
+            excluded[item.id] = (f"it is worth {item.points:g} points; the blueprint's {item.kind.value} items are "
+                                 f"worth {bp.points[item.kind]:g}")
         elif kind_for(item.kind).rubric and item.rubric_id not in rubrics:
             excluded[item.id] = f"its rubric {item.rubric_id!r} is not in rubrics/"
         elif item.scenario and item.scenario not in bank.scenarios:
@@ -232,7 +248,8 @@ def parse_blueprint(path: Path, label: str) -> tuple[Blueprint | None, object, l
     if problems:
         return None, None, problems
     if not isinstance(data, dict):
-        return None, data, [Problem(Location(label, line=1), "a blueprint must be a mapping (title, counts, cut_score, ...)")]
+        return None, data, [Problem(Location(label, line=1),
+                                    "a blueprint must be a mapping (title, counts, cut_score, ...)")]
     try:
         return Blueprint.model_validate(data), data, []
     except ValidationError as exc:
@@ -265,11 +282,11 @@ def exam_bank(bank: Bank, folder: Path) -> Bank:
 
 
 def check_against_bank(
-    bp: Blueprint, data, bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolicy, label: str
+    bp: Blueprint, data: object, bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolicy, label: str
 ) -> list[Problem]:
     problems: list[Problem] = []
 
-    def at(*path, item: str | None = None) -> Location:
+    def at(*path: str | int, item: str | None = None) -> Location:
         return Location(label, line=line_of(data, path) if data is not None else None,
                         column=".".join(str(p) for p in path) or None, item=item)
 
@@ -279,20 +296,27 @@ def check_against_bank(
             problems.append(Problem(at("counts", comp), f"unknown competency {comp!r}; use one of: {', '.join(comps)}"))
     for module in bp.modules:
         if module not in policy.modules:
-            problems.append(Problem(at("modules", module), f"unknown module {module}; the program's modules are {', '.join(map(str, policy.modules))}"))
+            problems.append(Problem(at("modules", module),
+                                    f"unknown module {module}; the program's modules are "
+                                    f"{', '.join(map(str, policy.modules))}"))
     if bp.total_points is not None and not math.isclose(bp.total_points, bp.counts_points):
         parts = " + ".join(
-            f"{n} x {bp.points[k]:g} ({category(c, k)})" for c, kinds in bp.counts.items() for k, n in kinds.items() if n
+            f"{n} x {bp.points[k]:g} "
+            f"({category(c, k)})" for c, kinds in bp.counts.items() for k, n in kinds.items() if n
         )
         problems.append(Problem(at("total_points"), f"total_points is {bp.total_points:g} but the counts make "
                                 f"{bp.counts_points:g} points ({parts}); fix the counts, the points or total_points"))
     if bp.cut_points() > bp.form_points:
-        problems.append(Problem(at("cut_score"), f"the cut score {bp.cut_points():g} is above the form's {bp.form_points:g} points"))
+        problems.append(Problem(at("cut_score"),
+                                f"the cut score {bp.cut_points():g} is above the form's {bp.form_points:g} points"))
     per_form = bp.items_per_form
     if bp.max_overlap is not None and bp.max_overlap > per_form:
-        problems.append(Problem(at("max_overlap"), f"max_overlap {bp.max_overlap} is above the {per_form} items of a form"))
+        problems.append(Problem(at("max_overlap"),
+                                f"max_overlap {bp.max_overlap} is above the {per_form} items of a form"))
     if bp.modules and sum(bp.modules.values()) > per_form:
-        problems.append(Problem(at("modules"), f"the module minimums add up to {sum(bp.modules.values())}, above the {per_form} items of a form"))
+        problems.append(Problem(at("modules"),
+                                f"the module minimums add up to {sum(bp.modules.values())}, above the {per_form} "
+                                "items of a form"))
 
     elig = eligible_items(bp, bank, rubrics)
     eligible = {i.id: i for i in elig.items}
@@ -305,10 +329,13 @@ def check_against_bank(
         if item is None:
             problems.append(Problem(loc, f"anchor {aid!r} is not an item of the bank; list live item ids"))
         elif item.status is not Status.live:
-            problems.append(Problem(loc, f"anchor {aid!r} is {item.status.value}, not live; make it live or choose another anchor"))
+            problems.append(Problem(loc,
+                                    f"anchor {aid!r} is {item.status.value}, not live; make it live or choose another "
+                                    "anchor"))
         elif aid in elig.unreviewed:
             problems.append(Problem(loc, f"anchor {aid!r} is not approved ({elig.unreviewed[aid]}); record a review "
-                                         f"(`exam-builder bank review {aid} --decision approve`) or choose another anchor"))
+                                         f"(`exam-builder bank review {aid} --decision approve`) or choose another "
+                                         "anchor"))
         elif aid not in eligible:
             problems.append(Problem(loc, f"anchor {aid!r} cannot be drawn: {elig.excluded.get(aid, 'not eligible')}"))
         else:
@@ -318,14 +345,19 @@ def check_against_bank(
         n_anchor = sum(1 for i in anchor_items if eligible[i].competency == comp and eligible[i].kind is kind)
         if n_anchor > bp.count(comp, kind):
             problems.append(Problem(at("anchors"), f"{category(comp, kind)}: the anchors bring {n_anchor} items, "
-                                    f"the blueprint has room for {bp.count(comp, kind)}; drop an anchor or raise the count"))
+                                    f"the blueprint has room for {bp.count(comp, kind)}; drop an anchor or raise the "
+                                    "count"))
     overlap = bp.max_overlap if bp.max_overlap is not None else len(anchor_items)
     if overlap < len(anchor_items):
-        problems.append(Problem(at("max_overlap"), f"max_overlap {overlap} is below the {len(anchor_items)} anchor items every form shares; raise it to at least {len(anchor_items)}"))
+        problems.append(Problem(at("max_overlap"),
+                                f"max_overlap {overlap} is below the {len(anchor_items)} anchor items every form "
+                                f"shares; raise it to at least {len(anchor_items)}"))
     if bp.scenario_sets is not None:
         n_sets = len({i.scenario for i in elig.items if i.scenario})
         if n_sets < bp.scenario_sets:
-            problems.append(Problem(at("scenario_sets"), f"the blueprint needs {bp.scenario_sets} scenario sets per form, the bank has {n_sets} that can be drawn"))
+            problems.append(Problem(at("scenario_sets"),
+                                    f"the blueprint needs {bp.scenario_sets} scenario sets per form, the bank has "
+                                    f"{n_sets} that can be drawn"))
 
     # feasibility against the bank, per category, then over all forms
     for comp, kind in bp.categories():
@@ -334,22 +366,29 @@ def check_against_bank(
         if have < need:
             waiting = sum(1 for i in elig.unreviewed if bank.items[i].competency == comp and bank.items[i].kind is kind)
             more = f" ({waiting} more are not approved: `exam-builder bank list --waiting`)" if waiting else ""
-            problems.append(Problem(at("counts", comp, kind.value), f"{category(comp, kind)}: the blueprint needs {need}, the bank has {have} live items{more}"))
+            problems.append(Problem(at("counts", comp, kind.value),
+                                    f"{category(comp, kind)}: the blueprint needs {need}, the bank has {have} live "
+                                    f"items{more}"))
     if not problems and bp.forms > 1:
         pairs = bp.forms * (bp.forms - 1) // 2
         need_distinct = bp.forms * per_form - pairs * overlap
         if need_distinct > len(elig.items):
-            problems.append(Problem(at("max_overlap"), f"{bp.forms} forms of {per_form} items sharing at most {overlap} items per pair "
-                                    f"need at least {need_distinct} distinct items; the bank has {len(elig.items)} that can be drawn. "
+            problems.append(Problem(at("max_overlap"),
+                                    f"{bp.forms} forms of {per_form} items sharing at most {overlap} items per pair "
+                                    f"need at least {need_distinct} distinct items; the bank has {len(elig.items)} "
+                                    "that can be drawn. "
                                     "Raise max_overlap, build fewer forms or add live items"))
     for module, minimum in bp.modules.items():
         have = sum(1 for i in elig.items if i.module == module)
         if have < minimum:
-            problems.append(Problem(at("modules", module), f"module {module}: the blueprint needs at least {minimum} items, the bank has {have} that can be drawn"))
+            problems.append(Problem(at("modules", module),
+                                    f"module {module}: the blueprint needs at least {minimum} items, the bank has "
+                                    f"{have} that can be drawn"))
     in_blueprint = [i for i in elig.unreviewed if bp.count(bank.items[i].competency, bank.items[i].kind) > 0]
     if in_blueprint:
         problems.append(Problem(Location(label), f"{len(in_blueprint)} item(s) of the blueprint's categories say "
-                                "'status: live' but are not approved, and are not drawn (`exam-builder bank list --waiting`)",
+                                "'status: live' but are not approved, and are not drawn (`exam-builder bank list "
+                                "--waiting`)",
                                 severity="warning"))
     for item_id, why in sorted(elig.excluded.items()):
         item = bank.items[item_id]
@@ -359,7 +398,8 @@ def check_against_bank(
     return problems
 
 
-def load_blueprint(path: Path, bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolicy, label: str) -> Blueprint:
+def load_blueprint(path: Path, bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolicy,
+                   label: str) -> Blueprint:
     """The blueprint, or ``ValidationFailed`` with every problem (warnings alone do not fail)."""
     if not path.exists():
         raise ExamBuilderError(f"{label}: no blueprint; write one (see docs/architecture.md) next to the exam's items")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,22 +26,29 @@ from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..files import check_owned
 from ..lock import scratch_dir
-from ..records import audit
+from ..model.manifest import Manifest
+from ..model.rubric import Rubric, load_rubrics
 from ..model.states import AuditAction
-from ..records.models import Exam, Form, utcnow
+from ..records import audit
 from ..records.csvfile import CellError, Column, decimal, read_csv
+from ..records.models import Exam, Form, utcnow
 from ..records.queries import forms as forms_q, sittings as sittings_q
 from ..records.text import shown
-from ..model.rubric import Rubric, load_rubrics
 from ..safeload import LoadError, holds, read_notebook
 from .assemble import Assembly, assemble
 from .blueprint import Blueprint, load_blueprint
 from .exports import comparison_path, key_paths, write_comparison, write_key
 from .forms import load_forms, nbgrader_submissions, require_forms, sitting_counts
 from .lint import lint_manifests, lint_notebook, rationale_texts, released_files, scan_release
-from ..model.manifest import Manifest
-from .release import (check_release_targets, generate_assignment, nbgrader_api, release_path, restorable,
-                      source_notebook, write_atomic)
+from .release import (
+    check_release_targets,
+    generate_assignment,
+    nbgrader_api,
+    release_path,
+    restorable,
+    source_notebook,
+    write_atomic,
+)
 from .render import notebook_text, render_form
 
 
@@ -214,7 +222,8 @@ def build(
 
     course.db.require_current()
     with course.db.read() as s:
-        stored = {f.label: (_StoredForm(f.id, f.label, f.assignment, f.manifest_hash), m) for f, m in load_forms(s, exam)}
+        stored = {f.label: (_StoredForm(f.id, f.label, f.assignment, f.manifest_hash), m) for f,
+                  m in load_forms(s, exam)}
         sittings = sitting_counts(s, [f.id for f, _ in stored.values()])
         issued = set(sittings)
         submitted = nbgrader_submissions(s, [f.assignment for f, _ in stored.values()])
@@ -225,10 +234,12 @@ def build(
     refusals: list[str] = []
     for m in result_assembly.manifests:
         if m.assignment in taken:
-            raise ExamBuilderError(f"assignment {m.assignment} belongs to another exam; use another exam id or --first-label")
+            raise ExamBuilderError(f"assignment {m.assignment} belongs to another exam; use another exam id or "
+                                   "--first-label")
         text = rendered[m.assignment]
         row, old = stored.get(m.form, (None, None))
         if row is not None and row.id in issued:
+            assert old is not None  # stored with its row
             drift = issued_drift(old, m, bank)
             if drift:
                 refusals.append(_refusal(row, drift, sittings.get(row.id, 0), submitted.get(row.assignment, 0)))
@@ -244,11 +255,13 @@ def build(
         else:
             outcomes.append(FormOutcome(m, "rebuilt" if row is not None else "new", text))
     if refusals:
-        nxt = chr(min(ord("Z"), max(ord(label) for label in [*stored, *(m.form for m in result_assembly.manifests)]) + 1))
+        nxt = chr(min(ord("Z"),
+                      max(ord(label) for label in [*stored, *(m.form for m in result_assembly.manifests)]) + 1))
         raise ExamBuilderError(
             "\n".join(refusals)
             + "\nWhat to do: to keep the issued forms, undo the edits (e.g. restore the item notebooks from git); "
-            f"to use the edited items, build new forms under other labels, e.g. `exam-builder build {exam} --first-label {nxt}` "
+            f"to use the edited items, build new forms under other labels, e.g. `exam-builder build {exam} "
+            f"--first-label {nxt}` "
             "(issued forms stay as they are), or copy the items under new ids."
         )
 
@@ -277,7 +290,8 @@ def _progress(console: Console) -> Progress:
 def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, result: BuildResult, actor: str,
                        reason: str, console: Console) -> None:
     todo = result.changed
-    folders = [p for o in todo for p in (course.source_dir / o.manifest.assignment, course.release_dir / o.manifest.assignment)]
+    folders = [p for o in todo for p in (course.source_dir / o.manifest.assignment,
+                                         course.release_dir / o.manifest.assignment)]
     existed = {o.manifest.assignment: source_notebook(course, o.manifest.assignment).exists() for o in todo}
     api = nbgrader_api(course)
     try:
@@ -299,7 +313,7 @@ def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, res
         raise
 
 
-def _resync_gradebook(course: Course, existed: dict[str, bool], api) -> None:
+def _resync_gradebook(course: Course, existed: dict[str, bool], api: Any) -> None:
     """After a failed release, make nbgrader's gradebook match the restored folders again."""
     for assignment, had_source in existed.items():
         try:
@@ -327,7 +341,8 @@ def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor:
             m = o.manifest
             row = forms_q.select_form(s, exam, m.form)
             if row is not None and sittings_q.select_form_sitting_count(s, row.id) and o.status != "re-released":
-                raise ExamBuilderError(f"form {m.assignment} was issued while it was being rebuilt; nothing was changed")
+                raise ExamBuilderError(f"form {m.assignment} was issued while it was being rebuilt; nothing was "
+                                       "changed")
             previous = row.manifest_hash if row is not None else None
             if row is None:
                 row = Form(exam_id=exam, label=m.form, assignment=m.assignment)

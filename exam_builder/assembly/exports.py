@@ -11,8 +11,8 @@ from rich.table import Table
 from ..bank import Bank
 from ..files import check_owned
 from ..kinds import kind_for
-from .assemble import Assembly
 from ..model.manifest import Manifest
+from .assemble import Assembly
 from .release import write_atomic
 
 KEY_COLUMNS = ["number", "grade_id", "item_id", "kind", "competency", "module", "points", "key", "key_text",
@@ -100,7 +100,8 @@ def comparison_table(assembly: Assembly, competencies: dict[str, str]) -> Table:
         table.add_row(competencies.get(c, c), *[f"{b.points_by_competency.get(c, 0):g}" for b in assembly.balance])
     table.add_row("Expected score", *[f"{b.expected:.1%}" for b in assembly.balance])
     for a in assembly.balance:
-        table.add_row(f"Shared with {a.label}", *[str(assembly.overlap[(a.label, b.label)]) if a.label != b.label else "·"
+        table.add_row(f"Shared with {a.label}",
+                      *[str(assembly.overlap[(a.label, b.label)]) if a.label != b.label else "·"
                                                   for b in assembly.balance])
     ok = "within" if assembly.spread <= assembly.tolerance + 1e-9 else "OUTSIDE"
     table.caption = f"spread of expected scores {assembly.spread:.1%}, {ok} the tolerance of {assembly.tolerance:.1%}"

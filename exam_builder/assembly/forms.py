@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
+from ..model.manifest import Manifest
 from ..records.models import Form
 from ..records.queries import forms as forms_q, sittings as sittings_q
-from ..model.manifest import Manifest
 
 
 def load_forms(session: Session, exam_id: str) -> list[tuple[Form, Manifest]]:

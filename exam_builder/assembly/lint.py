@@ -13,19 +13,20 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..bank import Bank
 from ..errors import Location, Problem
 from ..kinds import kind_for
+from ..model.manifest import Manifest
 from ..model.rubric import Rubric
 from ..safeload import MAX_COPY_BYTES, LoadError, read_bytes, read_json, walk_files
-from ..model.manifest import Manifest
 
 if TYPE_CHECKING:
     import nbformat
+
 
 #: Patterns that only key material matches; each with what it means.
 KEY_PATTERNS: list[tuple[re.Pattern, str]] = [
@@ -34,7 +35,8 @@ KEY_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\bassert\b[^\n]{0,40}\bq\d{2,}\b"), "a check of an answer variable"),
     (re.compile(r"\bq\d{2,}\s*==\s*\\?[\"'][A-Z]"), "a comparison of an answer with a key label"),
     (re.compile(r"\bq\d{2,}\s*=\s*\\?[\"'][A-Z]\\?[\"']"), "a key label bound to a question"),
-    (re.compile(r"\"(correct|key|keys|option_order|content_hash|rationale|rubric_hash)\\?\"\s*:"), "a key field in data"),
+    (re.compile(r"\"(correct|key|keys|option_order|content_hash|rationale|rubric_hash)\\?\"\s*:"),
+     "a key field in data"),
     (re.compile(r"'(correct|key|option_order|rationale)'\s*:"), "a key field in data"),
     (re.compile(r"(?m)^\s*[-*]\s+\[[xX]\]"), "a choice marked correct in the author's format"),
     (re.compile(r"\*\*Rationale:?\*\*", re.IGNORECASE), "an item rationale"),
@@ -80,12 +82,18 @@ def lint_manifests(manifests: list[Manifest], bank: Bank, rubrics: Mapping[str, 
         for m in manifests[1:]:
             a, b = sum(i.points for i in first.items), sum(i.points for i in m.items)
             if abs(a - b) > 1e-9:
-                problems.append(Problem(_loc(m), f"form {m.form} has {b:g} points, form {first.form} has {a:g}; forms must be equal"))
+                problems.append(Problem(_loc(m),
+                                        f"form {m.form} has {b:g} points, form {first.form} has {a:g}; forms must be "
+                                        "equal"))
             if by_comp(m) != by_comp(first):
-                problems.append(Problem(_loc(m), f"points per competency differ from form {first.form}: {by_comp(m)} vs {by_comp(first)}"))
+                problems.append(Problem(_loc(m),
+                                        f"points per competency differ from form {first.form}: {by_comp(m)} vs "
+                                        f"{by_comp(first)}"))
     for m in manifests:
         if abs(sum(i.points for i in m.items) - m.total_points) > 1e-9:
-            problems.append(Problem(_loc(m), f"the items add up to {sum(i.points for i in m.items):g} points, the form says {m.total_points:g}"))
+            problems.append(Problem(_loc(m),
+                                    f"the items add up to {sum(i.points for i in m.items):g} points, the form says "
+                                    f"{m.total_points:g}"))
     return problems
 
 
@@ -113,13 +121,13 @@ def _decoded(value: str) -> str:
         return ""
 
 
-def _payloads(node) -> Iterable[str]:
+def _payloads(node: object) -> Iterable[str]:
     """The JSON text of a structure, every string in it, and the text of every base64 string that decodes."""
     yield json.dumps(node, ensure_ascii=False, sort_keys=True)
     yield from _strings(node)
 
 
-def _strings(node) -> Iterable[str]:
+def _strings(node: object) -> Iterable[str]:
     if isinstance(node, dict):
         for v in node.values():
             yield from _strings(v)
@@ -192,7 +200,8 @@ def scan_file(path: Path, label: str, rationales: Mapping[str, str]) -> list[Pro
     return problems
 
 
-def scan_release(release_dir: Path, rationales: Mapping[str, str], label=lambda p: str(p)) -> list[Problem]:
+def scan_release(release_dir: Path, rationales: Mapping[str, str],
+                 label: Callable[[Path], str] = lambda p: str(p)) -> list[Problem]:
     """Scan every file under ``release_dir`` (hidden files included) for key material."""
     if not release_dir.exists():
         return []
@@ -202,11 +211,13 @@ def scan_release(release_dir: Path, rationales: Mapping[str, str], label=lambda 
         if path.name == ".gitkeep" and path.stat().st_size == 0:
             continue
         problems += scan_file(path, label(path), rationales)
-    return [Problem(p.location, p.message + "; the release was stopped: remove the file or fix the form, then build again")
+    return [Problem(p.location,
+                    p.message + "; the release was stopped: remove the file or fix the form, then build again")
             for p in problems]
 
 
-def released_files(release_dir: Path, label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
+def released_files(release_dir: Path,
+                   label: Callable[[Path], str] = lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
     """Every regular file under ``release_dir`` (``safeload.walk_files``) and the errors of what is not one."""
     files, problems = walk_files(release_dir, ("",), label, skip=(), folders_named_like_files=False)
     return files, [p for p in problems if p.is_error]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..course import Course
 from ..errors import ExamBuilderError
@@ -72,10 +73,10 @@ def restorable(paths: list[Path], scratch: Path, root: Path) -> Iterator[None]:
         try:
             yield
         except BaseException:
-            for p, copy in saved:
+            for p, kept in saved:
                 remove_tree(p, root)
-                if copy is not None:
-                    copy_tree(copy, p, root, skip=())
+                if kept is not None:
+                    copy_tree(kept, p, root, skip=())
             raise
     finally:
         remove_tree(backup, root)
@@ -90,7 +91,7 @@ def check_release_targets(course: Course, assignments: list[str]) -> None:
             check_tree(folder, course.root)
 
 
-def nbgrader_api(course: Course):
+def nbgrader_api(course: Course) -> Any:
     """nbgrader's Python API on this course and its database."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -102,7 +103,7 @@ def nbgrader_api(course: Course):
     return api
 
 
-def generate_assignment(course: Course, assignment: str, api=None) -> None:
+def generate_assignment(course: Course, assignment: str, api: Any = None) -> None:
     """Release one form with nbgrader's GenerateAssignment (gradebook + ``release/``)."""
     api = api or nbgrader_api(course)
     result = api.generate_assignment(assignment, force=True, create=True)

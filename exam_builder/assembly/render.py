@@ -13,10 +13,9 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..bank import Bank, Item
-from ..model.item import METADATA_KEY, points_text
 from ..errors import ExamBuilderError
 from ..kinds import CellSpec, kind_for
-from ..model.item import LABELS
+from ..model.item import METADATA_KEY, points_text
 from ..model.manifest import Manifest, ManifestItem, grade_ids
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}

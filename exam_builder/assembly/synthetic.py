@@ -23,8 +23,9 @@ DIFFICULTIES = ("easy", "medium", "hard")
 
 def synthetic_rubric(item_id: str, points: float = 6) -> Rubric:
     half = points / 2
-    levels = lambda: (Level(points=0, descriptor="missing"), Level(points=half / 2, descriptor="partial"),
-                      Level(points=half, descriptor="complete"))
+    def levels() -> tuple[Level, ...]:
+        return (Level(points=0, descriptor="missing"), Level(points=half / 2, descriptor="partial"),
+                Level(points=half, descriptor="complete"))
     return Rubric(id=item_id, title=f"Rubric for {item_id}", criteria=(
         Criterion(id="idea", name="Main idea", levels=levels()),
         Criterion(id="example", name="Example", levels=levels()),

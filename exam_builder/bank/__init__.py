@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem
-from ..safeload import walk_files
 from ..model.item import METADATA_KEY, Choice, Item, Kind, Pool, Scenario, Status, Where
 from ..model.review import ReviewState
+from ..safeload import walk_files
 from .parse import ParsedNotebook, parse_notebook
 
 __all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Pool", "Scenario", "Status", "Where", "load_bank", "notebook_files", "notebook_walk"]

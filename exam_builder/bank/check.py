@@ -23,8 +23,8 @@ from pathlib import Path
 
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem
-from ..model.rubric import Rubric, load_rubrics
 from ..files import shown
+from ..model.rubric import Rubric, load_rubrics
 from ..safeload import linked_out, safe_rel, walk_files
 from ..settings.policy import ProgramPolicy
 from . import Bank, load_bank
@@ -71,7 +71,8 @@ class Targets:
             self.rubrics.append(path)
         elif explicit:
             self.problems.append(
-                Problem(Location(label(path)), "not a notebook (.ipynb), rubric (.yaml) or blueprint.yaml; check the path")
+                Problem(Location(label(path)),
+                        "not a notebook (.ipynb), rubric (.yaml) or blueprint.yaml; check the path")
             )
 
 
@@ -142,7 +143,8 @@ def check(course: Course, paths: list[Path] | None = None, blueprint_check: Blue
     bank = load_bank(_unique(targets.notebooks + context.notebooks), label)
     rubrics, rubric_problems = load_rubrics(_unique(targets.rubrics + context.rubrics), label)
 
-    broken = {p.location.item: p.location.file for p in rubric_problems if p.location.item and p.location.item not in rubrics}
+    broken = {p.location.item: p.location.file for p in rubric_problems if p.location.item
+              and p.location.item not in rubrics}
     problems = bank.problems + rubric_problems + validate(bank, rubrics, course.policy, broken,
                                                           course.bank_settings.require_recorded_review)
     if blueprint_check is None:
@@ -218,7 +220,8 @@ def collapse_copies(problems: list[Problem], bank: Bank, reported: set[str]) -> 
             one_of = "is one of the two a copy" if theirs in reported else "is this a copy"
             summaries.add(Problem(Location(mine), f"{what} have the same ids as in {theirs}: {one_of}? "
                                                   f"Give the copy's items and scenarios ids of their own, or remove "
-                                                  f"it ({', '.join(mentions[:3])}{', ...' if len(mentions) > 3 else ''})"))
+                                                  f"it ({', '.join(mentions[:3])}"
+                                                  f"{', ...' if len(mentions) > 3 else ''})"))
     return [p for p in problems if p not in drop], summaries
 
 

@@ -2,7 +2,8 @@
 
 An item cell reads well as it is::
 
-    **[MC] core-07** · competency: change-agent · module: 7 · points: 1 · status: live · author: A. Rivera · reviewer: J. Chen
+    **[MC] core-07** · competency: change-agent · module: 7 · points: 1 · status: live · author: A. Rivera · reviewer:
+    J. Chen
     A peer specialist notices that a unit rule keeps people from ... What is the best response?
     - [ ] Ignore it; rules are the staff's business.
     - [x] Raise it with the team, bringing the people's own words.
@@ -29,9 +30,9 @@ from typing import TYPE_CHECKING
 from .. import numbers, safeload
 from ..errors import Location, Problem
 from ..kinds import all_kinds, kind_for_tag
+from ..model.item import METADATA_KEY, SCENARIO_TAG, Choice, Item, Pool, Scenario, Status, Where, points_text
 from ..model.rubric import MAX_COUNT, MAX_ITEM_POINTS
 from ..text import ID, id_problem, is_id, text_problem, visible
-from ..model.item import METADATA_KEY, SCENARIO_TAG, Choice, Item, Pool, Scenario, Status, Where, points_text
 
 if TYPE_CHECKING:  # nbformat is imported when a notebook is read: its import alone takes seconds
     import nbformat
@@ -43,7 +44,8 @@ ALMOST_CHOICE = re.compile(r"^\s*[-*]\s*\[(?P<mark>[^\]]{0,3})\]")
 RATIONALE_LABEL = re.compile(r"^\*\*Rationale:?\*\*:?\s*", re.IGNORECASE)
 ID_PATTERN = ID  # the one id rule (exam_builder.text): use ``text.is_id``, which also bounds the length
 FIELD_SEP = re.compile(r"\s*[·|]\s*")
-ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "pool", "author", "reviewer", "rubric", "scenario")
+ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "pool", "author", "reviewer", "rubric",
+               "scenario")
 SCENARIO_FIELDS = ("title",)
 
 

@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING
 
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
+from ..model.item import Item, _hash
 from ..model.review import WAITING, Decision, Review, ReviewState
 from ..model.states import AuditAction, ReviewDecision
 from ..records.text import text_problem
 from . import Bank
-from ..model.item import Item, _hash
 
 if TYPE_CHECKING:
     from ..records.db import Database
@@ -81,7 +81,8 @@ def review_state(item: Item, decisions: Iterable[Decision]) -> ReviewState:
             return ReviewState(Review.approved, newest)
         if newest.decision is ReviewDecision.revise:
             return ReviewState(Review.revise, newest)
-    approvals = [d for d in decisions if d.decision is ReviewDecision.approve and not same_person(d.reviewer, item.author)]
+    approvals = [d for d in decisions
+                 if d.decision is ReviewDecision.approve and not same_person(d.reviewer, item.author)]
     if approvals:
         return ReviewState(Review.changed, approvals[-1])
     return ReviewState(Review.waiting, decisions[-1]) if decisions else WAITING
@@ -170,7 +171,8 @@ def review(course: Course, item_id: str, decision: str | ReviewDecision, by: str
     try:
         decision = ReviewDecision(decision)
     except ValueError:
-        raise ExamBuilderError(f"unknown decision {decision!r}; use one of {', '.join(ReviewDecision.values())}") from None
+        raise ExamBuilderError(f"unknown decision {decision!r}; use one of "
+                               f"{', '.join(ReviewDecision.values())}") from None
     reviewer = audit.current_actor(by)
     comment = (comment or "").strip()
     targets = list(paths or []) or [course.source_dir]

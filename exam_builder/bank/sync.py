@@ -71,7 +71,8 @@ def item_rows(bank: Bank, reviews: dict | None = None) -> list[dict]:
     def review_fields(item_id: str) -> dict:
         state = (reviews or {}).get(item_id)
         if state is None:
-            return {"review": None, "review_state": None, "waiting_for_review": None, "reviewed_by": None, "reviewed_on": None}
+            return {"review": None, "review_state": None, "waiting_for_review": None, "reviewed_by": None,
+                    "reviewed_on": None}
         d = state.decision
         return {"review": state.label, "review_state": state.state.value, "waiting_for_review": state.waiting,
                 "reviewed_by": d.reviewer if d else None, "reviewed_on": d.when if d else None}

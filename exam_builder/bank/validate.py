@@ -13,13 +13,12 @@ from collections import defaultdict
 
 from ..errors import Location, Problem
 from ..kinds import kind_for
-from ..settings.policy import ProgramPolicy
-from ..model.rubric import MAX_ITEM_POINTS, Rubric
-from . import Bank
-from ..model.item import Item, Scenario, Status, points_text
-
 from ..kinds.multiple_choice import MIN_MC_CHOICES  # noqa: F401 (named here before the kinds had modules)
 from ..kinds.true_false import TRUE_FALSE  # noqa: F401
+from ..model.item import Item, Scenario, Status, points_text
+from ..model.rubric import MAX_ITEM_POINTS, Rubric
+from ..settings.policy import ProgramPolicy
+from . import Bank
 
 
 def _where(obj: Item | Scenario) -> str:
@@ -99,19 +98,24 @@ class _Checker:
             for obj in objs:
                 others = " and ".join(_where(o) for o in objs if o is not obj)
                 what = "scenario" if isinstance(obj, Scenario) else "item"
-                self.error(_loc(obj), f"{what} id {ident!r} is also used at {others}; give each item and scenario its own id")
+                self.error(_loc(obj),
+                           f"{what} id {ident!r} is also used at {others}; give each item and scenario its own id")
 
     # -- one item ---------------------------------------------------------------------
     def header(self, item: Item) -> None:
         loc = _loc(item)
         if not math.isfinite(item.points) or not 0 < item.points <= MAX_ITEM_POINTS:
-            shown = points_text(item.points) if math.isfinite(item.points) and abs(item.points) < 1e15 else f"{item.points:g}"
-            self.error(loc, f"points must be above 0 and at most {MAX_ITEM_POINTS} (it is {shown}); write e.g. 'points: 1'")
+            shown = (points_text(item.points) if math.isfinite(item.points) and abs(item.points) < 1e15
+                     else f"{item.points:g}")
+            self.error(loc,
+                       f"points must be above 0 and at most {MAX_ITEM_POINTS} (it is {shown}); write e.g. 'points: 1'")
         if not item.competency:
             self.error(loc, f"no competency; add 'competency: <one of {_one_of(self.competencies)}>' to the header")
         elif item.competency not in self.competencies:
             slug = next(
-                (k for k, v in self.competencies.items() if _norm(v) == _norm(item.competency) or _norm(k) == _norm(item.competency)),
+                (k for k,
+                 v in self.competencies.items() if _norm(v) == _norm(item.competency)
+                 or _norm(k) == _norm(item.competency)),
                 None,
             )
             if slug:
@@ -128,10 +132,12 @@ class _Checker:
         elif str(item.module) not in self.modules:
             self.error(
                 loc,
-                f"unknown module {item.module}; use one of {_one_of(self.modules)} (the vocabulary is c.ProgramPolicy.modules)",
+                f"unknown module {item.module}; use one of {_one_of(self.modules)} (the vocabulary is "
+                "c.ProgramPolicy.modules)",
             )
         if item.difficulty not in self.policy.difficulty_levels:
-            self.error(loc, f"unknown difficulty {item.difficulty!r}; use one of {_one_of(self.policy.difficulty_levels)}")
+            self.error(loc,
+                       f"unknown difficulty {item.difficulty!r}; use one of {_one_of(self.policy.difficulty_levels)}")
         if item.rubric and not kind_for(item.kind).rubric:
             self.error(loc, f"only open-response items have a rubric; remove 'rubric: {item.rubric}' or make it [OR]")
 
@@ -149,7 +155,9 @@ class _Checker:
         if self.recorded_review:
             pass  # the review is a record (bank.review), not the header's reviewer: field
         elif item.status is Status.live and not item.reviewer:
-            self.error(loc, "a live item needs a reviewer; add 'reviewer: <name>' or set 'status: reviewed' until it is reviewed")
+            self.error(loc,
+                       "a live item needs a reviewer; add 'reviewer: <name>' or set 'status: reviewed' until it is "
+                       "reviewed")
         elif item.status is Status.reviewed and not item.reviewer:
             self.warn(loc, "status is reviewed but no reviewer is named; add 'reviewer: <name>'")
         if item.reviewer and item.author and _norm(item.reviewer) == _norm(item.author):
@@ -171,7 +179,8 @@ class _Checker:
                 continue
             members[scenario.id].append(item)
             if item.where.file != scenario.where.file or item.where.cell < scenario.where.cell:
-                self.warn(_loc(item), f"scenario {scenario.id!r} is at {_where(scenario)}; put its items right after it")
+                self.warn(_loc(item),
+                          f"scenario {scenario.id!r} is at {_where(scenario)}; put its items right after it")
         for scenario in self.scenarios:
             loc = _loc(scenario)
             if not scenario.text:

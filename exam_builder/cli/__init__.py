@@ -23,8 +23,7 @@ from rich.markup import escape
 from ..course import Course
 from ..errors import ExamBuilderError
 from ..lock import course_lock
-from .common import (console, err_console, pass_course, pass_course_db,  # noqa: F401  (the modules' shared API)
-                     check_arguments, check_parameters)
+from .common import check_arguments, check_parameters, console, err_console, pass_course, pass_course_db  # noqa: F401  (the modules' shared API)
 
 COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analysis", "demo", "rehearse", "qti",
                    "practice", "hub"]

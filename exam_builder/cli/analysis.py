@@ -13,7 +13,8 @@ from .common import console, pass_course_db
 @click.argument("exam")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for report.html, report.json and tables/ (default: reports/out/EXAM).")
-@click.option("--cohort", "cohort", default=None, help="Only the candidates of this cohort (the roster's cohort column).")
+@click.option("--cohort", "cohort", default=None,
+              help="Only the candidates of this cohort (the roster's cohort column).")
 @click.option("--class", "cohort_old", default=None, hidden=True,
               help="The old spelling of --cohort (a class is one training session; a cohort is the group).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sittings on or after this date.")

@@ -12,7 +12,7 @@ import click
 
 from ..course import Course
 from ..errors import ExamBuilderError
-from .common import console, pass_course, pass_course_db
+from .common import by_option, console, pass_course, pass_course_db, reason_option
 
 
 def balancing_stats(course: Course, exam: str, item_stats: Path | None = None,
@@ -38,16 +38,18 @@ def balancing_stats(course: Course, exam: str, item_stats: Path | None = None,
 
 @click.command()
 @click.argument("exam")
-@click.option("--forms", "n_forms", type=click.IntRange(1, 26), default=None, help="Number of forms (default: the blueprint's).")
+@click.option("--forms", "n_forms", type=click.IntRange(1, 26), default=None,
+              help="Number of forms (default: the blueprint's).")
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None, help="Seed (default: the blueprint's).")
 @click.option("--first-label", default="A", show_default=True,
               help="Label of the first form; use a later letter to build new forms beside issued ones.")
 @click.option("--item-stats", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="CSV (item_id,p_value) of item statistics; replaces author estimates "
                    "(default: facility from this exam's past sittings, where an item has 30+ scored responses).")
-@click.option("--author-estimates", is_flag=True, help="Balance on the authors' estimates only, ignoring past sittings.")
-@click.option("--by", "actor", default=None, help="Who builds (default: $EXAM_BUILDER_USER or the login name).")
-@click.option("--reason", default="", help="Why the forms are (re)built; kept in the audit trail.")
+@click.option("--author-estimates", is_flag=True,
+              help="Balance on the authors' estimates only, ignoring past sittings.")
+@by_option("Who builds (default: $EXAM_BUILDER_USER or the login name).")
+@reason_option("Why the forms are (re)built; kept in the audit trail.", required=False, default="")
 @pass_course
 def build(course, exam: str, n_forms: int | None, seed: int | None, first_label: str, item_stats: Path | None,
           author_estimates: bool, actor: str | None, reason: str) -> None:
@@ -59,17 +61,20 @@ def build(course, exam: str, n_forms: int | None, seed: int | None, first_label:
         course.require_inside(item_stats)  # the link rule of every command, for a sheet kept in the course
     p_values, from_past = balancing_stats(course, exam, item_stats, author_estimates)
     if from_past:
-        console.print(f"balancing on past sittings' facility for {len(p_values)} item(s); authors' estimates for the rest")
+        console.print(f"balancing on past sittings' facility for {len(p_values)} item(s); authors' estimates for the "
+                      "rest")
     result = run_build(course, exam, forms=n_forms, seed=seed, first_label=first_label.upper(), p_values=p_values,
                        actor=actor, reason=reason, console=console)
     console.print(comparison_table(result.assembly, course.policy.competencies))
     if not result.changed:
-        console.print(f"[green]nothing changed[/]: forms {', '.join(result.assignments)} are already built and released "
+        console.print(f"[green]nothing changed[/]: forms {', '.join(result.assignments)} are already built and "
+                      "released "
                       f"as the bank, blueprint and seed {result.assembly.manifests[0].seed} give them.")
     else:
         for o in result.outcomes:
             console.print(f"  {o.manifest.assignment}: {o.status}")
-        console.print(f"[green]released[/] {len(result.changed)} form(s) to {course.release_dir}/ (no key material found there)")
+        console.print(f"[green]released[/] {len(result.changed)} form(s) to {course.release_dir}/ (no key material "
+                      "found there)")
     console.print(f"keys (staff only): {result.keys[0][0].parent}/")
     console.print(f"form comparison: {result.comparison}")
 
@@ -86,7 +91,8 @@ def lint(course, exam: str) -> None:
         console.print(str(p), highlight=False, markup=False)
     errors = [p for p in problems if p.is_error]
     if errors:
-        raise ExamBuilderError(f"lint: {len(errors)} problem(s) in the forms of {exam} or in release/; fix them and build again")
+        raise ExamBuilderError(f"lint: {len(errors)} problem(s) in the forms of {exam} or in release/; fix them and "
+                               "build again")
     console.print(f"lint: {n_forms} form(s) of {exam} are keyed, equal in points per competency, with unique grade ids "
                   f"and rubrics; {n_files} file(s) under release/ hold no key material.")
 

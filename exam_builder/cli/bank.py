@@ -16,12 +16,12 @@ from rich.table import Table
 
 from ..assembly.blueprint import check_blueprint
 from ..bank.check import CheckReport, check
-from ..bank.sync import item_rows, list_bank, sync_bank
 from ..bank.review import list_reviews, review
+from ..bank.sync import item_rows, list_bank, sync_bank
 from ..errors import ExamBuilderError, rel
 from ..model.states import ReviewDecision
 from ..text import visible
-from .common import console, err_console, pass_course, pass_course_db
+from .common import by_option, console, err_console, pass_course, pass_course_db
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
@@ -76,7 +76,7 @@ def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> N
     if reviews is None:
         err_console.print("[yellow]no current database: review states are not known (run 'exam-builder db upgrade')[/]",
                           highlight=False)
-    pairs = list(zip(items.items.values(), rows))
+    pairs = list(zip(items.items.values(), rows, strict=False))
     if waiting:
         pairs = [(item, r) for item, r in pairs if r["waiting_for_review"]]
     if as_json:
@@ -92,7 +92,8 @@ def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> N
     table.add_column("file:cell", overflow="fold")
     for item, r in pairs:
         table.add_row(escape(r["id"]), item.kind.tag, escape(r["competency"]), str(r["module"] or ""),
-                      str(r["points"]), r["status"], r["pool"], escape(r["review"] or "unknown"), escape(f"{r['file']}:{r['cell']}"))
+                      str(r["points"]), r["status"], r["pool"], escape(r["review"] or "unknown"),
+                      escape(f"{r['file']}:{r['cell']}"))
     console.print(table)
     if reviews is not None and not waiting:
         n = sum(1 for _, r in pairs if r["waiting_for_review"])
@@ -116,8 +117,7 @@ def sync_cmd(course, paths: tuple[Path, ...], normalize: bool) -> None:
 @click.option("--decision", required=True, type=click.Choice(ReviewDecision.values()),
               help="approve: may be used on certification forms as it is now; revise: the author must change it; "
                    "retire: taken out of use for good.")
-@click.option("--by", "by", default=None, help="The reviewer (never the item's author); default $EXAM_BUILDER_USER "
-                                               "or the login name.")
+@by_option("The reviewer (never the item's author); default $EXAM_BUILDER_USER or the login name.", dest="by")
 @click.option("--comment", default="", help="Why; required for revise (what to change) and retire.")
 @PATHS
 @pass_course_db

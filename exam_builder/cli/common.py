@@ -186,6 +186,41 @@ def tls_options(f: F) -> F:
                         help="TLS certificate (PEM) to serve HTTPS; with --keyfile.")(f)
 
 
+#: ``--by``'s help where a command says nothing more particular of who acts.
+BY_HELP = "Who is acting (default: $EXAM_BUILDER_USER or the login name)."
+#: ``--reason``'s help where the reason only goes to the audit trail.
+REASON_HELP = "Why (kept in the audit trail)."
+#: ``--date`` of a command on a room's sittings (click reads it as a datetime).
+DAY = click.DateTime(["%Y-%m-%d"])
+
+
+def by_option(help: str = BY_HELP, *, dest: str = "actor", required: bool = False) -> Callable[[F], F]:
+    """``--by``: who acts, kept in the audit trail. Optional unless ``required`` (else ``current_actor``
+    fills it from $EXAM_BUILDER_USER or the login name); its text rule is ``TEXT_OPTIONS``'s."""
+    if required:  # no default at all: click 8.3 takes an explicit None as a value given
+        return click.option("--by", dest, required=True, help=help)
+    return click.option("--by", dest, default=None, help=help)
+
+
+def reason_option(help: str = REASON_HELP, *, required: bool = True, default: str | None = None,
+                  show_default: bool = False) -> Callable[[F], F]:
+    """``--reason``: why, kept in the audit trail; required unless the command has a ``default``."""
+    if required:  # no default at all: click 8.3 takes an explicit None as a value given
+        return click.option("--reason", required=True, help=help)
+    if show_default:
+        return click.option("--reason", default=default, show_default=True, help=help)
+    return click.option("--reason", default=default, help=help)
+
+
+def room_options(room_help: str, date_help: str) -> Callable[[F], F]:
+    """``--room`` (required) and ``--date`` (into ``on``): a command on one room's sittings of one date."""
+    def add(f: F) -> F:
+        f = click.option("--date", "on", type=DAY, default=None, help=date_help)(f)
+        return click.option("--room", required=True, help=room_help)(f)
+
+    return add
+
+
 def say(text: str) -> None:
     """Print a server's plain message (no markup, no highlighting, never cut)."""
     console.print(text, soft_wrap=True, highlight=False)

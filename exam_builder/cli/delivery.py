@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..errors import rel
 from ..records.audit import current_actor
-from .common import console, pass_course_db, say, tls_options
+from .common import DAY, by_option, console, pass_course_db, reason_option, room_options, say, tls_options
 
 
 @click.group()
@@ -42,6 +42,10 @@ def _print_codes(course, exam: str, room: str, res, verb: str) -> None:
                   + (f", {len(res.refused)} candidate(s) without a code." if verb == "opened" else "."))
 
 
+#: ``--date`` of pause-room and resume-room.
+ROOM_DAY_HELP = "The sittings of this date (default: today in the room's time zone)."
+
+
 def _day(value) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else None
 
@@ -50,12 +54,12 @@ def _day(value) -> dt.date | None:
 @click.argument("exam")
 @click.option("--room", required=True, help="Room of the sitting (printed on the seat cards).")
 @click.option("--candidate", "candidates", multiple=True, help="Only these candidates (default: the roster).")
-@click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--date", "today", type=DAY, default=None,
               help="The date the sittings are for: attempt rules are checked for it and codes work only on it "
                    "(default: today in the room's time zone).")
 @click.option("--opens", default=None, help="Sign-in opens at HH:MM on that date (default 00:00).")
 @click.option("--closes", default=None, help="Sign-in closes at HH:MM on that date (default 24:00).")
-@click.option("--by", "actor", default=None, help="Who opens the sitting (default: $EXAM_BUILDER_USER or login).")
+@by_option("Who opens the sitting (default: $EXAM_BUILDER_USER or login).")
 @pass_course_db
 def open_(course, exam, room, candidates, today, opens, closes, actor) -> None:
     """Open a sitting for each eligible candidate and print one-time access codes."""
@@ -68,13 +72,11 @@ def open_(course, exam, room, candidates, today, opens, closes, actor) -> None:
 
 @sitting.command("window")
 @click.argument("exam")
-@click.option("--room", required=True, help="The room whose sittings change.")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The sittings' date (default: today in the room's time zone).")
+@room_options("The room whose sittings change.", "The sittings' date (default: today in the room's time zone).")
 @click.option("--opens", default=None, help="Sign-in opens at HH:MM (the room's time).")
 @click.option("--closes", default=None, help="Sign-in closes at HH:MM (24:00: the end of the day).")
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@click.option("--by", "actor", default=None, help="Who changes it.")
+@reason_option()
+@by_option("Who changes it.")
 @pass_course_db
 def window_(course, exam, room, on, opens, closes, reason, actor) -> None:
     """Move the sign-in window of a room's sittings for one date (sittings started carry on)."""
@@ -84,17 +86,17 @@ def window_(course, exam, room, on, opens, closes, reason, actor) -> None:
     day, changed = set_window_at(course, exam, room, current_actor(actor), reason, _day(on), opens, closes)
     zone = room_zone(course)
     first = changed[0]
-    console.print(f"room {room}, {day.isoformat()}: sign-in {window.window_text(first.opens_at, first.closes_at, zone)} "
+    console.print(f"room {room}, {day.isoformat()}: sign-in "
+                  f"{window.window_text(first.opens_at, first.closes_at, zone)} "
                   f"for {len(changed)} sitting(s)", highlight=False)
 
 
 @sitting.command("reissue")
 @click.argument("exam")
-@click.option("--room", required=True, help="The room whose sittings get new codes.")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Only the sittings of this date (and those opened before sittings had a date).")
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@click.option("--by", "actor", default=None, help="Who reissues them.")
+@room_options("The room whose sittings get new codes.",
+              "Only the sittings of this date (and those opened before sittings had a date).")
+@reason_option()
+@by_option("Who reissues them.")
 @pass_course_db
 def reissue(course, exam, room, on, reason, actor) -> None:
     """New access codes and seat cards for a room's sittings not yet started; the old codes stop working."""
@@ -106,8 +108,8 @@ def reissue(course, exam, room, on, reason, actor) -> None:
 
 @sitting.command("unlock")
 @click.argument("source")
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@click.option("--by", "actor", default=None, help="Who unlocks it.")
+@reason_option()
+@by_option("Who unlocks it.")
 @pass_course_db
 def unlock(course, source, reason, actor) -> None:
     """Let a computer (SOURCE, its address) sign in again after too many wrong access codes."""
@@ -133,14 +135,15 @@ def lockouts(course) -> None:
     for col in ("computer", "wrong codes", "locked at", "unlocks by itself at"):
         t.add_column(col)
     for lk in locks:
-        t.add_row(lk.source, str(lk.wrong_codes), window.when_text(lk.locked_at, zone), window.when_text(lk.until, zone))
+        t.add_row(lk.source, str(lk.wrong_codes), window.when_text(lk.locked_at, zone),
+                  window.when_text(lk.until, zone))
     console.print(t)
 
 
 @sitting.command("void")
 @click.argument("sitting_id", metavar="SITTING", type=int)
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@click.option("--by", "actor", default=None, help="Who voids it.")
+@reason_option()
+@by_option("Who voids it.")
 @pass_course_db
 def void(course, sitting_id, reason, actor) -> None:
     """Void a sitting (it no longer counts as an attempt)."""
@@ -152,8 +155,8 @@ def void(course, sitting_id, reason, actor) -> None:
 
 @sitting.command("absent")
 @click.argument("sitting_id", metavar="SITTING", type=int)
-@click.option("--reason", required=True, help="Why (kept in the audit trail), e.g. 'called in sick'.")
-@click.option("--by", "actor", required=True, help="Who marks the candidate absent (kept in the audit trail).")
+@reason_option("Why (kept in the audit trail), e.g. 'called in sick'.")
+@by_option("Who marks the candidate absent (kept in the audit trail).", required=True)
 @pass_course_db
 def absent(course, sitting_id, reason, actor) -> None:
     """Mark a candidate who is not coming absent before the sign-in closes (their code stops working).
@@ -174,8 +177,8 @@ def absent(course, sitting_id, reason, actor) -> None:
 @sitting.command("add-time")
 @click.argument("sitting_id", metavar="SITTING", type=int)
 @click.argument("minutes", type=int)
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@click.option("--by", "actor", default=None, help="Who adds the time.")
+@reason_option()
+@by_option("Who adds the time.")
 @pass_course_db
 def add_time(course, sitting_id, minutes, reason, actor) -> None:
     """Give one candidate more minutes; their countdown follows."""
@@ -187,8 +190,8 @@ def add_time(course, sitting_id, minutes, reason, actor) -> None:
 
 @sitting.command("pause")
 @click.argument("sitting_id", metavar="SITTING", type=int)
-@click.option("--reason", required=True, help="Why (kept in the audit trail and shown on the candidate's screen).")
-@click.option("--by", "actor", default=None, help="Who pauses it.")
+@reason_option("Why (kept in the audit trail and shown on the candidate's screen).")
+@by_option("Who pauses it.")
 @pass_course_db
 def pause(course, sitting_id, reason, actor) -> None:
     """Pause one candidate: their clock stops and their screen accepts no answers until resumed."""
@@ -201,8 +204,8 @@ def pause(course, sitting_id, reason, actor) -> None:
 
 @sitting.command("resume")
 @click.argument("sitting_id", metavar="SITTING", type=int)
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@click.option("--by", "actor", default=None, help="Who resumes it.")
+@reason_option()
+@by_option("Who resumes it.")
 @pass_course_db
 def resume(course, sitting_id, reason, actor) -> None:
     """Resume a paused candidate (their own pause or their room's): the time it stood still is added back."""
@@ -215,11 +218,9 @@ def resume(course, sitting_id, reason, actor) -> None:
 
 @sitting.command("pause-room")
 @click.argument("exam")
-@click.option("--room", required=True, help="The room to pause.")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The sittings of this date (default: today in the room's time zone).")
-@click.option("--reason", required=True, help="Why, e.g. 'fire alarm' (audit trail; shown on every screen).")
-@click.option("--by", "actor", default=None, help="Who pauses the room.")
+@room_options("The room to pause.", ROOM_DAY_HELP)
+@reason_option("Why, e.g. 'fire alarm' (audit trail; shown on every screen).")
+@by_option("Who pauses the room.")
 @pass_course_db
 def pause_room(course, exam, room, on, reason, actor) -> None:
     """Pause a whole room (a fire alarm): every open sitting's clock stops until `sitting resume-room`."""
@@ -231,11 +232,9 @@ def pause_room(course, exam, room, on, reason, actor) -> None:
 
 @sitting.command("resume-room")
 @click.argument("exam")
-@click.option("--room", required=True, help="The room to resume.")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The sittings of this date (default: today in the room's time zone).")
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@click.option("--by", "actor", default=None, help="Who resumes the room.")
+@room_options("The room to resume.", ROOM_DAY_HELP)
+@reason_option()
+@by_option("Who resumes the room.")
 @pass_course_db
 def resume_room(course, exam, room, on, reason, actor) -> None:
     """Resume a paused room (a candidate paused on their own stays paused): each gets back the time it stood."""
@@ -248,8 +247,8 @@ def resume_room(course, exam, room, on, reason, actor) -> None:
 @sitting.command("scribe")
 @click.argument("sitting_id", metavar="SITTING", type=int)
 @click.argument("scribe")
-@click.option("--reason", default="approved scribe accommodation", show_default=True, help="Why.")
-@click.option("--by", "actor", default=None, help="Who records it.")
+@reason_option("Why.", required=False, default="approved scribe accommodation", show_default=True)
+@by_option("Who records it.")
 @pass_course_db
 def scribe(course, sitting_id, scribe, reason, actor) -> None:
     """Record that SCRIBE writes for the candidate (responses record the scribe's name)."""
@@ -269,8 +268,7 @@ def scribe(course, sitting_id, scribe, reason, actor) -> None:
 @pass_course_db
 def serve(course, host, port, seats, certfile, keyfile) -> None:
     """Start the candidates' exam app (Voila, one notebook only, a warm kernel for every seat)."""
-    from ..delivery.server import ServeOptions
-    from ..delivery.server import serve as run
+    from ..delivery.server import ServeOptions, serve as run
 
     run(course, host, port, ServeOptions(seats=seats, certfile=certfile, keyfile=keyfile),
         echo=say)
@@ -296,7 +294,8 @@ def collect(course, exam) -> None:
 
     res = do_collect(course, exam, console=console)
     console.print(f"{len(res.written)} submission(s) written, {len(res.unchanged)} already up to date"
-                  + (f", {len(res.superseded)} superseded by a later sitting on the same form" if res.superseded else ""))
+                  + (f", {len(res.superseded)} superseded by a later sitting on the same form" if res.superseded
+                     else ""))
 
 
 COMMANDS = [sitting, serve, proctor, collect]

@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import rel
-from ..safeload import safe_rel
 from ..records.audit import current_actor
-from .common import console, err_console, pass_course_db
+from ..safeload import safe_rel
+from .common import by_option, console, err_console, pass_course_db, reason_option
 
 #: ``grade`` finished everyone it could, but some submission folders were set aside (unreadable)
 #: or not graded (candidate not on the roster): staff must look. 1 stays "failed, nothing changed".
@@ -24,9 +24,8 @@ EXIT_NEEDS_ATTENTION = 3
 
 @click.command()
 @click.argument("exam")
-@click.option("--by", "actor", default=None, help="Who grades (default: $EXAM_BUILDER_USER or login).")
-@click.option("--reason", default="objective scoring from the manifest key", show_default=True,
-              help="Why (kept in the audit trail).")
+@by_option("Who grades (default: $EXAM_BUILDER_USER or login).")
+@reason_option(required=False, default="objective scoring from the manifest key", show_default=True)
 @click.option("--workers", type=int, default=None, help="Processes reading submissions (default: one per CPU).")
 @click.option("--formgrader-copies/--no-formgrader-copies", default=None,
               help="Write key-free, staff-only copies to autograded/ so nbgrader's formgrader shows every score "
@@ -121,8 +120,8 @@ def grader(course, exam, port, token) -> None:
 @click.command("reapply-rubric")
 @click.argument("exam")
 @click.option("--rubric", "rubric_ids", multiple=True, help="Only these rubric ids (default: every edited rubric).")
-@click.option("--reason", required=True, help="Why the rubric was edited (kept in the audit trail).")
-@click.option("--by", "actor", default=None, help="Who applies the edit.")
+@reason_option("Why the rubric was edited (kept in the audit trail).")
+@by_option("Who applies the edit.")
 @pass_course_db
 def reapply_rubric(course, exam, rubric_ids, reason, actor) -> None:
     """Re-apply edited rubrics to every rating of EXAM made with an older version."""
@@ -181,7 +180,7 @@ def _again(later) -> str:
 @click.argument("exam")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the results to this CSV file (candidate data: keep it out of git, e.g. exports/).")
-@click.option("--by", "actor", default=None, help="Who records the outcomes.")
+@by_option("Who records the outcomes.")
 @click.option("--record/--no-record", default=True, show_default=True,
               help="Record pass or fail of final results in the candidates' records.")
 @pass_course_db
@@ -266,12 +265,14 @@ def results_table(course, exam: str, res, comps, wide: bool | None = None) -> Ta
     wide = console.width >= 150 if wide is None else wide
     comps = comps if wide else []
     t = Table(title=f"{exam}: results" + ("" if wide else " (subscores per competency: --csv, or a wider terminal)"))
-    for col in ("candidate", "form", "try", "objective", "written", "total", *[n for _c, n in comps], "result", "next step"):
+    for col in ("candidate", "form", "try", "objective", "written", "total", *[n for _c, n in comps], "result",
+                "next step"):
         t.add_column(col, no_wrap=col not in ("next step",))
     style = {"pass": "green", "fail": "red", "pending": "dim", "withheld": "bold red"}
     for r in res:
         status = "withheld" if r.tampered else r.status  # a changed score's figures are never shown as if real
-        t.add_row(r.candidate_id, r.assignment, str(r.attempt_no), r.objective.text(), r.open_response.text(), r.total.text(),
+        t.add_row(r.candidate_id, r.assignment, str(r.attempt_no), r.objective.text(), r.open_response.text(),
+                  r.total.text(),
                   *[r.competencies[c].text() if c in r.competencies else "" for c, _n in comps],
                   f"[{style[status]}]{status}[/]", escape(r.next_step))
     return t

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import rel
-from .common import console, pass_course, pass_course_db, say, tls_options
+from .common import by_option, console, pass_course, pass_course_db, say, tls_options
 
 
 @click.group("practice")
@@ -22,13 +22,17 @@ def practice_group() -> None:
 @practice_group.command("build")
 @click.argument("name")
 @click.option("--exam", default=None, help="The exam whose bank to draw from (default: the course's only exam).")
-@click.option("--competency", "competencies", multiple=True, help="Draw practice items of this competency (slug); repeat for several.")
-@click.option("--module", "modules", multiple=True, type=int, help="Draw practice items of this training module; repeat for several.")
-@click.option("--items", "count", type=click.IntRange(1, 500), default=None, help="At most this many questions (a scenario's items stay together).")
-@click.option("--minutes", type=click.IntRange(1, 600), default=None, help="A suggested time; candidates may still choose no clock.")
+@click.option("--competency", "competencies", multiple=True,
+              help="Draw practice items of this competency (slug); repeat for several.")
+@click.option("--module", "modules", multiple=True, type=int,
+              help="Draw practice items of this training module; repeat for several.")
+@click.option("--items", "count", type=click.IntRange(1, 500), default=None,
+              help="At most this many questions (a scenario's items stay together).")
+@click.option("--minutes", type=click.IntRange(1, 600), default=None,
+              help="A suggested time; candidates may still choose no clock.")
 @click.option("--title", default="", help="The title candidates see (default: from the competencies and modules).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which items --items picks.")
-@click.option("--by", "actor", default=None, help="Who builds it (recorded in the audit trail).")
+@by_option("Who builds it (recorded in the audit trail).")
 @pass_course_db
 def build(course, name, exam, competencies, modules, count, minutes, title, seed, actor) -> None:
     """Build practice set NAME from live, approved items marked 'pool: practice'.

@@ -20,8 +20,10 @@ def export_group() -> None:
 
 @export_group.command("qti")
 @click.option("--items", "item_ids", default=None, help="Export these items only: ids separated by commas.")
-@click.option("--exam", default=None, help="With --form: the exam whose built form to export (default: the course's only exam).")
-@click.option("--form", "form_label", default=None, help="Export the items of this built form (its label, e.g. A), in form order.")
+@click.option("--exam", default=None,
+              help="With --form: the exam whose built form to export (default: the course's only exam).")
+@click.option("--form", "form_label", default=None,
+              help="Export the items of this built form (its label, e.g. A), in form order.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The zip to write (default: exports/qti/<bank|exam-form|items>.zip).")
 @pass_course
@@ -58,7 +60,8 @@ def export_qti(course, item_ids: str | None, exam: str | None, form_label: str |
     items = select_items(report.bank, ids, form_ids)
     chosen = {i.id for i in items} | {i.rubric_id for i in items if kind_for(i.kind).rubric} | {
         i.scenario for i in items if i.scenario}
-    errors = [p for p in report.problems if p.is_error and p.location.item in chosen]  # the rest of the bank may be mid-edit
+    # the rest of the bank may be mid-edit
+    errors = [p for p in report.problems if p.is_error and p.location.item in chosen]
     if errors:
         raise ValidationFailed(errors)
     pkg = build_package(report.bank, report.rubrics, items, label=name)

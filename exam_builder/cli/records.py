@@ -15,10 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import clock
-from ..records import audit
 from ..model.states import AccommodationStatus
+from ..records import audit
 from ..text import visible
-from .common import console, err_console, pass_course, pass_course_db
+from .common import by_option, console, err_console, pass_course, pass_course_db, reason_option
 
 
 class _Date(click.DateTime):
@@ -36,7 +36,6 @@ class _Date(click.DateTime):
 DATE = _Date(formats=["%Y-%m-%d"])
 #: Row ids fit a 32-bit INTEGER (PostgreSQL); a longer number is a typo, refused by click with exit 2.
 ROW_ID = click.IntRange(1, 2**31 - 1)
-BY_HELP = "Who is acting (default: $EXAM_BUILDER_USER or the login name)."
 
 
 def _table(*columns: str, **kw) -> Table:
@@ -99,7 +98,7 @@ def _changes(changes, dry_run: bool) -> None:
 
 @roster.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
 def roster_import(course, file: Path, by: str | None, dry_run: bool) -> None:
@@ -146,7 +145,8 @@ def accommodation() -> None:
 
 @accommodation.command("request")
 @click.argument("candidate")
-@click.option("--kind", required=True, type=click.Choice(["extended_time", "scribe", "separate_room", "breaks", "other"]))
+@click.option("--kind", required=True,
+              type=click.Choice(["extended_time", "scribe", "separate_room", "breaks", "other"]))
 @click.option("--multiplier", type=float, default=None,
               help="extended_time only (default: ProgramPolicy.extended_time_multiplier, 1.5).")
 @click.option("--breaks", "break_count", type=int, default=None,
@@ -156,8 +156,8 @@ def accommodation() -> None:
                                              "condition or medical information.")
 @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter (YYYY-MM-DD).")
 @click.option("--requested-on", type=DATE, default=None, help="Date of the request (default: today).")
-@click.option("--by", "by", default=None, help=BY_HELP)
-@click.option("--reason", default="", help="Why, for the audit trail.")
+@by_option(dest="by")
+@reason_option("Why, for the audit trail.", required=False, default="")
 @pass_course_db
 def acc_request(course, candidate, kind, multiplier, break_count, break_minutes, details, letter_on_file,
                 requested_on, by, reason) -> None:
@@ -176,9 +176,9 @@ def acc_request(course, candidate, kind, multiplier, break_count, break_minutes,
 
 @accommodation.command("approve")
 @click.argument("accommodation_id", type=ROW_ID)
-@click.option("--by", "by", required=True, help="The staff member approving.")
+@by_option("The staff member approving.", dest="by", required=True)
 @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter, if not yet given.")
-@click.option("--reason", default="", help="Why, for the audit trail.")
+@reason_option("Why, for the audit trail.", required=False, default="")
 @pass_course_db
 def acc_approve(course, accommodation_id, by, letter_on_file, reason) -> None:
     """Approve a requested accommodation (a provider's letter must be on file)."""
@@ -194,8 +194,8 @@ def acc_approve(course, accommodation_id, by, letter_on_file, reason) -> None:
 
 @accommodation.command("revoke")
 @click.argument("accommodation_id", type=ROW_ID)
-@click.option("--by", "by", required=True, help="The staff member revoking.")
-@click.option("--reason", required=True, help="Why it is revoked (required).")
+@by_option("The staff member revoking.", dest="by", required=True)
+@reason_option("Why it is revoked (required).")
 @pass_course_db
 def acc_revoke(course, accommodation_id, by, reason) -> None:
     """Revoke an accommodation (requested or approved)."""
@@ -223,7 +223,8 @@ def acc_list(course, candidate, status) -> None:
             if a.candidate_id not in limits:
                 limits[a.candidate_id] = accommodations.personal_time_limit(s, course.policy, a.candidate_id)
             limit = limits[a.candidate_id]
-            kind = f"{a.kind} ({accommodations.breaks_text(a.break_count, a.break_minutes)})" if a.break_count else a.kind
+            kind = (f"{a.kind} "
+                    f"({accommodations.breaks_text(a.break_count, a.break_minutes)})") if a.break_count else a.kind
             table.add_row(str(a.id), a.candidate_id, kind, _fmt(a.multiplier), escape(a.details or "-"),
                           _fmt(a.letter_on_file), a.status,
                           escape(f"{a.approved_by} {a.approved_on}") if a.approved_by else "-", f"{limit} min")
@@ -232,7 +233,7 @@ def acc_list(course, candidate, status) -> None:
 
 @accommodation.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
 def acc_import(course, file: Path, by, dry_run: bool) -> None:
@@ -257,7 +258,7 @@ def attendance() -> None:
 
 @attendance.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
 def att_import(course, file: Path, by, dry_run: bool) -> None:
@@ -278,7 +279,7 @@ def homework() -> None:
 
 @homework.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
 @pass_course_db
 def hw_import(course, file: Path, by, dry_run: bool) -> None:
@@ -293,7 +294,7 @@ def hw_import(course, file: Path, by, dry_run: bool) -> None:
 
 
 @homework.command("sync")
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @pass_course_db
 def hw_sync(course, by) -> None:
     """Read homework scores of every nbgrader assignment that is not an exam form."""
@@ -377,7 +378,8 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
                       confirmation_number(e.receipt_hash) if e.receipt_hash and e.status == "submitted" else "-",
                       f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
                       _outcome_text(e, course.policy) + (" [bold red](in question)[/]" if e.sitting_id in in_question
-                                                         else ""), escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
+                                                         else ""),
+                      escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
                       f"{_fmt(e.tutoring_offered_on)} / {_fmt(e.tutoring_attended_on)}"
                       if e.tutoring_offered_on else "-")
     console.print(table if entries else "no sittings yet")
@@ -412,7 +414,7 @@ def _find_confirmation(course, number: str) -> None:
 @click.argument("exam")
 @click.option("--offered", type=DATE, default=None, help="Date tutoring was offered (default: today).")
 @click.option("--attended", type=DATE, default=None, help="Date the candidate attended tutoring.")
-@click.option("--by", "by", default=None, help=BY_HELP)
+@by_option(dest="by")
 @pass_course_db
 def tutoring(course, candidate: str, exam: str, offered, attended, by) -> None:
     """Record tutoring offered or attended after the candidate's latest failed attempt."""
@@ -463,8 +465,10 @@ def audit_log(course, entity, entity_id, limit) -> None:
             # one line per field whatever an entry holds: an entry stored before the text rule (or
             # written around it) may carry escape sequences, bidi overrides or line breaks that would
             # drive the terminal or fake another entry; each is shown escaped (text.visible)
-            details = ", ".join(f"{k}={clock.shown_value(v, course.zone)}" for k, v in sorted((e.details or {}).items()))
-            console.print(f"[bold]#{e.id}[/] {clock.shown(e.at, course.zone, seconds=True)}  {_field(e.actor)}  [cyan]{_field(e.action)}[/] "
+            details = ", ".join(f"{k}={clock.shown_value(v, course.zone)}" for k,
+                                v in sorted((e.details or {}).items()))
+            console.print(f"[bold]#{e.id}[/] {clock.shown(e.at, course.zone, seconds=True)}  {_field(e.actor)}  "
+                          f"[cyan]{_field(e.action)}[/] "
                           f"{_field(e.entity)} {_field(e.entity_id)}"
                           + (f"  [italic]why:[/] {_field(e.reason)}" if e.reason else "")
                           + (f"\n    [dim]{_field(details)}[/]" if details else ""), soft_wrap=False)

@@ -44,8 +44,7 @@ def rehearse(course, exam, candidates, window, first_wave, browsers, pace, alone
     be saved, the server's memory per seat, the kernels left over and the answers lost. The course's own
     records are never touched. Exits 1 when an answer was lost or a candidate could not finish.
     """
-    from ..loadtest.rehearse import RehearsalOptions, parse_first_wave
-    from ..loadtest.rehearse import rehearse as run
+    from ..loadtest.rehearse import RehearsalOptions, parse_first_wave, rehearse as run
 
     opts = RehearsalOptions(exam=exam, candidates=candidates, window=window, first_wave=parse_first_wave(first_wave),
                             browsers=browsers, pace=pace, seed=seed, alone=alone, postgres=postgres, keep=keep,

@@ -7,7 +7,8 @@ kernel starts). When the exam is opened on another screen (``TakenOver``) this p
 stops its clock and disables its controls; its saved answers stay safe. While the clock is
 stopped (``SittingPaused``: a proctor's pause, or a break the candidate took with "Take a
 break") the page shows a screen that says so, and why, instead of the questions, and goes back to
-them when the clock runs again (the proctor resumes, "Back to the exam", or the break's end). Nothing here reads a form's
+them when the clock runs again (the proctor resumes, "Back to the exam", or the break's end). Nothing here reads a
+form's
 manifest; the questions come from the released notebook. Candidates see questions and buttons,
 never code or tracebacks: an unexpected error is logged on the server and the candidate is told
 that their saved answers are safe.
@@ -34,8 +35,8 @@ import ipywidgets as w
 from .. import clock
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
-from ..records.models import utcnow
 from ..model.states import EventKind, SittingStatus, SubmitReason
+from ..records.models import utcnow
 from ..ui.page import focus_on, heading, md
 from ..ui.screens import ScreenApp, has_loop, kernel_log, launch_app, walk
 from ..ui.widgets import ChoiceGroup, Disclosure, Drafts, Navigator, TextForm
@@ -257,7 +258,8 @@ class CandidateApp(ScreenApp):
         self._extra = self.session.extra_minutes
         self._last_refresh = time.monotonic()
         left = self.session.time_left()
-        crossed = [m for m in self.course.policy.time_warnings_minutes if left is not None and left.total_seconds() <= m * 60]
+        crossed = [m for m in self.course.policy.time_warnings_minutes if left is not None
+                   and left.total_seconds() <= m * 60]
         self._warned = set(crossed[:-1]) if len(crossed) > 1 else set()  # only the latest one is still news
         if self.session.check_deadline() is not None:
             self._show_receipt(self.session.receipt())
@@ -391,7 +393,8 @@ class CandidateApp(ScreenApp):
         self.navigator.current = self.current
 
     def _saved(self, what: str) -> None:
-        self.save_state.value = f"<p role='status'>{html.escape(what)} saved at {local_time(self.clock(), self.settings.timezone)}.</p>"
+        self.save_state.value = (f"<p role='status'>{html.escape(what)} saved at "
+                                 f"{local_time(self.clock(), self.settings.timezone)}.</p>")
 
     def _on_choice(self, it: ItemView, change) -> None:
         if self._loading:
@@ -469,7 +472,8 @@ class CandidateApp(ScreenApp):
         if flagged:
             text += f"<p>Flagged for review: {', '.join(map(str, flagged))}.</p>"
         text += "<p><b>After you submit you cannot change your answers.</b></p>"
-        go_to = [self._button(f"Go to question {n}", lambda n=n: self._go(n)) for n in sorted(set(missing + flagged))[:10]]
+        go_to = [self._button(f"Go to question {n}",
+                              lambda n=n: self._go(n)) for n in sorted(set(missing + flagged))[:10]]
         self._set_bar(self.timer)
         self._screen("review", [w.HTML(text), w.HBox(go_to, layout=w.Layout(flex_flow="row wrap")), w.HBox([
             self._button("Go back to the questions", lambda: self._go(self.current), "primary"),
@@ -495,7 +499,8 @@ class CandidateApp(ScreenApp):
             self._finish()
             self._set_bar()
             self._screen("closed", [w.HTML(heading("This sitting is closed", "closed")
-                                           + "<p>The sign-in for this sitting has closed. Please ask the proctor.</p>")])
+                                           + "<p>The sign-in for this sitting has closed. Please ask the "
+                                             "proctor.</p>")])
 
     def _show_receipt(self, r: Receipt | None, again: bool = False) -> None:
         """The receipt: exam, date, time, confirmation number and what happens next; never the answers.
@@ -684,4 +689,5 @@ def launch(course_root: str | None = None):
     """Build and display the app (the one code cell of ``exam.ipynb``)."""
     from ..course import Course
 
-    return launch_app(lambda: CandidateApp(Course(course_root)), log, "The exam is not ready on this computer. Please tell the proctor.")
+    return launch_app(lambda: CandidateApp(Course(course_root)), log,
+                      "The exam is not ready on this computer. Please tell the proctor.")

@@ -25,12 +25,12 @@ import nbformat
 from rich.progress import Progress
 
 from ..assembly.forms import require_forms
-from ..model.manifest import grade_ids
 from ..assembly.release import write_atomic
-from ..model.item import METADATA_KEY
 from ..errors import Location, Problem, ValidationFailed
 from ..files import UnsafePath, check_owned, remove_file
 from ..kinds import kind_for
+from ..model.item import METADATA_KEY
+from ..model.manifest import grade_ids
 from ..records.queries import sittings as sittings_q
 from .form_view import FormView, load_form_view, released_notebook_path
 from .session import latest_responses_of
@@ -165,7 +165,8 @@ def collect(course, exam: str, console=None) -> Collected:
         sub, probs = submission_notebook(nb, view, journals[sit.id], where)
         problems += probs
         folder = course.submission_dir(sit.candidate_id, assignment)
-        planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub), sit.submitted_at.strftime(TIMESTAMP_FORMAT)))
+        planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub),
+                        sit.submitted_at.strftime(TIMESTAMP_FORMAT)))
     for nb_path, _text, _stamp in planned:  # before anything is written: nothing half-collected
         problems += [p for p in unwritable(course, nb_path) if p not in problems]
     if problems:

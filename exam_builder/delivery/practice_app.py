@@ -285,4 +285,5 @@ def launch(course_root: str | None = None):
     """Build and display the app (the one code cell of ``practice.ipynb``)."""
     from ..course import Course
 
-    return launch_app(lambda: PracticeApp(Course(course_root)), log, "Practice is not ready on this computer. Please tell the program.")
+    return launch_app(lambda: PracticeApp(Course(course_root)), log,
+                      "Practice is not ready on this computer. Please tell the program.")

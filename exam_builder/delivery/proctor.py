@@ -21,7 +21,8 @@ What it promises the proctor:
   ``idle_after_minutes``). "Signed in" is a sitting not started whose code has been used on a
   page that still holds it (``Sitting.lease_token``; "This is not me" lets go of it).
 * **Actions on the row**: "Actions for <name>" opens, under that card, add time, record a scribe,
-  mark absent (a no-show the room knows of, before the window closes) and void; the confirmation (or the reason it was refused, in plain words) appears there, the
+  mark absent (a no-show the room knows of, before the window closes) and void; the confirmation (or the reason it was
+  refused, in plain words) appears there, the
   chosen person stays chosen after a void, and the reason stays in its box until the proctor
   changes it. A room's sign-in (open now / close now) and computers locked out after wrong codes
   have their own sections, each with its message beside its buttons.
@@ -63,12 +64,24 @@ from .. import clock
 from ..errors import ExamBuilderError
 from ..records import identity
 from ..records.models import utcnow
-from . import sittings as ops
-from . import window
 from ..ui.widgets import TextForm
+from . import sittings as ops, window
 from .candidate_app import clock_text
-from .proctor_session import (ALL_ROOMS, CONFIRM_VOID, NAME, PAUSE_REASON, REASON, SHOW, SIGNIN_REASON, STATE_TEXT,
-                              UNLOCK_REASON, Mark, ProctorSession, RoomState, Row)
+from .proctor_session import (
+    ALL_ROOMS,
+    CONFIRM_VOID,
+    NAME,
+    PAUSE_REASON,
+    REASON,
+    SHOW,
+    SIGNIN_REASON,
+    STATE_TEXT,
+    UNLOCK_REASON,
+    Mark,
+    ProctorSession,
+    RoomState,
+    Row,
+)
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +152,10 @@ def style_css() -> str:
 .eb-proctor .eb-card.eb-chosen { outline: 3px solid #0b4f8a; }
 .eb-proctor .eb-panel { border-top: 1px solid #767676; margin-top: 0.3em; padding-top: 0.3em; width: 100%; }
 .eb-proctor .eb-panel h4 { font-size: 1em; margin: 0; }
-.eb-proctor .eb-ok { border: 2px solid #1d6b31; background: #e3f3e6; color: #0f3d1c; padding: 0.3em 0.5em; margin: 0.2em 0; }
-.eb-proctor .eb-error { border: 2px solid #a11d1d; background: #fdecec; color: #6b1010; padding: 0.3em 0.5em; margin: 0.2em 0; }
+.eb-proctor .eb-ok { border: 2px solid #1d6b31; background: #e3f3e6; color: #0f3d1c; padding: 0.3em 0.5em;
+  margin: 0.2em 0; }
+.eb-proctor .eb-error { border: 2px solid #a11d1d; background: #fdecec; color: #6b1010; padding: 0.3em 0.5em;
+  margin: 0.2em 0; }
 .eb-proctor table { border-collapse: collapse; }
 .eb-proctor th, .eb-proctor td { text-align: left; padding: 0.2em 0.6em 0.2em 0; vertical-align: top; }
 @media (max-width: 44em) {
@@ -378,7 +393,8 @@ class ProctorDashboard:
         self.pause_room_message = w.HTML()
         return [w.HTML("<h2>Pause a room</h2><p class='eb-help'>Every candidate's clock in the room stops and "
                        "their screens say the exam is paused, with your reason (every candidate reads it: nothing "
-                       "private); Resume room gives each the time they had.</p>"), self.pause_room, self.pause_room_reason,
+                       "private); Resume room gives each the time they had.</p>"), self.pause_room,
+                self.pause_room_reason,
                 self._line(self._button("Pause room", self._pause_room, self.pause_room_message, "warning"),
                            self._button("Resume room", self._resume_room, self.pause_room_message, "primary")),
                 self.pause_room_message]
@@ -564,11 +580,13 @@ class ProctorDashboard:
             rows = "".join(f"<tr><td data-label='Computer'>{_e(lk.source)}</td>"
                            f"<td data-label='Wrong codes'>{lk.wrong_codes}</td>"
                            f"<td data-label='Locked at'>{_e(window.when_text(lk.locked_at, self.zone))}</td>"
-                           f"<td data-label='Unlocks by itself at'>{_e(window.when_text(lk.until, self.zone))}</td></tr>"
+                           "<td data-label='Unlocks by itself "
+                           f"at'>{_e(window.when_text(lk.until, self.zone))}</td></tr>"
                            for lk in locks)
             self.lockouts.value = ("<table><thead><tr><th scope='col'>Computer</th>"
                                    "<th scope='col'>Wrong codes</th><th scope='col'>Locked at</th>"
-                                   "<th scope='col'>Unlocks by itself at</th></tr></thead><tbody>" + rows + "</tbody></table>")
+                                   "<th scope='col'>Unlocks by itself "
+                                   "at</th></tr></thead><tbody>" + rows + "</tbody></table>")
         else:
             self.lockouts.value = "<p>No computer is locked out.</p>"
         current = self.locked.value
@@ -586,7 +604,8 @@ class ProctorDashboard:
         self.alerts.value = ("<table><thead><tr><th scope='col'>Time</th><th scope='col'>Candidate</th>"
                              "<th scope='col'>What happened</th></tr></thead><tbody>" + "".join(
                                  f"<tr><td data-label='Time'>{_e(window.clock_12h(window.local(a.at, self.zone)))}</td>"
-                                 f"<td data-label='Candidate'>{_e(a.name)} ({_e(a.candidate_id)}, sitting {a.sitting_id})</td>"
+                                 f"<td data-label='Candidate'>{_e(a.name)} ({_e(a.candidate_id)}, sitting "
+                                 f"{a.sitting_id})</td>"
                                  f"<td data-label='What happened'>{_e(a.text)}</td></tr>" for a in items)
                              + "</tbody></table>")
 
@@ -606,8 +625,7 @@ def launch(course_root: str | None = None, exam: str | None = None):
     from ..course import Course
 
     course = Course(course_root)
-    if identity.current() is None:  # the standalone token mode: names are typed
-        identity.self_declared()
+    identity.standalone()  # the standalone token mode: names are typed
     dash = ProctorDashboard(course, course.exam_name(exam or os.environ.get("EXAM_BUILDER_EXAM")))
     display(dash.root)
     return dash

@@ -39,13 +39,12 @@ from typing import Protocol
 
 from ..course import Course
 from ..errors import ExamBuilderError
+from ..model.states import ALERT_KINDS, SITTING_OPEN, EventKind, SittingStatus, SubmitReason
 from ..records import absence, identity
 from ..records.access import Lockout
 from ..records.models import Exam, utcnow
 from ..records.queries import responses as responses_q, sittings as sittings_q
-from ..model.states import ALERT_KINDS, SITTING_OPEN, EventKind, SittingStatus, SubmitReason
-from . import sittings as ops
-from . import window
+from . import sittings as ops, window
 from .form_view import load_form_view, released_notebook_path
 from .session import ConfirmationMatch, Stopped, find_confirmation, format_minutes, format_seconds, stopped_of
 

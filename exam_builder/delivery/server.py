@@ -62,13 +62,12 @@ from pathlib import Path
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from traitlets.config import Config
 
+from ..clientaddr import client_address
 from ..errors import ExamBuilderError
 from ..safeload import read_notebook
-from ..clientaddr import client_address
 from ..settings.server import ServerSettings
 from .form_view import RELEASE_DIR_ENV
-from .pagesource import ENV_DIR as PAGE_DIR_ENV
-from .pagesource import released_file, source_file
+from .pagesource import ENV_DIR as PAGE_DIR_ENV, released_file, source_file
 
 HERE = Path(__file__).parent
 EXAM_NOTEBOOK = HERE / "exam.ipynb"
@@ -170,7 +169,8 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
     def _client_address(self) -> str:
         """The page's address: the connection's, or the hop a trusted proxy appended (``clientaddr``)."""
         request = self.websocket_handler.request
-        return client_address(request.remote_ip, request.headers.get_list("X-Forwarded-For"), self._settings().proxies())
+        return client_address(request.remote_ip, request.headers.get_list("X-Forwarded-For"),
+                              self._settings().proxies())
 
     def connect(self):
         """The websocket is open (tornado accepted the upgrade): only now does the page count as
@@ -214,7 +214,8 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
         """The kernel's token bucket: ``max_messages_per_second`` sustained, and a page load's burst
         (a page asks for every widget's state when it loads: hundreds of messages at once)."""
         st = self._settings()
-        return PageTracker.spend(self.kernel_id, st.max_messages_per_second, max(st.max_messages_per_second * 20, 500.0))
+        return PageTracker.spend(self.kernel_id, st.max_messages_per_second,
+                                 max(st.max_messages_per_second * 20, 500.0))
 
     def allowed_from_browser(self, msg_type: str | None) -> bool:
         return msg_type is not None
@@ -448,7 +449,8 @@ class KernelLifecycle:
 
     def status(self) -> dict:
         return {"pool_ready": self.pool_ready(), "pool_starting": self.pool_starting(),
-                "pool_target": self._pool_target, "pool_wanted": self.wanted_in_pool(), "pages": self.pages(), "max_pages": self.max_pages(),
+                "pool_target": self._pool_target, "pool_wanted": self.wanted_in_pool(), "pages": self.pages(),
+                "max_pages": self.max_pages(),
                 "kernels": len(self.list_kernel_ids()),
                 "connected": sum(1 for k in self._handed_out if PageTracker.connections.get(k, 0) > 0)}
 
@@ -723,7 +725,8 @@ def serve(course, host: str = "127.0.0.1", port: int = 8866, options: ServeOptio
     """Run the candidates' exam app until interrupted, with a warm kernel for every seat."""
     options = options or ServeOptions()
     course.db.require_current()
-    seats = options.seats if options.seats is not None else (course.server_settings.seats or open_sittings_count(course))
+    seats = options.seats if options.seats is not None else (course.server_settings.seats
+                                                             or open_sittings_count(course))
     _serve_candidates(course, EXAM_NOTEBOOK, "exam app", host, port, seats, options, echo, words=EXAM_WORDS)
 
 

@@ -18,7 +18,8 @@ started yet outside its date's window (``delivery.window``); a sitting whose can
 longer meets every attempt rule on the day (eligibility, the attempt cap, the waiting period,
 tutoring when required: ``records.eligibility.evaluate``, the ledger's own rules, asked again
 with today's date). Wrong codes are counted in the database per source and for the whole
-server, i.e. every process sharing the database (``records.access``): a source with too many is locked out until a proctor lifts it or
+server, i.e. every process sharing the database (``records.access``): a source with too many is locked out until a
+proctor lifts it or
 the lockout ends, and a flood from everywhere pauses every sign-in; those refusals do not
 depend on the code typed, so they never tell whether a code exists.
 
@@ -64,13 +65,13 @@ from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
+from ..model.states import SITTING_FINISHED, AuditAction, EventKind, SittingStatus, SubmitReason
 from ..records import access, audit
 from ..records.accommodations import break_allowance, breaks_text
 from ..records.eligibility import evaluate
 from ..records.events import record_event
 from ..records.models import Candidate, Exam, Response, Sitting, utcnow
 from ..records.queries import forms as forms_q, responses as responses_q, sittings as sittings_q
-from ..model.states import SITTING_FINISHED, AuditAction, EventKind, SittingStatus, SubmitReason
 from ..records.text import clean_answer, shown
 from . import window
 from .form_view import FormView, ItemView, load_form_view, released_notebook_path

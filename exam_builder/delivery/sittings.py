@@ -27,11 +27,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .. import clock
 from ..errors import ExamBuilderError
 from ..files import check_owned, place_temp, private_temp
+from ..model.states import SITTING_FINISHED, AuditAction, EventKind
 from ..records import absence, access, audit, ledger
 from ..records.events import record_event
 from ..records.models import Exam, Sitting, utcnow
 from ..records.queries import candidates as candidates_q, sittings as sittings_q
-from ..model.states import SITTING_FINISHED, AuditAction, EventKind
 from . import window
 from .session import CODE_ALPHABET, format_minutes, hash_code, settle_break
 
@@ -74,7 +74,8 @@ def room_today(course, now: dt.datetime | None = None) -> dt.date:
     return window.local_today(now or utcnow(), room_zone(course))
 
 
-def window_for(course, on: dt.date, opens: str | None = None, closes: str | None = None) -> tuple[dt.datetime, dt.datetime]:
+def window_for(course, on: dt.date, opens: str | None = None,
+               closes: str | None = None) -> tuple[dt.datetime, dt.datetime]:
     """The window of a date: HH:MM in the room's time zone (default the whole date), as naive UTC."""
     zone = room_zone(course)
     start, end = window.default_window(on, zone)
@@ -107,7 +108,8 @@ def open_sittings(course, exam: str, room: str, actor: str, candidates: list[str
     with course.db.transaction() as s:
         exam_row = s.get(Exam, exam)
         if exam_row is None:
-            raise ExamBuilderError(f"no exam {exam!r} in the database; build its forms first (exam-builder build {exam})")
+            raise ExamBuilderError(f"no exam {exam!r} in the database; build its forms first (exam-builder build "
+                                   f"{exam})")
         people = candidates_q.select_candidates(s, candidates or None)
         missing = sorted(set(candidates or []) - {p.id for p in people})
         if missing:
@@ -222,7 +224,8 @@ def add_time(course, sitting_id: int, minutes: int, actor: str, reason: str) -> 
         return sit
 
 
-def record_scribe(course, sitting_id: int, scribe: str, actor: str, reason: str = "approved scribe accommodation") -> Sitting:
+def record_scribe(course, sitting_id: int, scribe: str, actor: str,
+                  reason: str = "approved scribe accommodation") -> Sitting:
     """From now on a scribe writes for the candidate; responses record the scribe's name."""
     _need(reason, actor)
     if not scribe.strip():
@@ -382,7 +385,8 @@ def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.dat
             new_opens = opens_at or sit.opens_at or day_start
             new_closes = closes_at or sit.closes_at or day_end
             if new_closes < new_opens:
-                raise ExamBuilderError("the window would close before it opens; give a closing time after the opening time")
+                raise ExamBuilderError("the window would close before it opens; give a closing time after the opening "
+                                       "time")
             sit.opens_at, sit.closes_at = new_opens, new_closes
             audit.record(s, actor, AuditAction.sitting_window, "sitting", sit.id, reason.strip(), candidate=sit.candidate_id,
                          room=room, date=on, opens_before=before[0], closes_before=before[1],

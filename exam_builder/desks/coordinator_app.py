@@ -26,14 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ExamBuilderError
-from ..ui.page import focus_on, heading, style_css
-from ..ui.widgets import Assist, ChoiceGroup, TextForm
-from ..records import accommodations as acc_domain
-from ..records import identity
+from ..model.states import AccommodationKind, AccommodationStatus
+from ..records import accommodations as acc_domain, identity
 from ..records.audit import MAX_REASON
 from ..records.eligibility import Barrier, evaluate
-from ..model.states import AccommodationKind, AccommodationStatus
 from ..records.text import text_problem
+from ..ui.page import focus_on, heading, style_css
+from ..ui.widgets import Assist, ChoiceGroup, TextForm
 
 #: An accommodation kind as the coordinator reads it.
 KIND_TEXT = {AccommodationKind.extended_time: "Extra time", AccommodationKind.scribe: "A scribe",
@@ -92,32 +91,29 @@ class CoordinatorSession:
     def __init__(self, course, exam: str):
         self.course = course
         self.exam = exam
-        self.name: str | None = identity.hub_name()
+        self.signin = identity.StaffSignIn("decisions", "every decision records who made it")
 
     # -- who acts ---------------------------------------------------------------------
     @property
+    def name(self) -> str | None:
+        """Who decides: the hub user, else the name typed (None before a sign-in)."""
+        return self.signin.name
+
+    @name.setter
+    def name(self, typed: str | None) -> None:  # what a page may send: never replaces the hub user
+        self.signin.typed = typed
+
+    @property
     def hub_signed(self) -> bool:
         """Signed in through JupyterHub: the name is the server's, never typed."""
-        return identity.hub_name() is not None
+        return self.signin.hub_signed
 
     def sign_in(self, name: str) -> None:
         """Token mode: the name typed once, recorded as self-declared."""
-        if self.hub_signed:
-            raise ExamBuilderError(f"you are signed in through JupyterHub as {self.name}; "
-                                   "decisions are recorded under that name only")
-        name = (name or "").strip()
-        problem = text_problem(name, 128) if len(name) >= 2 else "is too short"
-        if problem is not None:
-            raise ExamBuilderError(f"type your name to sign in (your name {problem}): every decision records who made it")
-        if identity.current() is not None:
-            identity.self_declared(name)
-        self.name = name
+        self.signin.sign_in(name)
 
     def _actor(self) -> str:
-        name = identity.actor(self.name)  # the hub user whatever a page sent
-        if not name:
-            raise ExamBuilderError("sign in first: every decision records who made it")
-        return name
+        return self.signin.require()  # the hub user whatever a page sent
 
     @staticmethod
     def _reason(reason: str, required: bool) -> str:
@@ -233,6 +229,7 @@ class CoordinatorApp:
         self.screen.observe(lambda _c: self._run(self._show_screen, self.message), "value")
 
         # requests
+        self.decision_message = w.HTML()
         self.requests_head = w.HTML()
         self.requests_table = w.HTML()
         self.choice = ChoiceGroup([], "Choose a request")
@@ -247,7 +244,6 @@ class CoordinatorApp:
         self.approve_button.on_click(lambda _b: self._run(self._approve, self.decision_message))
         self.revoke_button = w.Button(description="Turn down", button_style="warning")
         self.revoke_button.on_click(lambda _b: self._run(self._revoke, self.decision_message))
-        self.decision_message = w.HTML()
         buttons = w.HBox([self.approve_button, self.revoke_button])
         buttons.add_class("eb-buttons")
         self.decision = w.VBox([self.choice, self.multiplier, self.letter, self.reason, buttons])
@@ -259,8 +255,8 @@ class CoordinatorApp:
 
         # report
         self.report_button = w.Button(description="Write the program's report", button_style="primary")
-        self.report_button.on_click(lambda _b: self._run(self._report, self.report_message))
         self.report_message = w.HTML()
+        self.report_button.on_click(lambda _b: self._run(self._report, self.report_message))
         self.report_panel = w.VBox([
             w.HTML(f"{heading('Program report', 'report')}<p>The report on this exam: the cohort, scores, "
                    f"how reliable the exam was, the questions and the graders. It is written to the "
@@ -345,7 +341,7 @@ class CoordinatorApp:
         r = self._requests.get(self.choice.value or "")
         extended = r is not None and r.kind == AccommodationKind.extended_time
         self.multiplier.layout.display = "" if extended else "none"
-        if extended:
+        if r is not None and extended:
             self.multiplier.value = self.session.default_multiplier(r)
         needs_letter = r is not None and r.letter_on_file is None
         self.letter.layout.display = "" if needs_letter else "none"
@@ -405,7 +401,6 @@ def app_from_environment() -> CoordinatorApp:
     the hub service (the hub user, set by the server before this runs) serves; course and exam from env."""
     from ..course import Course
 
-    if identity.current() is None:
-        identity.self_declared()
+    identity.standalone()
     course = Course(os.environ.get("EXAM_BUILDER_COURSE", "."))
     return CoordinatorApp(CoordinatorSession(course, course.exam_name(os.environ.get("EXAM_BUILDER_EXAM"))))

@@ -108,7 +108,8 @@ class AdjudicationRule:
         raters = [r for r in raters if r]
         if self.mode == "coordinator":
             named = f" ({_names(self.coordinators)})" if self.coordinators else ""
-            return f"the coordinator{named} (or, where staff sign in through JupyterHub, a member of its coordinators group)"
+            return (f"the coordinator{named} (or, where staff sign in through JupyterHub, a member of its "
+                    "coordinators group)")
         if self.mode == "senior":
             seniors = [r for r in raters if self.is_senior(r)]
             if seniors:
@@ -134,7 +135,8 @@ class AdjudicationRule:
         them = _plural(n, "it", "them")
         if why == YOURS:
             if self.mode == "third_grader":
-                return f"{head} by you: you rated neither of {_plural(n, 'its', 'their')} ratings, so you may adjudicate"
+                return (f"{head} by you: you rated neither of {_plural(n, 'its', 'their')} ratings, so you may "
+                        "adjudicate")
             return f"{head} by you: you are the adjudicator ({self.role_name()})"
         if why == YOU_RATED:
             return f"{head} by a third grader: you rated {them}, so someone else must"

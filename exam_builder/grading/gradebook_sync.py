@@ -21,11 +21,21 @@ from sqlalchemy.engine import Connection
 from ..errors import ExamBuilderError
 from ..records.queries import gradebook as q
 from ..records.queries.dialect import large_cache
-from .seal import AUTO, MANUAL, seal
 from ..records.queries.gradebook import (  # noqa: F401  (nbgrader's tables, where callers find them)
-    ASSIGNMENT, BASE_CELL, COMMENT, GRADE, GRADE_CELL, NOTEBOOK, SOLUTION_CELL, SOURCE_CELL, STUDENT, SUBMISSION,
-    SUBMITTED_NB, TASK_CELL,
+    ASSIGNMENT,
+    BASE_CELL,
+    COMMENT,
+    GRADE,
+    GRADE_CELL,
+    NOTEBOOK,
+    SOLUTION_CELL,
+    SOURCE_CELL,
+    STUDENT,
+    SUBMISSION,
+    SUBMITTED_NB,
+    TASK_CELL,
 )
+from .seal import AUTO, MANUAL, seal
 
 
 def new_ids(n: int) -> Iterator[str]:
@@ -49,7 +59,8 @@ class NotebookCells:
     grade_cells: dict[str, tuple[str, float, str]] = field(default_factory=dict)  # name -> (cell id, max, type)
     solution_cells: dict[str, str] = field(default_factory=dict)  # name -> cell id
     task_cells: dict[str, str] = field(default_factory=dict)  # name -> cell id
-    source_cells: dict[str, tuple[str, bool, str | None, str | None]] = field(default_factory=dict)  # name -> (type, locked, checksum, source)
+    # name -> (type, locked, checksum, source)
+    source_cells: dict[str, tuple[str, bool, str | None, str | None]] = field(default_factory=dict)
 
 
 def notebook_cells(conn: Connection, assignment: str, notebook: str) -> NotebookCells:
@@ -188,7 +199,7 @@ class GradebookWriter:
                                          "auto_comment": b.comments.get(name), "manual_comment": None})
                 elif name in b.comments:
                     upd_comments.append({"_id": existing_c, "auto_comment": b.comments[name]})
-            for name, (cid, _mx, _t) in self.cells.task_cells.items():  # nbgrader grades task cells too
+            for name, cid in self.cells.task_cells.items():  # nbgrader grades task cells too
                 task = grades.get((nbid, cid))
                 values[(b.student, name)] = (task[1], task[2], task[4]) if task else (None, None, None)
                 if task is None:

@@ -34,11 +34,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..ui.page import focus_on, heading, md, style_css
 from ..errors import ExamBuilderError
-from ..records import identity
-from ..model.states import RatingRole
 from ..model.rubric import Criterion, Rubric
+from ..model.states import RatingRole
+from ..records import identity
+from ..ui.page import focus_on, heading, md, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
 from .adjudication import AdjudicationRule
 from .queue import Claim, Progress, RatingQueue, open_items
@@ -60,40 +60,34 @@ class GraderSession:
     def __init__(self, course, exam: str):
         self.course = course
         self.exam = exam
-        self.rater: str | None = None
+        self.signin = identity.StaffSignIn("scores", "every score records who gave it")
         self.queue: RatingQueue | None = None
         self.current: Claim | None = None
         self.levels: dict[str, float] = {}
         self.skipped: set[str] = set()  # anonymous ids given back in this session
         self.last: Decision | None = None
         self._views: dict[str, tuple[str, ScenarioView | None]] = {}
-        if identity.hub_name() is not None:
-            self.rater = identity.hub_name()
 
     # -- sign in and pick -------------------------------------------------------------
     @property
+    def rater(self) -> str | None:
+        """Who rates: the hub user, else the name typed (None before a sign-in)."""
+        return self.signin.name
+
+    @rater.setter
+    def rater(self, typed: str | None) -> None:  # what a page may send: never replaces the hub user
+        self.signin.typed = typed
+
+    @property
     def hub_signed(self) -> bool:
         """Signed in through JupyterHub: the name is the server's, never typed."""
-        return identity.hub_name() is not None
+        return self.signin.hub_signed
 
     def sign_in(self, name: str) -> None:
-        if self.hub_signed:
-            raise ExamBuilderError(f"you are signed in through JupyterHub as {self.rater}; "
-                                   "scores are recorded under that name only")
-        name = (name or "").strip()
-        if len(name) < 2:
-            raise ExamBuilderError("type your name to sign in: every score records who gave it")
-        if identity.current() is not None:  # the standalone app: the audit trail says it was typed
-            identity.self_declared(name)
-        self.rater = name
+        self.signin.sign_in(name)
 
     def _need_rater(self) -> str:
-        ident = identity.current()
-        if ident is not None and ident.fixed:  # whatever a page's message may have changed
-            return ident.name
-        if not self.rater:
-            raise ExamBuilderError("sign in first")
-        return self.rater
+        return self.signin.require()
 
     def items(self) -> list[ItemChoice]:
         out = []
@@ -128,9 +122,9 @@ class GraderSession:
             return "", None
         item = self.queue.item_id
         if item not in self._views:
-            from ..delivery.form_view import load_form_view
             from ..assembly.forms import load_forms
             from ..assembly.release import released_notebook
+            from ..delivery.form_view import load_form_view
 
             found: tuple[str, ScenarioView | None] = ("", None)
             with self.course.db.read() as s:
@@ -172,7 +166,7 @@ class GraderSession:
         if self.current is None:
             return False
         digits = [ch for ch in typed if ch.isdigit()]
-        for criterion, ch in zip(self.rubric.criteria, digits):
+        for criterion, ch in zip(self.rubric.criteria, digits, strict=False):
             k = int(ch)
             if 1 <= k <= len(criterion.levels):
                 self.levels[criterion.id] = criterion.levels[k - 1].points
@@ -250,8 +244,8 @@ html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: 8em; }
 .eb-grader details.eb-anchors summary { cursor: pointer; color: #0b4f8a; text-decoration: underline; padding: 0.2em 0; }
 .eb-grader details.eb-anchors blockquote { margin: 0.2em 0 0.6em 0; border-left: 4px solid #6b6b6b;
   padding-left: 0.6em; white-space: pre-wrap; overflow-wrap: anywhere; }
-.eb-grader .widget-box.eb-savebar { position: sticky; bottom: 0; z-index: 5; background: #fff; border-top: 2px solid #6b6b6b;
-  padding: 0.3em 0; flex-flow: row wrap; align-items: center; gap: 0 1em; }
+.eb-grader .widget-box.eb-savebar { position: sticky; bottom: 0; z-index: 5; background: #fff;
+  border-top: 2px solid #6b6b6b; padding: 0.3em 0; flex-flow: row wrap; align-items: center; gap: 0 1em; }
 .eb-grader .eb-savebar > .eb-bar-message { flex: 1 1 20em; min-width: 0; }
 .eb-grader .eb-work { padding-bottom: 5em; }
 .eb-grader .eb-shown { border: 1px solid #6b6b6b; border-radius: 4px; padding: 0.4em 0.8em; margin: 0.4em 0; }
@@ -458,7 +452,7 @@ class GraderApp:
         self._saved(anon, decision)
         self.assist.move_focus(focus_on("work"))  # a click: start the next response at its top
 
-    def _saved(self, anon: str, decision: Decision) -> None:
+    def _saved(self, anon: str, decision: Decision | None) -> None:
         """After a save: the next response (after keys, focus stays in the shortcut box for the next ones)."""
         self._show()
         self.message.value = f"Saved. Your rating of response {html.escape(anon)} is recorded."
@@ -590,8 +584,7 @@ def app_from_environment() -> GraderApp:
     hub service (the hub user, set by the server before this runs) serves; course and exam from env."""
     from ..course import Course
 
-    if identity.current() is None:
-        identity.self_declared()
+    identity.standalone()
 
     course = Course(os.environ.get("EXAM_BUILDER_COURSE", "."))
     exam = course.exam_name(os.environ.get("EXAM_BUILDER_EXAM"))

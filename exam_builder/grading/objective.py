@@ -27,7 +27,7 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,18 +36,29 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..assembly.forms import require_forms
-from ..model.manifest import Manifest, grade_ids
 from ..assembly.release import released_notebook
 from ..errors import ExamBuilderError, rel
 from ..kinds import kind_for
+from ..model.manifest import Manifest, grade_ids
+from ..model.states import AuditAction, ScoreFlagKind
 from ..records import audit
 from ..records.models import ScoreFlag, utcnow
 from ..records.queries import candidates as candidates_q, score_flags as score_flags_q
-from ..model.states import AuditAction, ScoreFlagKind
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .seal import course_key
-from .submission import (FLAG_KINDS, CellTruth, FormTruth, ObjectiveKey, Scored, answer_pattern, check_copy_targets,
-                         nbgrader_checksum, score_submission, set_aside_message, where_of)
+from .submission import (
+    FLAG_KINDS,
+    CellTruth,
+    FormTruth,
+    ObjectiveKey,
+    Scored,
+    answer_pattern,
+    check_copy_targets,
+    nbgrader_checksum,
+    score_submission,
+    set_aside_message,
+    where_of,
+)
 
 UNKNOWN_CANDIDATE = ScoreFlagKind.unknown_candidate
 
@@ -141,7 +152,8 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
             except IndexError:
                 labels = ()
             if not set(kind_for(item.kind).key_labels(item.key)) <= set(labels):
-                problems.append(f"question {item.number} ({item.item_id}): key {item.key!r} is not among the released choices")
+                problems.append(f"question {item.number} ({item.item_id}): key {item.key!r} is not among the released "
+                                "choices")
             objective.append(ObjectiveKey(item.number, item.item_id, ids["answer"], ids["grade"],
                                           answer_pattern(ids["variable"], item.kind.value), item.key, tuple(labels),
                                           grade[1], item.kind.value, item.scoring))
@@ -281,8 +293,7 @@ def claimed_forms(s, exam: str, assignments: list[str], names: list[str]) -> dic
     """Of these names under ``submitted/``: candidate -> the exam's forms they sat or have scores of."""
     if not names:
         return {}
-    from ..records.queries import gradebook as gradebook_q
-    from ..records.queries import sittings as sittings_q
+    from ..records.queries import gradebook as gradebook_q, sittings as sittings_q
 
     wanted = set(names)
     form_of = {f.id: f.assignment for f, _m in require_forms(s, exam)}
@@ -299,7 +310,8 @@ def claimed_forms(s, exam: str, assignments: list[str], names: list[str]) -> dic
 def unknown_message(truth: FormTruth, folder: Path, why: str | None = None) -> str:
     exam = truth.exam_name
     odd = f" ({why.split(': ', 1)[-1]})" if why else ""
-    return (f"{printable(where_of(truth, folder))}/: {flag_id(folder.parent.name, 200)!r} is not on the roster{odd}; not graded "
+    return (f"{printable(where_of(truth, folder))}/: {flag_id(folder.parent.name, 200)!r} is not on the roster{odd}; "
+            "not graded "
             f"and no nbgrader student was made. Add the candidate (`exam-builder roster import`) and run "
             f"`exam-builder grade {exam}` again, or remove the folder")
 
@@ -363,11 +375,12 @@ def _safe_score(truth: FormTruth, folder: str) -> Scored:
         return score_submission(truth, folder)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
         path = Path(folder) / f"{truth.notebook}.ipynb"
-        message = set_aside_message(truth.exam_name, f"{where_of(truth, path)}: could not be read ({type(exc).__name__})")
+        message = set_aside_message(truth.exam_name,
+                                    f"{where_of(truth, path)}: could not be read ({type(exc).__name__})")
         return Scored(student=Path(folder).parent.name).put_aside(truth, message)
 
 
-def _results(truth: FormTruth, folders: list[Path], workers: int) -> Iterator[Scored]:
+def _results(truth: FormTruth, folders: list[Path], workers: int) -> Generator[Scored, None, None]:
     """Scored folders in order; in a pool of workers that die with this process for a cohort."""
     jobs = [str(f) for f in folders]
     if len(jobs) < SERIAL_BELOW or workers <= 1:
@@ -405,7 +418,8 @@ def _write_batch(course, truth: FormTruth, batch: list[Scored], report: FormRepo
         students = [r.student for r in batch]
         score_flags_q.delete_flags_of_candidates(conn, truth.assignment, students, FLAG_KINDS)
         now = utcnow()
-        flags = [{"assignment": truth.assignment, "candidate_id": r.student, "grade_id": g, "kind": k, "details": d, "at": now}
+        flags = [{"assignment": truth.assignment, "candidate_id": r.student, "grade_id": g, "kind": k, "details": d,
+                  "at": now}
                  for r in batch for (g, k, d) in r.flags]
         score_flags_q.insert_flags(conn, flags)
         for r in batch:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from ..model.states import ItemScoreStatus
-
 from .queue import RatingQueue, load_rubric_for, open_items
 from .rubric_scoring import Reapplied, reapply
 

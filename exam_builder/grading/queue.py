@@ -36,23 +36,28 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..model.manifest import Manifest, grade_ids
 from ..errors import ExamBuilderError
+from ..kinds import rated_entries
+from ..model.manifest import Manifest, grade_ids
+from ..model.rubric import Rubric, load_rubrics
+from ..model.states import AuditAction, ItemScoreStatus, RatingRole
 from ..records import audit, identity
 from ..records.models import Rating, Secret, Sitting, utcnow
-from ..records.queries import item_scores as item_scores_q, ratings as ratings_q, responses as responses_q
-from ..records.queries import score_flags as score_flags_q, sittings as sittings_q
+from ..records.queries import (
+    item_scores as item_scores_q,
+    ratings as ratings_q,
+    responses as responses_q,
+    score_flags as score_flags_q,
+    sittings as sittings_q,
+)
 from ..records.queries.dialect import lock_transaction
-from ..model.states import AuditAction, ItemScoreStatus, RatingRole
 from ..safeload import LoadError, read_json
-from ..model.rubric import Rubric, load_rubrics
 from . import adjudication as adj
 from .adjudication import AdjudicationRule
-from .seal import course_key
 from .resolution import ROLES, Decision, record_no_response, resolve, response_context, second_needed
 from .rubric_scoring import check_fits, check_levels, clear_rerate_flag
+from .seal import course_key
 from .submission import SET_ASIDE, not_a_notebook, set_aside_message
-from ..kinds import rated_entries
 
 SECRET_NAME = "anonymous-response-ids"
 
@@ -76,7 +81,7 @@ class ShownRating:
     label: str  # "Your rating" | "The other rating"
     role: RatingRole
     levels: dict
-    score: float
+    score: float | None  # always a score: only scored ratings are shown
     comment: str
 
 
@@ -464,7 +469,7 @@ class RatingQueue:
             progress = self._count(rater, responses, ratings, now, skip)
             return dataclasses.replace(progress, set_aside=sum(1 for r in every if r.set_aside))
 
-    def _count(self, rater: str, responses: list[QueuedResponse], ratings: dict[int, dict[str, Rating]],
+    def _count(self, rater: str, responses: list[QueuedResponse], ratings: dict[int, dict[RatingRole, Rating]],
                now: dt.datetime, skip: set[str] | frozenset = frozenset()) -> Progress:
         """Counts per response, by the same rule ``claim`` follows: "left for you" is how many more
         responses ``claim`` would hand this grader (the one they hold included) if nobody else moved."""
@@ -567,7 +572,7 @@ def _who(rater: str) -> str:
     return rater
 
 
-def _cell_text(nb: dict, grade_id: str) -> str | None:
+def _cell_text(nb: object, grade_id: str) -> str | None:
     """The source of the last cell with ``grade_id`` in a notebook read as JSON (nbgrader's choice)."""
     found = None
     for cell in nb.get("cells", []) if isinstance(nb, dict) else []:

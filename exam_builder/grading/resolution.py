@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ..model.manifest import Manifest, grade_ids
 from ..errors import ExamBuilderError
-from ..settings.policy import ProgramPolicy
+from ..model.manifest import Manifest, grade_ids
+from ..model.rubric import Rubric
+from ..model.states import AuditAction, ItemScoreStatus, RatingRole
 from ..records import audit
 from ..records.models import Form, ItemScore, Rating, Sitting, utcnow
 from ..records.queries import item_scores as item_scores_q, ratings as ratings_q
-from ..model.states import AuditAction, ItemScoreStatus, RatingRole
-from ..model.rubric import Rubric
+from ..settings.policy import ProgramPolicy
 from .gradebook_sync import writer_for
 
 ROLES: tuple[RatingRole, ...] = tuple(RatingRole)
@@ -45,7 +45,7 @@ def second_needed(exam: str, item_id: str, sitting_id: int, share: float) -> boo
     return int(digest[:15], 16) / 16**15 < share
 
 
-def decide(ratings: dict[str, Rating], needs_second: bool, policy: ProgramPolicy) -> Decision:
+def decide(ratings: dict[RatingRole, Rating], needs_second: bool, policy: ProgramPolicy) -> Decision:
     """The decision for one response from its ratings (pure)."""
     scored = {role: r for role, r in ratings.items() if r.score is not None}
     first, second = scored.get(RatingRole.first), scored.get(RatingRole.second)
@@ -57,10 +57,11 @@ def decide(ratings: dict[str, Rating], needs_second: bool, policy: ProgramPolicy
         return Decision(ItemScoreStatus.final, first.score, "single", (first.id,))
     if first is not None and second is not None:
         ids = (first.id, second.id)
-        if abs(first.score - second.score) <= policy.rating_tolerance + EPS:
+        a, b = first.score, second.score
+        assert a is not None and b is not None  # ``scored`` holds scored ratings only
+        if abs(a - b) <= policy.rating_tolerance + EPS:
             rule = policy.rating_resolution
-            value = {"mean": (first.score + second.score) / 2, "lower": min(first.score, second.score),
-                     "higher": max(first.score, second.score)}[rule]
+            value = {"mean": (a + b) / 2, "lower": min(a, b), "higher": max(a, b)}[rule]
             return Decision(ItemScoreStatus.final, value, rule, ids)
         return Decision(ItemScoreStatus.adjudication, None, None, ids)
     return Decision(ItemScoreStatus.pending, None, None, tuple(r.id for r in scored.values()))
@@ -90,7 +91,9 @@ def response_context(session: Session, sitting_id: int, item_id: str) -> Respons
         raise ExamBuilderError(f"no sitting {sitting_id}")
     manifests = session.info.setdefault("eb_manifests", {})  # parsed once per form and transaction
     if sitting.form_id not in manifests:
-        manifests[sitting.form_id] = Manifest.model_validate(session.get(Form, sitting.form_id).manifest)
+        form = session.get(Form, sitting.form_id)
+        assert form is not None  # a sitting's form is never deleted
+        manifests[sitting.form_id] = Manifest.model_validate(form.manifest)
     manifest = manifests[sitting.form_id]
     for entry in manifest.items:
         if entry.item_id == item_id:
@@ -158,7 +161,8 @@ def persist(session: Session, ctx: ResponseContext, item_id: str, decision: Deci
     if row is None:
         row = ItemScore(sitting_id=ctx.sitting.id, item_id=item_id)
         session.add(row)
-    row.status, row.score, row.rule, row.rating_ids = decision.status, decision.score, decision.rule, list(decision.rating_ids)
+    row.status, row.score, row.rule = decision.status, decision.score, decision.rule
+    row.rating_ids = list(decision.rating_ids)
     row.rubric_hash = rubric.content_hash() if rubric else None
     row.decided_at = utcnow()
     session.flush()
@@ -178,7 +182,8 @@ def resolve(session: Session, sitting_id: int, item_id: str, policy: ProgramPoli
     ctx = response_context(session, sitting_id, item_id)
     ratings = ratings_of(session, sitting_id, item_id)
     if rerate:
-        decision = Decision(ItemScoreStatus.rerate, None, None, tuple(r.id for r in ratings.values() if r.score is not None))
+        decision = Decision(ItemScoreStatus.rerate, None, None,
+                            tuple(r.id for r in ratings.values() if r.score is not None))
     else:
         needs = second_needed(ctx.sitting.exam_id, item_id, sitting_id, policy.double_rating_share)
         decision = decide(ratings, needs, policy)

@@ -7,7 +7,8 @@ not write (the gradebook differs from its seal, ``grading.seal``) makes its resu
 points withheld (never shown as if real: "withheld") and is named; ``record_outcomes`` (the one
 place that refuses, for ``results`` and the demo) and the program's report refuse to go on while
 any exists. An outcome recorded before such a change is named too (``Result.recorded``,
-``outcomes_in_question``): the recorded pass or fail rests on a score exam-builder did not write. When a result is final its
+``outcomes_in_question``): the recorded pass or fail rests on a score exam-builder did not write. When a result is final
+its
 outcome is recorded through the records ledger (which audits it and offers tutoring after a
 fail). Candidate score reports never show items or keys: total, pass or fail, a subscore per
 competency and the next step.
@@ -23,18 +24,19 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import clock
-from ..model.manifest import Manifest, grade_ids
 from ..assembly.release import write_atomic
+from ..errors import ExamBuilderError
 from ..files import check_owned
 from ..kinds import kind_for
-from ..errors import ExamBuilderError
+from ..model.manifest import Manifest, grade_ids
+from ..model.states import Outcome
 from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
-from ..model.states import Outcome
 from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
 from ..records.queries.gradebook import ScoreMatrix, select_score_matrix
 from . import seal
@@ -81,7 +83,7 @@ def _withheld(p: Part) -> Part:
 def _add(parts: list[tuple[float | None, float]]) -> Part:
     if any(s is None for s, _ in parts):
         return Part(None, sum(m for _, m in parts))
-    return Part(sum(s for s, _ in parts), sum(m for _, m in parts))
+    return Part(sum(s for s, _ in parts if s is not None), sum(m for _, m in parts))
 
 
 @dataclass
@@ -157,7 +159,9 @@ def compute_results(course, exam: str) -> list[Result]:
                 manifests[form.id] = Manifest.model_validate(form.manifest)
             m = manifests[form.id]
             got = scores[form.assignment]
-            objective, open_, by_comp = [], [], {}
+            objective: list[tuple[float | None, float]] = []
+            open_: list[tuple[float | None, float]] = []
+            by_comp: dict[str, list[tuple[float | None, float]]] = {}
             for entry in m.items:
                 value = got.get(sitting.candidate_id, grade_ids(entry.number)["grade"])
                 if value is None:
@@ -172,7 +176,7 @@ def compute_results(course, exam: str) -> list[Result]:
                 passed = total.score + 1e-9 >= m.cut_score
                 status = Outcome.passed if passed else Outcome.failed
             retake = retake_on(sitting, policy) if passed is False else None
-            parts = {"objective": _add(objective), "open_response": _add(open_), "total": total,
+            parts: dict[str, Any] = {"objective": _add(objective), "open_response": _add(open_), "total": total,
                      "competencies": {c: _add(v) for c, v in by_comp.items()}}
             if changed:  # never shown as if real: withheld, every figure of it
                 parts = {k: ({c: _withheld(p) for c, p in v.items()} if k == "competencies" else _withheld(v))
@@ -240,7 +244,8 @@ def record_outcomes(course, results: list[Result], actor: str, reason: str = "gr
 
 def competency_names(course, results: list[Result]) -> list[tuple[str, str]]:
     names = course.policy.competencies
-    slugs = sorted({c for r in results for c in r.competencies}, key=lambda c: (list(names).index(c) if c in names else 99, c))
+    slugs = sorted({c for r in results for c in r.competencies},
+                   key=lambda c: (list(names).index(c) if c in names else 99, c))
     return [(c, names.get(c, c)) for c in slugs]
 
 

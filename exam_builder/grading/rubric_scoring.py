@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 from ..errors import ExamBuilderError
+from ..model.rubric import Rubric
+from ..model.states import AuditAction, ScoreFlagKind
 from ..records import audit
 from ..records.models import ScoreFlag, utcnow
 from ..records.queries import ratings as ratings_q, score_flags as score_flags_q
-from ..model.states import AuditAction, ScoreFlagKind
-from ..model.rubric import Rubric
 from .resolution import resolve, response_context
 from .seal import course_key
 

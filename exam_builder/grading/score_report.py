@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from .figures import png, pyplot
 
@@ -93,14 +95,21 @@ class Row:
         return f"{self.name}: {got}; guide line at about {guide_text(self.mark)} points."
 
 
-def rows(competencies: list[tuple[str, object]], total: object, cut: float) -> list[Row]:
+class Points(Protocol):
+    """What a report reads of a score (``results.Part``): points earned (None while pending) of a maximum."""
+
+    score: float | None
+    max: float
+
+
+def rows(competencies: Sequence[tuple[str, Points]], total: Points, cut: float) -> list[Row]:
     """Figure and table rows from ``(name, Part)`` pairs and the total ``Part`` (score, max)."""
     out = [Row(name, part.score, part.max, guide(cut, total.max, part.max)) for name, part in competencies]
     out.append(Row("Total", total.score, total.max, stated_cut(cut, total.score), total=True))
     return out
 
 
-def cut_sentence(cut: float, total: object) -> str:
+def cut_sentence(cut: float, total: Points) -> str:
     """"You needed 40 of 57 points; you scored 43." (or, while pending, what is still missing)."""
     need = f"{num(stated_cut(cut, total.score))} of {num(total.max)} points"
     if total.score is None:
@@ -108,7 +117,7 @@ def cut_sentence(cut: float, total: object) -> str:
     return f"You needed {need}; you scored {num(total.score)}."
 
 
-def rounding_note(cut: float, total: object) -> str:
+def rounding_note(cut: float, total: Points) -> str:
     """The rounding rule in plain words, when the report rounded the cut (else nothing)."""
     shown = stated_cut(cut, total.score)
     if abs(shown - cut) < _EPS:
@@ -135,14 +144,14 @@ def figure(table: list[Row]) -> str:
               for r in table]
     # Each row: its label lines, then the bar; the total sits apart, after a gap.
     ys, y = [], 0.0
-    for r, lines in zip(table, labels):
+    for r, lines in zip(table, labels, strict=False):
         y -= 0.35 * len(lines) + (0.5 if r.total else 0.0)
         ys.append(y - 0.3)
         y -= 0.75
     height = -y
     fig, ax = plt.subplots(figsize=(5.6, 0.45 * height + 1.1))
     edge = [pe.withStroke(linewidth=5, foreground="white")]
-    for r, lines, yc in zip(table, labels, ys):
+    for r, lines, yc in zip(table, labels, ys, strict=False):
         ax.text(0, yc + 0.34, "\n".join(lines), ha="left", va="bottom", fontsize=11,
                 fontweight="bold" if r.total else "normal", color="#222222")
         ax.barh(yc, 1, height=0.5, color=TRACK, edgecolor=OUTLINE, linewidth=1)

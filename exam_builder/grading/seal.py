@@ -55,7 +55,7 @@ def mac(key: bytes, assignment: str, candidate: str, grade: str, values: Values)
 
 def _same(a: Values, b: Values) -> bool:
     return all((x is None and y is None) or (x is not None and y is not None and abs(x - y) < 1e-9)
-               for x, y in zip(a, b))
+               for x, y in zip(a, b, strict=False))
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,9 @@ def seal(conn: Connection, key: bytes, assignment: str, written: dict[tuple[str,
             new, tag = before  # a forged record stays forged: check() names it
         else:
             fields = written.get((c, g), set())
-            new = values if before is None else tuple(values[i] if i in fields else before[0][i] for i in range(3))
+            kept = before[0] if before is not None else values  # a new grade: sealed as the gradebook holds it
+            new = (values[0] if 0 in fields else kept[0], values[1] if 1 in fields else kept[1],
+                   values[2] if 2 in fields else kept[2])
             tag = mac(key, assignment, c, g, new)
         rows.append({"assignment": assignment, "candidate_id": c, "grade_id": g, "auto_score": new[0],
                      "manual_score": new[1], "extra_credit": new[2], "mac": tag, "sealed_at": now})

@@ -33,8 +33,15 @@ from ..errors import Location
 from ..files import check_owned, private_dir, remove_file
 from ..kinds import kind_for
 from ..model.states import OBJECTIVE_FLAG_KINDS, ScoreFlagKind
-from ..safeload import (MAX_JSON_BYTES, LoadError, notebook_shape_problem, old_notebook_format, read_bytes, read_json,
-                        read_text)
+from ..safeload import (
+    MAX_JSON_BYTES,
+    LoadError,
+    notebook_shape_problem,
+    old_notebook_format,
+    read_bytes,
+    read_json,
+    read_text,
+)
 
 NO_RESPONSE = "No response."
 #: The flag kind of a submission that could not be read at all: set aside, everything pending.
@@ -116,7 +123,7 @@ class Scored:
         """Nothing readable: flag it and leave every score pending (see the module)."""
         self.set_aside = message
         self.flags.append((None, SET_ASIDE, message))
-        self.auto = {q.grade_id: None for q in truth.objective} | {gid: None for gid in truth.open_ids}
+        self.auto = dict.fromkeys([q.grade_id for q in truth.objective] + list(truth.open_ids))
         self.answers = {q.number: None for q in truth.objective}
         self.comments = {gid: None for gid in truth.solution_ids}
         return self
@@ -185,7 +192,8 @@ def nbgrader_checksum(truth: CellTruth, source: str) -> str:
     meta = {"grade": truth.is_grade, "solution": truth.is_solution, "locked": truth.locked, "grade_id": truth.grade_id}
     if truth.is_grade:
         meta["points"] = truth.points
-    return compute_checksum(NotebookNode({"cell_type": truth.cell_type, "source": source, "metadata": NotebookNode({"nbgrader": NotebookNode(meta)})}))
+    return compute_checksum(NotebookNode({"cell_type": truth.cell_type, "source": source,
+                                          "metadata": NotebookNode({"nbgrader": NotebookNode(meta)})}))
 
 
 def unchanged(truth: CellTruth, source: str) -> bool:
@@ -255,7 +263,8 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     nb_path = path / f"{truth.notebook}.ipynb"
     if not nb_path.exists() and not nb_path.is_symlink():
         result.missing = True
-        result.flags.append((None, ScoreFlagKind.missing_notebook, f"no {nb_path.name} in the submission; every question scores 0"))
+        result.flags.append((None, ScoreFlagKind.missing_notebook,
+                             f"no {nb_path.name} in the submission; every question scores 0"))
         return _nothing_readable(truth, result)
     where = where_of(truth, nb_path)
     try:  # the bytes once (the formgrader's copy is made of these, never of the path again)
@@ -266,6 +275,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     problem = not_a_notebook(nb, where)
     if problem is not None:
         return result.put_aside(truth, set_aside_message(truth.exam_name, problem))
+    assert isinstance(nb, dict)  # ``not_a_notebook`` said it is one
     shape = notebook_shape_problem(nb)
     cells = nb["cells"]
     if shape is not None:  # some cells have the wrong structure: score what can be read, say which
@@ -296,34 +306,42 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
     chosen: dict[str, dict] = {}
     for gid, occurrences in seen.items():
         if gid not in truth.cells:  # the id is the submission's text: only in the details, shortened
-            result.flags.append((None, ScoreFlagKind.unknown_cell, f"cell {occurrences[0][0]} has grade id {shown(gid)}, which the form does not have; ignored"))
+            result.flags.append((None, ScoreFlagKind.unknown_cell,
+                                 f"cell {occurrences[0][0]} has grade id {shown(gid)}, which the form does not have; "
+                                 "ignored"))
             tampered = True
             continue
         if len(occurrences) > 1:
             where = ", ".join(str(i) for i, _, _ in occurrences)
-            result.flags.append((gid, ScoreFlagKind.duplicated_cell, f"cells {where} share grade id {gid!r}; the last one counts (as in nbgrader)"))
+            result.flags.append((gid, ScoreFlagKind.duplicated_cell,
+                                 f"cells {where} share grade id {gid!r}; the last one counts (as in nbgrader)"))
             tampered = True
         index, cell, nbg = occurrences[-1]
         chosen[gid] = cell
         t = truth.cells[gid]
         if cell.get("cell_type") != t.cell_type:
-            result.flags.append((gid, ScoreFlagKind.changed_cell_type, f"cell {index} is {shown(cell.get('cell_type'))}, not {t.cell_type!r}"))
+            result.flags.append((gid, ScoreFlagKind.changed_cell_type,
+                                 f"cell {index} is {shown(cell.get('cell_type'))}, not {t.cell_type!r}"))
             tampered = True
         if t.is_grade:
             try:
-                changed = float(nbg.get("points")) != t.points
+                changed = float(nbg.get("points")) != t.points  # type: ignore[arg-type]  # None: caught below
             except (TypeError, ValueError, OverflowError):  # OverflowError: a 400-digit whole number
                 changed = True
             if changed:
-                result.flags.append((gid, ScoreFlagKind.changed_points, f"cell {index} claims {shown(nbg.get('points'))} points; the form gives {t.points:g}"))
+                result.flags.append((gid, ScoreFlagKind.changed_points,
+                                     f"cell {index} claims {shown(nbg.get('points'))} points; the form gives "
+                                     f"{t.points:g}"))
                 tampered = True
         if bool(nbg.get("solution")) != t.is_solution or bool(nbg.get("grade")) != t.is_grade:
-            result.flags.append((gid, ScoreFlagKind.changed_metadata, f"cell {index}: its nbgrader flags were changed; the gradebook's are used"))
+            result.flags.append((gid, ScoreFlagKind.changed_metadata,
+                                 f"cell {index}: its nbgrader flags were changed; the gradebook's are used"))
             tampered = True
         if t.locked and t.released_source is not None and _source(cell) != t.released_source:
-            result.flags.append((gid, ScoreFlagKind.edited_locked_cell, f"cell {index}: a locked cell was edited; the released text is used"))
+            result.flags.append((gid, ScoreFlagKind.edited_locked_cell,
+                                 f"cell {index}: a locked cell was edited; the released text is used"))
             tampered = True
-    for gid, t in truth.cells.items():
+    for gid in truth.cells:
         if gid not in chosen:
             result.flags.append((gid, ScoreFlagKind.deleted_cell, f"the cell {gid!r} is missing from the submission"))
             tampered = True
@@ -394,7 +412,9 @@ def _write_autograded(truth: FormTruth, name: str, raw: bytes, stamp: str | None
     for cell in nb["cells"]:
         if not isinstance(cell, dict):
             continue
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        meta = cell.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
         nbg = meta.get("nbgrader")
         if not isinstance(nbg, dict) or "grade_id" not in nbg:
             continue

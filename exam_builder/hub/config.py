@@ -74,7 +74,7 @@ from exam_builder.hub.config import configure
 configure(c)  # noqa: F821 (JupyterHub's config object)
 # The program's own authenticator goes here, e.g.:
 # c.JupyterHub.authenticator_class = "generic-oauth"
-'''
+'''  # noqa: E501 (the written file's docstring is one line)
 
 
 def _users(value: str | None) -> list[str]:
@@ -158,7 +158,8 @@ class HubSettings:
             raise ExamBuilderError(f"EXAM_HUB_CANDIDATE_HOST={cand} is the hub's host or under it; candidates need a "
                                    f"host name of their own (e.g. exam.example.org beside {hub_host})")
         if not (self.course / "nbgrader_config.py").is_file():
-            raise ExamBuilderError(f"{self.course}: no nbgrader_config.py (EXAM_BUILDER_COURSE must be the course folder)")
+            raise ExamBuilderError(f"{self.course}: no nbgrader_config.py (EXAM_BUILDER_COURSE must be the course "
+                                   "folder)")
 
 
 def _service_env(s: HubSettings) -> dict[str, str]:

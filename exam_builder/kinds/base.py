@@ -56,8 +56,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ..model.item import LABELS, Choice, Item, Kind
 from ..errors import Location, Problem
+from ..model.item import LABELS, Choice, Item, Kind
 from ..model.states import ScoreFlagKind
 
 if TYPE_CHECKING:
@@ -290,7 +290,9 @@ class ItemKind:
             out.append(Problem(where, f"question {entry.number} of {assignment}: the key label {entry.key!r} does not "
                                       "point at the item's correct choice; rebuild the form"))
         if sorted(entry.option_order) != list(range(len(item.choices))):
-            out.append(Problem(where, f"question {entry.number} of {assignment}: the option order does not show every choice once"))
+            out.append(Problem(where,
+                               f"question {entry.number} of {assignment}: the option order does not show every choice "
+                               "once"))
         return out
 
     def _key_points_right(self, entry: ManifestItem, item: Item) -> bool:
@@ -308,12 +310,14 @@ class ItemKind:
 
     def key_text(self, entry: ManifestItem, item: Item) -> str:
         """The key in words, for the staff key export."""
-        return " | ".join(item.choices[entry.option_order[LABELS.index(lab)]].text for lab in self.key_labels(entry.key))
+        return " | ".join(item.choices[entry.option_order[LABELS.index(lab)]].text
+                          for lab in self.key_labels(entry.key))
 
     # -- the form notebook ----------------------------------------------------------------
     def question_source(self, entry: ManifestItem, item: Item) -> str:
         """The markdown a candidate reads: number, points, stem and the labelled choices (no key)."""
-        head = f"**Question {entry.number}** · {points_phrase(entry.points)}" + (f" · {self.question_note}" if self.question_note else "")
+        head = (f"**Question {entry.number}** · "
+                f"{points_phrase(entry.points)}") + (f" · {self.question_note}" if self.question_note else "")
         lines = [head, "", item.stem, ""]
         for pos, original in enumerate(entry.option_order):
             lines.append(f"- **{LABELS[pos]}.** {item.choices[original].text}")
@@ -358,7 +362,7 @@ class ItemKind:
 
     def control_answer(self, value: object) -> str | None:
         """The widget's value as the answer to store."""
-        return value if value else None
+        return str(value) if value else None
 
     def control_value(self, answer: str | None) -> object:
         """The widget's value showing a stored answer (None: nothing chosen)."""
@@ -379,7 +383,8 @@ class ItemKind:
         if m is None:
             text = source.strip()
             text = text[:60] + ("..." if len(text) > 60 else "")
-            return ReadAnswer(None, ScoreFlagKind.junk_answer, f"question {number}: the answer cell holds {text!r}, not a choice; scored 0")
+            return ReadAnswer(None, ScoreFlagKind.junk_answer,
+                              f"question {number}: the answer cell holds {text!r}, not a choice; scored 0")
         if m.group("none"):
             return ReadAnswer(None)
         answer = m.group("d") or m.group("s")
@@ -389,7 +394,8 @@ class ItemKind:
         try:
             return ReadAnswer(self.clean_answer(answer, labels))
         except ValueError:
-            return ReadAnswer(None, ScoreFlagKind.unknown_label, f"question {number}: {answer!r} is not one of {', '.join(labels)}; scored 0")
+            return ReadAnswer(None, ScoreFlagKind.unknown_label,
+                              f"question {number}: {answer!r} is not one of {', '.join(labels)}; scored 0")
 
     def score(self, answer: str | None, key: str, points: float, scoring: str | None = None) -> float:
         """Points for a (validated) answer: all for the key, else 0 (nbgrader's assert)."""

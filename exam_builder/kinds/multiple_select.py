@@ -24,11 +24,10 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..model.item import Choice, Item, Kind
+from ..model.item import LABELS, Choice, Item, Kind
 from ..model.states import ScoreFlagKind
-from ..model.item import LABELS
 from .base import Checker, ItemKind, ReadAnswer, label
 
 if TYPE_CHECKING:
@@ -150,7 +149,7 @@ class MultipleSelect(ItemKind):
                            value=value, multiple=True)
 
     def control_answer(self, value: object) -> str | None:
-        return (",".join(sorted(value)) or None) if value else None
+        return (",".join(sorted(cast(Iterable[str], value))) or None) if value else None
 
     def control_value(self, answer: str | None) -> object:
         return split_answer(answer)

@@ -10,8 +10,8 @@ import math
 import random
 from typing import TYPE_CHECKING, Any
 
-from ..model.item import Item, Kind, points_text
 from ..errors import Location, Problem
+from ..model.item import Item, Kind, points_text
 from .base import CellSpec, Checker, ItemKind, ScoringMode, points_phrase
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ class OpenResponse(ItemKind):
             check.error("an open-response item has no choices; remove the '- [ ]' lines or make it [MC]")
         rubric = check.rubrics.get(item.rubric_id)
         if rubric is None and item.rubric_id in check.broken_rubrics:
-            check.error(f"rubric {item.rubric_id!r} has errors ({check.broken_rubrics[item.rubric_id]}); fix them first")
+            check.error(f"rubric {item.rubric_id!r} has errors ({check.broken_rubrics[item.rubric_id]}); fix them "
+                        "first")
             return
         if rubric is None:
             how = f"'rubric: {item.rubric}' names" if item.rubric else "by default the item's id names"

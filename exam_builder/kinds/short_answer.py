@@ -39,8 +39,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..model.item import Item, Kind
 from ..errors import Location, Problem
+from ..model.item import Item, Kind
 from ..model.states import ScoreFlagKind
 from .base import CellSpec, Checker, ItemKind, ReadAnswer, points_phrase
 

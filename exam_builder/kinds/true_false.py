@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from ..model.item import Choice, Item, Kind
 from ..errors import Location, Problem
+from ..model.item import Choice, Item, Kind
 from .base import Checker, ItemKind
 
 if TYPE_CHECKING:

@@ -179,7 +179,7 @@ class Model:
 
 
 def _apply_buffers(state: dict, paths: Iterable, buffers: list[bytes]) -> None:
-    for path, buf in zip(paths or [], buffers or []):
+    for path, buf in zip(paths or [], buffers or [], strict=False):
         obj = state
         for key in path[:-1]:
             obj = obj[key]
@@ -434,7 +434,7 @@ class PageClient:
 
     def _load_states(self, data: dict, buffers: list[bytes], t: float) -> None:
         by_model: dict[str, list] = {}
-        for path, buf in zip(data.get("buffer_paths") or [], buffers):
+        for path, buf in zip(data.get("buffer_paths") or [], buffers, strict=False):
             by_model.setdefault(path[0], []).append((path[1:], buf))
         for mid, entry in (data.get("states") or {}).items():
             state = dict(entry.get("state") or {})
@@ -569,7 +569,8 @@ class PageClient:
 
     async def wait_idle(self, msg_id: str, timeout: float | None = None) -> float:
         """Wait until the kernel went idle after ``msg_id``; seconds from sending it."""
-        await self.wait_for(lambda: msg_id in self.idle_at, timeout or self.timeout, what=f"the kernel to handle {msg_id}")
+        await self.wait_for(lambda: msg_id in self.idle_at, timeout or self.timeout,
+                            what=f"the kernel to handle {msg_id}")
         return self.idle_at[msg_id] - self.sent_at.get(msg_id, self.idle_at[msg_id])
 
     async def wait_reply(self, msg_id: str, timeout: float | None = None) -> dict[str, Any]:

@@ -207,10 +207,10 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
     """A course made of the authored files only, a made-up roster, built forms and open sittings."""
     from ..assembly.build import build
     from ..course import Course
+    from ..delivery.sittings import open_sittings
     from ..records.csvfile import write_csv_atomic
     from ..records.queries import forms as forms_q, sittings as sittings_q
     from ..records.roster import import_roster
-    from ..delivery.sittings import open_sittings
 
     src = origin.root / "source" / options.exam
     if not (src / "blueprint.yaml").exists():
@@ -295,7 +295,8 @@ class ServerProcess:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("EXAM_BUILDER_DB_URL", "EXAM_BUILDER_COURSE")}
-        cmd = [sys.executable, "-m", "exam_builder", "--course", str(self.scratch.root), "--db-url", self.scratch.db_url,
+        cmd = [sys.executable, "-m", "exam_builder", "--course", str(self.scratch.root), "--db-url",
+               self.scratch.db_url,
                "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         if _serve_has("--seats"):
             cmd += ["--seats", str(self.seats)]
@@ -342,7 +343,8 @@ class ServerProcess:
             except OSError:
                 self.alive()
                 if time.monotonic() > deadline:
-                    raise ExamBuilderError(f"the exam server did not answer within {timeout:.0f} s (see {self.log})")
+                    raise ExamBuilderError(f"the exam server did not answer within {timeout:.0f} s (see "
+                                           f"{self.log})") from None
                 await asyncio.sleep(0.3)
         has_status = code == 200
         if not has_status:
@@ -432,7 +434,7 @@ async def _page_sign_in(page: PageClient, code: str, person: Person) -> None:
     for attempt in range(3):
         t = time.perf_counter()
         await submit_code(page, code)
-        await page.wait_for(lambda: page.button("Yes, this is me") is not None or bool(_alert_after(page, t)), WAIT,
+        await page.wait_for(lambda: page.button("Yes, this is me") is not None or bool(_alert_after(page, t)), WAIT,  # noqa: B023 (awaited here)
                             "the identity screen")
         if page.button("Yes, this is me") is not None:
             await page.click("Yes, this is me")
@@ -492,7 +494,7 @@ async def _page_candidate(run: CandidateRun, url: str, questions: int, save_dela
             else:
                 await go_to(page, target)
             await page.wait_for(lambda: (current_question(page) is not None
-                                         and question_number(current_question(page)) == target), WAIT,
+                                         and question_number(current_question(page)) == target), WAIT,  # noqa: B023 (awaited here)
                                 f"question {target}")
         await page.click("Review and submit")
         await page.wait_for(lambda: page.button("Submit my exam now") is not None, WAIT, "the review")
@@ -773,7 +775,7 @@ async def _crowd(scratch: Scratch, server: ServerProcess, options: RehearsalOpti
     rng.shuffle(order)
     browser_ids = {o.candidate_id for o in order[:max(0, min(options.browsers, len(order)))]}
     runs = [CandidateRun(o.candidate_id, o.code, o.sitting_id, o.candidate_id in browser_ids, t)
-            for o, t in zip(order, times)]
+            for o, t in zip(order, times, strict=False)]
     q = scratch.questions
 
     with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -864,7 +866,7 @@ def _fill(figures: Figures, runs: list[CandidateRun], scratch: Scratch) -> None:
     figures.durable = spread([t for r in pages for _k, t in r.durable])
     figures.durable_choice = spread([t for r in pages for k, t in r.durable if k == "choice"])
     figures.durable_text = spread([t for r in pages for k, t in r.durable if k == "text"])
-    timed = [(at, t) for r in pages for (_k, t), at in zip(r.durable, r.durable_at)]
+    timed = [(at, t) for r in pages for (_k, t), at in zip(r.durable, r.durable_at, strict=False)]
     windows = [r.reloading for r in pages if r.reloading]
     if windows:
         lo, hi = min(w[0] for w in windows), max(w[1] for w in windows)

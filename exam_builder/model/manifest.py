@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from .item import Kind, without_empty_scoring
 
@@ -38,7 +39,7 @@ class ManifestItem(BaseModel):
     scoring: str | None = None  # the item's authored scoring rule, for kinds that have one
 
     @model_serializer(mode="wrap")
-    def _without_unset(self, handler):
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
         """No ``scoring`` key when there is none: manifests (and their hashes) of kinds without one are unchanged."""
         return without_empty_scoring(handler(self))
 

@@ -158,7 +158,8 @@ class ItemWriter:
     def template(self, uri: str) -> None:
         self.processing = etree.Element(q("qti-response-processing"), {"template": uri})
 
-    def choice_interaction(self, texts: list[str], max_choices: int, shuffle: bool, fixed: list[bool]) -> etree._Element:
+    def choice_interaction(self, texts: list[str], max_choices: int, shuffle: bool,
+                           fixed: list[bool]) -> etree._Element:
         ci = sub(self.stem_parent, "qti-choice-interaction", response_identifier="RESPONSE",
                  max_choices=str(max_choices), shuffle="true" if shuffle else "false")
         for i, text in enumerate(texts):

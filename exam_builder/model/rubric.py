@@ -260,7 +260,8 @@ def _friendly(err: dict, model: type[BaseModel] | None) -> str:
         return f"unknown key {shown(str(loc[-1]))} (a typo?){hint}"
     if kind == "too_short":
         n = ctx.get("min_length")
-        return f"{subject} needs at least {n} {'entry' if n == 1 else 'entries'} (it has {ctx.get('actual_length', 0)}); add more"
+        return (f"{subject} needs at least {n} {'entry' if n == 1 else 'entries'} (it has "
+                f"{ctx.get('actual_length', 0)}); add more")
     if kind == "string_too_short":
         return f"{subject} is empty; write it"
     if kind == "value_error" and isinstance(ctx.get("error"), OutOfRange):
@@ -277,7 +278,8 @@ def _friendly(err: dict, model: type[BaseModel] | None) -> str:
         return f"{subject} must be a finite number (it is {_shown(got)}); fix the number"
     if kind == "too_long":
         n = ctx.get("max_length")
-        return f"{subject} may have at most {n} entries (it has {ctx.get('actual_length')}); is the file what you meant?"
+        return (f"{subject} may have at most {n} entries (it has {ctx.get('actual_length')}); is the file what you "
+                "meant?")
     hint = f"write e.g. '{key}: 2'" if not subject.startswith("the key") else "fix the key"
     if kind.startswith("int_"):
         was = repr(got) if isinstance(got, float) else _shown(got)  # 2.0, not 2: the point is the problem
@@ -307,17 +309,21 @@ def pydantic_problems(
     missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
     for err in errors:
         loc = tuple(err["loc"])
-        if err["type"] == "too_short" and any(len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc for e in errors):
+        if err["type"] == "too_short" and any(len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc
+                                              for e in errors):
             continue  # a list "too short" only because one of its entries is wrong: report the entry
         owner = _model_at(model, loc) if model else None
         message = _friendly(err, owner)
         if err["type"] == "extra_forbidden" and owner is not None:
             # a misspelt key is reported once, as a typo, not also as the key that is missing
-            near = difflib.get_close_matches(str(loc[-1]), [n for n, f in owner.model_fields.items() if not f.exclude], n=1)
+            near = difflib.get_close_matches(str(loc[-1]), [n for n, f in owner.model_fields.items() if not f.exclude],
+                                             n=1)
             if near and loc[:-1] + (near[0],) in missing:
                 message = f"unknown key '{loc[-1]}' (a typo?); rename it to '{near[0]}'"
                 errors_skipped.add(loc[:-1] + (near[0],))
-        out.append((loc, Problem(Location(label, line=line_of(data, loc), column=".".join(map(str, loc)) or None, item=item), message)))
+        out.append((loc,
+                    Problem(Location(label, line=line_of(data, loc), column=".".join(map(str, loc)) or None, item=item),
+                            message)))
     return [problem for loc, problem in out if loc not in errors_skipped]
 
 
@@ -328,7 +334,9 @@ def load_rubric(path: Path, label: str | None = None) -> tuple[Rubric | None, li
     if problems:
         return None, problems
     if not isinstance(data, dict):
-        return None, [Problem(Location(label, line=1), "a rubric file must be a mapping with 'id:' and 'criteria:'; start from another file in rubrics/")]
+        return None, [Problem(Location(label, line=1),
+                              "a rubric file must be a mapping with 'id:' and 'criteria:'; start from another file in "
+                              "rubrics/")]
     rid = data.get("id") if is_id(data.get("id")) else None
     line = getattr(data, "lines", {}).get("id", 1)
     try:
@@ -339,7 +347,8 @@ def load_rubric(path: Path, label: str | None = None) -> tuple[Rubric | None, li
 
 
 def rubric_walk(folder: Path, label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:
-    """YAML files under a folder, sorted, without checkpoints and blueprints, and what was odd (see safeload.walk_files)."""
+    """YAML files under a folder, sorted, without checkpoints and blueprints, and what was odd (see
+    safeload.walk_files)."""
     files, problems = walk_files(folder, (".yaml", ".yml"), label)
     return [f for f in files if f.stem != "blueprint"], problems
 

@@ -55,7 +55,8 @@ class SittingStatus(State):
     in_progress = "in_progress", "Started: the clock runs until submitted by the candidate or at the deadline."
     submitted = "submitted", "Handed in (``submit_reason`` says by whom); answers can no longer change. Graded."
     voided = "voided", "Cancelled by a proctor or the records office; it does not count as an attempt."
-    absent = "absent", ("A no-show: the sign-in window closed unstarted, or a proctor marked it absent. It counts as an "
+    absent = "absent", ("A no-show: the sign-in window closed unstarted, or a proctor marked it absent. It counts as "
+                        "an "
                         "attempt only when ``ProgramPolicy.absent_counts_as_attempt`` says so; never a result.")
 
     @property

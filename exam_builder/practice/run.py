@@ -26,10 +26,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..model.item import Item
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
-from ..model.item import LABELS
+from ..model.item import LABELS, Item
 from .sets import PracticeSet, scenario_units
 
 
@@ -82,7 +81,8 @@ class Feedback:
     @property
     def headline(self) -> str:
         return {"right": "Right.", "partly right": "Partly right.", "not right": "Not right.",
-                "not answered": "No answer given.", "written": "Compare your answer with what graders look for."}[self.verdict]
+                "not answered": "No answer given.",
+                "written": "Compare your answer with what graders look for."}[self.verdict]
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,8 @@ class PracticeRun:
     def time_left(self) -> dt.timedelta | None:
         if self.minutes is None:
             return None
-        return max(dt.timedelta(minutes=self.minutes) - dt.timedelta(seconds=self.clock() - self.started), dt.timedelta(0))
+        return max(dt.timedelta(minutes=self.minutes) - dt.timedelta(seconds=self.clock() - self.started),
+                   dt.timedelta(0))
 
     @property
     def time_up(self) -> bool:
@@ -182,12 +183,14 @@ class PracticeRun:
     def summary(self) -> Summary:
         rows = []
         used = {q.item.competency for q in self.questions}
-        for slug in [c for c in self.pset.competency_names if c in used] + sorted(used - set(self.pset.competency_names)):
+        for slug in [c for c in self.pset.competency_names
+                     if c in used] + sorted(used - set(self.pset.competency_names)):
             qs = [q for q in self.questions if q.item.competency == slug]
             objective = [q for q in qs if not q.rated]
             checked = [q for q in objective if q.number in self.feedback and self.feedback[q.number].answer is not None]
             right = [q for q in checked if self.feedback[q.number].right]
-            missed = sorted({q.item.module for q in checked if not self.feedback[q.number].right and q.item.module is not None})
+            missed = sorted({q.item.module for q in checked if not self.feedback[q.number].right
+                             and q.item.module is not None})
             rows.append(CompetencyRow(
                 slug, self.pset.competency_name(slug), len(right), len(checked), len(objective),
                 written=sum(1 for q in qs if q.rated and q.number in self.feedback

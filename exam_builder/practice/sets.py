@@ -28,18 +28,18 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..bank import Bank
+from ..bank.overlap import RETOLD, RUN, SIMILAR, overlaps
 from ..clock import utcnow
-from ..model.item import Item, Scenario
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..files import UnsafePath, check_owned
 from ..kinds import kind_for
-from ..settings.policy import ProgramPolicy
+from ..model.item import Item, Scenario
 from ..model.rubric import Rubric
 from ..safeload import LoadError, read_json, safe_rel
-from ..bank.overlap import RETOLD, RUN, SIMILAR, overlaps
+from ..settings.policy import ProgramPolicy
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 #: Below this share right in a competency, the summary suggests studying it next.
@@ -113,12 +113,15 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
     check_name(name)
     names = {str(k): str(v) for k, v in policy.competencies.items()}
     titles = {int(k): str(v) for k, v in policy.modules.items()}
-    problems = [Problem(Location("practice", column="competency"), f"unknown competency {c!r}; use one of {', '.join(names)}")
+    problems = [Problem(Location("practice", column="competency"),
+                        f"unknown competency {c!r}; use one of {', '.join(names)}")
                 for c in competencies if c not in names]
-    problems += [Problem(Location("practice", column="module"), f"unknown module {m}; use one of {', '.join(map(str, titles))}")
+    problems += [Problem(Location("practice", column="module"),
+                         f"unknown module {m}; use one of {', '.join(map(str, titles))}")
                  for m in modules if m not in titles]
     if minutes is not None and not 1 <= minutes <= 600:
-        problems.append(Problem(Location("practice", column="minutes"), f"{minutes} minutes: give 1 to 600, or no time"))
+        problems.append(Problem(Location("practice", column="minutes"),
+                                f"{minutes} minutes: give 1 to 600, or no time"))
     if problems:
         raise ValidationFailed(problems)
 
@@ -146,7 +149,8 @@ def assemble_set(bank: Bank, rubrics: Mapping[str, Rubric], policy: ProgramPolic
     certification = [i for i in bank.items.values() if not i.practice]
     problems = [Problem(Location(p.where.file, cell=p.where.cell, item=p.id),
                         f"practice item {p.id!r} {how} certification item {c.id!r} "
-                        f"({c.where.file} cell {c.where.cell}); practice keys are shown to candidates, so it cannot be used")
+                        f"({c.where.file} cell {c.where.cell}); practice keys are shown to candidates, so it cannot "
+                        "be used")
                 for p, c, how in overlaps(wanted, certification, bank.scenarios)]
     by_id = {p.id: p for p in wanted}
     form_items = sum(len(m.items) for m in forms)
@@ -207,7 +211,8 @@ def read_set(path: Path, label: str) -> PracticeSet:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "the file"
         raise ValidationFailed([Problem(Location(label, column=where[:120]),
-                                        f"not a practice set file ({first.get('msg', 'invalid')[:200]}); {REBUILD}")]) from None
+                                        f"not a practice set file ({first.get('msg', 'invalid')[:200]}); "
+                                        f"{REBUILD}")]) from None
 
 
 def load_set(course, name: str) -> PracticeSet:
@@ -242,7 +247,8 @@ def scan_sets(course) -> tuple[list[PracticeSet], list[Problem]]:
     except UnsafePath as exc:
         return sets, [exc.problem]
     except OSError as exc:
-        return sets, [Problem(Location(where), f"cannot read the folder ({exc.strerror or exc}); check its permissions")]
+        return sets, [Problem(Location(where),
+                              f"cannot read the folder ({exc.strerror or exc}); check its permissions")]
     for path in paths:
         label = f"{where}/{path.name}"
         if not NAME.match(path.stem):
@@ -266,10 +272,10 @@ def build_practice(course, name: str, exam: str | None = None, competencies: Seq
                    title: str = "", seed: int = 0, actor: str = "") -> tuple[PracticeSet, Path]:
     """Check the bank, assemble and prove the set, write it and audit it (one transaction)."""
     from ..assembly.build import load_checked_bank
-    from ..model.manifest import Manifest
     from ..assembly.release import write_atomic
-    from ..records import audit
+    from ..model.manifest import Manifest
     from ..model.states import AuditAction
+    from ..records import audit
     from ..records.queries import forms as forms_q
 
     exam = course.exam_name(exam)

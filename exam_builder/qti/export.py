@@ -24,12 +24,10 @@ from pathlib import Path
 from lxml import etree
 
 from ..bank import Bank
-from ..model.item import Item, Scenario, points_text
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed
 from ..files import replace_file
 from ..kinds import kind_for
-from ..model.rubric import Rubric
-from . import schema
+from ..model.item import Item, Scenario, points_text
 from ..model.qti import (
     CATALOG,
     CP,
@@ -38,7 +36,6 @@ from ..model.qti import (
     LOM_XSD,
     QTI,
     QTI_XSD,
-    XML_NS,
     XSI,
     ItemWriter,
     ncnames,
@@ -46,6 +43,8 @@ from ..model.qti import (
     sub,
     write_text,
 )
+from ..model.rubric import Rubric
+from . import schema
 
 #: exam-builder fields written as LOM classifications (purpose = the field's name), read back by import.
 CLASSIFIED = ("kind", "competency", "module", "points", "scoring", "rubric", "scenario", "pool")
@@ -74,7 +73,8 @@ def _root(tag: str, identifier: str, title: str) -> etree._Element:
 
 
 def _outcome(root: etree._Element, identifier: str, base_type: str, default: str, **attrs: str) -> None:
-    decl = sub(root, "qti-outcome-declaration", identifier=identifier, cardinality="single", base_type=base_type, **attrs)
+    decl = sub(root, "qti-outcome-declaration", identifier=identifier, cardinality="single", base_type=base_type,
+               **attrs)
     sub(sub(decl, "qti-default-value"), "qti-value", default)
 
 
@@ -199,7 +199,7 @@ def build_package(bank: Bank, rubrics: Mapping[str, Rubric], items: list[Item], 
         if scenario is None:
             continue  # the bank check reports an item joining an unknown scenario
         href = f"stimuli/{scen_ids[sid]}.xml"
-        pkg.files[href] = _safe(lambda: stimulus_xml(scenario, scen_ids[sid]), scenario, problems)
+        pkg.files[href] = _safe(lambda: stimulus_xml(scenario, scen_ids[sid]), scenario, problems)  # noqa: B023 (called at once)
         resource(f"stimulus-{scen_ids[sid]}", "imsqti_stimulus_xmlv3p0", href, scenario)
         pkg.stimuli += 1
     for item in items:
@@ -209,7 +209,7 @@ def build_package(bank: Bank, rubrics: Mapping[str, Rubric], items: list[Item], 
         if item.scenario and item.scenario in bank.scenarios:
             sc = bank.scenarios[item.scenario]
             stim = (scen_ids[item.scenario], f"../stimuli/{scen_ids[item.scenario]}.xml", sc.title or sc.id)
-        pkg.files[href] = _safe(lambda: item_xml(item, ident, rubrics, stim), item, problems)
+        pkg.files[href] = _safe(lambda: item_xml(item, ident, rubrics, stim), item, problems)  # noqa: B023 (called at once)
         resource(f"item-{ident}", "imsqti_item_xmlv3p0", href, item,
                  depends=f"stimulus-{stim[0]}" if stim else None)
         pkg.items += 1

@@ -30,7 +30,6 @@ notebook or an id already in the bank is an error, never overwritten.
 from __future__ import annotations
 
 import copy
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -39,15 +38,15 @@ from pathlib import Path
 from lxml import etree
 
 from .. import numbers
-from ..model.item import Item, Kind, Pool, Scenario, Status, Where
 from ..bank.parse import parse_cell, render_item, render_scenario
 from ..errors import Location, Problem
 from ..kinds import all_kinds, kind_for
+from ..model.item import Item, Kind, Pool, Scenario, Status, Where
+from ..model.qti import CATALOG, CP, LOM, QTI, QTI21, QTI22, Found, read_text
 from ..model.rubric import MAX_COUNT, MAX_ITEM_POINTS
 from ..text import id_problem, is_id, text_problem, visible
 from .export import CLASSIFIED
 from .package import Package, Refused
-from ..model.qti import CATALOG, CP, LOM, QTI, QTI21, QTI22, Found, read_text
 
 V2 = {QTI21: "2.1", QTI22: "2.2"}
 ITEM_TYPES = {"imsqti_item_xmlv3p0", "imsqti_item_xmlv2p1", "imsqti_item_xmlv2p2"}
@@ -235,12 +234,14 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     body = root.find(q("qti-item-body"))
     interactions = [el for el in (body.iter() if body is not None else []) if _local(el).endswith("-interaction")]
     if len(interactions) != 1:
-        bad(body if body is not None else root, f"{len(interactions)} interactions; an exam-builder item has exactly one")
+        bad(body if body is not None else root,
+            f"{len(interactions)} interactions; an exam-builder item has exactly one")
         return None, ""
     inter = interactions[0]
     max_choices = _number(inter, "max-choices", inter.get("max-choices") or "1", bad, 0, MAX_COUNT, whole=True)
     found = Found(interaction=_local(inter), max_choices=int(max_choices if max_choices is not None else 1))
-    decl = next((d for d in root.iterfind(q("qti-response-declaration")) if d.get("identifier") == inter.get("response-identifier")), None)
+    decl = next((d for d in root.iterfind(q("qti-response-declaration"))
+                 if d.get("identifier") == inter.get("response-identifier")), None)
     if decl is not None:
         found.cardinality, found.base_type = decl.get("cardinality", "single"), decl.get("base-type", "")
         found.correct = [v.text or "" for v in decl.iterfind(f"{q('qti-correct-response')}/{q('qti-value')}")]
@@ -273,13 +274,15 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     fields, messages = kind.from_qti(found)
     for msg in messages:
         bad(inter, msg)
-    stem_parts = [el for el in (body if body is not None else []) if _local(el) not in ("qti-rubric-block",) and el is not inter
+    stem_parts = [el for el in (body if body is not None else [])
+                  if _local(el) not in ("qti-rubric-block",) and el is not inter
                   and inter not in el.iterdescendants()]
     stem = read_text(_wrap(stem_parts))
     prompt = inter.find(q("qti-prompt"))
     if prompt is not None:
         stem = "\n\n".join(s for s in (stem, read_text_inline(prompt)) if s)
-    rubric = "\n\n".join(read_text(_content(b)) for b in (body.iterfind(q("qti-rubric-block")) if body is not None else []))
+    rubric = "\n\n".join(read_text(_content(b)) for b in (body.iterfind(q("qti-rubric-block")) if body is not None
+                                                          else []))
     feedback = list(root.iterfind(q("qti-modal-feedback")))
     if len(feedback) > 1:
         bad(feedback[1], f"{len(feedback)} modal feedbacks; the first is kept as the rationale", "warning")
@@ -287,7 +290,8 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     if meta.get("points"):
         points = _number(root, "points (in the manifest)", meta["points"], bad, 0, MAX_ITEM_POINTS, above=True)
     else:
-        maxscore = next((o for o in root.iterfind(q("qti-outcome-declaration")) if o.get("identifier") == "MAXSCORE"), None)
+        maxscore = next((o for o in root.iterfind(q("qti-outcome-declaration")) if o.get("identifier") == "MAXSCORE"),
+                        None)
         value = maxscore.findtext(f"{q('qti-default-value')}/{q('qti-value')}") if maxscore is not None else None
         points = _number(maxscore, "MAXSCORE", value, bad, 0, MAX_ITEM_POINTS, above=True) \
             if value and kind.rated else 1.0
@@ -308,7 +312,8 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     if meta.get("pool") == Pool.practice.value:
         data["pool"] = Pool.practice
     for what, value in (("the stem", data["stem"]), ("the rationale", data["rationale"]), ("the rubric", rubric),
-                        *((f"choice {chr(65 + n) if n < 26 else n + 1}", c.text) for n, c in enumerate(data.get("choices", ())))):
+                        *((f"choice {chr(65 + n) if n < 26 else n + 1}", c.text) for n,
+                          c in enumerate(data.get("choices", ())))):
         why = text_problem(value, None, multiline=True, fix="fix it in the package")
         if why is not None:
             bad(root, f"{what} {why}")
@@ -412,7 +417,6 @@ def _resolve(pkg: Package, href: str, base: str, where: Location, out: Imported)
 
 
 def _read_package(pkg: Package, out: Imported) -> None:
-    label = pkg.label
     item_files: list[tuple[str, str, dict[str, str]]] = []  # (member, href as written, LOM fields)
     stim_files: list[tuple[str, str, dict[str, str]]] = []
     has_manifest = pkg.exists("imsmanifest.xml")
@@ -440,12 +444,14 @@ def _read_package(pkg: Package, out: Imported) -> None:
         out.problems.extend(p for p in listed if not p.is_error)
         if errors:
             out.refuse(Refused(errors))
-        item_files = [(n, n, LomFields()) for n in names if n.endswith(".xml")]  # stimuli are found through their references
+        # stimuli are found through their references
+        item_files = [(n, n, LomFields()) for n in names if n.endswith(".xml")]
     stimuli: dict[str, str] = {}  # QTI identifier -> scenario id
     for name, href, meta in stim_files:
         where = pkg.where(name)
         if not pkg.exists(name):
-            out.problems.append(Problem(Location(manifest_where), f"the manifest names {href}, which is not in the package"))
+            out.problems.append(Problem(Location(manifest_where),
+                                        f"the manifest names {href}, which is not in the package"))
             continue
         root = _xml(pkg, name, out)
         if root is None:
@@ -462,7 +468,8 @@ def _read_package(pkg: Package, out: Imported) -> None:
     for name, href, meta in item_files:
         where = pkg.where(name)
         if not pkg.exists(name):
-            out.problems.append(Problem(Location(manifest_where), f"the manifest names {href}, which is not in the package"))
+            out.problems.append(Problem(Location(manifest_where),
+                                        f"the manifest names {href}, which is not in the package"))
             continue
         root = _xml(pkg, name, out)
         if root is None:
@@ -470,7 +477,8 @@ def _read_package(pkg: Package, out: Imported) -> None:
         try:
             _read_item_file(pkg, name, root, meta, has_manifest, stimuli, out)
         except etree.LxmlError as exc:  # belt and braces: any lxml error is a located problem, never a traceback
-            out.problems.append(Problem(Location(where, line=getattr(exc, "lineno", None)), f"cannot read the XML: {exc}"))
+            out.problems.append(Problem(Location(where, line=getattr(exc, "lineno", None)),
+                                        f"cannot read the XML: {exc}"))
 
 
 def _read_item_file(pkg: Package, name: str, root: etree._Element, meta: dict[str, str], has_manifest: bool,
@@ -482,7 +490,8 @@ def _read_item_file(pkg: Package, name: str, root: etree._Element, meta: dict[st
     elif ns != QTI:
         if not has_manifest:
             return  # another XML file of a package without a manifest
-        out.problems.append(Problem(Location(where, line=root.sourceline), f"<{root.tag}> is not a QTI 2.1, 2.2 or 3.0 item"))
+        out.problems.append(Problem(Location(where, line=root.sourceline),
+                                    f"<{root.tag}> is not a QTI 2.1, 2.2 or 3.0 item"))
         return
     if _local(root) == "qti-assessment-stimulus":
         return
@@ -500,7 +509,8 @@ def _read_item_file(pkg: Package, name: str, root: etree._Element, meta: dict[st
             out.rubrics[item.id] = rubric
 
 
-def _stimulus_from_ref(pkg: Package, item_name: str, ref: etree._Element, stimuli: dict[str, str], out: Imported) -> None:
+def _stimulus_from_ref(pkg: Package, item_name: str, ref: etree._Element, stimuli: dict[str, str],
+                       out: Imported) -> None:
     """A stimulus the manifest did not list, read from the item's reference (relative to the item)."""
     at = Location(pkg.where(item_name), line=ref.sourceline)
     name = _resolve(pkg, ref.get("href", ""), item_name, at, out)
@@ -548,7 +558,8 @@ def notebook_cells(imported: Imported, source: str) -> list[str]:
         cells.append(render_item(item))
         if item.id in imported.rubrics:
             text = "\n".join(f"> {line}" if line else ">" for line in imported.rubrics[item.id].split("\n"))
-            cells.append(f"Rubric for scorers as the package gave it (write rubrics/{item.rubric_id}.yaml from it):\n\n{text}")
+            cells.append(f"Rubric for scorers as the package gave it (write rubrics/{item.rubric_id}.yaml from "
+                         f"it):\n\n{text}")
     for sid, sc in scenarios.items():
         if sid not in written:
             cells.append(render_scenario(sc))
@@ -589,7 +600,8 @@ def import_package(package: Path, into: Path, existing_ids: set[str], label: str
     for item in list(imported.items):
         if item.id in existing_ids or item.id in seen:
             where = "the bank" if item.id in existing_ids else "this package"
-            imported.problems.append(Problem(Location(label, item=item.id), f"item id {item.id!r} is already in {where}; "
+            imported.problems.append(Problem(Location(label, item=item.id),
+                                             f"item id {item.id!r} is already in {where}; "
                                              "rename it in the package or in the bank"))
             imported.items.remove(item)
         seen.add(item.id)

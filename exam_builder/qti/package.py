@@ -157,7 +157,8 @@ class Package:
         try:
             st = path.stat()
         except (OSError, RuntimeError) as exc:
-            raise _refuse(label, f"cannot read the package ({getattr(exc, 'strerror', None) or exc})", fatal=True) from None
+            raise _refuse(label, f"cannot read the package ({getattr(exc, 'strerror', None) or exc})",
+                          fatal=True) from None
         if stat.S_ISDIR(st.st_mode):
             return cls(path=path, label=label, root=path.resolve(strict=True))
         if not stat.S_ISREG(st.st_mode):
@@ -189,7 +190,8 @@ class Package:
         infos = self.zip.infolist()
         problems: list[Problem] = []
         if len(infos) > MAX_MEMBERS:
-            raise _refuse(self.label, f"the zip lists {len(infos):,} members, over the limit of {MAX_MEMBERS:,}", fatal=True)
+            raise _refuse(self.label, f"the zip lists {len(infos):,} members, over the limit of {MAX_MEMBERS:,}",
+                          fatal=True)
         total = 0
         for info in infos:
             name = info.filename
@@ -200,7 +202,9 @@ class Package:
                 continue
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                problems.append(Problem(where, "the member is a symbolic link; links are not followed: put the file itself in"))
+                problems.append(Problem(where,
+                                        "the member is a symbolic link; links are not followed: put the file itself "
+                                        "in"))
                 continue
             if info.is_dir():
                 continue
@@ -229,11 +233,13 @@ class Package:
             self.members[key] = info
         if total > MAX_PACKAGE_BYTES:
             problems.append(Problem(Location(self.label), f"the members inflate to {_mb(total)} together, over the "
-                                                          f"{_mb(MAX_PACKAGE_BYTES)} limit for a package; nothing is inflated"))
+                                                          f"{_mb(MAX_PACKAGE_BYTES)} limit for a package; nothing is "
+                                                          "inflated"))
         if problems:
             if len(problems) > MAX_LISTED:
                 more = len(problems) - MAX_LISTED
-                problems = problems[:MAX_LISTED] + [Problem(Location(self.label), f"... and {more:,} more such member(s)")]
+                problems = problems[:MAX_LISTED] + [Problem(Location(self.label),
+                                                            f"... and {more:,} more such member(s)")]
             raise Refused(problems, fatal=True)
 
     def close(self) -> None:
@@ -367,7 +373,8 @@ class Package:
             if not stat.S_ISREG(st.st_mode):
                 raise _refuse(where, "not a regular file (a pipe or device?); it is not read")
             if st.st_size > MAX_MEMBER_BYTES:
-                raise _refuse(where, f"the file is {_mb(st.st_size)}, over the {_mb(MAX_MEMBER_BYTES)} limit for one file")
+                raise _refuse(where,
+                              f"the file is {_mb(st.st_size)}, over the {_mb(MAX_MEMBER_BYTES)} limit for one file")
             try:
                 return self._chunks(fh, name, None)
             except OSError as exc:

@@ -31,12 +31,12 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import ExamBuilderError
+from ..model.states import AuditAction, EventKind, SittingStatus
 from ..settings.policy import ProgramPolicy
 from . import audit
 from .events import record_event
 from .models import Candidate, Sitting, utcnow
 from .queries import sittings as sittings_q
-from ..model.states import AuditAction, EventKind, SittingStatus
 
 if TYPE_CHECKING:
     from ..course import Course
@@ -97,6 +97,7 @@ def settle(session: Session, policy: ProgramPolicy, zone: dt.tzinfo, now: dt.dat
         if sitting is None or not is_no_show(sitting, now, zone):  # started or changed meanwhile by another process
             continue
         closes = closed_at(sitting, zone)
+        assert closes is not None  # a no-show's sign-in window has closed
         _make_absent(session, policy, sitting, SYSTEM_ACTOR,
                      f"the sign-in window closed at {_wall(closes, zone)} and the candidate never started",
                      now, closed_at=closes.isoformat(timespec="seconds"))

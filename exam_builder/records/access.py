@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
+from ..model.states import AuditAction
 from . import audit
 from .models import Lockout, WrongCode
 from .queries import access as q
-from ..model.states import AuditAction
-
 
 
 @dataclass(frozen=True)

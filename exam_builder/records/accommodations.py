@@ -2,7 +2,8 @@
 
 Only approved accommodations take effect; the personal time limit that delivery uses is
 derived here (180 x 1.5 = 270 minutes), and so are stop-the-clock breaks (``breaks``: a number
-of breaks of at most so many minutes each, e.g. 2 breaks of 10 minutes; ``break_allowance``). The letter's date is kept, never what it says: there
+of breaks of at most so many minutes each, e.g. 2 breaks of 10 minutes; ``break_allowance``). The letter's date is kept,
+never what it says: there
 is no place for a diagnosis, and free text that looks like one is refused. Every change is
 audited with who and why, in the same transaction.
 """
@@ -17,12 +18,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
+from ..model.states import AccommodationKind, AccommodationStatus, AuditAction
 from ..settings.policy import ProgramPolicy
 from . import audit
 from .csvfile import CellError, Column, DryRun, decimal, read_csv
 from .models import Accommodation, Candidate
 from .queries import accommodations as accommodations_q
-from ..model.states import AccommodationKind, AccommodationStatus, AuditAction
 from .roster import get_candidate
 from .text import shown, text_problem
 
@@ -148,7 +149,8 @@ def request(
         raise ExamBuilderError(f"the letter date {letter_on_file} is in the future")
     acc = Accommodation(
         candidate_id=candidate_id, kind=kind, multiplier=multiplier, details=details,
-        break_count=break_count, break_minutes=break_minutes, requested_on=requested_on, letter_on_file=letter_on_file, status=AccommodationStatus.requested,
+        break_count=break_count, break_minutes=break_minutes, requested_on=requested_on, letter_on_file=letter_on_file,
+        status=AccommodationStatus.requested,
     )
     session.add(acc)
     session.flush()
@@ -300,7 +302,7 @@ def import_accommodations(course: Course, path: Path | str, actor: str, dry_run:
                                          "the extended-time multiplier", 1.0, MAX_MULTIPLIER, above_low=True)
                 except CellError as exc:
                     sheet.error(row.number, "multiplier", str(exc))
-        breaks = (None, None)
+        breaks: tuple[int | None, int | None] = (None, None)
         if row.get("breaks") or row.get("break minutes"):
             if kind is not None and kind != AccommodationKind.breaks:
                 sheet.error(row.number, "breaks" if row.get("breaks") else "break minutes",
@@ -330,7 +332,8 @@ def import_accommodations(course: Course, path: Path | str, actor: str, dry_run:
         if status not in (AccommodationStatus.requested, AccommodationStatus.approved):
             sheet.error(row.number, "status", f"status must be requested or approved, not {shown(status)}")
         if status == AccommodationStatus.approved and not row.get("letter on file") and "letter on file" not in row.bad:
-            sheet.error(row.number, "letter on file", "an approved accommodation needs the date of the provider's letter")
+            sheet.error(row.number, "letter on file",
+                        "an approved accommodation needs the date of the provider's letter")
         if status == AccommodationStatus.requested and row.get("approved by"):
             # never a silent drop: an approver on a request that stays a request is a mistake somewhere
             sheet.error(row.number, "approved by", "an approver is given but the status is requested; "

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from ..errors import Problem
+from ..model.states import AttendanceStatus, AuditAction
 from . import audit
 from .csvfile import CellError, Change, Column, CsvFile, DryRun, read_csv, whole_number
 from .models import Attendance, Homework
 from .queries import attendance as attendance_q, candidates as candidates_q, forms as forms_q
-from ..model.states import AttendanceStatus, AuditAction
 from .text import shown
 
 if TYPE_CHECKING:
@@ -80,7 +80,8 @@ def _check_candidates(session: Session, sheet: CsvFile, ids: dict[str, int]) -> 
     known = set(candidates_q.select_candidate_ids(session, ids, ordered=False))
     for cid, row in sorted(ids.items(), key=lambda kv: kv[1]):
         if cid not in known:
-            sheet.error(row, "candidate id", f"no candidate {cid!r} on the roster; import the roster first or fix the id")
+            sheet.error(row, "candidate id",
+                        f"no candidate {cid!r} on the roster; import the roster first or fix the id")
 
 
 def _dry(report: ImportReport, write) -> ImportReport:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
+from ..model.states import AuditAction
 from .models import AuditEntry, utcnow
 from .queries import audit as q
-from ..model.states import AuditAction
 from .text import text_problem
 
 GENESIS = "0" * 64
@@ -148,7 +148,8 @@ def verify(session: Session) -> ChainReport:
     for entry in q.select_entries(session):
         n += 1
         if entry.prev_hash != prev:
-            return ChainReport(n, entry.id, f"entry {entry.id} does not follow the entry before it (a row was removed or reordered)")
+            return ChainReport(n, entry.id,
+                               f"entry {entry.id} does not follow the entry before it (a row was removed or reordered)")
         if _digest(prev, entry) != entry.hash:
             return ChainReport(n, entry.id, f"entry {entry.id} was changed after it was written")
         prev = entry.hash

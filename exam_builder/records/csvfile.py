@@ -9,7 +9,8 @@ Every cell of a known column is checked here once, for every importer: character
 types on purpose (``text.bad_character``) and the column's length limit. A bad cell reads as
 empty afterwards and is reported once, so no importer sees hostile text. Numbers and dates go
 through one set of parsers (``whole_number``, ``decimal``: the program's one number rule,
-``exam_builder.numbers``; ``calendar_date``) that always know their range: a 20-digit class number, ``nan``, ``inf`` or the year 9999 is refused with the
+``exam_builder.numbers``; ``calendar_date``) that always know their range: a 20-digit class number, ``nan``, ``inf`` or
+the year 9999 is refused with the
 range it should be in, never stored and never a traceback.
 """
 from __future__ import annotations
@@ -29,7 +30,8 @@ from ..numbers import NumberError
 from ..safeload import read_text, require_inside
 from .text import shown, text_problem
 
-EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z")
+EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z")
 #: Candidate ids become nbgrader student ids and folder names under submitted/.
 CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 CANDIDATE_ID_RULE = ("may use only letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit)")
@@ -244,7 +246,8 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
         raise ExamBuilderError(f"{label}: {size:,} bytes; a records sheet is at most {MAX_FILE_BYTES:,} bytes "
                                "(is this the right file?)")
     # safeload: a regular file only (a pipe swapped in is refused, never waited on), bounded, UTF-8
-    text = read_text(path, label, max_bytes=MAX_FILE_BYTES, bom=True, hint="save the sheet as 'CSV UTF-8' and try again")
+    text = read_text(path, label, max_bytes=MAX_FILE_BYTES, bom=True,
+                     hint="save the sheet as 'CSV UTF-8' and try again")
     result = CsvFile(path=path, label=label)
     # newline="": a quoted cell keeps its line breaks (splitlines() would drop them and also
     # split at characters such as U+2028 inside a cell)
@@ -252,9 +255,10 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
     try:
         header = next(reader)
     except StopIteration:
-        raise ValidationFailed(problems=[Problem(Location(label, row=0), "the file is empty; it needs a header row")])
+        raise ValidationFailed(problems=[Problem(Location(label, row=0),
+                                                 "the file is empty; it needs a header row")]) from None
     except csv.Error as exc:
-        raise ValidationFailed(problems=[Problem(Location(label, row=0), f"not a CSV file ({exc})")])
+        raise ValidationFailed(problems=[Problem(Location(label, row=0), f"not a CSV file ({exc})")]) from exc
 
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -303,7 +307,8 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
                     row.bad.add(key)
             result.rows.append(row)
     except csv.Error as exc:
-        raise ValidationFailed(problems=[Problem(Location(label, row=reader.line_num - 1), f"not a CSV file ({exc})")])
+        raise ValidationFailed(problems=[Problem(Location(label, row=reader.line_num - 1),
+                                                 f"not a CSV file ({exc})")]) from exc
     for i, first in sorted(ignored_with_data.items()):
         result.warn(first, str(i + 1), "this column has no header, so its values are ignored; name it or clear it")
     if not result.rows:

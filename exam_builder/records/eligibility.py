@@ -2,7 +2,8 @@
 
 The rules are the program's (``ProgramPolicy``): late for or missing too many modules,
 attempts used up (an absent sitting, a no-show, uses one only when ``absent_counts_as_attempt``
-says so), a result still pending (never for an absent sitting: it has no result to wait for), the waiting period after a failed attempt and,
+says so), a result still pending (never for an absent sitting: it has no result to wait for), the waiting period after a
+failed attempt and,
 where the program requires it, tutoring first. The ledger asks this module before it opens a
 sitting, and the coordinator sees the same reasons in ``exam-builder eligibility EXAM``.
 
@@ -20,11 +21,11 @@ from enum import Enum
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
+from ..model.states import Outcome, SittingStatus
 from ..settings.policy import ProgramPolicy
 from .attendance import Participation, late_or_absent, module_label, participation
 from .models import Sitting
 from .queries import candidates as candidates_q, sittings as sittings_q, tutoring as tutoring_q
-from ..model.states import Outcome, SittingStatus
 
 
 class Barrier(str, Enum):
@@ -178,8 +179,9 @@ def standing(row: Eligibility, exam_id: str, policy: ProgramPolicy) -> str:
     if row.eligible:
         head += "yes"
     else:
-        others = [r for b, r in zip(row.barriers, row.reasons) if b != Barrier.waiting]
+        others = [r for b, r in zip(row.barriers, row.reasons, strict=False) if b != Barrier.waiting]
         if Barrier.waiting in row.barriers:
+            assert row.next_allowed_on is not None  # a waiting period ends on a date
             head += f"not before {row.next_allowed_on.isoformat()} (waiting period after a failed attempt)"
             head += "".join(f"; {r}" for r in others)
         else:

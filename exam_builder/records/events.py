@@ -13,8 +13,8 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from .models import SittingEvent
 from ..model.states import EventKind
+from .models import SittingEvent
 
 
 def record_event(session: Session, sitting_id: int, kind: EventKind, details: dict | None = None, *,

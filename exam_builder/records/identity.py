@@ -12,6 +12,9 @@ field while an identity is established in the process):
   token on one machine): the person typed their name, and the audit trail says so.
 
 Only the process that serves one person uses this; command-line tools record ``--by`` as before.
+``StaffSignIn`` is the one sign-in of the staff desks that ask a name once (the grader's and the
+coordinator's); the proctor's room view asks for the name beside its changes and takes ``actor``.
+A standalone app (no hub) calls ``standalone`` before it starts.
 """
 from __future__ import annotations
 
@@ -90,6 +93,56 @@ def actor(typed: str | None = None) -> str | None:
         return hub_name()
     typed = (typed or "").strip()
     return typed or None
+
+
+def standalone() -> None:
+    """A staff app started without the hub (the standalone token mode): names are typed and recorded
+    as self-declared. Nothing changes when the server already said who this is (the hub)."""
+    if _current is None:
+        self_declared()
+
+
+class StaffSignIn:
+    """One staff desk's sign-in: the hub user when JupyterHub signed the person in (nothing to type,
+    and no other name accepted), else a name typed once, recorded as self-declared.
+
+    ``recorded`` and ``why`` word its refusals: "scores" / "every score records who gave it".
+    """
+
+    def __init__(self, recorded: str, why: str) -> None:
+        self.recorded, self.why = recorded, why
+        self.typed: str | None = None
+
+    @property
+    def hub_signed(self) -> bool:
+        """Signed in through JupyterHub: the name is the server's, never typed."""
+        return hub_name() is not None
+
+    @property
+    def name(self) -> str | None:
+        """Who acts: the hub user, else the name typed (None before a sign-in)."""
+        return actor(self.typed)
+
+    def sign_in(self, typed: str) -> str:
+        """Token mode: the name typed once (the text rule, at least two characters)."""
+        if self.hub_signed:
+            raise ExamBuilderError(f"you are signed in through JupyterHub as {hub_name()}; "
+                                   f"{self.recorded} are recorded under that name only")
+        name = (typed or "").strip()
+        problem = text_problem(name, 128) if len(name) >= 2 else "is too short"
+        if problem is not None:
+            raise ExamBuilderError(f"type your name to sign in (your name {problem}): {self.why}")
+        if _current is not None:  # the standalone app: the audit trail says it was typed
+            self_declared(name)
+        self.typed = name
+        return name
+
+    def require(self) -> str:
+        """The name to record with a change; refused before a sign-in."""
+        name = self.name
+        if not name:
+            raise ExamBuilderError(f"sign in first: {self.why}")
+        return name
 
 
 def reset() -> None:

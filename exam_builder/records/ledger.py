@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
+from ..model.states import AuditAction, Outcome, SittingStatus
 from ..settings.policy import ProgramPolicy
 from . import absence, audit
 from .accommodations import personal_time_limit
@@ -26,7 +27,6 @@ from .eligibility import evaluate
 from .models import Candidate, Form, Sitting, Tutoring, utcnow
 from .queries import forms as forms_q, sittings as sittings_q, tutoring as tutoring_q
 from .roster import get_candidate
-from ..model.states import AuditAction, Outcome, SittingStatus
 
 
 class NotEligible(ExamBuilderError):
@@ -53,7 +53,8 @@ def _pick_form(session: Session, candidate_id: str, exam_id: str, seen: set[int]
         if form is None:
             raise ExamBuilderError(f"form {form_id} is not a form of exam {exam_id!r}")
         if form.id in seen:
-            raise ExamBuilderError(f"{candidate_id} has already sat form {form.label} of {exam_id}; choose another form")
+            raise ExamBuilderError(f"{candidate_id} has already sat form {form.label} of {exam_id}; choose another "
+                                   "form")
         return form
     fresh = [f for f in forms if f.id not in seen]
     if not fresh:
@@ -174,14 +175,14 @@ def record_tutoring(
     if sitting_id is None:
         sitting = _latest_failed(session, candidate_id, exam_id)
         if sitting is None:
-            raise ExamBuilderError(f"{candidate_id} has no failed attempt at {exam_id}; tutoring follows a failed attempt")
+            raise ExamBuilderError(f"{candidate_id} has no failed attempt at {exam_id}; tutoring follows a failed "
+                                   "attempt")
     else:
         sitting = _sitting(session, sitting_id)
         if (sitting.candidate_id, sitting.exam_id) != (candidate_id, exam_id):
             raise ExamBuilderError(f"sitting {sitting_id} is not a sitting of {candidate_id} at {exam_id}")
     tutoring = tutoring_q.select_tutoring_of_sitting(session, sitting.id)
-    created = tutoring is None
-    if created:
+    if tutoring is None:
         tutoring = Tutoring(candidate_id=candidate_id, exam_id=exam_id, sitting_id=sitting.id,
                             offered_on=offered_on or dt.date.today(), recorded_by=actor)
         session.add(tutoring)
@@ -190,7 +191,8 @@ def record_tutoring(
     if attended_on:
         tutoring.attended_on = attended_on
     if tutoring.attended_on and tutoring.attended_on < tutoring.offered_on:
-        raise ExamBuilderError(f"tutoring attended on {tutoring.attended_on} is before it was offered ({tutoring.offered_on})")
+        raise ExamBuilderError(f"tutoring attended on {tutoring.attended_on} is before it was offered "
+                               f"({tutoring.offered_on})")
     tutoring.recorded_by = actor
     session.flush()
     action = AuditAction.tutoring_attend if attended_on else AuditAction.tutoring_offer

@@ -30,7 +30,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ..clock import utcnow  # the one clock every table and the delivery app use (re-exported here)
-
 from ..model.states import (
     AccommodationKind,
     AccommodationStatus,

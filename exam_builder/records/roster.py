@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError, Problem
+from ..model.states import AuditAction
 from . import audit
 from .csvfile import EMAIL, Change, Column, CsvFile, DryRun, read_csv
 from .models import Candidate
 from .queries import candidates as candidates_q
-from ..model.states import AuditAction
 from .text import shown
 
 if TYPE_CHECKING:

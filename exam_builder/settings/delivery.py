@@ -23,7 +23,8 @@ class DeliverySettings(Configurable):
     max_answer_chars = Int(20_000, help="Longest open response accepted.").tag(config=True)
     timezone = Unicode(
         "America/New_York",
-        help="IANA time zone of the exam room: every time shown (candidate screens, the proctor's view, attempts, the audit log, reports, seat cards) is in it, with its name (10:04 EST), and a "
+        help="IANA time zone of the exam room: every time shown (candidate screens, the proctor's view, attempts, the "
+             "audit log, reports, seat cards) is in it, with its name (10:04 EST), and a "
              "sitting's date and sign-in window are the room's.",
     ).tag(config=True)
     exam_address = Unicode(
@@ -32,13 +33,15 @@ class DeliverySettings(Configurable):
              "'https://exam.example.org/'): printed on every seat card, and by serve. Empty: seat cards say "
              "'the exam page the proctor shows you'.",
     ).tag(config=True)
-    sign_in_delay_seconds = Float(1.0, help="Pause after a refused access code, to slow down guessing.").tag(config=True)
+    sign_in_delay_seconds = Float(1.0,
+                                  help="Pause after a refused access code, to slow down guessing.").tag(config=True)
 
     # -- wrong access codes (recorded in the database, so every server process shares them) ----------
     max_wrong_codes_per_source = Int(
         5, help="Wrong access codes from one computer (source address), within wrong_code_window_minutes, "
                 "before that computer is locked out.").tag(config=True)
-    wrong_code_window_minutes = Float(15.0, help="The window in which wrong codes of one source add up.").tag(config=True)
+    wrong_code_window_minutes = Float(15.0,
+                                      help="The window in which wrong codes of one source add up.").tag(config=True)
     lockout_minutes = Float(
         30.0, help="How long a locked-out source stays locked, unless a proctor lifts it sooner "
                    "(exam-builder sitting unlock, or the dashboard).").tag(config=True)

@@ -18,7 +18,6 @@ import sys
 import ipywidgets as w
 
 from ..errors import ExamBuilderError
-
 from .page import focus_on, heading, style_css
 from .widgets import Assist, ChoiceGroup
 

@@ -1,4 +1,5 @@
-"""``ChoiceGroup``, ``Navigator``, ``TextForm``, ``Assist``, ``Disclosure`` and ``Drafts``: the page's own widgets (see the package docstring).
+"""``ChoiceGroup``, ``Navigator``, ``TextForm``, ``Assist``, ``Disclosure`` and ``Drafts``: the page's own widgets (see
+the package docstring).
 
 Each is an ``anywidget.AnyWidget`` whose ES module and CSS are files beside this one. Their state
 is synced traits (``value``, ``entries``, ``current``...); clicks in the navigator come to the

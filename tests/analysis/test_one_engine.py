@@ -9,8 +9,8 @@ from pathlib import Path
 import exam_builder
 from exam_builder.analysis import psychometrics as pm
 from exam_builder.analysis.items import form_stats
-from exam_builder.model.manifest import ManifestItem
 from exam_builder.model.item import Kind
+from exam_builder.model.manifest import ManifestItem
 from exam_builder.records.queries.gradebook import ScoreMatrix, cell_points
 
 ROOT = Path(exam_builder.__file__).parent

@@ -206,12 +206,12 @@ def test_item_stats_too_few_and_empty():
 # ---------------------------------------------------------------------------------------------- raters
 
 def qwk_direct(a, b, levels):
-    O = np.zeros((levels, levels))
-    for i, j in zip(a, b):
-        O[i, j] += 1
-    E = np.outer(O.sum(1), O.sum(0)) / O.sum()
+    obs = np.zeros((levels, levels))
+    for i, j in zip(a, b, strict=True):
+        obs[i, j] += 1
+    E = np.outer(obs.sum(1), obs.sum(0)) / obs.sum()
     w = np.subtract.outer(np.arange(levels), np.arange(levels)) ** 2 / (levels - 1) ** 2
-    return 1 - (w * O).sum() / (w * E).sum()
+    return 1 - (w * obs).sum() / (w * E).sum()
 
 
 def icc21_direct(a, b):  # Shrout & Fleiss (1979) case 2, single rater
@@ -302,7 +302,7 @@ def test_rater_leniency():
 
 # ---------------------------------------------------------------------------------------------- forms
 
-def wilson_direct(k, n, z=stats.norm.ppf(0.975)):
+def wilson_direct(k, n, z=stats.norm.ppf(0.975)):  # noqa: B008 (a constant, computed once)
     p = k / n
     c = (p + z * z / (2 * n)) / (1 + z * z / n)
     h = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
@@ -322,7 +322,8 @@ def test_form_comparison():
     assert df.loc["C", "n"] == 0 and pd.isna(df.loc["C", "mean"]) and pd.isna(df.loc["C", "pass_rate"])
     assert df.loc["A", "mean"] == pytest.approx(ta.mean())
     half = stats.t.ppf(0.975, 44) * ta.std(ddof=1) / math.sqrt(45)
-    assert (df.loc["A", "mean_ci_low"], df.loc["A", "mean_ci_high"]) == pytest.approx((ta.mean() - half, ta.mean() + half))
+    assert (df.loc["A", "mean_ci_low"],
+            df.loc["A", "mean_ci_high"]) == pytest.approx((ta.mean() - half, ta.mean() + half))
     k = int((ta >= 40).sum())
     assert df.loc["A", "pass_rate"] == pytest.approx(k / 45)
     assert (df.loc["A", "pass_ci_low"], df.loc["A", "pass_ci_high"]) == pytest.approx(wilson_direct(k, 45))

@@ -5,8 +5,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from coursekit import approve_offered_items
+
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.course import Course
 

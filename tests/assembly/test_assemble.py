@@ -4,14 +4,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from exam_builder.assembly.assemble import Infeasible, assemble
 from exam_builder.assembly.blueprint import Blueprint, eligible_items
-from exam_builder.model.item import LABELS
 from exam_builder.assembly.synthetic import COMPETENCIES, synthetic_bank
 from exam_builder.bank import Kind
+from exam_builder.model.item import LABELS
 from exam_builder.settings.policy import ProgramPolicy
 
 POLICY = ProgramPolicy()
@@ -51,14 +50,16 @@ def cases(draw):
         for i in members:  # make room for the whole anchored set
             counts.setdefault(i.competency, {})
             counts[i.competency][i.kind] = max(counts[i.competency].get(i.kind, 0),
-                                               sum(1 for m in members if (m.competency, m.kind) == (i.competency, i.kind)))
+                                               sum(1 for m in members
+                                                   if (m.competency, m.kind) == (i.competency, i.kind)))
         anchors = [anchor.id]
     per_form = sum(sum(k.values()) for k in counts.values())
     bp = Blueprint(
         title="Random exam", seed=draw(st.integers(0, 2**31 - 1)), forms=n_forms, cut_score="70%",
         counts=counts, points=base.points, anchors=anchors,
         max_overlap=len(anchors) * 4 + draw(st.integers(0, max(1, per_form // 3))),
-        shuffle={"items": draw(st.booleans()), "choices": draw(st.booleans()), "open_response_last": draw(st.booleans())},
+        shuffle={"items": draw(st.booleans()), "choices": draw(st.booleans()),
+                 "open_response_last": draw(st.booleans())},
         difficulty_tolerance=0.5,  # balance is tested on its own below
     )
     return Case(bank, rubrics, bp)
@@ -77,7 +78,8 @@ class Case(tuple):
 
 def check_forms(bank, rubrics, bp, result) -> None:
     elig = {i.id: i for i in eligible_items(bp, bank, rubrics).items}
-    anchored = {i for a in bp.anchors for i in ([x.id for x in elig.values() if elig[a].scenario and x.scenario == elig[a].scenario] or [a])}
+    anchored = {i for a in bp.anchors for i in ([x.id for x in elig.values() if elig[a].scenario
+                                                 and x.scenario == elig[a].scenario] or [a])}
     manifests = result.manifests
     assert [m.form for m in manifests] == list(LABELS[:bp.forms])
     for m in manifests:

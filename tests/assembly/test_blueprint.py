@@ -146,27 +146,40 @@ def test_check_command_reports_blueprint_line(syn_course):
 # -- hostile and absurd input (issue 11): a located error stating the rule, never a traceback --------
 @pytest.mark.parametrize("change,expected", [
     (("open_response: 6}", "open_response: 1e9}"),
-     "bp.yaml:line 5:column points.open_response: 'open_response' must be a number above 0 and at most 100 points (it is 1e9); fix the number"),
+     "bp.yaml:line 5:column points.open_response: 'open_response' must be a number above 0 and at most 100 points (it "
+     "is 1e9); fix the number"),
     (("cut_score: 70%", "cut_score: .inf"),
-     "bp.yaml:line 4:column cut_score: 'cut_score' must be a number above 0 and at most 100000 points, or a percent ('70%') (it is inf); fix the number"),
+     "bp.yaml:line 4:column cut_score: 'cut_score' must be a number above 0 and at most 100000 points, or a percent "
+     "('70%') (it is inf); fix the number"),
     (("cut_score: 70%", "cut_score: .nan"),
-     "bp.yaml:line 4:column cut_score: 'cut_score' must be a number above 0 and at most 100000 points, or a percent ('70%') (it is nan); fix the number"),
-    (("{true_false: 2, multiple_choice: 3, open_response: 1}", "{true_false: 100000000000000000000, multiple_choice: 3, open_response: 1}"),
-     "bp.yaml:line 7:column counts.peer-support.true_false: 'true_false' must be a whole number from 0 to 1000 items (it is 100000000000000000000); fix the number"),
-    (("{true_false: 2, multiple_choice: 3, open_response: 1}", "{true_false: 2, multiple_choice: -3, open_response: 1}"),
-     "bp.yaml:line 7:column counts.peer-support.multiple_choice: 'multiple_choice' must be a whole number from 0 to 1000 items (it is -3); fix the number"),
+     "bp.yaml:line 4:column cut_score: 'cut_score' must be a number above 0 and at most 100000 points, or a percent "
+     "('70%') (it is nan); fix the number"),
+    (("{true_false: 2, multiple_choice: 3, open_response: 1}",
+      "{true_false: 100000000000000000000, multiple_choice: 3, open_response: 1}"),
+     "bp.yaml:line 7:column counts.peer-support.true_false: 'true_false' must be a whole number from 0 to 1000 items "
+     "(it is 100000000000000000000); fix the number"),
+    (("{true_false: 2, multiple_choice: 3, open_response: 1}",
+      "{true_false: 2, multiple_choice: -3, open_response: 1}"),
+     "bp.yaml:line 7:column counts.peer-support.multiple_choice: 'multiple_choice' must be a whole number from 0 to "
+     "1000 items (it is -3); fix the number"),
     (("seed: 11", "seed: 99999999999999999999"),
-     "bp.yaml:line 3:column seed: 'seed' must be a whole number from 0 to 2147483647 (it is 99999999999999999999); fix the number"),
+     "bp.yaml:line 3:column seed: 'seed' must be a whole number from 0 to 2147483647 (it is 99999999999999999999); "
+     "fix the number"),
     (("max_overlap: 4", "max_overlap: 4\ntime_limit_minutes: 100000"),
-     "bp.yaml:line 12:column time_limit_minutes: 'time_limit_minutes' must be a whole number above 0 and at most 1440 minutes (it is 100000); fix the number"),
+     "bp.yaml:line 12:column time_limit_minutes: 'time_limit_minutes' must be a whole number above 0 and at most 1440 "
+     "minutes (it is 100000); fix the number"),
     (("max_overlap: 4", "max_overlap: 4\ndifficulty_tolerance: .nan"),
-     "bp.yaml:line 12:column difficulty_tolerance: 'difficulty_tolerance' must be a number above 0 and at most 1 (it is nan); fix the number"),
+     "bp.yaml:line 12:column difficulty_tolerance: 'difficulty_tolerance' must be a number above 0 and at most 1 (it "
+     "is nan); fix the number"),
     (("max_overlap: 4", "max_overlap: 4\ntotal_points: 1e30"),
-     "bp.yaml:line 12:column total_points: 'total_points' must be a number above 0 and at most 100000 points (it is 1e30); fix the number"),
+     "bp.yaml:line 12:column total_points: 'total_points' must be a number above 0 and at most 100000 points (it is "
+     "1e30); fix the number"),
     (("max_overlap: 4", "max_overlap: 4\ncounts:\n  peer-support: {true_false: 1}"),
-     "bp.yaml:line 12: key 'counts' is given twice (lines 6 and 12); YAML would keep only the second and silently drop the first: merge them into one"),
+     "bp.yaml:line 12: key 'counts' is given twice (lines 6 and 12); YAML would keep only the second and silently "
+     "drop the first: merge them into one"),
     (("anchors: [it-0001]", "anchors: &a [it-0001]\nextra: *a"),
-     "bp.yaml:line 10: anchor '&a' is not allowed; rubrics and blueprints do not use YAML anchors (&) or aliases (*): write the value out in full"),
+     "bp.yaml:line 10: anchor '&a' is not allowed; rubrics and blueprints do not use YAML anchors (&) or aliases (*): "
+     "write the value out in full"),
     (("anchors: [it-0001]", "anchors: [it-0001]\nbomb: " + "[" * 80 + "]" * 80),
      "bp.yaml:line 11: nested more than 50 levels deep; a rubric or blueprint needs fewer than 10"),
 ], ids=["points-1e9", "cut-inf", "cut-nan", "count-20-digits", "count-negative", "seed-20-digits", "minutes",
@@ -187,5 +200,6 @@ def test_alias_bomb_is_refused_before_it_expands(tmp_path, bank):
         prev = name
     problems = check_blueprint(write(tmp_path, BLUEPRINT + bomb), *bank, POLICY, "bp.yaml")
     assert messages(problems) == [
-        "bp.yaml:line 12: anchor '&a' is not allowed; rubrics and blueprints do not use YAML anchors (&) or aliases (*): write the value out in full"
+        "bp.yaml:line 12: anchor '&a' is not allowed; rubrics and blueprints do not use YAML anchors (&) or aliases "
+        "(*): write the value out in full"
     ]

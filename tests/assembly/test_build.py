@@ -16,11 +16,10 @@ from exam_builder.assembly.lint import lint_manifests, rationale_texts, scan_rel
 from exam_builder.assembly.release import released_notebook, source_notebook
 from exam_builder.bank import load_bank
 from exam_builder.errors import ValidationFailed
+from exam_builder.kinds import keyed_entries, kind_for
+from exam_builder.model.rubric import load_rubrics
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry, Candidate, Sitting
-from exam_builder.model.rubric import load_rubrics
-from exam_builder.kinds import kind_for
-from exam_builder.kinds import keyed_entries
 
 QUIET = Console(quiet=True)
 
@@ -299,7 +298,7 @@ def test_lint_finds_unkeyed_items_unequal_points_and_missing_rubrics(built_cours
     # a key that no longer points at the correct choice, an open response without rubric,
     # a form worth a point more, and a duplicated grade id
     obj = next(e for e in a.items if e.kind.value == "multiple_choice")
-    wrong = next(l for l in "ABCD" if l != obj.key)
+    wrong = next(x for x in "ABCD" if x != obj.key)
     orr = next(e for e in a.items if e.kind.value == "open_response")
     items = [e.model_copy(update={"key": wrong}) if e is obj else e for e in a.items]
     bad_a = a.model_copy(update={"items": tuple(items)})
@@ -310,7 +309,8 @@ def test_lint_finds_unkeyed_items_unequal_points_and_missing_rubrics(built_cours
     bad_b = b.model_copy(update={"items": tuple(b_items)})
     msgs = [str(p) for p in lint_manifests([bad_a, bad_b], bank, rubrics_less)]
     text = "\n".join(msgs)
-    assert f"question {obj.number} of syn-A: the key label {wrong!r} does not point at the item's correct choice" in text
+    assert (f"question {obj.number} of syn-A: the key label {wrong!r} does not point at the item's correct "
+            "choice") in text
     assert f"open response without its rubric: add rubrics/{orr.rubric}.yaml" in text
     assert "form B has" in text and "form A has" in text
     assert "grade ids" in text and "used twice" in text

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from test_build import snapshot, stored
 
 from exam_builder.cli import CHANGES_COURSE, cli
 from exam_builder.course import Course
 from exam_builder.lock import course_lock
 from exam_builder.records.models import AuditEntry, Form
-
-from test_build import snapshot, stored
 
 EXE = Path(sys.executable).parent / "exam-builder"
 
@@ -55,7 +54,8 @@ def finish(proc: subprocess.Popen, timeout: float = 300) -> tuple[int, str]:
 
 def build_audits(course: Course) -> int:
     with course.db.read() as s:
-        return s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity.in_(("exam", "form")))).scalar()
+        return s.execute(select(func.count()).select_from(AuditEntry)
+                         .where(AuditEntry.entity.in_(("exam", "form")))).scalar()
 
 
 def test_every_serialized_command_exists():
@@ -84,7 +84,8 @@ def test_a_locked_course_names_who_holds_it_and_changes_nothing(syn_course):
         rc, out = finish(start(syn_course, "build", "syn", wait=0.5))
     assert rc == 1, out
     text = " ".join(out.split())
-    assert re.search(r"the course is busy: `exam-builder grade syn` \(process \d+ on \S+, since \d{4}-\d\d-\d\d", text), text
+    assert re.search(r"the course is busy: `exam-builder grade syn` \(process \d+ on \S+, since \d{4}-\d\d-\d\d",
+                     text), text
     assert "Nothing was changed" in text and "Traceback" not in text
     assert snapshot(syn_course) == before_files and stored(syn_course) == before_db
     rc, out = finish(start(syn_course, "build", "syn", wait=0))  # free again once the holder is done

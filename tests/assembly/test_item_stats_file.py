@@ -4,9 +4,9 @@ traceback and never a hang."""
 from __future__ import annotations
 
 import pytest
+from hostilekit import endless, fifo, run_cmd, snapshot
 
 from exam_builder.assembly.forms import load_forms
-from hostilekit import endless, fifo, run_cmd, snapshot
 
 HEAD = "item_id,p_value\n"
 FIX = "save the sheet as 'CSV UTF-8' and try again"
@@ -44,7 +44,8 @@ CASES = [
     # the link rule of every command comes first: a link to a device is a link out of the course
     ("dev-zero", "stats.csv: a symbolic link out of the course (/dev/zero); links out of it are not followed: copy the "
                  "file in instead"),
-    (HEAD + "it-0002,0_5\n", "stats.csv:row 1:column p_value [it-0002]: p_value '0_5' is not a proportion between 0 and 1"),
+    (HEAD + "it-0002,0_5\n",
+     "stats.csv:row 1:column p_value [it-0002]: p_value '0_5' is not a proportion between 0 and 1"),
     (HEAD + "it-0002,\u0660.\u0665\n",
      "stats.csv:row 1:column p_value [it-0002]: p_value '\u0660.\u0665' is not a proportion between 0 and 1"),
     (HEAD + "it-0002,nan\nit-0003,1e309\n",

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from test_build import QUIET, _edit_item, _issue, run_cli
 
 from exam_builder.assembly.build import build, load_inputs
 from exam_builder.assembly.forms import load_forms
 from exam_builder.bank.review import review
 from exam_builder.errors import ValidationFailed
-
-from test_build import QUIET, _edit_item, _issue, run_cli
 
 ANCHOR = "it-0001"  # the blueprint's anchor (tests/assembly/conftest.py)
 

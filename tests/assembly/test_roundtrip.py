@@ -6,10 +6,9 @@ import html
 import nbformat
 import pytest
 
-from exam_builder.model.item import LABELS
 from exam_builder.assembly.release import nbgrader_api, released_notebook
-from exam_builder.kinds import kind_for
-from exam_builder.kinds import keyed_entries
+from exam_builder.kinds import keyed_entries, kind_for
+from exam_builder.model.item import LABELS
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +51,7 @@ def test_stock_autograde_gives_the_expected_points(built_course):
     form_a, form_b = (o.manifest for o in result.outcomes)
 
     def mixed(e):  # right, wrong, unanswered in turn
-        wrong = next(l for l in LABELS[: len(e.option_order)] if l != e.key)
+        wrong = next(x for x in LABELS[: len(e.option_order)] if x != e.key)
         return [None, e.key, wrong][e.number % 3]
 
     cases = [(form_a, "cand-mixed", mixed), (form_b, "cand-right", lambda e: e.key)]
@@ -116,7 +115,7 @@ def test_stock_autograde_gives_multiple_select_points_as_the_kind_scores(course_
         for shift, student in enumerate(["ms-one", "ms-two"]):
             cells: dict[str, str] = {}
 
-            def answer(e, shift=shift):
+            def answer(e, shift=shift, cells=cells):
                 if e.kind.value != "multiple_select":
                     return e.key
                 value = ms_variants(e)[(ms.index(e) + 4 * shift) % 8]
@@ -132,7 +131,8 @@ def test_stock_autograde_gives_multiple_select_points_as_the_kind_scores(course_
                 labels = tuple(LABELS[: len(e.option_order)])
                 read = kind.read_answer(cells[e.grade_id], kind.answer_pattern(e.variable), labels, e.number)
                 ours = kind.score(read.answer, e.key, e.points, e.scoring)
-                assert got[e.grade_id][0] == ours, (student, e.number, e.scoring, cells[e.grade_id], got[e.grade_id], ours)
+                assert got[e.grade_id][0] == ours, (student, e.number, e.scoring, cells[e.grade_id], got[e.grade_id],
+                                                    ours)
     finally:
         course.db.dispose()
 

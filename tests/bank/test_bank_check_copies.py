@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-
-from bank_helpers import REPO, run_cli
+from bank_helpers import run_cli
 from coursekit import new_course_dir
+
 from exam_builder.bank.parse import looks_like_item
 
 ORIGINAL = "source/cps/01-recovery-and-hope.ipynb"
@@ -51,7 +51,8 @@ def test_a_copy_reports_its_own_mistakes_first_and_its_duplicates_once(tmp_path)
     result = run_cli(root, "check", str(root / copy))
     assert result.exit_code == 1
     lines = [line for line in result.stdout.splitlines() if line.startswith(copy)]
-    assert lines[0].startswith(f"{copy}:cell 4: warning: this cell looks like an item (its first line starts with [TF])")
+    assert lines[0].startswith(f"{copy}:cell 4: warning: this cell looks like an item (its first line starts with "
+                               "[TF])")
     assert lines[1].startswith(f"{copy}:cell 6 [ca-mc-01]: unknown competency 'change-agnet'")
     assert lines[2].startswith(f"{copy}: 20 items and 3 scenarios have the same ids as in {ORIGINAL}: is this a copy?")
     assert len(lines) == 3 and "is also used at" not in result.stdout

@@ -14,7 +14,6 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-
 from bank_helpers import BASE, REPO, problem_lines
 
 pytestmark = pytest.mark.timeout(600)
@@ -51,7 +50,8 @@ def test_console_script_from_a_wheel(clean_venv, tmp_path):
     script = clean_venv / "bin" / "exam-builder"
     assert script.exists()
     where = run(clean_venv / "bin" / "python", "-c", "import exam_builder; print(exam_builder.__file__)", cwd=tmp_path)
-    assert where.stdout.strip().startswith(str(clean_venv)), where.stdout + where.stderr  # the wheel, not the repository
+    # the wheel, not the repository
+    assert where.stdout.strip().startswith(str(clean_venv)), where.stdout + where.stderr
 
     course = tmp_path / "course"
     shutil.copytree(BASE, course)

@@ -7,14 +7,14 @@ import shutil
 
 import nbformat
 import pytest
+from bank_helpers import CORPUS, problem_lines, run_cli, run_script
 from rich.console import Console
 
-from bank_helpers import CORPUS, problem_lines, run_cli, run_script
-from exam_builder.model.item import METADATA_KEY
 from exam_builder.bank.check import check
 from exam_builder.course import Course
 from exam_builder.demo import DemoContext
 from exam_builder.errors import ExamBuilderError, Location, Problem, ValidationFailed
+from exam_builder.model.item import METADATA_KEY
 
 
 def test_bank_list_json(mini_course):
@@ -57,7 +57,8 @@ def test_check_bad_paths(mini_course):
 def test_check_course_without_source(tmp_path):
     proc = run_script(tmp_path, "check")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stdout.splitlines()[0] == f"rubrics: no such file or folder; is {tmp_path} the course folder? (see --course)"
+    assert proc.stdout.splitlines()[0] == (f"rubrics: no such file or folder; is {tmp_path} the course folder? (see "
+                                           "--course)")
 
 
 def test_blueprints_go_to_the_checker_the_caller_gives(mini_course):

@@ -5,11 +5,11 @@ import json
 
 import nbformat
 import pytest
-
 from bank_helpers import write_notebook
+
 from exam_builder.bank import load_bank
-from exam_builder.model.item import METADATA_KEY, Item, Kind, Scenario, Status, Where
 from exam_builder.bank.parse import parse_cell, parse_notebook, read_notebook, render_item, render_scenario, write_back
+from exam_builder.model.item import METADATA_KEY, Item, Kind, Scenario, Status, Where
 
 W = Where(file="source/cps/x.ipynb", cell=3)
 
@@ -21,7 +21,7 @@ What is the best response?
 - [x] Raise it with the team, bringing the people's own words.
 - [ ] None of the above
 > **Rationale:** A change agent raises
-> what the people affected say."""
+> what the people affected say."""  # noqa: E501 (an item's header line is one line, as authors write it)
 
 
 def messages(problems):
@@ -32,9 +32,11 @@ def test_multiple_choice_cell():
     item, problems = parse_cell(MC, W)
     assert problems == []
     assert isinstance(item, Item)
-    assert (item.id, item.kind, item.points, item.competency, item.module) == ("core-07", Kind.multiple_choice, 2.0, "change-agent", 7)
+    assert (item.id, item.kind, item.points, item.competency, item.module) == (
+        "core-07", Kind.multiple_choice, 2.0, "change-agent", 7)
     assert (item.difficulty, item.status, item.author, item.reviewer) == ("hard", Status.live, "A. Rivera", "J. Chen")
-    assert item.stem == "A peer specialist notices that a unit rule keeps people from calling family.\n\nWhat is the best response?"
+    assert item.stem == ("A peer specialist notices that a unit rule keeps people from calling family.\n\nWhat is the "
+                         "best response?")
     assert [c.text for c in item.choices][1] == "Raise it with the team, bringing the people's own words."
     assert item.keys == [1] and item.key == 1
     assert item.choices[2].anchored and not item.choices[0].anchored
@@ -43,7 +45,8 @@ def test_multiple_choice_cell():
 
 
 def test_true_false_and_open_response_defaults():
-    tf, _ = parse_cell("**[TF] tf-1** · competency: peer-support · module: 1\nHope matters.\n- [x] True\n- [ ] False", W)
+    tf, _ = parse_cell("**[TF] tf-1** · competency: peer-support · module: 1\nHope matters.\n- [x] True\n- [ ] False",
+                       W)
     assert tf.kind is Kind.true_false and [c.text for c in tf.choices] == ["True", "False"]
     assert (tf.points, tf.difficulty, tf.status) == (1, "medium", Status.draft)
     orr, _ = parse_cell("**[OR] or-1** | points: 4 | rubric: r-9\nExplain mutuality.", W)
@@ -78,11 +81,13 @@ def test_notes_are_not_items(source):
         ("**[MC] a-1** · points: x\nStem", "points must be a number above 0 and at most 100, not 'x'; write e.g. 'points: 1'"),
         ("**[MC] a-1** · module: four\nStem", "module must be a whole number from 1 to 1000, not 'four'; write e.g. 'module: 4'"),
         ("**[MC] a-1** · points: 1 · points: 2\nStem", "header field 'points' is given twice; keep one"),
-        ("**[MC] a-1** · key: B\nStem", "'key: B' does not go in the header; mark the key among the choices with '- [x]'"),
+        ("**[MC] a-1** · key: B\nStem",
+         "'key: B' does not go in the header; mark the key among the choices with '- [x]'"),
         ("**[SCENARIO] s-1** · points: 2\nText", "unknown header field 'points'; use one of: title"),
         ("**[MC] a-1**\nStem\n- [x] A\n> **Rationale:** r\n- [ ] B",
          "choice 'B' is below the rationale; put every choice above it"),
-        ("**[OR] a-1**\nStem\n> **Rationale:** r\nMore stem", "text after the rationale ('More stem'); start every rationale line with '>'"),
+        ("**[OR] a-1**\nStem\n> **Rationale:** r\nMore stem",
+         "text after the rationale ('More stem'); start every rationale line with '>'"),
         ("**[MC] a-1**\nStem\n- [X] A\n- [ ] B\n* [ ] C", None),  # capital X and '*' bullets are fine
     ],
 )
@@ -109,9 +114,11 @@ def test_read_notebook_errors(tmp_path):
     bad.write_text('{"cells": [\n  {"cell_type": "markdown",\n')
     nb, problems = read_notebook(bad, "bad.ipynb")
     assert nb is None and problems[0].location.line == 3 and "not valid notebook JSON" in problems[0].message
-    bad.write_text(json.dumps({"cells": [{"cell_type": "markdown"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    bad.write_text(json.dumps({"cells": [{"cell_type": "markdown"}], "metadata": {}, "nbformat": 4,
+                               "nbformat_minor": 5}))
     nb, problems = read_notebook(bad, "bad.ipynb")
-    assert nb is None and problems[0].message.startswith("not a valid notebook (") and "re-save it from JupyterLab" in problems[0].message
+    assert nb is None and problems[0].message.startswith("not a valid notebook (")
+    assert "re-save it from JupyterLab" in problems[0].message
     bad.write_bytes(b"\xff\xfe\x00garbage")
     nb, problems = read_notebook(bad, "bad.ipynb")
     assert nb is None and problems[0].message.startswith("cannot read the file")
@@ -146,7 +153,8 @@ def test_write_back_stores_metadata_outside_nbgrader(tmp_path):
     nb = nbformat.read(str(path), as_version=4)
     assert METADATA_KEY not in nb.cells[0].metadata
     meta = nb.cells[1].metadata[METADATA_KEY]["item"]
-    assert meta["id"] == "core-07" and meta["choices"][1] == {"text": "Raise it with the team, bringing the people's own words.", "correct": True}
+    assert meta["id"] == "core-07" and meta["choices"][1] == {"text": "Raise it with the team, bringing the people's "
+                                                                      "own words.", "correct": True}
     assert "where" not in meta and "nbgrader" not in nb.cells[1].metadata
     assert nb.cells[2].metadata[METADATA_KEY] == {"scenario": {"id": "s-1", "title": "T", "text": "Text"}}
     assert nb.cells[1].source == authored  # the author's text is the truth: left as written

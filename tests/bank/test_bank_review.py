@@ -9,10 +9,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from sqlalchemy import select
-
 from bank_helpers import run_cli
 from coursekit import cloned, new_course_dir
+from sqlalchemy import select
+
 from exam_builder.bank import Status, load_bank
 from exam_builder.bank.review import (
     Decision,
@@ -26,9 +26,9 @@ from exam_builder.bank.review import (
 )
 from exam_builder.course import Course
 from exam_builder.errors import ExamBuilderError, ValidationFailed
+from exam_builder.model.states import ReviewDecision
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry, ItemReview
-from exam_builder.model.states import ReviewDecision
 
 ITEM = "ps-mc-01"  # source/cps/01-recovery-and-hope.ipynb, author R. Okafor, status live
 NOTEBOOK = "source/cps/01-recovery-and-hope.ipynb"
@@ -105,7 +105,8 @@ def test_review_state_rules(course_dir):
     assert review_state(item, [d("approve"), d("revise", minutes=1)]).state is Review.revise
     assert review_state(item, [d("revise"), d("approve", minutes=1)]).state is Review.approved
     changed = review_state(item, [d("approve", content_hash="0" * 64)])
-    assert changed.state is Review.changed and changed.waiting and "changed since approval by T. Nguyen" in changed.label
+    assert changed.state is Review.changed and changed.waiting and ("changed since approval by T. "
+                                                                    "Nguyen") in changed.label
     assert review_state(item, [d("retire"), d("approve", minutes=1)]).state is Review.retired  # for good
     assert review_state(item, [d("revise", content_hash="0" * 64)]).label.startswith("waiting for review (edited since")
 
@@ -129,7 +130,8 @@ def test_a_review_is_recorded_and_audited(rc):
 
 
 def test_refusals_are_located_and_write_nothing(rc):
-    with pytest.raises(ValidationFailed, match=r"01-recovery-and-hope.ipynb:cell 3 \[ps-mc-01\]: r okafor is the item's author"):
+    with pytest.raises(ValidationFailed,
+                       match=r"01-recovery-and-hope.ipynb:cell 3 \[ps-mc-01\]: r okafor is the item's author"):
         review(rc, ITEM, "approve", "r okafor")
     with pytest.raises(ValidationFailed, match=r"source \[ps-mc-1\]: no item 'ps-mc-1' in the bank \(did you mean"):
         review(rc, "ps-mc-1", "approve", "T. Nguyen")

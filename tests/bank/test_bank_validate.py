@@ -4,14 +4,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from bank_helpers import problem_lines, run_cli
 from traitlets.config import Config
 
-from bank_helpers import problem_lines, run_cli
 from exam_builder.bank import Bank
-from exam_builder.model.item import Choice, Item, Kind, Scenario, Status, Where
 from exam_builder.bank.validate import validate
-from exam_builder.settings.policy import ProgramPolicy
+from exam_builder.model.item import Choice, Item, Kind, Scenario, Status, Where
 from exam_builder.model.rubric import Rubric
+from exam_builder.settings.policy import ProgramPolicy
 
 POLICY = ProgramPolicy()
 
@@ -34,7 +34,8 @@ def item(ident: str = "i-1", kind: Kind = Kind.multiple_choice, cell: int = 1, *
 
 def rubric(rid: str, max_points: float = 2, **over) -> Rubric:
     levels = [{"points": 0, "descriptor": "No"}, {"points": max_points, "descriptor": "Yes"}]
-    return Rubric(**{"id": rid, "criteria": [{"id": "c", "name": "C", "levels": levels}], "file": f"rubrics/{rid}.yaml", "line": 1, **over})
+    return Rubric(**{"id": rid, "criteria": [{"id": "c", "name": "C", "levels": levels}], "file": f"rubrics/{rid}.yaml",
+                     "line": 1, **over})
 
 
 def check(*objs, rubrics=(), policy=POLICY, broken=None) -> list[str]:
@@ -63,13 +64,16 @@ def test_valid_items_have_no_problems():
     [
         ({"points": -1}, "points must be above 0 and at most 100 (it is -1); write e.g. 'points: 1'"),
         ({"points": math.inf}, "points must be above 0 and at most 100 (it is inf); write e.g. 'points: 1'"),
-        ({"competency": ""}, "no competency; add 'competency: <one of peer-support, in-but-not-of, change-agent>' to the header"),
+        ({"competency": ""},
+         "no competency; add 'competency: <one of peer-support, in-but-not-of, change-agent>' to the header"),
         ({"competency": "change agent"}, "write the competency 'change agent' as its slug: 'competency: change-agent'"),
         ({"module": None}, "no module; add 'module: <one of 1, 2, 3, 4, 5, 6, 7, 8, 9>' to the header"),
         ({"difficulty": "Hard"}, "unknown difficulty 'Hard'; use one of easy, medium, hard"),
         ({"stem": ""}, "the item has no question (stem); write it on the lines below the header"),
-        ({"choices": choices("Listen", "Advise", "Refer", key=9)}, "no choice is marked as the key; mark the right answer '- [x]'"),
-        ({"choices": ()}, "a multiple-choice item needs at least 3 choices (it has 0); write each as '- [ ] text' below the stem"),
+        ({"choices": choices("Listen", "Advise", "Refer", key=9)},
+         "no choice is marked as the key; mark the right answer '- [x]'"),
+        ({"choices": ()},
+         "a multiple-choice item needs at least 3 choices (it has 0); write each as '- [ ] text' below the stem"),
         ({"choices": choices("None of the above", "Neither of these", "Listen")},
          "choice A ('None of the above') must come last; 'all/none of the above' stays last when choices are shuffled"),
     ],
@@ -103,7 +107,8 @@ def test_review_rules():
         "bank.ipynb:cell 1 [i-1]: warning: status is reviewed but no reviewer is named; add 'reviewer: <name>'"
     ]
     assert check(item(status=Status.draft, reviewer="", author="", rationale="")) == [
-        "bank.ipynb:cell 1 [i-1]: warning: no rationale; add '> **Rationale:** why the key is right' (it is shown in feedback)",
+        "bank.ipynb:cell 1 [i-1]: warning: no rationale; add '> **Rationale:** why the key is right' (it is shown in "
+        "feedback)",
         "bank.ipynb:cell 1 [i-1]: warning: no author; add 'author: <name>' to the header",
     ]
     assert check(item(reviewer="a. rivera")) == [
@@ -133,8 +138,10 @@ def test_scenario_with_one_item_and_id_shared_with_a_scenario():
         "(add another, or fold the vignette into the item's stem)"
     ]
     lines = check(sc, item("s-1", cell=2, scenario="s-1"))
-    assert "bank.ipynb:cell 1 [s-1]: scenario id 's-1' is also used at bank.ipynb:cell 2; give each item and scenario its own id" in lines
-    assert "bank.ipynb:cell 2 [s-1]: item id 's-1' is also used at bank.ipynb:cell 1; give each item and scenario its own id" in lines
+    assert ("bank.ipynb:cell 1 [s-1]: scenario id 's-1' is also used at bank.ipynb:cell 2; give each item and "
+            "scenario its own id") in lines
+    assert ("bank.ipynb:cell 2 [s-1]: item id 's-1' is also used at bank.ipynb:cell 1; give each item and scenario "
+            "its own id") in lines
 
 
 def test_vocabulary_is_configuration():
@@ -148,7 +155,8 @@ def test_vocabulary_is_configuration():
         "bank.ipynb:cell 1 [i-1]: unknown module 1; use one of A1 (the vocabulary is c.ProgramPolicy.modules)"
     ]
     assert check(item(), policy=other) == [
-        "bank.ipynb:cell 1 [i-1]: unknown competency 'peer-support'; use one of ethics (the vocabulary is c.ProgramPolicy.competencies)",
+        "bank.ipynb:cell 1 [i-1]: unknown competency 'peer-support'; use one of ethics (the vocabulary is "
+        "c.ProgramPolicy.competencies)",
         "bank.ipynb:cell 1 [i-1]: unknown module 1; use one of A1 (the vocabulary is c.ProgramPolicy.modules)",
         "bank.ipynb:cell 1 [i-1]: unknown difficulty 'medium'; use one of basic",
     ]

@@ -104,7 +104,7 @@ def test_the_range_is_finite_and_inclusive_as_stated(value, above):
         decimal(text, "points", 0, 100, above_low=above)
     except NumberError as exc:
         assert not inside
-        if not (text in ("nan", "inf", "-inf")):
+        if text not in ("nan", "inf", "-inf"):
             assert ("above 0 and at most 100" if above else "from 0 to 100") in str(exc)
         return
     assert inside
@@ -122,7 +122,8 @@ def test_messages_name_the_range_and_the_value_as_written():
     with pytest.raises(NumberError, match=r"written with '%'"):
         percentage("65", "the cut score", 0, 100)
     assert percentage(" 62.5 % ", "the cut score", 0, 100) == 62.5
-    assert (whole_number(" 007 ", "n", 0, 10), decimal("-0", "x", -1, 1), decimal("1.5e-05", "p", 0, 1)) == (7, 0.0, 1.5e-05)
+    assert (whole_number(" 007 ", "n", 0, 10), decimal("-0", "x", -1, 1),
+            decimal("1.5e-05", "p", 0, 1)) == (7, 0.0, 1.5e-05)
 
 
 @pytest.mark.parametrize("value,text", [(1e9, "1e9"), (1e30, "1e30"), (1.5e-5, "1.5e-5"), (0.5, "0.5"), (3.0, "3"),
@@ -161,7 +162,8 @@ def test_yaml_reads_a_plain_scalar_as_a_number_only_by_the_one_rule(tmp_path, te
 
 
 @pytest.mark.parametrize("text,expected", [("0x1F", "0x1F"), ("017", 17), ("1_000", "1_000"), ("1:30", "1:30"),
-                                           ("0b11", "0b11"), ("1e9", 1e9), ("+1", 1), ("٣", "٣"), ("9" * 101, "9" * 101)])
+                                           ("0b11", "0b11"), ("1e9", 1e9), ("+1", 1), ("٣", "٣"),
+                                           ("9" * 101, "9" * 101)])
 def test_yaml_numbers(tmp_path: Path, text, expected):
     path = tmp_path / "x.yaml"
     path.write_text(f"v: {text}\n", encoding="utf-8")

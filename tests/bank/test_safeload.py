@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from bank_helpers import CORPUS, problem_lines, run_cli
 
 from exam_builder import files, safeload
@@ -44,10 +43,13 @@ def test_symlink_loops_are_reported_not_followed(mini_course):
     before = _snapshot(mini_course)
     code, lines, summary = _check(mini_course)
     assert lines == [
-        "source/cps/a.ipynb: a symbolic link that loops or points nowhere; it is not read: remove it or point it at a file",
+        "source/cps/a.ipynb: a symbolic link that loops or points nowhere; it is not read: remove it or point it at a "
+        "file",
         "source/cps/again: warning: a symbolic link back to a folder already read (a loop); not followed",
-        "source/cps/b.ipynb: a symbolic link that loops or points nowhere; it is not read: remove it or point it at a file",
-        "source/cps/self: warning: a symbolic link that loops or points nowhere; it is not read: remove it or point it at a file",
+        "source/cps/b.ipynb: a symbolic link that loops or points nowhere; it is not read: remove it or point it at a "
+        "file",
+        "source/cps/self: warning: a symbolic link that loops or points nowhere; it is not read: remove it or point "
+        "it at a file",
     ]
     assert code == 1 and summary == SUMMARY.format(n=1, i=5, e=2, w=2)
     result = run_cli(mini_course, "bank", "sync")
@@ -69,7 +71,8 @@ def test_link_out_of_the_course_is_not_followed(mini_course, tmp_path):
     shutil.copy(CORPUS / "two-keys.ipynb", outside / "two-keys.ipynb")
     (mini_course / "source/cps/shared").symlink_to(outside)
     code, lines, _ = _check(mini_course)
-    assert lines == [f"source/cps/shared: a symbolic link out of source/ ({outside.resolve()}); links out of it are not "
+    assert lines == [f"source/cps/shared: a symbolic link out of source/ ({outside.resolve()}); links out of it are "
+                     "not "
                      "followed: copy the files in instead"]
     assert code == 1
 
@@ -77,24 +80,28 @@ def test_link_out_of_the_course_is_not_followed(mini_course, tmp_path):
 def test_explicit_looping_link(mini_course):
     (mini_course / "source/cps/loop.ipynb").symlink_to("loop.ipynb")
     code, lines, summary = _check(mini_course, str(mini_course / "source/cps/loop.ipynb"))
-    assert lines == ["source/cps/loop.ipynb: a symbolic link that loops or points nowhere; remove it or point it at a file"]
+    assert lines == ["source/cps/loop.ipynb: a symbolic link that loops or points nowhere; remove it or point it at a "
+                     "file"]
     assert code == 1 and summary.endswith("1 error(s), 0 warning(s)")
 
 
 def test_folder_named_like_a_notebook(mini_course):
     (mini_course / "source/cps/extra.ipynb").mkdir()
     code, lines, summary = _check(mini_course)
-    assert lines == ["source/cps/extra.ipynb: a folder named like a notebook (.ipynb) file; rename the folder (only files are read)"]
+    assert lines == ["source/cps/extra.ipynb: a folder named like a notebook (.ipynb) file; rename the folder (only "
+                     "files are read)"]
     assert code == 1 and summary == SUMMARY.format(n=1, i=5, e=1, w=0)
     code, lines, _ = _check(mini_course, str(mini_course / "source/cps/extra.ipynb"))
-    assert lines == ["source/cps/extra.ipynb: a folder named like a notebook (.ipynb) file; rename the folder (only files are read)"]
+    assert lines == ["source/cps/extra.ipynb: a folder named like a notebook (.ipynb) file; rename the folder (only "
+                     "files are read)"]
     assert code == 1
 
 
 def test_folder_named_like_a_rubric(mini_course):
     (mini_course / "rubrics/extra.yaml").mkdir()
     code, lines, _ = _check(mini_course)
-    assert lines == ["rubrics/extra.yaml: a folder named like a YAML (.yaml) file; rename the folder (only files are read)"]
+    assert lines == ["rubrics/extra.yaml: a folder named like a YAML (.yaml) file; rename the folder (only files are "
+                     "read)"]
     assert code == 1
 
 
@@ -131,7 +138,8 @@ def test_load_bank_walk_reports_loops(mini_course):
     (mini_course / "source/cps/a.ipynb").symlink_to("a.ipynb")
     bank = load_bank([mini_course / "source/cps"], lambda p: str(p.relative_to(mini_course)))
     assert [str(p) for p in bank.problems] == [
-        "source/cps/a.ipynb: a symbolic link that loops or points nowhere; it is not read: remove it or point it at a file"
+        "source/cps/a.ipynb: a symbolic link that loops or points nowhere; it is not read: remove it or point it at a "
+        "file"
     ]
     assert len(bank.items) == 5
 
@@ -147,10 +155,12 @@ def test_depth_scan_is_iterative_and_skips_strings():
 def test_read_json_errors_are_located():
     with pytest.raises(LoadError) as exc:
         read_json("[" * 100_000 + "]" * 100_000, "sub.ipynb")
-    assert str(exc.value) == "sub.ipynb:line 1: JSON nested more than 100 levels deep, which no real file is; is it the right file?"
+    assert str(exc.value) == ("sub.ipynb:line 1: JSON nested more than 100 levels deep, which no real file is; is it "
+                              "the right file?")
     with pytest.raises(ExamBuilderError) as exc:
         read_json('{"a":\n 1,,}', "x.json")
-    assert str(exc.value) == "x.json:line 2: not valid JSON (Expecting property name enclosed in double quotes, column 4); is it the right file?"
+    assert str(exc.value) == ("x.json:line 2: not valid JSON (Expecting property name enclosed in double quotes, "
+                              "column 4); is it the right file?")
     with pytest.raises(LoadError) as exc:
         read_json(b"{}" + b" " * 50, "x.json", max_bytes=10)
     assert str(exc.value) == "x.json: 52 bytes of JSON, over the 10 bytes limit; is it the right file?"
@@ -161,12 +171,19 @@ def test_read_json_errors_are_located():
 
 
 @pytest.mark.parametrize("mutate,expected", [
-    (lambda nb: nb.__setitem__("cells", {"0": {}}), "nb.ipynb: not a notebook (the file has no list of cells); re-save it from JupyterLab"),
-    (lambda nb: nb["cells"].__setitem__(0, ["x"]), "nb.ipynb:cell 1: the cell is a list, not a mapping; re-save the notebook from JupyterLab"),
-    (lambda nb: nb["cells"][1].__setitem__("source", ["ok", 3]), "nb.ipynb:cell 2: the cell's source is a list, not text; re-save the notebook from JupyterLab"),
-    (lambda nb: nb["cells"][1].__setitem__("metadata", None), "nb.ipynb:cell 2: the cell's metadata is null, not a mapping; re-save the notebook from JupyterLab"),
-    (lambda nb: nb["cells"][1]["metadata"].__setitem__("exam_builder", 7), "nb.ipynb:cell 2: the cell's metadata.exam_builder is a number, not a mapping; re-save the notebook from JupyterLab"),
-    (lambda nb: nb.__setitem__("nbformat", "4"), "nb.ipynb: not a notebook this tool reads (nbformat '4', expected 4); re-save it from JupyterLab"),
+    (lambda nb: nb.__setitem__("cells", {"0": {}}),
+     "nb.ipynb: not a notebook (the file has no list of cells); re-save it from JupyterLab"),
+    (lambda nb: nb["cells"].__setitem__(0, ["x"]),
+     "nb.ipynb:cell 1: the cell is a list, not a mapping; re-save the notebook from JupyterLab"),
+    (lambda nb: nb["cells"][1].__setitem__("source", ["ok", 3]),
+     "nb.ipynb:cell 2: the cell's source is a list, not text; re-save the notebook from JupyterLab"),
+    (lambda nb: nb["cells"][1].__setitem__("metadata", None),
+     "nb.ipynb:cell 2: the cell's metadata is null, not a mapping; re-save the notebook from JupyterLab"),
+    (lambda nb: nb["cells"][1]["metadata"].__setitem__("exam_builder", 7),
+     "nb.ipynb:cell 2: the cell's metadata.exam_builder is a number, not a mapping; re-save the notebook from "
+     "JupyterLab"),
+    (lambda nb: nb.__setitem__("nbformat", "4"),
+     "nb.ipynb: not a notebook this tool reads (nbformat '4', expected 4); re-save it from JupyterLab"),
 ], ids=["cells-mapping", "cell-list", "source-list-of-number", "metadata-null", "exam-builder-number", "nbformat-text"])
 def test_read_notebook_structure(tmp_path, mutate, expected):
     nb = json.loads((CORPUS / "two-keys.ipynb").read_text())
@@ -192,15 +209,18 @@ def _yaml(tmp_path: Path, text: str):
 
 def test_yaml_refuses_aliases_duplicates_depth(tmp_path):
     assert _yaml(tmp_path, "a: 1\nb: *x\n")[1] == [
-        "rubrics/r.yaml:line 2: alias '*x' is not allowed; rubrics and blueprints do not use YAML anchors (&) or aliases (*): write the value out in full"
+        "rubrics/r.yaml:line 2: alias '*x' is not allowed; rubrics and blueprints do not use YAML anchors (&) or "
+        "aliases (*): write the value out in full"
     ]
     assert _yaml(tmp_path, "a:\n  x: 1\n  y: 2\n  x: 3\n")[1] == [
-        "rubrics/r.yaml:line 4: key 'x' is given twice (lines 2 and 4); YAML would keep only the second and silently drop the first: merge them into one"
+        "rubrics/r.yaml:line 4: key 'x' is given twice (lines 2 and 4); YAML would keep only the second and silently "
+        "drop the first: merge them into one"
     ]
     assert _yaml(tmp_path, "a: " + "[" * 10_000 + "]" * 10_000 + "\n")[1] == [
         "rubrics/r.yaml:line 1: nested more than 50 levels deep; a rubric or blueprint needs fewer than 10"
     ]
-    assert _yaml(tmp_path, "? [a]\n: 1\n")[1] == ["rubrics/r.yaml:line 1: a key must be a plain name, not a list or a mapping"]
+    assert _yaml(tmp_path,
+                 "? [a]\n: 1\n")[1] == ["rubrics/r.yaml:line 1: a key must be a plain name, not a list or a mapping"]
     data, problems = _yaml(tmp_path, "a: 1\nb: [1, {c: 2}]\n")
     assert problems == [] and data == {"a": 1, "b": [1, {"c": 2}]}  # the lines are beside the data, not in it
     assert data.lines == {"a": 1, "b": 2} and data.line == 1 and data["b"][1].lines == {"c": 2}
@@ -212,7 +232,8 @@ def test_walk_files_lists_each_real_file_once(tmp_path):
     (tmp_path / "link").symlink_to("sub")
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / ".ipynb_checkpoints/x.ipynb").write_text("{}")
-    files, problems = walk_files(tmp_path, (".ipynb",), lambda p: str(p.relative_to(tmp_path)) if p != tmp_path else ".")
+    files, problems = walk_files(tmp_path, (".ipynb",),
+                                 lambda p: str(p.relative_to(tmp_path)) if p != tmp_path else ".")
     assert [str(f.relative_to(tmp_path)) for f in files] == ["link/x.ipynb"]
     assert problems == []  # the real folder, reached second, is simply not read again
 
@@ -317,7 +338,8 @@ def test_a_course_configuration_that_is_no_file_is_named_not_waited_on(mini_cour
     {"pipe": lambda: fifo(config), "dev-zero": lambda: endless(config), "folder": config.mkdir}[odd]()
     out = run_cmd(mini_course, "check")  # every command reads it first: a pipe used to hang them all
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    what = {"folder": "a folder named like a file; rename the folder (only files are read). Fix the file and run again.",
+    what = {"folder": "a folder named like a file; rename the folder (only files are read). Fix the file and run "
+                      "again.",
             "pipe": "not a regular file (a pipe or device?); remove it. Fix the file and run again.",
             # the link rule of every command comes first: a link to a device is a link out of the course
             "dev-zero": "a symbolic link out of the course (/dev/zero); links out of it are not followed: copy the "

@@ -23,9 +23,9 @@ from click.testing import CliRunner
 
 from exam_builder.bank import Bank, Item, Kind, Status, load_bank
 from exam_builder.cli import cli
-from exam_builder.settings.policy import CPS_COMPETENCIES, CPS_MODULES, ProgramPolicy
-from exam_builder.model.rubric import Rubric, load_rubrics
 from exam_builder.kinds import kind_for
+from exam_builder.model.rubric import Rubric, load_rubrics
+from exam_builder.settings.policy import CPS_COMPETENCIES, CPS_MODULES, ProgramPolicy
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "source" / "cps"
@@ -209,7 +209,8 @@ def test_review_fields_difficulty_and_rationale(items: list[Item]) -> None:
 def test_open_response_items_have_usable_rubrics(bank: Bank, rubrics: dict[str, Rubric]) -> None:
     items = list(bank.items.values())  # the practice item's rubric too: practice shows its criteria
     ors = [i for i in items if i.kind is Kind.open_response]
-    assert Counter(i.competency for i in ors if i.status is Status.live and not i.practice) == {c: 3 for c in CPS_COMPETENCIES}
+    live = Counter(i.competency for i in ors if i.status is Status.live and not i.practice)
+    assert live == {c: 3 for c in CPS_COMPETENCIES}
     assert {i.rubric_id for i in ors} == set(rubrics), "one rubric per open-response item"
     for item in ors:
         rubric = rubrics[item.rubric_id]
@@ -258,7 +259,8 @@ def test_check_passes_with_no_problems(tmp_path: Path) -> None:
     shutil.copy(REPO / "nbgrader_config.py", course)
     shutil.copytree(SOURCE, course / "source" / "cps", ignore=shutil.ignore_patterns("blueprint.y*ml"))
     shutil.copytree(RUBRICS, course / "rubrics")
-    run = subprocess.run([str(exe), "check", "source/", "rubrics/"], cwd=course, capture_output=True, text=True, timeout=120)
+    run = subprocess.run([str(exe), "check", "source/", "rubrics/"], cwd=course, capture_output=True, text=True,
+                         timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 error(s), 0 warning(s)" in run.stdout, run.stdout
     assert "checked 10 notebook(s)" in run.stdout and "10 rubric(s)" in run.stdout, run.stdout

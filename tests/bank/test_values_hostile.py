@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from bank_helpers import problem_lines, run_cli
 
 NB = "source/cps/base.ipynb"
@@ -58,16 +57,21 @@ def check(course: Path) -> tuple[int, list[str]]:
 @pytest.mark.parametrize("old,new,message", [
     ("points: 1", "points: 0_5", "points must be a number above 0 and at most 100, not '0_5'; write e.g. 'points: 1'"),
     ("points: 1", "points: 6_5", "points must be a number above 0 and at most 100, not '6_5'; write e.g. 'points: 1'"),
-    ("points: 1", "points: \u0665", "points must be a number above 0 and at most 100, not '\u0665'; write e.g. 'points: 1'"),
-    ("points: 1", "points: \uff11", "points must be a number above 0 and at most 100, not '\uff11'; write e.g. 'points: 1'"),
+    ("points: 1", "points: \u0665",
+     "points must be a number above 0 and at most 100, not '\u0665'; write e.g. 'points: 1'"),
+    ("points: 1", "points: \uff11",
+     "points must be a number above 0 and at most 100, not '\uff11'; write e.g. 'points: 1'"),
     ("points: 1", "points: 0x1", "points must be a number above 0 and at most 100, not '0x1'; write e.g. 'points: 1'"),
     ("points: 1", "points: 1e3", "points must be above 0 and at most 100, not '1e3'; write e.g. 'points: 1'"),
     ("points: 1", "points: -0", "points must be above 0 and at most 100, not '-0'; write e.g. 'points: 1'"),
-    ("points: 1", "points: Infinity", "points must be a number above 0 and at most 100, not 'Infinity'; write e.g. 'points: 1'"),
-    ("module: 1", "module: \u0663", "module must be a whole number from 1 to 1000, not '\u0663'; write e.g. 'module: 4'"),
+    ("points: 1", "points: Infinity",
+     "points must be a number above 0 and at most 100, not 'Infinity'; write e.g. 'points: 1'"),
+    ("module: 1", "module: \u0663",
+     "module must be a whole number from 1 to 1000, not '\u0663'; write e.g. 'module: 4'"),
     ("module: 1", "module: 1_0", "module must be a whole number from 1 to 1000, not '1_0'; write e.g. 'module: 4'"),
     ("module: 1", "module: 1.0", "module must be a whole number from 1 to 1000, not '1.0'; write e.g. 'module: 4'"),
-    ("module: 1", "module: 99999999999999999999", "module must be from 1 to 1000, not '99999999999999999999'; write e.g. 'module: 4'"),
+    ("module: 1", "module: 99999999999999999999",
+     "module must be from 1 to 1000, not '99999999999999999999'; write e.g. 'module: 4'"),
 ], ids=["underscore", "underscore-65", "arabic-indic", "fullwidth", "hex", "exponent-out-of-range", "minus-zero",
         "infinity", "module-arabic-indic", "module-underscore", "module-decimal", "module-20-digits"])
 def test_header_numbers_follow_the_one_rule(mini_course, old, new, message):
@@ -127,7 +131,8 @@ def test_hidden_characters_in_an_item_are_located_and_never_reach_a_command(mini
 
 
 @pytest.mark.parametrize("new,message", [
-    ("scenario: base-s\u0441-01", f"scenario 'base-s\u0441-01' {RULE}, not '\u0441' (U+0441) at character 7; rename it"),
+    ("scenario: base-s\u0441-01",
+     f"scenario 'base-s\u0441-01' {RULE}, not '\u0441' (U+0441) at character 7; rename it"),
     ("scenario: Base-SC-01", f"scenario 'Base-SC-01' {RULE}, not 'B' (U+0042) at character 1; rename it"),
 ], ids=["cyrillic-look-alike", "upper-case"])
 def test_an_id_an_item_names_follows_the_id_rule(mini_course, new, message):
@@ -144,7 +149,8 @@ def test_a_scenario_vignette_and_title_follow_the_text_rule(mini_course):
     edit_notebook(mini_course, "title: A new group member", "title: A new \u2066group member")
     edit_notebook(mini_course, "Dana joins a peer", "Dana\x07 joins a peer")
     assert check(mini_course) == (1, [
-        f"{NB}:cell 4 [base-sc-01]: header field 'title' has a bidirectional-text override (U+2066) at character 7; delete it",
+        f"{NB}:cell 4 [base-sc-01]: header field 'title' has a bidirectional-text override (U+2066) at character 7; "
+        "delete it",
         f"{NB}:cell 4 [base-sc-01]: the vignette has a control character (U+0007) at character 5; delete it",
     ])
 
@@ -156,23 +162,31 @@ LEVEL = "{points: 0, descriptor: No step}"
 
 @pytest.mark.parametrize("old,new,line,message", [
     (LEVEL, "{points: yes, descriptor: No step}", 14,
-     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is a yes/no value, true); write e.g. 'points: 2'"),
+     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is a yes/no value, true); write "
+     "e.g. 'points: 2'"),
     (LEVEL, "{points: off, descriptor: No step}", 14,
-     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is a yes/no value, false); write e.g. 'points: 2'"),
+     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is a yes/no value, false); write "
+     "e.g. 'points: 2'"),
     (LEVEL, "{points: '0', descriptor: No step}", 14,
      ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is '0'); write e.g. 'points: 2'"),
     (LEVEL, "{points: 0_0, descriptor: No step}", 14,
-     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is '0_0'); write e.g. 'points: 2'"),
+     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is '0_0'); write e.g. 'points: "
+     "2'"),
     (LEVEL, "{points: 0x0, descriptor: No step}", 14,
-     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is '0x0'); write e.g. 'points: 2'"),
+     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is '0x0'); write e.g. 'points: "
+     "2'"),
     (LEVEL, "{points: \u0660, descriptor: No step}", 14,
-     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is '\u0660'); write e.g. 'points: 2'"),
+     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number (it is '\u0660'); write e.g. "
+     "'points: 2'"),
     (LEVEL, "{points: 1e3, descriptor: No step}", 14,
-     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number from 0 to 100 points (it is 1000); fix the number"),
+     ":column criteria.1.levels.0.points [base-or-01]: 'points' must be a number from 0 to 100 points (it is 1000); "
+     "fix the number"),
     ("- id: step", '- id: "st\u0435p"', 11,
-     f":column criteria.1.id [base-or-01]: 'id' is 'st\u0435p', which {RULE}, not '\u0435' (U+0435) at character 3; rename it"),
+     f":column criteria.1.id [base-or-01]: 'id' is 'st\u0435p', which {RULE}, not '\u0435' (U+0435) at character 3; "
+     "rename it"),
     ("- id: step", '- id: "step\\u202e"', 11,
-     f":column criteria.1.id [base-or-01]: 'id' is 'step\\u202e', which {RULE}, not '\\u202e' (U+202E) at character 5; rename it"),
+     f":column criteria.1.id [base-or-01]: 'id' is 'step\\u202e', which {RULE}, not '\\u202e' (U+202E) at character "
+     "5; rename it"),
     ("- id: step", "- id: Step 2", 11,
      f":column criteria.1.id [base-or-01]: 'id' is 'Step 2', which {RULE}, not 'S' (U+0053) at character 1; rename it"),
     ("title: Raising", "item: Base-OR-01\ntitle: Raising", 2,
@@ -182,7 +196,8 @@ LEVEL = "{points: 0, descriptor: No step}"
     ("name: A concrete step", 'name: "A concrete\\nstep"', 12,
      ":column criteria.1.name [base-or-01]: 'name' has a line break (U+000A) at character 11; delete it"),
     (LEVEL, '{points: 0, descriptor: "No \\u202Estep"}', 14,
-     ":column criteria.1.levels.0.descriptor [base-or-01]: 'descriptor' has a bidirectional-text override (U+202E) at character 4; delete it"),
+     ":column criteria.1.levels.0.descriptor [base-or-01]: 'descriptor' has a bidirectional-text override (U+202E) at "
+     "character 4; delete it"),
     ("notes: Made-up sample rubric.", 'notes: "Made-up \\x85sample\\x9b rubric."', 3,
      ":column notes [base-or-01]: 'notes' has a control character (U+009B) at character 16; delete it"),
 ], ids=["points-yes", "points-off", "points-quoted", "points-underscore", "points-hex", "points-arabic-indic",
@@ -219,17 +234,22 @@ def test_the_loaders_bookkeeping_keys_are_unknown_keys_like_any_other(mini_cours
         column = f"criteria.1.{key}"
     path.write_text(text, encoding="utf-8")
     code, lines = check(mini_course)
-    assert code == 1 and lines[0] == (f"{RUBRIC}:line {line}:column {column} [base-or-01]: unknown key '{key}' (a typo?); "
+    assert code == 1 and lines[0] == (f"{RUBRIC}:line {line}:column {column} [base-or-01]: unknown key '{key}' (a "
+                                      "typo?); "
                                       f"use one of: {allowed}")
 
 
 @pytest.mark.parametrize("mapping,line,message", [
-    ("{points: 0, descriptor: No step, 1: a, 01: b}", 14, "key '01' is given twice (line 14: '1' and '01' are the same key)"),
-    ("{points: 0, descriptor: No step, 1: a, 1.0: b}", 14, "key '1.0' is given twice (line 14: '1' and '1.0' are the same key)"),
+    ("{points: 0, descriptor: No step, 1: a, 01: b}", 14,
+     "key '01' is given twice (line 14: '1' and '01' are the same key)"),
+    ("{points: 0, descriptor: No step, 1: a, 1.0: b}", 14,
+     "key '1.0' is given twice (line 14: '1' and '1.0' are the same key)"),
     ("{points: 0, descriptor: No step, true: a, True: b}", 14,
      "key 'True' is given twice (line 14: 'true' and 'True' are the same key)"),
-    ("{points: 0, descriptor: No step, yes: a, on: b}", 14, "key 'on' is given twice (line 14: 'yes' and 'on' are the same key)"),
-    ("{points: 0, descriptor: No step, ~: a, null: b}", 14, "key 'null' is given twice (line 14: '~' and 'null' are the same key)"),
+    ("{points: 0, descriptor: No step, yes: a, on: b}", 14,
+     "key 'on' is given twice (line 14: 'yes' and 'on' are the same key)"),
+    ("{points: 0, descriptor: No step, ~: a, null: b}", 14,
+     "key 'null' is given twice (line 14: '~' and 'null' are the same key)"),
     ("{points: 0, 'points': 1, descriptor: No step}", 14, "key 'points' is given twice (line 14)"),
 ], ids=["1-01", "1-1.0", "true-True", "yes-on", "null", "quoted"])
 def test_keys_are_compared_by_value_not_by_spelling(mini_course, mapping, line, message):
@@ -255,9 +275,11 @@ counts:
 
 @pytest.mark.parametrize("old,new,expected", [
     ("cut_score: 70%", "cut_score: yes", "line 4:column cut_score: 'cut_score' must be a number above 0 and at most "
-                                          "100000 points, or a percent ('70%') (it is a yes/no value, true); fix the number"),
+                                          "100000 points, or a percent ('70%') (it is a yes/no value, true); fix the "
+                                          "number"),
     ("cut_score: 70%", "cut_score: on", "line 4:column cut_score: 'cut_score' must be a number above 0 and at most "
-                                         "100000 points, or a percent ('70%') (it is a yes/no value, true); fix the number"),
+                                         "100000 points, or a percent ('70%') (it is a yes/no value, true); fix the "
+                                         "number"),
     ("cut_score: 70%", "cut_score: 6_5%", "line 4:column cut_score: 'cut_score' must be a percent above 0 and at most "
                                            "100, not '6_5%'; write e.g. '70%'"),
     ("cut_score: 70%", "cut_score: \u0667\u0660%", "line 4:column cut_score: 'cut_score' must be a percent above 0 and "
@@ -265,33 +287,43 @@ counts:
     ("cut_score: 70%", "cut_score: '70'", "line 4:column cut_score: write the cut score as points (42) or a percent "
                                            "('70%'), not '70'"),
     ("seed: 1", "seed: 1\ntime_limit_minutes: on", "line 4:column time_limit_minutes: 'time_limit_minutes' must be a "
-                                                    "whole number (it is a yes/no value, true); write e.g. 'time_limit_minutes: 2'"),
-    ("forms: 1", "forms: 1.0", "line 2:column forms: 'forms' must be a whole number (it is 1.0); write e.g. 'forms: 2'"),
+                                                    "whole number (it is a yes/no value, true); write e.g. "
+                                                    "'time_limit_minutes: 2'"),
+    ("forms: 1", "forms: 1.0",
+     "line 2:column forms: 'forms' must be a whole number (it is 1.0); write e.g. 'forms: 2'"),
     ("seed: 1", "seed: 0x1F", "line 3:column seed: 'seed' must be a whole number (it is '0x1F'); write e.g. 'seed: 2'"),
     ("seed: 1", "seed: 1:30", "line 3:column seed: 'seed' must be a whole number (it is '1:30'); write e.g. 'seed: 2'"),
     ("seed: 1", "seed: 1\nmax_overlap: \u0661", "line 4:column max_overlap: 'max_overlap' must be a whole number "
                                                  "(it is '\u0661'); write e.g. 'max_overlap: 2'"),
     ("true_false: 1, multiple", "true_false: yes, multiple", "line 5:column points.true_false: 'true_false' must be a "
-                                                              "number (it is a yes/no value, true); write e.g. 'true_false: 2'"),
-    ("{true_false: 1}", "{true_false: on}", "line 7:column counts.peer-support.true_false: 'true_false' must be a whole "
+                                                              "number (it is a yes/no value, true); write e.g. "
+                                                              "'true_false: 2'"),
+    ("{true_false: 1}", "{true_false: on}",
+     "line 7:column counts.peer-support.true_false: 'true_false' must be a whole "
                                             "number (it is a yes/no value, true); write e.g. 'true_false: 2'"),
     ("seed: 1", "seed: 1\nshuffle: {items: 1}", "line 4:column shuffle.items: 'items' must be true or false (it is 1); "
                                                  "write e.g. 'items: true'"),
     ("seed: 1", "seed: 1\nshuffle: {choices: 'no'}", "line 4:column shuffle.choices: 'choices' must be true or false "
                                                       "(it is 'no'); write e.g. 'choices: true'"),
     ("seed: 1", "seed: 1\nmodules: {1: 1, 01: 1}", "line 4: key '01' is given twice (line 4: '1' and '01' are the same "
-                                                    "key); YAML would keep only the second and silently drop the first: "
+                                                    "key); YAML would keep only the second and silently drop the "
+                                                    "first: "
                                                     "merge them into one"),
     ("seed: 1", "seed: 1\nmodules: {'1': 1}", "line 4:column modules.1.[key]: the key of 'modules' must be a whole "
                                                "number (it is '1'); fix the key"),
-    ("seed: 1", "seed: 1\nanchors: [b\u0430se-tf-01]", f"line 4:column anchors.0: 'anchors' is 'b\u0430se-tf-01', which "
+    ("seed: 1", "seed: 1\nanchors: [b\u0430se-tf-01]",
+     f"line 4:column anchors.0: 'anchors' is 'b\u0430se-tf-01', which "
                                                         f"{RULE}, not '\u0430' (U+0430) at character 2; rename it"),
-    ("title: Mini exam", 'title: "Mini \\e[2J exam"', "line 1:column title: 'title' has a control character (U+001B) at "
+    ("title: Mini exam", 'title: "Mini \\e[2J exam"',
+     "line 1:column title: 'title' has a control character (U+001B) at "
                                                       "character 6; delete it"),
-    ("  peer-support:", '  "\\u202epeer-support":', "line 7:column counts.\\u202epeer-support.[key]: the key of 'counts' "
-                                                    "has a bidirectional-text override (U+202E) at character 1; delete it"),
+    ("  peer-support:", '  "\\u202epeer-support":',
+     "line 7:column counts.\\u202epeer-support.[key]: the key of 'counts' "
+                                                    "has a bidirectional-text override (U+202E) at character 1; "
+                                                    "delete it"),
     ("seed: 1", "seed: 1\nline: 3", "line 4:column line: unknown key 'line' (a typo?); use one of: title, "
-                                    "time_limit_minutes, forms, seed, counts, modules, points, total_points, cut_score, "
+                                    "time_limit_minutes, forms, seed, counts, modules, points, total_points, "
+                                    "cut_score, "
                                     "anchors, max_overlap, scenario_sets, shuffle, difficulty_tolerance"),
 ], ids=["cut-yes", "cut-on", "cut-underscore-percent", "cut-arabic-indic-percent", "cut-quoted", "minutes-on",
         "forms-2.0", "seed-hex", "seed-base-60", "overlap-arabic-indic", "points-yes", "count-on", "shuffle-1",

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from exam_builder.course import Course
-
 import delivery_formkit as formkit
+import pytest
 from coursekit import cloned, new_course_dir, shared_template
 
+from exam_builder.course import Course
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ import nbformat
 from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
-from exam_builder.model.manifest import Manifest, ManifestItem, grade_ids
-from exam_builder.model.item import Kind
 from exam_builder.delivery.session import code_hash
-from exam_builder.records.models import Candidate, Exam, Form, Sitting, utcnow
 from exam_builder.kinds import kind_for
+from exam_builder.model.item import Kind
+from exam_builder.model.manifest import Manifest, ManifestItem, grade_ids
+from exam_builder.records.models import Candidate, Exam, Form, Sitting, utcnow
 
 EXAM = "cps"
 ASSIGNMENT = "cps-A"
@@ -67,7 +67,8 @@ def source_notebook() -> nbformat.NotebookNode:
         if not kind_for(kind).rated:
             cells.append(_cell("code", f'### BEGIN SOLUTION\n{q["variable"]} = "{key}"\n### END SOLUTION',
                                q["answer"], {"number": number, "role": "answer"}, solution=True))
-            cells.append(_cell("code", f'### BEGIN HIDDEN TESTS\nassert {q["variable"]} == "{key}"\n### END HIDDEN TESTS',
+            cells.append(_cell("code",
+                               f'### BEGIN HIDDEN TESTS\nassert {q["variable"]} == "{key}"\n### END HIDDEN TESTS',
                                q["grade"], {"number": number, "role": "check"}, grade=True, locked=True, points=pts))
         else:
             cells.append(_cell("markdown", "YOUR ANSWER HERE", q["grade"], {"number": number, "role": "answer"},

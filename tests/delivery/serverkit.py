@@ -23,10 +23,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import delivery_formkit as formkit
 import psutil
 from sqlalchemy import select
 
-import delivery_formkit as formkit
 from exam_builder.course import Course
 from exam_builder.records.models import Candidate, Form
 
@@ -246,5 +246,7 @@ def tab_until(page, pattern: str, limit: int = 12, key: str = "Tab") -> int:
 def focused(page) -> str:
     """The focused element as a person would name it: its tag, and its accessible text."""
     return page.evaluate("""() => { const e = document.activeElement;
-        const text = e.getAttribute('aria-label') || (e.labels && e.labels[0] && e.labels[0].innerText) || e.innerText || '';
-        return `${e.tagName.toLowerCase()}${e.tagName === 'INPUT' ? ':' + e.type : ''} ${text.trim().replace(/\\s+/g, ' ')}`; }""")
+        const text = e.getAttribute('aria-label') || (e.labels && e.labels[0] && e.labels[0].innerText)
+                     || e.innerText || '';
+        const tag = `${e.tagName.toLowerCase()}${e.tagName === 'INPUT' ? ':' + e.type : ''}`;
+        return `${tag} ${text.trim().replace(/\\s+/g, ' ')}`; }""")

@@ -12,11 +12,11 @@ import re
 import time
 from pathlib import Path
 
+import delivery_formkit as formkit
 import pytest
+from serverkit import Server, make_site, offline_context
 from sqlalchemy import select
 
-import delivery_formkit as formkit
-from serverkit import offline_context, Server, make_site
 from exam_builder.delivery.session import confirmation_number, receipt_hash
 from exam_builder.records.models import Form, Response, Sitting, SittingEvent, utcnow
 
@@ -121,7 +121,8 @@ def test_a_whole_sitting_by_keyboard_and_mouse(site, page):
     page.get_by_text("Your exam was submitted.").wait_for()
     shown = page.locator(".eb-confirmation").inner_text().strip()
     answers = journal(course, sid)
-    assert answers == {"tf-hope": "A", "mc-mutual": "A", "sc-q1": "B", "or-story": "I would listen first & ask <what> helps."}
+    assert answers == {"tf-hope": "A", "mc-mutual": "A", "sc-q1": "B",
+                       "or-story": "I would listen first & ask <what> helps."}
     with course.db.read() as s:
         sit = s.get(Sitting, sid)
         assert sit.status == "submitted" and sit.submit_reason == "candidate"
@@ -223,11 +224,13 @@ def test_every_control_has_an_accessible_name_and_text_can_grow(site, page):
         page.get_by_role("button", name=q, exact=True).click()
         wait_question(page, int(q))
         assert _ax_unnamed(page) == [], q
-    size = lambda: page.get_by_role("heading", name=re.compile("^Question 5 of 5")).evaluate("e => parseFloat(getComputedStyle(e).fontSize)")  # noqa: E731
+    size = lambda: page.get_by_role("heading", name=re.compile("^Question 5 of 5")).evaluate(  # noqa: E731
+        "e => parseFloat(getComputedStyle(e).fontSize)")
     before = size()
     page.get_by_role("button", name="Display").click()
     page.get_by_role("button", name="Larger").click()
-    page.wait_for_function(f"() => parseFloat(getComputedStyle([...document.querySelectorAll('h2')].find(h => h.textContent.includes('Question 5'))).fontSize) > {before * 1.3}")
+    page.wait_for_function("() => parseFloat(getComputedStyle([...document.querySelectorAll('h2')].find(h => "
+                           f"h.textContent.includes('Question 5'))).fontSize) > {before * 1.3}")
 
 
 def _kernel_socket_probe(page, marker: Path) -> dict:
@@ -240,7 +243,8 @@ def _kernel_socket_probe(page, marker: Path) -> dict:
         const hdr = (id, t) => ({msg_id: id, msg_type: t, username: 'x', session: 'probe', version: '5.3',
                                  date: new Date().toISOString()});
         const send = (id, t, content, metadata = {}) =>
-            ws.send(JSON.stringify({header: hdr(id, t), parent_header: {}, metadata, content, channel: 'shell', buffers: []}));
+            ws.send(JSON.stringify({header: hdr(id, t), parent_header: {}, metadata, content, channel: 'shell',
+                                    buffers: []}));
         await new Promise(r => ws.onopen = r);
         ws.onmessage = e => got.push(JSON.parse(e.data));
         send('exec-1', 'execute_request', {code: `open(${JSON.stringify(marker)}, 'w').write('ran')`, silent: false,
@@ -258,7 +262,9 @@ def _kernel_socket_probe(page, marker: Path) -> dict:
 def test_no_code_runs_and_no_key_reaches_the_page_or_widget_state(site, page):
     course, server, codes = site
     frames: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f if isinstance(f, str) else f.decode("latin-1"))))
+    page.on("websocket",
+            lambda ws: ws.on("framereceived",
+                             lambda f: frames.append(f if isinstance(f, str) else f.decode("latin-1"))))
     sid, code = codes["c003"]
     sign_in(page, server.url, code)
     page.get_by_role("button", name="Start the exam").click()
@@ -272,7 +278,8 @@ def test_no_code_runs_and_no_key_reaches_the_page_or_widget_state(site, page):
     assert not any(m["parent_header"].get("msg_id") == "exec-1" for m in probe["got"])  # ...but code is not run
     assert not marker.exists()
     assert "refused a 'execute_request' message" in server.log.read_text()  # our filter, before Voila's own
-    states = [m for m in probe["got"] if m["msg_type"] == "comm_msg" and m["content"]["data"].get("method") == "update_states"]
+    states = [m for m in probe["got"] if m["msg_type"] == "comm_msg"
+              and m["content"]["data"].get("method") == "update_states"]
     assert states and len(states[0]["content"]["data"]["states"]) > 20  # every widget model of the kernel
     with course.db.read() as s:
         form = s.execute(select(Form)).scalar_one()

@@ -13,15 +13,14 @@ the 30 s are the situations under test, not waits for something to happen.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 
+import a11y
 import pytest
+from serverkit import Server, make_site, open_sign_in
 from sqlalchemy import select
 
-import a11y
-from serverkit import Server, make_site, open_sign_in
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery.candidate_app import local_hm
 from exam_builder.delivery.session import confirmation_number

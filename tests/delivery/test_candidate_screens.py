@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
+import a11y
 import pytest
+from serverkit import Server, make_site, open_sign_in, tab_until
 from sqlalchemy import select
 
-import a11y
-from serverkit import Server, make_site, open_sign_in, tab_until
 from exam_builder.records.models import Response, Sitting
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
@@ -223,7 +223,8 @@ def test_question_changes_are_announced_and_marked(site, browser):
     # the compact bar (clock, question number) stays in view when the page scrolls; Next is below the answer
     page.set_viewport_size({"width": 1366, "height": 500})
     page.get_by_role("button", name=re.compile(r"^Questions|^5")).last.scroll_into_view_if_needed()
-    for shown in (page.get_by_text(re.compile(r"^Time left: \d")), page.locator(".eb-bar").get_by_text("Question 2 of 5")):
+    for shown in (page.get_by_text(re.compile(r"^Time left: \d")),
+                  page.locator(".eb-bar").get_by_text("Question 2 of 5")):
         b = shown.bounding_box()
         assert 0 <= b["y"] and b["y"] + b["height"] <= 500, "the bar scrolled away"
     nxt = page.get_by_role("button", name="Next ▶").bounding_box()
@@ -256,7 +257,8 @@ def test_the_clock_can_be_hidden_and_still_warns(site, browser):
     page.get_by_text("Clock hidden").wait_for()
     assert page.get_by_text(re.compile(r"^Time left")).count() == 0
     page.locator(".eb-alert").get_by_text("30 minutes left.").wait_for()  # shown, and said through the live region
-    page.wait_for_function("() => document.querySelector('.eb-sr-only[role=status]').innerText.startsWith('30 minutes left')")
+    page.wait_for_function("() => document.querySelector('.eb-sr-only[role=status]').innerText.startsWith('30 minutes "
+                           "left')")
     a11y.check_screen(page, "candidate", "phone", "11-clock-hidden-warning")
     page.get_by_role("group", name="Clock").get_by_role("button", name="Show").click()
     page.get_by_text(re.compile(r"^Time left: 0:(29|30):")).wait_for()

@@ -13,26 +13,38 @@ import re
 import shutil
 import stat
 
+import delivery_formkit as formkit
 import ipywidgets as w
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-import delivery_formkit as formkit
 from exam_builder.cli import cli
 from exam_builder.course import Course
-from exam_builder.delivery import sittings as ops
-from exam_builder.delivery import window
+from exam_builder.delivery import sittings as ops, window
 from exam_builder.delivery.candidate_app import CandidateApp, walk
-from exam_builder.ui.widgets import ChoiceGroup
 from exam_builder.delivery.proctor import ProctorDashboard
 from exam_builder.delivery.proctor_session import alerts
-from exam_builder.delivery.session import (BUSY, LOCKED, TAKEN_OVER, TOO_FAST, TOO_MANY, USED, WRONG_CODE,
-                                           CandidateSession, LimitReached, SignInFailed, SittingClosed, TakenOver,
-                                           hash_code, journal_counts)
+from exam_builder.delivery.session import (
+    BUSY,
+    LOCKED,
+    TAKEN_OVER,
+    TOO_FAST,
+    TOO_MANY,
+    USED,
+    WRONG_CODE,
+    CandidateSession,
+    LimitReached,
+    SignInFailed,
+    SittingClosed,
+    TakenOver,
+    hash_code,
+    journal_counts,
+)
+from exam_builder.kinds import kind_for
 from exam_builder.records import audit, ledger
 from exam_builder.records.models import AuditEntry, Lockout, Response, Sitting, SittingEvent, WrongCode, utcnow
-from exam_builder.kinds import kind_for
+from exam_builder.ui.widgets import ChoiceGroup
 
 ZONE = window.room_zone("America/New_York")
 
@@ -205,7 +217,7 @@ def test_a_submitted_sittings_code_opens_its_receipt_read_only(dcourse, form_id)
 
 
 def test_the_app_shows_the_receipt_again_with_the_exam_and_date_and_no_answers(dcourse, form_id):
-    sid = formkit.add_sitting(dcourse, "c004", "DONE-APPS", form_id)
+    formkit.add_sitting(dcourse, "c004", "DONE-APPS", form_id)
     cs = CandidateSession(dcourse).sign_in("DONE-APPS")
     cs.start()
     cs.answer("or-story", "My private words")
@@ -215,7 +227,8 @@ def test_the_app_shows_the_receipt_again_with_the_exam_and_date_and_no_answers(d
     assert app.screen == "receipt"
     shown = re.sub(r"<[^>]+>", "", " ".join(x.value for x in walk(app.body) if isinstance(x, w.HTML)))
     assert r.confirmation in shown and "already submitted" in shown and "What happens next" in shown
-    assert re.search(r"Submitted on \w+day \d+ \w+ \d{4} at \d\d:\d\d:\d\d", shown) and f"Exam: {r.exam_title}." in shown
+    assert re.search(r"Submitted on \w+day \d+ \w+ \d{4} at \d\d:\d\d:\d\d",
+                     shown) and f"Exam: {r.exam_title}." in shown
     assert "My private words" not in shown and "Is this you" not in shown
 
 
@@ -438,7 +451,8 @@ def test_a_flood_of_wrong_codes_pauses_every_sign_in_for_the_minute(dcourse, for
     course = configured(dcourse, max_wrong_codes_per_minute=3)
     clock = Clock()
     for n in range(4):  # from four sources, none of them locked
-        assert refused(CandidateSession(course, clock=clock).sign_in, f"NOPE-100{n}", source=f"s{n}").why == "wrong_code"
+        assert refused(CandidateSession(course, clock=clock).sign_in, f"NOPE-100{n}",
+                       source=f"s{n}").why == "wrong_code"
     busy = refused(CandidateSession(course, clock=clock).sign_in, "RIGH-TTRE", source="fresh")
     assert str(busy) == BUSY and busy.why == "busy"
     clock.advance(seconds=61)
@@ -701,7 +715,8 @@ def test_the_proctor_marks_absent_early_on_the_dashboard_and_in_the_cli(dcourse,
         cli, ["--course", str(dcourse.root), "sitting", "absent", str(bo), "--reason", "phoned"]).output
     helped = " ".join(CliRunner().invoke(cli, ["sitting", "absent", "--help"]).output.split())
     assert "SITTING is the sitting's number: the \"sitting\" column of `exam-builder attempts CANDIDATE`" in helped
-    assert "proctor's view" in helped and "--by TEXT Who marks the candidate absent (kept in the audit trail). [required]" in helped
+    assert "proctor's view" in helped and ("--by TEXT Who marks the candidate absent (kept in the audit trail). "
+                                           "[required]") in helped
     started = run(dcourse, "sitting", "absent", str(cy), "--by", "proctor-kim", "--reason", "left")
     assert started.exit_code != 0 and "in progress" in started.output
     ok = run(dcourse, "sitting", "absent", str(bo), "--by", "proctor-kim", "--reason", "no-show, phoned")
@@ -709,7 +724,8 @@ def test_the_proctor_marks_absent_early_on_the_dashboard_and_in_the_cli(dcourse,
     assert f"sitting {bo} (c005) marked absent; it does not count as an attempt" in ok.output
     with dcourse.db.read() as s:
         assert [s.get(Sitting, i).status for i in (ann, bo, cy)] == ["absent", "absent", "in_progress"]
-        rows = s.execute(select(AuditEntry).where(AuditEntry.action == "sitting.absent").order_by(AuditEntry.id)).scalars()
+        rows = s.execute(select(AuditEntry).where(AuditEntry.action == "sitting.absent")
+                         .order_by(AuditEntry.id)).scalars()
         assert [(e.actor, e.entity_id, e.reason) for e in rows] == [
             ("proctor-kim", str(ann), "called the office: ill today"), ("proctor-kim", str(bo), "no-show, phoned")]
         assert audit.verify(s).ok

@@ -19,25 +19,24 @@ import io
 import re
 import time
 
+import a11y
 import nbformat
 import pytest
+from coursekit import approve_offered_items, new_course_dir
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from rich.console import Console
+from serverkit import Server, focused, make_site, open_sign_in
 from sqlalchemy import select
 
-import a11y
-from coursekit import approve_offered_items, new_course_dir
-from serverkit import Server, focused, make_site, open_sign_in
 from exam_builder.assembly.build import build
 from exam_builder.assembly.forms import load_forms
-from exam_builder.model.item import LABELS
-from exam_builder.model.manifest import Manifest, ManifestItem
-from exam_builder.model.item import Kind
 from exam_builder.course import Course
 from exam_builder.delivery.collect import collect
 from exam_builder.grading.objective import grade_exam
 from exam_builder.kinds import kind_for
 from exam_builder.kinds.multiple_select import ALL_OR_NOTHING, PARTIAL
+from exam_builder.model.item import LABELS, Kind
+from exam_builder.model.manifest import Manifest, ManifestItem
 from exam_builder.records.models import Response, Sitting
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -84,7 +83,8 @@ CANDIDATES = {"keyboard": "c001", "desktop": "c002", "phone": "c003", "zoom200":
 def write_bank(root) -> None:
     folder = root / "source" / EXAM
     folder.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text, id=f"c{i}") for i, text in enumerate(BANK)])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text, id=f"c{i}") for i,
+                                         text in enumerate(BANK)])
     nbformat.write(nb, str(folder / "items.ipynb"))
     (folder / "blueprint.yaml").write_text(BLUEPRINT, encoding="utf-8")
 
@@ -177,7 +177,8 @@ def journal(course, sitting_id: int, item_id: str) -> list[str | None]:
     """Every value ``eb_response`` holds for one question of a sitting, oldest first."""
     with course.db.read() as s:
         return list(s.execute(select(Response.value).where(Response.sitting_id == sitting_id,
-                                                           Response.item_id == item_id).order_by(Response.id)).scalars())
+                                                           Response.item_id == item_id)
+                              .order_by(Response.id)).scalars())
 
 
 def wait_saved(course, sitting_id: int, item_id: str, rows_before: int, expected: str | None) -> list[str | None]:
@@ -351,6 +352,7 @@ def test_the_question_says_select_all_that_apply(site, browser):
             page.get_by_text(re.compile("select all that apply", re.I)).first.wait_for(timeout=10_000)
         except PlaywrightTimeout:
             raise AssertionError("the question screen does not say 'select all that apply'") from None
-        assert "select all that apply" in group(page, aon.number).locator("legend").inner_text()  # said on entering the group
+        # said on entering the group
+        assert "select all that apply" in group(page, aon.number).locator("legend").inner_text()
     finally:
         ctx.close()

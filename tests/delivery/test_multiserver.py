@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 import delivery_formkit as formkit
+import pytest
 from coursekit import new_course_dir, pg_database, pg_server
-from exam_builder.course import Course
-from exam_builder.loadtest.pageclient import PageClient, current_number, current_question, question_number, sign_in
-from exam_builder.delivery.session import latest_responses
-from exam_builder.records.models import Sitting
 from serverkit import Server
+
+from exam_builder.course import Course
+from exam_builder.delivery.session import latest_responses
+from exam_builder.loadtest.pageclient import PageClient, current_number, current_question, question_number, sign_in
+from exam_builder.records.models import Sitting
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.timeout(600)]
 
@@ -53,11 +53,11 @@ async def answer_until(page: PageClient, sent: dict[int, str], last: int) -> Non
         else:
             await page.type_text(q, f"my answer to question {n}", pieces=2)
             sent[n] = f"my answer to question {n}"
-        await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 60, f"question {n} saved")
+        await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 60, f"question {n} saved")  # noqa: B023 (awaited here)
         if n >= last:
             return
         await page.click("Next ▶")
-        await page.wait_for(lambda: current_number(page) == n + 1, 60, "the next question")
+        await page.wait_for(lambda: current_number(page) == n + 1, 60, "the next question")  # noqa: B023 (awaited here)
 
 
 async def start_sitting(url: str, code: str) -> PageClient:
@@ -184,4 +184,5 @@ def sit_events(s, sid: int, kind: str):
 
     from exam_builder.records.models import SittingEvent
 
-    return s.execute(select(SittingEvent).where(SittingEvent.sitting_id == sid, SittingEvent.kind == kind)).scalars().all()
+    return s.execute(select(SittingEvent).where(SittingEvent.sitting_id == sid,
+                                                SittingEvent.kind == kind)).scalars().all()

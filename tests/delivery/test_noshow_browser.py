@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-from playwright.sync_api import expect
-from sqlalchemy import select
-
 import a11y
 import delivery_formkit as formkit
+import pytest
+from playwright.sync_api import expect
+from serverkit import Server, StaffServer, make_site, open_sign_in
+from sqlalchemy import select
+from test_proctor_browser import card, expect_text, open_view
+
 from exam_builder.delivery.session import ABSENT
 from exam_builder.records.models import AuditEntry, Sitting, utcnow
-from serverkit import Server, StaffServer, make_site, open_sign_in
-from test_proctor_browser import card, expect_text, open_view
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

@@ -11,15 +11,25 @@ import asyncio
 import json
 import uuid
 
-import pytest
-
 import delivery_formkit as formkit
-from exam_builder.loadtest.pageclient import (V1, code_form, current_number, current_question, encode_v1,
-                                              flag_box, go_to, PageClient, question_list, question_number,
-                                              sign_in)
-from exam_builder.delivery.session import confirmation_number, latest_responses, receipt_hash
-from exam_builder.records.models import Sitting
+import pytest
 from serverkit import Server, make_site, run_pages
+
+from exam_builder.delivery.session import confirmation_number, latest_responses, receipt_hash
+from exam_builder.loadtest.pageclient import (
+    V1,
+    PageClient,
+    code_form,
+    current_number,
+    current_question,
+    encode_v1,
+    flag_box,
+    go_to,
+    question_list,
+    question_number,
+    sign_in,
+)
+from exam_builder.records.models import Sitting
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -77,7 +87,7 @@ def test_a_whole_sitting_through_the_page_protocol(site):
                 else:
                     await page.type_text(q, TEXT, pieces=4)
                     sent[n] = TEXT
-                await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 30, f"question {n} saved")
+                await page.wait_for(lambda: page.shows(f"Answer to question {n} saved at"), 30, f"question {n} saved")  # noqa: B023 (awaited here)
                 if n == 2:
                     await page.tick(flag_box(page))
                     await page.wait_for(lambda: {"n": 2, "answered": True, "flagged": True} in question_list(page), 30,
@@ -86,7 +96,7 @@ def test_a_whole_sitting_through_the_page_protocol(site):
                 if nxt.state.get("disabled"):
                     break
                 await page.click(nxt)
-                await page.wait_for(lambda: current_number(page) == n + 1, 30, "the next question")
+                await page.wait_for(lambda: current_number(page) == n + 1, 30, "the next question")  # noqa: B023 (awaited here)
             await page.click("Review and submit")
             await page.wait_for(lambda: page.button("Submit my exam now") is not None, 30, "the review")
             assert page.shows("You have answered all 5 questions.") and page.shows("Flagged for review: 2.")
@@ -227,7 +237,8 @@ def test_what_a_tampering_page_sends_is_refused_quietly(site):
                 await page.send_frame(frame)
             await page.send_raw("comm_msg", {"comm_id": "no-such-comm", "data": {"method": "update", "state": {}}})
             code_box = code_form(page)
-            await page.send_raw("comm_msg", {"comm_id": code_box.id, "data": {"method": "update", "state": {"value": 42},
+            await page.send_raw("comm_msg",
+                                {"comm_id": code_box.id, "data": {"method": "update", "state": {"value": 42},
                                                                                 "buffer_paths": "x"}})
             await page.send_raw("comm_msg", {"comm_id": code_box.id,
                                              "data": {"method": "custom", "content": {"submit": ["not", "text"]}}},

@@ -13,18 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
-from playwright.sync_api import expect
-from sqlalchemy import select
-
 import a11y
 import delivery_formkit as formkit
+import pytest
+from playwright.sync_api import expect
+from serverkit import Server, StaffServer, make_site, open_sign_in
+from sqlalchemy import select
+
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery.candidate_app import clock_text
 from exam_builder.delivery.session import CandidateSession, SittingPaused
 from exam_builder.records import accommodations
 from exam_builder.records.models import AuditEntry, Sitting, SittingEvent
-from serverkit import Server, StaffServer, make_site, open_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
 

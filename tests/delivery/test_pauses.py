@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import delivery_formkit as formkit
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-import delivery_formkit as formkit
 from exam_builder.cli import cli
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery.session import CandidateSession, SittingPaused

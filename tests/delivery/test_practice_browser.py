@@ -29,18 +29,18 @@ import re
 import subprocess
 from pathlib import Path
 
+import a11y
 import pytest
+from coursekit import approve_offered_items, new_course_dir
 from playwright.sync_api import expect
 from rich.console import Console
+from serverkit import EXE, Server, focused, new_page, tab_until
 from sqlalchemy import func, inspect, select, table
 
-import a11y
-from coursekit import approve_offered_items, new_course_dir
-from serverkit import EXE, Server, focused, new_page, tab_until
 from exam_builder.assembly.build import build
 from exam_builder.bank import load_bank
-from exam_builder.course import Course
 from exam_builder.bank.overlap import plain
+from exam_builder.course import Course
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -82,7 +82,8 @@ def site(tmp_path_factory):
     course.db.upgrade()
     approve_offered_items(course)
     build(course, EXAM, actor="test-author", console=Console(file=io.StringIO()))
-    for args in ((SMALL, "--module", "3"), (ALL,), (TIMED, "--module", "3", "--minutes", "1", "--title", "Module 3 against the clock")):
+    for args in ((SMALL, "--module", "3"), (ALL,),
+                 (TIMED, "--module", "3", "--minutes", "1", "--title", "Module 3 against the clock")):
         out = cli(root, "practice", "build", *args, "--by", "Study Group Lead")
         assert "overlap: none" in out and f"/?set={args[0]}" in out, out
         assert re.search(r"items on [1-9]\d* stored form\(s\)", out), out  # compared with real forms
@@ -139,7 +140,8 @@ def question_screen(page, number: int, total: int) -> None:
     group renders a moment after the heading: a person tabs to it once they see it)."""
     page.get_by_role("heading", name=f"Question {number} of {total}", exact=True).wait_for(timeout=WAIT)
     wait_focus(page, f"Question {number} of {total}")
-    answer_group(page, number).or_(page.get_by_role("textbox", name=f"Answer to question {number}")).wait_for(timeout=WAIT)
+    answer_group(page,
+                 number).or_(page.get_by_role("textbox", name=f"Answer to question {number}")).wait_for(timeout=WAIT)
 
 
 def answer_group(page, number: int):
@@ -243,7 +245,8 @@ def walk_every_question(page, pset: dict, on_screen=None) -> list[dict]:
             page.get_by_role("button", name="Check my answer").click()
             expect(feedback(page)).to_contain_text("Right.")
         else:
-            page.get_by_role("textbox", name=f"Answer to question {n}").fill("I would listen first, then ask what she wants.")
+            page.get_by_role("textbox",
+                             name=f"Answer to question {n}").fill("I would listen first, then ask what she wants.")
             page.get_by_role("button", name="Compare with what graders look for").click()
         feedback(page)
         shown.append(item)
@@ -263,7 +266,7 @@ def frame_strings(frame: bytes | str) -> list[str]:
         try:
             n = int.from_bytes(frame[:8], "little")
             offsets = [int.from_bytes(frame[8 + 8 * i:16 + 8 * i], "little") for i in range(n)] + [len(frame)]
-            parts = [frame[a:b].decode("utf-8", "replace") for a, b in zip(offsets, offsets[1:]) if b > a]
+            parts = [frame[a:b].decode("utf-8", "replace") for a, b in zip(offsets, offsets[1:], strict=False) if b > a]
         except (ValueError, OverflowError):
             parts = []
         if not parts:
@@ -440,7 +443,8 @@ def test_no_certification_text_reaches_the_page(site, browser):
         shown = walk_every_question(page, pset, lambda item, n: pages.append(page.content()))
         pages.append(page.content())
         for path in ("tree", "api/contents", "voila/render/x.ipynb", "voila/files/gradebook.db",
-                     f"voila/files/{Path(cert[0].where.file).relative_to(course.root)}", f"voila/files/practice/{ALL}.json"):
+                     f"voila/files/{Path(cert[0].where.file).relative_to(course.root)}",
+                     f"voila/files/practice/{ALL}.json"):
             resp = page.request.get(server.url + path)
             assert resp.status in (403, 404), (path, resp.status)
     assert sorted(it["id"] for it in shown) == sorted(practice_ids)  # every question was on a screen
@@ -534,15 +538,18 @@ def test_an_unknown_set_lists_the_sets(site, browser):
         expect(page.get_by_role("heading", name="Practice questions")).to_be_visible()
         wait_focus(page, "Practice questions")
         for title in titles:
-            expect(page.get_by_role("button", name=re.compile(rf"^{re.escape(title)} \(\d+ questions\)$"))).to_be_visible()
+            expect(page.get_by_role("button",
+                                    name=re.compile(rf"^{re.escape(title)} \(\d+ questions\)$"))).to_be_visible()
         timed = set_file(course, TIMED)["title"]  # a suggested clock is said with the set
-        expect(page.get_by_role("button", name=f"{timed} (2 questions, 1 minute suggested)", exact=True)).to_be_visible()
+        expect(page.get_by_role("button", name=f"{timed} (2 questions, 1 minute suggested)",
+                                exact=True)).to_be_visible()
         expect(page.get_by_label("Access code")).to_have_count(0)
         page.get_by_role("button", name=re.compile(rf"^{re.escape(titles[1])} \(")).click()  # and one can be chosen
         start_screen(page, set_file(course, SMALL))
     # a link's name is shown as text, never as markup
     with opened(browser, server, "?set=%3Cb%20id%3Dx%3Enope%3C%2Fb%3E") as page:
-        page.get_by_role("status").filter(has_text="There is no practice set called '<b id=x>nope</b>'").wait_for(timeout=LOAD)
+        page.get_by_role("status").filter(has_text="There is no practice set called '<b "
+                                                   "id=x>nope</b>'").wait_for(timeout=LOAD)
         expect(page.locator("b#x")).to_have_count(0)
 
 

@@ -31,21 +31,26 @@ import json
 import re
 import time
 
+import delivery_formkit as formkit
 import pytest
 from playwright.sync_api import expect
+from serverkit import Server, make_site, offline_context, run_pages
 from sqlalchemy import func, select
 
-import delivery_formkit as formkit
-from exam_builder.delivery import sittings as ops
-from exam_builder.delivery import window
-from exam_builder.loadtest.pageclient import go_to as press_question
-from exam_builder.loadtest.pageclient import (V1, PageClient, code_form, current_number, current_question, sign_in,
-                                             submit_code)
+from exam_builder.delivery import sittings as ops, window
 from exam_builder.delivery.session import LOCKED, TAKEN_OVER, TOO_FAST, USED, WRONG_CODE, confirmation_number
+from exam_builder.loadtest.pageclient import (
+    V1,
+    PageClient,
+    code_form,
+    current_number,
+    current_question,
+    go_to as press_question,
+    sign_in,
+    submit_code,
+)
 from exam_builder.records import access, audit
-from exam_builder.records.models import (AuditEntry, Lockout, Response, Sitting, SittingEvent,
-                                        WrongCode, utcnow)
-from serverkit import run_pages, Server, make_site, offline_context
+from exam_builder.records.models import AuditEntry, Lockout, Response, Sitting, SittingEvent, WrongCode, utcnow
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -432,7 +437,8 @@ def test_code_and_malformed_messages_are_refused_quietly(site):
                 await page.send_frame(frame)
             info = await page.send_raw("kernel_info_request", {})
             await page.wait_reply(info, timeout=60)  # the socket and the kernel still answer
-            await page.wait_for(lambda: all(m in page.idle_at for m in sent[:-1]), 60, "the kernel to handle the probes")
+            await page.wait_for(lambda: all(m in page.idle_at for m in sent[:-1]), 60,
+                                "the kernel to handle the probes")
             assert ex not in page.replies and ex not in page.idle_at  # the code never reached the kernel
             assert sent[-1] not in page.replies  # nor the inspector (not widget traffic)
             await page.load_widgets()  # the kernel's own state (ipywidgets echoes an update before validating it)
@@ -518,7 +524,8 @@ def test_wrong_codes_lock_the_source_until_a_proctor_lifts_it(site):
     alerts, identity = run(typed([*wrong, code]))
     assert alerts == [WRONG_CODE] * (MAX_WRONG - 1) + [LOCKED, LOCKED] and not identity
     with course.db.read() as s:
-        assert s.execute(select(WrongCode.source)).scalars().all() == [SOURCE] * MAX_WRONG  # the right code is not counted
+        # the right code is not counted
+        assert s.execute(select(WrongCode.source)).scalars().all() == [SOURCE] * MAX_WRONG
         [lock] = s.execute(select(Lockout)).scalars().all()
         assert (lock.source, lock.wrong_codes, lock.lifted_at) == (SOURCE, MAX_WRONG, None)
     assert events(course, sid) == []  # a locked source never reaches the code's sitting

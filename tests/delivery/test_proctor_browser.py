@@ -12,16 +12,16 @@ import datetime as dt
 import re
 import time
 
-import pytest
-from playwright.sync_api import expect
-from sqlalchemy import select
-
 import a11y
 import delivery_formkit as formkit
+import pytest
+from playwright.sync_api import expect
+from serverkit import StaffServer, make_site
+from sqlalchemy import select
+
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery.session import CandidateSession
 from exam_builder.records.models import AuditEntry, Sitting, utcnow
-from serverkit import StaffServer, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -161,7 +161,8 @@ def test_actions_on_a_row_say_so_beside_it_and_keep_the_reason_and_the_person(br
     assert reason.input_value() == "fire alarm: the room left for 10 minutes"  # kept for the next change
     row, msg = pat2.bounding_box(), panel.get_by_role("status").bounding_box()
     add = panel.get_by_role("button", name="Add time").bounding_box()
-    assert row["y"] < msg["y"] < row["y"] + row["height"] and abs(msg["y"] - add["y"]) < 250  # in the row, by the button
+    # in the row, by the button
+    assert row["y"] < msg["y"] < row["y"] + row["height"] and abs(msg["y"] - add["y"]) < 250
     panel.get_by_role("button", name="Add time").click()  # a second action, nothing asked again
     expect_text(panel, "3 hours 20 minutes (20 minutes added in all)")
     expect_text(pat2, "3:20:00 (+20 min)")
@@ -203,8 +204,9 @@ def test_the_room_view_reflows_on_a_phone_and_at_200_percent(browser, room, size
 def test_the_token_opens_the_room_view_but_never_runs_code(room):
     """The standalone proctor's app has the candidates' widget-only websocket: a script holding the
     token sends an ``execute_request`` through the page's kernel websocket, and nothing runs."""
-    from exam_builder.loadtest.pageclient import PageClient
     from serverkit import run_pages
+
+    from exam_builder.loadtest.pageclient import PageClient
 
     course, server, _codes = room
     marker = course.root / "proctor-executed.txt"

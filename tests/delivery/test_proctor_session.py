@@ -8,12 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import delivery_formkit as formkit
 import pytest
 from sqlalchemy import func, select
 
-import delivery_formkit as formkit
-from exam_builder.delivery import sittings as ops
-from exam_builder.delivery import window
+from exam_builder.delivery import sittings as ops, window
 from exam_builder.delivery.proctor_session import STATE_TEXT, ProctorSession
 from exam_builder.delivery.session import CandidateSession, SignInFailed, SittingPaused
 from exam_builder.errors import ExamBuilderError

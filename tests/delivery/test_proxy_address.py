@@ -35,13 +35,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from serverkit import EXE, Server, free_port, make_site, run_pages
 from sqlalchemy import select
 from tornado.httputil import HTTPHeaders
 
-from exam_builder.loadtest.pageclient import PageClient, submit_code
 from exam_builder.delivery.session import LOCKED, WRONG_CODE
+from exam_builder.loadtest.pageclient import PageClient, submit_code
 from exam_builder.records.models import Lockout, WrongCode
-from serverkit import EXE, Server, free_port, make_site, run_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # a live server, as the other serverkit tests
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from exam_builder.loadtest.rehearse import arrivals, parse_first_wave, percentile
 from exam_builder.errors import ExamBuilderError
+from exam_builder.loadtest.rehearse import arrivals, parse_first_wave, percentile
 
 EXE = Path(sys.executable).parent / "exam-builder"
 
@@ -66,7 +66,8 @@ def test_a_small_room_loses_no_answer(course_dir, tmp_path):
     with open(course_dir / "nbgrader_config.py", "a") as fh:  # the scratch copy takes the course's settings:
         fh.write("\nc.DeliverySettings.max_saves_per_minute = 1200\n")  # candidates pace saves under this cap
     env = {k: v for k, v in os.environ.items() if k not in ("EXAM_BUILDER_DB_URL", "EXAM_BUILDER_COURSE")}
-    proc = subprocess.run([str(EXE), "--course", str(course_dir), "rehearse", "cps", "--candidates", "3", "--window", "4",
+    proc = subprocess.run([str(EXE), "--course", str(course_dir), "rehearse", "cps", "--candidates", "3", "--window",
+                           "4",
                            "--first-wave", "0.5:1", "--pace", "1000", "--alone", "1", "--json", str(out)],
                           capture_output=True, text=True, timeout=280, env={**env, "COLUMNS": "250"})
     text = proc.stdout + proc.stderr

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 
+import delivery_formkit as formkit
 import ipywidgets as w
-import pytest
 from sqlalchemy import select
 
-import delivery_formkit as formkit
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery.candidate_app import CandidateApp, added_text, local_hm, walk
 from exam_builder.delivery.session import CandidateSession, confirmation_number, confirmation_prefix
@@ -144,7 +143,8 @@ def test_staff_find_a_confirmation_number_in_the_room_view_and_the_cli(dcourse, 
     number = cs.submit().confirmation
     dash = ProctorDashboard(dcourse, formkit.EXAM)
     dash.find.submit(number.lower().replace("-", ""))  # typed as heard
-    assert f"{number}: Pat3 Example3 (c004)" in dash.find_message.value and "by the candidate" in dash.find_message.value
+    assert (f"{number}: Pat3 Example3 "
+            "(c004)") in dash.find_message.value and "by the candidate" in dash.find_message.value
     dash.find.submit("ZZZZ-ZZZZ")
     assert "No submitted sitting has confirmation number ZZZZ-ZZZZ" in dash.find_message.value
     dash.find.submit("K7Q4-9MZ")  # a letter short

@@ -222,7 +222,8 @@ def test_refused_websocket_requests_never_pin_a_kernel(server):
     kernels = run_pages(refused())
     st = server.status()
     assert st["connected"] == 0, st  # refused requests are never counted as connected
-    st = server.wait_for(lambda st: st["pages"] == 0, "the refused pages' kernels to be culled", timeout=60)  # the unconnected grace (10 s), then the culler
+    # the unconnected grace (10 s), then the culler
+    st = server.wait_for(lambda st: st["pages"] == 0, "the refused pages' kernels to be culled", timeout=60)
     assert st["pages"] == 0 and st["connected"] == 0, st
     log = server.log.read_text()
     assert all(f"shutting down kernel {k} (its page is gone)" in log for k in kernels)

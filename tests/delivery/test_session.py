@@ -5,13 +5,12 @@ import datetime as dt
 import hashlib
 import json
 
+import delivery_formkit as formkit
 import pytest
 from sqlalchemy import select
 
-import delivery_formkit as formkit
 from exam_builder.delivery.form_view import load_form_view, released_notebook_path
-from exam_builder.delivery.session import (CandidateSession, SignInFailed, SittingClosed, format_minutes,
-                                           hash_code)
+from exam_builder.delivery.session import CandidateSession, SignInFailed, SittingClosed, format_minutes, hash_code
 from exam_builder.errors import ExamBuilderError, ValidationFailed
 from exam_builder.records.models import Response, Sitting, SittingEvent, utcnow
 
@@ -89,7 +88,8 @@ def test_sign_in_start_answer_journal_and_receipt(dcourse, form_id):
     assert nav[1].answered and not nav[2].answered and nav[2].flagged and nav[5].answered
     assert [i.number for i in cs.unanswered()] == [2, 3, 4]
     rec = cs.submit()
-    expected = hashlib.sha256(json.dumps({"sitting": sid, "answers": {"tf-hope": "A", "or-story": "I'd <b>listen</b> first",
+    expected = hashlib.sha256(json.dumps({"sitting": sid,
+                                          "answers": {"tf-hope": "A", "or-story": "I'd <b>listen</b> first",
                                                                       "mc-mutual": None}}, sort_keys=True,
                                          separators=(",", ":")).encode()).hexdigest()
     assert rec.sha256 == expected and rec.reason == "candidate" and rec.answered == 2 and rec.total == 5

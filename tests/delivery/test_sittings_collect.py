@@ -6,12 +6,12 @@ import html
 import json
 import re
 
+import delivery_formkit as formkit
 import nbformat
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-import delivery_formkit as formkit
 from exam_builder.cli import cli
 from exam_builder.delivery.collect import collect
 from exam_builder.delivery.session import CandidateSession, code_hash
@@ -44,8 +44,10 @@ def test_sitting_open_prints_codes_keeps_hashes_and_says_why_not(dcourse, form_i
     assert len(cards) == 1 and all(code in cards[0].read_text() for code in codes.values())
     with dcourse.db.read() as s:
         opened = {x.candidate_id: x for x in s.execute(select(Sitting).where(Sitting.room == "B-12")).scalars()}
-        assert {c: x.access_code_hash for c, x in opened.items()} == {c: code_hash(dcourse, k) for c, k in codes.items()}
-        dump = json.dumps([[getattr(x, col.name) for col in Sitting.__table__.columns] for x in opened.values()], default=str)
+        assert {c: x.access_code_hash for c, x in opened.items()} == {c: code_hash(dcourse, k) for c,
+                                                                      k in codes.items()}
+        dump = json.dumps([[getattr(x, col.name) for col in Sitting.__table__.columns] for x in opened.values()],
+                          default=str)
         assert not any(code in dump for code in codes.values())  # only hashes are stored
         assert [e.action for e in s.execute(select(AuditEntry)).scalars()].count("sitting.open") == 4
     cs = CandidateSession(dcourse).sign_in(codes["c004"])

@@ -1,15 +1,15 @@
 """The exam app's and the proctor's widgets without a browser: the same objects Voila renders."""
 from __future__ import annotations
 
+import delivery_formkit as formkit
 import ipywidgets as w
 from sqlalchemy import select
 
-import delivery_formkit as formkit
 from exam_builder.delivery.candidate_app import CandidateApp
 from exam_builder.delivery.proctor import ProctorDashboard
 from exam_builder.delivery.session import confirmation_number
-from exam_builder.ui.widgets import ChoiceGroup
 from exam_builder.records.models import AuditEntry, Response, Sitting
+from exam_builder.ui.widgets import ChoiceGroup
 
 
 def walk(widget):

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from exam_builder.assembly.build import build
 from exam_builder.assembly.forms import load_forms
-from exam_builder.model.manifest import Manifest, grade_ids
 from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 from exam_builder.course import Course
-from exam_builder.records.models import Candidate, Form, Response, Sitting, utcnow
-from exam_builder.model.states import SubmitReason
 from exam_builder.kinds import keyed_entries, kind_for, rated_entries
+from exam_builder.model.manifest import Manifest, grade_ids
+from exam_builder.model.states import SubmitReason
+from exam_builder.records.models import Candidate, Form, Response, Sitting, utcnow
 
 EXAM = "cps"
 BLUEPRINT = """title: CPS practice exam (made up)
@@ -116,7 +116,8 @@ def labels_of(released_nb: dict) -> dict[int, list[str]]:
     return out
 
 
-def random_answers(rng: random.Random, manifest: Manifest, released_nb: dict, right: float = 0.7) -> dict[int, str | None]:
+def random_answers(rng: random.Random, manifest: Manifest, released_nb: dict,
+                   right: float = 0.7) -> dict[int, str | None]:
     labels = labels_of(released_nb)
     out: dict[int, str | None] = {}
     for e in keyed_entries(manifest):

@@ -34,11 +34,12 @@ def big_window(n: int = 40, seed: int = 7) -> ReportData:
                                index=ids, columns=numbers, dtype=object)
         frame = pd.DataFrame(scores, index=ids, columns=numbers)
         forms.append(FormData(f"cps-{label}", label, 8.0, float(max_points.sum()), frame, max_points, choices, keys,
-                              dict(zip(numbers, items)), {num: ("open_response" if num == numbers[-1] else
+                              dict(zip(numbers, items, strict=False)), {num: ("open_response" if num == numbers[-1] else
                                                                 "multiple_choice") for num in numbers}))
         for k, sid in enumerate(ids):
             total = float(frame.loc[sid].sum())
-            results.append({"sitting": sid, "candidate": f"c{sid:03d}", "cohort": f"2026-{'spring' if k % 2 else 'fall'}",
+            results.append({"sitting": sid, "candidate": f"c{sid:03d}",
+                            "cohort": f"2026-{'spring' if k % 2 else 'fall'}",
                             "form": label, "attempt": 1 + (k % 3 == 0), "status": "submitted",
                             "result": "pass" if total >= 8 else "fail", "total": total,
                             "max_total": float(max_points.sum()), "cut": 8.0,

@@ -19,9 +19,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import gradingkit as kit
 import pytest
 
-import gradingkit as kit
 from exam_builder.course import Course
 from exam_builder.demo.stages.grading import GRADERS, _rate
 from exam_builder.grading.objective import grade_exam
@@ -33,6 +33,7 @@ ADJUDICATOR = "Grader Cy"  # a third grader: this course keeps the default adjud
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 from browserkit import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: E402
+
 TOKEN = "formgrader-test-token-5678"
 JUPYTER = Path(sys.executable).parent / "jupyter"
 

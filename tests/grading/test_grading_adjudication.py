@@ -8,10 +8,13 @@ senior of the two raters, shown the other's rating). Each rule is driven through
 """
 from __future__ import annotations
 
+import gradingkit as kit
 import pytest
 from click.testing import CliRunner
+from test_grading_objective import gradebook_rows
+from test_grading_progress import busiest_item
+from test_grading_rating import decisions, top
 
-import gradingkit as kit
 from exam_builder.cli import cli
 from exam_builder.course import Course
 from exam_builder.errors import ExamBuilderError
@@ -21,9 +24,6 @@ from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue
 from exam_builder.grading.results import compute_results
 from exam_builder.records import identity
-from test_grading_objective import gradebook_rows
-from test_grading_progress import busiest_item
-from test_grading_rating import decisions, top
 
 
 def configured(course: Course, **settings) -> Course:
@@ -243,9 +243,9 @@ def test_rules_that_cannot_be_followed_are_refused_naming_the_setting(gcourse):
     assert not gradebook_rows(course)  # refused before anything was scored
     with pytest.raises(ExamBuilderError, match=r"c.GradingSettings.adjudicator = 'chair' in nbgrader_config.py: "
                                                r"choose one of 'third_grader', 'coordinator', 'senior'"):
-        configured(gcourse, adjudicator="chair").grading_settings
+        configured(gcourse, adjudicator="chair").grading_settings  # noqa: B018 (reading it raises)
     with pytest.raises(ExamBuilderError, match=r"c.GradingSettings.coordinators in nbgrader_config.py: '' is not"):
-        Course(configured(gcourse, adjudicator="coordinator", coordinators=[" "]).root).grading_settings
+        Course(configured(gcourse, adjudicator="coordinator", coordinators=[" "]).root).grading_settings  # noqa: B018
 
 
 def test_rule_in_words():
@@ -255,7 +255,9 @@ def test_rule_in_words():
     coord = AdjudicationRule("coordinator", ("Carla",))
     assert coord.may("carla", ["carla", "Ben"]) and not coord.may("Cy", ["Ann", "Ben"])
     assert coord.may("Dana", [], groups=("coordinators",))
-    assert coord.who(["Ann", "Ben"]) == "the coordinator (Carla) (or, where staff sign in through JupyterHub, a member of its coordinators group)"
+    assert coord.who(["Ann",
+                      "Ben"]) == ("the coordinator (Carla) (or, where staff sign in through JupyterHub, a member of "
+                                  "its coordinators group)")
     senior = AdjudicationRule("senior", seniors=("Ann", "Sam"))
     assert senior.may("Ann", ["Ann", "Ben"]) and not senior.may("Sam", ["Ann", "Ben"])  # the senior OF THE TWO
     assert senior.may("Sam", ["Ben", "Cy"]) and not senior.may("Ben", ["Ben", "Cy"])
@@ -273,7 +275,8 @@ def test_ratings_and_results_say_which_responses_wait_for_whom(gcourse):
     item, _n = busiest_item(course)
     n = disagree(course, item, "Ann Grader", "Ben Grader")
     waits = RatingQueue(course, kit.EXAM, item).waiting()
-    coordinator = "the coordinator (Carla Coordinator) (or, where staff sign in through JupyterHub, a member of its coordinators group)"
+    coordinator = ("the coordinator (Carla Coordinator) (or, where staff sign in through JupyterHub, a member of its "
+                   "coordinators group)")
     assert [(w.step, w.who) for w in waits] == [("adjudication", coordinator)] * n
     groups, note = waiting_overview(course, kit.EXAM)
     assert note.startswith("adjudications are done by the coordinator (Carla Coordinator)")

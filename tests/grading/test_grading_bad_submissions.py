@@ -9,20 +9,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import gradingkit as kit
 import pytest
 from click.testing import CliRunner, Result
 from coursekit import cloned
 from sqlalchemy import select
+from test_grading_objective import gradebook_rows
 
-import gradingkit as kit
-from exam_builder.model.manifest import grade_ids
 from exam_builder.cli import cli
 from exam_builder.grading.gradebook_sync import STUDENT
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import compute_results
-from exam_builder.records.models import ItemScore, ScoreFlag
-from test_grading_objective import gradebook_rows
 from exam_builder.kinds import keyed_entries, rated_entries
+from exam_builder.model.manifest import grade_ids
+from exam_builder.records.models import ItemScore, ScoreFlag
 
 HONEST = [f"cand{i:03d}" for i in range(1, 7)]
 FORM = "cps-A"
@@ -50,7 +50,8 @@ def damaged(released: dict) -> dict[str, tuple[bytes, str]]:
 
     return {
         "bad-json": (b'{"cells": [ this is not json',
-                     f"{where('bad-json')}:line 1: not valid notebook JSON (Expecting value, column 13); the file is damaged"),
+                     f"{where('bad-json')}:line 1: not valid notebook JSON (Expecting value, column 13); the file is "
+                     "damaged"),
         "bad-deep": (b'{"cells": ' + b"[" * 5000 + b"]" * 5000 + b"}",
                      f"{where('bad-deep')}:line 1: notebook JSON nested more than 100 levels deep, which no real file "
                      "is; the file is damaged"),
@@ -339,7 +340,8 @@ def _cohort(root: Path) -> None:
     course = Course(root)
     ids = [f"coh{i:05d}" for i in range(COHORT)]
     with course.db.transaction() as s:
-        s.execute(insert(Candidate.__table__), [{"id": c, "first_name": "Co", "last_name": c, "cohort": "load"} for c in ids])
+        s.execute(insert(Candidate.__table__),
+                  [{"id": c, "first_name": "Co", "last_name": c, "cohort": "load"} for c in ids])
     for i, cand in enumerate(ids):
         model = HONEST[i % len(HONEST)]
         form = "cps-A" if int(model[-3:]) % 2 else "cps-B"

@@ -25,12 +25,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import a11y
+import gradingkit as kit
 import pytest
 import yaml
 from sqlalchemy import select
 
-import a11y
-import gradingkit as kit
 from exam_builder.course import Course
 from exam_builder.grading.grader_app import GraderSession
 from exam_builder.grading.queue import RatingQueue, open_items
@@ -360,7 +360,8 @@ def uncovered(page, locator) -> list[str]:
       const cs = getComputedStyle(el);
       const ring = parseFloat(cs.outlineWidth || 0) + parseFloat(cs.outlineOffset || 0);
       const bar = document.querySelector('.eb-savebar').getBoundingClientRect();
-      if (r.bottom + ring > bar.top + 0.5) out.push(`box bottom ${r.bottom + ring} below the Save bar's top ${bar.top}`);
+      if (r.bottom + ring > bar.top + 0.5)
+        out.push(`box bottom ${r.bottom + ring} below the Save bar's top ${bar.top}`);
       if (r.top - ring < 0) out.push(`box top ${r.top - ring} above the window`);
       for (const [x, y] of [[r.left + 3, r.top + 3], [r.right - 3, r.top + 3], [r.left + 3, r.bottom - 3],
                             [r.right - 3, r.bottom - 3]]) {
@@ -437,8 +438,10 @@ def test_the_coordinator_finishes_adjudication_and_everyone_is_told_who_it_waits
     try:
         sign_in(page, COORDINATOR)
         start(page, label)
-        page.get_by_role("heading", name=re.compile(r"adjudication \(the two ratings differ: yours and the other")).wait_for()
-        assert f"{n} responses wait for adjudication by you: you are the adjudicator (the coordinator)" in progress(page)
+        page.get_by_role("heading",
+                         name=re.compile(r"adjudication \(the two ratings differ: yours and the other")).wait_for()
+        assert (f"{n} responses wait for adjudication by you: you are the adjudicator (the "
+                "coordinator)") in progress(page)
         scenario_shown(page, course, item)  # the adjudicator reads the scenario too
         page.get_by_role("heading", name="The two ratings", exact=True).wait_for()
         page.get_by_role("heading", name=re.compile(r"^Your rating \(first rating\): 6 of 6 points")).wait_for()

@@ -15,17 +15,17 @@ import json
 import os
 import shutil
 
+import gradingkit as kit
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
-
-import gradingkit as kit
-from exam_builder.model.manifest import grade_ids
-from exam_builder.cli import cli
-from exam_builder.records.models import ScoreFlag
 from hostilekit import endless, fifo, run_cmd, snapshot
+from sqlalchemy import select
 from test_grading_objective import gradebook_rows
+
+from exam_builder.cli import cli
 from exam_builder.kinds import keyed_entries
+from exam_builder.model.manifest import grade_ids
+from exam_builder.records.models import ScoreFlag
 
 FORM_OF = {f"cand{i:03d}": ("cps-A" if i % 2 else "cps-B") for i in range(1, 7)}
 SET_ASIDE = (". Set aside: no score is given (results stay pending) and its written answers are not rated until "
@@ -236,7 +236,8 @@ def test_anything_in_a_submissions_place_is_set_aside_and_named_never_skipped(gc
     for cand in FORM_OF:
         objective = [grade_ids(e.number)["grade"] for e in keyed_entries(manifests[FORM_OF[cand]])]
         assert [scores(gcourse, cand)[g] for g in objective] == [earlier[cand][g] for g in objective], cand
-    assert not [k for f in flags_of(gcourse).values() for _g, k, _d in f if k in ("invalid_notebook", "unknown_candidate")]
+    assert not [k for f in flags_of(gcourse).values() for _g, k,
+                _d in f if k in ("invalid_notebook", "unknown_candidate")]
 
 
 @pytest.mark.timeout(120)
@@ -328,7 +329,8 @@ def test_one_malformed_cell_is_named_and_the_rest_of_the_notebook_is_scored(gcou
     answer = grade_ids(q1.number)["answer"]
     assert f"{at('gid-list')}the cell's grade id is a list (['{answer}']), not text; the cell is not scored" \
         in details["gid-list"]
-    assert f"{at('gid-mapping')}the cell's grade id is a mapping ({{'id': '{answer}'}}), not text" in details["gid-mapping"]
+    assert (f"{at('gid-mapping')}the cell's grade id is a mapping ({{'id': '{answer}'}}), not "
+            "text") in details["gid-mapping"]
     assert f"{at('gid-number')}the cell's grade id is a number (7), not text" in details["gid-number"]
     assert f"cell {cell_no['points-400-digits']} claims 1000000" in details["points-400-digits"]
     assert f"{at('cell-type-list')}the cell's cell_type is a list, not text" in details["cell-type-list"]

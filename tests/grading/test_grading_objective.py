@@ -7,17 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gradingkit as kit
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-import gradingkit as kit
-from exam_builder.model.manifest import grade_ids
 from exam_builder.cli import cli
 from exam_builder.grading.gradebook_sync import BASE_CELL, COMMENT, GRADE, SUBMISSION, SUBMITTED_NB
 from exam_builder.grading.objective import grade_exam
-from exam_builder.records.models import AuditEntry, Response, ScoreFlag, Sitting
 from exam_builder.kinds import keyed_entries, rated_entries
+from exam_builder.model.manifest import grade_ids
+from exam_builder.records.models import AuditEntry, Response, ScoreFlag, Sitting
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -49,7 +49,8 @@ def gradebook_rows(course) -> dict:
 
 def journal_answers(course, sitting_id: int) -> dict[str, str | None]:
     with course.db.read() as s:
-        return {r.item_id: r.value for r in s.execute(select(Response).where(Response.sitting_id == sitting_id)).scalars()}
+        return {r.item_id: r.value
+                for r in s.execute(select(Response).where(Response.sitting_id == sitting_id)).scalars()}
 
 
 def test_scores_every_objective_answer_from_the_key_and_is_idempotent(gcourse, manifests):
@@ -229,7 +230,8 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
     # re-running replaces the flags instead of adding more
     def flag_rows():
         with gcourse.db.read() as s:
-            return sorted(s.execute(select(ScoreFlag.candidate_id, ScoreFlag.kind, ScoreFlag.grade_id, ScoreFlag.details)).all())
+            return sorted(s.execute(select(ScoreFlag.candidate_id, ScoreFlag.kind, ScoreFlag.grade_id,
+                                           ScoreFlag.details)).all())
 
     first_run = flag_rows()
     grade_exam(gcourse, kit.EXAM, actor="tester", workers=1)

@@ -7,15 +7,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import gradingkit as kit
 import pytest
 from sqlalchemy import func, select
+from test_grading_objective import gradebook_rows
 
-import gradingkit as kit
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.records.audit import verify
 from exam_builder.records.models import AuditEntry, Rating
-from test_grading_objective import gradebook_rows
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 
@@ -49,7 +49,8 @@ def test_grading_on_postgresql(pg_url, tmp_path, monkeypatch):
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
     with course.db.read() as s:
-        rows = s.execute(select(Rating.sitting_id, Rating.role, Rating.rater, Rating.score).where(Rating.item_id == item)).all()
+        rows = s.execute(select(Rating.sitting_id, Rating.role, Rating.rater,
+                                Rating.score).where(Rating.item_id == item)).all()
         audited = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "rating"))
         assert verify(s).ok
     assert len(rows) == audited == sum(int(o[0].split()[-1]) for o in outs) == 2 * n

@@ -8,12 +8,12 @@ graders at once.
 """
 from __future__ import annotations
 
-import pytest
-
 import gradingkit as kit
+import pytest
+from test_grading_rating import low, top, with_policy
+
 from exam_builder.grading.grader_app import GraderApp, GraderSession, progress_text
 from exam_builder.grading.queue import Progress, RatingQueue, open_items
-from test_grading_rating import low, top, with_policy
 
 
 def busiest_item(course) -> tuple[str, int]:

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 
+import gradingkit as kit
 import pytest
 import yaml
 from sqlalchemy import select
+from test_grading_objective import gradebook_rows
 
-import gradingkit as kit
 from exam_builder.course import Course
 from exam_builder.errors import ExamBuilderError
 from exam_builder.grading.grader_app import GraderApp, GraderSession
@@ -16,7 +17,6 @@ from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.rubric_scoring import reapply
 from exam_builder.records.audit import verify
 from exam_builder.records.models import AuditEntry, Candidate, ItemScore, Rating, ScoreFlag, Sitting
-from test_grading_objective import gradebook_rows
 
 
 def with_policy(course: Course, **settings) -> Course:
@@ -72,10 +72,12 @@ def test_two_ratings_within_tolerance_resolve_by_the_mean_with_provenance(gcours
         by_role = {r.role: (r.id, r.rater, r.score) for r in ratings}
         cand = s.get(Sitting, sitting).candidate_id
         assert verify(s).ok
-        actions = s.execute(select(AuditEntry.action, AuditEntry.actor).where(AuditEntry.entity.in_(["rating", "response"]))).all()
+        actions = s.execute(select(AuditEntry.action, AuditEntry.actor)
+                            .where(AuditEntry.entity.in_(["rating", "response"]))).all()
     assert by_role["first"][1] == "Ann Grader" and by_role["second"][1] == "Ben Grader"
     assert decisions(course, item)[sitting][3] == [by_role["first"][0], by_role["second"][0]]  # provenance
-    assert ("rating", "Ann Grader") in actions and ("rating", "Ben Grader") in actions and ("item_score", "Ben Grader") in actions
+    assert ("rating", "Ann Grader") in actions and ("rating", "Ben Grader") in actions
+    assert ("item_score", "Ben Grader") in actions
     # the gradebook has the manual score and the rubric comment, as the formgrader shows them
     rows = gradebook_rows(course)
     forms = {e.item_id: e.number for m in kit_manifests(course).values() for e in m.items}
@@ -179,7 +181,7 @@ def test_blind_anonymous_stable_order_and_one_role_per_grader(gcourse):
         ann.save()
     # keyboard: Ben types the level numbers and Enter in the shortcut box
     app.keybox.value = "32"
-    assert ben.levels == {c.id: c.levels[k].points for c, k in zip(ben.rubric.criteria, (2, 1))}
+    assert ben.levels == {c.id: c.levels[k].points for c, k in zip(ben.rubric.criteria, (2, 1), strict=False)}
     app.keybox.value = "32\n"
     assert app.keybox.value == "" and "Saved" in app.message.value
     assert "you rated 1" in app.progress_text.value
@@ -249,7 +251,9 @@ def test_rubric_edit_reapplies_to_every_rating_and_sends_lost_levels_back(gcours
     grade_exam(course, kit.EXAM, actor="staff", workers=1)
     item = first_item(course)
     q = RatingQueue(course, kit.EXAM, item)
-    mixed = lambda r: {r.criteria[0].id: r.criteria[0].levels[1].points, r.criteria[1].id: r.criteria[1].max_points}
+    def mixed(r):
+        return {r.criteria[0].id: r.criteria[0].levels[1].points, r.criteria[1].id: r.criteria[1].max_points}
+
     rate_everything(course, item, levels=mixed)
     before = decisions(course, item)
     assert before and all(d[0] == "final" for d in before.values() if d[2] != "no_response")
@@ -357,7 +361,7 @@ def test_two_grader_processes_on_one_queue_lose_nothing_and_never_share_a_role(g
     assert all(score is not None for *_x, score in rows)
     assert Counter((sid, role) for sid, role, *_ in rows).most_common(1)[0][1] == 1  # no role twice
     by_response: dict[int, set] = {}
-    for sid, role, rater, _ in rows:
+    for sid, _role, rater, _ in rows:
         by_response.setdefault(sid, set()).add(rater)
     assert all(raters == {"Ann Grader", "Ben Grader"} for raters in by_response.values())  # two graders, one role each
     assert {int(o[0].split()[-1]) for o in outs} != {0}  # both worked

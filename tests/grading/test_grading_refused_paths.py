@@ -16,8 +16,8 @@ from pathlib import Path
 import gradingkit as kit
 import pytest
 from click.testing import CliRunner
-
 from coursekit import rows_of, tree_of
+
 from exam_builder.cli import cli
 
 

@@ -5,20 +5,19 @@ import csv
 import io
 import re
 
+import gradingkit as kit
 from click.testing import CliRunner
 from sqlalchemy import select
+from test_grading_objective import gradebook_rows
+from test_grading_rating import rate_everything
 
-import gradingkit as kit
 from exam_builder.cli import cli
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import compute_results, next_step, record_outcomes, results_csv, write_feedback
-from exam_builder.settings.policy import ProgramPolicy
+from exam_builder.kinds import keyed_entries, kind_for, rated_entries
 from exam_builder.records.models import AuditEntry, Sitting, Tutoring
-from exam_builder.kinds import kind_for
-from test_grading_objective import gradebook_rows
-from test_grading_rating import rate_everything
-from exam_builder.kinds import keyed_entries, rated_entries
+from exam_builder.settings.policy import ProgramPolicy
 
 
 def test_next_step_follows_the_program_rules():
@@ -31,7 +30,8 @@ def test_next_step_follows_the_program_rules():
     strict = ProgramPolicy(max_attempts=2, tutoring_after_failure="required")
     assert next_step(strict, False, 1) == "may retake (1 left), tutoring required first"
     import datetime as dt
-    assert next_step(strict, False, 1, dt.date(2026, 12, 20)) == "may retake from 2026-12-20 (1 left), tutoring required first"
+    assert next_step(strict, False, 1,
+                     dt.date(2026, 12, 20)) == "may retake from 2026-12-20 (1 left), tutoring required first"
 
 
 def test_results_are_pending_until_every_score_is_given(gcourse, manifests):
@@ -123,8 +123,8 @@ def test_results_command_prints_and_writes_csv(gcourse, tmp_path):
 
 def test_item_statistics_on_a_known_matrix():
     from exam_builder.analysis.items import form_stats
-    from exam_builder.model.manifest import ManifestItem
     from exam_builder.model.item import Kind
+    from exam_builder.model.manifest import ManifestItem
 
     items = [ManifestItem(number=n, item_id=f"i{n}", kind=Kind.true_false, points=1, competency="peer-support",
                           content_hash="0" * 64, key="A") for n in (1, 2, 3)]
@@ -140,7 +140,8 @@ def test_pooled_facility_weights_forms_and_needs_enough_responses():
     from exam_builder.analysis.items import FormStats, ItemStat, pooled_facility
 
     def form(name, n, facilities):
-        items = [ItemStat(k, item, "true_false", "peer-support", 1, n, f, None) for k, (item, f) in enumerate(facilities, 1)]
+        items = [ItemStat(k, item, "true_false", "peer-support", 1, n, f, None) for k,
+                 (item, f) in enumerate(facilities, 1)]
         return FormStats(name, n, None, None, None, True, items)
 
     reports = [form("A", 20, [("anchor", 0.5), ("only-a", 0.9)]), form("B", 30, [("anchor", 0.8), ("only-b", 0.4)])]
@@ -270,7 +271,8 @@ def test_an_outcome_recorded_before_a_score_changed_is_flagged(gcourse, manifest
     assert f"{r0.status} (in question)" in text
     assert (f"sitting {r0.sitting_id}: the outcome recorded rests on a score changed outside exam-builder after it "
             "was recorded") in text
-    assert f"candidate {cand}, grade {cell}: the gradebook holds a manual score of 99 where exam-builder recorded none" in text
+    assert (f"candidate {cand}, grade {cell}: the gradebook holds a manual score of 99 where exam-builder recorded "
+            "none") in text
     [r] = [r for r in compute_results(gcourse, kit.EXAM) if r.sitting_id == r0.sitting_id]
     assert r.recorded == r0.status and r.next_step == (
         f"withheld: score changed outside exam-builder; the {r0.status} recorded for this sitting rests on a score "

@@ -61,7 +61,8 @@ def test_the_message_names_the_field_that_differs_and_the_value_to_restore():
              ("c1", "q03"): sealed("c1", "q03", (1.0, None, None))}
     found = {t.grade_id: t.message() for t in differences(KEY, A, gb, seals)}
     assert "holds a manual score of 1 where exam-builder recorded none" in found["q01"]
-    assert "to restore, empty the manual score (`manual_score` in the gradebook, the formgrader's score box)" in found["q01"]
+    assert ("to restore, empty the manual score (`manual_score` in the gradebook, the formgrader's score "
+            "box)") in found["q01"]
     assert "recorded 1 (" not in found["q01"] and "typed over" not in found["q01"]
     assert "holds a manual score of 0 where exam-builder recorded 2.5" in found["q02"]
     assert "to restore, set the manual score back to 2.5 (" in found["q02"]

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import re
 
-from click.testing import CliRunner
-
 import gradingkit as kit
+from click.testing import CliRunner
+from test_grading_rating import rate_everything
+
 from exam_builder.analysis.report import gather, render_html, sections, write_report
 from exam_builder.cli import cli
 from exam_builder.delivery import sittings as ops
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
-from test_grading_rating import rate_everything
 
 
 def grade_all(course) -> None:
@@ -139,7 +139,8 @@ def test_eligibility_time_to_certification_attempts_and_equating_on_a_large_wind
     assert "3 never sat this exam" in standing.text[0]
     reasons = dict(standing.tables)["Why candidates may not sit now (a candidate may have more than one reason)"]
     assert reasons.set_index("reason").loc["late for or missed too many modules"].tolist() == [3, 3]
-    days = [(p - e).days for p, e in zip(st.passed_on, st.training_ended_on) if p is not None and e is not None]
+    days = [(p - e).days for p,
+            e in zip(st.passed_on, st.training_ended_on, strict=True) if p is not None and e is not None]
     assert f"median {np.median(days):g} days (from {min(days):g} to {max(days):g}; {len(days)} candidate(s))" \
         in standing.text[1]
     by_attempt = dict(secs["Scores"].tables)["Scores by attempt (share of the form's points)"]
@@ -176,9 +177,8 @@ def test_standing_and_training_end_from_the_course(gcourse, tmp_path):
 
     from sqlalchemy import update
 
-    from exam_builder.records.models import Candidate
-
     from exam_builder.grading.results import compute_results, record_outcomes
+    from exam_builder.records.models import Candidate
 
     grade_all(gcourse)
     text = " ".join({s.title: s for s in sections(gather(gcourse, kit.EXAM))}[

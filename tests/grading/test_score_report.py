@@ -10,17 +10,17 @@ import re
 import types
 from pathlib import Path
 
-import pytest
-
 import a11y
 import gradingkit as kit
+import pytest
+from test_grading_rating import rate_everything
+
+from exam_builder import clock
 from exam_builder.grading import score_report as sr
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import Part, Result, compute_results, render_report, write_feedback
-from exam_builder import clock
 from exam_builder.settings.policy import ProgramPolicy
-from test_grading_rating import rate_everything
 
 COMPS = ProgramPolicy().competencies  # slug -> name
 
@@ -35,9 +35,10 @@ def _result(scores: list[float | None], cut: float = 39.9, each: float = 19) -> 
     total = None if any(s is None for s in scores) else sum(scores)
     status = "pending" if total is None else ("pass" if total + 1e-9 >= cut else "fail")
     return Result(sitting_id=1, candidate_id="c001", candidate_name="Sample Person", exam="cps", assignment="cps-a",
-                  attempt_no=1, objective=Part(total, each * len(scores)), open_response=Part(None if total is None else 0, 0),
+                  attempt_no=1, objective=Part(total, each * len(scores)),
+                  open_response=Part(None if total is None else 0, 0),
                   total=Part(total, each * len(scores)), cut_score=cut,
-                  competencies=dict(zip(COMPS, (Part(s, each) for s in scores))), status=status)
+                  competencies=dict(zip(COMPS, (Part(s, each) for s in scores), strict=False)), status=status)
 
 
 def _text(page_html: str) -> str:
@@ -58,7 +59,8 @@ def test_a_fractional_cut_reads_as_the_whole_point_to_reach():
     assert sr.points_to_reach(19.8) == 20
     assert sr.cut_sentence(39.9, Part(43, 57)) == "You needed 40 of 57 points; you scored 43."
     assert sr.cut_sentence(40, Part(43, 57)) == "You needed 40 of 57 points; you scored 43."
-    assert sr.cut_sentence(39.9, Part(None, 57)).startswith("You need 40 of 57 points to pass. Your total is not scored yet")
+    assert sr.cut_sentence(39.9,
+                           Part(None, 57)).startswith("You need 40 of 57 points to pass. Your total is not scored yet")
     assert sr.rounding_note(40, Part(43, 57)) == ""  # nothing rounded, nothing to explain
     assert "39.9" in sr.rounding_note(39.9, Part(43, 57)) and "40" in sr.rounding_note(39.9, Part(43, 57))
 
@@ -89,11 +91,11 @@ def test_the_figure_is_an_image_with_every_number_in_its_alt_text_and_a_table():
     src = re.search(r'<img src="data:image/png;base64,([^"]+)"', page).group(1)
     assert base64.b64decode(src).startswith(b"\x89PNG\r\n\x1a\n")
     alt = _alt(page)
-    for name, got in zip(COMPS.values(), (15, 10, 18)):
+    for name, got in zip(COMPS.values(), (15, 10, 18), strict=False):
         assert f"{name}: {got} of 19 points; guide line at about 13.3 points." in alt  # 39.9 / 57 x 19 = 13.3
     assert "Total: 43 of 57 points; needed to pass: 40 of 57 points." in alt
     words = _text(page)
-    for name, got in zip(COMPS.values(), (15, 10, 18)):
+    for name, got in zip(COMPS.values(), (15, 10, 18), strict=False):
         assert f"{name} {got} of 19 about 13.3" in words  # the same numbers, as a table
     assert "decided on your total alone" in words  # the per-competency line is a guide, and says so
 
@@ -147,7 +149,7 @@ def test_reports_in_the_course_carry_the_figure_and_the_cut_as_read(gcourse, man
         rate_everything(gcourse, item)
     final = compute_results(gcourse, kit.EXAM)
     assert all(r.final for r in final)
-    for path, r in zip(write_feedback(gcourse, kit.EXAM, final), final):
+    for path, r in zip(write_feedback(gcourse, kit.EXAM, final), final, strict=False):
         words = _text(path.read_text())
         assert f"You needed 20 of 33 points; you scored {sr.num(r.total.score)}." in words
         assert "not scored yet" not in words

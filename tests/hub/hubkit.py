@@ -1,4 +1,5 @@
-"""A real JupyterHub for the hub tests: configurable-http-proxy, PostgreSQL, the staff services (fixtures in conftest.py).
+"""A real JupyterHub for the hub tests: configurable-http-proxy, PostgreSQL, the staff services (fixtures in
+conftest.py).
 
 ``hub_site`` (once per module) builds the grading tests' made-up exam on PostgreSQL, starts the
 candidates' ``exam-builder serve`` on its own, then ``jupyterhub -f deploy/jupyterhub_config.py``
@@ -31,6 +32,7 @@ import gradingkit as kit  # noqa: E402
 import serverkit  # noqa: E402
 from browserkit import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from coursekit import NO_PG, new_course_dir, pg_database, pg_server  # noqa: E402
+
 from exam_builder.course import Course  # noqa: E402
 
 PASSWORD = "hub-test-password-4821"
@@ -78,6 +80,7 @@ class HubSite:
 def pg_course(root: Path, db_url: str) -> Course:
     """The grading tests' exam (two forms, six submissions), its database on PostgreSQL."""
     from coursekit import approve_offered_items
+
     from exam_builder.assembly.synthetic import synthetic_bank, write_bank
 
     new_course_dir(root)
@@ -153,13 +156,15 @@ def hub_site(tmp_path_factory):
                "EXAM_HUB_GRADERS": ",".join(GRADERS), "EXAM_HUB_PROCTORS": ",".join(PROCTORS),
                "EXAM_HUB_COORDINATORS": ",".join(COORDINATORS), "EXAM_HUB_AUTHORS": ",".join(AUTHORS)}
         env.pop("EXAM_BUILDER_DB_URL", None)
-        proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(REPO / "deploy" / "jupyterhub_config.py")],
+        proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f",
+                                 str(REPO / "deploy" / "jupyterhub_config.py")],
                                 env=env, cwd=root.parent, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
                                 start_new_session=True)
         site = HubSite(course, port, candidate, log)
         try:
             _wait(site, proc, "hub.localhost", "/hub/health", lambda c: c == 200)
-            for name in ("grader", "proctor", "coordinator", "formgrader"):  # up: it sends a stranger to the hub's OAuth
+            # up: it sends a stranger to the hub's OAuth
+            for name in ("grader", "proctor", "coordinator", "formgrader"):
                 _wait(site, proc, f"{name}--service.hub.localhost", f"/services/{name}/", lambda c: c in (302, 303))
             yield site
         finally:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+import gradingkit as kit
 import psutil
 import pytest
+from hubkit import sign_in
 from sqlalchemy import select
 
-import gradingkit as kit
-from hubkit import sign_in
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.records.audit import verify
 from exam_builder.records.models import AuditEntry, Rating, Sitting
@@ -108,7 +108,8 @@ def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_bro
             keys.press_sequentially("1" * criteria)
             keys.press("Enter")
             page.get_by_text("Saved. Your rating of response").wait_for()
-            page.wait_for_function("t => ![...document.querySelectorAll('h2')].some(h => h.innerText === t)", arg=before)
+            page.wait_for_function("t => ![...document.querySelectorAll('h2')].some(h => h.innerText === t)",
+                                   arg=before)
             saved[user] += 1
     for ctx, _page in desks.values():
         ctx.close()
@@ -121,7 +122,7 @@ def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_bro
     assert rows and all(r.score is not None for r in rows)
     assert {r.rater for r in rows} == {"grace", "gus"}
     by_sitting = defaultdict(list)
-    for sid, role, rater, _score in rows:
+    for sid, _role, rater, _score in rows:
         by_sitting[sid].append(rater)
     assert all(len(raters) == len(set(raters)) for raters in by_sitting.values())  # never both roles
     assert len(entries) == sum(saved.values())
@@ -139,7 +140,8 @@ def test_the_proctor_acts_as_the_hub_user_and_cannot_rate(hub_site, hub_browser)
     with course.db.transaction() as s:  # a second attempt in progress today, for the room view to act on
         first = s.execute(select(Sitting).order_by(Sitting.id)).scalars().first()
         cand = s.get(Candidate, first.candidate_id)
-        sit = Sitting(candidate_id=first.candidate_id, exam_id=first.exam_id, seq=2, attempt_no=2, form_id=first.form_id,
+        sit = Sitting(candidate_id=first.candidate_id, exam_id=first.exam_id, seq=2, attempt_no=2,
+                      form_id=first.form_id,
                       room="Hall A", access_code_hash="x" * 64, status="in_progress", time_limit_minutes=90,
                       opened_by="test", scheduled_on=now.date(), opens_at=now - dt.timedelta(hours=1),
                       closes_at=now + dt.timedelta(hours=8), started_at=now - dt.timedelta(minutes=5))
@@ -241,7 +243,8 @@ def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site,
         page.wait_for_function("""want => [...document.querySelectorAll('table tbody tr')].some(r =>
             r.cells.length > 1 && r.cells[1].innerText.trim() === 'cand001' && r.innerText.includes(want))""",
                                arg=expected)
-        table = page.eval_on_selector_all("table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))")
+        table = page.eval_on_selector_all("table tbody tr",
+                                          "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))")
     finally:
         ctx.close()
     row = " | ".join(next(r for r in table if len(r) > 1 and r[1] == "cand001"))

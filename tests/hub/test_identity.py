@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from exam_builder.errors import ExamBuilderError
 from exam_builder.hub.service import identity_cell_source
+from exam_builder.model.states import AuditAction
 from exam_builder.records import audit, identity
 from exam_builder.records.models import AuditEntry
-from exam_builder.model.states import AuditAction
 
 
 @pytest.fixture(autouse=True)

@@ -5,20 +5,21 @@ import random
 
 import pytest
 
-from exam_builder.model.manifest import ManifestItem, grade_ids
 from exam_builder.bank import Bank
-from exam_builder.model.item import Item, Where
 from exam_builder.bank.parse import parse_cell, render_item
 from exam_builder.bank.validate import validate
 from exam_builder.kinds import kind_for
-from exam_builder.settings.policy import ProgramPolicy
+from exam_builder.model.item import Item, Where
+from exam_builder.model.manifest import ManifestItem, grade_ids
 from exam_builder.model.rubric import Rubric
+from exam_builder.settings.policy import ProgramPolicy
 
 W = Where(file="source/x.ipynb", cell=2)
 HEAD = "competency: peer-support · module: 1 · status: live · author: A. Rivera · reviewer: J. Chen"
 CELLS = {
     "TF": f"**[TF] tf-1** · {HEAD}\nHope is real.\n- [x] True\n- [ ] False\n> **Rationale:** Because it is.",
-    "MC": f"**[MC] mc-1** · {HEAD}\nBest response?\n- [ ] Ignore\n- [x] Listen\n- [ ] Advise\n> **Rationale:** Listening.",
+    "MC": f"**[MC] mc-1** · {HEAD}\nBest response?\n- [ ] Ignore\n- [x] Listen\n- [ ] Advise\n> **Rationale:** "
+          "Listening.",
     "OR": f"**[OR] or-1** · {HEAD} · points: 2\nExplain mutuality.\n> **Rationale:** Both sides.",
 }
 
@@ -66,9 +67,11 @@ def test_single_key_kinds_render_score_and_store(tag):
     ids = grade_ids(3)
     answer, check = kind.answer_cells(entry, ids["variable"], ids["answer"], ids["grade"])
     assert f'q03 = "{entry.key}"' in answer.source and answer.solution and not answer.grade
-    assert check.grade and check.locked and check.points == item.points and f'assert q03 == "{entry.key}"' in check.source
+    assert check.grade and check.locked and check.points == item.points
+    assert f'assert q03 == "{entry.key}"' in check.source
     wrong = next(lab for lab in labels if lab != entry.key)
-    assert kind.score(entry.key, entry.key, 1) == 1 and kind.score(wrong, entry.key, 1) == 0 and kind.score(None, entry.key, 1) == 0
+    assert kind.score(entry.key, entry.key, 1) == 1 and kind.score(wrong, entry.key, 1) == 0
+    assert kind.score(None, entry.key, 1) == 0
     assert kind.clean_answer(wrong, labels) == wrong
     with pytest.raises(ValueError):
         kind.clean_answer("Z", labels)

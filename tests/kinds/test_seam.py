@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from exam_builder.model.item import Kind
 from exam_builder.kinds import all_kinds, kind_for, kind_for_tag
+from exam_builder.model.item import Kind
 
 PACKAGE = Path(__file__).resolve().parents[2] / "exam_builder"
 ALLOWED = {PACKAGE / "model" / "item.py"}

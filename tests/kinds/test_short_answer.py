@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from test_kinds import HEAD, W, entry_for, parsed, problems_of, run_test_cell
 
-from exam_builder.model.item import Item
 from exam_builder.bank.parse import parse_cell, render_item
 from exam_builder.kinds import kind_for
-
-from test_kinds import HEAD, W, entry_for, parsed, problems_of, run_test_cell
+from exam_builder.model.item import Item
 
 WORDS = f"**[SA] sa-1** · {HEAD} · accept: peer support; Peer-Support\nWhat is it called?\n> **Rationale:** Lived experience."
 NUMBER = f"**[SA] sa-2** · {HEAD} · number: 988 · tolerance: 0.5\nWhich number?"
@@ -152,10 +151,10 @@ def test_collect_writes_a_typed_answer_as_a_literal_that_grading_reads_back():
 def test_item_statistics_of_short_answer_are_dichotomous():
     """0 or full points: KR-20 applies, facility is the share right; no options, so no option shares."""
     import pandas as pd
+    from test_kinds import CELLS
 
     from exam_builder.analysis.items import form_stats
     from exam_builder.analysis.psychometrics import item_stats
-    from test_kinds import CELLS
 
     sa = entry_for(parsed(WORDS), (), number=1)
     mc = entry_for(parsed(CELLS["MC"]), (0, 1, 2), number=2)

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
+from coursekit import approve_offered_items
 from sqlalchemy import func, select
 
-from coursekit import approve_offered_items
 from exam_builder.assembly.blueprint import eligible_items, load_blueprint
 from exam_builder.bank import Kind, Pool, Where, load_bank
 from exam_builder.bank.parse import parse_cell, render_item
@@ -20,10 +20,10 @@ from exam_builder.bank.validate import validate
 from exam_builder.cli import cli
 from exam_builder.course import Course
 from exam_builder.errors import ExamBuilderError, ValidationFailed
+from exam_builder.model.rubric import load_rubrics
 from exam_builder.practice.run import PracticeRun, TimeUp
 from exam_builder.practice.sets import assemble_set, build_practice, load_set
 from exam_builder.records.models import AuditEntry, Response, Sitting
-from exam_builder.model.rubric import load_rubrics
 
 PRACTICE_NB = "source/cps/practice.ipynb"
 
@@ -40,7 +40,8 @@ def sample(course: Course):
 
 def counts(course: Course) -> tuple[int, int, int]:
     with course.db.read() as s:
-        return tuple(s.execute(select(func.count()).select_from(m)).scalar_one() for m in (Sitting, Response, AuditEntry))
+        return tuple(s.execute(select(func.count()).select_from(m)).scalar_one()
+                     for m in (Sitting, Response, AuditEntry))
 
 
 # -- the bank: a practice pool apart -----------------------------------------------------------
@@ -147,7 +148,8 @@ def test_practice_build_writes_a_proven_set_of_practice_items_only_and_audits_it
     pset = load_set(course, "peer")
     bank, _ = sample(course)
     practice_ids = {i.id for i in bank.items.values() if i.practice}
-    assert {i.id for i in pset.items} == {i.id for i in bank.items.values() if i.practice and i.competency == "peer-support"}
+    assert {i.id for i in pset.items} == {i.id for i in bank.items.values() if i.practice
+                                          and i.competency == "peer-support"}
     assert pset.minutes == 20 and pset.built_by == "A. Coordinator"
     assert pset.proof.certification_items == len(bank.items) - len(practice_ids) and pset.proof.form_items == 0
     text = (course.practice_dir / "peer.json").read_text()
@@ -173,7 +175,8 @@ def test_an_item_that_was_on_a_stored_form_is_refused(course):
 
 def test_bad_requests_are_refused_before_anything_is_written(course):
     approve_offered_items(course)
-    for args, words in ((["Bad Name"], "practice set name"), (["x", "--competency", "nope"], "unknown competency 'nope'"),
+    for args, words in ((["Bad Name"], "practice set name"),
+                        (["x", "--competency", "nope"], "unknown competency 'nope'"),
                         (["x", "--module", "42"], "unknown module 42")):
         result = run_cli(course, "practice", "build", *args)
         assert result.exit_code != 0 and words in result.output

@@ -7,11 +7,11 @@ import json
 import os
 
 import pytest
-
 from coursekit import approve_offered_items
+from hostilekit import endless, fifo, run_cmd, snapshot
+
 from exam_builder.errors import ExamBuilderError, ValidationFailed
 from exam_builder.practice.sets import build_practice, load_set, scan_sets
-from hostilekit import endless, fifo, run_cmd, snapshot
 
 REBUILD = "build it again with exam-builder practice build"
 
@@ -60,7 +60,8 @@ def test_practice_list_names_every_broken_set_file_and_lists_the_good_one(with_a
         "clears anything through a link: remove the link (exam-builder makes the file itself)",
         "practice/Bad Name.json: not a practice set's name (lower-case letters, digits and '-', at most 48); it is "
         "not offered: rename or remove it",
-        "practice/deep.json:line 1: practice set JSON nested more than 100 levels deep, which no real file is; " + REBUILD,
+        "practice/deep.json:line 1: practice set JSON nested more than 100 levels deep, which no real file "
+        "is; " + REBUILD,
         "practice/folder.json: a folder where exam-builder writes a file; move it away (exam-builder writes the file "
         "itself)",
         "practice/huge.json: the file is 9.0 MB, over the 8.0 MB limit; " + REBUILD,

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 def rubric(rid: str, points: float) -> Rubric:
     return Rubric(id=rid, title="Plan", notes="Score what is shown.\nNot spelling.", criteria=[
         {"id": "voices", "name": "Voices", "description": "Who speaks?",
-         "levels": [{"points": 0, "descriptor": "Not shown"}, {"points": points, "label": "Clear", "descriptor": "Shown"}]}])
+         "levels": [{"points": 0, "descriptor": "Not shown"},
+                    {"points": points, "label": "Clear", "descriptor": "Shown"}]}])
 
 
 def every_kind() -> tuple[Bank, dict[str, Rubric]]:
@@ -24,7 +25,8 @@ def every_kind() -> tuple[Bank, dict[str, Rubric]]:
                   reviewer="J. Chen", difficulty="hard", where=where)
     items = [
         Item(id="tf-01", kind=Kind.true_false, stem="Sharing your story is **always** right.",
-             choices=(Choice(text="True"), Choice(text="False", correct=True)), rationale="Not always.\nOnly if it helps.",
+             choices=(Choice(text="True"), Choice(text="False", correct=True)),
+             rationale="Not always.\nOnly if it helps.",
              **common),
         Item(id="7-mc", kind=Kind.multiple_choice, stem="Line one\nline two\n\n\nafter two blanks <b>&amp;</b>",
              choices=(Choice(text="Ask"), Choice(text="Tell", correct=True), Choice(text="None of the above")),

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
+from qti_kit import REPO
 
 from exam_builder.cli import CHANGES_COURSE, cli
-from qti_kit import REPO
 
 
 def run(*args: str):

@@ -5,15 +5,15 @@ import zipfile
 
 import pytest
 from lxml import etree
-
 from qti_kit import REPO, every_kind
+
 from exam_builder.assembly.blueprint import check_blueprint
 from exam_builder.bank.check import check
 from exam_builder.course import Course
 from exam_builder.errors import ValidationFailed
+from exam_builder.model.qti import QTI, is_ncname, ncnames
 from exam_builder.qti import schema
 from exam_builder.qti.export import build_package, select_items, write_zip
-from exam_builder.model.qti import QTI, is_ncname, ncnames
 
 
 def test_every_kind_exports_valid_files(tmp_path):
@@ -65,7 +65,9 @@ def test_a_schema_error_is_located_and_stops_the_export():
 def test_schema_refuses_what_qti_does_not_allow():
     bank, rubrics = every_kind()
     data = build_package(bank, rubrics, select_items(bank, ["tf-01"])).files["items/tf-01.xml"]
-    (problem,) = schema.validate(data.replace(b'<qti-simple-choice identifier="A"', b'<qti-simple-choice bogus="1" identifier="A"'), "tf.xml")
+    (problem,
+     ) = schema.validate(data.replace(b'<qti-simple-choice identifier="A"',
+                                      b'<qti-simple-choice bogus="1" identifier="A"'), "tf.xml")
     assert problem.location.file == "tf.xml" and problem.location.line and "bogus" in problem.message
 
 
@@ -81,6 +83,7 @@ def test_the_sample_bank_exports_and_validates():
     report = check(Course(REPO), blueprint_check=check_blueprint)
     assert not report.errors
     pkg = build_package(report.bank, report.rubrics, select_items(report.bank))
-    assert pkg.items == len(report.bank.items) and pkg.stimuli == len({i.scenario for i in report.bank.items.values() if i.scenario})
+    assert pkg.items == len(report.bank.items) and pkg.stimuli == len({i.scenario for i in report.bank.items.values()
+                                                                       if i.scenario})
     for name, data in pkg.files.items():
         assert schema.validate(data, name) == [], name

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_qti_import import MANIFEST21, QTI21_ITEM
 
 from exam_builder.cli import cli
 from exam_builder.qti import package as qti_package
-from test_qti_import import MANIFEST21, QTI21_ITEM
 
 SECRET = "TOP-SECRET-4471"
 ITEM_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -86,7 +86,8 @@ def site(tmp_path: Path, empty_course_dir: Path) -> Path:
 def refused(site: Path, package: Path, *expected: str, args: tuple[str, ...] = ()) -> str:
     """Import ``package``; assert exit 1, every expected text in the output, no secret, nothing written."""
     before = snapshot(site)
-    result = run(site / "course", "import", "qti", str(package), "--into", str(site / "course" / "source" / "new"), *args)
+    result = run(site / "course", "import", "qti", str(package), "--into", str(site / "course" / "source" / "new"),
+                 *args)
     assert result.exit_code == 1, result.output
     for text in expected:
         assert text in result.output, result.output
@@ -112,7 +113,8 @@ def test_a_member_that_inflates_a_thousand_times_is_refused(site):
 
 def test_members_over_the_package_limit_together_are_refused(site, monkeypatch):
     monkeypatch.setattr(qti_package, "MAX_PACKAGE_BYTES", 4 * 1024 * 1024)  # each member is under every other limit
-    pkg = zip_of(site / "many.zip", {"imsmanifest.xml": MANIFEST21, **{f"pad{n}.xml": bytes(1024 * 1024) for n in range(5)}})
+    pkg = zip_of(site / "many.zip",
+                 {"imsmanifest.xml": MANIFEST21, **{f"pad{n}.xml": bytes(1024 * 1024) for n in range(5)}})
     refused(site, pkg, f"{pkg}: the members inflate to 5.0 MB together, over the 4.0 MB limit for a package")
 
 
@@ -169,8 +171,10 @@ def _peak_rss_mb(*runs: list[str]) -> list[float]:
             "    except BaseException:\n        pass\n"
             "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
             "    print('PEAK', hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(runs)], capture_output=True, text=True, env=env, timeout=300)
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(runs)], capture_output=True, text=True, env=env,
+                          timeout=300)
     peaks = [int(line.split()[1]) / 1024 for line in done.stdout.splitlines() if line.startswith("PEAK")]  # KB
     assert len(peaks) == len(runs), done.stdout + done.stderr
     return peaks
@@ -218,7 +222,7 @@ def test_a_stimulus_reference_out_of_the_package_is_refused(site):
   <qti-assessment-stimulus-ref identifier="st" href="../%2e%2e/secret.txt"/>
   <qti-item-body><qti-extended-text-interaction response-identifier="RESPONSE"/></qti-item-body>
 </qti-assessment-item>
-"""
+"""  # noqa: E501 (the file's lines as written: the message below names line 4)
     pkg = folder_of(site / "pkg", {"items/s1.xml": item})
     refused(site, pkg, f"{pkg}/items/s1.xml:line 4: the href '../%2e%2e/secret.txt' points outside the package")
 
@@ -243,7 +247,9 @@ def test_a_symlinked_folder_pointing_outside_is_refused(site):
 
 
 def xxe_item(site: Path) -> str:
-    return QTI21_ITEM.replace(ITEM_HEAD, ITEM_HEAD + f'<!DOCTYPE assessmentItem [<!ENTITY s SYSTEM "file://{site}/secret.txt">]>\n') \
+    return QTI21_ITEM.replace(ITEM_HEAD,
+                              ITEM_HEAD + '<!DOCTYPE assessmentItem [<!ENTITY s SYSTEM '
+                                          f'"file://{site}/secret.txt">]>\n') \
         .replace("Advice", "&s;")
 
 
@@ -268,7 +274,8 @@ def test_a_billion_laughs_is_refused_at_its_doctype(site):
 def test_a_doctype_in_the_manifest_is_refused(site):
     doc = MANIFEST21.replace(ITEM_HEAD, ITEM_HEAD + '<!DOCTYPE manifest SYSTEM "http://example.invalid/cp.dtd">\n')
     pkg = zip_of(site / "pkg.zip", {"imsmanifest.xml": doc, "q1.xml": QTI21_ITEM})
-    refused(site, pkg, f"{pkg}/imsmanifest.xml:line 2: the XML declares a document type (<!DOCTYPE manifest SYSTEM ...>)")
+    refused(site, pkg,
+            f"{pkg}/imsmanifest.xml:line 2: the XML declares a document type (<!DOCTYPE manifest SYSTEM ...>)")
 
 
 def test_numbers_that_are_not_numbers_are_located_not_a_traceback(site):

@@ -6,9 +6,9 @@ import zipfile
 
 import pytest
 
-from exam_builder.model.item import Kind, Status
 from exam_builder.bank.parse import parse_notebook
 from exam_builder.errors import ValidationFailed
+from exam_builder.model.item import Kind, Status
 from exam_builder.qti.importer import import_package
 
 QTI21_ITEM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -29,7 +29,7 @@ QTI21_ITEM = """<?xml version="1.0" encoding="UTF-8"?>
   <responseProcessing template="http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct"/>
   <modalFeedback outcomeIdentifier="FEEDBACK" identifier="F" showHide="show">Lived experience, shared with purpose.</modalFeedback>
 </assessmentItem>
-"""
+"""  # noqa: E501 (a QTI 2.1 item as an exporter writes it)
 
 MANIFEST21 = """<?xml version="1.0" encoding="UTF-8"?>
 <manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" identifier="M">

@@ -2,14 +2,15 @@
 sets (status draft, no reviewer: imported items await review here)."""
 from __future__ import annotations
 
-from exam_builder.model.item import Status
-from exam_builder.bank.parse import parse_notebook
+from qti_kit import REPO, every_kind
+
 from exam_builder.assembly.blueprint import check_blueprint
 from exam_builder.bank.check import check
+from exam_builder.bank.parse import parse_notebook
 from exam_builder.course import Course
+from exam_builder.model.item import Status
 from exam_builder.qti.export import build_package, select_items, write_zip
 from exam_builder.qti.importer import import_package, read_package
-from qti_kit import REPO, every_kind
 
 
 def as_imported(item):
@@ -27,7 +28,8 @@ def test_export_then_import_gives_back_every_kind(tmp_path):
     assert [i.id for i in parsed.items] == list(bank.items)  # the original ids, "7-mc" too
     for got in parsed.items:
         assert got.content_hash() == as_imported(bank.items[got.id]).content_hash(), got.id
-    assert parsed.scenarios == [s.model_copy(update={"where": parsed.scenarios[0].where}) for s in bank.scenarios.values()]
+    assert parsed.scenarios == [s.model_copy(update={"where": parsed.scenarios[0].where})
+                                for s in bank.scenarios.values()]
     # the scorer rubric comes along as a note after its item (the parser skips it)
     assert "Rubric plan-rubric: Plan" in result.notebook.read_text()
 
@@ -38,5 +40,8 @@ def test_the_sample_bank_round_trips(tmp_path):
     pkg = write_zip(build_package(bank, report.rubrics, select_items(bank)), tmp_path / "bank.zip")
     imported = read_package(pkg)
     assert imported.errors == []
-    assert {i.id: i.content_hash() for i in imported.items} == {i.id: as_imported(i.model_copy(update={"where": imported.items[0].where})).content_hash() for i in bank.items.values()}
-    assert {s.id: s.content_hash() for s in imported.scenarios} == {s.id: s.content_hash() for s in bank.scenarios.values()}
+    where = imported.items[0].where
+    assert {i.id: i.content_hash() for i in imported.items} == {
+        i.id: as_imported(i.model_copy(update={"where": where})).content_hash() for i in bank.items.values()}
+    assert {s.id: s.content_hash() for s in imported.scenarios} == {s.id: s.content_hash()
+                                                                    for s in bank.scenarios.values()}

@@ -11,14 +11,13 @@ and in a stimulus title.
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from coursekit import new_course_dir
+
 from exam_builder.cli import cli
 
 RULE = "may use only lower-case letters, digits, '.', '_' and '-' (starting with a letter or digit)"
@@ -63,7 +62,8 @@ def refused(tmp_path: Path, files: dict[str, str], *expected: tuple[str, str, st
     out = result.output
     assert result.exit_code == 1 and "Traceback" not in out and "nothing was written" in out, out
     for where, item, message in expected:
-        assert re.search(rf"{re.escape(f'{pkg}/{where}')}:line \d+ \[{re.escape(item)}\]: {re.escape(message)}", out), out
+        assert re.search(rf"{re.escape(f'{pkg}/{where}')}:line \d+ \[{re.escape(item)}\]: {re.escape(message)}",
+                         out), out
     assert not any(ch in out for ch in "\u202e\u2066\x1b")
     after = tree(course)
     assert {k: v for k, v in after.items() if not k.startswith((".exam-builder", "gradebook.db"))} == before
@@ -83,13 +83,15 @@ def test_the_package_as_exported_imports(exported, tmp_path):
 @pytest.mark.parametrize("field,item,value,message", [
     ("scenario", "ps-tf-01", "sc-h&#x43E;pe-rlc",
      f"the manifest's scenario 'sc-h\u043epe-rlc' {RULE}, not '\u043e' (U+043E) at character 5; rename it"),
-    ("scenario", "ps-tf-01", "Sc-Hope-Rlc", f"the manifest's scenario 'Sc-Hope-Rlc' {RULE}, not 'S' (U+0053) at character 1; rename it"),
+    ("scenario", "ps-tf-01", "Sc-Hope-Rlc",
+     f"the manifest's scenario 'Sc-Hope-Rlc' {RULE}, not 'S' (U+0053) at character 1; rename it"),
     ("rubric", "ps-or-01", "ps-or-01&#x202E;",
      "the manifest's rubric has a bidirectional-text override (U+202E) at character 9; fix it in the package"),
     ("competency", "ps-tf-01", "peer&#x2067;-support",
      "the manifest's competency has a bidirectional-text override (U+2067) at character 5; fix it in the package"),
     ("points", "ps-tf-01", "1_0", "points (in the manifest) must be a number above 0 and at most 100, not '1_0'"),
-    ("points", "ps-or-01", "&#x0666;", "points (in the manifest) must be a number above 0 and at most 100, not '\u0666'"),
+    ("points", "ps-or-01", "&#x0666;",
+     "points (in the manifest) must be a number above 0 and at most 100, not '\u0666'"),
     ("module", "ps-tf-01", "&#x0663;", "module (in the manifest) must be a whole number from 1 to 1000, not '\u0663'"),
     ("module", "ps-or-01", "2.0", "module (in the manifest) must be a whole number from 1 to 1000, not '2.0'"),
 ], ids=["scenario-cyrillic", "scenario-upper-case", "rubric-bidi", "competency-bidi-isolate", "points-underscore",
@@ -111,12 +113,14 @@ def test_a_line_break_in_a_lom_name_cannot_reach_the_header(exported, tmp_path):
 
 
 def test_a_value_that_would_change_another_field_is_refused(exported, tmp_path):
-    """'peer-support · pool: practice' is plain text, but in the item's header it would make the item a practice item."""
+    """'peer-support · pool: practice' is plain text, but in the item's header it would make the item a practice
+    item."""
     files = dict(exported)
     files["imsmanifest.xml"] = classification(files["imsmanifest.xml"], "ps-tf-01", "competency",
                                               "peer-support \u00b7 pool: practice")
     refused(tmp_path, files, ("items/ps-tf-01.xml", "ps-tf-01",
-                              "the item would not read back from its notebook cell as imported (a field holding '\u00b7', "
+                              "the item would not read back from its notebook cell as imported (a field holding "
+                              "'\u00b7', "
                               "'|', '**' or a line break?); fix the package"))
 
 

@@ -5,8 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from coursekit import NO_PG, cloned, new_course_dir, pg_database, pg_server
+
 from exam_builder.course import Course
 from exam_builder.records.db import Database
 

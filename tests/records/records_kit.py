@@ -5,10 +5,10 @@ import datetime as dt
 
 from traitlets.config import Config
 
-from exam_builder.model.manifest import Manifest, ManifestItem
 from exam_builder.model.item import Kind
-from exam_builder.settings.policy import ProgramPolicy
+from exam_builder.model.manifest import Manifest, ManifestItem
 from exam_builder.records.models import Attendance, Candidate, Exam, Form, Sitting
+from exam_builder.settings.policy import ProgramPolicy
 
 EXAM = "cps"
 

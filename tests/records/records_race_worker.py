@@ -12,8 +12,8 @@ from exam_builder.errors import ExamBuilderError
 def serve(course_root: str, db_url: str, barrier, tasks, results) -> None:
     from traitlets.config import Config
 
-    from exam_builder.settings.policy import ProgramPolicy
     from exam_builder.records.ledger import NotEligible, open_sitting
+    from exam_builder.settings.policy import ProgramPolicy
 
     course = Course(course_root, db_url=db_url)
     pol = ProgramPolicy(config=Config({"ProgramPolicy": {"waiting_period_days": 0}}))

@@ -6,13 +6,13 @@ import datetime as dt
 from html import escape
 
 import pytest
+import records_kit as rk
 from sqlalchemy import select
 
-import records_kit as rk
+from exam_builder.desks.coordinator_app import NO_DIAGNOSIS_TEXT, CoordinatorApp, CoordinatorSession
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records import accommodations, identity
 from exam_builder.records.audit import verify
-from exam_builder.desks.coordinator_app import NO_DIAGNOSIS_TEXT, CoordinatorApp, CoordinatorSession
 from exam_builder.records.eligibility import Barrier
 from exam_builder.records.models import Accommodation, AuditEntry
 

@@ -12,12 +12,12 @@ import shutil
 import sys
 from pathlib import Path
 
+import a11y
 import pytest
+import records_kit as rk
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-import a11y
-import records_kit as rk
 from exam_builder.course import Course
 from exam_builder.records import accommodations
 from exam_builder.records.models import AuditEntry

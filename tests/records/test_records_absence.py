@@ -6,15 +6,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from records_kit import EXAM, add_candidates, add_exam, policy
 
 from exam_builder.errors import ExamBuilderError
+from exam_builder.model.states import SittingStatus
 from exam_builder.records import absence, audit
 from exam_builder.records.eligibility import evaluate
 from exam_builder.records.ledger import open_sitting, record_outcome
 from exam_builder.records.models import AuditEntry, Sitting, SittingEvent
-from exam_builder.model.states import SittingStatus
-
-from records_kit import EXAM, add_candidates, add_exam, policy
 
 ZONE = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 12, 15)

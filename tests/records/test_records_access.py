@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
+from records_kit import EXAM, add_candidates, add_exam, add_past_sitting, policy
 from sqlalchemy import func, select
 
 from exam_builder.errors import ExamBuilderError
@@ -13,8 +14,6 @@ from exam_builder.records import access, audit
 from exam_builder.records.db import Database
 from exam_builder.records.eligibility import evaluate
 from exam_builder.records.models import AuditEntry, Lockout, Response, WrongCode
-
-from records_kit import EXAM, add_candidates, add_exam, add_past_sitting, policy
 
 T0 = dt.datetime(2026, 12, 15, 14, 0)
 LIMITS = access.Limits(per_source=3, window_minutes=15, lockout_minutes=30, per_minute=5)

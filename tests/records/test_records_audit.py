@@ -5,12 +5,11 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
+from records_kit import add_candidates
 from sqlalchemy import text
 
 from exam_builder.cli import cli
 from exam_builder.records import accommodations, audit
-
-from records_kit import add_candidates
 
 
 def _some_history(course) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from click.testing import CliRunner
+from records_kit import EXAM, add_exam, policy
 from rich.console import Console
 from sqlalchemy import select
 
@@ -11,8 +12,6 @@ from exam_builder.cli import cli
 from exam_builder.demo import DemoContext
 from exam_builder.records.ledger import open_sitting, record_outcome, void_sitting
 from exam_builder.records.models import Accommodation, AuditEntry, Sitting
-
-from records_kit import EXAM, add_exam, policy
 
 ROSTER = "candidate id,first name,last name,email,cohort\nc1,Ada,Ashgrove,ada@example.org,s26\n" \
          "c2,Bea,Bellweather,bea@example.org,s26\nc3,Cal,Cobblestone,cal@example.org,s26\n"
@@ -181,7 +180,8 @@ def test_homework_and_attendance_reimport_list_changes_and_keep_absent_columns(r
     monkeypatch.chdir(rcourse.root)
     (rcourse.root / "roster.csv").write_text(ROSTER)
     _run(rcourse, "roster", "import", "roster.csv")
-    (rcourse.root / "hw.csv").write_text("candidate id,assignment,class,score,max score\nc1,hw1,1,8,10\nc2,hw1,1,9,10\n")
+    (rcourse.root / "hw.csv").write_text("candidate id,assignment,class,score,max "
+                                         "score\nc1,hw1,1,8,10\nc2,hw1,1,9,10\n")
     assert "2 new" in _run(rcourse, "homework", "import", "hw.csv").output
     # a list of who turned it in, without scores: the scores and class stay
     (rcourse.root / "turned.csv").write_text("candidate id,assignment,turned in\nc1,hw1,yes\nc2,hw1,yes\n")

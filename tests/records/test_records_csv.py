@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from records_kit import add_exam
 from sqlalchemy import func, select
 
 from exam_builder.errors import ExamBuilderError, ValidationFailed
 from exam_builder.records.accommodations import import_accommodations, personal_time_limit
 from exam_builder.records.attendance import (
-    import_attendance, import_homework, participation, sync_homework_from_gradebook,
+    import_attendance,
+    import_homework,
+    participation,
+    sync_homework_from_gradebook,
 )
 from exam_builder.records.models import Accommodation, Attendance, AuditEntry, Candidate, Homework
 from exam_builder.records.roster import import_roster
-
-from records_kit import add_exam
 
 ROSTER = """Candidate ID,First Name,Last Name,E-mail,Class
 c001,Ada,Ashgrove,ada@example.org,2026-spring
@@ -100,7 +102,9 @@ def test_roster_file_level_errors(rcourse, text, message):
 
 def test_roster_that_is_not_utf8_is_refused_with_advice(rcourse):
     path = _write(rcourse, "latin.csv", "id,first name,last name\nc1,José,Núñez\n", encoding="latin-1")
-    with pytest.raises(ExamBuilderError, match=r"latin.csv:line 2: cannot read the file \(not UTF-8 text at byte \d+\); save the sheet as 'CSV UTF-8'"):
+    with pytest.raises(ExamBuilderError,
+                       match=r"latin.csv:line 2: cannot read the file \(not UTF-8 text at byte \d+\); save the sheet "
+                             r"as 'CSV UTF-8'"):
         import_roster(rcourse, path, "coordinator")
 
 
@@ -260,8 +264,8 @@ def test_imports_make_the_same_number_of_queries_for_3_rows_as_for_30(rcourse):
     counts = {}
     for n, tag in ((3, "s"), (30, "m")):
         counts[n] = (
-            _statements(rcourse, lambda: import_roster(rcourse, _write(rcourse, f"r{n}.csv", roster(n, tag)), "c")),
-            _statements(rcourse, lambda: import_homework(rcourse, _write(rcourse, f"h{n}.csv", homework(n, tag)), "c")),
+            _statements(rcourse, lambda: import_roster(rcourse, _write(rcourse, f"r{n}.csv", roster(n, tag)), "c")),  # noqa: B023 (called at once)
+            _statements(rcourse, lambda: import_homework(rcourse, _write(rcourse, f"h{n}.csv", homework(n, tag)), "c")),  # noqa: B023 (called at once)
         )
     assert counts[3] == counts[30]  # no query per row (N+1)
     with rcourse.db.read() as s:

@@ -4,12 +4,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from records_kit import EXAM, add_candidates, add_exam, add_past_sitting, policy, set_attendance
 
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records.eligibility import evaluate
 from exam_builder.records.ledger import record_tutoring, void_sitting
-
-from records_kit import EXAM, add_candidates, add_exam, add_past_sitting, policy, set_attendance
 
 TODAY = dt.date(2026, 12, 1)
 

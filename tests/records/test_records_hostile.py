@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from coursekit import cloned
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import inspect, text
 
-from coursekit import cloned
 from exam_builder.cli import cli
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records.accommodations import import_accommodations
@@ -301,7 +300,8 @@ def test_a_changed_multiplier_on_a_request_in_force_is_a_warning(rcourse):
      "Invalid value for '--limit': 99999999999999999999 is not in the range 1<=x<=100000."),
     # issue 23: a number option is read by the one number rule (click's float() takes nan, inf and 1_5)
     (("accommodation", "request", "c1", "--kind", "extended_time", "--multiplier", "nan"),
-     "Invalid value for '--multiplier': 'nan' is not a number (ASCII digits, a decimal point and an optional sign; no '_')"),
+     "Invalid value for '--multiplier': 'nan' is not a number (ASCII digits, a decimal point and an optional sign; no "
+     "'_')"),
     (("accommodation", "request", "c1", "--kind", "extended_time", "--multiplier", "inf"),
      "Invalid value for '--multiplier': 'inf' is not a number"),
     (("accommodation", "request", "c1", "--kind", "extended_time", "--multiplier", "1_5"),
@@ -401,7 +401,8 @@ def test_a_cleaned_answer_holds_no_hidden_character_and_cleaning_twice_changes_n
 @pytest.mark.parametrize("name, content, message", [
     ("a-folder.csv", None, "in/a-folder.csv: a folder named like a file; rename the folder (only files are read)"),
     ("latin1.csv", "candidate,x\nJos\xe9\n".encode("latin-1"),
-     "in/latin1.csv:line 2: cannot read the file (not UTF-8 text at byte 16); save the sheet as 'CSV UTF-8' and try again"),
+     "in/latin1.csv:line 2: cannot read the file (not UTF-8 text at byte 16); save the sheet as 'CSV UTF-8' and try "
+     "again"),
     ("empty.csv", b"", "in/empty.csv:row 0: the file is empty; it needs a header row\n"
                        "1 error(s); nothing was written. Fix them and run the command again."),
     ("huge.csv", b"x" * (16 * 1024 * 1024 + 1),

@@ -4,17 +4,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from records_kit import EXAM, add_candidates, add_exam, add_past_sitting, policy, set_attendance
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records import accommodations, audit
 from exam_builder.records.ledger import (
-    NotEligible, history, open_sitting, record_outcome, record_tutoring, void_sitting,
+    NotEligible,
+    history,
+    open_sitting,
+    record_outcome,
+    record_tutoring,
+    void_sitting,
 )
 from exam_builder.records.models import AuditEntry, Sitting, Tutoring
-
-from records_kit import EXAM, add_candidates, add_exam, add_past_sitting, policy, set_attendance
 
 NO_WAIT = policy(waiting_period_days=0)
 

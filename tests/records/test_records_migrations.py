@@ -62,7 +62,8 @@ def test_from_0001_with_data_to_head_and_back(empty_url, tmp_path):
             db.require_current()
         now = dt.datetime(2026, 11, 20, 9, 0)
         with db.engine.begin() as conn:  # rows as 0001 knew them (no outcome columns yet)
-            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, updated_at)"
+            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, "
+                              "updated_at)"
                               " VALUES ('c1', 'Ada', 'Example', 'ada@example.org', 'fall', :t, :t)"), {"t": now})
             conn.execute(text("INSERT INTO eb_exam (id, title, created_at) VALUES ('cps', 'CPS', :t)"), {"t": now})
             conn.execute(text("INSERT INTO eb_form (id, exam_id, label, assignment, seed, manifest, manifest_hash, "
@@ -105,7 +106,8 @@ def test_from_the_previous_revision_with_data_to_head_and_back(empty_url):
         db.upgrade(previous)
         now = dt.datetime(2026, 11, 20, 9, 0)
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, updated_at)"
+            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, "
+                              "updated_at)"
                               " VALUES ('c1', 'Ada', 'Example', NULL, 'fall', :t, :t)"), {"t": now})
             conn.execute(text("INSERT INTO eb_exam (id, title, created_at) VALUES ('cps', 'CPS', :t)"), {"t": now})
             conn.execute(text("INSERT INTO eb_form (id, exam_id, label, assignment, seed, manifest, manifest_hash, "
@@ -157,7 +159,8 @@ def test_from_0003_with_sittings_to_head_and_back(empty_url):
         now = dt.datetime(2026, 11, 20, 9, 0)
         old_hash = hashlib.sha256(b"eb-access:ABCDEFGH").hexdigest()  # how 0003 kept a code
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, updated_at)"
+            conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, "
+                              "updated_at)"
                               " VALUES ('c1', 'Ada', 'Example', NULL, 'fall', :t, :t)"), {"t": now})
             conn.execute(text("INSERT INTO eb_exam (id, title, created_at) VALUES ('cps', 'CPS', :t)"), {"t": now})
             conn.execute(text("INSERT INTO eb_form (id, exam_id, label, assignment, seed, manifest, manifest_hash, "
@@ -183,7 +186,8 @@ def test_from_0003_with_sittings_to_head_and_back(empty_url):
             assert s.execute(select(Response.value)).scalars().all() == ["A"]
             assert s.execute(select(SittingEvent.kind)).scalars().all() == ["start"]
             for key in (b"k" * 32, b"another key of 32 bytes.........."):  # a keyed hash never matches the old one
-                assert s.execute(select(Sitting).where(Sitting.access_code_hash == hash_code("ABCD-EFGH", key))).first() is None
+                old = hash_code("ABCD-EFGH", key)
+                assert s.execute(select(Sitting).where(Sitting.access_code_hash == old)).first() is None
         with db.transaction() as s:  # the new tables work
             s.add(WrongCode(at=now, source="10.0.0.1"))
             s.add(Lockout(source="10.0.0.1", locked_at=now, until=now, wrong_codes=5))
@@ -204,7 +208,8 @@ def test_from_0003_with_sittings_to_head_and_back(empty_url):
 
 # -- 0006: typed states ---------------------------------------------------------------------
 
-def _rows_at_0005(conn, sittings: list[tuple[str, str | None]], attendance: list[str], accommodations: list[tuple[str, str]],
+def _rows_at_0005(conn, sittings: list[tuple[str, str | None]], attendance: list[str],
+                  accommodations: list[tuple[str, str]],
                   roles: list[str], item_statuses: list[str], flag_kinds: list[str]) -> None:
     """Rows as revision 0005 stored them, states given as raw strings (no CHECK yet)."""
     now = dt.datetime(2026, 11, 20, 9, 0)
@@ -241,11 +246,11 @@ def _every_state() -> dict:
     from exam_builder.model import states as st
 
     return dict(
-        sittings=[(s.value, o) for s, o in zip(st.SittingStatus, ("pass", "fail", None, None))],
+        sittings=[(s.value, o) for s, o in zip(st.SittingStatus, ("pass", "fail", None, None), strict=False)],
         attendance=list(st.AttendanceStatus.values()),
         # the kinds revision 0006 knew (0010 adds breaks: see its own test)
         accommodations=[(k, s) for k, s in zip([k for k in st.AccommodationKind.values() if k != "breaks"],
-                                               st.AccommodationStatus.values() * 2)],
+                                               st.AccommodationStatus.values() * 2, strict=False)],
         roles=list(st.RatingRole.values()),
         item_statuses=list(st.ItemScoreStatus.values()),
         flag_kinds=list(st.ScoreFlagKind.values()),
@@ -319,7 +324,8 @@ def test_0006_stops_on_a_value_that_is_no_state(empty_url):
         assert db.current_revision() == "0005"
         with db.engine.connect() as conn:  # rolled back: not even the convertible value was touched
             assert conn.execute(text("SELECT status FROM eb_sitting WHERE id = 5")).scalar_one() == "Submitted "
-            assert "ck_eb_sitting_status" not in {c["name"] for c in inspect(db.engine).get_check_constraints("eb_sitting")}
+            assert "ck_eb_sitting_status" not in {c["name"]
+                                                  for c in inspect(db.engine).get_check_constraints("eb_sitting")}
         with db.engine.begin() as conn:  # the person fixes the rows; the upgrade then goes through
             conn.execute(text("UPDATE eb_sitting SET status = 'voided' WHERE status = 'banana'"))
             conn.execute(text("DELETE FROM eb_rating WHERE role = 'third'"))
@@ -367,7 +373,8 @@ def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
 
 def _review_row(conn, decision: str = "approve") -> None:
     conn.execute(text("INSERT INTO eb_item_review (item_id, content_hash, decision, reviewer, author, comment, file, "
-                      "decided_at) VALUES ('ps-mc-01', :h, :d, 'T. Nguyen', 'R. Okafor', '', 'source/cps/x.ipynb', :t)"),
+                      "decided_at) VALUES ('ps-mc-01', :h, :d, 'T. Nguyen', 'R. Okafor', '', 'source/cps/x.ipynb', "
+                      ":t)"),
                  {"h": "a" * 64, "d": decision, "t": dt.datetime(2026, 12, 8, 9, 0)})
 
 
@@ -375,9 +382,9 @@ def test_0007_from_0006_with_data_to_head_and_back(empty_url):
     """0007 adds the review table and changes nothing else; its decisions are states; down drops it."""
     from sqlalchemy.exc import IntegrityError
 
+    from exam_builder.model.states import ReviewDecision
     from exam_builder.records.models import ItemReview
     from exam_builder.records.queries.reviews import insert_review, select_reviews
-    from exam_builder.model.states import ReviewDecision
 
     db = Database(empty_url)
     try:
@@ -400,7 +407,8 @@ def test_0007_from_0006_with_data_to_head_and_back(empty_url):
                 _review_row(conn, "approved")
         with db.read() as s:
             rows = select_reviews(s, ["ps-mc-01", "other"])
-            assert [(r.decision, type(r.decision)) for r in rows] == [("revise", ReviewDecision), ("retire", ReviewDecision)]
+            assert [(r.decision, type(r.decision)) for r in rows] == [("revise", ReviewDecision),
+                                                                      ("retire", ReviewDecision)]
             assert select_reviews(s, []) == [] and len(select_reviews(s)) == 2
             assert isinstance(rows[0], ItemReview)
         command.downgrade(db.alembic_config(), "0006")
@@ -519,10 +527,10 @@ def test_0011_from_0010_with_real_rows_to_head_and_back(empty_url):
     chain still verifies); the words come back typed; down drops the constraints and 0011 goes up again."""
     from sqlalchemy import select
 
+    from exam_builder.model.states import AuditAction, EventKind, SubmitReason
     from exam_builder.records import audit
     from exam_builder.records.events import record_event
     from exam_builder.records.models import AuditEntry, SittingEvent
-    from exam_builder.model.states import AuditAction, EventKind, SubmitReason
 
     db = Database(empty_url)
     try:

@@ -6,12 +6,11 @@ import datetime as dt
 import multiprocessing as mp
 
 import pytest
+import records_race_worker
+from records_kit import EXAM, add_candidates, add_exam, add_past_sitting
 from sqlalchemy import func, select
 
 from exam_builder.records.models import Sitting
-
-import records_race_worker
-from records_kit import EXAM, add_candidates, add_exam, add_past_sitting
 
 ROUNDS = 30  # per database; each round is two rounds of racing (first attempt, last attempt)
 

@@ -20,7 +20,8 @@ def test_a_state_is_its_value(enum):
     for member in enum:
         v = member.value
         assert member == v and hash(member) == hash(v) and {v: 1}[member] == 1 and {member: 1}[v] == 1
-        assert str(member) == v and f"{member}" == v and format(member, ">20") == format(v, ">20") and "%s" % member == v
+        assert str(member) == v and f"{member}" == v and format(member,
+                                                                ">20") == format(v, ">20") and "%s" % member == v
         assert json.dumps({member: [member]}) == json.dumps({v: [v]})
         out = io.StringIO()
         csv.writer(out).writerow([member])
@@ -41,6 +42,7 @@ def test_every_state_column_is_typed_and_listed():
 
 def test_sitting_helpers():
     assert [s for s in st.SittingStatus if s.is_open] == list(st.SITTING_OPEN) == ["scheduled", "in_progress"]
-    assert [s for s in st.SittingStatus if s.is_finished] == list(st.SITTING_FINISHED) == ["submitted", "voided", "absent"]
+    finished = ["submitted", "voided", "absent"]
+    assert [s for s in st.SittingStatus if s.is_finished] == list(st.SITTING_FINISHED) == finished
     assert "in_progress" in st.SITTING_OPEN
     assert st.Outcome("pass") is st.Outcome.passed and st.Outcome.failed == "fail"

@@ -12,14 +12,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from coursekit import cloned
 from sqlalchemy import inspect, text
 
-from coursekit import cloned
 from exam_builder.cli import cli
 from exam_builder.errors import ExamBuilderError
+from exam_builder.model.states import AuditAction
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry
-from exam_builder.model.states import AuditAction
 
 ROSTER = "candidate id,first name,last name,email,cohort\nc1,Ada,Ashgrove,,s26\nc2,Bea,Bell,,s26\n"
 FIX = "delete it and try again"
@@ -60,11 +60,13 @@ def values_course(records_template, tmp_path_factory):
     (("accommodation", "revoke", "1", "--by", "Lee", "--reason", "ok\x9b2J"), 1,
      f"error: the value given with --reason has a control character (U+009B) at character 3; {FIX}"),
     (("accommodation", "approve", "1", "--by", "Lee\udcff"), 1,
-     f"error: the value given with --by has a lone surrogate (half of a character, not text) (U+DCFF) at character 4; {FIX}"),
+     "error: the value given with --by has a lone surrogate (half of a character, not text) (U+DCFF) at character 4; "
+     f"{FIX}"),
     (("accommodation", "approve", "1", "--by", "\u202eeeL"), 1,
      f"error: the value given with --by has a bidirectional-text override (U+202E) at character 1; {FIX}"),
     (("accommodation", "request", "c1\u202e", "--kind", "scribe"), 1,
-     f"error: the command line's argument 'c1\\u202e' has a bidirectional-text override (U+202E) at character 3; {FIX}"),
+     "error: the command line's argument 'c1\\u202e' has a bidirectional-text override (U+202E) at character 3; "
+     f"{FIX}"),
     (("audit", "log", "--entity", "sitting\x1b[2J"), 1,
      f"error: the value given with --entity has a control character (U+001B) at character 8; {FIX}"),
     (("accommodation", "revoke", "1", "--by", "Lee", "--reason", "ok\nfake line"), 2,
@@ -80,7 +82,8 @@ def values_course(records_template, tmp_path_factory):
     (("sitting", "open", "cps", "--room", "R" * 65), 2,
      "Invalid value for '--room': the room is 65 characters long; at most 64 fit"),
     (("accommodation", "request", "c2", "--kind", "extended_time", "--multiplier", "1_5"), 2,
-     "Invalid value for '--multiplier': '1_5' is not a number (ASCII digits, a decimal point and an optional sign; no '_')"),
+     "Invalid value for '--multiplier': '1_5' is not a number (ASCII digits, a decimal point and an optional sign; no "
+     "'_')"),
     (("accommodation", "request", "c2", "--kind", "extended_time", "--multiplier", "\u0661.\u0665"), 2,
      "Invalid value for '--multiplier': '١.٥' is not a number"),
     (("accommodation", "request", "c2", "--kind", "extended_time", "--multiplier", "1.5e0x"), 2,
@@ -90,9 +93,11 @@ def values_course(records_template, tmp_path_factory):
     (("sitting", "void", "\uff11", "--reason", "x"), 2,
      "Invalid value for 'SITTING': '１' is not a whole number"),
     (("audit", "log", "--limit", "1e3"), 2, "Invalid value for '--limit': '1e3' is not a whole number"),
-], ids=["reason-bidi-override", "reason-bidi-isolate", "reason-escape-equals-form", "reason-c1-csi", "by-lone-surrogate",
+], ids=["reason-bidi-override", "reason-bidi-isolate", "reason-escape-equals-form", "reason-c1-csi",
+        "by-lone-surrogate",
         "by-bidi-first", "positional-bidi", "read-only-command-too", "reason-line-break", "reason-line-separator",
-        "reason-too-long", "by-tab", "room-line-break", "room-too-long", "multiplier-underscore", "multiplier-arabic-indic", "multiplier-junk",
+        "reason-too-long", "by-tab", "room-line-break", "room-too-long", "multiplier-underscore",
+        "multiplier-arabic-indic", "multiplier-junk",
         "minutes-underscore", "sitting-fullwidth", "limit-exponent"])
 def test_the_command_line_refuses_what_the_desk_refuses(values_course, args, code, message):
     before = tables(values_course)
@@ -132,8 +137,10 @@ def test_the_audit_trail_refuses_hostile_text_from_any_caller(values_course):
      "in/v.csv:row 1:column max score: the max score must be a number from 0 to 1000, not '1_0'"),
     ("accommodation", "candidate id,kind,multiplier,details,letter on file,requested on,status,approved by\n"
                       "c2,extended_time,1\u066b5,,,2026-01-02,requested,\n",
-     "in/v.csv:row 1:column multiplier: the extended-time multiplier must be a number above 1 and at most 3, not '1٫5'"),
-], ids=["class-arabic-indic", "module-fullwidth", "score-arabic-decimal", "max-score-underscore", "multiplier-arabic-comma"])
+     "in/v.csv:row 1:column multiplier: the extended-time multiplier must be a number above 1 and at most 3, not "
+     "'1٫5'"),
+], ids=["class-arabic-indic", "module-fullwidth", "score-arabic-decimal", "max-score-underscore",
+        "multiplier-arabic-comma"])
 def test_sheet_numbers_in_other_scripts_are_refused(values_course, command, sheet, message):
     path = values_course.root / "in" / "v.csv"
     path.write_text(sheet, encoding="utf-8")

@@ -23,13 +23,15 @@ def run(ctx) -> None:
     bp = result.blueprint
     console.print(
         f"{bp.title}: {len(result.outcomes)} forms of {bp.items_per_form} questions, {bp.form_points:g} points, "
-        f"cut score {bp.cut_points():g} points, {bp.time_limit(course.policy)} minutes, seed {result.assembly.manifests[0].seed}",
+        f"cut score {bp.cut_points():g} points, {bp.time_limit(course.policy)} minutes, seed "
+        f"{result.assembly.manifests[0].seed}",
         highlight=False,
     )
     console.print(comparison_table(result.assembly, course.policy.competencies))
     for o in result.outcomes:
         m = o.manifest
-        console.print(f"  {m.assignment}: {o.status}; released to {rel(course.release_dir / m.assignment, course.root)}/; "
+        console.print(f"  {m.assignment}: {o.status}; released to "
+                      f"{rel(course.release_dir / m.assignment, course.root)}/; "
                       f"manifest {m.hash()[:12]}", highlight=False)
     console.print(f"Keys (staff only): {rel(result.keys[0][0].parent, course.root)}/ "
                   f"({', '.join(p.name for pair in result.keys for p in pair)})", highlight=False)
@@ -40,4 +42,5 @@ def run(ctx) -> None:
         raise ExamBuilderError("a second build of an unchanged bank changed forms; the build is not deterministic")
     console.print("Built again with nothing changed: a no-op (same manifests, same files).", highlight=False)
     ctx.state["forms"] = result.assignments
-    ctx.state["form_keys"] = {m.assignment: str(csv) for m, (csv, _) in zip((o.manifest for o in result.outcomes), result.keys)}
+    ctx.state["form_keys"] = {m.assignment: str(csv) for m,
+                              (csv, _) in zip((o.manifest for o in result.outcomes), result.keys, strict=False)}

@@ -19,10 +19,10 @@ from rich.table import Table
 
 from ...assembly.blueprint import check_blueprint
 from ...bank.check import check
-from ...model.item import Kind, Status
 from ...bank.review import approve_offered, list_reviews, review
 from ...errors import ValidationFailed, rel
 from ...kinds import kind_for
+from ...model.item import Kind, Status
 
 #: The demo's reviewer: a made-up name, the author of none of the sample items.
 REVIEWER = "J. Demo-Reviewer"

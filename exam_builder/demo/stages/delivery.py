@@ -29,14 +29,13 @@ import random
 from rich.progress import Progress
 from rich.table import Table
 
-from ...clock import shown as shown_time
 from ...assembly.forms import load_forms
+from ...clock import shown as shown_time
 from ...delivery import sittings as ops
+from ...delivery.candidate_app import clock_text
 from ...delivery.collect import collect
 from ...delivery.proctor_session import STATE_TEXT, overview, totals
-from ...delivery.candidate_app import clock_text
-from ...delivery.session import (CandidateSession, Receipt, SignInFailed, SittingClosed, SittingPaused,
-                                 format_minutes)
+from ...delivery.session import CandidateSession, Receipt, SignInFailed, SittingClosed, SittingPaused, format_minutes
 from ...records.models import utcnow
 from ...records.queries.candidates import select_candidate_ids
 from ...records.queries.sittings import select_submit_reasons
@@ -112,7 +111,8 @@ def run(ctx) -> None:
         console.print(f"  no code for {cid}: {'; '.join(reasons)}")
 
     scribe_for = next((o for o in opened.opened if "scribe" in accommodations.get(o.candidate_id, [])), None)
-    plain = [o for o in opened.opened if o is not scribe_for and o.time_limit_minutes == course.policy.time_limit_minutes]
+    plain = [o for o in opened.opened if o is not scribe_for
+             and o.time_limit_minutes == course.policy.time_limit_minutes]
     void_one = plain[0] if plain else None
     late_one = plain[1] if len(plain) > 1 else None
     pause_at = plain[2] if len(plain) > 2 else None  # the room is paused while this candidate writes

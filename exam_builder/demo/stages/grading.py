@@ -28,12 +28,17 @@ from rich.table import Table
 from ...cli.grading import results_table
 from ...grading.adjudication import AdjudicationRule
 from ...grading.grader_app import GraderSession, progress_text
-from ...grading.overview import waiting_overview
 from ...grading.objective import grade_exam
+from ...grading.overview import waiting_overview
 from ...grading.queue import RatingQueue, open_items
-
-from ...grading.results import (competency_names, compute_results, record_outcomes, results_csv, write_atomic,
-                                write_feedback)
+from ...grading.results import (
+    competency_names,
+    compute_results,
+    record_outcomes,
+    results_csv,
+    write_atomic,
+    write_feedback,
+)
 from ...model.states import ItemScoreStatus
 
 GRADERS = ("Grader Ana", "Grader Ben")
@@ -120,7 +125,8 @@ def run(ctx) -> None:
     left, _note = waiting_overview(course, exam)
     if waiting:
         console.print(f"{coordinator} (the coordinator) finished {adjudicated} of {waiting} waiting adjudication(s) "
-                      f"at the grader's desk; {'nothing waits now' if not left else f'{len(left)} group(s) still wait'}",
+                      "at the grader's desk; "
+                      f"{'nothing waits now' if not left else f'{len(left)} group(s) still wait'}",
                       highlight=False)
     else:
         console.print("[yellow]no two ratings were far enough apart to need an adjudication this time[/]")

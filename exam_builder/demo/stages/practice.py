@@ -18,12 +18,12 @@ import dataclasses
 
 from rich.table import Table
 
-from ...model.item import Pool
 from ...errors import ValidationFailed, rel
 from ...kinds import kind_for
-from ...records.queries import audit as audit_q, responses as responses_q, sittings as sittings_q
+from ...model.item import Pool
 from ...practice.run import PracticeRun
 from ...practice.sets import assemble_set, build_practice
+from ...records.queries import audit as audit_q, responses as responses_q, sittings as sittings_q
 
 COMPETENCY = "peer-support"
 

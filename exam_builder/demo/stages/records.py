@@ -20,12 +20,12 @@ import random
 
 from ...cli.records import eligibility_table
 from ...files import private_dir
+from ...model.states import AccommodationStatus
 from ...records.accommodations import import_accommodations, list_accommodations
-from ...records.attendance import import_homework, import_attendance
+from ...records.attendance import import_attendance, import_homework
 from ...records.csvfile import write_csv_atomic
 from ...records.eligibility import evaluate
 from ...records.roster import import_roster
-from ...model.states import AccommodationStatus
 
 SEED = 2026
 COHORT = "2026-spring"
@@ -74,7 +74,8 @@ def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date 
         k = len(roster) + 1
         roster.append([cid(k), first, last, f"{first}.{last}{k}@example.org".lower(), COHORT, ended])
     paths = {name: folder / f"{name}.csv" for name in ("roster", "accommodations", "attendance", "homework")}
-    write_csv_atomic(paths["roster"], ["Candidate ID", "First Name", "Last Name", "Email", "Cohort", "Training ended"], roster, root=None)
+    write_csv_atomic(paths["roster"], ["Candidate ID", "First Name", "Last Name", "Email", "Cohort", "Training ended"],
+                     roster, root=None)
 
     acc = [[cid(k), "extended_time", m, "", "2026-01-15", "2026-01-10", "approved", "Coordinator Lee"]
            for k, m in EXTENDED.items()]

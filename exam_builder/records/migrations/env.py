@@ -3,8 +3,10 @@
 Its version table is ``exam_builder_alembic_version``, so nbgrader's own migrations (table
 ``alembic_version``) are never touched, and only ``eb_*`` tables are compared.
 """
+from typing import Any
+
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from exam_builder.records.db import VERSION_TABLE
 from exam_builder.records.models import Base
@@ -19,15 +21,22 @@ def include_name(name, type_, parent_names):  # noqa: ANN001
     return True
 
 
+def _driver(connection: Connection) -> Any:
+    """The DB-API connection under an open SQLAlchemy connection (pragmas outside a transaction)."""
+    raw = connection.connection.driver_connection
+    assert raw is not None  # open: the driver's connection is there
+    return raw
+
+
 def run_migrations_online() -> None:
-    engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch mode rebuilds a table (copy, drop, rename); with foreign keys enforced, the
             # drop fails as soon as another table's rows point at it (responses -> sittings).
             # The pragma only takes effect outside a transaction, so it goes to the driver.
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            _driver(connection).execute("PRAGMA foreign_keys=OFF")
         try:
             context.configure(
                 connection=connection,
@@ -47,6 +56,6 @@ def run_migrations_online() -> None:
         finally:
             if sqlite:
                 connection.rollback()
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                _driver(connection).execute("PRAGMA foreign_keys=ON")
 
 run_migrations_online()

@@ -18,7 +18,8 @@ def lock_wrong_codes(s: Session) -> None:
 def select_active_lockout(s: Session, source: str, now: dt.datetime) -> Lockout | None:
     """The source's newest lockout in force at ``now``, if any."""
     return s.execute(select(Lockout).where(Lockout.source == source, Lockout.lifted_at.is_(None),
-                                           Lockout.until > now).order_by(Lockout.id.desc()).limit(1)).scalar_one_or_none()
+                                           Lockout.until > now)
+                     .order_by(Lockout.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def select_wrong_code_count(s: Session, since: dt.datetime, source: str | None = None) -> int:

@@ -7,8 +7,8 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Accommodation
 from ...model.states import AccommodationStatus
+from ..models import Accommodation
 from .dialect import for_update
 
 

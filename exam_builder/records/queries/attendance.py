@@ -6,8 +6,8 @@ from collections.abc import Collection
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Attendance, Homework
 from ...model.states import ATTENDANCE_MISSED
+from ..models import Attendance, Homework
 
 
 def select_attendance_of(s: Session, candidate_ids: Collection[str]) -> list[Attendance]:

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Select, text
+from sqlalchemy import Insert, Select, Update, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -54,7 +54,7 @@ def lock_transaction(s: Session, key: int) -> None:
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
-def executemany(conn: Connection, stmt: Executable, rows: list[dict]) -> None:
+def executemany(conn: Connection, stmt: Insert | Update, rows: list[dict]) -> None:
     """Run ``stmt`` for many rows, handing the rows to the database driver directly.
 
     SQLAlchemy's per-row parameter processing costs several times the insert itself on SQLite
@@ -66,7 +66,7 @@ def executemany(conn: Connection, stmt: Executable, rows: list[dict]) -> None:
         return
     compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
     if compiled.positional:
-        order = compiled.positiontup
+        order = compiled.positiontup or []
         conn.exec_driver_sql(str(compiled), [tuple(r[k] for k in order) for r in rows])
     else:
         conn.exec_driver_sql(str(compiled), rows)
@@ -78,7 +78,7 @@ def large_cache(conn: Connection, kib: int = 262_144) -> Iterator[None]:
     if conn.dialect.name != "sqlite":
         yield
         return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size=-{kib}")
     try:
         yield

@@ -149,7 +149,8 @@ def update_submission_rows(conn: Connection, subs: list[dict], nbs: list[dict], 
                            comments: list[dict]) -> None:
     """Update timestamps, late penalties, automatic scores and comments of existing rows (by ``_id``)."""
     if subs:
-        conn.execute(update(SUBMISSION).where(SUBMISSION.c.id == bindparam("_id")).values(timestamp=bindparam("timestamp")), subs)
+        conn.execute(update(SUBMISSION).where(SUBMISSION.c.id == bindparam("_id"))
+                     .values(timestamp=bindparam("timestamp")), subs)
     # nbgrader's AssignLatePenalties resets the penalty on every run
     executemany(conn, update(SUBMITTED_NB).where(SUBMITTED_NB.c.id == bindparam("_id"))
                 .values(late_submission_penalty=bindparam("penalty")), nbs)
@@ -174,7 +175,8 @@ def select_cell_scores(conn: Connection, assignment: str, students: Collection[s
     """(student, grade cell name, auto, manual, extra credit) of every grade of an assignment (of
     these students only, 500 per statement, when given)."""
     query = (
-        select(SUBMISSION.c.student_id, BASE_CELL.c.name, GRADE.c.auto_score, GRADE.c.manual_score, GRADE.c.extra_credit)
+        select(SUBMISSION.c.student_id, BASE_CELL.c.name, GRADE.c.auto_score, GRADE.c.manual_score,
+               GRADE.c.extra_credit)
         .select_from(GRADE)
         .join(SUBMITTED_NB, SUBMITTED_NB.c.id == GRADE.c.notebook_id)
         .join(SUBMISSION, SUBMISSION.c.id == SUBMITTED_NB.c.assignment_id)

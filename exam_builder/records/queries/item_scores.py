@@ -6,8 +6,8 @@ from collections.abc import Collection
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from ..models import ItemScore
 from ...model.states import ItemScoreStatus
+from ..models import ItemScore
 
 
 def select_item_score(s: Session, sitting_id: int, item_id: str) -> ItemScore | None:

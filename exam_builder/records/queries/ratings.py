@@ -27,7 +27,8 @@ def select_ratings_of_response(s: Session, sitting_id: int, item_id: str) -> lis
 
 def select_scored_ratings(s: Session, sitting_ids: Collection[int]) -> list[Rating]:
     """The ratings with a score of these sittings (rater agreement in the report)."""
-    return list(s.execute(select(Rating).where(Rating.sitting_id.in_(sitting_ids), Rating.score.is_not(None))).scalars())
+    return list(s.execute(select(Rating).where(Rating.sitting_id.in_(sitting_ids),
+                                               Rating.score.is_not(None))).scalars())
 
 
 def select_ratings_on_older_rubric(s: Session, exam_id: str, rubric_id: str, rubric_hash: str) -> list[Rating]:

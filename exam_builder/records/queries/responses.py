@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ScalarSelect, case, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, case, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Response
@@ -18,7 +18,7 @@ from ..models import Response
 
 def latest_ids(sittings: Collection[int] | Any, item_id: str | None = None) -> ScalarSelect:
     """The ids of the latest journal row per (sitting, item) of ``sittings`` (ids or a subquery)."""
-    conds = [Response.sitting_id.in_(sittings)]
+    conds: list[ColumnElement[bool]] = [Response.sitting_id.in_(sittings)]
     if item_id is not None:
         conds.append(Response.item_id == item_id)
     return (select(func.max(Response.id)).where(*conds)

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import ItemReview
 from ...model.states import ReviewDecision
+from ..models import ItemReview
 
 
 def insert_review(

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import cast
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, Table, delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..models import ScoreFlag
+
+FLAGS = cast(Table, ScoreFlag.__table__)  # a mapped class's table (typed as any FromClause)
 
 
 def select_flags(s: Session, assignments: Collection[str]) -> list[Row]:
@@ -42,7 +45,7 @@ def delete_flags_of_candidates(conn: Connection, assignment: str, candidate_ids:
                                kinds: Collection[str]) -> None:
     """Drop the flags of these kinds of a batch of candidates, 500 per statement (Core, bulk)."""
     for i in range(0, len(candidate_ids), 500):
-        conn.execute(delete(ScoreFlag.__table__).where(
+        conn.execute(delete(FLAGS).where(
             ScoreFlag.assignment == assignment, ScoreFlag.candidate_id.in_(candidate_ids[i:i + 500]),
             ScoreFlag.kind.in_(kinds)))
 
@@ -50,7 +53,7 @@ def delete_flags_of_candidates(conn: Connection, assignment: str, candidate_ids:
 def insert_flags(conn: Connection, rows: list[dict]) -> None:
     """Insert many flags in one statement (Core, bulk)."""
     if rows:
-        conn.execute(insert(ScoreFlag.__table__), rows)
+        conn.execute(insert(FLAGS), rows)
 
 
 def delete_cell_flag(s: Session, assignment: str, candidate_id: str, grade_id: str, kind: str) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import cast
 
-from sqlalchemy import Row, delete, insert, select
+from sqlalchemy import Row, Table, delete, insert, select
 from sqlalchemy.engine import Connection
 
 from ..models import GradeSeal
 
-SEAL = GradeSeal.__table__
+SEAL = cast(Table, GradeSeal.__table__)  # a mapped class's table (typed as any FromClause)
 
 
 def _chunks(seq: list, n: int = 500):

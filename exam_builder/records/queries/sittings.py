@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Candidate, Form, Sitting, SittingEvent
 from ...model.states import SITTING_OPEN, EventKind, SittingStatus, SubmitReason
+from ..models import Candidate, Form, Sitting, SittingEvent
 from .dialect import for_update, get_for_update
 
 
@@ -114,7 +114,8 @@ def select_submitted(s: Session, exam_id: str) -> list[Row]:
 
 def select_submitted_with_forms(s: Session, exam_id: str) -> list[Row]:
     """(sitting, form) of the submitted sittings (the rating queue's responses)."""
-    return list(s.execute(select(Sitting, Form).join(Form, Form.id == Sitting.form_id).where(*_submitted(exam_id))).all())
+    return list(s.execute(select(Sitting, Form).join(Form,
+                                                     Form.id == Sitting.form_id).where(*_submitted(exam_id))).all())
 
 
 def select_submitted_with_candidates(s: Session, exam_id: str) -> list[Row]:
@@ -137,7 +138,8 @@ def select_decided_of_candidate(s: Session, candidate_id: str, exam_id: str | No
 def select_submitted_candidates_of_form(s: Session, form_id: int) -> list[str]:
     """The candidates with a submitted sitting of one form (item analysis rows)."""
     return list(s.execute(select(Sitting.candidate_id).join(Form, Form.id == Sitting.form_id).where(
-        Form.id == form_id, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None))).scalars().all())
+        Form.id == form_id, Sitting.status == SittingStatus.submitted, Sitting.attempt_no.is_not(None)))
+        .scalars().all())
 
 
 def select_any_submitted(s: Session, exam_id: str) -> bool:

@@ -1,12 +1,11 @@
 """exam-builder tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 18:18:07.559351
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -76,7 +75,8 @@ def upgrade() -> None:
     sa.Column('revoked_by', sa.String(length=128), nullable=True),
     sa.Column('revoked_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'], name=op.f('fk_eb_accommodation_candidate_id_eb_candidate')),
+    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'],
+                            name=op.f('fk_eb_accommodation_candidate_id_eb_candidate')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_eb_accommodation'))
     )
     with op.batch_alter_table('eb_accommodation', schema=None) as batch_op:
@@ -88,7 +88,8 @@ def upgrade() -> None:
     sa.Column('module_no', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('recorded_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'], name=op.f('fk_eb_attendance_candidate_id_eb_candidate')),
+    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'],
+                            name=op.f('fk_eb_attendance_candidate_id_eb_candidate')),
     sa.PrimaryKeyConstraint('candidate_id', 'class_no', 'module_no', name=op.f('pk_eb_attendance'))
     )
     op.create_table('eb_form',
@@ -117,7 +118,8 @@ def upgrade() -> None:
     sa.Column('turned_in', sa.Boolean(), nullable=False),
     sa.Column('score', sa.Float(), nullable=True),
     sa.Column('max_score', sa.Float(), nullable=True),
-    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'], name=op.f('fk_eb_homework_candidate_id_eb_candidate')),
+    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'],
+                            name=op.f('fk_eb_homework_candidate_id_eb_candidate')),
     sa.PrimaryKeyConstraint('candidate_id', 'assignment', name=op.f('pk_eb_homework'))
     )
     op.create_table('eb_sitting',
@@ -142,7 +144,8 @@ def upgrade() -> None:
     sa.Column('voided_at', sa.DateTime(), nullable=True),
     sa.Column('voided_by', sa.String(length=128), nullable=True),
     sa.Column('void_reason', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'], name=op.f('fk_eb_sitting_candidate_id_eb_candidate')),
+    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'],
+                            name=op.f('fk_eb_sitting_candidate_id_eb_candidate')),
     sa.ForeignKeyConstraint(['exam_id'], ['eb_exam.id'], name=op.f('fk_eb_sitting_exam_id_eb_exam')),
     sa.ForeignKeyConstraint(['form_id'], ['eb_form.id'], name=op.f('fk_eb_sitting_form_id_eb_form')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_eb_sitting')),
@@ -208,7 +211,8 @@ def upgrade() -> None:
     sa.Column('offered_on', sa.Date(), nullable=False),
     sa.Column('attended_on', sa.Date(), nullable=True),
     sa.Column('recorded_by', sa.String(length=128), nullable=False),
-    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'], name=op.f('fk_eb_tutoring_candidate_id_eb_candidate')),
+    sa.ForeignKeyConstraint(['candidate_id'], ['eb_candidate.id'],
+                            name=op.f('fk_eb_tutoring_candidate_id_eb_candidate')),
     sa.ForeignKeyConstraint(['exam_id'], ['eb_exam.id'], name=op.f('fk_eb_tutoring_exam_id_eb_exam')),
     sa.ForeignKeyConstraint(['sitting_id'], ['eb_sitting.id'], name=op.f('fk_eb_tutoring_sitting_id_eb_sitting')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_eb_tutoring'))

@@ -20,9 +20,8 @@ and they have no date or window (NULL). Give their candidates new codes:
 started), or void them and open new sittings. Nothing else changes for them: their
 responses, events, outcomes and audit entries are kept as they are.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"

@@ -17,9 +17,8 @@ what the database was at this revision, whatever the enums become later.
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"

@@ -1,4 +1,5 @@
-"""pauses and breaks: a sitting's clock can stop (a proctor's pause, a candidate's break), and breaks are an accommodation
+"""pauses and breaks: a sitting's clock can stop (a proctor's pause, a candidate's break), and breaks are an
+accommodation
 
 Revision ID: 0010
 Revises: 0009
@@ -22,9 +23,8 @@ what the database was at this revision.
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0010"
 down_revision = "0009"
@@ -74,7 +74,8 @@ def downgrade() -> None:
             why.append(f"{breaks} accommodation{'s are' if breaks != 1 else ' is'} breaks, a kind revision 0009 "
                        "does not know (revoke them, then delete them or record them as other)")
         if stopped:
-            why.append(f"{stopped} sitting{'s' if stopped != 1 else ''} not finished had {'their' if stopped != 1 else 'its'} "
+            why.append(f"{stopped} sitting{'s' if stopped != 1 else ''} not finished had "
+                       f"{'their' if stopped != 1 else 'its'} "
                        "clock stopped, and would lose that time (let them finish first)")
         raise RuntimeError("revision 0010 cannot be undone: " + "; ".join(why) + "; nothing was changed.")
     _kinds(BEFORE)

@@ -17,9 +17,8 @@ database was at this revision. Down drops the three constraints.
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0011"
 down_revision = "0010"
