@@ -55,7 +55,8 @@ def lock_path(course: Course) -> Path:
 
 
 def scratch_dir(course: Course) -> Path:
-    """``<course>/.exam-builder/scratch``: backups and temporary folders of a running command (checked, made ``0700``)."""
+    """``<course>/.exam-builder/scratch``: backups and temporary folders of a running command (checked, made
+    ``0700``)."""
     return private_dir(course.private_dir / "scratch", course.root)
 
 

@@ -100,7 +100,7 @@ def edges(package: Path = PACKAGE) -> list[Edge]:
             here = here[:-1]  # the package the module (or notebook) is in
         shown = path.relative_to(package.parent)
 
-        def add(target: str, line: int) -> None:
+        def add(target: str, line: int, name: str = name, shown: Path = shown) -> None:
             if target == "exam_builder" or target.startswith("exam_builder."):
                 found = _target(target, known)
                 if found and found != name:
@@ -122,7 +122,8 @@ def edges(package: Path = PACKAGE) -> list[Edge]:
                     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                     value = node.args[0].value
                     if called in ("import_module", "__import__") and isinstance(value, str):
-                        if value.startswith(".") and len(node.args) > 1 or any(k.arg == "package" for k in node.keywords):
+                        if (value.startswith(".") and len(node.args) > 1
+                                or any(k.arg == "package" for k in node.keywords)):
                             level = len(value) - len(value.lstrip("."))
                             value = ".".join([*here[: len(here) - level + 1], value.lstrip(".")])
                         add(value, line)

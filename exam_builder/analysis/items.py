@@ -63,7 +63,7 @@ def form_stats(assignment: str, items, matrix: list[list[float]]) -> FormStats:
     summary = pm.form_summary(scores, points)
     stats = FormStats(assignment, summary.n, summary.mean, summary.sd, summary.alpha, dich)
     table = pm.item_stats(scores, points, min_n=0)
-    for it, row in zip(items, table.itertuples(index=False)):
+    for it, row in zip(items, table.itertuples(index=False), strict=True):
         stats.items.append(ItemStat(it.number, it.item_id, it.kind.value, it.competency, it.points, summary.n,
                                     _plain(row.facility), _plain(row.discrimination)))
     return stats

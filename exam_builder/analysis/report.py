@@ -144,7 +144,8 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                     and results[sit.id].final]
             got = select_score_matrix(conn, form.assignment)
             numbers = [e.number for e in m.items]
-            scores = pd.DataFrame(got.matrix([sit.candidate_id for sit in sits], [grade_ids(n)["grade"] for n in numbers]),
+            scores = pd.DataFrame(got.matrix([sit.candidate_id for sit in sits],
+                                             [grade_ids(n)["grade"] for n in numbers]),
                                   index=[sit.id for sit in sits], columns=numbers, dtype=float)
             choices = pd.DataFrame([[answers.get((sit.id, e.item_id)) if kind_for(e.kind).offers_options else None
                                      for e in m.items] for sit in sits],

@@ -334,7 +334,8 @@ def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor:
         if exam_row is None:
             s.add(Exam(id=exam, title=bp.title))
             s.flush()
-            audit.record(s, actor, AuditAction.exam_created, "exam", exam, reason or "first build of its forms", title=bp.title)
+            audit.record(s, actor, AuditAction.exam_created, "exam", exam, reason or "first build of its forms",
+                         title=bp.title)
         elif exam_row.title != bp.title:
             exam_row.title = bp.title
         for o in result.changed:
@@ -380,7 +381,8 @@ def lint_stored(course: Course, exam: str) -> tuple[list[Problem], int, int]:
                 problems.append(exc.problem)
         released = release_path(course, m.assignment)
         if not check_owned(released, course.root):
-            problems.append(Problem(Location(rel(released, course.root)), f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
+            problems.append(Problem(Location(rel(released, course.root)),
+                                    f"form {m.assignment} is not released; run `exam-builder build {exam}`"))
     label = lambda p: rel(p, course.root)  # noqa: E731
     problems += scan_release(course.release_dir, rationale_texts(bank), label)
     n_files = len(released_files(course.release_dir)[0]) if course.release_dir.exists() else 0

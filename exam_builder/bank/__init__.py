@@ -10,7 +10,8 @@ from ..model.review import ReviewState
 from ..safeload import walk_files
 from .parse import ParsedNotebook, parse_notebook
 
-__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Pool", "Scenario", "Status", "Where", "load_bank", "notebook_files", "notebook_walk"]
+__all__ = ["Bank", "Choice", "Item", "Kind", "METADATA_KEY", "Pool", "Scenario", "Status", "Where", "load_bank",
+           "notebook_files", "notebook_walk"]
 
 
 def notebook_walk(paths: list[Path], label=lambda p: str(p)) -> tuple[list[Path], list[Problem]]:

@@ -116,7 +116,8 @@ def _unique(paths: list[Path]) -> list[Path]:
     return out
 
 
-def check(course: Course, paths: list[Path] | None = None, blueprint_check: BlueprintCheck | None = None) -> CheckReport:
+def check(course: Course, paths: list[Path] | None = None,
+          blueprint_check: BlueprintCheck | None = None) -> CheckReport:
     """Check ``paths`` (default: the course's ``source/`` and ``rubrics/``) in the course's context;
     blueprints too with ``blueprint_check``."""
     label = lambda p: safe_rel(p, course.root)  # noqa: E731  # a looping link cannot be resolved

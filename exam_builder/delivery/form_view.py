@@ -175,7 +175,8 @@ def load_form_view(path: Path, root: Path | None = None) -> FormView:
                                         "build and release the form again"))
                 continue
             if kind_for(kind).min_options > len(choices):
-                problems.append(Problem(Location(where, cell=n, item=item_id), "a question of choices without its choices"))
+                problems.append(Problem(Location(where, cell=n, item=item_id),
+                                        "a question of choices without its choices"))
                 continue
             view.items.append(ItemView(number, item_id, kind, float(meta.get("points", 1)),
                                        _strip_choices(src, choices), tuple(choices), meta.get("scenario")))

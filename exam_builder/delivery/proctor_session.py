@@ -50,7 +50,8 @@ from .session import ConfirmationMatch, Stopped, find_confirmation, format_minut
 
 #: A sitting's state as the proctor reads it, in the order of the totals.
 STATE_TEXT = {"not_arrived": "Not arrived", "signed_in": "Signed in, not started", "writing": "Writing",
-              "paused": "Paused", "on_break": "On a break", "submitted": "Submitted", "voided": "Voided", "absent": "Absent"}
+              "paused": "Paused", "on_break": "On a break", "submitted": "Submitted", "voided": "Voided",
+              "absent": "Absent"}
 
 #: The "Show" filter: which cards of the room and date are listed.
 SHOW = {"all": "Everyone on this date", "open": "Not finished yet", "attention": "Late or idle only",
@@ -150,7 +151,8 @@ def overview(course: Course, exam: str, now: dt.datetime | None = None, *, on: d
                 stop = stopped_of(sit, now)
             elif sit.status == SittingStatus.scheduled and sit.paused_at is not None:  # a room paused before the start
                 stop = stopped_of(sit, now)
-            signed_in = sit.lease_at if (sit.status == SittingStatus.scheduled and sit.lease_token is not None) else None
+            signed_in = (sit.lease_at if (sit.status == SittingStatus.scheduled and sit.lease_token is not None)
+                         else None)
             rows.append(Row(sit.id, cand.id, cand.name, sit.room, sit.status, answered.get(sit.id, 0),
                             counts[sit.form_id], left, sit.extra_minutes, sit.scribe_name, sit.time_limit_minutes,
                             scheduled_on=sit.scheduled_on, opens_at=sit.opens_at, signed_in_at=signed_in,
@@ -221,7 +223,8 @@ def describe(kind: EventKind, details: dict) -> str:
     d = details or {}
     if kind == EventKind.taken_over:
         where = ("again on the same computer" if d.get("same_source")
-                 else f"on another computer ({d.get('source', 'unknown')}; before: {d.get('previous_source', 'unknown')})")
+                 else f"on another computer ({d.get('source', 'unknown')}; "
+                      f"before: {d.get('previous_source', 'unknown')})")
         return f"Exam opened {where}; the earlier screen no longer accepts answers."
     if kind == EventKind.sign_in_refused:
         why = d.get("why")

@@ -599,8 +599,8 @@ class CandidateSession:
                 raise ExamBuilderError(f"You have taken all your breaks ({breaks_text(count, minutes)}).")
             sit.break_started_at, sit.break_ends_at = now, now + dt.timedelta(minutes=minutes)
             sit.breaks_taken = (sit.breaks_taken or 0) + 1
-            record_event(s, sit.id, EventKind.break_started, {"minutes": minutes, "break": sit.breaks_taken, "of": count},
-                         at=now)
+            record_event(s, sit.id, EventKind.break_started,
+                         {"minutes": minutes, "break": sit.breaks_taken, "of": count}, at=now)
             audit.record(s, sit.candidate_id, AuditAction.sitting_break, "sitting", sit.id,
                          f"break {sit.breaks_taken} of {count} (approved: {breaks_text(count, minutes)})",
                          candidate=sit.candidate_id, minutes=minutes, until=sit.break_ends_at)
@@ -643,8 +643,9 @@ class CandidateSession:
         """Record an answer as the item's kind stores it (``clean_answer``); committed at once.
 
         Typed text (a ``typed`` kind's: open response, short answer) is stored as the candidate
-        typed it, less what nobody can see (``records.text.clean_answer``): control characters (NUL included), noncharacters and
-        bidi overrides are removed, every line break becomes ``\\n``, tabs stay. Removed rather
+        typed it, less what nobody can see (``records.text.clean_answer``): control characters
+        (NUL included), noncharacters and bidi overrides are removed, every line break becomes
+        ``\\n``, tabs stay. Removed rather
         than refused: a candidate mid-exam cannot tell why an invisible character blocks their
         save, and what they can see is kept. The length limit counts the cleaned text.
         """

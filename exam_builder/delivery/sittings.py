@@ -271,9 +271,9 @@ def _resume_row(s, sit: Sitting, actor: str, reason: str, now: dt.datetime, room
     if sit.started_at is not None:  # a sitting paused before it started has no clock to move
         stood = max((now - max(sit.paused_at, sit.started_at)).total_seconds(), 0.0)
     sit.paused_seconds = (sit.paused_seconds or 0.0) + stood
-    audit.record(s, actor, AuditAction.sitting_resume, "sitting", sit.id, reason, candidate=sit.candidate_id, room=sit.room,
-                 whole_room=room, paused_at=sit.paused_at, paused_by=sit.paused_by, pause_reason=sit.pause_reason,
-                 seconds=round(stood, 3))
+    audit.record(s, actor, AuditAction.sitting_resume, "sitting", sit.id, reason, candidate=sit.candidate_id,
+                 room=sit.room, whole_room=room, paused_at=sit.paused_at, paused_by=sit.paused_by,
+                 pause_reason=sit.pause_reason, seconds=round(stood, 3))
     record_event(s, sit.id, EventKind.resumed, {"by": actor, "reason": reason, "room": room,
                                                 "seconds": round(stood, 3)}, at=now)
     sit.paused_at = sit.paused_by = sit.pause_reason = None
@@ -333,7 +333,8 @@ def resume_room(course, exam: str, room: str, actor: str, reason: str, on: dt.da
     with course.db.transaction() as s:
         resumed = []
         for sit in sittings_q.select_room_sittings(s, exam, room, on):
-            last = sittings_q.select_last_event_details(s, sit.id, EventKind.paused) if sit.paused_at is not None else None
+            last = (sittings_q.select_last_event_details(s, sit.id, EventKind.paused) if sit.paused_at is not None
+                    else None)
             if last is not None and last.get("room") and _resume_row(s, sit, actor, reason.strip(), now, room=True) \
                     is not None:
                 resumed.append(sit)
@@ -388,9 +389,9 @@ def set_window(course, exam: str, room: str, actor: str, reason: str, on: dt.dat
                 raise ExamBuilderError("the window would close before it opens; give a closing time after the opening "
                                        "time")
             sit.opens_at, sit.closes_at = new_opens, new_closes
-            audit.record(s, actor, AuditAction.sitting_window, "sitting", sit.id, reason.strip(), candidate=sit.candidate_id,
-                         room=room, date=on, opens_before=before[0], closes_before=before[1],
-                         opens_after=new_opens, closes_after=new_closes)
+            audit.record(s, actor, AuditAction.sitting_window, "sitting", sit.id, reason.strip(),
+                         candidate=sit.candidate_id, room=room, date=on, opens_before=before[0],
+                         closes_before=before[1], opens_after=new_opens, closes_after=new_closes)
             record_event(s, sit.id, EventKind.window, {"by": actor, "opens": new_opens.isoformat(timespec="seconds"),
                                                        "closes": new_closes.isoformat(timespec="seconds")}, at=now)
             changed.append(sit)

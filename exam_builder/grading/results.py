@@ -268,7 +268,8 @@ def results_csv(course, results: list[Result]) -> str:
 
 
 # -- candidate score reports ------------------------------------------------------------
-_ENV = Environment(loader=PackageLoader("exam_builder.grading", "templates"), autoescape=select_autoescape(["html", "j2"]))
+_ENV = Environment(loader=PackageLoader("exam_builder.grading", "templates"),
+                   autoescape=select_autoescape(["html", "j2"]))
 
 
 def render_report(course, result: Result, exam_title: str) -> str:

@@ -114,16 +114,19 @@ def reapply(course, exam: str, rubric: Rubric, actor: str, reason: str = "rubric
                 result.rerate.append(r.id)
                 names = ", ".join(c.name for c in rubric.criteria if c.id in missing)
                 s.add(ScoreFlag(assignment=ctx.assignment, candidate_id=ctx.sitting.candidate_id, grade_id=ctx.grade_id,
-                                kind=ScoreFlagKind.rerate, details=f"rubric {rubric.id} was edited: re-rate {names} ({r.role} rating by {r.rater})"))
-                audit.record(s, actor, AuditAction.rating_rerate, "rating", r.id, reason, sitting=r.sitting_id, item=r.item_id,
-                             role=r.role, rater=r.rater, old_score=old, missing=missing, old_rubric=old_hash, rubric=new_hash)
+                                kind=ScoreFlagKind.rerate, details=f"rubric {rubric.id} was edited: re-rate {names} "
+                                                                   f"({r.role} rating by {r.rater})"))
+                audit.record(s, actor, AuditAction.rating_rerate, "rating", r.id, reason, sitting=r.sitting_id,
+                             item=r.item_id, role=r.role, rater=r.rater, old_score=old, missing=missing,
+                             old_rubric=old_hash, rubric=new_hash)
                 touched[(r.sitting_id, r.item_id)] = True
                 continue
             new = rubric.score(kept)
             if abs(new - r.score) > EPS or kept != r.levels:
                 result.rescored.append((r.id, r.score, new))
-                audit.record(s, actor, AuditAction.rating_reapplied, "rating", r.id, reason, sitting=r.sitting_id, item=r.item_id,
-                             role=r.role, rater=r.rater, old_score=r.score, score=new, old_rubric=old_hash, rubric=new_hash)
+                audit.record(s, actor, AuditAction.rating_reapplied, "rating", r.id, reason, sitting=r.sitting_id,
+                             item=r.item_id, role=r.role, rater=r.rater, old_score=r.score, score=new,
+                             old_rubric=old_hash, rubric=new_hash)
                 r.levels, r.score = kept, new
             else:
                 result.unchanged += 1

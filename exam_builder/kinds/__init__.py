@@ -11,8 +11,8 @@ from ..model.manifest import Manifest, ManifestItem
 from . import multiple_choice, multiple_select, open_response, short_answer, true_false
 from .base import CellSpec, Checker, ItemKind, ReadAnswer, ScoringMode
 
-_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select, open_response,
-                                                            short_answer)}
+_KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select,
+                                                            open_response, short_answer)}
 
 
 def kind_for(kind: Kind | str) -> ItemKind:
@@ -40,5 +40,5 @@ def all_kinds() -> list[ItemKind]:
     return [_KINDS[k] for k in Kind if k in _KINDS]
 
 
-__all__ = ["CellSpec", "Checker", "ItemKind", "ReadAnswer", "ScoringMode", "all_kinds", "keyed_entries", "kind_for", "kind_for_tag",
-           "rated_entries"]
+__all__ = ["CellSpec", "Checker", "ItemKind", "ReadAnswer", "ScoringMode", "all_kinds", "keyed_entries", "kind_for",
+           "kind_for_tag", "rated_entries"]

@@ -28,7 +28,7 @@ typed (line breaks become spaces; at most ``MAX_ANSWER`` characters) and written
 cell as a Python string literal (``repr``), never as code; grading reads the cell with ``ast``
 (never executed). The manifest's ``key`` is the rule as JSON: ``{"accept": [...]}`` or
 ``{"number": n, "tolerance": t}``.
-"""
+"""  # noqa: E501 (the authoring example: an item header is one line)
 from __future__ import annotations
 
 import ast

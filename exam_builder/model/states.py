@@ -200,7 +200,8 @@ class EventKind(State):
     identity_confirmed = "identity_confirmed", "The candidate confirmed the name shown was theirs."
     identity_rejected = "identity_rejected", "The candidate said the name shown was not theirs; shown to the proctor."
     start = "start", "The candidate started the exam: the clock runs."
-    refused_change = "refused_change", "A change to an answer was refused (details: item, what, why); shown to the proctor."
+    refused_change = "refused_change", ("A change to an answer was refused (details: item, what, why); shown to the "
+                                        "proctor.")
     limit = "limit", "A save limit was reached (rate, rows or size); once a minute at most; shown to the proctor."
     warning = "warning", "The candidate was warned that time is running out (details: minutes)."
     time_added_shown = "time_added_shown", "The candidate was shown that time was added (details: minutes)."
@@ -265,7 +266,8 @@ class AuditAction(State):
     item_score = "item_score", "An open response's score was decided."
 
 
-#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009, 0010 and 0011 and their tests check).
+#: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009, 0010 and 0011 and their
+#: tests check).
 COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_sitting", "status"): SittingStatus,
     ("eb_sitting", "outcome"): Outcome,

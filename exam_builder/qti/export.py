@@ -158,7 +158,8 @@ def metadata_lom(obj: Item | Scenario) -> etree._Element:
             etree.SubElement(c, f"{{{LOM}}}entity").text = vcard(name)
     _vocab(etree.SubElement(lom, f"{{{LOM}}}educational"), "difficulty", obj.difficulty)
     values = {"kind": obj.kind.value, "competency": obj.competency, "points": points_text(obj.points),
-              "module": "" if obj.module is None else str(obj.module), "scoring": kind_for(obj.kind).own_text(obj).get("scoring", ""),
+              "module": "" if obj.module is None else str(obj.module),
+              "scoring": kind_for(obj.kind).own_text(obj).get("scoring", ""),
               "rubric": obj.rubric or "", "scenario": obj.scenario or "",
               "pool": "practice" if obj.practice else ""}  # a practice item stays one where it is imported
     for name in CLASSIFIED:

@@ -268,7 +268,8 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     if kind is None or not fits[kind]:
         kind = max(fits, key=fits.get)
         if not fits[kind]:
-            bad(inter, f"<{found.interaction}> is not carried over; exam-builder has {', '.join(k.name for k in all_kinds())} items "
+            bad(inter, f"<{found.interaction}> is not carried over; exam-builder has "
+                       f"{', '.join(k.name for k in all_kinds())} items "
                        "(choice, text-entry and extended-text interactions)")
             return None, ""
     fields, messages = kind.from_qti(found)

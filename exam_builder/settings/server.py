@@ -19,7 +19,8 @@ class ServerSettings(Configurable):
                         "(scheduled or in progress) when the server starts.").tag(config=True)
     spare_kernels = Int(None, allow_none=True,
                         help="Warm kernels beyond the seats, for reloads; unset: one for every ten seats, at least "
-                             "2 (a room reloading together, one page every two seconds, finds them warm).").tag(config=True)
+                             "2 (a room reloading together, one page every two seconds, finds them "
+                             "warm).").tag(config=True)
     max_pages = Int(0, help="Most pages holding a kernel at once; 0: twice the pool, plus 4.").tag(config=True)
     kernel_memory_mb = Int(100, help="Memory a candidate's kernel needs; serve refuses to start "
                                      "when the free memory cannot hold the pool.").tag(config=True)

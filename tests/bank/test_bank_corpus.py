@@ -266,13 +266,21 @@ CASES = [
         'ask someone else to review it',
     ]),
     ('short-answer-mistakes.ipynb', 1, [
-        "source/cps/short-answer-mistakes.ipynb:cell 3 [sa-no-answer]: no accepted answer; write 'accept: answer; other answer' or 'number: 42 · tolerance: 0.5'",
-        "source/cps/short-answer-mistakes.ipynb:cell 4 [sa-empty-answer]: accepted answer 2 is empty once normalised (''); write a word or number between the ';' separators",
-        "source/cps/short-answer-mistakes.ipynb:cell 5 [sa-same-answers]: warning: accepted answers 1 and 2 are the same once case, spacing and end punctuation are ignored ('mutuality.'); keep one",
-        "source/cps/short-answer-mistakes.ipynb:cell 6 [sa-bad-number]: number 'nine' is not a number; write e.g. 'number: 42' (digits and a decimal point)",
-        "source/cps/short-answer-mistakes.ipynb:cell 6 [sa-bad-number]: tolerance '-1' is not a number of 0 or more; write e.g. 'tolerance: 0.5' (digits and a decimal point)",
-        "source/cps/short-answer-mistakes.ipynb:cell 7 [sa-both]: write either 'accept:' (accepted words) or 'number:' (a number and its tolerance), not both",
-        "source/cps/short-answer-mistakes.ipynb:cell 8 [sa-with-choices]: a short-answer item has no choices; remove the '- [ ]' lines and write the accepted answers in the header ('accept: answer; other answer'), or make it [MC]",
+        "source/cps/short-answer-mistakes.ipynb:cell 3 [sa-no-answer]: no accepted answer; write 'accept: answer; "
+        "other answer' or 'number: 42 · tolerance: 0.5'",
+        "source/cps/short-answer-mistakes.ipynb:cell 4 [sa-empty-answer]: accepted answer 2 is empty once normalised "
+        "(''); write a word or number between the ';' separators",
+        "source/cps/short-answer-mistakes.ipynb:cell 5 [sa-same-answers]: warning: accepted answers 1 and 2 are the "
+        "same once case, spacing and end punctuation are ignored ('mutuality.'); keep one",
+        "source/cps/short-answer-mistakes.ipynb:cell 6 [sa-bad-number]: number 'nine' is not a number; write e.g. "
+        "'number: 42' (digits and a decimal point)",
+        "source/cps/short-answer-mistakes.ipynb:cell 6 [sa-bad-number]: tolerance '-1' is not a number of 0 or more; "
+        "write e.g. 'tolerance: 0.5' (digits and a decimal point)",
+        "source/cps/short-answer-mistakes.ipynb:cell 7 [sa-both]: write either 'accept:' (accepted words) or "
+        "'number:' (a number and its tolerance), not both",
+        "source/cps/short-answer-mistakes.ipynb:cell 8 [sa-with-choices]: a short-answer item has no choices; remove "
+        "the '- [ ]' lines and write the accepted answers in the header ('accept: answer; other answer'), or make it "
+        "[MC]",
     ]),
     ('source-number.ipynb', 1, [
         "source/cps/source-number.ipynb:cell 2: the cell's source is a number, not text; re-save the notebook from "
@@ -304,7 +312,8 @@ CASES = [
         "key: keep one '- [x]'",
     ]),
     ('unknown-kind.ipynb', 1, [
-        'source/cps/unknown-kind.ipynb:cell 2 [mc-unknown-kind]: unknown item kind [MCQ]; use [TF], [MC], [MS], [OR], [SA] or [SCENARIO]',
+        'source/cps/unknown-kind.ipynb:cell 2 [mc-unknown-kind]: unknown item kind [MCQ]; use [TF], [MC], [MS], [OR], '
+        '[SA] or [SCENARIO]',
     ]),
     ('zero-points.ipynb', 1, [
         "source/cps/zero-points.ipynb:cell 2 [mc-zero-points]: points must be above 0 and at most 100, not '0'; write "

@@ -78,8 +78,10 @@ def test_notes_are_not_items(source):
     [
         ("**[MC]** · points: 1\nStem", "the header has no id; write it after the kind, e.g. **[MC] core-07**"),
         ("**[XX] a-1**\nStem", "unknown item kind [XX]; use [TF], [MC], [MS], [OR], [SA] or [SCENARIO]"),
-        ("**[MC] a-1** · points: x\nStem", "points must be a number above 0 and at most 100, not 'x'; write e.g. 'points: 1'"),
-        ("**[MC] a-1** · module: four\nStem", "module must be a whole number from 1 to 1000, not 'four'; write e.g. 'module: 4'"),
+        ("**[MC] a-1** · points: x\nStem",
+         "points must be a number above 0 and at most 100, not 'x'; write e.g. 'points: 1'"),
+        ("**[MC] a-1** · module: four\nStem",
+         "module must be a whole number from 1 to 1000, not 'four'; write e.g. 'module: 4'"),
         ("**[MC] a-1** · points: 1 · points: 2\nStem", "header field 'points' is given twice; keep one"),
         ("**[MC] a-1** · key: B\nStem",
          "'key: B' does not go in the header; mark the key among the choices with '- [x]'"),

@@ -85,7 +85,8 @@ def manifest() -> Manifest:
                                   competency="peer-support", scenario=scenario,
                                   content_hash=hashlib.sha256(stem.encode()).hexdigest(),
                                   option_order=tuple(range(len(choices))), key=key,
-                                  rubric=None if not kind_for(kind).rated else item, rubric_hash=None if not kind_for(kind).rated else "0" * 64))
+                                  rubric=None if not kind_for(kind).rated else item,
+                                  rubric_hash=None if not kind_for(kind).rated else "0" * 64))
     return Manifest(exam=EXAM, form="A", assignment=ASSIGNMENT, title="CPS written exam", seed=7,
                     time_limit_minutes=180, total_points=8, cut_score=6, bank_hash="0" * 64,
                     blueprint_hash="0" * 64, items=tuple(items))

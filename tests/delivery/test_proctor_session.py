@@ -107,7 +107,8 @@ def test_a_room_through_its_day_every_change_audited(room):
     assert st.totals["writing"] == 2 and st.shown == st.rows
 
     # a pause for one candidate: the clock stands still, the candidate's changes are refused
-    assert proctor.pause("computer froze") == "Pat0 Example0 is paused: their clock has stopped and their screen says why."
+    assert proctor.pause("computer froze") == ("Pat0 Example0 is paused: their clock has stopped and their screen "
+                                               "says why.")
     proctor.refresh()
     left = proctor.row(ids["c001"]).time_left
     clock.advance(minutes=7)
@@ -154,7 +155,8 @@ def test_a_room_through_its_day_every_change_audited(room):
     assert found.lines[0].startswith(f"{receipt.confirmation}: Pat1 Example1 (c002), exam {formkit.EXAM}, room R1, "
                                      "submitted at ") and found.lines[0].endswith("(by the candidate).")
     nothing = proctor.find("ZZZZ-ZZZZ")
-    assert nothing.matches == [] and nothing.lines[0].startswith("No submitted sitting has confirmation number ZZZZ-ZZZZ")
+    assert nothing.matches == [] and nothing.lines[0].startswith("No submitted sitting has confirmation number "
+                                                                 "ZZZZ-ZZZZ")
     with pytest.raises(ExamBuilderError, match="is not a confirmation number"):
         proctor.find("K7Q4")
 

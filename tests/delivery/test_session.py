@@ -46,7 +46,8 @@ def test_the_candidate_kernel_stays_light():
     import sys
 
     out = subprocess.run([sys.executable, "-c", "import sys, exam_builder.delivery.candidate_app; "
-                          "print(sorted(m for m in ('nbformat', 'nbgrader', 'exam_builder.model.manifest') if m in sys.modules))"],
+                          "print(sorted(m for m in ('nbformat', 'nbgrader', 'exam_builder.model.manifest') "
+                          "if m in sys.modules))"],
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"  # and never the manifest module: the candidate's kernel has no business with keys
 

@@ -137,9 +137,9 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
         assert flags[cand] == [(None, "invalid_notebook", message)], cand
     odd = {kind: details for _g, kind, details in flags["odd-cell"]}
     q1 = keyed_entries(manifests[FORM])[0]
-    assert odd["malformed_cell"] == (f"submitted/odd-cell/{FORM}/{NB}:cell {_cell_no(gcourse, q1)}: the cell's metadata is "
-                                     "a list, not a mapping; scored from what can be read (a question whose cells "
-                                     "cannot be read scores 0)")
+    assert odd["malformed_cell"] == (f"submitted/odd-cell/{FORM}/{NB}:cell {_cell_no(gcourse, q1)}: "
+                                     "the cell's metadata is a list, not a mapping; scored from what can be read "
+                                     "(a question whose cells cannot be read scores 0)")
     assert "deleted_cell" in odd and "invalid_notebook" not in odd
     shown = run(gcourse, "flags", "cps")
     assert shown.exit_code == 0 and all(c in shown.output for c in expected) and "invalid_notebook" in shown.output
@@ -194,7 +194,8 @@ def test_damaged_submissions_are_set_aside_and_everyone_else_is_graded(gcourse, 
 
     # fixed (the honest file back): graded on the next run, the flag gone
     for cand in expected:
-        kit.write_submission(gcourse, cand, FORM, kit.fill(kit.released(gcourse, FORM), {e.number: e.key for e in keyed_entries(m)}, {}))
+        kit.write_submission(gcourse, cand, FORM, kit.fill(kit.released(gcourse, FORM),
+                                                           {e.number: e.key for e in keyed_entries(m)}, {}))
     again = run(gcourse, "grade", "cps", "--by", "tester", "--workers", "1")
     assert again.exit_code == 0, again.output
     rows = gradebook_rows(gcourse)

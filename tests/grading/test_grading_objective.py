@@ -207,7 +207,9 @@ def test_tampered_submissions_are_scored_from_the_truth_and_flagged(gcourse, man
             sid = s.execute(select(Sitting.id).where(Sitting.candidate_id == cand)).scalar_one()
         answers = journal_answers(gcourse, sid)
         for e in keyed_entries(manifests["cps-B"]):
-            assert rows[(cand, grade_ids(e.number)["grade"], "grade")][0] == (e.points if answers.get(e.item_id) == e.key else 0.0)
+            assert rows[(cand, grade_ids(e.number)["grade"], "grade")][0] == (e.points
+                                                                              if answers.get(e.item_id) == e.key
+                                                                              else 0.0)
 
     def auto(cand, gid):
         return rows[(cand, gid, "grade")][0]

@@ -8,7 +8,8 @@ from exam_builder.bank.parse import parse_cell, render_item
 from exam_builder.kinds import kind_for
 from exam_builder.model.item import Item
 
-WORDS = f"**[SA] sa-1** · {HEAD} · accept: peer support; Peer-Support\nWhat is it called?\n> **Rationale:** Lived experience."
+WORDS = (f"**[SA] sa-1** · {HEAD} · accept: peer support; Peer-Support\nWhat is it called?\n"
+         "> **Rationale:** Lived experience.")
 NUMBER = f"**[SA] sa-2** · {HEAD} · number: 988 · tolerance: 0.5\nWhich number?"
 SA = kind_for("short_answer")
 

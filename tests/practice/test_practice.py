@@ -122,7 +122,8 @@ def test_a_certification_vignette_retold_in_a_practice_stem_is_an_error_and_stop
 
 def test_an_ordinary_practice_item_shares_phrases_not_stories():
     from exam_builder.bank.overlap import RETOLD, plain, retold
-    story = plain("Dana has been sober for a year. At a group she says she wants to quit her job and move to be near her sister.")
+    story = plain("Dana has been sober for a year. At a group she says she wants to quit her job and move to be near "
+                  "her sister.")
     assert retold(story, plain("Dana has been sober for a year. At a group she says she wants to move near "
                                "her sister. What do you say?")) >= RETOLD
     assert retold(story, plain("A person says she wants to quit her job. What is the best next step?")) < RETOLD

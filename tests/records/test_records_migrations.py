@@ -512,8 +512,8 @@ def _word_rows(conn, kinds: tuple[str, ...] = ("submit",), actions: tuple[str, .
         conn.execute(text("INSERT INTO eb_sitting_event (sitting_id, at, kind, details) VALUES (1, :t, :k, '{}')"),
                      {"t": now, "k": kind})
     for i, action in enumerate(actions):
-        conn.execute(text("INSERT INTO eb_audit (at, actor, action, entity, entity_id, reason, details, prev_hash, hash) "
-                          "VALUES (:t, 'Lee', :a, 'sitting', '1', '', '{}', :p, :h)"),
+        conn.execute(text("INSERT INTO eb_audit (at, actor, action, entity, entity_id, reason, details, prev_hash, "
+                          "hash) VALUES (:t, 'Lee', :a, 'sitting', '1', '', '{}', :p, :h)"),
                      {"t": now, "a": action, "p": f"{i:064d}", "h": f"{i + 1:064d}"})
 
 
@@ -620,7 +620,8 @@ def test_the_database_refuses_an_unknown_word_at_insert(empty_url):
             _word_rows(conn)
         for bad_rows, constraint in (({"kinds": ("reload",), "actions": ()}, "ck_eb_sitting_event_kind"),
                                      ({"kinds": (), "actions": ("note",)}, "ck_eb_audit_action"),
-                                     ({"kinds": (), "actions": (), "reason": "timeout"}, "ck_eb_sitting_submit_reason")):
+                                     ({"kinds": (), "actions": (), "reason": "timeout"},
+                                      "ck_eb_sitting_submit_reason")):
             with pytest.raises(IntegrityError, match=constraint):
                 with db.engine.begin() as conn:
                     _word_rows(conn, **bad_rows)

@@ -157,8 +157,9 @@ def _store_raw(course, **fields) -> None:
     with course.db.transaction() as s:
         last = s.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
         prev = last.hash if last else audit.GENESIS
-        entry = AuditEntry(**{"at": dt.datetime(2025, 1, 2, 3, 4, 5), "action": AuditAction.sitting_void, "entity": "sitting",
-                              "entity_id": "1", "reason": "", "details": {}, "prev_hash": prev, **fields})
+        entry = AuditEntry(**{"at": dt.datetime(2025, 1, 2, 3, 4, 5), "action": AuditAction.sitting_void,
+                              "entity": "sitting", "entity_id": "1", "reason": "", "details": {}, "prev_hash": prev,
+                              **fields})
         entry.hash = audit._digest(prev, entry)
         s.add(entry)
 

@@ -71,7 +71,8 @@ def take(ctx, pset) -> None:
             fb = run.check(q.number, "I would listen first and ask what she wants, then offer choices.")
         else:
             fb = run.check(q.number, kind_for(q.item.kind).scripted_answer(q.key or "", q.labels, bool(q.number % 3)))
-        shown = "a written answer" if q.rated else f"answer {fb.answer!r}" if kind_for(q.item.kind).typed else f"answer {fb.answer}"
+        shown = ("a written answer" if q.rated else f"answer {fb.answer!r}" if kind_for(q.item.kind).typed
+                 else f"answer {fb.answer}")
         answer = short(fb.key_text, 60)
         key = "" if fb.right or q.rated else f" The answer: {answer}{'' if answer.endswith('…') else '.'}"
         console.print(f"  Q{q.number} [{q.item.id}]: {shown} -> {fb.headline}{key} Why: {short(fb.rationale, 90)}",
