@@ -14,7 +14,7 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 
 from ..bank import Bank, Item, Scenario, Status, Where
 from ..bank.parse import render_item, render_scenario
-from ..kinds import kind_for, kind_for_tag
+from ..kinds import kind_for
 from ..model.rubric import Criterion, Level, Rubric
 
 COMPETENCIES = ("peer-support", "in-but-not-of", "change-agent")
@@ -86,9 +86,9 @@ def _item(rng: random.Random, n: int, comp: str, *, cell: int, tf_share: float, 
           draft_share: float, scenario: str | None = None, or_points: float = 6, ms_share: float = 0.0,
           sa_share: float = 0.0) -> Item:
     r = rng.random()
-    mix = ((kind_for_tag("OR"), open_share), (kind_for_tag("TF"), tf_share), (kind_for_tag("MS"), ms_share),
-           (kind_for_tag("SA"), sa_share))
-    kind, edge = kind_for_tag("MC"), 0.0
+    mix = ((kind_for("open_response"), open_share), (kind_for("true_false"), tf_share),
+           (kind_for("multiple_select"), ms_share), (kind_for("short_answer"), sa_share))
+    kind, edge = kind_for("multiple_choice"), 0.0
     for candidate, share in mix:  # the first kind whose share the draw falls in; else multiple choice
         edge += share
         if r < edge:

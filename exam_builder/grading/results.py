@@ -216,9 +216,9 @@ def pending_steps(course, exam: str, missing: dict[int, list]) -> dict[int, str]
         if any(not kind_for(e.kind).rated for e in entries):
             parts.append("objective scoring (exam-builder grade)")
         for e in entries:
-            w = waits.get((sitting_id, e.item_id))
-            if w is not None:
-                parts.append(f"Q{e.number} {w.step} by {w.who}")
+            waiting = waits.get((sitting_id, e.item_id))
+            if waiting is not None:
+                parts.append(f"Q{e.number} {waiting.step} by {waiting.who}")
             elif kind_for(e.kind).rated:
                 parts.append(f"Q{e.number} score")
         out[sitting_id] = "waiting for " + "; ".join(parts)
