@@ -177,7 +177,7 @@ def test_actions_on_a_row_say_so_beside_it_and_keep_the_reason_and_the_person(br
     expect_text(page.locator(".eb-totals"), "1 voided")
     updated = page.locator("p.eb-help", has_text="Updated at ")
     expect(updated).not_to_have_text(updated.inner_text(), timeout=PATIENCE_MS)  # a refresh later:
-    expect_text(pat2.locator(".eb-panel"), "Pat2 Example2's sitting is voided", timeout=1000)  # the same person, message
+    expect_text(pat2.locator(".eb-panel"), "Pat2 Example2's sitting is voided", timeout=1000)  # the same person
     body = page.inner_text("body")
     assert "--reason" not in body and "--by" not in body
     ctx.close()
