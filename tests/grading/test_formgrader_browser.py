@@ -107,7 +107,7 @@ def page(formgrader):
 def rows(pg, url: str, min_rows: int = 1) -> list[list[str]]:
     pg.goto(url)
     pg.wait_for_function(f"document.querySelectorAll('table tbody tr td').length >= {min_rows}", timeout=30_000)
-    pg.wait_for_timeout(300)
+    pg.wait_for_function("window.models && window.models.loaded === true", timeout=30_000)  # nbgrader's flag: drawn
     return pg.eval_on_selector_all("table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))")
 
 
@@ -159,7 +159,8 @@ def test_formgrader_shows_every_candidates_scores_per_form(formgrader, page):
     # the submission itself: objective points from the key, rubric scores and the raters' comments
     page.click(f"a:text-is('{r.assignment}')")
     page.wait_for_selector("input.score", timeout=30_000)
-    page.wait_for_timeout(500)
+    page.wait_for_function("window.formgrader && formgrader.grades && formgrader.grades.loaded "  # scores filled in
+                           "&& formgrader.comments && formgrader.comments.loaded", timeout=30_000)
     from nbgrader.api import Gradebook
 
     with Gradebook(course.db_url) as gb:
