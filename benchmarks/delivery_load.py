@@ -64,7 +64,7 @@ def candidate(course_root: Path, db_url: str | None, code: str, answers: int, th
         start.wait()
         for k in range(answers):
             it = rng.choice(cs.form.items)
-            value = rng.choice(it.labels) if it.objective else f"answer {k} " + "words " * rng.randint(5, 80)
+            value = rng.choice(it.labels) if it.labels else f"answer {k} " + "words " * rng.randint(5, 80)
             t = time.perf_counter()
             cs.answer(it.item_id, value)
             latencies.append(time.perf_counter() - t)

@@ -6,10 +6,14 @@
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..model.item import Kind
-from ..model.manifest import Manifest, ManifestItem
 from . import multiple_choice, multiple_select, open_response, short_answer, true_false
 from .base import CellSpec, Checker, ItemKind, ReadAnswer, ScoringMode
+
+if TYPE_CHECKING:  # the candidate's kernel imports the kinds: no manifest module at run time
+    from ..model.manifest import Manifest, ManifestItem
 
 _KINDS: dict[Kind, ItemKind] = {k.KIND.kind: k.KIND for k in (true_false, multiple_choice, multiple_select,
                                                             open_response, short_answer)}

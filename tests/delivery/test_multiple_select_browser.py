@@ -129,7 +129,7 @@ def choice_texts(course, entry: ManifestItem) -> list[str]:
     view = load_form_view(released_notebook_path(course, manifest.assignment))
     item = view.item(entry.item_id)
     assert item.labels == tuple(LABELS[:len(entry.option_order)])
-    return [c.text for c in item.choices]
+    return [c.text for c in item.offered]
 
 
 # -- the page -----------------------------------------------------------------------------
