@@ -4,9 +4,8 @@ PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
-# Three workers on two cores: a third of the suite's time is tests waiting for the behaviour under test
-# (a clock running out, a page offline, a culler), and a third worker fills the CPU while they wait.
-TEST_WORKERS ?= 3
+# One xdist worker per core: the suite is CPU-bound (a third worker on two cores gained nothing).
+TEST_WORKERS ?= 2
 BENCH_ARGS  ?=
 
 .PHONY: demo test lint install system-deps node-deps benchmarks clean
