@@ -23,7 +23,7 @@ class Location:
     file: str
     cell: int | None = None  # 1-based notebook cell number
     line: int | None = None  # 1-based line in a text file
-    row: int | None = None  # 1-based data row of a CSV file (the header is row 0)
+    row: int | None = None  # 1-based data row of a CSV file (the header is row 0, shown "header row")
     column: str | None = None  # CSV column or YAML key path
     item: str | None = None  # item, scenario or rubric id
 
@@ -33,8 +33,8 @@ class Location:
             parts.append(f"cell {self.cell}")
         if self.line is not None:
             parts.append(f"line {self.line}")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
+        if self.row is not None:  # row 0 is the header: a person reads "header row", not "row 0"
+            parts.append("header row" if self.row == 0 else f"row {self.row}")
         if self.column:
             parts.append(f"column {self.column}")
         text = ":".join(parts)

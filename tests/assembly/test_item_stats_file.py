@@ -55,8 +55,9 @@ CASES = [
      "stats.csv:row 3:column item_id: item 'it-0002' is given twice (rows 1 and 3); keep one"),
     (HEAD + ",0.8\n", "stats.csv:row 1:column item_id: the item id is missing; fill it in or remove the row"),
     ("item_id,facility_index\nit-0002,0.8\n",
-     "stats.csv:row 0: the header has no 'p_value' column (accepted spellings: 'p_value', 'p', 'p value', 'facility')"),
-    ("", "stats.csv:row 0: the file is empty; it needs a header row"),
+     "stats.csv:header row: the header has no 'p_value' column "
+     "(accepted spellings: 'p_value', 'p', 'p value', 'facility')"),
+    ("", "stats.csv:header row: the file is empty; it needs a header row"),
     (HEAD + "it-0002,0.8\u202e\n", "stats.csv:row 1:column p_value: the cell "),
 ]
 

@@ -260,7 +260,9 @@ def test_the_message_budget_is_the_kernels_not_the_sockets(server):
 
     first, second, spent = run_pages(go())
     assert 0 < first < 1000, first  # the burst (600), then 30 a second
-    assert second <= 30 * (spent + 1), (second, spent)  # only what the kernel's bucket refilled: no new burst
+    # only what the kernel's bucket refilled (3 s of slack between the client's and the server's clocks on a
+    # busy machine): a fresh burst would be 600 more
+    assert second <= 30 * (spent + 3), (second, spent)
 
 
 def test_too_many_pages_get_a_plain_message(server):

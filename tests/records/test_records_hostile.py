@@ -87,7 +87,7 @@ CASES = [
     ("roster-nul-in-id", "roster", ROSTER_HEAD, "c\x008,Ada,Ashgrove,,\n",
      [f"{F}:row 2:column candidate id: " + control("0000", 2)]),
     ("roster-nul-in-header", "roster", "candidate id,first\x00name,last name\n", "c8,Ada,Ashgrove\n",
-     [f"{F}:row 0:column 2: the header has a control character (U+0000) at character 6; {FIX}"]),
+     [f"{F}:header row:column 2: the header has a control character (U+0000) at character 6; {FIX}"]),
     # -- roster: ids and lengths ------------------------------------------------------------
     ("roster-id-path", "roster", ROSTER_HEAD, "../c8,Ada,Ashgrove,,\n",
      [f"{F}:row 2:column candidate id: candidate id '../c8' may use only letters, digits, '.', '_' and '-' "
@@ -403,7 +403,7 @@ def test_a_cleaned_answer_holds_no_hidden_character_and_cleaning_twice_changes_n
     ("latin1.csv", "candidate,x\nJos\xe9\n".encode("latin-1"),
      "in/latin1.csv:line 2: cannot read the file (not UTF-8 text at byte 16); save the sheet as 'CSV UTF-8' and try "
      "again"),
-    ("empty.csv", b"", "in/empty.csv:row 0: the file is empty; it needs a header row\n"
+    ("empty.csv", b"", "in/empty.csv:header row: the file is empty; it needs a header row\n"
                        "1 error(s); nothing was written. Fix them and run the command again."),
     ("huge.csv", b"x" * (16 * 1024 * 1024 + 1),
      "in/huge.csv: 16,777,217 bytes; a records sheet is at most 16,777,216 bytes (is this the right file?)"),
