@@ -7,11 +7,10 @@ kernel starts). When the exam is opened on another screen (``TakenOver``) this p
 stops its clock and disables its controls; its saved answers stay safe. While the clock is
 stopped (``SittingPaused``: a proctor's pause, or a break the candidate took with "Take a
 break") the page shows a screen that says so, and why, instead of the questions, and goes back to
-them when the clock runs again (the proctor resumes, "Back to the exam", or the break's end). Nothing here reads a
-form's
-manifest; the questions come from the released notebook. Candidates see questions and buttons,
-never code or tracebacks: an unexpected error is logged on the server and the candidate is told
-that their saved answers are safe.
+them when the clock runs again (the proctor resumes, "Back to the exam", or the break's end).
+Nothing here reads a form's manifest; the questions come from the released notebook. Candidates
+see questions and buttons, never code or tracebacks: an unexpected error is logged on the server
+and the candidate is told that their saved answers are safe.
 
 On every screen a compact bar stays in view (``eb-compact``: the clock, "Question N of M" and the
 **Display** button that folds the text size and clock settings away); **◀ Previous**, **Next ▶**
