@@ -310,7 +310,17 @@ class ShortAnswer(ItemKind):
         return []
 
     def key_words(self, item: Item, order: tuple[int, ...], key: str) -> str:
-        return self.rule_words(key)
+        """The rule as a candidate reads it: "peer support or peer-support" (the separator is for authors)."""
+        try:
+            rule = json.loads(key)
+        except ValueError:
+            return ""
+        if "accept" in rule:
+            accepted = rule["accept"]
+            return accepted[0] if len(accepted) == 1 else f"{', '.join(accepted[:-1])} or {accepted[-1]}"
+        if not rule["tolerance"]:
+            return _num(rule["number"])
+        return f"{_num(rule['number'])}, give or take {_num(rule['tolerance'])}"
 
     def scripted_answer(self, key: str, labels: tuple[str, ...], right: bool) -> str | None:
         """The first accepted answer in capitals with a full stop (normalised, it matches), or a wrong word."""
@@ -320,7 +330,8 @@ class ShortAnswer(ItemKind):
         return f"{rule['accept'][0].upper()}." if "accept" in rule else _num(rule["number"])
 
     def said(self, answer: str) -> str:
-        return f"You wrote “{answer}”."
+        """What the candidate wrote, closed by one full stop: never “Peer Support.”. twice over."""
+        return f"You wrote “{answer}”" + ("" if answer.rstrip().endswith((".", "?", "!")) else ".")
 
     # -- interchange (QTI 3.0) ------------------------------------------------------------
     def qti_item(self, item: Item, w: ItemWriter) -> None:

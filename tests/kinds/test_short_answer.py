@@ -119,12 +119,15 @@ def test_key_in_words_and_lint():
     item = parsed(WORDS)
     entry = entry_for(item, ())
     assert SA.key_text(entry, item) == "peer support; Peer-Support"
-    assert SA.key_words(item, (), entry.key) == "peer support; Peer-Support"
+    assert SA.key_words(item, (), entry.key) == "peer support or Peer-Support"  # a candidate reads "or", not ";"
     assert SA.lint(entry, item, Location("m.json"), "x-A", {}) == []
     other = Item(id="sa-1", kind="short_answer", own={"accept": ("other",)})
     assert "does not match" in SA.lint(entry, other, Location("m.json"), "x-A", {})[0].message
     num = parsed(NUMBER)
     assert SA.key_text(entry_for(num, ()), num) == "988 ± 0.5"
+    assert SA.key_words(num, (), entry_for(num, ()).key) == "988, give or take 0.5"
+    assert SA.said("Peer Support.") == "You wrote “Peer Support.”"
+    assert SA.said("peer support") == "You wrote “peer support”."
 
 
 def test_collect_writes_a_typed_answer_as_a_literal_that_grading_reads_back():

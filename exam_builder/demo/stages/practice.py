@@ -74,7 +74,8 @@ def take(ctx, pset) -> None:
         shown = ("a written answer" if q.rated else f"answer {fb.answer!r}" if kind_for(q.item.kind).typed
                  else f"answer {fb.answer}")
         answer = short(fb.key_text, 60)
-        key = "" if fb.right or q.rated else f" The answer: {answer}{'' if answer.endswith('…') else '.'}"
+        stop = "" if answer.endswith(("…", ".", "?", "!")) else "."
+        key = "" if fb.right or q.rated else f" The answer: {answer}{stop}"
         console.print(f"  Q{q.number} [{q.item.id}]: {shown} -> {fb.headline}{key} Why: {short(fb.rationale, 90)}",
                       highlight=False, markup=False, soft_wrap=True)
     s = run.summary()
