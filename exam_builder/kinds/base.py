@@ -430,5 +430,10 @@ class ItemKind:
         correct = set(found.correct)
         msgs = []
         if found.mapping is not None:
-            msgs.append("the choices are scored by a mapping; exam-builder scores this kind all or nothing on the key")
+            values = {i: found.mapping.get(i, found.mapping_default) for i, _, _ in found.choices}
+            top = max(values.values(), default=0)
+            if top <= 0 or {i for i, v in values.items() if v == top} != correct or \
+                    any(v != 0 for i, v in values.items() if i not in correct):
+                msgs.append("the choices are scored by a mapping that gives part or negative points; exam-builder "
+                            "scores this kind all or nothing on the key, so the item is not imported")
         return {"choices": tuple(Choice(text=t, correct=i in correct) for i, t, _ in found.choices)}, msgs

@@ -209,7 +209,8 @@ class MultipleSelect(ItemKind):
         ours = {i: (1 / k if i in correct else -1 / k) for i, _, _ in found.choices}
         if any(abs(found.mapping.get(i, 0) - v) > 1e-6 for i, v in ours.items()):
             return fields, ["the mapping's values differ from exam-builder's partial credit (+1/keys right, "
-                            "-1/keys wrong, floor 0); scored with exam-builder's rule"]
+                            "-1/keys wrong, floor 0): exam-builder would score answers otherwise, so the item is "
+                            "not imported"]
         return fields, []
 
     # -- analysis -------------------------------------------------------------------------

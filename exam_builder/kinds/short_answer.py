@@ -359,7 +359,7 @@ class ShortAnswer(ItemKind):
         accept = [k for k, v in (found.mapping or {}).items() if v > 0] or list(found.correct)
         if found.mapping and any(0 < v < 1 for v in found.mapping.values()):
             msgs.append("some answers earn part of the points in the package; exam-builder scores a short "
-                        "answer all or nothing")
+                        "answer all or nothing, so the item is not imported")
         return {"accept": tuple(accept)}, msgs
 
 

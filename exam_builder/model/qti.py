@@ -204,6 +204,7 @@ class Found:
     choices: list[tuple[str, str, bool]] = field(default_factory=list)  # (identifier, text, fixed)
     correct: list[str] = field(default_factory=list)
     mapping: dict[str, float] | None = None
+    mapping_default: float = 0.0  # the mapping's default-value: what a choice it does not name is worth
     template: str = ""  # "match_correct" | "map_response" | "" (none) | "custom"
     max_choices: int = 1
     rubric: str = ""  # the scorer rubric block's text
