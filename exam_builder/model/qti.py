@@ -205,6 +205,7 @@ class Found:
     correct: list[str] = field(default_factory=list)
     mapping: dict[str, float] | None = None
     mapping_default: float = 0.0  # the mapping's default-value: what a choice it does not name is worth
+    mapping_bounds: tuple[float | None, float | None] = (None, None)  # its lower-bound and upper-bound
     template: str = ""  # "match_correct" | "map_response" | "" (none) | "custom"
     max_choices: int = 1
     rubric: str = ""  # the scorer rubric block's text

@@ -316,6 +316,9 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
                              for e in mapping.iterfind(q("qti-map-entry"))}  # None (reported) as 0
             found.mapping_default = _number(mapping, "default-value", mapping.get("default-value") or "0", bad,
                                             -MAX_ITEM_POINTS, MAX_ITEM_POINTS) or 0.0
+            found.mapping_bounds = tuple(  # type: ignore[assignment]
+                _number(mapping, name, mapping.get(name), bad, -MAX_ITEM_POINTS, MAX_ITEM_POINTS)
+                if mapping.get(name) is not None else None for name in ("lower-bound", "upper-bound"))
     choice_reader = Reader(tally=tally, exact=exact)
     found.choices = [(c.get("identifier", ""), choice_reader.text(c), c.get("fixed") == "true")
                      for c in inter.iterfind(q("qti-simple-choice"))]
@@ -342,6 +345,11 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     fields, messages = kind.from_qti(found)
     for msg in messages:
         bad(inter, msg)
+    if not kind.rated and not messages and (
+            ("choices" in fields and not any(c.correct for c in fields["choices"]))
+            or ("accept" in fields and not fields["accept"])):
+        bad(decl if decl is not None else inter, "the package gives no correct response: the item has no key, so "
+                                                 "exam-builder could not score it; it is not imported")
     prompt = inter.find(q("qti-prompt"))
     if prompt is not None:
         paras += Reader(tally=tally, rubric=reader.rubric, exact=exact).paragraphs(prompt)
@@ -514,7 +522,7 @@ def _read_package(pkg: Package, out: Imported, pool: str | None) -> None:
                 if name is not None:
                     (item_files if rtype in ITEM_TYPES else stim_files).append(
                         (name, href, _lom_fields(lom, manifest_where)))
-            elif rtype.startswith("imsqti_test") or rtype.startswith("imsqti_assessment"):
+            elif rtype.startswith(("imsqti_test", "imsqti_assessment", "imsqti_section")):
                 name = _resolve(pkg, href, manifest, at, out) if href else None
                 tests.append((name, href, at))
             elif rtype.startswith("imsqti_"):
@@ -628,8 +636,9 @@ def _read_item_file(pkg: Package, name: str, root: etree._Element, meta: dict[st
         return
     if _local(root) == "qti-assessment-stimulus":
         return
-    if _local(root) == "qti-assessment-test":  # without a manifest every item file is read anyway
-        out.problems.append(Problem(Location(where, line=root.sourceline), "the test is not carried over as a test: "
+    if _local(root) in ("qti-assessment-test", "qti-assessment-section"):  # without a manifest every item file is
+        what = "test" if _local(root) == "qti-assessment-test" else "section"  # read anyway
+        out.problems.append(Problem(Location(where, line=root.sourceline), f"the {what} is not carried over as a test: "
                                     "its items are imported one by one; its sections, order, time limits and rules "
                                     "are not (build forms from the bank with 'exam-builder build')",
                                     severity="warning"))
