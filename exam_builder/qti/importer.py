@@ -45,7 +45,7 @@ from ..model.qti import CATALOG, CP, LOM, QTI, QTI21, QTI22, Found
 from ..model.rubric import MAX_COUNT, MAX_ITEM_POINTS
 from ..text import id_problem, is_id, text_problem, visible
 from .content import CONSTRUCTS, Reader, Tally
-from .export import CLASSIFIED
+from .export import CLASSIFIED, SCENARIO_CLASS
 from .package import Package, Refused
 
 V2 = {QTI21: "2.1", QTI22: "2.2"}
@@ -294,7 +294,12 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     rp = root.find(q("qti-response-processing"))
     body = root.find(q("qti-item-body"))
     interactions = [el for el in (body.iter() if body is not None else []) if _local(el).endswith("-interaction")]
-    reader = Reader(tally=tally, skip=set(interactions), exact=exact)
+    ref = root.find(q("qti-assessment-stimulus-ref"))
+    skip = set(interactions)
+    if ref is not None and ref.get("identifier", "") in stimuli and body is not None:
+        # exam-builder's export also opens the body with the scenario's text; the scenario is read from its file
+        skip |= {d for d in body if _local(d) == "div" and SCENARIO_CLASS in (d.get("class") or "").split()}
+    reader = Reader(tally=tally, skip=skip, exact=exact)
     paras = reader.paragraphs(body) if body is not None else []
     if len(interactions) != 1:
         problems.extend(tally.problems(label, item_id))
@@ -371,7 +376,6 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
             if value and kind.rated else 1.0
     if points is None:  # reported by _number
         points = 1.0
-    ref = root.find(q("qti-assessment-stimulus-ref"))
     scenario = meta.get("scenario") or (stimuli.get(ref.get("identifier", "")) if ref is not None else None) or None
     if ref is not None and not meta.get("scenario") and ref.get("identifier", "") not in stimuli:
         bad(ref, f"its stimulus {ref.get('identifier')!r} is not carried over (see its problems); the item would "
