@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..model.item import LABELS, Choice, Item, Kind
 from ..model.states import ScoreFlagKind
-from .base import Checker, ItemKind, ReadAnswer, label
+from .base import NO_KEY, Checker, ItemKind, ReadAnswer, label
 
 if TYPE_CHECKING:
     from ..model.manifest import ManifestItem
@@ -202,6 +202,8 @@ class MultipleSelect(ItemKind):
         """Keys from ``qti-correct-response``; a mapping means partial credit (exam-builder's rule)."""
         correct = set(found.correct)
         fields: dict[str, Any] = {"choices": tuple(Choice(text=t, correct=i in correct) for i, t, _ in found.choices)}
+        if not correct & {i for i, _, _ in found.choices}:
+            return fields, [NO_KEY]
         if found.mapping is None:
             return fields, []
         fields["scoring"] = PARTIAL

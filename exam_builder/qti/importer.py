@@ -350,11 +350,6 @@ def read_item(root: etree._Element, label: str, meta: dict[str, str], stimuli: d
     fields, messages = kind.from_qti(found)
     for msg in messages:
         bad(inter, msg)
-    if not kind.rated and not messages and (
-            ("choices" in fields and not any(c.correct for c in fields["choices"]))
-            or ("accept" in fields and not fields["accept"])):
-        bad(decl if decl is not None else inter, "the package gives no correct response: the item has no key, so "
-                                                 "exam-builder could not score it; it is not imported")
     prompt = inter.find(q("qti-prompt"))
     if prompt is not None:
         paras += Reader(tally=tally, rubric=reader.rubric, exact=exact).paragraphs(prompt)
