@@ -461,6 +461,9 @@ def read_package(path: Path, label: str | None = None, pool: str | None = None) 
             _read_package(pkg, out, pool)
     except Refused as exc:  # the package as a whole, or a limit for all of it
         out.refuse(exc)
+    except (etree.LxmlError, ValueError) as exc:  # outside any one file (each file has its own guard): refused
+        out.refuse(Refused([Problem(Location(label, line=getattr(exc, "lineno", None)),
+                                    f"cannot read the package: {exc}")]))
     return out
 
 

@@ -233,6 +233,10 @@ def test_a_relative_into_is_the_working_folders_and_printed_as_typed(course, tmp
     again = CliRunner().invoke(cli, ["--course", str(course), "import", "qti", "../rel.zip", "--into", "drafts",
                                      "--pool", "certification"])
     assert again.exit_code == 1 and "drafts/rel.ipynb already exists" in again.output
+    # the check the closing line asks for works from the same folder and names the notebook as typed
+    check = CliRunner().invoke(cli, ["--course", str(course), "check", "drafts/rel.ipynb"])
+    assert "no such file" not in check.output and "checked 1 notebook(s) (1 items" in check.output, check.output
+    assert re.search(r"^drafts/rel\.ipynb:cell \d+ \[q1\]", check.output, re.M), check.output
 
 
 def test_an_exported_items_own_spaces_read_back_exactly(course, tmp_path):
