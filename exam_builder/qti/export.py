@@ -4,9 +4,11 @@ The package is ``imsmanifest.xml`` (IMS Content Packaging 1.2, QTI 3.0 profile) 
 ``items/<id>.xml`` (``qti-assessment-item``) per item and one ``stimuli/<id>.xml``
 (``qti-assessment-stimulus``) per scenario. What a kind writes (response, key, interaction,
 scoring) is the kind's ``qti_item`` hook; this module adds what every item has: outcomes, the
-stem, the rationale as modal feedback shown after the attempt, the scenario reference, and the
-item's exam-builder fields as LOM metadata in the manifest (``metadata_lom``), which the
-importer reads back.
+stem, the rationale as modal feedback on a FEEDBACK outcome that response processing sets (so a
+player that follows the spec shows it after an attempt: ``ItemWriter.show_rationale``), the
+scenario reference and, for players that are not a delivery host, the scenario's text opening the
+body (``SCENARIO_CLASS``), and the item's exam-builder fields as LOM metadata in the manifest
+(``metadata_lom``), all of which the importer reads back.
 
 A QTI package carries the keys by nature: it is a staff export, written under ``exports/``
 like the form keys, never under ``release/``. Every file is validated against the IMS schemas

@@ -1,16 +1,28 @@
 """`exam-builder import qti PACKAGE`: QTI items into an item notebook of drafts awaiting review.
 
-Reads a QTI 3.0 content package (a zip or a folder with ``imsmanifest.xml``; without a manifest,
-every item file in it), and simple QTI 2.1/2.2 items (``assessmentItem``, ``choiceInteraction``,
-``extendedTextInteraction``, ``correctResponse``, ``mapping``, ``modalFeedback``), whose names are
-rewritten to QTI 3.0's before reading. Each interaction goes to the kind that fits it best
-(``ItemKind.qti_fits``; the exported LOM 'kind' wins), which reads its own fields (``from_qti``).
-exam-builder's own fields come back from the manifest's LOM (``export.metadata_lom``).
+Reads QTI 3.0, 2.2 and 2.1 packages as other systems write them: a zip or a folder whose manifest is
+``imsmanifest.xml`` at the top or the one nearest it (``find_manifest``: a zip of a package's folder),
+or, without a manifest, every item file in it. Every href is a URI resolved against the file that
+names it and kept inside the package (``package.Package.resolve``). QTI 2.x names are rewritten to
+QTI 3.0's before reading. A test (or section) is not an error: its items are read one by one, those
+the manifest does not list too, and a warning says what of the test is not kept. Each interaction
+goes to the kind that fits it best (``ItemKind.qti_fits``; the exported LOM 'kind' wins), which reads
+its own fields (``from_qti``); exam-builder's own fields come back from the manifest's LOM
+(``export.metadata_lom``). Content (stems, prompts, choices, feedback, stimuli) is read by
+``content.Reader`` under the one rule of ``content.CONSTRUCTS``: what changes what a candidate sees
+or how an answer scores is an error, what changes only the look a warning; one problem per construct
+per item, with its count, at its file and XML line. Response processing is recognised named or
+written out as the templates' rules (``response_template``); anything else is an error.
+
+The pool is never guessed (``_pool``): exam-builder's export says it, else the caller's ``pool``
+(``--pool``), else the item is an error. Passages several items open with (a stimulus another tool
+inlined) are named in a warning and, with ``lift_passages``, made one scenario (``passages``).
 
 Every file of the package is read through ``package.Package`` (zip and folder alike): its limits
 on size and compression, paths kept inside the package, no DTD. A package it refuses (a zip bomb,
 a file outside the package, a DOCTYPE) writes nothing, ``skip_problems`` or not; every refusal is
-a located problem, and so is any other lxml error while reading.
+a located problem, and so is any other lxml or value error while reading (``_guarded``): never a
+traceback.
 
 What a package says obeys the program's own rules, as if an author had typed it: ids from the
 LOM (``scenario``, ``rubric``) the id rule and every text (title, author, stem, choices, rationale,
@@ -20,11 +32,8 @@ its line, never imported as it came. An item must also read back from its notebo
 imported (``render_item`` then ``parse_cell``), so no value can change the header's meaning.
 
 Every imported item is a draft with no reviewer: a review elsewhere is not a review here
-(``bank review``). Every construct that is not carried over is a ``Problem`` located at the file
-and XML line: an error when the item would mean something else without it (another interaction,
-an image, a template, custom response processing), a warning when only its look is lost
-(inline formatting). The notebook is written only when there is no error (``skip_problems``:
-the items with errors are left out instead), to a temporary file renamed into place; an existing
+(``bank review``). The notebook is written only when there is no error (``skip_problems``: the
+items with errors are left out instead), to a temporary file renamed into place; an existing
 notebook or an id already in the bank is an error, never overwritten.
 """
 from __future__ import annotations
