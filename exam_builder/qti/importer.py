@@ -72,6 +72,7 @@ class Imported:
     rubrics: dict[str, str] = field(default_factory=dict)  # item id -> the scorer rubric's text
     problems: list[Problem] = field(default_factory=list)
     refused: bool = False  # the package, or a file of it, was refused (``package``): nothing is written
+    stimulus_files: set[str] = field(default_factory=set)  # stimulus members read so far
 
     def refuse(self, exc: Refused) -> None:
         self.problems.extend(exc.problems)
@@ -550,13 +551,21 @@ def _read_package(pkg: Package, out: Imported, pool: str | None) -> None:
         item_files = [(n, n, LomFields()) for n in names if n.endswith(".xml")]
     listed = {n for n, _, _ in item_files}
     for name, href, at in tests:  # a test's items the manifest does not list are read through the test
-        for ref_name, ref_href in _test_kept(pkg, name, href, at, out):
+        root = _xml(pkg, name, out) if name and pkg.exists(name) else None
+        kind = _local(root) if root is not None else ""
+        if kind in ("assessmentStimulus", "qti-assessment-stimulus", "assessmentItem", "qti-assessment-item"):
+            # a resource typed as a test that is a stimulus or an item (1EdTech's own examples have one): read as such
+            (stim_files if "timulus" in kind else item_files).append((name, href, LomFields()))
+            listed.add(name)
+            continue
+        for ref_name, ref_href in _test_kept(pkg, root, name, href, at, out):
             if ref_name not in listed:
                 listed.add(ref_name)
                 item_files.append((ref_name, ref_href, LomFields()))
     stimuli: dict[str, str] = {}  # QTI identifier -> scenario id
     for name, href, meta in stim_files:
         where = pkg.where(name)
+        out.stimulus_files.add(name)
         if not pkg.exists(name):
             out.problems.append(Problem(Location(manifest_where),
                                         f"the manifest names {href}, which is not in the package"))
@@ -588,14 +597,14 @@ def _guarded(where: str, out: Imported, read) -> None:
                                     f"cannot read the XML here: {exc}; the file is not carried over"))
 
 
-def _test_kept(pkg: Package, name: str | None, href: str, at: Location, out: Imported) -> list[tuple[str, str]]:
+def _test_kept(pkg: Package, root: etree._Element | None, name: str | None, href: str, at: Location,
+               out: Imported) -> list[tuple[str, str]]:
     """A test (``qti-assessment-test``) is not an error: its items are what is imported, one by one (those the
     manifest does not list too, through the test's item references); a warning says what of the test is not
     kept. The items it refers to: (member, href as written)."""
     refs: list[tuple[str, str]] = []
-    if name and pkg.exists(name):
-        root = _xml(pkg, name, out)
-        for el in root.iter() if root is not None else ():
+    if name and root is not None:
+        for el in root.iter():
             if _local(el) in ("qti-assessment-item-ref", "assessmentItemRef") and el.get("href"):
                 member = _resolve(pkg, el.get("href", ""), name, Location(pkg.where(name), line=el.sourceline), out)
                 if member is not None:
@@ -673,8 +682,9 @@ def _stimulus_from_ref(pkg: Package, item_name: str, ref: etree._Element, stimul
     """A stimulus the manifest did not list, read from the item's reference (relative to the item)."""
     at = Location(pkg.where(item_name), line=ref.sourceline)
     name = _resolve(pkg, ref.get("href", ""), item_name, at, out)
-    if name is None:
+    if name is None or name in out.stimulus_files:  # each stimulus file is read (and reported) once
         return
+    out.stimulus_files.add(name)
     if not pkg.exists(name):
         out.problems.append(Problem(at, f"the stimulus {ref.get('href')} is not in the package"))
         return

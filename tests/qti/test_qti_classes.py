@@ -138,13 +138,29 @@ STIMULUS = (f'{HEAD}<qti-assessment-stimulus {NS} identifier="night" title="A ni
 def test_a_stimulus_is_checked_like_an_item_and_its_items_do_not_lose_it(course, tmp_path):
     ref = '\t<qti-assessment-stimulus-ref identifier="night" href="../passages/night.xml" title="A night"/>\n'
     pkg = zip_of(tmp_path / "stim.zip", {
-        "imsmanifest.xml": manifest(("S", "imsqti_stimulus_xmlv3p0", "passages/night.xml"),
-                                    ("I", "imsqti_item_xmlv3p0", "items/q1.xml")),
-        "passages/night.xml": STIMULUS, "items/q1.xml": item30("q1", "<p>Why?</p>", extra=ref)})
+        "imsmanifest.xml": manifest(("I", "imsqti_item_xmlv3p0", "items/q1.xml"),
+                                    ("I2", "imsqti_item_xmlv3p0", "items/q2.xml")),
+        "passages/night.xml": STIMULUS, "items/q1.xml": item30("q1", "<p>Why?</p>", extra=ref),
+        "items/q2.xml": item30("q2", "<p>When?</p>", extra=ref)})
     out, _, _ = imported(course, pkg, "--pool", "certification", code=1)
-    assert f"{pkg}/passages/night.xml:line 6 [night]: <img> (2 times; the first is here) is not carried over" in out
+    img = f"{pkg}/passages/night.xml:line 6 [night]: <img> (2 times; the first is here) is not carried over"
+    assert out.count(img) == 1  # the stimulus of two items is read, and reported, once
     assert f"{pkg}/passages/night.xml:line 3 [night]: warning: <qti-stylesheet> is read as nothing" in out
     assert f"{pkg}/items/q1.xml:line 6 [q1]: its stimulus 'night' is not carried over" in out
+
+
+def test_a_stimulus_the_manifest_calls_a_test_is_read_as_the_stimulus_it_is(course, tmp_path):
+    """1EdTech's own best-practice package types its passage ``imsqti_test_xmlv3p0``."""
+    stim = STIMULUS.replace('\t\t<p><img src="moon.png" alt="the moon"/></p>\n\t\t<p><img src="owl.png" '
+                            'alt="an owl"/></p>\n', "")
+    ref = '\t<qti-assessment-stimulus-ref identifier="night" href="../passages/night.xml" title="A night"/>\n'
+    pkg = zip_of(tmp_path / "typed.zip", {
+        "imsmanifest.xml": manifest(("S", "imsqti_test_xmlv3p0", "passages/night.xml"),
+                                    ("I", "imsqti_item_xmlv3p0", "items/q1.xml")),
+        "passages/night.xml": stim, "items/q1.xml": item30("q1", "<p>Why?</p>", extra=ref)})
+    out, items, nb = imported(course, pkg, "--pool", "certification")
+    assert items["q1"].scenario == "night" and "is not carried over as a test" not in out
+    assert parse_notebook(nb).scenarios[0].text == "It was late."
 
 
 def test_hrefs_are_uris_relative_to_their_manifest(course, tmp_path):
