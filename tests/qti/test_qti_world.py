@@ -29,11 +29,13 @@ WORLD = REPO / "tests" / "fixtures" / "qti-world"
 EXPECTED = {
     "qti30-amp-up": {"ch5_modeling_3", "i9b-response-processing-fixed-template-match_correct-identifier",
                      "q5-extended-text-base-type-string", "q5-extendedtext-sv-1"},
+    "qti30-citolab": {"itm-32hbhr"},
     "qti22-oat-sa": set(),  # each has a reason: no key, a figure, MathML, ruby, a gap match, a table
     "qti21-oat-sa-sachsen": set(),
     "qti21-qtiworks": {"addition-no-feedback", "item03", "item04", "item05", "item06", "choice"},
 }
-VERSIONS = {"qti30-amp-up": "3.0", "qti22-oat-sa": "2.2", "qti21-oat-sa-sachsen": "2.1", "qti21-qtiworks": "2.1"}
+VERSIONS = {"qti30-amp-up": "3.0", "qti30-citolab": "3.0", "qti22-oat-sa": "2.2", "qti21-oat-sa-sachsen": "2.1",
+            "qti21-qtiworks": "2.1"}
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +75,9 @@ def source_items() -> dict[str, tuple[Path, ET.Element]]:
     return out
 
 
-def independent(root: ET.Element) -> dict:
-    """The faithful parts of a source item, read with ElementTree alone."""
+def independent(root: ET.Element, path: Path) -> dict:
+    """The faithful parts of a source item, read with ElementTree alone (its stimulus from the file its
+    reference names, relative to the item)."""
     body = find(root, "qti-item-body")[0]
     inter = next(e for e in body.iter() if local(e).endswith(("Interaction", "-interaction")))
     skip = {id(e) for e in inter.iter()} - {id(e) for p in find(inter, "qti-prompt") for e in p.iter()}
@@ -95,7 +98,13 @@ def independent(root: ET.Element) -> dict:
     choices = [(c.get("identifier"), " ".join("".join(c.itertext()).split())) for c in find(inter, "qti-simple-choice")]
     entries = {e.get("mapKey") or e.get("map-key"): float(e.get("mappedValue") or e.get("mapped-value"))
                for e in find(decl, "qti-map-entry")}
+    refs = find(root, "qti-assessment-stimulus-ref")
+    stimulus = None
+    if refs:
+        stim = ET.parse(path.parent / refs[0].get("href")).getroot()
+        stimulus = words("".join(find(stim, "qti-stimulus-body")[0].itertext()))
     return {"stem": words("".join(text)) + words("".join(prompt)) if not prompt else words("".join(text)),
+            "stimulus": stimulus,
             "choices": [t for _, t in choices], "keys": [i in correct for i, _ in choices],
             "accept": sorted(k for k, v in entries.items() if v > 0) or correct}
 
@@ -124,11 +133,16 @@ def test_a_real_package_imports_with_every_loss_located_and_its_items_faithful(c
             rel = path.relative_to(src).as_posix()
             assert re.search(rf"^{re.escape(f'{src}/{rel}')}:line \d+( \[[^\]]+\])?: (?!warning)", "\n".join(problems),
                              re.M), (rel, out)
+    scenarios = {s.id: s for s in parse_notebook(into / f"{package}.ipynb").scenarios} if expected else {}
     for ident, item in items.items():
-        want = independent(sources[ident][1])
+        want = independent(sources[ident][1], sources[ident][0])
         assert words(item.stem) == want["stem"], ident
         assert item.points == 1 or item.kind.value == "open response"
-        assert item.scenario is None and item.status.value == "draft"
+        assert item.status.value == "draft"
+        if want["stimulus"] is None:
+            assert item.scenario is None
+        else:
+            assert words(scenarios[item.scenario].text) == want["stimulus"], ident
         if want["choices"]:
             assert [c.text for c in item.choices] == want["choices"], ident
             assert [c.correct for c in item.choices] == want["keys"], ident
@@ -141,7 +155,8 @@ def test_the_corpus_holds_each_version_and_its_licences():
     readme = (WORLD / "README.md").read_text()
     for package in EXPECTED:
         assert package in readme
-    for name in ("amp-up-io-MIT.txt", "oat-sa-qti-sdk-GPL-2.0.txt", "qtiworks-BSD-3-Clause.txt"):
+    for name in ("amp-up-io-MIT.txt", "oat-sa-qti-sdk-GPL-2.0.txt", "qtiworks-BSD-3-Clause.txt",
+                 "citolab-qti-components-GPL-3.0.txt"):
         assert (WORLD / "LICENSES" / name).stat().st_size > 500
 
 
