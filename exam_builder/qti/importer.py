@@ -532,8 +532,12 @@ def _read_package(pkg: Package, out: Imported, pool: str | None) -> None:
             if rtype in ITEM_TYPES or rtype.startswith("imsqti_stimulus"):
                 name = _resolve(pkg, href, manifest, at, out)
                 if name is not None:
-                    (item_files if rtype in ITEM_TYPES else stim_files).append(
-                        (name, href, _lom_fields(lom, manifest_where)))
+                    fields = _lom_fields(lom, manifest_where)
+                    (item_files if rtype in ITEM_TYPES else stim_files).append((name, href, fields))
+                    _foreign_metadata(res, fields, href, at, out)
+            elif "metadata" in rtype:
+                out.problems.append(Problem(at, f"the metadata file {href!r} is not carried over: exam-builder keeps "
+                                                "its own fields (competency, module, points, ...)", severity="warning"))
             elif rtype.startswith(("imsqti_test", "imsqti_assessment", "imsqti_section")):
                 name = _resolve(pkg, href, manifest, at, out) if href else None
                 tests.append((name, href, at))
@@ -585,6 +589,20 @@ def _read_package(pkg: Package, out: Imported, pool: str | None) -> None:
             continue
         _guarded(where, out, lambda: _read_item_file(pkg, name, root, meta, manifest is not None,  # noqa: B023
                                                      stimuli, out, pool))
+
+
+def _foreign_metadata(res: etree._Element, fields: dict[str, str], href: str, at: Location, out: Imported) -> None:
+    """A warning when a resource carries metadata that is not exam-builder's (another system's LOM, keywords,
+    standards): it does not change what a candidate sees or how an answer scores, but it is not kept."""
+    meta = next((c for c in res if _local(c) == "metadata"), None)
+    if meta is None or fields.get("id") or fields.get("kind"):
+        return
+    parts = sorted({_local(g) for el in meta for g in (el if _local(el) == "lom" else [el]) if _local(g)} -
+                   {"schema", "schemaversion"})
+    if parts:
+        out.problems.append(Problem(at, f"the manifest's metadata for {href!r} ({', '.join(parts)}) is not carried "
+                                        "over: exam-builder keeps its own fields (competency, module, points, ...)",
+                                    severity="warning"))
 
 
 def _guarded(where: str, out: Imported, read) -> None:

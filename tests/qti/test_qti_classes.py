@@ -163,6 +163,22 @@ def test_a_stimulus_the_manifest_calls_a_test_is_read_as_the_stimulus_it_is(cour
     assert parse_notebook(nb).scenarios[0].text == "It was late."
 
 
+def test_another_systems_metadata_is_reported_not_dropped_unsaid(course, tmp_path):
+    lom = ('<metadata><lom xmlns="http://ltsc.ieee.org/xsd/LOM"><general><keyword><string>night</string></keyword>'
+           '</general><classification><purpose><value>discipline</value></purpose></classification></lom></metadata>')
+    man = manifest(("I", "imsqti_item_xmlv3p0", "q1.xml"))
+    man = man.replace('<file href="q1.xml"/>', lom + '<file href="q1.xml"/>')
+    man = man.replace("</resources>", '<resource identifier="X" type="resourcemetadata/xml" href="meta.xml">'
+                                      '<file href="meta.xml"/></resource>\n</resources>')
+    pkg = zip_of(tmp_path / "meta.zip", {"imsmanifest.xml": man, "q1.xml": item30("q1", "<p>Why?</p>"),
+                                         "meta.xml": "<m/>"})
+    out, items, _ = imported(course, pkg, "--pool", "certification")
+    assert list(items) == ["q1"]
+    assert re.search(r"meta.zip/imsmanifest.xml:line \d+: warning: the manifest's metadata for 'q1.xml' "
+                     r"\(classification, general\) is not carried over", out), out
+    assert re.search(r"imsmanifest.xml:line \d+: warning: the metadata file 'meta.xml' is not carried over", out), out
+
+
 def test_hrefs_are_uris_relative_to_their_manifest(course, tmp_path):
     stim = STIMULUS.replace('\t\t<p><img src="moon.png" alt="the moon"/></p>\n\t\t<p><img src="owl.png" '
                             'alt="an owl"/></p>\n', "")
