@@ -120,7 +120,11 @@ def check(course: Course, paths: list[Path] | None = None,
           blueprint_check: BlueprintCheck | None = None) -> CheckReport:
     """Check ``paths`` (default: the course's ``source/`` and ``rubrics/``) in the course's context;
     blueprints too with ``blueprint_check``."""
-    label = lambda p: safe_rel(p, course.root)  # noqa: E731  # a looping link cannot be resolved
+    def label(p: Path) -> str:
+        """A path typed relative (the working folder's, as a shell resolves it) as typed; the rest relative to
+        the course root (a looping link cannot be resolved: ``safe_rel``)."""
+        return str(p) if not p.is_absolute() else safe_rel(p, course.root)
+
     explicit = bool(paths)
     folders = course.folders()
     targets = Targets()

@@ -84,8 +84,15 @@ def import_group() -> None:
               help="Folder of the notebook to write (default: source/imported/).")
 @click.option("--skip-problems", is_flag=True,
               help="Write the items that have no error and leave out those that have (all are reported).")
+@click.option("--pool", type=click.Choice(["certification", "practice"]), default=None,
+              help="The pool of items whose package does not say (no exam-builder metadata). Without it such "
+                   "items are refused: a practice item shows its key to candidates, so the pool is never guessed.")
+@click.option("--lift-passages", is_flag=True,
+              help="Make a passage that several items' stems open with (a shared stimulus another tool inlined) "
+                   "one scenario those items join.")
 @pass_course
-def import_qti(course, package: Path, into: Path | None, skip_problems: bool) -> None:
+def import_qti(course, package: Path, into: Path | None, skip_problems: bool, pool: str | None,
+               lift_passages: bool) -> None:
     """Read a QTI 3.0 package (or simple QTI 2.1/2.2 items) into an item notebook of drafts.
 
     Every construct that is not carried over is reported with its file and XML line; on any
@@ -95,17 +102,30 @@ def import_qti(course, package: Path, into: Path | None, skip_problems: bool) ->
     """
     from ..bank import load_bank
     from ..qti.importer import import_package
-    from ..safeload import safe_rel
+    from ..safeload import absolute
 
     existing = set(load_bank([course.source_dir]).items) if course.source_dir.is_dir() else set()
-    result = import_package(package, into or course.source_dir / "imported", existing,
-                            label=safe_rel(package, course.root), skip_problems=skip_problems, root=course.root)
+    # a relative PACKAGE or --into is the working folder's, and messages print it as typed
+    into_label = str(into) if into is not None else typed(course.source_dir / "imported")
+    result = import_package(absolute(package), absolute(into) if into is not None else
+                            course.source_dir / "imported", existing, label=str(package), skip_problems=skip_problems,
+                            root=course.root, pool=pool, lift_passages=lift_passages, into_label=into_label)
     for problem in result.imported.problems:
         err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     skipped = f"; {result.skipped} item(s) left out for their errors" if result.skipped else ""
     console.print(f"imported {len(result.imported.items)} item(s) and {len(result.imported.scenarios)} scenario(s) as "
-                  f"drafts into {rel(result.notebook, course.root)}{skipped}; review them, then run "
-                  "'exam-builder check'", highlight=False, markup=False)
+                  f"drafts into {result.shown}{skipped}; review them, then run "
+                  f"'exam-builder check {result.shown}'", highlight=False, markup=False)
+
+
+def typed(path: Path) -> str:
+    """A path the user can type from the working folder: relative to it when inside it, else absolute."""
+    import os
+
+    from ..safeload import absolute
+
+    shown = os.path.relpath(absolute(path), absolute(Path(".")))
+    return str(absolute(path)) if shown.startswith("..") else shown
 
 
 COMMANDS = [export_group, import_group]

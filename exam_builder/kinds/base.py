@@ -123,6 +123,11 @@ def points_phrase(points: float) -> str:
     return f"{points_text(points)} point{'' if points == 1 else 's'}"
 
 
+#: What ``from_qti`` says of an objective item whose package gives no key.
+NO_KEY = ("the package gives no correct response: the item has no key, so exam-builder could not score it; "
+          "it is not imported")
+
+
 class ItemKind:
     """The base of every kind: the defaults of an objective item with one key (see the module)."""
 
@@ -430,5 +435,12 @@ class ItemKind:
         correct = set(found.correct)
         msgs = []
         if found.mapping is not None:
-            msgs.append("the choices are scored by a mapping; exam-builder scores this kind all or nothing on the key")
+            values = {i: found.mapping.get(i, found.mapping_default) for i, _, _ in found.choices}
+            top = max(values.values(), default=0)
+            if top <= 0 or {i for i, v in values.items() if v == top} != correct or \
+                    any(v != 0 for i, v in values.items() if i not in correct):
+                msgs.append("the choices are scored by a mapping that gives part or negative points; exam-builder "
+                            "scores this kind all or nothing on the key, so the item is not imported")
+        if not correct & {i for i, _, _ in found.choices} and not msgs:
+            msgs.append(NO_KEY)
         return {"choices": tuple(Choice(text=t, correct=i in correct) for i, t, _ in found.choices)}, msgs

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..model.item import LABELS, Choice, Item, Kind
 from ..model.states import ScoreFlagKind
-from .base import Checker, ItemKind, ReadAnswer, label
+from .base import NO_KEY, Checker, ItemKind, ReadAnswer, label
 
 if TYPE_CHECKING:
     from ..model.manifest import ManifestItem
@@ -202,14 +202,20 @@ class MultipleSelect(ItemKind):
         """Keys from ``qti-correct-response``; a mapping means partial credit (exam-builder's rule)."""
         correct = set(found.correct)
         fields: dict[str, Any] = {"choices": tuple(Choice(text=t, correct=i in correct) for i, t, _ in found.choices)}
+        if not correct & {i for i, _, _ in found.choices}:
+            return fields, [NO_KEY]
         if found.mapping is None:
             return fields, []
         fields["scoring"] = PARTIAL
-        k = len(correct) or 1
-        ours = {i: (1 / k if i in correct else -1 / k) for i, _, _ in found.choices}
-        if any(abs(found.mapping.get(i, 0) - v) > 1e-6 for i, v in ours.items()):
+        # exam-builder's rule, at any scale: each key c, each distractor -c, floored at 0 (and at most c x keys)
+        values = {i: found.mapping.get(i, found.mapping_default) for i, _, _ in found.choices}
+        c = values.get(next(iter(correct)), 0) if correct else 0
+        low, high = found.mapping_bounds
+        if c <= 0 or any(abs(v - (c if i in correct else -c)) > 1e-9 * max(1, c) for i, v in values.items()) \
+                or low is None or abs(low) > 1e-12 or (high is not None and high < c * len(correct) - 1e-9):
             return fields, ["the mapping's values differ from exam-builder's partial credit (+1/keys right, "
-                            "-1/keys wrong, floor 0); scored with exam-builder's rule"]
+                            "-1/keys wrong, floor 0): exam-builder would score answers otherwise, so the item is "
+                            "not imported"]
         return fields, []
 
     # -- analysis -------------------------------------------------------------------------

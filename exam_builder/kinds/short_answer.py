@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Location, Problem
 from ..model.item import Item, Kind
 from ..model.states import ScoreFlagKind
-from .base import CellSpec, Checker, ItemKind, ReadAnswer, points_phrase
+from .base import NO_KEY, CellSpec, Checker, ItemKind, ReadAnswer, points_phrase
 
 if TYPE_CHECKING:
     from ..model.manifest import ManifestItem
@@ -370,8 +370,8 @@ class ShortAnswer(ItemKind):
         accept = [k for k, v in (found.mapping or {}).items() if v > 0] or list(found.correct)
         if found.mapping and any(0 < v < 1 for v in found.mapping.values()):
             msgs.append("some answers earn part of the points in the package; exam-builder scores a short "
-                        "answer all or nothing")
-        return {"accept": tuple(accept)}, msgs
+                        "answer all or nothing, so the item is not imported")
+        return {"accept": tuple(accept)}, msgs if accept else [NO_KEY]
 
 
 KIND = ShortAnswer()

@@ -184,6 +184,21 @@ class ItemWriter:
         sub(sub(branch, "qti-set-outcome-value", identifier="SCORE"), "qti-base-value", "1", base_type="float")
         self.processing = rp
 
+    def show_rationale(self) -> None:
+        """Response processing that also sets FEEDBACK to RATIONALE, so a player that follows the spec shows
+        the rationale after an attempt: a named template is written out as its rules first (a template and
+        rules together are not defined), then the rule that sets FEEDBACK; an item without response
+        processing (rated by people) gets that one rule."""
+        rp = self.processing
+        if rp is None:
+            rp = etree.Element(q("qti-response-processing"))
+        elif rp.get("template"):
+            uri = rp.attrib.pop("template")
+            template_rules(rp, "map_response" if uri == MAP_RESPONSE else "match_correct")
+        sub(sub(rp, "qti-set-outcome-value", identifier="FEEDBACK"), "qti-base-value", "RATIONALE",
+            base_type="identifier")
+        self.processing = rp
+
     def extended_text(self) -> etree._Element:
         return sub(self.stem_parent, "qti-extended-text-interaction", response_identifier="RESPONSE")
 
@@ -192,6 +207,25 @@ class ItemWriter:
         block = etree.Element(q("qti-rubric-block"), {"view": view, "use": "scoring"})
         write_text(sub(block, "qti-content-body"), text)
         self.body_first.append(block)
+
+
+def template_rules(rp: etree._Element, name: str) -> None:
+    """The rules of QTI 3's ``match_correct`` or ``map_response`` template, appended to ``rp`` (what the
+    template's file says, so a player that does not fetch templates scores the same)."""
+    cond = sub(rp, "qti-response-condition")
+    branch = sub(cond, "qti-response-if")
+    if name == "match_correct":
+        match = sub(branch, "qti-match")
+        sub(match, "qti-variable", identifier="RESPONSE")
+        sub(match, "qti-correct", identifier="RESPONSE")
+        sub(sub(branch, "qti-set-outcome-value", identifier="SCORE"), "qti-base-value", "1", base_type="float")
+        sub(sub(sub(cond, "qti-response-else"), "qti-set-outcome-value", identifier="SCORE"), "qti-base-value", "0",
+            base_type="float")
+    else:
+        sub(sub(branch, "qti-is-null"), "qti-variable", identifier="RESPONSE")
+        sub(sub(branch, "qti-set-outcome-value", identifier="SCORE"), "qti-base-value", "0", base_type="float")
+        sub(sub(sub(cond, "qti-response-else"), "qti-set-outcome-value", identifier="SCORE"), "qti-map-response",
+            identifier="RESPONSE")
 
 
 @dataclass
@@ -204,6 +238,8 @@ class Found:
     choices: list[tuple[str, str, bool]] = field(default_factory=list)  # (identifier, text, fixed)
     correct: list[str] = field(default_factory=list)
     mapping: dict[str, float] | None = None
+    mapping_default: float = 0.0  # the mapping's default-value: what a choice it does not name is worth
+    mapping_bounds: tuple[float | None, float | None] = (None, None)  # its lower-bound and upper-bound
     template: str = ""  # "match_correct" | "map_response" | "" (none) | "custom"
     max_choices: int = 1
     rubric: str = ""  # the scorer rubric block's text

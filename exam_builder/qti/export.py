@@ -4,9 +4,11 @@ The package is ``imsmanifest.xml`` (IMS Content Packaging 1.2, QTI 3.0 profile) 
 ``items/<id>.xml`` (``qti-assessment-item``) per item and one ``stimuli/<id>.xml``
 (``qti-assessment-stimulus``) per scenario. What a kind writes (response, key, interaction,
 scoring) is the kind's ``qti_item`` hook; this module adds what every item has: outcomes, the
-stem, the rationale as modal feedback shown after the attempt, the scenario reference, and the
-item's exam-builder fields as LOM metadata in the manifest (``metadata_lom``), which the
-importer reads back.
+stem, the rationale as modal feedback on a FEEDBACK outcome that response processing sets (so a
+player that follows the spec shows it after an attempt: ``ItemWriter.show_rationale``), the
+scenario reference and, for players that are not a delivery host, the scenario's text opening the
+body (``SCENARIO_CLASS``), and the item's exam-builder fields as LOM metadata in the manifest
+(``metadata_lom``), all of which the importer reads back.
 
 A QTI package carries the keys by nature: it is a staff export, written under ``exports/``
 like the form keys, never under ``release/``. Every file is validated against the IMS schemas
@@ -46,6 +48,9 @@ from ..model.qti import (
 from ..model.rubric import Rubric
 from . import schema
 
+#: The class of the ``div`` that opens an item body with its scenario's text (the importer leaves it out when it
+#: reads the scenario from the stimulus itself).
+SCENARIO_CLASS = "exam-builder-scenario"
 #: exam-builder fields written as LOM classifications (purpose = the field's name), read back by import.
 CLASSIFIED = ("kind", "competency", "module", "points", "scoring", "rubric", "scenario", "pool")
 
@@ -78,8 +83,10 @@ def _outcome(root: etree._Element, identifier: str, base_type: str, default: str
     sub(sub(decl, "qti-default-value"), "qti-value", default)
 
 
-def item_xml(item: Item, ident: str, rubrics: Mapping[str, Rubric], stimulus: tuple[str, str, str] | None) -> bytes:
-    """One ``qti-assessment-item``; ``stimulus`` is (identifier, href, title) of its scenario."""
+def item_xml(item: Item, ident: str, rubrics: Mapping[str, Rubric], stimulus: tuple[str, str, str] | None,
+             scenario: Scenario | None = None) -> bytes:
+    """One ``qti-assessment-item``; ``stimulus`` is (identifier, href, title) of its scenario, whose text
+    (``scenario``) also opens the item body in a ``div`` of class ``SCENARIO_CLASS``."""
     root = _root("qti-assessment-item", ident, item.id)
     root.set("adaptive", "false")
     root.set("time-dependent", "false")
@@ -97,11 +104,17 @@ def item_xml(item: Item, ident: str, rubrics: Mapping[str, Rubric], stimulus: tu
     else:  # SCORE is the fraction of the item's points (the points are its weight: LOM 'points')
         _outcome(root, "SCORE", "float", "0", normal_maximum="1")
         _outcome(root, "MAXSCORE", "float", "1")
-    if item.rationale:
-        _outcome(root, "FEEDBACK", "identifier", "RATIONALE")
+    if item.rationale:  # no default: response processing sets it, so the rationale shows after an attempt
+        sub(root, "qti-outcome-declaration", identifier="FEEDBACK", cardinality="single", base_type="identifier")
+        w.show_rationale()
     if stimulus:
         sub(root, "qti-assessment-stimulus-ref", identifier=stimulus[0], href=stimulus[1], title=stimulus[2])
-    for i, block in enumerate(w.body_first):
+    first = list(w.body_first)
+    if scenario is not None:  # also in the body, for a player that is not a delivery host (reads no stimulus-ref)
+        passage = etree.Element(q("div"), {"class": SCENARIO_CLASS})
+        write_text(passage, scenario.text or "")
+        first.append(passage)
+    for i, block in enumerate(first):
         body.insert(i, block)
     root.append(body)
     if w.processing is not None:
@@ -210,7 +223,9 @@ def build_package(bank: Bank, rubrics: Mapping[str, Rubric], items: list[Item], 
         if item.scenario and item.scenario in bank.scenarios:
             sc = bank.scenarios[item.scenario]
             stim = (scen_ids[item.scenario], f"../stimuli/{scen_ids[item.scenario]}.xml", sc.title or sc.id)
-        pkg.files[href] = _safe(lambda: item_xml(item, ident, rubrics, stim), item, problems)  # noqa: B023 (called at once)
+        scen = bank.scenarios.get(item.scenario) if item.scenario else None
+        pkg.files[href] = _safe(lambda: item_xml(item, ident, rubrics, stim, scen), item,  # noqa: B023 (called at once)
+                                problems)
         resource(f"item-{ident}", "imsqti_item_xmlv3p0", href, item,
                  depends=f"stimulus-{stim[0]}" if stim else None)
         pkg.items += 1

@@ -27,7 +27,16 @@ def test_every_kind_exports_valid_files(tmp_path):
     item = etree.fromstring(pkg.files["items/ms-partial.xml"])
     mapping = item.find(f".//{{{QTI}}}qti-mapping")
     assert mapping.get("lower-bound") == "0" and mapping.get("upper-bound") == "1"
-    assert item.find(f"{{{QTI}}}qti-response-processing").get("template").endswith("map_response.xml")
+    # a rationale: map_response written out as its rules, then FEEDBACK set (players following the spec show it)
+    rp = item.find(f"{{{QTI}}}qti-response-processing")
+    assert rp.get("template") is None and rp.find(f".//{{{QTI}}}qti-map-response") is not None
+    feedback = rp.findall(f"{{{QTI}}}qti-set-outcome-value")[-1]
+    assert feedback.get("identifier") == "FEEDBACK" and feedback.findtext(f"{{{QTI}}}qti-base-value") == "RATIONALE"
+    declared = [o for o in item.findall(f"{{{QTI}}}qti-outcome-declaration") if o.get("identifier") == "FEEDBACK"]
+    assert declared and declared[0].find(f"{{{QTI}}}qti-default-value") is None  # shown only once set
+    # the scenario opens the body too, for players that are not a delivery host
+    passage = item.find(f"{{{QTI}}}qti-item-body")[0]
+    assert passage.get("class") == "exam-builder-scenario" and passage[0].text == "Priya works nights."
     assert item.find(f".//{{{QTI}}}qti-choice-interaction").get("max-choices") == "0"
     aon = etree.fromstring(pkg.files["items/ms-aon.xml"])
     assert aon.find(f"{{{QTI}}}qti-response-processing").get("template").endswith("match_correct.xml")
@@ -40,7 +49,9 @@ def test_every_kind_exports_valid_files(tmp_path):
     entries = words.findall(f".//{{{QTI}}}qti-map-entry")
     assert [(e.get("map-key"), e.get("mapped-value"), e.get("case-sensitive")) for e in entries] == [
         ("peer support", "1", "false"), ("Peer-Support", "1", "false"), ("mutual support", "1", "false")]
-    assert words.find(f"{{{QTI}}}qti-response-processing").get("template").endswith("map_response.xml")
+    assert words.find(f"{{{QTI}}}qti-response-processing").find(f".//{{{QTI}}}qti-map-response") is not None
+    orp = orx.find(f"{{{QTI}}}qti-response-processing")  # rated by people: the one rule that sets FEEDBACK
+    assert [el.get("identifier") for el in orp] == ["FEEDBACK"]
     number = etree.fromstring(pkg.files["items/sa-number.xml"])
     assert number.find(f"{{{QTI}}}qti-response-declaration").get("base-type") == "float"
     equal = number.find(f".//{{{QTI}}}qti-equal")

@@ -65,21 +65,21 @@ def zip_of(path, files: dict[str, str]):
 
 def test_a_qti21_item_becomes_a_draft(tmp_path):
     pkg = zip_of(tmp_path / "lms-export.zip", {"imsmanifest.xml": MANIFEST21, "q1.xml": QTI21_ITEM})
-    result = import_package(pkg, tmp_path / "imported", existing_ids=set())
+    result = import_package(pkg, tmp_path / "imported", existing_ids=set(), pool="certification")
     (item,) = parse_notebook(result.notebook).items
     assert item.id == "peer_q1" and item.kind is Kind.multiple_choice and item.status is Status.draft
     assert item.stem == "What does a peer specialist share first?"
     assert [c.text for c in item.choices if c.correct] == ["Their own experience, when it helps"]
     assert item.rationale == "Lived experience, shared with purpose."
     messages = [(p.location.line, p.severity, p.message) for p in result.imported.problems]
-    assert (9, "warning", "<em> is read as plain text (its formatting is not carried over)") in messages
+    assert (9, "warning", "<em> is read as its text, without the formatting") in messages
     assert any("identifier 'Peer_Q1' is written as the id 'peer_q1'" in m for _, _, m in messages)
 
 
 def test_an_unsupported_interaction_is_located_and_nothing_is_written(tmp_path):
     pkg = zip_of(tmp_path / "vendor.zip", {"items/hot.xml": HOTSPOT30, "items/q1.xml": QTI21_ITEM})
     with pytest.raises(ValidationFailed) as err:
-        import_package(pkg, tmp_path / "imported", existing_ids=set())
+        import_package(pkg, tmp_path / "imported", existing_ids=set(), pool="certification")
     text = str(err.value)
     assert f"{pkg}/items/hot.xml:line 5 [hot]: <qti-template-declaration> is not carried over" in text
     assert f"{pkg}/items/hot.xml:line 7 [hot]: <img> is not carried over" in text
@@ -89,12 +89,12 @@ def test_an_unsupported_interaction_is_located_and_nothing_is_written(tmp_path):
 
 def test_skip_problems_writes_the_items_without_errors(tmp_path):
     pkg = zip_of(tmp_path / "vendor.zip", {"items/hot.xml": HOTSPOT30, "items/q1.xml": QTI21_ITEM})
-    result = import_package(pkg, tmp_path / "imported", existing_ids=set(), skip_problems=True)
+    result = import_package(pkg, tmp_path / "imported", existing_ids=set(), skip_problems=True, pool="certification")
     assert [i.id for i in parse_notebook(result.notebook).items] == ["peer_q1"] and result.skipped == 1
 
 
 def test_an_id_already_in_the_bank_is_refused(tmp_path):
     pkg = zip_of(tmp_path / "p.zip", {"q1.xml": QTI21_ITEM})
     with pytest.raises(ValidationFailed, match="item id 'peer_q1' is already in the bank"):
-        import_package(pkg, tmp_path / "imported", existing_ids={"peer_q1"})
+        import_package(pkg, tmp_path / "imported", existing_ids={"peer_q1"}, pool="certification")
     assert not (tmp_path / "imported").exists()
