@@ -480,13 +480,14 @@ class Pooled:
     caution: str = ""
 
 
-def _alpha_matrix(x: np.ndarray) -> np.ndarray:
-    """Coefficient alpha of each resample in ``x`` (resamples x candidates x items), vectorised for the bootstrap."""
+def _error_var_matrix(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each resample's error variance var (1 - alpha) = var - k/(k-1) (var - sum of item variances), and its
+    score variance, for ``x`` (resamples x candidates x items): vectorised for the bootstrap, no division by a
+    resample's variance (a resample with none adds nothing)."""
     k = x.shape[2]
     item_var = x.var(axis=1, ddof=1).sum(axis=1)
     total_var = x.sum(axis=2).var(axis=1, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return k / (k - 1) * (1 - item_var / total_var)
+    return total_var - k / (k - 1) * (total_var - item_var), total_var
 
 
 def pooled_reliability(forms: list[tuple[pd.DataFrame, pd.Series, float]], confidence: float = 0.95,
@@ -523,10 +524,8 @@ def pooled_reliability(forms: list[tuple[pd.DataFrame, pd.Series, float]], confi
         o_sum = np.zeros(n_boot)
         for x in datas:
             idx = rng.integers(0, len(x), (n_boot, len(x)))
-            xb = x[idx]
-            a = _alpha_matrix(xb)
-            v = xb.sum(axis=2).var(axis=1, ddof=1)
-            e_sum += (len(x) - 1) * v * (1 - a)
+            e, v = _error_var_matrix(x[idx])
+            e_sum += (len(x) - 1) * e
             o_sum += (len(x) - 1) * v
         with np.errstate(divide="ignore", invalid="ignore"):
             boot = 1 - e_sum / o_sum
@@ -1142,3 +1141,22 @@ def anchor_adequate(shared_points: float, points_a: float, points_b: float, shar
         return False, ("the shared items leave out " + ", ".join(missing)
                        + ": not content-representative, so not an anchor")
     return True, ""
+
+
+def subscore_reliability(scores: pd.DataFrame, max_points: pd.Series, competencies: dict,
+                         min_n: int = MIN_PUBLISH) -> dict[str, tuple[float | None, int, int]]:
+    """Per competency: (coefficient alpha of the competency's items, candidates, items) over the complete
+    candidates of one form. Alpha is None under ``min_n`` candidates, with one item, or without variance: a
+    subscore whose precision is not known. The subscore's reliability is what decides whether a candidate's
+    score report may show it (Standards 1.14 / 2.3: a subscore is reported only with evidence of its
+    reliability; Sinharay, Puhan & Haberman 2011 on when subscores add value)."""
+    data, _mp = _complete(scores, max_points)
+    out: dict[str, tuple[float | None, int, int]] = {}
+    groups: dict[str, list] = {}
+    for col in data.columns:
+        if col in competencies:
+            groups.setdefault(competencies[col], []).append(col)
+    for comp, cols in groups.items():
+        alpha = coefficient_alpha(data[cols]) if len(data) >= min_n else None
+        out[comp] = (alpha, len(data), len(cols))
+    return out
