@@ -71,6 +71,19 @@ def test_beta_binomial_consistency_by_brute_force_summation():
     assert c.accuracy == pytest.approx(acc, abs=1e-9)
 
 
+@pytest.mark.parametrize("r", [0.5, 0.7, 0.9])
+def test_beta_binomial_consistency_tends_to_the_published_normal_approximation(r):
+    """For a long test cut at the middle, the beta-binomial's p0 and kappa approach the bivariate-normal values
+    of Peng & Subkoviak (1980), the approximation behind Subkoviak (1988)'s practitioner tables: with the two
+    forms' scores correlated r and the cut at the mean (z = 0), Sheppard's orthant formula gives
+    p0 = 1/2 + arcsin(r)/pi and kappa = 2 arcsin(r)/pi (0.67 and 0.33 at r = 0.5; 0.86 and 0.71 at r = 0.9)."""
+    n = 400
+    a, b = P.beta_binomial_params(n / 2, n, r)
+    c = P.beta_binomial_classification(a, b, n, n // 2, 0.5)
+    assert c.p0 == pytest.approx(0.5 + math.asin(r) / math.pi, abs=0.002)
+    assert c.kappa == pytest.approx(2 * math.asin(r) / math.pi, abs=0.003)
+
+
 # ------------------------------------------------------------------------------ a form at small n
 
 def test_reliability_is_published_at_n_18_with_its_interval_and_a_warning():

@@ -146,3 +146,23 @@ def test_the_report_renders_at_the_publishing_floor(n):
     d = big_window(n=n)
     html = render_html(d, sections(d), "Program")
     assert "too few candidates (n = " not in re.sub(r"leniency.*", "", html.split("Per form")[1].split("</table>")[0])
+
+
+def test_report_settings_refuse_nonsense_naming_the_setting(tmp_path):
+    from exam_builder.course import Course
+    from exam_builder.errors import ExamBuilderError
+
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text("c = get_config()\nc.ReportSettings.min_n_publish = 12\n"
+                                             "c.ReportSettings.subscore_min_reliability = 0.8\n")
+    s = Course(root).report_settings
+    th = pm.Thresholds.from_settings(s)
+    assert (th.min_publish, th.min_stable, th.subscore_min_reliability) == (12, 30, 0.8)
+    for line, words in (("c.ReportSettings.min_n_publish = 1", "a statistic needs at least 3 candidates"),
+                        ("c.ReportSettings.equivalence_margin = 5", "a share between 0 and 1")):
+        (root / "nbgrader_config.py").write_text(f"c = get_config()\n{line}\n")
+        with pytest.raises(ExamBuilderError) as err:
+            Course(root).report_settings  # noqa: B018 (reading it is the check)
+        assert line.split(" = ")[0] in str(err.value) and "nbgrader_config.py" in str(err.value)
+        assert words in str(err.value)
