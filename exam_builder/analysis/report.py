@@ -5,8 +5,11 @@ table and ``report.json``, for a window of sittings: a cohort, a date range, or 
 
 The contract: ``gather`` reads the database once (the edge) into pandas frames; ``sections``
 turns them into tables and figures with the statistics of ``analysis.psychometrics`` (pure);
-``write_report`` renders and writes everything atomically. A number that needs a minimum sample
-says so ("too few candidates (n = 12; needs 30)") instead of a misleading figure. Scores not
+``write_report`` renders and writes everything atomically. A number that needs a sample is published
+from ``c.ReportSettings.min_n_publish`` candidates with its interval, with a plain warning under
+``min_n_stable``, and below says what is needed ("too few candidates (n = 8; needs 10)"); forms are pooled
+where that is sound. Every number is rounded once (``psychometrics.show``); headings are words in the HTML
+(``HEADERS``), short names in the CSVs; the heading names the version and a hash of the data. Scores not
 given yet are pending, never 0: a pending sitting counts as a sitting, not as a pass or a fail,
 and is left out of the statistics that need every item scored. A no-show is ``absent`` (made so
 by ``records.absence.settle`` when the report is gathered), counted as absent, never as pending.
