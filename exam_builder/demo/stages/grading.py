@@ -57,9 +57,9 @@ def _draw(*key: str) -> random.Random:
 def _levels_for(session: GraderSession, name: str) -> str:
     """Level numbers a scripted grader types, as trained raters agree: every grader reads the same response
     the same way most of the time (a level per criterion drawn from the response itself, so the two ratings
-    share it), one level apart now and then (1 in 11 per criterion), rarely two, and each grader leans a little
-    (``LEANING``: Ana slightly lenient, Ben slightly severe). A stand-in for judgment, seeded: the same run
-    gives the same ratings."""
+    share it), one level apart now and then (1 in 14 per criterion), rarely two, and each grader leans a little
+    (``LEANING``: Ana slightly lenient, Ben slightly severe). A stand-in for judgment, drawn from the
+    response's anonymous id (the course's key makes it differ from one demo course to the next, as cohorts do)."""
     claim = session.current
     assert claim is not None
     digits = []
@@ -69,7 +69,7 @@ def _levels_for(session: GraderSession, name: str) -> str:
             range(top + 1), weights=[1 + 2 * k for k in range(top + 1)])[0]  # better levels more common
         rng = _draw("rater", name, claim.item_id, claim.anon_id, c.id)
         u = rng.random()
-        off = 0 if u < 0.9 else (rng.choice((-1, 1)) if u < 0.992 else rng.choice((-2, 2)))
+        off = 0 if u < 0.92 else (rng.choice((-1, 1)) if u < 0.993 else rng.choice((-2, 2)))
         lean = LEANING.get(name, 0.0)
         if rng.random() < abs(lean):
             off += 1 if lean > 0 else -1
