@@ -27,6 +27,7 @@ from .settings import (
     GradingSettings,
     ProctorSettings,
     ProgramPolicy,
+    ReportSettings,
     ServerSettings,
 )
 
@@ -98,6 +99,10 @@ class Course:
     @cached_property
     def bank_settings(self) -> BankSettings:
         return BankSettings(config=self.config)
+
+    @cached_property
+    def report_settings(self) -> ReportSettings:
+        return ReportSettings(config=self.config)
 
     @cached_property
     def zone(self) -> "dt.tzinfo":

@@ -12,7 +12,14 @@ interval and ICC; scikit-learn: quadratic-weighted kappa; statsmodels: Wilson in
 scipy: t and binomial distributions). Written here, each with formula and source in its
 docstring: Lord's conditional SEM, Subkoviak's single-administration decision consistency
 (with Livingston & Lewis's effective test length for items worth more than one point), and
-nominal-weights mean equating.
+nominal-weights mean equating, the beta-binomial (Huynh 1976 / Livingston & Lewis 1995)
+decision consistency and accuracy, pooling across forms, and random-groups comparison of forms
+with an equivalence test (statsmodels' TOST).
+
+Small samples: a figure is published from ``Thresholds.min_publish`` candidates on (default 10)
+with its interval and a plain warning (``caution``), without the warning from
+``Thresholds.min_stable`` (``MIN_N``, 30); below ``min_publish`` it is :class:`TooFew`, which
+says how many are needed.
 """
 from __future__ import annotations
 
@@ -27,7 +34,10 @@ from scipy import stats
 
 from ..model.states import INDEPENDENT_ROLES, RatingRole
 
+#: From this many candidates a statistic is read without the small-sample warning.
 MIN_N = 30
+#: From this many candidates a statistic is published (with its interval and a warning below ``MIN_N``).
+MIN_PUBLISH = 10
 
 #: The rating that decides when the two independent ones (``INDEPENDENT_ROLES``) differ too much.
 ADJUDICATION_ROLE = RatingRole.adjudication
@@ -38,10 +48,57 @@ class TooFew:
     """Returned instead of a figure when the sample is below what the statistic needs."""
 
     n: int
-    needs: int = MIN_N
+    needs: int = MIN_PUBLISH
 
     def __str__(self) -> str:
         return f"too few candidates (n = {self.n}; needs {self.needs})"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The report's thresholds (``settings.ReportSettings``), as plain values the pure functions take."""
+
+    min_publish: int = MIN_PUBLISH
+    min_stable: int = MIN_N
+    equivalence_margin: float = 0.05
+    anchor_min_share: float = 0.20
+    subscore_min_reliability: float = 0.70
+    deadline_blank_share: float = 0.5
+
+    @classmethod
+    def from_settings(cls, s) -> Thresholds:
+        return cls(s.min_n_publish, max(s.min_n_publish, s.min_n_stable), s.equivalence_margin, s.anchor_min_share,
+                   s.subscore_min_reliability, s.deadline_blank_share)
+
+
+#: Every number shown is rounded once, to this many decimal places (``show``), in text, tables and figures.
+DECIMALS = 2
+
+
+def show(v, unit: str = "") -> str:
+    """A number as the report shows it everywhere: rounded once to ``DECIMALS`` places, trailing zeros dropped;
+    "" for a missing figure (never "None" or "nan")."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+        x = round(float(v), DECIMALS) + 0.0  # + 0.0: never "-0"
+        return f"{x:.{DECIMALS}f}".rstrip("0").rstrip(".") + unit
+    return str(v)
+
+
+def pct(share) -> str:
+    """A share as a percent, the same rounding as ``show`` gives the share (0.4167 -> 0.42 -> "42%")."""
+    if share is None or (isinstance(share, float) and not math.isfinite(share)):
+        return ""
+    return show(100 * round(float(share), DECIMALS)) + "%"
+
+
+def caution(n: int, stable: int = MIN_N) -> str:
+    """The plain warning on a figure from a small sample; empty from ``stable`` candidates on."""
+    if n >= stable:
+        return ""
+    return (f"small sample (n = {n}): the interval is wide, read the figure as provisional "
+            f"({stable} or more for a stable figure)")
 
 
 def _f(x) -> float | None:
@@ -78,6 +135,18 @@ def _is_dichotomous(data: pd.DataFrame, mp: pd.Series) -> bool:
 # Reliability, SEM, conditional SEM, decision consistency
 
 
+@dataclass(frozen=True)
+class Classification:
+    """How consistently and accurately a form sorts candidates into pass and fail, by one method."""
+
+    method: str
+    p0: float | None            # agreement of pass/fail on two parallel forms
+    kappa: float | None         # p0 corrected for chance
+    accuracy: float | None      # share classified as their true score would be (None: the method gives none)
+    false_pass: float | None    # share passed whose true score is below the cut
+    false_fail: float | None    # share failed whose true score is at or above the cut
+
+
 @dataclass
 class Reliability:
     n: int                      # candidates with every item scored
@@ -94,12 +163,24 @@ class Reliability:
     pass_rate: float            # observed share with total >= cut
     csem_at_cut: float | None   # conditional SEM at the cut, raw points
     csem_method: str
-    p0: float | None            # decision consistency: agreement of pass/fail on two parallel forms
+    p0: float | None            # decision consistency: agreement of pass/fail on two parallel forms (Subkoviak)
     kappa: float | None         # p0 corrected for chance
     consistency_method: str
     effective_length: float | None  # items (0/1) or Livingston-Lewis effective length
     model_reliability: float | None  # reliability used by the binomial model (KR-21 or alpha)
     notes: list[str] = field(default_factory=list)
+    #: every method's decision consistency and accuracy (Subkoviak, then the beta-binomial)
+    classifications: list[Classification] = field(default_factory=list)
+    #: candidates whose total lies within +-1.96 CSEM of the cut (the band of uncertain decisions)
+    within_band: int | None = None
+    band: tuple[float, float] | None = None
+    caution: str = ""           # the small-sample warning ("" from MIN_N on)
+    #: the integer length the binomial models use (the effective length rounded) and the cut on it
+    model_length: int | None = None
+    model_cut: int | None = None
+    #: the error variance and observed variance (ddof = 1), for pooling across forms
+    error_var: float | None = None
+    var: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -245,13 +326,63 @@ def subkoviak(x: np.ndarray, n_items: int, cut: float, reliability: float) -> tu
     return p0, kappa
 
 
+def beta_binomial_params(mean: float, n_items: int, reliability: float) -> tuple[float, float] | None:
+    """The two-parameter beta true-score distribution that, with binomial errors on ``n_items``, has the
+    observed mean and the given reliability (method of moments; Huynh 1976, with r = KR-21):
+
+        a = mean (1/r - 1),   b = (n - mean)(1/r - 1)
+
+    so the beta-binomial's reliability n / (a + b + n) equals r. None when r is not in (0, 1) or the
+    mean is at an end of the scale."""
+    if reliability is None or not 0 < reliability < 1 or not 0 < mean < n_items:
+        return None
+    f = 1 / reliability - 1
+    return mean * f, (n_items - mean) * f
+
+
+def beta_binomial_classification(a: float, b: float, n_items: int, cut: int, true_cut: float) -> Classification:
+    """Decision consistency and accuracy under the beta-binomial model (exact sums, no simulation).
+
+    True proportion-correct p ~ Beta(a, b); two parallel forms X, Y ~ Binomial(n, p) given p; pass when
+    the score >= ``cut`` (whole points on the n scale); a true pass when p >= ``true_cut`` (a proportion).
+      joint  f(x, y) = C(n,x) C(n,y) B(a + x + y, b + 2n - x - y) / B(a, b)
+      p0     = sum of f over the cells where x and y fall on the same side of the cut; kappa with the
+               chance agreement of the marginals
+      P(X = x, p < t) = C(n,x) B(a + x, b + n - x) / B(a, b) * I_t(a + x, b + n - x)
+      accuracy = P(X >= cut, p >= t) + P(X < cut, p < t)
+    Huynh, H. (1976). On the reliability of decisions in domain-referenced testing. Journal of
+    Educational Measurement 13(4), 253-264; Livingston, S. A. & Lewis, C. (1995), JEM 32(2), 179-197
+    (their two-parameter case, on the effective test length)."""
+    from scipy.special import betainc, betaln, gammaln
+
+    n = int(n_items)
+    x = np.arange(n + 1)
+    log_c = gammaln(n + 1) - gammaln(x + 1) - gammaln(n - x + 1)
+    xs, ys = np.meshgrid(x, x, indexing="ij")
+    joint = np.exp(log_c[:, None] + log_c[None, :] + betaln(a + xs + ys, b + 2 * n - xs - ys) - betaln(a, b))
+    joint /= joint.sum()  # float rounding only: the cells sum to 1
+    passed = x >= cut
+    p_pass = float(joint[passed].sum())
+    p0 = float(joint[np.ix_(passed, passed)].sum() + joint[np.ix_(~passed, ~passed)].sum())
+    pc = p_pass ** 2 + (1 - p_pass) ** 2
+    kappa = None if 1 - pc < 1e-12 else _f((p0 - pc) / (1 - pc))
+    marginal = np.exp(log_c + betaln(a + x, b + n - x) - betaln(a, b))
+    below = marginal * betainc(a + x, b + n - x, min(max(true_cut, 0.0), 1.0))  # P(X = x, p < t)
+    above = marginal - below
+    false_pass = float(below[passed].sum())
+    false_fail = float(above[~passed].sum())
+    return Classification("Livingston-Lewis / Huynh beta-binomial", p0, kappa, _f(1 - false_pass - false_fail),
+                          false_pass, false_fail)
+
+
 def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
-                confidence: float = 0.95) -> Reliability | TooFew:
-    """Reliability of one form: alpha / KR-20 with its interval, SEM, CSEM at the cut and
-    decision consistency.
+                confidence: float = 0.95, min_n: int = MIN_N, stable: int = MIN_N) -> Reliability | TooFew:
+    """Reliability of one form: alpha / KR-20 with its interval, SEM, CSEM at the cut, decision
+    consistency and accuracy by two methods, and the candidates within +-1.96 CSEM of the cut.
 
     ``scores``: rows candidates, columns items, points earned (NaN = pending; such candidates
     are left out). ``max_points``: item -> points. ``cut``: raw points to pass (total >= cut).
+    TooFew under ``min_n`` candidates; ``caution`` says so under ``stable``.
 
     * alpha: pingouin.cronbach_alpha, with Feldt's interval (see :func:`feldt_ci`).
     * SEM = sd * sqrt(1 - alpha).
@@ -262,11 +393,14 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
     * p0 and kappa: Subkoviak's method (:func:`subkoviak`), on number-correct with r = KR-21
       for 0/1 items (as Subkoviak 1976), else on the effective-length scale with r = alpha
       (Livingston & Lewis 1995's rescaling) and the cut rounded up on that scale.
+    * The beta-binomial (:func:`beta_binomial_classification`) on the same length, reliability and cut,
+      with the true cut at cut / max points: p0, kappa, accuracy, false passes and false fails.
+    * ``within_band``: candidates whose total is within cut +- 1.96 CSEM (inclusive).
     """
     data, mp = _complete(scores, max_points)
     n, k = data.shape
-    if n < MIN_N:
-        return TooFew(n, MIN_N)
+    if n < max(min_n, 2):
+        return TooFew(n, max(min_n, 2))
     notes: list[str] = []
     total = data.sum(axis=1).to_numpy(float)
     max_total = float(mp.sum())
@@ -304,19 +438,127 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
         notes.append(f"cut {cut} outside 0..{max_total}")
 
     p0 = kappa = None
+    classes: list[Classification] = []
+    n_int = c_int = None
     if r_model is not None and n_eff is not None and n_eff >= 1:
         n_int = max(1, int(round(n_eff)))
         x_eff = total * n_int / max_total if not dich else total
         c_eff = cut * n_int / max_total if not dich else cut
+        c_int = math.ceil(c_eff - 1e-9)
         p0, kappa = subkoviak(x_eff, n_int, c_eff, r_model)
+        classes.append(Classification("Subkoviak", p0, kappa, None, None, None))
+        ab = beta_binomial_params(float(np.mean(x_eff)), n_int, r_model)
+        if ab is not None:
+            classes.append(beta_binomial_classification(*ab, n_int, c_int, cut / max_total if max_total else 0))
     else:
         notes.append("decision consistency undefined without score variance")
+    band = within = None
+    if csem is not None:
+        band = (cut - 1.96 * csem, cut + 1.96 * csem)
+        within = int(((total >= band[0] - 1e-9) & (total <= band[1] + 1e-9)).sum())
     return Reliability(
         n=n, k=k, max_points=max_total, mean=mean, sd=sd, alpha=alpha, alpha_ci=ci,
         confidence=confidence, alpha_name="KR-20" if dich else "alpha", sem=sem, cut=float(cut),
         pass_rate=float((total >= cut - 1e-9).mean()), csem_at_cut=csem, csem_method=csem_method,
         p0=p0, kappa=kappa, consistency_method=cons_method, effective_length=n_eff,
-        model_reliability=r_model, notes=notes)
+        model_reliability=r_model, notes=notes, classifications=classes, within_band=within, band=band,
+        caution=caution(n, stable), model_length=n_int, model_cut=c_int,
+        error_var=None if sem is None else sem ** 2, var=var)
+
+
+@dataclass
+class Pooled:
+    """Reliability and decision consistency pooled over forms of one blueprint."""
+
+    forms: int
+    n: int
+    alpha: float | None
+    alpha_ci: tuple[float, float] | None
+    sem: float | None
+    classifications: list[Classification]
+    method: str
+    caution: str = ""
+
+
+def _error_var_matrix(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each resample's error variance var (1 - alpha) = var - k/(k-1) (var - sum of item variances), and its
+    score variance, for ``x`` (resamples x candidates x items): vectorised for the bootstrap, no division by a
+    resample's variance (a resample with none adds nothing)."""
+    k = x.shape[2]
+    item_var = x.var(axis=1, ddof=1).sum(axis=1)
+    total_var = x.sum(axis=2).var(axis=1, ddof=1)
+    return total_var - k / (k - 1) * (total_var - item_var), total_var
+
+
+def pooled_reliability(forms: list[tuple[pd.DataFrame, pd.Series, float]], confidence: float = 0.95,
+                       min_n: int = MIN_PUBLISH, stable: int = MIN_N, n_boot: int = 1000,
+                       seed: int = 0) -> Pooled | TooFew:
+    """Pool forms built to one blueprint and handed out to randomly equivalent groups.
+
+    Reliability: the pooled-within-forms coefficient, 1 - sum (n_f - 1) SEM_f^2 / sum (n_f - 1) var_f (each
+    form's error and observed variances, ddof = 1, weighted by degrees of freedom: the share of the score
+    variance within forms that is true), with a stratified bootstrap percentile interval (candidates
+    resampled within each form, fixed ``seed``). SEM: sqrt(sum (n_f - 1) SEM_f^2 / sum (n_f - 1)).
+    Decision consistency and accuracy: each method's figures averaged over forms weighted by n_f (each
+    candidate counts once: p0 is a mean over candidates of their chance of the same decision); kappa from
+    the pooled p0 and the n-weighted chance agreement. Forms with fewer than 3 candidates are left out."""
+    rels, datas = [], []
+    for scores, mp, cut in forms:
+        r = reliability(scores, mp, cut, confidence, min_n=3, stable=0)
+        if isinstance(r, TooFew) or r.error_var is None or not r.var:
+            continue
+        rels.append(r)
+        datas.append(_complete(scores, mp)[0].to_numpy(float))
+    n = sum(r.n for r in rels)
+    if n < min_n:
+        return TooFew(n, min_n)
+    dfs = np.array([r.n - 1 for r in rels], float)
+    err = float((dfs * [r.error_var for r in rels]).sum())
+    obs = float((dfs * [r.var for r in rels]).sum())
+    alpha = _f(1 - err / obs)
+    sem = _f(math.sqrt(err / dfs.sum()))
+    ci = None
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        e_sum = np.zeros(n_boot)
+        o_sum = np.zeros(n_boot)
+        for x in datas:
+            idx = rng.integers(0, len(x), (n_boot, len(x)))
+            e, v = _error_var_matrix(x[idx])
+            e_sum += (len(x) - 1) * e
+            o_sum += (len(x) - 1) * v
+        with np.errstate(divide="ignore", invalid="ignore"):
+            boot = 1 - e_sum / o_sum
+        boot = boot[np.isfinite(boot)]
+        if len(boot):
+            q = (1 - confidence) / 2
+            ci = (float(np.quantile(boot, q)), float(np.quantile(boot, 1 - q)))
+    weights = np.array([r.n for r in rels], float)
+    classes = []
+    for i, c in enumerate(rels[0].classifications if rels else []):
+        per = [r.classifications[i] for r in rels if len(r.classifications) > i
+               and r.classifications[i].method == c.method]
+        if len(per) != len(rels):
+            continue
+
+        def avg(attr: str, per=per) -> float | None:
+            vals = [getattr(p, attr) for p in per]
+            return None if any(v is None for v in vals) else _f(np.average(vals, weights=weights))
+
+        p0 = avg("p0")
+        pc = _f(np.average([_chance(p) for p in per], weights=weights)) if all(p.kappa is not None
+                                                                              for p in per) else None
+        kappa = None if p0 is None or pc is None or 1 - pc < 1e-12 else _f((p0 - pc) / (1 - pc))
+        classes.append(Classification(c.method, p0, kappa, avg("accuracy"), avg("false_pass"), avg("false_fail")))
+    method = (f"{len(rels)} forms pooled: reliability within forms (error variance over score variance, weighted by "
+              "n - 1), decision consistency and accuracy averaged over forms weighted by candidates")
+    return Pooled(len(rels), n, alpha, ci, sem, classes, method, caution(n, stable))
+
+
+def _chance(c: Classification) -> float:
+    """The chance agreement behind a kappa: pc = (p0 - kappa) / (1 - kappa)."""
+    assert c.p0 is not None and c.kappa is not None
+    return c.p0 if c.kappa == 1 else (c.p0 - c.kappa) / (1 - c.kappa)
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,8 +570,34 @@ def _labels(value) -> tuple[str, ...]:
     return tuple(str(value).split(","))
 
 
+def fisher_ci(r: float | None, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """Confidence interval of a correlation by Fisher's z: tanh(atanh(r) -+ z_c / sqrt(n - 3)).
+    Fisher, R. A. (1921). Metron 1, 3-32. None under 4 observations or without r."""
+    if r is None or n < 4 or abs(r) >= 1:
+        return None, None
+    z = math.atanh(r)
+    h = stats.norm.ppf(0.5 + confidence / 2) / math.sqrt(n - 3)
+    return math.tanh(z - h), math.tanh(z + h)
+
+
+def facility_ci(x: np.ndarray, max_points: float, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """Interval of an item's facility: Wilson's for an item scored 0/1 (k right of n), else a t interval of
+    the mean share of points. None without candidates."""
+    x = np.asarray(x, float)
+    n = len(x)
+    if not n or not max_points:
+        return None, None
+    if max_points == 1 and np.isin(x, (0.0, 1.0)).all():
+        return wilson(int(x.sum()), n, confidence)
+    if n < 2:
+        return None, None
+    share = x / max_points
+    h = stats.t.ppf(0.5 + confidence / 2, n - 1) * share.std(ddof=1) / math.sqrt(n)
+    return max(0.0, float(share.mean() - h)), min(1.0, float(share.mean() + h))
+
+
 def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFrame | None = None,
-               keys: pd.Series | None = None, min_n: int = MIN_N) -> pd.DataFrame:
+               keys: pd.Series | None = None, min_n: int = MIN_N, stable: int = MIN_N) -> pd.DataFrame:
     """One row per item.
 
     Columns: item, max_points, n, mean, facility (mean share of the item's points),
@@ -344,7 +612,9 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
     Candidates with a pending score (NaN) are left out. Under ``min_n`` (the report's MIN_N; the
     item analysis of ``exam-builder analyse`` asks for every figure, with 0) the correlations are
     NaN, no flag is raised and ``note`` says "too few candidates (...)". NaN also where an item or
-    option has no variance (and for correlations of fewer than 3 candidates).
+    option has no variance (and for correlations of fewer than 3 candidates). Intervals (95%):
+    facility_low / facility_high (:func:`facility_ci`), discrimination_low / discrimination_high
+    (:func:`fisher_ci`). From ``min_n`` to ``stable`` candidates the flags are marked "(provisional)".
     """
     data, mp = _complete(scores, max_points)
     n = len(data)
@@ -368,6 +638,8 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
         row: dict = {"item": item, "max_points": pts, "n": n, "mean": mean,
                      "facility": (mean / pts) if (mean is not None and pts) else None,
                      "discrimination": None if small else _corr(x, rest)}
+        row["facility_low"], row["facility_high"] = facility_ci(x, pts or 0.0)
+        row["discrimination_low"], row["discrimination_high"] = fisher_ci(row["discrimination"], n)
         key = keys.get(item) if ch is not None and item in ch.columns else None
         row["key"] = key if pd.notna(key) else None
         flags, distractor_flags, notes = [], [], []
@@ -394,10 +666,13 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
             flags += distractor_flags
             if disc is None:
                 notes.append("no variance: discrimination undefined")
+            if flags and n < stable:
+                flags = [f"{f} (provisional, n = {n})" for f in flags]
         row["flags"] = "; ".join(flags)
         row["note"] = "; ".join(notes)
         rows.append(row)
-    cols = ["item", "max_points", "n", "mean", "facility", "discrimination", "key"]
+    cols = ["item", "max_points", "n", "mean", "facility", "facility_low", "facility_high", "discrimination",
+            "discrimination_low", "discrimination_high", "key"]
     if labels:
         cols += [c for lab in labels for c in (f"share_{lab}", f"rpb_{lab}")] + ["share_blank"]
     cols += ["flags", "note"]
@@ -486,25 +761,32 @@ def _pairs(ratings: pd.DataFrame) -> pd.DataFrame:
                                       "second_score", "max_points", "step"])
 
 
-def _agreement_row(item, ra, rb, a, b, max_points, step) -> dict:
+def _agreement_row(item, ra, rb, a, b, max_points, step, min_n: int = MIN_N, stable: int = MIN_N,
+                   share: np.ndarray | None = None) -> dict:
+    """One row of agreement; ``share`` (each response's maximum) puts the scores on a 0-1 scale for the ICC
+    when items of different maxima are pooled, and then kappa is left out."""
     n = len(a)
     row = {"item": item, "rater_a": ra, "rater_b": rb, "n": n, "exact": None, "adjacent": None,
            "qwk": None, "icc": None, "icc_ci_low": None, "icc_ci_high": None, "note": ""}
     if n == 0:
-        row["note"] = str(TooFew(0, MIN_N))
+        row["note"] = str(TooFew(0, min_n))
         return row
     d = np.abs(np.asarray(a) - np.asarray(b))
     row["exact"] = float(np.mean(d < 1e-9))
     row["adjacent"] = float(np.mean(d <= np.asarray(step) + 1e-9))
-    if n < MIN_N:
-        row["note"] = str(TooFew(n, MIN_N))
+    if n < min_n:
+        row["note"] = str(TooFew(n, min_n))
         return row
-    row["qwk"] = _qwk(a, b, max_points, float(np.min(step)))
-    icc, ci = icc2(a, b)
+    row["note"] = caution(n, stable)
+    if share is None:
+        row["qwk"] = _qwk(a, b, max_points, float(np.min(step)))
+        icc, ci = icc2(a, b)
+    else:
+        icc, ci = icc2(np.asarray(a, float) / share, np.asarray(b, float) / share)
     row["icc"] = icc
     if ci:
         row["icc_ci_low"], row["icc_ci_high"] = ci
-    if row["qwk"] is None or icc is None:
+    if (row["qwk"] is None and share is None) or icc is None:
         row["note"] = "no variance in the scores: kappa / ICC undefined"
     return row
 
@@ -522,7 +804,8 @@ def adjudication_rate(ratings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "n_responses", "adjudicated", "adjudication_rate"])
 
 
-def rater_agreement(ratings: pd.DataFrame) -> pd.DataFrame:
+def rater_agreement(ratings: pd.DataFrame, min_n: int = MIN_N, stable: int = MIN_N,
+                    pool: bool = False) -> pd.DataFrame:
     """Agreement of the independent (``first`` / ``second``) ratings.
 
     ``ratings`` columns: response, item, rater, role, score, max_points, decided (and
@@ -533,16 +816,32 @@ def rater_agreement(ratings: pd.DataFrame) -> pd.DataFrame:
     rater_b, n (responses both rated), exact (share identical), adjacent (share within one
     step), qwk (quadratic-weighted kappa over all levels 0..max, scikit-learn), icc, icc_ci_low,
     icc_ci_high (ICC(2,1), pingouin), n_responses, adjudicated, adjudication_rate (item rows
-    only) and note. kappa and ICC are NaN under MIN_N pairs (note says why) or without variance.
+    only) and note. kappa and ICC are NaN under ``min_n`` pairs (note says why) or without variance;
+    under ``stable`` the note carries the small-sample warning.
+
+    ``pool``: a first row, item "(all items)", pools every pair of every item (each response's two
+    independent ratings): exact and adjacent agreement over all of them; quadratic-weighted kappa when
+    every item has the same maximum and step; the ICC on the share of each item's maximum (so items of
+    different maxima pool); the adjudication rate over all responses.
     """
     pairs = _pairs(ratings)
     adj = adjudication_rate(ratings).set_index("item")
     rows = []
+    if pool and not pairs.empty:
+        same = pairs["max_points"].nunique() == 1 and pairs["step"].nunique() == 1
+        row = _agreement_row("(all items)", "(all)", "(all)", pairs["first_score"].to_numpy(),
+                             pairs["second_score"].to_numpy(), float(pairs["max_points"].max()),
+                             pairs["step"].to_numpy(), min_n, stable,
+                             None if same else pairs["max_points"].to_numpy(float))
+        responses, adjudicated = int(adj["n_responses"].sum()), int(adj["adjudicated"].sum())
+        row.update({"n_responses": responses, "adjudicated": adjudicated,
+                    "adjudication_rate": adjudicated / responses if responses else None})
+        rows.append(row)
     for item in sorted(ratings["item"].unique(), key=str):
         p = pairs[pairs["item"] == item]
         mx = float(pd.to_numeric(ratings.loc[ratings["item"] == item, "max_points"]).max())
         row = _agreement_row(item, "(all)", "(all)", p["first_score"].to_numpy(), p["second_score"].to_numpy(),
-                             mx, p["step"].to_numpy())
+                             mx, p["step"].to_numpy(), min_n, stable)
         if item in adj.index:
             row.update(adj.loc[item].to_dict())
         rows.append(row)
@@ -554,14 +853,14 @@ def rater_agreement(ratings: pd.DataFrame) -> pd.DataFrame:
             swap = g["first_rater"] != ra
             a = np.where(swap, g["second_score"], g["first_score"])
             b = np.where(swap, g["first_score"], g["second_score"])
-            rows.append(_agreement_row(item, ra, rb, a, b, mx, g["step"].to_numpy()))
+            rows.append(_agreement_row(item, ra, rb, a, b, mx, g["step"].to_numpy(), min_n, stable))
     cols = ["item", "rater_a", "rater_b", "n", "exact", "adjacent", "qwk", "icc", "icc_ci_low", "icc_ci_high",
             "n_responses", "adjudicated", "adjudication_rate", "note"]
     return pd.DataFrame(rows, columns=cols)
 
 
 def rater_leniency(ratings: pd.DataFrame, by: str | list[str] | None = None,
-                   confidence: float = 0.95) -> pd.DataFrame:
+                   confidence: float = 0.95, min_n: int = MIN_N, stable: int = MIN_N) -> pd.DataFrame:
     """Each rater's mean of (own score - decided score) over their independent ratings with a
     decided score; positive = lenient. ``by``: extra grouping column(s) (e.g. a month column,
     so drift shows). Columns: rater, [by...], n, mean_score, mean_decided, leniency,
@@ -589,7 +888,7 @@ def rater_leniency(ratings: pd.DataFrame, by: str | list[str] | None = None,
         row.update({"n": n, "mean_score": float(g["score"].mean()), "mean_decided": float(g["decided"].mean()),
                     "leniency": float(d.mean()), "leniency_ci_low": lo, "leniency_ci_high": hi,
                     "leniency_share": float(d.mean()) / mp if mp else None,
-                    "note": str(TooFew(n, MIN_N)) if n < MIN_N else ""})
+                    "note": str(TooFew(n, min_n)) if n < min_n else caution(n, stable)})
         rows.append(row)
     cols = keys + ["n", "mean_score", "mean_decided", "leniency", "leniency_ci_low", "leniency_ci_high",
                    "leniency_share", "note"]
@@ -610,10 +909,11 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float | None, floa
     return float(lo), float(hi)
 
 
-def form_comparison(totals: pd.DataFrame, cut_by_form: dict, confidence: float = 0.95) -> pd.DataFrame:
+def form_comparison(totals: pd.DataFrame, cut_by_form: dict, confidence: float = 0.95, min_n: int = MIN_N,
+                    stable: int = MIN_N) -> pd.DataFrame:
     """Per form: n, max_points, cut, mean with a t interval, sd, mean_share (mean / max
-    points), passed, pass_rate with a Wilson interval, and ``conclusive``: "yes", or
-    "too few candidates (n = 12; needs 30)" when n < MIN_N.
+    points), passed, pass_rate with a Wilson interval, and ``conclusive``: "yes", the small-sample
+    warning (``caution``) under ``stable``, or "too few candidates (n = 8; needs 10)" under ``min_n``.
 
     ``totals`` columns: form, total, max_points, passed; rows with no total (pending) are left
     out. Columns: form, n, max_points, cut, mean, mean_ci_low, mean_ci_high, sd, mean_share,
@@ -644,7 +944,8 @@ def form_comparison(totals: pd.DataFrame, cut_by_form: dict, confidence: float =
                      "mean_share": mean / mp if (mean is not None and mp) else None,
                      "passed": k, "pass_rate": k / len(passed) if len(passed) else None,
                      "pass_ci_low": plo, "pass_ci_high": phi,
-                     "conclusive": "yes" if n >= MIN_N else str(TooFew(n, MIN_N))})
+                     "conclusive": "yes" if n >= max(min_n, stable) else (
+                         caution(n, stable) if n >= min_n else str(TooFew(n, min_n)))})
     cols = ["form", "n", "max_points", "cut", "mean", "mean_ci_low", "mean_ci_high", "sd", "mean_share",
             "passed", "pass_rate", "pass_ci_low", "pass_ci_high", "conclusive"]
     return pd.DataFrame(rows, columns=cols)
@@ -740,3 +1041,122 @@ def mean_equating(common_scores_a, common_scores_b, totals_a, totals_b, *, max_a
     return Equating(n_a=na, n_b=nb, gamma_a=ga, gamma_b=gb, w_a=na / (na + nb), w_b=nb / (na + nb),
                     synthetic_mean_a=float(ms_x), synthetic_mean_b=float(ms_y), constant=float(const),
                     constant_ci=ci, common_mean_a=float(A[:, 0].mean()), common_mean_b=float(B[:, 0].mean()))
+
+
+@dataclass
+class FormDifference:
+    """Two forms handed out to randomly equivalent groups: their mean difference and an equivalence test."""
+
+    form_a: str
+    form_b: str
+    n_a: int
+    n_b: int
+    scale: str                   # "points" (same maximum) or "percent of the points"
+    mean_a: float
+    mean_b: float
+    difference: float            # mean_b - mean_a: the random-groups mean-equating constant (A onto B)
+    ci90: tuple[float, float]    # Welch t interval, the one TOST reads
+    ci95: tuple[float, float]
+    margin: float                # +- on the same scale
+    p_tost: float                # the larger of the two one-sided p values
+    equivalent: bool             # p_tost < 0.05: the 90% interval lies within +- margin
+    reading: str
+    caution: str = ""
+    method: str = ("random groups: mean difference with Welch's t interval; equivalence by two one-sided tests "
+                   "(TOST, Schuirmann 1987; statsmodels ttost_ind, unequal variances)")
+
+
+def random_groups(xa, xb, max_a: float, max_b: float, label_a: str = "A", label_b: str = "B",
+                  margin_share: float = 0.05, min_n: int = MIN_PUBLISH, stable: int = MIN_N) -> FormDifference | TooFew:
+    """Compare two forms sat by randomly equivalent groups (forms handed out in rotation).
+
+    With random groups the difference of the means is the forms' difference in difficulty, and the
+    random-groups mean-equating function is e_B(x) = x - mean_A + mean_B (Kolen & Brennan 2014, Test
+    Equating, Scaling, and Linking, ch. 2). Identity equating (scores used as they are) is defensible when
+    the forms are shown equivalent: two one-sided Welch t tests (Schuirmann 1987) of the difference against
+    -+ ``margin_share`` of the points, at 5% each, i.e. the 90% interval within the margin. Totals are compared
+    in points when both forms have the same maximum, else as a percent of each form's points. TooFew under
+    ``min_n`` candidates on either form."""
+    from statsmodels.stats.weightstats import ttost_ind
+
+    a = pd.to_numeric(pd.Series(xa), errors="coerce").dropna().to_numpy(float)
+    b = pd.to_numeric(pd.Series(xb), errors="coerce").dropna().to_numpy(float)
+    if min(len(a), len(b)) < max(min_n, 2):
+        return TooFew(min(len(a), len(b)), max(min_n, 2))
+    same = abs(max_a - max_b) < 1e-9
+    if not same:
+        a, b = 100 * a / max_a, 100 * b / max_b
+    scale = "points" if same else "percent of the points"
+    margin = margin_share * (max_a if same else 100)
+    diff = float(b.mean() - a.mean())
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / ((va ** 2 / (len(a) - 1) if va else 0) + (vb ** 2 / (len(b) - 1) if vb else 0)) \
+        if se > 0 else float(len(a) + len(b) - 2)
+
+    def ci(c: float) -> tuple[float, float]:
+        h = stats.t.ppf(0.5 + c / 2, df) * se
+        return diff - h, diff + h
+
+    if se > 0:
+        p_tost = float(ttost_ind(b, a, -margin, margin, usevar="unequal")[0])
+    else:
+        p_tost = 0.0 if abs(diff) < margin else 1.0
+    equivalent = p_tost < 0.05
+    lo90, hi90 = ci(0.90)
+    lo95, hi95 = ci(0.95)
+    unit = " points" if same else " percentage points"
+    if equivalent:
+        reading = (f"equivalent within +-{show(margin)}{unit} (90% interval {show(lo90)} to {show(hi90)}): "
+                   "the scores are "
+                   "used as they are (identity equating)")
+    elif lo95 > 0 or hi95 < 0:
+        easier = label_b if diff > 0 else label_a
+        reading = (f"the forms differ: form {easier}'s candidates scored {show(abs(diff))}{unit} higher (95% interval "
+                   f"{show(lo95)} to {show(hi95)}); with random groups that is form {easier} reading easier, and "
+                   f"random-groups mean equating would adjust scores by {show(abs(diff))}{unit}")
+    else:
+        reading = (f"not shown equivalent and not shown different: the 90% interval ({show(lo90)} to {show(hi90)}) "
+                   f"reaches past +-{show(margin)}{unit}; more candidates are needed to tell, so the scores are used "
+                   "as they are")
+    return FormDifference(label_a, label_b, len(a), len(b), scale, float(a.mean()), float(b.mean()), diff,
+                          (lo90, hi90), (lo95, hi95), margin, p_tost, equivalent, reading,
+                          caution(min(len(a), len(b)), stable))
+
+
+def anchor_adequate(shared_points: float, points_a: float, points_b: float, shared_competencies: set[str],
+                    competencies_a: set[str], competencies_b: set[str],
+                    min_share: float = 0.20) -> tuple[bool, str]:
+    """Whether the items two forms share may serve as an equating anchor: at least ``min_share`` of each
+    form's points, and every competency of each form among them (content-representative: Kolen & Brennan
+    2014, ch. 8, ask an anchor to be a mini version of the form; the 20% floor is their rule of thumb).
+    The second value says why not, in words."""
+    share = min(shared_points / points_a if points_a else 0, shared_points / points_b if points_b else 0)
+    missing = sorted((competencies_a | competencies_b) - shared_competencies)
+    if share + 1e-9 < min_share:
+        return False, (f"the shared items are {pct(share)} of the form's points (an anchor needs "
+                       f"{pct(min_share)}): "
+                       "too few to equate through")
+    if missing:
+        return False, ("the shared items leave out " + ", ".join(missing)
+                       + ": not content-representative, so not an anchor")
+    return True, ""
+
+
+def subscore_reliability(scores: pd.DataFrame, max_points: pd.Series, competencies: dict,
+                         min_n: int = MIN_PUBLISH) -> dict[str, tuple[float | None, int, int]]:
+    """Per competency: (coefficient alpha of the competency's items, candidates, items) over the complete
+    candidates of one form. Alpha is None under ``min_n`` candidates, with one item, or without variance: a
+    subscore whose precision is not known. The subscore's reliability is what decides whether a candidate's
+    score report may show it (Standards 1.14 / 2.3: a subscore is reported only with evidence of its
+    reliability; Sinharay, Puhan & Haberman 2011 on when subscores add value)."""
+    data, _mp = _complete(scores, max_points)
+    out: dict[str, tuple[float | None, int, int]] = {}
+    groups: dict[str, list] = {}
+    for col in data.columns:
+        if col in competencies:
+            groups.setdefault(competencies[col], []).append(col)
+    for comp, cols in groups.items():
+        alpha = coefficient_alpha(data[cols]) if len(data) >= min_n else None
+        out[comp] = (alpha, len(data), len(cols))
+    return out

@@ -5,8 +5,11 @@ table and ``report.json``, for a window of sittings: a cohort, a date range, or 
 
 The contract: ``gather`` reads the database once (the edge) into pandas frames; ``sections``
 turns them into tables and figures with the statistics of ``analysis.psychometrics`` (pure);
-``write_report`` renders and writes everything atomically. A number that needs a minimum sample
-says so ("too few candidates (n = 12; needs 30)") instead of a misleading figure. Scores not
+``write_report`` renders and writes everything atomically. A number that needs a sample is published
+from ``c.ReportSettings.min_n_publish`` candidates with its interval, with a plain warning under
+``min_n_stable``, and below says what is needed ("too few candidates (n = 8; needs 10)"); forms are pooled
+where that is sound. Every number is rounded once (``psychometrics.show``); headings are words in the HTML
+(``HEADERS``), short names in the CSVs; the heading names the version and a hash of the data. Scores not
 given yet are pending, never 0: a pending sitting counts as a sitting, not as a pass or a fail,
 and is left out of the statistics that need every item scored. A no-show is ``absent`` (made so
 by ``records.absence.settle`` when the report is gathered), counted as absent, never as pending.
@@ -19,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -48,6 +52,8 @@ ROLES = INDEPENDENT_ROLES
 #: The results of decided sittings, as the frames hold them (plain strings).
 PASS, FAIL = Outcome.passed.value, Outcome.failed.value
 DECIDED = [PASS, FAIL]
+#: Every number the report shows is rounded once, to this many decimal places (``psychometrics.show``).
+DECIMALS = pm.DECIMALS
 STANDING_COLUMNS = ["candidate", "cohort", "eligible", "barriers", "sat", "training_ended_on", "first_sat_on",
                     "passed_on"]
 
@@ -66,6 +72,10 @@ class FormData:
     keys: pd.Series
     item_ids: dict[int, str]
     kinds: dict[int, str]
+    #: the form's items' competencies (number -> competency), for the anchor's content check
+    competencies: dict[int, str] = field(default_factory=dict)
+    #: every submitted sitting of the form in the window (rows) x item numbers: True where answered
+    answered: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -82,11 +92,21 @@ class ReportData:
     #: the first sitting and the pass (any time, so a pass before a date window still counts as certified)
     standing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STANDING_COLUMNS))
     standing_scope: str = ""
+    #: the report's thresholds (``c.ReportSettings``): when a figure is published, the margins
+    thresholds: pm.Thresholds = field(default_factory=pm.Thresholds)
+    #: the attempts a candidate has (``c.ProgramPolicy.max_attempts``), for "eventually passed"; None: not known
+    max_attempts: int | None = None
 
     @property
     def decided(self) -> pd.DataFrame:
         """The sittings with a pass or a fail (pending, voided and absent ones left out)."""
         return self.results[self.results.result.isin(DECIDED)] if not self.results.empty else self.results
+
+
+def form_cut(manifest: Manifest) -> float:
+    """The raw cut a form's results use: the one place the report reads it (today the cut frozen in the
+    form's manifest at build; a recorded re-cut routes through here)."""
+    return float(manifest.cut_score)
 
 
 def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.date | None,
@@ -131,8 +151,10 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 "recorded": str(sit.outcome) if sit.outcome else None,
                 "result": str(r.status) if r else (
                     str(sit.status) if sit.status in (SittingStatus.voided, SittingStatus.absent) else "not submitted"),
-                "total": r.total.score if r else None, "max_total": m.total_points, "cut": m.cut_score,
-                "submitted_at": sit.submitted_at, "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
+                "total": r.total.score if r else None, "max_total": m.total_points, "cut": form_cut(m),
+                "submitted_at": sit.submitted_at, "started_at": sit.started_at, "deadline": sit.deadline,
+                "paused_seconds": sit.paused_seconds or 0.0,
+                "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
                 "scribe": bool(sit.scribe_name), "extra_minutes": sit.extra_minutes,
                 **{f"sub:{c}": (p.score / p.max if p.score is not None and p.max else None)
                    for c, p in (r.competencies.items() if r else [])},
@@ -150,18 +172,24 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
             choices = pd.DataFrame([[answers.get((sit.id, e.item_id)) if kind_for(e.kind).offers_options else None
                                      for e in m.items] for sit in sits],
                                    index=[sit.id for sit in sits], columns=numbers, dtype=object)
+            submitted = [sit for sit, _ in kept if sit.form_id == form.id and sit.submitted_at is not None
+                         and sit.status not in (SittingStatus.voided, SittingStatus.absent)]
+            answered = pd.DataFrame([[bool(answers.get((sit.id, e.item_id))) for e in m.items] for sit in submitted],
+                                    index=[sit.id for sit in submitted], columns=numbers, dtype=bool)
             forms_out.append(FormData(
-                form.assignment, form.label, m.cut_score, m.total_points, scores,
+                form.assignment, form.label, form_cut(m), m.total_points, scores,
                 pd.Series({e.number: e.points for e in m.items}, dtype=float), choices,
                 pd.Series({e.number: e.key for e in m.items if kind_for(e.kind).offers_options}, dtype=object),
-                {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items}))
+                {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items},
+                {e.number: e.competency for e in m.items}, answered))
         ratings = _ratings(s, ids, {f.id: m for f, m in forms}, {sit.id: sit.form_id for sit, _ in kept})
         acc = pd.Series([str(a.kind) for a in accommodations_q.select_approved_of(
             s, {sit.candidate_id for sit, _ in kept})], dtype=object).value_counts()
         tutoring = len(tutoring_q.select_tutoring_ids(s, exam, ids))
         standing, scope = _standing(s, course.policy, exam, cohort, {cand.id for _, cand in kept},
                                     everyone=not (cohort or since or until))
-    return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring, standing, scope)
+    return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring, standing, scope,
+                      pm.Thresholds.from_settings(course.report_settings), course.policy.max_attempts)
 
 
 def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
@@ -232,7 +260,7 @@ class Section:
 
 def _rate(part: pd.Series) -> str:
     n = len(part)
-    return "no candidates" if n == 0 else f"{(part == 'pass').sum()} of {n} ({(part == 'pass').mean():.0%})"
+    return "no candidates" if n == 0 else f"{(part == 'pass').sum()} of {n} ({pm.pct((part == 'pass').mean())})"
 
 
 def cohort_section(d: ReportData) -> Section:
@@ -245,12 +273,11 @@ def cohort_section(d: ReportData) -> Section:
     sec.text.append(f"{r.candidate.nunique()} candidate(s), {len(r)} sitting(s): "
                     + ", ".join(f"{n} {k}" for k, n in r.result.value_counts().sort_index().items()) + ".")
     firsts = decided[decided.attempt == 1]
-    eventual = decided.groupby("candidate").result.apply(lambda x: PASS if (x == PASS).any() else FAIL)
-    sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result)}; eventually (within the attempts "
-                    f"allowed): {_rate(eventual)}. Tutoring records: {d.tutoring}.")
+    sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result)}; {eventually(d)} "
+                    f"Tutoring records: {d.tutoring}.")
     by = decided.groupby(["cohort", "form"]).result.agg(
         candidates="size", passed=lambda x: int((x == PASS).sum())).reset_index()
-    by["pass rate"] = (by.passed / by.candidates).round(3)
+    by["pass rate"] = by.passed / by.candidates
     sec.tables.append(("Pass rate per cohort and form (decided sittings)", by))
     attempts = decided.groupby("attempt").result.agg(
         sittings="size", passed=lambda x: int((x == PASS).sum())).reset_index()
@@ -262,6 +289,32 @@ def cohort_section(d: ReportData) -> Section:
     if not by.empty:
         sec.figures.append(_figure_bar(by, "Pass rate per cohort and form"))
     return sec
+
+
+def eventually(d: ReportData) -> str:
+    """"Eventually passed" over the candidates whose attempts are over only (censoring): a candidate who passed,
+    or who failed as many attempts as the program allows (``max_attempts``, or today's standing says no attempts
+    are left). Candidates who have not passed and may still sit are counted apart, never as fails."""
+    decided = d.decided
+    if decided.empty:
+        return "eventually: no candidates."
+    per = decided.groupby("candidate").agg(passed=("result", lambda x: bool((x == PASS).any())),
+                                           attempts=("attempt", "max"))
+    out_of = set()
+    if not d.standing.empty:
+        out_of = {c for c, b in zip(d.standing.candidate, d.standing.barriers, strict=True) if "no_attempts" in b}
+    over = per.passed | per.index.isin(list(out_of))
+    if d.max_attempts:
+        over |= per.attempts >= d.max_attempts
+    done = per[over]
+    still = int((~over).sum())
+    allowed = f"{d.max_attempts} attempts" if d.max_attempts else "the attempts allowed"
+    text = (f"eventually, among the candidates whose attempts are over: "
+            f"{_rate(done.passed.map({True: PASS, False: FAIL}))}.")
+    if still:
+        text += (f" {still} candidate(s) who have not passed are still within {allowed} and are not counted "
+                 "(their result is not known yet).")
+    return text
 
 
 def standing_section(d: ReportData) -> Section:
@@ -325,67 +378,133 @@ def scores_section(d: ReportData) -> Section:
         return sec
     summary = decided.groupby("form").agg(n=("total", "size"), mean=("total", "mean"), sd=("total", "std"),
                                           min=("total", "min"), max=("total", "max"), cut=("cut", "first"),
-                                          out_of=("max_total", "first")).round(2).reset_index()
+                                          out_of=("max_total", "first")).reset_index()
     sec.tables.append(("Totals per form", summary))
     subs = [c for c in decided.columns if c.startswith("sub:")]
     if subs:
-        comp = decided.groupby("form")[subs].mean().round(3)
+        comp = decided.groupby("form")[subs].mean()
         comp.columns = [c[4:] for c in comp.columns]
         sec.tables.append(("Mean share of points per competency", comp.reset_index()))
     sec.figures.append(_figure_hist(decided))
     share = decided.assign(share=decided.total / decided.max_total, passed=decided.result == PASS)
     by_attempt = share.groupby("attempt").agg(sittings=("share", "size"), mean_share=("share", "mean"),
-                                              sd_share=("share", "std"), pass_rate=("passed", "mean")).round(3)
+                                              sd_share=("share", "std"), pass_rate=("passed", "mean"))
     sec.tables.append(("Scores by attempt (share of the form's points)", by_attempt.reset_index()))
     if share.attempt.nunique() > 1:
         sec.figures.append(_figure_attempts(share))
     return sec
 
 
+#: The one rounding of every number the report shows (``psychometrics.show``).
+fmt = pm.show
+
+
+def _interval(lo, hi) -> str:
+    return "" if lo is None or hi is None else f"{fmt(lo)} to {fmt(hi)}"
+
+
+def _rel_row(label: str, rel: pm.Reliability) -> dict:
+    lo, hi = rel.band or (None, None)
+    return {"form": label, "n": rel.n, "k": rel.k, "mean": rel.mean, "sd": rel.sd,
+            "alpha": rel.alpha, "alpha_ci": _interval(*(rel.alpha_ci or (None, None))), "alpha_name": rel.alpha_name,
+            "sem": rel.sem, "cut": rel.cut, "csem_at_cut": rel.csem_at_cut,
+            "band": _interval(lo, hi), "within_band": rel.within_band, "effective_length": rel.effective_length,
+            "note": "; ".join([*([rel.caution] if rel.caution else []), *rel.notes])}
+
+
+def _class_rows(label: str, classes: list[pm.Classification], length: int | None, cut: int | None) -> list[dict]:
+    return [{"form": label, "method": c.method, "p0": c.p0, "kappa": c.kappa, "accuracy": c.accuracy,
+             "false_pass": c.false_pass, "false_fail": c.false_fail,
+             "length": length, "model_cut": cut} for c in classes]
+
+
 def reliability_section(d: ReportData) -> Section:
+    """Per form and pooled over forms: reliability with its interval, SEM, CSEM at the cut, the candidates near
+    the cut, decision consistency and accuracy by two methods; with and without sittings flagged as cut short."""
+    th = d.thresholds
     sec = Section("Reliability and decision consistency")
-    rows = []
+    rows, classes, cautions = [], [], []
+    flagged = set(flagged_sittings(d).sitting)
     for f in d.forms:
-        rel = pm.reliability(f.scores.dropna(), f.max_points, f.cut)
+        scored = f.scores.dropna()
+        rel = pm.reliability(scored, f.max_points, f.cut, min_n=th.min_publish, stable=th.min_stable)
         if isinstance(rel, pm.TooFew):
-            rows.append({"form": f.label, "n": len(f.scores.dropna()), "note": str(rel)})
-        else:
-            keep = ("n", "k", "mean", "sd", "alpha_name", "alpha", "alpha_ci", "sem", "cut", "csem_at_cut", "p0",
-                    "kappa", "pass_rate")
-            values = rel.as_dict()
-            rows.append({"form": f.label, **{k: _round(values.get(k)) for k in keep},
-                         "note": "; ".join(values.get("notes") or [])})
-    sec.tables.append(("Per form", pd.DataFrame(rows)))
-    sec.text.append("Alpha is KR-20 when every item is scored right or wrong. SEM is the standard error of "
-                    "measurement; the conditional SEM is the error at the cut score (Lord's binomial model). "
-                    "Decision consistency (p0, kappa) estimates how often a second form would give the same pass "
-                    "or fail (Subkoviak's single-administration method).")
+            rows.append({"form": f.label, "n": rel.n, "note": str(rel)})
+            continue
+        rows.append(_rel_row(f.label, rel))
+        classes += _class_rows(f.label, rel.classifications, rel.model_length, rel.model_cut)
+        if rel.caution:
+            cautions.append(f.label)
+        cut_short = scored.index.intersection(list(flagged))
+        if len(cut_short):
+            without = pm.reliability(scored.drop(cut_short), f.max_points, f.cut, min_n=th.min_publish,
+                                     stable=th.min_stable)
+            label = f"{f.label} without {len(cut_short)} flagged sitting(s)"
+            rows.append({"form": label, "n": without.n, "note": str(without)} if isinstance(without, pm.TooFew)
+                        else _rel_row(label, without))
+    pooled = pm.pooled_reliability([(f.scores.dropna(), f.max_points, f.cut) for f in d.forms],
+                                   min_n=th.min_publish, stable=th.min_stable) if len(d.forms) > 1 else None
+    if isinstance(pooled, pm.Pooled):
+        rows.append({"form": f"all {pooled.forms} forms pooled", "n": pooled.n, "alpha": pooled.alpha,
+                     "alpha_ci": _interval(*(pooled.alpha_ci or (None, None))), "sem": pooled.sem,
+                     "note": "; ".join(x for x in (pooled.caution, "interval by a stratified bootstrap") if x)})
+        classes += _class_rows(f"all {pooled.forms} forms pooled", pooled.classifications, None, None)
+    elif isinstance(pooled, pm.TooFew):
+        rows.append({"form": "all forms pooled", "n": pooled.n, "note": str(pooled)})
+    sec.tables.append(("Per form", pd.DataFrame(rows, columns=["form", "n", "k", "mean", "sd", "alpha_name", "alpha",
+                                                               "alpha_ci", "sem", "cut", "csem_at_cut", "band",
+                                                               "within_band", "effective_length", "note"])))
+    if classes:
+        sec.tables.append(("Decision consistency and accuracy", pd.DataFrame(classes)))
+    sec.text.append(
+        "Reliability is coefficient alpha (KR-20 when every item is scored right or wrong), with Feldt's 95% "
+        "interval. The SEM (standard error of measurement) is the standard deviation times the square root of 1 "
+        "minus the reliability. The conditional SEM at the cut is the error at the cut score by Lord's binomial "
+        "error model (on the Livingston-Lewis effective test length when items are worth more than one point); "
+        "candidates within 1.96 conditional SEMs of the cut could have fallen on the other side of it on another "
+        "form.")
+    sec.text.append(
+        "Decision consistency (p0: the share who would get the same pass or fail on a second form; kappa: the "
+        "same beyond chance) is estimated from one sitting by two methods: Subkoviak's (1976), regressing each "
+        "candidate's true score and using binomial errors, and the beta-binomial model of Huynh (1976) and "
+        "Livingston and Lewis (1995), which also gives the accuracy (the share classified as their true score "
+        "would be) and the false passes and false fails. Both use the test length in the table (the items, or the "
+        "effective test length rounded) and the cut on it; KR-21 for right-or-wrong items, else alpha.")
+    if len(d.forms) > 1:
+        sec.text.append(
+            "Pooled over forms (built to one blueprint and handed out in rotation): reliability is the share of the "
+            "score variance within forms that is true variance (each form's error and score variances weighted by "
+            "its candidates less one), with a bootstrap interval; decision consistency and accuracy are each form's "
+            "weighted by its candidates.")
+    if cautions:
+        sec.text.append(f"Warning: form(s) {', '.join(cautions)} have fewer than {th.min_stable} fully scored "
+                        "candidates. Their figures are published with wide intervals: read them as provisional, and "
+                        "the pooled figures first.")
     return sec
 
 
-def _round(v):
-    if isinstance(v, float):
-        return round(v, 3)
-    if isinstance(v, (tuple, list)):
-        return "–".join(f"{x:.3f}" for x in v if isinstance(x, (int, float)))
-    return v
-
-
 def items_section(d: ReportData) -> Section:
+    th = d.thresholds
     sec = Section("Items")
     frames = []
     for f in d.forms:
         scored = f.scores.dropna()
-        if len(scored) < pm.MIN_N:
-            sec.text.append(f"Form {f.label}: {pm.TooFew(len(scored), pm.MIN_N)}.")
+        if len(scored) < th.min_publish:
+            sec.text.append(f"Form {f.label}: {pm.TooFew(len(scored), th.min_publish)}.")
             continue
-        stats = pm.item_stats(scored, f.max_points, f.choices.loc[scored.index], f.keys)
+        if len(scored) < th.min_stable:
+            sec.text.append(f"Form {f.label}: {pm.caution(len(scored), th.min_stable)}; flags are provisional.")
+        stats = pm.item_stats(scored, f.max_points, f.choices.loc[scored.index], f.keys, min_n=th.min_publish,
+                              stable=th.min_stable)
         stats = stats.rename(columns={"item": "number"})  # item_stats names items by the form's column (number)
         stats.insert(1, "item", [f.item_ids.get(n, n) for n in stats.number])
         stats.insert(0, "form", f.label)
         frames.append(stats)
     if frames:
         table = pd.concat(frames, ignore_index=True)
+        sec.text.append("Facility is the share of the item's points candidates earned (95% interval: Wilson's for "
+                        "items scored right or wrong, else a t interval); discrimination is the correlation of the "
+                        "item with the rest of the form (95% interval by Fisher's z).")
         sec.tables.append(("Facility, discrimination, distractors and flags", table))
         sec.figures.append(_figure_items(table))
         shared = table.groupby("item").form.nunique()
@@ -397,22 +516,35 @@ def items_section(d: ReportData) -> Section:
 
 
 def raters_section(d: ReportData) -> Section:
+    th = d.thresholds
     sec = Section("Raters")
     if d.ratings.empty:
         sec.text.append("No ratings in this window.")
         return sec
-    sec.tables.append(("Agreement per item and rater pair", pm.rater_agreement(d.ratings)))
-    leniency = pm.rater_leniency(d.ratings)
+    agreement = pm.rater_agreement(d.ratings, min_n=th.min_publish, stable=th.min_stable, pool=True)
+    sec.tables.append(("Agreement per item and rater pair", agreement))
+    pooled = agreement[agreement["item"] == "(all items)"]
+    if len(pooled):
+        p = pooled.iloc[0]
+        kappa = f", quadratic-weighted kappa {fmt(p.qwk)}" if pd.notna(p.qwk) else ""
+        sec.text.append(f"Pooled over every item ({int(p.n)} double-rated responses): exact agreement "
+                        f"{fmt(p.exact)}, within one level {fmt(p.adjacent)}{kappa}, intraclass correlation "
+                        f"{fmt(p.icc)} (95% interval {_interval(p.icc_ci_low, p.icc_ci_high)}); "
+                        f"{int(p.adjudicated)} of {int(p.n_responses)} responses went to adjudication."
+                        + (f" {p.note}." if p.note else ""))
+    leniency = pm.rater_leniency(d.ratings, min_n=th.min_publish, stable=th.min_stable)
     sec.tables.append(("Leniency: each rater's mean score minus the decided score", leniency))
     if leniency.leniency.notna().any():
         sec.figures.append(_figure_leniency(leniency))
     dated = d.ratings.dropna(subset=["at"]).assign(month=lambda r: pd.to_datetime(r["at"]).dt.strftime("%Y-%m"))
     if dated.month.nunique() > 1:  # drift shows only across months
-        sec.tables.append(("Leniency by month (drift)", pm.rater_leniency(dated, by="month")))
+        sec.tables.append(("Leniency by month (drift)", pm.rater_leniency(dated, by="month", min_n=th.min_publish,
+                                                                           stable=th.min_stable)))
     return sec
 
 
 def comparability_section(d: ReportData) -> Section:
+    th = d.thresholds
     sec = Section("Form comparability")
     decided = d.decided
     if decided.empty:
@@ -421,20 +553,56 @@ def comparability_section(d: ReportData) -> Section:
     totals = pd.DataFrame({"form": decided.form, "total": decided.total, "max_points": decided.max_total,
                            "passed": decided.result == PASS})
     sec.tables.append(("Mean and pass rate per form, with 95% intervals",
-                       pm.form_comparison(totals, {f.label: f.cut for f in d.forms})))
-    rows = equating_rows(d.forms)
+                       pm.form_comparison(totals, {f.label: f.cut for f in d.forms}, min_n=th.min_publish,
+                                          stable=th.min_stable)))
+    groups = random_groups_rows(d)
+    if groups:
+        sec.tables.append(("Forms as randomly equivalent groups: difference and equivalence test",
+                           pd.DataFrame(groups)))
+        sec.text.append(
+            f"Forms are handed out in rotation, so the groups that sit them are randomly equivalent and a difference "
+            f"in their means is a difference between the forms. Each pair is tested for equivalence (two one-sided "
+            f"tests, TOST) against a margin of {fmt(100 * th.equivalence_margin)}% of the form's points: equivalent "
+            f"forms' scores are used as they are (identity equating); a difference shown would call for "
+            f"random-groups mean equating.")
+    rows = equating_rows(d.forms, th)
     if rows:
         sec.tables.append(("Equating check through the items the forms share", pd.DataFrame(rows)))
-        sec.text.append("The equating check puts the first form's scores on the second form's scale through the "
-                        "items both forms share (nominal-weights mean equating, for small samples). A constant "
-                        "whose interval includes 0 gives no evidence that the forms differ in difficulty.")
+        sec.text.append(
+            f"Equating through shared items (nominal-weights mean equating) is used only when the shared items are "
+            f"at least {fmt(100 * th.anchor_min_share)}% of each form's points and cover every competency of the "
+            f"forms; otherwise the table says why not, and the random-groups comparison above is the one to read.")
     elif len(d.forms) > 1:
-        sec.text.append("The forms share no items, so no equating check is possible.")
+        sec.text.append("The forms share no items, so no anchor equating is possible.")
     return sec
 
 
-def equating_rows(forms: list[FormData]) -> list[dict]:
-    """One row per pair of forms that share items: the mean-equating constant and what it says."""
+def random_groups_rows(d: ReportData) -> list[dict]:
+    """One row per pair of forms: the random-groups difference and the TOST reading."""
+    th = d.thresholds
+    decided = d.decided
+    rows = []
+    forms = sorted(decided.form.unique(), key=str) if not decided.empty else []
+    for i, a in enumerate(forms):
+        for b in forms[i + 1:]:
+            ga, gb = decided[decided.form == a], decided[decided.form == b]
+            row = {"forms": f"{a} and {b}", "n": f"{len(ga)} and {len(gb)}"}
+            diff = pm.random_groups(ga.total, gb.total, float(ga.max_total.iloc[0]), float(gb.max_total.iloc[0]), a, b,
+                                    th.equivalence_margin, th.min_publish, th.min_stable)
+            if isinstance(diff, pm.TooFew):
+                rows.append({**row, "reading": str(diff)})
+                continue
+            rows.append({**row, "scale": diff.scale, "difference": diff.difference,
+                         "ci90": _interval(*diff.ci90), "margin": f"-{fmt(diff.margin)} to {fmt(diff.margin)}",
+                         "p_tost": diff.p_tost,
+                         "reading": diff.reading + (f" ({diff.caution})" if diff.caution else "")})
+    return rows
+
+
+def equating_rows(forms: list[FormData], th: pm.Thresholds | None = None) -> list[dict]:
+    """One row per pair of forms that share items: the mean-equating constant and what it says, when the shared
+    items make an anchor (``psychometrics.anchor_adequate``); else why they do not."""
+    th = th or pm.Thresholds()
     rows = []
     for i, a in enumerate(forms):
         for b in forms[i + 1:]:
@@ -445,6 +613,13 @@ def equating_rows(forms: list[FormData]) -> list[dict]:
             cols_b = [n for n, item in b.item_ids.items() if item in shared]
             sa, sb = a.scores.dropna(), b.scores.dropna()
             row = {"forms": f"{a.label} to {b.label}", "shared items": len(shared), "n": f"{len(sa)} and {len(sb)}"}
+            ok, why = pm.anchor_adequate(float(a.max_points[cols_a].sum()), a.max_total, b.max_total,
+                                         {a.competencies[n] for n in cols_a if n in a.competencies},
+                                         set(a.competencies.values()), set(b.competencies.values()),
+                                         th.anchor_min_share)
+            if not ok:
+                rows.append({**row, "constant": None, "95% interval": "", "reading": why})
+                continue
             eq = pm.mean_equating(sa[cols_a], sb[cols_b], sa.sum(axis=1), sb.sum(axis=1), max_a=a.max_total,
                                   max_b=b.max_total, max_common=float(a.max_points[cols_a].sum()))
             if isinstance(eq, pm.TooFew):
@@ -454,34 +629,136 @@ def equating_rows(forms: list[FormData]) -> list[dict]:
             if low <= 0 <= high:
                 reading = "no evidence of a difference in difficulty"
             else:
-                reading = (f"form {a.label} reads harder by about {abs(eq.constant):.1f} points" if eq.constant > 0
-                           else f"form {a.label} reads easier by about {abs(eq.constant):.1f} points")
-            rows.append({**row, "constant": round(eq.constant, 2), "95% interval": f"{low:.2f} to {high:.2f}",
+                reading = (f"form {a.label} reads harder by about {fmt(abs(eq.constant))} points" if eq.constant > 0
+                           else f"form {a.label} reads easier by about {fmt(abs(eq.constant))} points")
+            rows.append({**row, "constant": round(eq.constant, DECIMALS), "95% interval": _interval(low, high),
                          "reading": reading})
     return rows
 
 
+def flagged_sittings(d: ReportData) -> pd.DataFrame:
+    """Sittings submitted at their deadline (within a minute of it, or after) with more than
+    ``deadline_blank_share`` of their answers blank: time ran out, or the candidate left."""
+    r = d.results
+    cols = ["sitting", "candidate", "form", "answered", "items", "time_used_minutes"]
+    if r.empty or "deadline" not in r.columns:
+        return pd.DataFrame(columns=cols)
+    out = []
+    answered = {sid: (int(row.sum()), len(row)) for f in d.forms if not f.answered.empty
+                for sid, row in f.answered.iterrows()}
+    for row in r.itertuples():
+        if row.sitting not in answered or row.deadline is None or pd.isna(row.deadline) \
+                or row.submitted_at is None or pd.isna(row.submitted_at):
+            continue
+        got, items = answered[row.sitting]
+        at_deadline = row.submitted_at >= row.deadline - dt.timedelta(minutes=1)
+        if at_deadline and items and (items - got) / items > d.thresholds.deadline_blank_share:
+            out.append({"sitting": row.sitting, "candidate": row.candidate, "form": row.form, "answered": got,
+                        "items": items, "time_used_minutes": _minutes_used(row)})
+    return pd.DataFrame(out, columns=cols)
+
+
+def _minutes_used(row) -> float | None:
+    if row.started_at is None or pd.isna(row.started_at) or row.submitted_at is None or pd.isna(row.submitted_at):
+        return None
+    return max(0.0, (row.submitted_at - row.started_at).total_seconds() - float(row.paused_seconds or 0)) / 60
+
+
+def answers_section(d: ReportData) -> Section:
+    """What the answers already tell: omitted and not-reached items per form and per item, the time used, and
+    sittings submitted at the deadline with most answers blank."""
+    sec = Section("Answers and time")
+    forms = [f for f in d.forms if not f.answered.empty]
+    if not forms:
+        sec.text.append("No submitted sittings in this window.")
+        return sec
+    sec.text.append("An item is omitted when it is blank but the candidate answered a later item; not reached when "
+                    "it is blank and every item after it is blank too (the candidate stopped there or ran out of "
+                    "time).")
+    per_form, per_item = [], []
+    for f in forms:
+        ans = f.answered.to_numpy(bool)
+        later = np.flip(np.cumsum(np.flip(ans, axis=1), axis=1), axis=1)  # answers at or after each item
+        reached_later = np.c_[later[:, 1:], np.zeros((len(ans), 1))] > 0
+        omitted = ~ans & reached_later
+        not_reached = ~ans & ~reached_later
+        used = d.results[d.results.sitting.isin(f.answered.index)].apply(_minutes_used, axis=1) \
+            if "started_at" in d.results.columns else pd.Series(dtype=float)
+        used = pd.to_numeric(used, errors="coerce").dropna()
+        per_form.append({"form": f.label, "sittings": len(ans), "items": ans.shape[1],
+                         "omitted": int(omitted.sum()), "not_reached": int(not_reached.sum()),
+                         "sittings_not_reaching_the_end": int(not_reached.any(axis=1).sum()),
+                         "median_minutes": float(used.median()) if len(used) else None,
+                         "longest_minutes": float(used.max()) if len(used) else None})
+        for j, number in enumerate(f.answered.columns):
+            if omitted[:, j].any() or not_reached[:, j].any():
+                per_item.append({"form": f.label, "number": number, "item": f.item_ids.get(number, number),
+                                 "omitted": int(omitted[:, j].sum()), "not_reached": int(not_reached[:, j].sum()),
+                                 "sittings": len(ans)})
+    sec.tables.append(("Omitted and not-reached answers, and time used, per form", pd.DataFrame(per_form)))
+    if per_item:
+        sec.tables.append(("Items left blank (omitted or not reached)", pd.DataFrame(per_item)))
+    flagged = flagged_sittings(d)
+    if flagged.empty:
+        sec.text.append("No sitting was submitted at its deadline with most of its answers blank.")
+    else:
+        sec.text.append(f"{len(flagged)} sitting(s) were submitted at the deadline with more than "
+                        f"{fmt(100 * d.thresholds.deadline_blank_share)}% of the answers blank (flagged below). The "
+                        "reliability table shows each form's figures with and without them.")
+        sec.tables.append(("Flagged: submitted at the deadline with most answers blank", flagged))
+    return sec
+
+
+def _rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with every float rounded once to ``DECIMALS`` places (HTML, CSV and JSON show the same number)."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(DECIMALS) + 0.0
+        elif out[col].dtype == object:
+            out[col] = [round(v, DECIMALS) + 0.0 if isinstance(v, float) and math.isfinite(v) else v for v in out[col]]
+    return out
+
+
 def sections(d: ReportData) -> list[Section]:
+    secs = _sections(d)
+    for sec in secs:
+        sec.tables = [(name, _rounded(df)) for name, df in sec.tables]
+    return secs
+
+
+def _sections(d: ReportData) -> list[Section]:
     return [cohort_section(d), standing_section(d), scores_section(d), reliability_section(d), items_section(d),
-            raters_section(d), comparability_section(d)]
+            raters_section(d), comparability_section(d), answers_section(d)]
 
 
 # -- figures ------------------------------------------------------------------------------------------
+def hist_bins(max_totals) -> np.ndarray:
+    """One set of bin edges for every form of a set: from 0 to the largest form's points, in whole-point steps
+    (wider, still whole, when the form has more than 40 points), so the forms' histograms read side by side."""
+    top = float(max(max_totals))
+    width = max(1, math.ceil(top / 40))
+    return np.arange(0, top + width, width, dtype=float)
+
+
 def _figure_hist(decided: pd.DataFrame) -> tuple[str, str]:
     plt = _plt()
     forms = sorted(decided.form.unique())
-    fig, axes = plt.subplots(1, len(forms), figsize=(4 * len(forms), 3), squeeze=False, sharey=True)
+    edges = hist_bins(decided.max_total.astype(float))
+    fig, axes = plt.subplots(1, len(forms), figsize=(4 * len(forms), 3), squeeze=False, sharey=True, sharex=True)
     for ax, form in zip(axes[0], forms, strict=False):
         part = decided[decided.form == form]
-        ax.hist(part.total.astype(float), bins=12, color="#0b4f8a", edgecolor="white")
+        ax.hist(part.total.astype(float), bins=edges, color="#0b4f8a", edgecolor="white")
+        ax.set_xlim(edges[0], edges[-1])
         cut = float(part.cut.iloc[0])
-        ax.axvline(cut, color="#a11d1d", linewidth=2, linestyle="--", label=f"cut {cut:g}")
+        ax.axvline(cut, color="#a11d1d", linewidth=2, linestyle="--", label=f"cut {fmt(cut)}")
         ax.set_title(f"Form {form} (n = {len(part)})")
-        ax.set_xlabel(f"total points (of {float(part.max_total.iloc[0]):g})")
+        ax.set_xlabel(f"total points (of {fmt(float(part.max_total.iloc[0]))})")
         ax.legend()
     axes[0][0].set_ylabel("candidates")
-    alt = "Score distribution per form with the cut score marked: " + "; ".join(
-        f"form {f}: n = {int((decided.form == f).sum())}, mean {decided[decided.form == f].total.mean():.1f}"
+    alt = (f"Score distribution per form with the cut score marked, every form on the same bins of "
+           f"{fmt(edges[1] - edges[0])} point(s) from 0 to {fmt(edges[-1])}: ") + "; ".join(
+        f"form {f}: n = {int((decided.form == f).sum())}, mean {fmt(decided[decided.form == f].total.mean())}"
         for f in forms)
     return alt, _png(fig)
 
@@ -493,16 +770,16 @@ def _figure_attempts(share: pd.DataFrame) -> tuple[str, str]:
     fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(attempts) + 2), 3))
     ax.boxplot([share[share.attempt == a].share.astype(float) for a in attempts],
                tick_labels=[str(a) for a in attempts])
-    cuts = sorted({round(c / m, 3) for c, m in zip(share.cut, share.max_total, strict=True)})
+    cuts = sorted({round(c / m, DECIMALS) for c, m in zip(share.cut, share.max_total, strict=True)})
     for c in cuts:
         ax.axhline(c, color="#a11d1d", linestyle="--", linewidth=1.5)
     ax.set_ylim(0, 1)
     ax.set_xlabel("attempt")
     ax.set_ylabel("share of the points")
     ax.set_title("Scores by attempt (dashed: the cut)")
-    alt = "Scores by attempt, as a share of the form's points, with the cut at " + ", ".join(f"{c:.0%}" for c in cuts) \
+    alt = "Scores by attempt, as a share of the form's points, with the cut at " + ", ".join(pm.pct(c) for c in cuts) \
         + ": " + "; ".join(f"attempt {a}: n = {int((share.attempt == a).sum())}, median "
-                           f"{share[share.attempt == a].share.median():.0%}" for a in attempts)
+                           f"{pm.pct(share[share.attempt == a].share.median())}" for a in attempts)
     return alt, _png(fig)
 
 
@@ -519,7 +796,8 @@ def _figure_leniency(leniency: pd.DataFrame) -> tuple[str, str]:
     ax.invert_yaxis()
     ax.set_xlabel("mean points above (+) or below (-) the decided score")
     ax.set_title("Rater leniency with 95% intervals")
-    alt = "Rater leniency: " + "; ".join(f"{r.rater}: {r.leniency:+.2f} points (n = {int(r.n)})"
+    alt = "Rater leniency: " + "; ".join(f"{r.rater}: {'+' if r.leniency > 0 else ''}{fmt(r.leniency)} points "
+                                         f"(n = {int(r.n)})"
                                          for r in rows.itertuples())
     return alt, _png(fig)
 
@@ -553,7 +831,7 @@ def _figure_bar(by: pd.DataFrame, title: str) -> tuple[str, str]:
     ax.set_ylabel("pass rate")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
-    alt = title + ": " + "; ".join(f"{lab}: {p:.0%} of {n}" for lab, p,
+    alt = title + ": " + "; ".join(f"{lab}: {pm.pct(p)} of {n}" for lab, p,
                                    n in zip(labels, by["pass rate"], by.candidates, strict=True))
     return alt, _png(fig)
 
@@ -569,14 +847,86 @@ def _jsonable(v):
     return v
 
 
+#: Column names as the report's reader reads them (the CSVs and report.json keep the short names); a name not
+#: listed reads with its underscores as spaces.
+HEADERS = {
+    "n": "candidates", "k": "items", "sd": "standard deviation", "alpha_name": "coefficient", "alpha": "reliability",
+    "alpha_ci": "reliability 95% interval", "sem": "SEM (points)", "cut": "cut (points)",
+    "csem_at_cut": "conditional SEM at the cut (points)", "band": "cut +- 1.96 conditional SEM",
+    "within_band": "candidates within that band", "effective_length": "effective test length",
+    "p0": "consistency (p0)", "kappa": "kappa (beyond chance)", "false_pass": "false passes",
+    "false_fail": "false fails", "length": "test length the model used", "model_cut": "cut on that length",
+    "min": "lowest", "max": "highest", "out_of": "points on the form", "max_points": "points",
+    "number": "item number", "facility_low": "facility 95% low", "facility_high": "facility 95% high",
+    "discrimination_low": "discrimination 95% low", "discrimination_high": "discrimination 95% high",
+    "share_blank": "share left blank", "rater_a": "first rater", "rater_b": "second rater",
+    "exact": "exact agreement", "adjacent": "agreement within one level", "qwk": "quadratic-weighted kappa",
+    "icc": "intraclass correlation", "icc_ci_low": "intraclass correlation 95% low",
+    "icc_ci_high": "intraclass correlation 95% high", "n_responses": "responses",
+    "leniency_ci_low": "leniency 95% low", "leniency_ci_high": "leniency 95% high",
+    "leniency_share": "leniency (share of the points)", "mean_ci_low": "mean 95% low",
+    "mean_ci_high": "mean 95% high", "mean_share": "mean share of the points",
+    "sd_share": "standard deviation of the share",
+    "pass_ci_low": "pass rate 95% low", "pass_ci_high": "pass rate 95% high", "conclusive": "reading",
+    "difference": "difference (second minus first)", "ci90": "90% interval", "margin": "equivalence margin",
+    "p_tost": "equivalence test p (TOST)", "time_used_minutes": "minutes used",
+    "median_minutes": "median minutes used", "longest_minutes": "longest minutes used",
+}
+
+
+def header(col) -> str:
+    """A column's heading in words: ``share_B`` reads "chose B", ``rpb_B`` "point-biserial of B"."""
+    col = str(col)
+    if col in HEADERS:
+        return HEADERS[col]
+    if col.startswith("share_"):
+        return f"chose {col[6:]}"
+    if col.startswith("rpb_"):
+        return f"point-biserial of {col[4:]}"
+    return col.replace("_", " ")
+
+
+def _cell(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if v is None or (not isinstance(v, (str, tuple, list)) and pd.isna(v)):
+        return ""
+    return fmt(v)
+
+
+def display(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as the HTML shows it: headings in words, every number through the one rounding, nothing shown
+    for a missing figure (never "None" or "nan")."""
+    out = pd.DataFrame({header(c): [_cell(v) for v in df[c]] for c in df.columns}, index=df.index, dtype=object)
+    return out
+
+
+def data_hash(d: ReportData) -> str:
+    """SHA-256 of the data the report read (sittings, every form's score matrix, the ratings), as CSV in a fixed
+    order: the same data gives the same hash, so a report can be matched to the records it came from."""
+    import hashlib
+
+    h = hashlib.sha256()
+    frames = [d.results, *(f.scores for f in d.forms), d.ratings]
+    for frame in frames:
+        if frame is None or frame.empty:
+            h.update(b"-\n")
+            continue
+        h.update(frame.sort_index(axis=1, key=lambda c: c.map(str)).to_csv(index=False).encode())
+    return h.hexdigest()
+
+
 def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinfo | None = None) -> str:
+    from .. import __version__
+
     env = Environment(loader=PackageLoader("exam_builder.reports", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    tables = [[(name, df.to_html(index=False, na_rep="", border=0, classes="t", float_format=lambda x: f"{x:.3g}"))
+    tables = [[(name, display(df).to_html(index=False, na_rep="", border=0, classes="t"))
                for name, df in s.tables] for s in secs]
     return env.get_template("program_report.html.j2").render(
         data=d, sections=list(zip(secs, tables, strict=False)), program=program,
-        made=clock.now_shown(zone))  # the room's zone, named, as every time shown
+        made=clock.now_shown(zone),  # the room's zone, named, as every time shown
+        version=__version__, data_hash=data_hash(d))
 
 
 def write_report(course, exam: str, out: Path, cohort: str | None = None, since: dt.date | None = None,
@@ -585,7 +935,10 @@ def write_report(course, exam: str, out: Path, cohort: str | None = None, since:
     d = gather(course, exam, cohort, since, until)
     secs = sections(d)
     html = render_html(d, secs, course.policy.program_name, course.zone)
-    machine = {"exam": exam, "title": d.title, "window": d.window, "sections": []}
+    from .. import __version__
+
+    machine = {"exam": exam, "title": d.title, "window": d.window, "software": f"exam-builder {__version__}",
+               "data_sha256": data_hash(d), "sections": []}
     files: dict[Path, str] = {}
     for s in secs:
         entry = {"title": s.title, "text": s.text, "tables": []}

@@ -229,7 +229,9 @@ def feedback(course, exam, pdf: bool) -> None:
         from ..reports.pdf import chromium
 
         chromium()  # no browser to print with: said before anything is written
-    paths = write_feedback(course, exam)
+    from ..analysis.subscores import subscore_precision
+
+    paths = write_feedback(course, exam, precision=subscore_precision(course, exam))
     console.print(f"{len(paths)} score report(s) written under {rel(course.feedback_dir, course.root)}/")
     if pdf:
         from ..reports.pdf import pdf_folder, print_score_reports

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
 from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
 from ..records.queries.gradebook import ScoreMatrix, select_score_matrix
-from . import seal
+from . import score_report, seal
 
 PENDING = "pending"
 WITHHELD = "withheld"
@@ -272,12 +273,23 @@ _ENV = Environment(loader=PackageLoader("exam_builder.grading", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))
 
 
-def render_report(course, result: Result, exam_title: str) -> str:
+def render_report(course, result: Result, exam_title: str,
+                  precision: Mapping[str, score_report.SubscorePrecision] | None = None) -> str:
     """A candidate's score report: no item, no key, no answer; only what DESIGN.md allows
-    (total, pass or fail, a subscore per competency with its figure, the next step)."""
+    (total, pass or fail, a subscore per competency with its figure, the next step).
+
+    ``precision`` (competency -> ``SubscorePrecision`` on the candidate's form): a competency's subscore is
+    shown only when its reliability supports it; otherwise the report says the exam is not designed to report
+    it precisely. None (no evidence asked for) shows every subscore, as a guide."""
     from . import score_report as sr
 
-    comps = [(name, result.competencies[slug]) for slug, name in competency_names(course, [result])]
+    comps, withheld = [], []
+    for slug, name in competency_names(course, [result]):
+        p = precision.get(slug) if precision is not None else None
+        if precision is not None and (p is None or not p.shown):
+            withheld.append((name, p.reason() if p is not None else "no evidence of its precision"))
+        else:
+            comps.append((name, result.competencies[slug]))
     table = sr.rows(comps, result.total, result.cut_score)
     return _ENV.get_template("score_report.html.j2").render(
         program=course.policy.program_name, exam_title=exam_title, result=result, rows=table,
@@ -289,13 +301,17 @@ def render_report(course, result: Result, exam_title: str) -> str:
         attempts_left=max(0, course.policy.max_attempts - result.attempt_no),
         sat_on=clock.wall(result.sat_at, course.zone).date().isoformat() if result.sat_at else None,
         retake_on=result.retake_on.isoformat() if result.retake_on else None,
-        tutoring=course.policy.tutoring_after_failure,
+        tutoring=course.policy.tutoring_after_failure, withheld=withheld,
     )
 
 
-def write_feedback(course, exam: str, results: list[Result] | None = None) -> list[Path]:
+def write_feedback(course, exam: str, results: list[Result] | None = None,
+                   precision: Mapping[str, Mapping[str, score_report.SubscorePrecision]] | None = None) -> list[Path]:
     """``feedback/<candidate>/<assignment>/<assignment>.html`` for every sitting (nbgrader's layout,
     so ``nbgrader release_feedback`` delivers this report instead of the stock one with keys).
+
+    ``precision``: assignment -> competency -> its subscore's precision (``analysis.subscores``, passed by the
+    caller: grading does not read analysis); a subscore is shown only where it supports it.
 
     Every report is rendered before any is written, and each is written through a temporary file:
     a report that cannot be made leaves every earlier one as it was, none half-written."""
@@ -315,7 +331,8 @@ def write_feedback(course, exam: str, results: list[Result] | None = None) -> li
             form = forms_q.select_first_form(s, exam)
             title = Manifest.model_validate(form.manifest).title if form else exam
     pages = [(course.feedback_path(r.candidate_id, r.assignment) / f"{r.assignment}.html",
-              render_report(course, r, title)) for r in results]
+              render_report(course, r, title, None if precision is None else precision.get(r.assignment, {})))
+             for r in results]
     for path, _html in pages:  # every report's path checked before the first is written
         check_owned(path, course.root)
     for path, html in pages:

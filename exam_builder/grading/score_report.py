@@ -68,6 +68,30 @@ def guide_text(x: float) -> str:
 
 
 @dataclass(frozen=True)
+class SubscorePrecision:
+    """How precisely a form measures one competency (``analysis.subscores`` computes it from past candidates):
+    a subscore is shown on the candidate's report only when its reliability reaches ``needs``
+    (``c.ReportSettings.subscore_min_reliability``)."""
+
+    reliability: float | None   # coefficient alpha of the competency's items; None: not known yet
+    n: int                      # fully scored candidates it came from
+    items: int
+    needs: float
+
+    @property
+    def shown(self) -> bool:
+        return self.reliability is not None and self.reliability >= self.needs - _EPS
+
+    def reason(self) -> str:
+        """Why a subscore is not shown, in plain words."""
+        if self.reliability is None:
+            return (f"too few candidates have sat this form to tell how precisely its {self.items} question(s) "
+                    "measure it")
+        return (f"its {self.items} question(s) measure it with a reliability of {round(self.reliability, 2):g}; "
+                f"a subscore is shown from {self.needs:g}")
+
+
+@dataclass(frozen=True)
 class Row:
     """One bar of the figure and one row of its table: a competency or the total."""
 

@@ -119,7 +119,7 @@ def test_all_passing_all_failing_and_one_candidate_read_plainly():
         totals = dict(secs["Scores"].tables)["Totals per form"]
         assert totals.n.tolist() == [n] and totals["mean"].tolist() == [sum(r["total"] for r in rows) / n], name
         comparison = dict(secs["Form comparability"].tables)["Mean and pass rate per form, with 95% intervals"]
-        assert comparison.conclusive.tolist() == [f"too few candidates (n = {n}; needs 30)"], name
+        assert comparison.conclusive.tolist() == [f"too few candidates (n = {n}; needs 10)"], name  # published from 10
         html = render_html(synthetic(rows), list(secs.values()), "Program")
         self_contained(html)
         assert "nan" not in re.sub(r"<[^>]+>", " ", html).lower().split(), name
@@ -147,7 +147,7 @@ def test_eligibility_time_to_certification_attempts_and_equating_on_a_large_wind
     decided = d.results
     for row in by_attempt.itertuples():
         part = decided[decided.attempt == row.attempt]
-        assert row.sittings == len(part) and row.mean_share == round((part.total / part.max_total).mean(), 3)
+        assert row.sittings == len(part) and row.mean_share == round((part.total / part.max_total).mean(), 2)
     assert len(secs["Scores"].figures) == 2  # the distribution, and scores by attempt
     eq = dict(secs["Form comparability"].tables)["Equating check through the items the forms share"]
     a, b = d.forms

@@ -30,7 +30,7 @@ def test_the_report_passes_axe_and_reflows(report_file, browser, size):
     try:
         page = ctx.new_page()
         page.goto(report_file.as_uri())
-        assert page.locator("h2").count() == 7 and page.locator("figure img").count() == 5
+        assert page.locator("h2").count() == 8 and page.locator("figure img").count() == 5
         a11y.check_screen(page, "report", size, "program-report")
     finally:
         ctx.close()

@@ -177,6 +177,72 @@ def test_a_report_that_cannot_be_made_leaves_every_report_as_it_was(gcourse, mon
     assert after == before  # none rewritten, none half-written, no temporary file left behind
 
 
+# -- subscores only where their reliability supports them ---------------------------------------------------
+def _precision(*alphas: float | None) -> dict[str, sr.SubscorePrecision]:
+    return {slug: sr.SubscorePrecision(a, 18, 14, 0.70) for slug, a in zip(COMPS, alphas, strict=False)}
+
+
+def test_a_subscore_is_shown_only_when_its_reliability_supports_it():
+    names = list(COMPS.values())
+    page = render_report(_course(), _result([15, 14, 14]), "CPS exam", _precision(0.81, 0.55, None))
+    words, alt = _text(page), _alt(page)
+    assert "This exam is not designed to report some core competencies precisely, so no score is shown for them. " \
+           "Your result is decided on your total alone." in words
+    assert (f"{names[1]}: its 14 question(s) measure it with a reliability of 0.55; a subscore is shown from 0.7."
+            in words)
+    assert f"{names[2]}: too few candidates have sat this form to tell how precisely its 14 question(s) measure it." \
+        in words
+    assert f"{names[0]}: 15 of 19 points" in alt and names[1] not in alt and names[2] not in alt
+    assert "14 of 19" not in words  # neither withheld subscore is printed anywhere
+    every = render_report(_course(), _result([15, 14, 14]), "CPS exam", _precision(0.5, 0.6, 0.69))
+    assert "not designed to report the core competencies precisely" in _text(every)
+    assert "<figure>" not in every and "You needed 40 of 57 points; you scored 43." in _text(every)
+    shown = render_report(_course(), _result([15, 14, 14]), "CPS exam", _precision(0.7, 0.75, 0.9))
+    assert "not designed" not in shown and all(n in _alt(shown) for n in names)
+    assert render_report(_course(), _result([15, 14, 14]), "CPS exam") == render_report(
+        _course(), _result([15, 14, 14]), "CPS exam", None)  # no evidence asked for: every subscore, as before
+
+
+def test_subscore_reliability_is_coefficient_alpha_of_the_competencys_items():
+    import numpy as np
+    import pandas as pd
+    import pingouin as pg
+
+    from exam_builder.analysis import psychometrics as pm
+
+    rng = np.random.default_rng(12)
+    th = rng.normal(size=40)
+    x = pd.DataFrame((rng.random((40, 9)) < 1 / (1 + np.exp(-(th[:, None] - np.linspace(-1, 1, 9))))).astype(float),
+                     columns=range(1, 10))
+    comps = {n: ("a" if n <= 4 else "b" if n <= 8 else "c") for n in x.columns}
+    got = pm.subscore_reliability(x, pd.Series(1.0, index=x.columns), comps, min_n=10)
+    assert got["a"][0] == pytest.approx(pg.cronbach_alpha(x[[1, 2, 3, 4]])[0])
+    assert got["b"][0] == pytest.approx(pg.cronbach_alpha(x[[5, 6, 7, 8]])[0])
+    assert got["c"] == (None, 40, 1)  # one item: no reliability to speak of
+    assert pm.subscore_reliability(x.iloc[:9], pd.Series(1.0, index=x.columns), comps, min_n=10)["a"] == (None, 9, 4)
+
+
+def test_exam_builder_feedback_withholds_subscores_it_cannot_support(gcourse):
+    """Six candidates: too few to know any subscore's precision, so `exam-builder feedback` names every
+    competency as not reported precisely."""
+    from click.testing import CliRunner
+
+    from exam_builder.cli import cli
+
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    for item, _rubric in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item)
+    out = CliRunner().invoke(cli, ["--course", str(gcourse.root), "feedback", kit.EXAM], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    pages = sorted(gcourse.feedback_dir.rglob("*.html"))
+    assert pages
+    for path in pages:
+        words = _text(path.read_text())
+        assert "not designed to report the core competencies precisely" in words
+        assert "too few candidates have sat this form to tell how precisely" in words
+
+
 # -- in a browser ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def report_pages(tmp_path_factory) -> dict[str, Path]:
@@ -187,6 +253,9 @@ def report_pages(tmp_path_factory) -> dict[str, Path]:
                          ("not-passed", _result([10, 13, 11], cut=40))):
         out[name] = folder / f"{name}.html"
         out[name].write_text(render_report(_course(), result, "Certified Peer Specialist exam"), encoding="utf-8")
+    out["subscores-withheld"] = folder / "subscores-withheld.html"  # one subscore shown, two not precise enough
+    out["subscores-withheld"].write_text(render_report(_course(), _result([15, 14, 14]), "Certified Peer Specialist "
+                                                       "exam", _precision(0.81, 0.55, None)), encoding="utf-8")
     return out
 
 

@@ -9,7 +9,8 @@
    response waits for the adjudicator the demo course configures
    (``c.GradingSettings.adjudicator = "coordinator"``, ``demo.DEMO_SETTINGS``): the grader's
    desk says what waits and for whom, and the coordinator signs in to the same desk and
-   finishes every waiting adjudication. Levels come from a seeded draw (a stand-in for judgment).
+   finishes every waiting adjudication. Levels come from a seeded draw (a stand-in for judgment) that
+   agrees as trained raters do: most ratings identical, some one level apart, each grader leaning a little.
 3. The results table (pass, fail, pending, next step), outcomes recorded in the candidates'
    records, ``exports/<exam>/results.csv`` and one score report per candidate in
    ``feedback/<candidate>/<form>/`` (no items, no keys).
@@ -25,6 +26,7 @@ import random
 
 from rich.table import Table
 
+from ...analysis.subscores import subscore_precision
 from ...cli.grading import results_table
 from ...grading.adjudication import AdjudicationRule
 from ...grading.grader_app import GraderSession, progress_text
@@ -44,13 +46,34 @@ from ...model.states import ItemScoreStatus
 GRADERS = ("Grader Ana", "Grader Ben")
 
 
-def _levels_for(session: GraderSession, rng: random.Random, leaning: int) -> str:
-    """Level numbers a scripted grader types: mostly the same judgment, sometimes apart."""
+#: Each scripted grader's leaning: the chance, per criterion, of one level above (+) or below (-) their judgment.
+LEANING = {"Grader Ana": 0.08, "Grader Ben": -0.12}
+
+
+def _draw(*key: str) -> random.Random:
+    return random.Random(int(hashlib.sha256("|".join(key).encode()).hexdigest()[:12], 16))
+
+
+def _levels_for(session: GraderSession, name: str) -> str:
+    """Level numbers a scripted grader types, as trained raters agree: every grader reads the same response
+    the same way most of the time (a level per criterion drawn from the response itself, so the two ratings
+    share it), one level apart now and then (1 in 14 per criterion), rarely two, and each grader leans a little
+    (``LEANING``: Ana slightly lenient, Ben slightly severe). A stand-in for judgment, drawn from the
+    response's anonymous id (the course's key makes it differ from one demo course to the next, as cohorts do)."""
+    claim = session.current
+    assert claim is not None
     digits = []
     for c in session.rubric.criteria:
-        base = len(c.levels) - 1 if rng.random() < 0.6 else rng.randrange(len(c.levels))
-        k = min(len(c.levels) - 1, max(0, base + leaning * (rng.random() < 0.3)))
-        digits.append(str(k + 1))
+        top = len(c.levels) - 1
+        quality = _draw("response", claim.item_id, claim.anon_id, c.id).choices(
+            range(top + 1), weights=[1 + 2 * k for k in range(top + 1)])[0]  # better levels more common
+        rng = _draw("rater", name, claim.item_id, claim.anon_id, c.id)
+        u = rng.random()
+        off = 0 if u < 0.92 else (rng.choice((-1, 1)) if u < 0.993 else rng.choice((-2, 2)))
+        lean = LEANING.get(name, 0.0)
+        if rng.random() < abs(lean):
+            off += 1 if lean > 0 else -1
+        digits.append(str(min(top, max(0, quality + off)) + 1))
     return "".join(digits)
 
 
@@ -61,13 +84,12 @@ def _rate(course, exam: str, item: str, names: tuple[str, ...]) -> int:
         s = GraderSession(course, exam)
         s.sign_in(name)
         s.pick(item)
-        seed = int(hashlib.sha256(f"{name}|{item}".encode()).hexdigest()[:8], 16)
-        sessions.append((s, random.Random(seed), -1 if name.endswith("Ben") else 0))
+        sessions.append((s, name))
     saved = 0
-    while any(s.current is not None for s, _r, _l in sessions):
-        for s, rng, leaning in sessions:
+    while any(s.current is not None for s, _n in sessions):
+        for s, name in sessions:
             if s.current is not None:
-                s.keys(_levels_for(s, rng, leaning) + "\n")
+                s.keys(_levels_for(s, name) + "\n")
                 saved += 1
     return saved
 
@@ -139,8 +161,16 @@ def run(ctx) -> None:
                   f"{recorded} outcome(s) recorded in the candidates' records", highlight=False)
     out = course.exports_dir(exam) / "results.csv"
     write_atomic(out, results_csv(course, results), root=course.root)
-    paths = write_feedback(course, exam, results)
+    precision = subscore_precision(course, exam)
+    paths = write_feedback(course, exam, results, precision=precision)
     console.print(f"results: {out.relative_to(course.root)}; {len(paths)} score report(s) under feedback/ "
-                  "(total, pass or fail, a subscore per competency, next step; no items or keys)", highlight=False)
+                  "(total, pass or fail, a subscore per competency where its reliability supports it, next step; "
+                  "no items or keys)", highlight=False)
+    needs = course.report_settings.subscore_min_reliability
+    for form, comps in sorted(precision.items()):
+        shown = sum(p.shown for p in comps.values())
+        console.print(f"{form}: {shown} of {len(comps)} competency subscore(s) reliable enough to show "
+                      f"(coefficient alpha of the competency's items >= {needs:g}); the others are named as not "
+                      "reported precisely", highlight=False)
     ctx.state["results"] = results
     ctx.state["feedback"] = paths
