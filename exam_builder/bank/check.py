@@ -84,6 +84,7 @@ class CheckReport:
     bank: Bank
     rubrics: dict[str, Rubric]
     checked: Counter
+    notes: list[str] = field(default_factory=list)  # about the whole course, not a file: said apart (stderr)
 
     @property
     def errors(self) -> list[Problem]:
@@ -154,6 +155,9 @@ def check(course: Course, paths: list[Path] | None = None,
         problems += _check_blueprint(blueprint_check, path, bank, rubrics, course.policy, label(path))
 
     reported = {label(p) for p in [*targets.notebooks, *targets.rubrics, *targets.blueprints]}
+    notes: list[str] = []
+    if course.bank_settings.require_recorded_review:
+        problems += unapproved_live(course, bank, reported, notes)
     shown = targets.problems + [p for p in problems if p.location.file in reported]
     shown, summaries = collapse_copies(shown, bank, reported)
     named = {p.resolve() for p in targets.notebooks}
@@ -166,7 +170,36 @@ def check(course: Course, paths: list[Path] | None = None,
         blueprints=len(_unique(targets.blueprints)),
     )
     ordered = sorted(set(shown) | set(summaries), key=lambda p: (p.location.file, p in summaries, sort_key(p)))
-    return CheckReport(ordered, bank, rubrics, checked)
+    return CheckReport(ordered, bank, rubrics, checked, notes)
+
+
+def unapproved_live(course: Course, bank: Bank, reported: set[str], notes: list[str]) -> list[Problem]:
+    """A warning at each item whose header says live but whose current content has no recorded approval:
+    it will never be drawn on a form, which the author would otherwise learn only at ``build``.
+
+    Nothing when the database cannot be read (``list_reviews`` is None: the states are unknown, not
+    "waiting"). In a course where nothing was ever reviewed, every live item would be warned about and
+    bury the real mistakes: then one note (in ``notes``) says so instead.
+    """
+    from .review import list_reviews  # bank.review reads the check in turn (inside its functions)
+
+    states = list_reviews(course, bank)
+    if states is None:
+        return []
+    offered = [i for i in bank.offered()
+               if i.where.file in reported and i.id in states and not states[i.id].approved]
+    if not offered:
+        return []
+    if all(s.decision is None for s in states.values()):
+        notes.append(f"{len(offered)} live item(s) and no review recorded in this course yet: an item is drawn on "
+                     "a form only once a reviewer approves it (`exam-builder bank review ITEM --decision approve "
+                     "--by NAME`; `exam-builder bank list --waiting` lists them)")
+        return []
+    return [Problem(Location(item.where.file, cell=item.where.cell, item=item.id),
+                    f"the header says live but the item is {states[item.id].label}, so it will not be drawn on a "
+                    f"form; a reviewer other than its author records approval with `exam-builder bank review "
+                    f"{item.id} --decision approve --by NAME`", severity="warning")
+            for item in offered]
 
 
 def _linked_out(folders: list[tuple[Path, str]], root: Path, path: Path, targets: Targets) -> bool:
