@@ -13,6 +13,11 @@ Blueprints are the assembly domain's (a layer above the bank, docs/architecture.
 passes their checker (``blueprint_check=assembly.blueprint.check_blueprint``, as the CLI, the demo
 and ``bank sync`` through the CLI do). Without one, blueprints are neither checked nor counted
 (``bank review`` needs only its item's problems).
+
+A live item whose current content has no recorded approval (it will never be drawn) is warned about
+at its cell when the caller passes the review states (``reviews=bank.review.list_reviews``, as the
+CLI and the author's desk do: ``bank.review`` reads the check, so the check does not import it);
+in a course where nothing was reviewed yet, one note (``CheckReport.notes``) says so instead.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from pathlib import Path
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem
 from ..files import shown
+from ..model.review import ReviewState
 from ..model.rubric import Rubric, load_rubrics
 from ..safeload import linked_out, safe_rel, walk_files
 from ..settings.policy import ProgramPolicy
@@ -33,6 +39,10 @@ from .validate import sort_key, validate
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Shared ids from which a notebook is taken for a copy of another (fewer: each duplicate is reported).
 COPY_MIN = 3
+
+#: The review state of every item of a bank, or None when unknown: ``bank.review.list_reviews`` (which
+#: reads the check in turn, so the check is handed it, as the CLI and the author's desk do).
+ReviewStates = Callable[[Course, Bank], "dict[str, ReviewState] | None"]
 
 #: Every problem of one blueprint file (path, bank, rubrics, policy, its label): ``assembly.blueprint.check_blueprint``.
 BlueprintCheck = Callable[[Path, Bank, dict[str, Rubric], ProgramPolicy, str], Iterable[Problem]]
@@ -118,9 +128,9 @@ def _unique(paths: list[Path]) -> list[Path]:
 
 
 def check(course: Course, paths: list[Path] | None = None,
-          blueprint_check: BlueprintCheck | None = None) -> CheckReport:
+          blueprint_check: BlueprintCheck | None = None, reviews: ReviewStates | None = None) -> CheckReport:
     """Check ``paths`` (default: the course's ``source/`` and ``rubrics/``) in the course's context;
-    blueprints too with ``blueprint_check``."""
+    blueprints too with ``blueprint_check``; live items without a recorded approval too with ``reviews``."""
     label = lambda p: safe_rel(p, course.root)  # noqa: E731  # a looping link cannot be resolved
     explicit = bool(paths)
     folders = course.folders()
@@ -156,8 +166,8 @@ def check(course: Course, paths: list[Path] | None = None,
 
     reported = {label(p) for p in [*targets.notebooks, *targets.rubrics, *targets.blueprints]}
     notes: list[str] = []
-    if course.bank_settings.require_recorded_review:
-        problems += unapproved_live(course, bank, reported, notes)
+    if reviews is not None and course.bank_settings.require_recorded_review:
+        problems += unapproved_live(reviews(course, bank), bank, reported, notes)
     shown = targets.problems + [p for p in problems if p.location.file in reported]
     shown, summaries = collapse_copies(shown, bank, reported)
     named = {p.resolve() for p in targets.notebooks}
@@ -173,17 +183,16 @@ def check(course: Course, paths: list[Path] | None = None,
     return CheckReport(ordered, bank, rubrics, checked, notes)
 
 
-def unapproved_live(course: Course, bank: Bank, reported: set[str], notes: list[str]) -> list[Problem]:
+def unapproved_live(states: dict[str, ReviewState] | None, bank: Bank, reported: set[str],
+                    notes: list[str]) -> list[Problem]:
     """A warning at each item whose header says live but whose current content has no recorded approval:
     it will never be drawn on a form, which the author would otherwise learn only at ``build``.
 
-    Nothing when the database cannot be read (``list_reviews`` is None: the states are unknown, not
-    "waiting"). In a course where nothing was ever reviewed, every live item would be warned about and
-    bury the real mistakes: then one note (in ``notes``) says so instead.
+    ``states`` are the items' review states (``bank.review.list_reviews``); nothing when they are None
+    (the database cannot be read: unknown, not "waiting"). In a course where nothing was ever reviewed,
+    every live item would be warned about and bury the real mistakes: then one note (in ``notes``) says
+    so instead.
     """
-    from .review import list_reviews  # bank.review reads the check in turn (inside its functions)
-
-    states = list_reviews(course, bank)
     if states is None:
         return []
     offered = [i for i in bank.offered()

@@ -45,7 +45,7 @@ def check_cmd(course, paths: tuple[Path, ...]) -> None:
     PATHS are files or folders (default: the course's source/ and rubrics/). Exit 1 on any
     error, 0 when there are only warnings.
     """
-    report = check(course, list(paths) or None, blueprint_check=check_blueprint)
+    report = check(course, list(paths) or None, blueprint_check=check_blueprint, reviews=list_reviews)
     _print_report(report)
     if report.errors:
         sys.exit(1)
