@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 BENCH_ARGS  ?=
 
-.PHONY: demo test lint install system-deps node-deps benchmarks clean
+.PHONY: demo test lint install system-deps node-deps benchmarks clean labextension
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,8 @@ benchmarks: $(STAMP)
 
 clean:
 	rm -rf demo-course .pytest_cache .hypothesis build
+
+## Rebuild the author's desk's JupyterLab extension after editing labextension/ (needs npm; the built
+## assets are committed, so `make install` alone installs it: docs/authoring-in-jupyterlab.md).
+labextension: $(STAMP)
+	PY=$(CURDIR)/$(PY) bash scripts/build-labextension.sh

@@ -11,10 +11,11 @@ endpoints, under the server's base URL, all behind the server's own sign-in (``@
 - ``GET exam-builder/preview?path=P&cell=N[&key=1]``: the item of cell ``N`` (1-based) as saved;
   ``POST exam-builder/preview`` with JSON ``{"path", "cell", "source", "key"}``: the item as typed,
   unsaved. Both answer a whole HTML page (``preview.preview_page``) for the panel's frames.
-- ``POST assignments/validate`` (nbgrader's Validate button) is answered for a bank notebook by
-  exam-builder's check, its errors listed as failed cells, so Validate never says "Success!" for a
-  notebook with a broken item (nbgrader would only run its code cells); any other notebook goes on
-  to nbgrader's own validator.
+- ``POST assignments/validate`` (nbgrader's Validate button, where nbgrader's validator is enabled) is
+  answered for a bank notebook by exam-builder's check, its errors listed as failed cells, so Validate
+  never says "Success!" for a notebook with a broken item (nbgrader would only run its code cells);
+  any other notebook goes on to nbgrader's own validator. The hub's read-only formgrader service does
+  not load this extension (``hub.config.FORMGRADER_EXTENSIONS``).
 
 A path outside the server's root is refused (403); a notebook in no course is a 404 with the reason.
 Checks run in a worker thread: the server stays responsive while a large bank is read.
@@ -43,6 +44,19 @@ from . import desk, preview
 
 #: Where the prebuilt lab extension is (``make install`` links it into the environment's labextensions).
 LABEXTENSION = Path(__file__).parent / "labextensions" / "exam-builder-lab"
+
+
+def source_digest(source: Path | None = None) -> str:
+    """SHA-256 of the lab extension's source (``labextension/``: package.json, src/, style/), which the
+    build writes beside the built assets so a test can tell a build that is older than its source."""
+    import hashlib
+
+    folder = source or Path(__file__).resolve().parents[2] / "labextension"
+    digest = hashlib.sha256()
+    for path in [folder / "package.json", *sorted((folder / "src").glob("*.js")),
+                 *sorted((folder / "style").glob("*.css"))]:
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _jupyter_server_extension_points() -> list[dict]:
@@ -228,7 +242,8 @@ def _load_jupyter_server_extension(serverapp) -> None:  # noqa: ANN001 (jupyter_
         (url_path_join(base, "exam-builder/api/new-item"), NewItemHandler),
         (url_path_join(base, "exam-builder/preview"), PreviewHandler),
     ])
-    validate = _validate_handler()
+    enabled = serverapp.jpserver_extensions.get("nbgrader.server_extensions.validate_assignment", False)
+    validate = _validate_handler() if enabled else None
     if validate is not None:  # in front of nbgrader's own handler, whichever extension loads first
         web_app.add_handlers(".*$", [(url_path_join(base, "assignments/validate"), validate)])
         rules = web_app.default_router.rules

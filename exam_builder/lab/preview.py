@@ -65,7 +65,8 @@ html, body { margin: 0; background: #fff; color: #111; font-family: system-ui, -
 .eb-author h2 { font-size: 1.1em; margin: 0.3em 0; }
 .eb-author table { border-collapse: collapse; }
 .eb-author th, .eb-author td { border: 1px solid #6b6b6b; padding: 0.2em 0.4em; text-align: left; vertical-align: top; }
-.eb-key-mark { display: inline-block; margin-left: 0.5em; padding: 0 0.4em; border-radius: 4px; background: #1d6b31;
+.eb-key-mark { display: inline-block; flex: none; white-space: nowrap; margin-left: 0.5em; padding: 0 0.4em;
+  border-radius: 4px; background: #1d6b31;
   color: #fff; font-weight: bold; }
 body:not(.eb-show-key) .eb-key-mark, body:not(.eb-show-key) .eb-author { display: none; }
 .eb-empty { padding: 1em; font-size: 16px; }
