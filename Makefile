@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m exam_builder.lab.install  # the author's desk into JupyterLab (an editable install skips data-files)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -30,3 +30,16 @@ def test_the_build_is_complete_and_installed_by_pip():
         "exam_builder/lab/labextensions/exam-builder-lab/static/*"
     switch = json.loads((REPO / data["etc/jupyter/jupyter_server_config.d"]).read_text())
     assert switch == {"ServerApp": {"jpserver_extensions": {"exam_builder.lab": True}}}
+
+
+def test_make_install_puts_the_desk_in_an_environment(tmp_path):
+    """What `make install` runs after its editable install (which skips data-files), run twice."""
+    from exam_builder.lab.install import BUILT, install
+
+    for _ in range(2):
+        link, config = install(tmp_path)
+    assert link == tmp_path / "share/jupyter/labextensions/exam-builder-lab" and link.resolve() == BUILT.resolve()
+    assert (link / "package.json").is_file()
+    assert json.loads(config.read_text()) == {"ServerApp": {"jpserver_extensions": {"exam_builder.lab": True}}}
+    makefile = (REPO / "Makefile").read_text()
+    assert "$(PY) -m exam_builder.lab.install" in makefile.split("install: $(STAMP)")[0]
