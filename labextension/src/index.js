@@ -182,7 +182,10 @@ class PreviewPanel extends Widget {
       source: cell.model.type === "markdown" ? cell.model.sharedModel.getSource() : "" };
     try {
       const page = await api("preview", { method: "POST", body: JSON.stringify(body) });
-      for (const f of [this.phone, this.desktop]) f.frame.srcdoc = page;
+      if (page !== this.shown) {  // a frame reloads only when what it shows changed (no flicker, no lost scroll)
+        this.shown = page;
+        for (const f of [this.phone, this.desktop]) f.frame.srcdoc = page;
+      }
       this.node.dataset.previewOf = String(body.cell);
     } catch (e) {
       this.summary.textContent = `The preview failed: ${e.message}`;

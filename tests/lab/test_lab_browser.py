@@ -69,6 +69,7 @@ counts:
 shuffle: {items: false, choices: false}
 """
 DRAFTS = "source/cps/drafts.ipynb"
+CREATE_ASSIGNMENT_TAB = ".jp-SideBar .lm-TabBar-tab[data-id='nbgrader-create_assignemnt']"  # nbgrader's own id
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,8 @@ def test_a_broken_item_is_marked_at_its_cell_after_save_and_the_fix_clears_it(de
     open_notebook(page, lab, DRAFTS)
     panel = active_panel(page)
     panel.locator(".eb-check-button").wait_for()  # a bank notebook: the desk's own check button
+    page.wait_for_function("() => document.body.classList.contains('eb-bank-active')")
+    assert not page.locator(CREATE_ASSIGNMENT_TAB).is_visible()  # nbgrader's Create Assignment: not for items
     panel.locator(".jp-Cell").first.click()
     page.keyboard.press("Escape")
     page.keyboard.press("Control+Shift+c")  # the command palette
@@ -192,6 +195,8 @@ def test_validate_is_shown_outside_the_bank(desk_page, site):
     validate = active_panel(page).locator(".validate-button")
     validate.wait_for()
     assert validate.is_visible()
+    page.wait_for_function("() => !document.body.classList.contains('eb-bank-active')")
+    assert page.locator(CREATE_ASSIGNMENT_TAB).is_visible()
     assert active_panel(page).locator(".eb-check-button").count() == 0
 
 
@@ -232,6 +237,8 @@ def test_the_preview_shows_the_item_as_the_exam_app_does(browser, desk_page, sit
     phone = page.frame_locator("iframe[title='Preview at phone width (390 pixels)']")
     phone.locator("body[data-ready='true'] h2.eb-heading").wait_for()
     page.wait_for_function(f"() => document.getElementById('exam-builder-preview').dataset.previewOf === '{MS_CELL}'")
+    assert page.locator("#exam-builder-preview .eb-summary").inner_text().startswith(
+        "source/cps/items.ipynb: checked 1 notebook(s) (3 items, 0 scenarios)")
     preview = phone.locator("main.eb-app").evaluate(FACTS_JS)
     assert preview["heading"] == "Question 1 of 1 (2 points)"
     assert preview["legend"] == "Answer to question 1 (select all that apply)"
