@@ -14,13 +14,13 @@ A wheel install does this by itself (``pyproject.toml``'s ``data-files``), but a
 """
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from pathlib import Path
 
-BUILT = Path(__file__).resolve().parent / "labextensions" / "exam-builder-lab"
-SWITCH = {"ServerApp": {"jpserver_extensions": {"exam_builder.lab": True}}}
+HERE = Path(__file__).resolve().parent
+BUILT = HERE / "labextensions" / "exam-builder-lab"
+SWITCH = HERE / "exam_builder.json"  # the file the wheel's data-files install, too
 
 
 def install(prefix: Path) -> list[Path]:
@@ -37,7 +37,7 @@ def install(prefix: Path) -> list[Path]:
         shutil.copytree(BUILT, target)
     config = prefix / "etc" / "jupyter" / "jupyter_server_config.d" / "exam_builder.json"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(json.dumps(SWITCH, indent=2) + "\n")
+    config.write_text(SWITCH.read_text())
     return [target, config]
 
 
