@@ -245,13 +245,26 @@ def preview_source(course: Course, label_: str, cell: int, source: str, show_key
     if parsed is None:
         why = "; ".join(p.message for p in problems) or "this cell is not an item"
         return empty_page(f"Nothing to preview: {why}. Put the cursor in an item's cell.")
-    bank = load_bank([course.source_dir], lambda p: safe_rel(p, course.root))
+    label = lambda p: safe_rel(p, course.root)  # noqa: E731
+    # the notebook itself first (a scenario and its items sit together): the whole bank only when needed,
+    # as the panel asks again at each pause in typing
+    own = course.root / label_
+    banks = [lambda: load_bank([own], label) if own.is_file() else None, lambda: load_bank([course.source_dir], label)]
     if isinstance(parsed, Scenario):
-        members = [i for i in bank.items.values() if i.scenario == parsed.id]
-        if not members:
-            return empty_page(f"Scenario {parsed.id}: no item joins it yet (add 'scenario: {parsed.id}' to an item).")
-        return preview_page(members[0], parsed, {}, show_key)
-    rubrics, _ = load_rubrics([course.rubrics_dir], lambda p: safe_rel(p, course.root)) \
-        if course.rubrics_dir.is_dir() else ({}, [])
-    scenario = bank.scenarios.get(parsed.scenario) if parsed.scenario else None
+        for read in banks:
+            bank = read()
+            members = [i for i in bank.items.values() if i.scenario == parsed.id] if bank else []
+            if members:
+                return preview_page(members[0], parsed, {}, show_key)
+        return empty_page(f"Scenario {parsed.id}: no item joins it yet (add 'scenario: {parsed.id}' to an item).")
+    rubrics: dict[str, Rubric] = {}
+    if kind_for(parsed.kind).rated and course.rubrics_dir.is_dir():
+        rubrics, _ = load_rubrics([course.rubrics_dir], label)
+    scenario = None
+    if parsed.scenario:
+        for read in banks:
+            bank = read()
+            if bank and parsed.scenario in bank.scenarios:
+                scenario = bank.scenarios[parsed.scenario]
+                break
     return preview_page(parsed, scenario, rubrics, show_key)
