@@ -32,7 +32,7 @@ from ..course import Course
 from ..delivery.candidate_app import question_box, question_widgets
 from ..delivery.form_view import ChoiceView, ItemView
 from ..kinds import kind_for
-from ..model.item import LABELS, Item, Scenario, Where
+from ..model.item import LABELS, Item, Scenario, Where, points_text
 from ..model.rubric import Rubric
 from ..ui.page import md, style_css
 from ..ui.screens import TEXT_SIZES
@@ -172,8 +172,9 @@ def _rubric_html(rubric: Rubric | None, rubric_id: str) -> str:
         return f"<p>No rubric <code>{html.escape(rubric_id)}</code> in rubrics/ yet.</p>"
     rows = []
     for c in rubric.criteria:
-        levels = "".join(f"<li><b>{html.escape(str(lv.points))}</b> {html.escape(lv.label)}: "
-                         f"{html.escape(lv.descriptor)}</li>" for lv in c.levels)
+        levels = "".join(f"<li><b>{points_text(float(lv.points))} point(s)</b>"
+                         f"{' (' + html.escape(lv.label) + ')' if lv.label else ''}: {html.escape(lv.descriptor)}</li>"
+                         for lv in c.levels)
         rows.append(f"<tr><th scope='row'>{html.escape(c.name)}</th><td><ul>{levels}</ul></td></tr>")
     notes = f"<p>{html.escape(rubric.notes)}</p>" if rubric.notes else ""
     return (f"<table><caption>Rubric {html.escape(rubric.id)}</caption><thead><tr><th scope='col'>Criterion</th>"
