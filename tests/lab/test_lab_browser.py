@@ -9,11 +9,13 @@ fixing it clears the mark; nbgrader's Validate is hidden in a bank notebook (sho
 when clicked, lists the check's errors instead of "Success!"; the preview panel shows the multiple-select
 item as the exam app shows it to a signed-in candidate (heading, stem, note, group name, choices, buttons,
 compared with the candidate's own page); review state at the cell; axe-core passes on the panel and on
-the preview page at desktop and phone size. The test also writes the README's screenshot.
+the preview page at desktop and phone size. With ``EB_README_SHOTS=1`` it also writes the README's
+screenshots.
 """
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import sys
@@ -40,6 +42,14 @@ LOAD = 90_000
 REPO = Path(__file__).resolve().parents[2]
 README_SHOT = REPO / "docs" / "images" / "authors-desk.png"  # the README's screenshots, made here
 README_CHECK_SHOT = REPO / "docs" / "images" / "authors-desk-check.png"
+#: `EB_README_SHOTS=1 pytest tests/lab/test_lab_browser.py` writes them again (else only into screenshots/).
+WRITE_README_SHOTS = os.environ.get("EB_README_SHOTS") == "1"
+
+
+def readme_shot(page, screen: str, target: Path) -> None:
+    shot = a11y.shot(page, "author-desk", "desktop", screen)
+    if WRITE_README_SHOTS:
+        shutil.copy(shot, target)
 HEAD = "competency: {comp} | module: 2 | difficulty: medium | status: live | author: A. Author | reviewer: R. Reviewer"
 BANK = [
     "# Module 2 items\n\nA note for authors: this cell is not an item.",
@@ -164,7 +174,7 @@ def test_a_broken_item_is_marked_at_its_cell_after_save_and_the_fix_clears_it(de
                                         "keep one '- [x]'")
     assert cell.locator(".eb-review").inner_text() == "Review: waiting for review"
     cell.scroll_into_view_if_needed()
-    shutil.copy(a11y.shot(page, "author-desk", "desktop", "broken-item-marked"), README_CHECK_SHOT)
+    readme_shot(page, "broken-item-marked", README_CHECK_SHOT)
 
     # nbgrader's Validate: hidden here; made visible and clicked, it lists the check's errors
     validate = panel.locator(".validate-button")
@@ -283,7 +293,7 @@ def test_the_preview_shows_the_item_as_the_exam_app_does(browser, desk_page, sit
                       options={"runOnly": {"type": "tag", "values": a11y.WCAG_TAGS}, "resultTypes": ["violations"],
                                "iframes": False}).response["violations"]
     assert not found, [(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in found]
-    shutil.copy(a11y.shot(page, "author-desk", "desktop", "preview-panel"), README_SHOT)
+    readme_shot(page, "preview-panel", README_SHOT)
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
