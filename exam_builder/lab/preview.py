@@ -120,7 +120,7 @@ renderAll();
 def item_view(item: Item) -> ItemView:
     """The item as question 1 of a released form shows it: the choices in the authored order, labelled."""
     kind = kind_for(item.kind)
-    authored = tuple(range(len(item.choices)))  # a form may shuffle; the author sees the order they wrote
+    authored = tuple(range(len(kind.choice_texts(item))))  # a form may shuffle; the author sees the order written
     offered = tuple(ChoiceView(lab, text) for lab, text in kind.options(item, authored)) \
         if kind.offers_options else ()
     return ItemView(1, item.id, item.kind.value, float(item.points), item.stem, offered, item.scenario)
@@ -186,7 +186,7 @@ def _author_html(item: Item, rubrics: dict[str, Rubric]) -> str:
     kind = kind_for(item.kind)
     parts = [f"<h2>For the author: {html.escape(item.id)}</h2>",
              f"<p>{html.escape(kind.name)} · {html.escape(item.status.value)} · {item.points:g} point(s)</p>"]
-    if kind.offers_options and item.choices:
+    if kind.offers_options and kind.choice_texts(item):
         keys = ", ".join(LABELS[i] for i in item.keys) or "none marked"
         parts.append(f"<p><b>Key:</b> {html.escape(keys)}</p>")
     own = kind.own_text(item)
