@@ -8,12 +8,13 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 BENCH_ARGS  ?=
 
-.PHONY: demo test lint install system-deps node-deps benchmarks clean
+.PHONY: demo test lint install system-deps node-deps benchmarks clean labextension
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m exam_builder.lab.install  # the author's desk into JupyterLab (an editable install skips data-files)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -46,3 +47,8 @@ benchmarks: $(STAMP)
 
 clean:
 	rm -rf demo-course .pytest_cache .hypothesis build
+
+## Rebuild the author's desk's JupyterLab extension after editing labextension/ (needs npm; the built
+## assets are committed, so `make install` alone installs it: docs/authoring-in-jupyterlab.md).
+labextension: $(STAMP)
+	PY=$(CURDIR)/$(PY) bash scripts/build-labextension.sh

@@ -27,6 +27,7 @@ SLOW_FIRST = (
     "tests/assembly/test_course_lock.py", "tests/delivery/test_proctor_browser.py",
     "tests/delivery/test_multiple_select_browser.py", "tests/grading/test_formgrader_browser.py",
     "tests/grading/test_grading_hostile_folders.py", "tests/delivery/test_pageclient.py",
+    "tests/lab/test_lab_browser.py",
 )
 
 

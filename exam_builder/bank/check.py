@@ -13,6 +13,11 @@ Blueprints are the assembly domain's (a layer above the bank, docs/architecture.
 passes their checker (``blueprint_check=assembly.blueprint.check_blueprint``, as the CLI, the demo
 and ``bank sync`` through the CLI do). Without one, blueprints are neither checked nor counted
 (``bank review`` needs only its item's problems).
+
+A live item whose current content has no recorded approval (it will never be drawn) is warned about
+at its cell when the caller passes the review states (``reviews=bank.review.list_reviews``, as the
+CLI and the author's desk do: ``bank.review`` reads the check, so the check does not import it);
+in a course where nothing was reviewed yet, one note (``CheckReport.notes``) says so instead.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from pathlib import Path
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem
 from ..files import shown
+from ..model.review import ReviewState
 from ..model.rubric import Rubric, load_rubrics
 from ..safeload import linked_out, safe_rel, walk_files
 from ..settings.policy import ProgramPolicy
@@ -33,6 +39,10 @@ from .validate import sort_key, validate
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Shared ids from which a notebook is taken for a copy of another (fewer: each duplicate is reported).
 COPY_MIN = 3
+
+#: The review state of every item of a bank, or None when unknown: ``bank.review.list_reviews`` (which
+#: reads the check in turn, so the check is handed it, as the CLI and the author's desk do).
+ReviewStates = Callable[[Course, Bank], "dict[str, ReviewState] | None"]
 
 #: Every problem of one blueprint file (path, bank, rubrics, policy, its label): ``assembly.blueprint.check_blueprint``.
 BlueprintCheck = Callable[[Path, Bank, dict[str, Rubric], ProgramPolicy, str], Iterable[Problem]]
@@ -84,6 +94,7 @@ class CheckReport:
     bank: Bank
     rubrics: dict[str, Rubric]
     checked: Counter
+    notes: list[str] = field(default_factory=list)  # about the whole course, not a file: said apart (stderr)
 
     @property
     def errors(self) -> list[Problem]:
@@ -117,9 +128,9 @@ def _unique(paths: list[Path]) -> list[Path]:
 
 
 def check(course: Course, paths: list[Path] | None = None,
-          blueprint_check: BlueprintCheck | None = None) -> CheckReport:
+          blueprint_check: BlueprintCheck | None = None, reviews: ReviewStates | None = None) -> CheckReport:
     """Check ``paths`` (default: the course's ``source/`` and ``rubrics/``) in the course's context;
-    blueprints too with ``blueprint_check``."""
+    blueprints too with ``blueprint_check``; live items without a recorded approval too with ``reviews``."""
     def label(p: Path) -> str:
         """A path typed relative (the working folder's, as a shell resolves it) as typed; the rest relative to
         the course root (a looping link cannot be resolved: ``safe_rel``)."""
@@ -158,6 +169,9 @@ def check(course: Course, paths: list[Path] | None = None,
         problems += _check_blueprint(blueprint_check, path, bank, rubrics, course.policy, label(path))
 
     reported = {label(p) for p in [*targets.notebooks, *targets.rubrics, *targets.blueprints]}
+    notes: list[str] = []
+    if reviews is not None and course.bank_settings.require_recorded_review:
+        problems += unapproved_live(reviews(course, bank), bank, reported, notes)
     shown = targets.problems + [p for p in problems if p.location.file in reported]
     shown, summaries = collapse_copies(shown, bank, reported)
     named = {p.resolve() for p in targets.notebooks}
@@ -170,7 +184,35 @@ def check(course: Course, paths: list[Path] | None = None,
         blueprints=len(_unique(targets.blueprints)),
     )
     ordered = sorted(set(shown) | set(summaries), key=lambda p: (p.location.file, p in summaries, sort_key(p)))
-    return CheckReport(ordered, bank, rubrics, checked)
+    return CheckReport(ordered, bank, rubrics, checked, notes)
+
+
+def unapproved_live(states: dict[str, ReviewState] | None, bank: Bank, reported: set[str],
+                    notes: list[str]) -> list[Problem]:
+    """A warning at each item whose header says live but whose current content has no recorded approval:
+    it will never be drawn on a form, which the author would otherwise learn only at ``build``.
+
+    ``states`` are the items' review states (``bank.review.list_reviews``); nothing when they are None
+    (the database cannot be read: unknown, not "waiting"). In a course where nothing was ever reviewed,
+    every live item would be warned about and bury the real mistakes: then one note (in ``notes``) says
+    so instead.
+    """
+    if states is None:
+        return []
+    offered = [i for i in bank.offered()
+               if i.where.file in reported and i.id in states and not states[i.id].approved]
+    if not offered:
+        return []
+    if all(s.decision is None for s in states.values()):
+        notes.append(f"{len(offered)} live item(s) and no review recorded in this course yet: an item is drawn on "
+                     "a form only once a reviewer approves it (`exam-builder bank review ITEM --decision approve "
+                     "--by NAME`; `exam-builder bank list --waiting` lists them)")
+        return []
+    return [Problem(Location(item.where.file, cell=item.where.cell, item=item.id),
+                    f"the header says live but the item is {states[item.id].label}, so it will not be drawn on a "
+                    f"form; a reviewer other than its author records approval with `exam-builder bank review "
+                    f"{item.id} --decision approve --by NAME`", severity="warning")
+            for item in offered]
 
 
 def _linked_out(folders: list[tuple[Path, str]], root: Path, path: Path, targets: Targets) -> bool:

@@ -43,7 +43,14 @@ CHOICE = re.compile(r"^\s*[-*]\s+\[(?P<mark>[ xX])\]\s?(?P<text>.*)$")
 ALMOST_CHOICE = re.compile(r"^\s*[-*]\s*\[(?P<mark>[^\]]{0,3})\]")
 RATIONALE_LABEL = re.compile(r"^\*\*Rationale:?\*\*:?\s*", re.IGNORECASE)
 ID_PATTERN = ID  # the one id rule (exam_builder.text): use ``text.is_id``, which also bounds the length
+#: The header's separators: '·' as printed, or '|', which every keyboard has.
 FIELD_SEP = re.compile(r"\s*[·|]\s*")
+#: A separator that starts the next field: a value (an ``accept:`` list) may hold '|' or '·' itself.
+FIELD_START = re.compile(r"\s*[·|]\s*(?=[A-Za-z][\w-]*\s*:)")
+#: A separator the header does not use, before a field name (', module: 4', '; points: 1', '- status: live').
+WRONG_SEP = re.compile(r"(?:^|\s*)(?P<sep>[,;/\\-])\s*(?=[A-Za-z][\w-]*\s*:)")
+#: JupyterLab continues a list on Enter, so typing '- [ ] ' after it doubles the marker: '- [ ] - [x] text'.
+DOUBLED = re.compile(r"^(?P<extra>(?:\s*[-*]\s+\[[ xX]\]\s*)+)(?=[-*]\s+\[[ xX]\])")
 ITEM_FIELDS = ("competency", "module", "points", "difficulty", "status", "pool", "author", "reviewer", "rubric",
                "scenario")
 SCENARIO_FIELDS = ("title",)
@@ -112,11 +119,28 @@ def _header_id(source: str) -> str | None:
     return (m.group("id").strip() or None) if m else None
 
 
-def _split_fields(rest: str) -> list[str]:
+def _split_fields(rest: str) -> tuple[list[str], str | None]:
+    """The header's fields after the id, and the wrong separator the author used (or None).
+
+    A field starts after '·' or '|' followed by ``name:``, so a value may hold either (a short
+    answer's ``accept:`` list is checked by its kind). Fields written with ',' or ';' between
+    them are read at that separator, and the separator is returned so that one message says so.
+    """
     rest = rest.strip()
     if not rest:
-        return []
-    return [p.strip() for p in FIELD_SEP.split(rest) if p.strip()]
+        return [], None
+    parts = [p.strip() for p in FIELD_START.split(rest) if p.strip()]
+    wrong = None
+    split: list[str] = []
+    for part in parts:
+        part = part.lstrip("·|").strip()
+        m = WRONG_SEP.search(part)
+        if m and (m.start() == 0 or ":" in part[:m.start()]):
+            wrong = m.group("sep")
+            split += [p.strip() for p in WRONG_SEP.split(part)[::2] if p and p.strip()]
+        elif part:
+            split.append(part)
+    return split, wrong
 
 
 def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[Problem]]:
@@ -141,6 +165,9 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     def bad(msg: str) -> None:
         problems.append(Problem(loc, msg))
 
+    def bad_warn(msg: str) -> None:
+        problems.append(Problem(loc, msg, severity="warning"))
+
     if not item_id:
         bad("the header has no id; write it after the kind, e.g. **[MC] core-07**")
         return None, problems
@@ -159,12 +186,22 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     item_kind = kind_for_tag(tag)
     fields: dict[str, str] = {}
     allowed = SCENARIO_FIELDS if tag == SCENARIO_TAG else ITEM_FIELDS + (item_kind.header_fields if item_kind else ())
-    for part in _split_fields(m.group("rest")):
+    parts, wrong = _split_fields(m.group("rest"))
+    if wrong:
+        bad(f"the header's fields are separated by {wrong!r}; separate them with ' | ' (or ' · '), e.g. "
+            f"'**[{tag}] {item_id}** | competency: peer-support | module: 4 | points: 1'")
+    own_fields = item_kind.header_fields if item_kind else ()
+    for part in parts:
         if ":" not in part:
             bad(f"header field {part!r} is not 'name: value'; write it as e.g. 'points: 1'")
             continue
         name, value = (s.strip() for s in part.split(":", 1))
         name = name.lower()
+        if name not in own_fields and FIELD_SEP.search(value):  # only a kind's own value may hold a separator
+            value, *stray = FIELD_SEP.split(value)
+            for extra in stray:
+                if extra.strip():
+                    bad(f"header field {extra.strip()!r} is not 'name: value'; write it as e.g. 'points: 1'")
         if name == "key" and tag != SCENARIO_TAG:
             bad(f"'key: {value}' does not go in the header; mark the key among the choices with '- [x]'")
             continue
@@ -194,6 +231,13 @@ def parse_cell(source: str, where: Where) -> tuple[Item | Scenario | None, list[
     rationale_lines: list[str] = []
     for line in body:
         text = line.strip()
+        if doubled := DOUBLED.match(line):
+            extra = doubled.group("extra").strip()
+            line = line[doubled.end():]
+            bad_warn(f"choice {_letter(len(choices))} starts with two list markers ({extra!r} before "
+                     f"{line.strip()[:40]!r}), as JupyterLab's list continuation types them; it is read as "
+                     f"{line.strip()[:40]!r}: delete the first {extra!r} (after Enter, JupyterLab types '- [ ] ' "
+                     "for you: type only the choice's text)")
         choice = CHOICE.match(line)
         if text.startswith(">"):
             rationale_lines.append(text[1:].strip())

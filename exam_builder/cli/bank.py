@@ -30,6 +30,8 @@ def _print_report(report: CheckReport) -> None:
     """One plain line per problem (easy to grep and to click in an editor), then a summary."""
     for problem in report.problems:
         click.echo(str(problem))
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     style = "bold red" if report.errors else ("yellow" if report.warnings else "green")
     console.print(f"[{style}]{escape(report.summary())}[/]", highlight=False, soft_wrap=True)
 
@@ -43,7 +45,7 @@ def check_cmd(course, paths: tuple[Path, ...]) -> None:
     PATHS are files or folders (default: the course's source/ and rubrics/). Exit 1 on any
     error, 0 when there are only warnings.
     """
-    report = check(course, list(paths) or None, blueprint_check=check_blueprint)
+    report = check(course, list(paths) or None, blueprint_check=check_blueprint, reviews=list_reviews)
     _print_report(report)
     if report.errors:
         sys.exit(1)

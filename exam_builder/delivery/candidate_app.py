@@ -28,6 +28,7 @@ import datetime as dt
 import html
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import ipywidgets as w
 
@@ -87,6 +88,52 @@ def added_text(minutes: int, deadline: dt.datetime, zone: str = "UTC") -> str:
     """What the candidate is told when a proctor adds time."""
     return (f"The proctor added {minutes} minute{'s' if minutes != 1 else ''}. "
             f"New end time {local_hm(deadline, zone)}.")
+
+
+@dataclass
+class QuestionWidgets:
+    """One question's widgets as the candidate sees them, before the app wires them to the session."""
+
+    heading: w.HTML
+    question: list[w.Widget]  # the stem, the kind's note, the control, "Clear my answer" and the flag, in order
+    control: w.Widget
+    flag: w.Checkbox
+    clear: w.Button | None  # None for a typed answer (a text box is cleared by deleting the text)
+
+
+def question_widgets(it: ItemView, total: int, saved: str | None = None, flagged: bool = False) -> QuestionWidgets:
+    """The widgets of question ``it`` of ``total``: the exam app's and the author's preview's one rendering
+    (``exam_builder.lab.preview`` shows these very widgets, so the preview cannot drift from the exam)."""
+    pts = f"{it.points:g} point{'s' if it.points != 1 else ''}"
+    head = w.HTML(heading(f"Question {it.number} of {total}", f"q{it.number}",
+                          f" <span style='font-weight:normal'>({pts})</span>"))
+    question: list[w.Widget] = [w.HTML(md(it.stem))]
+    kind = kind_for(it.kind)  # the kind's whole control: choices, a text box or a text input
+    note = kind.question_note  # "select all that apply": said in words, and in the group's name
+    if note:
+        question.append(w.HTML(f"<p><b>{html.escape(note[:1].upper() + note[1:])}.</b></p>"))
+    ctrl = kind.control(it.number, it.options, saved)
+    clear = None
+    if kind.typed:
+        question.append(ctrl)
+    else:
+        clear = w.Button(description="Clear my answer", tooltip=f"Clear the answer to question {it.number}",
+                         layout=w.Layout(width="auto"))
+        question += [ctrl, w.HBox([clear])]
+    flag = w.Checkbox(value=flagged, description="Flag this question to come back to it",
+                      indent=False, layout=w.Layout(width="auto"))
+    question.append(flag)
+    return QuestionWidgets(head, question, ctrl, flag, clear)
+
+
+def question_box(q: QuestionWidgets, scenario_text: str | None) -> w.VBox:
+    """The question on its screen: beside its scenario where there is room, else below it."""
+    if scenario_text is not None:
+        story = w.HTML(f"<section aria-label='Situation' class='eb-story'>{md(scenario_text)}</section>")
+        split = w.HBox([story, w.VBox(q.question)])  # side by side where there is room, else stacked
+        split.add_class("eb-split")
+        return w.VBox([q.heading, split])
+    return w.VBox([q.heading, *q.question])
 
 
 def clock_text(left: dt.timedelta) -> str:
@@ -323,45 +370,26 @@ class CandidateApp(ScreenApp):
     def _item_box(self, it: ItemView) -> w.Box:
         if it.number in self._item_boxes:
             return self._item_boxes[it.number]
-        total = len(self.session.form.items)
-        pts = f"{it.points:g} point{'s' if it.points != 1 else ''}"
-        head = w.HTML(heading(f"Question {it.number} of {total}", f"q{it.number}",
-                               f" <span style='font-weight:normal'>({pts})</span>"))
-        question: list[w.Widget] = [w.HTML(md(it.stem))]
-        note = kind_for(it.kind).question_note  # "select all that apply": said in words, and in the group's name
-        if note:
-            question.append(w.HTML(f"<p><b>{html.escape(note[:1].upper() + note[1:])}.</b></p>"))
         saved = self.session.answer_of(it.item_id)
         self._loading = True
         try:
-            kind = kind_for(it.kind)  # the kind's whole control: choices, a text box or a text input
-            ctrl = kind.control(it.number, it.options, saved.value if saved else None)
-            if kind.typed:
+            q = question_widgets(it, len(self.session.form.items), saved.value if saved else None,
+                                 bool(saved and saved.flagged))
+            ctrl, flag = q.control, q.flag
+            if q.clear is None:
                 ctrl.add_class(f"eb-answer-q{it.number}")  # the page keeps what is typed here (``Drafts``)
                 ctrl.observe(self._safe(lambda ch, i=it: self._on_text(i, ch)), names="value")
                 self.drafts.confirm(it.number, ctrl.value)  # what the server holds: a draft's base
-                question.append(ctrl)
             else:
                 ctrl.observe(self._safe(lambda ch, i=it: self._on_choice(i, ch)), names="value")
-                clear = self._button("Clear my answer", lambda i=it: self._clear(i),
-                                     tooltip=f"Clear the answer to question {it.number}")
-                question += [ctrl, w.HBox([clear])]
-            flag = w.Checkbox(value=bool(saved and saved.flagged), description="Flag this question to come back to it",
-                              indent=False, layout=w.Layout(width="auto"))
+                q.clear.on_click(self._safe(lambda _b, i=it: self._clear(i)))
             flag.observe(self._safe(lambda ch, i=it: self._on_flag(i, ch)), names="value")
         finally:
             self._loading = False
         self._controls[it.item_id] = ctrl
         self._flags[it.item_id] = flag
-        question.append(flag)
-        if it.scenario and it.scenario in self.session.form.scenarios:
-            story = w.HTML(f"<section aria-label='Situation' class='eb-story'>"
-                           f"{md(self.session.form.scenarios[it.scenario].text)}</section>")
-            split = w.HBox([story, w.VBox(question)])  # side by side where there is room, else stacked
-            split.add_class("eb-split")
-            box = w.VBox([head, split])
-        else:
-            box = w.VBox([head, *question])
+        scenario = self.session.form.scenarios.get(it.scenario) if it.scenario else None
+        box = question_box(q, scenario.text if scenario else None)
         self._item_boxes[it.number] = box
         return box
 

@@ -62,6 +62,7 @@ FORMGRADER_EXTENSIONS = {
     "jupyter_server_terminals": False,
     "notebook": False,
     "voila.server_extension": False,
+    "exam_builder.lab": False,  # the author's desk: for authors' JupyterLab, not the read-only grading server
 }
 #: The proxy's timeouts: longer than a sitting (4.5 hours at most).
 PROXY_TIMEOUT_MS = 5 * 3600 * 1000

@@ -129,7 +129,14 @@ class ShortAnswer(ItemKind):
         own: dict[str, Any] = {}
         msgs: list[str] = []
         if "accept" in fields:
-            own["accept"] = tuple(a.strip() for a in fields["accept"].split(SEPARATOR))
+            given = fields["accept"]
+            if "|" in given or "·" in given:  # the header's separators: never inside an answer
+                fixed = "; ".join(a.strip() for a in re.split(r"[|·;]", given) if a.strip())
+                msgs.append(f"accepted answers are separated by '{SEPARATOR}', not '|' or '·' (those separate the "
+                            f"header's fields); write 'accept: {fixed}'")
+                own["accept"] = None  # refused and reported: the parser marks it unread
+            else:
+                own["accept"] = tuple(a.strip() for a in given.split(SEPARATOR))
         for name in ("number", "tolerance"):
             if name in fields:
                 value = number_of(fields[name])

@@ -40,6 +40,7 @@ NOT_A_KIND = {
     ("assembly/exports.py", "assembly.tolerance"): "the blueprint's spread tolerance for parallel forms",
     ("grading/objective.py", "item.scoring"): "a manifest entry's rule (written by the kind's manifest_fields)",
     ("grading/submission.py", "q.scoring"): "a manifest entry's rule, handed to the kind's score",
+    ("lab/preview.py", "(w.Text, w.Textarea)"): "the preview writes out whatever widget the kind's control made",
 }
 
 
