@@ -41,6 +41,7 @@ NOT_A_KIND = {
     ("grading/objective.py", "item.scoring"): "a manifest entry's rule (written by the kind's manifest_fields)",
     ("grading/submission.py", "q.scoring"): "a manifest entry's rule, handed to the kind's score",
     ("lab/preview.py", "(w.Text, w.Textarea)"): "the preview writes out whatever widget the kind's control made",
+    ("demo/stages/grading.py", "c.id).choices("): "random.Random.choices: the made-up rater's draw of a level",
 }
 
 
