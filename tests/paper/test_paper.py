@@ -1,0 +1,225 @@
+"""The paper path through its commands: print a booklet and answer sheets, scan filled sheets, verify, collect.
+
+The booklet is checked as a person would: its pages rendered to pictures (nothing cut at the
+edges), its text extracted (the online form's questions and choices, in the same order; no key),
+its large print measured (every character at least 18 pt). Scans are made-up (``paper.fill``):
+skewed, grainy, JPEG, upside down; each wrong sheet is set aside with its file and page named and
+nothing stored.
+"""
+from __future__ import annotations
+
+import os
+import random
+import re
+import stat
+
+import cv2
+import delivery_formkit as formkit
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+import pytest
+from click.testing import CliRunner
+
+from exam_builder.cli import cli
+from exam_builder.delivery.collect import collect
+from exam_builder.delivery.form_view import load_form_view, released_notebook_path
+from exam_builder.paper import fill, layout
+from exam_builder.paper.chromium import print_pdfs
+from exam_builder.paper.printing import SheetFor, sheets_html
+from exam_builder.records import audit
+from exam_builder.records.models import AuditEntry, Form, PaperCheck, Response, Sitting
+
+
+def run(course, *args):
+    return CliRunner().invoke(cli, ["--course", str(course.root), *args], catch_exceptions=False)
+
+
+def open_for(course, *candidates: str) -> dict[str, int]:
+    named = [a for c in candidates for a in ("--candidate", c)]
+    res = run(course, "sitting", "open", "cps", "--room", "Paper-1", *named, "--by", "coordinator-lee")
+    assert res.exit_code == 0, res.output
+    with course.db.read() as s:
+        return {x.candidate_id: x.id for x in s.query(Sitting).filter(Sitting.candidate_id.in_(candidates))}
+
+
+def pdf_text(path) -> list[str]:
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+def font_sizes(path) -> list[float]:
+    doc = pdfium.PdfDocument(str(path))
+    sizes = []
+    try:
+        for i in range(len(doc)):
+            tp = doc[i].get_textpage()
+            for k in range(tp.count_chars()):
+                if tp.get_text_range(k, 1).strip():
+                    sizes.append(pdfium_c.FPDFText_GetFontSize(tp.raw, k))
+    finally:
+        doc.close()
+    return sizes
+
+
+def edges_blank(path, band_mm: float = 4.0) -> list[str]:
+    """Pages with ink in the outer ``band_mm`` of the sheet (text cut off or running over the edge)."""
+    bad = []
+    for n, img in enumerate(fill.render(open(path, "rb").read(), 100), start=1):
+        b = int(band_mm / 25.4 * 100)
+        for name, strip in (("top", img[:b]), ("bottom", img[-b:]), ("left", img[:, :b]), ("right", img[:, -b:])):
+            if (strip < 200).any():
+                bad.append(f"page {n} {name}")
+    return bad
+
+
+@pytest.fixture(scope="module")
+def printed(pcourse):
+    sits = open_for(pcourse, "c001", "c002")
+    res = run(pcourse, "print", "cps", "--form", "A", "--candidate", "c001", "--candidate", "c002", "--copies", "30",
+              "--by", "coordinator-lee")
+    assert res.exit_code == 0, res.output
+    res = run(pcourse, "print", "cps", "--form", "cps-A", "--large-print", "--by", "coordinator-lee")
+    assert res.exit_code == 0, res.output
+    return sits
+
+
+def test_booklet_matches_the_online_form_item_by_item_and_holds_no_key(pcourse, printed):
+    folder = pcourse.exports_dir("cps") / "paper"
+    view = load_form_view(released_notebook_path(pcourse, "cps-A"), pcourse.root)
+    for name in ("booklet-cps-A.pdf", "booklet-cps-A-large-print.pdf"):
+        text = re.sub(r"\s+", " ", " ".join(pdf_text(folder / name)))
+        pos = 0
+        for it in view.items:  # the online form's questions, choices in its order, one after the other
+            for piece in [f"Question {it.number}", it.stem, *[f"{lab}. {t}" for lab, t in it.options]]:
+                found = text.find(piece, pos)
+                assert found >= 0, f"{name}: {piece!r} missing or out of order"
+                pos = found + len(piece)
+        assert text.index("Scenario: Dana") < text.index("Question 3")  # the scenario before its questions
+        assert "cps-A · page 1 of" in text and "Instructions" in text
+        for secret in formkit.SECRET_MARKERS + ("q01 =", "Rationale"):
+            assert secret not in text
+        assert edges_blank(folder / name) == []
+    large = font_sizes(folder / "booklet-cps-A-large-print.pdf")
+    standard = font_sizes(folder / "booklet-cps-A.pdf")
+    assert min(large) >= 18 and min(standard) < 18
+    assert len(pdf_text(folder / "booklet-cps-A-large-print.pdf")) >= len(view.items)  # a question a page
+
+
+def test_printed_files_are_staff_only_and_the_printing_is_audited(pcourse, printed):
+    folder = pcourse.exports_dir("cps") / "paper"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["answer-sheet-cps-A-c001.pdf", "answer-sheet-cps-A-c002.pdf", "booklet-cps-A-large-print.pdf",
+                     "booklet-cps-A.pdf"]
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in folder.iterdir())
+    with pcourse.db.read() as s:
+        entries = [e for e in s.query(AuditEntry).order_by(AuditEntry.id) if e.action == "paper.print"]
+        assert [(e.actor, e.details["copies"], e.details["candidates"]) for e in entries] == [
+            ("coordinator-lee", 30, ["c001", "c002"]), ("coordinator-lee", 1, [])]
+        assert audit.verify(s).ok
+    sheet_text = " ".join(pdf_text(folder / "answer-sheet-cps-A-c001.pdf"))
+    assert "c001" in sheet_text and "cps-A" in sheet_text and "page 2 of 2" in sheet_text
+    assert edges_blank(folder / "answer-sheet-cps-A-c001.pdf", 2.0) == []
+
+
+def test_printing_for_a_candidate_without_a_sitting_on_the_form_prints_nothing(pcourse, printed):
+    before = sorted((pcourse.exports_dir("cps") / "paper").iterdir())
+    res = run(pcourse, "print", "cps", "--form", "A", "--candidate", "c006", "--by", "coordinator-lee")
+    assert res.exit_code == 1 and "c006 has no open sitting of cps" in res.output
+    assert "nothing was printed" in res.output
+    res = run(pcourse, "print", "cps", "--form", "Z", "--by", "coordinator-lee")
+    assert res.exit_code == 1 and "no form 'Z'" in res.output
+    assert sorted((pcourse.exports_dir("cps") / "paper").iterdir()) == before
+
+
+def _pages(pcourse, cand):
+    return fill.render((pcourse.exports_dir("cps") / "paper" / f"answer-sheet-cps-A-{cand}.pdf").read_bytes(), 200)
+
+
+def _sheet(pcourse):
+    return layout.sheet_for(load_form_view(released_notebook_path(pcourse, "cps-A"), pcourse.root))
+
+
+def _responses(pcourse, sitting_id):
+    with pcourse.db.read() as s:
+        return [(r.item_id, r.value, r.entered_by) for r in
+                s.query(Response).filter(Response.sitting_id == sitting_id).order_by(Response.id)]
+
+
+def test_scan_reads_marks_sends_unclear_ones_to_verification_and_hands_in_after_it(pcourse, printed, tmp_path):
+    sheet, rng = _sheet(pcourse), random.Random(29)
+    p1, p2 = _pages(pcourse, "c001")
+    p1 = fill.fill(p1, sheet.page(1), [fill.Mark(1, "A"), fill.Mark(2, "A", "pencil"), fill.Mark(3, "B"),
+                                       fill.Mark(3, "C", "faint"), fill.Mark(4, "C")], 200, rng)
+    p2 = fill.fill(p2, sheet.page(2), [], 200, rng, write=True)
+    cv2.imwrite(str(tmp_path / "p1.jpg"), fill.scanned(p1, rng, skew=2.5, noise=10, jpeg=60, colour=True),
+                [cv2.IMWRITE_JPEG_QUALITY, 60])
+    cv2.imwrite(str(tmp_path / "p2.png"), fill.scanned(p2, rng, skew=-3, noise=10, upside_down=True))
+    res = run(pcourse, "scan", "cps", str(tmp_path / "p1.jpg"), str(tmp_path / "p2.png"), "--by", "scanner-sam")
+    assert res.exit_code == 0, res.output
+    assert "p2.png: was upside down" in res.output and "1 to verify" in res.output
+    sid = printed["c001"]
+    assert _responses(pcourse, sid) == [("tf-hope", "A", "paper"), ("mc-mutual", "A", "paper"),
+                                        ("sc-q2", "C", "paper"),
+                                        ("or-story", "[written on paper: answer-sheet page 2]", "paper")]
+    again = run(pcourse, "scan", "cps", str(tmp_path / "p1.jpg"), "--by", "scanner-sam")
+    assert "read before; skipped" in again.output and len(_responses(pcourse, sid)) == 4
+    listed = run(pcourse, "scan", "verify", "cps", "--images", "--by", "checker-kim")
+    check_id = int(re.search(r"check (\d+): sitting \d+, question 3 \(erased\): read B", listed.output).group(1))
+    image = pcourse.exports_dir("cps") / "paper" / "checks" / f"check-{check_id}.png"
+    crop = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+    assert crop is not None and crop.shape[0] < 100 and stat.S_IMODE(os.stat(image).st_mode) == 0o600
+    with pcourse.db.read() as s:
+        assert s.get(Sitting, sid).status == "in_progress"  # not handed in while a mark is unclear
+    wrong = run(pcourse, "scan", "verify", "cps", "--check", str(check_id), "--value", "A,B", "--by", "checker-kim")
+    assert wrong.exit_code == 1 and "takes one answer" in wrong.output
+    done = run(pcourse, "scan", "verify", "cps", "--check", str(check_id), "--confirm", "--by", "checker-kim")
+    assert done.exit_code == 0 and "(sitting complete)" in done.output
+    twice = run(pcourse, "scan", "verify", "cps", "--check", str(check_id), "--value", "A", "--by", "checker-kim")
+    assert twice.exit_code == 1 and "not decided again" in twice.output
+    with pcourse.db.read() as s:
+        sit = s.get(Sitting, sid)
+        assert (sit.status, sit.submit_reason) == ("submitted", "paper") and sit.receipt_hash
+        verified = [e for e in s.query(AuditEntry) if e.action == "paper.verify"]
+        assert [(e.actor, e.details["read"], e.details["decided"]) for e in verified] == [("checker-kim", "B", "B")]
+        assert audit.verify(s).ok
+    assert _responses(pcourse, sid)[-1] == ("sc-q1", "B", "paper, verified by checker-kim")
+    collected = collect(pcourse, "cps")
+    nb = next(p for p in collected.written if "c001" in str(p)).read_text()
+    assert 'q01 = \\"A\\"' in nb and 'q03 = \\"B\\"' in nb and "data:image/png;base64," in nb
+
+
+def test_wrong_sheets_are_set_aside_located_and_nothing_is_stored(pcourse, printed, tmp_path):
+    with pcourse.db.transaction() as s:  # a second form for c005 (the sheet below claims form A)
+        a = s.query(Form).filter(Form.assignment == "cps-A").one()
+        b = Form(exam_id="cps", label="B", assignment="cps-B", seed=8, manifest=a.manifest, manifest_hash="b" * 64,
+                 built_by="test")
+        s.add(b)
+        s.flush()
+        s.add(Sitting(candidate_id="c005", exam_id="cps", seq=1, attempt_no=1, form_id=b.id, room="Paper-1",
+                      status="scheduled", time_limit_minutes=180, opened_by="test"))
+    with pcourse.db.read() as s:
+        c005 = s.query(Sitting).filter(Sitting.candidate_id == "c005").one().id
+    view = load_form_view(released_notebook_path(pcourse, "cps-A"), pcourse.root)
+    html = sheets_html(view, "cps", "CPS", [SheetFor("c999", "Nobody", 999), SheetFor("c005", "Pat4", c005)])
+    pdf = print_pdfs(pcourse, {tmp_path / "x.pdf": html})[tmp_path / "x.pdf"]
+    (tmp_path / "odd.pdf").write_bytes(pdf)
+    blank = np.full((2200, 1700), 255, np.uint8)
+    cv2.imwrite(str(tmp_path / "blank.png"), fill.scanned(blank, random.Random(1), noise=6))
+    (tmp_path / "notes.txt").write_text("not a scan")
+    with pcourse.db.read() as s:
+        before = (s.query(Response).count(), s.query(PaperCheck).count())
+    res = run(pcourse, "scan", "cps", str(tmp_path / "odd.pdf"), str(tmp_path / "blank.png"),
+              str(tmp_path / "notes.txt"), "--by", "scanner-sam")
+    assert res.exit_code == 1
+    out = re.sub(r"\s+", " ", res.output)
+    assert "odd.pdf page 1: names candidate 'c999', who is not on the roster" in out
+    assert "odd.pdf page 3: a sheet of form cps-A, but c005's sitting" in out and "is on form cps-B" in out
+    assert "blank.png: a blank page" in out and "notes.txt: not a scan" in out
+    assert "0 page(s) read" in out
+    with pcourse.db.read() as s:
+        assert (s.query(Response).count(), s.query(PaperCheck).count()) == before
