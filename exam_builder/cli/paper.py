@@ -2,7 +2,7 @@
 
 The work is in ``exam_builder.paper``; every command takes a database at the current revision.
 ``scan EXAM FILES...`` reads scans; ``scan verify EXAM`` lists the marks a person must decide and
-records a decision (audited).
+records a decision (audited); ``scan desk EXAM`` serves the same decisions as a staff screen.
 """
 from __future__ import annotations
 
@@ -103,6 +103,22 @@ def scan_verify(course, exam, check_id, confirm, value, images, actor) -> None:
         console.print(f"check {c.id}: sitting {c.sitting_id}, question {c.number} ({c.why}): read "
                       f"{c.read or 'nothing'} [{c.source}]", highlight=False)
     console.print(f"{len(rows)} mark(s) to verify", highlight=False)
+
+
+@scan.command("desk")
+@click.argument("exam")
+@click.option("--port", default=8871, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--token", default=None, help="Access token (default: a new random one, printed on a terminal, else "
+                                         "written to a file only you can read).")
+@pass_course_db
+def scan_desk(course, exam, port, token) -> None:
+    """Serve the verification desk (Voila) to staff: each unclear mark's cropped image beside what was read;
+    confirm or correct (audited). 127.0.0.1 only, behind a token; the name typed in it is recorded as self-declared."""
+    from ..delivery.server import serve_staff
+    from ..desks.verify_app import NOTEBOOK
+
+    serve_staff(course, NOTEBOOK, "Verification desk", port, token, {"EXAM_BUILDER_EXAM": course.exam_name(exam)},
+                lambda line: console.print(line, highlight=False))
 
 
 COMMANDS = [print_, scan]

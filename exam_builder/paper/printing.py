@@ -115,6 +115,29 @@ def sheets_html(view: FormView, exam: str, title: str, people: list[SheetFor]) -
         write_top=layout.WRITE_TOP_MM, line=layout.WRITE_LINE_MM)
 
 
+def split_pdf(pdf: bytes, each: int) -> list[bytes]:
+    """A PDF cut into consecutive parts of ``each`` pages (one browser start prints a whole room's sheets)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        if len(doc) % each:
+            raise ExamBuilderError(f"the answer sheets printed {len(doc)} pages, not a multiple of {each}")
+        parts = []
+        for start in range(0, len(doc), each):
+            part = pdfium.PdfDocument.new()
+            part.import_pages(doc, list(range(start, start + each)))
+            buf = io.BytesIO()
+            part.save(buf)
+            part.close()
+            parts.append(buf.getvalue())
+        return parts
+    finally:
+        doc.close()
+
+
 def form_of(course, exam: str, form: str) -> tuple[int, str]:
     """(form id, assignment) of ``--form``: its label (A) or its assignment (cps-A)."""
     with course.db.read() as s:
@@ -179,11 +202,16 @@ def print_form(course, exam: str, form: str, actor: str, large_print: bool = Fal
     if large_print or large:
         pages[big] = booklet_html(view, title, large=True)
         out.large_for = sorted(large) if not large_print else [p.candidate for p in people]
-    for who in people:
-        target = folder / f"answer-sheet-{assignment}-{who.candidate}.pdf"
-        pages[target] = sheets_html(view, exam, title, [who])
-        out.sheets[who.candidate] = target
+    all_sheets = folder / f".answer-sheets-{assignment}.pdf"  # every candidate's sheet in one print, then split
+    if people:
+        pages[all_sheets] = sheets_html(view, exam, title, people)
     printed = print_pdfs(course, pages)
+    if people:
+        each = len(layout.sheet_for(view).pages)
+        for who, data in zip(people, split_pdf(printed.pop(all_sheets), each), strict=True):
+            target = folder / f"answer-sheet-{assignment}-{who.candidate}.pdf"
+            printed[target] = data
+            out.sheets[who.candidate] = target
     private_dir(course.exports_dir(exam), course.root)
     private_dir(folder, course.root)
     with course.db.transaction() as s:  # the audit entry and the files: the entry first, files placed after
