@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from exam_builder.cli import cli
 from exam_builder.delivery.collect import collect
 from exam_builder.delivery.form_view import load_form_view, released_notebook_path
+from exam_builder.grading.queue import RatingQueue
 from exam_builder.paper import fill, layout
 from exam_builder.paper.chromium import print_pdfs
 from exam_builder.paper.printing import SheetFor, sheets_html
@@ -191,6 +192,45 @@ def test_scan_reads_marks_sends_unclear_ones_to_verification_and_hands_in_after_
     collected = collect(pcourse, "cps")
     nb = next(p for p in collected.written if "c001" in str(p)).read_text()
     assert 'q01 = \\"A\\"' in nb and 'q03 = \\"B\\"' in nb and "data:image/png;base64," in nb
+    (pcourse.root / "rubrics" / "or-story.yaml").write_text(RUBRIC)  # the grader's desk: the written page, blind
+    queued = [r for r in RatingQueue(pcourse, "cps", "or-story").responses() if r.sitting_id == sid]
+    assert len(queued) == 1 and queued[0].image.startswith(b"\x89PNG") and not queued[0].blank
+    crop = cv2.imdecode(np.frombuffer(queued[0].image, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert crop.shape[0] > 1000 and (crop < 100).mean() > 0.002  # the writing area, with the writing in it
+
+
+RUBRIC = """id: or-story
+title: Sharing one's story
+item: or-story
+criteria:
+  - id: listens
+    name: Listens first
+    levels:
+      - {points: 0, label: Not shown, descriptor: Does not listen.}
+      - {points: 2, label: Shown, descriptor: Listens first.}
+  - id: shares
+    name: Shares with purpose
+    levels:
+      - {points: 0, label: Not shown, descriptor: Shares without purpose.}
+      - {points: 2, label: Shown, descriptor: Shares to help.}
+"""
+
+
+def test_large_print_is_an_accommodation_recorded_like_extended_time_and_prints_large(pcourse, printed):
+    res = run(pcourse, "accommodation", "request", "c006", "--kind", "large_print", "--letter-on-file", "2026-11-02",
+              "--by", "intake-ida", "--reason", "asked at registration")
+    assert res.exit_code == 0, res.output
+    with pcourse.db.read() as s:
+        acc_id = max(e.entity_id for e in s.query(AuditEntry) if e.action == "accommodation.request")
+    res = run(pcourse, "accommodation", "approve", str(acc_id), "--by", "coordinator-lee", "--reason", "letter seen")
+    assert res.exit_code == 0, res.output
+    open_for(pcourse, "c006")
+    res = run(pcourse, "print", "cps", "--form", "A", "--candidate", "c006", "--by", "coordinator-lee")
+    assert res.exit_code == 0 and "large print for: c006" in res.output, res.output
+    assert "booklet-cps-A-large-print.pdf" in res.output and "booklet-cps-A.pdf" not in res.output
+    with pcourse.db.read() as s:
+        last = [e for e in s.query(AuditEntry).order_by(AuditEntry.id) if e.action == "paper.print"][-1]
+        assert last.details["large_print"] == ["c006"] and last.details["candidates"] == ["c006"]
 
 
 def test_wrong_sheets_are_set_aside_located_and_nothing_is_stored(pcourse, printed, tmp_path):
@@ -223,3 +263,4 @@ def test_wrong_sheets_are_set_aside_located_and_nothing_is_stored(pcourse, print
     assert "0 page(s) read" in out
     with pcourse.db.read() as s:
         assert (s.query(Response).count(), s.query(PaperCheck).count()) == before
+
