@@ -35,7 +35,7 @@ CHANGES_COURSE = frozenset({
     "accommodation revoke", "accommodation import", "attendance import", "homework import", "homework sync",
     "tutoring", "build", "sitting open", "sitting window", "sitting reissue", "sitting unlock", "sitting void",
     "sitting add-time", "sitting scribe", "collect", "grade", "reapply-rubric", "results", "feedback",
-    "import qti", "practice build", "print", "scan read", "scan verify",
+    "import qti", "practice build", "print", "scan read", "scan verify", "scan key",
 })
 
 

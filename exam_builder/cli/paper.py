@@ -2,7 +2,8 @@
 
 The work is in ``exam_builder.paper``; every command takes a database at the current revision.
 ``scan EXAM FILES...`` reads scans; ``scan verify EXAM`` lists the marks a person must decide and
-records a decision (audited); ``scan desk EXAM`` serves the same decisions as a staff screen.
+records a decision (audited); ``scan desk EXAM`` serves the same decisions as a staff screen;
+``scan key EXAM SITTING`` is double key entry where there is no scanner.
 """
 from __future__ import annotations
 
@@ -103,6 +104,30 @@ def scan_verify(course, exam, check_id, confirm, value, images, actor) -> None:
         console.print(f"check {c.id}: sitting {c.sitting_id}, question {c.number} ({c.why}): read "
                       f"{c.read or 'nothing'} [{c.source}]", highlight=False)
     console.print(f"{len(rows)} mark(s) to verify", highlight=False)
+
+
+@scan.command("key")
+@click.argument("exam")
+@click.argument("sitting_id", type=int)
+@click.option("--answers", required=True,
+              help="What the sheet's bubble rows say, in question order, separated by spaces: A B A,C - ... "
+                   "('-' for a blank row).")
+@by_option("Who keys (the second entry must be another person).")
+@pass_course_db
+def scan_key(course, exam, sitting_id, answers, actor) -> None:
+    """Double key entry where there is no scanner: two people key a sheet's bubbles independently; what they
+    read alike is stored, what differs goes to verification (audited)."""
+    from ..paper.keyed import key_entry
+
+    done = key_entry(course, exam, sitting_id, current_actor(actor), answers.split())
+    if not done.second:
+        console.print(f"sitting {sitting_id}: first entry kept aside; a second person keys the sheet now",
+                      highlight=False)
+        return
+    console.print(f"sitting {sitting_id}: {done.agreed} answer(s) read alike and stored; "
+                  + (f"questions {', '.join(map(str, done.differs))} read differently: decide them with "
+                     f"`exam-builder scan verify {exam}`" if done.differs else "no difference")
+                  + ("; the sitting is complete" if done.handed_in else ""), highlight=False)
 
 
 @scan.command("desk")

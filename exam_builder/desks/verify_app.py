@@ -27,7 +27,8 @@ NOTEBOOK = Path(__file__).resolve().parent / "verify.ipynb"
 WHY_TEXT = {"faint": "a faint mark: too light to count, too dark to ignore",
             "erased": "a clear mark beside a half-erased one",
             "double": "two marks on a question that takes one answer",
-            "written": "a short answer written by hand: type what it says"}
+            "written": "a short answer written by hand: type what it says",
+            "differs": "the two people who keyed the sheet read it differently: type the right answer"}
 
 
 class VerifySession:
@@ -134,13 +135,15 @@ class VerifyApp:
             self.head.value = heading(f"Marks to verify: {len(waiting)}. Question {c.number}, response "
                                       f"{c.sitting_id}-{c.id}", "check")
             png = base64.b64encode(c.image).decode("ascii")
+            picture = (f"<div class='eb-crop'><img alt='Question {c.number} as scanned: the marked row' "
+                       f"src='data:image/png;base64,{png}'></div>") if c.image else (
+                "<p>Keyed by hand from the paper sheet (no scan): look at the sheet itself.</p>")
             self.crop.value = (
-                f"<div class='eb-crop'><img alt='Question {c.number} as scanned: the marked row' "
-                f"src='data:image/png;base64,{png}'></div>"
+                picture +
                 f"<dl><dt>Read</dt><dd>{_e(c.read or 'nothing')}</dd>"
                 f"<dt>Why it is here</dt><dd>{_e(WHY_TEXT.get(c.why, c.why))}</dd>"
                 f"<dt>Scanned from</dt><dd>{_e(c.source)}</dd></dl>")
-            self.work.children = (self.crop, self.confirm, self.answer) if c.why != "written" else (
+            self.work.children = (self.crop, self.confirm, self.answer) if c.why not in ("written", "differs") else (
                 self.crop, self.answer)
         self.assist.move_focus(focus_on("check"))
 

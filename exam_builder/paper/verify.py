@@ -50,9 +50,9 @@ class Decided:
 
 def pending(course, exam: str) -> list[Check]:
     """The checks of ``exam`` no one has decided, oldest first."""
-    with course.db.read() as s:
+    with course.db.read() as s:  # a first key entry is kept aside until the second: never shown (``keyed``)
         return [Check(c.id, c.sitting_id, sit.candidate_id, c.item_id, c.number, c.why, c.read, c.source, c.image)
-                for c, sit in paper_q.select_checks(s, exam)]
+                for c, sit in paper_q.select_checks(s, exam) if c.why != "keyed"]
 
 
 def export_images(course, exam: str) -> list[Path]:
@@ -74,6 +74,9 @@ def decide(course, exam: str, check_id: int, actor: str, value: str | None = Non
         sit = sittings_q.select_sitting(s, check.sitting_id) if check is not None else None
         if check is None or sit is None or sit.exam_id != exam:
             raise ExamBuilderError(f"no check {check_id} of exam {exam}; see `exam-builder scan verify {exam}`")
+        if check.why == "keyed":
+            raise ExamBuilderError(f"check {check_id} is a first key entry: a second person keys the sheet "
+                                   "(exam-builder scan key), not verification")
         if check.decided:
             raise ExamBuilderError(f"check {check_id} was decided by {check.decided_by} "
                                    f"({check.value or 'no answer'}); it is not decided again")
@@ -82,8 +85,9 @@ def decide(course, exam: str, check_id: int, actor: str, value: str | None = Non
         item = view.item(check.item_id)
         kind = kind_for(item.kind)
         if value is None:
-            if check.why == "written":
-                raise ExamBuilderError(f"check {check_id} is a handwritten answer: type what it says (--value)")
+            if check.why in ("written", "differs"):
+                what = "a handwritten answer" if check.why == "written" else "two readings that differ"
+                raise ExamBuilderError(f"check {check_id} is {what}: type the right answer (--value)")
             given = check.read or None
         else:
             given = value.strip() or None

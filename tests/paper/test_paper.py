@@ -28,6 +28,7 @@ from exam_builder.grading.queue import RatingQueue
 from exam_builder.paper import fill, layout
 from exam_builder.paper.chromium import print_pdfs
 from exam_builder.paper.printing import SheetFor, sheets_html
+from exam_builder.paper.scan import scan_pages
 from exam_builder.records import audit
 from exam_builder.records.models import AuditEntry, Form, PaperCheck, Response, Sitting
 
@@ -264,3 +265,37 @@ def test_wrong_sheets_are_set_aside_located_and_nothing_is_stored(pcourse, print
     with pcourse.db.read() as s:
         assert (s.query(Response).count(), s.query(PaperCheck).count()) == before
 
+
+
+def test_double_key_entry_stores_what_two_people_read_alike_and_sends_differences_to_verification(pcourse, printed):
+    """No scanner: two staff key c002's sheet; the first entry is kept aside (never shown at verification), the
+    same person cannot key it twice, agreements go into the journal, the one difference is decided at
+    verification, and the sitting is handed in once its written page is scanned too."""
+    sid = printed["c002"]
+    bad = run(pcourse, "scan", "key", "cps", str(sid), "--answers", "A B Z C", "--by", "keyer-kay")
+    assert bad.exit_code == 1 and "question 3: 'Z' is not one of its options (A, B, C)" in bad.output
+    short = run(pcourse, "scan", "key", "cps", str(sid), "--answers", "A B", "--by", "keyer-kay")
+    assert short.exit_code == 1 and "has 4 bubble questions; 2 answers were keyed" in short.output
+    first = run(pcourse, "scan", "key", "cps", str(sid), "--answers", "B A - C", "--by", "keyer-kay")
+    assert first.exit_code == 0 and "first entry kept aside" in first.output
+    assert "sitting %d" % sid not in run(pcourse, "scan", "verify", "cps", "--by", "x").output  # aside, unseen
+    again = run(pcourse, "scan", "key", "cps", str(sid), "--answers", "B A - C", "--by", "keyer-kay")
+    assert again.exit_code == 1 and "a second person keys it" in again.output
+    second = run(pcourse, "scan", "key", "cps", str(sid), "--answers", "B A - B", "--by", "keyer-lou")
+    assert second.exit_code == 0 and "3 answer(s) read alike and stored; questions 4 read differently" in second.output
+    assert _responses(pcourse, sid) == [("tf-hope", "B", "paper, keyed by keyer-kay and keyer-lou"),
+                                        ("mc-mutual", "A", "paper, keyed by keyer-kay and keyer-lou")]
+    listed = run(pcourse, "scan", "verify", "cps", "--by", "checker-kim").output
+    check_id = re.search(rf"check (\d+): sitting {sid}, question 4 \(differs\): read C / B", listed).group(1)
+    refused = run(pcourse, "scan", "verify", "cps", "--check", check_id, "--confirm", "--by", "checker-kim")
+    assert refused.exit_code == 1 and "two readings that differ" in refused.output
+    done = run(pcourse, "scan", "verify", "cps", "--check", check_id, "--value", "C", "--by", "checker-kim")
+    assert done.exit_code == 0 and "(sitting complete)" not in done.output  # its written page is not in yet
+    sheet, rng = _sheet(pcourse), random.Random(2)
+    page2 = fill.scanned(fill.fill(_pages(pcourse, "c002")[1], sheet.page(2), [], 200, rng, write=True), rng)
+    res = scan_pages(pcourse, "cps", [("c002 page 2", page2)], "scanner-sam")
+    assert res.handed_in == [sid]
+    with pcourse.db.read() as s:
+        assert s.get(Sitting, sid).submit_reason == "paper"
+        keyed = [e.details for e in s.query(AuditEntry) if e.action == "paper.scan" and e.entity_id == str(sid)]
+        assert [(d.get("entry"), d.get("differs")) for d in keyed][:2] == [(1, None), (2, [4])]
