@@ -16,6 +16,7 @@ import stat
 import cv2
 import delivery_formkit as formkit
 import numpy as np
+import pypdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
@@ -105,6 +106,9 @@ def test_booklet_matches_the_online_form_item_by_item_and_holds_no_key(pcourse, 
         for secret in formkit.SECRET_MARKERS + ("q01 =", "Rationale"):
             assert secret not in text
         assert edges_blank(folder / name) == []
+    for name in ("booklet-cps-A.pdf", "booklet-cps-A-large-print.pdf"):  # real, tagged text in English
+        root = pypdf.PdfReader(folder / name).trailer["/Root"]
+        assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"] and root["/Lang"] == "en"
     large = font_sizes(folder / "booklet-cps-A-large-print.pdf")
     standard = font_sizes(folder / "booklet-cps-A.pdf")
     assert min(large) >= 18 and min(standard) < 18
