@@ -39,6 +39,7 @@ from ..records import audit
 from ..records.events import record_event
 from ..records.models import Candidate, PaperCheck, PaperPage, Response, Sitting, utcnow
 from ..records.queries import forms as forms_q, paper as paper_q, sittings as sittings_q
+from ..safeload import read_bytes
 from . import layout
 from .read import PageRead, Unreadable, read_page
 
@@ -61,17 +62,19 @@ class ScanResult:
 
 
 def load_pages(path: Path, dpi: int = 200) -> list[tuple[str, np.ndarray]]:
-    """Every page of a scan file as a grey image, each with where it came from ("scan.pdf page 2")."""
-    if not path.is_file():
-        raise ExamBuilderError(f"{path}: no such file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ExamBuilderError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB; scan fewer pages per file")
+    """Every page of a scan file as a grey image, each with where it came from ("scan.pdf page 2").
+
+    The file is read through the one loader (``safeload.read_bytes``: a regular file, no link, at most
+    ``MAX_FILE_BYTES``), then decoded from memory."""
     suffix = path.suffix.lower()
+    if suffix != ".pdf" and suffix not in IMAGE_SUFFIXES:
+        raise ExamBuilderError(f"{path}: not a scan exam-builder reads (a PDF, PNG, JPEG or TIFF file)")
+    data = read_bytes(path, str(path), max_bytes=MAX_FILE_BYTES, hint="is it the scan? (or scan fewer pages a file)")
     if suffix == ".pdf":
         import pypdfium2 as pdfium
 
         try:
-            doc = pdfium.PdfDocument(str(path))
+            doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             raise ExamBuilderError(f"{path}: not a readable PDF ({exc})") from None
         pages = []
@@ -82,18 +85,16 @@ def load_pages(path: Path, dpi: int = 200) -> list[tuple[str, np.ndarray]]:
         finally:
             doc.close()
         return pages
-    if suffix in IMAGE_SUFFIXES:
-        data = np.fromfile(str(path), dtype=np.uint8)
-        if suffix in (".tif", ".tiff"):
-            ok, imgs = cv2.imdecodemulti(data, cv2.IMREAD_GRAYSCALE)
-            if ok and imgs:
-                return [(f"{path.name} page {i + 1}", im) for i, im in enumerate(imgs)]
-            raise ExamBuilderError(f"{path}: not a readable TIFF image")
-        img = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
-        if img is None:
-            raise ExamBuilderError(f"{path}: not a readable {suffix[1:].upper()} image")
-        return [(path.name, img)]
-    raise ExamBuilderError(f"{path}: not a scan exam-builder reads (a PDF, PNG, JPEG or TIFF file)")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if suffix in (".tif", ".tiff"):
+        ok, imgs = cv2.imdecodemulti(buf, cv2.IMREAD_GRAYSCALE)
+        if ok and imgs:
+            return [(f"{path.name} page {i + 1}", im) for i, im in enumerate(imgs)]
+        raise ExamBuilderError(f"{path}: not a readable TIFF image")
+    img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise ExamBuilderError(f"{path}: not a readable {suffix[1:].upper()} image")
+    return [(path.name, img)]
 
 
 class _Forms:

@@ -30,11 +30,12 @@ from ...delivery.form_view import load_form_view, released_notebook_path
 from ...kinds import kind_for
 from ...paper import fill, layout
 from ...paper.printing import paper_dir, print_form
-from ...paper.scan import scan_pages
+from ...paper.scan import MAX_FILE_BYTES, scan_pages
 from ...paper.verify import decide, pending
 from ...records import accommodations
 from ...records.models import Sitting
 from ...records.queries.candidates import select_candidate_ids
+from ...safeload import read_bytes
 
 SEED = 29
 ROOM = "Paper room"
@@ -106,7 +107,8 @@ def run(ctx) -> None:
         assignment = sitting_form[cid]
         view = load_form_view(released_notebook_path(course, assignment), course.root)
         sheet = layout.sheet_for(view)
-        pdf = (paper_dir(course, exam) / f"answer-sheet-{assignment}-{cid}.pdf").read_bytes()
+        sheet_pdf = paper_dir(course, exam) / f"answer-sheet-{assignment}-{cid}.pdf"
+        pdf = read_bytes(sheet_pdf, str(sheet_pdf.relative_to(course.root)), max_bytes=MAX_FILE_BYTES)
         marked = _answers(view, keys[assignment], rng)
         for page, sp in zip(fill.render(pdf, DPI), sheet.pages, strict=True):
             marks = [fill.Mark(num, lab) for r in sp.rows for num, lab in
