@@ -62,11 +62,8 @@ def _e(text) -> str:
 
 
 VERIFY_CSS = """<style>
-.eb-verify .eb-crop img { max-width: 100%; height: auto; border: 2px solid #111; image-rendering: auto; }
+.eb-verify .eb-crop img { width: 100%; max-width: 40em; height: auto; border: 2px solid #111; }
 .eb-verify .eb-ok { border: 2px solid #1d6b2f; background: #eaf6ec; padding: 0.5em; }
-.eb-verify dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2em 1em; }
-.eb-verify dt { font-weight: bold; }
-@media (max-width: 40em) { .eb-verify dl { grid-template-columns: 1fr; } }
 </style>"""
 
 
@@ -140,9 +137,9 @@ class VerifyApp:
                 "<p>Keyed by hand from the paper sheet (no scan): look at the sheet itself.</p>")
             self.crop.value = (
                 picture +
-                f"<dl><dt>Read</dt><dd>{_e(c.read or 'nothing')}</dd>"
-                f"<dt>Why it is here</dt><dd>{_e(WHY_TEXT.get(c.why, c.why))}</dd>"
-                f"<dt>Scanned from</dt><dd>{_e(c.source)}</dd></dl>")
+                f"<p><strong>Read:</strong> {_e(c.read or 'nothing')}</p>"
+                f"<p><strong>Why it is here:</strong> {_e(WHY_TEXT.get(c.why, c.why))}</p>"
+                f"<p><strong>From:</strong> {_e(c.source)}</p>")
             self.work.children = (self.crop, self.confirm, self.answer) if c.why not in ("written", "differs") else (
                 self.crop, self.answer)
         self.assist.move_focus(focus_on("check"))

@@ -91,7 +91,7 @@ class Row:
     def box(self) -> tuple[float, float, float, float]:
         """(left, top, right, bottom) of the row, mm: what a person is shown when a mark is unclear."""
         right = (self.bubbles[-1].x if self.bubbles else self.x + 20) + BUBBLE_R_MM + 3
-        return self.x + 9, self.y - ROW_PITCH_MM / 2, right, self.y + ROW_PITCH_MM / 2
+        return self.x, self.y - ROW_PITCH_MM / 2, right, self.y + ROW_PITCH_MM / 2
 
 
 @dataclass(frozen=True)
