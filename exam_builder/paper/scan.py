@@ -5,7 +5,9 @@ pages at ``dpi``; PNG, JPEG or TIFF images; grey or colour), reads each page (``
 and, page by page in its own transaction, stores what it says. A page is set aside, with a message
 naming the file and page and nothing stored, when it is blank, has no code, names an unknown
 sitting or a candidate not on the roster, belongs to another exam, names a candidate other than
-its sitting's, is of another form than the sitting's, or its sitting is already handed in. A page
+its sitting's, is of another form than the sitting's, or its sitting is already handed in. A
+sitting that became absent when its sign-in window closed (nobody signs in on paper) is opened
+again by its scanned sheet (``records.absence.reopen``, audited); one a proctor marked absent is not. A page
 read before is skipped (never overwritten). Of a page that reads:
 
 - each clearly answered question becomes a journal row (``eb_response``, ``entered_by`` ``paper``),
@@ -35,7 +37,7 @@ from ..delivery.session import latest_responses, receipt_hash
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..model.states import SITTING_OPEN, AuditAction, EventKind, SittingStatus, SubmitReason
-from ..records import audit
+from ..records import absence, audit
 from ..records.events import record_event
 from ..records.models import Candidate, PaperCheck, PaperPage, Response, Sitting, utcnow
 from ..records.queries import forms as forms_q, paper as paper_q, sittings as sittings_q
@@ -140,7 +142,7 @@ def hand_in_if_complete(s, sit: Sitting, pages: int) -> bool:
     return True
 
 
-def _check_sitting(s, code: layout.SheetCode) -> Sitting:
+def _check_sitting(s, code: layout.SheetCode, actor: str, res: ScanResult, where: str) -> Sitting:
     sit = sittings_q.select_sitting(s, code.sitting)
     if s.get(Candidate, code.candidate) is None:
         raise Unreadable(f"names candidate {code.candidate!r}, who is not on the roster; set aside, nothing stored")
@@ -152,6 +154,10 @@ def _check_sitting(s, code: layout.SheetCode) -> Sitting:
     if assignment != code.assignment:
         raise Unreadable(f"a sheet of form {code.assignment}, but {code.candidate}'s sitting {sit.id} is on form "
                          f"{assignment}; set aside, nothing stored")
+    if absence.absent_by_window(s, sit):  # a paper sitting nobody signed in to online: its sheet says it was sat
+        absence.reopen(s, sit, actor, "sat on paper: its answer sheet was scanned")
+        res.notes.append(f"{where}: {code.candidate}'s sitting {sit.id} had become absent when its sign-in window "
+                         "closed (nobody signs in on paper); opened again, audited")
     if sit.status not in SITTING_OPEN:
         raise Unreadable(f"{code.candidate}'s sitting {sit.id} is {sit.status.value.replace('_', ' ')}: nothing more "
                          "can be stored for it")
@@ -160,7 +166,7 @@ def _check_sitting(s, code: layout.SheetCode) -> Sitting:
 
 def _store(s, page: PageRead, sheet: layout.Sheet, view, where: str, actor: str, res: ScanResult) -> None:
     code = page.code
-    sit = _check_sitting(s, code)
+    sit = _check_sitting(s, code, actor, res, where)
     if paper_q.select_page(s, sit.id, code.page) is not None:
         res.notes.append(f"{where}: page {code.page} of {code.candidate}'s sheet was read before; skipped")
         return

@@ -303,3 +303,27 @@ def test_double_key_entry_stores_what_two_people_read_alike_and_sends_difference
         assert s.get(Sitting, sid).submit_reason == "paper"
         keyed = [e.details for e in s.query(AuditEntry) if e.action == "paper.scan" and e.entity_id == str(sid)]
         assert [(d.get("entry"), d.get("differs")) for d in keyed][:2] == [(1, None), (2, [4])]
+
+
+def test_a_paper_sitting_made_absent_by_its_closed_window_is_opened_again_by_its_scanned_sheet(pcourse, printed):
+    """Nobody signs in on paper, so a paper sitting scanned after its sign-in window closed has become absent by
+    itself; its sheet is the proof it was sat: reopened (audited), read, handed in."""
+    import datetime as dt
+
+    from exam_builder.records import absence
+
+    with pcourse.db.transaction() as s:
+        sid = s.query(Sitting).filter(Sitting.candidate_id == "c006").one().id
+        gone = absence.settle(s, pcourse.policy, dt.timezone.utc, now=dt.datetime(2099, 1, 1), candidate_ids=["c006"])
+        assert [x.id for x in gone] == [sid]
+    sheet, rng = _sheet(pcourse), random.Random(6)
+    p1, p2 = _pages(pcourse, "c006")
+    pages = [("c006 page 1", fill.scanned(fill.fill(p1, sheet.page(1), [fill.Mark(1, "B")], 200, rng), rng)),
+             ("c006 page 2", fill.scanned(p2, rng))]
+    res = scan_pages(pcourse, "cps", pages, "scanner-sam")
+    assert res.handed_in == [sid] and not res.set_aside
+    assert any("had become absent when its sign-in window closed" in n for n in res.notes)
+    assert _responses(pcourse, sid) == [("tf-hope", "B", "paper")]
+    with pcourse.db.read() as s:
+        assert [e.reason for e in s.query(AuditEntry) if e.action == "sitting.absent_undone"] == [
+            "sat on paper: its answer sheet was scanned"]
