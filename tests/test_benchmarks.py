@@ -65,6 +65,14 @@ FIGURES = {
         rf"exam-builder grade, 100 submissions of a 40-item form: {N} s on \d+ CPU\(s\) "
         r"\(bar: 10,000 under 30 s: not measured at this size\)",
     ],
+    "paper_scan.py": [
+        rf"room of 8 sheets x 40 questions \(320 marks\), printed in {N} s, conditions: clean, skew \+3, skew -3",
+        rf"read right: {N} \({N}%\)",
+        rf"sent to verification: {N} \({N}%\)",
+        r"^read wrong: 0$",  # the bar: never a silent wrong read (the run exits 1 otherwise)
+        rf"sheets per second: {N} \({N} ms a sheet at 200 dpi\); baseline \(decoding the images alone\): "
+        rf"{N} per second",
+    ],
     "rehearse.py": [
         rf"database: sqlite; 2 candidates \(1 in chromium\), {N} answers, {N} s",
         rf"(holds|DOES NOT HOLD): sign-in p95 <= 1.5 x alone \(p95 {N} s, alone {N} s, ratio {N}\)",

@@ -45,14 +45,14 @@ def demo_run(tmp_path_factory):
 
 
 def test_the_whole_demo_runs_every_stage(demo_run):
-    """Bank to report, the rehearsal's real exam server included; exit 0 only when all nine ran."""
+    """Bank to report, the rehearsal's real exam server included; exit 0 only when all ten ran."""
     target, proc = demo_run
     out = proc.stdout
     assert proc.returncode == 0, (out + proc.stderr)[-6000:]
     assert "Traceback" not in out + proc.stderr
     ran = [name for name in STAGE_LINE.findall(out) if name in demo.STAGE_NAMES]
-    assert ran == list(demo.STAGE_NAMES) and len(ran) == 9, out[-6000:]
-    assert "demo complete: 9 of 9 stages in " in out
+    assert ran == list(demo.STAGE_NAMES) and len(ran) == 10, out[-6000:]
+    assert "demo complete: 10 of 10 stages in " in out
     for title in (title for _name, title in demo.STAGES):
         assert title in out, title
     # what the stages leave behind: released forms, score reports, the program's report
@@ -224,3 +224,38 @@ def test_the_demo_score_reports_show_only_subscores_their_reliability_supports(d
     pages = [p.read_text() for p in (target / "feedback").rglob("*.html")]
     said = sum("not designed to report" in p for p in pages)
     assert (said > 0) == (withheld > 0)
+
+
+def test_the_demo_sits_a_paper_room_and_its_candidates_reach_results_and_the_report(demo_run):
+    """The paper stage: a form and a large-print form printed (staff only), a room's sheets scanned with one
+    unclear mark confirmed at verification by a scripted staff member, the paper sittings handed in, collected,
+    graded and in the results and the program's report, which tells paper from online."""
+    import sqlite3
+
+    target, proc = demo_run
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    flat = " ".join(proc.stdout.split())
+    paper = target / "exports" / "cps" / "paper"
+    names = sorted(p.name for p in paper.iterdir())
+    assert any(n.startswith("booklet-cps-") and n.endswith("-large-print.pdf") for n in names), names
+    assert sum(n.startswith("answer-sheet-cps-") for n in names) == 4, names
+    assert re.search(r"scanned \d+ pages in [\d.]+ s: \d+ read, \d+ answers stored, 1 sent to verification, "
+                     r"0 set aside", flat), flat[-3000:]
+    assert re.search(r"verification: Vera Verifier looked at the cropped row of question \d+ \(\d+x\d+ pixels, no "
+                     r"name or code\) \(erased: read [A-E]\) and confirmed [A-E]; the sitting is handed in \(audited\)",
+                     flat)
+    assert "paper sittings handed in: 4 of 4 (submit reason: paper)" in flat
+    db = sqlite3.connect(target / "gradebook.db")
+    try:
+        paper_ids = [r[0] for r in db.execute("SELECT id FROM eb_sitting WHERE submit_reason = 'paper'")]
+        assert len(paper_ids) == 4
+        marks = ",".join("?" * len(paper_ids))
+        assert db.execute(f"SELECT count(*) FROM eb_sitting WHERE id IN ({marks}) AND outcome IS NOT NULL",
+                          paper_ids).fetchone()[0] == 4  # graded: each has its result
+        actions = {r[0] for r in db.execute("SELECT action FROM eb_audit")}
+        assert {"paper.print", "paper.scan", "paper.verify", "accommodation.approve"} <= actions
+        assert db.execute("SELECT count(*) FROM eb_response WHERE entered_by = 'paper'").fetchone()[0] > 0
+    finally:
+        db.close()
+    report = " ".join((target / "reports" / "out" / "cps" / "report.html").read_text().split())
+    assert re.search(r"Sat on paper: 4 sitting\(s\) \(\d+ of 4 \(\d+%\) passed\); online: \d+ sitting\(s\)", report)

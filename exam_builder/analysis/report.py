@@ -33,7 +33,7 @@ from ..files import check_owned
 from ..grading.figures import png as _png, pyplot as _plt  # shared with the candidate's score report
 from ..kinds import kind_for
 from ..model.manifest import Manifest, grade_ids
-from ..model.states import INDEPENDENT_ROLES, Outcome, SittingStatus
+from ..model.states import INDEPENDENT_ROLES, Outcome, SittingStatus, SubmitReason
 from ..records.absence import settle_course
 from ..records.models import Candidate, Exam, Sitting
 from ..records.queries import (
@@ -156,6 +156,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 "paused_seconds": sit.paused_seconds or 0.0,
                 "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
                 "scribe": bool(sit.scribe_name), "extra_minutes": sit.extra_minutes,
+                "mode": "paper" if sit.submit_reason == SubmitReason.paper else "online",  # exam_builder.paper
                 **{f"sub:{c}": (p.score / p.max if p.score is not None and p.max else None)
                    for c, p in (r.competencies.items() if r else [])},
             })
@@ -272,6 +273,11 @@ def cohort_section(d: ReportData) -> Section:
     decided = d.decided
     sec.text.append(f"{r.candidate.nunique()} candidate(s), {len(r)} sitting(s): "
                     + ", ".join(f"{n} {k}" for k, n in r.result.value_counts().sort_index().items()) + ".")
+    on_paper = r[r["mode"] == "paper"] if "mode" in r else r.iloc[0:0]
+    if len(on_paper):  # sat on paper and scanned (exam_builder.paper): told apart from online sittings
+        passed = _rate(on_paper[on_paper.result.isin((PASS, FAIL))].result)
+        sec.text.append(f"Sat on paper: {len(on_paper)} sitting(s) ({passed} passed); "
+                        f"online: {len(r) - len(on_paper)} sitting(s).")
     firsts = decided[decided.attempt == 1]
     sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result)}; {eventually(d)} "
                     f"Tutoring records: {d.tutoring}.")

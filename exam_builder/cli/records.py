@@ -146,7 +146,7 @@ def accommodation() -> None:
 @accommodation.command("request")
 @click.argument("candidate")
 @click.option("--kind", required=True,
-              type=click.Choice(["extended_time", "scribe", "separate_room", "breaks", "other"]))
+              type=click.Choice(["extended_time", "scribe", "separate_room", "breaks", "large_print", "other"]))
 @click.option("--multiplier", type=float, default=None,
               help="extended_time only (default: ProgramPolicy.extended_time_multiplier, 1.5).")
 @click.option("--breaks", "break_count", type=int, default=None,

@@ -3,7 +3,8 @@
 ``submitted/<candidate>/<exam>-<F>/<exam>-<F>.ipynb`` is a copy of the released notebook with
 the objective answer cells set to ``qNN = "B"`` (``qNN = None`` when unanswered; only a label
 that is one of the question's choices is ever written) and the open-response cells set to the
-candidate's text, HTML-escaped; ``timestamp.txt`` holds the server's submit time in nbgrader's
+candidate's text, HTML-escaped (a paper sitting's written page follows as an embedded image,
+``eb_paper_page``); ``timestamp.txt`` holds the server's submit time in nbgrader's
 format. Everything is validated first, then each file is written atomically; running it again
 rewrites nothing that is already the same, and removes the temporary files a killed run left
 in the folders it writes (``.<name>.*.tmp``, older than the run). Every path it writes is the
@@ -13,6 +14,7 @@ a folder, a link or a pipe where a file should be) is named, all at once, and no
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import datetime as dt
@@ -31,7 +33,7 @@ from ..files import UnsafePath, check_owned, remove_file
 from ..kinds import kind_for
 from ..model.item import METADATA_KEY
 from ..model.manifest import grade_ids
-from ..records.queries import sittings as sittings_q
+from ..records.queries import paper as paper_q, sittings as sittings_q
 from .form_view import FormView, load_form_view, released_notebook_path
 from .session import latest_responses_of
 
@@ -54,8 +56,12 @@ class Collected:
 
 
 def submission_notebook(released: nbformat.NotebookNode, view: FormView, answers: dict[str, str | None],
-                        where: str) -> tuple[nbformat.NotebookNode, list[Problem]]:
-    """The released notebook with the candidate's answers written in (validated labels only)."""
+                        where: str, images: dict[str, bytes] | None = None
+                        ) -> tuple[nbformat.NotebookNode, list[Problem]]:
+    """The released notebook with the candidate's answers written in (validated labels only).
+
+    ``images``: the written pages of a paper sitting by item (``eb_paper_page``, PNG): the cell shows
+    the scanned writing as an embedded image (no name or code on it), which graders rate as any answer."""
     nb = copy.deepcopy(released)
     problems: list[Problem] = []
     by_number = {it.number: it for it in view.items}
@@ -72,6 +78,10 @@ def submission_notebook(released: nbformat.NotebookNode, view: FormView, answers
         kind = kind_for(item.kind)
         if kind.rated:  # a written answer is markdown a grader reads: escaped, never run
             cell.source = html.escape(value or "")
+            if images and item.item_id in images and value:
+                data = base64.b64encode(images[item.item_id]).decode("ascii")
+                cell.source += (f'\n\n<img alt="Answer to question {item.number}, written on paper" '
+                                f'src="data:image/png;base64,{data}">')
             continue
         try:
             answer = None if value in (None, "") else kind.clean_answer(value, item.labels)
@@ -141,6 +151,10 @@ def collect(course, exam: str, console=None) -> Collected:
         sittings = [_Done(*row) for row in sittings_q.select_submitted(s, exam)]
         journals = {sid: {k: r.value for k, r in rows.items()}
                     for sid, rows in latest_responses_of(s, [sit.id for sit in sittings]).items()}
+        written: dict[int, dict[str, bytes]] = {}
+        for (sid, item_id), page in paper_q.select_written_pages(s, [sit.id for sit in sittings]).items():
+            if page.image:
+                written.setdefault(sid, {})[item_id] = page.image
     result = Collected()
     latest: dict[tuple[str, int], _Done] = {}
     for sit in sittings:  # a later sitting on the same form wins (the folder names only the form)
@@ -162,7 +176,7 @@ def collect(course, exam: str, console=None) -> Collected:
             released[sit.form_id] = (read_notebook(path, where=rel(path, course.root)), view, forms[sit.form_id])
         nb, view, assignment = released[sit.form_id]
         where = f"sitting {sit.id} ({sit.candidate_id}, {assignment})"
-        sub, probs = submission_notebook(nb, view, journals[sit.id], where)
+        sub, probs = submission_notebook(nb, view, journals[sit.id], where, written.get(sit.id))
         problems += probs
         folder = course.submission_dir(sit.candidate_id, assignment)
         planned.append((folder / f"{assignment}.ipynb", nbformat.writes(sub),

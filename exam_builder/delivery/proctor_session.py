@@ -61,7 +61,7 @@ ALL_ROOMS = ""
 
 #: How a sitting was submitted, in the words of a found confirmation number.
 SUBMITTED_BY = {SubmitReason.candidate: "by the candidate", SubmitReason.deadline: "automatically at the deadline",
-                SubmitReason.proctor: "by a proctor"}
+                SubmitReason.proctor: "by a proctor", SubmitReason.paper: "on paper, scanned"}
 
 #: The boxes the proctor fills, as the room view labels them: a refusal names the one to fill.
 NAME = "Your name"

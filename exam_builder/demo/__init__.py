@@ -33,6 +33,7 @@ STAGES = [
     ("bank", "Check the item bank"),
     ("records", "Import the cohort: roster, accommodations, attendance, eligibility"),
     ("assembly", "Build and release parallel forms"),
+    ("paper", "A paper room: print, sit, scan, verify"),
     ("delivery", "Run a proctored sitting"),
     ("practice", "Practice for study groups: a practice set taken by a scripted candidate"),
     ("rehearsal", "Rehearse exam day: a small room against the real exam server"),

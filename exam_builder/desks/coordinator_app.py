@@ -37,7 +37,8 @@ from ..ui.widgets import Assist, ChoiceGroup, TextForm
 #: An accommodation kind as the coordinator reads it.
 KIND_TEXT = {AccommodationKind.extended_time: "Extra time", AccommodationKind.scribe: "A scribe",
              AccommodationKind.separate_room: "A separate room", AccommodationKind.other: "Another arrangement",
-             AccommodationKind.breaks: "Breaks with the clock stopped"}
+             AccommodationKind.breaks: "Breaks with the clock stopped",
+             AccommodationKind.large_print: "Large print (printed forms at 18 pt)"}
 #: Said on the requests screen: the record never holds a diagnosis.
 NO_DIAGNOSIS_TEXT = ("An accommodation records the arrangement and the date of the provider's letter only. "
                      "Never write a diagnosis, a condition or what the letter says; the details below are "

@@ -29,6 +29,7 @@ save does not make the bar taller over the box the grader is typing in.
 """
 from __future__ import annotations
 
+import base64
 import html
 import os
 from dataclasses import dataclass
@@ -557,7 +558,10 @@ class GraderApp:
         else:
             role = ROLE_SHOWN if current.shown else ROLE_NAMES.get(current.role, current.role)
             self.header.value = heading(html.escape(f"Response {current.anon_id}: {role}"), "work")
-            self.response.value = f"<h3>Response</h3>{_escaped_block(current.text, 'eb-response')}"
+            self.response.value = f"<h3>Response</h3>{_escaped_block(current.text, 'eb-response')}" + (
+                f"<img class='eb-paper' style='max-width:100%;border:1px solid #555' alt='The response, written on "
+                f"paper (scanned)' src='data:image/png;base64,{base64.b64encode(current.image).decode('ascii')}'>"
+                if current.image else "")
             self.columns.layout.display = ""
             self.actions.layout.display = ""
         self.shown.value = shown_html(self.session.rubric, current.shown) if current else ""

@@ -45,6 +45,7 @@ from ..records import audit, identity
 from ..records.models import Rating, Secret, Sitting, utcnow
 from ..records.queries import (
     item_scores as item_scores_q,
+    paper as paper_q,
     ratings as ratings_q,
     responses as responses_q,
     score_flags as score_flags_q,
@@ -72,6 +73,7 @@ class QueuedResponse:
     text: str
     blank: bool
     set_aside: bool = False  # its submission cannot be read: not rated, not settled (staff: ``set_aside``)
+    image: bytes | None = None  # a response written on paper: its scanned writing area (PNG, no name or code)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Claim:
     levels: dict  # this grader's own chosen levels so far (a re-rating keeps what still applies)
     comment: str
     shown: tuple[ShownRating, ...] = ()
+    image: bytes | None = None  # written on paper: the scanned writing (``eb_paper_page``), shown beside the text
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,7 @@ class RatingQueue:
             for sid, rows in responses_q.select_latest_responses(s, ids, self.item_id).items():
                 if self.item_id in rows:
                     texts[sid] = rows[self.item_id].value
+        written = paper_q.select_written_pages(s, ids)  # answers written on paper: their scanned pages
         flagged = self._flagged_aside(s, sittings)
         aside: dict[tuple[str, str], str] = {}
         out = []
@@ -283,7 +287,8 @@ class RatingQueue:
                 aside[key] = why
             out.append(QueuedResponse(sit.id, anon_id(self._key, self.exam, self.item_id, sit.id),
                                       order_key(self.exam, self.item_id, sit.id), value,
-                                      why is None and not value.strip(), why is not None))
+                                      why is None and not value.strip(), why is not None,
+                                      getattr(written.get((sit.id, self.item_id)), "image", None)))
         self._aside = aside
         out.sort(key=lambda r: r.order)
         return out
@@ -338,7 +343,8 @@ class RatingQueue:
             others = [x for x in rated if x not in mine]
             shown = tuple(ShownRating(label, x.role, dict(x.levels or {}), x.score, x.comment or "")
                           for label, group in (("Your rating", mine), ("The other rating", others)) for x in group)
-        return Claim(r.id, self.item_id, r.role, resp.anon_id, resp.text, dict(r.levels or {}), r.comment or "", shown)
+        return Claim(r.id, self.item_id, r.role, resp.anon_id, resp.text, dict(r.levels or {}), r.comment or "", shown,
+                     resp.image)
 
     @staticmethod
     def _raters(roles: dict[RatingRole, Rating]) -> list[str]:

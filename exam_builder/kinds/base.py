@@ -23,6 +23,10 @@ assembly (manifest)
 form notebook (render)
     ``question_source`` (the markdown a candidate reads) and ``answer_cells`` (the nbgrader cells:
     an answer cell and its autograded hidden test, or the graded written answer).
+paper
+    ``paper_area`` (bubbles, a written line or a written page), ``paper_lines``, ``paper_bubbles`` (one
+    per offered option) and ``paper_answer`` (the answer the marked bubbles give, or why a person must
+    decide: a double mark on a one-key question).
 delivery
     ``control`` (the candidate's whole answer widget, a radio or checkbox group, a text box or a
     one-line text input, labelled "Answer to question N"), ``typed`` (the candidate types the
@@ -376,6 +380,29 @@ class ItemKind:
     def answer_source(self, variable: str, answer: str) -> str:
         """The answer cell ``collect`` writes for a validated, stored answer."""
         return f'{variable} = "{answer}"'
+
+    # -- paper (``exam_builder.paper``) --------------------------------------------------
+    #: How a printed question of this kind is answered on the answer sheet: ``bubbles`` (a row of one
+    #: bubble per offered option), ``line`` (a short box written by hand, keyed by staff at verification)
+    #: or ``page`` (a lined page of its own, rated from its scanned image).
+    paper_area: ClassVar[str] = "bubbles"
+    #: Lines of writing space a written answer gets on its page (and in the booklet).
+    paper_lines: ClassVar[int] = 0
+
+    def paper_bubbles(self, labels: tuple[str, ...]) -> tuple[str, ...]:
+        """The bubbles of the question's row on the answer sheet: one per offered option."""
+        return labels if self.paper_area == "bubbles" else ()
+
+    def paper_answer(self, marked: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """The stored answer the clearly marked bubbles give, and why a person must look instead.
+
+        One key: none marked is no answer, one is that label, more than one is ``double`` (never a
+        guess between them)."""
+        if not marked:
+            return None, None
+        if len(marked) > 1:
+            return None, "double"
+        return marked[0], None
 
     # -- grading --------------------------------------------------------------------------
     def answer_pattern(self, variable: str) -> str:

@@ -154,6 +154,11 @@ class MultipleSelect(ItemKind):
     def control_value(self, answer: str | None) -> object:
         return split_answer(answer)
 
+    # -- paper ----------------------------------------------------------------------------
+    def paper_answer(self, marked: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """Every clearly marked bubble counts: the labels sorted and joined, as ``clean_answer`` stores them."""
+        return (",".join(sorted(marked)) or None), None
+
     # -- grading --------------------------------------------------------------------------
     def answer_pattern(self, variable: str) -> str:
         """``qNN = "A,C"`` (or single quotes), or ``qNN = None``."""

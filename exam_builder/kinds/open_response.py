@@ -30,6 +30,8 @@ class OpenResponse(ItemKind):
     min_options = 0
     rubric = True
     default_points = None
+    paper_area = "page"  # a lined page of its own; graders rate its scanned image
+    paper_lines = 22
 
     def validate(self, item: Item, check: Checker) -> None:
         if item.choices:

@@ -122,6 +122,8 @@ class ShortAnswer(ItemKind):
     question_note = "type your answer"
     typed = True
     min_options = 0
+    paper_area = "line"  # written in a box; a staff member types what it says at verification
+    paper_lines = 2
     key_rule = "write 'accept: answer; other answer' or 'number: 42 · tolerance: 0.5'"
 
     # -- authoring ------------------------------------------------------------------------

@@ -112,6 +112,8 @@ class AccommodationKind(State):
     breaks = "breaks", ("Stop-the-clock breaks: ``break_count`` breaks of at most ``break_minutes`` each, taken "
                         "from the exam screen.")
     other = "other", "Another arrangement, described in ``details`` (never a diagnosis)."
+    large_print = "large_print", ("Printed forms in large print (at least 18 pt, one question per page where it "
+                                  "helps): ``exam-builder print`` uses it for the candidate's booklet.")
 
 
 class RatingRole(State):
@@ -186,6 +188,8 @@ class SubmitReason(State):
     candidate = "candidate", "The candidate pressed Submit."
     deadline = "deadline", "The clock ran out: submitted automatically, at the deadline."
     proctor = "proctor", "A proctor submitted it."
+    paper = "paper", ("Sat on paper: handed in once every page of its answer sheet was scanned and every unclear "
+                      "mark verified.")
 
 
 class EventKind(State):
@@ -264,6 +268,9 @@ class AuditAction(State):
     rating_rerate = "rating_rerate", "A rubric edit removed a level a rating chose: the rating must be redone."
     rating_reapplied = "rating_reapplied", "A rubric edit changed points: the rating's score was computed again."
     item_score = "item_score", "An open response's score was decided."
+    paper_print = "paper.print", "A form's booklet or answer sheets were printed (who, how many copies)."
+    paper_scan = "paper.scan", "A scanned answer-sheet page was read into a sitting's journal."
+    paper_verify = "paper.verify", "A staff member confirmed or corrected an unclear mark read from paper."
 
 
 #: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009, 0010 and 0011 and their

@@ -40,6 +40,7 @@ KIND_ALIASES = {
     "other": AccommodationKind.other,
     "breaks": AccommodationKind.breaks, "break": AccommodationKind.breaks, "rest breaks": AccommodationKind.breaks,
     "stop the clock breaks": AccommodationKind.breaks, "stop_the_clock_breaks": AccommodationKind.breaks,
+    "large_print": AccommodationKind.large_print, "large print": AccommodationKind.large_print,
 }
 MAX_MULTIPLIER = 3.0
 MAX_BREAKS = 10  # breaks in one sitting

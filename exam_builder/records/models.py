@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -449,3 +450,45 @@ class AuditEntry(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PaperPage(Base):
+    """One page of a paper sitting's answer sheet, as it was scanned (``exam_builder.paper``).
+
+    A page is read once: scanning it again is skipped, never overwritten. A written page (an open
+    response) keeps its cropped writing area, without the candidate's name or code, for blind rating.
+    """
+
+    __tablename__ = "eb_paper_page"
+    __table_args__ = (UniqueConstraint("sitting_id", "page"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
+    page: Mapped[int] = mapped_column(Integer)  # 1, 2, ... of the sheet as printed
+    source: Mapped[str] = mapped_column(String(512), default="")  # the scan's file and page, for people
+    item_id: Mapped[str | None] = mapped_column(String(64))  # a written page: its question's item
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)  # a written page: the writing area (PNG)
+    scanned_by: Mapped[str] = mapped_column(String(128), default="")
+    scanned_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PaperCheck(Base):
+    """An answer read from paper that a person must confirm or correct before it counts.
+
+    ``why``: faint, erased, double or written (a short answer written by hand); ``read`` is what the
+    scanner saw (marked labels, may be empty); ``value`` what the staff member decided (the journal's row).
+    """
+
+    __tablename__ = "eb_paper_check"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    why: Mapped[str] = mapped_column(String(16))
+    read: Mapped[str] = mapped_column(String(64), default="")
+    image: Mapped[bytes] = mapped_column(LargeBinary)  # the cropped row or box (PNG), no name or code
+    source: Mapped[str] = mapped_column(String(512), default="")
+    decided: Mapped[bool] = mapped_column(Boolean, default=False)
+    value: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -23,11 +23,18 @@ def empty_url(request, tmp_path) -> str:
     return request.getfixturevalue("pg_url")
 
 
-def _model_drift(db: Database) -> list:
+#: Tables later revisions add (0014: paper): a database at an earlier revision lacks them by design.
+LATER_TABLES = ("eb_paper_page", "eb_paper_check")
+
+
+def _model_drift(db: Database, later: tuple[str, ...] = ()) -> list:
+    """How the database differs from the models, less the tables ``later`` (added by later revisions)."""
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={
             "version_table": VERSION_TABLE,
-            "include_name": lambda name, type_, parents: type_ != "table" or name.startswith("eb_"),
+            "include_name": lambda name, type_, parents: type_ != "table" or (name.startswith("eb_")
+                                                                             and name not in later),
+            "include_object": lambda obj, name, type_, reflected, compare_to: type_ != "table" or name not in later,
         })
         return compare_metadata(ctx, Base.metadata)
 
@@ -242,6 +249,12 @@ def _rows_at_0005(conn, sittings: list[tuple[str, str | None]], attendance: list
                           "VALUES ('cps-A', 'c1', :k, '', :t)"), {"k": kind, "t": now})
 
 
+#: Accommodation kinds later revisions add (0010: breaks; 0014: large print).
+AFTER_0006 = ("breaks", "large_print")
+#: Words revision 0014 (paper) adds to the lists of 0011: a row at 0010 never holds them.
+AFTER_0011 = {"paper", "paper.print", "paper.scan", "paper.verify"}
+
+
 def _every_state() -> dict:
     from exam_builder.model import states as st
 
@@ -249,7 +262,7 @@ def _every_state() -> dict:
         sittings=[(s.value, o) for s, o in zip(st.SittingStatus, ("pass", "fail", None, None), strict=False)],
         attendance=list(st.AttendanceStatus.values()),
         # the kinds revision 0006 knew (0010 adds breaks: see its own test)
-        accommodations=[(k, s) for k, s in zip([k for k in st.AccommodationKind.values() if k != "breaks"],
+        accommodations=[(k, s) for k, s in zip([k for k in st.AccommodationKind.values() if k not in AFTER_0006],
                                                st.AccommodationStatus.values() * 2, strict=False)],
         roles=list(st.RatingRole.values()),
         item_statuses=list(st.ItemScoreStatus.values()),
@@ -474,7 +487,7 @@ def test_0010_adds_the_stopped_clock_and_breaks_and_refuses_to_downgrade_over_th
             with db.engine.begin() as conn:
                 conn.execute(text("UPDATE eb_accommodation SET kind = 'breaks' WHERE id = 1"))
         db.upgrade("0010")
-        assert db.current_revision() == "0010" and _model_drift(db) == []
+        assert db.current_revision() == "0010" and _model_drift(db, LATER_TABLES) == []
         with db.engine.connect() as conn:  # nothing changed on the way up: no stopped time, no breaks taken
             assert conn.execute(text("SELECT count(*), sum(paused_seconds), sum(breaks_taken) FROM eb_sitting")
                                 ).one() == (4, 0, 0)
@@ -535,13 +548,15 @@ def test_0011_from_0010_with_real_rows_to_head_and_back(empty_url):
     db = Database(empty_url)
     try:
         db.upgrade("0010")
-        _sittings_at_0010(db, n=len(SubmitReason))
+        reasons_then = [r for r in SubmitReason if r.value not in AFTER_0011]
+        actions_then = [a for a in AuditAction if a.value not in AFTER_0011]
+        _sittings_at_0010(db, n=len(reasons_then))
         with db.transaction() as s:  # the program's own writers, at 0010 (no constraint yet)
-            for i, reason in enumerate(SubmitReason, 1):
+            for i, reason in enumerate(reasons_then, 1):
                 s.get(Sitting, i).submit_reason = reason
             for kind in EventKind:
                 record_event(s, 1, kind, {"n": kind.value}, at=dt.datetime(2026, 11, 20, 9, 0))
-            for action in AuditAction:
+            for action in actions_then:
                 audit.record(s, "Lee", action, "sitting", 1, "why")
         with db.engine.connect() as conn:
             before = {t: conn.execute(text(f"SELECT * FROM {t} ORDER BY id")).all()
@@ -553,13 +568,13 @@ def test_0011_from_0010_with_real_rows_to_head_and_back(empty_url):
         with db.engine.connect() as conn:
             assert {t: conn.execute(text(f"SELECT * FROM {t} ORDER BY id")).all() for t in before} == before
         with db.read() as s:
-            assert audit.verify(s).ok and audit.count(s) == len(AuditAction)
+            assert audit.verify(s).ok and audit.count(s) == len(actions_then)
             kinds = s.execute(select(SittingEvent.kind).order_by(SittingEvent.id)).scalars().all()
             assert kinds == list(EventKind) and all(type(k) is EventKind for k in kinds)
             actions = s.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
-            assert actions == list(AuditAction) and all(type(a) is AuditAction for a in actions)
+            assert actions == actions_then and all(type(a) is AuditAction for a in actions)
             reasons = s.execute(select(Sitting.submit_reason).order_by(Sitting.id)).scalars().all()
-            assert reasons == list(SubmitReason) and all(type(r) is SubmitReason for r in reasons)
+            assert reasons == reasons_then and all(type(r) is SubmitReason for r in reasons)
         command.downgrade(db.alembic_config(), "0010")
         assert not {c["name"] for c in inspect(db.engine).get_check_constraints("eb_sitting_event")}
         with db.engine.connect() as conn:
@@ -638,5 +653,40 @@ def test_the_database_refuses_an_unknown_word_at_insert(empty_url):
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM eb_sitting_event")).scalar_one() == 1
             assert conn.execute(text("SELECT count(*) FROM eb_audit")).scalar_one() == 1
+    finally:
+        db.dispose()
+
+
+# -- 0014: paper --------------------------------------------------------------------------------
+
+def test_0014_adds_paper_tables_and_words_and_refuses_to_downgrade_over_them(empty_url):
+    """0014 creates eb_paper_page and eb_paper_check and lets the new words in (large_print, paper, paper.*);
+    down refuses while a row holds one of them (naming how many), and otherwise restores 0011."""
+    from exam_builder.model.states import AuditAction
+    from exam_builder.records import audit
+
+    db = Database(empty_url)
+    try:
+        db.upgrade("0011")
+        _sittings_at_0010(db)
+        db.upgrade()
+        assert _model_drift(db) == []
+        insp = inspect(db.engine)
+        assert {"eb_paper_page", "eb_paper_check"} <= set(insp.get_table_names())
+        with db.transaction() as s:
+            audit.record(s, "Lee", AuditAction.paper_print, "form", "cps-A", "printed")
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE eb_sitting SET submit_reason = 'paper' WHERE id = 1"))
+        with pytest.raises(RuntimeError, match="revision 0014 .paper. cannot be undone: 1 row of eb_sitting"):
+            command.downgrade(db.alembic_config(), "0011")
+        assert db.current_revision() == db.head_revision()
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM eb_audit"))
+            conn.execute(text("UPDATE eb_sitting SET submit_reason = 'proctor' WHERE id = 1"))
+        command.downgrade(db.alembic_config(), "0011")
+        assert "eb_paper_page" not in set(inspect(db.engine).get_table_names())
+        with pytest.raises(Exception, match="(?i)check"):
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE eb_sitting SET submit_reason = 'paper' WHERE id = 1"))
     finally:
         db.dispose()
