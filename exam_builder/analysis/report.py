@@ -31,6 +31,7 @@ from ..kinds import kind_for
 from ..model.manifest import Manifest, grade_ids
 from ..model.states import INDEPENDENT_ROLES, Outcome, SittingStatus
 from ..records.absence import settle_course
+from ..records.cuts import effective_cuts
 from ..records.models import Candidate, Exam, Sitting
 from ..records.queries import (
     accommodations as accommodations_q,
@@ -118,6 +119,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         forms = require_forms(s, exam)
         title = (exam_row.title if exam_row is not None else "") or exam
         manifests = {f.id: (f, m) for f, m in forms}
+        cuts = effective_cuts(s, forms)  # a recorded re-cut, else the cut frozen at build
         sittings = sittings_q.select_sittings_with_candidates(s, exam)
         kept = [(sit, cand) for sit, cand in sittings if _in_window(sit, cohort, cand, since, until)]
         ids = [sit.id for sit, _ in kept]
@@ -131,7 +133,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 "recorded": str(sit.outcome) if sit.outcome else None,
                 "result": str(r.status) if r else (
                     str(sit.status) if sit.status in (SittingStatus.voided, SittingStatus.absent) else "not submitted"),
-                "total": r.total.score if r else None, "max_total": m.total_points, "cut": m.cut_score,
+                "total": r.total.score if r else None, "max_total": m.total_points, "cut": cuts[form.id],
                 "submitted_at": sit.submitted_at, "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
                 "scribe": bool(sit.scribe_name), "extra_minutes": sit.extra_minutes,
                 **{f"sub:{c}": (p.score / p.max if p.score is not None and p.max else None)
@@ -151,7 +153,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                                      for e in m.items] for sit in sits],
                                    index=[sit.id for sit in sits], columns=numbers, dtype=object)
             forms_out.append(FormData(
-                form.assignment, form.label, m.cut_score, m.total_points, scores,
+                form.assignment, form.label, cuts[form.id], m.total_points, scores,
                 pd.Series({e.number: e.points for e in m.items}, dtype=float), choices,
                 pd.Series({e.number: e.key for e in m.items if kind_for(e.kind).offers_options}, dtype=object),
                 {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items}))

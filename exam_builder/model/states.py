@@ -264,6 +264,12 @@ class AuditAction(State):
     rating_rerate = "rating_rerate", "A rubric edit removed a level a rating chose: the rating must be redone."
     rating_reapplied = "rating_reapplied", "A rubric edit changed points: the rating's score was computed again."
     item_score = "item_score", "An open response's score was decided."
+    study_created = "study.created", "A standard-setting study was created (method, scope, the definition)."
+    study_panelist = "study.panelist", "A panelist joined a standard-setting study (role, conflict declaration)."
+    study_round = "study.round", "A round of a standard-setting study was opened or closed."
+    study_ratings = "study.ratings", "Panelists' ratings were entered into a study's open round."
+    standard_adopted = "standard.adopted", "The board adopted a cut score from a standard-setting study."
+    form_recut = "form.recut", "A frozen form's cut score was changed by a recorded decision."
 
 
 #: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009, 0010 and 0011 and their
