@@ -293,8 +293,10 @@ def _read(s: Session, study_id: int) -> StudyView:
                                                     != previous[(p.id, i.item_id)].value) for p in panel}
         previous = latest
         rounds.append(RoundView(rnd.number, rnd.closed_at is not None, matrix, raw, missing))
-    return StudyView(study, items, {r.item_id: r.content_hash for r in rows}, panel, rounds, changes,
-                     q.select_decisions(s, study_id=study_id))
+    decisions = q.select_decisions(s, study_id=study_id)
+    for row in (study, *panel, *decisions):  # read whole: the view outlives its session
+        s.expunge(row)
+    return StudyView(study, items, {r.item_id: r.content_hash for r in rows}, panel, rounds, changes, decisions)
 
 
 def read_study(db: Database, study_id: int) -> StudyView:
