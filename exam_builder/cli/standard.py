@@ -184,7 +184,8 @@ def _impact(course: Course, exam: str) -> tuple[list, dict[str, list[float]], di
     return [m for _f, m in forms], scores, facility
 
 
-def _summary(course: Course, study: int):
+def study_summary(course: Course, study: int):
+    """The study with its impact data, as `show` and `report` give it."""
     from ..standard.report import summarise
     from ..standard.study import read_study
 
@@ -202,7 +203,7 @@ def show(course: Course, study: int) -> None:
 
     from ..standard.report import round_fields
 
-    summary = _summary(course, study)
+    summary = study_summary(course, study)
     view = summary.view
     console.print(f"study {study}: {view.study.title} ({len(view.panel)} panelist(s), {len(view.items)} item(s), "
                   f"{view.points:g} points)")
@@ -268,7 +269,7 @@ def report(course: Course, study: int, names: bool) -> None:
     """Write STUDY's report (HTML, figures embedded) and its CSV beside the program's report."""
     from ..standard.report import write_report
 
-    summary = _summary(course, study)
+    summary = study_summary(course, study)
     html, csv_path = write_report(summary, course.report_dir(summary.view.study.exam_id), course.root, names=names)
     console.print(f"study report: {html}\nits numbers: {csv_path}")
 
@@ -340,6 +341,24 @@ def list_studies(course: Course, exam: str | None) -> None:
             console.print(f"study {st.id} ({st.exam_id}): {st.title}; {state}")
     if not studies:
         console.print("no studies" + (f" of {exam}" if exam else ""))
+
+
+@standard.command("panel")
+@click.argument("study", type=click.IntRange(1))
+@click.option("--port", default=8875, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--token", default=None, help="Access token (default: a new random one, printed on a terminal, else "
+                                         "written to a file only you can read).")
+@pass_course_db
+def panel(course: Course, study: int, port: int, token: str | None) -> None:
+    """Serve the panelist's screen for STUDY (Voila) on 127.0.0.1 behind a token: each item with its key and
+    rationale, one rating per item, notes, progress. The name typed in it must be on the panel (self-declared)."""
+    from ..delivery.server import serve_staff
+    from ..desks.panel_app import NOTEBOOK
+    from ..standard.study import read_study
+
+    read_study(course.db, study)  # a clear error for a study that does not exist, before the server starts
+    serve_staff(course, NOTEBOOK, "Panelist's screen", port, token, {"EXAM_BUILDER_STUDY": str(study)},
+                lambda line: console.print(line, highlight=False))
 
 
 COMMANDS = [standard]

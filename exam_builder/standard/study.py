@@ -46,6 +46,7 @@ class RoundView:
     matrix: dict[str, dict[str, float]]
     raw: dict[str, dict[str, float]]  # as entered (percent, or points for an open response)
     missing: list[tuple[str, str]] = field(default_factory=list)  # (panelist, item) not rated yet
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)  # panelist -> item -> their note
 
 
 @dataclass
@@ -281,9 +282,12 @@ def _read(s: Session, study_id: int) -> StudyView:
         latest = _latest(q.select_ratings(s, study_id, rnd.number))
         raw: dict[str, dict[str, float]] = {names[p.id]: {} for p in panel}
         matrix: dict[str, dict[str, float]] = {names[p.id]: {} for p in panel}
+        notes: dict[str, dict[str, str]] = {}
         for (pid, item_id), row in latest.items():
             item = next(i for i in items if i.item_id == item_id)
             raw[names[pid]][item_id] = row.value
+            if row.note:
+                notes.setdefault(names[pid], {})[item_id] = row.note
             matrix[names[pid]][item_id] = c.expected_points(row.value, item)
         missing = [(p.name, i.item_id) for p in panel for i in items if i.item_id not in raw[p.name]]
         if previous is not None:
@@ -292,7 +296,7 @@ def _read(s: Session, study_id: int) -> StudyView:
                                                     and latest[(p.id, i.item_id)].value
                                                     != previous[(p.id, i.item_id)].value) for p in panel}
         previous = latest
-        rounds.append(RoundView(rnd.number, rnd.closed_at is not None, matrix, raw, missing))
+        rounds.append(RoundView(rnd.number, rnd.closed_at is not None, matrix, raw, missing, notes))
     decisions = q.select_decisions(s, study_id=study_id)
     for row in (study, *panel, *decisions):  # read whole: the view outlives its session
         s.expunge(row)

@@ -191,8 +191,8 @@ class StaffServer:
                                         Path(named.group(1)).read_text())
             if found:
                 # named as the README says: .exam-builder/<command>-<port>.url
-                assert re.fullmatch(rf"(grader|proctor|coordinator)-{self.port}\.url", Path(named.group(1)).name), \
-                    named.group(1)
+                assert re.fullmatch(rf"(grader|proctor|coordinator|panelist)-{self.port}\.url",
+                                    Path(named.group(1)).name), named.group(1)
                 token = found.group(0).split("token=", 1)[1]
                 assert token not in self.log.read_text(), "a staff app wrote its token into a log"
                 try:  # it answers (a login page or 403 without the token: no kernel spent on the probe)
