@@ -301,12 +301,19 @@ class PanelApp:
 
 
 def app_from_environment() -> PanelApp:
-    """The app for the notebook ``exam-builder standard panel`` or the hub service serves; course and study from env."""
+    """The app for the notebook ``exam-builder standard panel`` or the hub service serves: course and study from
+    the environment (the hub service: the exam's newest study)."""
     from ..course import Course
 
     identity.standalone()
     course = Course(os.environ.get("EXAM_BUILDER_COURSE", "."))
     study = os.environ.get("EXAM_BUILDER_STUDY", "")
-    if not study.isdigit():
-        raise ExamBuilderError("no study: serve this screen with `exam-builder standard panel STUDY`")
+    if not study.isdigit():  # the hub service: the exam's newest study
+        from ..standard.study import newest_study
+
+        found = newest_study(course.db, course.exam_name(os.environ.get("EXAM_BUILDER_EXAM")))
+        if found is None:
+            raise ExamBuilderError("no standard-setting study of this exam yet: the coordinator creates one "
+                                   "(exam-builder standard create)")
+        study = str(found)
     return PanelApp(PanelSession(course, int(study)))

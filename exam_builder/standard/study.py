@@ -309,6 +309,13 @@ def read_study(db: Database, study_id: int) -> StudyView:
         return _read(s, study_id)
 
 
+def newest_study(db: Database, exam: str) -> int | None:
+    """The id of the exam's newest study (what the panelists' hub service shows), or None."""
+    with db.read() as s:
+        studies = q.select_studies(s, exam)
+        return studies[-1].id if studies else None
+
+
 def recommended_share(view: StudyView, rnd: RoundView) -> float:
     """The panel's recommended standard: the recommended cut over every item in scope, as a share of their points."""
     return c.recommended_cut(rnd.matrix, view.items) / view.points

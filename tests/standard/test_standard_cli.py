@@ -167,3 +167,59 @@ def test_a_study_from_creation_to_recut(gcourse, tmp_path):
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
     got = {(r["round"], r["form"]): float(r["value"]) for r in rows if r["statistic"] == "recommended_cut"}
     assert got[("2", "cps-A")] == pytest.approx(rec["A"], abs=1e-6)
+
+
+def test_a_recut_lists_the_results_it_changes_before_it_applies(gcourse, tmp_path):
+    """Every sitting graded (objective scores, open responses rated at their lowest level by two graders), so
+    results are final (those that are); a standard far below the frozen 60% cut turns fails into passes: the dry run lists exactly
+    those candidates and changes nothing; --apply records the cut, audits the list, and results read it."""
+    from exam_builder.grading.objective import grade_exam
+    from exam_builder.grading.queue import RatingQueue, open_items
+
+    course = gcourse
+    grade_exam(course, "cps", actor="staff", workers=1)
+    for item, _rubric in open_items(course, "cps"):
+        q = RatingQueue(course, "cps", item)
+        q.settle_blanks("staff")  # a blank written answer scores 0 without rating
+        progress = True
+        while progress:
+            progress = False
+            for g in ("Ann", "Ben"):
+                c = q.claim(g)
+                if c is not None:
+                    q.save(g, c.rating_id, {cr.id: min(lv.points for lv in cr.levels) for cr in q.rubric.criteria})
+                    progress = True
+    before = {r.sitting_id: r for r in compute_results(course, "cps")}
+    assert before
+    with course.db.read() as s:
+        forms = {f.label: m for f, m in load_forms(s, "cps")}
+    a = forms["A"]
+    on_a = [r for r in before.values() if r.assignment == a.assignment and r.final]  # a pending result changes not
+    failing = sorted(r.candidate_id for r in on_a if r.total.score < a.cut_score)
+    assert failing, [(r.status, r.next_step, r.total.score) for r in before.values()]
+
+    run(course, "standard", "create", "cps", "--forms", "A", "--mcc", "Finished the training.")
+    run(course, "standard", "panelist", "1", "--name", "Ada Peer", "--role", "peer specialist", "--conflict", "none")
+    run(course, "standard", "panelist", "1", "--name", "Ben Lee", "--role", "peer specialist", "--conflict", "none")
+    run(course, "standard", "round-open", "1")
+    rows = [(p, e.item_id, 0.5 if kind_for(e.kind).rated else 5, "") for p in ("Ada Peer", "Ben Lee") for e in a.items]
+    run(course, "standard", "ratings", "1", sheet(tmp_path / "low.csv", rows))
+    run(course, "standard", "round-close", "1")
+    run(course, "standard", "decide", "1", "--board", "Oversight board", "--decided-on", "2026-12-01")
+    # 5% of each one-point item and 0.5 of each open response: the form's cut by hand
+    want = round(sum(0.5 if kind_for(e.kind).rated else 0.05 * e.points for e in a.items), 2)
+
+    dry = run(course, "standard", "recut", "cps", "--form", "A").output
+    listed = sorted(re.findall(r"^\s+(\S+) \(sitting \d+, [\d.]+ points\): fail -> pass$", dry, re.M))
+    assert listed == failing, dry
+    assert f"{len(failing)} result(s) would change" in dry and f"{want:g} under the standard" in dry
+    assert {r.sitting_id: r.status for r in compute_results(course, "cps")} == {k: r.status for k, r in before.items()}
+
+    run(course, "standard", "recut", "cps", "--form", "A", "--apply", "--reason", "the board's standard")
+    after = {r.sitting_id: r for r in compute_results(course, "cps")}
+    assert all(str(after[r.sitting_id].status) == "pass" and after[r.sitting_id].cut_score == want for r in on_a)
+    assert all(after[k].status == r.status for k, r in before.items() if r.assignment != a.assignment)
+    with course.db.read() as s:
+        entry = s.query(AuditEntry).filter(AuditEntry.action == "form.recut").one()
+        assert entry.details["cut"] == want and entry.details["previous"] == a.cut_score
+        assert sorted(x.split(" ")[0] for x in entry.details["results_changed"]) == failing
