@@ -235,6 +235,9 @@ def show(course: Course, study: int) -> None:
             console.print(f"  form {f.assignment}: recommended raw cut {f.recommended:.2f} of {f.points:g} (SE {se_f})"
                           f"{adopted}" + (f"; pass rate of {f.candidates} past candidates at {impact}" if impact
                                           else "; no past candidates on this form"))
+            if f.candidates:
+                console.print("    the pass rate each panelist's cut would have produced: "
+                              + ", ".join(f"{p} {rate:.0%}" for p, rate in f.panelist_pass.items() if rate is not None))
 
 
 @standard.command("decide")

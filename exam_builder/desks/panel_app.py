@@ -221,8 +221,9 @@ class PanelApp:
         self.progress = w.HTML()
         self.item = w.HTML()
         self.rating = ChoiceGroup([], "Your rating")
+        # the note reaches the kernel when the box is left (before the Save that follows), never half-typed
         self.note = w.Textarea(description="Your note (optional)", style={"description_width": "initial"},
-                               layout=w.Layout(width="auto"))
+                               layout=w.Layout(width="auto"), continuous_update=False)
         self.save = w.Button(description="Save rating", button_style="primary")
         self.save.on_click(lambda _b: self._run(self._save))
         self.prev = w.Button(description="Previous item")
@@ -237,7 +238,8 @@ class PanelApp:
         self.root.add_class("eb-app")
         self.root.add_class("eb-panel")
         self.main.layout.display = "none"
-        if session.hub_signed:
+        if session.hub_signed:  # the hub said who this is: nothing to type
+            self.sign_in_panel.children = ()
             self.sign_in_panel.layout.display = "none"
             self._open(f"Signed in through JupyterHub as {session.name}.")
 

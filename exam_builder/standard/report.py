@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +132,8 @@ TEMPLATE = """<!doctype html>
 1rem;line-height:1.45;color:#111}
 table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #999;padding:.2rem .5rem;text-align:right}
 th:first-child,td:first-child{text-align:left}caption{text-align:left;font-weight:bold}.flag{color:#8a1c1c;font-weight:bold}
-img{max-width:100%}</style></head><body><main>
+img{max-width:100%}.scroll{overflow-x:auto;max-width:100%}
+.scroll:focus-visible{outline:3px solid #b34700}</style></head><body><main>
 <h1>Standard-setting study {{ s.id }}: {{ s.title }}</h1>
 <p>Exam <strong>{{ s.exam_id }}</strong>; written {{ written }} by exam-builder.</p>
 <h2>Method</h2>
@@ -154,8 +156,9 @@ others'. Scope: {{ scope }} ({{ items|length }} items, {{ "%g"|format(points) }}
 {% for p in panel %}<tr><td>{{ p.name }}</td><td>{{ p.role }}</td><td>{{ p.conflict }}</td></tr>{% endfor %}</table>
 {% endif %}
 <h2>Rounds</h2>
-<img alt="Each panelist's cut per round as a percent of the points, with the recommended cut"
- src="data:image/png;base64,{{ figure }}">
+{% if figure %}<img alt="Each panelist's cut per round as a percent of the points, with the recommended cut (the
+numbers are in the tables below)" src="data:image/png;base64,{{ figure }}">{% else %}<p>No round is complete
+yet.</p>{% endif %}
 <table><caption>The recommended cut per round</caption><tr><th>round</th><th>recommended (% of points)</th>
 <th>raw cut over the scope</th><th>standard error</th><th>ICC(2,1)</th><th>ICC(2,k)</th><th>items flagged</th>
 <th>ratings changed from the round before</th></tr>
@@ -183,6 +186,10 @@ points) }}</td>
 {% endif %}</caption><tr><th>cut</th><th>raw points</th><th>pass rate ({{ f.candidates }} past candidates)</th></tr>
 {% for lab, cut, rate in f.impact %}<tr><td>{{ lab }}</td><td>{{ num(cut) }}</td><td>{{ pct(rate) }}</td></tr>
 {% else %}<tr><td colspan="3">no past candidates on this form: no impact data</td></tr>{% endfor %}</table>
+{% if f.candidates %}<table><caption>Form {{ f.assignment }}, round {{ r.number }}: the pass rate each panelist's cut
+would have produced</caption><tr><th>panelist</th><th>their cut (raw)</th><th>pass rate</th></tr>
+{% for p, cut in f.panelist_cuts.items() %}<tr><td>{{ label(p) }}</td><td>{{ num(cut) }}</td>
+<td>{{ pct(f.panelist_pass[p]) }}</td></tr>{% endfor %}</table>{% endif %}
 {% endfor %}{% endfor %}
 <h2>Decision</h2>
 {% for d in decisions %}<p>On {{ d.decided_on }} {{ d.decided_by }} adopted a cut of <strong>{{
@@ -192,6 +199,22 @@ of the points rated (the panel recommended {{ pct1(d.recommended) }} in round {{
 {% else %}<p>The board has not decided yet.</p>{% endfor %}
 </main></body></html>
 """
+
+
+_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+_CAPTION = re.compile(r"<caption>(.*?)</caption>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _scrollable(page: str) -> str:
+    """Each table in a region of its own that scrolls sideways on a narrow screen and takes the keyboard's
+    focus (WCAG 1.4.10's exception for data tables), named by its caption."""
+    def wrap(m: re.Match) -> str:
+        cap = _CAPTION.search(m.group(1))
+        name = " ".join(_TAG.sub("", cap.group(1)).split()) if cap else "table"
+        body = m.group(1).replace("<th>", '<th scope="col">')  # every header heads its column
+        return f'<div class="scroll" role="region" tabindex="0" aria-label="{name}"><table>{body}</table></div>'
+    return _TABLE.sub(wrap, page)
 
 
 def _scope(view: StudyView) -> str:
@@ -223,6 +246,10 @@ def rows_csv(summary: Summary) -> list[list[object]]:
             for lab, cut, rate in f.impact:
                 out.append(["impact", r.number, f.assignment, lab, f"pass_rate_at_{cut:.2f}",
                             "" if rate is None else round(rate, 6)])
+            if f.candidates:
+                for p, rate in f.panelist_pass.items():
+                    out.append(["panelist", r.number, f.assignment, p, "pass_rate_at_their_cut",
+                                "" if rate is None else round(rate, 6)])
     for d in summary.view.decisions:
         out.append(["decision", d.round_no, "", d.decided_by, "adopted_share", round(d.adopted, 6)])
     return out
@@ -246,6 +273,7 @@ def write_report(summary: Summary, folder: Path, root: Path, names: bool = False
         pct=_pct, pct1=lambda x: f"{x:.1%}", num=_num, label=(lambda n: n) if names else (lambda n: anon.get(n, n)),
         fac=lambda i: (f"{summary.facility[i][0]:.0%} (n={summary.facility[i][1]})" if i in summary.facility
                        else "not sat yet"))
+    html = _scrollable(html)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["section", "round", "form", "subject", "statistic", "value"])

@@ -325,7 +325,7 @@ def test_a_panelist_rates_as_the_hub_user(hub_site, hub_browser):
         page.get_by_role("heading", name=re.compile(r"^Item 1 of \d+")).wait_for()
         page.get_by_role("radio", name="60%").check()
         page.get_by_role("button", name="Save rating").click()
-        page.get_by_role("status").filter(has_text=re.compile("Saved: .* rated 60%")).wait_for()
+        page.get_by_role("status").filter(has_text=re.compile("Saved: .* rated 60%")).first.wait_for()
     finally:
         ctx.close()
     with hub_site.course.db.read() as s:

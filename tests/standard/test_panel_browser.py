@@ -134,3 +134,19 @@ def test_the_screen_reflows_on_a_phone_and_at_200_percent(browser, panel_site, s
         a11y.check_screen(page, "panel", size, "item")
     finally:
         ctx.close()
+
+
+def test_the_study_report_passes_axe(browser, panel_site):
+    """The study report as an accreditor opens it (a file, no server): axe-core WCAG 2.2 A/AA at the three sizes."""
+    course, _server, _items = panel_site
+    run(course, "standard", "report", "1")
+    path = course.report_dir("cps") / "standard-setting-1.html"
+    for size in ("desktop", "phone", "zoom200"):
+        ctx = browser.new_context(**a11y.SIZES[size])
+        try:
+            page = ctx.new_page()
+            page.goto(path.as_uri())
+            page.get_by_role("heading", name=re.compile("^Standard-setting study 1")).wait_for()
+            a11y.check_screen(page, "panel", size, "study-report")
+        finally:
+            ctx.close()

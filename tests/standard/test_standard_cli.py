@@ -170,9 +170,10 @@ def test_a_study_from_creation_to_recut(gcourse, tmp_path):
 
 
 def test_a_recut_lists_the_results_it_changes_before_it_applies(gcourse, tmp_path):
-    """Every sitting graded (objective scores, open responses rated at their lowest level by two graders), so
-    results are final (those that are); a standard far below the frozen 60% cut turns fails into passes: the dry run lists exactly
-    those candidates and changes nothing; --apply records the cut, audits the list, and results read it."""
+    """Every sitting graded (objective scores, blanks settled, open responses rated at their lowest level by two
+    graders), so results are final; a standard far below the frozen 60% cut turns fails into passes: the dry run
+    lists exactly those candidates and changes nothing; --apply records the cut, audits the list, and results
+    read it. The impact data (each panelist's pass rate) are checked by hand on the same results."""
     from exam_builder.grading.objective import grade_exam
     from exam_builder.grading.queue import RatingQueue, open_items
 
@@ -202,12 +203,19 @@ def test_a_recut_lists_the_results_it_changes_before_it_applies(gcourse, tmp_pat
     run(course, "standard", "panelist", "1", "--name", "Ada Peer", "--role", "peer specialist", "--conflict", "none")
     run(course, "standard", "panelist", "1", "--name", "Ben Lee", "--role", "peer specialist", "--conflict", "none")
     run(course, "standard", "round-open", "1")
-    rows = [(p, e.item_id, 0.5 if kind_for(e.kind).rated else 5, "") for p in ("Ada Peer", "Ben Lee") for e in a.items]
+    rows = [(p, e.item_id, 0.5 if kind_for(e.kind).rated else 5, "")
+            for p in ("Ada Peer", "Ben Lee") for e in a.items]
     run(course, "standard", "ratings", "1", sheet(tmp_path / "low.csv", rows))
     run(course, "standard", "round-close", "1")
     run(course, "standard", "decide", "1", "--board", "Oversight board", "--decided-on", "2026-12-01")
     # 5% of each one-point item and 0.5 of each open response: the form's cut by hand
     want = round(sum(0.5 if kind_for(e.kind).rated else 0.05 * e.points for e in a.items), 2)
+
+    # impact: the pass rate each panelist's cut would have produced, on form A's final results, by hand
+    rate = sum(1 for r in on_a if r.total.score + 1e-9 >= want) / len(on_a)
+    show = " ".join(run(course, "standard", "show", "1").output.split())
+    assert f"the pass rate each panelist's cut would have produced: Ada Peer {rate:.0%}, Ben Lee {rate:.0%}" in show
+    assert f"pass rate of {len(on_a)} past candidates at" in show
 
     dry = run(course, "standard", "recut", "cps", "--form", "A").output
     listed = sorted(re.findall(r"^\s+(\S+) \(sitting \d+, [\d.]+ points\): fail -> pass$", dry, re.M))
