@@ -231,3 +231,38 @@ def test_a_recut_lists_the_results_it_changes_before_it_applies(gcourse, tmp_pat
         entry = s.query(AuditEntry).filter(AuditEntry.action == "form.recut").one()
         assert entry.details["cut"] == want and entry.details["previous"] == a.cut_score
         assert sorted(x.split(" ")[0] for x in entry.details["results_changed"]) == failing
+
+
+def test_round_two_on_the_panelists_screen_shows_the_panel_never_a_name(gcourse, tmp_path):
+    """The panelist's screen (its session, the code path the widgets call): in round 1 nothing of the others; in
+    round 2 each item shows the panel's round-1 mean and range (checked by hand), no name, and the panelist's own
+    carried rating; a name not on the panel cannot sign in."""
+    from exam_builder.desks.panel_app import PanelSession
+    from exam_builder.errors import ExamBuilderError
+
+    course = gcourse
+    run(course, "standard", "create", "cps", "--forms", "A", "--mcc", "Finished the training.")
+    for name in ("Ada Peer", "Ben Lee"):
+        run(course, "standard", "panelist", "1", "--name", name, "--role", "peer specialist", "--conflict", "none")
+    run(course, "standard", "round-open", "1")
+    session = PanelSession(course, 1)
+    with pytest.raises(ExamBuilderError, match="not on the panel"):
+        session.sign_in("Mallory")
+    session.sign_in("Ada Peer")
+    first = session.items[0]
+    assert not first.rated
+    assert session.card(0).panel_before == "" and session.card(0).value is None
+    rows = [(p, it.item_id, (v if not it.rated else it.points / 2), "") for p, v in (("Ada Peer", 60), ("Ben Lee", 85))
+            for it in session.items]
+    run(course, "standard", "ratings", "1", sheet(tmp_path / "r1.csv", rows))
+    assert session.round_state() == (1, len(session.items), len(session.items))
+    assert session.card(0).panel_before == ""  # still round 1: never the others' ratings
+    run(course, "standard", "round-close", "1")
+    run(course, "standard", "round-open", "1")
+    card = session.card(0)
+    # round 1 of the first item: 60% and 85%: mean 72.5% (shown 72% by Python's rounding of 0.725), range 60-85
+    assert card.panel_before == f"The panel in round 1: mean {0.725:.0%}, from 60% to 85% (2 panelists)."
+    assert "Ben" not in card.panel_before and card.value == 60
+    assert "Key:" not in card.key and card.key and card.rationale
+    assert session.rate(0, "65", "after discussion") == f"Saved: {first.item_id} rated 65%."
+    assert session.card(0).value == 65 and session.card(0).note == "after discussion"
