@@ -273,7 +273,8 @@ def report(course: Course, study: int, names: bool) -> None:
     from ..standard.report import write_report
 
     summary = study_summary(course, study)
-    html, csv_path = write_report(summary, course.report_dir(summary.view.study.exam_id), course.root, names=names)
+    html, csv_path = write_report(summary, course.report_dir(summary.view.study.exam_id), course.root, names=names,
+                                   zone=course.zone)
     console.print(f"study report: {html}\nits numbers: {csv_path}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -195,7 +196,7 @@ would have produced</caption><tr><th>panelist</th><th>their cut (raw)</th><th>pa
 {% for d in decisions %}<p>On {{ d.decided_on }} {{ d.decided_by }} adopted a cut of <strong>{{
 pct1(d.adopted) }}</strong>
 of the points rated (the panel recommended {{ pct1(d.recommended) }} in round {{ d.round_no }}). Reason:
-{{ d.reason }}. Recorded by {{ d.recorded_by }} at {{ d.recorded_at.strftime("%Y-%m-%d %H:%M") }} UTC (audited).</p>
+{{ d.reason }}. Recorded by {{ d.recorded_by }} at {{ when(d.recorded_at) }} (audited).</p>
 {% else %}<p>The board has not decided yet.</p>{% endfor %}
 </main></body></html>
 """
@@ -255,8 +256,10 @@ def rows_csv(summary: Summary) -> list[list[object]]:
     return out
 
 
-def write_report(summary: Summary, folder: Path, root: Path, names: bool = False) -> tuple[Path, Path]:
-    """The study report (HTML) and its CSV in ``folder``: ``standard-setting-<id>.html`` and ``.csv``."""
+def write_report(summary: Summary, folder: Path, root: Path, names: bool = False,
+                 zone: str | dt.tzinfo | None = None) -> tuple[Path, Path]:
+    """The study report (HTML) and its CSV in ``folder``: ``standard-setting-<id>.html`` and ``.csv``; times in
+    ``zone`` (the course's)."""
     view = summary.view
     s = view.study
     roles: dict[str, list] = {}
@@ -269,7 +272,8 @@ def write_report(summary: Summary, folder: Path, root: Path, names: bool = False
     html = env.from_string(TEMPLATE).render(
         s=s, method=c.METHODS[s.method], scope=_scope(view), items=view.items, points=view.points, panel=view.panel,
         roles=role_rows, names=names, rounds=summary.rounds, decisions=view.decisions,
-        figure=_figure(summary) if summary.rounds else "", written=clock.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        figure=_figure(summary) if summary.rounds else "", written=clock.now_shown(zone),
+        when=lambda t: clock.shown(t, zone),
         pct=_pct, pct1=lambda x: f"{x:.1%}", num=_num, label=(lambda n: n) if names else (lambda n: anon.get(n, n)),
         fac=lambda i: (f"{summary.facility[i][0]:.0%} (n={summary.facility[i][1]})" if i in summary.facility
                        else "not sat yet"))
