@@ -35,6 +35,7 @@ from ..kinds import kind_for
 from ..model.manifest import Manifest, grade_ids
 from ..model.states import INDEPENDENT_ROLES, Outcome, SittingStatus, SubmitReason
 from ..records.absence import settle_course
+from ..records.cuts import effective_cuts
 from ..records.models import Candidate, Exam, Sitting
 from ..records.queries import (
     accommodations as accommodations_q,
@@ -103,12 +104,6 @@ class ReportData:
         return self.results[self.results.result.isin(DECIDED)] if not self.results.empty else self.results
 
 
-def form_cut(manifest: Manifest) -> float:
-    """The raw cut a form's results use: the one place the report reads it (today the cut frozen in the
-    form's manifest at build; a recorded re-cut routes through here)."""
-    return float(manifest.cut_score)
-
-
 def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.date | None,
                until: dt.date | None) -> bool:
     day = (sitting.submitted_at or sitting.started_at or sitting.opened_at)
@@ -138,6 +133,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         forms = require_forms(s, exam)
         title = (exam_row.title if exam_row is not None else "") or exam
         manifests = {f.id: (f, m) for f, m in forms}
+        cuts = effective_cuts(s, forms)  # a recorded re-cut, else the cut frozen at build
         sittings = sittings_q.select_sittings_with_candidates(s, exam)
         kept = [(sit, cand) for sit, cand in sittings if _in_window(sit, cohort, cand, since, until)]
         ids = [sit.id for sit, _ in kept]
@@ -151,7 +147,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 "recorded": str(sit.outcome) if sit.outcome else None,
                 "result": str(r.status) if r else (
                     str(sit.status) if sit.status in (SittingStatus.voided, SittingStatus.absent) else "not submitted"),
-                "total": r.total.score if r else None, "max_total": m.total_points, "cut": form_cut(m),
+                "total": r.total.score if r else None, "max_total": m.total_points, "cut": cuts[form.id],
                 "submitted_at": sit.submitted_at, "started_at": sit.started_at, "deadline": sit.deadline,
                 "paused_seconds": sit.paused_seconds or 0.0,
                 "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
@@ -178,7 +174,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
             answered = pd.DataFrame([[bool(answers.get((sit.id, e.item_id))) for e in m.items] for sit in submitted],
                                     index=[sit.id for sit in submitted], columns=numbers, dtype=bool)
             forms_out.append(FormData(
-                form.assignment, form.label, form_cut(m), m.total_points, scores,
+                form.assignment, form.label, cuts[form.id], m.total_points, scores,
                 pd.Series({e.number: e.points for e in m.items}, dtype=float), choices,
                 pd.Series({e.number: e.key for e in m.items if kind_for(e.kind).offers_options}, dtype=object),
                 {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items},

@@ -157,11 +157,13 @@ def read_item_stats(path: Path, root: Path | None = None) -> dict[str, float]:
 BLUEPRINT_FIELDS = ("title", "time_limit_minutes", "cut_score")
 
 
-def issued_drift(old: Manifest, fresh: Manifest, bank: Bank) -> list[str]:
+def issued_drift(old: Manifest, fresh: Manifest, bank: Bank, cut_governed: bool = False) -> list[str]:
     """How an issued form no longer matches its inputs: items or scenarios edited, removed or
     retired since it was built, or the blueprint's own settings changed. Not whether a fresh
     assembly would choose the same items today (past sittings' facility, another seed): an issued
-    form is never re-assembled, so an unchanged bank and blueprint are a no-op."""
+    form is never re-assembled, so an unchanged bank and blueprint are a no-op. With a standard in
+    force (``cut_governed``) the cut is not the blueprint's: an issued form keeps its frozen cut
+    until a recorded re-cut (``standard recut``), which is no drift."""
     changed = []
     for e in old.items:
         item = bank.items.get(e.item_id)
@@ -180,7 +182,8 @@ def issued_drift(old: Manifest, fresh: Manifest, bank: Bank) -> list[str]:
         if sc is None or sc.content_hash() != h:
             changed.append(f"scenario {sid} (edited or removed)")
     changed += [f"the blueprint's {k.replace('_', ' ')} ({getattr(old, k)} when issued, {getattr(fresh, k)} now)"
-                for k in BLUEPRINT_FIELDS if getattr(old, k) != getattr(fresh, k)]
+                for k in BLUEPRINT_FIELDS if getattr(old, k) != getattr(fresh, k)
+                and not (cut_governed and k == "cut_score")]
     return changed
 
 
@@ -211,6 +214,7 @@ def build(
         result_assembly = assemble(exam, bp, bank, rubrics, course.policy, seed=seed, forms=forms,
                                    first_label=first_label, p_values=p_values)
         progress.update(task, total=1, completed=1)
+    governed = _standard_cuts(course, exam, result_assembly)
     problems = lint_manifests(result_assembly.manifests, bank, rubrics)
     rendered: dict[str, str] = {}
     for m in result_assembly.manifests:
@@ -240,7 +244,7 @@ def build(
         row, old = stored.get(m.form, (None, None))
         if row is not None and row.id in issued:
             assert old is not None  # stored with its row
-            drift = issued_drift(old, m, bank)
+            drift = issued_drift(old, m, bank, cut_governed=governed)
             if drift:
                 refusals.append(_refusal(row, drift, sittings.get(row.id, 0), submitted.get(row.assignment, 0)))
                 continue
@@ -280,6 +284,22 @@ def build(
     result.comparison = write_comparison(course.exports_dir(exam), course.root, exam, result_assembly,
                                          course.policy.competencies, max_overlap)
     return result
+
+
+def _standard_cuts(course: Course, exam: str, result: Assembly) -> bool:
+    """Give each assembled form its own raw cut from the standard in force (the board's newest decision
+    on a standard-setting study: ``standard.study.Standard.form_cut``), in place of the blueprint's flat
+    cut; whether a standard governs the cut. A form with items the study did not rate is refused."""
+    if not course.db.has_table("eb_standard_decision"):
+        return False
+    from ..standard.study import standard_in_force
+
+    with course.db.read() as s:
+        standard = standard_in_force(s, exam)
+    if standard is None:
+        return False
+    result.manifests[:] = [m.model_copy(update={"cut_score": standard.form_cut(m)}) for m in result.manifests]
+    return True
 
 
 def _progress(console: Console) -> Progress:

@@ -12,13 +12,13 @@ from .common import console, pass_course_db, say
 
 
 @click.command("hub-service")
-@click.argument("app", type=click.Choice(["grader", "proctor", "coordinator"]))
+@click.argument("app", type=click.Choice(["grader", "proctor", "coordinator", "panelist"]))
 @click.option("--exam", default=None, help="The exam the app works on (default: $EXAM_BUILDER_EXAM, else the "
                                            "course's one exam).")
 @pass_course_db
 def hub_service(course, app, exam) -> None:
-    """Run a staff app (grader, proctor or coordinator) as a JupyterHub service: JupyterHub starts this command
-    (see `exam-builder hub-config`); people sign in through the hub and act under their hub name."""
+    """Run a staff app (grader, proctor, coordinator or panelist) as a JupyterHub service: JupyterHub starts this
+    command (see `exam-builder hub-config`); people sign in through the hub and act under their hub name."""
     import os
 
     from ..hub.service import run

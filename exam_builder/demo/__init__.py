@@ -32,6 +32,7 @@ from ..safeload import read_text
 STAGES = [
     ("bank", "Check the item bank"),
     ("records", "Import the cohort: roster, accommodations, attendance, eligibility"),
+    ("standard", "Set the cut score: a Modified Angoff study by a panel of 8, and the board's decision"),
     ("assembly", "Build and release parallel forms"),
     ("paper", "A paper room: print, sit, scan, verify"),
     ("delivery", "Run a proctored sitting"),
@@ -40,6 +41,7 @@ STAGES = [
     ("grading", "Grade: objective scoring, rubric ratings, adjudication, results"),
     ("followup", "After the results: item analysis, a retake's rules, the audit trail"),
     ("report", "The program's report for the oversight board"),
+    ("study_report", "The standard-setting study's report, with impact data on the cohort that sat"),
 ]
 
 EXAM = "cps"

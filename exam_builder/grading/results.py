@@ -36,6 +36,7 @@ from ..files import check_owned
 from ..kinds import kind_for
 from ..model.manifest import Manifest, grade_ids
 from ..model.states import Outcome
+from ..records.cuts import effective_cuts
 from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
 from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
@@ -155,10 +156,13 @@ def compute_results(course, exam: str) -> list[Result]:
                 tampered.setdefault((assignment, t.candidate_id), []).append(t.message())
         results = []
         missing: dict[int, list] = {}  # sitting -> the form's entries without a score yet
+        forms_seen = {form.id: form for _sitting, form, _cand in rows}
+        for fid, form in forms_seen.items():
+            manifests[fid] = Manifest.model_validate(form.manifest)
+        cuts = effective_cuts(s, [(form, manifests[fid]) for fid, form in forms_seen.items()])  # re-cuts recorded
         for sitting, form, cand in rows:
-            if form.id not in manifests:
-                manifests[form.id] = Manifest.model_validate(form.manifest)
             m = manifests[form.id]
+            cut = cuts[form.id]
             got = scores[form.assignment]
             objective: list[tuple[float | None, float]] = []
             open_: list[tuple[float | None, float]] = []
@@ -174,7 +178,7 @@ def compute_results(course, exam: str) -> list[Result]:
             if total.score is None or changed:  # a score exam-builder did not write decides nothing
                 status, passed = PENDING, None
             else:
-                passed = total.score + 1e-9 >= m.cut_score
+                passed = total.score + 1e-9 >= cut
                 status = Outcome.passed if passed else Outcome.failed
             retake = retake_on(sitting, policy) if passed is False else None
             parts: dict[str, Any] = {"objective": _add(objective), "open_response": _add(open_), "total": total,
@@ -184,7 +188,7 @@ def compute_results(course, exam: str) -> list[Result]:
                          for k, v in parts.items()}
             r = Result(
                 sitting_id=sitting.id, candidate_id=sitting.candidate_id, candidate_name=cand.name, exam=exam,
-                assignment=form.assignment, attempt_no=sitting.attempt_no, cut_score=m.cut_score, status=status,
+                assignment=form.assignment, attempt_no=sitting.attempt_no, cut_score=cut, status=status,
                 next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no, retake),
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
                 recorded=str(sitting.outcome) if sitting.outcome else None,

@@ -11,14 +11,15 @@ the tests (``deploy/jupyterhub_config.py``; ``exam-builder hub-config`` prints i
   path on the candidates' host goes to their app: no hub login, staff page or token is on
   their origin, and no staff cookie is ever sent there.
 * **Services** (hub-managed, each with a ``url``, so JupyterHub routes it and gives it OAuth):
-  ``grader``, ``proctor`` and ``coordinator`` (``exam-builder hub-service``), and ``formgrader`` (nbgrader's
-  formgrader in a shared Jupyter server for the course, as nbgrader documents for several graders:
-  the same ``nbgrader_config.py``, so the same PostgreSQL gradebook), read-only behind
+  ``grader``, ``proctor``, ``coordinator`` and ``panelist`` (``exam-builder hub-service``), and
+  ``formgrader`` (nbgrader's formgrader in a shared Jupyter server for the course, as nbgrader documents
+  for several graders: the same ``nbgrader_config.py``, so the same PostgreSQL gradebook), read-only behind
   ``hub.formgrader``'s allowlist: no kernel, terminal, contents API or score change.
 * **Roles from groups**: ``graders`` may open the grader app, ``proctors`` the proctor's room view,
   ``coordinators`` the coordinator's desk (accommodation decisions, eligibility, the report), the
   room view, the grader's desk (where they adjudicate when the program says so) and the formgrader
-  (read-only: ``hub.formgrader``), ``authors`` none of them (they
+  (read-only: ``hub.formgrader``), ``panelists`` the panelist's screen of a standard-setting study only,
+  ``authors`` none of them (they
   write items and never reach candidates' answers, scores or the course's secret)
   (``access:services!service=<name>`` scopes in ``load_roles``; members from ``EXAM_HUB_GRADERS``…
   when given, else managed by the program's authenticator or the hub's admin page).
@@ -49,6 +50,8 @@ GROUP_SERVICES = {
     "coordinators": ("coordinator", "proctor", "formgrader", "grader"),
     # authors write items; they never reach candidates' answers, scores or the course's secret
     "authors": (),
+    # a standard-setting panel: the items with keys of the study they rate, nothing of candidates
+    "panelists": ("panelist",),
 }
 #: The formgrader service's Jupyter server extensions: the read-only rule and nbgrader's formgrader only.
 FORMGRADER_EXTENSIONS = {
@@ -95,7 +98,8 @@ class HubSettings:
     hub_port: int = 8081
     proxy_api_port: int = 8001
     service_ports: dict[str, int] = field(default_factory=lambda: {"grader": 8871, "proctor": 8872,
-                                                                   "formgrader": 8873, "coordinator": 8874})
+                                                                   "formgrader": 8873, "coordinator": 8874,
+                                                                   "panelist": 8875})
     exam: str | None = None
     hub_db_url: str | None = None
     state_dir: Path = Path("hub-state")
@@ -133,7 +137,8 @@ class HubSettings:
             proxy_api_port=port("EXAM_HUB_PROXY_API_PORT", cls.proxy_api_port),
             service_ports={"grader": port("EXAM_HUB_GRADER_PORT", 8871), "proctor": port("EXAM_HUB_PROCTOR_PORT", 8872),
                            "formgrader": port("EXAM_HUB_FORMGRADER_PORT", 8873),
-                           "coordinator": port("EXAM_HUB_COORDINATOR_PORT", 8874)},
+                           "coordinator": port("EXAM_HUB_COORDINATOR_PORT", 8874),
+                           "panelist": port("EXAM_HUB_PANELIST_PORT", 8875)},
             exam=env.get("EXAM_BUILDER_EXAM") or None,
             hub_db_url=env.get("EXAM_HUB_DB_URL") or None,
             state_dir=Path(env.get("EXAM_HUB_STATE_DIR", "hub-state")).resolve(),
@@ -175,9 +180,9 @@ def _service_env(s: HubSettings) -> dict[str, str]:
 
 
 def services(s: HubSettings) -> list[dict]:
-    """The hub-managed services: the three staff apps and, if wanted, the course's formgrader."""
+    """The hub-managed services: the four staff apps and, if wanted, the course's formgrader."""
     out = []
-    for app in ("grader", "proctor", "coordinator"):
+    for app in ("grader", "proctor", "coordinator", "panelist"):
         out.append({
             "name": app,
             "url": f"http://127.0.0.1:{s.service_ports[app]}",

@@ -33,6 +33,7 @@ APPS = {
     "grader": HERE.parent / "grading" / "grader.ipynb",
     "proctor": HERE.parent / "delivery" / "proctor.ipynb",
     "coordinator": HERE.parent / "desks" / "coordinator.ipynb",
+    "panelist": HERE.parent / "desks" / "panel.ipynb",
 }
 
 

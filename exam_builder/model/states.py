@@ -271,6 +271,12 @@ class AuditAction(State):
     paper_print = "paper.print", "A form's booklet or answer sheets were printed (who, how many copies)."
     paper_scan = "paper.scan", "A scanned answer-sheet page was read into a sitting's journal."
     paper_verify = "paper.verify", "A staff member confirmed or corrected an unclear mark read from paper."
+    study_created = "study.created", "A standard-setting study was created (method, scope, the definition)."
+    study_panelist = "study.panelist", "A panelist joined a standard-setting study (role, conflict declaration)."
+    study_round = "study.round", "A round of a standard-setting study was opened or closed."
+    study_ratings = "study.ratings", "Panelists' ratings were entered into a study's open round."
+    standard_adopted = "standard.adopted", "The board adopted a cut score from a standard-setting study."
+    form_recut = "form.recut", "A frozen form's cut score was changed by a recorded decision."
 
 
 #: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009, 0010 and 0011 and their

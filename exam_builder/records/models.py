@@ -492,3 +492,118 @@ class PaperCheck(Base):
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Study(Base):
+    """A standard-setting study of an exam (``standard``): its method, the items in scope, the
+    definition of the minimally competent candidate and the flag threshold for discussion.
+
+    ``method`` is ``modified_angoff`` (a probability per item in steps of 5%) or ``yes_no`` (would
+    the minimally competent candidate earn the point: 0 or 100). ``scope`` is what was rated:
+    ``{"forms": ["cps-A", ...]}`` or ``{"bank": true}``; the items themselves are ``StudyItem`` rows.
+    """
+
+    __tablename__ = "eb_study"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exam_id: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(256), default="")
+    method: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[dict] = mapped_column(JSON, default=dict)
+    mcc: Mapped[str] = mapped_column(Text, default="")  # the minimally competent candidate, as the panel wrote it
+    sd_flag: Mapped[float] = mapped_column(Float, default=0.15)  # item SD (share of its points) flagged for discussion
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class StudyItem(Base):
+    """An item in a study's scope, as it was when the study began (its points and content hash)."""
+
+    __tablename__ = "eb_study_item"
+    study_id: Mapped[int] = mapped_column(ForeignKey("eb_study.id"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    points: Mapped[float] = mapped_column(Float)
+    rated: Mapped[bool] = mapped_column(Boolean, default=False)  # an open response: rated in expected points
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Panelist(Base):
+    """A member of a study's panel: a subject-matter expert, their role and conflict-of-interest declaration."""
+
+    __tablename__ = "eb_panelist"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("eb_study.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(128))
+    conflict: Mapped[str] = mapped_column(Text, default="")  # the declaration as given ("none" is a declaration)
+    declared_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class StudyRound(Base):
+    """A round of a study: round 1 independent, later rounds after discussion (and impact data)."""
+
+    __tablename__ = "eb_study_round"
+    __table_args__ = (UniqueConstraint("study_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("eb_study.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    opened_by: Mapped[str] = mapped_column(String(128), default="")
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class StudyRating(Base):
+    """One panelist's rating of one item in one round. Append-only: the newest row per (round,
+    panelist, item) counts, the older ones are the changes kept. ``value`` is as entered: a
+    probability in percent (0..100, steps of 5) or, for an open response, the expected points.
+    ``carried``: copied from the panelist's previous round when the round opened (not yet changed)."""
+
+    __tablename__ = "eb_study_rating"
+    __table_args__ = (Index("ix_eb_study_rating_round", "study_id", "round_no", "panelist_id", "item_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("eb_study.id"))
+    round_no: Mapped[int] = mapped_column(Integer)
+    panelist_id: Mapped[int] = mapped_column(ForeignKey("eb_panelist.id"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    carried: Mapped[bool] = mapped_column(Boolean, default=False)
+    rated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    rated_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class StandardDecision(Base):
+    """The oversight board's decision on a study: the cut it adopted (a share of the points of the
+    items in scope) beside the panel's recommendation, why, who decided and who recorded it. The
+    newest decision of an exam is the standard ``build`` gives new forms."""
+
+    __tablename__ = "eb_standard_decision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("eb_study.id"), index=True)
+    exam_id: Mapped[str] = mapped_column(String(64), index=True)
+    round_no: Mapped[int] = mapped_column(Integer)  # the round whose ratings the decision rests on
+    recommended: Mapped[float] = mapped_column(Float)  # share of the scope's points (0..1)
+    adopted: Mapped[float] = mapped_column(Float)  # share of the scope's points (0..1)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(128))  # the board (or its chair)
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FormCut(Base):
+    """A frozen form's cut score changed by a recorded decision (``standard recut``). Append-only:
+    the newest row of a form is its effective cut (``records.cuts``); without one, the manifest's."""
+
+    __tablename__ = "eb_form_cut"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("eb_form.id"), index=True)
+    cut_score: Mapped[float] = mapped_column(Float)
+    previous: Mapped[float] = mapped_column(Float)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("eb_standard_decision.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -191,7 +191,7 @@ class StaffServer:
                                         Path(named.group(1)).read_text())
             if found:
                 # named as the README says: .exam-builder/<command>-<port>.url
-                assert re.fullmatch(rf"(grader|proctor|coordinator|verification)-{self.port}\.url",
+                assert re.fullmatch(rf"(grader|proctor|coordinator|verification|panelist)-{self.port}\.url",
                                     Path(named.group(1)).name), named.group(1)
                 token = found.group(0).split("token=", 1)[1]
                 assert token not in self.log.read_text(), "a staff app wrote its token into a log"

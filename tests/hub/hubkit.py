@@ -37,6 +37,7 @@ from exam_builder.course import Course  # noqa: E402
 
 PASSWORD = "hub-test-password-4821"
 GRADERS, PROCTORS, COORDINATORS, AUTHORS = ("grace", "gus"), ("pat",), ("cora",), ("ada",)
+PANELISTS = ("pia",)  # seated on the panel of a standard-setting study of the exam (``pg_course``)
 
 
 def proxy_bin() -> Path | None:
@@ -93,11 +94,28 @@ def pg_course(root: Path, db_url: str) -> Course:
     course.db.upgrade()
     approve_offered_items(course)
     kit.populate(course, kit.build_forms(course))
+    _study(course)
     return course
 
 
+def _study(course: Course) -> None:
+    """A standard-setting study of form A, its panel seated (the hub's panelists) and round 1 open."""
+    from exam_builder.assembly.forms import load_forms
+    from exam_builder.kinds import kind_for
+    from exam_builder.standard.study import ScopeItem, add_panelist, create_study, open_round
+
+    with course.db.read() as s:
+        m = next(m for f, m in load_forms(s, kit.EXAM) if f.label == "A")
+    items = [ScopeItem(e.item_id, e.kind.value, e.points, kind_for(e.kind).rated, e.content_hash) for e in m.items]
+    study = create_study(course.db, kit.EXAM, items, method="modified_angoff", scope={"forms": [m.assignment]},
+                         mcc="Finished the training.", actor="cora")
+    for name in PANELISTS:
+        add_panelist(course.db, study, name=name, role="certified peer specialist", conflict="none", actor="cora")
+    open_round(course.db, study, "cora")
+
+
 def _services_of(root: Path) -> list:
-    """The hub's service processes working in this course (the grader, proctor, coordinator and formgrader)."""
+    """The hub's service processes working in this course (the staff apps and the formgrader)."""
     import psutil
 
     out = []
@@ -152,6 +170,7 @@ def hub_site(tmp_path_factory):
                "EXAM_HUB_GRADER_PORT": str(serverkit.free_port()), "EXAM_HUB_PROCTOR_PORT": str(serverkit.free_port()),
                "EXAM_HUB_FORMGRADER_PORT": str(serverkit.free_port()),
                "EXAM_HUB_COORDINATOR_PORT": str(serverkit.free_port()),
+               "EXAM_HUB_PANELIST_PORT": str(serverkit.free_port()), "EXAM_HUB_PANELISTS": ",".join(PANELISTS),
                "EXAM_HUB_DB_URL": hub_db, "EXAM_HUB_STATE_DIR": str(state), "EXAM_HUB_DUMMY_PASSWORD": PASSWORD,
                "EXAM_HUB_GRADERS": ",".join(GRADERS), "EXAM_HUB_PROCTORS": ",".join(PROCTORS),
                "EXAM_HUB_COORDINATORS": ",".join(COORDINATORS), "EXAM_HUB_AUTHORS": ",".join(AUTHORS)}
@@ -164,7 +183,7 @@ def hub_site(tmp_path_factory):
         try:
             _wait(site, proc, "hub.localhost", "/hub/health", lambda c: c == 200)
             # up: it sends a stranger to the hub's OAuth
-            for name in ("grader", "proctor", "coordinator", "formgrader"):
+            for name in ("grader", "proctor", "coordinator", "formgrader", "panelist"):
                 _wait(site, proc, f"{name}--service.hub.localhost", f"/services/{name}/", lambda c: c in (302, 303))
             yield site
         finally:

@@ -28,7 +28,8 @@ HUB_MARKS = ("jupyterhub", "JupyterHub", "/hub/login", "_xsrf", "api_token", "Si
 
 
 def test_a_stranger_is_sent_to_the_hub_and_the_candidates_host_is_not_the_hubs(hub_site):
-    for name, path in (("grader", ""), ("proctor", ""), ("coordinator", ""), ("formgrader", "formgrader")):
+    for name, path in (("grader", ""), ("proctor", ""), ("coordinator", ""), ("formgrader", "formgrader"),
+                       ("panelist", "")):
         r = hub_site.get(f"{name}--service.hub.localhost", f"/services/{name}/{path}")
         assert r.status_code in (302, 303) and "/hub/api/oauth2/authorize" in r.headers["Location"]
     # every path on the candidates' host is their app: Voila's 404, never the hub's pages
@@ -54,17 +55,18 @@ def _open_service(ctx, site, name: str):
 
 @pytest.mark.parametrize("user, allowed", [
     ("grace", {"grader"}), ("pat", {"proctor"}), ("cora", {"coordinator", "proctor", "formgrader", "grader"}),
-    ("ada", set())])
+    ("ada", set()), ("pia", {"panelist"})])
 def test_each_role_opens_only_its_apps(hub_site, hub_browser, user, allowed):
     ctx, _home = sign_in(hub_browser, hub_site, user)
     try:
-        for name in ("grader", "proctor", "coordinator", "formgrader"):
+        for name in ("grader", "proctor", "coordinator", "formgrader", "panelist"):
             page, response = _open_service(ctx, hub_site, name)
             if name in allowed:
                 assert response.status == 200, (user, name, response.status)
             else:
                 assert response.status == 403, (user, name, response.status)
-                assert not any(t in page.content() for t in ("Rubric", "room view", "Coordinator's desk"))
+                assert not any(t in page.content() for t in ("Rubric", "room view", "Coordinator's desk",
+                                                             "Panelist's screen"))
             page.close()
     finally:
         ctx.close()
@@ -307,3 +309,27 @@ def test_the_formgrader_is_read_only_and_runs_no_code(hub_site, hub_browser):
             assert "cand001" not in page.content()
     finally:
         ctx.close()
+
+
+def test_a_panelist_rates_as_the_hub_user(hub_site, hub_browser):
+    """pia (the panelists group) opens the panelist's screen signed in by the hub: no name to type; her rating
+    is recorded and audited as pia, identity hub."""
+    from exam_builder.records.models import StudyRating
+
+    ctx, _home = sign_in(hub_browser, hub_site, "pia")
+    try:
+        page, response = _open_service(ctx, hub_site, "panelist")
+        assert response.status == 200
+        page.get_by_text("Signed in through JupyterHub as pia").wait_for()
+        assert page.get_by_label("Your name").count() == 0
+        page.get_by_role("heading", name=re.compile(r"^Item 1 of \d+")).wait_for()
+        page.get_by_role("radio", name="60%").check()
+        page.get_by_role("button", name="Save rating").click()
+        page.get_by_role("status").filter(has_text=re.compile("Saved: .* rated 60%")).first.wait_for()
+    finally:
+        ctx.close()
+    with hub_site.course.db.read() as s:
+        row = s.execute(select(StudyRating.rated_by, StudyRating.value)).one()
+        entry = s.execute(select(AuditEntry.actor, AuditEntry.details)
+                          .where(AuditEntry.action == "study.ratings")).one()
+    assert tuple(row) == ("pia", 60.0) and entry.actor == "pia" and entry.details["identity"] == "hub"

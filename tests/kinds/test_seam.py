@@ -37,6 +37,7 @@ NOT_A_KIND = {
     ("analysis/report.py", "f.choices"): "the form's answers frame for distractor analysis",
     ("grading/grader_app.py", "Textarea"): "the grader's comment and shortcut boxes, not a candidate's answer",
     ("loadtest/pageclient.py", "Textarea"): "the load client drives whatever widget a page shows",
+    ("desks/panel_app.py", "Textarea"): "a standard-setting panelist's note on an item, not a candidate's answer",
     ("assembly/exports.py", "assembly.tolerance"): "the blueprint's spread tolerance for parallel forms",
     ("grading/objective.py", "item.scoring"): "a manifest entry's rule (written by the kind's manifest_fields)",
     ("grading/submission.py", "q.scoring"): "a manifest entry's rule, handed to the kind's score",

@@ -17,13 +17,22 @@ from ...assembly.exports import comparison_table
 from ...errors import ExamBuilderError, rel
 
 
+def _cuts(result) -> str:
+    """The forms' cuts in points: one figure when they agree (the blueprint's), else each form's own (a standard
+    in force gives each form its cut from its items' ratings)."""
+    cuts = {o.manifest.form: o.manifest.cut_score for o in result.outcomes}
+    if len(set(cuts.values())) == 1:
+        return f"{next(iter(cuts.values())):g} points"
+    return "by form " + ", ".join(f"{f} {c:g}" for f, c in cuts.items()) + " points (from the study's ratings)"
+
+
 def run(ctx) -> None:
     course, console = ctx.course, ctx.console
     result = build(course, ctx.exam, actor=ctx.actor, reason="demo: forms for the spring cohort", console=console)
     bp = result.blueprint
     console.print(
         f"{bp.title}: {len(result.outcomes)} forms of {bp.items_per_form} questions, {bp.form_points:g} points, "
-        f"cut score {bp.cut_points():g} points, {bp.time_limit(course.policy)} minutes, seed "
+        f"cut score {_cuts(result)}, {bp.time_limit(course.policy)} minutes, seed "
         f"{result.assembly.manifests[0].seed}",
         highlight=False,
     )

@@ -1,7 +1,7 @@
 """paper: answer sheets scanned into the journal, checks of unclear marks, large print, paper submits
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 18:00:00
 
 Two new tables: ``eb_paper_page`` (each scanned page of a paper sitting's answer sheet, once;
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -36,6 +36,8 @@ ACTIONS = (
     "tutoring.attend", "exam.created", "form.built", "form.rebuilt", "form.released", "item.reviewed",
     "practice_set_built", "score_objective", "score_objective.unknown_candidates", "rating",
     "rating_claim_expired", "rating_rerate", "rating_reapplied", "item_score",
+    # revision 0012 (standard setting)
+    "study.created", "study.panelist", "study.round", "study.ratings", "standard.adopted", "form.recut",
 )
 NEW = {
     ("eb_accommodation", "kind"): ("large_print",),
@@ -105,7 +107,7 @@ def downgrade() -> None:
             in_use.append(f"{n} row{'s' if n != 1 else ''} of {table} with {column} in {', '.join(words)}")
     if in_use:
         raise RuntimeError("revision 0014 (paper) cannot be undone: " + "; ".join(in_use)
-                           + " would break revision 0011's lists; nothing was changed.")
+                           + " would break the lists of the revision before it; nothing was changed.")
     for (table, column), words in BEFORE.items():
         _words(table, column, words)
     op.drop_table("eb_paper_check")

@@ -1,0 +1,368 @@
+"""``exam-builder standard ...``: run a standard-setting study and put its decision into the forms.
+
+A thin layer over ``exam_builder.standard``: create a study (Modified Angoff or Yes/No) over a form,
+several forms or the live bank; seat the panel; open and close rounds; import ratings from a CSV
+(every bad row located, nothing written); show the spread; record the board's decision; write the
+study report; re-cut a frozen form (the candidates whose result would change listed first; nothing
+applied without ``--apply``). The impact data (past candidates' totals and item facility) are read
+here, above grading, and handed to the study's numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from ..course import Course
+from ..errors import ExamBuilderError
+from .common import by_option, console, pass_course_db, reason_option
+
+
+@click.group()
+def standard() -> None:
+    """Standard setting: a panel's study of the cut score, the board's decision, each form's cut."""
+
+
+def _actor(actor: str | None) -> str:
+    from ..records.audit import current_actor
+
+    return current_actor(actor)
+
+
+def _share(value: str) -> float | None:
+    """``recommended`` (None) or a percent such as ``68%`` / ``68.5``: the adopted share of the points."""
+    from .. import numbers
+
+    text = value.strip()
+    if text.casefold() == "recommended":
+        return None
+    body = text[:-1] if text.endswith("%") else text
+    try:
+        pct = numbers.decimal(body, "--adopt", 0.0, 100.0, above_low=True)
+    except numbers.NumberError as exc:
+        raise ExamBuilderError(f"--adopt {value!r}: 'recommended' or a percent of the points rated, e.g. 68%; "
+                               f"{exc}") from None
+    return pct / 100
+
+
+@standard.command("create")
+@click.argument("exam")
+@click.option("--method", type=click.Choice(["modified_angoff", "yes_no"]), default="modified_angoff",
+              show_default=True, help="Modified Angoff (a probability per item in 5% steps) or Yes/No Angoff.")
+@click.option("--forms", "form_labels", default=None, help="Rate these built forms' items, e.g. A,B.")
+@click.option("--bank", "live_bank", is_flag=True, help="Rate every live item of the exam's bank.")
+@click.option("--mcc", required=True, help="The panel's definition of the minimally competent candidate.")
+@click.option("--title", default="", help="The study's title.")
+@click.option("--sd-flag", type=click.FloatRange(0.01, 1.0), default=0.15, show_default=True,
+              help="Items whose ratings' SD is above this share of their points are flagged for discussion.")
+@by_option()
+@reason_option(required=False, default="")
+@pass_course_db
+def create(course: Course, exam: str, method: str, form_labels: str | None, live_bank: bool, mcc: str, title: str,
+           sd_flag: float, actor: str | None, reason: str) -> None:
+    """Create a standard-setting study of EXAM over --forms or the live --bank."""
+    from ..kinds import kind_for
+    from ..standard.study import ScopeItem, create_study
+
+    if bool(form_labels) == live_bank:
+        raise ExamBuilderError("say what the panel rates: --forms A,B (built forms) or --bank (the live bank)")
+    items: dict[str, ScopeItem] = {}
+    if live_bank:
+        from ..assembly.build import load_checked_bank
+        from ..model.item import Pool, Status
+
+        bank, _rubrics = load_checked_bank(course, exam)
+        for it in bank.items.values():
+            if it.status is Status.live and it.pool == Pool.certification:
+                items[it.id] = ScopeItem(it.id, it.kind.value, it.points, kind_for(it.kind).rated, it.content_hash())
+        scope: dict = {"bank": True}
+    else:
+        from ..assembly.forms import require_forms
+
+        labels = [x.strip().upper() for x in (form_labels or "").split(",") if x.strip()]
+        with course.db.read() as s:
+            forms = {f.label: m for f, m in require_forms(s, exam)}
+        unknown = [x for x in labels if x not in forms]
+        if unknown:
+            raise ExamBuilderError(f"exam {exam} has no form {', '.join(unknown)}; its forms are {', '.join(forms)}")
+        for x in labels:
+            for e in forms[x].items:
+                items.setdefault(e.item_id, ScopeItem(e.item_id, e.kind.value, e.points, kind_for(e.kind).rated,
+                                                      e.content_hash))
+        scope = {"forms": [forms[x].assignment for x in labels]}
+    study_id = create_study(course.db, exam, list(items.values()), method=method, scope=scope, mcc=mcc, title=title,
+                            sd_flag=sd_flag, actor=_actor(actor), reason=reason)
+    console.print(f"study {study_id} created: {method.replace('_', ' ')} over {len(items)} item(s) of {exam}; seat the "
+                  f"panel with `exam-builder standard panelist {study_id} ...`")
+
+
+@standard.command("panelist")
+@click.argument("study", type=click.IntRange(1))
+@click.option("--name", required=True, help="The panelist's name.")
+@click.option("--role", required=True, help="Their role, e.g. 'certified peer specialist, 6 years'.")
+@click.option("--conflict", required=True, help="Their conflict-of-interest declaration ('none' if none).")
+@by_option()
+@pass_course_db
+def panelist(course: Course, study: int, name: str, role: str, conflict: str, actor: str | None) -> None:
+    """Seat a panelist on STUDY with role and conflict-of-interest declaration."""
+    from ..standard.study import add_panelist
+
+    add_panelist(course.db, study, name=name, role=role, conflict=conflict, actor=_actor(actor))
+    console.print(f"{name} ({role}) is on the panel of study {study}; conflict declared: {conflict}")
+
+
+@standard.command("round-open")
+@click.argument("study", type=click.IntRange(1))
+@by_option()
+@pass_course_db
+def round_open(course: Course, study: int, actor: str | None) -> None:
+    """Open STUDY's next round (a later round starts from each panelist's ratings of the one before)."""
+    from ..standard.study import open_round
+
+    n = open_round(course.db, study, _actor(actor))
+    console.print(f"round {n} of study {study} is open" + (" (independent ratings)" if n == 1 else
+                                                          "; each panelist starts from their round "
+                                                          f"{n - 1} ratings, every change is kept"))
+
+
+@standard.command("round-close")
+@click.argument("study", type=click.IntRange(1))
+@by_option()
+@pass_course_db
+def round_close(course: Course, study: int, actor: str | None) -> None:
+    """Close STUDY's open round (refused while any rating is missing)."""
+    from ..standard.study import close_round
+
+    n = close_round(course.db, study, _actor(actor))
+    console.print(f"round {n} of study {study} is closed; `exam-builder standard show {study}` shows the spread")
+
+
+@standard.command("ratings")
+@click.argument("study", type=click.IntRange(1))
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@by_option()
+@pass_course_db
+def ratings(course: Course, study: int, csv_file: Path, actor: str | None) -> None:
+    """Import ratings into STUDY's open round from CSV_FILE (panelist, item, rating, note)."""
+    from ..standard.study import import_ratings
+
+    course.require_inside(csv_file)
+    n = import_ratings(course.db, study, csv_file, course.root, _actor(actor))
+    console.print(f"{n} rating(s) recorded in study {study}")
+
+
+def _impact(course: Course, exam: str) -> tuple[list, dict[str, list[float]], dict[str, tuple[float, int]]]:
+    """The exam's forms, past candidates' final totals per form and each item's facility (share of points, n)."""
+    from ..assembly.forms import load_forms
+    from ..grading.results import compute_results
+    from ..model.manifest import grade_ids
+    from ..records.queries.gradebook import select_score_matrix
+
+    with course.db.read() as s:
+        forms = load_forms(s, exam)
+    if not forms:
+        return [], {}, {}
+    results = [r for r in compute_results(course, exam) if r.final and not r.tampered]
+    scores: dict[str, list[float]] = {}
+    for r in results:
+        scores.setdefault(r.assignment, []).append(r.total.score)
+    earned: dict[str, list[float]] = {}
+    with course.db.read() as s:
+        conn = s.connection()
+        for _f, m in forms:
+            who = [r.candidate_id for r in results if r.assignment == m.assignment]
+            if not who:
+                continue
+            got = select_score_matrix(conn, m.assignment)
+            for e in m.items:
+                for cand in who:
+                    v = got.get(cand, grade_ids(e.number)["grade"])
+                    if v is not None:
+                        earned.setdefault(e.item_id, []).append(v / e.points)
+    facility = {i: (sum(v) / len(v), len(v)) for i, v in earned.items()}
+    return [m for _f, m in forms], scores, facility
+
+
+def study_summary(course: Course, study: int):
+    """The study with its impact data, as `show` and `report` give it."""
+    from ..standard.report import summarise
+    from ..standard.study import read_study
+
+    view = read_study(course.db, study)
+    manifests, scores, facility = _impact(course, view.study.exam_id)
+    return summarise(view, manifests, scores, facility)
+
+
+@standard.command("show")
+@click.argument("study", type=click.IntRange(1))
+@pass_course_db
+def show(course: Course, study: int) -> None:
+    """STUDY's progress, spread, panelists' cuts, recommended cut per form with SE and impact."""
+    from rich.table import Table
+
+    from ..standard.report import round_fields
+
+    summary = study_summary(course, study)
+    view = summary.view
+    console.print(f"study {study}: {view.study.title} ({len(view.panel)} panelist(s), {len(view.items)} item(s), "
+                  f"{view.points:g} points)")
+    for r in view.rounds:
+        console.print("  " + round_fields(r))
+    for r in summary.rounds:
+        flagged = [it for it in r.spread if it.flagged]
+        icc = f"ICC(2,1) {r.icc[0]:.2f}, ICC(2,k) {r.icc[1]:.2f}" if r.icc else "ICC n/a"
+        se = f"{r.se:.2f}" if r.se is not None else "n/a"
+        console.print(f"\n[bold]round {r.number}[/]: recommended {r.share:.1%} of the points ({r.scope_cut:.2f} of "
+                      f"{view.points:g}), SE {se}; {icc}; {len(flagged)} item(s) flagged for discussion (SD above "
+                      f"{view.study.sd_flag:.0%})")
+        if r.changes:
+            console.print(f"ratings changed from round {r.number - 1}: {sum(r.changes.values())} ("
+                          + ", ".join(f"{p} {n}" for p, n in r.changes.items()) + ")")
+        t = Table(title=f"items flagged in round {r.number}")
+        for col in ("item", "mean", "SD", "lowest", "highest"):
+            t.add_column(col, justify="left" if col == "item" else "right")
+        for it in flagged:
+            t.add_row(it.item_id, f"{it.mean:.0%}", f"{it.sd:.0%}", f"{it.low:.0%}", f"{it.high:.0%}")
+        if flagged:
+            console.print(t)
+        out = [ch for ch in r.checks if ch.flagged]
+        console.print("outlier panelists: " + ("; ".join(f"{ch.panelist} ({ch.why})" for ch in out) or "none"))
+        for f in r.forms:
+            se_f = f"{f.se:.2f}" if f.se is not None else "n/a"
+            adopted = f"; adopted cut {f.adopted:.2f}" if f.adopted is not None else ""
+            impact = ", ".join(f"{lab} {cut:.2f}: {rate:.0%}" for lab, cut, rate in f.impact if rate is not None)
+            console.print(f"  form {f.assignment}: recommended raw cut {f.recommended:.2f} of {f.points:g} (SE {se_f})"
+                          f"{adopted}" + (f"; pass rate of {f.candidates} past candidates at {impact}" if impact
+                                          else "; no past candidates on this form"))
+            if f.candidates:
+                console.print("    the pass rate each panelist's cut would have produced: "
+                              + ", ".join(f"{p} {rate:.0%}" for p, rate in f.panelist_pass.items() if rate is not None))
+
+
+@standard.command("decide")
+@click.argument("study", type=click.IntRange(1))
+@click.option("--adopt", "adopt", default="recommended", show_default=True,
+              help="The cut the board adopts: 'recommended' or a percent of the points rated, e.g. 68%.")
+@click.option("--board", required=True, help="Who decided: the oversight board (or its chair).")
+@click.option("--decided-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day of the board's decision (default: today).")
+@by_option("Who records the decision (default: $EXAM_BUILDER_USER or the login name).")
+@reason_option("Why the board adopts this cut (required when it differs from the recommendation).",
+               required=False, default="")
+@pass_course_db
+def decide(course: Course, study: int, adopt: str, board: str, decided_on: dt.datetime | None, actor: str | None,
+           reason: str) -> None:
+    """Record the board's decision on STUDY: the adopted cut, who decided, when and why (audited)."""
+    from ..standard.study import decide as record
+
+    day = decided_on.date() if decided_on else dt.date.today()
+    row = record(course.db, study, adopted=_share(adopt), board=board, decided_on=day, reason=reason,
+                 actor=_actor(actor))
+    console.print(f"decision recorded: {board} adopted {row.adopted:.1%} of the points (the panel recommended "
+                  f"{row.recommended:.1%}); forms built from now on take their own raw cut from the study's ratings; "
+                  f"forms built before keep theirs until `exam-builder standard recut`")
+
+
+@standard.command("report")
+@click.argument("study", type=click.IntRange(1))
+@click.option("--names", is_flag=True, help="Name the panelists (default: roles only, 'panelist 1', ...).")
+@pass_course_db
+def report(course: Course, study: int, names: bool) -> None:
+    """Write STUDY's report (HTML, figures embedded) and its CSV beside the program's report."""
+    from ..standard.report import write_report
+
+    summary = study_summary(course, study)
+    html, csv_path = write_report(summary, course.report_dir(summary.view.study.exam_id), course.root, names=names,
+                                   zone=course.zone)
+    console.print(f"study report: {html}\nits numbers: {csv_path}")
+
+
+@standard.command("recut")
+@click.argument("exam")
+@click.option("--form", "label", required=True, help="The frozen form to re-cut, e.g. A.")
+@click.option("--apply", "apply", is_flag=True, help="Record the new cut (without it: list what would change).")
+@by_option()
+@reason_option("Why the form is re-cut (kept in the audit trail).", required=False, default="")
+@pass_course_db
+def recut(course: Course, exam: str, label: str, apply: bool, actor: str | None, reason: str) -> None:
+    """Give a form built before the standard its cut from the standard in force; lists the candidates whose
+    result would change, and records it only with --apply (audited)."""
+    from ..assembly.forms import require_forms
+    from ..grading.results import compute_results
+    from ..records.cuts import effective_cut
+    from ..standard.study import recut as record, standard_in_force
+
+    with course.db.read() as s:
+        forms = {f.label: (f, m) for f, m in require_forms(s, exam)}
+        if label.upper() not in forms:
+            raise ExamBuilderError(f"exam {exam} has no form {label}; its forms are {', '.join(forms)}")
+        form, m = forms[label.upper()]
+        std = standard_in_force(s, exam)
+        if std is None:
+            raise ExamBuilderError(f"no standard is in force for {exam}: record the board's decision first "
+                                   "(exam-builder standard decide)")
+        old = effective_cut(s, form, m)
+        form_id = form.id
+    new = std.form_cut(m)
+    changed = []
+    for r in compute_results(course, exam):
+        if r.assignment == m.assignment and r.final:
+            was, now = r.total.score + 1e-9 >= old, r.total.score + 1e-9 >= new
+            if was != now:
+                changed.append(f"{r.candidate_id} (sitting {r.sitting_id}, {r.total.score:g} points): "
+                               f"{'pass' if was else 'fail'} -> {'pass' if now else 'fail'}")
+    console.print(f"form {m.assignment}: cut {old:g} now, {new:g} under the standard of study {std.view.study.id} "
+                  f"(decision {std.decision.id})")
+    console.print(f"{len(changed)} result(s) would change" + (":" if changed else ""))
+    for line in changed:
+        console.print(f"  {line}", highlight=False, markup=False)
+    if abs(new - old) < 1e-9:
+        console.print("nothing to re-cut")
+        return
+    if not apply:
+        console.print("nothing was changed; run again with --apply and --reason to record the new cut")
+        return
+    record(course.db, form_id, m, new, old, std.decision.id, changed, reason, _actor(actor))
+    console.print(f"form {m.assignment} re-cut to {new:g} (audited); `exam-builder results {exam}` records the "
+                  "outcomes again")
+
+
+@standard.command("list")
+@click.argument("exam", required=False)
+@pass_course_db
+def list_studies(course: Course, exam: str | None) -> None:
+    """The studies (of EXAM) with their rounds and decisions."""
+    from ..records.queries import standard as q
+
+    with course.db.read() as s:
+        studies = q.select_studies(s, exam)
+        for st in studies:
+            rounds = q.select_rounds(s, st.id)
+            decisions = q.select_decisions(s, study_id=st.id)
+            state = (f"decided: {decisions[-1].adopted:.1%} adopted" if decisions else
+                     f"{len(rounds)} round(s)" if rounds else "panel being seated")
+            console.print(f"study {st.id} ({st.exam_id}): {st.title}; {state}")
+    if not studies:
+        console.print("no studies" + (f" of {exam}" if exam else ""))
+
+
+@standard.command("panel")
+@click.argument("study", type=click.IntRange(1))
+@click.option("--port", default=8875, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--token", default=None, help="Access token (default: a new random one, printed on a terminal, else "
+                                         "written to a file only you can read).")
+@pass_course_db
+def panel(course: Course, study: int, port: int, token: str | None) -> None:
+    """Serve the panelist's screen for STUDY (Voila) on 127.0.0.1 behind a token: each item with its key and
+    rationale, one rating per item, notes, progress. The name typed in it must be on the panel (self-declared)."""
+    from ..delivery.server import serve_staff
+    from ..desks.panel_app import NOTEBOOK
+    from ..standard.study import read_study
+
+    read_study(course.db, study)  # a clear error for a study that does not exist, before the server starts
+    serve_staff(course, NOTEBOOK, "Panelist's screen", port, token, {"EXAM_BUILDER_STUDY": str(study)},
+                lambda line: console.print(line, highlight=False))
+
+
+COMMANDS = [standard]

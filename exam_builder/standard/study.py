@@ -1,0 +1,391 @@
+"""The standard-setting study's workflows on the database: create it, seat the panel, run the rounds,
+take ratings, record the board's decision, give forms their cuts and re-cut frozen ones.
+
+Every change is one transaction with its audit entry (``records.audit``); bad input raises
+``ExamBuilderError`` (a sheet's problems all at once, located by row and column) and writes
+nothing. The numbers are ``compute``'s; this module only reads and stores.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ..errors import ExamBuilderError
+from ..model.manifest import Manifest
+from ..model.states import AuditAction
+from ..records import audit
+from ..records.csvfile import Column, read_csv
+from ..records.db import Database
+from ..records.models import FormCut, Panelist, StandardDecision, Study, StudyItem, StudyRating, StudyRound, utcnow
+from ..records.queries import standard as q
+from ..records.text import shown, text_problem
+from . import compute as c
+
+
+@dataclass(frozen=True)
+class ScopeItem:
+    """An item put in a study's scope (from a form's manifest or the live bank)."""
+
+    item_id: str
+    kind: str
+    points: float
+    rated: bool
+    content_hash: str
+
+
+@dataclass
+class RoundView:
+    """One round's ratings as the numbers need them: panelist name -> item -> expected points."""
+
+    number: int
+    closed: bool
+    matrix: dict[str, dict[str, float]]
+    raw: dict[str, dict[str, float]]  # as entered (percent, or points for an open response)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (panelist, item) not rated yet
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)  # panelist -> item -> their note
+
+
+@dataclass
+class StudyView:
+    """A study read whole: its row, items, panel, rounds and decisions."""
+
+    study: Study
+    items: list[c.RatedItem]
+    hashes: dict[str, str]
+    panel: list[Panelist]
+    rounds: list[RoundView]
+    changes: dict[int, dict[str, int]]  # round -> panelist -> items changed from the round before
+    decisions: list[StandardDecision]
+
+    @property
+    def last_closed(self) -> RoundView | None:
+        closed = [r for r in self.rounds if r.closed]
+        return closed[-1] if closed else None
+
+    @property
+    def open_round(self) -> RoundView | None:
+        return next((r for r in self.rounds if not r.closed), None)
+
+    @property
+    def points(self) -> float:
+        return sum(i.points for i in self.items)
+
+    def form_items(self, manifest: Manifest) -> list[c.RatedItem]:
+        """The study's items on a form; ``ExamBuilderError`` naming the items it did not rate (or rated in
+        another version)."""
+        by_id = {i.item_id: i for i in self.items}
+        unrated = [e.item_id for e in manifest.items if e.item_id not in by_id]
+        changed = [e.item_id for e in manifest.items
+                   if e.item_id in by_id and self.hashes[e.item_id] != e.content_hash]
+        if unrated or changed:
+            why = ([f"not rated in study {self.study.id}: {', '.join(unrated)}"] if unrated else []) + (
+                [f"edited since study {self.study.id} rated them: {', '.join(changed)}"] if changed else [])
+            raise ExamBuilderError(f"form {manifest.assignment} cannot take its cut from the standard: items "
+                                   + "; ".join(why) + ". Rate them in a new study, or build from rated items.")
+        return [by_id[e.item_id] for e in manifest.items]
+
+
+def _text(value: str, what: str, limit: int, multiline: bool = False) -> str:
+    value = (value or "").strip()
+    why = text_problem(value, limit, multiline)
+    if why is not None:
+        raise ExamBuilderError(f"{what} {why}")
+    return value
+
+
+def create_study(db: Database, exam: str, items: Sequence[ScopeItem], *, method: str, scope: dict, mcc: str,
+                 title: str = "", sd_flag: float = 0.15, actor: str, reason: str = "") -> int:
+    """A new study of ``exam`` over ``items`` (audited ``study.created``); its id."""
+    if method not in c.METHODS:
+        raise ExamBuilderError(f"method {shown(method)} is not one of {', '.join(c.METHODS)}")
+    if not items:
+        raise ExamBuilderError(f"the study of {exam} has no items in scope")
+    mcc = _text(mcc, "the definition of the minimally competent candidate", 4000, multiline=True)
+    if not mcc:
+        raise ExamBuilderError("a study needs the panel's definition of the minimally competent candidate (--mcc)")
+    title = _text(title, "the title", 256)
+    with db.transaction() as s:
+        study = Study(exam_id=exam, title=title or f"{c.METHODS[method]} study of {exam}", method=method,
+                      scope=scope, mcc=mcc, sd_flag=sd_flag, created_by=actor)
+        s.add(study)
+        s.flush()
+        for n, it in enumerate(items, 1):
+            s.add(StudyItem(study_id=study.id, item_id=it.item_id, position=n, kind=it.kind, points=it.points,
+                            rated=it.rated, content_hash=it.content_hash))
+        audit.record(s, actor, AuditAction.study_created, "study", study.id, reason or f"standard setting for {exam}",
+                     exam=exam, method=method, scope=scope, items=len(items), sd_flag=sd_flag)
+        return study.id
+
+
+def _study(s: Session, study_id: int) -> Study:
+    study = s.get(Study, study_id)
+    if study is None:
+        raise ExamBuilderError(f"no study {study_id}; `exam-builder standard list` shows the studies")
+    return study
+
+
+def add_panelist(db: Database, study_id: int, *, name: str, role: str, conflict: str, actor: str) -> int:
+    """Seat a panelist with their role and conflict-of-interest declaration (audited ``study.panelist``)."""
+    name = _text(name, "the panelist's name", 128)
+    role = _text(role, "the panelist's role", 128)
+    conflict = _text(conflict, "the conflict-of-interest declaration", 2000, multiline=True)
+    if not name or not role or not conflict:
+        raise ExamBuilderError("a panelist needs a name, a role and a conflict-of-interest declaration "
+                               "(write 'none' when there is none)")
+    with db.transaction() as s:
+        _study(s, study_id)
+        if any(p.name == name for p in q.select_panelists(s, study_id)):
+            raise ExamBuilderError(f"{name} is already on the panel of study {study_id}")
+        if q.select_rounds(s, study_id):
+            raise ExamBuilderError(f"study {study_id} has begun its rounds; the panel is seated before round 1")
+        p = Panelist(study_id=study_id, name=name, role=role, conflict=conflict)
+        s.add(p)
+        s.flush()
+        audit.record(s, actor, AuditAction.study_panelist, "study", study_id, f"{name} joins the panel as {role}",
+                     panelist=name, role=role, conflict=conflict)
+        return p.id
+
+
+def open_round(db: Database, study_id: int, actor: str) -> int:
+    """Open the next round. A later round starts from each panelist's ratings of the round before
+    (kept as ``carried`` rows: what they change is a new row, so every change is kept)."""
+    with db.transaction() as s:
+        _study(s, study_id)
+        panel = q.select_panelists(s, study_id)
+        if not panel:
+            raise ExamBuilderError(f"study {study_id} has no panelists; add them first "
+                                   "(exam-builder standard panelist)")
+        rounds = q.select_rounds(s, study_id)
+        if rounds and rounds[-1].closed_at is None:
+            raise ExamBuilderError(f"round {rounds[-1].number} of study {study_id} is still open; close it first")
+        number = len(rounds) + 1
+        s.add(StudyRound(study_id=study_id, number=number, opened_by=actor))
+        if rounds:
+            for (pid, item), row in _latest(q.select_ratings(s, study_id, rounds[-1].number)).items():
+                s.add(StudyRating(study_id=study_id, round_no=number, panelist_id=pid, item_id=item, value=row.value,
+                                  note=row.note, carried=True, rated_by=row.rated_by))
+        s.flush()
+        audit.record(s, actor, AuditAction.study_round, "study", study_id, f"round {number} opened", round=number,
+                     step="opened")
+        return number
+
+
+def close_round(db: Database, study_id: int, actor: str) -> int:
+    """Close the open round once every panelist has rated every item (refused, naming what is missing)."""
+    with db.transaction() as s:
+        view = _read(s, study_id)
+        r = view.open_round
+        if r is None:
+            raise ExamBuilderError(f"study {study_id} has no open round; open one (exam-builder standard round-open)")
+        if r.missing:
+            shown_missing = ", ".join(f"{p}: {i}" for p, i in r.missing[:8])
+            raise ExamBuilderError(f"round {r.number} cannot close: {len(r.missing)} rating(s) missing ({shown_missing}"
+                                   f"{' ...' if len(r.missing) > 8 else ''})")
+        row = next(x for x in q.select_rounds(s, study_id) if x.number == r.number)
+        row.closed_at, row.closed_by = utcnow(), actor
+        audit.record(s, actor, AuditAction.study_round, "study", study_id, f"round {r.number} closed", round=r.number,
+                     step="closed")
+        return r.number
+
+
+RATING_COLUMNS = (Column("panelist", ("panelist name", "name"), max_chars=128), Column("item", ("item id", "item_id")),
+                  Column("rating", ("value", "probability", "expected points")),
+                  Column("note", ("notes", "comment"), required=False, max_chars=2000))
+
+
+def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, actor: str) -> int:
+    """Ratings from a CSV (panelist, item, rating, note) into the open round: every row checked first,
+    every problem located (row and column), nothing written unless all are good (audited ``study.ratings``)."""
+    sheet = read_csv(path, RATING_COLUMNS, root)
+    with db.transaction() as s:
+        view = _read(s, study_id)
+        r = view.open_round
+        if r is None:
+            raise ExamBuilderError(f"{sheet.label}: study {study_id} has no open round to take ratings; open one "
+                                   "(exam-builder standard round-open)")
+        panel = {p.name: p for p in view.panel}
+        items = {i.item_id: i for i in view.items}
+        seen: dict[tuple[str, str], int] = {}
+        good = []
+        for row in sheet.rows:
+            who = sheet.required(row, "panelist", "the panelist")
+            item = sheet.required(row, "item", "the item id")
+            value = sheet.number(row, "rating", "the rating", -1e9, 1e9)
+            if who is not None and who not in panel:
+                sheet.error(row.number, "panelist", f"{shown(who)} is not on the panel of study {study_id}")
+                who = None
+            if item is not None and item not in items:
+                sheet.error(row.number, "item", f"item {shown(item)} is not in the scope of study {study_id}")
+                item = None
+            if who is None or item is None or value is None:
+                continue
+            why = c.rating_problem(value, items[item], view.study.method)
+            if why:
+                sheet.error(row.number, "rating", why)
+                continue
+            if (who, item) in seen:
+                sheet.error(row.number, "item", f"{who} rates {item} twice (rows {seen[(who, item)]} and "
+                                                f"{row.number}); keep one")
+                continue
+            seen[(who, item)] = row.number
+            good.append((panel[who].id, item, value, row.get("note")))
+        sheet.raise_if_errors()
+        for pid, item, value, note in good:
+            s.add(StudyRating(study_id=study_id, round_no=r.number, panelist_id=pid, item_id=item, value=value,
+                              note=note, rated_by=actor))
+        s.flush()
+        audit.record(s, actor, AuditAction.study_ratings, "study", study_id, f"ratings of round {r.number} from "
+                     f"{sheet.label}", round=r.number, ratings=len(good), file=sheet.label)
+        return len(good)
+
+
+def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: float, note: str, actor: str) -> None:
+    """One panelist's rating of one item in the open round (the panelist's screen)."""
+    with db.transaction() as s:
+        view = _read(s, study_id)
+        r = view.open_round
+        if r is None:
+            raise ExamBuilderError(f"study {study_id} has no open round")
+        item = next((i for i in view.items if i.item_id == item_id), None)
+        if item is None or panelist_id not in {p.id for p in view.panel}:
+            raise ExamBuilderError(f"item {item_id} or panelist {panelist_id} is not in study {study_id}")
+        why = c.rating_problem(value, item, view.study.method)
+        if why:
+            raise ExamBuilderError(why)
+        s.add(StudyRating(study_id=study_id, round_no=r.number, panelist_id=panelist_id, item_id=item_id, value=value,
+                          note=_text(note, "the note", 2000, multiline=True), rated_by=actor))
+        s.flush()
+        audit.record(s, actor, AuditAction.study_ratings, "study", study_id, f"a rating of round {r.number}",
+                     round=r.number, ratings=1, item=item_id)
+
+
+def _latest(rows: Sequence[StudyRating]) -> dict[tuple[int, str], StudyRating]:
+    out: dict[tuple[int, str], StudyRating] = {}
+    for row in rows:  # oldest first: the newest wins
+        out[(row.panelist_id, row.item_id)] = row
+    return out
+
+
+def _read(s: Session, study_id: int) -> StudyView:
+    study = _study(s, study_id)
+    rows = q.select_study_items(s, study_id)
+    items = [c.RatedItem(r.item_id, r.points, r.rated) for r in rows]
+    panel = q.select_panelists(s, study_id)
+    names = {p.id: p.name for p in panel}
+    rounds, changes = [], {}
+    previous: dict[tuple[int, str], StudyRating] | None = None
+    for rnd in q.select_rounds(s, study_id):
+        latest = _latest(q.select_ratings(s, study_id, rnd.number))
+        raw: dict[str, dict[str, float]] = {names[p.id]: {} for p in panel}
+        matrix: dict[str, dict[str, float]] = {names[p.id]: {} for p in panel}
+        notes: dict[str, dict[str, str]] = {}
+        for (pid, item_id), row in latest.items():
+            item = next(i for i in items if i.item_id == item_id)
+            raw[names[pid]][item_id] = row.value
+            if row.note:
+                notes.setdefault(names[pid], {})[item_id] = row.note
+            matrix[names[pid]][item_id] = c.expected_points(row.value, item)
+        missing = [(p.name, i.item_id) for p in panel for i in items if i.item_id not in raw[p.name]]
+        if previous is not None:
+            changes[rnd.number] = {names[p.id]: sum(1 for i in items if (p.id, i.item_id) in latest
+                                                    and (p.id, i.item_id) in previous
+                                                    and latest[(p.id, i.item_id)].value
+                                                    != previous[(p.id, i.item_id)].value) for p in panel}
+        previous = latest
+        rounds.append(RoundView(rnd.number, rnd.closed_at is not None, matrix, raw, missing, notes))
+    decisions = q.select_decisions(s, study_id=study_id)
+    for row in (study, *panel, *decisions):  # read whole: the view outlives its session
+        s.expunge(row)
+    return StudyView(study, items, {r.item_id: r.content_hash for r in rows}, panel, rounds, changes, decisions)
+
+
+def read_study(db: Database, study_id: int) -> StudyView:
+    """The study, read whole (see ``StudyView``)."""
+    with db.read() as s:
+        return _read(s, study_id)
+
+
+def newest_study(db: Database, exam: str) -> int | None:
+    """The id of the exam's newest study (what the panelists' hub service shows), or None."""
+    with db.read() as s:
+        studies = q.select_studies(s, exam)
+        return studies[-1].id if studies else None
+
+
+def recommended_share(view: StudyView, rnd: RoundView) -> float:
+    """The panel's recommended standard: the recommended cut over every item in scope, as a share of their points."""
+    return c.recommended_cut(rnd.matrix, view.items) / view.points
+
+
+def decide(db: Database, study_id: int, *, adopted: float | None, board: str, decided_on: dt.date, reason: str,
+           actor: str) -> StandardDecision:
+    """Record the board's decision on the last closed round: ``adopted`` (a share of the points; None adopts
+    the recommendation) with the reason, who decided and when (audited ``standard.adopted``)."""
+    board = _text(board, "the board's name", 128)
+    reason = _text(reason, "the reason", 500)
+    if not board:
+        raise ExamBuilderError("say who decided (--board: the oversight board or its chair)")
+    with db.transaction() as s:
+        view = _read(s, study_id)
+        rnd = view.last_closed
+        if rnd is None or view.open_round is not None:
+            raise ExamBuilderError(f"study {study_id} has a round still open or none closed; the board decides on "
+                                   "the last closed round")
+        rec = recommended_share(view, rnd)
+        share = rec if adopted is None else adopted
+        if not 0 < share <= 1:
+            raise ExamBuilderError(f"the adopted cut must be above 0% and at most 100% of the points; not {share:.1%}")
+        if adopted is not None and abs(adopted - rec) > 1e-9 and not reason:
+            raise ExamBuilderError(f"the board adopts {adopted:.1%}, not the panel's {rec:.1%}: give the reason "
+                                   "(--reason)")
+        row = StandardDecision(study_id=study_id, exam_id=view.study.exam_id, round_no=rnd.number, recommended=rec,
+                               adopted=share, reason=reason or "the panel's recommendation adopted", decided_by=board,
+                               decided_on=decided_on, recorded_by=actor)
+        s.add(row)
+        s.flush()
+        audit.record(s, actor, AuditAction.standard_adopted, "study", study_id, row.reason, exam=view.study.exam_id,
+                     round=rnd.number, recommended=round(rec, 6), adopted=round(share, 6), decided_by=board,
+                     decided_on=decided_on.isoformat())
+        return row
+
+
+@dataclass(frozen=True)
+class Standard:
+    """The standard in force for an exam: the newest decision and the study it rests on."""
+
+    decision: StandardDecision
+    view: StudyView
+
+    def form_cut(self, manifest: Manifest) -> float:
+        """The raw cut of a form from the study's ratings (``compute.adopted_form_cut``)."""
+        rnd = next(r for r in self.view.rounds if r.number == self.decision.round_no)
+        items = self.view.form_items(manifest)
+        return c.adopted_form_cut(c.recommended_cut(rnd.matrix, items), manifest.total_points,
+                                  self.decision.recommended, self.decision.adopted)
+
+
+def standard_in_force(s: Session, exam: str) -> Standard | None:
+    """The exam's newest decision with its study, or None when no board has decided."""
+    decisions = q.select_decisions(s, exam_id=exam)
+    if not decisions:
+        return None
+    return Standard(decisions[-1], _read(s, decisions[-1].study_id))
+
+
+def recut(db: Database, form_id: int, manifest: Manifest, new_cut: float, previous: float, decision_id: int,
+          changed: Sequence[str], reason: str, actor: str) -> None:
+    """Record a frozen form's new cut (``eb_form_cut``; audited ``form.recut`` with the candidates whose result
+    changes, listed to the person before this is called)."""
+    reason = _text(reason, "the reason", 500)
+    if not reason:
+        raise ExamBuilderError("a re-cut needs a reason (--reason)")
+    with db.transaction() as s:
+        s.add(FormCut(form_id=form_id, cut_score=new_cut, previous=previous, decision_id=decision_id, reason=reason,
+                      actor=actor))
+        s.flush()
+        audit.record(s, actor, AuditAction.form_recut, "form", manifest.assignment, reason, cut=new_cut,
+                     previous=previous, decision=decision_id, results_changed=list(changed))
