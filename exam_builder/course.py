@@ -27,6 +27,7 @@ from .settings import (
     GradingSettings,
     ProctorSettings,
     ProgramPolicy,
+    RecourseSettings,
     ServerSettings,
 )
 
@@ -98,6 +99,10 @@ class Course:
     @cached_property
     def bank_settings(self) -> BankSettings:
         return BankSettings(config=self.config)
+
+    @cached_property
+    def recourse_settings(self) -> RecourseSettings:
+        return RecourseSettings(config=self.config)
 
     @cached_property
     def zone(self) -> "dt.tzinfo":

@@ -14,10 +14,11 @@ from .delivery import DeliverySettings
 from .grading import GradingSettings
 from .policy import ProgramPolicy
 from .proctor import ProctorSettings
+from .recourse import RecourseSettings
 from .server import ServerSettings
 
 __all__ = ["SETTINGS", "BankSettings", "DeliverySettings", "GradingSettings", "ProctorSettings", "ProgramPolicy",
-           "ServerSettings"]
+           "ServerSettings", "RecourseSettings"]
 
 #: Every settings class (``c.<Class>.<name>`` in ``nbgrader_config.py``), by the ``Course`` property that holds it.
 SETTINGS: dict[str, type[Configurable]] = {
@@ -27,4 +28,5 @@ SETTINGS: dict[str, type[Configurable]] = {
     "proctor_settings": ProctorSettings,
     "server_settings": ServerSettings,
     "bank_settings": BankSettings,
+    "recourse_settings": RecourseSettings,
 }
