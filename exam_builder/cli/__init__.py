@@ -26,7 +26,7 @@ from ..lock import course_lock
 from .common import check_arguments, check_parameters, console, err_console, pass_course, pass_course_db  # noqa: F401  (the modules' shared API)
 
 COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analysis", "demo", "rehearse", "qti",
-                   "practice", "hub"]
+                   "practice", "hub", "recourse"]
 
 #: Commands that change a course: they run one at a time (``exam_builder.lock``). The servers
 #: (serve, proctor, grader) change it a transaction at a time and are not serialized.
@@ -36,6 +36,7 @@ CHANGES_COURSE = frozenset({
     "tutoring", "build", "sitting open", "sitting window", "sitting reissue", "sitting unlock", "sitting void",
     "sitting add-time", "sitting scribe", "collect", "grade", "reapply-rubric", "results", "feedback",
     "import qti", "practice build",
+    "keys decide", "keys apply", "keys close", "appeal record", "appeal assign", "appeal rerate", "appeal decide",
 })
 
 

@@ -37,9 +37,15 @@ from ..model.manifest import Manifest, grade_ids
 from ..model.states import Outcome
 from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
-from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
+from ..records.queries import (
+    forms as forms_q,
+    recourse as recourse_q,
+    score_flags as score_flags_q,
+    sittings as sittings_q,
+)
 from ..records.queries.gradebook import ScoreMatrix, select_score_matrix
 from . import seal
+from .adjust import dropped as dropped_items, in_force, scale
 
 PENDING = "pending"
 WITHHELD = "withheld"
@@ -106,6 +112,7 @@ class Result:
     recorded: str | None = None  # the outcome already in the candidate's record (pass | fail), if any
     sat_at: dt.datetime | None = None  # when the exam was taken (stored UTC; the report shows the room's date)
     retake_on: dt.date | None = None  # after a fail: the first day of another attempt (eligibility.retake_on)
+    provisional: bool = False  # key validation of its sitting is not closed yet (``grading.keys``): it may change
 
     @property
     def final(self) -> bool:
@@ -146,6 +153,10 @@ def compute_results(course, exam: str) -> list[Result]:
         assignments = {form.assignment for _sitting, form, _cand in rows}
         flags: dict[tuple[str, str], int] = score_flags_q.select_flag_counts(s, assignments)
         key = seal.course_key(course) if rows else b""
+        adjustments = in_force(s, exam)  # key-validation decisions applied (``grading.adjust``)
+        rule = course.recourse_settings.drop_cut_rule
+        closure = recourse_q.select_last_closure(s, exam)
+        waive = not course.recourse_settings.provisional_until_validated
         tampered: dict[tuple[str, str], list[str]] = {}
         for assignment in sorted(assignments):  # the gradebook read once: scores and their seals
             scores[assignment] = select_score_matrix(conn, assignment)
@@ -158,11 +169,15 @@ def compute_results(course, exam: str) -> list[Result]:
             if form.id not in manifests:
                 manifests[form.id] = Manifest.model_validate(form.manifest)
             m = manifests[form.id]
+            gone = dropped_items(m, adjustments)
+            _full, cut = scale(m, adjustments, rule)
             got = scores[form.assignment]
             objective: list[tuple[float | None, float]] = []
             open_: list[tuple[float | None, float]] = []
             by_comp: dict[str, list[tuple[float | None, float]]] = {}
             for entry in m.items:
+                if entry.item_id in gone:  # out of scoring: neither its points nor its maximum count
+                    continue
                 value = got.get(sitting.candidate_id, grade_ids(entry.number)["grade"])
                 if value is None:
                     missing.setdefault(sitting.id, []).append(entry)
@@ -173,7 +188,7 @@ def compute_results(course, exam: str) -> list[Result]:
             if total.score is None or changed:  # a score exam-builder did not write decides nothing
                 status, passed = PENDING, None
             else:
-                passed = total.score + 1e-9 >= m.cut_score
+                passed = total.score + 1e-9 >= cut
                 status = Outcome.passed if passed else Outcome.failed
             retake = retake_on(sitting, policy) if passed is False else None
             parts: dict[str, Any] = {"objective": _add(objective), "open_response": _add(open_), "total": total,
@@ -183,11 +198,14 @@ def compute_results(course, exam: str) -> list[Result]:
                          for k, v in parts.items()}
             r = Result(
                 sitting_id=sitting.id, candidate_id=sitting.candidate_id, candidate_name=cand.name, exam=exam,
-                assignment=form.assignment, attempt_no=sitting.attempt_no, cut_score=m.cut_score, status=status,
+                assignment=form.assignment, attempt_no=sitting.attempt_no, cut_score=cut, status=status,
                 next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no, retake),
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
                 recorded=str(sitting.outcome) if sitting.outcome else None,
-                sat_at=sitting.started_at or sitting.opened_at, retake_on=retake, **parts)
+                sat_at=sitting.started_at or sitting.opened_at, retake_on=retake,
+                provisional=not waive and (closure is None or (sitting.submitted_at is not None
+                                                               and sitting.submitted_at > closure.closed_at)),
+                **parts)
             if changed and r.recorded:
                 r.next_step = f"{TAMPERED_STEP}; {recorded_before_change(r)}"
             results.append(r)
