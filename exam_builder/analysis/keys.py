@@ -145,3 +145,24 @@ def closure_text(course, exam: str) -> str:
         if row is None:
             return "key validation open: results are provisional"
         return f"key validation closed {row.closed_at:%Y-%m-%d %H:%M} UTC by {row.closed_by}"
+
+
+def appeals_tables(course, exam: str, since=None, until=None) -> tuple[list[str], list[tuple[str, pd.DataFrame]]]:
+    """The program report's appeals section: (sentences, [(table name, table)]) from ``grading.appeals.appeals_log``:
+    counts by category and decision ("open" while undecided), and the days from receipt to decision (median, the
+    middle value, and the longest) of the appeals received in the report's dates (every cohort)."""
+    from ..grading.appeals import appeals_log
+
+    log = appeals_log(course, exam, since, until)
+    if not log.total:
+        return ["No appeal was received in this window."], []
+    cats = sorted({c for c, _d in log.counts})
+    decisions = ["upheld", "partly", "denied", "open"]
+    table = pd.DataFrame([{"category": c, **{d: log.counts.get((c, d), 0) for d in decisions},
+                           "total": sum(n for (cc, _d), n in log.counts.items() if cc == c)} for c in cats])
+    text = [f"{log.total} appeal(s) received; {sum(log.counts.get((c, 'open'), 0) for c in cats)} still open; "
+            f"{log.voided} sitting(s) voided on appeal (not counted as attempts)."]
+    if log.days_to_decision:
+        text.append(f"Days from receipt to decision: median {log.median_days:g}, longest {max(log.days_to_decision)} "
+                    f"({len(log.days_to_decision)} decided).")
+    return text, [("Appeals by category and decision", table)]

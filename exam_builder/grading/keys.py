@@ -184,30 +184,47 @@ def _decision(s, decision_id: int, exam: str) -> KeyDecision:
     return d
 
 
-def impact(course, exam: str, decision_id: int) -> Impact:
-    """What applying a decision would change (nothing is written): see the module."""
-    results = {r.sitting_id: r for r in compute_results(course, exam)}
-    rule = course.recourse_settings.drop_cut_rule
+def impact(course, exam: str, decision_id: int, results: list[Result] | None = None) -> Impact:
+    """What applying a recorded decision would change (nothing is written): see the module."""
     with course.db.read() as s:
         d = _decision(s, decision_id, exam)
+        adj = Adjustment.of(d)
+        applied = d.applied_at is not None
+    return preview(course, exam, adj, applied=applied, results=results)
+
+
+def proposal(item_id: str, action: str, accept: tuple[tuple[int, ...], ...] = (), reason: str = "") -> Adjustment:
+    """A decision not recorded (id 0), to preview (``preview``): e.g. which answer to accept."""
+    return Adjustment(0, item_id, KeyAction(action), accept, reason)
+
+
+def preview(course, exam: str, adj: Adjustment, applied: bool = False,
+            results: list[Result] | None = None) -> Impact:
+    """Whose points, totals and pass/fail change if ``adj`` is added to the decisions in force (nothing written).
+
+    ``results``: the exam's results now, when the caller has them (``compute_results``)."""
+    by_sitting = {r.sitting_id: r for r in (results if results is not None else compute_results(course, exam))}
+    rule = course.recourse_settings.drop_cut_rule
+    with course.db.read() as s:
         now = in_force(s, exam)
         proposed = dict(now)
-        proposed.pop(d.item_id, None)
-        if d.action != KeyAction.keep:
-            proposed[d.item_id] = Adjustment.of(d)
-        out = Impact(d.id, d.item_id, KeyAction(d.action), d.reason, d.applied_at is not None)
+        proposed.pop(adj.item_id, None)
+        if adj.action != KeyAction.keep:
+            proposed[adj.item_id] = adj
+        out = Impact(adj.decision_id, adj.item_id, adj.action, adj.reason, applied)
         forms = require_forms(s, exam)
         conn = s.connection()
-        for f, m, entry in _entries(forms, d.item_id):
+        submitted = sittings_q.select_submitted_with_candidates(s, exam)
+        for f, m, entry in _entries(forms, adj.item_id):
             truth = form_truth(course, conn, m, False, proposed)
             matrix = select_score_matrix(conn, m.assignment)
             old_max, old_cut = scale(m, now, rule)
             new_max, new_cut = scale(m, proposed, rule)
-            gone_now, gone_new = d.item_id in dropped(m, now), d.item_id in dropped(m, proposed)
-            for sit, form, _cand in sittings_q.select_submitted_with_candidates(s, exam):
-                if form.id != f.id or sit.id not in results:
+            gone_now, gone_new = adj.item_id in dropped(m, now), adj.item_id in dropped(m, proposed)
+            for sit, form, _cand in submitted:
+                if form.id != f.id or sit.id not in by_sitting:
                     continue
-                r = results[sit.id]
+                r = by_sitting[sit.id]
                 folder = course.submitted_dir / sit.candidate_id / m.assignment
                 old = matrix.get(sit.candidate_id, entry.grade_id)
                 if not folder.is_dir():
@@ -338,7 +355,11 @@ def close(course, exam: str, actor: str, note: str = "") -> tuple[int, list[Path
                                "'keep' for the item instead")
     with course.db.transaction() as s:
         require_forms(s, exam)
-        row = KeyValidation(exam_id=exam, closed_at=utcnow(), closed_by=actor, note=(note or "").strip())
+        # every sitting submitted so far is covered, even one stamped ahead of this clock (a simulated one)
+        latest = max((at for _sid, _cand, _form, at in sittings_q.select_submitted(s, exam) if at), default=None)
+        now = utcnow()
+        row = KeyValidation(exam_id=exam, closed_at=max(now, latest) if latest else now, closed_by=actor,
+                            note=(note or "").strip())
         s.add(row)
         s.flush()
         audit.record(s, actor, AuditAction.key_closed, "exam", exam, row.note or "key validation closed",
