@@ -15,6 +15,10 @@ One candidate never arrives: when the sign-in window closes (the end of the day 
 time zone, the clock moved there as ``records.absence.settle_course`` is told), the sitting
 becomes absent by itself, audited; under the CPS policy it is not an attempt, which their
 eligibility shows. Then ``collect`` writes the nbgrader submissions.
+For the recourse stage (issue 26), the anchor items (on every form) carry a wrong key in this demo:
+the candidates who know the material choose the authored choice after the keyed one (the script's
+knowledge, ``_miskeyed``; the seeded draws are the same), and every sixth candidate comments on a
+question they think is keyed wrong before submitting (``CandidateSession.comment``).
 
 Reads ``ctx.state``: ``"eligible"`` (records stage; default every candidate) and
 ``"accommodations"`` (candidate id -> approved kinds). Leaves ``ctx.state["sittings"]``:
