@@ -339,7 +339,7 @@ def test_the_coordinator_validates_a_key_and_decides_an_appeal_as_the_hub_user(h
         page.get_by_role("button", name="Record and show the impact").click()
         page.get_by_text("Nothing has changed yet").wait_for()
         page.get_by_role("button", name="Apply this decision").click()
-        page.get_by_text(re.compile(r"Decision \d+ applied")).wait_for()
+        page.locator("p.eb-ok").filter(has_text=re.compile(r"Decision \d+ applied")).wait_for()
         page.get_by_role("button", name="Appeals").click()
         page.get_by_role("heading", name=re.compile(r"Appeals: \d+")).wait_for()
         page.get_by_label("Sitting number").fill(str(sid))
@@ -347,11 +347,11 @@ def test_the_coordinator_validates_a_key_and_decides_an_appeal_as_the_hub_user(h
         page.get_by_label("The candidate's own words").fill("The room was too loud to think.")
         page.get_by_label("Received on").fill(clock.wall(utcnow(), course.zone).date().isoformat())
         page.get_by_role("button", name="Record the appeal").click()
-        page.get_by_text(re.compile(r"Appeal \d+ recorded")).wait_for()
+        page.locator("p.eb-ok").filter(has_text=re.compile(r"Appeal \d+ recorded")).wait_for()
         page.get_by_role("radio", name="Denied").check()
         page.get_by_label("Reason (given in the candidate's letter)").fill("the proctor's log shows a quiet room")
         page.get_by_role("button", name="Record the decision").click()
-        page.get_by_text(re.compile(r"Appeal \d+ denied")).wait_for()
+        page.locator("p.eb-ok").filter(has_text=re.compile(r"Appeal \d+ denied")).wait_for()
     finally:
         ctx.close()
     with course.db.read() as s:
