@@ -120,7 +120,7 @@ def list_cmd(course, exam) -> None:
     for col in ("id", "item", "decision", "accept", "reason", "by", "decided", "applied"):
         t.add_column(col, overflow="fold")
     for d in decisions(course, exam):
-        t.add_row(str(d.id), d.item_id, ACTION_TEXT[d.action], str(d.accept or ""), d.reason, d.decided_by,
+        t.add_row(str(d.id), d.item_id, ACTION_TEXT[d.action], str(d.accepted or ""), d.reason, d.decided_by,
                   f"{d.decided_at:%Y-%m-%d %H:%M}", f"{d.applied_at:%Y-%m-%d %H:%M} by {d.applied_by}"
                   if d.applied_at else "not yet")
     console.print(t)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..errors import ExamBuilderError
-from ..kinds import kind_for
 from ..model.item import LABELS
 from ..model.manifest import Manifest, ManifestItem
 from ..model.states import KeyAction
@@ -43,12 +42,12 @@ class Adjustment:
     decision_id: int
     item_id: str
     action: KeyAction
-    accept: tuple[tuple[int, ...], ...] = ()
+    accepted: tuple[tuple[int, ...], ...] = ()
     reason: str = ""
 
     @classmethod
     def of(cls, d: KeyDecision) -> "Adjustment":
-        return cls(d.id, d.item_id, KeyAction(d.action), tuple(tuple(int(i) for i in a) for a in d.accept or ()),
+        return cls(d.id, d.item_id, KeyAction(d.action), tuple(tuple(int(i) for i in a) for a in d.accepted or ()),
                    d.reason)
 
 
@@ -92,20 +91,9 @@ def labels_on(entry: ManifestItem, originals: tuple[int, ...]) -> str | None:
 
 def also_keys(entry: ManifestItem, adj: Adjustment | None) -> tuple[str, ...]:
     """The other answers accepted on this entry's form (its labels), besides the manifest's key."""
-    if adj is None or adj.action != KeyAction.accept:
+    if adj is None or adj.action != KeyAction.accept_also:
         return ()
-    return tuple(lab for a in adj.accept if (lab := labels_on(entry, a)) is not None and lab != entry.key)
-
-
-def adjusted_score(entry: ManifestItem, answer: str | None, adj: Adjustment | None) -> float:
-    """The points an answer earns under the decision in force (the kind's own ``score`` for each key)."""
-    kind = kind_for(entry.kind)
-    if adj is not None and adj.action == KeyAction.credit:
-        return float(entry.points)
-    if adj is not None and adj.action == KeyAction.drop:
-        return 0.0
-    keys = (entry.key or "", *also_keys(entry, adj))
-    return max(kind.score(answer, k, entry.points, entry.scoring) for k in keys)
+    return tuple(lab for a in adj.accepted if (lab := labels_on(entry, a)) is not None and lab != entry.key)
 
 
 def dropped(manifest: Manifest, adjustments: dict[str, Adjustment]) -> set[str]:

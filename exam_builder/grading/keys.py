@@ -37,15 +37,15 @@ from ..records.models import Form, KeyDecision, KeyValidation, utcnow
 from ..records.queries import recourse as recourse_q, sittings as sittings_q
 from ..records.queries.gradebook import select_score_matrix
 from ..records.text import shown
+from . import objective as scoring_run
 from .adjust import Adjustment, dropped, in_force, originals_of, scale
 from .gradebook_sync import GradebookWriter, SubmissionScores
-from .objective import _safe_score, form_truth
 from .results import Result, compute_results, write_feedback
 from .seal import course_key
 
 ACTION_TEXT = {
     KeyAction.keep: "keep the key",
-    KeyAction.accept: "accept another answer as well",
+    KeyAction.accept_also: "accept another answer as well",
     KeyAction.credit: "credit everyone",
     KeyAction.drop: "drop the item",
 }
@@ -90,7 +90,7 @@ def record_decision(course, exam: str, item_id: str, action: str, reason: str, a
             raise ExamBuilderError(f"item {item_id!r} is rated with a rubric; key validation decides on keyed "
                                    "items only (a written answer is re-rated through an appeal)")
         originals: list[list[int]] = []
-        if act == KeyAction.accept:
+        if act == KeyAction.accept_also:
             if not accept:
                 raise ExamBuilderError("accept: name the other answer to accept (--accept B, on --form A)")
             if not kind_for(entries[0][2].kind).offers_options:
@@ -110,7 +110,7 @@ def record_decision(course, exam: str, item_id: str, action: str, reason: str, a
             originals = [list(picked)]
         elif accept:
             raise ExamBuilderError(f"--accept goes with the decision 'accept', not {act.value!r}")
-        d = KeyDecision(exam_id=exam, item_id=item_id, action=act, accept=originals, reason=reason,
+        d = KeyDecision(exam_id=exam, item_id=item_id, action=act, accepted=originals, reason=reason,
                         decided_by=actor, decided_at=utcnow())
         s.add(d)
         s.flush()
@@ -216,7 +216,7 @@ def preview(course, exam: str, adj: Adjustment, applied: bool = False,
         conn = s.connection()
         submitted = sittings_q.select_submitted_with_candidates(s, exam)
         for f, m, entry in _entries(forms, adj.item_id):
-            truth = form_truth(course, conn, m, False, proposed)
+            truth = scoring_run.form_truth(course, conn, m, False, proposed)
             matrix = select_score_matrix(conn, m.assignment)
             old_max, old_cut = scale(m, now, rule)
             new_max, new_cut = scale(m, proposed, rule)
@@ -230,7 +230,7 @@ def preview(course, exam: str, adj: Adjustment, applied: bool = False,
                 if not folder.is_dir():
                     out.unread.append(f"{sit.candidate_id}/{m.assignment}: no submission folder")
                     continue
-                scored = _safe_score(truth, str(folder))
+                scored = scoring_run._safe_score(truth, str(folder))
                 if scored.set_aside:
                     out.unread.append(scored.set_aside)
                     continue

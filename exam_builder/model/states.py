@@ -229,7 +229,7 @@ class KeyAction(State):
     """A key-validation decision on one objective item (``eb_key_decision.action``, ``grading.keys``)."""
 
     keep = "keep", "The key stands: nothing changes."
-    accept = "accept", "Another answer is accepted as well as the key (full points for either)."
+    accept_also = "accept", "Another answer is accepted as well as the key (full points for either)."
     credit = "credit", "Everyone who sat the item gets its points, whatever they answered."
     drop = "drop", "The item is taken out of scoring: the form's total loses its points and the cut rescales."
 

@@ -476,7 +476,7 @@ class KeyDecision(Base):
     """A key-validation decision on one objective item of an exam (revision 0013).
 
     Issued forms stay frozen: scoring reads the latest decision per (exam, item) as an adjustment
-    of the manifest's key (``grading.keys``). ``accept`` holds the other accepted answer as the
+    of the manifest's key (``grading.keys``). ``accepted`` holds the other accepted answer as the
     item's own choice indexes (0-based, as authored), so each form's labels follow from its
     option order. ``applied_at`` is set when the affected sittings were re-scored.
     """
@@ -487,7 +487,7 @@ class KeyDecision(Base):
     exam_id: Mapped[str] = mapped_column(ForeignKey("eb_exam.id"))
     item_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[KeyAction] = mapped_column(state_type(KeyAction, 16, "action"))
-    accept: Mapped[list] = mapped_column(JSON, default=list)  # accept: [[original choice index, ...], ...]
+    accepted: Mapped[list] = mapped_column(JSON, default=list)  # accept: [[original choice index, ...], ...]
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(128))
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -39,7 +39,10 @@ NOT_A_KIND = {
     ("loadtest/pageclient.py", "Textarea"): "the load client drives whatever widget a page shows",
     ("assembly/exports.py", "assembly.tolerance"): "the blueprint's spread tolerance for parallel forms",
     ("grading/objective.py", "item.scoring"): "a manifest entry's rule (written by the kind's manifest_fields)",
-    ("grading/submission.py", "q.scoring"): "a manifest entry's rule, handed to the kind's score",
+    ("grading/submission.py", "self.scoring"): "an objective key's rule (the manifest entry's), handed to the kind's "
+                                               "score",
+    ("delivery/candidate_app.py", "Your comment on question"): "the candidate's comment box, not an answer",
+    ("desks/coordinator_app.py", "The candidate's own words"): "an appeal's words as the coordinator records them",
 }
 
 

@@ -665,8 +665,9 @@ def test_the_database_refuses_an_unknown_word_at_insert(empty_url):
 def _recourse_rows(conn) -> None:
     """A key decision and an appeal (exam 'cps' and sitting 1 exist)."""
     now = dt.datetime(2026, 12, 8, 9, 0)
-    conn.execute(text("INSERT INTO eb_key_decision (exam_id, item_id, action, accept, reason, decided_by, decided_at) "
-                      "VALUES ('cps', 'ps-mc-01', 'accept', '[[1]]', 'B is right too', 'Lee', :t)"), {"t": now})
+    conn.execute(text("INSERT INTO eb_key_decision (exam_id, item_id, action, accepted, reason, decided_by, "
+                      "decided_at) VALUES ('cps', 'ps-mc-01', 'accept', '[[1]]', 'B is right too', 'Lee', :t)"),
+                 {"t": now})
     conn.execute(text("INSERT INTO eb_appeal (sitting_id, category, words, received_on, recorded_by, recorded_at, "
                       "decision, voided) VALUES (1, 'score', 'please look again', :d, 'Lee', :t, 'denied', :f)"),
                  {"d": now.date(), "t": now, "f": False})

@@ -73,7 +73,7 @@ def upgrade() -> None:
         sa.Column("exam_id", sa.String(length=64), nullable=False),
         sa.Column("item_id", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
-        sa.Column("accept", sa.JSON(), nullable=False),
+        sa.Column("accepted", sa.JSON(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("decided_by", sa.String(length=128), nullable=False),
         sa.Column("decided_at", sa.DateTime(), nullable=False),
