@@ -27,6 +27,7 @@ from .settings import (
     GradingSettings,
     ProctorSettings,
     ProgramPolicy,
+    RecourseSettings,
     ReportSettings,
     ServerSettings,
 )
@@ -103,6 +104,10 @@ class Course:
     @cached_property
     def report_settings(self) -> ReportSettings:
         return ReportSettings(config=self.config)
+
+    @cached_property
+    def recourse_settings(self) -> RecourseSettings:
+        return RecourseSettings(config=self.config)
 
     @cached_property
     def zone(self) -> "dt.tzinfo":

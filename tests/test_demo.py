@@ -51,7 +51,7 @@ def test_the_whole_demo_runs_every_stage(demo_run):
     assert proc.returncode == 0, (out + proc.stderr)[-6000:]
     assert "Traceback" not in out + proc.stderr
     ran = [name for name in STAGE_LINE.findall(out) if name in demo.STAGE_NAMES]
-    assert ran == list(demo.STAGE_NAMES) and len(ran) == len(demo.STAGES) >= 11, out[-6000:]
+    assert ran == list(demo.STAGE_NAMES) and len(ran) == len(demo.STAGES) >= 13, out[-6000:]
     assert f"demo complete: {len(demo.STAGES)} of {len(demo.STAGES)} stages in " in out
     for title in (title for _name, title in demo.STAGES):
         assert title in out, title
@@ -333,3 +333,30 @@ def test_the_demo_writes_the_study_report_beside_the_programs_report(demo_run):
     assert re.search(r"cps-A: adopted raw cut [\d.]+ of 57; pass rate of its \d+ candidates at the panel's cut and "
                      r"around it: -2 SE [\d.]+: \d+%", flat), flat[-3000:]
     assert "The study report, as an accreditor reads it: reports/out/cps/standard-setting-1.html" in flat
+
+
+def test_the_demo_shows_a_comment_a_key_corrected_before_results_and_a_blind_appeal(demo_run):
+    """Issue 26: a candidate's comment on a miskeyed item, read blind; key validation that accepts a second answer,
+    its impact shown before it is applied and at least one result changed by it; an appeal re-rated blind and
+    decided; key validation closed, so the score reports are no longer provisional; the audit trail intact."""
+    target, proc = demo_run
+    flat = " ".join(proc.stdout.split())
+    assert re.search(r"\d+ candidate\(s\) left a comment on a question", flat), flat[-4000:]
+    assert re.search(r"\d+ comment\(s\) on \d+ question\(s\), read after the exam, by item and form \(no name, no "
+                     r"sitting\): \S+, form [A-C]: \"I chose [A-E]\.", flat)
+    before = re.search(r"impact BEFORE applying decision (\d+): (\S+) accepts ([A-E]) on form [A-C] as well", flat)
+    assert before, flat[-6000:]
+    table = flat[before.end():flat.index("applied:", before.end())]  # shown before it is applied
+    assert "fail -> pass" in table, "no result changed by the key decision: " + table
+    applied = re.search(r"applied: (\d+) grade\(s\) re-scored in nbgrader's gradebook \(sealed\), (\d+) outcome\(s\) "
+                        r"changed \(sitting \d+: fail -> pass[^)]*\), \d+ score report\(s\) written again; "
+                        r"applied again: nothing changed", flat)
+    assert applied and int(applied.group(1)) > 0 and int(applied.group(2)) >= 1, flat[-6000:]
+    assert re.search(r"appeal \d+: cps26-\d+ \(sitting \d+\) appealed their score; \d+ written answer\(s\) re-rated "
+                     r"blind by Grader Cy \(no name, no earlier rating shown\); decided partly upheld", flat)
+    assert re.search(r"key validation closed \(closure \d+\): results final, \d+ score report\(s\) written again", flat)
+    reports = list((target / "feedback").glob("*/*/cps-*.html"))
+    assert reports and not any("Provisional result." in p.read_text() for p in reports)
+    assert list((target / "feedback").glob("*/*/appeal-*.html"))
+    report = (target / "reports" / "out" / "cps" / "report.html").read_text()
+    assert "Appeals by category and decision" in report

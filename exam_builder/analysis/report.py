@@ -722,6 +722,14 @@ def _rounded(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def appeals_section(course, exam: str, since: dt.date | None, until: dt.date | None) -> Section:
+    """Appeals (issue 26): counts by category and decision, time to decision (``analysis.keys.appeals_tables``)."""
+    from .keys import appeals_tables
+
+    text, tables = appeals_tables(course, exam, since, until)
+    return Section("Appeals", text, tables)
+
+
 def sections(d: ReportData) -> list[Section]:
     secs = _sections(d)
     for sec in secs:
@@ -935,7 +943,7 @@ def write_report(course, exam: str, out: Path, cohort: str | None = None, since:
                  until: dt.date | None = None) -> Path:
     """Write ``out/report.html``, ``out/report.json`` and ``out/tables/*.csv``; the HTML's path."""
     d = gather(course, exam, cohort, since, until)
-    secs = sections(d)
+    secs = sections(d) + [appeals_section(course, exam, since, until)]
     html = render_html(d, secs, course.policy.program_name, course.zone)
     from .. import __version__
 

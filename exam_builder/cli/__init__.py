@@ -26,7 +26,7 @@ from ..lock import course_lock
 from .common import check_arguments, check_parameters, console, err_console, pass_course, pass_course_db  # noqa: F401  (the modules' shared API)
 
 COMMAND_MODULES = ["bank", "records", "assembly", "delivery", "grading", "analysis", "demo", "rehearse", "qti",
-                   "practice", "hub", "paper", "standard"]
+                   "practice", "hub", "paper", "standard", "recourse"]
 
 #: Commands that change a course: they run one at a time (``exam_builder.lock``). The servers
 #: (serve, proctor, grader) change it a transaction at a time and are not serialized.
@@ -38,6 +38,7 @@ CHANGES_COURSE = frozenset({
     "import qti", "practice build", "print", "scan read", "scan verify", "scan key",
     "standard create", "standard panelist", "standard round-open", "standard round-close", "standard ratings",
     "standard decide", "standard report", "standard recut",
+    "keys decide", "keys apply", "keys close", "appeal record", "appeal assign", "appeal rerate", "appeal decide",
 })
 
 

@@ -158,6 +158,7 @@ class CandidateApp(ScreenApp):
         self._item_boxes: dict[int, w.Box] = {}
         self._controls: dict[str, w.Widget] = {}
         self._flags: dict[str, w.Checkbox] = {}
+        self._comment_panels: dict[str, tuple] = {}  # item -> (toggle, text box, save button, status)
         self._pending: dict[str, str] = {}
         self._pending_handle = None
         self._loading = False
@@ -284,6 +285,9 @@ class CandidateApp(ScreenApp):
                 f"<li>Every answer is saved as soon as you give it. You can change it until you submit.</li>"
                 f"<li>Use <b>Flag</b> to mark a question to come back to. The list of questions shows "
                 f"which are answered (✓) and flagged (⚑).</li>"
+                f"<li>If a question seems unclear or wrong to you, press <b>Comment on this question</b> and "
+                f"write why (at most {s.max_comment:,} characters). Comments are read by staff after the exam; "
+                f"a comment never changes your time or your score by itself.</li>"
                 f"<li>You will be warned when {warnings} minutes are left, even if you hide the clock. At the "
                 f"end of the time your exam is submitted automatically.</li>"
                 f"<li>The <b>Display</b> button at the top opens the <b>Text size</b> buttons, which make the "
@@ -388,10 +392,46 @@ class CandidateApp(ScreenApp):
             self._loading = False
         self._controls[it.item_id] = ctrl
         self._flags[it.item_id] = flag
+        q.question.append(self._comment_box(it))  # the app's own: read after the exam, never scored
         scenario = self.session.form.scenarios.get(it.scenario) if it.scenario else None
         box = question_box(q, scenario.text if scenario else None)
         self._item_boxes[it.number] = box
         return box
+
+    def _comment_box(self, it: ItemView) -> w.Widget:
+        """"Comment on this question": a button that opens a short text box and its Save button.
+
+        The box says its limit and that a comment is read after the exam and changes neither time
+        nor score; the save's outcome is said in a status line beside it (and to a screen reader).
+        """
+        n = it.number
+        saved = self.session.comment_of(it.item_id)
+        label = "Comment on this question" + (" (saved)" if saved else "")
+        toggle = Disclosure(label=label, controls=f".eb-app .eb-comment-q{n}", expanded=False)
+        limit = self.session.max_comment
+        note = w.HTML(f"<p id='eb-comment-note-q{n}'>Comments are read by staff after the exam. A comment never "
+                      f"changes your time or your score by itself. At most {limit:,} characters.</p>")
+        box = w.Textarea(value=saved, rows=3, description=f"Your comment on question {n}",
+                         continuous_update=False,  # sent once when the box is left: one message, not one a key
+                         layout=w.Layout(width="100%"))
+        box.add_class(f"eb-comment-text-q{n}")
+        state = w.HTML("")
+
+        def save() -> None:
+            text = self.session.comment(it.item_id, box.value)
+            state.value = (f"<p role='status'>Comment on question {n} "
+                           f"{'saved' if text else 'removed'} at {local_time(self.clock(), self.settings.timezone)}."
+                           "</p>")
+            toggle.label = "Comment on this question" + (" (saved)" if text else "")
+
+        button = self._button("Save comment", save, tooltip=f"Save your comment on question {n}")
+        panel = w.VBox([note, box, w.HBox([button]), state])
+        panel.add_class(f"eb-comment-q{n}")
+        panel.layout.display = "none"
+        toggle.observe(self._safe(lambda ch: setattr(panel.layout, "display", "flex" if ch["new"] else "none")),
+                       names="expanded")
+        self._comment_panels[it.item_id] = (toggle, box, button, state)
+        return w.VBox([toggle, panel])
 
     def _go(self, number: int, message: str = "") -> None:
         items = self.session.form.items

@@ -40,6 +40,12 @@ the first screen stops, says so, and the candidate raises a hand.
 lock (so several server processes agree); a refusal raises ``LimitReached`` with a plain
 message and logs a ``limit`` event (at most one a minute per sitting).
 
+**Comments on questions** (``comment``, revision 0013): a candidate may leave a short comment on
+any question (at most ``RecourseSettings.max_comment_chars``), journaled in ``eb_item_comment``
+like an answer (the latest row per question wins, kept after the submit), under the same rules
+(this screen's lease, an open clock) and counted against the same journal limits. Staff read them
+only after the submit, by item and form (``grading.keys``); they never change time or score.
+
 **The clock can stop** (revision 0010): a proctor pauses the sitting or its whole room
 (``sittings.pause``), or a candidate with an approved breaks accommodation takes a break
 (``take_break``, at most ``break_minutes``, ending on ``end_break`` or by itself). While it is
@@ -70,8 +76,8 @@ from ..records import access, audit
 from ..records.accommodations import break_allowance, breaks_text
 from ..records.eligibility import evaluate
 from ..records.events import record_event
-from ..records.models import Candidate, Exam, Response, Sitting, utcnow
-from ..records.queries import forms as forms_q, responses as responses_q, sittings as sittings_q
+from ..records.models import Candidate, Exam, ItemComment, Response, Sitting, utcnow
+from ..records.queries import forms as forms_q, recourse as recourse_q, responses as responses_q, sittings as sittings_q
 from ..records.text import clean_answer, shown
 from . import window
 from .form_view import FormView, ItemView, load_form_view, released_notebook_path
@@ -279,8 +285,11 @@ def latest_responses_of(s: Session, sitting_ids: list[int]) -> dict[int, dict[st
 
 
 def journal_counts(s: Session, sitting_id: int, since: dt.datetime) -> tuple[int, int]:
-    """(rows, rows after ``since``) of a sitting's journal: one query on ``ix_eb_response_sitting_recorded``."""
-    return responses_q.select_journal_counts(s, sitting_id, since)
+    """(rows, rows after ``since``) of a sitting's journal, its answers and its comments on questions alike:
+    one query each on ``ix_eb_response_sitting_recorded`` and ``ix_eb_item_comment_sitting_recorded``."""
+    total, recent = responses_q.select_journal_counts(s, sitting_id, since)
+    c_total, c_recent = recourse_q.select_comment_counts(s, sitting_id, since)
+    return total + c_total, recent + c_recent
 
 
 def format_minutes(minutes: int) -> str:
@@ -356,6 +365,7 @@ class CandidateSession:
         self.extra_minutes = 0  # time a proctor added, as of the last ``refresh``
         self._lease: str | None = None
         self._answers: dict[str, Answer] = {}
+        self._comments: dict[str, str] = {}
         self.stopped: Stopped | None = None  # as of the last ``refresh``
 
     # -- signing in -------------------------------------------------------------------
@@ -524,6 +534,7 @@ class CandidateSession:
         """Read every latest answer from the database (after a reload or a restart)."""
         with self.db.read() as s:
             self._answers = {k: Answer(r.value, r.flagged) for k, r in latest_responses(s, self.sitting_id).items()}
+            self._comments = recourse_q.select_latest_comments(s, self.sitting_id)
         return dict(self._answers)
 
     def answers(self) -> dict[str, Answer]:
@@ -672,6 +683,37 @@ class CandidateSession:
         prev = self._answers.get(item_id)
         return self._append(item_id, prev.value if prev else None, bool(flagged), "flag")
 
+    @property
+    def max_comment(self) -> int:
+        """The longest comment on a question, in characters (``c.RecourseSettings.max_comment_chars``)."""
+        return self.course.recourse_settings.max_comment_chars
+
+    def comment_of(self, item_id: str) -> str:
+        """The candidate's saved comment on a question ("" when none)."""
+        return self._comments.get(item_id, "")
+
+    def comment(self, item_id: str, text: str | None) -> str:
+        """Save the candidate's comment on a question (empty text takes it back); committed at once.
+
+        A comment is read by staff after the exam (key validation) and never changes the time or the
+        score by itself. It is cleaned as a typed answer is (``clean_answer``), refused past
+        ``max_comment`` characters (a ``limit`` event), and counts against the same journal limits as
+        answers (rows and saves per minute), under the same rules: only while the sitting is open on
+        this screen, never while the clock is stopped.
+        """
+        item = self._item(item_id)
+        text = clean_answer(str(text or "")).strip()
+        if len(text) > self.max_comment:
+            self._log_limit("size", item=item_id, chars=len(text), what="comment")
+            raise LimitReached(f"Your comment on question {item.number} is longer than {self.max_comment:,} "
+                               "characters, so it was not saved. Please shorten it.", "size")
+        if text == self._comments.get(item_id, ""):
+            return text  # the same comment again adds no row
+        self._save(item_id, "comment", lambda sit, now: ItemComment(
+            sitting_id=sit.id, item_id=item_id, text=text, recorded_at=now, entered_by=sit.scribe_name or "candidate"))
+        self._comments[item_id] = text
+        return text
+
     def _journal_limit(self, s: Session, sitting_id: int, now: dt.datetime) -> LimitReached | None:
         """The refusal due now, if any; called under the sitting's row lock, so processes agree."""
         total, recent = journal_counts(s, sitting_id, now - dt.timedelta(minutes=1))
@@ -682,6 +724,15 @@ class CandidateSession:
         return None
 
     def _append(self, item_id: str, value: str | None, flagged: bool, what: str) -> Answer:
+        self._save(item_id, what, lambda sit, now: Response(
+            sitting_id=sit.id, item_id=item_id, value=value, flagged=flagged, recorded_at=now,
+            entered_by=sit.scribe_name or "candidate"))
+        ans = Answer(value, flagged)
+        self._answers[item_id] = ans
+        return ans
+
+    def _save(self, item_id: str, what: str, row: Callable[[Sitting, dt.datetime], object]) -> None:
+        """Append one journal row (an answer, a flag, a comment) under the sitting's rules and limits."""
         limit: LimitReached | None = None
         try:
             with self.db.transaction() as s:
@@ -689,8 +740,7 @@ class CandidateSession:
                 now = self.clock()
                 limit = self._journal_limit(s, sit.id, now)
                 if limit is None:
-                    s.add(Response(sitting_id=sit.id, item_id=item_id, value=value, flagged=flagged,
-                                   recorded_at=now, entered_by=sit.scribe_name or "candidate"))
+                    s.add(row(sit, now))
         except TakenOver:
             self._event(EventKind.refused_change, item=item_id, what=what, why="opened on another screen")
             raise
@@ -706,9 +756,6 @@ class CandidateSession:
         if limit is not None:
             self._log_limit(limit.why, item=item_id, what=what)
             raise limit
-        ans = Answer(value, flagged)
-        self._answers[item_id] = ans
-        return ans
 
     def _log_limit(self, why: str, **details) -> None:
         """A ``limit`` event for the proctor, at most one a minute per sitting (a flood stays one line)."""

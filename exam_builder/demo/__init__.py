@@ -39,6 +39,7 @@ STAGES = [
     ("practice", "Practice for study groups: a practice set taken by a scripted candidate"),
     ("rehearsal", "Rehearse exam day: a small room against the real exam server"),
     ("grading", "Grade: objective scoring, rubric ratings, adjudication, results"),
+    ("recourse", "Recourse: comments read blind, key validation before results are final, an appeal"),
     ("followup", "After the results: item analysis, a retake's rules, the audit trail"),
     ("report", "The program's report for the oversight board"),
     ("study_report", "The standard-setting study's report, with impact data on the cohort that sat"),

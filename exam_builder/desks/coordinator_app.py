@@ -44,7 +44,8 @@ NO_DIAGNOSIS_TEXT = ("An accommodation records the arrangement and the date of t
                      "Never write a diagnosis, a condition or what the letter says; the details below are "
                      "the arrangement, not a diagnosis.")
 #: The screens, in the order of the switcher at the top.
-SCREENS = {"requests": "Accommodation requests", "eligibility": "Who may not sit", "report": "Program report"}
+SCREENS = {"requests": "Accommodation requests", "eligibility": "Who may not sit", "keys": "Key validation",
+           "appeals": "Appeals", "report": "Program report"}
 #: The notebook Voila serves (``exam-builder coordinator``, ``exam-builder hub-service coordinator``).
 NOTEBOOK = Path(__file__).resolve().parent / "coordinator.ipynb"
 
@@ -171,6 +172,74 @@ class CoordinatorSession:
         return [NotEligible(e.candidate_id, e.name, e.cohort, list(e.reasons), list(e.barriers))
                 for e in rows if not e.eligible]
 
+    # -- key validation (grading.keys, analysis.keys) ----------------------------------
+    def validation(self) -> list:
+        """The validation lines to review (flagged or commented on), comments blind."""
+        from ..analysis.keys import flagged, validation_lines
+
+        return flagged(validation_lines(self.course, self.exam))
+
+    def validation_state(self) -> str:
+        from ..analysis.keys import closure_text
+
+        return closure_text(self.course, self.exam)
+
+    def decide_key(self, item_id: str, action: str, reason: str, accept: str = "", form: str = ""):
+        """Record a decision (not applied) and return its impact: whose totals and pass/fail change."""
+        from ..grading.keys import impact, record_decision
+
+        actor, reason = self._actor(), self._reason(reason, required=True)
+        did = record_decision(self.course, self.exam, item_id, action, reason, actor,
+                              accept=accept.strip() or None, form=form.strip() or None)
+        return impact(self.course, self.exam, did)
+
+    def apply_key(self, decision_id: int):
+        from ..grading.keys import apply
+
+        return apply(self.course, self.exam, decision_id, self._actor())
+
+    def close_keys(self, note: str) -> str:
+        from ..grading.keys import close
+
+        closure, reports = close(self.course, self.exam, self._actor(), self._reason(note, required=False))
+        return (f"Key validation closed (closure {closure}): results are final; {len(reports)} score report(s) "
+                "written again without 'provisional'.")
+
+    # -- appeals (grading.appeals) ------------------------------------------------------
+    def appeals(self) -> list:
+        """Every appeal of the exam with its sitting, oldest first."""
+        from ..records.queries import recourse as recourse_q
+
+        with self.course.db.read() as s:
+            rows = recourse_q.select_appeals(s, self.exam)
+            out = [(a.id, sit.id, sit.candidate_id, str(a.category), a.received_on, a.words, a.rater,
+                    str(a.decision) if a.decision else "", a.voided) for a, sit in rows]
+        return out
+
+    def record_appeal(self, sitting_id: int, category: str, words: str, received_on: dt.date) -> str:
+        from ..grading.appeals import record
+
+        aid = record(self.course, sitting_id, category, self._reason(words, required=True), received_on,
+                     self._actor())
+        return f"Appeal {aid} recorded for sitting {sitting_id} ({category}, received {received_on})."
+
+    def assign_appeal(self, appeal_id: int, rater: str) -> str:
+        from ..grading.appeals import assign_rater
+
+        assign_rater(self.course, appeal_id, rater, self._actor())
+        return f"Appeal {appeal_id}: the written answers go to {rater.strip()}, blind to the earlier ratings."
+
+    def decide_appeal(self, appeal_id: int, decision: str, reason: str, void: bool = False) -> str:
+        from ..grading.appeals import DECISION_TEXT, decide
+        from ..model.states import AppealDecision
+
+        done = decide(self.course, self.exam, appeal_id, decision, self._reason(reason, required=True),
+                      self._actor(), void=void)
+        return (f"Appeal {appeal_id} {DECISION_TEXT[AppealDecision(decision)]}: {len(done['scores'])} score(s) "
+                f"changed, {len(done['outcomes'])} outcome(s) changed"
+                + ("; the sitting is voided and is not an attempt" if done["voided"] else "")
+                + "; the candidate's letter is written.")
+
     def report_folder(self) -> Path:
         """Where the report goes: the course's reports/ folder, as `exam-builder report` writes it."""
         return self.course.report_dir(self.exam)
@@ -264,7 +333,10 @@ class CoordinatorApp:
                    f"course's reports folder ({_e(self.session.report_folder())}).</p>"),
             self.report_button, self.report_message])
 
-        self.main = w.VBox([self.who, self.screen, self.requests_panel, self.eligibility_panel, self.report_panel])
+        self._build_keys(w, label)
+        self._build_appeals(w, label)
+        self.main = w.VBox([self.who, self.screen, self.requests_panel, self.eligibility_panel, self.keys_panel,
+                            self.appeals_panel, self.report_panel])
         self.root = w.VBox([w.HTML(style_css(16) + COORDINATOR_CSS), self.assist, self.title, self.sign_in_panel,
                             self.main, self.message])
         self.root.add_class("eb-app")
@@ -297,12 +369,16 @@ class CoordinatorApp:
     def _show_screen(self) -> None:
         current = self.screen.value or "requests"
         for key, panel in (("requests", self.requests_panel), ("eligibility", self.eligibility_panel),
-                           ("report", self.report_panel)):
+                           ("keys", self.keys_panel), ("appeals", self.appeals_panel), ("report", self.report_panel)):
             panel.layout.display = "" if key == current else "none"
         if current == "requests":
             self.refresh_requests()
         elif current == "eligibility":
             self.refresh_eligibility()
+        elif current == "keys":
+            self.refresh_keys()
+        elif current == "appeals":
+            self.refresh_appeals()
         self.assist.move_focus(focus_on(current))
 
     def refresh_requests(self) -> None:
@@ -380,6 +456,207 @@ class CoordinatorApp:
         self.eligibility_panel.children[0].value = (
             f"{head}<p>The program's rules (attendance, attempts, waiting periods, tutoring) as they stand "
             f"today. The same reasons stop a candidate at sign-in.</p>{body}")
+
+    # -- key validation -----------------------------------------------------------------
+    def _build_keys(self, w, label) -> None:
+        self.keys_view = w.HTML()
+        self.key_item = ChoiceGroup([], "Item to decide on")
+        self.key_action = ChoiceGroup([("keep", "Keep the key"), ("accept", "Accept another answer as well"),
+                                       ("credit", "Credit everyone"), ("drop", "Drop the item")], "Decision",
+                                      value="keep")
+        self.key_accept = w.Text(description="Other answer to accept (its choice label, e.g. B)", style=label,
+                                 layout=w.Layout(width="auto"))
+        self.key_form = w.Text(description="On form (its label, e.g. A)", style=label, layout=w.Layout(width="auto"))
+        self.key_reason = w.Text(description="Reason (kept with the decision)", style=label,
+                                 layout=w.Layout(width="auto"))
+        self.key_impact_button = w.Button(description="Record and show the impact", button_style="primary")
+        self.key_impact_button.on_click(lambda _b: self._run(self._key_impact, self.keys_message))
+        self.key_apply_button = w.Button(description="Apply this decision", button_style="warning", disabled=True)
+        self.key_apply_button.on_click(lambda _b: self._run(self._key_apply, self.keys_message))
+        self.key_close_button = w.Button(description="Close key validation")
+        self.key_close_button.on_click(lambda _b: self._run(self._key_close, self.keys_message))
+        self.key_impact = w.HTML()
+        self.keys_message = w.HTML()
+        self._decision_id: int | None = None
+        buttons = w.HBox([self.key_impact_button, self.key_apply_button, self.key_close_button])
+        buttons.add_class("eb-buttons")
+        self.keys_panel = w.VBox([self.keys_view, self.key_item, self.key_action, self.key_accept, self.key_form,
+                                  self.key_reason, buttons, self.key_impact, self.keys_message])
+
+    def refresh_keys(self) -> None:
+        lines = self.session.validation()
+        head = heading(f"Key validation: {len(lines)} item line(s) to review", "keys")
+        state = _e(self.session.validation_state())
+        if not lines:
+            body = "<p>No objective item is past a threshold or commented on.</p>"
+        else:
+            def pct(v):
+                return "" if v is None else f"{v:.0%}"
+
+            def num(v):
+                return "" if v is None else f"{v:.2f}"
+
+            body = ("<table><caption>Items past a threshold or commented on. Comments are shown without names, "
+                    "by form.</caption><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
+                        "Form and question", "Item", "Key", "Candidates", "Facility", "Discrimination",
+                        "Strong candidates chose", "Why flagged", "Comments", "Decision")) + "</tr></thead><tbody>"
+                    + "".join(
+                        f"<tr><td data-label='Form and question'>{_e(ln.form)} Q{ln.number}</td>"
+                        f"<td data-label='Item'>{_e(ln.item_id)}</td><td data-label='Key'>{_e(ln.key)}</td>"
+                        f"<td data-label='Candidates'>{ln.n}</td>"
+                        f"<td data-label='Facility'>{num(ln.facility)}</td>"
+                        f"<td data-label='Discrimination'>{num(ln.discrimination)}</td>"
+                        f"<td data-label='Strong candidates chose'>"
+                        f"{_e(f'{ln.strong_choice} ({pct(ln.strong_choice_share)}; key {pct(ln.strong_key_share)})') if ln.strong_choice else ''}</td>"  # noqa: E501
+                        f"<td data-label='Why flagged'>{_e('; '.join(ln.flags))}</td>"
+                        f"<td data-label='Comments'>{''.join(f'<p>Form {_e(f)}: {_e(c)}</p>' for f, c in ln.comments)}</td>"  # noqa: E501
+                        f"<td data-label='Decision'>{_e(ln.decision)}</td></tr>" for ln in lines)
+                    + "</tbody></table>")
+        self.keys_view.value = (f"{head}<p>{state}. Each item's line: how many got it right (facility), how well it "
+                                f"separates strong from weak candidates (discrimination), the answer strong "
+                                f"candidates chose, and the candidates' comments. Decide with the item's author; "
+                                f"the impact is shown before anything changes.</p>{body}")
+        options = list(dict.fromkeys((ln.item_id, f"{ln.item_id} (form {ln.form} Q{ln.number})") for ln in lines))
+        seen: set[str] = set()
+        options = [o for o in options if not (o[0] in seen or seen.add(o[0]))]
+        current = self.key_item.value
+        if options != list(self.key_item.options):
+            self.key_item.value = None
+            self.key_item.options = options
+        self.key_item.value = current if current in dict(options) else (options[0][0] if options else None)
+
+    def _key_impact(self) -> None:
+        if not self.key_item.value:
+            raise ExamBuilderError("choose an item first")
+        imp = self.session.decide_key(self.key_item.value, self.key_action.value or "keep", self.key_reason.value,
+                                      self.key_accept.value, self.key_form.value)
+        self._decision_id = imp.decision_id
+        rows = "".join(
+            f"<tr><td data-label='Candidate'>{_e(c.candidate_name)} ({_e(c.candidate_id)})</td>"
+            f"<td data-label='Total'>{_e(f'{c.old_total:g}' if c.old_total is not None else 'pending')} → "
+            f"{_e(f'{c.new_total:g}' if c.new_total is not None else 'pending')} of {c.new_max:g}</td>"
+            f"<td data-label='Points needed'>{c.old_cut:g} → {c.new_cut:g}</td>"
+            f"<td data-label='Result'>{_e(c.old_status)} → {_e(c.new_status)}"
+            f"{' (changes)' if c.outcome_changes else ''}</td></tr>" for c in imp.changes)
+        self.key_impact.value = (
+            "<h3>Impact before it is applied</h3>"
+            + f"<p role='status'>{_e(imp.summary())}. Nothing has changed yet.</p>"
+            + ("<table><thead><tr><th scope='col'>Candidate</th><th scope='col'>Total</th>"
+               "<th scope='col'>Points needed</th><th scope='col'>Result</th></tr></thead><tbody>" + rows
+               + "</tbody></table>" if imp.changes else "<p>No candidate's points change.</p>"))
+        self.key_apply_button.disabled = False
+        self.key_reason.value = ""
+        self.keys_message.value = ""
+        self.refresh_keys()
+        self.assist.announce(imp.summary())
+
+    def _key_apply(self) -> None:
+        if self._decision_id is None:
+            raise ExamBuilderError("record a decision and read its impact first")
+        done = self.session.apply_key(self._decision_id)
+        text = (f"Decision {self._decision_id} applied: {done.rescored} score(s) changed in the gradebook, "
+                f"{len(done.outcomes)} result(s) changed, {len(done.reports)} score report(s) written again."
+                if not done.nothing else f"Decision {self._decision_id} was already applied: nothing changed.")
+        self.key_apply_button.disabled = True
+        self._decision_id = None
+        self.refresh_keys()
+        self.keys_message.value = _say(text, "done")
+        self.assist.announce(text)
+
+    def _key_close(self) -> None:
+        text = self.session.close_keys(self.key_reason.value)
+        self.refresh_keys()
+        self.keys_message.value = _say(text, "done")
+        self.assist.announce(text)
+
+    # -- appeals --------------------------------------------------------------------------
+    def _build_appeals(self, w, label) -> None:
+        self.appeals_view = w.HTML()
+        self.appeal_sitting = w.BoundedIntText(value=0, min=0, max=10**9, description="Sitting number",
+                                               style=label, layout=w.Layout(width="auto"))
+        self.appeal_category = ChoiceGroup([("procedure", "How the exam was run"),
+                                            ("accommodation", "An accommodation not given"),
+                                            ("score", "The score")], "What the appeal is about", value="score")
+        self.appeal_words = w.Textarea(description="The candidate's own words", style=label,
+                                       layout=w.Layout(width="100%"))
+        self.appeal_received = w.DatePicker(description="Received on", style=label)
+        self.appeal_record_button = w.Button(description="Record the appeal", button_style="primary")
+        self.appeal_record_button.on_click(lambda _b: self._run(self._appeal_record, self.appeals_message))
+        self.appeal_choice = ChoiceGroup([], "Appeal")
+        self.appeal_rater = w.Text(description="Rater (who has not rated these answers)", style=label,
+                                   layout=w.Layout(width="auto"))
+        self.appeal_assign_button = w.Button(description="Send to the rater")
+        self.appeal_assign_button.on_click(lambda _b: self._run(self._appeal_assign, self.appeals_message))
+        self.appeal_decision = ChoiceGroup([("upheld", "Upheld"), ("partly", "Partly upheld"), ("denied", "Denied")],
+                                           "Decision", value="denied")
+        self.appeal_void = w.Checkbox(description="Void the sitting (it is not an attempt)", indent=False)
+        self.appeal_reason = w.Text(description="Reason (given in the candidate's letter)", style=label,
+                                    layout=w.Layout(width="auto"))
+        self.appeal_decide_button = w.Button(description="Record the decision", button_style="warning")
+        self.appeal_decide_button.on_click(lambda _b: self._run(self._appeal_decide, self.appeals_message))
+        self.appeals_message = w.HTML()
+        record_box = w.VBox([w.HTML("<h3>Record an appeal</h3>"), self.appeal_sitting,
+                             self.appeal_category, self.appeal_words, self.appeal_received,
+                             w.HBox([self.appeal_record_button])])
+        self.appeal_decide_box = w.VBox([w.HTML("<h3>Decide an appeal</h3>"),
+                                         self.appeal_choice, self.appeal_rater, w.HBox([self.appeal_assign_button]),
+                                         self.appeal_decision, self.appeal_void, self.appeal_reason,
+                                         w.HBox([self.appeal_decide_button])])
+        self.appeals_panel = w.VBox([self.appeals_view, record_box, self.appeal_decide_box, self.appeals_message])
+
+    def refresh_appeals(self) -> None:
+        rows = self.session.appeals()
+        days = self.session.course.recourse_settings.appeal_deadline_days
+        head = heading(f"Appeals: {len(rows)}", "appeals")
+        body = "<p>No appeal is recorded.</p>" if not rows else (
+            "<table><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
+                "Appeal", "Sitting", "Candidate", "About", "Received", "Their words", "Rater", "Decision"))
+            + "</tr></thead><tbody>" + "".join(
+                f"<tr><td data-label='Appeal'>{a}</td><td data-label='Sitting'>{sid}</td>"
+                f"<td data-label='Candidate'>{_e(cand)}</td><td data-label='About'>{_e(cat)}</td>"
+                f"<td data-label='Received'>{_e(rec)}</td><td data-label='Their words'>{_e(words)}</td>"
+                f"<td data-label='Rater'>{_e(rater or '')}</td>"
+                f"<td data-label='Decision'>{_e(dec or 'open')}{' (sitting voided)' if void else ''}</td></tr>"
+                for a, sid, cand, cat, rec, words, rater, dec, void in rows) + "</tbody></table>")
+        self.appeals_view.value = (f"{head}<p>An appeal must be received within {days} days of the score report. "
+                                   "A score appeal's written answers go to a rater who has not rated them, blind "
+                                   "to the earlier ratings.</p>" + body)
+        options = [(str(a), f"Appeal {a}: sitting {sid}, {cat}") for a, sid, _c, cat, _r, _w, _ra, dec, _v in rows
+                   if not dec]
+        current = self.appeal_choice.value
+        if options != list(self.appeal_choice.options):
+            self.appeal_choice.value = None
+            self.appeal_choice.options = options
+        self.appeal_choice.value = current if current in dict(options) else (options[0][0] if options else None)
+        self.appeal_decide_box.layout.display = "" if options else "none"
+
+    def _appeal_done(self, text: str) -> None:
+        self.refresh_appeals()
+        self.appeals_message.value = _say(text, "done")
+        self.assist.announce(text)
+
+    def _appeal_record(self) -> None:
+        if not self.appeal_received.value:
+            raise ExamBuilderError("give the day the appeal was received")
+        text = self.session.record_appeal(int(self.appeal_sitting.value), self.appeal_category.value or "score",
+                                          self.appeal_words.value, self.appeal_received.value)
+        self.appeal_words.value = ""
+        self._appeal_done(text)
+
+    def _appeal_chosen(self) -> int:
+        if not self.appeal_choice.value:
+            raise ExamBuilderError("choose an appeal first")
+        return int(self.appeal_choice.value)
+
+    def _appeal_assign(self) -> None:
+        self._appeal_done(self.session.assign_appeal(self._appeal_chosen(), self.appeal_rater.value))
+
+    def _appeal_decide(self) -> None:
+        text = self.session.decide_appeal(self._appeal_chosen(), self.appeal_decision.value or "denied",
+                                          self.appeal_reason.value, void=bool(self.appeal_void.value))
+        self.appeal_reason.value = ""
+        self.appeal_void.value = False
+        self._appeal_done(text)
 
     def _report(self) -> None:
         self.report_message.value = "<p role='status'>Writing the report…</p>"

@@ -40,10 +40,11 @@ from ..assembly.release import released_notebook
 from ..errors import ExamBuilderError, rel
 from ..kinds import kind_for
 from ..model.manifest import Manifest, grade_ids
-from ..model.states import AuditAction, ScoreFlagKind
+from ..model.states import AuditAction, KeyAction, ScoreFlagKind
 from ..records import audit
 from ..records.models import ScoreFlag, utcnow
 from ..records.queries import candidates as candidates_q, score_flags as score_flags_q
+from .adjust import Adjustment, also_keys, in_force
 from .gradebook_sync import GradebookWriter, SubmissionScores, notebook_cells
 from .seal import course_key
 from .submission import (
@@ -106,8 +107,14 @@ class GradeReport:
         return not self.set_aside and not self.unknown
 
 
-def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> FormTruth:
-    """The staff-side truth a worker scores against; checks manifest, gradebook and release agree."""
+def form_truth(course, conn, manifest: Manifest, write_copies: bool = False,
+               adjustments: dict[str, Adjustment] | None = None) -> FormTruth:
+    """The staff-side truth a worker scores against; checks manifest, gradebook and release agree.
+
+    ``adjustments``: the key-validation decisions in force (``grading.adjust.in_force``), which
+    scoring applies on top of the frozen manifest (another answer accepted, everyone credited, dropped).
+    """
+    adjustments = adjustments or {}
     from ..delivery.form_view import load_form_view  # the released notebook, read key-free
 
     assignment = manifest.assignment
@@ -154,9 +161,12 @@ def form_truth(course, conn, manifest: Manifest, write_copies: bool = False) -> 
             if not set(kind_for(item.kind).key_labels(item.key)) <= set(labels):
                 problems.append(f"question {item.number} ({item.item_id}): key {item.key!r} is not among the released "
                                 "choices")
+            adj = adjustments.get(item.item_id)
             objective.append(ObjectiveKey(item.number, item.item_id, ids["answer"], ids["grade"],
                                           answer_pattern(ids["variable"], item.kind.value), item.key, tuple(labels),
-                                          grade[1], item.kind.value, item.scoring))
+                                          grade[1], item.kind.value, item.scoring, also=also_keys(item, adj),
+                                          credit=adj is not None and adj.action == KeyAction.credit,
+                                          dropped=adj is not None and adj.action == KeyAction.drop))
         else:
             open_ids.append(ids["grade"])
     if problems:
@@ -453,7 +463,8 @@ def grade_exam(course, exam: str, actor: str, reason: str = "objective scoring f
     workers = workers or settings.workers or os.cpu_count() or 1
     with course.db.read() as s:
         forms = require_forms(s, exam)
-        truths = [(form_truth(course, s.connection(), m, write_copies), m.hash()) for _f, m in forms]
+        adjustments = in_force(s, exam)  # key-validation decisions applied: scoring reads them, the manifest stays
+        truths = [(form_truth(course, s.connection(), m, write_copies, adjustments), m.hash()) for _f, m in forms]
         roster = set(candidates_q.select_candidate_ids(s, ordered=False))
         assignments = [t.assignment for t, _h in truths]
         found = scan_submitted(course, assignments)  # every entry accounted for: nobody vanishes from the counts

@@ -39,9 +39,15 @@ from ..model.states import Outcome
 from ..records.cuts import effective_cuts
 from ..records.eligibility import retake_on
 from ..records.models import Exam, utcnow
-from ..records.queries import forms as forms_q, score_flags as score_flags_q, sittings as sittings_q
+from ..records.queries import (
+    forms as forms_q,
+    recourse as recourse_q,
+    score_flags as score_flags_q,
+    sittings as sittings_q,
+)
 from ..records.queries.gradebook import ScoreMatrix, select_score_matrix
 from . import score_report, seal
+from .adjust import dropped as dropped_items, in_force, scale
 
 PENDING = "pending"
 WITHHELD = "withheld"
@@ -108,6 +114,7 @@ class Result:
     recorded: str | None = None  # the outcome already in the candidate's record (pass | fail), if any
     sat_at: dt.datetime | None = None  # when the exam was taken (stored UTC; the report shows the room's date)
     retake_on: dt.date | None = None  # after a fail: the first day of another attempt (eligibility.retake_on)
+    provisional: bool = False  # key validation of its sitting is not closed yet (``grading.keys``): it may change
 
     @property
     def final(self) -> bool:
@@ -148,6 +155,10 @@ def compute_results(course, exam: str) -> list[Result]:
         assignments = {form.assignment for _sitting, form, _cand in rows}
         flags: dict[tuple[str, str], int] = score_flags_q.select_flag_counts(s, assignments)
         key = seal.course_key(course) if rows else b""
+        adjustments = in_force(s, exam)  # key-validation decisions applied (``grading.adjust``)
+        rule = course.recourse_settings.drop_cut_rule
+        closure = recourse_q.select_last_closure(s, exam)
+        waive = not course.recourse_settings.provisional_until_validated
         tampered: dict[tuple[str, str], list[str]] = {}
         for assignment in sorted(assignments):  # the gradebook read once: scores and their seals
             scores[assignment] = select_score_matrix(conn, assignment)
@@ -162,12 +173,15 @@ def compute_results(course, exam: str) -> list[Result]:
         cuts = effective_cuts(s, [(form, manifests[fid]) for fid, form in forms_seen.items()])  # re-cuts recorded
         for sitting, form, cand in rows:
             m = manifests[form.id]
-            cut = cuts[form.id]
+            gone = dropped_items(m, adjustments)
+            _full, cut = scale(m, adjustments, rule, cuts[form.id])
             got = scores[form.assignment]
             objective: list[tuple[float | None, float]] = []
             open_: list[tuple[float | None, float]] = []
             by_comp: dict[str, list[tuple[float | None, float]]] = {}
             for entry in m.items:
+                if entry.item_id in gone:  # out of scoring: neither its points nor its maximum count
+                    continue
                 value = got.get(sitting.candidate_id, grade_ids(entry.number)["grade"])
                 if value is None:
                     missing.setdefault(sitting.id, []).append(entry)
@@ -192,7 +206,10 @@ def compute_results(course, exam: str) -> list[Result]:
                 next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no, retake),
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
                 recorded=str(sitting.outcome) if sitting.outcome else None,
-                sat_at=sitting.started_at or sitting.opened_at, retake_on=retake, **parts)
+                sat_at=sitting.started_at or sitting.opened_at, retake_on=retake,
+                provisional=not waive and (closure is None or (sitting.submitted_at is not None
+                                                               and sitting.submitted_at > closure.closed_at)),
+                **parts)
             if changed and r.recorded:
                 r.next_step = f"{TAMPERED_STEP}; {recorded_before_change(r)}"
             results.append(r)

@@ -82,6 +82,18 @@ class ObjectiveKey:
     points: float
     kind: str  # a bank Kind value: its ``kinds`` module reads and scores the answer
     scoring: str | None = None  # the item's authored scoring rule, for kinds that have one
+    also: tuple[str, ...] = ()  # other answers accepted by a key-validation decision (``grading.adjust``)
+    credit: bool = False  # a decision credits everyone with the points
+    dropped: bool = False  # a decision took the item out of scoring: 0 points, out of the total
+
+    def points_for(self, answer: str | None) -> float:
+        """The points an answer earns: the kind's score against the key and every accepted answer."""
+        if self.credit:
+            return self.points
+        if self.dropped:
+            return 0.0
+        kind = kind_for(self.kind)
+        return max(kind.score(answer, k, self.points, self.scoring) for k in (self.key, *self.also))
 
 
 @dataclass(frozen=True)
@@ -367,7 +379,7 @@ def score_submission(truth: FormTruth, folder: str) -> Scored:
                 result.flags.append((q.grade_id, read.flag, read.message))
                 tampered = True
         result.answers[q.number] = answer
-        result.auto[q.grade_id] = kind.score(answer, q.key, q.points, q.scoring)
+        result.auto[q.grade_id] = q.points_for(answer)
 
     for gid in truth.open_ids:
         result.auto[gid] = 0.0 if same.get(gid, False) else None  # not in ``same`` when deleted: a grader decides

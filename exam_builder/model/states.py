@@ -229,6 +229,31 @@ ALERT_KINDS: tuple[EventKind, ...] = (EventKind.taken_over, EventKind.sign_in_re
                                       EventKind.limit, EventKind.identity_rejected)
 
 
+class KeyAction(State):
+    """A key-validation decision on one objective item (``eb_key_decision.action``, ``grading.keys``)."""
+
+    keep = "keep", "The key stands: nothing changes."
+    accept_also = "accept", "Another answer is accepted as well as the key (full points for either)."
+    credit = "credit", "Everyone who sat the item gets its points, whatever they answered."
+    drop = "drop", "The item is taken out of scoring: the form's total loses its points and the cut rescales."
+
+
+class AppealCategory(State):
+    """What a candidate's appeal is about (``eb_appeal.category``, ``grading.appeals``)."""
+
+    procedure = "procedure", "How the exam was run (the room, the proctor, the software)."
+    accommodation = "accommodation", "An approved accommodation was not given as approved."
+    score = "score", "The score: the written answers rated again by a rater who has not rated them."
+
+
+class AppealDecision(State):
+    """How an appeal was decided (``eb_appeal.decision``; NULL while it is open)."""
+
+    upheld = "upheld", "The appeal succeeds: the score is changed (re-rated) or the sitting voided."
+    partly = "partly", "The appeal succeeds in part."
+    denied = "denied", "The appeal fails: the result stands."
+
+
 class AuditAction(State):
     """What an audit entry records (``eb_audit.action``): the change, named as the entry's hash has always read it."""
 
@@ -277,6 +302,12 @@ class AuditAction(State):
     study_ratings = "study.ratings", "Panelists' ratings were entered into a study's open round."
     standard_adopted = "standard.adopted", "The board adopted a cut score from a standard-setting study."
     form_recut = "form.recut", "A frozen form's cut score was changed by a recorded decision."
+    key_decision = "key.decision", "A key-validation decision on an item was recorded (not yet applied)."
+    key_applied = "key.applied", "A key-validation decision was applied: the affected sittings were re-scored."
+    key_closed = "key.closed", "Key validation of an exam's submitted sittings was closed: their results are final."
+    appeal_recorded = "appeal.recorded", "A candidate's appeal was recorded."
+    appeal_rerate = "appeal.rerate", "A score appeal's written answers were sent to a rater who had not rated them."
+    appeal_decided = "appeal.decided", "An appeal was decided (upheld, partly, denied) with its reason."
 
 
 #: Every stored state: ``(table, column)`` -> its enum (what migrations 0006, 0007, 0009, 0010 and 0011 and their
@@ -294,4 +325,7 @@ COLUMNS: dict[tuple[str, str], type[State]] = {
     ("eb_sitting", "submit_reason"): SubmitReason,
     ("eb_sitting_event", "kind"): EventKind,
     ("eb_audit", "action"): AuditAction,
+    ("eb_key_decision", "action"): KeyAction,
+    ("eb_appeal", "category"): AppealCategory,
+    ("eb_appeal", "decision"): AppealDecision,
 }

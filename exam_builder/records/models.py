@@ -34,10 +34,13 @@ from ..clock import utcnow  # the one clock every table and the delivery app use
 from ..model.states import (
     AccommodationKind,
     AccommodationStatus,
+    AppealCategory,
+    AppealDecision,
     AttendanceStatus,
     AuditAction,
     EventKind,
     ItemScoreStatus,
+    KeyAction,
     Outcome,
     RatingRole,
     ReviewDecision,
@@ -607,3 +610,90 @@ class FormCut(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(128))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ItemComment(Base):
+    """A candidate's comment on one question, written during the exam (revision 0013).
+
+    Append-only like the answers' journal: the latest row per (sitting, item) is the comment; it
+    counts against the same journal limits and is kept after the submit. Staff read comments
+    only of submitted sittings, by item and form, never beside a name (``grading.keys``).
+    """
+
+    __tablename__ = "eb_item_comment"
+    __table_args__ = (Index("ix_eb_item_comment_sitting_recorded", "sitting_id", "recorded_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    entered_by: Mapped[str] = mapped_column(String(128), default="candidate")  # or the scribe's name
+
+
+class KeyDecision(Base):
+    """A key-validation decision on one objective item of an exam (revision 0013).
+
+    Issued forms stay frozen: scoring reads the latest decision per (exam, item) as an adjustment
+    of the manifest's key (``grading.keys``). ``accepted`` holds the other accepted answer as the
+    item's own choice indexes (0-based, as authored), so each form's labels follow from its
+    option order. ``applied_at`` is set when the affected sittings were re-scored.
+    """
+
+    __tablename__ = "eb_key_decision"
+    __table_args__ = (Index("ix_eb_key_decision_item", "exam_id", "item_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("eb_exam.id"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[KeyAction] = mapped_column(state_type(KeyAction, 16, "action"))
+    accepted: Mapped[list] = mapped_column(JSON, default=list)  # accept: [[original choice index, ...], ...]
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    applied_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class KeyValidation(Base):
+    """Key validation of an exam closed: the results of sittings submitted before ``closed_at`` are final."""
+
+    __tablename__ = "eb_key_validation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("eb_exam.id"), index=True)
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    closed_by: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Appeal(Base):
+    """A candidate's appeal, recorded by the coordinator (revision 0013); ``decision`` NULL while open."""
+
+    __tablename__ = "eb_appeal"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("eb_sitting.id"), index=True)
+    category: Mapped[AppealCategory] = mapped_column(state_type(AppealCategory, 16, "category"))
+    words: Mapped[str] = mapped_column(Text)  # the candidate's own words
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    rater: Mapped[str | None] = mapped_column(String(128))  # a score appeal's re-rater
+    decision: Mapped[AppealDecision | None] = mapped_column(state_type(AppealDecision, 16, "decision"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)  # the decision voided the sitting
+
+
+class AppealRating(Base):
+    """A score appeal's rating of one written answer by a rater who had not rated it, blind."""
+
+    __tablename__ = "eb_appeal_rating"
+    __table_args__ = (UniqueConstraint("appeal_id", "item_id", name="uq_eb_appeal_rating_item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("eb_appeal.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    rater: Mapped[str] = mapped_column(String(128))
+    levels: Mapped[dict] = mapped_column(JSON)
+    score: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rubric_hash: Mapped[str] = mapped_column(String(64))
+    rated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

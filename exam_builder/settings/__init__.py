@@ -14,11 +14,12 @@ from .delivery import DeliverySettings
 from .grading import GradingSettings
 from .policy import ProgramPolicy
 from .proctor import ProctorSettings
+from .recourse import RecourseSettings
 from .report import ReportSettings
 from .server import ServerSettings
 
 __all__ = ["SETTINGS", "BankSettings", "DeliverySettings", "GradingSettings", "ProctorSettings", "ProgramPolicy",
-           "ServerSettings", "ReportSettings"]
+           "ServerSettings", "ReportSettings", "RecourseSettings"]
 
 #: Every settings class (``c.<Class>.<name>`` in ``nbgrader_config.py``), by the ``Course`` property that holds it.
 SETTINGS: dict[str, type[Configurable]] = {
@@ -29,4 +30,5 @@ SETTINGS: dict[str, type[Configurable]] = {
     "server_settings": ServerSettings,
     "bank_settings": BankSettings,
     "report_settings": ReportSettings,
+    "recourse_settings": RecourseSettings,
 }

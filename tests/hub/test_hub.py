@@ -333,3 +333,59 @@ def test_a_panelist_rates_as_the_hub_user(hub_site, hub_browser):
         entry = s.execute(select(AuditEntry.actor, AuditEntry.details)
                           .where(AuditEntry.action == "study.ratings")).one()
     assert tuple(row) == ("pia", 60.0) and entry.actor == "pia" and entry.details["identity"] == "hub"
+
+
+def test_the_coordinator_validates_a_key_and_decides_an_appeal_as_the_hub_user(hub_site, hub_browser):
+    """Issue 26 through the hub: cora reads the key-validation screen (a comment shown by form, no name), records a
+    decision, reads its impact, applies it; records a procedure appeal and decides it. Every entry is cora's, with
+    ``identity: hub``, and the chain verifies."""
+    from exam_builder import clock
+    from exam_builder.grading.objective import grade_exam
+    from exam_builder.records.models import Appeal, ItemComment, KeyDecision, utcnow
+
+    course = hub_site.course
+    grade_exam(course, kit.EXAM, actor="staff", workers=1)
+    with course.db.transaction() as s:
+        sit = s.execute(select(Sitting).order_by(Sitting.id)).scalars().first()
+        item = kit.keyed_entries(kit.Manifest.model_validate(s.get(kit.Form, sit.form_id).manifest))[0].item_id
+        s.add(ItemComment(sitting_id=sit.id, item_id=item, text="The key looks wrong to me.",
+                          recorded_at=sit.started_at))
+        sid = sit.id
+    ctx, _home = sign_in(hub_browser, hub_site, "cora")
+    try:
+        page, response = _open_service(ctx, hub_site, "coordinator")
+        assert response.status == 200
+        page.get_by_text("Signed in through JupyterHub as cora").wait_for()
+        page.get_by_role("button", name="Key validation").click()
+        page.get_by_role("heading", name=re.compile(r"Key validation: \d+ item line")).wait_for()
+        page.get_by_text(re.compile(r"Form [AB]: The key looks wrong to me\.")).wait_for()
+        page.get_by_role("radio", name=re.compile(f"^{re.escape(item)} ")).check()
+        page.get_by_role("radio", name="Keep the key").check()
+        page.get_by_label("Reason (kept with the decision)").fill("the key is right; the stem is clear")
+        page.get_by_role("button", name="Record and show the impact").click()
+        page.get_by_text("Nothing has changed yet").wait_for()
+        page.get_by_role("button", name="Apply this decision").click()
+        page.locator("p.eb-ok").filter(has_text=re.compile(r"Decision \d+ applied")).wait_for()
+        page.get_by_role("button", name="Appeals").click()
+        page.get_by_role("heading", name=re.compile(r"Appeals: \d+")).wait_for()
+        page.get_by_label("Sitting number").fill(str(sid))
+        page.get_by_role("radio", name="How the exam was run").check()
+        page.get_by_label("The candidate's own words").fill("The room was too loud to think.")
+        page.get_by_label("Received on").fill(clock.wall(utcnow(), course.zone).date().isoformat())
+        page.get_by_role("button", name="Record the appeal").click()
+        page.locator("p.eb-ok").filter(has_text=re.compile(r"Appeal \d+ recorded")).wait_for()
+        page.get_by_role("radio", name="Denied").check()
+        page.get_by_label("Reason (given in the candidate's letter)").fill("the proctor's log shows a quiet room")
+        page.get_by_role("button", name="Record the decision").click()
+        page.locator("p.eb-ok").filter(has_text=re.compile(r"Appeal \d+ denied")).wait_for()
+    finally:
+        ctx.close()
+    with course.db.read() as s:
+        d = s.execute(select(KeyDecision)).scalar_one()
+        assert d.decided_by == "cora" and d.applied_by == "cora" and d.applied_at is not None
+        assert s.execute(select(Appeal.decided_by)).scalar_one() == "cora"
+        entries = s.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.details).where(
+            AuditEntry.action.in_(["key.decision", "key.applied", "appeal.recorded", "appeal.decided"]))).all()
+        assert verify(s).ok
+    assert {e.action for e in entries} == {"key.decision", "key.applied", "appeal.recorded", "appeal.decided"}
+    assert all(e.actor == "cora" and e.details["identity"] == "hub" for e in entries), entries

@@ -40,9 +40,12 @@ NOT_A_KIND = {
     ("desks/panel_app.py", "Textarea"): "a standard-setting panelist's note on an item, not a candidate's answer",
     ("assembly/exports.py", "assembly.tolerance"): "the blueprint's spread tolerance for parallel forms",
     ("grading/objective.py", "item.scoring"): "a manifest entry's rule (written by the kind's manifest_fields)",
-    ("grading/submission.py", "q.scoring"): "a manifest entry's rule, handed to the kind's score",
     ("lab/preview.py", "(w.Text, w.Textarea)"): "the preview writes out whatever widget the kind's control made",
     ("demo/stages/grading.py", "c.id).choices("): "random.Random.choices: the made-up rater's draw of a level",
+    ("grading/submission.py", "self.scoring"): "an objective key's rule (the manifest entry's), handed to the kind's "
+                                               "score",
+    ("delivery/candidate_app.py", "Your comment on question"): "the candidate's comment box, not an answer",
+    ("desks/coordinator_app.py", "The candidate's own words"): "an appeal's words as the coordinator records them",
 }
 
 

@@ -379,6 +379,7 @@ def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
             _rows_at_0005(conn, **_every_state())
             _review_row(conn)
             _word_rows(conn)
+            _recourse_rows(conn)
         for (table, column), enum in COLUMNS.items():
             for value in enum.values():
                 with db.engine.begin() as conn:
@@ -707,3 +708,16 @@ def test_0014_adds_paper_tables_and_words_and_refuses_to_downgrade_over_them(emp
                 conn.execute(text("UPDATE eb_sitting SET submit_reason = 'paper' WHERE id = 1"))
     finally:
         db.dispose()
+
+
+# -- 0013: recourse ------------------------------------------------------------------------
+
+def _recourse_rows(conn) -> None:
+    """A key decision and an appeal (exam 'cps' and sitting 1 exist)."""
+    now = dt.datetime(2026, 12, 8, 9, 0)
+    conn.execute(text("INSERT INTO eb_key_decision (exam_id, item_id, action, accepted, reason, decided_by, "
+                      "decided_at) VALUES ('cps', 'ps-mc-01', 'accept', '[[1]]', 'B is right too', 'Lee', :t)"),
+                 {"t": now})
+    conn.execute(text("INSERT INTO eb_appeal (sitting_id, category, words, received_on, recorded_by, recorded_at, "
+                      "decision, voided) VALUES (1, 'score', 'please look again', :d, 'Lee', :t, 'denied', :f)"),
+                 {"d": now.date(), "t": now, "f": False})

@@ -15,6 +15,10 @@ One candidate never arrives: when the sign-in window closes (the end of the day 
 time zone, the clock moved there as ``records.absence.settle_course`` is told), the sitting
 becomes absent by itself, audited; under the CPS policy it is not an attempt, which their
 eligibility shows. Then ``collect`` writes the nbgrader submissions.
+For the recourse stage (issue 26), the anchor items (on every form) carry a wrong key in this demo:
+the candidates who know the material choose the authored choice after the keyed one (the script's
+knowledge, ``_miskeyed``; the seeded draws are the same), and every sixth candidate comments on a
+question they think is keyed wrong before submitting (``CandidateSession.comment``).
 
 Reads ``ctx.state``: ``"eligible"`` (records stage; default every candidate) and
 ``"accommodations"`` (candidate id -> approved kinds). Leaves ``ctx.state["sittings"]``:
@@ -82,6 +86,40 @@ def _fire_alarm(course, exam: str, cs: CandidateSession, clock: LaterClock, item
             f"{refused}; {cs.candidate_id} resumed with {clock_text(after)} left, {same}")
 
 
+#: How many of the anchor items (on every form) carry a wrong key in the demo: key validation finds them.
+MISKEYED = 3
+
+
+def _miskeyed(forms: list) -> dict[str, dict[str, str]]:
+    """The demo's miskeyed items: the first ``MISKEYED`` items on every form, whose really right answer is the
+    authored choice after the keyed one; form -> item -> that answer's label on the form (the script's knowledge)."""
+    from ...model.item import LABELS
+
+    if not forms:
+        return {}
+    common = sorted(set.intersection(*({e.item_id for e in m.items if e.key and "," not in e.key} for _f, m in forms)))
+    out: dict[str, dict[str, str]] = {m.assignment: {} for _f, m in forms}
+    for item in common[:MISKEYED]:
+        for _f, m in forms:
+            e = next(x for x in m.items if x.item_id == item)
+            order = list(e.option_order) or [0, 1]
+            keyed = order[LABELS.index(e.key)]
+            out[m.assignment][item] = LABELS[order.index((keyed + 1) % len(order))]
+    return out
+
+
+def _comment(cs: CandidateSession, key: dict, items: list, really: dict) -> int:
+    """The candidate comments on a question they think is keyed wrong: a miskeyed one they answered right, else
+    the first question of choices they answered wrong."""
+    for it in sorted(items, key=lambda i: i.item_id not in really):
+        a = cs.answer_of(it.item_id)
+        if it.labels and a is not None and a.value not in (None, key.get(it.item_id)) and "," not in (a.value or ""):
+            cs.comment(it.item_id, f"I chose {a.value}. I think {a.value} is right too: the question does not say "
+                                   "which comes first.")
+            return 1
+    return 0
+
+
 def _profile(rng: random.Random) -> tuple[str, float, float]:
     """(name, chance of a right answer, chance of leaving an item blank)."""
     r = rng.random()
@@ -96,8 +134,10 @@ def run(ctx) -> None:
     course, console, exam = ctx.course, ctx.console, ctx.exam
     rng = random.Random(SEED)
     with course.db.read() as s:
-        keys = {m.assignment: {it.item_id: it.key for it in m.items} for _f, m in load_forms(s, exam)}
+        forms = load_forms(s, exam)
+        keys = {m.assignment: {it.item_id: it.key for it in m.items} for _f, m in forms}
         everyone = select_candidate_ids(s)
+    truth = _miskeyed(forms)  # form -> item -> the answer that is really right (the key is wrong)
     if not keys:
         console.print("[yellow]no forms were built; run the assembly stage first[/]")
         return
@@ -121,6 +161,7 @@ def run(ctx) -> None:
     notes: dict[str, str] = {}
     receipts: dict[str, tuple[str, Receipt]] = {}  # the first candidate to submit, for the demo
     sittings_by_candidate: dict[str, int] = {}
+    commented = 0
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("candidates answering", total=len(opened.opened))
@@ -140,6 +181,7 @@ def run(ctx) -> None:
             cs.start()
             name, p_right, p_blank = _profile(rng)
             key = keys[cs.form.assignment]
+            really = truth.get(cs.form.assignment, {})
             items = list(cs.form.items)
             stop_at = len(items) // 2 if o in (void_one, late_one) else len(items)
             for n, it in enumerate(items[:stop_at]):
@@ -148,7 +190,7 @@ def run(ctx) -> None:
                 if rng.random() < p_blank:
                     continue
                 if it.labels:  # a question of choices (the scripted candidates write the rest)
-                    right = key.get(it.item_id)
+                    right = really.get(it.item_id, key.get(it.item_id))  # who knows the material answers right
                     wrong = [lab for lab in it.labels if lab != right]
                     cs.answer(it.item_id, right if rng.random() < p_right else rng.choice(wrong))
                 else:
@@ -167,12 +209,17 @@ def run(ctx) -> None:
                 except SittingClosed:
                     notes[o.candidate_id] = "time ran out: submitted automatically; a late change was refused"
             else:
+                if seat % 6 == 0:  # a few say, on a question, that their answer is right too (issue 26)
+                    commented += _comment(cs, key, items, really)
                 receipt = cs.submit()
                 receipts.setdefault("first", (o.candidate_id, receipt))
             progress.advance(task)
 
     if paused_line:
         console.print(paused_line, highlight=False)
+    if commented:
+        console.print(f"{commented} candidate(s) left a comment on a question (\"Comment on this question\"; "
+                      "read after the exam, in key validation)", highlight=False)
     if "first" in receipts:
         cid, receipt = receipts["first"]
         console.print(f"{cid}'s receipt: confirmation number {receipt.confirmation} "

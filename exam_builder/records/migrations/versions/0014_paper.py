@@ -1,7 +1,7 @@
 """paper: answer sheets scanned into the journal, checks of unclear marks, large print, paper submits
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06 18:00:00
 
 Two new tables: ``eb_paper_page`` (each scanned page of a paper sitting's answer sheet, once;
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -38,6 +38,8 @@ ACTIONS = (
     "rating_claim_expired", "rating_rerate", "rating_reapplied", "item_score",
     # revision 0012 (standard setting)
     "study.created", "study.panelist", "study.round", "study.ratings", "standard.adopted", "form.recut",
+    # revision 0013 (recourse)
+    "key.decision", "key.applied", "key.closed", "appeal.recorded", "appeal.rerate", "appeal.decided",
 )
 NEW = {
     ("eb_accommodation", "kind"): ("large_print",),

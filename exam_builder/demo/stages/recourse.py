@@ -1,0 +1,154 @@
+"""Demo stage 'recourse': comments read blind, key validation that corrects a key, an appeal re-rated blind.
+
+After grading and before the results are final (issue 26):
+
+1. The candidates' comments on questions (left during the delivery stage), by item and form, without
+   a name; the key-validation lines of the commented items (facility, discrimination, the answer the
+   strong candidates chose), and how many items are flagged past the thresholds.
+2. The coordinator, with the item's author, decides that a commented item was miskeyed: the answer
+   its commenter gave is accepted as well. The script tries each commented answer
+   (``grading.keys.preview``: nothing written) and takes the one that changes a result, as a
+   reviewer would take the comment that matters; the decision is recorded with its reason, its
+   impact shown (whose totals and pass/fail change) before it is applied, then applied: exactly the
+   changed cells re-scored in nbgrader's gradebook, outcomes updated, score reports written again.
+3. A candidate who did not pass appeals their score. Their written answers go to Grader Cy, who
+   rated none of them and sees each answer and its rubric without a name or an earlier rating; the
+   coordinator decides with a reason, the outcome and score report follow, a letter is written.
+4. Key validation is closed: the results are final, the score reports no longer "provisional".
+
+Reads nothing from ``ctx.state`` but the course; leaves ``ctx.state["results"]`` up to date and
+``ctx.state["recourse"]``: {"decision", "item", "accepted", "flipped", "appeal", "appeal_outcome"}.
+"""
+from __future__ import annotations
+
+from rich.table import Table
+
+from ... import clock
+from ...analysis.keys import flagged, validation_lines
+from ...assembly.forms import require_forms
+from ...grading import appeals
+from ...grading.adjust import originals_of
+from ...grading.keys import apply, comments_by_item, impact, preview, proposal, record_decision
+from ...grading.queue import load_rubric_for
+from ...grading.results import compute_results
+from ...records.models import utcnow
+from ...records.queries import sittings as sittings_q
+from ...records.queries.recourse import select_submitted_comments
+from ...records.queries.responses import select_latest_responses
+
+COORDINATOR = "Carla Coordinator"
+APPEAL_RATER = "Grader Cy"
+
+
+def _candidates(course, exam: str, comments: dict) -> list[tuple[str, str, str, tuple[int, ...]]]:
+    """(item, form label, answer, authored choice indexes) of each commented answer (the script reads who said what)."""
+    out = []
+    with course.db.read() as s:
+        forms = {f.id: (f, m) for f, m in require_forms(s, exam)}
+        rows = sittings_q.select_submitted_with_candidates(s, exam)
+        answers = select_latest_responses(s, [sit.id for sit, _f, _c in rows])
+        for sid, form_id, item, _text in select_submitted_comments(s, exam):
+            f, m = forms[form_id]
+            entry = next(e for e in m.items if e.item_id == item)
+            given = answers.get(sid, {}).get(item)
+            if given is None or not given.value or given.value == entry.key:
+                continue
+            picked = originals_of(entry, given.value, len(entry.option_order) or 2)
+            if (item, picked) not in {(o[0], o[3]) for o in out}:
+                out.append((item, f.label, given.value, picked))
+    return out
+
+
+def run(ctx) -> None:
+    course, console, exam = ctx.course, ctx.console, ctx.exam
+    comments = comments_by_item(course, exam)
+    n = sum(len(v) for v in comments.values())
+    console.print(f"{n} comment(s) on {len(comments)} question(s), read after the exam, by item and form "
+                  "(no name, no sitting):", highlight=False)
+    for item, rows in list(comments.items())[:4]:
+        for form, text in rows[:2]:
+            console.print(f"  {item}, form {form}: \"{text}\"", highlight=False)
+    lines = validation_lines(course, exam)
+    console.print(f"key validation: {len(lines)} item line(s); {len(flagged(lines))} flagged past the thresholds "
+                  "or commented on", highlight=False)
+
+    results = compute_results(course, exam)
+    best = None
+    for item, form, answer, picked in _candidates(course, exam, comments):
+        imp = preview(course, exam, proposal(item, "accept", (picked,)), results=results)
+        score = (len(imp.passes_changed), len(imp.changes))  # the comment whose answer changes a result first
+        if best is None or score > best[0]:
+            best = (score, item, form, answer)
+    if best is None:
+        console.print("[yellow]no comment named another answer; nothing to correct this time[/]")
+        ctx.state["recourse"] = {}
+        return
+    _score, item, form, answer = best
+    for ln in lines:
+        if ln.item_id == item and ln.form == form:
+            console.print(f"the line of {item} (form {form} Q{ln.number}): facility "
+                          f"{'' if ln.facility is None else f'{ln.facility:.2f}'}, discrimination "
+                          f"{'' if ln.discrimination is None else f'{ln.discrimination:.2f}'}"
+                          + (f", strong candidates chose {ln.strong_choice}" if ln.strong_choice else "")
+                          + (f"; flags: {'; '.join(ln.flags)}" if ln.flags else ""), highlight=False)
+    did = record_decision(course, exam, item, "accept", "a candidate's comment: the stem allows this answer too; "
+                          "the item's author agrees (miskeyed)", COORDINATOR, accept=answer, form=form)
+    before = impact(course, exam, did, results=results)
+    t = Table(title=f"impact BEFORE applying decision {did}: {item} accepts {answer} on form {form} as well")
+    for col in ("candidate", "total", "points needed", "result"):
+        t.add_column(col)
+    moved = [c for c in before.changes if c.outcome_changes]
+    for c in moved + [c for c in before.changes if not c.outcome_changes][:max(0, 6 - len(moved))]:
+        t.add_row(c.candidate_id, f"{c.old_total:g} -> {c.new_total:g}" if c.new_total is not None else "pending",
+                  f"{c.new_cut:g}", f"{c.old_status} -> {c.new_status}" if c.outcome_changes else c.new_status)
+    console.print(t)
+    console.print(f"{len(before.changes)} sitting(s) change ({len(moved)} result(s)); the table shows every result "
+                  "that changes and a few of the others", highlight=False)
+    done = apply(course, exam, did, COORDINATOR)
+    again = apply(course, exam, did, COORDINATOR)
+    console.print(f"applied: {done.rescored} grade(s) re-scored in nbgrader's gradebook (sealed), "
+                  f"{len(done.outcomes)} outcome(s) changed "
+                  f"({', '.join(f'sitting {s}: {a} -> {b}' for s, a, b in done.outcomes) or 'none'}), "
+                  f"{len(done.reports)} score report(s) written again; applied again: "
+                  f"{'nothing changed' if again.nothing else 'CHANGED AGAIN'}", highlight=False)
+
+    # an appeal of a score, re-rated blind
+    results = compute_results(course, exam)
+    failed = [r for r in results if r.status == "fail" and r.open_response.score is not None
+              and r.open_response.score < r.open_response.max]
+    appeal_line = None
+    if failed:
+        r = min(failed, key=lambda x: x.cut_score - (x.total.score or 0))
+        today = clock.wall(utcnow(), course.zone).date()
+        aid = appeals.record(course, r.sitting_id, "score", "I think my written answers were marked too low.",
+                             today, COORDINATOR)
+        appeals.assign_rater(course, aid, APPEAL_RATER, COORDINATOR)
+        shown = appeals.to_rerate(course, aid, APPEAL_RATER)
+        for x in shown:  # the rater reads the answer and the rubric only, and chooses levels
+            rubric = load_rubric_for(course, x.rubric_id)
+            strong = len(x.answer) > 150
+            levels = {c.id: (c.max_points if strong else c.levels[len(c.levels) // 2].points) for c in rubric.criteria}
+            appeals.rerate(course, aid, APPEAL_RATER, x.item_id, levels, "re-rated for the appeal")
+        decision = appeals.decide(course, exam, aid, "partly", "the re-rating by a rater who had not rated the "
+                                  "answers gives more points on some criteria", COORDINATOR)
+        after = next(x for x in compute_results(course, exam) if x.sitting_id == r.sitting_id)
+        appeal_line = (aid, r.candidate_id, str(r.status), str(after.status))
+        console.print(f"appeal {aid}: {r.candidate_id} (sitting {r.sitting_id}) appealed their score; "
+                      f"{len(shown)} written answer(s) re-rated blind by {APPEAL_RATER} (no name, no earlier "
+                      f"rating shown); decided partly upheld: {len(decision['scores'])} score(s) changed, total "
+                      f"{r.total.text()} -> {after.total.text()}, result {r.status} -> {after.status}; letter "
+                      f"{decision['letter'].relative_to(course.root) if decision['letter'] else '-'}",
+                      highlight=False)
+    log = appeals.appeals_log(course, exam)
+    console.print(f"appeals log: {log.total} appeal(s), "
+                  + ", ".join(f"{c} {d}: {k}" for (c, d), k in sorted(log.counts.items())), highlight=False)
+
+    from ...grading.keys import close
+
+    closure, reports = close(course, exam, COORDINATOR, "key validation reviewed with the items' authors")
+    console.print(f"key validation closed (closure {closure}): results final, {len(reports)} score report(s) "
+                  "written again without 'provisional'", highlight=False)
+    ctx.state["results"] = compute_results(course, exam)
+    ctx.state["recourse"] = {"decision": did, "item": item, "accepted": answer,
+                             "flipped": [c.sitting_id for c in before.passes_changed], "appeal": appeal_line,
+                             "outcomes": done.outcomes}

@@ -1,0 +1,301 @@
+"""Appeals: recorded by the coordinator, re-rated blind, decided, the outcome updated (ISO/IEC 17024 9.8).
+
+``record`` keeps the candidate's appeal: the sitting, the category (``AppealCategory``: procedure,
+accommodation, score), the candidate's own words and the date it was received. The program's
+deadline is ``RecourseSettings.appeal_deadline_days`` from the score report's date (the day the
+outcome was recorded, in the room's time zone); a later appeal is refused with both dates.
+
+A **score** appeal on written answers goes to a rater who has rated none of the sitting's written
+answers (``assign_rater``, refused otherwise), who sees each answer and its rubric only: no name,
+no earlier rating (``to_rerate``); their ratings (``rerate``) are kept in ``eb_appeal_rating``. The
+decision (``decide``: upheld, partly, denied, with a reason) of an upheld or partly upheld score
+appeal makes the re-ratings the decided scores (``resolution.persist``: ``eb_item_score`` with rule
+``appeal``, mirrored into nbgrader's gradebook and sealed, audited), then updates the outcome and
+writes the score report again through the same path as key adjustments (``keys.update_outcomes``,
+``keys.rewrite_reports``) and writes the candidate's letter. A **procedure** or **accommodation**
+appeal upheld may void the sitting (``void=True``, ``ledger.void_sitting``): it is no longer an
+attempt, so the candidate may sit again. Every step is audited (``appeal.*``).
+
+``appeals_log`` is the program report's appeals section: counts by category and decision, and the
+days from receipt to decision.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .. import clock
+from ..assembly.release import write_atomic
+from ..errors import ExamBuilderError
+from ..files import check_owned
+from ..kinds import kind_for
+from ..model.manifest import Manifest
+from ..model.states import AppealCategory, AppealDecision, AuditAction, ItemScoreStatus, SittingStatus
+from ..records import audit
+from ..records.ledger import void_sitting
+from ..records.models import Appeal, AppealRating, Candidate, Exam, Form, Sitting, utcnow
+from ..records.queries import ratings as ratings_q, recourse as recourse_q
+from ..records.text import shown
+from .keys import rewrite_reports, update_outcomes
+from .queue import load_rubric_for
+from .resolution import Decision, persist, ratings_of, response_context
+from .rubric_scoring import rubric_score
+from .seal import course_key
+
+DECISION_TEXT = {AppealDecision.upheld: "upheld", AppealDecision.partly: "partly upheld",
+                 AppealDecision.denied: "denied"}
+
+
+def _appeal(s, appeal_id: int) -> Appeal:
+    a = recourse_q.select_appeal(s, appeal_id)
+    if a is None:
+        raise ExamBuilderError(f"no appeal {appeal_id}; `exam-builder appeal list EXAM` shows them")
+    return a
+
+
+def report_date(course, sit: Sitting) -> dt.date | None:
+    """The score report's date: the day the outcome was recorded, in the room's time zone."""
+    return clock.wall(sit.outcome_at, course.zone).date() if sit.outcome_at else None
+
+
+def record(course, sitting_id: int, category: str, words: str, received_on: dt.date, actor: str,
+           today: dt.date | None = None) -> int:
+    """Record a candidate's appeal (see the module); its id. Audited (``appeal.recorded``)."""
+    try:
+        cat = AppealCategory(category)
+    except ValueError:
+        raise ExamBuilderError(f"{shown(category)} is not an appeal category: choose one of "
+                               + ", ".join(c.value for c in AppealCategory)) from None
+    words = (words or "").strip()
+    if not words:
+        raise ExamBuilderError("write the candidate's own words (--words): what they appeal and why")
+    today = today or clock.wall(utcnow(), course.zone).date()
+    if received_on > today:
+        raise ExamBuilderError(f"the appeal cannot be received on {received_on} (in the future; today is {today})")
+    days = course.recourse_settings.appeal_deadline_days
+    with course.db.transaction() as s:
+        sit = s.get(Sitting, sitting_id)
+        if sit is None:
+            raise ExamBuilderError(f"no sitting {sitting_id}; `exam-builder attempts CANDIDATE` lists a candidate's")
+        if sit.status not in (SittingStatus.submitted, SittingStatus.voided):
+            raise ExamBuilderError(f"sitting {sitting_id} is {sit.status}: only a sitting that was taken can be "
+                                   "appealed")
+        issued = report_date(course, sit)
+        if cat == AppealCategory.score and issued is None:
+            raise ExamBuilderError(f"sitting {sitting_id} has no result yet: a score appeal waits for the score "
+                                   "report")
+        if issued is not None and received_on > issued + dt.timedelta(days=days):
+            raise ExamBuilderError(
+                f"the appeal was received on {received_on}, more than {days} days after the score report of "
+                f"{issued}: the program's deadline was {issued + dt.timedelta(days=days)} "
+                "(c.RecourseSettings.appeal_deadline_days). It is not recorded.")
+        a = Appeal(sitting_id=sitting_id, category=cat, words=words, received_on=received_on, recorded_by=actor,
+                   recorded_at=utcnow(), voided=False)
+        s.add(a)
+        s.flush()
+        audit.record(s, actor, AuditAction.appeal_recorded, "appeal", a.id, f"{cat} appeal received {received_on}",
+                     sitting=sitting_id, candidate=sit.candidate_id, category=cat, received_on=received_on)
+        return a.id
+
+
+def _written(s, sit: Sitting) -> list:
+    form = s.get(Form, sit.form_id)
+    return [e for e in Manifest.model_validate(form.manifest).items if kind_for(e.kind).rated]
+
+
+def assign_rater(course, appeal_id: int, rater: str, actor: str) -> None:
+    """Send a score appeal's written answers to ``rater``, who must have rated none of them. Audited."""
+    rater = (rater or "").strip()
+    if not rater:
+        raise ExamBuilderError("name the rater who re-rates the written answers (--rater)")
+    with course.db.transaction() as s:
+        a = _appeal(s, appeal_id)
+        if a.category != AppealCategory.score:
+            raise ExamBuilderError(f"appeal {appeal_id} is a {a.category} appeal: only a score appeal is re-rated")
+        if a.decision is not None:
+            raise ExamBuilderError(f"appeal {appeal_id} is already decided ({a.decision})")
+        sit = s.get(Sitting, a.sitting_id)
+        items = _written(s, sit)
+        if not items:
+            raise ExamBuilderError(f"sitting {a.sitting_id} has no written answers to re-rate")
+        before = {r.rater.casefold() for e in items for r in ratings_q.select_ratings_of_response(s, sit.id, e.item_id)}
+        if rater.casefold() in before:
+            raise ExamBuilderError(f"{rater} rated this candidate's written answers before: an appeal goes to a "
+                                   "rater who has not rated them")
+        a.rater = rater
+        audit.record(s, actor, AuditAction.appeal_rerate, "appeal", a.id, f"re-rating by {rater}",
+                     sitting=sit.id, rater=rater, items=[e.item_id for e in items])
+
+
+@dataclass(frozen=True)
+class ToRerate:
+    """One written answer as the appeal's rater sees it: no name, no earlier rating."""
+
+    item_id: str
+    number: int
+    points: float
+    question: str
+    answer: str
+    rubric_id: str
+    rated: bool
+
+
+def to_rerate(course, appeal_id: int, rater: str) -> list[ToRerate]:
+    """The written answers of an appeal, for its rater only (blind: no candidate, no earlier rating)."""
+    from ..delivery.form_view import load_form_view, released_notebook_path
+    from ..records.queries.responses import select_latest_responses
+
+    with course.db.read() as s:
+        a = _appeal(s, appeal_id)
+        if (a.rater or "").casefold() != (rater or "").strip().casefold():
+            raise ExamBuilderError(f"appeal {appeal_id} is assigned to another rater")
+        sit = s.get(Sitting, a.sitting_id)
+        form = s.get(Form, sit.form_id)
+        answers = select_latest_responses(s, [sit.id])[sit.id]
+        done = recourse_q.select_appeal_ratings(s, appeal_id)
+        items = _written(s, sit)
+        view = load_form_view(released_notebook_path(course, form.assignment), course.root)
+        return [ToRerate(e.item_id, e.number, e.points, view.item(e.item_id).stem,
+                         (answers[e.item_id].value or "") if e.item_id in answers else "", e.rubric or e.item_id,
+                         e.item_id in done) for e in items]
+
+
+def rerate(course, appeal_id: int, rater: str, item_id: str, levels: dict[str, float], comment: str = "") -> float:
+    """The appeal rater's rating of one written answer (rubric levels); its score. Kept, not yet decisive."""
+    with course.db.transaction() as s:
+        a = _appeal(s, appeal_id)
+        if (a.rater or "").casefold() != (rater or "").strip().casefold():
+            raise ExamBuilderError(f"appeal {appeal_id} is assigned to {a.rater or 'nobody yet'}, not {rater}")
+        if a.decision is not None:
+            raise ExamBuilderError(f"appeal {appeal_id} is already decided ({a.decision})")
+        sit = s.get(Sitting, a.sitting_id)
+        entry = next((e for e in _written(s, sit) if e.item_id == item_id), None)
+        if entry is None:
+            raise ExamBuilderError(f"{item_id!r} is not a written answer of sitting {sit.id}")
+        rubric = load_rubric_for(course, entry.rubric or entry.item_id)
+        score = rubric_score(rubric, levels)
+        row = recourse_q.select_appeal_ratings(s, appeal_id).get(item_id)
+        if row is None:
+            row = AppealRating(appeal_id=appeal_id, item_id=item_id, rater=a.rater)
+            s.add(row)
+        row.levels, row.score, row.comment = dict(levels), score, (comment or "").strip()
+        row.rubric_hash, row.rated_at = rubric.content_hash(), utcnow()
+        return score
+
+
+def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor: str, void: bool = False) -> dict:
+    """Decide an appeal (see the module). Returns what changed: scores, outcomes, reports, void, letter."""
+    try:
+        dec = AppealDecision(decision)
+    except ValueError:
+        raise ExamBuilderError(f"{shown(decision)} is not an appeal decision: choose one of "
+                               + ", ".join(d.value for d in AppealDecision)) from None
+    reason = (reason or "").strip()
+    if not reason:
+        raise ExamBuilderError("an appeal decision needs a reason (--reason): the candidate's letter gives it")
+    key = course_key(course)
+    changed: dict = {"scores": [], "outcomes": [], "reports": [], "voided": False}
+    with course.db.transaction() as s:
+        a = _appeal(s, appeal_id)
+        if a.decision is not None:
+            raise ExamBuilderError(f"appeal {appeal_id} is already decided ({a.decision}, {a.decided_at:%Y-%m-%d})")
+        sit = s.get(Sitting, a.sitting_id)
+        if sit.exam_id != exam:
+            raise ExamBuilderError(f"appeal {appeal_id} is about exam {sit.exam_id}, not {exam}")
+        upheld = dec in (AppealDecision.upheld, AppealDecision.partly)
+        if void and (a.category == AppealCategory.score or not upheld):
+            raise ExamBuilderError("only an upheld (or partly upheld) procedure or accommodation appeal can void "
+                                   "the sitting")
+        if a.category == AppealCategory.score and upheld:
+            reratings = recourse_q.select_appeal_ratings(s, appeal_id)
+            missing = [e.item_id for e in _written(s, sit) if e.item_id not in reratings]
+            if missing:
+                raise ExamBuilderError(f"appeal {appeal_id}: the re-rating is not finished ({', '.join(missing)} "
+                                       f"not rated by {a.rater or 'a rater yet'}); decide once it is")
+            for item_id, rr in reratings.items():
+                ctx = response_context(s, sit.id, item_id)
+                ratings = ratings_of(s, sit.id, item_id)
+                rubric = load_rubric_for(course, next(e.rubric or e.item_id for e in _written(s, sit)
+                                                      if e.item_id == item_id))
+                ids = tuple(r.id for r in ratings.values() if r.score is not None)
+                if persist(s, ctx, item_id, Decision(ItemScoreStatus.final, rr.score, "appeal", ids), rubric,
+                           list(ratings.values()), actor, f"appeal {appeal_id} ({DECISION_TEXT[dec]}): {reason}", key):
+                    changed["scores"].append((item_id, rr.score))
+        if void:
+            void_sitting(s, sit.id, actor, f"appeal {appeal_id} ({a.category}) {DECISION_TEXT[dec]}: {reason}")
+            changed["voided"] = True
+        a.decision, a.decision_reason, a.decided_by, a.decided_at = dec, reason, actor, utcnow()
+        a.voided = void
+        audit.record(s, actor, AuditAction.appeal_decided, "appeal", a.id, reason, sitting=sit.id,
+                     candidate=sit.candidate_id, category=a.category, decision=dec, voided=void,
+                     scores=[list(x) for x in changed["scores"]])
+        sitting_id = sit.id
+    if changed["scores"]:
+        changed["outcomes"] = update_outcomes(course, exam, {sitting_id}, actor, f"appeal {appeal_id} {dec}")
+        changed["reports"] = rewrite_reports(course, exam, {sitting_id})
+    changed["letter"] = write_letter(course, appeal_id)
+    return changed
+
+
+_ENV = Environment(loader=PackageLoader("exam_builder.grading", "templates"), autoescape=select_autoescape(["j2"]))
+
+
+def write_letter(course, appeal_id: int) -> Path | None:
+    """The candidate's letter on a decided appeal, beside their score report (nbgrader's feedback folder)."""
+    with course.db.read() as s:
+        a = _appeal(s, appeal_id)
+        if a.decision is None:
+            return None
+        sit = s.get(Sitting, a.sitting_id)
+        cand = s.get(Candidate, sit.candidate_id)
+        form = s.get(Form, sit.form_id)
+        ex = s.get(Exam, sit.exam_id)
+        html = _ENV.get_template("appeal_letter.html.j2").render(
+            program=course.policy.program_name, exam_title=(ex.title if ex and ex.title else sit.exam_id),
+            name=cand.name if cand else sit.candidate_id, appeal=a, decision=DECISION_TEXT[AppealDecision(a.decision)],
+            category=str(a.category), voided=a.voided, rescored=a.category == AppealCategory.score
+            and a.decision != AppealDecision.denied,
+            decided_on=clock.wall(a.decided_at or utcnow(), course.zone).date().isoformat())
+        path = course.feedback_path(sit.candidate_id, form.assignment) / f"appeal-{a.id}.html"
+    check_owned(path, course.root)
+    write_atomic(path, html, root=course.root)
+    return path
+
+
+@dataclass
+class AppealsLog:
+    """The appeals section of the program's report."""
+
+    counts: dict[tuple[str, str], int]  # (category, decision or "open") -> how many
+    days_to_decision: list[int]
+    voided: int
+
+    @property
+    def median_days(self) -> float | None:
+        return statistics.median(self.days_to_decision) if self.days_to_decision else None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def appeals_log(course, exam: str, since: dt.date | None = None, until: dt.date | None = None) -> AppealsLog:
+    """Counts by category and decision ("open" while undecided), days from receipt to decision (the median is the
+    middle value of the decided appeals), and how many voided a sitting; received in [since, until] when given."""
+    counts: dict[tuple[str, str], int] = {}
+    days: list[int] = []
+    voided = 0
+    with course.db.read() as s:
+        for a, _sit in recourse_q.select_appeals(s, exam):
+            if (since and a.received_on < since) or (until and a.received_on > until):
+                continue
+            k = (str(a.category), str(a.decision) if a.decision else "open")
+            counts[k] = counts.get(k, 0) + 1
+            if a.decided_at is not None:
+                days.append((clock.wall(a.decided_at, course.zone).date() - a.received_on).days)
+            voided += int(bool(a.voided))
+    return AppealsLog(counts, days, voided)

@@ -1,0 +1,109 @@
+"""Appeals through the real CLI: recorded with the deadline enforced, re-rated blind, decided, voided.
+
+The grading tests' course, scored, rated by Ann and Ben, outcomes recorded. A score appeal is
+refused for a rater who rated the answers, goes to Cara, who sees the answers without a name or an
+earlier rating; upheld, her scores become the decided ones (sealed in nbgrader's gradebook, so the
+result is trusted), the outcome and the score report follow, a letter is written; the audit trail
+verifies. A procedure appeal upheld with --void leaves the sitting voided and not an attempt. An
+appeal past the deadline is refused with the dates. The log counts them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import gradingkit as kit
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from test_grading_rating import rate_everything
+
+from exam_builder import clock
+from exam_builder.cli import cli
+from exam_builder.grading.appeals import appeals_log, to_rerate
+from exam_builder.grading.objective import grade_exam
+from exam_builder.grading.queue import RatingQueue, load_rubric_for, open_items
+from exam_builder.grading.results import compute_results, record_outcomes
+from exam_builder.records.models import Appeal, ItemScore, Sitting, utcnow
+
+
+@pytest.fixture
+def decided(gcourse):
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item, levels=lambda r: {c.id: c.levels[0].points for c in r.criteria})
+    record_outcomes(gcourse, compute_results(gcourse, kit.EXAM), "staff")
+    return gcourse
+
+
+def run(course, *args: str, code: int = 0) -> str:
+    out = CliRunner().invoke(cli, ["--course", str(course.root), *args], catch_exceptions=False)
+    assert out.exit_code == code, out.output
+    return out.output
+
+
+def today(course) -> dt.date:
+    return clock.wall(utcnow(), course.zone).date()
+
+
+def test_a_score_appeal_is_rerated_blind_and_decided_through_the_scoring_path(decided):
+    course = decided
+    results = compute_results(course, kit.EXAM)
+    r = next(r for r in results if r.open_response.score is not None and r.open_response.score < r.open_response.max)
+    sid = r.sitting_id
+    run(course, "appeal", "record", str(sid), "--category", "score", "--words", "My written answers deserve more.",
+        "--received", today(course).isoformat(), "--by", "Carla")
+    with course.db.read() as s:
+        aid = s.execute(select(Appeal.id)).scalar_one()
+    out = run(course, "appeal", "assign", str(aid), "--rater", "ann", "--by", "Carla", code=1)
+    assert "rated this candidate's written answers before" in out
+    run(course, "appeal", "assign", str(aid), "--rater", "Cara", "--by", "Carla")
+    shown = to_rerate(course, aid, "Cara")
+    assert shown and all(not x.rated for x in shown)
+    assert r.candidate_id not in repr(shown) and r.candidate_name not in repr(shown)  # blind: no name
+    out = run(course, "appeal", "decide", kit.EXAM, str(aid), "upheld", "--reason", "x", "--by", "Carla", code=1)
+    assert "re-rating is not finished" in out
+    for x in shown:
+        rubric = load_rubric_for(course, x.rubric_id)
+        args = [f"--level={c.id}={c.max_points:g}" for c in rubric.criteria]
+        run(course, "appeal", "rerate", str(aid), x.item_id, "--rater", "Cara", *args)
+    out = run(course, "appeal", "decide", kit.EXAM, str(aid), "upheld", "--reason",
+              "the answers meet every criterion", "--by", "Carla")
+    assert "upheld" in out and "letter" in out
+    after = {x.sitting_id: x for x in compute_results(course, kit.EXAM)}[sid]
+    assert not after.tampered and after.open_response.score == after.open_response.max
+    with course.db.read() as s:
+        rules = set(s.execute(select(ItemScore.rule).where(ItemScore.sitting_id == sid)).scalars())
+        outcome = str(s.get(Sitting, sid).outcome)
+    assert rules == {"appeal"}
+    assert outcome == str(after.status)
+    letter = course.feedback_path(r.candidate_id, r.assignment) / f"appeal-{aid}.html"
+    assert "upheld" in letter.read_text() and "rated again by a rater who had not rated them" in letter.read_text()
+    others = {x.sitting_id: x.total.score for x in results if x.sitting_id != sid}
+    assert {x.sitting_id: x.total.score for x in compute_results(course, kit.EXAM) if x.sitting_id != sid} == others
+    assert "audit trail intact" in run(course, "audit", "verify")
+    out = run(course, "appeal", "decide", kit.EXAM, str(aid), "denied", "--reason", "again", "--by", "Carla", code=1)
+    assert "already decided" in out
+
+
+def test_a_procedure_appeal_can_void_the_sitting_and_late_appeals_are_refused(decided):
+    course = decided
+    sid = compute_results(course, kit.EXAM)[0].sitting_id
+    with course.db.transaction() as s:  # the score report went out 40 days ago
+        s.get(Sitting, sid).outcome_at = utcnow() - dt.timedelta(days=40)
+    out = run(course, "appeal", "record", str(sid), "--category", "score", "--words", "late", "--received",
+              today(course).isoformat(), "--by", "Carla", code=1)
+    assert "more than 30 days after the score report" in out and "deadline was" in out
+    received = (today(course) - dt.timedelta(days=15)).isoformat()
+    run(course, "appeal", "record", str(sid), "--category", "procedure", "--words",
+        "The fire alarm rang for an hour and nobody stopped the clock.", "--received", received, "--by", "Carla")
+    with course.db.read() as s:
+        aid = s.execute(select(Appeal.id)).scalar_one()
+    run(course, "appeal", "decide", kit.EXAM, str(aid), "upheld", "--void", "--reason",
+        "the clock was not stopped during the alarm", "--by", "Carla")
+    with course.db.read() as s:
+        sit = s.get(Sitting, sid)
+        assert str(sit.status) == "voided" and sit.attempt_no is None
+    log = appeals_log(course, kit.EXAM)
+    assert log.counts == {("procedure", "upheld"): 1} and log.voided == 1 and log.days_to_decision == [15]
+    assert "procedure upheld: 1" in run(course, "appeal", "list", kit.EXAM)

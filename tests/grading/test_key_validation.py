@@ -1,0 +1,186 @@
+"""Key validation through the real CLI: a decision re-scores exactly the affected sittings, nothing else.
+
+The grading tests' course (two forms built and released by nbgrader, six submitted sittings),
+scored by the objective grader, rated, outcomes recorded. Then ``exam-builder keys decide`` shows
+the impact without writing anything, ``keys apply`` re-scores: the gradebook differs from before
+exactly in the cells of the candidates who chose the accepted answer (found independently, by the
+choice's words on each form's released notebook), their totals rise by the item's points, the
+seals hold (results trust every score), nbgrader's own ``Gradebook`` API agrees with the results,
+``exam-builder audit verify`` passes, and applying again or grading again changes nothing.
+"""
+from __future__ import annotations
+
+import gradingkit as kit
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from test_grading_objective import gradebook_rows
+from test_grading_rating import rate_everything
+
+from exam_builder.cli import cli
+from exam_builder.delivery.form_view import load_form_view, released_notebook_path
+from exam_builder.grading.objective import grade_exam
+from exam_builder.grading.queue import RatingQueue, open_items
+from exam_builder.grading.results import compute_results, record_outcomes
+from exam_builder.kinds import keyed_entries
+from exam_builder.model.item import Kind
+from exam_builder.records.models import AuditEntry, KeyDecision, Response, Sitting
+
+
+@pytest.fixture
+def scored(gcourse):
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item)
+    results = compute_results(gcourse, kit.EXAM)
+    assert all(r.final for r in results)
+    record_outcomes(gcourse, results, "staff")
+    return gcourse
+
+
+def run(course, *args: str, code: int = 0) -> str:
+    out = CliRunner().invoke(cli, ["--course", str(course.root), *args], catch_exceptions=False)
+    assert out.exit_code == code, out.output
+    return out.output
+
+
+def audit_count(course) -> int:
+    with course.db.read() as s:
+        return s.execute(select(func.count(AuditEntry.id))).scalar_one()
+
+
+def texts_on(course, assignment: str, item_id: str) -> dict[str, str]:
+    """label -> the choice's words, as the released notebook of that form shows them."""
+    return {c.label: c.text for c in load_form_view(released_notebook_path(course, assignment)).item(item_id).offered}
+
+
+def chosen(course) -> dict[str, dict[str, str | None]]:
+    """candidate -> item -> the answer in their journal (what the submission holds)."""
+    out: dict[str, dict[str, str | None]] = {}
+    with course.db.read() as s:
+        for r, cand in s.execute(select(Response, Sitting.candidate_id).join(Sitting, Sitting.id == Response.sitting_id)
+                                 .order_by(Response.id)):
+            out.setdefault(cand, {})[r.item_id] = r.value
+    return out
+
+
+def nbgrader_totals(course, manifests) -> dict[str, float]:
+    """Each candidate's total as nbgrader's own Gradebook API computes it."""
+    gb = course.db.gradebook()
+    try:
+        out = {}
+        for assignment in manifests:
+            for sub in gb.assignment_submissions(assignment):
+                out[sub.student.id] = float(sub.score)
+        return out
+    finally:
+        gb.close()
+
+
+def test_accepting_another_answer_rescores_exactly_those_who_gave_it(scored, manifests):
+    course = scored
+    answers = chosen(course)
+    # an item of choices and a wrong answer some candidates gave: the most common wrong answer
+    best = None
+    for assignment, m in sorted(manifests.items()):
+        for e in keyed_entries(m):
+            if e.kind is not Kind.multiple_choice:
+                continue
+            wrong = [a[e.item_id] for c, a in answers.items() if a.get(e.item_id) not in (None, e.key)
+                     and c in {cand for cand in answers}]
+            if wrong and (best is None or len(wrong) > best[0]):
+                label = max(set(wrong), key=wrong.count)
+                best = (len(wrong), assignment, e, label)
+    assert best is not None
+    _n, assignment, entry, label = best
+    words = texts_on(course, assignment, entry.item_id)[label]
+    before_rows, before_results = gradebook_rows(course), {r.sitting_id: r for r in compute_results(course, kit.EXAM)}
+    audits = audit_count(course)
+
+    out = run(course, "keys", "decide", kit.EXAM, entry.item_id, "accept", "--accept", label, "--form",
+              assignment.rsplit("-", 1)[1], "--reason", "the stem allows this answer too", "--by", "Carla")
+    assert "recorded (not applied yet)" in out and "re-scored" in out
+    assert gradebook_rows(course) == before_rows  # the impact writes nothing
+    with course.db.read() as s:
+        did = s.execute(select(KeyDecision.id)).scalar_one()
+
+    out = run(course, "keys", "apply", kit.EXAM, str(did), "--by", "Carla")
+    # expected, independently: whoever chose the answer with those words, on whichever form it had which label
+    expected = {}
+    for assignment_x, m in manifests.items():
+        e = next((x for x in m.items if x.item_id == entry.item_id), None)
+        if e is None:
+            continue
+        lab = next(k for k, v in texts_on(course, assignment_x, e.item_id).items() if v == words)
+        with course.db.read() as s:
+            cands = set(s.execute(select(Sitting.candidate_id).join(
+                kit.Form, kit.Form.id == Sitting.form_id).where(kit.Form.assignment == assignment_x)).scalars())
+        for c in cands:
+            if answers.get(c, {}).get(e.item_id) == lab:
+                expected[(c, e.grade_id, "grade")] = e.points
+    assert expected, "the chosen wrong answer was given by somebody"
+    after_rows = gradebook_rows(course)
+    changed = {k for k in after_rows if after_rows[k] != before_rows.get(k)}
+    assert changed == set(expected)  # exactly those cells, nothing else (comments included)
+    for k, pts in expected.items():
+        assert before_rows[k][0] == 0 and after_rows[k][0] == pts
+    after_results = {r.sitting_id: r for r in compute_results(course, kit.EXAM)}
+    movers = {c for c, _g, _t in expected}
+    for sid, r in after_results.items():
+        old = before_results[sid]
+        assert not r.tampered  # written through the sealed path
+        delta = entry.points if r.candidate_id in movers else 0
+        assert r.total.score == pytest.approx(old.total.score + delta)
+        assert r.total.max == old.total.max and r.cut_score == old.cut_score
+    totals = nbgrader_totals(course, manifests)
+    assert {r.candidate_id: r.total.score for r in after_results.values()} == pytest.approx(totals)
+    assert "applied:" in out and f"{len(expected)} grade(s) re-scored" in out
+    assert audit_count(course) > audits
+    assert "audit trail intact" in run(course, "audit", "verify")
+
+    # applying again, or grading again, changes nothing
+    audits = audit_count(course)
+    assert "nothing changed" in run(course, "keys", "apply", kit.EXAM, str(did), "--by", "Carla")
+    assert audit_count(course) == audits and gradebook_rows(course) == after_rows
+    grade_exam(course, kit.EXAM, actor="staff", workers=1)  # scoring reads the decision: the same points
+    assert {k: v for k, v in gradebook_rows(course).items() if k[2] == "grade"} == \
+        {k: v for k, v in after_rows.items() if k[2] == "grade"}
+    with course.db.read() as s:
+        new = s.execute(select(AuditEntry.action).where(AuditEntry.id > audits)).scalars().all()
+    assert new and set(new) == {"score_objective"}  # the grade run's own entries, no score changed
+
+
+def test_dropping_an_item_rescales_total_and_cut_and_results_are_provisional_until_closed(scored, manifests):
+    course = scored
+    assignment, m = sorted(manifests.items())[0]
+    entry = keyed_entries(m)[0]
+    before = {r.sitting_id: r for r in compute_results(course, kit.EXAM)}
+    assert all(r.provisional for r in before.values())
+    run(course, "keys", "decide", kit.EXAM, entry.item_id, "drop", "--reason", "two answers are right", "--by",
+        "Carla")
+    out = run(course, "keys", "close", kit.EXAM, "--by", "Carla", code=1)
+    assert "recorded but not applied" in out
+    with course.db.read() as s:
+        did = s.execute(select(KeyDecision.id)).scalar_one()
+    run(course, "keys", "apply", kit.EXAM, str(did), "--by", "Carla")
+    after = {r.sitting_id: r for r in compute_results(course, kit.EXAM)}
+    holders = {a for a, mm in manifests.items() if any(e.item_id == entry.item_id for e in mm.items)}
+    for sid, r in after.items():
+        old = before[sid]
+        if r.assignment in holders:
+            full = manifests[r.assignment].total_points
+            assert r.total.max == pytest.approx(full - entry.points)
+            assert r.cut_score == pytest.approx(manifests[r.assignment].cut_score * (full - entry.points) / full)
+        else:
+            assert r.total.max == old.total.max and r.cut_score == old.cut_score
+    rows = gradebook_rows(course)
+    assert all(v[0] == 0 for (c, g, t), v in rows.items() if t == "grade" and g == entry.grade_id
+               and any(r.candidate_id == c and r.assignment in holders for r in after.values()))
+    report = course.feedback_path(next(iter(after.values())).candidate_id, next(iter(after.values())).assignment)
+    page = next(report.glob("*.html")).read_text()
+    assert "Provisional result." in page
+    run(course, "keys", "close", kit.EXAM, "--by", "Carla", "--reason", "reviewed with the item author")
+    assert not any(r.provisional for r in compute_results(course, kit.EXAM))
+    assert "Provisional result." not in next(report.glob("*.html")).read_text()
+    assert "audit trail intact" in run(course, "audit", "verify")
