@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from ..analysis.subscores import subscore_precision
 from ..records.audit import current_actor
 from .common import by_option, console, pass_course_db, reason_option, say
 
@@ -99,7 +100,7 @@ def apply_cmd(course, exam, decision, actor) -> None:
     """Apply a decision: re-score the affected sittings, record changed outcomes, write their score reports."""
     from ..grading.keys import apply
 
-    done = apply(course, exam, decision, current_actor(actor))
+    done = apply(course, exam, decision, current_actor(actor), precision=subscore_precision(course, exam))
     _print_impact(done.impact)
     if done.nothing:
         say(f"decision {decision} was already applied: nothing changed")
@@ -136,7 +137,7 @@ def close_cmd(course, exam, reason, actor) -> None:
     """Close key validation of the sittings submitted so far: their results are no longer provisional."""
     from ..grading.keys import close
 
-    closure, reports = close(course, exam, current_actor(actor), reason)
+    closure, reports = close(course, exam, current_actor(actor), reason, precision=subscore_precision(course, exam))
     say(f"key validation of {exam} closed (closure {closure}); {len(reports)} score report(s) written again "
         "without 'provisional'")
 
@@ -213,7 +214,8 @@ def appeal_decide(course, exam, appeal_id, decision, reason, void, actor) -> Non
     """Decide an appeal: re-rated scores, the outcome and the score report updated; the letter written."""
     from ..grading.appeals import decide
 
-    done = decide(course, exam, appeal_id, decision, reason, current_actor(actor), void=void)
+    done = decide(course, exam, appeal_id, decision, reason, current_actor(actor), void=void,
+                  precision=subscore_precision(course, exam))
     say(f"appeal {appeal_id} {decision}: {len(done['scores'])} score(s) changed, "
         f"{len(done['outcomes'])} outcome(s) changed, {'sitting voided (not an attempt), ' if done['voided'] else ''}"
         f"letter {done['letter'].relative_to(course.root) if done['letter'] else '-'}")

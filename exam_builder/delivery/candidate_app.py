@@ -431,7 +431,9 @@ class CandidateApp(ScreenApp):
         toggle.observe(self._safe(lambda ch: setattr(panel.layout, "display", "flex" if ch["new"] else "none")),
                        names="expanded")
         self._comment_panels[it.item_id] = (toggle, box, button, state)
-        return w.VBox([toggle, panel])
+        outer = w.VBox([toggle, panel])
+        outer.add_class("eb-comment")  # the app's, the same under every question (the author's preview has none)
+        return outer
 
     def _go(self, number: int, message: str = "") -> None:
         items = self.session.form.items

@@ -25,6 +25,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..analysis.subscores import subscore_precision
 from ..errors import ExamBuilderError
 from ..model.states import AccommodationKind, AccommodationStatus
 from ..records import accommodations as acc_domain, identity
@@ -196,12 +197,14 @@ class CoordinatorSession:
     def apply_key(self, decision_id: int):
         from ..grading.keys import apply
 
-        return apply(self.course, self.exam, decision_id, self._actor())
+        return apply(self.course, self.exam, decision_id, self._actor(),
+                     precision=subscore_precision(self.course, self.exam))
 
     def close_keys(self, note: str) -> str:
         from ..grading.keys import close
 
-        closure, reports = close(self.course, self.exam, self._actor(), self._reason(note, required=False))
+        closure, reports = close(self.course, self.exam, self._actor(), self._reason(note, required=False),
+                                 precision=subscore_precision(self.course, self.exam))
         return (f"Key validation closed (closure {closure}): results are final; {len(reports)} score report(s) "
                 "written again without 'provisional'.")
 
@@ -234,7 +237,7 @@ class CoordinatorSession:
         from ..model.states import AppealDecision
 
         done = decide(self.course, self.exam, appeal_id, decision, self._reason(reason, required=True),
-                      self._actor(), void=void)
+                      self._actor(), void=void, precision=subscore_precision(self.course, self.exam))
         return (f"Appeal {appeal_id} {DECISION_TEXT[AppealDecision(decision)]}: {len(done['scores'])} score(s) "
                 f"changed, {len(done['outcomes'])} outcome(s) changed"
                 + ("; the sitting is voided and is not an attempt" if done["voided"] else "")

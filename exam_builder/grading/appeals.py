@@ -40,7 +40,7 @@ from ..records.ledger import void_sitting
 from ..records.models import Appeal, AppealRating, Candidate, Exam, Form, Sitting, utcnow
 from ..records.queries import ratings as ratings_q, recourse as recourse_q
 from ..records.text import shown
-from .keys import rewrite_reports, update_outcomes
+from .keys import Precision, rewrite_reports, update_outcomes
 from .queue import load_rubric_for
 from .resolution import Decision, persist, ratings_of, response_context
 from .rubric_scoring import rubric_score
@@ -187,8 +187,10 @@ def rerate(course, appeal_id: int, rater: str, item_id: str, levels: dict[str, f
         return score
 
 
-def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor: str, void: bool = False) -> dict:
-    """Decide an appeal (see the module). Returns what changed: scores, outcomes, reports, void, letter."""
+def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor: str, void: bool = False,
+           precision: Precision = None) -> dict:
+    """Decide an appeal (see the module). Returns what changed: scores, outcomes, reports, void, letter.
+    ``precision``: as ``keys.rewrite_reports`` takes it."""
     try:
         dec = AppealDecision(decision)
     except ValueError:
@@ -236,7 +238,7 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
         sitting_id = sit.id
     if changed["scores"]:
         changed["outcomes"] = update_outcomes(course, exam, {sitting_id}, actor, f"appeal {appeal_id} {dec}")
-        changed["reports"] = rewrite_reports(course, exam, {sitting_id})
+        changed["reports"] = rewrite_reports(course, exam, {sitting_id}, precision)
     changed["letter"] = write_letter(course, appeal_id)
     return changed
 

@@ -23,6 +23,7 @@ closure. ``c.RecourseSettings.provisional_until_validated = False`` waives it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,11 @@ from . import objective as scoring_run
 from .adjust import Adjustment, dropped, in_force, originals_of, scale
 from .gradebook_sync import GradebookWriter, SubmissionScores
 from .results import Result, compute_results, write_feedback
+from .score_report import SubscorePrecision
 from .seal import course_key
+
+#: Each subscore's precision by assignment and competency (``write_feedback``'s ``precision``).
+Precision = Mapping[str, Mapping[str, SubscorePrecision]] | None
 
 ACTION_TEXT = {
     KeyAction.keep: "keep the key",
@@ -267,9 +272,10 @@ class Applied:
         return not self.newly and not self.rescored and not self.outcomes and not self.reports
 
 
-def apply(course, exam: str, decision_id: int, actor: str) -> Applied:
+def apply(course, exam: str, decision_id: int, actor: str, precision: Precision = None) -> Applied:
     """Apply a decision (see the module): exactly the changed cells re-scored, outcomes and reports
-    of the affected sittings brought up to date. Applying it again changes nothing."""
+    of the affected sittings brought up to date. Applying it again changes nothing. ``precision``: each
+    subscore's (``analysis.subscores``, from the caller), so a report written again shows only what it did."""
     imp = impact(course, exam, decision_id)
     done = Applied(imp)
     key = course_key(course)
@@ -302,7 +308,7 @@ def apply(course, exam: str, decision_id: int, actor: str) -> Applied:
     done.outcomes = update_outcomes(course, exam, affected, actor,
                                     f"key validation: decision {decision_id} on {item} ({ACTION_TEXT[imp.action]})")
     if done.rescored or done.outcomes or first_time:
-        done.reports = rewrite_reports(course, exam, affected)
+        done.reports = rewrite_reports(course, exam, affected, precision)
     return done
 
 
@@ -320,11 +326,12 @@ def update_outcomes(course, exam: str, sitting_ids: set[int], actor: str, why: s
     return changed
 
 
-def rewrite_reports(course, exam: str, sitting_ids: set[int] | None = None) -> list[Path]:
-    """The score reports of these sittings (every sitting's when None), written again from their results now."""
+def rewrite_reports(course, exam: str, sitting_ids: set[int] | None = None, precision: Precision = None) -> list[Path]:
+    """The score reports of these sittings (every sitting's when None), written again from their results now;
+    ``precision`` as ``write_feedback`` takes it (a subscore shown only where its reliability supports it)."""
     results: list[Result] = [r for r in compute_results(course, exam)
                              if sitting_ids is None or r.sitting_id in sitting_ids]
-    return write_feedback(course, exam, results) if results else []
+    return write_feedback(course, exam, results, precision) if results else []
 
 
 def decisions(course, exam: str) -> list[KeyDecision]:
@@ -343,7 +350,7 @@ def unapplied(course, exam: str) -> list[KeyDecision]:
     return [d for d in latest.values() if d.applied_at is None]
 
 
-def close(course, exam: str, actor: str, note: str = "") -> tuple[int, list[Path]]:
+def close(course, exam: str, actor: str, note: str = "", precision: Precision = None) -> tuple[int, list[Path]]:
     """Close key validation of the sittings submitted so far: their results are final (no longer provisional).
 
     Refused while a decision is recorded but not applied. Audited (``key.closed``); the score reports
@@ -367,7 +374,7 @@ def close(course, exam: str, actor: str, note: str = "") -> tuple[int, list[Path
         audit.record(s, actor, AuditAction.key_closed, "exam", exam, row.note or "key validation closed",
                      closure=row.id)
         closure = row.id
-    return closure, rewrite_reports(course, exam)
+    return closure, rewrite_reports(course, exam, None, precision)
 
 
 def closed_at(course, exam: str) -> dt.datetime | None:

@@ -210,10 +210,12 @@ def test_validate_is_shown_outside_the_bank(desk_page, site):
     assert active_panel(page).locator(".eb-check-button").count() == 0
 
 
-#: What a person reads of one question, from the box that holds it (the exam page or the preview).
+#: What a person reads of one question, from the box that holds it (the exam page or the preview), less the
+#: exam app's comment box (``.eb-comment``: the app's own, the same under every question, not the item's).
 FACTS_JS = """root => {
   const text = (e) => (e ? e.innerText : '').replace(/\\u200b/g, '').replace(/\\s+/g, ' ').trim();
   const box = root.querySelector('h2.eb-heading').closest('.widget-vbox');
+  box.querySelectorAll('.eb-comment').forEach(e => e.remove());
   return {
     heading: text(box.querySelector('h2.eb-heading')),
     html: [...box.querySelectorAll('.widget-html-content')].map(text).filter(Boolean),

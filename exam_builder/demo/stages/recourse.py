@@ -7,10 +7,11 @@ After grading and before the results are final (issue 26):
    strong candidates chose), and how many items are flagged past the thresholds.
 2. The coordinator, with the item's author, decides that a commented item was miskeyed: the answer
    its commenter gave is accepted as well. The script tries each commented answer
-   (``grading.keys.preview``: nothing written) and takes the one that changes a result, as a
+   (``grading.keys.preview``: nothing written) and takes the one that changes most results, as a
    reviewer would take the comment that matters; the decision is recorded with its reason, its
    impact shown (whose totals and pass/fail change) before it is applied, then applied: exactly the
    changed cells re-scored in nbgrader's gradebook, outcomes updated, score reports written again.
+   Item by item, until a decision has changed a result (or no commented item is left).
 3. A candidate who did not pass appeals their score. Their written answers go to Grader Cy, who
    rated none of them and sees each answer and its rubric without a name or an earlier rating; the
    coordinator decides with a reason, the outcome and score report follow, a letter is written.
@@ -25,6 +26,7 @@ from rich.table import Table
 
 from ... import clock
 from ...analysis.keys import flagged, validation_lines
+from ...analysis.subscores import subscore_precision
 from ...assembly.forms import require_forms
 from ...grading import appeals
 from ...grading.adjust import originals_of
@@ -72,45 +74,60 @@ def run(ctx) -> None:
     console.print(f"key validation: {len(lines)} item line(s); {len(flagged(lines))} flagged past the thresholds "
                   "or commented on", highlight=False)
 
-    results = compute_results(course, exam)
-    best = None
-    for item, form, answer, picked in _candidates(course, exam, comments):
-        imp = preview(course, exam, proposal(item, "accept", (picked,)), results=results)
-        score = (len(imp.passes_changed), len(imp.changes))  # the comment whose answer changes a result first
-        if best is None or score > best[0]:
-            best = (score, item, form, answer)
-    if best is None:
+    precision = subscore_precision(course, exam)  # reports written again show only the subscores they did
+    decided: set[str] = set()
+    flipped: list[int] = []
+    outcomes: list = []
+    did = item = answer = None
+    # The coordinator takes the commented answers one item at a time, the one that changes most results first,
+    # each decision's impact shown before it is applied; they stop once a decision has changed a result.
+    while not flipped:
+        results = compute_results(course, exam)
+        best = None
+        for c_item, c_form, c_answer, picked in _candidates(course, exam, comments):
+            if c_item in decided:
+                continue
+            imp = preview(course, exam, proposal(c_item, "accept", (picked,)), results=results)
+            score = (len(imp.passes_changed), len(imp.changes))  # the comment whose answer changes a result first
+            if best is None or score > best[0]:
+                best = (score, c_item, c_form, c_answer)
+        if best is None:
+            break
+        _score, item, form, answer = best
+        decided.add(item)
+        for ln in lines:
+            if ln.item_id == item and ln.form == form:
+                console.print(f"the line of {item} (form {form} Q{ln.number}): facility "
+                              f"{'' if ln.facility is None else f'{ln.facility:.2f}'}, discrimination "
+                              f"{'' if ln.discrimination is None else f'{ln.discrimination:.2f}'}"
+                              + (f", strong candidates chose {ln.strong_choice}" if ln.strong_choice else "")
+                              + (f"; flags: {'; '.join(ln.flags)}" if ln.flags else ""), highlight=False)
+        did = record_decision(course, exam, item, "accept", "a candidate's comment: the stem allows this answer "
+                              "too; the item's author agrees (miskeyed)", COORDINATOR, accept=answer, form=form)
+        before = impact(course, exam, did, results=results)
+        t = Table(title=f"impact BEFORE applying decision {did}: {item} accepts {answer} on form {form} as well")
+        for col in ("candidate", "total", "points needed", "result"):
+            t.add_column(col)
+        moved = [c for c in before.changes if c.outcome_changes]
+        for c in moved + [c for c in before.changes if not c.outcome_changes][:max(0, 6 - len(moved))]:
+            t.add_row(c.candidate_id, f"{c.old_total:g} -> {c.new_total:g}" if c.new_total is not None else "pending",
+                      f"{c.new_cut:g}", f"{c.old_status} -> {c.new_status}" if c.outcome_changes else c.new_status)
+        console.print(t)
+        console.print(f"{len(before.changes)} sitting(s) change ({len(moved)} result(s)); the table shows every "
+                      "result that changes and a few of the others", highlight=False)
+        done = apply(course, exam, did, COORDINATOR, precision)
+        again = apply(course, exam, did, COORDINATOR, precision)
+        console.print(f"applied: {done.rescored} grade(s) re-scored in nbgrader's gradebook (sealed), "
+                      f"{len(done.outcomes)} outcome(s) changed "
+                      f"({', '.join(f'sitting {s}: {a} -> {b}' for s, a, b in done.outcomes) or 'none'}), "
+                      f"{len(done.reports)} score report(s) written again; applied again: "
+                      f"{'nothing changed' if again.nothing else 'CHANGED AGAIN'}", highlight=False)
+        flipped += [c.sitting_id for c in before.passes_changed]
+        outcomes += done.outcomes
+    if did is None:
         console.print("[yellow]no comment named another answer; nothing to correct this time[/]")
         ctx.state["recourse"] = {}
         return
-    _score, item, form, answer = best
-    for ln in lines:
-        if ln.item_id == item and ln.form == form:
-            console.print(f"the line of {item} (form {form} Q{ln.number}): facility "
-                          f"{'' if ln.facility is None else f'{ln.facility:.2f}'}, discrimination "
-                          f"{'' if ln.discrimination is None else f'{ln.discrimination:.2f}'}"
-                          + (f", strong candidates chose {ln.strong_choice}" if ln.strong_choice else "")
-                          + (f"; flags: {'; '.join(ln.flags)}" if ln.flags else ""), highlight=False)
-    did = record_decision(course, exam, item, "accept", "a candidate's comment: the stem allows this answer too; "
-                          "the item's author agrees (miskeyed)", COORDINATOR, accept=answer, form=form)
-    before = impact(course, exam, did, results=results)
-    t = Table(title=f"impact BEFORE applying decision {did}: {item} accepts {answer} on form {form} as well")
-    for col in ("candidate", "total", "points needed", "result"):
-        t.add_column(col)
-    moved = [c for c in before.changes if c.outcome_changes]
-    for c in moved + [c for c in before.changes if not c.outcome_changes][:max(0, 6 - len(moved))]:
-        t.add_row(c.candidate_id, f"{c.old_total:g} -> {c.new_total:g}" if c.new_total is not None else "pending",
-                  f"{c.new_cut:g}", f"{c.old_status} -> {c.new_status}" if c.outcome_changes else c.new_status)
-    console.print(t)
-    console.print(f"{len(before.changes)} sitting(s) change ({len(moved)} result(s)); the table shows every result "
-                  "that changes and a few of the others", highlight=False)
-    done = apply(course, exam, did, COORDINATOR)
-    again = apply(course, exam, did, COORDINATOR)
-    console.print(f"applied: {done.rescored} grade(s) re-scored in nbgrader's gradebook (sealed), "
-                  f"{len(done.outcomes)} outcome(s) changed "
-                  f"({', '.join(f'sitting {s}: {a} -> {b}' for s, a, b in done.outcomes) or 'none'}), "
-                  f"{len(done.reports)} score report(s) written again; applied again: "
-                  f"{'nothing changed' if again.nothing else 'CHANGED AGAIN'}", highlight=False)
 
     # an appeal of a score, re-rated blind
     results = compute_results(course, exam)
@@ -130,7 +147,8 @@ def run(ctx) -> None:
             levels = {c.id: (c.max_points if strong else c.levels[len(c.levels) // 2].points) for c in rubric.criteria}
             appeals.rerate(course, aid, APPEAL_RATER, x.item_id, levels, "re-rated for the appeal")
         decision = appeals.decide(course, exam, aid, "partly", "the re-rating by a rater who had not rated the "
-                                  "answers gives more points on some criteria", COORDINATOR)
+                                  "answers gives more points on some criteria", COORDINATOR,
+                                  precision=subscore_precision(course, exam))
         after = next(x for x in compute_results(course, exam) if x.sitting_id == r.sitting_id)
         appeal_line = (aid, r.candidate_id, str(r.status), str(after.status))
         console.print(f"appeal {aid}: {r.candidate_id} (sitting {r.sitting_id}) appealed their score; "
@@ -145,10 +163,10 @@ def run(ctx) -> None:
 
     from ...grading.keys import close
 
-    closure, reports = close(course, exam, COORDINATOR, "key validation reviewed with the items' authors")
+    closure, reports = close(course, exam, COORDINATOR, "key validation reviewed with the items' authors",
+                             precision=subscore_precision(course, exam))
     console.print(f"key validation closed (closure {closure}): results final, {len(reports)} score report(s) "
                   "written again without 'provisional'", highlight=False)
     ctx.state["results"] = compute_results(course, exam)
-    ctx.state["recourse"] = {"decision": did, "item": item, "accepted": answer,
-                             "flipped": [c.sitting_id for c in before.passes_changed], "appeal": appeal_line,
-                             "outcomes": done.outcomes}
+    ctx.state["recourse"] = {"decision": did, "item": item, "accepted": answer, "flipped": flipped,
+                             "appeal": appeal_line, "outcomes": outcomes}
