@@ -87,7 +87,7 @@ def booklet_html(view: FormView, title: str, large: bool) -> str:
     return _env().get_template("booklet.html.j2").render(
         title=title, form=view.assignment.rsplit("-", 1)[-1], assignment=view.assignment, large=large,
         pt=LARGE_PT if large else STANDARD_PT, foot_pt=LARGE_PT if large else 9, line_mm=14 if large else 9,
-        header_html=md(view.header), blocks=blocks, count=len(view.items))
+        header_html=md(_on_paper(view.header)), blocks=blocks, count=len(view.items))
 
 
 @dataclass(frozen=True)
@@ -223,3 +223,15 @@ def print_form(course, exam: str, form: str, actor: str, large_print: bool = Fal
         replace_files(printed, course.root)
     out.files = list(printed)
     return out
+
+
+#: The online form's header says how answers change on screen; on paper they change on the answer sheet.
+ONLINE_WORDS = {"You can change any answer until you submit.":
+                "You can change any answer until you hand in your answer sheet."}
+
+
+def _on_paper(header: str) -> str:
+    """The form's header as a paper booklet says it (``ONLINE_WORDS``)."""
+    for online, paper in ONLINE_WORDS.items():
+        header = header.replace(online, paper)
+    return header

@@ -8,7 +8,8 @@ sitting or a candidate not on the roster, belongs to another exam, names a candi
 its sitting's, is of another form than the sitting's, or its sitting is already handed in. A
 sitting that became absent when its sign-in window closed (nobody signs in on paper) is opened
 again by its scanned sheet (``records.absence.reopen``, audited); one a proctor marked absent is not. A page
-read before is skipped (never overwritten). Of a page that reads:
+read before is skipped (never overwritten); when it was read with no mark at all and this scan has
+marks (an unfilled copy fed first), it is set aside, naming double key entry. Of a page that reads:
 
 - each clearly answered question becomes a journal row (``eb_response``, ``entered_by`` ``paper``),
   its value cleaned by the kind (``clean_answer``) exactly as an online answer is;
@@ -168,6 +169,14 @@ def _store(s, page: PageRead, sheet: layout.Sheet, view, where: str, actor: str,
     code = page.code
     sit = _check_sitting(s, code, actor, res, where)
     if paper_q.select_page(s, sit.id, code.page) is not None:
+        items = {row.item_id for row in page.rows}
+        marked_now = any(row.answer() != (None, None) for row in page.rows)
+        had = s.query(Response).filter(Response.sitting_id == sit.id, Response.item_id.in_(items)).count() + \
+            s.query(PaperCheck).filter(PaperCheck.sitting_id == sit.id, PaperCheck.item_id.in_(items)).count()
+        if marked_now and not had:  # an unfilled copy was fed first: never let it silently stand for this one
+            raise Unreadable(f"page {code.page} of {code.candidate}'s sheet was read before with no mark at all, and "
+                             "this scan has marks: set aside, nothing stored. Enter this page's answers by double key "
+                             "entry (`exam-builder scan key`)")
         res.notes.append(f"{where}: page {code.page} of {code.candidate}'s sheet was read before; skipped")
         return
     labels_of = {it.item_id: it.labels for it in view.items}

@@ -126,7 +126,12 @@ def desk_page(browser, site):
 
 
 def open_notebook(page, lab, path: str) -> None:
+    """Open ``path`` and wait until it is the current tab (JupyterLab restores the notebooks open before, and
+    one of them can be current for a moment)."""
     page.goto(f"{lab.url}lab/tree/{path}?token={TOKEN}")
+    name = path.rsplit("/", 1)[-1]
+    page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel",
+                 has_text=re.compile(rf"^{re.escape(name)}$")).wait_for(timeout=LOAD)
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").first.wait_for(timeout=LOAD)
 
 

@@ -327,3 +327,29 @@ def test_a_paper_sitting_made_absent_by_its_closed_window_is_opened_again_by_its
     with pcourse.db.read() as s:
         assert [e.reason for e in s.query(AuditEntry) if e.action == "sitting.absent_undone"] == [
             "sat on paper: its answer sheet was scanned"]
+
+
+def test_an_unfilled_copy_scanned_first_never_stands_silently_for_the_filled_sheet(pcourse, printed):
+    """A page is read once; an unfilled copy of c004's page 1 fed first reads as no answer. The filled page
+    then is set aside, naming double key entry, instead of "read before; skipped": nothing silently lost."""
+    with pcourse.db.transaction() as s:  # a paper sitting on form A (the released one)
+        a = s.query(Form).filter(Form.assignment == "cps-A").one()
+        sit = Sitting(candidate_id="c004", exam_id="cps", seq=1, attempt_no=1, form_id=a.id, room="Paper-1",
+                      status="scheduled", time_limit_minutes=180, opened_by="test")
+        s.add(sit)
+        s.flush()
+        sid = sit.id
+    res = run(pcourse, "print", "cps", "--form", "A", "--candidate", "c004", "--by", "coordinator-lee")
+    assert res.exit_code == 0, res.output
+    sheet, rng = _sheet(pcourse), random.Random(3)
+    p1 = _pages(pcourse, "c004")[0]
+    first = scan_pages(pcourse, "cps", [("blank copy page 1", fill.scanned(p1, rng))], "scanner-sam")
+    assert first.pages_read == 1 and not first.set_aside, first
+    filled = fill.scanned(fill.fill(p1, sheet.page(1), [fill.Mark(1, "A")], 200, rng), rng)
+    again = scan_pages(pcourse, "cps", [("filled page 1", filled)], "scanner-sam")
+    assert again.pages_read == 0 and len(again.set_aside) == 1, again
+    assert again.set_aside[0].startswith("filled page 1: page 1 of c004's sheet was read before with no mark at all")
+    assert "exam-builder scan key" in again.set_aside[0]
+    assert _responses(pcourse, sid) == []
+    quiet = scan_pages(pcourse, "cps", [("blank copy again", fill.scanned(p1, rng))], "scanner-sam")
+    assert not quiet.set_aside and any("read before; skipped" in n for n in quiet.notes)
