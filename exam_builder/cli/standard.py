@@ -16,6 +16,7 @@ import click
 
 from ..course import Course
 from ..errors import ExamBuilderError
+from ..standard.compute import MIN_PANEL_FOR_OUTLIERS
 from .common import by_option, console, pass_course_db, reason_option
 
 
@@ -227,7 +228,11 @@ def show(course: Course, study: int) -> None:
         if flagged:
             console.print(t)
         out = [ch for ch in r.checks if ch.flagged]
-        console.print("outlier panelists: " + ("; ".join(f"{ch.panelist} ({ch.why})" for ch in out) or "none"))
+        if len(r.checks) < MIN_PANEL_FOR_OUTLIERS:
+            console.print(f"outlier panelists: not named on a panel of {len(r.checks)} (needs "
+                          f"{MIN_PANEL_FOR_OUTLIERS}: the others' spread rests on too few cuts)")
+        else:
+            console.print("outlier panelists: " + ("; ".join(f"{ch.panelist} ({ch.why})" for ch in out) or "none"))
         for f in r.forms:
             se_f = f"{f.se:.2f}" if f.se is not None else "n/a"
             adopted = f"; adopted cut {f.adopted:.2f}" if f.adopted is not None else ""

@@ -18,7 +18,9 @@ to earn. ``expected_points`` turns a rating into points, so every sum below is i
   panelists as a random set of judges, absolute agreement): ICC(2,1), how far one panelist's
   ratings agree with another's, and ICC(2,k), the reliability of the panel's mean rating.
 - An outlier panelist: a cut more than 2 SD from the mean of the other panelists' cuts (leave one
-  out), or ratings that correlate below 0.2 with the other panelists' mean ratings per item.
+  out), or ratings that correlate below 0.2 with the other panelists' mean ratings per item. Named
+  only on a panel of at least ``MIN_PANEL_FOR_OUTLIERS``: the SD of two or three other cuts carries no
+  such claim (any panelist can be "4 SD" from two others).
 - Impact: the share of past candidates whose total reaches a cut (``pass_rate``), at the
   recommended cut and at +-1 and +-2 standard errors.
 """
@@ -34,6 +36,8 @@ STEP = 5
 OUTLIER_Z = 2.0
 #: Correlation with the rest of the panel below which a panelist's ratings are flagged.
 LOW_CORRELATION = 0.2
+#: The smallest panel on which outliers are named (with fewer, the others' SD rests on one to three cuts).
+MIN_PANEL_FOR_OUTLIERS = 5
 
 METHODS = {"modified_angoff": "Modified Angoff", "yes_no": "Yes/No Angoff"}
 
@@ -182,6 +186,8 @@ def panelist_checks(matrix: Matrix, items: Sequence[RatedItem]) -> list[Panelist
         rest = [mean([matrix[q][i.item_id] / i.points for q in matrix if q != p]) for i in items]
         r = correlation(mine, rest) if len(items) > 2 and others else None
         why = []
+        if len(matrix) < MIN_PANEL_FOR_OUTLIERS:
+            z = r = None  # too few others to measure a distance against: shown as n/a, never flagged
         if z is not None and abs(z) > OUTLIER_Z:
             why.append(f"cut {z:+.1f} SD from the other panelists'")
         if r is not None and r < LOW_CORRELATION:

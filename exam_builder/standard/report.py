@@ -146,7 +146,8 @@ form is the sum over its items of the mean rating; its standard error is the SD 
 root of their number. Items whose ratings have an SD above {{ "%.0f"|format(s.sd_flag * 100) }}% of their points were
 flagged for discussion. Agreement is the intraclass correlation ICC(2,1) and ICC(2,k) of Shrout and Fleiss (1979).
 An outlier panelist's cut lies more than 2 SD from the others' mean, or their ratings correlate below 0.2 with the
-others'. Scope: {{ scope }} ({{ items|length }} items, {{ "%g"|format(points) }} points).</p>
+others'; outliers are named only on a panel of {{ min_panel }} or more ({{ panel|length }} here).
+Scope: {{ scope }} ({{ items|length }} items, {{ "%g"|format(points) }} points).</p>
 <h2>The minimally competent candidate</h2><p>{{ s.mcc }}</p>
 <h2>Panel</h2>
 <table><caption>Panelists by role ({{ panel|length }} in all)</caption><tr><th>role</th><th>panelists</th>
@@ -183,8 +184,9 @@ points) }}</td>
 <td>{% if it.flagged %}<span class="flag">flagged</span>{% else %}-{% endif %}</td></tr>{% endfor %}</table>
 {% for f in r.forms %}
 <table><caption>Form {{ f.assignment }}, round {{ r.number }}: recommended raw cut {{ num(f.recommended) }} of
-{{ "%g"|format(f.points) }} (SE {{ num(f.se) }}){% if f.adopted is not none %}; adopted {{ num(f.adopted) }}
-{% endif %}</caption><tr><th>cut</th><th>raw points</th><th>pass rate ({{ f.candidates }} past candidates)</th></tr>
+{{ "%g"|format(f.points) }} (SE {{ num(f.se) }}){% if f.adopted is not none %}; under the adopted standard
+{{ num(f.adopted) }}{% endif %}</caption><tr><th>cut</th><th>raw points</th><th>pass rate ({{ f.candidates }} past
+candidates)</th></tr>
 {% for lab, cut, rate in f.impact %}<tr><td>{{ lab }}</td><td>{{ num(cut) }}</td><td>{{ pct(rate) }}</td></tr>
 {% else %}<tr><td colspan="3">no past candidates on this form: no impact data</td></tr>{% endfor %}</table>
 {% if f.candidates %}<table><caption>Form {{ f.assignment }}, round {{ r.number }}: the pass rate each panelist's cut
@@ -196,8 +198,13 @@ would have produced</caption><tr><th>panelist</th><th>their cut (raw)</th><th>pa
 {% for d in decisions %}<p>On {{ d.decided_on }} {{ d.decided_by }} adopted a cut of <strong>{{
 pct1(d.adopted) }}</strong>
 of the points rated (the panel recommended {{ pct1(d.recommended) }} in round {{ d.round_no }}). Reason:
-{{ d.reason }}. Recorded by {{ d.recorded_by }} at {{ when(d.recorded_at) }} (audited).</p>
+{{ d.reason }}. Recorded by {{ d.recorded_by }} at {{ when(d.recorded_at) }} (audited).
+{% if loop.last %}<strong>This study's decision in force</strong> (a later study's decision, where there is one,
+replaces it for forms built after it).{% else %}Superseded by this study's later decision below.{% endif %}</p>
 {% else %}<p>The board has not decided yet.</p>{% endfor %}
+{% if decisions %}<p>A form's raw cut "under the adopted standard" is the cut it takes when it is built after the
+decision. A form built before it keeps the cut frozen at its build until a recorded re-cut (<code>exam-builder
+standard recut</code>), which lists first the results that would change.</p>{% endif %}
 </main></body></html>
 """
 
@@ -272,6 +279,7 @@ def write_report(summary: Summary, folder: Path, root: Path, names: bool = False
     html = env.from_string(TEMPLATE).render(
         s=s, method=c.METHODS[s.method], scope=_scope(view), items=view.items, points=view.points, panel=view.panel,
         roles=role_rows, names=names, rounds=summary.rounds, decisions=view.decisions,
+        min_panel=c.MIN_PANEL_FOR_OUTLIERS,
         figure=_figure(summary) if summary.rounds else "", written=clock.now_shown(zone),
         when=lambda t: clock.shown(t, zone),
         pct=_pct, pct1=lambda x: f"{x:.1%}", num=_num, label=(lambda n: n) if names else (lambda n: anon.get(n, n)),

@@ -80,6 +80,10 @@ def test_an_outlier_panelist_by_hand():
     # A: 1.8 against 1.9 2.0 2.1 2.8 (mean 2.2, SD sqrt(.5/3) = .4082): z = -.98, not an outlier
     assert checks["A"].z == pytest.approx(-0.4 / math.sqrt(0.5 / 3)) and not checks["A"].flagged
     assert [p for p, x in checks.items() if x.flagged] == ["E"]
+    # the same E on a panel of three: the others' SD rests on two cuts, so nobody is named (z not shown)
+    small = {p: m[p] for p in ("A", "B", "E")}
+    assert c.MIN_PANEL_FOR_OUTLIERS == 5
+    assert all(not x.flagged and x.z is None for x in c.panelist_checks(small, items))
 
 
 def test_a_harder_form_gets_a_lower_raw_cut_for_the_same_standard():
