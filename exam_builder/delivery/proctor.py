@@ -64,6 +64,7 @@ from .. import clock
 from ..errors import ExamBuilderError
 from ..records import identity
 from ..records.models import utcnow
+from ..ui.page import status_html
 from ..ui.widgets import TextForm
 from . import sittings as ops, window
 from .candidate_app import clock_text
@@ -612,10 +613,7 @@ class ProctorDashboard:
 
 def _say(text: str, kind: str) -> str:
     """A message beside the buttons: ``done``, ``refused`` (an alert) or a ``note`` (words, not only colour)."""
-    if kind == "refused":
-        return f"<p role='alert' class='eb-error'>Not done: {_e(text)}</p>"
-    prefix = "Done: " if kind == "done" else ""
-    return f"<p role='status' class='eb-ok'>{prefix}{_e(text)}</p>"
+    return status_html(text, kind, done_prefix="Done: ")
 
 
 def launch(course_root: str | None = None, exam: str | None = None):

@@ -20,7 +20,6 @@ What it promises:
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from ..records import accommodations as acc_domain, identity
 from ..records.audit import MAX_REASON
 from ..records.eligibility import Barrier, evaluate
 from ..records.text import text_problem
-from ..ui.page import focus_on, heading, style_css
+from ..ui.page import esc as _e, focus_on, heading, status_html as _say, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
 
 #: An accommodation kind as the coordinator reads it.
@@ -251,17 +250,6 @@ class CoordinatorSession:
         from ..analysis.report import write_report
 
         return write_report(self.course, self.exam, self.report_folder())
-
-
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _say(text: str, kind: str) -> str:
-    """A message in words (not colour only): ``done`` (a status) or ``refused`` (an alert)."""
-    if kind == "refused":
-        return f"<p role='alert' class='eb-error'>Not done: {_e(text)}</p>"
-    return f"<p role='status' class='eb-ok'>{_e(text)}</p>"
 
 
 COORDINATOR_CSS = """<style>

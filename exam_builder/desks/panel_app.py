@@ -19,7 +19,6 @@ What it promises:
 """
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..model.manifest import ManifestItem
 from ..records import identity
-from ..ui.page import focus_on, heading, md, style_css
+from ..ui.page import esc as _e, focus_on, heading, md, status_html as _say, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
 
 #: The notebook Voila serves (``exam-builder standard panel``, ``exam-builder hub-service panelist``).
@@ -174,16 +173,6 @@ class PanelSession:
         n = len(self.items)
         return next(((after + k) % n for k in range(1, n + 1) if self.items[(after + k) % n].item_id not in mine),
                     None)
-
-
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _say(text: str, kind: str) -> str:
-    if kind == "refused":
-        return f"<p role='alert' class='eb-error'>Not done: {_e(text)}</p>"
-    return f"<p role='status' class='eb-ok'>{_e(text)}</p>"
 
 
 PANEL_CSS = """<style>

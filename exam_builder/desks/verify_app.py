@@ -12,14 +12,13 @@ name typed once (self-declared), as at the coordinator's desk.
 from __future__ import annotations
 
 import base64
-import html
 import os
 from pathlib import Path
 
 from ..errors import ExamBuilderError
 from ..paper import verify
 from ..records import identity
-from ..ui.page import focus_on, heading, style_css
+from ..ui.page import esc as _e, focus_on, heading, style_css
 from ..ui.widgets import Assist, TextForm
 
 NOTEBOOK = Path(__file__).resolve().parent / "verify.ipynb"
@@ -55,10 +54,6 @@ class VerifySession:
     def decide(self, check_id: int, value: str | None) -> verify.Decided:
         """Confirm (``value`` None) or correct one check, as the signed-in person (audited)."""
         return verify.decide(self.course, self.exam, check_id, self.signin.require(), value)
-
-
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
 
 
 VERIFY_CSS = """<style>

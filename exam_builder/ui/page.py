@@ -17,6 +17,19 @@ def md(text: str) -> str:
     return _markdown(text or "")
 
 
+def esc(text: object) -> str:
+    """Any value as text in a page (quotes too: it may stand in an attribute)."""
+    return html.escape(str(text), quote=True)
+
+
+def status_html(text: str, kind: str, done_prefix: str = "") -> str:
+    """A message beside a staff screen's buttons, in words, not colour only: ``refused`` is an alert
+    ("Not done: ..."), anything else a status (``done`` starts with ``done_prefix``)."""
+    if kind == "refused":
+        return f"<p role='alert' class='eb-error'>Not done: {esc(text)}</p>"
+    return f"<p role='status' class='eb-ok'>{done_prefix if kind == 'done' else ''}{esc(text)}</p>"
+
+
 def style_css(px: int) -> str:
     """Text size, reflow and contrast (WCAG 2.2 AA: 1.4.3, 1.4.4, 1.4.10, 2.4.7, 2.4.11).
 
