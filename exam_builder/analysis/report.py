@@ -271,8 +271,11 @@ def cohort_section(d: ReportData) -> Section:
                     + ", ".join(f"{n} {k}" for k, n in r.result.value_counts().sort_index().items()) + ".")
     on_paper = r[r["mode"] == "paper"] if "mode" in r else r.iloc[0:0]
     if len(on_paper):  # sat on paper and scanned (exam_builder.paper): told apart from online sittings
-        passed = _rate(on_paper[on_paper.result.isin((PASS, FAIL))].result)
-        sec.text.append(f"Sat on paper: {len(on_paper)} sitting(s) ({passed} passed); "
+        decided_paper = on_paper[on_paper.result.isin((PASS, FAIL))].result
+        need = d.thresholds.min_publish
+        passed = (f"{_rate(decided_paper)} passed" if len(decided_paper) >= need else
+                  f"too few decided to give a pass rate apart: n = {len(decided_paper)}; needs {need}")
+        sec.text.append(f"Sat on paper: {len(on_paper)} sitting(s) ({passed}); "
                         f"online: {len(r) - len(on_paper)} sitting(s).")
     firsts = decided[decided.attempt == 1]
     sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result)}; {eventually(d)} "
@@ -311,6 +314,9 @@ def eventually(d: ReportData) -> str:
     done = per[over]
     still = int((~over).sum())
     allowed = f"{d.max_attempts} attempts" if d.max_attempts else "the attempts allowed"
+    if still and done.passed.all():  # nobody has failed out yet: "100%" would hold by construction, not by data
+        return (f"eventually passed: not known yet (no candidate who has not passed has used all {allowed}; "
+                f"{still} still within them; {len(done)} passed so far).")
     text = (f"eventually, among the candidates whose attempts are over: "
             f"{_rate(done.passed.map({True: PASS, False: FAIL}))}.")
     if still:
@@ -661,6 +667,9 @@ def flagged_sittings(d: ReportData) -> pd.DataFrame:
 
 
 def _minutes_used(row) -> float | None:
+    """Minutes from start to submit less paused time; None on paper (no clock is kept there)."""
+    if getattr(row, "mode", "online") == "paper":
+        return None
     if row.started_at is None or pd.isna(row.started_at) or row.submitted_at is None or pd.isna(row.submitted_at):
         return None
     return max(0.0, (row.submitted_at - row.started_at).total_seconds() - float(row.paused_seconds or 0)) / 60
@@ -676,7 +685,8 @@ def answers_section(d: ReportData) -> Section:
         return sec
     sec.text.append("An item is omitted when it is blank but the candidate answered a later item; not reached when "
                     "it is blank and every item after it is blank too (the candidate stopped there or ran out of "
-                    "time).")
+                    "time). Minutes used are from the exam app's clock: sittings on paper have none and are left "
+                    "out of them.")
     per_form, per_item = [], []
     for f in forms:
         ans = f.answered.to_numpy(bool)

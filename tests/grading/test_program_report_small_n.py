@@ -116,6 +116,22 @@ def test_eventually_passed_counts_only_candidates_whose_attempts_are_over():
     assert 0 < (~over).sum() < len(per)
 
 
+def test_eventually_passed_is_not_known_while_nobody_has_failed_out():
+    """With three attempts allowed and nobody at the third yet, every candidate whose attempts are over passed:
+    "100%" would hold by construction. The report says it is not known yet, and how many are still sitting."""
+    d = small_window(cut_short=0)
+    d.max_attempts = 3
+    d.standing = d.standing.iloc[0:0]  # nobody is out of attempts by today's standing either
+    r = d.results[d.results.result.isin(["pass", "fail"])]
+    per = r.groupby("candidate").agg(passed=("result", lambda x: (x == "pass").any()), attempts=("attempt", "max"))
+    assert (per.attempts < 3).all() and 0 < (~per.passed).sum()  # the premise: nobody failed out yet
+    text = " ".join({s.title: s for s in sections(d)}["Cohort"].text)
+    still = int((~per.passed).sum())
+    assert (f"eventually passed: not known yet (no candidate who has not passed has used all 3 attempts; {still} "
+            f"still within them; {int(per.passed.sum())} passed so far)") in text
+    assert "eventually, among" not in text
+
+
 def test_presentation_words_one_rounding_no_none_same_bins_version_and_hash():
     d = small_window()
     secs = sections(d)
