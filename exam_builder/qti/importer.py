@@ -553,6 +553,9 @@ def _read_package(pkg: Package, out: Imported, pool: str | None) -> None:
             out.refuse(Refused(errors))
         # stimuli are found through their references
         item_files = [(n, n, LomFields()) for n in names if n.endswith(".xml")]
+        if not item_files and not errors:
+            out.problems.append(Problem(Location(pkg.label), "not a QTI package: no imsmanifest.xml (looked at its top "
+                                                             "and in its one folder) and no item XML file in it"))
     listed = {n for n, _, _ in item_files}
     for name, href, at in tests:  # a test's items the manifest does not list are read through the test
         root = _xml(pkg, name, out) if name and pkg.exists(name) else None

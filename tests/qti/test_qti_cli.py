@@ -28,6 +28,19 @@ def test_an_unknown_item_is_a_clear_error(tmp_path):
     assert not (tmp_path / "x.zip").exists()
 
 
+def test_a_zip_that_is_not_qti_says_what_it_lacks(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w") as z:
+        z.writestr("notes.txt", "minutes of the meeting")
+        z.writestr("roster.csv", "id,name\n")
+    result = run("import", "qti", str(tmp_path / "notes.zip"), "--pool", "certification",
+                 "--into", str(tmp_path / "in"))
+    assert result.exit_code == 1
+    assert "notes.zip: not a QTI package: no imsmanifest.xml (looked at its top and in its one folder)" in result.output
+    assert not (tmp_path / "in").exists()
+
+
 def test_export_help_says_it_is_staff_only_and_import_changes_the_course():
     assert "STAFF ONLY" in run("export", "qti", "--help").output
     assert "import qti" in CHANGES_COURSE
