@@ -214,7 +214,8 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
         for row in sheet.rows:
             who = sheet.required(row, "panelist", "the panelist")
             item = sheet.required(row, "item", "the item id")
-            value = sheet.number(row, "rating", "the rating", -1e9, 1e9)
+            value = sheet.number(row, "rating", "the rating (a percent written without its % sign, or an open "
+                                 "response's expected points)", 0, 100)
             if who is not None and who not in panel:
                 sheet.error(row.number, "panelist", f"{shown(who)} is not on the panel of study {study_id}")
                 who = None

@@ -75,7 +75,7 @@ def test_a_study_from_creation_to_recut(gcourse, tmp_path):
     first = next(iter(items))
     bad = sheet(tmp_path / "bad.csv", [("Ada Peer", first, 62, ""), ("Nobody", first, 50, ""),
                                        ("Ben Lee", "it-nope", 50, ""), ("Cy Moss", first, 50, ""),
-                                       ("Cy Moss", first, 55, "")])
+                                       ("Cy Moss", first, 55, ""), ("Ada Peer", list(items)[1], "75%", "")])
     res = run(course, "standard", "ratings", "1", bad, ok=False)
     text = " ".join(res.output.split())
     assert res.exit_code != 0
@@ -83,6 +83,7 @@ def test_a_study_from_creation_to_recut(gcourse, tmp_path):
     assert "row 2:column Panelist:" in text and "'Nobody' is not on the panel" in text
     assert "row 3:column Item ID:" in text and "not in the scope of study 1" in text
     assert "row 5:column Item ID:" in text and "twice (rows 4 and 5)" in text
+    assert "row 6:column Rating:" in text and "a percent written without its % sign" in text and "'75%'" in text
     with course.db.read() as s:
         assert s.query(StudyRating).count() == 0
 
