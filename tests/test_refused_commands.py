@@ -320,6 +320,18 @@ WRITES = re.compile(
 
 #: (module, text on the line): why the write needs no check of ``files``.
 ALLOWED = {
+    ("lab/install.py", "target.parent.mkdir(parents=True, exist_ok=True)"):
+        "the lab extension's installer: writes into the Python environment's prefix (share/, etc/), never a course",
+    ("lab/install.py", "target.unlink()"):
+        "the lab extension's installer: writes into the Python environment's prefix (share/, etc/), never a course",
+    ("lab/install.py", "shutil.rmtree(target)"):
+        "the lab extension's installer: writes into the Python environment's prefix (share/, etc/), never a course",
+    ("lab/install.py", "shutil.copytree(BUILT, target)"):
+        "the lab extension's installer: writes into the Python environment's prefix (share/, etc/), never a course",
+    ("lab/install.py", "config.parent.mkdir(parents=True, exist_ok=True)"):
+        "the lab extension's installer: writes into the Python environment's prefix (share/, etc/), never a course",
+    ("lab/install.py", "config.write_text(SWITCH.read_text())"):
+        "the lab extension's installer: writes into the Python environment's prefix (share/, etc/), never a course",
     ("demo/__init__.py", "shutil.rmtree(target)"): "the demo makes its own fresh course folder",
     ("demo/__init__.py", "target.mkdir(parents=True)"): "the demo makes its own fresh course folder",
     ("loadtest/rehearse.py", 'stdout=open(self.log, "ab")'): "the rehearsal's server log in its scratch folder",

@@ -39,7 +39,7 @@ from tornado import web
 
 from ..course import Course
 from ..errors import ExamBuilderError
-from ..safeload import read_notebook, safe_rel
+from ..safeload import read_bytes, read_notebook, safe_rel
 from . import desk, preview
 
 #: Where the prebuilt lab extension is (``make install`` links it into the environment's labextensions).
@@ -55,8 +55,13 @@ def source_digest(source: Path | None = None) -> str:
     digest = hashlib.sha256()
     for path in [folder / "package.json", *sorted((folder / "src").glob("*.js")),
                  *sorted((folder / "style").glob("*.css"))]:
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0"
+                      + read_bytes(path, str(path), max_bytes=SOURCE_MAX_BYTES) + b"\0")
     return digest.hexdigest()
+
+
+#: A source file of the lab extension is a few kilobytes; anything bigger is not one.
+SOURCE_MAX_BYTES = 4_000_000
 
 
 def _jupyter_server_extension_points() -> list[dict]:

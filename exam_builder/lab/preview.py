@@ -34,6 +34,7 @@ from ..delivery.form_view import ChoiceView, ItemView
 from ..kinds import kind_for
 from ..model.item import LABELS, Item, Scenario, Where, points_text
 from ..model.rubric import Rubric
+from ..safeload import read_text
 from ..ui.page import md, style_css
 from ..ui.screens import TEXT_SIZES
 
@@ -207,7 +208,7 @@ def _page(title: str, body: str, modules: dict[str, str], keys: list[str], show_
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
-<style>{BOX_CSS}{PAGE_CSS}{(UI / "widgets.css").read_text()}</style>
+<style>{BOX_CSS}{PAGE_CSS}{read_text(UI / "widgets.css", "widgets.css", max_bytes=1_000_000)}</style>
 {style_css(TEXT_SIZES["Normal"])}
 </head><body class="{'eb-show-key' if show_key else ''}">
 <header class="eb-author-bar"><h1>{html.escape(title)}</h1>{button}</header>

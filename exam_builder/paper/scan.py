@@ -171,9 +171,8 @@ def _store(s, page: PageRead, sheet: layout.Sheet, view, where: str, actor: str,
     if paper_q.select_page(s, sit.id, code.page) is not None:
         items = {row.item_id for row in page.rows}
         marked_now = any(row.answer() != (None, None) for row in page.rows)
-        had = s.query(Response).filter(Response.sitting_id == sit.id, Response.item_id.in_(items)).count() + \
-            s.query(PaperCheck).filter(PaperCheck.sitting_id == sit.id, PaperCheck.item_id.in_(items)).count()
-        if marked_now and not had:  # an unfilled copy was fed first: never let it silently stand for this one
+        # an unfilled copy was fed first: never let it silently stand for this one
+        if marked_now and not paper_q.select_answered_count(s, sit.id, items):
             raise Unreadable(f"page {code.page} of {code.candidate}'s sheet was read before with no mark at all, and "
                              "this scan has marks: set aside, nothing stored. Enter this page's answers by double key "
                              "entry (`exam-builder scan key`)")

@@ -108,10 +108,13 @@ def _miskeyed(forms: list) -> dict[str, dict[str, str]]:
     return out
 
 
-def _comment(cs: CandidateSession, key: dict, items: list, really: dict) -> int:
-    """The candidate comments on a question they think is keyed wrong: a miskeyed one they answered right, else
-    the first question of choices they answered wrong."""
-    for it in sorted(items, key=lambda i: i.item_id not in really):
+def _comment(cs: CandidateSession, key: dict, items: list, really: dict, turn: int = 0) -> int:
+    """The candidate comments on a question they think is keyed wrong: a miskeyed one they answered right (the
+    commenters take the miskeyed items in turn, ``turn``, so each is commented on), else the first question of
+    choices they answered wrong."""
+    miskeyed = [i for i in items if i.item_id in really]
+    k = turn % len(miskeyed) if miskeyed else 0
+    for it in miskeyed[k:] + miskeyed[:k] + [i for i in items if i.item_id not in really]:
         a = cs.answer_of(it.item_id)
         if it.labels and a is not None and a.value not in (None, key.get(it.item_id)) and "," not in (a.value or ""):
             cs.comment(it.item_id, f"I chose {a.value}. I think {a.value} is right too: the question does not say "
@@ -210,7 +213,7 @@ def run(ctx) -> None:
                     notes[o.candidate_id] = "time ran out: submitted automatically; a late change was refused"
             else:
                 if seat % 6 == 0:  # a few say, on a question, that their answer is right too (issue 26)
-                    commented += _comment(cs, key, items, really)
+                    commented += _comment(cs, key, items, really, seat // 6)
                 receipt = cs.submit()
                 receipts.setdefault("first", (o.candidate_id, receipt))
             progress.advance(task)

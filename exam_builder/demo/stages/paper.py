@@ -28,6 +28,7 @@ from ...assembly.forms import load_forms
 from ...delivery import sittings as ops
 from ...delivery.form_view import load_form_view, released_notebook_path
 from ...kinds import kind_for
+from ...model.states import SubmitReason
 from ...paper import fill, layout
 from ...paper.printing import paper_dir, print_form
 from ...paper.scan import MAX_FILE_BYTES, scan_pages
@@ -132,6 +133,7 @@ def run(ctx) -> None:
                       f"({check.why}: read {check.read or 'nothing'}) and confirmed {done.value or 'no answer'}"
                       + ("; the sitting is handed in" if done.handed_in else "") + " (audited)")
     with course.db.read() as s:
-        handed = sum(1 for sid in ctx.state["paper"].values() if s.get(Sitting, sid).submit_reason == "paper")
+        handed = sum(1 for sid in ctx.state["paper"].values()
+                     if s.get(Sitting, sid).submit_reason == SubmitReason.paper)
     console.print(f"paper sittings handed in: {handed} of {len(chosen)} (submit reason: paper); collect, grading, "
                   "results and the report take them as any sitting")

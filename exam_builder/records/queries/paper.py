@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import PaperCheck, PaperPage, Sitting
+from ..models import PaperCheck, PaperPage, Response, Sitting
 
 
 def select_page(s: Session, sitting_id: int, page: int) -> PaperPage | None:
@@ -45,3 +45,12 @@ def select_paper_sittings(s: Session, exam_id: str) -> set[int]:
     """The sittings of an exam with at least one page read from paper (the report tells them apart)."""
     return set(s.execute(select(PaperPage.sitting_id).join(Sitting, Sitting.id == PaperPage.sitting_id).where(
         Sitting.exam_id == exam_id).distinct()).scalars())
+
+
+def select_answered_count(s: Session, sitting_id: int, item_ids: set[str]) -> int:
+    """How many journal rows and checks (pending or decided) a sitting holds for these items."""
+    rows = s.scalar(select(func.count()).select_from(Response).where(Response.sitting_id == sitting_id,
+                                                                     Response.item_id.in_(item_ids)))
+    checks = s.scalar(select(func.count()).select_from(PaperCheck).where(PaperCheck.sitting_id == sitting_id,
+                                                                          PaperCheck.item_id.in_(item_ids)))
+    return int(rows or 0) + int(checks or 0)
