@@ -223,10 +223,17 @@ def test_question_changes_are_announced_and_marked(site, browser):
     # the compact bar (clock, question number) stays in view when the page scrolls; Next is below the answer
     page.set_viewport_size({"width": 1366, "height": 500})
     page.get_by_role("button", name=re.compile(r"^Questions|^5")).last.scroll_into_view_if_needed()
-    for shown in (page.get_by_text(re.compile(r"^Time left: \d")),
-                  page.locator(".eb-bar").get_by_text("Question 2 of 5")):
-        b = shown.bounding_box()
-        assert 0 <= b["y"] and b["y"] + b["height"] <= 500, "the bar scrolled away"
+    # both read in one pass in the page, again until true: the clock's text is re-rendered every second, so an
+    # element found a moment before may be gone (bounding_box None) by the time its box is asked for
+    page.wait_for_function("""() => {
+      const inView = (e) => { const b = e && e.getBoundingClientRect();
+                              return !!b && b.height > 0 && b.y >= 0 && b.y + b.height <= 500; };
+      const clock = [...document.querySelectorAll('.eb-app *')].find(
+        e => e.children.length === 0 && /^Time left: \\d/.test(e.innerText.trim()));
+      const number = [...document.querySelectorAll('.eb-bar *')].find(
+        e => e.children.length === 0 && e.innerText.trim() === 'Question 2 of 5');
+      return inView(clock) && inView(number);
+    }""", timeout=10_000)  # the bar did not scroll away
     nxt = page.get_by_role("button", name="Next ▶").bounding_box()
     assert nxt["y"] > page.get_by_role("group", name="Answer to question 2").bounding_box()["y"]
     # a welcome-back message belongs to the question screen, not the review
