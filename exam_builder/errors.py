@@ -74,7 +74,8 @@ class ValidationFailed(ExamBuilderError):
 
     def __str__(self) -> str:
         errors = [p for p in self.problems if p.is_error]
-        lines = [str(p) for p in self.problems]
+        # errors first: the CLI prints this after "error:", which must never stand before a warning
+        lines = [str(p) for p in errors] + [str(p) for p in self.problems if not p.is_error]
         lines.append(f"{len(errors)} error(s); nothing was written. Fix them and run the command again.")
         return "\n".join(lines)
 

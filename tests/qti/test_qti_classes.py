@@ -203,6 +203,7 @@ def test_one_rule_look_is_a_warning_meaning_an_error(course, tmp_path):
     pkg = zip_of(tmp_path / "rule.zip", {"look.xml": look, "table.xml": item30("table", table), "mapped.xml": mapped})
     out, _, _ = imported(course, pkg, "--pool", "certification", code=1)
     lines = out.removeprefix("error: ").splitlines()
+    assert out.startswith("error: ") and "warning:" not in lines[0], out  # "error:" never heads a warning
     assert f"{pkg}/look.xml:line 8 [look]: warning: <strong> (2 times; the first is here) is read as its text, " \
            "without the formatting" in lines
     assert any(line.startswith(f"{pkg}/look.xml:line 6 [look]: warning: <qti-stylesheet>") for line in lines)
