@@ -73,7 +73,7 @@ class Thresholds:
                    s.subscore_min_reliability, s.deadline_blank_share, s.distractor_min_choosers)
 
 
-#: The fewest candidates who must choose a distractor before it is flagged (``c.ReportSettings.distractor_min_choosers``).
+#: The fewest candidates who must choose a distractor before it is flagged (c.ReportSettings.distractor_min_choosers).
 DISTRACTOR_MIN_CHOOSERS = 3
 
 #: Every number shown is rounded once, to this many decimal places (``show``), in text, tables and figures.
