@@ -363,3 +363,35 @@ def test_the_demo_shows_a_comment_a_key_corrected_before_results_and_a_blind_app
     assert list((target / "feedback").glob("*/*/appeal-*.html"))
     report = (target / "reports" / "out" / "cps" / "report.html").read_text()
     assert "Appeals by category and decision" in report
+
+
+def test_the_demo_report_speaks_plainly_one_rounding_short_alt_texts_names_and_the_length_used(demo_run):
+    """Issue 25 §2 "Presentation" on the demo's own report: every decimal on the page printed with two places;
+    each figure's alt text short, with its data in a linked table; competencies by name; the test length each
+    form's models used, said in a sentence (clamped to the form's points where the estimate ran past them);
+    accuracy said to be the beta-binomial's, never a blank cell."""
+    import html as htmllib
+
+    target, proc = demo_run
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    page = (target / "reports" / "out" / "cps" / "report.html").read_text()
+    page_text = re.sub(r"<style.*?</style>", " ", re.sub(r'src="data:[^"]*"', "", page), flags=re.S)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page_text))
+    text = " ".join(text.split())
+    decimals = re.findall(r"(?<![\w.])-?\d+\.(\d+)(?![\w.])", text)
+    assert len(decimals) > 500 and {len(d) for d in decimals} == {2}
+    alts = re.findall(r'alt="([^"]*)"', page)
+    assert alts and all(len(htmllib.unescape(a)) < 250 for a in alts)
+    for slug, name in (("peer-support", "Peer Support"), ("change-agent", "Change Agent")):
+        assert slug not in text and name in text
+    tables = _report_tables(target)
+    rel = tables["Reliability and decision consistency"]
+    for row in (r for r in rel["Per form"] if r["form"] in ("A", "B", "C")):
+        used = int(str(row["length_used"]).split()[0])
+        assert 2 <= used <= 57 and f"Form {row['form']}: estimated at " in rel["_text"]
+        if row["effective_length"] > 57.5:
+            assert "(clamped: estimate above the form's 57 points)" in row["length_used"]
+            assert f"Form {row['form']}: estimated at {row['effective_length']:.2f}, above the form's 57 points, " \
+                   "so clamped to 57, which is used." in rel["_text"]
+    for row in rel["Decision consistency and accuracy"]:
+        assert all(v not in (None, "") for v in row.values()), row

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..model.item import LABELS  # option labels in the order a form shows them
 from ..model.states import INDEPENDENT_ROLES, RatingRole
 
 #: From this many candidates a statistic is read without the small-sample warning.
@@ -64,33 +65,49 @@ class Thresholds:
     anchor_min_share: float = 0.20
     subscore_min_reliability: float = 0.70
     deadline_blank_share: float = 0.5
+    distractor_min_choosers: int = 3
 
     @classmethod
     def from_settings(cls, s) -> Thresholds:
         return cls(s.min_n_publish, max(s.min_n_publish, s.min_n_stable), s.equivalence_margin, s.anchor_min_share,
-                   s.subscore_min_reliability, s.deadline_blank_share)
+                   s.subscore_min_reliability, s.deadline_blank_share, s.distractor_min_choosers)
 
+
+#: The fewest candidates who must choose a distractor before it is flagged (c.ReportSettings.distractor_min_choosers).
+DISTRACTOR_MIN_CHOOSERS = 3
 
 #: Every number shown is rounded once, to this many decimal places (``show``), in text, tables and figures.
 DECIMALS = 2
 
 
 def show(v, unit: str = "") -> str:
-    """A number as the report shows it everywhere: rounded once to ``DECIMALS`` places, trailing zeros dropped;
-    "" for a missing figure (never "None" or "nan")."""
+    """A number as the report shows it everywhere: rounded once to ``DECIMALS`` places and always written with
+    them (0.80, never 0.8; 1.00 for a coefficient of 1), so a coefficient reads the same in every table, sentence
+    and figure; a whole count (an ``int``) is written as it is; "" for a missing figure (never "None" or "nan")."""
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return ""
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        return f"{int(v)}{unit}"
+    if isinstance(v, (float, np.floating)):
         x = round(float(v), DECIMALS) + 0.0  # + 0.0: never "-0"
-        return f"{x:.{DECIMALS}f}".rstrip("0").rstrip(".") + unit
+        return f"{x:.{DECIMALS}f}" + unit
     return str(v)
 
 
+def whole(v) -> str:
+    """A figure that is a whole number by its nature (points on a form, a bin's width, a test length) written
+    without decimals; any other value as ``show`` writes it."""
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) \
+            and math.isfinite(float(v)) and float(v).is_integer():
+        return str(int(v))
+    return show(v)
+
+
 def pct(share) -> str:
-    """A share as a percent, the same rounding as ``show`` gives the share (0.4167 -> 0.42 -> "42%")."""
+    """A share as a whole percent, the same rounding as ``show`` gives the share (0.4167 -> 0.42 -> "42%")."""
     if share is None or (isinstance(share, float) and not math.isfinite(share)):
         return ""
-    return show(100 * round(float(share), DECIMALS)) + "%"
+    return f"{round(100 * round(float(share), DECIMALS))}%"
 
 
 def caution(n: int, stable: int = MIN_N) -> str:
@@ -181,6 +198,8 @@ class Reliability:
     #: the error variance and observed variance (ddof = 1), for pooling across forms
     error_var: float | None = None
     var: float | None = None
+    #: the length rule's outcome: the estimate, the length used, whether and why it was clamped, in words
+    length: ModelLength | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -281,7 +300,55 @@ def effective_length(mean: float, var: float, reliability: float, min_score: flo
     if reliability is None or not var > 0 or reliability >= 1:
         return None
     n = ((mean - min_score) * (max_score - mean) - reliability * var) / (var * (1 - reliability))
-    return _f(n) if n >= 1 else None
+    return _f(n) if n > 0 else None
+
+
+#: The shortest test the binomial error model runs on: Lord's CSEM and KR-21 divide by n - 1.
+MIN_MODEL_LENGTH = 2
+
+
+@dataclass(frozen=True)
+class ModelLength:
+    """The whole-number test length the binomial models (Lord's CSEM, Subkoviak, the beta-binomial) run on."""
+
+    estimate: float | None      # Livingston & Lewis's effective length as computed (items, for 0/1 forms)
+    used: int | None            # the length used: the estimate rounded, within MIN_MODEL_LENGTH..points
+    clamped: str = ""           # "" or why the rounded estimate was moved to a bound ("above the form's 57 points")
+    sentence: str = ""          # the rule and the value used, in one plain sentence for the page
+
+
+def model_length(estimate: float | None, points: float, items: int, dichotomous: bool) -> ModelLength:
+    """The length the binomial models use, by a stated rule.
+
+    * Every item scored right or wrong: the number of items (Hanson & Brennan 1990 take the actual length;
+      Livingston & Lewis's formula with KR-21 gives exactly it, :func:`effective_length`).
+    * Otherwise Livingston & Lewis's (1995) effective test length, rounded to the nearest whole number as they
+      do, kept within its sensible range: at least ``MIN_MODEL_LENGTH`` (2: the binomial model's n - 1), at most
+      the form's points (whole). The effective length counts right-or-wrong, equally hard, independent
+      items, each worth one point of the form; a form of M points cannot hold more than M of them, and an
+      estimate above M (alpha's and the variance's sampling error at small n, and items of unequal
+      difficulty, both raise it) is set to M, the length Hanson & Brennan (1990) would use for M right-or-wrong
+      items. Below 2 it is set to 2.
+
+    Hanson, B. A. & Brennan, R. L. (1990). An investigation of classification consistency indexes estimated
+    under alternative strong true score models. JEM 27(4), 345-359. Livingston, S. A. & Lewis, C. (1995),
+    JEM 32(2), 179-197."""
+    top = int(math.floor(points + 1e-9))
+    if dichotomous:
+        return ModelLength(float(items), items, "", f"every item is right or wrong, so its {items} items are used")
+    if estimate is None or not math.isfinite(estimate):
+        return ModelLength(None, None, "", "not defined (no score variance or no reliability), so no binomial "
+                           "model is run")
+    rounded = int(round(estimate))
+    if rounded > top:
+        return ModelLength(estimate, top, f"above the form's {top} points",
+                           f"estimated at {show(estimate)}, above the form's {top} points, so clamped to {top}, "
+                           "which is used")
+    if rounded < MIN_MODEL_LENGTH:
+        return ModelLength(estimate, MIN_MODEL_LENGTH, f"below {MIN_MODEL_LENGTH}",
+                           f"estimated at {show(estimate)}, below {MIN_MODEL_LENGTH}, so clamped to "
+                           f"{MIN_MODEL_LENGTH}, which is used")
+    return ModelLength(estimate, rounded, "", f"estimated at {show(estimate)}; rounded, {rounded} is used")
 
 
 def lord_csem(x: float, n: float) -> float | None:
@@ -387,9 +454,9 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
     * alpha: pingouin.cronbach_alpha, with Feldt's interval (see :func:`feldt_ci`).
     * SEM = sd * sqrt(1 - alpha).
     * CSEM at the cut: Lord's binomial error model (:func:`lord_csem`). For k items scored 0/1,
-      sqrt(c (k - c) / (k - 1)). Otherwise the score is put on Livingston & Lewis's effective
-      length n (:func:`effective_length`, with r = alpha): c' = c n / max,
-      CSEM = (max / n) * sqrt(c' (n - c') / (n - 1)).
+      sqrt(c (k - c) / (k - 1)). Otherwise the score is put on the length n the models use
+      (:func:`model_length`: Livingston & Lewis's effective length, with r = alpha, rounded and kept within
+      2 and the form's points): c' = c n / max, CSEM = (max / n) * sqrt(c' (n - c') / (n - 1)).
     * p0 and kappa: Subkoviak's method (:func:`subkoviak`), on number-correct with r = KR-21
       for 0/1 items (as Subkoviak 1976), else on the effective-length scale with r = alpha
       (Livingston & Lewis 1995's rescaling) and the cut rounded up on that scale.
@@ -419,29 +486,31 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
 
     if dich:
         n_eff, r_model = float(k), kr21(mean, var, k)
-        csem = lord_csem(cut, k) if k >= 2 else None
         csem_method = "Lord's binomial error model, sqrt(c(k-c)/(k-1)), k items scored 0/1"
         cons_method = "Subkoviak (1976), binomial model, true scores regressed with KR-21"
     else:
         r_model = alpha
         n_eff = effective_length(mean, var, alpha, 0.0, max_total) if alpha is not None else None
-        csem = None
-        if n_eff is not None and n_eff > 1 and 0 <= cut <= max_total:
-            c_eff = cut * n_eff / max_total
-            base = lord_csem(c_eff, n_eff)
-            csem = None if base is None else base * max_total / n_eff
         csem_method = ("Lord's binomial error model on Livingston-Lewis effective test length "
-                       "(r = alpha), scaled back to points")
+                       "(r = alpha; rounded, within 2 and the form's points), scaled back to points")
         cons_method = ("Subkoviak (1976) on Livingston-Lewis (1995) effective test length, "
                        "true scores regressed with alpha")
+    length = model_length(n_eff, max_total, k, dich)
     if not 0 <= cut <= max_total:
         notes.append(f"cut {cut} outside 0..{max_total}")
+    csem = None
+    if length.used is not None and length.used >= 2 and 0 <= cut <= max_total and max_total > 0:
+        if dich:
+            csem = lord_csem(cut, k)
+        else:  # on the length used: c' = c n / max, CSEM = (max / n) sqrt(c' (n - c') / (n - 1))
+            base = lord_csem(cut * length.used / max_total, length.used)
+            csem = None if base is None else base * max_total / length.used
 
     p0 = kappa = None
     classes: list[Classification] = []
     n_int = c_int = None
-    if r_model is not None and n_eff is not None and n_eff >= 1:
-        n_int = max(1, int(round(n_eff)))
+    if r_model is not None and length.used is not None:
+        n_int = length.used
         x_eff = total * n_int / max_total if not dich else total
         c_eff = cut * n_int / max_total if not dich else cut
         c_int = math.ceil(c_eff - 1e-9)
@@ -462,7 +531,7 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
         pass_rate=float((total >= cut - 1e-9).mean()), csem_at_cut=csem, csem_method=csem_method,
         p0=p0, kappa=kappa, consistency_method=cons_method, effective_length=n_eff,
         model_reliability=r_model, notes=notes, classifications=classes, within_band=within, band=band,
-        caution=caution(n, stable), model_length=n_int, model_cut=c_int,
+        caution=caution(n, stable), model_length=n_int, model_cut=c_int, length=length,
         error_var=None if sem is None else sem ** 2, var=var)
 
 
@@ -597,7 +666,9 @@ def facility_ci(x: np.ndarray, max_points: float, confidence: float = 0.95) -> t
 
 
 def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFrame | None = None,
-               keys: pd.Series | None = None, min_n: int = MIN_N, stable: int = MIN_N) -> pd.DataFrame:
+               keys: pd.Series | None = None, min_n: int = MIN_N, stable: int = MIN_N,
+               options: dict | pd.Series | None = None,
+               min_choosers: int = DISTRACTOR_MIN_CHOOSERS) -> pd.DataFrame:
     """One row per item.
 
     Columns: item, max_points, n, mean, facility (mean share of the item's points),
@@ -608,6 +679,12 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
     so an option's share counts every answer that chose it),
     ``share_blank``, flags ("; "-joined: too easy (> 0.95), too hard (< 0.20), negative
     discrimination (< 0), distractor L chosen more by strong candidates (rpb_L > 0)) and note.
+
+    A distractor is flagged only when at least ``min_choosers`` candidates chose it: one or two candidates'
+    choice makes its point-biserial a fact about them, not about the option. ``options`` (item -> options
+    offered, e.g. 2 for true/false) leaves the options an item does not offer blank, and gives an item with a
+    single distractor at most one flag for one fact: its only distractor drawing strong candidates is its key
+    drawing weak ones, so with negative discrimination flagged the distractor is not flagged again.
 
     Candidates with a pending score (NaN) are left out. Under ``min_n`` (the report's MIN_N; the
     item analysis of ``exam-builder analyse`` asks for every figure, with 0) the correlations are
@@ -643,14 +720,22 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
         key = keys.get(item) if ch is not None and item in ch.columns else None
         row["key"] = key if pd.notna(key) else None
         flags, distractor_flags, notes = [], [], []
+        offered = None if options is None or pd.isna(options.get(item)) else int(options.get(item))
+        single_distractor = False
         if row["key"] is not None:
             col = ch[item]
+            key_labels = _labels(row["key"])
+            single_distractor = offered is not None and offered - len(key_labels) == 1
             for lab in labels:
+                if offered is not None and lab not in LABELS[:offered]:  # not an option of this item
+                    row[f"share_{lab}"] = row[f"rpb_{lab}"] = None
+                    continue
                 chose = (col.astype(object).map(lambda v, lab=lab: pd.notna(v) and lab in _labels(v))).to_numpy(float)
                 row[f"share_{lab}"] = _f(chose.mean()) if n else None
                 rpb = None if small else _corr(chose, rest)
                 row[f"rpb_{lab}"] = rpb
-                if rpb is not None and rpb > 0 and lab not in _labels(row["key"]) and not small:
+                if rpb is not None and rpb > 0 and lab not in key_labels and not small \
+                        and chose.sum() >= min_choosers:
                     distractor_flags.append(f"distractor {lab} chosen more by strong candidates")
             row["share_blank"] = _f(col.isna().mean()) if n else None
         if small:
@@ -663,6 +748,8 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
                 flags.append("too hard")
             if disc is not None and disc < 0:
                 flags.append("negative discrimination")
+                if single_distractor:  # the one distractor's pull on strong candidates is this same fact
+                    distractor_flags = []
             flags += distractor_flags
             if disc is None:
                 notes.append("no variance: discrimination undefined")

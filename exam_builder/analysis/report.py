@@ -77,6 +77,8 @@ class FormData:
     competencies: dict[int, str] = field(default_factory=dict)
     #: every submitted sitting of the form in the window (rows) x item numbers: True where answered
     answered: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the options each objective item offers (number -> 2 for true/false), for the distractor analysis
+    options: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,6 +99,12 @@ class ReportData:
     thresholds: pm.Thresholds = field(default_factory=pm.Thresholds)
     #: the attempts a candidate has (``c.ProgramPolicy.max_attempts``), for "eventually passed"; None: not known
     max_attempts: int | None = None
+    #: competency slug -> its name in words (``c.ProgramPolicy.competencies``): headings never show a slug
+    competency_names: dict[str, str] = field(default_factory=dict)
+
+    def competency(self, slug: str) -> str:
+        """A competency's name as the policy writes it (the slug only when the policy has no name for it)."""
+        return self.competency_names.get(slug) or slug
 
     @property
     def decided(self) -> pd.DataFrame:
@@ -178,7 +186,8 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 pd.Series({e.number: e.points for e in m.items}, dtype=float), choices,
                 pd.Series({e.number: e.key for e in m.items if kind_for(e.kind).offers_options}, dtype=object),
                 {e.number: e.item_id for e in m.items}, {e.number: e.kind.value for e in m.items},
-                {e.number: e.competency for e in m.items}, answered))
+                {e.number: e.competency for e in m.items}, answered,
+                {e.number: len(e.option_order) for e in m.items if kind_for(e.kind).offers_options and e.option_order}))
         ratings = _ratings(s, ids, {f.id: m for f, m in forms}, {sit.id: sit.form_id for sit, _ in kept})
         acc = pd.Series([str(a.kind) for a in accommodations_q.select_approved_of(
             s, {sit.candidate_id for sit, _ in kept})], dtype=object).value_counts()
@@ -186,7 +195,8 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         standing, scope = _standing(s, course.policy, exam, cohort, {cand.id for _, cand in kept},
                                     everyone=not (cohort or since or until))
     return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring, standing, scope,
-                      pm.Thresholds.from_settings(course.report_settings), course.policy.max_attempts)
+                      pm.Thresholds.from_settings(course.report_settings), course.policy.max_attempts,
+                      dict(course.policy.competencies))
 
 
 def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
@@ -247,12 +257,41 @@ def _ratings(s, sitting_ids: list[int], manifests: dict[int, Manifest], form_of:
 
 
 # -- the report's sections (pure) ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Figure:
+    """A figure as the page shows it: ``alt`` says in a sentence or two what it shows (under ``ALT_MAX``
+    characters); ``caption`` (never the alt again) names the table that holds its data, ``table`` (that
+    table's name in the same section, linked from the caption)."""
+
+    alt: str
+    caption: str
+    png: str  # base64
+    table: str = ""
+
+
+#: The longest alt text a figure gets: a screen reader reads it at once; the data are in the table it names.
+ALT_MAX = 250
+
+
 @dataclass
 class Section:
     title: str
     text: list[str] = field(default_factory=list)
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
-    figures: list[tuple[str, str]] = field(default_factory=list)  # (alt text, base64 PNG)
+    figures: list[Figure] = field(default_factory=list)
+
+
+def table_id(section: str, table: str) -> str:
+    """The one name of a table: its CSV's file name (``tables/<id>.csv``) and its anchor in the HTML."""
+    return "".join(ch if ch.isalnum() else "-" for ch in f"{section}-{table}".lower()).strip("-")[:80]
+
+
+#: The tables the figures draw from (a figure's caption links to its table).
+PASS_RATES = "Pass rate per cohort and form (decided sittings)"
+TOTALS = "Totals per form"
+BY_ATTEMPT = "Scores by attempt (share of the form's points)"
+ITEMS = "Facility, discrimination, distractors and flags"
+LENIENCY = "Leniency: each rater's mean score minus the decided score"
 
 
 def _rate(part: pd.Series) -> str:
@@ -283,11 +322,12 @@ def cohort_section(d: ReportData) -> Section:
     by = decided.groupby(["cohort", "form"]).result.agg(
         candidates="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     by["pass rate"] = by.passed / by.candidates
-    sec.tables.append(("Pass rate per cohort and form (decided sittings)", by))
+    sec.tables.append((PASS_RATES, by))
     attempts = decided.groupby("attempt").result.agg(
         sittings="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     sec.tables.append(("Results by attempt", attempts))
-    acc = pd.DataFrame({"accommodation": list(d.accommodations.index) + ["extended time used", "scribe used"],
+    acc = pd.DataFrame({"accommodation": [str(a).replace("_", " ") for a in d.accommodations.index]
+                        + ["extended time used", "scribe used"],
                         "candidates": [int(v) for v in d.accommodations.values]
                         + [int(r.extended_time.sum()), int(r.scribe.sum())]})
     sec.tables.append(("Accommodations (counts only)", acc))
@@ -387,17 +427,17 @@ def scores_section(d: ReportData) -> Section:
     summary = decided.groupby("form").agg(n=("total", "size"), mean=("total", "mean"), sd=("total", "std"),
                                           min=("total", "min"), max=("total", "max"), cut=("cut", "first"),
                                           out_of=("max_total", "first")).reset_index()
-    sec.tables.append(("Totals per form", summary))
+    sec.tables.append((TOTALS, summary))
     subs = [c for c in decided.columns if c.startswith("sub:")]
     if subs:
         comp = decided.groupby("form")[subs].mean()
-        comp.columns = [c[4:] for c in comp.columns]
+        comp.columns = [d.competency(c[4:]) for c in comp.columns]
         sec.tables.append(("Mean share of points per competency", comp.reset_index()))
     sec.figures.append(_figure_hist(decided))
     share = decided.assign(share=decided.total / decided.max_total, passed=decided.result == PASS)
     by_attempt = share.groupby("attempt").agg(sittings=("share", "size"), mean_share=("share", "mean"),
                                               sd_share=("share", "std"), pass_rate=("passed", "mean"))
-    sec.tables.append(("Scores by attempt (share of the form's points)", by_attempt.reset_index()))
+    sec.tables.append((BY_ATTEMPT, by_attempt.reset_index()))
     if share.attempt.nunique() > 1:
         sec.figures.append(_figure_attempts(share))
     return sec
@@ -416,14 +456,31 @@ def _rel_row(label: str, rel: pm.Reliability) -> dict:
     return {"form": label, "n": rel.n, "k": rel.k, "mean": rel.mean, "sd": rel.sd,
             "alpha": rel.alpha, "alpha_ci": _interval(*(rel.alpha_ci or (None, None))), "alpha_name": rel.alpha_name,
             "sem": rel.sem, "cut": rel.cut, "csem_at_cut": rel.csem_at_cut,
-            "band": _interval(lo, hi), "within_band": rel.within_band, "effective_length": rel.effective_length,
+            "band": _interval(lo, hi), "within_band": rel.within_band,
+            "effective_length": rel.effective_length,
+            "length_used": _length_used(rel.length),
             "note": "; ".join([*([rel.caution] if rel.caution else []), *rel.notes])}
 
 
+def _length_used(length: pm.ModelLength | None) -> str:
+    """The length the models used, and "clamped" where the rule moved the estimate to a bound."""
+    if length is None or length.used is None:
+        return "not defined"
+    return f"{length.used} (clamped: estimate {length.clamped})" if length.clamped else str(length.used)
+
+
+#: What Subkoviak's method leaves to the beta-binomial, said in the cell instead of a blank.
+CONSISTENCY_ONLY = "none (consistency only)"
+
+
 def _class_rows(label: str, classes: list[pm.Classification], length: int | None, cut: int | None) -> list[dict]:
-    return [{"form": label, "method": c.method, "p0": c.p0, "kappa": c.kappa, "accuracy": c.accuracy,
-             "false_pass": c.false_pass, "false_fail": c.false_fail,
-             "length": length, "model_cut": cut} for c in classes]
+    pooled = length is None
+    return [{"form": label, "method": c.method, "p0": c.p0, "kappa": c.kappa,
+             **({"accuracy": c.accuracy, "false_pass": c.false_pass, "false_fail": c.false_fail}
+                if c.accuracy is not None else dict.fromkeys(("accuracy", "false_pass", "false_fail"),
+                                                              CONSISTENCY_ONLY)),
+             "length": "each form's own" if pooled else length, "model_cut": "each form's own" if pooled else cut}
+            for c in classes]
 
 
 def reliability_section(d: ReportData) -> Section:
@@ -431,7 +488,7 @@ def reliability_section(d: ReportData) -> Section:
     the cut, decision consistency and accuracy by two methods; with and without sittings flagged as cut short."""
     th = d.thresholds
     sec = Section("Reliability and decision consistency")
-    rows, classes, cautions = [], [], []
+    rows, classes, cautions, lengths = [], [], [], []
     flagged = set(flagged_sittings(d).sitting)
     for f in d.forms:
         scored = f.scores.dropna()
@@ -441,6 +498,8 @@ def reliability_section(d: ReportData) -> Section:
             continue
         rows.append(_rel_row(f.label, rel))
         classes += _class_rows(f.label, rel.classifications, rel.model_length, rel.model_cut)
+        if rel.length is not None:
+            lengths.append(f"Form {f.label}: {rel.length.sentence}.")
         if rel.caution:
             cautions.append(f.label)
         cut_short = scored.index.intersection(list(flagged))
@@ -461,14 +520,15 @@ def reliability_section(d: ReportData) -> Section:
         rows.append({"form": "all forms pooled", "n": pooled.n, "note": str(pooled)})
     sec.tables.append(("Per form", pd.DataFrame(rows, columns=["form", "n", "k", "mean", "sd", "alpha_name", "alpha",
                                                                "alpha_ci", "sem", "cut", "csem_at_cut", "band",
-                                                               "within_band", "effective_length", "note"])))
+                                                               "within_band", "effective_length", "length_used",
+                                                               "note"])))
     if classes:
         sec.tables.append(("Decision consistency and accuracy", pd.DataFrame(classes)))
     sec.text.append(
         "Reliability is coefficient alpha (KR-20 when every item is scored right or wrong), with Feldt's 95% "
         "interval. The SEM (standard error of measurement) is the standard deviation times the square root of 1 "
         "minus the reliability. The conditional SEM at the cut is the error at the cut score by Lord's binomial "
-        "error model (on the Livingston-Lewis effective test length when items are worth more than one point); "
+        "error model (on the test length used, below, when items are worth more than one point); "
         "candidates within 1.96 conditional SEMs of the cut could have fallen on the other side of it on another "
         "form.")
     sec.text.append(
@@ -476,14 +536,28 @@ def reliability_section(d: ReportData) -> Section:
         "same beyond chance) is estimated from one sitting by two methods: Subkoviak's (1976), regressing each "
         "candidate's true score and using binomial errors, and the beta-binomial model of Huynh (1976) and "
         "Livingston and Lewis (1995), which also gives the accuracy (the share classified as their true score "
-        "would be) and the false passes and false fails. Both use the test length in the table (the items, or the "
-        "effective test length rounded) and the cut on it; KR-21 for right-or-wrong items, else alpha.")
+        "would be) and the false passes and false fails. Both use the test length used (below) and the cut on it; "
+        "KR-21 for right-or-wrong items, else alpha.")
     if len(d.forms) > 1:
         sec.text.append(
             "Pooled over forms (built to one blueprint and handed out in rotation): reliability is the share of the "
             "score variance within forms that is true variance (each form's error and score variances weighted by "
             "its candidates less one), with a bootstrap interval; decision consistency and accuracy are each form's "
             "weighted by its candidates.")
+    if classes:
+        sec.text.append(
+            "Test length: the binomial models (the conditional SEM, both consistency methods) count the form as a "
+            "number of right-or-wrong items. For a form whose items are not all right or wrong that is the "
+            "effective test length, the number of right-or-wrong, equally hard, independent items that would give "
+            "its scores the same reliability (Livingston & Lewis 1995), rounded to a whole number; it is clamped to "
+            f"{pm.MIN_MODEL_LENGTH} when below {pm.MIN_MODEL_LENGTH} (the fewest the binomial model takes) and to "
+            "the form's points when above them (one-point items cannot outnumber the points; Hanson & Brennan 1990 "
+            "use that length for that many right-or-wrong items), as happens when a small group's alpha and score "
+            "variance run high. " + " ".join(lengths))
+        sec.text.append(
+            "Classification accuracy (the share whose pass or fail matches their true score), false passes and "
+            "false fails come from the beta-binomial model only; Subkoviak's method gives consistency only, and its "
+            "row says so in those cells.")
     if cautions:
         sec.text.append(f"Warning: form(s) {', '.join(cautions)} have fewer than {th.min_stable} fully scored "
                         "candidates. Their figures are published with wide intervals: read them as provisional, and "
@@ -503,7 +577,8 @@ def items_section(d: ReportData) -> Section:
         if len(scored) < th.min_stable:
             sec.text.append(f"Form {f.label}: {pm.caution(len(scored), th.min_stable)}; flags are provisional.")
         stats = pm.item_stats(scored, f.max_points, f.choices.loc[scored.index], f.keys, min_n=th.min_publish,
-                              stable=th.min_stable)
+                              stable=th.min_stable, options=f.options or None,
+                              min_choosers=th.distractor_min_choosers)
         stats = stats.rename(columns={"item": "number"})  # item_stats names items by the form's column (number)
         stats.insert(1, "item", [f.item_ids.get(n, n) for n in stats.number])
         stats.insert(0, "form", f.label)
@@ -512,8 +587,13 @@ def items_section(d: ReportData) -> Section:
         table = pd.concat(frames, ignore_index=True)
         sec.text.append("Facility is the share of the item's points candidates earned (95% interval: Wilson's for "
                         "items scored right or wrong, else a t interval); discrimination is the correlation of the "
-                        "item with the rest of the form (95% interval by Fisher's z).")
-        sec.tables.append(("Facility, discrimination, distractors and flags", table))
+                        "item with the rest of the form (95% interval by Fisher's z). A distractor (a wrong option) is "
+                        "flagged as chosen more by strong candidates only when at least "
+                        f"{th.distractor_min_choosers} candidates chose it (c.ReportSettings.distractor_min_choosers); "
+                        "an item with one distractor (true/false) whose discrimination is negative gets that one "
+                        "flag, since its distractor drawing strong candidates is the same fact. Options an item does "
+                        "not offer are left empty.")
+        sec.tables.append((ITEMS, table))
         sec.figures.append(_figure_items(table))
         shared = table.groupby("item").form.nunique()
         shared = shared[shared > 1].index
@@ -541,7 +621,7 @@ def raters_section(d: ReportData) -> Section:
                         f"{int(p.adjudicated)} of {int(p.n_responses)} responses went to adjudication."
                         + (f" {p.note}." if p.note else ""))
     leniency = pm.rater_leniency(d.ratings, min_n=th.min_publish, stable=th.min_stable)
-    sec.tables.append(("Leniency: each rater's mean score minus the decided score", leniency))
+    sec.tables.append((LENIENCY, leniency))
     if leniency.leniency.notna().any():
         sec.figures.append(_figure_leniency(leniency))
     dated = d.ratings.dropna(subset=["at"]).assign(month=lambda r: pd.to_datetime(r["at"]).dt.strftime("%Y-%m"))
@@ -570,15 +650,15 @@ def comparability_section(d: ReportData) -> Section:
         sec.text.append(
             f"Forms are handed out in rotation, so the groups that sit them are randomly equivalent and a difference "
             f"in their means is a difference between the forms. Each pair is tested for equivalence (two one-sided "
-            f"tests, TOST) against a margin of {fmt(100 * th.equivalence_margin)}% of the form's points: equivalent "
+            f"tests, TOST) against a margin of {pm.pct(th.equivalence_margin)} of the form's points: equivalent "
             f"forms' scores are used as they are (identity equating); a difference shown would call for "
             f"random-groups mean equating.")
-    rows = equating_rows(d.forms, th)
+    rows = equating_rows(d.forms, th, d.competency_names)
     if rows:
         sec.tables.append(("Equating check through the items the forms share", pd.DataFrame(rows)))
         sec.text.append(
             f"Equating through shared items (nominal-weights mean equating) is used only when the shared items are "
-            f"at least {fmt(100 * th.anchor_min_share)}% of each form's points and cover every competency of the "
+            f"at least {pm.pct(th.anchor_min_share)} of each form's points and cover every competency of the "
             f"forms; otherwise the table says why not, and the random-groups comparison above is the one to read.")
     elif len(d.forms) > 1:
         sec.text.append("The forms share no items, so no anchor equating is possible.")
@@ -607,7 +687,8 @@ def random_groups_rows(d: ReportData) -> list[dict]:
     return rows
 
 
-def equating_rows(forms: list[FormData], th: pm.Thresholds | None = None) -> list[dict]:
+def equating_rows(forms: list[FormData], th: pm.Thresholds | None = None,
+                  names: dict[str, str] | None = None) -> list[dict]:
     """One row per pair of forms that share items: the mean-equating constant and what it says, when the shared
     items make an anchor (``psychometrics.anchor_adequate``); else why they do not."""
     th = th or pm.Thresholds()
@@ -621,10 +702,12 @@ def equating_rows(forms: list[FormData], th: pm.Thresholds | None = None) -> lis
             cols_b = [n for n, item in b.item_ids.items() if item in shared]
             sa, sb = a.scores.dropna(), b.scores.dropna()
             row = {"forms": f"{a.label} to {b.label}", "shared items": len(shared), "n": f"{len(sa)} and {len(sb)}"}
+            name = names or {}
             ok, why = pm.anchor_adequate(float(a.max_points[cols_a].sum()), a.max_total, b.max_total,
-                                         {a.competencies[n] for n in cols_a if n in a.competencies},
-                                         set(a.competencies.values()), set(b.competencies.values()),
-                                         th.anchor_min_share)
+                                         {name.get(a.competencies[n], a.competencies[n]) for n in cols_a
+                                          if n in a.competencies},
+                                         {name.get(c, c) for c in a.competencies.values()},
+                                         {name.get(c, c) for c in b.competencies.values()}, th.anchor_min_share)
             if not ok:
                 rows.append({**row, "constant": None, "95% interval": "", "reading": why})
                 continue
@@ -715,7 +798,7 @@ def answers_section(d: ReportData) -> Section:
         sec.text.append("No sitting was submitted at its deadline with most of its answers blank.")
     else:
         sec.text.append(f"{len(flagged)} sitting(s) were submitted at the deadline with more than "
-                        f"{fmt(100 * d.thresholds.deadline_blank_share)}% of the answers blank (flagged below). The "
+                        f"{pm.pct(d.thresholds.deadline_blank_share)} of the answers blank (flagged below). The "
                         "reliability table shows each form's figures with and without them.")
         sec.tables.append(("Flagged: submitted at the deadline with most answers blank", flagged))
     return sec
@@ -761,7 +844,7 @@ def hist_bins(max_totals) -> np.ndarray:
     return np.arange(0, top + width, width, dtype=float)
 
 
-def _figure_hist(decided: pd.DataFrame) -> tuple[str, str]:
+def _figure_hist(decided: pd.DataFrame) -> Figure:
     plt = _plt()
     forms = sorted(decided.form.unique())
     edges = hist_bins(decided.max_total.astype(float))
@@ -773,17 +856,19 @@ def _figure_hist(decided: pd.DataFrame) -> tuple[str, str]:
         cut = float(part.cut.iloc[0])
         ax.axvline(cut, color="#a11d1d", linewidth=2, linestyle="--", label=f"cut {fmt(cut)}")
         ax.set_title(f"Form {form} (n = {len(part)})")
-        ax.set_xlabel(f"total points (of {fmt(float(part.max_total.iloc[0]))})")
+        ax.set_xlabel(f"total points (of {pm.whole(float(part.max_total.iloc[0]))})")
         ax.legend()
     axes[0][0].set_ylabel("candidates")
-    alt = (f"Score distribution per form with the cut score marked, every form on the same bins of "
-           f"{fmt(edges[1] - edges[0])} point(s) from 0 to {fmt(edges[-1])}: ") + "; ".join(
-        f"form {f}: n = {int((decided.form == f).sum())}, mean {fmt(decided[decided.form == f].total.mean())}"
-        for f in forms)
-    return alt, _png(fig)
+    alt = (f"Histograms of the total scores, one per form ({len(forms)}), on the same bins, each with its cut "
+           "score marked by a dashed line.")
+    caption = (f"Score distribution per form, every form on the same bins of {pm.whole(edges[1] - edges[0])} "
+               f"point(s) from 0 to {pm.whole(edges[-1])}: ") + "; ".join(
+        f"form {f}: n = {int((decided.form == f).sum())}, mean {fmt(decided[decided.form == f].total.mean())}, "
+        f"cut {fmt(float(decided[decided.form == f].cut.iloc[0]))}" for f in forms) + "."
+    return Figure(alt, caption, _png(fig), TOTALS)
 
 
-def _figure_attempts(share: pd.DataFrame) -> tuple[str, str]:
+def _figure_attempts(share: pd.DataFrame) -> Figure:
     """Scores (share of the form's points) by attempt, with each form's cut as a share."""
     plt = _plt()
     attempts = sorted(share.attempt.unique())
@@ -797,13 +882,15 @@ def _figure_attempts(share: pd.DataFrame) -> tuple[str, str]:
     ax.set_xlabel("attempt")
     ax.set_ylabel("share of the points")
     ax.set_title("Scores by attempt (dashed: the cut)")
-    alt = "Scores by attempt, as a share of the form's points, with the cut at " + ", ".join(pm.pct(c) for c in cuts) \
+    alt = (f"Box plots of the scores, as a share of the form's points, for each of {len(attempts)} attempts, with "
+           "the cut as a dashed line.")
+    caption = "Scores by attempt, with the cut at " + ", ".join(pm.pct(c) for c in cuts) \
         + ": " + "; ".join(f"attempt {a}: n = {int((share.attempt == a).sum())}, median "
-                           f"{pm.pct(share[share.attempt == a].share.median())}" for a in attempts)
-    return alt, _png(fig)
+                           f"{pm.pct(share[share.attempt == a].share.median())}" for a in attempts) + "."
+    return Figure(alt, caption, _png(fig), BY_ATTEMPT)
 
 
-def _figure_leniency(leniency: pd.DataFrame) -> tuple[str, str]:
+def _figure_leniency(leniency: pd.DataFrame) -> Figure:
     """Each rater's leniency with its 95% interval around 0 (no difference from the decided score)."""
     plt = _plt()
     rows = leniency.dropna(subset=["leniency"]).reset_index(drop=True)
@@ -816,13 +903,15 @@ def _figure_leniency(leniency: pd.DataFrame) -> tuple[str, str]:
     ax.invert_yaxis()
     ax.set_xlabel("mean points above (+) or below (-) the decided score")
     ax.set_title("Rater leniency with 95% intervals")
-    alt = "Rater leniency: " + "; ".join(f"{r.rater}: {'+' if r.leniency > 0 else ''}{fmt(r.leniency)} points "
-                                         f"(n = {int(r.n)})"
-                                         for r in rows.itertuples())
-    return alt, _png(fig)
+    alt = (f"Dot plot of each of {len(rows)} raters' leniency, in points above or below the decided score, with "
+           "its 95% interval and a line at no difference.")
+    caption = "Rater leniency: " + "; ".join(f"{r.rater}: {'+' if r.leniency > 0 else ''}{fmt(r.leniency)} points "
+                                             f"(n = {int(r.n)})"
+                                             for r in rows.itertuples()) + "."
+    return Figure(alt, caption, _png(fig), LENIENCY)
 
 
-def _figure_items(table: pd.DataFrame) -> tuple[str, str]:
+def _figure_items(table: pd.DataFrame) -> Figure:
     """Facility against discrimination per item: flagged items stand out by shape, not colour alone."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -836,13 +925,21 @@ def _figure_items(table: pd.DataFrame) -> tuple[str, str]:
     ax.set_ylabel("discrimination")
     ax.set_title("Items: facility and discrimination")
     ax.legend()
-    worst = table[flagged]
-    alt = (f"Facility against discrimination for {len(table)} items; {int(flagged.sum())} flagged"
-           + (": " + "; ".join(f"{r.form}/{r.item}: {r.flags}" for r in worst.itertuples()) if len(worst) else "."))
-    return alt, _png(fig)
+    alt = (f"Scatter plot of facility against discrimination for {len(table)} items: {int(flagged.sum())} flagged "
+           "items drawn as crosses, the others as dots.")
+    kinds: dict[str, int] = {}
+    for flags in table.loc[flagged, "flags"].astype(str):
+        for one in flags.split("; "):
+            kind = one.split(" (provisional")[0]
+            kind = "a distractor chosen more by strong candidates" if kind.startswith("distractor") else kind
+            kinds[kind] = kinds.get(kind, 0) + 1
+    caption = (f"Items: facility and discrimination. {int(flagged.sum())} of {len(table)} items flagged"
+               + (" (" + "; ".join(f"{k}: {v}" for k, v in sorted(kinds.items())) + ")" if kinds else "")
+               + ".")
+    return Figure(alt, caption, _png(fig), ITEMS)
 
 
-def _figure_bar(by: pd.DataFrame, title: str) -> tuple[str, str]:
+def _figure_bar(by: pd.DataFrame, title: str) -> Figure:
     plt = _plt()
     labels = [f"{c or '(no cohort)'} / {f}" for c, f in zip(by.cohort, by.form, strict=True)]
     fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(labels) + 2), 3))
@@ -851,9 +948,10 @@ def _figure_bar(by: pd.DataFrame, title: str) -> tuple[str, str]:
     ax.set_ylabel("pass rate")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
-    alt = title + ": " + "; ".join(f"{lab}: {pm.pct(p)} of {n}" for lab, p,
-                                   n in zip(labels, by["pass rate"], by.candidates, strict=True))
-    return alt, _png(fig)
+    alt = f"Bar chart of the pass rate of each of {len(labels)} cohort and form groups, from 0 to 100%."
+    caption = title + ": " + "; ".join(f"{lab}: {pm.pct(p)} of {n}" for lab, p,
+                                       n in zip(labels, by["pass rate"], by.candidates, strict=True)) + "."
+    return Figure(alt, caption, _png(fig), PASS_RATES)
 
 
 # -- writing ---------------------------------------------------------------------------------------------
@@ -873,7 +971,8 @@ HEADERS = {
     "n": "candidates", "k": "items", "sd": "standard deviation", "alpha_name": "coefficient", "alpha": "reliability",
     "alpha_ci": "reliability 95% interval", "sem": "SEM (points)", "cut": "cut (points)",
     "csem_at_cut": "conditional SEM at the cut (points)", "band": "cut +- 1.96 conditional SEM",
-    "within_band": "candidates within that band", "effective_length": "effective test length",
+    "within_band": "candidates within that band", "effective_length": "effective test length (estimate)",
+    "length_used": "test length used by the models",
     "p0": "consistency (p0)", "kappa": "kappa (beyond chance)", "false_pass": "false passes",
     "false_fail": "false fails", "length": "test length the model used", "model_cut": "cut on that length",
     "min": "lowest", "max": "highest", "out_of": "points on the form", "max_points": "points",
@@ -906,18 +1005,28 @@ def header(col) -> str:
     return col.replace("_", " ")
 
 
-def _cell(v) -> str:
+#: Columns of whole numbers by nature (counts, item numbers, points on a form, lengths, days), written without
+#: decimals even where a missing value made pandas hold them as floats; every other number has ``DECIMALS``.
+WHOLE = {"n", "k", "attempt", "candidates", "sittings", "passed", "number", "items", "answered", "omitted",
+         "not_reached", "sittings_not_reaching_the_end", "within_band", "length", "model_cut", "max_points", "out_of",
+         "n_responses", "adjudicated", "shared items", "never sat", "sat", "certified", "upheld", "partly", "denied",
+         "open", "total", "median_days_to_first_sitting", "median_days_to_certification",
+         "longest_days_to_certification"}
+
+
+def _cell(v, whole: bool = False) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
     if v is None or (not isinstance(v, (str, tuple, list)) and pd.isna(v)):
         return ""
-    return fmt(v)
+    return pm.whole(v) if whole else fmt(v)
 
 
 def display(df: pd.DataFrame) -> pd.DataFrame:
-    """The table as the HTML shows it: headings in words, every number through the one rounding, nothing shown
-    for a missing figure (never "None" or "nan")."""
-    out = pd.DataFrame({header(c): [_cell(v) for v in df[c]] for c in df.columns}, index=df.index, dtype=object)
+    """The table as the HTML shows it: headings in words, every number through the one rounding (``DECIMALS``
+    places, a whole count without them), nothing shown for a missing figure (never "None" or "nan")."""
+    out = pd.DataFrame({header(c): [_cell(v, str(c) in WHOLE) for v in df[c]] for c in df.columns}, index=df.index,
+                       dtype=object)
     return out
 
 
@@ -941,10 +1050,12 @@ def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinf
 
     env = Environment(loader=PackageLoader("exam_builder.reports", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    tables = [[(name, display(df).to_html(index=False, na_rep="", border=0, classes="t"))
+    tables = [[(name, table_id(s.title, name), display(df).to_html(index=False, na_rep="", border=0, classes="t"))
                for name, df in s.tables] for s in secs]
+    figures = [[(f, table_id(s.title, f.table) if f.table in dict(s.tables) else "") for f in s.figures]
+               for s in secs]
     return env.get_template("program_report.html.j2").render(
-        data=d, sections=list(zip(secs, tables, strict=False)), program=program,
+        data=d, sections=list(zip(secs, tables, figures, strict=True)), program=program,
         made=clock.now_shown(zone),  # the room's zone, named, as every time shown
         version=__version__, data_hash=data_hash(d))
 
@@ -963,7 +1074,7 @@ def write_report(course, exam: str, out: Path, cohort: str | None = None, since:
     for s in secs:
         entry = {"title": s.title, "text": s.text, "tables": []}
         for name, df in s.tables:
-            slug = "".join(ch if ch.isalnum() else "-" for ch in f"{s.title}-{name}".lower()).strip("-")[:80]
+            slug = table_id(s.title, name)
             files[out / "tables" / f"{slug}.csv"] = df.to_csv(index=False)
             entry["tables"].append({"name": name, "csv": f"tables/{slug}.csv",
                                     "rows": [{k: _jsonable(v) for k,

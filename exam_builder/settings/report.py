@@ -3,7 +3,8 @@
 The report publishes a statistic with its interval and a plain warning from ``min_n_publish``
 candidates on, and without the warning from ``min_n_stable``; below ``min_n_publish`` it says what n
 is needed. The candidate's score report shows a competency subscore only when the subscore's
-reliability reaches ``subscore_min_reliability``.
+reliability reaches ``subscore_min_reliability``. A distractor is flagged only when at least
+``distractor_min_choosers`` candidates chose it.
 """
 from __future__ import annotations
 
@@ -42,6 +43,19 @@ class ReportSettings(Configurable):
         0.5, help="A sitting submitted at its deadline with more than this share of its answers blank is flagged "
         "in the report (time ran out, or the candidate left), and the statistics are shown with and without it.",
     ).tag(config=True)
+
+    distractor_min_choosers = Int(
+        3, help="The fewest candidates who must choose a distractor (a wrong option) before the item analysis flags "
+        "it as chosen more by strong candidates: one or two candidates' choice says nothing about the option.",
+    ).tag(config=True)
+
+    @validate("distractor_min_choosers")
+    def _valid_choosers(self, proposal):
+        value = int(proposal["value"])
+        if value < 1:
+            raise ExamBuilderError(f"c.ReportSettings.distractor_min_choosers = {value} in nbgrader_config.py: "
+                                   "at least 1 candidate")
+        return value
 
     @validate("min_n_publish", "min_n_stable")
     def _valid_n(self, proposal):

@@ -66,7 +66,7 @@ def test_every_figure_is_published_at_n_18_with_intervals_and_a_warning():
         "Forms as randomly equivalent groups: difference and equivalence test"].iloc[0]
     ta, tb = d.forms[0].scores.sum(axis=1), d.forms[1].scores.sum(axis=1)
     assert groups.difference == round(tb.mean() - ta.mean(), 2)
-    assert groups.margin == "-0.7 to 0.7"  # 5% of 14 points
+    assert groups.margin == "-0.70 to 0.70"  # 5% of 14 points, with two decimals as every such figure
     # under 10 candidates: what n is needed, never a figure
     tiny = {s.title: s for s in sections(big_window(n=8))}
     rows = dict(tiny["Reliability and decision consistency"].tables)["Per form"]
@@ -147,7 +147,7 @@ def test_presentation_words_one_rounding_no_none_same_bins_version_and_hash():
                     if isinstance(v, float) and np.isfinite(v):
                         assert v == round(v, 2), (name, col, v)
     assert display(pd.DataFrame({"sd": [1.0], "qwk": [None], "share_B": [0.255]})).to_dict("records") == [
-        {"standard deviation": "1", "quadratic-weighted kappa": "", "chose B": "0.26"}]
+        {"standard deviation": "1.00", "quadratic-weighted kappa": "", "chose B": "0.26"}]
     from exam_builder import __version__
 
     assert f"exam-builder {__version__} from data with SHA-256 <code>{data_hash(d)[:16]}</code>" in html
