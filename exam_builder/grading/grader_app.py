@@ -616,13 +616,18 @@ class GraderApp:
         self.appeal_panel.layout.display = ""
         self.appeal_actions.layout.display = ""
         self._show_appeal()
+        self.assist.move_focus(focus_on("appeal"))
 
     def _save_appeal(self) -> None:
         number = self.session.appeal.number if self.session.appeal else 0
         self.session.save_appeal(self.appeal_comment.value)
         self._appeal_saved(number)
+        if self.session.appeal is not None:
+            self.assist.move_focus(focus_on("appeal"))  # a click: start the next answer at its top
 
     def _appeal_saved(self, number: int) -> None:
+        """After a save: the next answer (after keys, focus stays in the shortcut box, as on a response),
+        or, when none is left, the questions."""
         text = f"Saved. Your re-rating of written question {number} is recorded."
         if self.session.appeal is None:
             self._to_pick()
@@ -784,7 +789,6 @@ class GraderApp:
         self.appeal_criteria.children = rows
         self.appeal_comment.value = ""
         self._sync_appeal_pickers()
-        self.assist.move_focus(focus_on("appeal"))
 
     def _choose_appeal(self, criterion: Criterion, number: str | None) -> None:
         if number is None or self.session.appeal is None:
