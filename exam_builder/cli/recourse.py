@@ -226,15 +226,17 @@ def appeal_decide(course, exam, appeal_id, decision, reason, void, actor) -> Non
 @pass_course_db
 def appeal_list(course, exam) -> None:
     """Every appeal of an exam, and the log (counts by category and decision, days to decision)."""
-    from ..grading.appeals import appeals_log
+    from ..grading.appeals import appeals_log, rerating_states
     from ..records.queries import recourse as recourse_q
 
     t = Table(title=f"{exam}: appeals")
-    for col in ("id", "sitting", "candidate", "category", "received", "rater", "decision", "reason"):
+    for col in ("id", "sitting", "candidate", "category", "received", "rater", "re-rating", "decision", "reason"):
         t.add_column(col, overflow="fold")
+    reratings = rerating_states(course, exam)
     with course.db.read() as s:
         for a, sit in recourse_q.select_appeals(s, exam):
             t.add_row(str(a.id), str(sit.id), sit.candidate_id, str(a.category), str(a.received_on), a.rater or "",
+                      reratings[a.id].text() if a.id in reratings else "",
                       str(a.decision or "open") + (" (voided)" if a.voided else ""), a.decision_reason or "")
     console.print(t)
     log = appeals_log(course, exam)

@@ -218,6 +218,12 @@ class CoordinatorSession:
                     str(a.decision) if a.decision else "", a.voided) for a, sit in rows]
         return out
 
+    def reratings(self) -> dict:
+        """Each score appeal -> how far its re-rating is (``appeals.Rerating``: who, how many done, the points)."""
+        from ..grading.appeals import rerating_states
+
+        return rerating_states(self.course, self.exam)
+
     def record_appeal(self, sitting_id: int, category: str, words: str, received_on: dt.date) -> str:
         from ..grading.appeals import record
 
@@ -597,21 +603,25 @@ class CoordinatorApp:
 
     def refresh_appeals(self) -> None:
         rows = self.session.appeals()
+        reratings = self.session.reratings()
         days = self.session.course.recourse_settings.appeal_deadline_days
         head = heading(f"Appeals: {len(rows)}", "appeals")
         body = "<p>No appeal is recorded.</p>" if not rows else (
             "<table><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
-                "Appeal", "Sitting", "Candidate", "About", "Received", "Their words", "Rater", "Decision"))
+                "Appeal", "Sitting", "Candidate", "About", "Received", "Their words", "Rater", "Re-rating",
+                "Decision"))
             + "</tr></thead><tbody>" + "".join(
                 f"<tr><td data-label='Appeal'>{a}</td><td data-label='Sitting'>{sid}</td>"
                 f"<td data-label='Candidate'>{_e(cand)}</td><td data-label='About'>{_e(cat)}</td>"
                 f"<td data-label='Received'>{_e(rec)}</td><td data-label='Their words'>{_e(words)}</td>"
                 f"<td data-label='Rater'>{_e(rater or '')}</td>"
+                f"<td data-label='Re-rating'>{_e(reratings[a].text()) if a in reratings else ''}</td>"
                 f"<td data-label='Decision'>{_e(dec or 'open')}{' (sitting voided)' if void else ''}</td></tr>"
                 for a, sid, cand, cat, rec, words, rater, dec, void in rows) + "</tbody></table>")
         self.appeals_view.value = (f"{head}<p>An appeal must be received within {days} days of the score report. "
                                    "A score appeal's written answers go to a rater who has not rated them, blind "
-                                   "to the earlier ratings.</p>" + body)
+                                   "to the earlier ratings; the rater re-rates them in the grader's desk, and the "
+                                   "Re-rating column says when that is done.</p>" + body)
         options = [(str(a), f"Appeal {a}: sitting {sid}, {cat}") for a, sid, _c, cat, _r, _w, _ra, dec, _v in rows
                    if not dec]
         current = self.appeal_choice.value

@@ -6,8 +6,12 @@ deadline is ``RecourseSettings.appeal_deadline_days`` from the score report's da
 outcome was recorded, in the room's time zone); a later appeal is refused with both dates.
 
 A **score** appeal on written answers goes to a rater who has rated none of the sitting's written
-answers (``assign_rater``, refused otherwise), who sees each answer and its rubric only: no name,
-no earlier rating (``to_rerate``); their ratings (``rerate``) are kept in ``eb_appeal_rating``. The
+answers (``assign_rater``, refused otherwise), who sees each answer, its question and scenario as the
+candidate read them, and its rubric only: no name, no earlier rating or score, not the appeal's words
+(``to_rerate``; ``waiting_for``: what waits for a rater across an exam's appeals, the grader's desk's
+list). Their ratings (``rerate``, the one path of the CLI and the grader's desk, audited as a
+``rating`` by the rater) are kept in ``eb_appeal_rating``; ``rerating_states`` says how far each score
+appeal's re-rating is (the coordinator's Appeals screen). The
 decision (``decide``: upheld, partly, denied, with a reason) of an upheld or partly upheld score
 appeal makes the re-ratings the decided scores (``resolution.persist``: ``eb_item_score`` with rule
 ``appeal``, mirrored into nbgrader's gradebook and sealed, audited), then updates the outcome and
@@ -25,6 +29,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -38,13 +43,17 @@ from ..model.states import AppealCategory, AppealDecision, AuditAction, ItemScor
 from ..records import audit
 from ..records.ledger import void_sitting
 from ..records.models import Appeal, AppealRating, Candidate, Exam, Form, Sitting, utcnow
-from ..records.queries import ratings as ratings_q, recourse as recourse_q
+from ..records.queries import item_scores as item_scores_q, paper as paper_q, ratings as ratings_q, \
+    recourse as recourse_q
 from ..records.text import shown
 from .keys import Precision, rewrite_reports, update_outcomes
 from .queue import load_rubric_for
 from .resolution import Decision, persist, ratings_of, response_context
 from .rubric_scoring import rubric_score
 from .seal import course_key
+
+if TYPE_CHECKING:
+    from ..delivery.form_view import ScenarioView
 
 DECISION_TEXT = {AppealDecision.upheld: "upheld", AppealDecision.partly: "partly upheld",
                  AppealDecision.denied: "denied"}
@@ -133,7 +142,8 @@ def assign_rater(course, appeal_id: int, rater: str, actor: str) -> None:
 
 @dataclass(frozen=True)
 class ToRerate:
-    """One written answer as the appeal's rater sees it: no name, no earlier rating."""
+    """One written answer as the appeal's rater sees it: the question and its scenario as the
+    candidate read them, the answer, the rubric's id. No name, no earlier rating, not the appeal's words."""
 
     item_id: str
     number: int
@@ -142,33 +152,106 @@ class ToRerate:
     answer: str
     rubric_id: str
     rated: bool
+    appeal_id: int = 0
+    scenario: ScenarioView | None = None
+    image: bytes | None = None  # written on paper: the scanned writing area (no name or code)
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return (a or "").strip().casefold() == (b or "").strip().casefold() != ""
+
+
+def _answers(course, s, a: Appeal) -> list[ToRerate]:
+    from ..delivery.form_view import load_form_view, released_notebook_path
+    from ..records.queries.responses import select_latest_responses
+
+    sit = s.get(Sitting, a.sitting_id)
+    form = s.get(Form, sit.form_id)
+    answers = select_latest_responses(s, [sit.id])[sit.id]
+    written = paper_q.select_written_pages(s, [sit.id])
+    done = recourse_q.select_appeal_ratings(s, a.id)
+    view = load_form_view(released_notebook_path(course, form.assignment), course.root)
+    out = []
+    for e in _written(s, sit):
+        it = view.item(e.item_id)
+        out.append(ToRerate(e.item_id, e.number, e.points, it.stem,
+                            (answers[e.item_id].value or "") if e.item_id in answers else "", e.rubric or e.item_id,
+                            e.item_id in done, appeal_id=a.id,
+                            scenario=view.scenarios.get(it.scenario) if it.scenario else None,
+                            image=getattr(written.get((sit.id, e.item_id)), "image", None)))
+    return out
 
 
 def to_rerate(course, appeal_id: int, rater: str) -> list[ToRerate]:
     """The written answers of an appeal, for its rater only (blind: no candidate, no earlier rating)."""
-    from ..delivery.form_view import load_form_view, released_notebook_path
-    from ..records.queries.responses import select_latest_responses
-
     with course.db.read() as s:
         a = _appeal(s, appeal_id)
-        if (a.rater or "").casefold() != (rater or "").strip().casefold():
+        if not _same(a.rater, rater):
             raise ExamBuilderError(f"appeal {appeal_id} is assigned to another rater")
-        sit = s.get(Sitting, a.sitting_id)
-        form = s.get(Form, sit.form_id)
-        answers = select_latest_responses(s, [sit.id])[sit.id]
-        done = recourse_q.select_appeal_ratings(s, appeal_id)
-        items = _written(s, sit)
-        view = load_form_view(released_notebook_path(course, form.assignment), course.root)
-        return [ToRerate(e.item_id, e.number, e.points, view.item(e.item_id).stem,
-                         (answers[e.item_id].value or "") if e.item_id in answers else "", e.rubric or e.item_id,
-                         e.item_id in done) for e in items]
+        return _answers(course, s, a)
+
+
+def waiting_for(course, exam: str, rater: str | None) -> list[ToRerate]:
+    """The written answers of ``exam``'s open score appeals assigned to ``rater`` that they have not
+    re-rated yet, oldest appeal first: what the grader's desk offers them (nothing for anyone else)."""
+    if not (rater or "").strip():
+        return []
+    with course.db.read() as s:
+        mine = [a for a, _sit in recourse_q.select_appeals(s, exam)
+                if a.category == AppealCategory.score and a.decision is None and _same(a.rater, rater)]
+        return [x for a in mine for x in _answers(course, s, a) if not x.rated]
+
+
+@dataclass(frozen=True)
+class Rerating:
+    """How far a score appeal's re-rating is: what the coordinator reads before deciding."""
+
+    rater: str | None
+    done: int
+    total: int
+    score: float | None  # the re-rated points so far
+    before: float | None  # the written answers' decided points before the appeal (None once decided)
+    max_points: float
+
+    @property
+    def finished(self) -> bool:
+        return self.total > 0 and self.done >= self.total
+
+    def text(self) -> str:
+        if not self.rater:
+            return "not sent to a rater yet"
+        if not self.finished:
+            return f"{self.done} of {self.total} written answer(s) re-rated by {self.rater}: waiting"
+        points = f"; re-rated {self.score:g} of {self.max_points:g} points" if self.score is not None else ""
+        before = f" (before: {self.before:g})" if self.before is not None else ""
+        return f"done: {self.done} of {self.total} written answer(s) re-rated by {self.rater}{points}{before}"
+
+
+def rerating_states(course, exam: str) -> dict[int, Rerating]:
+    """Each score appeal of ``exam`` -> how far its re-rating is (only the appeals with written answers)."""
+    out: dict[int, Rerating] = {}
+    with course.db.read() as s:
+        for a, sit in recourse_q.select_appeals(s, exam):
+            if a.category != AppealCategory.score:
+                continue
+            items = _written(s, sit)
+            if not items:
+                continue
+            rr = recourse_q.select_appeal_ratings(s, a.id)
+            done = [rr[e.item_id].score for e in items if e.item_id in rr]
+            final = item_scores_q.select_final_scores(s, [sit.id]) if a.decision is None else {}
+            before = [final.get((sit.id, e.item_id)) for e in items]
+            out[a.id] = Rerating(a.rater, len(done), len(items), sum(done) if done else None,
+                                 sum(before) if final and None not in before else None, sum(e.points for e in items))
+    return out
 
 
 def rerate(course, appeal_id: int, rater: str, item_id: str, levels: dict[str, float], comment: str = "") -> float:
-    """The appeal rater's rating of one written answer (rubric levels); its score. Kept, not yet decisive."""
+    """The appeal rater's rating of one written answer (rubric levels); its score. Kept, not yet decisive.
+    The one path of ``exam-builder appeal rerate`` and the grader's desk; audited (``rating``) as the rater."""
     with course.db.transaction() as s:
         a = _appeal(s, appeal_id)
-        if (a.rater or "").casefold() != (rater or "").strip().casefold():
+        if not _same(a.rater, rater):
             raise ExamBuilderError(f"appeal {appeal_id} is assigned to {a.rater or 'nobody yet'}, not {rater}")
         if a.decision is not None:
             raise ExamBuilderError(f"appeal {appeal_id} is already decided ({a.decision})")
@@ -179,11 +262,17 @@ def rerate(course, appeal_id: int, rater: str, item_id: str, levels: dict[str, f
         rubric = load_rubric_for(course, entry.rubric or entry.item_id)
         score = rubric_score(rubric, levels)
         row = recourse_q.select_appeal_ratings(s, appeal_id).get(item_id)
+        old = None if row is None else row.score
         if row is None:
             row = AppealRating(appeal_id=appeal_id, item_id=item_id, rater=a.rater)
             s.add(row)
         row.levels, row.score, row.comment = dict(levels), score, (comment or "").strip()
         row.rubric_hash, row.rated_at = rubric.content_hash(), utcnow()
+        s.flush()
+        audit.record(s, rater.strip(), AuditAction.rating, "appeal_rating", row.id,
+                     f"appeal {appeal_id}: re-rating" if old is None else f"appeal {appeal_id}: re-rating changed",
+                     appeal=appeal_id, sitting=sit.id, item=item_id, score=score, old_score=old,
+                     levels=dict(levels), rubric_hash=row.rubric_hash)
         return score
 
 

@@ -26,6 +26,14 @@ adjudication by a third grader: you rated them, so someone else must"). The shor
 stays clear of the Save bar: the work area leaves room under it (the page's ``scroll-padding``
 can then lift a focused box above the bar) and the bar's message sits beside its buttons, so a
 save does not make the bar taller over the box the grader is typing in.
+
+Appeal re-ratings (``grading.appeals``): a grader the coordinator sent a score appeal's written
+answers to (``exam-builder appeal assign``, the coordinator's desk) sees "Appeal re-ratings waiting
+for you: N" above the questions and rates each answer on a screen like the scoring screen: the
+scenario and the question as the candidate read them, the answer, the rubric. Never the earlier
+ratings or scores, the candidate's name or the appeal's words; a grader who is not the appeal's
+rater never sees it. Saving goes through ``appeals.rerate``, the path of ``exam-builder appeal
+rerate`` (audited as the grader); the coordinator then decides the appeal.
 """
 from __future__ import annotations
 
@@ -41,8 +49,10 @@ from ..model.states import RatingRole
 from ..records import identity
 from ..ui.page import focus_on, heading, md, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
+from . import appeals
 from .adjudication import AdjudicationRule
-from .queue import Claim, Progress, RatingQueue, open_items
+from .appeals import ToRerate
+from .queue import Claim, Progress, RatingQueue, load_rubric_for, open_items
 from .resolution import Decision
 
 if TYPE_CHECKING:
@@ -68,6 +78,10 @@ class GraderSession:
         self.skipped: set[str] = set()  # anonymous ids given back in this session
         self.last: Decision | None = None
         self._views: dict[str, tuple[str, ScenarioView | None]] = {}
+        self.appeal: ToRerate | None = None  # the appeal answer open for re-rating
+        self.appeal_rubric: Rubric | None = None
+        self.appeal_levels: dict[str, float] = {}
+        self.appeal_total = 0  # how many answers waited when the re-rating began (for "2 of 3")
 
     # -- sign in and pick -------------------------------------------------------------
     @property
@@ -155,23 +169,14 @@ class GraderSession:
     def choose(self, criterion_id: str, points: float) -> None:
         if self.current is None:
             raise ExamBuilderError("no response is open")
-        criterion = next((c for c in self.rubric.criteria if c.id == criterion_id), None)
-        if criterion is None:
-            raise ExamBuilderError(f"no criterion {criterion_id!r} in rubric {self.rubric.id}")
-        criterion.level(float(points))  # KeyError for a level that does not exist
-        self.levels[criterion_id] = float(points)
+        choose_level(self.rubric, self.levels, criterion_id, points)
 
     def keys(self, typed: str) -> bool:
         """Keyboard shortcuts: digit k picks the k-th level (lowest first) of each criterion in
         order; Enter (a newline) saves. Returns True when it saved."""
         if self.current is None:
             return False
-        digits = [ch for ch in typed if ch.isdigit()]
-        for criterion, ch in zip(self.rubric.criteria, digits, strict=False):
-            k = int(ch)
-            if 1 <= k <= len(criterion.levels):
-                self.levels[criterion.id] = criterion.levels[k - 1].points
-        if "\n" in typed or "\r" in typed:
+        if typed_levels(self.rubric, self.levels, typed):
             self.save()
             return True
         return False
@@ -205,6 +210,83 @@ class GraderSession:
             return self.rubric.score(self.levels)
         except (ValueError, KeyError):
             return None
+
+
+    # -- appeal re-ratings (grading.appeals) ---------------------------------------------
+    def appeal_answers(self) -> list[ToRerate]:
+        """The score appeals' written answers waiting for this grader's re-rating: none unless the
+        coordinator sent an appeal to them (and none before a sign-in)."""
+        return appeals.waiting_for(self.course, self.exam, self.rater)
+
+    def open_appeal(self, restart: bool = False) -> ToRerate | None:
+        """Open the first appeal answer waiting for you (None when none waits): blind, as
+        ``appeals.to_rerate`` gives it. ``restart``: count "1 of N" from here."""
+        self._need_rater()
+        waiting = self.appeal_answers()
+        if restart or self.appeal_total < len(waiting):
+            self.appeal_total = len(waiting)
+        self.appeal = waiting[0] if waiting else None
+        self.appeal_levels = {}
+        self.appeal_rubric = load_rubric_for(self.course, self.appeal.rubric_id) if self.appeal else None
+        return self.appeal
+
+    def appeal_position(self) -> tuple[int, int]:
+        """(this answer's place, how many waited when the re-rating began): "answer 2 of 3"."""
+        left = len(self.appeal_answers())
+        return self.appeal_total - left + 1, self.appeal_total
+
+    def choose_appeal(self, criterion_id: str, points: float) -> None:
+        if self.appeal is None or self.appeal_rubric is None:
+            raise ExamBuilderError("no appeal answer is open")
+        choose_level(self.appeal_rubric, self.appeal_levels, criterion_id, points)
+
+    def appeal_keys(self, typed: str) -> bool:
+        """The shortcut keys on an appeal answer, as ``keys``; Enter saves. True when it saved."""
+        if self.appeal is None or self.appeal_rubric is None:
+            return False
+        if typed_levels(self.appeal_rubric, self.appeal_levels, typed):
+            self.save_appeal()
+            return True
+        return False
+
+    def save_appeal(self, comment: str = "") -> float:
+        """Record the re-rating of the open appeal answer (``appeals.rerate``, the CLI's path: audited
+        as this grader), then open the next one; the answer's score."""
+        rater = self._need_rater()
+        if self.appeal is None or self.appeal_rubric is None:
+            raise ExamBuilderError("no appeal answer is open")
+        score = appeals.rerate(self.course, self.appeal.appeal_id, rater, self.appeal.item_id, self.appeal_levels,
+                               comment)
+        self.open_appeal()
+        return score
+
+    def appeal_score_so_far(self) -> float | None:
+        if self.appeal_rubric is None:
+            return None
+        try:
+            return self.appeal_rubric.score(self.appeal_levels)
+        except (ValueError, KeyError):
+            return None
+
+
+def choose_level(rubric: Rubric, levels: dict[str, float], criterion_id: str, points: float) -> None:
+    """Set one criterion's level in ``levels``; an unknown criterion or level is refused."""
+    criterion = next((c for c in rubric.criteria if c.id == criterion_id), None)
+    if criterion is None:
+        raise ExamBuilderError(f"no criterion {criterion_id!r} in rubric {rubric.id}")
+    criterion.level(float(points))  # KeyError for a level that does not exist
+    levels[criterion_id] = float(points)
+
+
+def typed_levels(rubric: Rubric, levels: dict[str, float], typed: str) -> bool:
+    """The shortcut keys into ``levels``: digit k is the k-th level (lowest first) of each criterion
+    in order; True when the text holds Enter (a newline): the caller saves."""
+    digits = [ch for ch in typed if ch.isdigit()]
+    for criterion, ch in zip(rubric.criteria, digits, strict=False):
+        k = int(ch)
+        if 1 <= k <= len(criterion.levels):
+            levels[criterion.id] = criterion.levels[k - 1].points
+    return "\n" in typed or "\r" in typed
 
 
 # -- widgets ----------------------------------------------------------------------------
@@ -261,6 +343,7 @@ html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: 8em; }
 .eb-grader .eb-name { max-width: 30em; }
 .eb-grader .jupyter-button { width: auto; flex: none; }
 .eb-grader .eb-keys textarea { font-variant-numeric: tabular-nums; }
+.eb-grader .eb-appeal-note { border-left: 4px solid #0b4f8a; padding-left: 0.8em; }
 </style>"""
 
 
@@ -272,6 +355,23 @@ def _escaped_block(text: str, cls: str) -> str:
 def _level_number(criterion: Criterion, points: float | None) -> int | None:
     """The chosen level's number (1 = lowest), or None."""
     return next((k for k, lv in enumerate(criterion.levels, start=1) if lv.points == points), None)
+
+
+def chosen_html(criterion: Criterion, points: float | None) -> str:
+    """What is chosen for a criterion, in words (not by look only)."""
+    k = _level_number(criterion, points)
+    if k is None:
+        return "<p>Not chosen yet.</p>"
+    lv = criterion.levels[k - 1]
+    name = f" {html.escape(lv.label)}" if lv.label else ""
+    return f"<p class='eb-chosen'>✔ Chosen: level {k}{name} ({lv.points:g} pts)</p>"
+
+
+#: Said on the appeal re-rating screen, above the answer.
+APPEAL_NOTE = ("A candidate appealed their score. Rate this answer afresh with the rubric, as you would any "
+               "response: the earlier ratings, the scores, the candidate's name and the appeal are not shown to "
+               "you, so your rating is independent. The coordinator decides the appeal once every answer is "
+               "re-rated.")
 
 
 def level_text(k: int, level) -> str:
@@ -356,6 +456,41 @@ class GraderApp:
             w.HTML(f"{heading('Choose a question', 'pick')}<p>You score one written question at a time, "
                    "one response after another.</p>"), self.item, self.start])
 
+        # appeal re-ratings: shown only to the grader a score appeal was sent to
+        self.appeal_count = w.HTML()
+        self.appeal_start = w.Button(description="Re-rate the appeal answers", button_style="primary")
+        self.appeal_start.on_click(lambda _b: self._run(self._open_appeal))
+        self.appeal_notice = w.VBox([self.appeal_count, self.appeal_start])
+        self.appeal_header = w.HTML()
+        self.appeal_back = w.Button(description="Back to the questions")
+        self.appeal_back.on_click(lambda _b: self._run(self._to_pick))
+        self.appeal_question = w.HTML()
+        self.appeal_answer = w.HTML()
+        self.appeal_rubric_head = w.HTML()
+        self.appeal_criteria = w.VBox()
+        self.appeal_comment = w.Textarea(description="Comment for the record (optional)", rows=2)
+        self.appeal_keybox = w.Textarea(description="Shortcut keys: one level number per criterion (1 = lowest), "
+                                                    "then Enter to save", continuous_update=True, rows=1)
+        self.appeal_keybox.add_class("eb-keys")
+        self.appeal_keybox.observe(self._on_appeal_keys, "value")
+        self.appeal_pickers: dict[str, ChoiceGroup] = {}
+        self.appeal_chosen: dict[str, w.HTML] = {}
+        a_left = w.VBox([self.appeal_question, self.appeal_answer])
+        a_right = w.VBox([self.appeal_rubric_head, self.appeal_criteria, self.appeal_comment, self.appeal_keybox])
+        for col in (a_left, a_right):
+            col.add_class("eb-col")
+        a_columns = w.Box([a_left, a_right])
+        a_columns.add_class("eb-columns")
+        a_top = w.HBox([self.appeal_header, self.appeal_back])
+        a_top.add_class("eb-top")
+        self.appeal_panel = w.VBox([a_top, w.HTML(f"<p class='eb-appeal-note'>{APPEAL_NOTE}</p>"), a_columns])
+        self.appeal_panel.add_class("eb-work")
+        self.appeal_save = w.Button(description="Save the re-rating", button_style="primary")
+        self.appeal_save.on_click(lambda _b: self._run(self._save_appeal))
+        self.appeal_score = w.HTML()
+        self.appeal_actions = w.HBox([self.appeal_save, self.appeal_score])
+        self.appeal_actions.add_class("eb-actions")
+
         self.header = w.HTML()
         self.other_question = w.Button(description="Choose another question")
         self.other_question.on_click(lambda _b: self._run(self._to_pick))
@@ -392,14 +527,16 @@ class GraderApp:
         self.actions = w.HBox([self.save_button, self.give_back_button, self.score_text])
         self.actions.add_class("eb-actions")
         self.message.add_class("eb-bar-message")  # beside the buttons where it fits: a save does not grow the bar
-        self.bar = w.VBox([self.actions, self.message])
+        self.bar = w.VBox([self.actions, self.appeal_actions, self.message])
         self.bar.add_class("eb-savebar")
 
         self.pick_panel.layout.display = "none"
         self.work_panel.layout.display = "none"
         self.actions.layout.display = "none"
-        self.root = w.VBox([self.style, self.assist, self.title, self.sign_in_panel, self.pick_panel,
-                            self.work_panel, self.bar])
+        for part in (self.appeal_notice, self.appeal_panel, self.appeal_actions):
+            part.layout.display = "none"
+        self.root = w.VBox([self.style, self.assist, self.title, self.sign_in_panel, self.appeal_notice,
+                            self.pick_panel, self.work_panel, self.appeal_panel, self.bar])
         self.root.add_class("eb-app")
         self.root.add_class("eb-grader")
         if session.hub_signed:  # the hub said who this is: straight to the questions
@@ -434,8 +571,15 @@ class GraderApp:
         self.sign_in_panel.layout.display = "none"
         self.work_panel.layout.display = "none"
         self.actions.layout.display = "none"
+        self.appeal_panel.layout.display = "none"
+        self.appeal_actions.layout.display = "none"
         self.pick_panel.layout.display = ""
-        self.assist.move_focus(focus_on("pick"))
+        waiting = len(self.session.appeal_answers())
+        self.appeal_notice.layout.display = "" if waiting else "none"  # nothing at all for anyone else
+        self.appeal_count.value = heading(f"Appeal re-ratings waiting for you: {waiting}", "appeals") + (
+            "<p>The coordinator sent you written answers from a score appeal: rate each one afresh with its "
+            "rubric. You are not shown the earlier ratings, the scores or who wrote it.</p>")
+        self.assist.move_focus(focus_on("appeals" if waiting else "pick"))
 
     def _pick(self) -> None:
         if not self.item.value:
@@ -463,6 +607,55 @@ class GraderApp:
         if current is None:
             self.assist.move_focus(focus_on("work"))
 
+    def _open_appeal(self) -> None:
+        if self.session.open_appeal(restart=True) is None:
+            self._to_pick()
+            raise ExamBuilderError("no appeal answer waits for you any more")
+        self.appeal_notice.layout.display = "none"
+        self.pick_panel.layout.display = "none"
+        self.appeal_panel.layout.display = ""
+        self.appeal_actions.layout.display = ""
+        self._show_appeal()
+        self.assist.move_focus(focus_on("appeal"))
+
+    def _save_appeal(self) -> None:
+        number = self.session.appeal.number if self.session.appeal else 0
+        self.session.save_appeal(self.appeal_comment.value)
+        self._appeal_saved(number)
+        if self.session.appeal is not None:
+            self.assist.move_focus(focus_on("appeal"))  # a click: start the next answer at its top
+
+    def _appeal_saved(self, number: int) -> None:
+        """After a save: the next answer (after keys, focus stays in the shortcut box, as on a response),
+        or, when none is left, the questions."""
+        text = f"Saved. Your re-rating of written question {number} is recorded."
+        if self.session.appeal is None:
+            self._to_pick()
+            self.message.value = (f"{text} Every appeal answer sent to you is re-rated: the coordinator decides "
+                                  "the appeal.")
+            self.assist.announce(f"{text} No appeal answer is left for you.")
+            return
+        self.message.value = text
+        self.assist.announce(f"{text} Next: written question {self.session.appeal.number}.")
+        self._show_appeal()
+
+    def _on_appeal_keys(self, change) -> None:
+        typed = change["new"]
+        if not typed:
+            return
+        number = self.session.appeal.number if self.session.appeal else 0
+        try:
+            saved = self.session.appeal_keys(typed)
+        except ExamBuilderError as exc:
+            self._error(exc)
+            saved = False
+            self.appeal_keybox.value = typed.replace("\n", "").replace("\r", "")
+        if saved:
+            self.appeal_keybox.value = ""
+            self._appeal_saved(number)
+        else:
+            self._sync_appeal_pickers()
+
     def _give_back(self) -> None:
         self.session.give_back()
         self._show()
@@ -487,18 +680,18 @@ class GraderApp:
             self._sync_pickers()
 
     # -- drawing ----------------------------------------------------------------------
-    def _build_rubric(self) -> None:
+    def _criteria(self, rubric: Rubric, on_choose) -> tuple[list, dict[str, ChoiceGroup], dict]:
+        """A box per criterion: its levels as a named radio group, what is chosen in words, its anchors."""
         w = self.w
-        rubric = self.session.rubric
-        rows, self.pickers, self.chosen = [], {}, {}
+        rows, pickers, chosen = [], {}, {}
         for c in rubric.criteria:
             about = f": {c.description}" if c.description else ""
             picker = ChoiceGroup([(str(k), level_text(k, lv)) for k, lv in enumerate(c.levels, start=1)],
                                  legend=f"{c.name} (up to {c.max_points:g} pts){about}")
-            picker.observe(lambda ch, c=c: self._choose(c, ch["new"]), "value")
-            self.pickers[c.id] = picker
-            self.chosen[c.id] = w.HTML()
-            parts = [picker, self.chosen[c.id]]
+            picker.observe(lambda ch, c=c: on_choose(c, ch["new"]), "value")
+            pickers[c.id] = picker
+            chosen[c.id] = w.HTML()
+            parts = [picker, chosen[c.id]]
             anchors = "".join(f"<p><b>Level {k}{(' ' + html.escape(lv.label)) if lv.label else ''} "
                               f"({lv.points:g} pts)</b></p><blockquote>{html.escape(lv.anchor)}</blockquote>"
                               for k, lv in enumerate(c.levels, start=1) if lv.anchor)
@@ -508,6 +701,11 @@ class GraderApp:
             box = w.VBox(parts)
             box.add_class("eb-criterion")
             rows.append(box)
+        return rows, pickers, chosen
+
+    def _build_rubric(self) -> None:
+        rubric = self.session.rubric
+        rows, self.pickers, self.chosen = self._criteria(rubric, self._choose)
         self.criteria_box.children = rows
         notes = md(rubric.notes) if rubric.notes else ""
         self.rubric_head.value = f"<h3>Rubric</h3>{notes}"
@@ -532,13 +730,7 @@ class GraderApp:
 
     def _show_score(self) -> None:
         for c in self.session.rubric.criteria:
-            k = _level_number(c, self.session.levels.get(c.id))
-            if k is None:
-                self.chosen[c.id].value = "<p>Not chosen yet.</p>"
-            else:
-                lv = c.levels[k - 1]
-                name = f" {html.escape(lv.label)}" if lv.label else ""
-                self.chosen[c.id].value = f"<p class='eb-chosen'>✔ Chosen: level {k}{name} ({lv.points:g} pts)</p>"
+            self.chosen[c.id].value = chosen_html(c, self.session.levels.get(c.id))
         score = self.session.score_so_far()
         if self.session.current is None:
             self.score_text.value = ""
@@ -575,6 +767,55 @@ class GraderApp:
                         "Choose another question.")
             text = progress_text(p, self.session.queue.rule if self.session.queue else None)
             self.progress_text.value = f"<p>{html.escape(text)}{done}</p>"
+
+    def _show_appeal(self) -> None:
+        """The open appeal answer: the scenario and question as the candidate read them, the answer,
+        the rubric. Nothing else: no earlier rating, score, name or appeal."""
+        x, rubric = self.session.appeal, self.session.appeal_rubric
+        if x is None or rubric is None:
+            return
+        place, total = self.session.appeal_position()
+        self.appeal_header.value = heading(html.escape(f"Appeal re-rating {place} of {total}: written question "
+                                                       f"{x.number}"), "appeal")
+        story = scenario_html(x.scenario) if x.scenario is not None else ""
+        self.appeal_question.value = f"{story}<h3>Question</h3><div class='eb-question'>{md(x.question)}</div>"
+        self.appeal_answer.value = f"<h3>Answer</h3>{_escaped_block(x.answer, 'eb-response')}" + (
+            f"<img class='eb-paper' style='max-width:100%;border:1px solid #555' alt='The answer, written on "
+            f"paper (scanned)' src='data:image/png;base64,{base64.b64encode(x.image).decode('ascii')}'>"
+            if x.image else "")
+        notes = md(rubric.notes) if rubric.notes else ""
+        self.appeal_rubric_head.value = f"<h3>Rubric</h3>{notes}"
+        rows, self.appeal_pickers, self.appeal_chosen = self._criteria(rubric, self._choose_appeal)
+        self.appeal_criteria.children = rows
+        self.appeal_comment.value = ""
+        self._sync_appeal_pickers()
+
+    def _choose_appeal(self, criterion: Criterion, number: str | None) -> None:
+        if number is None or self.session.appeal is None:
+            return
+        self._run(lambda: self.session.choose_appeal(criterion.id, criterion.levels[int(number) - 1].points))
+        self._show_appeal_score()
+
+    def _sync_appeal_pickers(self) -> None:
+        rubric = self.session.appeal_rubric
+        if rubric is None:
+            return
+        for c in rubric.criteria:
+            k = _level_number(c, self.session.appeal_levels.get(c.id))
+            value = None if k is None else str(k)
+            if self.appeal_pickers[c.id].value != value:
+                self.appeal_pickers[c.id].value = value
+        self._show_appeal_score()
+
+    def _show_appeal_score(self) -> None:
+        rubric = self.session.appeal_rubric
+        if rubric is None:
+            return
+        for c in rubric.criteria:
+            self.appeal_chosen[c.id].value = chosen_html(c, self.session.appeal_levels.get(c.id))
+        score = self.session.appeal_score_so_far()
+        self.appeal_score.value = ("Score: choose a level for every criterion" if score is None else
+                                   f"<b>Score: {score:g} of {rubric.max_points:g}</b>")
 
     def display(self):
         from IPython.display import display
