@@ -395,3 +395,112 @@ def test_the_demo_report_speaks_plainly_one_rounding_short_alt_texts_names_and_t
                    "so clamped to 57, which is used." in rel["_text"]
     for row in rel["Decision consistency and accuracy"]:
         assert all(v not in (None, "") for v in row.values()), row
+
+
+BORDERLINE = re.compile(r"(cps26-\d+) is scripted to sit just below the cut of (cps-[ABC]): ([\d.]+) points of the "
+                        r"([\d.]+) needed, with Q(\d+) \((\S+), miskeyed\) answered ([A-E]), the answer key validation "
+                        r"will accept \(\+([\d.]+)\), and a comment on it")
+
+
+def _borderline_row(target: Path, out: str) -> tuple[re.Match, dict]:
+    """The delivery stage's scripted borderline candidate, and their row of results.csv (written by the grading
+    stage, before key validation)."""
+    import csv
+
+    said = BORDERLINE.search(" ".join(out.split()))
+    assert said, out[-6000:]
+    rows = list(csv.DictReader((target / "exports" / "cps" / "results.csv").open(encoding="utf-8")))
+    [row] = [r for r in rows if r["candidate"] == said.group(1)]
+    return said, row
+
+
+def test_the_demo_scripts_a_borderline_candidate_whose_fail_key_validation_turns_to_pass(demo_run):
+    """Issue 26, on the shared demo's course: the scripted candidate's total (their objective answers and the
+    graders' levels, computed from their form's items and effective cut) lands just below the cut; the results
+    table and CSV say "provisional"; a key decision changes a result, shown before it is applied; after the
+    closure every result reads final."""
+    target, proc = demo_run
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    said, row = _borderline_row(target, proc.stdout)
+    total, cut, gain = float(said.group(3)), float(said.group(4)), float(said.group(8))
+    assert row["form"] == said.group(2) and row["result"] == "fail" and row["provisional"] == "yes"
+    assert float(row["total"]) == total and float(row["cut_score"]) == cut and total < cut <= total + gain
+    flat = " ".join(proc.stdout.split())
+    assert "(provisional)" in flat.split("Recourse: comments read blind")[0]  # the grading stage's results table
+    assert re.search(r"impact BEFORE applying decision \d+: .*?fail -> pass.*?applied: ", flat)
+    import sqlite3
+
+    db = sqlite3.connect(target / "gradebook.db")
+    try:
+        assert db.execute("SELECT count(*) FROM eb_key_validation").fetchone()[0] >= 1  # closed: results final
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def second_course(tmp_path_factory):
+    """Another demo course, built and graded through `exam-builder demo --stage ...` (no paper room, practice,
+    rehearsal or report: not what this needs): its own key, so its own anonymous ids and random ratings."""
+    target = tmp_path_factory.mktemp("demo2") / "demo-course"
+    stages = ["bank", "records", "standard", "assembly", "delivery", "grading"]
+    result = CliRunner(env={"COLUMNS": "200", "EXAM_BUILDER_COURSE": None, "EXAM_BUILDER_DB_URL": None}).invoke(
+        cli, ["--course", str(REPO), "demo", "--dir", str(target), *[a for s in stages for a in ("--stage", s)]],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output[-4000:]
+    return target, result.output
+
+
+def test_a_second_demo_course_has_its_borderline_candidate_too_and_accepting_the_answer_passes_them(
+        second_course, demo_run):
+    """On a second course (other ratings than the shared demo's), the scripted candidate's total again lands just
+    below their form's cut, and the key decision the comment asks for, recorded through `exam-builder keys decide`,
+    shows their fail -> pass before anything is applied."""
+    target, out = second_course
+    said, row = _borderline_row(target, out)
+    total, cut, gain = float(said.group(3)), float(said.group(4)), float(said.group(8))
+    assert row["result"] == "fail" and float(row["total"]) == total and total < cut <= total + gain
+    first = (demo_run[0] / "exports" / "cps" / "results.csv").read_text(encoding="utf-8")
+    assert first != (target / "exports" / "cps" / "results.csv").read_text(encoding="utf-8")  # another course
+    form = said.group(2).rsplit("-", 1)[1]
+    decided = _invoke("--course", str(target), "keys", "decide", "cps", said.group(6), "accept", "--accept",
+                      said.group(7), "--form", form, "--reason", "the stem allows this answer too", "--by", "Carla")
+    assert decided.exit_code == 0, decided.output
+    flat = " ".join(decided.output.split())
+    assert "recorded (not applied yet)" in flat and re.search(rf"{said.group(1)}\W.*?fail -> pass", flat), flat
+
+
+def test_the_borderline_plan_lands_just_below_any_cut_from_the_forms_own_items(second_course):
+    """``borderline_plan`` on the second course's forms, for cuts across the scale (a standard-setting study may
+    give any): its answers score, by each kind's own scoring and each rubric's own levels, exactly the total it
+    states, below the cut, and accepting the miskeyed item's really right answer reaches the cut."""
+    import random
+
+    from exam_builder.assembly.forms import load_forms
+    from exam_builder.course import Course
+    from exam_builder.demo.stages.delivery import _miskeyed, borderline_plan
+    from exam_builder.grading.queue import load_rubric_for
+    from exam_builder.kinds import kind_for
+
+    target, _out = second_course
+    course = Course(target)
+    with course.db.read() as s:
+        forms = load_forms(s, "cps")
+    truth = _miskeyed(forms)
+    checked = 0
+    for _f, m in forms:
+        rubrics = {e.rubric: load_rubric_for(course, e.rubric) for e in m.items if e.rubric}
+        for share in (0.35, 0.5, 0.613, 0.68, 0.74, 0.8):
+            cut = round(share * m.total_points, 2)
+            plan = borderline_plan(m, cut, truth[m.assignment], rubrics, random.Random(7))
+            assert plan is not None, (m.assignment, cut)
+            scored = 0.0
+            for e in m.items:
+                if kind_for(e.kind).rated:
+                    scored += rubrics[e.rubric].score(plan.levels[e.item_id])
+                else:
+                    scored += kind_for(e.kind).score(plan.answers[e.item_id], e.key, e.points, e.scoring)
+            assert scored == pytest.approx(plan.total) and plan.total < cut <= plan.total + plan.gain
+            assert plan.answers[plan.item_id] == truth[m.assignment][plan.item_id] != next(
+                e.key for e in m.items if e.item_id == plan.item_id)
+            checked += 1
+    assert checked == 18

@@ -156,6 +156,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
                 "result": str(r.status) if r else (
                     str(sit.status) if sit.status in (SittingStatus.voided, SittingStatus.absent) else "not submitted"),
                 "total": r.total.score if r else None, "max_total": m.total_points, "cut": cuts[form.id],
+                "provisional": bool(r and r.final and r.provisional),  # key validation of its sitting not closed
                 "submitted_at": sit.submitted_at, "started_at": sit.started_at, "deadline": sit.deadline,
                 "paused_seconds": sit.paused_seconds or 0.0,
                 "extended_time": sit.time_limit_minutes > m.time_limit_minutes,
@@ -308,6 +309,10 @@ def cohort_section(d: ReportData) -> Section:
     decided = d.decided
     sec.text.append(f"{r.candidate.nunique()} candidate(s), {len(r)} sitting(s): "
                     + ", ".join(f"{n} {k}" for k, n in r.result.value_counts().sort_index().items()) + ".")
+    provisional = int(decided.provisional.sum()) if "provisional" in decided else 0
+    if provisional:  # key validation not closed: a key decision may still change them (``Result.provisional``)
+        sec.text.append(f"{provisional} of the {len(decided)} pass or fail result(s) are provisional: key "
+                        "validation is not closed yet, so a key decision may still change them.")
     on_paper = r[r["mode"] == "paper"] if "mode" in r else r.iloc[0:0]
     if len(on_paper):  # sat on paper and scanned (exam_builder.paper): told apart from online sittings
         decided_paper = on_paper[on_paper.result.isin((PASS, FAIL))].result

@@ -185,7 +185,10 @@ def _again(later) -> str:
               help="Record pass or fail of final results in the candidates' records.")
 @pass_course_db
 def results(course, exam, csv_path, actor, record) -> None:
-    """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored)."""
+    """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored).
+
+    A result reads "(provisional)" (the CSV's provisional column: yes) until the exam's key validation is closed
+    (exam-builder keys close)."""
     from ..files import check_owned
     from ..grading.results import competency_names, compute_results, record_outcomes, results_csv, write_atomic
     from ..records.absence import absent_sittings, later_sittings, settle_course
@@ -273,8 +276,18 @@ def results_table(course, exam: str, res, comps, wide: bool | None = None) -> Ta
     style = {"pass": "green", "fail": "red", "pending": "dim", "withheld": "bold red"}
     for r in res:
         status = "withheld" if r.tampered else r.status  # a changed score's figures are never shown as if real
+        word = f"{status} (provisional)" if r.final and r.provisional and not r.tampered else status
         t.add_row(r.candidate_id, r.assignment, str(r.attempt_no), r.objective.text(), r.open_response.text(),
                   r.total.text(),
                   *[r.competencies[c].text() if c in r.competencies else "" for c, _n in comps],
-                  f"[{style[status]}]{status}[/]", escape(r.next_step))
+                  f"[{style[status]}]{word}[/]", escape(r.next_step))
+    provisional = sum(1 for r in res if r.final and r.provisional and not r.tampered)
+    if provisional:
+        t.caption = provisional_note(provisional)
     return t
+
+
+def provisional_note(n: int) -> str:
+    """Why a result reads "(provisional)", in a coordinator's words (``Result.provisional``)."""
+    return (f"{n} result(s) provisional: the exam's key validation is not closed yet, so a key decision may still "
+            "change them (exam-builder keys validate, then keys close).")

@@ -16,6 +16,10 @@ competency and the next step.
 A pending result's next step says what it waits for and from whom, per question ("waiting for
 Q7 adjudication by the coordinator (Carla Coordinator)"), from the rating queues
 (``RatingQueue.waiting``): staff read it in ``exam-builder results`` and the CSV.
+
+A result is provisional (``Result.provisional``) while the key validation of its sitting is not
+closed: the results table says "pass (provisional)", the CSV's ``provisional`` column "yes", the
+score report "Provisional result." and the program's report counts them.
 """
 from __future__ import annotations
 
@@ -272,11 +276,13 @@ def competency_names(course, results: list[Result]) -> list[tuple[str, str]]:
 
 
 def results_csv(course, results: list[Result]) -> str:
+    """The results as CSV, a row per sitting; ``provisional`` is yes while the key validation of its sitting is
+    not closed (``Result.provisional``): its result may still change."""
     comps = competency_names(course, results)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["candidate", "name", "sitting", "form", "attempt", "objective", "open_response", "total", "max",
-                "cut_score", *[name for _, name in comps], "result", "next_step", "flags"])
+                "cut_score", *[name for _, name in comps], "result", "provisional", "next_step", "flags"])
 
     def num(p: Part) -> str:
         return WITHHELD if p.withheld else PENDING if p.score is None else f"{p.score:g}"
@@ -285,7 +291,7 @@ def results_csv(course, results: list[Result]) -> str:
         w.writerow([r.candidate_id, r.candidate_name, r.sitting_id, r.assignment, r.attempt_no, num(r.objective),
                     num(r.open_response), num(r.total), f"{r.total.max:g}", f"{r.cut_score:g}",
                     *[num(r.competencies[c]) if c in r.competencies else "" for c, _ in comps],
-                    WITHHELD if r.tampered else r.status, r.next_step, r.flags])
+                    WITHHELD if r.tampered else r.status, "yes" if r.provisional else "no", r.next_step, r.flags])
     return buf.getvalue()
 
 

@@ -40,6 +40,8 @@ NOT_A_KIND = {
     ("desks/panel_app.py", "Textarea"): "a standard-setting panelist's note on an item, not a candidate's answer",
     ("assembly/exports.py", "assembly.tolerance"): "the blueprint's spread tolerance for parallel forms",
     ("grading/objective.py", "item.scoring"): "a manifest entry's rule (written by the kind's manifest_fields)",
+    ("demo/stages/delivery.py", "e.scoring"): "a manifest entry's rule, handed to the kind's score (the demo's "
+                                              "borderline candidate)",
     ("lab/preview.py", "(w.Text, w.Textarea)"): "the preview writes out whatever widget the kind's control made",
     ("demo/stages/grading.py", "c.id).choices("): "random.Random.choices: the made-up rater's draw of a level",
     ("grading/submission.py", "self.scoring"): "an objective key's rule (the manifest entry's), handed to the kind's "

@@ -19,16 +19,24 @@ For the recourse stage (issue 26), the anchor items (on every form) carry a wron
 the candidates who know the material choose the authored choice after the keyed one (the script's
 knowledge, ``_miskeyed``; the seeded draws are the same), and every sixth candidate comments on a
 question they think is keyed wrong before submitting (``CandidateSession.comment``).
+One candidate is scripted to sit just below their form's cut (``borderline_plan``, computed from the
+form's items, points, rubrics and effective cut): they answer a miskeyed item with the answer key
+validation will accept, and comment on it, so accepting it turns their fail into a pass on every demo
+course, whatever the other candidates' random ratings. The grading stage's scripted graders give their
+written answers the planned levels (``ctx.state["borderline"]``).
 
 Reads ``ctx.state``: ``"eligible"`` (records stage; default every candidate) and
 ``"accommodations"`` (candidate id -> approved kinds). Leaves ``ctx.state["sittings"]``:
-candidate id -> sitting id of every sitting opened (voided included), and
-``ctx.state["submissions"]``: the notebooks written to ``submitted/``.
+candidate id -> sitting id of every sitting opened (voided included),
+``ctx.state["submissions"]``: the notebooks written to ``submitted/``, and
+``ctx.state["borderline"]``: {"candidate", "sitting", "plan"} (a ``Borderline``), when one was scripted.
 """
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
+from dataclasses import dataclass
 
 from rich.progress import Progress
 from rich.table import Table
@@ -40,6 +48,12 @@ from ...delivery.candidate_app import clock_text
 from ...delivery.collect import collect
 from ...delivery.proctor_session import STATE_TEXT, overview, totals
 from ...delivery.session import CandidateSession, Receipt, SignInFailed, SittingClosed, SittingPaused, format_minutes
+from ...grading.queue import load_rubric_for
+from ...kinds import kind_for
+from ...model.item import LABELS
+from ...model.manifest import Manifest
+from ...model.rubric import Rubric
+from ...records.cuts import effective_cuts
 from ...records.models import utcnow
 from ...records.queries.candidates import select_candidate_ids
 from ...records.queries.sittings import select_submit_reasons
@@ -123,6 +137,115 @@ def _comment(cs: CandidateSession, key: dict, items: list, really: dict, turn: i
     return 0
 
 
+#: What the scripted borderline candidate types where no choice is offered (a typed answer no key accepts).
+NOT_SURE = "not sure"
+EPS = 1e-9  # the pass rule's tolerance (``grading.results``: total + 1e-9 >= cut)
+
+
+@dataclass(frozen=True)
+class Borderline:
+    """The scripted borderline candidate's sitting: the answers that put their total just below the form's cut, and
+    the miskeyed item whose really right answer (``accepted``), once key validation accepts it, adds ``gain``."""
+
+    assignment: str
+    item_id: str  # the miskeyed item answered with the answer key validation will accept
+    number: int  # its question number on the form
+    accepted: str  # that answer's label on the form
+    gain: float  # the points accepting it adds
+    answers: dict[str, str]  # item -> what the candidate answers (a label, or written text)
+    levels: dict[str, dict[str, float]]  # written item -> criterion -> points the scripted graders give
+    total: float  # the total before the key decision: below the cut
+    cut: float
+
+
+def _points(e, answer: str, key: str | None = None) -> float:
+    """What ``answer`` scores on manifest entry ``e`` against its key (or ``key``), by the kind's own scoring."""
+    return kind_for(e.kind).score(answer, (e.key or "") if key is None else key, e.points, e.scoring)
+
+
+def _rubric_sums(rubric: Rubric) -> dict[float, dict[str, float]]:
+    """Every score a rubric can give -> one choice of levels that gives it (the most even choice first)."""
+    out: dict[float, dict[str, float]] = {}
+    choices = itertools.product(*[[lv.points for lv in c.levels] for c in rubric.criteria])
+    for pts in sorted(choices, key=lambda p: max(p) - min(p)):
+        levels = {c.id: v for c, v in zip(rubric.criteria, pts, strict=True)}
+        out.setdefault(round(rubric.score(levels), 6), levels)
+    return out
+
+
+def borderline_plan(manifest: Manifest, cut: float, really: dict[str, str], rubrics: dict[str, Rubric],
+                    rng: random.Random) -> Borderline | None:
+    """A sitting of ``manifest`` whose total is just below ``cut`` (the form's effective cut) and passes once the
+    first miskeyed item (``really``: item -> the really right label, ``_miskeyed``) accepts that answer: the
+    objective items answered right or wrong (which ones: ``rng``), the written answers' levels chosen from their
+    rubrics, all read from the form's own items, points and scoring. None when the form has no such sitting (no
+    miskeyed item of choices, a written item without its rubric, or no total lands in [cut - gain, cut))."""
+    entries = {e.item_id: e for e in manifest.items}
+    target = next((e for e in manifest.items if e.item_id in really and kind_for(e.kind).offers_options
+                   and e.key), None)
+    if target is None:
+        return None
+    accepted = really[target.item_id]
+    gain = _points(target, accepted, accepted)  # accepted as well: it scores as the key does
+    if _points(target, accepted) > 0 or gain <= 0:
+        return None  # its really right answer already scores: accepting it would change nothing
+    answers: dict[str, str] = {target.item_id: accepted}
+    fixed, pool, written = 0.0, [], []
+    for e in manifest.items:
+        kind = kind_for(e.kind)
+        if e.item_id == target.item_id:
+            continue
+        if kind.rated:
+            if not e.rubric or e.rubric not in rubrics:
+                return None
+            written.append(e)
+            continue
+        if not kind.offers_options or not e.option_order or not e.key:
+            answers[e.item_id] = NOT_SURE
+            fixed += _points(e, NOT_SURE)
+            continue
+        labels = LABELS[:len(e.option_order)]
+        right = _points(e, e.key)
+        wrong = next((lab for lab in labels if lab not in kind.key_labels(e.key) and lab != really.get(e.item_id)
+                      and _points(e, lab) == 0), None)
+        if wrong is None or right <= 0:
+            answers[e.item_id] = e.key
+            fixed += right
+        else:
+            pool.append((e.item_id, right, wrong))
+    rng.shuffle(pool)  # which questions they get wrong: spread over the form
+    reach: dict[float, tuple[str, ...]] = {0.0: ()}  # objective points -> the items answered right
+    for item, pts, _wrong in pool:
+        for got, chosen in list(reach.items()):
+            reach.setdefault(round(got + pts, 6), chosen + (item,))
+    sums: dict[float, dict[str, dict[str, float]]] = {0.0: {}}  # written points -> levels per item
+    for e in written:
+        step: dict[float, dict[str, dict[str, float]]] = {}
+        for got, chosen in sums.items():
+            for pts, levels in _rubric_sums(rubrics[e.rubric or ""]).items():
+                step.setdefault(round(got + pts, 6), {**chosen, e.item_id: levels})
+        sums = step
+    top = max(sums) if sums else 0.0
+    share = cut / manifest.total_points if manifest.total_points else 0.5
+    best = None
+    for obj, right_items in reach.items():
+        for wr, levels in sums.items():
+            total = fixed + obj + wr
+            if total + EPS < cut <= total + gain + EPS:
+                rank = (abs(wr - share * top), -total)  # written points as borderline as the rest
+                if best is None or rank < best[0]:
+                    best = (rank, total, right_items, levels)
+    if best is None:
+        return None
+    _rank, total, right_items, levels = best
+    for item, _pts, wrong in pool:
+        answers[item] = entries[item].key if item in right_items else wrong  # type: ignore[assignment]
+    for e in written:
+        answers[e.item_id] = OPEN_TEXTS["fair"]
+    return Borderline(manifest.assignment, target.item_id, target.number, accepted, gain, answers, levels,
+                      round(total, 6), cut)
+
+
 def _profile(rng: random.Random) -> tuple[str, float, float]:
     """(name, chance of a right answer, chance of leaving an item blank)."""
     r = rng.random()
@@ -140,6 +263,8 @@ def run(ctx) -> None:
         forms = load_forms(s, exam)
         keys = {m.assignment: {it.item_id: it.key for it in m.items} for _f, m in forms}
         everyone = select_candidate_ids(s)
+        effective = effective_cuts(s, forms)  # the study's cut per form, or a recorded re-cut
+        cuts = {m.assignment: effective[f.id] for f, m in forms}
     truth = _miskeyed(forms)  # form -> item -> the answer that is really right (the key is wrong)
     if not keys:
         console.print("[yellow]no forms were built; run the assembly stage first[/]")
@@ -161,6 +286,8 @@ def run(ctx) -> None:
     pause_at = plain[2] if len(plain) > 2 else None  # the room is paused while this candidate writes
     paused_line = ""
     no_show = plain[-1] if len(plain) > 3 else None  # never arrives: absent when the window closes
+    borderline_one = plain[3] if len(plain) > 4 else None  # sits just below the cut (``borderline_plan``)
+    borderline: dict = {}
     notes: dict[str, str] = {}
     receipts: dict[str, tuple[str, Receipt]] = {}  # the first candidate to submit, for the demo
     sittings_by_candidate: dict[str, int] = {}
@@ -187,6 +314,16 @@ def run(ctx) -> None:
             really = truth.get(cs.form.assignment, {})
             items = list(cs.form.items)
             stop_at = len(items) // 2 if o in (void_one, late_one) else len(items)
+            if o is borderline_one:
+                plan = _borderline(course, forms, cs.form.assignment, cuts, really)
+                if plan is not None:
+                    for it in items:
+                        cs.answer(it.item_id, plan.answers[it.item_id])
+                    cs.comment(plan.item_id, f"I chose {plan.accepted}. I think {plan.accepted} is right too: the "
+                                             "question does not say which comes first.")
+                    commented += 1
+                    borderline = {"candidate": o.candidate_id, "sitting": o.sitting_id, "plan": plan}
+                    stop_at = 0  # answered as planned; the seeded draws go on for the next candidate
             for n, it in enumerate(items[:stop_at]):
                 if o is pause_at and n == stop_at // 2:
                     paused_line = _fire_alarm(course, exam, cs, clock, it)
@@ -212,7 +349,7 @@ def run(ctx) -> None:
                 except SittingClosed:
                     notes[o.candidate_id] = "time ran out: submitted automatically; a late change was refused"
             else:
-                if seat % 6 == 0:  # a few say, on a question, that their answer is right too (issue 26)
+                if seat % 6 == 0 and o is not borderline_one:  # a few say their answer is right too (issue 26)
                     commented += _comment(cs, key, items, really, seat // 6)
                 receipt = cs.submit()
                 receipts.setdefault("first", (o.candidate_id, receipt))
@@ -220,6 +357,12 @@ def run(ctx) -> None:
 
     if paused_line:
         console.print(paused_line, highlight=False)
+    if borderline:
+        plan = borderline["plan"]
+        console.print(f"{borderline['candidate']} is scripted to sit just below the cut of {plan.assignment}: "
+                      f"{plan.total:g} points of the {plan.cut:g} needed, with Q{plan.number} ({plan.item_id}, "
+                      f"miskeyed) answered {plan.accepted}, the answer key validation will accept "
+                      f"(+{plan.gain:g}), and a comment on it", highlight=False)
     if commented:
         console.print(f"{commented} candidate(s) left a comment on a question (\"Comment on this question\"; "
                       "read after the exam, in key validation)", highlight=False)
@@ -260,6 +403,15 @@ def run(ctx) -> None:
                   f"({len(result.unchanged)} already there)")
     ctx.state["sittings"] = sittings_by_candidate
     ctx.state["submissions"] = result.written + result.unchanged
+    if borderline:
+        ctx.state["borderline"] = borderline
+
+
+def _borderline(course, forms: list, assignment: str, cuts: dict[str, float], really: dict[str, str]):
+    """The borderline plan on ``assignment`` (``borderline_plan``), with its form's rubrics and effective cut."""
+    m = next(m for _f, m in forms if m.assignment == assignment)
+    rubrics = {e.rubric: load_rubric_for(course, e.rubric) for e in m.items if e.rubric}
+    return borderline_plan(m, cuts[assignment], really, rubrics, random.Random(f"{SEED}|{assignment}"))
 
 
 def _no_show(course, console, exam: str, candidate: str, sitting_id: int) -> str:

@@ -16,7 +16,10 @@
    ``feedback/<candidate>/<form>/`` (no items, no keys).
 
 Reads ``ctx.state["sittings"]`` (delivery stage: candidate id -> sitting id) only to report how
-many sittings it grades; the sittings themselves are read from the database. Leaves
+many sittings it grades; the sittings themselves are read from the database; and
+``ctx.state["borderline"]`` (delivery stage, ``borderline_plan``): the graders give that sitting's
+written answers the planned levels (the script's knowledge, as the delivery stage's answers are), so
+its total lands just below the cut on every demo course. Leaves
 ``ctx.state["results"]`` (the ``Result`` list) and ``ctx.state["feedback"]`` (report paths).
 """
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _draw(*key: str) -> random.Random:
     return random.Random(int(hashlib.sha256("|".join(key).encode()).hexdigest()[:12], 16))
 
 
-def _levels_for(session: GraderSession, name: str) -> str:
+def _levels_for(session: GraderSession, name: str, scripted: dict | None = None) -> str:
     """Level numbers a scripted grader types, as trained raters agree: every grader reads the same response
     the same way most of the time (a level per criterion drawn from the response itself, so the two ratings
     share it), one level apart now and then (1 in 14 per criterion), rarely two, and each grader leans a little
@@ -62,6 +65,10 @@ def _levels_for(session: GraderSession, name: str) -> str:
     response's anonymous id (the course's key makes it differ from one demo course to the next, as cohorts do)."""
     claim = session.current
     assert claim is not None
+    planned = (scripted or {}).get((claim.item_id, claim.anon_id))
+    if planned is not None:  # the borderline sitting (``delivery.borderline_plan``): every grader the same levels
+        return "".join(str(next(n for n, lv in enumerate(c.levels) if abs(lv.points - planned[c.id]) < 1e-9) + 1)
+                       for c in session.rubric.criteria)
     digits = []
     for c in session.rubric.criteria:
         top = len(c.levels) - 1
@@ -77,8 +84,9 @@ def _levels_for(session: GraderSession, name: str) -> str:
     return "".join(digits)
 
 
-def _rate(course, exam: str, item: str, names: tuple[str, ...]) -> int:
-    """Graders take turns through the queue until none of them has anything left; ratings saved."""
+def _rate(course, exam: str, item: str, names: tuple[str, ...], scripted: dict | None = None) -> int:
+    """Graders take turns through the queue until none of them has anything left; ratings saved.
+    ``scripted``: (item, anonymous id) -> criterion -> points, the levels planned for a response."""
     sessions = []
     for name in names:
         s = GraderSession(course, exam)
@@ -89,9 +97,21 @@ def _rate(course, exam: str, item: str, names: tuple[str, ...]) -> int:
     while any(s.current is not None for s, _n in sessions):
         for s, name in sessions:
             if s.current is not None:
-                s.keys(_levels_for(s, name) + "\n")
+                s.keys(_levels_for(s, name, scripted) + "\n")
                 saved += 1
     return saved
+
+
+def _scripted(course, exam: str, borderline: dict | None) -> dict[tuple[str, str], dict[str, float]]:
+    """(item, anonymous id) -> the planned levels of the borderline sitting's written answers (none without one)."""
+    if not borderline:
+        return {}
+    out = {}
+    for item, levels in borderline["plan"].levels.items():
+        for r in RatingQueue(course, exam, item).responses():
+            if r.sitting_id == borderline["sitting"]:
+                out[(item, r.anon_id)] = levels
+    return out
 
 
 def _desk_line(course, exam: str, grader: str, items: list[str]) -> str:
@@ -124,11 +144,12 @@ def run(ctx) -> None:
                 f"adjudications by {coordinator}", "decided (blanks scored 0 included)"):
         t.add_column(col, justify="right" if col != "item" else "left")
     rated = []
+    scripted = _scripted(course, exam, ctx.state.get("borderline"))
     for item, _rubric in items:
         q = RatingQueue(course, exam, item)
         n = sum(1 for r in q.responses() if not r.blank)
         if n:
-            rated.append((item, q, n, _rate(course, exam, item, GRADERS)))
+            rated.append((item, q, n, _rate(course, exam, item, GRADERS, scripted)))
     waits, _note = waiting_overview(course, exam)
     waiting = sum(len(g.responses) for g in waits if g.step == "adjudication")
     desk = _desk_line(course, exam, GRADERS[0], [item for item, q, _n, _t in rated
@@ -140,7 +161,7 @@ def run(ctx) -> None:
     adjudicated = 0
     for item, q, n, two in rated:
         before = q.status().get(ItemScoreStatus.adjudication, 0)
-        done = _rate(course, exam, item, (coordinator,)) if before else 0  # the configured person, at the desk
+        done = _rate(course, exam, item, (coordinator,), scripted) if before else 0  # the configured person
         adjudicated += done
         t.add_row(item, str(n), str(two), str(before), str(done), str(q.status().get(ItemScoreStatus.final, 0)))
     console.print(t)

@@ -1,0 +1,55 @@
+"""Results read "provisional" everywhere a result is shown until key validation is closed (issue 26).
+
+Through the real CLI on the grading tests' course, scored and rated: ``exam-builder results`` says
+"pass (provisional)" / "fail (provisional)" with a caption saying why, the ``--csv`` file has a
+``provisional`` column (yes), and the program's report counts the provisional results. After
+``exam-builder keys close`` the same commands read final: no "(provisional)", the column says no,
+the report says nothing of it.
+"""
+from __future__ import annotations
+
+import csv
+import json
+
+import gradingkit as kit
+from click.testing import CliRunner
+from test_key_validation import scored  # noqa: F401  (the fixture: scored, rated, outcomes recorded)
+
+from exam_builder.cli import cli
+
+
+def cli_run(course, *args: str) -> str:
+    out = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--course", str(course.root), *args], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    return " ".join(out.output.split())
+
+
+def shown(course, tmp_path, name: str) -> tuple[str, list[dict], str]:
+    """The results table, the CSV's rows and the program report's cohort section, as a person reads them."""
+    out = tmp_path / f"{name}.csv"
+    table = cli_run(course, "results", kit.EXAM, "--csv", str(out), "--by", "Carla")
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    cli_run(course, "report", kit.EXAM, "--out", str(tmp_path / name))
+    machine = json.loads((tmp_path / name / "report.json").read_text(encoding="utf-8"))
+    cohort = " ".join(next(sec["text"] for sec in machine["sections"] if sec["title"] == "Cohort"))
+    return table, rows, cohort
+
+
+def test_results_table_csv_and_report_say_provisional_until_key_validation_is_closed(scored, tmp_path):  # noqa: F811
+    course = scored
+    table, rows, cohort = shown(course, tmp_path, "open")
+    assert len(rows) == 6 and {r["result"] for r in rows} <= {"pass", "fail"}
+    assert list(rows[0]).index("provisional") == list(rows[0]).index("result") + 1
+    assert [r["provisional"] for r in rows] == ["yes"] * 6
+    words = [f"{r['result']} (provisional)" for r in rows]
+    assert sum(table.count(w) for w in set(words)) == 6, table
+    assert ("6 result(s) provisional: the exam's key validation is not closed yet, so a key decision may still "
+            "change them (exam-builder keys validate, then keys close).") in table
+    assert ("6 of the 6 pass or fail result(s) are provisional: key validation is not closed yet, so a key "
+            "decision may still change them.") in cohort
+
+    cli_run(course, "keys", "close", kit.EXAM, "--by", "Carla", "--reason", "reviewed with the items' authors")
+    table, rows, cohort = shown(course, tmp_path, "closed")
+    assert len(rows) == 6 and [r["provisional"] for r in rows] == ["no"] * 6
+    assert "provisional" not in table and "provisional" not in cohort
+    assert sum(table.count(f" {r['result']} ") for r in rows) >= 6  # the results themselves are still shown
