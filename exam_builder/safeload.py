@@ -196,18 +196,21 @@ _LineLoader.add_constructor(_INT, _construct_number)
 _LineLoader.add_constructor(_FLOAT, _construct_number)
 
 
-def load_yaml(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES) -> tuple[object, list[Problem]]:
+def load_yaml(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES,
+              text: str | None = None) -> tuple[object, list[Problem]]:
     """Parse a YAML file safely: ``(data, [])`` or ``(None, [a located problem])``.
 
     Every mapping is a ``YamlMap``: its ``lines`` (key -> line) and ``line`` locate messages, outside the data.
+    ``text``: the file's new text, parsed instead of the file (a change checked before it is written).
     """
-    try:
-        text = _read_bounded(path, max_bytes).decode("utf-8")
-    except _Refused as exc:
-        return None, [Problem(Location(label),
-                              exc.with_hint("a rubric or blueprint is a few KB: is it the right file?"))]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(Location(label), f"cannot read the file ({_plain(exc)})")]
+    if text is None:
+        try:
+            text = _read_bounded(path, max_bytes).decode("utf-8")
+        except _Refused as exc:
+            return None, [Problem(Location(label),
+                                  exc.with_hint("a rubric or blueprint is a few KB: is it the right file?"))]
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, [Problem(Location(label), f"cannot read the file ({_plain(exc)})")]
     try:
         return yaml.load(text, Loader=_LineLoader), []
     except _Refused as exc:

@@ -291,7 +291,7 @@ def test_the_demo_sets_the_cut_by_a_study_and_each_form_gets_its_own(demo_run):
     out = proc.stdout
     assert proc.returncode == 0, (out + proc.stderr)[-3000:]
     flat = " ".join(out.split())
-    assert re.search(r"study 1 created: modified angoff over \d+ item\(s\) of cps", flat)
+    assert re.search(r"study 1 created: Modified Angoff over \d+ item\(s\) of cps", flat)
     assert len(re.findall(r"is on the panel of study 1; conflict declared:", flat)) == 8
     assert re.search(r"round 1: recommended \d+\.\d% of the points \([\d.]+ of \d+\), SE \d+\.\d\d; "
                      r"ICC\(2,1\) 0\.\d\d, ICC\(2,k\) 0\.\d\d", flat)
@@ -504,3 +504,35 @@ def test_the_borderline_plan_lands_just_below_any_cut_from_the_forms_own_items(s
                 e.key for e in m.items if e.item_id == plan.item_id)
             checked += 1
     assert checked == 18
+
+
+def test_the_demos_blueprint_names_the_boards_decision(demo_run):
+    """Issue 25: the board's decision enters the blueprint as a reviewed change: shown (the old line and the new)
+    before it is applied, then written; the demo's blueprint names it in place of its flat cut, and the decision's
+    audit entry holds the file's SHA-256 before and after (the after is the file as it is)."""
+    import hashlib
+    import json
+    import sqlite3
+
+    target, proc = demo_run
+    flat = " ".join(proc.stdout.split())
+    shown = re.search(r"source/cps/blueprint\.yaml, line (\d+): - cut_score: 70% # 39\.9 of 57 points \+ # The cut: "
+                      r"CPS oversight board adopted (\d+)\.0% of the points on 2026-12-01 \(the panel recommended "
+                      r"[\d.]+%\); each form's raw cut comes from study 1's item ratings \+ standard: \{study: 1, "
+                      r"decision: 1\} nothing was recorded or written", flat)
+    assert shown, flat[-6000:]
+    assert flat.index("nothing was recorded or written") < flat.index("decision recorded: CPS oversight board")
+    path = target / "source" / "cps" / "blueprint.yaml"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = int(shown.group(1)) - 1
+    assert lines[at].startswith(f"# The cut: CPS oversight board adopted {shown.group(2)}.0% of the points")
+    assert lines[at + 1] == "standard: {study: 1, decision: 1}" and "cut_score" not in text
+    con = sqlite3.connect(target / "gradebook.db")
+    try:
+        row = con.execute("SELECT details FROM eb_audit WHERE action = 'standard.adopted'").fetchone()
+        details = json.loads(row[0])
+    finally:
+        con.close()
+    assert details["blueprint_sha256_after"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert details["blueprint_sha256_before"] != details["blueprint_sha256_after"]

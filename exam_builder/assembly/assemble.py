@@ -17,7 +17,7 @@ import bisect
 import hashlib
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..bank import Bank, Item, Kind
@@ -347,12 +347,18 @@ def assemble(
     forms: int | None = None,
     first_label: str = "A",
     p_values: Mapping[str, float] | None = None,
+    form_cut: Callable[[Manifest], float] | None = None,
 ) -> Assembly:
     """Assemble the forms of ``exam``; raise ``Infeasible`` naming the category that cannot be met.
 
     ``p_values`` (item id -> proportion correct in past sittings) replaces the author's
-    difficulty estimate for the items it covers: the hook for item statistics.
+    difficulty estimate for the items it covers: the hook for item statistics. ``form_cut`` gives
+    each form its raw cut when the blueprint names the board's standard (``standard_line.form_cuts``
+    reads it from the records); without a standard, every form takes the blueprint's flat cut.
     """
+    if bp.standard is not None and form_cut is None:
+        raise ExamBuilderError(f"the blueprint's cut is the board's standard ({bp.standard.text()}): each form's "
+                               "cut comes from the study's ratings in the course's records (exam-builder build)")
     seed = bp.seed if seed is None else seed
     n_forms = bp.forms if forms is None else forms
     start = LABELS.find(first_label)
@@ -405,9 +411,11 @@ def assemble(
                 ))
         manifest = Manifest(
             exam=exam, form=label, assignment=f"{exam}-{label}", title=bp.title, seed=seed,
-            time_limit_minutes=bp.time_limit(policy), total_points=total, cut_score=bp.cut_points(),
+            time_limit_minutes=bp.time_limit(policy), total_points=total, cut_score=bp.cut_points() or 0.0,
             bank_hash=b_hash, blueprint_hash=bp_hash, items=tuple(m_items), scenarios=scenarios,
         )
+        if form_cut is not None:  # the form's own cut from the standard, replacing the flat one
+            manifest = manifest.model_copy(update={"cut_score": form_cut(manifest)})
         manifests.append(manifest)
         balance.append(form_balance(manifest, p))
     result = Assembly(

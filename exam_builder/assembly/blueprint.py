@@ -1,9 +1,11 @@
 """The blueprint: what every form of an exam must contain, read from ``source/<exam>/blueprint.yaml``.
 
-A blueprint fixes counts per competency and kind, the points of each kind, the cut score, the
-number of forms, anchor items, the largest overlap between two forms, shuffle rules and the
-seed. ``check_blueprint`` reports every problem at once, with the YAML line, including whether
-the bank can fill it at all; ``exam-builder check`` calls it for files named ``blueprint.yaml``.
+A blueprint fixes counts per competency and kind, the points of each kind, the cut score (a flat
+``cut_score``, or the ``standard:`` the oversight board adopted from a standard-setting study, from
+which each form takes its own raw cut: ``assembly.standard_line``), the number of forms, anchor
+items, the largest overlap between two forms, shuffle rules and the seed. ``check_blueprint``
+reports every problem at once, with the YAML line, including whether the bank can fill it at all;
+``exam-builder check`` calls it for files named ``blueprint.yaml`` (with ``standard_line.course_check``).
 
 Example::
 
@@ -16,6 +18,13 @@ Example::
       peer-support: {true_false: 4, multiple_choice: 9, open_response: 1}
     anchors: [ps-tf-01]
     max_overlap: 10
+
+With a standard the board adopted, ``cut_score`` is gone and the blueprint names the decision
+(written by ``exam-builder standard decide --apply``; a flat cut beside it would be ignored, so it
+is refused)::
+
+    # The cut: CPS oversight board adopted 67% of the points on 2026-12-01 (the panel recommended 66.4%); ...
+    standard: {study: 1, decision: 1}
 """
 from __future__ import annotations
 
@@ -68,6 +77,7 @@ if TYPE_CHECKING:  # mypy reads the plain numbers; pydantic reads the range-chec
     Seed = int
     Sets = int
     Tolerance = float
+    StudyNumber = int
 else:
     Count = whole(0, MAX_COUNT, "items")
     ItemPoints = number(0, MAX_ITEM_POINTS, "points", above=True)
@@ -78,6 +88,7 @@ else:
     Seed = whole(0, 2**31 - 1)
     Sets = whole(0, MAX_COUNT, "sets")
     Tolerance = number(0, 1, above=True)
+    StudyNumber = whole(1, 2**31 - 1)
 CUT_RULE = f"a number above 0 and at most {MAX_FORM_POINTS} points, or a percent ('70%')"
 
 
@@ -88,6 +99,18 @@ class Shuffle(BaseModel):
     items: YesNo = True  # shuffle question order (scenario sets stay together, vignette first)
     choices: YesNo = True  # shuffle multiple-choice options; true/false keeps True=A, False=B
     open_response_last: YesNo = True  # questions with an open response come after the others
+
+
+class StandardRef(BaseModel):
+    """The board's decision that sets the cut: decision ``decision`` (counted within the study, 1 the
+    first) of standard-setting study ``study``. Checked against the records by ``standard_line``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    study: StudyNumber
+    decision: StudyNumber
+
+    def text(self) -> str:
+        return f"decision {self.decision} of study {self.study}"
 
 
 class Blueprint(BaseModel):
@@ -103,7 +126,9 @@ class Blueprint(BaseModel):
     modules: dict[ModuleNumber, Count] = {}  # module number -> at least this many items per form
     points: dict[Kind, ItemPoints] = dict(DEFAULT_POINTS)  # points of one item
     total_points: FormPoints | None = None
-    cut_score: float | str  # points (42) or percent ("70%"); checked below (a union would report both branches)
+    # points (42) or percent ("70%"); checked below (a union would report both branches). None: the standard sets it
+    cut_score: float | str | None = None
+    standard: StandardRef | None = None  # the board's decision that sets each form's cut (no cut_score then)
     # item ids on every form (a scenario item brings its whole set)
     anchors: list[Ident] = Field(default=[], max_length=MAX_COUNT)
     max_overlap: Count | None = None  # items two forms may share; None: anchors only
@@ -128,6 +153,15 @@ class Blueprint(BaseModel):
                 or not within(value, 0, MAX_FORM_POINTS, above_low=True)):
             raise OutOfRange(f"must be {CUT_RULE}")
         return float(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_cut(cls, data: object) -> object:
+        """A blueprint says where its cut comes from: a flat ``cut_score`` or the board's ``standard``."""
+        if isinstance(data, Mapping) and "cut_score" not in data and "standard" not in data:
+            raise ValueError("the blueprint has no cut: write cut_score (points, or a percent such as '70%'), or "
+                             "the board's standard (`exam-builder standard decide ... --apply` writes it)")
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> "Blueprint":
@@ -165,8 +199,11 @@ class Blueprint(BaseModel):
     def form_points(self) -> float:
         return self.total_points if self.total_points is not None else self.counts_points
 
-    def cut_points(self) -> float:
-        """The cut score in points."""
+    def cut_points(self) -> float | None:
+        """The flat cut score in points; None when the blueprint names the board's standard (each form's cut
+        then comes from the study's ratings: ``assembly.standard_line``)."""
+        if self.cut_score is None:
+            return None
         if isinstance(self.cut_score, str):
             return round(self.form_points * float(self.cut_score[:-1]) / 100, 4)
         return float(self.cut_score)
@@ -176,6 +213,9 @@ class Blueprint(BaseModel):
 
     def content_hash(self) -> str:
         data = self.model_dump(mode="json")
+        for key in ("cut_score", "standard"):  # an absent key leaves the hash as it was before `standard` existed
+            if data[key] is None:
+                del data[key]
         return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -247,13 +287,28 @@ def parse_blueprint(path: Path, label: str) -> tuple[Blueprint | None, object, l
     data, problems = load_yaml(path, label)
     if problems:
         return None, None, problems
+    return validate_blueprint(data, label)
+
+
+def validate_blueprint(data: object, label: str) -> tuple[Blueprint | None, object, list[Problem]]:
+    """``parse_blueprint`` of YAML already read (``standard_line`` checks a blueprint's new text before writing)."""
     if not isinstance(data, dict):
         return None, data, [Problem(Location(label, line=1),
                                     "a blueprint must be a mapping (title, counts, cut_score, ...)")]
     try:
-        return Blueprint.model_validate(data), data, []
+        bp = Blueprint.model_validate(data)
     except ValidationError as exc:
         return None, data, pydantic_problems(exc, data, label, model=Blueprint)
+    if bp.standard is not None and bp.cut_score is not None:
+        return None, data, [Problem(Location(label, line=line_of(data, ("cut_score",)), column="cut_score"),
+                                    f"cut_score {fmt_cut(bp.cut_score)} sets no cut: the blueprint names the board's "
+                                    f"standard ({bp.standard.text()}, line {line_of(data, ('standard',))}), from which "
+                                    "each form takes its own raw cut from the study's item ratings; delete this line")]
+    return bp, data, []
+
+
+def fmt_cut(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 def check_blueprint(path: Path, bank: Bank, rubrics: dict, policy: ProgramPolicy, label: str) -> list[Problem]:
@@ -306,9 +361,10 @@ def check_against_bank(
         )
         problems.append(Problem(at("total_points"), f"total_points is {bp.total_points:g} but the counts make "
                                 f"{bp.counts_points:g} points ({parts}); fix the counts, the points or total_points"))
-    if bp.cut_points() > bp.form_points:
+    cut = bp.cut_points()
+    if cut is not None and cut > bp.form_points:
         problems.append(Problem(at("cut_score"),
-                                f"the cut score {bp.cut_points():g} is above the form's {bp.form_points:g} points"))
+                                f"the cut score {cut:g} is above the form's {bp.form_points:g} points"))
     per_form = bp.items_per_form
     if bp.max_overlap is not None and bp.max_overlap > per_form:
         problems.append(Problem(at("max_overlap"),

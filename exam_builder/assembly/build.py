@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -50,6 +50,10 @@ from .release import (
     write_atomic,
 )
 from .render import notebook_text, render_form
+from .standard_line import check_for_build
+
+if TYPE_CHECKING:
+    from ..standard.study import Standard
 
 
 @dataclass
@@ -209,12 +213,15 @@ def build(
     console = console or Console(stderr=True)
     actor = audit.current_actor(actor)
     bank, rubrics, bp = load_inputs(course, exam)
+    # the board's standard the blueprint names, held to the records (refused, located, before anything is written)
+    standard = _standard(course, exam, bp)
     with _progress(console) as progress:
         task = progress.add_task("assembling forms", total=None)
         result_assembly = assemble(exam, bp, bank, rubrics, course.policy, seed=seed, forms=forms,
-                                   first_label=first_label, p_values=p_values)
+                                   first_label=first_label, p_values=p_values,
+                                   form_cut=standard.form_cut if standard is not None else None)
         progress.update(task, total=1, completed=1)
-    governed = _standard_cuts(course, exam, result_assembly)
+    governed = standard is not None
     problems = lint_manifests(result_assembly.manifests, bank, rubrics)
     rendered: dict[str, str] = {}
     for m in result_assembly.manifests:
@@ -286,20 +293,17 @@ def build(
     return result
 
 
-def _standard_cuts(course: Course, exam: str, result: Assembly) -> bool:
-    """Give each assembled form its own raw cut from the standard in force (the board's newest decision
-    on a standard-setting study: ``standard.study.Standard.form_cut``), in place of the blueprint's flat
-    cut; whether a standard governs the cut. A form with items the study did not rate is refused."""
-    if not course.db.has_table("eb_standard_decision"):
-        return False
+def _standard(course: Course, exam: str, bp: Blueprint) -> Standard | None:
+    """The board's standard the blueprint names, which must be the one in force (``standard_line``: refused,
+    located, when the blueprint and the records disagree); None for a blueprint with a flat cut. Each form
+    then takes its own raw cut from the study's ratings (``standard.study.Standard.form_cut``)."""
+    check_for_build(course, exam, bp)
+    if bp.standard is None:
+        return None
     from ..standard.study import standard_in_force
 
     with course.db.read() as s:
-        standard = standard_in_force(s, exam)
-    if standard is None:
-        return False
-    result.manifests[:] = [m.model_copy(update={"cut_score": standard.form_cut(m)}) for m in result.manifests]
-    return True
+        return standard_in_force(s, exam)
 
 
 def _progress(console: Console) -> Progress:

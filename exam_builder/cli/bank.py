@@ -45,7 +45,10 @@ def check_cmd(course, paths: tuple[Path, ...]) -> None:
     PATHS are files or folders (default: the course's source/ and rubrics/). Exit 1 on any
     error, 0 when there are only warnings.
     """
-    report = check(course, list(paths) or None, blueprint_check=check_blueprint, reviews=list_reviews)
+    from ..assembly.standard_line import course_check
+
+    # a blueprint's `standard:` is held to the course's records too (the board's decision in force)
+    report = check(course, list(paths) or None, blueprint_check=course_check(course), reviews=list_reviews)
     _print_report(report)
     if report.errors:
         sys.exit(1)

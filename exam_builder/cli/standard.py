@@ -16,7 +16,7 @@ import click
 
 from ..course import Course
 from ..errors import ExamBuilderError
-from ..standard.compute import MIN_PANEL_FOR_OUTLIERS
+from ..standard.compute import METHODS, MIN_PANEL_FOR_OUTLIERS
 from .common import by_option, console, pass_course_db, reason_option
 
 
@@ -94,8 +94,8 @@ def create(course: Course, exam: str, method: str, form_labels: str | None, live
         scope = {"forms": [forms[x].assignment for x in labels]}
     study_id = create_study(course.db, exam, list(items.values()), method=method, scope=scope, mcc=mcc, title=title,
                             sd_flag=sd_flag, actor=_actor(actor), reason=reason)
-    console.print(f"study {study_id} created: {method.replace('_', ' ')} over {len(items)} item(s) of {exam}; seat the "
-                  f"panel with `exam-builder standard panelist {study_id} ...`")
+    console.print(f"study {study_id} created: {METHODS[method]} over {len(items)} item(s) of {exam}; seat the "
+                  f"panel with `exam-builder standard panelist {study_id} ...`", highlight=False)
 
 
 @standard.command("panelist")
@@ -115,16 +115,26 @@ def panelist(course: Course, study: int, name: str, role: str, conflict: str, ac
 
 @standard.command("round-open")
 @click.argument("study", type=click.IntRange(1))
+@click.option("--reopen", is_flag=True, help="Open another round of a study the board has decided on (with "
+                                             "--reason; audited). The decision stays in force until the next.")
 @by_option()
+@reason_option("Why a decided study is reopened (with --reopen; kept in the audit trail).", required=False,
+               default="")
 @pass_course_db
-def round_open(course: Course, study: int, actor: str | None) -> None:
+def round_open(course: Course, study: int, reopen: bool, actor: str | None, reason: str) -> None:
     """Open STUDY's next round (a later round starts from each panelist's ratings of the one before)."""
     from ..standard.study import open_round
 
-    n = open_round(course.db, study, _actor(actor))
+    if reopen and not reason.strip():
+        raise ExamBuilderError("--reopen needs the reason (--reason): it is kept in the audit trail")
+    if reason.strip() and not reopen:
+        raise ExamBuilderError("--reason is for reopening a decided study; add --reopen, or leave the reason out")
+    n = open_round(course.db, study, _actor(actor), reopen=reason if reopen else "")
     console.print(f"round {n} of study {study} is open" + (" (independent ratings)" if n == 1 else
                                                           "; each panelist starts from their round "
-                                                          f"{n - 1} ratings, every change is kept"))
+                                                          f"{n - 1} ratings, every change is kept")
+                  + ("; the study is reopened (audited): its decision stays in force until the board decides "
+                     "again" if reopen else ""))
 
 
 @standard.command("round-close")
@@ -149,8 +159,11 @@ def ratings(course: Course, study: int, csv_file: Path, actor: str | None) -> No
     from ..standard.study import import_ratings
 
     course.require_inside(csv_file)
-    n = import_ratings(course.db, study, csv_file, course.root, _actor(actor))
-    console.print(f"{n} rating(s) recorded in study {study}")
+    got = import_ratings(course.db, study, csv_file, course.root, _actor(actor))
+    console.print(f"study {study}, round {got.round_no}: {got.new} new, {got.changed} changed and {got.unchanged} "
+                  f"unchanged rating(s) from {csv_file.name}; "
+                  + (f"{got.missing} still missing (`exam-builder standard round-close {study}` names them)"
+                     if got.missing else "none missing: the round can close"), highlight=False)
 
 
 def _impact(course: Course, exam: str) -> tuple[list, dict[str, list[float]], dict[str, tuple[float, int]]]:
@@ -252,21 +265,38 @@ def show(course: Course, study: int) -> None:
 @click.option("--board", required=True, help="Who decided: the oversight board (or its chair).")
 @click.option("--decided-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day of the board's decision (default: today).")
+@click.option("--apply", "apply", is_flag=True,
+              help="Record the decision and write it into the blueprint (without it: show both, change nothing).")
 @by_option("Who records the decision (default: $EXAM_BUILDER_USER or the login name).")
 @reason_option("Why the board adopts this cut (required when it differs from the recommendation).",
                required=False, default="")
 @pass_course_db
-def decide(course: Course, study: int, adopt: str, board: str, decided_on: dt.datetime | None, actor: str | None,
-           reason: str) -> None:
-    """Record the board's decision on STUDY: the adopted cut, who decided, when and why (audited)."""
-    from ..standard.study import decide as record
+def decide(course: Course, study: int, adopt: str, board: str, decided_on: dt.datetime | None, apply: bool,
+           actor: str | None, reason: str) -> None:
+    """Record the board's decision on STUDY: the adopted cut, who decided, when and why (audited), and write it
+    into the exam's blueprint as its `standard:`. Shows the decision and the blueprint's change first; records
+    and writes only with --apply."""
+    from ..assembly.standard_line import plan_edit
+    from ..standard.study import plan_decision, record_decision
 
     day = decided_on.date() if decided_on else dt.date.today()
-    row = record(course.db, study, adopted=_share(adopt), board=board, decided_on=day, reason=reason,
-                 actor=_actor(actor))
-    console.print(f"decision recorded: {board} adopted {row.adopted:.1%} of the points (the panel recommended "
-                  f"{row.recommended:.1%}); forms built from now on take their own raw cut from the study's ratings; "
-                  f"forms built before keep theirs until `exam-builder standard recut`")
+    pending = plan_decision(course.db, study, adopted=_share(adopt), board=board, decided_on=day, reason=reason)
+    edit = plan_edit(course, pending.exam, pending.ref, pending.comment())
+    console.print(f"decision {pending.number} of study {study}: {board} adopts {pending.adopted:.1%} of the points "
+                  f"(the panel recommended {pending.recommended:.1%} in round {pending.round_no}) on {day.isoformat()}"
+                  f"; reason: {pending.reason}", highlight=False, markup=False)
+    console.print("the blueprint's change:", highlight=False)
+    for line in edit.shown():
+        console.print(f"  {line}", highlight=False, markup=False)
+    if not apply:
+        console.print("nothing was recorded or written; run again with --apply to record the decision and write "
+                      "the blueprint", highlight=False)
+        return
+    record_decision(course.db, pending, edit, course.root, _actor(actor))
+    console.print(f"decision recorded: {board} adopted {pending.adopted:.1%} of the points (audited); {edit.label} "
+                  f"written (sha256 {edit.before_hash[:12]} -> {edit.after_hash[:12]}); forms built from now on take "
+                  "their own raw cut from the study's ratings; forms built before keep theirs until "
+                  "`exam-builder standard recut`", highlight=False, markup=False)
 
 
 @standard.command("report")
@@ -294,6 +324,7 @@ def recut(course: Course, exam: str, label: str, apply: bool, actor: str | None,
     """Give a form built before the standard its cut from the standard in force; lists the candidates whose
     result would change, and records it only with --apply (audited)."""
     from ..assembly.forms import require_forms
+    from ..assembly.standard_line import decision_number
     from ..grading.results import compute_results
     from ..records.cuts import effective_cut
     from ..standard.study import recut as record, standard_in_force
@@ -317,8 +348,10 @@ def recut(course: Course, exam: str, label: str, apply: bool, actor: str | None,
             if was != now:
                 changed.append(f"{r.candidate_id} (sitting {r.sitting_id}, {r.total.score:g} points): "
                                f"{'pass' if was else 'fail'} -> {'pass' if now else 'fail'}")
+    with course.db.read() as s:
+        number = decision_number(s, std.decision)
     console.print(f"form {m.assignment}: cut {old:g} now, {new:g} under the standard of study {std.view.study.id} "
-                  f"(decision {std.decision.id})")
+                  f"(decision {number})")
     console.print(f"{len(changed)} result(s) would change" + (":" if changed else ""))
     for line in changed:
         console.print(f"  {line}", highlight=False, markup=False)

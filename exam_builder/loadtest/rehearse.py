@@ -206,6 +206,7 @@ def _pg_database(server_url: str) -> tuple[str, Any]:
 def make_scratch(origin, options: RehearsalOptions, where: Path, console: Console) -> Scratch:
     """A course made of the authored files only, a made-up roster, built forms and open sittings."""
     from ..assembly.build import build
+    from ..assembly.standard_line import flat_cut_copy
     from ..course import Course
     from ..delivery.sittings import open_sittings
     from ..records.csvfile import write_csv_atomic
@@ -224,6 +225,8 @@ def make_scratch(origin, options: RehearsalOptions, where: Path, console: Consol
         copy_tree(origin.root / "rubrics", root / "rubrics", root, label)
     else:
         private_dir(root / "rubrics", root)
+    # the course's records are not copied: a blueprint naming the board's standard gets its share as a flat cut
+    flat_cut_copy(origin, options.exam, root / "source" / options.exam / "blueprint.yaml", root)
     drop = None
     if options.postgres:
         db_url, drop = _pg_database(options.postgres)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from ..assembly.blueprint import StandardRef
+from ..assembly.standard_line import COMMENT, BlueprintEdit, line_for
 from ..errors import ExamBuilderError
 from ..model.manifest import Manifest
 from ..model.states import AuditAction
@@ -150,11 +152,24 @@ def add_panelist(db: Database, study_id: int, *, name: str, role: str, conflict:
         return p.id
 
 
-def open_round(db: Database, study_id: int, actor: str) -> int:
+def open_round(db: Database, study_id: int, actor: str, reopen: str = "") -> int:
     """Open the next round. A later round starts from each panelist's ratings of the round before
-    (kept as ``carried`` rows: what they change is a new row, so every change is kept)."""
+    (kept as ``carried`` rows: what they change is a new row, so every change is kept). A study the
+    board decided on gets another round only when ``reopen`` says why (audited ``study.round``, step
+    ``reopened``); its decision stays in force until the board decides again."""
+    reopen = _text(reopen, "the reason for reopening", 500)
     with db.transaction() as s:
         _study(s, study_id)
+        decisions = q.select_decisions(s, study_id=study_id)
+        if decisions and not reopen:
+            d = decisions[-1]
+            raise ExamBuilderError(
+                f"study {study_id} is decided: decision {len(decisions)} ({d.decided_by} adopted {d.adopted:.1%} of "
+                f"the points on {d.decided_on.isoformat()}, on round {d.round_no}). Another round reopens the study; "
+                "say so and why with --reopen --reason '...' (audited; the decision stays in force until the board "
+                "decides again)")
+        if reopen and not decisions:
+            raise ExamBuilderError(f"study {study_id} has no decision to reopen; open the round without --reopen")
         panel = q.select_panelists(s, study_id)
         if not panel:
             raise ExamBuilderError(f"study {study_id} has no panelists; add them first "
@@ -169,8 +184,12 @@ def open_round(db: Database, study_id: int, actor: str) -> int:
                 s.add(StudyRating(study_id=study_id, round_no=number, panelist_id=pid, item_id=item, value=row.value,
                                   note=row.note, carried=True, rated_by=row.rated_by))
         s.flush()
-        audit.record(s, actor, AuditAction.study_round, "study", study_id, f"round {number} opened", round=number,
-                     step="opened")
+        if reopen:
+            audit.record(s, actor, AuditAction.study_round, "study", study_id, reopen, round=number, step="reopened",
+                         decisions=len(decisions))
+        else:
+            audit.record(s, actor, AuditAction.study_round, "study", study_id, f"round {number} opened",
+                         round=number, step="opened")
         return number
 
 
@@ -182,9 +201,8 @@ def close_round(db: Database, study_id: int, actor: str) -> int:
         if r is None:
             raise ExamBuilderError(f"study {study_id} has no open round; open one (exam-builder standard round-open)")
         if r.missing:
-            shown_missing = ", ".join(f"{p}: {i}" for p, i in r.missing[:8])
-            raise ExamBuilderError(f"round {r.number} cannot close: {len(r.missing)} rating(s) missing ({shown_missing}"
-                                   f"{' ...' if len(r.missing) > 8 else ''})")
+            raise ExamBuilderError(f"round {r.number} cannot close: {len(r.missing)} rating(s) missing\n"
+                                   + "\n".join(missing_lines(r, len(view.items))))
         row = next(x for x in q.select_rounds(s, study_id) if x.number == r.number)
         row.closed_at, row.closed_by = utcnow(), actor
         audit.record(s, actor, AuditAction.study_round, "study", study_id, f"round {r.number} closed", round=r.number,
@@ -192,14 +210,37 @@ def close_round(db: Database, study_id: int, actor: str) -> int:
         return r.number
 
 
+def missing_lines(r: RoundView, n_items: int) -> list[str]:
+    """Every missing rating of a round, one line per panelist (what the facilitator chases): the items
+    they have not rated, or that they have rated none."""
+    by: dict[str, list[str]] = {}
+    for p, item in r.missing:
+        by.setdefault(p, []).append(item)
+    return [f"  {p}: has rated none of the {n_items} items" if len(items) == n_items
+            else f"  {p}: {len(items)} of {n_items} items not rated: {', '.join(items)}" for p, items in by.items()]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What a ratings sheet did to the open round: ratings new to it, changed (value or note) and unchanged
+    (not written again), and how many of the round's ratings are still missing."""
+
+    round_no: int
+    new: int
+    changed: int
+    unchanged: int
+    missing: int
+
+
 RATING_COLUMNS = (Column("panelist", ("panelist name", "name"), max_chars=128), Column("item", ("item id", "item_id")),
                   Column("rating", ("value", "probability", "expected points")),
                   Column("note", ("notes", "comment"), required=False, max_chars=2000))
 
 
-def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, actor: str) -> int:
+def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, actor: str) -> Imported:
     """Ratings from a CSV (panelist, item, rating, note) into the open round: every row checked first,
-    every problem located (row and column), nothing written unless all are good (audited ``study.ratings``)."""
+    every problem located (row and column), nothing written unless all are good (audited ``study.ratings``).
+    A rating equal to the one the round holds (value and note) is unchanged and not written again."""
     sheet = read_csv(path, RATING_COLUMNS, root)
     with db.transaction() as s:
         view = _read(s, study_id)
@@ -235,13 +276,25 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
             seen[(who, item)] = row.number
             good.append((panel[who].id, item, value, row.get("note")))
         sheet.raise_if_errors()
+        held = _latest(q.select_ratings(s, study_id, r.number))
+        new = changed = unchanged = 0
         for pid, item, value, note in good:
+            before = held.get((pid, item))
+            if before is not None and before.value == value and (before.note or "") == (note or ""):
+                unchanged += 1
+                continue
+            if before is None:
+                new += 1
+            else:
+                changed += 1
             s.add(StudyRating(study_id=study_id, round_no=r.number, panelist_id=pid, item_id=item, value=value,
                               note=note, rated_by=actor))
         s.flush()
+        missing = len(r.missing) - new
         audit.record(s, actor, AuditAction.study_ratings, "study", study_id, f"ratings of round {r.number} from "
-                     f"{sheet.label}", round=r.number, ratings=len(good), file=sheet.label)
-        return len(good)
+                     f"{sheet.label}", round=r.number, ratings=new + changed, new=new, changed=changed,
+                     unchanged=unchanged, file=sheet.label)
+        return Imported(r.number, new, changed, unchanged, missing)
 
 
 def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: float, note: str, actor: str) -> None:
@@ -322,36 +375,94 @@ def recommended_share(view: StudyView, rnd: RoundView) -> float:
     return c.recommended_cut(rnd.matrix, view.items) / view.points
 
 
-def decide(db: Database, study_id: int, *, adopted: float | None, board: str, decided_on: dt.date, reason: str,
-           actor: str) -> StandardDecision:
-    """Record the board's decision on the last closed round: ``adopted`` (a share of the points; None adopts
-    the recommendation) with the reason, who decided and when (audited ``standard.adopted``)."""
+@dataclass(frozen=True)
+class PendingDecision:
+    """The board's decision as it will be recorded (``plan_decision``), shown before anything is written."""
+
+    study_id: int
+    exam: str
+    number: int  # its number within the study, as the blueprint names it
+    round_no: int
+    recommended: float
+    adopted: float
+    reason: str
+    board: str
+    decided_on: dt.date
+    scope_decisions: int  # decisions of the study when planned: another recorded meanwhile refuses the plan
+
+    @property
+    def ref(self) -> StandardRef:
+        return StandardRef(study=self.study_id, decision=self.number)
+
+    def comment(self) -> str:
+        """The comment line written above the blueprint's ``standard:``."""
+        return (f"{COMMENT} {self.board} adopted {self.adopted:.1%} of the points on {self.decided_on.isoformat()} "
+                f"(the panel recommended {self.recommended:.1%}); each form's raw cut comes from study "
+                f"{self.study_id}'s item ratings")
+
+
+def _plan(s: Session, study_id: int, adopted: float | None, board: str, decided_on: dt.date,
+          reason: str) -> PendingDecision:
+    view = _read(s, study_id)
+    rnd = view.last_closed
+    if rnd is None or view.open_round is not None:
+        raise ExamBuilderError(f"study {study_id} has a round still open or none closed; the board decides on "
+                               "the last closed round")
+    rec = recommended_share(view, rnd)
+    share = rec if adopted is None else adopted
+    if not 0 < share <= 1:
+        raise ExamBuilderError(f"the adopted cut must be above 0% and at most 100% of the points; not {share:.1%}")
+    if adopted is not None and abs(adopted - rec) > 1e-9 and not reason:
+        raise ExamBuilderError(f"the board adopts {adopted:.1%}, not the panel's {rec:.1%}: give the reason "
+                               "(--reason)")
+    n = len(view.decisions)
+    return PendingDecision(study_id, view.study.exam_id, n + 1, rnd.number, rec, share,
+                           reason or "the panel's recommendation adopted", board, decided_on, n)
+
+
+def plan_decision(db: Database, study_id: int, *, adopted: float | None, board: str, decided_on: dt.date,
+                  reason: str) -> PendingDecision:
+    """The board's decision on the last closed round, checked and not recorded: ``adopted`` (a share of the
+    points; None adopts the recommendation) with the reason, who decided and when."""
     board = _text(board, "the board's name", 128)
     reason = _text(reason, "the reason", 500)
     if not board:
         raise ExamBuilderError("say who decided (--board: the oversight board or its chair)")
-    with db.transaction() as s:
-        view = _read(s, study_id)
-        rnd = view.last_closed
-        if rnd is None or view.open_round is not None:
-            raise ExamBuilderError(f"study {study_id} has a round still open or none closed; the board decides on "
-                                   "the last closed round")
-        rec = recommended_share(view, rnd)
-        share = rec if adopted is None else adopted
-        if not 0 < share <= 1:
-            raise ExamBuilderError(f"the adopted cut must be above 0% and at most 100% of the points; not {share:.1%}")
-        if adopted is not None and abs(adopted - rec) > 1e-9 and not reason:
-            raise ExamBuilderError(f"the board adopts {adopted:.1%}, not the panel's {rec:.1%}: give the reason "
-                                   "(--reason)")
-        row = StandardDecision(study_id=study_id, exam_id=view.study.exam_id, round_no=rnd.number, recommended=rec,
-                               adopted=share, reason=reason or "the panel's recommendation adopted", decided_by=board,
-                               decided_on=decided_on, recorded_by=actor)
-        s.add(row)
-        s.flush()
-        audit.record(s, actor, AuditAction.standard_adopted, "study", study_id, row.reason, exam=view.study.exam_id,
-                     round=rnd.number, recommended=round(rec, 6), adopted=round(share, 6), decided_by=board,
-                     decided_on=decided_on.isoformat())
-        return row
+    with db.read() as s:
+        return _plan(s, study_id, adopted, board, decided_on, reason)
+
+
+def record_decision(db: Database, pending: PendingDecision, blueprint: BlueprintEdit, root: Path,
+                    actor: str) -> StandardDecision:
+    """Record the decision and write it into the exam's blueprint, together (audited ``standard.adopted`` with
+    the blueprint's SHA-256 before and after): the file is replaced last in the transaction, and put back if
+    the transaction does not commit, so the records and the blueprint never disagree."""
+    written = False
+    try:
+        with db.transaction() as s:
+            again = _plan(s, pending.study_id, pending.adopted, pending.board, pending.decided_on, pending.reason)
+            if again.scope_decisions != pending.scope_decisions or again.round_no != pending.round_no:
+                raise ExamBuilderError(f"study {pending.study_id} changed while the decision was being recorded; "
+                                       "nothing was written. Run the command again")
+            row = StandardDecision(study_id=pending.study_id, exam_id=pending.exam, round_no=pending.round_no,
+                                   recommended=pending.recommended, adopted=pending.adopted, reason=pending.reason,
+                                   decided_by=pending.board, decided_on=pending.decided_on, recorded_by=actor)
+            s.add(row)
+            s.flush()
+            audit.record(s, actor, AuditAction.standard_adopted, "study", pending.study_id, row.reason,
+                         exam=pending.exam, decision=pending.number, round=pending.round_no,
+                         recommended=round(pending.recommended, 6), adopted=round(pending.adopted, 6),
+                         decided_by=pending.board, decided_on=pending.decided_on.isoformat(),
+                         blueprint=blueprint.label, blueprint_sha256_before=blueprint.before_hash,
+                         blueprint_sha256_after=blueprint.after_hash, blueprint_line=line_for(pending.study_id,
+                                                                                              pending.number))
+            blueprint.write(root)
+            written = True
+    except BaseException:
+        if written:
+            blueprint.undo(root)
+        raise
+    return row
 
 
 @dataclass(frozen=True)

@@ -323,7 +323,7 @@ counts:
                                                     "delete it"),
     ("seed: 1", "seed: 1\nline: 3", "line 4:column line: unknown key 'line' (a typo?); use one of: title, "
                                     "time_limit_minutes, forms, seed, counts, modules, points, total_points, "
-                                    "cut_score, "
+                                    "cut_score, standard, "
                                     "anchors, max_overlap, scenario_sets, shuffle, difficulty_tolerance"),
 ], ids=["cut-yes", "cut-on", "cut-underscore-percent", "cut-arabic-indic-percent", "cut-quoted", "minutes-on",
         "forms-2.0", "seed-hex", "seed-base-60", "overlap-arabic-indic", "points-yes", "count-on", "shuffle-1",

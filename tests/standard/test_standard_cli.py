@@ -63,7 +63,7 @@ def test_a_study_from_creation_to_recut(gcourse, tmp_path):
 
     out = run(course, "standard", "create", "cps", "--forms", "A,B", "--mcc",
               "Has finished training; applies the core values with some prompting.").output
-    assert re.search(rf"study 1 created: modified angoff over {len(items)} item\(s\) of cps", out)
+    assert re.search(rf"study 1 created: Modified Angoff over {len(items)} item\(s\) of cps", out)
     for name, role in PANEL:
         run(course, "standard", "panelist", "1", "--name", name, "--role", role, "--conflict",
             "none" if name != "Cy Moss" else "supervises two candidates; abstains on nothing, noted")
@@ -129,7 +129,7 @@ def test_a_study_from_creation_to_recut(gcourse, tmp_path):
     res = run(course, "standard", "decide", "1", "--adopt", "55%", "--board", "Oversight board", ok=False)
     assert res.exit_code != 0 and "give the reason" in res.output
     run(course, "standard", "decide", "1", "--adopt", "55%", "--board", "Oversight board", "--decided-on",
-        "2026-12-01", "--reason", "the board weighs the cost of a false pass lower in a new program")
+        "2026-12-01", "--reason", "the board weighs the cost of a false pass lower in a new program", "--apply")
 
     # new forms take their own cut from the ratings; the issued forms A and B keep theirs (no refusal)
     build(course, "cps", first_label="C", forms=2, actor="test-author", console=Console(file=io.StringIO()))
@@ -208,7 +208,7 @@ def test_a_recut_lists_the_results_it_changes_before_it_applies(gcourse, tmp_pat
             for p in ("Ada Peer", "Ben Lee") for e in a.items]
     run(course, "standard", "ratings", "1", sheet(tmp_path / "low.csv", rows))
     run(course, "standard", "round-close", "1")
-    run(course, "standard", "decide", "1", "--board", "Oversight board", "--decided-on", "2026-12-01")
+    run(course, "standard", "decide", "1", "--board", "Oversight board", "--decided-on", "2026-12-01", "--apply")
     # 5% of each one-point item and 0.5 of each open response: the form's cut by hand
     want = round(sum(0.5 if kind_for(e.kind).rated else 0.05 * e.points for e in a.items), 2)
 

@@ -5,13 +5,15 @@ conflict of interest) rates every live certification item of the CPS bank by the
 method, through the same commands staff use (``exam-builder standard ...``): round 1 independent;
 the spread shown; round 2 after discussion, where panelists move part of the way towards the panel
 on the items flagged for discussion (every change kept); the board adopts the recommendation
-rounded to a whole percent, with the reason. The assembly stage then builds each form with its own
-raw cut from the items' ratings.
+rounded to a whole percent, with the reason, and the decision is written into the blueprint. The
+assembly stage then builds each form with its own raw cut from the items' ratings.
 
 The ratings are realistic and varied, and reproducible (a fixed seed): each item's level follows
 its authored difficulty (easy 80%, medium 68%, hard 55%, with an item-to-item spread), each panelist
 has their own leniency, and each rating its own noise, in steps of 5% (an open response's expected
-points in half points). Reads nothing from ``ctx.state``; leaves ``"study"``: the study's id.
+points in half points). The decision is shown with the blueprint's change, then applied: the demo's
+``source/cps/blueprint.yaml`` names it (``standard: {study: 1, decision: 1}``) in place of its flat
+``cut_score: 70%``. Reads nothing from ``ctx.state``; leaves ``"study"``: the study's id.
 """
 from __future__ import annotations
 
@@ -115,8 +117,14 @@ def run(ctx) -> None:
     view = read_study(course.db, study)
     rec = recommended_share(view, view.rounds[-1])
     adopted = f"{round(rec * 100)}%"
-    console.print(f"\n[bold]The board decides:[/] exam-builder standard decide 1 --adopt {adopted} ...")
-    _invoke(ctx, "standard", "decide", str(study), "--adopt", adopted, "--board", "CPS oversight board",
-            "--decided-on", "2026-12-01", "--reason",
-            f"the panel's {rec:.1%} rounded to a whole percent, well within one standard error", "--by", ctx.actor)
+    decision = ["standard", "decide", str(study), "--adopt", adopted, "--board", "CPS oversight board",
+                "--decided-on", "2026-12-01", "--reason",
+                f"the panel's {rec:.1%} rounded to a whole percent, well within one standard error", "--by", ctx.actor]
+    console.print(f"\n[bold]The board decides:[/] exam-builder standard decide 1 --adopt {adopted} ... shows the "
+                  "decision and the change it makes to the blueprint, and writes nothing")
+    _invoke(ctx, *decision)
+    console.print("\n[bold]Reviewed, it is applied:[/] exam-builder standard decide 1 ... --apply records the decision "
+                  "and writes it into source/cps/blueprint.yaml (the audit entry holds the file's hash before and "
+                  "after)")
+    _invoke(ctx, *decision, "--apply")
     ctx.state["study"] = study
