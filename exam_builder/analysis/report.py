@@ -750,7 +750,7 @@ def flagged_sittings(d: ReportData) -> pd.DataFrame:
         at_deadline = row.submitted_at >= row.deadline - dt.timedelta(minutes=1)
         if at_deadline and items and (items - got) / items > d.thresholds.deadline_blank_share:
             out.append({"sitting": row.sitting, "candidate": row.candidate, "form": row.form, "answered": got,
-                        "items": items, "time_used_minutes": _minutes_used(row)})
+                        "items": items, "time_used_minutes": _whole_minutes(_minutes_used(row))})
     return pd.DataFrame(out, columns=cols)
 
 
@@ -761,6 +761,12 @@ def _minutes_used(row) -> float | None:
     if row.started_at is None or pd.isna(row.started_at) or row.submitted_at is None or pd.isna(row.submitted_at):
         return None
     return max(0.0, (row.submitted_at - row.started_at).total_seconds() - float(row.paused_seconds or 0)) / 60
+
+
+def _whole_minutes(minutes: float | None) -> int | None:
+    """Minutes as the report shows them: whole minutes (a clock of a 3-hour exam is read in minutes, not
+    in hundredths of one)."""
+    return None if minutes is None or pd.isna(minutes) else int(round(float(minutes)))
 
 
 def answers_section(d: ReportData) -> Section:
@@ -788,8 +794,8 @@ def answers_section(d: ReportData) -> Section:
         per_form.append({"form": f.label, "sittings": len(ans), "items": ans.shape[1],
                          "omitted": int(omitted.sum()), "not_reached": int(not_reached.sum()),
                          "sittings_not_reaching_the_end": int(not_reached.any(axis=1).sum()),
-                         "median_minutes": float(used.median()) if len(used) else None,
-                         "longest_minutes": float(used.max()) if len(used) else None})
+                         "median_minutes": _whole_minutes(used.median()) if len(used) else None,
+                         "longest_minutes": _whole_minutes(used.max()) if len(used) else None})
         for j, number in enumerate(f.answered.columns):
             if omitted[:, j].any() or not_reached[:, j].any():
                 per_item.append({"form": f.label, "number": number, "item": f.item_ids.get(number, number),
