@@ -253,16 +253,16 @@ def flat_cut_copy(origin: Course, exam: str, copy: Path, root: Path) -> str | No
         raise ValidationFailed(problems)
     if bp.standard is None:
         return None
-    row = None
+    adopted = None
     if _has_records(origin):
         with origin.db.read() as s:
             of_study = q.select_decisions(s, study_id=bp.standard.study)
             if bp.standard.decision <= len(of_study) and of_study[bp.standard.decision - 1].exam_id == exam:
-                row = of_study[bp.standard.decision - 1]
-    if row is None:
+                adopted = of_study[bp.standard.decision - 1].adopted
+    if adopted is None:
         raise ExamBuilderError(f"source/{exam}/blueprint.yaml names {bp.standard.text()}, which the course's records "
                                "do not hold; `exam-builder check` says more")
-    line = f"cut_score: {row.adopted * 100:.4g}%  # {bp.standard.text()}'s share, as a flat cut (a scratch copy)"
+    line = f"cut_score: {adopted * 100:.4g}%  # {bp.standard.text()}'s share, as a flat cut (a scratch copy)"
     _start, _removed, after = _replace(before, data, [line], label)
     replace_file(copy, after, root)
     return line

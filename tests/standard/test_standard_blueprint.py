@@ -150,6 +150,12 @@ def test_check_and_build_hold_the_blueprint_to_the_decision_in_force(gcourse, tm
     assert f"{BP}:line 5:column cut_score: cut_score 60% sets no cut: the blueprint names the board's standard " \
            "(decision 1 of study 1, line 6), from which each form takes its own raw cut" in flat(res.output)
 
+    # neither: the blueprint says where its cut comes from
+    path.write_text(flat_cut.replace("cut_score: 60%\n", ""), encoding="utf-8")
+    res = run(course, "check", str(course.root / BP), ok=False)
+    assert f"{BP}:line 1: the blueprint has no cut: write cut_score (points, or a percent such as '70%'), or the " \
+           "board's standard" in flat(res.output)
+
     # the study reopened with a reason, a second decision: decision 1 is superseded
     path.write_text(first, encoding="utf-8")
     res = run(course, "standard", "round-open", "1", ok=False)
