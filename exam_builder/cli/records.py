@@ -345,7 +345,7 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
 
     With --confirmation, the sitting a candidate's receipt names: who, which exam and room, when."""
     from ..delivery.session import confirmation_number
-    from ..grading.results import outcomes_in_question
+    from ..grading.results import outcomes_in_question, provisional_sittings
     from ..records import accommodations, ledger
     from ..records.absence import settle_course
     from ..records.eligibility import evaluate, standing
@@ -372,13 +372,16 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
     table = _table("sitting", "exam", "seq", "attempt", "form", "status", "opened", "submitted", "confirmation",
                    "limit", "outcome", "void", "tutoring offered / attended")
     in_question = outcomes_in_question(course, candidate, exam)  # a score changed after the outcome was recorded
+    provisional = provisional_sittings(course, [(e.sitting_id, e.exam_id, e.submitted_at) for e in entries
+                                                if e.outcome])  # key validation not closed: it may still change
     for e in entries:
         table.add_row(str(e.sitting_id), e.exam_id, str(e.seq), _fmt(e.attempt_no), e.form, e.status,
                       _fmt(e.opened_at, course.zone), _fmt(e.submitted_at, course.zone),
                       confirmation_number(e.receipt_hash) if e.receipt_hash and e.status == "submitted" else "-",
                       f"{e.time_limit_minutes}+{e.extra_minutes}" if e.extra_minutes else str(e.time_limit_minutes),
                       _outcome_text(e, course.policy) + (" [bold red](in question)[/]" if e.sitting_id in in_question
-                                                         else ""),
+                                                         else "")
+                      + (" (provisional)" if e.sitting_id in provisional else ""),
                       escape(f"{e.voided_by}: {e.void_reason}") if e.voided_by else "-",
                       f"{_fmt(e.tutoring_offered_on)} / {_fmt(e.tutoring_attended_on)}"
                       if e.tutoring_offered_on else "-")

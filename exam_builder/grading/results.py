@@ -18,8 +18,9 @@ Q7 adjudication by the coordinator (Carla Coordinator)"), from the rating queues
 (``RatingQueue.waiting``): staff read it in ``exam-builder results`` and the CSV.
 
 A result is provisional (``Result.provisional``) while the key validation of its sitting is not
-closed: the results table says "pass (provisional)", the CSV's ``provisional`` column "yes", the
-score report "Provisional result." and the program's report counts them.
+closed: the results table and the candidate's record (``provisional_sittings``) say "pass
+(provisional)", the CSV's ``provisional`` column "yes", the score report "Provisional result." and
+the program's report counts them.
 """
 from __future__ import annotations
 
@@ -162,7 +163,6 @@ def compute_results(course, exam: str) -> list[Result]:
         adjustments = in_force(s, exam)  # key-validation decisions applied (``grading.adjust``)
         rule = course.recourse_settings.drop_cut_rule
         closure = recourse_q.select_last_closure(s, exam)
-        waive = not course.recourse_settings.provisional_until_validated
         tampered: dict[tuple[str, str], list[str]] = {}
         for assignment in sorted(assignments):  # the gradebook read once: scores and their seals
             scores[assignment] = select_score_matrix(conn, assignment)
@@ -211,8 +211,7 @@ def compute_results(course, exam: str) -> list[Result]:
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
                 recorded=str(sitting.outcome) if sitting.outcome else None,
                 sat_at=sitting.started_at or sitting.opened_at, retake_on=retake,
-                provisional=not waive and (closure is None or (sitting.submitted_at is not None
-                                                               and sitting.submitted_at > closure.closed_at)),
+                provisional=_provisional(course, closure, sitting.submitted_at),
                 **parts)
             if changed and r.recorded:
                 r.next_step = f"{TAMPERED_STEP}; {recorded_before_change(r)}"
@@ -223,6 +222,22 @@ def compute_results(course, exam: str) -> list[Result]:
         for r in waiting:
             r.next_step = steps.get(r.sitting_id, r.next_step)
     return results
+
+
+def _provisional(course, closure, submitted_at: dt.datetime | None) -> bool:
+    """Whether a sitting's result may still change by key validation: submitted after the exam's last closure
+    (``closure``: its ``eb_key_validation`` row, None before any), unless the program waives it."""
+    if not course.recourse_settings.provisional_until_validated:
+        return False
+    return closure is None or (submitted_at is not None and submitted_at > closure.closed_at)
+
+
+def provisional_sittings(course, sittings: list[tuple[int, str, dt.datetime | None]]) -> set[int]:
+    """Of ``(sitting id, exam, submitted at)``, the sittings whose result is provisional (``Result.provisional``),
+    for a view that shows a recorded outcome (``exam-builder attempts``)."""
+    with course.db.read() as s:
+        closures = {exam: recourse_q.select_last_closure(s, exam) for exam in {x for _i, x, _t in sittings}}
+        return {sid for sid, exam, at in sittings if _provisional(course, closures[exam], at)}
 
 
 def pending_steps(course, exam: str, missing: dict[int, list]) -> dict[int, str]:

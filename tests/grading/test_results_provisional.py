@@ -4,7 +4,7 @@ Through the real CLI on the grading tests' course, scored and rated: ``exam-buil
 "pass (provisional)" / "fail (provisional)" with a caption saying why, the ``--csv`` file has a
 ``provisional`` column (yes), and the program's report counts the provisional results. After
 ``exam-builder keys close`` the same commands read final: no "(provisional)", the column says no,
-the report says nothing of it.
+the report says nothing of it. The candidate's record (``exam-builder attempts``) follows the same rule.
 """
 from __future__ import annotations
 
@@ -47,9 +47,13 @@ def test_results_table_csv_and_report_say_provisional_until_key_validation_is_cl
             "change them (exam-builder keys validate, then keys close).") in table
     assert ("6 of the 6 pass or fail result(s) are provisional: key validation is not closed yet, so a key "
             "decision may still change them.") in cohort
+    record = cli_run(course, "attempts", rows[0]["candidate"])  # the candidate's record shows the outcome too
+    assert f"{rows[0]['result']} (provisional)" in record
 
     cli_run(course, "keys", "close", kit.EXAM, "--by", "Carla", "--reason", "reviewed with the items' authors")
     table, rows, cohort = shown(course, tmp_path, "closed")
     assert len(rows) == 6 and [r["provisional"] for r in rows] == ["no"] * 6
     assert "provisional" not in table and "provisional" not in cohort
+    record = cli_run(course, "attempts", rows[0]["candidate"])
+    assert rows[0]["result"] in record and "provisional" not in record
     assert sum(table.count(f" {r['result']} ") for r in rows) >= 6  # the results themselves are still shown

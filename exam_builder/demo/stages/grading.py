@@ -35,7 +35,7 @@ from ...grading.adjudication import AdjudicationRule
 from ...grading.grader_app import GraderSession, progress_text
 from ...grading.objective import grade_exam
 from ...grading.overview import waiting_overview
-from ...grading.queue import RatingQueue, open_items
+from ...grading.queue import RatingQueue, anon_id, anonymous_key, open_items
 from ...grading.results import (
     competency_names,
     compute_results,
@@ -106,12 +106,9 @@ def _scripted(course, exam: str, borderline: dict | None) -> dict[tuple[str, str
     """(item, anonymous id) -> the planned levels of the borderline sitting's written answers (none without one)."""
     if not borderline:
         return {}
-    out = {}
-    for item, levels in borderline["plan"].levels.items():
-        for r in RatingQueue(course, exam, item).responses():
-            if r.sitting_id == borderline["sitting"]:
-                out[(item, r.anon_id)] = levels
-    return out
+    key = anonymous_key(course)  # the script's knowledge of which anonymous response is theirs, never the graders'
+    return {(item, anon_id(key, exam, item, borderline["sitting"])): levels
+            for item, levels in borderline["plan"].levels.items()}
 
 
 def _desk_line(course, exam: str, grader: str, items: list[str]) -> str:
