@@ -259,6 +259,15 @@ class CoordinatorSession:
 
 
 COORDINATOR_CSS = """<style>
+/* the output area around the desk must not clip a focus ring drawn outside its control (WCAG 2.4.7) */
+.jp-OutputArea:has(.eb-coord), .jp-OutputArea-child:has(.eb-coord), .jp-OutputArea-output:has(.eb-coord) {
+  overflow: visible !important; }
+/* a control Tab scrolls into view keeps room for its focus ring above and below it */
+html, body, .lm-BoxPanel-child:has(.eb-coord) { scroll-padding: 2em 0; }
+/* ipywidgets' own CSS takes the outline off its boxes (outline: none !important): a keyboard user would see
+   only a border's colour change; the desk's ring wins here (more specific) */
+.eb-app.eb-coord :is(input, textarea):focus-visible, .eb-app.eb-coord input[type="date"]:focus-within {
+  outline: 3px solid #b34700 !important; outline-offset: 2px; }
 .eb-coord table { border-collapse: collapse; width: 100%; }
 .eb-coord th, .eb-coord td { border: 1px solid #6b6b6b; padding: 0.3em 0.5em; text-align: left; vertical-align: top;
   overflow-wrap: anywhere; }
@@ -471,6 +480,7 @@ class CoordinatorApp:
         self.key_apply_button = w.Button(description="Apply this decision", button_style="warning", disabled=True)
         self.key_apply_button.on_click(lambda _b: self._run(self._key_apply, self.keys_message))
         self.key_close_button = w.Button(description="Close key validation")
+        self.key_close_button.add_class("eb-key-close")  # where focus goes once Apply no longer applies
         self.key_close_button.on_click(lambda _b: self._run(self._key_close, self.keys_message))
         self.key_impact = w.HTML()
         self.keys_message = w.HTML()
@@ -554,11 +564,12 @@ class CoordinatorApp:
         text = (f"Decision {self._decision_id} applied: {done.rescored} score(s) changed in the gradebook, "
                 f"{len(done.outcomes)} result(s) changed, {len(done.reports)} score report(s) written again."
                 if not done.nothing else f"Decision {self._decision_id} was already applied: nothing changed.")
-        self.key_apply_button.disabled = True
+        self.key_apply_button.disabled = True  # a disabled button drops the keyboard's focus: put it beside
         self._decision_id = None
         self.refresh_keys()
         self.keys_message.value = _say(text, "done")
         self.assist.announce(text)
+        self.assist.move_focus(".eb-coord button.eb-key-close")
 
     def _key_close(self) -> None:
         text = self.session.close_keys(self.key_reason.value)
@@ -658,6 +669,8 @@ class CoordinatorApp:
         self.appeal_reason.value = ""
         self.appeal_void.value = False
         self._appeal_done(text)
+        if self.appeal_decide_box.layout.display == "none":  # no open appeal left: the focused button is gone
+            self.assist.move_focus(focus_on("appeals"))
 
     def _report(self) -> None:
         self.report_message.value = "<p role='status'>Writing the report…</p>"

@@ -43,8 +43,12 @@ from ..model.states import AppealCategory, AppealDecision, AuditAction, ItemScor
 from ..records import audit
 from ..records.ledger import void_sitting
 from ..records.models import Appeal, AppealRating, Candidate, Exam, Form, Sitting, utcnow
-from ..records.queries import item_scores as item_scores_q, paper as paper_q, ratings as ratings_q, \
-    recourse as recourse_q
+from ..records.queries import (
+    item_scores as item_scores_q,
+    paper as paper_q,
+    ratings as ratings_q,
+    recourse as recourse_q,
+)
 from ..records.text import shown
 from .keys import Precision, rewrite_reports, update_outcomes
 from .queue import load_rubric_for

@@ -170,6 +170,8 @@ def test_only_the_assigned_rater_is_offered_the_appeal_and_rates_it_blind(appeal
     desk.appeal_reason.value = "the re-rating finds more on every criterion of one answer"
     desk.appeal_decide_button.click()
     assert "upheld" in desk.appeals_message.value and "score(s) changed" in desk.appeals_message.value
+    assert not shown(desk.appeal_decide_box)  # no open appeal left: focus goes to the screen's heading, not lost
+    assert desk.assist.focus["selector"] == ".eb-app h2[data-eb='appeals']"
     with course.db.read() as s:
         assert str(s.get(Sitting, sid).outcome) in ("pass", "fail")
     with pytest.raises(ExamBuilderError, match="already decided"):
