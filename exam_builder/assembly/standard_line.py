@@ -16,12 +16,14 @@ study's item ratings), so the blueprint parser refuses one beside it. ``referenc
 the line to the records: ``exam-builder check`` (``course_check``) reports, at the YAML line, a
 blueprint naming a study or decision that is not recorded or not the one in force, or not naming
 the one in force; ``build`` (``check_for_build``) refuses such a blueprint before anything is
-assembled or written.
+assembled or written. ``check`` also warns, at the ``standard:`` line, when the named study did not
+rate every item the blueprint can draw (``uncovered``): a form drawing an unrated item cannot take its
+cut from the standard, so its build is refused.
 """
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,15 @@ from ..records.models import StandardDecision, Study
 from ..records.queries import standard as q
 from ..safeload import MAX_YAML_BYTES, LoadError, holds, load_yaml, read_text
 from ..settings.policy import ProgramPolicy
-from .blueprint import Blueprint, StandardRef, check_blueprint, parse_blueprint, validate_blueprint
+from .blueprint import (
+    Blueprint,
+    StandardRef,
+    check_blueprint,
+    eligible_items,
+    exam_bank,
+    parse_blueprint,
+    validate_blueprint,
+)
 
 #: The comment line written above ``standard:`` (found again and replaced by the next decision).
 COMMENT = "# The cut:"
@@ -109,6 +119,46 @@ def reference_problems(s: Session | None, bp: Blueprint, data: object, exam: str
     return []
 
 
+def uncovered(rated: Mapping[str, str], items: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Of ``items`` (id, content hash), those a study's ratings (``rated``: id -> the hash it rated) do not cover:
+    (not rated, rated in another version). A form holding either cannot take its cut from the study."""
+    unrated, edited = [], []
+    for item_id, content_hash in items:
+        if item_id not in rated:
+            unrated.append(item_id)
+        elif rated[item_id] != content_hash:
+            edited.append(item_id)
+    return unrated, edited
+
+
+def some(ids: list[str], limit: int = 12) -> str:
+    """Item ids for a message: all of them, or the first ``limit`` and how many more."""
+    return ", ".join(ids) if len(ids) <= limit else ", ".join(ids[:limit]) + f" and {len(ids) - limit} more"
+
+
+def coverage_problems(s: Session, bp: Blueprint, data: object, bank: Bank, rubrics: Mapping[str, Rubric], exam: str,
+                      label: str) -> list[Problem]:
+    """A warning at the ``standard:`` line when the study it names did not rate every item the blueprint can
+    draw (or rated an older version): a form drawing one cannot take its cut from the standard."""
+    named = bp.standard
+    study = s.get(Study, named.study) if named is not None else None
+    if named is None or study is None or study.exam_id != exam:
+        return []
+    rated = {r.item_id: r.content_hash for r in q.select_study_items(s, study.id)}
+    drawable = eligible_items(bp, bank, rubrics).items
+    unrated, edited = uncovered(rated, [(i.id, i.content_hash()) for i in drawable])
+    if not unrated and not edited:
+        return []
+    why = ([f"{len(unrated)} are not rated in study {study.id} ({some(unrated)})"] if unrated else []) + (
+        [f"{len(edited)} were edited since it rated them ({some(edited)})"] if edited else [])
+    return [Problem(Location(label, line=line_of(data, ("standard",)), column="standard"),
+                    f"the standard ({named.text()}) does not cover the items this blueprint can draw: of its "
+                    f"{len(drawable)} drawable items, " + " and ".join(why) + ". A form that draws one cannot take "
+                    f"its cut from this standard, and `exam-builder build {exam}` refuses it. Have a study rate "
+                    f"them (`exam-builder standard create {exam} --bank`) and the board decide on it",
+                    severity="warning")]
+
+
 BlueprintCheck = Callable[[Path, Bank, "dict[str, Rubric]", ProgramPolicy, str], Iterable[Problem]]
 
 
@@ -125,7 +175,11 @@ def course_check(course: Course) -> BlueprintCheck:
             if not _has_records(course):
                 return problems + reference_problems(None, bp, data, path.parent.name, label)
             with course.db.read() as s:
-                return problems + reference_problems(s, bp, data, path.parent.name, label)
+                found = reference_problems(s, bp, data, path.parent.name, label)
+                if not found:
+                    found = coverage_problems(s, bp, data, exam_bank(bank, path.parent), rubrics, path.parent.name,
+                                              label)
+                return problems + found
         except (ExamBuilderError, SQLAlchemyError) as exc:  # records that cannot be read: the file's checks stand
             return problems + [Problem(Location(label), f"the blueprint's standard could not be checked against "
                                                         f"the course's records ({type(exc).__name__})",

@@ -166,6 +166,28 @@ def ratings(course: Course, study: int, csv_file: Path, actor: str | None) -> No
                      if got.missing else "none missing: the round can close"), highlight=False)
 
 
+@standard.command("sheet")
+@click.argument("study", type=click.IntRange(1))
+@pass_course_db
+def sheet(course: Course, study: int) -> None:
+    """Print STUDY's ratings sheet as CSV (panelist, item, rating, note): a row per panelist and item in scope,
+    the rating filled in where the open round holds one. Redirect it to a file, fill in the ratings, import it
+    with `exam-builder standard ratings`."""
+    import csv
+    import sys
+
+    from ..standard.study import read_study
+
+    view = read_study(course.db, study)
+    held = view.open_round.raw if view.open_round is not None else {}
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(["panelist", "item", "rating", "note"])
+    for name in [p.name for p in view.panel] or [""]:
+        for it in view.items:
+            value = held.get(name, {}).get(it.item_id)
+            w.writerow([name, it.item_id, "" if value is None else f"{value:g}", ""])
+
+
 def _impact(course: Course, exam: str) -> tuple[list, dict[str, list[float]], dict[str, tuple[float, int]]]:
     """The exam's forms, past candidates' final totals per form and each item's facility (share of points, n)."""
     from ..assembly.forms import load_forms
@@ -201,11 +223,23 @@ def _impact(course: Course, exam: str) -> tuple[list, dict[str, list[float]], di
 def study_summary(course: Course, study: int):
     """The study with its impact data, as `show` and `report` give it."""
     from ..standard.report import summarise
-    from ..standard.study import read_study
+    from ..standard.study import in_force, read_study
 
     view = read_study(course.db, study)
-    manifests, scores, facility = _impact(course, view.study.exam_id)
-    return summarise(view, manifests, scores, facility)
+    exam = view.study.exam_id
+    manifests, scores, facility = _impact(course, exam)
+    with course.db.read() as s:
+        force = in_force(s, exam)
+    return summarise(view, manifests, scores, facility, force, exam_title(course, exam))
+
+
+def exam_title(course: Course, exam: str) -> str:
+    """The exam's title as people know it: its blueprint's title, else the program's name."""
+    from ..assembly.blueprint import parse_blueprint
+
+    path = course.blueprint_path(exam)
+    bp = parse_blueprint(path, f"source/{exam}/blueprint.yaml")[0] if path.is_file() else None
+    return bp.title if bp is not None and bp.title else course.policy.program_name
 
 
 @standard.command("show")
@@ -223,6 +257,10 @@ def show(course: Course, study: int) -> None:
                   f"{view.points:g} points)")
     for r in view.rounds:
         console.print("  " + round_fields(r))
+    for n, d in enumerate(view.decisions, 1):
+        console.print(f"  decision {n}: {d.decided_by} adopted {d.adopted:.1%} of the points on "
+                      f"{d.decided_on.isoformat()} (round {d.round_no}); {summary.status(n)}", highlight=False,
+                      markup=False)
     for r in summary.rounds:
         flagged = [it for it in r.spread if it.flagged]
         icc = f"ICC(2,1) {r.icc[0]:.2f}, ICC(2,k) {r.icc[1]:.2f}" if r.icc else "ICC n/a"
@@ -248,7 +286,8 @@ def show(course: Course, study: int) -> None:
             console.print("outlier panelists: " + ("; ".join(f"{ch.panelist} ({ch.why})" for ch in out) or "none"))
         for f in r.forms:
             se_f = f"{f.se:.2f}" if f.se is not None else "n/a"
-            adopted = f"; adopted cut {f.adopted:.2f}" if f.adopted is not None else ""
+            adopted = (f"; adopted cut {f.adopted:.2f}" + (f" (pass rate {f.adopted_pass:.0%})" if f.adopted_pass
+                                                             is not None else "") if f.adopted is not None else "")
             impact = ", ".join(f"{lab} {cut:.2f}: {rate:.0%}" for lab, cut, rate in f.impact if rate is not None)
             console.print(f"  form {f.assignment}: recommended raw cut {f.recommended:.2f} of {f.points:g} (SE {se_f})"
                           f"{adopted}" + (f"; pass rate of {f.candidates} past candidates at {impact}" if impact
@@ -256,6 +295,56 @@ def show(course: Course, study: int) -> None:
             if f.candidates:
                 console.print("    the pass rate each panelist's cut would have produced: "
                               + ", ".join(f"{p} {rate:.0%}" for p, rate in f.panelist_pass.items() if rate is not None))
+
+
+def coverage_lines(course: Course, study: int, exam: str) -> list[str]:
+    """What the study's ratings cover of the exam's built forms and of the items its blueprint can draw, and what
+    follows for what they do not cover (said before a decision is recorded)."""
+    from ..assembly.blueprint import eligible_items, parse_blueprint
+    from ..assembly.build import load_checked_bank
+    from ..assembly.forms import load_forms
+    from ..assembly.standard_line import some, uncovered
+    from ..standard.study import read_study
+
+    rated = read_study(course.db, study).hashes
+    with course.db.read() as s:
+        forms = [m for _f, m in load_forms(s, exam)]
+    out = [f"study {study} rated {len(rated)} item(s):"]
+    short = []
+    for m in forms:
+        unrated, edited = uncovered(rated, [(e.item_id, e.content_hash) for e in m.items])
+        if unrated or edited:
+            short.append(m.assignment)
+            out.append(f"  form {m.assignment}: NOT covered: " + "; ".join(
+                ([f"{len(unrated)} of its {len(m.items)} items not rated ({some(unrated)})"] if unrated else [])
+                + ([f"{len(edited)} edited since rated ({some(edited)})"] if edited else [])))
+        else:
+            out.append(f"  form {m.assignment}: covered (all {len(m.items)} items rated)")
+    try:
+        bank, rubrics = load_checked_bank(course, exam)
+        bp, _data, problems = parse_blueprint(course.blueprint_path(exam), f"source/{exam}/blueprint.yaml")
+    except ExamBuilderError:
+        bp, problems = None, []
+    drawable_short = False
+    if bp is not None and not problems:
+        drawable = eligible_items(bp, bank, rubrics).items
+        unrated, edited = uncovered(rated, [(i.id, i.content_hash()) for i in drawable])
+        drawable_short = bool(unrated or edited)
+        out.append(f"  the bank: {len(drawable) - len(unrated) - len(edited)} of the {len(drawable)} items the "
+                   "blueprint can draw are covered" + (
+                       f"; not rated: {some(unrated)}" if unrated else "") + (
+                       f"; edited since rated: {some(edited)}" if edited else ""))
+    else:
+        out.append("  the bank: not checked (`exam-builder check` says why)")
+    if short or drawable_short:
+        out.append("what follows: this decision becomes the standard of the whole exam "
+                   + (f"but form(s) {', '.join(short)} cannot take a cut from it (`standard recut` refuses them)"
+                      if short else "")
+                   + (" and " if short and drawable_short else "")
+                   + ("a build that draws an item it does not cover is refused" if drawable_short else "")
+                   + f"; to cover them, a study rates them (`exam-builder standard create {exam} --bank`) and the "
+                     "board decides on it")
+    return out
 
 
 @standard.command("decide")
@@ -285,6 +374,8 @@ def decide(course: Course, study: int, adopt: str, board: str, decided_on: dt.da
     console.print(f"decision {pending.number} of study {study}: {board} adopts {pending.adopted:.1%} of the points "
                   f"(the panel recommended {pending.recommended:.1%} in round {pending.round_no}) on {day.isoformat()}"
                   f"; reason: {pending.reason}", highlight=False, markup=False)
+    for line in coverage_lines(course, study, pending.exam):
+        console.print(line, highlight=False, markup=False)
     console.print("the blueprint's change:", highlight=False)
     for line in edit.shown():
         console.print(f"  {line}", highlight=False, markup=False)
@@ -350,7 +441,7 @@ def recut(course: Course, exam: str, label: str, apply: bool, actor: str | None,
                                f"{'pass' if was else 'fail'} -> {'pass' if now else 'fail'}")
     with course.db.read() as s:
         number = decision_number(s, std.decision)
-    console.print(f"form {m.assignment}: cut {old:g} now, {new:g} under the standard of study {std.view.study.id} "
+    console.print(f"form {m.assignment}: cut {old:.2f} now, {new:.2f} under the standard of study {std.view.study.id} "
                   f"(decision {number})")
     console.print(f"{len(changed)} result(s) would change" + (":" if changed else ""))
     for line in changed:
@@ -362,7 +453,7 @@ def recut(course: Course, exam: str, label: str, apply: bool, actor: str | None,
         console.print("nothing was changed; run again with --apply and --reason to record the new cut")
         return
     record(course.db, form_id, m, new, old, std.decision.id, changed, reason, _actor(actor))
-    console.print(f"form {m.assignment} re-cut to {new:g} (audited); `exam-builder results {exam}` records the "
+    console.print(f"form {m.assignment} re-cut to {new:.2f} (audited); `exam-builder results {exam}` records the "
                   "outcomes again")
 
 
@@ -372,15 +463,19 @@ def recut(course: Course, exam: str, label: str, apply: bool, actor: str | None,
 def list_studies(course: Course, exam: str | None) -> None:
     """The studies (of EXAM) with their rounds and decisions."""
     from ..records.queries import standard as q
+    from ..standard.study import in_force
 
     with course.db.read() as s:
         studies = q.select_studies(s, exam)
+        force = {e: in_force(s, e) for e in {st.exam_id for st in studies}}
         for st in studies:
             rounds = q.select_rounds(s, st.id)
             decisions = q.select_decisions(s, study_id=st.id)
-            state = (f"decided: {decisions[-1].adopted:.1%} adopted" if decisions else
-                     f"{len(rounds)} round(s)" if rounds else "panel being seated")
-            console.print(f"study {st.id} ({st.exam_id}): {st.title}; {state}")
+            f = force[st.exam_id]
+            state = (f"decided: decision {len(decisions)}, {decisions[-1].adopted:.1%} adopted; "
+                     + (f.status(decisions[-1], len(decisions)) if f is not None else "")
+                     if decisions else f"{len(rounds)} round(s)" if rounds else "panel being seated")
+            console.print(f"study {st.id} ({st.exam_id}): {st.title}; {state}", highlight=False, markup=False)
     if not studies:
         console.print("no studies" + (f" of {exam}" if exam else ""))
 

@@ -24,7 +24,7 @@ from ..errors import ExamBuilderError
 from ..files import replace_files
 from ..model.manifest import Manifest
 from . import compute as c
-from .study import RoundView, StudyView, recommended_share
+from .study import InForce, RoundView, StudyView, recommended_share
 
 
 @dataclass
@@ -38,6 +38,7 @@ class FormResult:
     panelist_pass: dict[str, float | None]
     candidates: int
     adopted: float | None = None  # the cut under the board's decision
+    adopted_pass: float | None = None  # past candidates' pass rate at the adopted cut
 
 
 @dataclass
@@ -59,10 +60,18 @@ class Summary:
     view: StudyView
     rounds: list[RoundResult]
     facility: dict[str, tuple[float, int]]
+    in_force: InForce | None = None  # the exam's decision in force (of this study or another)
+    exam_title: str = ""  # the blueprint's title, else the program's name
+
+    def status(self, number: int) -> str:
+        """This study's decision ``number`` in words: in force, or superseded by which decision."""
+        d = self.view.decisions[number - 1]
+        return self.in_force.status(d, number) if self.in_force is not None else "recorded"
 
 
 def summarise(view: StudyView, forms: Sequence[Manifest], scores: Mapping[str, Sequence[float]],
-              facility: Mapping[str, tuple[float, int]]) -> Summary:
+              facility: Mapping[str, tuple[float, int]], in_force: InForce | None = None,
+              exam_title: str = "") -> Summary:
     """Every round's numbers (complete rounds only: a round with ratings missing shows its progress)."""
     rated_forms = []
     for m in forms:
@@ -86,12 +95,13 @@ def summarise(view: StudyView, forms: Sequence[Manifest], scores: Mapping[str, S
             adopted = (c.adopted_form_cut(rec, m.total_points, decision.recommended, decision.adopted)
                        if decision is not None and decision.round_no == r.number else None)
             fr.append(FormResult(m.assignment, m.total_points, rec, fse, pc, c.impact(sc, rec, fse) if sc else [],
-                                 {p: c.pass_rate(sc, x) for p, x in pc.items()}, len(sc), adopted))
+                                 {p: c.pass_rate(sc, x) for p, x in pc.items()}, len(sc), adopted,
+                                 c.pass_rate(sc, adopted) if sc and adopted is not None else None))
         out.append(RoundResult(r.number, r.closed, recommended_share(view, r), c.recommended_cut(r.matrix, view.items),
                                se, c.item_spread(r.matrix, view.items, view.study.sd_flag),
                                c.panelist_checks(r.matrix, view.items), c.agreement(r.matrix, view.items), fr,
                                view.changes.get(r.number, {})))
-    return Summary(view, out, dict(facility))
+    return Summary(view, out, dict(facility), in_force, exam_title or view.study.exam_id)
 
 
 def _pct(x: float | None) -> str:
@@ -136,7 +146,7 @@ th:first-child,td:first-child{text-align:left}caption{text-align:left;font-weigh
 img{max-width:100%}.scroll{overflow-x:auto;max-width:100%}
 .scroll:focus-visible{outline:3px solid #b34700}</style></head><body><main>
 <h1>Standard-setting study {{ s.id }}: {{ s.title }}</h1>
-<p>Exam <strong>{{ s.exam_id }}</strong>; written {{ written }} by exam-builder.</p>
+<p>Exam: <strong>{{ exam_title }}</strong> ({{ s.exam_id }}); written {{ written }} by exam-builder.</p>
 <h2>Method</h2>
 <p>{{ method }} method{% if s.method == "modified_angoff" %}: each panelist gave, for each item, the probability (in
 steps of 5%) that a minimally competent candidate earns its point{% else %}: each panelist said, for each item, whether
@@ -188,6 +198,8 @@ points) }}</td>
 {{ num(f.adopted) }}{% endif %}</caption><tr><th>cut</th><th>raw points</th><th>pass rate ({{ f.candidates }} past
 candidates)</th></tr>
 {% for lab, cut, rate in f.impact %}<tr><td>{{ lab }}</td><td>{{ num(cut) }}</td><td>{{ pct(rate) }}</td></tr>
+{% if loop.last and f.adopted is not none %}<tr><td><strong>adopted cut</strong></td><td>{{ num(f.adopted) }}</td>
+<td>{{ pct(f.adopted_pass) }}</td></tr>{% endif %}
 {% else %}<tr><td colspan="3">no past candidates on this form: no impact data</td></tr>{% endfor %}</table>
 {% if f.candidates %}<table><caption>Form {{ f.assignment }}, round {{ r.number }}: the pass rate each panelist's cut
 would have produced</caption><tr><th>panelist</th><th>their cut (raw)</th><th>pass rate</th></tr>
@@ -199,8 +211,7 @@ would have produced</caption><tr><th>panelist</th><th>their cut (raw)</th><th>pa
 pct1(d.adopted) }}</strong>
 of the points rated (the panel recommended {{ pct1(d.recommended) }} in round {{ d.round_no }}). Reason:
 {{ d.reason }}. Recorded by {{ d.recorded_by }} at {{ when(d.recorded_at) }} (audited).
-{% if loop.last %}<strong>This study's decision in force</strong> (a later study's decision, where there is one,
-replaces it for forms built after it).{% else %}Superseded by this study's later decision below.{% endif %}</p>
+<strong>{{ status(loop.index)[:1]|upper }}{{ status(loop.index)[1:] }}.</strong></p>
 {% else %}<p>The board has not decided yet.</p>{% endfor %}
 {% if decisions %}<p>A form's raw cut "under the adopted standard" is the cut it takes when it is built after the
 decision. A form built before it keeps the cut frozen at its build until a recorded re-cut (<code>exam-builder
@@ -251,6 +262,9 @@ def rows_csv(summary: Summary) -> list[list[object]]:
             out.append(["form", r.number, f.assignment, "", "standard_error", "" if f.se is None else round(f.se, 6)])
             if f.adopted is not None:
                 out.append(["form", r.number, f.assignment, "", "adopted_cut", f.adopted])
+                if f.adopted_pass is not None:
+                    out.append(["impact", r.number, f.assignment, "adopted", f"pass_rate_at_{f.adopted:.2f}",
+                                round(f.adopted_pass, 6)])
             for lab, cut, rate in f.impact:
                 out.append(["impact", r.number, f.assignment, lab, f"pass_rate_at_{cut:.2f}",
                             "" if rate is None else round(rate, 6)])
@@ -278,7 +292,8 @@ def write_report(summary: Summary, folder: Path, root: Path, names: bool = False
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     html = env.from_string(TEMPLATE).render(
         s=s, method=c.METHODS[s.method], scope=_scope(view), items=view.items, points=view.points, panel=view.panel,
-        roles=role_rows, names=names, rounds=summary.rounds, decisions=view.decisions,
+        roles=role_rows, names=names, rounds=summary.rounds, decisions=view.decisions, status=summary.status,
+        exam_title=summary.exam_title,
         min_panel=c.MIN_PANEL_FOR_OUTLIERS,
         figure=_figure(summary) if summary.rounds else "", written=clock.now_shown(zone),
         when=lambda t: clock.shown(t, zone),

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ..assembly.blueprint import StandardRef
-from ..assembly.standard_line import COMMENT, BlueprintEdit, line_for
+from ..assembly.standard_line import COMMENT, BlueprintEdit, decision_number, line_for
 from ..errors import ExamBuilderError
 from ..model.manifest import Manifest
 from ..model.states import AuditAction
@@ -486,6 +486,36 @@ def standard_in_force(s: Session, exam: str) -> Standard | None:
     if not decisions:
         return None
     return Standard(decisions[-1], _read(s, decisions[-1].study_id))
+
+
+@dataclass(frozen=True)
+class InForce:
+    """Which decision is in force for an exam: its newest, across all its studies (what the blueprint must name)."""
+
+    decision_id: int
+    study_id: int
+    number: int  # within its study
+    adopted: float
+    decided_by: str
+    decided_on: dt.date
+
+    def status(self, d: StandardDecision, number: int) -> str:
+        """Decision ``d`` (``number`` within its study) in words: in force, or superseded by which decision."""
+        if d.id == self.decision_id:
+            return f"in force for {d.exam_id} (the blueprint must name it: `{line_for(d.study_id, number)}`)"
+        which = (f"this study's decision {self.number}" if d.study_id == self.study_id
+                 else f"study {self.study_id}'s decision {self.number}")
+        return (f"superseded by {which} ({self.decided_by} adopted {self.adopted:.1%} of the points on "
+                f"{self.decided_on.isoformat()}), the decision in force")
+
+
+def in_force(s: Session, exam: str) -> InForce | None:
+    """The exam's decision in force (its newest, of any study), or None when no board has decided."""
+    decisions = q.select_decisions(s, exam_id=exam)
+    if not decisions:
+        return None
+    d = decisions[-1]
+    return InForce(d.id, d.study_id, decision_number(s, d), d.adopted, d.decided_by, d.decided_on)
 
 
 def recut(db: Database, form_id: int, manifest: Manifest, new_cut: float, previous: float, decision_id: int,

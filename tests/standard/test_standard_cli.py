@@ -145,7 +145,7 @@ def test_a_study_from_creation_to_recut(gcourse, tmp_path):
     # the frozen form A: the dry run lists and changes nothing; --apply records and results read it
     new_a = round(rec["A"] + (0.55 - scope_share) * forms["A"].total_points, 2)
     dry = " ".join(run(course, "standard", "recut", "cps", "--form", "A").output.split())
-    assert f"cut {forms['A'].cut_score:g} now, {new_a:g} under the standard of study 1" in dry
+    assert f"cut {forms['A'].cut_score:.2f} now, {new_a:.2f} under the standard of study 1" in dry
     assert "result(s) would change" in dry and "nothing was changed" in dry
     with course.db.read() as s:
         assert s.query(FormCut).count() == 0
@@ -217,11 +217,18 @@ def test_a_recut_lists_the_results_it_changes_before_it_applies(gcourse, tmp_pat
     show = " ".join(run(course, "standard", "show", "1").output.split())
     assert f"the pass rate each panelist's cut would have produced: Ada Peer {rate:.0%}, Ben Lee {rate:.0%}" in show
     assert f"pass rate of {len(on_a)} past candidates at" in show
+    assert f"adopted cut {want:.2f} (pass rate {rate:.0%})" in show  # the pass rate at the adopted cut, too
+    run(course, "standard", "report", "1")
+    numbers = (course.report_dir("cps") / "standard-setting-1.csv").read_text(encoding="utf-8")
+    assert f"impact,1,{a.assignment},adopted,pass_rate_at_{want:.2f},{round(rate, 6)}" in numbers.splitlines()
+    page = " ".join(re.sub(r"<[^>]+>", " ", (course.report_dir("cps") / "standard-setting-1.html")
+                           .read_text(encoding="utf-8")).split())
+    assert f"adopted cut {want:.2f} {rate:.0%}" in page
 
     dry = run(course, "standard", "recut", "cps", "--form", "A").output
     listed = sorted(re.findall(r"^\s+(\S+) \(sitting \d+, [\d.]+ points\): fail -> pass$", dry, re.M))
     assert listed == failing, dry
-    assert f"{len(failing)} result(s) would change" in dry and f"{want:g} under the standard" in dry
+    assert f"{len(failing)} result(s) would change" in dry and f"{want:.2f} under the standard" in dry
     assert {r.sitting_id: r.status for r in compute_results(course, "cps")} == {k: r.status for k, r in before.items()}
 
     run(course, "standard", "recut", "cps", "--form", "A", "--apply", "--reason", "the board's standard")

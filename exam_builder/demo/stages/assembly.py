@@ -23,7 +23,7 @@ def _cuts(result) -> str:
     cuts = {o.manifest.form: o.manifest.cut_score for o in result.outcomes}
     if len(set(cuts.values())) == 1:
         return f"{next(iter(cuts.values())):g} points"
-    return "by form " + ", ".join(f"{f} {c:g}" for f, c in cuts.items()) + " points (from the study's ratings)"
+    return "by form " + ", ".join(f"{f} {c:.2f}" for f, c in cuts.items()) + " points (from the study's ratings)"
 
 
 def run(ctx) -> None:
