@@ -179,15 +179,15 @@ def panelist_checks(matrix: Matrix, items: Sequence[RatedItem]) -> list[Panelist
     cuts = panelist_cuts(matrix, items)
     out = []
     for p in matrix:
-        others = [cuts[q] for q in matrix if q != p]
-        s = sd(others)
-        z = (cuts[p] - mean(others)) / s if s else None
-        mine = [matrix[p][i.item_id] / i.points for i in items]
-        rest = [mean([matrix[q][i.item_id] / i.points for q in matrix if q != p]) for i in items]
-        r = correlation(mine, rest) if len(items) > 2 and others else None
+        z = r = None  # with too few others to measure a distance against: shown as n/a, never flagged
+        if len(matrix) >= MIN_PANEL_FOR_OUTLIERS:
+            others = [cuts[q] for q in matrix if q != p]
+            s = sd(others)
+            z = (cuts[p] - mean(others)) / s if s else None
+            mine = [matrix[p][i.item_id] / i.points for i in items]
+            rest = [mean([matrix[q][i.item_id] / i.points for q in matrix if q != p]) for i in items]
+            r = correlation(mine, rest) if len(items) > 2 else None
         why = []
-        if len(matrix) < MIN_PANEL_FOR_OUTLIERS:
-            z = r = None  # too few others to measure a distance against: shown as n/a, never flagged
         if z is not None and abs(z) > OUTLIER_Z:
             why.append(f"cut {z:+.1f} SD from the other panelists'")
         if r is not None and r < LOW_CORRELATION:

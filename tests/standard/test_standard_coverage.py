@@ -132,3 +132,21 @@ def test_the_ratings_sheet_lists_the_studys_items_and_imports_when_filled_in(gco
     assert f"{len(rows) - 1} new, 0 changed and 0 unchanged rating(s) from round1.csv; none missing" in got
     again = list(csv.reader(io.StringIO(run(course, "standard", "sheet", "1").output)))
     assert again[1:] == rows[1:]  # the round's ratings filled in where it holds them
+
+
+def test_a_study_of_one_panelist_shows_and_reports_without_outlier_figures(gcourse, tmp_path):
+    """A panel of one (a pilot, or a facilitator trying the steps) is shown and reported: no outlier figures (they
+    need others to compare with) and no traceback (it divided by no others)."""
+    course = gcourse
+    with course.db.read() as s:
+        a = {f.label: m for f, m in load_forms(s, "cps")}["A"]
+    run(course, "standard", "create", "cps", "--forms", "A", "--mcc", "Finished the training.", "--title", "Pilot")
+    run(course, "standard", "panelist", "1", "--name", "Cy Moss", "--role", "peer specialist", "--conflict", "none")
+    run(course, "standard", "round-open", "1")
+    rows = [("Cy Moss", e.item_id, e.points / 2 if kind_for(e.kind).rated else 70, "") for e in a.items]
+    run(course, "standard", "ratings", "1", sheet(tmp_path / "one.csv", rows))
+    run(course, "standard", "round-close", "1")
+    shown = flat(run(course, "standard", "show", "1").output)
+    assert "recommended raw cut 19.50 of 33" in shown or "recommended raw cut" in shown
+    out = flat(run(course, "standard", "report", "1").output)
+    assert "study report:" in out
