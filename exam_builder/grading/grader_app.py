@@ -483,7 +483,9 @@ class GraderApp:
         a_columns.add_class("eb-columns")
         a_top = w.HBox([self.appeal_header, self.appeal_back])
         a_top.add_class("eb-top")
-        self.appeal_panel = w.VBox([a_top, w.HTML(f"<p class='eb-appeal-note'>{APPEAL_NOTE}</p>"), a_columns])
+        # on the page only while an appeal answer is open: its boxes' labels are the scoring screen's own
+        self._appeal_parts = (a_top, w.HTML(f"<p class='eb-appeal-note'>{APPEAL_NOTE}</p>"), a_columns)
+        self.appeal_panel = w.VBox([])
         self.appeal_panel.add_class("eb-work")
         self.appeal_save = w.Button(description="Save the re-rating", button_style="primary")
         self.appeal_save.on_click(lambda _b: self._run(self._save_appeal))
@@ -572,6 +574,7 @@ class GraderApp:
         self.work_panel.layout.display = "none"
         self.actions.layout.display = "none"
         self.appeal_panel.layout.display = "none"
+        self.appeal_panel.children = ()
         self.appeal_actions.layout.display = "none"
         self.pick_panel.layout.display = ""
         waiting = len(self.session.appeal_answers())
@@ -613,6 +616,7 @@ class GraderApp:
             raise ExamBuilderError("no appeal answer waits for you any more")
         self.appeal_notice.layout.display = "none"
         self.pick_panel.layout.display = "none"
+        self.appeal_panel.children = self._appeal_parts
         self.appeal_panel.layout.display = ""
         self.appeal_actions.layout.display = ""
         self._show_appeal()
