@@ -245,8 +245,10 @@ def rerating_states(course, exam: str) -> dict[int, Rerating]:
             done = [rr[e.item_id].score for e in items if e.item_id in rr]
             final = item_scores_q.select_final_scores(s, [sit.id]) if a.decision is None else {}
             before = [final.get((sit.id, e.item_id)) for e in items]
+            known = [b for b in before if b is not None]
             out[a.id] = Rerating(a.rater, len(done), len(items), sum(done) if done else None,
-                                 sum(before) if final and None not in before else None, sum(e.points for e in items))
+                                 sum(known) if final and len(known) == len(before) else None,
+                                 sum(e.points for e in items))
     return out
 
 
