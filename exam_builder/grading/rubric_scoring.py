@@ -28,11 +28,12 @@ def check_levels(rubric: Rubric, levels: dict[str, float]) -> dict[str, float]:
     known = {c.id for c in rubric.criteria}
     for cid in levels:
         if cid not in known:
-            problems.append(f"criterion {cid!r} is not in rubric {rubric.id!r}")
+            problems.append(f"criterion {cid!r} is not in rubric {rubric.id!r} (its criteria: "
+                            f"{', '.join(c.id for c in rubric.criteria)})")
     clean: dict[str, float] = {}
     for c in rubric.criteria:
         if c.id not in levels or levels[c.id] is None:
-            problems.append(f"choose a level for '{c.name}'")
+            problems.append(f"choose a level for '{c.name}' (criterion {c.id})")  # the id is what a command takes
             continue
         try:
             points = float(levels[c.id])

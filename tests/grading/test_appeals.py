@@ -63,6 +63,10 @@ def test_a_score_appeal_is_rerated_blind_and_decided_through_the_scoring_path(de
     assert r.candidate_id not in repr(shown) and r.candidate_name not in repr(shown)  # blind: no name
     out = run(course, "appeal", "decide", kit.EXAM, str(aid), "upheld", "--reason", "x", "--by", "Carla", code=1)
     assert "re-rating is not finished" in out
+    first = load_rubric_for(course, shown[0].rubric_id)  # a level named wrong or left out: told the ids to type
+    out = run(course, "appeal", "rerate", str(aid), shown[0].item_id, "--rater", "Cara", "--level=nope=1", code=1)
+    assert f"(its criteria: {', '.join(c.id for c in first.criteria)})" in out
+    assert f"choose a level for '{first.criteria[0].name}' (criterion {first.criteria[0].id})" in out
     for x in shown:
         rubric = load_rubric_for(course, x.rubric_id)
         args = [f"--level={c.id}={c.max_points:g}" for c in rubric.criteria]
