@@ -40,6 +40,7 @@ from ..errors import ExamBuilderError
 from ..files import check_owned
 from ..kinds import kind_for
 from ..model.manifest import Manifest, grade_ids
+from ..model.rubric import Rubric, load_rubrics
 from ..model.states import Outcome
 from ..records.cuts import effective_cuts
 from ..records.eligibility import retake_on
@@ -120,6 +121,7 @@ class Result:
     sat_at: dt.datetime | None = None  # when the exam was taken (stored UTC; the report shows the room's date)
     retake_on: dt.date | None = None  # after a fail: the first day of another attempt (eligibility.retake_on)
     provisional: bool = False  # key validation of its sitting is not closed yet (``grading.keys``): it may change
+    score_step: float | None = None  # the step its form's totals move in (``form_step``); None: not known
 
     @property
     def final(self) -> bool:
@@ -175,6 +177,9 @@ def compute_results(course, exam: str) -> list[Result]:
         for fid, form in forms_seen.items():
             manifests[fid] = Manifest.model_validate(form.manifest)
         cuts = effective_cuts(s, [(form, manifests[fid]) for fid, form in forms_seen.items()])  # re-cuts recorded
+        rubrics = _rubrics(course, manifests.values())
+        steps = {fid: form_step(m, rubrics, str(policy.rating_resolution), dropped_items(m, adjustments))
+                 for fid, m in manifests.items()}
         for sitting, form, cand in rows:
             m = manifests[form.id]
             gone = dropped_items(m, adjustments)
@@ -211,7 +216,7 @@ def compute_results(course, exam: str) -> list[Result]:
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
                 recorded=str(sitting.outcome) if sitting.outcome else None,
                 sat_at=sitting.started_at or sitting.opened_at, retake_on=retake,
-                provisional=_provisional(course, closure, sitting.submitted_at),
+                provisional=_provisional(course, closure, sitting.submitted_at), score_step=steps[form.id],
                 **parts)
             if changed and r.recorded:
                 r.next_step = f"{TAMPERED_STEP}; {recorded_before_change(r)}"
@@ -222,6 +227,41 @@ def compute_results(course, exam: str) -> list[Result]:
         for r in waiting:
             r.next_step = steps.get(r.sitting_id, r.next_step)
     return results
+
+
+def _rubrics(course, manifests) -> dict[str, Rubric]:
+    """The course's rubrics by id, read once, when a form has a rated item (for ``form_step``); a rubric that
+    cannot be read is left out (its form's step is then not known)."""
+    if not any(kind_for(e.kind).rated for m in manifests for e in m.items) or not course.rubrics_dir.is_dir():
+        return {}
+    try:
+        course.require_inside(course.rubrics_dir)  # the link rule of `check`: never rubrics from out of the course
+    except ExamBuilderError:
+        return {}
+    rubrics, _problems = load_rubrics([course.rubrics_dir])
+    return rubrics
+
+
+def form_step(m: Manifest, rubrics: Mapping[str, Rubric], resolution: str, gone: set[str] | frozenset[str] = frozenset()
+              ) -> float | None:
+    """The step a form's totals move in (``score_report.score_step``): per item in scoring, what one score
+    can add: an objective item its points (partial credit: its share per key), a rated item its rubric's
+    level points, halved when two ratings are averaged (``rating_resolution`` mean). None when a rated
+    item's rubric is not known."""
+    values: list[float] = []
+    for e in m.items:
+        if e.item_id in gone:
+            continue
+        if not kind_for(e.kind).rated:
+            keys = len(e.key.split(",")) if e.scoring == "partial" and e.key else 1
+            values.append(e.points / keys)
+            continue
+        rubric = rubrics.get(e.rubric or e.item_id)
+        if rubric is None:
+            return None
+        halve = 2 if resolution == "mean" else 1
+        values += [lv.points / halve for c in rubric.criteria for lv in c.levels]
+    return score_report.score_step(values)
 
 
 def _provisional(course, closure, submitted_at: dt.datetime | None) -> bool:
@@ -332,13 +372,14 @@ def render_report(course, result: Result, exam_title: str,
             withheld.append((name, p.reason() if p is not None else "no evidence of its precision"))
         else:
             comps.append((name, result.competencies[slug]))
-    table = sr.rows(comps, result.total, result.cut_score)
+    step = result.score_step
+    table = sr.rows(comps, result.total, result.cut_score, step)
     return _ENV.get_template("score_report.html.j2").render(
         program=course.policy.program_name, exam_title=exam_title, result=result, rows=table,
         not_scored=sr.NOT_SCORED, num=sr.num, generated=clock.wall(utcnow(), course.zone).date().isoformat(),
-        needed=sr.stated_cut(result.cut_score, result.total.score),
-        cut_sentence=sr.cut_sentence(result.cut_score, result.total),
-        rounding_note=sr.rounding_note(result.cut_score, result.total),
+        needed=sr.stated_cut(result.cut_score, step),
+        cut_sentence=sr.cut_sentence(result.cut_score, result.total, step),
+        rounding_note=sr.rounding_note(result.cut_score, step),
         figure=sr.figure(table), alt=sr.alt_text(table),
         attempts_left=max(0, course.policy.max_attempts - result.attempt_no),
         sat_on=clock.wall(result.sat_at, course.zone).date().isoformat() if result.sat_at else None,
