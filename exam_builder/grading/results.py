@@ -262,8 +262,7 @@ def form_step(m: Manifest, rubrics: Mapping[str, Rubric], resolution: str, gone:
         if e.item_id in gone:
             continue
         if not kind_for(e.kind).rated:
-            keys = len(e.key.split(",")) if e.scoring == "partial" and e.key else 1
-            values.append(e.points / keys)
+            values.append(kind_for(e.kind).score_step(e))
             continue
         rubric = rubrics.get(e.rubric or e.item_id)
         if rubric is None:
