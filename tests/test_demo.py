@@ -356,7 +356,8 @@ def test_the_demo_shows_a_comment_a_key_corrected_before_results_and_a_blind_app
     assert len(applied) == len(tables) and all(int(n) > 0 for n, _o, _w in applied), flat[-6000:]
     assert int(applied[-1][1]) >= 1 and "fail -> pass" in applied[-1][2]
     assert re.search(r"appeal \d+: cps26-\d+ \(sitting \d+\) appealed their score; \d+ written answer\(s\) re-rated "
-                     r"blind by Grader Cy \(no name, no earlier rating shown\); decided partly upheld", flat)
+                     r"blind by Grader Cy \(no name, no earlier rating shown\); decided (partly upheld|denied) "
+                     r"\(the re-rating gives [\d.]+ point\(s\) for the re-rated answers against [\d.]+ now", flat)
     assert re.search(r"key validation closed \(closure \d+\): results final, \d+ score report\(s\) written again", flat)
     reports = list((target / "feedback").glob("*/*/cps-*.html"))
     assert reports and not any("Provisional result." in p.read_text() for p in reports)

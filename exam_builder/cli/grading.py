@@ -281,13 +281,20 @@ def results_table(course, exam: str, res, comps, wide: bool | None = None) -> Ta
                   r.total.text(),
                   *[r.competencies[c].text() if c in r.competencies else "" for c, _n in comps],
                   f"[{style[status]}]{word}[/]", escape(r.next_step))
-    provisional = sum(1 for r in res if r.final and r.provisional and not r.tampered)
+    provisional = [r for r in res if r.final and r.provisional and not r.tampered]
     if provisional:
-        t.caption = provisional_note(provisional)
+        t.caption = provisional_note(len(provisional), sorted({k for r in provisional for k in r.waiting_keys}),
+                                     sum(1 for r in provisional if r.waiting_keys))
     return t
 
 
-def provisional_note(n: int) -> str:
-    """Why a result reads "(provisional)", in a coordinator's words (``Result.provisional``)."""
+def provisional_note(n: int, keys: list[str] | None = None, by_keys: int = 0) -> str:
+    """Why a result reads "(provisional)", in a coordinator's words (``Result.provisional``): key validation
+    not closed, or key decision(s) recorded but not applied (``keys``: "3 on it-0012"; ``by_keys`` results)."""
+    if keys:
+        others = (f"; the other {n - by_keys}: the exam's key validation is not closed yet (exam-builder keys close)"
+                  if n > by_keys else "")
+        return (f"{n} result(s) provisional: key decision(s) {', '.join(keys)} are recorded but not applied, so "
+                f"{by_keys} of them may still change (exam-builder keys impact, then keys apply){others}.")
     return (f"{n} result(s) provisional: the exam's key validation is not closed yet, so a key decision may still "
             "change them (exam-builder keys validate, then keys close).")

@@ -211,14 +211,18 @@ def appeal_rerate(course, appeal_id, item, rater, levels, comment) -> None:
 @by_option("Who decides.")
 @pass_course_db
 def appeal_decide(course, exam, appeal_id, decision, reason, void, actor) -> None:
-    """Decide an appeal: re-rated scores, the outcome and the score report updated; the letter written."""
+    """Decide an appeal: re-rated scores, the outcome and the score report updated; the letter written.
+
+    A score appeal is upheld (or partly) only when its re-rating raises the total, denied otherwise; a
+    re-rating lower than the score now leaves the score unless c.RecourseSettings.appeal_may_lower = True."""
     from ..grading.appeals import decide
 
     done = decide(course, exam, appeal_id, decision, reason, current_actor(actor), void=void,
                   precision=subscore_precision(course, exam))
     say(f"appeal {appeal_id} {decision}: {len(done['scores'])} score(s) changed, "
         f"{len(done['outcomes'])} outcome(s) changed, {'sitting voided (not an attempt), ' if done['voided'] else ''}"
-        f"letter {done['letter'].relative_to(course.root) if done['letter'] else '-'}")
+        f"letter {done['letter'].relative_to(course.root) if done['letter'] else '-'}"
+        + (f"; {done['effect'].text()}" if done["effect"] is not None else ""))
 
 
 @appeal.command("list")

@@ -246,6 +246,7 @@ class CoordinatorSession:
         return (f"Appeal {appeal_id} {DECISION_TEXT[AppealDecision(decision)]}: {len(done['scores'])} score(s) "
                 f"changed, {len(done['outcomes'])} outcome(s) changed"
                 + ("; the sitting is voided and is not an attempt" if done["voided"] else "")
+                + (f"; {done['effect'].text()}" if done["effect"] is not None else "")
                 + "; the candidate's letter is written.")
 
     def report_folder(self) -> Path:

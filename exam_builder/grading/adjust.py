@@ -55,6 +55,28 @@ def in_force(s: Session, exam: str) -> dict[str, Adjustment]:
     return {i: a for i, a in out.items() if a.action != KeyAction.keep}
 
 
+def waiting(s: Session, exam: str) -> dict[str, KeyDecision]:
+    """item -> the latest decision on it when it is recorded but not applied and would change scoring: it differs
+    from what is in force on the item (a ``keep`` where nothing is in force changes nothing). A result of a form
+    holding such an item is provisional (``results.Result.provisional``) until it is applied."""
+    latest: dict[str, KeyDecision] = {}
+    applied: dict[str, Adjustment] = {}
+    for d in recourse_q.select_key_decisions(s, exam):
+        latest[d.item_id] = d
+        if d.applied_at is not None:
+            applied[d.item_id] = Adjustment.of(d)
+    out = {}
+    for item, d in latest.items():
+        if d.applied_at is not None:
+            continue
+        now = applied.get(item)
+        now_action = now.action if now is not None else KeyAction.keep
+        if KeyAction(d.action) == now_action == KeyAction.keep:
+            continue
+        out[item] = d
+    return out
+
+
 def _order(entry: ManifestItem, n: int) -> tuple[int, ...]:
     return tuple(entry.option_order) if entry.option_order else tuple(range(n))
 

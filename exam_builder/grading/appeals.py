@@ -12,11 +12,17 @@ candidate read them, and its rubric only: no name, no earlier rating or score, n
 list). Their ratings (``rerate``, the one path of the CLI and the grader's desk, audited as a
 ``rating`` by the rater) are kept in ``eb_appeal_rating``; ``rerating_states`` says how far each score
 appeal's re-rating is (the coordinator's Appeals screen). The
-decision (``decide``: upheld, partly, denied, with a reason) of an upheld or partly upheld score
-appeal makes the re-ratings the decided scores (``resolution.persist``: ``eb_item_score`` with rule
+decision (``decide``: upheld, partly, denied, with a reason) agrees with what the re-rating does to the
+total (``effect``): a score appeal is upheld or partly upheld only when the re-rating raises the total, and
+denied when it does not (refused otherwise, with the totals). Whether a re-rating may *lower* a score is the
+program's (``RecourseSettings.appeal_may_lower``; ISO/IEC 17024 leaves it to the scheme): by default it may
+not, so a lower re-rating of an answer leaves its score as it was, and the decision says so. An upheld or
+partly upheld score appeal makes the re-ratings the decided scores (``resolution.persist``: ``eb_item_score`` with rule
 ``appeal``, mirrored into nbgrader's gradebook and sealed, audited), then updates the outcome and
 writes the score report again through the same path as key adjustments (``keys.update_outcomes``,
-``keys.rewrite_reports``) and writes the candidate's letter. A **procedure** or **accommodation**
+``keys.rewrite_reports``) and writes the candidate's letter; a denied one changes no score, unless the
+program lets an appeal lower a score and the re-rating is lower: then the lower re-ratings become the scores
+the same way. A **procedure** or **accommodation**
 appeal upheld may void the sitting (``void=True``, ``ledger.void_sitting``): it is no longer an
 attempt, so the candidate may sit again. Every step is audited (``appeal.*``).
 
@@ -245,8 +251,8 @@ def rerating_states(course, exam: str) -> dict[int, Rerating]:
             done = [rr[e.item_id].score for e in items if e.item_id in rr]
             final = item_scores_q.select_final_scores(s, [sit.id]) if a.decision is None else {}
             before = [final.get((sit.id, e.item_id)) for e in items]
-            known = [b for b in before if b is not None]
-            out[a.id] = Rerating(a.rater, len(done), len(items), sum(done) if done else None,
+            known = [x for x in before if x is not None]
+            out[a.id] = Rerating(a.rater, len(done), len(items), sum(x or 0.0 for x in done) if done else None,
                                  sum(known) if final and len(known) == len(before) else None,
                                  sum(e.points for e in items))
     return out
@@ -282,6 +288,69 @@ def rerate(course, appeal_id: int, rater: str, item_id: str, levels: dict[str, f
         return score
 
 
+@dataclass(frozen=True)
+class Effect:
+    """What a finished re-rating does to the re-rated answers' points (``effect``): their decided scores now,
+    the re-ratings, and what the decision would make them under the program's rule (``appeal_may_lower``)."""
+
+    before: float
+    rerated: float
+    after: float
+    may_lower: bool
+    kept: tuple[str, ...] = ()      # items rated lower whose score stays (the program does not lower on appeal)
+    scores: tuple[tuple[str, float], ...] = ()  # item -> the score the decision gives it
+
+    @property
+    def raises(self) -> bool:
+        return self.after > self.before + 1e-9
+
+    def text(self) -> str:
+        """The re-rating's direction and what the program's rule did, in the coordinator's words."""
+        d = self.rerated - self.before
+        said = (f"the re-rating gives {_pts(self.rerated)} point(s) for the re-rated answers against "
+                f"{_pts(self.before)} now ({'+' if d > 0 else ''}{_pts(d)})")
+        if self.rerated < self.before - 1e-9 or self.kept:
+            if self.may_lower:
+                said += "; the program lets an appeal lower a score (c.RecourseSettings.appeal_may_lower), so the " \
+                        "lower re-rating counts"
+            else:
+                said += (f"; it is lower on {', '.join(self.kept)}, and scores are not lowered on appeal "
+                         "(c.RecourseSettings.appeal_may_lower = False), so "
+                         + ("that score stays" if len(self.kept) == 1 else "those scores stay"))
+                said += f": {_pts(self.after)} point(s) in all"
+        return said
+
+
+def _pts(x: float) -> str:
+    return f"{round(x, 2):g}"
+
+
+def effect(course, appeal_id: int) -> Effect | None:
+    """What a score appeal's finished re-rating does (None when it is not a score appeal or not finished)."""
+    may_lower = bool(course.recourse_settings.appeal_may_lower)
+    with course.db.read() as s:
+        a = _appeal(s, appeal_id)
+        if a.category != AppealCategory.score:
+            return None
+        sit = s.get(Sitting, a.sitting_id)
+        reratings = recourse_q.select_appeal_ratings(s, appeal_id)
+        if not reratings or any(e.item_id not in reratings for e in _written(s, sit)):
+            return None
+        before = rerated = after = 0.0
+        kept, scores = [], []
+        for item_id, rr in sorted(reratings.items()):
+            row = item_scores_q.select_item_score(s, sit.id, item_id)
+            now = float(row.score) if row is not None and row.score is not None else 0.0
+            new = float(rr.score or 0.0)
+            before, rerated = before + now, rerated + new
+            if new < now - 1e-9 and not may_lower:
+                kept.append(item_id)
+                new = now
+            after += new
+            scores.append((item_id, new))
+        return Effect(before, rerated, after, may_lower, tuple(kept), tuple(scores))
+
+
 def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor: str, void: bool = False,
            precision: Precision = None) -> dict:
     """Decide an appeal (see the module). Returns what changed: scores, outcomes, reports, void, letter.
@@ -295,7 +364,17 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
     if not reason:
         raise ExamBuilderError("an appeal decision needs a reason (--reason): the candidate's letter gives it")
     key = course_key(course)
-    changed: dict = {"scores": [], "outcomes": [], "reports": [], "voided": False}
+    changed: dict = {"scores": [], "outcomes": [], "reports": [], "voided": False, "effect": None}
+    eff = effect(course, appeal_id)
+    if eff is not None:  # the decision agrees with the direction of the finished re-rating
+        changed["effect"] = eff
+        upholds = dec in (AppealDecision.upheld, AppealDecision.partly)
+        if upholds and not eff.raises:
+            raise ExamBuilderError(f"appeal {appeal_id} cannot be {DECISION_TEXT[dec]}: {eff.text()}; the result does "
+                                   "not improve, so the appeal is denied (decide 'denied', with the reason)")
+        if not upholds and eff.raises:
+            raise ExamBuilderError(f"appeal {appeal_id} cannot be denied: {eff.text()}; the result improves, so "
+                                   "the appeal is upheld or partly upheld (decide 'upheld' or 'partly')")
     with course.db.transaction() as s:
         a = _appeal(s, appeal_id)
         if a.decision is not None:
@@ -307,7 +386,8 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
         if void and (a.category == AppealCategory.score or not upheld):
             raise ExamBuilderError("only an upheld (or partly upheld) procedure or accommodation appeal can void "
                                    "the sitting")
-        if a.category == AppealCategory.score and upheld:
+        lowers = eff is not None and not upheld and eff.after < eff.before - 1e-9  # denied, lower re-rating counts
+        if a.category == AppealCategory.score and (upheld or lowers):
             reratings = recourse_q.select_appeal_ratings(s, appeal_id)
             missing = [e.item_id for e in _written(s, sit) if e.item_id not in reratings]
             if missing:
@@ -319,6 +399,8 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
                 rubric = load_rubric_for(course, next(e.rubric or e.item_id for e in _written(s, sit)
                                                       if e.item_id == item_id))
                 ids = tuple(r.id for r in ratings.values() if r.score is not None)
+                if eff is not None and item_id in eff.kept:  # rated lower; the program does not lower on appeal
+                    continue
                 if persist(s, ctx, item_id, Decision(ItemScoreStatus.final, rr.score, "appeal", ids), rubric,
                            list(ratings.values()), actor, f"appeal {appeal_id} ({DECISION_TEXT[dec]}): {reason}", key):
                     changed["scores"].append((item_id, rr.score))
@@ -334,15 +416,16 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
     if changed["scores"]:
         changed["outcomes"] = update_outcomes(course, exam, {sitting_id}, actor, f"appeal {appeal_id} {dec}")
         changed["reports"] = rewrite_reports(course, exam, {sitting_id}, precision)
-    changed["letter"] = write_letter(course, appeal_id)
+    changed["letter"] = write_letter(course, appeal_id, rescored=bool(changed["scores"]))
     return changed
 
 
 _ENV = Environment(loader=PackageLoader("exam_builder.grading", "templates"), autoescape=select_autoescape(["j2"]))
 
 
-def write_letter(course, appeal_id: int) -> Path | None:
-    """The candidate's letter on a decided appeal, beside their score report (nbgrader's feedback folder)."""
+def write_letter(course, appeal_id: int, rescored: bool | None = None) -> Path | None:
+    """The candidate's letter on a decided appeal, beside their score report (nbgrader's feedback folder);
+    ``rescored``: whether the decision changed a score (else: a score appeal not denied)."""
     with course.db.read() as s:
         a = _appeal(s, appeal_id)
         if a.decision is None:
@@ -354,8 +437,10 @@ def write_letter(course, appeal_id: int) -> Path | None:
         html = _ENV.get_template("appeal_letter.html.j2").render(
             program=course.policy.program_name, exam_title=(ex.title if ex and ex.title else sit.exam_id),
             name=cand.name if cand else sit.candidate_id, appeal=a, decision=DECISION_TEXT[AppealDecision(a.decision)],
-            category=str(a.category), voided=a.voided, rescored=a.category == AppealCategory.score
-            and a.decision != AppealDecision.denied,
+            category=str(a.category), voided=a.voided,
+            rescored=(a.category == AppealCategory.score and a.decision != AppealDecision.denied) if rescored is None
+            else rescored, score_appeal=a.category == AppealCategory.score,
+            may_lower=bool(course.recourse_settings.appeal_may_lower),
             decided_on=clock.wall(a.decided_at or utcnow(), course.zone).date().isoformat())
         path = course.feedback_path(sit.candidate_id, form.assignment) / f"appeal-{a.id}.html"
     check_owned(path, course.root)

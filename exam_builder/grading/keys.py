@@ -40,7 +40,7 @@ from ..records.queries import recourse as recourse_q, sittings as sittings_q
 from ..records.queries.gradebook import select_score_matrix
 from ..records.text import shown
 from . import objective as scoring_run
-from .adjust import Adjustment, dropped, in_force, originals_of, scale
+from .adjust import Adjustment, dropped, in_force, originals_of, scale, waiting
 from .gradebook_sync import GradebookWriter, SubmissionScores
 from .results import Result, compute_results, write_feedback
 from .score_report import SubscorePrecision
@@ -343,11 +343,12 @@ def decisions(course, exam: str) -> list[KeyDecision]:
 
 
 def unapplied(course, exam: str) -> list[KeyDecision]:
-    """The latest decision per item when it is not applied yet."""
-    latest: dict[str, KeyDecision] = {}
-    for d in decisions(course, exam):
-        latest[d.item_id] = d
-    return [d for d in latest.values() if d.applied_at is None]
+    """The latest decision per item when it is not applied yet and would change scoring (``adjust.waiting``: the
+    same rule that keeps a result provisional, so ``close`` refuses exactly while a result waits for one)."""
+    with course.db.read() as s:
+        out = list(waiting(s, exam).values())
+        s.expunge_all()
+        return sorted(out, key=lambda d: d.id)
 
 
 def close(course, exam: str, actor: str, note: str = "", precision: Precision = None) -> tuple[int, list[Path]]:

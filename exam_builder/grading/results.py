@@ -18,9 +18,11 @@ Q7 adjudication by the coordinator (Carla Coordinator)"), from the rating queues
 (``RatingQueue.waiting``): staff read it in ``exam-builder results`` and the CSV.
 
 A result is provisional (``Result.provisional``) while the key validation of its sitting is not
-closed: the results table and the candidate's record (``provisional_sittings``) say "pass
-(provisional)", the CSV's ``provisional`` column "yes", the score report "Provisional result." and
-the program's report counts them.
+closed, and while a key decision on an item of its form is recorded but not applied (``adjust.waiting``,
+named in ``Result.waiting_keys``; ``keys close`` refuses then too); a provisional pass's next step is
+"certified once key validation closes", not "certified". The results table and the candidate's
+record (``provisional_sittings``) say "pass (provisional)", the CSV's ``provisional`` column "yes", the
+score report "Provisional result." and the program's report counts them.
 """
 from __future__ import annotations
 
@@ -40,10 +42,11 @@ from ..errors import ExamBuilderError
 from ..files import check_owned
 from ..kinds import kind_for
 from ..model.manifest import Manifest, grade_ids
+from ..model.rubric import Rubric, load_rubrics
 from ..model.states import Outcome
 from ..records.cuts import effective_cuts
 from ..records.eligibility import retake_on
-from ..records.models import Exam, utcnow
+from ..records.models import Exam, Form, Sitting, utcnow
 from ..records.queries import (
     forms as forms_q,
     recourse as recourse_q,
@@ -52,7 +55,7 @@ from ..records.queries import (
 )
 from ..records.queries.gradebook import ScoreMatrix, select_score_matrix
 from . import score_report, seal
-from .adjust import dropped as dropped_items, in_force, scale
+from .adjust import dropped as dropped_items, in_force, scale, waiting as unapplied_decisions
 
 PENDING = "pending"
 WITHHELD = "withheld"
@@ -120,19 +123,23 @@ class Result:
     sat_at: dt.datetime | None = None  # when the exam was taken (stored UTC; the report shows the room's date)
     retake_on: dt.date | None = None  # after a fail: the first day of another attempt (eligibility.retake_on)
     provisional: bool = False  # key validation of its sitting is not closed yet (``grading.keys``): it may change
+    waiting_keys: list[str] = field(default_factory=list)  # key decisions on its form not applied yet: "3 on it-0012"
+    score_step: float | None = None  # the step its form's totals move in (``form_step``); None: not known
 
     @property
     def final(self) -> bool:
         return self.status != PENDING
 
 
-def next_step(policy, passed: bool | None, attempt_no: int, retake: dt.date | None = None) -> str:
+def next_step(policy, passed: bool | None, attempt_no: int, retake: dt.date | None = None,
+              provisional: bool = False) -> str:
     """What the candidate does next, in the program's words; ``retake``: the first day of another
-    attempt after a fail (the waiting period, ``records.eligibility.retake_on``)."""
+    attempt after a fail (the waiting period, ``records.eligibility.retake_on``); a provisional pass is not
+    a certification yet (``Result.provisional``)."""
     if passed is None:
         return "waiting for scores"
     if passed:
-        return "certified"
+        return "certified" if not provisional else "certified once key validation closes"
     left = policy.max_attempts - attempt_no
     if left <= 0:
         return "no attempts left"
@@ -163,6 +170,7 @@ def compute_results(course, exam: str) -> list[Result]:
         adjustments = in_force(s, exam)  # key-validation decisions applied (``grading.adjust``)
         rule = course.recourse_settings.drop_cut_rule
         closure = recourse_q.select_last_closure(s, exam)
+        waiting_keys = unapplied_decisions(s, exam)
         tampered: dict[tuple[str, str], list[str]] = {}
         for assignment in sorted(assignments):  # the gradebook read once: scores and their seals
             scores[assignment] = select_score_matrix(conn, assignment)
@@ -175,6 +183,9 @@ def compute_results(course, exam: str) -> list[Result]:
         for fid, form in forms_seen.items():
             manifests[fid] = Manifest.model_validate(form.manifest)
         cuts = effective_cuts(s, [(form, manifests[fid]) for fid, form in forms_seen.items()])  # re-cuts recorded
+        rubrics = _rubrics(course, manifests.values())
+        steps = {fid: form_step(m, rubrics, str(policy.rating_resolution), dropped_items(m, adjustments))
+                 for fid, m in manifests.items()}
         for sitting, form, cand in rows:
             m = manifests[form.id]
             gone = dropped_items(m, adjustments)
@@ -204,40 +215,94 @@ def compute_results(course, exam: str) -> list[Result]:
             if changed:  # never shown as if real: withheld, every figure of it
                 parts = {k: ({c: _withheld(p) for c, p in v.items()} if k == "competencies" else _withheld(v))
                          for k, v in parts.items()}
+            keys_waiting = _keys_on(m, waiting_keys)
+            provisional = _provisional(course, closure, sitting.submitted_at, bool(keys_waiting))
             r = Result(
                 sitting_id=sitting.id, candidate_id=sitting.candidate_id, candidate_name=cand.name, exam=exam,
                 assignment=form.assignment, attempt_no=sitting.attempt_no, cut_score=cut, status=status,
-                next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no, retake),
+                next_step=TAMPERED_STEP if changed else next_step(policy, passed, sitting.attempt_no, retake,
+                                                                  provisional),
                 flags=flags.get((form.assignment, sitting.candidate_id), 0), tampered=changed,
                 recorded=str(sitting.outcome) if sitting.outcome else None,
                 sat_at=sitting.started_at or sitting.opened_at, retake_on=retake,
-                provisional=_provisional(course, closure, sitting.submitted_at),
+                provisional=provisional, waiting_keys=keys_waiting, score_step=steps[form.id],
                 **parts)
             if changed and r.recorded:
                 r.next_step = f"{TAMPERED_STEP}; {recorded_before_change(r)}"
             results.append(r)
     waiting = [r for r in results if not r.final and not r.tampered and r.sitting_id in missing]
     if waiting:
-        steps = pending_steps(course, exam, {r.sitting_id: missing[r.sitting_id] for r in waiting})
+        waits = pending_steps(course, exam, {r.sitting_id: missing[r.sitting_id] for r in waiting})
         for r in waiting:
-            r.next_step = steps.get(r.sitting_id, r.next_step)
+            r.next_step = waits.get(r.sitting_id, r.next_step)
     return results
 
 
-def _provisional(course, closure, submitted_at: dt.datetime | None) -> bool:
+def _rubrics(course, manifests) -> dict[str, Rubric]:
+    """The course's rubrics by id, read once, when a form has a rated item (for ``form_step``); a rubric that
+    cannot be read is left out (its form's step is then not known)."""
+    if not any(kind_for(e.kind).rated for m in manifests for e in m.items) or not course.rubrics_dir.is_dir():
+        return {}
+    try:
+        course.require_inside(course.rubrics_dir)  # the link rule of `check`: never rubrics from out of the course
+    except ExamBuilderError:
+        return {}
+    rubrics, _problems = load_rubrics([course.rubrics_dir])
+    return rubrics
+
+
+def form_step(m: Manifest, rubrics: Mapping[str, Rubric], resolution: str, gone: set[str] | frozenset[str] = frozenset()
+              ) -> float | None:
+    """The step a form's totals move in (``score_report.score_step``): per item in scoring, what one score
+    can add: an objective item its points (partial credit: its share per key), a rated item its rubric's
+    level points, halved when two ratings are averaged (``rating_resolution`` mean). None when a rated
+    item's rubric is not known."""
+    values: list[float] = []
+    for e in m.items:
+        if e.item_id in gone:
+            continue
+        if not kind_for(e.kind).rated:
+            values.append(kind_for(e.kind).score_step(e))
+            continue
+        rubric = rubrics.get(e.rubric or e.item_id)
+        if rubric is None:
+            return None
+        halve = 2 if resolution == "mean" else 1
+        values += [lv.points / halve for c in rubric.criteria for lv in c.levels]
+    return score_report.score_step(values)
+
+
+def _keys_on(m: Manifest, waiting_keys: Mapping[str, Any]) -> list[str]:
+    """The key decisions recorded but not applied (``adjust.waiting``) on items of this form: "3 on it-0012"."""
+    return [f"{waiting_keys[e.item_id].id} on {e.item_id}" for e in m.items if e.item_id in waiting_keys]
+
+
+def _provisional(course, closure, submitted_at: dt.datetime | None, keys_waiting: bool = False) -> bool:
     """Whether a sitting's result may still change by key validation: submitted after the exam's last closure
-    (``closure``: its ``eb_key_validation`` row, None before any), unless the program waives it."""
+    (``closure``: its ``eb_key_validation`` row, None before any), or a key decision on an item of its form is
+    recorded but not applied (``keys_waiting``, ``adjust.waiting``), unless the program waives it."""
     if not course.recourse_settings.provisional_until_validated:
         return False
-    return closure is None or (submitted_at is not None and submitted_at > closure.closed_at)
+    return keys_waiting or closure is None or (submitted_at is not None and submitted_at > closure.closed_at)
 
 
 def provisional_sittings(course, sittings: list[tuple[int, str, dt.datetime | None]]) -> set[int]:
     """Of ``(sitting id, exam, submitted at)``, the sittings whose result is provisional (``Result.provisional``),
     for a view that shows a recorded outcome (``exam-builder attempts``)."""
     with course.db.read() as s:
-        closures = {exam: recourse_q.select_last_closure(s, exam) for exam in {x for _i, x, _t in sittings}}
-        return {sid for sid, exam, at in sittings if _provisional(course, closures[exam], at)}
+        exams = {x for _i, x, _t in sittings}
+        closures = {exam: recourse_q.select_last_closure(s, exam) for exam in exams}
+        waits = {exam: unapplied_decisions(s, exam) for exam in exams}
+        out = set()
+        for sid, exam, at in sittings:
+            keys = False
+            if waits[exam]:
+                sitting = s.get(Sitting, sid)
+                form = s.get(Form, sitting.form_id) if sitting is not None else None
+                keys = form is not None and bool(_keys_on(Manifest.model_validate(form.manifest), waits[exam]))
+            if _provisional(course, closures[exam], at, keys):
+                out.add(sid)
+        return out
 
 
 def pending_steps(course, exam: str, missing: dict[int, list]) -> dict[int, str]:
@@ -332,13 +397,14 @@ def render_report(course, result: Result, exam_title: str,
             withheld.append((name, p.reason() if p is not None else "no evidence of its precision"))
         else:
             comps.append((name, result.competencies[slug]))
-    table = sr.rows(comps, result.total, result.cut_score)
+    step = result.score_step
+    table = sr.rows(comps, result.total, result.cut_score, step)
     return _ENV.get_template("score_report.html.j2").render(
         program=course.policy.program_name, exam_title=exam_title, result=result, rows=table,
         not_scored=sr.NOT_SCORED, num=sr.num, generated=clock.wall(utcnow(), course.zone).date().isoformat(),
-        needed=sr.stated_cut(result.cut_score, result.total.score),
-        cut_sentence=sr.cut_sentence(result.cut_score, result.total),
-        rounding_note=sr.rounding_note(result.cut_score, result.total),
+        needed=sr.stated_cut(result.cut_score, step),
+        cut_sentence=sr.cut_sentence(result.cut_score, result.total, step),
+        rounding_note=sr.rounding_note(result.cut_score, step),
         figure=sr.figure(table), alt=sr.alt_text(table),
         attempts_left=max(0, course.policy.max_attempts - result.attempt_no),
         sat_on=clock.wall(result.sat_at, course.zone).date().isoformat() if result.sat_at else None,

@@ -1,8 +1,13 @@
 """What a candidate's score report says about the cut, and its figure (pure: no database).
 
 The pass decision is exact (``total >= cut_score``, see ``results.compute_results``), but a
-candidate reads points as whole numbers: a cut of 39.9 of 57 reads "40 of 57 points", the whole
-point a candidate must reach. Everywhere the report states the cut it states this one number.
+candidate's total moves in steps (the form's *score step*, ``score_step``: whole points, half points
+where two raters' scores are averaged, ...). The report states the smallest total on that grid that
+reaches the cut: a cut of 39.9 reads "40 of 57 points" on a form of whole points and a cut of 38.19
+reads "38.5" on a form of half points. The number depends on the form alone, never on the candidate's
+score, so every candidate of a form is told the same number, and it is true: every total below it fails,
+every total from it passes. Where the step cannot be written in hundredths (partial credit in thirds) or
+is not known, the cut itself is stated. Everywhere the report states the cut it states this one number.
 Per competency the report shows a *guide*: the cut's share of the total applied to that
 competency's maximum (cut / total points x competency maximum). It decides nothing; the caption
 says so. A score not given yet is never drawn or written as 0: it reads "not scored yet".
@@ -11,7 +16,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,24 +42,35 @@ def num(x: float) -> str:
     return str(int(x)) if x.is_integer() else f"{x:g}"
 
 
-def points_to_reach(cut: float) -> float:
-    """The cut as a candidate reads it: the whole point to reach (39.9 -> 40; 40 stays 40).
+def score_step(values: Iterable[float]) -> float | None:
+    """The step a form's totals move in: the greatest common divisor of every score an item can add
+    (``values``: an all-or-nothing item's points, a partial-credit item's share per key, a rubric's level
+    points, halved where two ratings are averaged). None when there is none or one is not a whole number of
+    hundredths (2 points over 3 keys): the report then states the cut itself."""
+    hundredths = []
+    for v in values:
+        h = float(v) * 100
+        if abs(h - round(h)) > 1e-6:
+            return None
+        if round(h):
+            hundredths.append(abs(round(h)))
+    return math.gcd(*hundredths) / 100 if hundredths else None
+
+
+def points_to_reach(cut: float, step: float | None = 1.0) -> float:
+    """The smallest total on the form's grid (``step``) that reaches the cut: 39.9 -> 40 in whole points,
+    38.19 -> 38.5 in half points; a cut on the grid stays. No step: the cut itself (to the hundredth).
 
     Rounded to six places first, so a cut computed as 70% of a total (0.7 x 40 =
     28.000000000000004) stays the whole number it is meant to be."""
-    return float(math.ceil(round(float(cut), 6)))
-
-
-def stated_cut(cut: float, score: float | None) -> float:
-    """The one number the report gives as "points needed to pass".
-
-    The whole point to reach, except in the one case where that would contradict the decision:
-    a fractional total between the exact cut and the next whole point passes (39.5 against a
-    cut of 39.4), so that report states the exact cut instead of "needed 40"."""
-    whole = points_to_reach(cut)
-    if score is not None and cut - _EPS <= score < whole - _EPS:
+    if step is None or step <= 0:
         return round(float(cut), 2)
-    return whole
+    return round(math.ceil(round(float(cut) / step, 6)) * step, 2)
+
+
+def stated_cut(cut: float, step: float | None) -> float:
+    """The one number every report of a form gives as "points needed to pass" (``points_to_reach``)."""
+    return points_to_reach(cut, step)
 
 
 def guide(cut: float, total_max: float, part_max: float) -> float:
@@ -126,28 +142,31 @@ class Points(Protocol):
     max: float
 
 
-def rows(competencies: Sequence[tuple[str, Points]], total: Points, cut: float) -> list[Row]:
-    """Figure and table rows from ``(name, Part)`` pairs and the total ``Part`` (score, max)."""
+def rows(competencies: Sequence[tuple[str, Points]], total: Points, cut: float, step: float | None) -> list[Row]:
+    """Figure and table rows from ``(name, Part)`` pairs and the total ``Part`` (score, max); ``step``: the
+    form's score step (``score_step``)."""
     out = [Row(name, part.score, part.max, guide(cut, total.max, part.max)) for name, part in competencies]
-    out.append(Row("Total", total.score, total.max, stated_cut(cut, total.score), total=True))
+    out.append(Row("Total", total.score, total.max, stated_cut(cut, step), total=True))
     return out
 
 
-def cut_sentence(cut: float, total: Points) -> str:
+def cut_sentence(cut: float, total: Points, step: float | None) -> str:
     """"You needed 40 of 57 points; you scored 43." (or, while pending, what is still missing)."""
-    need = f"{num(stated_cut(cut, total.score))} of {num(total.max)} points"
+    need = f"{num(stated_cut(cut, step))} of {num(total.max)} points"
     if total.score is None:
         return f"You need {need} to pass. Your total is {NOT_SCORED}: some answers are still being scored."
     return f"You needed {need}; you scored {num(total.score)}."
 
 
-def rounding_note(cut: float, total: Points) -> str:
-    """The rounding rule in plain words, when the report rounded the cut (else nothing)."""
-    shown = stated_cut(cut, total.score)
-    if abs(shown - cut) < _EPS:
+def rounding_note(cut: float, step: float | None) -> str:
+    """The rule in plain words, when the stated number is not the cut itself (else nothing); the same
+    sentence for every candidate of a form."""
+    shown = stated_cut(cut, step)
+    if step is None or abs(shown - cut) < _EPS:
         return ""
-    return (f"The exam's pass mark is {num(cut)} points. This report shows it as {num(shown)}: the points "
-            f"needed to pass are rounded up to the next whole point, the score you must reach.")
+    unit = "whole points" if abs(step - 1) < _EPS else f"steps of {num(step)} points"
+    return (f"The exam's pass mark is {num(cut)} points. Totals on this form go in {unit}, so the smallest "
+            f"total that reaches it is {num(shown)}: the score you must reach.")
 
 
 def alt_text(table: list[Row]) -> str:

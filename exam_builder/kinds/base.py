@@ -281,6 +281,11 @@ class ItemKind:
             return None
         return ",".join(sorted(LABELS[order.index(k)] for k in keys))
 
+    def score_step(self, entry: ManifestItem) -> float:
+        """The step one objective score of this entry moves in (a form's score step, ``grading.results.form_step``):
+        all or nothing, so its points; a kind with partial credit says its share."""
+        return float(entry.points)
+
     def manifest_fields(self, item: Item) -> dict[str, Any]:
         """What else a manifest entry of this kind carries (beyond the common fields)."""
         return {}

@@ -174,6 +174,12 @@ class MultipleSelect(ItemKind):
         return ReadAnswer(None, ScoreFlagKind.unknown_label, f"question {number}: {answer!r} is not distinct labels of "
                                                  f"{', '.join(labels)} in order; scored 0")
 
+    def score_step(self, entry: ManifestItem) -> float:
+        """Partial credit moves in ``points / number of keys``; all-or-nothing in the item's points."""
+        if (entry.scoring or ALL_OR_NOTHING) == PARTIAL and entry.key:
+            return float(entry.points) / len(split_answer(entry.key))
+        return float(entry.points)
+
     def score(self, answer: str | None, key: str, points: float, scoring: str | None = None) -> float:
         """All-or-nothing: points for exactly the keys. Partial: ``partial_points`` (floor 0)."""
         if not answer:  # no answer (or one refused): nbgrader's test fails its assert

@@ -3,7 +3,7 @@
 The candidate's recourse (issue 26): comments on questions during the exam, key validation
 before results, appeals. Read by ``delivery.session`` (the comment's size), ``grading.keys``
 (the validation's thresholds, the drop policy, provisional results) and ``grading.appeals``
-(the deadline).
+(the deadline; whether an appeal may lower a score).
 """
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ class RecourseSettings(Configurable):
     appeal_deadline_days = Int(
         30, help="An appeal must be received within this many days of the score report's date (the outcome's "
         "date); a later one is refused with the dates.").tag(config=True)
+
+    appeal_may_lower = Bool(
+        False, help="Whether a score appeal's re-rating may lower a score. False (the default; many programs never "
+        "lower a score on appeal): an answer re-rated lower keeps its score, so an appeal can only raise the total "
+        "or leave it. True (ISO/IEC 17024 allows it): the re-rating counts either way; a lower one is recorded "
+        "with the appeal denied. Either way an appeal is upheld only when its result improves.").tag(config=True)
 
     @validate("drop_cut_rule")
     def _rule(self, proposal):

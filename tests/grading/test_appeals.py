@@ -111,3 +111,80 @@ def test_a_procedure_appeal_can_void_the_sitting_and_late_appeals_are_refused(de
     log = appeals_log(course, kit.EXAM)
     assert log.counts == {("procedure", "upheld"): 1} and log.voided == 1 and log.days_to_decision == [15]
     assert "procedure upheld: 1" in run(course, "appeal", "list", kit.EXAM)
+
+
+# -- the decision agrees with the direction of the re-rating; lowering a score is the program's setting ----------
+def _appeal_rerated(course, level) -> tuple[int, object]:
+    """A score appeal of a sitting with written answers, every answer re-rated by Cara at ``level`` (a rubric ->
+    the levels chosen); (appeal id, the result before)."""
+    r = next(r for r in compute_results(course, kit.EXAM) if r.open_response.max > 0)
+    run(course, "appeal", "record", str(r.sitting_id), "--category", "score", "--words", "Marked too low.",
+        "--received", today(course).isoformat(), "--by", "Carla")
+    with course.db.read() as s:
+        aid = max(s.execute(select(Appeal.id)).scalars())
+    run(course, "appeal", "assign", str(aid), "--rater", "Cara", "--by", "Carla")
+    for x in to_rerate(course, aid, "Cara"):
+        rubric = load_rubric_for(course, x.rubric_id)
+        run(course, "appeal", "rerate", str(aid), x.item_id, "--rater", "Cara",
+            *[f"--level={c.id}={p:g}" for c, p in zip(rubric.criteria, level(rubric), strict=True)])
+    return aid, r
+
+
+def _lowest(rubric) -> list[float]:
+    return [c.levels[0].points for c in rubric.criteria]
+
+
+def _highest(rubric) -> list[float]:
+    return [c.max_points for c in rubric.criteria]
+
+
+@pytest.fixture
+def rated_high(gcourse):
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item)  # every criterion at its top level
+    record_outcomes(gcourse, compute_results(gcourse, kit.EXAM), "staff")
+    return gcourse
+
+
+def _total(course, sitting_id: int) -> float:
+    return next(r for r in compute_results(course, kit.EXAM) if r.sitting_id == sitting_id).total.score
+
+
+def test_a_lower_rerating_is_no_upheld_appeal_and_by_default_lowers_no_score(rated_high):
+    course = rated_high
+    aid, r = _appeal_rerated(course, _lowest)
+    for verdict in ("upheld", "partly"):
+        out = run(course, "appeal", "decide", kit.EXAM, str(aid), verdict, "--reason", "x", "--by", "Carla", code=1)
+        assert f"appeal {aid} cannot be " in out and "the result does not improve" in out
+        assert "scores are not lowered on appeal (c.RecourseSettings.appeal_may_lower = False)" in out
+    out = " ".join(run(course, "appeal", "decide", kit.EXAM, str(aid), "denied", "--reason",
+                       "the answers were rated as the rubric says", "--by", "Carla").split())
+    assert f"appeal {aid} denied: 0 score(s) changed" in out and "scores are not lowered on appeal" in out
+    assert _total(course, r.sitting_id) == r.total.score  # the lower re-rating changed nothing
+    letter = (course.feedback_path(r.candidate_id, r.assignment) / f"appeal-{aid}.html").read_text()
+    assert "An appeal never lowers a score" in letter and "written again with the new scores" not in letter
+
+
+def test_a_program_that_lets_an_appeal_lower_a_score_records_the_lower_rerating_with_the_appeal_denied(rated_high):
+    course = rated_high
+    cfg = course.root / "nbgrader_config.py"
+    cfg.write_text(cfg.read_text() + "\nc.RecourseSettings.appeal_may_lower = True\n")
+    aid, r = _appeal_rerated(course, _lowest)
+    out = run(course, "appeal", "decide", kit.EXAM, str(aid), "partly", "--reason", "x", "--by", "Carla", code=1)
+    assert "cannot be partly upheld" in out and "the lower re-rating counts" in out
+    out = " ".join(run(course, "appeal", "decide", kit.EXAM, str(aid), "denied", "--reason",
+                       "the re-rating is lower", "--by", "Carla").split())
+    assert f"appeal {aid} denied:" in out and "the lower re-rating counts" in out
+    assert _total(course, r.sitting_id) < r.total.score  # lowered, as the program allows
+    assert "audit trail intact" in run(course, "audit", "verify")
+
+
+def test_a_higher_rerating_cannot_be_denied(decided):
+    course = decided
+    aid, r = _appeal_rerated(course, _highest)
+    out = run(course, "appeal", "decide", kit.EXAM, str(aid), "denied", "--reason", "x", "--by", "Carla", code=1)
+    assert f"appeal {aid} cannot be denied" in out and "the result improves" in out
+    run(course, "appeal", "decide", kit.EXAM, str(aid), "partly", "--reason", "more points", "--by", "Carla")
+    assert _total(course, r.sitting_id) > r.total.score

@@ -23,6 +23,7 @@ from exam_builder.settings.policy import ProgramPolicy
 def test_next_step_follows_the_program_rules():
     p = ProgramPolicy()
     assert next_step(p, True, 1) == "certified"
+    assert next_step(p, True, 1, provisional=True) == "certified once key validation closes"
     assert next_step(p, False, 1) == "may retake (2 left), tutoring offered"
     assert next_step(p, False, 2) == "may retake (1 left), tutoring offered"
     assert next_step(p, False, 3) == "no attempts left"
@@ -71,7 +72,7 @@ def test_final_results_add_up_pass_or_fail_and_are_recorded(gcourse, manifests):
         assert abs(sum(p.score for p in r.competencies.values()) - r.total.score) < 1e-9
         assert set(r.competencies) == {"peer-support", "in-but-not-of", "change-agent"}
         assert r.status == ("pass" if r.total.score >= r.cut_score else "fail")
-        assert r.next_step == ("certified" if r.status == "pass" else "may retake from "
+        assert r.next_step == ("certified once key validation closes" if r.status == "pass" else "may retake from "
                                f"{r.retake_on.isoformat()} (2 left), tutoring offered")
     assert record_outcomes(gcourse, res, "coordinator") == 6
     with gcourse.db.read() as s:

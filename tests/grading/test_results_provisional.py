@@ -57,3 +57,39 @@ def test_results_table_csv_and_report_say_provisional_until_key_validation_is_cl
     record = cli_run(course, "attempts", rows[0]["candidate"])
     assert rows[0]["result"] in record and "provisional" not in record
     assert sum(table.count(f" {r['result']} ") for r in rows) >= 6  # the results themselves are still shown
+
+
+def test_a_key_decision_recorded_after_closure_but_not_applied_makes_the_results_of_its_form_provisional(
+        scored, tmp_path):  # noqa: F811
+    """After ``keys close`` a decision recorded (not applied) may still change the results of the forms holding
+    its item: those read provisional (the caption names the decision), a pass's next step is not "certified"
+    yet, ``keys close`` refuses; once applied and closed again, final."""
+    from exam_builder.assembly.forms import load_forms
+    from exam_builder.kinds import keyed_entries
+
+    course = scored
+    cli_run(course, "keys", "close", kit.EXAM, "--by", "Carla", "--reason", "first window reviewed")
+    with course.db.read() as s:
+        manifests = {f.assignment: m for f, m in load_forms(s, kit.EXAM)}
+    assignment, m = sorted(manifests.items())[0]
+    item = next(e.item_id for e in keyed_entries(m)
+                if sum(e.item_id in {x.item_id for x in mm.items} for mm in manifests.values()) == 1)  # one form's
+    cli_run(course, "keys", "decide", kit.EXAM, item, "credit", "--reason", "the stem was ambiguous", "--by", "Carla")
+    table, rows, _cohort = shown(course, tmp_path, "decided")
+    on = [r for r in rows if r["form"] == assignment]
+    assert on and [r["provisional"] for r in on] == ["yes"] * len(on)
+    assert [r["provisional"] for r in rows if r["form"] != assignment] == ["no"] * (len(rows) - len(on))
+    assert f"{len(on)} result(s) provisional: key decision(s) 1 on {item} are recorded but not applied" in table
+    for r in on:
+        assert r["next_step"] != "certified"
+        if r["result"] == "pass":
+            assert r["next_step"] == "certified once key validation closes"
+    assert f"{on[0]['result']} (provisional)" in cli_run(course, "attempts", on[0]["candidate"])
+    out = CliRunner().invoke(cli, ["--course", str(course.root), "keys", "close", kit.EXAM, "--by", "Carla"])
+    assert out.exit_code == 1 and "1 on " + item in out.output and "recorded but not applied" in out.output
+
+    cli_run(course, "keys", "apply", kit.EXAM, "1", "--by", "Carla")
+    cli_run(course, "keys", "close", kit.EXAM, "--by", "Carla", "--reason", "credit applied")
+    table, rows, _cohort = shown(course, tmp_path, "applied")
+    assert [r["provisional"] for r in rows] == ["no"] * len(rows) and "provisional" not in table
+    assert {r["next_step"] for r in rows if r["result"] == "pass"} <= {"certified"}

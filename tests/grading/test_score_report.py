@@ -1,5 +1,5 @@
-"""The candidate's score report: the cut as candidates read it (whole points, rounded up), a figure
-of the subscores per competency with an alt text that states every number and a table beside it,
+"""The candidate's score report: the cut as candidates read it (the smallest total on the form's grid
+that passes), a figure of the subscores per competency with an alt text that states every number and a table beside it,
 "not scored yet" rather than 0, nothing half-written, and zero axe-core findings in chromium at a
 laptop, a phone and 200% zoom."""
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _course() -> types.SimpleNamespace:
     return types.SimpleNamespace(policy=ProgramPolicy(), zone=clock.zone(clock.DEFAULT_ZONE))
 
 
-def _result(scores: list[float | None], cut: float = 39.9, each: float = 19) -> Result:
+def _result(scores: list[float | None], cut: float = 39.9, each: float = 19, step: float | None = 1) -> Result:
     """A result of three competencies of ``each`` points; ``None`` is a score not given yet."""
     total = None if any(s is None for s in scores) else sum(scores)
     status = "pending" if total is None else ("pass" if total + 1e-9 >= cut else "fail")
@@ -38,7 +38,8 @@ def _result(scores: list[float | None], cut: float = 39.9, each: float = 19) -> 
                   attempt_no=1, objective=Part(total, each * len(scores)),
                   open_response=Part(None if total is None else 0, 0),
                   total=Part(total, each * len(scores)), cut_score=cut,
-                  competencies=dict(zip(COMPS, (Part(s, each) for s in scores), strict=False)), status=status)
+                  competencies=dict(zip(COMPS, (Part(s, each) for s in scores), strict=False)), status=status,
+                  score_step=step)
 
 
 def _text(page_html: str) -> str:
@@ -52,24 +53,41 @@ def _alt(page_html: str) -> str:
 
 
 # -- the cut as candidates read it -------------------------------------------------------------------
-def test_a_fractional_cut_reads_as_the_whole_point_to_reach():
+def test_a_fractional_cut_reads_as_the_smallest_total_on_the_forms_grid():
     assert sr.points_to_reach(39.9) == 40
     assert sr.points_to_reach(40) == 40  # a whole cut stays
     assert sr.points_to_reach(0.7 * 40) == 28  # 28.000000000000004: still 28, not 29
     assert sr.points_to_reach(19.8) == 20
-    assert sr.cut_sentence(39.9, Part(43, 57)) == "You needed 40 of 57 points; you scored 43."
-    assert sr.cut_sentence(40, Part(43, 57)) == "You needed 40 of 57 points; you scored 43."
-    assert sr.cut_sentence(39.9,
-                           Part(None, 57)).startswith("You need 40 of 57 points to pass. Your total is not scored yet")
-    assert sr.rounding_note(40, Part(43, 57)) == ""  # nothing rounded, nothing to explain
-    assert "39.9" in sr.rounding_note(39.9, Part(43, 57)) and "40" in sr.rounding_note(39.9, Part(43, 57))
+    assert sr.points_to_reach(38.19, 0.5) == 38.5 and sr.points_to_reach(38.5, 0.5) == 38.5
+    assert sr.points_to_reach(37.32, 0.25) == 37.5 and sr.points_to_reach(37.32, None) == 37.32
+    step = 1
+    assert sr.cut_sentence(39.9, Part(43, 57), step) == "You needed 40 of 57 points; you scored 43."
+    assert sr.cut_sentence(40, Part(43, 57), step) == "You needed 40 of 57 points; you scored 43."
+    assert sr.cut_sentence(39.9, Part(None, 57),
+                           step).startswith("You need 40 of 57 points to pass. Your total is not scored yet")
+    assert sr.rounding_note(40, step) == ""  # nothing rounded, nothing to explain
+    assert "39.9" in sr.rounding_note(39.9, step) and "whole points" in sr.rounding_note(39.9, step)
 
 
-def test_the_rounded_cut_never_contradicts_the_decision():
-    # 39.5 passes a cut of 39.4 (the decision is exact): "you needed 40" would be wrong, so the exact cut is stated
-    assert sr.stated_cut(39.4, 39.5) == 39.4
-    assert sr.cut_sentence(39.4, Part(39.5, 57)) == "You needed 39.4 of 57 points; you scored 39.5."
-    assert sr.stated_cut(39.4, 39.0) == 40 and sr.stated_cut(39.4, 41) == 40 and sr.stated_cut(39.4, None) == 40
+def test_the_forms_step_is_what_one_score_can_add():
+    assert sr.score_step([1, 1, 2]) == 1
+    assert sr.score_step([1, 6 / 2, 1.5 / 2, 0]) == 0.25  # rubric levels of 1.5 averaged over two raters
+    assert sr.score_step([1, 0.5]) == 0.5
+    assert sr.score_step([1, 2 / 3]) is None  # thirds: the cut is stated as it is
+    assert sr.score_step([]) is None
+
+
+def test_every_candidate_of_a_form_is_told_one_true_number():
+    # the walkthrough's form A: cut 38.19, totals in half points; 38.5 passes, so "39" would be false
+    for total in (38.0, 38.5, 39.0, 47.5, None):
+        assert sr.stated_cut(38.19, 0.5) == 38.5
+        assert sr.cut_sentence(38.19, Part(total, 57), 0.5).startswith(("You needed 38.5 of 57 points",
+                                                                        "You need 38.5 of 57 points"))
+        assert sr.rounding_note(38.19, 0.5) == ("The exam's pass mark is 38.19 points. Totals on this form go in "
+                                                "steps of 0.5 points, so the smallest total that reaches it is "
+                                                "38.5: the score you must reach.")
+    assert sr.cut_sentence(37.32, Part(37.5, 57), None) == "You needed 37.32 of 57 points; you scored 37.5."
+    assert sr.rounding_note(37.32, None) == ""
 
 
 def test_the_report_states_one_cut_everywhere():
@@ -80,9 +98,9 @@ def test_the_report_states_one_cut_everywhere():
     assert "Total 43 of 57 40 needed to pass" in words  # the table beside the figure
     assert "Total: 43 of 57 points; needed to pass: 40 of 57 points." in _alt(page)
     # the exact cut appears once, in the sentence that explains the rounding, and nowhere else
-    assert words.count("39.9") == 1 and "pass mark is 39.9 points. This report shows it as 40" in words
+    assert words.count("39.9") == 1 and "pass mark is 39.9 points. Totals on this form go in whole points" in words
     whole = _text(render_report(_course(), _result([15, 14, 14], cut=40), "CPS exam"))
-    assert "You needed 40 of 57 points; you scored 43." in whole and "rounded up" not in whole
+    assert "You needed 40 of 57 points; you scored 43." in whole and "whole points" not in whole
 
 
 # -- the figure ------------------------------------------------------------------------------------------
@@ -153,6 +171,42 @@ def test_reports_in_the_course_carry_the_figure_and_the_cut_as_read(gcourse, man
         words = _text(path.read_text())
         assert f"You needed 20 of 33 points; you scored {sr.num(r.total.score)}." in words
         assert "not scored yet" not in words
+
+
+def test_exam_builder_feedback_tells_every_candidate_of_a_half_point_form_one_true_number(gcourse):
+    """Two raters 1.5 points apart resolve by their mean, so totals fall on quarter points; with a cut of 19.6
+    every report of every form says "You needed 19.75" (not 20: a total of 19.75 passes), whatever the total."""
+    from click.testing import CliRunner
+    from test_grading_rating import low, top, with_policy
+
+    from exam_builder.cli import cli
+    from exam_builder.records.models import Form, FormCut
+
+    course = with_policy(gcourse, rating_tolerance=1.5)
+    grade_exam(course, kit.EXAM, actor="staff", workers=1)
+    for item, _rubric in open_items(course, kit.EXAM):
+        q = RatingQueue(course, kit.EXAM, item)
+        q.settle_blanks("staff")
+        for grader, levels in (("Ann", top), ("Ben", low)) * 6:
+            c = q.claim(grader)
+            if c is not None:
+                q.save(grader, c.rating_id, levels(q.rubric))
+    with course.db.transaction() as s:  # a recorded re-cut (``standard recut``) to a cut off the grid
+        for form in s.query(Form).all():
+            s.add(FormCut(form_id=form.id, cut_score=19.6, previous=19.8, reason="test", actor="staff"))
+    out = CliRunner().invoke(cli, ["--course", str(course.root), "feedback", kit.EXAM], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    results = {(r.candidate_id, r.assignment): r for r in compute_results(course, kit.EXAM)}
+    assert any(r.total.score % 1 for r in results.values())  # fractional totals on the forms
+    told: dict[str, set[str]] = {}
+    for path in sorted(course.feedback_dir.rglob("*.html")):
+        r = results[(path.parts[-3], path.parts[-2])]
+        words = _text(path.read_text())
+        told.setdefault(r.assignment, set()).update(re.findall(r"You needed ([\d.]+) of 33 points", words))
+        assert ("The exam's pass mark is 19.6 points. Totals on this form go in steps of 0.25 points, so the "
+                "smallest total that reaches it is 19.75: the score you must reach.") in words
+        assert (r.total.score >= 19.75) == (r.status == "pass")  # the number told is the decision's
+    assert told == {a: {"19.75"} for a in {a for _c, a in results}}
 
 
 def test_a_report_that_cannot_be_made_leaves_every_report_as_it_was(gcourse, monkeypatch):

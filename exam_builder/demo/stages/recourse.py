@@ -33,6 +33,7 @@ from ...grading.adjust import originals_of
 from ...grading.keys import apply, comments_by_item, impact, preview, proposal, record_decision
 from ...grading.queue import load_rubric_for
 from ...grading.results import compute_results
+from ...model.states import AppealDecision
 from ...records.models import utcnow
 from ...records.queries import sittings as sittings_q
 from ...records.queries.recourse import select_submitted_comments
@@ -146,14 +147,20 @@ def run(ctx) -> None:
             strong = len(x.answer) > 150
             levels = {c.id: (c.max_points if strong else c.levels[len(c.levels) // 2].points) for c in rubric.criteria}
             appeals.rerate(course, aid, APPEAL_RATER, x.item_id, levels, "re-rated for the appeal")
-        decision = appeals.decide(course, exam, aid, "partly", "the re-rating by a rater who had not rated the "
-                                  "answers gives more points on some criteria", COORDINATOR,
+        eff = appeals.effect(course, aid)  # the decision follows what the re-rating does to the total
+        assert eff is not None  # a score appeal, every written answer re-rated
+        verdict, why = (("partly", "the re-rating by a rater who had not rated the answers gives more points: "
+                         f"{eff.text()}") if eff.raises else
+                        ("denied", f"the re-rating by a rater who had not rated the answers does not raise the "
+                         f"total: {eff.text()}"))
+        decision = appeals.decide(course, exam, aid, verdict, why, COORDINATOR,
                                   precision=subscore_precision(course, exam))
         after = next(x for x in compute_results(course, exam) if x.sitting_id == r.sitting_id)
         appeal_line = (aid, r.candidate_id, str(r.status), str(after.status))
         console.print(f"appeal {aid}: {r.candidate_id} (sitting {r.sitting_id}) appealed their score; "
                       f"{len(shown)} written answer(s) re-rated blind by {APPEAL_RATER} (no name, no earlier "
-                      f"rating shown); decided partly upheld: {len(decision['scores'])} score(s) changed, total "
+                      f"rating shown); decided {appeals.DECISION_TEXT[AppealDecision(verdict)]} ({eff.text()}): "
+                      f"{len(decision['scores'])} score(s) changed, total "
                       f"{r.total.text()} -> {after.total.text()}, result {r.status} -> {after.status}; letter "
                       f"{decision['letter'].relative_to(course.root) if decision['letter'] else '-'}",
                       highlight=False)
