@@ -298,6 +298,8 @@ TOTALS = "Totals per form"
 BY_ATTEMPT = "Scores by attempt (share of the form's points)"
 ITEMS = "Facility, discrimination, distractors and flags"
 LENIENCY = "Leniency: each rater's mean score minus the decided score"
+AGREEMENT = "Agreement per item and rater pair"
+DRIFT = "Leniency by month (drift)"
 
 
 def _rate(part: pd.Series) -> str:
@@ -627,8 +629,7 @@ def raters_section(d: ReportData) -> Section:
         sec.text.append("No ratings in this window.")
         return sec
     agreement = pm.rater_agreement(d.ratings, min_n=th.min_publish, stable=th.min_stable, pool=True)
-    # their n counts responses, not candidates (a candidate's several written answers are each rated)
-    sec.tables.append(("Agreement per item and rater pair", agreement.rename(columns={"n": "n_double_rated"})))
+    sec.tables.append((AGREEMENT, agreement))
     pooled = agreement[agreement["item"] == "(all items)"]
     if len(pooled):
         p = pooled.iloc[0]
@@ -639,13 +640,12 @@ def raters_section(d: ReportData) -> Section:
                         f"{int(p.adjudicated)} of {int(p.n_responses)} responses went to adjudication."
                         + (f" {p.note}." if p.note else ""))
     leniency = pm.rater_leniency(d.ratings, min_n=th.min_publish, stable=th.min_stable)
-    sec.tables.append((LENIENCY, leniency.rename(columns={"n": "n_rated"})))
+    sec.tables.append((LENIENCY, leniency))
     if leniency.leniency.notna().any():
         sec.figures.append(_figure_leniency(leniency))
     dated = d.ratings.dropna(subset=["at"]).assign(month=lambda r: pd.to_datetime(r["at"]).dt.strftime("%Y-%m"))
     if dated.month.nunique() > 1:  # drift shows only across months
-        sec.tables.append(("Leniency by month (drift)", pm.rater_leniency(
-            dated, by="month", min_n=th.min_publish, stable=th.min_stable).rename(columns={"n": "n_rated"})))
+        sec.tables.append((DRIFT, pm.rater_leniency(dated, by="month", min_n=th.min_publish, stable=th.min_stable)))
     return sec
 
 
@@ -1006,7 +1006,6 @@ HEADERS = {
     "exact": "exact agreement", "adjacent": "agreement within one level", "qwk": "quadratic-weighted kappa",
     "icc": "intraclass correlation", "icc_ci_low": "intraclass correlation 95% low",
     "icc_ci_high": "intraclass correlation 95% high", "n_responses": "responses",
-    "n_double_rated": "double-rated responses", "n_rated": "responses rated (with a decided score)",
     "leniency_ci_low": "leniency 95% low", "leniency_ci_high": "leniency 95% high",
     "leniency_share": "leniency (share of the points)", "mean_ci_low": "mean 95% low",
     "mean_ci_high": "mean 95% high", "mean_share": "mean share of the points",
@@ -1015,6 +1014,15 @@ HEADERS = {
     "difference": "difference (second minus first)", "ci90": "90% interval", "margin": "equivalence margin",
     "p_tost": "equivalence test p (TOST)", "time_used_minutes": "minutes used",
     "median_minutes": "median minutes used", "longest_minutes": "longest minutes used",
+}
+
+
+#: Headings a table gives a column in its own sense: the raters' tables count responses, not candidates (the
+#: CSVs and report.json keep the short name ``n``).
+TABLE_HEADERS = {
+    AGREEMENT: {"n": "double-rated responses"},
+    LENIENCY: {"n": "responses rated (with a decided score)"},
+    DRIFT: {"n": "responses rated (with a decided score)"},
 }
 
 
@@ -1034,7 +1042,7 @@ def header(col) -> str:
 #: decimals even where a missing value made pandas hold them as floats; every other number has ``DECIMALS``.
 WHOLE = {"n", "k", "attempt", "candidates", "sittings", "passed", "number", "items", "answered", "omitted",
          "not_reached", "sittings_not_reaching_the_end", "within_band", "length", "model_cut", "max_points", "out_of",
-         "n_responses", "n_double_rated", "n_rated", "adjudicated",
+         "n_responses", "adjudicated",
          "shared items", "never sat", "sat", "certified", "upheld", "partly", "denied",
          "open", "total", "median_days_to_first_sitting", "median_days_to_certification",
          "longest_days_to_certification"}
@@ -1048,10 +1056,13 @@ def _cell(v, whole: bool = False) -> str:
     return pm.whole(v) if whole else fmt(v)
 
 
-def display(df: pd.DataFrame) -> pd.DataFrame:
-    """The table as the HTML shows it: headings in words, every number through the one rounding (``DECIMALS``
-    places, a whole count without them), nothing shown for a missing figure (never "None" or "nan")."""
-    out = pd.DataFrame({header(c): [_cell(v, str(c) in WHOLE) for v in df[c]] for c in df.columns}, index=df.index,
+def display(df: pd.DataFrame, name: str = "") -> pd.DataFrame:
+    """The table as the HTML shows it: headings in words (the table ``name``'s own first, ``TABLE_HEADERS``), every
+    number through the one rounding (``DECIMALS`` places, a whole count without them), nothing shown for a missing
+    figure (never "None" or "nan")."""
+    own = TABLE_HEADERS.get(name, {})
+    out = pd.DataFrame({own.get(str(c)) or header(c): [_cell(v, str(c) in WHOLE) for v in df[c]] for c in df.columns},
+                       index=df.index,
                        dtype=object)
     return out
 
@@ -1076,7 +1087,7 @@ def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinf
 
     env = Environment(loader=PackageLoader("exam_builder.reports", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    tables = [[(name, table_id(s.title, name), display(df).to_html(index=False, na_rep="", border=0, classes="t"))
+    tables = [[(name, table_id(s.title, name), display(df, name).to_html(index=False, na_rep="", border=0, classes="t"))
                for name, df in s.tables] for s in secs]
     figures = [[(f, table_id(s.title, f.table) if f.table in dict(s.tables) else "") for f in s.figures]
                for s in secs]
