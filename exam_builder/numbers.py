@@ -22,6 +22,11 @@ names ``what``, the range and the value as written); ``yaml_number(text)`` is th
 reading of a plain scalar (a number, or None when the spelling is not one); ``in_range``,
 ``span`` and ``fmt`` are the range rule and the way a number is written in messages.
 
+Writing a statistic: ``fixed(value, places)`` rounds it for a reader and never writes "-0.00";
+``against(value, threshold, places)`` writes a value compared with a threshold with as many more
+decimals as it takes for the comparison to show (0.096 below 0.1, not "0.10 below 0.1"; an SD of
+15.3% above 15%, not "15%"), so a reader never sees a flag its printed number contradicts.
+
 Bottom layer: imports only ``exam_builder.text``.
 """
 from __future__ import annotations
@@ -56,6 +61,22 @@ def fmt(number: float | int) -> str:
     if math.isfinite(number) and number.is_integer() and abs(number) < 1e6:  # 1e9 stays 1e9, as written
         return str(int(number))
     return re.sub(r"e\+?(-?)0*(?=[0-9])", r"e\1", f"{number:g}")  # 1e+09 -> 1e9, 1e-05 -> 1e-5
+
+
+def fixed(value: float, places: int = 2) -> str:
+    """``value`` with ``places`` decimals; a value that rounds to zero is written without a sign (never "-0.00")."""
+    text = f"{value:.{places}f}"
+    return text.lstrip("-") if float(text) == 0 else text
+
+
+def against(value: float, threshold: float, places: int = 2, *, most: int = 6) -> str:
+    """``value`` with at least ``places`` decimals and more, up to ``most``, until it no longer reads as the
+    ``threshold`` it is compared with (both rounded alike): 0.096 against 0.1 is "0.096", 0.153 against 0.15
+    (as percent: 15.3 against 15, ``places`` 0) is "15.3". A value equal to the threshold keeps ``places``."""
+    for p in range(places, max(places, most) + 1):
+        if value == threshold or fixed(value, p) != fixed(threshold, p):
+            return fixed(value, p)
+    return fixed(value, most)
 
 
 def span(low: float, high: float, *, above_low: bool = False, unit: str = "") -> str:

@@ -8,10 +8,13 @@ answers may not be rated yet; a key is validated on what the key scores); the an
 candidates chose (``strong_choice``: the top ``RecourseSettings.strong_group_share`` of candidates
 by objective total, at least one, ties at the border broken by sitting; the distractor most of
 them chose, with its share and the key's share in that group); the candidates' comments on the
-item, blind (``grading.keys.comments_by_item``); and flags past the thresholds of
+item on this form, blind (``grading.keys.comments_by_item``: a form's comment names that form's answer labels,
+so it stays on its own form's line); and flags past the thresholds of
 ``RecourseSettings``: facility below ``facility_below``, discrimination below
-``discrimination_below``, a distractor the strong group chose at least as often as the key.
-The decision in force or waiting (``grading.keys``) is on the line too.
+``discrimination_below``, a distractor the strong group chose at least as often as the key (each
+value written with the decimals that show its comparison: ``numbers.against``). The decision in force
+or waiting (``grading.keys``) is on the line too, and beside the flag it answered: "decided: decision 3
+accepts A" when the strong group's answer was accepted as well.
 """
 from __future__ import annotations
 
@@ -20,10 +23,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .. import clock
 from ..assembly.forms import require_forms
-from ..grading.adjust import in_force
+from ..grading.adjust import Adjustment, also_keys, in_force
 from ..grading.keys import ACTION_TEXT, comments_by_item, decisions
 from ..kinds import keyed_entries
+from ..model.states import KeyAction
+from ..numbers import against
 from ..records.queries import recourse as recourse_q, sittings as sittings_q
 from ..records.queries.gradebook import select_score_matrix
 from ..records.queries.responses import select_latest_responses
@@ -44,7 +50,7 @@ class ValidationLine:
     strong_choice: str | None  # the distractor most chosen by the strong group (this form's label)
     strong_choice_share: float | None
     strong_key_share: float | None
-    comments: list[tuple[str, str]] = field(default_factory=list)  # (form label, text), every form's
+    comments: list[tuple[str, str]] = field(default_factory=list)  # (form label, text): this form's only
     flags: list[str] = field(default_factory=list)
     decision: str = ""  # the decision in force or waiting, in words
 
@@ -82,9 +88,15 @@ def validation_lines(course, exam: str) -> list[ValidationLine]:
     settings = course.recourse_settings
     comments = comments_by_item(course, exam)
     words: dict[str, str] = {}
+    latest: dict[str, Adjustment] = {}
+    waiting: set[int] = set()
     for d in decisions(course, exam):  # the latest per item, applied or waiting
-        state = f"applied {d.applied_at:%Y-%m-%d}" if d.applied_at else "recorded, not applied"
+        state = (f"applied {clock.wall(d.applied_at, course.zone):%Y-%m-%d}" if d.applied_at
+                 else "recorded, not applied")
         words[d.item_id] = f"decision {d.id}: {ACTION_TEXT[d.action]} ({state}): {d.reason}"
+        latest[d.item_id] = Adjustment.of(d)
+        if d.applied_at is None:
+            waiting.add(d.id)
     lines: list[ValidationLine] = []
     with course.db.read() as s:
         adjustments = in_force(s, exam)
@@ -115,18 +127,33 @@ def validation_lines(course, exam: str) -> list[ValidationLine]:
                                                                    settings.strong_group_share)
                 flags = []
                 if fac is not None and fac < settings.facility_below:
-                    flags.append(f"facility {fac:.2f} below {settings.facility_below:g}")
+                    flags.append(f"facility {against(fac, settings.facility_below)} below "
+                                 f"{settings.facility_below:g}")
                 if disc is not None and disc < settings.discrimination_below:
-                    flags.append(f"discrimination {disc:.2f} below {settings.discrimination_below:g}")
+                    flags.append(f"discrimination {against(disc, settings.discrimination_below)} below "
+                                 f"{settings.discrimination_below:g}")
                 if choice is not None and c_share is not None and k_share is not None and c_share >= k_share:
                     flags.append(f"strong candidates chose {choice} ({c_share:.0%}) at least as often as the key "
-                                 f"{e.key} ({k_share:.0%})")
+                                 f"{e.key} ({k_share:.0%})" + _answered(latest.get(e.item_id), e, choice, waiting))
                 adj = adjustments.get(e.item_id)
                 lines.append(ValidationLine(
                     form.label, m.assignment, e.number, e.item_id, e.key or "", len(kept), fac, disc, n_strong,
-                    choice, c_share, k_share, comments.get(e.item_id, []), flags,
+                    choice, c_share, k_share, [(f, c) for f, c in comments.get(e.item_id, []) if f == form.label],
+                    flags,
                     words.get(e.item_id, "") or (f"in force: {ACTION_TEXT[adj.action]}" if adj else "")))
     return lines
+
+
+def _answered(d: Adjustment | None, entry, choice: str, waiting: set[int]) -> str:
+    """Beside the strong-choice flag: the decision that answered it ("decided: decision 3 accepts A"), if any."""
+    if d is None:
+        return ""
+    later = " (recorded, not applied)" if d.decision_id in waiting else ""
+    if d.action == KeyAction.accept_also:
+        if choice not in also_keys(entry, d):
+            return ""
+        return f"; decided: decision {d.decision_id} accepts {choice}{later}"
+    return f"; decided: decision {d.decision_id}: {ACTION_TEXT[d.action]}{later}"
 
 
 def _num(v) -> float | None:
@@ -144,7 +171,7 @@ def closure_text(course, exam: str) -> str:
         row = recourse_q.select_last_closure(s, exam)
         if row is None:
             return "key validation open: results are provisional"
-        return f"key validation closed {row.closed_at:%Y-%m-%d %H:%M} UTC by {row.closed_by}"
+        return f"key validation closed {clock.shown(row.closed_at, course.zone)} by {row.closed_by}"
 
 
 def appeals_tables(course, exam: str, since=None, until=None) -> tuple[list[str], list[tuple[str, pd.DataFrame]]]:

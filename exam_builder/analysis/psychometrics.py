@@ -114,7 +114,7 @@ def caution(n: int, stable: int = MIN_N) -> str:
     """The plain warning on a figure from a small sample; empty from ``stable`` candidates on."""
     if n >= stable:
         return ""
-    return (f"small sample (n = {n}): the interval is wide, read the figure as provisional "
+    return (f"small sample (n = {n}): the interval is wide, read the figure with its interval "
             f"({stable} or more for a stable figure)")
 
 
@@ -691,7 +691,8 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
     NaN, no flag is raised and ``note`` says "too few candidates (...)". NaN also where an item or
     option has no variance (and for correlations of fewer than 3 candidates). Intervals (95%):
     facility_low / facility_high (:func:`facility_ci`), discrimination_low / discrimination_high
-    (:func:`fisher_ci`). From ``min_n`` to ``stable`` candidates the flags are marked "(provisional)".
+    (:func:`fisher_ci`). From ``min_n`` to ``stable`` candidates the flags are marked "(small sample,
+    n = 17)" ("provisional" is kept for results whose key validation is not closed).
     """
     data, mp = _complete(scores, max_points)
     n = len(data)
@@ -754,7 +755,7 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
             if disc is None:
                 notes.append("no variance: discrimination undefined")
             if flags and n < stable:
-                flags = [f"{f} (provisional, n = {n})" for f in flags]
+                flags = [f"{f} (small sample, n = {n})" for f in flags]
         row["flags"] = "; ".join(flags)
         row["note"] = "; ".join(notes)
         rows.append(row)

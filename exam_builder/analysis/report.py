@@ -90,7 +90,7 @@ class ReportData:
     forms: list[FormData] = field(default_factory=list)
     ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
     accommodations: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))
-    tutoring: int = 0
+    tutoring: int = 0  # tutoring records (a candidate may have several: ``tutored`` counts candidates)
     #: one row per candidate in scope: today's standing (eligible, barriers) and the dates of training's end,
     #: the first sitting and the pass (any time, so a pass before a date window still counts as certified)
     standing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STANDING_COLUMNS))
@@ -101,6 +101,8 @@ class ReportData:
     max_attempts: int | None = None
     #: competency slug -> its name in words (``c.ProgramPolicy.competencies``): headings never show a slug
     competency_names: dict[str, str] = field(default_factory=dict)
+    #: the candidates the tutoring records are for
+    tutored: int = 0
 
     def competency(self, slug: str) -> str:
         """A competency's name as the policy writes it (the slug only when the policy has no name for it)."""
@@ -192,12 +194,15 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         ratings = _ratings(s, ids, {f.id: m for f, m in forms}, {sit.id: sit.form_id for sit, _ in kept})
         acc = pd.Series([str(a.kind) for a in accommodations_q.select_approved_of(
             s, {sit.candidate_id for sit, _ in kept})], dtype=object).value_counts()
-        tutoring = len(tutoring_q.select_tutoring_ids(s, exam, ids))
+        tutored_sittings = tutoring_q.select_tutoring_sittings(s, exam, ids)
+        tutoring = len(tutored_sittings)
+        cand_of = {sit.id: cand.id for sit, cand in kept}
+        tutored = len({cand_of[i] for i in tutored_sittings if i in cand_of})
         standing, scope = _standing(s, course.policy, exam, cohort, {cand.id for _, cand in kept},
                                     everyone=not (cohort or since or until))
     return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring, standing, scope,
                       pm.Thresholds.from_settings(course.report_settings), course.policy.max_attempts,
-                      dict(course.policy.competencies))
+                      dict(course.policy.competencies), tutored=tutored)
 
 
 def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
@@ -293,6 +298,8 @@ TOTALS = "Totals per form"
 BY_ATTEMPT = "Scores by attempt (share of the form's points)"
 ITEMS = "Facility, discrimination, distractors and flags"
 LENIENCY = "Leniency: each rater's mean score minus the decided score"
+AGREEMENT = "Agreement per item and rater pair"
+DRIFT = "Leniency by month (drift)"
 
 
 def _rate(part: pd.Series) -> str:
@@ -323,10 +330,16 @@ def cohort_section(d: ReportData) -> Section:
                         f"online: {len(r) - len(on_paper)} sitting(s).")
     firsts = decided[decided.attempt == 1]
     sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result)}; {eventually(d)} "
-                    f"Tutoring records: {d.tutoring}.")
+                    f"Tutoring: {d.tutoring} record(s), for {d.tutored} candidate(s).")
     by = decided.groupby(["cohort", "form"]).result.agg(
         candidates="size", passed=lambda x: int((x == PASS).sum())).reset_index()
     by["pass rate"] = by.passed / by.candidates
+    th = d.thresholds  # a small group's rate with its interval (Wilson, as item facility) and the same caution
+    cis = [pm.wilson(int(p), int(n)) for p, n in zip(by.passed, by.candidates, strict=True)]
+    by["pass_ci_low"] = [lo for lo, _hi in cis]
+    by["pass_ci_high"] = [hi for _lo, hi in cis]
+    by["note"] = [str(pm.TooFew(int(n), th.min_publish)) if n < th.min_publish else pm.caution(int(n), th.min_stable)
+                  for n in by.candidates]
     sec.tables.append((PASS_RATES, by))
     attempts = decided.groupby("attempt").result.agg(
         sittings="size", passed=lambda x: int((x == PASS).sum())).reset_index()
@@ -565,8 +578,8 @@ def reliability_section(d: ReportData) -> Section:
             "row says so in those cells.")
     if cautions:
         sec.text.append(f"Warning: form(s) {', '.join(cautions)} have fewer than {th.min_stable} fully scored "
-                        "candidates. Their figures are published with wide intervals: read them as provisional, and "
-                        "the pooled figures first.")
+                        "candidates. Their figures are published with wide intervals: read each with its interval, "
+                        "and the pooled figures first.")
     return sec
 
 
@@ -580,7 +593,8 @@ def items_section(d: ReportData) -> Section:
             sec.text.append(f"Form {f.label}: {pm.TooFew(len(scored), th.min_publish)}.")
             continue
         if len(scored) < th.min_stable:
-            sec.text.append(f"Form {f.label}: {pm.caution(len(scored), th.min_stable)}; flags are provisional.")
+            sec.text.append(f"Form {f.label}: {pm.caution(len(scored), th.min_stable)}; its flags are marked as a "
+                            "small sample's.")
         stats = pm.item_stats(scored, f.max_points, f.choices.loc[scored.index], f.keys, min_n=th.min_publish,
                               stable=th.min_stable, options=f.options or None,
                               min_choosers=th.distractor_min_choosers)
@@ -615,7 +629,7 @@ def raters_section(d: ReportData) -> Section:
         sec.text.append("No ratings in this window.")
         return sec
     agreement = pm.rater_agreement(d.ratings, min_n=th.min_publish, stable=th.min_stable, pool=True)
-    sec.tables.append(("Agreement per item and rater pair", agreement))
+    sec.tables.append((AGREEMENT, agreement))
     pooled = agreement[agreement["item"] == "(all items)"]
     if len(pooled):
         p = pooled.iloc[0]
@@ -631,8 +645,7 @@ def raters_section(d: ReportData) -> Section:
         sec.figures.append(_figure_leniency(leniency))
     dated = d.ratings.dropna(subset=["at"]).assign(month=lambda r: pd.to_datetime(r["at"]).dt.strftime("%Y-%m"))
     if dated.month.nunique() > 1:  # drift shows only across months
-        sec.tables.append(("Leniency by month (drift)", pm.rater_leniency(dated, by="month", min_n=th.min_publish,
-                                                                           stable=th.min_stable)))
+        sec.tables.append((DRIFT, pm.rater_leniency(dated, by="month", min_n=th.min_publish, stable=th.min_stable)))
     return sec
 
 
@@ -941,7 +954,7 @@ def _figure_items(table: pd.DataFrame) -> Figure:
     kinds: dict[str, int] = {}
     for flags in table.loc[flagged, "flags"].astype(str):
         for one in flags.split("; "):
-            kind = one.split(" (provisional")[0]
+            kind = one.split(" (small sample")[0]
             kind = "a distractor chosen more by strong candidates" if kind.startswith("distractor") else kind
             kinds[kind] = kinds.get(kind, 0) + 1
     caption = (f"Items: facility and discrimination. {int(flagged.sum())} of {len(table)} items flagged"
@@ -1004,6 +1017,15 @@ HEADERS = {
 }
 
 
+#: Headings a table gives a column in its own sense: the raters' tables count responses, not candidates (the
+#: CSVs and report.json keep the short name ``n``).
+TABLE_HEADERS = {
+    AGREEMENT: {"n": "double-rated responses"},
+    LENIENCY: {"n": "responses rated (with a decided score)"},
+    DRIFT: {"n": "responses rated (with a decided score)"},
+}
+
+
 def header(col) -> str:
     """A column's heading in words: ``share_B`` reads "chose B", ``rpb_B`` "point-biserial of B"."""
     col = str(col)
@@ -1020,7 +1042,8 @@ def header(col) -> str:
 #: decimals even where a missing value made pandas hold them as floats; every other number has ``DECIMALS``.
 WHOLE = {"n", "k", "attempt", "candidates", "sittings", "passed", "number", "items", "answered", "omitted",
          "not_reached", "sittings_not_reaching_the_end", "within_band", "length", "model_cut", "max_points", "out_of",
-         "n_responses", "adjudicated", "shared items", "never sat", "sat", "certified", "upheld", "partly", "denied",
+         "n_responses", "adjudicated",
+         "shared items", "never sat", "sat", "certified", "upheld", "partly", "denied",
          "open", "total", "median_days_to_first_sitting", "median_days_to_certification",
          "longest_days_to_certification"}
 
@@ -1033,10 +1056,13 @@ def _cell(v, whole: bool = False) -> str:
     return pm.whole(v) if whole else fmt(v)
 
 
-def display(df: pd.DataFrame) -> pd.DataFrame:
-    """The table as the HTML shows it: headings in words, every number through the one rounding (``DECIMALS``
-    places, a whole count without them), nothing shown for a missing figure (never "None" or "nan")."""
-    out = pd.DataFrame({header(c): [_cell(v, str(c) in WHOLE) for v in df[c]] for c in df.columns}, index=df.index,
+def display(df: pd.DataFrame, name: str = "") -> pd.DataFrame:
+    """The table as the HTML shows it: headings in words (the table ``name``'s own first, ``TABLE_HEADERS``), every
+    number through the one rounding (``DECIMALS`` places, a whole count without them), nothing shown for a missing
+    figure (never "None" or "nan")."""
+    own = TABLE_HEADERS.get(name, {})
+    out = pd.DataFrame({own.get(str(c)) or header(c): [_cell(v, str(c) in WHOLE) for v in df[c]] for c in df.columns},
+                       index=df.index,
                        dtype=object)
     return out
 
@@ -1061,7 +1087,7 @@ def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinf
 
     env = Environment(loader=PackageLoader("exam_builder.reports", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    tables = [[(name, table_id(s.title, name), display(df).to_html(index=False, na_rep="", border=0, classes="t"))
+    tables = [[(name, table_id(s.title, name), display(df, name).to_html(index=False, na_rep="", border=0, classes="t"))
                for name, df in s.tables] for s in secs]
     figures = [[(f, table_id(s.title, f.table) if f.table in dict(s.tables) else "") for f in s.figures]
                for s in secs]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from .. import clock
 from ..analysis.subscores import subscore_precision
+from ..numbers import against
 from ..records.audit import current_actor
 from .common import by_option, console, pass_course_db, reason_option, say
 
@@ -33,6 +35,7 @@ def validate(course, exam, every) -> None:
     from ..analysis.keys import closure_text, flagged, validation_lines
 
     lines = validation_lines(course, exam)
+    rs = course.recourse_settings
     shown = lines if every else flagged(lines)
     t = Table(title=f"{exam}: key validation ({len(shown)} of {len(lines)} item line(s); {closure_text(course, exam)})")
     for col in ("form", "Q", "item", "key", "n", "facility", "discr.", "strong chose", "flags", "comments",
@@ -41,8 +44,10 @@ def validate(course, exam, every) -> None:
     for ln in shown:
         strong = (f"{ln.strong_choice} {_f(ln.strong_choice_share, '{:.0%}')} (key {_f(ln.strong_key_share, '{:.0%}')})"
                   if ln.strong_choice else "")
-        t.add_row(ln.form, str(ln.number), ln.item_id, ln.key, str(ln.n), _f(ln.facility), _f(ln.discrimination),
-                  strong, "; ".join(ln.flags), "\n".join(f"[{f}] {c}" for f, c in ln.comments), ln.decision)
+        t.add_row(ln.form, str(ln.number), ln.item_id, ln.key, str(ln.n),
+                  "" if ln.facility is None else against(ln.facility, rs.facility_below),
+                  "" if ln.discrimination is None else against(ln.discrimination, rs.discrimination_below),
+                  strong, "; ".join(ln.flags), "\n".join(f"form {f}: {c}" for f, c in ln.comments), ln.decision)
     console.print(t)
 
 
@@ -115,15 +120,15 @@ def apply_cmd(course, exam, decision, actor) -> None:
 @pass_course_db
 def list_cmd(course, exam) -> None:
     """Every key-validation decision of an exam, oldest first."""
-    from ..grading.keys import ACTION_TEXT, decisions
+    from ..grading.keys import ACTION_TEXT, accepted_text, decisions
 
     t = Table(title=f"{exam}: key-validation decisions")
     for col in ("id", "item", "decision", "accept", "reason", "by", "decided", "applied"):
         t.add_column(col, overflow="fold")
     for d in decisions(course, exam):
-        t.add_row(str(d.id), d.item_id, ACTION_TEXT[d.action], str(d.accepted or ""), d.reason, d.decided_by,
-                  f"{d.decided_at:%Y-%m-%d %H:%M}", f"{d.applied_at:%Y-%m-%d %H:%M} by {d.applied_by}"
-                  if d.applied_at else "not yet")
+        t.add_row(str(d.id), d.item_id, ACTION_TEXT[d.action], accepted_text(course, exam, d), d.reason,
+                  d.decided_by, clock.shown(d.decided_at, course.zone),
+                  f"{clock.shown(d.applied_at, course.zone)} by {d.applied_by}" if d.applied_at else "not yet")
     console.print(t)
 
 

@@ -249,7 +249,8 @@ def show(course: Course, study: int) -> None:
     """STUDY's progress, spread, panelists' cuts, recommended cut per form with SE and impact."""
     from rich.table import Table
 
-    from ..standard.report import round_fields
+    from ..numbers import fmt
+    from ..standard.report import round_fields, sd_shown
 
     summary = study_summary(course, study)
     view = summary.view
@@ -267,7 +268,7 @@ def show(course: Course, study: int) -> None:
         se = f"{r.se:.2f}" if r.se is not None else "n/a"
         console.print(f"\n[bold]round {r.number}[/]: recommended {r.share:.1%} of the points ({r.scope_cut:.2f} of "
                       f"{view.points:g}), SE {se}; {icc}; {len(flagged)} item(s) flagged for discussion (SD above "
-                      f"{view.study.sd_flag:.0%})")
+                      f"{fmt(round(view.study.sd_flag * 100, 6))}%)")
         if r.changes:
             console.print(f"ratings changed from round {r.number - 1}: {sum(r.changes.values())} ("
                           + ", ".join(f"{p} {n}" for p, n in r.changes.items()) + ")")
@@ -275,7 +276,8 @@ def show(course: Course, study: int) -> None:
         for col in ("item", "mean", "SD", "lowest", "highest"):
             t.add_column(col, justify="left" if col == "item" else "right")
         for it in flagged:
-            t.add_row(it.item_id, f"{it.mean:.0%}", f"{it.sd:.0%}", f"{it.low:.0%}", f"{it.high:.0%}")
+            t.add_row(it.item_id, f"{it.mean:.0%}", sd_shown(it.sd, view.study.sd_flag), f"{it.low:.0%}",
+                      f"{it.high:.0%}")
         if flagged:
             console.print(t)
         out = [ch for ch in r.checks if ch.flagged]

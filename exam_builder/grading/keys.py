@@ -2,7 +2,8 @@
 
 After a window's sittings are scored, each objective item gets a validation line (the statistics
 are ``analysis.keys``'s; the candidates' comments come from here, ``comments_by_item``: only of
-submitted sittings, by item and form, never with a name or a sitting). The coordinator (with an
+submitted sittings, by item and form, never with a name or a sitting; a comment names its own form's
+answer labels, so it is read beside that form's line only). The coordinator (with an
 author) decides per item, with a reason (``record_decision``): keep the key, accept another answer
 as well, credit everyone, or drop the item (``grading.adjust`` says what each does to scoring and
 to the form's total and cut). A decision is a recorded adjustment (``eb_key_decision``); the frozen
@@ -40,7 +41,7 @@ from ..records.queries import recourse as recourse_q, sittings as sittings_q
 from ..records.queries.gradebook import select_score_matrix
 from ..records.text import shown
 from . import objective as scoring_run
-from .adjust import Adjustment, dropped, in_force, originals_of, scale, waiting
+from .adjust import Adjustment, dropped, in_force, labels_on, originals_of, scale, waiting
 from .gradebook_sync import GradebookWriter, SubmissionScores
 from .results import Result, compute_results, write_feedback
 from .score_report import SubscorePrecision
@@ -65,6 +66,19 @@ def comments_by_item(course, exam: str) -> dict[str, list[tuple[str, str]]]:
         for _sid, form_id, item, text in recourse_q.select_submitted_comments(s, exam):
             out.setdefault(item, []).append((labels.get(form_id, "?"), text))
     return {item: sorted(rows, key=lambda r: r[0]) for item, rows in sorted(out.items())}
+
+
+def accepted_text(course, exam: str, d: KeyDecision) -> str:
+    """The answer(s) a decision accepts as each form's candidates saw them: "D on form A, C on form B"
+    ("" for a decision that accepts none)."""
+    if not d.accepted:
+        return ""
+    parts = []
+    with course.db.read() as s:
+        for f, _m, entry in _entries(require_forms(s, exam), d.item_id):
+            shown_on = [lab for a in d.accepted if (lab := labels_on(entry, tuple(int(i) for i in a))) is not None]
+            parts.append(f"{' or '.join(shown_on) or 'not offered'} on form {f.label}")
+    return ", ".join(parts)
 
 
 def _entries(forms: list[tuple[Form, Manifest]], item_id: str) -> list[tuple[Form, Manifest, ManifestItem]]:

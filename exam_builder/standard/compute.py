@@ -30,6 +30,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..numbers import against
+
 #: A rating's steps in the Modified Angoff method (percent).
 STEP = 5
 #: Leave-one-out distance (in SDs of the other panelists' cuts) beyond which a panelist is an outlier.
@@ -189,9 +191,10 @@ def panelist_checks(matrix: Matrix, items: Sequence[RatedItem]) -> list[Panelist
             r = correlation(mine, rest) if len(items) > 2 else None
         why = []
         if z is not None and abs(z) > OUTLIER_Z:
-            why.append(f"cut {z:+.1f} SD from the other panelists'")
+            why.append(f"cut {'+' if z > 0 else '-'}{against(abs(z), OUTLIER_Z, 1)} SD from the other panelists'")
         if r is not None and r < LOW_CORRELATION:
-            why.append(f"ratings correlate {r:.2f} with the rest of the panel")
+            why.append(f"ratings correlate {against(r, LOW_CORRELATION)} with the rest of the panel (below "
+                       f"{LOW_CORRELATION:g})")
         out.append(PanelistCheck(p, cuts[p], z, r, bool(why), "; ".join(why)))
     return out
 

@@ -23,6 +23,7 @@ from .. import clock
 from ..errors import ExamBuilderError
 from ..files import replace_files
 from ..model.manifest import Manifest
+from ..numbers import against, fixed, fmt
 from . import compute as c
 from .study import InForce, RoundView, StudyView, recommended_share
 
@@ -109,7 +110,17 @@ def _pct(x: float | None) -> str:
 
 
 def _num(x: float | None, digits: int = 2) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
+    return "n/a" if x is None else fixed(x, digits)
+
+
+def _z(z: float | None) -> str:
+    """A panelist's distance in SDs, with the decimals that show it against the outlier rule's 2."""
+    return "n/a" if z is None else f"{'+' if z > 0 else '-' if z < 0 else ''}{against(abs(z), c.OUTLIER_Z, 1)}"
+
+
+def sd_shown(sd: float | None, flag: float) -> str:
+    """An item's SD as a percent of its points, with the decimals that show it against the flag (15.3% above 15%)."""
+    return "n/a" if sd is None else f"{against(sd * 100, flag * 100, 0)}%"
 
 
 def _figure(summary: Summary) -> str:
@@ -153,7 +164,7 @@ steps of 5%) that a minimally competent candidate earns its point{% else %}: eac
 a minimally competent candidate would earn its point (yes = 100%, no = 0%){% endif %}; for an open response, the points
 such a candidate is expected to earn. A panelist's cut is the sum of their expected points; the recommended raw cut of a
 form is the sum over its items of the mean rating; its standard error is the SD of the panelists' cuts over the square
-root of their number. Items whose ratings have an SD above {{ "%.0f"|format(s.sd_flag * 100) }}% of their points were
+root of their number. Items whose ratings have an SD above {{ flag_pct }}% of their points were
 flagged for discussion. Agreement is the intraclass correlation ICC(2,1) and ICC(2,k) of Shrout and Fleiss (1979).
 An outlier panelist's cut lies more than 2 SD from the others' mean, or their ratings correlate below 0.2 with the
 others'; outliers are named only on a panel of {{ min_panel }} or more ({{ panel|length }} here).
@@ -185,11 +196,11 @@ yet.</p>{% endif %}
 <th>% of points</th><th>z against the others</th><th>r with the others</th><th>outlier</th></tr>
 {% for ch in r.checks %}<tr><td>{{ label(ch.panelist) }}</td><td>{{ num(ch.cut) }}</td><td>{{ pct1(ch.cut /
 points) }}</td>
-<td>{{ num(ch.z) }}</td><td>{{ num(ch.r_rest) }}</td><td>{% if ch.flagged %}<span class="flag">{{ ch.why }}</span>
+<td>{{ z(ch.z) }}</td><td>{{ r_rest(ch.r_rest) }}</td><td>{% if ch.flagged %}<span class="flag">{{ ch.why }}</span>
 {% else %}no{% endif %}</td></tr>{% endfor %}</table>
 <table><caption>Item spread, round {{ r.number }} (ratings as % of the item's points)</caption><tr><th>item</th>
 <th>mean</th><th>SD</th><th>lowest</th><th>highest</th><th>facility (past candidates)</th><th>discussion</th></tr>
-{% for it in r.spread %}<tr><td>{{ it.item_id }}</td><td>{{ pct(it.mean) }}</td><td>{{ pct(it.sd) }}</td>
+{% for it in r.spread %}<tr><td>{{ it.item_id }}</td><td>{{ pct(it.mean) }}</td><td>{{ sd_pct(it.sd) }}</td>
 <td>{{ pct(it.low) }}</td><td>{{ pct(it.high) }}</td><td>{{ fac(it.item_id) }}</td>
 <td>{% if it.flagged %}<span class="flag">flagged</span>{% else %}-{% endif %}</td></tr>{% endfor %}</table>
 {% for f in r.forms %}
@@ -297,7 +308,10 @@ def write_report(summary: Summary, folder: Path, root: Path, names: bool = False
         min_panel=c.MIN_PANEL_FOR_OUTLIERS,
         figure=_figure(summary) if summary.rounds else "", written=clock.now_shown(zone),
         when=lambda t: clock.shown(t, zone),
-        pct=_pct, pct1=lambda x: f"{x:.1%}", num=_num, label=(lambda n: n) if names else (lambda n: anon.get(n, n)),
+        flag_pct=fmt(round(s.sd_flag * 100, 6)), pct=_pct, pct1=lambda x: f"{x:.1%}", num=_num,
+        sd_pct=lambda x: sd_shown(x, s.sd_flag), z=_z,
+        r_rest=lambda x: "n/a" if x is None else against(x, c.LOW_CORRELATION),
+        label=(lambda n: n) if names else (lambda n: anon.get(n, n)),
         fac=lambda i: (f"{summary.facility[i][0]:.0%} (n={summary.facility[i][1]})" if i in summary.facility
                        else "not sat yet"))
     html = _scrollable(html)

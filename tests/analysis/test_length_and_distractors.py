@@ -131,7 +131,7 @@ def test_a_true_false_item_gets_one_flag_for_one_fact_and_no_options_it_does_not
     rest = scores.sum(axis=1) - scores[1]
     assert np.corrcoef(scores[1], rest)[0, 1] < 0 < np.corrcoef([v == "B" for v in tf], rest)[0, 1]
     out = P.item_stats(scores, mp, choices, keys, min_n=10, options={1: 2, 2: 4}).set_index("item")
-    assert out.loc[1, "flags"] == "negative discrimination (provisional, n = 18)"
+    assert out.loc[1, "flags"] == "negative discrimination (small sample, n = 18)"
     assert out.loc[2, "flags"].count("; ") == 1 and "distractor B" in out.loc[2, "flags"]
     assert pd.isna(out.loc[1, "share_C"]) and pd.isna(out.loc[1, "rpb_C"])  # true/false offers A and B only
     assert out.loc[2, "share_C"] == pytest.approx(1 / 18) and out.loc[1, "share_B"] == pytest.approx(6 / 18)

@@ -163,7 +163,7 @@ def test_item_statistics_with_intervals_at_n_15():
             assert df.loc[c, "discrimination"] == pytest.approx(r)
             assert (df.loc[c, "discrimination_low"], df.loc[c, "discrimination_high"]) == pytest.approx((lo, hi))
     flagged = df[df["flags"] != ""]
-    assert len(flagged) and flagged["flags"].str.contains(r"\(provisional, n = 15\)").all()
+    assert len(flagged) and flagged["flags"].str.contains(r"\(small sample, n = 15\)").all()
     poly = pd.DataFrame({"w": [0, 1, 2, 3, 4, 2, 2, 3, 1, 4, 3, 2.0]})
     lo, hi = P.facility_ci(poly["w"].to_numpy(), 4.0)
     share = poly["w"] / 4

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from exam_builder import numbers
-from exam_builder.numbers import NumberError, decimal, fmt, percentage, whole_number, yaml_number
+from exam_builder.numbers import NumberError, against, decimal, fixed, fmt, percentage, whole_number, yaml_number
 from exam_builder.safeload import load_yaml
 
 ASCII_DIGITS = "0123456789"
@@ -238,3 +238,11 @@ def test_the_text_rules_character_classes_are_the_rule_itself():
     assert visible("a\tb\nc\rd\x1b\u202e\ud800") == "a\\tb\\nc\\rd\\x1b\\u202e\\ud800"
     assert visible("a\tb\nc\rd\u2028", multiline=True) == "a\tb\nc\\rd\\u2028"
     assert visible("Ada \u05e9\u200f \U0001f600") == "Ada \u05e9\u200f \U0001f600"
+
+
+def test_a_statistic_is_written_with_the_decimals_its_threshold_needs():
+    assert against(0.096, 0.1) == "0.096" and against(0.104, 0.1) == "0.104"  # not "0.10" beside "below 0.1"
+    assert against(0.25, 0.1) == "0.25" and against(0.1, 0.1) == "0.10"
+    assert against(15.3, 15, 0) == "15.3" and against(14.8, 15, 0) == "14.8" and against(22.0, 15, 0) == "22"
+    assert against(0.199, 0.2) == "0.199" and against(-0.001, 0.1) == "0.00"
+    assert fixed(-0.001) == "0.00" and fixed(-0.004, 2) == "0.00" and fixed(-0.005001) == "-0.01"

@@ -184,3 +184,81 @@ def test_dropping_an_item_rescales_total_and_cut_and_results_are_provisional_unt
     assert not any(r.provisional for r in compute_results(course, kit.EXAM))
     assert "Provisional result." not in next(report.glob("*.html")).read_text()
     assert "audit trail intact" in run(course, "audit", "verify")
+
+
+def table_rows(out: str) -> list[list[str]]:
+    """A rich table's body rows, each cell's wrapped lines joined by spaces (so wrapping never splits a word apart)."""
+    rows: list[list[str]] = []
+    for line in out.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if cells[0] or not rows:
+            rows.append(cells)
+        else:
+            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
+    return rows
+
+
+def test_validation_reads_each_form_in_its_own_words(scored, manifests):
+    """`keys validate` puts a comment on its own form's line only, labelled "form A:" (not "[A]", which reads as an
+    answer); `keys list` names the accepted answer as each form's candidates saw it; times carry the room's zone;
+    the strong group's answer, once accepted, is flagged with the decision that answered it; no value reads
+    "-0.00" and none contradicts its threshold."""
+    from exam_builder import clock
+    from exam_builder.analysis.keys import validation_lines
+    from exam_builder.kinds import kind_for
+    from exam_builder.model.manifest import Manifest
+    from exam_builder.records.models import Form, ItemComment
+
+    course = scored
+    assert course.zone is not clock.zone("UTC")  # the grading course's room is not in UTC: the zone shows
+    lines = validation_lines(course, kit.EXAM)
+    choices = [ln for ln in lines if kind_for(next(e for e in manifests[ln.assignment].items
+                                                   if e.item_id == ln.item_id).kind).offers_options]
+    # the item to accept: the strong group's answer where it rivals the key
+    strong = [ln for ln in choices if ln.strong_choice and ln.strong_choice_share >= ln.strong_key_share]
+    assert strong, "the grading course has a line where the strong group's answer rivals the key"
+    ln = strong[0]
+    accept = ln.strong_choice
+    other = next(a for a in manifests if a != ln.assignment)
+    with course.db.transaction() as s:  # a candidate of each form comments, as the comment box writes it
+        for assignment, text in ((ln.assignment, f"I chose {accept} zqmine"), (other, "I chose B zqother")):
+            sit = next(x for x in s.execute(select(Sitting).order_by(Sitting.id)).scalars()
+                       if Manifest.model_validate(s.get(Form, x.form_id).manifest).assignment == assignment)
+            s.add(ItemComment(sitting_id=sit.id, item_id=ln.item_id, text=text, recorded_at=sit.started_at))
+    run(course, "keys", "decide", kit.EXAM, ln.item_id, "accept", "--accept", accept, "--form", ln.form,
+        "--reason", "the stem allows it", "--by", "Carla")
+    with course.db.read() as s:
+        did = s.execute(select(KeyDecision.id)).scalar_one()
+    run(course, "keys", "apply", kit.EXAM, str(did), "--by", "Carla")
+    run(course, "keys", "close", kit.EXAM, "--by", "Carla")
+
+    out = run(course, "keys", "validate", kit.EXAM, "--all")
+    row = next(r for r in table_rows(out) if r[2] == ln.item_id and r[0] == ln.form)
+    # this form's comment, in words; the other form's (whose "B" is another answer) is not read beside this line
+    assert row[9] == f"form {ln.form}: I chose {accept} zqmine"
+    assert f"decided: decision {did} accepts {accept}" in row[8]
+    assert "zqother" not in out and f"[{ln.form}]" not in out and "-0.00" not in out
+    closed = clock.shown(course_closed(course), course.zone)
+    assert f"key validation closed {closed} by Carla" in " ".join(out.split())
+    assert not closed.endswith("UTC")
+    flags = [f for r in table_rows(out) for f in r[8].split("; ")]
+    assert any(" below " in f for f in flags)
+    for flag in flags:  # every flagged value differs from its threshold as printed
+        if " below " in flag and flag.split()[0] in ("facility", "discrimination"):
+            _what, value, _below, limit = flag.split()[:4]
+            assert float(value) < float(limit) and float(value) != float(limit)
+
+    listed = table_rows(run(course, "keys", "list", kit.EXAM))
+    assert len(listed) == 1
+    expected = f"{accept} on form {ln.form}"
+    assert listed[0][3] == expected and "[[" not in listed[0][3]
+    zone = clock.shown(clock.utcnow(), course.zone).split()[-1]
+    assert listed[0][6].endswith(zone) and listed[0][7].endswith(f"{zone} by Carla")
+
+
+def course_closed(course):
+    from exam_builder.grading.keys import closed_at
+
+    return closed_at(course, kit.EXAM)

@@ -242,3 +242,59 @@ def test_a_no_show_is_absent_in_the_report_and_results_not_pending(gcourse, tmp_
         assignment = s.get(Form, s.get(Sitting, again).form_id).assignment
     sat = kit.add_sitting(gcourse, "c099", assignment, {}, {}, attempt=3)  # what delivery leaves of a sitting
     assert f"c099 (sitting {sid}; sat again: sitting {sat})" in run()
+
+
+def test_small_samples_read_apart_from_provisional_results_and_counts_say_what_they_count(gcourse, tmp_path):
+    """`exam-builder report` keeps "provisional" for results whose key validation is not closed; a small
+    sample's caution is worded apart ("small sample", "read the figure with its interval"); the per-form pass
+    rates carry a Wilson interval and that caution; the raters' tables count responses (not candidates); the
+    tutoring line says it counts records, and for how many candidates."""
+    import html as html_lib
+
+    import pandas as pd
+
+    from exam_builder.analysis import psychometrics as pm
+    from exam_builder.grading.results import compute_results, record_outcomes
+
+    grade_exam(gcourse, kit.EXAM, actor="staff", workers=1)  # written answers rated 0: failed sittings to tutor
+    for item, _r in open_items(gcourse, kit.EXAM):
+        RatingQueue(gcourse, kit.EXAM, item).settle_blanks("staff")
+        rate_everything(gcourse, item, levels=lambda r: {c.id: 0 for c in r.criteria})
+    record_outcomes(gcourse, compute_results(gcourse, kit.EXAM), "staff")
+    with (gcourse.root / "nbgrader_config.py").open("a") as fh:  # the grading course's 3 a form are published
+        fh.write("\nc.ReportSettings.min_n_publish = 3\n")
+    run = CliRunner()
+    out_dir = tmp_path / "out"
+    result = run.invoke(cli, ["--course", str(gcourse.root), "report", kit.EXAM, "--out", str(out_dir)],
+                        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page = (out_dir / "report.html").read_text()
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<img[^>]*>", "", page))).split())
+    # "provisional" only of results: every use is the cohort's sentence on key validation
+    uses = [m.start() for m in re.finditer("provisional", text)]
+    assert uses, "the grading course's key validation is open: its results are provisional"
+    for at in uses:
+        assert "key validation is not closed" in text[at:at + 80], text[at - 100:at + 100]
+    assert "read the figure with its interval" in text and "small sample (n = 3)" in text
+    # the per-form pass rates: a Wilson interval and the caution
+    machine = json.loads((out_dir / "report.json").read_text())
+    tables = {t["name"]: t for sec in machine["sections"] for t in sec["tables"]}
+    rates = pd.read_csv(out_dir / tables["Pass rate per cohort and form (decided sittings)"]["csv"])
+    for row in rates.itertuples():
+        lo, hi = pm.wilson(int(row.passed), int(row.candidates))
+        assert (row.pass_ci_low, row.pass_ci_high) == (round(lo, 2), round(hi, 2))
+        assert row.note.startswith(f"small sample (n = {row.candidates})")
+    assert "pass rate 95% low" in text
+    # the raters' counts are responses, headed so
+    lenient = page.split('<h3 id="raters-leniency--each-rater')[1].split("</table>")[0]
+    assert "responses rated (with a decided score)" in lenient and ">candidates<" not in lenient
+    agree = page.split('<h3 id="raters-agreement-per-item-and-rater-pair"')[1].split("</table>")[0]
+    assert "double-rated responses" in agree and ">candidates<" not in agree
+    from sqlalchemy import select
+
+    from exam_builder.records.models import Tutoring
+
+    with gcourse.db.read() as s:  # the failed sittings were offered tutoring as their outcomes were recorded
+        tutored = s.execute(select(Tutoring.candidate_id)).scalars().all()
+    assert tutored
+    assert f"Tutoring: {len(tutored)} record(s), for {len(set(tutored))} candidate(s)." in text

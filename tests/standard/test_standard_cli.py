@@ -274,3 +274,34 @@ def test_round_two_on_the_panelists_screen_shows_the_panel_never_a_name(gcourse,
     assert "Key:" not in card.key and card.key and card.rationale
     assert session.rate(0, "65", "after discussion") == f"Saved: {first.item_id} rated 65%."
     assert session.card(0).value == 65 and session.card(0).note == "after discussion"
+
+
+def test_an_items_spread_is_written_with_the_decimals_that_show_it_against_the_flag(gcourse, tmp_path):
+    """With the flag at 13%, an SD of 12.58% is not flagged and an SD of 13.23% is: `standard show` and the study
+    report write them 12.6% and 13.2% (never "13%" for both), so the flag and the number agree."""
+    course = gcourse
+    with course.db.read() as s:
+        forms = {f.label: m for f, m in load_forms(s, "cps")}
+    items = {e.item_id: (e.points, kind_for(e.kind).rated) for m in forms.values() for e in m.items}
+    choice = [i for i, (_p, rated) in items.items() if not rated]
+    calm, spread = choice[0], choice[1]
+    run(course, "standard", "create", "cps", "--forms", "A,B", "--mcc", "Finished training.", "--sd-flag", "0.13")
+    for name, role in PANEL:
+        run(course, "standard", "panelist", "1", "--name", name, "--role", role, "--conflict", "none")
+    run(course, "standard", "round-open", "1")
+    levels = {calm: (50, 60, 75), spread: (50, 55, 75)}  # SD 12.583% and 13.229% of the points
+    rows = []
+    for i, (points, rated) in items.items():
+        for k, (name, _role) in enumerate(PANEL):
+            rows.append((name, i, points / 2 if rated else levels.get(i, (50, 50, 50))[k], ""))
+    run(course, "standard", "ratings", "1", sheet(tmp_path / "r1.csv", rows))
+    run(course, "standard", "round-close", "1")
+    show = " ".join(run(course, "standard", "show", "1").output.split())
+    assert "1 item(s) flagged for discussion (SD above 13%)" in show
+    assert re.search(rf"{spread} │ \d+% │ 13\.2% │", show), show
+    run(course, "standard", "report", "1")
+    page = next(course.report_dir("cps").glob("standard-setting-1.html")).read_text()
+    cells = {i: re.search(rf"<tr><td>{i}</td><td>\d+%</td><td>([^<]+)</td>.*?<td>(?:<span class=\"flag\">)?(flagged|-)",
+                          page, re.S) for i in (calm, spread)}
+    assert cells[calm].groups() == ("12.6%", "-") and cells[spread].groups() == ("13.2%", "flagged")
+    assert "SD above 13% of their points" in " ".join(page.split())

@@ -31,3 +31,9 @@ def select_tutoring_ids(s: Session, exam_id: str, sitting_ids: Collection[int]) 
     """The tutoring rows that followed these sittings of an exam (the report counts them)."""
     return list(s.execute(select(Tutoring.id).where(
         Tutoring.exam_id == exam_id, Tutoring.sitting_id.in_(sitting_ids))).scalars())
+
+
+def select_tutoring_sittings(s: Session, exam_id: str, sitting_ids: Collection[int]) -> list[int]:
+    """The sitting each tutoring row of these sittings followed, one per row (the report counts candidates)."""
+    return list(s.execute(select(Tutoring.sitting_id).where(
+        Tutoring.exam_id == exam_id, Tutoring.sitting_id.in_(sitting_ids))).scalars())
