@@ -146,6 +146,18 @@ def replace_active_cell_text(page, text: str) -> None:
     page.keyboard.insert_text(text)
 
 
+def run_from_palette(page, label: str) -> None:
+    """Run a command from JupyterLab's command palette as a person does: open it, type its name, Enter once the
+    palette's chosen row is that command (typed before the palette had focus, or Enter before it filtered, ran
+    nothing or another command on a busy machine)."""
+    page.keyboard.press("Control+Shift+c")
+    box = page.locator(".lm-CommandPalette-input")
+    page.wait_for_function("() => document.activeElement?.classList.contains('lm-CommandPalette-input')")
+    box.fill(label)
+    page.locator(".lm-CommandPalette-item.lm-mod-active").filter(has_text=label).wait_for()
+    page.keyboard.press("Enter")
+
+
 def save(page) -> None:
     page.keyboard.press("Control+s")
 
@@ -159,9 +171,7 @@ def test_a_broken_item_is_marked_at_its_cell_after_save_and_the_fix_clears_it(de
     assert not page.locator(CREATE_ASSIGNMENT_TAB).is_visible()  # nbgrader's Create Assignment: not for items
     panel.locator(".jp-Cell").first.click()
     page.keyboard.press("Escape")
-    page.keyboard.press("Control+Shift+c")  # the command palette
-    page.keyboard.insert_text("Insert a new multiple choice item")
-    page.keyboard.press("Enter")
+    run_from_palette(page, "Insert a new multiple choice item")
     editor = panel.locator(".jp-Cell").nth(1).locator(".cm-content")
     editor.wait_for()
     header = editor.inner_text().split("\n", 1)[0]
