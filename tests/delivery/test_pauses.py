@@ -22,6 +22,7 @@ class Clock:
 
     def __init__(self):
         self.now = utcnow().replace(microsecond=0)
+        self.day = self.now.date()  # the room's day, fixed when the test starts (its clock may pass midnight)
 
     def __call__(self) -> dt.datetime:
         return self.now
@@ -31,7 +32,7 @@ class Clock:
 
 
 def _started(course, form_id, clock: Clock, candidate="c001", code="ABCD-EFGH", minutes=180) -> CandidateSession:
-    formkit.add_sitting(course, candidate, code, form_id, minutes=minutes, on=clock().date())
+    formkit.add_sitting(course, candidate, code, form_id, minutes=minutes, on=clock.day)
     cs = CandidateSession(course, clock=clock).sign_in(code)
     cs.confirm_identity()
     cs.start()
@@ -52,7 +53,7 @@ def test_a_room_pause_stops_the_clock_to_the_second_and_refuses_changes(dcourse,
     a.answer("tf-hope", "A")
     before = a.time_left()
     assert before == dt.timedelta(minutes=160 - 1, seconds=60 - 7)
-    day = clock().date()  # the room's day: five hours on, the clock may be past midnight
+    day = clock.day
     paused = ops.pause_room(dcourse, formkit.EXAM, "101", "R. Proctor", "fire alarm", on=day, now=clock())
     assert sorted(p.id for p in paused) == sorted([a.sitting_id, b.sitting_id])
     clock.advance(minutes=17, seconds=41)
@@ -102,10 +103,10 @@ def test_one_candidate_paused_stays_paused_when_the_room_resumes(dcourse, form_i
     ops.pause(dcourse, a.sitting_id, "R. Proctor", "feels unwell", now=clock())
     clock.advance(minutes=1)
     with pytest.raises(ExamBuilderError, match="give a reason"):
-        ops.pause_room(dcourse, formkit.EXAM, "101", "R. Proctor", " ", on=clock().date(), now=clock())
-    ops.pause_room(dcourse, formkit.EXAM, "101", "R. Proctor", "fire alarm", on=clock().date(), now=clock())
+        ops.pause_room(dcourse, formkit.EXAM, "101", "R. Proctor", " ", on=clock.day, now=clock())
+    ops.pause_room(dcourse, formkit.EXAM, "101", "R. Proctor", "fire alarm", on=clock.day, now=clock())
     clock.advance(minutes=2)
-    [back] = ops.resume_room(dcourse, formkit.EXAM, "101", "R. Proctor", "all clear", on=clock().date(), now=clock())
+    [back] = ops.resume_room(dcourse, formkit.EXAM, "101", "R. Proctor", "all clear", on=clock.day, now=clock())
     assert back.id == b.sitting_id
     with pytest.raises(SittingPaused, match="feels unwell"):
         a.answer("tf-hope", "A")
@@ -229,7 +230,7 @@ def test_the_cli_pauses_and_resumes_a_sitting_and_a_room(dcourse, form_id):
     out = run(cli, ["--course", root, "sitting", "resume", str(cs.sitting_id), "--by", "R. Proctor",
                      "--reason", "again"])
     assert out.exit_code != 0 and "is not paused" in out.output
-    day = clock().date().isoformat()
+    day = clock.day.isoformat()
     out = run(cli, ["--course", root, "sitting", "pause-room", formkit.EXAM, "--room", "101", "--date", day,
                      "--by", "R. Proctor", "--reason", "fire alarm"])
     assert out.exit_code == 0, out.output
