@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..kinds import kind_for
-from ..model.item import METADATA_KEY, Kind
+from ..model.kind import METADATA_KEY, Kind
 from ..safeload import LoadError, read_notebook_json
 
 # The candidate's kernel imports this module: model.item is cheap (nbformat is imported only

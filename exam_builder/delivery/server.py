@@ -12,6 +12,8 @@ course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server prom
   start when the machine's free memory cannot hold the pool (``kernel_memory_mb`` a seat). The
   spares (``ServerSettings.spares``: one for every ten seats, at least 2) are what a reloading
   room takes while the pool refills behind it, two kernels at a time while it is short of them.
+  Every app's kernel runs ``app_ipykernel`` (``AppKernelSpecs``): ipykernel without its debugger,
+  which no page could reach (about 8 MB a seat).
 * **No leaked kernels.** A page's kernel is shut down by the page's unload beacon (the page gets
   the ``_xsrf`` cookie the beacon needs); a kernel whose sitting was taken over by another page
   (a reload whose beacon was lost) and whose websocket is gone, at the culler's next round
@@ -59,6 +61,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from traitlets.config import Config
 
@@ -627,6 +630,23 @@ def trust_app_notebook(contents_manager, notebook_path: str) -> None:
         contents_manager.notary.sign(read_notebook(Path(notebook_path), validate=False))
 
 
+#: The module an app's kernel runs: ipykernel without its debugger (``delivery.app_ipykernel``), 8 MB a seat less.
+APP_KERNEL_MODULE = "exam_builder.delivery.app_ipykernel"
+
+
+class AppKernelSpecs(KernelSpecManager):
+    """The kernels Voila finds, the ``python3`` kernel started by ``delivery.app_ipykernel``: the
+    same interpreter and ipykernel, without the debugger no app's page can reach. A kernel spec whose
+    command is not ``PYTHON -m ipykernel_launcher ...`` (a custom launcher) is left as it is."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        spec = super().get_kernel_spec(kernel_name)
+        argv = list(spec.argv)
+        if kernel_name == "python3" and argv[1:3] == ["-m", "ipykernel_launcher"]:
+            spec.argv = [argv[0], "-m", APP_KERNEL_MODULE, *argv[3:]]
+        return spec
+
+
 def voila_config(host: str, port: int, token: str | None = None) -> Config:
     """One notebook, no files, no tracebacks; every app's kernels (candidates' and staff's alike)
     take widget messages only: a page never runs code, whoever holds its token."""
@@ -643,6 +663,7 @@ def voila_config(host: str, port: int, token: str | None = None) -> Config:
     # load there (console errors) and cost every phone their download
     cfg.VoilaConfiguration.extension_denylist = list(UNUSED_EXTENSIONS)
     cfg.Voila.kernel_websocket_connection_class = CandidateKernelConnection
+    cfg.VoilaConfiguration.kernel_spec_manager_class = AppKernelSpecs  # kernels without ipykernel's debugger
     cfg.KernelManager.transport = "ipc"  # kernels listen on files in the server's private folder, not on ports
     # the app notebook is signed at start (trust_app_notebook) in a notary of this process only
     cfg.NotebookNotary.db_file = ":memory:"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model.item import Kind
+from ..model.kind import Kind
 from . import multiple_choice, multiple_select, open_response, short_answer, true_false
 from .base import CellSpec, Checker, ItemKind, ReadAnswer, ScoringMode
 

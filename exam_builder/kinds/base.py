@@ -61,10 +61,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..errors import Location, Problem
-from ..model.item import LABELS, Choice, Item, Kind
+from ..model.kind import LABELS, Kind, points_text
 from ..model.states import ScoreFlagKind
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the item model (pydantic) is imported where an item is made: never in a candidate's kernel
+    from ..model.item import Choice, Item
     from ..model.manifest import ManifestItem
     from ..model.qti import Found, ItemWriter
     from ..model.rubric import Rubric
@@ -122,8 +123,6 @@ def norm(text: str) -> str:
 
 
 def points_phrase(points: float) -> str:
-    from ..model.item import points_text
-
     return f"{points_text(points)} point{'' if points == 1 else 's'}"
 
 
@@ -475,4 +474,6 @@ class ItemKind:
                             "scores this kind all or nothing on the key, so the item is not imported")
         if not correct & {i for i, _, _ in found.choices} and not msgs:
             msgs.append(NO_KEY)
+        from ..model.item import Choice
+
         return {"choices": tuple(Choice(text=t, correct=i in correct) for i, t, _ in found.choices)}, msgs

@@ -7,9 +7,13 @@ all or nothing.
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
-from ..model.item import Choice, Item, Kind
+from ..model.kind import Kind
 from .base import Checker, ItemKind
+
+if TYPE_CHECKING:
+    from ..model.item import Choice, Item
 
 MIN_MC_CHOICES = 3  # fewer is a warning (two) or an error (none or one)
 
@@ -38,6 +42,8 @@ class MultipleChoice(ItemKind):
         texts = [f"Option {j + 1} of item {n}" for j in range(k)]
         if rng.random() < 0.2:
             texts[-1] = "None of the above"
+        from ..model.item import Choice
+
         return tuple(Choice(text=t, correct=j == key) for j, t in enumerate(texts))
 
 

@@ -26,11 +26,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from ..model.item import LABELS, Choice, Item, Kind
+from ..model.kind import LABELS, Kind
 from ..model.states import ScoreFlagKind
 from .base import NO_KEY, Checker, ItemKind, ReadAnswer, label
 
 if TYPE_CHECKING:
+    from ..model.item import Choice, Item
     from ..model.manifest import ManifestItem
     from ..model.qti import Found, ItemWriter
 
@@ -99,6 +100,8 @@ class MultipleSelect(ItemKind):
     def sample_choices(self, rng: random.Random, n: int) -> tuple[Choice, ...]:
         k = rng.choice((4, 5))
         keys = set(rng.sample(range(k), rng.randint(MIN_MS_KEYS, k - 1)))
+        from ..model.item import Choice
+
         return tuple(Choice(text=f"Option {j + 1} of item {n}", correct=j in keys) for j in range(k))
 
     def sample_fields(self, rng: random.Random) -> dict[str, Any]:
@@ -212,6 +215,8 @@ class MultipleSelect(ItemKind):
     def from_qti(self, found: Found) -> tuple[dict[str, Any], list[str]]:
         """Keys from ``qti-correct-response``; a mapping means partial credit (exam-builder's rule)."""
         correct = set(found.correct)
+        from ..model.item import Choice
+
         fields: dict[str, Any] = {"choices": tuple(Choice(text=t, correct=i in correct) for i, t, _ in found.choices)}
         if not correct & {i for i, _, _ in found.choices}:
             return fields, [NO_KEY]

@@ -11,12 +11,13 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, Problem
-from ..model.item import Item, Kind, points_text
+from ..model.kind import Kind, points_text
 from .base import CellSpec, Checker, ItemKind, ScoringMode, points_phrase
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from ..model.item import Item
     from ..model.manifest import ManifestItem
     from ..model.qti import Found, ItemWriter
     from ..model.rubric import Rubric

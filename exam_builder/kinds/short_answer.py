@@ -40,11 +40,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, Problem
-from ..model.item import Item, Kind
+from ..model.kind import Kind
 from ..model.states import ScoreFlagKind
 from .base import NO_KEY, CellSpec, Checker, ItemKind, ReadAnswer, points_phrase
 
 if TYPE_CHECKING:
+    from ..model.item import Item
     from ..model.manifest import ManifestItem
     from ..model.qti import Found, ItemWriter
     from ..model.rubric import Rubric

@@ -10,12 +10,13 @@ import random
 from typing import TYPE_CHECKING
 
 from ..errors import Location, Problem
-from ..model.item import Choice, Item, Kind
+from ..model.kind import Kind
 from .base import Checker, ItemKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from ..model.item import Choice, Item
     from ..model.manifest import ManifestItem
     from ..model.rubric import Rubric
 
@@ -45,6 +46,8 @@ class TrueFalse(ItemKind):
 
     def sample_choices(self, rng: random.Random, n: int) -> tuple[Choice, ...]:
         key = rng.randrange(2)
+        from ..model.item import Choice
+
         return (Choice(text="True", correct=key == 0), Choice(text="False", correct=key == 1))
 
     def choice_order(self, item: Item, shuffle: bool, rng: random.Random) -> tuple[int, ...]:

@@ -8,40 +8,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import string
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
-#: Choice labels, in order: the first choice on a form is "A" (the one definition; kinds, forms, reports use it).
-LABELS = string.ascii_uppercase
-
-#: Namespace of exam-builder's own cell and notebook metadata (never inside metadata.nbgrader).
-METADATA_KEY = "exam_builder"
+# defined in ``model.kind`` (no pydantic: the candidate's kernel needs them, not this model); the same objects here
+from .kind import LABELS, METADATA_KEY, SCENARIO_TAG, TAGS, TAGS_BY_VALUE, Kind, points_text
 
 _ANCHORED = re.compile(r"^\s*(all|none|both|neither)\s+of\s+the\s+(above|these)\b", re.IGNORECASE)
-
-
-class Kind(str, Enum):
-    """The kinds of item, in the order blueprints and reports list them; each kind's rules live in
-    ``exam_builder.kinds`` (ask ``kinds.kind_for(kind)``, never branch on a member elsewhere)."""
-
-    true_false = "true_false"
-    multiple_choice = "multiple_choice"
-    multiple_select = "multiple_select"
-    open_response = "open_response"
-    short_answer = "short_answer"
-
-    @property
-    def tag(self) -> str:
-        return TAGS_BY_VALUE[self.value]
-
-
-TAGS_BY_VALUE = {"true_false": "TF", "multiple_choice": "MC", "multiple_select": "MS", "open_response": "OR",
-                 "short_answer": "SA"}
-TAGS = {tag: Kind(value) for value, tag in TAGS_BY_VALUE.items()}
-SCENARIO_TAG = "SCENARIO"
 
 
 class Status(str, Enum):
@@ -196,5 +171,5 @@ def _hash(data: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def points_text(points: float) -> str:
-    return str(int(points)) if float(points).is_integer() else str(points)
+__all__ = ["LABELS", "METADATA_KEY", "SCENARIO_TAG", "TAGS", "TAGS_BY_VALUE", "Choice", "Item", "Kind", "Pool",
+           "Scenario", "Status", "Where", "points_text", "without_empty_scoring"]

@@ -12,6 +12,7 @@ import json
 import uuid
 
 import delivery_formkit as formkit
+import psutil
 import pytest
 from serverkit import Server, make_site, run_pages
 
@@ -253,3 +254,26 @@ def test_what_a_tampering_page_sends_is_refused_quietly(site):
     page = run(go())
     assert not marker.exists()
     clean(page, course)
+
+
+def test_a_pages_kernel_runs_without_the_debugger(site):
+    """Every app kernel is ``exam_builder.delivery.app_ipykernel``: ipykernel without debugpy (about
+    8 MB a seat that no page could use, as a page sends widget messages only). Every kernel process of
+    the server runs that module and has loaded no part of debugpy (its compiled pydevd is mapped into
+    any kernel that imports it), and a page on such a kernel still gets its kernel's info."""
+    course, server, codes = site
+
+    async def go() -> dict:
+        async with PageClient(server.url) as page:
+            await page.open()
+            reply = await page.wait_reply(await page.send_raw("kernel_info_request", {}), timeout=30)
+            await page.unload()
+            return reply
+
+    content = run(go())["content"]
+    assert content["status"] == "ok" and content["language_info"]["name"] == "python", content
+    kernels = [p for p in psutil.Process(server.proc.pid).children(recursive=True) if "-f" in p.cmdline()]
+    assert kernels and all(p.cmdline()[1:3] == ["-m", "exam_builder.delivery.app_ipykernel"] for p in kernels)
+    loaded = {m.path for p in kernels for m in p.memory_maps()}
+    assert any("/zmq/" in path for path in loaded), "no kernel's libraries were read"  # the check is not idle
+    assert not [path for path in loaded if "/debugpy/" in path]

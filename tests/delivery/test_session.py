@@ -40,16 +40,37 @@ def test_view_comes_from_the_released_notebook_without_keys(dcourse):
     assert "BEGIN SOLUTION" not in path.read_text()
 
 
-def test_the_candidate_kernel_stays_light():
-    """The candidate's kernel imports neither nbformat, nbgrader nor the manifest (keys)."""
+#: What a candidate's kernel never needs, at sign-in or while answering: each was once pulled in by a
+#: top-level import somewhere in its chain, or would cost every seat megabytes (issue 22 §4's 100 MB a
+#: seat). The item model (pydantic, about 8 MB) is the kinds' only when they parse, validate or write an
+#: item; nbformat, nbgrader and the manifest (the keys) never belong in a candidate's kernel at all.
+NOT_IN_A_KERNEL = ("pydantic", "pydantic_core", "exam_builder.model.item", "exam_builder.model.manifest",
+                   "exam_builder.model.rubric", "nbformat", "nbgrader", "nbconvert", "jinja2", "alembic", "pandas",
+                   "numpy", "scipy", "matplotlib", "statsmodels", "lxml", "voila", "jupyter_server", "click",
+                   "exam_builder.bank", "exam_builder.assembly", "exam_builder.grading", "exam_builder.qti",
+                   "exam_builder.analysis", "exam_builder.reports", "exam_builder.cli")
+
+
+def test_the_candidate_kernel_stays_light(dcourse):
+    """A warm kernel runs ``exam.ipynb``'s code cell (Voila's preheat): a fresh process that runs that
+    cell on a course shows the sign-in screen and has imported none of ``NOT_IN_A_KERNEL``."""
+    import os
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", "import sys, exam_builder.delivery.candidate_app; "
-                          "print(sorted(m for m in ('nbformat', 'nbgrader', 'exam_builder.model.manifest') "
-                          "if m in sys.modules))"],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "[]"  # and never the manifest module: the candidate's kernel has no business with keys
+    from exam_builder.delivery.server import EXAM_NOTEBOOK
+
+    cells = ["".join(c["source"]) for c in json.loads(EXAM_NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+    code = ("import json, sys\nns = {}\n" + "".join(f"exec({c!r}, ns)\n" for c in cells)
+            + "app = ns['app']\n"
+            + f"print(json.dumps([type(app).__name__, app.screen, sorted(m for m in {NOT_IN_A_KERNEL!r} "
+              "if sys.modules.get(m) is not None)]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=dcourse.root,
+                          env={**os.environ, "EXAM_BUILDER_COURSE": str(dcourse.root)})
+    assert proc.returncode == 0, proc.stderr
+    kind, screen, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (kind, screen) == ("CandidateApp", "sign_in"), proc.stdout  # the app ran: the check is not idle
+    assert loaded == [], f"a candidate's kernel imported {loaded}: import them where they are used"
 
 
 def test_a_source_notebook_is_refused(dcourse):
