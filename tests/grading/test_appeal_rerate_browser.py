@@ -33,6 +33,7 @@ from test_grading_rating import rate_everything
 from exam_builder import clock
 from exam_builder.course import Course
 from exam_builder.grading import appeals
+from exam_builder.grading.grader_app import GraderSession
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, load_rubric_for, open_items
 from exam_builder.grading.results import compute_results, record_outcomes
@@ -179,6 +180,7 @@ def test_the_assigned_rater_rerates_the_appeal_blind_by_keyboard_and_no_one_else
     course, grader, _coord, info = site
     written = appeals.to_rerate(course, info["cara"], CARA)
     n = len(written)
+    label = GraderSession(course, kit.EXAM).label  # the desk's one numbering: "written question 3 (ps-or-03)"
     with course.db.read() as s:
         raters = {r.rater for r in s.execute(select(Rating).where(Rating.sitting_id == info["cara_sitting"]))
                   .scalars()}
@@ -203,10 +205,12 @@ def test_the_assigned_rater_rerates_the_appeal_blind_by_keyboard_and_no_one_else
         a11y.check_screen(page, "grader", "desktop", "appeal-waiting")
         tab_to(page, r"^button Re-rate the appeal answers$", 3)
         page.keyboard.press("Enter")
-        focus_on_heading(page, f"Appeal re-rating 1 of {n}: written question {written[0].number}")
+        focus_on_heading(page, f"Appeal re-rating 1 of {n}: {label(written[0].item_id)}")
         a11y.check_screen(page, "grader", "desktop", "appeal-rerate")
         for k, x in enumerate(written, start=1):
-            page.get_by_role("heading", name=f"Appeal re-rating {k} of {n}: written question {x.number}").wait_for()
+            page.get_by_role("heading", name=f"Appeal re-rating {k} of {n}: {label(x.item_id)}").wait_for()
+            assert re.fullmatch(r"written question \d+ \(.+\)", label(x.item_id))
+            assert page.locator(".eb-response").inner_text().strip()  # never an empty Answer box (blanks stay 0)
             body = page.locator("body").inner_text()
             assert not [t for t in secrets if t in body], [t for t in secrets if t in body]
             assert " ".join(x.question.split()[:4]) in " ".join(page.locator(".eb-question").inner_text().split())
@@ -247,7 +251,7 @@ def test_the_assigned_rater_rerates_the_appeal_blind_by_keyboard_and_no_one_else
                 if k < n:
                     focus_on_heading(page, f"Appeal re-rating {k + 1} of {n}")  # the next answer, from its top
             if k < n:
-                page.get_by_text(f"Saved. Your re-rating of written question {x.number} is recorded.",
+                page.get_by_text(f"Saved. Your re-rating of {label(x.item_id)} is recorded.",
                                  exact=True).wait_for()
         # all done: back to the questions, told so; the notice is gone
         focus_on_heading(page, "Choose a question")
