@@ -36,9 +36,10 @@ Appeal re-ratings (``grading.appeals``): a grader the coordinator sent a score a
 answers to (``exam-builder appeal assign``, the coordinator's desk) sees "Appeal re-ratings waiting
 for you: N" above the questions and rates each answer on a screen like the scoring screen: the
 scenario and the question as the candidate read them, the answer, the rubric (an answer left
-blank is not sent: it stays at 0, see ``appeals``). Never the earlier ratings or scores, the candidate's name or the appeal's words; a grader who is not the appeal's
-rater never sees it. Saving goes through ``appeals.rerate``, the path of ``exam-builder appeal
-rerate`` (audited as the grader); the coordinator then decides the appeal.
+blank is not sent: it stays at 0, see ``appeals``). Never the earlier ratings or scores, the
+candidate's name or the appeal's words; a grader who is not the appeal's rater never sees it.
+Saving goes through ``appeals.rerate``, the path of ``exam-builder appeal rerate`` (audited as the
+grader); the coordinator then decides the appeal.
 """
 from __future__ import annotations
 
@@ -357,6 +358,7 @@ html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: var(--eb
 .eb-grader .eb-savebar .widget-html-content:empty { display: none; }
 .eb-grader .eb-no-anchors { font-style: italic; }
 .eb-grader .eb-work { padding-bottom: 1em; }
+.eb-grader .widget-box.eb-savebar.eb-idle { border-top: 0; }
 .eb-grader .eb-shown { border: 1px solid #6b6b6b; border-radius: 4px; padding: 0.4em 0.8em; margin: 0.4em 0; }
 .eb-grader .eb-shown ul { margin: 0.2em 0; padding-left: 1.4em; }
 .eb-grader .eb-actions { flex-flow: row wrap; align-items: center; gap: 0.2em 1em; }
@@ -365,7 +367,8 @@ html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: var(--eb
   height: auto; }
 .eb-grader .widget-dropdown .widget-label { width: auto; max-width: none; text-align: left; white-space: normal;
   height: auto; line-height: 1.5; font-weight: bold; margin-bottom: 0.2em; }
-.eb-grader .widget-dropdown select { width: 100%; height: auto; min-height: 2.2em; border: 2px solid #6b6b6b; }
+.eb-grader .widget-dropdown select { width: 100%; height: auto; min-height: 2.2em; border: 2px solid #6b6b6b;
+  flex: none; }
 .eb-grader .eb-name { max-width: 30em; }
 .eb-grader .jupyter-button { width: auto; flex: none; }
 .eb-grader .eb-keys textarea { font-variant-numeric: tabular-nums; }
@@ -605,6 +608,7 @@ class GraderApp:
         self.message.add_class("eb-bar-message")  # beside the buttons where it fits: a save does not grow the bar
         self.bar = w.VBox([self.actions, self.appeal_actions, self.message])
         self.bar.add_class("eb-savebar")
+        self.bar.add_class("eb-idle")  # no buttons yet (see _mark_bar)
 
         self.pick_panel.layout.display = "none"
         self.work_panel.layout.display = "none"
@@ -658,6 +662,13 @@ class GraderApp:
             "<p>The coordinator sent you written answers from a score appeal: rate each one afresh with its "
             "rubric. You are not shown the earlier ratings, the scores or who wrote it.</p>")
         self.assist.move_focus(focus_on("appeals" if waiting else "pick"))
+        self._mark_bar()
+
+    def _mark_bar(self) -> None:
+        """The bar's rule only above its buttons: on a screen without them (sign-in, the questions, nothing
+        left) the line under the last row read as a stray rule."""
+        working = self.actions.layout.display != "none" or self.appeal_actions.layout.display != "none"
+        (self.bar.remove_class if working else self.bar.add_class)("eb-idle")
 
     def _pick(self) -> None:
         if not self.item.value:
@@ -695,6 +706,7 @@ class GraderApp:
         self.appeal_panel.layout.display = ""
         self.appeal_actions.layout.display = ""
         self._show_appeal()
+        self._mark_bar()
         self.assist.move_focus(focus_on("appeal"))
 
     def _save_appeal(self) -> None:
@@ -838,6 +850,7 @@ class GraderApp:
                 if current.image else "")
             self.columns.layout.display = ""
             self.actions.layout.display = ""
+        self._mark_bar()
         self.shown.value = shown_html(self.session.rubric, current.shown) if current else ""
         self._sync_pickers()
         p = self.session.progress()

@@ -262,6 +262,10 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         a11y.check_screen(page, "grader", size, "sign-in")
         sign_in(page, f"Grader {size}")
         a11y.check_screen(page, "grader", size, "item-choice")
+        picker = page.get_by_label("Written question").bounding_box()  # one line, not a tall empty box
+        assert picker["height"] < 3 * 16 * 1.5, picker
+        bar_rule = "() => getComputedStyle(document.querySelector('.eb-savebar')).borderTopWidth"
+        assert page.evaluate(bar_rule) == "0px"  # no buttons in the bar, so no rule under the last row
         start(page, label)
         response, group = page.locator(".eb-response"), page.get_by_role("group").first
         save = page.get_by_role("button", name="Save and next")
@@ -280,6 +284,13 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         assert "*" not in question.inner_text() and question.locator("em").count() >= 1
         text = page.locator("body").inner_text()
         assert not [d for d in DEVELOPER_TEXT if d in text]
+        assert page.evaluate(bar_rule) != "0px"  # the rule marks the bar with Save
+        top = rubric.criteria[0].max_points  # "(3 points)", "(1 point)": words, not "pts"
+        assert " pts)" not in text and f"(up to {top:g} point{'' if top == 1 else 's'})" in text
+        no_anchor = [c for c in rubric.criteria if not any(lv.anchor for lv in c.levels)]
+        assert no_anchor  # the fixture gives only the first criterion anchors: the others say there are none
+        for c in no_anchor:
+            page.get_by_text(f"No anchor responses: the rubric gives none for {c.name}.").wait_for()
         # every field has a label
         for field in ("Comment for the record (optional)", "Shortcut keys"):
             assert page.get_by_label(field).count() == 1
@@ -311,6 +322,7 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         page.get_by_role("heading", name="Nothing left for you on this question").wait_for()
         page.get_by_role("group").first.wait_for(state="hidden")  # no rubric, no Save: nothing to score
         assert save.is_hidden() and page.get_by_role("button", name="Choose another question").is_visible()
+        assert page.evaluate(bar_rule) == "0px"
         a11y.check_screen(page, "grader", size, "nothing-left")
     finally:
         context.close()
