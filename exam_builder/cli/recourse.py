@@ -175,10 +175,12 @@ def appeal_record(course, sitting, category, words, received, actor) -> None:
 @pass_course_db
 def appeal_assign(course, appeal_id, rater, actor) -> None:
     """Send a score appeal's written answers to a rater who has not rated them (blind)."""
-    from ..grading.appeals import assign_rater
+    from ..grading.appeals import assign_rater, blank_answers
 
     assign_rater(course, appeal_id, rater, current_actor(actor))
-    say(f"appeal {appeal_id}: the written answers go to {rater}, blind to the earlier ratings")
+    blank = blank_answers(course, appeal_id)
+    say(f"appeal {appeal_id}: the written answers go to {rater}, blind to the earlier ratings"
+        + (f"; {blank} answer(s) left blank stay at 0 (nothing to re-rate)" if blank else ""))
 
 
 @appeal.command("rerate")

@@ -9,7 +9,9 @@ A **score** appeal on written answers goes to a rater who has rated none of the 
 answers (``assign_rater``, refused otherwise), who sees each answer, its question and scenario as the
 candidate read them, and its rubric only: no name, no earlier rating or score, not the appeal's words
 (``to_rerate``; ``waiting_for``: what waits for a rater across an exam's appeals, the grader's desk's
-list). Their ratings (``rerate``, the one path of the CLI and the grader's desk, audited as a
+list). An answer left blank is not sent: grading settled it 0 without a rating ("no response"), so there is
+nothing to re-rate; it stays at 0, and ``Rerating.text`` and ``exam-builder appeal assign`` say how many.
+Their ratings (``rerate``, the one path of the CLI and the grader's desk, audited as a
 ``rating`` by the rater) are kept in ``eb_appeal_rating``; ``rerating_states`` says how far each score
 appeal's re-rating is (the coordinator's Appeals screen). The
 decision (``decide``: upheld, partly, denied, with a reason) agrees with what the re-rating does to the
@@ -58,7 +60,7 @@ from ..records.queries import (
 from ..records.text import shown
 from .keys import Precision, rewrite_reports, update_outcomes
 from .queue import load_rubric_for
-from .resolution import Decision, persist, ratings_of, response_context
+from .resolution import NO_RESPONSE, Decision, persist, ratings_of, response_context
 from .rubric_scoring import rubric_score
 from .seal import course_key
 
@@ -121,13 +123,33 @@ def record(course, sitting_id: int, category: str, words: str, received_on: dt.d
         return a.id
 
 
-def _written(s, sit: Sitting) -> list:
+def _rated_entries(s, sit: Sitting) -> list:
     form = s.get(Form, sit.form_id)
     return [e for e in Manifest.model_validate(form.manifest).items if kind_for(e.kind).rated]
 
 
+def _blank(s, sit: Sitting, entry) -> bool:
+    """Left blank: grading settled it 0 as "no response" (``RatingQueue.settle_blanks``) and no grader
+    ever rated it, so there is nothing for an appeal to re-rate."""
+    row = item_scores_q.select_item_score(s, sit.id, entry.item_id)
+    return row is not None and row.rule == NO_RESPONSE
+
+
+def _written(s, sit: Sitting) -> list:
+    """The sitting's written answers an appeal re-rates: every rated one except those left blank."""
+    return [e for e in _rated_entries(s, sit) if not _blank(s, sit, e)]
+
+
+def blank_answers(course, appeal_id: int) -> int:
+    """How many of an appeal's written answers were left blank: they stay at 0, not re-rated."""
+    with course.db.read() as s:
+        sit = s.get(Sitting, _appeal(s, appeal_id).sitting_id)
+        return sum(_blank(s, sit, e) for e in _rated_entries(s, sit))
+
+
 def assign_rater(course, appeal_id: int, rater: str, actor: str) -> None:
-    """Send a score appeal's written answers to ``rater``, who must have rated none of them. Audited."""
+    """Send a score appeal's written answers to ``rater``, who must have rated none of them (those left
+    blank stay at 0 and are not sent: ``blank_answers``). Audited."""
     rater = (rater or "").strip()
     if not rater:
         raise ExamBuilderError("name the rater who re-rates the written answers (--rater)")
@@ -140,7 +162,9 @@ def assign_rater(course, appeal_id: int, rater: str, actor: str) -> None:
         sit = s.get(Sitting, a.sitting_id)
         items = _written(s, sit)
         if not items:
-            raise ExamBuilderError(f"sitting {a.sitting_id} has no written answers to re-rate")
+            blank = len(_rated_entries(s, sit))
+            raise ExamBuilderError(f"sitting {a.sitting_id} has no written answers to re-rate" + (
+                f": its {blank} written answer(s) were left blank and stay at 0" if blank else ""))
         before = {r.rater.casefold() for e in items for r in ratings_q.select_ratings_of_response(s, sit.id, e.item_id)}
         if rater.casefold() in before:
             raise ExamBuilderError(f"{rater} rated this candidate's written answers before: an appeal goes to a "
@@ -222,19 +246,21 @@ class Rerating:
     score: float | None  # the re-rated points so far
     before: float | None  # the written answers' decided points before the appeal (None once decided)
     max_points: float
+    blank: int = 0  # written answers left blank: 0 without rating, not re-rated (they stay at 0)
 
     @property
     def finished(self) -> bool:
         return self.total > 0 and self.done >= self.total
 
     def text(self) -> str:
+        blank = f"; {self.blank} blank answer(s) stay at 0 (not re-rated)" if self.blank else ""
         if not self.rater:
-            return "not sent to a rater yet"
+            return "not sent to a rater yet" + blank
         if not self.finished:
-            return f"{self.done} of {self.total} written answer(s) re-rated by {self.rater}: waiting"
+            return f"{self.done} of {self.total} written answer(s) re-rated by {self.rater}: waiting{blank}"
         points = f"; re-rated {self.score:g} of {self.max_points:g} points" if self.score is not None else ""
         before = f" (before: {self.before:g})" if self.before is not None else ""
-        return f"done: {self.done} of {self.total} written answer(s) re-rated by {self.rater}{points}{before}"
+        return f"done: {self.done} of {self.total} written answer(s) re-rated by {self.rater}{points}{before}{blank}"
 
 
 def rerating_states(course, exam: str) -> dict[int, Rerating]:
@@ -254,7 +280,7 @@ def rerating_states(course, exam: str) -> dict[int, Rerating]:
             known = [x for x in before if x is not None]
             out[a.id] = Rerating(a.rater, len(done), len(items), sum(x or 0.0 for x in done) if done else None,
                                  sum(known) if final and len(known) == len(before) else None,
-                                 sum(e.points for e in items))
+                                 sum(e.points for e in items), len(_rated_entries(s, sit)) - len(items))
     return out
 
 
@@ -268,9 +294,12 @@ def rerate(course, appeal_id: int, rater: str, item_id: str, levels: dict[str, f
         if a.decision is not None:
             raise ExamBuilderError(f"appeal {appeal_id} is already decided ({a.decision})")
         sit = s.get(Sitting, a.sitting_id)
-        entry = next((e for e in _written(s, sit) if e.item_id == item_id), None)
+        entry = next((e for e in _rated_entries(s, sit) if e.item_id == item_id), None)
         if entry is None:
             raise ExamBuilderError(f"{item_id!r} is not a written answer of sitting {sit.id}")
+        if _blank(s, sit, entry):
+            raise ExamBuilderError(f"{item_id!r} was left blank in sitting {sit.id}: it stays at 0, with nothing to "
+                                   "re-rate")
         rubric = load_rubric_for(course, entry.rubric or entry.item_id)
         score = rubric_score(rubric, levels)
         row = recourse_q.select_appeal_ratings(s, appeal_id).get(item_id)

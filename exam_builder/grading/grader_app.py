@@ -22,18 +22,24 @@ The scoring screen puts the response and the rubric side by side (stacked on nar
 keeps Save at the bottom of the screen, marks the chosen level in words as well as by look, and
 says what is left: "3 of 18 left for you" counts the responses ``RatingQueue.claim`` would still
 hand this grader (see ``RatingQueue._count``), and what waits for whom ("2 responses wait for
-adjudication by a third grader: you rated them, so someone else must"). The shortcut-keys box
-stays clear of the Save bar: the work area leaves room under it (the page's ``scroll-padding``
-can then lift a focused box above the bar) and the bar's message sits beside its buttons, so a
-save does not make the bar taller over the box the grader is typing in.
+adjudication by a third grader: you rated them, so someone else must"). Nothing hides under the
+Save bar: where the screen is tall enough (500 CSS px: a laptop, a phone) the bar sticks to the
+bottom, and the page's ``scroll-padding-bottom`` is the bar's measured height (``SaveBarRoom``),
+so a control that takes focus (every level's row, the comment box, the shortcut box) scrolls clear
+of it however the bar wraps; at 200% zoom the bar follows the work instead of taking a third of
+the screen. The bar's message wraps on a line of its own and is never cut. The desk numbers its
+questions one way everywhere, with the item code: "Written question 3 (ps-or-03)" in the list, on
+an appeal answer and in a saved message (counted across the exam, where a form's own number
+differs between forms).
 
 Appeal re-ratings (``grading.appeals``): a grader the coordinator sent a score appeal's written
 answers to (``exam-builder appeal assign``, the coordinator's desk) sees "Appeal re-ratings waiting
 for you: N" above the questions and rates each answer on a screen like the scoring screen: the
-scenario and the question as the candidate read them, the answer, the rubric. Never the earlier
-ratings or scores, the candidate's name or the appeal's words; a grader who is not the appeal's
-rater never sees it. Saving goes through ``appeals.rerate``, the path of ``exam-builder appeal
-rerate`` (audited as the grader); the coordinator then decides the appeal.
+scenario and the question as the candidate read them, the answer, the rubric (an answer left
+blank is not sent: it stays at 0, see ``appeals``). Never the earlier ratings or scores, the
+candidate's name or the appeal's words; a grader who is not the appeal's rater never sees it.
+Saving goes through ``appeals.rerate``, the path of ``exam-builder appeal rerate`` (audited as the
+grader); the coordinator then decides the appeal.
 """
 from __future__ import annotations
 
@@ -43,7 +49,10 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import anywidget
+
 from ..errors import ExamBuilderError
+from ..kinds.base import points_phrase
 from ..model.rubric import Criterion, Rubric
 from ..model.states import RatingRole
 from ..records import identity
@@ -78,6 +87,7 @@ class GraderSession:
         self.skipped: set[str] = set()  # anonymous ids given back in this session
         self.last: Decision | None = None
         self._views: dict[str, tuple[str, ScenarioView | None]] = {}
+        self._labels: dict[str, str] | None = None  # item id -> "Written question 3 (ps-or-03)"
         self.appeal: ToRerate | None = None  # the appeal answer open for re-rating
         self.appeal_rubric: Rubric | None = None
         self.appeal_levels: dict[str, float] = {}
@@ -105,10 +115,17 @@ class GraderSession:
         return self.signin.require()
 
     def items(self) -> list[ItemChoice]:
-        out = []
-        for n, (item_id, _rubric) in enumerate(open_items(self.course, self.exam), start=1):
-            out.append(ItemChoice(item_id, f"Written question {n} ({item_id})"))
-        return out
+        """The exam's written questions as the desk numbers them everywhere: "Written question 3 (ps-or-03)",
+        counted across the exam's written questions (a form's own number differs between forms)."""
+        if self._labels is None:
+            self._labels = {item_id: f"Written question {n} ({item_id})"
+                            for n, (item_id, _rubric) in enumerate(open_items(self.course, self.exam), start=1)}
+        return [ItemChoice(item_id, label) for item_id, label in self._labels.items()]
+
+    def label(self, item_id: str) -> str:
+        """How the desk names ``item_id`` in a sentence: "written question 3 (ps-or-03)", as the picker does."""
+        found = next((c.label for c in self.items() if c.item_id == item_id), f"Written question ({item_id})")
+        return found[0].lower() + found[1:]
 
     def pick(self, item_id: str) -> Claim | None:
         """Work on ``item_id``: the queue opens at this grader's next response."""
@@ -171,13 +188,13 @@ class GraderSession:
             raise ExamBuilderError("no response is open")
         choose_level(self.rubric, self.levels, criterion_id, points)
 
-    def keys(self, typed: str) -> bool:
+    def keys(self, typed: str, comment: str = "") -> bool:
         """Keyboard shortcuts: digit k picks the k-th level (lowest first) of each criterion in
-        order; Enter (a newline) saves. Returns True when it saved."""
+        order; Enter (a newline) saves, with ``comment``. Returns True when it saved."""
         if self.current is None:
             return False
         if typed_levels(self.rubric, self.levels, typed):
-            self.save()
+            self.save(comment)
             return True
         return False
 
@@ -240,12 +257,12 @@ class GraderSession:
             raise ExamBuilderError("no appeal answer is open")
         choose_level(self.appeal_rubric, self.appeal_levels, criterion_id, points)
 
-    def appeal_keys(self, typed: str) -> bool:
-        """The shortcut keys on an appeal answer, as ``keys``; Enter saves. True when it saved."""
+    def appeal_keys(self, typed: str, comment: str = "") -> bool:
+        """The shortcut keys on an appeal answer, as ``keys``; Enter saves, with ``comment``. True when it saved."""
         if self.appeal is None or self.appeal_rubric is None:
             return False
         if typed_levels(self.appeal_rubric, self.appeal_levels, typed):
-            self.save_appeal()
+            self.save_appeal(comment)
             return True
         return False
 
@@ -298,12 +315,15 @@ ROLE_SHOWN = "adjudication (the two ratings differ: yours and the other are show
 
 #: The grader's desk on top of the candidate app's look (text size, contrast, labels above boxes):
 #: the response and the rubric side by side, stacked below 900 CSS px (a phone, 200% zoom); the
-#: bar with Save stays at the bottom of the screen (the output area around the app must not clip,
-#: or ``sticky`` has nothing to stick to); the chosen level is bold, framed and says so.
+#: bar with Save stays at the bottom of a screen at least 500 CSS px high (the output area around
+#: the app must not clip, or ``sticky`` has nothing to stick to), the room under focused controls
+#: its measured height (``SaveBarRoom``); the chosen level is bold, framed and says so.
 GRADER_CSS = """<style>
 .jp-OutputArea:has(.eb-grader), .jp-OutputArea-child:has(.eb-grader), .jp-OutputArea-output:has(.eb-grader) {
   overflow: visible !important; }
-html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: 8em; }
+html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: var(--eb-savebar-room, 10em); }
+.eb-grader input, .eb-grader textarea, .eb-grader button, .eb-grader summary, .eb-grader .eb-choice {
+  scroll-margin: 0.75em 0; }
 .lm-BoxPanel-child:has(.eb-grader) { padding-bottom: 0 !important; }
 .eb-app.eb-grader { max-width: 96em; }
 .eb-grader h2 { font-size: 1.25em; margin: 0.4em 0; }
@@ -327,10 +347,18 @@ html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: 8em; }
 .eb-grader details.eb-anchors summary { cursor: pointer; color: #0b4f8a; text-decoration: underline; padding: 0.2em 0; }
 .eb-grader details.eb-anchors blockquote { margin: 0.2em 0 0.6em 0; border-left: 4px solid #6b6b6b;
   padding-left: 0.6em; white-space: pre-wrap; overflow-wrap: anywhere; }
-.eb-grader .widget-box.eb-savebar { position: sticky; bottom: 0; z-index: 5; background: #fff;
-  border-top: 2px solid #6b6b6b; padding: 0.3em 0; flex-flow: row wrap; align-items: center; gap: 0 1em; }
-.eb-grader .eb-savebar > .eb-bar-message { flex: 1 1 20em; min-width: 0; }
-.eb-grader .eb-work { padding-bottom: 5em; }
+.eb-grader .widget-box.eb-savebar { z-index: 5; background: #fff; border-top: 2px solid #6b6b6b; padding: 0.3em 0;
+  flex-flow: column nowrap; align-items: stretch; gap: 0; }
+@media (min-height: 500px) { .eb-grader .widget-box.eb-savebar { position: sticky; bottom: 0; } }
+.eb-grader .eb-savebar > .eb-bar-message { width: 100%; min-width: 0; height: auto; }
+.eb-grader .eb-savebar > .eb-bar-message .widget-html-content { white-space: normal; overflow-wrap: anywhere;
+  height: auto; }
+.eb-grader .eb-savebar > .eb-bar-message p, .eb-grader .eb-savebar > .eb-bar-message div { margin: 0.1em 0; }
+.eb-grader .eb-savebar .eb-error { padding: 0.2em 0.5em; }
+.eb-grader .eb-savebar .widget-html-content:empty { display: none; }
+.eb-grader .eb-no-anchors { font-style: italic; }
+.eb-grader .eb-work { padding-bottom: 1em; }
+.eb-grader .widget-box.eb-savebar.eb-idle { border-top: 0; }
 .eb-grader .eb-shown { border: 1px solid #6b6b6b; border-radius: 4px; padding: 0.4em 0.8em; margin: 0.4em 0; }
 .eb-grader .eb-shown ul { margin: 0.2em 0; padding-left: 1.4em; }
 .eb-grader .eb-actions { flex-flow: row wrap; align-items: center; gap: 0.2em 1em; }
@@ -339,12 +367,56 @@ html, body, .lm-BoxPanel-child:has(.eb-grader) { scroll-padding-bottom: 8em; }
   height: auto; }
 .eb-grader .widget-dropdown .widget-label { width: auto; max-width: none; text-align: left; white-space: normal;
   height: auto; line-height: 1.5; font-weight: bold; margin-bottom: 0.2em; }
-.eb-grader .widget-dropdown select { width: 100%; height: auto; min-height: 2.2em; border: 2px solid #6b6b6b; }
+.eb-grader .widget-dropdown select { width: 100%; height: auto; min-height: 2.2em; border: 2px solid #6b6b6b;
+  flex: none; }
 .eb-grader .eb-name { max-width: 30em; }
 .eb-grader .jupyter-button { width: auto; flex: none; }
 .eb-grader .eb-keys textarea { font-variant-numeric: tabular-nums; }
 .eb-grader .eb-appeal-note { border-left: 4px solid #0b4f8a; padding-left: 0.8em; }
 </style>"""
+
+
+#: Measures the Save bar while it sticks to the bottom of the screen and keeps the page's
+#: ``--eb-savebar-room`` at its height (0 where it does not stick): the ``scroll-padding-bottom`` that
+#: scrolls a focused control clear of the bar is then exactly the bar, however it wraps (a phone, a
+#: long message, an error) - never a guess in em that a taller bar outgrows (WCAG 2.4.11). A level
+#: taking focus brings its whole row in (its ring is drawn on the row), not only its small radio.
+SAVEBAR_JS = """
+function render({ el }) {
+  const root = document.documentElement;
+  let bar = null;
+  const measure = () => {
+    if (!bar || !bar.isConnected) return;
+    const sticks = bar.getClientRects().length && getComputedStyle(bar).position === "sticky";
+    root.style.setProperty("--eb-savebar-room", sticks ? `${Math.ceil(bar.getBoundingClientRect().height)}px` : "0px");
+  };
+  const start = (tries) => {
+    bar = (el.closest(".eb-grader") || document).querySelector(".eb-savebar");
+    if (!bar) {
+      if (tries > 0) setTimeout(() => start(tries - 1), 50);  // widget views render asynchronously
+      return;
+    }
+    new ResizeObserver(measure).observe(bar);
+    window.addEventListener("resize", measure);
+    measure();
+  };
+  start(200);
+  if (!window.ebLevelRows) {  // a level's focus ring is drawn on its whole row: bring the row in, not only the radio
+    window.ebLevelRows = true;
+    document.addEventListener("focusin", (ev) => {
+      const row = ev.target.closest && ev.target.closest(".eb-grader .eb-choice");
+      if (row) setTimeout(() => row.scrollIntoView({ block: "nearest" }), 0);  // after the browser's own scroll
+    });
+  }
+}
+export default { render };
+"""
+
+
+class SaveBarRoom(anywidget.AnyWidget):
+    """Keeps the page's room under focused controls equal to the sticky Save bar (``SAVEBAR_JS``)."""
+
+    _esm = SAVEBAR_JS
 
 
 def _escaped_block(text: str, cls: str) -> str:
@@ -364,7 +436,7 @@ def chosen_html(criterion: Criterion, points: float | None) -> str:
         return "<p>Not chosen yet.</p>"
     lv = criterion.levels[k - 1]
     name = f" {html.escape(lv.label)}" if lv.label else ""
-    return f"<p class='eb-chosen'>✔ Chosen: level {k}{name} ({lv.points:g} pts)</p>"
+    return f"<p class='eb-chosen'>✔ Chosen: level {k}{name} ({points_phrase(lv.points)})</p>"
 
 
 #: Said on the appeal re-rating screen, above the answer.
@@ -377,7 +449,7 @@ APPEAL_NOTE = ("A candidate appealed their score. Rate this answer afresh with t
 def level_text(k: int, level) -> str:
     """How a level reads in the rubric: its number (the shortcut key), name, points and descriptor."""
     name = f" {level.label}" if level.label else ""
-    return f"{k}{name} ({level.points:g} pts): {level.descriptor}"
+    return f"{k}{name} ({points_phrase(level.points)}): {level.descriptor}"
 
 
 def progress_text(p: Progress, rule: AdjudicationRule | None = None) -> str:
@@ -416,7 +488,7 @@ def shown_html(rubric: Rubric, shown) -> str:
             else:
                 lv = c.levels[k - 1]
                 name = f" {html.escape(lv.label)}" if lv.label else ""
-                rows.append(f"<li>{html.escape(c.name)}: level {k}{name} ({lv.points:g} pts)</li>")
+                rows.append(f"<li>{html.escape(c.name)}: level {k}{name} ({points_phrase(lv.points)})</li>")
         comment = f"<p>Comment: {html.escape(r.comment)}</p>" if r.comment else ""
         blocks.append(f"<div class='eb-shown'><h4>{html.escape(r.label)} ({html.escape(str(r.role))} rating): "
                       f"{r.score:g} of {rubric.max_points:g} points</h4><ul>{''.join(rows)}</ul>{comment}</div>")
@@ -468,7 +540,8 @@ class GraderApp:
         self.appeal_answer = w.HTML()
         self.appeal_rubric_head = w.HTML()
         self.appeal_criteria = w.VBox()
-        self.appeal_comment = w.Textarea(description="Comment for the record (optional)", rows=2)
+        self.appeal_comment = w.Textarea(description="Comment for the record (optional)", rows=2,
+                                         continuous_update=False)  # as the scoring screen's comment (below)
         self.appeal_keybox = w.Textarea(description="Shortcut keys: one level number per criterion (1 = lowest), "
                                                     "then Enter to save", continuous_update=True, rows=1)
         self.appeal_keybox.add_class("eb-keys")
@@ -502,7 +575,11 @@ class GraderApp:
         self.rubric_head = w.HTML()
         self.shown = w.HTML()
         self.criteria_box = w.VBox()
-        self.comment = w.Textarea(description="Comment for the record (optional)", rows=2)
+        # the comment is sent when the box loses focus (to Save, the shortcut box): one message, which leaves
+        # the page before Save's click. Sent at every keystroke, ipywidgets holds all but the first back while
+        # one is on its way (its one-message-in-flight throttle) and Save's click went ahead of them: a comment
+        # typed fast was saved as its first letter ("re-rated answer 3" as "r").
+        self.comment = w.Textarea(description="Comment for the record (optional)", rows=2, continuous_update=False)
         self.keybox = w.Textarea(description="Shortcut keys: one level number per criterion (1 = lowest), "
                                              "then Enter to save", continuous_update=True, rows=1)
         self.keybox.add_class("eb-keys")
@@ -531,14 +608,16 @@ class GraderApp:
         self.message.add_class("eb-bar-message")  # beside the buttons where it fits: a save does not grow the bar
         self.bar = w.VBox([self.actions, self.appeal_actions, self.message])
         self.bar.add_class("eb-savebar")
+        self.bar.add_class("eb-idle")  # no buttons yet (see _mark_bar)
 
         self.pick_panel.layout.display = "none"
         self.work_panel.layout.display = "none"
         self.actions.layout.display = "none"
         for part in (self.appeal_notice, self.appeal_panel, self.appeal_actions):
             part.layout.display = "none"
-        self.root = w.VBox([self.style, self.assist, self.title, self.sign_in_panel, self.appeal_notice,
-                            self.pick_panel, self.work_panel, self.appeal_panel, self.bar])
+        self.bar_room = SaveBarRoom()
+        self.root = w.VBox([self.style, self.assist, self.bar_room, self.title, self.sign_in_panel,
+                            self.appeal_notice, self.pick_panel, self.work_panel, self.appeal_panel, self.bar])
         self.root.add_class("eb-app")
         self.root.add_class("eb-grader")
         if session.hub_signed:  # the hub said who this is: straight to the questions
@@ -583,6 +662,13 @@ class GraderApp:
             "<p>The coordinator sent you written answers from a score appeal: rate each one afresh with its "
             "rubric. You are not shown the earlier ratings, the scores or who wrote it.</p>")
         self.assist.move_focus(focus_on("appeals" if waiting else "pick"))
+        self._mark_bar()
+
+    def _mark_bar(self) -> None:
+        """The bar's rule only above its buttons: on a screen without them (sign-in, the questions, nothing
+        left) the line under the last row read as a stray rule."""
+        working = self.actions.layout.display != "none" or self.appeal_actions.layout.display != "none"
+        (self.bar.remove_class if working else self.bar.add_class)("eb-idle")
 
     def _pick(self) -> None:
         if not self.item.value:
@@ -620,19 +706,20 @@ class GraderApp:
         self.appeal_panel.layout.display = ""
         self.appeal_actions.layout.display = ""
         self._show_appeal()
+        self._mark_bar()
         self.assist.move_focus(focus_on("appeal"))
 
     def _save_appeal(self) -> None:
-        number = self.session.appeal.number if self.session.appeal else 0
+        item = self.session.appeal.item_id if self.session.appeal else ""
         self.session.save_appeal(self.appeal_comment.value)
-        self._appeal_saved(number)
+        self._appeal_saved(item)
         if self.session.appeal is not None:
             self.assist.move_focus(focus_on("appeal"))  # a click: start the next answer at its top
 
-    def _appeal_saved(self, number: int) -> None:
+    def _appeal_saved(self, item: str) -> None:
         """After a save: the next answer (after keys, focus stays in the shortcut box, as on a response),
         or, when none is left, the questions."""
-        text = f"Saved. Your re-rating of written question {number} is recorded."
+        text = f"Saved. Your re-rating of {html.escape(self.session.label(item))} is recorded."
         if self.session.appeal is None:
             self._to_pick()
             self.message.value = (f"{text} Every appeal answer sent to you is re-rated: the coordinator decides "
@@ -640,23 +727,23 @@ class GraderApp:
             self.assist.announce(f"{text} No appeal answer is left for you.")
             return
         self.message.value = text
-        self.assist.announce(f"{text} Next: written question {self.session.appeal.number}.")
+        self.assist.announce(f"{text} Next: {self.session.label(self.session.appeal.item_id)}.")
         self._show_appeal()
 
     def _on_appeal_keys(self, change) -> None:
         typed = change["new"]
         if not typed:
             return
-        number = self.session.appeal.number if self.session.appeal else 0
+        item = self.session.appeal.item_id if self.session.appeal else ""
         try:
-            saved = self.session.appeal_keys(typed)
+            saved = self.session.appeal_keys(typed, self.appeal_comment.value)
         except ExamBuilderError as exc:
             self._error(exc)
             saved = False
             self.appeal_keybox.value = typed.replace("\n", "").replace("\r", "")
         if saved:
             self.appeal_keybox.value = ""
-            self._appeal_saved(number)
+            self._appeal_saved(item)
         else:
             self._sync_appeal_pickers()
 
@@ -672,7 +759,7 @@ class GraderApp:
             return
         anon = self.session.current.anon_id if self.session.current else ""
         try:
-            saved = self.session.keys(typed)
+            saved = self.session.keys(typed, self.comment.value)
         except ExamBuilderError as exc:
             self._error(exc)
             saved = False
@@ -691,17 +778,20 @@ class GraderApp:
         for c in rubric.criteria:
             about = f": {c.description}" if c.description else ""
             picker = ChoiceGroup([(str(k), level_text(k, lv)) for k, lv in enumerate(c.levels, start=1)],
-                                 legend=f"{c.name} (up to {c.max_points:g} pts){about}")
+                                 legend=f"{c.name} (up to {points_phrase(c.max_points)}){about}")
             picker.observe(lambda ch, c=c: on_choose(c, ch["new"]), "value")
             pickers[c.id] = picker
             chosen[c.id] = w.HTML()
             parts = [picker, chosen[c.id]]
             anchors = "".join(f"<p><b>Level {k}{(' ' + html.escape(lv.label)) if lv.label else ''} "
-                              f"({lv.points:g} pts)</b></p><blockquote>{html.escape(lv.anchor)}</blockquote>"
+                              f"({points_phrase(lv.points)})</b></p><blockquote>{html.escape(lv.anchor)}</blockquote>"
                               for k, lv in enumerate(c.levels, start=1) if lv.anchor)
             if anchors:
                 parts.append(w.HTML(f"<details class='eb-anchors'><summary>Anchor responses: {html.escape(c.name)}"
                                     f"</summary>{anchors}</details>"))
+            else:  # said, so a missing link does not read as a page that did not load
+                parts.append(w.HTML(f"<p class='eb-no-anchors'>No anchor responses: the rubric gives none for "
+                                    f"{html.escape(c.name)}.</p>"))
             box = w.VBox(parts)
             box.add_class("eb-criterion")
             rows.append(box)
@@ -760,6 +850,7 @@ class GraderApp:
                 if current.image else "")
             self.columns.layout.display = ""
             self.actions.layout.display = ""
+        self._mark_bar()
         self.shown.value = shown_html(self.session.rubric, current.shown) if current else ""
         self._sync_pickers()
         p = self.session.progress()
@@ -779,8 +870,8 @@ class GraderApp:
         if x is None or rubric is None:
             return
         place, total = self.session.appeal_position()
-        self.appeal_header.value = heading(html.escape(f"Appeal re-rating {place} of {total}: written question "
-                                                       f"{x.number}"), "appeal")
+        self.appeal_header.value = heading(html.escape(f"Appeal re-rating {place} of {total}: "
+                                                       f"{self.session.label(x.item_id)}"), "appeal")
         story = scenario_html(x.scenario) if x.scenario is not None else ""
         self.appeal_question.value = f"{story}<h3>Question</h3><div class='eb-question'>{md(x.question)}</div>"
         self.appeal_answer.value = f"<h3>Answer</h3>{_escaped_block(x.answer, 'eb-response')}" + (

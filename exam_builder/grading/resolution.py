@@ -191,8 +191,12 @@ def resolve(session: Session, sitting_id: int, item_id: str, policy: ProgramPoli
     return decision
 
 
+#: The rule of a blank open response's score: 0 without any rating (``record_no_response``).
+NO_RESPONSE = "no_response"
+
+
 def record_no_response(session: Session, sitting_id: int, item_id: str, actor: str, key: bytes) -> bool:
     """A blank open response scores 0 without rating (as nbgrader does for an untouched cell)."""
     ctx = response_context(session, sitting_id, item_id)
-    return persist(session, ctx, item_id, Decision(ItemScoreStatus.final, 0.0, "no_response", ()), None, [], actor,
+    return persist(session, ctx, item_id, Decision(ItemScoreStatus.final, 0.0, NO_RESPONSE, ()), None, [], actor,
                    "no response was given", key)

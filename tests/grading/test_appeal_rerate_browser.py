@@ -10,7 +10,9 @@ re-rated by Dee Rater (through ``appeals.rerate``, the path both the CLI and the
   opens the re-rating and rates every answer. Each shows the scenario (as the candidate read it),
   the question, the answer and the rubric; never the earlier ratings or scores, the candidate's
   name or the appeal's words. Every re-rating is in ``eb_appeal_rating``, audited as Cara
-  (self-declared). axe-core and the reflow check at desktop, phone and 200% zoom.
+  (self-declared). axe-core and the reflow check at desktop, phone and 200% zoom; there, every level and
+  box scrolls clear of the Save bar and a save's confirmation shows whole. Answers left blank are not
+  sent (they stay at 0): no empty Answer box. Questions are named as the desk's list names them.
 * The coordinator's desk, by keyboard alone: Key validation (accept another answer, the impact read
   before anything changes, then applied) and Appeals (the re-rating shown done, an appeal recorded,
   one decided). At every Tab stop the focus ring shows whole; the stops come in the order the screen
@@ -33,6 +35,7 @@ from test_grading_rating import rate_everything
 from exam_builder import clock
 from exam_builder.course import Course
 from exam_builder.grading import appeals
+from exam_builder.grading.grader_app import GraderSession
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, load_rubric_for, open_items
 from exam_builder.grading.results import compute_results, record_outcomes
@@ -54,6 +57,7 @@ from exam_builder.records.models import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
 from serverkit import StaffServer, focused  # noqa: E402
+from test_grading_browser import message_whole, scrolled_clear  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 WORDS = "I explained every step of the plan and got almost nothing for it."
@@ -179,6 +183,8 @@ def test_the_assigned_rater_rerates_the_appeal_blind_by_keyboard_and_no_one_else
     course, grader, _coord, info = site
     written = appeals.to_rerate(course, info["cara"], CARA)
     n = len(written)
+    label = GraderSession(course, kit.EXAM).label  # the desk's one numbering: "written question 3 (ps-or-03)"
+    assert n >= 2  # one answer by the levels' radios, one by the shortcut keys
     with course.db.read() as s:
         raters = {r.rater for r in s.execute(select(Rating).where(Rating.sitting_id == info["cara_sitting"]))
                   .scalars()}
@@ -203,10 +209,12 @@ def test_the_assigned_rater_rerates_the_appeal_blind_by_keyboard_and_no_one_else
         a11y.check_screen(page, "grader", "desktop", "appeal-waiting")
         tab_to(page, r"^button Re-rate the appeal answers$", 3)
         page.keyboard.press("Enter")
-        focus_on_heading(page, f"Appeal re-rating 1 of {n}: written question {written[0].number}")
+        focus_on_heading(page, f"Appeal re-rating 1 of {n}: {label(written[0].item_id)}")
         a11y.check_screen(page, "grader", "desktop", "appeal-rerate")
         for k, x in enumerate(written, start=1):
-            page.get_by_role("heading", name=f"Appeal re-rating {k} of {n}: written question {x.number}").wait_for()
+            page.get_by_role("heading", name=f"Appeal re-rating {k} of {n}: {label(x.item_id)}").wait_for()
+            assert re.fullmatch(r"written question \d+ \(.+\)", label(x.item_id))
+            assert page.locator(".eb-response").inner_text().strip()  # never an empty Answer box (blanks stay 0)
             body = page.locator("body").inner_text()
             assert not [t for t in secrets if t in body], [t for t in secrets if t in body]
             assert " ".join(x.question.split()[:4]) in " ".join(page.locator(".eb-question").inner_text().split())
@@ -224,9 +232,10 @@ def test_the_assigned_rater_rerates_the_appeal_blind_by_keyboard_and_no_one_else
                 page.keyboard.type("2" * len(rubric.criteria))
                 page.get_by_text(f"Score: {sum(_mid(rubric).values()):g} of {rubric.max_points:g}").wait_for()
                 page.keyboard.press("Enter")
-                page.get_by_role("heading", name=re.compile(f"^Appeal re-rating {k + 1} of {n}")).wait_for()
-                assert focused(page).startswith("textarea Shortcut keys")
-                tab_to(page, r"^button Back to the questions", 20, key="Shift+Tab")  # back up to the top
+                if k < n:
+                    page.get_by_role("heading", name=re.compile(f"^Appeal re-rating {k + 1} of {n}")).wait_for()
+                    assert focused(page).startswith("textarea Shortcut keys")
+                    tab_to(page, r"^button Back to the questions", 20, key="Shift+Tab")  # back up to the top
             else:  # each criterion's radios: Tab into the group, Space chooses, the arrow keys move to level 2
                 stops = []
                 for _c in rubric.criteria:
@@ -247,7 +256,7 @@ def test_the_assigned_rater_rerates_the_appeal_blind_by_keyboard_and_no_one_else
                 if k < n:
                     focus_on_heading(page, f"Appeal re-rating {k + 1} of {n}")  # the next answer, from its top
             if k < n:
-                page.get_by_text(f"Saved. Your re-rating of written question {x.number} is recorded.",
+                page.get_by_text(f"Saved. Your re-rating of {label(x.item_id)} is recorded.",
                                  exact=True).wait_for()
         # all done: back to the questions, told so; the notice is gone
         focus_on_heading(page, "Choose a question")
@@ -286,6 +295,16 @@ def test_the_appeal_rerating_screens_pass_axe_on_a_phone_and_at_200_percent(brow
         page.get_by_role("button", name="Re-rate the appeal answers").click()
         page.get_by_role("heading", name=re.compile(r"^Appeal re-rating 1 of \d")).wait_for()
         a11y.check_screen(page, "grader", size, "appeal-rerate")
+        assert not (hidden := scrolled_clear(page)), hidden  # every level and box scrolls clear of the Save bar
+        # a save by the shortcut keys: the confirmation in the bar is whole (it was cut on a phone)
+        waiting = appeals.waiting_for(course, kit.EXAM, rater)
+        keys = page.get_by_label("Shortcut keys")
+        keys.click()
+        keys.press_sequentially("2" * len(load_rubric_for(course, waiting[0].rubric_id).criteria))
+        keys.press("Enter")
+        said = f"Saved. Your re-rating of {GraderSession(course, kit.EXAM).label(waiting[0].item_id)} is recorded."
+        page.get_by_text(said).wait_for()
+        assert not (why := message_whole(page, said)), why
     finally:
         ctx.close()
 

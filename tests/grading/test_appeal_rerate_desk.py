@@ -28,7 +28,7 @@ from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, load_rubric_for, open_items
 from exam_builder.grading.results import compute_results, record_outcomes
 from exam_builder.records.audit import verify
-from exam_builder.records.models import AppealRating, AuditEntry, Candidate, Rating, Sitting, utcnow
+from exam_builder.records.models import AppealRating, AuditEntry, Candidate, ItemScore, Rating, Sitting, utcnow
 
 WORDS = "My answer about Theo was marked far too low, I explained every step."
 
@@ -46,7 +46,9 @@ def appealed(gcourse):
         RatingQueue(course, kit.EXAM, item).settle_blanks("staff")
         rate_everything(course, item, graders=("Ann", "Ben"), levels=_mid)
     record_outcomes(course, compute_results(course, kit.EXAM), "staff")
-    r = next(r for r in compute_results(course, kit.EXAM) if r.open_response.score)
+    with course.db.read() as s:  # a sitting with every written answer written (a blank one is not re-rated)
+        blank = set(s.execute(select(ItemScore.sitting_id).where(ItemScore.rule == "no_response")).scalars())
+    r = next(r for r in compute_results(course, kit.EXAM) if r.open_response.score and r.sitting_id not in blank)
     today = clock.wall(utcnow(), course.zone).date()
     aid = appeals.record(course, r.sitting_id, "score", WORDS, today, "Carla")
     appeals.assign_rater(course, aid, "Cara Rater", "Carla")
@@ -101,7 +103,10 @@ def test_only_the_assigned_rater_is_offered_the_appeal_and_rates_it_blind(appeal
     scenario_seen = False
     x = cara.appeal
     assert (x.appeal_id, x.item_id) == (aid, written[0].item_id)
-    assert f"Appeal re-rating 1 of {n}: written question {x.number}" in app.appeal_header.value
+    # the desk's one numbering, as its list of questions says it: "written question 3 (ps-or-03)"
+    number = next(k for k, c in enumerate(cara.items(), start=1) if c.item_id == x.item_id)
+    assert f"Appeal re-rating 1 of {n}: written question {number} ({x.item_id})" in app.appeal_header.value
+    assert f"Written question {number} ({x.item_id})" in [c.label for c in cara.items()]
     # the question and its scenario as the candidate read them (the released notebook), the answer, the rubric
     assert x.question and x.question.split()[0] in app.appeal_question.value
     if x.item_id in kit.SCENARIOS:
@@ -121,11 +126,12 @@ def test_only_the_assigned_rater_is_offered_the_appeal_and_rates_it_blind(appeal
     assert f"Score: {rubric.max_points:g} of {rubric.max_points:g}" in app.appeal_score.value
     app.appeal_comment.value = "Every step is explained."
     app.appeal_save.click()
-    assert "Saved. Your re-rating of written question" in app.message.value
+    assert f"Saved. Your re-rating of written question {number} ({x.item_id}) is recorded." in app.message.value
     assert f"Appeal re-rating 2 of {n}" in app.appeal_header.value
 
     # by the shortcut keys: one level number per criterion, then Enter
     second = cara.appeal
+    app.appeal_comment.value = "Keys save the comment too."
     app.appeal_keybox.value = "1" * len(second and cara.appeal_rubric.criteria) + "\n"
     assert cara.appeal is not None and cara.appeal.item_id not in (written[0].item_id, second.item_id)
     assert len(cara.appeal_answers()) == n - 2
@@ -150,6 +156,7 @@ def test_only_the_assigned_rater_is_offered_the_appeal_and_rates_it_blind(appeal
         assert verify(s).ok
     assert set(rows) == {w.item_id for w in written} and {r[0] for r in rows.values()} == {"Cara Rater"}
     assert rows[written[0].item_id][1:] == (rubric.max_points, "Every step is explained.")
+    assert rows[second.item_id][2] == "Keys save the comment too."
     assert [(a, who, d["appeal"], d["item"]) for a, who, d in entries] == [
         ("rating", "cara rater", aid, written[0].item_id), ("rating", "cara rater", aid, second.item_id)] + [
         ("rating", "Cara Rater", aid, w.item_id) for w in written[2:]]

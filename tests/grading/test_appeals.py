@@ -19,7 +19,7 @@ from test_grading_rating import rate_everything
 
 from exam_builder import clock
 from exam_builder.cli import cli
-from exam_builder.grading.appeals import appeals_log, to_rerate
+from exam_builder.grading.appeals import appeals_log, rerating_states, to_rerate
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, load_rubric_for, open_items
 from exam_builder.grading.results import compute_results, record_outcomes
@@ -49,7 +49,10 @@ def today(course) -> dt.date:
 def test_a_score_appeal_is_rerated_blind_and_decided_through_the_scoring_path(decided):
     course = decided
     results = compute_results(course, kit.EXAM)
-    r = next(r for r in results if r.open_response.score is not None and r.open_response.score < r.open_response.max)
+    with course.db.read() as s:  # every written answer written (one left blank stays 0: the test below)
+        blank = set(s.execute(select(ItemScore.sitting_id).where(ItemScore.rule == "no_response")).scalars())
+    r = next(r for r in results if r.open_response.score is not None and r.open_response.score < r.open_response.max
+             and r.sitting_id not in blank)
     sid = r.sitting_id
     run(course, "appeal", "record", str(sid), "--category", "score", "--words", "My written answers deserve more.",
         "--received", today(course).isoformat(), "--by", "Carla")
@@ -188,3 +191,42 @@ def test_a_higher_rerating_cannot_be_denied(decided):
     assert f"appeal {aid} cannot be denied" in out and "the result improves" in out
     run(course, "appeal", "decide", kit.EXAM, str(aid), "partly", "--reason", "more points", "--by", "Carla")
     assert _total(course, r.sitting_id) > r.total.score
+
+
+def test_an_answer_left_blank_is_not_sent_for_re_rating_and_stays_at_0(decided):
+    """A blank written answer was settled 0 without a rating ("no response"): the appeal's rater is not
+    shown an empty answer to rate; the CLI and the coordinator's re-rating line say it stays at 0, a
+    re-rating of it is refused, and the appeal is decided on the answers that were written."""
+    course = decided
+    with course.db.read() as s:
+        blank = s.execute(select(ItemScore.sitting_id, ItemScore.item_id)
+                          .where(ItemScore.rule == "no_response").order_by(ItemScore.sitting_id)).all()
+        rated = {(sid, item) for sid, item in s.execute(select(ItemScore.sitting_id, ItemScore.item_id)
+                                                        .where(ItemScore.rule != "no_response")).all()}
+    sid = next(sid for sid, _item in blank if any(x == sid for x, _i in rated))  # blank and written answers
+    left = sorted(item for x, item in blank if x == sid)
+    run(course, "appeal", "record", str(sid), "--category", "score", "--words", "Look again.",
+        "--received", today(course).isoformat(), "--by", "Carla")
+    with course.db.read() as s:
+        aid = max(s.execute(select(Appeal.id)).scalars())
+    out = " ".join(run(course, "appeal", "assign", str(aid), "--rater", "Cara", "--by", "Carla").split())
+    assert f"{len(left)} answer(s) left blank stay at 0 (nothing to re-rate)" in out
+    shown = to_rerate(course, aid, "Cara")
+    assert shown and not {x.item_id for x in shown} & set(left)
+    assert all(x.answer.strip() for x in shown)  # never an empty Answer box
+    rubric = load_rubric_for(course, shown[0].rubric_id)
+    levels = [f"--level={c.id}={c.max_points:g}" for c in rubric.criteria]
+    out = " ".join(run(course, "appeal", "rerate", str(aid), left[0], "--rater", "Cara", *levels, code=1).split())
+    assert f"{left[0]!r} was left blank in sitting {sid}: it stays at 0" in out
+    line = rerating_states(course, kit.EXAM)[aid].text()  # `appeal list` and the coordinator's Appeals screen
+    assert line == (f"0 of {len(shown)} written answer(s) re-rated by Cara: waiting; {len(left)} blank answer(s) "
+                    "stay at 0 (not re-rated)")
+    for x in shown:
+        rubric = load_rubric_for(course, x.rubric_id)
+        run(course, "appeal", "rerate", str(aid), x.item_id, "--rater", "Cara",
+            *[f"--level={c.id}={c.max_points:g}" for c in rubric.criteria])
+    run(course, "appeal", "decide", kit.EXAM, str(aid), "upheld", "--reason", "the written answers meet the rubric",
+        "--by", "Carla")  # decided on the written answers: the blank ones never held it up
+    with course.db.read() as s:
+        rules = dict(s.execute(select(ItemScore.item_id, ItemScore.rule).where(ItemScore.sitting_id == sid)).all())
+    assert {rules[i] for i in left} == {"no_response"} and {rules[x.item_id] for x in shown} == {"appeal"}

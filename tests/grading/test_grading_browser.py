@@ -5,7 +5,9 @@ in, choose a question, read the scenario and the question (as the candidate's ap
 and the response beside the rubric (stacked on a phone), open an anchor, choose levels by click
 or by keys ("213" then Enter), save, run out. Every screen passes ``a11y.check_screen`` (axe-core
 WCAG A/AA, nothing clipped; screenshots in screenshots/grader/). Two graders check the progress
-numbers; the shortcut box stays clear of the Save bar on a laptop; in a course whose coordinator
+numbers; the shortcut box stays clear of the Save bar on a laptop, and at every size every level, the
+comment box and the shortcut box scroll and take focus clear of the bar, whose confirmation shows whole; in a
+course whose coordinator
 adjudicates, a third grader is told whom the responses wait for and the coordinator finishes them.
 Each test works on its own question of the exam.
 """
@@ -29,12 +31,16 @@ import a11y
 import gradingkit as kit
 import pytest
 import yaml
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from exam_builder.course import Course
 from exam_builder.grading.grader_app import GraderSession
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.records.models import Candidate, Rating
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
+from serverkit import focused  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -256,11 +262,16 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         a11y.check_screen(page, "grader", size, "sign-in")
         sign_in(page, f"Grader {size}")
         a11y.check_screen(page, "grader", size, "item-choice")
+        picker = page.get_by_label("Written question").bounding_box()  # one line, not a tall empty box
+        assert picker["height"] < 3 * 16 * 1.5, picker
+        bar_rule = "() => getComputedStyle(document.querySelector('.eb-savebar')).borderTopWidth"
+        assert page.evaluate(bar_rule) == "0px"  # no buttons in the bar, so no rule under the last row
         start(page, label)
         response, group = page.locator(".eb-response"), page.get_by_role("group").first
         save = page.get_by_role("button", name="Save and next")
-        page.wait_for_timeout(300)  # the focus move to the heading has scrolled
-        assert in_view(page, save), (save.bounding_box(), page.viewport_size)  # Save in view, no scrolling
+        page.wait_for_function("() => document.activeElement && document.activeElement.dataset.eb === 'work'")
+        sticks = size != "zoom200"  # at 200% zoom (384 px high) the bar follows the work instead of covering it
+        assert not sticks or in_view(page, save), (save.bounding_box(), page.viewport_size)  # Save in view
         r, g, vw = response.bounding_box(), group.bounding_box(), page.viewport_size["width"]
         if size == "desktop":  # side by side: the rubric beside the response, both on the first screen
             assert g["x"] >= r["x"] + r["width"] and g["y"] < r["y"] + r["height"] + 200 and g["y"] < 768
@@ -273,6 +284,13 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         assert "*" not in question.inner_text() and question.locator("em").count() >= 1
         text = page.locator("body").inner_text()
         assert not [d for d in DEVELOPER_TEXT if d in text]
+        assert page.evaluate(bar_rule) != "0px"  # the rule marks the bar with Save
+        top = rubric.criteria[0].max_points  # "(3 points)", "(1 point)": words, not "pts"
+        assert " pts)" not in text and f"(up to {top:g} point{'' if top == 1 else 's'})" in text
+        no_anchor = [c for c in rubric.criteria if not any(lv.anchor for lv in c.levels)]
+        assert no_anchor  # the fixture gives only the first criterion anchors: the others say there are none
+        for c in no_anchor:
+            page.get_by_text(f"No anchor responses: the rubric gives none for {c.name}.").wait_for()
         # every field has a label
         for field in ("Comment for the record (optional)", "Shortcut keys"):
             assert page.get_by_label(field).count() == 1
@@ -296,7 +314,7 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         page.get_by_text("Saved. Your rating of response").wait_for()
         wait_progress(page, f"{n - 1} of {n} left for you")
         page.get_by_text("Not chosen yet.").first.wait_for()  # the next response starts blank
-        assert in_view(page, save)
+        assert not sticks or in_view(page, save)
         a11y.check_screen(page, "grader", size, "after-save")
 
         for left in range(n - 2, -1, -1):
@@ -304,6 +322,7 @@ def test_every_screen_of_the_desk_at_every_size(grader_site, browser, size):
         page.get_by_role("heading", name="Nothing left for you on this question").wait_for()
         page.get_by_role("group").first.wait_for(state="hidden")  # no rubric, no Save: nothing to score
         assert save.is_hidden() and page.get_by_role("button", name="Choose another question").is_visible()
+        assert page.evaluate(bar_rule) == "0px"
         a11y.check_screen(page, "grader", size, "nothing-left")
     finally:
         context.close()
@@ -398,6 +417,153 @@ def test_the_shortcut_box_stays_clear_of_the_save_bar_on_a_laptop(grader_site, b
             page.get_by_text("Saved. Your rating of response").wait_for()
             if left:
                 assert not uncovered(page, keys), uncovered(page, keys)  # the bar's message did not grow over it
+    finally:
+        context.close()
+
+
+#: Each control a grader works with (every level's row, the comment box, the shortcut box), scrolled into view
+#: the way the browser brings a focused control in (``block: 'nearest'``, from the top of the page and from its
+#: end): what is then under the Save bar or outside the window, if anything.
+_SCROLLED_CLEAR_JS = """() => {
+  const out = [];
+  const bar = document.querySelector('.eb-savebar');
+  const controls = [...document.querySelectorAll('.eb-criterion .eb-choice, .eb-grader textarea')]
+    .filter(el => el.getClientRects().length);
+  const scrollers = new Set([document.scrollingElement]);
+  for (const el of controls)
+    for (let a = el.parentElement; a; a = a.parentElement) if (a.scrollHeight > a.clientHeight) scrollers.add(a);
+  for (const from of ['top', 'end']) {
+    for (const el of controls) {
+      for (const sc of scrollers) sc.scrollTop = from === 'top' ? 0 : sc.scrollHeight;
+      el.scrollIntoView({block: 'nearest'});
+      const r = el.getBoundingClientRect(), b = bar.getBoundingClientRect();
+      const said = (el.innerText || el.getAttribute('aria-label') || '').trim().slice(0, 30);
+      const name = `${el.tagName} "${said}"`;
+      if (r.top < -0.5 || r.bottom > window.innerHeight + 0.5)
+        out.push(`${name} (from the ${from}): not fully in the window (${r.top}..${r.bottom})`);
+      else if (r.bottom > b.top + 0.5 && r.top < b.bottom - 0.5)
+        out.push(`${name} (from the ${from}): under the Save bar (bottom ${r.bottom} > bar top ${b.top})`);
+    }
+  }
+  for (const sc of scrollers) sc.scrollTop = 0;
+  return out;
+}"""
+
+
+def scrolled_clear(page) -> list[str]:
+    """Every rubric level, the comment box and the shortcut box can be scrolled fully into view, clear of the
+    Save bar (their boxes compared with the bar's): what cannot."""
+    return page.evaluate(_SCROLLED_CLEAR_JS)
+
+
+def focus_clear(page) -> str:
+    """'' once the focused control (a level's whole row for a radio) and its focus ring are in the window and
+    not under the Save bar (WCAG 2.4.11; the page brings a level's row in just after the browser's own scroll),
+    else what covers it."""
+    try:
+        page.wait_for_function(f"() => !({_FOCUS_CLEAR_JS})()", timeout=3_000)
+    except PlaywrightTimeout:
+        pass
+    return page.evaluate(_FOCUS_CLEAR_JS)
+
+
+_FOCUS_CLEAR_JS = """() => {
+      const e = document.activeElement;
+      const el = (e && e.closest('.eb-choice')) || e;
+      if (!el || el === document.body) return 'nothing has focus';
+      const cs = getComputedStyle(el);
+      const ring = cs.outlineStyle === 'none' ? 0
+        : parseFloat(cs.outlineWidth || 0) + parseFloat(cs.outlineOffset || 0);
+      const r = el.getBoundingClientRect(), b = document.querySelector('.eb-savebar').getBoundingClientRect();
+      const name = `${el.tagName} "${(el.innerText || e.getAttribute('aria-label') || '').trim().slice(0, 30)}"`;
+      if (el.closest('.eb-savebar')) return '';
+      if (r.top - ring < -0.5 || r.bottom + ring > window.innerHeight + 0.5)
+        return `${name}: not fully in the window (${r.top}..${r.bottom} of ${window.innerHeight})`;
+      if (r.bottom + ring > b.top + 0.5 && r.top - ring < b.bottom - 0.5)
+        return `${name}: under the Save bar (bottom ${r.bottom + ring} > bar top ${b.top})`;
+      return '';
+    }"""
+
+
+def message_whole(page, text: str) -> str:
+    """'' when the bar's message reads ``text`` in full and every line of it is on screen (not cut by the bar,
+    a box that hides overflow or the window), else what is wrong."""
+    return page.evaluate("""(text) => {
+      const m = document.querySelector('.eb-bar-message');
+      m.scrollIntoView({block: 'nearest'});
+      const said = m.innerText.replace(/\\s+/g, ' ').trim();
+      if (!said.includes(text)) return `the bar says ${JSON.stringify(said)}`;
+      const r = m.getBoundingClientRect();
+      if (r.top < -0.5 || r.bottom > window.innerHeight + 0.5)
+        return `message at ${r.top}..${r.bottom} of ${window.innerHeight}`;
+      for (let a = m; a; a = a.parentElement) {
+        const c = a.getBoundingClientRect(), s = getComputedStyle(a);
+        if (a !== m && ['hidden', 'clip'].includes(s.overflowY) && (r.bottom > c.bottom + 0.5 || r.top < c.top - 0.5))
+          return `message cut by ${a.className}`;
+        if (a.scrollHeight > a.clientHeight + 1 && ['hidden', 'clip'].includes(s.overflowY))
+          return `message clipped inside ${a.className} (${a.scrollHeight} > ${a.clientHeight})`;
+        if (a.classList.contains('eb-savebar')) break;
+      }
+      const range = document.createRange();
+      range.selectNodeContents(m);
+      const lines = [...range.getClientRects()].filter(x => x.width && x.height);
+      const last = lines[lines.length - 1];
+      const top = document.elementFromPoint(last.left + 2, last.top + last.height / 2);
+      if (!top || !m.contains(top)) return `its last line is covered by ${top && top.className}`;
+      return '';
+    }""", text)
+
+
+@pytest.mark.parametrize("size", list(a11y.SIZES))
+def test_nothing_hides_under_the_save_bar_at_any_size(grader_site, browser, size):
+    """On a laptop (768 px high), a phone and at 200% zoom: every level of every criterion, the comment box
+    and the shortcut box scroll fully into view clear of the Save bar; Tab and the arrow keys bring each
+    control into view, never under the bar; the confirmation after a save is shown whole. Where the screen
+    is tall enough the bar sticks to the bottom and Save stays in view; at 200% zoom it follows the work."""
+    course, url, _log = grader_site
+    item, label, n = questions(course)[1 + list(a11y.SIZES).index(size)]  # another grader's too: one save
+    assert n >= 2
+    rubric = RatingQueue(course, kit.EXAM, item).rubric
+    context, page = open_desk(browser, url, size)
+    try:
+        sign_in(page, f"Bo {size}")
+        start(page, label)
+        page.wait_for_function("() => document.activeElement && document.activeElement.dataset.eb === 'work'")
+        save = page.get_by_role("button", name="Save and next")
+        sticks = save.evaluate("b => getComputedStyle(b.closest('.eb-savebar')).position") == "sticky"
+        assert sticks == (size != "zoom200")
+        if sticks:
+            assert in_view(page, save)
+        # the room kept under focused controls is the bar's own height where it sticks (0 where it does not)
+        page.wait_for_function("""s => {
+          const bar = document.querySelector('.eb-savebar');
+          const room = getComputedStyle(document.documentElement).getPropertyValue('--eb-savebar-room').trim();
+          return room === (s ? `${Math.ceil(bar.getBoundingClientRect().height)}px` : '0px');
+        }""", arg=sticks, timeout=10_000)
+        assert not (hidden := scrolled_clear(page)), hidden
+        # by keyboard from the top: each stop in view and clear of the bar; the arrow keys through every level
+        stops = []
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            stops.append(focused(page))
+            assert not (why := focus_clear(page)), f"{why} (after {stops})"
+            if stops[-1].startswith("input:radio"):  # a criterion's group: its first level, then each next one
+                criterion = rubric.criteria[sum(s.startswith("input:radio") for s in stops) - 1]
+                for k in range(2, len(criterion.levels) + 1):
+                    page.keyboard.press("ArrowDown")
+                    assert focused(page).startswith(f"input:radio {k} "), (criterion.id, k, focused(page))
+                    assert not (why := focus_clear(page)), f"{why} (after {stops}, level {k})"
+            if stops[-1].startswith("button Save and next"):
+                break
+        assert sum(s.startswith("input:radio") for s in stops) == len(rubric.criteria), stops
+        assert any(s.startswith("textarea Shortcut keys") for s in stops), stops
+        page.get_by_text(f"✔ Chosen: level {len(rubric.criteria[-1].levels)}").last.wait_for()
+        page.keyboard.press("Enter")  # Save, by keyboard: the bar says so, whole
+        page.get_by_text("Saved. Your rating of response").wait_for()
+        wait_progress(page, f"{n - 1} of {n} left for you")
+        assert not (why := message_whole(page, "Saved. Your rating of response R-")), why
+        assert not (hidden := scrolled_clear(page)), hidden  # the message did not make the bar cover anything
+        a11y.check_screen(page, "grader", size, "saved-bar")
     finally:
         context.close()
 

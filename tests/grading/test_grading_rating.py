@@ -182,9 +182,13 @@ def test_blind_anonymous_stable_order_and_one_role_per_grader(gcourse):
     # keyboard: Ben types the level numbers and Enter in the shortcut box
     app.keybox.value = "32"
     assert ben.levels == {c.id: c.levels[k].points for c, k in zip(ben.rubric.criteria, (2, 1), strict=False)}
+    rated = ben.current.rating_id
+    app.comment.value = "Typed before the keys."  # a comment, then the shortcut keys' Enter: saved with it
     app.keybox.value = "32\n"
     assert app.keybox.value == "" and "Saved" in app.message.value
     assert "you rated 1" in app.progress_text.value
+    with course.db.read() as s:
+        assert s.get(Rating, rated).comment == "Typed before the keys."
 
 
 def walk(widget):
