@@ -184,14 +184,16 @@ class Database:
         more for every new course); finding a table, it only creates its own, as it always does."""
         from alembic.script import ScriptDirectory
         from nbgrader.dbutil import ALEMBIC_DIR
-        from sqlalchemy import text
+
+        from .queries.gradebook import create_nbgrader_version
 
         if inspect(self.engine).get_table_names():
             return
         head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+        if head is None:  # no single head: nbgrader's own way decides
+            return
         with self.transaction() as s:
-            s.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
-            s.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head})
+            create_nbgrader_version(s, head)
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
