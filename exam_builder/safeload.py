@@ -196,6 +196,16 @@ _LineLoader.add_constructor(_INT, _construct_number)
 _LineLoader.add_constructor(_FLOAT, _construct_number)
 
 
+def read_yaml_text(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES) -> tuple[str | None, list[Problem]]:
+    """The text of a YAML file, read as ``load_yaml`` reads it: ``(text, [])`` or ``(None, [a located problem])``."""
+    try:
+        return _read_bounded(path, max_bytes).decode("utf-8"), []
+    except _Refused as exc:
+        return None, [Problem(Location(label), exc.with_hint("a rubric or blueprint is a few KB: is it the right file?"))]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(Location(label), f"cannot read the file ({_plain(exc)})")]
+
+
 def load_yaml(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES,
               text: str | None = None) -> tuple[object, list[Problem]]:
     """Parse a YAML file safely: ``(data, [])`` or ``(None, [a located problem])``.
@@ -204,13 +214,9 @@ def load_yaml(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES,
     ``text``: the file's new text, parsed instead of the file (a change checked before it is written).
     """
     if text is None:
-        try:
-            text = _read_bounded(path, max_bytes).decode("utf-8")
-        except _Refused as exc:
-            return None, [Problem(Location(label),
-                                  exc.with_hint("a rubric or blueprint is a few KB: is it the right file?"))]
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, [Problem(Location(label), f"cannot read the file ({_plain(exc)})")]
+        text, problems = read_yaml_text(path, label, max_bytes=max_bytes)
+        if text is None:
+            return None, problems
     try:
         return yaml.load(text, Loader=_LineLoader), []
     except _Refused as exc:
@@ -341,32 +347,54 @@ def _plain(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or type(exc).__name__
 
 
+#: A whole JSON string (escapes included); the depth scan drops them before it counts brackets.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+#: Every byte but a bracket (``bytes.translate`` deletes them).
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def json_depth_over(text: str | bytes, limit: int) -> int | None:
     """The 1-based line where ``[``/``{`` nesting first exceeds ``limit``, or None.
 
-    An iterative scan that skips strings, so the check itself cannot overflow the stack.
+    An iterative scan that skips strings, so the check itself cannot overflow the stack. The strings
+    and everything but brackets are dropped by C code first (a notebook in a millisecond, not a byte
+    at a time in Python); the line is looked for only once the nesting is known to go too deep.
     """
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    depth, line, in_str, escaped = 0, 1, False, False
-    for b in data:
-        if in_str:
-            if escaped:
-                escaped = False
-            elif b == 0x5C:  # backslash
-                escaped = True
-            elif b == 0x22:
-                in_str = False
-        elif b == 0x22:
-            in_str = True
-        elif b in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return line
-        elif b in (0x5D, 0x7D):
-            depth -= 1
-        if b == 0x0A:
-            line += 1
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return None
+    outside = _JSON_STRING.sub(b"", data)
+    unclosed = outside.find(b'"')  # a string that never closes: nothing after it counts
+    if unclosed >= 0:
+        outside = outside[:unclosed]
+    depth = 0
+    for b in outside.translate(None, _NOT_BRACKET):
+        depth += 1 if b in (0x5B, 0x7B) else -1
+        if depth > limit:
+            return _line_over(data, limit)
     return None
+
+
+def _line_over(data: bytes, limit: int) -> int | None:
+    """The line of the bracket that first goes deeper than ``limit`` (strings skipped, as above)."""
+    depth, at = 0, 0
+    while True:
+        string = _JSON_STRING.search(data, at)
+        end = string.start() if string else len(data)
+        quote = data.find(b'"', at, end)  # a quote before the next whole string opens one that never closes
+        if quote >= 0:
+            end = quote
+        for i in range(at, end):
+            b = data[i]
+            if b in (0x5B, 0x7B):
+                depth += 1
+                if depth > limit:
+                    return data.count(b"\n", 0, i) + 1
+            elif b in (0x5D, 0x7D):
+                depth -= 1
+        if string is None or quote >= 0:
+            return None
+        at = string.end()
 
 
 class LoadError(ExamBuilderError):

@@ -440,10 +440,12 @@ def test_the_demo_scripts_a_borderline_candidate_whose_fail_key_validation_turns
 
 @pytest.fixture(scope="module")
 def second_course(tmp_path_factory):
-    """Another demo course, built and graded through `exam-builder demo --stage ...` (no paper room, practice,
-    rehearsal or report: not what this needs): its own key, so its own anonymous ids and random ratings."""
+    """Another demo course, built and graded through `exam-builder demo --stage ...` (no standard-setting study,
+    paper room, practice, rehearsal or report: not what this needs): its own key, so its own anonymous ids and
+    random ratings. Without the study its forms keep the blueprint's flat cut (the shared demo's come from the
+    study), so the borderline candidate is scripted against a second kind of cut too."""
     target = tmp_path_factory.mktemp("demo2") / "demo-course"
-    stages = ["bank", "records", "standard", "assembly", "delivery", "grading"]
+    stages = ["bank", "records", "assembly", "delivery", "grading"]
     result = CliRunner(env={"COLUMNS": "200", "EXAM_BUILDER_COURSE": None, "EXAM_BUILDER_DB_URL": None}).invoke(
         cli, ["--course", str(REPO), "demo", "--dir", str(target), *[a for s in stages for a in ("--stage", s)]],
         catch_exceptions=False)

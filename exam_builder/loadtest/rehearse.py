@@ -296,12 +296,13 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
         self.baseline_kernels = 0
 
-    def start(self) -> None:
+    def start(self, seats_option: bool) -> None:
+        """Start the server; ``seats_option``: whether its ``serve`` has ``--seats`` (``_serve_has``, asked once)."""
         env = {k: v for k, v in os.environ.items() if k not in ("EXAM_BUILDER_DB_URL", "EXAM_BUILDER_COURSE")}
         cmd = [sys.executable, "-m", "exam_builder", "--course", str(self.scratch.root), "--db-url",
                self.scratch.db_url,
                "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        if _serve_has("--seats"):
+        if seats_option:
             cmd += ["--seats", str(self.seats)]
         self.proc = subprocess.Popen(cmd, env=env, cwd=self.scratch.root, stdout=open(self.log, "ab"),
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -827,8 +828,8 @@ async def _crowd(scratch: Scratch, server: ServerProcess, options: RehearsalOpti
 
 async def _rehearse(scratch: Scratch, options: RehearsalOptions, console: Console, figures: Figures) -> None:
     server = ServerProcess(scratch, options.candidates)
-    figures.seats_option = _serve_has("--seats")
-    server.start()
+    figures.seats_option = _serve_has("--seats")  # one `serve --help` (a new Python), not one more for start
+    server.start(figures.seats_option)
     sampler = MemorySampler(server)
     try:
         with console.status("starting the exam server and filling its pool of warm kernels"):

@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, Valid
 
 from .. import numbers
 from ..errors import Location, Problem
-from ..safeload import load_yaml, walk_files
+from ..safeload import load_yaml, read_yaml_text, walk_files
 from ..text import id_fault, is_id, shown, text_problem
 
 load_yaml_with_lines = load_yaml  # the name other modules import
@@ -327,10 +327,30 @@ def pydantic_problems(
     return [problem for loc, problem in out if loc not in errors_skipped]
 
 
+#: Rubrics this process has read, by (label, the file's text): a grading run, a grader's desk or the demo read
+#: the same few files for every response, and parsing YAML is what costs. The text decides, so an edited file is
+#: read again; the results are frozen models and fresh lists of problems.
+_READ: dict[tuple[str, str], tuple[Rubric | None, tuple[Problem, ...]]] = {}
+_READ_MAX = 256
+
+
 def load_rubric(path: Path, label: str | None = None) -> tuple[Rubric | None, list[Problem]]:
-    """Read and validate one rubric file."""
+    """Read and validate one rubric file (parsed once per text, ``_READ``)."""
     label = label or str(path)
-    data, problems = load_yaml_with_lines(path, label)
+    text, problems = read_yaml_text(path, label)
+    if text is None:
+        return None, problems
+    hit = _READ.get((label, text))
+    if hit is None:
+        rubric, found = _parse_rubric(path, label, text)
+        if len(_READ) >= _READ_MAX:
+            _READ.clear()
+        hit = _READ[(label, text)] = (rubric, tuple(found))
+    return hit[0], list(hit[1])
+
+
+def _parse_rubric(path: Path, label: str, text: str) -> tuple[Rubric | None, list[Problem]]:
+    data, problems = load_yaml_with_lines(path, label, text=text)
     if problems:
         return None, problems
     if not isinstance(data, dict):

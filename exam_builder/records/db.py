@@ -172,10 +172,28 @@ class Database:
 
         try:
             make_private_sqlite(self.url)
+            self._nbgrader_version_first()
             Gradebook(self.url).close()
             command.upgrade(self.alembic_config(), revision)
         except Exception as exc:  # a database we cannot reach or migrate
             raise ExamBuilderError(f"cannot prepare the database at {self.safe_url}: {exc}") from exc
+
+    def _nbgrader_version_first(self) -> None:
+        """On an empty database, write nbgrader's version row as nbgrader's ``Gradebook`` does, with the head
+        read here. ``Gradebook`` reads it by running the ``alembic heads`` command (a new Python, a second or
+        more for every new course); finding a table, it only creates its own, as it always does."""
+        from alembic.script import ScriptDirectory
+        from nbgrader.dbutil import ALEMBIC_DIR
+
+        from .queries.gradebook import create_nbgrader_version
+
+        if inspect(self.engine).get_table_names():
+            return
+        head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+        if head is None:  # no single head: nbgrader's own way decides
+            return
+        with self.transaction() as s:
+            create_nbgrader_version(s, head)
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext

@@ -168,3 +168,19 @@ def test_demo_outside_a_course_uses_the_checkout_or_says_what_is_missing(tmp_pat
                               "copies a course's authored files: run it in the exam-builder checkout, or give one "
                               "with --course DIR")
     assert not (tmp_path / "demo-course").exists()
+
+
+def test_a_rubric_edited_between_two_checks_in_one_process_is_read_again(mini_course):
+    """The rubric loader keeps what it parsed by the file's text (a grading run reads the same files for every
+    response): an edit in between, of the same length, is read again, and undoing it reads the first again."""
+    path = mini_course / "rubrics" / "base-or-01.yaml"
+    first = run_cli(mini_course, "check")
+    assert first.exit_code == 0, first.stdout
+    good = path.read_text(encoding="utf-8")
+    bad = good.replace("{points: 2, descriptor: Brings", "{points: 9, descriptor: Brings")  # same length
+    assert len(bad) == len(good) and bad != good
+    path.write_text(bad, encoding="utf-8")
+    edited = run_cli(mini_course, "check")
+    assert edited.exit_code == 1 and "base-or-01" in " ".join(problem_lines(edited.stdout)), edited.stdout
+    path.write_text(good, encoding="utf-8")
+    assert run_cli(mini_course, "check").exit_code == 0

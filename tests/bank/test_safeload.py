@@ -152,6 +152,52 @@ def test_depth_scan_is_iterative_and_skips_strings():
     assert json_depth_over("[\n[\n[\n]]]", 2) == 3
 
 
+def _depth_byte_by_byte(data: bytes, limit: int) -> int | None:
+    """The scan's meaning, one byte at a time (its first version): the fast scan must agree with it."""
+    depth, line, in_str, escaped = 0, 1, False, False
+    for b in data:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:
+                escaped = True
+            elif b == 0x22:
+                in_str = False
+        elif b == 0x22:
+            in_str = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return line
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+        if b == 0x0A:
+            line += 1
+    return None
+
+
+def test_depth_scan_agrees_with_a_byte_by_byte_scan():
+    """Strings with escaped quotes and backslashes, newlines inside strings, a string that never closes, a
+    trailing backslash, closing brackets before opening ones, non-ASCII text: the same line, or None, as a
+    byte-by-byte scan, on 3,000 seeded texts and a real notebook."""
+    import random
+
+    rng = random.Random(24)
+    alphabet = ["[", "]", "{", "}", '"', "\\", "\n", "a", " ", "é", ","]
+    checked = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        for limit in (0, 1, 2, 4):
+            data = text.encode("utf-8")
+            assert json_depth_over(data, limit) == json_depth_over(text, limit) == _depth_byte_by_byte(data, limit), \
+                (text, limit)
+            checked += json_depth_over(data, limit) is not None
+    assert checked > 1000  # many texts go over the limit (the line is compared, not only None)
+    notebook = (Path(__file__).resolve().parents[2] / "source" / "cps" / "01-recovery-and-hope.ipynb").read_bytes()
+    for limit in (3, 4, 5, 100):
+        assert json_depth_over(notebook, limit) == _depth_byte_by_byte(notebook, limit)
+
+
 def test_read_json_errors_are_located():
     with pytest.raises(LoadError) as exc:
         read_json("[" * 100_000 + "]" * 100_000, "sub.ipynb")

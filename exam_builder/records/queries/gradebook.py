@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from nbgrader import api as nb
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -245,3 +245,10 @@ def select_submission_counts(s: Session, assignments: Collection[str]) -> dict[s
         .group_by(nb.Assignment.name)
     ).all()
     return {name: n for name, n in rows if n}
+
+
+def create_nbgrader_version(s: Session, head: str) -> None:
+    """nbgrader's ``alembic_version`` table with its one row, as nbgrader's ``Gradebook`` writes it on an empty
+    database (``Database.upgrade`` writes it first, with the head read in process)."""
+    s.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+    s.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head})

@@ -112,20 +112,29 @@ def select_submitted(s: Session, exam_id: str) -> list[Row]:
         .order_by(Sitting.submitted_at, Sitting.id)))
 
 
-def select_submitted_with_forms(s: Session, exam_id: str) -> list[Row]:
+def _forms_of(s: Session, sittings: list[Sitting]) -> dict[int, Form]:
+    """The forms of these sittings, each read once. A join would bring the form's row, and decode its
+    manifest (every key of the form, tens of KB of JSON), once for every sitting of a cohort."""
+    ids = {sit.form_id for sit in sittings}
+    return {f.id: f for f in s.execute(select(Form).where(Form.id.in_(ids))).scalars()} if ids else {}
+
+
+def select_submitted_with_forms(s: Session, exam_id: str) -> list[tuple[Sitting, Form]]:
     """(sitting, form) of the submitted sittings (the rating queue's responses)."""
-    return list(s.execute(select(Sitting, Form).join(Form,
-                                                     Form.id == Sitting.form_id).where(*_submitted(exam_id))).all())
+    sittings = list(s.execute(select(Sitting).where(*_submitted(exam_id)).order_by(Sitting.id)).scalars())
+    forms = _forms_of(s, sittings)
+    return [(sit, forms[sit.form_id]) for sit in sittings]
 
 
-def select_submitted_with_candidates(s: Session, exam_id: str) -> list[Row]:
+def select_submitted_with_candidates(s: Session, exam_id: str) -> list[Any]:
     """(sitting, form, candidate) of the submitted sittings, by candidate then attempt (results)."""
-    return list(s.execute(
-        select(Sitting, Form, Candidate).join(Form, Form.id == Sitting.form_id)
-        .join(Candidate, Candidate.id == Sitting.candidate_id)
+    rows = list(s.execute(
+        select(Sitting, Candidate).join(Candidate, Candidate.id == Sitting.candidate_id)
         .where(*_submitted(exam_id))
         .order_by(Sitting.candidate_id, Sitting.attempt_no)
     ).all())
+    forms = _forms_of(s, [sit for sit, _c in rows])
+    return [(sit, forms[sit.form_id], cand) for sit, cand in rows]
 
 
 def select_decided_of_candidate(s: Session, candidate_id: str, exam_id: str | None = None) -> list[Row]:
