@@ -137,7 +137,8 @@ class PracticeApp(ScreenApp):
             return
         pick = self.clock_pick.value
         minutes = None if pick in (None, "none") else int(pick)
-        self.run = PracticeRun(self.pset, minutes=minutes, clock=self.clock)
+        self.run = PracticeRun(self.pset, minutes=minutes, clock=self.clock,
+                               minute_seconds=self.course.delivery_settings.practice_minute_seconds)
         log.info("practice run started (set %s, %s)", self.pset.name, f"{minutes} min" if minutes else "no clock")
         self._controls = {}
         self.prev_btn = self._button("◀ Previous", lambda: self._go(self.current - 1), tooltip="Previous question")

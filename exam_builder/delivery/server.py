@@ -20,7 +20,11 @@ course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server prom
   (``pagesource.release_page``); and otherwise by the culler: a handed-out kernel whose
   websocket has been gone for ``reconnect_grace_seconds`` (long enough for a brief network
   drop), or that never connected within ``unconnected_grace_seconds``. A kernel with an open
-  websocket is never culled, however long its candidate sits without typing. At most
+  websocket is never culled, however long its candidate sits without typing, nor one whose
+  page is still being sent (the app still running in it) or is asking for its websocket (the
+  handshake waits for the kernel's reply): a loaded machine slows both past a grace, and the
+  culler used to shut the kernel down under a page on its way. The unconnected grace counts from
+  when the page was sent, or from its last websocket request that was refused. At most
   ``max_pages`` pages hold kernels at once; past that a page says, in plain words, to tell the
   proctor, so a loop of requests cannot exhaust the server's memory.
 * **Widget traffic only.** ``CandidateKernelConnection`` forwards widget messages only, so a
@@ -99,6 +103,8 @@ class PageTracker:
 
     connections: dict[str, int] = {}
     last_disconnect: dict[str, float] = {}
+    asking: dict[str, int] = {}  # kernel -> its page's websocket requests being prepared right now
+    last_asked: dict[str, float] = {}  # kernel -> when its page last asked for (or got past asking) a websocket
     budgets: dict[str, tuple[float, float]] = {}  # kernel -> (tokens, when last refilled)
 
     @classmethod
@@ -111,9 +117,17 @@ class PageTracker:
         cls.last_disconnect[kernel_id] = time.monotonic()
 
     @classmethod
+    def ask(cls, kernel_id: str, delta: int) -> None:
+        """A websocket request for the kernel starts (+1) or ends (-1) its preparation."""
+        cls.asking[kernel_id] = max(cls.asking.get(kernel_id, 0) + delta, 0)
+        cls.last_asked[kernel_id] = time.monotonic()
+
+    @classmethod
     def forget(cls, kernel_id: str) -> None:
         cls.connections.pop(kernel_id, None)
         cls.last_disconnect.pop(kernel_id, None)
+        cls.asking.pop(kernel_id, None)
+        cls.last_asked.pop(kernel_id, None)
         cls.budgets.pop(kernel_id, None)
 
     @classmethod
@@ -174,6 +188,18 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
         request = self.websocket_handler.request
         return client_address(request.remote_ip, request.headers.get_list("X-Forwarded-For"),
                               self._settings().proxies())
+
+    async def prepare(self):
+        """The page asks for its kernel's websocket: before the upgrade, jupyter_server waits here for
+        the kernel's reply, which a loaded machine can slow past the unconnected grace; the culler
+        used to shut the kernel down under a page that was connecting. While this runs the kernel is
+        not culled, and its grace counts again from when it ends (a refused request still loses its
+        kernel a grace later: it never reaches ``connect``)."""
+        PageTracker.ask(self.kernel_id, +1)
+        try:
+            return await super().prepare()
+        finally:
+            PageTracker.ask(self.kernel_id, -1)
 
     def connect(self):
         """The websocket is open (tornado accepted the upgrade): only now does the page count as
@@ -418,17 +444,20 @@ class KernelLifecycle:
                 self.log.exception("exam-builder: culling failed")
 
     async def cull_closed_pages(self) -> list[str]:
-        """Shut down the kernels of pages that are gone; never one whose page is connected."""
+        """Shut down the kernels of pages that are gone; never one whose page is connected, being sent
+        or asking for its websocket."""
         st, now, culled = self.exam_settings, time.monotonic(), []
+        being_sent = set(self._page_kernel.values())  # a page's request still running (``page_sent``)
         for kid, handed_at in list(self._handed_out.items()):
             if kid not in self.list_kernel_ids():
                 self._forget(kid)
                 continue
-            if PageTracker.connections.get(kid, 0) > 0:
+            if kid in being_sent or PageTracker.connections.get(kid, 0) > 0 or PageTracker.asking.get(kid, 0) > 0:
                 continue
             gone = PageTracker.last_disconnect.get(kid)
             grace = st.reconnect_grace_seconds if gone is not None else st.unconnected_grace_seconds
-            if _released(kid) or now - (gone if gone is not None else handed_at) >= grace:
+            since = max(gone if gone is not None else handed_at, PageTracker.last_asked.get(kid, 0.0))
+            if _released(kid) or now - since >= grace:
                 self.log.info("exam-builder: shutting down kernel %s (its page is gone%s)", kid,
                               ", its sitting taken over" if _released(kid) else "")
                 culled.append(kid)

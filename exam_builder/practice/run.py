@@ -13,7 +13,8 @@ scripted candidates (the demo, the tests) call only this object, so both take on
   scored: its feedback is what graders look for (the rubric's top levels) and the rationale. A
   checked question stays checked: its answer and feedback are final for this run.
 - An optional clock (``minutes``) the candidate chose: ``time_left``; when it runs out,
-  ``check`` refuses and the summary counts what was checked.
+  ``check`` refuses and the summary counts what was checked. A minute lasts ``minute_seconds``
+  (60; ``DeliverySettings.practice_minute_seconds``, shorter for a walkthrough of time running out).
 - ``summary()``: right of answered per competency, and what to study next: the competencies
   below ``PracticeSet.study_below`` (or not tried), weakest first, with the modules of the
   questions missed.
@@ -122,6 +123,7 @@ class PracticeRun:
     seed: int | None = None
     minutes: int | None = None  # the clock the candidate chose; None: no clock
     clock: Callable[[], float] = time.monotonic
+    minute_seconds: float = 60.0  # how long one of those minutes lasts
     questions: list[Question] = field(init=False)
     feedback: dict[int, Feedback] = field(init=False, default_factory=dict)
     started: float = field(init=False)
@@ -144,7 +146,7 @@ class PracticeRun:
     def time_left(self) -> dt.timedelta | None:
         if self.minutes is None:
             return None
-        return max(dt.timedelta(minutes=self.minutes) - dt.timedelta(seconds=self.clock() - self.started),
+        return max(dt.timedelta(seconds=self.minutes * self.minute_seconds - (self.clock() - self.started)),
                    dt.timedelta(0))
 
     @property

@@ -35,6 +35,11 @@ class DeliverySettings(Configurable):
     ).tag(config=True)
     sign_in_delay_seconds = Float(1.0,
                                   help="Pause after a refused access code, to slow down guessing.").tag(config=True)
+    practice_minute_seconds = Float(
+        60.0, min=1.0,
+        help="How long a minute of a practice clock lasts, in seconds (the practice app; never an exam's clock). "
+             "Always 60 for candidates; shorter, a practice clock runs out sooner, for a walkthrough or a "
+             "test of the time-up screen.").tag(config=True)
 
     # -- wrong access codes (recorded in the database, so every server process shares them) ----------
     max_wrong_codes_per_source = Int(

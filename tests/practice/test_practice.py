@@ -274,6 +274,21 @@ def test_a_chosen_clock_ends_the_run(every_set):
     assert PracticeRun(every_set).time_left() is None
 
 
+def test_a_practice_minute_lasts_as_long_as_the_setting_says(every_set):
+    """``DeliverySettings.practice_minute_seconds`` (60) is how long a practice clock's minute lasts:
+    the browser test's server runs a one-minute clock out in a few seconds with it."""
+    from exam_builder.settings.delivery import DeliverySettings
+
+    assert DeliverySettings().practice_minute_seconds == 60.0
+    now = [0.0]
+    run = PracticeRun(every_set, seed=1, minutes=2, clock=lambda: now[0], minute_seconds=5)
+    assert run.time_left() == dt.timedelta(seconds=10)
+    now[0] = 9.5
+    assert not run.time_up
+    now[0] = 10.0
+    assert run.time_up
+
+
 def test_two_runs_come_in_different_orders(every_set):
     orders = {tuple(q.item.id for q in PracticeRun(every_set, seed=s).questions) for s in range(5)}
     assert len(orders) > 1
