@@ -201,7 +201,8 @@ def read_yaml_text(path: Path, label: str, *, max_bytes: int = MAX_YAML_BYTES) -
     try:
         return _read_bounded(path, max_bytes).decode("utf-8"), []
     except _Refused as exc:
-        return None, [Problem(Location(label), exc.with_hint("a rubric or blueprint is a few KB: is it the right file?"))]
+        hint = "a rubric or blueprint is a few KB: is it the right file?"
+        return None, [Problem(Location(label), exc.with_hint(hint))]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(Location(label), f"cannot read the file ({_plain(exc)})")]
 
