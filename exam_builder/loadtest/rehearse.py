@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import random
@@ -278,7 +279,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@functools.cache
 def _serve_has(option: str) -> bool:
+    """Whether ``exam-builder serve --help`` names ``option`` (asked once a run: a process of its own)."""
     out = subprocess.run([sys.executable, "-m", "exam_builder", "serve", "--help"], capture_output=True, text=True,
                          timeout=120).stdout
     return option in out
