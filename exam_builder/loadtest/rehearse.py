@@ -743,7 +743,7 @@ async def _kernels_left(server: ServerProcess, grace: float) -> int:
         left = max(procs - pool, 0)
         if left == 0 or time.monotonic() > deadline:
             return left
-        await asyncio.sleep(1)
+        await asyncio.sleep(0.25)  # a poll of the state (the count), not a pause
 
 
 def check_answers(scratch: Scratch, runs: list[CandidateRun]) -> tuple[int, int, list[str]]:
