@@ -17,17 +17,21 @@ from exam_builder.course import Course  # noqa: E402
 
 #: The longest modules, longest first (measured with ``--durations``): ``make test`` hands out whole modules
 #: (``--dist loadfile``, so a module's servers, browsers and built courses start once, on one worker) in
-#: collection order, and a long module handed out last would leave one worker running it alone.
+#: collection order, and a long module handed out last would leave one worker running it alone. The two longest
+#: (test_server.py's page loads, 285 s in one test; test_demo.py's built demo, 252 s + 84 s) start at once, one
+#: on each worker; the rest in falling order, and the short modules (not listed: collection order) fill in at the
+#: end, where a worker that finishes first takes the next one. A worker asks for its next module while the last
+#: two tests of its current one run (xdist's loadscope), so a module queued behind a long last test waits: one
+#: more reason for the long ones to go first, while the queue still holds plenty for the other worker.
 SLOW_FIRST = (
-    "tests/delivery/test_server.py", "tests/grading/test_grading_browser.py", "tests/delivery/test_practice_browser.py",
-    "tests/test_demo.py", "tests/test_benchmarks.py", "tests/delivery/test_candidate_day.py",
-    "tests/delivery/test_noshow_browser.py", "tests/delivery/test_browser.py", "tests/delivery/test_rehearse.py",
-    "tests/delivery/test_multiserver.py", "tests/delivery/test_pause_browser.py", "tests/hub/test_hub.py",
-    "tests/delivery/test_candidate_screens.py", "tests/grading/test_grading_bad_submissions.py",
-    "tests/assembly/test_course_lock.py", "tests/delivery/test_proctor_browser.py",
+    "tests/delivery/test_server.py", "tests/test_demo.py", "tests/grading/test_grading_browser.py",
+    "tests/delivery/test_practice_browser.py", "tests/test_benchmarks.py", "tests/delivery/test_candidate_day.py",
+    "tests/hub/test_hub.py", "tests/delivery/test_noshow_browser.py", "tests/delivery/test_browser.py",
+    "tests/delivery/test_rehearse.py", "tests/delivery/test_multiserver.py", "tests/delivery/test_pause_browser.py",
+    "tests/lab/test_lab_browser.py", "tests/delivery/test_candidate_screens.py", "tests/assembly/test_course_lock.py",
+    "tests/grading/test_grading_bad_submissions.py", "tests/delivery/test_proctor_browser.py",
     "tests/delivery/test_multiple_select_browser.py", "tests/grading/test_formgrader_browser.py",
     "tests/grading/test_grading_hostile_folders.py", "tests/delivery/test_pageclient.py",
-    "tests/lab/test_lab_browser.py",
 )
 
 

@@ -3,7 +3,10 @@
 
 Nothing here asserts a time: the figures are matched by their form (a number where a number
 goes), never by their value. Facts that are not times are checked: no answer lost, the same
-points as stock nbgrader. The rehearsal runs the real exam server and a chromium candidate.
+points as stock nbgrader. The rehearsal runs the real exam server, the page protocol (the baseline and one
+candidate) and a chromium candidate, with the server's waits made short (``SMOKE_SETTINGS``): it is where
+a browser in the room is proved; tests/delivery/test_rehearse.py proves the ``exam-builder rehearse``
+command itself (its options, table and ``--json``) with two page-protocol candidates.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ the stored forms against today's bank, and the release scan (the pure checks are
 """
 from __future__ import annotations
 
+import glob
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from ..bank import Bank, Status, load_bank
 from ..bank.review import Review, gate
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
-from ..files import check_owned
+from ..files import check_owned, remove_file
 from ..lock import scratch_dir
 from ..model.manifest import Manifest
 from ..model.rubric import Rubric, load_rubrics
@@ -324,7 +325,9 @@ def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, res
                 task = progress.add_task("releasing forms with nbgrader", total=len(todo))
                 for o in todo:
                     progress.update(task, description=f"releasing {o.manifest.assignment} with nbgrader")
-                    write_atomic(source_notebook(course, o.manifest.assignment), o.text, root=course.root)
+                    src = source_notebook(course, o.manifest.assignment)
+                    _clear_half_written(src, course.root)
+                    write_atomic(src, o.text, root=course.root)
                     generate_assignment(course, o.manifest.assignment, api)
                     progress.advance(task)
                 progress.update(task, description="released")
@@ -335,6 +338,15 @@ def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, res
     except BaseException:
         _resync_gradebook(course, existed, api)
         raise
+
+
+def _clear_half_written(src: Path, root: Path) -> None:
+    """Remove what a build killed while writing ``src`` left beside it (``files.private_temp``'s
+    ``.<name>.*.tmp``, the whole form with its keys): nbgrader releases every file of the folder, so the
+    next build would release it too (the key scan then refuses every build until someone deletes it).
+    Under the course lock no other command writes here: any such file is a dead run's."""
+    for tmp in src.parent.glob(f".{glob.escape(src.name)}.*.tmp"):
+        remove_file(tmp, root)
 
 
 def _resync_gradebook(course: Course, existed: dict[str, bool], api: Any) -> None:

@@ -10,7 +10,6 @@ import click
 from rich.table import Table
 
 from .. import clock
-from ..analysis.subscores import subscore_precision
 from ..numbers import against
 from ..records.audit import current_actor
 from .common import by_option, console, pass_course_db, reason_option, say
@@ -103,6 +102,7 @@ def impact_cmd(course, exam, decision) -> None:
 @pass_course_db
 def apply_cmd(course, exam, decision, actor) -> None:
     """Apply a decision: re-score the affected sittings, record changed outcomes, write their score reports."""
+    from ..analysis.subscores import subscore_precision  # scipy and pandas: only when used
     from ..grading.keys import apply
 
     done = apply(course, exam, decision, current_actor(actor), precision=subscore_precision(course, exam))
@@ -140,6 +140,7 @@ def list_cmd(course, exam) -> None:
 @pass_course_db
 def close_cmd(course, exam, reason, actor) -> None:
     """Close key validation of the sittings submitted so far: their results are no longer provisional."""
+    from ..analysis.subscores import subscore_precision  # scipy and pandas: only when used
     from ..grading.keys import close
 
     closure, reports = close(course, exam, current_actor(actor), reason, precision=subscore_precision(course, exam))
@@ -222,6 +223,7 @@ def appeal_decide(course, exam, appeal_id, decision, reason, void, actor) -> Non
 
     A score appeal is upheld (or partly) only when its re-rating raises the total, denied otherwise; a
     re-rating lower than the score now leaves the score unless c.RecourseSettings.appeal_may_lower = True."""
+    from ..analysis.subscores import subscore_precision  # scipy and pandas: only when used
     from ..grading.appeals import decide
 
     done = decide(course, exam, appeal_id, decision, reason, current_actor(actor), void=void,

@@ -23,7 +23,8 @@ the tests (``deploy/jupyterhub_config.py``; ``exam-builder hub-config`` prints i
   write items and never reach candidates' answers, scores or the course's secret)
   (``access:services!service=<name>`` scopes in ``load_roles``; members from ``EXAM_HUB_GRADERS``…
   when given, else managed by the program's authenticator or the hub's admin page).
-* **No culling of services, long proxy timeouts**: a sitting or a grading session runs for hours.
+* **No culling of services, long proxy timeouts**: a sitting or a grading session runs for hours; and
+  time for a service to start (``SERVICE_START_SECONDS``) before the hub gives up on it.
 
 The authenticator is the program's (set ``c.JupyterHub.authenticator_class`` after ``configure``);
 ``EXAM_HUB_DUMMY_PASSWORD`` sets JupyterHub's DummyAuthenticator with one shared password, for
@@ -69,6 +70,9 @@ FORMGRADER_EXTENSIONS = {
 }
 #: The proxy's timeouts: longer than a sitting (4.5 hours at most).
 PROXY_TIMEOUT_MS = 5 * 3600 * 1000
+#: Seconds JupyterHub (6 and later) waits for a managed service to answer before it gives up and exits (its
+#: default, 30, is less than a staff app's first start takes on a busy machine: Voila, nbgrader, the course).
+SERVICE_START_SECONDS = 120
 #: The environment variable listing each group's members (comma-separated hub user names).
 GROUP_ENV = {g: f"EXAM_HUB_{g.upper()}" for g in GROUP_SERVICES}
 
@@ -191,6 +195,7 @@ def services(s: HubSettings) -> list[dict]:
             "cwd": str(s.course),
             "oauth_no_confirm": True,  # the hub's own app: no "authorize access" page
             "display": True,
+            **_start_wait(),
         })
     if s.formgrader:
         out.append({
@@ -208,8 +213,18 @@ def services(s: HubSettings) -> list[dict]:
             "cwd": str(s.course),
             "oauth_no_confirm": True,
             "display": True,
+            **_start_wait(),
         })
     return out
+
+
+def _start_wait() -> dict[str, int]:
+    """``{"timeout": SERVICE_START_SECONDS}`` where JupyterHub takes it (a service field since 6.0; 5 has none)."""
+    try:
+        from jupyterhub.services.service import Service
+    except ImportError:  # writing the config without JupyterHub installed (exam-builder hub-config)
+        return {}
+    return {"timeout": SERVICE_START_SECONDS} if "timeout" in Service.class_traits(input=True) else {}
 
 
 def roles(s: HubSettings) -> list[dict]:

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import random
@@ -278,7 +279,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@functools.cache
 def _serve_has(option: str) -> bool:
+    """Whether ``exam-builder serve --help`` names ``option`` (asked once a run: a process of its own)."""
     out = subprocess.run([sys.executable, "-m", "exam_builder", "serve", "--help"], capture_output=True, text=True,
                          timeout=120).stdout
     return option in out
@@ -741,7 +744,7 @@ async def _kernels_left(server: ServerProcess, grace: float) -> int:
         left = max(procs - pool, 0)
         if left == 0 or time.monotonic() > deadline:
             return left
-        await asyncio.sleep(1)
+        await asyncio.sleep(0.25)  # a poll of the state (the count), not a pause
 
 
 def check_answers(scratch: Scratch, runs: list[CandidateRun]) -> tuple[int, int, list[str]]:

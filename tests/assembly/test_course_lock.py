@@ -3,14 +3,17 @@
 Real processes of the real console script: two ``build`` runs started together, a command that
 finds the course locked (by this process, through the same lock) and gives up naming the holder,
 the same across two course folders on one PostgreSQL database, and ``build`` killed with SIGKILL
-at several moments, then run again: the database and the files end up exactly as after one
-uninterrupted run, and no backup is left in the system's temporary folder or the scratch folder.
+once in each phase of its work (found by the state it reached, never by a time), then run again:
+the database and the files end up exactly as after one uninterrupted run, and no backup is left in
+the system's temporary folder or the scratch folder.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from test_build import snapshot, stored
+from test_build import run_cli, snapshot, stored
 
 from exam_builder.cli import CHANGES_COURSE, cli
 from exam_builder.course import Course
@@ -109,27 +112,71 @@ def backups() -> list[str]:
     return [p for p in os.listdir(tempfile.gettempdir()) if p.startswith("eb-release-backup-")]
 
 
+def _forms_stored(course: Course) -> bool:
+    """Whether the build's one transaction has committed (read straight from SQLite: a poll costs no engine)."""
+    db = course.root / "gradebook.db"
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.05)) as conn:
+            return conn.execute("SELECT count(*) FROM eb_form").fetchone()[0] > 0
+    except sqlite3.Error:  # locked mid-commit, or not made yet
+        return False
+
+
+#: Where ``build`` is killed: a state it has reached (never a time, which on a busy machine may still be start-up),
+#: one in each phase of "nothing half-written": the release's backup made in the scratch folder (the backup and
+#: a half-written notebook are what a run killed there leaves: nbgrader would release the latter, keys and all),
+#: nbgrader releasing the first form (the second not yet: folders and nbgrader's gradebook half done) and the
+#: forms stored (the keys and comparison not written, or half).
+KILL_POINTS = {
+    "backup made": lambda c: any((c.private_dir / "scratch").glob("release-backup-*")),
+    "first form released": lambda c: (c.release_dir / "syn-A").exists(),
+    "forms stored": _forms_stored,
+}
+
+
+def kill_when(proc: subprocess.Popen, course: Course, reached, what: str) -> None:
+    """SIGKILL the command's process group as soon as ``reached(course)`` holds; fails if it ends first."""
+    deadline = time.monotonic() + 300
+    while not reached(course):
+        assert proc.poll() is None, f"build ended before '{what}' was seen"
+        assert time.monotonic() < deadline, f"build never reached '{what}'"
+        time.sleep(0.002)
+    os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.wait(30) == -signal.SIGKILL, f"build finished before it was killed at '{what}'"
+
+
+def half_written(course: Course, reference: Course) -> None:
+    """The first form's notebook as a build killed between writing and renaming it leaves it: a temporary file
+    beside it (``files.private_temp``) holding the whole form, keys included."""
+    nb = reference.root / "source" / "syn-A" / "syn-A.ipynb"
+    folder = course.root / "source" / "syn-A"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".syn-A.ipynb.k1ll3d00.tmp").write_bytes(nb.read_bytes())
+
+
 @pytest.mark.slow
 def test_build_killed_at_any_moment_then_run_again_ends_as_one_run(course_factory):
+    """Killed once in each phase (``KILL_POINTS``, found by the state the build reached), then run again: as one
+    uninterrupted run each time. The killed build is a real process (a kill -9 is the point); the reference build
+    and the runs again are the same command in this process (click's runner: their start-up is not the point)."""
     reference = course_factory("reference")
-    rc, out = finish(start(reference, "build", "syn"))
-    assert rc == 0, out
+    done = run_cli(reference, "build", "syn")
+    assert done.returncode == 0, done.stdout + done.stderr
     want_files = {k: v for k, v in snapshot(reference).items()}
     want_db = stored(reference)
     before = set(backups())
-    for delay in (0.5, 1.5, 3.0, 5.0):
-        course = course_factory(f"killed-{delay}")
-        proc = start(course, "build", "syn")
-        time.sleep(delay)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-        rc, out = finish(start(course, "build", "syn", wait=30))
-        assert rc == 0, f"after a kill at {delay} s: {out}"
-        assert stored(course) == want_db, delay
+    for n, (point, reached) in enumerate(KILL_POINTS.items()):
+        course = course_factory(f"killed-{n}")
+        kill_when(start(course, "build", "syn"), course, reached, point)
+        if point == "backup made":  # killed while writing the first form: what that leaves (a window of ms)
+            half_written(course, reference)
+        again = run_cli(course, "build", "syn")
+        assert again.returncode == 0, f"after a kill at '{point}': {again.stdout + again.stderr}"
+        assert stored(course) == want_db, point
         got = snapshot(course)
-        assert set(got) == set(want_files), (delay, set(got) ^ set(want_files))
+        assert set(got) == set(want_files), (point, set(got) ^ set(want_files))
         different = [k for k in got if got[k] != want_files[k] and not k.startswith("exports/")]
-        assert different == [], (delay, different)
+        assert different == [], (point, different)
         scratch = course.private_dir / "scratch"
-        assert not scratch.exists() or list(scratch.iterdir()) == [], delay
+        assert not scratch.exists() or list(scratch.iterdir()) == [], point
     assert set(backups()) <= before  # nothing new in the system's temporary folder

@@ -11,6 +11,7 @@ a coordinator and an author. Host routing: the hub on ``hub.localhost``, service
 """
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import shutil
@@ -153,10 +154,13 @@ def hub_site(tmp_path_factory):
     with pg_database("eb_hubcourse_") as course_db, pg_database("eb_hub_") as hub_db:
         root = tmp_path_factory.mktemp("hub") / "course"
         course = pg_course(root, course_db)
-        with open(root / "nbgrader_config.py", "a") as fh:  # the proxy is in front; closed pages go soon
-            fh.write("\nc.ServerSettings.trusted_proxies = ['127.0.0.1', '::1']"
-                     "\nc.ServerSettings.reconnect_grace_seconds = 5\n")
-        candidate = serverkit.Server(root, seats=1).start()
+        with open(root / "nbgrader_config.py", "a") as fh:  # the proxy is in front; closed pages go soon; the
+            fh.write("\nc.ServerSettings.trusted_proxies = ['127.0.0.1', '::1']"  # candidates' host is only
+                     "\nc.ServerSettings.reconnect_grace_seconds = 5"  # requested, no page opened there: one
+                     "\nc.ServerSettings.spare_kernels = 0\n")  # warm kernel, not three
+        candidate = serverkit.Server(root, seats=1)
+        # the candidates' server starts while the hub does (the hub needs only its address)
+        starting = concurrent.futures.ThreadPoolExecutor(1).submit(candidate.start)
         port = serverkit.free_port()
         state = root.parent / "hub-state"
         log = root.parent / "hub.log"
@@ -181,7 +185,9 @@ def hub_site(tmp_path_factory):
                                 start_new_session=True)
         site = HubSite(course, port, candidate, log)
         try:
-            _wait(site, proc, "hub.localhost", "/hub/health", lambda c: c == 200)
+            starting.result()
+            # the hub routes itself once every service answers (one after the other): a bound, not a pause
+            _wait(site, proc, "hub.localhost", "/hub/health", lambda c: c == 200, timeout=600)
             # up: it sends a stranger to the hub's OAuth
             for name in ("grader", "proctor", "coordinator", "formgrader", "panelist"):
                 _wait(site, proc, f"{name}--service.hub.localhost", f"/services/{name}/", lambda c: c in (302, 303))
