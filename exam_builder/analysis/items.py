@@ -84,7 +84,8 @@ def analyse(course, exam: str) -> list[FormStats]:
             scores = select_score_matrix(s.connection(), form.assignment)
             cands = sittings_q.select_submitted_candidates_of_form(s, form.id)
             cells = [grade_ids(e.number)["grade"] for e in manifest.items]
-            matrix = [row for row in scores.matrix(cands, cells) if all(v is not None for v in row)]
+            matrix = [[v for v in row if v is not None] for row in scores.matrix(cands, cells)
+                      if all(v is not None for v in row)]
             out.append(form_stats(form.assignment, manifest.items, matrix))
     return out
 

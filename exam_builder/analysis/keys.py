@@ -105,11 +105,12 @@ def validation_lines(course, exam: str) -> list[ValidationLine]:
             entries = keyed_entries(m)
             sits = [sit for sit, f, _c in submitted if f.id == form.id]
             matrix = select_score_matrix(s.connection(), m.assignment, [sit.candidate_id for sit in sits])
-            rows, kept = [], []
+            rows: list[list[float]] = []
+            kept = []
             for sit in sits:
                 row = [matrix.get(sit.candidate_id, e.grade_id) for e in entries]
                 if all(v is not None for v in row):
-                    rows.append(row)
+                    rows.append([v for v in row if v is not None])
                     kept.append(sit)
             answers = select_latest_responses(s, [sit.id for sit in kept])
             cols = [e.item_id for e in entries]
@@ -121,7 +122,7 @@ def validation_lines(course, exam: str) -> list[ValidationLine]:
                 st = stats.loc[e.item_id] if e.item_id in stats.index else None
                 fac = _num(st["facility"]) if st is not None else None
                 disc = _num(st["discrimination"]) if st is not None else None
-                picked = [(answers[sit.id].get(e.item_id).value if e.item_id in answers[sit.id] else None)
+                picked = [(answers[sit.id][e.item_id].value if e.item_id in answers[sit.id] else None)
                           for sit in kept]
                 choice, c_share, k_share, n_strong = strong_choice(picked, totals, e.key or "",
                                                                    settings.strong_group_share)

@@ -482,8 +482,10 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
         notes.append("every candidate has the same total: reliability undefined")
     else:
         alpha, ci = _alpha_with_ci(data, confidence)
-    sem = None if alpha is None else _f(sd * math.sqrt(max(0.0, 1 - alpha)))
+    sem = None if alpha is None or sd is None else _f(sd * math.sqrt(max(0.0, 1 - alpha)))
 
+    r_model: float | None
+    n_eff: float | None
     if dich:
         n_eff, r_model = float(k), kr21(mean, var, k)
         csem_method = "Lord's binomial error model, sqrt(c(k-c)/(k-1)), k items scored 0/1"
@@ -721,9 +723,10 @@ def item_stats(scores: pd.DataFrame, max_points: pd.Series, choices: pd.DataFram
         key = keys.get(item) if ch is not None and item in ch.columns else None
         row["key"] = key if pd.notna(key) else None
         flags, distractor_flags, notes = [], [], []
-        offered = None if options is None or pd.isna(options.get(item)) else int(options.get(item))
+        given = None if options is None else options.get(item)
+        offered = None if given is None or pd.isna(given) else int(given)
         single_distractor = False
-        if row["key"] is not None:
+        if row["key"] is not None and ch is not None:  # a key is read only where the choices are
             col = ch[item]
             key_labels = _labels(row["key"])
             single_distractor = offered is not None and offered - len(key_labels) == 1
@@ -1020,7 +1023,7 @@ def form_comparison(totals: pd.DataFrame, cut_by_form: dict, confidence: float =
         mean = _f(x.mean()) if n else None
         sd = _f(x.std(ddof=1)) if n >= 2 else None
         lo = hi = None
-        if n >= 2:
+        if n >= 2 and sd is not None and mean is not None:
             se = sd / math.sqrt(n)
             tq = stats.t.ppf(0.5 + confidence / 2, n - 1)
             lo, hi = mean - tq * se, mean + tq * se

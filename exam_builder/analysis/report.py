@@ -116,8 +116,8 @@ class ReportData:
 
 def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.date | None,
                until: dt.date | None) -> bool:
-    day = (sitting.submitted_at or sitting.started_at or sitting.opened_at)
-    day = day.date() if day else None
+    when = sitting.submitted_at or sitting.started_at or sitting.opened_at
+    day = when.date() if when else None
     if cohort and cand.cohort != cohort:
         return False
     if since and (day is None or day < since):
@@ -223,7 +223,8 @@ def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
     if not ids:
         return pd.DataFrame(columns=STANDING_COLUMNS), scope.format(n=0)
     ended = candidates_q.select_training_ended(s, ids)
-    first, passed = {}, {}
+    first: dict[str, dt.date | None] = {}
+    passed: dict[str, dt.date | None] = {}
     for sit in sittings_q.select_sittings_of_candidates(s, exam, ids, counted_only=True):
         if sit.started_at or sit.opened_at:
             first.setdefault(sit.candidate_id, sitting_date(sit))
@@ -692,7 +693,7 @@ def random_groups_rows(d: ReportData) -> list[dict]:
     for i, a in enumerate(forms):
         for b in forms[i + 1:]:
             ga, gb = decided[decided.form == a], decided[decided.form == b]
-            row = {"forms": f"{a} and {b}", "n": f"{len(ga)} and {len(gb)}"}
+            row: dict[str, object] = {"forms": f"{a} and {b}", "n": f"{len(ga)} and {len(gb)}"}
             diff = pm.random_groups(ga.total, gb.total, float(ga.max_total.iloc[0]), float(gb.max_total.iloc[0]), a, b,
                                     th.equivalence_margin, th.min_publish, th.min_stable)
             if isinstance(diff, pm.TooFew):
@@ -1105,18 +1106,19 @@ def write_report(course, exam: str, out: Path, cohort: str | None = None, since:
     html = render_html(d, secs, course.policy.program_name, course.zone)
     from .. import __version__
 
+    entries: list[dict] = []
     machine = {"exam": exam, "title": d.title, "window": d.window, "software": f"exam-builder {__version__}",
-               "data_sha256": data_hash(d), "sections": []}
+               "data_sha256": data_hash(d), "sections": entries}
     files: dict[Path, str] = {}
     for s in secs:
-        entry = {"title": s.title, "text": s.text, "tables": []}
+        tables: list[dict] = []
+        entry = {"title": s.title, "text": s.text, "tables": tables}
         for name, df in s.tables:
             slug = table_id(s.title, name)
             files[out / "tables" / f"{slug}.csv"] = df.to_csv(index=False)
-            entry["tables"].append({"name": name, "csv": f"tables/{slug}.csv",
-                                    "rows": [{k: _jsonable(v) for k,
-                                              v in row.items()} for row in df.to_dict("records")]})
-        machine["sections"].append(entry)
+            tables.append({"name": name, "csv": f"tables/{slug}.csv",
+                           "rows": [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict("records")]})
+        entries.append(entry)
     files[out / "report.json"] = json.dumps(machine, indent=1, default=str)
     files[out / "report.html"] = html
     for path in files:  # every path checked (no link, the right type) before the first is written

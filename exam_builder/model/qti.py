@@ -9,7 +9,7 @@ travels as text (exam-builder's authors write markdown; QTI renders XHTML).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -136,7 +136,7 @@ class ItemWriter:
         rubric = self.rubrics.get(rubric_id)
         return rubric_text(rubric) if rubric is not None else f"Rubric {rubric_id} (not in rubrics/ when exported)."
 
-    def declare_response(self, cardinality: str, base_type: str, correct: list[str] = ()) -> etree._Element:
+    def declare_response(self, cardinality: str, base_type: str, correct: Sequence[str] = ()) -> etree._Element:
         decl = etree.Element(q("qti-response-declaration"), {"identifier": "RESPONSE", "cardinality": cardinality,
                                                              "base-type": base_type})
         if correct:

@@ -17,8 +17,9 @@ import difflib
 import hashlib
 import json
 import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
@@ -109,7 +110,10 @@ Prose = Annotated[str, Strict(), _text_rule(True, 20_000)]
 #: A yes/no value: a YAML boolean (true/false, yes/no, on/off), never 1 or "true".
 YesNo = Annotated[bool, Strict()]
 
-LevelPoints = number(0, MAX_ITEM_POINTS, "points")
+if TYPE_CHECKING:  # what a type checker reads (a call is no type to it); pydantic reads the schema type
+    LevelPoints = float
+else:
+    LevelPoints = number(0, MAX_ITEM_POINTS, "points")
 
 
 class Level(BaseModel):
@@ -246,7 +250,7 @@ def _subject(loc: tuple) -> str:
     return f"'{key}'"
 
 
-def _friendly(err: dict, model: type[BaseModel] | None) -> str:
+def _friendly(err: Mapping[str, Any], model: type[BaseModel] | None) -> str:
     """Say what is wrong and what to do, in the author's words rather than pydantic's."""
     loc = tuple(err["loc"])
     subject = _subject(loc)

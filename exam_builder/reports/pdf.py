@@ -49,7 +49,7 @@ def print_score_reports(course, exam: str, reports: list[Path]) -> list[Path]:
         # two browsers at a time at most: a browser start is most of a PDF's time, and the machine is shared
         with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
             list(pool.map(lambda job: _print(browser, *job[1:]), jobs))
-        printed = {folder / f"{html.parent.parent.name}-{html.parent.name}.pdf":
+        printed: dict[Path, bytes | str] = {folder / f"{html.parent.parent.name}-{html.parent.name}.pdf":
                    read_bytes(out, str(out), max_bytes=MAX_PDF_BYTES) for html, _page, out, _profile in jobs}
         replace_files(printed, course.root)  # 0600 files in a 0700 folder, all or nothing
         return list(printed)

@@ -352,8 +352,8 @@ def _read(s: Session, study_id: int) -> StudyView:
         previous = latest
         rounds.append(RoundView(rnd.number, rnd.closed_at is not None, matrix, raw, missing, notes))
     decisions = q.select_decisions(s, study_id=study_id)
-    for row in (study, *panel, *decisions):  # read whole: the view outlives its session
-        s.expunge(row)
+    for kept in (study, *panel, *decisions):  # read whole: the view outlives its session
+        s.expunge(kept)
     return StudyView(study, items, {r.item_id: r.content_hash for r in rows}, panel, rounds, changes, decisions)
 
 
