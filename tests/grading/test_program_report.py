@@ -192,7 +192,8 @@ def test_standing_and_training_end_from_the_course(gcourse, tmp_path):
     assert len(d.standing) == 6 and int(d.standing.passed_on.notna().sum()) == passed
     assert f"Standing today of the 6 candidate(s) on the roster: {passed} certified" in text
     assert "No training end dates on the roster" in text
-    ended = dt.date.today() - dt.timedelta(days=14)
+    # two weeks before the day they sat (a sitting of the kit started three hours ago: before 03:00 UTC, yesterday)
+    ended = min(d.standing.first_sat_on.dropna()) - dt.timedelta(days=14)
     with gcourse.db.transaction() as s:
         s.execute(update(Candidate).values(training_ended_on=ended))
     text = " ".join({s.title: s for s in sections(gather(gcourse, kit.EXAM))}[
