@@ -386,21 +386,23 @@ function render({ el }) {
   const root = document.documentElement;
   let bar = null;
   const measure = () => {
-    if (!bar || !bar.isConnected) return;
-    const sticks = bar.getClientRects().length && getComputedStyle(bar).position === "sticky";
-    root.style.setProperty("--eb-savebar-room", sticks ? `${Math.ceil(bar.getBoundingClientRect().height)}px` : "0px");
-  };
-  const start = (tries) => {
-    bar = (el.closest(".eb-grader") || document).querySelector(".eb-savebar");
-    if (!bar) {
-      if (tries > 0) setTimeout(() => start(tries - 1), 50);  // widget views render asynchronously
-      return;
+    // the bar shown now, found again each time: a screen change may draw a new one, and the scoring and the
+    // appeal panels each have one (a kept reference, or the first in the page, may be the hidden one)
+    const bars = (el.closest(".eb-grader") || document).querySelectorAll(".eb-savebar");
+    const now = [...bars].find((b) => b.getClientRects().length) || null;
+    if (now !== bar) {
+      if (bar) sizes.unobserve(bar);
+      bar = now;
+      if (bar) sizes.observe(bar, { box: "border-box" });  // its rule (a border) counts in its height
     }
-    new ResizeObserver(measure).observe(bar);
-    window.addEventListener("resize", measure);
-    measure();
+    const sticks = bar && bar.getClientRects().length && getComputedStyle(bar).position === "sticky";
+    const room = sticks ? `${Math.ceil(bar.getBoundingClientRect().height)}px` : "0px";
+    if (root.style.getPropertyValue("--eb-savebar-room") !== room) root.style.setProperty("--eb-savebar-room", room);
   };
-  start(200);
+  const sizes = new ResizeObserver(measure);
+  new MutationObserver(measure).observe(document.body, { childList: true, subtree: true });  // screens drawn
+  window.addEventListener("resize", measure);
+  measure();
   if (!window.ebLevelRows) {  // a level's focus ring is drawn on its whole row: bring the row in, not only the radio
     window.ebLevelRows = true;
     document.addEventListener("focusin", (ev) => {

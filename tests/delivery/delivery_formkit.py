@@ -13,6 +13,7 @@ from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
 from exam_builder.delivery.session import code_hash
+from exam_builder.delivery.sittings import room_today
 from exam_builder.kinds import kind_for
 from exam_builder.model.item import Kind
 from exam_builder.model.manifest import Manifest, ManifestItem, grade_ids
@@ -131,14 +132,15 @@ def add_sitting(course, candidate: str, code: str, form_id: int, minutes: int = 
     """A scheduled sitting written directly (what ``sittings.open_sittings`` would leave).
 
     Its window is a day either side of now (``window`` to choose another), so a test never
-    depends on the hour it runs at.
+    depends on the hour it runs at; it is scheduled on the room's today (``on`` to choose another), as
+    ``open_sittings`` does: between midnight UTC and midnight in the room, the UTC date is tomorrow there.
     """
     now = utcnow()
     opens, closes = window or (now - dt.timedelta(hours=12), now + dt.timedelta(hours=12))
     with course.db.transaction() as s:
         sit = Sitting(candidate_id=candidate, exam_id=EXAM, seq=seq, attempt_no=seq, form_id=form_id, room="101",
                       access_code_hash=code_hash(course, code), status="scheduled", time_limit_minutes=minutes,
-                      opened_by="test", scheduled_on=on or now.date(), opens_at=opens, closes_at=closes)
+                      opened_by="test", scheduled_on=on or room_today(course, now), opens_at=opens, closes_at=closes)
         if started_ago is not None:
             sit.started_at = utcnow() - started_ago
             sit.status = "in_progress"

@@ -298,12 +298,12 @@ def test_the_appeal_rerating_screens_pass_axe_on_a_phone_and_at_200_percent(brow
         assert not (hidden := scrolled_clear(page)), hidden  # every level and box scrolls clear of the Save bar
         # a save by the shortcut keys: the confirmation in the bar is whole (it was cut on a phone)
         waiting = appeals.waiting_for(course, kit.EXAM, rater)
-        keys = page.get_by_label("Shortcut keys")
+        keys = page.get_by_role("textbox", name=re.compile(r"^Shortcut keys"))  # the scoring panel's own is hidden
         keys.click()
         keys.press_sequentially("2" * len(load_rubric_for(course, waiting[0].rubric_id).criteria))
         keys.press("Enter")
         said = f"Saved. Your re-rating of {GraderSession(course, kit.EXAM).label(waiting[0].item_id)} is recorded."
-        page.get_by_text(said).wait_for()
+        page.locator(".eb-bar-message:visible", has_text=said).wait_for()  # not the live region's copy
         assert not (why := message_whole(page, said)), why
     finally:
         ctx.close()

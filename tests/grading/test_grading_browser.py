@@ -489,7 +489,9 @@ def message_whole(page, text: str) -> str:
     """'' when the bar's message reads ``text`` in full and every line of it is on screen (not cut by the bar,
     a box that hides overflow or the window), else what is wrong."""
     return page.evaluate("""(text) => {
-      const m = document.querySelector('.eb-bar-message');
+      // the message shown: the scoring and the appeal panels each have a bar (one hidden)
+      const m = [...document.querySelectorAll('.eb-bar-message')].find((e) => e.getClientRects().length);
+      if (!m) return 'no message shown';
       m.scrollIntoView({block: 'nearest'});
       const said = m.innerText.replace(/\\s+/g, ' ').trim();
       if (!said.includes(text)) return `the bar says ${JSON.stringify(said)}`;
