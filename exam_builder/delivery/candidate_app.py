@@ -176,6 +176,7 @@ class CandidateApp(ScreenApp):
         self.drafts = Drafts()
         self.drafts.on_flush(self._safe(self._flush_quietly))
         self.drafts.on_resend(self._safe(lambda kept: self._restore(kept, live=True)))
+        self.drafts.observe(self._safe(self._page_back), names="stored")
         # the display settings fold behind one button, so a small screen starts with the question
         self.display = Disclosure(label="Display", controls=".eb-app .eb-options")
         self.display.observe(self._safe(lambda _ch: self._show_options()), names="expanded")
@@ -329,6 +330,16 @@ class CandidateApp(ScreenApp):
         first_open = next((e.number for e in self.session.navigator() if not e.answered), 1)
         self._go(at if at and 1 <= at <= total else first_open, message)
         self._start_timer()
+
+    def _page_back(self, _change=None) -> None:
+        """A reloaded page came back to this kernel (the server keeps a reloaded page's kernel:
+        ``server.KernelLifecycle.kept_page``) with the drafts its tab kept: save those the server has
+        not got, as a sign-in from a new page does."""
+        if self.session.sitting_id is None or self.screen not in ("exam", "review"):
+            return
+        kept, _at = self.drafts.kept(self._draft_key)
+        if self._restore(kept):
+            self._say("What you typed last was restored and saved.")
 
     def _restore(self, kept: dict[int, dict[str, str]], live: bool = False) -> int:
         """Save the page's kept drafts the server has not got; how many were saved.

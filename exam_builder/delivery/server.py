@@ -14,8 +14,17 @@ course reaches the kernels through ``EXAM_BUILDER_COURSE``. What the server prom
   room takes while the pool refills behind it, two kernels at a time while it is short of them.
   Every app's kernel runs ``app_ipykernel`` (``AppKernelSpecs``): ipykernel without its debugger,
   which no page could reach (about 8 MB a seat).
-* **No leaked kernels.** A page's kernel is shut down by the page's unload beacon (the page gets
-  the ``_xsrf`` cookie the beacon needs); a kernel whose sitting was taken over by another page
+* **A reload keeps its kernel.** A candidate's page (exam or practice) carries an HMAC-signed,
+  HttpOnly cookie naming its kernel (``PAGE_COOKIE``). A reload, or the page reopened in the same
+  browser, within ``reattach_seconds`` of leaving is served the same page again, bound to that
+  same kernel, which still holds the screen the candidate left (the widgets' state is read from
+  the kernel, as on any page load): no kernel starts and nobody signs in again, so a room that
+  reloads together (a Wi-Fi drop, "please refresh") costs no kernel start. Another browser, a
+  kernel whose sitting was taken over, and a page after a server restart start afresh. Staff apps
+  never reattach (a hub's users may share a browser).
+* **No leaked kernels.** A page's kernel is shut down after the page's unload beacon (the page gets
+  the ``_xsrf`` cookie the beacon needs): at once for a staff app, ``reattach_seconds`` later for a
+  candidate's page that did not come back; a kernel whose sitting was taken over by another page
   (a reload whose beacon was lost) and whose websocket is gone, at the culler's next round
   (``pagesource.release_page``); and otherwise by the culler: a handed-out kernel whose
   websocket has been gone for ``reconnect_grace_seconds`` (long enough for a brief network
@@ -52,6 +61,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -83,6 +94,8 @@ PRACTICE_NOTEBOOK = HERE / "practice.ipynb"
 #: Warm kernels of the practice app by default: a study group opening its link together.
 PRACTICE_SEATS = 4
 STATUS_PATH = "exam-builder/status"
+#: The cookie naming a candidate's page's kernel (``KernelLifecycle.page_cookie``): a reload brings it back.
+PAGE_COOKIE = "eb-page"
 #: The page request being served in this task (``ExamPageHandler.get``), so that the kernel manager
 #: stops counting it as "opening" once it holds a kernel: a page never counts twice toward the cap.
 OPENING: contextvars.ContextVar[object] = contextvars.ContextVar("exam_builder_opening")
@@ -103,6 +116,7 @@ class PageTracker:
 
     connections: dict[str, int] = {}
     last_disconnect: dict[str, float] = {}
+    last_connected: dict[str, float] = {}  # kernel -> when a websocket to it last opened
     asking: dict[str, int] = {}  # kernel -> its page's websocket requests being prepared right now
     last_asked: dict[str, float] = {}  # kernel -> when its page last asked for (or got past asking) a websocket
     budgets: dict[str, tuple[float, float]] = {}  # kernel -> (tokens, when last refilled)
@@ -110,6 +124,7 @@ class PageTracker:
     @classmethod
     def opened(cls, kernel_id: str) -> None:
         cls.connections[kernel_id] = cls.connections.get(kernel_id, 0) + 1
+        cls.last_connected[kernel_id] = time.monotonic()
 
     @classmethod
     def closed(cls, kernel_id: str) -> None:
@@ -126,6 +141,7 @@ class PageTracker:
     def forget(cls, kernel_id: str) -> None:
         cls.connections.pop(kernel_id, None)
         cls.last_disconnect.pop(kernel_id, None)
+        cls.last_connected.pop(kernel_id, None)
         cls.asking.pop(kernel_id, None)
         cls.last_asked.pop(kernel_id, None)
         cls.budgets.pop(kernel_id, None)
@@ -305,8 +321,12 @@ class KernelLifecycle:
     _culler: asyncio.Task | None
     _pool_target: int
 
-    def _lifecycle_init(self, settings: ServerSettings, pool_target: int, spare: int) -> None:
+    def _lifecycle_init(self, settings: ServerSettings, pool_target: int, spare: int, reattach: bool = False) -> None:
         self.exam_settings = settings
+        self._reattach = reattach and settings.reattach_seconds > 0
+        self._page_html: dict[str, str] = {}  # kernel -> its page as served, to serve again on a reload
+        self._left: dict[str, float] = {}  # kernel -> when its page's unload beacon came (kept for a reload)
+        self._page_key = secrets.token_bytes(32)  # signs PAGE_COOKIE; a restart forgets every page
         self._spare = spare
         self._handed_out = {}
         self._page_kernel: dict[object, str] = {}  # a page request being served -> the kernel it took
@@ -430,6 +450,52 @@ class KernelLifecycle:
     def max_pages(self) -> int:
         return self.exam_settings.max_pages or (2 * max(self._pool_target, 1) + 4)
 
+    # a reload keeps its kernel ----------------------------------------------------------------
+    def _signature(self, kernel_id: str) -> str:
+        return hmac.new(self._page_key, kernel_id.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
+
+    def page_cookie(self, kernel_id: str) -> str | None:
+        """The value of ``PAGE_COOKIE`` for a page of this kernel (None when pages are not kept)."""
+        return f"{kernel_id}.{self._signature(kernel_id)}" if self._reattach else None
+
+    def keep_page(self, kernel_id: str, html: str) -> None:
+        """The page served for this kernel, whole: what a reload of it is served again."""
+        if self._reattach and kernel_id in self._handed_out:
+            self._page_html[kernel_id] = html
+
+    def kept_page(self, cookie: str | None) -> tuple[str, str] | None:
+        """The kernel and page a reload with this cookie gets back, or None (a new page, with a new
+        kernel): the signature holds, the kernel is alive and handed out, its sitting was not taken
+        over by another page, and its page left (its beacon came, or no websocket is open to it): a
+        second tab beside an open one gets a kernel of its own, as a second screen does."""
+        if not self._reattach or not cookie or "." not in cookie:
+            return None
+        kernel_id, _, signature = cookie.partition(".")
+        if not hmac.compare_digest(signature, self._signature(kernel_id)):
+            return None
+        html = self._page_html.get(kernel_id)
+        if html is None or kernel_id not in self._handed_out or _released(kernel_id):
+            return None
+        if kernel_id not in self._left and PageTracker.connections.get(kernel_id, 0) > 0:
+            return None
+        if kernel_id not in self.list_kernel_ids():
+            return None
+        return kernel_id, html
+
+    def reattached(self, kernel_id: str) -> None:
+        """A reload got this kernel back: it is a page being sent again, no longer one that left."""
+        self._left.pop(kernel_id, None)
+        self._handed_out[kernel_id] = time.monotonic()
+        self.log.info("exam-builder: a reloaded page came back to its kernel %s", kernel_id)
+
+    def page_left(self, kernel_id: str) -> bool:
+        """The page's unload beacon: whether its kernel is kept for a reload (``reattach_seconds``)
+        rather than shut down at once."""
+        if not self._reattach or kernel_id not in self._page_html or kernel_id not in self._handed_out:
+            return False
+        self._left[kernel_id] = time.monotonic()
+        return True
+
     # culler ------------------------------------------------------------------------------------
     def _ensure_culler(self) -> None:
         if self._culler is None or self._culler.done():
@@ -457,6 +523,11 @@ class KernelLifecycle:
             gone = PageTracker.last_disconnect.get(kid)
             grace = st.reconnect_grace_seconds if gone is not None else st.unconnected_grace_seconds
             since = max(gone if gone is not None else handed_at, PageTracker.last_asked.get(kid, 0.0))
+            left = self._left.get(kid)
+            if left is not None and PageTracker.last_connected.get(kid, float("-inf")) > left:
+                self._left.pop(kid, None)  # a page came back and connected since: the beacon is history
+            elif left is not None:  # its page left (the beacon): kept only for a reload of it
+                grace, since = st.reattach_seconds, max(left, handed_at, PageTracker.last_asked.get(kid, 0.0))
             if _released(kid) or now - since >= grace:
                 self.log.info("exam-builder: shutting down kernel %s (its page is gone%s)", kid,
                               ", its sitting taken over" if _released(kid) else "")
@@ -473,6 +544,8 @@ class KernelLifecycle:
 
     def _forget(self, kernel_id: str) -> None:
         self._handed_out.pop(kernel_id, None)
+        self._page_html.pop(kernel_id, None)
+        self._left.pop(kernel_id, None)
         PageTracker.forget(kernel_id)
         page_dir = os.environ.get(PAGE_DIR_ENV)
         if page_dir:
@@ -483,33 +556,53 @@ class KernelLifecycle:
         return {"pool_ready": self.pool_ready(), "pool_starting": self.pool_starting(),
                 "pool_target": self._pool_target, "pool_wanted": self.wanted_in_pool(), "pages": self.pages(),
                 "max_pages": self.max_pages(),
-                "kernels": len(self.list_kernel_ids()),
+                "kernels": len(self.list_kernel_ids()), "left": len(self._left),
                 "connected": sum(1 for k in self._handed_out if PageTracker.connections.get(k, 0) > 0)}
 
 
 # -- the Voila application ----------------------------------------------------------------------
 def _page_handler(base):
-    """Voila's page handler, plus: the ``_xsrf`` cookie (for the unload beacon) and the page cap."""
+    """Voila's page handler, plus: the ``_xsrf`` cookie (for the unload beacon), the page cap, and a
+    reload served its own kernel again (``KernelLifecycle.kept_page``)."""
 
     class ExamPageHandler(base):
+        _token: object | None = None
+        _sent: list[str] | None = None  # the page as written, kept for a reload of it
+
         async def get(self, path=None):
             km = self.kernel_manager
+            self.xsrf_token  # noqa: B018 (sets the cookie the page's unload beacon sends back)
+            kept = km.kept_page(self.get_cookie(PAGE_COOKIE)) if hasattr(km, "kept_page") else None
+            if kept is not None:  # a reload: its own kernel, on the screen it left; no kernel starts
+                kernel_id, html = kept
+                km.reattached(kernel_id)
+                self.set_header("Content-Type", "text/html")
+                self.set_header("Cache-Control", "no-cache, no-store, must-revalidate")
+                self.finish(html)
+                return
             if getattr(km, "full", None) and km.full():
                 self.set_status(503)
                 self.set_header("Retry-After", "30")
                 self.finish(full_page(self._words()))
                 return
-            self.xsrf_token  # noqa: B018 (sets the cookie the page's unload beacon sends back)
             # counted at once (a burst cannot slip past the cap) until it holds a kernel (``_took_kernel``)
-            token = object()
+            token = self._token = object()
             if not isinstance(getattr(km, "opening", None), set):
                 km.opening = set()
             km.opening.add(token)
             OPENING.set(token)
+            self._sent = []
+            done = False
             try:
-                return await super().get(path)
+                result = await super().get(path)
+                done = True
+                return result
             finally:
                 km.opening.discard(token)
+                kernel_id = getattr(km, "_page_kernel", {}).get(token)
+                if done and kernel_id and self._sent and hasattr(km, "keep_page"):
+                    km.keep_page(kernel_id, "".join(self._sent))
+                self._sent = None
                 if hasattr(km, "page_sent"):
                     km.page_sent(token)
 
@@ -519,7 +612,20 @@ def _page_handler(base):
         def write(self, chunk):
             if isinstance(chunk, str):
                 chunk = offline_page(chunk, self._words())
+                if self._sent is not None:
+                    if not self._sent:
+                        self._name_kernel()
+                    self._sent.append(chunk)
             return super().write(chunk)
+
+        def _name_kernel(self) -> None:
+            """Before the page's first bytes: the cookie a reload of this page brings back."""
+            km = self.kernel_manager
+            kernel_id = getattr(km, "_page_kernel", {}).get(self._token)
+            value = km.page_cookie(kernel_id) if kernel_id and hasattr(km, "page_cookie") else None
+            if value:
+                self.set_cookie(PAGE_COOKIE, value, path=self.base_url or "/", httponly=True, samesite="Strict",
+                                secure=self.request.protocol == "https")
 
     return ExamPageHandler
 
@@ -557,6 +663,25 @@ def full_page(words: PageWords) -> str:
             f"<main><h1>{words.title}</h1><p>{words.full}</p></main></body></html>")
 
 
+def _beacon_handler():
+    """Voila's unload beacon, which shuts the page's kernel down; a candidate's page's kernel is kept
+    ``reattach_seconds`` instead (``KernelLifecycle.page_left``), for a reload of that page."""
+    import tornado.web
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+
+    class PageLeftHandler(VoilaShutdownKernelHandler):
+        @tornado.web.authenticated
+        async def post(self, kernel_id):
+            km = self.kernel_manager
+            if hasattr(km, "page_left") and km.page_left(kernel_id):
+                self.set_status(204)
+                self.finish()
+                return
+            await super().post(kernel_id)
+
+    return PageLeftHandler
+
+
 def _status_handler():
     from jupyter_server.base.handlers import JupyterHandler
 
@@ -581,6 +706,7 @@ def exam_voila_class():
         words: PageWords = EXAM_WORDS
         pool_target = 0
         spare = 0
+        reattach = False  # a candidates' app: a reload gets its own kernel back
         ssl_context: ssl.SSLContext | None = None
 
         def init_settings(self):
@@ -595,7 +721,7 @@ def exam_voila_class():
                 settings = super().init_settings()
             finally:
                 voila_app.voila_kernel_manager_factory = original
-            self.kernel_manager._lifecycle_init(self.exam_settings, self.pool_target, self.spare)
+            self.kernel_manager._lifecycle_init(self.exam_settings, self.pool_target, self.spare, self.reattach)
             trust_app_notebook(self.contents_manager, self.notebook_path)
             settings["exam_builder_server"] = self.exam_settings
             settings["exam_builder_words"] = self.words
@@ -605,11 +731,14 @@ def exam_voila_class():
 
         def init_handlers(self):
             from jupyter_server.utils import url_path_join
+            from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 
             handlers = []
             for spec in super().init_handlers():
                 if len(spec) >= 2 and spec[1] is TornadoVoilaHandler:
                     spec = (spec[0], _page_handler(TornadoVoilaHandler), *spec[2:])
+                elif len(spec) >= 2 and spec[1] is VoilaShutdownKernelHandler:
+                    spec = (spec[0], _beacon_handler(), *spec[2:])
                 handlers.append(spec)
             handlers.insert(0, (url_path_join(self.server_url or "/", STATUS_PATH), _status_handler()))
             return handlers
@@ -745,7 +874,8 @@ def open_sittings_count(course) -> int:
 
 
 def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,
-               spare: int = 0, ssl_ctx: ssl.SSLContext | None = None, words: PageWords = EXAM_WORDS) -> None:
+               spare: int = 0, ssl_ctx: ssl.SSLContext | None = None, words: PageWords = EXAM_WORDS,
+               reattach: bool = False) -> None:
     """Run ``ExamVoila`` on one notebook until interrupted (kernels inherit the course's env)."""
     page_dir = Path(tempfile.mkdtemp(prefix="exam-builder-pages-"))
     os.chmod(page_dir, 0o700)
@@ -764,6 +894,7 @@ def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], p
     voila.spare = spare
     voila.ssl_context = ssl_ctx
     voila.words = words
+    voila.reattach = reattach
     try:
         voila.launch_instance(argv=[str(notebook)], config=cfg)
     finally:
@@ -821,7 +952,7 @@ def _serve_candidates(course, notebook: Path, what: str, host: str, port: int, s
              "seat cards carry no address: set c.DeliverySettings.exam_address to the address candidates type "
              f"(e.g. {scheme}://<this computer's name or address>:{port}/) in nbgrader_config.py")
     _run_voila(course, notebook, voila_config(host, port), {}, pool=pool,
-               spare=spare, ssl_ctx=ctx, words=words)
+               spare=spare, ssl_ctx=ctx, words=words, reattach=True)
 
 
 def new_token() -> str:

@@ -26,6 +26,10 @@ class ServerSettings(Configurable):
                                      "when the free memory cannot hold the pool.").tag(config=True)
     reconnect_grace_seconds = Float(120.0, help="How long a page's kernel waits for its websocket to come "
                                                 "back (a network drop) before it is shut down.").tag(config=True)
+    reattach_seconds = Float(60.0, help="A candidate's page reloaded (or reopened in the same browser) within this "
+                                        "long of leaving gets its own kernel back, on the screen it left: no new "
+                                        "kernel, no sign-in again; 0: never (every page starts afresh). Candidates' "
+                                        "apps only, never a staff app.").tag(config=True)
     unconnected_grace_seconds = Float(120.0, help="How long a served page may take to connect before its "
                                                   "kernel is shut down.").tag(config=True)
     refill_quiet_seconds = Float(3.0, help="The pool is refilled only after arrivals pause this long "

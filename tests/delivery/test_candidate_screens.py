@@ -236,7 +236,9 @@ def test_question_changes_are_announced_and_marked(site, browser):
     }""", timeout=10_000)  # the bar did not scroll away
     nxt = page.get_by_role("button", name="Next ▶").bounding_box()
     assert nxt["y"] > page.get_by_role("group", name="Answer to question 2").bounding_box()["y"]
-    # a welcome-back message belongs to the question screen, not the review
+    # a welcome-back message belongs to the question screen, not the review (signed in again: the
+    # page's kernel-naming cookie gone, as in another browser)
+    ctx.clear_cookies(name="eb-page")
     page.reload()
     page.get_by_label("Access code").fill(code)
     page.get_by_role("button", name="Sign in").click()

@@ -1,8 +1,8 @@
 """The page client (``loadtest.pageclient``) against a live `exam-builder serve`: no browser.
 
 A whole sitting through the Voila page protocol (sign in, confirm, start, every question, a flag,
-submit) must leave in the database exactly what the client sent; a reload (beacon, new page,
-sign in again) finds the answers; and what a tampering page sends (code to run, malformed
+submit) must leave in the database exactly what the client sent; a reload (beacon, the page
+again) comes back to its own kernel and question; and what a tampering page sends (code to run, malformed
 frames) is refused without a traceback or a server path in any frame.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ import delivery_formkit as formkit
 import psutil
 import pytest
 from serverkit import Server, make_site, run_pages
+from sqlalchemy import select
 
 from exam_builder.delivery.session import confirmation_number, latest_responses, receipt_hash
 from exam_builder.loadtest.pageclient import (
@@ -30,13 +31,15 @@ from exam_builder.loadtest.pageclient import (
     question_number,
     sign_in,
 )
-from exam_builder.records.models import Sitting
+from exam_builder.records.models import Sitting, SittingEvent
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 CONFIG = """
 c.DeliverySettings.sign_in_delay_seconds = 0.1
 c.ServerSettings.refill_quiet_seconds = 0.5
+c.ServerSettings.reattach_seconds = 3
+c.ServerSettings.cull_interval_seconds = 0.5
 """
 TEXT = "I would listen first, & ask <what> helps."
 
@@ -121,11 +124,17 @@ def test_a_whole_sitting_through_the_page_protocol(site):
     clean(page, course)
 
 
-def test_a_reload_signs_in_again_and_the_beacon_frees_the_kernel(site):
+def test_a_reload_comes_back_to_its_own_kernel_and_a_page_that_never_returns_is_let_go(site):
+    """A reload (the beacon, the socket closed, the page again with its cookies) is served its own
+    kernel, on the question it left, with the answer shown: no kernel starts and nobody signs in.
+    A page whose cookie was not signed by this server, or another browser, gets a kernel of its own
+    and the sign-in screen; a page that leaves and never comes back has its kernel shut down once
+    ``reattach_seconds`` pass."""
     course, server, codes = site
     sid, code = codes["c002"]
+    server.wait_for(lambda st: st["pages"] == 0 and st["pool_ready"] == st["pool_target"], "a warm pool", timeout=120)
 
-    async def go() -> tuple[int, int, str]:
+    async def go() -> tuple[str, str, dict, int]:
         async with PageClient(server.url) as page:
             await page.open()
             await sign_in(page, code)
@@ -135,24 +144,35 @@ def test_a_reload_signs_in_again_and_the_beacon_frees_the_kernel(site):
             await page.choose(current_question(page), "B")
             await page.wait_for(lambda: page.shows("Answer to question 1 saved at"), 30, "question 1 saved")
             first_kernel = page.kernel_id
-            await page.reload()
-            assert page.kernel_id != first_kernel
-            gone = (await page.fetch(f"api/kernels/{first_kernel}")).code
-            await sign_in(page, code)
-            await page.wait_for(lambda: page.shows("Welcome back. Your 1 saved answer(s) are here"), 30, "welcome back")
-            await page.wait_for(lambda: current_question(page) is not None, 30, "a question")
-            assert question_number(current_question(page)) == 2  # the first one not answered
-            await go_to(page, 1)
-            await page.wait_for(lambda: current_number(page) == 1, 30, "question 1 again")
-            q1 = current_question(page)
-            assert q1.value == "B"  # the saved choice is shown
-            await page.unload()
-            return gone, len(page.frames), page.received_text()
+            before = await asyncio.to_thread(server.status)
+            await page.reload(lambda p: current_question(p) is not None or code_form(p) is not None)
+            assert page.kernel_id == first_kernel  # its own kernel again
+            assert code_form(page) is None and current_number(page) == 1  # no sign-in: the question it left
+            assert current_question(page).value == "B"  # the saved choice, read from the kernel
+            after = await asyncio.to_thread(server.status)
+            assert after["kernels"] == before["kernels"] and after["pages"] == before["pages"], (before, after)
+            # a cookie this server did not sign: a page of its own, and the sign-in screen
+            async with PageClient(server.url) as forged:
+                forged.cookies = {**page.cookies, "eb-page": f"{first_kernel}.{'0' * 32}"}
+                await forged.open()
+                forged_kernel = forged.kernel_id
+                await forged.unload()
+            await go_to(page, 2)
+            await page.wait_for(lambda: current_number(page) == 2, 30, "question 2")
+            await page.unload()  # leaves for good: its kernel is kept only for a reload
+            left = await asyncio.to_thread(server.status)
+            while (await page.fetch(f"api/kernels/{first_kernel}")).code != 404:
+                await asyncio.sleep(0.2)
+            return first_kernel, forged_kernel, left, len(page.frames)
 
-    gone, frames, _ = run(go())
-    assert gone == 404 and frames > 0
+    first_kernel, forged_kernel, left, frames = run(go())
+    assert forged_kernel != first_kernel and frames > 0
+    assert left["left"] >= 1, left
+    server.wait_for(lambda st: st["pages"] == 0 and st["left"] == 0, "no page kept", timeout=120)
     with course.db.read() as s:
         assert {k: r.value for k, r in latest_responses(s, sid).items()} == {"tf-hope": "B"}
+        kinds = [e.kind for e in s.execute(select(SittingEvent).where(SittingEvent.sitting_id == sid)).scalars()]
+    assert kinds.count("sign_in") == 1 and "resume" not in kinds, kinds  # the reload did not sign in again
 
 
 def test_a_reload_whose_beacon_never_came_hands_the_old_kernel_back_at_once(site):

@@ -80,14 +80,16 @@ def test_a_small_room_loses_no_answer(course_dir, tmp_path):
                           capture_output=True, text=True, timeout=280, env={**env, "COLUMNS": "250"})
     text = proc.stdout + proc.stderr
     assert proc.returncode == 0, text[-4000:]
-    for field in ("sign-in screen usable", "alone", "p50", "p95", "p99", "max", "p95/alone", "sign-in after a reload",
-                  "answer durable", "MB per seat", "kernels left", "answers lost", "0 of", "submitted", "2 of 2"):
+    for field in ("sign-in screen usable", "alone", "p50", "p95", "p99", "max", "p95/alone",
+                  "usable again after a reload", "answer durable", "MB per seat", "kernels left", "answers lost",
+                  "0 of", "submitted", "2 of 2"):
         assert field in text, (field, text[-3000:])
     figures = json.loads(out.read_text())
     assert figures["answers_lost"] == 0 and figures["answers_sent"] >= 2 * 40
     assert figures["submitted"] == 2 and figures["failed"] == []
     assert figures["kernels_left"] == 0
     assert figures["sign_in"]["n"] == 2 and figures["reload_sign_in"]["n"] == 2
+    assert figures["reload_own_kernel"] == 2  # each reload came back to its own kernel: no sign-in again
     assert figures["sign_in_alone_median"] > 0 and figures["rss_peak_mb"] > 0
     assert figures["durable"]["p99"] is not None
     # the course's own folder was not used: no database, no forms, no sittings there

@@ -36,6 +36,7 @@ c.ServerSettings.reconnect_grace_seconds = 6
 c.ServerSettings.cull_interval_seconds = 0.5
 c.ServerSettings.refill_quiet_seconds = 0.5
 c.ServerSettings.max_pages = 6
+c.ServerSettings.reattach_seconds = 0  # every load starts a page afresh (test_pageclient: a reload's own kernel)
 """
 #: The page cap above: small, so that a few loads of each kind already pass it (every page a test opens
 #: starts a kernel, the cost of these tests), and above what the module's tests hold open at once.
