@@ -38,7 +38,7 @@ from ..kinds import kind_for
 from ..model.states import EventKind, SittingStatus, SubmitReason
 from ..records.models import utcnow
 from ..ui.page import focus_on, heading, md
-from ..ui.screens import ScreenApp, has_loop, kernel_log, launch_app, walk
+from ..ui.screens import ScreenApp, close_tree, has_loop, kernel_log, launch_app, walk
 from ..ui.widgets import ChoiceGroup, Disclosure, Drafts, Navigator, TextForm
 from . import window
 from .form_view import ItemView
@@ -141,6 +141,11 @@ def clock_text(left: dt.timedelta) -> str:
     h, rest = divmod(secs, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}"
+
+
+#: Question screens a candidate's kernel keeps drawn (``CandidateApp._let_go``): the one on screen and
+#: the last few, so Previous and Next do not redraw.
+KEEP_SCREENS = 3
 
 
 class CandidateApp(ScreenApp):
@@ -383,8 +388,11 @@ class CandidateApp(ScreenApp):
         return saved
 
     def _item_box(self, it: ItemView) -> w.Box:
+        """The question's screen: drawn again from the session when it was let go (``_let_go``)."""
         if it.number in self._item_boxes:
-            return self._item_boxes[it.number]
+            box = self._item_boxes.pop(it.number)
+            self._item_boxes[it.number] = box  # the most recent last
+            return box
         saved = self.session.answer_of(it.item_id)
         self._loading = True
         try:
@@ -408,6 +416,19 @@ class CandidateApp(ScreenApp):
         box = question_box(q, scenario.text if scenario else None)
         self._item_boxes[it.number] = box
         return box
+
+    def _let_go(self) -> None:
+        """Keep only the ``KEEP_SCREENS`` question screens seen last; close the others. A kernel that
+        kept all 42 held about 1,500 widget models, every one of which a reloaded page asks for and
+        is sent (seconds on a busy server) and each of which costs memory; a screen let go is drawn
+        again from the session (its saved answer, flag and comment) when the candidate returns."""
+        while len(self._item_boxes) > KEEP_SCREENS:
+            number = next(iter(self._item_boxes))  # the least recently shown (never the one on screen: it is last)
+            box = self._item_boxes.pop(number)
+            item_id = self.session.form.items[number - 1].item_id
+            for held in (self._controls, self._flags, self._comment_panels):
+                held.pop(item_id, None)
+            close_tree(box)
 
     def _comment_box(self, it: ItemView) -> w.Widget:
         """"Comment on this question": a button that opens a short text box and its Save button.
@@ -453,6 +474,7 @@ class CandidateApp(ScreenApp):
         self._flush()
         self.current = number
         self.item_area.children = [self._item_box(items[number - 1])]
+        self._let_go()
         self.prev_btn.disabled = number == 1
         self.next_btn.disabled = number == len(items)
         self.where.value = f"<span>Question {number} of {len(items)}</span>"

@@ -143,3 +143,14 @@ def walk(widget: w.Widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from walk(child)
+
+
+def close_tree(widget: w.Widget) -> None:
+    """Close a widget no screen shows any more, everything inside it, and their layouts and styles:
+    the kernel forgets their models, and a page loading (a reload) is not sent their state."""
+    for each in list(walk(widget)):
+        for part in ("layout", "style"):
+            sub = getattr(each, part, None)
+            if isinstance(sub, w.Widget):
+                sub.close()
+        each.close()

@@ -11,10 +11,11 @@ import re
 
 import delivery_formkit as formkit
 import ipywidgets as w
+from ipywidgets.widgets.widget import _instances
 from sqlalchemy import select
 
 from exam_builder.delivery import sittings as ops
-from exam_builder.delivery.candidate_app import CandidateApp, added_text, local_hm, walk
+from exam_builder.delivery.candidate_app import KEEP_SCREENS, CandidateApp, added_text, local_hm, walk
 from exam_builder.delivery.session import CandidateSession, confirmation_number, confirmation_prefix
 from exam_builder.records.models import Response, SittingEvent
 from exam_builder.ui.widgets import DRAFTS_MAX_CHARS, clean_stored
@@ -96,6 +97,48 @@ def test_a_draft_typed_over_an_answer_changed_elsewhere_is_dropped_not_saved(dco
     assert rows(dcourse, sid) == [("or-story", "Written on the other screen")]
     assert kinds(dcourse, sid, "draft_dropped") == [{"item": "or-story", "why": "changed on another screen"}]
     assert "restored" not in app.message.value
+
+
+def test_a_page_that_comes_back_to_its_kernel_hands_over_what_its_tab_kept(dcourse, form_id):
+    """A reload served its own kernel (``server.KernelLifecycle.kept_page``): the kernel is still signed
+    in, and the page, when drawn, hands over the drafts its tab kept; those the server has not got are
+    saved at once."""
+    sid = formkit.add_sitting(dcourse, "c004", "DRAF-TBAK", form_id)
+    app = signed_in(dcourse, "DRAF-TBAK")
+    button(app.root, "Start the exam").click()
+    app._go(5)
+    app._controls["or-story"].value = "Listen"  # saved (no event loop here: at once)
+    # the last words never reached the kernel before the reload; the page comes back with them
+    app.drafts.stored = {"drafts": {f"s{sid}:5": {"text": "Listen, then ask.", "base": "Listen"}},
+                         "at": {f"s{sid}": 5}}
+    assert rows(dcourse, sid) == [("or-story", "Listen"), ("or-story", "Listen, then ask.")]
+    assert app._controls["or-story"].value == "Listen, then ask." and app.current == 5
+    assert "What you typed last was restored and saved." in app.message.value
+
+
+def test_the_kernel_keeps_only_the_last_few_question_screens(dcourse, form_id):
+    """Screens let go are closed (their models leave the kernel: a reload is not sent them) and drawn
+    again from the session, answer and flag included, when the candidate returns."""
+    formkit.add_sitting(dcourse, "c005", "DRAF-TKEP", form_id)
+    app = signed_in(dcourse, "DRAF-TKEP")
+    button(app.root, "Start the exam").click()
+    app._go(1)
+    first_box = app.item_area.children[0]
+    first_ctrl = next(c for c in app._controls.values())
+    first_ctrl.value = first_ctrl.value if first_ctrl.value else "A"  # an answer, saved at once
+    app._flags[app.session.form.items[0].item_id].value = True
+    models = {x.model_id for x in walk(first_box)}
+    total = len(app.session.form.items)
+    for n in range(2, total + 1):
+        app._go(n)
+    assert len(app._item_boxes) == KEEP_SCREENS and list(app._item_boxes)[-1] == total
+    assert all(x.comm is None for x in walk(first_box)) and first_box.layout.comm is None  # closed, layouts too
+    live = set(_instances)  # the kernel's registry of live widget models
+    assert not models & live
+    app._go(1)  # drawn again, as it was left
+    again = app._controls[app.session.form.items[0].item_id]
+    assert again is not first_ctrl and again.value == "A"
+    assert app._flags[app.session.form.items[0].item_id].value is True
 
 
 def test_what_a_page_hands_over_is_bounded_and_plain():
