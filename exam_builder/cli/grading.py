@@ -185,7 +185,8 @@ def _again(later) -> str:
               help="Record pass or fail of final results in the candidates' records.")
 @pass_course_db
 def results(course, exam, csv_path, actor, record) -> None:
-    """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored).
+    """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored); records each
+    final result's pass or fail in the candidates' records (audited) unless --no-record (a preview).
 
     A result reads "(provisional)" (the CSV's provisional column: yes) until the exam's key validation is closed
     (exam-builder keys close)."""
@@ -209,6 +210,9 @@ def results(course, exam, csv_path, actor, record) -> None:
     n = record_outcomes(course, res, current_actor(actor), write=record)
     if record:
         console.print(f"{n} outcome(s) recorded; {sum(1 for r in res if not r.final)} result(s) pending.")
+    else:
+        console.print("A preview (--no-record): no outcome recorded; without --no-record, results records each final "
+                      "result's pass or fail in the candidates' records.", highlight=False, soft_wrap=True)
     if csv_path is not None:
         write_atomic(csv_path, results_csv(course, res), root=course.root)
         console.print(f"results written to {rel(csv_path, course.root)}")
