@@ -326,6 +326,11 @@ def test_score_report_pdfs_follow_every_report_written_again(scored, manifests, 
         (x.candidate_id, f"Sam Sample-{x.candidate_id}", x.assignment, f"{x.candidate_id}-{x.assignment}.pdf")
         for x in results)
     assert all((folder / r["file"]).is_file() for r in rows)
+    from exam_builder import clock
+
+    zone = clock.now_shown(course.zone).split()[-1]
+    # when each was printed, in the room's time: a PDF printed again after delivery shows a later time
+    assert all(len(r["printed"].split()) == 3 and r["printed"].endswith(zone) for r in rows)
     assert all("Provisional result." in pdf_text(folder / r["file"]) for r in rows)
 
     # a decision applied: the PDFs of the reports it writes again are printed again
@@ -341,6 +346,7 @@ def test_score_report_pdfs_follow_every_report_written_again(scored, manifests, 
     assert f"{len(holders)} printable score report(s) (PDF) printed again" in out, out
     changed = {name for name, data in before.items() if (folder / name).read_bytes() != data}
     assert {name.split("-")[0] for name in changed} == holders
+    assert len(delivery_rows(course)) == 6  # the list still names every file
 
     # key validation closed on the desk: every PDF printed again, none says "provisional"
     session = CoordinatorSession(course, kit.EXAM)
