@@ -166,6 +166,35 @@ def flagged(lines: list[ValidationLine]) -> list[ValidationLine]:
     return [ln for ln in lines if ln.flags or ln.comments]
 
 
+def too_few(course, lines: list[ValidationLine]) -> tuple[int, dict[str, tuple[int, int]]]:
+    """(the program's minimum for item statistics, {form label: (n, flagged lines)} of the forms below it).
+
+    The minimum is the program's report's (``c.ReportSettings.min_n_publish``, ``psychometrics.Thresholds``):
+    below it the report prints "too few candidates", so key validation must not read its flags as evidence."""
+    needs = pm.Thresholds.from_settings(course.report_settings).min_publish
+    out: dict[str, tuple[int, int]] = {}
+    for ln in lines:
+        if ln.n < needs:
+            n, flags = out.get(ln.form, (ln.n, 0))
+            out[ln.form] = (n, flags + bool(ln.flags))
+    return needs, out
+
+
+def too_few_text(course, lines: list[ValidationLine]) -> list[str]:
+    """What to say above the validation lines when a form has fewer candidates than the program's minimum for
+    item statistics: a first sentence, then one per such form ([] when every form has enough)."""
+    needs, small = too_few(course, lines)
+    if not small:
+        return []
+    every = len(small) == len({ln.form for ln in lines})
+    head = (f"Too few candidates for item statistics on {'every form' if every else f'{len(small)} form(s)'}: the "
+            f"program's report needs {needs} on a form (c.ReportSettings.min_n_publish). Below that, a facility, "
+            "discrimination or strong-candidates flag cannot be read as evidence that a key is wrong; read the "
+            "candidates' comments and the items themselves.")
+    return [head] + [f"form {form}: n = {n} (needs {needs}): its {flags} flagged line(s) are not evidence"
+                     for form, (n, flags) in sorted(small.items())]
+
+
 def closure_text(course, exam: str) -> str:
     """Whether the exam's key validation is closed, in words."""
     with course.db.read() as s:

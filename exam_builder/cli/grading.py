@@ -15,7 +15,7 @@ from rich.table import Table
 from ..errors import rel
 from ..records.audit import current_actor
 from ..safeload import safe_rel
-from .common import by_option, console, err_console, pass_course_db, reason_option
+from .common import by_option, console, err_console, pass_course_db, reason_option, say
 
 #: ``grade`` finished everyone it could, but some submission folders were set aside (unreadable)
 #: or not graded (candidate not on the roster): staff must look. 1 stays "failed, nothing changed".
@@ -185,7 +185,8 @@ def _again(later) -> str:
               help="Record pass or fail of final results in the candidates' records.")
 @pass_course_db
 def results(course, exam, csv_path, actor, record) -> None:
-    """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored).
+    """Per candidate: total, subscores, pass or fail, attempt and next step ("pending" until scored); records each
+    final result's pass or fail in the candidates' records (audited) unless --no-record (a preview).
 
     A result reads "(provisional)" (the CSV's provisional column: yes) until the exam's key validation is closed
     (exam-builder keys close)."""
@@ -209,6 +210,9 @@ def results(course, exam, csv_path, actor, record) -> None:
     n = record_outcomes(course, res, current_actor(actor), write=record)
     if record:
         console.print(f"{n} outcome(s) recorded; {sum(1 for r in res if not r.final)} result(s) pending.")
+    else:
+        console.print("A preview (--no-record): no outcome recorded; without --no-record, results records each final "
+                      "result's pass or fail in the candidates' records.", highlight=False, soft_wrap=True)
     if csv_path is not None:
         write_atomic(csv_path, results_csv(course, res), root=course.root)
         console.print(f"results written to {rel(csv_path, course.root)}")
@@ -217,14 +221,17 @@ def results(course, exam, csv_path, actor, record) -> None:
 @click.command()
 @click.argument("exam")
 @click.option("--pdf", is_flag=True,
-              help="Also print each report to a PDF in exports/EXAM/score-reports/ (staff only), to hand or e-mail "
-                   "to candidates who have no Jupyter account.")
+              help="Also print each report to a PDF in exports/EXAM/score-reports/ (staff only), with a delivery list "
+                   "beside them (delivery-list.csv: who gets which file), to hand or e-mail to candidates who have no "
+                   "Jupyter account.")
 @pass_course_db
 def feedback(course, exam, pdf: bool) -> None:
     """Write each candidate's score report (HTML, no items or keys) to feedback/<candidate>/<form>/.
 
     Candidates with a Jupyter account get it with nbgrader release_feedback; for the others, --pdf prints
-    one PDF per candidate (named <candidate>-<form>.pdf) for staff to print or e-mail.
+    one PDF per candidate (named <candidate>-<form>.pdf) and a delivery list (delivery-list.csv: candidate,
+    name, e-mail, file) for staff to print or e-mail; delete the folder once every file is delivered. Without
+    --pdf, the PDFs printed before are printed again from the reports written now (none shows an old report).
     """
     from ..grading.results import write_feedback
 
@@ -237,11 +244,26 @@ def feedback(course, exam, pdf: bool) -> None:
     paths = write_feedback(course, exam, precision=subscore_precision(course, exam))
     console.print(f"{len(paths)} score report(s) written under {rel(course.feedback_dir, course.root)}/")
     if pdf:
-        from ..reports.pdf import pdf_folder, print_score_reports
+        from ..reports.pdf import DELIVERY_LIST, pdf_folder, print_score_reports
 
         pdfs = print_score_reports(course, exam, paths)
-        console.print(f"{len(pdfs)} printable score report(s) (PDF, staff only) written under "
-                      f"{rel(pdf_folder(course, exam), course.root)}/")
+        folder = rel(pdf_folder(course, exam), course.root)
+        console.print(f"{len(pdfs)} printable score report(s) (PDF, staff only) written under {folder}/; "
+                      f"who gets which file: {folder}/{DELIVERY_LIST}", highlight=False, soft_wrap=True)
+        if pdfs:
+            console.print(f"Send or hand each file to the candidate on its line, then delete them all: "
+                          f"rm -r {folder}", highlight=False, soft_wrap=True)
+    else:
+        say_reprinted(course, exam, paths)
+
+
+def say_reprinted(course, exam: str, reports) -> None:
+    """After score reports are written again: their PDFs (if any were printed) printed again, said in one line."""
+    from ..reports.pdf import reprint_score_reports
+
+    line = reprint_score_reports(course, exam, list(reports)).text(course.root)
+    if line:
+        say(line)
 
 
 @click.command("item-analysis")

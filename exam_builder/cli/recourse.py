@@ -13,6 +13,7 @@ from .. import clock
 from ..numbers import against
 from ..records.audit import current_actor
 from .common import by_option, console, pass_course_db, reason_option, say
+from .grading import say_reprinted
 
 
 @click.group()
@@ -31,9 +32,11 @@ def _f(v: float | None, fmt: str = "{:.2f}") -> str:
 def validate(course, exam, every) -> None:
     """A validation line per objective item and form: facility, discrimination, the strong candidates'
     choice, comments (blind) and flags."""
-    from ..analysis.keys import closure_text, flagged, validation_lines
+    from ..analysis.keys import closure_text, flagged, too_few_text, validation_lines
 
     lines = validation_lines(course, exam)
+    for n, text in enumerate(too_few_text(course, lines)):  # before the flags: whether they can be read at all
+        say(("Warning: " if n == 0 else "  ") + text)
     rs = course.recourse_settings
     shown = lines if every else flagged(lines)
     t = Table(title=f"{exam}: key validation ({len(shown)} of {len(lines)} item line(s); {closure_text(course, exam)})")
@@ -113,6 +116,7 @@ def apply_cmd(course, exam, decision, actor) -> None:
     say(f"applied: {done.rescored} grade(s) re-scored in nbgrader's gradebook, {len(done.outcomes)} outcome(s) "
         f"changed ({', '.join(f'sitting {s}: {a} -> {b}' for s, a, b in done.outcomes) or 'none'}), "
         f"{len(done.reports)} score report(s) written again")
+    say_reprinted(course, exam, done.reports)
 
 
 @keys.command("list")
@@ -146,6 +150,7 @@ def close_cmd(course, exam, reason, actor) -> None:
     closure, reports = close(course, exam, current_actor(actor), reason, precision=subscore_precision(course, exam))
     say(f"key validation of {exam} closed (closure {closure}); {len(reports)} score report(s) written again "
         "without 'provisional'")
+    say_reprinted(course, exam, reports)
 
 
 @click.group()
@@ -232,6 +237,7 @@ def appeal_decide(course, exam, appeal_id, decision, reason, void, actor) -> Non
         f"{len(done['outcomes'])} outcome(s) changed, {'sitting voided (not an attempt), ' if done['voided'] else ''}"
         f"letter {done['letter'].relative_to(course.root) if done['letter'] else '-'}"
         + (f"; {done['effect'].text()}" if done["effect"] is not None else ""))
+    say_reprinted(course, exam, done["reports"])
 
 
 @appeal.command("list")

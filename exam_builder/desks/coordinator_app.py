@@ -93,6 +93,7 @@ class CoordinatorSession:
     def __init__(self, course, exam: str):
         self.course = course
         self.exam = exam
+        self.caution: list[str] = []  # key validation: too few candidates for its flags to be evidence (validation)
         self.signin = identity.StaffSignIn("decisions", "every decision records who made it")
 
     # -- who acts ---------------------------------------------------------------------
@@ -175,9 +176,11 @@ class CoordinatorSession:
     # -- key validation (grading.keys, analysis.keys) ----------------------------------
     def validation(self) -> list:
         """The validation lines to review (flagged or commented on), comments blind."""
-        from ..analysis.keys import flagged, validation_lines
+        from ..analysis.keys import flagged, too_few_text, validation_lines
 
-        return flagged(validation_lines(self.course, self.exam))
+        lines = validation_lines(self.course, self.exam)
+        self.caution = too_few_text(self.course, lines)  # whether the flags can be read as evidence at all
+        return flagged(lines)
 
     def validation_state(self) -> str:
         from ..analysis.keys import closure_text
@@ -196,16 +199,25 @@ class CoordinatorSession:
     def apply_key(self, decision_id: int):
         from ..grading.keys import apply
 
-        return apply(self.course, self.exam, decision_id, self._actor(),
+        done = apply(self.course, self.exam, decision_id, self._actor(),
                      precision=subscore_precision(self.course, self.exam))
+        done.pdfs = self._reprint(done.reports)
+        return done
+
+    def _reprint(self, reports) -> str:
+        """The PDFs of score reports written again, printed again (``reports.pdf``): the line saying so, or ""."""
+        from ..reports.pdf import reprint_score_reports
+
+        return reprint_score_reports(self.course, self.exam, list(reports)).text(self.course.root)
 
     def close_keys(self, note: str) -> str:
         from ..grading.keys import close
 
         closure, reports = close(self.course, self.exam, self._actor(), self._reason(note, required=False),
                                  precision=subscore_precision(self.course, self.exam))
+        pdfs = self._reprint(reports)
         return (f"Key validation closed (closure {closure}): results are final; {len(reports)} score report(s) "
-                "written again without 'provisional'.")
+                "written again without 'provisional'." + (f" {pdfs[0].upper()}{pdfs[1:]}." if pdfs else ""))
 
     # -- appeals (grading.appeals) ------------------------------------------------------
     def appeals(self) -> list:
@@ -247,7 +259,8 @@ class CoordinatorSession:
                 f"changed, {len(done['outcomes'])} outcome(s) changed"
                 + ("; the sitting is voided and is not an attempt" if done["voided"] else "")
                 + (f"; {done['effect'].text()}" if done["effect"] is not None else "")
-                + "; the candidate's letter is written.")
+                + "; the candidate's letter is written."
+                + (f" {pdfs[0].upper()}{pdfs[1:]}." if (pdfs := self._reprint(done["reports"])) else ""))
 
     def report_folder(self) -> Path:
         """Where the report goes: the course's reports/ folder, as `exam-builder report` writes it."""
@@ -495,6 +508,11 @@ class CoordinatorApp:
         lines = self.session.validation()
         head = heading(f"Key validation: {len(lines)} item line(s) to review", "keys")
         state = _e(self.session.validation_state())
+        caution = self.session.caution
+        # before the lines: with too few candidates on a form, its flags are not evidence
+        warn = ("" if not caution else f"<div class='eb-caution' role='note'><p><strong>{_e(caution[0])}</strong></p>"
+                + ("<ul>" + "".join(f"<li>{_e(c)}</li>" for c in caution[1:]) + "</ul>" if caution[1:] else "")
+                + "</div>")
         if not lines:
             body = "<p>No objective item is past a threshold or commented on.</p>"
         else:
@@ -523,7 +541,7 @@ class CoordinatorApp:
         self.keys_view.value = (f"{head}<p>{state}. Each item's line: how many got it right (facility), how well it "
                                 f"separates strong from weak candidates (discrimination), the answer strong "
                                 f"candidates chose, and the candidates' comments. Decide with the item's author; "
-                                f"the impact is shown before anything changes.</p>{body}")
+                                f"the impact is shown before anything changes.</p>{warn}{body}")
         options = list(dict.fromkeys((ln.item_id, f"{ln.item_id} (form {ln.form} Q{ln.number})") for ln in lines))
         seen: set[str] = set()
         options = [o for o in options if not (o[0] in seen or seen.add(o[0]))]
@@ -564,6 +582,7 @@ class CoordinatorApp:
         done = self.session.apply_key(self._decision_id)
         text = (f"Decision {self._decision_id} applied: {done.rescored} score(s) changed in the gradebook, "
                 f"{len(done.outcomes)} result(s) changed, {len(done.reports)} score report(s) written again."
+                + (f" {done.pdfs[0].upper()}{done.pdfs[1:]}." if done.pdfs else "")
                 if not done.nothing else f"Decision {self._decision_id} was already applied: nothing changed.")
         self.key_apply_button.disabled = True  # a disabled button drops the keyboard's focus: put it beside
         self._decision_id = None

@@ -279,6 +279,7 @@ class Applied:
     outcomes: list[tuple[int, str, str]] = field(default_factory=list)  # (sitting, was, now)
     reports: list[Path] = field(default_factory=list)
     newly: bool = False  # this call applied the decision (else it had been applied before)
+    pdfs: str = ""  # what the caller did to the printable copies (PDF) of the reports written again, in words
 
     @property
     def nothing(self) -> bool:

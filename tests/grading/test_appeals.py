@@ -46,7 +46,7 @@ def today(course) -> dt.date:
     return clock.wall(utcnow(), course.zone).date()
 
 
-def test_a_score_appeal_is_rerated_blind_and_decided_through_the_scoring_path(decided):
+def test_a_score_appeal_is_rerated_blind_and_decided_through_the_scoring_path(decided, monkeypatch):
     course = decided
     results = compute_results(course, kit.EXAM)
     with course.db.read() as s:  # every written answer written (one left blank stays 0: the test below)
@@ -74,9 +74,17 @@ def test_a_score_appeal_is_rerated_blind_and_decided_through_the_scoring_path(de
         rubric = load_rubric_for(course, x.rubric_id)
         args = [f"--level={c.id}={c.max_points:g}" for c in rubric.criteria]
         run(course, "appeal", "rerate", str(aid), x.item_id, "--rater", "Cara", *args)
+    # the candidate's report was printed (feedback --pdf); here no browser can print it again: the stale PDF goes
+    from exam_builder.files import replace_file
+
+    stale = course.exports_dir(kit.EXAM) / "score-reports" / f"{r.candidate_id}-{r.assignment}.pdf"
+    replace_file(stale, b"%PDF-1.4 the earlier report", course.root)
+    monkeypatch.setenv("EXAM_BUILDER_CHROMIUM", "no-such-browser-zq")
     out = run(course, "appeal", "decide", kit.EXAM, str(aid), "upheld", "--reason",
               "the answers meet every criterion", "--by", "Carla")
     assert "upheld" in out and "letter" in out
+    assert "1 printable score report(s) (PDF) removed, since they showed the earlier report" in " ".join(out.split())
+    assert not stale.exists()
     after = {x.sitting_id: x for x in compute_results(course, kit.EXAM)}[sid]
     assert not after.tampered and after.open_response.score == after.open_response.max
     with course.db.read() as s:

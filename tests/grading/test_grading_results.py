@@ -170,6 +170,26 @@ def _scored_and_rated(gcourse) -> None:
         rate_everything(gcourse, item, levels=lambda r: {c.id: c.max_points for c in r.criteria})
 
 
+def test_results_records_outcomes_unless_told_not_to(gcourse):
+    """`results` records each final pass or fail in the candidates' records; `--no-record` is a preview that says
+    so and records nothing."""
+    _scored_and_rated(gcourse)
+
+    def outcomes() -> list:
+        with gcourse.db.read() as s:
+            return [x.outcome for x in s.execute(select(Sitting).order_by(Sitting.id)).scalars()]
+
+    res = CliRunner().invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM, "--no-record"])
+    assert res.exit_code == 0, res.output
+    assert "A preview (--no-record): no outcome recorded" in " ".join(res.output.split())
+    assert all(o is None for o in outcomes())
+    res = CliRunner().invoke(cli, ["--course", str(gcourse.root), "results", kit.EXAM])
+    assert res.exit_code == 0, res.output
+    final = sum(1 for r in compute_results(gcourse, kit.EXAM) if r.final)
+    assert f"{final} outcome(s) recorded" in res.output and final
+    assert sum(o is not None for o in outcomes()) == final
+
+
 def _sql(gcourse, statement: str, **params) -> int:
     """A person with the database's password, changing nbgrader's tables by hand (no exam-builder code)."""
     from sqlalchemy import text
@@ -326,8 +346,8 @@ def test_feedback_pdf_prints_one_private_pdf_per_candidate(gcourse, manifests):
     assert res.exit_code == 0, res.output
     assert "6 printable score report(s) (PDF, staff only) written under exports/cps/score-reports/" in res.output
     folder = gcourse.root / "exports" / "cps" / "score-reports"
-    pdfs = sorted(folder.iterdir())
-    assert len(pdfs) == 6
+    pdfs = sorted(folder.glob("*.pdf"))
+    assert len(pdfs) == 6 and sorted(folder.iterdir()) == sorted([*pdfs, folder / "delivery-list.csv"])
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE((folder.parent).stat().st_mode) == 0o700
     for pdf in pdfs:
         assert stat.S_IMODE(pdf.stat().st_mode) == 0o600, pdf

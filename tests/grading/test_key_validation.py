@@ -258,7 +258,108 @@ def test_validation_reads_each_form_in_its_own_words(scored, manifests):
     assert listed[0][6].endswith(zone) and listed[0][7].endswith(f"{zone} by Carla")
 
 
+def test_validation_with_fewer_candidates_than_item_statistics_need_says_its_flags_are_not_evidence(scored):
+    """Three candidates a form, below the program report's minimum (c.ReportSettings.min_n_publish, 10): `keys
+    validate` says so first, for every form and with the same number the report uses; the coordinator's desk too.
+    At the minimum (3 here), nothing is said."""
+    from exam_builder.desks.coordinator_app import CoordinatorApp, CoordinatorSession
+
+    course = scored
+    out = " ".join(run(course, "keys", "validate", kit.EXAM).split())
+    head = ("Warning: Too few candidates for item statistics on every form: the program's report needs 10 on a form "
+            "(c.ReportSettings.min_n_publish). Below that, a facility, discrimination or strong-candidates flag "
+            "cannot be read as evidence that a key is wrong")
+    assert out.index(head) < out.index("key validation (")  # above the lines
+    rows = table_rows(run(course, "keys", "validate", kit.EXAM, "--all"))
+    for form in sorted({r[0] for r in rows}):
+        flagged = sum(1 for r in rows if r[0] == form and r[8])
+        assert f"form {form}: n = 3 (needs 10): its {flagged} flagged line(s) are not evidence" in out
+    desk = CoordinatorApp(CoordinatorSession(course, kit.EXAM))
+    desk.name.submit("Carla")
+    desk.screen.value = "keys"
+    assert "Too few candidates for item statistics on every form" in desk.keys_view.value
+    cfg = course.root / "nbgrader_config.py"
+    cfg.write_text(cfg.read_text() + "\nc.ReportSettings.min_n_publish = 3\n")
+    out = run(course, "keys", "validate", kit.EXAM)
+    assert "Too few candidates" not in out and "not evidence" not in out
+
+
 def course_closed(course):
     from exam_builder.grading.keys import closed_at
 
     return closed_at(course, kit.EXAM)
+
+
+def pdf_text(path) -> str:
+    import pypdf
+
+    return " ".join("".join(page.extract_text() for page in pypdf.PdfReader(path).pages).split())
+
+
+def delivery_rows(course) -> list[dict[str, str]]:
+    import csv
+    import stat
+
+    listing = course.exports_dir(kit.EXAM) / "score-reports" / "delivery-list.csv"
+    assert stat.S_IMODE(listing.stat().st_mode) == 0o600
+    with listing.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_score_report_pdfs_follow_every_report_written_again(scored, manifests, monkeypatch):
+    """`feedback --pdf` writes a delivery list beside the PDFs (who gets which file) and says where; a key
+    decision applied, key validation closed (here on the coordinator's desk) and `feedback` run again print the
+    PDFs of the reports they write again, so no PDF keeps "Provisional result"; with no browser to print, the
+    stale PDFs are removed and the line says how to print them again."""
+    from exam_builder.desks.coordinator_app import CoordinatorSession
+
+    course = scored
+    folder = course.exports_dir(kit.EXAM) / "score-reports"
+    out = " ".join(run(course, "feedback", kit.EXAM, "--pdf").split())
+    assert ("6 printable score report(s) (PDF, staff only) written under exports/cps/score-reports/; who gets "
+            "which file: exports/cps/score-reports/delivery-list.csv") in out
+    assert "then delete them all: rm -r exports/cps/score-reports" in out
+    rows = delivery_rows(course)
+    assert list(rows[0]) == ["candidate", "name", "email", "form", "file", "printed"]
+    results = compute_results(course, kit.EXAM)
+    assert sorted((r["candidate"], r["name"], r["form"], r["file"]) for r in rows) == sorted(
+        (x.candidate_id, f"Sam Sample-{x.candidate_id}", x.assignment, f"{x.candidate_id}-{x.assignment}.pdf")
+        for x in results)
+    assert all((folder / r["file"]).is_file() for r in rows)
+    from exam_builder import clock
+
+    zone = clock.now_shown(course.zone).split()[-1]
+    # when each was printed, in the room's time: a PDF printed again after delivery shows a later time
+    assert all(len(r["printed"].split()) == 3 and r["printed"].endswith(zone) for r in rows)
+    assert all("Provisional result." in pdf_text(folder / r["file"]) for r in rows)
+
+    # a decision applied: the PDFs of the reports it writes again are printed again
+    assignment, m = sorted(manifests.items())[0]
+    entry = keyed_entries(m)[0]
+    run(course, "keys", "decide", kit.EXAM, entry.item_id, "drop", "--reason", "two answers are right", "--by", "Carla")
+    with course.db.read() as s:
+        did = s.execute(select(KeyDecision.id)).scalar_one()
+    before = {p.name: p.read_bytes() for p in folder.glob("*.pdf")}
+    out = " ".join(run(course, "keys", "apply", kit.EXAM, str(did), "--by", "Carla").split())
+    holders = {x.candidate_id for x in results if any(e.item_id == entry.item_id
+                                                      for e in manifests[x.assignment].items)}
+    assert f"{len(holders)} printable score report(s) (PDF) printed again" in out, out
+    changed = {name for name, data in before.items() if (folder / name).read_bytes() != data}
+    assert {name.split("-")[0] for name in changed} == holders
+    assert len(delivery_rows(course)) == 6  # the list still names every file
+
+    # key validation closed on the desk: every PDF printed again, none says "provisional"
+    session = CoordinatorSession(course, kit.EXAM)
+    session.signin.sign_in("Carla")
+    said = session.close_keys("reviewed with the item author")
+    assert "6 printable score report(s) (PDF) printed again" in said, said
+    assert not any("Provisional result." in pdf_text(p) for p in folder.glob("*.pdf"))
+
+    # `feedback` again with no browser to print: the stale PDFs are removed, and the line says what to do
+    monkeypatch.setenv("EXAM_BUILDER_CHROMIUM", "no-such-browser-zq")
+    out = " ".join(run(course, "feedback", kit.EXAM).split())
+    assert ("6 printable score report(s) (PDF) removed, since they showed the earlier report and cannot be printed "
+            "now") in out and "print them again with exam-builder feedback cps --pdf" in out
+    assert not list(folder.glob("*.pdf")) and delivery_rows(course) == []
+    out = run(course, "feedback", kit.EXAM)  # nothing printed before: nothing said, no browser needed
+    assert "PDF" not in out
