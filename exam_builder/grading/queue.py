@@ -220,13 +220,14 @@ class RatingQueue:
         the item, the item's journal, its written pages and the set-aside flags. None while a form is not
         known yet (the responses are read again)."""
         ids, forms = [], set()
+        holds = {fid: m.assignment for fid, m in self._manifests.items() if any(e.item_id == self.item_id
+                                                                                 for e in m.items)}
         for sid, fid in sittings_q.select_submitted_form_ids(s, self.exam):
-            m = self._manifests.get(fid)
-            if m is None:
+            if fid not in self._manifests:
                 return None
-            if any(e.item_id == self.item_id for e in m.items):
+            if fid in holds:
                 ids.append(sid)
-                forms.add(m.assignment)
+                forms.add(holds[fid])
         flagged = score_flags_q.select_flag_details(s, SET_ASIDE, forms) if forms else {}
         return (tuple(ids), responses_q.select_item_mark(s, ids, self.item_id),
                 paper_q.select_written_mark(s, ids, self.item_id), tuple(sorted(flagged.items())))
