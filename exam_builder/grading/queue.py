@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import hmac
 import html
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,22 +196,41 @@ class RatingQueue:
         self._seal_key = course_key(course)
         self._released: dict[str, tuple[str, str]] = {}
         self._aside: dict[tuple[str, str], str] = {}  # (candidate, form) -> why set aside (staff only)
+        self._manifests: dict[int, Manifest] = {}  # form id -> its manifest (a frozen form never changes)
+        self._read: _Read | None = None  # the responses as last read, and what they were read from
+        self._files: dict[Path, tuple] = {}  # the notebooks the last read opened -> their ``_file_mark``
 
     # -- the responses ----------------------------------------------------------------
     def _sittings(self, s: Session) -> list[tuple[Sitting, Manifest]]:
         rows = sittings_q.select_submitted_with_forms(s, self.exam)
         out = []
-        manifests: dict[int, Manifest] = {}
         for sitting, form in rows:
-            if form.id not in manifests:
-                manifests[form.id] = Manifest.model_validate(form.manifest)
-            m = manifests[form.id]
+            if form.id not in self._manifests:
+                self._manifests[form.id] = Manifest.model_validate(form.manifest)
+            m = self._manifests[form.id]
             if any(e.item_id == self.item_id for e in m.items):
                 out.append((sitting, m))
-        for _sitting, m in out:
+        for m in {m.assignment: m for _sitting, m in out}.values():  # the rubric fits each form's points
             entry = next(e for e in m.items if e.item_id == self.item_id)
             check_fits(self.rubric, entry.points, m.assignment)
         return out
+
+    def _mark(self, s: Session) -> tuple | None:
+        """What the responses are read from, in a few small queries: the submitted sittings whose form holds
+        the item, the item's journal, its written pages and the set-aside flags. None while a form is not
+        known yet (the responses are read again)."""
+        ids, forms = [], set()
+        holds = {fid: m.assignment for fid, m in self._manifests.items() if any(e.item_id == self.item_id
+                                                                                 for e in m.items)}
+        for sid, fid in sittings_q.select_submitted_form_ids(s, self.exam):
+            if fid not in self._manifests:
+                return None
+            if fid in holds:
+                ids.append(sid)
+                forms.add(holds[fid])
+        flagged = score_flags_q.select_flag_details(s, SET_ASIDE, forms) if forms else {}
+        return (tuple(ids), responses_q.select_item_mark(s, ids, self.item_id),
+                paper_q.select_written_mark(s, ids, self.item_id), tuple(sorted(flagged.items())))
 
     def _notebook_text(self, candidate: str, manifest: Manifest) -> tuple[str, str | None]:
         """The answer in the collected notebook, when the journal has none (read as data).
@@ -220,6 +240,7 @@ class RatingQueue:
         number = next(e.number for e in manifest.items if e.item_id == self.item_id)
         gid = grade_ids(number)["grade"]
         path = self.course.submission_dir(candidate, manifest.assignment) / f"{manifest.notebook}.ipynb"
+        self._files[path] = _file_mark(path)  # before reading it: a file changed after this is read again
         if manifest.assignment not in self._released:
             from ..assembly.release import released_notebook
 
@@ -259,10 +280,20 @@ class RatingQueue:
         return score_flags_q.select_flag_details(s, SET_ASIDE, forms)
 
     def responses(self, s: Session | None = None) -> list[QueuedResponse]:
-        """Every response to this item in queue order (blank ones and set-aside ones marked, not rated)."""
+        """Every response to this item in queue order (blank ones and set-aside ones marked, not rated).
+
+        Read once and kept: a claim, a save or a progress count checks in a few small queries (``_mark``) and
+        a look at the notebook files it read that nothing they come from changed, instead of reading every
+        response again (which made each save cost the whole queue: quadratic over a day's grading)."""
         if s is None:
             with self.course.db.read() as s2:
                 return self.responses(s2)
+        read = self._read
+        if read is not None and read.mark == self._mark(s) and all(
+                _file_mark(path) == seen for path, seen in read.files.items()):
+            self._aside = dict(read.aside)
+            return list(read.responses)
+        self._files = {}
         sittings = self._sittings(s)
         ids = [sit.id for sit, _m in sittings]
         texts: dict[int, str | None] = {}
@@ -291,6 +322,7 @@ class RatingQueue:
                                       getattr(written.get((sit.id, self.item_id)), "image", None)))
         self._aside = aside
         out.sort(key=lambda r: r.order)
+        self._read = _Read(self._mark(s), tuple(out), dict(aside), dict(self._files))
         return out
 
     def set_aside(self) -> dict[tuple[str, str], str]:
@@ -569,6 +601,29 @@ class RatingQueue:
         with self.course.db.read() as s:
             rows = item_scores_q.select_status_counts(s, self.item_id)
         return {st: n for st, n in rows}
+
+
+@dataclass(frozen=True)
+class _Read:
+    """The responses as ``RatingQueue.responses`` last read them, and what they were read from."""
+
+    mark: tuple | None
+    responses: tuple[QueuedResponse, ...]
+    aside: dict[tuple[str, str], str]
+    files: dict[Path, tuple]  # notebook read -> its ``_file_mark`` before it was read
+
+
+def _file_mark(path: Path) -> tuple:
+    """A file's identity, size and time, of the link and of what it points to (None where there is none)."""
+    out: list[tuple | None] = []
+    for follow in (False, True):
+        try:
+            st = os.stat(path, follow_symlinks=follow)
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode))
+    return tuple(out)
 
 
 def _who(rater: str) -> str:

@@ -14,11 +14,12 @@ says so. A score not given yet is never drawn or written as 0: it reads "not sco
 """
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from .figures import png, pyplot
 
@@ -177,7 +178,17 @@ def alt_text(table: list[Row]) -> str:
 
 def figure(table: list[Row]) -> str:
     """The bars as a base64 PNG: per row a light track (all the points available), a dark bar
-    (the candidate's points; none while not scored) and a black guide line, labelled in words."""
+    (the candidate's points; none while not scored) and a black guide line, labelled in words.
+
+    Drawn once per table in a process: the figure is the rows' alone, and a run that writes every
+    score report again (a key decision applied, key validation closed) changes few of them.
+    Kept by the rows and by the function that encodes the image (``png`` as it is now, so a stand-in for it
+    never answers for the real one)."""
+    return _figure(tuple(table), png)
+
+
+@functools.lru_cache(maxsize=1024)
+def _figure(table: tuple[Row, ...], encode: Callable[[Any], str]) -> str:
     import matplotlib.patheffects as pe
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -216,4 +227,4 @@ def figure(table: list[Row]) -> str:
                        Patch(facecolor=TRACK, edgecolor=OUTLINE, label="Points available"),
                        Line2D([], [], color=GUIDE, linewidth=2.5, label="Guide line (total: points needed to pass)")],
               loc="upper left", bbox_to_anchor=(0, -0.08 * 6 / max(height, 1)), ncol=1, frameon=False, fontsize=10)
-    return png(fig)
+    return encode(fig)

@@ -330,6 +330,62 @@ def test_rerating_after_an_edit_decides_again(gcourse):
         assert not s.execute(select(ScoreFlag).where(ScoreFlag.kind == "rerate")).first()
 
 
+def test_a_save_does_not_read_the_queue_again_yet_sees_what_changed(gcourse, monkeypatch):
+    """Each save and progress count checks what the responses come from in a few small queries instead of reading
+    every response again (a day's grading was quadratic: ~2,100 saves each reading the whole queue). A new
+    submission, a journal row, a notebook file rewritten or a submission set aside is seen at the next claim."""
+    from exam_builder.grading.submission import SET_ASIDE
+    from exam_builder.records.models import Response
+
+    course = gcourse
+    grade_exam(course, kit.EXAM, actor="staff", workers=1)
+    item = first_item(course)
+    manifests = kit_manifests(course)
+    assignment = next(a for a, m in manifests.items() if any(e.item_id == item for e in m.items))
+    number = next(e.number for e in manifests[assignment].items if e.item_id == item)
+    for i in range(4):  # a few more answers, in the journal
+        kit.add_sitting(course, f"x{i:03d}", assignment, {}, {number: f"Made-up answer number {i} about listening."})
+    reads = []
+    full_read = RatingQueue._sittings
+    monkeypatch.setattr(RatingQueue, "_sittings", lambda self, s: reads.append(1) or full_read(self, s))
+    ann = GraderSession(course, kit.EXAM)
+    ann.sign_in("Ann Grader")
+    ann.pick(item)
+    saves = 0
+    while ann.current is not None:
+        ann.levels = top(ann.rubric)
+        ann.save()
+        ann.progress()  # the grader's desk counts after every save
+        saves += 1
+    assert saves >= 5 and len(reads) == 1, (saves, len(reads))
+    before = {r.anon_id: r for r in ann.queue.responses()}
+    assert len(reads) == 1
+
+    new = kit.add_sitting(course, "late001", assignment, {}, {number: "A late answer about listening first."})
+    claim = ann.next()  # the late submission is hers to rate
+    assert len(reads) == 2 and claim is not None and claim.text == "A late answer about listening first."
+    assert len(ann.queue.responses()) == len(before) + 1 and len(reads) == 2
+
+    nb_only = kit.add_sitting(course, "late002", assignment, {}, {})  # no journal row: the notebook is read
+    rel_nb = kit.released(course, assignment)
+    path = kit.write_submission(course, "late002", assignment, kit.fill(rel_nb, {}, {number: "Written once."}))
+    texts = {r.sitting_id: r.text for r in ann.queue.responses()}
+    assert texts[nb_only] == "Written once." and len(reads) == 3
+    path.write_text(json.dumps(kit.fill(rel_nb, {}, {number: "Written again, longer."}), indent=1), encoding="utf-8")
+    texts = {r.sitting_id: r.text for r in ann.queue.responses()}
+    assert texts[nb_only] == "Written again, longer." and len(reads) == 4
+    # a journal row for it (as the paper room's verification writes) wins over the notebook
+    with course.db.transaction() as s:
+        s.add(Response(sitting_id=nb_only, item_id=item, value="From the journal."))
+    assert {r.sitting_id: r.text for r in ann.queue.responses()}[nb_only] == "From the journal." and len(reads) == 5
+    with course.db.transaction() as s:  # grade sets the submission aside: never handed to a grader
+        s.add(ScoreFlag(assignment=assignment, candidate_id="late001", grade_id="", kind=SET_ASIDE,
+                        details="submitted/late001: unreadable"))
+    aside = {r.sitting_id: r.set_aside for r in ann.queue.responses()}
+    assert aside[new] and not aside[nb_only] and len(reads) == 6
+    assert ann.queue.set_aside() == {("late001", assignment): "submitted/late001: unreadable"} and len(reads) == 6
+
+
 def test_two_grader_processes_on_one_queue_lose_nothing_and_never_share_a_role(gcourse, tmp_path):
     import subprocess
     import sys

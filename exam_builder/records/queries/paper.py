@@ -26,6 +26,16 @@ def select_written_pages(s: Session, sitting_ids: list[int]) -> dict[tuple[int, 
     return {(p.sitting_id, p.item_id or ""): p for p in rows.scalars()}
 
 
+def select_written_mark(s: Session, sitting_ids: list[int], item_id: str) -> tuple[int, int | None]:
+    """(pages, newest page id) of the written pages of ``item_id`` in these sittings (a page is never
+    scanned over, so any page stored since changes it)."""
+    if not sitting_ids:
+        return 0, None
+    pages, newest = s.execute(select(func.count(), func.max(PaperPage.id)).where(
+        PaperPage.sitting_id.in_(sitting_ids), PaperPage.item_id == item_id)).one()
+    return int(pages), newest
+
+
 def select_pending_count(s: Session, sitting_id: int) -> int:
     """How many of a sitting's unclear marks no one has decided yet."""
     return s.execute(select(func.count()).select_from(PaperCheck).where(

@@ -36,6 +36,16 @@ def select_latest_responses(s: Session, sitting_ids: list[int],
     return out
 
 
+def select_item_mark(s: Session, sitting_ids: list[int], item_id: str) -> tuple[int, int | None]:
+    """(rows, newest row id) of the journal of ``item_id`` in these sittings, on ``ix_eb_response_sitting_item``:
+    journal rows are only ever added, so any answer written since changes it."""
+    if not sitting_ids:
+        return 0, None
+    rows, newest = s.execute(select(func.count(), func.max(Response.id)).where(
+        Response.sitting_id.in_(sitting_ids), Response.item_id == item_id)).one()
+    return int(rows), newest
+
+
 def select_answered_counts(s: Session, sittings: Any) -> dict[int, int]:
     """Items answered (latest value not blank) per sitting of ``sittings`` (a subquery: a whole room)."""
     return dict(s.execute(select(Response.sitting_id, func.count()).where(

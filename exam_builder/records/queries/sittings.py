@@ -126,6 +126,13 @@ def select_submitted_with_forms(s: Session, exam_id: str) -> list[tuple[Sitting,
     return [(sit, forms[sit.form_id]) for sit in sittings]
 
 
+def select_submitted_form_ids(s: Session, exam_id: str) -> list[tuple[int, int]]:
+    """(sitting, form) ids of the submitted sittings, by sitting: a few bytes a row, no object built (the rating
+    queue's check that the responses it read still stand)."""
+    rows = s.execute(select(Sitting.id, Sitting.form_id).where(*_submitted(exam_id)).order_by(Sitting.id))
+    return [(sid, fid) for sid, fid in rows]
+
+
 def select_submitted_with_candidates(s: Session, exam_id: str) -> list[Any]:
     """(sitting, form, candidate) of the submitted sittings, by candidate then attempt (results)."""
     rows = list(s.execute(
