@@ -264,3 +264,18 @@ def test_all_pending_previews_then_records_every_waiting_live_item(rc):
     again = run_cli(rc.root, "bank", "review", "--all-pending", "--decision", "approve", "--by", "R. Viewer",
                     "--reason", "the rest")
     assert again.exit_code == 0 and "0 'approve' review(s) recorded" in again.stdout
+
+
+def test_where_the_bank_is_by_argument_or_in_and_a_dry_run_of_ids(rc):
+    preview = run_cli(rc.root, "bank", "review", ITEM, "ps-mc-03", str(rc.root / NOTEBOOK), "--decision", "approve",
+                      "--by", "R. Viewer", "--comment", "checked", "--dry-run")
+    assert preview.exit_code == 0, preview.output
+    assert f"would be: {ITEM} ({NOTEBOOK}:cell 3): approved by R. Viewer on " in preview.stdout
+    assert "2 'approve' review(s) would be recorded; nothing was written" in preview.stdout and _reviews(rc) == []
+    other = run_cli(rc.root, "bank", "review", "ps-mc-03", "--in", str(rc.root / "source/cps/09-self-care.ipynb"),
+                    "--decision", "approve", "--by", "R. Viewer")
+    assert other.exit_code == 0 and _reviews(rc) == [("ps-mc-03", "R. Viewer", "")]
+    assert run_cli(rc.root, "bank", "review", "--decision", "approve").exit_code == 1  # which items?
+    assert run_cli(rc.root, "bank", "review", ITEM, "--all-pending", "--decision", "approve", "--by", "R. Viewer",
+                   "--comment", "x").exit_code == 1  # ids or all, not both
+    assert len(_reviews(rc)) == 1
