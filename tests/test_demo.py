@@ -345,6 +345,9 @@ def test_the_demo_shows_a_comment_a_key_corrected_before_results_and_a_blind_app
     assert re.search(r"\d+ candidate\(s\) left a comment on a question", flat), flat[-4000:]
     assert re.search(r"\d+ comment\(s\) on \d+ question\(s\), read after the exam, by item and form \(no name, no "
                      r"sitting\): \S+, form [A-C]: \"I chose [A-E]\.", flat)
+    head = re.search(r"(\d+) comment\(s\) on (\d+) question\(s\), read after the exam.*?key validation: ", flat)
+    listed = re.findall(r"(\S+), form [A-C]: \"", head.group(0))  # the count and the list agree
+    assert len(listed) == min(int(head.group(1)), 12) and len(set(listed)) <= int(head.group(2)), head.group(0)
     tables = [m.end() for m in re.finditer(r"impact BEFORE applying decision \d+: \S+ accepts [A-E] on form [A-C] "
                                            r"as well", flat)]
     assert tables, flat[-6000:]
@@ -399,8 +402,8 @@ def test_the_demo_report_speaks_plainly_one_rounding_short_alt_texts_names_and_t
 
 
 BORDERLINE = re.compile(r"(cps26-\d+) is scripted to sit just below the cut of (cps-[ABC]): ([\d.]+) points of the "
-                        r"([\d.]+) needed, with Q(\d+) \((\S+), miskeyed\) answered ([A-E]), the answer key validation "
-                        r"will accept \(\+([\d.]+)\), and a comment on it")
+                        r"([\d.]+) needed, with Q(\d+) \((\S+), miskeyed\) answered ([A-E]), its really right answer: "
+                        r"accepting it in key validation \(\+([\d.]+)\) would pass them; and a comment on it")
 
 
 def _borderline_row(target: Path, out: str) -> tuple[re.Match, dict]:
@@ -429,6 +432,9 @@ def test_the_demo_scripts_a_borderline_candidate_whose_fail_key_validation_turns
     flat = " ".join(proc.stdout.split())
     assert "(provisional)" in flat.split("Recourse: comments read blind")[0]  # the grading stage's results table
     assert re.search(r"impact BEFORE applying decision \d+: .*?fail -> pass.*?applied: ", flat)
+    if said.group(6) not in re.findall(r"impact BEFORE applying decision \d+: (\S+) accepts", flat):
+        assert f"{said.group(1)}, scripted just below the cut with {said.group(6)}'s really right answer, is not " \
+               "passed by key validation" in flat  # the demo says what it did, not what the script planned
     import sqlite3
 
     db = sqlite3.connect(target / "gradebook.db")

@@ -444,7 +444,8 @@ def check_against_bank(
     if in_blueprint:
         problems.append(Problem(Location(label), f"{len(in_blueprint)} item(s) of the blueprint's categories say "
                                 "'status: live' but are not approved, and are not drawn (`exam-builder bank list "
-                                "--waiting`)",
+                                "--waiting`; a reviewer records many at once: `exam-builder bank review --all-pending "
+                                "--decision approve --by NAME --reason WHY --dry-run`, then without --dry-run)",
                                 severity="warning"))
     for item_id, why in sorted(elig.excluded.items()):
         item = bank.items[item_id]

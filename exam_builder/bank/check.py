@@ -206,7 +206,8 @@ def unapproved_live(states: dict[str, ReviewState] | None, bank: Bank, reported:
     if all(s.decision is None for s in states.values()):
         notes.append(f"{len(offered)} live item(s) and no review recorded in this course yet: an item is drawn on "
                      "a form only once a reviewer approves it (`exam-builder bank review ITEM --decision approve "
-                     "--by NAME`; `exam-builder bank list --waiting` lists them)")
+                     "--by NAME`, or many at once: `exam-builder bank review --all-pending --decision approve --by "
+                     "NAME --reason WHY --dry-run`; `exam-builder bank list --waiting` lists them)")
         return []
     return [Problem(Location(item.where.file, cell=item.where.cell, item=item.id),
                     f"the header says live but the item is {states[item.id].label}, so it will not be drawn on a "

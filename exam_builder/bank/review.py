@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..clock import utcnow
 from ..course import Course
 from ..errors import ExamBuilderError, Location, Problem, ValidationFailed, rel
 from ..model.item import Item, _hash
@@ -156,6 +157,137 @@ def _duplicates(item_id: str, bank: Bank) -> list[Item]:
     return [i for nb in bank.notebooks for i in nb.items if i.id == item_id]
 
 
+def _decision_of(decision: str | ReviewDecision) -> ReviewDecision:
+    try:
+        return ReviewDecision(decision)
+    except ValueError:
+        raise ExamBuilderError(f"unknown decision {decision!r}; use one of "
+                               f"{', '.join(ReviewDecision.values())}") from None
+
+
+def _refused(item: Item, decision: ReviewDecision, reviewer: str, bank: Bank, errors: list[Problem]) -> list[Problem]:
+    """Why ``reviewer`` may not record ``decision`` on ``item`` (located), or nothing when they may."""
+    loc = Location(item.where.file, cell=item.where.cell, item=item.id)
+    copies = _duplicates(item.id, bank)
+    if len(copies) > 1:
+        others = " and ".join(f"{i.where.file}:cell {i.where.cell}" for i in copies[1:])
+        return [Problem(loc, f"item id {item.id!r} is also used at {others}; give each item its own "
+                             "id before reviewing it (which one would the review be of?)")]
+    if same_person(reviewer, item.author):
+        return [Problem(loc, f"{reviewer} is the item's author; a review is by someone else "
+                             "(give the reviewer's name with --by)")]
+    if decision is ReviewDecision.approve:
+        if not item.author.strip():
+            return [Problem(loc, "the item names no author, so nobody can tell its reviewer is "
+                                 "someone else; add 'author: <name>' to the header, then approve it")]
+        own = [p for p in errors if p.location.item == item.id]
+        if own:
+            return own + [Problem(loc, "an item with errors cannot be approved; fix them first "
+                                       "(or decide 'revise' with what to change)")]
+    return []
+
+
+@dataclass
+class ReviewBatch:
+    """The reviews one command records (or, with ``dry_run``, would record), one per item, and with
+    ``all_pending`` the waiting items left alone, each with why (located)."""
+
+    outcomes: list[ReviewOutcome]
+    skipped: list[Problem]
+    dry_run: bool = False
+
+
+def review_many(course: Course, item_ids: Iterable[str], decision: str | ReviewDecision, by: str | None,
+                comment: str = "", paths: list[Path] | None = None, *, all_pending: bool = False,
+                dry_run: bool = False) -> ReviewBatch:
+    """Record one reviewer's decision on the current content of several items at once: one check of
+    the bank, one transaction, one review row and one audit entry per item. All or nothing: any item
+    refused (unknown, used twice, the reviewer's own, ...) is reported, located, and nothing is written.
+
+    ``all_pending``: every item whose header says live and that waits for review (never reviewed,
+    a revision asked for, changed since approval); those this reviewer may not approve (their own, no
+    author, errors) are left alone and listed in ``skipped``. ``dry_run``: the same, written nowhere
+    (``audit_id`` 0). A decision on more than one item needs ``--by`` and a comment (recorded on each).
+    """
+    from ..records import audit
+    from ..records.queries.reviews import insert_review, select_reviews
+    from .check import check
+
+    decision = _decision_of(decision)
+    ids = list(dict.fromkeys(item_ids))
+    if all_pending and ids:
+        raise ExamBuilderError("give item ids or --all-pending, not both")
+    if not all_pending and not ids:
+        raise ExamBuilderError("say which items: give their ids, or --all-pending for every live item that waits "
+                               "for review")
+    comment = (comment or "").strip()
+    if (all_pending or len(ids) > 1) and not (by and by.strip() and comment):
+        raise ExamBuilderError("a review of several items at once needs --by (the reviewer's name) and --comment "
+                               "(why; recorded on each item's review)")
+    reviewer = audit.current_actor(by)
+    targets = list(paths or []) or [course.source_dir]
+    report = check(course, targets)
+    bank = report.bank
+    where = ", ".join(rel(p, course.root) for p in targets)
+    course.db.require_current()
+
+    problems: list[Problem] = []
+    skipped: list[Problem] = []
+    chosen: list[Item] = []
+    if all_pending:
+        states = review_states(bank, recorded(course.db, bank.items))
+        for item in bank.offered():
+            if not states[item.id].waiting:
+                continue
+            refused = _refused(item, decision, reviewer, bank, report.errors)
+            if refused and same_person(reviewer, item.author):
+                loc = Location(item.where.file, cell=item.where.cell, item=item.id)
+                refused = [Problem(loc, f"{reviewer} is its author; another reviewer records this one "
+                                        "(the same command with their name in --by)")]
+            (skipped.extend(refused[-1:]) if refused else chosen.append(item))
+    else:
+        for item_id in ids:
+            item = bank.items.get(item_id)
+            if item is None:
+                problems.extend(_unknown_item(item_id, bank, where).problems)
+                continue
+            refused = _refused(item, decision, reviewer, bank, report.errors)
+            problems.extend(refused) if refused else chosen.append(item)
+    if problems:
+        raise ValidationFailed(problems)
+    if decision is not ReviewDecision.approve and not comment:
+        item = chosen[0]
+        loc = Location(item.where.file, cell=item.where.cell, item=item.id)
+        raise ExamBuilderError(f"{loc}: say why with --comment (a '{decision}' decision tells the author what to do)")
+    why = text_problem(comment, MAX_COMMENT, multiline=True)
+    if why is not None:
+        raise ExamBuilderError(f"the comment {why}")
+
+    outcomes: list[ReviewOutcome] = []
+    with (course.db.read() if dry_run else course.db.transaction()) as s:
+        existing: dict[str, list[Decision]] = defaultdict(list)
+        for r in select_reviews(s, [i.id for i in chosen]):
+            existing[r.item_id].append(_decision(r))
+        for item in chosen:
+            content_hash = reviewed_hash(item)
+            before = review_state(item, existing[item.id])
+            if dry_run:
+                now = utcnow()
+                after = review_state(item, [*existing[item.id], Decision(item.id, content_hash, decision, reviewer,
+                                                                          now, comment, item.author)])
+                outcomes.append(ReviewOutcome(item, decision, reviewer, before, after, 0))
+                continue
+            row = insert_review(s, item_id=item.id, content_hash=content_hash, decision=decision, reviewer=reviewer,
+                                author=item.author, comment=comment, file=item.where.file)
+            after = review_state(item, [*existing[item.id], _decision(row)])
+            entry = audit.record(s, reviewer, AuditAction.item_reviewed, "item", item.id, comment,
+                                 decision=str(decision), content_hash=content_hash, author=item.author,
+                                 file=item.where.file, cell=item.where.cell, before=before.state.value,
+                                 after=after.state.value, review_id=row.id)
+            outcomes.append(ReviewOutcome(item, decision, reviewer, before, after, entry.id))
+    return ReviewBatch(outcomes, skipped, dry_run)
+
+
 def review(course: Course, item_id: str, decision: str | ReviewDecision, by: str | None, comment: str = "",
            paths: list[Path] | None = None) -> ReviewOutcome:
     """Record one reviewer's decision on the current content of one item (audited).
@@ -164,60 +296,8 @@ def review(course: Course, item_id: str, decision: str | ReviewDecision, by: str
     reviewer, an approval of an item with no author or with errors, a revise or retire without
     a comment saying why.
     """
-    from ..records import audit
-    from ..records.queries.reviews import insert_review, select_reviews
-    from .check import check
-
-    try:
-        decision = ReviewDecision(decision)
-    except ValueError:
-        raise ExamBuilderError(f"unknown decision {decision!r}; use one of "
-                               f"{', '.join(ReviewDecision.values())}") from None
-    reviewer = audit.current_actor(by)
-    comment = (comment or "").strip()
-    targets = list(paths or []) or [course.source_dir]
-    report = check(course, targets)
-    bank = report.bank
-    where = ", ".join(rel(p, course.root) for p in targets)
-    item = bank.items.get(item_id)
-    if item is None:
-        raise _unknown_item(item_id, bank, where)
-    loc = Location(item.where.file, cell=item.where.cell, item=item.id)
-    copies = _duplicates(item_id, bank)
-    if len(copies) > 1:
-        others = " and ".join(f"{i.where.file}:cell {i.where.cell}" for i in copies[1:])
-        raise ValidationFailed([Problem(loc, f"item id {item_id!r} is also used at {others}; give each item its own "
-                                             "id before reviewing it (which one would the review be of?)")])
-    if same_person(reviewer, item.author):
-        raise ValidationFailed([Problem(loc, f"{reviewer} is the item's author; a review is by someone else "
-                                             "(give the reviewer's name with --by)")])
-    if decision is ReviewDecision.approve:
-        if not item.author.strip():
-            raise ValidationFailed([Problem(loc, "the item names no author, so nobody can tell its reviewer is "
-                                                 "someone else; add 'author: <name>' to the header, then approve it")])
-        errors = [p for p in report.errors if p.location.item == item.id]
-        if errors:
-            raise ValidationFailed(errors + [Problem(loc, "an item with errors cannot be approved; fix them first "
-                                                          "(or decide 'revise' with what to change)")])
-    elif not comment:
-        raise ExamBuilderError(f"{loc}: say why with --comment (a '{decision}' decision tells the author what to do)")
-    why = text_problem(comment, MAX_COMMENT, multiline=True)
-    if why is not None:
-        raise ExamBuilderError(f"the comment {why}")
-
-    content_hash = reviewed_hash(item)
-    course.db.require_current()
-    with course.db.transaction() as s:
-        before = review_state(item, [_decision(r) for r in select_reviews(s, [item.id])])
-        row = insert_review(s, item_id=item.id, content_hash=content_hash, decision=decision, reviewer=reviewer,
-                            author=item.author, comment=comment, file=item.where.file)
-        after = review_state(item, [_decision(r) for r in select_reviews(s, [item.id])])
-        entry = audit.record(s, reviewer, AuditAction.item_reviewed, "item", item.id, comment, decision=str(decision),
-                             content_hash=content_hash, author=item.author, file=item.where.file,
-                             cell=item.where.cell, before=before.state.value, after=after.state.value,
-                             review_id=row.id)
-        audit_id = entry.id
-    return ReviewOutcome(item, decision, reviewer, before, after, audit_id)
+    (out,) = review_many(course, [item_id], decision, by, comment, paths).outcomes
+    return out
 
 
 def list_reviews(course: Course, bank: Bank) -> dict[str, ReviewState] | None:

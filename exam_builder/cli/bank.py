@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ..assembly.blueprint import check_blueprint
 from ..bank.check import CheckReport, check
-from ..bank.review import list_reviews, review
+from ..bank.review import list_reviews, review_many
 from ..bank.sync import item_rows, list_bank, sync_bank
 from ..errors import ExamBuilderError, rel
 from ..model.states import ReviewDecision
@@ -117,26 +117,58 @@ def sync_cmd(course, paths: tuple[Path, ...], normalize: bool) -> None:
     console.print(f"{len(updated)} notebook(s) updated", highlight=False)
 
 
+def _items_and_paths(args: tuple[str, ...], paths: tuple[Path, ...]) -> tuple[list[str], list[Path]]:
+    """The item ids and the bank's files or folders among ``bank review``'s arguments: an argument with
+    a '/' in it, ending in '.ipynb', or naming an existing folder is where the bank is (as before)."""
+    ids, where = [], list(paths)
+    for arg in args:
+        if "/" in arg or arg.endswith(".ipynb") or Path(arg).is_dir():
+            where.append(Path(arg))
+        else:
+            ids.append(arg)
+    return ids, where
+
+
 @bank.command("review")
-@click.argument("item")
+@click.argument("items", nargs=-1, metavar="ITEM")
 @click.option("--decision", required=True, type=click.Choice(ReviewDecision.values()),
               help="approve: may be used on certification forms as it is now; revise: the author must change it; "
                    "retire: taken out of use for good.")
-@by_option("The reviewer (never the item's author); default $EXAM_BUILDER_USER or the login name.", dest="by")
-@click.option("--comment", default="", help="Why; required for revise (what to change) and retire.")
-@PATHS
+@by_option("The reviewer (never the item's author); default $EXAM_BUILDER_USER or the login name. Required "
+           "for several items at once.", dest="by")
+@click.option("--comment", "--reason", "comment", default="",
+              help="Why; required for revise (what to change) and retire, and for several items at once "
+                   "(recorded on each).")
+@click.option("--all-pending", is_flag=True,
+              help="Every item whose header says live and that waits for review (never reviewed, a revision asked "
+                   "for, changed since approval); the reviewer's own items are left alone and listed.")
+@click.option("--dry-run", is_flag=True, help="List the reviews that would be recorded; write nothing.")
+@click.option("--in", "paths", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
+              help="Where the bank is (a notebook or folder; default: source/).")
 @pass_course_db
-def review_cmd(course, item: str, decision: str, by: str | None, comment: str, paths: tuple[Path, ...]) -> None:
-    """Record a review of ITEM's current content: who decided what, when, on which version (audited).
+def review_cmd(course, items: tuple[str, ...], decision: str, by: str | None, comment: str, all_pending: bool,
+               dry_run: bool, paths: tuple[Path, ...]) -> None:
+    """Record a review of each ITEM's current content: who decided what, when, on which version (audited).
 
     An item is drawn on certification forms only when a reviewer other than its author approved its
-    current content; an edit after the approval sends it back to review. PATHS: where the bank is
-    (default: source/).
+    current content; an edit after the approval sends it back to review. Several ITEMs, or
+    --all-pending, are reviewed in one go: one check of the bank, one transaction, one review and one
+    audit entry per item; if any ITEM is refused, nothing is recorded. Try --dry-run first.
     """
-    out = review(course, item, decision, by, comment, list(paths))
-    console.print(f"{escape(out.item.id)} ({escape(out.item.where.file)}:cell {out.item.where.cell}): "
-                  f"{escape(out.after.label)} (was: {escape(out.before.label)}); audit entry {out.audit_id}",
-                  highlight=False, soft_wrap=True)
+    ids, where = _items_and_paths(items, paths)
+    batch = review_many(course, ids, decision, by, comment, where, all_pending=all_pending, dry_run=dry_run)
+    for out in batch.outcomes:
+        tail = "" if batch.dry_run else f"; audit entry {out.audit_id}"
+        console.print(f"{'would be: ' if batch.dry_run else ''}{escape(out.item.id)} ({escape(out.item.where.file)}"
+                      f":cell {out.item.where.cell}): {escape(out.after.label)} (was: {escape(out.before.label)})"
+                      f"{tail}", highlight=False, soft_wrap=True)
+    for problem in batch.skipped:
+        err_console.print(f"[yellow]left alone:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+    if len(batch.outcomes) + len(batch.skipped) > 1 or all_pending:
+        n, verb = len(batch.outcomes), ("would be recorded; nothing was written (run again without --dry-run)"
+                                        if batch.dry_run else "recorded")
+        left = f"; {len(batch.skipped)} item(s) left alone (listed above)" if batch.skipped else ""
+        console.print(f"{n} '{decision}' review(s) {verb}{left}", highlight=False, soft_wrap=True)
 
 
 COMMANDS = [check_cmd, bank]

@@ -127,10 +127,11 @@ def roster_list(course) -> None:
     """Every candidate on the roster."""
     from ..records.roster import list_candidates
 
-    table = _table("candidate", "name", "email", "cohort")
+    table = _table("candidate", "name", "email", "cohort", "training ended")
     with course.db.read() as s:
         for c in list_candidates(s):
-            table.add_row(c.id, escape(c.name), c.email or "-", escape(c.cohort or "-"))
+            table.add_row(c.id, escape(c.name), c.email or "-", escape(c.cohort or "-"),
+                          c.training_ended_on.isoformat() if c.training_ended_on else "-")
     console.print(table)
 
 
@@ -504,10 +505,12 @@ COMMANDS = [db, roster, accommodation, attendance, homework, eligibility, attemp
 
 def eligibility_table(rows, policy, exam: str) -> Table:
     """The eligibility table, every reason shown (the command and the demo print it)."""
-    table = Table(title=f"Eligibility for {exam} ({sum(e.eligible for e in rows)} of {len(rows)} eligible)")
+    table = Table(title=f"Eligibility for {exam} ({sum(e.eligible for e in rows)} of {len(rows)} eligible)",
+                  caption=f"modules late or absent: training modules the candidate was late for or missed; "
+                          f"{policy.disqualify_late_or_absent} or more: no exam", caption_justify="left")
     table.add_column("candidate", no_wrap=True)
     table.add_column("name", overflow="fold")
-    table.add_column("late/absent", justify="right")
+    table.add_column("modules late or absent", justify="right")
     table.add_column("homework", justify="right")
     table.add_column("attempts", justify="right")
     table.add_column("eligible")
@@ -515,7 +518,7 @@ def eligibility_table(rows, policy, exam: str) -> Table:
     for e in rows:
         table.add_row(
             e.candidate_id, escape(e.name),
-            f"{len(e.late_or_absent)}/{policy.disqualify_late_or_absent}",
+            str(len(e.late_or_absent)),
             str(e.participation or "-"),
             f"{e.attempts_used} of {policy.max_attempts}",
             "[green]yes[/]" if e.eligible else "[red]no[/]",

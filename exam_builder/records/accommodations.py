@@ -280,7 +280,7 @@ def import_accommodations(course: Course, path: Path | str, actor: str, dry_run:
     existing request is never rewritten: it is approved, or revoked and requested again).
     ``dry_run``: the same report, nothing written.
     """
-    sheet = read_csv(path, COLUMNS, course.root)
+    sheet = read_csv(path, COLUMNS, course.root, candidate_data=True)
     policy = course.policy
     today = dt.date.today()
     parsed = []

@@ -95,7 +95,7 @@ def _dry(report: ImportReport, write) -> ImportReport:
 
 def import_attendance(course: Course, path: Path | str, actor: str, dry_run: bool = False) -> ImportReport:
     """Record present/late/absent per candidate, class and module from a CSV file (``dry_run``: write nothing)."""
-    sheet = read_csv(path, ATTENDANCE_COLUMNS, course.root)
+    sheet = read_csv(path, ATTENDANCE_COLUMNS, course.root, candidate_data=True)
     per_class = course.policy.modules_per_class
     records: dict[tuple[str, int, int], tuple[int, str]] = {}
     first_row: dict[str, int] = {}
@@ -173,7 +173,7 @@ def import_homework(course: Course, path: Path | str, actor: str, dry_run: bool 
 
     A column the sheet lacks (class, score, max score) leaves the stored value alone; without a
     turned-in column a score given means turned in, and no score column keeps what is stored."""
-    sheet = read_csv(path, HOMEWORK_COLUMNS, course.root)
+    sheet = read_csv(path, HOMEWORK_COLUMNS, course.root, candidate_data=True)
     records: dict[tuple[str, str], dict] = {}
     first_row: dict[str, int] = {}
     for row in sheet.rows:

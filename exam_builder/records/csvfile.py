@@ -225,12 +225,28 @@ class CsvFile:
         return self._typed(row, key, calendar_date, earliest, latest, required=False, what=what)
 
 
-def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = None) -> CsvFile:
+def open_to_others(path: Path) -> str | None:
+    """Why other accounts on this computer can read ``path`` (its mode lets them, and so does its
+    folder's), or None. A warning, never a refusal: the coordinator decides where sheets live."""
+    try:
+        mode, folder = path.stat().st_mode, path.resolve().parent.stat().st_mode
+    except OSError:
+        return None
+    if not mode & 0o044 or not folder & 0o011:
+        return None
+    return (f"this sheet holds candidate data and other accounts on this computer can read it (mode "
+            f"{mode & 0o777:04o}, in a folder they can open); run `chmod 600 {shown(str(path))}`, and keep the sheets "
+            "in a folder only you can open, such as the course's rosters/ (`mkdir -m 700 rosters`; git ignores it)")
+
+
+def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = None, *,
+             candidate_data: bool = False) -> CsvFile:
     """Read ``path``, map its headers onto ``columns`` and keep the non-blank rows.
 
     Problems with the file as a whole (unreadable, too big, no header, a required column
     missing) are raised at once; every cell of a known column is checked for hidden characters
     and length (recorded, the cell then reads as empty); the rest is for the caller to add and raise.
+    ``candidate_data``: a sheet other accounts can read gets a warning (``open_to_others``).
     """
     path = Path(path)
     label = rel(path, root)
@@ -249,6 +265,9 @@ def read_csv(path: Path | str, columns: Sequence[Column], root: Path | None = No
     text = read_text(path, label, max_bytes=MAX_FILE_BYTES, bom=True,
                      hint="save the sheet as 'CSV UTF-8' and try again")
     result = CsvFile(path=path, label=label)
+    exposed = open_to_others(path) if candidate_data else None
+    if exposed is not None:
+        result.warn(None, None, exposed)
     # newline="": a quoted cell keeps its line breaks (splitlines() would drop them and also
     # split at characters such as U+2028 inside a cell)
     reader = csv.reader(io.StringIO(text, newline=""))

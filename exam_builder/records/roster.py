@@ -73,7 +73,7 @@ class RosterReport:
 
 def parse_roster(path: Path | str, root: Path | None = None) -> tuple[CsvFile, list[RosterRow]]:
     """Read and check a roster file; every problem is located by row and column."""
-    sheet = read_csv(path, COLUMNS, root)
+    sheet = read_csv(path, COLUMNS, root, candidate_data=True)
     rows: list[RosterRow] = []
     first_seen: dict[str, int] = {}
     emails: dict[str, int] = {}

@@ -202,3 +202,80 @@ def test_bank_list_without_a_database_says_every_item_waits(tmp_path):
     rows = json.loads(result.stdout)
     assert rows and all(r["review"] == "waiting for review" for r in rows)
     assert not (root / "gradebook.db").exists()  # listing never creates the database
+
+
+# -- many items at once: one check, one transaction, one review and one audit entry each -------------------
+
+def _reviews(course: Course) -> list[tuple[str, str, str]]:
+    with course.db.read() as s:
+        return [(r.item_id, r.reviewer, r.comment) for r in s.execute(select(ItemReview)).scalars()]
+
+
+def test_several_items_at_once_all_or_nothing(rc):
+    # one refused id (the reviewer's own item) and one unknown: both located, nothing recorded
+    result = run_cli(rc.root, "bank", "review", ITEM, "ps-mc-02", "ps-mc-999", "--decision", "approve",
+                     "--by", "T. Nguyen", "--reason", "checked")
+    assert result.exit_code == 1
+    assert "[ps-mc-02]: T. Nguyen is the item's author" in result.output
+    assert "[ps-mc-999]: no item 'ps-mc-999' in the bank" in result.output
+    assert _reviews(rc) == []
+    with rc.db.read() as s:
+        assert audit.count(s) == 0
+    # several at once needs who and why
+    result = run_cli(rc.root, "bank", "review", ITEM, "ps-mc-03", "--decision", "approve", "--by", "R. Viewer")
+    assert result.exit_code == 1 and "needs --by (the reviewer's name) and --comment" in result.output
+    result = run_cli(rc.root, "bank", "review", ITEM, "ps-mc-03", ITEM, "--decision", "approve", "--by", "R. Viewer",
+                     "--comment", "key and distractors checked")
+    assert result.exit_code == 0, result.output
+    assert "2 'approve' review(s) recorded" in result.stdout
+    assert _reviews(rc) == [(ITEM, "R. Viewer", "key and distractors checked"),
+                            ("ps-mc-03", "R. Viewer", "key and distractors checked")]
+    with rc.db.read() as s:
+        assert audit.count(s) == 2 and audit.verify(s).ok
+
+
+def test_all_pending_previews_then_records_every_waiting_live_item(rc):
+    bank = _bank(rc)
+    offered = {i.id for i in bank.offered()}
+    own = {i.id for i in bank.offered() if same_person(i.author, "T. Nguyen")}
+    review(rc, ITEM, "approve", "R. Viewer")  # already approved: not pending
+    assert run_cli(rc.root, "bank", "review", "--all-pending", "--decision", "approve",
+                   "--comment", "sample bank").exit_code == 1  # who, said out loud
+    preview = run_cli(rc.root, "bank", "review", "--all-pending", "--decision", "approve", "--by", "T. Nguyen",
+                      "--reason", "sample bank reviewed for our course", "--dry-run")
+    assert preview.exit_code == 0, preview.output
+    n = len(offered - own - {ITEM})
+    assert f"{n} 'approve' review(s) would be recorded; nothing was written" in preview.stdout
+    assert f"{len(own)} item(s) left alone" in preview.stdout
+    assert "left alone: source/cps/01-recovery-and-hope.ipynb:cell 5 [ps-mc-02]: T. Nguyen is its author" in (
+        preview.stderr.replace("\n", " "))
+    assert len(_reviews(rc)) == 1
+    done = run_cli(rc.root, "bank", "review", "--all-pending", "--decision", "approve", "--by", "T. Nguyen",
+                   "--reason", "sample bank reviewed for our course")
+    assert done.exit_code == 0, done.output
+    rows = _reviews(rc)
+    assert len(rows) == 1 + n and {r[0] for r in rows[1:]} == offered - own - {ITEM}
+    with rc.db.read() as s:
+        assert audit.count(s) == 1 + n and audit.verify(s).ok
+    # a second reviewer picks up the first one's own items; then nothing waits
+    run_cli(rc.root, "bank", "review", "--all-pending", "--decision", "approve", "--by", "R. Viewer",
+            "--reason", "the rest")
+    assert {i.id for i in gate(rc, _bank(rc)).live()} >= offered - {i.id for i in bank.offered() if i.practice}
+    again = run_cli(rc.root, "bank", "review", "--all-pending", "--decision", "approve", "--by", "R. Viewer",
+                    "--reason", "the rest")
+    assert again.exit_code == 0 and "0 'approve' review(s) recorded" in again.stdout
+
+
+def test_where_the_bank_is_by_argument_or_in_and_a_dry_run_of_ids(rc):
+    preview = run_cli(rc.root, "bank", "review", ITEM, "ps-mc-03", str(rc.root / NOTEBOOK), "--decision", "approve",
+                      "--by", "R. Viewer", "--comment", "checked", "--dry-run")
+    assert preview.exit_code == 0, preview.output
+    assert f"would be: {ITEM} ({NOTEBOOK}:cell 3): approved by R. Viewer on " in preview.stdout
+    assert "2 'approve' review(s) would be recorded; nothing was written" in preview.stdout and _reviews(rc) == []
+    other = run_cli(rc.root, "bank", "review", "ps-mc-03", "--in", str(rc.root / "source/cps/09-self-care.ipynb"),
+                    "--decision", "approve", "--by", "R. Viewer")
+    assert other.exit_code == 0 and _reviews(rc) == [("ps-mc-03", "R. Viewer", "")]
+    assert run_cli(rc.root, "bank", "review", "--decision", "approve").exit_code == 1  # which items?
+    assert run_cli(rc.root, "bank", "review", ITEM, "--all-pending", "--decision", "approve", "--by", "R. Viewer",
+                   "--comment", "x").exit_code == 1  # ids or all, not both
+    assert len(_reviews(rc)) == 1

@@ -59,3 +59,31 @@ def test_the_readme_examples_import_as_written(rcourse, monkeypatch):
         with rcourse.db.read() as s:
             stored = s.execute(select(func.count()).select_from(model)).scalar_one()
         assert stored == len(body.strip().splitlines()) - 1, (name, out.output)
+
+
+def test_a_sheet_other_accounts_can_read_is_warned_about_not_refused(rcourse, monkeypatch):
+    """README 'Where to keep the sheets': each import names the open file and the fix, and still imports."""
+    monkeypatch.chdir(rcourse.root)
+    rcourse.root.chmod(0o755)  # a course folder as `mkdir` makes it under the usual umask
+    runner = CliRunner(env={"COLUMNS": "200"})
+    for name, body in _examples().items():  # roster first: the other sheets name its candidates
+        sheet = rcourse.root / f"{name}.csv"
+        sheet.write_text(body, encoding="utf-8")
+        sheet.chmod(0o644)
+        _columns, command, _model = SHEETS[name]
+        args = ["--course", str(rcourse.root), *command, f"{name}.csv", "--by", "Coordinator Lee"]
+        out = runner.invoke(cli, args, catch_exceptions=False)
+        assert out.exit_code == 0, (name, out.output)
+        said = " ".join(out.stderr.split())
+        assert f"{name}.csv: warning: this sheet holds candidate data and other accounts on this computer can read " \
+               "it (mode 0644" in said, (name, said)
+        assert f"run `chmod 600 '{name}.csv'`" in said and "mkdir -m 700 rosters" in said
+        sheet.chmod(0o600)
+        assert "other accounts" not in runner.invoke(cli, [*args, "--dry-run"], catch_exceptions=False).stderr
+    kept = rcourse.root / "rosters"
+    kept.mkdir(mode=0o700)
+    (kept / "roster.csv").write_text(_examples()["roster"], encoding="utf-8")
+    (kept / "roster.csv").chmod(0o644)  # in a folder only its owner opens: nobody else can read it
+    out = runner.invoke(cli, ["--course", str(rcourse.root), "roster", "import", "rosters/roster.csv", "--dry-run"],
+                        catch_exceptions=False)
+    assert out.exit_code == 0 and "other accounts" not in out.stderr

@@ -60,6 +60,8 @@ def test_roster_accommodation_attendance_eligibility_commands(rcourse, monkeypat
     out = _run(rcourse, "eligibility", EXAM, "--csv", "exports/eligibility.csv")
     assert out.exit_code == 0
     assert "2 of 3 eligible" in out.output
+    said = " ".join(out.output.split())  # the count alone, its rule said once (never "4/4", read as "4 of 4")
+    assert "modules late or absent" in said and "4 or more: no exam" in said and "4/4" not in said
     text = (rcourse.root / "exports" / "eligibility.csv").read_text()
     assert "c3,Cal Cobblestone,s26,no,2.1 3.3 5.2 6.1" in text
     assert "late or absent for 4 modules: 2.1, 3.3, 5.2, 6.1" in text
@@ -230,3 +232,14 @@ def test_attempts_and_the_audit_log_show_times_in_the_rooms_zone_and_name_it(rco
     out = _run(rcourse, "audit", "log")
     assert out.exit_code == 0 and f"{(stamped + ist):%Y-%m-%d %H:%M:%S} IST" in out.output, out.output
     assert " UTC " not in out.output
+
+
+def test_roster_list_shows_when_training_ended(rcourse, monkeypatch):
+    monkeypatch.chdir(rcourse.root)
+    (rcourse.root / "roster.csv").write_text("candidate id,first name,last name,training ended\n"
+                                             "c1,Ada,Ashgrove,2026-11-20\nc2,Bea,Bellweather,\n")
+    assert _run(rcourse, "roster", "import", "roster.csv", "--by", "coordinator").exit_code == 0
+    out = _run(rcourse, "roster", "list")
+    assert out.exit_code == 0 and "training ended" in out.output
+    rows = {line.split()[1]: line for line in out.output.splitlines() if line.split()[1:2] in (["c1"], ["c2"])}
+    assert "2026-11-20" in rows["c1"] and "2026-11-20" not in rows["c2"]

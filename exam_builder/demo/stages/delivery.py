@@ -361,8 +361,8 @@ def run(ctx) -> None:
         plan = borderline["plan"]
         console.print(f"{borderline['candidate']} is scripted to sit just below the cut of {plan.assignment}: "
                       f"{plan.total:g} points of the {plan.cut:g} needed, with Q{plan.number} ({plan.item_id}, "
-                      f"miskeyed) answered {plan.accepted}, the answer key validation will accept "
-                      f"(+{plan.gain:g}), and a comment on it", highlight=False)
+                      f"miskeyed) answered {plan.accepted}, its really right answer: accepting it in key "
+                      f"validation (+{plan.gain:g}) would pass them; and a comment on it", highlight=False)
     if commented:
         console.print(f"{commented} candidate(s) left a comment on a question (\"Comment on this question\"; "
                       "read after the exam, in key validation)", highlight=False)

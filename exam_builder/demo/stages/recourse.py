@@ -41,6 +41,8 @@ from ...records.queries.responses import select_latest_responses
 
 COORDINATOR = "Carla Coordinator"
 APPEAL_RATER = "Grader Cy"
+#: The comments the demo prints (every one, up to this many).
+SHOW_COMMENTS = 12
 
 
 def _candidates(course, exam: str, comments: dict) -> list[tuple[str, str, str, tuple[int, ...]]]:
@@ -65,12 +67,15 @@ def _candidates(course, exam: str, comments: dict) -> list[tuple[str, str, str, 
 def run(ctx) -> None:
     course, console, exam = ctx.course, ctx.console, ctx.exam
     comments = comments_by_item(course, exam)
-    n = sum(len(v) for v in comments.values())
-    console.print(f"{n} comment(s) on {len(comments)} question(s), read after the exam, by item and form "
-                  "(no name, no sitting):", highlight=False)
-    for item, rows in list(comments.items())[:4]:
-        for form, text in rows[:2]:
-            console.print(f"  {item}, form {form}: \"{text}\"", highlight=False)
+    listed = [(item, form, text) for item, rows in comments.items() for form, text in rows]
+    console.print(f"{len(listed)} comment(s) on {len(comments)} question(s), read after the exam, by item and form "
+                  f"(no name, no sitting){'' if len(listed) <= SHOW_COMMENTS else f'; the first {SHOW_COMMENTS}'}:",
+                  highlight=False)
+    for item, form, text in listed[:SHOW_COMMENTS]:
+        console.print(f"  {item}, form {form}: \"{text}\"", highlight=False)
+    if len(listed) > SHOW_COMMENTS:
+        console.print(f"  ... and {len(listed) - SHOW_COMMENTS} more (exam-builder keys validate {exam} lists them "
+                      "all)", highlight=False)
     lines = validation_lines(course, exam)
     console.print(f"key validation: {len(lines)} item line(s); {len(flagged(lines))} flagged past the thresholds "
                   "or commented on", highlight=False)
@@ -117,10 +122,12 @@ def run(ctx) -> None:
         console.print(f"{len(before.changes)} sitting(s) change ({len(moved)} result(s)); the table shows every "
                       "result that changes and a few of the others", highlight=False)
         done = apply(course, exam, did, COORDINATOR, precision)
+        whose = {c.sitting_id: c.candidate_id for c in before.changes}
+        changed = ", ".join(f"sitting {s} of {whose.get(s, '?')}: {a} -> {b}" for s, a, b in done.outcomes)
         again = apply(course, exam, did, COORDINATOR, precision)
         console.print(f"applied: {done.rescored} grade(s) re-scored in nbgrader's gradebook (sealed), "
                       f"{len(done.outcomes)} outcome(s) changed "
-                      f"({', '.join(f'sitting {s}: {a} -> {b}' for s, a, b in done.outcomes) or 'none'}), "
+                      f"({changed or 'none'}), "
                       f"{len(done.reports)} score report(s) written again; applied again: "
                       f"{'nothing changed' if again.nothing else 'CHANGED AGAIN'}", highlight=False)
         flipped += [c.sitting_id for c in before.passes_changed]
@@ -129,6 +136,12 @@ def run(ctx) -> None:
         console.print("[yellow]no comment named another answer; nothing to correct this time[/]")
         ctx.state["recourse"] = {}
         return
+    scripted = ctx.state.get("borderline")
+    if scripted and scripted["plan"].item_id not in decided:
+        console.print(f"{scripted['candidate']}, scripted just below the cut with {scripted['plan'].item_id}'s really "
+                      f"right answer, is not passed by key validation: the coordinator took {item} first (the "
+                      "answer that changes the most results) and stopped once a result had changed",
+                      highlight=False)
 
     # an appeal of a score, re-rated blind
     results = compute_results(course, exam)
