@@ -7,6 +7,10 @@ time it shows a person (candidate screens, the proctor's view, ``attempts``, ``a
 the reports, seat cards) goes through ``shown`` or ``wall`` here, in the room's time zone
 (``c.DeliverySettings.timezone``, an IANA name, ``Course.zone``) and with the zone's name
 beside it (``10:04 EST``), so a coordinator in another zone never misreads one.
+A date is the room's too: the day of a stored time is ``date_of`` (a sitting started at 22:30
+in Boston was taken that evening, not on the next UTC day), and the date now is ``today``; no
+other code takes ``.date()`` of a stored time or asks ``date.today()`` (the server's zone),
+so a waiting period, a day count or an approval date is counted on the calendar the room uses.
 A name that is not a time zone falls back to UTC for display (a typo must not stop an exam
 day) and is an error only where the setting is checked (``zone(name, strict=True)``).
 
@@ -49,6 +53,16 @@ def wall(t: dt.datetime, tz: dt.tzinfo | str | None) -> dt.datetime:
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
     return t.astimezone(zone(tz))
+
+
+def date_of(t: dt.datetime, tz: dt.tzinfo | str | None) -> dt.date:
+    """The room's date of a stored time (naive UTC, or aware): the day a person in the room calls it."""
+    return wall(t, tz).date()
+
+
+def today(tz: dt.tzinfo | str | None, now: dt.datetime | None = None) -> dt.date:
+    """The room's date now (or at ``now``, naive UTC): not the server's, not UTC's."""
+    return date_of(now or utcnow(), tz)
 
 
 def shown(t: dt.datetime | None, tz: dt.tzinfo | str | None, *, date: bool = True, seconds: bool = False,

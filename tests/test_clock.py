@@ -49,6 +49,32 @@ def test_every_time_of_day_is_formatted_in_clock_only():
     assert not offenders, "format times with exam_builder.clock:\n" + "\n".join(offenders)
 
 
+#: A date taken from a stored time or from "now" anywhere but ``clock``: the server's calendar or UTC's, so an
+#: evening in Boston would be dated tomorrow (a retake day one day late, a day count one too many).
+UTC_DATES = re.compile(r"date\.today\(\)|datetime\.now\(\)|_at\)?\.date\(\)|utcnow\(\)\)?\.date\(\)|_at:%Y"
+                       r"|\.wall\([^)]*\)\.date\(\)")
+
+
+def test_every_date_of_a_stored_time_is_the_rooms_and_taken_in_clock_only():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "clock.py" and path.parent == PACKAGE:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if UTC_DATES.search(line):
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{n}: {line.strip()}")
+    assert not offenders, "take dates with clock.date_of / clock.today (the room's calendar):\n" + "\n".join(offenders)
+
+
+def test_the_rooms_date_in_the_evening_in_boston_and_ahead_of_utc():
+    evening = dt.datetime(2026, 12, 7, 3, 30)  # naive UTC: 22:30 EST on Sunday 6 December
+    assert clock.date_of(evening, "America/New_York") == dt.date(2026, 12, 6)
+    assert clock.today("America/New_York", evening) == dt.date(2026, 12, 6)
+    assert clock.date_of(evening, "UTC") == dt.date(2026, 12, 7)
+    assert clock.date_of(dt.datetime(2026, 12, 6, 20, 0), "Asia/Kolkata") == dt.date(2026, 12, 7)  # 01:30 IST
+    assert clock.date_of(evening.replace(tzinfo=dt.timezone.utc), "America/New_York") == dt.date(2026, 12, 6)
+
+
 def test_stored_times_inside_a_records_details_are_shown_in_the_rooms_zone():
     """``audit log`` prints each entry's details: a stored time there (naive UTC text, as JSON keeps
     it) reads in the room's zone, named, like the entry's own time; other values are left alone."""

@@ -115,9 +115,10 @@ class ReportData:
 
 
 def _in_window(sitting: Sitting, cohort: str | None, cand: Candidate, since: dt.date | None,
-               until: dt.date | None) -> bool:
+               until: dt.date | None, zone: dt.tzinfo) -> bool:
+    """Whether a sitting is in the report's window: its cohort, and its day on the room's calendar."""
     when = sitting.submitted_at or sitting.started_at or sitting.opened_at
-    day = when.date() if when else None
+    day = clock.date_of(when, zone) if when else None
     if cohort and cand.cohort != cohort:
         return False
     if since and (day is None or day < since):
@@ -145,7 +146,7 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         manifests = {f.id: (f, m) for f, m in forms}
         cuts = effective_cuts(s, forms)  # a recorded re-cut, else the cut frozen at build
         sittings = sittings_q.select_sittings_with_candidates(s, exam)
-        kept = [(sit, cand) for sit, cand in sittings if _in_window(sit, cohort, cand, since, until)]
+        kept = [(sit, cand) for sit, cand in sittings if _in_window(sit, cohort, cand, since, until, course.zone)]
         ids = [sit.id for sit, _ in kept]
         for sit, cand in kept:
             form, m = manifests[sit.form_id]
@@ -199,16 +200,18 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         cand_of = {sit.id: cand.id for sit, cand in kept}
         tutored = len({cand_of[i] for i in tutored_sittings if i in cand_of})
         standing, scope = _standing(s, course.policy, exam, cohort, {cand.id for _, cand in kept},
-                                    everyone=not (cohort or since or until))
+                                    everyone=not (cohort or since or until), zone=course.zone)
     return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring, standing, scope,
                       pm.Thresholds.from_settings(course.report_settings), course.policy.max_attempts,
                       dict(course.policy.competencies), tutored=tutored)
 
 
 def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
-              everyone: bool) -> tuple[pd.DataFrame, str]:
+              everyone: bool, zone: dt.tzinfo) -> tuple[pd.DataFrame, str]:
     """Today's standing of the candidates in scope: the cohort's candidates when a cohort is chosen, everyone
-    on the roster for all time, else those who sat in the date window (people who never sat have no date)."""
+    on the roster for all time, else those who sat in the date window (people who never sat have no date).
+    Today and the day of each sitting are the room's (``zone``), as the roster's "training ended" is, so the
+    day counts are whole days on one calendar."""
     from ..records.eligibility import evaluate, sitting_date
 
     only: set[str] | None = None
@@ -227,14 +230,14 @@ def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
     passed: dict[str, dt.date | None] = {}
     for sit in sittings_q.select_sittings_of_candidates(s, exam, ids, counted_only=True):
         if sit.started_at or sit.opened_at:
-            first.setdefault(sit.candidate_id, sitting_date(sit))
+            first.setdefault(sit.candidate_id, sitting_date(sit, zone))
             if sit.outcome == Outcome.passed:
-                passed.setdefault(sit.candidate_id, sitting_date(sit))
+                passed.setdefault(sit.candidate_id, sitting_date(sit, zone))
     rows = [{"candidate": e.candidate_id, "cohort": e.cohort, "eligible": e.eligible,
              "barriers": tuple(b.value for b in e.barriers), "sat": e.candidate_id in first,
              "training_ended_on": ended.get(e.candidate_id), "first_sat_on": first.get(e.candidate_id),
              "passed_on": passed.get(e.candidate_id)}
-            for e in evaluate(s, policy, exam, ids)]
+            for e in evaluate(s, policy, exam, ids, zone=zone)]
     return pd.DataFrame(rows, columns=STANDING_COLUMNS), scope.format(n=len(ids))
 
 

@@ -23,6 +23,7 @@ Contract:
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -105,18 +106,19 @@ def with_reviews(bank: Bank, states: dict[str, ReviewState] | None) -> Bank:
 
 # -- the database edge --------------------------------------------------------------------
 
-def _decision(row) -> Decision:
+def _decision(row, zone: dt.tzinfo) -> Decision:
+    """A stored review as the core reads it; its date on the room's calendar (``zone``: ``Course.zone``)."""
     return Decision(row.item_id, row.content_hash, ReviewDecision(row.decision), row.reviewer, row.decided_at,
-                    row.comment or "", row.author or "")
+                    row.comment or "", row.author or "", zone=zone)
 
 
-def recorded(db: Database, item_ids: Iterable[str] | None = None) -> list[Decision]:
-    """The recorded decisions (of the items named, or all), oldest first."""
+def recorded(db: Database, item_ids: Iterable[str] | None = None, *, zone: dt.tzinfo) -> list[Decision]:
+    """The recorded decisions (of the items named, or all), oldest first; dated in the room's ``zone``."""
     from ..records.queries.reviews import select_reviews
 
     db.require_current()
     with db.read() as s:
-        return [_decision(r) for r in select_reviews(s, item_ids)]
+        return [_decision(r, zone) for r in select_reviews(s, item_ids)]
 
 
 def _no_database(db_url: str) -> bool:
@@ -132,7 +134,7 @@ def gate(course: Course, bank: Bank) -> Bank:
     course requires them (``c.BankSettings.require_recorded_review``), else unchanged."""
     if not course.bank_settings.require_recorded_review:
         return with_reviews(bank, None)
-    return with_reviews(bank, review_states(bank, recorded(course.db, bank.items)))
+    return with_reviews(bank, review_states(bank, recorded(course.db, bank.items, zone=course.zone)))
 
 
 @dataclass
@@ -235,7 +237,7 @@ def review_many(course: Course, item_ids: Iterable[str], decision: str | ReviewD
     skipped: list[Problem] = []
     chosen: list[Item] = []
     if all_pending:
-        states = review_states(bank, recorded(course.db, bank.items))
+        states = review_states(bank, recorded(course.db, bank.items, zone=course.zone))
         for item in bank.offered():
             if not states[item.id].waiting:
                 continue
@@ -267,19 +269,20 @@ def review_many(course: Course, item_ids: Iterable[str], decision: str | ReviewD
     with (course.db.read() if dry_run else course.db.transaction()) as s:
         existing: dict[str, list[Decision]] = defaultdict(list)
         for r in select_reviews(s, [i.id for i in chosen]):
-            existing[r.item_id].append(_decision(r))
+            existing[r.item_id].append(_decision(r, course.zone))
         for item in chosen:
             content_hash = reviewed_hash(item)
             before = review_state(item, existing[item.id])
             if dry_run:
                 now = utcnow()
                 after = review_state(item, [*existing[item.id], Decision(item.id, content_hash, decision, reviewer,
-                                                                          now, comment, item.author)])
+                                                                          now, comment, item.author,
+                                                                          zone=course.zone)])
                 outcomes.append(ReviewOutcome(item, decision, reviewer, before, after, 0))
                 continue
             row = insert_review(s, item_id=item.id, content_hash=content_hash, decision=decision, reviewer=reviewer,
                                 author=item.author, comment=comment, file=item.where.file)
-            after = review_state(item, [*existing[item.id], _decision(row)])
+            after = review_state(item, [*existing[item.id], _decision(row, course.zone)])
             entry = audit.record(s, reviewer, AuditAction.item_reviewed, "item", item.id, comment,
                                  decision=str(decision), content_hash=content_hash, author=item.author,
                                  file=item.where.file, cell=item.where.cell, before=before.state.value,
@@ -306,7 +309,7 @@ def list_reviews(course: Course, bank: Bank) -> dict[str, ReviewState] | None:
     if _no_database(course.db_url):
         return review_states(bank, [])
     try:
-        return review_states(bank, recorded(course.db, bank.items))
+        return review_states(bank, recorded(course.db, bank.items, zone=course.zone))
     except ExamBuilderError:
         return None
 
@@ -323,7 +326,7 @@ def approve_offered(course: Course, bank: Bank, by: str, comment: str) -> list[s
     reviewer = audit.current_actor(by)
     course.db.require_current()
     with course.db.transaction() as s:
-        states = review_states(bank, [_decision(r) for r in select_reviews(s, bank.items)])
+        states = review_states(bank, [_decision(r, course.zone) for r in select_reviews(s, bank.items)])
         done = []
         for item in bank.offered():
             if states[item.id].state in (Review.approved, Review.retired) or same_person(reviewer, item.author) \

@@ -10,6 +10,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from .. import clock
 from ..errors import rel
 from .common import by_option, console, pass_course, pass_course_db, say, tls_options
 
@@ -66,8 +67,9 @@ def list_cmd(course) -> None:
         for col in ("name", "title", "questions", "minutes", "built", "link"):
             table.add_column(col)
         for s in sets:  # plain text: a title's brackets are not markup
+            built = f"{clock.date_of(s.built_at, course.zone)} by {s.built_by}"  # the room's date, not UTC's
             table.add_row(*(escape(v) for v in (s.name, s.title, str(len(s.items)), str(s.minutes or "no clock"),
-                                                f"{s.built_at:%Y-%m-%d} by {s.built_by}", f"/?set={s.name}")))
+                                                built, f"/?set={s.name}")))
         console.print(table)
     if problems:  # named, never skipped: candidates are not offered these sets
         raise ValidationFailed(problems)

@@ -156,7 +156,8 @@ def accommodation() -> None:
 @click.option("--details", default="", help="What is arranged ('other' needs it). NO diagnosis, "
                                              "condition or medical information.")
 @click.option("--letter-on-file", type=DATE, default=None, help="Date of the provider's letter (YYYY-MM-DD).")
-@click.option("--requested-on", type=DATE, default=None, help="Date of the request (default: today).")
+@click.option("--requested-on", type=DATE, default=None,
+              help="Date of the request (default: today in the room's time zone).")
 @by_option(dest="by")
 @reason_option("Why, for the audit trail.", required=False, default="")
 @pass_course_db
@@ -169,7 +170,8 @@ def acc_request(course, candidate, kind, multiplier, break_count, break_minutes,
         acc = accommodations.request(s, course.policy, candidate, kind, audit.current_actor(by),
                                      multiplier=multiplier, details=details,
                                      letter_on_file=_date(letter_on_file), requested_on=_date(requested_on),
-                                     reason=reason, break_count=break_count, break_minutes=break_minutes)
+                                     reason=reason, break_count=break_count, break_minutes=break_minutes,
+                                     zone=course.zone)
         acc_id = acc.id
     console.print(f"accommodation {acc_id} requested for {candidate} ({kind}); approve it with "
                   f"`exam-builder accommodation approve {acc_id} --by NAME`")
@@ -187,7 +189,7 @@ def acc_approve(course, accommodation_id, by, letter_on_file, reason) -> None:
 
     with course.db.transaction() as s:
         acc = accommodations.approve(s, accommodation_id, audit.current_actor(by), reason,
-                                     letter_on_file=_date(letter_on_file))
+                                     letter_on_file=_date(letter_on_file), zone=course.zone)
         cand, kind = acc.candidate_id, acc.kind
         limit = accommodations.personal_time_limit(s, course.policy, cand)
     console.print(f"accommodation {accommodation_id} ({kind}) approved for {cand}; time limit {limit} min")
@@ -203,7 +205,7 @@ def acc_revoke(course, accommodation_id, by, reason) -> None:
     from ..records import accommodations
 
     with course.db.transaction() as s:
-        acc = accommodations.revoke(s, accommodation_id, audit.current_actor(by), reason)
+        acc = accommodations.revoke(s, accommodation_id, audit.current_actor(by), reason, zone=course.zone)
         cand = acc.candidate_id
     console.print(f"accommodation {accommodation_id} of {cand} revoked")
 
@@ -310,7 +312,8 @@ def hw_sync(course, by) -> None:
 @click.argument("exam")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the table to this CSV file (it holds candidate names: keep it out of git).")
-@click.option("--date", "on", type=DATE, default=None, help="Evaluate as of this date (default: today).")
+@click.option("--date", "on", type=DATE, default=None,
+              help="Evaluate as of this date (default: today in the room's time zone).")
 @pass_course_db
 def eligibility(course, exam: str, csv_path: Path | None, on) -> None:
     """Every candidate: eligible for EXAM or not, with every reason."""
@@ -319,7 +322,7 @@ def eligibility(course, exam: str, csv_path: Path | None, on) -> None:
 
     settle_course(course, exam_id=exam)  # no-shows past their window are absent, not "pending"
     with course.db.read() as s:
-        rows = evaluate(s, course.policy, exam, today=_date(on))
+        rows = evaluate(s, course.policy, exam, today=_date(on), zone=course.zone)
     console.print(eligibility_table(rows, course.policy, exam))
     if csv_path is not None:
         write_eligibility_csv(csv_path, rows, course.root)
@@ -367,8 +370,8 @@ def attempts(course, candidate: str | None, exam: str | None, confirmation: str 
         limit = accommodations.personal_time_limit(s, course.policy, candidate)
         kinds = sorted({a.kind for a in accommodations.approved(s, candidate)})
         exams = [exam] if exam else list(dict.fromkeys(e.exam_id for e in entries))
-        standings = [standing(row, x, course.policy)
-                     for x in exams for row in evaluate(s, course.policy, x, candidate_ids=[candidate])]
+        standings = [standing(row, x, course.policy) for x in exams
+                     for row in evaluate(s, course.policy, x, candidate_ids=[candidate], zone=course.zone)]
     console.print(f"{who}; time limit {limit} min" + (f"; approved: {', '.join(kinds)}" if kinds else ""))
     table = _table("sitting", "exam", "seq", "attempt", "form", "status", "opened", "submitted", "confirmation",
                    "limit", "outcome", "void", "tutoring offered / attended")
@@ -416,7 +419,8 @@ def _find_confirmation(course, number: str) -> None:
 @click.command()
 @click.argument("candidate")
 @click.argument("exam")
-@click.option("--offered", type=DATE, default=None, help="Date tutoring was offered (default: today).")
+@click.option("--offered", type=DATE, default=None,
+              help="Date tutoring was offered (default: today in the room's time zone).")
 @click.option("--attended", type=DATE, default=None, help="Date the candidate attended tutoring.")
 @by_option(dest="by")
 @pass_course_db
@@ -426,7 +430,7 @@ def tutoring(course, candidate: str, exam: str, offered, attended, by) -> None:
 
     with course.db.transaction() as s:
         t = record_tutoring(s, candidate, exam, offered_on=_date(offered), attended_on=_date(attended),
-                            actor=audit.current_actor(by))
+                            actor=audit.current_actor(by), zone=course.zone)
         offered_on, attended_on = t.offered_on, t.attended_on
     console.print(f"tutoring of {candidate} for {exam}: offered {offered_on}, attended {_fmt(attended_on)}")
 

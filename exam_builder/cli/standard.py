@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from .. import clock
 from ..course import Course
 from ..errors import ExamBuilderError
 from ..standard.compute import METHODS, MIN_PANEL_FOR_OUTLIERS
@@ -355,7 +356,7 @@ def coverage_lines(course: Course, study: int, exam: str) -> list[str]:
               help="The cut the board adopts: 'recommended' or a percent of the points rated, e.g. 68%.")
 @click.option("--board", required=True, help="Who decided: the oversight board (or its chair).")
 @click.option("--decided-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The day of the board's decision (default: today).")
+              help="The day of the board's decision (default: today in the room's time zone).")
 @click.option("--apply", "apply", is_flag=True,
               help="Record the decision and write it into the blueprint (without it: show both, change nothing).")
 @by_option("Who records the decision (default: $EXAM_BUILDER_USER or the login name).")
@@ -370,7 +371,7 @@ def decide(course: Course, study: int, adopt: str, board: str, decided_on: dt.da
     from ..assembly.standard_line import plan_edit
     from ..standard.study import plan_decision, record_decision
 
-    day = decided_on.date() if decided_on else dt.date.today()
+    day = decided_on.date() if decided_on else clock.today(course.zone)
     pending = plan_decision(course.db, study, adopted=_share(adopt), board=board, decided_on=day, reason=reason)
     edit = plan_edit(course, pending.exam, pending.ref, pending.comment())
     console.print(f"decision {pending.number} of study {study}: {board} adopts {pending.adopted:.1%} of the points "

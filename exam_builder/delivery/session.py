@@ -444,7 +444,7 @@ class CandidateSession:
     def _attempt_rules(self, s: Session, sit: Sitting, now: dt.datetime) -> list[str]:
         """Every attempt rule asked again on the room's date today, as if this sitting were not open yet."""
         [standing] = evaluate(s, self.course.policy, sit.exam_id, [sit.candidate_id],
-                              today=window.local_today(now, self.zone), ignore_sittings=[sit.id])
+                              today=window.local_today(now, self.zone), ignore_sittings=[sit.id], zone=self.zone)
         return list(standing.reasons)
 
     def _take_lease(self, s: Session, sit: Sitting, source: str, now: dt.datetime) -> None:

@@ -31,8 +31,8 @@ def local(t: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
 
 
 def local_today(now: dt.datetime, zone: dt.tzinfo) -> dt.date:
-    """The room's date at the naive UTC time ``now``."""
-    return local(now, zone).date()
+    """The room's date at the naive UTC time ``now`` (``clock.today``)."""
+    return clock.today(zone, now)
 
 
 def to_utc(day: dt.date, hour: int, minute: int, zone: dt.tzinfo) -> dt.datetime:

@@ -149,7 +149,7 @@ class CoordinatorSession:
         actor, reason = self._actor(), self._reason(reason, required=True)
         with self.course.db.transaction() as s:
             acc = acc_domain.approve(s, accommodation_id, actor, reason, letter_on_file=letter_on_file,
-                                     multiplier=multiplier)
+                                     multiplier=multiplier, zone=self.course.zone)
             cand, name, kind = acc.candidate_id, acc.candidate.name, AccommodationKind(acc.kind)
             limit = acc_domain.personal_time_limit(s, self.course.policy, cand)
         return f"Approved {KIND_TEXT[kind].lower()} for {name} ({cand}). Their time limit is now {limit} minutes."
@@ -158,7 +158,7 @@ class CoordinatorSession:
         """Turn a request (or an approval) down; the reason is required."""
         actor, reason = self._actor(), self._reason(reason, required=True)
         with self.course.db.transaction() as s:
-            acc = acc_domain.revoke(s, accommodation_id, actor, reason)
+            acc = acc_domain.revoke(s, accommodation_id, actor, reason, zone=self.course.zone)
             cand, name, kind = acc.candidate_id, acc.candidate.name, AccommodationKind(acc.kind)
         return f"Turned down {KIND_TEXT[kind].lower()} for {name} ({cand})."
 
@@ -169,7 +169,7 @@ class CoordinatorSession:
 
         settle_course(self.course, exam_id=self.exam)  # a no-show is absent, never "a result still pending"
         with self.course.db.read() as s:
-            rows = evaluate(s, self.course.policy, self.exam, today=today)
+            rows = evaluate(s, self.course.policy, self.exam, today=today, zone=self.course.zone)
         return [NotEligible(e.candidate_id, e.name, e.cohort, list(e.reasons), list(e.barriers))
                 for e in rows if not e.eligible]
 

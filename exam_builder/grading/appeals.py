@@ -80,7 +80,7 @@ def _appeal(s, appeal_id: int) -> Appeal:
 
 def report_date(course, sit: Sitting) -> dt.date | None:
     """The score report's date: the day the outcome was recorded, in the room's time zone."""
-    return clock.wall(sit.outcome_at, course.zone).date() if sit.outcome_at else None
+    return clock.date_of(sit.outcome_at, course.zone) if sit.outcome_at else None
 
 
 def record(course, sitting_id: int, category: str, words: str, received_on: dt.date, actor: str,
@@ -94,7 +94,7 @@ def record(course, sitting_id: int, category: str, words: str, received_on: dt.d
     words = (words or "").strip()
     if not words:
         raise ExamBuilderError("write the candidate's own words (--words): what they appeal and why")
-    today = today or clock.wall(utcnow(), course.zone).date()
+    today = today or clock.today(course.zone)
     if received_on > today:
         raise ExamBuilderError(f"the appeal cannot be received on {received_on} (in the future; today is {today})")
     days = course.recourse_settings.appeal_deadline_days
@@ -407,7 +407,8 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
     with course.db.transaction() as s:
         a = _appeal(s, appeal_id)
         if a.decision is not None:
-            raise ExamBuilderError(f"appeal {appeal_id} is already decided ({a.decision}, {a.decided_at:%Y-%m-%d})")
+            on = f", {clock.date_of(a.decided_at, course.zone)}" if a.decided_at else ""
+            raise ExamBuilderError(f"appeal {appeal_id} is already decided ({a.decision}{on})")
         sit = s.get(Sitting, a.sitting_id)
         if sit.exam_id != exam:
             raise ExamBuilderError(f"appeal {appeal_id} is about exam {sit.exam_id}, not {exam}")
@@ -470,7 +471,7 @@ def write_letter(course, appeal_id: int, rescored: bool | None = None) -> Path |
             rescored=(a.category == AppealCategory.score and a.decision != AppealDecision.denied) if rescored is None
             else rescored, score_appeal=a.category == AppealCategory.score,
             may_lower=bool(course.recourse_settings.appeal_may_lower),
-            decided_on=clock.wall(a.decided_at or utcnow(), course.zone).date().isoformat())
+            decided_on=clock.date_of(a.decided_at or utcnow(), course.zone).isoformat())
         path = course.feedback_path(sit.candidate_id, form.assignment) / f"appeal-{a.id}.html"
     check_owned(path, course.root)
     write_atomic(path, html, root=course.root)
@@ -507,6 +508,6 @@ def appeals_log(course, exam: str, since: dt.date | None = None, until: dt.date 
             k = (str(a.category), str(a.decision) if a.decision else "open")
             counts[k] = counts.get(k, 0) + 1
             if a.decided_at is not None:
-                days.append((clock.wall(a.decided_at, course.zone).date() - a.received_on).days)
+                days.append((clock.date_of(a.decided_at, course.zone) - a.received_on).days)
             voided += int(bool(a.voided))
     return AppealsLog(counts, days, voided)

@@ -46,7 +46,7 @@ from ..model.rubric import Rubric, load_rubrics
 from ..model.states import Outcome
 from ..records.cuts import effective_cuts
 from ..records.eligibility import retake_on
-from ..records.models import Exam, Form, Sitting, utcnow
+from ..records.models import Exam, Form, Sitting
 from ..records.queries import (
     forms as forms_q,
     recourse as recourse_q,
@@ -209,7 +209,7 @@ def compute_results(course, exam: str) -> list[Result]:
             else:
                 passed = total.score + 1e-9 >= cut
                 status = Outcome.passed if passed else Outcome.failed
-            retake = retake_on(sitting, policy) if passed is False else None
+            retake = retake_on(sitting, policy, course.zone) if passed is False else None
             parts: dict[str, Any] = {"objective": _add(objective), "open_response": _add(open_), "total": total,
                      "competencies": {c: _add(v) for c, v in by_comp.items()}}
             if changed:  # never shown as if real: withheld, every figure of it
@@ -344,7 +344,7 @@ def record_outcomes(course, results: list[Result], actor: str, reason: str = "gr
     with course.db.transaction() as s:
         for r in final:
             record_outcome(s, r.sitting_id, r.status == Outcome.passed, actor,
-                           f"{reason}: {r.total.text()} (cut score {r.cut_score:g})")
+                           f"{reason}: {r.total.text()} (cut score {r.cut_score:g})", zone=course.zone)
     return len(final)
 
 
@@ -401,13 +401,13 @@ def render_report(course, result: Result, exam_title: str,
     table = sr.rows(comps, result.total, result.cut_score, step)
     return _ENV.get_template("score_report.html.j2").render(
         program=course.policy.program_name, exam_title=exam_title, result=result, rows=table,
-        not_scored=sr.NOT_SCORED, num=sr.num, generated=clock.wall(utcnow(), course.zone).date().isoformat(),
+        not_scored=sr.NOT_SCORED, num=sr.num, generated=clock.today(course.zone).isoformat(),
         needed=sr.stated_cut(result.cut_score, step),
         cut_sentence=sr.cut_sentence(result.cut_score, result.total, step),
         rounding_note=sr.rounding_note(result.cut_score, step),
         figure=sr.figure(table), alt=sr.alt_text(table),
         attempts_left=max(0, course.policy.max_attempts - result.attempt_no),
-        sat_on=clock.wall(result.sat_at, course.zone).date().isoformat() if result.sat_at else None,
+        sat_on=clock.date_of(result.sat_at, course.zone).isoformat() if result.sat_at else None,
         retake_on=result.retake_on.isoformat() if result.retake_on else None,
         tutoring=course.policy.tutoring_after_failure, withheld=withheld,
     )

@@ -7,27 +7,31 @@ and every layer above reads it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
+from .. import clock
 from .states import ReviewDecision
 
 
 @dataclass(frozen=True)
 class Decision:
-    """One recorded decision, as the core reads it (a row of ``eb_item_review``)."""
+    """One recorded decision, as the core reads it (a row of ``eb_item_review``); ``zone``: the room's
+    time zone (``Course.zone``), the calendar its date is read on."""
 
     item_id: str
     content_hash: str
     decision: ReviewDecision
     reviewer: str
-    decided_at: dt.datetime
+    decided_at: dt.datetime  # naive UTC, as stored
     comment: str = ""
     author: str = ""
+    zone: dt.tzinfo = field(kw_only=True)
 
     @property
     def when(self) -> str:
-        return self.decided_at.date().isoformat()
+        """The day it was decided, on the room's calendar (a review at 22:30 in Boston is dated that day)."""
+        return clock.date_of(self.decided_at, self.zone).isoformat()
 
 
 class Review(str, Enum):

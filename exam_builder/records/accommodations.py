@@ -5,7 +5,9 @@ derived here (180 x 1.5 = 270 minutes), and so are stop-the-clock breaks (``brea
 of breaks of at most so many minutes each, e.g. 2 breaks of 10 minutes; ``break_allowance``). The letter's date is kept,
 never what it says: there
 is no place for a diagnosis, and free text that looks like one is refused. Every change is
-audited with who and why, in the same transaction.
+audited with who and why, in the same transaction. A date left out (requested, approved, revoked)
+is the room's date today (``clock.today`` in ``zone``, the room's time zone the caller gives),
+so an approval at 22:30 in Boston is dated that day, not the next UTC one.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..errors import ExamBuilderError, Problem
 from ..model.states import AccommodationKind, AccommodationStatus, AuditAction
 from ..settings.policy import ProgramPolicy
@@ -123,8 +126,10 @@ def request(
     reason: str = "",
     break_count: int | None = None,
     break_minutes: int | None = None,
+    *,
+    zone: dt.tzinfo,
 ) -> Accommodation:
-    """Record a request; it takes effect only once approved.
+    """Record a request; it takes effect only once approved (``requested_on``: default the room's today).
 
     ``breaks`` needs ``break_count`` and ``break_minutes``; no other kind takes them.
     """
@@ -144,7 +149,7 @@ def request(
         raise ExamBuilderError(f"a number and length of breaks apply to breaks only, not to {kind}")
     if kind == AccommodationKind.other and not details:
         raise ExamBuilderError(f"an 'other' accommodation needs --details saying what is arranged. {NO_DIAGNOSIS}")
-    today = dt.date.today()
+    today = clock.today(zone)
     requested_on = requested_on or today
     if letter_on_file and letter_on_file > today:
         raise ExamBuilderError(f"the letter date {letter_on_file} is in the future")
@@ -170,8 +175,11 @@ def approve(
     letter_on_file: dt.date | None = None,
     approved_on: dt.date | None = None,
     multiplier: float | None = None,
+    *,
+    zone: dt.tzinfo,
 ) -> Accommodation:
-    """Approve a request; a provider's letter must be on file (its date).
+    """Approve a request; a provider's letter must be on file (its date). ``approved_on``: default
+    the room's date today (``zone``).
 
     ``multiplier`` (extended time only): the approver's own figure, when it differs from the one
     requested (the coordinator's app offers the request's, which defaulted to the policy's).
@@ -195,7 +203,7 @@ def approve(
         )
     acc.status = AccommodationStatus.approved
     acc.approved_by = actor
-    acc.approved_on = approved_on or dt.date.today()
+    acc.approved_on = approved_on or clock.today(zone)
     audit.record(session, actor, AuditAction.accommodation_approve, "accommodation", acc.id, reason,
                  candidate=acc.candidate_id, kind=acc.kind, multiplier=acc.multiplier,
                  letter_on_file=acc.letter_on_file,
@@ -203,8 +211,8 @@ def approve(
     return acc
 
 
-def revoke(session: Session, accommodation_id: int, actor: str, reason: str) -> Accommodation:
-    """Revoke a request or an approval; staff must say why."""
+def revoke(session: Session, accommodation_id: int, actor: str, reason: str, *, zone: dt.tzinfo) -> Accommodation:
+    """Revoke a request or an approval, on the room's date today (``zone``); staff must say why."""
     if not (reason or "").strip():
         raise ExamBuilderError("say why the accommodation is revoked (--reason)")
     acc = _get(session, accommodation_id)
@@ -213,7 +221,7 @@ def revoke(session: Session, accommodation_id: int, actor: str, reason: str) -> 
     before = acc.status
     acc.status = AccommodationStatus.revoked
     acc.revoked_by = actor
-    acc.revoked_on = dt.date.today()
+    acc.revoked_on = clock.today(zone)
     audit.record(session, actor, AuditAction.accommodation_revoke, "accommodation", acc.id, reason.strip(),
                  candidate=acc.candidate_id, kind=acc.kind, was=before)
     return acc
@@ -282,7 +290,7 @@ def import_accommodations(course: Course, path: Path | str, actor: str, dry_run:
     """
     sheet = read_csv(path, COLUMNS, course.root, candidate_data=True)
     policy = course.policy
-    today = dt.date.today()
+    today = clock.today(course.zone)
     parsed = []
     for row in sheet.rows:
         cid = sheet.candidate_id(row)
@@ -345,7 +353,7 @@ def import_accommodations(course: Course, path: Path | str, actor: str, dry_run:
 
     report = AccommodationImport(file=sheet.label, warnings=sheet.warnings)
     try:
-        _write_import(course.db, sheet, parsed, actor, policy, report, dry_run)
+        _write_import(course.db, sheet, parsed, actor, policy, report, dry_run, course.zone)
     except DryRun:
         pass
     report.warnings = sheet.warnings
@@ -353,7 +361,7 @@ def import_accommodations(course: Course, path: Path | str, actor: str, dry_run:
 
 
 def _write_import(db: Database, sheet, parsed, actor: str, policy: ProgramPolicy, report: AccommodationImport,
-                  dry_run: bool) -> None:
+                  dry_run: bool, zone: dt.tzinfo) -> None:
     with db.transaction() as s:
         for row, cid, kind, multiplier, details, letter, requested_on, status, approver, breaks in parsed:
             if s.get(Candidate, cid) is None:
@@ -367,7 +375,8 @@ def _write_import(db: Database, sheet, parsed, actor: str, policy: ProgramPolicy
                                f"{existing.multiplier:g}); this row's {multiplier:g} is not applied: revoke "
                                f"{existing.id} first to change it")
                 if status == AccommodationStatus.approved and existing.status == AccommodationStatus.requested:
-                    approve(s, existing.id, approver, f"imported from {sheet.label} by {actor}", letter_on_file=letter)
+                    approve(s, existing.id, approver, f"imported from {sheet.label} by {actor}", letter_on_file=letter,
+                            zone=zone)
                     report.approved.append(existing.id)
                 else:
                     report.unchanged += 1
@@ -375,13 +384,13 @@ def _write_import(db: Database, sheet, parsed, actor: str, policy: ProgramPolicy
             try:
                 acc = request(s, policy, cid, kind, actor, multiplier=multiplier, details=details,
                               letter_on_file=letter, requested_on=requested_on, reason=f"imported from {sheet.label}",
-                              break_count=breaks[0], break_minutes=breaks[1])
+                              break_count=breaks[0], break_minutes=breaks[1], zone=zone)
             except ExamBuilderError as exc:
                 sheet.error(row.number, None, str(exc))
                 continue
             report.requested.append(acc.id)
             if status == AccommodationStatus.approved:
-                approve(s, acc.id, approver, f"imported from {sheet.label} by {actor}")
+                approve(s, acc.id, approver, f"imported from {sheet.label} by {actor}", zone=zone)
                 report.approved.append(acc.id)
         sheet.raise_if_errors()  # rolls the whole transaction back
         if dry_run:

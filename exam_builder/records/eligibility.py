@@ -8,7 +8,10 @@ where the program requires it, tutoring first. The ledger asks this module befor
 sitting, and the coordinator sees the same reasons in ``exam-builder eligibility EXAM``.
 
 ``retake_on`` is the one place the waiting period is counted (eligibility, results' next step and
-the score report); ``standing`` is the one sentence of a candidate's standing (``exam-builder
+the score report), from ``sitting_date``, the room's date of the attempt (``clock.date_of`` in the
+room's zone, ``c.DeliverySettings.timezone``: an attempt at 22:30 in Boston was taken that day,
+not on the next UTC day); ``today`` is the room's date too (``clock.today``). The caller gives the
+zone (``Course.zone``). ``standing`` is the one sentence of a candidate's standing (``exam-builder
 attempts``, the demo).
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ from enum import Enum
 
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..errors import ExamBuilderError
 from ..model.states import Outcome, SittingStatus
 from ..settings.policy import ProgramPolicy
@@ -68,15 +72,15 @@ class Eligibility:
     tutoring_attended_on: dt.date | None = None
 
 
-def sitting_date(sitting: Sitting) -> dt.date:
-    """The day an attempt was taken (started, else opened)."""
-    return (sitting.started_at or sitting.opened_at).date()
+def sitting_date(sitting: Sitting, zone: dt.tzinfo | str) -> dt.date:
+    """The day an attempt was taken (started, else opened), on the room's calendar (``zone``)."""
+    return clock.date_of(sitting.started_at or sitting.opened_at, zone)
 
 
-def retake_on(sitting: Sitting, policy: ProgramPolicy) -> dt.date:
+def retake_on(sitting: Sitting, policy: ProgramPolicy, zone: dt.tzinfo | str) -> dt.date:
     """The first day a candidate may sit again after this failed attempt: the waiting period,
-    counted from the day it was taken."""
-    return sitting_date(sitting) + dt.timedelta(days=policy.waiting_period_days)
+    counted from the room's date it was taken (``zone``: the room's time zone)."""
+    return sitting_date(sitting, zone) + dt.timedelta(days=policy.waiting_period_days)
 
 
 def counts_as_attempt(sitting: Sitting, policy: ProgramPolicy) -> bool:
@@ -93,13 +97,16 @@ def evaluate(
     candidate_ids: list[str] | None = None,
     today: dt.date | None = None,
     ignore_sittings: Collection[int] = (),
+    *,
+    zone: dt.tzinfo | str,
 ) -> list[Eligibility]:
-    """Every candidate (or the ones named), eligible or not, with every reason.
+    """Every candidate (or the ones named), eligible or not, with every reason, as of ``today``
+    (default: the room's date now) with each attempt's date on the room's calendar (``zone``).
 
     ``ignore_sittings``: sittings left out, as if not opened yet: the one a candidate signs in to
     (``delivery.session`` checks every rule again then, on the day it is taken).
     """
-    today = today or dt.date.today()
+    today = today or clock.today(zone)
     ignored = set(ignore_sittings)
     candidates = candidates_q.select_candidates(session, candidate_ids)
     if candidate_ids is not None:
@@ -130,7 +137,7 @@ def evaluate(
         last_failed, tutor = False, None
         passed = [s for s in counted if s.outcome == Outcome.passed]
         if passed:
-            reasons.append(f"already passed (attempt {passed[0].attempt_no} on {sitting_date(passed[0])})")
+            reasons.append(f"already passed (attempt {passed[0].attempt_no} on {sitting_date(passed[0], zone)})")
             barriers.append(Barrier.passed)
         elif used >= policy.max_attempts:
             reasons.append(f"no attempts left ({used} of {policy.max_attempts} used)")
@@ -143,7 +150,7 @@ def evaluate(
             last = counted[-1] if counted else None
             if last is not None and last.outcome == Outcome.failed:
                 last_failed, tutor = True, tutoring.get(last.id)
-                wait_until = retake_on(last, policy)
+                wait_until = retake_on(last, policy, zone)
                 if today < wait_until:
                     reasons.append(f"waiting period after a failed attempt: not before {wait_until.isoformat()}")
                     barriers.append(Barrier.waiting)

@@ -6,8 +6,9 @@ SQLite write transactions begin IMMEDIATE and so already run one at a time), re-
 attempts and only then decides; the unique constraints on ``(candidate, exam, attempt_no)``
 and ``(candidate, exam, seq)`` back this up, so two processes starting an attempt for the
 same candidate at the same moment can never exceed the cap. Every change is audited. Before it
-decides, a no-show of the candidate whose window has closed is made absent (``records.absence``)
-when the caller gives the room's time zone.
+decides, a no-show of the candidate whose window has closed is made absent (``records.absence``).
+Every date here is on the room's calendar: the caller gives the room's time zone (``zone``,
+``Course.zone``), and a day left out (tutoring offered) is the room's today (``clock.today``).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from itertools import count
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..errors import ExamBuilderError
 from ..model.states import AuditAction, Outcome, SittingStatus
 from ..settings.policy import ProgramPolicy
@@ -75,18 +77,19 @@ def open_sitting(
     form_id: int | None = None,
     today: dt.date | None = None,
     reason: str = "",
-    zone: dt.tzinfo | None = None,
     now: dt.datetime | None = None,
+    *,
+    zone: dt.tzinfo,
 ) -> Sitting:
     """Open the candidate's next attempt, or raise ``NotEligible`` with every reason.
 
     ``zone`` (the room's time zone): earlier sittings whose window closed unstarted at ``now``
-    become absent first, so a no-show does not block the next attempt as "pending".
+    become absent first, so a no-show does not block the next attempt as "pending"; the rules
+    are asked on the room's calendar (``today``: default the room's date now).
     """
     get_candidate(session, candidate_id, lock=True)  # serializes attempts of this candidate
-    if zone is not None:
-        absence.settle(session, policy, zone, now, exam_id=exam_id, candidate_ids=[candidate_id])
-    [standing] = evaluate(session, policy, exam_id, [candidate_id], today=today)
+    absence.settle(session, policy, zone, now, exam_id=exam_id, candidate_ids=[candidate_id])
+    [standing] = evaluate(session, policy, exam_id, [candidate_id], today=today, zone=zone)
     if not standing.eligible:
         raise NotEligible(candidate_id, exam_id, standing.reasons)
     earlier = _sittings(session, candidate_id, exam_id)
@@ -168,8 +171,11 @@ def record_tutoring(
     actor: str | None = None,
     sitting_id: int | None = None,
     reason: str = "",
+    *,
+    zone: dt.tzinfo,
 ) -> Tutoring:
-    """Record tutoring offered and/or attended after a failed attempt (the latest, by default)."""
+    """Record tutoring offered and/or attended after a failed attempt (the latest, by default);
+    offered, unless said, on the room's date today (``zone``: the room's time zone)."""
     actor = audit.current_actor(actor)
     get_candidate(session, candidate_id, lock=True)
     if sitting_id is None:
@@ -184,7 +190,7 @@ def record_tutoring(
     tutoring = tutoring_q.select_tutoring_of_sitting(session, sitting.id)
     if tutoring is None:
         tutoring = Tutoring(candidate_id=candidate_id, exam_id=exam_id, sitting_id=sitting.id,
-                            offered_on=offered_on or dt.date.today(), recorded_by=actor)
+                            offered_on=offered_on or clock.today(zone), recorded_by=actor)
         session.add(tutoring)
     elif offered_on:
         tutoring.offered_on = offered_on
@@ -201,8 +207,10 @@ def record_tutoring(
     return tutoring
 
 
-def record_outcome(session: Session, sitting_id: int, passed: bool, actor: str, reason: str = "") -> None:
-    """Record pass or fail of a sitting (from grading's results); tutoring is offered after a fail."""
+def record_outcome(session: Session, sitting_id: int, passed: bool, actor: str, reason: str = "", *,
+                   zone: dt.tzinfo) -> None:
+    """Record pass or fail of a sitting (from grading's results); tutoring is offered after a fail,
+    on the room's date today (``zone``: the room's time zone)."""
     sitting = _sitting(session, sitting_id)
     if sitting.status == SittingStatus.voided:
         raise ExamBuilderError(f"sitting {sitting_id} was voided; it has no outcome")
@@ -221,7 +229,7 @@ def record_outcome(session: Session, sitting_id: int, passed: bool, actor: str, 
         offered = tutoring_q.select_tutoring_of_sitting(session, sitting.id)
         if offered is None:
             record_tutoring(session, sitting.candidate_id, sitting.exam_id, actor=actor, sitting_id=sitting.id,
-                            reason="offered after a failed attempt")
+                            reason="offered after a failed attempt", zone=zone)
 
 
 @dataclass

@@ -97,7 +97,8 @@ def test_review_state_rules(course_dir):
     h, t = reviewed_hash(item), dt.datetime(2026, 12, 8, 9)
 
     def d(decision, reviewer="T. Nguyen", content_hash=h, minutes=0):
-        return Decision(ITEM, content_hash, ReviewDecision(decision), reviewer, t + dt.timedelta(minutes=minutes))
+        return Decision(ITEM, content_hash, ReviewDecision(decision), reviewer, t + dt.timedelta(minutes=minutes),
+                        zone=dt.timezone.utc)
 
     assert review_state(item, []).state is Review.waiting
     assert review_state(item, [d("approve")]).state is Review.approved

@@ -345,7 +345,7 @@ def _failed_attempt(course, cid: str, form_id: int, on: dt.date) -> int:
                       submitted_at=at + dt.timedelta(hours=2))
         s.add(sit)
         s.flush()
-        ledger.record_outcome(s, sit.id, False, "grading")  # offers tutoring, as after any fail
+        ledger.record_outcome(s, sit.id, False, "grading", zone=course.zone)  # offers tutoring, as after any fail
         return sit.id
 
 

@@ -42,8 +42,8 @@ def site(form_template, tmp_path_factory):
                                write_cards=False)
     with course.db.transaction() as s:
         acc = accommodations.request(s, course.policy, "c002", "breaks", "coordinator-lee", break_count=2,
-                                     break_minutes=10, letter_on_file=dt.date(2026, 1, 5))
-        accommodations.approve(s, acc.id, "coordinator-lee")
+                                     break_minutes=10, letter_on_file=dt.date(2026, 1, 5), zone=course.zone)
+        accommodations.approve(s, acc.id, "coordinator-lee", zone=course.zone)
     codes = {o.candidate_id: (o.sitting_id, o.code) for o in opened.opened}
     server = Server(course.root).start()
     proctor = StaffServer(course.root, "proctor", formkit.EXAM).start()

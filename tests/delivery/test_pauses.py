@@ -119,8 +119,8 @@ def test_one_candidate_paused_stays_paused_when_the_room_resumes(dcourse, form_i
 def _breaks(course, candidate: str, count=2, minutes=10) -> None:
     with course.db.transaction() as s:
         acc = accommodations.request(s, course.policy, candidate, "breaks", "A. Coordinator", break_count=count,
-                                     break_minutes=minutes, letter_on_file=dt.date(2026, 1, 5))
-        accommodations.approve(s, acc.id, "A. Coordinator")
+                                     break_minutes=minutes, letter_on_file=dt.date(2026, 1, 5), zone=course.zone)
+        accommodations.approve(s, acc.id, "A. Coordinator", zone=course.zone)
 
 
 def test_a_break_stops_the_clock_for_at_most_its_length(dcourse, form_id):
@@ -179,19 +179,21 @@ def test_a_break_is_never_submitted_at_the_old_deadline(dcourse, form_id):
 def test_breaks_accommodation_needs_a_number_and_a_length(dcourse):
     with dcourse.db.transaction() as s:
         with pytest.raises(ExamBuilderError, match="needs how many breaks"):
-            accommodations.request(s, dcourse.policy, "c001", "breaks", "A. Coordinator")
+            accommodations.request(s, dcourse.policy, "c001", "breaks", "A. Coordinator", zone=dcourse.zone)
         with pytest.raises(ExamBuilderError, match="minutes of a break must be from 1 to 60"):
             accommodations.request(s, dcourse.policy, "c001", "breaks", "A. Coordinator", break_count=2,
-                                   break_minutes=90)
+                                   break_minutes=90, zone=dcourse.zone)
         with pytest.raises(ExamBuilderError, match="apply to breaks only"):
-            accommodations.request(s, dcourse.policy, "c001", "scribe", "A. Coordinator", break_count=2)
+            accommodations.request(s, dcourse.policy, "c001", "scribe", "A. Coordinator", break_count=2,
+                                   zone=dcourse.zone)
 
 
 def test_the_coordinator_sees_a_breaks_request_with_its_number_and_length(dcourse):
     from exam_builder.desks.coordinator_app import CoordinatorSession
 
     with dcourse.db.transaction() as s:
-        accommodations.request(s, dcourse.policy, "c001", "breaks", "A. Coordinator", break_count=2, break_minutes=10)
+        accommodations.request(s, dcourse.policy, "c001", "breaks", "A. Coordinator", break_count=2, break_minutes=10,
+                               zone=dcourse.zone)
     [request] = CoordinatorSession(dcourse, formkit.EXAM).waiting()
     assert request.label == "Pat0 Example0 (c001): Breaks with the clock stopped (2 breaks of 10 minutes)"
 

@@ -173,16 +173,16 @@ def test_the_proctor_acts_as_the_hub_user_and_cannot_rate(hub_site, hub_browser)
 
 
 def test_the_coordinator_decides_an_accommodation_as_the_hub_user(hub_site, hub_browser):
-    import datetime as dt
-
+    from exam_builder import clock
     from exam_builder.records import accommodations
     from exam_builder.records.models import Accommodation
 
     course = hub_site.course
     with course.db.transaction() as s:
         cid = s.execute(select(Sitting.candidate_id).order_by(Sitting.id)).scalars().first()
-        acc = accommodations.request(s, course.policy, cid, "extended_time", "intake", letter_on_file=dt.date.today(),
-                                     details="seat near the door")
+        acc = accommodations.request(s, course.policy, cid, "extended_time", "intake",
+                                     letter_on_file=clock.today(course.zone), details="seat near the door",
+                                     zone=course.zone)
         acc_id, name = acc.id, acc.candidate.name
     ctx, _home = sign_in(hub_browser, hub_site, "cora")
     try:

@@ -5,12 +5,15 @@ import datetime as dt
 
 from traitlets.config import Config
 
+from exam_builder import clock
 from exam_builder.model.item import Kind
 from exam_builder.model.manifest import Manifest, ManifestItem
 from exam_builder.records.models import Attendance, Candidate, Exam, Form, Sitting
 from exam_builder.settings.policy import ProgramPolicy
 
 EXAM = "cps"
+#: The room's time zone of the records tests' courses (``DeliverySettings.timezone``'s default).
+ZONE = clock.zone(clock.DEFAULT_ZONE)
 
 
 def policy(**settings) -> ProgramPolicy:

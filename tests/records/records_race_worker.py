@@ -28,7 +28,7 @@ def serve(course_root: str, db_url: str, barrier, tasks, results) -> None:
         try:
             barrier.wait(timeout=60)
             with course.db.transaction() as s:
-                sitting = open_sitting(s, pol, candidate, "cps", "race-proctor", room="race")
+                sitting = open_sitting(s, pol, candidate, "cps", "race-proctor", room="race", zone=course.zone)
                 attempt = sitting.attempt_no
             results.put(("opened", candidate, attempt))
         except NotEligible as exc:

@@ -9,6 +9,7 @@ import pytest
 import records_kit as rk
 from sqlalchemy import select
 
+from exam_builder import clock
 from exam_builder.desks.coordinator_app import NO_DIAGNOSIS_TEXT, CoordinatorApp, CoordinatorSession
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records import accommodations, identity
@@ -26,14 +27,14 @@ def _no_identity():
 
 @pytest.fixture
 def course(rcourse):
-    letter = dt.date.today() - dt.timedelta(days=3)
+    letter = clock.today(rcourse.zone) - dt.timedelta(days=3)
     with rcourse.db.transaction() as s:
         rk.add_exam(s, labels="A")
         rk.add_candidates(s, "ana", "ben", "cy")
         rk.set_attendance(s, "cy", {"1.1": "absent", "2.2": "late", "3.1": "absent", "4.2": "absent"})
         accommodations.request(s, rcourse.policy, "ana", "extended_time", "intake", letter_on_file=letter,
-                               details="seat near the door")
-        accommodations.request(s, rcourse.policy, "ben", "scribe", "intake")
+                               details="seat near the door", zone=rcourse.zone)
+        accommodations.request(s, rcourse.policy, "ben", "scribe", "intake", zone=rcourse.zone)
     return rcourse
 
 
@@ -77,7 +78,7 @@ def test_hub_mode_records_the_hub_user_whatever_is_typed(course):
     ben = next(r for r in session.waiting() if r.candidate_id == "ben")
     with pytest.raises(ExamBuilderError, match="letter"):
         session.approve(ben.id, "ok")  # no provider's letter on file yet
-    session.approve(ben.id, "letter seen", letter_on_file=dt.date.today())
+    session.approve(ben.id, "letter seen", letter_on_file=clock.today(course.zone))
     ana = next(r for r in session.waiting() if r.candidate_id == "ana")
     session.revoke(ana.id, "withdrawn by the candidate")
     with course.db.read() as s:

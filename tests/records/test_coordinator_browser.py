@@ -6,7 +6,6 @@ phone and at 200% zoom (screenshots in screenshots/coordinator/).
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 import sys
@@ -18,6 +17,7 @@ import records_kit as rk
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from exam_builder import clock
 from exam_builder.course import Course
 from exam_builder.records import accommodations
 from exam_builder.records.models import AuditEntry
@@ -39,8 +39,9 @@ def desk(records_template, tmp_path_factory):
         rk.set_attendance(s, "cy", {"1.1": "absent", "2.2": "late", "3.1": "absent", "4.2": "absent"})
         for cid in ("ana", "dee"):
             accommodations.request(s, course.policy, cid, "extended_time", "intake",
-                                   letter_on_file=dt.date.today(), details="seat near the door")
-        accommodations.request(s, course.policy, "ben", "scribe", "intake")
+                                   letter_on_file=clock.today(course.zone), details="seat near the door",
+                                   zone=course.zone)
+        accommodations.request(s, course.policy, "ben", "scribe", "intake", zone=course.zone)
     server = StaffServer(root, "coordinator", "--exam", rk.EXAM).start()
     yield course, server
     server.kill()

@@ -21,7 +21,7 @@ OPENS, CLOSES = dt.datetime(2026, 12, 15, 14, 0), dt.datetime(2026, 12, 15, 17, 
 
 
 def _scheduled(s, pol, cid: str, closes: dt.datetime | None = CLOSES, on: dt.date | None = DAY) -> Sitting:
-    sit = open_sitting(s, pol, cid, EXAM, "coordinator-lee", room="101", today=DAY)
+    sit = open_sitting(s, pol, cid, EXAM, "coordinator-lee", room="101", today=DAY, zone=ZONE)
     sit.scheduled_on, sit.opens_at, sit.closes_at = on, OPENS if closes else None, closes
     s.flush()
     return sit
@@ -49,7 +49,7 @@ def test_a_no_show_becomes_absent_at_the_window_close_stored_and_audited(any_cou
         add_exam(s)
         add_candidates(s, "ann")
         sid = _scheduled(s, pol, "ann").id
-        [e] = evaluate(s, pol, EXAM, ["ann"], today=DAY)
+        [e] = evaluate(s, pol, EXAM, ["ann"], today=DAY, zone=ZONE)
         assert e.reasons == ["attempt 1 has no result yet (scheduled)"]  # before the close: waiting
         assert absence.settle(s, pol, ZONE, CLOSES - dt.timedelta(minutes=1)) == []
     with any_course.db.transaction() as s:
@@ -64,7 +64,7 @@ def test_a_no_show_becomes_absent_at_the_window_close_stored_and_audited(any_cou
         [event] = [ev for ev in s.query(SittingEvent).filter_by(sitting_id=sid).all() if ev.kind == "absent"]
         assert event.details["by"] == "exam-builder"
         assert audit.verify(s).ok
-        [e] = evaluate(s, pol, EXAM, ["ann"], today=DAY)
+        [e] = evaluate(s, pol, EXAM, ["ann"], today=DAY, zone=ZONE)
         assert e.eligible and e.attempts_used == 0 and e.attempts_left == 3
 
 
@@ -77,13 +77,13 @@ def test_the_policy_decides_whether_absent_is_an_attempt(rcourse, counts):
         first = _scheduled(s, pol, "bo")
         absence.settle(s, pol, ZONE, CLOSES)
         assert first.status == SittingStatus.absent and first.attempt_no == (1 if counts else None)
-        [e] = evaluate(s, pol, EXAM, ["bo"], today=DAY)
+        [e] = evaluate(s, pol, EXAM, ["bo"], today=DAY, zone=ZONE)
         assert e.eligible, e.reasons  # never "a result still pending"
         assert (e.attempts_used, e.attempts_left) == ((1, 2) if counts else (0, 3))
-        second = open_sitting(s, pol, "bo", EXAM, "coordinator-lee", room="101", today=DAY)
+        second = open_sitting(s, pol, "bo", EXAM, "coordinator-lee", room="101", today=DAY, zone=ZONE)
         assert second.attempt_no == (2 if counts else 1)
         with pytest.raises(ExamBuilderError, match="absent .* has no outcome"):
-            record_outcome(s, first.id, True, "grading")
+            record_outcome(s, first.id, True, "grading", zone=ZONE)
 
 
 def test_absent_counting_as_attempts_uses_them_up(rcourse):
@@ -94,7 +94,7 @@ def test_absent_counting_as_attempts_uses_them_up(rcourse):
         for _ in range(2):
             _scheduled(s, pol, "cy")
             absence.settle(s, pol, ZONE, CLOSES)
-        [e] = evaluate(s, pol, EXAM, ["cy"], today=DAY)
+        [e] = evaluate(s, pol, EXAM, ["cy"], today=DAY, zone=ZONE)
         assert e.reasons == ["no attempts left (2 of 2 used)"]
 
 
@@ -106,7 +106,8 @@ def test_open_sitting_settles_a_closed_no_show_first(rcourse):
         add_candidates(s, "di")
         old = _scheduled(s, pol, "di")
         with pytest.raises(ExamBuilderError, match="attempt 1 has no result yet"):
-            open_sitting(s, pol, "di", EXAM, "coordinator-lee", room="101", today=DAY)  # no zone: not settled
+            open_sitting(s, pol, "di", EXAM, "coordinator-lee", room="101", today=DAY, zone=ZONE,
+                         now=CLOSES - dt.timedelta(hours=1))  # before the window closed: not settled
         new = open_sitting(s, pol, "di", EXAM, "coordinator-lee", room="101", today=DAY + dt.timedelta(days=1),
                            zone=ZONE, now=CLOSES + dt.timedelta(days=1))
         assert old.status == SittingStatus.absent and new.attempt_no == 1

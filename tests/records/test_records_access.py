@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
-from records_kit import EXAM, add_candidates, add_exam, add_past_sitting, policy
+from records_kit import EXAM, ZONE, add_candidates, add_exam, add_past_sitting, policy
 from sqlalchemy import func, select
 
 from exam_builder.errors import ExamBuilderError
@@ -113,9 +113,11 @@ def test_eligibility_can_leave_out_the_sitting_being_started(any_course):
         failed = add_past_sitting(s, "ana", forms["A"], 1, 1, "fail", dt.date(2026, 12, 10))
         opened = add_past_sitting(s, "ana", forms["B"], 2, 2, None, dt.date(2026, 12, 14), status="scheduled")
     with c.db.read() as s:
-        [with_it] = evaluate(s, policy(), EXAM, ["ana"], today=dt.date(2026, 12, 15))
-        [without] = evaluate(s, policy(), EXAM, ["ana"], today=dt.date(2026, 12, 15), ignore_sittings=[opened.id])
-        [later] = evaluate(s, policy(), EXAM, ["ana"], today=dt.date(2026, 12, 24), ignore_sittings=[opened.id])
+        [with_it] = evaluate(s, policy(), EXAM, ["ana"], today=dt.date(2026, 12, 15), zone=ZONE)
+        [without] = evaluate(s, policy(), EXAM, ["ana"], today=dt.date(2026, 12, 15), ignore_sittings=[opened.id],
+                             zone=ZONE)
+        [later] = evaluate(s, policy(), EXAM, ["ana"], today=dt.date(2026, 12, 24), ignore_sittings=[opened.id],
+                           zone=ZONE)
     assert "attempt 2 has no result yet (scheduled)" in with_it.reasons
     assert without.reasons == ["waiting period after a failed attempt: not before 2026-12-24"]
     assert later.eligible and later.attempts_used == 1 and failed.id != opened.id

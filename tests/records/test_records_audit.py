@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from records_kit import add_candidates
+from records_kit import ZONE, add_candidates
 from sqlalchemy import text
 
 from exam_builder.cli import cli
@@ -16,10 +16,10 @@ def _some_history(course) -> None:
     with course.db.transaction() as s:
         add_candidates(s, "ann", "bo")
         a = accommodations.request(s, course.policy, "ann", "extended_time", "coordinator",
-                                   letter_on_file=dt.date(2026, 1, 2))
-        accommodations.approve(s, a.id, "coordinator Lee", "letter checked")
-        b = accommodations.request(s, course.policy, "bo", "scribe", "coordinator")
-        accommodations.revoke(s, b.id, "coordinator Lee", "withdrawn by the candidate")
+                                   letter_on_file=dt.date(2026, 1, 2), zone=ZONE)
+        accommodations.approve(s, a.id, "coordinator Lee", "letter checked", zone=ZONE)
+        b = accommodations.request(s, course.policy, "bo", "scribe", "coordinator", zone=ZONE)
+        accommodations.revoke(s, b.id, "coordinator Lee", "withdrawn by the candidate", zone=ZONE)
 
 
 def _verify(course):

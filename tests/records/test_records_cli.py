@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 
 from click.testing import CliRunner
-from records_kit import EXAM, add_exam, policy
+from records_kit import EXAM, ZONE, add_exam, policy
 from rich.console import Console
 from sqlalchemy import select
 
+from exam_builder import clock
 from exam_builder.cli import cli
 from exam_builder.demo import DemoContext
 from exam_builder.records.ledger import open_sitting, record_outcome, void_sitting
@@ -78,19 +79,19 @@ def test_attempts_void_and_tutoring_commands(rcourse, monkeypatch):
     _run(rcourse, "roster", "import", "roster.csv")
     with rcourse.db.transaction() as s:
         add_exam(s, labels="AB")
-        first = open_sitting(s, policy(waiting_period_days=0), "c1", EXAM, "proctor", room="101")
-        record_outcome(s, first.id, False, "grading")
-        second = open_sitting(s, policy(waiting_period_days=0), "c1", EXAM, "proctor", room="101")
+        first = open_sitting(s, policy(waiting_period_days=0), "c1", EXAM, "proctor", room="101", zone=ZONE)
+        record_outcome(s, first.id, False, "grading", zone=ZONE)
+        second = open_sitting(s, policy(waiting_period_days=0), "c1", EXAM, "proctor", room="101", zone=ZONE)
     with rcourse.db.transaction() as s:  # `exam-builder sitting void` (delivery) calls this
         void_sitting(s, second.id, "Proctor Ray", "fire alarm")
-    out = _run(rcourse, "tutoring", "c1", EXAM, "--attended", dt.date.today().isoformat(), "--by", "Tutor Kim")
+    today = clock.today(rcourse.zone)  # the room's date (in the evening in Boston, UTC's is tomorrow)
+    out = _run(rcourse, "tutoring", "c1", EXAM, "--attended", today.isoformat(), "--by", "Tutor Kim")
     assert out.exit_code == 0 and "attended" in out.output
     out = _run(rcourse, "attempts", "c1")
     assert out.exit_code == 0
-    for text in ("Ada Ashgrove", "fail", "voided", "fire alarm", dt.date.today().isoformat()):
+    for text in ("Ada Ashgrove", "fail", "voided", "fire alarm", today.isoformat()):
         assert text in out.output, text
     # then their standing, by the eligibility rules (the course's policy: 14 days' wait after a fail)
-    today = dt.date.today()
     assert (f"may sit {EXAM} again: not before {(today + dt.timedelta(days=14)).isoformat()} (waiting period after "
             f"a failed attempt); 2 attempts left; tutoring offered {today.isoformat()}, attended {today.isoformat()}"
             ) in out.output, out.output
@@ -222,7 +223,7 @@ def test_attempts_and_the_audit_log_show_times_in_the_rooms_zone_and_name_it(rco
     _run(rcourse, "roster", "import", "roster.csv")
     with rcourse.db.transaction() as s:
         add_exam(s, labels="AB")
-        sitting = open_sitting(s, policy(waiting_period_days=0), "c1", EXAM, "proctor", room="101")
+        sitting = open_sitting(s, policy(waiting_period_days=0), "c1", EXAM, "proctor", room="101", zone=ZONE)
         opened = sitting.opened_at
     with rcourse.db.read() as s:
         stamped = s.execute(select(AuditEntry.at).order_by(AuditEntry.id.desc())).scalars().first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from records_kit import EXAM, add_candidates, add_exam, add_past_sitting, policy, set_attendance
+from records_kit import EXAM, ZONE, add_candidates, add_exam, add_past_sitting, policy, set_attendance
 
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records.eligibility import evaluate
@@ -14,7 +14,7 @@ TODAY = dt.date(2026, 12, 1)
 
 
 def _one(s, pol, cid, today=TODAY):
-    [e] = evaluate(s, pol, EXAM, [cid], today=today)
+    [e] = evaluate(s, pol, EXAM, [cid], today=today, zone=ZONE)
     return e
 
 
@@ -55,13 +55,13 @@ def test_everyone_is_listed_in_id_order(rcourse):
     with rcourse.db.transaction() as s:
         add_candidates(s, "zed", "amy", "kim")
         set_attendance(s, "kim", {"1.1": "absent", "1.2": "absent", "1.3": "absent", "2.1": "absent"})
-        rows = evaluate(s, rcourse.policy, EXAM, today=TODAY)
+        rows = evaluate(s, rcourse.policy, EXAM, today=TODAY, zone=ZONE)
     assert [(r.candidate_id, r.eligible) for r in rows] == [("amy", True), ("kim", False), ("zed", True)]
 
 
 def test_unknown_candidate_is_an_error(rcourse):
     with rcourse.db.read() as s, pytest.raises(ExamBuilderError, match="no candidate 'ghost'"):
-        evaluate(s, rcourse.policy, EXAM, ["ghost"])
+        evaluate(s, rcourse.policy, EXAM, ["ghost"], zone=ZONE)
 
 
 def test_attempts_used_up(rcourse):
@@ -112,9 +112,9 @@ def test_tutoring_required_before_the_next_attempt(rcourse):
         assert _one(s, rcourse.policy, "gus").eligible  # "offered" (the CPS default) does not block
         e = _one(s, required, "gus")
         assert e.reasons == ["tutoring required before the next attempt"]
-        record_tutoring(s, "gus", EXAM, offered_on=dt.date(2026, 10, 5), actor="coordinator")
+        record_tutoring(s, "gus", EXAM, offered_on=dt.date(2026, 10, 5), actor="coordinator", zone=ZONE)
         assert not _one(s, required, "gus").eligible  # offered, not yet attended
-        record_tutoring(s, "gus", EXAM, attended_on=dt.date(2026, 10, 20), actor="coordinator")
+        record_tutoring(s, "gus", EXAM, attended_on=dt.date(2026, 10, 20), actor="coordinator", zone=ZONE)
         assert _one(s, required, "gus").eligible
 
 

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from exam_builder import clock
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records.db import VERSION_TABLE, Database
 from exam_builder.records.ledger import record_outcome
@@ -108,7 +109,7 @@ def test_from_0001_with_data_to_head_and_back(empty_url, tmp_path):
             assert (sitting.candidate_id, sitting.attempt_no, sitting.time_limit_minutes, sitting.extra_minutes,
                     sitting.room, sitting.outcome) == ("c1", 1, 270, 5, "101", None)
         with db.transaction() as s:  # the new columns work on the old row
-            record_outcome(s, 1, False, "grading")
+            record_outcome(s, 1, False, "grading", zone=clock.zone(clock.DEFAULT_ZONE))
         with db.read() as s:
             assert s.get(Sitting, 1).outcome == "fail"
         command.downgrade(db.alembic_config(), "0001")

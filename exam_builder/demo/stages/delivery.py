@@ -427,7 +427,7 @@ def _no_show(course, console, exam: str, candidate: str, sitting_id: int) -> str
     with course.db.read() as s:
         sit = s.get(Sitting, sitting_id)
         status, attempt = str(sit.status), sit.attempt_no
-        [e] = evaluate(s, course.policy, exam, [candidate], today=ops.room_today(course, closes))
+        [e] = evaluate(s, course.policy, exam, [candidate], today=ops.room_today(course, closes), zone=zone)
     counts = "counts as an attempt" if attempt is not None else "is not an attempt"
     console.print(f"{candidate} never arrived: when the sign-in closed ({shown_time(closes, zone)}) sitting "
                   f"{sitting_id} became {status} (decided by exam-builder, audited); under the CPS policy it "

@@ -18,12 +18,12 @@ candidates out of ``"eligible"`` (the delivery stage opens the rest online). Lea
 """
 from __future__ import annotations
 
-import datetime as dt
 import random
 
 import cv2
 import numpy as np
 
+from ... import clock
 from ...assembly.forms import load_forms
 from ...delivery import sittings as ops
 from ...delivery.form_view import load_form_view, released_notebook_path
@@ -77,11 +77,11 @@ def run(ctx) -> None:
     ctx.state["eligible"] = [c for c in eligible if c not in chosen]
     large = chosen[0]
     with course.db.transaction() as s:
-        today = dt.date.today()
+        today = clock.today(course.zone)
         req = accommodations.request(s, course.policy, large, "large_print", ctx.actor, letter_on_file=today,
-                                     reason="low vision: large print requested")
+                                     reason="low vision: large print requested", zone=course.zone)
         s.flush()
-        accommodations.approve(s, req.id, ctx.actor, "letter on file", letter_on_file=today)
+        accommodations.approve(s, req.id, ctx.actor, "letter on file", letter_on_file=today, zone=course.zone)
     console.print(f"{large}: large-print accommodation requested and approved (audited, like extended time)")
 
     opened = ops.open_sittings(course, exam, ROOM, ctx.actor, chosen)

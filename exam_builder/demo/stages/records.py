@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from ... import clock
 from ...cli.records import eligibility_table
 from ...files import private_dir
 from ...model.states import AccommodationStatus
@@ -55,13 +56,14 @@ def cid(n: int) -> str:
     return f"cps26-{n:03d}"
 
 
-def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date | None = None) -> dict[str, object]:
+def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date | None = None, *,
+                 zone: dt.tzinfo) -> dict[str, object]:
     """The made-up cohort's four sheets; the same seed (and training end) writes the same files.
 
-    ``training_ended``: the cohort's last class; by default two weeks before today, the program's usual gap
-    before the exam (so the report's time to certification reads as the program's would).
+    ``training_ended``: the cohort's last class; by default two weeks before today in the room (``zone``),
+    the program's usual gap before the exam (so the report's time to certification reads as the program's would).
     """
-    ended = (training_ended or dt.date.today() - dt.timedelta(days=14)).isoformat()
+    ended = (training_ended or clock.today(zone) - dt.timedelta(days=14)).isoformat()
     rng = random.Random(seed)
     private_dir(folder, None)  # candidate data: 0700, whatever the umask (files.py, the one write door)
     names = set()
@@ -110,7 +112,7 @@ def write_sheets(folder, n: int = 60, seed: int = SEED, training_ended: dt.date 
 def run(ctx) -> None:
     course, console = ctx.course, ctx.console
     folder = course.root / "rosters"
-    paths = write_sheets(folder)
+    paths = write_sheets(folder, zone=course.zone)
     report = import_roster(course, paths["roster"], ctx.actor)
     console.print(f"roster: {len(report.created)} candidates imported (nbgrader students too) from {report.file}")
     acc = import_accommodations(course, paths["accommodations"], ctx.actor)
@@ -121,7 +123,7 @@ def run(ctx) -> None:
     console.print(f"homework: {hw.created} records")
 
     with course.db.read() as s:
-        rows = evaluate(s, course.policy, ctx.exam)
+        rows = evaluate(s, course.policy, ctx.exam, zone=course.zone)
         kinds: dict[str, set[str]] = {}  # one query for every approved accommodation
         for a in list_accommodations(s, status=AccommodationStatus.approved):
             kinds.setdefault(a.candidate_id, set()).add(a.kind)

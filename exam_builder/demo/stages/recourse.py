@@ -34,7 +34,6 @@ from ...grading.keys import apply, comments_by_item, impact, preview, proposal, 
 from ...grading.queue import load_rubric_for
 from ...grading.results import compute_results
 from ...model.states import AppealDecision
-from ...records.models import utcnow
 from ...records.queries import sittings as sittings_q
 from ...records.queries.recourse import select_submitted_comments
 from ...records.queries.responses import select_latest_responses
@@ -150,7 +149,7 @@ def run(ctx) -> None:
     appeal_line = None
     if failed:
         r = min(failed, key=lambda x: x.cut_score - (x.total.score or 0))
-        today = clock.wall(utcnow(), course.zone).date()
+        today = clock.today(course.zone)
         aid = appeals.record(course, r.sitting_id, "score", "I think my written answers were marked too low.",
                              today, COORDINATOR)
         appeals.assign_rater(course, aid, APPEAL_RATER, COORDINATOR)
