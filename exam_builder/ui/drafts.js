@@ -2,9 +2,13 @@
 // this tab's sessionStorage until the kernel says the server holds it; a hidden or closing page
 // asks the kernel to save at once; a new page hands its kept drafts (and the question each
 // sitting was on) to its kernel when drawn; a page back online hands them over again.
+// Offline (the browser's offline event, or the kernel's connection lost), the page says so in
+// words and through a polite live region, and clears the note when the connection is back; typing
+// in an answer box removes a "saved" note (class eb-saved-at) that newer text has made stale.
 const PREFIX = "eb-draft:";
 const AT = "eb-at:";
 const BUDGET = 60000;  // characters handed over at once: under the server's largest websocket message
+const OFFLINE = "You are offline. What you type is kept on this page and saved when the connection returns.";
 
 function read(key) {
   try { return JSON.parse(sessionStorage.getItem(key)); } catch (e) { return null; }
@@ -14,7 +18,12 @@ function write(key, value) {
 }
 
 function render({ model, el }) {
-  el.classList.add("eb-sr-only");
+  el.classList.add("eb-drafts");
+  const note = document.createElement("div");  // in the page from the start: a live region must be there before it speaks
+  note.className = "eb-offline-note";
+  note.setAttribute("role", "status");
+  note.setAttribute("aria-live", "polite");
+  el.append(note);
   const confirmed = new Map();  // question number -> the text the server holds (as this page knows it)
 
   function kept(sitting) {
@@ -61,6 +70,8 @@ function render({ model, el }) {
     const key = `${PREFIX}${sitting}:${n}`;
     const before = read(key);
     write(key, { text: box.value, base: before ? before.base : (confirmed.get(n) ?? "") });
+    // a "saved" note is stale once newer text is typed (the kernel says "Saving…" when it hears of it)
+    for (const stale of document.querySelectorAll(".eb-saved-at")) stale.remove();
   }, true);
 
   model.on("msg:custom", (msg) => {
@@ -99,8 +110,27 @@ function render({ model, el }) {
   window.addEventListener("pagehide", flush, { capture: true });
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flush(); });
 
+  // offline: say so on the page, and politely through the live region; clear it when back
+  let kernelDown = false;
+  const showConnection = () => {
+    const off = !navigator.onLine || kernelDown;
+    if (off === el.classList.contains("eb-offline")) return;
+    el.classList.toggle("eb-offline", off);
+    note.textContent = off ? OFFLINE : "";
+  };
+  window.addEventListener("offline", showConnection);
+  const kernel = window.jupyterapp?.widgetManager?.kernel;  // Voila's connection to this page's kernel
+  if (kernel?.connectionStatusChanged) {
+    const onStatus = (_k, status) => { kernelDown = status !== "connected"; showConnection(); };
+    kernel.connectionStatusChanged.connect(onStatus);
+    onStatus(kernel, kernel.connectionStatus);
+  } else {
+    showConnection();
+  }
+
   // back online: hand over again what the server has not confirmed
   window.addEventListener("online", () => {
+    showConnection();
     const sitting = model.get("sitting");
     if (!sitting) return;
     const resend = ofSitting(sitting);
