@@ -119,14 +119,19 @@ function render({ model, el }) {
     note.textContent = off ? OFFLINE : "";
   };
   window.addEventListener("offline", showConnection);
-  const kernel = window.jupyterapp?.widgetManager?.kernel;  // Voila's connection to this page's kernel
-  if (kernel?.connectionStatusChanged) {
-    const onStatus = (_k, status) => { kernelDown = status !== "connected"; showConnection(); };
-    kernel.connectionStatusChanged.connect(onStatus);
-    onStatus(kernel, kernel.connectionStatus);
-  } else {
-    showConnection();
-  }
+  showConnection();
+  let tries = 0;
+  const watchKernel = () => {  // Voila's connection to this page's kernel (the app may still be starting)
+    const kernel = window.jupyterapp?.widgetManager?.kernel;
+    if (kernel?.connectionStatusChanged) {
+      const onStatus = (_k, status) => { kernelDown = status !== "connected"; showConnection(); };
+      kernel.connectionStatusChanged.connect(onStatus);
+      onStatus(kernel, kernel.connectionStatus);
+    } else if (++tries < 30) {
+      setTimeout(watchKernel, 1000);
+    }
+  };
+  watchKernel();
 
   // back online: hand over again what the server has not confirmed
   window.addEventListener("online", () => {
