@@ -112,35 +112,40 @@ function render({ model, el }) {
 
   // offline: say so on the page, and politely through the live region; clear it when back
   let kernelDown = false;
+  // back (online, or the kernel's connection restored): hand over again what the server has not confirmed
+  const resend = () => {
+    const sitting = model.get("sitting");
+    if (!sitting) return;
+    const drafts = ofSitting(sitting);
+    if (Object.keys(drafts).length) model.send({ resend: drafts });
+  };
   const showConnection = () => {
     const off = !navigator.onLine || kernelDown;
     if (off === el.classList.contains("eb-offline")) return;
     el.classList.toggle("eb-offline", off);
     note.textContent = off ? OFFLINE : "";
+    if (!off) resend();
   };
   window.addEventListener("offline", showConnection);
   showConnection();
   let tries = 0;
   const watchKernel = () => {  // Voila's connection to this page's kernel (the app may still be starting)
-    const kernel = window.jupyterapp?.widgetManager?.kernel;
+    const manager = window.jupyterapp?.widgetManager;
+    const kernel = manager?.kernel;
     if (kernel?.connectionStatusChanged) {
       const onStatus = (_k, status) => { kernelDown = status !== "connected"; showConnection(); };
       kernel.connectionStatusChanged.connect(onStatus);
       onStatus(kernel, kernel.connectionStatus);
+      // reconnected, the widget manager reloads every widget's state from the kernel, which can put
+      // the kernel's older text back in a box typed in meanwhile: once it has, hand the kept text over again
+      manager.restored?.connect?.(() => resend());
     } else if (++tries < 30) {
       setTimeout(watchKernel, 1000);
     }
   };
   watchKernel();
 
-  // back online: hand over again what the server has not confirmed
-  window.addEventListener("online", () => {
-    showConnection();
-    const sitting = model.get("sitting");
-    if (!sitting) return;
-    const resend = ofSitting(sitting);
-    if (Object.keys(resend).length) model.send({ resend });
-  });
+  window.addEventListener("online", showConnection);
 }
 
 export default { render };

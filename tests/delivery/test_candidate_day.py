@@ -221,8 +221,6 @@ def test_thirty_seconds_offline_while_typing_loses_nothing(site, browser):
     page.wait_for_function("t => window.ebSaid.includes(t)", arg=OFFLINE)
     page.wait_for_function("() => window.jupyterapp.widgetManager.kernel.connectionStatus === 'connected'")
     expect(note).to_have_text("")
-    box.press_sequentially(" Back.", delay=5)
-    until(lambda: journal(course, sid).get("or-story") == full + " Back.", "words typed after the reconnection")
     ctx.close()
 
 
