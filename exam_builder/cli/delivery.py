@@ -224,10 +224,10 @@ def resume(course, sitting_id, reason, actor) -> None:
 @pass_course_db
 def pause_room(course, exam, room, on, reason, actor) -> None:
     """Pause a whole room (a fire alarm): every open sitting's clock stops until `sitting resume-room`."""
-    from ..delivery.sittings import pause_room as do_pause
+    from ..delivery.sittings import pause_room as do_pause, room_pause_said
 
     paused = do_pause(course, exam, room, current_actor(actor), reason, _day(on))
-    console.print(f"room {room}: {len(paused)} sitting(s) paused; the clocks have stopped")
+    console.print(room_pause_said(room, paused))
 
 
 @sitting.command("resume-room")
@@ -238,10 +238,10 @@ def pause_room(course, exam, room, on, reason, actor) -> None:
 @pass_course_db
 def resume_room(course, exam, room, on, reason, actor) -> None:
     """Resume a paused room (a candidate paused on their own stays paused): each gets back the time it stood."""
-    from ..delivery.sittings import resume_room as do_resume
+    from ..delivery.sittings import resume_room as do_resume, room_pause_said
 
     resumed = do_resume(course, exam, room, current_actor(actor), reason, _day(on))
-    console.print(f"room {room}: {len(resumed)} sitting(s) resumed; the time paused is added back")
+    console.print(room_pause_said(room, resumed, resumed=True))
 
 
 @sitting.command("scribe")

@@ -176,6 +176,7 @@ class CandidateApp(ScreenApp):
         self._stop: Stopped | None = None  # the clock's stop shown now (pause or break)
         self.break_box = w.HBox([])
         self._extra = 0  # time a proctor added, as this page last told the candidate
+        self._restored_note: str | None = None  # the message beside "restored and saved", while that is shown
 
         super().__init__(course.policy.program_name)
         self.drafts = Drafts()
@@ -329,11 +330,14 @@ class CandidateApp(ScreenApp):
         self.options.children = [self.text_size, self.clock_choice]
         self.drafts.sitting = self._draft_key
         kept, at = self.drafts.kept(self._draft_key)
-        if self._restore(kept):
-            message = (message + " " if message else "") + "What you typed last was restored and saved."
+        restored = self._restore(kept)
         total = len(self.session.form.items)
         first_open = next((e.number for e in self.session.navigator() if not e.answered), 1)
         self._go(at if at and 1 <= at <= total else first_open, message)
+        if restored:  # a "saved" note: the page removes it once newer text is typed (drafts.js), as does _on_text
+            self._restored_note = message
+            self.message.value = (f"<div role='status'>{html.escape(message)}{' ' if message else ''}"
+                                  "<span class='eb-saved-at'>What you typed last was restored and saved.</span></div>")
         self._start_timer()
 
     def _page_back(self, _change=None) -> None:
@@ -479,6 +483,7 @@ class CandidateApp(ScreenApp):
         self.next_btn.disabled = number == len(items)
         self.where.value = f"<span>Question {number} of {len(items)}</span>"
         self.save_state.value = ""
+        self._restored_note = None  # the message is said anew below
         self.drafts.at = number  # a reload comes back here
         self._refresh_nav()
         if self.screen == "exam":
@@ -495,8 +500,11 @@ class CandidateApp(ScreenApp):
         self.navigator.current = self.current
 
     def _saved(self, what: str) -> None:
-        self.save_state.value = (f"<p role='status'>{html.escape(what)} saved at "
-                                 f"{local_time(self.clock(), self.settings.timezone)}.</p>")
+        said = (f"<p role='status' class='eb-saved-at'>{html.escape(what)} saved at "
+                f"{local_time(self.clock(), self.settings.timezone)}.</p>")
+        if self.save_state.value == said:  # the page may have removed the note as stale: a change draws it again
+            self.save_state.value = ""
+        self.save_state.value = said
 
     def _on_choice(self, it: ItemView, change) -> None:
         if self._loading:
@@ -521,6 +529,9 @@ class CandidateApp(ScreenApp):
             return
         self._pending[it.item_id] = change["new"]
         self.save_state.value = "<p role='status'>Saving…</p>"
+        if self._restored_note is not None:  # newer text than what was restored: that note is stale
+            self._say(self._restored_note)
+            self._restored_note = None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a script): save now

@@ -487,7 +487,7 @@ class ProctorDashboard:
         self._refresh_alerts(st)
 
     def _refresh_totals(self, st: RoomState) -> None:
-        where = f"room {_e(st.room)}" if st.room is not None else "all rooms"
+        where = _e(ops.room_said(st.room)) if st.room is not None else "all rooms"
         items = "".join(f"<li class='eb-st-{k}'><strong>{n}</strong> {_e(STATE_TEXT[k].lower())}</li>"
                         for k, n in st.totals.items())
         items += (f"<li class='eb-st-late'><strong>{st.marked('late')}</strong> late</li>"

@@ -487,26 +487,25 @@ class ProctorSession:
         room = self._room(room)
         who, why = self.who(), self._why(reason, PAUSE_REASON)
         paused = ops.pause_room(self.course, self.exam, room, who, why, now=self.clock())
-        return f"Room {room} is paused ({len(paused)} candidate(s)): the clocks have stopped."
+        return ops.room_pause_said(room, paused)
 
     def resume_room(self, room: str | None, reason: str | None) -> str:
         room = self._room(room)
         who, why = self.who(), self._why(reason, PAUSE_REASON)
         resumed = ops.resume_room(self.course, self.exam, room, who, why, now=self.clock())
-        return (f"Room {room} is resumed ({len(resumed)} candidate(s)); each has "
-                "the time they had when it was paused.")
+        return ops.room_pause_said(room, resumed, resumed=True)
 
     def open_now(self, room: str | None, reason: str | None) -> str:
         room = self._room(room)
         who, why = self.who(), self._why(reason, SIGNIN_REASON)
         changed = ops.open_now(self.course, self.exam, room, who, why)
-        return f"Sign-in is open now in room {room} ({len(changed)} candidate(s))."
+        return f"Sign-in is open now in {ops.room_said(room)} ({len(changed)} candidate(s))."
 
     def close_now(self, room: str | None, reason: str | None) -> str:
         room = self._room(room)
         who, why = self.who(), self._why(reason, SIGNIN_REASON)
         changed = ops.close_now(self.course, self.exam, room, who, why)
-        return (f"Sign-in is closed now in room {room} ({len(changed)} candidate(s)); "
+        return (f"Sign-in is closed now in {ops.room_said(room)} ({len(changed)} candidate(s)); "
                 "candidates already started carry on.")
 
     def unlock(self, source: str | None, reason: str | None) -> str:

@@ -27,13 +27,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .. import clock
 from ..errors import ExamBuilderError
 from ..files import check_owned, place_temp, private_temp
-from ..model.states import SITTING_FINISHED, AuditAction, EventKind
+from ..model.states import SITTING_FINISHED, AuditAction, EventKind, SittingStatus
 from ..records import absence, access, audit, ledger
 from ..records.events import record_event
 from ..records.models import Exam, Sitting, utcnow
 from ..records.queries import candidates as candidates_q, sittings as sittings_q
 from . import window
-from .session import CODE_ALPHABET, format_minutes, hash_code, settle_break
+from .session import CODE_ALPHABET, hash_code, settle_break
 
 MAX_ADDED_MINUTES = 600
 
@@ -170,7 +170,7 @@ def render_seat_cards(course, exam: Exam, room: str, opened: list[Opened]) -> st
     env = Environment(loader=PackageLoader("exam_builder.delivery", "templates"), autoescape=select_autoescape())
     zone = room_zone(course, strict=False)
     cards = [dict(name=o.name or o.candidate_id, candidate_id=o.candidate_id, attempt_no=o.attempt_no,
-                  time_text=format_minutes(o.time_limit_minutes), code=o.code,
+                  code=o.code,
                   date_text=f"{window.day_text(o.scheduled_on)} {o.scheduled_on.year}" if o.scheduled_on else "",
                   window_text=window.window_text(o.opens_at, o.closes_at, zone) if o.opens_at else "")
              for o in opened]
@@ -341,6 +341,32 @@ def resume_room(course, exam: str, room: str, actor: str, reason: str, on: dt.da
         if not resumed:
             raise ExamBuilderError(f"room {room!r} of {exam} on {on.isoformat()} is not paused")
         return resumed
+
+
+def room_said(room: str, start: bool = False) -> str:
+    """A room as a sentence names it: "room R1", or "Room 7" when its name already says room (never "Room Room 7")."""
+    room = str(room).strip()
+    if room.casefold().startswith("room"):
+        return room
+    return f"{'Room' if start else 'room'} {room}"
+
+
+def room_pause_said(room: str, sits: list[Sitting], resumed: bool = False) -> str:
+    """What pausing (or resuming) a room did, said apart for candidates writing and those not started yet.
+
+    A room pause holds the sittings not started too (nobody starts in a paused room), so the count
+    says which is which.
+    """
+    writing = sum(1 for sit in sits if sit.status == SittingStatus.in_progress)
+    waiting = len(sits) - writing
+    parts = []
+    if writing:
+        parts.append(f"{writing} candidate(s) in progress " + (
+            "have the time they had when it was paused" if resumed else "have their clocks stopped"))
+    if waiting:
+        parts.append(f"{waiting} not started yet " + (
+            "may start now" if resumed else "cannot start until the room is resumed"))
+    return f"{room_said(room, start=True)} is {'resumed' if resumed else 'paused'}: {'; '.join(parts)}."
 
 
 def _when(course, at: dt.datetime) -> str:

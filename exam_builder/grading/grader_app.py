@@ -58,7 +58,7 @@ from ..model.states import RatingRole
 from ..records import identity
 from ..ui.page import focus_on, heading, md, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
-from . import appeals
+from . import adjudication as adj, appeals
 from .adjudication import AdjudicationRule
 from .appeals import ToRerate
 from .queue import Claim, Progress, RatingQueue, load_rubric_for, open_items
@@ -121,6 +121,21 @@ class GraderSession:
             self._labels = {item_id: f"Written question {n} ({item_id})"
                             for n, (item_id, _rubric) in enumerate(open_items(self.course, self.exam), start=1)}
         return [ItemChoice(item_id, label) for item_id, label in self._labels.items()]
+
+    def waiting_for_me(self) -> list[tuple[ItemChoice, int, int]]:
+        """Per written question, what waits for this grader: (question, to score, to adjudicate).
+
+        Counted by the same rule the queue hands responses out by (``RatingQueue.progress``): "to
+        adjudicate" are the adjudications this grader may take now (or holds), "to score" the other
+        responses they can still be given; responses given back in this session count in neither.
+        """
+        rater = self._need_rater()
+        out = []
+        for choice in self.items():
+            p = RatingQueue(self.course, self.exam, choice.item_id).progress(rater, skip=self.skipped)
+            adjudicate = dict(p.adjudication).get(adj.YOURS, 0)
+            out.append((choice, max(p.open_for_me - adjudicate, 0), adjudicate))
+        return out
 
     def label(self, item_id: str) -> str:
         """How the desk names ``item_id`` in a sentence: "written question 3 (ps-or-03)", as the picker does."""
@@ -469,6 +484,18 @@ def progress_text(p: Progress, rule: AdjudicationRule | None = None) -> str:
     return text
 
 
+def waiting_html(rows: list[tuple[ItemChoice, int, int]]) -> str:
+    """The picker's list of what waits for this grader on each question, in words."""
+    def said(to_score: int, to_adjudicate: int) -> str:
+        parts = [f"{to_score} to score"] if to_score else []
+        if to_adjudicate:
+            parts.append(f"{to_adjudicate} to adjudicate")
+        return ", ".join(parts) or "nothing for you now"
+
+    items = "".join(f"<li>{html.escape(c.label)}: {said(n, a)}</li>" for c, n, a in rows)
+    return f"<h3 id='eb-waiting'>Waiting for you</h3><ul aria-labelledby='eb-waiting'>{items}</ul>" if rows else ""
+
+
 def scenario_html(scenario: ScenarioView) -> str:
     """The scenario as the candidate app shows it beside its questions (the released vignette
     cell through the same ``md`` and the page's ``eb-story`` look), under a heading of its own."""
@@ -526,9 +553,10 @@ class GraderApp:
         self.item = w.Dropdown(description="Written question", options=[])
         self.start = w.Button(description="Start scoring", button_style="primary")
         self.start.on_click(lambda _b: self._run(self._pick))
+        self.waiting = w.HTML()  # per question, what waits for this grader (to score, to adjudicate)
         self.pick_panel = w.VBox([
             w.HTML(f"{heading('Choose a question', 'pick')}<p>You score one written question at a time, "
-                   "one response after another.</p>"), self.item, self.start])
+                   "one response after another.</p>"), self.item, self.start, self.waiting])
 
         # appeal re-ratings: shown only to the grader a score appeal was sent to
         self.appeal_count = w.HTML()
@@ -658,6 +686,7 @@ class GraderApp:
         self.appeal_panel.children = ()
         self.appeal_actions.layout.display = "none"
         self.pick_panel.layout.display = ""
+        self.waiting.value = waiting_html(self.session.waiting_for_me())
         waiting = len(self.session.appeal_answers())
         self.appeal_notice.layout.display = "" if waiting else "none"  # nothing at all for anyone else
         self.appeal_count.value = heading(f"Appeal re-ratings waiting for you: {waiting}", "appeals") + (

@@ -2,9 +2,13 @@
 // this tab's sessionStorage until the kernel says the server holds it; a hidden or closing page
 // asks the kernel to save at once; a new page hands its kept drafts (and the question each
 // sitting was on) to its kernel when drawn; a page back online hands them over again.
+// Offline (the browser's offline event, or the kernel's connection lost), the page says so in
+// words and through a polite live region, and clears the note when the connection is back; typing
+// in an answer box removes a "saved" note (class eb-saved-at) that newer text has made stale.
 const PREFIX = "eb-draft:";
 const AT = "eb-at:";
 const BUDGET = 60000;  // characters handed over at once: under the server's largest websocket message
+const OFFLINE = "You are offline. What you type is kept on this page and saved when the connection returns.";
 
 function read(key) {
   try { return JSON.parse(sessionStorage.getItem(key)); } catch (e) { return null; }
@@ -14,7 +18,12 @@ function write(key, value) {
 }
 
 function render({ model, el }) {
-  el.classList.add("eb-sr-only");
+  el.classList.add("eb-drafts");
+  const note = document.createElement("div");  // in the page from the start: a live region must be there before it speaks
+  note.className = "eb-offline-note";
+  note.setAttribute("role", "status");
+  note.setAttribute("aria-live", "polite");
+  el.append(note);
   const confirmed = new Map();  // question number -> the text the server holds (as this page knows it)
 
   function kept(sitting) {
@@ -61,6 +70,8 @@ function render({ model, el }) {
     const key = `${PREFIX}${sitting}:${n}`;
     const before = read(key);
     write(key, { text: box.value, base: before ? before.base : (confirmed.get(n) ?? "") });
+    // a "saved" note is stale once newer text is typed (the kernel says "Saving…" when it hears of it)
+    for (const stale of document.querySelectorAll(".eb-saved-at")) stale.remove();
   }, true);
 
   model.on("msg:custom", (msg) => {
@@ -99,13 +110,42 @@ function render({ model, el }) {
   window.addEventListener("pagehide", flush, { capture: true });
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flush(); });
 
-  // back online: hand over again what the server has not confirmed
-  window.addEventListener("online", () => {
+  // offline: say so on the page, and politely through the live region; clear it when back
+  let kernelDown = false;
+  // back (online, or the kernel's connection restored): hand over again what the server has not confirmed
+  const resend = () => {
     const sitting = model.get("sitting");
     if (!sitting) return;
-    const resend = ofSitting(sitting);
-    if (Object.keys(resend).length) model.send({ resend });
-  });
+    const drafts = ofSitting(sitting);
+    if (Object.keys(drafts).length) model.send({ resend: drafts });
+  };
+  const showConnection = () => {
+    const off = !navigator.onLine || kernelDown;
+    if (off === el.classList.contains("eb-offline")) return;
+    el.classList.toggle("eb-offline", off);
+    note.textContent = off ? OFFLINE : "";
+    if (!off) resend();
+  };
+  window.addEventListener("offline", showConnection);
+  showConnection();
+  let tries = 0;
+  const watchKernel = () => {  // Voila's connection to this page's kernel (the app may still be starting)
+    const manager = window.jupyterapp?.widgetManager;
+    const kernel = manager?.kernel;
+    if (kernel?.connectionStatusChanged) {
+      const onStatus = (_k, status) => { kernelDown = status !== "connected"; showConnection(); };
+      kernel.connectionStatusChanged.connect(onStatus);
+      onStatus(kernel, kernel.connectionStatus);
+      // reconnected, the widget manager reloads every widget's state from the kernel, which can put
+      // the kernel's older text back in a box typed in meanwhile: once it has, hand the kept text over again
+      manager.restored?.connect?.(() => resend());
+    } else if (++tries < 30) {
+      setTimeout(watchKernel, 1000);
+    }
+  };
+  watchKernel();
+
+  window.addEventListener("online", showConnection);
 }
 
 export default { render };

@@ -3,7 +3,8 @@
 The compact bar (clock, "Question N of M", **Display**) stays in view on a phone and at 200%
 zoom, the display settings fold behind one button, Next is below the answer; time a proctor
 adds is said on the screen and through the live region; a reload 0.3 s after typing and a page
-offline for 30 s lose nothing, and a reload comes back to the question the candidate was on;
+offline for 30 s lose nothing (the page says it is offline, and says so no longer once back), and a reload
+comes back to the question the candidate was on;
 after the submit, the same code shows the receipt again (never the answers).
 
 One server and one browser for the module; each test has its own candidate and code. The app
@@ -30,6 +31,7 @@ from exam_builder.records.models import Response, Sitting, SittingEvent
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
 
 ZONE = "America/New_York"
+OFFLINE = "You are offline. What you type is kept on this page and saved when the connection returns."
 
 
 @pytest.fixture(scope="module")
@@ -190,13 +192,33 @@ def test_thirty_seconds_offline_while_typing_loses_nothing(site, browser):
     box = page.get_by_role("textbox", name="Answer to question 5")
     box.press_sequentially("Online words. ", delay=5)
     until(lambda: journal(course, sid).get("or-story") == "Online words. ", "the first words saved")
+    saved_note = page.get_by_text("Answer to question 5 saved at")
+    saved_note.wait_for()
+    note = page.locator(".eb-offline-note[role=status][aria-live=polite]")
+    expect(note).to_have_text("")
     ctx.set_offline(True)
+    # said on the page, in view, and through the polite live region
+    expect(note).to_have_text(OFFLINE)
+    expect(note).to_be_in_viewport()
     box.press_sequentially("Offline words, typed with the network gone.", delay=5)
+    expect(saved_note).to_have_count(0)  # "saved at" is not left up while newer text is unsaved
+    a11y.check_screen(page, "candidate", "desktop", "17-offline")
     page.wait_for_timeout(30_000)  # the situation under test: thirty seconds without a network
+    expect(note).to_have_text(OFFLINE)
     ctx.set_offline(False)
+    expect(note).to_have_text("")
+    expect(page.locator(".eb-drafts.eb-offline")).to_have_count(0)  # the band at the foot of the window is gone
     full = "Online words. Offline words, typed with the network gone."
     until(lambda: journal(course, sid).get("or-story") == full, "the offline words in eb_response", 90)
     page.get_by_text("Answer to question 5 saved").wait_for()
+    # the kernel's connection lost (the browser still online): said the same, and cleared once reconnected
+    page.evaluate("""n => { window.ebSaid = []; new MutationObserver(() => window.ebSaid.push(n.textContent))
+                       .observe(n, {childList: true, characterData: true, subtree: true}); }""",
+                  note.element_handle())
+    page.evaluate("() => window.jupyterapp.widgetManager.kernel._ws.close()")
+    page.wait_for_function("t => window.ebSaid.includes(t)", arg=OFFLINE)
+    page.wait_for_function("() => window.jupyterapp.widgetManager.kernel.connectionStatus === 'connected'")
+    expect(note).to_have_text("")
     ctx.close()
 
 

@@ -303,7 +303,7 @@ def test_open_now_and_close_now_on_the_dashboard_are_audited(dcourse, form_id):
     assert "Not done: Write the reason" in dash.signin_message.value  # no reason, no change
     dash.signin_reason.value = "everyone is seated"
     button(dash.root, "Close sign-in now").click()
-    assert "Sign-in is closed now in room Room 7 (2 candidate(s))" in dash.signin_message.value
+    assert "Sign-in is closed now in Room 7 (2 candidate(s))" in dash.signin_message.value
     # the window closed unstarted: both are absent at once (stored by the view's refresh), the code refused
     assert "<strong>2</strong> absent" in dash.totals.value and "Room 7: sign-in closed" in dash.windows.value
     exc = refused(CandidateSession(dcourse).sign_in, res.opened[0].code)
@@ -311,7 +311,7 @@ def test_open_now_and_close_now_on_the_dashboard_are_audited(dcourse, form_id):
                                                 "closed. Please ask the proctor.")
     dash.signin_reason.value = "a late candidate with a doctor's note"
     button(dash.root, "Open sign-in now").click()  # reopening brings back the ones the close made absent
-    assert "Sign-in is open now in room Room 7 (2 candidate(s))" in dash.signin_message.value
+    assert "Sign-in is open now in Room 7 (2 candidate(s))" in dash.signin_message.value
     assert "<strong>0</strong> absent" in dash.totals.value
     CandidateSession(dcourse).sign_in(res.opened[0].code).start()
     with dcourse.db.read() as s:
@@ -798,3 +798,27 @@ def test_seat_cards_carry_the_exam_address_candidates_type(dcourse, form_id):
     assert "Exam address: <strong class=\"address\">http://10.0.0.5:8866/</strong>" in card
     assert "Type this address in the browser" in card and "the exam page the proctor shows you" not in card
     config.write_text(original)
+
+
+def test_a_seat_card_never_shows_a_candidates_time(dcourse, form_id):
+    """Cards are handed out at the seat, where neighbours read them: time and a half would show an
+    accommodation. No card says a time; the candidate's own screen shows their clock."""
+    from exam_builder.records import accommodations
+
+    with dcourse.db.transaction() as s:
+        acc = accommodations.request(s, dcourse.policy, "c004", "extended_time", "coordinator-lee", multiplier=1.5,
+                                     letter_on_file=dt.date(2026, 1, 5))
+        accommodations.approve(s, acc.id, "coordinator-lee")
+    out = run(dcourse, "sitting", "open", "cps", "--room", "R7", "--candidate", "c004", "--candidate", "c005",
+              "--by", "lee")
+    assert out.exit_code == 0, out.output
+    with dcourse.db.read() as s:
+        limits = {sit.candidate_id: sit.time_limit_minutes
+                  for sit in s.execute(select(Sitting).where(Sitting.room == "R7")).scalars()}
+    assert limits["c004"] == limits["c005"] * 1.5  # the accommodation is applied, on the sitting
+    card = next((dcourse.root / "exports").glob("seat-cards-cps-R7-*.html")).read_text()
+    assert card.count("Your access code:") == 2
+    from exam_builder.delivery.session import format_minutes
+    for minutes in limits.values():
+        assert format_minutes(minutes) not in card
+    assert "Time:" not in card and "hour" not in card and "minute" not in card

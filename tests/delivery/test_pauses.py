@@ -236,13 +236,14 @@ def test_the_cli_pauses_and_resumes_a_sitting_and_a_room(dcourse, form_id):
     out = run(cli, ["--course", root, "sitting", "pause-room", formkit.EXAM, "--room", "101", "--date", day,
                      "--by", "R. Proctor", "--reason", "fire alarm"])
     assert out.exit_code == 0, out.output
-    assert "room 101: 1 sitting(s) paused" in out.output
+    assert "Room 101 is paused: 1 candidate(s) in progress have their clocks stopped." in out.output
     with pytest.raises(SittingPaused):
         cs.answer("tf-hope", "A")
     out = run(cli, ["--course", root, "sitting", "resume-room", formkit.EXAM, "--room", "101", "--date", day,
                      "--by", "R. Proctor", "--reason", "all clear"])
     assert out.exit_code == 0, out.output
-    assert "room 101: 1 sitting(s) resumed" in out.output
+    assert "Room 101 is resumed: 1 candidate(s) in progress have the time they had when it was paused." \
+        in out.output
     cs.answer("tf-hope", "A")
     with dcourse.db.read() as s:
         sit = s.get(Sitting, cs.sitting_id)

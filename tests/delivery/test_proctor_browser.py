@@ -104,7 +104,7 @@ def test_the_live_room_first_with_totals_and_marks(browser, room):
     a11y.check_screen(page, "proctor", "desktop", "room")
     # the room chosen at the top
     pick(page.get_by_label("Room", exact=True), ROOM)
-    expect_text(page.locator(".widget-html", has=totals), "room Room 1: 4 candidate(s)")
+    expect_text(page.locator(".widget-html", has=totals), "Room 1: 4 candidate(s)")
     expect(page.locator(".eb-card")).to_have_count(4)
     for n, label in ((3, "not arrived"), (1, "writing"), (3, "late"), (1, "idle")):
         expect_text(totals, f"{n} {label}")

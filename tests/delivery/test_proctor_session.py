@@ -140,13 +140,17 @@ def test_a_room_through_its_day_every_change_audited(room):
     assert proctor.row(ids["c004"]).state == "absent"
 
     # the whole room paused (a fire alarm), then resumed: every open sitting, each its own audit row
-    assert proctor.pause_room("R1", "fire alarm") == "Room R1 is paused (3 candidate(s)): the clocks have stopped."
+    # said apart: two writing, one not arrived yet (held too: nobody starts in a paused room)
+    assert proctor.pause_room("R1", "fire alarm") == ("Room R1 is paused: 2 candidate(s) in progress have their "
+                                                      "clocks stopped; 1 not started yet cannot start until the room "
+                                                      "is resumed.")
     st = proctor.refresh()
     assert _states(proctor) == {"c001": "paused", "c002": "paused", "c003": "not_arrived", "c004": "absent"}
     assert proctor.row(ids["c003"]).stop is not None and st.totals["paused"] == 2
     clock.advance(minutes=3)
     assert proctor.resume_room("R1", "all clear") == (
-        "Room R1 is resumed (3 candidate(s)); each has the time they had when it was paused.")
+        "Room R1 is resumed: 2 candidate(s) in progress have the time they had when it was paused; 1 not started "
+        "yet may start now.")
 
     # a submission, and its confirmation number found as it is read aloud
     receipt = second.submit()

@@ -84,6 +84,18 @@ def test_a_reloaded_page_hands_back_its_draft_and_its_question(dcourse, form_id)
                                                                      "base": "stale"}}}, [])
     assert rows(dcourse, sid)[-1] == ("or-story", "Listen first. And ask.") and app._pending == {}
     assert "Answer to question 5 saved at" in app.save_state.value
+    # newer text typed: the note that the draft was restored and saved is stale and goes; the welcome stays
+    assert "<span class='eb-saved-at'>What you typed last was restored and saved.</span>" in app.message.value
+    app._controls["or-story"].value = "Listen first. And ask. Then"
+    assert "restored" not in app.message.value and "Welcome back" in app.message.value
+    # the same "saved at" said again is drawn again (the page may have removed the older one as stale)
+    now = app.clock()
+    app.clock = lambda: now
+    app._saved("Answer to question 5")
+    said = []
+    app.save_state.observe(lambda ch: said.append(ch["new"]), names="value")
+    app._saved("Answer to question 5")
+    assert said == ["", app.save_state.value] and "eb-saved-at" in said[-1]
 
 
 def test_a_draft_typed_over_an_answer_changed_elsewhere_is_dropped_not_saved(dcourse, form_id):

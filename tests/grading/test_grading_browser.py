@@ -179,6 +179,11 @@ def start(page, label: str) -> None:
     page.get_by_role("heading", name=re.compile(r"^(Response R-|Nothing left)")).wait_for()
 
 
+def waiting_row(page, label: str):
+    """The picker's line for one question in its list "Waiting for you"."""
+    return page.get_by_role("list", name="Waiting for you").get_by_role("listitem").filter(has_text=f"{label}:")
+
+
 def progress(page) -> str:
     return page.get_by_text("Your progress on this question").inner_text()
 
@@ -211,6 +216,7 @@ def test_two_graders_score_by_keyboard_and_progress_counts_what_is_left(grader_s
     ctx_a, ann = open_desk(browser, url)
     sign_in(ann, "Ann Grader")
     ann.get_by_text("Signed in as Ann Grader").wait_for()
+    assert waiting_row(ann, label).inner_text() == f"{label}: {n} to score"  # said before Start scoring
     start(ann, label)
     ann.get_by_role("heading", name=re.compile("first rating")).wait_for()
     body = ann.content()
@@ -594,6 +600,8 @@ def test_the_coordinator_finishes_adjudication_and_everyone_is_told_who_it_waits
     context, page = open_desk(browser, url, size)
     try:  # a third grader: nothing for them, and the desk says for whom it waits
         sign_in(page, f"Cy {size}")
+        waiting_row(page, label).wait_for()  # the picker says, before Start scoring, that nothing here is Cy's
+        assert waiting_row(page, label).inner_text() == f"{label}: nothing for you now"
         start(page, label)
         page.get_by_role("heading", name="Nothing left for you on this question").wait_for()
         page.get_by_text(f"{n} responses wait for adjudication by the coordinator ({COORDINATOR}).").wait_for()
@@ -605,6 +613,9 @@ def test_the_coordinator_finishes_adjudication_and_everyone_is_told_who_it_waits
     context, page = open_desk(browser, url, size)
     try:
         sign_in(page, COORDINATOR)
+        # the picker says what waits for the coordinator on each question, before Start scoring
+        assert waiting_row(page, label).inner_text() == f"{label}: {n} to adjudicate"
+        a11y.check_screen(page, "grader", size, "pick-with-adjudications")
         start(page, label)
         page.get_by_role("heading",
                          name=re.compile(r"adjudication \(the two ratings differ: yours and the other")).wait_for()

@@ -248,6 +248,7 @@ def test_a_hostile_sheet_is_refused_located_and_writes_nothing(hostile_course, c
     _name, command, header, bad_rows, errors = case
     path = hostile_course.root / F
     path.write_bytes((header + GOOD.get(header, "") + bad_rows).encode("utf-8"))
+    path.chmod(0o600)  # kept private, as the README asks (else the import also warns that others can read it)
     before = _snapshot(hostile_course)
     out = _run(hostile_course, command, "import", str(path))
     assert out.exit_code == 1, out.output
