@@ -46,6 +46,7 @@ SMOKE_SETTINGS = ("c.DeliverySettings.max_saves_per_minute = 1200\n"
                   "c.DeliverySettings.save_delay_seconds = 0.3\n"
                   "c.ServerSettings.refill_quiet_seconds = 0.2\n"
                   "c.ServerSettings.cull_interval_seconds = 0.5\n"
+                  "c.ServerSettings.reattach_seconds = 2\n"
                   "c.ServerSettings.spare_kernels = 1\n")
 
 

@@ -807,8 +807,8 @@ def test_a_seat_card_never_shows_a_candidates_time(dcourse, form_id):
 
     with dcourse.db.transaction() as s:
         acc = accommodations.request(s, dcourse.policy, "c004", "extended_time", "coordinator-lee", multiplier=1.5,
-                                     letter_on_file=dt.date(2026, 1, 5))
-        accommodations.approve(s, acc.id, "coordinator-lee")
+                                     letter_on_file=dt.date(2026, 1, 5), zone=dcourse.zone)
+        accommodations.approve(s, acc.id, "coordinator-lee", zone=dcourse.zone)
     out = run(dcourse, "sitting", "open", "cps", "--room", "R7", "--candidate", "c004", "--candidate", "c005",
               "--by", "lee")
     assert out.exit_code == 0, out.output

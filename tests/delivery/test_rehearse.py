@@ -72,7 +72,8 @@ def test_a_small_room_loses_no_answer(course_dir, tmp_path):
     with open(course_dir / "nbgrader_config.py", "a") as fh:  # the scratch copy takes the course's settings:
         fh.write("\nc.DeliverySettings.max_saves_per_minute = 1200\n"  # candidates pace saves under this cap
                  "c.DeliverySettings.save_delay_seconds = 0.3\nc.ServerSettings.refill_quiet_seconds = 0.2\n"
-                 "c.ServerSettings.cull_interval_seconds = 0.5\nc.ServerSettings.spare_kernels = 1\n")
+                 "c.ServerSettings.cull_interval_seconds = 0.5\nc.ServerSettings.spare_kernels = 1\n"
+                 "c.ServerSettings.reattach_seconds = 2\n")
     env = {k: v for k, v in os.environ.items() if k not in ("EXAM_BUILDER_DB_URL", "EXAM_BUILDER_COURSE")}
     proc = subprocess.run([str(EXE), "--course", str(course_dir), "rehearse", "cps", "--candidates", "2", "--window",
                            "3",

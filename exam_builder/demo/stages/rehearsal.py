@@ -24,6 +24,7 @@ from ...loadtest.rehearse import RehearsalOptions, rehearse
 FAST_ROOM = ("c.DeliverySettings.max_saves_per_minute = 1200\n"
              "c.ServerSettings.refill_quiet_seconds = 0.2\n"
              "c.ServerSettings.cull_interval_seconds = 0.5\n"
+             "c.ServerSettings.reattach_seconds = 2\n"
              "c.ServerSettings.spare_kernels = 1\n")
 
 
