@@ -259,7 +259,11 @@ def test_the_preview_shows_the_item_as_the_exam_app_does(browser, desk_page, sit
     open_notebook(page, lab, "source/cps/items.ipynb")
     panel = active_panel(page)
     panel.locator(".eb-check-button").wait_for()
-    page.get_by_role("tab", name="Item preview").click()
+    try:
+        page.get_by_role("tab", name="Item preview").click()
+    except Exception as exc:  # a JupyterLab dialog covered the tab on a loaded CI machine: say which one
+        shown = [d.inner_text()[:300] for d in page.locator(".jp-Dialog").all()]
+        raise AssertionError(f"the Item preview tab could not be pressed; JupyterLab dialogs open: {shown}") from exc
     panel.locator(".jp-Cell").nth(MS_CELL - 1).click()
     phone = page.frame_locator("iframe[title='Preview at phone width (390 pixels)']")
     phone.locator("body[data-ready='true'] h2.eb-heading").wait_for()
