@@ -334,11 +334,16 @@ class CandidateApp(ScreenApp):
         total = len(self.session.form.items)
         first_open = next((e.number for e in self.session.navigator() if not e.answered), 1)
         self._go(at if at and 1 <= at <= total else first_open, message)
-        if restored:  # a "saved" note: the page removes it once newer text is typed (drafts.js), as does _on_text
-            self._restored_note = message
-            self.message.value = (f"<div role='status'>{html.escape(message)}{' ' if message else ''}"
-                                  "<span class='eb-saved-at'>What you typed last was restored and saved.</span></div>")
+        if restored:
+            self._say_restored(message)
         self._start_timer()
+
+    def _say_restored(self, message: str = "") -> None:
+        """"What you typed last was restored and saved", after ``message``: a "saved" note, which the page
+        removes once newer text is typed (drafts.js, class ``eb-saved-at``), as ``_on_text`` does."""
+        self._restored_note = message
+        self.message.value = (f"<div role='status'>{html.escape(message)}{' ' if message else ''}"
+                              "<span class='eb-saved-at'>What you typed last was restored and saved.</span></div>")
 
     def _page_back(self, _change=None) -> None:
         """A reloaded page came back to this kernel (the server keeps a reloaded page's kernel:
@@ -348,7 +353,7 @@ class CandidateApp(ScreenApp):
             return
         kept, _at = self.drafts.kept(self._draft_key)
         if self._restore(kept):
-            self._say("What you typed last was restored and saved.")
+            self._say_restored()
 
     def _restore(self, kept: dict[int, dict[str, str]], live: bool = False) -> int:
         """Save the page's kept drafts the server has not got; how many were saved.

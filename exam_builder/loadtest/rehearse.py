@@ -748,7 +748,8 @@ async def _measure_alone(server: ServerProcess, times: int) -> list[float]:
 def _server_settings(course) -> dict[str, float]:
     """The server's grace periods from the course's settings (defaults if the server has none)."""
     st = course.server_settings
-    return {"grace": float(max(getattr(st, "reconnect_grace_seconds", 0), getattr(st, "unconnected_grace_seconds", 0))
+    return {"grace": float(max(getattr(st, "reconnect_grace_seconds", 0), getattr(st, "unconnected_grace_seconds", 0),
+                               getattr(st, "reattach_seconds", 0))  # a closed page's kernel waits for a reload
                            + getattr(st, "cull_interval_seconds", 5) + 5)}
 
 
