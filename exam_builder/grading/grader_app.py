@@ -82,6 +82,7 @@ class GraderSession:
         self.exam = exam
         self.signin = identity.StaffSignIn("scores", "every score records who gave it")
         self.queue: RatingQueue | None = None
+        self._queues: dict[str, RatingQueue] = {}  # item -> its queue (``_queue``)
         self.current: Claim | None = None
         self.levels: dict[str, float] = {}
         self.skipped: set[str] = set()  # anonymous ids given back in this session
@@ -132,7 +133,7 @@ class GraderSession:
         rater = self._need_rater()
         out = []
         for choice in self.items():
-            p = RatingQueue(self.course, self.exam, choice.item_id).progress(rater, skip=self.skipped)
+            p = self._queue(choice.item_id).progress(rater, skip=self.skipped)
             adjudicate = dict(p.adjudication).get(adj.YOURS, 0)
             out.append((choice, max(p.open_for_me - adjudicate, 0), adjudicate))
         return out
@@ -142,10 +143,17 @@ class GraderSession:
         found = next((c.label for c in self.items() if c.item_id == item_id), f"Written question ({item_id})")
         return found[0].lower() + found[1:]
 
+    def _queue(self, item_id: str) -> RatingQueue:
+        """The question's queue, one per question for this session: what it read is kept (and checked
+        for changes) between the picker's counts and the scoring, not read again for each."""
+        if item_id not in self._queues:
+            self._queues[item_id] = RatingQueue(self.course, self.exam, item_id)
+        return self._queues[item_id]
+
     def pick(self, item_id: str) -> Claim | None:
         """Work on ``item_id``: the queue opens at this grader's next response."""
         self._need_rater()
-        self.queue = RatingQueue(self.course, self.exam, item_id)
+        self.queue = self._queue(item_id)
         return self.next()
 
     @property
