@@ -182,6 +182,31 @@ def test_a_reload_just_after_typing_loses_nothing_and_comes_back_to_the_question
     ctx.close()
 
 
+def test_a_page_back_on_its_kernel_and_the_offline_band_pass_axe_at_every_size(site, browser):
+    """The screens this round added, at the three sizes: the question a reload comes back to (its own
+    kernel, no sign-in) and the offline band over it, axe-clean and nothing cut off."""
+    course, server, codes = site
+    sid, code = codes["c007"]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES["desktop"])
+    start(page, code)
+    page.get_by_role("button", name="5", exact=True).click()
+    wait_question(page, 5)
+    page.get_by_role("textbox", name="Answer to question 5").press_sequentially("Before the reload.", delay=5)
+    until(lambda: journal(course, sid).get("or-story") == "Before the reload.", "the words saved")
+    for size in ("desktop", "phone", "zoom200"):
+        page.set_viewport_size(a11y.SIZES[size]["viewport"])  # 200% zoom: half the CSS pixels, what reflows
+        page.reload()
+        wait_question(page, 5)  # back on its kernel, where it was
+        a11y.check_screen(page, "candidate", size, "18-back-after-reload")
+        ctx.set_offline(True)
+        expect(page.locator(".eb-offline-note")).to_have_text(OFFLINE)
+        expect(page.locator(".eb-offline-note")).to_be_in_viewport()
+        a11y.check_screen(page, "candidate", size, "17-offline")
+        ctx.set_offline(False)
+        expect(page.locator(".eb-offline-note")).to_have_text("")
+    ctx.close()
+
+
 def test_thirty_seconds_offline_while_typing_loses_nothing(site, browser):
     course, server, codes = site
     sid, code = codes["c005"]
