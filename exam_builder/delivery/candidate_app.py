@@ -348,11 +348,14 @@ class CandidateApp(ScreenApp):
     def _page_back(self, _change=None) -> None:
         """A reloaded page came back to this kernel (the server keeps a reloaded page's kernel:
         ``server.KernelLifecycle.kept_page``) with the drafts its tab kept: save those the server has
-        not got, as a sign-in from a new page does."""
+        not got. Unlike a sign-in from a new page, no base check: the server never hands back a kernel
+        whose sitting was taken over, so nobody else can have changed the answer, and a reload pressed
+        with the last keys (before the save that the typing started came back) would otherwise drop
+        them as "changed on another screen"."""
         if self.session.sitting_id is None or self.screen not in ("exam", "review"):
             return
         kept, _at = self.drafts.kept(self._draft_key)
-        if self._restore(kept):
+        if self._restore(kept, live=True):  # this kernel still holds the sitting: the tab's text is the newest
             self._say_restored()
 
     def _restore(self, kept: dict[int, dict[str, str]], live: bool = False) -> int:

@@ -774,8 +774,9 @@ class ServeOptions:
     preheat: bool = True
 
 
-#: JupyterLab extensions the apps' pages never load (nbgrader's and Notebook's own front ends).
-UNUSED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
+#: JupyterLab extensions the apps' pages never load (nbgrader's and Notebook's own front ends, and the
+#: author's desk: on an app's page the server refused its files, a traceback in the log for every page).
+UNUSED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension", "exam-builder-lab")
 
 
 def trust_app_notebook(contents_manager, notebook_path: str) -> None:
