@@ -190,7 +190,8 @@ def test_the_demo_report_shows_precision_for_every_form_with_intervals(demo_run)
     assert pooled["n"] == sum(r["n"] for r in forms) and " to " in pooled["alpha_ci"]
     methods = {(r["form"], r["method"]) for r in rel["Decision consistency and accuracy"]}
     for form in ("A", "B", "C", "all 3 forms pooled"):
-        assert {(form, "Subkoviak"), (form, "Livingston-Lewis / Huynh beta-binomial")} <= methods
+        assert {(form, "Subkoviak"), (form, "Livingston-Lewis / Huynh beta-binomial"),
+                (form, "Rudner (observed score, conditional SEM, normal)")} <= methods
     assert "too few candidates" not in str(rel) and "None" not in str(rel["_text"])
     comparability = tables["Form comparability"]
     assert len(comparability["Forms as randomly equivalent groups: difference and equivalence test"]) == 3
@@ -373,7 +374,7 @@ def test_the_demo_report_speaks_plainly_one_rounding_short_alt_texts_names_and_t
     """Issue 25 §2 "Presentation" on the demo's own report: every decimal on the page printed with two places;
     each figure's alt text short, with its data in a linked table; competencies by name; the test length each
     form's models used, said in a sentence (clamped to the form's points where the estimate ran past them);
-    accuracy said to be the beta-binomial's, never a blank cell."""
+    accuracy by the beta-binomial and Rudner's method, never a blank cell."""
     import html as htmllib
 
     target, proc = demo_run

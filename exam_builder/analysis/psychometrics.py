@@ -186,7 +186,7 @@ class Reliability:
     effective_length: float | None  # items (0/1) or Livingston-Lewis effective length
     model_reliability: float | None  # reliability used by the binomial model (KR-21 or alpha)
     notes: list[str] = field(default_factory=list)
-    #: every method's decision consistency and accuracy (Subkoviak, then the beta-binomial)
+    #: every method's decision consistency and accuracy (Subkoviak, the beta-binomial, then Rudner's accuracy)
     classifications: list[Classification] = field(default_factory=list)
     #: candidates whose total lies within +-1.96 CSEM of the cut (the band of uncertain decisions)
     within_band: int | None = None
@@ -442,10 +442,58 @@ def beta_binomial_classification(a: float, b: float, n_items: int, cut: int, tru
                           false_pass, false_fail)
 
 
+def model_csem(x, length: int | None, max_total: float) -> np.ndarray | None:
+    """Lord's binomial-error conditional SEM, in points, at each score in ``x`` (points) on a form of
+    ``max_total`` points counted as ``length`` right-or-wrong items (:func:`model_length`): the score put on that
+    length, x' = x n / max, then (max / n) sqrt(x' (n - x') / (n - 1)); 0 at either end of the scale. For a form of
+    right-or-wrong items n is the number of items and max the points, so it is sqrt(x (k - x) / (k - 1)).
+    None when the length is not defined or under 2."""
+    if length is None or length < MIN_MODEL_LENGTH or not max_total > 0:
+        return None
+    xs = np.clip(np.asarray(x, float) * length / max_total, 0.0, float(length))
+    return np.sqrt(xs * (length - xs) / (length - 1)) * max_total / length
+
+
+#: Rudner's method, as its row in the report names it.
+RUDNER = "Rudner (observed score, conditional SEM, normal)"
+
+
+def rudner_classification(x, csem, cut: float) -> Classification:
+    """Classification accuracy by Rudner's (2001, 2005) method, without IRT: each candidate's true score is taken
+    as normal around their observed score with their conditional SEM as its SD, so the chance their true score is
+    at or above the cut is
+
+        P_i = Phi((x_i - cut) / csem_i)           (1 or 0 when csem_i = 0, by the side of the cut x_i is on)
+
+    and, over the candidates, with pass when x_i >= cut:
+
+        accuracy   = mean(pass_i P_i + fail_i (1 - P_i))
+        false_pass = mean(pass_i (1 - P_i))       false_fail = mean(fail_i P_i)
+
+    so accuracy + false passes + false fails = 1. It gives accuracy only (p0 and kappa None): the method is an
+    expectation over the candidates who sat, not a model of a second form. Rudner, L. M. (2001), Computing the
+    expected proportions of misclassified examinees, Practical Assessment, Research & Evaluation 7(14); Rudner, L.
+    M. (2005), Expected classification accuracy, PARE 10(13) (there with an IRT ability and its standard error;
+    here the observed score and Lord's conditional SEM, :func:`model_csem`, in the classical form the method
+    allows). As a point estimate it runs slightly high, more so in small groups (Applied Psychological
+    Measurement 31(3), 2007, doi:10.1177/0146621606291557)."""
+    x = np.asarray(x, float)
+    s = np.asarray(csem, float)
+    if not len(x):
+        return Classification(RUDNER, None, None, None, None, None)
+    passed = x >= cut - 1e-9
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(s > 0, (x - cut) / np.where(s > 0, s, 1.0), 0.0)
+    p_true_pass = np.where(s > 0, stats.norm.cdf(z), passed.astype(float))
+    false_pass = float(np.mean(np.where(passed, 1 - p_true_pass, 0.0)))
+    false_fail = float(np.mean(np.where(passed, 0.0, p_true_pass)))
+    return Classification(RUDNER, None, None, _f(1 - false_pass - false_fail), false_pass, false_fail)
+
+
 def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
                 confidence: float = 0.95, min_n: int = MIN_N, stable: int = MIN_N) -> Reliability | TooFew:
     """Reliability of one form: alpha / KR-20 with its interval, SEM, CSEM at the cut, decision
-    consistency and accuracy by two methods, and the candidates within +-1.96 CSEM of the cut.
+    consistency by two methods and accuracy by two, and the candidates within +-1.96 CSEM of the cut.
 
     ``scores``: rows candidates, columns items, points earned (NaN = pending; such candidates
     are left out). ``max_points``: item -> points. ``cut``: raw points to pass (total >= cut).
@@ -462,6 +510,8 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
       (Livingston & Lewis 1995's rescaling) and the cut rounded up on that scale.
     * The beta-binomial (:func:`beta_binomial_classification`) on the same length, reliability and cut,
       with the true cut at cut / max points: p0, kappa, accuracy, false passes and false fails.
+    * Rudner's method (:func:`rudner_classification`) on each candidate's total and conditional SEM at it
+      (:func:`model_csem`, on the same length), with the cut in points: accuracy, false passes and false fails.
     * ``within_band``: candidates whose total is within cut +- 1.96 CSEM (inclusive).
     """
     data, mp = _complete(scores, max_points)
@@ -521,6 +571,9 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
         ab = beta_binomial_params(float(np.mean(x_eff)), n_int, r_model)
         if ab is not None:
             classes.append(beta_binomial_classification(*ab, n_int, c_int, cut / max_total if max_total else 0))
+        each = model_csem(total, n_int, max_total)  # the conditional SEM at the cut's rule, at every total
+        if each is not None and 0 <= cut <= max_total:
+            classes.append(rudner_classification(total, each, cut))
     else:
         notes.append("decision consistency undefined without score variance")
     band = within = None
@@ -606,9 +659,8 @@ def pooled_reliability(forms: list[tuple[pd.DataFrame, pd.Series, float]], confi
             ci = (float(np.quantile(boot, q)), float(np.quantile(boot, 1 - q)))
     weights = np.array([r.n for r in rels], float)
     classes = []
-    for i, c in enumerate(rels[0].classifications if rels else []):
-        per = [r.classifications[i] for r in rels if len(r.classifications) > i
-               and r.classifications[i].method == c.method]
+    for c in rels[0].classifications if rels else []:
+        per = [m for r in rels for m in r.classifications if m.method == c.method]
         if len(per) != len(rels):
             continue
 

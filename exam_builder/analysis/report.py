@@ -491,13 +491,17 @@ def _length_used(length: pm.ModelLength | None) -> str:
     return f"{length.used} (clamped: estimate {length.clamped})" if length.clamped else str(length.used)
 
 
-#: What Subkoviak's method leaves to the beta-binomial, said in the cell instead of a blank.
+#: What Subkoviak's method leaves to the others, said in the cell instead of a blank.
 CONSISTENCY_ONLY = "none (consistency only)"
+#: What Rudner's method leaves to the others (it gives accuracy only), said in the cell instead of a blank.
+ACCURACY_ONLY = "none (accuracy only)"
 
 
 def _class_rows(label: str, classes: list[pm.Classification], length: int | None, cut: int | None) -> list[dict]:
     pooled = length is None
-    return [{"form": label, "method": c.method, "p0": c.p0, "kappa": c.kappa,
+    return [{"form": label, "method": c.method,
+             **({"p0": c.p0, "kappa": c.kappa} if c.p0 is not None or c.accuracy is None
+                else dict.fromkeys(("p0", "kappa"), ACCURACY_ONLY)),
              **({"accuracy": c.accuracy, "false_pass": c.false_pass, "false_fail": c.false_fail}
                 if c.accuracy is not None else dict.fromkeys(("accuracy", "false_pass", "false_fail"),
                                                               CONSISTENCY_ONLY)),
@@ -507,7 +511,7 @@ def _class_rows(label: str, classes: list[pm.Classification], length: int | None
 
 def reliability_section(d: ReportData) -> Section:
     """Per form and pooled over forms: reliability with its interval, SEM, CSEM at the cut, the candidates near
-    the cut, decision consistency and accuracy by two methods; with and without sittings flagged as cut short."""
+    the cut, decision consistency and accuracy by two methods each; with and without sittings flagged as cut short."""
     th = d.thresholds
     sec = Section("Reliability and decision consistency")
     rows, classes, cautions, lengths = [], [], [], []
@@ -559,7 +563,11 @@ def reliability_section(d: ReportData) -> Section:
         "candidate's true score and using binomial errors, and the beta-binomial model of Huynh (1976) and "
         "Livingston and Lewis (1995), which also gives the accuracy (the share classified as their true score "
         "would be) and the false passes and false fails. Both use the test length used (below) and the cut on it; "
-        "KR-21 for right-or-wrong items, else alpha.")
+        "KR-21 for right-or-wrong items, else alpha. Accuracy is also estimated by a second method, Rudner's "
+        "(2001, 2005), which needs no model of the true scores: each candidate's true score is taken as normal "
+        "around their score, with the conditional SEM at their score (Lord's, as at the cut) as its spread, and "
+        "the chance it lies on the other side of the cut from their result is averaged over the candidates. It "
+        "tends to read a little high in small groups, so where the two differ the lower is the cautious reading.")
     if len(d.forms) > 1:
         sec.text.append(
             "Pooled over forms (built to one blueprint and handed out in rotation): reliability is the share of the "
@@ -578,8 +586,9 @@ def reliability_section(d: ReportData) -> Section:
             "variance run high. " + " ".join(lengths))
         sec.text.append(
             "Classification accuracy (the share whose pass or fail matches their true score), false passes and "
-            "false fails come from the beta-binomial model only; Subkoviak's method gives consistency only, and its "
-            "row says so in those cells.")
+            "false fails come from two methods, the beta-binomial model and Rudner's, each in its own row; "
+            "Subkoviak's method gives consistency only and Rudner's accuracy only, and their rows say so in the "
+            "cells they leave.")
     if cautions:
         sec.text.append(f"Warning: form(s) {', '.join(cautions)} have fewer than {th.min_stable} fully scored "
                         "candidates. Their figures are published with wide intervals: read each with its interval, "

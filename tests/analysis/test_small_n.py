@@ -102,7 +102,7 @@ def test_reliability_is_published_at_n_18_with_its_interval_and_a_warning():
     assert r.csem_at_cut == pytest.approx(csem)
     totals = x.sum(axis=1)
     assert r.within_band == int(((totals >= 26 - 1.96 * csem) & (totals <= 26 + 1.96 * csem)).sum())
-    assert [c.method for c in r.classifications] == ["Subkoviak", "Livingston-Lewis / Huynh beta-binomial"]
+    assert [c.method for c in r.classifications] == ["Subkoviak", "Livingston-Lewis / Huynh beta-binomial", P.RUDNER]
     ll = r.classifications[1]
     r21 = P.kr21(totals.mean(), totals.var(ddof=1), k)
     a = totals.mean() * (1 / r21 - 1)
@@ -132,9 +132,15 @@ def test_pooled_reliability_against_the_formula_and_feldt():
     assert pooled.sem == pytest.approx(math.sqrt(err / (49 - 3)))
     lo, hi = pooled.alpha_ci
     assert lo < pooled.alpha < hi
+    assert len(pooled.classifications) == 3
     for i, c in enumerate(pooled.classifications):
         per = [P.reliability(x, mp, 26, min_n=3).classifications[i] for x, mp in forms]
-        assert c.p0 == pytest.approx(np.average([p.p0 for p in per], weights=[18, 19, 12]))
+        for attr in ("p0", "accuracy"):
+            if getattr(c, attr) is not None:
+                assert getattr(c, attr) == pytest.approx(np.average([getattr(p, attr) for p in per],
+                                                                    weights=[18, 19, 12]))
+            else:  # the method gives none: Subkoviak's accuracy, Rudner's consistency
+                assert all(getattr(p, attr) is None for p in per)
     x, mp = rasch(200, seed=4)
     one = P.pooled_reliability([(x, mp, 26)], n_boot=2000)
     feldt = P.feldt_ci(one.alpha, 200, 40)

@@ -1,6 +1,6 @@
 """Issue 25 §2 "Presentation" and "never print a claim the data cannot carry", on the rendered program's report
 (a made-up window at the demo's size, ``report_synthetic``): the test length the models used said in a sentence
-beside the table, accuracy named as the beta-binomial's (no blank cell), short alt texts whose data are in a
+beside the table, accuracy by two named methods (no blank cell), short alt texts whose data are in a
 linked table, one rounding for every figure (a regex over the whole page), competencies by name, and the
 distractor minimum as a setting."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from report_synthetic import big_window
 
 from exam_builder.analysis import psychometrics as pm
-from exam_builder.analysis.report import ALT_MAX, CONSISTENCY_ONLY, equating_rows, render_html, sections
+from exam_builder.analysis.report import ACCURACY_ONLY, ALT_MAX, CONSISTENCY_ONLY, equating_rows, render_html, sections
 
 #: A decimal number in the page's text: the digits after the point are the rounding it was printed with
 #: (a version "0.1.0" or a date is not one: no digit or point may touch it).
@@ -82,20 +82,31 @@ def test_the_page_says_what_the_effective_test_length_is_and_which_value_each_fo
            "which is used." in text
 
 
-def test_accuracy_is_named_as_the_beta_binomials_and_no_cell_is_blank(shown):
-    _d, page = shown
+def test_accuracy_by_two_named_methods_side_by_side_and_no_cell_is_blank(shown):
+    d, page = shown
     rows = _table(page, "Decision consistency and accuracy")
     head = rows[0]
-    assert len(rows) == 1 + 3 * 2  # two forms and the pooled figure, by two methods
+    assert len(rows) == 1 + 3 * 3  # two forms and the pooled figure, by three methods
     for r in rows[1:]:
         row = dict(zip(head, r, strict=True))
         assert all(row.values()), row  # no blank cell, no "None"
         if row["method"] == "Subkoviak":
             assert row["accuracy"] == row["false passes"] == row["false fails"] == CONSISTENCY_ONLY
-        else:
+        elif row["method"] == pm.RUDNER:
+            assert row["consistency (p0)"] == row["kappa (beyond chance)"] == ACCURACY_ONLY
             assert re.fullmatch(r"\d\.\d\d", row["accuracy"])
+        else:
+            assert row["method"] == "Livingston-Lewis / Huynh beta-binomial"
+            assert re.fullmatch(r"\d\.\d\d", row["accuracy"])
+    for f in d.forms:  # Rudner's row is the engine's, beside the beta-binomial's, for every form
+        direct = pm.reliability(f.scores.dropna(), f.max_points, f.cut, min_n=10)
+        want = next(c for c in direct.classifications if c.method == pm.RUDNER)
+        row = dict(zip(head, next(r for r in rows if r[0] == f.label and r[1] == pm.RUDNER), strict=True))
+        assert [row["accuracy"], row["false passes"], row["false fails"]] == [
+            pm.show(want.accuracy), pm.show(want.false_pass), pm.show(want.false_fail)]
     text = " ".join(_text(page).split())
-    assert "come from the beta-binomial model only; Subkoviak's method gives consistency only" in text
+    assert "come from two methods, the beta-binomial model and Rudner's, each in its own row" in text
+    assert "Rudner's (2001, 2005), which needs no model of the true scores" in text
     assert "None" not in text.split()
 
 
@@ -133,7 +144,8 @@ def test_one_rounding_for_every_figure_on_the_page(shown):
         for col, head in enumerate(rows[0]):
             if head in coefficients:
                 for r in rows[1:]:
-                    assert r[col] in ("", CONSISTENCY_ONLY) or re.fullmatch(r"-?\d\.\d\d", r[col]), (name, head, r)
+                    assert r[col] in ("", CONSISTENCY_ONLY, ACCURACY_ONLY) or re.fullmatch(r"-?\d\.\d\d", r[col]), (
+                        name, head, r)
                     seen += bool(r[col])
     assert seen > 50
     assert pm.show(1.0) == "1.00" and pm.show(0.8) == "0.80"  # the one path the page's numbers take
