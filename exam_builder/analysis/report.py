@@ -576,10 +576,13 @@ def reliability_section(d: ReportData) -> Section:
             "weighted by its candidates.")
     if classes:
         sec.text.append(
-            "Test length: the binomial models (the conditional SEM, both consistency methods) count the form as a "
+            "Test length: the binomial models (the conditional SEM, which Rudner's accuracy also uses, and both "
+            "consistency methods) count the form as a "
             "number of right-or-wrong items. For a form whose items are not all right or wrong that is the "
             "effective test length, the number of right-or-wrong, equally hard, independent items that would give "
-            "its scores the same reliability (Livingston & Lewis 1995), rounded to a whole number; it is clamped to "
+            "its scores the same reliability, ((mean - lowest) x (points - mean) - r x variance) / (variance x "
+            "(1 - r)) with r the form's alpha and the lowest possible score 0 (Livingston & Lewis 1995), rounded to "
+            "a whole number; it is clamped to "
             f"{pm.MIN_MODEL_LENGTH} when below {pm.MIN_MODEL_LENGTH} (the fewest the binomial model takes) and to "
             "the form's points when above them (one-point items cannot outnumber the points; Hanson & Brennan 1990 "
             "use that length for that many right-or-wrong items), as happens when a small group's alpha and score "

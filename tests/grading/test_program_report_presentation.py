@@ -57,6 +57,8 @@ def test_the_page_says_what_the_effective_test_length_is_and_which_value_each_fo
     text = " ".join(_text(page).split())
     assert "the effective test length, the number of right-or-wrong, equally hard, independent items" in text
     assert "Livingston & Lewis 1995" in text and "Hanson & Brennan 1990" in text
+    assert ("((mean - lowest) x (points - mean) - r x variance) / (variance x (1 - r)) with r the form's alpha and "
+            "the lowest possible score 0 (Livingston & Lewis 1995)") in text
     rows = _table(page, "Per form")
     head = rows[0]
     for f in d.forms:
