@@ -497,15 +497,24 @@ CONSISTENCY_ONLY = "none (consistency only)"
 ACCURACY_ONLY = "none (accuracy only)"
 
 
-def _class_rows(label: str, classes: list[pm.Classification], length: int | None, cut: int | None) -> list[dict]:
+def _class_rows(label: str, classes: list[pm.Classification], length: int | None, cut: int | None,
+                points_cut: float | None = None) -> list[dict]:
+    """A row per method. Rudner's method compares each score with the cut in points (only its conditional SEM runs
+    on the test length), so its row gives that cut, ``points_cut``, rather than the cut on the length."""
     pooled = length is None
+
+    def model_cut(c: pm.Classification):
+        if pooled:
+            return "each form's own"
+        return f"{pm.whole(points_cut)} points" if c.method == pm.RUDNER and points_cut is not None else cut
+
     return [{"form": label, "method": c.method,
              **({"p0": c.p0, "kappa": c.kappa} if c.p0 is not None or c.accuracy is None
                 else dict.fromkeys(("p0", "kappa"), ACCURACY_ONLY)),
              **({"accuracy": c.accuracy, "false_pass": c.false_pass, "false_fail": c.false_fail}
                 if c.accuracy is not None else dict.fromkeys(("accuracy", "false_pass", "false_fail"),
                                                               CONSISTENCY_ONLY)),
-             "length": "each form's own" if pooled else length, "model_cut": "each form's own" if pooled else cut}
+             "length": "each form's own" if pooled else length, "model_cut": model_cut(c)}
             for c in classes]
 
 
@@ -523,7 +532,7 @@ def reliability_section(d: ReportData) -> Section:
             rows.append({"form": f.label, "n": rel.n, "note": str(rel)})
             continue
         rows.append(_rel_row(f.label, rel))
-        classes += _class_rows(f.label, rel.classifications, rel.model_length, rel.model_cut)
+        classes += _class_rows(f.label, rel.classifications, rel.model_length, rel.model_cut, rel.cut)
         if rel.length is not None:
             lengths.append(f"Form {f.label}: {rel.length.sentence}.")
         if rel.caution:
@@ -566,7 +575,8 @@ def reliability_section(d: ReportData) -> Section:
         "KR-21 for right-or-wrong items, else alpha. Accuracy is also estimated by a second method, Rudner's "
         "(2001, 2005), which needs no model of the true scores: each candidate's true score is taken as normal "
         "around their score, with the conditional SEM at their score (Lord's, as at the cut) as its spread, and "
-        "the chance it lies on the other side of the cut from their result is averaged over the candidates. It "
+        "the chance it lies on the other side of the cut (in points, as scored) from their result is averaged over "
+        "the candidates. It "
         "tends to read a little high in small groups, so where the two differ the lower is the cautious reading.")
     if len(d.forms) > 1:
         sec.text.append(
@@ -1014,7 +1024,7 @@ HEADERS = {
     "within_band": "candidates within that band", "effective_length": "effective test length (estimate)",
     "length_used": "test length used by the models",
     "p0": "consistency (p0)", "kappa": "kappa (beyond chance)", "false_pass": "false passes",
-    "false_fail": "false fails", "length": "test length the model used", "model_cut": "cut on that length",
+    "false_fail": "false fails", "length": "test length the model used", "model_cut": "cut the model used",
     "min": "lowest", "max": "highest", "out_of": "points on the form", "max_points": "points",
     "number": "item number", "facility_low": "facility 95% low", "facility_high": "facility 95% high",
     "discrimination_low": "discrimination 95% low", "discrimination_high": "discrimination 95% high",

@@ -106,6 +106,7 @@ def test_accuracy_by_two_named_methods_side_by_side_and_no_cell_is_blank(shown):
         row = dict(zip(head, next(r for r in rows if r[0] == f.label and r[1] == pm.RUDNER), strict=True))
         assert [row["accuracy"], row["false passes"], row["false fails"]] == [
             pm.show(want.accuracy), pm.show(want.false_pass), pm.show(want.false_fail)]
+        assert row["cut the model used"] == f"{pm.whole(f.cut)} points"  # it compares scores in points
     text = " ".join(_text(page).split())
     assert "come from two methods, the beta-binomial model and Rudner's, each in its own row" in text
     assert "Rudner's (2001, 2005), which needs no model of the true scores" in text
