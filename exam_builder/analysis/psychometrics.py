@@ -214,6 +214,7 @@ def feldt_ci(alpha: float, n: int, k: int, confidence: float = 0.95) -> tuple[fl
     Feldt, L. S. (1965). The approximate sampling distribution of Kuder-Richardson reliability
     coefficient twenty. Psychometrika 30, 357-370; Feldt, Woodruff & Salih (1987), Applied
     Psychological Measurement 11, 93-103. (This is also what pingouin.cronbach_alpha returns.)
+    It reproduces a published output to seven decimals (tests/analysis/test_published_examples.py).
     """
     a = 1 - confidence
     df1, df2 = n - 1, (n - 1) * (k - 1)
@@ -379,7 +380,11 @@ def subkoviak(x: np.ndarray, n_items: int, cut: float, reliability: float) -> tu
     kappa is None when every candidate is certain to be classified the same way (pc = 1).
     Plugging in point estimates of p_i makes the method conservative: against simulated
     beta-binomial parallel forms (tests/analysis) it reads p0 0.01-0.04 and kappa 0.03-0.08
-    below the agreement actually observed, less so for longer tests.
+    below the agreement actually observed, less so for longer tests, more at low reliability (the
+    regressed p_i spread r times the observed spread, the true ones sqrt(r) times it). The 1988
+    guide's tables of approximate p0 and kappa are Huynh's normal approximation, not this
+    procedure: on a long test at z = 0 and r = 0.5 they read .67 and .33 where this reads 0.61 and
+    0.22 (tests/analysis/test_published_examples.py, where the beta-binomial is held to them).
     """
     x = np.asarray(x, float)
     r = min(max(float(reliability), 0.0), 1.0)
@@ -419,7 +424,9 @@ def beta_binomial_classification(a: float, b: float, n_items: int, cut: int, tru
       accuracy = P(X >= cut, p >= t) + P(X < cut, p < t)
     Huynh, H. (1976). On the reliability of decisions in domain-referenced testing. Journal of
     Educational Measurement 13(4), 253-264; Livingston, S. A. & Lewis, C. (1995), JEM 32(2), 179-197
-    (their two-parameter case, on the effective test length)."""
+    (their two-parameter case, on the effective test length). On a long test its p0 and kappa reproduce
+    Subkoviak's (1988) published tables of Huynh's normal approximation within one unit of their second
+    decimal (tests/analysis/test_published_examples.py)."""
     from scipy.special import betainc, betaln, gammaln
 
     n = int(n_items)
