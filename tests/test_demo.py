@@ -421,8 +421,9 @@ def _borderline_row(target: Path, out: str) -> tuple[re.Match, dict]:
 def test_the_demo_scripts_a_borderline_candidate_whose_fail_key_validation_turns_to_pass(demo_run):
     """Issue 26, on the shared demo's course: the scripted candidate's total (their objective answers and the
     graders' levels, computed from their form's items and effective cut) lands just below the cut; the results
-    table and CSV say "provisional"; a key decision changes a result, shown before it is applied; after the
-    closure every result reads final."""
+    table and CSV say "provisional"; the recourse stage's first decision accepts the answer the scripted
+    candidate gave (and commented on) and its impact, printed before it is applied, shows exactly that
+    candidate's fail -> pass; applied, their outcome changes; after the closure every result reads final."""
     target, proc = demo_run
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     said, row = _borderline_row(target, proc.stdout)
@@ -431,10 +432,19 @@ def test_the_demo_scripts_a_borderline_candidate_whose_fail_key_validation_turns
     assert float(row["total"]) == total and float(row["cut_score"]) == cut and total < cut <= total + gain
     flat = " ".join(proc.stdout.split())
     assert "(provisional)" in flat.split("Recourse: comments read blind")[0]  # the grading stage's results table
-    assert re.search(r"impact BEFORE applying decision \d+: .*?fail -> pass.*?applied: ", flat)
-    if said.group(6) not in re.findall(r"impact BEFORE applying decision \d+: (\S+) accepts", flat):
-        assert f"{said.group(1)}, scripted just below the cut with {said.group(6)}'s really right answer, is not " \
-               "passed by key validation" in flat  # the demo says what it did, not what the script planned
+    stage = flat.split("Recourse: comments read blind")[1]
+    candidate, item, answer, form = said.group(1), said.group(6), said.group(7), said.group(2).rsplit("-", 1)[1]
+    first = re.search(r"impact BEFORE applying decision (\d+): (\S+) accepts (\S+) on form (\S+) as well(.*?)"
+                      r"applied: (.*?)applied again: nothing changed", stage)
+    assert first, stage[:6000]
+    assert first.group(2, 3, 4) == (item, answer, form)  # the first decision: the scripted candidate's answer
+    table = first.group(5)
+    assert re.search(rf"{candidate}\W+{total:g} -> {total + gain:g}\W+{cut:g}\W+fail -> pass\W", table), table
+    assert re.search(rf"sitting \d+ of {candidate}: fail -> pass", first.group(6)), first.group(6)
+    assert (f"{candidate}, scripted just below the cut of {said.group(2)} with {item}'s really right answer "
+            f"({answer}), passes: fail -> pass by decision {first.group(1)}, shown before it was applied") in stage
+    assert "is not passed by key validation" not in stage
+    assert len(re.findall(r"impact BEFORE applying decision", stage)) == 1  # it changed a result: no second one
     import sqlite3
 
     db = sqlite3.connect(target / "gradebook.db")
