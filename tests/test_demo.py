@@ -419,11 +419,32 @@ def _borderline_row(target: Path, out: str) -> tuple[re.Match, dict]:
     return said, row
 
 
+def _first_decision_passes_them(flat: str, said: re.Match) -> None:
+    """The recourse stage's first key decision (in the demo's output ``flat``) accepts the answer the scripted
+    candidate (``said``) gave on their form; its impact, printed before it is applied, shows their fail -> pass;
+    applied, their outcome changes; the stage says so, and takes no second decision."""
+    stage = flat.split("Recourse: comments read blind")[1]
+    total, cut, gain = float(said.group(3)), float(said.group(4)), float(said.group(8))
+    candidate, item, answer, form = said.group(1), said.group(6), said.group(7), said.group(2).rsplit("-", 1)[1]
+    first = re.search(r"impact BEFORE applying decision (\d+): (\S+) accepts (\S+) on form (\S+) as well(.*?)"
+                      r"applied: (.*?)applied again: nothing changed", stage)
+    assert first, stage[:6000]
+    assert first.group(2, 3, 4) == (item, answer, form)  # the first decision: the scripted candidate's answer
+    table = first.group(5)
+    assert re.search(rf"{candidate}\W+{total:g} -> {total + gain:g}\W+{cut:g}\W+fail -> pass\W", table), table
+    assert re.search(rf"sitting \d+ of {candidate}: fail -> pass", first.group(6)), first.group(6)
+    assert (f"{candidate}, scripted just below the cut of {said.group(2)} with {item}'s really right answer "
+            f"({answer}), passes: fail -> pass by decision {first.group(1)}, shown before it was applied") in stage
+    assert "is not passed by key validation" not in stage
+    assert len(re.findall(r"impact BEFORE applying decision", stage)) == 1  # it changed a result: no second one
+
+
 def test_the_demo_scripts_a_borderline_candidate_whose_fail_key_validation_turns_to_pass(demo_run):
     """Issue 26, on the shared demo's course: the scripted candidate's total (their objective answers and the
     graders' levels, computed from their form's items and effective cut) lands just below the cut; the results
-    table and CSV say "provisional"; a key decision changes a result, shown before it is applied; after the
-    closure every result reads final."""
+    table and CSV say "provisional"; the recourse stage's first decision accepts the answer the scripted
+    candidate gave (and commented on) and its impact, printed before it is applied, shows exactly that
+    candidate's fail -> pass; applied, their outcome changes; after the closure every result reads final."""
     target, proc = demo_run
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     said, row = _borderline_row(target, proc.stdout)
@@ -432,10 +453,7 @@ def test_the_demo_scripts_a_borderline_candidate_whose_fail_key_validation_turns
     assert float(row["total"]) == total and float(row["cut_score"]) == cut and total < cut <= total + gain
     flat = " ".join(proc.stdout.split())
     assert "(provisional)" in flat.split("Recourse: comments read blind")[0]  # the grading stage's results table
-    assert re.search(r"impact BEFORE applying decision \d+: .*?fail -> pass.*?applied: ", flat)
-    if said.group(6) not in re.findall(r"impact BEFORE applying decision \d+: (\S+) accepts", flat):
-        assert f"{said.group(1)}, scripted just below the cut with {said.group(6)}'s really right answer, is not " \
-               "passed by key validation" in flat  # the demo says what it did, not what the script planned
+    _first_decision_passes_them(flat, said)
     import sqlite3
 
     db = sqlite3.connect(target / "gradebook.db")
@@ -447,12 +465,12 @@ def test_the_demo_scripts_a_borderline_candidate_whose_fail_key_validation_turns
 
 @pytest.fixture(scope="module")
 def second_course(tmp_path_factory):
-    """Another demo course, built and graded through `exam-builder demo --stage ...` (no standard-setting study,
-    paper room, practice, rehearsal or report: not what this needs): its own key, so its own anonymous ids and
-    random ratings. Without the study its forms keep the blueprint's flat cut (the shared demo's come from the
-    study), so the borderline candidate is scripted against a second kind of cut too."""
+    """Another demo course, built, graded and through the recourse stage with `exam-builder demo --stage ...` (no
+    standard-setting study, paper room, practice, rehearsal or report: not what this needs): its own key, so its
+    own anonymous ids and random ratings. Without the study its forms keep the blueprint's flat cut (the shared
+    demo's come from the study), so the borderline candidate is scripted against a second kind of cut too."""
     target = tmp_path_factory.mktemp("demo2") / "demo-course"
-    stages = ["bank", "records", "assembly", "delivery", "grading"]
+    stages = ["bank", "records", "assembly", "delivery", "grading", "recourse"]
     result = CliRunner(env={"COLUMNS": "200", "EXAM_BUILDER_COURSE": None, "EXAM_BUILDER_DB_URL": None}).invoke(
         cli, ["--course", str(REPO), "demo", "--dir", str(target), *[a for s in stages for a in ("--stage", s)]],
         catch_exceptions=False)
@@ -463,20 +481,22 @@ def second_course(tmp_path_factory):
 def test_a_second_demo_course_has_its_borderline_candidate_too_and_accepting_the_answer_passes_them(
         second_course, demo_run):
     """On a second course (other ratings than the shared demo's), the scripted candidate's total again lands just
-    below their form's cut, and the key decision the comment asks for, recorded through `exam-builder keys decide`,
-    shows their fail -> pass before anything is applied."""
+    below their form's cut, and the recourse stage's first key decision, the answer their comment names, again
+    shows their fail -> pass before it is applied and passes them: certain on every course, not the luck of one.
+    `exam-builder keys list` and `attempts` agree: the decision is applied and their result reads pass."""
     target, out = second_course
     said, row = _borderline_row(target, out)
     total, cut, gain = float(said.group(3)), float(said.group(4)), float(said.group(8))
     assert row["result"] == "fail" and float(row["total"]) == total and total < cut <= total + gain
     first = (demo_run[0] / "exports" / "cps" / "results.csv").read_text(encoding="utf-8")
     assert first != (target / "exports" / "cps" / "results.csv").read_text(encoding="utf-8")  # another course
-    form = said.group(2).rsplit("-", 1)[1]
-    decided = _invoke("--course", str(target), "keys", "decide", "cps", said.group(6), "accept", "--accept",
-                      said.group(7), "--form", form, "--reason", "the stem allows this answer too", "--by", "Carla")
-    assert decided.exit_code == 0, decided.output
-    flat = " ".join(decided.output.split())
-    assert "recorded (not applied yet)" in flat and re.search(rf"{said.group(1)}\W.*?fail -> pass", flat), flat
+    _first_decision_passes_them(" ".join(out.split()), said)
+    listed = _invoke("--course", str(target), "keys", "list", "cps")
+    assert listed.exit_code == 0, listed.output
+    assert re.search(rf"{said.group(6)}\W.*?accept", " ".join(listed.output.split())), listed.output
+    record = _invoke("--course", str(target), "attempts", said.group(1))
+    assert record.exit_code == 0 and re.search(r"\bpass\b", record.output) and "provisional" not in record.output, \
+        record.output
 
 
 def test_the_borderline_plan_lands_just_below_any_cut_from_the_forms_own_items(second_course):

@@ -140,6 +140,11 @@ def _written(s, sit: Sitting) -> list:
     return [e for e in _rated_entries(s, sit) if not _blank(s, sit, e)]
 
 
+def _rated_before(s, sit: Sitting, items: list, rater: str | None) -> bool:
+    """Whether ``rater`` rated one of these written answers of the sitting (an appeal never goes to them)."""
+    return any(_same(r.rater, rater) for e in items for r in ratings_q.select_ratings_of_response(s, sit.id, e.item_id))
+
+
 def blank_answers(course, appeal_id: int) -> int:
     """How many of an appeal's written answers were left blank: they stay at 0, not re-rated."""
     with course.db.read() as s:
@@ -165,8 +170,7 @@ def assign_rater(course, appeal_id: int, rater: str, actor: str) -> None:
             blank = len(_rated_entries(s, sit))
             raise ExamBuilderError(f"sitting {a.sitting_id} has no written answers to re-rate" + (
                 f": its {blank} written answer(s) were left blank and stay at 0" if blank else ""))
-        before = {r.rater.casefold() for e in items for r in ratings_q.select_ratings_of_response(s, sit.id, e.item_id)}
-        if rater.casefold() in before:
+        if _rated_before(s, sit, items, rater):
             raise ExamBuilderError(f"{rater} rated this candidate's written answers before: an appeal goes to a "
                                    "rater who has not rated them")
         a.rater = rater
@@ -231,8 +235,9 @@ def waiting_for(course, exam: str, rater: str | None) -> list[ToRerate]:
     if not (rater or "").strip():
         return []
     with course.db.read() as s:
-        mine = [a for a, _sit in recourse_q.select_appeals(s, exam)
-                if a.category == AppealCategory.score and a.decision is None and _same(a.rater, rater)]
+        mine = [a for a, sit in recourse_q.select_appeals(s, exam)
+                if a.category == AppealCategory.score and a.decision is None and _same(a.rater, rater)
+                and not _rated_before(s, sit, _written(s, sit), rater)]  # a rating since the assignment: not theirs
         return [x for a in mine for x in _answers(course, s, a) if not x.rated]
 
 
@@ -294,6 +299,9 @@ def rerate(course, appeal_id: int, rater: str, item_id: str, levels: dict[str, f
         if a.decision is not None:
             raise ExamBuilderError(f"appeal {appeal_id} is already decided ({a.decision})")
         sit = s.get(Sitting, a.sitting_id)
+        if _rated_before(s, sit, _written(s, sit), rater):
+            raise ExamBuilderError(f"{rater} has rated this candidate's written answers (since the appeal was sent "
+                                   f"to them): appeal {appeal_id} needs another rater (exam-builder appeal assign)")
         entry = next((e for e in _rated_entries(s, sit) if e.item_id == item_id), None)
         if entry is None:
             raise ExamBuilderError(f"{item_id!r} is not a written answer of sitting {sit.id}")

@@ -8,7 +8,9 @@ the rubric, and nothing of the earlier ratings, the scores, the candidate or the
 She rates one by the levels' radios and one by the shortcut keys; one more is rated through
 ``exam-builder appeal rerate``: every one lands in ``eb_appeal_rating`` through ``appeals.rerate`` and
 is audited as a ``rating`` by Cara. The coordinator's Appeals screen (and ``appeal list``) then says
-the re-rating is done, with the re-rated points, and the appeal is decided as before.
+the re-rating is done, with the re-rated points, and the appeal is decided as before. Should Cara come to
+rate one of those answers after the assignment, the appeal is hers no more: the desk offers nothing, ``rerate``
+refuses, and it goes to another rater.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from exam_builder.grading.grader_app import GraderApp, GraderSession
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, load_rubric_for, open_items
 from exam_builder.grading.results import compute_results, record_outcomes
+from exam_builder.model.states import RatingRole
 from exam_builder.records.audit import verify
 from exam_builder.records.models import AppealRating, AuditEntry, Candidate, ItemScore, Rating, Sitting, utcnow
 
@@ -199,3 +202,30 @@ def test_a_save_without_every_level_is_refused_in_words(appealed):
     assert app.session.appeal == first  # still open, nothing written
     with course.db.read() as s:
         assert s.execute(select(AppealRating)).first() is None
+
+
+def test_a_rater_who_rated_the_answers_after_the_assignment_is_offered_nothing_and_refused(appealed):
+    """Kept after the assignment too: should the appeal's rater come to rate one of those answers (an adjudication
+    at the grader's desk, say), the desk offers them the appeal no more and ``appeals.rerate`` (the CLI's and the
+    desk's path) refuses, naming the way out; nothing is written."""
+    course, aid, sid, _who = appealed
+    written = appeals.to_rerate(course, aid, "Cara Rater")
+    assert appeals.waiting_for(course, kit.EXAM, "Cara Rater")
+    rubric = load_rubric_for(course, written[0].rubric_id)
+    with course.db.transaction() as s:
+        s.add(Rating(sitting_id=sid, item_id=written[0].item_id, role=RatingRole.adjudication, rater="Cara Rater",
+                     levels=_mid(rubric), score=rubric.score(_mid(rubric)), rubric_id=written[0].rubric_id,
+                     rubric_hash=rubric.content_hash(), scored_at=utcnow()))
+    assert appeals.waiting_for(course, kit.EXAM, "cara rater") == []
+    app = GraderApp(GraderSession(course, kit.EXAM))
+    app.name.submit("Cara Rater")
+    assert app.session.appeal_answers() == [] and app.session.open_appeal() is None and not shown(app.appeal_notice)
+    for w in written:  # not only the answer she rated: the appeal is the candidate's, blind to her as a whole
+        with pytest.raises(ExamBuilderError, match="has rated this candidate's written answers .*appeal assign"):
+            appeals.rerate(course, aid, "Cara Rater", w.item_id, _mid(load_rubric_for(course, w.rubric_id)))
+    with course.db.read() as s:
+        assert s.execute(select(AppealRating)).first() is None
+    with pytest.raises(ExamBuilderError, match="rated this candidate's written answers before"):
+        appeals.assign_rater(course, aid, "Cara Rater", "Carla")
+    appeals.assign_rater(course, aid, "Dee Rater", "Carla")  # another rater takes it over
+    assert len(appeals.waiting_for(course, kit.EXAM, "Dee Rater")) == len(written)

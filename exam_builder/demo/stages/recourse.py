@@ -6,19 +6,23 @@ After grading and before the results are final (issue 26):
    a name; the key-validation lines of the commented items (facility, discrimination, the answer the
    strong candidates chose), and how many items are flagged past the thresholds.
 2. The coordinator, with the item's author, decides that a commented item was miskeyed: the answer
-   its commenter gave is accepted as well. The script tries each commented answer
-   (``grading.keys.preview``: nothing written) and takes the one that changes most results, as a
-   reviewer would take the comment that matters; the decision is recorded with its reason, its
-   impact shown (whose totals and pass/fail change) before it is applied, then applied: exactly the
-   changed cells re-scored in nbgrader's gradebook, outcomes updated, score reports written again.
-   Item by item, until a decision has changed a result (or no commented item is left).
+   its commenter gave is accepted as well. The first decision is on the comment of the candidate the
+   delivery stage scripted just below their form's cut (``ctx.state["borderline"]``: the script's
+   knowledge, as the delivery stage's): its item, that candidate's answer, on their form, so it
+   certainly turns that candidate's fail into a pass, whatever the other candidates' random ratings.
+   The decision is recorded with its reason, its impact shown (whose totals and pass/fail change; the
+   scripted candidate's row first) before it is applied, then applied: exactly the changed cells
+   re-scored in nbgrader's gradebook, outcomes updated, score reports written again. Without a
+   scripted candidate (a cohort too small for one), the script tries each commented answer
+   (``grading.keys.preview``: nothing written) and takes the one that changes most results, item by
+   item, until a decision has changed a result (or no commented item is left).
 3. A candidate who did not pass appeals their score. Their written answers go to Grader Cy, who
    rated none of them and sees each answer and its rubric without a name or an earlier rating; the
    coordinator decides with a reason, the outcome and score report follow, a letter is written.
 4. Key validation is closed: the results are final, the score reports no longer "provisional".
 
-Reads nothing from ``ctx.state`` but the course; leaves ``ctx.state["results"]`` up to date and
-``ctx.state["recourse"]``: {"decision", "item", "accepted", "flipped", "appeal", "appeal_outcome"}.
+Reads ``ctx.state["borderline"]`` (delivery stage), when there is one; leaves ``ctx.state["results"]`` up to
+date and ``ctx.state["recourse"]``: {"decision", "item", "accepted", "flipped", "appeal", "outcomes"}.
 """
 from __future__ import annotations
 
@@ -63,6 +67,19 @@ def _candidates(course, exam: str, comments: dict) -> list[tuple[str, str, str, 
     return out
 
 
+def _scripted_comment(course, exam: str, scripted: dict | None, comments: dict) -> tuple[str, str, str] | None:
+    """(item, form label, answer) of the scripted borderline candidate's comment (``ctx.state["borderline"]``):
+    the decision that certainly passes them. None without one, or when their comment is not there to read."""
+    if not scripted:
+        return None
+    plan = scripted["plan"]
+    with course.db.read() as s:
+        label = next((f.label for f, m in require_forms(s, exam) if m.assignment == plan.assignment), None)
+    if label is None or not any(form == label for form, _text in comments.get(plan.item_id, [])):
+        return None
+    return plan.item_id, label, plan.accepted
+
+
 def run(ctx) -> None:
     course, console, exam = ctx.course, ctx.console, ctx.exam
     comments = comments_by_item(course, exam)
@@ -84,27 +101,33 @@ def run(ctx) -> None:
     flipped: list[int] = []
     outcomes: list = []
     did = item = answer = None
-    # The coordinator takes the commented answers one item at a time, the one that changes most results first,
-    # each decision's impact shown before it is applied; they stop once a decision has changed a result.
+    scripted = ctx.state.get("borderline")
+    first = _scripted_comment(course, exam, scripted, comments)
+    # The coordinator takes the scripted candidate's comment first (it certainly changes their result); else the
+    # commented answers one item at a time, the one that changes most results first. Each decision's impact is
+    # shown before it is applied; they stop once a decision has changed a result.
     while not flipped:
         results = compute_results(course, exam)
         best = None
-        for c_item, c_form, c_answer, picked in _candidates(course, exam, comments):
-            if c_item in decided:
-                continue
-            imp = preview(course, exam, proposal(c_item, "accept", (picked,)), results=results)
-            score = (len(imp.passes_changed), len(imp.changes))  # the comment whose answer changes a result first
-            if best is None or score > best[0]:
-                best = (score, c_item, c_form, c_answer)
-        if best is None:
-            break
-        _score, item, form, answer = best
+        if first is not None and first[0] not in decided:
+            item, form, answer = first
+        else:
+            for c_item, c_form, c_answer, picked in _candidates(course, exam, comments):
+                if c_item in decided:
+                    continue
+                imp = preview(course, exam, proposal(c_item, "accept", (picked,)), results=results)
+                score = (len(imp.passes_changed), len(imp.changes))  # the comment whose answer changes a result
+                if best is None or score > best[0]:
+                    best = (score, c_item, c_form, c_answer)
+            if best is None:
+                break
+            _score, item, form, answer = best
         decided.add(item)
         for ln in lines:
             if ln.item_id == item and ln.form == form:
                 console.print(f"the line of {item} (form {form} Q{ln.number}): facility "
-                              f"{'' if ln.facility is None else f'{ln.facility:.2f}'}, discrimination "
-                              f"{'' if ln.discrimination is None else f'{ln.discrimination:.2f}'}"
+                              f"{'-' if ln.facility is None else f'{ln.facility:.2f}'}, discrimination "
+                              f"{'-' if ln.discrimination is None else f'{ln.discrimination:.2f}'}"
                               + (f", strong candidates chose {ln.strong_choice}" if ln.strong_choice else "")
                               + (f"; flags: {'; '.join(ln.flags)}" if ln.flags else ""), highlight=False)
         did = record_decision(course, exam, item, "accept", "a candidate's comment: the stem allows this answer "
@@ -113,7 +136,8 @@ def run(ctx) -> None:
         t = Table(title=f"impact BEFORE applying decision {did}: {item} accepts {answer} on form {form} as well")
         for col in ("candidate", "total", "points needed", "result"):
             t.add_column(col)
-        moved = [c for c in before.changes if c.outcome_changes]
+        moved = sorted((c for c in before.changes if c.outcome_changes),  # the scripted candidate's row first
+                       key=lambda c: not (scripted and c.sitting_id == scripted["sitting"]))
         for c in moved + [c for c in before.changes if not c.outcome_changes][:max(0, 6 - len(moved))]:
             t.add_row(c.candidate_id, f"{c.old_total:g} -> {c.new_total:g}" if c.new_total is not None else "pending",
                       f"{c.new_cut:g}", f"{c.old_status} -> {c.new_status}" if c.outcome_changes else c.new_status)
@@ -135,12 +159,16 @@ def run(ctx) -> None:
         console.print("[yellow]no comment named another answer; nothing to correct this time[/]")
         ctx.state["recourse"] = {}
         return
-    scripted = ctx.state.get("borderline")
-    if scripted and scripted["plan"].item_id not in decided:
-        console.print(f"{scripted['candidate']}, scripted just below the cut with {scripted['plan'].item_id}'s really "
-                      f"right answer, is not passed by key validation: the coordinator took {item} first (the "
-                      "answer that changes the most results) and stopped once a result had changed",
-                      highlight=False)
+    if scripted:
+        plan = scripted["plan"]
+        if scripted["sitting"] in flipped:
+            console.print(f"{scripted['candidate']}, scripted just below the cut of {plan.assignment} with "
+                          f"{plan.item_id}'s really right answer ({plan.accepted}), passes: fail -> pass by decision "
+                          f"{did}, shown before it was applied", highlight=False)
+        else:
+            console.print(f"{scripted['candidate']}, scripted just below the cut with {plan.item_id}'s really right "
+                          f"answer, is not passed by key validation (decided: {', '.join(sorted(decided))})",
+                          highlight=False)
 
     # an appeal of a score, re-rated blind
     results = compute_results(course, exam)
