@@ -232,3 +232,39 @@ def test_the_study_says_what_a_facilitator_needs(gcourse, tmp_path):
         entry = s.query(AuditEntry).filter(AuditEntry.action == "study.ratings").order_by(AuditEntry.id.desc()).first()
         assert (entry.details["new"], entry.details["changed"], entry.details["unchanged"]) == (
             0, 2, len(again) + len(ben) - 2)
+
+
+def test_a_build_shows_each_forms_points_to_pass_and_where_they_come_from(gcourse, tmp_path):
+    """What `build` uses is visible: each form's points to pass (terminal and the form comparison), the decision
+    the blueprint names, and why an issued form keeps another cut; the build's audit entry names the decision.
+    An issued form the study did not rate is kept as issued, never refused for its cut."""
+    course = gcourse
+    rated_study(course, tmp_path)  # study 1 rates form A only; form B is issued too
+    with course.db.read() as s:
+        frozen = {f.label: m.cut_score for f, m in load_forms(s, "cps")}
+    flat_out = flat(run(course, "build", "cps").output)  # the blueprint's flat cut: the same for every form
+    assert f"Points to pass │ {frozen['A']:.2f} ({frozen['A'] / 33:.1%}) │ {frozen['B']:.2f}" in flat_out, flat_out
+    assert "points to pass: the blueprint's flat cut_score 60%" in flat_out
+
+    run(course, "standard", "decide", "1", "--adopt", "65%", "--board", "Oversight board", "--decided-on",
+        "2026-12-01", "--reason", "the board's judgement", "--apply")
+    out = flat(run(course, "build", "cps").output)  # the issued forms again: kept, B although study 1 skipped it
+    assert "nothing changed" in out
+    assert f"Points to pass │ {frozen['A']:.2f} ({frozen['A'] / 33:.1%})* │ {frozen['B']:.2f}" in out, out
+    assert ("points to pass: the board's standard the blueprint names, decision 1 of study 1 (Oversight board "
+            "adopted 65.0% of the points on 2026-12-01): each form's raw cut from study 1's item ratings") in out
+    assert re.search(r"\* form A: frozen when it was built; this build would give \d+\.\d\d: `exam-builder standard "
+                     r"recut cps --form A` lists whose result would change", out), out
+    assert "* form B: frozen when it was built; the standard's study did not rate all its items" in out
+    html = (course.root / "exports/cps/cps-forms-AB.html").read_text(encoding="utf-8")
+    assert "<td>Points to pass</td>" in html and "decision 1 of study 1 (Oversight board adopted 65.0%" in html
+
+    out = flat(run(course, "build", "cps", "--first-label", "C", "--forms", "1").output)
+    with course.db.read() as s:
+        c = {f.label: m for f, m in load_forms(s, "cps")}["C"]
+        details = s.query(AuditEntry).filter(AuditEntry.action == "form.built",
+                                             AuditEntry.entity_id == "cps-C").one().details
+    assert c.cut_score != frozen["A"]
+    assert f"Points to pass │ {c.cut_score:.2f} ({c.cut_score / c.total_points:.1%}) │" in out, out
+    assert "* form" not in out
+    assert (details["cut_score"], details["standard"]) == (c.cut_score, "decision 1 of study 1")
