@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from exam_builder.assembly.forms import load_forms
 from exam_builder.cli import cli
+from exam_builder.desks.panel_app import PanelApp, PanelSession
 from exam_builder.kinds import kind_for
-from exam_builder.records.models import AuditEntry, Form, StandardDecision, StudyRating
+from exam_builder.records.models import AuditEntry, Form, StandardDecision, Study, StudyRating
 
 BP = "source/cps/blueprint.yaml"
 
@@ -202,6 +203,18 @@ def test_the_study_says_what_a_facilitator_needs(gcourse, tmp_path):
     res = run(course, "standard", "round-open", "1", "--reopen", "--reason", "why not", ok=False)
     assert "study 1 has no decision to reopen" in flat(res.output)
     run(course, "standard", "round-open", "1")
+    # the method is named wherever the study is shown: list, show, the panelist's screen, the report's CSV
+    assert "study 1 (cps): Yes/No Angoff study of cps; 1 round(s)" in flat(run(course, "standard", "list").output)
+    assert "study 1: Yes/No Angoff study of cps (Yes/No Angoff; 3 panelist(s)" in flat(
+        run(course, "standard", "show", "1").output)
+    session = PanelSession(course, 1)
+    intro = PanelApp(session).intro.value
+    assert "(Yes/No Angoff)" in intro and "would a minimally competent candidate earn its point: yes or no?" in intro
+    with course.db.transaction() as s:  # a title that does not say the method: list says it
+        s.get(Study, 1).title = "Spring panel"
+    assert "study 1 (cps): Spring panel (Yes/No Angoff); 1 round(s)" in flat(run(course, "standard", "list").output)
+    csv_path = run(course, "standard", "report", "1").output.split("its numbers: ")[1].strip()
+    assert "study,,,,method,Yes/No Angoff" in (course.root / csv_path).read_text(encoding="utf-8").splitlines()
     ids = [e.item_id for e in a.items]
     rated = {e.item_id for e in a.items if kind_for(e.kind).rated}
     value = {i: (1 if i in rated else 100) for i in ids}
@@ -232,6 +245,13 @@ def test_the_study_says_what_a_facilitator_needs(gcourse, tmp_path):
         entry = s.query(AuditEntry).filter(AuditEntry.action == "study.ratings").order_by(AuditEntry.id.desc()).first()
         assert (entry.details["new"], entry.details["changed"], entry.details["unchanged"]) == (
             0, 2, len(again) + len(ben) - 2)
+
+
+    # the panelist's screen says Yes or No, not 100% or 0%
+    session.sign_in("Cy Moss")
+    first = next(i for i, it in enumerate(session.items) if not it.rated)
+    assert session.rate(first, "100", "") == f"Saved: {session.items[first].item_id} rated Yes."
+    assert session.rate(first, "0", "") == f"Saved: {session.items[first].item_id} rated No."
 
 
 def test_a_build_shows_each_forms_points_to_pass_and_where_they_come_from(gcourse, tmp_path):
