@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ..assembly.blueprint import StandardRef
-from ..assembly.standard_line import COMMENT, BlueprintEdit, decision_number, line_for
+from ..assembly.standard_line import BlueprintEdit, comment_for, decision_number, line_for
 from ..errors import ExamBuilderError
 from ..model.manifest import Manifest
 from ..model.states import AuditAction
@@ -396,9 +396,7 @@ class PendingDecision:
 
     def comment(self) -> str:
         """The comment line written above the blueprint's ``standard:``."""
-        return (f"{COMMENT} {self.board} adopted {self.adopted:.1%} of the points on {self.decided_on.isoformat()} "
-                f"(the panel recommended {self.recommended:.1%}); each form's raw cut comes from study "
-                f"{self.study_id}'s item ratings")
+        return comment_for(self.study_id, self.board, self.adopted, self.recommended, self.decided_on)
 
 
 def _plan(s: Session, study_id: int, adopted: float | None, board: str, decided_on: dt.date,

@@ -100,7 +100,23 @@ def test_decide_shows_the_blueprint_change_then_writes_it_with_both_hashes_audit
         assert entry.details["blueprint_sha256_before"] == before_hash
         assert entry.details["blueprint_sha256_after"] == sha(path) != before_hash
         assert entry.details["blueprint_line"] == "standard: {study: 1, decision: 1}"
-    assert "0 error(s)" in flat(run(course, "check", str(course.root / BP)).output)
+    checked = flat(run(course, "check", str(course.root / BP)).output)
+    assert "0 error(s)" in checked and "the comment" not in checked
+
+    # the comment is what a coordinator reads of the cut: edited by hand, or gone, check warns at its line
+    comment = shown_lines[0]
+    path.write_text(after_text.replace("adopted 62.0%", "adopted 70.0%"), encoding="utf-8")
+    checked = flat(run(course, "check", str(course.root / BP)).output)
+    assert (f"{BP}:line 4:column standard: warning: the blueprint names decision 1 of study 1 (Oversight board "
+            "adopted 62.0% of the points on 2026-12-01), and the comment above it says \"Oversight board adopted "
+            "70.0% of the points") in checked, checked
+    assert f"Write `{comment}` above `standard: {{study: 1, decision: 1}}`" in checked and "0 error(s)" in checked
+    path.write_text(after_text.replace(comment + "\n", ""), encoding="utf-8")
+    checked = flat(run(course, "check", str(course.root / BP)).output)
+    assert (f"{BP}:line 4:column standard: warning: the blueprint names decision 1 of study 1 (Oversight board "
+            "adopted 62.0% of the points on 2026-12-01), and no comment above it says what the board decided") \
+        in checked, checked
+    path.write_text(after_text, encoding="utf-8")
 
 
 def test_check_and_build_hold_the_blueprint_to_the_decision_in_force(gcourse, tmp_path):
