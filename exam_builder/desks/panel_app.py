@@ -162,10 +162,10 @@ class PanelSession:
         if value is None:
             raise ExamBuilderError("choose a rating first")
         it = self.items[index]
-        rate(self.course.db, self.study_id, pid, it.item_id, float(value), note or "", name)
-        if self.method == "yes_no" and not it.rated:
-            return f"Saved: {it.item_id} rated {'Yes' if float(value) else 'No'}."
-        return f"Saved: {it.item_id} rated {value}{'' if it.rated else '%'}."
+        kept = rate(self.course.db, self.study_id, pid, it.item_id, float(value), note or "", name) == "unchanged"
+        said = (("Yes" if float(value) else "No") if self.method == "yes_no" and not it.rated
+                else f"{value}{'' if it.rated else '%'}")
+        return f"Saved: {it.item_id} rated {said}{' (unchanged)' if kept else ''}."
 
     def next_unrated(self, after: int) -> int | None:
         name, _pid = self._me()

@@ -297,8 +297,10 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
         return Imported(r.number, new, changed, unchanged, missing)
 
 
-def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: float, note: str, actor: str) -> None:
-    """One panelist's rating of one item in the open round (the panelist's screen)."""
+def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: float, note: str, actor: str) -> str:
+    """One panelist's rating of one item in the open round (the panelist's screen): ``new``, ``changed`` or
+    ``unchanged``. As in a sheet's import, a rating equal to the one the round holds (value and note) is not
+    written again."""
     with db.transaction() as s:
         view = _read(s, study_id)
         r = view.open_round
@@ -310,11 +312,18 @@ def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: flo
         why = c.rating_problem(value, item, view.study.method)
         if why:
             raise ExamBuilderError(why)
+        note = _text(note, "the note", 2000, multiline=True)
+        before = _latest(q.select_ratings(s, study_id, r.number, panelist_id)).get((panelist_id, item_id))
+        if before is not None and before.value == value and (before.note or "") == note:
+            return "unchanged"
         s.add(StudyRating(study_id=study_id, round_no=r.number, panelist_id=panelist_id, item_id=item_id, value=value,
-                          note=_text(note, "the note", 2000, multiline=True), rated_by=actor))
+                          note=note, rated_by=actor))
         s.flush()
+        status = "new" if before is None else "changed"
         audit.record(s, actor, AuditAction.study_ratings, "study", study_id, f"a rating of round {r.number}",
-                     round=r.number, ratings=1, item=item_id)
+                     round=r.number, ratings=1, item=item_id, new=int(before is None), changed=int(before is not None),
+                     unchanged=0)
+        return status
 
 
 def _latest(rows: Sequence[StudyRating]) -> dict[tuple[int, str], StudyRating]:

@@ -268,6 +268,15 @@ def test_the_study_says_what_a_facilitator_needs(gcourse, tmp_path):
     first = next(i for i, it in enumerate(session.items) if not it.rated)
     assert session.rate(first, "100", "") == f"Saved: {session.items[first].item_id} rated Yes."
     assert session.rate(first, "0", "") == f"Saved: {session.items[first].item_id} rated No."
+    # as in a sheet's import, the same rating saved again is not written again
+    with course.db.read() as s:
+        rows_before = s.query(StudyRating).count()
+    assert session.rate(first, "0", "") == f"Saved: {session.items[first].item_id} rated No (unchanged)."
+    with course.db.read() as s:
+        assert s.query(StudyRating).count() == rows_before
+        details = s.query(AuditEntry).filter(AuditEntry.action == "study.ratings").order_by(
+            AuditEntry.id.desc()).first().details
+        assert (details["item"], details["new"], details["changed"]) == (session.items[first].item_id, 0, 1)
 
 
 def test_a_build_shows_each_forms_points_to_pass_and_where_they_come_from(gcourse, tmp_path):
