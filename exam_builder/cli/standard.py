@@ -478,6 +478,9 @@ def list_studies(course: Course, exam: str | None) -> None:
             state = (f"decided: decision {len(decisions)}, {decisions[-1].adopted:.1%} adopted; "
                      + (f.status(decisions[-1], len(decisions)) if f is not None else "")
                      if decisions else f"{len(rounds)} round(s)" if rounds else "panel being seated")
+            if decisions and rounds and rounds[-1].number > decisions[-1].round_no:  # another round since
+                state += (f"; reopened: round {rounds[-1].number} "
+                          + ("open" if rounds[-1].closed_at is None else "closed, not yet decided on"))
             method = "" if METHODS[st.method] in st.title else f" ({METHODS[st.method]})"  # a title may not say
             console.print(f"study {st.id} ({st.exam_id}): {st.title}{method}; {state}", highlight=False, markup=False)
     if not studies:

@@ -179,6 +179,9 @@ def test_check_and_build_hold_the_blueprint_to_the_decision_in_force(gcourse, tm
     assert "study 1 is decided: decision 1 (Oversight board adopted" in flat(res.output)
     assert "--reopen --reason" in flat(res.output)
     run(course, "standard", "round-open", "1", "--reopen", "--reason", "the board asks for a second look")
+    listed = flat(run(course, "standard", "list", "cps").output)
+    assert "decided: decision 1, " in listed and "adopted; in force for cps" in listed and listed.endswith(
+        "; reopened: round 2 open"), listed
     rows = [("Ada Peer", e.item_id, 55, "") for e in items if not kind_for(e.kind).rated]
     got = flat(run(course, "standard", "ratings", "1", sheet(tmp_path / "r2.csv", rows)).output)
     assert f"round 2: 0 new, {len(rows)} changed and 0 unchanged" in got
