@@ -13,7 +13,7 @@ the stored forms against today's bank, and the release scan (the pure checks are
 from __future__ import annotations
 
 import glob
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,12 +32,13 @@ from ..model.rubric import Rubric, load_rubrics
 from ..model.states import AuditAction
 from ..records import audit
 from ..records.csvfile import CellError, Column, decimal, read_csv
+from ..records.cuts import effective_cuts
 from ..records.models import Exam, Form, utcnow
 from ..records.queries import forms as forms_q, sittings as sittings_q
 from ..records.text import shown
 from ..safeload import LoadError, holds, read_notebook
 from .assemble import Assembly, assemble
-from .blueprint import Blueprint, load_blueprint
+from .blueprint import Blueprint, fmt_cut, load_blueprint
 from .exports import comparison_path, key_paths, write_comparison, write_key
 from .forms import load_forms, nbgrader_submissions, require_forms, sitting_counts
 from .lint import lint_manifests, lint_notebook, rationale_texts, released_files, scan_release
@@ -51,7 +52,7 @@ from .release import (
     write_atomic,
 )
 from .render import notebook_text, render_form
-from .standard_line import check_for_build
+from .standard_line import check_for_build, decision_number, describe
 
 if TYPE_CHECKING:
     from ..standard.study import Standard
@@ -72,6 +73,11 @@ class BuildResult:
     outcomes: list[FormOutcome]
     keys: list[tuple[Path, Path]] = field(default_factory=list)
     comparison: Path | None = None
+    #: Where the forms' cuts come from, in words: the board's standard the blueprint names, or its flat cut_score.
+    cut_source: str = ""
+    #: Each form's points to pass as results will read them (label -> (points, a note: why a frozen form's cut
+    #: differs from what this build would give it, else "")).
+    cuts: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> list[FormOutcome]:
@@ -216,11 +222,13 @@ def build(
     bank, rubrics, bp = load_inputs(course, exam)
     # the board's standard the blueprint names, held to the records (refused, located, before anything is written)
     standard = _standard(course, exam, bp)
+    uncovered: set[str] = set()
     with _progress(console) as progress:
         task = progress.add_task("assembling forms", total=None)
         result_assembly = assemble(exam, bp, bank, rubrics, course.policy, seed=seed, forms=forms,
                                    first_label=first_label, p_values=p_values,
-                                   form_cut=standard.form_cut if standard is not None else None)
+                                   form_cut=_form_cut(course, exam, standard, uncovered) if standard is not None
+                                   else None)
         progress.update(task, total=1, completed=1)
     governed = standard is not None
     problems = lint_manifests(result_assembly.manifests, bank, rubrics)
@@ -278,6 +286,8 @@ def build(
         )
 
     result = BuildResult(exam, bp, result_assembly, outcomes)
+    result.cut_source, standard_ref = _cut_source(course, exam, bp, standard)
+    result.cuts = _cuts(course, result, {label: row for label, (row, _m) in stored.items()}, uncovered)
     # every path the build writes is checked before the first change: a refused build changes nothing
     check_release_targets(course, [o.manifest.assignment for o in result.changed])
     for o in outcomes:
@@ -285,12 +295,12 @@ def build(
             check_owned(p, course.root)
     check_owned(comparison_path(course.exports_dir(exam), exam, result_assembly), course.root)
     if result.changed:
-        _release_and_store(course, exam, bp, bank, result, actor, reason, console)
+        _release_and_store(course, exam, bp, bank, result, actor, reason, console, standard_ref)
     for o in outcomes:
         result.keys.append(write_key(course.exports_dir(exam), course.root, o.manifest, bank))
     max_overlap = bp.max_overlap if bp.max_overlap is not None else 0
     result.comparison = write_comparison(course.exports_dir(exam), course.root, exam, result_assembly,
-                                         course.policy.competencies, max_overlap)
+                                         course.policy.competencies, max_overlap, result.cuts, result.cut_source)
     return result
 
 
@@ -307,13 +317,72 @@ def _standard(course: Course, exam: str, bp: Blueprint) -> Standard | None:
         return standard_in_force(s, exam)
 
 
+def _form_cut(course: Course, exam: str, standard: Standard, uncovered: set[str]) -> Callable[[Manifest], float]:
+    """Each assembled form's raw cut from the standard (``Standard.form_cut``), except that an issued form the
+    study does not cover keeps its frozen cut (added to ``uncovered``): the build keeps an issued form as it was
+    issued, or refuses its drift, and never re-cuts it. A form not yet issued that the study does not cover is
+    refused, naming its unrated items."""
+
+    def cut(m: Manifest) -> float:
+        try:
+            return standard.form_cut(m)
+        except ExamBuilderError:
+            with course.db.read() as s:
+                old = {f.label: (f, fm) for f, fm in load_forms(s, exam)}.get(m.form)
+                if old is None or not (sitting_counts(s, [old[0].id]) or nbgrader_submissions(s, [m.assignment])):
+                    raise
+            uncovered.add(m.form)
+            return old[1].cut_score
+
+    return cut
+
+
+def _cut_source(course: Course, exam: str, bp: Blueprint, standard: Standard | None) -> tuple[str, str | None]:
+    """Where this build's cuts come from, in words, and the blueprint's ``standard:`` as the audit names it
+    (None for a flat cut): what a coordinator reads beside each form's points to pass."""
+    if standard is None:
+        return f"the blueprint's flat cut_score {fmt_cut(bp.cut_score or 0)}", None
+    with course.db.read() as s:
+        number = decision_number(s, standard.decision)
+    study = standard.view.study.id
+    return (f"the board's standard the blueprint names, {describe(standard.decision, number)}: each form's raw cut "
+            f"from study {study}'s item ratings"), f"decision {number} of study {study}"
+
+
+def _cuts(course: Course, result: BuildResult, stored: Mapping[str, _StoredForm],
+          uncovered: set[str]) -> dict[str, tuple[float, str]]:
+    """Each form's points to pass as results will read them (``records.cuts``): an issued form kept as issued
+    keeps its frozen (or recorded re-cut) cut, and says so where this build would give it another or where the
+    standard does not cover it (``uncovered``)."""
+    assembled = {m.form: m.cut_score for m in result.assembly.manifests}
+    kept = [(stored[o.manifest.form], o.manifest) for o in result.outcomes
+            if o.manifest.form in stored and o.status in ("unchanged", "re-released")]
+    with course.db.read() as s:
+        effective = effective_cuts(s, kept) if kept else {}
+    out: dict[str, tuple[float, str]] = {}
+    for o in result.outcomes:
+        m = o.manifest
+        row = stored.get(m.form)
+        cut = effective.get(row.id, m.cut_score) if row is not None else m.cut_score
+        note = ""
+        if abs(cut - assembled.get(m.form, cut)) > 1e-9:
+            how = "re-cut" if row is not None and abs(cut - m.cut_score) > 1e-9 else "frozen when it was built"
+            note = (f"{how}; this build would give {assembled[m.form]:.2f}: `exam-builder standard recut "
+                    f"{result.exam} --form {m.form}` lists whose result would change")
+        if m.form in uncovered:
+            note = ("frozen when it was built; the standard's study did not rate all its items, so it cannot take "
+                    "a cut from it (a study of its items and the board's decision can)")
+        out[m.form] = (cut, note)
+    return out
+
+
 def _progress(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=False)
 
 
 def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, result: BuildResult, actor: str,
-                       reason: str, console: Console) -> None:
+                       reason: str, console: Console, standard: str | None) -> None:
     todo = result.changed
     folders = [p for o in todo for p in (course.source_dir / o.manifest.assignment,
                                          course.release_dir / o.manifest.assignment)]
@@ -334,7 +403,7 @@ def _release_and_store(course: Course, exam: str, bp: Blueprint, bank: Bank, res
             findings = scan_release(course.release_dir, rationale_texts(bank), lambda p: rel(p, course.root))
             if findings:
                 raise ValidationFailed(findings)
-            _store(course, exam, bp, result, actor, reason)
+            _store(course, exam, bp, result, actor, reason, standard)
     except BaseException:
         _resync_gradebook(course, existed, api)
         raise
@@ -362,8 +431,10 @@ def _resync_gradebook(course: Course, existed: dict[str, bool], api: Any) -> Non
             pass
 
 
-def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor: str, reason: str) -> None:
-    """Store the changed forms in one transaction, each change audited."""
+def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor: str, reason: str,
+           standard: str | None) -> None:
+    """Store the changed forms in one transaction, each change audited (with the form's cut and the board's
+    decision it comes from, ``standard``; None for the blueprint's flat cut)."""
     now = utcnow()
     with course.db.transaction() as s:
         exam_row = s.get(Exam, exam)
@@ -396,7 +467,8 @@ def _store(course: Course, exam: str, bp: Blueprint, result: BuildResult, actor:
                       "re-released": AuditAction.form_released}[o.status]
             audit.record(s, actor, action, "form", m.assignment, reason or f"exam-builder build {exam}",
                          seed=m.seed, manifest_hash=m.hash(), previous_manifest_hash=previous,
-                         bank_hash=m.bank_hash, blueprint_hash=m.blueprint_hash, items=len(m.items))
+                         bank_hash=m.bank_hash, blueprint_hash=m.blueprint_hash, items=len(m.items),
+                         cut_score=m.cut_score, standard=standard)
 
 
 def lint_stored(course: Course, exam: str) -> tuple[list[Problem], int, int]:

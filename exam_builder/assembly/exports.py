@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -70,9 +71,22 @@ def write_key(folder: Path, root: Path, manifest: Manifest, bank: Bank) -> tuple
     return csv_path, html_path
 
 
+def cut_cells(assembly: Assembly, cuts: Mapping[str, tuple[float, str]]) -> list[str]:
+    """Each form's points to pass, with its share of the form's points (``*``: a frozen cut, see ``cut_notes``)."""
+    return [f"{cuts[b.label][0]:.2f} ({cuts[b.label][0] / b.points:.1%})" + ("*" if cuts[b.label][1] else "")
+            if b.label in cuts and b.points else "" for b in assembly.balance]
+
+
+def cut_notes(cuts: Mapping[str, tuple[float, str]]) -> list[str]:
+    """Why a form's points to pass are not the ones this build gives (a form kept as issued)."""
+    return [f"* form {label}: {note}" for label, (_cut, note) in cuts.items() if note]
+
+
 def write_comparison(folder: Path, root: Path, exam: str, assembly: Assembly, competencies: dict[str, str],
-                     max_overlap: int) -> Path:
-    """The form comparison: points per competency, expected difficulty, overlap matrix."""
+                     max_overlap: int, cuts: Mapping[str, tuple[float, str]] | None = None,
+                     cut_source: str = "") -> Path:
+    """The form comparison: points per competency, expected difficulty, each form's points to pass and where
+    they come from (``cuts``, ``cut_source``: ``build.BuildResult``), overlap matrix."""
     first = assembly.manifests[0]
     path = comparison_path(folder, exam, assembly)
     used = sorted({c for b in assembly.balance for c in b.points_by_competency},
@@ -81,13 +95,16 @@ def write_comparison(folder: Path, root: Path, exam: str, assembly: Assembly, co
         title=first.title, seed=first.seed, balance=assembly.balance, overlap=assembly.overlap,
         tolerance=assembly.tolerance, spread=assembly.spread, difficulty_source=assembly.difficulty_source,
         competencies=[(c, competencies.get(c, c)) for c in used], max_overlap=max_overlap,
+        cuts=cut_cells(assembly, cuts or {}) if cuts else [], cut_source=cut_source, cut_notes=cut_notes(cuts or {}),
     )
     write_atomic(path, html, root=root)
     return path
 
 
-def comparison_table(assembly: Assembly, competencies: dict[str, str]) -> Table:
-    """The balance report for the terminal."""
+def comparison_table(assembly: Assembly, competencies: dict[str, str],
+                     cuts: Mapping[str, tuple[float, str]] | None = None) -> Table:
+    """The balance report for the terminal, with each form's points to pass (``cut_lines`` says where they come
+    from)."""
     table = Table(title=f"Forms compared (difficulty: {assembly.difficulty_source})")
     table.add_column("")
     for b in assembly.balance:
@@ -99,6 +116,8 @@ def comparison_table(assembly: Assembly, competencies: dict[str, str]) -> Table:
     for c in comps:
         table.add_row(competencies.get(c, c), *[f"{b.points_by_competency.get(c, 0):g}" for b in assembly.balance])
     table.add_row("Expected score", *[f"{b.expected:.1%}" for b in assembly.balance])
+    if cuts:
+        table.add_row("Points to pass", *cut_cells(assembly, cuts))
     for a in assembly.balance:
         table.add_row(f"Shared with {a.label}",
                       *[str(assembly.overlap[(a.label, b.label)]) if a.label != b.label else "·"
@@ -106,3 +125,8 @@ def comparison_table(assembly: Assembly, competencies: dict[str, str]) -> Table:
     ok = "within" if assembly.spread <= assembly.tolerance + 1e-9 else "OUTSIDE"
     table.caption = f"spread of expected scores {assembly.spread:.1%}, {ok} the tolerance of {assembly.tolerance:.1%}"
     return table
+
+
+def cut_lines(cuts: Mapping[str, tuple[float, str]], cut_source: str) -> list[str]:
+    """Under the table: where the points to pass come from, and why a form kept as issued has other ones."""
+    return ([f"points to pass: {cut_source}"] if cuts and cut_source else []) + cut_notes(cuts)

@@ -22,6 +22,7 @@ cut from the standard, so its build is refused.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -69,6 +70,36 @@ def describe(row: StandardDecision, number: int) -> str:
 
 def line_for(study: int, number: int) -> str:
     return f"standard: {{study: {study}, decision: {number}}}"
+
+
+def comment_for(study: int, board: str, adopted: float, recommended: float, decided_on: dt.date) -> str:
+    """The comment line written above the blueprint's ``standard:``: what the coordinator reads of the decision."""
+    return (f"{COMMENT} {board} adopted {adopted:.1%} of the points on {decided_on.isoformat()} (the panel "
+            f"recommended {recommended:.1%}); each form's raw cut comes from study {study}'s item ratings")
+
+
+def comment_problems(s: Session, bp: Blueprint, data: object, text: str, label: str) -> list[Problem]:
+    """A warning when the comment above ``standard:`` (what a coordinator reads of the cut) is missing or does not
+    say what the named decision recorded (edited by hand, or kept from another decision)."""
+    named = bp.standard
+    at = line_of(data, ("standard",)) if named is not None else None
+    if named is None or at is None:
+        return []
+    of_study = q.select_decisions(s, study_id=named.study)
+    if named.decision > len(of_study):
+        return []  # reference_problems says so
+    row = of_study[named.decision - 1]
+    want = comment_for(row.study_id, row.decided_by, row.adopted, row.recommended, row.decided_on)
+    lines = text.splitlines()
+    above = lines[at - 2].strip() if at >= 2 else ""
+    if above == want:
+        return []
+    said = (f"the comment above it says {above[len(COMMENT):].strip()!r}" if above.startswith(COMMENT)
+            else "no comment above it says what the board decided")
+    return [Problem(Location(label, line=at - 1 if above.startswith(COMMENT) else at, column="standard"),
+                    f"the blueprint names {describe(row, named.decision)}, and {said}: the comment is what a "
+                    f"coordinator reads of the cut. Write `{want}` above `{line_for(named.study, named.decision)}` "
+                    "(`exam-builder standard decide --apply` writes both)", severity="warning")]
 
 
 def _has_records(course: Course) -> bool:
@@ -179,6 +210,7 @@ def course_check(course: Course) -> BlueprintCheck:
                 if not found:
                     found = coverage_problems(s, bp, data, exam_bank(bank, path.parent), rubrics, path.parent.name,
                                               label)
+                    found += comment_problems(s, bp, data, read_text(path, label, max_bytes=MAX_YAML_BYTES), label)
                 return problems + found
         except (ExamBuilderError, SQLAlchemyError) as exc:  # records that cannot be read: the file's checks stand
             return problems + [Problem(Location(label), f"the blueprint's standard could not be checked against "

@@ -55,7 +55,7 @@ def build(course, exam: str, n_forms: int | None, seed: int | None, first_label:
           author_estimates: bool, actor: str | None, reason: str) -> None:
     """Assemble the forms of EXAM, release them with nbgrader and write the keys to exports/."""
     from ..assembly.build import build as run_build
-    from ..assembly.exports import comparison_table
+    from ..assembly.exports import comparison_table, cut_lines
 
     if item_stats is not None:
         course.require_inside(item_stats)  # the link rule of every command, for a sheet kept in the course
@@ -65,7 +65,9 @@ def build(course, exam: str, n_forms: int | None, seed: int | None, first_label:
                       "rest")
     result = run_build(course, exam, forms=n_forms, seed=seed, first_label=first_label.upper(), p_values=p_values,
                        actor=actor, reason=reason, console=console)
-    console.print(comparison_table(result.assembly, course.policy.competencies))
+    console.print(comparison_table(result.assembly, course.policy.competencies, result.cuts))
+    for line in cut_lines(result.cuts, result.cut_source):
+        console.print(line, highlight=False, markup=False)
     if not result.changed:
         console.print(f"[green]nothing changed[/]: forms {', '.join(result.assignments)} are already built and "
                       "released "

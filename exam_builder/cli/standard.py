@@ -255,8 +255,8 @@ def show(course: Course, study: int) -> None:
 
     summary = study_summary(course, study)
     view = summary.view
-    console.print(f"study {study}: {view.study.title} ({len(view.panel)} panelist(s), {len(view.items)} item(s), "
-                  f"{view.points:g} points)")
+    console.print(f"study {study}: {view.study.title} ({METHODS[view.study.method]}; {len(view.panel)} panelist(s), "
+                  f"{len(view.items)} item(s), {view.points:g} points)", highlight=False, markup=False)
     for r in view.rounds:
         console.print("  " + round_fields(r))
     for n, d in enumerate(view.decisions, 1):
@@ -478,7 +478,11 @@ def list_studies(course: Course, exam: str | None) -> None:
             state = (f"decided: decision {len(decisions)}, {decisions[-1].adopted:.1%} adopted; "
                      + (f.status(decisions[-1], len(decisions)) if f is not None else "")
                      if decisions else f"{len(rounds)} round(s)" if rounds else "panel being seated")
-            console.print(f"study {st.id} ({st.exam_id}): {st.title}; {state}", highlight=False, markup=False)
+            if decisions and rounds and rounds[-1].number > decisions[-1].round_no:  # another round since
+                state += (f"; reopened: round {rounds[-1].number} "
+                          + ("open" if rounds[-1].closed_at is None else "closed, not yet decided on"))
+            method = "" if METHODS[st.method] in st.title else f" ({METHODS[st.method]})"  # a title may not say
+            console.print(f"study {st.id} ({st.exam_id}): {st.title}{method}; {state}", highlight=False, markup=False)
     if not studies:
         console.print("no studies" + (f" of {exam}" if exam else ""))
 

@@ -27,6 +27,7 @@ from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..model.manifest import ManifestItem
 from ..records import identity
+from ..standard.compute import METHODS
 from ..ui.page import esc as _e, focus_on, heading, md, status_html as _say, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
 
@@ -161,8 +162,10 @@ class PanelSession:
         if value is None:
             raise ExamBuilderError("choose a rating first")
         it = self.items[index]
-        rate(self.course.db, self.study_id, pid, it.item_id, float(value), note or "", name)
-        return f"Saved: {it.item_id} rated {value}{'' if it.rated else '%'}."
+        kept = rate(self.course.db, self.study_id, pid, it.item_id, float(value), note or "", name) == "unchanged"
+        said = (("Yes" if float(value) else "No") if self.method == "yes_no" and not it.rated
+                else f"{value}{'' if it.rated else '%'}")
+        return f"Saved: {it.item_id} rated {said}{' (unchanged)' if kept else ''}."
 
     def next_unrated(self, after: int) -> int | None:
         name, _pid = self._me()
@@ -203,10 +206,11 @@ class PanelApp:
         self.sign_in_panel = w.VBox([w.HTML(f"{heading('Sign in', 'sign-in')}<p>Type your name as the coordinator "
                                             "seated you on the panel: every rating records who gave it.</p>"),
                                      self.name])
-        self.intro = w.HTML(f"<div class='eb-note'><p><strong>{_e(session.title)}.</strong> For each item, how "
-                            "likely is it that a minimally competent candidate earns its point? For a written answer: "
-                            "how many points would they earn? The minimally competent candidate, as the panel "
-                            f"defined them:</p>{md(session.mcc)}</div>")
+        ask = ("would a minimally competent candidate earn its point: yes or no?" if session.method == "yes_no"
+               else "how likely is it that a minimally competent candidate earns its point?")
+        self.intro = w.HTML(f"<div class='eb-note'><p><strong>{_e(session.title)}</strong> ({METHODS[session.method]}"
+                            f"). For each item, {ask} For a written answer: how many points would they earn? The "
+                            f"minimally competent candidate, as the panel defined them:</p>{md(session.mcc)}</div>")
         self.progress = w.HTML()
         self.item = w.HTML()
         self.rating = ChoiceGroup([], "Your rating")

@@ -254,7 +254,7 @@ def _scope(view: StudyView) -> str:
 
 def rows_csv(summary: Summary) -> list[list[object]]:
     """Every number of the report, one per row: section, round, form, subject, statistic, value."""
-    out: list[list[object]] = []
+    out: list[list[object]] = [["study", "", "", "", "method", c.METHODS[summary.view.study.method]]]
     for r in summary.rounds:
         out.append(["round", r.number, "", "", "recommended_share", round(r.share, 6)])
         out.append(["round", r.number, "", "", "standard_error", "" if r.se is None else round(r.se, 6)])

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ..assembly.blueprint import StandardRef
-from ..assembly.standard_line import COMMENT, BlueprintEdit, decision_number, line_for
+from ..assembly.standard_line import BlueprintEdit, comment_for, decision_number, line_for
 from ..errors import ExamBuilderError
 from ..model.manifest import Manifest
 from ..model.states import AuditAction
@@ -297,8 +297,10 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
         return Imported(r.number, new, changed, unchanged, missing)
 
 
-def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: float, note: str, actor: str) -> None:
-    """One panelist's rating of one item in the open round (the panelist's screen)."""
+def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: float, note: str, actor: str) -> str:
+    """One panelist's rating of one item in the open round (the panelist's screen): ``new``, ``changed`` or
+    ``unchanged``. As in a sheet's import, a rating equal to the one the round holds (value and note) is not
+    written again."""
     with db.transaction() as s:
         view = _read(s, study_id)
         r = view.open_round
@@ -310,11 +312,18 @@ def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: flo
         why = c.rating_problem(value, item, view.study.method)
         if why:
             raise ExamBuilderError(why)
+        note = _text(note, "the note", 2000, multiline=True)
+        before = _latest(q.select_ratings(s, study_id, r.number, panelist_id)).get((panelist_id, item_id))
+        if before is not None and before.value == value and (before.note or "") == note:
+            return "unchanged"
         s.add(StudyRating(study_id=study_id, round_no=r.number, panelist_id=panelist_id, item_id=item_id, value=value,
-                          note=_text(note, "the note", 2000, multiline=True), rated_by=actor))
+                          note=note, rated_by=actor))
         s.flush()
+        status = "new" if before is None else "changed"
         audit.record(s, actor, AuditAction.study_ratings, "study", study_id, f"a rating of round {r.number}",
-                     round=r.number, ratings=1, item=item_id)
+                     round=r.number, ratings=1, item=item_id, new=int(before is None), changed=int(before is not None),
+                     unchanged=0)
+        return status
 
 
 def _latest(rows: Sequence[StudyRating]) -> dict[tuple[int, str], StudyRating]:
@@ -396,9 +405,7 @@ class PendingDecision:
 
     def comment(self) -> str:
         """The comment line written above the blueprint's ``standard:``."""
-        return (f"{COMMENT} {self.board} adopted {self.adopted:.1%} of the points on {self.decided_on.isoformat()} "
-                f"(the panel recommended {self.recommended:.1%}); each form's raw cut comes from study "
-                f"{self.study_id}'s item ratings")
+        return comment_for(self.study_id, self.board, self.adopted, self.recommended, self.decided_on)
 
 
 def _plan(s: Session, study_id: int, adopted: float | None, board: str, decided_on: dt.date,

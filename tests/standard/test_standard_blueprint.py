@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from exam_builder.assembly.forms import load_forms
 from exam_builder.cli import cli
+from exam_builder.desks.panel_app import PanelApp, PanelSession
 from exam_builder.kinds import kind_for
-from exam_builder.records.models import AuditEntry, Form, StandardDecision, StudyRating
+from exam_builder.records.models import AuditEntry, Form, StandardDecision, Study, StudyRating
 
 BP = "source/cps/blueprint.yaml"
 
@@ -99,7 +100,23 @@ def test_decide_shows_the_blueprint_change_then_writes_it_with_both_hashes_audit
         assert entry.details["blueprint_sha256_before"] == before_hash
         assert entry.details["blueprint_sha256_after"] == sha(path) != before_hash
         assert entry.details["blueprint_line"] == "standard: {study: 1, decision: 1}"
-    assert "0 error(s)" in flat(run(course, "check", str(course.root / BP)).output)
+    checked = flat(run(course, "check", str(course.root / BP)).output)
+    assert "0 error(s)" in checked and "the comment" not in checked
+
+    # the comment is what a coordinator reads of the cut: edited by hand, or gone, check warns at its line
+    comment = shown_lines[0]
+    path.write_text(after_text.replace("adopted 62.0%", "adopted 70.0%"), encoding="utf-8")
+    checked = flat(run(course, "check", str(course.root / BP)).output)
+    assert (f"{BP}:line 4:column standard: warning: the blueprint names decision 1 of study 1 (Oversight board "
+            "adopted 62.0% of the points on 2026-12-01), and the comment above it says \"Oversight board adopted "
+            "70.0% of the points") in checked, checked
+    assert f"Write `{comment}` above `standard: {{study: 1, decision: 1}}`" in checked and "0 error(s)" in checked
+    path.write_text(after_text.replace(comment + "\n", ""), encoding="utf-8")
+    checked = flat(run(course, "check", str(course.root / BP)).output)
+    assert (f"{BP}:line 4:column standard: warning: the blueprint names decision 1 of study 1 (Oversight board "
+            "adopted 62.0% of the points on 2026-12-01), and no comment above it says what the board decided") \
+        in checked, checked
+    path.write_text(after_text, encoding="utf-8")
 
 
 def test_check_and_build_hold_the_blueprint_to_the_decision_in_force(gcourse, tmp_path):
@@ -162,6 +179,9 @@ def test_check_and_build_hold_the_blueprint_to_the_decision_in_force(gcourse, tm
     assert "study 1 is decided: decision 1 (Oversight board adopted" in flat(res.output)
     assert "--reopen --reason" in flat(res.output)
     run(course, "standard", "round-open", "1", "--reopen", "--reason", "the board asks for a second look")
+    listed = flat(run(course, "standard", "list", "cps").output)
+    assert "decided: decision 1, " in listed and "adopted; in force for cps" in listed and listed.endswith(
+        "; reopened: round 2 open"), listed
     rows = [("Ada Peer", e.item_id, 55, "") for e in items if not kind_for(e.kind).rated]
     got = flat(run(course, "standard", "ratings", "1", sheet(tmp_path / "r2.csv", rows)).output)
     assert f"round 2: 0 new, {len(rows)} changed and 0 unchanged" in got
@@ -202,6 +222,18 @@ def test_the_study_says_what_a_facilitator_needs(gcourse, tmp_path):
     res = run(course, "standard", "round-open", "1", "--reopen", "--reason", "why not", ok=False)
     assert "study 1 has no decision to reopen" in flat(res.output)
     run(course, "standard", "round-open", "1")
+    # the method is named wherever the study is shown: list, show, the panelist's screen, the report's CSV
+    assert "study 1 (cps): Yes/No Angoff study of cps; 1 round(s)" in flat(run(course, "standard", "list").output)
+    assert "study 1: Yes/No Angoff study of cps (Yes/No Angoff; 3 panelist(s)" in flat(
+        run(course, "standard", "show", "1").output)
+    session = PanelSession(course, 1)
+    intro = PanelApp(session).intro.value
+    assert "(Yes/No Angoff)" in intro and "would a minimally competent candidate earn its point: yes or no?" in intro
+    with course.db.transaction() as s:  # a title that does not say the method: list says it
+        s.get(Study, 1).title = "Spring panel"
+    assert "study 1 (cps): Spring panel (Yes/No Angoff); 1 round(s)" in flat(run(course, "standard", "list").output)
+    csv_path = run(course, "standard", "report", "1").output.split("its numbers: ")[1].strip()
+    assert "study,,,,method,Yes/No Angoff" in (course.root / csv_path).read_text(encoding="utf-8").splitlines()
     ids = [e.item_id for e in a.items]
     rated = {e.item_id for e in a.items if kind_for(e.kind).rated}
     value = {i: (1 if i in rated else 100) for i in ids}
@@ -232,3 +264,55 @@ def test_the_study_says_what_a_facilitator_needs(gcourse, tmp_path):
         entry = s.query(AuditEntry).filter(AuditEntry.action == "study.ratings").order_by(AuditEntry.id.desc()).first()
         assert (entry.details["new"], entry.details["changed"], entry.details["unchanged"]) == (
             0, 2, len(again) + len(ben) - 2)
+
+
+    # the panelist's screen says Yes or No, not 100% or 0%
+    session.sign_in("Cy Moss")
+    first = next(i for i, it in enumerate(session.items) if not it.rated)
+    assert session.rate(first, "100", "") == f"Saved: {session.items[first].item_id} rated Yes."
+    assert session.rate(first, "0", "") == f"Saved: {session.items[first].item_id} rated No."
+    # as in a sheet's import, the same rating saved again is not written again
+    with course.db.read() as s:
+        rows_before = s.query(StudyRating).count()
+    assert session.rate(first, "0", "") == f"Saved: {session.items[first].item_id} rated No (unchanged)."
+    with course.db.read() as s:
+        assert s.query(StudyRating).count() == rows_before
+        details = s.query(AuditEntry).filter(AuditEntry.action == "study.ratings").order_by(
+            AuditEntry.id.desc()).first().details
+        assert (details["item"], details["new"], details["changed"]) == (session.items[first].item_id, 0, 1)
+
+
+def test_a_build_shows_each_forms_points_to_pass_and_where_they_come_from(gcourse, tmp_path):
+    """What `build` uses is visible: each form's points to pass (terminal and the form comparison), the decision
+    the blueprint names, and why an issued form keeps another cut; the build's audit entry names the decision.
+    An issued form the study did not rate is kept as issued, never refused for its cut."""
+    course = gcourse
+    rated_study(course, tmp_path)  # study 1 rates form A only; form B is issued too
+    with course.db.read() as s:
+        frozen = {f.label: m.cut_score for f, m in load_forms(s, "cps")}
+    flat_out = flat(run(course, "build", "cps").output)  # the blueprint's flat cut: the same for every form
+    assert f"Points to pass │ {frozen['A']:.2f} ({frozen['A'] / 33:.1%}) │ {frozen['B']:.2f}" in flat_out, flat_out
+    assert "points to pass: the blueprint's flat cut_score 60%" in flat_out
+
+    run(course, "standard", "decide", "1", "--adopt", "65%", "--board", "Oversight board", "--decided-on",
+        "2026-12-01", "--reason", "the board's judgement", "--apply")
+    out = flat(run(course, "build", "cps").output)  # the issued forms again: kept, B although study 1 skipped it
+    assert "nothing changed" in out
+    assert f"Points to pass │ {frozen['A']:.2f} ({frozen['A'] / 33:.1%})* │ {frozen['B']:.2f}" in out, out
+    assert ("points to pass: the board's standard the blueprint names, decision 1 of study 1 (Oversight board "
+            "adopted 65.0% of the points on 2026-12-01): each form's raw cut from study 1's item ratings") in out
+    assert re.search(r"\* form A: frozen when it was built; this build would give \d+\.\d\d: `exam-builder standard "
+                     r"recut cps --form A` lists whose result would change", out), out
+    assert "* form B: frozen when it was built; the standard's study did not rate all its items" in out
+    html = (course.root / "exports/cps/cps-forms-AB.html").read_text(encoding="utf-8")
+    assert "<td>Points to pass</td>" in html and "decision 1 of study 1 (Oversight board adopted 65.0%" in html
+
+    out = flat(run(course, "build", "cps", "--first-label", "C", "--forms", "1").output)
+    with course.db.read() as s:
+        c = {f.label: m for f, m in load_forms(s, "cps")}["C"]
+        details = s.query(AuditEntry).filter(AuditEntry.action == "form.built",
+                                             AuditEntry.entity_id == "cps-C").one().details
+    assert c.cut_score != frozen["A"]
+    assert f"Points to pass │ {c.cut_score:.2f} ({c.cut_score / c.total_points:.1%}) │" in out, out
+    assert "* form" not in out
+    assert (details["cut_score"], details["standard"]) == (c.cut_score, "decision 1 of study 1")
