@@ -188,8 +188,9 @@ class CandidateApp(ScreenApp):
         self.display.observe(self._safe(lambda _ch: self._show_options()), names="expanded")
         self.options.layout.display = "none"
         self.bar.add_class("eb-compact")
-        self.root.children = [self.style, self.assist, self.drafts, self.title, self.bar, self.options, self.message,
-                              self.body]
+        # the offline band is in the compact bar's flow (its last row), which stays in view: it pushes the
+        # page down instead of covering it, so no control with focus can be under it (WCAG 2.2 SC 2.4.11)
+        self.root.children = [self.style, self.assist, self.title, self.bar, self.options, self.message, self.body]
         self.clock_choice = ChoiceGroup([("show", "Show"), ("hide", "Hide")], legend="Clock", value="show",
                                         appearance="buttons")
         self.clock_choice.observe(self._safe(lambda _ch: self._show_clock()), names="value")
@@ -223,8 +224,11 @@ class CandidateApp(ScreenApp):
         return f"sitting {self.session.sitting_id}"
 
     def _set_bar(self, *widgets: w.Widget) -> None:
-        """The compact bar: what this screen keeps in view, then the Display button."""
-        self.bar.children = [*widgets, self.display]
+        """The compact bar: what this screen keeps in view, then the Display button.
+
+        ``drafts`` (the offline band) stays its first child, so its view (and the page's kept drafts'
+        listeners) is never drawn again; the style shows it as the bar's last row."""
+        self.bar.children = [self.drafts, *widgets, self.display]
 
     def _show_options(self) -> None:
         self.options.layout.display = "flex" if self.display.expanded else "none"
@@ -768,7 +772,7 @@ class CandidateApp(ScreenApp):
                     "while the exam is paused.</p><p>Please wait for the proctor. This screen goes back to "
                     "your questions by itself when the proctor resumes the exam.</p>")
             actions = [] if left else [self._button("Back to the instructions", self._show_instructions)]
-        self.bar.children = [self.timer]
+        self._set_bar(self.timer)
         self.timer.value = (f"<div class='eb-timer' role='timer' aria-live='off'>Clock stopped"
                             f"{f': {left} left' if left else ''}</div>")
         self._screen("stopped", [w.HTML(heading(title, "stopped") + text), w.HBox(actions)])

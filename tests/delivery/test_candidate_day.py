@@ -37,7 +37,7 @@ OFFLINE = "You are offline. What you type is kept on this page and saved when th
 @pytest.fixture(scope="module")
 def site(form_template, tmp_path_factory):
     root = tmp_path_factory.mktemp("day") / "course"
-    course, codes = make_site(form_template, root, [(f"c00{n}", 180) for n in range(1, 8)],
+    course, codes = make_site(form_template, root, [(f"c{n:03d}", 180) for n in range(1, 11)],
                               config="c.DeliverySettings.sign_in_delay_seconds = 0.1\n"
                                      "c.DeliverySettings.refresh_seconds = 1")
     server = Server(root)
@@ -204,6 +204,67 @@ def test_a_page_back_on_its_kernel_and_the_offline_band_pass_axe_at_every_size(s
         a11y.check_screen(page, "candidate", size, "17-offline")
         ctx.set_offline(False)
         expect(page.locator(".eb-offline-note")).to_have_text("")
+    ctx.close()
+
+
+def overlap(a, b) -> float:
+    """The area two boxes share (0: apart)."""
+    w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(w, 0) * max(h, 0)
+
+
+FOCUSED = """() => { const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const r = e.getBoundingClientRect();
+  return {what: (e.tagName + ' ' + (e.getAttribute('aria-label') || e.innerText || e.value || '')).slice(0, 60),
+          x: r.x, y: r.y, width: r.width, height: r.height}; }"""
+
+
+def covered_while_tabbing(page, band, key: str, limit: int = 80) -> tuple[list[str], int]:
+    """Tab (or Shift+Tab) through the page's controls: those the band covers when focused, and how many."""
+    seen, covered = [], []
+    for _ in range(limit):
+        page.keyboard.press(key)
+        f = page.evaluate(FOCUSED)
+        if f is None or f["what"] in seen[-1:]:
+            continue
+        if f["what"] in seen:  # round the page once
+            break
+        seen.append(f["what"])
+        b = band.bounding_box()
+        assert b is not None and b["height"] > 0, "the offline band went while tabbing"
+        if overlap(f, b) > 0:
+            covered.append(f"{f['what']!r} at y={f['y']:.0f}..{f['y'] + f['height']:.0f}, "
+                           f"band y={b['y']:.0f}..{b['y'] + b['height']:.0f}")
+    return covered, len(seen)
+
+
+@pytest.mark.parametrize("size, cid", [("desktop", "c008"), ("phone", "c009"), ("zoom200", "c010")])
+def test_the_offline_band_never_covers_a_focused_control(site, browser, size, cid):
+    """WCAG 2.2 SC 2.4.11 (Focus Not Obscured): offline, the band is in the page's flow (under the
+    compact bar, which stays in view), said once through a polite live region, and no control the
+    keyboard reaches, forwards to the last and back, is under it."""
+    course, server, codes = site
+    sid, code = codes[cid]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES[size])
+    start(page, code)
+    ctx.set_offline(True)
+    note = page.locator(".eb-offline-note[role=status][aria-live=polite]")
+    expect(note).to_have_text(OFFLINE)
+    band = page.locator(".eb-drafts.eb-offline")
+    expect(band).to_be_in_viewport(ratio=0.99)
+    assert page.locator(".eb-bar.eb-compact .eb-drafts.eb-offline").count() == 1, "the band is not in the bar"
+    a11y.check_screen(page, "candidate", size, "19-offline-band")
+    covered, reached = covered_while_tabbing(page, band, "Tab")
+    assert reached > 5 and covered == [], covered
+    covered, reached = covered_while_tabbing(page, band, "Shift+Tab")
+    assert reached > 5 and covered == [], covered
+    # the last control (the last question's button) scrolled to and focused: the band is still in view
+    expect(band).to_be_in_viewport(ratio=0.99)
+    ctx.set_offline(False)
+    expect(note).to_have_text("")
+    expect(page.locator(".eb-drafts.eb-offline")).to_have_count(0)
     ctx.close()
 
 
