@@ -74,6 +74,7 @@ from .proctor_session import (
     NAME,
     PAUSE_REASON,
     REASON,
+    RESUME_NOTE,
     SHOW,
     SIGNIN_REASON,
     STATE_TEXT,
@@ -238,6 +239,8 @@ class ProctorDashboard:
         self.minutes = w.BoundedIntText(value=10, min=1, max=ops.MAX_ADDED_MINUTES, description="Minutes to add",
                                         style=label, layout=w.Layout(width="auto"))
         self.scribe = w.Text(description="Scribe's name", style=label, layout=w.Layout(width="24em"))
+        self.resume_note = w.Text(description=RESUME_NOTE, placeholder="e.g. feels better", style=label,
+                                  layout=w.Layout(width="32em"))
         self.confirm_void = w.Checkbox(description=CONFIRM_VOID, indent=False)
         self.message = w.HTML()
         self.controls = w.VBox([
@@ -380,23 +383,31 @@ class ProctorDashboard:
         self._done(self.message, text)
 
     # -- pauses: one candidate, or a whole room ------------------------------------------------------------
-    def _pause_line(self) -> w.HBox:
-        return self._line(self._button("Pause", self._pause, self.message, "warning"),
-                          self._button("Resume", self._resume, self.message, "primary"),
-                          w.HTML("<span class='eb-help'>Pause stops this candidate's clock until you resume; they "
-                                 "read your reason.</span>"))
+    def _pause_line(self) -> w.VBox:
+        """Pause (with the Reason above: the candidate reads it), and Resume with its own optional note."""
+        return w.VBox([
+            self._line(self._button("Pause", self._pause, self.message, "warning"),
+                       w.HTML("<span class='eb-help'>Pause stops this candidate's clock until you resume; they "
+                              "read your reason.</span>")),
+            self._line(self.resume_note, self._button("Resume", self._resume, self.message, "primary"),
+                       w.HTML("<span class='eb-help'>Resume needs no reason: they get back the time they had. "
+                              "A note, if you write one, is kept as the resume's.</span>"))])
 
     def _pause_room_section(self, label: dict) -> list[w.Widget]:
         """"Pause room" / "Resume room": every open sitting of the chosen room today (a fire alarm)."""
         self.pause_room = w.Dropdown(description="Room to pause or resume", options=[], style=label)
         self.pause_room_reason = w.Text(description=PAUSE_REASON, placeholder="e.g. fire alarm",
                                         style=label, layout=w.Layout(width="32em"))
+        self.resume_room_note = w.Text(description=RESUME_NOTE, placeholder="e.g. all clear",
+                                       style=label, layout=w.Layout(width="32em"))
         self.pause_room_message = w.HTML()
         return [w.HTML("<h2>Pause a room</h2><p class='eb-help'>Every candidate's clock in the room stops and "
                        "their screens say the exam is paused, with your reason (every candidate reads it: nothing "
-                       "private); Resume room gives each the time they had.</p>"), self.pause_room,
-                self.pause_room_reason,
-                self._line(self._button("Pause room", self._pause_room, self.pause_room_message, "warning"),
+                       "private); Resume room needs no reason and gives each the time they had.</p>"),
+                self.pause_room,
+                self._line(self.pause_room_reason,
+                           self._button("Pause room", self._pause_room, self.pause_room_message, "warning")),
+                self._line(self.resume_room_note,
                            self._button("Resume room", self._resume_room, self.pause_room_message, "primary")),
                 self.pause_room_message]
 
@@ -410,14 +421,16 @@ class ProctorDashboard:
         self._done(self.message, self.session.pause(self.reason.value))
 
     def _resume(self) -> None:
-        self._done(self.message, self.session.resume(self.reason.value))
+        self._done(self.message, self.session.resume(self.resume_note.value))
+        self.resume_note.value = ""  # a note belongs to this resume only
 
     def _pause_room(self) -> None:
         text = self.session.pause_room(self.pause_room.value, self.pause_room_reason.value)
         self._done(self.pause_room_message, text)
 
     def _resume_room(self) -> None:
-        text = self.session.resume_room(self.pause_room.value, self.pause_room_reason.value)
+        text = self.session.resume_room(self.pause_room.value, self.resume_room_note.value)
+        self.resume_room_note.value = ""  # a note belongs to this resume only
         self._done(self.pause_room_message, text)
 
     def _refresh_pause_rooms(self, st: RoomState) -> None:
