@@ -230,6 +230,15 @@ class CandidateApp(ScreenApp):
         listeners) is never drawn again; the style shows it as the bar's last row."""
         self.bar.children = [self.drafts, *widgets, self.display]
 
+    def _screen(self, name: str, children: list[w.Widget], focus: str | None = None, message: str = "") -> None:
+        """Leaving the questions, "Question N of M" goes from the bar and the live region: a review or a
+        receipt screen must not be read out as a question."""
+        if name != "exam":
+            self.where.value = ""
+            if self.screen == "exam":
+                self.assist.announce("")
+        super()._screen(name, children, focus, message)
+
     def _show_options(self) -> None:
         self.options.layout.display = "flex" if self.display.expanded else "none"
 
@@ -337,7 +346,10 @@ class CandidateApp(ScreenApp):
         restored = self._restore(kept)
         total = len(self.session.form.items)
         first_open = next((e.number for e in self.session.navigator() if not e.answered), 1)
-        self._go(at if at and 1 <= at <= total else first_open, message)
+        # back where the candidate was: as the server holds it (a takeover from another browser), else as
+        # this tab kept it (a reload), else the first question not answered
+        was = next((n for n in (self.session.at_question, at) if n and 1 <= n <= total), first_open)
+        self._go(was, message)
         if restored:
             self._say_restored(message)
         self._start_timer()
@@ -497,6 +509,7 @@ class CandidateApp(ScreenApp):
         self.save_state.value = ""
         self._restored_note = None  # the message is said anew below
         self.drafts.at = number  # a reload comes back here
+        self.session.go_to(number)  # and a takeover from another browser
         self._refresh_nav()
         if self.screen == "exam":
             self._say(message)
@@ -776,7 +789,7 @@ class CandidateApp(ScreenApp):
         self.timer.value = (f"<div class='eb-timer' role='timer' aria-live='off'>Clock stopped"
                             f"{f': {left} left' if left else ''}</div>")
         self._screen("stopped", [w.HTML(heading(title, "stopped") + text), w.HBox(actions)])
-        self.assist.announce(f"{title}. {stop.message}")
+        self.assist.announce(stop.message)  # it starts with the title: said once
 
     def _refresh_break(self) -> None:
         """"Take a break" while approved breaks remain (how many, and how long each)."""

@@ -367,6 +367,7 @@ class CandidateSession:
         self._answers: dict[str, Answer] = {}
         self._comments: dict[str, str] = {}
         self.stopped: Stopped | None = None  # as of the last ``refresh``
+        self.at_question: int | None = None  # the question the candidate was on, as the server holds it
 
     # -- signing in -------------------------------------------------------------------
     def sign_in(self, code: str, source: str = "unknown") -> "CandidateSession":
@@ -408,6 +409,7 @@ class CandidateSession:
                         self.exam_title = (exam.title if exam and exam.title else sit.exam_id)
                         self.time_limit_minutes = sit.time_limit_minutes + sit.extra_minutes
                         self.extra_minutes = sit.extra_minutes
+                        self.at_question = sit.at_question
         if refused is not None:  # raised after the commit: wrong codes and refusals are kept
             raise refused
         self.form = load_form_view(released_notebook_path(self.course, assignment), self.course.root)
@@ -462,6 +464,19 @@ class CandidateSession:
     def _check_lease(self, sit: Sitting) -> None:
         if self._lease is None or sit.lease_token is None or not hmac.compare_digest(sit.lease_token, self._lease):
             raise TakenOver()
+
+    def go_to(self, number: int) -> None:
+        """The candidate is on question ``number`` now: kept with the sitting, so a page that takes it
+        over (another browser) comes back there. Written only when it moved, and only by the page
+        that holds the sitting (``TakenOver`` otherwise)."""
+        if number == self.at_question or self.sitting_id is None or self.receipt_only:
+            return
+        with self.db.transaction() as s:
+            sit = self._sitting(s, lock=True)
+            self._check_lease(sit)
+            if sit.status == SittingStatus.in_progress:
+                sit.at_question = number
+        self.at_question = number
 
     def confirm_identity(self) -> None:
         with self.db.transaction() as s:

@@ -37,7 +37,7 @@ OFFLINE = "You are offline. What you type is kept on this page and saved when th
 @pytest.fixture(scope="module")
 def site(form_template, tmp_path_factory):
     root = tmp_path_factory.mktemp("day") / "course"
-    course, codes = make_site(form_template, root, [(f"c{n:03d}", 180) for n in range(1, 11)],
+    course, codes = make_site(form_template, root, [(f"c{n:03d}", 180) for n in range(1, 12)],
                               config="c.DeliverySettings.sign_in_delay_seconds = 0.1\n"
                                      "c.DeliverySettings.refresh_seconds = 1")
     server = Server(root)
@@ -68,6 +68,11 @@ def journal(course, sitting_id: int) -> dict[str, str | None]:
     with course.db.read() as s:
         rows = s.execute(select(Response).where(Response.sitting_id == sitting_id).order_by(Response.id)).scalars()
         return {r.item_id: r.value for r in rows}
+
+
+def at_question(course, sitting_id: int) -> int | None:
+    with course.db.read() as s:
+        return s.get(Sitting, sitting_id).at_question
 
 
 def until(condition, what: str, timeout: float = 30.0) -> None:
@@ -308,6 +313,34 @@ def test_thirty_seconds_offline_while_typing_loses_nothing(site, browser):
     ctx.close()
 
 
+# -- a takeover comes back where the candidate was ------------------------------------------------------------
+def test_a_takeover_from_another_browser_lands_on_the_question_the_candidate_was_on(site, browser):
+    """The same sitting signed in from another browser (no tab of its own, no kernel of its own) opens
+    at the question the candidate was on, as a reload does, not at the first one not answered."""
+    course, server, codes = site
+    sid, code = codes["c011"]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES["desktop"])
+    start(page, code)
+    page.get_by_role("radio", name="A. True").check()
+    page.get_by_text("Answer to question 1 saved").wait_for()
+    page.get_by_role("button", name="4", exact=True).click()  # questions 2 and 3 not answered
+    wait_question(page, 4)
+    until(lambda: at_question(course, sid) == 4, "the position kept")
+    other, there, _ = open_sign_in(browser, server.url, a11y.SIZES["phone"])
+    sign_in(there, code)
+    there.get_by_role("button", name="Yes, this is me").click()
+    wait_question(there, 4)  # where the candidate was, not question 2 (the first not answered)
+    there.get_by_text("Welcome back.").wait_for()
+    # the first screen is told, and moving there moves nothing
+    page.get_by_text("Your exam was opened on another screen").wait_for(timeout=60_000)
+    assert at_question(course, sid) == 4
+    there.get_by_role("button", name="Next ▶").click()
+    wait_question(there, 5)
+    until(lambda: at_question(course, sid) == 5, "the new position kept")
+    other.close()
+    ctx.close()
+
+
 # -- 4. the receipt after a reload -------------------------------------------------------------------------
 def test_after_the_submit_the_same_code_shows_the_receipt_again(site, browser):
     course, server, codes = site
@@ -316,9 +349,17 @@ def test_after_the_submit_the_same_code_shows_the_receipt_again(site, browser):
     start(page, code)
     page.get_by_role("radio", name="A. True").check()
     page.get_by_text("Answer to question 1 saved").wait_for()
+    live = ".eb-sr-only[role=status]"
+    page.wait_for_function("s => document.querySelector(s).innerText === 'Question 1 of 5'", arg=live)
     page.get_by_role("button", name="Review and submit").click()
+    # off the question screens, "Question 1 of 5" is gone: from the live region, the bar and every heading
+    page.get_by_role("heading", name="Review and submit").wait_for()
+    page.wait_for_function("s => document.querySelector(s).innerText === ''", arg=live)
+    assert "Question 1 of 5" not in page.locator(".eb-app").inner_text()
     page.get_by_role("button", name="Submit my exam now").click()
     page.get_by_role("heading", name="Your exam is in").wait_for()
+    assert page.evaluate("s => document.querySelector(s).innerText", live) == ""
+    assert "Question 1 of" not in page.locator(".eb-app").inner_text()
     first = page.locator(".eb-confirmation").inner_text().strip()
     page.reload()  # its own kernel again: the receipt, as it was
     page.get_by_role("heading", name="Your exam is in").wait_for(timeout=90_000)
