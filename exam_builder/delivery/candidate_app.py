@@ -68,14 +68,16 @@ def release_page() -> None:
         log.exception("cannot tell the server this page was taken over")
 
 
-def local_time(t: dt.datetime | None, zone: str = "UTC") -> str:
-    """A server time (naive UTC) as the room's wall clock, e.g. ``14:05:09 EST``."""
-    return clock.shown(t, zone, date=False, seconds=True, empty="")  # a typo in the setting: UTC, never a stop
+def local_time(t: dt.datetime | None, zone: str = "UTC", now: dt.datetime | None = None) -> str:
+    """A server time (naive UTC) as the room's wall clock, e.g. ``2:05:09 PM EST`` (``clock.said``, the
+    proctor's form too; with its day when that is not ``now``'s)."""
+    return clock.said(t, zone, now=now, seconds=True)  # a typo in the setting: UTC, never a stop
 
 
-def local_hm(t: dt.datetime, zone: str = "UTC") -> str:
-    """A server time (naive UTC) as the room's hour and minute, e.g. ``12:45 EST``."""
-    return clock.shown(t, zone, date=False, empty="")
+def local_hm(t: dt.datetime, zone: str = "UTC", now: dt.datetime | None = None) -> str:
+    """A server time (naive UTC) as the room's hour and minute, e.g. ``12:45 PM EST``, and ``1:58 AM EST
+    on Tuesday 8 December`` when that is not ``now``'s day."""
+    return clock.said(t, zone, now=now)
 
 
 def receipt_day(t: dt.datetime, zone: str = "UTC") -> str:
@@ -84,10 +86,10 @@ def receipt_day(t: dt.datetime, zone: str = "UTC") -> str:
     return f"{window.day_text(d)} {d.year}"
 
 
-def added_text(minutes: int, deadline: dt.datetime, zone: str = "UTC") -> str:
-    """What the candidate is told when a proctor adds time."""
+def added_text(minutes: int, deadline: dt.datetime, zone: str = "UTC", now: dt.datetime | None = None) -> str:
+    """What the candidate is told when a proctor adds time (the end's day too when it is not today)."""
     return (f"The proctor added {minutes} minute{'s' if minutes != 1 else ''}. "
-            f"New end time {local_hm(deadline, zone)}.")
+            f"New end time {local_hm(deadline, zone, now)}.")
 
 
 @dataclass
@@ -723,7 +725,8 @@ class CandidateApp(ScreenApp):
                 return
             self._deadline = deadline
             if self.session.extra_minutes > self._extra and deadline is not None:
-                text = added_text(self.session.extra_minutes - self._extra, deadline, self.settings.timezone)
+                text = added_text(self.session.extra_minutes - self._extra, deadline, self.settings.timezone,
+                                  self.clock())
                 self._say(text, alert=True)
                 self.assist.announce(text)
                 self.session.log_event(EventKind.time_added_shown, minutes=self.session.extra_minutes - self._extra)
@@ -772,8 +775,9 @@ class CandidateApp(ScreenApp):
         left = clock_text(stop.left) if stop.left is not None else ""
         if stop.kind == "break":
             title = "You are on a break"
+            ends = local_time(stop.until, self.settings.timezone, self.clock())
             text = (f"<p>The clock has stopped with <b>{left}</b> left. Your saved answers are safe.</p>"
-                    f"<p>Your break ends at <b>{local_time(stop.until, self.settings.timezone)}</b> at the latest; "
+                    f"<p>Your break ends at <b>{ends}</b> at the latest; "
                     "then the exam comes back by itself. Come back sooner with the button below.</p>")
             actions = [self._button("Back to the exam", self._end_break, "primary")]
         else:

@@ -240,12 +240,13 @@ class ProctorDashboard:
                                         style=label, layout=w.Layout(width="auto"))
         self.scribe = w.Text(description="Scribe's name", style=label, layout=w.Layout(width="24em"))
         self.resume_note = w.Text(description=RESUME_NOTE, placeholder="e.g. feels better", style=label,
-                                  layout=w.Layout(width="32em"))
+                                  layout=w.Layout(width="22em", max_width="100%"))
         self.confirm_void = w.Checkbox(description=CONFIRM_VOID, indent=False)
         self.message = w.HTML()
         self.controls = w.VBox([
             w.HTML("<p class='eb-help'>The reason is kept in the audit trail with your name; it stays here "
-                   "for your next change until you change it.</p>"), self.reason,
+                   "for your next change until you change it. Pause stops this candidate's clock until you "
+                   "resume, and they read your reason on their screen.</p>"), self.reason,
             self._line(self.minutes, self._button("Add time", self._add_time, self.message, "primary")),
             self._line(self.scribe, self._button("Record scribe", self._record_scribe, self.message)),
             self._pause_line(),
@@ -383,15 +384,11 @@ class ProctorDashboard:
         self._done(self.message, text)
 
     # -- pauses: one candidate, or a whole room ------------------------------------------------------------
-    def _pause_line(self) -> w.VBox:
+    def _pause_line(self) -> w.HBox:
         """Pause (with the Reason above: the candidate reads it), and Resume with its own optional note."""
-        return w.VBox([
-            self._line(self._button("Pause", self._pause, self.message, "warning"),
-                       w.HTML("<span class='eb-help'>Pause stops this candidate's clock until you resume; they "
-                              "read your reason.</span>")),
-            self._line(self.resume_note, self._button("Resume", self._resume, self.message, "primary"),
-                       w.HTML("<span class='eb-help'>Resume needs no reason: they get back the time they had. "
-                              "A note, if you write one, is kept as the resume's.</span>"))])
+        return self._line(self._button("Pause", self._pause, self.message, "warning"), self.resume_note,
+                          self._button("Resume", self._resume, self.message, "primary"),
+                          w.HTML("<span class='eb-help'>A resume needs no reason.</span>"))
 
     def _pause_room_section(self, label: dict) -> list[w.Widget]:
         """"Pause room" / "Resume room": every open sitting of the chosen room today (a fire alarm)."""
@@ -531,7 +528,7 @@ class ProctorDashboard:
         self._attach_panel()
 
     def _card_html(self, r: Row, m: Mark | None, now: dt.datetime, several_rooms: bool) -> str:
-        at = lambda t: window.clock_12h(window.local(t, self.zone))  # noqa: E731
+        at = lambda t: clock.said(t, self.zone, now=now)  # noqa: E731  (the candidate's form; its day if not today)
 
         def field(key: str, value: str, wide: bool = False) -> str:
             return (f"<span class='eb-f{' eb-wide' if wide else ''}'><span class='eb-k'>{key}</span>"
@@ -617,7 +614,7 @@ class ProctorDashboard:
             return
         self.alerts.value = ("<table><thead><tr><th scope='col'>Time</th><th scope='col'>Candidate</th>"
                              "<th scope='col'>What happened</th></tr></thead><tbody>" + "".join(
-                                 f"<tr><td data-label='Time'>{_e(window.clock_12h(window.local(a.at, self.zone)))}</td>"
+                                 f"<tr><td data-label='Time'>{_e(clock.said(a.at, self.zone, now=st.now))}</td>"
                                  f"<td data-label='Candidate'>{_e(a.name)} ({_e(a.candidate_id)}, sitting "
                                  f"{a.sitting_id})</td>"
                                  f"<td data-label='What happened'>{_e(a.text)}</td></tr>" for a in items)
