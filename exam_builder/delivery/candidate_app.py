@@ -511,7 +511,7 @@ class CandidateApp(ScreenApp):
         self.save_state.value = ""
         self._restored_note = None  # the message is said anew below
         self.drafts.at = number  # a reload comes back here
-        self.session.go_to(number)  # and a takeover from another browser
+        self.session.go_to(number)  # and a takeover from another browser (kept with the next save or re-read)
         self._refresh_nav()
         if self.screen == "exam":
             self._say(message)
@@ -720,6 +720,8 @@ class CandidateApp(ScreenApp):
         if self._deadline is None or time.monotonic() - self._last_refresh >= self.settings.refresh_seconds:
             self._last_refresh = time.monotonic()
             status, deadline = self.session.refresh()  # TakenOver once another screen signed in
+            if status == SittingStatus.in_progress:
+                self.session.save_position()  # where the candidate is, if it moved without a save
             if status != SittingStatus.in_progress:
                 self._after_close()
                 return
@@ -823,6 +825,7 @@ class CandidateApp(ScreenApp):
     def _flush_quietly(self) -> None:
         try:
             self._flush()
+            self.session.save_position()  # a page hidden or closed: where the candidate was, now
         except SittingClosed:
             pass
 
