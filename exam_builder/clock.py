@@ -6,7 +6,9 @@ injectable ``clock``, and ``records.events.record_event`` stamps events with it)
 time it shows a person (candidate screens, the proctor's view, ``attempts``, ``audit log``,
 the reports, seat cards) goes through ``shown`` or ``wall`` here, in the room's time zone
 (``c.DeliverySettings.timezone``, an IANA name, ``Course.zone``) and with the zone's name
-beside it (``10:04 EST``), so a coordinator in another zone never misreads one.
+beside it (``10:04 EST``), so a coordinator in another zone never misreads one. On the screens
+of a room (the candidate's and the proctor's) a time is ``said``: one form, 12-hour with AM/PM as
+the program's documents write it (``1:58 AM EST``), with its day when that is not today.
 A date is the room's too: the day of a stored time is ``date_of`` (a sitting started at 22:30
 in Boston was taken that evening, not on the next UTC day), and the date now is ``today``; no
 other code takes ``.date()`` of a stored time or asks ``date.today()`` (the server's zone),
@@ -118,3 +120,21 @@ def clock_12h(t: dt.datetime, tz: dt.tzinfo | str | None = None, *, seconds: boo
     lt = wall(t, tz) if tz is not None or t.tzinfo is None else t
     text = lt.strftime("%I:%M:%S %p" if seconds else "%I:%M %p").lstrip("0")
     return f"{text} {zone_name(lt)}" if named else text
+
+
+def day_text(d: dt.date) -> str:
+    """``Tuesday 15 December``."""
+    return f"{d:%A} {d.day} {d:%B}"
+
+
+def said(t: dt.datetime | None, tz: dt.tzinfo | str | None, *, now: dt.datetime | None = None,
+         seconds: bool = False, empty: str = "") -> str:
+    """A time on a room's screens (the candidate's and the proctor's alike): ``1:58 AM EST``, and
+    ``1:58 AM EST on Tuesday 8 December`` when that is not the room's date ``now`` (naive UTC; None:
+    the time alone). ``t`` naive UTC; ``empty`` for None."""
+    if t is None:
+        return empty
+    text = clock_12h(t, tz, seconds=seconds)
+    if now is not None and date_of(t, tz) != date_of(now, tz):
+        text += f" on {day_text(date_of(t, tz))}"
+    return text

@@ -26,6 +26,18 @@ def test_times_are_the_rooms_wall_clock_and_say_which_zone():
     assert clock.clock_12h(WINTER, "America/New_York", named=False) == "10:04 AM"
 
 
+def test_a_room_screen_says_a_time_one_way_with_its_day_when_not_today():
+    """``said``: the candidate's and the proctor's screens' one form (12-hour, AM/PM, the zone), and the
+    day when the time is not on the room's date now (an end time past midnight)."""
+    assert clock.said(WINTER, "America/New_York") == "10:04 AM EST"
+    assert clock.said(WINTER, "America/New_York", seconds=True) == "10:04:09 AM EST"
+    assert clock.said(WINTER, "America/New_York", now=WINTER + dt.timedelta(hours=8)) == "10:04 AM EST"
+    after_midnight = dt.datetime(2026, 12, 16, 6, 58)  # 1:58 AM EST on the 16th; still the 15th in the room at 11 PM
+    assert clock.said(after_midnight, "America/New_York", now=dt.datetime(2026, 12, 16, 4, 0)) == (
+        "1:58 AM EST on Wednesday 16 December")
+    assert clock.said(None, "America/New_York") == ""
+
+
 def test_a_zone_that_is_none_reads_as_utc_and_is_an_error_where_the_setting_is_checked():
     assert clock.shown(WINTER, "Not/AZone") == "2026-12-15 15:04 UTC"  # a typo never stops an exam day
     with pytest.raises(ExamBuilderError, match="c.DeliverySettings.timezone = 'Not/AZone' is not a time zone"):

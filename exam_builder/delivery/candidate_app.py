@@ -68,14 +68,16 @@ def release_page() -> None:
         log.exception("cannot tell the server this page was taken over")
 
 
-def local_time(t: dt.datetime | None, zone: str = "UTC") -> str:
-    """A server time (naive UTC) as the room's wall clock, e.g. ``14:05:09 EST``."""
-    return clock.shown(t, zone, date=False, seconds=True, empty="")  # a typo in the setting: UTC, never a stop
+def local_time(t: dt.datetime | None, zone: str = "UTC", now: dt.datetime | None = None) -> str:
+    """A server time (naive UTC) as the room's wall clock, e.g. ``2:05:09 PM EST`` (``clock.said``, the
+    proctor's form too; with its day when that is not ``now``'s)."""
+    return clock.said(t, zone, now=now, seconds=True)  # a typo in the setting: UTC, never a stop
 
 
-def local_hm(t: dt.datetime, zone: str = "UTC") -> str:
-    """A server time (naive UTC) as the room's hour and minute, e.g. ``12:45 EST``."""
-    return clock.shown(t, zone, date=False, empty="")
+def local_hm(t: dt.datetime, zone: str = "UTC", now: dt.datetime | None = None) -> str:
+    """A server time (naive UTC) as the room's hour and minute, e.g. ``12:45 PM EST``, and ``1:58 AM EST
+    on Tuesday 8 December`` when that is not ``now``'s day."""
+    return clock.said(t, zone, now=now)
 
 
 def receipt_day(t: dt.datetime, zone: str = "UTC") -> str:
@@ -84,10 +86,10 @@ def receipt_day(t: dt.datetime, zone: str = "UTC") -> str:
     return f"{window.day_text(d)} {d.year}"
 
 
-def added_text(minutes: int, deadline: dt.datetime, zone: str = "UTC") -> str:
-    """What the candidate is told when a proctor adds time."""
+def added_text(minutes: int, deadline: dt.datetime, zone: str = "UTC", now: dt.datetime | None = None) -> str:
+    """What the candidate is told when a proctor adds time (the end's day too when it is not today)."""
     return (f"The proctor added {minutes} minute{'s' if minutes != 1 else ''}. "
-            f"New end time {local_hm(deadline, zone)}.")
+            f"New end time {local_hm(deadline, zone, now)}.")
 
 
 @dataclass
@@ -188,8 +190,9 @@ class CandidateApp(ScreenApp):
         self.display.observe(self._safe(lambda _ch: self._show_options()), names="expanded")
         self.options.layout.display = "none"
         self.bar.add_class("eb-compact")
-        self.root.children = [self.style, self.assist, self.drafts, self.title, self.bar, self.options, self.message,
-                              self.body]
+        # the offline band is in the compact bar's flow (its last row), which stays in view: it pushes the
+        # page down instead of covering it, so no control with focus can be under it (WCAG 2.2 SC 2.4.11)
+        self.root.children = [self.style, self.assist, self.title, self.bar, self.options, self.message, self.body]
         self.clock_choice = ChoiceGroup([("show", "Show"), ("hide", "Hide")], legend="Clock", value="show",
                                         appearance="buttons")
         self.clock_choice.observe(self._safe(lambda _ch: self._show_clock()), names="value")
@@ -223,8 +226,20 @@ class CandidateApp(ScreenApp):
         return f"sitting {self.session.sitting_id}"
 
     def _set_bar(self, *widgets: w.Widget) -> None:
-        """The compact bar: what this screen keeps in view, then the Display button."""
-        self.bar.children = [*widgets, self.display]
+        """The compact bar: what this screen keeps in view, then the Display button.
+
+        ``drafts`` (the offline band) stays its first child, so its view (and the page's kept drafts'
+        listeners) is never drawn again; the style shows it as the bar's last row."""
+        self.bar.children = [self.drafts, *widgets, self.display]
+
+    def _screen(self, name: str, children: list[w.Widget], focus: str | None = None, message: str = "") -> None:
+        """Leaving the questions, "Question N of M" goes from the bar and the live region: a review or a
+        receipt screen must not be read out as a question."""
+        if name != "exam":
+            self.where.value = ""
+            if self.screen == "exam":
+                self.assist.announce("")
+        super()._screen(name, children, focus, message)
 
     def _show_options(self) -> None:
         self.options.layout.display = "flex" if self.display.expanded else "none"
@@ -333,7 +348,10 @@ class CandidateApp(ScreenApp):
         restored = self._restore(kept)
         total = len(self.session.form.items)
         first_open = next((e.number for e in self.session.navigator() if not e.answered), 1)
-        self._go(at if at and 1 <= at <= total else first_open, message)
+        # back where the candidate was: as the server holds it (a takeover from another browser), else as
+        # this tab kept it (a reload), else the first question not answered
+        was = next((n for n in (self.session.at_question, at) if n and 1 <= n <= total), first_open)
+        self._go(was, message)
         if restored:
             self._say_restored(message)
         self._start_timer()
@@ -493,6 +511,7 @@ class CandidateApp(ScreenApp):
         self.save_state.value = ""
         self._restored_note = None  # the message is said anew below
         self.drafts.at = number  # a reload comes back here
+        self.session.go_to(number)  # and a takeover from another browser (kept with the next save or re-read)
         self._refresh_nav()
         if self.screen == "exam":
             self._say(message)
@@ -701,12 +720,15 @@ class CandidateApp(ScreenApp):
         if self._deadline is None or time.monotonic() - self._last_refresh >= self.settings.refresh_seconds:
             self._last_refresh = time.monotonic()
             status, deadline = self.session.refresh()  # TakenOver once another screen signed in
+            if status == SittingStatus.in_progress:
+                self.session.save_position()  # where the candidate is, if it moved without a save
             if status != SittingStatus.in_progress:
                 self._after_close()
                 return
             self._deadline = deadline
             if self.session.extra_minutes > self._extra and deadline is not None:
-                text = added_text(self.session.extra_minutes - self._extra, deadline, self.settings.timezone)
+                text = added_text(self.session.extra_minutes - self._extra, deadline, self.settings.timezone,
+                                  self.clock())
                 self._say(text, alert=True)
                 self.assist.announce(text)
                 self.session.log_event(EventKind.time_added_shown, minutes=self.session.extra_minutes - self._extra)
@@ -755,8 +777,9 @@ class CandidateApp(ScreenApp):
         left = clock_text(stop.left) if stop.left is not None else ""
         if stop.kind == "break":
             title = "You are on a break"
+            ends = local_time(stop.until, self.settings.timezone, self.clock())
             text = (f"<p>The clock has stopped with <b>{left}</b> left. Your saved answers are safe.</p>"
-                    f"<p>Your break ends at <b>{local_time(stop.until, self.settings.timezone)}</b> at the latest; "
+                    f"<p>Your break ends at <b>{ends}</b> at the latest; "
                     "then the exam comes back by itself. Come back sooner with the button below.</p>")
             actions = [self._button("Back to the exam", self._end_break, "primary")]
         else:
@@ -768,11 +791,11 @@ class CandidateApp(ScreenApp):
                     "while the exam is paused.</p><p>Please wait for the proctor. This screen goes back to "
                     "your questions by itself when the proctor resumes the exam.</p>")
             actions = [] if left else [self._button("Back to the instructions", self._show_instructions)]
-        self.bar.children = [self.timer]
+        self._set_bar(self.timer)
         self.timer.value = (f"<div class='eb-timer' role='timer' aria-live='off'>Clock stopped"
                             f"{f': {left} left' if left else ''}</div>")
         self._screen("stopped", [w.HTML(heading(title, "stopped") + text), w.HBox(actions)])
-        self.assist.announce(f"{title}. {stop.message}")
+        self.assist.announce(stop.message)  # it starts with the title: said once
 
     def _refresh_break(self) -> None:
         """"Take a break" while approved breaks remain (how many, and how long each)."""
@@ -802,6 +825,7 @@ class CandidateApp(ScreenApp):
     def _flush_quietly(self) -> None:
         try:
             self._flush()
+            self.session.save_position()  # a page hidden or closed: where the candidate was, now
         except SittingClosed:
             pass
 

@@ -74,6 +74,7 @@ from .proctor_session import (
     NAME,
     PAUSE_REASON,
     REASON,
+    RESUME_NOTE,
     SHOW,
     SIGNIN_REASON,
     STATE_TEXT,
@@ -238,11 +239,14 @@ class ProctorDashboard:
         self.minutes = w.BoundedIntText(value=10, min=1, max=ops.MAX_ADDED_MINUTES, description="Minutes to add",
                                         style=label, layout=w.Layout(width="auto"))
         self.scribe = w.Text(description="Scribe's name", style=label, layout=w.Layout(width="24em"))
+        self.resume_note = w.Text(description=RESUME_NOTE, placeholder="e.g. feels better", style=label,
+                                  layout=w.Layout(width="22em", max_width="100%"))
         self.confirm_void = w.Checkbox(description=CONFIRM_VOID, indent=False)
         self.message = w.HTML()
         self.controls = w.VBox([
             w.HTML("<p class='eb-help'>The reason is kept in the audit trail with your name; it stays here "
-                   "for your next change until you change it.</p>"), self.reason,
+                   "for your next change until you change it. Pause stops this candidate's clock until you "
+                   "resume, and they read your reason on their screen.</p>"), self.reason,
             self._line(self.minutes, self._button("Add time", self._add_time, self.message, "primary")),
             self._line(self.scribe, self._button("Record scribe", self._record_scribe, self.message)),
             self._pause_line(),
@@ -381,22 +385,26 @@ class ProctorDashboard:
 
     # -- pauses: one candidate, or a whole room ------------------------------------------------------------
     def _pause_line(self) -> w.HBox:
-        return self._line(self._button("Pause", self._pause, self.message, "warning"),
+        """Pause (with the Reason above: the candidate reads it), and Resume with its own optional note."""
+        return self._line(self._button("Pause", self._pause, self.message, "warning"), self.resume_note,
                           self._button("Resume", self._resume, self.message, "primary"),
-                          w.HTML("<span class='eb-help'>Pause stops this candidate's clock until you resume; they "
-                                 "read your reason.</span>"))
+                          w.HTML("<span class='eb-help'>A resume needs no reason.</span>"))
 
     def _pause_room_section(self, label: dict) -> list[w.Widget]:
         """"Pause room" / "Resume room": every open sitting of the chosen room today (a fire alarm)."""
         self.pause_room = w.Dropdown(description="Room to pause or resume", options=[], style=label)
         self.pause_room_reason = w.Text(description=PAUSE_REASON, placeholder="e.g. fire alarm",
                                         style=label, layout=w.Layout(width="32em"))
+        self.resume_room_note = w.Text(description=RESUME_NOTE, placeholder="e.g. all clear",
+                                       style=label, layout=w.Layout(width="32em"))
         self.pause_room_message = w.HTML()
         return [w.HTML("<h2>Pause a room</h2><p class='eb-help'>Every candidate's clock in the room stops and "
                        "their screens say the exam is paused, with your reason (every candidate reads it: nothing "
-                       "private); Resume room gives each the time they had.</p>"), self.pause_room,
-                self.pause_room_reason,
-                self._line(self._button("Pause room", self._pause_room, self.pause_room_message, "warning"),
+                       "private); Resume room needs no reason and gives each the time they had.</p>"),
+                self.pause_room,
+                self._line(self.pause_room_reason,
+                           self._button("Pause room", self._pause_room, self.pause_room_message, "warning")),
+                self._line(self.resume_room_note,
                            self._button("Resume room", self._resume_room, self.pause_room_message, "primary")),
                 self.pause_room_message]
 
@@ -410,14 +418,16 @@ class ProctorDashboard:
         self._done(self.message, self.session.pause(self.reason.value))
 
     def _resume(self) -> None:
-        self._done(self.message, self.session.resume(self.reason.value))
+        self._done(self.message, self.session.resume(self.resume_note.value))
+        self.resume_note.value = ""  # a note belongs to this resume only
 
     def _pause_room(self) -> None:
         text = self.session.pause_room(self.pause_room.value, self.pause_room_reason.value)
         self._done(self.pause_room_message, text)
 
     def _resume_room(self) -> None:
-        text = self.session.resume_room(self.pause_room.value, self.pause_room_reason.value)
+        text = self.session.resume_room(self.pause_room.value, self.resume_room_note.value)
+        self.resume_room_note.value = ""  # a note belongs to this resume only
         self._done(self.pause_room_message, text)
 
     def _refresh_pause_rooms(self, st: RoomState) -> None:
@@ -518,7 +528,7 @@ class ProctorDashboard:
         self._attach_panel()
 
     def _card_html(self, r: Row, m: Mark | None, now: dt.datetime, several_rooms: bool) -> str:
-        at = lambda t: window.clock_12h(window.local(t, self.zone))  # noqa: E731
+        at = lambda t: clock.said(t, self.zone, now=now)  # noqa: E731  (the candidate's form; its day if not today)
 
         def field(key: str, value: str, wide: bool = False) -> str:
             return (f"<span class='eb-f{' eb-wide' if wide else ''}'><span class='eb-k'>{key}</span>"
@@ -604,7 +614,7 @@ class ProctorDashboard:
             return
         self.alerts.value = ("<table><thead><tr><th scope='col'>Time</th><th scope='col'>Candidate</th>"
                              "<th scope='col'>What happened</th></tr></thead><tbody>" + "".join(
-                                 f"<tr><td data-label='Time'>{_e(window.clock_12h(window.local(a.at, self.zone)))}</td>"
+                                 f"<tr><td data-label='Time'>{_e(clock.said(a.at, self.zone, now=st.now))}</td>"
                                  f"<td data-label='Candidate'>{_e(a.name)} ({_e(a.candidate_id)}, sitting "
                                  f"{a.sitting_id})</td>"
                                  f"<td data-label='What happened'>{_e(a.text)}</td></tr>" for a in items)

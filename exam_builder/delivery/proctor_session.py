@@ -69,6 +69,10 @@ REASON = "Reason"
 SIGNIN_REASON = "Reason for the sign-in change"
 UNLOCK_REASON = "Reason for unlocking"
 PAUSE_REASON = "Reason for the pause"
+#: A resume needs no reason (the pause had one): a note, if any, is kept as the resume's.
+RESUME_NOTE = "Note for the resume (optional)"
+#: What the audit trail keeps for a resume with no note.
+NO_RESUME_NOTE = "resumed (no note)"
 CONFIRM_VOID = "Yes, void this sitting"
 
 
@@ -469,9 +473,15 @@ class ProctorSession:
         ops.pause(self.course, r.sitting_id, who, why, now=self.clock())
         return f"{r.name} is paused: their clock has stopped and their screen says why."
 
-    def resume(self, reason: str | None, sitting_id: int | None = None) -> str:
+    @staticmethod
+    def _note(note: str | None) -> str:
+        """A resume's note, as the audit trail keeps it (none: ``NO_RESUME_NOTE``)."""
+        return (note or "").strip() or NO_RESUME_NOTE
+
+    def resume(self, note: str | None, sitting_id: int | None = None) -> str:
+        """Run a paused candidate's clock again; ``note`` (optional) is the resume's, not the pause's reason."""
         r = self._target(sitting_id)
-        who, why = self.who(), self._why(reason, REASON)
+        who, why = self.who(), self._note(note)
         _sit, stood = ops.resume(self.course, r.sitting_id, who, why, now=self.clock())
         return f"{r.name} is back: {format_seconds(stood)} paused, added to their time."
 
@@ -489,9 +499,10 @@ class ProctorSession:
         paused = ops.pause_room(self.course, self.exam, room, who, why, now=self.clock())
         return ops.room_pause_said(room, paused)
 
-    def resume_room(self, room: str | None, reason: str | None) -> str:
+    def resume_room(self, room: str | None, note: str | None) -> str:
+        """Every candidate the room's pause stopped goes on; ``note`` (optional) is the resume's own."""
         room = self._room(room)
-        who, why = self.who(), self._why(reason, PAUSE_REASON)
+        who, why = self.who(), self._note(note)
         resumed = ops.resume_room(self.course, self.exam, room, who, why, now=self.clock())
         return ops.room_pause_said(room, resumed, resumed=True)
 

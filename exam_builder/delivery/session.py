@@ -367,6 +367,8 @@ class CandidateSession:
         self._answers: dict[str, Answer] = {}
         self._comments: dict[str, str] = {}
         self.stopped: Stopped | None = None  # as of the last ``refresh``
+        self.at_question: int | None = None  # the question the candidate was on, as the server holds it
+        self._at_wanted: int | None = None  # where the candidate is now, not written yet (``go_to``)
 
     # -- signing in -------------------------------------------------------------------
     def sign_in(self, code: str, source: str = "unknown") -> "CandidateSession":
@@ -408,6 +410,7 @@ class CandidateSession:
                         self.exam_title = (exam.title if exam and exam.title else sit.exam_id)
                         self.time_limit_minutes = sit.time_limit_minutes + sit.extra_minutes
                         self.extra_minutes = sit.extra_minutes
+                        self.at_question = sit.at_question
         if refused is not None:  # raised after the commit: wrong codes and refusals are kept
             raise refused
         self.form = load_form_view(released_notebook_path(self.course, assignment), self.course.root)
@@ -462,6 +465,31 @@ class CandidateSession:
     def _check_lease(self, sit: Sitting) -> None:
         if self._lease is None or sit.lease_token is None or not hmac.compare_digest(sit.lease_token, self._lease):
             raise TakenOver()
+
+    def go_to(self, number: int) -> None:
+        """The candidate is on question ``number`` now: kept with the sitting (``at_question``), so a
+        page that takes it over (another browser) comes back there. Costs no write of its own: it goes
+        with the next answer or flag saved, or ``save_position`` (the app's periodic re-read, a hidden page)."""
+        self._at_wanted = number
+
+    def _moved(self, sit: Sitting) -> int | None:
+        """Where the candidate went since the server last heard, set on ``sit`` (None: nothing new)."""
+        wanted = self._at_wanted
+        if wanted is None or wanted == sit.at_question or sit.status != SittingStatus.in_progress:
+            return None
+        sit.at_question = wanted
+        return wanted
+
+    def save_position(self) -> None:
+        """Write where the candidate is, if that moved since it was last written (only by the page
+        that holds the sitting: ``TakenOver`` otherwise)."""
+        if self._at_wanted in (None, self.at_question) or self.sitting_id is None or self.receipt_only:
+            return
+        with self.db.transaction() as s:
+            sit = self._sitting(s, lock=True)
+            self._check_lease(sit)
+            moved = self._moved(sit)
+        self.at_question = moved or self.at_question
 
     def confirm_identity(self) -> None:
         with self.db.transaction() as s:
@@ -741,6 +769,9 @@ class CandidateSession:
                 limit = self._journal_limit(s, sit.id, now)
                 if limit is None:
                     s.add(row(sit, now))
+                    moved = self._moved(sit)  # where the candidate is goes with the save: no write of its own
+                    if moved is not None:
+                        self.at_question = moved
         except TakenOver:
             self._event(EventKind.refused_change, item=item_id, what=what, why="opened on another screen")
             raise

@@ -169,8 +169,9 @@ def _slug(text: str) -> str:
 def render_seat_cards(course, exam: Exam, room: str, opened: list[Opened]) -> str:
     env = Environment(loader=PackageLoader("exam_builder.delivery", "templates"), autoescape=select_autoescape())
     zone = room_zone(course, strict=False)
-    cards = [dict(name=o.name or o.candidate_id, candidate_id=o.candidate_id, attempt_no=o.attempt_no,
-                  code=o.code,
+    # no attempt number: neighbours read a card at the seat, and "Attempt 2" tells them of a retake (staff see
+    # it in what `sitting open` prints and in `attempts`)
+    cards = [dict(name=o.name or o.candidate_id, candidate_id=o.candidate_id, code=o.code,
                   date_text=f"{window.day_text(o.scheduled_on)} {o.scheduled_on.year}" if o.scheduled_on else "",
                   window_text=window.window_text(o.opens_at, o.closes_at, zone) if o.opens_at else "")
              for o in opened]

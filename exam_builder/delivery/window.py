@@ -64,8 +64,8 @@ def clock_12h(t: dt.datetime) -> str:
 
 
 def day_text(d: dt.date) -> str:
-    """``Tuesday 15 December``."""
-    return f"{d:%A} {d.day} {d:%B}"
+    """``Tuesday 15 December`` (``clock.day_text``)."""
+    return clock.day_text(d)
 
 
 def when_text(t: dt.datetime, zone: dt.tzinfo) -> str:

@@ -27,10 +27,10 @@ Save bar: where the screen is tall enough (500 CSS px: a laptop, a phone) the ba
 bottom, and the page's ``scroll-padding-bottom`` is the bar's measured height (``SaveBarRoom``),
 so a control that takes focus (every level's row, the comment box, the shortcut box) scrolls clear
 of it however the bar wraps; at 200% zoom the bar follows the work instead of taking a third of
-the screen. The bar's message wraps on a line of its own and is never cut. The desk numbers its
-questions one way everywhere, with the item code: "Written question 3 (ps-or-03)" in the list, on
-an appeal answer and in a saved message (counted across the exam, where a form's own number
-differs between forms).
+the screen. The bar's message wraps on a line of its own and is never cut. The desk names its
+questions one way everywhere, by the item's code: "Written question ps-or-03" in the list, on an
+appeal answer and in a saved message (never a position: forms order questions differently, so a
+number would not be the one candidates saw).
 
 Appeal re-ratings (``grading.appeals``): a grader the coordinator sent a score appeal's written
 answers to (``exam-builder appeal assign``, the coordinator's desk) sees "Appeal re-ratings waiting
@@ -88,7 +88,7 @@ class GraderSession:
         self.skipped: set[str] = set()  # anonymous ids given back in this session
         self.last: Decision | None = None
         self._views: dict[str, tuple[str, ScenarioView | None]] = {}
-        self._labels: dict[str, str] | None = None  # item id -> "Written question 3 (ps-or-03)"
+        self._labels: dict[str, str] | None = None  # item id -> "Written question ps-or-03"
         self.appeal: ToRerate | None = None  # the appeal answer open for re-rating
         self.appeal_rubric: Rubric | None = None
         self.appeal_levels: dict[str, float] = {}
@@ -116,11 +116,11 @@ class GraderSession:
         return self.signin.require()
 
     def items(self) -> list[ItemChoice]:
-        """The exam's written questions as the desk numbers them everywhere: "Written question 3 (ps-or-03)",
-        counted across the exam's written questions (a form's own number differs between forms)."""
+        """The exam's written questions as the desk names them everywhere: "Written question ps-or-03", by
+        the item's code (a position would mislead: each form orders its questions its own way)."""
         if self._labels is None:
-            self._labels = {item_id: f"Written question {n} ({item_id})"
-                            for n, (item_id, _rubric) in enumerate(open_items(self.course, self.exam), start=1)}
+            self._labels = {item_id: f"Written question {item_id}"
+                            for item_id, _rubric in open_items(self.course, self.exam)}
         return [ItemChoice(item_id, label) for item_id, label in self._labels.items()]
 
     def waiting_for_me(self) -> list[tuple[ItemChoice, int, int]]:
@@ -139,8 +139,8 @@ class GraderSession:
         return out
 
     def label(self, item_id: str) -> str:
-        """How the desk names ``item_id`` in a sentence: "written question 3 (ps-or-03)", as the picker does."""
-        found = next((c.label for c in self.items() if c.item_id == item_id), f"Written question ({item_id})")
+        """How the desk names ``item_id`` in a sentence: "written question ps-or-03", as the picker does."""
+        found = next((c.label for c in self.items() if c.item_id == item_id), f"Written question {item_id}")
         return found[0].lower() + found[1:]
 
     def _queue(self, item_id: str) -> RatingQueue:

@@ -228,6 +228,8 @@ class Sitting(Base):
     break_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     break_ends_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     breaks_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the question the candidate was on (revision 0015): a takeover comes back to it, as a reload does
+    at_question: Mapped[int | None] = mapped_column(Integer)
 
     form: Mapped[Form] = relationship()
     candidate: Mapped[Candidate] = relationship()

@@ -4,7 +4,8 @@
 // sitting was on) to its kernel when drawn; a page back online hands them over again.
 // Offline (the browser's offline event, or the kernel's connection lost), the page says so in
 // words and through a polite live region, and clears the note when the connection is back; typing
-// in an answer box removes a "saved" note (class eb-saved-at) that newer text has made stale.
+// in an answer box removes a "saved" note (class eb-saved-at) that newer text has made stale. The
+// note is a band in the page's flow (the last row of the bar this widget sits in), never over the page.
 const PREFIX = "eb-draft:";
 const AT = "eb-at:";
 const BUDGET = 60000;  // characters handed over at once: under the server's largest websocket message
@@ -146,6 +147,24 @@ function render({ model, el }) {
   watchKernel();
 
   window.addEventListener("online", showConnection);
+
+  // the band is the last row of a bar that sticks at the top of the page's scroller (in Voila an inner
+  // Lumino panel, not the document): every ancestor keeps room for the bar above a control that focus
+  // scrolls to (scroll-padding-top), so no control with focus is under the bar or the band (WCAG 2.4.11)
+  let waits = 0;
+  const keepRoom = () => {
+    const bar = el.closest(".eb-bar");
+    if (!bar) { if (++waits < 60) setTimeout(keepRoom, 250); return; }
+    const pad = () => {
+      const sticks = getComputedStyle(bar).position === "sticky";
+      const room = sticks ? `${Math.ceil(bar.getBoundingClientRect().height) + 8}px` : "";
+      for (let e = bar.parentElement; e; e = e.parentElement) e.style.scrollPaddingTop = room;
+    };
+    new ResizeObserver(pad).observe(bar);
+    window.addEventListener("resize", pad);
+    pad();
+  };
+  keepRoom();
 }
 
 export default { render };

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery.candidate_app import local_hm
 from exam_builder.delivery.session import confirmation_number
-from exam_builder.records.models import Response, Sitting, SittingEvent
+from exam_builder.records.models import Response, Sitting, SittingEvent, utcnow
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
 
@@ -37,7 +37,7 @@ OFFLINE = "You are offline. What you type is kept on this page and saved when th
 @pytest.fixture(scope="module")
 def site(form_template, tmp_path_factory):
     root = tmp_path_factory.mktemp("day") / "course"
-    course, codes = make_site(form_template, root, [(f"c00{n}", 180) for n in range(1, 8)],
+    course, codes = make_site(form_template, root, [(f"c{n:03d}", 180) for n in range(1, 12)],
                               config="c.DeliverySettings.sign_in_delay_seconds = 0.1\n"
                                      "c.DeliverySettings.refresh_seconds = 1")
     server = Server(root)
@@ -68,6 +68,11 @@ def journal(course, sitting_id: int) -> dict[str, str | None]:
     with course.db.read() as s:
         rows = s.execute(select(Response).where(Response.sitting_id == sitting_id).order_by(Response.id)).scalars()
         return {r.item_id: r.value for r in rows}
+
+
+def at_question(course, sitting_id: int) -> int | None:
+    with course.db.read() as s:
+        return s.get(Sitting, sitting_id).at_question
 
 
 def until(condition, what: str, timeout: float = 30.0) -> None:
@@ -147,7 +152,7 @@ def test_time_added_by_the_proctor_is_said_on_screen_and_aloud(site, browser):
     start(page, code)
     page.get_by_text(re.compile(r"^Time left: 2:59:")).wait_for()
     sit = ops.add_time(course, sid, 15, "proctor-kim", "fire alarm")
-    said = f"The proctor added 15 minutes. New end time {local_hm(sit.deadline, ZONE)}."
+    said = f"The proctor added 15 minutes. New end time {local_hm(sit.deadline, ZONE, utcnow())}."
     page.locator(".eb-alert").get_by_text(said).wait_for()
     page.wait_for_function("t => document.querySelector('.eb-sr-only[role=status]').innerText === t", arg=said)
     page.get_by_text(re.compile(r"^Time left: 3:1[45]:")).wait_for()
@@ -207,6 +212,67 @@ def test_a_page_back_on_its_kernel_and_the_offline_band_pass_axe_at_every_size(s
     ctx.close()
 
 
+def overlap(a, b) -> float:
+    """The area two boxes share (0: apart)."""
+    w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(w, 0) * max(h, 0)
+
+
+FOCUSED = """() => { const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const r = e.getBoundingClientRect();
+  return {what: (e.tagName + ' ' + (e.getAttribute('aria-label') || e.innerText || e.value || '')).slice(0, 60),
+          x: r.x, y: r.y, width: r.width, height: r.height}; }"""
+
+
+def covered_while_tabbing(page, band, key: str, limit: int = 80) -> tuple[list[str], int]:
+    """Tab (or Shift+Tab) through the page's controls: those the band covers when focused, and how many."""
+    seen, covered = [], []
+    for _ in range(limit):
+        page.keyboard.press(key)
+        f = page.evaluate(FOCUSED)
+        if f is None or f["what"] in seen[-1:]:
+            continue
+        if f["what"] in seen:  # round the page once
+            break
+        seen.append(f["what"])
+        b = band.bounding_box()
+        assert b is not None and b["height"] > 0, "the offline band went while tabbing"
+        if overlap(f, b) > 0:
+            covered.append(f"{f['what']!r} at y={f['y']:.0f}..{f['y'] + f['height']:.0f}, "
+                           f"band y={b['y']:.0f}..{b['y'] + b['height']:.0f}")
+    return covered, len(seen)
+
+
+@pytest.mark.parametrize("size, cid", [("desktop", "c008"), ("phone", "c009"), ("zoom200", "c010")])
+def test_the_offline_band_never_covers_a_focused_control(site, browser, size, cid):
+    """WCAG 2.2 SC 2.4.11 (Focus Not Obscured): offline, the band is in the page's flow (under the
+    compact bar, which stays in view), said once through a polite live region, and no control the
+    keyboard reaches, forwards to the last and back, is under it."""
+    course, server, codes = site
+    sid, code = codes[cid]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES[size])
+    start(page, code)
+    ctx.set_offline(True)
+    note = page.locator(".eb-offline-note[role=status][aria-live=polite]")
+    expect(note).to_have_text(OFFLINE)
+    band = page.locator(".eb-drafts.eb-offline")
+    expect(band).to_be_in_viewport(ratio=0.99)
+    assert page.locator(".eb-bar.eb-compact .eb-drafts.eb-offline").count() == 1, "the band is not in the bar"
+    a11y.check_screen(page, "candidate", size, "19-offline-band")
+    covered, reached = covered_while_tabbing(page, band, "Tab")
+    assert reached > 5 and covered == [], covered
+    covered, reached = covered_while_tabbing(page, band, "Shift+Tab")
+    assert reached > 5 and covered == [], covered
+    # the last control (the last question's button) scrolled to and focused: the band is still in view
+    expect(band).to_be_in_viewport(ratio=0.99)
+    ctx.set_offline(False)
+    expect(note).to_have_text("")
+    expect(page.locator(".eb-drafts.eb-offline")).to_have_count(0)
+    ctx.close()
+
+
 def test_thirty_seconds_offline_while_typing_loses_nothing(site, browser):
     course, server, codes = site
     sid, code = codes["c005"]
@@ -247,6 +313,34 @@ def test_thirty_seconds_offline_while_typing_loses_nothing(site, browser):
     ctx.close()
 
 
+# -- a takeover comes back where the candidate was ------------------------------------------------------------
+def test_a_takeover_from_another_browser_lands_on_the_question_the_candidate_was_on(site, browser):
+    """The same sitting signed in from another browser (no tab of its own, no kernel of its own) opens
+    at the question the candidate was on, as a reload does, not at the first one not answered."""
+    course, server, codes = site
+    sid, code = codes["c011"]
+    ctx, page, _ = open_sign_in(browser, server.url, a11y.SIZES["desktop"])
+    start(page, code)
+    page.get_by_role("radio", name="A. True").check()
+    page.get_by_text("Answer to question 1 saved").wait_for()
+    page.get_by_role("button", name="4", exact=True).click()  # questions 2 and 3 not answered
+    wait_question(page, 4)
+    until(lambda: at_question(course, sid) == 4, "the position kept")
+    other, there, _ = open_sign_in(browser, server.url, a11y.SIZES["phone"])
+    sign_in(there, code)
+    there.get_by_role("button", name="Yes, this is me").click()
+    wait_question(there, 4)  # where the candidate was, not question 2 (the first not answered)
+    there.get_by_text("Welcome back.").wait_for()
+    # the first screen is told, and moving there moves nothing
+    page.get_by_text("Your exam was opened on another screen").wait_for(timeout=60_000)
+    assert at_question(course, sid) == 4
+    there.get_by_role("button", name="Next ▶").click()
+    wait_question(there, 5)
+    until(lambda: at_question(course, sid) == 5, "the new position kept")
+    other.close()
+    ctx.close()
+
+
 # -- 4. the receipt after a reload -------------------------------------------------------------------------
 def test_after_the_submit_the_same_code_shows_the_receipt_again(site, browser):
     course, server, codes = site
@@ -255,9 +349,17 @@ def test_after_the_submit_the_same_code_shows_the_receipt_again(site, browser):
     start(page, code)
     page.get_by_role("radio", name="A. True").check()
     page.get_by_text("Answer to question 1 saved").wait_for()
+    live = ".eb-sr-only[role=status]"
+    page.wait_for_function("s => document.querySelector(s).innerText === 'Question 1 of 5'", arg=live)
     page.get_by_role("button", name="Review and submit").click()
+    # off the question screens, "Question 1 of 5" is gone: from the live region, the bar and every heading
+    page.get_by_role("heading", name="Review and submit").wait_for()
+    page.wait_for_function("s => document.querySelector(s).innerText === ''", arg=live)
+    assert "Question 1 of 5" not in page.locator(".eb-app").inner_text()
     page.get_by_role("button", name="Submit my exam now").click()
     page.get_by_role("heading", name="Your exam is in").wait_for()
+    assert page.evaluate("s => document.querySelector(s).innerText", live) == ""
+    assert "Question 1 of" not in page.locator(".eb-app").inner_text()
     first = page.locator(".eb-confirmation").inner_text().strip()
     page.reload()  # its own kernel again: the receipt, as it was
     page.get_by_role("heading", name="Your exam is in").wait_for(timeout=90_000)
@@ -274,7 +376,8 @@ def test_after_the_submit_the_same_code_shows_the_receipt_again(site, browser):
         assert first == confirmation_number(sit.receipt_hash)
     text = page.locator(".eb-app").inner_text()
     assert "already submitted" in text and "What happens next" in text
-    assert re.search(r"Exam: \S", text) and re.search(r"Submitted on \w+day \d+ \w+ \d{4} at \d\d:\d\d:\d\d", text)
+    assert re.search(r"Exam: \S", text)
+    assert re.search(r"Submitted on \w+day \d+ \w+ \d{4} at \d{1,2}:\d\d:\d\d [AP]M E[SD]T", text)
     assert "True" not in text and page.get_by_role("button", name="Yes, this is me").count() == 0  # never the answers
     a11y.check_screen(page, "candidate", "phone", "16-receipt-again")
     with course.db.read() as s:

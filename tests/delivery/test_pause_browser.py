@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from exam_builder.delivery import sittings as ops
 from exam_builder.delivery.candidate_app import clock_text
+from exam_builder.delivery.proctor_session import NO_RESUME_NOTE
 from exam_builder.delivery.session import CandidateSession, SittingPaused
 from exam_builder.records import accommodations
 from exam_builder.records.models import AuditEntry, Sitting, SittingEvent
@@ -115,6 +116,10 @@ def test_a_room_paused_and_resumed_exact_to_the_second(site, browser):
     kept = paused.deadline - paused.paused_at  # what the candidate had at the moment of the pause
     page.get_by_role("heading", name="The exam is paused").wait_for(timeout=PATIENCE_MS)
     expect(page.locator("body")).to_contain_text("Reason: fire alarm: leave the room by the nearest exit")
+    # said once through the live region (the title is the message's start, not said twice)
+    said = ("The exam is paused: fire alarm: leave the room by the nearest exit. The clock has stopped and your "
+            "saved answers are safe. Please wait for the proctor.")
+    page.wait_for_function("t => document.querySelector('.eb-sr-only[role=status]').innerText === t", arg=said)
     expect(page.locator(".eb-timer")).to_have_text(f"Clock stopped: {clock_text(kept)} left")
     assert page.get_by_role("radio").count() == 0 and page.get_by_role("textbox").count() == 0  # nothing to answer
     a11y.check_screen(page, "candidate", "desktop", "paused")
@@ -125,7 +130,8 @@ def test_a_room_paused_and_resumed_exact_to_the_second(site, browser):
         other.start()  # nobody starts in a paused room
     expect(page.locator(".eb-timer")).to_have_text(f"Clock stopped: {clock_text(kept)} left")  # still, later
 
-    pview.get_by_label("Reason for the pause").fill("all clear: back in the room")
+    # the resume has its own box, for a note (a resume needs no reason: the pause's stays the pause's)
+    pview.get_by_label("Note for the resume (optional)").fill("all clear: back in the room")
     pview.get_by_role("button", name="Resume room").click()
     expect(pview.locator(".eb-ok", has_text="Room 1 is resumed: ")).to_be_visible(timeout=PATIENCE_MS)
     expect(card).to_contain_text("Writing", timeout=PATIENCE_MS)
@@ -164,9 +170,15 @@ def test_one_candidate_paused_from_their_card(site, browser):
     expect(card).to_contain_text("Paused", timeout=PATIENCE_MS)
     page.get_by_role("heading", name="The exam is paused").wait_for(timeout=PATIENCE_MS)
     expect(page.locator("body")).to_contain_text("Reason: feels unwell")
-    panel.get_by_label("Reason").fill("feels better")
+    # Resume needs no reason: nothing written in its own note box, the pause's reason is not taken for it
+    expect(panel.get_by_label("Note for the resume (optional)")).to_have_value("")
     panel.get_by_role("button", name="Resume", exact=True).click()
     expect(panel).to_contain_text("Done: Pat2 Example2 is back", timeout=PATIENCE_MS)
+    with course.db.read() as s:
+        kept = s.execute(select(AuditEntry.reason).where(
+            AuditEntry.entity_id == str(sid), AuditEntry.action == "sitting.resume")
+            .order_by(AuditEntry.id)).scalars().all()
+    assert kept[-1] == NO_RESUME_NOTE  # (before it: the room's resume, which held this sitting too)
     page.get_by_role("heading", name=re.compile("^Question 1 of 5")).wait_for(timeout=PATIENCE_MS)
     assert sitting(course, sid).paused_seconds > 0
     pctx.close()

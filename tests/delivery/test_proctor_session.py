@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from exam_builder.delivery import sittings as ops, window
-from exam_builder.delivery.proctor_session import STATE_TEXT, ProctorSession
+from exam_builder.delivery.proctor_session import NO_RESUME_NOTE, STATE_TEXT, ProctorSession
 from exam_builder.delivery.session import CandidateSession, SignInFailed, SittingPaused
 from exam_builder.errors import ExamBuilderError
 from exam_builder.records import identity
@@ -178,6 +178,31 @@ def test_a_room_through_its_day_every_change_audited(room):
         ("sitting.resume", PROCTOR, s1, "all clear"), ("sitting.resume", PROCTOR, s2, "all clear"),
         ("sitting.resume", PROCTOR, s3, "all clear"),
     ]
+
+
+def test_a_resume_needs_no_reason_and_a_note_is_kept_as_the_resumes(room):
+    """The pause had its reason (the candidate read it); a resume asks for none, and a note written
+    for it is recorded as the resume's, never taken from the pause's box."""
+    course, clock, _today, codes = room
+    proctor = ProctorSession(course, formkit.EXAM, clock=clock)
+    st = proctor.refresh()
+    ids = {r.candidate_id: r.sitting_id for r in st.rows}
+    proctor.name = PROCTOR
+    for cid in ("c001", "c002"):
+        one = CandidateSession(course, clock=clock).sign_in(codes[cid])
+        one.confirm_identity()
+        one.start()
+    proctor.choose(ids["c001"])
+    proctor.pause("feels unwell")
+    clock.advance(minutes=2)
+    assert proctor.resume(None) == "Pat0 Example0 is back: 2 minutes paused, added to their time."
+    proctor.pause_room("R1", "fire alarm")
+    assert proctor.resume_room("R1", "  all clear ").startswith("Room R1 is resumed: ")
+    with course.db.read() as s:
+        kept = s.execute(select(AuditEntry.entity_id, AuditEntry.reason).where(AuditEntry.action == "sitting.resume")
+                         .order_by(AuditEntry.id)).all()
+    assert [tuple(k) for k in kept][:2] == [(str(ids["c001"]), NO_RESUME_NOTE), (str(ids["c001"]), "all clear")]
+    assert {k.reason for k in kept[1:]} == {"all clear"}
 
 
 def _minutes(n: int) -> str:

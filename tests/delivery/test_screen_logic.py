@@ -7,6 +7,7 @@ The browser paths are in ``test_candidate_day.py``.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import delivery_formkit as formkit
@@ -175,15 +176,23 @@ def test_time_added_by_the_proctor_is_said_once_on_screen_and_aloud(dcourse, for
     assert "added" not in app.message.value
     sit = ops.add_time(dcourse, sid, 15, "proctor-kim", "fire alarm")
     app.tick()
-    said = added_text(15, sit.deadline, app.settings.timezone)
-    assert said == f"The proctor added 15 minutes. New end time {local_hm(sit.deadline, app.settings.timezone)}."
-    assert re.fullmatch(r"The proctor added 15 minutes\. New end time \d\d:\d\d E[SD]T\.", said)
+    said = added_text(15, sit.deadline, app.settings.timezone, app.clock())
+    assert said == (f"The proctor added 15 minutes. New end time "
+                    f"{local_hm(sit.deadline, app.settings.timezone, app.clock())}.")
+    assert re.fullmatch(r"The proctor added 15 minutes\. New end time \d{1,2}:\d\d [AP]M E[SD]T( on \w+day \d+ \w+)?\.",
+                        said)
     assert said in app.message.value and "eb-alert" in app.message.value
     assert app.assist.announcement["text"] == said
     assert "Time left: 1:1" in app.timer.value
     app.tick()  # said once
     assert kinds(dcourse, sid, "time_added_shown") == [{"minutes": 15}]
     assert added_text(1, sit.deadline).startswith("The proctor added 1 minute. ")
+    # an end that falls on the next day says which day (the room's), not a bare "01:58 EST"
+    late = dt.datetime(2026, 12, 8, 6, 58)  # 1:58 AM EST on Tuesday 8 December
+    evening = dt.datetime(2026, 12, 8, 3, 30)  # 10:30 PM EST on Monday 7 December
+    assert added_text(20, late, "America/New_York", evening) == (
+        "The proctor added 20 minutes. New end time 1:58 AM EST on Tuesday 8 December.")
+    assert added_text(20, late, "America/New_York", late) == "The proctor added 20 minutes. New end time 1:58 AM EST."
 
 
 # -- staff look a confirmation number up ----------------------------------------------------------------

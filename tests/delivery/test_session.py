@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from exam_builder.delivery.form_view import load_form_view, released_notebook_path
-from exam_builder.delivery.session import CandidateSession, SignInFailed, SittingClosed, format_minutes, hash_code
+from exam_builder.delivery.session import (
+    CandidateSession,
+    SignInFailed,
+    SittingClosed,
+    TakenOver,
+    format_minutes,
+    hash_code,
+)
 from exam_builder.errors import ExamBuilderError, ValidationFailed
 from exam_builder.records.models import Response, Sitting, SittingEvent, utcnow
 
@@ -131,6 +138,32 @@ def test_resume_with_a_new_session_object_keeps_every_answer(dcourse, form_id):
     with dcourse.db.read() as s:
         kinds = [e.kind for e in s.execute(select(SittingEvent).order_by(SittingEvent.id)).scalars()]
     assert kinds[:2] == ["sign_in", "start"] and "resume" in kinds
+
+
+def test_where_the_candidate_was_goes_with_a_save_and_a_takeover_opens_there(dcourse, form_id):
+    """``go_to`` costs no write of its own: the position goes with the next answer saved (or
+    ``save_position``, the app's periodic re-read); a takeover reads it; the page taken over writes none."""
+    sid = formkit.add_sitting(dcourse, "c002", "WHER-EWAS", form_id)
+
+    def kept() -> int | None:
+        with dcourse.db.read() as s:
+            return s.get(Sitting, sid).at_question
+
+    a = CandidateSession(dcourse).sign_in("WHER-EWAS")
+    a.start()
+    a.go_to(3)
+    assert kept() is None  # nothing written for a move alone
+    a.answer("sc-q1", "B")
+    assert kept() == 3 and a.at_question == 3  # with the save
+    a.go_to(4)
+    a.save_position()
+    assert kept() == 4
+    b = CandidateSession(dcourse).sign_in("WHER-EWAS")  # another browser takes it over
+    assert b.at_question == 4
+    a.go_to(1)
+    with pytest.raises(TakenOver):
+        a.save_position()
+    assert kept() == 4
 
 
 def test_a_typed_answer_is_kept_as_typed_without_invisible_characters(dcourse, form_id):

@@ -147,8 +147,8 @@ def test_times_shown_to_candidates_are_the_rooms_wall_clock():
     from exam_builder.delivery.candidate_app import local_time
 
     noon_utc = dt.datetime(2026, 7, 1, 16, 0, 0)  # the server keeps naive UTC
-    assert local_time(noon_utc, "America/New_York") == "12:00:00 EDT"
-    assert local_time(noon_utc, "Not/AZone") == "16:00:00 UTC"  # a bad setting never stops a sitting
+    assert local_time(noon_utc, "America/New_York") == "12:00:00 PM EDT"  # the proctor's form: 12-hour
+    assert local_time(noon_utc, "Not/AZone") == "4:00:00 PM UTC"  # a bad setting never stops a sitting
 
 
 def test_choice_group_multiple_is_a_group_of_checkboxes_whose_value_is_a_list():

@@ -174,6 +174,9 @@ def sign_in(page, name: str, enter: bool = False) -> None:
 
 
 def start(page, label: str) -> None:
+    # the picker names each question by its item's code, never a position (forms order questions differently)
+    options = page.get_by_label("Written question").locator("option").all_inner_texts()
+    assert options and all(re.fullmatch(r"Written\squestion\s[a-z][\w-]*", o) for o in options), options
     page.get_by_label("Written question").select_option(label=label)
     page.get_by_role("button", name="Start scoring").click()
     page.get_by_role("heading", name=re.compile(r"^(Response R-|Nothing left)")).wait_for()

@@ -55,7 +55,12 @@ def _drift_before_head(db: Database) -> list:
     later revisions create: what that revision holds must still match the models."""
     drift = _model_drift(db)
     added = {d[1].name for d in drift if d[0] == "add_table"}
-    return [d for d in drift if not (d[0] == "add_table" or (d[0] == "add_index" and d[1].table.name in added))]
+    return [d for d in drift if not (d[0] == "add_table" or (d[0] == "add_index" and d[1].table.name in added)
+                                     or (d[0] == "add_column" and (d[2], d[3].name) in LATER_COLUMNS))]
+
+
+#: Columns later revisions add to tables that older ones already have (0015: the question a candidate was on).
+LATER_COLUMNS = {("eb_sitting", "at_question")}
 
 
 def test_empty_database_to_head(empty_url):
@@ -571,8 +576,8 @@ def test_0011_from_0010_with_real_rows_to_head_and_back(empty_url):
         reasons_then = [r for r in SubmitReason if r.value in _revision("0011").WORDS[("eb_sitting", "submit_reason")]]
         _sittings_at_0010(db, n=len(reasons_then))
         with db.transaction() as s:  # the program's own writers, at 0010 (no constraint yet)
-            for i, reason in enumerate(reasons_then, 1):
-                s.get(Sitting, i).submit_reason = reason
+            for i, reason in enumerate(reasons_then, 1):  # (as SQL: the model has columns later revisions add)
+                s.execute(text("UPDATE eb_sitting SET submit_reason = :r WHERE id = :i"), {"r": reason.value, "i": i})
             for kind in EventKind:
                 record_event(s, 1, kind, {"n": kind.value}, at=dt.datetime(2026, 11, 20, 9, 0))
             for action in at_0011:
@@ -688,8 +693,8 @@ def test_0014_adds_paper_tables_and_words_and_refuses_to_downgrade_over_them(emp
     try:
         db.upgrade("0011")
         _sittings_at_0010(db)
-        db.upgrade()
-        assert _model_drift(db) == []
+        db.upgrade("0014")
+        assert db.current_revision() == "0014" and _drift_before_head(db) == []
         insp = inspect(db.engine)
         assert {"eb_paper_page", "eb_paper_check"} <= set(insp.get_table_names())
         with db.transaction() as s:
@@ -698,7 +703,7 @@ def test_0014_adds_paper_tables_and_words_and_refuses_to_downgrade_over_them(emp
             conn.execute(text("UPDATE eb_sitting SET submit_reason = 'paper' WHERE id = 1"))
         with pytest.raises(RuntimeError, match="revision 0014 .paper. cannot be undone: 1 row of eb_sitting"):
             command.downgrade(db.alembic_config(), "0011")
-        assert db.current_revision() == db.head_revision()
+        assert db.current_revision() == "0014"
         with db.engine.begin() as conn:
             conn.execute(text("DELETE FROM eb_audit"))
             conn.execute(text("UPDATE eb_sitting SET submit_reason = 'proctor' WHERE id = 1"))
@@ -707,6 +712,31 @@ def test_0014_adds_paper_tables_and_words_and_refuses_to_downgrade_over_them(emp
         with pytest.raises(Exception, match="(?i)check"):
             with db.engine.begin() as conn:
                 conn.execute(text("UPDATE eb_sitting SET submit_reason = 'paper' WHERE id = 1"))
+    finally:
+        db.dispose()
+
+
+# -- 0015: the question a candidate was on -----------------------------------------------------------------
+
+def test_0015_adds_the_question_a_candidate_was_on_and_drops_it_on_the_way_down(empty_url):
+    """0015 adds ``eb_sitting.at_question`` (none for existing sittings: they come back to the first question
+    not answered, as before); down drops it, changing nothing else."""
+    db = Database(empty_url)
+    try:
+        db.upgrade("0014")
+        _sittings_at_0010(db)
+        with db.engine.connect() as conn:
+            before = conn.execute(text("SELECT * FROM eb_sitting ORDER BY id")).all()
+        db.upgrade("0015")
+        assert db.current_revision() == "0015" and _drift_before_head(db) == []
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM eb_sitting WHERE at_question IS NULL")).scalar_one() \
+                == len(before)
+            conn.execute(text("UPDATE eb_sitting SET at_question = 38 WHERE id = 1"))
+        command.downgrade(db.alembic_config(), "0014")
+        assert "at_question" not in {c["name"] for c in inspect(db.engine).get_columns("eb_sitting")}
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT * FROM eb_sitting ORDER BY id")).all() == before
     finally:
         db.dispose()
 
