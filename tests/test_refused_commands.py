@@ -340,7 +340,9 @@ ALLOWED = {
     ("delivery/server.py", "source_file(page_dir, self.kernel_id).write_text("): "the server's own temporary folder",
     ("delivery/server.py", "source_file(page_dir, kernel_id).unlink("): "the server's own temporary folder",
     ("delivery/server.py", "released_file(page_dir, kernel_id).unlink("): "the server's own temporary folder",
-    ("delivery/server.py", 'tempfile.mkdtemp(prefix="exam-builder-pages-")'): "a new folder of the system's",
+    ("delivery/server.py", "tempfile.mkdtemp(prefix=PAGES_PREFIX)"): "a new folder of the system's",
+    ("delivery/server.py", "shutil.rmtree(folder, ignore_errors=True)"):
+        "a pages folder of this user's server that is gone (it names its dead pid)",
     ("delivery/server.py", "shutil.rmtree(page_dir, ignore_errors=True)"): "the server's own temporary folder",
     ("delivery/server.py", "os.chmod(page_dir, 0o700)"): "the server's own temporary folder",
     ("hub/config.py", "os.chmod(s.state_dir, 0o700)"): "the hub's state folder, not a course's",

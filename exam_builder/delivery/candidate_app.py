@@ -183,7 +183,7 @@ class CandidateApp(ScreenApp):
         super().__init__(course.policy.program_name)
         self.drafts = Drafts()
         self.drafts.on_flush(self._safe(self._flush_quietly))
-        self.drafts.on_resend(self._safe(lambda kept: self._restore(kept, live=True)))
+        self.drafts.on_resend(self._safe(lambda kept: self._restore(kept, live=True, from_page=True)))
         self.drafts.observe(self._safe(self._page_back), names="stored")
         # the display settings fold behind one button, so a small screen starts with the question
         self.display = Disclosure(label="Display", controls=".eb-app .eb-options")
@@ -376,13 +376,19 @@ class CandidateApp(ScreenApp):
         if self._restore(kept, live=True):  # this kernel still holds the sitting: the tab's text is the newest
             self._say_restored()
 
-    def _restore(self, kept: dict[int, dict[str, str]], live: bool = False) -> int:
+    def _restore(self, kept: dict[int, dict[str, str]], live: bool = False, from_page: bool = False) -> int:
         """Save the page's kept drafts the server has not got; how many were saved.
 
         From a new page (a reload), a draft is saved only when the server still holds the text it
         was typed over (``base``): an answer saved since on another screen wins, and the draft is
         dropped (logged). From this page while it holds the sitting (``live``: hidden, unloaded,
         back online) the draft is the newest text there is: nobody else can have changed it.
+
+        Handed over by the page whose box holds the text (``from_page``: hidden, unloaded, back
+        online or reconnected), the box's value here is set as if that page had sent it: the page is
+        not sent the text back, since the candidate may have typed on since it handed the draft over
+        (the box would go back to the older text); ipywidgets' echo only reaches a box that has not
+        changed since. A reloaded page (``_page_back``) is sent the text: its box shows the kernel's.
         """
         saved = 0
         if self._finished or self.session.form is None or self.session.receipt_only:
@@ -407,7 +413,10 @@ class CandidateApp(ScreenApp):
                 if ctrl is not None and ctrl.value != text:  # the box on screen shows it too
                     self._loading = True
                     try:
-                        ctrl.value = text
+                        if from_page:
+                            ctrl.set_state({"value": text})
+                        else:
+                            ctrl.value = text
                     finally:
                         self._loading = False
             elif text != held:

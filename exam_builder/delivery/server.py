@@ -68,9 +68,11 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import ssl
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,7 +84,8 @@ from traitlets.config import Config
 
 from ..clientaddr import client_address
 from ..errors import ExamBuilderError
-from ..safeload import read_notebook
+from ..files import create_private_file
+from ..safeload import LoadError, read_notebook, read_text
 from ..settings.server import ServerSettings
 from .form_view import RELEASE_DIR_ENV
 from .pagesource import ENV_DIR as PAGE_DIR_ENV, released_file, source_file
@@ -874,32 +877,76 @@ def open_sittings_count(course) -> int:
         return select_open_count(s)
 
 
+#: A server's folder of its pages' records (``pagesource``), in the temporary folder; it holds ``PAGES_OWNER``.
+PAGES_PREFIX = "exam-builder-pages-"
+#: The file in a pages folder naming the server process that made it (its pid).
+PAGES_OWNER = "server.pid"
+
+
+def sweep_page_dirs(tmp: Path | None = None) -> list[Path]:
+    """Remove the pages folders of this user's servers that are gone without cleaning up (SIGKILL, a
+    power cut): a folder names its server's pid; a folder of a live server, another user's, or one
+    that names no server is left alone. The folders removed."""
+    removed = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(PAGES_PREFIX + "*"):
+        try:
+            if folder.stat().st_uid != os.getuid():
+                continue
+            pid = int(read_text(folder / PAGES_OWNER, str(folder / PAGES_OWNER), max_bytes=32).strip())
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except (OSError, ValueError, LoadError):  # no owner named, unreadable, or alive (another user's pid): left
+            continue
+    return removed
+
+
+def _stop_on_sigterm(signum, _frame) -> None:
+    """SIGTERM (how tests and systemd stop a server) before Voila has set its own handler: unwind,
+    so the ``finally`` that removes the pages folder runs (the default action ends the process
+    where it stands)."""
+    raise SystemExit(128 + signum)
+
+
 def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,
                spare: int = 0, ssl_ctx: ssl.SSLContext | None = None, words: PageWords = EXAM_WORDS,
                reattach: bool = False) -> None:
-    """Run ``ExamVoila`` on one notebook until interrupted (kernels inherit the course's env)."""
-    page_dir = Path(tempfile.mkdtemp(prefix="exam-builder-pages-"))
-    os.chmod(page_dir, 0o700)
-    os.environ["EXAM_BUILDER_COURSE"] = str(course.root)
-    os.environ["EXAM_BUILDER_DB_URL"] = course.db_url
-    os.environ[RELEASE_DIR_ENV] = str(course.release_dir)  # a kernel never imports nbgrader for it (100 MB)
-    os.environ[PAGE_DIR_ENV] = str(page_dir)
-    os.environ.update(extra_env)
-    settings = course.server_settings
-    if pool > 0:
-        cfg.VoilaConfiguration.preheat_kernel = True
-        cfg.VoilaConfiguration.default_pool_size = pool
-    voila = exam_voila_class()
-    voila.exam_settings = settings
-    voila.pool_target = pool
-    voila.spare = spare
-    voila.ssl_context = ssl_ctx
-    voila.words = words
-    voila.reattach = reattach
+    """Run ``ExamVoila`` on one notebook until interrupted (kernels inherit the course's env).
+
+    Its pages folder is removed however it stops: Ctrl-C, SIGTERM (Voila's handler once it runs,
+    ``_stop_on_sigterm`` while it starts), an error; a server killed outright leaves its folder to
+    the next server's ``sweep_page_dirs``."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if main else None
+    page_dir: Path | None = None
     try:
+        sweep_page_dirs()
+        page_dir = Path(tempfile.mkdtemp(prefix=PAGES_PREFIX))
+        os.chmod(page_dir, 0o700)
+        create_private_file(page_dir / PAGES_OWNER, str(os.getpid()).encode(), None)
+        os.environ["EXAM_BUILDER_COURSE"] = str(course.root)
+        os.environ["EXAM_BUILDER_DB_URL"] = course.db_url
+        os.environ[RELEASE_DIR_ENV] = str(course.release_dir)  # a kernel never imports nbgrader for it (100 MB)
+        os.environ[PAGE_DIR_ENV] = str(page_dir)
+        os.environ.update(extra_env)
+        settings = course.server_settings
+        if pool > 0:
+            cfg.VoilaConfiguration.preheat_kernel = True
+            cfg.VoilaConfiguration.default_pool_size = pool
+        voila = exam_voila_class()
+        voila.exam_settings = settings
+        voila.pool_target = pool
+        voila.spare = spare
+        voila.ssl_context = ssl_ctx
+        voila.words = words
+        voila.reattach = reattach
         voila.launch_instance(argv=[str(notebook)], config=cfg)
     finally:
-        shutil.rmtree(page_dir, ignore_errors=True)
+        if page_dir is not None:
+            shutil.rmtree(page_dir, ignore_errors=True)
+        if main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def serve(course, host: str = "127.0.0.1", port: int = 8866, options: ServeOptions | None = None,

@@ -18,6 +18,119 @@ function write(key, value) {
   try { sessionStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* storage full or off */ }
 }
 
+// The kernel's websocket dropped and came back with no reload (a Wi-Fi blip, a proxy restarted):
+// Jupyter's page reconnects by itself, and two things in ipywidgets (the page's widget manager) then
+// lost what the candidate typed:
+// 1. Reconnected, the manager reads every widget's state from the kernel again (request_states) and
+//    sets it on the page. A box typed in since the kernel took that snapshot (keys sent after the
+//    request, or lost with the old socket) went back to the older text, and the next key sent that
+//    older text plus the key: the words in between were gone from the box and from the database.
+//    Here the snapshot keeps the page's value of an attribute the page wrote after the request, or
+//    wrote before it without hearing the kernel's echo (a write the kernel may never have got); the
+//    page sends those values again once the restore is done, so the kernel holds them too.
+// 2. A widget sends one update at a time and holds the next until the kernel says it handled the last
+//    (an "idle" status). A status lost with the old socket never comes, so the box held every later
+//    change for ever: nothing typed after the reconnect reached the kernel. Back, a widget waits only
+//    for its updates still queued in the connection; the rest are lost and waited for no more.
+let writes = 0;  // every page write of a widget attribute, in order (stamped on the model)
+
+function stampWrites(proto) {
+  if (!proto || proto.__ebStamped) return;
+  const sync = proto.sync;
+  proto.sync = function (method, m, options) {
+    const attrs = method === "patch" ? options?.attrs : null;
+    this.__ebWritten ??= new Map();
+    for (const name of Object.keys(attrs || {})) this.__ebWritten.set(name, ++writes);
+    return sync.apply(this, arguments);
+  };
+  proto.__ebStamped = true;
+}
+
+function widgetModelClass(model) {  // the prototype that defines ipywidgets' WidgetModel.sync
+  for (let p = Object.getPrototypeOf(model); p; p = Object.getPrototypeOf(p)) {
+    if (Object.prototype.hasOwnProperty.call(p, "sync") && Object.prototype.hasOwnProperty.call(p, "send_sync_message")) {
+      return p;
+    }
+  }
+  return null;
+}
+
+const plain = (v) => v === null || ["string", "number", "boolean"].includes(typeof v);
+
+function guardReconnects(manager, kernel) {
+  const models = manager._modelsSync;  // model id -> model (ipywidgets' LabWidgetManager)
+  if (manager.__ebGuarded || !(models instanceof Map) || typeof manager._create_comm !== "function"
+      || typeof manager._loadFromKernel !== "function") return;
+  manager.__ebGuarded = true;
+  for (const m of models.values()) stampWrites(widgetModelClass(m));
+  let kept = [];  // [model, attribute]: the page's value kept over the kernel's snapshot
+
+  const create = manager._create_comm;
+  manager._create_comm = async function (target) {
+    const comm = await create.apply(this, arguments);
+    if (target !== "jupyter.widget.control" || typeof comm?.on_msg !== "function") return comm;
+    const asked = writes;  // the page's writes up to here reach the kernel before the snapshot is taken
+    const onMsg = comm.on_msg.bind(comm);
+    comm.on_msg = (handler) => onMsg((msg) => {
+      const data = msg?.content?.data;
+      if (data?.method === "update_states" && data.states) {
+        const binary = new Set((data.buffer_paths || []).map((path) => `${path[0]}\u0000${path[1]}`));
+        for (const [id, entry] of Object.entries(data.states)) {
+          const m = models.get(id);
+          if (!m || !entry?.state) continue;
+          for (const [name, value] of Object.entries(entry.state)) {
+            const mine = m.get(name);
+            if (mine === value || !plain(mine) || !plain(value) || binary.has(`${id}\u0000${name}`)) continue;
+            const newer = (m.__ebWritten?.get(name) ?? 0) > asked || m._expectedEchoMsgIds?.has(name)
+              || (m._msg_buffer && Object.prototype.hasOwnProperty.call(m._msg_buffer, name));
+            if (newer) {
+              delete entry.state[name];
+              kept.push([m, name]);
+            }
+          }
+        }
+      }
+      return handler(msg);
+    });
+    return comm;
+  };
+
+  const load = manager._loadFromKernel;
+  manager._loadFromKernel = async function () {
+    kept = [];
+    try {
+      return await load.apply(this, arguments);
+    } finally {
+      for (const [m, name] of kept) {  // the kernel may never have got these: send them again
+        if (m.comm && !m._closed) m.sync("patch", m, { attrs: { [name]: m.get(name) } });
+      }
+      kept = [];
+      for (const m of models.values()) stampWrites(widgetModelClass(m));
+    }
+  };
+
+  let was = kernel.connectionStatus;
+  kernel.connectionStatusChanged.connect((_k, status) => {
+    const back = status === "connected" && was !== "connected";
+    was = status;
+    if (!back) return;
+    const queued = new Map();  // comm id -> its updates still waiting in the connection's queue
+    for (const msg of kernel._pendingMessages || []) {
+      const id = msg?.content?.comm_id;
+      if (msg?.header?.msg_type === "comm_msg" && msg.content?.data?.method === "update") {
+        queued.set(id, (queued.get(id) || 0) + 1);
+      }
+    }
+    for (const m of models.values()) {
+      const waiting = queued.get(m.comm?.comm_id) || 0;
+      // as if the lost statuses had come: ipywidgets' own step sends what the widget held meanwhile
+      for (let lost = (m._pending_msgs || 0) - waiting; lost > 0 && typeof m._handle_status === "function"; lost--) {
+        m._handle_status({ content: { execution_state: "idle" } });
+      }
+    }
+  });
+}
+
 function render({ model, el }) {
   el.classList.add("eb-drafts");
   const note = document.createElement("div");  // in the page from the start: a live region must be there before it speaks
@@ -134,6 +247,7 @@ function render({ model, el }) {
     const manager = window.jupyterapp?.widgetManager;
     const kernel = manager?.kernel;
     if (kernel?.connectionStatusChanged) {
+      guardReconnects(manager, kernel);
       const onStatus = (_k, status) => { kernelDown = status !== "connected"; showConnection(); };
       kernel.connectionStatusChanged.connect(onStatus);
       onStatus(kernel, kernel.connectionStatus);

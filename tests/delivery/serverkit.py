@@ -54,12 +54,17 @@ class Server:
         if seats is not None:
             self.args += ["--seats", str(seats)]
 
-    def start(self) -> "Server":
+    def launch(self) -> "Server":
+        """The server's process, started: it may not answer yet (``start`` waits until it does)."""
         env = {**os.environ, "EXAM_BUILDER_COURSE": str(self.root)}
         env.pop("EXAM_BUILDER_DB_URL", None)
         self.proc = subprocess.Popen([str(EXE), *self.command, "--port", str(self.port), *self.args], env=env,
                                      cwd=self.root, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        return self
+
+    def start(self) -> "Server":
+        self.launch()
         deadline = time.time() + 90
         while time.time() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]

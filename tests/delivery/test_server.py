@@ -11,11 +11,15 @@ A live `exam-builder serve` with a small pool and short grace periods (set in th
 * past ``max_pages`` a page says plainly to tell the proctor, and recovers once kernels are freed;
 * ``serve`` refuses a pool the machine's memory cannot hold, and serves HTTPS with a certificate;
 * ``serve`` prints the address candidates type (the seat cards' ``exam_address``) and no
-  "Notebook ... is not trusted" warning, however many pages open.
+  "Notebook ... is not trusted" warning, however many pages open;
+* a server stopped by SIGTERM (as systemd and the tests stop it), while it starts or once it
+  serves, removes its pages folder; the folder of one killed outright goes at the next start.
 """
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import time
 import urllib.request
@@ -26,6 +30,7 @@ from click.testing import CliRunner
 from serverkit import Server, free_port, offline_context, run_pages
 
 from exam_builder.cli import cli
+from exam_builder.delivery.server import PAGES_OWNER, PAGES_PREFIX
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -345,3 +350,51 @@ def test_serve_names_a_missing_certificate(course_root, tmp_path):
     text = serve_refused(course_root, "--seats", "1", "--certfile", str(tmp_path / "none.pem"),
                          "--keyfile", str(tmp_path / "none.key"))
     assert "none.pem: the TLS certificate file does not exist" in text
+
+
+def pages_folder_of(tmp: Path, pid: int) -> Path | None:
+    """The pages folder that the server process ``pid`` made in ``tmp`` (it names its pid), if any."""
+    for folder in tmp.glob(PAGES_PREFIX + "*"):
+        try:
+            if (folder / PAGES_OWNER).read_text(encoding="utf-8").strip() == str(pid):
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def test_a_server_stopped_by_sigterm_removes_its_pages_folder(course_root, tmp_path, monkeypatch):
+    """systemd and the tests stop a server with SIGTERM to its process group: its pages folder
+    (``/tmp/exam-builder-pages-*``) goes with it, whether it was still starting (before Voila set its
+    own handler, when the default action used to end it where it stood) or serving. A folder left by a
+    server killed outright (SIGKILL) is removed by the next server that starts; one that names no
+    server, or a live one, is left alone."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))  # the servers' temporary folder: this test's alone
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    killed = tmp / f"{PAGES_PREFIX}killed"
+    killed.mkdir(mode=0o700)
+    (killed / PAGES_OWNER).write_text(str(gone.pid), encoding="utf-8")
+    unnamed = tmp / f"{PAGES_PREFIX}unnamed"
+    unnamed.mkdir(mode=0o700)
+    for when in ("starting", "serving"):
+        srv = Server(course_root, seats=1)
+        try:
+            if when == "serving":
+                srv.start()
+            else:
+                srv.launch()
+            deadline = time.monotonic() + 120
+            while (folder := pages_folder_of(tmp, srv.proc.pid)) is None:
+                assert srv.proc.poll() is None, srv.log.read_text()[-2000:]
+                assert time.monotonic() < deadline, f"no pages folder of the server ({when})"
+                time.sleep(0.05)
+            assert not killed.exists() and unnamed.exists()  # swept before the server made its own
+            os.killpg(srv.proc.pid, signal.SIGTERM)
+            srv.proc.wait(90)
+            assert not folder.exists(), f"the pages folder outlived a server stopped by SIGTERM while {when}"
+        finally:
+            srv.kill()
+    assert [f.name for f in tmp.glob(PAGES_PREFIX + "*")] == [unnamed.name]
