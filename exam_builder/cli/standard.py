@@ -407,16 +407,44 @@ def report(course: Course, study: int, names: bool) -> None:
     console.print(f"study report: {html}\nits numbers: {csv_path}")
 
 
+def _final_why(course: Course, exam: str, results: list) -> dict[int, str]:
+    """sitting -> why its result is final (it no longer changes by key validation or an appeal): "decided on
+    appeal 2", "key validation closed", both; sittings whose result is not final are not listed."""
+    from ..grading.keys import closed_at
+    from ..records.queries.recourse import select_appeals
+
+    with course.db.read() as s:
+        appealed: dict[int, list[int]] = {}
+        for a, sit in select_appeals(s, exam):
+            if a.decision is not None:
+                appealed.setdefault(sit.id, []).append(a.id)
+    validated = closed_at(course, exam) is not None or not course.recourse_settings.provisional_until_validated
+    out = {}
+    for r in results:
+        why = [f"decided on appeal {', '.join(map(str, appealed[r.sitting_id]))}"] if r.sitting_id in appealed else []
+        if validated and not r.provisional and r.recorded:
+            why.append("key validation closed" if course.recourse_settings.provisional_until_validated
+                       else f"{r.recorded} recorded")
+        if why:
+            out[r.sitting_id] = " and ".join(why)
+    return out
+
+
 @standard.command("recut")
 @click.argument("exam")
 @click.option("--form", "label", required=True, help="The frozen form to re-cut, e.g. A.")
 @click.option("--apply", "apply", is_flag=True, help="Record the new cut (without it: list what would change).")
+@click.option("--change-final", "change_final", is_flag=True,
+              help="With --apply: also change results that are final (key validation closed, or decided on "
+                   "appeal); the list of them is audited with the reason.")
 @by_option()
 @reason_option("Why the form is re-cut (kept in the audit trail).", required=False, default="")
 @pass_course_db
-def recut(course: Course, exam: str, label: str, apply: bool, actor: str | None, reason: str) -> None:
+def recut(course: Course, exam: str, label: str, apply: bool, change_final: bool, actor: str | None,
+          reason: str) -> None:
     """Give a form built before the standard its cut from the standard in force; lists the candidates whose
-    result would change, and records it only with --apply (audited)."""
+    result would change (marking those already final), and records it only with --apply (audited). Applied,
+    the outcomes that change are recorded and the form's score reports written again, as a key decision does."""
     from ..assembly.forms import require_forms
     from ..assembly.standard_line import decision_number
     from ..grading.results import compute_results
@@ -435,29 +463,59 @@ def recut(course: Course, exam: str, label: str, apply: bool, actor: str | None,
         old = effective_cut(s, form, m)
         form_id = form.id
     new = std.form_cut(m)
-    changed = []
-    for r in compute_results(course, exam):
-        if r.assignment == m.assignment and r.final:
-            was, now = r.total.score + 1e-9 >= old, r.total.score + 1e-9 >= new
-            if was != now:
-                changed.append(f"{r.candidate_id} (sitting {r.sitting_id}, {r.total.score:g} points): "
-                               f"{'pass' if was else 'fail'} -> {'pass' if now else 'fail'}")
+    on_form = [r for r in compute_results(course, exam) if r.assignment == m.assignment]
+    moving = [r for r in on_form if r.final and (r.total.score + 1e-9 >= old) != (r.total.score + 1e-9 >= new)]
+    final = _final_why(course, exam, moving)
+    changed, final_changed = [], []
+    for r in moving:
+        was = r.total.score + 1e-9 >= old
+        line = (f"{r.candidate_id} (sitting {r.sitting_id}, {r.total.score:g} points): "
+                f"{'pass' if was else 'fail'} -> {'fail' if was else 'pass'}")
+        changed.append(line)
+        if r.sitting_id in final:
+            final_changed.append(f"{line}: FINAL ({final[r.sitting_id]})")
     with course.db.read() as s:
         number = decision_number(s, std.decision)
     console.print(f"form {m.assignment}: cut {old:.2f} now, {new:.2f} under the standard of study {std.view.study.id} "
                   f"(decision {number})")
     console.print(f"{len(changed)} result(s) would change" + (":" if changed else ""))
     for line in changed:
-        console.print(f"  {line}", highlight=False, markup=False)
+        marked = next((f for f in final_changed if f.startswith(line + ":")), line)
+        console.print(f"  {marked}", highlight=False, markup=False)
+    if final_changed:
+        console.print(f"{len(final_changed)} of them final: the candidate was told the result as settled; re-cutting "
+                      "reverses it, and their score report is written again", highlight=False, markup=False)
     if abs(new - old) < 1e-9:
         console.print("nothing to re-cut")
         return
     if not apply:
-        console.print("nothing was changed; run again with --apply and --reason to record the new cut")
+        console.print("nothing was changed; run again with --apply and --reason to record the new cut"
+                      + (" (and --change-final: it changes final results)" if final_changed else ""),
+                      highlight=False, markup=False)
         return
-    record(course.db, form_id, m, new, old, std.decision.id, changed, reason, _actor(actor))
-    console.print(f"form {m.assignment} re-cut to {new:.2f} (audited); `exam-builder results {exam}` records the "
-                  "outcomes again")
+    if final_changed and not change_final:
+        raise ExamBuilderError(f"the re-cut of form {m.assignment} changes {len(final_changed)} final result(s) "
+                               "(listed above); nothing was changed. To change them, add --change-final (audited "
+                               "with the reason)")
+    record(course.db, form_id, m, new, old, std.decision.id, changed, reason, _actor(actor), final_changed)
+    console.print(f"form {m.assignment} re-cut to {new:.2f} (audited)", highlight=False)
+    _after_recut(course, exam, {r.sitting_id for r in on_form}, m.assignment, new, _actor(actor))
+
+
+def _after_recut(course: Course, exam: str, sittings: set[int], assignment: str, cut: float, actor: str) -> None:
+    """The re-cut form's outcomes that changed recorded (the ledger, audited) and its score reports (and their
+    printed copies) written again: the path a key decision takes (``grading.keys``)."""
+    from ..analysis.subscores import subscore_precision  # scipy and pandas: only when used
+    from ..grading.keys import rewrite_reports, update_outcomes
+    from .grading import say_reprinted
+
+    moved = update_outcomes(course, exam, sittings, actor, f"form {assignment} re-cut to {cut:.2f}")
+    reports = rewrite_reports(course, exam, sittings, subscore_precision(course, exam))
+    console.print(f"{len(moved)} recorded outcome(s) changed ("
+                  + (", ".join(f"sitting {s}: {a} -> {b}" for s, a, b in moved) or "none")
+                  + f"), {len(reports)} score report(s) of form {assignment} written again", highlight=False,
+                  markup=False)
+    say_reprinted(course, exam, reports)
 
 
 @standard.command("list")

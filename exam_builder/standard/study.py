@@ -526,9 +526,10 @@ def in_force(s: Session, exam: str) -> InForce | None:
 
 
 def recut(db: Database, form_id: int, manifest: Manifest, new_cut: float, previous: float, decision_id: int,
-          changed: Sequence[str], reason: str, actor: str) -> None:
+          changed: Sequence[str], reason: str, actor: str, final_changed: Sequence[str] = ()) -> None:
     """Record a frozen form's new cut (``eb_form_cut``; audited ``form.recut`` with the candidates whose result
-    changes, listed to the person before this is called)."""
+    changes, listed to the person before this is called, and those of them that were final, which the person
+    acknowledged)."""
     reason = _text(reason, "the reason", 500)
     if not reason:
         raise ExamBuilderError("a re-cut needs a reason (--reason)")
@@ -537,4 +538,5 @@ def recut(db: Database, form_id: int, manifest: Manifest, new_cut: float, previo
                       actor=actor))
         s.flush()
         audit.record(s, actor, AuditAction.form_recut, "form", manifest.assignment, reason, cut=new_cut,
-                     previous=previous, decision=decision_id, results_changed=list(changed))
+                     previous=previous, decision=decision_id, results_changed=list(changed),
+                     final_results_changed=list(final_changed))

@@ -241,6 +241,83 @@ def test_a_recut_lists_the_results_it_changes_before_it_applies(gcourse, tmp_pat
         assert sorted(x.split(" ")[0] for x in entry.details["results_changed"]) == failing
 
 
+def _grade_all(course) -> None:
+    """Every sitting graded: objective scores, blanks settled, open responses rated at their lowest level."""
+    from exam_builder.grading.objective import grade_exam
+    from exam_builder.grading.queue import RatingQueue, open_items
+
+    grade_exam(course, "cps", actor="staff", workers=1)
+    for item, _rubric in open_items(course, "cps"):
+        q = RatingQueue(course, "cps", item)
+        q.settle_blanks("staff")
+        progress = True
+        while progress:
+            progress = False
+            for g in ("Ann", "Ben"):
+                c = q.claim(g)
+                if c is not None:
+                    q.save(g, c.rating_id, {cr.id: min(lv.points for lv in cr.levels) for cr in q.rubric.criteria})
+                    progress = True
+
+
+def test_a_recut_that_reverses_a_final_result_says_so_and_rewrites_the_score_reports(gcourse, tmp_path):
+    """Outcomes recorded, score reports written, key validation closed: every result is final. A re-cut that turns
+    form A's fails into passes marks each such line FINAL before --apply, is refused with --apply alone (nothing
+    recorded), and with --change-final records the cut, audits the final results it changed with the reason,
+    records the new outcomes through the ledger and writes form A's score reports again (the new pass mark in
+    them), with no `results` or `feedback` run after it."""
+    from exam_builder.grading.score_report import points_to_reach
+
+    course = gcourse
+    _grade_all(course)
+    run(course, "results", "cps")
+    run(course, "feedback", "cps")
+    run(course, "keys", "close", "cps")
+    with course.db.read() as s:
+        a = {f.label: m for f, m in load_forms(s, "cps")}["A"]
+    on_a = [r for r in compute_results(course, "cps") if r.assignment == a.assignment and r.final]
+    failing = sorted(r.candidate_id for r in on_a if r.total.score < a.cut_score)
+    assert failing and all(not r.provisional and r.recorded == "fail" for r in on_a
+                           if r.candidate_id in failing)
+    run(course, "standard", "create", "cps", "--forms", "A", "--mcc", "Finished the training.")
+    for p in ("Ada Peer", "Ben Lee"):
+        run(course, "standard", "panelist", "1", "--name", p, "--role", "peer specialist", "--conflict", "none")
+    run(course, "standard", "round-open", "1")
+    rows = [(p, e.item_id, 0.5 if kind_for(e.kind).rated else 5, "") for p in ("Ada Peer", "Ben Lee") for e in a.items]
+    run(course, "standard", "ratings", "1", sheet(tmp_path / "low.csv", rows))
+    run(course, "standard", "round-close", "1")
+    run(course, "standard", "decide", "1", "--board", "Oversight board", "--decided-on", "2026-12-01", "--apply")
+    want = round(sum(0.5 if kind_for(e.kind).rated else 0.05 * e.points for e in a.items), 2)
+
+    dry = run(course, "standard", "recut", "cps", "--form", "A").output
+    marked = sorted(re.findall(r"^\s+(\S+) \(sitting \d+, [\d.]+ points\): fail -> pass: FINAL \(key validation "
+                               r"closed\)$", dry, re.M))
+    assert marked == failing, dry
+    assert f"{len(failing)} of them final" in dry and "--change-final" in dry
+
+    refused = run(course, "standard", "recut", "cps", "--form", "A", "--apply", "--reason", "the board's standard",
+                  ok=False)
+    assert refused.exit_code != 0 and "--change-final" in refused.output and "nothing was changed" in refused.output
+    with course.db.read() as s:
+        assert s.query(FormCut).count() == 0
+
+    report = course.feedback_path(failing[0], a.assignment) / f"{a.assignment}.html"
+    before = report.read_text(encoding="utf-8")
+    run(course, "standard", "recut", "cps", "--form", "A", "--apply", "--change-final", "--reason",
+        "the board's standard")
+    with course.db.read() as s:
+        entry = s.query(AuditEntry).filter(AuditEntry.action == "form.recut").one()
+        assert entry.reason == "the board's standard"
+        assert sorted(x.split(" ")[0] for x in entry.details["final_results_changed"]) == failing
+    after = {r.candidate_id: r for r in compute_results(course, "cps")}
+    for cand in failing:
+        r = after[cand]
+        assert str(r.status) == "pass" and r.recorded == "pass" and r.cut_score == want
+    page = report.read_text(encoding="utf-8")
+    assert "Not passed this time" in before and "Not passed this time" not in page and "Passed" in page
+    assert f"{points_to_reach(want, after[failing[0]].score_step):g}" in page
+
+
 def test_round_two_on_the_panelists_screen_shows_the_panel_never_a_name(gcourse, tmp_path):
     """The panelist's screen (its session, the code path the widgets call): in round 1 nothing of the others; in
     round 2 each item shows the panel's round-1 mean and range (checked by hand), no name, and the panelist's own
