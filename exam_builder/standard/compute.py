@@ -123,6 +123,7 @@ def item_spread(matrix: Matrix, items: Sequence[RatedItem], threshold: float) ->
     for i in items:
         shares = [row[i.item_id] / i.points for row in matrix.values()]
         s = sd(shares)
+        s = None if s is None else round(s, 9)  # the float's last digits are noise: an SD of 15% is 15%, not above
         out.append(ItemSpread(i.item_id, mean(shares), s, min(shares), max(shares), s is not None and s > threshold))
     return out
 

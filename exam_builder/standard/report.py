@@ -120,7 +120,7 @@ def _z(z: float | None) -> str:
 
 def sd_shown(sd: float | None, flag: float) -> str:
     """An item's SD as a percent of its points, with the decimals that show it against the flag (15.3% above 15%)."""
-    return "n/a" if sd is None else f"{against(sd * 100, flag * 100, 0)}%"
+    return "n/a" if sd is None else f"{against(round(sd * 100, 7), round(flag * 100, 7), 0)}%"
 
 
 def _figure(summary: Summary) -> str:

@@ -91,3 +91,19 @@ def test_a_harder_form_gets_a_lower_raw_cut_for_the_same_standard():
     assert c.adopted_form_cut(4.3, 7, 0.60, 0.55) == pytest.approx(3.95)
     # adopting the recommendation leaves each form at its own sum of mean ratings
     assert c.adopted_form_cut(4.3, 7, 0.6, 0.6) == 4.3 and c.adopted_form_cut(3.9, 7, 0.6, 0.6) == 3.9
+
+
+def test_an_sd_exactly_at_the_flag_is_not_above_it_and_reads_as_the_flag():
+    """SDs of exactly 15% of the points (three ratings 15 points apart, by hand: deviations -15, 0, +15, variance
+    450 / 2 = 225) are never flagged "above 15%" and read "15%", whatever the float arithmetic leaves in the last
+    digit (walk3: one such item read "15.000000%" and was flagged, another, also 15%, was not)."""
+    from exam_builder.standard.report import sd_shown
+
+    triples = [(lo, lo + 15, lo + 30) for lo in range(0, 75, 5)]
+    items = [c.RatedItem(f"q{n}", 1) for n in range(len(triples))] + [c.RatedItem("or1", 6, rated=True)]
+    raw = {f"P{k}": {**{f"q{n}": t[k] for n, t in enumerate(triples)}, "or1": (1.5, 2.4, 3.3)[k]} for k in range(3)}
+    spread = c.item_spread(_matrix(raw, items), items, 0.15)
+    assert [it.item_id for it in spread if it.flagged] == []
+    assert {sd_shown(it.sd, 0.15) for it in spread} == {"15%"}
+    above = c.item_spread(_matrix(raw, items), items, 0.149)
+    assert all(it.flagged for it in above) and {sd_shown(it.sd, 0.149) for it in above} == {"15.0%"}
