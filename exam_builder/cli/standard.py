@@ -93,9 +93,11 @@ def create(course: Course, exam: str, method: str, form_labels: str | None, live
                 items.setdefault(e.item_id, ScopeItem(e.item_id, e.kind.value, e.points, kind_for(e.kind).rated,
                                                       e.content_hash))
         scope = {"forms": [forms[x].assignment for x in labels]}
+    title = title.strip() or f"{METHODS[method]} study of the {exam_title(course, exam)}"  # never the exam's short id
     study_id = create_study(course.db, exam, list(items.values()), method=method, scope=scope, mcc=mcc, title=title,
                             sd_flag=sd_flag, actor=_actor(actor), reason=reason)
-    console.print(f"study {study_id} created: {METHODS[method]} over {len(items)} item(s) of {exam}; seat the "
+    console.print(f"study {study_id} created: {METHODS[method]} over {len(items)} item(s) of {exam}, titled "
+                  f"\"{title}\" (--title names it otherwise); seat the "
                   f"panel with `exam-builder standard panelist {study_id} ...`", highlight=False)
 
 
@@ -231,16 +233,28 @@ def study_summary(course: Course, study: int):
     manifests, scores, facility = _impact(course, exam)
     with course.db.read() as s:
         force = in_force(s, exam)
-    return summarise(view, manifests, scores, facility, force, exam_title(course, exam))
+    return summarise(view, manifests, scores, facility, force, exam_title(course, exam), named_standard(course, exam))
+
+
+def _blueprint(course: Course, exam: str):
+    """The exam's blueprint as parsed (None when it is missing or cannot be read)."""
+    from ..assembly.blueprint import parse_blueprint
+
+    path = course.blueprint_path(exam)
+    return parse_blueprint(path, f"source/{exam}/blueprint.yaml")[0] if path.is_file() else None
 
 
 def exam_title(course: Course, exam: str) -> str:
     """The exam's title as people know it: its blueprint's title, else the program's name."""
-    from ..assembly.blueprint import parse_blueprint
-
-    path = course.blueprint_path(exam)
-    bp = parse_blueprint(path, f"source/{exam}/blueprint.yaml")[0] if path.is_file() else None
+    bp = _blueprint(course, exam)
     return bp.title if bp is not None and bp.title else course.policy.program_name
+
+
+def named_standard(course: Course, exam: str) -> tuple[int, int] | None:
+    """(study, decision) the exam's blueprint names as its `standard:`, or None."""
+    bp = _blueprint(course, exam)
+    ref = bp.standard if bp is not None else None
+    return (ref.study, ref.decision) if ref is not None else None
 
 
 @standard.command("show")
@@ -255,7 +269,8 @@ def show(course: Course, study: int) -> None:
 
     summary = study_summary(course, study)
     view = summary.view
-    console.print(f"study {study}: {view.study.title} ({METHODS[view.study.method]}; {len(view.panel)} panelist(s), "
+    method = "" if METHODS[view.study.method] in view.study.title else f"{METHODS[view.study.method]}; "
+    console.print(f"study {study}: {view.study.title} ({method}{len(view.panel)} panelist(s), "
                   f"{len(view.items)} item(s), {view.points:g} points)", highlight=False, markup=False)
     for r in view.rounds:
         console.print("  " + round_fields(r))
@@ -340,11 +355,11 @@ def coverage_lines(course: Course, study: int, exam: str) -> list[str]:
     else:
         out.append("  the bank: not checked (`exam-builder check` says why)")
     if short or drawable_short:
-        out.append("what follows: this decision becomes the standard of the whole exam "
-                   + (f"but form(s) {', '.join(short)} cannot take a cut from it (`standard recut` refuses them)"
-                      if short else "")
-                   + (" and " if short and drawable_short else "")
-                   + ("a build that draws an item it does not cover is refused" if drawable_short else "")
+        follows = ([f"form(s) {', '.join(short)} cannot take a cut from it (`standard recut` refuses them)"]
+                   if short else []) + (["a build that draws an item it does not cover is refused"]
+                                        if drawable_short else [])
+        out.append("what follows: this decision becomes the standard of the whole exam, but "
+                   + " and ".join(follows)
                    + f"; to cover them, a study rates them (`exam-builder standard create {exam} --bank`) and the "
                      "board decides on it")
     return out
@@ -527,6 +542,9 @@ def list_studies(course: Course, exam: str | None) -> None:
     from ..standard.study import in_force
 
     with course.db.read() as s:
+        exams = {st.exam_id for st in q.select_studies(s, exam)}
+    named = {e: named_standard(course, e) for e in exams}
+    with course.db.read() as s:
         studies = q.select_studies(s, exam)
         force = {e: in_force(s, e) for e in {st.exam_id for st in studies}}
         for st in studies:
@@ -534,7 +552,7 @@ def list_studies(course: Course, exam: str | None) -> None:
             decisions = q.select_decisions(s, study_id=st.id)
             f = force[st.exam_id]
             state = (f"decided: decision {len(decisions)}, {decisions[-1].adopted:.1%} adopted; "
-                     + (f.status(decisions[-1], len(decisions)) if f is not None else "")
+                     + (f.status(decisions[-1], len(decisions), named.get(st.exam_id)) if f is not None else "")
                      if decisions else f"{len(rounds)} round(s)" if rounds else "panel being seated")
             if decisions and rounds and rounds[-1].number > decisions[-1].round_no:  # another round since
                 state += (f"; reopened: round {rounds[-1].number} "

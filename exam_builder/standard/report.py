@@ -63,16 +63,17 @@ class Summary:
     facility: dict[str, tuple[float, int]]
     in_force: InForce | None = None  # the exam's decision in force (of this study or another)
     exam_title: str = ""  # the blueprint's title, else the program's name
+    named: tuple[int, int] | None = None  # (study, decision) the exam's blueprint names as its `standard:`
 
     def status(self, number: int) -> str:
         """This study's decision ``number`` in words: in force, or superseded by which decision."""
         d = self.view.decisions[number - 1]
-        return self.in_force.status(d, number) if self.in_force is not None else "recorded"
+        return self.in_force.status(d, number, self.named) if self.in_force is not None else "recorded"
 
 
 def summarise(view: StudyView, forms: Sequence[Manifest], scores: Mapping[str, Sequence[float]],
               facility: Mapping[str, tuple[float, int]], in_force: InForce | None = None,
-              exam_title: str = "") -> Summary:
+              exam_title: str = "", named: tuple[int, int] | None = None) -> Summary:
     """Every round's numbers (complete rounds only: a round with ratings missing shows its progress)."""
     rated_forms = []
     for m in forms:
@@ -102,7 +103,7 @@ def summarise(view: StudyView, forms: Sequence[Manifest], scores: Mapping[str, S
                                se, c.item_spread(r.matrix, view.items, view.study.sd_flag),
                                c.panelist_checks(r.matrix, view.items), c.agreement(r.matrix, view.items), fr,
                                view.changes.get(r.number, {})))
-    return Summary(view, out, dict(facility), in_force, exam_title or view.study.exam_id)
+    return Summary(view, out, dict(facility), in_force, exam_title or view.study.exam_id, named)
 
 
 def _pct(x: float | None) -> str:

@@ -506,10 +506,15 @@ class InForce:
     decided_by: str
     decided_on: dt.date
 
-    def status(self, d: StandardDecision, number: int) -> str:
-        """Decision ``d`` (``number`` within its study) in words: in force, or superseded by which decision."""
+    def status(self, d: StandardDecision, number: int, named: tuple[int, int] | None = None) -> str:
+        """Decision ``d`` (``number`` within its study) in words: in force, or superseded by which decision;
+        ``named``: the (study, decision) the exam's blueprint names, so an in-force decision it already names is
+        not asked for again."""
         if d.id == self.decision_id:
-            return f"in force for {d.exam_id} (the blueprint must name it: `{line_for(d.study_id, number)}`)"
+            line = line_for(d.study_id, number)
+            if named == (d.study_id, number):
+                return f"in force for {d.exam_id} (the blueprint names it: `{line}`)"
+            return f"in force for {d.exam_id} (the blueprint must name it: `{line}`)"
         which = (f"this study's decision {self.number}" if d.study_id == self.study_id
                  else f"study {self.study_id}'s decision {self.number}")
         return (f"superseded by {which} ({self.decided_by} adopted {self.adopted:.1%} of the points on "

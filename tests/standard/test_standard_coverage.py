@@ -80,7 +80,16 @@ def test_the_decision_in_force_is_the_exams_newest_across_studies(gcourse, tmp_p
     listed = run(course, "standard", "list", "cps").output
     one, two = (flat(x) for x in re.split(r"^(?=study \d+ \(cps\))", listed, flags=re.M) if x)
     assert "superseded by study 2's decision 1 (Oversight board adopted" in one and "in force for" not in one
-    assert "in force for cps (the blueprint must name it: `standard: {study: 2, decision: 1}`)" in two
+    # decide --apply wrote it into the blueprint: named, so not asked for again (walk3 finding 14)
+    assert "in force for cps (the blueprint names it: `standard: {study: 2, decision: 1}`)" in two
+    assert "must name it" not in flat(listed) + flat(run(course, "standard", "show", "2").output)
+    bp = course.root / BP
+    text_bp = bp.read_text(encoding="utf-8")
+    bp.write_text(text_bp.replace("standard: {study: 2, decision: 1}", "standard: {study: 1, decision: 1}"),
+                  encoding="utf-8")
+    stale = flat(run(course, "standard", "list", "cps").output)
+    assert "in force for cps (the blueprint must name it: `standard: {study: 2, decision: 1}`)" in stale
+    bp.write_text(text_bp, encoding="utf-8")
 
     shown = flat(run(course, "standard", "show", "1").output)
     assert "decision 1: Oversight board adopted" in shown and "superseded by study 2's decision 1" in shown
@@ -150,3 +159,32 @@ def test_a_study_of_one_panelist_shows_and_reports_without_outlier_figures(gcour
     assert "form cps-A: recommended raw cut " in shown, shown
     out = flat(run(course, "standard", "report", "1").output)
     assert "study report:" in out
+
+
+def test_a_study_of_every_form_but_not_the_bank_says_what_follows_in_one_sentence(gcourse, tmp_path):
+    """A study over both forms covers them; the bank has items it did not rate. `decide` says so in a sentence
+    ("the standard of the whole exam, but a build that draws ..."), never the run-on "whole exam a build" (walk3
+    finding 14). Without --title the study is named after the exam's title, not its short id, with the method
+    said once."""
+    course = gcourse
+    with course.db.read() as s:
+        forms = {f.label: m for f, m in load_forms(s, "cps")}
+    items = {e.item_id: e for m in forms.values() for e in m.items}
+    title = re.search(r"^title: (.+)$", (course.root / BP).read_text(encoding="utf-8"), re.M).group(1).strip()
+    made = flat(run(course, "standard", "create", "cps", "--forms", "A,B", "--mcc", "Trained.").output)
+    assert (f"study 1 created: Modified Angoff over {len(items)} item(s) of cps, titled \"Modified Angoff study of "
+            f"the {title}\"") in made
+    for name in ("Ada Peer", "Ben Lee"):
+        run(course, "standard", "panelist", "1", "--name", name, "--role", "peer specialist", "--conflict", "none")
+    assert f"study 1: Modified Angoff study of the {title} (2 panelist(s)" in flat(
+        run(course, "standard", "show", "1").output)
+    run(course, "standard", "round-open", "1")
+    rows = [(p, i, e.points / 2 if kind_for(e.kind).rated else 60, "") for p in ("Ada Peer", "Ben Lee")
+            for i, e in items.items()]
+    run(course, "standard", "ratings", "1", sheet(tmp_path / "ab.csv", rows))
+    run(course, "standard", "round-close", "1")
+    text = flat(run(course, "standard", "decide", "1", "--board", "Oversight board", "--decided-on",
+                    "2026-12-01").output)
+    assert "NOT covered" not in text
+    assert ("what follows: this decision becomes the standard of the whole exam, but a build that draws an item it "
+            "does not cover is refused; to cover them") in text
