@@ -61,7 +61,7 @@ def _print_impact(imp) -> None:
         t.add_row(str(c.sitting_id), f"{c.candidate_id} {c.candidate_name}", c.assignment,
                   f"{_f(c.old_points, '{:g}')} -> {_f(c.new_points, '{:g}')}",
                   f"{_f(c.old_total, '{:g}')} -> {_f(c.new_total, '{:g}')}", f"{c.old_max:g} -> {c.new_max:g}",
-                  f"{c.old_cut:g} -> {c.new_cut:g}",
+                  f"{c.old_cut:.2f} -> {c.new_cut:.2f}",
                   f"{c.old_status} -> {c.new_status}" if c.outcome_changes else c.new_status)
     console.print(t)
     for u in imp.unread:

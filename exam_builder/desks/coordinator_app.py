@@ -561,7 +561,7 @@ class CoordinatorApp:
             f"<tr><td data-label='Candidate'>{_e(c.candidate_name)} ({_e(c.candidate_id)})</td>"
             f"<td data-label='Total'>{_e(f'{c.old_total:g}' if c.old_total is not None else 'pending')} → "
             f"{_e(f'{c.new_total:g}' if c.new_total is not None else 'pending')} of {c.new_max:g}</td>"
-            f"<td data-label='Points needed'>{c.old_cut:g} → {c.new_cut:g}</td>"
+            f"<td data-label='Points needed'>{c.old_cut:.2f} → {c.new_cut:.2f}</td>"
             f"<td data-label='Result'>{_e(c.old_status)} → {_e(c.new_status)}"
             f"{' (changes)' if c.outcome_changes else ''}</td></tr>" for c in imp.changes)
         self.key_impact.value = (

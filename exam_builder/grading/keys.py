@@ -336,7 +336,7 @@ def update_outcomes(course, exam: str, sitting_ids: set[int], actor: str, why: s
         for r in results:
             if r.final and r.recorded and r.recorded != r.status and not r.tampered:
                 record_outcome(s, r.sitting_id, r.status == Outcome.passed, actor,
-                               f"{why}: {r.total.text()} (cut score {r.cut_score:g})", zone=course.zone)
+                               f"{why}: {r.total.text()} (cut score {r.cut_score:.2f})", zone=course.zone)
                 changed.append((r.sitting_id, r.recorded, str(r.status)))
     return changed
 

@@ -344,7 +344,7 @@ def record_outcomes(course, results: list[Result], actor: str, reason: str = "gr
     with course.db.transaction() as s:
         for r in final:
             record_outcome(s, r.sitting_id, r.status == Outcome.passed, actor,
-                           f"{reason}: {r.total.text()} (cut score {r.cut_score:g})", zone=course.zone)
+                           f"{reason}: {r.total.text()} (cut score {r.cut_score:.2f})", zone=course.zone)
     return len(final)
 
 
@@ -369,7 +369,7 @@ def results_csv(course, results: list[Result]) -> str:
 
     for r in results:
         w.writerow([r.candidate_id, r.candidate_name, r.sitting_id, r.assignment, r.attempt_no, num(r.objective),
-                    num(r.open_response), num(r.total), f"{r.total.max:g}", f"{r.cut_score:g}",
+                    num(r.open_response), num(r.total), f"{r.total.max:g}", f"{r.cut_score:.2f}",
                     *[num(r.competencies[c]) if c in r.competencies else "" for c, _ in comps],
                     WITHHELD if r.tampered else r.status, "yes" if r.provisional else "no", r.next_step, r.flags])
     return buf.getvalue()

@@ -107,3 +107,18 @@ def test_an_sd_exactly_at_the_flag_is_not_above_it_and_reads_as_the_flag():
     assert {sd_shown(it.sd, 0.15) for it in spread} == {"15%"}
     above = c.item_spread(_matrix(raw, items), items, 0.149)
     assert all(it.flagged for it in above) and {sd_shown(it.sd, 0.149) for it in above} == {"15.0%"}
+
+
+def test_a_raw_cut_is_written_with_two_decimals_everywhere():
+    """A form's raw cut is kept to hundredths (``adopted_form_cut``) and written so: "38.90" beside "37.29", never
+    "38.9" (``:g``) or "39.0" (``:.1f``) for a cut in the same table (walk3 finding 13). Every f-string that formats
+    a cut in the package does it with ``:.2f`` (the blueprint's own ``cut_score``, quoted as written, aside)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[2] / "exam_builder"
+    pattern = re.compile(r"\{[\w.\[\]()]*cut[\w.\[\]()]*:(g|\.1f|\.0f)\}")
+    found = [f"{p.relative_to(root)}:{n}: {line.strip()}" for p in sorted(root.rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if pattern.search(line) and "bp.form_points" not in line]
+    assert found == [], found

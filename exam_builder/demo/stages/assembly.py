@@ -22,7 +22,7 @@ def _cuts(result) -> str:
     in force gives each form its cut from its items' ratings)."""
     cuts = {o.manifest.form: o.manifest.cut_score for o in result.outcomes}
     if len(set(cuts.values())) == 1:
-        return f"{next(iter(cuts.values())):g} points"
+        return f"{next(iter(cuts.values())):.2f} points"
     return "by form " + ", ".join(f"{f} {c:.2f}" for f, c in cuts.items()) + " points (from the study's ratings)"
 
 

@@ -360,7 +360,7 @@ def run(ctx) -> None:
     if borderline:
         plan = borderline["plan"]
         console.print(f"{borderline['candidate']} is scripted to sit just below the cut of {plan.assignment}: "
-                      f"{plan.total:g} points of the {plan.cut:g} needed, with Q{plan.number} ({plan.item_id}, "
+                      f"{plan.total:g} points of the {plan.cut:.2f} needed, with Q{plan.number} ({plan.item_id}, "
                       f"miskeyed) answered {plan.accepted}, its really right answer: accepting it in key "
                       f"validation (+{plan.gain:g}) would pass them; and a comment on it", highlight=False)
     if commented:

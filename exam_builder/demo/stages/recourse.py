@@ -140,7 +140,7 @@ def run(ctx) -> None:
                        key=lambda c: not (scripted and c.sitting_id == scripted["sitting"]))
         for c in moved + [c for c in before.changes if not c.outcome_changes][:max(0, 6 - len(moved))]:
             t.add_row(c.candidate_id, f"{c.old_total:g} -> {c.new_total:g}" if c.new_total is not None else "pending",
-                      f"{c.new_cut:g}", f"{c.old_status} -> {c.new_status}" if c.outcome_changes else c.new_status)
+                      f"{c.new_cut:.2f}", f"{c.old_status} -> {c.new_status}" if c.outcome_changes else c.new_status)
         console.print(t)
         console.print(f"{len(before.changes)} sitting(s) change ({len(moved)} result(s)); the table shows every "
                       "result that changes and a few of the others", highlight=False)

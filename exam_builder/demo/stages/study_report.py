@@ -24,8 +24,8 @@ def run(ctx) -> None:
     for f in last.forms:
         if f.adopted is None or not f.candidates:
             continue
-        rates = ", ".join(f"{lab} {cut:.1f}: {rate:.0%}" for lab, cut, rate in f.impact if rate is not None)
-        ctx.console.print(f"  {f.assignment}: adopted raw cut {f.adopted:g} of {f.points:g}; pass rate of its "
+        rates = ", ".join(f"{lab} {cut:.2f}: {rate:.0%}" for lab, cut, rate in f.impact if rate is not None)
+        ctx.console.print(f"  {f.assignment}: adopted raw cut {f.adopted:.2f} of {f.points:g}; pass rate of its "
                           f"{f.candidates} candidates at the panel's cut and around it: {rates}", highlight=False)
     path = ctx.course.report_dir(ctx.exam) / f"standard-setting-{study}.html"
     ctx.console.print(f"The study report, as an accreditor reads it: {rel(path, ctx.course.root)}", highlight=False)
