@@ -164,7 +164,8 @@ def ratings(course: Course, study: int, csv_file: Path, actor: str | None) -> No
     course.require_inside(csv_file)
     got = import_ratings(course.db, study, csv_file, course.root, _actor(actor))
     console.print(f"study {study}, round {got.round_no}: {got.new} new, {got.changed} changed and {got.unchanged} "
-                  f"unchanged rating(s) from {csv_file.name}; "
+                  f"unchanged rating(s) from {csv_file.name}"
+                  + (f" ({got.blank} row(s) without a rating skipped)" if got.blank else "") + "; "
                   + (f"{got.missing} still missing (`exam-builder standard round-close {study}` names them)"
                      if got.missing else "none missing: the round can close"), highlight=False)
 

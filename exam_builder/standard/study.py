@@ -230,6 +230,7 @@ class Imported:
     changed: int
     unchanged: int
     missing: int
+    blank: int = 0  # rows left without a rating: skipped (a sheet printed for the whole panel, partly filled in)
 
 
 RATING_COLUMNS = (Column("panelist", ("panelist name", "name"), max_chars=128), Column("item", ("item id", "item_id")),
@@ -240,7 +241,10 @@ RATING_COLUMNS = (Column("panelist", ("panelist name", "name"), max_chars=128), 
 def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, actor: str) -> Imported:
     """Ratings from a CSV (panelist, item, rating, note) into the open round: every row checked first,
     every problem located (row and column), nothing written unless all are good (audited ``study.ratings``).
-    A rating equal to the one the round holds (value and note) is unchanged and not written again."""
+    A rating equal to the one the round holds (value and note) is unchanged and not written again. A row with
+    the rating left blank is skipped (counted in ``blank``): `standard sheet` prints a row for every panelist and
+    item, and a panelist who rates on the panelist's screen leaves theirs blank; a note without a rating is an
+    error, since it would be lost."""
     sheet = read_csv(path, RATING_COLUMNS, root)
     with db.transaction() as s:
         view = _read(s, study_id)
@@ -252,7 +256,14 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
         items = {i.item_id: i for i in view.items}
         seen: dict[tuple[str, str], int] = {}
         good = []
+        blank = 0
         for row in sheet.rows:
+            if not row.get("rating").strip():
+                if row.get("note").strip():
+                    sheet.error(row.number, "rating", "a note without a rating: give the rating, or remove the note")
+                else:
+                    blank += 1
+                continue
             who = sheet.required(row, "panelist", "the panelist")
             item = sheet.required(row, "item", "the item id")
             value = sheet.number(row, "rating", "the rating (a percent written without its % sign, or an open "
@@ -293,8 +304,8 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
         missing = len(r.missing) - new
         audit.record(s, actor, AuditAction.study_ratings, "study", study_id, f"ratings of round {r.number} from "
                      f"{sheet.label}", round=r.number, ratings=new + changed, new=new, changed=changed,
-                     unchanged=unchanged, file=sheet.label)
-        return Imported(r.number, new, changed, unchanged, missing)
+                     unchanged=unchanged, blank=blank, file=sheet.label)
+        return Imported(r.number, new, changed, unchanged, missing, blank)
 
 
 def rate(db: Database, study_id: int, panelist_id: int, item_id: str, value: float, note: str, actor: str) -> str:
