@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +37,8 @@ from ..records.models import Exam, Form, utcnow
 from ..records.queries import forms as forms_q, sittings as sittings_q
 from ..records.text import shown
 from ..safeload import LoadError, holds, read_notebook
-from .assemble import Assembly, assemble
-from .blueprint import Blueprint, fmt_cut, load_blueprint
+from .assemble import Assembly, assemble, form_balance, overlap_matrix
+from .blueprint import Blueprint, expected_p, fmt_cut, load_blueprint
 from .exports import comparison_path, key_paths, write_comparison, write_key
 from .forms import load_forms, nbgrader_submissions, require_forms, sitting_counts
 from .lint import lint_manifests, lint_notebook, rationale_texts, released_files, scan_release
@@ -285,23 +285,39 @@ def build(
             "(issued forms stay as they are), or copy the items under new ids."
         )
 
-    result = BuildResult(exam, bp, result_assembly, outcomes)
+    would = {m.form: m.cut_score for m in result_assembly.manifests}  # each form's cut under this build's rule
+    result = BuildResult(exam, bp, _as_kept(result_assembly, outcomes, bank, course, p_values), outcomes)
     result.cut_source, standard_ref = _cut_source(course, exam, bp, standard)
-    result.cuts = _cuts(course, result, {label: row for label, (row, _m) in stored.items()}, uncovered)
+    result.cuts = _cuts(course, result, {label: row for label, (row, _m) in stored.items()}, uncovered, would)
     # every path the build writes is checked before the first change: a refused build changes nothing
     check_release_targets(course, [o.manifest.assignment for o in result.changed])
     for o in outcomes:
         for p in key_paths(course.exports_dir(exam), o.manifest):
             check_owned(p, course.root)
-    check_owned(comparison_path(course.exports_dir(exam), exam, result_assembly), course.root)
+    check_owned(comparison_path(course.exports_dir(exam), exam, result.assembly), course.root)
     if result.changed:
         _release_and_store(course, exam, bp, bank, result, actor, reason, console, standard_ref)
     for o in outcomes:
         result.keys.append(write_key(course.exports_dir(exam), course.root, o.manifest, bank))
     max_overlap = bp.max_overlap if bp.max_overlap is not None else 0
-    result.comparison = write_comparison(course.exports_dir(exam), course.root, exam, result_assembly,
+    result.comparison = write_comparison(course.exports_dir(exam), course.root, exam, result.assembly,
                                          course.policy.competencies, max_overlap, result.cuts, result.cut_source)
     return result
+
+
+def _as_kept(assembly: Assembly, outcomes: list[FormOutcome], bank: Bank, course: Course,
+             p_values: Mapping[str, float] | None) -> Assembly:
+    """The assembly as the build leaves the forms: an issued form kept as issued replaces the one this run
+    assembled in its place, so the table's balance and overlap describe the released forms, not a new draw."""
+    kept = [o.manifest for o in outcomes]
+    if [m.hash() for m in kept] == [m.hash() for m in assembly.manifests]:
+        return assembly
+    p = {i.id: expected_p(i, course.policy, p_values) for i in bank.items.values()}
+    for m in kept:  # an issued item is in the bank unchanged (else the build refused its drift)
+        for e in m.items:
+            p.setdefault(e.item_id, 0.5)
+    return replace(assembly, manifests=kept, balance=[form_balance(m, p) for m in kept],
+                   overlap=overlap_matrix(kept))
 
 
 def _standard(course: Course, exam: str, bp: Blueprint) -> Standard | None:
@@ -324,13 +340,14 @@ def _form_cut(course: Course, exam: str, standard: Standard, uncovered: set[str]
     refused, naming its unrated items."""
 
     def cut(m: Manifest) -> float:
-        try:
-            return standard.form_cut(m)
+        with course.db.read() as s:
+            old = {f.label: (f, fm) for f, fm in load_forms(s, exam)}.get(m.form)
+            issued = old is not None and bool(sitting_counts(s, [old[0].id]) or nbgrader_submissions(s, [m.assignment]))
+        if old is None or not issued:
+            return standard.form_cut(m)  # refused, naming its unrated items, when the study does not cover it
+        try:  # an issued form is kept as issued: its cut under the standard is that of its issued items
+            return standard.form_cut(old[1])
         except ExamBuilderError:
-            with course.db.read() as s:
-                old = {f.label: (f, fm) for f, fm in load_forms(s, exam)}.get(m.form)
-                if old is None or not (sitting_counts(s, [old[0].id]) or nbgrader_submissions(s, [m.assignment])):
-                    raise
             uncovered.add(m.form)
             return old[1].cut_score
 
@@ -350,11 +367,10 @@ def _cut_source(course: Course, exam: str, bp: Blueprint, standard: Standard | N
 
 
 def _cuts(course: Course, result: BuildResult, stored: Mapping[str, _StoredForm],
-          uncovered: set[str]) -> dict[str, tuple[float, str]]:
+          uncovered: set[str], assembled: Mapping[str, float]) -> dict[str, tuple[float, str]]:
     """Each form's points to pass as results will read them (``records.cuts``): an issued form kept as issued
     keeps its frozen (or recorded re-cut) cut, and says so where this build would give it another or where the
-    standard does not cover it (``uncovered``)."""
-    assembled = {m.form: m.cut_score for m in result.assembly.manifests}
+    standard does not cover it (``uncovered``); ``assembled``: each form's cut under this build's rule."""
     kept = [(stored[o.manifest.form], o.manifest) for o in result.outcomes
             if o.manifest.form in stored and o.status in ("unchanged", "re-released")]
     with course.db.read() as s:

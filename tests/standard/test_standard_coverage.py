@@ -225,3 +225,27 @@ def test_a_sheet_filled_in_for_some_panelists_imports_beside_the_panelists_scree
     assert (f"{n} new, 0 changed and 0 unchanged rating(s) from ben.csv ({n} row(s) without a rating skipped); "
             "none missing") in got, got
     run(course, "standard", "round-close", "1")
+
+
+def test_a_build_after_the_decision_describes_the_released_forms_not_a_new_draw(gcourse, tmp_path):
+    """Forms A and B are issued (candidates sat them); study 1 rated form A's items. A build whose balancing would
+    draw other items today (another seed) keeps both forms as issued, and its table says what they
+    are: form A's cut is its issued items' cut under the standard (no "did not rate all its items" note, no `*`),
+    form B is the one the study does not cover, and the overlap is the released forms' (walk3 finding 2)."""
+    from exam_builder.assembly.assemble import overlap_matrix
+    from exam_builder.assembly.build import build
+
+    course = gcourse
+    rated_study(course, tmp_path)
+    run(course, "standard", "decide", "1", "--board", "Oversight board", "--decided-on", "2026-12-01", "--apply")
+    with course.db.read() as s:
+        issued = {f.label: m for f, m in load_forms(s, "cps")}
+    want_a = round(sum(e.points / 2 if kind_for(e.kind).rated else 0.6 * e.points for e in issued["A"].items), 2)
+    res = build(course, "cps", seed=987654, actor="Carla Coordinator")  # today's draw would differ
+    assert [o.status for o in res.outcomes] == ["unchanged", "unchanged"]
+    assert res.assembly.overlap == overlap_matrix(list(issued.values()))
+    cut_a, note_a = res.cuts["A"]
+    assert note_a == "" or "did not rate" not in note_a, note_a
+    assert "this build would give" not in note_a or f"{want_a:.2f}" in note_a, note_a
+    assert "did not rate all its items" in res.cuts["B"][1]
+    assert cut_a == issued["A"].cut_score
