@@ -289,10 +289,26 @@ def test_a_recut_that_reverses_a_final_result_says_so_and_rewrites_the_score_rep
     run(course, "standard", "decide", "1", "--board", "Oversight board", "--decided-on", "2026-12-01", "--apply")
     want = round(sum(0.5 if kind_for(e.kind).rated else 0.05 * e.points for e in a.items), 2)
 
+    # the first failing candidate's appeal was decided (denied): their line says so too
+    import datetime as dt
+
+    from exam_builder.records.models import Appeal
+
+    first = next(r for r in on_a if r.candidate_id == failing[0])
+    with course.db.transaction() as s:
+        appeal = Appeal(sitting_id=first.sitting_id, category="procedure", words="the room was loud",
+                        received_on=dt.date(2026, 12, 2), recorded_by="Carla Coordinator", decision="denied",
+                        decision_reason="the room log shows no noise", decided_by="Carla Coordinator",
+                        decided_at=dt.datetime(2026, 12, 3))
+        s.add(appeal)
+        s.flush()
+        appeal_id = appeal.id
     dry = run(course, "standard", "recut", "cps", "--form", "A").output
-    marked = sorted(re.findall(r"^\s+(\S+) \(sitting \d+, [\d.]+ points\): fail -> pass: FINAL \(key validation "
-                               r"closed\)$", dry, re.M))
+    marked = sorted(re.findall(r"^\s+(\S+) \(sitting \d+, [\d.]+ points\): fail -> pass: FINAL \((?:decided on "
+                               r"appeal \d+ and )?key validation closed\)$", dry, re.M))
     assert marked == failing, dry
+    assert f"{failing[0]} (sitting {first.sitting_id}, {first.total.score:g} points): fail -> pass: FINAL (decided " \
+           f"on appeal {appeal_id} and key validation closed)" in dry
     assert f"{len(failing)} of them final" in dry and "--change-final" in dry
 
     refused = run(course, "standard", "recut", "cps", "--form", "A", "--apply", "--reason", "the board's standard",
