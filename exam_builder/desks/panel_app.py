@@ -262,6 +262,8 @@ html, body, .lm-BoxPanel-child:has(.eb-panel) { scroll-padding: 2em 0; }
 /* the rating as a compact grid (0% to 100%: 21 choices), so Save stays near it on a phone */
 .eb-panel fieldset.eb-choices[data-appearance="radios"] { display: grid; gap: 0.3em;
   grid-template-columns: repeat(auto-fill, minmax(6.2em, 1fr)); }
+.eb-panel .widget-vbox:has(.eb-points) fieldset.eb-choices[data-appearance="radios"] {
+  grid-template-columns: repeat(auto-fill, minmax(11em, 1fr)); }  /* "4.5 of 6 points" on one line */
 .eb-panel fieldset.eb-choices[data-appearance="radios"] legend { grid-column: 1 / -1; }
 .eb-panel fieldset.eb-choices[data-appearance="radios"] .eb-choice { padding: 0.35em 0.5em; margin: 0; }
 </style>"""
@@ -343,8 +345,10 @@ class PanelApp:
         self.saved.value = (f"<p class='eb-ok' data-eb='saved' tabindex='-1'>{_e(saved)}</p>" if saved else "")
         head = heading(f"Item {card.index + 1} of {card.of}: {_e(card.item_id)} ({_pts(card.points)})", "item")
         before = "".join(f"<p class='eb-note'>{_e(x)}</p>" for x in (card.panel_before, card.facility) if x)
-        self.item.value = (f"{head}{card.question}<p class='eb-key'><strong>Key:</strong> {_e(card.key)}</p>"
-                           f"{card.rubric}<div><strong>Rationale:</strong> {card.rationale}</div>{before}")
+        card_class = "eb-card eb-points" if card.rated else "eb-card"  # points, not percents: wider choices
+        self.item.value = (f"<div class='{card_class}'>{head}{card.question}"
+                           f"<p class='eb-key'><strong>Key:</strong> {_e(card.key)}</p>"
+                           f"{card.rubric}<div><strong>Rationale:</strong> {card.rationale}</div>{before}</div>")
         self.rating.value = None
         self.rating.options = self.session.options(card)
         self.rating.legend = ("Points a minimally competent candidate would earn" if card.rated else
