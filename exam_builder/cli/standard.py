@@ -192,46 +192,15 @@ def sheet(course: Course, study: int) -> None:
             w.writerow([name, it.item_id, "" if value is None else f"{value:g}", ""])
 
 
-def _impact(course: Course, exam: str) -> tuple[list, dict[str, list[float]], dict[str, tuple[float, int]]]:
-    """The exam's forms, past candidates' final totals per form and each item's facility (share of points, n)."""
-    from ..assembly.forms import load_forms
-    from ..grading.results import compute_results
-    from ..model.manifest import grade_ids
-    from ..records.queries.gradebook import select_score_matrix
-
-    with course.db.read() as s:
-        forms = load_forms(s, exam)
-    if not forms:
-        return [], {}, {}
-    results = [r for r in compute_results(course, exam) if r.final and not r.tampered]
-    scores: dict[str, list[float]] = {}
-    for r in results:
-        scores.setdefault(r.assignment, []).append(r.total.score)
-    earned: dict[str, list[float]] = {}
-    with course.db.read() as s:
-        conn = s.connection()
-        for _f, m in forms:
-            who = [r.candidate_id for r in results if r.assignment == m.assignment]
-            if not who:
-                continue
-            got = select_score_matrix(conn, m.assignment)
-            for e in m.items:
-                for cand in who:
-                    v = got.get(cand, grade_ids(e.number)["grade"])
-                    if v is not None:
-                        earned.setdefault(e.item_id, []).append(v / e.points)
-    facility = {i: (sum(v) / len(v), len(v)) for i, v in earned.items()}
-    return [m for _f, m in forms], scores, facility
-
-
 def study_summary(course: Course, study: int):
     """The study with its impact data, as `show` and `report` give it."""
+    from ..analysis.impact import standard_impact
     from ..standard.report import summarise
     from ..standard.study import in_force, read_study
 
     view = read_study(course.db, study)
     exam = view.study.exam_id
-    manifests, scores, facility = _impact(course, exam)
+    manifests, scores, facility = standard_impact(course, exam)
     with course.db.read() as s:
         force = in_force(s, exam)
     return summarise(view, manifests, scores, facility, force, exam_title(course, exam), named_standard(course, exam))
@@ -266,7 +235,7 @@ def show(course: Course, study: int) -> None:
     from rich.table import Table
 
     from ..numbers import fmt
-    from ..standard.report import round_fields, sd_shown
+    from ..standard.report import facility_line, facility_shown, round_fields, sd_shown
 
     summary = study_summary(course, study)
     view = summary.view
@@ -279,6 +248,7 @@ def show(course: Course, study: int) -> None:
         console.print(f"  decision {n}: {d.decided_by} adopted {d.adopted:.1%} of the points on "
                       f"{d.decided_on.isoformat()} (round {d.round_no}); {summary.status(n)}", highlight=False,
                       markup=False)
+    console.print("  " + facility_line(summary), highlight=False, markup=False)
     for r in summary.rounds:
         flagged = [it for it in r.spread if it.flagged]
         icc = f"ICC(2,1) {r.icc[0]:.2f}, ICC(2,k) {r.icc[1]:.2f}" if r.icc else "ICC n/a"
@@ -290,11 +260,11 @@ def show(course: Course, study: int) -> None:
             console.print(f"ratings changed from round {r.number - 1}: {sum(r.changes.values())} ("
                           + ", ".join(f"{p} {n}" for p, n in r.changes.items()) + ")")
         t = Table(title=f"items flagged in round {r.number}")
-        for col in ("item", "mean", "SD", "lowest", "highest"):
+        for col in ("item", "mean", "SD", "lowest", "highest", "facility"):
             t.add_column(col, justify="left" if col == "item" else "right")
         for it in flagged:
             t.add_row(it.item_id, f"{it.mean:.0%}", sd_shown(it.sd, view.study.sd_flag), f"{it.low:.0%}",
-                      f"{it.high:.0%}")
+                      f"{it.high:.0%}", facility_shown(summary.facility, it.item_id))
         if flagged:
             console.print(t)
         out = [ch for ch in r.checks if ch.flagged]

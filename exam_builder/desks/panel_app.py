@@ -9,13 +9,22 @@ What it promises:
 * **Who rates is never typed in hub mode.** Signed in through JupyterHub (the ``panelists`` group),
   the panelist is the hub user; in the standalone token mode (``exam-builder standard panel``) a
   name is typed once (recorded as self-declared). Either way the name must be one seated on the
-  study's panel, and every rating is recorded (and audited) under it.
+  study's panel, and every rating is recorded (and audited) under it. The name is matched as the
+  grader's desk matches one: case, surrounding and repeated spaces do not matter ("ann park" signs in
+  Ann Park, and the ratings are recorded under the name as seated).
 * **Each item as the panel needs it**: the question, its key in words and the author's rationale,
-  its points; one rating per item, the probability in steps of 5% that a minimally competent
-  candidate earns the point (Yes/No in a Yes/No study), for an open response the expected points;
-  a note; progress ("12 of 40 rated").
+  its points, and for a written answer its rubric's levels (what each criterion's points mean); one
+  rating per item, the probability in steps of 5% that a minimally competent candidate earns the point
+  (Yes/No in a Yes/No study), for an open response the expected points; a note; progress ("12 of 40
+  rated"). The rating is a compact grid, so Save stays near it on a phone.
+* **Saved where the panelist is.** Save goes on to the next item not yet rated, and its confirmation
+  ("Saved: ps-mc-03 rated 70%.") stands just above that item's heading with the focus on it (so it is
+  in view), and is said through a polite live region.
 * **Never another panelist's ratings in round 1.** From round 2 on, the panel's previous round
-  is shown per item as its mean and range, never by name.
+  is shown per item as its mean and range, never by name, and, where candidates have sat the item,
+  its facility (the share of its points they earned).
+* **Between rounds it says where the study is**: no round opened yet, a round closed (the next one
+  or the board's decision follows), or the board's decision (nothing more to rate).
 """
 from __future__ import annotations
 
@@ -26,6 +35,7 @@ from pathlib import Path
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..model.manifest import ManifestItem
+from ..model.rubric import Rubric
 from ..records import identity
 from ..standard.compute import METHODS
 from ..ui.page import esc as _e, focus_on, heading, md, status_html as _say, style_css
@@ -50,10 +60,24 @@ class Card:
     value: float | None  # this panelist's rating in the open round
     note: str
     panel_before: str  # the panel's previous round for this item (round 2 on), else ""
+    rubric: str = ""  # HTML: a written answer's rubric levels, else ""
+    facility: str = ""  # round 2 on, where candidates have sat: the share of its points they earned, else ""
 
 
 def _pts(x: float) -> str:
     return f"{x:g} point" + ("" if x == 1 else "s")
+
+
+def rubric_html(rubric: Rubric) -> str:
+    """A written answer's rubric as a panelist needs it: each criterion with what each of its levels is worth."""
+    parts = [f"<p><strong>Rubric:</strong> graders choose one level per criterion; the points add up to at most "
+             f"{_pts(rubric.max_points)}.</p>"]
+    for cr in rubric.criteria:
+        about = f": {_e(cr.description)}" if cr.description else ""
+        levels = "".join(f"<li><strong>{_pts(lv.points)}</strong>{' (' + _e(lv.label) + ')' if lv.label else ''}: "
+                         f"{_e(lv.descriptor)}</li>" for lv in cr.levels)
+        parts.append(f"<p>{_e(cr.name)} (up to {_pts(cr.max_points)}){about}</p><ul>{levels}</ul>")
+    return f"<div class='eb-rubric'>{''.join(parts)}</div>"
 
 
 class PanelSession:
@@ -67,9 +91,12 @@ class PanelSession:
         self.signin = identity.StaffSignIn("ratings", "every rating records who gave it")
         view = read_study(course.db, study_id)
         self.title, self.method, self.mcc = view.study.title, view.study.method, view.study.mcc
-        bank, _rubrics = load_checked_bank(course, view.study.exam_id)
+        self.exam = view.study.exam_id
+        bank, rubrics = load_checked_bank(course, view.study.exam_id)
         self.items = view.items
         self.bank = {i.item_id: bank.items.get(i.item_id) for i in view.items}
+        self.rubrics = {i: rubrics.get(it.rubric_id) for i, it in self.bank.items() if it is not None}
+        self._facility: dict[str, tuple[float, int]] | None = None  # read once, when round 2 first shows it
 
     # -- who rates --------------------------------------------------------------------
     @property
@@ -81,40 +108,78 @@ class PanelSession:
         return self.signin.hub_signed
 
     def sign_in(self, name: str) -> None:
-        """Token mode: a name typed once, which must be on the study's panel."""
+        """Token mode: a name typed once, which must be on the study's panel (case and spaces aside); the
+        panelist is then known by the name they were seated under."""
         typed = self.signin.sign_in(name)
-        if self._panelist_id(typed) is None:
+        seated = self._seated(typed)
+        if seated is None:
             self.signin.typed = None
             raise ExamBuilderError(f"{typed} is not on the panel of this study; the coordinator seats panelists "
                                    "(exam-builder standard panelist)")
+        if seated[0] != typed:
+            self.signin.sign_in(seated[0])
 
-    def _panelist_id(self, name: str | None) -> int | None:
+    def _seated(self, name: str | None) -> tuple[str, int] | None:
+        """The panel's seat of ``name`` (matched as ``identity.name_key`` does): (name as seated, id)."""
         from ..standard.study import read_study
 
-        return next((p.id for p in read_study(self.course.db, self.study_id).panel if p.name == name), None)
+        key = identity.name_key(name)
+        return next(((p.name, p.id) for p in read_study(self.course.db, self.study_id).panel
+                     if key and identity.name_key(p.name) == key), None)
 
-    def _me(self) -> tuple[str, int]:
-        name = self.signin.require()
-        pid = self._panelist_id(name)
-        if pid is None:
-            raise ExamBuilderError(f"{name} is not on the panel of this study")
-        return name, pid
+    def _me(self) -> tuple[str, str, int]:
+        """(who records: the hub user or the seated name; the name as seated; the panelist's id)."""
+        actor = self.signin.require()
+        seated = self._seated(actor)
+        if seated is None:
+            raise ExamBuilderError(f"{actor} is not on the panel of this study")
+        return actor, seated[0], seated[1]
 
     # -- the items --------------------------------------------------------------------
     def round_state(self) -> tuple[int | None, int, int]:
         """(the open round or None, items this panelist has rated in it, items in all)."""
         from ..standard.study import read_study
 
-        name, _pid = self._me()
+        _actor, name, _pid = self._me()
         r = read_study(self.course.db, self.study_id).open_round
         if r is None:
             return None, 0, len(self.items)
         return r.number, len(r.raw.get(name, {})), len(self.items)
 
+    def between_rounds(self) -> str:
+        """Where the study stands while no round is open, in words for the panelist."""
+        from ..standard.study import read_study
+
+        view = read_study(self.course.db, self.study_id)
+        last = view.last_closed
+        if last is None:
+            return "No round has opened yet: the facilitator opens round 1."
+        decided = [d for d in view.decisions if d.round_no == last.number]
+        if decided:
+            d = decided[-1]
+            return (f"The board has decided: {d.decided_by} adopted a cut of {d.adopted:.1%} of the points on "
+                    f"{d.decided_on:%d %B %Y}, from the panel's ratings of round {d.round_no}. There is nothing more "
+                    "to rate. Your ratings are kept with the study.")
+        return (f"Round {last.number} is closed and your ratings are kept. The facilitator opens round "
+                f"{last.number + 1} if the panel rates again; otherwise the board decides.")
+
+    def _facility_of(self, item_id: str) -> str:
+        if self._facility is None:
+            from ..analysis.impact import facility
+
+            self._facility = facility(self.course, self.exam)
+        if not self._facility:
+            return ""  # no past candidates: the study has no impact data to show
+        if item_id not in self._facility:
+            return "No past candidate has answered this item yet."
+        share, n = self._facility[item_id]
+        return (f"Past candidates earned {share:.0%} of its points on average ({n} "
+                f"{'response' if n == 1 else 'responses'}).")
+
     def card(self, index: int) -> Card:
         from ..standard.study import read_study
 
-        name, _pid = self._me()
+        _actor, name, _pid = self._me()
         index = max(0, min(index, len(self.items) - 1))
         it = self.items[index]
         item = self.bank[it.item_id]
@@ -122,13 +187,15 @@ class PanelSession:
         r = view.open_round
         value = r.raw.get(name, {}).get(it.item_id) if r else None
         note = r.notes.get(name, {}).get(it.item_id, "") if r else ""
-        before = ""
+        before = facility = ""
         done = [x for x in view.rounds if x.closed]
         if r is not None and r.number > 1 and done:  # never another panelist's round-1 rating, and never a name
             shares = [row[it.item_id] / it.points for row in done[-1].matrix.values() if it.item_id in row]
             if shares:
                 before = (f"The panel in round {done[-1].number}: mean {sum(shares) / len(shares):.0%}, "
                           f"from {min(shares):.0%} to {max(shares):.0%} ({len(shares)} panelists).")
+            facility = self._facility_of(it.item_id)  # impact data from round 2 on, never in round 1
+        rubric = ""
         if item is None:
             question, key, rationale = "<p>This item is no longer in the bank.</p>", "", ""
         else:
@@ -140,10 +207,13 @@ class PanelSession:
                                  competency=item.competency, content_hash="", option_order=order,
                                  key=kind.form_key(item, order))
             question = md(kind.question_source(entry, item))
-            key = kind.key_text(entry, item) if not kind.rated else "rated with its rubric"
+            found = self.rubrics.get(it.item_id) if kind.rated else None
+            key = (kind.key_text(entry, item) if not kind.rated else
+                   "rated by graders with its rubric (below)" if found is not None else "rated with its rubric")
+            rubric = rubric_html(found) if found is not None else ""
             rationale = md(item.rationale) if item.rationale else "<p>No rationale written.</p>"
         return Card(index, len(self.items), it.item_id, it.points, it.rated, question, key, rationale, value, note,
-                    before)
+                    before, rubric, facility)
 
     def options(self, card: Card) -> list[tuple[str, str]]:
         """The ratings a panelist may give this item, as (value, words)."""
@@ -158,17 +228,17 @@ class PanelSession:
         """Record this panelist's rating of item ``index`` in the open round; what to tell them."""
         from ..standard.study import rate
 
-        name, pid = self._me()
+        actor, _name, pid = self._me()
         if value is None:
             raise ExamBuilderError("choose a rating first")
         it = self.items[index]
-        kept = rate(self.course.db, self.study_id, pid, it.item_id, float(value), note or "", name) == "unchanged"
+        kept = rate(self.course.db, self.study_id, pid, it.item_id, float(value), note or "", actor) == "unchanged"
         said = (("Yes" if float(value) else "No") if self.method == "yes_no" and not it.rated
                 else f"{value}{'' if it.rated else '%'}")
         return f"Saved: {it.item_id} rated {said}{' (unchanged)' if kept else ''}."
 
     def next_unrated(self, after: int) -> int | None:
-        name, _pid = self._me()
+        _actor, name, _pid = self._me()
         from ..standard.study import read_study
 
         r = read_study(self.course.db, self.study_id).open_round
@@ -187,6 +257,15 @@ html, body, .lm-BoxPanel-child:has(.eb-panel) { scroll-padding: 2em 0; }
 .eb-panel .eb-key { border-left: 4px solid #1d6b2f; padding-left: 0.8em; }
 .eb-panel .eb-note { border-left: 4px solid #0b4f8a; padding-left: 0.8em; }
 .eb-panel .eb-ok { border: 2px solid #1d6b2f; background: #eaf6ec; padding: 0.5em; }
+.eb-panel .eb-rubric { border-left: 4px solid #6b6b6b; padding-left: 0.8em; }
+.eb-panel .eb-rubric ul { margin: 0.2em 0 0.6em 0; padding-left: 1.2em; }
+/* the rating as a compact grid (0% to 100%: 21 choices), so Save stays near it on a phone */
+.eb-panel fieldset.eb-choices[data-appearance="radios"] { display: grid; gap: 0.3em;
+  grid-template-columns: repeat(auto-fill, minmax(6.2em, 1fr)); }
+.eb-panel .widget-vbox:has(.eb-points) fieldset.eb-choices[data-appearance="radios"] {
+  grid-template-columns: repeat(auto-fill, minmax(11em, 1fr)); }  /* "4.5 of 6 points" on one line */
+.eb-panel fieldset.eb-choices[data-appearance="radios"] legend { grid-column: 1 / -1; }
+.eb-panel fieldset.eb-choices[data-appearance="radios"] .eb-choice { padding: 0.35em 0.5em; margin: 0; }
 </style>"""
 
 
@@ -212,6 +291,7 @@ class PanelApp:
                             f"). For each item, {ask} For a written answer: how many points would they earn? The "
                             f"minimally competent candidate, as the panel defined them:</p>{md(session.mcc)}</div>")
         self.progress = w.HTML()
+        self.saved = w.HTML()  # Save's confirmation, just above the item it moved on to
         self.item = w.HTML()
         self.rating = ChoiceGroup([], "Your rating")
         # the note reaches the kernel when the box is left (before the Save that follows), never half-typed
@@ -225,7 +305,8 @@ class PanelApp:
         self.next.on_click(lambda _b: self._run(lambda: self._go(self.index + 1)))
         buttons = w.HBox([self.save, self.prev, self.next])
         buttons.add_class("eb-buttons")
-        self.main = w.VBox([self.who, self.intro, self.progress, self.item, self.rating, self.note, buttons])
+        self.main = w.VBox([self.who, self.intro, self.progress, self.saved, self.item, self.rating, self.note,
+                            buttons])
         self.root = w.VBox([w.HTML(style_css(16) + PANEL_CSS), self.assist, self.title, self.sign_in_panel,
                             self.main, self.message])
         self.root.add_class("eb-app")
@@ -253,17 +334,21 @@ class PanelApp:
         self.main.layout.display = ""
         self._go(0)
 
-    def _go(self, index: int) -> None:
+    def _go(self, index: int, saved: str = "") -> None:
+        """Show item ``index``; ``saved``: Save's confirmation, shown above it with the focus on it."""
         self.message.value = ""
         card = self.session.card(index)
         self.index = card.index
         rnd, done, n = self.session.round_state()
         self.progress.value = (f"<p>Round {rnd}: you have rated {done} of {n} items.</p>" if rnd else
-                               "<p>No round is open: the facilitator opens the next round.</p>")
+                               f"<p class='eb-note'>{_e(self.session.between_rounds())}</p>")
+        self.saved.value = (f"<p class='eb-ok' data-eb='saved' tabindex='-1'>{_e(saved)}</p>" if saved else "")
         head = heading(f"Item {card.index + 1} of {card.of}: {_e(card.item_id)} ({_pts(card.points)})", "item")
-        before = f"<p class='eb-note'>{_e(card.panel_before)}</p>" if card.panel_before else ""
-        self.item.value = (f"{head}{card.question}<p class='eb-key'><strong>Key:</strong> {_e(card.key)}</p>"
-                           f"<div><strong>Rationale:</strong> {card.rationale}</div>{before}")
+        before = "".join(f"<p class='eb-note'>{_e(x)}</p>" for x in (card.panel_before, card.facility) if x)
+        card_class = "eb-card eb-points" if card.rated else "eb-card"  # points, not percents: wider choices
+        self.item.value = (f"<div class='{card_class}'>{head}{card.question}"
+                           f"<p class='eb-key'><strong>Key:</strong> {_e(card.key)}</p>"
+                           f"{card.rubric}<div><strong>Rationale:</strong> {card.rationale}</div>{before}</div>")
         self.rating.value = None
         self.rating.options = self.session.options(card)
         self.rating.legend = ("Points a minimally competent candidate would earn" if card.rated else
@@ -275,17 +360,14 @@ class PanelApp:
             b.disabled = rnd is None
         self.prev.disabled = card.index == 0
         self.next.disabled = card.index == card.of - 1
-        self.assist.move_focus(focus_on("item"))
+        self.assist.move_focus(".eb-app [data-eb='saved']" if saved else focus_on("item"))
 
     def _save(self) -> None:
         text = self.session.rate(self.index, self.rating.value, self.note.value)
         nxt = self.session.next_unrated(self.index)
-        if nxt is not None:
-            self._go(nxt)
-        else:
-            self._go(self.index)
+        if nxt is None:
             text += " Every item is rated: the facilitator closes the round."
-        self.message.value = _say(text, "done")
+        self._go(self.index if nxt is None else nxt, saved=text)
         self.assist.announce(text)
 
     def display(self):

@@ -95,6 +95,12 @@ def actor(typed: str | None = None) -> str | None:
     return typed or None
 
 
+def name_key(name: str | None) -> str:
+    """A name as a sign-in compares it with the names it knows (a panel's seats, the adjudicators the
+    settings name): case, surrounding and repeated spaces do not matter ("ann park " is Ann Park)."""
+    return " ".join((name or "").split()).casefold()
+
+
 def standalone() -> None:
     """A staff app started without the hub (the standalone token mode): names are typed and recorded
     as self-declared. Nothing changes when the server already said who this is (the hub)."""

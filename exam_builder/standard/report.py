@@ -106,6 +106,26 @@ def summarise(view: StudyView, forms: Sequence[Manifest], scores: Mapping[str, S
     return Summary(view, out, dict(facility), in_force, exam_title or view.study.exam_id, named)
 
 
+def facility_shown(facility: Mapping[str, tuple[float, int]], item_id: str) -> str:
+    """An item's facility in past candidates' hands, "64% (n=23)", or "not sat yet"."""
+    if item_id not in facility:
+        return "not sat yet"
+    share, n = facility[item_id]
+    return f"{share:.0%} (n={n})"
+
+
+def facility_line(summary: Summary) -> str:
+    """What the study has of item facility (the share of an item's points past candidates earned), in words."""
+    fac = summary.facility
+    sat = [fac[i.item_id][1] for i in summary.view.items if i.item_id in fac]
+    if not sat:
+        return "item facility: no past candidates have sat these items yet"
+    spread = f"{min(sat)} responses each" if min(sat) == max(sat) else f"{min(sat)} to {max(sat)} responses each"
+    return (f"item facility (the share of its points past candidates earned): {len(sat)} of the "
+            f"{len(summary.view.items)} items, {spread}; a flagged item's is in its table, every item's in the "
+            "study report")
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}"
 
@@ -313,8 +333,7 @@ def write_report(summary: Summary, folder: Path, root: Path, names: bool = False
         sd_pct=lambda x: sd_shown(x, s.sd_flag), z=_z,
         r_rest=lambda x: "n/a" if x is None else against(x, c.LOW_CORRELATION),
         label=(lambda n: n) if names else (lambda n: anon.get(n, n)),
-        fac=lambda i: (f"{summary.facility[i][0]:.0%} (n={summary.facility[i][1]})" if i in summary.facility
-                       else "not sat yet"))
+        fac=lambda i: facility_shown(summary.facility, i))
     html = _scrollable(html)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

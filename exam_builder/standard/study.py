@@ -19,7 +19,7 @@ from ..assembly.standard_line import BlueprintEdit, comment_for, decision_number
 from ..errors import ExamBuilderError
 from ..model.manifest import Manifest
 from ..model.states import AuditAction
-from ..records import audit
+from ..records import audit, identity
 from ..records.csvfile import Column, read_csv
 from ..records.db import Database
 from ..records.models import FormCut, Panelist, StandardDecision, Study, StudyItem, StudyRating, StudyRound, utcnow
@@ -140,8 +140,11 @@ def add_panelist(db: Database, study_id: int, *, name: str, role: str, conflict:
                                "(write 'none' when there is none)")
     with db.transaction() as s:
         _study(s, study_id)
-        if any(p.name == name for p in q.select_panelists(s, study_id)):
-            raise ExamBuilderError(f"{name} is already on the panel of study {study_id}")
+        same = next((p.name for p in q.select_panelists(s, study_id)
+                     if identity.name_key(p.name) == identity.name_key(name)), None)
+        if same is not None:  # a panelist signs in by name, whatever its case: two seats may not share one
+            raise ExamBuilderError(f"{name} is already on the panel of study {study_id}"
+                                   + (f" (as {same})" if same != name else ""))
         if q.select_rounds(s, study_id):
             raise ExamBuilderError(f"study {study_id} has begun its rounds; the panel is seated before round 1")
         p = Panelist(study_id=study_id, name=name, role=role, conflict=conflict)

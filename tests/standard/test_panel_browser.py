@@ -1,9 +1,11 @@
 """The panelist's screen in a real browser (Debian's chromium) against `exam-builder standard panel` (token mode).
 
-A panelist signs in by the name they were seated under, reads each item with its key and rationale, rates it by
-keyboard only (Tab, arrow keys, Enter) and goes on to the next item not yet rated; progress counts; another
-panelist's round-1 ratings never show. Every screen passes ``a11y.check_screen`` (axe-core WCAG 2.2 A/AA, nothing
-cut off) on a laptop, a phone and at 200% zoom (screenshots in screenshots/panel/).
+A panelist signs in by the name they were seated under (case and spaces aside), reads each item with its key and
+rationale (a written answer with its rubric's levels), rates it by keyboard only (Tab, arrow keys, Enter) and goes on
+to the next item not yet rated, where Save's confirmation has the focus, in view; progress counts; another
+panelist's round-1 ratings never show. On a phone the rating is a compact grid: Save is a short way below its first
+choice. Every screen passes ``a11y.check_screen`` (axe-core WCAG 2.2 A/AA, nothing cut off) on a laptop, a phone and
+at 200% zoom (screenshots in screenshots/panel/).
 """
 from __future__ import annotations
 
@@ -74,6 +76,16 @@ def sign_in(page, name: str) -> None:
     page.get_by_role("heading", name=re.compile(r"^Item 1 of \d+")).wait_for()
 
 
+def saved_in_view(page, text: str) -> None:
+    """Save's confirmation has the focus, is in the viewport, and is said through a polite live region."""
+    page.wait_for_function("() => document.activeElement && document.activeElement.dataset.eb === 'saved'")
+    assert page.evaluate("() => document.activeElement.innerText").startswith(text)
+    box = page.evaluate("() => { const r = document.activeElement.getBoundingClientRect(); "
+                        "return [r.top, r.bottom, window.innerHeight]; }")
+    assert 0 <= box[0] and box[1] <= box[2], box
+    expect(page.locator("[aria-live='polite']").filter(has_text=text)).to_have_count(1)
+
+
 def test_a_panelist_rates_by_keyboard_and_never_sees_round_one_of_others(browser, panel_site):
     course, server, items = panel_site
     n = len(items)
@@ -86,9 +98,10 @@ def test_a_panelist_rates_by_keyboard_and_never_sees_round_one_of_others(browser
         # keyboard only from here: the name box, Enter signs in
         page.get_by_label("Your name").fill("")
         page.get_by_label("Your name").focus()
-        page.keyboard.type("Ada Peer")
+        page.keyboard.type("  ada PEER ")  # as seated, case and spaces aside
         page.keyboard.press("Enter")
         page.get_by_role("heading", name=re.compile(rf"^Item 1 of {n}: {items[0].item_id}")).wait_for()
+        expect(page.get_by_text("Signed in as Ada Peer (typed here")).to_be_visible()
         page.wait_for_function("() => document.activeElement.tagName === 'H2'")
         expect(page.get_by_text(f"you have rated 0 of {n} items")).to_be_visible()
         expect(page.get_by_text("Key:")).to_be_visible()
@@ -107,9 +120,10 @@ def test_a_panelist_rates_by_keyboard_and_never_sees_round_one_of_others(browser
         tab_until(page, r"^button Save rating", 3)
         page.keyboard.press("Enter")
         page.get_by_role("heading", name=re.compile(rf"^Item 2 of {n}")).wait_for()
-        expect(page.get_by_role("status").filter(has_text=f"Saved: {items[0].item_id} rated 70%")).to_be_visible()
+        saved_in_view(page, f"Saved: {items[0].item_id} rated 70%")
         expect(page.get_by_text(f"you have rated 1 of {n} items")).to_be_visible()
         a11y.check_screen(page, "panel", "desktop", "saved")
+        tab_until(page, r"^input:radio", 4)  # from the confirmation straight on to the next item's rating
         tab_until(page, r"^button Previous item", 30)
         page.keyboard.press("Enter")
         page.get_by_role("heading", name=re.compile(rf"^Item 1 of {n}")).wait_for()
@@ -132,6 +146,47 @@ def test_the_screen_reflows_on_a_phone_and_at_200_percent(browser, panel_site, s
         a11y.check_screen(page, "panel", size, "sign-in")
         sign_in(page, "Ben Lee")
         a11y.check_screen(page, "panel", size, "item")
+        # the 21 choices in a grid: Save is a short way below the first of them (it was ~1,750 px on a phone)
+        gap = page.evaluate("""() => {
+            const first = document.querySelector('fieldset.eb-choices input[type=radio]').getBoundingClientRect();
+            const save = [...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Save rating');
+            return save.getBoundingClientRect().bottom - first.top; }""")
+        print(f"panel {size}: Save's bottom {gap:.0f} px below the first choice")
+        assert gap < 560, gap
+        page.get_by_role("radio", name="60%").check()
+        page.get_by_role("button", name="Save rating").click()
+        saved_in_view(page, f"Saved: {items[0].item_id} rated 60%")
+        a11y.check_screen(page, "panel", size, "saved")
+    finally:
+        ctx.close()
+
+
+def test_a_written_answer_shows_its_rubric(browser, panel_site):
+    """An open response's card gives its rubric: every criterion and what each level is worth."""
+    course, server, items = panel_site
+    from exam_builder.assembly.build import load_checked_bank
+
+    written = next(n for n, it in enumerate(items) if it.rated)
+    bank, rubrics = load_checked_bank(course, "cps")
+    rubric = rubrics[bank.items[items[written].item_id].rubric_id]
+    ctx, page = open_screen(browser, server, "desktop")
+    try:
+        sign_in(page, "Ben Lee")
+        for k in range(written):
+            page.get_by_role("button", name="Next item").click()
+            page.get_by_role("heading", name=re.compile(rf"^Item {k + 2} of ")).wait_for()
+        expect(page.get_by_text("rated by graders with its rubric (below)")).to_be_visible()
+        for cr in rubric.criteria:
+            expect(page.get_by_text(f"{cr.name} (up to ")).to_be_visible()
+            for lv in cr.levels:
+                expect(page.locator(".eb-rubric li").filter(has_text=lv.descriptor).first).to_be_visible()
+        expect(page.locator(".eb-rubric li")).to_have_count(sum(len(cr.levels) for cr in rubric.criteria))
+        expect(page.get_by_role("radio", name=f"{items[written].points:g} of {items[written].points:g} points"))\
+            .to_be_visible()
+        tallest = page.evaluate("() => Math.max(...[...document.querySelectorAll('fieldset.eb-choices .eb-choice')]"
+                                ".map(x => x.getBoundingClientRect().height))")
+        assert tallest < 48, f"a choice's words wrap ({tallest} px tall)"  # "4.5 of 6 points" on one line
+        a11y.check_screen(page, "panel", "desktop", "written-answer")
     finally:
         ctx.close()
 
