@@ -255,7 +255,7 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
         if r is None:
             raise ExamBuilderError(f"{sheet.label}: study {study_id} has no open round to take ratings; open one "
                                    "(exam-builder standard round-open)")
-        panel = {p.name: p for p in view.panel}
+        panel = {identity.name_key(p.name): p for p in view.panel}  # as the panelist's screen matches names
         items = {i.item_id: i for i in view.items}
         seen: dict[tuple[str, str], int] = {}
         good = []
@@ -271,9 +271,11 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
             item = sheet.required(row, "item", "the item id")
             value = sheet.number(row, "rating", "the rating (a percent written without its % sign, or an open "
                                  "response's expected points)", 0, 100)
-            if who is not None and who not in panel:
+            if who is not None and identity.name_key(who) not in panel:
                 sheet.error(row.number, "panelist", f"{shown(who)} is not on the panel of study {study_id}")
                 who = None
+            elif who is not None:
+                who = panel[identity.name_key(who)].name
             if item is not None and item not in items:
                 sheet.error(row.number, "item", f"item {shown(item)} is not in the scope of study {study_id}")
                 item = None
@@ -288,7 +290,7 @@ def import_ratings(db: Database, study_id: int, path: Path, root: Path | None, a
                                                 f"{row.number}); keep one")
                 continue
             seen[(who, item)] = row.number
-            good.append((panel[who].id, item, value, row.get("note")))
+            good.append((panel[identity.name_key(who)].id, item, value, row.get("note")))
         sheet.raise_if_errors()
         held = _latest(q.select_ratings(s, study_id, r.number))
         new = changed = unchanged = 0

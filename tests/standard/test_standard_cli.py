@@ -92,7 +92,8 @@ def test_a_study_from_creation_to_recut(gcourse, tmp_path):
     run(course, "standard", "ratings", "1", sheet(tmp_path / "r1a.csv", half))
     res = run(course, "standard", "round-close", "1", ok=False)
     assert res.exit_code != 0 and "cannot close" in res.output and "rating(s) missing" in res.output
-    rest = [(p, i, v, "") for (p, i), v in r1.items()][len(r1) // 2:]
+    # names typed in another case and spacing are the panel's seats, as on the panelist's screen
+    rest = [(f" {p.upper()} ", i, v, "") for (p, i), v in r1.items()][len(r1) // 2:]
     run(course, "standard", "ratings", "1", sheet(tmp_path / "r1b.csv", rest))
     run(course, "standard", "round-close", "1")
 
