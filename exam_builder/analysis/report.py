@@ -477,7 +477,8 @@ def _rel_row(label: str, rel: pm.Reliability) -> dict:
     lo, hi = rel.band or (None, None)
     return {"form": label, "n": rel.n, "k": rel.k, "mean": rel.mean, "sd": rel.sd,
             "alpha": rel.alpha, "alpha_ci": _interval(*(rel.alpha_ci or (None, None))), "alpha_name": rel.alpha_name,
-            "sem": rel.sem, "cut": rel.cut, "csem_at_cut": rel.csem_at_cut,
+            "sem": rel.sem, "sem_ci": _interval(*(rel.sem_ci or (None, None))), "cut": rel.cut,
+            "csem_at_cut": rel.csem_at_cut, "csem_ci": _interval(*(rel.csem_ci or (None, None))),
             "band": _interval(lo, hi), "within_band": rel.within_band,
             "effective_length": rel.effective_length,
             "length_used": _length_used(rel.length),
@@ -491,29 +492,37 @@ def _length_used(length: pm.ModelLength | None) -> str:
     return f"{length.used} (clamped: estimate {length.clamped})" if length.clamped else str(length.used)
 
 
-#: What Subkoviak's method leaves to the others, said in the cell instead of a blank.
-CONSISTENCY_ONLY = "none (consistency only)"
-#: What Rudner's method leaves to the others (it gives accuracy only), said in the cell instead of a blank.
-ACCURACY_ONLY = "none (accuracy only)"
+#: What a method does not give (Subkoviak's gives no accuracy, Rudner's no consistency), said in the cell.
+NOT_GIVEN = "not given by this method"
 
 
 def _class_rows(label: str, classes: list[pm.Classification], length: int | None, cut: int | None,
-                points_cut: float | None = None) -> list[dict]:
-    """A row per method. Rudner's method compares each score with the cut in points (only its conditional SEM runs
-    on the test length), so its row gives that cut, ``points_cut``, rather than the cut on the length."""
+                max_total: float | None = None, points_cut: float | None = None,
+                intervals: dict[str, dict[str, tuple[float, float]]] | None = None) -> list[dict]:
+    """A row per method, each figure with its bootstrap interval (``intervals``: method -> figure -> (low, high)).
+    The cut each model used is in points, one unit for every row: the binomial models' whole cut on the test
+    length (``cut`` of ``length``) put back on the form's ``max_total`` points, Rudner's the cut in points,
+    ``points_cut``, as it compares each score with it."""
     pooled = length is None
+    intervals = intervals or {}
 
     def model_cut(c: pm.Classification):
         if pooled:
             return "each form's own"
-        return f"{pm.whole(points_cut)} points" if c.method == pm.RUDNER and points_cut is not None else cut
+        if c.method == pm.RUDNER or cut is None or not length or max_total is None:
+            return points_cut
+        return cut * max_total / length
 
-    return [{"form": label, "method": c.method,
-             **({"p0": c.p0, "kappa": c.kappa} if c.p0 is not None or c.accuracy is None
-                else dict.fromkeys(("p0", "kappa"), ACCURACY_ONLY)),
-             **({"accuracy": c.accuracy, "false_pass": c.false_pass, "false_fail": c.false_fail}
-                if c.accuracy is not None else dict.fromkeys(("accuracy", "false_pass", "false_fail"),
-                                                              CONSISTENCY_ONLY)),
+    def figures(c: pm.Classification) -> dict:
+        own = intervals.get(c.method, {})
+        out: dict[str, object] = {}
+        for name in pm.CLASSIFICATION_FIELDS:
+            given = getattr(c, name) is not None
+            out[name] = getattr(c, name) if given else NOT_GIVEN
+            out[f"{name}_ci"] = _interval(*own[name]) if given and name in own else ""
+        return out
+
+    return [{"form": label, "method": c.method, **figures(c),
              "length": "each form's own" if pooled else length, "model_cut": model_cut(c)}
             for c in classes]
 
@@ -532,9 +541,14 @@ def reliability_section(d: ReportData) -> Section:
             rows.append({"form": f.label, "n": rel.n, "note": str(rel)})
             continue
         rows.append(_rel_row(f.label, rel))
-        classes += _class_rows(f.label, rel.classifications, rel.model_length, rel.model_cut, rel.cut)
+        classes += _class_rows(f.label, rel.classifications, rel.model_length, rel.model_cut, rel.max_points,
+                               rel.cut, pm.classification_intervals(scored, f.max_points, f.cut))
         if rel.length is not None:
-            lengths.append(f"Form {f.label}: {rel.length.sentence}.")
+            on_length = (f" The binomial models pass from {rel.model_cut} of those {rel.model_length}, "
+                         f"{fmt(rel.model_cut * rel.max_points / rel.model_length)} of the form's "
+                         f"{pm.whole(rel.max_points)} points (the cut of {fmt(rel.cut)} points, rounded up on that "
+                         "length)" if rel.model_cut is not None and rel.model_length else "")
+            lengths.append(f"Form {f.label}: {rel.length.sentence}.{on_length}.")
         if rel.caution:
             cautions.append(f.label)
         cut_short = scored.index.intersection(list(flagged))
@@ -554,7 +568,8 @@ def reliability_section(d: ReportData) -> Section:
     elif isinstance(pooled, pm.TooFew):
         rows.append({"form": "all forms pooled", "n": pooled.n, "note": str(pooled)})
     sec.tables.append(("Per form", pd.DataFrame(rows, columns=["form", "n", "k", "mean", "sd", "alpha_name", "alpha",
-                                                               "alpha_ci", "sem", "cut", "csem_at_cut", "band",
+                                                               "alpha_ci", "sem", "sem_ci", "cut", "csem_at_cut",
+                                                               "csem_ci", "band",
                                                                "within_band", "effective_length", "length_used",
                                                                "note"])))
     if classes:
@@ -600,8 +615,12 @@ def reliability_section(d: ReportData) -> Section:
         sec.text.append(
             "Classification accuracy (the share whose pass or fail matches their true score), false passes and "
             "false fails come from two methods, the beta-binomial model and Rudner's, each in its own row; "
-            "Subkoviak's method gives consistency only and Rudner's accuracy only, and their rows say so in the "
-            "cells they leave.")
+            "Subkoviak's method gives consistency only and Rudner's accuracy only, and their rows say \"not given by "
+            "this method\" in the cells they leave. Each figure's 95% interval is a bootstrap over candidates "
+            f"({pm.CLASSIFICATION_REPLICATES} draws with replacement, the test length and reliability estimated "
+            "again on each), so it carries the small group's uncertainty; the pooled rows have none. The cut each "
+            "model used is in points: the binomial models' whole cut on the test length put back on the form's "
+            "points, Rudner's the cut itself.")
     if cautions:
         sec.text.append(f"Warning: form(s) {', '.join(cautions)} have fewer than {th.min_stable} fully scored "
                         "candidates. Their figures are published with wide intervals: read each with its interval, "
@@ -1024,7 +1043,10 @@ HEADERS = {
     "within_band": "candidates within that band", "effective_length": "effective test length (estimate)",
     "length_used": "test length used by the models",
     "p0": "consistency (p0)", "kappa": "kappa (beyond chance)", "false_pass": "false passes",
-    "false_fail": "false fails", "length": "test length the model used", "model_cut": "cut the model used",
+    "false_fail": "false fails", "length": "test length the model used", "model_cut": "cut the model used (points)",
+    "sem_ci": "SEM 95% interval", "csem_ci": "conditional SEM 95% interval", "p0_ci": "consistency 95% interval",
+    "kappa_ci": "kappa 95% interval", "accuracy_ci": "accuracy 95% interval",
+    "false_pass_ci": "false passes 95% interval", "false_fail_ci": "false fails 95% interval",
     "min": "lowest", "max": "highest", "out_of": "points on the form", "max_points": "points",
     "number": "item number", "facility_low": "facility 95% low", "facility_high": "facility 95% high",
     "discrimination_low": "discrimination 95% low", "discrimination_high": "discrimination 95% high",
@@ -1067,7 +1089,7 @@ def header(col) -> str:
 #: Columns of whole numbers by nature (counts, item numbers, points on a form, lengths, days), written without
 #: decimals even where a missing value made pandas hold them as floats; every other number has ``DECIMALS``.
 WHOLE = {"n", "k", "attempt", "candidates", "sittings", "passed", "number", "items", "answered", "omitted",
-         "not_reached", "sittings_not_reaching_the_end", "within_band", "length", "model_cut", "max_points", "out_of",
+         "not_reached", "sittings_not_reaching_the_end", "within_band", "length", "max_points", "out_of",
          "n_responses", "adjudicated",
          "shared items", "never sat", "sat", "certified", "upheld", "partly", "denied",
          "open", "total", "median_days_to_first_sitting", "median_days_to_certification",
