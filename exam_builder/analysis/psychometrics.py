@@ -592,13 +592,14 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
         sem_ci = (sd * math.sqrt(max(0.0, 1 - ci[1])), sd * math.sqrt(max(0.0, 1 - ci[0])))
     csem_ci = None
     if ci is not None and not dich and csem is not None and 0 <= cut <= max_total:
-        ends = []  # the length at each end of alpha's interval, by the same rule, and Lord's CSEM on it
+        ends: list[float] = []  # the length at each end of alpha's interval, by the same rule, and Lord's CSEM on it
         for r in ci:
             used = model_length(effective_length(mean, var, r, 0.0, max_total), max_total, k, dich).used
             base = lord_csem(cut * used / max_total, used) if used is not None and used >= 2 else None
-            ends.append(None if base is None else base * max_total / used)
-        if None not in ends:
-            csem_ci = (min(ends), max(ends))  # type: ignore[type-var]
+            if base is not None and used:
+                ends.append(base * max_total / used)
+        if len(ends) == 2:
+            csem_ci = (min(ends), max(ends))
     band = within = None
     if csem is not None:
         band = (cut - 1.96 * csem, cut + 1.96 * csem)
@@ -1101,6 +1102,18 @@ def rater_leniency(ratings: pd.DataFrame, by: str | list[str] | None = None,
 # Forms
 
 
+def mean_ci(values, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """The t interval of a mean (mean +- t(n - 1) sd / sqrt(n)); None under two values or without spread."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(float)
+    if len(x) < 2:
+        return None, None
+    sd = float(x.std(ddof=1))
+    if not math.isfinite(sd):
+        return None, None
+    h = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1)) * sd / math.sqrt(len(x))
+    return float(x.mean()) - h, float(x.mean()) + h
+
+
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
     """Wilson score interval for k of n (statsmodels proportion_confint, method="wilson")."""
     if n <= 0:
@@ -1133,11 +1146,7 @@ def form_comparison(totals: pd.DataFrame, cut_by_form: dict, confidence: float =
         mp = _f(pd.to_numeric(g["max_points"]).max()) if n else None
         mean = _f(x.mean()) if n else None
         sd = _f(x.std(ddof=1)) if n >= 2 else None
-        lo = hi = None
-        if n >= 2 and sd is not None and mean is not None:
-            se = sd / math.sqrt(n)
-            tq = stats.t.ppf(0.5 + confidence / 2, n - 1)
-            lo, hi = mean - tq * se, mean + tq * se
+        lo, hi = mean_ci(x, confidence) if n >= 2 and sd is not None else (None, None)
         passed = g["passed"].dropna().astype(bool)
         k = int(passed.sum())
         plo, phi = wilson(k, len(passed), confidence)

@@ -181,7 +181,8 @@ def test_competencies_are_named_in_words_never_by_slug(shown):
     _d, page = shown
     d = _window()
     rows = _table(page, "Mean share of points per competency")
-    assert rows[0] == ["form", "Peer Support"]
+    assert rows[0] == ["form", "competency", "candidates", "mean share of the points", "mean 95% low", "mean 95% high"]
+    assert {r[1] for r in rows[1:]} == {"Peer Support"}
     assert "peer-support" not in _text(page)
     # an anchor that leaves a competency out names it in words
     a, b = d.forms
