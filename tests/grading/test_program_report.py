@@ -282,7 +282,8 @@ def test_small_samples_read_apart_from_provisional_results_and_counts_say_what_t
     assert "read the figure with its interval" in text and "small sample (n = 3)" in text
     # where the cut came from, read from the course's records: no study, each form's cut frozen at its build
     assert "No standard-setting study is recorded for this exam" in text
-    assert re.search(r"Each form's cut and where it came from .*frozen when the form was built on \d{4}-\d\d-\d\d", text)
+    assert re.search(r"Each form's cut and where it came from .*frozen when the form was built on \d{4}-\d\d-\d\d",
+                     text)
     # the per-form pass rates: a Wilson interval and the caution
     machine = json.loads((out_dir / "report.json").read_text())
     tables = {t["name"]: t for sec in machine["sections"] for t in sec["tables"]}
