@@ -200,6 +200,10 @@ class Reliability:
     var: float | None = None
     #: the length rule's outcome: the estimate, the length used, whether and why it was clamped, in words
     length: ModelLength | None = None
+    #: the SEM at the ends of alpha's interval: sd * sqrt(1 - high) to sd * sqrt(1 - low)
+    sem_ci: tuple[float, float] | None = None
+    #: the conditional SEM at the cut on the lengths alpha's interval gives (None where the length is the items')
+    csem_ci: tuple[float, float] | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -232,8 +236,8 @@ def _alpha_with_ci(data: pd.DataFrame, confidence: float) -> tuple[float | None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             a, ci = pg.cronbach_alpha(data=data, ci=confidence)
-        a = _f(a)
-        return a, (None if a is None else (float(ci[0]), float(ci[1])))
+        a = _f(a)  # pingouin rounds its interval to three places: Feldt's, unrounded, is computed here
+        return a, (None if a is None else feldt_ci(a, n, k, confidence))
     a = coefficient_alpha(data)  # pragma: no cover
     return a, (None if a is None else feldt_ci(a, n, k, confidence))  # pragma: no cover
 
@@ -583,6 +587,19 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
             classes.append(rudner_classification(total, each, cut))
     else:
         notes.append("decision consistency undefined without score variance")
+    sem_ci = None
+    if ci is not None and sd is not None:  # Feldt's interval carried to the SEM (it falls as alpha rises)
+        sem_ci = (sd * math.sqrt(max(0.0, 1 - ci[1])), sd * math.sqrt(max(0.0, 1 - ci[0])))
+    csem_ci = None
+    if ci is not None and not dich and csem is not None and 0 <= cut <= max_total:
+        ends: list[float] = []  # the length at each end of alpha's interval, by the same rule, and Lord's CSEM on it
+        for r in ci:
+            used = model_length(effective_length(mean, var, r, 0.0, max_total), max_total, k, dich).used
+            base = lord_csem(cut * used / max_total, used) if used is not None and used >= 2 else None
+            if base is not None and used:
+                ends.append(base * max_total / used)
+        if len(ends) == 2:
+            csem_ci = (min(ends), max(ends))
     band = within = None
     if csem is not None:
         band = (cut - 1.96 * csem, cut + 1.96 * csem)
@@ -594,7 +611,43 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
         p0=p0, kappa=kappa, consistency_method=cons_method, effective_length=n_eff,
         model_reliability=r_model, notes=notes, classifications=classes, within_band=within, band=band,
         caution=caution(n, stable), model_length=n_int, model_cut=c_int, length=length,
-        error_var=None if sem is None else sem ** 2, var=var)
+        error_var=None if sem is None else sem ** 2, var=var, sem_ci=sem_ci, csem_ci=csem_ci)
+
+
+#: Bootstrap replicates for the intervals of decision consistency and accuracy (candidates resampled; seeded,
+#: so the same data give the same interval).
+CLASSIFICATION_REPLICATES = 300
+#: The figures of a classification that get an interval.
+CLASSIFICATION_FIELDS = ("p0", "kappa", "accuracy", "false_pass", "false_fail")
+
+
+def classification_intervals(scores: pd.DataFrame, max_points: pd.Series, cut: float, confidence: float = 0.95,
+                             replicates: int = CLASSIFICATION_REPLICATES, seed: int = 0
+                             ) -> dict[str, dict[str, tuple[float, float]]]:
+    """Percentile bootstrap intervals over candidates for every method's p0, kappa, accuracy, false passes and
+    false fails (method -> figure -> (low, high)): the form's candidates are drawn with replacement and
+    :func:`reliability` is run again on each draw, its test length and reliability re-estimated with it, so the
+    interval carries their uncertainty too. A figure defined in fewer than half the draws gets none."""
+    data, mp = _complete(scores, max_points)
+    arr = data.to_numpy(float)
+    if len(arr) < 2:
+        return {}
+    rng = np.random.default_rng(seed)
+    got: dict[str, dict[str, list[float]]] = {}
+    for _ in range(replicates):
+        draw = pd.DataFrame(arr[rng.integers(0, len(arr), len(arr))], columns=data.columns)
+        rel = reliability(draw, mp, cut, confidence, min_n=2)
+        if isinstance(rel, TooFew):
+            continue
+        for c in rel.classifications:
+            for name in CLASSIFICATION_FIELDS:
+                v = getattr(c, name)
+                if v is not None and math.isfinite(v):
+                    got.setdefault(c.method, {}).setdefault(name, []).append(float(v))
+    tail = (1 - confidence) / 2
+    return {method: {name: (float(np.quantile(v, tail)), float(np.quantile(v, 1 - tail)))
+                     for name, v in figures.items() if len(v) >= replicates / 2}
+            for method, figures in got.items()}
 
 
 @dataclass
@@ -1049,6 +1102,18 @@ def rater_leniency(ratings: pd.DataFrame, by: str | list[str] | None = None,
 # Forms
 
 
+def mean_ci(values, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """The t interval of a mean (mean +- t(n - 1) sd / sqrt(n)); None under two values or without spread."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(float)
+    if len(x) < 2:
+        return None, None
+    sd = float(x.std(ddof=1))
+    if not math.isfinite(sd):
+        return None, None
+    h = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1)) * sd / math.sqrt(len(x))
+    return float(x.mean()) - h, float(x.mean()) + h
+
+
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
     """Wilson score interval for k of n (statsmodels proportion_confint, method="wilson")."""
     if n <= 0:
@@ -1081,11 +1146,7 @@ def form_comparison(totals: pd.DataFrame, cut_by_form: dict, confidence: float =
         mp = _f(pd.to_numeric(g["max_points"]).max()) if n else None
         mean = _f(x.mean()) if n else None
         sd = _f(x.std(ddof=1)) if n >= 2 else None
-        lo = hi = None
-        if n >= 2 and sd is not None and mean is not None:
-            se = sd / math.sqrt(n)
-            tq = stats.t.ppf(0.5 + confidence / 2, n - 1)
-            lo, hi = mean - tq * se, mean + tq * se
+        lo, hi = mean_ci(x, confidence) if n >= 2 and sd is not None else (None, None)
         passed = g["passed"].dropna().astype(bool)
         k = int(passed.sum())
         plo, phi = wilson(k, len(passed), confidence)
@@ -1260,15 +1321,16 @@ def random_groups(xa, xb, max_a: float, max_b: float, label_a: str = "A", label_
         reading = (f"equivalent within +-{show(margin)}{unit} (90% interval {show(lo90)} to {show(hi90)}): "
                    "the scores are "
                    "used as they are (identity equating)")
-    elif lo95 > 0 or hi95 < 0:
+    elif lo90 > 0 or hi90 < 0:  # the interval shown (the 90% one TOST reads) excludes no difference
         easier = label_b if diff > 0 else label_a
-        reading = (f"the forms differ: form {easier}'s candidates scored {show(abs(diff))}{unit} higher (95% interval "
-                   f"{show(lo95)} to {show(hi95)}); with random groups that is form {easier} reading easier, and "
-                   f"random-groups mean equating would adjust scores by {show(abs(diff))}{unit}")
+        reading = (f"the forms differ: form {easier}'s candidates scored about {show(abs(diff))}{unit} higher (90% "
+                   f"interval {show(lo90)} to {show(hi90)}, which excludes 0; not equivalent within "
+                   f"+-{show(margin)}{unit}); with random groups that is form {easier} reading easier, and "
+                   f"random-groups mean equating would adjust scores by about {show(abs(diff))}{unit}")
     else:
         reading = (f"not shown equivalent and not shown different: the 90% interval ({show(lo90)} to {show(hi90)}) "
-                   f"reaches past +-{show(margin)}{unit}; more candidates are needed to tell, so the scores are used "
-                   "as they are")
+                   f"holds 0 and reaches past +-{show(margin)}{unit}; more candidates are needed to tell, so the "
+                   "scores are used as they are")
     return FormDifference(label_a, label_b, len(a), len(b), scale, float(a.mean()), float(b.mean()), diff,
                           (lo90, hi90), (lo95, hi95), margin, p_tost, equivalent, reading,
                           caution(min(len(a), len(b)), stable))

@@ -17,6 +17,7 @@ by ``records.absence.settle`` when the report is gathered), counted as absent, n
 from __future__ import annotations
 
 import datetime as dt
+import html as htmllib
 import json
 import math
 from dataclasses import dataclass, field
@@ -82,6 +83,67 @@ class FormData:
 
 
 @dataclass
+class CutTrace:
+    """What the board needs to trace the cut (walk finding 11), read with the report's data: the studies, the
+    decision in force, each form's cut with its history, the key decisions and the key validation's closure. Times
+    are shown in the room's zone when gathered; every entry is plain words and numbers."""
+
+    #: (id, title, method in words) of each standard-setting study of the exam, oldest first
+    studies: list[tuple[int, str, str]] = field(default_factory=list)
+    #: the newest decision (in force): id, study, adopted and recommended (shares), round, by, on, reason, recorded
+    decision: dict | None = None
+    #: one per form: label, cut (points), points, frozen (the manifest's cut), built (shown), built_after_decision
+    forms: list[dict] = field(default_factory=list)
+    #: every re-cut, oldest first: form, previous, cut, decision, reason, by, at (shown)
+    recuts: list[dict] = field(default_factory=list)
+    #: every key decision, oldest first: item, action (words), reason, by, at, applied (shown or "")
+    keys: list[dict] = field(default_factory=list)
+    #: the latest closure of key validation: (at shown, by), or None while open
+    closed: tuple[str, str] | None = None
+
+
+#: A key decision's action in words (``KeyAction`` values).
+KEY_ACTIONS = {"keep": "key kept", "accept": "another answer accepted as well", "credit": "everyone given the points",
+               "drop": "item dropped from scoring"}
+STUDY_METHODS = {"modified_angoff": "Modified Angoff", "yes_no": "Yes/No Angoff"}
+
+
+def _cut_trace(s, exam: str, forms: list, cuts: dict[int, float], zone: dt.tzinfo) -> CutTrace:
+    from ..records.queries import recourse as recourse_q, standard as standard_q
+
+    shown = lambda t: clock.shown(t, zone) if t else ""  # noqa: E731
+    trace = CutTrace()
+    studies = standard_q.select_studies(s, exam)
+    trace.studies = [(st.id, st.title or "", STUDY_METHODS.get(st.method, st.method)) for st in studies]
+    decisions = standard_q.select_decisions(s, exam_id=exam)
+    last = decisions[-1] if decisions else None
+    if last is not None:
+        trace.decision = {"id": last.id, "study": last.study_id, "adopted": last.adopted,
+                          "recommended": last.recommended, "round": last.round_no, "by": last.decided_by,
+                          "on": str(last.decided_on), "reason": last.reason or "", "recorded_by": last.recorded_by,
+                          "recorded": last.recorded_at}
+    labels = {f.id: f.label for f, _m in forms}
+    for f, m in forms:
+        trace.forms.append({"form": f.label, "cut": cuts[f.id], "points": m.total_points, "frozen": m.cut_score,
+                            "built": shown(f.built_at),
+                            "built_after_decision": bool(last is not None and f.built_at and last.recorded_at
+                                                         and f.built_at > last.recorded_at)})
+    for r in standard_q.select_form_cut_history(s, labels):
+        trace.recuts.append({"form": labels[r.form_id], "previous": r.previous, "cut": r.cut_score,
+                             "decision": r.decision_id, "reason": r.reason or "", "by": r.actor, "at": shown(r.at)})
+    for k in recourse_q.select_key_decisions(s, exam):
+        trace.keys.append({"item": k.item_id, "action": KEY_ACTIONS.get(str(k.action), str(k.action)),
+                           "reason": k.reason or "", "by": k.decided_by, "at": shown(k.decided_at),
+                           "applied": shown(k.applied_at)})
+    closure = recourse_q.select_last_closure(s, exam)
+    if closure is not None:
+        trace.closed = (shown(closure.closed_at), closure.closed_by)
+    if trace.decision is not None:
+        trace.decision["recorded"] = shown(trace.decision["recorded"])
+    return trace
+
+
+@dataclass
 class ReportData:
     exam: str
     title: str
@@ -103,6 +165,8 @@ class ReportData:
     competency_names: dict[str, str] = field(default_factory=dict)
     #: the candidates the tutoring records are for
     tutored: int = 0
+    #: where each form's cut came from: the study, the decision in force, re-cuts, key decisions (``CutTrace``)
+    cut_trace: CutTrace | None = None
 
     def competency(self, slug: str) -> str:
         """A competency's name as the policy writes it (the slug only when the policy has no name for it)."""
@@ -201,9 +265,10 @@ def gather(course, exam: str, cohort: str | None = None, since: dt.date | None =
         tutored = len({cand_of[i] for i in tutored_sittings if i in cand_of})
         standing, scope = _standing(s, course.policy, exam, cohort, {cand.id for _, cand in kept},
                                     everyone=not (cohort or since or until), zone=course.zone)
+        trace = _cut_trace(s, exam, forms, cuts, course.zone)
     return ReportData(exam, title, window, pd.DataFrame(rows), forms_out, ratings, acc, tutoring, standing, scope,
                       pm.Thresholds.from_settings(course.report_settings), course.policy.max_attempts,
-                      dict(course.policy.competencies), tutored=tutored)
+                      dict(course.policy.competencies), tutored=tutored, cut_trace=trace)
 
 
 def _standing(s, policy, exam: str, cohort: str | None, sat_in_window: set[str],
@@ -306,9 +371,21 @@ AGREEMENT = "Agreement per item and rater pair"
 DRIFT = "Leniency by month (drift)"
 
 
-def _rate(part: pd.Series) -> str:
+def _rate(part: pd.Series, interval: bool = False) -> str:
+    """"37 of 54 (69%)"; with ``interval``, Wilson's 95% interval too ("69%, 95% interval 56% to 79%")."""
     n = len(part)
-    return "no candidates" if n == 0 else f"{(part == 'pass').sum()} of {n} ({pm.pct((part == 'pass').mean())})"
+    if n == 0:
+        return "no candidates"
+    passed = int((part == PASS).sum())
+    lo, hi = pm.wilson(passed, n)
+    within = f", 95% interval {pm.pct(lo)} to {pm.pct(hi)}" if interval and lo is not None and hi is not None else ""
+    return f"{passed} of {n} ({pm.pct(passed / n)}{within})"
+
+
+def _with_wilson(table: pd.DataFrame, passed: str = "passed", n: str = "candidates") -> pd.DataFrame:
+    """The table with its pass rate's Wilson 95% interval (``pass_ci_low``, ``pass_ci_high``)."""
+    cis = [pm.wilson(int(p), int(k)) for p, k in zip(table[passed], table[n], strict=True)]
+    return table.assign(pass_ci_low=[lo for lo, _hi in cis], pass_ci_high=[hi for _lo, hi in cis])
 
 
 def cohort_section(d: ReportData) -> Section:
@@ -333,7 +410,7 @@ def cohort_section(d: ReportData) -> Section:
         sec.text.append(f"Sat on paper: {len(on_paper)} sitting(s) ({passed}); "
                         f"online: {len(r) - len(on_paper)} sitting(s).")
     firsts = decided[decided.attempt == 1]
-    sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result)}; {eventually(d)} "
+    sec.text.append(f"Pass rate on the first attempt: {_rate(firsts.result, interval=True)}; {eventually(d)} "
                     f"Tutoring: {d.tutoring} record(s), for {d.tutored} candidate(s).")
     by = decided.groupby(["cohort", "form"]).result.agg(
         candidates="size", passed=lambda x: int((x == PASS).sum())).reset_index()
@@ -347,7 +424,8 @@ def cohort_section(d: ReportData) -> Section:
     sec.tables.append((PASS_RATES, by))
     attempts = decided.groupby("attempt").result.agg(
         sittings="size", passed=lambda x: int((x == PASS).sum())).reset_index()
-    sec.tables.append(("Results by attempt", attempts))
+    attempts["pass rate"] = attempts.passed / attempts.sittings
+    sec.tables.append(("Results by attempt", _with_wilson(attempts, n="sittings")))
     acc = pd.DataFrame({"accommodation": [str(a).replace("_", " ") for a in d.accommodations.index]
                         + ["extended time used", "scribe used"],
                         "candidates": [int(v) for v in d.accommodations.values]
@@ -450,16 +528,28 @@ def scores_section(d: ReportData) -> Section:
                                           min=("total", "min"), max=("total", "max"), cut=("cut", "first"),
                                           out_of=("max_total", "first")).reset_index()
     sec.tables.append((TOTALS, summary))
-    subs = [c for c in decided.columns if c.startswith("sub:")]
+    order = list(d.competency_names)  # the policy's order, as ``results`` shows the competencies
+    subs = sorted((c for c in decided.columns if c.startswith("sub:")),
+                  key=lambda c: (order.index(c[4:]) if c[4:] in order else len(order), c))
     if subs:
-        comp = decided.groupby("form")[subs].mean()
-        comp.columns = [d.competency(c[4:]) for c in comp.columns]
-        sec.tables.append(("Mean share of points per competency", comp.reset_index()))
+        rows = []
+        for form, part in decided.groupby("form"):
+            for c in subs:
+                got = pd.to_numeric(part[c], errors="coerce").dropna()
+                lo, hi = pm.mean_ci(got) if len(got) > 1 else (None, None)
+                rows.append({"form": form, "competency": d.competency(c[4:]), "n": len(got),
+                             "mean_share": got.mean() if len(got) else None, "mean_ci_low": lo, "mean_ci_high": hi})
+        sec.tables.append(("Mean share of points per competency", pd.DataFrame(rows)))
     sec.figures.append(_figure_hist(decided))
     share = decided.assign(share=decided.total / decided.max_total, passed=decided.result == PASS)
     by_attempt = share.groupby("attempt").agg(sittings=("share", "size"), mean_share=("share", "mean"),
-                                              sd_share=("share", "std"), pass_rate=("passed", "mean"))
-    sec.tables.append((BY_ATTEMPT, by_attempt.reset_index()))
+                                              sd_share=("share", "std"), passed=("passed", "sum"),
+                                              pass_rate=("passed", "mean")).reset_index()
+    cis = [pm.mean_ci(share[share.attempt == a].share) if n > 1 else (None, None)
+           for a, n in zip(by_attempt.attempt, by_attempt.sittings, strict=True)]
+    by_attempt.insert(3, "mean_ci_low", [lo for lo, _hi in cis])
+    by_attempt.insert(4, "mean_ci_high", [hi for _lo, hi in cis])
+    sec.tables.append((BY_ATTEMPT, _with_wilson(by_attempt, n="sittings")))
     if share.attempt.nunique() > 1:
         sec.figures.append(_figure_attempts(share))
     return sec
@@ -477,11 +567,42 @@ def _rel_row(label: str, rel: pm.Reliability) -> dict:
     lo, hi = rel.band or (None, None)
     return {"form": label, "n": rel.n, "k": rel.k, "mean": rel.mean, "sd": rel.sd,
             "alpha": rel.alpha, "alpha_ci": _interval(*(rel.alpha_ci or (None, None))), "alpha_name": rel.alpha_name,
-            "sem": rel.sem, "cut": rel.cut, "csem_at_cut": rel.csem_at_cut,
+            "sem": rel.sem, "sem_ci": _interval(*(rel.sem_ci or (None, None))), "cut": rel.cut,
+            "csem_at_cut": rel.csem_at_cut, "csem_ci": _interval(*(rel.csem_ci or (None, None))),
             "band": _interval(lo, hi), "within_band": rel.within_band,
             "effective_length": rel.effective_length,
             "length_used": _length_used(rel.length),
             "note": "; ".join([*([rel.caution] if rel.caution else []), *rel.notes])}
+
+
+def _plain_reading(label: str, rel: pm.Reliability) -> str:
+    """One form's reliability and decision consistency read in words a coordinator can repeat (walk finding 11);
+    every number is the table's."""
+    out = [f"Form {label} ({rel.n} candidates):"]
+    if rel.alpha is not None:
+        ci = f" (95% interval {fmt(rel.alpha_ci[0])} to {fmt(rel.alpha_ci[1])})" if rel.alpha_ci else ""
+        out.append(f"a reliability of {fmt(rel.alpha)}{ci} means about {pm.pct(max(rel.alpha, 0.0))} of the spread "
+                   "of its scores is real difference between candidates and the rest is chance.")
+    if rel.sem is not None:
+        out.append(f"A candidate's score would typically move by about {fmt(rel.sem)} points on another sitting of "
+                   "a like form" + (f", by about {fmt(rel.csem_at_cut)} near the cut" if rel.csem_at_cut else "")
+                   + ".")
+    if rel.within_band is not None and rel.band is not None:
+        out.append(f"{rel.within_band} of the {rel.n} scored between {fmt(rel.band[0])} and {fmt(rel.band[1])} "
+                   "points, close enough to the cut that their pass or fail could have gone the other way.")
+    same = next((c for c in rel.classifications if c.method == "Subkoviak" and c.p0 is not None), None)
+    acc = [c.accuracy for c in rel.classifications if c.accuracy is not None]
+    if same is not None and same.p0 is not None:
+        out.append(f"About {round(100 * same.p0)} in 100 candidates like these would get the same pass or fail on a "
+                   "second form" + (f", and about {_span(acc)} in 100 got the result their true ability "
+                                    "deserves" if acc else "") + ".")
+    return " ".join(out)
+
+
+def _span(shares: list[float]) -> str:
+    """"86 to 92" (in 100) from the methods' figures; one number when they agree to the whole."""
+    lo, hi = round(100 * min(shares)), round(100 * max(shares))
+    return str(lo) if lo == hi else f"{lo} to {hi}"
 
 
 def _length_used(length: pm.ModelLength | None) -> str:
@@ -491,29 +612,37 @@ def _length_used(length: pm.ModelLength | None) -> str:
     return f"{length.used} (clamped: estimate {length.clamped})" if length.clamped else str(length.used)
 
 
-#: What Subkoviak's method leaves to the others, said in the cell instead of a blank.
-CONSISTENCY_ONLY = "none (consistency only)"
-#: What Rudner's method leaves to the others (it gives accuracy only), said in the cell instead of a blank.
-ACCURACY_ONLY = "none (accuracy only)"
+#: What a method does not give (Subkoviak's gives no accuracy, Rudner's no consistency), said in the cell.
+NOT_GIVEN = "not given by this method"
 
 
 def _class_rows(label: str, classes: list[pm.Classification], length: int | None, cut: int | None,
-                points_cut: float | None = None) -> list[dict]:
-    """A row per method. Rudner's method compares each score with the cut in points (only its conditional SEM runs
-    on the test length), so its row gives that cut, ``points_cut``, rather than the cut on the length."""
+                max_total: float | None = None, points_cut: float | None = None,
+                intervals: dict[str, dict[str, tuple[float, float]]] | None = None) -> list[dict]:
+    """A row per method, each figure with its bootstrap interval (``intervals``: method -> figure -> (low, high)).
+    The cut each model used is in points, one unit for every row: the binomial models' whole cut on the test
+    length (``cut`` of ``length``) put back on the form's ``max_total`` points, Rudner's the cut in points,
+    ``points_cut``, as it compares each score with it."""
     pooled = length is None
+    intervals = intervals or {}
 
     def model_cut(c: pm.Classification):
         if pooled:
             return "each form's own"
-        return f"{pm.whole(points_cut)} points" if c.method == pm.RUDNER and points_cut is not None else cut
+        if c.method == pm.RUDNER or cut is None or not length or max_total is None:
+            return points_cut
+        return cut * max_total / length
 
-    return [{"form": label, "method": c.method,
-             **({"p0": c.p0, "kappa": c.kappa} if c.p0 is not None or c.accuracy is None
-                else dict.fromkeys(("p0", "kappa"), ACCURACY_ONLY)),
-             **({"accuracy": c.accuracy, "false_pass": c.false_pass, "false_fail": c.false_fail}
-                if c.accuracy is not None else dict.fromkeys(("accuracy", "false_pass", "false_fail"),
-                                                              CONSISTENCY_ONLY)),
+    def figures(c: pm.Classification) -> dict:
+        own = intervals.get(c.method, {})
+        out: dict[str, object] = {}
+        for name in pm.CLASSIFICATION_FIELDS:
+            given = getattr(c, name) is not None
+            out[name] = getattr(c, name) if given else NOT_GIVEN
+            out[f"{name}_ci"] = _interval(*own[name]) if given and name in own else ""
+        return out
+
+    return [{"form": label, "method": c.method, **figures(c),
              "length": "each form's own" if pooled else length, "model_cut": model_cut(c)}
             for c in classes]
 
@@ -524,6 +653,7 @@ def reliability_section(d: ReportData) -> Section:
     th = d.thresholds
     sec = Section("Reliability and decision consistency")
     rows, classes, cautions, lengths = [], [], [], []
+    plain: list[str] = []
     flagged = set(flagged_sittings(d).sitting)
     for f in d.forms:
         scored = f.scores.dropna()
@@ -532,9 +662,15 @@ def reliability_section(d: ReportData) -> Section:
             rows.append({"form": f.label, "n": rel.n, "note": str(rel)})
             continue
         rows.append(_rel_row(f.label, rel))
-        classes += _class_rows(f.label, rel.classifications, rel.model_length, rel.model_cut, rel.cut)
+        plain.append(_plain_reading(f.label, rel))
+        classes += _class_rows(f.label, rel.classifications, rel.model_length, rel.model_cut, rel.max_points,
+                               rel.cut, pm.classification_intervals(scored, f.max_points, f.cut))
         if rel.length is not None:
-            lengths.append(f"Form {f.label}: {rel.length.sentence}.")
+            on_length = (f" The binomial models pass from {rel.model_cut} of those {rel.model_length}, "
+                         f"{fmt(rel.model_cut * rel.max_points / rel.model_length)} of the form's "
+                         f"{pm.whole(rel.max_points)} points (the cut of {fmt(rel.cut)} points, rounded up on that "
+                         "length)" if rel.model_cut is not None and rel.model_length else "")
+            lengths.append(f"Form {f.label}: {rel.length.sentence}.{on_length}.")
         if rel.caution:
             cautions.append(f.label)
         cut_short = scored.index.intersection(list(flagged))
@@ -554,11 +690,15 @@ def reliability_section(d: ReportData) -> Section:
     elif isinstance(pooled, pm.TooFew):
         rows.append({"form": "all forms pooled", "n": pooled.n, "note": str(pooled)})
     sec.tables.append(("Per form", pd.DataFrame(rows, columns=["form", "n", "k", "mean", "sd", "alpha_name", "alpha",
-                                                               "alpha_ci", "sem", "cut", "csem_at_cut", "band",
+                                                               "alpha_ci", "sem", "sem_ci", "cut", "csem_at_cut",
+                                                               "csem_ci", "band",
                                                                "within_band", "effective_length", "length_used",
                                                                "note"])))
     if classes:
         sec.tables.append(("Decision consistency and accuracy", pd.DataFrame(classes)))
+    if plain:
+        sec.text.append("In plain words, for each form: " + " ".join(plain))
+        sec.text.append("How the figures are computed, for the accreditor:")
     sec.text.append(
         "Reliability is coefficient alpha (KR-20 when every item is scored right or wrong), with Feldt's 95% "
         "interval. The SEM (standard error of measurement) is the standard deviation times the square root of 1 "
@@ -600,8 +740,12 @@ def reliability_section(d: ReportData) -> Section:
         sec.text.append(
             "Classification accuracy (the share whose pass or fail matches their true score), false passes and "
             "false fails come from two methods, the beta-binomial model and Rudner's, each in its own row; "
-            "Subkoviak's method gives consistency only and Rudner's accuracy only, and their rows say so in the "
-            "cells they leave.")
+            "Subkoviak's method gives consistency only and Rudner's accuracy only, and their rows say \"not given by "
+            "this method\" in the cells they leave. Each figure's 95% interval is a bootstrap over candidates "
+            f"({pm.CLASSIFICATION_REPLICATES} draws with replacement, the test length and reliability estimated "
+            "again on each), so it carries the small group's uncertainty; the pooled rows have none. The cut each "
+            "model used is in points: the binomial models' whole cut on the test length put back on the form's "
+            "points, Rudner's the cut itself.")
     if cautions:
         sec.text.append(f"Warning: form(s) {', '.join(cautions)} have fewer than {th.min_stable} fully scored "
                         "candidates. Their figures are published with wide intervals: read each with its interval, "
@@ -684,9 +828,20 @@ def comparability_section(d: ReportData) -> Section:
         return sec
     totals = pd.DataFrame({"form": decided.form, "total": decided.total, "max_points": decided.max_total,
                            "passed": decided.result == PASS})
-    sec.tables.append(("Mean and pass rate per form, with 95% intervals",
-                       pm.form_comparison(totals, {f.label: f.cut for f in d.forms}, min_n=th.min_publish,
-                                          stable=th.min_stable)))
+    per_form = pm.form_comparison(totals, {f.label: f.cut for f in d.forms}, min_n=th.min_publish,
+                                  stable=th.min_stable)
+    sec.tables.append(("Mean and pass rate per form, with 95% intervals", per_form))
+    rated = per_form.dropna(subset=["pass_rate", "pass_ci_low", "pass_ci_high"])
+    if len(rated) > 1:
+        apart = [(x.form, y.form) for i, x in enumerate(rated.itertuples()) for y in list(rated.itertuples())[i + 1:]
+                 if x.pass_ci_high < y.pass_ci_low or y.pass_ci_high < x.pass_ci_low]
+        rates = "; ".join(f"form {r.form} {pm.pct(r.pass_rate)} ({pm.pct(r.pass_ci_low)} to {pm.pct(r.pass_ci_high)})"
+                          for r in rated.itertuples())
+        sec.text.append(f"Pass rates per form, with 95% intervals: {rates}. " + (
+            "The intervals of " + ", ".join(f"forms {x} and {y}" for x, y in apart) + " do not overlap: their pass "
+            "rates differ." if apart else
+            "Their intervals overlap, so these groups do not show the forms' pass rates to differ; the means, "
+            "below, are the more sensitive comparison."))
     groups = random_groups_rows(d)
     if groups:
         sec.tables.append(("Forms as randomly equivalent groups: difference and equivalence test",
@@ -724,11 +879,31 @@ def random_groups_rows(d: ReportData) -> list[dict]:
             if isinstance(diff, pm.TooFew):
                 rows.append({**row, "reading": str(diff)})
                 continue
+            lo90, hi90 = diff.ci90
+            differ = not diff.equivalent and (lo90 > 0 or hi90 < 0)
             rows.append({**row, "scale": diff.scale, "difference": diff.difference,
                          "ci90": _interval(*diff.ci90), "margin": f"-{fmt(diff.margin)} to {fmt(diff.margin)}",
                          "p_tost": diff.p_tost,
-                         "reading": diff.reading + (f" ({diff.caution})" if diff.caution else "")})
+                         "reading": diff.reading + (f"; {_what_the_program_does(d, a, b)}" if differ else "")
+                         + (f" ({diff.caution})" if diff.caution else "")})
     return rows
+
+
+def _what_the_program_does(d: ReportData, a: str, b: str) -> str:
+    """What the program does about two forms that differ: the per-form cuts from the standard-setting study, when
+    the forms have them (re-cut, or built after the decision), else what would give them."""
+    t = d.cut_trace
+    cut = {f.label: f.cut for f in d.forms}
+    own = set()
+    if t is not None and t.decision is not None:
+        own = {r["form"] for r in t.recuts} | {f["form"] for f in t.forms if f["built_after_decision"]}
+    cuts = f"form {a}: {fmt(cut.get(a))} points, form {b}: {fmt(cut.get(b))}"
+    if {a, b} <= own:
+        return (f"the program does not equate the scores: each form has its own cut from the standard-setting study "
+                f"({cuts}), set from the panel's ratings of its own items, which is how a harder form passes with "
+                "fewer points at the same standard")
+    return (f"the forms' cuts ({cuts}) were not both set from a standard-setting study, so nothing yet allows for the "
+            "difference: a study's decision gives each form its own cut (standard recut)")
 
 
 def equating_rows(forms: list[FormData], th: pm.Thresholds | None = None,
@@ -793,13 +968,24 @@ def flagged_sittings(d: ReportData) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
+#: A sitting whose app clock ran under this many minutes from start to submit (less pauses) has no time a
+#: candidate spent answering: it was scripted (the demo's candidates answer in milliseconds) or entered after the
+#: fact, so its time is "not recorded", never a median of 0 minutes.
+MIN_RECORDED_MINUTES = 1.0
+#: What a time cell says when no sitting of the form has one.
+NOT_RECORDED = "not recorded"
+
+
 def _minutes_used(row) -> float | None:
-    """Minutes from start to submit less paused time; None on paper (no clock is kept there)."""
-    if getattr(row, "mode", "online") == "paper":
+    """Minutes from start to submit less paused time; None on paper (no clock is kept there) and under
+    ``MIN_RECORDED_MINUTES`` (no answering time was recorded)."""
+    mode = row.get("mode", "online") if isinstance(row, pd.Series) else getattr(row, "mode", "online")
+    if mode == "paper":  # a Series row's ``.mode`` is pandas' method, never the column: read it by name
         return None
     if row.started_at is None or pd.isna(row.started_at) or row.submitted_at is None or pd.isna(row.submitted_at):
         return None
-    return max(0.0, (row.submitted_at - row.started_at).total_seconds() - float(row.paused_seconds or 0)) / 60
+    used = max(0.0, (row.submitted_at - row.started_at).total_seconds() - float(row.paused_seconds or 0)) / 60
+    return used if used >= MIN_RECORDED_MINUTES else None
 
 
 def _whole_minutes(minutes: float | None) -> int | None:
@@ -818,8 +1004,11 @@ def answers_section(d: ReportData) -> Section:
         return sec
     sec.text.append("An item is omitted when it is blank but the candidate answered a later item; not reached when "
                     "it is blank and every item after it is blank too (the candidate stopped there or ran out of "
-                    "time). Minutes used are from the exam app's clock: sittings on paper have none and are left "
-                    "out of them.")
+                    "time). Minutes used are from the exam app's clock, less pauses, over the sittings it timed: "
+                    "sittings on paper have no clock, and a sitting submitted under "
+                    f"{pm.whole(MIN_RECORDED_MINUTES)} minute after its start has no answering time recorded "
+                    "(scripted, as the demo's candidates are, or entered after the fact); both are left out, and "
+                    f"a form with no timed sitting reads \"{NOT_RECORDED}\".")
     per_form, per_item = [], []
     for f in forms:
         ans = f.answered.to_numpy(bool)
@@ -833,8 +1022,9 @@ def answers_section(d: ReportData) -> Section:
         per_form.append({"form": f.label, "sittings": len(ans), "items": ans.shape[1],
                          "omitted": int(omitted.sum()), "not_reached": int(not_reached.sum()),
                          "sittings_not_reaching_the_end": int(not_reached.any(axis=1).sum()),
-                         "median_minutes": _whole_minutes(used.median()) if len(used) else None,
-                         "longest_minutes": _whole_minutes(used.max()) if len(used) else None})
+                         "timed": len(used),
+                         "median_minutes": _whole_minutes(used.median()) if len(used) else NOT_RECORDED,
+                         "longest_minutes": _whole_minutes(used.max()) if len(used) else NOT_RECORDED})
         for j, number in enumerate(f.answered.columns):
             if omitted[:, j].any() or not_reached[:, j].any():
                 per_item.append({"form": f.label, "number": number, "item": f.item_ids.get(number, number),
@@ -880,9 +1070,74 @@ def sections(d: ReportData) -> list[Section]:
     return secs
 
 
+CUT_TABLE = "Each form's cut and where it came from"
+
+
+def cut_section(d: ReportData) -> Section:
+    """How the cut was set (walk finding 11): the study, the decision in force, each form's cut and where it came
+    from, the re-cuts and the key decisions, so the board can trace every pass mark the report uses."""
+    sec = Section("How the cut was set")
+    t = d.cut_trace
+    if t is None:
+        sec.text.append("Where the cuts came from was not read for this report.")
+        return sec
+    studies = {sid: (title, method) for sid, title, method in t.studies}
+    dec = t.decision
+    if dec is not None:
+        title, method = studies.get(dec["study"], ("", ""))
+        named = f"study {dec['study']}" + (f", \"{title}\"" if title else "") + (f" ({method})" if method else "")
+        sec.text.append(
+            f"The standard in force is the board's decision {dec['id']} on {named}: decided on {dec['on']} by "
+            f"{dec['by']} (recorded by {dec['recorded_by']}, {dec['recorded']}), adopting {pm.pct(dec['adopted'])} "
+            f"of the points of the items the panel rated; the panel recommended {pm.pct(dec['recommended'])} after "
+            f"round {dec['round']}." + (f" The board's reason: {dec['reason'].rstrip('.')}." if dec["reason"] else "")
+            + " Each form takes its own cut in points from that standard: the panel's ratings of the form's own "
+            "items, so a harder form needs fewer points and the standard stays the same.")
+    elif t.studies:
+        sec.text.append(f"{len(t.studies)} standard-setting study(ies) recorded, but no decision of the board yet: "
+                        "each form keeps the cut frozen when it was built.")
+    else:
+        sec.text.append("No standard-setting study is recorded for this exam: each form's cut is the one frozen "
+                        "when it was built (from the blueprint).")
+    recut_of: dict[str, dict] = {}
+    for r in t.recuts:
+        recut_of[r["form"]] = r  # the newest re-cut of each form is its cut
+    rows = []
+    for f in t.forms:
+        last = recut_of.get(f["form"])
+        if last is not None:
+            source = (f"re-cut on {last['at']} by {last['by']}" + (f" from decision {last['decision']}"
+                                                                    if last["decision"] else "")
+                      + f" (was {fmt(last['previous'])})")
+        elif f["built_after_decision"] and dec is not None:
+            source = f"set when the form was built on {f['built']}, after decision {dec['id']}"
+        else:
+            source = f"frozen when the form was built on {f['built']}" + (
+                " (before the decision in force; not re-cut)" if dec is not None else "")
+        rows.append({"form": f["form"], "cut": f["cut"], "out_of": f["points"], "source": source})
+    if rows:
+        sec.tables.append((CUT_TABLE, pd.DataFrame(rows)))
+    if t.recuts:
+        sec.tables.append(("Re-cuts, oldest first", pd.DataFrame(
+            [{"form": r["form"], "from": r["previous"], "to": r["cut"], "decision": r["decision"], "by": r["by"],
+              "on": r["at"], "reason": r["reason"]} for r in t.recuts])))
+    if t.keys:
+        sec.text.append(f"{len(t.keys)} key decision(s) changed how items are scored after the exam (key "
+                        "validation); every total and result in this report reads them.")
+        sec.tables.append(("Key decisions, oldest first", pd.DataFrame(
+            [{"item": k["item"], "decision": k["action"], "by": k["by"], "on": k["at"],
+              "applied": k["applied"] or "not applied yet", "reason": k["reason"]} for k in t.keys])))
+    else:
+        sec.text.append("No key decision has been recorded: every item is scored with the key it was built with.")
+    sec.text.append(f"Key validation closed {t.closed[0]} by {t.closed[1]}: results of sittings submitted before then "
+                    "are final." if t.closed else
+                    "Key validation is not closed: the results are provisional until it is.")
+    return sec
+
+
 def _sections(d: ReportData) -> list[Section]:
-    return [cohort_section(d), standing_section(d), scores_section(d), reliability_section(d), items_section(d),
-            raters_section(d), comparability_section(d), answers_section(d)]
+    return [cohort_section(d), cut_section(d), standing_section(d), scores_section(d), reliability_section(d),
+            items_section(d), raters_section(d), comparability_section(d), answers_section(d)]
 
 
 # -- figures ------------------------------------------------------------------------------------------
@@ -993,14 +1248,19 @@ def _figure_bar(by: pd.DataFrame, title: str) -> Figure:
     plt = _plt()
     labels = [f"{c or '(no cohort)'} / {f}" for c, f in zip(by.cohort, by.form, strict=True)]
     fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(labels) + 2), 3))
-    ax.bar(labels, by["pass rate"], color="#1d6b31")
+    rate = by["pass rate"].astype(float)
+    low = (rate - by.pass_ci_low.astype(float)).clip(lower=0)
+    high = (by.pass_ci_high.astype(float) - rate).clip(lower=0)
+    ax.bar(labels, rate, color="#1d6b31", yerr=[low, high], capsize=5, error_kw={"ecolor": "#222", "linewidth": 1.5})
     ax.set_ylim(0, 1)
     ax.set_ylabel("pass rate")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
-    alt = f"Bar chart of the pass rate of each of {len(labels)} cohort and form groups, from 0 to 100%."
-    caption = title + ": " + "; ".join(f"{lab}: {pm.pct(p)} of {n}" for lab, p,
-                                       n in zip(labels, by["pass rate"], by.candidates, strict=True)) + "."
+    alt = (f"Bar chart of the pass rate of each of {len(labels)} cohort and form groups, from 0 to 100%, each bar "
+           "with its 95% interval as an error bar.")
+    caption = title + ", with 95% intervals (Wilson): " + "; ".join(
+        f"{lab}: {pm.pct(p)} of {n} ({pm.pct(lo)} to {pm.pct(hi)})" for lab, p, n, lo, hi in
+        zip(labels, by["pass rate"], by.candidates, by.pass_ci_low, by.pass_ci_high, strict=True)) + "."
     return Figure(alt, caption, _png(fig), PASS_RATES)
 
 
@@ -1024,7 +1284,10 @@ HEADERS = {
     "within_band": "candidates within that band", "effective_length": "effective test length (estimate)",
     "length_used": "test length used by the models",
     "p0": "consistency (p0)", "kappa": "kappa (beyond chance)", "false_pass": "false passes",
-    "false_fail": "false fails", "length": "test length the model used", "model_cut": "cut the model used",
+    "false_fail": "false fails", "length": "test length the model used", "model_cut": "cut the model used (points)",
+    "sem_ci": "SEM 95% interval", "csem_ci": "conditional SEM 95% interval", "p0_ci": "consistency 95% interval",
+    "kappa_ci": "kappa 95% interval", "accuracy_ci": "accuracy 95% interval",
+    "false_pass_ci": "false passes 95% interval", "false_fail_ci": "false fails 95% interval",
     "min": "lowest", "max": "highest", "out_of": "points on the form", "max_points": "points",
     "number": "item number", "facility_low": "facility 95% low", "facility_high": "facility 95% high",
     "discrimination_low": "discrimination 95% low", "discrimination_high": "discrimination 95% high",
@@ -1040,6 +1303,7 @@ HEADERS = {
     "difference": "difference (second minus first)", "ci90": "90% interval", "margin": "equivalence margin",
     "p_tost": "equivalence test p (TOST)", "time_used_minutes": "minutes used",
     "median_minutes": "median minutes used", "longest_minutes": "longest minutes used",
+    "timed": "sittings with a time",
 }
 
 
@@ -1067,8 +1331,8 @@ def header(col) -> str:
 #: Columns of whole numbers by nature (counts, item numbers, points on a form, lengths, days), written without
 #: decimals even where a missing value made pandas hold them as floats; every other number has ``DECIMALS``.
 WHOLE = {"n", "k", "attempt", "candidates", "sittings", "passed", "number", "items", "answered", "omitted",
-         "not_reached", "sittings_not_reaching_the_end", "within_band", "length", "model_cut", "max_points", "out_of",
-         "n_responses", "adjudicated",
+         "not_reached", "sittings_not_reaching_the_end", "timed", "within_band", "length", "max_points", "out_of",
+         "n_responses", "adjudicated", "decision",
          "shared items", "never sat", "sat", "certified", "upheld", "partly", "denied",
          "open", "total", "median_days_to_first_sitting", "median_days_to_certification",
          "longest_days_to_certification"}
@@ -1108,13 +1372,29 @@ def data_hash(d: ReportData) -> str:
     return h.hexdigest()
 
 
+#: A column whose longest cell runs past this many characters is a column of sentences (a note, a reading, a
+#: source): its heading gets the class ``long``, which gives the column a readable width, so its rows stay a few
+#: lines tall instead of wrapping into a narrow strip (walk finding 12: rows ~400 px tall).
+LONG_CELL = 40
+
+
+def _html_table(shown: pd.DataFrame) -> str:
+    html = shown.to_html(index=False, na_rep="", border=0, classes="t")
+    for col in shown.columns:
+        longest = shown[col].astype(str).str.len().max() if len(shown) else 0
+        if longest > LONG_CELL:
+            name = htmllib.escape(str(col), quote=False)
+            kind = "long longer" if longest > 4 * LONG_CELL else "long"
+            html = html.replace(f"<th>{name}</th>", f'<th class="{kind}">{name}</th>', 1)
+    return html
+
+
 def render_html(d: ReportData, secs: list[Section], program: str, zone: dt.tzinfo | None = None) -> str:
     from .. import __version__
 
     env = Environment(loader=PackageLoader("exam_builder.reports", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    tables = [[(name, table_id(s.title, name), display(df, name).to_html(index=False, na_rep="", border=0, classes="t"))
-               for name, df in s.tables] for s in secs]
+    tables = [[(name, table_id(s.title, name), _html_table(display(df, name))) for name, df in s.tables] for s in secs]
     figures = [[(f, table_id(s.title, f.table) if f.table in dict(s.tables) else "") for f in s.figures]
                for s in secs]
     return env.get_template("program_report.html.j2").render(

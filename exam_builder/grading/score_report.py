@@ -104,8 +104,9 @@ class SubscorePrecision:
         if self.reliability is None:
             return (f"too few candidates have sat this form to tell how precisely its {self.items} question(s) "
                     "measure it")
-        return (f"its {self.items} question(s) measure it with a reliability of {round(self.reliability, 2):g}; "
-                f"a subscore is shown from {self.needs:g}")
+        # two decimals, as every coefficient the program prints (0.30 beside 0.46, never 0.3)
+        return (f"its {self.items} question(s) measure it with a reliability of {self.reliability:.2f}; "
+                f"a subscore is shown from {self.needs:.2f}")
 
 
 @dataclass(frozen=True)

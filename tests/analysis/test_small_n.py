@@ -233,7 +233,7 @@ def test_random_groups_tost_against_two_one_sided_welch_tests():
     assert same.equivalent and "identity equating" in same.reading
     apart = P.random_groups(np.tile([30.0, 32, 34], 100), np.tile([38.0, 40, 42], 100), 57, 57)
     assert not apart.equivalent and "form B reading easier" in apart.reading
-    assert "scored 8.00 points higher" in apart.reading  # one rounding: as its interval
+    assert "scored about 8.00 points higher" in apart.reading  # one rounding: as its interval
     unsure = P.random_groups(a, b, 57, 57, margin_share=0.02)
     assert "more candidates are needed" in unsure.reading
     assert P.random_groups(a[:9], b, 57, 57) == TooFew(9, 10)
@@ -249,3 +249,57 @@ def test_an_anchor_must_be_a_fifth_of_the_form_and_cover_its_content():
     assert not ok and why.startswith("the shared items are 5% of the form's points (an anchor needs 20%)")
     ok, why = P.anchor_adequate(20, 57, 57, {"recovery"}, comps, comps)
     assert not ok and "leave out advocacy, ethics" in why
+
+
+# ------------------------------------------------------------------------------ the SEM and CSEM with intervals
+
+def test_sem_and_conditional_sem_carry_alphas_feldt_interval():
+    """Independent: Feldt's bounds from scipy's F quantiles, the SEM at each, and Lord's CSEM on the effective
+    length (Livingston & Lewis's formula written here) at each bound."""
+    x, mp = rasch(19, k=30, seed=4)
+    rel = P.reliability(x, mp, 20, min_n=10)
+    n, k = x.shape
+    total = x.sum(axis=1)
+    sd, var = total.std(ddof=1), total.var(ddof=1)
+    items = x.var(ddof=1).sum()
+    a = k / (k - 1) * (1 - items / var)
+    lo = 1 - (1 - a) * stats.f.isf(0.025, n - 1, (n - 1) * (k - 1))
+    hi = 1 - (1 - a) * stats.f.isf(0.975, n - 1, (n - 1) * (k - 1))
+    assert rel.sem_ci == pytest.approx((sd * math.sqrt(1 - hi), sd * math.sqrt(1 - lo)))
+    assert rel.sem_ci[0] <= rel.sem <= rel.sem_ci[1]
+    assert rel.csem_ci is None  # right-or-wrong items: Lord's CSEM is fixed by the 30 items, alpha plays no part
+    # items worth more than a point: the length comes from alpha, so the CSEM moves with its interval
+    y = x.copy()
+    y[31] = np.clip(np.round(total / 6 + np.random.default_rng(2).normal(0, 0.7, n)), 0, 6)
+    mpy = pd.concat([mp, pd.Series({31: 6.0})])
+    rel = P.reliability(y, mpy, 22, min_n=10)
+    ty = y.sum(axis=1)
+    m, v, top = ty.mean(), ty.var(ddof=1), 36.0
+    lo, hi = rel.alpha_ci
+
+    def csem(r):
+        eff = ((m - 0) * (top - m) - r * v) / (v * (1 - r))
+        used = min(max(round(eff), 2), 36)
+        c = 22 * used / top
+        return math.sqrt(c * (used - c) / (used - 1)) * top / used
+
+    assert rel.csem_ci == pytest.approx(tuple(sorted((csem(lo), csem(hi)))))
+
+
+def test_a_difference_the_shown_interval_excludes_is_read_as_one():
+    """Walk finding 10: a 90% interval of 0.66 to 8.80 excludes 0; the reading must not say "not shown different"."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        a = rng.normal(37.6, 8.6, 19).round()
+        b = rng.normal(42.4, 5.7, 18).round()
+        d = P.random_groups(a, b, 57, 57, "A", "B")
+        welch = stats.ttest_ind(b, a, equal_var=False)
+        lo90, hi90 = welch.confidence_interval(0.90)
+        if d.equivalent:
+            continue
+        if lo90 > 0 or hi90 < 0:
+            assert d.reading.startswith("the forms differ") and "which excludes 0" in d.reading, d.reading
+            assert f"about {P.show(abs(b.mean() - a.mean()))} points" in d.reading
+        else:
+            assert d.reading.startswith("not shown equivalent and not shown different"), d.reading
+            assert "holds 0" in d.reading

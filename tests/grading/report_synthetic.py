@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from exam_builder.analysis.report import STANDING_COLUMNS, FormData, ReportData
+from exam_builder.analysis.report import STANDING_COLUMNS, CutTrace, FormData, ReportData
 
 LETTERS = "ABCD"
 
@@ -66,4 +66,23 @@ def big_window(n: int = 40, seed: int = 7) -> ReportData:
                          "passed_on": None})
     return ReportData("cps", "CPS written exam", "all time", res, forms, pd.DataFrame(ratings),
                       pd.Series({"extended_time": 4, "scribe": 1}), 6, pd.DataFrame(standing, columns=STANDING_COLUMNS),
-                      f"the {len(standing)} candidate(s) on the roster")
+                      f"the {len(standing)} candidate(s) on the roster", cut_trace=trace())
+
+
+def trace() -> CutTrace:
+    """Where the cuts came from: study 2's decision in force, form A re-cut from it, form B built before it and
+    kept; one key decision; key validation closed."""
+    return CutTrace(
+        studies=[(2, "Spring panel", "Modified Angoff")],
+        decision={"id": 1, "study": 2, "adopted": 0.6, "recommended": 0.62, "round": 2, "by": "the board",
+                  "on": "2026-03-01", "reason": "the panel's recommendation, less one SE",
+                  "recorded_by": "Carla Coordinator", "recorded": "2026-03-01 10:00 EST"},
+        forms=[{"form": "A", "cut": 8.0, "points": 14.0, "frozen": 8.5, "built": "2026-02-01 09:00 EST",
+                "built_after_decision": False},
+               {"form": "B", "cut": 8.0, "points": 14.0, "frozen": 8.0, "built": "2026-02-01 09:00 EST",
+                "built_after_decision": False}],
+        recuts=[{"form": "A", "previous": 8.5, "cut": 8.0, "decision": 1, "reason": "board adopted study 2",
+                 "by": "Carla Coordinator", "at": "2026-03-02 09:00 EST"}],
+        keys=[{"item": "core-02", "action": "another answer accepted as well", "reason": "two answers defensible",
+               "by": "Carla Coordinator", "at": "2026-03-03 09:00 EST", "applied": "2026-03-03 09:05 EST"}],
+        closed=("2026-03-04 09:00 EST", "Carla Coordinator"))

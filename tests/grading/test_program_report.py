@@ -8,6 +8,7 @@ import re
 
 import gradingkit as kit
 from click.testing import CliRunner
+from statsmodels.stats.proportion import proportion_confint
 from test_grading_rating import rate_everything
 
 from exam_builder.analysis.report import gather, render_html, sections, write_report
@@ -115,7 +116,9 @@ def test_all_passing_all_failing_and_one_candidate_read_plainly():
         n = len(rows)
         passed = sum(r["result"] == "pass" for r in rows)
         assert f"{n} candidate(s), {n} sitting(s)" in cohort, name
-        assert f"Pass rate on the first attempt: {passed} of {n} ({passed / n:.0%})" in cohort, name
+        lo, hi = proportion_confint(passed, n, method="wilson")  # Wilson's interval, computed apart
+        assert (f"Pass rate on the first attempt: {passed} of {n} ({passed / n:.0%}, 95% interval {lo:.0%} to "
+                f"{hi:.0%})") in cohort, name
         totals = dict(secs["Scores"].tables)["Totals per form"]
         assert totals.n.tolist() == [n] and totals["mean"].tolist() == [sum(r["total"] for r in rows) / n], name
         comparison = dict(secs["Form comparability"].tables)["Mean and pass rate per form, with 95% intervals"]
@@ -274,9 +277,13 @@ def test_small_samples_read_apart_from_provisional_results_and_counts_say_what_t
     # "provisional" only of results: every use is the cohort's sentence on key validation
     uses = [m.start() for m in re.finditer("provisional", text)]
     assert uses, "the grading course's key validation is open: its results are provisional"
-    for at in uses:
-        assert "key validation is not closed" in text[at:at + 80], text[at - 100:at + 100]
+    for at in uses:  # the cohort's sentence, or the cut section's ("Key validation is not closed: ... provisional")
+        assert "key validation is not closed" in text[max(0, at - 60):at + 80].lower(), text[at - 100:at + 100]
     assert "read the figure with its interval" in text and "small sample (n = 3)" in text
+    # where the cut came from, read from the course's records: no study, each form's cut frozen at its build
+    assert "No standard-setting study is recorded for this exam" in text
+    assert re.search(r"Each form's cut and where it came from .*frozen when the form was built on \d{4}-\d\d-\d\d",
+                     text)
     # the per-form pass rates: a Wilson interval and the caution
     machine = json.loads((out_dir / "report.json").read_text())
     tables = {t["name"]: t for sec in machine["sections"] for t in sec["tables"]}

@@ -8,11 +8,12 @@ from __future__ import annotations
 import html as htmllib
 import re
 
+import numpy as np
 import pytest
 from report_synthetic import big_window
 
 from exam_builder.analysis import psychometrics as pm
-from exam_builder.analysis.report import ACCURACY_ONLY, ALT_MAX, CONSISTENCY_ONLY, equating_rows, render_html, sections
+from exam_builder.analysis.report import ALT_MAX, NOT_GIVEN, equating_rows, render_html, sections
 
 #: A decimal number in the page's text: the digits after the point are the rounding it was printed with
 #: (a version "0.1.0" or a date is not one: no digit or point may touch it).
@@ -91,11 +92,17 @@ def test_accuracy_by_two_named_methods_side_by_side_and_no_cell_is_blank(shown):
     assert len(rows) == 1 + 3 * 3  # two forms and the pooled figure, by three methods
     for r in rows[1:]:
         row = dict(zip(head, r, strict=True))
-        assert all(row.values()), row  # no blank cell, no "None"
+        pooled = row["form"].endswith("pooled")
+        # no blank cell, no "None": only the pooled rows and the figures a method does not give have no interval
+        assert all(v or (k.endswith("95% interval") and (pooled or k.split(" ")[0] in ("accuracy", "false")
+                                                         and row["method"] == "Subkoviak"
+                                                         or k.split(" ")[0] in ("consistency", "kappa")
+                                                         and row["method"] == pm.RUDNER))
+                   for k, v in row.items()), row
         if row["method"] == "Subkoviak":
-            assert row["accuracy"] == row["false passes"] == row["false fails"] == CONSISTENCY_ONLY
+            assert row["accuracy"] == row["false passes"] == row["false fails"] == NOT_GIVEN
         elif row["method"] == pm.RUDNER:
-            assert row["consistency (p0)"] == row["kappa (beyond chance)"] == ACCURACY_ONLY
+            assert row["consistency (p0)"] == row["kappa (beyond chance)"] == NOT_GIVEN
             assert re.fullmatch(r"\d\.\d\d", row["accuracy"])
         else:
             assert row["method"] == "Livingston-Lewis / Huynh beta-binomial"
@@ -106,7 +113,23 @@ def test_accuracy_by_two_named_methods_side_by_side_and_no_cell_is_blank(shown):
         row = dict(zip(head, next(r for r in rows if r[0] == f.label and r[1] == pm.RUDNER), strict=True))
         assert [row["accuracy"], row["false passes"], row["false fails"]] == [
             pm.show(want.accuracy), pm.show(want.false_pass), pm.show(want.false_fail)]
-        assert row["cut the model used"] == f"{pm.whole(f.cut)} points"  # it compares scores in points
+        assert row["cut the model used (points)"] == pm.show(f.cut)  # it compares scores in points
+        # the binomial models' cut, on the test length, put back in points: one unit in the column
+        bb = dict(zip(head, next(r for r in rows if r[0] == f.label and r[1] == "Subkoviak"), strict=True))
+        assert bb["cut the model used (points)"] == pm.show(direct.model_cut * f.max_total / direct.model_length)
+        # each figure's interval: an independent percentile bootstrap over candidates (same seeded draws)
+        data = f.scores.dropna()
+        rng = np.random.default_rng(0)
+        p0s, accs = [], []
+        for _ in range(pm.CLASSIFICATION_REPLICATES):
+            draw = data.iloc[rng.integers(0, len(data), len(data))].reset_index(drop=True)
+            got = pm.reliability(draw, f.max_points, f.cut, min_n=2).classifications
+            p0s.append(next(c.p0 for c in got if c.method == "Subkoviak"))
+            accs.append(next(c.accuracy for c in got if c.method == pm.RUDNER))
+        assert bb["consistency 95% interval"] == f"{pm.show(np.percentile(p0s, 2.5))} to " \
+                                                 f"{pm.show(np.percentile(p0s, 97.5))}"
+        assert row["accuracy 95% interval"] == f"{pm.show(np.percentile(accs, 2.5))} to " \
+                                               f"{pm.show(np.percentile(accs, 97.5))}"
     text = " ".join(_text(page).split())
     assert "come from two methods, the beta-binomial model and Rudner's, each in its own row" in text
     assert "Rudner's (2001, 2005), which needs no model of the true scores" in text
@@ -147,7 +170,7 @@ def test_one_rounding_for_every_figure_on_the_page(shown):
         for col, head in enumerate(rows[0]):
             if head in coefficients:
                 for r in rows[1:]:
-                    assert r[col] in ("", CONSISTENCY_ONLY, ACCURACY_ONLY) or re.fullmatch(r"-?\d\.\d\d", r[col]), (
+                    assert r[col] in ("", NOT_GIVEN) or re.fullmatch(r"-?\d\.\d\d", r[col]), (
                         name, head, r)
                     seen += bool(r[col])
     assert seen > 50
@@ -158,7 +181,8 @@ def test_competencies_are_named_in_words_never_by_slug(shown):
     _d, page = shown
     d = _window()
     rows = _table(page, "Mean share of points per competency")
-    assert rows[0] == ["form", "Peer Support"]
+    assert rows[0] == ["form", "competency", "candidates", "mean share of the points", "mean 95% low", "mean 95% high"]
+    assert {r[1] for r in rows[1:]} == {"Peer Support"}
     assert "peer-support" not in _text(page)
     # an anchor that leaves a competency out names it in words
     a, b = d.forms

@@ -5,6 +5,7 @@ rounding, no None, the same bins, version and data hash). Each number against a 
 from __future__ import annotations
 
 import datetime as dt
+import html as htmllib
 import re
 
 import numpy as np
@@ -182,3 +183,24 @@ def test_report_settings_refuse_nonsense_naming_the_setting(tmp_path):
             Course(root).report_settings  # noqa: B018 (reading it is the check)
         assert line.split(" = ")[0] in str(err.value) and "nbgrader_config.py" in str(err.value)
         assert words in str(err.value)
+
+
+def test_minutes_used_are_not_recorded_where_no_answering_time_was_kept():
+    """Walk finding 9: the demo's scripted sittings are submitted seconds after they start and paper has no clock;
+    their time is "not recorded", never a median of 0 minutes, and a form's timed sittings are counted."""
+    d = small_window()
+    start = d.results.started_at
+    b = d.results.form == "B"
+    d.results.loc[b, "submitted_at"] = start[b] + dt.timedelta(seconds=2)  # scripted: no answering time
+    a_ids = d.results[d.results.form == "A"].sitting.tolist()
+    d.results.loc[d.results.sitting == a_ids[0], "submitted_at"] = start[d.results.sitting == a_ids[0]] \
+        + dt.timedelta(seconds=5)
+    d.results["mode"] = "online"
+    d.results.loc[d.results.sitting == a_ids[1], "mode"] = "paper"
+    per_form = dict({s.title: s for s in sections(d)}["Answers and time"].tables)[
+        "Omitted and not-reached answers, and time used, per form"].set_index("form")
+    assert per_form.loc["B", "median_minutes"] == per_form.loc["B", "longest_minutes"] == "not recorded"
+    assert per_form.loc["B", "timed"] == 0
+    assert per_form.loc["A", "timed"] == len(a_ids) - 2 and per_form.loc["A", "median_minutes"] == 60
+    page = htmllib.unescape(render_html(d, sections(d), "Program"))
+    assert "not recorded" in page and "scripted, as the demo's candidates are" in " ".join(page.split())

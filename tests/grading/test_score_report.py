@@ -242,8 +242,11 @@ def test_a_subscore_is_shown_only_when_its_reliability_supports_it():
     words, alt = _text(page), _alt(page)
     assert "This exam is not designed to report some core competencies precisely, so no score is shown for them. " \
            "Your result is decided on your total alone." in words
-    assert (f"{names[1]}: its 14 question(s) measure it with a reliability of 0.55; a subscore is shown from 0.7."
+    assert (f"{names[1]}: its 14 question(s) measure it with a reliability of 0.55; a subscore is shown from 0.70."
             in words)
+    # two decimals, as every coefficient: 0.30, never 0.3 beside 0.46 (walk finding 13)
+    page = render_report(_course(), _result([15, 14, 14]), "CPS exam", _precision(0.81, 0.3, None))
+    assert "with a reliability of 0.30; a subscore is shown from 0.70." in _text(page)
     assert f"{names[2]}: too few candidates have sat this form to tell how precisely its 14 question(s) measure it." \
         in words
     assert f"{names[0]}: 15 of 19 points" in alt and names[1] not in alt and names[2] not in alt

@@ -68,3 +68,11 @@ def select_form_cuts(session: Session, form_ids: Iterable[int]) -> dict[int, For
     for row in session.execute(select(FormCut).where(FormCut.form_id.in_(ids)).order_by(FormCut.id)).scalars():
         out[row.form_id] = row
     return out
+
+
+def select_form_cut_history(session: Session, form_ids: Iterable[int]) -> list[FormCut]:
+    """Every re-cut of the forms, oldest first (the program report traces each form's cut)."""
+    ids = sorted(set(form_ids))
+    if not ids:
+        return []
+    return list(session.execute(select(FormCut).where(FormCut.form_id.in_(ids)).order_by(FormCut.id)).scalars())
