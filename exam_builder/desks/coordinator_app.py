@@ -189,11 +189,12 @@ class CoordinatorSession:
 
     def decide_key(self, item_id: str, action: str, reason: str, accept: str = "", form: str = ""):
         """Record a decision (not applied) and return its impact: whose totals and pass/fail change."""
-        from ..grading.keys import impact, record_decision
+        from ..grading.keys import impact, mark_provisional, record_decision
 
         actor, reason = self._actor(), self._reason(reason, required=True)
         did = record_decision(self.course, self.exam, item_id, action, reason, actor,
                               accept=accept.strip() or None, form=form.strip() or None)
+        self._reprint(mark_provisional(self.course, self.exam, did, subscore_precision(self.course, self.exam)))
         return impact(self.course, self.exam, did)
 
     def apply_key(self, decision_id: int):
@@ -283,8 +284,11 @@ html, body, .lm-BoxPanel-child:has(.eb-coord) { scroll-padding: 2em 0; }
 .eb-app.eb-coord :is(input, textarea):focus-visible, .eb-app.eb-coord input[type="date"]:focus-within {
   outline: 3px solid #b34700 !important; outline-offset: 2px; }
 .eb-coord table { border-collapse: collapse; width: 100%; }
+/* a long word (an item id, a URL in a comment) may break where it cannot fit, but a column is never narrowed
+   below its longest word for it: "anywhere" let the table break "Item" and "0.74" mid-word at 1366 px */
 .eb-coord th, .eb-coord td { border: 1px solid #6b6b6b; padding: 0.3em 0.5em; text-align: left; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
+.eb-coord td.eb-nowrap { white-space: nowrap; }  /* an item id is one word: never "ibno-mc-" over "02" */
 .eb-coord .eb-note { border-left: 4px solid #0b4f8a; padding-left: 0.8em; }
 .eb-coord .eb-ok { border: 2px solid #1d6b2f; background: #eaf6ec; padding: 0.5em; }
 @media (max-width: 40em) {
@@ -527,11 +531,12 @@ class CoordinatorApp:
                         "Form and question", "Item", "Key", "Candidates", "Facility", "Discrimination",
                         "Strong candidates chose", "Why flagged", "Comments", "Decision")) + "</tr></thead><tbody>"
                     + "".join(
-                        f"<tr><td data-label='Form and question'>{_e(ln.form)} Q{ln.number}</td>"
-                        f"<td data-label='Item'>{_e(ln.item_id)}</td><td data-label='Key'>{_e(ln.key)}</td>"
+                        f"<tr><td data-label='Form and question' class='eb-nowrap'>{_e(ln.form)} Q{ln.number}</td>"
+                        f"<td data-label='Item' class='eb-nowrap'>{_e(ln.item_id)}</td>"
+                        f"<td data-label='Key'>{_e(ln.key)}</td>"
                         f"<td data-label='Candidates'>{ln.n}</td>"
                         f"<td data-label='Facility'>{num(ln.facility)}</td>"
-                        f"<td data-label='Discrimination'>{num(ln.discrimination)}</td>"
+                        f"<td data-label='Discrimination'>{_e(ln.discrimination_text())}</td>"
                         f"<td data-label='Strong candidates chose'>"
                         f"{_e(f'{ln.strong_choice} ({pct(ln.strong_choice_share)}; key {pct(ln.strong_key_share)})') if ln.strong_choice else ''}</td>"  # noqa: E501
                         f"<td data-label='Why flagged'>{_e('; '.join(ln.flags))}</td>"
