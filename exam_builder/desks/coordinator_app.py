@@ -296,6 +296,13 @@ html, body, .lm-BoxPanel-child:has(.eb-coord) { scroll-padding: 2em 0; }
   .eb-coord tr, .eb-coord td { display: block; }
   .eb-coord td::before { content: attr(data-label) ": "; font-weight: bold; }
 }
+/* the key validation and appeals tables' nine or ten columns, whose words are never broken, need a laptop's
+   width: narrower (200% zoom, a tablet) each line is a block of labelled values, as on a phone */
+@media (max-width: 64em) {
+  .eb-coord table.eb-wide thead { position: absolute; left: -9999px; }
+  .eb-coord table.eb-wide tr, .eb-coord table.eb-wide td { display: block; }
+  .eb-coord table.eb-wide td::before { content: attr(data-label) ": "; font-weight: bold; }
+}
 </style>"""
 
 
@@ -526,8 +533,8 @@ class CoordinatorApp:
             def num(v):
                 return "" if v is None else f"{v:.2f}"
 
-            body = ("<table><caption>Items past a threshold or commented on. Comments are shown without names, "
-                    "by form.</caption><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
+            body = ("<table class='eb-wide'><caption>Items past a threshold or commented on. Comments are shown "
+                    "without names, by form.</caption><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
                         "Form and question", "Item", "Key", "Candidates", "Facility", "Discrimination",
                         "Strong candidates chose", "Why flagged", "Comments", "Decision")) + "</tr></thead><tbody>"
                     + "".join(
@@ -643,7 +650,7 @@ class CoordinatorApp:
         days = self.session.course.recourse_settings.appeal_deadline_days
         head = heading(f"Appeals: {len(rows)}", "appeals")
         body = "<p>No appeal is recorded.</p>" if not rows else (
-            "<table><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
+            "<table class='eb-wide'><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
                 "Appeal", "Sitting", "Candidate", "About", "Received", "Their words", "Rater", "Re-rating",
                 "Decision"))
             + "</tr></thead><tbody>" + "".join(

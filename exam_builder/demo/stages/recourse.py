@@ -155,9 +155,11 @@ def run(ctx) -> None:
         before = impact(course, exam, did, results=results)
         # the answer as each form's candidates saw it ("C on form A, B on form C"), and per row its own form
         # (the points needed are that form's)
-        accepts = accepted_text(course, exam, _decision_row(course, exam, did)) or f"{answer} on form {form}"
-        t = Table(title=f"impact BEFORE applying decision {did}: {item} accepts {accepts} as well")
-        for col in ("candidate", "form", "total", "points needed on its form", "result"):
+        accepts = accepted_text(course, exam, _decision_row(course, exam, did))
+        t = Table(title=f"impact BEFORE applying decision {did}: {item} accepts {answer} on form {form} as well"
+                        + (f" (as each form shows it: {accepts})" if accepts and accepts != f"{answer} on form {form}"
+                           else ""))
+        for col in ("candidate", "form", "total", "points needed", "result"):  # needed: on the row's own form
             t.add_column(col)
         labels = _form_labels(course, exam)
         moved = sorted((c for c in before.changes if c.outcome_changes),  # the scripted candidate's row first
