@@ -431,7 +431,9 @@ def _first_decision_passes_them(flat: str, said: re.Match) -> None:
     assert first, stage[:6000]
     assert first.group(2, 3, 4) == (item, answer, form)  # the first decision: the scripted candidate's answer
     table = first.group(5)
-    assert re.search(rf"{candidate}\W+{total:g} -> {total + gain:g}\W+{cut:.2f}\W+fail -> pass\W", table), table
+    # each row names its form, and the points needed are that form's
+    assert re.search(rf"{candidate}\W+{form}\W+{total:g} -> {total + gain:g}\W+{cut:.2f}\W+fail -> pass\W",
+                     table), table
     assert re.search(rf"sitting \d+ of {candidate}: fail -> pass", first.group(6)), first.group(6)
     assert (f"{candidate}, scripted just below the cut of {said.group(2)} with {item}'s really right answer "
             f"({answer}), passes: fail -> pass by decision {first.group(1)}, shown before it was applied") in stage

@@ -53,6 +53,20 @@ class ValidationLine:
     comments: list[tuple[str, str]] = field(default_factory=list)  # (form label, text): this form's only
     flags: list[str] = field(default_factory=list)
     decision: str = ""  # the decision in force or waiting, in words
+    scores_alike: bool = False  # every candidate scored the item alike (so no discrimination can be computed)
+
+    def discrimination_text(self, shown: str | None = None) -> str:
+        """The discrimination as a line shows it (``shown``: the number as the caller writes it), or, when there is
+        none, why in words: a blank cell would read as a missing figure."""
+        if self.discrimination is not None:
+            return shown if shown is not None else f"{self.discrimination:.2f}"
+        if self.n < 3:
+            return f"none: too few candidates (n = {self.n})"
+        if self.scores_alike and self.facility is not None:
+            return ("none: every candidate got it right" if self.facility >= 1 - 1e-9 else
+                    "none: no candidate got it right" if self.facility <= 1e-9 else
+                    "none: every candidate scored it alike")
+        return "none: the rest of the form's scores do not vary"
 
 
 def strong_group(totals: list[float], share: float) -> list[int]:
@@ -141,7 +155,8 @@ def validation_lines(course, exam: str) -> list[ValidationLine]:
                     form.label, m.assignment, e.number, e.item_id, e.key or "", len(kept), fac, disc, n_strong,
                     choice, c_share, k_share, [(f, c) for f, c in comments.get(e.item_id, []) if f == form.label],
                     flags,
-                    words.get(e.item_id, "") or (f"in force: {ACTION_TEXT[adj.action]}" if adj else "")))
+                    words.get(e.item_id, "") or (f"in force: {ACTION_TEXT[adj.action]}" if adj else ""),
+                    bool(rows) and scores[e.item_id].nunique() <= 1))
     return lines
 
 

@@ -48,12 +48,18 @@ def validate(course, exam, every) -> None:
                   if ln.strong_choice else "")
         t.add_row(ln.form, str(ln.number), ln.item_id, ln.key, str(ln.n),
                   "" if ln.facility is None else against(ln.facility, rs.facility_below),
-                  "" if ln.discrimination is None else against(ln.discrimination, rs.discrimination_below),
+                  ln.discrimination_text(None if ln.discrimination is None
+                                         else against(ln.discrimination, rs.discrimination_below)),
                   strong, "; ".join(ln.flags), "\n".join(f"form {f}: {c}" for f, c in ln.comments), ln.decision)
     console.print(t)
 
 
 def _print_impact(imp) -> None:
+    if not imp.changes:  # no empty table: one line says so
+        say(imp.summary() + ": no sitting's points, total, points needed or result change")
+        for u in imp.unread:
+            say(f"not read (left as it is): {u}")
+        return
     t = Table(title=imp.summary())
     for col in ("sitting", "candidate", "form", "points", "total", "max", "cut", "result"):
         t.add_column(col)
@@ -79,11 +85,16 @@ def _print_impact(imp) -> None:
 @pass_course_db
 def decide(course, exam, item, action, accept, form, reason, actor) -> None:
     """Record a decision on one objective item (not applied yet) and show its impact."""
-    from ..grading.keys import impact, record_decision
+    from ..analysis.subscores import subscore_precision  # scipy and pandas: only when used
+    from ..grading.keys import impact, mark_provisional, record_decision
 
     did = record_decision(course, exam, item, action, reason, current_actor(actor), accept=accept, form=form)
     say(f"decision {did} recorded (not applied yet). Its impact:")
     _print_impact(impact(course, exam, did))
+    marked = mark_provisional(course, exam, did, precision=subscore_precision(course, exam))
+    if marked:
+        say(f"{len(marked)} score report(s) written again as provisional until the decision is applied")
+        say_reprinted(course, exam, marked)
     say(f"apply it with: exam-builder keys apply {exam} {did} --by NAME")
 
 
@@ -109,10 +120,10 @@ def apply_cmd(course, exam, decision, actor) -> None:
     from ..grading.keys import apply
 
     done = apply(course, exam, decision, current_actor(actor), precision=subscore_precision(course, exam))
-    _print_impact(done.impact)
-    if done.nothing:
+    if done.nothing:  # its impact was shown when it was applied: no table of what would have changed
         say(f"decision {decision} was already applied: nothing changed")
         return
+    _print_impact(done.impact)
     say(f"applied: {done.rescored} grade(s) re-scored in nbgrader's gradebook, {len(done.outcomes)} outcome(s) "
         f"changed ({', '.join(f'sitting {s}: {a} -> {b}' for s, a, b in done.outcomes) or 'none'}), "
         f"{len(done.reports)} score report(s) written again")

@@ -189,11 +189,12 @@ class CoordinatorSession:
 
     def decide_key(self, item_id: str, action: str, reason: str, accept: str = "", form: str = ""):
         """Record a decision (not applied) and return its impact: whose totals and pass/fail change."""
-        from ..grading.keys import impact, record_decision
+        from ..grading.keys import impact, mark_provisional, record_decision
 
         actor, reason = self._actor(), self._reason(reason, required=True)
         did = record_decision(self.course, self.exam, item_id, action, reason, actor,
                               accept=accept.strip() or None, form=form.strip() or None)
+        self._reprint(mark_provisional(self.course, self.exam, did, subscore_precision(self.course, self.exam)))
         return impact(self.course, self.exam, did)
 
     def apply_key(self, decision_id: int):
@@ -283,14 +284,24 @@ html, body, .lm-BoxPanel-child:has(.eb-coord) { scroll-padding: 2em 0; }
 .eb-app.eb-coord :is(input, textarea):focus-visible, .eb-app.eb-coord input[type="date"]:focus-within {
   outline: 3px solid #b34700 !important; outline-offset: 2px; }
 .eb-coord table { border-collapse: collapse; width: 100%; }
+/* a long word (an item id, a URL in a comment) may break where it cannot fit, but a column is never narrowed
+   below its longest word for it: "anywhere" let the table break "Item" and "0.74" mid-word at 1366 px */
 .eb-coord th, .eb-coord td { border: 1px solid #6b6b6b; padding: 0.3em 0.5em; text-align: left; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
+.eb-coord td.eb-nowrap { white-space: nowrap; }  /* an item id is one word: never "ibno-mc-" over "02" */
 .eb-coord .eb-note { border-left: 4px solid #0b4f8a; padding-left: 0.8em; }
 .eb-coord .eb-ok { border: 2px solid #1d6b2f; background: #eaf6ec; padding: 0.5em; }
 @media (max-width: 40em) {
   .eb-coord thead { position: absolute; left: -9999px; }
   .eb-coord tr, .eb-coord td { display: block; }
   .eb-coord td::before { content: attr(data-label) ": "; font-weight: bold; }
+}
+/* the key validation and appeals tables' nine or ten columns, whose words are never broken, need a laptop's
+   width: narrower (200% zoom, a tablet) each line is a block of labelled values, as on a phone */
+@media (max-width: 64em) {
+  .eb-coord table.eb-wide thead { position: absolute; left: -9999px; }
+  .eb-coord table.eb-wide tr, .eb-coord table.eb-wide td { display: block; }
+  .eb-coord table.eb-wide td::before { content: attr(data-label) ": "; font-weight: bold; }
 }
 </style>"""
 
@@ -522,16 +533,17 @@ class CoordinatorApp:
             def num(v):
                 return "" if v is None else f"{v:.2f}"
 
-            body = ("<table><caption>Items past a threshold or commented on. Comments are shown without names, "
-                    "by form.</caption><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
+            body = ("<table class='eb-wide'><caption>Items past a threshold or commented on. Comments are shown "
+                    "without names, by form.</caption><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
                         "Form and question", "Item", "Key", "Candidates", "Facility", "Discrimination",
                         "Strong candidates chose", "Why flagged", "Comments", "Decision")) + "</tr></thead><tbody>"
                     + "".join(
-                        f"<tr><td data-label='Form and question'>{_e(ln.form)} Q{ln.number}</td>"
-                        f"<td data-label='Item'>{_e(ln.item_id)}</td><td data-label='Key'>{_e(ln.key)}</td>"
+                        f"<tr><td data-label='Form and question' class='eb-nowrap'>{_e(ln.form)} Q{ln.number}</td>"
+                        f"<td data-label='Item' class='eb-nowrap'>{_e(ln.item_id)}</td>"
+                        f"<td data-label='Key'>{_e(ln.key)}</td>"
                         f"<td data-label='Candidates'>{ln.n}</td>"
                         f"<td data-label='Facility'>{num(ln.facility)}</td>"
-                        f"<td data-label='Discrimination'>{num(ln.discrimination)}</td>"
+                        f"<td data-label='Discrimination'>{_e(ln.discrimination_text())}</td>"
                         f"<td data-label='Strong candidates chose'>"
                         f"{_e(f'{ln.strong_choice} ({pct(ln.strong_choice_share)}; key {pct(ln.strong_key_share)})') if ln.strong_choice else ''}</td>"  # noqa: E501
                         f"<td data-label='Why flagged'>{_e('; '.join(ln.flags))}</td>"
@@ -638,7 +650,7 @@ class CoordinatorApp:
         days = self.session.course.recourse_settings.appeal_deadline_days
         head = heading(f"Appeals: {len(rows)}", "appeals")
         body = "<p>No appeal is recorded.</p>" if not rows else (
-            "<table><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
+            "<table class='eb-wide'><thead><tr>" + "".join(f"<th scope='col'>{c}</th>" for c in (
                 "Appeal", "Sitting", "Candidate", "About", "Received", "Their words", "Rater", "Re-rating",
                 "Decision"))
             + "</tr></thead><tbody>" + "".join(

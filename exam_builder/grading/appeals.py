@@ -47,7 +47,7 @@ from ..errors import ExamBuilderError
 from ..files import check_owned
 from ..kinds import kind_for
 from ..model.manifest import Manifest
-from ..model.states import AppealCategory, AppealDecision, AuditAction, ItemScoreStatus, SittingStatus
+from ..model.states import AppealCategory, AppealDecision, AuditAction, ItemScoreStatus, Outcome, SittingStatus
 from ..records import audit
 from ..records.ledger import void_sitting
 from ..records.models import Appeal, AppealRating, Candidate, Exam, Form, Sitting, utcnow
@@ -61,7 +61,9 @@ from ..records.text import shown
 from .keys import Precision, rewrite_reports, update_outcomes
 from .queue import load_rubric_for
 from .resolution import NO_RESPONSE, Decision, persist, ratings_of, response_context
+from .results import Result, compute_results, next_step_words
 from .rubric_scoring import rubric_score
+from .score_report import num, stated_cut
 from .seal import course_key
 
 if TYPE_CHECKING:
@@ -249,7 +251,7 @@ class Rerating:
     done: int
     total: int
     score: float | None  # the re-rated points so far
-    before: float | None  # the written answers' decided points before the appeal (None once decided)
+    before: float | None  # the written answers' decided points before the appeal's decision (None: not known)
     max_points: float
     blank: int = 0  # written answers left blank: 0 without rating, not re-rated (they stay at 0)
 
@@ -280,12 +282,14 @@ def rerating_states(course, exam: str) -> dict[int, Rerating]:
                 continue
             rr = recourse_q.select_appeal_ratings(s, a.id)
             done = [rr[e.item_id].score for e in items if e.item_id in rr]
-            final = item_scores_q.select_final_scores(s, [sit.id]) if a.decision is None else {}
-            before = [final.get((sit.id, e.item_id)) for e in items]
-            known = [x for x in before if x is not None]
+            if a.decision is None:  # the written answers' decided points now
+                final = item_scores_q.select_final_scores(s, [sit.id])
+                now = [final.get((sit.id, e.item_id)) for e in items]
+                before = sum(x or 0.0 for x in now) if final and all(x is not None for x in now) else None
+            else:  # decided: the points just before the decision (the re-ratings may be the scores now)
+                before = a.points_before
             out[a.id] = Rerating(a.rater, len(done), len(items), sum(x or 0.0 for x in done) if done else None,
-                                 sum(known) if final and len(known) == len(before) else None,
-                                 sum(e.points for e in items), len(_rated_entries(s, sit)) - len(items))
+                                 before, sum(e.points for e in items), len(_rated_entries(s, sit)) - len(items))
     return out
 
 
@@ -358,6 +362,20 @@ class Effect:
         return said
 
 
+    def plain(self) -> str:
+        """What the re-rating did, in the candidate's words (no setting's name): the letter's sentence."""
+        said = (f"Your re-rated written answers now have {_pts(self.after)} point(s) in all, against "
+                f"{_pts(self.before)} before the appeal.")
+        if self.kept:
+            said += (f" The new rating was lower on {len(self.kept)} answer(s); "
+                     + ("that answer keeps the score it had" if len(self.kept) == 1
+                        else "those answers keep the scores they had")
+                     + ", because this program never lowers a score on appeal.")
+        elif self.may_lower and self.rerated < self.before - 1e-9:
+            said += " This program counts a new rating whether it is higher or lower, so your score is lower."
+        return said
+
+
 def _pts(x: float) -> str:
     return f"{round(x, 2):g}"
 
@@ -402,6 +420,7 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
         raise ExamBuilderError("an appeal decision needs a reason (--reason): the candidate's letter gives it")
     key = course_key(course)
     changed: dict = {"scores": [], "outcomes": [], "reports": [], "voided": False, "effect": None}
+    was = _result_of(course, exam, appeal_id)  # the result before the decision: the letter says what changed
     eff = effect(course, appeal_id)
     if eff is not None:  # the decision agrees with the direction of the finished re-rating
         changed["effect"] = eff
@@ -447,6 +466,7 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
             changed["voided"] = True
         a.decision, a.decision_reason, a.decided_by, a.decided_at = dec, reason, actor, utcnow()
         a.voided = void
+        a.points_before = eff.before if eff is not None else None
         audit.record(s, actor, AuditAction.appeal_decided, "appeal", a.id, reason, sitting=sit.id,
                      candidate=sit.candidate_id, category=a.category, decision=dec, voided=void,
                      scores=[list(x) for x in changed["scores"]])
@@ -454,16 +474,30 @@ def decide(course, exam: str, appeal_id: int, decision: str, reason: str, actor:
     if changed["scores"]:
         changed["outcomes"] = update_outcomes(course, exam, {sitting_id}, actor, f"appeal {appeal_id} {dec}")
         changed["reports"] = rewrite_reports(course, exam, {sitting_id}, precision)
-    changed["letter"] = write_letter(course, appeal_id, rescored=bool(changed["scores"]))
+    changed["letter"] = write_letter(course, appeal_id, rescored=bool(changed["scores"]), was=was, effect=eff)
     return changed
+
+
+def _result_of(course, exam: str, appeal_id: int) -> Result | None:
+    """The appealed sitting's result now (None when it is voided or not the exam's)."""
+    with course.db.read() as s:
+        sitting_id = _appeal(s, appeal_id).sitting_id
+    return next((r for r in compute_results(course, exam) if r.sitting_id == sitting_id), None)
 
 
 _ENV = Environment(loader=PackageLoader("exam_builder.grading", "templates"), autoescape=select_autoescape(["j2"]))
 
 
-def write_letter(course, appeal_id: int, rescored: bool | None = None) -> Path | None:
-    """The candidate's letter on a decided appeal, beside their score report (nbgrader's feedback folder);
-    ``rescored``: whether the decision changed a score (else: a score appeal not denied)."""
+def write_letter(course, appeal_id: int, rescored: bool | None = None, was: Result | None = None,
+                 effect: Effect | None = None) -> Path | None:
+    """The candidate's letter on a decided appeal, beside their score report (nbgrader's feedback folder), in plain
+    words: the decision and why, what the re-rating did (``effect``), the total and pass or fail now and whether
+    that changed (against ``was``, the result before the decision), what happens next and whom to contact
+    (``ProgramPolicy.contact``); never a setting's name. ``rescored``: whether the decision changed a score
+    (else: a score appeal not denied)."""
+    with course.db.read() as s:
+        exam_id = s.get(Sitting, _appeal(s, appeal_id).sitting_id).exam_id
+    now = _result_of(course, exam_id, appeal_id)
     with course.db.read() as s:
         a = _appeal(s, appeal_id)
         if a.decision is None:
@@ -472,18 +506,50 @@ def write_letter(course, appeal_id: int, rescored: bool | None = None) -> Path |
         cand = s.get(Candidate, sit.candidate_id)
         form = s.get(Form, sit.form_id)
         ex = s.get(Exam, sit.exam_id)
-        html = _ENV.get_template("appeal_letter.html.j2").render(
-            program=course.policy.program_name, exam_title=(ex.title if ex and ex.title else sit.exam_id),
-            name=cand.name if cand else sit.candidate_id, appeal=a, decision=DECISION_TEXT[AppealDecision(a.decision)],
-            category=str(a.category), voided=a.voided,
+        html = render_letter(
+            course, a, exam_title=(ex.title if ex and ex.title else sit.exam_id),
+            name=cand.name if cand else sit.candidate_id, now=now, was=was, effect=effect,
             rescored=(a.category == AppealCategory.score and a.decision != AppealDecision.denied) if rescored is None
-            else rescored, score_appeal=a.category == AppealCategory.score,
-            may_lower=bool(course.recourse_settings.appeal_may_lower),
-            decided_on=clock.date_of(a.decided_at or utcnow(), course.zone).isoformat())
+            else rescored)
         path = course.feedback_path(sit.candidate_id, form.assignment) / f"appeal-{a.id}.html"
     check_owned(path, course.root)
     write_atomic(path, html, root=course.root)
     return path
+
+
+def render_letter(course, a: Appeal, exam_title: str, name: str, now: Result | None, was: Result | None,
+                  effect: Effect | None, rescored: bool) -> str:
+    """The letter's page (``write_letter``) from the decided appeal ``a`` and the results; reads of ``course`` only
+    its settings (``policy``, ``recourse_settings``) and time zone."""
+    return _ENV.get_template("appeal_letter.html.j2").render(
+        program=course.policy.program_name, exam_title=exam_title, name=name, appeal=a,
+        decision=DECISION_TEXT[AppealDecision(a.decision or "")], category=str(a.category), voided=a.voided,
+        rescored=rescored, score_appeal=a.category == AppealCategory.score,
+        may_lower=bool(course.recourse_settings.appeal_may_lower),
+        decided_on=clock.date_of(a.decided_at or utcnow(), course.zone).isoformat(),
+        effect=effect.plain() if effect is not None else "", result=_result_words(now, was),
+        next_step=next_step_words(course.policy, now) if now is not None and not a.voided else "",
+        contact=course.policy.contact)
+
+
+def _result_words(now: Result | None, was: Result | None) -> str:
+    """"Your total is now 40 of 57 points (38 are needed to pass): you have passed. Before the appeal you had not
+    passed." or "...: you have not passed. That has not changed." ("" when there is no result)."""
+    if now is None or now.total.score is None or not now.final:
+        return ""
+    needed = stated_cut(now.cut_score, now.score_step)
+    passed = now.status == Outcome.passed
+    said = (f"Your total is now {num(now.total.score)} of {num(now.total.max)} points ({num(needed)} are needed to "
+            f"pass): you have {'passed' if passed else 'not passed'}"
+            + (" (provisional)" if now.provisional else "") + ".")
+    if was is None or not was.final or was.total.score is None:
+        return said
+    if was.status != now.status:
+        return said + (f" Before the appeal your total was {num(was.total.score)} and you had "
+                       f"{'passed' if was.status == Outcome.passed else 'not passed'}: your result has changed.")
+    if abs(was.total.score - now.total.score) > 1e-9:
+        return said + f" Before the appeal your total was {num(was.total.score)}; your result is the same."
+    return said + " Your total and your result are the same as before the appeal."
 
 
 @dataclass

@@ -349,6 +349,18 @@ def rewrite_reports(course, exam: str, sitting_ids: set[int] | None = None, prec
     return write_feedback(course, exam, results, precision) if results else []
 
 
+def mark_provisional(course, exam: str, decision_id: int, precision: Precision = None) -> list[Path]:
+    """After a decision is recorded (not applied yet): the score reports already written of the sittings whose
+    form holds its item, written again now that their result is provisional (it waits for the decision), so no
+    report says a result is final while a correction is pending. Reports not written yet are left to ``feedback``."""
+    with course.db.read() as s:
+        d = _decision(s, decision_id, exam)
+        assignments = {m.assignment for _f, m, _e in _entries(require_forms(s, exam), d.item_id)}
+    results = [r for r in compute_results(course, exam) if r.assignment in assignments and r.provisional
+               and (course.feedback_path(r.candidate_id, r.assignment) / f"{r.assignment}.html").is_file()]
+    return write_feedback(course, exam, results, precision) if results else []
+
+
 def decisions(course, exam: str) -> list[KeyDecision]:
     """Every recorded decision of an exam, oldest first (detached copies for display)."""
     with course.db.read() as s:
@@ -383,8 +395,8 @@ def close(course, exam: str, actor: str, note: str = "", precision: Precision = 
         # every sitting submitted so far is covered, even one stamped ahead of this clock (a simulated one)
         latest = max((at for _sid, _cand, _form, at in sittings_q.select_submitted(s, exam) if at), default=None)
         now = utcnow()
-        row = KeyValidation(exam_id=exam, closed_at=max(now, latest) if latest else now, closed_by=actor,
-                            note=(note or "").strip())
+        row = KeyValidation(exam_id=exam, closed_at=now, covers_through=latest if latest and latest > now else None,
+                            closed_by=actor, note=(note or "").strip())
         s.add(row)
         s.flush()
         audit.record(s, actor, AuditAction.key_closed, "exam", exam, row.note or "key validation closed",

@@ -148,6 +148,30 @@ def next_step(policy, passed: bool | None, attempt_no: int, retake: dt.date | No
     return f"may retake{when} ({left} left), {tutoring}"
 
 
+def next_step_words(policy, r: "Result") -> str:
+    """The candidate's next step in plain words, as their score report and an appeal letter give it: a
+    provisional pass is not a certification yet, and says so."""
+    if r.status == PENDING:
+        return "Some answers are still being scored. You will get your result when scoring is finished."
+    if r.status == Outcome.passed:
+        if r.provisional:
+            return ("Your pass is provisional: every question of the exam is checked after the exam (key validation) "
+                    "before results are final. You will get a new report if a correction changes your result; "
+                    "you are certified once the check is finished.")
+        return "Congratulations: you have passed the certification exam."
+    left = max(0, policy.max_attempts - r.attempt_no)
+    if left == 0:
+        return (f"You have used all your attempts at this exam. The program will talk with you about what comes "
+                f"next: contact {policy.contact}.")
+    when = f" from {r.retake_on.isoformat()}, after the waiting period" if r.retake_on else ""
+    first = ("Tutoring comes first" if policy.tutoring_after_failure == "required"
+             else "Tutoring is offered to help you prepare")
+    return (f"You can take the exam again{when} ({left} attempt{'s' if left != 1 else ''} left). {first}: the "
+            f"program will contact you about it and the next exam date."
+            + (" Your result is provisional until every question has been checked (key validation)."
+               if r.provisional else ""))
+
+
 def recorded_before_change(r: "Result") -> str:
     """The words for an outcome recorded before a score was changed outside exam-builder."""
     return (f"the {r.recorded} recorded for this sitting rests on a score changed outside exam-builder "
@@ -283,7 +307,7 @@ def _provisional(course, closure, submitted_at: dt.datetime | None, keys_waiting
     recorded but not applied (``keys_waiting``, ``adjust.waiting``), unless the program waives it."""
     if not course.recourse_settings.provisional_until_validated:
         return False
-    return keys_waiting or closure is None or (submitted_at is not None and submitted_at > closure.closed_at)
+    return keys_waiting or closure is None or (submitted_at is not None and submitted_at > closure.covers)
 
 
 def provisional_sittings(course, sittings: list[tuple[int, str, dt.datetime | None]]) -> set[int]:
@@ -410,6 +434,7 @@ def render_report(course, result: Result, exam_title: str,
         sat_on=clock.date_of(result.sat_at, course.zone).isoformat() if result.sat_at else None,
         retake_on=result.retake_on.isoformat() if result.retake_on else None,
         tutoring=course.policy.tutoring_after_failure, withheld=withheld,
+        next_step=next_step_words(course.policy, result),
     )
 
 

@@ -656,14 +656,23 @@ class KeyDecision(Base):
 
 
 class KeyValidation(Base):
-    """Key validation of an exam closed: the results of sittings submitted before ``closed_at`` are final."""
+    """Key validation of an exam closed (at ``closed_at``, by ``closed_by``): the results of sittings submitted
+    until ``covers`` are final."""
 
     __tablename__ = "eb_key_validation"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     exam_id: Mapped[str] = mapped_column(ForeignKey("eb_exam.id"), index=True)
     closed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # the latest submission it covers (revision 0016), when later than closed_at (a sitting stamped ahead of the
+    # clock, as the demo's are); NULL: closed_at
+    covers_through: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     closed_by: Mapped[str] = mapped_column(String(128))
     note: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def covers(self) -> dt.datetime:
+        """The latest submission time whose result this closure makes final."""
+        return self.covers_through if self.covers_through is not None else self.closed_at
 
 
 class Appeal(Base):
@@ -683,6 +692,9 @@ class Appeal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)  # the decision voided the sitting
+    # a score appeal's re-rated answers' decided points just before its decision (revision 0016), so the
+    # re-rating still reads against them once the re-ratings are the scores; NULL: not a re-rated score appeal
+    points_before: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class AppealRating(Base):

@@ -32,6 +32,11 @@ class ProgramPolicy(Configurable):
     """The certification program's rules; the CPS program's by default."""
 
     program_name = Unicode("Massachusetts Certified Peer Specialist (CPS)").tag(config=True)
+    contact = Unicode(
+        "the CPS program office (cps-exams@example.org)",
+        help="Whom a candidate contacts about their result or an appeal, as their score report and appeal letter "
+             "name it: an office and how to reach it.",
+    ).tag(config=True)
 
     # vocabulary of the item bank
     competencies = Dict(

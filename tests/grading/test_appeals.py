@@ -22,7 +22,8 @@ from exam_builder.cli import cli
 from exam_builder.grading.appeals import appeals_log, rerating_states, to_rerate
 from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, load_rubric_for, open_items
-from exam_builder.grading.results import compute_results, record_outcomes
+from exam_builder.grading.results import compute_results, next_step_words, record_outcomes
+from exam_builder.grading.score_report import num, stated_cut
 from exam_builder.records.models import Appeal, ItemScore, Sitting, utcnow
 
 
@@ -40,6 +41,13 @@ def run(course, *args: str, code: int = 0) -> str:
     out = CliRunner().invoke(cli, ["--course", str(course.root), *args], catch_exceptions=False)
     assert out.exit_code == code, out.output
     return out.output
+
+
+def letter_words(path) -> str:
+    """An appeal letter as the candidate reads it (its words, tags dropped)."""
+    import re
+
+    return " ".join(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8").split("<main>")[1]).split())
 
 
 def today(course) -> dt.date:
@@ -80,6 +88,8 @@ def test_a_score_appeal_is_rerated_blind_and_decided_through_the_scoring_path(de
     stale = course.exports_dir(kit.EXAM) / "score-reports" / f"{r.candidate_id}-{r.assignment}.pdf"
     replace_file(stale, b"%PDF-1.4 the earlier report", course.root)
     monkeypatch.setenv("EXAM_BUILDER_CHROMIUM", "no-such-browser-zq")
+    open_state = rerating_states(course, kit.EXAM)[aid]
+    assert open_state.finished and open_state.before is not None
     out = run(course, "appeal", "decide", kit.EXAM, str(aid), "upheld", "--reason",
               "the answers meet every criterion", "--by", "Carla")
     assert "upheld" in out and "letter" in out
@@ -94,6 +104,19 @@ def test_a_score_appeal_is_rerated_blind_and_decided_through_the_scoring_path(de
     assert outcome == str(after.status)
     letter = course.feedback_path(r.candidate_id, r.assignment) / f"appeal-{aid}.html"
     assert "upheld" in letter.read_text() and "rated again by a rater who had not rated them" in letter.read_text()
+    words = letter_words(letter)  # what follows, in plain words: the total, pass or fail, what changed, next, whom
+    assert (f"Your total is now {num(after.total.score)} of {num(after.total.max)} points "
+            f"({num(stated_cut(after.cut_score, after.score_step))} are needed to pass): you have "
+            f"{'passed' if after.status == 'pass' else 'not passed'}") in words
+    if after.status != r.status:
+        assert f"Before the appeal your total was {num(r.total.score)}" in words and "your result has changed" in words
+    assert "What happens next" in words and next_step_words(course.policy, after) in words
+    assert f"contact {course.policy.contact}" in words
+    assert "Your re-rated written answers now have" in words
+    assert "RecourseSettings" not in words and "ProgramPolicy" not in words
+    # decided, the re-rating still reads against the points before the decision (as while it was open)
+    decided_state = rerating_states(course, kit.EXAM)[aid]  # what `appeal list` and the desk's Appeals screen show
+    assert decided_state.before == open_state.before and f"(before: {open_state.before:g})" in decided_state.text()
     others = {x.sitting_id: x.total.score for x in results if x.sitting_id != sid}
     assert {x.sitting_id: x.total.score for x in compute_results(course, kit.EXAM) if x.sitting_id != sid} == others
     assert "audit trail intact" in run(course, "audit", "verify")
@@ -174,8 +197,12 @@ def test_a_lower_rerating_is_no_upheld_appeal_and_by_default_lowers_no_score(rat
                        "the answers were rated as the rubric says", "--by", "Carla").split())
     assert f"appeal {aid} denied: 0 score(s) changed" in out and "scores are not lowered on appeal" in out
     assert _total(course, r.sitting_id) == r.total.score  # the lower re-rating changed nothing
-    letter = (course.feedback_path(r.candidate_id, r.assignment) / f"appeal-{aid}.html").read_text()
-    assert "An appeal never lowers a score" in letter and "written again with the new scores" not in letter
+    letter = letter_words(course.feedback_path(r.candidate_id, r.assignment) / f"appeal-{aid}.html")
+    assert "written again with the new scores" not in letter
+    assert "that answer keeps the score it had, because this program never lowers a score on appeal" in letter \
+        or "those answers keep the scores they had, because this program never lowers a score on appeal" in letter
+    assert "RecourseSettings" not in letter and "appeal_may_lower" not in letter
+    assert "Your total and your result are the same as before the appeal." in letter
 
 
 def test_a_program_that_lets_an_appeal_lower_a_score_records_the_lower_rerating_with_the_appeal_denied(rated_high):

@@ -141,7 +141,9 @@ def test_accepting_another_answer_rescores_exactly_those_who_gave_it(scored, man
 
     # applying again, or grading again, changes nothing
     audits = audit_count(course)
-    assert "nothing changed" in run(course, "keys", "apply", kit.EXAM, str(did), "--by", "Carla")
+    again = run(course, "keys", "apply", kit.EXAM, str(did), "--by", "Carla")
+    assert "nothing changed" in again
+    assert not any(ch in again for ch in "┏┃━┡│└─"), again  # no table, not even an empty one's border
     assert audit_count(course) == audits and gradebook_rows(course) == after_rows
     grade_exam(course, kit.EXAM, actor="staff", workers=1)  # scoring reads the decision: the same points
     assert {k: v for k, v in gradebook_rows(course).items() if k[2] == "grade"} == \
@@ -363,3 +365,20 @@ def test_score_report_pdfs_follow_every_report_written_again(scored, manifests, 
     assert not list(folder.glob("*.pdf")) and delivery_rows(course) == []
     out = run(course, "feedback", kit.EXAM)  # nothing printed before: nothing said, no browser needed
     assert "PDF" not in out
+
+
+def test_a_line_without_a_discrimination_says_why():
+    """A blank discrimination cell reads as a missing figure: the line says why there is none."""
+    from exam_builder.analysis.keys import ValidationLine
+
+    def line(n, facility, disc, alike):
+        return ValidationLine("C", "cps-C", 2, "ibno-mc-02", "B", n, facility, disc, 1, None, None, None,
+                              scores_alike=alike)
+
+    assert line(12, 0.5, 0.31, False).discrimination_text() == "0.31"
+    assert line(12, 0.5, 0.31, False).discrimination_text("0.31 (flag)") == "0.31 (flag)"
+    assert line(12, 1.0, None, True).discrimination_text() == "none: every candidate got it right"
+    assert line(12, 0.0, None, True).discrimination_text() == "none: no candidate got it right"
+    assert line(12, 0.5, None, True).discrimination_text() == "none: every candidate scored it alike"
+    assert line(2, 0.5, None, False).discrimination_text() == "none: too few candidates (n = 2)"
+    assert line(12, 0.5, None, False).discrimination_text() == "none: the rest of the form's scores do not vary"

@@ -79,6 +79,29 @@ def desk(graded_template, tmp_path_factory):
     course.db.dispose()
 
 
+#: The words of the desk's tables laid out over more than one line (a word broken mid-word or at a hyphen).
+SPLIT_WORDS_JS = """() => {
+  const bad = [];
+  for (const cell of document.querySelectorAll('.eb-coord table th, .eb-coord table td')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+      const words = /\\S+/g;
+      let m;
+      while ((m = words.exec(node.data))) {
+        if (m[0].length > 24) continue;  // a long run of characters may break where it cannot fit
+        const r = document.createRange();
+        r.setStart(node, m.index);
+        r.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+        if (tops.size > 1) bad.push(m[0]);
+      }
+    }
+  }
+  return bad;
+}"""
+
+
 def open_desk(browser, server, size: str):
     ctx = browser.new_context(**a11y.SIZES[size])
     page = ctx.new_page()
@@ -102,6 +125,9 @@ def test_key_validation_and_an_appeal_at_the_desk(browser, desk):
         text = table.inner_text()
         assert f"Form {info['form']}: {COMMENT}" in text
         assert not any(n in text for n in info["names"])  # blind: no name beside a comment
+        assert page.evaluate(SPLIT_WORDS_JS) == []  # at 1366 px no header or value breaks mid-word ("Ite m")
+        discr = [c.inner_text().strip() for c in table.locator("td[data-label='Discrimination']").all()]
+        assert discr and all(discr), discr  # a line without a discrimination says why, never a blank cell
         a11y.check_screen(page, "coordinator", "desktop", "keys")
         page.get_by_role("radio", name=re.compile(f"^{re.escape(info['item'])} ")).check()
         page.get_by_role("radio", name="Accept another answer as well").check()

@@ -85,6 +85,15 @@ def test_a_key_decision_recorded_after_closure_but_not_applied_makes_the_results
         if r["result"] == "pass":
             assert r["next_step"] == "certified once key validation closes"
     assert f"{on[0]['result']} (provisional)" in cli_run(course, "attempts", on[0]["candidate"])
+    # the reports already written say so at once (no `feedback` run): headline and next step
+    for r in on:
+        page = report_words(course, r["candidate"], assignment)
+        assert "Provisional result." in page and "Congratulations" not in page
+        if r["result"] == "pass":
+            assert "Passed (provisional)" in page and "Your pass is provisional" in page
+    for r in rows:
+        if r["form"] != assignment:
+            assert "provisional" not in report_words(course, r["candidate"], r["form"]).lower()
     out = CliRunner().invoke(cli, ["--course", str(course.root), "keys", "close", kit.EXAM, "--by", "Carla"])
     assert out.exit_code == 1 and "1 on " + item in out.output and "recorded but not applied" in out.output
 
@@ -93,3 +102,45 @@ def test_a_key_decision_recorded_after_closure_but_not_applied_makes_the_results
     table, rows, _cohort = shown(course, tmp_path, "applied")
     assert [r["provisional"] for r in rows] == ["no"] * len(rows) and "provisional" not in table
     assert {r["next_step"] for r in rows if r["result"] == "pass"} <= {"certified"}
+    for r in rows:
+        page = report_words(course, r["candidate"], r["form"])
+        assert "provisional" not in page.lower()
+        assert ("Congratulations: you have passed" in page) == (r["result"] == "pass")
+
+
+def report_words(course, candidate: str, assignment: str) -> str:
+    """The candidate's score report as a person reads it (its words, tags dropped)."""
+    import re
+
+    html = (course.feedback_path(candidate, assignment) / f"{assignment}.html").read_text(encoding="utf-8")
+    return " ".join(re.sub(r"<[^>]+>", " ", html.split("<main>")[1]).split())
+
+
+def test_a_closure_reads_when_it_was_closed_even_when_a_sitting_is_stamped_ahead_of_the_clock(scored):  # noqa: F811
+    """A sitting stamped after now (the demo simulates its submissions ahead of the clock) is still covered by a
+    closure made now, but the closure reads as made now, by whom, as its audit entry says, not at that sitting's
+    time; ``keys validate`` and the desk read the same."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from exam_builder import clock
+    from exam_builder.analysis.keys import closure_text
+    from exam_builder.grading.results import compute_results
+    from exam_builder.records.models import AuditEntry, Sitting, utcnow
+
+    course = scored
+    ahead = utcnow() + dt.timedelta(hours=3)
+    with course.db.transaction() as s:
+        sit = s.execute(select(Sitting).where(Sitting.exam_id == kit.EXAM, Sitting.status == "submitted")
+                        .order_by(Sitting.id)).scalars().first()
+        sit.submitted_at = ahead
+    cli_run(course, "keys", "close", kit.EXAM, "--by", "Walk Coordinator", "--reason", "reviewed")
+    with course.db.read() as s:
+        at = s.execute(select(AuditEntry.at).where(AuditEntry.action == "key.closed")).scalar_one()
+    assert not any(r.provisional for r in compute_results(course, kit.EXAM))  # the one ahead is covered too
+    said = closure_text(course, kit.EXAM)
+    assert said == f"key validation closed {clock.shown(at, course.zone)} by Walk Coordinator"
+    assert clock.shown(ahead, course.zone) not in said
+    assert f"closed {clock.shown(at, course.zone)} by Walk Coordinator" in cli_run(course, "keys", "validate",
+                                                                                 kit.EXAM)

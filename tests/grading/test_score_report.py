@@ -333,3 +333,81 @@ def test_score_reports_pass_axe_at_every_size(report_pages, browser, size):
             a11y.check_screen(page, "score-report", size, name)
     finally:
         ctx.close()
+
+
+# -- a provisional pass, and the appeal letter, in a browser ----------------------------------------------------
+def _letter_pages(folder: Path) -> dict[str, Path]:
+    """Appeal letters as files: a score appeal upheld that turns a fail into a pass (provisional), and one denied
+    whose lower re-rating keeps its score."""
+    import datetime as dt
+
+    from exam_builder.grading.appeals import Effect, render_letter
+    from exam_builder.settings.recourse import RecourseSettings
+
+    course = types.SimpleNamespace(policy=ProgramPolicy(), zone=clock.zone(clock.DEFAULT_ZONE),
+                                   recourse_settings=RecourseSettings())
+    out = {}
+    for name, decision, effect, was, now in (
+            ("upheld", "upheld", Effect(10, 13, 13, False), _result([12, 13, 11]), _result([12, 13, 16])),
+            ("denied", "denied", Effect(14.5, 12, 14.5, False, ("or-2",)), _result([12, 13, 11]),
+             _result([12, 13, 11]))):
+        now.provisional = name == "upheld"
+        a = types.SimpleNamespace(category="score", decision=decision, decision_reason="a rater who had not rated "
+                                  "your written answers rated them again", voided=False, words="Marked too low.",
+                                  received_on=dt.date(2026, 12, 1), decided_at=dt.datetime(2026, 12, 4, 15, 0))
+        out[name] = folder / f"letter-{name}.html"
+        out[name].write_text(render_letter(course, a, "Certified Peer Specialist exam", "Sample Person", now, was,
+                                           effect, decision != "denied"), encoding="utf-8")
+    return out
+
+
+def test_a_provisional_pass_says_provisional_in_its_headline_and_next_step():
+    page = _text(render_report(_course(), _provisional_pass(),
+                               "Certified Peer Specialist exam"))
+    assert "Passed (provisional)" in page and "Provisional result." in page
+    assert "Your pass is provisional" in page and "Congratulations" not in page
+    final = _text(render_report(_course(), _result([15, 14, 14]), "Certified Peer Specialist exam"))
+    assert "provisional" not in final.lower() and "Congratulations: you have passed" in final
+
+
+def _provisional_pass() -> Result:
+    r = _result([15, 14, 14])
+    r.provisional = True
+    return r
+
+
+def test_an_appeal_letter_says_what_follows_in_plain_words(tmp_path):
+    pages = {k: _text(p.read_text()) for k, p in _letter_pages(tmp_path).items()}
+    up = pages["upheld"]
+    assert "your appeal is upheld" in up
+    assert "Your re-rated written answers now have 13 point(s) in all, against 10 before the appeal." in up
+    assert ("Your total is now 41 of 57 points (40 are needed to pass): you have passed (provisional). Before the "
+            "appeal your total was 36 and you had not passed: your result has changed.") in up
+    assert "What happens next Your pass is provisional" in up
+    assert f"contact {ProgramPolicy().contact}" in up
+    down = pages["denied"]
+    assert "The new rating was lower on 1 answer(s); that answer keeps the score it had, because this program " \
+           "never lowers a score on appeal." in down
+    assert "you have not passed. Your total and your result are the same as before the appeal." in down
+    assert "You can take the exam again (2 attempts left)." in down
+    for words in pages.values():
+        assert "RecourseSettings" not in words and "appeal_may_lower" not in words and "ProgramPolicy" not in words
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("size", list(a11y.SIZES))
+def test_appeal_letters_and_a_provisional_report_pass_axe_at_every_size(tmp_path, browser, size):
+    pages = _letter_pages(tmp_path)
+    pages["provisional"] = tmp_path / "provisional.html"
+    pages["provisional"].write_text(render_report(_course(), _provisional_pass(), "Certified Peer Specialist exam"),
+                                    encoding="utf-8")
+    ctx = browser.new_context(**a11y.SIZES[size])
+    try:
+        page = ctx.new_page()
+        for name, path in pages.items():
+            page.goto(path.as_uri())
+            assert page.get_by_role("heading", level=1).is_visible()
+            a11y.check_screen(page, "appeal-letter" if name != "provisional" else "score-report", size, name)
+    finally:
+        ctx.close()

@@ -59,8 +59,10 @@ def _drift_before_head(db: Database) -> list:
                                      or (d[0] == "add_column" and (d[2], d[3].name) in LATER_COLUMNS))]
 
 
-#: Columns later revisions add to tables that older ones already have (0015: the question a candidate was on).
-LATER_COLUMNS = {("eb_sitting", "at_question")}
+#: Columns later revisions add to tables that older ones already have (0015: the question a candidate was on;
+#: 0016: the submissions a key-validation closure covers, an appeal's points before its decision).
+LATER_COLUMNS = {("eb_sitting", "at_question"), ("eb_key_validation", "covers_through"),
+                 ("eb_appeal", "points_before")}
 
 
 def test_empty_database_to_head(empty_url):
@@ -752,3 +754,47 @@ def _recourse_rows(conn) -> None:
     conn.execute(text("INSERT INTO eb_appeal (sitting_id, category, words, received_on, recorded_by, recorded_at, "
                       "decision, voided) VALUES (1, 'score', 'please look again', :d, 'Lee', :t, 'denied', :f)"),
                  {"d": now.date(), "t": now, "f": False})
+
+
+# -- 0016: when a closure was made, apart from what it covers; an appeal's points before its decision ---------------
+
+def test_0016_moves_a_closure_stamped_ahead_back_to_its_audit_time_and_back_on_the_way_down(empty_url):
+    """A closure stored at a sitting's time ahead of the clock (the demo's) reads again as closed when its audit
+    entry says, covering the same sittings; one stored at its own time is left as it was; down puts them back."""
+    db = Database(empty_url)
+    try:
+        db.upgrade("0015")
+        _sittings_at_0010(db)
+        ahead, closed, plain = (dt.datetime(2026, 12, 7, 10, 35, 21), dt.datetime(2026, 12, 7, 7, 51, 17),
+                                dt.datetime(2026, 12, 7, 8, 0, 0))
+        with db.engine.begin() as conn:
+            for cid, at in ((1, ahead), (2, plain)):
+                conn.execute(text("INSERT INTO eb_key_validation (id, exam_id, closed_at, closed_by, note) "
+                                  "VALUES (:i, 'cps', :t, 'Walk Coordinator', '')"), {"i": cid, "t": at})
+            for n, (cid, at) in enumerate(((1, closed), (2, plain))):
+                conn.execute(text("INSERT INTO eb_audit (at, actor, action, entity, entity_id, reason, details, "
+                                  "prev_hash, hash) VALUES (:t, 'Walk Coordinator', 'key.closed', 'exam', 'cps', "
+                                  "'closed', :d, :p, :h)"),
+                             {"t": at, "d": f'{{"closure": {cid}}}', "p": str(n) * 64, "h": str(n + 1) * 64})
+        db.upgrade("0016")
+        assert db.current_revision() == "0016"
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, closed_at, covers_through FROM eb_key_validation ORDER BY id")).all()
+            assert [(i, _naive(a), _naive(c)) for i, a, c in rows] == [(1, closed, ahead), (2, plain, None)]
+            assert conn.execute(text("SELECT count(*) FROM eb_appeal WHERE points_before IS NOT NULL")).scalar_one() \
+                == 0
+        command.downgrade(db.alembic_config(), "0015")
+        assert "covers_through" not in {c["name"] for c in inspect(db.engine).get_columns("eb_key_validation")}
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, closed_at FROM eb_key_validation ORDER BY id")).all()
+            assert [(i, _naive(a)) for i, a in rows] == [(1, ahead), (2, plain)]
+    finally:
+        db.dispose()
+
+
+def _naive(t):
+    """A stored time as SQLite (text) or PostgreSQL (datetime) gives it back, to the second."""
+    if t is None:
+        return None
+    t = dt.datetime.fromisoformat(t) if isinstance(t, str) else t
+    return t.replace(microsecond=0, tzinfo=None)

@@ -34,7 +34,16 @@ from ...analysis.subscores import subscore_precision
 from ...assembly.forms import require_forms
 from ...grading import appeals
 from ...grading.adjust import originals_of
-from ...grading.keys import apply, comments_by_item, impact, preview, proposal, record_decision
+from ...grading.keys import (
+    accepted_text,
+    apply,
+    comments_by_item,
+    decisions,
+    impact,
+    preview,
+    proposal,
+    record_decision,
+)
 from ...grading.queue import load_rubric_for
 from ...grading.results import compute_results
 from ...model.states import AppealDecision
@@ -78,6 +87,17 @@ def _scripted_comment(course, exam: str, scripted: dict | None, comments: dict) 
     if label is None or not any(form == label for form, _text in comments.get(plan.item_id, [])):
         return None
     return plan.item_id, label, plan.accepted
+
+
+def _decision_row(course, exam: str, decision_id: int):
+    """The recorded key decision (a detached copy), for the words of what it accepts."""
+    return next(d for d in decisions(course, exam) if d.id == decision_id)
+
+
+def _form_labels(course, exam: str) -> dict[str, str]:
+    """assignment -> the form's label (A, B, ...)."""
+    with course.db.read() as s:
+        return {f.assignment: f.label for f, _m in require_forms(s, exam)}
 
 
 def run(ctx) -> None:
@@ -133,13 +153,20 @@ def run(ctx) -> None:
         did = record_decision(course, exam, item, "accept", "a candidate's comment: the stem allows this answer "
                               "too; the item's author agrees (miskeyed)", COORDINATOR, accept=answer, form=form)
         before = impact(course, exam, did, results=results)
-        t = Table(title=f"impact BEFORE applying decision {did}: {item} accepts {answer} on form {form} as well")
-        for col in ("candidate", "total", "points needed", "result"):
+        # the answer as each form's candidates saw it ("C on form A, B on form C"), and per row its own form
+        # (the points needed are that form's)
+        accepts = accepted_text(course, exam, _decision_row(course, exam, did))
+        t = Table(title=f"impact BEFORE applying decision {did}: {item} accepts {answer} on form {form} as well"
+                        + (f" (as each form shows it: {accepts})" if accepts and accepts != f"{answer} on form {form}"
+                           else ""))
+        for col in ("candidate", "form", "total", "points needed", "result"):  # needed: on the row's own form
             t.add_column(col)
+        labels = _form_labels(course, exam)
         moved = sorted((c for c in before.changes if c.outcome_changes),  # the scripted candidate's row first
                        key=lambda c: not (scripted and c.sitting_id == scripted["sitting"]))
         for c in moved + [c for c in before.changes if not c.outcome_changes][:max(0, 6 - len(moved))]:
-            t.add_row(c.candidate_id, f"{c.old_total:g} -> {c.new_total:g}" if c.new_total is not None else "pending",
+            t.add_row(c.candidate_id, labels.get(c.assignment, c.assignment),
+                      f"{c.old_total:g} -> {c.new_total:g}" if c.new_total is not None else "pending",
                       f"{c.new_cut:.2f}", f"{c.old_status} -> {c.new_status}" if c.outcome_changes else c.new_status)
         console.print(t)
         console.print(f"{len(before.changes)} sitting(s) change ({len(moved)} result(s)); the table shows every "
@@ -189,10 +216,12 @@ def run(ctx) -> None:
             appeals.rerate(course, aid, APPEAL_RATER, x.item_id, levels, "re-rated for the appeal")
         eff = appeals.effect(course, aid)  # the decision follows what the re-rating does to the total
         assert eff is not None  # a score appeal, every written answer re-rated
-        verdict, why = (("partly", "the re-rating by a rater who had not rated the answers gives more points: "
-                         f"{eff.text()}") if eff.raises else
-                        ("denied", f"the re-rating by a rater who had not rated the answers does not raise the "
-                         f"total: {eff.text()}"))
+        # the reason is the candidate's to read (their letter gives it): plain words, no setting's name; the
+        # letter says itself what the re-rating did to the points
+        verdict, why = (("partly", "a rater who had not rated your written answers rated them again, and the new "
+                         "rating gives you more points") if eff.raises else
+                        ("denied", "a rater who had not rated your written answers rated them again, and the new "
+                         "rating does not give you more points"))
         decision = appeals.decide(course, exam, aid, verdict, why, COORDINATOR,
                                   precision=subscore_precision(course, exam))
         after = next(x for x in compute_results(course, exam) if x.sitting_id == r.sitting_id)

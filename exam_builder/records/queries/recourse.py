@@ -59,7 +59,7 @@ def select_key_decision(s: Session, decision_id: int) -> KeyDecision | None:
 def select_last_closure(s: Session, exam_id: str) -> KeyValidation | None:
     """The exam's latest closed key validation, if any."""
     return s.execute(select(KeyValidation).where(KeyValidation.exam_id == exam_id)
-                     .order_by(KeyValidation.closed_at.desc(), KeyValidation.id.desc()).limit(1)).scalar_one_or_none()
+                     .order_by(KeyValidation.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def select_appeals(s: Session, exam_id: str | None = None) -> list[tuple[Appeal, Sitting]]:
