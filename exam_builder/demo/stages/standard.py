@@ -119,7 +119,7 @@ def run(ctx) -> None:
     adopted = f"{round(rec * 100)}%"
     decision = ["standard", "decide", str(study), "--adopt", adopted, "--board", "CPS oversight board",
                 "--decided-on", "2026-12-01", "--reason",
-                f"the panel's {rec:.1%} rounded to a whole percent, well within one standard error", "--by", ctx.actor]
+                f"the panel's {rec:.2%} rounded to a whole percent, well within one standard error", "--by", ctx.actor]
     console.print(f"\n[bold]The board decides:[/] exam-builder standard decide 1 --adopt {adopted} ... shows the "
                   "decision and the change it makes to the blueprint, and writes nothing")
     _invoke(ctx, *decision)
