@@ -639,7 +639,8 @@ def _class_rows(label: str, classes: list[pm.Classification], length: int | None
         for name in pm.CLASSIFICATION_FIELDS:
             given = getattr(c, name) is not None
             out[name] = getattr(c, name) if given else NOT_GIVEN
-            out[f"{name}_ci"] = _interval(*own[name]) if given and name in own else ""
+            out[f"{name}_ci"] = (NOT_GIVEN if not given else _interval(*own[name]) if name in own
+                                 else "none for pooled rows" if pooled else "")
         return out
 
     return [{"form": label, "method": c.method, **figures(c),
