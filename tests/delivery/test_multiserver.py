@@ -60,6 +60,12 @@ async def answer_until(page: PageClient, sent: dict[int, str], last: int) -> Non
         await page.wait_for(lambda: current_number(page) == n + 1, 60, "the next question")  # noqa: B023 (awaited here)
 
 
+async def next_question(page: PageClient, n: int) -> None:
+    """From question ``n`` (answered already) on to question ``n + 1``."""
+    await page.click("Next ▶")
+    await page.wait_for(lambda: current_number(page) == n + 1, 60, "the next question")
+
+
 async def start_sitting(url: str, code: str) -> PageClient:
     page = PageClient(url)
     await page.open()
@@ -97,7 +103,9 @@ def test_a_server_dies_and_its_candidates_resume_on_another(pg_course):
             await again.open()
             await sign_in(again, codes["c001"][1])
             await again.wait_for(lambda: again.shows("3 saved answer(s)"), 60, "the saved answers")
-            await again.wait_for(lambda: current_number(again) == 4, 60, "the first question not answered")
+            # back at the question they were on (as a reload or another browser is), then on to the next
+            await again.wait_for(lambda: current_number(again) == 3, 60, "the question they were on")
+            await next_question(again, 3)
             await answer_until(again, sent["c001"], total)
             await answer_until(b, sent["c002"], total)  # the other candidate carried on untouched
             await finish(again)
@@ -161,6 +169,8 @@ def test_two_servers_agree_on_a_pause(pg_course):
             ops.resume_room(course, formkit.EXAM, "101", "Kim Proctor", "all clear", on=on)
             for page in (again, b):
                 await page.wait_for(lambda p=page: current_question(p) is not None, 60, "the questions again")
+            assert current_number(again) == 1  # the question c001 was on when the room paused
+            await next_question(again, 1)
             await answer_until(again, {}, 2)
             await again.aclose()
             await b.aclose()
