@@ -86,9 +86,13 @@ def _print_impact(imp) -> None:
 def decide(course, exam, item, action, accept, form, reason, actor) -> None:
     """Record a decision on one objective item (not applied yet) and show its impact."""
     from ..analysis.subscores import subscore_precision  # scipy and pandas: only when used
-    from ..grading.keys import impact, mark_provisional, record_decision
+    from ..grading.keys import impact, mark_provisional, record_decision, unapplied
 
     did = record_decision(course, exam, item, action, reason, current_actor(actor), accept=accept, form=form)
+    if did not in {d.id for d in unapplied(course, exam)}:  # a keep where nothing is in force: nothing to apply
+        say(f"decision {did} recorded: the key of {item} stands and no score changes, so there is nothing to apply "
+            "(keys close is not held back by it)")
+        return
     say(f"decision {did} recorded (not applied yet). Its impact:")
     _print_impact(impact(course, exam, did))
     marked = mark_provisional(course, exam, did, precision=subscore_precision(course, exam))

@@ -619,7 +619,9 @@ class CandidateApp(ScreenApp):
         else:
             text += f"<p>You have answered all {total} questions.</p>"
         if flagged:
-            text += f"<p>Flagged for review: {', '.join(map(str, flagged))}.</p>"
+            many = len(flagged) > 1  # "Flagged for review: 3." read as a count: say "question 3"
+            text += (f"<p>You flagged {len(flagged)} question{'s' if many else ''} for review: "
+                     f"question{'s' if many else ''} {', '.join(map(str, flagged))}.</p>")
         text += "<p><b>After you submit you cannot change your answers.</b></p>"
         go_to = [self._button(f"Go to question {n}",
                               lambda n=n: self._go(n)) for n in sorted(set(missing + flagged))[:10]]
@@ -648,8 +650,8 @@ class CandidateApp(ScreenApp):
             self._finish()
             self._set_bar()
             self._screen("closed", [w.HTML(heading("This sitting is closed", "closed")
-                                           + "<p>The sign-in for this sitting has closed. Please ask the "
-                                             "proctor.</p>")])
+                                           + "<p>This sitting was marked absent, so it can no longer be "
+                                             "started. Please ask the proctor.</p>")])
 
     def _show_receipt(self, r: Receipt | None, again: bool = False) -> None:
         """The receipt: exam, date, time, confirmation number and what happens next; never the answers.

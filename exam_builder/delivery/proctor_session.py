@@ -236,6 +236,7 @@ def describe(kind: EventKind, details: dict) -> str:
                 "time_up": "Sign-in refused: the time was over (submitted automatically)",
                 "window": "Sign-in refused: outside the sign-in window",
                 "absent": "Sign-in refused: the sitting is absent (its sign-in had closed)",
+                "marked_absent": "Sign-in refused: the sitting was marked absent by a proctor",
                 "not_eligible": "Sign-in refused: " + "; ".join(d.get("reasons") or ["not eligible today"])}.get(
             why, f"Sign-in refused ({why})")
         return f"{text} (from {d.get('source', 'unknown')})."

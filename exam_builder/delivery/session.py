@@ -72,7 +72,7 @@ from sqlalchemy.orm import Session
 from ..errors import ExamBuilderError
 from ..kinds import kind_for
 from ..model.states import SITTING_FINISHED, AuditAction, EventKind, SittingStatus, SubmitReason
-from ..records import access, audit
+from ..records import absence, access, audit
 from ..records.accommodations import break_allowance, breaks_text
 from ..records.eligibility import evaluate
 from ..records.events import record_event
@@ -92,6 +92,7 @@ BUSY = ("Too many sign-in attempts are coming in right now. Please wait one minu
         "or ask the proctor.")
 USED = "This code has already been used. Please ask the proctor."
 ABSENT = "This code is no longer valid: the sign-in for this sitting has closed. Please ask the proctor."
+MARKED_ABSENT = "This code is no longer valid: the proctor marked this sitting absent. Please ask the proctor."
 TOO_FAST = "Your answers are coming in faster than the exam can save them. Wait a moment, then try again."
 PAUSED = "The exam is paused{why}. The clock has stopped and your saved answers are safe. Please wait for the proctor."
 ON_BREAK = "You are on a break: the clock has stopped. Press “Back to the exam” to go on answering."
@@ -425,7 +426,9 @@ class CandidateSession:
             return SignInFailed(message, why)
 
         if sit.status == SittingStatus.absent:  # a no-show: the window closed, or the proctor marked it
-            return refuse("absent", ABSENT, status=sit.status)
+            if absence.absent_by_window(s, sit):
+                return refuse("absent", ABSENT, status=sit.status)
+            return refuse("marked_absent", MARKED_ABSENT, status=sit.status)
         if sit.status == SittingStatus.submitted:  # shown its receipt, read-only
             return None
         if sit.status in SITTING_FINISHED:

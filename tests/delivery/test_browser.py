@@ -116,7 +116,7 @@ def test_a_whole_sitting_by_keyboard_and_mouse(site, page):
     wait_saved(page, 5)
     page.get_by_role("button", name="Review and submit").click()
     page.get_by_text("You have not answered 1 question(s): 4").wait_for()
-    page.get_by_text("Flagged for review: 2").wait_for()
+    page.get_by_text("You flagged 1 question for review: question 2.").wait_for()
     page.get_by_role("button", name="Submit my exam now").click()
     page.get_by_text("Your exam was submitted.").wait_for()
     shown = page.locator(".eb-confirmation").inner_text().strip()

@@ -123,7 +123,7 @@ def test_every_screen_passes_axe_and_reflows(site, browser, size):
     page.get_by_role("button", name="Review and submit").click()
     wait_focus_on(page, "Review and submit")
     page.get_by_text("You have not answered 3 question(s): 2, 3, 4").wait_for()
-    page.get_by_text("Flagged for review: 5").wait_for()
+    page.get_by_text("You flagged 1 question for review: question 5.").wait_for()
     check("9-review")
     page.get_by_role("button", name="Submit my exam now").click()
     wait_focus_on(page, "Your exam is in")

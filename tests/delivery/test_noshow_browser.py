@@ -21,7 +21,7 @@ from serverkit import Server, StaffServer, make_site, open_sign_in
 from sqlalchemy import select
 from test_proctor_browser import card, expect_text, open_view
 
-from exam_builder.delivery.session import ABSENT
+from exam_builder.delivery.session import ABSENT, MARKED_ABSENT
 from exam_builder.records.models import AuditEntry, Sitting, utcnow
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -47,12 +47,12 @@ def absent_now(course) -> int:
         return len(s.execute(select(Sitting.id).where(Sitting.status == "absent")).all())
 
 
-def code_refused_as_absent(browser, exam, code: str, size: str) -> None:
-    """The candidate types their code at the exam server: "no longer valid", nothing opens."""
+def code_refused_as_absent(browser, exam, code: str, size: str, said: str = ABSENT) -> None:
+    """The candidate types their code at the exam server: "no longer valid" and why, nothing opens."""
     ctx, page, outside = open_sign_in(browser, exam.url, a11y.SIZES[size])
     page.get_by_label("Access code").fill(code)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text(ABSENT, timeout=30_000)
+    expect(page.get_by_role("alert")).to_contain_text(said, timeout=30_000)
     assert page.get_by_role("button", name="Yes, this is me").count() == 0
     a11y.check_screen(page, "candidate", size, "sign-in-absent")
     assert outside == []
@@ -113,5 +113,9 @@ def test_a_proctor_marks_absent_early_with_the_button_audited(browser, day):
                                                      AuditEntry.entity_id == str(sid))).scalars().all()
         assert (entry.actor, entry.reason, entry.details.get("early")) == (
             "Kim Proctor", "phoned the office: ill today", True)
-    code_refused_as_absent(browser, exam, code, "phone")
-    code_refused_as_absent(browser, exam, code, "zoom200")
+    # the window is still open: the candidate and the proctor are told it was the proctor's mark, not the window
+    code_refused_as_absent(browser, exam, code, "phone", MARKED_ABSENT)
+    code_refused_as_absent(browser, exam, code, "zoom200", MARKED_ABSENT)
+    ctx, page = open_view(browser, proctor, "desktop")
+    expect_text(page.locator("body"), "Sign-in refused: the sitting was marked absent by a proctor")
+    ctx.close()

@@ -103,7 +103,7 @@ def test_a_whole_sitting_through_the_page_protocol(site):
                 await page.wait_for(lambda: current_number(page) == n + 1, 30, "the next question")  # noqa: B023 (awaited here)
             await page.click("Review and submit")
             await page.wait_for(lambda: page.button("Submit my exam now") is not None, 30, "the review")
-            assert page.shows("You have answered all 5 questions.") and page.shows("Flagged for review: 2.")
+            assert page.shows("You have answered all 5 questions.") and page.shows("You flagged 1 question for review: question 2.")
             await page.click("Submit my exam now")
             await page.wait_for(lambda: page.shows("Your exam is in"), 30, "the receipt")
             receipt = next(m.text for m in page.visible() if "Your confirmation number" in m.text)

@@ -159,12 +159,17 @@ def test_dropping_an_item_rescales_total_and_cut_and_results_are_provisional_unt
     entry = keyed_entries(m)[0]
     before = {r.sitting_id: r for r in compute_results(course, kit.EXAM)}
     assert all(r.provisional for r in before.values())
+    kept = keyed_entries(m)[1]  # a keep where the key stands: nothing to apply, and the closure is not held back
+    out = run(course, "keys", "decide", kit.EXAM, kept.item_id, "keep", "--reason", "the key is right", "--by", "Carla")
+    assert f"the key of {kept.item_id} stands and no score changes, so there is nothing to apply" in out
+    assert "apply it with" not in out and "not applied yet" not in out
     run(course, "keys", "decide", kit.EXAM, entry.item_id, "drop", "--reason", "two answers are right", "--by",
         "Carla")
     out = run(course, "keys", "close", kit.EXAM, "--by", "Carla", code=1)
+    assert kept.item_id not in out  # only the drop holds it back
     assert "recorded but not applied" in out
     with course.db.read() as s:
-        did = s.execute(select(KeyDecision.id)).scalar_one()
+        did = s.execute(select(KeyDecision.id).where(KeyDecision.item_id == entry.item_id)).scalar_one()
     run(course, "keys", "apply", kit.EXAM, str(did), "--by", "Carla")
     after = {r.sitting_id: r for r in compute_results(course, kit.EXAM)}
     holders = {a for a, mm in manifests.items() if any(e.item_id == entry.item_id for e in mm.items)}
