@@ -125,6 +125,7 @@ class Result:
     provisional: bool = False  # key validation of its sitting is not closed yet (``grading.keys``): it may change
     waiting_keys: list[str] = field(default_factory=list)  # key decisions on its form not applied yet: "3 on it-0012"
     score_step: float | None = None  # the step its form's totals move in (``form_step``); None: not known
+    outcome_at: dt.datetime | None = None  # when the outcome was recorded: the score report's date, which an appeal counts from
 
     @property
     def final(self) -> bool:
@@ -250,7 +251,7 @@ def compute_results(course, exam: str) -> list[Result]:
                 recorded=str(sitting.outcome) if sitting.outcome else None,
                 sat_at=sitting.started_at or sitting.opened_at, retake_on=retake,
                 provisional=provisional, waiting_keys=keys_waiting, score_step=steps[form.id],
-                **parts)
+                outcome_at=sitting.outcome_at, **parts)
             if changed and r.recorded:
                 r.next_step = f"{TAMPERED_STEP}; {recorded_before_change(r)}"
             results.append(r)
@@ -434,8 +435,23 @@ def render_report(course, result: Result, exam_title: str,
         sat_on=clock.date_of(result.sat_at, course.zone).isoformat() if result.sat_at else None,
         retake_on=result.retake_on.isoformat() if result.retake_on else None,
         tutoring=course.policy.tutoring_after_failure, withheld=withheld,
-        next_step=next_step_words(course.policy, result),
+        next_step=next_step_words(course.policy, result), appeal=appeal_words(course, result),
     )
+
+
+def appeal_words(course, result: Result) -> str:
+    """How to question a final result, and by when (ISO/IEC 17024 9.8: the candidate is told of the appeals
+    process): counted from the day the outcome was recorded, as ``appeals.record`` counts it; "" before a result."""
+    if not result.final or result.tampered:
+        return ""
+    days = course.recourse_settings.appeal_deadline_days
+    issued = clock.date_of(result.outcome_at, course.zone) if result.outcome_at else clock.today(course.zone)
+    by = issued + dt.timedelta(days=days)
+    lower = ("A written answer checked again on appeal may get more or fewer points." if
+             course.recourse_settings.appeal_may_lower else "An appeal never lowers your score.")
+    return (f"If you think a mistake was made in scoring your exam or in how it was run, you may appeal. Write what "
+            f"you appeal and why to {course.policy.contact}. Your appeal must arrive by {clock.day_text(by)} {by.year} "
+            f"({days} days from {clock.day_text(issued)} {issued.year}, the date of this result). {lower}")
 
 
 def write_feedback(course, exam: str, results: list[Result] | None = None,

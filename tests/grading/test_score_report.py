@@ -5,6 +5,7 @@ laptop, a phone and 200% zoom."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html as htmllib
 import re
 import types
@@ -21,13 +22,15 @@ from exam_builder.grading.objective import grade_exam
 from exam_builder.grading.queue import RatingQueue, open_items
 from exam_builder.grading.results import Part, Result, compute_results, render_report, write_feedback
 from exam_builder.settings.policy import ProgramPolicy
+from exam_builder.settings.recourse import RecourseSettings
 
 COMPS = ProgramPolicy().competencies  # slug -> name
 
 
 def _course() -> types.SimpleNamespace:
     """What ``render_report`` reads of a course: its policy and the room's time zone (the report's date)."""
-    return types.SimpleNamespace(policy=ProgramPolicy(), zone=clock.zone(clock.DEFAULT_ZONE))
+    return types.SimpleNamespace(policy=ProgramPolicy(), recourse_settings=RecourseSettings(),
+                                 zone=clock.zone(clock.DEFAULT_ZONE))
 
 
 def _result(scores: list[float | None], cut: float = 39.9, each: float = 19, step: float | None = 1) -> Result:
@@ -298,6 +301,27 @@ def test_exam_builder_feedback_withholds_subscores_it_cannot_support(gcourse):
         words = _text(path.read_text())
         assert "not designed to report the core competencies precisely" in words
         assert "too few candidates have sat this form to tell how precisely" in words
+
+
+def test_a_final_result_says_whom_to_appeal_to_and_by_when():
+    """ISO/IEC 17024 9.8: the candidate learns of the appeals process from the report itself: the contact, the
+    last day (counted from the day the outcome was recorded, as ``appeals.record`` counts it) and whether an
+    appeal can lower a score. A result not given yet says nothing of appeals."""
+    course = _course()
+    course.policy.contact = "the CPS office (exams@example.org)"
+    failed = _result([10, 13, 11], cut=40)
+    failed.outcome_at = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.timezone.utc)  # 10:00 in Boston
+    words = _text(render_report(course, failed, "Certified Peer Specialist exam"))
+    assert ("If you think your result is wrong If you think a mistake was made in scoring your exam or in how it was "
+            "run, you may appeal. Write what you appeal and why to the CPS office (exams@example.org). Your appeal "
+            "must arrive by Friday 1 January 2027 (30 days from Wednesday 2 December 2026, the date of this "
+            "result). An appeal never lowers your score.") in words
+    course.recourse_settings.appeal_may_lower = True
+    course.recourse_settings.appeal_deadline_days = 14
+    words = _text(render_report(course, failed, "Certified Peer Specialist exam"))
+    assert "must arrive by Wednesday 16 December 2026 (14 days from" in words
+    assert "may get more or fewer points" in words and "never lowers" not in words
+    assert "appeal" not in _text(render_report(course, _result([15, None, 12]), "Certified Peer Specialist exam"))
 
 
 # -- in a browser ------------------------------------------------------------------------------------------
