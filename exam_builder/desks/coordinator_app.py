@@ -94,7 +94,8 @@ class CoordinatorSession:
         self.course = course
         self.exam = exam
         self.caution: list[str] = []  # key validation: too few candidates for its flags to be evidence (validation)
-        self.signin = identity.StaffSignIn("decisions", "every decision records who made it")
+        self.signin = identity.StaffSignIn("decisions", "every decision records who made it",
+                                           lambda: course.grading_settings.coordinators)  # "carla diaz" is Carla Diaz
 
     # -- who acts ---------------------------------------------------------------------
     @property

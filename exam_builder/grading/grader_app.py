@@ -56,6 +56,7 @@ from ..kinds.base import points_phrase
 from ..model.rubric import Criterion, Rubric
 from ..model.states import RatingRole
 from ..records import identity
+from ..records.queries import ratings as ratings_q
 from ..ui.page import focus_on, heading, md, style_css
 from ..ui.widgets import Assist, ChoiceGroup, TextForm
 from . import adjudication as adj, appeals
@@ -80,7 +81,7 @@ class GraderSession:
     def __init__(self, course, exam: str):
         self.course = course
         self.exam = exam
-        self.signin = identity.StaffSignIn("scores", "every score records who gave it")
+        self.signin = identity.StaffSignIn("scores", "every score records who gave it", self._known_names)
         self.queue: RatingQueue | None = None
         self._queues: dict[str, RatingQueue] = {}  # item -> its queue (``_queue``)
         self.current: Claim | None = None
@@ -95,6 +96,14 @@ class GraderSession:
         self.appeal_total = 0  # how many answers waited when the re-rating began (for "2 of 3")
 
     # -- sign in and pick -------------------------------------------------------------
+    def _known_names(self) -> list[str]:
+        """The names this exam's grading already knows, one spelling each: the settings' adjudicators, then every
+        name ratings were given under (a grader typing "hank grader" after "Hank Grader" is the same rater)."""
+        settings = self.course.grading_settings
+        with self.course.db.read() as s:
+            raters = ratings_q.select_rater_names(s, self.exam)
+        return [*settings.coordinators, *settings.senior_graders, *raters]
+
     @property
     def rater(self) -> str | None:
         """Who rates: the hub user, else the name typed (None before a sign-in)."""

@@ -19,6 +19,7 @@ A standalone app (no hub) calls ``standalone`` before it starts.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..errors import ExamBuilderError
@@ -115,8 +116,9 @@ class StaffSignIn:
     ``recorded`` and ``why`` word its refusals: "scores" / "every score records who gave it".
     """
 
-    def __init__(self, recorded: str, why: str) -> None:
+    def __init__(self, recorded: str, why: str, known: Callable[[], Iterable[str]] | None = None) -> None:
         self.recorded, self.why = recorded, why
+        self.known = known  # the names this desk already knows (settings, earlier records): one spelling each
         self.typed: str | None = None
 
     @property
@@ -134,10 +136,13 @@ class StaffSignIn:
         if self.hub_signed:
             raise ExamBuilderError(f"you are signed in through JupyterHub as {hub_name()}; "
                                    f"{self.recorded} are recorded under that name only")
-        name = (typed or "").strip()
+        name = " ".join((typed or "").split())  # "hank  grader" is recorded as it is shown: "hank grader"
         problem = text_problem(name, 128) if len(name) >= 2 else "is too short"
         if problem is not None:
             raise ExamBuilderError(f"type your name to sign in (your name {problem}): {self.why}")
+        # a name the desk knows, typed in another case, is recorded as it is known ("carla diaz" is Carla Diaz),
+        # so one person is one name in the audit trail and the rater statistics
+        name = next((k for k in (self.known() if self.known else ()) if name_key(k) == name_key(name)), name)
         if _current is not None:  # the standalone app: the audit trail says it was typed
             self_declared(name)
         self.typed = name

@@ -111,14 +111,17 @@ def test_the_coordinator_adjudicates_and_a_third_grader_may_not(gcourse):
     assert cy.current is None  # a third grader is not the adjudicator here
     text = progress_text(cy.progress(), cy.queue.rule)
     assert f"{n} responses wait for adjudication by the coordinator (Carla Coordinator)." in text
-    ann = signed_in(course, "Ann Grader", item)
+    ann = signed_in(course, "ann   GRADER", item)  # typed another way: one person is one name in the records
+    assert ann.rater == "Ann Grader"
     assert "by the coordinator (Carla Coordinator)" in progress_text(ann.progress(), ann.queue.rule)
+    assert signed_in(course, "dee  new  grader", item).rater == "dee new grader"  # unknown: as shown, spaces once
 
     app = GraderApp(GraderSession(course, kit.EXAM))  # the coordinator at the desk, her name typed her way
     app.name.submit("carla  coordinator")
     app.item.value = item
     app.start.click()
     carla = app.session
+    assert carla.rater == "Carla Coordinator"  # recorded as the settings name her, not as typed
     assert carla.current.role == "adjudication" and carla.current.shown == ()  # she rated neither: blind
     assert "by you: you are the adjudicator (the coordinator)" in app.progress_text.value
     assert "yours decides" in app.header.value and app.shown.value == ""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Rating, Sitting
@@ -29,6 +29,13 @@ def select_scored_ratings(s: Session, sitting_ids: Collection[int]) -> list[Rati
     """The ratings with a score of these sittings (rater agreement in the report)."""
     return list(s.execute(select(Rating).where(Rating.sitting_id.in_(sitting_ids),
                                                Rating.score.is_not(None))).scalars())
+
+
+def select_rater_names(s: Session, exam_id: str) -> list[str]:
+    """Every name an exam's ratings were given under, oldest first (a sign-in keeps to one spelling)."""
+    rows = s.execute(select(Rating.rater).join(Sitting, Sitting.id == Rating.sitting_id)
+                     .where(Sitting.exam_id == exam_id).group_by(Rating.rater).order_by(func.min(Rating.id)))
+    return list(rows.scalars())
 
 
 def select_ratings_on_older_rubric(s: Session, exam_id: str, rubric_id: str, rubric_hash: str) -> list[Rating]:
