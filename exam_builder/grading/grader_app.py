@@ -489,8 +489,11 @@ def level_text(k: int, level) -> str:
 def progress_text(p: Progress, rule: AdjudicationRule | None = None) -> str:
     """What a grader can trust: what is left for them, and what waits for others and for whom
     (with the course's ``rule``, a sentence per reason an adjudication waits)."""
-    parts = [f"you rated {p.mine}", f"{p.open_for_me} of {p.responses} left for you"]
-    parts.append(f"{p.waiting_second} waiting for a second rating")
+    # a second rating this grader may give is counted once, as theirs: "1 of 1 left for you; 1 waiting for a second
+    # rating" read as two responses when it was the one they held
+    mine_second = f" ({p.second_for_me} of them a second rating)" if p.second_for_me else ""
+    parts = [f"you rated {p.mine}", f"{p.open_for_me} of {p.responses} left for you{mine_second}"]
+    parts.append(f"{p.waiting_second - p.second_for_me} waiting for a second rating by another grader")
     if p.waiting_adjudication and (rule is None or not p.adjudication):
         parts.append(f"{p.waiting_adjudication} waiting for adjudication")
     if p.set_aside:  # unreadable submissions: the coordinator has the file's name, graders need not

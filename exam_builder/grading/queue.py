@@ -115,6 +115,7 @@ class Progress:
     waiting_second: int = 0  # responses rated once that still need their second rating
     waiting_adjudication: int = 0  # responses whose two ratings differ, not yet adjudicated
     set_aside: int = 0  # responses whose submission cannot be read (staff are told which)
+    second_for_me: int = 0  # of ``waiting_second``, how many this grader may give (counted in ``open_for_me`` too)
     #: the adjudications waiting, by why as this grader sees it (``adjudication.YOURS``...): (why, count)
     adjudication: tuple[tuple[str, int], ...] = ()
 
@@ -511,7 +512,7 @@ class RatingQueue:
                now: dt.datetime, skip: set[str] | frozenset = frozenset()) -> Progress:
         """Counts per response, by the same rule ``claim`` follows: "left for you" is how many more
         responses ``claim`` would hand this grader (the one they hold included) if nobody else moved."""
-        mine = needed = open_for_me = waiting_second = waiting_adjudication = 0
+        mine = needed = open_for_me = waiting_second = second_for_me = waiting_adjudication = 0
         why_counts: dict[str, int] = {}
         for resp in responses:
             roles = ratings.get(resp.sitting_id, {})
@@ -520,10 +521,11 @@ class RatingQueue:
             unscored = [role for role in roles_needed if roles.get(role) is None or roles[role].score is None]
             needed += len(unscored)
             first = roles.get(RatingRole.first)
-            if RatingRole.second in unscored and first is not None and first.score is not None:
-                waiting_second += 1
+            second_waits = RatingRole.second in unscored and first is not None and first.score is not None
+            waiting_second += second_waits
             holding = any(r.rater == rater and r.score is None for r in roles.values())
             free = self._open_role(resp.sitting_id, roles, rater, now)
+            second_for_me += second_waits and resp.anon_id not in skip and bool(holding or free)
             if RatingRole.adjudication in unscored:
                 waiting_adjudication += 1
                 why = self._adjudication_why(rater, roles, now, resp.anon_id in skip)
@@ -532,7 +534,7 @@ class RatingQueue:
                 open_for_me += 1
         order = (adj.YOURS, adj.HELD, adj.YOU_RATED, adj.NOT_YOU, adj.GIVEN_BACK)
         return Progress(mine, open_for_me, needed, len(responses), waiting_second, waiting_adjudication,
-                        adjudication=tuple((w, why_counts[w]) for w in order if w in why_counts))
+                        second_for_me=second_for_me, adjudication=tuple((w, why_counts[w]) for w in order if w in why_counts))
 
     def _adjudication_why(self, rater: str, roles: dict[RatingRole, Rating], now: dt.datetime,
                           given_back: bool) -> str:

@@ -224,7 +224,7 @@ def test_two_graders_score_by_keyboard_and_progress_counts_what_is_left(grader_s
     ann.get_by_role("heading", name=re.compile("first rating")).wait_for()
     body = ann.content()
     assert "R-" in body and not any(nm in body for nm in names)  # anonymous ids only
-    assert f"{n} of {n} left for you; 0 waiting for a second rating" in progress(ann)
+    assert f"{n} of {n} left for you; 0 waiting for a second rating by another grader" in progress(ann)
     # keyboard: level numbers mark the levels as they are typed, Enter saves and opens the next
     keys = ann.get_by_label("Shortcut keys")
     keys.click()
@@ -234,23 +234,25 @@ def test_two_graders_score_by_keyboard_and_progress_counts_what_is_left(grader_s
     assert first.get_by_role("radio").nth(2).is_checked()
     keys.press("Enter")
     ann.get_by_text("Saved. Your rating of response").wait_for()
-    wait_progress(ann, f"you rated 1; {n - 1} of {n} left for you; 1 waiting for a second rating")
+    wait_progress(ann, f"you rated 1; {n - 1} of {n} left for you; 1 waiting for a second rating by another grader")
     seen = [n - 1]
     while seen[-1]:  # every response offered to Ann counts down by one, to 0
         keyboard_save(ann, "1" * criteria, seen[-1] - 1, n)
         seen.append(seen[-1] - 1)
     assert seen == list(range(n - 1, -1, -1))
     ann.get_by_role("heading", name="Nothing left for you on this question").wait_for()
-    assert f"0 of {n} left for you; {n} waiting for a second rating" in progress(ann)
+    assert f"0 of {n} left for you; {n} waiting for a second rating by another grader" in progress(ann)
     ctx_a.close()
 
     ctx_b, ben = open_desk(browser, url)
     sign_in(ben, "Ben Grader", enter=True)
     start(ben, label)
     ben.get_by_role("heading", name=re.compile("second rating")).wait_for()
-    assert f"{n} of {n} left for you; {n} waiting for a second rating" in progress(ben)
+    assert (f"{n} of {n} left for you ({n} of them a second rating); 0 waiting for a second rating by another "
+            "grader") in progress(ben)  # the ones Ben may rate are counted once, as his
     keyboard_save(ben, "1" * criteria, n - 1, n)
-    assert f"{n - 1} of {n} left for you; {n - 1} waiting for a second rating" in progress(ben)
+    assert (f"{n - 1} of {n} left for you ({n - 1} of them a second rating); 0 waiting for a second rating by "
+            "another grader") in progress(ben)
     ctx_b.close()
     with course.db.read() as s:
         rows = s.execute(select(Rating.rater, Rating.role)

@@ -42,7 +42,10 @@ def test_left_for_you_counts_down_one_per_response_offered(gcourse):
     assert rate_all(q, "Ann", top) == list(range(n, 0, -1))  # n offered: n, n-1, ... 1 (not 2n-1, 2n-3 ...)
     ann = q.progress("Ann")
     assert (ann.mine, ann.open_for_me, ann.waiting_second) == (n, 0, n)  # never her own responses again
-    assert q.progress("Ben").open_for_me == n  # every second rating is Ben's to take
+    ben = q.progress("Ben")
+    assert (ben.open_for_me, ben.waiting_second, ben.second_for_me) == (n, n, n)  # every second rating is Ben's
+    assert progress_text(ben) == (f"Your progress on this question: you rated 0; {n} of {n} left for you ({n} of them "
+                                  "a second rating); 0 waiting for a second rating by another grader.")  # once, as his
     assert rate_all(q, "Ben", low) == list(range(n, 0, -1))
     # the two ratings differ by more than the tolerance: each response waits for a third grader
     for who, left in (("Ann", 0), ("Ben", 0), ("Cy", n)):
@@ -86,16 +89,18 @@ def test_a_response_given_back_is_not_left_for_that_grader(gcourse):
 
 def test_the_app_says_what_is_left_in_words(gcourse):
     assert progress_text(Progress(mine=2, open_for_me=3, needed=20, responses=18, waiting_second=12)) == (
-        "Your progress on this question: you rated 2; 3 of 18 left for you; 12 waiting for a second rating.")
+        "Your progress on this question: you rated 2; 3 of 18 left for you; 12 waiting for a second rating by "
+        "another grader.")
     assert "1 waiting for adjudication" in progress_text(Progress(0, 0, 1, 4, 0, 1))
     item, n = busiest_item(gcourse)
     app = GraderApp(GraderSession(gcourse, kit.EXAM))
     app.name.submit("Ann Grader")
     app.item.value = item
     app.start.click()
-    assert f"{n} of {n} left for you; 0 waiting for a second rating" in app.progress_text.value
+    assert f"{n} of {n} left for you; 0 waiting for a second rating by another grader" in app.progress_text.value
     app.keybox.value = "1" * len(app.session.rubric.criteria) + "\n"
-    assert f"you rated 1; {n - 1} of {n} left for you; 1 waiting for a second rating" in app.progress_text.value
+    assert (f"you rated 1; {n - 1} of {n} left for you; 1 waiting for a second rating by another grader"
+            in app.progress_text.value)
 
 
 @pytest.mark.parametrize("typed", ["9", "x"])
