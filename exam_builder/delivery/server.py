@@ -202,6 +202,32 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
     def _settings(self) -> ServerSettings:
         return self.websocket_handler.settings.get("exam_builder_server") or ServerSettings()
 
+    @property
+    def write_message(self):  # noqa: ANN201 (jupyter_server's own alias, as it types it)
+        """The handler's ``write_message``, quiet when the page has gone: a frame for a socket that closed
+        under it is dropped (logged at debug), where tornado printed "Task exception was never retrieved" and
+        a traceback in the coordinator's terminal for each. Nothing is lost: the page asks its kernel for
+        every widget's state again when it comes back."""
+        from tornado.websocket import WebSocketClosedError
+
+        send, log = self.websocket_handler.write_message, self.log
+
+        def retrieved(fut: asyncio.Future) -> None:
+            if not fut.cancelled() and fut.exception() is not None:
+                log.debug("exam-builder: a frame for a page that closed was dropped (kernel %s)", self.kernel_id)
+
+        def write(message, binary: bool = False):  # noqa: ANN001, ANN202
+            try:
+                fut = send(message, binary=binary)
+            except WebSocketClosedError:
+                log.debug("exam-builder: a frame for a page that closed was dropped (kernel %s)", self.kernel_id)
+                return None
+            if fut is not None:
+                fut.add_done_callback(retrieved)
+            return fut
+
+        return write
+
     def _client_address(self) -> str:
         """The page's address: the connection's, or the hop a trusted proxy appended (``clientaddr``)."""
         request = self.websocket_handler.request
@@ -294,7 +320,9 @@ class TrackedConnection(ZMQChannelsWebsocketConnection):
         header = _header(self.session, msg_list)
         msg_type = (header or {}).get("msg_type")
         if msg_type not in ALLOWED_TO_BROWSER:
-            self.log.info("exam-builder: kept a %r message from the page (kernel %s)", msg_type, self.kernel_id)
+            # the kernel's own output (a print, a warning) is never shown to a candidate; routine, so not in the
+            # coordinator's terminal unless they ask for debug logs
+            self.log.debug("exam-builder: withheld a %r message of kernel %s from its page", msg_type, self.kernel_id)
             return
         super()._on_zmq_reply(stream, msg_list)
 
@@ -729,6 +757,11 @@ def exam_voila_class():
             settings["exam_builder_server"] = self.exam_settings
             settings["exam_builder_words"] = self.words
             settings["websocket_max_message_size"] = self.exam_settings.max_message_bytes
+            # jupyter_server's default pong timeout (3 x the ping interval) is one tornado refuses, with a warning
+            # in the coordinator's terminal at every start: wait for a pong as long as one ping interval
+            interval = settings.get("ws_ping_interval", 30_000)
+            if interval:
+                settings.setdefault("ws_ping_timeout", interval)
             settings["xsrf_cookie_kwargs"] = {"samesite": "Strict", **({"secure": True} if self.ssl_context else {})}
             return settings
 

@@ -119,3 +119,6 @@ def test_a_proctor_marks_absent_early_with_the_button_audited(browser, day):
     ctx, page = open_view(browser, proctor, "desktop")
     expect_text(page.locator("body"), "Sign-in refused: the sitting was marked absent by a proctor")
     ctx.close()
+    for server in (exam, proctor):  # neither server's terminal alarms the coordinator
+        log = server.log.read_text()
+        assert "cannot be longer than" not in log and "never retrieved" not in log, log[-2000:]
