@@ -294,6 +294,7 @@ class CandidateApp(ScreenApp):
     def _show_instructions(self) -> None:
         s = self.session
         n = len(s.form.items)
+        breaks, break_minutes = s.breaks_left()  # an approved accommodation: said before the clock starts
         marks = [str(m) for m in sorted(self.course.policy.time_warnings_minutes, reverse=True)]
         warnings = " and ".join([", ".join(marks[:-1]), marks[-1]] if len(marks) > 1 else marks)  # "30 and 5"
         text = (f"{md(s.form.header)}{heading('Before you start', 'instructions')}<ul>"
@@ -310,6 +311,9 @@ class CandidateApp(ScreenApp):
                 f"<li>If a question seems unclear or wrong to you, press <b>Comment on this question</b> and "
                 f"write why (at most {s.max_comment:,} characters). Comments are read by staff after the exam; "
                 f"a comment never changes your time or your score by itself.</li>"
+                + (f"<li>You may take {breaks} break{'s' if breaks != 1 else ''} of up to {break_minutes} minutes "
+                   f"with the clock stopped: press <b>Take a break</b> below any question. Your time does not run "
+                   f"during a break.</li>" if breaks else "") +
                 f"<li>You will be warned when {warnings} minutes are left, even if you hide the clock. At the "
                 f"end of the time your exam is submitted automatically.</li>"
                 f"<li>The <b>Display</b> button at the top opens the <b>Text size</b> buttons, which make the "

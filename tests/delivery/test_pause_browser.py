@@ -54,11 +54,14 @@ def site(form_template, tmp_path_factory):
     course.db.dispose()
 
 
-def start(browser, server, code: str, size: str = "desktop"):
+def start(browser, server, code: str, size: str = "desktop", instructions: str = ""):
+    """Signed in and started; ``instructions``: a line the instructions screen must show before the start."""
     ctx, page, _outside = open_sign_in(browser, server.url, a11y.SIZES[size])
     page.get_by_label("Access code").fill(code)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Yes, this is me").click()
+    if instructions:
+        expect(page.locator("body")).to_contain_text(instructions)
     page.get_by_role("button", name="Start the exam").click()
     page.get_by_role("heading", name=re.compile("^Question 1 of 5")).wait_for()
     return ctx, page
@@ -188,7 +191,8 @@ def test_one_candidate_paused_from_their_card(site, browser):
 def test_a_break_taken_and_ended(site, browser):
     course, server, _proctor, codes = site
     sid, code = codes["c002"]
-    ctx, page = start(browser, server, code)
+    ctx, page = start(browser, server, code, instructions="You may take 2 breaks of up to 10 minutes with the clock "
+                                                          "stopped: press Take a break below any question.")
     expect(page.locator("body")).to_contain_text("The clock stops for up to 10 minutes; 2 breaks left.")
     page.get_by_role("button", name="Take a break").click()
     page.get_by_role("heading", name="You are on a break").wait_for()
