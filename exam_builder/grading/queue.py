@@ -534,7 +534,8 @@ class RatingQueue:
                 open_for_me += 1
         order = (adj.YOURS, adj.HELD, adj.YOU_RATED, adj.NOT_YOU, adj.GIVEN_BACK)
         return Progress(mine, open_for_me, needed, len(responses), waiting_second, waiting_adjudication,
-                        second_for_me=second_for_me, adjudication=tuple((w, why_counts[w]) for w in order if w in why_counts))
+                        second_for_me=second_for_me,
+                        adjudication=tuple((w, why_counts[w]) for w in order if w in why_counts))
 
     def _adjudication_why(self, rater: str, roles: dict[RatingRole, Rating], now: dt.datetime,
                           given_back: bool) -> str:

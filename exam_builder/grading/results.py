@@ -125,7 +125,7 @@ class Result:
     provisional: bool = False  # key validation of its sitting is not closed yet (``grading.keys``): it may change
     waiting_keys: list[str] = field(default_factory=list)  # key decisions on its form not applied yet: "3 on it-0012"
     score_step: float | None = None  # the step its form's totals move in (``form_step``); None: not known
-    outcome_at: dt.datetime | None = None  # when the outcome was recorded: the score report's date, which an appeal counts from
+    outcome_at: dt.datetime | None = None  # when the outcome was recorded: the report's date, an appeal counts from it
 
     @property
     def final(self) -> bool:
