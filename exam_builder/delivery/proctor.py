@@ -74,7 +74,6 @@ from .candidate_app import clock_text
 from .proctor_session import (
     ALL_ROOMS,
     CONFIRM_VOID,
-    BoxToFill,
     NAME,
     PAUSE_REASON,
     REASON,
@@ -84,6 +83,7 @@ from .proctor_session import (
     SIGNIN_REASON,
     STATE_TEXT,
     UNLOCK_REASON,
+    BoxToFill,
     Mark,
     ProctorSession,
     RoomState,
