@@ -97,6 +97,8 @@ PRACTICE_NOTEBOOK = HERE / "practice.ipynb"
 #: Warm kernels of the practice app by default: a study group opening its link together.
 PRACTICE_SEATS = 4
 STATUS_PATH = "exam-builder/status"
+#: How long a stopping server waits for kernels still starting, so it can shut them down too.
+STOP_WAIT_SECONDS = 20
 #: The cookie naming a candidate's page's kernel (``KernelLifecycle.page_cookie``): a reload brings it back.
 PAGE_COOKIE = "eb-page"
 #: The page request being served in this task (``ExamPageHandler.get``), so that the kernel manager
@@ -545,6 +547,25 @@ class KernelLifecycle:
         self._forget(kernel_id)
         return await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
+    async def shutdown_all(self, *args, **kwargs):
+        """The server stops (SIGTERM, Ctrl-C): no new warm kernel is started, and those still starting
+        finish their start first, so that every kernel is shut down. (jupyter_server refuses to shut
+        down a kernel still starting, "Kernel does not exist": a traceback and exit 1 for a server
+        stopped while its pool filled.)"""
+        for task in (self._pacer, self._culler):
+            if task is not None:
+                task.cancel()
+        pending: dict = getattr(self, "_pending_kernels", {})
+        starting = [t for t in pending.values() if not t.done()]
+        if starting:
+            await asyncio.wait(starting, timeout=STOP_WAIT_SECONDS)
+        for kernel_id, task in list(pending.items()):
+            if kernel_id not in self._kernels:  # its start failed or did not end: nothing to shut down
+                task.cancel()
+                pending.pop(kernel_id, None)
+                self.log.warning("exam-builder: kernel %s was still starting when the server stopped", kernel_id)
+        return await super().shutdown_all(*args, **kwargs)
+
     def _forget(self, kernel_id: str) -> None:
         self._handed_out.pop(kernel_id, None)
         self._page_html.pop(kernel_id, None)
@@ -798,7 +819,8 @@ APP_KERNEL_MODULE = "exam_builder.delivery.app_ipykernel"
 
 class AppKernelSpecs(KernelSpecManager):
     """The kernels Voila finds, the ``python3`` kernel started by ``delivery.app_ipykernel``: the
-    same interpreter and ipykernel, without the debugger no app's page can reach. A kernel spec whose
+    same interpreter and ipykernel, without the debugger no app's page can reach, interrupted by a
+    message (``interrupt_mode``), never a signal. A kernel spec whose
     command is not ``PYTHON -m ipykernel_launcher ...`` (a custom launcher) is left as it is."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
@@ -806,6 +828,9 @@ class AppKernelSpecs(KernelSpecManager):
         argv = list(spec.argv)
         if kernel_name == "python3" and argv[1:3] == ["-m", "ipykernel_launcher"]:
             spec.argv = [argv[0], "-m", APP_KERNEL_MODULE, *argv[3:]]
+            # an interrupt as a message, never SIGINT: a server that stops interrupts each kernel before it
+            # asks it to shut down, and SIGINT to one still loading printed a KeyboardInterrupt traceback
+            spec.interrupt_mode = "message"
         return spec
 
 
