@@ -782,6 +782,13 @@ def exam_voila_class():
                 self.app.listen = lambda port, address=None, **kw: listen(port, address, ssl_options=ctx, **kw)
             return super().listen()
 
+        def _handle_signal_stop(self, sig, frame):
+            # Voila's handler is set before its loop exists (``listen`` makes it): a SIGTERM in between
+            # raised AttributeError, a traceback and exit 1; it unwinds instead, as before Voila's handler
+            if getattr(self, "ioloop", None) is None:
+                _stop_on_sigterm(sig, frame)
+            return super()._handle_signal_stop(sig, frame)
+
         def _url(self, ip):
             return super()._url(ip).replace("http://", "https://", 1) if self.ssl_context else super()._url(ip)
 
@@ -928,10 +935,10 @@ def sweep_page_dirs(tmp: Path | None = None) -> list[Path]:
 
 
 def _stop_on_sigterm(signum, _frame) -> None:
-    """SIGTERM (how tests and systemd stop a server) before Voila has set its own handler: unwind,
-    so the ``finally`` that removes the pages folder runs (the default action ends the process
-    where it stands)."""
-    raise SystemExit(128 + signum)
+    """SIGTERM (how tests and systemd stop a server) before Voila's loop runs: unwind, so the
+    ``finally`` that removes the pages folder runs (the default action ends the process where it
+    stands), and exit 0: a server stopped on purpose is a clean stop."""
+    raise SystemExit(0)
 
 
 def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,
@@ -1005,6 +1012,8 @@ def _serve_candidates(course, notebook: Path, what: str, host: str, port: int, s
                       echo: Callable[[str], None], links: list[str] = (), words: PageWords = EXAM_WORDS) -> None:
     """A candidates' app on ``host``: warm kernels for ``seats`` (with ``options.preheat``), HTTPS
     when a certificate is given, the kernel lifecycle of ``KernelLifecycle``."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a clean stop (exit 0) from its first line on
     settings = course.server_settings
     ctx = ssl_context(options.certfile, options.keyfile) if (options.certfile or options.keyfile) else None
     if (options.certfile is None) != (options.keyfile is None):

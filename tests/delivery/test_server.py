@@ -400,7 +400,7 @@ def test_a_server_stopped_by_sigterm_removes_its_pages_folder(course_root, tmp_p
     assert [f.name for f in tmp.glob(PAGES_PREFIX + "*")] == [unnamed.name]
 
 
-@pytest.mark.parametrize("when", ["filling", "ready"])
+@pytest.mark.parametrize("when", ["starting", "filling", "ready"])
 @pytest.mark.parametrize("whom", ["server", "group"])
 def test_a_server_stopped_by_sigterm_stops_cleanly(course_root, whom, when):
     """A coordinator (or systemd) stopping `exam-builder serve` with SIGTERM sees a clean stop: exit 0 and no
@@ -408,7 +408,14 @@ def test_a_server_stopped_by_sigterm_stops_cleanly(course_root, whom, when):
     (``kill PID``); ``group``: to its process group, kernels too (systemd's default, and the tests')."""
     srv = Server(course_root, seats=3)
     try:
-        srv.start()
+        if when == "starting":  # it has said where it will be, and does not answer yet
+            srv.launch()
+            deadline = time.monotonic() + 120
+            while "exam app for" not in srv.log.read_text(encoding="utf-8", errors="replace"):
+                assert srv.proc.poll() is None and time.monotonic() < deadline, srv.log.read_text()[-2000:]
+                time.sleep(0.05)
+        else:
+            srv.start()
         if when == "ready":
             srv.wait_ready()
         (os.kill if whom == "server" else os.killpg)(srv.proc.pid, signal.SIGTERM)
