@@ -11,7 +11,7 @@ from pathlib import Path
 from ..course import Course
 from ..errors import ExamBuilderError, ValidationFailed, rel
 from ..kinds import kind_for
-from . import Bank, load_bank
+from . import Bank, Item, Status, load_bank
 from .check import BlueprintCheck, check
 from .parse import synced_notebook, write_notebooks
 
@@ -66,15 +66,22 @@ def item_rows(bank: Bank, reviews: dict | None = None) -> list[dict]:
     """One plain row per item, in the bank's order (the JSON of ``bank list``).
 
     ``reviews`` (item id -> ``bank.review.ReviewState``) adds each item's recorded review;
-    without it (no database) the review fields are None.
+    without it (no database) the review fields are None. ``waiting_for_review`` (what ``bank list
+    --waiting`` keeps) is an item a reviewer has to act on: its header says live (what ``bank review
+    --all-pending`` reviews and ``build`` draws from) and its current content is not approved. A draft,
+    reviewed or retired header is not offered: it waits for its author, not a reviewer, and says so.
     """
-    def review_fields(item_id: str) -> dict:
-        state = (reviews or {}).get(item_id)
+    def review_fields(item: Item) -> dict:
+        state = (reviews or {}).get(item.id)
         if state is None:
             return {"review": None, "review_state": None, "waiting_for_review": None, "reviewed_by": None,
                     "reviewed_on": None}
         d = state.decision
-        return {"review": state.label, "review_state": state.state.value, "waiting_for_review": state.waiting,
+        offered = item.status is Status.live
+        label = state.label
+        if state.waiting and not offered:
+            label = f"not offered (status: {item.status.value}); reviewed once its header says live"
+        return {"review": label, "review_state": state.state.value, "waiting_for_review": state.waiting and offered,
                 "reviewed_by": d.reviewer if d else None, "reviewed_on": d.when if d else None}
 
     return [
@@ -93,7 +100,7 @@ def item_rows(bank: Bank, reviews: dict | None = None) -> list[dict]:
             "reviewer": item.reviewer,
             "file": item.where.file,
             "cell": item.where.cell,
-            **review_fields(item.id),
+            **review_fields(item),
         }
         for item in bank.items.values()
     ]

@@ -62,8 +62,9 @@ def bank() -> None:
 @bank.command("list")
 @PATHS
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array of items.")
-@click.option("--waiting", is_flag=True, help="Only the items that wait for a review (never reviewed, a revision "
-              "asked for, or changed since their approval).")
+@click.option("--waiting", is_flag=True, help="Only the live items that wait for a review (never reviewed, a "
+              "revision asked for, or changed since their approval): what `bank review --all-pending` reviews. "
+              "A draft or retired item waits for its author, not a reviewer.")
 @pass_course
 def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> None:
     """List the items of the bank (default: every notebook under source/) with their review state."""
@@ -86,6 +87,10 @@ def list_cmd(course, paths: tuple[Path, ...], as_json: bool, waiting: bool) -> N
         pairs = [(item, r) for item, r in pairs if r["waiting_for_review"]]
     if as_json:
         click.echo(json.dumps([r for _, r in pairs], indent=1, ensure_ascii=False))
+        return
+    if waiting and not pairs:
+        console.print("No live item waits for review: every item `build` may draw has its approval recorded.",
+                      highlight=False)
         return
     title = f"{len(pairs)} items" + (" waiting for review" if waiting else "")
     table = Table(title=title, show_lines=False)

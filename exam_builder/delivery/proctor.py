@@ -25,7 +25,10 @@ What it promises the proctor:
   refused, in plain words) appears there, the
   chosen person stays chosen after a void, and the reason stays in its box until the proctor
   changes it. A room's sign-in (open now / close now) and computers locked out after wrong codes
-  have their own sections, each with its message beside its buttons.
+  have their own sections, each with its message beside its buttons and its reason box on the
+  buttons' line, labelled for them (never above another section's box). A change refused for a box
+  left empty (your name, a reason, the scribe's name, the void's tick) names the box and puts the
+  cursor in it.
 * **Who acts is asked once**: the "Your name" box starts empty (never the computer's login name)
   and must be filled before any change; every change goes through ``delivery.sittings``, which
   records who and why in the same transaction. Signed in through JupyterHub, the proctor is the
@@ -75,10 +78,12 @@ from .proctor_session import (
     PAUSE_REASON,
     REASON,
     RESUME_NOTE,
+    SCRIBE,
     SHOW,
     SIGNIN_REASON,
     STATE_TEXT,
     UNLOCK_REASON,
+    BoxToFill,
     Mark,
     ProctorSession,
     RoomState,
@@ -238,7 +243,7 @@ class ProctorDashboard:
                              layout=w.Layout(width="32em"))
         self.minutes = w.BoundedIntText(value=10, min=1, max=ops.MAX_ADDED_MINUTES, description="Minutes to add",
                                         style=label, layout=w.Layout(width="auto"))
-        self.scribe = w.Text(description="Scribe's name", style=label, layout=w.Layout(width="24em"))
+        self.scribe = w.Text(description=SCRIBE, style=label, layout=w.Layout(width="24em"))
         self.resume_note = w.Text(description=RESUME_NOTE, placeholder="e.g. feels better", style=label,
                                   layout=w.Layout(width="22em", max_width="100%"))
         self.confirm_void = w.Checkbox(description=CONFIRM_VOID, indent=False)
@@ -282,19 +287,25 @@ class ProctorDashboard:
             self._line(self.date, self.room, self.show, refresh),
             self.totals, self.updated,
             w.HTML("<h2>Candidates</h2>"), self.cards,
-            w.HTML("<h2>Sign-in for a room today</h2>"), self.windows, self.signin_room, self.signin_reason,
-            self._line(self._button("Open sign-in now", self._open_now, self.signin_message, "primary"),
+            w.HTML("<h2>Sign-in for a room today</h2>"), self.windows, self.signin_room,
+            self._line(self.signin_reason,  # beside the buttons it is for, never above another section's box
+                       self._button("Open sign-in now", self._open_now, self.signin_message, "primary"),
                        self._button("Close sign-in now", self._close_now, self.signin_message, "warning")),
             self.signin_message,
             *self._pause_room_section(label),
             w.HTML("<h2>Computers locked out after wrong access codes</h2>"), self.lockouts,
-            self.locked, self.unlock_reason,
-            self._line(self._button("Unlock this computer", self._unlock, self.unlock_message)),
+            self.locked,
+            self._line(self.unlock_reason, self._button("Unlock this computer", self._unlock, self.unlock_message)),
             self.unlock_message,
             w.HTML("<h2>Find a confirmation number</h2>"), self.find, self.find_message,
             w.HTML("<h2>Alerts</h2>"), self.alerts,
         ], layout=w.Layout(padding="0.5em", width="100%"))
         self.root.add_class("eb-proctor")
+        #: each box a refusal may name (``BoxToFill.box``), by its label: the cursor goes there
+        self.boxes: dict[str, w.DOMWidget] = {
+            NAME: self.proctor, REASON: self.reason, SCRIBE: self.scribe, CONFIRM_VOID: self.confirm_void,
+            SIGNIN_REASON: self.signin_reason, PAUSE_REASON: self.pause_room_reason,
+            UNLOCK_REASON: self.unlock_reason}
         self.refresh()
         self._task = None
         try:
@@ -314,9 +325,15 @@ class ProctorDashboard:
         return b
 
     def _run(self, fn, where: w.HTML) -> None:
-        """Run an action; a refusal is said in ``where``, beside the buttons, in plain words."""
+        """Run an action; a refusal is said in ``where``, beside the buttons, in plain words, and when it
+        names a box to fill, the cursor moves to that box."""
         try:
             fn()
+        except BoxToFill as exc:  # a box left empty: said beside the button, and the cursor put in the box
+            where.value = _say(str(exc), "refused")
+            box = self.boxes.get(exc.box)
+            if box is not None and not getattr(box, "disabled", False):
+                box.focus()
         except ExamBuilderError as exc:
             where.value = _say(str(exc), "refused")
         except Exception:  # noqa: BLE001 (log it; the proctor reads a sentence, never a traceback)

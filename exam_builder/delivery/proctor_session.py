@@ -20,8 +20,9 @@ The contract:
   sign-in windows per room, the computers locked out and the alerts. A no-show whose sign-in
   window has closed is made absent first (``records.absence.settle_course``: stored, not only shown).
 * **Who acts**: the hub user when signed in through JupyterHub (whatever is typed), else the name
-  typed once (``name``); none, no change. Every change needs a reason too. A refusal is an
-  ``ExamBuilderError`` in plain words naming the box to fill (``NAME``, ``REASON``...), raised
+  typed once (``name``); none, no change. Every change needs a reason too. A refusal for a box
+  left empty is a ``BoxToFill`` in plain words naming the box (``NAME``, ``REASON``...; its label,
+  in ``box``, so the page puts the cursor there), raised
   before anything is written; the checks run in the order the page asks: the candidate (or room,
   or computer), then who, then why.
 * **Actions** on one candidate (the chosen one unless ``sitting_id`` is given): ``add_time``,
@@ -66,14 +67,24 @@ SUBMITTED_BY = {SubmitReason.candidate: "by the candidate", SubmitReason.deadlin
 #: The boxes the proctor fills, as the room view labels them: a refusal names the one to fill.
 NAME = "Your name"
 REASON = "Reason"
-SIGNIN_REASON = "Reason for the sign-in change"
+SIGNIN_REASON = "Reason for opening or closing sign-in"
 UNLOCK_REASON = "Reason for unlocking"
-PAUSE_REASON = "Reason for the pause"
+PAUSE_REASON = "Reason for pausing the room"
+SCRIBE = "Scribe's name"
 #: A resume needs no reason (the pause had one): a note, if any, is kept as the resume's.
 RESUME_NOTE = "Note for the resume (optional)"
 #: What the audit trail keeps for a resume with no note.
 NO_RESUME_NOTE = "resumed (no note)"
 CONFIRM_VOID = "Yes, void this sitting"
+
+
+class BoxToFill(ExamBuilderError):
+    """A refusal for a box left empty (or unticked): ``box`` is its label as the room view shows it, so
+    the page can put the cursor there."""
+
+    def __init__(self, message: str, box: str):
+        super().__init__(message)
+        self.box = box
 
 
 class Thresholds(Protocol):
@@ -414,14 +425,14 @@ class ProctorSession:
         """Who is acting: the hub user when signed in through the hub (whatever was typed), else the name typed."""
         name = identity.actor(self.name)
         if not name:
-            raise ExamBuilderError(f"Type your name in “{NAME}” at the top first; it is recorded with every change.")
+            raise BoxToFill(f"Type your name in “{NAME}” at the top first; it is recorded with every change.", NAME)
         return name
 
     @staticmethod
     def _why(reason: str | None, box: str) -> str:
         reason = (reason or "").strip()
         if not reason:
-            raise ExamBuilderError(f"Write the reason in “{box}” first; it is kept in the audit trail.")
+            raise BoxToFill(f"Write the reason in “{box}” first; it is kept in the audit trail.", box)
         return reason
 
     def _target(self, sitting_id: int | None) -> Row:
@@ -446,7 +457,7 @@ class ProctorSession:
         who, why = self.who(), self._why(reason, REASON)
         name = (scribe or "").strip()
         if not name:
-            raise ExamBuilderError("Type the scribe's name first.")
+            raise BoxToFill(f"Type the scribe's name in “{SCRIBE}” first.", SCRIBE)
         ops.record_scribe(self.course, r.sitting_id, name, who, why)
         return f"{name} is recorded as the scribe for {r.name}; answers from now on say so."
 
@@ -463,7 +474,7 @@ class ProctorSession:
         r = self._target(sitting_id)
         who, why = self.who(), self._why(reason, REASON)
         if not confirmed:
-            raise ExamBuilderError(f"Tick “{CONFIRM_VOID}” first, to void {r.name}'s sitting.")
+            raise BoxToFill(f"Tick “{CONFIRM_VOID}” first, to void {r.name}'s sitting.", CONFIRM_VOID)
         ops.void(self.course, r.sitting_id, who, why)
         return (f"{r.name}'s sitting is voided: it no longer counts as an attempt, and their "
                 "screen stops accepting answers.")

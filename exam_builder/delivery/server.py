@@ -97,6 +97,8 @@ PRACTICE_NOTEBOOK = HERE / "practice.ipynb"
 #: Warm kernels of the practice app by default: a study group opening its link together.
 PRACTICE_SEATS = 4
 STATUS_PATH = "exam-builder/status"
+#: How long a stopping server waits for kernels still starting, so it can shut them down too.
+STOP_WAIT_SECONDS = 20
 #: The cookie naming a candidate's page's kernel (``KernelLifecycle.page_cookie``): a reload brings it back.
 PAGE_COOKIE = "eb-page"
 #: The page request being served in this task (``ExamPageHandler.get``), so that the kernel manager
@@ -573,6 +575,25 @@ class KernelLifecycle:
         self._forget(kernel_id)
         return await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
+    async def shutdown_all(self, *args, **kwargs):
+        """The server stops (SIGTERM, Ctrl-C): no new warm kernel is started, and those still starting
+        finish their start first, so that every kernel is shut down. (jupyter_server refuses to shut
+        down a kernel still starting, "Kernel does not exist": a traceback and exit 1 for a server
+        stopped while its pool filled.)"""
+        for task in (self._pacer, self._culler):
+            if task is not None:
+                task.cancel()
+        pending: dict = getattr(self, "_pending_kernels", {})
+        starting = [t for t in pending.values() if not t.done()]
+        if starting:
+            await asyncio.wait(starting, timeout=STOP_WAIT_SECONDS)
+        for kernel_id, task in list(pending.items()):
+            if kernel_id not in self._kernels:  # its start failed or did not end: nothing to shut down
+                task.cancel()
+                pending.pop(kernel_id, None)
+                self.log.warning("exam-builder: kernel %s was still starting when the server stopped", kernel_id)
+        return await super().shutdown_all(*args, **kwargs)
+
     def _forget(self, kernel_id: str) -> None:
         self._handed_out.pop(kernel_id, None)
         self._page_html.pop(kernel_id, None)
@@ -794,6 +815,13 @@ def exam_voila_class():
                 self.app.listen = lambda port, address=None, **kw: listen(port, address, ssl_options=ctx, **kw)
             return super().listen()
 
+        def _handle_signal_stop(self, sig, frame):
+            # Voila's handler is set before its loop exists (``listen`` makes it): a SIGTERM in between
+            # raised AttributeError, a traceback and exit 1; it unwinds instead, as before Voila's handler
+            if getattr(self, "ioloop", None) is None:
+                _stop_on_sigterm(sig, frame)
+            return super()._handle_signal_stop(sig, frame)
+
         def _url(self, ip):
             return super()._url(ip).replace("http://", "https://", 1) if self.ssl_context else super()._url(ip)
 
@@ -831,7 +859,8 @@ APP_KERNEL_MODULE = "exam_builder.delivery.app_ipykernel"
 
 class AppKernelSpecs(KernelSpecManager):
     """The kernels Voila finds, the ``python3`` kernel started by ``delivery.app_ipykernel``: the
-    same interpreter and ipykernel, without the debugger no app's page can reach. A kernel spec whose
+    same interpreter and ipykernel, without the debugger no app's page can reach, interrupted by a
+    message (``interrupt_mode``), never a signal. A kernel spec whose
     command is not ``PYTHON -m ipykernel_launcher ...`` (a custom launcher) is left as it is."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
@@ -839,6 +868,9 @@ class AppKernelSpecs(KernelSpecManager):
         argv = list(spec.argv)
         if kernel_name == "python3" and argv[1:3] == ["-m", "ipykernel_launcher"]:
             spec.argv = [argv[0], "-m", APP_KERNEL_MODULE, *argv[3:]]
+            # an interrupt as a message, never SIGINT: a server that stops interrupts each kernel before it
+            # asks it to shut down, and SIGINT to one still loading printed a KeyboardInterrupt traceback
+            spec.interrupt_mode = "message"
         return spec
 
 
@@ -936,10 +968,10 @@ def sweep_page_dirs(tmp: Path | None = None) -> list[Path]:
 
 
 def _stop_on_sigterm(signum, _frame) -> None:
-    """SIGTERM (how tests and systemd stop a server) before Voila has set its own handler: unwind,
-    so the ``finally`` that removes the pages folder runs (the default action ends the process
-    where it stands)."""
-    raise SystemExit(128 + signum)
+    """SIGTERM (how tests and systemd stop a server) before Voila's loop runs: unwind, so the
+    ``finally`` that removes the pages folder runs (the default action ends the process where it
+    stands), and exit 0: a server stopped on purpose is a clean stop."""
+    raise SystemExit(0)
 
 
 def _run_voila(course, notebook: Path, cfg: Config, extra_env: dict[str, str], pool: int = 0,
@@ -1013,6 +1045,8 @@ def _serve_candidates(course, notebook: Path, what: str, host: str, port: int, s
                       echo: Callable[[str], None], links: list[str] = (), words: PageWords = EXAM_WORDS) -> None:
     """A candidates' app on ``host``: warm kernels for ``seats`` (with ``options.preheat``), HTTPS
     when a certificate is given, the kernel lifecycle of ``KernelLifecycle``."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a clean stop (exit 0) from its first line on
     settings = course.server_settings
     ctx = ssl_context(options.certfile, options.keyfile) if (options.certfile or options.keyfile) else None
     if (options.certfile is None) != (options.keyfile is None):

@@ -55,6 +55,21 @@ function widgetModelClass(model) {  // the prototype that defines ipywidgets' Wi
   return null;
 }
 
+function countLateStatusesOnce(proto) {  // ipywidgets' WidgetModel: a status counted as lost is not counted again
+  if (!proto || proto.__ebLateGuard || typeof proto._handle_status !== "function") return;
+  const handle = proto._handle_status;
+  proto._handle_status = function (msg) {
+    // an "idle" the reconnect already counted (the server kept it for the session and sends it on the new
+    // socket): ipywidgets would take it off the counter a second time, below 0 ("Pending messages < 0")
+    if (msg?.content?.execution_state === "idle" && this.__ebLate > 0 && !((this._pending_msgs || 0) > 0)) {
+      this.__ebLate--;
+      return;
+    }
+    return handle.apply(this, arguments);
+  };
+  proto.__ebLateGuard = true;
+}
+
 const plain = (v) => v === null || ["string", "number", "boolean"].includes(typeof v);
 
 function guardReconnects(manager, kernel) {
@@ -62,7 +77,10 @@ function guardReconnects(manager, kernel) {
   if (manager.__ebGuarded || !(models instanceof Map) || typeof manager._create_comm !== "function"
       || typeof manager._loadFromKernel !== "function") return;
   manager.__ebGuarded = true;
-  for (const m of models.values()) stampWrites(widgetModelClass(m));
+  for (const m of models.values()) {
+    stampWrites(widgetModelClass(m));
+    countLateStatusesOnce(widgetModelClass(m));
+  }
   let kept = [];  // [model, attribute]: the page's value kept over the kernel's snapshot
 
   const create = manager._create_comm;
@@ -105,7 +123,10 @@ function guardReconnects(manager, kernel) {
         if (m.comm && !m._closed) m.sync("patch", m, { attrs: { [name]: m.get(name) } });
       }
       kept = [];
-      for (const m of models.values()) stampWrites(widgetModelClass(m));
+      for (const m of models.values()) {
+        stampWrites(widgetModelClass(m));
+        countLateStatusesOnce(widgetModelClass(m));
+      }
     }
   };
 
@@ -124,7 +145,10 @@ function guardReconnects(manager, kernel) {
     for (const m of models.values()) {
       const waiting = queued.get(m.comm?.comm_id) || 0;
       // as if the lost statuses had come: ipywidgets' own step sends what the widget held meanwhile
+      // (the server may still send a status counted here: a session's messages are kept while it is away;
+      // countLateStatusesOnce then takes it once, and the counter never goes below 0)
       for (let lost = (m._pending_msgs || 0) - waiting; lost > 0 && typeof m._handle_status === "function"; lost--) {
+        m.__ebLate = (m.__ebLate || 0) + 1;
         m._handle_status({ content: { execution_state: "idle" } });
       }
     }

@@ -5,7 +5,9 @@ The proctor pauses the room from the room view (a fire alarm): the candidate's s
 paused and why, shows the time kept (the server's deadline less the moment of the pause, to the second)
 and no answer controls; the cards and the totals say "Paused"; after "Resume room" the candidate has
 exactly the time they had (checked against the database's own record of the pause). A candidate with an
-approved breaks accommodation takes a break and comes back. Every changed screen passes axe
+approved breaks accommodation takes a break and comes back. A proctor who leaves out a step (their
+name, the reason) is refused beside the button, told which box, and the cursor is put there; each reason
+box sits on its buttons' line. Every changed screen passes axe
 (``a11y.check_screen``): the proctor's view at a laptop, a phone and 200% zoom, the candidate's at a laptop.
 """
 from __future__ import annotations
@@ -98,7 +100,7 @@ def test_a_room_paused_and_resumed_exact_to_the_second(site, browser):
     page.get_by_text("Answer to question 1 saved").wait_for()
     pctx, pview = proctor_view(browser, proctor, "desktop")
     pview.get_by_label("Your name").fill("Kim Proctor")
-    pview.get_by_label("Reason for the pause").fill("fire alarm: leave the room by the nearest exit")
+    pview.get_by_label("Reason for pausing the room").fill("fire alarm: leave the room by the nearest exit")
     pview.get_by_role("button", name="Pause room").click()
     # said apart: the one writing, and those not started yet (held too: nobody starts in a paused room)
     expect(pview.locator(".eb-ok", has_text=re.compile(
@@ -212,3 +214,48 @@ def test_a_break_taken_and_ended(site, browser):
     page.get_by_role("radio", name="A. True").check()
     page.get_by_text("Answer to question 1 saved").wait_for()
     ctx.close()
+
+
+def middle(box) -> float:
+    return box["y"] + box["height"] / 2
+
+
+def on_one_line(a, b) -> bool:
+    """Two elements side by side: their middles less than half the taller one apart."""
+    ra, rb = a.bounding_box(), b.bounding_box()
+    return abs(middle(ra) - middle(rb)) < max(ra["height"], rb["height"]) / 2
+
+
+def test_a_room_pause_asks_for_what_is_missing_where_it_is_needed(site, browser):
+    """Walk 4: a first-time proctor typed the pause's reason into the sign-in's box above it, and was not
+    told to fill "Your name" first. Each reason box is on its buttons' line; a refusal names the box and
+    puts the cursor in it; nothing is paused until both are filled."""
+    course, _server, proctor, _codes = site
+    pctx, pview = proctor_view(browser, proctor, "desktop")
+    name = pview.get_by_label("Your name")
+    reason = pview.get_by_label("Reason for pausing the room")
+    pause = pview.get_by_role("button", name="Pause room")
+    signin_reason = pview.get_by_label("Reason for opening or closing sign-in")
+    assert on_one_line(reason, pause)
+    assert on_one_line(signin_reason, pview.get_by_role("button", name="Open sign-in now"))
+    assert on_one_line(pview.get_by_label("Reason for unlocking"),
+                       pview.get_by_role("button", name="Unlock this computer"))
+    before = sitting(course, _codes["c001"][0]).paused_seconds
+
+    reason.fill("fire alarm")  # the name left out
+    pause.click()
+    refused = pview.locator(".eb-error", has_text="Not done: Type your name in “Your name” at the top first")
+    expect(refused).to_be_visible(timeout=PATIENCE_MS)
+    expect(name).to_be_focused(timeout=PATIENCE_MS)
+    assert abs(middle(refused.bounding_box()) - middle(pause.bounding_box())) < 150  # beside the button
+    a11y.check_screen(pview, "proctor", "desktop", "pause-refused")
+
+    name.fill("Kim Proctor")
+    reason.fill("")  # the reason left out
+    pause.click()
+    expect(pview.locator(".eb-error", has_text="Write the reason in “Reason for pausing the room” first")
+           ).to_be_visible(timeout=PATIENCE_MS)
+    expect(reason).to_be_focused(timeout=PATIENCE_MS)
+    assert sitting(course, _codes["c001"][0]).paused_at is None  # nothing paused
+    assert sitting(course, _codes["c001"][0]).paused_seconds == before
+    pctx.close()

@@ -6,7 +6,8 @@ while the candidate types (Jupyter's page reconnects by itself); every other can
 also refused a new connection for a while (the proxy still down) and types meanwhile; each types
 again at once when the connection is back, while the page restores its widgets. The database
 (not the page) must then hold every character, and the box on screen never goes back to an older
-text.
+text. The browser's console never says ipywidgets' message counter went below zero ("Pending messages
+< 0": the page counted a status lost at the drop that came after all, walk 4).
 
 ``EB_RECONNECT_TRIALS`` (default 4) candidates each go through one drop; the test fails saying
 how many of them lost text. Waits wait for states (a row in ``eb_response``, the connection's
@@ -40,8 +41,12 @@ PROXY = """(() => { const Real = window.WebSocket; window.ebRefuse = false;
   window.WebSocket = Proxied; })()"""
 WATCH = """() => { const k = window.jupyterapp.widgetManager.kernel; window.ebStates = [];
   k.connectionStatusChanged.connect((_k, s) => window.ebStates.push(s)); }"""
-#: The socket closed 0.12 s into the typing of DURING (typed at 10 ms a key): keys on their way are lost.
-DROP = "hold => { window.ebRefuse = hold; setTimeout(() => window.jupyterapp.widgetManager.kernel._ws.close(), 120); }"
+#: The socket closed 0.12 s into the typing of DURING (typed at 10 ms a key), just after the page sent a message:
+#: keys on their way are lost, and the kernel's answer to that message reaches the server after the page left
+#: (the server keeps it for the session and sends it on the new socket).
+DROP = """hold => { window.ebRefuse = hold; setTimeout(() => {
+  const ws = window.jupyterapp.widgetManager.kernel._ws, send = ws.send.bind(ws);
+  ws.send = (data) => { send(data); ws.send = send; ws.close(); }; }, 120); }"""
 BACK = ("() => window.ebStates.includes('connecting') && "
         "window.jupyterapp.widgetManager.kernel.connectionStatus === 'connected'")
 
@@ -85,9 +90,16 @@ def start_on_question_5(page, code: str) -> None:
                            "document.activeElement.innerText.startsWith('Question 5 of')")
 
 
-def drop_and_type(browser, server, course, sitting_id: int, code: str, hold: bool) -> tuple[str, str | None, str]:
-    """One candidate's drop; what they typed, what the database holds, what the box shows."""
+#: What ipywidgets writes to the console when a widget's count of messages awaiting the kernel goes below 0.
+BELOW_ZERO = "Pending messages < 0"
+
+
+def drop_and_type(browser, server, course, sitting_id: int, code: str, hold: bool,
+                  console: list[str]) -> tuple[str, str | None, str]:
+    """One candidate's drop; what they typed, what the database holds, what the box shows (the page's
+    console messages go to ``console``)."""
     ctx, page, _ = new_page(browser, **a11y.SIZES["desktop"])
+    page.on("console", lambda msg: console.append(msg.text))
     try:
         page.add_init_script(PROXY)
         page.goto(server.url)
@@ -109,6 +121,9 @@ def drop_and_type(browser, server, course, sitting_id: int, code: str, hold: boo
         box.press_sequentially(AFTER, delay=5)  # at once, while the page restores its widgets
         typed += AFTER
         held_within(course, sitting_id, "or-story", typed, 60)
+        box.press_sequentially(" And more.", delay=5)  # after the restore: every widget's counter in use again
+        typed += " And more."
+        held_within(course, sitting_id, "or-story", typed, 60)
         return typed, latest(course, sitting_id, "or-story"), box.input_value()
     finally:
         ctx.close()
@@ -116,11 +131,15 @@ def drop_and_type(browser, server, course, sitting_id: int, code: str, hold: boo
 
 def test_text_typed_as_the_kernel_websocket_drops_while_down_and_just_after_is_saved(site, browser):
     course, server, codes = site
-    outcomes = []
+    outcomes, below_zero = [], []
     for n, cid in enumerate(sorted(codes)):
         sitting_id, code = codes[cid]
-        typed, saved, shown = drop_and_type(browser, server, course, sitting_id, code, hold=n % 2 == 1)
+        console: list[str] = []
+        typed, saved, shown = drop_and_type(browser, server, course, sitting_id, code, hold=n % 2 == 1,
+                                            console=console)
         outcomes.append((cid, typed, saved, shown))
+        below_zero += [(cid, text) for text in console if BELOW_ZERO in text]
     lost = [o for o in outcomes if o[2] != o[1] or o[3] != o[1]]
     print(f"reconnect trials: {len(outcomes)}, text lost in {len(lost)}")
     assert not lost, f"{len(lost)} of {len(outcomes)} drops lost text (candidate, typed, saved, shown): {lost}"
+    assert not below_zero, f"ipywidgets' message counter went below zero: {below_zero}"

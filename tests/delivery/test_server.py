@@ -400,3 +400,29 @@ def test_a_server_stopped_by_sigterm_removes_its_pages_folder(course_root, tmp_p
         finally:
             srv.kill()
     assert [f.name for f in tmp.glob(PAGES_PREFIX + "*")] == [unnamed.name]
+
+
+@pytest.mark.parametrize("when", ["starting", "filling", "ready"])
+@pytest.mark.parametrize("whom", ["server", "group"])
+def test_a_server_stopped_by_sigterm_stops_cleanly(course_root, whom, when):
+    """A coordinator (or systemd) stopping `exam-builder serve` with SIGTERM sees a clean stop: exit 0 and no
+    traceback in its log (walk 4: it logged one and exited 1). ``server``: the signal to the server alone
+    (``kill PID``); ``group``: to its process group, kernels too (systemd's default, and the tests')."""
+    srv = Server(course_root, seats=3)
+    try:
+        if when == "starting":  # it has said where it will be, and does not answer yet
+            srv.launch()
+            deadline = time.monotonic() + 120
+            while "exam app for" not in srv.log.read_text(encoding="utf-8", errors="replace"):
+                assert srv.proc.poll() is None and time.monotonic() < deadline, srv.log.read_text()[-2000:]
+                time.sleep(0.05)
+        else:
+            srv.start()
+        if when == "ready":
+            srv.wait_ready()
+        (os.kill if whom == "server" else os.killpg)(srv.proc.pid, signal.SIGTERM)
+        code = srv.proc.wait(90)
+        log = srv.log.read_text(encoding="utf-8", errors="replace")
+        assert code == 0 and "Traceback" not in log, f"exit {code}:\n{log[-3000:]}"
+    finally:
+        srv.kill()
