@@ -30,6 +30,11 @@ def balancing_stats(course: Course, exam: str, item_stats: Path | None = None,
         return read_item_stats(item_stats, course.root), False
     if author_estimates or not course.db.has_table("eb_sitting"):
         return None, False
+    from ..records.queries.sittings import select_any_submitted
+
+    with course.db.read() as s:  # a course with no sittings yet: no pandas and scipy to load (a second or two)
+        if not select_any_submitted(s, exam):
+            return None, False
     from ..analysis.items import past_item_stats
 
     p_values = past_item_stats(course, exam) or None

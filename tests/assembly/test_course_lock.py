@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -65,10 +66,19 @@ def test_every_serialized_command_exists():
     assert CHANGES_COURSE <= command_paths(cli)
 
 
-def test_two_builds_at_once_build_once(course_factory):
-    alone, both = course_factory("alone"), course_factory("both")
-    rc, out = finish(start(alone, "build", "syn"))
-    assert rc == 0, out
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory, course_template):
+    """The synthetic course after one uninterrupted ``build syn`` (click's runner, in this process): what the
+    tests below compare with. Built once for the module; read, never changed."""
+    course = Course(shutil.copytree(course_template, tmp_path_factory.mktemp("one-run") / "course"))
+    done = run_cli(course, "build", "syn")
+    assert done.returncode == 0, done.stdout + done.stderr
+    yield course
+    course.db.dispose()
+
+
+def test_two_builds_at_once_build_once(course_factory, one_run):
+    alone, both = one_run, course_factory("both")
     a, b = start(both, "build", "syn"), start(both, "build", "syn")
     (rc_a, out_a), (rc_b, out_b) = finish(a), finish(b)
     assert (rc_a, rc_b) == (0, 0), out_a + out_b
@@ -155,13 +165,12 @@ def half_written(course: Course, reference: Course) -> None:
 
 
 @pytest.mark.slow
-def test_build_killed_at_any_moment_then_run_again_ends_as_one_run(course_factory):
+def test_build_killed_at_any_moment_then_run_again_ends_as_one_run(course_factory, one_run):
     """Killed once in each phase (``KILL_POINTS``, found by the state the build reached), then run again: as one
     uninterrupted run each time. The killed build is a real process (a kill -9 is the point); the reference build
-    and the runs again are the same command in this process (click's runner: their start-up is not the point)."""
-    reference = course_factory("reference")
-    done = run_cli(reference, "build", "syn")
-    assert done.returncode == 0, done.stdout + done.stderr
+    (``one_run``) and the runs again are the same command in this process (click's runner: their start-up is not
+    the point)."""
+    reference = one_run
     want_files = {k: v for k, v in snapshot(reference).items()}
     want_db = stored(reference)
     before = set(backups())

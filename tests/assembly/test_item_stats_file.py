@@ -1,7 +1,14 @@
 """`build --item-stats FILE` reads the CSV through the one CSV reader (issue 23): whatever the file
 is, a located error (file and line or row) and exit 1 with nothing built, or a build; never a
-traceback and never a hang."""
+traceback and never a hang.
+
+The command runs in this process (click's runner, in the course folder, ``run_here``): what the cases prove is
+the reading of the file, not a new Python's start-up. The pipe, the one that could hang, runs as a person runs
+it, its own process with a timeout (``run_cmd``)."""
 from __future__ import annotations
+
+import os
+import subprocess
 
 import pytest
 from hostilekit import endless, fifo, run_cmd, snapshot
@@ -20,6 +27,23 @@ def stored(course) -> dict:
 def course_files(course) -> dict:
     """Everything but the lock's own folder and the database (checked through ``stored``)."""
     return {k: v for k, v in snapshot(course.root).items() if not k.startswith(".exam-builder") and ".db" not in k}
+
+
+def run_here(root, *args: str) -> subprocess.CompletedProcess:
+    """``exam-builder --course ROOT ARGS`` run in the course folder in this process (click's runner); an exception
+    escapes and fails the test (never a traceback shown to a person)."""
+    from click.testing import CliRunner
+
+    from exam_builder.cli import cli
+
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        result = CliRunner(env={"COLUMNS": "250", "EXAM_BUILDER_LOCK_WAIT": "5"}).invoke(
+            cli, ["--course", str(root), *args], catch_exceptions=False)
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def _write(path, how: str) -> None:
@@ -71,7 +95,7 @@ def test_a_bad_item_statistics_file_is_a_located_error_and_nothing_is_built(syn_
     stats.parent.mkdir()
     _write(stats, how)
     before = course_files(syn_course)
-    out = run_cmd(syn_course.root, "build", "syn", "--item-stats", "in/stats.csv")
+    out = (run_cmd if how == "pipe" else run_here)(syn_course.root, "build", "syn", "--item-stats", "in/stats.csv")
     assert out.returncode == 1, out.stdout + out.stderr
     assert "Traceback" not in out.stderr
     assert f"error: in/{message}" in out.stderr, out.stderr
@@ -82,7 +106,7 @@ def test_a_bad_item_statistics_file_is_a_located_error_and_nothing_is_built(syn_
 @pytest.mark.timeout(120)
 def test_a_folder_given_as_item_statistics_is_refused_by_name(syn_course):
     (syn_course.root / "in" / "stats.csv").mkdir(parents=True)
-    out = run_cmd(syn_course.root, "build", "syn", "--item-stats", "in/stats.csv")
+    out = run_here(syn_course.root, "build", "syn", "--item-stats", "in/stats.csv")
     assert out.returncode == 2 and "'in/stats.csv' is a directory" in out.stderr
     assert stored(syn_course) == {}
 
@@ -93,6 +117,6 @@ def test_a_sheet_saved_by_a_spreadsheet_is_read(syn_course):
     stats = syn_course.root / "in" / "stats.csv"
     stats.parent.mkdir()
     stats.write_bytes("\ufeffItem ID,P Value\r\nit-0002,0.8\r\nit-0003,.35\r\n".encode("utf-8"))
-    out = run_cmd(syn_course.root, "build", "syn", "--item-stats", "in/stats.csv", "--by", "tester")
+    out = run_here(syn_course.root, "build", "syn", "--item-stats", "in/stats.csv", "--by", "tester")
     assert out.returncode == 0, out.stdout + out.stderr
     assert set(stored(syn_course)) == {"syn-A", "syn-B"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import struct
 import subprocess
@@ -74,12 +75,23 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return out
 
 
+@pytest.fixture(scope="module")
+def site_template(tmp_path_factory) -> Path:
+    """A folder holding a course (run once, so its lock and database exist) and a secret file beside it: made
+    once for the module, copied by ``site``."""
+    from coursekit import new_course_dir
+
+    top = tmp_path_factory.mktemp("qti-site")
+    (top / "secret.txt").write_text(SECRET)
+    (top / "outside.xml").write_text(QTI21_ITEM.replace("Their own experience", SECRET))
+    run(new_course_dir(top / "course"), "import", "qti", str(top / "nothing.zip"))
+    return top
+
+
 @pytest.fixture
-def site(tmp_path: Path, empty_course_dir: Path) -> Path:
+def site(tmp_path: Path, site_template: Path) -> Path:
     """tmp_path holding a course (run once, so its lock and database exist) and a secret file beside it."""
-    (tmp_path / "secret.txt").write_text(SECRET)
-    (tmp_path / "outside.xml").write_text(QTI21_ITEM.replace("Their own experience", SECRET))
-    run(empty_course_dir, "import", "qti", str(tmp_path / "nothing.zip"))
+    shutil.copytree(site_template, tmp_path, symlinks=True, dirs_exist_ok=True)
     return tmp_path
 
 

@@ -1,8 +1,14 @@
 """Migrations: from an empty database to head, and from 0001 and 0003 (with data in them) to
-head, on SQLite and PostgreSQL; the models and the migrations describe the same tables."""
+head, on SQLite and PostgreSQL; the models and the migrations describe the same tables.
+
+A test that starts at an older revision starts from a copy of a database migrated from empty to that
+revision once for the module (``at_revision``): the way from empty to every revision is walked by that
+copy and by ``test_empty_database_to_head``; what each test proves is the step from there on."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +19,7 @@ from sqlalchemy import inspect, text
 
 from exam_builder import clock
 from exam_builder.errors import ExamBuilderError
-from exam_builder.records.db import VERSION_TABLE, Database
+from exam_builder.records.db import VERSION_TABLE, Database, sqlite_path
 from exam_builder.records.ledger import record_outcome
 from exam_builder.records.models import Base, Sitting
 
@@ -23,6 +29,48 @@ def empty_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'fresh.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="module")
+def at_revision(tmp_path_factory):
+    """``at_revision(url, revision)``: the database at ``url`` (made empty by ``empty_url``) as migrating an empty
+    database to ``revision`` leaves it, as a ``Database``. Each revision is migrated once for the module on each
+    engine and copied: the SQLite file, or a PostgreSQL database made with it as its template."""
+    from coursekit import pg_database, pg_server
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    folder = tmp_path_factory.mktemp("revisions")
+    made: dict[tuple[str, str], str] = {}
+    with contextlib.ExitStack() as keep:
+        def at(url: str, revision: str = "head") -> Database:
+            engine = "sqlite" if url.startswith("sqlite") else "postgres"
+            source = made.get((engine, revision))
+            if source is None:
+                source = (f"sqlite:///{folder / f'at-{revision}.db'}" if engine == "sqlite"
+                          else keep.enter_context(pg_database("eb_rev_")))
+                db = Database(source)
+                db.upgrade(revision)
+                db.dispose()  # the last connection closed: SQLite checkpoints its WAL into the file
+                made[(engine, revision)] = source
+            if engine == "sqlite":
+                src, dest = sqlite_path(source), sqlite_path(url)
+                assert src is not None and dest is not None and (not dest.exists() or dest.stat().st_size == 0)
+                shutil.copy2(src, dest)
+                if src.with_name(src.name + "-wal").exists():
+                    shutil.copy2(src.with_name(src.name + "-wal"), dest.with_name(dest.name + "-wal"))
+            else:
+                admin = create_engine(pg_server(), isolation_level="AUTOCOMMIT")
+                try:
+                    name, template = make_url(url).database, make_url(source).database
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+                finally:
+                    admin.dispose()
+            return Database(url)
+
+        yield at
 
 
 def _model_drift(db: Database, later: tuple[str, ...] = ()) -> list:
@@ -86,10 +134,9 @@ def test_empty_database_to_head(empty_url):
         db.dispose()
 
 
-def test_from_0001_with_data_to_head_and_back(empty_url, tmp_path):
-    db = Database(empty_url)
+def test_from_0001_with_data_to_head_and_back(at_revision, empty_url, tmp_path):
+    db = at_revision(empty_url, "0001")
     try:
-        db.upgrade("0001")
         assert db.current_revision() == "0001"
         with pytest.raises(ExamBuilderError, match="is at revision 0001"):
             db.require_current()
@@ -128,15 +175,17 @@ def test_from_0001_with_data_to_head_and_back(empty_url, tmp_path):
         db.dispose()
 
 
-def test_from_the_previous_revision_with_data_to_head_and_back(empty_url):
+def test_from_the_previous_revision_with_data_to_head_and_back(at_revision, empty_url):
     """Whatever head is, a database one revision behind it, holding data, upgrades without loss."""
     from alembic.script import ScriptDirectory
 
-    db = Database(empty_url)
+    probe = Database(empty_url)
+    previous = ScriptDirectory.from_config(probe.alembic_config()).get_revision(probe.head_revision()).down_revision
+    probe.dispose()
+    assert previous, "head has no previous revision"
+    db = at_revision(empty_url, previous)
     try:
-        previous = ScriptDirectory.from_config(db.alembic_config()).get_revision(db.head_revision()).down_revision
-        assert previous, "head has no previous revision"
-        db.upgrade(previous)
+        assert db.current_revision() == previous
         now = dt.datetime(2026, 11, 20, 9, 0)
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO eb_candidate (id, first_name, last_name, email, cohort, created_at, "
@@ -177,7 +226,7 @@ def test_commands_refuse_an_old_database(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_from_0003_with_sittings_to_head_and_back(empty_url):
+def test_from_0003_with_sittings_to_head_and_back(at_revision, empty_url):
     """0004: sittings keep every row; the new columns are empty; old unkeyed codes match nothing."""
     import hashlib
 
@@ -186,9 +235,8 @@ def test_from_0003_with_sittings_to_head_and_back(empty_url):
     from exam_builder.delivery.session import hash_code
     from exam_builder.records.models import Lockout, Response, SittingEvent, WrongCode
 
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0003")
     try:
-        db.upgrade("0003")
         now = dt.datetime(2026, 11, 20, 9, 0)
         old_hash = hashlib.sha256(b"eb-access:ABCDEFGH").hexdigest()  # how 0003 kept a code
         with db.engine.begin() as conn:
@@ -294,16 +342,15 @@ def _every_state() -> dict:
     )
 
 
-def test_0006_from_0005_with_every_state_and_old_spellings(empty_url):
+def test_0006_from_0005_with_every_state_and_old_spellings(at_revision, empty_url):
     """Every state survives; odd case, spaces and the spellings imports accept become states."""
     from sqlalchemy import select
 
     from exam_builder.model import states as st
     from exam_builder.records.models import Accommodation, Attendance, ItemScore, Rating, ScoreFlag
 
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0005")
     try:
-        db.upgrade("0005")
         rows = _every_state()
         rows["sittings"] += [(" In Progress ", "PASS"), ("Submitted", " fail")]
         rows["attendance"] += ["Tardy", "P", "missed"]
@@ -341,11 +388,10 @@ def test_0006_from_0005_with_every_state_and_old_spellings(empty_url):
         db.dispose()
 
 
-def test_0006_stops_on_a_value_that_is_no_state(empty_url):
+def test_0006_stops_on_a_value_that_is_no_state(at_revision, empty_url):
     """A value no rule converts stops the upgrade, naming table, column and values; nothing changes."""
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0005")
     try:
-        db.upgrade("0005")
         rows = _every_state()
         rows["sittings"] += [("Submitted ", None), ("banana", None), ("banana", None)]
         rows["roles"] += ["third"]
@@ -372,7 +418,7 @@ def test_0006_stops_on_a_value_that_is_no_state(empty_url):
         db.dispose()
 
 
-def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
+def test_the_database_refuses_a_value_that_is_no_state(at_revision, empty_url, tmp_path):
     """At head, raw SQL can store every state and nothing else; the constraints are named alike
     whether the migrations or the models made the tables."""
     from sqlalchemy import create_engine
@@ -380,9 +426,8 @@ def test_the_database_refuses_a_value_that_is_no_state(empty_url, tmp_path):
 
     from exam_builder.model.states import COLUMNS
 
-    db = Database(empty_url)
+    db = at_revision(empty_url)
     try:
-        db.upgrade()
         with db.engine.begin() as conn:
             _rows_at_0005(conn, **_every_state())
             _review_row(conn)
@@ -416,7 +461,7 @@ def _review_row(conn, decision: str = "approve") -> None:
                  {"h": "a" * 64, "d": decision, "t": dt.datetime(2026, 12, 8, 9, 0)})
 
 
-def test_0007_from_0006_with_data_to_head_and_back(empty_url):
+def test_0007_from_0006_with_data_to_head_and_back(at_revision, empty_url):
     """0007 adds the review table and changes nothing else; its decisions are states; down drops it."""
     from sqlalchemy.exc import IntegrityError
 
@@ -424,9 +469,8 @@ def test_0007_from_0006_with_data_to_head_and_back(empty_url):
     from exam_builder.records.models import ItemReview
     from exam_builder.records.queries.reviews import insert_review, select_reviews
 
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0006")
     try:
-        db.upgrade("0006")
         with db.engine.begin() as conn:
             _rows_at_0005(conn, **_every_state())
         assert "eb_item_review" not in inspect(db.engine).get_table_names()
@@ -459,14 +503,13 @@ def test_0007_from_0006_with_data_to_head_and_back(empty_url):
 
 # -- 0009: absent sittings ------------------------------------------------------------------
 
-def test_0009_accepts_absent_and_refuses_to_downgrade_over_it(empty_url):
+def test_0009_accepts_absent_and_refuses_to_downgrade_over_it(at_revision, empty_url):
     """0009 lets eb_sitting.status be ``absent`` (and still nothing that is not a state); down refuses while
     an absent sitting exists, then restores 0008's constraint."""
     from sqlalchemy.exc import IntegrityError
 
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0008")
     try:
-        db.upgrade("0008")
         with db.engine.begin() as conn:
             _rows_at_0005(conn, **_every_state())
         with pytest.raises(IntegrityError, match="ck_eb_sitting_status"):
@@ -498,14 +541,13 @@ def test_0009_accepts_absent_and_refuses_to_downgrade_over_it(empty_url):
 
 # -- 0010: pauses and breaks ----------------------------------------------------------------
 
-def test_0010_adds_the_stopped_clock_and_breaks_and_refuses_to_downgrade_over_them(empty_url):
+def test_0010_adds_the_stopped_clock_and_breaks_and_refuses_to_downgrade_over_them(at_revision, empty_url):
     """0010 adds the stopped clock (zero for existing sittings) and the ``breaks`` kind; down refuses while a
     breaks accommodation or an unfinished sitting with stopped time exists, then restores 0009."""
     from sqlalchemy.exc import IntegrityError
 
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0009")
     try:
-        db.upgrade("0009")
         with db.engine.begin() as conn:
             _rows_at_0005(conn, **_every_state())
         with pytest.raises(IntegrityError, match="ck_eb_accommodation_kind"):
@@ -560,7 +602,7 @@ def _sittings_at_0010(db: Database, n: int = 2) -> None:
         _rows_at_0005(conn, **{**_every_state(), "sittings": [("submitted", None)] * n})
 
 
-def test_0011_from_0010_with_real_rows_to_head_and_back(empty_url):
+def test_0011_from_0010_with_real_rows_to_head_and_back(at_revision, empty_url):
     """Every word the program writes survives 0011 unchanged (rows written by the real writers at 0010, the audit
     chain still verifies); the words come back typed; down drops the constraints and 0011 goes up again."""
     from sqlalchemy import select
@@ -572,9 +614,8 @@ def test_0011_from_0010_with_real_rows_to_head_and_back(empty_url):
 
     # the actions 0011 knew (later revisions add their own): written at 0010, where nothing checks them
     at_0011 = [a for a in AuditAction if a.value in _revision("0011").WORDS[("eb_audit", "action")]]
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0010")
     try:
-        db.upgrade("0010")
         reasons_then = [r for r in SubmitReason if r.value in _revision("0011").WORDS[("eb_sitting", "submit_reason")]]
         _sittings_at_0010(db, n=len(reasons_then))
         with db.transaction() as s:  # the program's own writers, at 0010 (no constraint yet)
@@ -611,12 +652,11 @@ def test_0011_from_0010_with_real_rows_to_head_and_back(empty_url):
         db.dispose()
 
 
-def test_0011_refuses_a_word_outside_its_list_naming_table_row_and_value(empty_url):
+def test_0011_refuses_a_word_outside_its_list_naming_table_row_and_value(at_revision, empty_url):
     """A row holding a word no writer writes stops 0011 before anything changes, naming the table, the row id and the
     value; once a person corrects the rows, it goes through."""
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0010")
     try:
-        db.upgrade("0010")
         _sittings_at_0010(db)
         with db.engine.begin() as conn:
             _word_rows(conn, kinds=("submit", "reload", "start", "reload"), actions=("sitting.void", "note"),
@@ -645,7 +685,7 @@ def test_0011_refuses_a_word_outside_its_list_naming_table_row_and_value(empty_u
         db.dispose()
 
 
-def test_the_database_refuses_an_unknown_word_at_insert(empty_url):
+def test_the_database_refuses_an_unknown_word_at_insert(at_revision, empty_url):
     """At head an unknown event kind, audit action or submit reason is refused by the CHECK constraint, whoever
     writes it (raw SQL); the program's writers refuse it before the database does."""
     from sqlalchemy.exc import IntegrityError
@@ -653,9 +693,8 @@ def test_the_database_refuses_an_unknown_word_at_insert(empty_url):
     from exam_builder.records import audit
     from exam_builder.records.events import record_event
 
-    db = Database(empty_url)
+    db = at_revision(empty_url)
     try:
-        db.upgrade()
         _sittings_at_0010(db)
         with db.engine.begin() as conn:
             _word_rows(conn)
@@ -685,15 +724,14 @@ def test_the_database_refuses_an_unknown_word_at_insert(empty_url):
 
 # -- 0014: paper --------------------------------------------------------------------------------
 
-def test_0014_adds_paper_tables_and_words_and_refuses_to_downgrade_over_them(empty_url):
+def test_0014_adds_paper_tables_and_words_and_refuses_to_downgrade_over_them(at_revision, empty_url):
     """0014 creates eb_paper_page and eb_paper_check and lets the new words in (large_print, paper, paper.*);
     down refuses while a row holds one of them (naming how many), and otherwise restores 0011."""
     from exam_builder.model.states import AuditAction
     from exam_builder.records import audit
 
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0011")
     try:
-        db.upgrade("0011")
         _sittings_at_0010(db)
         db.upgrade("0014")
         assert db.current_revision() == "0014" and _drift_before_head(db) == []
@@ -720,12 +758,11 @@ def test_0014_adds_paper_tables_and_words_and_refuses_to_downgrade_over_them(emp
 
 # -- 0015: the question a candidate was on -----------------------------------------------------------------
 
-def test_0015_adds_the_question_a_candidate_was_on_and_drops_it_on_the_way_down(empty_url):
+def test_0015_adds_the_question_a_candidate_was_on_and_drops_it_on_the_way_down(at_revision, empty_url):
     """0015 adds ``eb_sitting.at_question`` (none for existing sittings: they come back to the first question
     not answered, as before); down drops it, changing nothing else."""
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0014")
     try:
-        db.upgrade("0014")
         _sittings_at_0010(db)
         with db.engine.connect() as conn:
             before = conn.execute(text("SELECT * FROM eb_sitting ORDER BY id")).all()
@@ -758,12 +795,11 @@ def _recourse_rows(conn) -> None:
 
 # -- 0016: when a closure was made, apart from what it covers; an appeal's points before its decision ---------------
 
-def test_0016_moves_a_closure_stamped_ahead_back_to_its_audit_time_and_back_on_the_way_down(empty_url):
+def test_0016_moves_a_closure_stamped_ahead_back_to_its_audit_time_and_back_on_the_way_down(at_revision, empty_url):
     """A closure stored at a sitting's time ahead of the clock (the demo's) reads again as closed when its audit
     entry says, covering the same sittings; one stored at its own time is left as it was; down puts them back."""
-    db = Database(empty_url)
+    db = at_revision(empty_url, "0015")
     try:
-        db.upgrade("0015")
         _sittings_at_0010(db)
         ahead, closed, plain = (dt.datetime(2026, 12, 7, 10, 35, 21), dt.datetime(2026, 12, 7, 7, 51, 17),
                                 dt.datetime(2026, 12, 7, 8, 0, 0))
