@@ -242,6 +242,14 @@ def _alpha_with_ci(data: pd.DataFrame, confidence: float) -> tuple[float | None,
     return a, (None if a is None else feldt_ci(a, n, k, confidence))  # pragma: no cover
 
 
+def _alpha_as_pingouin(data: pd.DataFrame) -> float | None:
+    """Coefficient alpha as ``pingouin.cronbach_alpha`` computes it, the same operations on the same frame (so
+    the same figure to the bit), without its interval: the bootstrap's draws need alpha only, hundreds of times."""
+    n, k = data.shape
+    C = data.cov(numeric_only=True)
+    return _f((k / (k - 1)) * (1 - np.trace(C) / C.sum().sum()))
+
+
 def coefficient_alpha(data: pd.DataFrame) -> float | None:
     """Cronbach's alpha (KR-20 for items scored 0/1) of a complete candidates x items matrix:
     k / (k - 1) * (1 - sum of the items' variances / variance of the totals), sample variances
@@ -526,6 +534,14 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
     * ``within_band``: candidates whose total is within cut +- 1.96 CSEM (inclusive).
     """
     data, mp = _complete(scores, max_points)
+    return _reliability(data, mp, cut, confidence, min_n, stable)
+
+
+def _reliability(data: pd.DataFrame, mp: pd.Series, cut: float, confidence: float, min_n: int, stable: int,
+                 interval: bool = True) -> Reliability | TooFew:
+    """:func:`reliability` on ``data`` already complete (``_complete``'s frame and points). ``interval=False``
+    (the bootstrap's draws, which read only the classifications) leaves out alpha's interval and what is
+    carried from it (``alpha_ci``, ``sem_ci``, ``csem_ci`` None); every other figure is the same to the bit."""
     n, k = data.shape
     if n < max(min_n, 2):
         return TooFew(n, max(min_n, 2))
@@ -541,8 +557,10 @@ def reliability(scores: pd.DataFrame, max_points: pd.Series, cut: float,
         notes.append("one item: no internal-consistency reliability")
     elif not var > 0:
         notes.append("every candidate has the same total: reliability undefined")
-    else:
+    elif interval:
         alpha, ci = _alpha_with_ci(data, confidence)
+    else:
+        alpha = _alpha_as_pingouin(data)
     sem = None if alpha is None or sd is None else _f(sd * math.sqrt(max(0.0, 1 - alpha)))
 
     r_model: float | None
@@ -634,9 +652,9 @@ def classification_intervals(scores: pd.DataFrame, max_points: pd.Series, cut: f
         return {}
     rng = np.random.default_rng(seed)
     got: dict[str, dict[str, list[float]]] = {}
-    for _ in range(replicates):
+    for _ in range(replicates):  # a draw is complete already: no second pass through _complete, no alpha interval
         draw = pd.DataFrame(arr[rng.integers(0, len(arr), len(arr))], columns=data.columns)
-        rel = reliability(draw, mp, cut, confidence, min_n=2)
+        rel = _reliability(draw, mp, cut, confidence, min_n=2, stable=MIN_N, interval=False)
         if isinstance(rel, TooFew):
             continue
         for c in rel.classifications:
