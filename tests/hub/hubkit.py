@@ -193,7 +193,13 @@ def hub_site(tmp_path_factory):
                 _wait(site, proc, f"{name}--service.hub.localhost", f"/services/{name}/", lambda c: c in (302, 303))
             yield site
         finally:
+            import psutil
+
             services = _services_of(root)  # in sessions of their own: the hub's group does not hold them
+            try:  # configurable-http-proxy too: the hub stops it, unless the hub has to be killed
+                children = psutil.Process(proc.pid).children(recursive=True)
+            except psutil.Error:
+                children = []
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -204,6 +210,9 @@ def hub_site(tmp_path_factory):
             for p in services + _services_of(root):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(p.pid, signal.SIGKILL)
+            for p in children:  # what outlived the hub (psutil never signals a pid taken by another process)
+                with contextlib.suppress(psutil.Error):
+                    p.kill()
             candidate.kill()
             course.db.dispose()
 
