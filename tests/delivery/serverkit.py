@@ -32,6 +32,8 @@ from exam_builder.records.models import Candidate, Form
 
 EXE = Path(sys.executable).parent / "exam-builder"
 STATUS = "exam-builder/status"
+#: How often a wait asks again (a status request is small): a state is seen at most this long after it comes.
+POLL = 0.05
 
 
 def free_port() -> int:
@@ -72,7 +74,7 @@ class Server:
                 self.status()
                 return self
             except OSError:
-                time.sleep(0.3)
+                time.sleep(POLL)
         raise AssertionError(f"`exam-builder {' '.join(self.command)}` did not start: " + self.log.read_text()[-2000:])
 
     def get(self, path: str = "") -> tuple[int, str]:
@@ -101,7 +103,7 @@ class Server:
                 raise AssertionError(f"the server exited while waiting for {what}: " + self.log.read_text()[-3000:])
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; the last status: {st}")
-            time.sleep(0.3)
+            time.sleep(POLL)
 
     def wait_ready(self, timeout: float = 120) -> dict:
         """The status once the pool of warm kernels is full (raises as ``wait_for``)."""
@@ -205,11 +207,11 @@ class StaffServer:
                 except urllib.error.HTTPError:
                     pass
                 except OSError:
-                    time.sleep(0.3)
+                    time.sleep(POLL)
                     continue
                 self.url = found.group(0)
                 return self
-            time.sleep(0.3)
+            time.sleep(POLL)
         raise AssertionError("the staff server did not start: " + self.log.read_text()[-2000:])
 
     def kill(self) -> None:

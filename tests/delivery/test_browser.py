@@ -33,7 +33,7 @@ def site(form_template, tmp_path_factory):
                                ("c007", 180)],
                               config="c.DeliverySettings.refresh_seconds = 3600\n"
                                      "c.DeliverySettings.sign_in_delay_seconds = 0.1")
-    server = Server(root)
+    server = Server(root, seats=1)  # one page at a time: not a warm kernel per candidate
     server.start()
     yield course, server, codes
     server.kill()

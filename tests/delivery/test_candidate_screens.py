@@ -31,7 +31,7 @@ def site(form_template, tmp_path_factory):
                               [("c001", 180), ("c002", 180), ("c003", 180), ("c004", 180), ("c005", 180), ("c006", 30),
                                ("c007", 180)],
                               config="c.DeliverySettings.sign_in_delay_seconds = 0.1")
-    server = Server(root)
+    server = Server(root, seats=1)  # one page at a time: not a warm kernel per candidate
     server.start()
     yield course, server, codes
     server.kill()

@@ -86,7 +86,7 @@ def test_a_server_dies_and_its_candidates_resume_on_another(pg_course):
     course, codes = pg_course
     total = len(formkit.manifest().items)
     first = Server(course.root, seats=1).start()
-    second = Server(course.root, seats=2).start()
+    second = Server(course.root, seats=1).start()  # two pages: a seat and its two spares hold them
     sent: dict[str, dict[int, str]] = {"c001": {}, "c002": {}}
     try:
         first.wait_ready()
@@ -136,7 +136,7 @@ def test_two_servers_agree_on_a_pause(pg_course):
 
     course, codes = pg_course
     first = Server(course.root, seats=1).start()
-    second = Server(course.root, seats=2).start()
+    second = Server(course.root, seats=1).start()  # two pages: a seat and its two spares hold them
     with course.db.read() as s:
         on = s.get(Sitting, codes["c001"][0]).scheduled_on
 

@@ -34,7 +34,7 @@ def day(form_template, tmp_path_factory):
     root = tmp_path_factory.mktemp("no-show") / "course"
     course, codes = make_site(form_template, root, [("c001", 180), ("c002", 180), ("c003", 180)],
                               config="c.DeliverySettings.sign_in_delay_seconds = 0.1")
-    exam = Server(root).start()
+    exam = Server(root, seats=1).start()  # one page at a time: not a warm kernel per candidate
     proctor = StaffServer(root, "proctor", formkit.EXAM).start()
     yield course, exam, proctor, codes
     proctor.kill()

@@ -48,7 +48,7 @@ def site(form_template, tmp_path_factory):
                                      break_minutes=10, letter_on_file=dt.date(2026, 1, 5), zone=course.zone)
         accommodations.approve(s, acc.id, "coordinator-lee", zone=course.zone)
     codes = {o.candidate_id: (o.sitting_id, o.code) for o in opened.opened}
-    server = Server(course.root).start()
+    server = Server(course.root, seats=1).start()  # one or two pages at a time: not a warm kernel per candidate
     proctor = StaffServer(course.root, "proctor", formkit.EXAM).start()
     yield course, server, proctor, codes
     server.kill()

@@ -6,4 +6,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hubkit import hub_browser, hub_site  # noqa: E402,F401 (fixtures)
+from hubkit import hub_browser, hub_desks, hub_site  # noqa: E402,F401 (fixtures)

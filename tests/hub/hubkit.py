@@ -138,7 +138,7 @@ def _wait(site: HubSite, proc, host: str, path: str, ok, timeout: float = 120) -
                 return
         except OSError as exc:
             last = exc
-        time.sleep(0.5)
+        time.sleep(0.2)
     raise AssertionError(f"{host}{path} not ready ({last}): " + site.log.read_text()[-4000:])
 
 
@@ -193,7 +193,13 @@ def hub_site(tmp_path_factory):
                 _wait(site, proc, f"{name}--service.hub.localhost", f"/services/{name}/", lambda c: c in (302, 303))
             yield site
         finally:
+            import psutil
+
             services = _services_of(root)  # in sessions of their own: the hub's group does not hold them
+            try:  # configurable-http-proxy too: the hub stops it, unless the hub has to be killed
+                children = psutil.Process(proc.pid).children(recursive=True)
+            except psutil.Error:
+                children = []
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -204,6 +210,9 @@ def hub_site(tmp_path_factory):
             for p in services + _services_of(root):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(p.pid, signal.SIGKILL)
+            for p in children:  # what outlived the hub (psutil never signals a pid taken by another process)
+                with contextlib.suppress(psutil.Error):
+                    p.kill()
             candidate.kill()
             course.db.dispose()
 
@@ -220,6 +229,51 @@ def hub_browser():
                               args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.localhost 127.0.0.1"])
         yield b
         b.close()
+
+
+class Desks:
+    """Staff signed in once for the module, and the app pages that later tests start from, each opened once.
+
+    A staff app's page costs a kernel started cold (the hub's services keep no warm pool); what a test does on
+    a page the hub let a user open (rate, add time, rate an item) does not depend on which test opened it, so a
+    page is opened once and kept: its response's status stays with it."""
+
+    def __init__(self, browser, site: HubSite):
+        self.browser, self.site = browser, site
+        self._contexts: dict = {}
+        self._apps: dict = {}
+
+    def ctx(self, user: str):
+        """A browser context signed in to the hub as ``user`` (the hub's own login form), kept for the module."""
+        if user not in self._contexts:
+            ctx, home = sign_in(self.browser, self.site, user)
+            home.close()
+            self._contexts[user] = ctx
+        return self._contexts[user]
+
+    def open(self, user: str, name: str):
+        """A new page of the service ``name`` opened by ``user``: (page, response); the caller closes it."""
+        page = self.ctx(user).new_page()
+        page.set_default_timeout(90_000)
+        return page, page.goto(self.site.service(name))
+
+    def app(self, user: str, name: str):
+        """``user``'s page of the service ``name``, opened once for the module and kept open: (page, status)."""
+        if (user, name) not in self._apps:
+            page, response = self.open(user, name)
+            self._apps[(user, name)] = (page, response.status)
+        return self._apps[(user, name)]
+
+    def close(self) -> None:
+        for ctx in self._contexts.values():
+            ctx.close()
+
+
+@pytest.fixture(scope="module")
+def hub_desks(hub_site, hub_browser):
+    desks = Desks(hub_browser, hub_site)
+    yield desks
+    desks.close()
 
 
 def sign_in(browser, site: HubSite, user: str):

@@ -15,7 +15,6 @@ from collections import defaultdict
 import gradingkit as kit
 import psutil
 import pytest
-from hubkit import sign_in
 from sqlalchemy import select
 
 from exam_builder.grading.queue import RatingQueue, open_items
@@ -46,40 +45,34 @@ def test_a_stranger_is_sent_to_the_hub_and_the_candidates_host_is_not_the_hubs(h
         assert not any(k.lower().startswith(("jupyterhub", "_xsrf")) for k in r.cookies.keys()), path
 
 
-def _open_service(ctx, site, name: str):
-    page = ctx.new_page()
-    page.set_default_timeout(90_000)
-    response = page.goto(site.service(name))
-    return page, response
+#: The pages later tests start from, as first opened (``hub_desks.app``): opened here, they are not opened twice.
+KEPT = {("grace", "grader"), ("pat", "proctor"), ("pia", "panelist"), ("cora", "coordinator")}
 
 
 @pytest.mark.parametrize("user, allowed", [
     ("grace", {"grader"}), ("pat", {"proctor"}), ("cora", {"coordinator", "proctor", "formgrader", "grader"}),
     ("ada", set()), ("pia", {"panelist"})])
-def test_each_role_opens_only_its_apps(hub_site, hub_browser, user, allowed):
-    ctx, _home = sign_in(hub_browser, hub_site, user)
-    try:
-        for name in ("grader", "proctor", "coordinator", "formgrader", "panelist"):
-            page, response = _open_service(ctx, hub_site, name)
-            if name in allowed:
-                assert response.status == 200, (user, name, response.status)
-            else:
-                assert response.status == 403, (user, name, response.status)
-                assert not any(t in page.content() for t in ("Rubric", "room view", "Coordinator's desk",
-                                                             "Panelist's screen"))
-            page.close()
-    finally:
-        ctx.close()
+def test_each_role_opens_only_its_apps(hub_desks, user, allowed):
+    for name in ("grader", "proctor", "coordinator", "formgrader", "panelist"):
+        if (user, name) in KEPT:
+            _page, status = hub_desks.app(user, name)
+            assert status == 200, (user, name, status)
+            continue
+        page, response = hub_desks.open(user, name)
+        if name in allowed:
+            assert response.status == 200, (user, name, response.status)
+        else:
+            assert response.status == 403, (user, name, response.status)
+            assert not any(t in page.content() for t in ("Rubric", "room view", "Coordinator's desk",
+                                                         "Panelist's screen"))
+        page.close()
 
 
-def _desk(ctx, site):
-    page, response = _open_service(ctx, site, "grader")
-    assert response.status == 200
-    page.get_by_role("heading", name="Choose a question").wait_for()
-    return page
+#: A grader desk's headings: the first screen, a response to rate, the end of the queue.
+DESK = re.compile(r"^(Choose a question|Response R-|Nothing left)")
 
 
-def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_browser):
+def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_desks):
     course = hub_site.course
     item, _rubric = open_items(course, kit.EXAM)[0]
     label = next(c for c in __import__("exam_builder.grading.grader_app", fromlist=["x"])
@@ -87,18 +80,19 @@ def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_bro
     criteria = len(RatingQueue(course, kit.EXAM, item).rubric.criteria)
     desks = {}
     for user in ("grace", "gus"):
-        ctx, _home = sign_in(hub_browser, hub_site, user)
-        page = _desk(ctx, hub_site)
+        page, status = hub_desks.app(user, "grader")
+        assert status == 200
+        page.get_by_role("heading", name="Choose a question").wait_for()
         page.get_by_text(f"Signed in through JupyterHub as {user}").wait_for()
         assert page.get_by_label("Your name").count() == 0  # nothing to type: the hub said who this is
         page.get_by_label("Written question").select_option(label=label)
         page.get_by_role("button", name="Start scoring").click()
-        desks[user] = (ctx, page)
+        desks[user] = page
     heading = re.compile(r"^(Response R-|Nothing left)")
     saved = defaultdict(int)
     active = dict(desks)
     while active:  # turn about: each saves one response, both desks open on the same queue
-        for user, (_ctx, page) in list(active.items()):
+        for user, page in list(active.items()):
             h = page.get_by_role("heading", name=heading)
             h.wait_for()
             if h.inner_text().startswith("Nothing left"):
@@ -113,8 +107,6 @@ def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_bro
             page.wait_for_function("t => ![...document.querySelectorAll('h2')].some(h => h.innerText === t)",
                                    arg=before)
             saved[user] += 1
-    for ctx, _page in desks.values():
-        ctx.close()
     assert saved["grace"] and saved["gus"], saved
     with course.db.read() as s:
         rows = s.execute(select(Rating.sitting_id, Rating.role, Rating.rater, Rating.score)
@@ -132,7 +124,7 @@ def test_two_graders_rate_one_queue_at_once_as_their_hub_users(hub_site, hub_bro
     assert all(details.get("identity") == "hub" for _a, details in entries)
 
 
-def test_the_proctor_acts_as_the_hub_user_and_cannot_rate(hub_site, hub_browser):
+def test_the_proctor_acts_as_the_hub_user_and_cannot_rate(hub_site, hub_desks):
     import datetime as dt
 
     from exam_builder.records.models import Candidate, utcnow
@@ -150,29 +142,26 @@ def test_the_proctor_acts_as_the_hub_user_and_cannot_rate(hub_site, hub_browser)
         s.add(sit)
         s.flush()
         sid, name = sit.id, cand.name
-    ctx, _home = sign_in(hub_browser, hub_site, "pat")
-    try:
-        page, response = _open_service(ctx, hub_site, "proctor")
-        assert response.status == 200
-        name_box = page.get_by_label("Your name")
-        name_box.wait_for()
-        assert name_box.input_value() == "pat" and name_box.is_disabled()
-        page.get_by_text("Signed in through JupyterHub as pat").wait_for()
-        page.get_by_role("button", name=f"Actions for {name}").click()
-        page.get_by_label("Reason", exact=True).fill("computer froze")
-        page.get_by_role("button", name="Add time").click()
-        page.get_by_text(re.compile(f"Added 10 minutes for {re.escape(name)}")).wait_for()
-        grader, response = _open_service(ctx, hub_site, "grader")  # a proctor cannot rate
-        assert response.status == 403 and "Rubric" not in grader.content()
-    finally:
-        ctx.close()
+    page, status = hub_desks.app("pat", "proctor")  # the room view refreshes itself: the new sitting comes
+    assert status == 200
+    name_box = page.get_by_label("Your name")
+    name_box.wait_for()
+    assert name_box.input_value() == "pat" and name_box.is_disabled()
+    page.get_by_text("Signed in through JupyterHub as pat").wait_for()
+    page.get_by_role("button", name=f"Actions for {name}").click()
+    page.get_by_label("Reason", exact=True).fill("computer froze")
+    page.get_by_role("button", name="Add time").click()
+    page.get_by_text(re.compile(f"Added 10 minutes for {re.escape(name)}")).wait_for()
+    grader, response = hub_desks.open("pat", "grader")  # a proctor cannot rate
+    assert response.status == 403 and "Rubric" not in grader.content()
+    grader.close()
     with course.db.read() as s:
         entry = s.execute(select(AuditEntry.actor, AuditEntry.details).where(
             AuditEntry.action == "add_time", AuditEntry.entity_id == str(sid))).one()
     assert entry.actor == "pat" and entry.details["identity"] == "hub" and entry.details["minutes"] == 10
 
 
-def test_the_coordinator_decides_an_accommodation_as_the_hub_user(hub_site, hub_browser):
+def test_the_coordinator_decides_an_accommodation_as_the_hub_user(hub_site, hub_desks):
     from exam_builder import clock
     from exam_builder.records import accommodations
     from exam_builder.records.models import Accommodation
@@ -184,9 +173,8 @@ def test_the_coordinator_decides_an_accommodation_as_the_hub_user(hub_site, hub_
                                      letter_on_file=clock.today(course.zone), details="seat near the door",
                                      zone=course.zone)
         acc_id, name = acc.id, acc.candidate.name
-    ctx, _home = sign_in(hub_browser, hub_site, "cora")
+    page, response = hub_desks.open("cora", "coordinator")
     try:
-        page, response = _open_service(ctx, hub_site, "coordinator")
         assert response.status == 200
         page.get_by_text("Signed in through JupyterHub as cora").wait_for()
         assert page.get_by_label("Your name").count() == 0  # nothing to type: the hub said who this is
@@ -195,7 +183,7 @@ def test_the_coordinator_decides_an_accommodation_as_the_hub_user(hub_site, hub_
         page.get_by_role("button", name="Approve").click()
         page.get_by_text(re.compile(f"Approved extra time for {re.escape(name)}")).wait_for()
     finally:
-        ctx.close()
+        page.close()
     with course.db.read() as s:
         assert s.get(Accommodation, acc_id).approved_by == "cora"
         entry = s.execute(select(AuditEntry.actor, AuditEntry.details).where(
@@ -204,17 +192,15 @@ def test_the_coordinator_decides_an_accommodation_as_the_hub_user(hub_site, hub_
     assert entry.actor == "cora" and entry.details["identity"] == "hub"
 
 
-def test_staff_kernels_hold_no_hub_credentials(hub_site, hub_browser):
-    ctx, _home = sign_in(hub_browser, hub_site, "gus")
-    try:
-        _desk(ctx, hub_site)
-        kernels = [p for p in psutil.process_iter(["cmdline"])
-                   if "ipykernel" in " ".join(p.info["cmdline"] or []) and _under_service(p)]
-        assert kernels
-        for k in kernels:
-            assert not [v for v in k.environ() if v.startswith("JUPYTERHUB_")], k.pid
-    finally:
-        ctx.close()
+def test_staff_kernels_hold_no_hub_credentials(hub_desks):
+    page, status = hub_desks.app("gus", "grader")  # a desk open: its kernel runs under the grader service
+    assert status == 200
+    page.get_by_role("heading", name=DESK).first.wait_for()
+    kernels = [p for p in psutil.process_iter(["cmdline"])
+               if "ipykernel" in " ".join(p.info["cmdline"] or []) and _under_service(p)]
+    assert kernels
+    for k in kernels:
+        assert not [v for v in k.environ() if v.startswith("JUPYTERHUB_")], k.pid
 
 
 def _under_service(p: psutil.Process) -> bool:
@@ -224,7 +210,7 @@ def _under_service(p: psutil.Process) -> bool:
         return False
 
 
-def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site, hub_browser):
+def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site, hub_desks):
     """After scoring on PostgreSQL, the shared formgrader (as cora) lists a submission with the
     gradebook's score: the service reads the course's own database, not a gradebook of its own."""
     from exam_builder.grading.objective import grade_exam
@@ -235,9 +221,8 @@ def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site,
         form = next(a.name for a in gb.assignments if any(s.student_id == "cand001" for s in a.submissions))
         sub = gb.find_submission(form, "cand001")
         expected = f"{round(sub.score, 2):g} / {round(sub.max_score, 2):g}"
-    ctx, _home = sign_in(hub_browser, hub_site, "cora")
+    page = hub_desks.ctx("cora").new_page()
     try:
-        page = ctx.new_page()
         page.set_default_timeout(90_000)
         response = page.goto(hub_site.service("formgrader") + f"formgrader/manage_submissions/{form}")
         assert response.status == 200
@@ -248,7 +233,7 @@ def test_the_formgrader_service_shows_the_courses_postgresql_gradebook(hub_site,
         table = page.eval_on_selector_all("table tbody tr",
                                           "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))")
     finally:
-        ctx.close()
+        page.close()
     row = " | ".join(next(r for r in table if len(r) > 1 and r[1] == "cand001"))
     assert expected in row, (expected, table)
 
@@ -270,7 +255,7 @@ def _fetch_in_page(page, method: str, url: str, body: str | None = None) -> int:
         return r.status; }""", [method, url, body])
 
 
-def test_the_formgrader_is_read_only_and_runs_no_code(hub_site, hub_browser):
+def test_the_formgrader_is_read_only_and_runs_no_code(hub_site, hub_desks):
     """cora (a coordinator) reads the gradebook through the formgrader, and nothing else answers:
     no kernel, terminal, contents or file, and a score typed into the formgrader is refused with the
     gradebook unchanged. ada (an author) is refused the whole service by the hub."""
@@ -284,9 +269,8 @@ def test_the_formgrader_is_read_only_and_runs_no_code(hub_site, hub_browser):
         grade = next(g for nb in sub.notebooks for g in nb.grades)
         grade_id, before = grade.id, (grade.auto_score, grade.manual_score, grade.extra_credit)
     base = hub_site.service("formgrader")
-    ctx, _home = sign_in(hub_browser, hub_site, "cora")
+    page = hub_desks.ctx("cora").new_page()
     try:
-        page = ctx.new_page()
         page.set_default_timeout(90_000)
         assert page.goto(base + f"formgrader/manage_submissions/{form}").status == 200
         for method, path in NOT_THE_FORMGRADER:
@@ -296,38 +280,33 @@ def test_the_formgrader_is_read_only_and_runs_no_code(hub_site, hub_browser):
             assert _fetch_in_page(page, method, base + f"formgrader/api/grade/{grade_id}",
                                   '{"manual_score": 0, "extra_credit": 5}') == 403, method
     finally:
-        ctx.close()
+        page.close()
     with course.db.gradebook() as gb:
         g = next(g for nb in gb.find_submission(form, "cand001").notebooks for g in nb.grades if g.id == grade_id)
         assert (g.auto_score, g.manual_score, g.extra_credit) == before
-    ctx, _home = sign_in(hub_browser, hub_site, "ada")
+    page = hub_desks.ctx("ada").new_page()
     try:
-        page = ctx.new_page()
         for path in ("formgrader", "api/contents", "api/kernels", f"formgrader/submissions/{sub.notebooks[0].id}"):
             response = page.goto(base + path)
             assert response.status == 403, (path, response.status)
             assert "cand001" not in page.content()
     finally:
-        ctx.close()
+        page.close()
 
 
-def test_a_panelist_rates_as_the_hub_user(hub_site, hub_browser):
+def test_a_panelist_rates_as_the_hub_user(hub_site, hub_desks):
     """pia (the panelists group) opens the panelist's screen signed in by the hub: no name to type; her rating
     is recorded and audited as pia, identity hub."""
     from exam_builder.records.models import StudyRating
 
-    ctx, _home = sign_in(hub_browser, hub_site, "pia")
-    try:
-        page, response = _open_service(ctx, hub_site, "panelist")
-        assert response.status == 200
-        page.get_by_text("Signed in through JupyterHub as pia").wait_for()
-        assert page.get_by_label("Your name").count() == 0
-        page.get_by_role("heading", name=re.compile(r"^Item 1 of \d+")).wait_for()
-        page.get_by_role("radio", name="60%").check()
-        page.get_by_role("button", name="Save rating").click()
-        page.get_by_role("status").filter(has_text=re.compile("Saved: .* rated 60%")).first.wait_for()
-    finally:
-        ctx.close()
+    page, status = hub_desks.app("pia", "panelist")
+    assert status == 200
+    page.get_by_text("Signed in through JupyterHub as pia").wait_for()
+    assert page.get_by_label("Your name").count() == 0
+    page.get_by_role("heading", name=re.compile(r"^Item 1 of \d+")).wait_for()
+    page.get_by_role("radio", name="60%").check()
+    page.get_by_role("button", name="Save rating").click()
+    page.get_by_role("status").filter(has_text=re.compile("Saved: .* rated 60%")).first.wait_for()
     with hub_site.course.db.read() as s:
         row = s.execute(select(StudyRating.rated_by, StudyRating.value)).one()
         entry = s.execute(select(AuditEntry.actor, AuditEntry.details)
@@ -335,7 +314,7 @@ def test_a_panelist_rates_as_the_hub_user(hub_site, hub_browser):
     assert tuple(row) == ("pia", 60.0) and entry.actor == "pia" and entry.details["identity"] == "hub"
 
 
-def test_the_coordinator_validates_a_key_and_decides_an_appeal_as_the_hub_user(hub_site, hub_browser):
+def test_the_coordinator_validates_a_key_and_decides_an_appeal_as_the_hub_user(hub_site, hub_desks):
     """Issue 26 through the hub: cora reads the key-validation screen (a comment shown by form, no name), records a
     decision, reads its impact, applies it; records a procedure appeal and decides it. Every entry is cora's, with
     ``identity: hub``, and the chain verifies."""
@@ -351,35 +330,31 @@ def test_the_coordinator_validates_a_key_and_decides_an_appeal_as_the_hub_user(h
         s.add(ItemComment(sitting_id=sit.id, item_id=item, text="The key looks wrong to me.",
                           recorded_at=sit.started_at))
         sid = sit.id
-    ctx, _home = sign_in(hub_browser, hub_site, "cora")
-    try:
-        page, response = _open_service(ctx, hub_site, "coordinator")
-        assert response.status == 200
-        page.get_by_text("Signed in through JupyterHub as cora").wait_for()
-        page.get_by_role("button", name="Key validation").click()
-        page.get_by_role("heading", name=re.compile(r"Key validation: \d+ item line")).wait_for()
-        page.get_by_text(re.compile(r"Form [AB]: The key looks wrong to me\.")).wait_for()
-        page.get_by_role("radio", name=re.compile(f"^{re.escape(item)} ")).check()
-        page.get_by_role("radio", name="Keep the key").check()
-        page.get_by_label("Reason (kept with the decision)").fill("the key is right; the stem is clear")
-        page.get_by_role("button", name="Record and show the impact").click()
-        page.get_by_text("Nothing has changed yet").wait_for()
-        page.get_by_role("button", name="Apply this decision").click()
-        page.locator("p.eb-ok").filter(has_text=re.compile(r"Decision \d+ applied")).wait_for()
-        page.get_by_role("button", name="Appeals").click()
-        page.get_by_role("heading", name=re.compile(r"Appeals: \d+")).wait_for()
-        page.get_by_label("Sitting number").fill(str(sid))
-        page.get_by_role("radio", name="How the exam was run").check()
-        page.get_by_label("The candidate's own words").fill("The room was too loud to think.")
-        page.get_by_label("Received on").fill(clock.wall(utcnow(), course.zone).date().isoformat())
-        page.get_by_role("button", name="Record the appeal").click()
-        page.locator("p.eb-ok").filter(has_text=re.compile(r"Appeal \d+ recorded")).wait_for()
-        page.get_by_role("radio", name="Denied").check()
-        page.get_by_label("Reason (given in the candidate's letter)").fill("the proctor's log shows a quiet room")
-        page.get_by_role("button", name="Record the decision").click()
-        page.locator("p.eb-ok").filter(has_text=re.compile(r"Appeal \d+ denied")).wait_for()
-    finally:
-        ctx.close()
+    page, status = hub_desks.app("cora", "coordinator")  # each screen reads the database as it is shown
+    assert status == 200
+    page.get_by_text("Signed in through JupyterHub as cora").wait_for()
+    page.get_by_role("button", name="Key validation").click()
+    page.get_by_role("heading", name=re.compile(r"Key validation: \d+ item line")).wait_for()
+    page.get_by_text(re.compile(r"Form [AB]: The key looks wrong to me\.")).wait_for()
+    page.get_by_role("radio", name=re.compile(f"^{re.escape(item)} ")).check()
+    page.get_by_role("radio", name="Keep the key").check()
+    page.get_by_label("Reason (kept with the decision)").fill("the key is right; the stem is clear")
+    page.get_by_role("button", name="Record and show the impact").click()
+    page.get_by_text("Nothing has changed yet").wait_for()
+    page.get_by_role("button", name="Apply this decision").click()
+    page.locator("p.eb-ok").filter(has_text=re.compile(r"Decision \d+ applied")).wait_for()
+    page.get_by_role("button", name="Appeals").click()
+    page.get_by_role("heading", name=re.compile(r"Appeals: \d+")).wait_for()
+    page.get_by_label("Sitting number").fill(str(sid))
+    page.get_by_role("radio", name="How the exam was run").check()
+    page.get_by_label("The candidate's own words").fill("The room was too loud to think.")
+    page.get_by_label("Received on").fill(clock.wall(utcnow(), course.zone).date().isoformat())
+    page.get_by_role("button", name="Record the appeal").click()
+    page.locator("p.eb-ok").filter(has_text=re.compile(r"Appeal \d+ recorded")).wait_for()
+    page.get_by_role("radio", name="Denied").check()
+    page.get_by_label("Reason (given in the candidate's letter)").fill("the proctor's log shows a quiet room")
+    page.get_by_role("button", name="Record the decision").click()
+    page.locator("p.eb-ok").filter(has_text=re.compile(r"Appeal \d+ denied")).wait_for()
     with course.db.read() as s:
         d = s.execute(select(KeyDecision)).scalar_one()
         assert d.decided_by == "cora" and d.applied_by == "cora" and d.applied_at is not None
