@@ -13,11 +13,21 @@ says "ipykernel", so whatever finds kernels by that word in their command line (
 ``pgrep -f ipykernel``, the rehearsal's process count) still finds these; it is not named
 ``ipykernel_launcher``, as a kernel's working folder (the app notebook's, this one) comes first on
 ``python -m``'s path and such a file would stand in for ipykernel's own in every kernel started there.
+
+Its ``stdout`` and ``stderr`` are ``quiet_stream.QuietOutStream``: ipykernel flushes both after every message it
+handles, before it says ``idle``, and each flush is a round trip to its IOPub thread (schedule, wake,
+wait on an event) even when nothing was written. An app writes nothing there, so a widget message
+(a saved answer) paid two thread hand-overs for nothing, each a wait for the CPU on a loaded server.
+A quiet stream flushes only when something was written since its last flush: what is written still
+goes out before ``idle``, in order, as before.
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+#: imported by ipykernel (``IPKernelApp.outstream_class``) once it has loaded, never before main's path rule
+QUIET_STREAM = "exam_builder.delivery.quiet_stream.QuietOutStream"
 
 
 def main() -> None:
@@ -29,7 +39,7 @@ def main() -> None:
     sys.modules["debugpy"] = None  # type: ignore[assignment]  # "import debugpy" fails: no debugger
     from ipykernel.kernelapp import launch_new_instance
 
-    launch_new_instance()
+    launch_new_instance(argv=[*sys.argv[1:], f"--IPKernelApp.outstream_class={QUIET_STREAM}"])
 
 
 if __name__ == "__main__":

@@ -344,6 +344,11 @@ def _released(kernel_id: str) -> bool:
     return bool(page_dir) and released_file(page_dir, kernel_id).exists()
 
 
+#: the IOPub topic of a kernel's ``status`` messages (ipykernel's ``kernel.<id>.status``): what the
+#: server's own watch of kernel activity subscribes to (``KernelLifecycle.start_watching_activity``)
+STATUS_TOPIC = b"kernel."
+
+
 class KernelLifecycle:
     """Mixed into Voila's kernel manager (preheated or not): pacing, a page cap and the culler."""
 
@@ -570,6 +575,25 @@ class KernelLifecycle:
                 except Exception:  # noqa: BLE001 (already gone)
                     self._forget(kid)
         return culled
+
+    def start_watching_activity(self, kernel_id: str) -> None:
+        """jupyter_server's watch of a kernel's activity, on its ``status`` messages only.
+
+        jupyter_server opens a second IOPub socket per kernel and verifies and parses every message on
+        it (to date ``last_activity`` and follow ``execution_state``), besides the page's own socket
+        that relays it: every widget update of every page (a saved answer's line, the navigator, each
+        page's clock every second) was received and read twice by the one server process that relays
+        the whole room. Subscribed to ipykernel's ``kernel.<id>.*`` topics only (``status`` among them;
+        widget messages are ``comm-<id>``), the busy and idle around each message the kernel handles
+        still date the activity and give the state (the websocket's nudge waits for it to leave
+        ``starting``); the rest never reaches that socket (the publisher filters it)."""
+        super().start_watching_activity(kernel_id)  # type: ignore[misc]
+        stream = getattr(self._kernels[kernel_id], "_activity_stream", None)  # type: ignore[attr-defined]
+        if stream is not None:
+            import zmq
+
+            stream.socket.setsockopt(zmq.SUBSCRIBE, STATUS_TOPIC)  # first: no moment subscribed to nothing
+            stream.socket.setsockopt(zmq.UNSUBSCRIBE, b"")
 
     async def shutdown_kernel(self, kernel_id: str, *args, **kwargs):
         self._forget(kernel_id)

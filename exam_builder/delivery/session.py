@@ -287,10 +287,8 @@ def latest_responses_of(s: Session, sitting_ids: list[int]) -> dict[int, dict[st
 
 def journal_counts(s: Session, sitting_id: int, since: dt.datetime) -> tuple[int, int]:
     """(rows, rows after ``since``) of a sitting's journal, its answers and its comments on questions alike:
-    one query each on ``ix_eb_response_sitting_recorded`` and ``ix_eb_item_comment_sitting_recorded``."""
-    total, recent = responses_q.select_journal_counts(s, sitting_id, since)
-    c_total, c_recent = recourse_q.select_comment_counts(s, sitting_id, since)
-    return total + c_total, recent + c_recent
+    one statement (``responses.select_limit_counts``), read under the writers' lock of the save."""
+    return responses_q.select_limit_counts(s, sitting_id, since)
 
 
 def format_minutes(minutes: int) -> str:

@@ -36,6 +36,12 @@ What it reports (a table, and ``--json``):
   (``DeliverySettings.save_delay_seconds``): from sending the last keystrokes to the arrival of
   the "Answer to question N saved at" line, minus that delay. For chromium pages (their own
   row): from the click or fill to the "saved" line being shown.
+* **until told "saved"**: the same saves measured one way for both kinds, to the arrival of the
+  "Answer to question N saved at" line (for a choice, without the handler's work after it and the
+  kernel's idle): what the candidate is told, which the app says only after the commit.
+* **the room's loop late by**: how late this process's event loop wakes from a 20 ms sleep
+  (p50/p95/p99/max over the room). Every page client's frames are read and time-stamped on that one
+  loop, so a frame that arrived while it was busy is stamped late by as much: the figures' own error.
 * **memory**: peak RSS of the server process and all its kernels (psutil over the process tree,
   sampled every 0.5 s), and that peak divided by the seats; RSS counts shared pages in every
   process, so it overstates a little.
@@ -46,7 +52,9 @@ What it reports (a table, and ``--json``):
   or when a candidate could not finish.
 
 Caveat: the candidates run in this process, on the same machine as the server; on a small
-machine they take some of its CPU, so the figures are if anything pessimistic.
+machine they take some of its CPU (the room's CPU row), and every save's time includes this
+loop's lateness (the loop row), so the figures are if anything pessimistic. A real room's pages are
+on their own machines.
 """
 from __future__ import annotations
 
@@ -144,6 +152,7 @@ class CandidateRun:
     reload_new_kernel: bool = False  # the reload got a new kernel and signed in again
     durable: list[tuple[str, float]] = field(default_factory=list)  # (choice|text, seconds)
     durable_at: list[float] = field(default_factory=list)  # when each of those saves was sent (perf_counter)
+    told: list[tuple[str, float, float]] = field(default_factory=list)  # (choice|text, sent at, until told "saved")
     reloading: tuple[float, float] | None = None  # when the reload began and its sign-in screen was usable
     sent: dict[int, str] = field(default_factory=dict)  # question number -> last value sent
     refused: list[str] = field(default_factory=list)  # errors the app showed after a save
@@ -552,6 +561,9 @@ async def _answer(page: PageClient, q, n: int, run: CandidateRun, person: Person
         if page.shows(f"Answer to question {n} saved at"):
             run.durable.append(("choice", took))
             run.durable_at.append(sent_at)
+            said = next((m for m in page.visible() if f"Answer to question {n} saved at" in m.text), None)
+            if said is not None and said.updated_at >= sent_at:  # the line arrives before the idle after it
+                run.told.append(("choice", sent_at, said.updated_at - sent_at))
     else:
         text = rng.choice(TEXTS)
         lo, hi = PAUSES["typing"]
@@ -566,6 +578,7 @@ async def _answer(page: PageClient, q, n: int, run: CandidateRun, person: Person
         if line is not None:
             run.durable.append(("text", max(line.updated_at - sent_at - save_delay, 0.0)))
             run.durable_at.append(sent_at)
+            run.told.append(("text", sent_at, max(line.updated_at - sent_at - save_delay, 0.0)))
     refused = _alert_after(page, sent_at)
     if refused:
         run.refused.append(f"question {n}: {refused}")
@@ -682,6 +695,9 @@ class Figures:
     durable_choice: dict = field(default_factory=dict)
     durable_text: dict = field(default_factory=dict)
     durable_reloading: dict = field(default_factory=dict)  # saves sent while the room was reloading
+    told_saved: dict = field(default_factory=dict)  # until the "saved at" line arrived, a choice and typed text alike
+    told_saved_reloading: dict = field(default_factory=dict)  # the same, for saves sent while the room reloaded
+    loop_lag: dict = field(default_factory=dict)  # how late the room's own event loop woke (a 20 ms ticker)
     reload_window_seconds: float = 0.0  # from the first page-client reload to the last one's sign-in screen
     chromium_sign_in: dict = field(default_factory=dict)
     chromium_reload_sign_in: dict = field(default_factory=dict)
@@ -726,6 +742,33 @@ class MemorySampler:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
+
+
+class LoopLag:
+    """How late the room's event loop wakes from a 20 ms sleep: every page client's frames are read on this
+    loop, so a frame that arrived while it was busy is stamped late by as much (the figures' own error)."""
+
+    TICK = 0.02
+
+    def __init__(self) -> None:
+        self.late: list[float] = []
+        self.task: asyncio.Future | None = None
+
+    async def _run(self) -> None:
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(self.TICK)
+            self.late.append(max(time.perf_counter() - t - self.TICK, 0.0))
+
+    def start(self) -> None:
+        self.task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
 
 
 async def _measure_alone(server: ServerProcess, times: int) -> list[float]:
@@ -863,10 +906,14 @@ async def _rehearse(scratch: Scratch, options: RehearsalOptions, console: Consol
             figures.sign_in_alone = await _measure_alone(server, options.alone)
         figures.sign_in_alone_median = statistics.median(figures.sign_in_alone) if figures.sign_in_alone else None
         sampler.start()
+        lag = LoopLag()
+        lag.start()
         t0, cpu0 = time.perf_counter(), time.process_time()
         runs = await _crowd(scratch, server, options, console)
         figures.duration_seconds = time.perf_counter() - t0
         figures.client_cpu_seconds = time.process_time() - cpu0
+        await lag.stop()
+        figures.loop_lag = spread(lag.late)
         await sampler.stop()
         with console.status("waiting for the kernels of the closed pages to go"):
             figures.kernels_left = await _kernels_left(server, _server_settings(scratch.course)["grace"])
@@ -901,6 +948,8 @@ def _fill(figures: Figures, runs: list[CandidateRun], scratch: Scratch) -> None:
         lo, hi = min(w[0] for w in windows), max(w[1] for w in windows)
         figures.reload_window_seconds = hi - lo
         figures.durable_reloading = spread([t for at, t in timed if lo <= at <= hi])
+        figures.told_saved_reloading = spread([t for r in pages for _k, at, t in r.told if lo <= at <= hi])
+    figures.told_saved = spread([t for r in pages for _k, _at, t in r.told])
     if chromium:
         figures.chromium_sign_in = spread([r.sign_in for r in chromium if r.sign_in is not None])
         figures.chromium_reload_sign_in = spread([r.reload_sign_in for r in chromium if r.reload_sign_in is not None])
@@ -937,7 +986,8 @@ def table(f: Figures) -> Table:
               _s(rl.get("max")), f"{rl.get('n', 0)} reloads within {f.reload_window_seconds:.0f} s, "
                                  f"{f.reload_own_kernel} back to their own kernel{again}")
     for label, d in (("answer durable", f.durable), ("  a choice", f.durable_choice), ("  typed text", f.durable_text),
-                     ("  while the room reloads", f.durable_reloading)):
+                     ("  while the room reloads", f.durable_reloading),
+                     ("until told \"saved\"", f.told_saved), ("  while the room reloads", f.told_saved_reloading)):
         t.add_row(label, "", _ms(d.get("p50")), _ms(d.get("p95")), _ms(d.get("p99")), _ms(d.get("max")),
                   f"{d.get('n', 0)} saves")
     if f.chromium_sign_in:
@@ -956,6 +1006,9 @@ def table(f: Figures) -> Table:
     t.add_row("answers lost", "", "", "", "", "", f"{f.answers_lost} of {f.answers_sent}")
     t.add_row("the room's own CPU", "", "", "", "", "", f"{f.client_cpu_seconds:.0f} s of CPU over "
               f"{f.duration_seconds:.0f} s (same machine)")
+    lag = f.loop_lag
+    t.add_row("the room's loop late by", "", _ms(lag.get("p50")), _ms(lag.get("p95")), _ms(lag.get("p99")),
+              _ms(lag.get("max")), "every page client's receipt waits for it (same process)")
     t.add_row("submitted", "", "", "", "", "", f"{f.submitted} of {f.candidates}"
               + (f"; {len(f.refused_on_screen)} save(s) refused on screen" if f.refused_on_screen else ""))
     return t

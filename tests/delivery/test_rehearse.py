@@ -93,5 +93,10 @@ def test_a_small_room_loses_no_answer(course_dir, tmp_path):
     assert figures["reload_own_kernel"] == 2  # each reload came back to its own kernel: no sign-in again
     assert figures["sign_in_alone_median"] > 0 and figures["rss_peak_mb"] > 0
     assert figures["durable"]["p99"] is not None
+    # the same saves until told "saved" (a line already on screen when sent is not timed): the line comes
+    # before the kernel's idle, so never later, save by save
+    assert 0 < figures["told_saved"]["n"] <= figures["durable"]["n"]
+    assert figures["told_saved"]["max"] <= figures["durable"]["max"]
+    assert figures["loop_lag"]["n"] > 0 and "until told" in text and "the room's loop late by" in text
     # the course's own folder was not used: no database, no forms, no sittings there
     assert not (course_dir / "gradebook.db").exists() and not (course_dir / "release").exists()

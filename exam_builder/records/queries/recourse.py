@@ -5,10 +5,9 @@ comment. Comments are read by staff only of submitted sittings (``select_submitt
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...model.states import SittingStatus
@@ -26,14 +25,6 @@ def select_latest_comments(s: Session, sitting_id: int) -> dict[str, str]:
     rows = s.execute(select(ItemComment.item_id, ItemComment.text)
                      .where(ItemComment.id.in_(_latest_comment_ids([sitting_id])))).all()
     return {item: text for item, text in rows}
-
-
-def select_comment_counts(s: Session, sitting_id: int, since: dt.datetime) -> tuple[int, int]:
-    """(rows, rows after ``since``) of a sitting's comments: they count against the journal's limits."""
-    total, recent = s.execute(
-        select(func.count(), func.count(case((ItemComment.recorded_at > since, 1))))
-        .where(ItemComment.sitting_id == sitting_id)).one()
-    return int(total), int(recent)
 
 
 def select_submitted_comments(s: Session, exam_id: str) -> list[tuple[int, int, str, str]]:
