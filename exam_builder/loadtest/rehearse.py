@@ -722,43 +722,13 @@ class Figures:
         return asdict(self)
 
 
-class MemorySampler:
-    """Peak RSS of the server's process tree, and peak kernel processes, sampled every 0.5 s."""
+class _Sampler:
+    """A task that samples in the background from ``start`` until ``stop`` (``_run`` loops for ever)."""
 
-    def __init__(self, server: ServerProcess):
-        self.server, self.peak, self.kernels, self.task = server, 0, 0, None
-
-    async def _run(self) -> None:
-        while True:
-            rss, kernels = await asyncio.to_thread(self.server.rss)
-            self.peak, self.kernels = max(self.peak, rss), max(self.kernels, kernels)
-            await asyncio.sleep(0.5)
-
-    def start(self) -> None:
-        self.task = asyncio.ensure_future(self._run())
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-
-
-class LoopLag:
-    """How late the room's event loop wakes from a 20 ms sleep: every page client's frames are read on this
-    loop, so a frame that arrived while it was busy is stamped late by as much (the figures' own error)."""
-
-    TICK = 0.02
-
-    def __init__(self) -> None:
-        self.late: list[float] = []
-        self.task: asyncio.Future | None = None
+    task: asyncio.Future | None = None
 
     async def _run(self) -> None:
-        while True:
-            t = time.perf_counter()
-            await asyncio.sleep(self.TICK)
-            self.late.append(max(time.perf_counter() - t - self.TICK, 0.0))
+        raise NotImplementedError
 
     def start(self) -> None:
         self.task = asyncio.ensure_future(self._run())
@@ -769,6 +739,35 @@ class LoopLag:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
             self.task = None
+
+
+class MemorySampler(_Sampler):
+    """Peak RSS of the server's process tree, and peak kernel processes, sampled every 0.5 s."""
+
+    def __init__(self, server: ServerProcess):
+        self.server, self.peak, self.kernels = server, 0, 0
+
+    async def _run(self) -> None:
+        while True:
+            rss, kernels = await asyncio.to_thread(self.server.rss)
+            self.peak, self.kernels = max(self.peak, rss), max(self.kernels, kernels)
+            await asyncio.sleep(0.5)
+
+
+class LoopLag(_Sampler):
+    """How late the room's event loop wakes from a 20 ms sleep: every page client's frames are read on this
+    loop, so a frame that arrived while it was busy is stamped late by as much (the figures' own error)."""
+
+    TICK = 0.02
+
+    def __init__(self) -> None:
+        self.late: list[float] = []
+
+    async def _run(self) -> None:
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(self.TICK)
+            self.late.append(max(time.perf_counter() - t - self.TICK, 0.0))
 
 
 async def _measure_alone(server: ServerProcess, times: int) -> list[float]:
