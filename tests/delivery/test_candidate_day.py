@@ -40,7 +40,7 @@ def site(form_template, tmp_path_factory):
     course, codes = make_site(form_template, root, [(f"c{n:03d}", 180) for n in range(1, 12)],
                               config="c.DeliverySettings.sign_in_delay_seconds = 0.1\n"
                                      "c.DeliverySettings.refresh_seconds = 1")
-    server = Server(root, seats=1)  # one page at a time (two in the takeover): not a warm kernel per candidate
+    server = Server(root)  # a warm kernel per candidate: the takeover and the reloads must never wait for a cold one
     server.start()
     yield course, server, codes
     server.kill()

@@ -730,7 +730,7 @@ def test_the_proctor_marks_absent_early_on_the_dashboard_and_in_the_cli(dcourse,
             ("proctor-kim", str(ann), "called the office: ill today"), ("proctor-kim", str(bo), "no-show, phoned")]
         assert audit.verify(s).ok
     exc = refused(CandidateSession(dcourse).sign_in, res.opened[0].code)
-    assert exc.why == "absent"
+    assert exc.why == "marked_absent" and "the proctor marked this sitting absent" in str(exc)  # not "has closed"
     # reopening the room's sign-in does not bring back someone a proctor marked absent
     ops.open_now(dcourse, formkit.EXAM, "Room 12", "proctor-kim", "late bus")
     with dcourse.db.read() as s:
@@ -767,7 +767,7 @@ def test_a_signed_in_candidate_marked_absent_cannot_start_and_is_not_told_of_ano
         cs.start()
 
 
-def test_the_exam_app_of_a_candidate_marked_absent_says_the_sign_in_has_closed(dcourse, form_id):
+def test_the_exam_app_of_a_candidate_marked_absent_says_they_were_marked_absent(dcourse, form_id):
     sid = formkit.add_sitting(dcourse, "c002", "APPS-ABSN", form_id)
     app = CandidateApp(dcourse)
     app.code.submit("APPS-ABSN")
@@ -775,7 +775,7 @@ def test_the_exam_app_of_a_candidate_marked_absent_says_the_sign_in_has_closed(d
     ops.mark_absent(dcourse, sid, "proctor-kim", "sent home: wrong exam day")
     button(app.root, "Start the exam").click()
     assert app.screen == "closed"
-    assert "The sign-in for this sitting has closed. Please ask the proctor." in "".join(
+    assert "This sitting was marked absent, so it can no longer be started. Please ask the proctor." in "".join(
         x.value for x in walk(app.body) if isinstance(x, w.HTML))
     assert "another screen" not in app.message.value
 
